@@ -1,0 +1,53 @@
+// The contract between apply (src/engine/apply.ts) and the code that touches the world. Building
+// the plan and its stages does no I/O; executors are the only code that reads sources, runs SQL,
+// trains or writes the warehouse, and tests can swap them.
+
+import type { NodeKind, PipelineIR, PipelineNode, Resolvable, Span } from '../ir/types.js';
+import type { ColumnSchema, PipelineState, SnapshotRef } from '../planner/state-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+
+export interface Progress {
+  readonly rows: number;
+  readonly message?: string;
+}
+
+export interface RunContext<N extends PipelineNode = PipelineNode> {
+  readonly ir: PipelineIR;
+  readonly node: N;
+  /** The state as committed before this node started (read-only). */
+  readonly state: PipelineState;
+  readonly warehouse: Warehouse;
+  /** `<stateDir>`: holds state/, registry/, cache/. */
+  readonly stateDir: string;
+  /** The run's logical time: substituted for CURRENT_DATE / CURRENT_TIMESTAMP. */
+  readonly logicalTime: Date;
+  /** Resolve an env()/secret() reference. Throws NodeError naming the variable (never a value). */
+  resolve(v: Resolvable): string | number | boolean;
+  progress(p: Progress): void;
+  warn(message: string): void;
+  readonly signal: AbortSignal;
+}
+
+export interface NodeResult {
+  readonly rows?: number;
+  /** A new committed snapshot of the node's table (sources, cleanses, models, batch serve). */
+  readonly snapshot?: SnapshotRef;
+  readonly schema?: readonly ColumnSchema[];
+  readonly cursor?: string;
+  readonly modelVersion?: number;
+}
+
+export interface NodeExecutor<N extends PipelineNode = PipelineNode> {
+  readonly kind: NodeKind;
+  run(ctx: RunContext<N>): Promise<NodeResult>;
+}
+
+/** A failure the user can act on: printed without a stack trace, attributed to the node. */
+export class NodeError extends Error {
+  constructor(
+    message: string,
+    readonly span?: Span,
+  ) {
+    super(message);
+  }
+}

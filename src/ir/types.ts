@@ -1,0 +1,197 @@
+// The pipeline IR: deep-readonly plain data, produced once by the checker (src/dsl/) and consumed
+// by everything after it (planner, engine, targets, serve). Nothing after the checker reads syntax
+// trees. Every later stage builds new objects from this one; nobody mutates it.
+
+export const IR_SCHEMA_VERSION = 1;
+
+/** 1-based line and column; `endColumn` points one past the last character (like TypeScript). */
+export interface Span {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly endColumn: number;
+}
+
+/**
+ * A setting whose value may only be known at apply time. `env` and `secret` are references:
+ * the planner fingerprints the reference (never the value), and secrets are resolved only by
+ * executors, never written to plans, state, logs or artifacts.
+ */
+export type Resolvable =
+  | { readonly kind: 'literal'; readonly value: string | number | boolean }
+  | { readonly kind: 'env'; readonly name: string; readonly default?: string }
+  | { readonly kind: 'secret'; readonly name: string };
+
+/** Node ids: `bronze.<stream>`, `silver.<cleanse>`, `gold.<model>`, `features.<view>`, `train.<name>`, `serve.<name>`. */
+export type NodeId = string;
+export type NodeKind = 'source' | 'cleanse' | 'model' | 'features' | 'train' | 'serve';
+export type Layer = 'bronze' | 'silver' | 'gold';
+
+/** A SQL body exactly as written (Spark SQL dialect), with the span of its first character. */
+export interface SqlBody {
+  readonly text: string;
+  /** Span of the text between the triple quotes; line/column of text[0]. */
+  readonly span: Span;
+  /** Tables the SQL reads, as node ids (aliases like `iceberg.silver.x` already normalised). */
+  readonly reads: readonly NodeId[];
+  /** Canonical form of the parsed SQL (formatting and comments removed): what fingerprints hash. */
+  readonly normalized: string;
+}
+
+export type CheckKind = 'not_null' | 'unique' | 'accepted_values' | 'row_count' | 'sql';
+export interface Check {
+  readonly kind: CheckKind;
+  readonly column?: string;
+  readonly values?: readonly (string | number | boolean)[];
+  readonly min?: number;
+  readonly max?: number;
+  readonly sql?: SqlBody;
+  readonly span: Span;
+}
+
+export interface NodeBase {
+  readonly id: NodeId;
+  readonly kind: NodeKind;
+  /** The name written in the spec (stream, cleanse, model, view, train or serve name). */
+  readonly name: string;
+  readonly span: Span;
+  /** Node ids this node reads, sorted. */
+  readonly inputs: readonly NodeId[];
+  /** Metadata: never part of the data fingerprint. */
+  readonly description?: string;
+  readonly tags?: readonly string[];
+}
+
+export type ConnectorType = 'postgres' | 'mysql' | 'http' | 'file';
+
+export interface Connector {
+  readonly name: string;
+  readonly type: ConnectorType;
+  /** host, port, database, user, password, url, base_url, token, path, format, schema … */
+  readonly settings: Readonly<Record<string, Resolvable>>;
+  readonly schedule?: string; // cron expression
+  readonly span: Span;
+}
+
+export interface SourceNode extends NodeBase {
+  readonly kind: 'source';
+  readonly layer: 'bronze';
+  readonly connector: Connector;
+  readonly stream: {
+    /** Table (databases), path (http) or file path (file). Defaults to the stream name. */
+    readonly table?: string;
+    readonly path?: string;
+    readonly primaryKey: readonly string[];
+    readonly cursor?: string;
+    readonly mode: 'full_refresh' | 'incremental';
+    /** Lookback re-read window for late commits, in seconds (DOMAIN.md: late commits). */
+    readonly lookbackSeconds?: number;
+    /** http only. */
+    readonly pagination?: {
+      readonly style: 'page' | 'cursor';
+      readonly pageParam?: string;
+      readonly sizeParam?: string;
+      readonly pageSize?: number;
+      readonly cursorParam?: string;
+      readonly cursorField?: string;
+      readonly recordsField?: string;
+    };
+  };
+}
+
+export interface CleanseNode extends NodeBase {
+  readonly kind: 'cleanse';
+  readonly layer: 'silver';
+  readonly sql: SqlBody;
+  readonly partitionBy: readonly string[];
+  readonly mode: 'overwrite' | 'append';
+  readonly checks: readonly Check[];
+}
+
+export interface ModelNode extends NodeBase {
+  readonly kind: 'model';
+  readonly layer: 'gold';
+  readonly sql: SqlBody;
+  readonly materialized: 'table' | 'view' | 'incremental';
+  /** incremental: merge on these keys (append when absent). */
+  readonly uniqueKey: readonly string[];
+  readonly partitionBy: readonly string[];
+  readonly checks: readonly Check[];
+}
+
+export type FeatureDType = 'int32' | 'int64' | 'float32' | 'float64' | 'string' | 'bool' | 'timestamp';
+
+export interface FeaturesNode extends NodeBase {
+  readonly kind: 'features';
+  readonly entity: { readonly name: string; readonly joinKey: string };
+  /** The node whose table feeds the view (a gold or silver node id). */
+  readonly from: NodeId;
+  readonly timestamp: string;
+  readonly ttlSeconds: number;
+  readonly features: readonly { readonly name: string; readonly dtype: FeatureDType; readonly span: Span; readonly description?: string }[];
+}
+
+export interface TrainNode extends NodeBase {
+  readonly kind: 'train';
+  readonly features: NodeId; // features.<view>
+  /** Labels come from a table of entity rows: join key, event timestamp and the label column. */
+  readonly label: { readonly from: NodeId; readonly column: string; readonly timestamp: string };
+  readonly algorithm: { readonly name: 'random_forest' | 'gradient_boosting'; readonly params: Readonly<Record<string, number | string | boolean>> };
+  readonly split: { readonly test: number; readonly stratify: boolean; readonly seed: number };
+  readonly gate?: { readonly metric: string; readonly op: '>=' | '>' | '<=' | '<'; readonly value: number; readonly text: string };
+  readonly register: string;
+  readonly leakage: 'warn' | 'fail';
+  readonly mlflow?: { readonly trackingUri: Resolvable; readonly experiment: string };
+}
+
+export interface ServeNode extends NodeBase {
+  readonly kind: 'serve';
+  readonly model: NodeId; // train.<name>
+  readonly riskLevels: { readonly high: number; readonly medium: number };
+  /** The batch scoring output is itself a gold table: `gold.<to>`. */
+  readonly batch?: { readonly from: NodeId; readonly to: string };
+}
+
+export type PipelineNode = SourceNode | CleanseNode | ModelNode | FeaturesNode | TrainNode | ServeNode;
+
+export interface Profile {
+  readonly name: string;
+  readonly target: 'local' | 'kubernetes';
+  /** namespace, image, warehouse, spark_version, driver/executor resources, s3 endpoint … */
+  readonly settings: Readonly<Record<string, Resolvable>>;
+  readonly span: Span;
+}
+
+export interface PipelineIR {
+  readonly schemaVersion: typeof IR_SCHEMA_VERSION;
+  readonly name: string;
+  /** Absolute path of the spec file. */
+  readonly file: string;
+  /** Warehouse location for the local profile (relative paths resolve against the spec's folder). */
+  readonly warehouse: string;
+  /**
+   * The logical time every run substitutes for CURRENT_DATE / CURRENT_TIMESTAMP (ISO-8601), so reruns
+   * are reproducible and engines can be compared row for row. Absent: the apply's start time.
+   */
+  readonly logicalTime?: Resolvable;
+  /** Nodes in a deterministic topological order (ties broken by id). */
+  readonly nodes: readonly PipelineNode[];
+  /** from → to, sorted. */
+  readonly edges: readonly { readonly from: NodeId; readonly to: NodeId }[];
+  readonly profiles: Readonly<Record<string, Profile>>;
+}
+
+/** The table a node writes, as `layer.table`, when it writes one (sources, cleanses, models, batch serve). */
+export function outputTable(node: PipelineNode): string | undefined {
+  switch (node.kind) {
+    case 'source':
+    case 'cleanse':
+    case 'model':
+      return node.id;
+    case 'serve':
+      return node.batch ? `gold.${node.batch.to}` : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,139 @@
+// The applied state of one pipeline: `<stateDir>/state/<pipeline>.json`, written atomically
+// (temp file + fsync + rename), so a crash never leaves it half-written. A table's current
+// snapshot, a source's cursor and a node's fingerprint move together in one write: the cursor
+// can never get ahead of the data it describes.
+
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import type { NodeId, NodeKind } from '../ir/types.js';
+
+export const STATE_SCHEMA_VERSION = 1;
+
+export interface ColumnSchema {
+  readonly name: string;
+  /** DuckDB logical type name, e.g. `BIGINT`, `DECIMAL(10,2)`, `TIMESTAMP WITH TIME ZONE`. */
+  readonly type: string;
+}
+
+export interface SnapshotRef {
+  readonly id: string;
+  /** Folder of the snapshot, relative to the warehouse root: `<layer>/<table>/<id>`. */
+  readonly path: string;
+  readonly rows: number;
+  readonly createdAt: string;
+}
+
+export interface NodeState {
+  readonly kind: NodeKind;
+  /** Data fingerprint (SQL, settings that change data, parents' data fingerprints). */
+  readonly fingerprint: string;
+  /** Metadata fingerprint (descriptions, tags): changes it never rebuild a table. */
+  readonly metaFingerprint: string;
+  /** The canonical definition the fingerprint was made from: lets plan say *what* changed. */
+  readonly definition: unknown;
+  readonly schema?: readonly ColumnSchema[];
+  readonly snapshot?: SnapshotRef;
+  /** Previous snapshots kept for retention (newest first). */
+  readonly history?: readonly SnapshotRef[];
+  /** Snapshot ids of the inputs this node last ran on: a new input snapshot makes it run again. */
+  readonly inputSnapshots?: Readonly<Record<NodeId, string>>;
+  /** Source nodes: the incremental cursor (the newest cursor value committed), as a string. */
+  readonly cursor?: string;
+  /** train nodes: the registered model version this run produced or reused. */
+  readonly modelVersion?: number;
+  readonly appliedAt: string;
+}
+
+export interface PipelineState {
+  readonly schemaVersion: typeof STATE_SCHEMA_VERSION;
+  readonly pipeline: string;
+  /** Random id of this state's history; a plan made against another lineage is refused. */
+  readonly lineage: string;
+  /** Incremented by every write; a saved plan records the serial it was made from. */
+  readonly serial: number;
+  readonly nodes: Readonly<Record<NodeId, NodeState>>;
+}
+
+export class StateError extends Error {}
+
+export class StateStore {
+  readonly file: string;
+  private readonly lockFile: string;
+
+  constructor(
+    readonly stateDir: string,
+    readonly pipeline: string,
+  ) {
+    this.file = join(stateDir, 'state', `${pipeline}.json`);
+    this.lockFile = join(stateDir, 'state', `${pipeline}.lock`);
+  }
+
+  /** The current state, or an empty one (serial 0) when nothing was applied yet. */
+  read(): PipelineState {
+    if (!existsSync(this.file)) {
+      return { schemaVersion: STATE_SCHEMA_VERSION, pipeline: this.pipeline, lineage: '', serial: 0, nodes: {} };
+    }
+    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as PipelineState;
+    if (parsed.schemaVersion !== STATE_SCHEMA_VERSION) {
+      throw new StateError(`state file ${this.file} has schemaVersion ${parsed.schemaVersion}; this asgard reads ${STATE_SCHEMA_VERSION}`);
+    }
+    return parsed;
+  }
+
+  /** Atomically replace the state with `next`, bumping the serial. Returns what was written. */
+  write(next: Omit<PipelineState, 'serial' | 'lineage' | 'schemaVersion'>, prev: PipelineState): PipelineState {
+    const written: PipelineState = {
+      schemaVersion: STATE_SCHEMA_VERSION,
+      pipeline: this.pipeline,
+      lineage: prev.lineage || randomUUID(),
+      serial: prev.serial + 1,
+      nodes: next.nodes,
+    };
+    writeFileAtomic(this.file, JSON.stringify(written, null, 2) + '\n');
+    return written;
+  }
+
+  /** Apply `update` to one node's entry and commit the whole state in one atomic write. */
+  commitNode(nodeId: NodeId, update: NodeState | undefined): PipelineState {
+    const prev = this.read();
+    const nodes: Record<NodeId, NodeState> = { ...prev.nodes };
+    if (update) nodes[nodeId] = update;
+    else delete nodes[nodeId];
+    return this.write({ pipeline: this.pipeline, nodes }, prev);
+  }
+
+  /**
+   * Take the apply lock (one apply per pipeline at a time). A lock left by a process that no
+   * longer runs (a crash, kill -9) is taken over.
+   */
+  lock(): () => void {
+    mkdirSync(join(this.stateDir, 'state'), { recursive: true });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.lockFile, 'wx');
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return () => rmSync(this.lockFile, { force: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number(readFileSync(this.lockFile, 'utf8'));
+        if (pid && isAlive(pid)) {
+          throw new StateError(`another asgard apply (pid ${pid}) holds ${this.lockFile}`);
+        }
+        rmSync(this.lockFile, { force: true });
+      }
+    }
+    throw new StateError(`could not take ${this.lockFile}`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
