@@ -1,0 +1,52 @@
+// `npm run bench`: runs every `bench/*.bench.ts` (or those named on the command line), prints one
+// table of figures with the machine's facts, and writes bench/results.json (PRODUCT.md section 4).
+// A bench module exports `run(): Promise<Figure[]>`; each figure is the median of its runs.
+
+import { readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly goal?: string;
+  readonly runs: number;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const here = dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+
+const machine = { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+console.log(`asgard bench — ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`);
+const figures: Figure[] = [];
+let failed = false;
+for (const f of files) {
+  process.stderr.write(`running ${f} …\n`);
+  try {
+    const mod = (await import(pathToFileURL(join(here, f)).href)) as { run: () => Promise<Figure[]> };
+    figures.push(...(await mod.run()));
+  } catch (e) {
+    failed = true;
+    console.error(`${f} failed: ${(e as Error).stack ?? e}`);
+  }
+}
+const w = Math.max(10, ...figures.map((f) => f.name.length));
+console.log(`${'figure'.padEnd(w)}  ${'value'.padStart(12)}  ${'unit'.padEnd(8)}  runs  goal`);
+for (const f of figures) {
+  const v = Number.isInteger(f.value) ? String(f.value) : f.value.toPrecision(4);
+  console.log(`${f.name.padEnd(w)}  ${v.padStart(12)}  ${f.unit.padEnd(8)}  ${String(f.runs).padStart(4)}  ${f.goal ?? ''}`);
+}
+writeFileSync(join(here, 'results.json'), JSON.stringify({ machine, figures }, null, 2) + '\n');
+if (failed) process.exitCode = 1;
