@@ -84,6 +84,12 @@ export interface SourceNode extends NodeBase {
     readonly path?: string;
     readonly primaryKey: readonly string[];
     readonly cursor?: string;
+    /**
+     * Declared columns (name → DuckDB type, e.g. `BIGINT`, `DECIMAL(10,2)`, `TIMESTAMP`), in order.
+     * They make schema inference pure (plan and compile need no connection); ingestion checks the
+     * discovered source schema against them. Absent: the schema discovered by the last sync.
+     */
+    readonly columns?: readonly { readonly name: string; readonly type: string }[];
     readonly mode: 'full_refresh' | 'incremental';
     /** Lookback re-read window for late commits, in seconds (DOMAIN.md: late commits). */
     readonly lookbackSeconds?: number;
