@@ -1,0 +1,68 @@
+// Folders are layers and imports point one way (STYLE.md): the syntax tree never leaves src/dsl/,
+// the IR depends on nothing, targets are pure functions of the IR, and only the CLI sits on top.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const src = resolve(__dirname, '..', '..', 'src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Layer of a file: its first folder under src/. */
+const layerOf = (file: string) => relative(src, file).split('/')[0];
+
+/** What each layer may import (besides itself and npm packages). */
+const allowed: Record<string, readonly string[]> = {
+  util: [],
+  ir: [],
+  diagnostics: ['ir', 'util'],
+  sql: ['ir', 'diagnostics', 'util'],
+  dsl: ['ir', 'diagnostics', 'util', 'sql'],
+  planner: ['ir', 'diagnostics', 'util', 'sql'],
+  warehouse: ['ir', 'util', 'planner'],
+  engine: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'dsl'],
+  ingest: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine'],
+  ml: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine'],
+  targets: ['ir', 'diagnostics', 'util', 'sql', 'planner'],
+  serve: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml', 'dsl'],
+  cli: ['ir', 'diagnostics', 'util', 'sql', 'dsl', 'planner', 'warehouse', 'engine', 'ingest', 'ml', 'targets', 'serve'],
+};
+
+const importRe = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+describe('layering', () => {
+  const all = files(src);
+
+  it('finds the source tree', () => {
+    expect(all.length).toBeGreaterThan(5);
+  });
+
+  it('imports point one way', () => {
+    const violations: string[] = [];
+    for (const file of all) {
+      const layer = layerOf(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(importRe)) {
+        const spec = m[1] ?? m[2];
+        if (!spec.startsWith('.')) {
+          if (spec === 'chevrotain' && layer !== 'dsl') violations.push(`${relative(src, file)} imports chevrotain outside src/dsl`);
+          continue;
+        }
+        const target = layerOf(resolve(dirname(file), spec));
+        if (target === layer) continue;
+        if (!(allowed[layer] ?? []).includes(target)) violations.push(`${relative(src, file)} (${layer}) imports ${spec} (${target})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('every layer is known', () => {
+    const unknown = [...new Set(all.map(layerOf))].filter((l) => !(l in allowed));
+    expect(unknown).toEqual([]);
+  });
+});
