@@ -11,8 +11,12 @@ export interface QueryResult {
 }
 
 export async function openDuck(path = ':memory:', options: Record<string, string> = {}): Promise<DuckDBConnection> {
-  const instance = await DuckDBInstance.create(path, { TimeZone: 'UTC', ...options });
-  return instance.connect();
+  // TimeZone cannot go in the creation options: DuckDB applies them before the (statically linked)
+  // ICU extension is loaded and refuses the setting. Every session runs in UTC.
+  const instance = await DuckDBInstance.create(path, options);
+  const conn = await instance.connect();
+  await conn.run(`SET TimeZone = 'UTC'`);
+  return conn;
 }
 
 export async function queryAll(conn: DuckDBConnection, sql: string): Promise<QueryResult> {
