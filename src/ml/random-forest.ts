@@ -1,0 +1,151 @@
+// Random forest with scikit-learn's semantics: each tree sees a bootstrap sample (drawn as
+// per-row counts, i.e. sample weights), considers `max_features` random features per split
+// (drawing more when those are all constant, as scikit-learn does), splits on gini, and a leaf
+// holds its (weighted) class fractions; the forest's probability is the mean over trees.
+// Splits are searched over histogram bins (src/ml/binning.ts) for speed.
+
+import type { Binned } from './binning.js';
+import { Rng } from './prng.js';
+import { classWeights, resolveMaxFeatures, type ForestParams } from './params.js';
+import { addNode, newTree, type Tree, type TreeEnsemble } from './tree.js';
+
+export function trainForest(binned: Binned, y: Uint8Array, featureNames: readonly string[], p: ForestParams): TreeEnsemble {
+  const { n, F } = binned;
+  const master = new Rng(p.seed);
+  const cw = classWeights(y, p.classWeight);
+  const mtry = resolveMaxFeatures(p.maxFeatures, F);
+  const trees: Tree[] = [];
+  const counts = new Uint32Array(n);
+  const scratch = new Scratch(n);
+  for (let t = 0; t < p.nEstimators; t++) {
+    const rng = new Rng(Math.floor(master.next() * 2 ** 31));
+    counts.fill(0);
+    if (p.bootstrap) for (let k = 0; k < n; k++) counts[rng.int(n)]++;
+    else counts.fill(1);
+    let m = 0;
+    for (let i = 0; i < n; i++) if (counts[i]) scratch.idx[m++] = i;
+    for (let i = 0; i < n; i++) scratch.w[i] = counts[i] * cw[y[i]];
+    trees.push(growTree(binned, y, scratch, m, p, mtry, rng));
+  }
+  return { kind: 'random_forest', featureNames, trees, baseScore: 0 };
+}
+
+class Scratch {
+  readonly idx: Uint32Array;
+  readonly w: Float64Array;
+  readonly tmp: Uint32Array;
+  /** Per bin: weight of class 0, weight of class 1, row count. */
+  readonly h0 = new Float64Array(256);
+  readonly h1 = new Float64Array(256);
+  readonly hc = new Uint32Array(256);
+  constructor(n: number) {
+    this.idx = new Uint32Array(n);
+    this.w = new Float64Array(n);
+    this.tmp = new Uint32Array(n);
+  }
+}
+
+interface Pending {
+  node: number;
+  start: number;
+  end: number;
+  depth: number;
+}
+
+function growTree(b: Binned, y: Uint8Array, s: Scratch, m: number, p: ForestParams, mtry: number, rng: Rng): Tree {
+  const { n, F, codes, nBins, thresholds } = b;
+  const tree = newTree();
+  const featureOrder = new Int32Array(F);
+  const stack: Pending[] = [{ node: addNode(tree), start: 0, end: m, depth: 0 }];
+  const { idx, w, h0, h1, hc } = s;
+  while (stack.length) {
+    const { node, start, end, depth } = stack.pop()!;
+    let w0 = 0;
+    let w1 = 0;
+    for (let k = start; k < end; k++) {
+      const i = idx[k];
+      if (y[i]) w1 += w[i];
+      else w0 += w[i];
+    }
+    const total = w0 + w1;
+    tree.value[node] = total > 0 ? w1 / total : 0;
+    const count = end - start;
+    if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || w0 === 0 || w1 === 0) continue;
+
+    // Best split: maximise sum over children of (w_c0² + w_c1²) / w_c (minimises weighted gini).
+    const parentScore = (w0 * w0 + w1 * w1) / total;
+    let bestScore = -Infinity;
+    let bestF = -1;
+    let bestBin = -1;
+    for (let f = 0; f < F; f++) featureOrder[f] = f;
+    let tried = 0;
+    for (let k = 0; k < F; k++) {
+      if (tried >= mtry && bestF >= 0) break;
+      const j = k + rng.int(F - k);
+      const f = featureOrder[j];
+      featureOrder[j] = featureOrder[k];
+      featureOrder[k] = f;
+      tried++;
+      const nb = nBins[f];
+      if (nb < 2) continue;
+      h0.fill(0, 0, nb);
+      h1.fill(0, 0, nb);
+      hc.fill(0, 0, nb);
+      const base = f * n;
+      for (let q = start; q < end; q++) {
+        const i = idx[q];
+        const c = codes[base + i];
+        if (y[i]) h1[c] += w[i];
+        else h0[c] += w[i];
+        hc[c]++;
+      }
+      let l0 = 0;
+      let l1 = 0;
+      let lc = 0;
+      for (let c = 0; c < nb - 1; c++) {
+        l0 += h0[c];
+        l1 += h1[c];
+        lc += hc[c];
+        if (lc < p.minSamplesLeaf) continue;
+        if (count - lc < p.minSamplesLeaf) break;
+        const lw = l0 + l1;
+        const r0 = w0 - l0;
+        const r1 = w1 - l1;
+        const rw = r0 + r1;
+        if (lw <= 0 || rw <= 0) continue;
+        const score = (l0 * l0 + l1 * l1) / lw + (r0 * r0 + r1 * r1) / rw;
+        if (score > bestScore + 1e-12) {
+          bestScore = score;
+          bestF = f;
+          bestBin = c;
+        }
+      }
+    }
+    if (bestF < 0 || bestScore < parentScore - 1e-9) continue;
+
+    // Partition idx[start, end) so that rows with code <= bestBin come first.
+    const base = bestF * n;
+    let lo = start;
+    let hi = end - 1;
+    while (lo <= hi) {
+      if (codes[base + idx[lo]] <= bestBin) lo++;
+      else {
+        const x = idx[lo];
+        idx[lo] = idx[hi];
+        idx[hi] = x;
+        hi--;
+      }
+    }
+    const mid = lo;
+    tree.feature[node] = bestF;
+    tree.threshold[node] = thresholds[bestF][bestBin];
+    const l = addNode(tree);
+    const r = addNode(tree);
+    tree.left[node] = l;
+    tree.right[node] = r;
+    // Right first so the left subtree is built (and numbered) first.
+    stack.push({ node: r, start: mid, end, depth: depth + 1 });
+    stack.push({ node: l, start, end: mid, depth: depth + 1 });
+  }
+  return tree;
+}

@@ -1,0 +1,175 @@
+// The model registry: `<stateDir>/registry/<model>/<version>/` holds model.onnx, metrics.json,
+// params.json, features.json (the feature schema: order, dtypes, ONNX input/output, imputation)
+// and lineage.json (the fingerprints and snapshot ids of the data it was trained on);
+// `<stateDir>/registry/<model>/index.json` lists the versions, written atomically. A version is
+// immutable once written; only its `promoted` flag changes (when the gate is re-evaluated).
+// The served version is the newest promoted one.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, fsyncDir } from '../util/fs-atomic.js';
+import type { Metrics } from './metrics.js';
+import type { OnnxOutput } from './onnx-export.js';
+
+export const REGISTRY_SCHEMA_VERSION = 1;
+
+export interface GateResult {
+  readonly text: string;
+  readonly passed: boolean;
+  readonly reason: string;
+}
+
+export interface RegistryVersion {
+  readonly version: number;
+  readonly promoted: boolean;
+  readonly createdAt: string;
+  /** SHA-256 over the training inputs (feature fingerprints and snapshot ids, algorithm, params, split). */
+  readonly inputsHash: string;
+  readonly algorithm: string;
+  readonly metrics: Metrics;
+  readonly gate?: GateResult;
+}
+
+export interface RegistryIndex {
+  readonly schemaVersion: typeof REGISTRY_SCHEMA_VERSION;
+  readonly name: string;
+  readonly versions: readonly RegistryVersion[];
+}
+
+export interface FeatureSchema {
+  /** The feature view (`features.<view>`) and its entity. */
+  readonly view: string;
+  readonly entity: { readonly name: string; readonly joinKey: string };
+  /** In ONNX input order. Every input is float32 [N, 1] named after the feature. */
+  readonly features: readonly { readonly name: string; readonly dtype: string; readonly onnxType: 'float32'; readonly fill: number }[];
+  /** NULL handling: training and batch scoring replace NULL by `fill` (the training median); the online API refuses missing features. */
+  readonly nullPolicy: 'impute_training_median';
+  readonly output: OnnxOutput;
+  readonly label: { readonly from: string; readonly column: string; readonly timestamp: string };
+  /** prediction = 1 when probability > threshold. */
+  readonly threshold: number;
+}
+
+export interface NewVersion {
+  readonly onnx: Uint8Array;
+  readonly metrics: Metrics;
+  readonly params: unknown;
+  readonly features: FeatureSchema;
+  readonly lineage: unknown;
+  readonly inputsHash: string;
+  readonly algorithm: string;
+  readonly promoted: boolean;
+  readonly gate?: GateResult;
+  readonly createdAt?: Date;
+}
+
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export class Registry {
+  readonly root: string;
+
+  constructor(stateDir: string) {
+    this.root = join(stateDir, 'registry');
+  }
+
+  modelDir(model: string): string {
+    if (!MODEL_NAME.test(model)) throw new Error(`invalid model name ${JSON.stringify(model)}`);
+    return join(this.root, model);
+  }
+
+  versionDir(model: string, version: number): string {
+    return join(this.modelDir(model), String(version));
+  }
+
+  indexFile(model: string): string {
+    return join(this.modelDir(model), 'index.json');
+  }
+
+  /** Registered model names, sorted. */
+  models(): string[] {
+    if (!existsSync(this.root)) return [];
+    return readdirSync(this.root, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && MODEL_NAME.test(e.name) && existsSync(join(this.root, e.name, 'index.json')))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  index(model: string): RegistryIndex | undefined {
+    if (!MODEL_NAME.test(model)) return undefined;
+    const f = this.indexFile(model);
+    if (!existsSync(f)) return undefined;
+    const idx = JSON.parse(readFileSync(f, 'utf8')) as RegistryIndex;
+    if (idx.schemaVersion !== REGISTRY_SCHEMA_VERSION) throw new Error(`${f} has schemaVersion ${idx.schemaVersion}; this asgard reads ${REGISTRY_SCHEMA_VERSION}`);
+    return idx;
+  }
+
+  version(model: string, version: number): RegistryVersion | undefined {
+    return this.index(model)?.versions.find((v) => v.version === version);
+  }
+
+  /** The version served by default: the newest promoted one. */
+  servingVersion(model: string): RegistryVersion | undefined {
+    const vs = this.index(model)?.versions.filter((v) => v.promoted) ?? [];
+    return vs.length ? vs.reduce((a, b) => (b.version > a.version ? b : a)) : undefined;
+  }
+
+  findByInputs(model: string, inputsHash: string): RegistryVersion | undefined {
+    return this.index(model)?.versions.find((v) => v.inputsHash === inputsHash);
+  }
+
+  features(model: string, version: number): FeatureSchema {
+    return JSON.parse(readFileSync(join(this.versionDir(model, version), 'features.json'), 'utf8')) as FeatureSchema;
+  }
+
+  onnxPath(model: string, version: number): string {
+    return join(this.versionDir(model, version), 'model.onnx');
+  }
+
+  /** Write a new version folder (via a temp folder renamed into place), then the index. */
+  register(model: string, v: NewVersion): RegistryVersion {
+    const prev = this.index(model);
+    const version = (prev?.versions.reduce((m, x) => Math.max(m, x.version), 0) ?? 0) + 1;
+    const dir = this.versionDir(model, version);
+    const tmp = `${dir}.partial`;
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true }); // a leftover of a crash before the index was written
+    mkdirSync(tmp, { recursive: true });
+    const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
+    writeFileAtomic(join(tmp, 'model.onnx'), v.onnx);
+    writeFileAtomic(join(tmp, 'metrics.json'), json(v.metrics));
+    writeFileAtomic(join(tmp, 'params.json'), json(v.params));
+    writeFileAtomic(join(tmp, 'features.json'), json(v.features));
+    writeFileAtomic(join(tmp, 'lineage.json'), json(v.lineage));
+    renameSync(tmp, dir);
+    fsyncDir(this.modelDir(model));
+    const entry: RegistryVersion = {
+      version,
+      promoted: v.promoted,
+      createdAt: (v.createdAt ?? new Date()).toISOString(),
+      inputsHash: v.inputsHash,
+      algorithm: v.algorithm,
+      metrics: v.metrics,
+      ...(v.gate ? { gate: v.gate } : {}),
+    };
+    this.writeIndex(model, [...(prev?.versions ?? []), entry]);
+    return entry;
+  }
+
+  /** Re-evaluate promotion of an existing version (the gate changed, the inputs did not). */
+  setPromotion(model: string, version: number, promoted: boolean, gate?: GateResult): RegistryVersion {
+    const idx = this.index(model);
+    const cur = idx?.versions.find((v) => v.version === version);
+    if (!idx || !cur) throw new Error(`model ${model} has no version ${version}`);
+    const next: RegistryVersion = { ...cur, promoted, ...(gate ? { gate } : {}) };
+    this.writeIndex(
+      model,
+      idx.versions.map((v) => (v.version === version ? next : v)),
+    );
+    return next;
+  }
+
+  private writeIndex(model: string, versions: readonly RegistryVersion[]): void {
+    const idx: RegistryIndex = { schemaVersion: REGISTRY_SCHEMA_VERSION, name: model, versions: [...versions].sort((a, b) => a.version - b.version) };
+    writeFileAtomic(this.indexFile(model), JSON.stringify(idx, null, 2) + '\n');
+  }
+}

@@ -1,0 +1,145 @@
+// The `train` node: point-in-time training set from the feature view and the label table →
+// leakage guard → fit (src/ml/train.ts) → ONNX export, checked against the in-memory model →
+// registry (a new version only when the training inputs changed) → gate decides promotion →
+// optional MLflow logging. Returns the model version the node now stands for.
+
+import type { TrainNode } from '../ir/types.js';
+import { NodeError, type NodeExecutor, type RunContext } from '../engine/executor.js';
+import { openDuck } from '../engine/duckdb.js';
+import { attachWarehouse } from '../engine/catalog.js';
+import { singleFeatureLeakage } from './leakage.js';
+import { evaluateGate } from './metrics.js';
+import { featureView, inputsHash, trainingInputs } from './model-inputs.js';
+import { exportOnnx, onnxOutput } from './onnx-export.js';
+import { OnnxScorer } from './onnx-session.js';
+import { ParamError } from './params.js';
+import { Registry, type FeatureSchema } from './registry.js';
+import { trainModel } from './train.js';
+import { DataError, loadTrainingSet } from './training-data.js';
+import { columnMedians, impute } from './dataset.js';
+import { logToMlflow } from './mlflow.js';
+
+/** ONNX (float32 sums) and the in-memory model (float64 sums) may differ by rounding only. */
+const ONNX_TOLERANCE = 1e-5;
+const MIN_ROWS = 10;
+
+export const executor: NodeExecutor<TrainNode> = {
+  kind: 'train',
+  async run(ctx: RunContext<TrainNode>) {
+    const node = ctx.node;
+    const view = featureView(ctx.ir, node);
+    const registry = new Registry(ctx.stateDir);
+    const inputs = trainingInputs(ctx.ir, ctx.state, node);
+    const hash = inputsHash(inputs);
+
+    const existing = registry.findByInputs(node.register, hash);
+    if (existing) {
+      const gate = evaluateGate(node.gate, existing.metrics);
+      const gateText = node.gate?.text ?? 'none';
+      if (existing.promoted !== gate.passed || existing.gate?.text !== gateText) {
+        registry.setPromotion(node.register, existing.version, gate.passed, { text: gateText, ...gate });
+      }
+      if (!gate.passed) ctx.warn(`${node.register} v${existing.version} fails the gate (${gate.reason}): kept, not promoted`);
+      ctx.progress({ rows: existing.metrics.test_rows, message: `reusing ${node.register} v${existing.version} (training inputs unchanged)` });
+      return { modelVersion: existing.version };
+    }
+
+    for (const id of [view.from, node.label.from]) {
+      if (!ctx.state.nodes[id]?.snapshot) throw new NodeError(`${node.id} needs ${id}, which has no committed snapshot yet`, node.span);
+    }
+
+    const conn = await openDuck();
+    let set;
+    try {
+      await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
+      set = await loadTrainingSet(conn, view, node.label);
+    } catch (e) {
+      if (e instanceof DataError) throw new NodeError(`${node.id}: ${e.message}`, node.span);
+      throw e;
+    } finally {
+      conn.closeSync();
+    }
+    const ds = set.dataset;
+    if (set.missingFeatures) ctx.warn(`${node.id}: ${set.missingFeatures} label rows have no feature row of ${view.id} within its ttl at their event time; they are left out`);
+    if (ds.n < MIN_ROWS) throw new NodeError(`${node.id}: only ${ds.n} labelled rows with features; need at least ${MIN_ROWS}`, node.span);
+    let positives = 0;
+    for (let i = 0; i < ds.n; i++) positives += ds.y[i];
+    if (positives === 0 || positives === ds.n) throw new NodeError(`${node.id}: the label ${node.label.column} has a single class (${positives ? 1 : 0}) in all ${ds.n} rows`, node.span);
+    ctx.progress({ rows: ds.n, message: `training set: ${ds.n} rows, ${positives} positive` });
+
+    // Leakage guard, on a median-imputed copy of the whole training set.
+    const probe = { ...ds, X: Float32Array.from(ds.X) };
+    impute(probe.X, ds.featureNames.length, columnMedians(probe.X, probe.n, ds.featureNames.length));
+    for (const finding of singleFeatureLeakage(probe)) {
+      if (node.leakage === 'fail') throw new NodeError(`${node.id}: ${finding.message}`, node.span);
+      ctx.warn(`${node.id}: ${finding.message}`);
+    }
+
+    let run;
+    try {
+      run = trainModel(ds, { algorithm: node.algorithm.name, params: node.algorithm.params, split: node.split });
+    } catch (e) {
+      if (e instanceof ParamError) throw new NodeError(`${node.id}: ${e.message}`, node.span);
+      throw e;
+    }
+    ctx.progress({ rows: ds.n, message: `trained ${node.algorithm.name} in ${run.seconds.toFixed(1)} s` });
+
+    const version = (registry.index(node.register)?.versions.reduce((m, v) => Math.max(m, v.version), 0) ?? 0) + 1;
+    const onnx = exportOnnx(run.model, { name: node.register, version });
+    const output = onnxOutput(run.model.kind);
+    const scorer = await OnnxScorer.load(onnx, run.model.featureNames, output);
+    try {
+      const p = await scorer.scoreRows(run.test.X, run.test.n);
+      for (let i = 0; i < run.test.n; i++) {
+        if (!(Math.abs(p[i] - run.testProba[i]) <= ONNX_TOLERANCE)) {
+          throw new Error(`internal error: ONNX export of ${node.register} disagrees with the trained model on test row ${i} (${p[i]} vs ${run.testProba[i]})`);
+        }
+      }
+    } finally {
+      await scorer.release();
+    }
+
+    const gate = evaluateGate(node.gate, run.metrics);
+    const features: FeatureSchema = {
+      view: view.id,
+      entity: view.entity,
+      features: view.features.map((f, i) => ({ name: f.name, dtype: f.dtype, onnxType: 'float32', fill: run.fill[i] })),
+      nullPolicy: 'impute_training_median',
+      output,
+      label: node.label,
+      threshold: run.metrics.threshold,
+    };
+    const entry = registry.register(node.register, {
+      onnx,
+      metrics: run.metrics,
+      params: { algorithm: node.algorithm.name, params: node.algorithm.params, resolved: run.resolvedParams, split: node.split, trainRows: run.trainRows, seconds: run.seconds },
+      features,
+      lineage: { inputs, inputsHash: hash, trainedAt: new Date().toISOString(), logicalTime: ctx.logicalTime.toISOString(), rows: ds.n },
+      inputsHash: hash,
+      algorithm: node.algorithm.name,
+      promoted: gate.passed,
+      gate: { text: node.gate?.text ?? 'none', ...gate },
+    });
+    if (!gate.passed) ctx.warn(`${node.register} v${entry.version} fails the gate (${gate.reason}): kept, not promoted`);
+
+    if (node.mlflow) {
+      try {
+        await logToMlflow(String(ctx.resolve(node.mlflow.trackingUri)), node.mlflow.experiment, {
+          runName: `${node.name}-v${entry.version}`,
+          model: node.register,
+          version: entry.version,
+          params: { algorithm: node.algorithm.name, ...node.algorithm.params, test_size: node.split.test, seed: node.split.seed, train_rows: run.trainRows },
+          metrics: run.metrics,
+          onnx,
+          signal: ctx.signal,
+        });
+      } catch (e) {
+        if (e instanceof NodeError) throw e;
+        ctx.warn(`${node.id}: MLflow logging failed: ${(e as Error).message}`);
+      }
+    }
+    return { modelVersion: entry.version, rows: ds.n };
+  },
+};
+
+export default executor;

@@ -1,0 +1,89 @@
+// Reading the training set and the scoring set out of the warehouse (DuckDB over the attached
+// snapshots) into float32 matrices.
+//
+// Training: the label table's rows are the entity rows (join key, event timestamp, label); each
+// gets the feature row that was current at its event timestamp (point-in-time: the latest feature
+// row with ts <= event_timestamp and ts > event_timestamp − ttl; nothing from the future). Scoring:
+// the latest feature row per entity (online semantics) for the entities of a table.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FeaturesNode, TrainNode } from '../ir/types.js';
+import { ident } from '../engine/duckdb.js';
+import { qualified } from '../engine/catalog.js';
+import type { Dataset } from './dataset.js';
+
+export class DataError extends Error {}
+
+/** Point-in-time join of the label table's entity rows to the view: key, event_timestamp, __label, __has_features, features. */
+export function pointInTimeTrainingSql(view: FeaturesNode, label: TrainNode['label']): string {
+  const key = ident(view.entity.joinKey);
+  const ts = ident(view.timestamp);
+  const names = view.features.map((x) => ident(x.name));
+  const inTtl = view.ttlSeconds > 0 ? ` AND __feature_ts > event_timestamp - INTERVAL ${Math.floor(view.ttlSeconds)} SECOND` : '';
+  return `WITH e AS (
+  SELECT ${key}, CAST(${ident(label.timestamp)} AS TIMESTAMP) AS event_timestamp, ${ident(label.column)} AS __label
+  FROM ${qualified(label.from)}
+  WHERE ${ident(label.column)} IS NOT NULL
+),
+f AS (
+  SELECT ${key}, CAST(${ts} AS TIMESTAMP) AS __feature_ts, ${names.join(', ')}
+  FROM ${qualified(view.from)}
+),
+j AS (
+  SELECT e.${key}, e.event_timestamp, e.__label, f.__feature_ts, ${names.map((n) => `f.${n}`).join(', ')}
+  FROM e ASOF LEFT JOIN f ON e.${key} = f.${key} AND e.event_timestamp >= f.__feature_ts
+)
+SELECT ${key}, event_timestamp, __label, (__feature_ts IS NOT NULL${inTtl}) AS __has_features, ${names.join(', ')}
+FROM j
+ORDER BY ${key}, event_timestamp`;
+}
+
+/** The latest feature row per entity, for the entities present in `entitiesFrom` (a `layer.table`). */
+export function latestFeaturesSql(view: FeaturesNode, entitiesFrom: string): string {
+  const key = ident(view.entity.joinKey);
+  const ts = ident(view.timestamp);
+  return `SELECT ${key}, ${view.features.map((f) => ident(f.name)).join(', ')}
+FROM ${qualified(view.from)}
+WHERE ${key} IN (SELECT ${key} FROM ${qualified(entitiesFrom)})
+QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${ts} DESC) = 1
+ORDER BY ${key}`;
+}
+
+export interface TrainingSet {
+  readonly dataset: Dataset;
+  /** Entity rows without any feature row in the TTL window (dropped). */
+  readonly missingFeatures: number;
+}
+
+export async function loadTrainingSet(conn: DuckDBConnection, view: FeaturesNode, label: TrainNode['label']): Promise<TrainingSet> {
+  const names = view.features.map((f) => f.name);
+  const sql = `SELECT CAST(__label AS VARCHAR) AS __label, __has_features, ${names.map((n) => `CAST(${ident(n)} AS DOUBLE) AS ${ident(n)}`).join(', ')} FROM (${pointInTimeTrainingSql(view, label)})`;
+  const reader = await conn.runAndReadAll(sql);
+  const cols = reader.getColumns();
+  const labels = cols[0] as (string | null)[];
+  const has = cols[1] as (boolean | null)[];
+  const keep: number[] = [];
+  let missing = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (!has[i]) {
+      missing++;
+      continue;
+    }
+    keep.push(i);
+  }
+  const F = names.length;
+  const X = new Float32Array(keep.length * F);
+  const y = new Uint8Array(keep.length);
+  for (let k = 0; k < keep.length; k++) {
+    const i = keep[k];
+    const l = labels[i];
+    if (l === '1' || l === 'true') y[k] = 1;
+    else if (l === '0' || l === 'false') y[k] = 0;
+    else throw new DataError(`label ${label.from}.${label.column} must be 0/1 or boolean; found ${JSON.stringify(l)}`);
+    for (let f = 0; f < F; f++) {
+      const v = (cols[2 + f] as (number | null)[])[i];
+      X[k * F + f] = v === null || v === undefined ? NaN : v;
+    }
+  }
+  return { dataset: { featureNames: names, n: keep.length, X, y }, missingFeatures: missing };
+}
