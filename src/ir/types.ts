@@ -111,6 +111,7 @@ export interface CleanseNode extends NodeBase {
   readonly layer: 'silver';
   readonly sql: SqlBody;
   readonly partitionBy: readonly string[];
+  /** overwrite: a new snapshot each run; append: the SQL's rows are added to the previous snapshot's. */
   readonly mode: 'overwrite' | 'append';
   readonly checks: readonly Check[];
 }
@@ -122,6 +123,12 @@ export interface ModelNode extends NodeBase {
   readonly materialized: 'table' | 'view' | 'incremental';
   /** incremental: merge on these keys (append when absent). */
   readonly uniqueKey: readonly string[];
+  /**
+   * incremental: the column that says "only rows newer than what the target holds" (spec:
+   * `incremental_by = <column>`). Each run keeps only the SQL's rows with `column >` the target's
+   * `max(column)`; absent, every row the SQL returns is appended or merged. (src/engine/sql-executor.ts)
+   */
+  readonly incrementalBy?: string;
   readonly partitionBy: readonly string[];
   readonly checks: readonly Check[];
 }
