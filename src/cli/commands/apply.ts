@@ -1,0 +1,137 @@
+// `asgard apply SPEC|plan.json`: execute the plan on the embedded engine, incrementally.
+
+import { dirname, resolve } from 'node:path';
+import { ApplyRefused, applyPlan } from '../../engine/apply.js';
+import type { PipelineIR } from '../../ir/types.js';
+import { buildDag } from '../../planner/dag.js';
+import { hasChanges, type Plan } from '../../planner/plan.js';
+import { renderPlanText } from '../../planner/plan-render.js';
+import { SelectError, parseSelect } from '../../planner/stages.js';
+import { StateError, StateStore } from '../../planner/state-store.js';
+import { Warehouse } from '../../warehouse/warehouse.js';
+import { CliError, EXIT, type Command, type CommandContext } from '../command.js';
+import { defaultExecutors } from '../executors.js';
+import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js';
+import { progressReporter, summaryTable } from '../progress.js';
+import { loadValidSpec, stateDirFor } from '../spec.js';
+
+export const command: Command = {
+  name: 'apply',
+  summary: 'execute the plan on the embedded engine, incrementally',
+  usage: 'asgard apply SPEC|plan.json [--yes] [--select NODE[+]]',
+  help: `
+Plans the spec against the state, shows the plan and, once confirmed, runs it: sources are synced
+(incrementally, from their cursors), and a cleanse, model, feature view, training or serving node
+runs when it is new, when its definition changed, or when one of its inputs has a new snapshot since
+it last ran. Everything else is left alone; a description or tag edit only updates the state.
+Independent nodes run two at a time; a failed node skips everything downstream of it while other
+branches go on. Each finished node is recorded in the state (in --state, default .asgard/ beside the
+spec) with one atomic write, so an interrupted apply resumes where it stopped.
+
+On a terminal apply asks for confirmation; elsewhere (CI, scripts) pass --yes. A plan saved with
+\`asgard plan --out FILE\` is applied exactly as reviewed, without asking, and refused when the
+state or the spec changed since it was made.
+
+--select NODE runs that node only; NODE+ runs it and everything downstream (comma-separate several).
+
+Examples:
+  asgard apply pipelines/churn.asg --yes
+  asgard apply pipelines/churn.asg --yes --select silver.customers_cleaned+
+  asgard plan pipelines/churn.asg --out churn.plan.json && asgard apply churn.plan.json
+  asgard apply pipelines/churn.asg --yes --format json   # {"ok": true, "nodes": [...]}`,
+  options: [
+    { name: 'yes', type: 'boolean', short: 'y', description: 'apply without asking for confirmation' },
+    { name: 'select', type: 'string', arg: 'NODE[+]', description: 'only this node (NODE+: and its downstream); comma-separated' },
+    { name: 'concurrency', type: 'string', arg: 'N', description: 'nodes run at once (default 2)' },
+  ],
+  async run(ctx) {
+    const arg = ctx.positionals[0];
+    const argPath = resolve(ctx.io.cwd, arg);
+    const saved = isPlanFile(argPath) ? readPlanFile(argPath) : undefined;
+    if (saved && ctx.str('profile') && ctx.str('profile') !== saved.profile) {
+      throw new CliError(`the saved plan is for profile ${saved.profile}; --profile ${ctx.profile} does not match`);
+    }
+    const profile = saved?.profile ?? ctx.profile;
+    const spec = await loadValidSpec(ctx, saved ? saved.spec : arg);
+    checkProfile({ ...ctx, profile }, spec.ir);
+    const target = spec.ir.profiles[profile]?.target ?? 'local';
+    if (target !== 'local') {
+      throw new CliError(`apply runs on the embedded engine; profile ${profile} targets ${target}: deploy it from \`asgard compile --profile ${profile}\``);
+    }
+
+    let plan: Plan;
+    if (saved) plan = saved;
+    else {
+      plan = (await makePlan(ctx, spec)).plan;
+      if (ctx.format !== 'json') ctx.out(renderPlanText(plan, { color: ctx.color }) + '\n');
+      if (!ctx.flag('yes')) await confirm(ctx, hasChanges(plan));
+    }
+
+    let select: Set<string> | undefined;
+    const sel = ctx.str('select');
+    if (sel !== undefined) {
+      try {
+        select = parseSelect([sel], buildDag(spec.ir));
+      } catch (e) {
+        if (e instanceof SelectError) throw new CliError(e.message);
+        throw e;
+      }
+    }
+    const concurrency = ctx.str('concurrency') === undefined ? 2 : Number(ctx.str('concurrency'));
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a positive integer, not "${ctx.str('concurrency')}"`);
+
+    const stateDir = stateDirFor(ctx, spec.file);
+    const reporter = progressReporter({ err: ctx.err, tty: ctx.io.stderrIsTTY && ctx.format !== 'json', color: ctx.colorErr, debug: ctx.io.env.ASGARD_DEBUG === '1' });
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
+    process.once('SIGINT', onSigint);
+    let result;
+    try {
+      result = await applyPlan({
+        ir: spec.ir,
+        plan,
+        store: new StateStore(stateDir, spec.ir.name),
+        warehouse: new Warehouse(warehouseRoot(spec.ir, profile), dirname(spec.file)),
+        stateDir,
+        executors: ctx.services.executors ?? defaultExecutors(),
+        select,
+        concurrency,
+        env: ctx.io.env,
+        onEvent: reporter.onEvent,
+        signal: abort.signal,
+      });
+    } catch (e) {
+      if (e instanceof ApplyRefused) throw new CliError(e.message, EXIT.invalid);
+      if (e instanceof StateError) throw new CliError(e.message, EXIT.failed);
+      throw e;
+    } finally {
+      process.off('SIGINT', onSigint);
+      reporter.done();
+    }
+    if (ctx.format === 'json') {
+      ctx.json({ ok: result.ok, nodes: result.nodes });
+    } else {
+      ctx.out('\n' + summaryTable(result.nodes));
+      if (result.warnings.length) {
+        ctx.out(`\n${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}:\n`);
+        for (const w of result.warnings) ctx.out(`  ${w.node}: ${w.message}\n`);
+      }
+    }
+    return result.ok ? EXIT.ok : EXIT.failed;
+  },
+};
+
+async function confirm(ctx: CommandContext, changes: boolean): Promise<void> {
+  if (!ctx.io.stdinIsTTY) {
+    throw new CliError('refusing to apply without confirmation: stdin is not a terminal, pass --yes to apply');
+  }
+  const q = changes ? 'Apply these changes and sync the sources? Only "yes" is accepted: ' : 'No definition changes; sync the sources and run what they feed? Only "yes" is accepted: ';
+  const answer = (await ctx.io.prompt(q)).trim();
+  if (answer !== 'yes') throw new CliError('apply cancelled', EXIT.failed);
+}
+
+/** The local warehouse: the profile's `warehouse` setting when it is a literal, else the spec's. */
+function warehouseRoot(ir: PipelineIR, profile: string): string {
+  const w = ir.profiles[profile]?.settings.warehouse;
+  return w?.kind === 'literal' && typeof w.value === 'string' ? w.value : ir.warehouse;
+}

@@ -1,0 +1,31 @@
+// `asgard graph SPEC`: the pipeline's DAG as text, mermaid, dot or json.
+
+import { buildDag, dagToDot, dagToJson, dagToMermaid, dagToText } from '../../planner/dag.js';
+import { EXIT, type Command } from '../command.js';
+import { loadValidSpec } from '../spec.js';
+
+export const command: Command = {
+  name: 'graph',
+  summary: 'print the DAG (text, mermaid, dot or json)',
+  usage: 'asgard graph SPEC [--format text|mermaid|dot|json]',
+  help: `
+Prints the pipeline's nodes in dependency order with the edges between them. \`mermaid\` renders in
+GitHub markdown and most wikis; \`dot\` goes to Graphviz; \`json\` is
+{"nodes": [{"id", "kind"}], "edges": [{"from", "to"}]}.
+
+Examples:
+  asgard graph pipelines/churn.asg
+  asgard graph pipelines/churn.asg --format mermaid > docs/churn.mmd
+  asgard graph pipelines/churn.asg --format dot | dot -Tsvg > churn.svg`,
+  options: [],
+  formats: ['text', 'mermaid', 'dot', 'json'],
+  async run(ctx) {
+    const { ir } = await loadValidSpec(ctx, ctx.positionals[0]);
+    const dag = buildDag(ir);
+    if (ctx.format === 'json') ctx.json(dagToJson(dag));
+    else if (ctx.format === 'mermaid') ctx.out(dagToMermaid(dag));
+    else if (ctx.format === 'dot') ctx.out(dagToDot(dag, ir.name));
+    else ctx.out(dagToText(dag));
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,303 @@
+// Apply = plan → steps → executors. Takes the state lock, refuses a plan made against another state
+// or spec, then visits the steps (src/planner/stages.ts) in dependency order, a few at a time:
+// a node runs when it was never applied, its data fingerprint changed, or an input's snapshot (or
+// model version) moved since it last ran; a metadata-only change just updates state. After each
+// node ONE atomic state write records its fingerprints, definition, schema, snapshot (+ history),
+// cursor, input snapshots and model version. A failed node skips its downstream; independent
+// branches go on. Secret values are redacted from every message.
+
+import { readdirSync, rmdirSync } from 'node:fs';
+import type { NodeId, PipelineIR, Resolvable } from '../ir/types.js';
+import { outputTable } from '../ir/types.js';
+import { fingerprintPipeline, specFingerprint, type NodeFingerprint } from '../planner/fingerprint.js';
+import type { Plan } from '../planner/plan.js';
+import { planSteps, type Step } from '../planner/stages.js';
+import type { NodeState, PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { NodeError, type RunContext } from './executor.js';
+import type { ExecutorResolver } from './executors.js';
+
+/** Snapshots kept per table: the current one and this many minus one in history. */
+export const SNAPSHOTS_KEPT = 3;
+
+export type NodeStatus = 'succeeded' | 'skipped' | 'failed' | 'unchanged';
+
+export interface NodeOutcome {
+  readonly node: NodeId;
+  readonly status: NodeStatus;
+  readonly rows?: number;
+  readonly seconds: number;
+  readonly error?: string;
+}
+
+export type ApplyEvent =
+  | { readonly type: 'start'; readonly node: NodeId; readonly step: Step['step'] }
+  | { readonly type: 'progress'; readonly node: NodeId; readonly rows: number; readonly message?: string; readonly seconds: number }
+  | { readonly type: 'warn'; readonly node: NodeId; readonly message: string }
+  | { readonly type: 'end'; readonly outcome: NodeOutcome; readonly cause?: unknown };
+
+export interface ApplyOptions {
+  readonly ir: PipelineIR;
+  readonly plan: Plan;
+  readonly store: StateStore;
+  readonly warehouse: Warehouse;
+  readonly stateDir: string;
+  readonly executors: ExecutorResolver;
+  /** Only these nodes (see parseSelect). */
+  readonly select?: ReadonlySet<NodeId>;
+  /** Nodes run at once (default 2). */
+  readonly concurrency?: number;
+  /** Sync unchanged sources (default true). */
+  readonly refreshSources?: boolean;
+  /** Where env() and secret() are read (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly now?: () => Date;
+  readonly onEvent?: (e: ApplyEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface ApplyResult {
+  readonly ok: boolean;
+  readonly nodes: readonly NodeOutcome[];
+  readonly warnings: readonly { readonly node: NodeId; readonly message: string }[];
+  /** The state after the apply. */
+  readonly state: PipelineState;
+}
+
+/** The plan cannot be applied (stale, made against a base spec, bad logical time): nothing ran. */
+export class ApplyRefused extends Error {}
+
+/** What a node's dependents compare: its snapshot, else its model version, else its last run. */
+export function outputToken(n: NodeState | undefined): string | undefined {
+  if (!n) return undefined;
+  if (n.snapshot) return n.snapshot.id;
+  if (n.modelVersion !== undefined) return `model@${n.modelVersion}`;
+  return `run@${n.appliedAt}`;
+}
+
+/** Replace every secret value and every URL password in a message. */
+export function redactor(secrets: ReadonlySet<string>): (s: string) => string {
+  return (s) => {
+    let out = s;
+    for (const v of secrets) if (v.length > 0) out = out.split(v).join('***');
+    return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi, '$1:***@');
+  };
+}
+
+export function resolver(env: Readonly<Record<string, string | undefined>>, secrets: Set<string>): (v: Resolvable) => string | number | boolean {
+  return (v) => {
+    switch (v.kind) {
+      case 'literal':
+        return v.value;
+      case 'env': {
+        const x = env[v.name];
+        if (x !== undefined && x !== '') return x;
+        if (v.default !== undefined) return v.default;
+        throw new NodeError(`environment variable ${v.name} is not set and has no default`);
+      }
+      case 'secret': {
+        const x = env[v.name];
+        if (x === undefined || x === '') throw new NodeError(`secret ${v.name} is not set: export ${v.name} in the environment that runs asgard`);
+        secrets.add(x);
+        return x;
+      }
+    }
+  };
+}
+
+function checkFresh(opts: ApplyOptions, fps: ReadonlyMap<NodeId, NodeFingerprint>, state: PipelineState): void {
+  const { plan, ir } = opts;
+  if (plan.against.kind !== 'state') {
+    throw new ApplyRefused(`this plan compares the spec with ${plan.against.ref} (--base); it cannot be applied: make a plan against the state`);
+  }
+  if (plan.pipeline !== ir.name) throw new ApplyRefused(`the plan is for pipeline ${plan.pipeline}, the spec defines ${ir.name}`);
+  if (plan.stateLineage && state.lineage && plan.stateLineage !== state.lineage) {
+    throw new ApplyRefused(`Saved plan is stale: it was made against another state (lineage ${plan.stateLineage}, this state is ${state.lineage})`);
+  }
+  if (plan.stateSerial !== state.serial) {
+    throw new ApplyRefused(`Saved plan is stale: state serial ${state.serial}, plan made at ${plan.stateSerial}. Make a new plan.`);
+  }
+  if (plan.specFingerprint !== specFingerprint(ir, fps)) {
+    throw new ApplyRefused('Saved plan is stale: the spec changed since the plan was made. Make a new plan.');
+  }
+}
+
+const round = (s: number) => Math.round(s * 1000) / 1000;
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
+  const { ir, store, warehouse } = opts;
+  const env = opts.env ?? process.env;
+  const now = opts.now ?? (() => new Date());
+  const emit = opts.onEvent ?? (() => {});
+  const signal = opts.signal ?? new AbortController().signal;
+  const secrets = new Set<string>();
+  const resolve = resolver(env, secrets);
+  const redact = redactor(secrets);
+  const fps = fingerprintPipeline(ir);
+  const nodes = new Map(ir.nodes.map((n) => [n.id, n]));
+  const warnings: { node: NodeId; message: string }[] = [];
+
+  const release = store.lock();
+  try {
+    checkFresh(opts, fps, store.read());
+    let logicalTime = now();
+    if (ir.logicalTime) {
+      let v: string | number | boolean;
+      try {
+        v = resolve(ir.logicalTime);
+      } catch (e) {
+        throw new ApplyRefused(`logical_time: ${(e as Error).message}`);
+      }
+      logicalTime = new Date(String(v));
+      if (Number.isNaN(logicalTime.getTime())) throw new ApplyRefused(`logical_time "${String(v)}" is not an ISO-8601 time`);
+    }
+
+    const steps = planSteps(opts.plan, ir, { select: opts.select, refreshSources: opts.refreshSources });
+    const outcomes = new Map<NodeId, NodeOutcome>();
+
+    const runStep = async (step: Step): Promise<NodeOutcome> => {
+      const t0 = performance.now();
+      const seconds = () => round((performance.now() - t0) / 1000);
+      const bad = step.after.find((p) => {
+        const s = outcomes.get(p)?.status;
+        return s === 'failed' || s === 'skipped';
+      });
+      if (bad) return { node: step.node, status: 'skipped', seconds: 0, error: `upstream ${bad} ${outcomes.get(bad)!.status === 'failed' ? 'failed' : 'was skipped'}` };
+      if (signal.aborted) return { node: step.node, status: 'skipped', seconds: 0, error: 'apply was interrupted' };
+      const state = store.read();
+      const prev = state.nodes[step.node];
+
+      if (step.step === 'delete') {
+        store.commitNode(step.node, undefined);
+        if (prev?.snapshot) removeTable(warehouse, prev.snapshot);
+        return { node: step.node, status: 'succeeded', seconds: seconds() };
+      }
+
+      const node = nodes.get(step.node)!;
+      const fp = fps.get(step.node)!;
+      const recorded = { kind: node.kind, fingerprint: fp.fingerprint, metaFingerprint: fp.metaFingerprint, definition: fp.definition };
+      if (step.step === 'check' || step.step === 'metadata') {
+        const moved = !prev || node.inputs.some((i) => outputToken(state.nodes[i]) !== prev.inputSnapshots?.[i]);
+        if (!moved) {
+          if (step.step === 'check') return { node: step.node, status: 'unchanged', seconds: seconds() };
+          store.commitNode(step.node, { ...prev, ...recorded });
+          return { node: step.node, status: 'succeeded', seconds: seconds() };
+        }
+      }
+
+      const missing = node.inputs.find((i) => !state.nodes[i]);
+      if (missing) {
+        return {
+          node: step.node,
+          status: 'failed',
+          seconds: 0,
+          error: `input ${missing} has not been applied yet; apply it first or select it too (--select ${missing}+)`,
+        };
+      }
+      const executor = await opts.executors(node.kind);
+      const replace = step.step === 'replace';
+      const ctxState: PipelineState = replace ? { ...state, nodes: withoutNode(state.nodes, step.node) } : state;
+      const ctx: RunContext = {
+        ir,
+        node,
+        state: ctxState,
+        warehouse,
+        stateDir: opts.stateDir,
+        logicalTime,
+        resolve,
+        progress: (p) => emit({ type: 'progress', node: step.node, rows: p.rows, message: p.message === undefined ? undefined : redact(p.message), seconds: seconds() }),
+        warn: (message) => {
+          const m = redact(message);
+          warnings.push({ node: step.node, message: m });
+          emit({ type: 'warn', node: step.node, message: m });
+        },
+        signal,
+      };
+      const result = await executor.run(ctx);
+      const base = replace ? undefined : prev;
+      const snapshot = result.snapshot ?? base?.snapshot;
+      let history: readonly SnapshotRef[] = base?.history ?? [];
+      if (result.snapshot && base?.snapshot && result.snapshot.id !== base.snapshot.id) {
+        history = [base.snapshot, ...history].slice(0, SNAPSHOTS_KEPT - 1);
+      }
+      const next: NodeState = withoutUndefined({
+        ...recorded,
+        schema: result.schema ?? base?.schema,
+        snapshot,
+        history: history.length ? history : undefined,
+        inputSnapshots: Object.fromEntries(node.inputs.map((i) => [i, outputToken(state.nodes[i])!])),
+        cursor: result.cursor ?? base?.cursor,
+        modelVersion: result.modelVersion ?? base?.modelVersion,
+        appliedAt: now().toISOString(),
+      });
+      store.commitNode(step.node, next);
+      const table = snapshot ? tableOf(snapshot) : outputTable(node);
+      if (table && (snapshot || replace)) warehouse.gc(table, [...(snapshot ? [snapshot] : []), ...history]);
+      return { node: step.node, status: 'succeeded', seconds: seconds(), ...(result.rows !== undefined ? { rows: result.rows } : {}) };
+    };
+
+    const limit = Math.max(1, opts.concurrency ?? 2);
+    const waiting = [...steps];
+    const running = new Map<NodeId, Promise<void>>();
+    while (waiting.length || running.size) {
+      for (let i = 0; i < waiting.length && running.size < limit; ) {
+        const s = waiting[i];
+        if (!s.after.every((p) => outcomes.has(p))) {
+          i++;
+          continue;
+        }
+        waiting.splice(i, 1);
+        emit({ type: 'start', node: s.node, step: s.step });
+        const t0 = performance.now();
+        const p = runStep(s)
+          .catch((e: unknown) => {
+            const outcome: NodeOutcome = { node: s.node, status: 'failed', seconds: round((performance.now() - t0) / 1000), error: redact(errorMessage(e)) };
+            return { outcome, cause: e };
+          })
+          .then((r) => {
+            const { outcome, cause } = 'outcome' in r ? r : { outcome: r, cause: undefined };
+            outcomes.set(s.node, outcome);
+            running.delete(s.node);
+            emit({ type: 'end', outcome, ...(cause !== undefined ? { cause } : {}) });
+          });
+        running.set(s.node, p);
+      }
+      if (running.size === 0) break; // only unreachable steps left (cannot happen with a valid IR)
+      await Promise.race(running.values());
+    }
+    const ordered = steps.map((s) => outcomes.get(s.node)).filter((o): o is NodeOutcome => !!o);
+    return { ok: ordered.every((o) => o.status !== 'failed'), nodes: ordered, warnings, state: store.read() };
+  } finally {
+    release();
+  }
+}
+
+function errorMessage(e: unknown): string {
+  if (e instanceof NodeError) return e.message;
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+function withoutNode(nodes: Readonly<Record<NodeId, NodeState>>, id: NodeId): Record<NodeId, NodeState> {
+  const out = { ...nodes };
+  delete out[id];
+  return out;
+}
+
+/** `silver/x/<id>` → `silver.x`. */
+const tableOf = (s: SnapshotRef) => s.path.split('/').slice(0, 2).join('.');
+
+function removeTable(warehouse: Warehouse, s: SnapshotRef): void {
+  const table = tableOf(s);
+  warehouse.gc(table, []);
+  try {
+    if (readdirSync(warehouse.tableDir(table)).length === 0) rmdirSync(warehouse.tableDir(table));
+  } catch {
+    // Already gone.
+  }
+}
+

@@ -1,0 +1,153 @@
+// The pipeline's DAG: topological order, dependents, and the mermaid / dot / json renderings that
+// `asgard graph` prints. Built from the IR's nodes and `inputs`; ties are broken by id so every
+// output is deterministic.
+
+import type { NodeId, NodeKind, PipelineIR } from '../ir/types.js';
+
+export interface Dag {
+  readonly nodes: readonly { readonly id: NodeId; readonly kind: NodeKind }[];
+  /** from → to, sorted. Only edges between nodes of the graph. */
+  readonly edges: readonly { readonly from: NodeId; readonly to: NodeId }[];
+  readonly parents: ReadonlyMap<NodeId, readonly NodeId[]>;
+  readonly children: ReadonlyMap<NodeId, readonly NodeId[]>;
+  /** Node ids in topological order (a parent before its children; ties by id). */
+  readonly order: readonly NodeId[];
+}
+
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export function buildDag(ir: Pick<PipelineIR, 'nodes'>): Dag {
+  const ids = new Set(ir.nodes.map((n) => n.id));
+  const parents = new Map<NodeId, NodeId[]>();
+  const children = new Map<NodeId, NodeId[]>();
+  for (const n of ir.nodes) {
+    parents.set(n.id, [...new Set(n.inputs)].filter((i) => ids.has(i)).sort(byId));
+    children.set(n.id, []);
+  }
+  const edges: { from: NodeId; to: NodeId }[] = [];
+  for (const [to, ps] of parents) for (const from of ps) edges.push({ from, to });
+  edges.sort((a, b) => byId(a.from, b.from) || byId(a.to, b.to));
+  for (const e of edges) children.get(e.from)!.push(e.to);
+
+  // Kahn's algorithm with the ready set kept sorted: deterministic, and a cycle (which the checker
+  // reports) leaves its nodes appended in id order instead of looping.
+  const indeg = new Map([...parents].map(([id, ps]) => [id, ps.length]));
+  const ready = [...ids].filter((id) => indeg.get(id) === 0).sort(byId);
+  const order: NodeId[] = [];
+  while (ready.length) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const c of children.get(id)!) {
+      const d = indeg.get(c)! - 1;
+      indeg.set(c, d);
+      if (d === 0) insertSorted(ready, c);
+    }
+  }
+  if (order.length < ids.size) order.push(...[...ids].filter((id) => !order.includes(id)).sort(byId));
+  return {
+    nodes: ir.nodes.map((n) => ({ id: n.id, kind: n.kind })),
+    edges,
+    parents,
+    children,
+    order,
+  };
+}
+
+function insertSorted(xs: string[], x: string): void {
+  let i = xs.length;
+  while (i > 0 && xs[i - 1] > x) i--;
+  xs.splice(i, 0, x);
+}
+
+/** Every transitive dependent of `id`, in topological order. */
+export function downstreamOf(dag: Dag, id: NodeId): NodeId[] {
+  const seen = new Set<NodeId>();
+  const stack = [...(dag.children.get(id) ?? [])];
+  while (stack.length) {
+    const c = stack.pop()!;
+    if (seen.has(c)) continue;
+    seen.add(c);
+    stack.push(...(dag.children.get(c) ?? []));
+  }
+  return dag.order.filter((n) => seen.has(n));
+}
+
+/** Every transitive dependent of every node, computed once (plans of 1,000 nodes ask for all). */
+export function allDownstream(dag: Dag): Map<NodeId, NodeId[]> {
+  const pos = new Map(dag.order.map((id, i) => [id, i]));
+  const sets = new Map<NodeId, Set<NodeId>>();
+  for (let i = dag.order.length - 1; i >= 0; i--) {
+    const id = dag.order[i];
+    const s = new Set<NodeId>();
+    for (const c of dag.children.get(id) ?? []) {
+      s.add(c);
+      for (const d of sets.get(c) ?? []) s.add(d);
+    }
+    sets.set(id, s);
+  }
+  return new Map(dag.order.map((id) => [id, [...sets.get(id)!].sort((a, b) => pos.get(a)! - pos.get(b)!)]));
+}
+
+// ── renderings ──────────────────────────────────────────────────────────────────────────────────
+
+export function dagToJson(dag: Dag): { nodes: { id: NodeId; kind: NodeKind }[]; edges: { from: NodeId; to: NodeId }[] } {
+  const kinds = new Map(dag.nodes.map((n) => [n.id, n.kind]));
+  return {
+    nodes: dag.order.map((id) => ({ id, kind: kinds.get(id)! })),
+    edges: dag.edges.map((e) => ({ from: e.from, to: e.to })),
+  };
+}
+
+const mermaidId = (id: string) => id.replace(/[^A-Za-z0-9_]/g, '_');
+const mermaidShape: Record<NodeKind, [string, string]> = {
+  source: ['[(', ')]'],
+  cleanse: ['[', ']'],
+  model: ['[', ']'],
+  features: ['{{', '}}'],
+  train: ['[[', ']]'],
+  serve: ['([', '])'],
+};
+
+export function dagToMermaid(dag: Dag): string {
+  const kinds = new Map(dag.nodes.map((n) => [n.id, n.kind]));
+  const lines = ['flowchart LR'];
+  for (const id of dag.order) {
+    const [open, close] = mermaidShape[kinds.get(id)!];
+    lines.push(`  ${mermaidId(id)}${open}"${id}"${close}`);
+  }
+  for (const e of dag.edges) lines.push(`  ${mermaidId(e.from)} --> ${mermaidId(e.to)}`);
+  return lines.join('\n') + '\n';
+}
+
+const dotShape: Record<NodeKind, string> = {
+  source: 'cylinder',
+  cleanse: 'box',
+  model: 'box',
+  features: 'hexagon',
+  train: 'component',
+  serve: 'oval',
+};
+
+export function dagToDot(dag: Dag, name = 'pipeline'): string {
+  const q = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
+  const kinds = new Map(dag.nodes.map((n) => [n.id, n.kind]));
+  const lines = [`digraph ${q(name)} {`, '  rankdir=LR;'];
+  for (const id of dag.order) lines.push(`  ${q(id)} [shape=${dotShape[kinds.get(id)!]}];`);
+  for (const e of dag.edges) lines.push(`  ${q(e.from)} -> ${q(e.to)};`);
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+/** The text form: one line per node in topological order with what it reads. */
+export function dagToText(dag: Dag): string {
+  const kinds = new Map(dag.nodes.map((n) => [n.id, n.kind]));
+  const w = Math.max(0, ...dag.order.map((id) => id.length));
+  return (
+    dag.order
+      .map((id) => {
+        const ps = dag.parents.get(id) ?? [];
+        return `${id.padEnd(w)}  ${kinds.get(id)!.padEnd(8)}${ps.length ? `  ← ${ps.join(', ')}` : ''}`.trimEnd();
+      })
+      .join('\n') + '\n'
+  );
+}

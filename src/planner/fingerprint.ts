@@ -1,0 +1,183 @@
+// Fingerprints of nodes, SQLMesh-style: a data fingerprint over the fields that change a node's
+// output (normalised SQL, never its text; settings; env/secret REFERENCES, never values; checks)
+// with the parents' data fingerprints folded in, so an upstream edit cascades; and a separate
+// metadata fingerprint (descriptions, tags, schedules) whose changes never rebuild anything.
+//
+// The definitions hashed are kept in state (NodeState.definition) so a later plan can say *what*
+// changed ("sql changed", "partition_by changed"). Their keys are therefore named as in the spec.
+
+import type { Check, NodeId, PipelineIR, PipelineNode, Resolvable } from '../ir/types.js';
+import { canonicalJson, sha256 } from '../util/canonical-json.js';
+
+/** What NodeState.definition holds: data fields and metadata fields, both spec-named. */
+export interface NodeDefinition {
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+export interface NodeFingerprint {
+  readonly id: NodeId;
+  readonly kind: PipelineNode['kind'];
+  readonly fingerprint: string;
+  readonly metaFingerprint: string;
+  readonly definition: NodeDefinition;
+}
+
+/** `scheme://user:password@host` → `scheme://user:***@host`: a password in a URL never reaches state. */
+export function redactUrlPassword(s: string): string {
+  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, '$1:***@');
+}
+
+/** A Resolvable as it may be written down: the reference, never a resolved or secret value. */
+export function resolvableRef(r: Resolvable): unknown {
+  switch (r.kind) {
+    case 'literal':
+      return typeof r.value === 'string' ? redactUrlPassword(r.value) : r.value;
+    case 'env':
+      return { env: r.name, ...(r.default !== undefined ? { default: redactUrlPassword(r.default) } : {}) };
+    case 'secret':
+      return { secret: r.name };
+  }
+}
+
+const checkDef = (c: Check) => ({
+  kind: c.kind,
+  column: c.column,
+  values: c.values,
+  min: c.min,
+  max: c.max,
+  sql: c.sql?.normalized,
+});
+
+// Why a regex here: this is not a dependency between tables (those come from parsing), it only asks
+// whether the normalised SQL mentions the run's logical time, so that the logical_time reference
+// becomes part of that node's data fingerprint.
+const readsClock = (normalizedSql: string) => /\b(current_date|current_timestamp|now|localtimestamp)\b/i.test(normalizedSql);
+
+/** The data and metadata definitions of one node (no parents folded in). */
+export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>): NodeDefinition {
+  const meta: Record<string, unknown> = { description: node.description, tags: node.tags };
+  const clock = ir.logicalTime ? resolvableRef(ir.logicalTime) : 'apply start';
+  switch (node.kind) {
+    case 'source': {
+      const s = node.stream;
+      const settings: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node.connector.settings)) settings[k] = resolvableRef(v);
+      meta.schedule = node.connector.schedule;
+      return {
+        meta,
+        data: {
+          type: node.connector.type,
+          settings,
+          table: s.table,
+          path: s.path,
+          primary_key: s.primaryKey,
+          cursor: s.cursor,
+          columns: s.columns?.map((c) => ({ name: c.name, type: c.type })),
+          mode: s.mode,
+          lookback: s.lookbackSeconds,
+          pagination: s.pagination,
+        },
+      };
+    }
+    case 'cleanse':
+      return {
+        meta,
+        data: {
+          sql: node.sql.normalized,
+          partition_by: node.partitionBy,
+          mode: node.mode,
+          checks: node.checks.map(checkDef),
+          logical_time: readsClock(node.sql.normalized) ? clock : undefined,
+        },
+      };
+    case 'model':
+      return {
+        meta,
+        data: {
+          sql: node.sql.normalized,
+          materialized: node.materialized,
+          unique_key: node.uniqueKey,
+          incremental_by: node.incrementalBy,
+          partition_by: node.partitionBy,
+          checks: node.checks.map(checkDef),
+          logical_time: readsClock(node.sql.normalized) ? clock : undefined,
+        },
+      };
+    case 'features':
+      meta.feature_descriptions = Object.fromEntries(node.features.filter((f) => f.description).map((f) => [f.name, f.description]));
+      return {
+        meta,
+        data: {
+          entity: node.entity,
+          from: node.from,
+          timestamp: node.timestamp,
+          ttl: node.ttlSeconds,
+          features: node.features.map((f) => ({ name: f.name, dtype: f.dtype })),
+        },
+      };
+    case 'train':
+      meta.mlflow = node.mlflow ? { tracking_uri: resolvableRef(node.mlflow.trackingUri), experiment: node.mlflow.experiment } : undefined;
+      return {
+        meta,
+        data: {
+          features: node.features,
+          label: node.label,
+          algorithm: node.algorithm,
+          split: node.split,
+          gate: node.gate ? { metric: node.gate.metric, op: node.gate.op, value: node.gate.value } : undefined,
+          register: node.register,
+          leakage: node.leakage,
+        },
+      };
+    case 'serve':
+      return { meta, data: { model: node.model, risk_levels: node.riskLevels, batch: node.batch } };
+  }
+}
+
+/** Round-trips a definition through canonical JSON: what state stores and what later plans compare. */
+const canonical = (def: NodeDefinition): NodeDefinition => JSON.parse(canonicalJson(def)) as NodeDefinition;
+
+/**
+ * Fingerprints of every node, in the IR's topological order. A parent that is not in the IR (an
+ * invalid IR) is folded in as `missing`, so the fingerprint is still defined.
+ */
+export function fingerprintPipeline(ir: Pick<PipelineIR, 'nodes' | 'logicalTime'>): Map<NodeId, NodeFingerprint> {
+  const out = new Map<NodeId, NodeFingerprint>();
+  const pending = new Map(ir.nodes.map((n) => [n.id, n]));
+  const visit = (node: PipelineNode, stack: Set<NodeId>): NodeFingerprint => {
+    const done = out.get(node.id);
+    if (done) return done;
+    stack.add(node.id);
+    const parents: [NodeId, string][] = [...node.inputs].sort().map((id) => {
+      const p = pending.get(id);
+      if (!p || stack.has(id)) return [id, 'missing'];
+      return [id, visit(p, stack).fingerprint];
+    });
+    stack.delete(node.id);
+    const definition = canonical(nodeDefinition(node, ir));
+    const fp: NodeFingerprint = {
+      id: node.id,
+      kind: node.kind,
+      fingerprint: sha256(canonicalJson({ kind: node.kind, data: definition.data, parents })),
+      metaFingerprint: sha256(canonicalJson(definition.meta)),
+      definition,
+    };
+    out.set(node.id, fp);
+    return fp;
+  };
+  for (const n of ir.nodes) visit(n, new Set());
+  // Keep the IR's order regardless of the recursion order.
+  return new Map(ir.nodes.map((n) => [n.id, out.get(n.id)!]));
+}
+
+/** One hash over the whole spec's fingerprints: a saved plan is refused when it moved. */
+export function specFingerprint(ir: Pick<PipelineIR, 'name' | 'warehouse'>, fps: ReadonlyMap<NodeId, NodeFingerprint>): string {
+  return sha256(
+    canonicalJson({
+      pipeline: ir.name,
+      warehouse: ir.warehouse,
+      nodes: [...fps.values()].map((f) => [f.id, f.fingerprint, f.metaFingerprint]).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    }),
+  );
+}

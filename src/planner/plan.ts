@@ -1,0 +1,236 @@
+// Building a plan: a pure diff of the spec's IR against what was applied before (the state) or
+// against the IR of a base spec (pull-request review, no state needed). No I/O: the CLI reads
+// files and state and hands them in; a plan is plain data that can be saved and applied later.
+
+import type { NodeId, NodeKind, PipelineIR } from '../ir/types.js';
+import type { ColumnSchema, PipelineState } from './state-store.js';
+import { allDownstream, buildDag } from './dag.js';
+import { fingerprintPipeline, specFingerprint, type NodeDefinition, type NodeFingerprint } from './fingerprint.js';
+import { canonicalJson } from '../util/canonical-json.js';
+
+export const PLAN_SCHEMA_VERSION = 1;
+
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+
+export interface SchemaChange {
+  readonly column: string;
+  readonly change: 'added' | 'removed' | 'type_changed';
+  readonly from?: string;
+  readonly to?: string;
+  readonly breaking: boolean;
+}
+
+export interface PlannedAction {
+  readonly node: NodeId;
+  readonly kind: NodeKind;
+  readonly action: Action;
+  readonly reasons: readonly string[];
+  readonly schemaChanges: readonly SchemaChange[];
+  readonly downstream: readonly NodeId[];
+  /** Only the metadata (description, tags …) changed: state is updated, nothing runs. */
+  readonly metadataOnly?: boolean;
+  /** The new fingerprints (absent for delete): apply records them. */
+  readonly fingerprint?: string;
+  readonly metaFingerprint?: string;
+}
+
+export interface Plan {
+  readonly schemaVersion: typeof PLAN_SCHEMA_VERSION;
+  readonly pipeline: string;
+  readonly profile: string;
+  /** Absolute path of the spec the plan was made from. */
+  readonly spec: string;
+  readonly specFingerprint: string;
+  /** What the spec was compared with: the state, or a base spec (`--base`). */
+  readonly against: { readonly kind: 'state' } | { readonly kind: 'base'; readonly ref: string };
+  /** Serial and lineage of the state the plan was made from (0 and '' for an empty state or a base). */
+  readonly stateSerial: number;
+  readonly stateLineage: string;
+  readonly summary: Readonly<Record<Action, number>>;
+  readonly actions: readonly PlannedAction[];
+}
+
+/** What was applied before, per node: NodeState has this shape, and so has a base spec's IR. */
+export interface PriorNode {
+  readonly kind: NodeKind;
+  readonly fingerprint: string;
+  readonly metaFingerprint: string;
+  readonly definition: unknown;
+  readonly schema?: readonly ColumnSchema[];
+}
+
+export interface PlanInput {
+  readonly ir: PipelineIR;
+  readonly profile?: string;
+  readonly prior: Readonly<Record<NodeId, PriorNode>>;
+  readonly against?: Plan['against'];
+  readonly stateSerial?: number;
+  readonly stateLineage?: string;
+  /** Inferred output schemas of the spec's nodes, when known: enables schemaChanges. */
+  readonly schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>;
+  /** Precomputed fingerprints of `ir` (the CLI computes them once). */
+  readonly fingerprints?: ReadonlyMap<NodeId, NodeFingerprint>;
+}
+
+/** The prior of a base spec: its nodes' fingerprints and definitions, and its schemas when known. */
+export function priorFromIr(base: PipelineIR, schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>): Record<NodeId, PriorNode> {
+  const out: Record<NodeId, PriorNode> = {};
+  for (const f of fingerprintPipeline(base).values()) {
+    const schema = schemas?.get(f.id);
+    out[f.id] = { kind: f.kind, fingerprint: f.fingerprint, metaFingerprint: f.metaFingerprint, definition: f.definition, ...(schema ? { schema } : {}) };
+  }
+  return out;
+}
+
+export const priorFromState = (state: PipelineState): Record<NodeId, PriorNode> => ({ ...state.nodes });
+
+// Changes to these settings make the old output unusable as a starting point (an incremental
+// cursor, appended rows or partitions laid out another way): the node is dropped and rebuilt.
+const forcesReplacement: Readonly<Record<NodeKind, readonly string[]>> = {
+  source: ['type', 'settings', 'table', 'path', 'primary_key', 'cursor', 'columns', 'mode'],
+  cleanse: ['partition_by', 'mode'],
+  model: ['materialized', 'unique_key', 'incremental_by', 'partition_by'],
+  features: [],
+  train: [],
+  serve: [],
+};
+
+export function buildPlan(input: PlanInput): Plan {
+  const { ir, prior } = input;
+  const fps = input.fingerprints ?? fingerprintPipeline(ir);
+  const dag = buildDag(ir);
+  const downstream = allDownstream(dag);
+  const byId = new Map(ir.nodes.map((n) => [n.id, n]));
+  const dataChanged = new Set<NodeId>();
+  const actions: PlannedAction[] = [];
+
+  for (const id of dag.order) {
+    const node = byId.get(id)!;
+    const fp = fps.get(id)!;
+    const before = prior[id];
+    const base = { node: id, kind: node.kind, downstream: downstream.get(id) ?? [], fingerprint: fp.fingerprint, metaFingerprint: fp.metaFingerprint };
+    if (!before || before.kind !== node.kind) {
+      dataChanged.add(id);
+      actions.push({ ...base, action: 'create', reasons: [before ? `kind changed from ${before.kind}` : 'never applied'], schemaChanges: [] });
+      continue;
+    }
+    const prevDef = asDefinition(before.definition);
+    if (before.fingerprint === fp.fingerprint) {
+      if (before.metaFingerprint === fp.metaFingerprint) {
+        actions.push({ ...base, action: 'noop', reasons: [], schemaChanges: [] });
+      } else {
+        const changed = changedKeys(prevDef?.meta, fp.definition.meta);
+        const reasons = (changed.length ? changed : ['metadata']).map((k) => `${k.replace(/_/g, ' ')} changed (metadata only)`);
+        actions.push({ ...base, action: 'update', reasons, schemaChanges: [], metadataOnly: true });
+      }
+      continue;
+    }
+    dataChanged.add(id);
+    const own = changedKeys(prevDef?.data, fp.definition.data);
+    const upstream = node.inputs.filter((p) => dataChanged.has(p)).sort();
+    const reasons = [...own.map((k) => `${k} changed`), ...upstream.map((p) => `upstream ${p} changed`)];
+    if (reasons.length === 0) reasons.push('definition changed');
+    const newSchema = input.schemas?.get(id);
+    const schemaChanges = before.schema && newSchema ? diffSchemas(before.schema, newSchema) : [];
+    const breaking = schemaChanges.some((c) => c.breaking);
+    if (breaking) reasons.push('breaking schema change');
+    // Rows appended by an append cleanse or an incremental model were computed by the old SQL:
+    // keeping them would mix two definitions in one table.
+    const accumulates = (node.kind === 'cleanse' && node.mode === 'append') || (node.kind === 'model' && node.materialized === 'incremental');
+    const replace =
+      breaking || own.some((k) => forcesReplacement[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
+    actions.push({ ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges });
+  }
+
+  const deleted = Object.keys(prior)
+    .filter((id) => !byId.has(id))
+    .sort();
+  for (const id of deleted) {
+    actions.push({ node: id, kind: prior[id].kind, action: 'delete', reasons: ['removed from spec'], schemaChanges: [], downstream: [] });
+  }
+
+  const summary: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
+  for (const a of actions) summary[a.action]++;
+  return {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    pipeline: ir.name,
+    profile: input.profile ?? 'local',
+    spec: ir.file,
+    specFingerprint: specFingerprint(ir, fps),
+    against: input.against ?? { kind: 'state' },
+    stateSerial: input.stateSerial ?? 0,
+    stateLineage: input.stateLineage ?? '',
+    summary,
+    actions,
+  };
+}
+
+export const hasChanges = (plan: Plan): boolean => plan.actions.some((a) => a.action !== 'noop');
+
+function asDefinition(d: unknown): NodeDefinition | undefined {
+  if (d && typeof d === 'object' && 'data' in d && 'meta' in d) return d as NodeDefinition;
+  return undefined;
+}
+
+const plainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The keys whose values differ, in sorted order. `settings` is opened one level so a reason names
+ * the setting ("settings.host changed"). Without a previous definition, nothing can be named.
+ */
+function changedKeys(prev: Readonly<Record<string, unknown>> | undefined, next: Readonly<Record<string, unknown>>): string[] {
+  if (!prev) return [];
+  const keys = [...new Set([...Object.keys(prev), ...Object.keys(next)])].sort();
+  const out: string[] = [];
+  for (const k of keys) {
+    const a = prev[k];
+    const b = next[k];
+    if (canonicalJson(a) === canonicalJson(b)) continue;
+    if (k === 'settings' && plainObject(a) && plainObject(b)) {
+      out.push(...changedKeys(a, b).map((s) => `settings.${s}`));
+    } else {
+      out.push(k);
+    }
+  }
+  return out;
+}
+
+/** Column-level differences; removals and type changes break readers, additions do not. */
+export function diffSchemas(before: readonly ColumnSchema[], after: readonly ColumnSchema[]): SchemaChange[] {
+  const norm = (t: string) => t.trim().toUpperCase().replace(/\s+/g, ' ');
+  const prev = new Map(before.map((c) => [c.name.toLowerCase(), c]));
+  const next = new Map(after.map((c) => [c.name.toLowerCase(), c]));
+  const out: SchemaChange[] = [];
+  for (const c of before) {
+    const n = next.get(c.name.toLowerCase());
+    if (!n) out.push({ column: c.name, change: 'removed', from: c.type, breaking: true });
+    else if (norm(n.type) !== norm(c.type)) out.push({ column: c.name, change: 'type_changed', from: c.type, to: n.type, breaking: true });
+  }
+  for (const c of after) if (!prev.has(c.name.toLowerCase())) out.push({ column: c.name, change: 'added', to: c.type, breaking: false });
+  return out;
+}
+
+/** The PRODUCT.md `plan --format json` document (plus the saved-plan fields). */
+export function planToJson(plan: Plan): unknown {
+  return {
+    schemaVersion: plan.schemaVersion,
+    pipeline: plan.pipeline,
+    profile: plan.profile,
+    spec: plan.spec,
+    specFingerprint: plan.specFingerprint,
+    against: plan.against,
+    stateSerial: plan.stateSerial,
+    stateLineage: plan.stateLineage,
+    summary: plan.summary,
+    actions: plan.actions.map((a) => ({
+      node: a.node,
+      kind: a.kind,
+      action: a.action,
+      reasons: a.reasons,
+      schemaChanges: a.schemaChanges,
+      downstream: a.downstream,
+      ...(a.metadataOnly ? { metadataOnly: true } : {}),
+      ...(a.fingerprint ? { fingerprint: a.fingerprint, metaFingerprint: a.metaFingerprint } : {}),
+    })),
+  };
+}
