@@ -1,0 +1,116 @@
+// The one catalogue of diagnostic codes. Codes are stable: tests, docs and users' scripts match on
+// them, so a code is never renumbered or reused — retire it instead. By stage, like TypeScript's
+// diagnosticMessages: ASG1xxx syntax (reading and parsing a spec), ASG2xxx semantics (the checker),
+// ASG3xxx SQL bodies. Later stages (targets ASG4xxx, runtime inputs ASG5xxx) add their own here.
+
+import type { Span } from '../ir/types.js';
+import type { Diagnostic, Severity } from './diagnostic.js';
+
+export interface CatalogueEntry {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly title: string;
+}
+
+const entry = (code: string, severity: Severity, title: string): CatalogueEntry => ({ code, severity, title });
+
+export const Codes = {
+  // ── ASG1xxx: reading and parsing ────────────────────────────────────────────────────────────
+  UnreadableFile: entry('ASG1001', 'error', 'file cannot be read'),
+  EmptyFile: entry('ASG1002', 'error', 'file is empty'),
+  BinaryFile: entry('ASG1003', 'error', 'file is not text'),
+  FileTooLarge: entry('ASG1004', 'error', 'file is too large'),
+  UnexpectedCharacter: entry('ASG1005', 'error', 'unexpected character'),
+  UnterminatedString: entry('ASG1006', 'error', 'unterminated string'),
+  UnterminatedSql: entry('ASG1007', 'error', 'unterminated SQL body'),
+  UnterminatedComment: entry('ASG1008', 'error', 'unterminated block comment'),
+  UnbalancedBracket: entry('ASG1009', 'error', 'unbalanced bracket'),
+  UnexpectedToken: entry('ASG1010', 'error', 'unexpected token'),
+  NestingTooDeep: entry('ASG1011', 'error', 'nesting too deep'),
+  InvalidEscape: entry('ASG1012', 'error', 'invalid escape sequence'),
+
+  // ── ASG2xxx: semantics ──────────────────────────────────────────────────────────────────────
+  UnknownBlock: entry('ASG2001', 'error', 'unknown block type'),
+  UnknownSetting: entry('ASG2002', 'error', 'unknown setting'),
+  WrongValueType: entry('ASG2003', 'error', 'wrong value type'),
+  MissingSetting: entry('ASG2004', 'error', 'missing required setting'),
+  DuplicateName: entry('ASG2005', 'error', 'duplicate name'),
+  UndefinedReference: entry('ASG2006', 'error', 'undefined reference'),
+  Cycle: entry('ASG2007', 'error', 'dependency cycle'),
+  InvalidDuration: entry('ASG2008', 'error', 'invalid duration'),
+  InvalidCron: entry('ASG2009', 'error', 'invalid cron expression'),
+  InvalidGate: entry('ASG2010', 'error', 'invalid gate expression'),
+  InvalidValue: entry('ASG2011', 'error', 'invalid value'),
+  PipelineBlock: entry('ASG2012', 'error', 'missing or repeated pipeline block'),
+  BlockLabels: entry('ASG2013', 'error', 'wrong block header'),
+  UnknownSourceType: entry('ASG2014', 'error', 'unknown source type'),
+  IncrementalWithoutCursor: entry('ASG2015', 'error', 'incremental stream without a cursor'),
+  MisplacedBlock: entry('ASG2016', 'error', 'block not allowed here'),
+  DuplicateSetting: entry('ASG2017', 'error', 'setting given twice'),
+  InvalidCheck: entry('ASG2018', 'error', 'invalid check'),
+  NotATable: entry('ASG2019', 'error', 'reference does not name a table'),
+
+  // ── ASG3xxx: SQL bodies ─────────────────────────────────────────────────────────────────────
+  SqlSyntax: entry('ASG3001', 'error', 'SQL syntax error'),
+  SqlUnknownTable: entry('ASG3002', 'error', 'SQL reads a table no node produces'),
+  SqlEmpty: entry('ASG3003', 'error', 'SQL body is empty or has several statements'),
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type CodeName = keyof typeof Codes;
+
+/** All entries, sorted by code (for docs and the test that keeps codes unique). */
+export const catalogue: readonly CatalogueEntry[] = Object.values(Codes).sort((a, b) => a.code.localeCompare(b.code));
+
+export interface DiagnosticExtras {
+  readonly hint?: string;
+  readonly related?: readonly { readonly message: string; readonly span: Span }[];
+  readonly severity?: Severity;
+}
+
+/** Builds a diagnostic from a catalogue entry: every diagnostic the dsl emits goes through here. */
+export function diag(e: CatalogueEntry, message: string, span: Span | undefined, extras: DiagnosticExtras = {}): Diagnostic {
+  return {
+    code: e.code,
+    severity: extras.severity ?? e.severity,
+    message,
+    ...(span ? { span } : {}),
+    ...(extras.hint ? { hint: extras.hint } : {}),
+    ...(extras.related && extras.related.length > 0 ? { related: extras.related } : {}),
+  };
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+export function editDistance(a: string, b: string): number {
+  if (a === b) return 0;
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagPrev = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diagPrev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagPrev = tmp;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The closest candidate within a distance that scales with the word's length, or undefined. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD || (d === bestD && best !== undefined && c < best)) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return bestD <= limit ? best : undefined;
+}
+
+export const didYouMean = (word: string, candidates: Iterable<string>): string | undefined => {
+  const c = closest(word, candidates);
+  return c === undefined ? undefined : `did you mean \`${c}\`?`;
+};

@@ -1,0 +1,232 @@
+// AST → PipelineIR. Blocks are checked one by one into node drafts; once every node is known,
+// references and SQL reads are resolved, duplicates and cycles reported, and the IR assembled in
+// topological order. The IR is returned only when no error was found.
+
+import { resolve as resolvePath } from 'node:path';
+import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { IR_SCHEMA_VERSION, type NodeId, type PipelineIR, type PipelineNode, type Profile, type Resolvable, type Span } from '../../ir/types.js';
+import { analyzeSql, type SqlAnalysisCache, type TableRef } from '../../sql/analyze.js';
+import type { Block, SpecFile } from '../ast.js';
+import { Ctx, type Draft, headerSpan, labelsOf, rejectExtra, type Resolver, splitBody } from './context.js';
+import { findCycles, topoOrder } from './graph.js';
+import { checkFeatures, checkServe, checkTrain } from './ml.js';
+import { checkProfile } from './profiles.js';
+import { pipelineSchema } from './schemas.js';
+import { validateSettings } from './settings.js';
+import { checkSource } from './sources.js';
+import { checkTransform } from './transforms.js';
+import { toResolvable } from './values.js';
+
+export interface CheckOptions {
+  readonly sqlCache?: SqlAnalysisCache;
+}
+
+const PIPELINE_BLOCKS = ['source', 'cleanse', 'model', 'features', 'train', 'serve', 'profile'];
+export const DEFAULT_WAREHOUSE = './.asgard/warehouse';
+
+export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: PipelineIR; diagnostics: Diagnostic[] } {
+  const ctx = new Ctx(ast.file, opts.sqlCache);
+  const pipelines: Block[] = [];
+  for (const it of ast.items) {
+    if (it.kind === 'block' && it.type === 'pipeline') pipelines.push(it);
+    else if (it.kind === 'block') {
+      const inner = PIPELINE_BLOCKS.includes(it.type) || it.type === 'stream';
+      ctx.report(
+        inner
+          ? diag(Codes.MisplacedBlock, `\`${it.type}\` block must be inside \`pipeline NAME { … }\``, it.typeSpan)
+          : diag(Codes.UnknownBlock, `unknown block type \`${it.type}\``, it.typeSpan, { hint: didYouMean(it.type, ['pipeline']) ?? 'a spec is one `pipeline NAME { … }` block' }),
+      );
+    } else {
+      const span = it.kind === 'attribute' || it.kind === 'sql' ? it.keySpan : it.span;
+      ctx.report(diag(Codes.MisplacedBlock, 'settings must be inside `pipeline NAME { … }`', span));
+    }
+  }
+  if (pipelines.length === 0) {
+    if (ctx.diags.length === 0) ctx.report(diag(Codes.PipelineBlock, 'the spec has no `pipeline NAME { … }` block', { file: ast.file, line: 1, column: 1, endLine: 1, endColumn: 2 }));
+    return { diagnostics: sortDiagnostics(ctx.diags) };
+  }
+  for (const extra of pipelines.slice(1)) {
+    ctx.report(diag(Codes.PipelineBlock, 'a spec holds exactly one `pipeline` block', extra.typeSpan, { related: [{ message: 'first pipeline here', span: pipelines[0].typeSpan }] }));
+  }
+  const p = pipelines[0];
+  const labels = labelsOf(ctx, p, ['name'], 'pipeline NAME { … }');
+  const body = splitBody(p.body);
+  rejectExtra(ctx, body, labels ? `pipeline \`${labels[0]}\`` : 'the pipeline', { blocks: PIPELINE_BLOCKS });
+  const settings = validateSettings(pipelineSchema, body.attrs, { what: 'the pipeline', span: headerSpan(p) }, ctx.diags);
+  let logicalTime: Resolvable | undefined;
+  const lt = body.attrs.find((a) => a.key === 'logical_time');
+  if (settings && lt) logicalTime = toResolvable(lt.value, 'logical_time', ctx.diags);
+
+  const profiles: Record<string, Profile> = {};
+  const profileSpans = new Map<string, Span>();
+  for (const b of body.blocks) {
+    switch (b.type) {
+      case 'source':
+        checkSource(ctx, b);
+        break;
+      case 'cleanse':
+      case 'model':
+        checkTransform(ctx, b, b.type);
+        break;
+      case 'features':
+        checkFeatures(ctx, b);
+        break;
+      case 'train':
+        checkTrain(ctx, b);
+        break;
+      case 'serve':
+        checkServe(ctx, b);
+        break;
+      case 'profile': {
+        const prof = checkProfile(ctx, b);
+        if (!prof) break;
+        const prev = profileSpans.get(prof.name);
+        if (prev) ctx.report(diag(Codes.DuplicateName, `profile \`${prof.name}\` is defined twice`, b.labels[0].span, { related: [{ message: 'first defined here', span: prev }] }));
+        else {
+          profiles[prof.name] = prof;
+          profileSpans.set(prof.name, b.labels[0].span);
+        }
+        break;
+      }
+    }
+  }
+
+  const drafts = dedupeNodes(ctx);
+  const resolver = buildResolver(ctx, drafts);
+  for (const r of ctx.resolvers) r(resolver);
+  analyzeBodies(ctx, resolver);
+
+  const byId = new Map(drafts.map((d) => [d.node.id, d]));
+  const inputsOf = (id: NodeId) => [...(byId.get(id)?.inputs ?? [])];
+  for (const cycle of findCycles([...byId.keys()], inputsOf)) {
+    const first = byId.get(cycle[0])!;
+    ctx.report(
+      diag(Codes.Cycle, `dependency cycle: ${cycle.join(' → ')}`, first.at, {
+        hint: 'a node cannot read, directly or indirectly, the table it produces',
+        related: cycle.slice(1, -1).map((id) => ({ message: `\`${id}\` is part of the cycle`, span: byId.get(id)!.at })),
+      }),
+    );
+  }
+
+  const diagnostics = sortDiagnostics(ctx.diags);
+  if (hasErrors(diagnostics) || !labels || !settings) return { diagnostics };
+
+  const order = topoOrder([...byId.keys()], inputsOf);
+  const nodes: PipelineNode[] = order.map((id) => {
+    const d = byId.get(id)!;
+    return { ...d.node, inputs: [...d.inputs].sort() } as PipelineNode;
+  });
+  const edges = nodes.flatMap((n) => n.inputs.map((from) => ({ from, to: n.id }))).sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+  const ir: PipelineIR = {
+    schemaVersion: IR_SCHEMA_VERSION,
+    name: labels[0],
+    file: resolvePath(ast.file),
+    warehouse: settings.warehouse ?? DEFAULT_WAREHOUSE,
+    ...(logicalTime ? { logicalTime } : {}),
+    nodes,
+    edges,
+    profiles,
+  };
+  return { ir, diagnostics };
+}
+
+/** Node ids and produced tables must be unique; later duplicates are reported and dropped. */
+function dedupeNodes(ctx: Ctx): Draft[] {
+  const seen = new Map<NodeId, Draft>();
+  const tables = new Map<string, Draft>();
+  const kept: Draft[] = [];
+  for (const d of ctx.drafts) {
+    const prev = seen.get(d.node.id);
+    if (prev) {
+      ctx.report(diag(Codes.DuplicateName, `\`${d.node.id}\` is defined twice`, d.at, { hint: `rename one of the ${d.node.kind} blocks`, related: [{ message: 'first defined here', span: prev.at }] }));
+      continue;
+    }
+    const table = d.node.kind === 'serve' ? (d.node.batch ? `gold.${d.node.batch.to}` : undefined) : d.node.kind === 'source' || d.node.kind === 'cleanse' || d.node.kind === 'model' ? d.node.id : undefined;
+    if (table) {
+      const owner = tables.get(table);
+      if (owner) {
+        const here = d.outputAt ?? d.at;
+        ctx.report(diag(Codes.DuplicateName, `table \`${table}\` is produced by both \`${owner.node.id}\` and \`${d.node.id}\``, here, { hint: 'each table has exactly one producer', related: [{ message: `\`${owner.node.id}\` produces it`, span: owner.outputAt ?? owner.at }] }));
+        continue;
+      }
+      tables.set(table, d);
+    }
+    seen.set(d.node.id, d);
+    kept.push(d);
+  }
+  // A reference to a dropped duplicate still resolves to the kept one; drop its pending SQL.
+  const keptSet = new Set(kept);
+  for (let i = ctx.sql.length - 1; i >= 0; i--) if (!keptSet.has(ctx.sql[i].draft)) ctx.sql.splice(i, 1);
+  ctx.drafts.length = 0;
+  ctx.drafts.push(...kept);
+  return kept;
+}
+
+function buildResolver(ctx: Ctx, drafts: readonly Draft[]): Resolver {
+  const producers = new Map<string, NodeId>();
+  for (const d of drafts) {
+    const n = d.node;
+    if (n.kind === 'source' || n.kind === 'cleanse' || n.kind === 'model') producers.set(n.id, n.id);
+    else if (n.kind === 'serve' && n.batch) producers.set(`gold.${n.batch.to}`, n.id);
+  }
+  const ids = new Set(drafts.map((d) => d.node.id));
+  void ctx;
+  return {
+    producerOf: (t) => producers.get(t),
+    hasNode: (id) => ids.has(id),
+    tables: [...producers.keys()].sort(),
+    nodeIds: [...ids].sort(),
+  };
+}
+
+const CATALOGS = new Set(['iceberg', 'spark_catalog']);
+
+function analyzeBodies(ctx: Ctx, r: Resolver): void {
+  for (const { body, draft } of ctx.sql) {
+    const a = analyzeSql(body.text, ctx.sqlCache);
+    if (!a.ok) {
+      const code = a.message.startsWith('SQL body') ? Codes.SqlEmpty : Codes.SqlSyntax;
+      const span = code === Codes.SqlEmpty ? body.span : offsetSpan(body.text, body.span, a.start, a.end);
+      ctx.report(diag(code, code === Codes.SqlEmpty ? a.message : `SQL syntax error: ${a.message}`, span));
+      continue;
+    }
+    body.normalized = a.normalized;
+    const reads = new Set<NodeId>();
+    for (const t of a.tables) {
+      const id = resolveSqlTable(ctx, r, t, body.text, body.span);
+      if (id) reads.add(id);
+    }
+    body.reads = [...reads].sort();
+    for (const id of reads) draft.inputs.add(id);
+  }
+}
+
+function resolveSqlTable(ctx: Ctx, r: Resolver, t: TableRef, text: string, bodySpan: Span): NodeId | undefined {
+  const parts = t.parts.length === 3 && CATALOGS.has(t.parts[0].toLowerCase()) ? t.parts.slice(1) : t.parts;
+  const name = parts.join('.');
+  const producer = parts.length === 2 ? r.producerOf(`${parts[0].toLowerCase()}.${parts[1]}`) : undefined;
+  if (producer) return producer;
+  const written = t.parts.join('.');
+  const last = parts.at(-1)!;
+  const layered = r.tables.filter((x) => x.endsWith(`.${last}`));
+  const hint = parts.length === 1 && layered.length > 0 ? `did you mean \`${layered[0]}\`? tables are named \`layer.name\`` : didYouMean(name, r.tables);
+  ctx.report(diag(Codes.SqlUnknownTable, `SQL reads \`${written}\`, but no node produces that table`, offsetSpan(text, bodySpan, t.start, t.end), { hint }));
+  return undefined;
+}
+
+/** Maps [start, end) offsets inside a SQL body to a span in the spec file. */
+export function offsetSpan(text: string, body: Span, start: number, end: number): Span {
+  const at = (off: number): { line: number; column: number } => {
+    let line = body.line;
+    let lastNl = -1;
+    for (let i = text.indexOf('\n'); i !== -1 && i < off; i = text.indexOf('\n', i + 1)) {
+      line++;
+      lastNl = i;
+    }
+    return { line, column: lastNl === -1 ? body.column + off : off - lastNl };
+  };
+  const s = at(Math.max(0, Math.min(start, text.length)));
+  const e = at(Math.max(start, Math.min(end, text.length)));
+  return { file: body.file, line: s.line, column: s.column, endLine: e.line, endColumn: Math.max(e.column, e.line === s.line ? s.column + 1 : e.column) };
+}

@@ -1,0 +1,131 @@
+// The dependency graph of the checked nodes: cycles (reported with their path) and a deterministic
+// topological order (Kahn's algorithm, ready nodes taken in id order).
+
+import type { NodeId } from '../../ir/types.js';
+
+/** Every elementary cycle's representative: one path per strongly connected component with a cycle. */
+export function findCycles(ids: readonly NodeId[], inputsOf: (id: NodeId) => readonly NodeId[]): NodeId[][] {
+  // Tarjan's SCC, iterative so deep chains cannot overflow the stack.
+  const index = new Map<NodeId, number>();
+  const low = new Map<NodeId, number>();
+  const onStack = new Set<NodeId>();
+  const stack: NodeId[] = [];
+  const sccs: NodeId[][] = [];
+  let counter = 0;
+  const known = new Set(ids);
+  const succOf = (id: NodeId) => inputsOf(id).filter((x) => known.has(x));
+  for (const root of [...ids].sort()) {
+    if (index.has(root)) continue;
+    const work: { id: NodeId; i: number; next: readonly NodeId[] }[] = [];
+    const enter = (id: NodeId) => {
+      index.set(id, counter);
+      low.set(id, counter);
+      counter++;
+      stack.push(id);
+      onStack.add(id);
+      work.push({ id, i: 0, next: [...succOf(id)].sort() });
+    };
+    enter(root);
+    while (work.length) {
+      const top = work[work.length - 1];
+      if (top.i < top.next.length) {
+        const w = top.next[top.i++];
+        if (!index.has(w)) enter(w);
+        else if (onStack.has(w)) low.set(top.id, Math.min(low.get(top.id)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1].id;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.id)!));
+      }
+      if (low.get(top.id) === index.get(top.id)) {
+        const comp: NodeId[] = [];
+        let w: NodeId;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.push(w);
+        } while (w !== top.id);
+        const selfLoop = comp.length === 1 && succOf(comp[0]).includes(comp[0]);
+        if (comp.length > 1 || selfLoop) sccs.push(comp);
+      }
+    }
+  }
+  // For each component, a readable cycle path starting at its smallest id, following data flow
+  // (producer → consumer): `silver.a → gold.b → silver.a`.
+  const cycles: NodeId[][] = [];
+  for (const comp of sccs) {
+    const inComp = new Set(comp);
+    const start = [...comp].sort()[0];
+    const consumers = (id: NodeId) => comp.filter((c) => inputsOf(c).includes(id)).sort();
+    // BFS from start back to start inside the component.
+    const prev = new Map<NodeId, NodeId>();
+    const queue: NodeId[] = [start];
+    let found = false;
+    while (queue.length && !found) {
+      const cur = queue.shift()!;
+      for (const nx of consumers(cur)) {
+        if (!inComp.has(nx)) continue;
+        if (nx === start) {
+          prev.set(start, cur);
+          found = true;
+          break;
+        }
+        if (!prev.has(nx)) {
+          prev.set(nx, cur);
+          queue.push(nx);
+        }
+      }
+    }
+    const path: NodeId[] = [start];
+    let cur = prev.get(start)!;
+    while (cur !== start) {
+      path.push(cur);
+      cur = prev.get(cur)!;
+    }
+    path.push(start);
+    // `path` walks backwards (consumer ← producer); reverse into data-flow order.
+    const forward = [start, ...path.slice(1, -1).reverse(), start];
+    cycles.push(forward);
+  }
+  return cycles.sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+/** Topological order with ties broken by id; callers guarantee the graph is acyclic. */
+export function topoOrder(ids: readonly NodeId[], inputsOf: (id: NodeId) => readonly NodeId[]): NodeId[] {
+  const known = new Set(ids);
+  const indegree = new Map<NodeId, number>();
+  const consumers = new Map<NodeId, NodeId[]>();
+  for (const id of ids) {
+    const ins = [...new Set(inputsOf(id))].filter((x) => known.has(x));
+    indegree.set(id, ins.length);
+    for (const i of ins) {
+      const list = consumers.get(i);
+      if (list) list.push(id);
+      else consumers.set(i, [id]);
+    }
+  }
+  const ready = ids.filter((id) => indegree.get(id) === 0).sort();
+  const out: NodeId[] = [];
+  // A sorted array as the priority queue: fine for thousands of nodes (binary-search inserts).
+  while (ready.length) {
+    const id = ready.shift()!;
+    out.push(id);
+    for (const c of consumers.get(id) ?? []) {
+      const d = indegree.get(c)! - 1;
+      indegree.set(c, d);
+      if (d === 0) {
+        let lo = 0;
+        let hi = ready.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (ready[mid] < c) lo = mid + 1;
+          else hi = mid;
+        }
+        ready.splice(lo, 0, c);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+// The dsl's entry points: spec text (or a spec file) → checked PipelineIR plus every diagnostic.
+// Nothing here throws on bad input: unreadable, binary, huge or malformed specs all come back as
+// diagnostics with spans.
+
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Codes, diag } from '../diagnostics/catalogue.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { PipelineIR } from '../ir/types.js';
+import { FileSqlCache, type SqlAnalysisCache } from '../sql/analyze.js';
+import { checkSpec } from './checker/check.js';
+import { MAX_SPEC_BYTES, parseSpec } from './syntax.js';
+
+export interface LoadedSpec {
+  /** Present only when there are no errors. */
+  readonly ir?: PipelineIR;
+  /** Sorted by file, line, column, code. */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly source: string;
+  /** Absolute path of the spec: spans carry the same string. */
+  readonly file: string;
+}
+
+export interface LoadTextOptions {
+  /** Content-addressed SQL analysis results (see src/sql/analyze.ts); in-memory or file-backed. */
+  readonly sqlCache?: SqlAnalysisCache;
+}
+
+/** Pure: parses and checks spec text. `file` is only used for spans and `ir.file`. */
+export function loadPipelineText(text: string, file: string, opts: LoadTextOptions = {}): LoadedSpec {
+  const abs = resolve(file);
+  const syntax = parseSpec(text, abs);
+  if (!syntax.ast || hasErrors(syntax.diagnostics)) {
+    // Checking a tree that error recovery patched would mostly report echoes of the syntax errors.
+    return { diagnostics: sortDiagnostics(syntax.diagnostics), source: text, file: abs };
+  }
+  const checked = checkSpec(syntax.ast, opts);
+  const diagnostics = sortDiagnostics([...syntax.diagnostics, ...checked.diagnostics]);
+  return { ...(checked.ir && !hasErrors(diagnostics) ? { ir: checked.ir } : {}), diagnostics, source: text, file: abs };
+}
+
+export interface LoadOptions {
+  /**
+   * Where to keep the SQL analysis cache: a file path, or `false` for none. Default: the spec's
+   * `.asgard/cache/sql-analysis.json` (next to the spec, like the state and warehouse).
+   */
+  readonly sqlCachePath?: string | false;
+}
+
+export const defaultSqlCachePath = (specFile: string): string => join(dirname(resolve(specFile)), '.asgard', 'cache', 'sql-analysis.json');
+
+/** Reads and checks a spec file. An unreadable file is diagnostic ASG1001; this never throws. */
+export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
+  const abs = resolve(file);
+  const at = { file: abs, line: 1, column: 1, endLine: 1, endColumn: 1 };
+  let bytes: Buffer;
+  try {
+    const st = statSync(abs);
+    if (st.isDirectory()) return { diagnostics: [diag(Codes.UnreadableFile, `cannot read \`${file}\`: it is a directory`, at)], source: '', file: abs };
+    if (st.size > MAX_SPEC_BYTES) {
+      return {
+        diagnostics: [diag(Codes.FileTooLarge, `file is too large (${(st.size / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_SPEC_BYTES / 2 ** 20} MiB)`, at, { hint: 'a spec is hand-written configuration; generated data belongs in a source' })],
+        source: '',
+        file: abs,
+      };
+    }
+    bytes = readFileSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : ((e as Error).message ?? String(e));
+    return { diagnostics: [diag(Codes.UnreadableFile, `cannot read \`${file}\`: ${why}`, at)], source: '', file: abs };
+  }
+  const text = decodeUtf8(bytes);
+  if (text === undefined) {
+    return { diagnostics: [diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', at, { hint: 'is this the right file? specs are `.asg` text files' })], source: '', file: abs };
+  }
+  const cachePath = opts.sqlCachePath === undefined ? defaultSqlCachePath(abs) : opts.sqlCachePath;
+  const cache = cachePath ? new FileSqlCache(cachePath) : undefined;
+  const loaded = loadPipelineText(text, abs, cache ? { sqlCache: cache } : {});
+  cache?.save();
+  return loaded;
+}
+
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

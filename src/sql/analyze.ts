@@ -1,0 +1,178 @@
+// What the checker needs from a SQL body, from polyglot's real parser (Spark dialect): the tables it
+// reads (CTE names excluded) with their offsets, and a canonical re-generation of the statement for
+// fingerprints. One `parse` (tables + spans) plus one `transpile` spark→spark (normalised text) are
+// the cheapest calls that give both; `analyzeQuery` costs more and has no spans.
+//
+// Results are pure functions of (dialect, text), so they are cached by content hash — dbt's partial
+// parsing idea. `SqlAnalysisCache` is the in-memory interface; `FileSqlCache` persists it as JSON.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse, transpile } from '@polyglot-sql/sdk';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+
+export const SQL_DIALECT = 'spark';
+const CACHE_VERSION = 1;
+
+export interface TableRef {
+  /** Name parts as written: `['iceberg','bronze','customers']`, `['silver','x']`, `['cte']`. */
+  readonly parts: readonly string[];
+  /** UTF-16 offsets into the SQL text, end exclusive. */
+  readonly start: number;
+  readonly end: number;
+}
+
+export type SqlAnalysis =
+  | { readonly ok: true; readonly normalized: string; readonly tables: readonly TableRef[] }
+  | { readonly ok: false; readonly message: string; readonly start: number; readonly end: number };
+
+export interface SqlAnalysisCache {
+  get(key: string): SqlAnalysis | undefined;
+  set(key: string, value: SqlAnalysis): void;
+}
+
+export const sqlCacheKey = (text: string, dialect = SQL_DIALECT): string => createHash('sha256').update(dialect).update('\0').update(text).digest('hex');
+
+/** Analyses one SQL body (a single query). Never throws. */
+export function analyzeSql(text: string, cache?: SqlAnalysisCache): SqlAnalysis {
+  const key = cache ? sqlCacheKey(text) : '';
+  const hit = cache?.get(key);
+  if (hit) return hit;
+  const result = analyzeUncached(text);
+  cache?.set(key, result);
+  return result;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+interface PolySpan {
+  start: number;
+  end: number;
+}
+
+function analyzeUncached(text: string): SqlAnalysis {
+  const toUtf16 = codePointToUtf16(text);
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(text, SQL_DIALECT as never);
+  } catch (e) {
+    return { ok: false, message: `SQL could not be parsed: ${(e as Error).message}`, start: 0, end: 0 };
+  }
+  if (!parsed.success) {
+    const start = toUtf16(parsed.errorStart ?? 0);
+    const end = Math.max(start + 1, toUtf16(parsed.errorEnd ?? (parsed.errorStart ?? 0) + 1));
+    return { ok: false, message: cleanMessage(parsed.error ?? 'syntax error'), start, end };
+  }
+  const statements = (parsed.ast ?? []) as unknown as Json[];
+  if (statements.length !== 1) {
+    const msg = statements.length === 0 ? 'SQL body is empty: expected one query' : `SQL body has ${statements.length} statements: expected one query`;
+    return { ok: false, message: msg, start: 0, end: text.length };
+  }
+  const ctes = new Set<string>();
+  const tables: TableRef[] = [];
+  collect(statements[0], ctes, tables, toUtf16);
+  const reads = tables.filter((t) => !(t.parts.length === 1 && ctes.has(t.parts[0].toLowerCase())));
+  reads.sort((a, b) => a.start - b.start);
+
+  const gen = transpile(text, SQL_DIALECT as never, SQL_DIALECT as never);
+  const normalized = gen.success && gen.sql ? gen.sql.join(';\n') : text.trim();
+  return { ok: true, normalized, tables: reads };
+}
+
+/** Walks polyglot's JSON AST: `table` nodes carry identifier objects; CTE names sit in `with.ctes[].alias`. */
+function collect(node: Json, ctes: Set<string>, out: TableRef[], toUtf16: (n: number) => number): void {
+  if (Array.isArray(node)) {
+    for (const n of node) collect(n, ctes, out, toUtf16);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  for (const [k, v] of Object.entries(node)) {
+    if (v === null || typeof v !== 'object') continue;
+    if (k === 'table' && !Array.isArray(v) && isIdent(v['name'])) {
+      const parts: { name: string; span?: PolySpan }[] = [];
+      for (const p of ['catalog', 'schema', 'name'] as const) {
+        const id = v[p];
+        if (isIdent(id)) parts.push({ name: id['name'] as string, span: id['span'] as unknown as PolySpan | undefined });
+      }
+      const first = parts.find((p) => p.span)?.span;
+      const last = [...parts].reverse().find((p) => p.span)?.span;
+      out.push({ parts: parts.map((p) => p.name), start: toUtf16(first?.start ?? 0), end: toUtf16(last?.end ?? 0) });
+    }
+    if (k === 'ctes' && Array.isArray(v)) {
+      for (const c of v) {
+        const alias = c && typeof c === 'object' && !Array.isArray(c) ? c['alias'] : null;
+        if (isIdent(alias)) ctes.add((alias['name'] as string).toLowerCase());
+      }
+    }
+    collect(v, ctes, out, toUtf16);
+  }
+}
+
+function isIdent(x: Json | undefined): x is { [k: string]: Json } {
+  return x !== null && x !== undefined && typeof x === 'object' && !Array.isArray(x) && typeof x['name'] === 'string';
+}
+
+/** polyglot counts Unicode code points; JS strings count UTF-16 units. */
+function codePointToUtf16(text: string): (n: number) => number {
+  if (!/[\uD800-\uDFFF]/.test(text)) return (n) => n;
+  const map: number[] = [];
+  let i = 0;
+  for (const ch of text) {
+    map.push(i);
+    i += ch.length;
+  }
+  map.push(i);
+  return (n) => map[Math.min(Math.max(0, n), map.length - 1)];
+}
+
+/** "Parse error at line 2, column 8: Expected …" → "Expected …" (the position is reported separately). */
+function cleanMessage(m: string): string {
+  const i = m.indexOf(': ');
+  const body = /^Parse error at line \d+, column \d+$/.test(m.slice(0, i)) ? m.slice(i + 2) : m;
+  return body.replace(/ near \[[\s\S]*\]$/, '');
+}
+
+/** A JSON file of analyses keyed by content hash; `save()` writes it back only when it changed. */
+export class FileSqlCache implements SqlAnalysisCache {
+  private readonly entries = new Map<string, SqlAnalysis>();
+  private readonly used = new Set<string>();
+  private dirty = false;
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly path: string) {
+    try {
+      const data = JSON.parse(readFileSync(path, 'utf8')) as { version?: number; entries?: Record<string, SqlAnalysis> };
+      if (data.version === CACHE_VERSION && data.entries) for (const [k, v] of Object.entries(data.entries)) this.entries.set(k, v);
+    } catch {
+      // Missing or corrupt cache: start empty; it is only ever a speed-up.
+    }
+  }
+
+  get(key: string): SqlAnalysis | undefined {
+    const v = this.entries.get(key);
+    if (v) {
+      this.hits++;
+      this.used.add(key);
+    } else this.misses++;
+    return v;
+  }
+
+  set(key: string, value: SqlAnalysis): void {
+    this.entries.set(key, value);
+    this.used.add(key);
+    this.dirty = true;
+  }
+
+  /** Persists the entries this run used (stale ones are dropped so the file does not grow forever). */
+  save(): void {
+    if (!this.dirty && this.used.size === this.entries.size) return;
+    const entries: Record<string, SqlAnalysis> = {};
+    for (const k of [...this.used].sort()) entries[k] = this.entries.get(k)!;
+    try {
+      writeFileAtomic(this.path, JSON.stringify({ version: CACHE_VERSION, dialect: SQL_DIALECT, entries }));
+      this.dirty = false;
+    } catch {
+      // A read-only checkout must still validate: the cache is optional.
+    }
+  }
+}
