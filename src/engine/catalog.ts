@@ -1,0 +1,127 @@
+// The warehouse as DuckDB sees it: every committed snapshot of the state becomes a view
+// `<layer>.<table>` over its Parquet files. Readers follow only the state's pointers, so a snapshot
+// being written (a `.partial` folder) or left by a crash is never visible.
+//
+// `view` models have no snapshot: readers see the model's SQL, rendered at attach time over the
+// current snapshots of its inputs (like a database view). They are attached in the IR's
+// topological order, so a view over a view works.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Layer, ModelNode, NodeId, PipelineIR } from '../ir/types.js';
+import { outputTable } from '../ir/types.js';
+import type { ColumnSchema, PipelineState, SnapshotRef } from '../planner/state-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { ident, literal } from './duckdb.js';
+import { renderSql } from '../sql/transpile.js';
+
+export const LAYERS: readonly Layer[] = ['bronze', 'silver', 'gold'];
+
+export interface AttachOptions {
+  /** With the IR, `view` models are attached too and serve batch outputs are found by table name. */
+  readonly ir?: PipelineIR;
+  readonly logicalTime?: Date;
+  /** Override snapshots (an executor attaches its own pending output, e.g. for checks). */
+  readonly overrides?: ReadonlyMap<string, { readonly snapshotDir: string; readonly schema?: readonly ColumnSchema[] }>;
+}
+
+export interface AttachedTable {
+  readonly table: string;
+  readonly schema?: readonly ColumnSchema[];
+}
+
+/** Create schemas bronze/silver/gold and one view per table the state holds. Returns what was attached. */
+export async function attachWarehouse(conn: DuckDBConnection, state: PipelineState, warehouse: Warehouse, opts: AttachOptions = {}): Promise<AttachedTable[]> {
+  for (const l of LAYERS) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
+  const attached: AttachedTable[] = [];
+  const tableOf = new Map<NodeId, string>();
+  if (opts.ir) for (const n of opts.ir.nodes) {
+    const t = outputTable(n);
+    if (t) tableOf.set(n.id, t);
+  }
+  for (const [id, ns] of Object.entries(state.nodes)) {
+    const table = tableOf.get(id) ?? (isLayerTable(id) ? id : undefined);
+    if (!table || !ns.snapshot) continue;
+    if (opts.overrides?.has(table)) continue;
+    await conn.run(viewSql(table, warehouse.dir(ns.snapshot), ns.schema));
+    attached.push({ table, schema: ns.schema });
+  }
+  for (const [table, o] of opts.overrides ?? []) {
+    await conn.run(viewSql(table, o.snapshotDir, o.schema));
+    attached.push({ table, schema: o.schema });
+  }
+  if (opts.ir) {
+    for (const n of opts.ir.nodes) {
+      if (n.kind !== 'model' || n.materialized !== 'view') continue;
+      const sql = viewModelSql(n, opts.logicalTime ?? new Date());
+      if (!sql) continue;
+      try {
+        await conn.run(`CREATE OR REPLACE VIEW ${qualified(n.id)} AS ${sql}`);
+        attached.push({ table: n.id });
+      } catch {
+        // An input not materialised yet: the view appears once it is.
+      }
+    }
+  }
+  return attached;
+}
+
+export function viewModelSql(n: ModelNode, logicalTime: Date): string | undefined {
+  const r = renderSql(n.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime });
+  return r.diagnostics.length ? undefined : r.sql;
+}
+
+/** `silver.customers_cleaned` → `"silver"."customers_cleaned"`. */
+export function qualified(table: string): string {
+  const [layer, name] = table.split('.');
+  return `${ident(layer)}.${ident(name)}`;
+}
+
+export function isLayerTable(id: string): boolean {
+  const [layer, name, ...rest] = id.split('.');
+  return (LAYERS as readonly string[]).includes(layer) && !!name && rest.length === 0;
+}
+
+/** The SELECT a view runs over one snapshot folder (Parquet, hive-partitioned sub-folders allowed). */
+export function snapshotSelect(dir: string, schema?: readonly ColumnSchema[]): string {
+  const files = parquetFiles(dir);
+  if (files.length === 0) {
+    // A snapshot of zero rows (partitioned writes produce no file): an empty relation of the right type.
+    if (!schema || schema.length === 0) return 'SELECT NULL AS "empty" WHERE false';
+    return `SELECT ${schema.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+  }
+  const hive = files.some((f) => f.includes('='));
+  const hiveTypes = hive && schema ? hiveTypesFor(files, schema) : '';
+  const src = `read_parquet([${files.map(literal).join(', ')}], hive_partitioning = ${hive}, union_by_name = true${hiveTypes})`;
+  const cols = schema && schema.length ? schema.map((c) => ident(c.name)).join(', ') : '*';
+  return `SELECT ${cols} FROM ${src}`;
+}
+
+function viewSql(table: string, dir: string, schema?: readonly ColumnSchema[]): string {
+  return `CREATE OR REPLACE VIEW ${qualified(table)} AS ${snapshotSelect(dir, schema)}`;
+}
+
+function hiveTypesFor(files: string[], schema: readonly ColumnSchema[]): string {
+  const keys = new Set<string>();
+  for (const f of files) for (const m of f.matchAll(/[\\/]([^\\/=]+)=[^\\/]*/g)) keys.add(m[1]);
+  const entries = schema.filter((c) => keys.has(c.name)).map((c) => `${literal(c.name)}: ${literal(c.type)}`);
+  return entries.length ? `, hive_types = {${entries.join(', ')}}` : '';
+}
+
+/** Every .parquet file under `dir` (sorted, so reads are deterministic). */
+export function parquetFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.parquet')) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export type { SnapshotRef };

@@ -1,0 +1,98 @@
+// Data checks from the spec, run against a node's freshly written (not yet committed) snapshot.
+// A failing check fails the node: the caller aborts the pending snapshot, so the previous one stays
+// current and downstream nodes do not run.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Check, NodeId, Span } from '../ir/types.js';
+import { renderSql } from '../sql/transpile.js';
+import { ident, literal, queryAll } from './duckdb.js';
+
+export interface CheckFailure {
+  readonly check: Check;
+  /** e.g. `unique(customer_id)`. */
+  readonly name: string;
+  /** What failed, with a few offending values. */
+  readonly message: string;
+  readonly span: Span;
+}
+
+const SAMPLE = 5;
+
+export function checkName(c: Check): string {
+  switch (c.kind) {
+    case 'accepted_values':
+      return `accepted_values(${c.column}, [${(c.values ?? []).map((v) => JSON.stringify(v)).join(', ')}])`;
+    case 'row_count':
+      return `row_count(${[c.min !== undefined ? `min = ${c.min}` : '', c.max !== undefined ? `max = ${c.max}` : ''].filter(Boolean).join(', ')})`;
+    case 'sql':
+      return 'sql';
+    default:
+      return `${c.kind}(${c.column})`;
+  }
+}
+
+/**
+ * Run every check against `relation` (a qualified table or view name). `tableRef` renders the table
+ * references of custom SQL checks (the node's own table must point at the pending snapshot).
+ */
+export async function runChecks(
+  conn: DuckDBConnection,
+  relation: string,
+  checks: readonly Check[],
+  opts: { tableRef: (id: NodeId) => string; logicalTime: Date },
+): Promise<CheckFailure[]> {
+  const failures: CheckFailure[] = [];
+  for (const c of checks) {
+    const message = await runOne(conn, relation, c, opts);
+    if (message) failures.push({ check: c, name: checkName(c), message, span: c.span });
+  }
+  return failures;
+}
+
+async function runOne(conn: DuckDBConnection, rel: string, c: Check, opts: { tableRef: (id: NodeId) => string; logicalTime: Date }): Promise<string | undefined> {
+  const col = c.column ? ident(c.column) : '';
+  switch (c.kind) {
+    case 'not_null': {
+      const n = await count(conn, `SELECT count(*) AS n FROM ${rel} WHERE ${col} IS NULL`);
+      return n > 0 ? `${n} row(s) have a NULL ${c.column}` : undefined;
+    }
+    case 'unique': {
+      const dup = await queryAll(conn, `SELECT ${col} AS v, count(*) AS n FROM ${rel} GROUP BY ${col} HAVING count(*) > 1 ORDER BY n DESC, v LIMIT ${SAMPLE}`);
+      if (dup.rows.length === 0) return undefined;
+      const total = await count(conn, `SELECT count(*) AS n FROM (SELECT ${col} FROM ${rel} GROUP BY ${col} HAVING count(*) > 1)`);
+      return `${total} value(s) of ${c.column} appear more than once, e.g. ${dup.rows.map((r) => `${show(r.v)} (${r.n}×)`).join(', ')}`;
+    }
+    case 'accepted_values': {
+      const values = c.values ?? [];
+      const allNumbers = values.length > 0 && values.every((v) => typeof v === 'number');
+      const lhs = allNumbers ? col : `CAST(${col} AS VARCHAR)`;
+      const list = values.map((v) => (allNumbers ? String(v) : literal(String(v)))).join(', ');
+      const where = values.length ? `${lhs} NOT IN (${list})` : 'true';
+      const bad = await queryAll(conn, `SELECT ${col} AS v, count(*) AS n FROM ${rel} WHERE ${col} IS NOT NULL AND ${where} GROUP BY ${col} ORDER BY n DESC, v LIMIT ${SAMPLE}`);
+      if (bad.rows.length === 0) return undefined;
+      return `${c.column} has values outside the accepted list, e.g. ${bad.rows.map((r) => `${show(r.v)} (${r.n}×)`).join(', ')}`;
+    }
+    case 'row_count': {
+      const n = await count(conn, `SELECT count(*) AS n FROM ${rel}`);
+      if (c.min !== undefined && n < c.min) return `${n} row(s), fewer than the minimum ${c.min}`;
+      if (c.max !== undefined && n > c.max) return `${n} row(s), more than the maximum ${c.max}`;
+      return undefined;
+    }
+    case 'sql': {
+      if (!c.sql) return undefined;
+      const r = renderSql(c.sql, { dialect: 'duckdb', tableRef: opts.tableRef, logicalTime: opts.logicalTime });
+      if (r.diagnostics.length) return r.diagnostics[0].message;
+      const n = await count(conn, `SELECT count(*) AS n FROM (${r.sql})`);
+      if (n === 0) return undefined;
+      const sample = await queryAll(conn, `SELECT * FROM (${r.sql}) LIMIT ${SAMPLE}`);
+      return `the check's query returned ${n} row(s), e.g. ${sample.rows.map((row) => JSON.stringify(row)).join(', ')}`;
+    }
+  }
+}
+
+async function count(conn: DuckDBConnection, sql: string): Promise<number> {
+  const r = await queryAll(conn, sql);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+const show = (v: unknown): string => (v === null ? 'NULL' : typeof v === 'string' ? JSON.stringify(v) : String(v));

@@ -1,0 +1,218 @@
+// The output columns and types of every node, computed without touching data: sources from their
+// declared columns (else what the last sync discovered), every SQL node bound by DuckDB's binder
+// over empty tables of its inputs' types (`DESCRIBE <query>` in an in-memory database), feature
+// views checked against their source table, and the batch-scoring output derived from its input.
+//
+// Bound schemas are cached by (rendered SQL, input schemas): a plan over 1,000 nodes re-binds only
+// the nodes whose SQL or inputs changed since the last call in this process.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { createHash } from 'node:crypto';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { CleanseNode, FeatureDType, FeaturesNode, ModelNode, NodeId, PipelineIR, PipelineNode, SqlBody, TrainNode } from '../ir/types.js';
+import type { ColumnSchema } from '../planner/state-store.js';
+import { renderSql } from '../sql/transpile.js';
+import { locateSqlError } from '../sql/error-location.js';
+import { sqlDiag } from '../sql/spans.js';
+import { ident, openDuck } from './duckdb.js';
+import { qualified } from './catalog.js';
+import { EngineCodes } from './codes.js';
+
+export interface SchemaResult {
+  readonly schemas: Map<NodeId, ColumnSchema[]>;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Columns the batch-scoring output adds to its input table's columns. */
+export const BATCH_PREDICTION_COLUMNS: readonly ColumnSchema[] = [
+  { name: 'churn_probability', type: 'DOUBLE' },
+  { name: 'prediction', type: 'INTEGER' },
+  { name: 'risk_level', type: 'VARCHAR' },
+  { name: 'model_version', type: 'INTEGER' },
+];
+
+const bindCache = new Map<string, ColumnSchema[] | { error: string }>();
+let shared: Promise<DuckDBConnection> | undefined;
+
+/** A fixed logical time for binding: types never depend on it, and a stable value keeps the cache warm. */
+const BIND_TIME = new Date('2000-01-01T00:00:00Z');
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Schemas of every node of `ir`. Calls are serialised: they share one in-memory binder database. */
+export function inferSchemas(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]> = new Map()): Promise<SchemaResult> {
+  const run = queue.then(() => infer(ir, known));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]>): Promise<SchemaResult> {
+  const schemas = new Map<NodeId, ColumnSchema[]>();
+  const diagnostics: Diagnostic[] = [];
+  const byId = new Map(ir.nodes.map((n) => [n.id, n] as const));
+  let conn: DuckDBConnection | undefined;
+  const connection = async (): Promise<DuckDBConnection> => {
+    shared ??= openDuck();
+    conn ??= await shared;
+    return conn;
+  };
+
+  for (const node of ir.nodes) {
+    switch (node.kind) {
+      case 'source': {
+        const cols = node.stream.columns?.map((c) => ({ name: c.name, type: c.type })) ?? known.get(node.id);
+        if (cols) schemas.set(node.id, [...cols]);
+        break;
+      }
+      case 'cleanse':
+      case 'model': {
+        const inputs = node.inputs.filter((i) => byId.get(i)?.kind !== 'features');
+        if (inputs.some((i) => !schemas.has(i))) {
+          // An input without a known schema (a source never synced, or an upstream error): skip quietly;
+          // the upstream problem has its own diagnostic.
+          const k = known.get(node.id);
+          if (k) schemas.set(node.id, [...k]);
+          break;
+        }
+        const r = await bindSql(node, node.sql, inputs, schemas, connection);
+        if ('error' in r) diagnostics.push(r.error);
+        else schemas.set(node.id, r.columns);
+        break;
+      }
+      case 'features':
+        diagnostics.push(...checkFeatures(node, schemas.get(node.from)));
+        if (schemas.has(node.from)) schemas.set(node.id, featureViewSchema(node, schemas.get(node.from)!));
+        break;
+      case 'train':
+        diagnostics.push(...checkLabel(node, schemas.get(node.label.from), byId.get(node.features)));
+        break;
+      case 'serve': {
+        const from = node.batch ? schemas.get(node.batch.from) : undefined;
+        if (from) schemas.set(node.id, [...from.filter((c) => !BATCH_PREDICTION_COLUMNS.some((p) => p.name === c.name)), ...BATCH_PREDICTION_COLUMNS]);
+        break;
+      }
+    }
+  }
+  return { schemas, diagnostics };
+}
+
+async function bindSql(
+  node: CleanseNode | ModelNode,
+  body: SqlBody,
+  inputs: readonly NodeId[],
+  schemas: Map<NodeId, ColumnSchema[]>,
+  connection: () => Promise<DuckDBConnection>,
+): Promise<{ columns: ColumnSchema[] } | { error: Diagnostic }> {
+  const names = new Map<NodeId, string>();
+  const tableRef = (id: NodeId): string => {
+    let n = names.get(id);
+    if (!n) names.set(id, (n = `t${names.size}`));
+    return `${ident('asg_bind')}.${ident(n)}`;
+  };
+  const r = renderSql(body, { dialect: 'duckdb', tableRef, logicalTime: BIND_TIME });
+  if (r.diagnostics.length) return { error: r.diagnostics[0] };
+  const missing = [...names.keys()].filter((id) => !schemas.has(id));
+  if (missing.length) {
+    return { error: sqlDiag(EngineCodes.SqlUnknownInput.code, `${node.id} reads ${missing.join(', ')}, which has no known schema`, body.span) };
+  }
+  const inputKey = [...names].map(([id, n]) => `${n}=${JSON.stringify(schemas.get(id))}`).join(';');
+  const key = createHash('sha256').update(r.sql).update('\0').update(inputKey).digest('hex');
+  let hit = bindCache.get(key);
+  if (!hit) {
+    const conn = await connection();
+    try {
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS asg_bind`);
+      for (const [id, n] of names) {
+        const cols = schemas.get(id)!;
+        await conn.run(`CREATE OR REPLACE TABLE asg_bind.${ident(n)} (${cols.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
+      }
+      const reader = await conn.runAndReadAll(`DESCRIBE ${r.sql}`);
+      hit = reader.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+    } catch (e) {
+      hit = { error: (e as Error).message };
+    }
+    if (bindCache.size > 20000) bindCache.clear();
+    bindCache.set(key, hit);
+  }
+  if ('error' in hit) {
+    const message = hit.error.split('\n')[0].replace(/"?asg_bind"?\."?(t\d+)"?/g, (_m, t: string) => [...names].find(([, n]) => n === t)?.[0] ?? t);
+    return { error: sqlDiag(EngineCodes.SqlBind.code, `${node.id}: ${message}`, locateSqlError(body, r.sql, hit.error)) };
+  }
+  return { columns: hit };
+}
+
+/** The columns a feature view exposes: join key, timestamp, then the features in declared order. */
+export function featureViewSchema(view: FeaturesNode, from: readonly ColumnSchema[]): ColumnSchema[] {
+  const typeOf = (n: string): string => from.find((c) => c.name === n)?.type ?? 'UNKNOWN';
+  return [
+    { name: view.entity.joinKey, type: typeOf(view.entity.joinKey) },
+    { name: view.timestamp, type: typeOf(view.timestamp) },
+    ...view.features.map((f) => ({ name: f.name, type: duckTypeOfFeature(f.dtype) })),
+  ];
+}
+
+export function duckTypeOfFeature(d: FeatureDType): string {
+  return { int32: 'INTEGER', int64: 'BIGINT', float32: 'FLOAT', float64: 'DOUBLE', string: 'VARCHAR', bool: 'BOOLEAN', timestamp: 'TIMESTAMP' }[d];
+}
+
+const INTS32 = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'];
+const INTS64 = [...INTS32, 'BIGINT', 'UINTEGER'];
+/** Which DuckDB column types a feature dtype accepts (values convert without surprise). */
+export function dtypeAccepts(d: FeatureDType, duckType: string): boolean {
+  const t = duckType.toUpperCase();
+  switch (d) {
+    case 'int32':
+      return INTS32.includes(t);
+    case 'int64':
+      return INTS64.includes(t);
+    case 'float32':
+    case 'float64':
+      return t === 'FLOAT' || t === 'DOUBLE' || t.startsWith('DECIMAL') || INTS64.includes(t);
+    case 'string':
+      return t === 'VARCHAR';
+    case 'bool':
+      return t === 'BOOLEAN';
+    case 'timestamp':
+      return t === 'TIMESTAMP' || t === 'TIMESTAMP WITH TIME ZONE' || t === 'DATE' || t.startsWith('TIMESTAMP_');
+  }
+}
+
+export function checkFeatures(view: FeaturesNode, from: readonly ColumnSchema[] | undefined): Diagnostic[] {
+  if (!from) return [];
+  const out: Diagnostic[] = [];
+  const col = (n: string): ColumnSchema | undefined => from.find((c) => c.name === n);
+  const names = from.map((c) => c.name);
+  const hintFor = (n: string): string | undefined => {
+    const near = names.find((c) => c.toLowerCase() === n.toLowerCase());
+    return near ? `did you mean \`${near}\`?` : `${view.from} has: ${names.join(', ')}`;
+  };
+  if (!col(view.entity.joinKey)) {
+    out.push(sqlDiag(EngineCodes.FeatureKeyMissing.code, `join key \`${view.entity.joinKey}\` is not a column of ${view.from}`, view.span, hintFor(view.entity.joinKey)));
+  }
+  const ts = col(view.timestamp);
+  if (!ts) out.push(sqlDiag(EngineCodes.FeatureKeyMissing.code, `timestamp \`${view.timestamp}\` is not a column of ${view.from}`, view.span, hintFor(view.timestamp)));
+  else if (!dtypeAccepts('timestamp', ts.type)) {
+    out.push(sqlDiag(EngineCodes.FeatureDtype.code, `timestamp \`${view.timestamp}\` of ${view.from} is ${ts.type}, not a timestamp or date`, view.span));
+  }
+  for (const f of view.features) {
+    const c = col(f.name);
+    if (!c) out.push(sqlDiag(EngineCodes.FeatureColumnMissing.code, `feature \`${f.name}\` is not a column of ${view.from}`, f.span, hintFor(f.name)));
+    else if (!dtypeAccepts(f.dtype, c.type)) {
+      out.push(sqlDiag(EngineCodes.FeatureDtype.code, `feature \`${f.name}\` is declared ${f.dtype} but ${view.from}.${f.name} is ${c.type}`, f.span));
+    }
+  }
+  return out;
+}
+
+function checkLabel(node: TrainNode, from: readonly ColumnSchema[] | undefined, view: PipelineNode | undefined): Diagnostic[] {
+  if (!from) return [];
+  const out: Diagnostic[] = [];
+  const need = [node.label.column, node.label.timestamp];
+  if (view?.kind === 'features') need.push(view.entity.joinKey);
+  for (const n of need) {
+    if (!from.some((c) => c.name === n)) out.push(sqlDiag(EngineCodes.LabelColumnMissing.code, `\`${n}\` is not a column of ${node.label.from}`, node.span));
+  }
+  return out;
+}
+
+export { qualified };

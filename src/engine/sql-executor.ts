@@ -1,0 +1,156 @@
+// Runs cleanse (silver) and model (gold) nodes on DuckDB: the node's Spark SQL, transpiled, over the
+// warehouse's current snapshots, written as Parquet into a pending snapshot folder, checked, and only
+// then committed. A failure (SQL error or failing check) removes the pending folder: the previous
+// snapshot stays current, and apply stops the node's downstream.
+//
+// Materializations:
+//  - table (and cleanse `overwrite`): a complete new snapshot each run.
+//  - incremental (and cleanse `append`): the new snapshot holds the previous one's rows plus the
+//    SQL's rows. With `incremental_by = col`, only rows with `col >` the target's `max(col)` are
+//    taken. With `unique_key`, rows whose key reappears are replaced (merge; the new snapshot is
+//    rewritten). Without it they are appended: the previous snapshot's files are hard-linked into
+//    the new folder and one new file is added, so an append costs the new rows only. Either way the
+//    previous snapshot is never modified, so a crash at any point leaves it intact.
+//  - view: no snapshot. The SQL is bound and checked now; readers (src/engine/catalog.ts) see it
+//    rendered over the current snapshots of its inputs when they attach the warehouse.
+//
+// `partition_by` writes a hive layout (`col=value/…parquet`) inside the snapshot folder.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { linkSync, mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
+import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
+import type { PendingSnapshot } from '../warehouse/warehouse.js';
+import { renderSql } from '../sql/transpile.js';
+import { locateSqlError } from '../sql/error-location.js';
+import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
+import { attachWarehouse, parquetFiles, qualified, snapshotSelect } from './catalog.js';
+import { runChecks } from './checks.js';
+import { ident, literal, openDuck } from './duckdb.js';
+
+type SqlNode = CleanseNode | ModelNode;
+
+export const executor: NodeExecutor<SqlNode> = {
+  kind: 'model',
+  async run(ctx: RunContext<SqlNode>): Promise<NodeResult> {
+    const node = ctx.node;
+    const conn = await openDuck();
+    const onAbort = (): void => conn.interrupt();
+    ctx.signal.addEventListener('abort', onAbort);
+    try {
+      await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
+      const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: ctx.logicalTime });
+      if (rendered.diagnostics.length) {
+        const d = rendered.diagnostics[0];
+        throw new NodeError(`${node.id}: ${d.message}`, d.span);
+      }
+      const sql = rendered.sql;
+      if (node.kind === 'model' && node.materialized === 'view') return await runView(ctx, conn, sql);
+      return await runTable(ctx, conn, sql);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      conn.closeSync();
+    }
+  },
+};
+export default executor;
+
+async function runView(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: string): Promise<NodeResult> {
+  const node = ctx.node;
+  await guard(ctx, sql, () => conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${sql}`));
+  const schema = await describe(conn, qualified(node.id));
+  await check(ctx, conn, qualified(node.id));
+  return { schema };
+}
+
+async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: string): Promise<NodeResult> {
+  const node = ctx.node;
+  const prev = ctx.state.nodes[node.id]?.snapshot;
+  const prevSchema = ctx.state.nodes[node.id]?.schema;
+  const incremental = node.kind === 'model' ? node.materialized === 'incremental' : node.mode === 'append';
+  const uniqueKey = node.kind === 'model' ? node.uniqueKey : [];
+  const incrementalBy = node.kind === 'model' ? node.incrementalBy : undefined;
+
+  const schema = await guard(ctx, sql, () => describe(conn, `(${sql})`));
+  const pending = ctx.warehouse.begin(node.id);
+  try {
+    let rows: number;
+    if (!incremental || !prev) {
+      rows = await guard(ctx, sql, () => copyTo(conn, sql, pending, node.partitionBy));
+    } else {
+      await conn.run(`CREATE OR REPLACE VIEW asg_prev AS ${snapshotSelect(ctx.warehouse.dir(prev), prevSchema)}`);
+      const newer = incrementalBy ? ` WHERE ${ident(incrementalBy)} > (SELECT max(${ident(incrementalBy)}) FROM asg_prev)` : '';
+      await guard(ctx, sql, () => conn.run(`CREATE OR REPLACE TEMP TABLE asg_new AS SELECT * FROM (${sql}) AS q${newer}`));
+      if (uniqueKey.length) {
+        const keys = uniqueKey.map(ident);
+        const match = keys.map((k) => `n.${k} IS NOT DISTINCT FROM p.${k}`).join(' AND ');
+        const merged = `SELECT * FROM asg_prev AS p WHERE NOT EXISTS (SELECT 1 FROM asg_new AS n WHERE ${match}) UNION ALL BY NAME SELECT * FROM asg_new`;
+        rows = await copyTo(conn, merged, pending, node.partitionBy);
+      } else {
+        const added = await copyTo(conn, 'SELECT * FROM asg_new', pending, node.partitionBy);
+        linkSnapshot(ctx.warehouse.dir(prev), pending.dir);
+        rows = prev.rows + added;
+      }
+    }
+    await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${snapshotSelect(pending.dir, schema)}`);
+    await check(ctx, conn, qualified(node.id));
+    ctx.progress({ rows });
+    const snapshot: SnapshotRef = ctx.warehouse.commit(pending, rows);
+    return { rows, snapshot, schema };
+  } catch (e) {
+    ctx.warehouse.abort(pending);
+    throw e;
+  }
+}
+
+/** Write `sql`'s result as Parquet into the pending folder; returns the row count. */
+async function copyTo(conn: DuckDBConnection, sql: string, pending: PendingSnapshot, partitionBy: readonly string[]): Promise<number> {
+  const options = partitionBy.length
+    ? `FORMAT parquet, PARTITION_BY (${partitionBy.map(ident).join(', ')}), FILENAME_PATTERN ${literal(`${pending.id}_{i}`)}, OVERWRITE_OR_IGNORE true`
+    : 'FORMAT parquet';
+  const target = partitionBy.length ? pending.dir : join(pending.dir, `${pending.id}.parquet`);
+  const reader = await conn.runAndReadAll(`COPY (${sql}) TO ${literal(target)} (${options})`);
+  const first = reader.getRows()[0]?.[0];
+  return Number(first ?? 0);
+}
+
+/** Hard-link every Parquet file of the previous snapshot into the new one (same relative paths). */
+function linkSnapshot(from: string, to: string): void {
+  for (const f of parquetFiles(from)) {
+    const dest = join(to, relative(from, f));
+    mkdirSync(dirname(dest), { recursive: true });
+    linkSync(f, dest);
+  }
+}
+
+async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation: string): Promise<void> {
+  const node = ctx.node;
+  const failures = await runChecks(conn, relation, node.checks, { tableRef: qualified, logicalTime: ctx.logicalTime });
+  if (failures.length) {
+    const f = failures[0];
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more: ${failures.slice(1).map((x) => x.name).join(', ')})` : '';
+    throw new NodeError(`${node.id}: check ${f.name} failed: ${f.message}${more}; the previous snapshot stays current`, f.span);
+  }
+}
+
+async function describe(conn: DuckDBConnection, relation: string): Promise<ColumnSchema[]> {
+  const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`);
+  return r.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+}
+
+/** Run a statement of the node's SQL; a DuckDB error becomes a NodeError at the line of the spec's SQL. */
+async function guard<T>(ctx: RunContext<SqlNode>, sql: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof NodeError) throw e;
+    if (ctx.signal.aborted) throw new NodeError(`${ctx.node.id}: interrupted`);
+    const message = (e as Error).message ?? String(e);
+    const span = locateSqlError(ctx.node.sql, sql, message);
+    const sqlLine = span.line - ctx.node.sql.span.line + 1;
+    throw new NodeError(`${ctx.node.id}: SQL error at line ${sqlLine} of its SQL (${span.file}:${span.line}:${span.column}): ${message.split('\n')[0]}`, span);
+  }
+}
+
+export type { NodeId };
