@@ -33,7 +33,7 @@ export interface AttachedTable {
 
 /** Create schemas bronze/silver/gold and one view per table the state holds. Returns what was attached. */
 export async function attachWarehouse(conn: DuckDBConnection, state: PipelineState, warehouse: Warehouse, opts: AttachOptions = {}): Promise<AttachedTable[]> {
-  for (const l of LAYERS) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
+  for (const l of [...LAYERS, 'features']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
   const attached: AttachedTable[] = [];
   const tableOf = new Map<NodeId, string>();
   if (opts.ir) for (const n of opts.ir.nodes) {
@@ -41,7 +41,8 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
     if (t) tableOf.set(n.id, t);
   }
   for (const [id, ns] of Object.entries(state.nodes)) {
-    const table = tableOf.get(id) ?? (isLayerTable(id) ? id : undefined);
+    // Feature views attach their online table (latest row per entity) as `features.<view>`.
+    const table = tableOf.get(id) ?? (isLayerTable(id) || /^features\.[^.]+$/.test(id) ? id : undefined);
     if (!table || !ns.snapshot) continue;
     if (opts.overrides?.has(table)) continue;
     await conn.run(viewSql(table, warehouse.dir(ns.snapshot), ns.schema));
