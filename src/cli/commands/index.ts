@@ -21,5 +21,6 @@ import { command as validate } from './validate.js';
 import { command as plan } from './plan.js';
 import { command as apply } from './apply.js';
 import { command as graph } from './graph.js';
+import { command as compile } from './compile.js';
 
-export const commands: readonly Command[] = [validate, plan, apply, graph];
+export const commands: readonly Command[] = [validate, plan, apply, compile, graph];

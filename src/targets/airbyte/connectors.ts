@@ -1,0 +1,96 @@
+// Airbyte connector configurations for database sources, in the shape of the Airbyte API's own
+// `source-postgres` / `source-mysql` schemas. Connection details that are env() references become
+// `${NAME}` placeholders (a URL reference splits into `${NAME_HOST}`, `${NAME_DATABASE}`,
+// `${NAME_USER}`); secrets are always `${NAME}` placeholders, never values.
+
+import type { Connector, Resolvable } from '../../ir/types.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { diag } from '../../diagnostics/catalogue.js';
+import { TargetCodes } from '../codes.js';
+import { placeholder } from '../settings.js';
+import { envName } from '../pipeline.js';
+
+const DEFAULT_PORT: Record<string, number> = { postgres: 5432, mysql: 3306 };
+
+export interface DbConfig {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password?: string;
+}
+
+export function dbConnectionConfig(c: Connector, diags: Diagnostic[]): DbConfig {
+  const s = c.settings;
+  const out: DbConfig = { host: '', port: DEFAULT_PORT[c.type] ?? 0, database: '', username: '' };
+  const url = s.url;
+  if (url?.kind === 'literal') {
+    try {
+      const u = new URL(String(url.value));
+      out.host = u.hostname;
+      if (u.port) out.port = Number(u.port);
+      out.database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+      out.username = decodeURIComponent(u.username);
+      // A password inside a literal URL is never copied out; `password = secret(…)` carries it.
+    } catch {
+      diags.push(diag(TargetCodes.InvalidProfileSetting, `source \`${c.name}\`: \`url\` is not a URL`, c.span));
+    }
+  } else if (url) {
+    out.host = `\${${envName(url.name, 'host')}}`;
+    out.database = `\${${envName(url.name, 'database')}}`;
+    out.username = `\${${envName(url.name, 'user')}}`;
+  }
+  const str = (v: Resolvable | undefined) => (v === undefined ? undefined : String(placeholder(v)));
+  out.host = str(s.host) ?? out.host;
+  out.database = str(s.database) ?? out.database;
+  out.username = str(s.user) ?? str(s.username) ?? out.username;
+  if (s.port) {
+    if (s.port.kind === 'literal' && Number.isInteger(Number(s.port.value))) out.port = Number(s.port.value);
+    else diags.push(diag(TargetCodes.InvalidProfileSetting, `source \`${c.name}\`: Airbyte needs \`port\` as a literal integer`, c.span));
+  }
+  const pw = s.password;
+  if (pw) {
+    if (pw.kind === 'literal') {
+      diags.push(
+        diag(TargetCodes.InvalidProfileSetting, `source \`${c.name}\`: \`password\` is a literal; compile writes secrets only as references`, c.span, {
+          hint: `write \`password = secret("${envName(c.name, 'password')}")\``,
+        }),
+      );
+    } else out.password = `\${${pw.name}}`;
+  }
+  for (const [k, v] of Object.entries({ host: out.host, database: out.database, username: out.username })) {
+    if (!v) diags.push(diag(TargetCodes.MissingProfileSetting, `source \`${c.name}\`: no \`${k === 'username' ? 'user' : k}\` (nor a \`url\` that gives it)`, c.span));
+  }
+  return out;
+}
+
+export function postgresConfiguration(c: Connector, diags: Diagnostic[]): Record<string, unknown> {
+  const db = dbConnectionConfig(c, diags);
+  const schema = c.settings.schema ? String(placeholder(c.settings.schema)) : 'public';
+  return {
+    sourceType: 'postgres',
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    schemas: [schema],
+    username: db.username,
+    ...(db.password ? { password: db.password } : {}),
+    // Cursor columns come from the spec's streams, so the standard (user-defined cursor) method.
+    replication_method: { method: 'Standard' },
+    tunnel_method: { tunnel_method: 'NO_TUNNEL' },
+  };
+}
+
+export function mysqlConfiguration(c: Connector, diags: Diagnostic[]): Record<string, unknown> {
+  const db = dbConnectionConfig(c, diags);
+  return {
+    sourceType: 'mysql',
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    username: db.username,
+    ...(db.password ? { password: db.password } : {}),
+    replication_method: { method: 'STANDARD' },
+    tunnel_method: { tunnel_method: 'NO_TUNNEL' },
+  };
+}

@@ -1,0 +1,46 @@
+// SQL for people to read: rendered through src/sql (renderSql), then pretty-printed. Table
+// references are rendered as plain marker identifiers first, so the formatter sees valid SQL
+// even when the final text is Jinja (`{{ ref('x') }}`); the markers are swapped afterwards.
+
+import { format } from '@polyglot-sql/sdk';
+import type { NodeId, SqlBody } from '../ir/types.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { diag } from '../diagnostics/catalogue.js';
+import { TargetCodes } from './codes.js';
+import type { RenderSql, SqlDialect } from './registry.js';
+import { SENTINEL, clashesWithSentinel, swapLogicalTime } from './logical-time.js';
+
+const POLYGLOT: Record<SqlDialect, string> = { duckdb: 'duckdb', spark: 'spark', trino: 'trino', postgres: 'postgresql' };
+
+export interface SqlTextOptions {
+  readonly dialect: SqlDialect;
+  readonly tableRef: (nodeId: NodeId) => string;
+  /** Run-time expressions replacing CURRENT_TIMESTAMP and CURRENT_DATE. */
+  readonly logicalTimestamp: string;
+  readonly logicalDate: string;
+}
+
+export function sqlText(renderSql: RenderSql, body: SqlBody, opts: SqlTextOptions, diags: Diagnostic[]): string | undefined {
+  if (clashesWithSentinel(body)) {
+    diags.push(diag(TargetCodes.SqlRender, 'this SQL contains the date 2999-12-31, which compile reserves for the logical time', body.span));
+    return undefined;
+  }
+  const refs: string[] = [];
+  const r = renderSql(body, {
+    dialect: opts.dialect,
+    tableRef: (id) => {
+      refs.push(opts.tableRef(id));
+      return `asgref${refs.length - 1}x`;
+    },
+    logicalTime: SENTINEL,
+  });
+  const { sql, diagnostics } = r;
+  if (diagnostics.length) {
+    diags.push(...diagnostics);
+    if (diagnostics.some((d) => d.severity === 'error')) return undefined;
+  }
+  const pretty = format(sql, POLYGLOT[opts.dialect] as never);
+  let text = pretty.success && pretty.sql?.length === 1 ? pretty.sql[0] : sql;
+  text = text.replace(/"?asgref(\d+)x"?/g, (_m, i: string) => refs[Number(i)]);
+  return swapLogicalTime(text, opts.logicalTimestamp, opts.logicalDate);
+}

@@ -1,0 +1,169 @@
+// training/: per train node, the training script (features through Feast, the spec's algorithm and
+// parameters in scikit-learn, the same split and metrics, MLflow logging and registration, ONNX
+// export with skl2onnx), its pinned requirements, and job.yaml: a ConfigMap holding both and a
+// batch/v1 Job that installs the requirements and runs the script with the Feast repository
+// (feast/configmap.yaml) mounted.
+
+import type { PipelineIR, TrainNode } from '../../ir/types.js';
+import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
+import { diag } from '../../diagnostics/catalogue.js';
+import { TargetCodes } from '../codes.js';
+import type { FileMap, Origin } from '../files.js';
+import { textFile, yamlDocs } from '../files.js';
+import type { Target, TargetContext } from '../registry.js';
+import { ProfileSettings, s3a } from '../settings.js';
+import { k8sName, nodeById, nodesOf, splitTable } from '../pipeline.js';
+import { render } from '../templates.js';
+import { envVar, k8sRefs } from '../k8s-env.js';
+import type { EnvVar } from '../k8s-env.js';
+import { feastConfigMapName } from '../feast/feast.js';
+
+/** The training image's Python packages, pinned (the versions the conformance run checks with). */
+export const TRAINING_REQUIREMENTS = [
+  'feast==0.67.0',
+  'scikit-learn==1.9.1',
+  'skl2onnx==1.20.0',
+  'onnx==1.23.2',
+  'mlflow==3.17.2',
+  'pandas==2.3.3',
+  'pyarrow==25.0.1',
+  'numpy==2.4.6',
+  'dask==2026.8.0',
+  'fsspec==2026.9.0',
+  's3fs==2026.9.0',
+];
+
+const ESTIMATOR: Record<TrainNode['algorithm']['name'], { cls: string; parallel: boolean }> = {
+  random_forest: { cls: 'RandomForestClassifier', parallel: true },
+  gradient_boosting: { cls: 'GradientBoostingClassifier', parallel: false },
+};
+
+export const STATE_MOUNT = '/var/lib/asgard';
+
+export const trainingTarget: Target = {
+  name: 'training',
+  generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
+    const trains = nodesOf(ir, 'train');
+    const files: FileMap = new Map();
+    const diags: Diagnostic[] = [];
+    if (trains.length === 0) return { value: files, diagnostics: [] };
+    const settings = new ProfileSettings(ctx.profile, 'training');
+    const wh = settings.s3Warehouse();
+    const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
+    const image = settings.literalString('training_image', 'the Python image training runs in', 'python:3.11-slim')!;
+    const stateClaim = settings.literalString('state_claim', 'the PersistentVolumeClaim holding asgard state and its model registry', k8sName(ir.name, 'asgard-state'))!;
+    const refs = k8sRefs(ir, settings);
+    const endpoint = settings.get('s3_endpoint');
+    diags.push(...settings.diagnostics);
+    if (!wh) return { diagnostics: diags };
+
+    const requirements = 'requirements.txt';
+    files.set(requirements, textFile(requirements, { spec: ctx.specPath, node: trains.map((t) => t.id).join(', ') }, TRAINING_REQUIREMENTS.join('\n')));
+
+    for (const t of trains) {
+      const origin: Origin = { spec: ctx.specPath, node: t.id };
+      const view = nodeById(ir, t.features);
+      if (view?.kind !== 'features') {
+        diags.push(diag(TargetCodes.MissingSchema, `${t.id}: its features \`${t.features}\` are not a feature view`, t.span));
+        continue;
+      }
+      const label = splitTable(t.label.from);
+      const scriptPath = `${t.name}/train.py`;
+      const script = render('training/train.py.hbs', {
+        pipeline: ir.name,
+        id: t.id,
+        register: t.register,
+        view: view.name,
+        viewId: view.id,
+        entity: view.entity.name,
+        joinKey: view.entity.joinKey,
+        features: view.features.map((f) => f.name),
+        featureDtypes: Object.fromEntries(view.features.map((f) => [f.name, f.dtype])),
+        labelFrom: t.label.from,
+        labelTable: label.table,
+        labelColumn: t.label.column,
+        labelTimestamp: t.label.timestamp,
+        labelLayerEnv: label.layer.toUpperCase(),
+        labelLocationDefault: s3a(wh, label.layer).replace(/^s3a:/, 's3:'),
+        s3EndpointDefault: endpoint?.kind === 'literal' ? String(endpoint.value) : endpoint?.kind === 'env' ? (endpoint.default ?? '') : '',
+        estimator: ESTIMATOR[t.algorithm.name].cls,
+        parallel: ESTIMATOR[t.algorithm.name].parallel,
+        algorithm: t.algorithm.name,
+        algorithmName: t.algorithm.name,
+        params: Object.fromEntries(Object.entries(t.algorithm.params).sort(([a], [b]) => a.localeCompare(b))),
+        test: t.split.test,
+        stratify: t.split.stratify,
+        seed: t.split.seed,
+        gate: t.gate ? { metric: t.gate.metric, op: t.gate.op, value: t.gate.value, text: t.gate.text } : null,
+        experiment: t.mlflow?.experiment ?? `${ir.name}-${t.name}`,
+      });
+      files.set(scriptPath, textFile(scriptPath, origin, script));
+
+      const name = k8sName(ir.name, 'train', t.name);
+      const scriptsMap = k8sName(ir.name, 'train', t.name, 'files');
+      const env: EnvVar[] = [
+        { name: 'FEAST_REPO', value: '/tmp/feast' },
+        { name: 'ASGARD_STATE', value: STATE_MOUNT },
+        { name: 'PIP_DISABLE_PIP_VERSION_CHECK', value: '1' },
+      ];
+      const tracking = t.mlflow?.trackingUri ?? settings.get('mlflow_tracking_uri');
+      if (tracking) env.push(envVar('MLFLOW_TRACKING_URI', tracking, refs));
+      else diags.push(diag(TargetCodes.MissingProfileSetting, `${t.id}: no MLflow tracking URI (set \`mlflow_tracking_uri\` in profile \`${ctx.profile.name}\` or \`mlflow\` in the train block); the job will read MLFLOW_TRACKING_URI from the ConfigMap`, t.span, { severity: 'warning' }));
+      if (!tracking) env.push(envVar('MLFLOW_TRACKING_URI', { kind: 'env', name: 'MLFLOW_TRACKING_URI' }, refs));
+      if (endpoint) env.push(envVar('S3_ENDPOINT', endpoint, refs));
+      env.push(envVar('AWS_ACCESS_KEY_ID', settings.get('s3_access_key_id') ?? { kind: 'secret', name: 'AWS_ACCESS_KEY_ID' }, refs));
+      env.push(envVar('AWS_SECRET_ACCESS_KEY', settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' }, refs));
+      const labels = { 'app.kubernetes.io/managed-by': 'asgard', 'asgard.io/pipeline': ir.name, 'asgard.io/node': t.id };
+
+      const configMap = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: scriptsMap, namespace, labels },
+        data: { 'train.py': files.get(scriptPath)!, 'requirements.txt': files.get(requirements)! },
+      };
+      const job = {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name, namespace, labels },
+        spec: {
+          backoffLimit: 0,
+          ttlSecondsAfterFinished: 86400,
+          template: {
+            metadata: { labels },
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'train',
+                  image,
+                  workingDir: '/tmp',
+                  // Feast writes its registry beside the repo: the read-only ConfigMap is copied to a writable folder.
+                  command: ['sh', '-c', 'mkdir -p /tmp/feast && cp /opt/asgard/feast-src/* /tmp/feast/ && pip install --no-cache-dir -r /opt/asgard/training/requirements.txt && python /opt/asgard/training/train.py'],
+                  env,
+                  resources: {
+                    requests: { cpu: settings.literalString('training.cpu', 'training CPU', '2')!, memory: settings.literalString('training.memory', 'training memory', '4Gi')! },
+                    limits: { memory: settings.literalString('training.memory', 'training memory', '4Gi')! },
+                  },
+                  volumeMounts: [
+                    { name: 'training', mountPath: '/opt/asgard/training', readOnly: true },
+                    { name: 'feast', mountPath: '/opt/asgard/feast-src', readOnly: true },
+                    { name: 'state', mountPath: STATE_MOUNT },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: 'training', configMap: { name: scriptsMap } },
+                { name: 'feast', configMap: { name: feastConfigMapName(ir) } },
+                { name: 'state', persistentVolumeClaim: { claimName: stateClaim } },
+              ],
+            },
+          },
+        },
+      };
+      const jobPath = `${t.name}/job.yaml`;
+      files.set(jobPath, yamlDocs(jobPath, origin, [configMap, job]));
+    }
+    return { value: files, diagnostics: diags };
+  },
+};
+
