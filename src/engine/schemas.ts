@@ -3,11 +3,17 @@
 // over empty tables of its inputs' types (`DESCRIBE <query>` in an in-memory database), feature
 // views checked against their source table, and the batch-scoring output derived from its input.
 //
-// Bound schemas are cached by (rendered SQL, input schemas): a plan over 1,000 nodes re-binds only
-// the nodes whose SQL or inputs changed since the last call in this process.
+// Bound schemas are cached by (SQL text, input schemas), in memory and in a small file under the
+// user's cache folder (`$ASGARD_CACHE_DIR`, default `~/.cache/asgard/`): transpiling and binding cost
+// milliseconds per body, so a plan over 1,000 nodes re-binds only the nodes whose SQL or inputs
+// changed. The cache holds types only (no data, no secrets); deleting it is always safe.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CleanseNode, FeatureDType, FeaturesNode, ModelNode, NodeId, PipelineIR, PipelineNode, SqlBody, TrainNode } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
@@ -31,7 +37,40 @@ export const BATCH_PREDICTION_COLUMNS: readonly ColumnSchema[] = [
   { name: 'model_version', type: 'INTEGER' },
 ];
 
-const bindCache = new Map<string, ColumnSchema[] | { error: string }>();
+type Bound = ColumnSchema[] | { error: string };
+const bindCache = new Map<string, Bound>();
+/** Persistent cache: text+inputs key → columns (errors are not persisted: they are cheap to redo and rare). */
+const CACHE_VERSION = 1;
+let diskCache: Map<string, ColumnSchema[]> | undefined;
+let diskDirty = false;
+
+function cacheFile(): string {
+  return join(process.env.ASGARD_CACHE_DIR ?? join(homedir(), '.cache', 'asgard'), `schemas-v${CACHE_VERSION}.json`);
+}
+
+function disk(): Map<string, ColumnSchema[]> {
+  if (!diskCache) {
+    diskCache = new Map();
+    try {
+      if (existsSync(cacheFile())) diskCache = new Map(Object.entries(JSON.parse(readFileSync(cacheFile(), 'utf8')) as Record<string, ColumnSchema[]>));
+    } catch {
+      diskCache = new Map();
+    }
+  }
+  return diskCache;
+}
+
+function flushDisk(): void {
+  if (!diskDirty || !diskCache) return;
+  diskDirty = false;
+  try {
+    const entries = [...diskCache].slice(-20000);
+    mkdirSync(join(cacheFile(), '..'), { recursive: true });
+    writeFileAtomic(cacheFile(), JSON.stringify(Object.fromEntries(entries)));
+  } catch {
+    // A read-only home: the cache is an optimisation only.
+  }
+}
 let shared: Promise<DuckDBConnection> | undefined;
 
 /** A fixed logical time for binding: types never depend on it, and a stable value keeps the cache warm. */
@@ -93,6 +132,7 @@ async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnS
       }
     }
   }
+  flushDisk();
   return { schemas, diagnostics };
 }
 
@@ -103,6 +143,9 @@ async function bindSql(
   schemas: Map<NodeId, ColumnSchema[]>,
   connection: () => Promise<DuckDBConnection>,
 ): Promise<{ columns: ColumnSchema[] } | { error: Diagnostic }> {
+  const textKey = createHash('sha256').update(body.text).update('\0').update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)]))).digest('hex');
+  const cached = disk().get(textKey);
+  if (cached) return { columns: cached };
   const names = new Map<NodeId, string>();
   const tableRef = (id: NodeId): string => {
     let n = names.get(id);
@@ -138,6 +181,8 @@ async function bindSql(
     const message = hit.error.split('\n')[0].replace(/"?asg_bind"?\."?(t\d+)"?/g, (_m, t: string) => [...names].find(([, n]) => n === t)?.[0] ?? t);
     return { error: sqlDiag(EngineCodes.SqlBind.code, `${node.id}: ${message}`, locateSqlError(body, r.sql, hit.error)) };
   }
+  disk().set(textKey, hit);
+  diskDirty = true;
   return { columns: hit };
 }
 

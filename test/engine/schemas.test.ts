@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadPipeline } from '../../src/dsl/load.js';
+import { inferSchemas } from '../../src/engine/schemas.js';
+import type { FeaturesNode, PipelineIR, PipelineNode } from '../../src/ir/types.js';
+import { tempDir } from './helpers.js';
+
+const CHURN = fileURLToPath(new URL('../../pipelines/churn.asg', import.meta.url));
+let churn: PipelineIR;
+
+beforeAll(async () => {
+  process.env.ASGARD_CACHE_DIR = tempDir('asg-schema-cache-');
+  const r = await loadPipeline(CHURN);
+  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  churn = r.ir!;
+});
+
+const withNode = (ir: PipelineIR, id: string, f: (n: PipelineNode) => PipelineNode): PipelineIR => ({ ...ir, nodes: ir.nodes.map((n) => (n.id === id ? f(n) : n)) });
+
+describe('schema inference (no data touched)', () => {
+  it('types every table of churn.asg', async () => {
+    const { schemas, diagnostics } = await inferSchemas(churn);
+    expect(diagnostics).toEqual([]);
+    const show = (id: string) => schemas.get(id)?.map((c) => `${c.name} ${c.type}`);
+    expect(show('gold.customer_metrics')).toEqual([
+      'customer_id BIGINT', 'email VARCHAR', 'total_purchases BIGINT', 'customer_lifetime_value DOUBLE', 'avg_purchase_value DOUBLE',
+      'days_since_last_purchase BIGINT', 'account_age_days BIGINT', 'purchase_frequency DOUBLE', 'support_tickets BIGINT',
+      'avg_support_resolution_hours DOUBLE', 'country VARCHAR', 'status VARCHAR', 'updated_at TIMESTAMP',
+    ]);
+    expect(show('silver.transactions_cleaned')).toContain('amount DECIMAL(10,2)');
+    expect(show('silver.transactions_cleaned')).toContain('transaction_month VARCHAR');
+    expect(show('silver.support_tickets_cleaned')).toContain('created_at TIMESTAMP');
+    expect(show('gold.churn_labels')).toEqual(['customer_id BIGINT', 'event_timestamp TIMESTAMP', 'churned INTEGER']);
+    expect(show('serve.churn_api')).toEqual([...show('gold.customer_metrics')!, 'churn_probability DOUBLE', 'prediction INTEGER', 'risk_level VARCHAR', 'model_version INTEGER']);
+  });
+
+  it('a feature of the wrong dtype or naming a missing column is an error at the feature', async () => {
+    const bad = withNode(churn, 'features.customer_churn_features', (n) => {
+      const v = n as FeaturesNode;
+      return { ...v, features: v.features.map((f, i) => (i === 0 ? { ...f, dtype: 'string' } : i === 1 ? { ...f, name: 'lifetime_value' } : f)) } as FeaturesNode;
+    });
+    const view = bad.nodes.find((n) => n.id === 'features.customer_churn_features') as FeaturesNode;
+    const { diagnostics } = await inferSchemas(bad);
+    expect(diagnostics.map((d) => [d.code, d.span])).toEqual([
+      ['ASG2102', view.features[0].span],
+      ['ASG2101', view.features[1].span],
+    ]);
+    expect(diagnostics[0].message).toBe('feature `total_purchases` is declared string but gold.customer_metrics.total_purchases is BIGINT');
+    // The spans point at the feature lines of the real file.
+    const lines = readFileSync(CHURN, 'utf8').split('\n');
+    expect(lines[view.features[0].span.line - 1]).toContain('feature total_purchases');
+  });
+
+  it('a SQL body that does not bind is an error at the line of the offending column', async () => {
+    const src = readFileSync(CHURN, 'utf8');
+    const edited = src.replace('UPPER(country) AS country,', 'UPPER(contry) AS country,');
+    const { loadPipelineText } = await import('../../src/dsl/load.js');
+    const r = loadPipelineText(edited, CHURN);
+    const { diagnostics } = await inferSchemas(r.ir!);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0].code).toBe('ASG3102');
+    expect(diagnostics[0].message).toContain('contry');
+    const line = edited.split('\n').findIndex((l) => l.includes('UPPER(contry)')) + 1;
+    expect(diagnostics[0].span?.line).toBe(line);
+    expect(edited.split('\n')[line - 1].slice(diagnostics[0].span!.column - 1)).toMatch(/^contry/);
+  });
+});
