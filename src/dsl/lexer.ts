@@ -18,7 +18,8 @@ export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:
 /** A string missing its closing quote on the same line: reported as ASG1006, parsed as a string. */
 export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\n]|\\.)*/, categories: [StringLiteral] });
 
-export const Duration = createToken({ name: 'Duration', pattern: /\d+(?:d|h|m|s)(?![A-Za-z0-9_])/ });
+/** Any number glued to a word: `30d` is a duration, `1w` or `10min` a wrong one (reported by the checker, ASG2008). */
+export const Duration = createToken({ name: 'Duration', pattern: /\d+(?![eE][+-]?\d)[A-Za-z_][A-Za-z0-9_]*/ });
 export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/ });
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_-]*/ });
 

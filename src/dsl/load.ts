@@ -30,12 +30,13 @@ export interface LoadTextOptions {
 export function loadPipelineText(text: string, file: string, opts: LoadTextOptions = {}): LoadedSpec {
   const abs = resolve(file);
   const syntax = parseSpec(text, abs);
+  const valueDiags = syntax.valueDiagnostics ?? [];
   if (!syntax.ast || hasErrors(syntax.diagnostics)) {
     // Checking a tree that error recovery patched would mostly report echoes of the syntax errors.
-    return { diagnostics: sortDiagnostics(syntax.diagnostics), source: text, file: abs };
+    return { diagnostics: sortDiagnostics([...syntax.diagnostics, ...valueDiags]), source: text, file: abs };
   }
   const checked = checkSpec(syntax.ast, opts);
-  const diagnostics = sortDiagnostics([...syntax.diagnostics, ...checked.diagnostics]);
+  const diagnostics = sortDiagnostics([...syntax.diagnostics, ...valueDiags, ...checked.diagnostics]);
   return { ...(checked.ir && !hasErrors(diagnostics) ? { ir: checked.ir } : {}), diagnostics, source: text, file: abs };
 }
 

@@ -18,7 +18,10 @@ const MAX_SYNTAX_ERRORS = 100;
 
 export interface SyntaxResult {
   readonly ast?: SpecFile;
+  /** Lexing and parsing problems: when there are any, checking the patched tree only adds echoes. */
   readonly diagnostics: readonly Diagnostic[];
+  /** Problems inside well-formed tokens (bad escapes, bad durations): checking still goes on. */
+  readonly valueDiagnostics?: readonly Diagnostic[];
 }
 
 const point = (file: string, line: number, column: number, length = 1): Span => ({ file, line, column, endLine: line, endColumn: column + length });
@@ -106,8 +109,7 @@ export function parseSpec(text: string, file: string): SyntaxResult {
 
   const builder = new AstBuilder(file);
   const ast = builder.fileNode(parsed.cst);
-  diagnostics.push(...builder.diagnostics);
-  return { ast, diagnostics };
+  return { ast, diagnostics, valueDiagnostics: builder.diagnostics };
 }
 
 const OPEN: Record<string, string> = { '{': '}', '[': ']', '(': ')' };

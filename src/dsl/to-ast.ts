@@ -154,8 +154,14 @@ export class AstBuilder {
     if (num) return { kind: 'number', value: Number(num.image), text: num.image, span: this.span(num) };
     const dur = this.tok(c, 'Duration');
     if (dur) {
-      const unit = dur.image.at(-1) as string;
-      return { kind: 'duration', text: dur.image, seconds: Number(dur.image.slice(0, -1)) * DURATION_UNIT[unit], span: this.span(dur) };
+      const m = /^(\d+)([a-z])$/.exec(dur.image);
+      if (!m || DURATION_UNIT[m[2]] === undefined) {
+        this.diagnostics.push(
+          diag(Codes.InvalidDuration, `invalid duration \`${dur.image}\``, this.span(dur), { hint: 'a duration is a whole number and a unit: s, m, h or d (e.g. `90s`, `15m`, `6h`, `30d`)' }),
+        );
+        return { kind: 'duration', text: dur.image, seconds: 0, span: this.span(dur) };
+      }
+      return { kind: 'duration', text: dur.image, seconds: Number(m[1]) * DURATION_UNIT[m[2]], span: this.span(dur) };
     }
     const list = this.node(c, 'list');
     if (list) return this.list(list);

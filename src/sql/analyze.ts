@@ -127,7 +127,7 @@ function codePointToUtf16(text: string): (n: number) => number {
 /** "Parse error at line 2, column 8: Expected …" → "Expected …" (the position is reported separately). */
 function cleanMessage(m: string): string {
   const i = m.indexOf(': ');
-  const body = /^Parse error at line \d+, column \d+$/.test(m.slice(0, i)) ? m.slice(i + 2) : m;
+  const body = /^\w+ error at line \d+, column \d+$/.test(m.slice(0, i)) ? m.slice(i + 2) : m;
   return body.replace(/ near \[[\s\S]*\]$/, '');
 }
 

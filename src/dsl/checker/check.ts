@@ -183,7 +183,7 @@ function buildResolver(ctx: Ctx, drafts: readonly Draft[]): Resolver {
 const CATALOGS = new Set(['iceberg', 'spark_catalog']);
 
 function analyzeBodies(ctx: Ctx, r: Resolver): void {
-  for (const { body, draft } of ctx.sql) {
+  for (const { body, draft, isCheck } of ctx.sql) {
     const a = analyzeSql(body.text, ctx.sqlCache);
     if (!a.ok) {
       const code = a.message.startsWith('SQL body') ? Codes.SqlEmpty : Codes.SqlSyntax;
@@ -198,7 +198,7 @@ function analyzeBodies(ctx: Ctx, r: Resolver): void {
       if (id) reads.add(id);
     }
     body.reads = [...reads].sort();
-    for (const id of reads) draft.inputs.add(id);
+    for (const id of reads) if (!(isCheck && id === draft.node.id)) draft.inputs.add(id);
   }
 }
 

@@ -31,6 +31,8 @@ export interface Resolver {
 export interface PendingSql {
   readonly body: Mutable<SqlBody>;
   readonly draft: Draft;
+  /** A check reads its own node's table: that read is not a dependency. */
+  readonly isCheck: boolean;
 }
 
 export class Ctx {
@@ -72,6 +74,14 @@ export const headerSpan = (b: Block): Span => {
 };
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A node whose block had errors still exists for references (so one typo does not cascade into
+ * "undefined reference" errors downstream); it never reaches the IR because errors were reported.
+ */
+export function stubNode(ctx: Ctx, b: Block, id: NodeId, kind: PipelineNode['kind'], name: string): void {
+  ctx.drafts.push({ node: { id, kind, name, span: b.span, inputs: [] } as unknown as Mutable<PipelineNode>, inputs: new Set(), at: headerSpan(b) });
+}
 
 /** Checks a block header has exactly the labels `shape` names; returns them, or undefined. */
 export function labelsOf(ctx: Ctx, b: Block, shape: readonly string[], usage: string): string[] | undefined {

@@ -3,7 +3,7 @@
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { FeatureDType, FeaturesNode, NodeId, ServeNode, Span, TrainNode } from '../../ir/types.js';
 import type { Block } from '../ast.js';
-import { type Ctx, type Draft, type Mutable, type Resolver, headerSpan, labelsOf, rejectExtra, splitBody } from './context.js';
+import { type Ctx, type Draft, type Mutable, type Resolver, headerSpan, labelsOf, rejectExtra, splitBody, stubNode } from './context.js';
 import { TaggedV } from './plain.js';
 import { algorithmParamsSchema, batchSchema, entitySchema, featureSchema, featuresSchema, serveSchema, trainSchema } from './schemas.js';
 import { validateSettings } from './settings.js';
@@ -97,7 +97,7 @@ export function checkFeatures(ctx: Ctx, b: Block): void {
     features.push({ name: fname, dtype: dtype as FeatureDType, span: f.span, ...(fs?.description !== undefined ? { description: fs.description } : {}) });
   }
   if (seen.size === 0 && body.blocks.every((x) => x.type !== 'feature')) ctx.report(diag(Codes.MissingSetting, `${what} declares no features`, headerSpan(b), { hint: 'add lines such as `feature total_purchases int64`' }));
-  if (!s || !entity) return;
+  if (!s || !entity) return stubNode(ctx, b, `features.${name}`, 'features', name);
 
   const node: Mutable<FeaturesNode> = {
     id: `features.${name}`,
@@ -132,7 +132,7 @@ export function checkTrain(ctx: Ctx, b: Block): void {
   const what = `train \`${name}\``;
   rejectExtra(ctx, body, what, {});
   const s = validateSettings(trainSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags);
-  if (!s) return;
+  if (!s) return stubNode(ctx, b, `train.${name}`, 'train', name);
   let ok = true;
 
   // algorithm = random_forest { n_estimators = 100 }
@@ -177,7 +177,7 @@ export function checkTrain(ctx: Ctx, b: Block): void {
     ctx.report(diag(Codes.WrongValueType, `\`label\` must be a table and a column, such as \`gold.churn_labels.churned\`, got \`${s.label}\``, labelSpan));
     ok = false;
   }
-  if (!ok) return;
+  if (!ok) return stubNode(ctx, b, `train.${name}`, 'train', name);
 
   const node: Mutable<TrainNode> = {
     id: `train.${name}`,
@@ -236,18 +236,18 @@ export function checkServe(ctx: Ctx, b: Block): void {
       else ctx.report(diag(Codes.InvalidValue, `batch output \`${bs.to}\` must be a gold table, such as \`gold.${parts.at(-1)}\``, valueSpan(bb, 'to')));
     }
   }
-  if (!s) return;
+  if (!s) return stubNode(ctx, b, `serve.${name}`, 'serve', name);
   const risk = { high: s.risk_levels?.high ?? 0.7, medium: s.risk_levels?.medium ?? 0.4 };
   const riskSpan = valueSpan(b, 'risk_levels');
   if (risk.high < 0 || risk.high > 1 || risk.medium < 0 || risk.medium > 1) {
     ctx.report(diag(Codes.InvalidValue, `risk levels must lie between 0 and 1 (high = ${risk.high}, medium = ${risk.medium})`, riskSpan));
-    return;
+    return stubNode(ctx, b, `serve.${name}`, 'serve', name);
   }
   if (!(risk.high > risk.medium)) {
     ctx.report(diag(Codes.InvalidValue, `risk level \`high\` (${risk.high}) must be greater than \`medium\` (${risk.medium})`, riskSpan));
-    return;
+    return stubNode(ctx, b, `serve.${name}`, 'serve', name);
   }
-  if (batches[0] && !batch) return;
+  if (batches[0] && !batch) return stubNode(ctx, b, `serve.${name}`, 'serve', name);
 
   const node: Mutable<ServeNode> = {
     id: `serve.${name}`,

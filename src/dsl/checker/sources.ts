@@ -3,7 +3,7 @@
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { Connector, ConnectorType, Resolvable, SourceNode } from '../../ir/types.js';
 import type { Block } from '../ast.js';
-import { type Ctx, headerSpan, labelsOf, rejectExtra, splitBody } from './context.js';
+import { type Ctx, headerSpan, labelsOf, rejectExtra, splitBody, stubNode } from './context.js';
 import { sourceSchemas, streamSchema } from './schemas.js';
 import { validateSettings } from './settings.js';
 import { toCron, toResolvable } from './values.js';
@@ -51,11 +51,11 @@ function checkStream(ctx: Ctx, b: Block, connector: Connector): void {
   const what = `stream \`${name}\``;
   rejectExtra(ctx, body, what, {});
   const s = validateSettings(streamSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags);
-  if (!s) return;
+  if (!s) return stubNode(ctx, b, `bronze.${name}`, 'source', name);
   const attr = (k: string) => body.attrs.find((a) => a.key === k);
   if (s.mode === 'incremental' && !s.cursor) {
     ctx.report(diag(Codes.IncrementalWithoutCursor, `${what} is incremental but has no \`cursor\``, attr('mode')!.value.span, { hint: 'add `cursor = updated_at` (a column that grows with every change)' }));
-    return;
+    return stubNode(ctx, b, `bronze.${name}`, 'source', name);
   }
   const mode = s.mode ?? (s.cursor ? 'incremental' : 'full_refresh');
   if (connector.type === 'http' && s.table !== undefined) ctx.report(diag(Codes.UnknownSetting, `${what}: \`table\` is for database sources; http streams use \`path\``, attr('table')!.keySpan));

@@ -3,7 +3,7 @@
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { Check, CleanseNode, ModelNode, SqlBody } from '../../ir/types.js';
 import type { Arg, Block, CheckItem, Value } from '../ast.js';
-import { type Ctx, type Draft, headerSpan, labelsOf, rejectExtra, splitBody } from './context.js';
+import { type Ctx, type Draft, headerSpan, labelsOf, rejectExtra, splitBody, stubNode } from './context.js';
 import { describeValue } from './plain.js';
 import { cleanseSchema, modelSchema } from './schemas.js';
 import { validateSettings } from './settings.js';
@@ -22,26 +22,28 @@ export function checkTransform(ctx: Ctx, b: Block, kind: 'cleanse' | 'model'): v
   for (const extra of sqlItems.slice(1)) ctx.report(diag(Codes.DuplicateSetting, `${what} has more than one \`sql\` body`, extra.keySpan, { related: [{ message: 'first body here', span: sqlItems[0].keySpan }] }));
 
   const id = `${kind === 'cleanse' ? 'silver' : 'gold'}.${name}`;
-  const settings = kind === 'cleanse' ? validateSettings(cleanseSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags) : validateSettings(modelSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags);
+  // Invalid settings fall back to defaults so the SQL is still analysed: all errors in one run.
+  const settings =
+    (kind === 'cleanse' ? validateSettings(cleanseSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags) : validateSettings(modelSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags)) ??
+    {};
   const checks: Check[] = [];
   for (const c of body.checks) {
     const check = toCheck(ctx, c, what);
     if (check) checks.push(check);
   }
-  if (!settings || sqlItems.length === 0) return;
+  if (sqlItems.length === 0 || !sqlItems[0].terminated) return stubNode(ctx, b, id, kind, name);
   const s0 = sqlItems[0];
   const sql: SqlBody = { text: s0.text, span: s0.bodySpan, reads: [], normalized: '' };
-  if (!s0.terminated) return; // ASG1007 already reported; analysing half a file as SQL only adds noise
 
   const base = {
     id,
     name,
     span: b.span,
     inputs: [],
-    ...(settings.description !== undefined ? { description: settings.description } : {}),
-    ...(settings.tags !== undefined ? { tags: settings.tags } : {}),
+    ...('description' in settings && settings.description !== undefined ? { description: settings.description } : {}),
+    ...('tags' in settings && settings.tags !== undefined ? { tags: settings.tags } : {}),
     sql,
-    partitionBy: list(settings.partition_by),
+    partitionBy: list('partition_by' in settings ? settings.partition_by : undefined),
     checks,
   };
   let node: CleanseNode | ModelNode;
@@ -49,13 +51,27 @@ export function checkTransform(ctx: Ctx, b: Block, kind: 'cleanse' | 'model'): v
     const s = settings as { mode?: 'overwrite' | 'append' };
     node = { ...base, kind: 'cleanse', layer: 'silver', mode: s.mode ?? 'overwrite' };
   } else {
-    const s = settings as { materialized?: 'table' | 'view' | 'incremental'; unique_key?: string | string[] };
-    node = { ...base, kind: 'model', layer: 'gold', materialized: s.materialized ?? 'table', uniqueKey: list(s.unique_key) };
+    const s = settings as { materialized?: 'table' | 'view' | 'incremental'; unique_key?: string | string[]; incremental_by?: string };
+    const materialized = s.materialized ?? 'table';
+    for (const key of ['incremental_by', 'unique_key'] as const) {
+      const a = body.attrs.find((x) => x.key === key);
+      if (a && materialized !== 'incremental') {
+        ctx.report(diag(Codes.InvalidValue, `\`${key}\` only applies to incremental models, but ${what} is materialized as \`${materialized}\``, a.keySpan, { hint: 'add `materialized = incremental` or remove the setting' }));
+      }
+    }
+    node = {
+      ...base,
+      kind: 'model',
+      layer: 'gold',
+      materialized,
+      uniqueKey: list(s.unique_key),
+      ...(s.incremental_by !== undefined ? { incrementalBy: s.incremental_by } : {}),
+    };
   }
   const draft: Draft = { node, inputs: new Set(), at: headerSpan(b) };
   ctx.drafts.push(draft);
-  ctx.sql.push({ body: sql, draft });
-  for (const c of checks) if (c.sql) ctx.sql.push({ body: c.sql, draft });
+  ctx.sql.push({ body: sql, draft, isCheck: false });
+  for (const c of checks) if (c.sql) ctx.sql.push({ body: c.sql, draft, isCheck: true });
 }
 
 const CHECKS = ['not_null', 'unique', 'accepted_values', 'row_count', 'sql'];
