@@ -1,0 +1,93 @@
+// Batch scoring: the latest feature row per entity (online semantics) for the entities of a table,
+// scored by the model's ONNX session, written as a new warehouse snapshot of the output table:
+// (join key, churn_probability, prediction, risk_level, model_version, scored_at). NULL features
+// are imputed with the training medians recorded in the model's feature schema.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { join } from 'node:path';
+import type { FeaturesNode } from '../ir/types.js';
+import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { ident, literal } from '../engine/duckdb.js';
+import type { FeatureSchema } from './registry.js';
+import { OnnxScorer } from './onnx-session.js';
+import { riskLevelSql, type RiskLevels } from './risk.js';
+import { latestFeaturesSql } from './training-data.js';
+
+export interface BatchScoreInput {
+  readonly conn: DuckDBConnection;
+  readonly warehouse: Warehouse;
+  readonly view: FeaturesNode;
+  readonly schema: FeatureSchema;
+  readonly scorer: OnnxScorer;
+  readonly modelVersion: number;
+  /** The table whose entities are scored (`layer.table`). */
+  readonly from: string;
+  /** The output table (`gold.<name>`). */
+  readonly to: string;
+  readonly riskLevels: RiskLevels;
+  readonly scoredAt: Date;
+}
+
+export interface BatchScoreResult {
+  readonly rows: number;
+  readonly snapshot: SnapshotRef;
+  readonly schema: readonly ColumnSchema[];
+}
+
+export class ScoreError extends Error {}
+
+export async function batchScore(inp: BatchScoreInput): Promise<BatchScoreResult> {
+  const { conn, view, schema } = inp;
+  const have = new Set(view.features.map((f) => f.name));
+  const missing = schema.features.filter((f) => !have.has(f.name)).map((f) => f.name);
+  if (missing.length) throw new ScoreError(`the model needs features ${missing.join(', ')}, which ${view.id} no longer has`);
+  const key = ident(view.entity.joinKey);
+  await conn.run('DROP TABLE IF EXISTS __score_in; DROP TABLE IF EXISTS __score_out');
+  await conn.run(
+    `CREATE TEMP TABLE __score_in AS SELECT CAST(row_number() OVER (ORDER BY ${key}) - 1 AS INTEGER) AS __rn, * FROM (${latestFeaturesSql(view, inp.from)})`,
+  );
+  const reader = await conn.runAndReadAll(`SELECT ${schema.features.map((f) => `CAST(${ident(f.name)} AS DOUBLE)`).join(', ')} FROM __score_in ORDER BY __rn`);
+  const cols = reader.getColumns();
+  const n = reader.currentRowCount;
+  const F = schema.features.length;
+  const inputs: Float32Array[] = [];
+  for (let f = 0; f < F; f++) {
+    const src = cols[f] as (number | null)[];
+    const dst = new Float32Array(n);
+    const fill = schema.features[f].fill;
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      dst[i] = v === null || v === undefined || Number.isNaN(v) ? fill : v;
+    }
+    inputs.push(dst);
+  }
+  const proba = n ? await inp.scorer.scoreColumns(inputs, n) : new Float32Array(0);
+
+  await conn.run('CREATE TEMP TABLE __score_out (__rn INTEGER, p DOUBLE)');
+  const app = await conn.createAppender('__score_out');
+  for (let i = 0; i < n; i++) {
+    app.appendInteger(i);
+    app.appendDouble(proba[i]);
+    app.endRow();
+  }
+  app.closeSync();
+
+  const pending = inp.warehouse.begin(inp.to);
+  try {
+    const select = `SELECT i.${key} AS ${key}, o.p AS churn_probability, CAST(o.p > ${schema.threshold} AS INTEGER) AS prediction,
+  ${riskLevelSql('o.p', inp.riskLevels)} AS risk_level, CAST(${inp.modelVersion} AS INTEGER) AS model_version,
+  CAST(${literal(inp.scoredAt.toISOString().replace('T', ' ').replace('Z', ''))} AS TIMESTAMP) AS scored_at
+FROM __score_in i JOIN __score_out o USING (__rn) ORDER BY i.${key}`;
+    await conn.run(`COPY (${select}) TO ${literal(join(pending.dir, 'data.parquet'))} (FORMAT PARQUET)`);
+    const desc = await conn.runAndReadAll(`DESCRIBE ${select}`);
+    const outSchema = desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+    const snapshot = inp.warehouse.commit(pending, n);
+    return { rows: n, snapshot, schema: outSchema };
+  } catch (e) {
+    inp.warehouse.abort(pending);
+    throw e;
+  } finally {
+    await conn.run('DROP TABLE IF EXISTS __score_in; DROP TABLE IF EXISTS __score_out');
+  }
+}

@@ -1,0 +1,69 @@
+// The `serve` node. Online serving is `asgard serve` (src/serve/); as a DAG node, a serve with a
+// `batch` block scores the entities of `batch.from` with the model's served (newest promoted)
+// version into a new snapshot of `gold.<batch.to>`. The planner re-runs it when the model version
+// or an input snapshot changes.
+
+import type { ServeNode, TrainNode } from '../ir/types.js';
+import { NodeError, type NodeExecutor, type RunContext } from '../engine/executor.js';
+import { openDuck } from '../engine/duckdb.js';
+import { attachWarehouse } from '../engine/catalog.js';
+import { outputTable } from '../ir/types.js';
+import { batchScore, ScoreError } from './batch-score.js';
+import { featureView } from './model-inputs.js';
+import { OnnxScorer } from './onnx-session.js';
+import { Registry } from './registry.js';
+
+export function trainNodeOf(ctx: { ir: RunContext['ir'] }, node: ServeNode): TrainNode {
+  const t = ctx.ir.nodes.find((n) => n.id === node.model);
+  if (!t || t.kind !== 'train') throw new Error(`internal error: ${node.id} names ${node.model}, which is not a train node`);
+  return t;
+}
+
+export const executor: NodeExecutor<ServeNode> = {
+  kind: 'serve',
+  async run(ctx: RunContext<ServeNode>) {
+    const node = ctx.node;
+    if (!node.batch) return {};
+    const train = trainNodeOf(ctx, node);
+    const registry = new Registry(ctx.stateDir);
+    const served = registry.servingVersion(train.register);
+    if (!served) {
+      const last = registry.index(train.register)?.versions.at(-1);
+      throw new NodeError(
+        last
+          ? `${node.id}: model ${train.register} has no promoted version (v${last.version} ${last.gate?.reason ?? 'was not promoted'}); nothing to score with`
+          : `${node.id}: model ${train.register} has no registered version yet`,
+        node.span,
+      );
+    }
+    if (!ctx.state.nodes[node.batch.from]?.snapshot) throw new NodeError(`${node.id} needs ${node.batch.from}, which has no committed snapshot yet`, node.span);
+    const schema = registry.features(train.register, served.version);
+    const scorer = await OnnxScorer.load(registry.onnxPath(train.register, served.version), schema.features.map((f) => f.name), schema.output);
+    const conn = await openDuck();
+    try {
+      await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
+      const res = await batchScore({
+        conn,
+        warehouse: ctx.warehouse,
+        view: featureView(ctx.ir, train),
+        schema,
+        scorer,
+        modelVersion: served.version,
+        from: node.batch.from,
+        to: outputTable(node)!,
+        riskLevels: node.riskLevels,
+        scoredAt: ctx.logicalTime,
+      });
+      ctx.progress({ rows: res.rows, message: `scored with ${train.register} v${served.version}` });
+      return { rows: res.rows, snapshot: res.snapshot, schema: res.schema, modelVersion: served.version };
+    } catch (e) {
+      if (e instanceof ScoreError) throw new NodeError(`${node.id}: ${e.message}`, node.span);
+      throw e;
+    } finally {
+      conn.closeSync();
+      await scorer.release();
+    }
+  },
+};
+
+export default executor;

@@ -1,0 +1,209 @@
+// `asgard serve`: the HTTP API of PRODUCT.md §5 on node:http (no framework).
+//   POST /mlops/inference            online scoring (inference.ts, the hot path)
+//   POST /mlops/inference/batch      table scoring into a gold snapshot (batch.ts)
+//   GET  /health                     every component's status
+//   GET  /mlops/models               the registry, `models list --format json` shape
+//   GET  /mlops/models/{name}/metrics[?version=N]
+//   GET  /features/{view}/{key}      online features: the entity's latest feature row
+//   POST /data-products/query        one read-only SELECT (warehouse-access.ts)
+// Bad input never crashes the server and never gets a 500: every handler's errors are HttpErrors;
+// anything else is logged (without the request body) and answered 500 as a bug.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { FeaturesNode, PipelineIR } from '../ir/types.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { runBatch } from './batch.js';
+import { HttpError, parseJson, readBody, sendError, sendJson, sendRaw } from './http.js';
+import { infer, MAX_INPUTS } from './inference.js';
+import { ModelStore } from './model-store.js';
+import { QueryBody, zodDetails } from './validate.js';
+import { WarehouseAccess } from './warehouse-access.js';
+
+export const BODY_LIMIT = 1 << 20; // 1 MiB
+export const BATCH_BODY_LIMIT = 64 << 10;
+
+export interface ServeOptions {
+  readonly ir: PipelineIR;
+  readonly stateDir: string;
+  readonly warehouse: Warehouse;
+  readonly bodyLimit?: number;
+  readonly maxInputs?: number;
+  /** Where unexpected errors are reported (stderr by default). */
+  readonly log?: (line: string) => void;
+}
+
+export interface AsgardServer {
+  readonly server: Server;
+  readonly store: ModelStore;
+  listen(port: number, host: string): Promise<{ port: number; host: string }>;
+  /** Stop accepting, let in-flight requests finish (up to `graceMs`), release sessions. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createAsgardServer(opts: ServeOptions): AsgardServer {
+  const { ir, stateDir, warehouse } = opts;
+  const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
+  const maxInputs = opts.maxInputs ?? MAX_INPUTS;
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const store = new ModelStore(ir, stateDir);
+  const data = new WarehouseAccess(ir, stateDir, warehouse);
+  const views = new Map<string, FeaturesNode>();
+  for (const n of ir.nodes) if (n.kind === 'features') views.set(n.name, n).set(n.id, n);
+  const startedAt = Date.now();
+  let inflight = 0;
+  let closing = false;
+
+  async function route(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+
+    if (path === '/mlops/inference') {
+      allow(method, 'POST');
+      const body = parseJson(await readBody(req, bodyLimit));
+      sendRaw(res, 200, await infer(store, body, started, maxInputs));
+      return;
+    }
+    if (path === '/mlops/inference/batch') {
+      allow(method, 'POST');
+      const body = parseJson(await readBody(req, bodyLimit));
+      sendJson(res, 200, await runBatch(body, ir, stateDir, warehouse, store));
+      return;
+    }
+    if (path === '/health') {
+      allow(method, 'GET');
+      sendJson(res, 200, await health());
+      return;
+    }
+    if (path === '/mlops/models') {
+      allow(method, 'GET');
+      sendJson(res, 200, { models: [...store.models.keys()].sort().map((name) => modelJson(name)) });
+      return;
+    }
+    let m = /^\/mlops\/models\/([^/]+)\/metrics$/.exec(path);
+    if (m) {
+      allow(method, 'GET');
+      const name = decode(m[1]);
+      const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      const vs = params.get('version');
+      if (vs !== null && !/^[1-9][0-9]{0,8}$/.test(vs)) throw new HttpError(400, 'invalid_query', 'version must be a positive integer', { field: 'version' });
+      const idx = store.models.has(name) ? store.index(name) : undefined;
+      if (!idx) throw new HttpError(404, 'unknown_model', `unknown model ${JSON.stringify(name)}`, { model_name: name });
+      const v = vs !== null ? idx.versions.find((x) => x.version === Number(vs)) : (store.registry.servingVersion(name) ?? idx.versions.at(-1));
+      if (!v) throw new HttpError(404, 'unknown_version', `model ${name} has no version ${vs}`, { model_name: name, model_version: Number(vs) });
+      sendJson(res, 200, { model_name: name, model_version: v.version, promoted: v.promoted, created_at: v.createdAt, gate: v.gate, metrics: v.metrics });
+      return;
+    }
+    m = /^\/features\/([^/]+)\/([^/]+)$/.exec(path);
+    if (m) {
+      allow(method, 'GET');
+      const viewName = decode(m[1]);
+      const key = decode(m[2]);
+      const view = views.get(viewName);
+      if (!view) throw new HttpError(404, 'unknown_view', `unknown feature view ${JSON.stringify(viewName)}`, { view: viewName, known: ir.nodes.filter((n) => n.kind === 'features').map((n) => n.name) });
+      const row = await data.features(view, key);
+      if (!row) throw new HttpError(404, 'unknown_entity', `${view.entity.name} ${JSON.stringify(key)} has no features in ${view.name}`, { view: view.name, [view.entity.joinKey]: key });
+      sendJson(res, 200, { view: view.name, entity: { [view.entity.joinKey]: key }, event_timestamp: row.timestamp, features: row.values });
+      return;
+    }
+    if (path === '/data-products/query') {
+      allow(method, 'POST');
+      const body = parseJson(await readBody(req, bodyLimit));
+      const parsed = QueryBody.safeParse(body);
+      if (!parsed.success) throw new HttpError(400, 'invalid_body', ...zodDetails(parsed.error));
+      sendJson(res, 200, await data.query(parsed.data.sql, parsed.data.limit));
+      return;
+    }
+    throw new HttpError(404, 'not_found', `no route ${method} ${path}`);
+  }
+
+  function modelJson(name: string) {
+    const idx = store.index(name);
+    return { name, versions: (idx?.versions ?? []).map((v) => ({ version: v.version, promoted: v.promoted, createdAt: v.createdAt, metrics: v.metrics })) };
+  }
+
+  async function health() {
+    const components: Record<string, Record<string, unknown>> = {};
+    try {
+      const models = [...store.models.keys()].map((name) => ({ name, served: store.index(name) ? (store.registry.servingVersion(name)?.version ?? null) : null }));
+      const missing = models.filter((m) => m.served === null).map((m) => m.name);
+      components.registry = { status: missing.length ? 'degraded' : 'ok', models, ...(missing.length ? { message: `no promoted version of ${missing.join(', ')}` } : {}) };
+    } catch (e) {
+      components.registry = { status: 'down', message: (e as Error).message };
+    }
+    try {
+      const tables = await data.tables();
+      components.warehouse = { status: tables.length ? 'ok' : 'degraded', tables: tables.length };
+    } catch (e) {
+      components.warehouse = { status: 'down', message: String((e as Error).message).split('\n')[0] };
+    }
+    components.models = { status: 'ok', loaded: store.loaded() };
+    const statuses = Object.values(components).map((c) => c.status);
+    const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+    return { status, pipeline: ir.name, uptime_seconds: Math.round((Date.now() - startedAt) / 1000), components };
+  }
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    inflight++;
+    res.on('close', () => {
+      inflight--;
+    });
+    if (closing) res.setHeader('connection', 'close');
+    route(req, res, started).catch((e: unknown) => {
+      if (e instanceof HttpError) sendError(res, e);
+      else {
+        log(`asgard serve: internal error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(e as Error)?.stack ?? e}`);
+        sendError(res, new HttpError(500, 'internal', 'internal error; the server logged it'));
+      }
+      // A request whose body we stopped reading must not be left hanging.
+      if (!req.complete) req.resume();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"code":"bad_request","message":"malformed HTTP request"}}');
+    else socket.destroy();
+  });
+
+  return {
+    server,
+    store,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const a = server.address();
+          resolve({ port: typeof a === 'object' && a ? a.port : port, host });
+        });
+      });
+    },
+    async close(graceMs = 10_000) {
+      closing = true;
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      server.closeAllConnections();
+      await closed;
+      await store.close();
+      await data.close();
+    },
+  };
+}
+
+function allow(method: string, expected: string): void {
+  if (method !== expected) throw new HttpError(405, 'method_not_allowed', `use ${expected} here, not ${method}`);
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new HttpError(400, 'invalid_path', `malformed percent-encoding in ${JSON.stringify(s)}`);
+  }
+}

@@ -1,0 +1,189 @@
+// asgard serve against a real registry (a forest trained by the train executor), a real
+// warehouse (Parquet snapshots) and onnxruntime: the seed's requests, every kind of bad input the
+// issue lists (each gets its 4xx and the server keeps serving), a new promoted version picked up
+// without a restart, online features, the read-only query door and batch scoring.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAsgardServer, type AsgardServer } from '../../src/serve/server.js';
+import trainExecutor from '../../src/ml/train-executor.js';
+import serveExecutor from '../../src/ml/serve-executor.js';
+import { StateStore } from '../../src/planner/state-store.js';
+import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, type Fixture } from '../ml/fixtures.js';
+
+const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 20, max_depth: 6 } } }), serveNode());
+const train = ir.nodes[1] as ReturnType<typeof trainNode>;
+const serve = ir.nodes[2] as ReturnType<typeof serveNode>;
+let dir: string;
+let fx: Fixture;
+let srv: AsgardServer;
+let base: string;
+
+const HIGH = { total_purchases: 5, customer_lifetime_value: 450.0, avg_purchase_value: 90.0, days_since_last_purchase: 190, purchase_frequency: 0.5, account_age_days: 120, support_tickets: 7, avg_support_resolution_hours: 70.0 };
+const LOW = { total_purchases: 39, customer_lifetime_value: 5200.0, avg_purchase_value: 115.56, days_since_last_purchase: 3, purchase_frequency: 3.2, account_age_days: 890, support_tickets: 0, avg_support_resolution_hours: 2.0 };
+
+const post = (path: string, body: unknown, raw = false) =>
+  fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ? (body as string) : JSON.stringify(body) });
+
+async function expectError(r: Response, status: number, code?: string, field?: string) {
+  const j = (await r.json()) as { error: { code: string; message: string; details?: { field?: string } } };
+  expect(r.status, JSON.stringify(j)).toBe(status);
+  expect(typeof j.error.message).toBe('string');
+  if (code) expect(j.error.code).toBe(code);
+  if (field) expect(j.error.details?.field).toBe(field);
+  return j;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'asgard-serve-'));
+  fx = await makeWarehouse(dir, 3000);
+  const t = await trainExecutor.run(runContext(ir, train, fx));
+  const s = await serveExecutor.run(runContext(ir, serve, fx));
+  persistState(fx, ir, {
+    [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
+    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, modelVersion: s.modelVersion, appliedAt: new Date().toISOString() },
+  });
+  srv = createAsgardServer({ ir, stateDir: dir, warehouse: fx.warehouse, log: () => {} });
+  const { port } = await srv.listen(0, '127.0.0.1');
+  base = `http://127.0.0.1:${port}`;
+}, 120_000);
+
+afterAll(async () => {
+  await srv?.close(1000);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('asgard serve', () => {
+  it('scores the seed-style request: one high-risk and one low-risk customer', async () => {
+    const r = await post('/mlops/inference', { model_name: 'customer_churn_predictor', model_version: 1, inputs: [HIGH, LOW] });
+    expect(r.status).toBe(200);
+    const j = (await r.json()) as any;
+    expect(j.model_name).toBe('customer_churn_predictor');
+    expect(j.model_version).toBe(1);
+    expect(j.predictions).toHaveLength(2);
+    expect(j.predictions[0]).toMatchObject({ customer_index: 0, prediction: 1, risk_level: 'high' });
+    expect(j.predictions[0].churn_probability).toBeGreaterThanOrEqual(0.7);
+    expect(j.predictions[1]).toMatchObject({ customer_index: 1, prediction: 0, risk_level: 'low' });
+    expect(j.predictions[1].churn_probability).toBeLessThan(0.4);
+    expect(typeof j.inference_time_ms).toBe('number');
+  });
+
+  it('answers every bad input with its 4xx, then still serves a valid request', async () => {
+    const m = 'customer_churn_predictor';
+    await expectError(await post('/mlops/inference', '{"model_name": "x", "inputs": [', true), 400, 'invalid_json');
+    await expectError(await post('/mlops/inference', '', true), 400, 'invalid_json');
+    await expectError(await post('/mlops/inference', [1, 2]), 400, 'invalid_body');
+    await expectError(await post('/mlops/inference', { inputs: [HIGH] }), 400, 'invalid_body', 'model_name');
+    await expectError(await post('/mlops/inference', { model_name: m }), 400, 'invalid_body', 'inputs');
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: [HIGH], extra: 1 }), 400, 'invalid_body', 'extra');
+    await expectError(await post('/mlops/inference', { model_name: m, model_version: '1', inputs: [HIGH] }), 400, 'invalid_body', 'model_version');
+    const { total_purchases: _, ...missing } = HIGH;
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: [missing] }), 422, 'missing_feature', 'inputs[0].total_purchases');
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: [LOW, { ...HIGH, shoe_size: 42 }] }), 422, 'unknown_feature', 'inputs[1].shoe_size');
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, support_tickets: '5' }] }), 422, 'invalid_feature', 'inputs[0].support_tickets');
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, support_tickets: null }] }), 422, 'invalid_feature', 'inputs[0].support_tickets');
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: ['customer'] }), 422, 'invalid_input', 'inputs[0]');
+    // NaN and Infinity are not JSON; 1e999 is JSON that parses to Infinity.
+    await expectError(await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":NaN'), true), 400, 'invalid_json');
+    await expectError(await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":Infinity'), true), 400, 'invalid_json');
+    await expectError(await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":1e999'), true), 422, 'invalid_feature', 'inputs[0].support_tickets');
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: [] }), 400, 'invalid_body', 'inputs');
+    // 10,000 seed-sized inputs are ~2.5 MB: over the 1 MiB body limit. 1,001 fit in the body but not the per-request limit.
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: Array.from({ length: 10_000 }, () => HIGH) }), 413, 'body_too_large');
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: Array.from({ length: 1001 }, () => HIGH) }), 413, 'too_many_inputs', 'inputs');
+    const huge = '{"model_name":"customer_churn_predictor","inputs":[' + '{"x":1},'.repeat(50 * 2 ** 20 / 8) + '{}]}';
+    expect(huge.length).toBeGreaterThan(50 * 2 ** 20);
+    await expectError(await post('/mlops/inference', huge, true), 413, 'body_too_large');
+    await expectError(await post('/mlops/inference', { model_name: 'no_such_model', inputs: [HIGH] }), 404, 'unknown_model');
+    await expectError(await post('/mlops/inference', { model_name: m, model_version: 99, inputs: [HIGH] }), 404, 'unknown_version');
+    // The query door: writes, files, settings and multiple statements are refused.
+    await expectError(await post('/data-products/query', { sql: 'CREATE TABLE gold.x AS SELECT 1' }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: 'DROP VIEW gold.customer_metrics' }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: "COPY (SELECT 1) TO '/tmp/asgard-pwned.csv'" }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: "SELECT * FROM read_csv('/etc/passwd')" }), 400, 'invalid_sql', 'sql');
+    await expectError(await post('/data-products/query', { sql: "SELECT * FROM read_text('/etc/hostname')" }), 400, 'invalid_sql', 'sql');
+    await expectError(await post('/data-products/query', { sql: "SET enable_external_access = true" }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: "ATTACH '/tmp/asgard-x.db' AS x" }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: 'SELECT 1; SELECT 2' }), 400, 'invalid_sql', 'sql');
+    await expectError(await post('/data-products/query', { sql: 'SELECT 1', drop: true }), 400, 'invalid_body', 'drop');
+    await expectError(await post('/data-products/query', { sql: 42 }), 400, 'invalid_body', 'sql');
+    expect(existsSync('/tmp/asgard-pwned.csv')).toBe(false);
+    expect(existsSync('/tmp/asgard-x.db')).toBe(false);
+    await expectError(await fetch(base + '/mlops/inference'), 405, 'method_not_allowed');
+    await expectError(await fetch(base + '/nope'), 404, 'not_found');
+
+    const ok = await post('/mlops/inference', { model_name: m, inputs: [LOW] });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as any).predictions[0].risk_level).toBe('low');
+  }, 60_000);
+
+  it('answers the read-only query door with rows, also under the seed\'s iceberg.* names', async () => {
+    const r = await post('/data-products/query', { sql: 'SELECT prediction, COUNT(*) AS count FROM iceberg.gold.customer_churn_predictions GROUP BY prediction ORDER BY prediction' });
+    expect(r.status).toBe(200);
+    const j = (await r.json()) as any;
+    expect(j.columns.map((c: any) => c.name)).toEqual(['prediction', 'count']);
+    expect(j.rows.reduce((s: number, x: any) => s + x.count, 0)).toBe(3000);
+    const lim = (await (await post('/data-products/query', { sql: 'SELECT * FROM gold.customer_metrics', limit: 7 })).json()) as any;
+    expect(lim.rows).toHaveLength(7);
+    expect(lim.truncated).toBe(true);
+  });
+
+  it('serves online features: the latest row of an entity, 404 for an unknown one', async () => {
+    const r = await fetch(base + '/features/customer_churn_features/17');
+    expect(r.status).toBe(200);
+    const j = (await r.json()) as any;
+    expect(j.entity).toEqual({ customer_id: '17' });
+    expect(String(j.event_timestamp)).toContain('2025-11-11');
+    expect(Object.keys(j.features)).toHaveLength(8);
+    await expectError(await fetch(base + '/features/customer_churn_features/999999'), 404, 'unknown_entity');
+    await expectError(await fetch(base + '/features/nope/1'), 404, 'unknown_view');
+  });
+
+  it('lists models and metrics, and reports health', async () => {
+    const models = (await (await fetch(base + '/mlops/models')).json()) as any;
+    expect(models.models[0].name).toBe('customer_churn_predictor');
+    expect(models.models[0].versions[0]).toMatchObject({ version: 1, promoted: true });
+    const metrics = (await (await fetch(base + '/mlops/models/customer_churn_predictor/metrics')).json()) as any;
+    expect(metrics.metrics.f1).toBeGreaterThan(0.6);
+    await expectError(await fetch(base + '/mlops/models/nope/metrics'), 404, 'unknown_model');
+    const h = (await (await fetch(base + '/health')).json()) as any;
+    expect(h.status).toBe('ok');
+    expect(h.components.registry.status).toBe('ok');
+    expect(h.components.warehouse.status).toBe('ok');
+  });
+
+  it('scores a table through /mlops/inference/batch into a new committed snapshot', async () => {
+    const before = new StateStore(dir, ir.name).read().nodes[serve.id].snapshot!.id;
+    await expectError(await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', input_table: 'gold.customer_metrics', output_table: 'gold.somewhere_else' }), 400, 'invalid_body', 'output_table');
+    const r = await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', model_version: 1, input_table: 'iceberg.gold.customer_metrics', output_table: 'iceberg.gold.customer_churn_predictions', batch_size: 1000 });
+    const j = (await r.json()) as any;
+    expect(r.status, JSON.stringify(j)).toBe(200);
+    expect(j.rows).toBe(3000);
+    const after = new StateStore(dir, ir.name).read().nodes[serve.id].snapshot!.id;
+    expect(after).not.toBe(before);
+    expect(after).toBe(j.snapshot);
+    const q = (await (await post('/data-products/query', { sql: 'SELECT COUNT(*) AS n, MIN(model_version) AS v FROM gold.customer_churn_predictions' })).json()) as any;
+    expect(q.rows[0]).toEqual({ n: 3000, v: 1 });
+  });
+
+  it('picks up a newly promoted version without a restart; a version failing its gate is not served', async () => {
+    // v2: changed params pass the gate; v3: an impossible gate keeps it unpromoted.
+    const t2 = trainNode({ algorithm: { name: 'gradient_boosting', params: { n_estimators: 30, max_depth: 3 } } });
+    const r2 = await trainExecutor.run(runContext(mlIR(t2), t2, fx));
+    expect(r2.modelVersion).toBe(2);
+    await new Promise((r) => setTimeout(r, 300));
+    const j = (await (await post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs: [HIGH] })).json()) as any;
+    expect(j.model_version).toBe(2);
+    const t3 = trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 2 } }, gate: { metric: 'f1', op: '>=', value: 0.999, text: 'f1 >= 0.999' } });
+    const warnings: string[] = [];
+    const r3 = await trainExecutor.run(runContext(mlIR(t3), t3, fx, warnings));
+    expect(r3.modelVersion).toBe(3);
+    expect(warnings.join('\n')).toMatch(/fails the gate/);
+    await new Promise((r) => setTimeout(r, 300));
+    const j3 = (await (await post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs: [HIGH] })).json()) as any;
+    expect(j3.model_version).toBe(2);
+    await expectError(await post('/mlops/inference', { model_name: 'customer_churn_predictor', model_version: 3, inputs: [HIGH] }), 404, 'version_not_served');
+  }, 60_000);
+});
