@@ -1,0 +1,123 @@
+// Read-only SQL over the warehouse, for `asgard query` and the server's `/data-products/query`.
+//
+// Read-only by construction, twice over:
+//  1. The statement is parsed (polyglot, Spark SQL — the users' dialect) and refused unless it is
+//     exactly one SELECT (or WITH … SELECT, or a set operation of SELECTs) whose tables are all
+//     warehouse tables (`bronze.x`, `silver.x`, `gold.x`, `features.x`, or `iceberg.<layer>.x`) or
+//     its own CTEs, and which calls no function that reads files, URLs or settings.
+//  2. It runs on a connection that, once the warehouse views are attached, allows file access only
+//     under the warehouse folder, has external access off and its configuration locked: COPY,
+//     ATTACH, INSTALL, LOAD or SET would fail there even if the parser let one through.
+// A row limit (one extra row is read to report truncation) and a time limit (DuckDB interrupt).
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { parse } from '@polyglot-sql/sdk';
+import type { PipelineIR } from '../ir/types.js';
+import type { PipelineState } from '../planner/state-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { renderSql, mapTree } from '../sql/transpile.js';
+import { attachWarehouse, qualified } from './catalog.js';
+import { literal, openDuck, queryAll, type QueryResult } from './duckdb.js';
+
+export type QueryErrorCode = 'refused' | 'invalid' | 'timeout' | 'failed';
+
+/** A query that was refused, did not parse, timed out or failed. `code` maps to HTTP 400/400/408/422-ish. */
+export class QueryError extends Error {
+  constructor(
+    readonly code: QueryErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ReadOnlyQueryResult extends QueryResult {
+  /** More rows existed than the limit allowed. */
+  readonly truncated: boolean;
+}
+
+export interface QueryOptions {
+  readonly limit?: number;
+  readonly timeoutMs?: number;
+}
+
+const ALLOWED_TOP = new Set(['select', 'union', 'intersect', 'except', 'subquery']);
+const TABLE_SCHEMAS = new Set(['bronze', 'silver', 'gold', 'features']);
+/** Functions that read files, URLs, the environment or the catalogue of the engine itself. */
+const FORBIDDEN_FUNCTION = /^(read_\w+|\w+_scan|scan_\w+|glob|sniff_csv|parquet_\w+|getenv|query|query_table|current_setting|duckdb_\w+|pragma_\w+|sqlite_\w+|postgres_\w+|mysql_\w+|iceberg_\w+|delta_\w+|load_\w+|export_\w+|install_\w+|httpfs\w*|icu_\w+|json_execute_serialized_sql|which_secret|enable_\w+|disable_\w+)$/i;
+
+/** Check `sql` and return it transpiled to DuckDB, or throw QueryError('refused' | 'invalid'). */
+export function readOnlySql(sql: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const r = parse(sql, 'spark' as never) as any;
+  if (!r.success) throw new QueryError('invalid', `the query does not parse: ${String(r.error).split('\n')[0]}`);
+  if (r.ast.length !== 1) throw new QueryError('refused', `exactly one statement is allowed; found ${r.ast.length}`);
+  const top = Object.keys(r.ast[0])[0];
+  if (!ALLOWED_TOP.has(top)) throw new QueryError('refused', `only a SELECT is allowed, not ${top.replace(/_statement$/, '').toUpperCase()}`);
+
+  const ctes = new Set<string>();
+  mapTree(r.ast, (n) => {
+    if (Array.isArray(n.ctes)) for (const c of n.ctes) if (c?.alias?.name) ctes.add(String(c.alias.name).toLowerCase());
+    return undefined;
+  });
+  mapTree(r.ast, (n) => {
+    const keys = Object.keys(n);
+    if (keys.length === 1 && /^(insert|update|delete|merge|copy|attach|detach|install|load|pragma|set_statement|create\w*|drop\w*|alter\w*|command|export\w*|use)$/.test(keys[0])) {
+      throw new QueryError('refused', `only a SELECT is allowed, not ${keys[0].toUpperCase()}`);
+    }
+    if (n.into) throw new QueryError('refused', 'SELECT … INTO is not allowed');
+    if (n.function && FORBIDDEN_FUNCTION.test(String(n.function.name))) {
+      throw new QueryError('refused', `function ${n.function.name} is not allowed: queries read warehouse tables only`);
+    }
+    if ('table' in n && n.table && typeof n.table === 'object' && n.table.name && typeof n.table.name.name === 'string' && 'schema' in n.table) {
+      const t = n.table;
+      const name = String(t.name.name);
+      const schema = t.schema?.name ? String(t.schema.name).toLowerCase() : undefined;
+      const catalog = t.catalog?.name ? String(t.catalog.name).toLowerCase() : undefined;
+      const ok = schema ? TABLE_SCHEMAS.has(schema) && (!catalog || catalog === 'iceberg') : ctes.has(name.toLowerCase());
+      if (!ok || t.name.quoted && /[./\\]/.test(name)) {
+        throw new QueryError('refused', `${[catalog, schema, name].filter(Boolean).join('.')} is not a warehouse table; use bronze.<table>, silver.<table>, gold.<table> or features.<view>`);
+      }
+    }
+    return undefined;
+  });
+
+  const body = { text: sql, span: { file: '<query>', line: 1, column: 1, endLine: 1, endColumn: 1 }, reads: [], normalized: sql };
+  const out = renderSql(body, { dialect: 'duckdb', tableRef: qualified });
+  if (out.diagnostics.length) throw new QueryError('invalid', out.diagnostics[0].message);
+  return out.sql;
+}
+
+/**
+ * A connection with the warehouse attached and nothing else reachable: file access only under the
+ * warehouse root, external access off, configuration locked.
+ */
+export async function openReadOnlyWarehouse(state: PipelineState, warehouse: Warehouse, ir?: PipelineIR): Promise<DuckDBConnection> {
+  const conn = await openDuck();
+  await attachWarehouse(conn, state, warehouse, { ir });
+  await conn.run(`SET allowed_directories = [${literal(warehouse.root + '/')}]`);
+  await conn.run(`SET enable_external_access = false`);
+  await conn.run(`SET lock_configuration = true`);
+  return conn;
+}
+
+export async function runReadOnlyQuery(conn: DuckDBConnection, sql: string, opts: QueryOptions = {}): Promise<ReadOnlyQueryResult> {
+  const limit = Math.max(0, Math.floor(opts.limit ?? 1000));
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const duck = readOnlySql(sql);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.interrupt();
+  }, timeoutMs);
+  try {
+    const r = await queryAll(conn, `SELECT * FROM (${duck}) AS asg_query LIMIT ${limit + 1}`);
+    const truncated = r.rows.length > limit;
+    return { columns: r.columns, rows: truncated ? r.rows.slice(0, limit) : r.rows, truncated };
+  } catch (e) {
+    if (timedOut) throw new QueryError('timeout', `the query ran longer than ${timeoutMs} ms and was stopped`);
+    throw new QueryError('failed', (e as Error).message.split('\n')[0]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
