@@ -22,5 +22,7 @@ import { command as plan } from './plan.js';
 import { command as apply } from './apply.js';
 import { command as graph } from './graph.js';
 import { command as compile } from './compile.js';
+import { command as models } from './models.js';
+import { command as serve } from './serve.js';
 
-export const commands: readonly Command[] = [validate, plan, apply, compile, graph];
+export const commands: readonly Command[] = [validate, plan, apply, compile, graph, models, serve];

@@ -1,0 +1,72 @@
+// `asgard serve SPEC [--port 8000] [--host 127.0.0.1]`: the HTTP API of PRODUCT.md §5 over the
+// spec's registry and warehouse, until SIGTERM/SIGINT (then in-flight requests finish and it exits 0).
+
+import { dirname } from 'node:path';
+import type { PipelineIR } from '../../ir/types.js';
+import { Warehouse } from '../../warehouse/warehouse.js';
+import { createAsgardServer } from '../../serve/server.js';
+import { CliError, EXIT, type Command } from '../command.js';
+import { loadValidSpec, stateDirFor } from '../spec.js';
+
+export const command: Command = {
+  name: 'serve',
+  summary: 'serve the models, online features and read-only queries over HTTP',
+  usage: 'asgard serve SPEC [--port 8000] [--host 127.0.0.1]',
+  help: `
+Starts the HTTP API: POST /mlops/inference (online scoring with the newest promoted version, or the
+model_version asked for), POST /mlops/inference/batch (score a table into the serve node's gold
+table), GET /mlops/models, GET /mlops/models/{name}/metrics, GET /health,
+GET /features/{view}/{key} (the entity's latest feature row) and POST /data-products/query (one
+read-only SELECT). A version promoted by a later \`asgard apply\` is served without a restart.
+Errors are JSON {"error": {"code", "message", "details"}}: 400 bad body (naming the field), 404
+unknown model/version/entity, 413 body over 1 MiB or more than 1,000 inputs, 422 a feature missing
+or not a number. SIGTERM or Ctrl-C stops accepting, lets running requests finish and exits 0.
+
+Examples:
+  asgard serve pipelines/churn.asg
+  asgard serve pipelines/churn.asg --port 9000 --host 0.0.0.0
+  curl -s localhost:8000/mlops/inference -d '{"model_name": "customer_churn_predictor", "inputs": [{...}]}'`,
+  options: [
+    { name: 'port', type: 'string', arg: 'PORT', description: 'port to listen on (default 8000; 0 picks a free one)' },
+    { name: 'host', type: 'string', arg: 'HOST', description: 'address to bind (default 127.0.0.1)' },
+  ],
+  formats: ['text', 'json'],
+  async run(ctx) {
+    const portText = ctx.str('port') ?? '8000';
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new CliError(`--port must be a number from 0 to 65535, got ${JSON.stringify(portText)}`);
+    const host = ctx.str('host') ?? '127.0.0.1';
+    const spec = await loadValidSpec(ctx, ctx.positionals[0]);
+    const stateDir = stateDirFor(ctx, spec.file);
+    const warehouse = new Warehouse(warehouseRoot(spec.ir, ctx.profile), dirname(spec.file));
+    const srv = createAsgardServer({ ir: spec.ir, stateDir, warehouse, log: (l) => ctx.err(l + '\n') });
+    let addr;
+    try {
+      addr = await srv.listen(Number(portText), host);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new CliError(`cannot listen on ${host}:${portText}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`, EXIT.failed);
+    }
+    const url = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
+    if (ctx.format === 'json') ctx.json({ ok: true, url, port: addr.port, host: addr.host, models: [...srv.store.models.keys()] });
+    else ctx.err(`asgard serve: ${spec.ir.name} on ${url} (models: ${[...srv.store.models.keys()].join(', ') || 'none'}); Ctrl-C to stop\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (sig: string) => {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        if (ctx.format !== 'json') ctx.err(`asgard serve: ${sig}, finishing in-flight requests\n`);
+        srv.close(10_000).then(resolve, resolve);
+      };
+      const onTerm = () => stop('SIGTERM');
+      const onInt = () => stop('SIGINT');
+      process.on('SIGTERM', onTerm);
+      process.on('SIGINT', onInt);
+    });
+    return EXIT.ok;
+  },
+};
+
+/** The local warehouse: the profile's `warehouse` setting when it is a literal, else the spec's. */
+function warehouseRoot(ir: PipelineIR, profile: string): string {
+  const w = ir.profiles[profile]?.settings.warehouse;
+  return w?.kind === 'literal' && typeof w.value === 'string' ? w.value : ir.warehouse;
+}
