@@ -15,7 +15,7 @@ const POLYGLOT: Record<SqlDialect, string> = { duckdb: 'duckdb', spark: 'spark',
 export interface SqlTextOptions {
   readonly dialect: SqlDialect;
   readonly tableRef: (nodeId: NodeId) => string;
-  /** Run-time expressions replacing CURRENT_TIMESTAMP and CURRENT_DATE. */
+  /** Run-time text replacing the quoted literals of the logical timestamp and date (keep it quoted). */
   readonly logicalTimestamp: string;
   readonly logicalDate: string;
 }

@@ -20,8 +20,8 @@ import { logicalTimeDefaults } from '../logical-time.js';
 import { contractType } from './types.js';
 import type { Adapter } from './types.js';
 
-const LOGICAL_TIMESTAMP = "CAST('{{ asgard_logical_time() }}' AS TIMESTAMP)";
-const LOGICAL_DATE = "CAST('{{ asgard_logical_date() }}' AS DATE)";
+const LOGICAL_TIMESTAMP = "'{{ asgard_logical_time() }}'";
+const LOGICAL_DATE = "'{{ asgard_logical_date() }}'";
 
 export const dbtTarget: Target = {
   name: 'dbt',
@@ -162,7 +162,7 @@ function testsByColumn(checks: readonly Check[]): Map<string, unknown[]> {
     if (c.kind === 'not_null' || c.kind === 'unique') add(c.column, c.kind);
     else if (c.kind === 'accepted_values') {
       const quote = (c.values ?? []).every((v) => typeof v === 'string');
-      add(c.column, { accepted_values: { values: (c.values ?? []).map(String), ...(quote ? {} : { quote: false }) } });
+      add(c.column, { accepted_values: { arguments: { values: (c.values ?? []).map(String), ...(quote ? {} : { quote: false }) } } });
     }
   }
   return out;

@@ -9,7 +9,7 @@ import { yamlDocs } from '../files.js';
 import type { Target, TargetContext } from '../registry.js';
 import { ProfileSettings } from '../settings.js';
 import { k8sName, nodeById, nodesOf } from '../pipeline.js';
-import { STATE_MOUNT } from '../training/training.js';
+import { SPEC_HOME, STATE_MOUNT } from '../training/training.js';
 
 const PORT = 8000;
 
@@ -56,7 +56,9 @@ export const servingTarget: Target = {
                   name: 'serve',
                   image,
                   imagePullPolicy: 'IfNotPresent',
-                  command: ['asgard', 'serve', `/etc/asgard/${specFile}`, '--host', '0.0.0.0', '--port', String(PORT), '--state', STATE_MOUNT, '--profile', ctx.profile.name],
+                  // The spec sits in SPEC_HOME with the state volume as its `.asgard/` (state, registry, warehouse).
+                  command: ['asgard', 'serve', `${SPEC_HOME}/${specFile}`, '--host', '0.0.0.0', '--port', String(PORT)],
+                  workingDir: SPEC_HOME,
                   ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
                   readinessProbe: probe(5, 10),
                   livenessProbe: probe(15, 20),
@@ -65,7 +67,7 @@ export const servingTarget: Target = {
                     limits: { memory: settings.literalString('serve.memory', 'serving memory', '512Mi')! },
                   },
                   volumeMounts: [
-                    { name: 'spec', mountPath: '/etc/asgard', readOnly: true },
+                    { name: 'spec', mountPath: `${SPEC_HOME}/${specFile}`, subPath: specFile, readOnly: true },
                     { name: 'state', mountPath: STATE_MOUNT },
                   ],
                 },

@@ -38,7 +38,9 @@ const ESTIMATOR: Record<TrainNode['algorithm']['name'], { cls: string; parallel:
   gradient_boosting: { cls: 'GradientBoostingClassifier', parallel: false },
 };
 
-export const STATE_MOUNT = '/var/lib/asgard';
+/** Where the asgard state volume is mounted: `.asgard/` beside the spec in the serving pod (/srv/asgard/<spec>). */
+export const SPEC_HOME = '/srv/asgard';
+export const STATE_MOUNT = `${SPEC_HOME}/.asgard`;
 
 export const trainingTarget: Target = {
   name: 'training',
