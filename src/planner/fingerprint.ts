@@ -40,13 +40,53 @@ export function resolvableRef(r: Resolvable): unknown {
   }
 }
 
+/**
+ * The normalised SQL without comments and with whitespace runs collapsed, outside quoted strings
+ * and identifiers. SqlBody.normalized is meant to be comment-free already; the SQL generator keeps
+ * comments as `/* … *\/`, and a comment edit must never rebuild a table, so the planner makes sure.
+ */
+export function sqlForFingerprint(sql: string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < sql.length) {
+        if (sql[j] === c) {
+          if (sql[j + 1] === c) j += 2;
+          else break;
+        } else if (sql[j] === '\\' && c === "'") j += 2;
+        else j++;
+      }
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 2;
+      if (!out.endsWith(' ')) out += ' ';
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end + 1;
+      if (!out.endsWith(' ')) out += ' ';
+    } else if (/\s/.test(c)) {
+      if (!out.endsWith(' ')) out += ' ';
+      while (i < sql.length && /\s/.test(sql[i])) i++;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out.trim();
+}
+
 const checkDef = (c: Check) => ({
   kind: c.kind,
   column: c.column,
   values: c.values,
   min: c.min,
   max: c.max,
-  sql: c.sql?.normalized,
+  sql: c.sql ? sqlForFingerprint(c.sql.normalized) : undefined,
 });
 
 // Why a regex here: this is not a dependency between tables (those come from parsing), it only asks
@@ -84,7 +124,7 @@ export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logical
       return {
         meta,
         data: {
-          sql: node.sql.normalized,
+          sql: sqlForFingerprint(node.sql.normalized),
           partition_by: node.partitionBy,
           mode: node.mode,
           checks: node.checks.map(checkDef),
@@ -95,7 +135,7 @@ export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logical
       return {
         meta,
         data: {
-          sql: node.sql.normalized,
+          sql: sqlForFingerprint(node.sql.normalized),
           materialized: node.materialized,
           unique_key: node.uniqueKey,
           incremental_by: node.incrementalBy,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprintPipeline, redactUrlPassword } from '../../src/planner/fingerprint.js';
+import { fingerprintPipeline, redactUrlPassword, sqlForFingerprint } from '../../src/planner/fingerprint.js';
 import { buildPlan, diffSchemas, priorFromIr, type PriorNode } from '../../src/planner/plan.js';
 import { renderPlanMarkdown, renderPlanText } from '../../src/planner/plan-render.js';
 import { cleanse, diamond, model, pipeline, source } from './fixtures.js';
@@ -47,6 +47,12 @@ describe('fingerprints', () => {
     expect(def).not.toContain('hunter2');
     expect(def).not.toContain('pw1');
     expect(redactUrlPassword('postgres://bob:hunter2@db/x')).toBe('postgres://bob:***@db/x');
+  });
+
+  it('drop SQL comments and whitespace runs, but never inside quotes', () => {
+    expect(sqlForFingerprint("/* lead */ SELECT a,  b FROM t /* x */ WHERE c = 1 -- tail\n")).toBe('SELECT a, b FROM t WHERE c = 1');
+    expect(sqlForFingerprint("SELECT '/* not a comment */  --' AS x, \"a  b\" FROM t")).toBe("SELECT '/* not a comment */  --' AS x, \"a  b\" FROM t");
+    expect(sqlForFingerprint("SELECT 'it''s  /*' FROM t")).toBe("SELECT 'it''s  /*' FROM t");
   });
 
   it('changes when a secret reference is renamed', () => {

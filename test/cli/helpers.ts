@@ -1,0 +1,52 @@
+// Running the CLI in-process (fast, injectable executors) or as a real child process (exit codes,
+// stdout purity, no stack traces).
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import type { CliServices } from '../../src/cli/command.js';
+import { runCli } from '../../src/cli/run.js';
+
+export const repoRoot = resolve(__dirname, '..', '..');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function cli(
+  argv: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined>; stdinIsTTY?: boolean; answer?: string; tty?: boolean; services?: CliServices },
+): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(
+    argv,
+    {
+      out: (t) => void (stdout += t),
+      err: (t) => void (stderr += t),
+      stdoutIsTTY: opts.tty ?? false,
+      stderrIsTTY: opts.tty ?? false,
+      stdinIsTTY: opts.stdinIsTTY ?? false,
+      prompt: async (q) => {
+        stderr += q;
+        return opts.answer ?? '';
+      },
+      env: { PATH: process.env.PATH, ...(opts.env ?? {}) },
+      cwd: opts.cwd,
+    },
+    opts.services,
+  );
+  return { code, stdout, stderr };
+}
+
+/** `node bin/asgard.js …` as a user runs it. */
+export function spawnCli(argv: string[], opts: { cwd: string; env?: Record<string, string>; input?: string }): CliRun {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'asgard.js'), ...argv], {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(opts.env ?? {}) },
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
