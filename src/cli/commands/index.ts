@@ -21,8 +21,11 @@ import { command as validate } from './validate.js';
 import { command as plan } from './plan.js';
 import { command as apply } from './apply.js';
 import { command as graph } from './graph.js';
+import { command as query } from './query.js';
+import { command as lineage } from './lineage.js';
+import { command as features } from './features.js';
 import { command as compile } from './compile.js';
 import { command as models } from './models.js';
 import { command as serve } from './serve.js';
 
-export const commands: readonly Command[] = [validate, plan, apply, compile, graph, models, serve];
+export const commands: readonly Command[] = [validate, plan, apply, compile, graph, lineage, query, features, models, serve];

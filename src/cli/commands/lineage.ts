@@ -1,0 +1,52 @@
+// `asgard lineage SPEC LAYER.TABLE.COLUMN`: column-level lineage, back to the source systems'
+// columns and forward to the feature views, from the SQL's own structure (no data touched).
+
+import { hasErrors } from '../../diagnostics/diagnostic.js';
+import { CliError, EXIT, type Command } from '../command.js';
+import { inferSchemas, loadValidSpec, printDiagnostics, diagnosticsJson } from '../spec.js';
+import { LineageError, LineageGraph, renderLineageText, type LineageTree } from '../../engine/lineage.js';
+import { StateStore } from '../../planner/state-store.js';
+import { stateDirFor } from '../spec.js';
+import type { ColumnSchema } from '../../planner/state-store.js';
+
+export const command: Command = {
+  name: 'lineage',
+  summary: 'column-level lineage: source columns → silver → gold → features',
+  usage: 'asgard lineage SPEC LAYER.TABLE.COLUMN [--format text|json]',
+  help: `
+Traces one column through the pipeline using the structure of the SQL bodies (CTEs, joins,
+subqueries and SELECT * expanded against the inferred schemas): upstream to the source system's
+columns it is computed from, downstream to every silver/gold column and feature that uses it.
+--format json prints {"column": {"table","column"}, "upstream": [tree], "downstream": [tree]} where a
+tree is {"table","column","kind","note"?,"children":[tree]}.
+
+Examples:
+  asgard lineage pipelines/churn.asg gold.customer_metrics.customer_lifetime_value
+  asgard lineage pipelines/churn.asg bronze.transactions.amount --format json`,
+  options: [],
+  positionals: [2, 2],
+  async run(ctx) {
+    const spec = await loadValidSpec(ctx, ctx.positionals[0]);
+    // Sources without declared columns take the schema their last sync discovered.
+    const known = new Map<string, readonly ColumnSchema[]>();
+    for (const [id, ns] of Object.entries(new StateStore(stateDirFor(ctx, spec.file), spec.ir.name).read().nodes)) if (ns.schema) known.set(id, ns.schema);
+    const { schemas, diagnostics } = await inferSchemas(spec.ir, known);
+    if (hasErrors(diagnostics) || !schemas) {
+      if (ctx.format === 'json') ctx.json({ ok: false, diagnostics: diagnosticsJson(ctx, diagnostics) });
+      else printDiagnostics(ctx, diagnostics, spec.sources);
+      return EXIT.invalid;
+    }
+    let result;
+    try {
+      result = new LineageGraph(spec.ir, schemas).lineage(ctx.positionals[1]);
+    } catch (e) {
+      if (e instanceof LineageError) throw new CliError(e.message);
+      throw e;
+    }
+    if (ctx.format === 'json') ctx.json({ column: result.column, upstream: result.upstream.map(plain), downstream: result.downstream.map(plain) });
+    else ctx.out(renderLineageText(result));
+    return EXIT.ok;
+  },
+};
+
+const plain = (t: LineageTree): unknown => ({ table: t.table, column: t.column, kind: t.kind, ...(t.note ? { note: t.note } : {}), children: t.children.map(plain) });
