@@ -108,10 +108,9 @@ export const trainingTarget: Target = {
         { name: 'ASGARD_STATE', value: STATE_MOUNT },
         { name: 'PIP_DISABLE_PIP_VERSION_CHECK', value: '1' },
       ];
-      const tracking = t.mlflow?.trackingUri ?? settings.get('mlflow_tracking_uri');
-      if (tracking) env.push(envVar('MLFLOW_TRACKING_URI', tracking, refs));
-      else diags.push(diag(TargetCodes.MissingProfileSetting, `${t.id}: no MLflow tracking URI (set \`mlflow_tracking_uri\` in profile \`${ctx.profile.name}\` or \`mlflow\` in the train block); the job will read MLFLOW_TRACKING_URI from the ConfigMap`, t.span, { severity: 'warning' }));
-      if (!tracking) env.push(envVar('MLFLOW_TRACKING_URI', { kind: 'env', name: 'MLFLOW_TRACKING_URI' }, refs));
+      // The train block's mlflow tracking URI, else the profile's, else MLFLOW_TRACKING_URI from the ConfigMap.
+      const tracking = t.mlflow?.trackingUri ?? settings.get('mlflow_tracking_uri') ?? { kind: 'env', name: 'MLFLOW_TRACKING_URI' };
+      env.push(envVar('MLFLOW_TRACKING_URI', tracking, refs));
       if (endpoint) env.push(envVar('S3_ENDPOINT', endpoint, refs));
       env.push(envVar('AWS_ACCESS_KEY_ID', settings.get('s3_access_key_id') ?? { kind: 'secret', name: 'AWS_ACCESS_KEY_ID' }, refs));
       env.push(envVar('AWS_SECRET_ACCESS_KEY', settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' }, refs));
