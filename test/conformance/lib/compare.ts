@@ -168,7 +168,7 @@ export function compareTables(label: string, expected: Table, actual: Table, opt
   return {
     ok: false,
     rows: expected.rows.length,
-    message: `${label}: ${nDiff} of ${Math.max(expected.rows.length, actual.rows.length)} rows differ (asgard ${expected.rows.length} rows, tool ${actual.rows.length} rows); first differences (sorted by ${keys.join(', ')}):\n${diffs.join('\n')}`,
+    message: `${label}: ${nDiff} of ${sortedKeys.length} rows differ (asgard ${expected.rows.length} rows, tool ${actual.rows.length} rows); first differences (sorted by ${keys.join(', ')}):\n${diffs.join('\n')}`,
   };
 }
 

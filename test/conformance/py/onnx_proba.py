@@ -1,0 +1,24 @@
+"""Probabilities of an ONNX classifier (one float32 [N,1] input per feature) with onnxruntime.
+
+    python onnx_proba.py MODEL.onnx INPUTS.json   # INPUTS: [{feature: value, ...}, ...]
+"""
+
+import json
+import sys
+
+import numpy as np
+import onnxruntime as ort
+
+
+def main(model, inputs_path):
+    rows = json.load(open(inputs_path))
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    feeds = {i.name: np.array([[r[i.name]] for r in rows], dtype=np.float32) for i in sess.get_inputs()}
+    names = [o.name for o in sess.get_outputs()]
+    out = dict(zip(names, sess.run(None, feeds)))
+    proba = out.get("probabilities", out[names[-1]])
+    print(json.dumps([float(p[1]) for p in proba]))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
