@@ -54,6 +54,15 @@ export const Codes = {
   SqlSyntax: entry('ASG3001', 'error', 'SQL syntax error'),
   SqlUnknownTable: entry('ASG3002', 'error', 'SQL reads a table no node produces'),
   SqlEmpty: entry('ASG3003', 'error', 'SQL body is empty or has several statements'),
+
+  // ── Engine block (src/engine/schemas.ts, src/sql/transpile.ts): schemas at plan time ────────
+  FeatureColumnMissing: entry('ASG2101', 'error', 'feature names a column its table does not have'),
+  FeatureDtype: entry('ASG2102', 'error', 'feature dtype does not match the column type'),
+  FeatureKeyMissing: entry('ASG2103', 'error', 'feature view join key or timestamp missing or mistyped'),
+  LabelColumnMissing: entry('ASG2104', 'error', 'label column missing'),
+  SqlTargetUnsupported: entry('ASG3101', 'error', 'SQL the target engine cannot run'),
+  SqlBind: entry('ASG3102', 'error', 'SQL does not bind against its inputs (unknown column, wrong types)'),
+  SqlUnknownInput: entry('ASG3103', 'error', 'SQL input without a known schema'),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CodeName = keyof typeof Codes;

@@ -26,6 +26,7 @@ import { parse, generate, transpile } from '@polyglot-sql/sdk';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, Span, SqlBody } from '../ir/types.js';
 import { bodySpan, sqlDiag } from './spans.js';
+import { Codes } from '../diagnostics/catalogue.js';
 
 export type TargetDialect = 'duckdb' | 'spark' | 'trino' | 'postgres';
 
@@ -140,14 +141,14 @@ function parseSpark(body: SqlBody): { ast: Json[] } | { diagnostics: Diagnostic[
   const r = parse(body.text, 'spark' as never) as Json;
   if (!r.success) {
     const span = r.errorLine ? bodySpan(body, r.errorLine, r.errorColumn ?? 1) : body.span;
-    return { diagnostics: [sqlDiag('ASG3001', `SQL syntax error: ${String(r.error).split('\n')[0]}`, span)] };
+    return { diagnostics: [sqlDiag(Codes.SqlSyntax.code, `SQL syntax error: ${String(r.error).split('\n')[0]}`, span)] };
   }
-  if (r.ast.length !== 1) return { diagnostics: [sqlDiag('ASG3003', `a SQL body holds exactly one statement; found ${r.ast.length}`, body.span)] };
+  if (r.ast.length !== 1) return { diagnostics: [sqlDiag(Codes.SqlEmpty.code, `a SQL body holds exactly one statement; found ${r.ast.length}`, body.span)] };
   return { ast: r.ast };
 }
 
 function fail(body: SqlBody, message: string): RenderResult {
-  return { sql: '', diagnostics: [sqlDiag('ASG3101', message, body.span)] };
+  return { sql: '', diagnostics: [sqlDiag(Codes.SqlTargetUnsupported.code, message, body.span)] };
 }
 
 function isTableRef(t: Json): boolean {
