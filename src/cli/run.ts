@@ -13,15 +13,16 @@ export function version(): string {
   return pkg.version;
 }
 
-function globalHelp(): string {
-  const w = Math.max(...commands.map((c) => c.name.length));
+async function globalHelp(): Promise<string> {
+  const all = await Promise.all(commands.map((c) => c.load()));
+  const w = Math.max(...all.map((c) => c.name.length));
   return [
     'asgard: declarative pipelines for data and ML, planned and applied like infrastructure.',
     '',
     'Usage: asgard COMMAND [ARGS] [--format text|json] [--state DIR] [--profile NAME]',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    ...all.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
     'Global options:',
     renderOptions(globalOptions),
@@ -63,7 +64,7 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === '--help' || first === '-h') {
-      io.out(globalHelp());
+      io.out(await globalHelp());
       return first === undefined ? EXIT.invalid : EXIT.ok;
     }
     if (first === '--version' || first === '-V' || first === 'version') {
@@ -72,14 +73,15 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
     }
     if (first === 'help') {
       const c = commands.find((x) => x.name === rest[0]);
-      io.out(c ? commandHelp(c) : globalHelp());
+      io.out(c ? commandHelp(await c.load()) : await globalHelp());
       return EXIT.ok;
     }
-    const cmd = commands.find((c) => c.name === first);
-    if (!cmd) {
+    const found = commands.find((c) => c.name === first);
+    if (!found) {
       const guess = first.startsWith('-') ? undefined : closest(first, commands.map((c) => c.name));
       throw new CliError(`unknown command "${first}"${guess ? ` (did you mean ${guess}?)` : ''}; run asgard --help for the list`);
     }
+    const cmd = await found.load();
     const args = parseArgs(rest, [...cmd.options, ...globalOptions]);
     if (args.options.help) {
       io.out(commandHelp(cmd));

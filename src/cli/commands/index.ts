@@ -1,5 +1,6 @@
 // The registry of `asgard` commands: one module per command, listed here in the order
-// `asgard --help` shows them.
+// `asgard --help` shows them. Modules are imported only when their command runs (or for --help),
+// so `asgard plan` never loads the HTTP server, onnxruntime or the compile targets.
 //
 // To add a command (say `query`):
 //   1. Create src/cli/commands/query.ts exporting `const command: Command` (src/cli/command.ts):
@@ -13,19 +14,24 @@
 //      --format json (nothing else on stdout then; progress goes to ctx.err). Return the exit code:
 //      EXIT.ok 0, EXIT.failed 1, EXIT.invalid 2. Throw CliError('message') for a user error (exit 2,
 //      printed as `error: message`, never a stack trace).
-//   3. Import it below and add it to `commands`. test/cli/ has examples of testing a command
-//      in-process with runCli (src/cli/run.ts) or as a child process.
+//   3. Add `entry('query', () => import('./query.js'))` to `commands` below. test/cli/ has
+//      examples of testing a command in-process with runCli (src/cli/run.ts) or as a process.
 
 import type { Command } from '../command.js';
-import { command as validate } from './validate.js';
-import { command as plan } from './plan.js';
-import { command as apply } from './apply.js';
-import { command as graph } from './graph.js';
-import { command as query } from './query.js';
-import { command as lineage } from './lineage.js';
-import { command as features } from './features.js';
-import { command as compile } from './compile.js';
-import { command as models } from './models.js';
-import { command as serve } from './serve.js';
 
-export const commands: readonly Command[] = [validate, plan, apply, compile, graph, lineage, query, features, models, serve];
+export interface CommandEntry {
+  readonly name: string;
+  readonly load: () => Promise<Command>;
+}
+
+const entry = (name: string, load: () => Promise<{ command: Command }>): CommandEntry => ({ name, load: async () => (await load()).command });
+
+export const commands: readonly CommandEntry[] = [
+  entry('validate', () => import('./validate.js')),
+  entry('plan', () => import('./plan.js')),
+  entry('apply', () => import('./apply.js')),
+  entry('compile', () => import('./compile.js')),
+  entry('graph', () => import('./graph.js')),
+  entry('models', () => import('./models.js')),
+  entry('serve', () => import('./serve.js')),
+];
