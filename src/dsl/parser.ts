@@ -97,10 +97,11 @@ class AsgParser extends CstParser {
     });
   });
 
+  /** The value must start on the line of its `=` (as in HCL), so `x =` then a newline is an error, not `x = <next key>`. */
   public attribute = this.RULE('attribute', () => {
     this.CONSUME(Identifier);
-    this.CONSUME(Equals);
-    this.SUBRULE(this.value);
+    const eq = this.CONSUME(Equals);
+    this.OPTION({ GATE: () => this.LA(1).startLine === eq.startLine, DEF: () => this.SUBRULE(this.value) });
   });
 
   public sqlItem = this.RULE('sqlItem', () => {
@@ -149,6 +150,8 @@ class AsgParser extends CstParser {
       { ALT: () => this.SUBRULE(this.list) },
       { ALT: () => this.SUBRULE(this.map) },
       { ALT: () => this.SUBRULE(this.word) },
+      // `x = = 1`: taken here so the builder can say "expected a value" instead of a confusing `}`.
+      { ALT: () => this.CONSUME(Equals, { LABEL: 'stray' }) },
     ]);
   });
 

@@ -83,7 +83,8 @@ export function parseSpec(text: string, file: string): SyntaxResult {
     return { diagnostics };
   }
 
-  const brackets = scanBrackets(lexed.tokens, file);
+  const swallowed = lexed.unterminated.length > 0 || lexed.tokens.some((t) => t.tokenType === UnterminatedTriple);
+  const brackets = scanBrackets(lexed.tokens, file, text, swallowed);
   diagnostics.push(...brackets.diagnostics);
   if (brackets.tooDeep) return { diagnostics };
 
@@ -93,12 +94,13 @@ export function parseSpec(text: string, file: string): SyntaxResult {
   for (const e of parsed.errors) {
     const t = e.token;
     let span: Span;
-    if (t.tokenType === EOF || !Number.isFinite(t.startOffset)) {
+    const atEof = t.tokenType === EOF || !Number.isFinite(t.startOffset);
+    // After a bracket problem the parser's view of the structure is wrong: its errors are echoes.
+    if (atEof ? brackets.diagnostics.length > 0 || swallowed : t.startOffset >= brackets.firstProblemOffset) continue;
+    if (atEof) {
       // Point just past the last real token: that is where something is missing.
       const last = lexed.tokens.at(-1) as IToken;
       span = point(file, last.endLine ?? 1, (last.endColumn ?? 0) + 1);
-      // An unclosed bracket is already reported at its opening; don't echo it at the end of file.
-      if (brackets.diagnostics.length > 0) continue;
     } else span = tokenSpan(file, t);
     const key = `${span.line}:${span.column}`;
     if (seen.has(key)) continue;
@@ -107,44 +109,116 @@ export function parseSpec(text: string, file: string): SyntaxResult {
     diagnostics.push(diag(Codes.UnexpectedToken, e.message, span));
   }
 
-  const builder = new AstBuilder(file);
+  const builder = new AstBuilder(file, new Set(diagnostics.map((d) => d.span?.line ?? 0)));
   const ast = builder.fileNode(parsed.cst);
+  diagnostics.push(...builder.syntaxDiagnostics);
   return { ast, diagnostics, valueDiagnostics: builder.diagnostics };
 }
 
 const OPEN: Record<string, string> = { '{': '}', '[': ']', '(': ')' };
 const CLOSE: Record<string, string> = { '}': '{', ']': '[', ')': '(' };
 
-/** Reports unclosed and stray brackets at the right place, and refuses absurd nesting. */
-function scanBrackets(tokens: readonly IToken[], file: string): { diagnostics: Diagnostic[]; tooDeep: boolean } {
-  const stack: IToken[] = [];
-  const diagnostics: Diagnostic[] = [];
+interface BracketScan {
+  readonly diagnostics: Diagnostic[];
+  readonly tooDeep: boolean;
+  /** Offset of the first bracket problem: parser errors from there on are its echoes. */
+  readonly firstProblemOffset: number;
+}
+
+/**
+ * Reports unclosed and stray brackets where the mistake most likely is. Like rustc and swiftc, it
+ * trusts indentation: a `}` dedented past the line that opened the innermost block closes an outer
+ * block, so the inner one is the unclosed one. A closer of the wrong kind is taken as a typo for
+ * the right one.
+ */
+function scanBrackets(tokens: readonly IToken[], file: string, text: string, swallowedToEof: boolean): BracketScan {
+  // Balanced files (nearly all) need no heuristics: a plain pass decides, and only checks depth.
+  let depth = 0;
+  let balanced = true;
+  const kinds: string[] = [];
   for (const t of tokens) {
     const img = t.image;
     if (img.length !== 1) continue;
     if (OPEN[img]) {
-      stack.push(t);
-      if (stack.length > MAX_NESTING) {
-        diagnostics.push(diag(Codes.NestingTooDeep, `values are nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, t), { hint: 'flatten the value; no setting needs this much nesting' }));
-        return { diagnostics, tooDeep: true };
+      kinds.push(img);
+      if (++depth > MAX_NESTING) {
+        balanced = false;
+        break;
       }
     } else if (CLOSE[img]) {
-      const top = stack.at(-1);
-      if (top && top.image === CLOSE[img]) stack.pop();
-      else if (top && stack.some((s) => s.image === CLOSE[img])) {
-        // Closing an outer bracket: the inner ones were never closed.
-        while (stack.length && stack.at(-1)!.image !== CLOSE[img]) {
-          const open = stack.pop()!;
-          diagnostics.push(diag(Codes.UnbalancedBracket, `\`${open.image}\` is never closed`, tokenSpan(file, open), { hint: `add \`${OPEN[open.image]}\` before the \`${img}\` on line ${t.startLine}` }));
-        }
-        stack.pop();
-      } else {
-        diagnostics.push(diag(Codes.UnbalancedBracket, `unexpected \`${img}\`: there is no \`${CLOSE[img]}\` to close`, tokenSpan(file, t)));
+      depth--;
+      if (kinds.pop() !== CLOSE[img]) {
+        balanced = false;
+        break;
       }
     }
   }
-  for (const open of stack) {
-    diagnostics.push(diag(Codes.UnbalancedBracket, `\`${open.image}\` is never closed`, tokenSpan(file, open), { hint: `add the matching \`${OPEN[open.image]}\`` }));
+  if (balanced && depth === 0) return { diagnostics: [], tooDeep: false, firstProblemOffset: Infinity };
+
+  const stack: { tok: IToken; indent: number }[] = [];
+  const diagnostics: Diagnostic[] = [];
+  let firstProblemOffset = Infinity;
+  const problem = (offset: number, d: Diagnostic) => {
+    diagnostics.push(d);
+    firstProblemOffset = Math.min(firstProblemOffset, offset);
+  };
+  const indentOf = (t: IToken): number => {
+    const lineStart = text.lastIndexOf('\n', t.startOffset - 1) + 1;
+    let i = lineStart;
+    while (text[i] === ' ' || text[i] === '\t') i++;
+    return i - lineStart;
+  };
+  for (const t of tokens) {
+    const img = t.image;
+    if (img.length !== 1) continue;
+    if (OPEN[img]) {
+      stack.push({ tok: t, indent: indentOf(t) });
+      if (stack.length > MAX_NESTING) {
+        problem(t.startOffset, diag(Codes.NestingTooDeep, `values are nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, t), { hint: 'flatten the value; no setting needs this much nesting' }));
+        return { diagnostics, tooDeep: true, firstProblemOffset };
+      }
+      continue;
+    }
+    if (!CLOSE[img]) continue;
+    const col = (t.startColumn ?? 1) - 1;
+    const firstOnLine = indentOf(t) === col;
+    // Dedented closer: inner blocks opened on more-indented lines were left open.
+    while (
+      img === '}' &&
+      firstOnLine &&
+      stack.length > 1 &&
+      stack.at(-1)!.indent > col &&
+      stack.slice(0, -1).some((o) => o.tok.image === '{' && o.indent <= col)
+    ) {
+      const open = stack.pop()!.tok;
+      problem(open.startOffset, diag(Codes.UnbalancedBracket, `\`${open.image}\` is never closed`, tokenSpan(file, open), { hint: `add \`${OPEN[open.image]}\` before line ${t.startLine}` }));
+    }
+    const top = stack.at(-1);
+    if (!top) {
+      problem(t.startOffset, diag(Codes.UnbalancedBracket, `unexpected \`${img}\`: there is no \`${CLOSE[img]}\` to close`, tokenSpan(file, t), { hint: 'remove it, or look for a block closed too early above' }));
+      continue;
+    }
+    stack.pop();
+    if (top.tok.image !== CLOSE[img]) {
+      problem(
+        t.startOffset,
+        diag(Codes.UnbalancedBracket, `expected \`${OPEN[top.tok.image]}\` but found \`${img}\``, tokenSpan(file, t), {
+          related: [{ message: `to close this \`${top.tok.image}\``, span: tokenSpan(file, top.tok) }],
+        }),
+      );
+    }
   }
-  return { diagnostics, tooDeep: false };
+  // An unterminated SQL body or comment already explains why the file ends inside brackets.
+  if (stack.length > 0 && !swallowedToEof) {
+    const inner = stack.at(-1)!.tok;
+    const outer = stack.slice(0, -1).reverse();
+    problem(
+      inner.startOffset,
+      diag(Codes.UnbalancedBracket, `the file ends before this \`${inner.image}\` is closed`, tokenSpan(file, inner), {
+        hint: outer.length ? `${outer.length} enclosing bracket${outer.length > 1 ? 's are' : ' is'} unclosed too; is the file truncated?` : `add the matching \`${OPEN[inner.image]}\``,
+        related: outer.map((o) => ({ message: `\`${o.tok.image}\` opened here`, span: tokenSpan(file, o.tok) })),
+      }),
+    );
+  }
+  return { diagnostics, tooDeep: false, firstProblemOffset };
 }

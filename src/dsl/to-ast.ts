@@ -17,8 +17,15 @@ const real = (t: IToken | undefined): t is IToken => t !== undefined && !t.isIns
 const DURATION_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 export class AstBuilder {
+  /** Problems inside well-formed tokens (escapes, durations). */
   readonly diagnostics: Diagnostic[] = [];
-  constructor(private readonly file: string) {}
+  /** Structural problems the grammar leaves to the builder (a missing value after `=`). */
+  readonly syntaxDiagnostics: Diagnostic[] = [];
+  constructor(
+    private readonly file: string,
+    /** Lines that already have a parse error: no second diagnostic there. */
+    private readonly errorLines: ReadonlySet<number> = new Set(),
+  ) {}
 
   span(first: IToken, last: IToken = first): Span {
     return {
@@ -82,6 +89,10 @@ export class AstBuilder {
     const key = this.tok(n.children, 'Identifier');
     const vn = this.node(n.children, 'value');
     const value = vn && this.value(vn);
+    const eq = this.tok(n.children, 'Equals');
+    if (key && eq && !vn && !this.errorLines.has(eq.startLine ?? 0)) {
+      this.syntaxDiagnostics.push(diag(Codes.UnexpectedToken, `expected a value after \`${key.image} =\``, this.span(eq), { hint: 'a value starts on the same line as its `=`' }));
+    }
     if (!key || !value || n.recoveredNode) return undefined;
     const keySpan = this.span(key);
     return { kind: 'attribute', key: key.image, keySpan, value, span: this.join(keySpan, value.span) };
@@ -169,6 +180,8 @@ export class AstBuilder {
     if (map) return this.map(map);
     const word = this.node(c, 'word');
     if (word) return this.word(word);
+    const stray = this.tok(c, 'stray');
+    if (stray) this.syntaxDiagnostics.push(diag(Codes.UnexpectedToken, 'unexpected `=`: expected a value', this.span(stray)));
     return undefined;
   }
 

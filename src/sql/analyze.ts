@@ -1,18 +1,19 @@
 // What the checker needs from a SQL body, from polyglot's real parser (Spark dialect): the tables it
 // reads (CTE names excluded) with their offsets, and a canonical re-generation of the statement for
-// fingerprints. One `parse` (tables + spans) plus one `transpile` spark→spark (normalised text) are
-// the cheapest calls that give both; `analyzeQuery` costs more and has no spans.
+// fingerprints. `tokenize` (to drop comments), `parse` (tables + spans) and `transpile` spark→spark
+// (normalised text) are the cheapest calls that give all of it; `analyzeQuery` costs more and has
+// no spans.
 //
 // Results are pure functions of (dialect, text), so they are cached by content hash — dbt's partial
 // parsing idea. `SqlAnalysisCache` is the in-memory interface; `FileSqlCache` persists it as JSON.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parse, transpile } from '@polyglot-sql/sdk';
+import { parse, tokenize, transpile } from '@polyglot-sql/sdk';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 
 export const SQL_DIALECT = 'spark';
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 export interface TableRef {
   /** Name parts as written: `['iceberg','bronze','customers']`, `['silver','x']`, `['cte']`. */
@@ -50,16 +51,56 @@ interface PolySpan {
 }
 
 function analyzeUncached(text: string): SqlAnalysis {
+  // 1. Tokenize, and rebuild the text from its tokens alone: comments and layout are gone, so the
+  //    re-generated SQL (normalized) cannot depend on them. (polyglot keeps comments when it
+  //    generates SQL, and has no option to drop them.)
   const toUtf16 = codePointToUtf16(text);
+  let toks: ReturnType<typeof tokenize>;
+  try {
+    toks = tokenize(text, SQL_DIALECT as never);
+  } catch (e) {
+    return { ok: false, message: `SQL could not be read: ${(e as Error).message}`, start: 0, end: 0 };
+  }
+  if (!toks.success || !toks.tokens) {
+    const start = toUtf16(toks.errorStart ?? 0);
+    return { ok: false, message: cleanMessage(toks.error ?? 'syntax error'), start, end: Math.max(start + 1, toUtf16(toks.errorEnd ?? 0)) };
+  }
+  const segments: { from: number; to: number; len: number }[] = []; // stripped offset → original offset
+  let stripped = '';
+  let prevEnd = -1;
+  for (const t of toks.tokens) {
+    const start = toUtf16(t.span.start);
+    const end = toUtf16(t.span.end);
+    if (prevEnd >= 0 && start > prevEnd) stripped += ' ';
+    segments.push({ from: stripped.length, to: start, len: end - start });
+    stripped += text.slice(start, end);
+    prevEnd = end;
+  }
+  if (segments.length === 0) return { ok: false, message: 'SQL body is empty: expected one query', start: 0, end: text.length };
+  const strippedToUtf16 = codePointToUtf16(stripped);
+  const back = (cp: number): number => {
+    const off = strippedToUtf16(cp);
+    let lo = 0;
+    let hi = segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segments[mid].from <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    const seg = segments[lo];
+    return seg.to + Math.min(Math.max(0, off - seg.from), seg.len);
+  };
+
+  // 2. Parse for the tables read (with their positions).
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(text, SQL_DIALECT as never);
+    parsed = parse(stripped, SQL_DIALECT as never);
   } catch (e) {
     return { ok: false, message: `SQL could not be parsed: ${(e as Error).message}`, start: 0, end: 0 };
   }
   if (!parsed.success) {
-    const start = toUtf16(parsed.errorStart ?? 0);
-    const end = Math.max(start + 1, toUtf16(parsed.errorEnd ?? (parsed.errorStart ?? 0) + 1));
+    const start = back(parsed.errorStart ?? 0);
+    const end = Math.max(start + 1, back(parsed.errorEnd ?? (parsed.errorStart ?? 0) + 1));
     return { ok: false, message: cleanMessage(parsed.error ?? 'syntax error'), start, end };
   }
   const statements = (parsed.ast ?? []) as unknown as Json[];
@@ -69,12 +110,13 @@ function analyzeUncached(text: string): SqlAnalysis {
   }
   const ctes = new Set<string>();
   const tables: TableRef[] = [];
-  collect(statements[0], ctes, tables, toUtf16);
+  collect(statements[0], ctes, tables, back);
   const reads = tables.filter((t) => !(t.parts.length === 1 && ctes.has(t.parts[0].toLowerCase())));
   reads.sort((a, b) => a.start - b.start);
 
-  const gen = transpile(text, SQL_DIALECT as never, SQL_DIALECT as never);
-  const normalized = gen.success && gen.sql ? gen.sql.join(';\n') : text.trim();
+  // 3. Re-generate: the canonical text fingerprints hash.
+  const gen = transpile(stripped, SQL_DIALECT as never, SQL_DIALECT as never);
+  const normalized = gen.success && gen.sql ? gen.sql.join(';\n') : stripped;
   return { ok: true, normalized, tables: reads };
 }
 

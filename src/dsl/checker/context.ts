@@ -85,6 +85,10 @@ export function stubNode(ctx: Ctx, b: Block, id: NodeId, kind: PipelineNode['kin
 
 /** Checks a block header has exactly the labels `shape` names; returns them, or undefined. */
 export function labelsOf(ctx: Ctx, b: Block, shape: readonly string[], usage: string): string[] | undefined {
+  if (b.body === undefined && b.type !== 'feature') {
+    ctx.report(diag(Codes.BlockLabels, `\`${b.type}\` block has no body`, headerSpan(b), { hint: `write \`${usage}\`` }));
+    return undefined;
+  }
   if (b.labels.length !== shape.length) {
     const span = b.labels.length > shape.length ? b.labels[shape.length].span : headerSpan(b);
     const missing = shape.slice(b.labels.length).join(' and ');

@@ -11,7 +11,8 @@ const description = z.string({ error: 'a string' }).optional();
 const tags = z.array(z.string({ error: 'a string' }), { error: 'a list of strings' }).optional();
 const duration = z.instanceof(DurationV, { error: 'a duration such as `30d`, `6h`, `15m` or `90s`' });
 /** A literal or `env(…)`/`secret(…)`: checked in detail by toResolvable. */
-export const resolvable = z.union([z.string(), z.number(), z.boolean(), z.instanceof(CallV)], { error: 'a string, number, boolean, `env("NAME")` or `secret("NAME")`' });
+export const resolvableAs = (what: string) => z.union([z.string(), z.number(), z.boolean(), z.instanceof(CallV)], { error: what });
+export const resolvable = resolvableAs('a string, number, boolean, `env("NAME")` or `secret("NAME")`');
 const cronCall = z.union([z.instanceof(CallV), z.string()], { error: 'a cron expression such as `cron("0 */6 * * *")`' });
 
 export const pipelineSchema = z.strictObject({
@@ -44,13 +45,13 @@ export const sourceSchemas = {
   }),
   http: z.strictObject({
     ...connectionCommon,
-    base_url: resolvable,
+    base_url: resolvableAs('the API base URL, a string or `env("NAME", "default")`'),
     token: resolvable.optional(),
     auth_header: resolvable.optional(),
   }),
   file: z.strictObject({
     ...connectionCommon,
-    path: resolvable,
+    path: resolvableAs('a file path, a string or `env("NAME", "default")`'),
     format: z.enum(['csv', 'parquet', 'json', 'ndjson'], { error: 'one of `csv`, `parquet`, `json`, `ndjson`' }).optional(),
   }),
 } as const;
@@ -136,7 +137,7 @@ export const trainSchema = z.strictObject({
   mlflow: z
     .strictObject(
       {
-        tracking_uri: resolvable,
+        tracking_uri: resolvableAs('the MLflow tracking URI, a string or `env("NAME", "default")`'),
         experiment: z.string({ error: 'an experiment name string' }),
       },
       { error: 'a map such as `{ tracking_uri = "http://…"  experiment = "churn" }`' },

@@ -12,11 +12,11 @@ const TYPES = Object.keys(sourceSchemas) as ConnectorType[];
 
 export function checkSource(ctx: Ctx, b: Block): void {
   const labels = labelsOf(ctx, b, ['name', 'type'], `source NAME ${TYPES.join('|')} { … }`);
-  if (!labels) return;
+  if (!labels) return stubStreams(ctx, b);
   const [name, type] = labels;
   if (!(TYPES as string[]).includes(type)) {
     ctx.report(diag(Codes.UnknownSourceType, `unknown source type \`${type}\``, b.labels[1].span, { hint: didYouMean(type, TYPES) ?? `source types: ${TYPES.join(', ')}` }));
-    return;
+    return stubStreams(ctx, b);
   }
   const ctype = type as ConnectorType;
   const body = splitBody(b.body);
@@ -34,13 +34,22 @@ export function checkSource(ctx: Ctx, b: Block): void {
       if (r) settings[a.key] = r;
     }
   }
-  if (parsed && (ctype === 'postgres' || ctype === 'mysql') && !settings['url'] && !(settings['host'] && settings['database'])) {
+  const given = new Set(body.attrs.map((a) => a.key));
+  if (parsed && (ctype === 'postgres' || ctype === 'mysql') && !given.has('url') && !(given.has('host') && given.has('database'))) {
     ctx.report(diag(Codes.MissingSetting, `${what} needs \`url\`, or \`host\` and \`database\``, headerSpan(b), { hint: 'e.g. `url = env("DB_URL", "postgres://user@127.0.0.1:5432/db")`' }));
   }
   const connector: Connector = { name, type: ctype, settings, ...(schedule ? { schedule } : {}), span: b.span };
   const streams = body.blocks.filter((s) => s.type === 'stream');
   if (streams.length === 0) ctx.report(diag(Codes.MissingSetting, `${what} has no \`stream\` blocks`, headerSpan(b), { hint: 'add `stream NAME { primary_key = id }`' }));
   for (const s of streams) checkStream(ctx, s, connector);
+}
+
+/** A source whose header is wrong still declares its streams' tables (no cascade of unknown tables). */
+function stubStreams(ctx: Ctx, b: Block): void {
+  for (const s of splitBody(b.body).blocks) {
+    const name = s.labels[0]?.text;
+    if (s.type === 'stream' && s.labels.length === 1 && name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) stubNode(ctx, s, `bronze.${name}`, 'source', name);
+  }
 }
 
 function checkStream(ctx: Ctx, b: Block, connector: Connector): void {
