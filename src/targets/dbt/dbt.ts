@@ -197,7 +197,15 @@ function profiles(project: string, settings: ProfileSettings): Record<string, un
     [project]: {
       target: 'duckdb',
       outputs: {
+        // Local files (the `silver_location` var pointing at a folder): no extension to download.
         duckdb: {
+          type: 'duckdb',
+          path: "{{ env_var('DBT_DUCKDB_PATH', 'asgard.duckdb') }}",
+          schema: 'gold',
+          threads,
+        },
+        // The S3 warehouse, read through httpfs with the profile's endpoint and the AWS_* credentials.
+        duckdb_s3: {
           type: 'duckdb',
           path: "{{ env_var('DBT_DUCKDB_PATH', 'asgard.duckdb') }}",
           schema: 'gold',
@@ -205,7 +213,7 @@ function profiles(project: string, settings: ProfileSettings): Record<string, un
           extensions: ['httpfs', 'parquet'],
           settings: {
             s3_region: envOr('s3_region', 'AWS_REGION', 'us-east-1'),
-            ...(endpoint ? { s3_endpoint: endpointHost(endpoint), s3_url_style: 'path' } : {}),
+            ...(endpoint ? { s3_endpoint: endpointHost(endpoint), s3_url_style: 'path', s3_use_ssl: endpointSsl(endpoint) } : {}),
             s3_access_key_id: "{{ env_var('AWS_ACCESS_KEY_ID', '') }}",
             s3_secret_access_key: "{{ env_var('AWS_SECRET_ACCESS_KEY', '') }}",
           },
@@ -231,6 +239,13 @@ function profiles(project: string, settings: ProfileSettings): Record<string, un
       },
     },
   };
+}
+
+/** DuckDB speaks plain HTTP to an `http://` endpoint only when told so. */
+function endpointSsl(v: ReturnType<ProfileSettings['get']> & object): boolean | string {
+  if (v.kind === 'literal') return !String(v.value).startsWith('http://');
+  const fallback = v.kind === 'env' && v.default !== undefined ? `, '${v.default}'` : '';
+  return `{{ not env_var('${v.name}'${fallback}).startswith('http://') }}`;
 }
 
 /** DuckDB's s3_endpoint is host[:port] without the scheme; an env() reference stays a reference. */
