@@ -74,7 +74,6 @@ export function downstreamOf(dag: Dag, id: NodeId): NodeId[] {
 
 /** Every transitive dependent of every node, computed once (plans of 1,000 nodes ask for all). */
 export function allDownstream(dag: Dag): Map<NodeId, NodeId[]> {
-  const pos = new Map(dag.order.map((id, i) => [id, i]));
   const sets = new Map<NodeId, Set<NodeId>>();
   for (let i = dag.order.length - 1; i >= 0; i--) {
     const id = dag.order[i];
@@ -85,7 +84,16 @@ export function allDownstream(dag: Dag): Map<NodeId, NodeId[]> {
     }
     sets.set(id, s);
   }
-  return new Map(dag.order.map((id) => [id, [...sets.get(id)!].sort((a, b) => pos.get(a)! - pos.get(b)!)]));
+  // Emit each set in topological order by walking the order from the node onwards (dependents
+  // always come later): linear per node, cheaper than sorting.
+  return new Map(
+    dag.order.map((id, i) => {
+      const s = sets.get(id)!;
+      const out: NodeId[] = [];
+      for (let j = i + 1; j < dag.order.length && out.length < s.size; j++) if (s.has(dag.order[j])) out.push(dag.order[j]);
+      return [id, out];
+    }),
+  );
 }
 
 // ── renderings ──────────────────────────────────────────────────────────────────────────────────

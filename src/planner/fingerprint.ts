@@ -175,9 +175,6 @@ export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logical
   }
 }
 
-/** Round-trips a definition through canonical JSON: what state stores and what later plans compare. */
-const canonical = (def: NodeDefinition): NodeDefinition => JSON.parse(canonicalJson(def)) as NodeDefinition;
-
 /**
  * Fingerprints of every node, in the IR's topological order. A parent that is not in the IR (an
  * invalid IR) is folded in as `missing`, so the fingerprint is still defined.
@@ -195,11 +192,13 @@ export function fingerprintPipeline(ir: Pick<PipelineIR, 'nodes' | 'logicalTime'
       return [id, visit(p, stack).fingerprint];
     });
     stack.delete(node.id);
-    const definition = canonical(nodeDefinition(node, ir));
+    // Definitions keep undefined fields: JSON drops them when state is written, and plans compare
+    // definitions through canonicalJson, which drops them too.
+    const definition = nodeDefinition(node, ir);
     const fp: NodeFingerprint = {
       id: node.id,
       kind: node.kind,
-      fingerprint: sha256(canonicalJson({ kind: node.kind, data: definition.data, parents })),
+      fingerprint: sha256(`${node.kind}\n${JSON.stringify(parents)}\n${canonicalJson(definition.data)}`),
       metaFingerprint: sha256(canonicalJson(definition.meta)),
       definition,
     };
