@@ -3,50 +3,41 @@
 //
 // Training: the label table's rows are the entity rows (join key, event timestamp, label); each
 // gets the feature row that was current at its event timestamp (point-in-time: the latest feature
-// row with ts <= event_timestamp and ts > event_timestamp − ttl; nothing from the future). Scoring:
-// the latest feature row per entity (online semantics) for the entities of a table.
+// row with ts <= event_timestamp and ts > event_timestamp − ttl; nothing from the future). An
+// entity row whose features are all NULL (no feature row in the TTL window) is left out. Scoring:
+// the latest feature row per entity (online semantics) for the entities of a table. The SQL of
+// both comes from the engine (src/engine/features.ts), so training, serving and
+// `asgard features historical` agree.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeaturesNode, TrainNode } from '../ir/types.js';
 import { ident } from '../engine/duckdb.js';
 import { qualified } from '../engine/catalog.js';
+import { onlineFeaturesSql, pointInTimeSql } from '../engine/features.js';
 import type { Dataset } from './dataset.js';
 
 export class DataError extends Error {}
 
-/** Point-in-time join of the label table's entity rows to the view: key, event_timestamp, __label, __has_features, features. */
-export function pointInTimeTrainingSql(view: FeaturesNode, label: TrainNode['label']): string {
+/**
+ * The training set: the label table's rows as entity rows, with the view's features as of each
+ * row's event timestamp (the engine's pointInTimeSql: ASOF + TTL + deterministic ties).
+ */
+export function trainingSetSql(view: FeaturesNode, label: TrainNode['label']): string {
   const key = ident(view.entity.joinKey);
-  const ts = ident(view.timestamp);
-  const names = view.features.map((x) => ident(x.name));
-  const inTtl = view.ttlSeconds > 0 ? ` AND __feature_ts > event_timestamp - INTERVAL ${Math.floor(view.ttlSeconds)} SECOND` : '';
-  return `WITH e AS (
-  SELECT ${key}, CAST(${ident(label.timestamp)} AS TIMESTAMP) AS event_timestamp, ${ident(label.column)} AS __label
-  FROM ${qualified(label.from)}
-  WHERE ${ident(label.column)} IS NOT NULL
-),
-f AS (
-  SELECT ${key}, CAST(${ts} AS TIMESTAMP) AS __feature_ts, ${names.join(', ')}
-  FROM ${qualified(view.from)}
-),
-j AS (
-  SELECT e.${key}, e.event_timestamp, e.__label, f.__feature_ts, ${names.map((n) => `f.${n}`).join(', ')}
-  FROM e ASOF LEFT JOIN f ON e.${key} = f.${key} AND e.event_timestamp >= f.__feature_ts
-)
-SELECT ${key}, event_timestamp, __label, (__feature_ts IS NOT NULL${inTtl}) AS __has_features, ${names.join(', ')}
-FROM j
+  const entities = `(SELECT ${key}, CAST(${ident(label.timestamp)} AS TIMESTAMP) AS event_timestamp, ${ident(label.column)} AS __asg_label
+    FROM ${qualified(label.from)} WHERE ${ident(label.column)} IS NOT NULL AND ${key} IS NOT NULL ORDER BY ${key}, event_timestamp)`;
+  const names = view.features.map((f) => ident(f.name));
+  return `SELECT ${key}, event_timestamp, __asg_label, NOT (${names.map((n) => `${n} IS NULL`).join(' AND ')}) AS __has_features, ${names.join(', ')}
+FROM (${pointInTimeSql(view, entities)})
 ORDER BY ${key}, event_timestamp`;
 }
 
-/** The latest feature row per entity, for the entities present in `entitiesFrom` (a `layer.table`). */
+/** The latest feature row per entity (the engine's online semantics) for the entities present in `entitiesFrom`. */
 export function latestFeaturesSql(view: FeaturesNode, entitiesFrom: string): string {
   const key = ident(view.entity.joinKey);
-  const ts = ident(view.timestamp);
-  return `SELECT ${key}, ${view.features.map((f) => ident(f.name)).join(', ')}
-FROM ${qualified(view.from)}
-WHERE ${key} IN (SELECT ${key} FROM ${qualified(entitiesFrom)})
-QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${ts} DESC) = 1
-ORDER BY ${key}`;
+  return `SELECT o.* FROM (${onlineFeaturesSql(view)}) AS o
+WHERE o.${key} IN (SELECT ${key} FROM ${qualified(entitiesFrom)})
+ORDER BY o.${key}`;
 }
 
 export interface TrainingSet {
@@ -57,7 +48,7 @@ export interface TrainingSet {
 
 export async function loadTrainingSet(conn: DuckDBConnection, view: FeaturesNode, label: TrainNode['label']): Promise<TrainingSet> {
   const names = view.features.map((f) => f.name);
-  const sql = `SELECT CAST(__label AS VARCHAR) AS __label, __has_features, ${names.map((n) => `CAST(${ident(n)} AS DOUBLE) AS ${ident(n)}`).join(', ')} FROM (${pointInTimeTrainingSql(view, label)})`;
+  const sql = `SELECT CAST(__asg_label AS VARCHAR) AS __label, __has_features, ${names.map((n) => `CAST(${ident(n)} AS DOUBLE) AS ${ident(n)}`).join(', ')} FROM (${trainingSetSql(view, label)})`;
   const reader = await conn.runAndReadAll(sql);
   const cols = reader.getColumns();
   const labels = cols[0] as (string | null)[];

@@ -1,19 +1,18 @@
 // The server's read-only window on the warehouse, for GET /features/{view}/{key} and
-// POST /data-products/query. Read-only by construction: a DuckDB instance whose views point at the
-// committed snapshots, then `allowed_directories` = the warehouse root, `enable_external_access`
-// off and the configuration locked, so no statement can read or write any other file, ATTACH,
-// INSTALL, LOAD or change a setting. On top, only a single SELECT is accepted, rows are capped and
-// a statement past the time limit is interrupted. When the state file changes (an apply committed),
-// a fresh instance is opened over the new snapshots. The seed's `iceberg.<layer>.<table>` names work too.
+// POST /data-products/query, on the engine's read-only connection (src/engine/query.ts: views over
+// the committed snapshots, file access only under the warehouse root, external access off,
+// configuration locked) and its guards (one SELECT, no file-reading functions, row and time
+// limits) and online feature lookup (src/engine/features.ts). Statements run one at a time on the
+// connection; when the state file changes (an apply committed), a fresh connection is opened over
+// the new snapshots.
 
 import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { StatementType } from '@duckdb/node-api';
 import type { FeaturesNode, PipelineIR } from '../ir/types.js';
 import { StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { ident, literal, openDuck, toPlain } from '../engine/duckdb.js';
-import { attachWarehouse, LAYERS, qualified } from '../engine/catalog.js';
+import { openReadOnlyWarehouse, QueryError, runReadOnlyQuery } from '../engine/query.js';
+import { onlineFeatures } from '../engine/features.js';
 import { HttpError } from './http.js';
 
 export const DEFAULT_QUERY_LIMIT = 1000;
@@ -31,6 +30,13 @@ export interface QueryJson {
   readonly rows: readonly Record<string, unknown>[];
   readonly truncated: boolean;
 }
+
+const QUERY_STATUS: Record<QueryError['code'], [number, string]> = {
+  refused: [400, 'read_only'],
+  invalid: [400, 'invalid_sql'],
+  timeout: [400, 'query_timeout'],
+  failed: [400, 'query_failed'],
+};
 
 export class WarehouseAccess {
   private open?: Promise<Open>;
@@ -59,20 +65,15 @@ export class WarehouseAccess {
     if (cur && cur.mtimeMs === mtimeMs) return cur;
     if (cur) cur.conn.closeSync();
     this.open = (async () => {
-      const conn = await openDuck();
-      const attached = await attachWarehouse(conn, this.store.read(), this.warehouse, { ir: this.ir });
-      await conn.run(`ATTACH ':memory:' AS iceberg`);
-      for (const l of LAYERS) await conn.run(`CREATE SCHEMA IF NOT EXISTS iceberg.${l}`);
-      for (const t of attached) await conn.run(`CREATE OR REPLACE VIEW iceberg.${qualified(t.table)} AS SELECT * FROM memory.${qualified(t.table)}`);
-      await conn.run(`SET allowed_directories = [${literal(this.warehouse.root + '/')}]`);
-      await conn.run('SET enable_external_access = false');
-      await conn.run('SET lock_configuration = true');
-      return { mtimeMs, conn, tables: attached.map((t) => t.table) };
+      const state = this.store.read();
+      const conn = await openReadOnlyWarehouse(state, this.warehouse, this.ir);
+      const reader = await conn.runAndReadAll(`SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name IN ('bronze', 'silver', 'gold')`);
+      return { mtimeMs, conn, tables: reader.getRows().map((r) => String(r[0])) };
     })();
     return this.open;
   }
 
-  /** Run `fn` alone on the connection (one statement at a time; interrupt only hits its own). */
+  /** Run `fn` alone on the connection (one statement at a time; an interrupt only hits its own). */
   private exclusive<T>(fn: (o: Open) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => fn(await this.connection()));
     this.queue = run.catch(() => undefined);
@@ -86,46 +87,15 @@ export class WarehouseAccess {
   /** A single read-only SELECT, at most `limit` rows. */
   query(sql: string, limit = DEFAULT_QUERY_LIMIT, timeoutMs = QUERY_TIMEOUT_MS): Promise<QueryJson> {
     return this.exclusive(async ({ conn }) => {
-      let extracted;
       try {
-        extracted = await conn.extractStatements(sql);
+        const r = await runReadOnlyQuery(conn, sql, { limit, timeoutMs });
+        return { columns: r.columns, rows: r.rows as Record<string, unknown>[], truncated: r.truncated };
       } catch (e) {
-        throw new HttpError(400, 'invalid_sql', `sql does not parse: ${firstLine(e)}`, { field: 'sql' });
-      }
-      if (extracted.count !== 1) throw new HttpError(400, 'invalid_sql', `sql must be exactly one statement; found ${extracted.count}`, { field: 'sql' });
-      let prepared;
-      try {
-        prepared = await extracted.prepare(0);
-      } catch (e) {
-        // Statements DuckDB refuses to even bind in the sandbox (COPY TO a file, ATTACH, SET of a
-        // locked option) are writes or settings: say so rather than "invalid".
-        const kw = leadingKeyword(sql);
-        if (kw && !READ_KEYWORDS.has(kw)) throw new HttpError(400, 'read_only', `only a single SELECT is allowed on /data-products/query; ${kw} is refused`, { field: 'sql' });
-        throw new HttpError(400, 'invalid_sql', `sql cannot run: ${firstLine(e)}`, { field: 'sql' });
-      }
-      if (prepared.statementType !== StatementType.SELECT) {
-        throw new HttpError(400, 'read_only', `only a single SELECT is allowed on /data-products/query; this is a ${StatementType[prepared.statementType] ?? 'non-SELECT'} statement`, {
-          field: 'sql',
-        });
-      }
-      const timer = setTimeout(() => conn.interrupt(), timeoutMs);
-      try {
-        const reader = await prepared.runAndReadUntil(limit + 1);
-        const names = reader.columnNames();
-        const types = reader.columnTypes().map(String);
-        const all = reader.getRows();
-        const rows = all.slice(0, limit).map((r) => {
-          const o: Record<string, unknown> = {};
-          for (let i = 0; i < names.length; i++) o[names[i]] = toPlain(r[i]);
-          return o;
-        });
-        return { columns: names.map((name, i) => ({ name, type: types[i] })), rows, truncated: all.length > limit };
-      } catch (e) {
-        const msg = firstLine(e);
-        if (/interrupt/i.test(msg)) throw new HttpError(400, 'query_timeout', `the query ran longer than ${timeoutMs} ms and was stopped`, { field: 'sql' });
-        throw new HttpError(400, 'invalid_sql', `sql failed: ${msg}`, { field: 'sql' });
-      } finally {
-        clearTimeout(timer);
+        if (e instanceof QueryError) {
+          const [status, code] = QUERY_STATUS[e.code] ?? [400, 'invalid_sql'];
+          throw new HttpError(status, code, e.message, { field: 'sql' });
+        }
+        throw e;
       }
     });
   }
@@ -134,17 +104,11 @@ export class WarehouseAccess {
   features(view: FeaturesNode, key: string): Promise<{ timestamp: unknown; values: Record<string, unknown> } | undefined> {
     return this.exclusive(async ({ conn, tables }) => {
       if (!tables.includes(view.from)) throw new HttpError(404, 'not_materialized', `${view.from} (the source of ${view.id}) has no committed snapshot yet`);
-      const cols = view.features.map((f) => ident(f.name)).join(', ');
-      const stmt = await conn.prepare(
-        `SELECT ${ident(view.timestamp)} AS __ts, ${cols} FROM ${qualified(view.from)} WHERE CAST(${ident(view.entity.joinKey)} AS VARCHAR) = $1 ORDER BY ${ident(view.timestamp)} DESC LIMIT 1`,
-      );
-      stmt.bindVarchar(1, key);
-      const reader = await stmt.runAndReadAll();
-      const rows = reader.getRows();
-      if (rows.length === 0) return undefined;
+      const row = (await onlineFeatures(conn, view, [key])).get(key);
+      if (!row) return undefined;
       const values: Record<string, unknown> = {};
-      view.features.forEach((f, i) => (values[f.name] = toPlain(rows[0][i + 1])));
-      return { timestamp: toPlain(rows[0][0]), values };
+      for (const f of view.features) values[f.name] = row[f.name] ?? null;
+      return { timestamp: row[view.timestamp] ?? null, values };
     });
   }
 
@@ -153,17 +117,4 @@ export class WarehouseAccess {
     this.open = undefined;
     cur?.conn.closeSync();
   }
-}
-
-const READ_KEYWORDS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', '(']);
-
-/** The statement's first keyword, after comments and whitespace (only to word an error). */
-function leadingKeyword(sql: string): string | undefined {
-  const s = sql.replace(/^(\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/)+/, '');
-  const m = /^(\(|[A-Za-z_]+)/.exec(s);
-  return m?.[1].toUpperCase();
-}
-
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0].slice(0, 300);
 }

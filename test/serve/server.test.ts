@@ -102,11 +102,13 @@ describe('asgard serve', () => {
     await expectError(await post('/data-products/query', { sql: 'CREATE TABLE gold.x AS SELECT 1' }), 400, 'read_only', 'sql');
     await expectError(await post('/data-products/query', { sql: 'DROP VIEW gold.customer_metrics' }), 400, 'read_only', 'sql');
     await expectError(await post('/data-products/query', { sql: "COPY (SELECT 1) TO '/tmp/asgard-pwned.csv'" }), 400, 'read_only', 'sql');
-    await expectError(await post('/data-products/query', { sql: "SELECT * FROM read_csv('/etc/passwd')" }), 400, 'invalid_sql', 'sql');
-    await expectError(await post('/data-products/query', { sql: "SELECT * FROM read_text('/etc/hostname')" }), 400, 'invalid_sql', 'sql');
+    await expectError(await post('/data-products/query', { sql: "SELECT * FROM read_csv('/etc/passwd')" }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: "SELECT * FROM read_text('/etc/hostname')" }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: "SELECT * FROM '/etc/passwd'" }), 400, undefined, 'sql');
     await expectError(await post('/data-products/query', { sql: "SET enable_external_access = true" }), 400, 'read_only', 'sql');
     await expectError(await post('/data-products/query', { sql: "ATTACH '/tmp/asgard-x.db' AS x" }), 400, 'read_only', 'sql');
-    await expectError(await post('/data-products/query', { sql: 'SELECT 1; SELECT 2' }), 400, 'invalid_sql', 'sql');
+    await expectError(await post('/data-products/query', { sql: 'SELECT 1; SELECT 2' }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: 'SELEC nonsense FROM' }), 400, 'invalid_sql', 'sql');
     await expectError(await post('/data-products/query', { sql: 'SELECT 1', drop: true }), 400, 'invalid_body', 'drop');
     await expectError(await post('/data-products/query', { sql: 42 }), 400, 'invalid_body', 'sql');
     expect(existsSync('/tmp/asgard-pwned.csv')).toBe(false);
