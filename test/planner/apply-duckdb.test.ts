@@ -1,0 +1,110 @@
+// apply end to end on the embedded engine: the real SQL executor (src/engine/sql-executor.ts) for
+// cleanses and models, a stand-in source executor that writes real Parquet with DuckDB, and the CLI
+// on top. What runs on a rerun, after a SQL edit and after a comment edit is asserted on the state
+// and on the rows in the warehouse.
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { executorModules } from '../../src/cli/executors.js';
+import { openDuck, queryAll } from '../../src/engine/duckdb.js';
+import type { NodeExecutor } from '../../src/engine/executor.js';
+import { executorResolver } from '../../src/engine/executors.js';
+import type { NodeKind, SourceNode } from '../../src/ir/types.js';
+import { StateStore } from '../../src/planner/state-store.js';
+import { Warehouse } from '../../src/warehouse/warehouse.js';
+import { cli } from '../cli/helpers.js';
+
+const shop = join(__dirname, 'cases', 'sql-edit-cascades');
+
+/** Sources: `rows` rows per stream; a new snapshot only when `rows` changed since the last sync. */
+function services(rows: { n: number }, ran: string[]) {
+  const real = executorResolver(executorModules);
+  const source: NodeExecutor<SourceNode> = {
+    kind: 'source',
+    async run(ctx) {
+      ran.push(ctx.node.id);
+      const prev = ctx.state.nodes[ctx.node.id];
+      if (prev?.cursor === String(rows.n)) return { rows: 0 };
+      const p = ctx.warehouse.begin(ctx.node.id);
+      const conn = await openDuck();
+      try {
+        const cols = ctx.node.stream.columns!.map((c) => {
+          const v = c.type.startsWith('DECIMAL') || c.type === 'BIGINT' ? 'i' : c.type === 'TIMESTAMP' ? "TIMESTAMP '2025-01-01' + i * INTERVAL 1 HOUR" : "CASE WHEN i % 2 = 0 THEN 'de' ELSE 'fr' END";
+          return `CAST(${v} AS ${c.type}) AS ${c.name}`;
+        });
+        await conn.run(`COPY (SELECT ${cols.join(', ')} FROM range(${rows.n}) t(i)) TO '${join(p.dir, 'part-0.parquet')}' (FORMAT parquet)`);
+      } finally {
+        conn.closeSync();
+      }
+      return { rows: rows.n, snapshot: ctx.warehouse.commit(p, rows.n), cursor: String(rows.n), schema: ctx.node.stream.columns };
+    },
+  };
+  return {
+    executors: async (kind: NodeKind) => {
+      if (kind === 'source') return source as NodeExecutor;
+      const ex = await real(kind);
+      return {
+        kind,
+        run: (ctx) => {
+          ran.push(ctx.node.id);
+          return ex.run(ctx);
+        },
+      } as NodeExecutor;
+    },
+  };
+}
+
+async function count(dir: string, table: string): Promise<number> {
+  const state = new StateStore(join(dir, '.asgard'), 'shop').read();
+  const wh = new Warehouse('./.asgard/warehouse', dir);
+  const conn = await openDuck();
+  try {
+    const r = await queryAll(conn, `SELECT COUNT(*) AS n FROM read_parquet('${wh.parquetGlob(state.nodes[table].snapshot!)}')`);
+    return Number(r.rows[0].n);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+describe('apply on the embedded engine', () => {
+  it('builds, reruns only what changed, and keeps comment edits free', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-e2e-'));
+    copyFileSync(join(shop, 'base.asg'), join(dir, 'shop.asg'));
+    const rows = { n: 10 };
+    const ran: string[] = [];
+    const apply = async () => {
+      ran.length = 0;
+      const r = await cli(['apply', 'shop.asg', '--yes', '--format', 'json'], { cwd: dir, services: services(rows, ran) });
+      expect(r.stderr).not.toContain('failed');
+      expect(r.code).toBe(0);
+      return Object.fromEntries((JSON.parse(r.stdout).nodes as { node: string; status: string }[]).map((n) => [n.node, n.status]));
+    };
+
+    expect(Object.values(await apply())).toEqual(Array(6).fill('succeeded'));
+    expect(await count(dir, 'silver.orders_clean')).toBe(9); // amount > 0 drops i = 0
+    expect(await count(dir, 'gold.order_counts')).toBe(9);
+
+    // Nothing new at the sources: they sync, nothing else runs.
+    expect(await apply()).toMatchObject({ 'silver.orders_clean': 'unchanged', 'gold.revenue': 'unchanged' });
+    expect(ran.sort()).toEqual(['bronze.customers', 'bronze.orders']);
+
+    // A comment and reformatting: plan is clean, nothing runs.
+    const text = readFileSync(join(dir, 'shop.asg'), 'utf8');
+    writeFileSync(join(dir, 'shop.asg'), text.replace('WHERE amount > 0', '-- positive only\n      WHERE   amount > 0'));
+    const plan = JSON.parse((await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir })).stdout);
+    expect(plan.summary).toEqual({ create: 0, update: 0, replace: 0, delete: 0, noop: 6 });
+
+    // A SQL edit: that cleanse and its downstream run, the other branch does not.
+    writeFileSync(join(dir, 'shop.asg'), text.replace('WHERE amount > 0', 'WHERE amount > 4'));
+    await apply();
+    expect(ran.filter((id) => !id.startsWith('bronze.')).sort()).toEqual(['gold.order_counts', 'gold.revenue', 'silver.orders_clean']);
+    expect(await count(dir, 'silver.orders_clean')).toBe(5);
+
+    // New source rows flow downstream.
+    rows.n = 20;
+    const s = await apply();
+    expect(s['gold.revenue']).toBe('succeeded');
+    expect(await count(dir, 'silver.orders_clean')).toBe(15);
+  }, 120_000);
+});
