@@ -1,0 +1,204 @@
+// JSON APIs: page-number or cursor pagination, an optional bearer token, retries with exponential
+// backoff on 429 and 5xx (Retry-After honoured, capped), a time limit per request. Records are
+// written as newline-delimited JSON and read back by DuckDB's read_json with the declared types
+// (undeclared: DuckDB infers them). Nothing is known before the first page, so `discover` reads it.
+
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { literal } from '../engine/duckdb.js';
+import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
+import { SourceError } from './staging.js';
+import { redactUrls } from './connection.js';
+
+const envNumber = (name: string, dflt: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v >= 0 && process.env[name] !== '' && process.env[name] !== undefined ? v : dflt;
+};
+
+interface Page {
+  readonly records: readonly Record<string, unknown>[];
+  readonly next?: { page?: number; cursor?: string };
+}
+
+export function httpConnector(input: ConnectorInput): SourceConnector {
+  const node = input.node;
+  const rawBase = String(input.settings.base_url ?? '');
+  let base: URL;
+  try {
+    base = new URL(rawBase);
+  } catch {
+    throw new SourceError(`the http connector's base_url is not a valid URL`);
+  }
+  const token = input.settings.token === undefined || input.settings.token === '' ? undefined : String(input.settings.token);
+  const authHeader = String(input.settings.auth_header ?? 'Authorization');
+  const path = node.stream.path ?? `/${node.name}`;
+  const p = node.stream.pagination;
+  const style = p?.style;
+  const pageParam = p?.pageParam ?? 'page';
+  const sizeParam = p?.sizeParam ?? 'page_size';
+  const pageSize = p?.pageSize ?? 1000;
+  const cursorParam = p?.cursorParam ?? 'cursor';
+  const cursorField = p?.cursorField ?? 'next_cursor';
+  const recordsField = p?.recordsField;
+  const timeoutMs = envNumber('ASGARD_HTTP_TIMEOUT_MS', 30_000);
+  const retries = envNumber('ASGARD_HTTP_RETRIES', 4);
+  const backoffMs = envNumber('ASGARD_HTTP_BACKOFF_MS', 500);
+  const origin = `${base.protocol}//${base.host}`; // never includes user:password
+  const where = `http ${origin}${path}`;
+  let firstPage: Page | undefined;
+
+  const urlFor = (page: number, cursor?: string): URL => {
+    const u = new URL(path.replace(/^\//, ''), base.href.endsWith('/') ? base.href : base.href + '/');
+    u.username = '';
+    u.password = '';
+    if (style === 'page') {
+      u.searchParams.set(pageParam, String(page));
+      u.searchParams.set(sizeParam, String(pageSize));
+    } else if (style === 'cursor') {
+      u.searchParams.set(sizeParam, String(pageSize));
+      if (cursor !== undefined) u.searchParams.set(cursorParam, cursor);
+    }
+    return u;
+  };
+
+  const fetchPage = async (page: number, cursor: string | undefined, signal: AbortSignal): Promise<Page> => {
+    const url = urlFor(page, cursor);
+    const shown = `GET ${url.pathname}${url.search} at ${origin}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token) headers[authHeader] = authHeader.toLowerCase() === 'authorization' ? `Bearer ${token}` : token;
+    if (base.username) headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+    let lastProblem = '';
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (signal.aborted) throw new SourceError(`${shown}: aborted`);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      let res: Response;
+      let text: string;
+      try {
+        res = await fetch(url, { headers, signal: AbortSignal.any([signal, timeout]) });
+        text = await res.text();
+      } catch (e) {
+        const err = e as Error & { cause?: { code?: string } };
+        if (timeout.aborted) lastProblem = `no answer within ${timeoutMs / 1000} s`;
+        else if (signal.aborted) throw new SourceError(`${shown}: aborted`);
+        else lastProblem = err.cause?.code === 'ECONNREFUSED' ? `connection refused at ${base.host}` : redactUrls(err.cause?.code ?? err.message);
+        if (attempt < retries) await sleep(backoffMs * 2 ** attempt, signal);
+        continue;
+      }
+      if (res.status === 429 || res.status >= 500) {
+        lastProblem = `HTTP ${res.status}`;
+        if (attempt < retries) {
+          const ra = Number(res.headers.get('retry-after'));
+          await sleep(Number.isFinite(ra) && ra >= 0 && res.headers.has('retry-after') ? Math.min(ra * 1000, 30_000) : backoffMs * 2 ** attempt, signal);
+        }
+        continue;
+      }
+      if (res.status === 401 || res.status === 403) {
+        throw new SourceError(`${shown}: HTTP ${res.status} (${token ? 'the token was refused' : 'the API wants a token: set the connector\'s `token` secret'})`);
+      }
+      if (!res.ok) throw new SourceError(`${shown}: HTTP ${res.status}`);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        throw new SourceError(`${shown}: the response is not valid JSON (${(e as Error).message.slice(0, 120)})`);
+      }
+      return toPage(body, page, shown);
+    }
+    throw new SourceError(`${shown}: ${lastProblem} after ${retries + 1} attempts`);
+  };
+
+  const toPage = (body: unknown, page: number, shown: string): Page => {
+    let records: unknown;
+    if (recordsField) {
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SourceError(`${shown}: expected a JSON object with a \`${recordsField}\` array`);
+      records = (body as Record<string, unknown>)[recordsField];
+      if (!Array.isArray(records)) throw new SourceError(`${shown}: the field \`${recordsField}\` is ${records === undefined ? 'missing' : 'not an array'}`);
+    } else {
+      records = body;
+      if (!Array.isArray(records)) throw new SourceError(`${shown}: expected a JSON array of records (or set pagination records_field)`);
+    }
+    const list = records as unknown[];
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i];
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new SourceError(`${shown}: record ${i} is not a JSON object`);
+    }
+    const obj = body as Record<string, unknown>;
+    let next: Page['next'];
+    if (style === 'page') {
+      const np = obj && typeof obj === 'object' && !Array.isArray(obj) ? obj.next_page : undefined;
+      if (typeof np === 'number') next = { page: np };
+      else if (np === undefined && list.length >= pageSize) next = { page: page + 1 };
+    } else if (style === 'cursor') {
+      const nc = obj && typeof obj === 'object' && !Array.isArray(obj) ? obj[cursorField] : undefined;
+      if (typeof nc === 'string' && nc !== '' && list.length > 0) next = { cursor: nc };
+    }
+    return { records: list as Record<string, unknown>[], next };
+  };
+
+  return {
+    where,
+    async discover(): Promise<readonly SourceColumn[]> {
+      firstPage = await fetchPage(1, undefined, new AbortController().signal);
+      const names: string[] = [];
+      const seen = new Set<string>();
+      for (const r of firstPage.records) {
+        for (const k of Object.keys(r)) {
+          if (!seen.has(k)) {
+            seen.add(k);
+            names.push(k);
+          }
+        }
+      }
+      return names.map((name) => ({ name, sourceType: 'json' }));
+    },
+    async extract(req: ExtractRequest): Promise<Extracted> {
+      const file = join(req.stagingDir, 'rows.ndjson');
+      const out = createWriteStream(file, { highWaterMark: 1 << 20 });
+      const names = req.columns.map((c) => c.name);
+      let rows = 0;
+      let page: Page | undefined = firstPage ?? (await fetchPage(1, undefined, req.signal));
+      let pageNo = 1;
+      const seenPages = new Set<string>();
+      try {
+        for (;;) {
+          let chunk = '';
+          for (const r of page.records) {
+            const o: Record<string, unknown> = {};
+            for (const n of names) o[n] = r[n] === undefined ? null : r[n];
+            chunk += JSON.stringify(o) + '\n';
+          }
+          rows += page.records.length;
+          if (chunk && !out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+          req.onRows(rows);
+          if (!page.next || page.records.length === 0) break;
+          const key = page.next.cursor !== undefined ? `c:${page.next.cursor}` : `p:${page.next.page}`;
+          if (seenPages.has(key)) throw new SourceError(`${where}: pagination loops (the API returned ${key.slice(2)} twice)`);
+          seenPages.add(key);
+          pageNo = page.next.page ?? pageNo + 1;
+          page = await fetchPage(pageNo, page.next.cursor, req.signal);
+        }
+      } finally {
+        await new Promise<void>((resolve) => out.end(resolve));
+      }
+      const cols = req.columns.map((c) => `${literal(c.name)}: ${literal(c.duckType ?? 'JSON')}`).join(', ');
+      const typed = req.columns.every((c) => c.duckType);
+      const relation = typed
+        ? `read_json(${literal(file)}, format = 'newline_delimited', columns = {${cols}}, maximum_object_size = 16777216)`
+        : `read_json(${literal(file)}, format = 'newline_delimited', maximum_object_size = 16777216, sample_size = -1)`;
+      return { rows, relation: rows === 0 && !typed ? `(SELECT ${req.columns.map((c) => `NULL::VARCHAR AS "${c.name.replace(/"/g, '""')}"`).join(', ')} WHERE false)` : relation };
+    },
+    async close() {
+      firstPage = undefined;
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}

@@ -1,0 +1,233 @@
+// Runs one source node: discover the source's columns, check them against the declared ones,
+// extract (everything, or rows with cursor >= the last committed cursor), and write a new bronze
+// snapshot of Parquet through DuckDB. Incremental syncs write previous snapshot ⊕ new rows, the
+// new row winning per primary key, so an updated row stays one row. The snapshot is committed
+// (renamed into place) before returning; apply records it and the new cursor in state in one
+// atomic write afterwards, so a failed or killed sync leaves the previous snapshot and cursor.
+//
+// Result: `rows` = rows read from the source by this sync; `snapshot.rows` = rows in the table.
+// Late commits: a row committed later with a cursor value older than the last cursor is missed by
+// any cursor sync; `lookback` re-reads a window before the cursor, a full refresh (replace) fixes all.
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { SourceNode } from '../ir/types.js';
+import { ident, literal, openDuck, queryAll } from '../engine/duckdb.js';
+import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
+import type { ColumnSchema } from '../planner/state-store.js';
+import type { PendingSnapshot } from '../warehouse/warehouse.js';
+import { ConnectionSettingError, redactUrls } from './connection.js';
+import { fileConnector } from './file.js';
+import { httpConnector } from './http.js';
+import { mysqlConnector } from './mysql.js';
+import { postgresConnector } from './postgres.js';
+import type { ConnectorInput, SourceColumn, SourceConnector } from './source.js';
+import { SourceError } from './staging.js';
+import { declaredAccepts, normalizeType } from './types.js';
+
+/** Settings that may be left unset when something else covers them (the URL's password; no token). */
+const OPTIONAL_SECRETS = new Set(['password', 'token']);
+
+export function createConnector(input: ConnectorInput): SourceConnector {
+  switch (input.node.connector.type) {
+    case 'postgres':
+      return postgresConnector(input);
+    case 'mysql':
+      return mysqlConnector(input);
+    case 'http':
+      return httpConnector(input);
+    case 'file':
+      return fileConnector(input);
+  }
+}
+
+function resolveSettings(ctx: RunContext<SourceNode>): Record<string, string | number | boolean | undefined> {
+  const out: Record<string, string | number | boolean | undefined> = {};
+  for (const [k, v] of Object.entries(ctx.node.connector.settings)) {
+    try {
+      out[k] = ctx.resolve(v);
+    } catch (e) {
+      // An unset password secret is fine when the URL carries one (and a token is optional);
+      // the connector fails with a clear message if the server wants it.
+      if (v.kind === 'secret' && OPTIONAL_SECRETS.has(k)) continue;
+      throw e;
+    }
+  }
+  return out;
+}
+
+interface PlannedColumn extends SourceColumn {
+  /** The type written to the bronze table. */
+  readonly outType: string;
+}
+
+/** Declared columns are checked against the discovered ones; undeclared streams take all of them. */
+function planColumns(node: SourceNode, discovered: readonly SourceColumn[], where: string): PlannedColumn[] {
+  const byName = new Map(discovered.map((c) => [c.name, c]));
+  const declared = node.stream.columns;
+  if (!declared) return discovered.map((c) => ({ ...c, outType: c.duckType ?? 'VARCHAR' }));
+  const httpEmpty = node.connector.type === 'http' && discovered.length === 0;
+  return declared.map((d) => {
+    const src = byName.get(d.name) ?? [...byName.values()].find((c) => c.name.toLowerCase() === d.name.toLowerCase());
+    if (!src) {
+      if (httpEmpty) return { name: d.name, sourceType: 'json', duckType: d.type, outType: d.type };
+      const known = discovered.map((c) => c.name).join(', ');
+      throw new NodeError(`${node.id}: declared column \`${d.name}\` is missing in ${where} (it has: ${known})`, node.span);
+    }
+    if (src.duckType === undefined) return { ...src, duckType: d.type, outType: d.type }; // JSON APIs: the declaration is the schema
+    if (!declaredAccepts(d.type, src.duckType)) {
+      throw new NodeError(
+        `${node.id}: column \`${d.name}\` is declared ${d.type} but ${where} has ${src.sourceType} (${src.duckType}), which ${d.type} cannot hold exactly`,
+        node.span,
+      );
+    }
+    return { ...src, outType: d.type };
+  });
+}
+
+/** The cursor value as text the source compares against (timestamps in UTC, microseconds). */
+function cursorExpr(col: string, type: string): string {
+  const t = normalizeType(type);
+  if (t === 'TIMESTAMP' || t === 'TIMESTAMPTZ') return `strftime(max(${ident(col)}), '%Y-%m-%d %H:%M:%S.%f')`;
+  return `CAST(max(${ident(col)}) AS VARCHAR)`;
+}
+
+/** Move a cursor back by the lookback window (timestamps, dates and integers only). */
+export function lookBack(cursor: string, seconds: number | undefined, type: string): string {
+  if (!seconds) return cursor;
+  const t = normalizeType(type);
+  if (t === 'TIMESTAMP' || t === 'TIMESTAMPTZ' || t === 'DATE') {
+    const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?)?/.exec(cursor);
+    if (!m) return cursor;
+    const ms = Date.parse(`${m[1]}T${m[2] ?? '00'}:${m[3] ?? '00'}:${m[4] ?? '00'}Z`) - seconds * 1000;
+    const iso = new Date(ms).toISOString();
+    return t === 'DATE' ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 19)}${m[5] ?? ''}`;
+  }
+  if (/^-?\d+$/.test(cursor)) return String(BigInt(cursor) - BigInt(Math.floor(seconds)));
+  return cursor;
+}
+
+function sameSchema(a: readonly ColumnSchema[] | undefined, b: readonly ColumnSchema[]): boolean {
+  return !!a && a.length === b.length && a.every((c, i) => c.name === b[i].name && normalizeType(c.type) === normalizeType(b[i].type));
+}
+
+async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
+  const node = ctx.node;
+  const stream = node.stream;
+  let connector: SourceConnector;
+  try {
+    connector = createConnector({ node, settings: resolveSettings(ctx), baseDir: dirname(ctx.ir.file), warn: ctx.warn });
+  } catch (e) {
+    throw asNodeError(e, node);
+  }
+  const stagingRoot = join(ctx.stateDir, 'cache', 'ingest');
+  mkdirSync(stagingRoot, { recursive: true });
+  const staging = mkdtempSync(join(stagingRoot, `${node.name}-`));
+  let pending: PendingSnapshot | undefined;
+  let duck: DuckDBConnection | undefined;
+  try {
+    ctx.progress({ rows: 0, message: `discovering ${connector.where}` });
+    const discovered = await connector.discover();
+    const columns = planColumns(node, discovered, connector.where);
+    for (const k of stream.primaryKey) {
+      if (!columns.some((c) => c.name === k)) throw new NodeError(`${node.id}: primary key column \`${k}\` is not among the stream's columns (${columns.map((c) => c.name).join(', ')})`, node.span);
+    }
+    const incremental = stream.mode === 'incremental' && !!stream.cursor;
+    const cursorCol = incremental ? columns.find((c) => c.name === stream.cursor) : undefined;
+    if (incremental && !cursorCol) {
+      throw new NodeError(`${node.id}: cursor column \`${stream.cursor}\` is missing in ${connector.where} (it has: ${discovered.map((c) => c.name).join(', ')})`, node.span);
+    }
+    const schema: ColumnSchema[] = columns.map((c) => ({ name: c.name, type: c.outType }));
+    const prev = ctx.state.nodes[node.id];
+    const merge = incremental && !!prev?.snapshot && prev.cursor !== undefined && sameSchema(prev.schema, schema);
+    if (incremental && prev?.snapshot && !merge) ctx.warn(`${node.id}: the stream's columns changed since the last sync; reading everything again`);
+    const from = merge ? lookBack(prev!.cursor!, stream.lookbackSeconds, cursorCol!.duckType ?? cursorCol!.outType) : undefined;
+
+    ctx.progress({ rows: 0, message: from ? `reading ${connector.where} where ${stream.cursor} >= ${from}` : `reading ${connector.where}` });
+    const extracted = await connector.extract({
+      columns,
+      cursor: from !== undefined ? { column: stream.cursor!, from } : undefined,
+      stagingDir: staging,
+      signal: ctx.signal,
+      onRows: (rows) => ctx.progress({ rows }),
+    });
+    if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
+    ctx.progress({ rows: Math.max(0, extracted.rows), message: `writing ${node.id}` });
+
+    duck = await openDuck(':memory:', { threads: '2', memory_limit: '256MB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
+    const select = columns.map((c) => `CAST(${ident(c.name)} AS ${c.outType}) AS ${ident(c.name)}`).join(', ');
+    const fail = (e: unknown): never => {
+      throw dataError(e, node, connector.where);
+    };
+    const cursorOf = async (rel: string): Promise<{ cursor?: string; rows: number }> => {
+      const r = await queryAll(duck!, `SELECT ${cursorCol ? cursorExpr(cursorCol.name, cursorCol.outType) : 'NULL'} AS c, count(*) AS n FROM ${rel}`).catch(fail);
+      return { cursor: r.rows[0].c === null || r.rows[0].c === undefined ? undefined : String(r.rows[0].c), rows: Number(r.rows[0].n) };
+    };
+    const typed = `SELECT ${select} FROM ${extracted.relation}`;
+    const copyOpts = `(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`;
+    let newRows: number;
+    let cursorValue: string | undefined;
+    let total: number;
+    if (merge) {
+      // New rows are few: materialise them once, then merge with the previous snapshot.
+      await duck.run(`CREATE TEMP TABLE incoming AS ${typed}`).catch(fail);
+      ({ cursor: cursorValue, rows: newRows } = await cursorOf('incoming'));
+      if (newRows === 0) {
+        ctx.progress({ rows: 0, message: 'no new rows' });
+        return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor };
+      }
+      pending = ctx.warehouse.begin(node.id);
+      const out = join(pending.dir, 'data.parquet');
+      const prevGlob = ctx.warehouse.parquetGlob(prev!.snapshot!);
+      const names = columns.map((c) => ident(c.name)).join(', ');
+      const key = stream.primaryKey.length ? stream.primaryKey.map(ident).join(', ') : names;
+      const body =
+        `SELECT ${names} FROM (` +
+        `SELECT ${names}, 1 AS __asgard_new FROM incoming UNION ALL ` +
+        `SELECT ${select}, 0 FROM read_parquet(${literal(prevGlob)})` +
+        `) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY __asgard_new DESC) = 1`;
+      await duck.run(`COPY (${body}) TO ${literal(out)} ${copyOpts}`).catch(fail);
+      total = (await cursorOf(`read_parquet(${literal(out)})`)).rows;
+      if (cursorValue !== undefined && cursorCol) {
+        // Never move the cursor backwards (a lookback window re-reads older rows).
+        const r = await queryAll(duck, `SELECT CAST(${literal(cursorValue)} AS ${cursorCol.outType}) < CAST(${literal(prev!.cursor!)} AS ${cursorCol.outType}) AS older`).catch(() => undefined);
+        if (r?.rows[0].older === true) cursorValue = prev!.cursor;
+      }
+    } else {
+      // One pass: the staging file straight into Parquet; cursor and count come from the Parquet.
+      pending = ctx.warehouse.begin(node.id);
+      const out = join(pending.dir, 'data.parquet');
+      await duck.run(`COPY (${typed}) TO ${literal(out)} ${copyOpts}`).catch(fail);
+      ({ cursor: cursorValue, rows: total } = await cursorOf(`read_parquet(${literal(out)})`));
+      newRows = total;
+    }
+    if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
+    const snapshot = ctx.warehouse.commit(pending, total);
+    pending = undefined;
+    ctx.progress({ rows: newRows, message: `${total} rows in ${node.id}` });
+    return { rows: newRows, snapshot, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : {}) };
+  } catch (e) {
+    if (pending) ctx.warehouse.abort(pending);
+    throw asNodeError(e, node);
+  } finally {
+    duck?.closeSync();
+    await connector.close().catch(() => undefined);
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function dataError(e: unknown, node: SourceNode, where: string): NodeError {
+  const first = String((e as Error).message ?? e).split('\n')[0];
+  return new NodeError(`${node.id}: the data read from ${where} does not fit the stream's columns: ${redactUrls(first)}`, node.span);
+}
+
+function asNodeError(e: unknown, node: SourceNode): NodeError {
+  if (e instanceof NodeError) return new NodeError(redactUrls(e.message), e.span);
+  if (e instanceof SourceError || e instanceof ConnectionSettingError) return new NodeError(`${node.id}: ${redactUrls(e.message)}`, node.connector.span);
+  const msg = redactUrls(String((e as Error)?.message ?? e).split('\n')[0]);
+  return new NodeError(`${node.id}: ${msg}`, node.connector.span);
+}
+
+export const executor: NodeExecutor<SourceNode> = { kind: 'source', run };
+export default executor;

@@ -1,0 +1,52 @@
+// The one small interface every connector implements. A connector discovers the source's columns
+// from its catalog and extracts rows into a staging file; DuckDB then reads that file (its
+// `relation`) to write the bronze snapshot. Connectors never see the warehouse or the state.
+
+import type { SourceNode } from '../ir/types.js';
+
+export interface SourceColumn {
+  readonly name: string;
+  /** The source's own type, as its catalog spells it (`numeric(10,2)`, `datetime`, …), for messages. */
+  readonly sourceType: string;
+  /** The exact DuckDB type the values map to; undefined when the source cannot say (JSON APIs). */
+  readonly duckType?: string;
+}
+
+export interface ExtractRequest {
+  /** Source columns to read, in this order. */
+  readonly columns: readonly SourceColumn[];
+  /** Incremental reads: rows whose cursor column is >= `from` (inclusive: ties, DOMAIN.md). */
+  readonly cursor?: { readonly column: string; readonly from: string };
+  /** A fresh folder for staging files (removed by the executor afterwards). */
+  readonly stagingDir: string;
+  readonly signal: AbortSignal;
+  /** Called now and then with the rows extracted so far. */
+  readonly onRows: (rows: number) => void;
+}
+
+export interface Extracted {
+  readonly rows: number;
+  /**
+   * A DuckDB table expression (usable after FROM) that yields exactly the requested columns with
+   * their `duckType`s (or inferred types when the connector has none).
+   */
+  readonly relation: string;
+}
+
+export interface SourceConnector {
+  /** Where the data comes from, for messages: never holds credentials. */
+  readonly where: string;
+  discover(): Promise<readonly SourceColumn[]>;
+  extract(req: ExtractRequest): Promise<Extracted>;
+  close(): Promise<void>;
+}
+
+/** What a connector factory gets: the node and its settings, already resolved (secrets included). */
+export interface ConnectorInput {
+  readonly node: SourceNode;
+  /** Resolved connector settings; `password`/`token` may be absent. */
+  readonly settings: Readonly<Record<string, string | number | boolean | undefined>>;
+  /** The spec's folder: relative file paths resolve against it. */
+  readonly baseDir: string;
+  readonly warn: (message: string) => void;
+}

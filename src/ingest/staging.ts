@@ -1,0 +1,71 @@
+// Staging files between a connector and DuckDB: CSV written either by the database itself
+// (PostgreSQL COPY) or by `CsvWriter` from driver rows, and the DuckDB expression that reads it
+// back with exact types. Conventions: NULL is an empty unquoted field, an empty string is `""`.
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { ident, literal } from '../engine/duckdb.js';
+import type { SourceColumn } from './source.js';
+
+/** A failure of a source (connection, catalog, data): the executor turns it into a NodeError. */
+export class SourceError extends Error {}
+
+/** read_csv over a staging file, typed exactly as the columns say. */
+export function csvRelation(file: string, columns: readonly SourceColumn[], stageTypes?: Readonly<Record<string, string>>): string {
+  const cols = columns.map((c) => `${literal(c.name)}: ${literal(stageTypes?.[c.name] ?? c.duckType ?? 'VARCHAR')}`).join(', ');
+  return (
+    `read_csv(${literal(file)}, header = false, auto_detect = false, columns = {${cols}}, ` +
+    `delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, ` +
+    `new_line = '\\n')`
+  );
+}
+
+const NEEDS_QUOTES = /[",\n\r]/;
+
+/** One CSV field: null → empty; '' → `""`; quotes doubled where needed. */
+export function csvField(v: string | null): string {
+  if (v === null) return '';
+  if (v === '') return '""';
+  return NEEDS_QUOTES.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** Buffers CSV text and writes it in large chunks; `write` returns false when the caller should wait. */
+export class CsvWriter {
+  private buf = '';
+  private readonly out: WriteStream;
+  rows = 0;
+
+  constructor(file: string) {
+    this.out = createWriteStream(file, { highWaterMark: 1 << 20 });
+  }
+
+  /** Append one ready-made line (fields already encoded, newline included). */
+  line(text: string): boolean {
+    this.buf += text;
+    this.rows++;
+    if (this.buf.length >= 1 << 18) {
+      const ok = this.out.write(this.buf);
+      this.buf = '';
+      return ok;
+    }
+    return true;
+  }
+
+  drained(): Promise<void> {
+    return new Promise((resolve) => this.out.once('drain', resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.buf) this.out.write(this.buf);
+    this.buf = '';
+    await new Promise<void>((resolve, reject) => {
+      this.out.once('error', reject);
+      this.out.end(resolve);
+    });
+  }
+
+  destroy(): void {
+    this.out.destroy();
+  }
+}
+
+export { ident };
