@@ -35,17 +35,23 @@ export const executor: NodeExecutor<SqlNode> = {
   kind: 'model',
   async run(ctx: RunContext<SqlNode>): Promise<NodeResult> {
     const node = ctx.node;
+    mark('start');
     const conn = await openDuck();
+    // Spill under the state folder, never into the working directory.
+    await conn.run(`SET temp_directory = ${literal(join(ctx.stateDir, 'cache', 'duckdb-tmp'))}`);
+    mark('open');
     const onAbort = (): void => conn.interrupt();
     ctx.signal.addEventListener('abort', onAbort);
     try {
       await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
+      mark('attach');
       const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: ctx.logicalTime });
       if (rendered.diagnostics.length) {
         const d = rendered.diagnostics[0];
         throw new NodeError(`${node.id}: ${d.message}`, d.span);
       }
       const sql = rendered.sql;
+      mark('render');
       if (node.kind === 'model' && node.materialized === 'view') return await runView(ctx, conn, sql);
       return await runTable(ctx, conn, sql);
     } finally {
@@ -72,29 +78,40 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
   const uniqueKey = node.kind === 'model' ? node.uniqueKey : [];
   const incrementalBy = node.kind === 'model' ? node.incrementalBy : undefined;
 
-  const schema = await guard(ctx, sql, () => describe(conn, `(${sql})`));
+  // The result is computed once into a table of this (in-memory) database: its schema, the checks
+  // and the Parquet write all read it there, and a failing check costs no write at all.
+  let rows: number;
+  let appendOnly = false;
+  if (!incremental || !prev) {
+    await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
+    mark('compute');
+  } else {
+    await conn.run(`CREATE OR REPLACE VIEW asg_prev AS ${snapshotSelect(ctx.warehouse.dir(prev), prevSchema)}`);
+    const newer = incrementalBy ? ` WHERE ${ident(incrementalBy)} > (SELECT max(${ident(incrementalBy)}) FROM asg_prev)` : '';
+    await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_new AS SELECT * FROM (${sql}) AS q${newer}`));
+    if (uniqueKey.length) {
+      const match = uniqueKey.map(ident).map((k) => `n.${k} IS NOT DISTINCT FROM p.${k}`).join(' AND ');
+      await conn.run(`CREATE TABLE asg_out AS SELECT * FROM asg_prev AS p WHERE NOT EXISTS (SELECT 1 FROM asg_new AS n WHERE ${match}) UNION ALL BY NAME SELECT * FROM asg_new`);
+    } else {
+      appendOnly = true;
+      await conn.run(`CREATE VIEW asg_out AS SELECT * FROM asg_prev UNION ALL BY NAME SELECT * FROM asg_new`);
+    }
+  }
+  const schema = await describe(conn, 'asg_out');
+  await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS SELECT * FROM asg_out`);
+  await check(ctx, conn, qualified(node.id));
+  mark('checks');
+
   const pending = ctx.warehouse.begin(node.id);
   try {
-    let rows: number;
-    if (!incremental || !prev) {
-      rows = await guard(ctx, sql, () => copyTo(conn, sql, pending, node.partitionBy));
+    if (appendOnly && prev) {
+      const added = await copyTo(conn, 'SELECT * FROM asg_new', pending, node.partitionBy);
+      linkSnapshot(ctx.warehouse.dir(prev), pending.dir);
+      rows = prev.rows + added;
     } else {
-      await conn.run(`CREATE OR REPLACE VIEW asg_prev AS ${snapshotSelect(ctx.warehouse.dir(prev), prevSchema)}`);
-      const newer = incrementalBy ? ` WHERE ${ident(incrementalBy)} > (SELECT max(${ident(incrementalBy)}) FROM asg_prev)` : '';
-      await guard(ctx, sql, () => conn.run(`CREATE OR REPLACE TEMP TABLE asg_new AS SELECT * FROM (${sql}) AS q${newer}`));
-      if (uniqueKey.length) {
-        const keys = uniqueKey.map(ident);
-        const match = keys.map((k) => `n.${k} IS NOT DISTINCT FROM p.${k}`).join(' AND ');
-        const merged = `SELECT * FROM asg_prev AS p WHERE NOT EXISTS (SELECT 1 FROM asg_new AS n WHERE ${match}) UNION ALL BY NAME SELECT * FROM asg_new`;
-        rows = await copyTo(conn, merged, pending, node.partitionBy);
-      } else {
-        const added = await copyTo(conn, 'SELECT * FROM asg_new', pending, node.partitionBy);
-        linkSnapshot(ctx.warehouse.dir(prev), pending.dir);
-        rows = prev.rows + added;
-      }
+      rows = await copyTo(conn, 'SELECT * FROM asg_out', pending, node.partitionBy);
     }
-    await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${snapshotSelect(pending.dir, schema)}`);
-    await check(ctx, conn, qualified(node.id));
+    mark('write');
     ctx.progress({ rows });
     const snapshot: SnapshotRef = ctx.warehouse.commit(pending, rows);
     return { rows, snapshot, schema };
@@ -140,6 +157,15 @@ async function describe(conn: DuckDBConnection, relation: string): Promise<Colum
 }
 
 /** Run a statement of the node's SQL; a DuckDB error becomes a NodeError at the line of the spec's SQL. */
+const PROFILE = !!process.env.ASGARD_PROFILE;
+let lastMark = performance.now();
+function mark(what: string): void {
+  if (!PROFILE) return;
+  const now = performance.now();
+  process.stderr.write(`  [profile] ${what}: ${(now - lastMark).toFixed(0)} ms\n`);
+  lastMark = now;
+}
+
 async function guard<T>(ctx: RunContext<SqlNode>, sql: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();

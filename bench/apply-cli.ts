@@ -1,0 +1,74 @@
+// `asgard apply pipelines/churn.asg` end to end (ingestion included), when the demo services are up.
+// Each apply is a child process; its peak RSS is read from /proc/<pid>/status (VmHWM) while it runs.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Figure } from './run.js';
+const median = (xs: readonly number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SPEC = join(ROOT, 'pipelines/churn.asg');
+
+interface Timed {
+  readonly seconds: number;
+  readonly peakMiB: number;
+  readonly code: number;
+}
+
+export function applyOnce(stateDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'apply', SPEC, '--yes', '--state', stateDir, '--format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let peak = 0;
+    let err = '';
+    child.stderr.on('data', (d) => (err += String(d)));
+    child.stdout.resume();
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+      } catch {
+        // exited
+      }
+    }, 50);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      if (code !== 0) reject(new Error(`asgard apply exited ${code}: ${err.slice(-2000)}`));
+      else resolve({ seconds: (performance.now() - t) / 1000, peakMiB: peak, code: code ?? -1 });
+    });
+  });
+}
+
+export async function runCliBench(): Promise<Figure[]> {
+  if (!process.env.CUSTOMER_DB_URL || !process.env.TRANSACTIONS_DB_URL || !process.env.SUPPORT_API_URL) {
+    process.stderr.write('apply.bench: CUSTOMER_DB_URL / TRANSACTIONS_DB_URL / SUPPORT_API_URL not set (run `source scripts/services.sh && services_up` and `npm run demo` first); skipping the apply.* figures\n');
+    return [];
+  }
+  const runs = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
+  const full: Timed[] = [];
+  const noop: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const state = mkdtempSync(join(tmpdir(), 'asg-bench-apply-'));
+    full.push(await applyOnce(state));
+    noop.push((await applyOnce(state)).seconds);
+  }
+  const { addTransactions } = await import('./apply-change.js');
+  const state = mkdtempSync(join(tmpdir(), 'asg-bench-apply-'));
+  await applyOnce(state);
+  const onePct: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await addTransactions(0.01);
+    onePct.push((await applyOnce(state)).seconds);
+  }
+  const fullS = median(full.map((f) => f.seconds));
+  return [
+    { name: 'apply.full.seconds', value: fullS, unit: 's', goal: '< 60', runs },
+    { name: 'apply.full.peak_rss.mib', value: Math.round(median(full.map((f) => f.peakMiB))), unit: 'MiB', goal: '< 2048', runs },
+    { name: 'apply.noop.seconds', value: median(noop), unit: 's', goal: '< 1', runs },
+    { name: 'apply.one_percent.seconds', value: median(onePct), unit: 's', goal: `< ${(fullS * 0.15).toFixed(1)} (15% of full)`, runs },
+  ];
+}

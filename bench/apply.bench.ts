@@ -1,0 +1,102 @@
+// Apply at seed scale (100,000 customers, 1,200,000 transactions, 45,000 tickets).
+//
+// engine.*: the embedded engine alone — silver, gold and the feature view of pipelines/churn.asg run
+// through the real executors over synthetic bronze snapshots (bench/engine-harness.ts): a full run,
+// a run after 1% new transactions (the transactions cleanse, both gold models and the view), and the
+// same SQL run by bare DuckDB (one in-memory database, COPY … TO Parquet, no checks, no snapshots)
+// to measure the engine's overhead.
+//
+// apply.*: the whole `asgard apply` (ingestion included) over the demo services, when they are up
+// (CUSTOMER_DB_URL, TRANSACTIONS_DB_URL and SUPPORT_API_URL set, data loaded by `npm run demo`):
+// full apply from an empty state (wall time and the process's peak RSS), a no-op apply, and an
+// apply after 1% new transactions. See bench/apply-cli.ts.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Figure } from './run.js';
+const median = (xs: readonly number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+import { EngineHarness, SEED, bronzeSql } from './engine-harness.js';
+import { loadPipeline } from '../src/dsl/load.js';
+import { executor as sqlExecutor } from '../src/engine/sql-executor.js';
+import { executor as featuresExecutor } from '../src/engine/features-executor.js';
+import { literal, openDuck, ident } from '../src/engine/duckdb.js';
+import { renderSql } from '../src/sql/transpile.js';
+import { qualified } from '../src/engine/catalog.js';
+import type { CleanseNode, FeaturesNode, ModelNode, PipelineIR } from '../src/ir/types.js';
+import { runCliBench } from './apply-cli.js';
+
+const SPEC = fileURLToPath(new URL('../pipelines/churn.asg', import.meta.url));
+const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
+
+type EngineNode = CleanseNode | ModelNode | FeaturesNode;
+
+async function engineRun(h: EngineHarness, ir: PipelineIR, nodes: readonly EngineNode[]): Promise<number> {
+  const t = performance.now();
+  for (const n of nodes) {
+    if (n.kind === 'features') await h.run(ir, n, featuresExecutor);
+    else await h.run(ir, n, sqlExecutor);
+  }
+  return (performance.now() - t) / 1000;
+}
+
+async function bareDuck(h: EngineHarness, ir: PipelineIR, nodes: readonly EngineNode[]): Promise<number> {
+  const conn = await openDuck();
+  const out = join(h.dir, 'bare');
+  mkdirSync(out, { recursive: true });
+  for (const l of ['bronze', 'silver', 'gold']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
+  for (const id of ['bronze.customers', 'bronze.transactions', 'bronze.support_tickets']) {
+    await conn.run(`CREATE VIEW ${qualified(id)} AS SELECT * FROM read_parquet(${literal(join(h.warehouse.dir(h.state.nodes[id].snapshot!), '*.parquet'))})`);
+  }
+  const t = performance.now();
+  for (const n of nodes) {
+    if (n.kind === 'features') continue;
+    const sql = renderSql(n.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: h.logicalTime }).sql;
+    const dir = join(out, n.id + '-' + Math.random().toString(36).slice(2));
+    const part = n.partitionBy.length ? `, PARTITION_BY (${n.partitionBy.map(ident).join(', ')})` : '';
+    const target = part ? dir : `${dir}.parquet`;
+    await conn.run(`COPY (${sql}) TO ${literal(target)} (FORMAT parquet${part})`);
+    const glob = part ? join(dir, '**', '*.parquet') : target;
+    await conn.run(`CREATE OR REPLACE VIEW ${qualified(n.id)} AS SELECT * FROM read_parquet(${literal(glob)}${part ? ', hive_partitioning = true' : ''})`);
+  }
+  const s = (performance.now() - t) / 1000;
+  conn.closeSync();
+  return s;
+}
+
+export async function run(): Promise<Figure[]> {
+  const { ir } = await loadPipeline(SPEC);
+  if (!ir) throw new Error('pipelines/churn.asg does not load');
+  const nodes = ir.nodes.filter((n): n is EngineNode => n.kind === 'cleanse' || n.kind === 'model' || n.kind === 'features');
+  const h = new EngineHarness();
+  await h.write('bronze.customers', bronzeSql('customers', SEED.customers));
+  await h.write('bronze.transactions', bronzeSql('transactions', SEED.transactions));
+  await h.write('bronze.support_tickets', bronzeSql('support_tickets', SEED.tickets));
+
+  const full: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    full.push(await engineRun(h, ir, nodes));
+    bare.push(await bareDuck(h, ir, nodes));
+  }
+  const rssMiB = process.resourceUsage().maxRSS / 1024;
+
+  // 1% new transactions: a new bronze snapshot with 12,000 more rows; what it feeds runs again.
+  const onePct: number[] = [];
+  const affected = nodes.filter((n) => n.id !== 'silver.customers_cleaned' && n.id !== 'silver.support_tickets_cleaned');
+  for (let i = 0; i < RUNS; i++) {
+    const extra = SEED.transactions / 100;
+    await h.write('bronze.transactions', `${bronzeSql('transactions', SEED.transactions)} UNION ALL ${bronzeSql('transactions', extra * (i + 1), SEED.transactions)}`);
+    onePct.push(await engineRun(h, ir, affected));
+  }
+  const fullMedian = median(full);
+  const figures: Figure[] = [
+    { name: 'engine.full.seconds', value: fullMedian, unit: 's', runs: RUNS },
+    { name: 'engine.bare_duckdb.seconds', value: median(bare), unit: 's', runs: RUNS },
+    { name: 'engine.overhead.ratio', value: fullMedian / median(bare), unit: 'x', goal: '< 1.3', runs: RUNS },
+    { name: 'engine.one_percent.seconds', value: median(onePct), unit: 's', runs: RUNS },
+    { name: 'engine.peak_rss.mib', value: Math.round(rssMiB), unit: 'MiB', goal: '< 2048', runs: 1 },
+  ];
+  figures.push(...(await runCliBench()));
+  return figures;
+}

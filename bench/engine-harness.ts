@@ -1,0 +1,83 @@
+// The embedded engine without ingestion or the planner, for bench/apply.bench.ts: synthetic bronze
+// tables at seed scale written by DuckDB, and the churn nodes run through the real executors in
+// topological order, with state kept in memory the way apply records it.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NodeExecutor, NodeResult, RunContext } from '../src/engine/executor.js';
+import { NodeError } from '../src/engine/executor.js';
+import { literal, openDuck } from '../src/engine/duckdb.js';
+import type { PipelineIR, PipelineNode } from '../src/ir/types.js';
+import type { NodeState, PipelineState } from '../src/planner/state-store.js';
+import { Warehouse } from '../src/warehouse/warehouse.js';
+
+export const SEED = { customers: 100_000, transactions: 1_200_000, tickets: 45_000 };
+
+/** Deterministic pseudo-random bronze rows with the demo's columns (hash of the row number). */
+export function bronzeSql(table: 'customers' | 'transactions' | 'support_tickets', n: number, offset = 0): string {
+  const h = (salt: number) => `(hash(i * 7919 + ${salt}) % 1000000)::BIGINT`;
+  switch (table) {
+    case 'customers':
+      return `SELECT i::BIGINT AS customer_id,
+        CASE WHEN ${h(1)} < 15000 THEN NULL ELSE 'user' || i || '@example.com' END AS email,
+        'First' || i AS first_name, 'Last' || i AS last_name,
+        (DATE '2019-06-01' + INTERVAL (${h(2)} % 2300) DAY)::DATE AS registration_date,
+        ['active', 'premium', 'inactive', 'suspended'][1 + ${h(3)} % 4] AS status,
+        ['us', 'de', 'fr', 'gb', 'es', 'it', 'nl', 'se'][1 + ${h(4)} % 8] AS country, 'city' AS city,
+        TIMESTAMP '2019-06-01' + INTERVAL (${h(5)} % 100000) MINUTE AS created_at,
+        TIMESTAMP '2025-01-01' + INTERVAL (${h(6)} % 100000) MINUTE AS updated_at
+      FROM range(${offset + 1}, ${offset + n + 1}) t(i)`;
+    case 'transactions':
+      return `SELECT i::BIGINT AS transaction_id, (1 + ${h(1)} % ${SEED.customers})::BIGINT AS customer_id, (i * 3)::BIGINT AS order_id,
+        ((${h(2)} % 50000) / 100.0 - 5)::DECIMAL(10,2) AS amount,
+        (DATE '2023-11-11' + INTERVAL (${h(3)} % 730) DAY)::DATE AS transaction_date,
+        ['credit_card', 'paypal', 'debit_card', 'bank_transfer'][1 + ${h(4)} % 4] AS payment_method,
+        ['completed', 'completed', 'completed', 'pending', 'failed'][1 + ${h(5)} % 5] AS status,
+        TIMESTAMP '2023-11-11' + INTERVAL (i) SECOND * 50 AS created_at
+      FROM range(${offset + 1}, ${offset + n + 1}) t(i)`;
+    case 'support_tickets':
+      return `SELECT i::BIGINT AS ticket_id, (1 + ${h(1)} % ${SEED.customers})::BIGINT AS customer_id,
+        (TIMESTAMP '2023-11-11' + INTERVAL (${h(2)} % 1000000) MINUTE)::TIMESTAMPTZ AS created_at,
+        (${h(3)} % 2000) / 10.0 AS resolution_time_hours, (1 + ${h(4)} % 5)::INTEGER AS satisfaction_score
+      FROM range(${offset + 1}, ${offset + n + 1}) t(i)`;
+  }
+}
+
+export class EngineHarness {
+  state: PipelineState = { schemaVersion: 1, pipeline: 'bench', lineage: 'bench', serial: 0, nodes: {} };
+  readonly dir = mkdtempSync(join(tmpdir(), 'asg-bench-'));
+  readonly warehouse = new Warehouse(join(this.dir, 'warehouse'));
+  constructor(readonly logicalTime = new Date('2025-11-11T00:00:00Z')) {}
+
+  ctx<N extends PipelineNode>(ir: PipelineIR, node: N): RunContext<N> {
+    return {
+      ir, node, state: this.state, warehouse: this.warehouse, stateDir: this.dir, logicalTime: this.logicalTime,
+      resolve: (v) => { if (v.kind === 'literal') return v.value; throw new NodeError('no env in the bench'); },
+      progress: () => undefined, warn: () => undefined, signal: new AbortController().signal,
+    };
+  }
+
+  record(id: string, kind: PipelineNode['kind'], r: NodeResult): void {
+    const prev = this.state.nodes[id];
+    const ns: NodeState = { kind, fingerprint: '', metaFingerprint: '', definition: null, appliedAt: new Date().toISOString(), schema: r.schema ?? prev?.schema, snapshot: r.snapshot ?? prev?.snapshot };
+    this.state = { ...this.state, serial: this.state.serial + 1, nodes: { ...this.state.nodes, [id]: ns } };
+  }
+
+  /** Write a table from a SELECT as ingestion would (one Parquet file per snapshot). */
+  async write(table: string, select: string): Promise<void> {
+    const conn = await openDuck();
+    const p = this.warehouse.begin(table);
+    const r = await conn.runAndReadAll(`COPY (${select}) TO ${literal(join(p.dir, 'data.parquet'))} (FORMAT parquet)`);
+    const rows = Number(r.getRows()[0][0]);
+    const d = await conn.runAndReadAll(`DESCRIBE ${select}`);
+    conn.closeSync();
+    this.record(table, 'source', { rows, snapshot: this.warehouse.commit(p, rows), schema: d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) })) });
+  }
+
+  async run<N extends PipelineNode>(ir: PipelineIR, node: N, exec: NodeExecutor<N>): Promise<NodeResult> {
+    const r = await exec.run(this.ctx(ir, node));
+    this.record(node.id, node.kind, r);
+    return r;
+  }
+}
