@@ -171,7 +171,11 @@ export type PipelineNode = SourceNode | CleanseNode | ModelNode | FeaturesNode |
 export interface Profile {
   readonly name: string;
   readonly target: 'local' | 'kubernetes';
-  /** namespace, image, warehouse, spark_version, driver/executor resources, s3 endpoint … */
+  /**
+   * namespace, image, warehouse, spark_version, driver/executor resources, s3 endpoint …
+   * Nested maps in the spec are flattened into dotted keys: `driver = { cores = 1  memory = "2g" }`
+   * becomes `driver.cores` and `driver.memory`.
+   */
   readonly settings: Readonly<Record<string, Resolvable>>;
   readonly span: Span;
 }

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../util/fs-atomic.js';
 
 export const SQL_DIALECT = 'spark';
 const CACHE_VERSION = 2;
+const MAX_UNUSED_FLOOR = 5000;
 
 export interface TableRef {
   /** Name parts as written: `['iceberg','bronze','customers']`, `['silver','x']`, `['cte']`. */
@@ -213,11 +214,16 @@ export class FileSqlCache implements SqlAnalysisCache {
     this.dirty = true;
   }
 
-  /** Persists the entries this run used (stale ones are dropped so the file does not grow forever). */
+  /**
+   * Persists the cache when this run added entries. Entries this run did not use are kept (several
+   * specs may share a folder's cache) until they outnumber the used ones and a floor, then dropped,
+   * so the file cannot grow without bound.
+   */
   save(): void {
-    if (!this.dirty && this.used.size === this.entries.size) return;
+    if (!this.dirty) return;
+    const prune = this.entries.size > Math.max(MAX_UNUSED_FLOOR, 2 * this.used.size);
     const entries: Record<string, SqlAnalysis> = {};
-    for (const k of [...this.used].sort()) entries[k] = this.entries.get(k)!;
+    for (const k of [...this.entries.keys()].sort()) if (!prune || this.used.has(k)) entries[k] = this.entries.get(k)!;
     try {
       writeFileAtomic(this.path, JSON.stringify({ version: CACHE_VERSION, dialect: SQL_DIALECT, entries }));
       this.dirty = false;

@@ -93,7 +93,7 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   }
 
   const drafts = dedupeNodes(ctx);
-  const resolver = buildResolver(ctx, drafts);
+  const resolver = buildResolver(drafts);
   for (const r of ctx.resolvers) r(resolver);
   analyzeBodies(ctx, resolver);
 
@@ -163,7 +163,7 @@ function dedupeNodes(ctx: Ctx): Draft[] {
   return kept;
 }
 
-function buildResolver(ctx: Ctx, drafts: readonly Draft[]): Resolver {
+function buildResolver(drafts: readonly Draft[]): Resolver {
   const producers = new Map<string, NodeId>();
   for (const d of drafts) {
     const n = d.node;
@@ -171,7 +171,6 @@ function buildResolver(ctx: Ctx, drafts: readonly Draft[]): Resolver {
     else if (n.kind === 'serve' && n.batch) producers.set(`gold.${n.batch.to}`, n.id);
   }
   const ids = new Set(drafts.map((d) => d.node.id));
-  void ctx;
   return {
     producerOf: (t) => producers.get(t),
     hasNode: (id) => ids.has(id),
