@@ -96,7 +96,7 @@ export async function infer(store: ModelStore, body: unknown, started: number, m
   const m = await store.load(req.modelName, v.version);
   const cols = inputColumns(m, req.inputs);
   const n = req.inputs.length;
-  const p = await m.scorer.scoreColumns(cols, n);
+  const p = await m.batcher.score(cols, n);
   const { high, medium } = m.riskLevels;
   const threshold = m.schema.threshold;
   let out = `{"model_name":${JSON.stringify(m.name)},"model_version":${m.version},"predictions":[`;

@@ -9,6 +9,7 @@ import { OnnxScorer } from '../ml/onnx-session.js';
 import { Registry, type FeatureSchema, type RegistryIndex, type RegistryVersion } from '../ml/registry.js';
 import { DEFAULT_RISK_LEVELS, type RiskLevels } from '../ml/risk.js';
 import { HttpError } from './http.js';
+import { MicroBatcher } from './micro-batch.js';
 
 const POLL_MS = 250;
 
@@ -19,6 +20,8 @@ export interface LoadedModel {
   readonly featureNames: readonly string[];
   readonly riskLevels: RiskLevels;
   readonly scorer: OnnxScorer;
+  /** Online requests go through this: concurrent requests share one ONNX run. */
+  readonly batcher: MicroBatcher;
 }
 
 interface IndexCache {
@@ -97,7 +100,7 @@ export class ModelStore {
         const schema = this.registry.features(name, version);
         const featureNames = schema.features.map((f) => f.name);
         const scorer = await OnnxScorer.load(this.registry.onnxPath(name, version), featureNames, schema.output);
-        return { name, version, schema, featureNames, riskLevels: this.models.get(name)!.riskLevels, scorer };
+        return { name, version, schema, featureNames, riskLevels: this.models.get(name)!.riskLevels, scorer, batcher: new MicroBatcher(scorer) };
       })();
       p.catch(() => this.sessions.delete(key));
       this.sessions.set(key, p);

@@ -70,6 +70,19 @@ describe('asgard serve', () => {
     expect(typeof j.inference_time_ms).toBe('number');
   });
 
+  it('gives concurrent requests (micro-batched into shared ONNX runs) the same answers as one at a time', async () => {
+    const inputs = Array.from({ length: 40 }, (_, i) => ({ ...HIGH, days_since_last_purchase: i * 5, support_tickets: i % 8, total_purchases: (i * 7) % 40 }));
+    const one = async (x: object) => ((await (await post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs: [x] })).json()) as any).predictions[0];
+    const sequential = [];
+    for (const x of inputs) sequential.push(await one(x));
+    const concurrent = await Promise.all(inputs.map(one));
+    expect(concurrent).toEqual(sequential);
+    expect(new Set(sequential.map((p) => p.churn_probability)).size).toBeGreaterThan(5);
+    // And a multi-input request agrees with both.
+    const multi = ((await (await post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs })).json()) as any).predictions;
+    expect(multi.map((p: any) => p.churn_probability)).toEqual(sequential.map((p) => p.churn_probability));
+  });
+
   it('answers every bad input with its 4xx, then still serves a valid request', async () => {
     const m = 'customer_churn_predictor';
     await expectError(await post('/mlops/inference', '{"model_name": "x", "inputs": [', true), 400, 'invalid_json');
