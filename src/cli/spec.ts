@@ -3,7 +3,7 @@
 // so every command reads specs, reports problems and picks paths the same way.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
@@ -47,9 +47,8 @@ const toLoaded = (file: string, r: LoadResult, text?: string): LoadedSpec => ({
 
 /** Parse and check the spec at `path` (relative to cwd). Never throws for a bad spec: see diagnostics. */
 export async function loadSpec(path: string, cwd: string): Promise<LoadedSpec> {
+  // An unreadable path is the reader's diagnostic ASG1001, so --format json keeps its shape.
   const file = resolve(cwd, path);
-  if (!existsSync(file)) throw new CliError(`cannot read ${path}: no such file`);
-  if (statSync(file).isDirectory()) throw new CliError(`cannot read ${path}: it is a directory`);
   const r = await (await dsl()).loadPipeline(file);
   return toLoaded(file, r);
 }

@@ -90,7 +90,7 @@ describe('asgard CLI', () => {
     expect(j.stderr).toBe('');
     const missing = await cli(['validate', 'nope.asg'], { cwd: dir });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe('error: cannot read nope.asg: no such file\n');
+    expect(missing.stderr).toMatch(/^nope\.asg:1:1: error ASG1001: cannot read .*nope\.asg.*: no such file\n/);
   });
 
   it('plan --format json lists every churn node as create against an empty state', async () => {

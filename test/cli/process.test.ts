@@ -46,7 +46,12 @@ describe('asgard as a process', () => {
     noStack(bad.stderr);
     const json = spawnCli(['plan', 'missing.asg', '--format', 'json'], { cwd: dir });
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { message: 'cannot read missing.asg: no such file' } });
+    const doc = JSON.parse(json.stdout);
+    expect(doc.ok).toBe(false);
+    expect(doc.diagnostics).toMatchObject([{ code: 'ASG1001', file: 'missing.asg', line: 1, column: 1 }]);
+    const unknownCmd = spawnCli(['plna', 'x', '--format', 'json'], { cwd: dir });
+    expect(unknownCmd.code).toBe(2);
+    expect(JSON.parse(unknownCmd.stdout)).toEqual({ ok: false, error: { message: 'unknown command "plna" (did you mean plan?); run asgard --help for the list' } });
   });
 
   it('apply without --yes and without a terminal exits 2 and runs nothing', () => {
