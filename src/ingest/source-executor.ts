@@ -172,16 +172,23 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (merge) {
       // New rows are few: materialise them once, then merge with the previous snapshot.
       await duck.run(`CREATE TEMP TABLE incoming AS ${typed}`).catch(fail);
-      ({ cursor: cursorValue, rows: newRows } = await cursorOf('incoming'));
+      ({ cursor: cursorValue } = await cursorOf('incoming'));
+      const prevGlob = ctx.warehouse.parquetGlob(prev!.snapshot!);
+      const names = columns.map((c) => ident(c.name)).join(', ');
+      const key = stream.primaryKey.length ? stream.primaryKey.map(ident).join(', ') : names;
+      // Rows re-read at the cursor value (>=, for ties) that did not change are not news.
+      const changed = await queryAll(
+        duck,
+        `SELECT count(*) AS n FROM (SELECT ${names} FROM incoming EXCEPT ` +
+          `SELECT ${select} FROM read_parquet(${literal(prevGlob)}) WHERE (${key}) IN (SELECT (${key}) FROM incoming))`,
+      ).catch(fail);
+      newRows = Number(changed.rows[0].n);
       if (newRows === 0) {
         ctx.progress({ rows: 0, message: 'no new rows' });
         return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor };
       }
       pending = ctx.warehouse.begin(node.id);
       const out = join(pending.dir, 'data.parquet');
-      const prevGlob = ctx.warehouse.parquetGlob(prev!.snapshot!);
-      const names = columns.map((c) => ident(c.name)).join(', ');
-      const key = stream.primaryKey.length ? stream.primaryKey.map(ident).join(', ') : names;
       const body =
         `SELECT ${names} FROM (` +
         `SELECT ${names}, 1 AS __asgard_new FROM incoming UNION ALL ` +
