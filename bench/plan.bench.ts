@@ -8,12 +8,19 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median, type Figure } from './run.js';
+// Types only from run.ts: a value import would wait for run.ts, whose top-level await is waiting for
+// this module (a cycle that ends the process with exit code 13).
+import type { Figure } from './run.js';
 import { localSpec } from './synthetic-spec.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const RUNS = 5;
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 /** The DSL engineer's generator when present (bench/gen-spec.ts), else synthetic-spec.ts. */
 async function specText(nodes: number): Promise<string> {
