@@ -156,8 +156,8 @@ export function generate(opts: GenerateOptions = {}): DemoData {
       ? OBSERVATION_DAY + Math.floor(rand() * (END_DAY - OBSERVATION_DAY))
       : Date.UTC(2022, 0, 1) / DAY + Math.floor(Math.sqrt(rand()) * (OBSERVATION_DAY - 90 - Date.UTC(2022, 0, 1) / DAY));
     const isChurner = regDay < OBSERVATION_DAY - 120 && rand() < 0.2;
-    const rate = Math.exp(Math.log(40) + 0.35 * normal()); // mean days between purchases
-    const stopDay = OBSERVATION_DAY + Math.round(-25 + rand() * 40);
+    const rate = Math.exp(Math.log(40) + 0.2 * normal()); // mean days between purchases
+    const stopDay = OBSERVATION_DAY + Math.round(-35 + rand() * 40);
     const declineStart = stopDay - Math.round(60 + rand() * 120);
     profiles[i] = { regDay, rate, churner: isChurner, declineStart, stopDay, ticketWeight: 0 };
     churner[i] = isChurner ? 1 : 0;
@@ -214,7 +214,7 @@ export function generate(opts: GenerateOptions = {}): DemoData {
           cust.push(i);
         }
         const f = p.churner && t > p.declineStart ? (t - p.declineStart) / Math.max(1, p.stopDay - p.declineStart) : 0;
-        t += gamma6(mu * (1 + 3 * f));
+        t += gamma6(mu * (1 + 5 * f));
       }
     }
     return { day, cust };
@@ -289,7 +289,7 @@ export function generate(opts: GenerateOptions = {}): DemoData {
   for (let i = 0; i < nCustomers; i++) {
     const p = profiles[i];
     const days = END_DAY - Math.max(p.regDay, HISTORY_START) + 1;
-    p.ticketWeight = days * (0.4 + rand()) * (p.churner ? 2.6 : 1);
+    p.ticketWeight = days * (0.2 + 0.6 * rand()) * (p.churner ? 4 : 1);
     tWeights[i] = p.ticketWeight;
   }
   const perCustTickets = apportion(tWeights, nTickets);
@@ -308,7 +308,7 @@ export function generate(opts: GenerateOptions = {}): DemoData {
         day = from + Math.floor(rand() * (END_DAY - from + 1));
       }
       day = Math.min(day, END_DAY);
-      const hours = rand() < 0.03 ? null : Math.round(Math.exp(Math.log(slow ? 30 : 12) + 0.8 * normal()) * 10) / 10;
+      const hours = rand() < 0.03 ? null : Math.round(Math.exp(Math.log(slow ? 36 : 12) + 0.8 * normal()) * 10) / 10;
       const score = rand() < 0.05 ? null : Math.max(1, Math.min(5, Math.round((slow ? 2.4 : 3.9) + 1.1 * normal())));
       raw.push({ day, second: Math.floor(rand() * 86_400), c: i, hours, score });
     }

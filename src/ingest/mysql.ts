@@ -17,7 +17,7 @@ const myIdent = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
 type Encoder = (v: unknown) => string;
 
 function genericEncoder(duckType: string): Encoder {
-  if (duckType === 'BLOB') return (v) => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('hex') : Buffer.from(String(v)).toString('hex'));
+  if (duckType === 'BLOB') return (v) => (v === null || v === undefined ? '' : csvField((Buffer.isBuffer(v) ? v : Buffer.from(String(v))).toString('hex')));
   return (v) => {
     if (v === null || v === undefined) return '';
     if (typeof v === 'number') return String(v);
