@@ -11,8 +11,12 @@ export class OnnxScorer {
     readonly output: OnnxOutput,
   ) {}
 
-  static async load(modelBytesOrPath: Uint8Array | string, featureNames: readonly string[], output: OnnxOutput): Promise<OnnxScorer> {
-    const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+  /**
+   * `threads`: ORT intra-op threads. Online serving uses 1 (requests are many and small; the event
+   * loop is the parallelism); batch scoring uses every core (one big run over all rows).
+   */
+  static async load(modelBytesOrPath: Uint8Array | string, featureNames: readonly string[], output: OnnxOutput, threads = 1): Promise<OnnxScorer> {
+    const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
     const session =
       typeof modelBytesOrPath === 'string' ? await ort.InferenceSession.create(modelBytesOrPath, opts) : await ort.InferenceSession.create(modelBytesOrPath, opts);
     return new OnnxScorer(session, featureNames, output);

@@ -24,7 +24,10 @@ export function trainForest(binned: Binned, y: Uint8Array, featureNames: readonl
     else counts.fill(1);
     let m = 0;
     for (let i = 0; i < n; i++) if (counts[i]) scratch.idx[m++] = i;
-    for (let i = 0; i < n; i++) scratch.w[i] = counts[i] * cw[y[i]];
+    for (let i = 0; i < n; i++) {
+      scratch.w[i] = counts[i] * cw[y[i]];
+      scratch.wy[i] = y[i] ? scratch.w[i] : 0;
+    }
     trees.push(growTree(binned, y, scratch, m, p, mtry, rng));
   }
   return { kind: 'random_forest', featureNames, trees, baseScore: 0 };
@@ -33,14 +36,17 @@ export function trainForest(binned: Binned, y: Uint8Array, featureNames: readonl
 class Scratch {
   readonly idx: Uint32Array;
   readonly w: Float64Array;
+  /** w[i] when y[i] = 1, else 0: histograms add it without a branch on the class. */
+  readonly wy: Float64Array;
   readonly tmp: Uint32Array;
-  /** Per bin: weight of class 0, weight of class 1, row count. */
+  /** Per bin: total weight, weight of class 1, row count (only needed when min_samples_leaf > 1). */
   readonly h0 = new Float64Array(256);
   readonly h1 = new Float64Array(256);
   readonly hc = new Uint32Array(256);
   constructor(n: number) {
     this.idx = new Uint32Array(n);
     this.w = new Float64Array(n);
+    this.wy = new Float64Array(n);
     this.tmp = new Uint32Array(n);
   }
 }
@@ -57,17 +63,18 @@ function growTree(b: Binned, y: Uint8Array, s: Scratch, m: number, p: ForestPara
   const tree = newTree();
   const featureOrder = new Int32Array(F);
   const stack: Pending[] = [{ node: addNode(tree), start: 0, end: m, depth: 0 }];
-  const { idx, w, h0, h1, hc } = s;
+  const { idx, w, wy, h0: ht, h1, hc } = s;
+  const needCounts = p.minSamplesLeaf > 1;
   while (stack.length) {
     const { node, start, end, depth } = stack.pop()!;
-    let w0 = 0;
+    let total = 0;
     let w1 = 0;
     for (let k = start; k < end; k++) {
       const i = idx[k];
-      if (y[i]) w1 += w[i];
-      else w0 += w[i];
+      total += w[i];
+      w1 += wy[i];
     }
-    const total = w0 + w1;
+    const w0 = total - w1;
     tree.value[node] = total > 0 ? w1 / total : 0;
     const count = end - start;
     if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || w0 === 0 || w1 === 0) continue;
@@ -88,31 +95,44 @@ function growTree(b: Binned, y: Uint8Array, s: Scratch, m: number, p: ForestPara
       tried++;
       const nb = nBins[f];
       if (nb < 2) continue;
-      h0.fill(0, 0, nb);
+      ht.fill(0, 0, nb);
       h1.fill(0, 0, nb);
-      hc.fill(0, 0, nb);
       const base = f * n;
-      for (let q = start; q < end; q++) {
-        const i = idx[q];
-        const c = codes[base + i];
-        if (y[i]) h1[c] += w[i];
-        else h0[c] += w[i];
-        hc[c]++;
+      if (needCounts) {
+        hc.fill(0, 0, nb);
+        for (let q = start; q < end; q++) {
+          const i = idx[q];
+          const c = codes[base + i];
+          ht[c] += w[i];
+          h1[c] += wy[i];
+          hc[c]++;
+        }
+      } else {
+        for (let q = start; q < end; q++) {
+          const i = idx[q];
+          const c = codes[base + i];
+          ht[c] += w[i];
+          h1[c] += wy[i];
+        }
       }
-      let l0 = 0;
+      let lw = 0;
       let l1 = 0;
       let lc = 0;
       for (let c = 0; c < nb - 1; c++) {
-        l0 += h0[c];
+        lw += ht[c];
         l1 += h1[c];
-        lc += hc[c];
-        if (lc < p.minSamplesLeaf) continue;
-        if (count - lc < p.minSamplesLeaf) break;
-        const lw = l0 + l1;
-        const r0 = w0 - l0;
+        if (needCounts) {
+          lc += hc[c];
+          if (lc < p.minSamplesLeaf) continue;
+          if (count - lc < p.minSamplesLeaf) break;
+        }
+        // With min_samples_leaf = 1 a side is non-empty exactly when its weight is positive
+        // (every in-bag row has a positive weight).
+        const l0 = lw - l1;
         const r1 = w1 - l1;
-        const rw = r0 + r1;
-        if (lw <= 0 || rw <= 0) continue;
+        const rw = total - lw;
+        const r0 = rw - r1;
+        if (lw <= 1e-12 || rw <= 1e-12) continue;
         const score = (l0 * l0 + l1 * l1) / lw + (r0 * r0 + r1 * r1) / rw;
         if (score > bestScore + 1e-12) {
           bestScore = score;
