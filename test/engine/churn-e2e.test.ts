@@ -1,0 +1,211 @@
+// The churn workflow end to end on small demo data, through the real `asgard apply` process:
+// PostgreSQL, MariaDB and the ticket API (test/helpers/services.ts) → bronze → silver → gold →
+// features. Row counts are checked against counts computed independently with SQL on the source
+// databases; a second apply changes nothing; new source rows flow incrementally; and an apply
+// killed with SIGKILL mid-run, then run again, leaves every table consistent with the state.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { TicketApi } from '../../demo/ticket-api.js';
+import { startTicketApi } from '../../demo/ticket-api.js';
+import { services, testDatabases, withDatabase, type TestDatabases } from '../helpers/services.js';
+import { StateStore } from '../../src/planner/state-store.js';
+import { Warehouse } from '../../src/warehouse/warehouse.js';
+import { openDuck, queryAll, literal } from '../../src/engine/duckdb.js';
+import { openReadOnlyWarehouse, runReadOnlyQuery } from '../../src/engine/query.js';
+import { parquetFiles } from '../../src/engine/catalog.js';
+import { tempDir } from './helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const ENGINE_NODES = ['silver.customers_cleaned', 'silver.transactions_cleaned', 'silver.support_tickets_cleaned', 'gold.customer_metrics', 'gold.churn_labels', 'features.customer_churn_features'];
+const OBSERVATION = '2025-09-12';
+const LOGICAL = '2025-11-11';
+
+let dbs: TestDatabases;
+let api: TicketApi;
+let dir: string;
+let env: Record<string, string>;
+
+interface ApplyRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  doc?: { ok: boolean; nodes: { node: string; status: string; rows?: number; error?: string }[] };
+  stderr: string;
+}
+
+/** `asgard apply` as a child process; `killWhen` sends SIGKILL once stderr matches it. */
+function apply(killWhen?: RegExp): Promise<ApplyRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), 'apply', join(dir, 'churn.asg'), '--yes', '--format', 'json'], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => {
+      err += String(d);
+      if (killWhen && killWhen.test(err)) child.kill('SIGKILL');
+    });
+    child.on('error', fail);
+    child.on('exit', (code, signal) => {
+      let doc;
+      try {
+        doc = out.trim() ? JSON.parse(out) : undefined;
+      } catch {
+        doc = undefined;
+      }
+      done({ code, signal, doc, stderr: err });
+    });
+  });
+}
+
+const statusOf = (r: ApplyRun): Record<string, string> => Object.fromEntries((r.doc?.nodes ?? []).map((n) => [n.node, n.status]));
+
+async function count(sql: string): Promise<number> {
+  const state = new StateStore(join(dir, '.asgard'), 'churn').read();
+  const conn = await openReadOnlyWarehouse(state, new Warehouse(join(dir, '.asgard', 'warehouse')));
+  try {
+    const r = await runReadOnlyQuery(conn, sql);
+    return Number(Object.values(r.rows[0])[0]);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** Counts computed on the sources, independently of asgard. */
+async function expected() {
+  const cleanCustomer = `email IS NOT NULL AND email LIKE '%@%' AND registration_date >= DATE '2020-01-01'`;
+  const [c] = await dbs.pgQuery(`SELECT count(*)::int AS n,
+      count(*) FILTER (WHERE registration_date < DATE '${OBSERVATION}')::int AS obs,
+      count(*) FILTER (WHERE registration_date < DATE '${LOGICAL}')::int AS logical
+    FROM customers WHERE ${cleanCustomer}`);
+  const [t] = await dbs.myQuery(`SELECT COUNT(*) AS n FROM transactions
+    WHERE amount > 0 AND customer_id IS NOT NULL AND transaction_date >= '2023-01-01' AND status = BINARY 'completed'`);
+  const tickets = dbs.data.tickets.filter((x) => x.customer_id !== null).length;
+  return {
+    customers: Number(c.n), transactions: Number(t.n), tickets,
+    metrics: Number(c.obs) + Number(c.logical), labels: Number(c.obs),
+  };
+}
+
+/** Every table node of the state points at a committed folder whose Parquet rows equal the state's count. */
+async function assertConsistent(): Promise<void> {
+  const state = new StateStore(join(dir, '.asgard'), 'churn').read();
+  const wh = new Warehouse(join(dir, '.asgard', 'warehouse'));
+  const conn = await openDuck();
+  try {
+    for (const [id, ns] of Object.entries(state.nodes)) {
+      if (!ns.snapshot) continue;
+      const files = parquetFiles(wh.dir(ns.snapshot));
+      expect(existsSync(wh.dir(ns.snapshot)), id).toBe(true);
+      const n = files.length ? Number((await queryAll(conn, `SELECT count(*) AS n FROM read_parquet([${files.map(literal).join(', ')}])`)).rows[0].n) : 0;
+      expect(n, `${id}: parquet rows vs state`).toBe(ns.snapshot.rows);
+    }
+  } finally {
+    conn.closeSync();
+  }
+  for (const layer of ['bronze', 'silver', 'gold']) {
+    const d = join(dir, '.asgard', 'warehouse', layer);
+    if (!existsSync(d)) continue;
+    for (const t of readdirSync(d)) expect(readdirSync(join(d, t)).filter((f) => f.endsWith('.partial')), `${layer}/${t}`).toEqual([]);
+  }
+}
+
+async function addTransactions(n: number): Promise<void> {
+  const [m] = await dbs.myQuery('SELECT MAX(transaction_id) AS id, MAX(created_at) AS ts FROM transactions');
+  const base = Number(m.id);
+  for (let i = 1; i <= n; i++) {
+    await dbs.myQuery(
+      `INSERT INTO transactions (transaction_id, customer_id, order_id, amount, transaction_date, payment_method, status, created_at)
+       VALUES (?, ?, ?, 12.34, '2025-11-01', 'paypal', 'completed', TIMESTAMPADD(SECOND, ?, ?))`,
+      [base + i, 1 + (i % 50), base + i, i, m.ts],
+    );
+  }
+}
+
+beforeAll(async () => {
+  const s = services();
+  dbs = await testDatabases(1500, 11);
+  api = await startTicketApi({ tickets: () => dbs.data.tickets, token: 'tkt' });
+  dir = tempDir('asg-churn-e2e-');
+  copyFileSync(join(ROOT, 'pipelines/churn.asg'), join(dir, 'churn.asg'));
+  env = {
+    CUSTOMER_DB_URL: withDatabase(s.CUSTOMER_DB_URL, dbs.pg.database),
+    CUSTOMER_DB_PASSWORD: s.CUSTOMER_DB_PASSWORD,
+    TRANSACTIONS_DB_URL: withDatabase(s.TRANSACTIONS_DB_URL, dbs.mysql.database),
+    TRANSACTIONS_DB_PASSWORD: s.TRANSACTIONS_DB_PASSWORD,
+    SUPPORT_API_URL: api.url,
+    SUPPORT_API_TOKEN: 'tkt',
+    ASGARD_CACHE_DIR: tempDir('asg-cache-'),
+  };
+}, 900_000);
+
+afterAll(async () => {
+  await api?.close();
+  await dbs?.drop();
+});
+
+describe('churn end to end', () => {
+  it('applies: silver and gold row counts equal the counts computed on the sources', async () => {
+    const r = await apply();
+    const st = statusOf(r);
+    for (const id of ENGINE_NODES) expect(st[id], `${id}: ${r.stderr.slice(-1500)}`).toBe('succeeded');
+    const e = await expected();
+    expect(e.customers).toBeGreaterThan(1000);
+    expect(await count('SELECT count(*) FROM silver.customers_cleaned')).toBe(e.customers);
+    expect(await count('SELECT count(*) FROM silver.transactions_cleaned')).toBe(e.transactions);
+    expect(await count('SELECT count(*) FROM silver.support_tickets_cleaned')).toBe(e.tickets);
+    expect(await count('SELECT count(*) FROM gold.customer_metrics')).toBe(e.metrics);
+    expect(await count('SELECT count(*) FROM gold.churn_labels')).toBe(e.labels);
+    expect(await count('SELECT count(*) FROM features.customer_churn_features')).toBe(e.customers);
+    await assertConsistent();
+  }, 900_000);
+
+  it('a second apply leaves every engine node unchanged (except what the full-refresh ticket stream feeds)', async () => {
+    const r = await apply();
+    const st = statusOf(r);
+    // bronze.support_tickets has no cursor: every sync is a full refresh and a new snapshot, so the
+    // nodes it feeds run again (with the same rows). Everything else is untouched.
+    for (const id of ['silver.customers_cleaned', 'silver.transactions_cleaned', 'gold.churn_labels']) expect(st[id], id).toBe('unchanged');
+    for (const id of ['silver.support_tickets_cleaned', 'gold.customer_metrics', 'features.customer_churn_features']) expect(st[id], id).toBe('succeeded');
+    const e = await expected();
+    expect(await count('SELECT count(*) FROM gold.customer_metrics')).toBe(e.metrics);
+  }, 900_000);
+
+  it('new source rows flow incrementally: only what they feed runs again', async () => {
+    const before = await count('SELECT count(*) FROM silver.transactions_cleaned');
+    await addTransactions(25);
+    const r = await apply();
+    const st = statusOf(r);
+    expect(st['silver.transactions_cleaned']).toBe('succeeded');
+    expect(st['gold.customer_metrics']).toBe('succeeded');
+    expect(st['silver.customers_cleaned']).toBe('unchanged');
+    expect(await count('SELECT count(*) FROM silver.transactions_cleaned')).toBe(before + 25);
+    expect(await count('SELECT count(*) FROM silver.transactions_cleaned')).toBe((await expected()).transactions);
+    await assertConsistent();
+  }, 900_000);
+
+  it('kill -9 during apply, then apply again: tables consistent, nothing duplicated or lost', async () => {
+    // Killed while ingesting, then while the silver table is being computed.
+    for (const when of [/bronze\.transactions/, /silver\.transactions_cleaned/]) {
+      await addTransactions(40);
+      const killed = await apply(when);
+      expect(killed.signal, String(when)).toBe('SIGKILL');
+    }
+    const r = await apply();
+    for (const id of ENGINE_NODES) expect(['succeeded', 'unchanged'], `${id} after the crash`).toContain(statusOf(r)[id]);
+    const e = await expected();
+    expect(await count('SELECT count(*) FROM silver.transactions_cleaned')).toBe(e.transactions);
+    expect(await count('SELECT count(DISTINCT transaction_id) FROM silver.transactions_cleaned')).toBe(e.transactions);
+    expect(await count('SELECT count(*) FROM bronze.transactions')).toBe(Number((await dbs.myQuery('SELECT COUNT(*) AS n FROM transactions'))[0].n));
+    expect(await count('SELECT count(*) FROM gold.customer_metrics')).toBe(e.metrics);
+    await assertConsistent();
+    const again = await apply();
+    for (const id of ['silver.customers_cleaned', 'silver.transactions_cleaned', 'gold.churn_labels']) expect(statusOf(again)[id], id).toBe('unchanged');
+  }, 900_000);
+});
