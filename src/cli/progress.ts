@@ -69,7 +69,7 @@ export function progressReporter(o: ProgressOptions): { onEvent: (e: ApplyEvent)
           print(`  ${paint('31', '✗')} ${x.node} failed: ${x.error}`);
           if (o.debug && e.cause instanceof Error && e.cause.stack) print(e.cause.stack);
         } else if (x.status === 'skipped') print(`  ${paint('90', '-')} ${x.node} skipped: ${x.error}`);
-        else if (!o.tty) print(`  = ${x.node} unchanged`);
+        // unchanged nodes never started: the summary table lists them.
         break;
       }
     }

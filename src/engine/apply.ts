@@ -159,8 +159,10 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const steps = planSteps(opts.plan, ir, { select: opts.select, refreshSources: opts.refreshSources });
     const outcomes = new Map<NodeId, NodeOutcome>();
 
+    // `start` is emitted when a step begins real work (not for a skip or an unchanged check).
     const runStep = async (step: Step): Promise<NodeOutcome> => {
       const t0 = performance.now();
+      const started = () => emit({ type: 'start', node: step.node, step: step.step });
       const seconds = () => round((performance.now() - t0) / 1000);
       const bad = step.after.find((p) => {
         const s = outcomes.get(p)?.status;
@@ -172,6 +174,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       const prev = state.nodes[step.node];
 
       if (step.step === 'delete') {
+        started();
         store.commitNode(step.node, undefined);
         if (prev?.snapshot) removeTable(warehouse, prev.snapshot);
         return { node: step.node, status: 'succeeded', seconds: seconds() };
@@ -184,6 +187,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         const moved = !prev || node.inputs.some((i) => outputToken(state.nodes[i]) !== prev.inputSnapshots?.[i]);
         if (!moved) {
           if (step.step === 'check') return { node: step.node, status: 'unchanged', seconds: seconds() };
+          started();
           store.commitNode(step.node, { ...prev, ...recorded });
           return { node: step.node, status: 'succeeded', seconds: seconds() };
         }
@@ -198,6 +202,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           error: `input ${missing} has not been applied yet; apply it first or select it too (--select ${missing}+)`,
         };
       }
+      started();
       const executor = await opts.executors(node.kind);
       const replace = step.step === 'replace';
       const ctxState: PipelineState = replace ? { ...state, nodes: withoutNode(state.nodes, step.node) } : state;
@@ -251,7 +256,6 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           continue;
         }
         waiting.splice(i, 1);
-        emit({ type: 'start', node: s.node, step: s.step });
         const t0 = performance.now();
         const p = runStep(s)
           .catch((e: unknown) => {

@@ -114,8 +114,12 @@ describe('apply', () => {
     const t = setup(diamond());
     await t.apply(diamond());
     t.fake.noNewData = new Set(['bronze.a', 'bronze.b']);
-    const r = await t.apply(diamond());
+    const events: ApplyEvent[] = [];
+    const r = await t.apply(diamond(), { events });
     expect(t.fake.calls.sort()).toEqual(['bronze.a', 'bronze.b']);
+    // only nodes that do work announce a start
+    expect(events.filter((e) => e.type === 'start').map((e) => (e as { node: string }).node).sort()).toEqual(['bronze.a', 'bronze.b']);
+    expect(events.filter((e) => e.type === 'end')).toHaveLength(6);
     expect(statuses(r)).toMatchObject({ 'silver.a_clean': 'unchanged', 'gold.m': 'unchanged', 'gold.solo': 'unchanged' });
   });
 
