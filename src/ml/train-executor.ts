@@ -7,7 +7,8 @@ import type { TrainNode } from '../ir/types.js';
 import { NodeError, type NodeExecutor, type RunContext } from '../engine/executor.js';
 import { openDuck } from '../engine/duckdb.js';
 import { attachWarehouse } from '../engine/catalog.js';
-import { singleFeatureLeakage } from './leakage.js';
+import { sharedSourceLeakage, singleFeatureLeakage } from './leakage.js';
+import { LineageGraph } from '../engine/lineage.js';
 import { evaluateGate } from './metrics.js';
 import { featureView, inputsHash, trainingInputs } from './model-inputs.js';
 import { exportOnnx, onnxOutput } from './onnx-export.js';
@@ -70,7 +71,8 @@ export const executor: NodeExecutor<TrainNode> = {
     // Leakage guard, on a median-imputed copy of the whole training set.
     const probe = { ...ds, X: Float32Array.from(ds.X) };
     impute(probe.X, ds.featureNames.length, columnMedians(probe.X, probe.n, ds.featureNames.length));
-    for (const finding of singleFeatureLeakage(probe)) {
+    const schemas = new Map(Object.entries(ctx.state.nodes).flatMap(([id, ns]) => (ns.schema ? [[id, ns.schema] as const] : [])));
+    for (const finding of [...singleFeatureLeakage(probe), ...sharedSourceLeakage(new LineageGraph(ctx.ir, schemas), view, node.label)]) {
       if (node.leakage === 'fail') throw new NodeError(`${node.id}: ${finding.message}`, node.span);
       ctx.warn(`${node.id}: ${finding.message}`);
     }
