@@ -12,6 +12,7 @@ import { TargetCodes } from './codes.js';
 import { renderSql } from '../sql/transpile.js';
 import type { TargetDialect } from '../sql/transpile.js';
 import type { FileMap } from './files.js';
+import type { SqlTextCache } from './sql-text.js';
 import { airbyteTarget } from './airbyte/airbyte.js';
 import { sparkTarget } from './spark/spark.js';
 import { dbtTarget } from './dbt/dbt.js';
@@ -35,6 +36,8 @@ export interface TargetContext {
   readonly renderSql: RenderSql;
   /** The spec's text, shipped in a ConfigMap for `asgard serve` (serving/). */
   readonly specSource?: string;
+  /** Memo of rendered SQL (a speed-up only; see sql-text.ts). */
+  readonly sqlCache?: SqlTextCache;
 }
 
 export interface Target {
@@ -53,6 +56,7 @@ export interface CompileOptions {
   /** Default: src/sql's renderSql. */
   readonly renderSql?: RenderSql;
   readonly specSource?: string;
+  readonly sqlCache?: SqlTextCache;
   /** Only these targets (by name); all when absent. */
   readonly only?: readonly string[];
 }
@@ -73,7 +77,7 @@ export function compileTargets(ir: PipelineIR, opts: CompileOptions): Result<Fil
       ],
     };
   }
-  const ctx: TargetContext = { profile, schemas: opts.schemas, specPath: opts.specPath, renderSql: opts.renderSql ?? renderSql, ...(opts.specSource !== undefined ? { specSource: opts.specSource } : {}) };
+  const ctx: TargetContext = { profile, schemas: opts.schemas, specPath: opts.specPath, renderSql: opts.renderSql ?? renderSql, ...(opts.specSource !== undefined ? { specSource: opts.specSource } : {}), ...(opts.sqlCache ? { sqlCache: opts.sqlCache } : {}) };
   const diagnostics: Diagnostic[] = [];
   const files: FileMap = new Map();
   for (const t of targets) {

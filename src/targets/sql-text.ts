@@ -9,6 +9,7 @@ import { diag } from '../diagnostics/catalogue.js';
 import { TargetCodes } from './codes.js';
 import type { RenderSql, SqlDialect } from './registry.js';
 import { SENTINEL, clashesWithSentinel, swapLogicalTime } from './logical-time.js';
+import { sha256 } from '../util/canonical-json.js';
 
 const POLYGLOT: Record<SqlDialect, string> = { duckdb: 'duckdb', spark: 'spark', trino: 'trino', postgres: 'postgresql' };
 
@@ -20,7 +21,29 @@ export interface SqlTextOptions {
   readonly logicalDate: string;
 }
 
-export function sqlText(renderSql: RenderSql, body: SqlBody, opts: SqlTextOptions, diags: Diagnostic[]): string | undefined {
+/**
+ * A memo of rendered SQL across compiles (rendering through polyglot costs tens of ms a body). The
+ * key covers everything the text depends on, the CLI salts it with the renderer's own code; the
+ * output is the same with or without it.
+ */
+export interface SqlTextCache {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+export function sqlText(renderSql: RenderSql, body: SqlBody, opts: SqlTextOptions, diags: Diagnostic[], cache?: SqlTextCache): string | undefined {
+  if (!cache) return renderText(renderSql, body, opts, diags);
+  const key = sha256(JSON.stringify([opts.dialect, body.text, body.reads.map((id) => [id, opts.tableRef(id)]), opts.logicalTimestamp, opts.logicalDate]));
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const before = diags.length;
+  const text = renderText(renderSql, body, opts, diags);
+  // Only clean renders are memoised: a body with diagnostics is rendered again (and reported) next time.
+  if (text !== undefined && diags.length === before) cache.set(key, text);
+  return text;
+}
+
+function renderText(renderSql: RenderSql, body: SqlBody, opts: SqlTextOptions, diags: Diagnostic[]): string | undefined {
   if (clashesWithSentinel(body)) {
     diags.push(diag(TargetCodes.SqlRender, 'this SQL contains the date 2999-12-31, which compile reserves for the logical time', body.span));
     return undefined;

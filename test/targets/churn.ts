@@ -6,14 +6,15 @@ import { expect } from 'vitest';
 import { loadPipeline, loadPipelineText } from '../../src/dsl/load.js';
 import { compileLoaded } from '../../src/cli/commands/compile.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
+import type { SqlTextCache } from '../../src/targets/sql-text.js';
 import { repoRoot } from './schemas.js';
 
 export const CHURN = join(repoRoot, 'pipelines', 'churn.asg');
 export const CHURN_PATH = 'pipelines/churn.asg';
 
-export async function compileChurn(text?: string): Promise<{ files?: Map<string, string>; diagnostics: readonly Diagnostic[] }> {
+export async function compileChurn(text?: string, sqlCache?: SqlTextCache): Promise<{ files?: Map<string, string>; diagnostics: readonly Diagnostic[] }> {
   const source = text ?? readFileSync(CHURN, 'utf8');
   const loaded = text === undefined ? loadPipeline(CHURN, { sqlCachePath: false }) : loadPipelineText(text, CHURN);
   expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  return compileLoaded(loaded.ir!, { profile: 'kubernetes', specPath: CHURN_PATH, specSource: source });
+  return compileLoaded(loaded.ir!, { profile: 'kubernetes', specPath: CHURN_PATH, specSource: source, ...(sqlCache ? { sqlCache } : {}) });
 }

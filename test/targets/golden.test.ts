@@ -100,6 +100,25 @@ describe('compile churn.asg --profile kubernetes', () => {
     }
   });
 
+  it('gives the same bytes from the rendered-SQL cache as without it', async () => {
+    const entries = new Map<string, string>();
+    let hits = 0;
+    const cache = {
+      get: (k: string) => {
+        const v = entries.get(k);
+        if (v !== undefined) hits++;
+        return v;
+      },
+      set: (k: string, v: string) => void entries.set(k, v),
+    };
+    const first = await compileChurn(undefined, cache);
+    expect(entries.size).toBeGreaterThanOrEqual(9); // 3 Spark jobs + 2 models × 3 dialects
+    expect(hits).toBe(0);
+    const second = await compileChurn(undefined, cache);
+    expect(hits).toBe(entries.size);
+    for (const r of [first, second]) expect([...r.files!]).toEqual([...files]);
+  });
+
   it('writes secrets only as references', () => {
     const text = [...files.values()].join('\n');
     expect(text).toContain('${CUSTOMER_DB_PASSWORD}'); // Airbyte placeholder

@@ -10,6 +10,9 @@ import { hasErrors, sortDiagnostics } from '../../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../../ir/types.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
 import { compileTargets } from '../../targets/registry.js';
+import type { SqlTextCache } from '../../targets/sql-text.js';
+import { sha256 } from '../../util/canonical-json.js';
+import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { fsyncDir } from '../../util/fs-atomic.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { diagnosticsJson, displayPath, inferSchemas, loadValidSpec, printDiagnostics } from '../spec.js';
@@ -37,7 +40,9 @@ Examples:
     const out = ctx.str('out');
     if (!out) throw new CliError('compile needs --out DIR');
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
-    const r = await compileLoaded(spec.ir, { profile: ctx.profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file) });
+    const sqlCache = new FileSqlTextCache(join(dirname(spec.file), '.asgard', 'cache', 'compile-sql.json'));
+    const r = await compileLoaded(spec.ir, { profile: ctx.profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), sqlCache });
+    sqlCache.save();
     const diags = sortDiagnostics(r.diagnostics);
     if (!r.files || hasErrors(diags)) {
       if (ctx.format === 'json') ctx.json({ ok: false, diagnostics: diagnosticsJson(ctx, diags) });
@@ -66,6 +71,7 @@ export interface CompileSpecOptions {
   /** How headers name the spec (relative, `/`-separated). */
   readonly specPath: string;
   readonly specSource?: string;
+  readonly sqlCache?: SqlTextCache;
   /** Schemas already known (tests, benches); inferred by the engine otherwise. */
   readonly schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>;
 }
@@ -80,7 +86,13 @@ export async function compileLoaded(ir: PipelineIR, opts: CompileSpecOptions): P
     if (hasErrors(inferred.diagnostics)) return { diagnostics };
     schemas = inferred.schemas ?? new Map();
   }
-  const r = compileTargets(ir, { profile: opts.profile, schemas, specPath: opts.specPath, ...(opts.specSource !== undefined ? { specSource: opts.specSource } : {}) });
+  const r = compileTargets(ir, {
+    profile: opts.profile,
+    schemas,
+    specPath: opts.specPath,
+    ...(opts.specSource !== undefined ? { specSource: opts.specSource } : {}),
+    ...(opts.sqlCache ? { sqlCache: opts.sqlCache } : {}),
+  });
   diagnostics.push(...r.diagnostics);
   return { ...(r.value ? { files: r.value } : {}), diagnostics };
 }
@@ -140,4 +152,72 @@ function isCompileOutput(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Rendered SQL kept beside the spec (`.asgard/cache/compile-sql.json`), like the SQL analysis cache:
+ * only a speed-up. Salted with the renderer's own code and polyglot's version, so a changed renderer
+ * never serves stale text; unreadable or read-only caches are simply not used.
+ */
+export class FileSqlTextCache implements SqlTextCache {
+  private entries = new Map<string, string>();
+  private readonly used = new Set<string>();
+  private dirty = false;
+  private readonly salt = rendererSalt();
+
+  constructor(readonly path: string) {
+    try {
+      const data = JSON.parse(readFileSync(path, 'utf8')) as { salt?: string; entries?: Record<string, string> };
+      if (data.salt === this.salt && data.entries) this.entries = new Map(Object.entries(data.entries));
+    } catch {
+      // Missing or corrupt: start empty.
+    }
+  }
+
+  get(key: string): string | undefined {
+    const v = this.entries.get(key);
+    if (v !== undefined) this.used.add(key);
+    return v;
+  }
+
+  set(key: string, value: string): void {
+    this.entries.set(key, value);
+    this.used.add(key);
+    this.dirty = true;
+  }
+
+  /** Writes the entries this run used (older ones are dropped), only when something was added. */
+  save(): void {
+    if (!this.dirty) return;
+    const entries: Record<string, string> = {};
+    for (const k of [...this.used].sort()) entries[k] = this.entries.get(k)!;
+    try {
+      writeFileAtomic(this.path, JSON.stringify({ salt: this.salt, entries }));
+      this.dirty = false;
+    } catch {
+      // A read-only checkout still compiles.
+    }
+  }
+}
+
+let saltMemo: string | undefined;
+function rendererSalt(): string {
+  if (saltMemo) return saltMemo;
+  const parts: string[] = [];
+  for (const rel of ['../../sql/transpile', '../../targets/sql-text', '../../targets/logical-time']) {
+    for (const ext of ['.js', '.ts']) {
+      const url = new URL(rel + ext, import.meta.url);
+      if (existsSync(url)) {
+        parts.push(readFileSync(url, 'utf8'));
+        break;
+      }
+    }
+  }
+  try {
+    parts.push(readFileSync(new URL('../../../node_modules/@polyglot-sql/sdk/package.json', import.meta.url), 'utf8'));
+  } catch {
+    parts.push('polyglot: unknown');
+  }
+  saltMemo = sha256(parts.join('\u0000'));
+  return saltMemo;
 }

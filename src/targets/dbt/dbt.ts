@@ -58,7 +58,7 @@ export const dbtTarget: Target = {
       const origin: Origin = { spec: ctx.specPath, node: m.id };
       const sql: Partial<Record<Adapter, string>> = {};
       for (const dialect of ['duckdb', 'trino', 'spark'] as const) {
-        const s = sqlText(ctx.renderSql, m.sql, { dialect, tableRef, logicalTimestamp: LOGICAL_TIMESTAMP, logicalDate: LOGICAL_DATE }, diags);
+        const s = sqlText(ctx.renderSql, m.sql, { dialect, tableRef, logicalTimestamp: LOGICAL_TIMESTAMP, logicalDate: LOGICAL_DATE }, diags, ctx.sqlCache);
         if (s !== undefined) sql[dialect] = s;
       }
       if (!sql.duckdb || !sql.trino || !sql.spark) continue;
@@ -177,7 +177,7 @@ function singularTest(ctx: TargetContext, m: ModelNode, c: Check, i: number, tab
     return { path, sql: `-- row_count(${[c.min !== undefined ? `min = ${c.min}` : '', c.max !== undefined ? `max = ${c.max}` : ''].filter(Boolean).join(', ')}): returns a row when the count is out of range\nselect count(*) as row_count\nfrom {{ ref('${m.name}') }}\nhaving ${conds.join(' or ')}` };
   }
   if (c.kind === 'sql' && c.sql) {
-    const sql = sqlText(ctx.renderSql, c.sql, { dialect: 'duckdb', tableRef, logicalTimestamp: LOGICAL_TIMESTAMP, logicalDate: LOGICAL_DATE }, diags);
+    const sql = sqlText(ctx.renderSql, c.sql, { dialect: 'duckdb', tableRef, logicalTimestamp: LOGICAL_TIMESTAMP, logicalDate: LOGICAL_DATE }, diags, ctx.sqlCache);
     return sql === undefined ? undefined : { path, sql };
   }
   return undefined;

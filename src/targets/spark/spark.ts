@@ -87,7 +87,7 @@ export const sparkTarget: Target = {
     for (const c of cleanses) {
       const origin: Origin = { spec: ctx.specPath, node: c.id };
       const sqlPath = `jobs/${c.name}.sql`;
-      const sql = sqlText(ctx.renderSql, c.sql, { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" }, diags);
+      const sql = sqlText(ctx.renderSql, c.sql, { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" }, diags, ctx.sqlCache);
       if (sql === undefined) continue;
       files.set(sqlPath, textFile(sqlPath, origin, sql));
 
@@ -95,7 +95,7 @@ export const sparkTarget: Target = {
       c.checks.forEach((chk, i) => {
         if (chk.kind !== 'sql' || !chk.sql) return;
         const p = `jobs/${c.name}.check_${i + 1}.sql`;
-        const s = sqlText(ctx.renderSql, chk.sql, { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" }, diags);
+        const s = sqlText(ctx.renderSql, chk.sql, { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" }, diags, ctx.sqlCache);
         if (s === undefined) return;
         files.set(p, textFile(p, origin, s));
         checkFiles.push(p);
