@@ -1,0 +1,120 @@
+// `asgard models list|show` and `asgard serve` as the user runs them, on a copy of
+// pipelines/churn.asg whose state, warehouse and registry were made by the ML executors: the JSON
+// shapes of PRODUCT.md, user errors with exit 2, and serve as a real process that answers, then
+// finishes an in-flight request and exits 0 on SIGTERM.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runCli } from '../../src/cli/run.js';
+import trainExecutor from '../../src/ml/train-executor.js';
+import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode } from '../ml/fixtures.js';
+
+const repo = resolve(__dirname, '..', '..');
+let dir: string;
+let spec: string;
+
+async function cli(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    out: (t) => void (stdout += t),
+    err: (t) => void (stderr += t),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    stdinIsTTY: false,
+    prompt: async () => '',
+    env: { PATH: process.env.PATH },
+    cwd: dir,
+  });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'asgard-serve-cli-'));
+  spec = join(dir, 'churn.asg');
+  copyFileSync(join(repo, 'pipelines', 'churn.asg'), spec);
+  // The spec's warehouse is ./.asgard/warehouse and its state dir .asgard/ beside it.
+  const fx = await makeWarehouse(join(dir, '.asgard'), 2000);
+  const ir = { ...mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 15, max_depth: 6 } } }), serveNode()), name: 'churn' };
+  const t = await trainExecutor.run(runContext(ir, ir.nodes[1] as ReturnType<typeof trainNode>, fx));
+  persistState(fx, ir, { 'train.churn_predictor': { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() } });
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('asgard models', () => {
+  it('lists the registry in the PRODUCT.md JSON shape', async () => {
+    const r = await cli(['models', 'list', 'churn.asg', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.models).toHaveLength(1);
+    expect(j.models[0].name).toBe('customer_churn_predictor');
+    expect(Object.keys(j.models[0].versions[0]).sort()).toEqual(['createdAt', 'metrics', 'promoted', 'version']);
+    expect(j.models[0].versions[0]).toMatchObject({ version: 1, promoted: true });
+    const text = await cli(['models', 'list', 'churn.asg']);
+    expect(text.stdout).toMatch(/customer_churn_predictor\n\s+v1\s+promoted/);
+  }, 60_000);
+
+  it('shows a version with its metrics, gate and feature schema', async () => {
+    const r = await cli(['models', 'show', 'churn.asg', 'customer_churn_predictor@1', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.metrics.confusion_matrix).toHaveLength(2);
+    expect(j.features.features).toHaveLength(8);
+    expect(j.lineage.inputs.label.source.node).toBe('gold.churn_labels');
+    const text = await cli(['models', 'show', 'churn.asg', 'customer_churn_predictor@1']);
+    expect(text.stdout).toMatch(/f1\s+0\.\d{4}/);
+  }, 60_000);
+
+  it('refuses unknown models, versions and subcommands with exit 2 and no stack', async () => {
+    for (const argv of [
+      ['models', 'show', 'churn.asg', 'nope'],
+      ['models', 'show', 'churn.asg', 'customer_churn_predictor@x'],
+      ['models', 'frobnicate', 'churn.asg'],
+    ]) {
+      const r = await cli(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/error:/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const missing = await cli(['models', 'show', 'churn.asg', 'customer_churn_predictor@9']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no version 9/);
+  }, 60_000);
+});
+
+describe('asgard serve (process)', () => {
+  it('serves, then on SIGTERM finishes the in-flight request and exits 0', async () => {
+    const child = spawn(process.execPath, [join(repo, 'bin', 'asgard.js'), 'serve', spec, '--port', '0', '--format', 'json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const started = await new Promise<{ port: number }>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        try {
+          resolve(JSON.parse(out));
+        } catch {
+          // not complete yet
+        }
+      });
+      exited.then((c) => reject(new Error(`asgard serve exited ${c}: ${stderr}`)));
+    });
+    const base = `http://127.0.0.1:${started.port}`;
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    const body = { model_name: 'customer_churn_predictor', inputs: Array.from({ length: 1000 }, (_, i) => ({ total_purchases: i % 40, customer_lifetime_value: 100, avg_purchase_value: 50, days_since_last_purchase: i % 200, purchase_frequency: 1, account_age_days: 300, support_tickets: i % 8, avg_support_resolution_hours: 12 })) };
+    const inflight = fetch(`${base}/mlops/inference`, { method: 'POST', body: JSON.stringify(body) });
+    await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGTERM');
+    const res = await inflight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { predictions: unknown[] }).predictions).toHaveLength(1000);
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  }, 120_000);
+});
