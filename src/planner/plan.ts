@@ -126,9 +126,12 @@ export function buildPlan(input: PlanInput): Plan {
       continue;
     }
     dataChanged.add(id);
-    const own = changedKeys(prevDef?.data, fp.definition.data);
+    let own = changedKeys(prevDef?.data, fp.definition.data);
+    // Whether SQL reads the logical time follows from the SQL: name the SQL, not the consequence.
+    if (own.includes('sql')) own = own.filter((k) => k !== 'logical_time');
     const upstream = node.inputs.filter((p) => dataChanged.has(p)).sort();
-    const reasons = [...own.map((k) => `${k} changed`), ...upstream.map((p) => `upstream ${p} changed`)];
+    const meta = before.metaFingerprint === fp.metaFingerprint ? [] : changedKeys(prevDef?.meta, fp.definition.meta);
+    const reasons = [...own.map((k) => `${k} changed`), ...upstream.map((p) => `upstream ${p} changed`), ...meta.map((k) => `${k.replace(/_/g, ' ')} changed`)];
     if (reasons.length === 0) reasons.push('definition changed');
     const newSchema = input.schemas?.get(id);
     const schemaChanges = before.schema && newSchema ? diffSchemas(before.schema, newSchema) : [];

@@ -96,6 +96,21 @@ describe('plan', () => {
     expect(p['gold.m'].action).toBe('noop');
   });
 
+  it('names metadata edits made together with a data change', () => {
+    const p = byNode(planVs(diamond(), diamond({ aSql: 'SELECT 5 AS id FROM bronze.a', aDesc: 'documented' })));
+    expect(p['silver.a_clean']).toMatchObject({ action: 'update', reasons: ['sql changed', 'description changed'] });
+    expect(p['silver.a_clean'].metadataOnly).toBeUndefined();
+  });
+
+  it('says "sql changed", not the logical-time dependency it implies', () => {
+    const lt = { logicalTime: { kind: 'env', name: 'LT', default: '2025-01-01T00:00:00Z' } } as const;
+    const mk = (sql: string) => pipeline([source('a'), cleanse('c', sql, ['bronze.a'])], lt);
+    const p = byNode(planVs(mk('SELECT id, CURRENT_TIMESTAMP AS at FROM bronze.a'), mk('SELECT id FROM bronze.a')));
+    expect(p['silver.c'].reasons).toEqual(['sql changed']);
+    const q = byNode(planVs(mk('SELECT id, CURRENT_DATE AS d FROM bronze.a'), pipeline(mk('SELECT id, CURRENT_DATE AS d FROM bronze.a').nodes, { logicalTime: { kind: 'env', name: 'LT2' } })));
+    expect(q['silver.c'].reasons).toEqual(['logical_time changed']);
+  });
+
   it('replaces on a partitioning change', () => {
     const p = byNode(planVs(diamond(), diamond({ aPartition: ['country'] })));
     expect(p['silver.a_clean']).toMatchObject({ action: 'replace', reasons: ['partition_by changed'] });
