@@ -4,14 +4,14 @@
 // Goal: under 1 s and under 300 MB.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // Types only from run.ts: a value import would wait for run.ts, whose top-level await is waiting for
 // this module (a cycle that ends the process with exit code 13).
 import type { Figure } from './run.js';
-import { localSpec } from './synthetic-spec.js';
+import { generateSpec } from './gen-spec.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -22,26 +22,10 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** The DSL engineer's generator when present (bench/gen-spec.ts), else synthetic-spec.ts. */
-async function specText(nodes: number): Promise<string> {
-  const gen = join(here, 'gen-spec.ts');
-  if (existsSync(gen)) {
-    const mod = (await import(pathToFileURL(gen).href)) as Record<string, unknown>;
-    const fn = ['generateSpec', 'genSpec', 'syntheticSpec', 'default'].map((k) => mod[k]).find((f) => typeof f === 'function') as
-      | ((n: number) => string | { text: string })
-      | undefined;
-    if (fn) {
-      const r = fn(nodes);
-      return typeof r === 'string' ? r : r.text;
-    }
-  }
-  return localSpec(nodes);
-}
-
 export async function run(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'asgard-bench-plan-'));
   const spec = join(dir, 'synthetic.asg');
-  writeFileSync(spec, await specText(1000));
+  writeFileSync(spec, generateSpec(1000)); // 50 streams + 950 SQL nodes
 
   // In-process: the CLI entry a test or an embedding program calls.
   const { runCli } = (await import(pathToFileURL(join(root, 'src', 'cli', 'run.ts')).href)) as typeof import('../src/cli/run.js');
