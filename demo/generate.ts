@@ -157,7 +157,7 @@ export function generate(opts: GenerateOptions = {}): DemoData {
       : Date.UTC(2022, 0, 1) / DAY + Math.floor(Math.sqrt(rand()) * (OBSERVATION_DAY - 90 - Date.UTC(2022, 0, 1) / DAY));
     const isChurner = regDay < OBSERVATION_DAY - 120 && rand() < 0.2;
     const rate = Math.exp(Math.log(40) + 0.2 * normal()); // mean days between purchases
-    const stopDay = OBSERVATION_DAY + Math.round(-35 + rand() * 40);
+    const stopDay = OBSERVATION_DAY + Math.round(-80 + rand() * 70);
     const declineStart = stopDay - Math.round(60 + rand() * 120);
     profiles[i] = { regDay, rate, churner: isChurner, declineStart, stopDay, ticketWeight: 0 };
     churner[i] = isChurner ? 1 : 0;
@@ -197,10 +197,10 @@ export function generate(opts: GenerateOptions = {}): DemoData {
     const r = rng(seed);
     const day: number[] = [];
     const cust: number[] = [];
-    const gamma6 = (mean: number): number => {
+    const gamma = (mean: number): number => {
       let prod = 1;
-      for (let j = 0; j < 6; j++) prod *= 1 - r();
-      return (-Math.log(prod) * mean) / 6;
+      for (let j = 0; j < 8; j++) prod *= 1 - r();
+      return (-Math.log(prod) * mean) / 8;
     };
     for (let i = 0; i < nCustomers; i++) {
       const p = profiles[i];
@@ -214,7 +214,7 @@ export function generate(opts: GenerateOptions = {}): DemoData {
           cust.push(i);
         }
         const f = p.churner && t > p.declineStart ? (t - p.declineStart) / Math.max(1, p.stopDay - p.declineStart) : 0;
-        t += gamma6(mu * (1 + 5 * f));
+        t += gamma(mu * (1 + 5 * f));
       }
     }
     return { day, cust };
