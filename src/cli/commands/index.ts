@@ -32,6 +32,9 @@ export const commands: readonly CommandEntry[] = [
   entry('apply', () => import('./apply.js')),
   entry('compile', () => import('./compile.js')),
   entry('graph', () => import('./graph.js')),
+  entry('lineage', () => import('./lineage.js')),
+  entry('query', () => import('./query.js')),
+  entry('features', () => import('./features.js')),
   entry('models', () => import('./models.js')),
   entry('serve', () => import('./serve.js')),
 ];
