@@ -118,6 +118,19 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     throw new HttpError(404, 'not_found', `no route ${method} ${path}`);
   }
 
+  /** Load the served version of every model and score one row, so the first request is not the slow one. */
+  async function warmUp(): Promise<void> {
+    for (const name of store.models.keys()) {
+      try {
+        const v = store.resolveVersion(name);
+        const m = await store.load(name, v.version);
+        await m.scorer.scoreColumns(m.featureNames.map(() => new Float32Array(1)), 1);
+      } catch {
+        // Not trained or not promoted yet: /health says so, and requests get their 404.
+      }
+    }
+  }
+
   function modelJson(name: string) {
     const idx = store.index(name);
     return { name, versions: (idx?.versions ?? []).map((v) => ({ version: v.version, promoted: v.promoted, createdAt: v.createdAt, metrics: v.metrics })) };
@@ -172,7 +185,8 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   return {
     server,
     store,
-    listen(port, host) {
+    async listen(port, host) {
+      await warmUp();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
