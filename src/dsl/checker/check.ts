@@ -187,7 +187,9 @@ function analyzeBodies(ctx: Ctx, r: Resolver): void {
     if (!a.ok) {
       const code = a.message.startsWith('SQL body') ? Codes.SqlEmpty : Codes.SqlSyntax;
       const span = code === Codes.SqlEmpty ? body.span : offsetSpan(body.text, body.span, a.start, a.end);
-      ctx.report(diag(code, code === Codes.SqlEmpty ? a.message : `SQL syntax error: ${a.message}`, span));
+      const near = body.text.slice(a.start, a.end).trim();
+      const at = near && near.length <= 40 && !near.includes('\n') ? ` (at \`${near}\`)` : '';
+      ctx.report(diag(code, code === Codes.SqlEmpty ? a.message : `SQL syntax error: ${a.message}${at}`, span));
       continue;
     }
     body.normalized = a.normalized;
