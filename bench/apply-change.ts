@@ -3,8 +3,8 @@
 
 import mysql from 'mysql2/promise';
 
-export async function addTransactions(fraction: number): Promise<number> {
-  const url = new URL(process.env.TRANSACTIONS_DB_URL!);
+export async function addTransactions(fraction: number, dbUrl: string): Promise<number> {
+  const url = new URL(dbUrl);
   const conn = await mysql.createConnection({
     host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username),
     password: process.env.TRANSACTIONS_DB_PASSWORD ?? decodeURIComponent(url.password), database: url.pathname.slice(1),
