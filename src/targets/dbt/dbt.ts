@@ -63,7 +63,7 @@ export const dbtTarget: Target = {
       }
       if (!sql.duckdb || !sql.trino || !sql.spark) continue;
       const path = `models/${m.name}.sql`;
-      files.set(path, textFile(path, origin, render('dbt/model.sql.hbs', { ...sql, incremental: m.materialized === 'incremental' })));
+      files.set(path, textFile(path, origin, render('dbt/model.sql.hbs', { ...sql, incrementalBy: m.materialized === 'incremental' ? (m.incrementalBy ?? '') : '', uniqueKey: m.uniqueKey.join(', ') })));
 
       const schema = ctx.schemas.get(m.id);
       if (!schema) {
@@ -147,7 +147,13 @@ function modelConfig(m: ModelNode): Record<string, unknown> {
   return {
     materialized: m.materialized,
     contract: { enforced: true },
-    ...(m.materialized === 'incremental' ? { incremental_strategy: m.uniqueKey.length ? 'merge' : 'append', ...(m.uniqueKey.length ? { unique_key: [...m.uniqueKey] } : {}) } : {}),
+    ...(m.materialized === 'incremental'
+      ? {
+          // dbt-duckdb merges with delete+insert; spark (Iceberg) and trino with merge.
+          incremental_strategy: m.uniqueKey.length ? "{{ 'delete+insert' if target.type == 'duckdb' else 'merge' }}" : 'append',
+          ...(m.uniqueKey.length ? { unique_key: [...m.uniqueKey] } : {}),
+        }
+      : {}),
     ...(m.partitionBy.length ? { partition_by: [...m.partitionBy] } : {}),
     file_format: 'iceberg', // dbt-spark; other adapters ignore it
     ...(m.tags?.length ? { tags: [...m.tags] } : {}),

@@ -66,6 +66,7 @@ export const feastTarget: Target = {
         sourceName: `${table}_source`,
         locationVar: `${layer.toUpperCase()}_LOCATION`,
         table,
+        pathEnv: envName('ASGARD', table, 'path'),
         timestamp: v.timestamp,
         viewVar: `${base}_view`,
         serviceVar: `${base}_service`,

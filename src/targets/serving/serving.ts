@@ -39,7 +39,7 @@ export const servingTarget: Target = {
       const probe = (initialDelaySeconds: number, periodSeconds: number) => ({ httpGet: { path: '/health', port: 'http' }, initialDelaySeconds, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
       const docs: unknown[] = [];
       if (ctx.specSource !== undefined) {
-        docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: specMap, namespace, labels }, data: { [specFile]: ctx.specSource } });
+        docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: specMap, namespace, labels }, data: { [specFile]: withoutUrlPasswords(ctx.specSource) } });
       }
       docs.push({
         apiVersion: 'apps/v1',
@@ -92,3 +92,8 @@ export const servingTarget: Target = {
     return { value: files, diagnostics: diags };
   },
 };
+
+/** A password written inside a URL (`scheme://user:password@host`) never reaches an artifact; `serve` needs none. */
+export function withoutUrlPasswords(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@"'`]+):[^\s/@"'`]*@/gi, '$1@');
+}

@@ -12,7 +12,7 @@ import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlDocs } from '../files.js';
 import type { Target, TargetContext } from '../registry.js';
 import { ProfileSettings, s3a } from '../settings.js';
-import { k8sName, nodeById, nodesOf, splitTable } from '../pipeline.js';
+import { envName, k8sName, nodeById, nodesOf, splitTable } from '../pipeline.js';
 import { render } from '../templates.js';
 import { envVar, k8sRefs } from '../k8s-env.js';
 import type { EnvVar } from '../k8s-env.js';
@@ -83,6 +83,7 @@ export const trainingTarget: Target = {
         featureDtypes: Object.fromEntries(view.features.map((f) => [f.name, f.dtype])),
         labelFrom: t.label.from,
         labelTable: label.table,
+        labelPathEnv: envName('ASGARD', label.table, 'path'),
         labelColumn: t.label.column,
         labelTimestamp: t.label.timestamp,
         labelLayerEnv: label.layer.toUpperCase(),

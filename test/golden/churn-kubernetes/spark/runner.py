@@ -177,7 +177,11 @@ def session(args):
         b = b.config(f"spark.sql.catalog.{args.catalog}", "org.apache.iceberg.spark.SparkCatalog")
         b = b.config(f"spark.sql.catalog.{args.catalog}.type", args.catalog_type)
         b = b.config(f"spark.sql.catalog.{args.catalog}.warehouse", args.warehouse)
-    return b.getOrCreate()
+    spark = b.getOrCreate()
+    if spark.sparkContext.master.startswith("local"):
+        # A laptop-sized run: a few shuffle partitions instead of the cluster default of 200.
+        spark.conf.set("spark.sql.shuffle.partitions", str(max(2, spark.sparkContext.defaultParallelism)))
+    return spark
 
 
 def main(argv):

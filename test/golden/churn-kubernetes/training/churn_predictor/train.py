@@ -6,8 +6,9 @@ Features come from Feast (feature service `customer_churn_features`), point-in-t
 same split, algorithm, parameters and metrics as the spec; MLflow logging and registration; and an
 ONNX export (skl2onnx) with one float32 input per feature, which `asgard serve` runs.
 
-Environment: FEAST_REPO (the feature repository), ASGARD_GOLD_LOCATION (where the
-label table's Parquet lives), MLFLOW_TRACKING_URI, ASGARD_STATE (optional: also write the version
+Environment: FEAST_REPO (the feature repository), ASGARD_GOLD_LOCATION (the layer's
+root; the label table's Parquet data files are read from <root>/churn_labels/data) or
+ASGARD_CHURN_LABELS_PATH (that folder itself), MLFLOW_TRACKING_URI, ASGARD_STATE (optional: also write the version
 into asgard's model registry there, for `asgard serve`), S3_ENDPOINT.
 """
 
@@ -44,7 +45,7 @@ EXPERIMENT = "churn-churn_predictor"
 
 FEAST_REPO = os.environ.get("FEAST_REPO", "/opt/asgard/feast")
 LABEL_LOCATION = os.environ.get("ASGARD_GOLD_LOCATION", "s3://asgard-lake/warehouse/gold").rstrip("/")
-LABEL_PATH = f"{LABEL_LOCATION}/churn_labels"
+LABEL_PATH = os.environ.get("ASGARD_CHURN_LABELS_PATH", f"{LABEL_LOCATION}/churn_labels/data")
 S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "http://minio.asgard.svc:9000") or None
 
 
