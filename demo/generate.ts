@@ -10,6 +10,8 @@
 // Dirt the cleanses remove: ~1.5% invalid emails (NULL or no `@`); ~1.7% invalid transactions
 // (not completed, amount <= 0, or no customer).
 
+/** Bump when the generated data changes: the loader then reloads databases holding older data. */
+export const GENERATOR_VERSION = '3';
 export const DATA_END = '2025-11-10';
 export const LOGICAL_TIME = '2025-11-11T00:00:00Z';
 const DAY = 86_400_000;

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import mysql from 'mysql2/promise';
-import { generate, transactionRow, type DemoData } from './generate.js';
+import { GENERATOR_VERSION, generate, transactionRow, type DemoData } from './generate.js';
 
 export interface DbTarget {
   /** postgres://user[:password]@host:port/db or mysql://… */
@@ -62,7 +62,7 @@ export const MYSQL_TRANSACTIONS_DDL = `CREATE TABLE IF NOT EXISTS transactions (
   KEY transactions_created_at (created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
-const META_DDL = 'CREATE TABLE IF NOT EXISTS asgard_demo_meta (seed BIGINT NOT NULL, customers BIGINT NOT NULL, row_count BIGINT NOT NULL)';
+const META_DDL = 'CREATE TABLE IF NOT EXISTS asgard_demo_meta (seed BIGINT NOT NULL, customers BIGINT NOT NULL, row_count BIGINT NOT NULL, generator VARCHAR(32) NOT NULL)';
 
 export function pgConfig(t: DbTarget): pg.ClientConfig {
   const u = new URL(t.url);
@@ -119,13 +119,15 @@ async function loadCustomers(data: DemoData, t: DbTarget, seed: number, force: b
   try {
     await client.query(PG_CUSTOMERS_DDL);
     await client.query('CREATE INDEX IF NOT EXISTS customers_updated_at ON customers (updated_at)');
+    // A marker table from an older generator (other columns) is replaced.
+    await client.query('SELECT generator FROM asgard_demo_meta LIMIT 0').catch(() => client.query('DROP TABLE IF EXISTS asgard_demo_meta'));
     await client.query(META_DDL);
     const n = data.customers.length;
     if (!force) {
-      const meta = await client.query('SELECT seed, customers, row_count FROM asgard_demo_meta');
+      const meta = await client.query('SELECT seed, customers, row_count, generator FROM asgard_demo_meta');
       const count = await client.query('SELECT count(*)::bigint AS n FROM customers');
-      const m = meta.rows[0] as { seed: string; customers: string; row_count: string } | undefined;
-      if (m && Number(m.seed) === seed && Number(m.customers) === n && Number(count.rows[0].n) === n) {
+      const m = meta.rows[0] as { seed: string; customers: string; row_count: string; generator: string } | undefined;
+      if (m && Number(m.seed) === seed && Number(m.customers) === n && m.generator === GENERATOR_VERSION && Number(count.rows[0].n) === n) {
         log(`postgres: customers already hold seed ${seed} × ${n} rows, kept`);
         return;
       }
@@ -152,7 +154,7 @@ async function loadCustomers(data: DemoData, t: DbTarget, seed: number, force: b
       ),
       copy,
     );
-    await client.query('INSERT INTO asgard_demo_meta VALUES ($1, $2, $2)', [seed, n]);
+    await client.query('INSERT INTO asgard_demo_meta VALUES ($1, $2, $2, $3)', [seed, n, GENERATOR_VERSION]);
     await client.query('COMMIT');
     await client.query('ANALYZE customers');
     log(`postgres: loaded ${n} customers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -184,12 +186,13 @@ async function loadTransactions(data: DemoData, t: DbTarget, seed: number, force
   const c = await mysql.createConnection({ ...mysqlConfig(t), infileStreamFactory: stream, multipleStatements: false });
   try {
     await c.query(MYSQL_TRANSACTIONS_DDL);
+    await c.query('SELECT generator FROM asgard_demo_meta LIMIT 0').catch(() => c.query('DROP TABLE IF EXISTS asgard_demo_meta'));
     await c.query(META_DDL);
     if (!force) {
-      const [meta] = (await c.query('SELECT seed, customers, row_count FROM asgard_demo_meta')) as unknown as [{ seed: number; customers: number; row_count: number }[]];
+      const [meta] = (await c.query('SELECT seed, customers, row_count, generator FROM asgard_demo_meta')) as unknown as [{ seed: number; customers: number; row_count: number; generator: string }[]];
       const [count] = (await c.query('SELECT COUNT(*) AS n FROM transactions')) as unknown as [{ n: number }[]];
       const m = meta[0];
-      if (m && Number(m.seed) === seed && Number(m.customers) === data.customers.length && Number(count[0].n) === tx.length && Number(m.row_count) === tx.length) {
+      if (m && Number(m.seed) === seed && Number(m.customers) === data.customers.length && m.generator === GENERATOR_VERSION && Number(count[0].n) === tx.length && Number(m.row_count) === tx.length) {
         log(`mariadb: transactions already hold seed ${seed} × ${tx.length} rows, kept`);
         return;
       }
@@ -201,7 +204,7 @@ async function loadTransactions(data: DemoData, t: DbTarget, seed: number, force
       "LOAD DATA LOCAL INFILE 'transactions.tsv' INTO TABLE transactions CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' " +
         '(transaction_id, customer_id, order_id, amount, transaction_date, payment_method, status, created_at)',
     );
-    await c.query('INSERT INTO asgard_demo_meta VALUES (?, ?, ?)', [seed, data.customers.length, tx.length]);
+    await c.query('INSERT INTO asgard_demo_meta VALUES (?, ?, ?, ?)', [seed, data.customers.length, tx.length, GENERATOR_VERSION]);
     log(`mariadb: loaded ${tx.length} transactions in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     await c.end();
