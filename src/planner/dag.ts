@@ -72,28 +72,40 @@ export function downstreamOf(dag: Dag, id: NodeId): NodeId[] {
   return dag.order.filter((n) => seen.has(n));
 }
 
-/** Every transitive dependent of every node, computed once (plans of 1,000 nodes ask for all). */
+/**
+ * Every transitive dependent of every node, computed once (plans of 1,000 nodes ask for all): one
+ * bitset per node over topological positions, OR-ed from its children in reverse order, so each
+ * list comes out already in topological order.
+ */
 export function allDownstream(dag: Dag): Map<NodeId, NodeId[]> {
-  const sets = new Map<NodeId, Set<NodeId>>();
-  for (let i = dag.order.length - 1; i >= 0; i--) {
-    const id = dag.order[i];
-    const s = new Set<NodeId>();
-    for (const c of dag.children.get(id) ?? []) {
-      s.add(c);
-      for (const d of sets.get(c) ?? []) s.add(d);
+  const n = dag.order.length;
+  const words = Math.ceil(n / 32);
+  const pos = new Map(dag.order.map((id, i) => [id, i]));
+  const bits = new Uint32Array(n * words);
+  for (let i = n - 1; i >= 0; i--) {
+    const row = i * words;
+    for (const c of dag.children.get(dag.order[i]) ?? []) {
+      const j = pos.get(c)!;
+      bits[row + (j >>> 5)] |= 1 << (j & 31);
+      const crow = j * words;
+      for (let w = 0; w < words; w++) bits[row + w] |= bits[crow + w];
     }
-    sets.set(id, s);
   }
-  // Emit each set in topological order by walking the order from the node onwards (dependents
-  // always come later): linear per node, cheaper than sorting.
-  return new Map(
-    dag.order.map((id, i) => {
-      const s = sets.get(id)!;
-      const out: NodeId[] = [];
-      for (let j = i + 1; j < dag.order.length && out.length < s.size; j++) if (s.has(dag.order[j])) out.push(dag.order[j]);
-      return [id, out];
-    }),
-  );
+  const out = new Map<NodeId, NodeId[]>();
+  for (let i = 0; i < n; i++) {
+    const list: NodeId[] = [];
+    const row = i * words;
+    for (let w = 0; w < words; w++) {
+      let x = bits[row + w];
+      while (x !== 0) {
+        const b = 31 - Math.clz32(x & -x);
+        list.push(dag.order[w * 32 + b]);
+        x &= x - 1;
+      }
+    }
+    out.set(dag.order[i], list);
+  }
+  return out;
 }
 
 // ── renderings ──────────────────────────────────────────────────────────────────────────────────

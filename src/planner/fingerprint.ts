@@ -46,6 +46,7 @@ export function resolvableRef(r: Resolvable): unknown {
  * comments as `/* … *\/`, and a comment edit must never rebuild a table, so the planner makes sure.
  */
 export function sqlForFingerprint(sql: string): string {
+  if (!/\/\*|--|\s\s|[\t\n\r\f\v]/.test(sql)) return sql.trim();
   let out = '';
   let i = 0;
   while (i < sql.length) {

@@ -180,3 +180,18 @@ describe('plan', () => {
     expect(md.match(/<details>/g)?.length).toBe(4);
   });
 });
+
+describe('dag', () => {
+  it('lists every transitive dependent in topological order, past 32 nodes', async () => {
+    const { allDownstream, buildDag, downstreamOf } = await import('../../src/planner/dag.js');
+    // a chain of 40 cleanses plus a side branch: bit positions cross word boundaries
+    const nodes = [source('a'), ...Array.from({ length: 40 }, (_, i) => cleanse(`c${i}`, 'SELECT 1', [i === 0 ? 'bronze.a' : `silver.c${i - 1}`]))];
+    nodes.push(model('side', 'SELECT 1', ['silver.c3', 'silver.c35']));
+    const dag = buildDag(pipeline(nodes));
+    const all = allDownstream(dag);
+    for (const id of dag.order) expect(all.get(id), id).toEqual(downstreamOf(dag, id));
+    expect(all.get('silver.c38')).toEqual(['silver.c39']);
+    expect(all.get('bronze.a')).toHaveLength(41);
+    expect(all.get('silver.c36')).toEqual(['silver.c37', 'silver.c38', 'silver.c39']);
+  });
+});
