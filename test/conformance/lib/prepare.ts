@@ -23,6 +23,8 @@ export interface Prepared {
   readonly api: TicketApi;
   readonly applySeconds: number;
   readonly applyNodes: readonly { node: string; status: string; rows?: number; seconds: number }[];
+  /** serve nodes that did not apply because the model missed its promotion gate at this scale. */
+  readonly unpromoted: readonly string[];
   close(): Promise<void>;
 }
 
@@ -103,12 +105,19 @@ export async function prepareWorkspace(opts: { readonly dir?: string; readonly c
     } catch {
       throw new Error(`asgard apply printed no JSON (exit ${applied.code}):\n${applied.stderr.slice(-3000)}`);
     }
-    if (!doc.ok || applied.code !== 0) {
+    // At the reduced scale the model may miss the spec's promotion gate (f1 >= 0.70), and then the
+    // serve node has nothing to score with: nothing the real tools are compared on. Any other
+    // failure stops the run.
+    const fatal = doc.nodes.filter((n) => n.status === 'failed' && !(n.node.startsWith('serve.') && /has no promoted version/.test(n.error ?? '')));
+    const notRun = doc.nodes.filter((n) => n.status === 'skipped' && !n.node.startsWith('serve.'));
+    if (fatal.length || notRun.length || (applied.code !== 0 && doc.nodes.every((n) => n.status !== 'failed'))) {
       throw new Error(`asgard apply failed (exit ${applied.code}):\n${doc.nodes.filter((n) => n.status !== 'succeeded').map((n) => `  ${n.node}: ${n.status} ${n.error ?? ''}`).join('\n')}`);
     }
     log(`[apply] ${doc.nodes.map((n) => `${n.node}=${n.rows ?? '-'}`).join(' ')} in ${applySeconds.toFixed(1)} s`);
     await asgard(ws, ['compile', spec, '--out', ws.compiled, '--profile', 'kubernetes']);
-    return { ws, api, applySeconds, applyNodes: doc.nodes, close: () => api.close() };
+    const unpromoted = doc.nodes.filter((n) => n.status === 'failed').map((n) => `${n.node}: ${n.error}`);
+    if (unpromoted.length) log(`[apply] not applied (not compared by the conformance checks): ${unpromoted.join('; ')}`);
+    return { ws, api, applySeconds, applyNodes: doc.nodes, unpromoted, close: () => api.close() };
   } catch (e) {
     await api.close();
     throw e;
