@@ -10,32 +10,28 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateSpec } from './gen-spec.js';
-import { median, type Figure } from './run.js';
+import type { Figure } from './run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHILD_FLAG = '--asg-parse-bench-child';
+const root = join(here, '..');
 
-async function child(spec: string, cachePath: string | false): Promise<void> {
-  const { loadPipeline } = await import('../src/dsl/load.js');
-  const r = loadPipeline(spec, { sqlCachePath: cachePath });
-  if (!r.ir) throw new Error(`synthetic spec did not load: ${r.diagnostics[0]?.message}`);
-  process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, nodes: r.ir.nodes.length }));
-}
+// Not imported from ./run.js at runtime: importing run.ts outside the runner would run every bench.
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
-if (process.argv.includes(CHILD_FLAG)) {
-  const i = process.argv.indexOf(CHILD_FLAG);
-  const cache = process.argv[i + 2];
-  await child(process.argv[i + 1], cache === 'none' ? false : cache);
-}
-
+/** Peak RSS (MiB) of a fresh process that loads the spec once. */
 function childRss(spec: string, cachePath: string | false): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'parse.bench.ts'), CHILD_FLAG, spec, cachePath === false ? 'none' : cachePath], {
-    cwd: join(here, '..'),
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+  const script = `
+    const { loadPipeline } = await import(${JSON.stringify(pathToFileURL(join(root, 'src/dsl/load.ts')).href)});
+    const r = loadPipeline(${JSON.stringify(spec)}, { sqlCachePath: ${JSON.stringify(cachePath)} });
+    if (!r.ir) { console.error(r.diagnostics[0]?.message); process.exit(1); }
+    process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
   return JSON.parse(r.stdout).maxRssKiB / 1024;
 }
