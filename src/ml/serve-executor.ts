@@ -12,7 +12,6 @@ import { batchScore, ScoreError } from './batch-score.js';
 import { featureView } from './model-inputs.js';
 import { OnnxScorer } from './onnx-session.js';
 import { Registry } from './registry.js';
-import { availableParallelism } from 'node:os';
 
 export function trainNodeOf(ctx: { ir: RunContext['ir'] }, node: ServeNode): TrainNode {
   const t = ctx.ir.nodes.find((n) => n.id === node.model);
@@ -39,7 +38,7 @@ export const executor: NodeExecutor<ServeNode> = {
     }
     if (!ctx.state.nodes[node.batch.from]?.snapshot) throw new NodeError(`${node.id} needs ${node.batch.from}, which has no committed snapshot yet`, node.span);
     const schema = registry.features(train.register, served.version);
-    const scorer = await OnnxScorer.load(registry.onnxPath(train.register, served.version), schema.features.map((f) => f.name), schema.output, availableParallelism());
+    const scorer = await OnnxScorer.load(registry.onnxPath(train.register, served.version), schema.features.map((f) => f.name), schema.output);
     const conn = await openDuck();
     try {
       await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
