@@ -96,4 +96,11 @@ export class CliError extends Error {
   }
 }
 
+/** Ends a command with an exit code after it already printed everything (diagnostics, a JSON document). */
+export class ExitSilently extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
 export const EXIT = { ok: 0, failed: 1, invalid: 2, changes: 3 } as const;

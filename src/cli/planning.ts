@@ -10,7 +10,7 @@ import { PLAN_SCHEMA_VERSION, buildPlan, planToJson, priorFromIr, priorFromState
 import { StateError, StateStore, type ColumnSchema, type PipelineState } from '../planner/state-store.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
-import { ExitSilently, failOnErrors, inferSchemas, loadBaseSpec, printDiagnostics, stateDirFor, type LoadedSpec } from './spec.js';
+import { failOnErrors, inferSchemas, loadBaseSpec, printDiagnostics, stateDirFor, type LoadedSpec } from './spec.js';
 
 export interface Planned {
   readonly plan: Plan;
@@ -126,4 +126,3 @@ export function readPlanFile(file: string): Plan {
   return { ...doc, spec: resolve(dirname(file), doc.spec) };
 }
 
-export { ExitSilently };

@@ -4,9 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { closest } from '../diagnostics/catalogue.js';
 import { globalOptions, parseArgs, renderOptions } from './args.js';
-import { CliError, EXIT, type CliIO, type CliServices, type Command, type CommandContext, type ParsedArgs } from './command.js';
+import { CliError, EXIT, ExitSilently, type CliIO, type CliServices, type Command, type CommandContext, type ParsedArgs } from './command.js';
 import { commands } from './commands/index.js';
-import { ExitSilently } from './spec.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

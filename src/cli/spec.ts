@@ -3,7 +3,7 @@
 // so every command reads specs, reports problems and picks paths the same way.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
@@ -11,7 +11,7 @@ import { diagnosticToJson, renderDiagnostic } from '../diagnostics/render.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { importOptional } from '../util/optional-import.js';
-import { CliError, type CommandContext } from './command.js';
+import { CliError, ExitSilently, type CommandContext } from './command.js';
 
 export interface LoadedSpec {
   readonly file: string;
@@ -144,11 +144,5 @@ export function failOnErrors(ctx: CommandContext, spec: LoadedSpec, what = ''): 
   if (ctx.format !== 'json') printDiagnostics(ctx, spec.diagnostics, spec.sources);
 }
 
-/** Ends a command with an exit code after it already printed everything. */
-export class ExitSilently extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
-}
+export { ExitSilently };
 
-export const readText = (path: string): string => readFileSync(path, 'utf8');
