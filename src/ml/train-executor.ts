@@ -45,6 +45,13 @@ export const executor: NodeExecutor<TrainNode> = {
       return { modelVersion: existing.version };
     }
 
+    const nonNumeric = view.features.filter((f) => f.dtype === 'string' || f.dtype === 'timestamp');
+    if (nonNumeric.length) {
+      throw new NodeError(
+        `${node.id}: the trainer takes numeric and bool features; ${nonNumeric.map((f) => `${f.name} (${f.dtype})`).join(', ')} of ${view.id} would need an encoding first (compute a number in the model's SQL)`,
+        node.span,
+      );
+    }
     for (const id of [view.from, node.label.from]) {
       if (!ctx.state.nodes[id]?.snapshot) throw new NodeError(`${node.id} needs ${id}, which has no committed snapshot yet`, node.span);
     }
