@@ -1,5 +1,5 @@
-// Adds a fraction of new completed transactions to the demo's MySQL database (new ids after the
-// largest, created now-ish so the incremental cursor picks them up).
+// Adds a fraction of new completed transactions to the bench's MariaDB database (new ids after the
+// largest, created after the newest row so the incremental cursor picks them up).
 
 import mysql from 'mysql2/promise';
 
@@ -10,15 +10,19 @@ export async function addTransactions(fraction: number, dbUrl: string): Promise<
     password: process.env.TRANSACTIONS_DB_PASSWORD ?? decodeURIComponent(url.password), database: url.pathname.slice(1),
   });
   try {
-    const [rows] = await conn.query('SELECT COUNT(*) AS n, MAX(transaction_id) AS maxId, MAX(customer_id) AS maxCustomer, MAX(created_at) AS maxCreated FROM transactions');
-    const r = (rows as { n: number; maxId: number; maxCustomer: number; maxCreated: Date }[])[0];
+    const [rows] = await conn.query("SELECT COUNT(*) AS n, MAX(transaction_id) AS maxId, MAX(customer_id) AS maxCustomer, DATE_FORMAT(MAX(created_at), '%Y-%m-%d %H:%i:%s') AS maxCreated FROM transactions");
+    const r = (rows as { n: number; maxId: number; maxCustomer: number; maxCreated: string }[])[0];
     const add = Math.max(1, Math.round(Number(r.n) * fraction));
-    await conn.query(
-      `INSERT INTO transactions (transaction_id, customer_id, order_id, amount, transaction_date, payment_method, status, created_at)
-       WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
-       SELECT ? + i, 1 + MOD(i * 7919, ?), ? + i, 10 + MOD(i, 500), DATE(?), 'paypal', 'completed', TIMESTAMPADD(SECOND, i, ?) FROM seq`,
-      [add, Number(r.maxId), Number(r.maxCustomer), Number(r.maxId), r.maxCreated, r.maxCreated],
-    );
+    const base = Number(r.maxId);
+    for (let start = 1; start <= add; start += 1000) {
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (let i = start; i < Math.min(add + 1, start + 1000); i++) {
+        tuples.push('(?, ?, ?, ?, DATE(?), ?, ?, TIMESTAMPADD(SECOND, ?, ?))');
+        values.push(base + i, 1 + ((i * 7919) % Number(r.maxCustomer)), base + i, (10 + (i % 500)).toFixed(2), r.maxCreated, 'paypal', 'completed', 1 + Math.floor(i / 100), r.maxCreated);
+      }
+      await conn.query(`INSERT INTO transactions (transaction_id, customer_id, order_id, amount, transaction_date, payment_method, status, created_at) VALUES ${tuples.join(', ')}`, values);
+    }
     return add;
   } finally {
     await conn.end();

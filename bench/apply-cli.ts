@@ -64,18 +64,21 @@ export async function runCliBench(): Promise<Figure[]> {
   const runs = Number(e.ASGARD_BENCH_RUNS ?? 3);
   const full: Timed[] = [];
   const noop: number[] = [];
+  let state = '';
+  const say = (m: string) => process.stderr.write(`apply.bench: ${m}\n`);
   for (let i = 0; i < runs; i++) {
-    const state = mkdtempSync(join(tmpdir(), 'asg-bench-apply-'));
+    state = mkdtempSync(join(tmpdir(), 'asg-bench-apply-'));
     full.push(await applyOnce(state, env));
+    say(`full apply ${full[i].seconds.toFixed(1)} s, peak ${full[i].peakMiB.toFixed(0)} MiB`);
     noop.push((await applyOnce(state, env)).seconds);
+    say(`no-op apply ${noop[i].toFixed(2)} s`);
   }
   const { addTransactions } = await import('./apply-change.js');
-  const state = mkdtempSync(join(tmpdir(), 'asg-bench-apply-'));
-  await applyOnce(state, env);
   const onePct: number[] = [];
   for (let i = 0; i < runs; i++) {
-    await addTransactions(0.01, env.TRANSACTIONS_DB_URL!);
+    const n = await addTransactions(0.01, env.TRANSACTIONS_DB_URL!);
     onePct.push((await applyOnce(state, env)).seconds);
+    say(`apply after ${n} new transactions ${onePct[i].toFixed(1)} s`);
   }
   const fullS = median(full.map((f) => f.seconds));
   return [
