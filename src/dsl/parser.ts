@@ -67,7 +67,8 @@ const oneOf = (words: string[]): string => {
 
 /** Messages in the catalogue's voice instead of Chevrotain's `--> X <--` style. */
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`,
+  buildMismatchTokenMessage: ({ expected, actual }) =>
+    expected === EOF ? `unexpected ${describeToken(actual)}: a spec is one \`pipeline NAME { … }\` block` : `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${describeToken(firstRedundant)}`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual }) =>
     `unexpected ${describeToken(actual[0])}: expected ${oneOf(expectedPathsPerAlt.flat().map((p) => describeTokenType(p[0])))}`,

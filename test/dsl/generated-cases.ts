@@ -23,6 +23,6 @@ export const generatedCases: Record<string, () => Buffer> = {
   },
   /** 10,000 nested lists: a clean "nesting too deep", no stack overflow. */
   'deep-nesting-lists': () => Buffer.from(`pipeline p {\n  profile x {\n    deep = ${'['.repeat(10_000)}1${']'.repeat(10_000)}\n  }\n}\n`),
-  /** 10,000 nested maps, never closed. */
-  'deep-nesting-maps': () => Buffer.from(`pipeline p {\n  profile x {\n    deep = ${'{ a = '.repeat(10_000)}\n`),
+  /** 2,000 nested maps, never closed. */
+  'deep-nesting-maps': () => Buffer.from(`pipeline p {\n  profile x {\n    deep = ${'{ a = '.repeat(2_000)}\n`),
 };
