@@ -140,7 +140,12 @@ export const trainingTarget: Target = {
                   image,
                   workingDir: '/tmp',
                   // Feast writes its registry beside the repo: the read-only ConfigMap is copied to a writable folder.
-                  command: ['sh', '-c', 'mkdir -p /tmp/feast && cp /opt/asgard/feast-src/* /tmp/feast/ && pip install --no-cache-dir -r /opt/asgard/training/requirements.txt && python /opt/asgard/training/train.py'],
+                  // `feast apply` registers the repository's objects (a local file registry) before training reads them.
+                  command: [
+                    'sh',
+                    '-c',
+                    'set -e; mkdir -p /tmp/feast && cp /opt/asgard/feast-src/* /tmp/feast/ && pip install --no-cache-dir -r /opt/asgard/training/requirements.txt && (cd /tmp/feast && feast apply) && python /opt/asgard/training/train.py',
+                  ],
                   env,
                   resources: {
                     requests: { cpu: settings.literalString('training.cpu', 'training CPU', '2')!, memory: settings.literalString('training.memory', 'training memory', '4Gi')! },

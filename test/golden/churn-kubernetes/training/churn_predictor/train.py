@@ -20,9 +20,11 @@ from datetime import datetime, timezone
 import mlflow
 import mlflow.sklearn
 import numpy as np
+import onnx
 import pandas as pd
 from feast import FeatureStore
 from mlflow.tracking import MlflowClient
+from onnx import TensorProto, helper
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.ensemble import RandomForestClassifier
@@ -89,8 +91,18 @@ def gate_passes(metrics):
 
 
 def export_onnx(model):
-    inputs = [(name, FloatTensorType([None, 1])) for name in FEATURES]
-    onx = convert_sklearn(model, initial_types=inputs, options={id(model): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
+    """One float32 [N, 1] input per feature (asgard's model contract), concatenated into the forest's input."""
+    onx = convert_sklearn(
+        model,
+        initial_types=[("asgard_features", FloatTensorType([None, len(FEATURES)]))],
+        options={id(model): {"zipmap": False}},
+        target_opset={"": 17, "ai.onnx.ml": 3},
+    )
+    graph = onx.graph
+    del graph.input[:]
+    graph.input.extend([helper.make_tensor_value_info(name, TensorProto.FLOAT, [None, 1]) for name in FEATURES])
+    graph.node.insert(0, helper.make_node("Concat", FEATURES, ["asgard_features"], axis=1, name="asgard_concat_features"))
+    onnx.checker.check_model(onx)
     return onx.SerializeToString()
 
 
@@ -158,7 +170,14 @@ def main():
         with open("model.onnx", "wb") as f:
             f.write(onnx_bytes)
         mlflow.log_artifact("model.onnx", artifact_path="onnx")
-        info = mlflow.sklearn.log_model(model, name="model", registered_model_name=REGISTER, input_example=X_train.head(5))
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            registered_model_name=REGISTER,
+            input_example=X_train.head(5),
+            # MLflow 3 saves scikit-learn models with skops, which loads only types declared trusted.
+            skops_trusted_types=["sklearn.tree._tree.Tree"],
+        )
 
         client = MlflowClient()
         version = info.registered_model_version
