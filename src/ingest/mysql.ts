@@ -5,6 +5,7 @@
 // TIMESTAMP columns are UTC instants and DATETIME stays naive. No value passes through a JS float
 // except FLOAT/DOUBLE columns, whose shortest round-trip text is exact.
 
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2';
 import { connectTimeoutMs, dbConnection, describeDbError } from './connection.js';
@@ -116,8 +117,39 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
     },
     async extract(req: ExtractRequest): Promise<Extracted> {
       const c = await connect();
-      const file = join(req.stagingDir, 'rows.csv');
-      const out = new CsvWriter(file);
+      const blobs = req.columns.filter((col) => col.duckType === 'BLOB');
+      const stageTypes = Object.fromEntries(blobs.map((b) => [b.name, 'VARCHAR']));
+      const relationOf = (files: string | string[]): string => {
+        const base = csvRelation(files, req.columns, stageTypes);
+        return blobs.length
+          ? `(SELECT ${req.columns.map((col) => (col.duckType === 'BLOB' ? `unhex(${ident(col.name)}) AS ${ident(col.name)}` : ident(col.name))).join(', ')} FROM ${base})`
+          : base;
+      };
+      // With onChunk, the staging file is cut every chunkRows rows and each finished chunk is handed
+      // over (DuckDB turns it into Parquet on its own threads while the rows keep streaming in).
+      const chunkRows = req.onChunk ? req.chunkRows ?? 250_000 : Infinity;
+      const files: string[] = [];
+      const nextFile = () => {
+        const f = join(req.stagingDir, `rows-${String(files.length).padStart(4, '0')}.csv`);
+        files.push(f);
+        return new CsvWriter(f);
+      };
+      let out = nextFile();
+      let inChunk = 0;
+      let total = 0;
+      let chunks = 0;
+      let converting: Promise<void> = Promise.resolve();
+      let conversionError: unknown;
+      const handOver = (w: CsvWriter, file: string) => {
+        chunks++;
+        converting = converting
+          .then(() => w.close())
+          .then(() => req.onChunk!(relationOf(file)))
+          .then(() => rmSync(file, { force: true }))
+          .catch((e: unknown) => {
+            conversionError ??= e;
+          });
+      };
       const encode = lineEncoder(req.columns);
       const sql = `SELECT ${req.columns.map((col) => myIdent(col.name)).join(', ')} FROM ${myIdent(table)}${req.cursor ? ` WHERE ${myIdent(req.cursor.column)} >= ?` : ''}`;
       let lastReport = 0;
@@ -141,9 +173,15 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
               c.pause();
               void out.drained().then(() => c.resume());
             }
-            if (out.rows - lastReport >= 50_000) {
-              lastReport = out.rows;
-              req.onRows(out.rows);
+            total++;
+            if (++inChunk >= chunkRows) {
+              handOver(out, files[files.length - 1]);
+              out = nextFile();
+              inChunk = 0;
+            }
+            if (total - lastReport >= 50_000) {
+              lastReport = total;
+              req.onRows(total);
             }
           });
           q.on('end', () => {
@@ -151,20 +189,17 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
             if (!failed) resolve();
           });
         });
-        await out.close();
+        if (req.onChunk && (inChunk > 0 || chunks === 0)) handOver(out, files[files.length - 1]);
+        else await out.close();
+        await converting;
       } catch (e) {
         out.destroy();
         if (e instanceof SourceError) throw e;
         throw new SourceError(`${describeDbError(e, conn)} (reading ${table})`);
       }
-      req.onRows(out.rows);
-      const blobs = req.columns.filter((col) => col.duckType === 'BLOB');
-      const stageTypes = Object.fromEntries(blobs.map((b) => [b.name, 'VARCHAR']));
-      const base = csvRelation(file, req.columns, stageTypes);
-      const relation = blobs.length
-        ? `(SELECT ${req.columns.map((col) => (col.duckType === 'BLOB' ? `unhex(${ident(col.name)}) AS ${ident(col.name)}` : ident(col.name))).join(', ')} FROM ${base})`
-        : base;
-      return { rows: out.rows, relation };
+      if (conversionError) throw conversionError;
+      req.onRows(total);
+      return { rows: total, relation: relationOf(files), chunks };
     },
     async close() {
       const c = client;

@@ -144,17 +144,6 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (incremental && prev?.snapshot && !merge) ctx.warn(`${node.id}: the stream's columns changed since the last sync; reading everything again`);
     const from = merge ? lookBack(prev!.cursor!, stream.lookbackSeconds, cursorCol!.duckType ?? cursorCol!.outType) : undefined;
 
-    ctx.progress({ rows: 0, message: from ? `reading ${connector.where} where ${stream.cursor} >= ${from}` : `reading ${connector.where}` });
-    const extracted = await connector.extract({
-      columns,
-      cursor: from !== undefined ? { column: stream.cursor!, from } : undefined,
-      stagingDir: staging,
-      signal: ctx.signal,
-      onRows: (rows) => ctx.progress({ rows }),
-    });
-    if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
-    ctx.progress({ rows: Math.max(0, extracted.rows), message: `writing ${node.id}` });
-
     duck = await openDuck(':memory:', { threads: '2', memory_limit: '256MB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
     const select = columns.map((c) => `CAST(${ident(c.name)} AS ${c.outType}) AS ${ident(c.name)}`).join(', ');
     const fail = (e: unknown): never => {
@@ -164,8 +153,32 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const r = await queryAll(duck!, `SELECT ${cursorCol ? cursorExpr(cursorCol.name, cursorCol.outType) : 'NULL'} AS c, count(*) AS n FROM ${rel}`).catch(fail);
       return { cursor: r.rows[0].c === null || r.rows[0].c === undefined ? undefined : String(r.rows[0].c), rows: Number(r.rows[0].n) };
     };
-    const typed = `SELECT ${select} FROM ${extracted.relation}`;
     const copyOpts = `(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`;
+    // A full read writes Parquet part files while the connector is still reading (when it can cut
+    // its staging output into chunks); an incremental one merges after reading.
+    let parts = 0;
+    if (!merge) pending = ctx.warehouse.begin(node.id);
+    const onChunk = merge
+      ? undefined
+      : async (relation: string): Promise<void> => {
+          const part = join(pending!.dir, `part-${String(parts++).padStart(5, '0')}.parquet`);
+          await duck!.run(`COPY (SELECT ${select} FROM ${relation}) TO ${literal(part)} ${copyOpts}`).catch(fail);
+        };
+
+    ctx.progress({ rows: 0, message: from ? `reading ${connector.where} where ${stream.cursor} >= ${from}` : `reading ${connector.where}` });
+    const extracted = await connector.extract({
+      columns,
+      cursor: from !== undefined ? { column: stream.cursor!, from } : undefined,
+      stagingDir: staging,
+      signal: ctx.signal,
+      onRows: (rows) => ctx.progress({ rows }),
+      onChunk,
+      chunkRows: Number(process.env.ASGARD_INGEST_CHUNK_ROWS) || undefined,
+    });
+    if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
+    ctx.progress({ rows: Math.max(0, extracted.rows), message: `writing ${node.id}` });
+
+    const typed = `SELECT ${select} FROM ${extracted.relation}`;
     let newRows: number;
     let cursorValue: string | undefined;
     let total: number;
@@ -202,15 +215,13 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
         if (r?.rows[0].older === true) cursorValue = prev!.cursor;
       }
     } else {
-      // One pass: the staging file straight into Parquet; cursor and count come from the Parquet.
-      pending = ctx.warehouse.begin(node.id);
-      const out = join(pending.dir, 'data.parquet');
-      await duck.run(`COPY (${typed}) TO ${literal(out)} ${copyOpts}`).catch(fail);
-      ({ cursor: cursorValue, rows: total } = await cursorOf(`read_parquet(${literal(out)})`));
+      // One pass: the staging file(s) straight into Parquet; cursor and count come from the Parquet.
+      if (!extracted.chunks) await duck.run(`COPY (${typed}) TO ${literal(join(pending!.dir, 'part-00000.parquet'))} ${copyOpts}`).catch(fail);
+      ({ cursor: cursorValue, rows: total } = await cursorOf(`read_parquet(${literal(join(pending!.dir, '*.parquet'))})`));
       newRows = total;
     }
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
-    const snapshot = ctx.warehouse.commit(pending, total);
+    const snapshot = ctx.warehouse.commit(pending!, total);
     pending = undefined;
     ctx.progress({ rows: newRows, message: `${total} rows in ${node.id}` });
     return { rows: newRows, snapshot, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : {}) };

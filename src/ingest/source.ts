@@ -22,6 +22,13 @@ export interface ExtractRequest {
   readonly signal: AbortSignal;
   /** Called now and then with the rows extracted so far. */
   readonly onRows: (rows: number) => void;
+  /**
+   * Optional: a connector that can cut its staging output hands each finished chunk (a DuckDB
+   * relation, same columns) here while it goes on reading; `Extracted.chunks` then says how many
+   * chunks covered all the rows. Connectors may ignore it (chunks 0: use `relation`).
+   */
+  readonly onChunk?: (relation: string) => Promise<void>;
+  readonly chunkRows?: number;
 }
 
 export interface Extracted {
@@ -31,6 +38,8 @@ export interface Extracted {
    * their `duckType`s (or inferred types when the connector has none).
    */
   readonly relation: string;
+  /** Chunks handed to `onChunk` (0 or absent: none; every row is in `relation`). */
+  readonly chunks?: number;
 }
 
 export interface SourceConnector {

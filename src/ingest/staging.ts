@@ -10,10 +10,10 @@ import type { SourceColumn } from './source.js';
 export class SourceError extends Error {}
 
 /** read_csv over a staging file, typed exactly as the columns say. */
-export function csvRelation(file: string, columns: readonly SourceColumn[], stageTypes?: Readonly<Record<string, string>>): string {
+export function csvRelation(file: string | readonly string[], columns: readonly SourceColumn[], stageTypes?: Readonly<Record<string, string>>): string {
   const cols = columns.map((c) => `${literal(c.name)}: ${literal(stageTypes?.[c.name] ?? c.duckType ?? 'VARCHAR')}`).join(', ');
   return (
-    `read_csv(${literal(file)}, header = false, auto_detect = false, columns = {${cols}}, ` +
+    `read_csv(${typeof file === 'string' ? literal(file) : `[${file.map(literal).join(', ')}]`}, header = false, auto_detect = false, columns = {${cols}}, ` +
     `delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, ` +
     `new_line = '\\n')`
   );
