@@ -56,24 +56,36 @@ interface Pending {
   start: number;
   end: number;
   depth: number;
+  /** The node's total and class-1 weight, known from the parent's split (-1: compute). */
+  total: number;
+  w1: number;
 }
 
 function growTree(b: Binned, y: Uint8Array, s: Scratch, m: number, p: ForestParams, mtry: number, rng: Rng): Tree {
   const { n, F, codes, nBins, thresholds } = b;
   const tree = newTree();
   const featureOrder = new Int32Array(F);
-  const stack: Pending[] = [{ node: addNode(tree), start: 0, end: m, depth: 0 }];
+  const stack: Pending[] = [{ node: addNode(tree), start: 0, end: m, depth: 0, total: -1, w1: 0 }];
   const { idx, w, wy, h0: ht, h1, hc } = s;
   const needCounts = p.minSamplesLeaf > 1;
   while (stack.length) {
-    const { node, start, end, depth } = stack.pop()!;
-    let total = 0;
-    let w1 = 0;
-    for (let k = start; k < end; k++) {
-      const i = idx[k];
-      total += w[i];
-      w1 += wy[i];
+    const cur = stack.pop()!;
+    const { node, start, end, depth } = cur;
+    let total = cur.total;
+    let w1 = cur.w1;
+    if (total < 0) {
+      total = 0;
+      w1 = 0;
+      for (let k = start; k < end; k++) {
+        const i = idx[k];
+        total += w[i];
+        w1 += wy[i];
+      }
     }
+    // Totals carried from the parent are differences of sums: snap rounding dust so that a pure
+    // node is seen as pure, exactly as a fresh sum would.
+    if (w1 <= total * 1e-12) w1 = 0;
+    else if (total - w1 <= total * 1e-12) w1 = total;
     const w0 = total - w1;
     tree.value[node] = total > 0 ? w1 / total : 0;
     const count = end - start;
@@ -84,6 +96,8 @@ function growTree(b: Binned, y: Uint8Array, s: Scratch, m: number, p: ForestPara
     let bestScore = -Infinity;
     let bestF = -1;
     let bestBin = -1;
+    let bestLw = 0;
+    let bestL1 = 0;
     for (let f = 0; f < F; f++) featureOrder[f] = f;
     let tried = 0;
     for (let k = 0; k < F; k++) {
@@ -138,34 +152,35 @@ function growTree(b: Binned, y: Uint8Array, s: Scratch, m: number, p: ForestPara
           bestScore = score;
           bestF = f;
           bestBin = c;
+          bestLw = lw;
+          bestL1 = l1;
         }
       }
     }
     if (bestF < 0 || bestScore < parentScore - 1e-9) continue;
 
-    // Partition idx[start, end) so that rows with code <= bestBin come first.
+    // Stable partition of idx[start, end): rows with code <= bestBin first, each side keeping its
+    // ascending order, so later passes read codes and weights nearly sequentially (cache-friendly).
     const base = bestF * n;
+    const tmp = s.tmp;
     let lo = start;
-    let hi = end - 1;
-    while (lo <= hi) {
-      if (codes[base + idx[lo]] <= bestBin) lo++;
-      else {
-        const x = idx[lo];
-        idx[lo] = idx[hi];
-        idx[hi] = x;
-        hi--;
-      }
+    let r = 0;
+    for (let q = start; q < end; q++) {
+      const i = idx[q];
+      if (codes[base + i] <= bestBin) idx[lo++] = i;
+      else tmp[r++] = i;
     }
+    idx.set(tmp.subarray(0, r), lo);
     const mid = lo;
     tree.feature[node] = bestF;
     tree.threshold[node] = thresholds[bestF][bestBin];
     const l = addNode(tree);
-    const r = addNode(tree);
+    const rn = addNode(tree);
     tree.left[node] = l;
-    tree.right[node] = r;
+    tree.right[node] = rn;
     // Right first so the left subtree is built (and numbered) first.
-    stack.push({ node: r, start: mid, end, depth: depth + 1 });
-    stack.push({ node: l, start, end: mid, depth: depth + 1 });
+    stack.push({ node: rn, start: mid, end, depth: depth + 1, total: total - bestLw, w1: w1 - bestL1 });
+    stack.push({ node: l, start, end: mid, depth: depth + 1, total: bestLw, w1: bestL1 });
   }
   return tree;
 }
