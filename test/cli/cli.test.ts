@@ -192,12 +192,19 @@ describe('asgard CLI', () => {
     const first = await cli(['apply', 'plan.json'], { cwd: dir, services: { executors: fakes([], ran) } });
     expect(first.code).toBe(0);
     expect(ran).toHaveLength(6);
+    // a saved plan of one change runs that change only (no source sync)
+    copyFileSync(join(shop, 'spec.asg'), join(dir, 'spec.asg'));
+    await cli(['plan', 'spec.asg', '--out', 'edit.json'], { cwd: dir });
+    ran.length = 0;
+    expect((await cli(['apply', 'edit.json'], { cwd: dir, services: { executors: fakes([], ran) } })).code).toBe(0);
+    expect(ran).toEqual(['silver.orders_clean', 'gold.order_counts', 'gold.revenue']);
+    ran.length = 0;
     const again = await cli(['apply', 'plan.json'], { cwd: dir, services: { executors: fakes([], ran) } });
     expect(again.code).toBe(2);
-    expect(again.stderr).toBe('error: Saved plan is stale: state serial 6, plan made at 0. Make a new plan.\n');
-    expect(ran).toHaveLength(6);
+    expect(again.stderr).toBe('error: Saved plan is stale: state serial 9, plan made at 0. Make a new plan.\n');
+    expect(ran).toEqual([]);
     // a plan made with --base is not applicable
-    copyFileSync(join(shop, 'spec.asg'), join(dir, 'next.asg'));
+    copyFileSync(join(shop, 'base.asg'), join(dir, 'next.asg'));
     await cli(['plan', 'next.asg', '--base', 'spec.asg', '--out', 'review.json'], { cwd: dir });
     const review = await cli(['apply', 'review.json'], { cwd: dir, services: { executors: fakes([], ran) } });
     expect(review.code).toBe(2);

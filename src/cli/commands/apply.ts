@@ -29,8 +29,8 @@ branches go on. Each finished node is recorded in the state (in --state, default
 spec) with one atomic write, so an interrupted apply resumes where it stopped.
 
 On a terminal apply asks for confirmation; elsewhere (CI, scripts) pass --yes. A plan saved with
-\`asgard plan --out FILE\` is applied exactly as reviewed, without asking, and refused when the
-state or the spec changed since it was made.
+\`asgard plan --out FILE\` is applied exactly as reviewed (its changes only: unchanged sources are
+not synced), without asking, and refused when the state or the spec changed since it was made.
 
 --select NODE runs that node only; NODE+ runs it and everything downstream (comma-separate several).
 
@@ -96,6 +96,9 @@ Examples:
         executors: ctx.services.executors ?? defaultExecutors(),
         select,
         concurrency,
+        // A saved plan is applied exactly as reviewed: its changes and nothing else, so unchanged
+        // sources are not synced (that would run nodes the reviewer did not see).
+        refreshSources: !saved,
         env: ctx.io.env,
         onEvent: reporter.onEvent,
         signal: abort.signal,
