@@ -35,14 +35,35 @@ export interface SqlAnalysisCache {
 
 export const sqlCacheKey = (text: string, dialect = SQL_DIALECT): string => createHash('sha256').update(dialect).update('\0').update(text).digest('hex');
 
+/**
+ * Results of this process, by text: `plan --base` checks two versions of a spec in one process, and
+ * their unchanged bodies are analysed once. Bounded; cleared wholesale when full.
+ */
+const memo = new Map<string, SqlAnalysis>();
+const MEMO_LIMIT = 20_000;
+
 /** Analyses one SQL body (a single query). Never throws. */
 export function analyzeSql(text: string, cache?: SqlAnalysisCache): SqlAnalysis {
   const key = cache ? sqlCacheKey(text) : '';
-  const hit = cache?.get(key);
-  if (hit) return hit;
-  const result = analyzeUncached(text);
+  const stored = cache?.get(key);
+  if (stored) {
+    remember(text, stored);
+    return stored;
+  }
+  const result = memo.get(text) ?? analyzeUncached(text);
   cache?.set(key, result);
+  remember(text, result);
   return result;
+}
+
+function remember(text: string, result: SqlAnalysis): void {
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(text, result);
+}
+
+/** Empties this process's memo (benches measuring a cold start). */
+export function forgetSqlAnalyses(): void {
+  memo.clear();
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
