@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layer, ModelNode, NodeId, PipelineIR } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
-import type { ColumnSchema, PipelineState, SnapshotRef } from '../planner/state-store.js';
+import type { ColumnSchema, PipelineState } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { ident, literal } from './duckdb.js';
 import { renderSql } from '../sql/transpile.js';
@@ -125,4 +125,3 @@ export function parquetFiles(dir: string): string[] {
   return out.sort();
 }
 
-export type { SnapshotRef };

@@ -21,7 +21,6 @@ import { renderSql } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { sqlDiag } from '../sql/spans.js';
 import { ident, openDuck } from './duckdb.js';
-import { qualified } from './catalog.js';
 import { EngineCodes } from './codes.js';
 
 export interface SchemaResult {
@@ -260,4 +259,3 @@ function checkLabel(node: TrainNode, from: readonly ColumnSchema[] | undefined, 
   return out;
 }
 
-export { qualified };

@@ -19,7 +19,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { linkSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
+import type { CleanseNode, ModelNode } from '../ir/types.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import type { PendingSnapshot } from '../warehouse/warehouse.js';
 import { renderSql } from '../sql/transpile.js';
@@ -179,4 +179,3 @@ async function guard<T>(ctx: RunContext<SqlNode>, sql: string, f: () => Promise<
   }
 }
 
-export type { NodeId };

@@ -24,7 +24,7 @@
 
 import { parse, generate, transpile } from '@polyglot-sql/sdk';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { NodeId, Span, SqlBody } from '../ir/types.js';
+import type { NodeId, SqlBody } from '../ir/types.js';
 import { bodySpan, sqlDiag } from './spans.js';
 import { Codes } from '../diagnostics/catalogue.js';
 
@@ -218,4 +218,3 @@ export function mapTree(node: Json, fn: (n: Json) => Json | undefined): Json {
   return out;
 }
 
-export type { Span };
