@@ -38,9 +38,9 @@ export function trainBoosting(binned: Binned, y: Uint8Array, featureNames: reado
     if (p.subsample < 1) {
       for (let i = 0; i < n; i++) if (rng.next() < p.subsample) idx[m++] = i;
     } else for (let i = 0; i < n; i++) idx[m++] = i;
-    const tree = growBoostTree(binned, g, h, idx, m, p);
-    // Update the raw scores of every training row (also those left out by subsampling).
-    for (let i = 0; i < n; i++) raw[i] += leafFor(tree, binned, i);
+    const tree = growBoostTree(binned, g, h, idx, m, p, p.subsample < 1 ? undefined : raw);
+    // With subsampling, rows left out of this round still get the tree's value.
+    if (p.subsample < 1) for (let i = 0; i < n; i++) raw[i] += leafFor(tree, binned, i);
     const { splitBin: _bins, ...plain } = tree;
     trees.push(plain);
   }
@@ -58,7 +58,9 @@ interface BoostTree extends Tree {
   readonly splitBin: number[];
 }
 
-function growBoostTree(b: Binned, g: Float64Array, h: Float64Array, idx: Uint32Array, m: number, p: BoostingParams): BoostTree {
+/** `raw`: when every row is in `idx`, each leaf adds its value to its rows' raw scores directly. */
+function growBoostTree(b: Binned, g: Float64Array, h: Float64Array, idx: Uint32Array, m: number, p: BoostingParams, raw?: Float64Array): BoostTree {
+  const tmp = new Uint32Array(m);
   const { n, F, codes, nBins, thresholds } = b;
   const tree: BoostTree = { ...newTree(), splitBin: [] };
   const hg = new Float64Array(256);
@@ -80,7 +82,13 @@ function growBoostTree(b: Binned, g: Float64Array, h: Float64Array, idx: Uint32A
     }
     tree.value[node] = (-G / (H + lambda + 1e-12)) * p.learningRate;
     const count = end - start;
-    if (depth >= p.maxDepth || count < 2 * p.minSamplesLeaf) continue;
+    const leaf = () => {
+      if (raw) for (let k = start; k < end; k++) raw[idx[k]] += tree.value[node];
+    };
+    if (depth >= p.maxDepth || count < 2 * p.minSamplesLeaf) {
+      leaf();
+      continue;
+    }
     const parentGain = (G * G) / (H + lambda);
     let best = 0;
     let bestF = -1;
@@ -119,19 +127,20 @@ function growBoostTree(b: Binned, g: Float64Array, h: Float64Array, idx: Uint32A
         }
       }
     }
-    if (bestF < 0) continue;
+    if (bestF < 0) {
+      leaf();
+      continue;
+    }
+    // Stable partition: each side keeps ascending row order (sequential reads later).
     const base = bestF * n;
     let lo = start;
-    let hi = end - 1;
-    while (lo <= hi) {
-      if (codes[base + idx[lo]] <= bestBin) lo++;
-      else {
-        const x = idx[lo];
-        idx[lo] = idx[hi];
-        idx[hi] = x;
-        hi--;
-      }
+    let nr = 0;
+    for (let q = start; q < end; q++) {
+      const i = idx[q];
+      if (codes[base + i] <= bestBin) idx[lo++] = i;
+      else tmp[nr++] = i;
     }
+    idx.set(tmp.subarray(0, nr), lo);
     tree.feature[node] = bestF;
     tree.threshold[node] = thresholds[bestF][bestBin];
     tree.splitBin[node] = bestBin;
