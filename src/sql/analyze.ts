@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parse, tokenize, transpile } from '@polyglot-sql/sdk';
+import { getVersion, parse, tokenize, transpile } from '@polyglot-sql/sdk';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 
 export const SQL_DIALECT = 'spark';
@@ -203,6 +203,14 @@ function cleanMessage(m: string): string {
   return body.replace(/ near \[[\s\S]*\]$/, '');
 }
 
+const engineVersion = (): string => {
+  try {
+    return `polyglot-sql ${getVersion()}`;
+  } catch {
+    return 'polyglot-sql unknown';
+  }
+};
+
 /** A JSON file of analyses keyed by content hash; `save()` writes it back only when it changed. */
 export class FileSqlCache implements SqlAnalysisCache {
   private readonly entries = new Map<string, SqlAnalysis>();
@@ -213,8 +221,9 @@ export class FileSqlCache implements SqlAnalysisCache {
 
   constructor(readonly path: string) {
     try {
-      const data = JSON.parse(readFileSync(path, 'utf8')) as { version?: number; entries?: Record<string, SqlAnalysis> };
-      if (data.version === CACHE_VERSION && data.entries) for (const [k, v] of Object.entries(data.entries)) this.entries.set(k, v);
+      const data = JSON.parse(readFileSync(path, 'utf8')) as { version?: number; engine?: string; entries?: Record<string, SqlAnalysis> };
+      // Another polyglot may normalise differently: its results are not ours to reuse.
+      if (data.version === CACHE_VERSION && data.engine === engineVersion() && data.entries) for (const [k, v] of Object.entries(data.entries)) this.entries.set(k, v);
     } catch {
       // Missing or corrupt cache: start empty; it is only ever a speed-up.
     }
@@ -246,7 +255,7 @@ export class FileSqlCache implements SqlAnalysisCache {
     const entries: Record<string, SqlAnalysis> = {};
     for (const k of [...this.entries.keys()].sort()) if (!prune || this.used.has(k)) entries[k] = this.entries.get(k)!;
     try {
-      writeFileAtomic(this.path, JSON.stringify({ version: CACHE_VERSION, dialect: SQL_DIALECT, entries }));
+      writeFileAtomic(this.path, JSON.stringify({ version: CACHE_VERSION, engine: engineVersion(), dialect: SQL_DIALECT, entries }));
       this.dirty = false;
     } catch {
       // A read-only checkout must still validate: the cache is optional.
