@@ -44,7 +44,7 @@ async function schemasOf(
 ): Promise<ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined> {
   let r: Awaited<ReturnType<typeof inferSchemas>>;
   try {
-    r = await inferSchemas(spec.ir, known);
+    r = await inferSchemas(spec.ir, known, spec);
   } catch (e) {
     ctx.err(`warning: schema inference failed (${(e as Error).message}); planning without schemas\n`);
     return undefined;

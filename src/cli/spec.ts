@@ -3,7 +3,7 @@
 // so every command reads specs, reports problems and picks paths the same way.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
@@ -12,6 +12,7 @@ import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { importOptional } from '../util/optional-import.js';
 import { CliError, ExitSilently, type CommandContext } from './command.js';
+import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec } from './spec-cache.js';
 
 export interface LoadedSpec {
   readonly file: string;
@@ -19,6 +20,8 @@ export interface LoadedSpec {
   readonly diagnostics: readonly Diagnostic[];
   /** Source text per file, for carets under spans. */
   readonly sources: ReadonlyMap<string, string>;
+  /** The spec's text when it was read from a file: the key of the compile cache (spec-cache.ts). */
+  readonly text?: string;
 }
 
 interface LoadResult {
@@ -49,8 +52,24 @@ const toLoaded = (file: string, r: LoadResult, text?: string): LoadedSpec => ({
 export async function loadSpec(path: string, cwd: string): Promise<LoadedSpec> {
   // An unreadable path is the reader's diagnostic ASG1001, so --format json keeps its shape.
   const file = resolve(cwd, path);
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) {
+    const hit = cachedSpec(file, text);
+    if (hit) return { file, ir: hit.ir, diagnostics: hit.diagnostics, sources: new Map([[file, text]]), text };
+  }
   const r = await (await dsl()).loadPipeline(file);
-  return toLoaded(file, r);
+  const loaded = toLoaded(file, r);
+  // Cache only what was read from the very text we hashed (the file may change in between).
+  if (text !== undefined && r.source === text) {
+    cacheSpec(file, text, loaded.ir, loaded.diagnostics);
+    return { ...loaded, text };
+  }
+  return loaded;
 }
 
 export async function loadSpecText(text: string, file: string): Promise<LoadedSpec> {
@@ -104,11 +123,18 @@ interface SchemasModule {
 export async function inferSchemas(
   ir: PipelineIR,
   known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
+  cacheFor?: { readonly file: string; readonly text?: string },
 ): Promise<{ schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>; diagnostics: readonly Diagnostic[] }> {
+  const text = cacheFor?.text;
+  if (cacheFor && text !== undefined) {
+    const hit = cachedSchemas(cacheFor.file, text, known);
+    if (hit) return hit;
+  }
   const mod = await importOptional<SchemasModule>(new URL('../engine/schemas.js', import.meta.url));
   if (!mod?.inferSchemas) return { diagnostics: [] };
   const k = known ? new Map([...known].map(([id, cols]) => [id, [...cols]])) : undefined;
   const r = await mod.inferSchemas(ir, k);
+  if (cacheFor && text !== undefined) cacheSchemas(cacheFor.file, text, known, r.schemas, r.diagnostics);
   return { schemas: r.schemas, diagnostics: r.diagnostics };
 }
 

@@ -22,7 +22,7 @@ Examples:
   async run(ctx) {
     const spec = await loadSpec(ctx.positionals[0], ctx.io.cwd);
     let diags = [...spec.diagnostics];
-    if (spec.ir && !hasErrors(diags)) diags.push(...(await inferSchemas(spec.ir)).diagnostics);
+    if (spec.ir && !hasErrors(diags)) diags.push(...(await inferSchemas(spec.ir, undefined, spec)).diagnostics);
     diags = sortDiagnostics(diags);
     const ok = !!spec.ir && !hasErrors(diags);
     if (ctx.format === 'json') {

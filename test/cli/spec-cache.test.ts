@@ -1,0 +1,48 @@
+// The compile cache: a second load of an unchanged spec comes from .asgard/cache/specs/ and gives
+// the same IR, diagnostics, schemas and plan; any edit, or a damaged cache file, means a fresh load.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cachedSpec } from '../../src/cli/spec-cache.js';
+import { loadSpec } from '../../src/cli/spec.js';
+import { fingerprintPipeline } from '../../src/planner/fingerprint.js';
+import { cli } from './helpers.js';
+
+const shop = join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades');
+
+describe('spec compile cache', () => {
+  it('reuses the checked IR of an unchanged spec, with identical plans', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-cache-'));
+    copyFileSync(join(shop, 'base.asg'), join(dir, 'shop.asg'));
+    const file = join(dir, 'shop.asg');
+    const text = readFileSync(file, 'utf8');
+    expect(cachedSpec(file, text)).toBeUndefined();
+    const first = await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir });
+    expect(existsSync(join(dir, '.asgard', 'cache', 'specs', 'shop.asg.json'))).toBe(true);
+    const hit = cachedSpec(file, text);
+    expect(hit?.ir?.name).toBe('shop');
+    const second = await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir });
+    expect(second.stdout).toBe(first.stdout);
+    // the cached IR fingerprints exactly like a fresh one
+    const fresh = fingerprintPipeline((await import('../../src/dsl/load.js')).loadPipeline(file, { sqlCachePath: false }).ir!);
+    const cached = fingerprintPipeline(hit!.ir!);
+    expect([...cached.values()].map((f) => f.fingerprint)).toEqual([...fresh.values()].map((f) => f.fingerprint));
+  });
+
+  it('an edit or a damaged cache file means a fresh load', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-cache-'));
+    copyFileSync(join(shop, 'base.asg'), join(dir, 'shop.asg'));
+    await cli(['validate', 'shop.asg'], { cwd: dir });
+    // an edit that breaks the spec must be reported, not served from the cache
+    const text = readFileSync(join(dir, 'shop.asg'), 'utf8');
+    writeFileSync(join(dir, 'shop.asg'), text.replace('FROM silver.orders_clean\n', 'FROM silver.nope\n'));
+    const broken = await cli(['validate', 'shop.asg'], { cwd: dir });
+    expect(broken.code).toBe(2);
+    writeFileSync(join(dir, 'shop.asg'), text);
+    writeFileSync(join(dir, '.asgard', 'cache', 'specs', 'shop.asg.json'), '{"version": 1, "key": "x"');
+    const spec = await loadSpec('shop.asg', dir);
+    expect(spec.ir?.nodes).toHaveLength(6);
+    expect((await cli(['validate', 'shop.asg'], { cwd: dir })).code).toBe(0);
+  });
+});
