@@ -24,6 +24,11 @@ export interface AttachOptions {
   readonly logicalTime?: Date;
   /** Override snapshots (an executor attaches its own pending output, e.g. for checks). */
   readonly overrides?: ReadonlyMap<string, { readonly snapshotDir: string; readonly schema?: readonly ColumnSchema[] }>;
+  /**
+   * Attach only these tables (node ids or table names) and what the view models among them read.
+   * An executor passes its inputs: each attached view costs a Parquet metadata read.
+   */
+  readonly only?: ReadonlySet<string>;
 }
 
 export interface AttachedTable {
@@ -40,11 +45,13 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
     const t = outputTable(n);
     if (t) tableOf.set(n.id, t);
   }
+  const wanted = opts.only ? closure(opts.only, opts.ir) : undefined;
   for (const [id, ns] of Object.entries(state.nodes)) {
     // Feature views attach their online table (latest row per entity) as `features.<view>`.
     const table = tableOf.get(id) ?? (isLayerTable(id) || /^features\.[^.]+$/.test(id) ? id : undefined);
     if (!table || !ns.snapshot) continue;
     if (opts.overrides?.has(table)) continue;
+    if (wanted && !wanted.has(table) && !wanted.has(id)) continue;
     await conn.run(viewSql(table, warehouse.dir(ns.snapshot), ns.schema));
     attached.push({ table, schema: ns.schema });
   }
@@ -55,6 +62,7 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
   if (opts.ir) {
     for (const n of opts.ir.nodes) {
       if (n.kind !== 'model' || n.materialized !== 'view') continue;
+      if (wanted && !wanted.has(n.id)) continue;
       const sql = viewModelSql(n, opts.logicalTime ?? new Date());
       if (!sql) continue;
       try {
@@ -66,6 +74,19 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
     }
   }
   return attached;
+}
+
+/** `only` plus, transitively, the inputs of the view models in it. */
+function closure(only: ReadonlySet<string>, ir?: PipelineIR): Set<string> {
+  const out = new Set(only);
+  const byId = new Map(ir?.nodes.map((n) => [n.id, n]) ?? []);
+  const stack = [...only];
+  while (stack.length) {
+    const n = byId.get(stack.pop()!);
+    if (n?.kind !== 'model' || n.materialized !== 'view') continue;
+    for (const i of n.inputs) if (!out.has(i)) stack.push(i), out.add(i);
+  }
+  return out;
 }
 
 export function viewModelSql(n: ModelNode, logicalTime: Date): string | undefined {

@@ -41,12 +41,45 @@ export async function runChecks(
   checks: readonly Check[],
   opts: { tableRef: (id: NodeId) => string; logicalTime: Date },
 ): Promise<CheckFailure[]> {
+  // One scan answers every column check in the common (passing) case; only the checks that fail
+  // (and custom SQL checks) run their own queries, to count and sample the offending values.
+  const suspects = new Set<Check>(checks.filter((c) => c.kind === 'sql'));
+  const simple = checks.filter((c) => c.kind !== 'sql');
+  if (simple.length) {
+    const r = await queryAll(conn, `SELECT ${simple.map((c, i) => `${violations(c)} AS v${i}`).join(', ')} FROM ${relation}`);
+    simple.forEach((c, i) => {
+      if (Number(r.rows[0][`v${i}`]) > 0) suspects.add(c);
+    });
+  }
   const failures: CheckFailure[] = [];
   for (const c of checks) {
+    if (!suspects.has(c)) continue;
     const message = await runOne(conn, relation, c, opts);
     if (message) failures.push({ check: c, name: checkName(c), message, span: c.span });
   }
   return failures;
+}
+
+/** An aggregate that is > 0 when the check may fail (exact for all but row_count's pass/fail). */
+function violations(c: Check): string {
+  const col = c.column ? ident(c.column) : '';
+  switch (c.kind) {
+    case 'not_null':
+      return `count(*) FILTER (WHERE ${col} IS NULL)`;
+    case 'unique':
+      return `count(${col}) - count(DISTINCT ${col})`;
+    case 'accepted_values': {
+      const values = c.values ?? [];
+      const allNumbers = values.length > 0 && values.every((v) => typeof v === 'number');
+      const lhs = allNumbers ? col : `CAST(${col} AS VARCHAR)`;
+      const list = values.map((v) => (allNumbers ? String(v) : literal(String(v)))).join(', ');
+      return `count(*) FILTER (WHERE ${col} IS NOT NULL AND ${values.length ? `${lhs} NOT IN (${list})` : 'true'})`;
+    }
+    case 'row_count':
+      return `CASE WHEN count(*) < ${c.min ?? 0} OR count(*) > ${c.max ?? Number.MAX_SAFE_INTEGER} THEN 1 ELSE 0 END`;
+    default:
+      return '1';
+  }
 }
 
 async function runOne(conn: DuckDBConnection, rel: string, c: Check, opts: { tableRef: (id: NodeId) => string; logicalTime: Date }): Promise<string | undefined> {
@@ -57,8 +90,6 @@ async function runOne(conn: DuckDBConnection, rel: string, c: Check, opts: { tab
       return n > 0 ? `${n} row(s) have a NULL ${c.column}` : undefined;
     }
     case 'unique': {
-      // One aggregate in the common (passing) case; the samples only when it fails.
-      if ((await count(conn, `SELECT count(${col}) - count(DISTINCT ${col}) AS n FROM ${rel}`)) === 0) return undefined;
       const dup = await queryAll(conn, `SELECT ${col} AS v, count(*) AS n FROM ${rel} GROUP BY ${col} HAVING count(*) > 1 ORDER BY n DESC, v LIMIT ${SAMPLE}`);
       if (dup.rows.length === 0) return undefined;
       const total = await count(conn, `SELECT count(*) AS n FROM (SELECT ${col} FROM ${rel} GROUP BY ${col} HAVING count(*) > 1)`);

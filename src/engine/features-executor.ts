@@ -18,7 +18,7 @@ export const executor: NodeExecutor<FeaturesNode> = {
     const view = ctx.node;
     const conn = await openDuck();
     try {
-      await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
+      await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime, only: new Set([view.from]) });
       let fromSchema;
       try {
         const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${qualified(view.from)}`);

@@ -22,7 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import type { CleanseNode, ModelNode } from '../ir/types.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import type { PendingSnapshot } from '../warehouse/warehouse.js';
-import { renderSql } from '../sql/transpile.js';
+import { renderSql, tablesRead } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
 import { attachWarehouse, parquetFiles, qualified, snapshotSelect } from './catalog.js';
@@ -43,7 +43,9 @@ export const executor: NodeExecutor<SqlNode> = {
     const onAbort = (): void => conn.interrupt();
     ctx.signal.addEventListener('abort', onAbort);
     try {
-      await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
+      // Its inputs, its own table (custom SQL checks may read it) and what custom checks read.
+      const only = new Set([...node.inputs, node.id, ...node.checks.flatMap((c) => (c.sql ? tablesRead(c.sql) : []))]);
+      await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime, only });
       mark('attach');
       const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: ctx.logicalTime });
       if (rendered.diagnostics.length) {

@@ -135,5 +135,13 @@ describe('sql executor', () => {
     expect((await queryAll(conn, 'SELECT count(*) AS n FROM gold.v')).rows[0].n).toBe(8);
     conn.closeSync();
     expect(existsSync(join(app.warehouse.root, 'gold', 'v'))).toBe(false);
+    // A table over the view: the executor attaches the view's own inputs too.
+    const t = model('over_view', body('SELECT count(*) AS n FROM gold.v'), ['gold.v']);
+    const r2 = await app.run(ir([source('ev', [['id', 'BIGINT']]), v, t]), t, executor);
+    expect(r2.rows).toBe(1);
+    const c2 = await openDuck();
+    await attachWarehouse(c2, app.state, app.warehouse);
+    expect((await queryAll(c2, 'SELECT n FROM gold.over_view')).rows).toEqual([{ n: 8 }]);
+    c2.closeSync();
   });
 });
