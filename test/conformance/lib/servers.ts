@@ -88,14 +88,15 @@ export async function startAsgardServe(argv: readonly string[], env: NodeJS.Proc
     const t = setTimeout(() => reject(new Error(`asgard serve printed no address within 120 s; see ${logFile}`)), 120_000);
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
-      const line = buf.split('\n').find((l) => l.trim().startsWith('{'));
-      if (line) {
+      // One JSON document (possibly spread over several lines) once it listens.
+      const start = buf.indexOf('{');
+      if (start >= 0) {
         try {
-          const doc = JSON.parse(line) as { url: string };
+          const doc = JSON.parse(buf.slice(start)) as { url: string };
           clearTimeout(t);
           resolve(doc.url);
         } catch {
-          /* partial line */
+          /* not complete yet */
         }
       }
     });

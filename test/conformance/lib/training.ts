@@ -103,7 +103,8 @@ export async function runTraining(ws: Workspace, tools: Toolchain, opts: { reado
       const ort = await run(tools.python, [join(repoRoot(), 'test/conformance/py/onnx_proba.py'), join(versionDir, 'model.onnx'), inputsFile], { env: tools.env, log: ws.log });
       const expected = JSON.parse(ort.stdout) as number[];
       const root = repoRoot();
-      const serve = await startAsgardServe([join(root, 'bin/asgard.js'), 'serve', ws.spec, '--state', stateCopy], ws.env, ws.dir, join(ws.dir, 'asgard-serve.log'));
+      const entry = process.env.ASGARD_CONFORMANCE_SOURCES === '1' ? ['--import', 'tsx', join(root, 'src/cli/main.ts')] : [join(root, 'bin/asgard.js')];
+      const serve = await startAsgardServe([...entry, 'serve', ws.spec, '--state', stateCopy], ws.env, ws.dir, join(ws.dir, 'asgard-serve.log'));
       try {
         const r = await fetch(`${serve.url}/mlops/inference`, {
           method: 'POST',
