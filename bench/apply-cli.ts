@@ -2,7 +2,7 @@
 // Each apply is a child process; its peak RSS is read from /proc/<pid>/status (VmHWM) while it runs.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,16 +12,23 @@ const median = (xs: readonly number[]): number => { const s = [...xs].sort((a, b
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SPEC = join(ROOT, 'pipelines/churn.asg');
 
+/** A private copy of the spec: its warehouse (`./.asgard/warehouse`, beside the spec) and state are the bench's own. */
+function specCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'asg-bench-apply-'));
+  copyFileSync(SPEC, join(dir, 'churn.asg'));
+  return join(dir, 'churn.asg');
+}
+
 interface Timed {
   readonly seconds: number;
   readonly peakMiB: number;
   readonly code: number;
 }
 
-export function applyOnce(stateDir: string, env: NodeJS.ProcessEnv): Promise<Timed> {
+export function applyOnce(spec: string, env: NodeJS.ProcessEnv): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'apply', SPEC, '--yes', '--state', stateDir, '--format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'apply', spec, '--yes', '--format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let peak = 0;
     let err = '';
     child.stderr.on('data', (d) => (err += String(d)));
@@ -64,20 +71,20 @@ export async function runCliBench(): Promise<Figure[]> {
   const runs = Number(e.ASGARD_BENCH_RUNS ?? 3);
   const full: Timed[] = [];
   const noop: number[] = [];
-  let state = '';
+  let spec = '';
   const say = (m: string) => process.stderr.write(`apply.bench: ${m}\n`);
   for (let i = 0; i < runs; i++) {
-    state = mkdtempSync(join(tmpdir(), 'asg-bench-apply-'));
-    full.push(await applyOnce(state, env));
+    spec = specCopy();
+    full.push(await applyOnce(spec, env));
     say(`full apply ${full[i].seconds.toFixed(1)} s, peak ${full[i].peakMiB.toFixed(0)} MiB`);
-    noop.push((await applyOnce(state, env)).seconds);
+    noop.push((await applyOnce(spec, env)).seconds);
     say(`no-op apply ${noop[i].toFixed(2)} s`);
   }
   const { addTransactions } = await import('./apply-change.js');
   const onePct: number[] = [];
   for (let i = 0; i < runs; i++) {
     const n = await addTransactions(0.01, env.TRANSACTIONS_DB_URL!);
-    onePct.push((await applyOnce(state, env)).seconds);
+    onePct.push((await applyOnce(spec, env)).seconds);
     say(`apply after ${n} new transactions ${onePct[i].toFixed(1)} s`);
   }
   const fullS = median(full.map((f) => f.seconds));

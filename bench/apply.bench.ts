@@ -65,6 +65,9 @@ async function bareDuck(h: EngineHarness, ir: PipelineIR, nodes: readonly Engine
 }
 
 export async function run(): Promise<Figure[]> {
+  // ASGARD_BENCH_APPLY=cli runs only the CLI figures, =engine only the engine's.
+  const part = process.env.ASGARD_BENCH_APPLY ?? 'all';
+  if (part === 'cli') return runCliBench();
   const { ir } = await loadPipeline(SPEC);
   if (!ir) throw new Error('pipelines/churn.asg does not load');
   const nodes = ir.nodes.filter((n): n is EngineNode => n.kind === 'cleanse' || n.kind === 'model' || n.kind === 'features');
@@ -101,6 +104,7 @@ export async function run(): Promise<Figure[]> {
     { name: 'engine.peak_rss.mib', value: Math.round(rssMiB), unit: 'MiB', goal: '< 2048', runs: 1 },
   ];
   for (const f of figures) process.stderr.write(`apply.bench: ${f.name} = ${f.value.toFixed(3)} ${f.unit}\n`);
+  if (part === 'engine') return figures;
   try {
     figures.push(...(await runCliBench()));
   } catch (e) {
