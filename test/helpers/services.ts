@@ -152,7 +152,12 @@ export class SourceHarness {
   }
 
   /** Run the executor; on success record snapshot, schema and cursor in state (as apply does). */
-  async run(node: SourceNode, env: Record<string, string | undefined>, signal = new AbortController().signal): Promise<{ result: NodeResult; progress: number[]; warnings: string[] }> {
+  async run(
+    node: SourceNode,
+    env: Record<string, string | undefined>,
+    signal = new AbortController().signal,
+    onProgress?: (p: { rows: number; message?: string }) => void,
+  ): Promise<{ result: NodeResult; progress: number[]; warnings: string[] }> {
     const state = this.store.read();
     const progress: number[] = [];
     const warnings: string[] = [];
@@ -165,7 +170,10 @@ export class SourceHarness {
       stateDir: this.dir,
       logicalTime: new Date('2025-11-11T00:00:00Z'),
       resolve: resolver(env, new Set()),
-      progress: (p) => progress.push(p.rows),
+      progress: (p) => {
+        progress.push(p.rows);
+        onProgress?.(p);
+      },
       warn: (m) => warnings.push(m),
       signal,
     });

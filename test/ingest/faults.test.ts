@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import type { SourceNode } from '../../src/ir/types.js';
 import { SourceHarness, filesContaining, lit, secret, services, sourceNode, testDatabases, withDatabase, type TestDatabases } from '../helpers/services.js';
 
@@ -118,5 +118,22 @@ describe('a URL that carries the password works without the secret', () => {
     expect(result.snapshot!.rows).toBe(dbs.data.customers.length);
     expect(filesContaining(h.dir, services().CUSTOMER_DB_PASSWORD)).toEqual([]);
     expect(withDatabase(services().CUSTOMER_DB_URL, 'x')).not.toContain(services().CUSTOMER_DB_PASSWORD);
+  });
+});
+
+describe('an interrupted sync', () => {
+  it.each(['postgres', 'mysql'] as const)('%s: aborting mid-read leaves the previous snapshot and cursor, and no partial folder', async (kind) => {
+    const h = new SourceHarness();
+    const good = node(kind, url(kind, undefined, db(kind)), true, { mode: 'full_refresh' });
+    await h.run(good, { DB_PW: pw(kind) });
+    const before = h.state();
+    const ac = new AbortController();
+    await expect(
+      h.run(good, { DB_PW: pw(kind) }, ac.signal, (p) => {
+        if (p.message?.startsWith('reading')) ac.abort();
+      }),
+    ).rejects.toThrow(new RegExp(`${good.id}: .*(aborted|interrupted)`));
+    expect(h.state()).toEqual(before);
+    expect(readdirSync(h.warehouse.tableDir(good.id))).toEqual([before.nodes[good.id]!.snapshot!.id]);
   });
 });
