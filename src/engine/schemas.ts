@@ -22,6 +22,7 @@ import { locateSqlError } from '../sql/error-location.js';
 import { sqlDiag } from '../sql/spans.js';
 import { ident, openDuck } from './duckdb.js';
 import { EngineCodes } from './codes.js';
+import { closest } from '../diagnostics/catalogue.js';
 
 export interface SchemaResult {
   readonly schemas: Map<NodeId, ColumnSchema[]>;
@@ -227,7 +228,7 @@ export function checkFeatures(view: FeaturesNode, from: readonly ColumnSchema[] 
   const col = (n: string): ColumnSchema | undefined => from.find((c) => c.name === n);
   const names = from.map((c) => c.name);
   const hintFor = (n: string): string | undefined => {
-    const near = names.find((c) => c.toLowerCase() === n.toLowerCase());
+    const near = names.find((c) => c.toLowerCase() === n.toLowerCase()) ?? closest(n, names);
     return near ? `did you mean \`${near}\`?` : `${view.from} has: ${names.join(', ')}`;
   };
   if (!col(view.entity.joinKey)) {
