@@ -157,7 +157,10 @@ function collect(node: Json, ctes: Set<string>, out: TableRef[], toUtf16: (n: nu
     return;
   }
   if (node === null || typeof node !== 'object') return;
-  for (const [k, v] of Object.entries(node)) {
+  // for…in without Object.entries and no descent into spans/comments: this walk runs per query.
+  for (const k in node) {
+    if (k === 'span' || k === 'trailing_comments' || k === 'comments') continue;
+    const v = node[k];
     if (v === null || typeof v !== 'object') continue;
     if (k === 'table' && !Array.isArray(v) && isIdent(v['name'])) {
       const parts: { name: string; span?: PolySpan }[] = [];
