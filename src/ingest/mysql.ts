@@ -117,6 +117,7 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
     },
     async extract(req: ExtractRequest): Promise<Extracted> {
       const c = await connect();
+      if (req.signal.aborted) throw new SourceError(`${conn.where}: aborted before reading`);
       const blobs = req.columns.filter((col) => col.duckType === 'BLOB');
       const stageTypes = Object.fromEntries(blobs.map((b) => [b.name, 'VARCHAR']));
       const relationOf = (files: string | string[]): string => {

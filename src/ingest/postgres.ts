@@ -67,6 +67,7 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
     },
     async extract(req: ExtractRequest): Promise<Extracted> {
       const c = await connect();
+      if (req.signal.aborted) throw new SourceError(`${conn.where}: aborted before reading`);
       const file = join(req.stagingDir, 'rows.csv');
       const where = req.cursor ? ` WHERE ${pgIdent(req.cursor.column)} >= ${c.escapeLiteral(req.cursor.from)}` : '';
       const select = `SELECT ${req.columns.map((col) => pgIdent(col.name)).join(', ')} FROM ${pgIdent(schema)}.${pgIdent(table)}${where}`;
