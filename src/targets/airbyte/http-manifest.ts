@@ -6,6 +6,12 @@ import type { Connector, SourceNode } from '../../ir/types.js';
 
 export function declarativeManifest(c: Connector, streams: readonly SourceNode[]): Record<string, unknown> {
   const hasToken = c.settings.token !== undefined;
+  // asgard sends the token as `Authorization: Bearer …`, or raw in the spec's `auth_header`.
+  const header = c.settings.auth_header?.kind === 'literal' ? String(c.settings.auth_header.value) : 'Authorization';
+  const authenticator =
+    header.toLowerCase() === 'authorization'
+      ? { type: 'BearerAuthenticator', api_token: "{{ config['api_token'] }}" }
+      : { type: 'ApiKeyAuthenticator', header, api_token: "{{ config['api_token'] }}" };
   return {
     version: '6.7.0',
     type: 'DeclarativeSource',
@@ -21,7 +27,7 @@ export function declarativeManifest(c: Connector, streams: readonly SourceNode[]
           url_base: "{{ config['base_url'] }}",
           path: s.stream.path ?? `/${s.name}`,
           http_method: 'GET',
-          ...(hasToken ? { authenticator: { type: 'BearerAuthenticator', api_token: "{{ config['api_token'] }}" } } : {}),
+          ...(hasToken ? { authenticator } : {}),
         },
         record_selector: {
           type: 'RecordSelector',
