@@ -31,8 +31,9 @@ interface CacheFile {
 let buildIdMemo: string | undefined;
 
 /**
- * Identifies the code that turns text into IR and schemas: sizes and modification times of the
- * files of those layers (src/ under tsx, dist/ when built). Editing any of them invalidates caches.
+ * Identifies the code that turns text into IR and schemas: a hash of the contents of the files of
+ * those layers (src/ under tsx, dist/ when built). Editing any of them invalidates caches; a rebuild
+ * that writes the same files again does not.
  */
 function buildId(): string {
   if (buildIdMemo) return buildIdMemo;
@@ -49,7 +50,7 @@ function buildId(): string {
       const p = join(dir, e);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
-      else if (/\.(js|ts)$/.test(e)) parts.push(`${p}:${st.size}:${st.mtimeMs}`);
+      else if (/\.(js|ts)$/.test(e)) parts.push(`${p}:${sha256(readFileSync(p))}`);
     }
   };
   for (const layer of ['ir', 'diagnostics', 'sql', 'dsl', 'engine', 'util']) walk(join(root, layer));
