@@ -20,7 +20,8 @@ import { QueryBody, zodDetails } from './validate.js';
 import { WarehouseAccess } from './warehouse-access.js';
 
 export const BODY_LIMIT = 1 << 20; // 1 MiB
-export const BATCH_BODY_LIMIT = 64 << 10;
+/** On shutdown: how long requests already on the wire get to arrive. */
+const SETTLE_MS = 300;
 
 export interface ServeOptions {
   readonly ir: PipelineIR;
@@ -199,9 +200,12 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     async close(graceMs = 10_000) {
       closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
+      // Requests already on the wire when the signal came (connected, headers not parsed yet) count
+      // as in flight too: give them a short window to arrive before idle connections are closed.
       const deadline = Date.now() + graceMs;
+      await new Promise((r) => setTimeout(r, Math.min(SETTLE_MS, graceMs)));
       while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      server.closeIdleConnections();
       server.closeAllConnections();
       await closed;
       await store.close();

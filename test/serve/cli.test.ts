@@ -88,7 +88,7 @@ describe('asgard models', () => {
 
 describe('asgard serve (process)', () => {
   it('serves, then on SIGTERM finishes the in-flight request and exits 0', async () => {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'asgard.js'), 'serve', spec, '--port', '0', '--format', 'json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), 'serve', spec, '--port', '0', '--format', 'json'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
