@@ -206,7 +206,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
         `SELECT ${names} FROM (` +
         `SELECT ${names}, 1 AS __asgard_new FROM incoming UNION ALL ` +
         `SELECT ${select}, 0 FROM read_parquet(${literal(prevGlob)})` +
-        `) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY __asgard_new DESC) = 1`;
+        `) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY __asgard_new DESC${cursorCol ? `, ${ident(cursorCol.name)} DESC NULLS LAST` : ''}) = 1`;
       await duck.run(`COPY (${body}) TO ${literal(out)} ${copyOpts}`).catch(fail);
       total = (await cursorOf(`read_parquet(${literal(out)})`)).rows;
       if (cursorValue !== undefined && cursorCol) {
