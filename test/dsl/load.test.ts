@@ -285,6 +285,20 @@ describe('loadPipeline on bad files', () => {
 });
 
 describe('front-end robustness', () => {
+  it('reads CRLF files like LF files, positions included', () => {
+    const crlf = churnText.replace(/\n/g, '\r\n');
+    const r = loadPipelineText(crlf, churnFile);
+    expect(r.diagnostics).toEqual([]);
+    const lf = loadPipelineText(churnText, churnFile).ir!;
+    expect(r.ir!.nodes.map((n) => [n.id, n.span.line, n.span.column])).toEqual(lf.nodes.map((n) => [n.id, n.span.line, n.span.column]));
+    expect(node<ModelNode>(r.ir!, 'gold.customer_metrics').sql.normalized).toBe(node<ModelNode>(lf, 'gold.customer_metrics').sql.normalized);
+    const bad = loadPipelineText(crlf.replace('WHERE amount > 0', 'WHERE amount > > 0'), churnFile);
+    const d = bad.diagnostics.find((x) => x.code === 'ASG3001')!;
+    const line = churnText.replace('WHERE amount > 0', 'WHERE amount > > 0').split('\n')[d.span!.line - 1];
+    expect(line.trim()).toBe('WHERE amount > > 0');
+    expect(line.slice(d.span!.column - 1, d.span!.column)).toBe('>');
+  });
+
   it('never throws on truncations of churn.asg and always gives spans', () => {
     for (let cut = 0; cut < churnText.length; cut += 97) {
       const r = loadPipelineText(churnText.slice(0, cut), churnFile);
