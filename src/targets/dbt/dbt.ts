@@ -95,14 +95,18 @@ export const dbtTarget: Target = {
         sources: [...external.keys()].sort().map((layer) => ({
           name: layer,
           schema: layer,
-          description: `The ${layer} tables of pipeline ${ir.name}, as Parquet under the ${layer}_location var (dbt-duckdb) or the ${layer} schema of the catalog.`,
-          meta: {
-            // dbt-duckdb reads each table's Parquet files; `{name}` is the table name.
-            external_location: `read_parquet('{{ var("${layer}_location") }}/{name}/**/*.parquet', hive_partitioning = true, union_by_name = true)`,
-          },
+          description: `The ${layer} tables of pipeline ${ir.name}: Parquet under the ${layer}_location var for dbt-duckdb, the ${layer} schema of the catalog for spark and trino.`,
           tables: [...external.get(layer)!].sort().map((t) => {
             const cols = ctx.schemas.get(`${layer}.${t}`);
-            return { name: t, ...(cols ? { columns: cols.map((c) => ({ name: c.name, data_type: contractType(c.type) })) } : {}) };
+            return {
+              name: t,
+              // dbt-duckdb reads the table's Parquet files: under the `<layer>_location` var, or exactly
+              // the folder in the `<layer>_<table>_path` var (e.g. one snapshot of the embedded warehouse).
+              meta: {
+                external_location: `read_parquet('{{ var("${layer}_${t}_path", var("${layer}_location") ~ "/${t}") }}/**/*.parquet', hive_partitioning = true, union_by_name = true)`,
+              },
+              ...(cols ? { columns: cols.map((c) => ({ name: c.name, data_type: contractType(c.type) })) } : {}),
+            };
           }),
         })),
       }),
