@@ -54,6 +54,9 @@ describe('asgard models', () => {
     expect(j.models[0].name).toBe('customer_churn_predictor');
     expect(Object.keys(j.models[0].versions[0]).sort()).toEqual(['createdAt', 'metrics', 'promoted', 'version']);
     expect(j.models[0].versions[0]).toMatchObject({ version: 1, promoted: true });
+    const one = await cli(['models', 'list', 'churn.asg', 'customer_churn_predictor', '--format', 'json']);
+    expect(JSON.parse(one.stdout)).toEqual(j);
+    expect((await cli(['models', 'list', 'churn.asg', 'nope'])).code).toBe(2);
     const text = await cli(['models', 'list', 'churn.asg']);
     expect(text.stdout).toMatch(/customer_churn_predictor\n\s+v1\s+promoted/);
   }, 60_000);

@@ -32,7 +32,6 @@ Examples:
   async run(ctx) {
     const [sub, specPath, target] = ctx.positionals;
     if (sub !== 'list' && sub !== 'show') throw new CliError(`unknown subcommand ${JSON.stringify(sub)}: use \`asgard models list SPEC\` or \`asgard models show SPEC NAME[@VERSION]\``);
-    if (sub === 'list' && target) throw new CliError('`asgard models list` takes only the spec; use `asgard models show SPEC NAME[@VERSION]` for one model');
     const spec = await loadValidSpec(ctx, specPath);
     const registry = new Registry(stateDirFor(ctx, spec.file));
     const names = [...new Set(spec.ir.nodes.flatMap((n) => (n.kind === 'train' ? [n.register] : [])))].sort();
@@ -40,7 +39,10 @@ Examples:
     const summary = (v: RegistryVersion) => ({ version: v.version, promoted: v.promoted, createdAt: v.createdAt, metrics: v.metrics });
 
     if (sub === 'list') {
-      const models = names.map((name) => ({ name, versions: versionsOf(name).map(summary) }));
+      // `list SPEC NAME`: only that model (a version suffix is ignored here; `show` takes it).
+      const only = target?.split('@')[0];
+      if (only !== undefined && !names.includes(only)) throw new CliError(`the spec trains no model named ${JSON.stringify(only)}${names.length ? ` (models: ${names.join(', ')})` : ''}`);
+      const models = names.filter((n) => only === undefined || n === only).map((name) => ({ name, versions: versionsOf(name).map(summary) }));
       if (ctx.format === 'json') ctx.json({ models });
       else {
         if (!names.length) ctx.err('the spec trains no model\n');
