@@ -144,7 +144,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (incremental && prev?.snapshot && !merge) ctx.warn(`${node.id}: the stream's columns changed since the last sync; reading everything again`);
     const from = merge ? lookBack(prev!.cursor!, stream.lookbackSeconds, cursorCol!.duckType ?? cursorCol!.outType) : undefined;
 
-    duck = await openDuck(':memory:', { threads: '2', memory_limit: '256MB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
+    duck = await openDuck(':memory:', { threads: '2', memory_limit: '512MB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
     const select = columns.map((c) => `CAST(${ident(c.name)} AS ${c.outType}) AS ${ident(c.name)}`).join(', ');
     const fail = (e: unknown): never => {
       throw dataError(e, node, connector.where);
@@ -189,11 +189,21 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const prevGlob = ctx.warehouse.parquetGlob(prev!.snapshot!);
       const names = columns.map((c) => ident(c.name)).join(', ');
       const key = stream.primaryKey.length ? stream.primaryKey.map(ident).join(', ') : names;
-      // Rows re-read at the cursor value (>=, for ties) that did not change are not news.
+      const keyCols = stream.primaryKey.length ? stream.primaryKey : columns.map((c) => c.name);
+      const using = keyCols.map(ident).join(', ');
+      // The newest incoming row per key (a file source may hold several versions of a row).
+      await duck
+        .run(
+          `CREATE TEMP TABLE fresh AS SELECT ${names} FROM incoming QUALIFY row_number() OVER (PARTITION BY ${key}` +
+            ` ORDER BY ${cursorCol ? `${ident(cursorCol.name)} DESC NULLS LAST` : '1'}) = 1`,
+        )
+        .catch(fail);
+      const previous = `(SELECT ${select} FROM read_parquet(${literal(prevGlob)}))`;
+      // Rows re-read at the cursor value (>=, for ties) that did not change are not news. The joins
+      // build on the few incoming rows and stream the previous snapshot: memory stays bounded.
       const changed = await queryAll(
         duck,
-        `SELECT count(*) AS n FROM (SELECT ${names} FROM incoming EXCEPT ` +
-          `SELECT ${select} FROM read_parquet(${literal(prevGlob)}) WHERE (${key}) IN (SELECT (${key}) FROM incoming))`,
+        `SELECT count(*) AS n FROM (SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM ${previous} p SEMI JOIN fresh USING (${using}))`,
       ).catch(fail);
       newRows = Number(changed.rows[0].n);
       if (newRows === 0) {
@@ -202,11 +212,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
       pending = ctx.warehouse.begin(node.id);
       const out = join(pending.dir, 'data.parquet');
-      const body =
-        `SELECT ${names} FROM (` +
-        `SELECT ${names}, 1 AS __asgard_new FROM incoming UNION ALL ` +
-        `SELECT ${select}, 0 FROM read_parquet(${literal(prevGlob)})` +
-        `) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY __asgard_new DESC${cursorCol ? `, ${ident(cursorCol.name)} DESC NULLS LAST` : ''}) = 1`;
+      const body = `SELECT ${names} FROM ${previous} p ANTI JOIN fresh USING (${using}) UNION ALL SELECT ${names} FROM fresh`;
       await duck.run(`COPY (${body}) TO ${literal(out)} ${copyOpts}`).catch(fail);
       total = (await cursorOf(`read_parquet(${literal(out)})`)).rows;
       if (cursorValue !== undefined && cursorCol) {
