@@ -54,6 +54,14 @@ function buildId(): string {
     }
   };
   for (const layer of ['ir', 'diagnostics', 'sql', 'dsl', 'engine', 'util']) walk(join(root, layer));
+  // The parser, SQL toolkit and DuckDB versions matter too: the lock file pins them.
+  for (const f of ['package-lock.json', 'package.json']) {
+    try {
+      parts.push(`${f}:${sha256(readFileSync(join(dirname(root), f)))}`);
+    } catch {
+      // Not in a checkout (an installed package): its files above identify the build.
+    }
+  }
   buildIdMemo = sha256(parts.join('\n'));
   return buildIdMemo;
 }
