@@ -4,7 +4,7 @@
 
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface Figure {
@@ -22,6 +22,10 @@ export const median = (xs: readonly number[]): number => {
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Bench modules import `median` and `Figure` from here: only running this file directly runs them.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
+
+async function main(): Promise<void> {
 const only = process.argv.slice(2);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
@@ -50,3 +54,4 @@ for (const f of figures) {
 }
 writeFileSync(join(here, 'results.json'), JSON.stringify({ machine, figures }, null, 2) + '\n');
 if (failed) process.exitCode = 1;
+}
