@@ -159,6 +159,8 @@ async function describe(conn: DuckDBConnection, relation: string): Promise<Colum
 }
 
 /** Run a statement of the node's SQL; a DuckDB error becomes a NodeError at the line of the spec's SQL. */
+// ASGARD_PROFILE=1 prints per-phase timings of each node on stderr (open, attach, render, compute,
+// checks, write): what tuning the engine's overhead against bare DuckDB needs.
 const PROFILE = !!process.env.ASGARD_PROFILE;
 let lastMark = performance.now();
 function mark(what: string): void {
