@@ -9,7 +9,7 @@ import type { Toolchain } from './toolchain.js';
 import { run } from './proc.js';
 import { compareTables, readParquet, readQuery, type Comparison } from './compare.js';
 import { snapshotDir, type Workspace } from './workspace.js';
-import { warehouseLayout } from './layout.js';
+import { tableEnv, warehouseLayout } from './layout.js';
 import { asgard } from './asgard.js';
 import { literal } from '../../../src/engine/duckdb.js';
 import { openDuck } from '../../../src/engine/duckdb.js';
@@ -68,8 +68,7 @@ export async function runFeast(ws: Workspace, tools: Toolchain, v: FeastView): P
   rmSync(repo, { recursive: true, force: true });
   cpSync(join(ws.compiled, 'feast'), repo, { recursive: true });
   const layout = warehouseLayout(ws);
-  const layer = v.from.split('.')[0];
-  const env = { ...tools.env, [`ASGARD_${layer.toUpperCase()}_LOCATION`]: join(layout, layer), S3_ENDPOINT: '' };
+  const env = { ...tools.env, ...tableEnv(ws, layout), S3_ENDPOINT: '' };
 
   const applied = await run(join(tools.bin, 'feast'), ['apply'], { cwd: repo, env, log: ws.log, timeoutMs: 10 * 60_000 });
 

@@ -17,3 +17,21 @@ export function warehouseLayout(ws: Workspace): string {
   }
   return root;
 }
+
+const envName = (...parts: string[]): string => parts.join('_').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+
+/**
+ * The variables the compiled Feast repository and training script read to find tables: the layer
+ * roots (ASGARD_<LAYER>_LOCATION, whose default layout is <layer>/<table>/data) and, taking
+ * precedence, each table's folder (ASGARD_<TABLE>_PATH) → the current embedded snapshot.
+ */
+export function tableEnv(ws: Workspace, layout: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [table, n] of Object.entries(readState(ws).nodes)) {
+    if (!n.snapshot) continue;
+    const [layer, name] = table.split('.');
+    env[envName('ASGARD', layer, 'location')] = join(layout, layer);
+    env[envName('ASGARD', name, 'path')] = join(ws.warehouse, n.snapshot.path);
+  }
+  return env;
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Toolchain } from './toolchain.js';
 import { run } from './proc.js';
 import { startAsgardServe, startMlflow } from './servers.js';
-import { warehouseLayout } from './layout.js';
+import { tableEnv, warehouseLayout } from './layout.js';
 import { repoRoot } from './paths.js';
 import type { Workspace } from './workspace.js';
 import { openDuck, queryAll, literal } from '../../../src/engine/duckdb.js';
@@ -66,8 +66,7 @@ export async function runTraining(ws: Workspace, tools: Toolchain, opts: { reado
     const env = {
       ...tools.env,
       FEAST_REPO: opts.feastRepo,
-      ASGARD_GOLD_LOCATION: join(layout, 'gold'),
-      ASGARD_SILVER_LOCATION: join(layout, 'silver'),
+      ...tableEnv(ws, layout),
       MLFLOW_TRACKING_URI: mlflow.url,
       ASGARD_STATE: stateCopy,
       S3_ENDPOINT: '',
