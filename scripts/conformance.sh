@@ -4,6 +4,7 @@
 # check | engine@version | rows compared | result. Exit 1 when any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+npx tsc -p tsconfig.json   # bin/asgard.js runs dist/: build it as npm test does
 bash scripts/setup-python.sh
 source scripts/services.sh
 services_up
