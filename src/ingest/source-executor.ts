@@ -223,8 +223,22 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     } else {
       // One pass: the staging file(s) straight into Parquet; cursor and count come from the Parquet.
       if (!extracted.chunks) await duck.run(`COPY (${typed}) TO ${literal(join(pending!.dir, 'part-00000.parquet'))} ${copyOpts}`).catch(fail);
-      ({ cursor: cursorValue, rows: total } = await cursorOf(`read_parquet(${literal(join(pending!.dir, '*.parquet'))})`));
+      const written = `read_parquet(${literal(join(pending!.dir, '*.parquet'))})`;
+      ({ cursor: cursorValue, rows: total } = await cursorOf(written));
       newRows = total;
+      // A full read that found exactly the rows of the previous snapshot keeps that snapshot, so
+      // nothing downstream rebuilds for a source that did not change.
+      const old = prev?.snapshot;
+      if (old && old.rows === total && sameSchema(prev!.schema, schema)) {
+        const previous = `(SELECT ${select} FROM read_parquet(${literal(ctx.warehouse.parquetGlob(old))}))`;
+        const diff = await queryAll(duck, `SELECT count(*) AS n FROM (SELECT * FROM ${written} EXCEPT ALL SELECT * FROM ${previous})`).catch(() => undefined);
+        if (diff && Number(diff.rows[0].n) === 0) {
+          ctx.warehouse.abort(pending!);
+          pending = undefined;
+          ctx.progress({ rows: total, message: 'unchanged since the last sync' });
+          return { rows: total, snapshot: old, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : prev!.cursor !== undefined ? { cursor: prev!.cursor } : {}) };
+        }
+      }
     }
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
     const snapshot = ctx.warehouse.commit(pending!, total);

@@ -2,7 +2,7 @@
 // incremental by cursor, a missing file named.
 
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
@@ -51,6 +51,11 @@ describe('file connector', () => {
     const r = await h.run(sourceNode('x', { type: 'file', settings: { path: lit(pq) } }), {});
     expect(r.result.schema).toEqual([{ name: 'big', type: 'BIGINT' }, { name: 'money', type: 'DECIMAL(10,2)' }]);
     expect(await rows(h, 'bronze.x', 'SELECT big::VARCHAR AS big, money::VARCHAR AS money FROM t')).toEqual([{ big: '9007199254740993', money: '12.34' }]);
+
+    // Nothing changed: a second full read keeps the same snapshot (nothing downstream rebuilds).
+    const again = await h.run(sourceNode('x', { type: 'file', settings: { path: lit(pq) } }), {});
+    expect(again.result.snapshot!.id).toBe(r.result.snapshot!.id);
+    expect(readdirSync(h.warehouse.tableDir('bronze.x'))).toEqual([r.result.snapshot!.id]);
 
     const nd = join(dir, 'events.ndjson');
     writeFileSync(nd, '{"id": 1, "kind": "a"}\n{"id": 2, "kind": null}\n');
