@@ -144,7 +144,8 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (incremental && prev?.snapshot && !merge) ctx.warn(`${node.id}: the stream's columns changed since the last sync; reading everything again`);
     const from = merge ? lookBack(prev!.cursor!, stream.lookbackSeconds, cursorCol!.duckType ?? cursorCol!.outType) : undefined;
 
-    duck = await openDuck(':memory:', { threads: '2', memory_limit: '512MB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
+    // 1 GB: 512 MB ran out during a seed-scale incremental merge (DuckDB cannot spill every operator).
+    duck = await openDuck(':memory:', { threads: '2', memory_limit: '1GB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
     const select = columns.map((c) => `CAST(${ident(c.name)} AS ${c.outType}) AS ${ident(c.name)}`).join(', ');
     const fail = (e: unknown): never => {
       throw dataError(e, node, connector.where);
