@@ -63,6 +63,15 @@ export const Codes = {
   SqlTargetUnsupported: entry('ASG3101', 'error', 'SQL the target engine cannot run'),
   SqlBind: entry('ASG3102', 'error', 'SQL does not bind against its inputs (unknown column, wrong types)'),
   SqlUnknownInput: entry('ASG3103', 'error', 'SQL input without a known schema'),
+
+  // ── ASG4xxx: compile targets (src/targets/) ─────────────────────────────────────────────────
+  UnknownProfile: entry('ASG4001', 'error', 'compile profile not defined'),
+  MissingProfileSetting: entry('ASG4002', 'error', 'profile lacks a setting a target needs'),
+  InvalidProfileSetting: entry('ASG4003', 'error', 'profile setting has the wrong form for a target'),
+  MissingSchema: entry('ASG4004', 'error', 'no inferred schema for a node a target needs'),
+  SqlRender: entry('ASG4005', 'error', 'SQL cannot be rendered for a target dialect'),
+  UnsupportedConnector: entry('ASG4006', 'error', 'connector type not supported by a target'),
+  OutputNotWritable: entry('ASG4007', 'error', 'compile output cannot be written'),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CodeName = keyof typeof Codes;

@@ -8,7 +8,7 @@ import type { Diagnostic, Result } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { diag } from '../diagnostics/catalogue.js';
 import { sha256 } from '../util/canonical-json.js';
-import { TargetCodes } from './codes.js';
+import { Codes } from '../diagnostics/catalogue.js';
 import { renderSql } from '../sql/transpile.js';
 import type { TargetDialect } from '../sql/transpile.js';
 import type { FileMap } from './files.js';
@@ -71,7 +71,7 @@ export function compileTargets(ir: PipelineIR, opts: CompileOptions): Result<Fil
     const names = Object.keys(ir.profiles).sort();
     return {
       diagnostics: [
-        diag(TargetCodes.UnknownProfile, `the spec defines no profile \`${opts.profile}\` to compile for`, undefined, {
+        diag(Codes.UnknownProfile, `the spec defines no profile \`${opts.profile}\` to compile for`, undefined, {
           hint: names.length ? `profiles in the spec: ${names.join(', ')} (pass --profile NAME)` : 'add a `profile kubernetes { … }` block to the pipeline',
         }),
       ],
@@ -87,7 +87,7 @@ export function compileTargets(ir: PipelineIR, opts: CompileOptions): Result<Fil
       r = t.generate(ir, ctx);
     } catch (e) {
       // A target that throws has a bug, but the user still gets a diagnostic, not a half tree.
-      r = { diagnostics: [diag(TargetCodes.SqlRender, `the ${t.name} target failed: ${(e as Error).message}`, undefined)] };
+      r = { diagnostics: [diag(Codes.SqlRender, `the ${t.name} target failed: ${(e as Error).message}`, undefined)] };
     }
     diagnostics.push(...r.diagnostics);
     for (const [p, content] of r.value ?? []) files.set(`${t.name}/${p}`, content);

@@ -5,7 +5,7 @@
 import type { Profile, Resolvable } from '../ir/types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diag } from '../diagnostics/catalogue.js';
-import { TargetCodes } from './codes.js';
+import { Codes } from '../diagnostics/catalogue.js';
 
 export class ProfileSettings {
   readonly diagnostics: Diagnostic[] = [];
@@ -30,7 +30,7 @@ export class ProfileSettings {
     const v = this.get(key);
     if (v === undefined) {
       this.diagnostics.push(
-        diag(TargetCodes.MissingProfileSetting, `profile \`${this.profile.name}\` has no \`${key}\`, which the ${this.target} target needs (${why})`, this.profile.span, {
+        diag(Codes.MissingProfileSetting, `profile \`${this.profile.name}\` has no \`${key}\`, which the ${this.target} target needs (${why})`, this.profile.span, {
           hint: `add \`${key} = …\` to \`profile ${this.profile.name} { … }\``,
         }),
       );
@@ -69,7 +69,7 @@ export class ProfileSettings {
   }
 
   invalid(key: string, message: string): void {
-    this.diagnostics.push(diag(TargetCodes.InvalidProfileSetting, `profile \`${this.profile.name}\` setting \`${key}\` ${message}`, this.profile.span));
+    this.diagnostics.push(diag(Codes.InvalidProfileSetting, `profile \`${this.profile.name}\` setting \`${key}\` ${message}`, this.profile.span));
   }
 }
 

@@ -6,7 +6,7 @@ import { format } from '@polyglot-sql/sdk';
 import type { NodeId, SqlBody } from '../ir/types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diag } from '../diagnostics/catalogue.js';
-import { TargetCodes } from './codes.js';
+import { Codes } from '../diagnostics/catalogue.js';
 import type { RenderSql, SqlDialect } from './registry.js';
 import { SENTINEL, clashesWithSentinel, swapLogicalTime } from './logical-time.js';
 import { sha256 } from '../util/canonical-json.js';
@@ -45,7 +45,7 @@ export function sqlText(renderSql: RenderSql, body: SqlBody, opts: SqlTextOption
 
 function renderText(renderSql: RenderSql, body: SqlBody, opts: SqlTextOptions, diags: Diagnostic[]): string | undefined {
   if (clashesWithSentinel(body)) {
-    diags.push(diag(TargetCodes.SqlRender, 'this SQL contains the date 2999-12-31, which compile reserves for the logical time', body.span));
+    diags.push(diag(Codes.SqlRender, 'this SQL contains the date 2999-12-31, which compile reserves for the logical time', body.span));
     return undefined;
   }
   const refs: string[] = [];

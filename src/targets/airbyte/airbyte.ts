@@ -7,7 +7,7 @@
 import type { Connector, PipelineIR, SourceNode } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
-import { TargetCodes } from '../codes.js';
+import { Codes } from '../../diagnostics/catalogue.js';
 import type { FileMap } from '../files.js';
 import { textFile, yamlFile } from '../files.js';
 import type { Target, TargetContext } from '../registry.js';
@@ -68,13 +68,13 @@ export const airbyteTarget: Target = {
         files.set(manifestPath, yamlFile(manifestPath, origin(nodeIds), declarativeManifest(connector, streams)));
         definitionId = `\${${envName('AIRBYTE_DEFINITION_ID', name)}}`;
         const base = connector.settings.base_url ?? connector.settings.url;
-        if (!base) diags.push(diag(TargetCodes.MissingProfileSetting, `source \`${name}\`: no \`base_url\``, connector.span));
+        if (!base) diags.push(diag(Codes.MissingProfileSetting, `source \`${name}\`: no \`base_url\``, connector.span));
         configuration = {
           base_url: base ? String(placeholder(base)) : '',
           ...(connector.settings.token ? { api_token: `\${${tokenName(connector)}}` } : {}),
         };
       } else {
-        diags.push(diag(TargetCodes.UnsupportedConnector, `source \`${name}\`: the airbyte target has no connector for \`${connector.type}\``, connector.span));
+        diags.push(diag(Codes.UnsupportedConnector, `source \`${name}\`: the airbyte target has no connector for \`${connector.type}\``, connector.span));
         continue;
       }
       const sourcePath = `sources/${name}.yaml`;

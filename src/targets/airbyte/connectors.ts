@@ -6,7 +6,7 @@
 import type { Connector, Resolvable } from '../../ir/types.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
-import { TargetCodes } from '../codes.js';
+import { Codes } from '../../diagnostics/catalogue.js';
 import { placeholder } from '../settings.js';
 import { envName } from '../pipeline.js';
 
@@ -33,7 +33,7 @@ export function dbConnectionConfig(c: Connector, diags: Diagnostic[]): DbConfig 
       out.username = decodeURIComponent(u.username);
       // A password inside a literal URL is never copied out; `password = secret(…)` carries it.
     } catch {
-      diags.push(diag(TargetCodes.InvalidProfileSetting, `source \`${c.name}\`: \`url\` is not a URL`, c.span));
+      diags.push(diag(Codes.InvalidProfileSetting, `source \`${c.name}\`: \`url\` is not a URL`, c.span));
     }
   } else if (url) {
     out.host = `\${${envName(url.name, 'host')}}`;
@@ -46,20 +46,20 @@ export function dbConnectionConfig(c: Connector, diags: Diagnostic[]): DbConfig 
   out.username = str(s.user) ?? str(s.username) ?? out.username;
   if (s.port) {
     if (s.port.kind === 'literal' && Number.isInteger(Number(s.port.value))) out.port = Number(s.port.value);
-    else diags.push(diag(TargetCodes.InvalidProfileSetting, `source \`${c.name}\`: Airbyte needs \`port\` as a literal integer`, c.span));
+    else diags.push(diag(Codes.InvalidProfileSetting, `source \`${c.name}\`: Airbyte needs \`port\` as a literal integer`, c.span));
   }
   const pw = s.password;
   if (pw) {
     if (pw.kind === 'literal') {
       diags.push(
-        diag(TargetCodes.InvalidProfileSetting, `source \`${c.name}\`: \`password\` is a literal; compile writes secrets only as references`, c.span, {
+        diag(Codes.InvalidProfileSetting, `source \`${c.name}\`: \`password\` is a literal; compile writes secrets only as references`, c.span, {
           hint: `write \`password = secret("${envName(c.name, 'password')}")\``,
         }),
       );
     } else out.password = `\${${pw.name}}`;
   }
   for (const [k, v] of Object.entries({ host: out.host, database: out.database, username: out.username })) {
-    if (!v) diags.push(diag(TargetCodes.MissingProfileSetting, `source \`${c.name}\`: no \`${k === 'username' ? 'user' : k}\` (nor a \`url\` that gives it)`, c.span));
+    if (!v) diags.push(diag(Codes.MissingProfileSetting, `source \`${c.name}\`: no \`${k === 'username' ? 'user' : k}\` (nor a \`url\` that gives it)`, c.span));
   }
   return out;
 }

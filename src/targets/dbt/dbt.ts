@@ -8,7 +8,7 @@
 import type { Check, ModelNode, NodeId, PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
-import { TargetCodes } from '../codes.js';
+import { Codes } from '../../diagnostics/catalogue.js';
 import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlFile } from '../files.js';
 import type { Target, TargetContext } from '../registry.js';
@@ -67,7 +67,7 @@ export const dbtTarget: Target = {
 
       const schema = ctx.schemas.get(m.id);
       if (!schema) {
-        diags.push(diag(TargetCodes.MissingSchema, `no inferred schema for ${m.id}: the dbt contract needs every column's type`, m.span));
+        diags.push(diag(Codes.MissingSchema, `no inferred schema for ${m.id}: the dbt contract needs every column's type`, m.span));
         continue;
       }
       const columnTests = testsByColumn(m.checks);

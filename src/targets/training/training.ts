@@ -7,7 +7,7 @@
 import type { PipelineIR, TrainNode } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
-import { TargetCodes } from '../codes.js';
+import { Codes } from '../../diagnostics/catalogue.js';
 import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlDocs } from '../files.js';
 import type { Target, TargetContext } from '../registry.js';
@@ -66,7 +66,7 @@ export const trainingTarget: Target = {
       const origin: Origin = { spec: ctx.specPath, node: t.id };
       const view = nodeById(ir, t.features);
       if (view?.kind !== 'features') {
-        diags.push(diag(TargetCodes.MissingSchema, `${t.id}: its features \`${t.features}\` are not a feature view`, t.span));
+        diags.push(diag(Codes.MissingSchema, `${t.id}: its features \`${t.features}\` are not a feature view`, t.span));
         continue;
       }
       const label = splitTable(t.label.from);
