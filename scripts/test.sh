@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# `npm test`: build, start every service the tests need (PostgreSQL, MariaDB, the demo ticket API
-# are started by the test setup itself through scripts/services.sh), then run the whole suite.
+# `npm test`: build, start every service the tests need (PostgreSQL, MariaDB and the demo ticket API
+# through scripts/services.sh; the Python toolchain of the conformance tests through
+# scripts/setup-python.sh), then run the whole suite. In CI (CI=true) a missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json
-if [ -x scripts/services.sh ]; then
-  source scripts/services.sh
-  services_up
+source scripts/services.sh
+services_up
+if ! bash scripts/setup-python.sh; then
+  if [ "${CI:-}" = true ]; then echo "test: the Python toolchain could not be set up" >&2; exit 1; fi
+  echo "test: WARNING: no Python toolchain; the conformance checks will be skipped" >&2
 fi
 npx vitest run "$@"
