@@ -8,21 +8,13 @@ import type { FeaturesNode, PipelineIR, PipelineNode, ServeNode, Span, TrainNode
 import { StateStore, type NodeState, type PipelineState } from '../../src/planner/state-store.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { openDuck } from '../../src/engine/duckdb.js';
+import { FEATURES } from './synthetic.js';
 import { NodeError, type RunContext } from '../../src/engine/executor.js';
 
 export const span: Span = { file: '/spec.asg', line: 1, column: 1, endLine: 1, endColumn: 2 };
 export const OBS = '2025-09-12 00:00:00';
 export const NOW = '2025-11-11 00:00:00';
-export const FEATURE_NAMES = [
-  'total_purchases',
-  'customer_lifetime_value',
-  'avg_purchase_value',
-  'days_since_last_purchase',
-  'purchase_frequency',
-  'account_age_days',
-  'support_tickets',
-  'avg_support_resolution_hours',
-];
+export const FEATURE_NAMES = FEATURES;
 
 export interface Fixture {
   readonly warehouse: Warehouse;

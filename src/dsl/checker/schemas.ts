@@ -22,27 +22,18 @@ export const pipelineSchema = z.strictObject({
 });
 
 const connectionCommon = { schedule: cronCall.optional(), description, tags };
+const databaseConnection = {
+  ...connectionCommon,
+  url: resolvable.optional(),
+  host: resolvable.optional(),
+  port: resolvable.optional(),
+  database: resolvable.optional(),
+  user: resolvable.optional(),
+  password: resolvable.optional(),
+};
 export const sourceSchemas = {
-  postgres: z.strictObject({
-    ...connectionCommon,
-    url: resolvable.optional(),
-    host: resolvable.optional(),
-    port: resolvable.optional(),
-    database: resolvable.optional(),
-    user: resolvable.optional(),
-    password: resolvable.optional(),
-    schema: resolvable.optional(),
-    sslmode: resolvable.optional(),
-  }),
-  mysql: z.strictObject({
-    ...connectionCommon,
-    url: resolvable.optional(),
-    host: resolvable.optional(),
-    port: resolvable.optional(),
-    database: resolvable.optional(),
-    user: resolvable.optional(),
-    password: resolvable.optional(),
-  }),
+  postgres: z.strictObject({ ...databaseConnection, schema: resolvable.optional(), sslmode: resolvable.optional() }),
+  mysql: z.strictObject(databaseConnection),
   http: z.strictObject({
     ...connectionCommon,
     base_url: resolvableAs('the API base URL, a string or `env("NAME", "default")`'),
