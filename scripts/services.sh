@@ -15,7 +15,14 @@
 # pipelines/churn.asg reads them (secret(...)).
 
 ASGARD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ASGARD_SERVICES_DIR="${ASGARD_SERVICES_DIR:-$ASGARD_ROOT/.services}"
+if [ -z "${ASGARD_SERVICES_DIR:-}" ]; then
+  ASGARD_SERVICES_DIR="$ASGARD_ROOT/.services"
+  # The database servers run as the postgres and mysql users. A checkout they cannot reach (a clone
+  # under /root, say) keeps their data in a folder of its own under /var/tmp instead.
+  if [ "$(id -u)" = 0 ] && ! runuser -u nobody -- test -x "$ASGARD_ROOT" 2>/dev/null; then
+    ASGARD_SERVICES_DIR="/var/tmp/asgard-services-$(printf %s "$ASGARD_ROOT" | sha256sum | cut -c1-12)"
+  fi
+fi
 ASGARD_PG_PORT="${ASGARD_PG_PORT:-55432}"
 ASGARD_MARIADB_PORT="${ASGARD_MARIADB_PORT:-53306}"
 ASGARD_API_PORT="${ASGARD_API_PORT:-58080}"
