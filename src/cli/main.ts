@@ -2,6 +2,12 @@
 // drained (so a large JSON document is never cut off, and a handle an executor left open — a
 // database pool, a timer — cannot keep the process alive after the work is done).
 //
+// Two safety nets keep a bug from ending the process without a word (issue: a MariaDB server
+// killed mid-read once made apply exit 13 with nothing printed): an unhandled rejection is
+// reported and makes the exit code at least 1 while the command goes on to its summary, and a
+// command whose work can no longer finish (the event loop emptied while it was pending, Node's
+// exit 13) is reported as an execution failure, with the JSON error document under --format json.
+//
 // Why --liftoff-only: the SQL toolkit (@polyglot-sql/sdk) is a large WebAssembly module. V8 compiles
 // it quickly with its baseline compiler, then re-compiles it with TurboFan on background threads,
 // and process exit waits for those threads: 10-15 s after a command that transpiled one query, on a
@@ -11,7 +17,35 @@ import { setFlagsFromString } from 'node:v8';
 
 if (process.env.ASGARD_WASM_TIER_UP !== '1') setFlagsFromString('--liftoff-only');
 
-const { processIO, runCli } = await import('./run.js');
-const code = await runCli(process.argv.slice(2), processIO());
-process.exitCode = code;
-process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+const { processIO, runCli, wantsJson } = await import('./run.js');
+const argv = process.argv.slice(2);
+const io = processIO();
+let printed = false;
+const out = io.out;
+io.out = (t) => {
+  printed = true;
+  out(t);
+};
+let internalError = false;
+const debug = process.env.ASGARD_DEBUG === '1';
+const describe = (e: unknown) => (debug ? String((e as Error)?.stack ?? e) : String((e as Error)?.message ?? e));
+process.on('unhandledRejection', (e) => {
+  internalError = true;
+  io.err(`error: internal error (a bug in asgard): ${describe(e)}\n`);
+});
+const exit = (code: number) => {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+};
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  finished = true;
+  const message = 'the command stopped before finishing: an operation it waited for can never complete (a bug in asgard; ASGARD_DEBUG=1 shows more)';
+  io.err(`error: ${message}\n`);
+  if (wantsJson(argv) && !printed) out(JSON.stringify({ ok: false, error: { message } }) + '\n');
+  exit(1);
+});
+const code = await runCli(argv, io);
+finished = true;
+exit(internalError && code === 0 ? 1 : code);

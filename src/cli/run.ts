@@ -50,7 +50,7 @@ function commandHelp(c: Command): string {
   ].join('\n');
 }
 
-const wantsJson = (argv: readonly string[]) => argv.some((a, i) => a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
+export const wantsJson = (argv: readonly string[]) => argv.some((a, i) => a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
 
 export async function runCli(argv: readonly string[], io: CliIO, services: CliServices = {}): Promise<number> {
   let jsonPrinted = false;

@@ -70,6 +70,9 @@ export function describeDbError(e: unknown, c: Pick<DbConnection, 'host' | 'port
       return `cannot connect to ${c.where}: ${at} is unreachable`;
     case 'ECONNRESET':
       return `the connection to ${c.where} was reset by ${at}`;
+    case 'PROTOCOL_CONNECTION_LOST':
+    case 'EPIPE':
+      return `the connection to ${c.where} was lost: the server at ${at} closed it`;
     case '28P01':
     case '28000':
     case 'ER_ACCESS_DENIED_ERROR':

@@ -158,15 +158,34 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
         await new Promise<void>((resolve, reject) => {
           const q = c.query({ sql, values: req.cursor ? [req.cursor.from] : [], rowsAsArray: true });
           let failed = false;
+          const stop = () => {
+            req.signal.removeEventListener('abort', onAbort);
+            c.off('error', onLost);
+            c.off('end', onLost);
+          };
           const onAbort = () => {
             failed = true;
+            stop();
             c.destroy();
             reject(new SourceError('aborted'));
           };
-          req.signal.addEventListener('abort', onAbort, { once: true });
-          q.on('error', (e: unknown) => {
+          // A server that dies mid-read (killed, restarted, network cut) fails the connection, not
+          // always the query: mysql2 then never ends the query, so the connection's own error or end
+          // must settle it, or the read would wait forever.
+          const onLost = (e?: unknown) => {
+            if (failed) return;
             failed = true;
-            req.signal.removeEventListener('abort', onAbort);
+            stop();
+            c.destroy();
+            reject(e ?? Object.assign(new Error('the server closed the connection'), { code: 'PROTOCOL_CONNECTION_LOST' }));
+          };
+          req.signal.addEventListener('abort', onAbort, { once: true });
+          c.on('error', onLost);
+          c.on('end', onLost);
+          q.on('error', (e: unknown) => {
+            if (failed) return;
+            failed = true;
+            stop();
             reject(e);
           });
           q.on('result', (row: unknown) => {
@@ -186,8 +205,9 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
             }
           });
           q.on('end', () => {
-            req.signal.removeEventListener('abort', onAbort);
-            if (!failed) resolve();
+            if (failed) return;
+            stop();
+            resolve();
           });
         });
         if (req.onChunk && (inChunk > 0 || chunks === 0)) handOver(out, files[files.length - 1]);
@@ -205,7 +225,17 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
     async close() {
       const c = client;
       client = undefined;
-      if (c) await new Promise<void>((resolve) => c.end(() => resolve()));
+      // A connection the server dropped never answers the QUIT of end(): destroy it instead.
+      if (c) await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          c.destroy();
+          resolve();
+        }, 1000);
+        c.end(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
     },
   };
 }
