@@ -16,6 +16,7 @@ import type { NodeState, PipelineState, SnapshotRef, StateStore } from '../plann
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { NodeError, type RunContext } from './executor.js';
 import type { ExecutorResolver } from './executors.js';
+import { rowDropRefusal } from './row-guard.js';
 
 /** Snapshots kept per table: the current one and this many minus one in history. */
 export const SNAPSHOTS_KEPT = 3;
@@ -223,6 +224,12 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         signal,
       };
       const result = await executor.run(ctx);
+      const refusal = rowDropRefusal(node, prev?.snapshot, result.snapshot);
+      if (refusal) {
+        // The new snapshot never becomes current: remove it, keep the state's snapshots.
+        warehouse.gc(tableOf(result.snapshot!), [...(prev?.snapshot ? [prev.snapshot] : []), ...(prev?.history ?? [])]);
+        throw new NodeError(refusal);
+      }
       const base = replace ? undefined : prev;
       const snapshot = result.snapshot ?? base?.snapshot;
       let history: readonly SnapshotRef[] = base?.history ?? [];

@@ -61,6 +61,18 @@ export interface NodeBase {
   /** Metadata: never part of the data fingerprint. */
   readonly description?: string;
   readonly tags?: readonly string[];
+  /**
+   * Streams, cleanses, models: the row-count drop guard as written (`max_row_drop`, `allow_empty`);
+   * absent = the defaults of src/engine/row-guard.ts. Metadata: changing it rebuilds nothing.
+   */
+  readonly rowGuard?: RowGuard;
+}
+
+export interface RowGuard {
+  /** The largest fraction (0..1) by which a table's row count may fall from one snapshot to the next. */
+  readonly maxDrop?: number;
+  /** An empty result is accepted (else it fails the node whatever maxDrop says). */
+  readonly allowEmpty?: boolean;
 }
 
 export type ConnectorType = 'postgres' | 'mysql' | 'http' | 'file';

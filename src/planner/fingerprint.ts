@@ -97,7 +97,7 @@ const readsClock = (normalizedSql: string) => /\b(current_date|current_timestamp
 
 /** The data and metadata definitions of one node (no parents folded in). */
 export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>): NodeDefinition {
-  const meta: Record<string, unknown> = { description: node.description, tags: node.tags };
+  const meta: Record<string, unknown> = { description: node.description, tags: node.tags, max_row_drop: node.rowGuard?.maxDrop, allow_empty: node.rowGuard?.allowEmpty };
   const clock = ir.logicalTime ? resolvableRef(ir.logicalTime) : 'apply start';
   switch (node.kind) {
     case 'source': {

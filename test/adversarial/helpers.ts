@@ -59,12 +59,16 @@ export async function cutProxy(target: { host: string; port: number }, cutAfter:
   };
 }
 
-/** sha256 of every file under dir, by relative path: equal before and after = nothing changed. */
+/**
+ * sha256 of every file under dir, by relative path: equal before and after = nothing changed.
+ * `cache/` (the compiled-spec cache, rewritten on every load) is not data and is left out.
+ */
 export function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
     for (const e of readdirSync(d)) {
       const p = join(d, e);
+      if (relative(dir, p) === 'cache') continue;
       if (statSync(p).isDirectory()) walk(p);
       else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
     }

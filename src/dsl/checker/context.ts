@@ -3,7 +3,7 @@
 
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
-import type { NodeId, PipelineNode, SqlBody, Span } from '../../ir/types.js';
+import type { NodeId, PipelineNode, RowGuard, SqlBody, Span } from '../../ir/types.js';
 import type { SqlAnalysisCache } from '../../sql/analyze.js';
 import type { Attribute, Block, BodyItem, CheckItem, SqlItem } from '../ast.js';
 
@@ -130,4 +130,10 @@ export function rejectExtra(ctx: Ctx, body: Body, where: string, allowed: { bloc
     for (const s of body.sqls)
       if (s.key !== 'sql') ctx.report(diag(Codes.UnknownSetting, `unknown setting \`${s.key}\` in ${where}`, s.keySpan, { hint: didYouMean(s.key, ['sql']) ?? 'SQL bodies are written `sql """ … """`' }));
   if (!allowed.checks) for (const c of body.checks) ctx.report(diag(Codes.MisplacedBlock, `checks are not allowed in ${where}`, c.span, { hint: 'checks belong in `cleanse` and `model` blocks' }));
+}
+
+/** `max_row_drop` / `allow_empty` settings → the node's rowGuard field (absent when neither is set). */
+export function rowGuardOf(s: { max_row_drop?: number; allow_empty?: boolean }): { rowGuard?: RowGuard } {
+  if (s.max_row_drop === undefined && s.allow_empty === undefined) return {};
+  return { rowGuard: { ...(s.max_row_drop !== undefined ? { maxDrop: s.max_row_drop } : {}), ...(s.allow_empty !== undefined ? { allowEmpty: s.allow_empty } : {}) } };
 }

@@ -13,6 +13,11 @@ const duration = z.instanceof(DurationV, { error: 'a duration such as `30d`, `6h
 /** A literal or `env(…)`/`secret(…)`: checked in detail by toResolvable. */
 export const resolvableAs = (what: string) => z.union([z.string(), z.number(), z.boolean(), z.instanceof(CallV)], { error: what });
 export const resolvable = resolvableAs('a string, number, boolean, `env("NAME")` or `secret("NAME")`');
+/** The row-count drop guard (src/engine/row-guard.ts): on streams, cleanses and models. */
+const rowGuard = {
+  max_row_drop: z.number({ error: 'a fraction between 0 and 1, such as 0.5 (1 turns the guard off)' }).min(0, { error: 'a fraction between 0 and 1' }).max(1, { error: 'a fraction between 0 and 1' }).optional(),
+  allow_empty: z.boolean({ error: '`true` or `false`' }).optional(),
+};
 const cronCall = z.union([z.instanceof(CallV), z.string()], { error: 'a cron expression such as `cron("0 */6 * * *")`' });
 
 export const pipelineSchema = z.strictObject({
@@ -69,6 +74,7 @@ export const streamSchema = z.strictObject({
     )
     .optional(),
   columns: z.record(z.string(), z.string({ error: 'a DuckDB type string such as "BIGINT"' }).min(1), { error: 'a map of column name → type string' }).optional(),
+  ...rowGuard,
   description,
   tags,
 });
@@ -78,6 +84,7 @@ export const cleanseSchema = z.strictObject({
   tags,
   partition_by: names('a column name or a list of column names').optional(),
   mode: z.enum(['overwrite', 'append'], { error: 'one of `overwrite`, `append`' }).optional(),
+  ...rowGuard,
 });
 
 export const modelSchema = z.strictObject({
@@ -87,6 +94,7 @@ export const modelSchema = z.strictObject({
   unique_key: names('a column name or a list of column names').optional(),
   incremental_by: name('a column name').optional(),
   partition_by: names('a column name or a list of column names').optional(),
+  ...rowGuard,
 });
 
 export const featuresSchema = z.strictObject({

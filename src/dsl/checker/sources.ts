@@ -3,7 +3,7 @@
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { Connector, ConnectorType, Resolvable, SourceNode } from '../../ir/types.js';
 import type { Block } from '../ast.js';
-import { type Ctx, headerSpan, labelsOf, rejectExtra, splitBody, stubNode } from './context.js';
+import { type Ctx, headerSpan, labelsOf, rejectExtra, rowGuardOf, splitBody, stubNode } from './context.js';
 import { sourceSchemas, streamSchema } from './schemas.js';
 import { validateSettings } from './settings.js';
 import { toCron, toResolvable } from './values.js';
@@ -81,6 +81,7 @@ function checkStream(ctx: Ctx, b: Block, connector: Connector): void {
     inputs: [],
     ...(s.description !== undefined ? { description: s.description } : {}),
     ...(s.tags !== undefined ? { tags: s.tags } : {}),
+    ...rowGuardOf(s),
     connector,
     stream: {
       ...(s.table !== undefined ? { table: s.table } : {}),

@@ -3,7 +3,7 @@
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { Check, CleanseNode, ModelNode, SqlBody } from '../../ir/types.js';
 import type { Arg, Block, CheckItem, Value } from '../ast.js';
-import { type Ctx, type Draft, headerSpan, labelsOf, rejectExtra, splitBody, stubNode } from './context.js';
+import { type Ctx, type Draft, headerSpan, labelsOf, rejectExtra, rowGuardOf, splitBody, stubNode } from './context.js';
 import { describeValue } from './plain.js';
 import { cleanseSchema, modelSchema } from './schemas.js';
 import { validateSettings } from './settings.js';
@@ -42,6 +42,7 @@ export function checkTransform(ctx: Ctx, b: Block, kind: 'cleanse' | 'model'): v
     inputs: [],
     ...('description' in settings && settings.description !== undefined ? { description: settings.description } : {}),
     ...('tags' in settings && settings.tags !== undefined ? { tags: settings.tags } : {}),
+    ...rowGuardOf(settings as { max_row_drop?: number; allow_empty?: boolean }),
     sql,
     partitionBy: list('partition_by' in settings ? settings.partition_by : undefined),
     checks,
