@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { join } from 'node:path';
 import { writeFileAtomic, fsyncDir } from '../util/fs-atomic.js';
 import type { Metrics } from './metrics.js';
+import type { ChallengeResult } from './champion.js';
 import type { OnnxOutput } from './onnx-export.js';
 
 export const REGISTRY_SCHEMA_VERSION = 1;
@@ -17,6 +18,8 @@ export interface GateResult {
   readonly text: string;
   readonly passed: boolean;
   readonly reason: string;
+  /** The comparison with the version served when this one was trained (src/ml/champion.ts). */
+  readonly challenge?: ChallengeResult;
 }
 
 export interface RegistryVersion {

@@ -19,6 +19,7 @@ import { trainModel } from './train.js';
 import { DataError, loadTrainingSet } from './training-data.js';
 import { columnMedians, impute } from './dataset.js';
 import { logToMlflow } from './mlflow.js';
+import { challengeChampion } from './champion.js';
 
 /** ONNX (float32 sums) and the in-memory model (float64 sums) may differ by rounding only. */
 const ONNX_TOLERANCE = 1e-5;
@@ -37,10 +38,14 @@ export const executor: NodeExecutor<TrainNode> = {
     if (existing) {
       const gate = evaluateGate(node.gate, existing.metrics);
       const gateText = node.gate?.text ?? 'none';
-      if (existing.promoted !== gate.passed || existing.gate?.text !== gateText) {
-        registry.setPromotion(node.register, existing.version, gate.passed, { text: gateText, ...gate });
+      // A version that lost to the champion when it was trained stays unpromoted.
+      const challenge = existing.gate?.challenge;
+      const promoted = gate.passed && (challenge?.passed ?? true);
+      if (existing.promoted !== promoted || existing.gate?.text !== gateText) {
+        registry.setPromotion(node.register, existing.version, promoted, { text: gateText, ...gate, ...(challenge ? { challenge } : {}) });
       }
       if (!gate.passed) ctx.warn(`${node.register} v${existing.version} fails the gate (${gate.reason}): kept, not promoted`);
+      else if (!promoted) ctx.warn(`${node.register} v${existing.version} is ${challenge!.reason}: kept, not promoted`);
       ctx.progress({ rows: existing.metrics.test_rows, message: `reusing ${node.register} v${existing.version} (training inputs unchanged)` });
       return { modelVersion: existing.version };
     }
@@ -109,6 +114,17 @@ export const executor: NodeExecutor<TrainNode> = {
     }
 
     const gate = evaluateGate(node.gate, run.metrics);
+    const challenge = gate.passed
+      ? await challengeChampion(registry, node.register, node.gate, {
+          featureNames: run.model.featureNames,
+          X: run.test.X,
+          y: run.test.y,
+          n: run.test.n,
+          proba: run.testProba,
+          threshold: run.metrics.threshold,
+        })
+      : undefined;
+    const promoted = gate.passed && (challenge?.passed ?? true);
     const features: FeatureSchema = {
       view: view.id,
       entity: view.entity,
@@ -126,10 +142,11 @@ export const executor: NodeExecutor<TrainNode> = {
       lineage: { inputs, inputsHash: hash, trainedAt: new Date().toISOString(), logicalTime: ctx.logicalTime.toISOString(), rows: ds.n },
       inputsHash: hash,
       algorithm: node.algorithm.name,
-      promoted: gate.passed,
-      gate: { text: node.gate?.text ?? 'none', ...gate },
+      promoted,
+      gate: { text: node.gate?.text ?? 'none', ...gate, ...(challenge ? { challenge } : {}) },
     });
     if (!gate.passed) ctx.warn(`${node.register} v${entry.version} fails the gate (${gate.reason}): kept, not promoted`);
+    else if (!promoted) ctx.warn(`${node.register} v${entry.version} is ${challenge!.reason}: kept, not promoted`);
 
     if (node.mlflow) {
       try {

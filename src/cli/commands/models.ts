@@ -67,7 +67,7 @@ Examples:
       if (ctx.format === 'json') ctx.json({ name, served, versions: versions.map((v) => ({ ...summary(v), gate: v.gate, algorithm: v.algorithm })) });
       else {
         ctx.out(`${name}  served: ${served === null ? 'none' : `v${served}`}\n`);
-        for (const v of versions) ctx.out(`  v${v.version}  ${v.algorithm}  ${v.promoted ? 'promoted' : 'not promoted'}  ${v.createdAt}  gate: ${v.gate?.reason ?? 'none'}\n`);
+        for (const v of versions) ctx.out(`  v${v.version}  ${v.algorithm}  ${v.promoted ? 'promoted' : 'not promoted'}  ${v.createdAt}  gate: ${v.gate?.reason ?? 'none'}${v.gate?.challenge ? `; ${v.gate.challenge.reason}` : ''}\n`);
       }
       return EXIT.ok;
     }
@@ -81,7 +81,7 @@ Examples:
       return EXIT.ok;
     }
     ctx.out(`${name} v${v.version}  ${v.algorithm}  ${v.promoted ? 'promoted' : 'not promoted'}  created ${v.createdAt}\n`);
-    ctx.out(`  gate: ${v.gate?.reason ?? 'none'}\n`);
+    ctx.out(`  gate: ${v.gate?.reason ?? 'none'}${v.gate?.challenge ? `; ${v.gate.challenge.reason}` : ''}\n`);
     const m = v.metrics;
     ctx.out(`  metrics (held-out, ${m.test_rows} rows, threshold ${m.threshold}):\n`);
     for (const k of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const) ctx.out(`    ${k.padEnd(10)} ${fmt(m[k])}\n`);
