@@ -8,6 +8,8 @@ import type { NodeId, PipelineIR } from '../ir/types.js';
 import { fingerprintPipeline } from '../planner/fingerprint.js';
 import { PLAN_SCHEMA_VERSION, buildPlan, planToJson, priorFromIr, priorFromState, type Plan } from '../planner/plan.js';
 import { StateError, StateStore, type ColumnSchema, type PipelineState } from '../planner/state-store.js';
+import { reviewPlan, type ColumnSources } from '../planner/review.js';
+import { LineageGraph } from '../engine/lineage.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
 import { failOnErrors, inferSchemas, loadBaseSpec, printDiagnostics, stateDirFor, type LoadedSpec } from './spec.js';
@@ -53,7 +55,54 @@ async function schemasOf(
   return r.schemas;
 }
 
-export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, base?: string): Promise<Planned> {
+/**
+ * Column lineage of both versions. Lineage parses every SQL body once per output column, so a base
+ * node whose SQL and input schemas equal the head's reuses the head's answers.
+ */
+function lineages(
+  head: PipelineIR,
+  headSchemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined,
+  base: PipelineIR,
+  baseSchemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined,
+): { headLineage?: ColumnSources; baseLineage?: ColumnSources } {
+  if (!headSchemas) return {};
+  const headLineage = new LineageGraph(head, headSchemas);
+  if (!baseSchemas) return { headLineage };
+  const baseGraph = new LineageGraph(base, baseSchemas);
+  const headById = new Map(head.nodes.map((n) => [n.id, n]));
+  const same = (id: NodeId): boolean => {
+    const a = base.nodes.find((n) => n.id === id);
+    const b = headById.get(id);
+    if (!a || !b || !('sql' in a) || !('sql' in b) || a.sql.text !== b.sql.text) return false;
+    const cols = (s: ReadonlyMap<NodeId, readonly ColumnSchema[]>, n: typeof a) => JSON.stringify([n.inputs, n.inputs.map((i) => s.get(i)), s.get(n.id)]);
+    return cols(baseSchemas, a) === cols(headSchemas, b);
+  };
+  const memo = new Map<NodeId, boolean>();
+  const baseLineage: ColumnSources = {
+    sourcesOf(id, column) {
+      let s = memo.get(id);
+      if (s === undefined) memo.set(id, (s = same(id)));
+      return (s ? headLineage : baseGraph).sourcesOf(id, column);
+    },
+  };
+  return { headLineage, baseLineage };
+}
+
+/** State beside the spec when there is one (a --base plan needs none; it only shows costs from it). */
+function stateIfAny(ctx: CommandContext, spec: { file: string; ir: PipelineIR }): PipelineState | undefined {
+  try {
+    const store = new StateStore(stateDirFor(ctx, spec.file), spec.ir.name);
+    return existsSync(store.file) ? store.read() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes the plan; with `review`, also what it means for a reviewer (category, impact, SQL diff,
+ * cost: src/planner/review.ts). Apply does not need the review, so it skips its cost.
+ */
+export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, base?: string, review = false): Promise<Planned> {
   checkProfile(ctx, spec.ir);
   const fingerprints = fingerprintPipeline(spec.ir);
   if (base !== undefined) {
@@ -69,29 +118,36 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
       baseSchemas = undefined;
     }
     const schemas = await schemasOf(ctx, spec);
-    const plan = buildPlan({
-      ir: spec.ir,
-      profile: ctx.profile,
-      prior: priorFromIr(baseSpec.ir, baseSchemas),
-      against: { kind: 'base', ref: base },
-      schemas,
-      fingerprints,
-    });
+    const prior = priorFromIr(baseSpec.ir, baseSchemas);
+    let plan = buildPlan({ ir: spec.ir, profile: ctx.profile, prior, against: { kind: 'base', ref: base }, schemas, fingerprints });
+    if (review) {
+      plan = reviewPlan({
+        plan,
+        head: spec.ir,
+        base: baseSpec.ir,
+        prior,
+        headSchemas: schemas,
+        ...lineages(spec.ir, schemas, baseSpec.ir, baseSchemas),
+        state: stateIfAny(ctx, spec),
+      });
+    }
     return { plan, schemas };
   }
   const { store, state } = openState(ctx, spec);
   const known = new Map<NodeId, readonly ColumnSchema[]>();
   for (const [id, n] of Object.entries(state.nodes)) if (n.schema) known.set(id, n.schema);
   const schemas = await schemasOf(ctx, spec, known);
-  const plan = buildPlan({
+  const prior = priorFromState(state);
+  let plan = buildPlan({
     ir: spec.ir,
     profile: ctx.profile,
-    prior: priorFromState(state),
+    prior,
     stateSerial: state.serial,
     stateLineage: state.lineage,
     schemas,
     fingerprints,
   });
+  if (review) plan = reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, headLineage: schemas ? new LineageGraph(spec.ir, schemas) : undefined, state });
   return { plan, store, state, schemas };
 }
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import { diagnosticToJson, renderDiagnostic } from '../diagnostics/render.js';
+import { diagnosticToJson, renderDiagnostic, renderDiagnosticsMarkdown } from '../diagnostics/render.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { importOptional } from '../util/optional-import.js';
@@ -141,6 +141,10 @@ export async function inferSchemas(
 /** Diagnostics as text on stderr (the JSON form is part of each command's document). */
 export function printDiagnostics(ctx: CommandContext, diags: readonly Diagnostic[], sources: ReadonlyMap<string, string>): void {
   const dp = displayPath(ctx.io.cwd);
+  if (ctx.format === 'markdown' && hasErrors(diags)) {
+    ctx.out(renderDiagnosticsMarkdown(sortDiagnostics(diags), { sources, displayPath: dp, title: 'the spec has errors' }));
+    return;
+  }
   for (const d of sortDiagnostics(diags)) ctx.err(renderDiagnostic(d, { sources, color: ctx.colorErr, displayPath: dp }) + '\n');
 }
 
@@ -160,7 +164,11 @@ export async function loadValidSpec(ctx: CommandContext, path: string): Promise<
 export function failOnErrors(ctx: CommandContext, spec: LoadedSpec, what = ''): void {
   if (hasErrors(spec.diagnostics) || !spec.ir) {
     if (ctx.format === 'json') ctx.json({ ok: false, diagnostics: diagnosticsJson(ctx, spec.diagnostics) });
-    else {
+    else if (ctx.format === 'markdown') {
+      // A pull-request comment must explain the failure: the diagnostics go to stdout as markdown.
+      const dp = displayPath(ctx.io.cwd);
+      ctx.out(renderDiagnosticsMarkdown(sortDiagnostics(spec.diagnostics), { sources: spec.sources, displayPath: dp, title: `${what}${dp(spec.file)}` }));
+    } else {
       printDiagnostics(ctx, spec.diagnostics, spec.sources);
       const n = spec.diagnostics.filter((d) => d.severity === 'error').length;
       ctx.err(`${what}${displayPath(ctx.io.cwd)(spec.file)}: ${n} error${n === 1 ? '' : 's'}\n`);

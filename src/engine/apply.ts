@@ -245,6 +245,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         cursor: result.cursor ?? base?.cursor,
         modelVersion: result.modelVersion ?? base?.modelVersion,
         appliedAt: now().toISOString(),
+        lastRun: { ...(result.rows !== undefined ? { rows: result.rows } : {}), seconds: seconds() },
       });
       store.commitNode(step.node, next);
       const table = snapshot ? tableOf(snapshot) : outputTable(node);

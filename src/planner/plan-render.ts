@@ -1,7 +1,8 @@
-// Human renderings of a plan: terraform-like text for the terminal and markdown for a pull-request
-// comment. Both are deterministic (the plan's order, no timestamps); colour only when asked.
+// The terminal rendering of a plan, terraform-like: deterministic (the plan's order, no
+// timestamps), colour only when asked. The pull-request rendering is plan-markdown.ts.
 
-import type { Action, Plan, PlannedAction, SchemaChange } from './plan.js';
+import type { SqlChange } from '../sql/sql-diff.js';
+import type { Action, Plan, SchemaChange } from './plan.js';
 
 const symbol: Record<Action, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };
 const colour: Record<Action, string> = { create: '32', update: '33', replace: '35', delete: '31', noop: '0' };
@@ -15,10 +16,16 @@ const schemaChangeText = (c: SchemaChange) => {
     case 'added':
       return `+ ${c.column} ${c.to ?? ''}`.trimEnd();
     case 'removed':
-      return `- ${c.column} ${c.from ?? ''}`.trimEnd() + ' (breaking)';
+      return `- ${c.column} ${c.from ?? ''}`.trimEnd() + (c.breaking ? ' (breaking)' : '');
     case 'type_changed':
-      return `~ ${c.column} ${c.from} → ${c.to} (breaking)`;
+      return `~ ${c.column} ${c.from} → ${c.to}` + (c.breaking ? ' (breaking)' : '');
   }
+};
+
+const sqlChangeText = (c: SqlChange): string => {
+  const what = `${c.scope}: ${c.clause.replace('_', ' ')} ${c.item ? `${c.item} ` : ''}${c.change}`;
+  if (c.change === 'changed') return `${what}: ${c.before} → ${c.after}`;
+  return `${what}: ${c.change === 'added' ? c.after : c.before}`;
 };
 
 export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): string {
@@ -31,53 +38,20 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
   const out = [`Pipeline ${plan.pipeline} (profile ${plan.profile}), compared with ${against}:`, ''];
   for (const a of changes) {
     const head = `${symbol[a.action].padStart(3)} ${a.node}`;
-    out.push(`${paint(color, colour[a.action], head)}  (${a.kind}, ${a.action}${a.metadataOnly ? ', metadata only' : ''})`);
+    const category = a.category ? `, ${a.category}` : '';
+    out.push(`${paint(color, colour[a.action], head)}  (${a.kind}, ${a.action}${a.metadataOnly ? ', metadata only' : ''}${category})`);
     for (const r of a.reasons) out.push(`        ${r}`);
+    for (const c of a.sqlDiff ?? []) out.push(`        sql: ${sqlChangeText(c)}`);
     if (a.schemaChanges.length) {
       out.push('        schema:');
       for (const c of a.schemaChanges) out.push(`          ${schemaChangeText(c)}`);
     }
+    for (const i of a.impact ?? []) out.push(`        impact: ${i.node}${i.columns.length ? ` reads ${i.columns.join(', ')}` : ''}: ${i.effect}${i.breaking ? ' (breaking)' : ''}`);
+    if (a.cost) out.push(`        last run: ${[a.cost.rows !== undefined ? `${a.cost.rows} rows` : '', a.cost.seconds !== undefined ? `${a.cost.seconds} s` : ''].filter(Boolean).join(', ')}`);
     if (a.downstream.length && !a.metadataOnly && a.action !== 'delete') out.push(`        downstream: ${a.downstream.join(', ')}`);
     out.push('');
   }
   if (plan.summary.noop) out.push(`${plan.summary.noop} unchanged.`);
   out.push(paint(color, '1', summaryLine(plan)));
   return out.join('\n') + '\n';
-}
-
-const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
-
-export function renderPlanMarkdown(plan: Plan): string {
-  const changes = plan.actions.filter((a) => a.action !== 'noop');
-  const against = plan.against.kind === 'base' ? `base ${code(plan.against.ref)}` : 'the applied state';
-  const out = [`### asgard plan: ${code(plan.pipeline)} (profile ${code(plan.profile)}) against ${against}`, ''];
-  out.push(`**${summaryLine(plan)}** ${plan.summary.noop} unchanged.`, '');
-  if (changes.length === 0) {
-    out.push('No changes.');
-    return out.join('\n') + '\n';
-  }
-  out.push('| action | node | kind | reasons |', '| --- | --- | --- | --- |');
-  for (const a of changes) {
-    out.push(`| ${symbol[a.action]} ${a.action} | ${code(a.node)} | ${a.kind} | ${mdCell(a.reasons.join('; '))} |`);
-  }
-  out.push('');
-  for (const a of changes) out.push(...detailsSection(a), '');
-  return out.join('\n');
-}
-
-function detailsSection(a: PlannedAction): string[] {
-  const out = [`<details><summary><code>${a.node}</code>: ${a.action}${a.metadataOnly ? ' (metadata only)' : ''}</summary>`, ''];
-  for (const r of a.reasons) out.push(`- ${r}`);
-  if (a.schemaChanges.length) {
-    out.push('', '| column | change | from | to | breaking |', '| --- | --- | --- | --- | --- |');
-    for (const c of a.schemaChanges) {
-      out.push(`| ${code(c.column)} | ${c.change} | ${c.from ? code(c.from) : ''} | ${c.to ? code(c.to) : ''} | ${c.breaking ? 'yes' : 'no'} |`);
-    }
-  }
-  if (a.downstream.length && !a.metadataOnly && a.action !== 'delete') {
-    out.push('', `Downstream (${a.downstream.length}): ${a.downstream.map(code).join(', ')}`);
-  }
-  out.push('', '</details>');
-  return out;
 }

@@ -7,6 +7,8 @@ import type { ColumnSchema, PipelineState } from './state-store.js';
 import { allDownstream, buildDag } from './dag.js';
 import { fingerprintPipeline, specFingerprint, type NodeDefinition, type NodeFingerprint } from './fingerprint.js';
 import { canonicalJson } from '../util/canonical-json.js';
+import type { SqlChange } from '../sql/sql-diff.js';
+import type { Category, Impact, NodeCost } from './review.js';
 
 export const PLAN_SCHEMA_VERSION = 1;
 
@@ -29,9 +31,49 @@ export interface PlannedAction {
   readonly downstream: readonly NodeId[];
   /** Only the metadata (description, tags …) changed: state is updated, nothing runs. */
   readonly metadataOnly?: boolean;
+  /** What the change means for readers (filled by reviewPlan, src/planner/review.ts). */
+  readonly category?: Category;
+  /** Downstream consumers the change reaches, with the columns they read. */
+  readonly impact?: readonly Impact[];
+  /** Structural changes of the SQL body. */
+  readonly sqlDiff?: readonly SqlChange[];
+  /** Rows and seconds of the node's last run: what rebuilding it costs. */
+  readonly cost?: NodeCost;
+  /** `plan --diff-data`: base and head outputs compared in a sandbox. */
+  readonly dataDiff?: DataDiff;
   /** The new fingerprints (absent for delete): apply records them. */
   readonly fingerprint?: string;
   readonly metaFingerprint?: string;
+}
+
+export interface DistributionStats {
+  readonly mean: number | null;
+  readonly nullShare: number;
+}
+
+/** Base and head outputs of one node compared by primary key (`plan --diff-data`, src/engine/data-diff.ts). */
+export interface DataDiff {
+  readonly key: readonly string[];
+  /** Keys sampled (deterministically) when `--sample N` was given. */
+  readonly sample?: number;
+  /** Why the node could not be compared (no key, not a table …). */
+  readonly error?: string;
+  readonly rows?: {
+    readonly before: number;
+    readonly after: number;
+    readonly added: number;
+    readonly removed: number;
+    readonly changed: number;
+    readonly unchanged: number;
+    readonly addedKeys: readonly string[];
+    readonly removedKeys: readonly string[];
+  };
+  /** Per column present before and after: keys whose value differs, with a few example keys. */
+  readonly columns: readonly { readonly column: string; readonly changed: number; readonly exampleKeys: readonly string[] }[];
+  /** Feature views: each feature's distribution before and after. */
+  readonly distributions?: readonly { readonly column: string; readonly before: DistributionStats; readonly after: DistributionStats }[];
+  /** Train nodes: the model's scores on a fixed sample of rows, base model vs head model. */
+  readonly scores?: { readonly rows: number; readonly before: { readonly mean: number }; readonly after: { readonly mean: number }; readonly flipped: number; readonly meanAbsChange: number };
 }
 
 export interface Plan {
@@ -135,13 +177,15 @@ export function buildPlan(input: PlanInput): Plan {
     if (reasons.length === 0) reasons.push('definition changed');
     const newSchema = input.schemas?.get(id);
     const schemaChanges = before.schema && newSchema ? diffSchemas(before.schema, newSchema) : [];
-    const breaking = schemaChanges.some((c) => c.breaking);
-    if (breaking) reasons.push('breaking schema change');
+    // A removed or retyped column cannot be altered in place: the table is rebuilt. Whether that
+    // breaks a reader is the review's question (src/planner/review.ts), not the action's.
+    const incompatible = schemaChanges.some((c) => c.change !== 'added');
+    if (incompatible) reasons.push('column removed or retyped');
     // Rows appended by an append cleanse or an incremental model were computed by the old SQL:
     // keeping them would mix two definitions in one table.
     const accumulates = (node.kind === 'cleanse' && node.mode === 'append') || (node.kind === 'model' && node.materialized === 'incremental');
     const replace =
-      breaking || own.some((k) => forcesReplacement[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
+      incompatible || own.some((k) => forcesReplacement[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
     actions.push({ ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges });
   }
 
@@ -232,6 +276,11 @@ export function planToJson(plan: Plan): unknown {
       reasons: a.reasons,
       schemaChanges: a.schemaChanges,
       downstream: a.downstream,
+      ...(a.category ? { category: a.category } : {}),
+      ...(a.impact ? { impact: a.impact } : {}),
+      ...(a.sqlDiff ? { sqlDiff: a.sqlDiff } : {}),
+      ...(a.cost ? { cost: a.cost } : {}),
+      ...(a.dataDiff ? { dataDiff: a.dataDiff } : {}),
       ...(a.metadataOnly ? { metadataOnly: true } : {}),
       ...(a.fingerprint ? { fingerprint: a.fingerprint, metaFingerprint: a.metaFingerprint } : {}),
     })),

@@ -44,6 +44,8 @@ export interface NodeState {
   /** train nodes: the registered model version this run produced or reused. */
   readonly modelVersion?: number;
   readonly appliedAt: string;
+  /** What the node's last real run produced and took: a plan shows it as the cost of a rebuild. */
+  readonly lastRun?: { readonly rows?: number; readonly seconds: number };
 }
 
 export interface PipelineState {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fingerprintPipeline, redactUrlPassword, sqlForFingerprint } from '../../src/planner/fingerprint.js';
 import { buildPlan, diffSchemas, priorFromIr, type PriorNode } from '../../src/planner/plan.js';
-import { renderPlanMarkdown, renderPlanText } from '../../src/planner/plan-render.js';
+import { renderPlanText } from '../../src/planner/plan-render.js';
+import { renderPlanMarkdown } from '../../src/planner/plan-markdown.js';
 import { cleanse, diamond, model, pipeline, source } from './fixtures.js';
 import type { PipelineIR } from '../../src/ir/types.js';
 
@@ -144,7 +145,7 @@ describe('plan', () => {
     expect(a).toMatchObject({ action: 'update', schemaChanges: [{ column: 'city', change: 'added', to: 'VARCHAR', breaking: false }] });
     const r = byNode(planVs(diamond(), edited, { base, next: removed }))['silver.a_clean'];
     expect(r.action).toBe('replace');
-    expect(r.reasons).toEqual(['sql changed', 'breaking schema change']);
+    expect(r.reasons).toEqual(['sql changed', 'column removed or retyped']);
     expect(r.schemaChanges).toEqual([
       { column: 'email', change: 'removed', from: 'VARCHAR', breaking: true },
       { column: 'age', change: 'type_changed', from: 'INTEGER', to: 'BIGINT', breaking: true },
@@ -176,7 +177,8 @@ describe('plan', () => {
     expect(text).not.toContain('\x1b[');
     expect(renderPlanText(p, { color: true })).toContain('\x1b[');
     const md = renderPlanMarkdown(p);
-    expect(md).toContain('| ~ update | `silver.a_clean` | cleanse | sql changed |');
+    expect(md).toContain('| `silver.a_clean` | cleanse | ~ update |');
+    expect(md).toContain('- sql changed');
     expect(md.match(/<details>/g)?.length).toBe(4);
   });
 });

@@ -2,16 +2,21 @@
 // spec for pull-request review (no state, no credentials).
 
 import { resolve } from 'node:path';
-import { hasChanges, planToJson } from '../../planner/plan.js';
-import { renderPlanMarkdown, renderPlanText } from '../../planner/plan-render.js';
+import { hasChanges, planToJson, type Plan } from '../../planner/plan.js';
+import { renderPlanText } from '../../planner/plan-render.js';
+import { renderPlanMarkdown } from '../../planner/plan-markdown.js';
 import { EXIT, type Command } from '../command.js';
 import { makePlan, savePlan } from '../planning.js';
 import { displayPath, loadValidSpec } from '../spec.js';
 
+/** Does the plan trip `--fail-on`: a breaking change, or any change at all. */
+export const failsOn = (plan: Plan, on: string): boolean =>
+  on === 'breaking' ? plan.actions.some((a) => a.category === 'breaking') : hasChanges(plan);
+
 export const command: Command = {
   name: 'plan',
   summary: 'show what apply would create, update, replace or delete, and why',
-  usage: 'asgard plan SPEC [--base REF] [--out plan.json] [--format text|json|markdown] [--detailed-exitcode]',
+  usage: 'asgard plan SPEC [--base REF] [--out plan.json] [--format text|json|markdown] [--detailed-exitcode] [--fail-on breaking|any]',
   help: `
 Compares the spec with the applied state (in --state, default .asgard/ beside the spec) and lists,
 per node, the action apply would take and its reasons: "sql changed", "upstream silver.x changed",
@@ -24,23 +29,36 @@ With --base REF the spec is compared with another version of itself instead of t
 or gitref:path read with git show (path from the repository root). No state and no credentials are
 needed, which is what a pull-request check wants. --format markdown renders a PR comment.
 
+Each changed node gets a category: breaking (a column it outputs was removed, retyped or changed
+meaning and a downstream node reads it; its rows change and something reads it; a model's input
+fields or a serving API's request shape change), non-breaking (a column added, a removed column
+nobody reads, a retrained model), metadata (descriptions, tags, checks, the gate) or none (layout,
+comments, table aliases). Its impact names every downstream consumer reached, with the columns it
+reads, through feature views to the model's input fields and the serving request. SQL changes are
+shown by structure (projections, filters, joins, group by, windows, CTEs), and, when there is a
+state, what the node's last run produced and took: the cost of rebuilding it.
+
 --out FILE saves the plan; \`asgard apply FILE\` then executes exactly that plan, and refuses it if
 the state or the spec moved since. --detailed-exitcode exits 3 when there are changes, 0 when none.
+--fail-on breaking exits 1 when a change is breaking, --fail-on any when anything changes (a CI
+gate; it wins over --detailed-exitcode; invalid input stays 2).
 
 Examples:
   asgard plan pipelines/churn.asg
   asgard plan pipelines/churn.asg --out churn.plan.json && asgard apply churn.plan.json --yes
   asgard plan pipelines/churn.asg --base origin/main:pipelines/churn.asg --format markdown
-  asgard plan pipelines/churn.asg --format json --detailed-exitcode`,
+  asgard plan pipelines/churn.asg --format json --detailed-exitcode
+  asgard plan pipelines/churn.asg --base origin/main:pipelines/churn.asg --fail-on breaking`,
   options: [
     { name: 'base', type: 'string', arg: 'REF', description: 'compare with this spec (file or gitref:path) instead of the state' },
     { name: 'out', type: 'string', arg: 'FILE', description: 'save the plan for apply' },
     { name: 'detailed-exitcode', type: 'boolean', description: 'exit 3 when there are changes' },
+    { name: 'fail-on', type: 'string', arg: 'CATEGORY', choices: ['breaking', 'any'], description: 'exit 1 when the plan has a change of this category' },
   ],
   formats: ['text', 'json', 'markdown'],
   async run(ctx) {
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
-    const { plan } = await makePlan(ctx, spec, ctx.str('base'));
+    const { plan } = await makePlan(ctx, spec, ctx.str('base'), true);
     const out = ctx.str('out');
     if (out) savePlan(plan, resolve(ctx.io.cwd, out));
     if (ctx.format === 'json') {
@@ -50,6 +68,11 @@ Examples:
     } else if (ctx.format === 'markdown') ctx.out(renderPlanMarkdown(plan));
     else ctx.out(renderPlanText(plan, { color: ctx.color }));
     if (out && ctx.format !== 'json') ctx.err(`Saved the plan to ${out}: apply it with \`asgard apply ${out}\`.\n`);
+    const failOn = ctx.str('fail-on');
+    if (failOn && failsOn(plan, failOn)) {
+      ctx.err(`plan has ${failOn === 'breaking' ? 'a breaking change' : 'changes'} (--fail-on ${failOn})\n`);
+      return EXIT.failed;
+    }
     return ctx.flag('detailed-exitcode') && hasChanges(plan) ? EXIT.changes : EXIT.ok;
   },
 };
