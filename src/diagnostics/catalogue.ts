@@ -49,6 +49,8 @@ export const Codes = {
   DuplicateSetting: entry('ASG2017', 'error', 'setting given twice'),
   InvalidCheck: entry('ASG2018', 'error', 'invalid check'),
   NotATable: entry('ASG2019', 'error', 'reference does not name a table'),
+  // ASG203x: the language reference's checks (docs/language.md)
+  IncrementalWithoutKey: entry('ASG2030', 'warning', 'incremental_by without unique_key misses late rows'),
 
   // ── ASG3xxx: SQL bodies ─────────────────────────────────────────────────────────────────────
   SqlSyntax: entry('ASG3001', 'error', 'SQL syntax error'),

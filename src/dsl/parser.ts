@@ -5,7 +5,7 @@
 //   item      := attribute | check | sqlItem | block
 //   attribute := IDENT '=' value
 //   sqlItem   := IDENT TRIPLE                         (sql """ … """)
-//   check     := 'check' IDENT ( '(' args? ')' | TRIPLE )
+//   check     := 'check' IDENT ( '(' args? ')' TRIPLE? | TRIPLE )   (check sql(name = "x") """ … """)
 //   block     := IDENT label* ( '{' item* '}' )?     (labels on the header's line)
 //   value     := STRING | TRIPLE | NUMBER | DURATION | list | map | IDENT ( '(' args? ')' | ('.' IDENT)* map? )
 //   list      := '[' ( value ','? )* ']'
@@ -119,9 +119,10 @@ class AsgParser extends CstParser {
           this.CONSUME(LParen);
           this.OPTION(() => this.SUBRULE(this.args));
           this.CONSUME(RParen);
+          this.OPTION2(() => this.CONSUME(TripleString));
         },
       },
-      { ALT: () => this.CONSUME(TripleString) },
+      { ALT: () => this.CONSUME2(TripleString) },
     ]);
   });
 

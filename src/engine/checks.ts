@@ -9,7 +9,7 @@ import { ident, literal, queryAll } from './duckdb.js';
 
 export interface CheckFailure {
   readonly check: Check;
-  /** e.g. `unique(customer_id)`. */
+  /** The check's name, given or derived (`unique(customer_id)`, `sql_2`). */
   readonly name: string;
   /** What failed, with a few offending values. */
   readonly message: string;
@@ -17,19 +17,6 @@ export interface CheckFailure {
 }
 
 const SAMPLE = 5;
-
-export function checkName(c: Check): string {
-  switch (c.kind) {
-    case 'accepted_values':
-      return `accepted_values(${c.column}, [${(c.values ?? []).map((v) => JSON.stringify(v)).join(', ')}])`;
-    case 'row_count':
-      return `row_count(${[c.min !== undefined ? `min = ${c.min}` : '', c.max !== undefined ? `max = ${c.max}` : ''].filter(Boolean).join(', ')})`;
-    case 'sql':
-      return 'sql';
-    default:
-      return `${c.kind}(${c.column})`;
-  }
-}
 
 /**
  * Run every check against `relation` (a qualified table or view name). `tableRef` renders the table
@@ -43,8 +30,8 @@ export async function runChecks(
 ): Promise<CheckFailure[]> {
   // One scan answers every column check in the common (passing) case; only the checks that fail
   // (and custom SQL checks) run their own queries, to count and sample the offending values.
-  const suspects = new Set<Check>(checks.filter((c) => c.kind === 'sql'));
-  const simple = checks.filter((c) => c.kind !== 'sql');
+  const suspects = new Set<Check>(checks.filter((c) => c.sql));
+  const simple = checks.filter((c) => !c.sql);
   if (simple.length) {
     const r = await queryAll(conn, `SELECT ${simple.map((c, i) => `${violations(c)} AS v${i}`).join(', ')} FROM ${relation}`);
     simple.forEach((c, i) => {
@@ -55,7 +42,7 @@ export async function runChecks(
   for (const c of checks) {
     if (!suspects.has(c)) continue;
     const message = await runOne(conn, relation, c, opts);
-    if (message) failures.push({ check: c, name: checkName(c), message, span: c.span });
+    if (message) failures.push({ check: c, name: c.name, message, span: c.span });
   }
   return failures;
 }
@@ -75,6 +62,8 @@ function violations(c: Check): string {
       const list = values.map((v) => (allNumbers ? String(v) : literal(String(v)))).join(', ');
       return `count(*) FILTER (WHERE ${col} IS NOT NULL AND ${values.length ? `${lhs} NOT IN (${list})` : 'true'})`;
     }
+    case 'freshness':
+      return '0'; // streams: src/ingest/freshness.ts
     case 'row_count':
       return `CASE WHEN count(*) < ${c.min ?? 0} OR count(*) > ${c.max ?? Number.MAX_SAFE_INTEGER} THEN 1 ELSE 0 END`;
     default:
@@ -111,14 +100,19 @@ async function runOne(conn: DuckDBConnection, rel: string, c: Check, opts: { tab
       if (c.max !== undefined && n > c.max) return `${n} row(s), more than the maximum ${c.max}`;
       return undefined;
     }
-    case 'sql': {
+    case 'sql':
+    case 'expression':
+    case 'relationships': {
       if (!c.sql) return undefined;
       const r = renderSql(c.sql, { dialect: 'duckdb', tableRef: opts.tableRef, logicalTime: opts.logicalTime });
       if (r.diagnostics.length) return r.diagnostics[0].message;
       const n = await count(conn, `SELECT count(*) AS n FROM (${r.sql})`);
       if (n === 0) return undefined;
       const sample = await queryAll(conn, `SELECT * FROM (${r.sql}) LIMIT ${SAMPLE}`);
-      return `the check's query returned ${n} row(s), e.g. ${sample.rows.map((row) => JSON.stringify(row)).join(', ')}`;
+      const e = `e.g. ${sample.rows.map((row) => JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).join(', ')}`;
+      if (c.kind === 'expression') return `${n} row(s) where \`${c.expression}\` is false, ${e}`;
+      if (c.kind === 'relationships') return `${n} row(s) whose ${c.column} is not a ${c.to!.column} of ${c.to!.table}, ${e}`;
+      return `the check's query returned ${n} row(s), ${e}`;
     }
   }
 }

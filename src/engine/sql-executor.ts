@@ -6,8 +6,9 @@
 // Materializations:
 //  - table (and cleanse `overwrite`): a complete new snapshot each run.
 //  - incremental (and cleanse `append`): the new snapshot holds the previous one's rows plus the
-//    SQL's rows. With `incremental_by = col`, only rows with `col >` the target's `max(col)` are
-//    taken. With `unique_key`, rows whose key reappears are replaced (merge; the new snapshot is
+//    SQL's rows. With `incremental_by = col`, only the rows from the target's `max(col)` on (minus
+//    `lookback`; strictly newer without a unique_key) are taken: incrementalFilter below. With
+//    `unique_key`, rows whose key reappears are replaced (merge; the new snapshot is
 //    rewritten). Without it they are appended: the previous snapshot's files are hard-linked into
 //    the new folder and one new file is added, so an append costs the new rows only. Either way the
 //    previous snapshot is never modified, so a crash at any point leaves it intact.
@@ -89,7 +90,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     mark('compute');
   } else {
     await conn.run(`CREATE OR REPLACE VIEW asg_prev AS ${snapshotSelect(ctx.warehouse.dir(prev), prevSchema)}`);
-    const newer = incrementalBy ? ` WHERE ${ident(incrementalBy)} > (SELECT max(${ident(incrementalBy)}) FROM asg_prev)` : '';
+    const newer = incrementalBy ? ` WHERE ${incrementalFilter(node as ModelNode, incrementalBy)}` : '';
     await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_new AS SELECT * FROM (${sql}) AS q${newer}`));
     if (uniqueKey.length) {
       const match = uniqueKey.map(ident).map((k) => `n.${k} IS NOT DISTINCT FROM p.${k}`).join(' AND ');
@@ -121,6 +122,18 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     ctx.warehouse.abort(pending);
     throw e;
   }
+}
+
+/**
+ * The rows of an incremental run (docs/language.md, "Incremental models"). With a `unique_key`, the
+ * SQL's rows from the target's newest `incremental_by` value on (minus `lookback`) are taken and
+ * merged: a late row for the newest value, or within the lookback window, replaces the old one.
+ * Without a key nothing can be merged, so only strictly newer rows are appended.
+ */
+function incrementalFilter(node: ModelNode, col: string): string {
+  const newest = `(SELECT max(${ident(col)}) FROM asg_prev)`;
+  if (!node.uniqueKey.length) return `${ident(col)} > ${newest}`;
+  return node.lookbackSeconds ? `${ident(col)} >= ${newest} - INTERVAL ${literal(`${node.lookbackSeconds} seconds`)}` : `${ident(col)} >= ${newest}`;
 }
 
 /** Write `sql`'s result as Parquet into the pending folder; returns the row count. */

@@ -9,7 +9,7 @@
 // Late commits: a row committed later with a cursor value older than the last cursor is missed by
 // any cursor sync; `lookback` re-reads a window before the cursor, a full refresh (replace) fixes all.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SourceNode } from '../ir/types.js';
@@ -19,6 +19,7 @@ import type { ColumnSchema } from '../planner/state-store.js';
 import type { PendingSnapshot } from '../warehouse/warehouse.js';
 import { ConnectionSettingError, redactUrls } from './connection.js';
 import { fileConnector } from './file.js';
+import { checkFreshness } from './freshness.js';
 import { httpConnector } from './http.js';
 import { mysqlConnector } from './mysql.js';
 import { postgresConnector } from './postgres.js';
@@ -193,12 +194,11 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const keyCols = stream.primaryKey.length ? stream.primaryKey : columns.map((c) => c.name);
       const using = keyCols.map(ident).join(', ');
       // The newest incoming row per key (a file source may hold several versions of a row).
-      await duck
-        .run(
-          `CREATE TEMP TABLE fresh AS SELECT ${names} FROM incoming QUALIFY row_number() OVER (PARTITION BY ${key}` +
-            ` ORDER BY ${cursorCol ? `${ident(cursorCol.name)} DESC NULLS LAST` : '1'}) = 1`,
-        )
-        .catch(fail);
+      await duck.run(`CREATE TEMP TABLE fresh AS SELECT ${names} FROM incoming QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`).catch(fail);
+      if (stream.primaryKey.length) {
+        const counts = await queryAll(duck, `SELECT (SELECT count(*) FROM incoming) - (SELECT count(*) FROM fresh) AS n`).catch(fail);
+        reportDropped(ctx, Number(counts.rows[0].n));
+      }
       const previous = `(SELECT ${select} FROM read_parquet(${literal(prevGlob)}))`;
       // Rows re-read at the cursor value (>=, for ties) that did not change are not news. The joins
       // build on the few incoming rows and stream the previous snapshot: memory stays bounded.
@@ -208,6 +208,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       ).catch(fail);
       newRows = Number(changed.rows[0].n);
       if (newRows === 0) {
+        await checkFreshness(ctx, duck, previous);
         ctx.progress({ rows: 0, message: 'no new rows' });
         return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor };
       }
@@ -216,6 +217,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const body = `SELECT ${names} FROM ${previous} p ANTI JOIN fresh USING (${using}) UNION ALL SELECT ${names} FROM fresh`;
       await duck.run(`COPY (${body}) TO ${literal(out)} ${copyOpts}`).catch(fail);
       total = (await cursorOf(`read_parquet(${literal(out)})`)).rows;
+      await checkFreshness(ctx, duck, `read_parquet(${literal(out)})`);
       if (cursorValue !== undefined && cursorCol) {
         // Never move the cursor backwards (a lookback window re-reads older rows).
         const r = await queryAll(duck, `SELECT CAST(${literal(cursorValue)} AS ${cursorCol.outType}) < CAST(${literal(prev!.cursor!)} AS ${cursorCol.outType}) AS older`).catch(() => undefined);
@@ -224,8 +226,10 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     } else {
       // One pass: the staging file(s) straight into Parquet; cursor and count come from the Parquet.
       if (!extracted.chunks) await duck.run(`COPY (${typed}) TO ${literal(join(pending!.dir, 'part-00000.parquet'))} ${copyOpts}`).catch(fail);
-      const written = `read_parquet(${literal(join(pending!.dir, '*.parquet'))})`;
+      let written = `read_parquet(${literal(join(pending!.dir, '*.parquet'))})`;
+      if (stream.primaryKey.length) written = await dedupeSnapshot(ctx, duck, written, pending!.dir, columns, cursorCol).catch(fail);
       ({ cursor: cursorValue, rows: total } = await cursorOf(written));
+      await checkFreshness(ctx, duck, written);
       newRows = total;
       // A full read that found exactly the rows of the previous snapshot keeps that snapshot, so
       // nothing downstream rebuilds for a source that did not change.
@@ -254,6 +258,47 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     await connector.close().catch(() => undefined);
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Which row of a primary key survives (docs/language.md, "primary_key"): the one with the greatest
+ * cursor value; among equal cursors (or without a cursor), the one whose columns, in order, sort
+ * last. Deterministic, so two syncs of the same data keep the same rows.
+ */
+function keepOrder(columns: readonly PlannedColumn[], cursorCol: PlannedColumn | undefined): string {
+  const cols = cursorCol ? [cursorCol, ...columns.filter((c) => c !== cursorCol)] : columns;
+  return cols.map((c) => `${ident(c.name)} DESC NULLS LAST`).join(', ');
+}
+
+function reportDropped(ctx: RunContext<SourceNode>, dropped: number): void {
+  if (dropped <= 0) return;
+  const key = ctx.node.stream.primaryKey.join(', ');
+  ctx.warn(`${ctx.node.id}: dropped ${dropped} row(s) with a duplicate primary key (${key}); kept the newest of each key`);
+}
+
+/**
+ * A declared primary key holds in every sync mode: when the rows just written repeat a key, they
+ * are rewritten with one row per key. Returns the relation to read the snapshot's rows from.
+ */
+async function dedupeSnapshot(
+  ctx: RunContext<SourceNode>,
+  duck: DuckDBConnection,
+  written: string,
+  dir: string,
+  columns: readonly PlannedColumn[],
+  cursorCol: PlannedColumn | undefined,
+): Promise<string> {
+  const key = ctx.node.stream.primaryKey.map(ident).join(', ');
+  const r = await queryAll(duck, `SELECT count(*) AS n, count(DISTINCT (${key})) AS k FROM ${written}`);
+  const dropped = Number(r.rows[0].n) - Number(r.rows[0].k);
+  if (dropped <= 0) return written;
+  const names = columns.map((c) => ident(c.name)).join(', ');
+  await duck.run(`CREATE TEMP TABLE deduped AS SELECT ${names} FROM ${written} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`);
+  for (const f of readdirSync(dir)) if (f.endsWith('.parquet')) rmSync(join(dir, f));
+  const out = join(dir, 'part-00000.parquet');
+  await duck.run(`COPY deduped TO ${literal(out)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`);
+  reportDropped(ctx, dropped);
+  return `read_parquet(${literal(out)})`;
 }
 
 function dataError(e: unknown, node: SourceNode, where: string): NodeError {

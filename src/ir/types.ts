@@ -39,14 +39,28 @@ export interface SqlBody {
   readonly normalized: string;
 }
 
-export type CheckKind = 'not_null' | 'unique' | 'accepted_values' | 'row_count' | 'sql';
+export type CheckKind = 'not_null' | 'unique' | 'accepted_values' | 'row_count' | 'sql' | 'expression' | 'relationships' | 'freshness';
+/** A data check (docs/language.md, "Checks"). */
 export interface Check {
   readonly kind: CheckKind;
+  /** Given (`name = "…"`) or derived (`unique(customer_id)`, `sql_2`): what a failure is reported as. */
+  readonly name: string;
   readonly column?: string;
   readonly values?: readonly (string | number | boolean)[];
   readonly min?: number;
   readonly max?: number;
+  /**
+   * A query returning the offending rows: written (`sql`) or derived by the checker from the check
+   * (`expression`: rows where the boolean is false; `relationships`: values missing in the parent).
+   */
   readonly sql?: SqlBody;
+  /** expression: the row-level boolean as written (Spark SQL). */
+  readonly expression?: string;
+  /** relationships: the parent table and its key column. */
+  readonly to?: { readonly table: NodeId; readonly column: string };
+  /** freshness (streams): how old `max(column)` may be against the run's logical time. */
+  readonly warnAfterSeconds?: number;
+  readonly errorAfterSeconds?: number;
   readonly span: Span;
 }
 
@@ -105,6 +119,8 @@ export interface SourceNode extends NodeBase {
     readonly mode: 'full_refresh' | 'incremental';
     /** Lookback re-read window for late commits, in seconds (DOMAIN.md: late commits). */
     readonly lookbackSeconds?: number;
+    /** Checks on the synced table; only `freshness` today. */
+    readonly checks?: readonly Check[];
     /** http only. */
     readonly pagination?: {
       readonly style: 'page' | 'cursor';
@@ -137,10 +153,13 @@ export interface ModelNode extends NodeBase {
   readonly uniqueKey: readonly string[];
   /**
    * incremental: the column that says "only rows newer than what the target holds" (spec:
-   * `incremental_by = <column>`). Each run keeps only the SQL's rows with `column >` the target's
-   * `max(column)`; absent, every row the SQL returns is appended or merged. (src/engine/sql-executor.ts)
+   * `incremental_by = <column>`). Each run keeps the SQL's rows with `column >= max(column) -
+   * lookback` of the target (`>` when no lookback and no unique_key); absent, every row the SQL
+   * returns is appended or merged. (src/engine/sql-executor.ts, docs/language.md "Incremental models")
    */
   readonly incrementalBy?: string;
+  /** incremental_by: how far before the target's `max(column)` rows are re-read, in seconds. */
+  readonly lookbackSeconds?: number;
   readonly partitionBy: readonly string[];
   readonly checks: readonly Check[];
 }

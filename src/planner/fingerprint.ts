@@ -140,6 +140,7 @@ export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logical
           materialized: node.materialized,
           unique_key: node.uniqueKey,
           incremental_by: node.incrementalBy,
+          lookback: node.lookbackSeconds,
           partition_by: node.partitionBy,
           checks: node.checks.map(checkDef),
           logical_time: readsClock(node.sql.normalized) ? clock : undefined,

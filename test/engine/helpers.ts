@@ -42,7 +42,7 @@ export function model(name: string, sql: SqlBody, inputs: string[], extra: Parti
   return { id: `gold.${name}`, kind: 'model', layer: 'gold', name, span: span(), inputs, sql: { ...sql, reads: inputs }, materialized: 'table', uniqueKey: [], partitionBy: [], checks: [], ...extra };
 }
 
-export const check = (kind: Check['kind'], extra: Partial<Check> = {}): Check => ({ kind, span: span(50, 5), ...extra });
+export const check = (kind: Check['kind'], extra: Partial<Check> = {}): Check => ({ kind, name: `${kind}(${extra.column ?? ''})`, span: span(50, 5), ...extra });
 
 export function ir(nodes: PipelineNode[], file = '/spec.asg'): PipelineIR {
   const edges = nodes.flatMap((n) => n.inputs.map((from) => ({ from, to: n.id }))).sort((a, b) => (a.from + a.to).localeCompare(b.from + b.to));

@@ -121,6 +121,55 @@ describe('sql executor', () => {
     expect((await app.run(p, append, executor)).rows).toBe(4);
   });
 
+  it('incremental_by with unique_key picks up a late row for the newest value, and lookback a late row older than that', async () => {
+    const app = new MiniApply(tempDir());
+    const tx = (rows: string) => app.seed('bronze.tx', `SELECT * FROM (VALUES ${rows}) v(merchant, day, amount)`);
+    await tx(`('m', DATE '2025-01-01', 10.0), ('m', DATE '2025-01-01', 20.0), ('m', DATE '2025-01-02', 30.0)`);
+    const src = source('tx', [['merchant', 'VARCHAR'], ['day', 'DATE'], ['amount', 'DOUBLE']]);
+    const daily = 'SELECT merchant, day, count(*) AS n, sum(amount) AS total FROM bronze.tx GROUP BY merchant, day';
+    const keyed = model('daily', body(daily), ['bronze.tx'], { materialized: 'incremental', uniqueKey: ['merchant', 'day'], incrementalBy: 'day' });
+    const windowed = model('daily_lb', body(daily), ['bronze.tx'], { materialized: 'incremental', uniqueKey: ['merchant', 'day'], incrementalBy: 'day', lookbackSeconds: 86400 });
+    const p = ir([src, keyed, windowed]);
+    await app.run(p, keyed, executor);
+    await app.run(p, windowed, executor);
+    // Late rows: one for the newest day the tables hold, one for the day before it.
+    await tx(`('m', DATE '2025-01-01', 10.0), ('m', DATE '2025-01-01', 20.0), ('m', DATE '2025-01-01', 5.0), ('m', DATE '2025-01-02', 30.0), ('m', DATE '2025-01-02', 70.0)`);
+    await app.run(p, keyed, executor);
+    await app.run(p, windowed, executor);
+    const conn = await openDuck();
+    await attachWarehouse(conn, app.state, app.warehouse, { ir: p });
+    const q = async (t: string) => (await queryAll(conn, `SELECT CAST(day AS VARCHAR) AS day, n, CAST(total AS DOUBLE) AS total FROM ${t} ORDER BY day`)).rows;
+    // The newest day is re-read and merged: 2 rows / 100.00 as in bronze (not 1 / 30.00).
+    expect(await q('gold.daily')).toEqual([{ day: '2025-01-01', n: 2, total: 30 }, { day: '2025-01-02', n: 2, total: 100 }]);
+    // With lookback = 1d, the day before the newest is re-read too.
+    expect(await q('gold.daily_lb')).toEqual([{ day: '2025-01-01', n: 3, total: 35 }, { day: '2025-01-02', n: 2, total: 100 }]);
+    conn.closeSync();
+  });
+
+  it('every failing check is named: given names, sql_N, expression and relationships', async () => {
+    const app = new MiniApply(tempDir());
+    await app.seed('bronze.t', `SELECT * FROM (VALUES (1, 'a', -5), (2, 'b', 3)) v(id, s, amount)`);
+    await app.seed('bronze.parents', `SELECT * FROM (VALUES (1)) v(id)`);
+    const t = source('t', [['id', 'INTEGER'], ['s', 'VARCHAR'], ['amount', 'INTEGER']]);
+    const parents = source('parents', [['id', 'INTEGER']]);
+    const run = async (c: ModelNode['checks'][number]): Promise<string> => {
+      const ok = { ...check('sql', { sql: body('SELECT * FROM gold.m WHERE id > 100') }), name: 'sql_1' };
+      const m = model('m', body('SELECT id, s, amount FROM bronze.t'), ['bronze.t'], { checks: [ok, c] });
+      const err = await executor.run(app.ctx(ir([t, parents, m]), m)).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(NodeError);
+      return (err as Error).message;
+    };
+    expect(await run({ ...check('sql', { sql: body('SELECT * FROM gold.m WHERE amount < 0') }), name: 'sql_2' })).toMatch(/check sql_2 failed: the check's query returned 1 row/);
+    expect(await run({ ...check('sql', { sql: body('SELECT * FROM gold.m WHERE amount < 0') }), name: 'no_negative_amounts' })).toMatch(/check no_negative_amounts failed/);
+    expect(await run({ ...check('expression', { expression: 'amount >= 0', sql: body('SELECT * FROM gold.m WHERE NOT (amount >= 0)') }), name: 'expression(amount >= 0)' })).toMatch(
+      /check expression\(amount >= 0\) failed: 1 row\(s\) where `amount >= 0` is false/,
+    );
+    const rel = body('SELECT c.id FROM gold.m AS c WHERE c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bronze.parents AS p WHERE p.id = c.id)');
+    expect(await run({ ...check('relationships', { column: 'id', to: { table: 'bronze.parents', column: 'id' }, sql: { ...rel, reads: ['bronze.parents', 'gold.m'] } }), name: 'relationships(id, bronze.parents.id)' })).toMatch(
+      /check relationships\(id, bronze\.parents\.id\) failed: 1 row\(s\) whose id is not a id of bronze\.parents, e\.g\. \{"id":2\}/,
+    );
+  });
+
   it('view: no snapshot; readers see the SQL over current inputs', async () => {
     const app = new MiniApply(tempDir());
     await app.seed('bronze.ev', `SELECT * FROM range(5) t(id)`);

@@ -64,4 +64,52 @@ describe('file connector', () => {
 
     await expect(h.run(sourceNode('gone', { type: 'file', settings: { path: lit(join(dir, 'gone.csv')) } }), {})).rejects.toThrow(/bronze\.gone: file .*gone\.csv: no such file/);
   });
+  it('a composite primary key holds on a full refresh: duplicates are dropped (newest cursor first) and counted', async () => {
+    const csv = join(dir, 'readings.csv');
+    writeFileSync(
+      csv,
+      'station,day,kwh,at\n' +
+        'a,2025-01-01,1.0,2025-01-02 00:00:00\n' +
+        'a,2025-01-01,2.0,2025-01-03 00:00:00\n' + // same key, newer cursor: kept
+        'a,2025-01-02,3.0,2025-01-03 00:00:00\n' +
+        'b,2025-01-01,4.0,2025-01-03 00:00:00\n' +
+        'b,2025-01-01,5.0,2025-01-03 00:00:00\n' + // same key, same cursor: the one whose columns sort last is kept
+        'a,2025-01-01,0.5,2025-01-01 00:00:00\n', // same key, older cursor: dropped
+    );
+    const node = sourceNode('readings', { type: 'file', settings: { path: lit(csv) } }, {
+      primaryKey: ['station', 'day'], cursor: 'at', mode: 'full_refresh',
+      columns: [{ name: 'station', type: 'VARCHAR' }, { name: 'day', type: 'DATE' }, { name: 'kwh', type: 'DOUBLE' }, { name: 'at', type: 'TIMESTAMP' }],
+    });
+    const h = new SourceHarness();
+    const r = await h.run(node, {});
+    expect(r.result.snapshot!.rows).toBe(3);
+    expect(r.warnings.join('\n')).toMatch(/bronze\.readings: dropped 3 row\(s\) with a duplicate primary key \(station, day\)/);
+    expect(await rows(h, 'bronze.readings', 'SELECT station, CAST(day AS VARCHAR) AS day, kwh FROM t ORDER BY station, day')).toEqual([
+      { station: 'a', day: '2025-01-01', kwh: 2 },
+      { station: 'a', day: '2025-01-02', kwh: 3 },
+      { station: 'b', day: '2025-01-01', kwh: 5 },
+    ]);
+    // The same holds for the merge of an incremental sync.
+    const incNode = { ...node, stream: { ...node.stream, mode: 'incremental' as const } };
+    const hi = new SourceHarness();
+    await hi.run(incNode, {});
+    appendFileSync(csv, 'c,2025-01-01,6.0,2025-01-04 00:00:00\nc,2025-01-01,7.0,2025-01-04 00:00:00\n');
+    const inc = await hi.run(incNode, {}); // re-reads from the cursor (>=): b's two rows and c's two
+    expect(inc.warnings.join('\n')).toMatch(/dropped 2 row\(s\) with a duplicate primary key/);
+    expect(await rows(hi, 'bronze.readings', "SELECT kwh FROM t WHERE station = 'c'")).toEqual([{ kwh: 7 }]);
+  });
+  it('source freshness: older than error_after fails the sync (the previous snapshot stays), older than warn_after warns', async () => {
+    const csv = join(dir, 'meters.csv');
+    writeFileSync(csv, 'id,at\n1,2025-11-09 00:00:00\n2,2025-11-10 00:00:00\n'); // logical time: 2025-11-11T00:00:00Z
+    const fresh = (warn: number, error: number) => ({
+      kind: 'freshness' as const, name: 'freshness(at)', column: 'at', warnAfterSeconds: warn, errorAfterSeconds: error, span: { file: '/spec.asg', line: 7, column: 7, endLine: 7, endColumn: 20 },
+    });
+    const node = (warn: number, error: number) =>
+      sourceNode('meters', { type: 'file', settings: { path: lit(csv) } }, { primaryKey: ['id'], columns: [{ name: 'id', type: 'BIGINT' }, { name: 'at', type: 'TIMESTAMP' }], checks: [fresh(warn, error)] });
+    const h = new SourceHarness();
+    const ok = await h.run(node(12 * 3600, 2 * 86400), {});
+    expect(ok.warnings).toEqual([expect.stringMatching(/^bronze\.meters: check freshness\(at\) warns: the newest at is 2025-11-10 00:00:00, 1d before the run's logical time .*, older than warn_after = 12h$/)]);
+    await expect(h.run(node(3600, 6 * 3600), {})).rejects.toThrow(/bronze\.meters: check freshness\(at\) failed: .* older than error_after = 6h; the previous snapshot stays current/);
+    expect(h.state().nodes['bronze.meters']!.snapshot!.id).toBe(ok.result.snapshot!.id);
+  });
 });

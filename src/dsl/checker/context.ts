@@ -129,7 +129,7 @@ export function rejectExtra(ctx: Ctx, body: Body, where: string, allowed: { bloc
   else
     for (const s of body.sqls)
       if (s.key !== 'sql') ctx.report(diag(Codes.UnknownSetting, `unknown setting \`${s.key}\` in ${where}`, s.keySpan, { hint: didYouMean(s.key, ['sql']) ?? 'SQL bodies are written `sql """ … """`' }));
-  if (!allowed.checks) for (const c of body.checks) ctx.report(diag(Codes.MisplacedBlock, `checks are not allowed in ${where}`, c.span, { hint: 'checks belong in `cleanse` and `model` blocks' }));
+  if (!allowed.checks) for (const c of body.checks) ctx.report(diag(Codes.MisplacedBlock, `checks are not allowed in ${where}`, c.span, { hint: 'checks belong in `cleanse`, `model` and (`freshness`) `stream` blocks' }));
 }
 
 /** `max_row_drop` / `allow_empty` settings → the node's rowGuard field (absent when neither is set). */

@@ -93,6 +93,7 @@ export const modelSchema = z.strictObject({
   materialized: z.enum(['table', 'view', 'incremental'], { error: 'one of `table`, `view`, `incremental`' }).optional(),
   unique_key: names('a column name or a list of column names').optional(),
   incremental_by: name('a column name').optional(),
+  lookback: duration.optional(),
   partition_by: names('a column name or a list of column names').optional(),
   ...rowGuard,
 });

@@ -4,6 +4,7 @@ import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { Connector, ConnectorType, Resolvable, SourceNode } from '../../ir/types.js';
 import type { Block } from '../ast.js';
 import { type Ctx, headerSpan, labelsOf, rejectExtra, rowGuardOf, splitBody, stubNode } from './context.js';
+import { STREAM_CHECKS, toChecks } from './checks.js';
 import { sourceSchemas, streamSchema } from './schemas.js';
 import { validateSettings } from './settings.js';
 import { toCron, toResolvable } from './values.js';
@@ -58,7 +59,8 @@ function checkStream(ctx: Ctx, b: Block, connector: Connector): void {
   const [name] = labels;
   const body = splitBody(b.body);
   const what = `stream \`${name}\``;
-  rejectExtra(ctx, body, what, {});
+  rejectExtra(ctx, body, what, { checks: true });
+  const checks = toChecks(ctx, body.checks, what, `bronze.${name}`, STREAM_CHECKS);
   const s = validateSettings(streamSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags);
   if (!s) return stubNode(ctx, b, `bronze.${name}`, 'source', name);
   const attr = (k: string) => body.attrs.find((a) => a.key === k);
@@ -91,6 +93,7 @@ function checkStream(ctx: Ctx, b: Block, connector: Connector): void {
       ...(s.columns !== undefined ? { columns: Object.entries(s.columns).map(([n, t]) => ({ name: n, type: t })) } : {}),
       mode,
       ...(s.lookback !== undefined ? { lookbackSeconds: s.lookback.seconds } : {}),
+      ...(checks.length ? { checks } : {}),
       ...(p !== undefined
         ? {
             pagination: {

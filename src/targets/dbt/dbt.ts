@@ -63,7 +63,7 @@ export const dbtTarget: Target = {
       }
       if (!sql.duckdb || !sql.trino || !sql.spark) continue;
       const path = `models/${m.name}.sql`;
-      files.set(path, textFile(path, origin, render('dbt/model.sql.hbs', { ...sql, incrementalBy: m.materialized === 'incremental' ? (m.incrementalBy ?? '') : '', uniqueKey: m.uniqueKey.join(', ') })));
+      files.set(path, textFile(path, origin, render('dbt/model.sql.hbs', { ...sql, ...incrementalFilter(m), uniqueKey: m.uniqueKey.join(', ') })));
 
       const schema = ctx.schemas.get(m.id);
       if (!schema) {
@@ -164,6 +164,12 @@ function modelConfig(m: ModelNode): Record<string, unknown> {
   };
 }
 
+/** The incremental filter of src/engine/sql-executor.ts, for dbt's is_incremental() branch. */
+function incrementalFilter(m: ModelNode): { incrementalBy: string; incrementalOp: string; lookback: string } {
+  if (m.materialized !== 'incremental' || !m.incrementalBy) return { incrementalBy: '', incrementalOp: '', lookback: '' };
+  return { incrementalBy: m.incrementalBy, incrementalOp: m.uniqueKey.length ? '>=' : '>', lookback: m.lookbackSeconds ? String(m.lookbackSeconds) : '' };
+}
+
 function testsByColumn(checks: readonly Check[]): Map<string, unknown[]> {
   const out = new Map<string, unknown[]>();
   const add = (col: string, t: unknown) => out.set(col, [...(out.get(col) ?? []), t]);
@@ -186,7 +192,7 @@ function singularTest(ctx: TargetContext, m: ModelNode, c: Check, i: number, tab
     if (!conds.length) return undefined;
     return { path, sql: `-- row_count(${[c.min !== undefined ? `min = ${c.min}` : '', c.max !== undefined ? `max = ${c.max}` : ''].filter(Boolean).join(', ')}): returns a row when the count is out of range\nselect count(*) as row_count\nfrom {{ ref('${m.name}') }}\nhaving ${conds.join(' or ')}` };
   }
-  if (c.kind === 'sql' && c.sql) {
+  if (c.sql) {
     const sql = sqlText(ctx.renderSql, c.sql, { dialect: 'duckdb', tableRef, logicalTimestamp: LOGICAL_TIMESTAMP, logicalDate: LOGICAL_DATE }, diags, ctx.sqlCache);
     return sql === undefined ? undefined : { path, sql };
   }

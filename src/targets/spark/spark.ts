@@ -93,7 +93,7 @@ export const sparkTarget: Target = {
 
       const checkFiles: string[] = [];
       c.checks.forEach((chk, i) => {
-        if (chk.kind !== 'sql' || !chk.sql) return;
+        if (!chk.sql) return;
         const p = `jobs/${c.name}.check_${i + 1}.sql`;
         const s = sqlText(ctx.renderSql, chk.sql, { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" }, diags, ctx.sqlCache);
         if (s === undefined) return;
@@ -109,7 +109,7 @@ export const sparkTarget: Target = {
       }
       if (c.partitionBy.length) args.push('--partition-by', c.partitionBy.join(','));
       args.push('--mode', c.mode);
-      const structural = c.checks.filter((k) => k.kind !== 'sql').map((k) => ({ kind: k.kind, ...(k.column ? { column: k.column } : {}), ...(k.values ? { values: k.values } : {}), ...(k.min !== undefined ? { min: k.min } : {}), ...(k.max !== undefined ? { max: k.max } : {}) }));
+      const structural = c.checks.filter((k) => !k.sql).map((k) => ({ kind: k.kind, ...(k.column ? { column: k.column } : {}), ...(k.values ? { values: k.values } : {}), ...(k.min !== undefined ? { min: k.min } : {}), ...(k.max !== undefined ? { max: k.max } : {}) }));
       if (structural.length) args.push('--checks', JSON.stringify(structural));
       for (const p of checkFiles) args.push('--check-sql', p.slice('jobs/'.length));
       args.push('--warehouse', warehouse, '--bronze', s3a(wh, 'bronze'), '--catalog', catalog, '--catalog-type', catalogType);
