@@ -50,7 +50,7 @@ export function renderDiagnosticsMarkdown(diags: readonly Diagnostic[], opts: { 
   const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
   const code = (s: string) => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
   const errors = diags.filter((x) => x.severity === 'error').length;
-  const out = [`### asgard plan: ${opts.title}`, '', `**The spec is invalid: ${errors} error${errors === 1 ? '' : 's'}.** Nothing was planned.`, ''];
+  const out = [`### asgard: ${opts.title}`, '', `**The spec is invalid: ${errors} error${errors === 1 ? '' : 's'}.** Nothing was planned.`, ''];
   out.push('| where | severity | code | message |', '| --- | --- | --- | --- |');
   for (const x of diags) {
     const where = x.span ? `${opts.displayPath?.(x.span.file) ?? x.span.file}:${x.span.line}:${x.span.column}` : '';

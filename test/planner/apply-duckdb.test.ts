@@ -97,6 +97,19 @@ describe('apply on the embedded engine', () => {
 
     // A SQL edit: that cleanse and its downstream run, the other branch does not.
     writeFileSync(join(dir, 'shop.asg'), text.replace('WHERE amount > 0', 'WHERE amount > 4'));
+    // Planned against the state: the filter is a breaking change, and the cost of the rebuild is
+    // what the last run of each node produced and took.
+    const edited = JSON.parse((await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir })).stdout);
+    const clean = edited.actions.find((a: { node: string }) => a.node === 'silver.orders_clean');
+    expect(clean.category).toBe('breaking');
+    expect(clean.sqlDiff).toEqual([
+      { scope: 'query', clause: 'filter', change: 'removed', before: 'amount > 0' },
+      { scope: 'query', clause: 'filter', change: 'added', after: 'amount > 4' },
+    ]);
+    expect(clean.cost.rows).toBe(9);
+    expect(clean.cost.seconds).toBeGreaterThanOrEqual(0);
+    const md = (await cli(['plan', 'shop.asg', '--format', 'markdown'], { cwd: dir })).stdout;
+    expect(md).toMatch(/\| `silver\.orders_clean` \| cleanse \| ~ update \| 🔴 breaking \| [^|]+ \| 9 rows, \d+\.\d s \|/);
     await apply();
     expect(ran.filter((id) => !id.startsWith('bronze.')).sort()).toEqual(['gold.order_counts', 'gold.revenue', 'silver.orders_clean']);
     expect(await count(dir, 'silver.orders_clean')).toBe(5);
