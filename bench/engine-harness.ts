@@ -52,7 +52,7 @@ export class EngineHarness {
 
   ctx<N extends PipelineNode>(ir: PipelineIR, node: N): RunContext<N> {
     return {
-      ir, node, state: this.state, warehouse: this.warehouse, stateDir: this.dir, logicalTime: this.logicalTime,
+      ir, node, state: this.state, warehouse: this.warehouse, scratchDir: join(this.dir, 'cache', 'tmp'), logicalTime: this.logicalTime,
       resolve: (v) => { if (v.kind === 'literal') return v.value; throw new NodeError('no env in the bench'); },
       progress: () => undefined, warn: () => undefined, signal: new AbortController().signal,
     };

@@ -26,7 +26,7 @@ try {
     node,
     state: store.read(),
     warehouse: new Warehouse(join(dir, 'warehouse')),
-    stateDir: dir,
+    scratchDir: join(dir, 'cache', 'tmp'),
     logicalTime: new Date(),
     resolve: resolver(process.env, new Set()),
     progress: () => undefined,

@@ -18,9 +18,7 @@ const median = (xs: readonly number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-import trainExecutor from '../src/ml/train-executor.js';
-import serveExecutor from '../src/ml/serve-executor.js';
-import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode } from '../test/ml/fixtures.js';
+import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn, serveOn } from '../test/ml/fixtures.js';
 
 const RUNS = 3;
 const SECONDS = 8;
@@ -45,13 +43,13 @@ export async function run(): Promise<Figure[]> {
   const serve = serveNode();
   const ir = mlIR(train, serve);
   const fx = await makeWarehouse(dir, 100_000);
-  const t = await trainExecutor.run(runContext(ir, train, fx));
+  const t = await trainOn(fx).run(runContext(ir, train, fx));
 
   const batch: number[] = [];
   let last;
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    last = await serveExecutor.run(runContext(ir, serve, fx));
+    last = await serveOn(fx).run(runContext(ir, serve, fx));
     batch.push((performance.now() - t0) / 1000);
     if (last.rows !== 100_000) throw new Error(`batch scored ${last.rows} rows, expected 100000`);
   }
@@ -61,7 +59,7 @@ export async function run(): Promise<Figure[]> {
   });
 
   const cfg = join(dir, 'serve.json');
-  writeFileSync(cfg, JSON.stringify({ ir, stateDir: dir, warehouseRoot: fx.warehouse.root }));
+  writeFileSync(cfg, JSON.stringify({ ir, spec: join(dir, 'spec.asg'), stateDir: dir }));
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./serve-server.ts', import.meta.url)), cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {

@@ -49,7 +49,7 @@ export interface CommandContext {
   readonly positionals: readonly string[];
   /** `--format`: one of the command's `formats` (the first one by default). */
   readonly format: string;
-  /** `--state DIR` as given (resolve with stateDirFor in spec.ts), or undefined. */
+  /** `--state DIR` as given (the workspace resolves it: workspaceOf in spec.ts), or undefined. */
   readonly stateDir?: string;
   /** `--profile NAME` (default `local`). */
   readonly profile: string;

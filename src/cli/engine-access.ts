@@ -1,26 +1,22 @@
 // What the engine's commands (query, features, lineage) share: the applied state and warehouse of a
 // spec, and printing a result set as a text table, CSV or the PRODUCT.md JSON shape.
 
-import { dirname } from 'node:path';
 import type { PipelineIR } from '../ir/types.js';
-import { StateStore, type PipelineState } from '../planner/state-store.js';
-import { Warehouse } from '../warehouse/warehouse.js';
+import type { PipelineState } from '../planner/state-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 import type { QueryResult } from '../engine/duckdb.js';
 import type { CommandContext } from './command.js';
-import { stateDirFor } from './spec.js';
+import { workspaceOf } from './spec.js';
 
 export interface WarehouseOf {
   readonly state: PipelineState;
   readonly warehouse: Warehouse;
-  readonly stateDir: string;
 }
 
-/** The local warehouse: the profile's `warehouse` setting when it is a literal, else the spec's. */
+/** The applied state and the warehouse of the spec's workspace (src/workspace/workspace.ts). */
 export function warehouseOf(ctx: CommandContext, ir: PipelineIR, specFile: string): WarehouseOf {
-  const stateDir = stateDirFor(ctx, specFile);
-  const w = ir.profiles[ctx.profile]?.settings.warehouse;
-  const root = w?.kind === 'literal' && typeof w.value === 'string' ? w.value : ir.warehouse;
-  return { state: new StateStore(stateDir, ir.name).read(), warehouse: new Warehouse(root, dirname(specFile)), stateDir };
+  const ws = workspaceOf(ctx, { file: specFile });
+  return { state: ws.state(ir).read(), warehouse: ws.warehouse(ir) };
 }
 
 /** Print a result in the command's format: `{"columns":[{name,type}],"rows":[{…}]}`, CSV, or a text table. */

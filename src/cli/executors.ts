@@ -1,16 +1,18 @@
-// The executor registry apply uses from the command line: the engine's own executors plus those of
-// the layers above it (ingestion, ML), which the engine may not import itself.
+// The executors apply uses from the command line: the engine's own plus those of the layers above
+// it (ingestion, ML), which the engine may not import itself. Every node kind must have one: a new
+// kind fails to compile here until its executor is listed.
 
 import type { NodeKind } from '../ir/types.js';
-import { engineExecutorModules, executorResolver, type ExecutorModules, type ExecutorResolver } from '../engine/executors.js';
+import { engineExecutors, executorResolver, type ExecutorLoader, type ExecutorResolver } from '../engine/executors.js';
+import type { Workspace } from '../workspace/workspace.js';
 
-export const executorModules: Readonly<Record<NodeKind, URL>> = {
-  source: new URL('../ingest/source-executor.js', import.meta.url),
-  cleanse: engineExecutorModules.cleanse!,
-  model: engineExecutorModules.model!,
-  features: engineExecutorModules.features!,
-  train: new URL('../ml/train-executor.js', import.meta.url),
-  serve: new URL('../ml/serve-executor.js', import.meta.url),
-} satisfies ExecutorModules;
+export function executorLoaders(ws: Workspace): { readonly [K in NodeKind]: ExecutorLoader<K> } {
+  return {
+    ...engineExecutors,
+    source: async () => (await import('../ingest/source-executor.js')).executor,
+    train: async () => (await import('../ml/train-executor.js')).trainExecutor(ws.registry()),
+    serve: async () => (await import('../ml/serve-executor.js')).serveExecutor(ws.registry()),
+  };
+}
 
-export const defaultExecutors = (): ExecutorResolver => executorResolver(executorModules);
+export const defaultExecutors = (ws: Workspace): ExecutorResolver => executorResolver(executorLoaders(ws));

@@ -7,12 +7,12 @@ import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import { fingerprintPipeline } from '../planner/fingerprint.js';
 import { PLAN_SCHEMA_VERSION, buildPlan, planToJson, priorFromIr, priorFromState, type Plan } from '../planner/plan.js';
-import { StateError, StateStore, type ColumnSchema, type PipelineState } from '../planner/state-store.js';
+import { StateError, type ColumnSchema, type PipelineState, type StateStore } from '../planner/state-store.js';
 import { reviewPlan, type ColumnSources } from '../planner/review.js';
 import { LineageGraph } from '../engine/lineage.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
-import { failOnErrors, inferSchemas, loadBaseSpec, printDiagnostics, stateDirFor, type LoadedSpec } from './spec.js';
+import { failOnErrors, inferSchemas, loadBaseSpec, printDiagnostics, workspaceOf, type LoadedSpec } from './spec.js';
 
 export interface Planned {
   readonly plan: Plan;
@@ -29,7 +29,7 @@ export function checkProfile(ctx: CommandContext, ir: PipelineIR): void {
 }
 
 export function openState(ctx: CommandContext, spec: { file: string; ir: PipelineIR }): { store: StateStore; state: PipelineState } {
-  const store = new StateStore(stateDirFor(ctx, spec.file), spec.ir.name);
+  const store = workspaceOf(ctx, spec).state(spec.ir);
   try {
     return { store, state: store.read() };
   } catch (e) {
@@ -46,7 +46,7 @@ async function schemasOf(
 ): Promise<ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined> {
   let r: Awaited<ReturnType<typeof inferSchemas>>;
   try {
-    r = await inferSchemas(spec.ir, known, spec);
+    r = await inferSchemas(spec.ir, known, { ...spec, workspace: workspaceOf(ctx, spec) });
   } catch (e) {
     ctx.err(`warning: schema inference failed (${(e as Error).message}); planning without schemas\n`);
     return undefined;
@@ -91,7 +91,7 @@ function lineages(
 /** State beside the spec when there is one (a --base plan needs none; it only shows costs from it). */
 function stateIfAny(ctx: CommandContext, spec: { file: string; ir: PipelineIR }): PipelineState | undefined {
   try {
-    const store = new StateStore(stateDirFor(ctx, spec.file), spec.ir.name);
+    const store = workspaceOf(ctx, spec).state(spec.ir);
     return existsSync(store.file) ? store.read() : undefined;
   } catch {
     return undefined;

@@ -5,12 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import type { LoadedSpec as DslLoaded } from '../dsl/load.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { diagnosticToJson, renderDiagnostic, renderDiagnosticsMarkdown } from '../diagnostics/render.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
-import { importOptional } from '../util/optional-import.js';
+import { Workspace } from '../workspace/workspace.js';
 import { CliError, ExitSilently, type CommandContext } from './command.js';
 import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec } from './spec-cache.js';
 
@@ -24,34 +25,28 @@ export interface LoadedSpec {
   readonly text?: string;
 }
 
-interface LoadResult {
-  ir?: PipelineIR;
-  diagnostics: readonly Diagnostic[];
-  source?: string;
-  file?: string;
-}
-interface DslModule {
-  loadPipeline(file: string): LoadResult | Promise<LoadResult>;
-  loadPipelineText(text: string, file: string): LoadResult | Promise<LoadResult>;
-}
-
-async function dsl(): Promise<DslModule> {
-  const mod = await importOptional<DslModule>(new URL('../dsl/load.js', import.meta.url));
-  if (!mod) throw new CliError('the spec reader (src/dsl/load.ts) is not built yet', 1);
-  return mod;
-}
-
-const toLoaded = (file: string, r: LoadResult, text?: string): LoadedSpec => ({
+const toLoaded = (file: string, r: DslLoaded, text?: string): LoadedSpec => ({
   file,
   ir: r.ir,
   diagnostics: sortDiagnostics(r.diagnostics),
   sources: new Map(text ?? r.source ? [[r.file ?? file, (text ?? r.source)!]] : []),
 });
 
-/** Parse and check the spec at `path` (relative to cwd). Never throws for a bad spec: see diagnostics. */
-export async function loadSpec(path: string, cwd: string): Promise<LoadedSpec> {
+/** Where a spec is read from: the folder relative paths start from, and `--state DIR` if given. */
+export interface SpecPlace {
+  readonly cwd: string;
+  readonly stateDir?: string;
+}
+
+/**
+ * Parse and check the spec at `path` (relative to cwd), through the caches of its workspace. Never
+ * throws for a bad spec: see diagnostics.
+ */
+export async function loadSpec(path: string, where: string | SpecPlace): Promise<LoadedSpec> {
+  const place = typeof where === 'string' ? { cwd: where } : where;
   // An unreadable path is the reader's diagnostic ASG1001, so --format json keeps its shape.
-  const file = resolve(cwd, path);
+  const file = resolve(place.cwd, path);
+  const { caches } = Workspace.open(file, place);
   let text: string | undefined;
   try {
     text = readFileSync(file, 'utf8');
@@ -59,22 +54,24 @@ export async function loadSpec(path: string, cwd: string): Promise<LoadedSpec> {
     text = undefined;
   }
   if (text !== undefined) {
-    const hit = cachedSpec(file, text);
+    const hit = cachedSpec(file, text, caches);
     if (hit) return { file, ir: hit.ir, diagnostics: hit.diagnostics, sources: new Map([[file, text]]), text };
   }
-  const r = await (await dsl()).loadPipeline(file);
+  // The parser and SQL toolkit load only on a cache miss: a warm `plan` never pays for them.
+  const { loadPipeline } = await import('../dsl/load.js');
+  const r = loadPipeline(file, { sqlCachePath: caches.sqlAnalysisFile, cacheSalt: caches.buildId });
   const loaded = toLoaded(file, r);
   // Cache only what was read from the very text we hashed (the file may change in between).
   if (text !== undefined && r.source === text) {
-    cacheSpec(file, text, loaded.ir, loaded.diagnostics);
+    cacheSpec(caches, file, text, loaded.ir, loaded.diagnostics);
     return { ...loaded, text };
   }
   return loaded;
 }
 
 export async function loadSpecText(text: string, file: string): Promise<LoadedSpec> {
-  const r = await (await dsl()).loadPipelineText(text, file);
-  return toLoaded(file, r, text);
+  const { loadPipelineText } = await import('../dsl/load.js');
+  return toLoaded(file, loadPipelineText(text, file), text);
 }
 
 /**
@@ -98,9 +95,9 @@ export async function loadBaseSpec(ref: string, specFile: string, cwd: string): 
   return loadSpecText(text, ref);
 }
 
-/** `--state DIR`, or `.asgard/` beside the spec. */
-export function stateDirFor(ctx: CommandContext, specFile: string): string {
-  return ctx.stateDir ? resolve(ctx.io.cwd, ctx.stateDir) : resolve(dirname(specFile), '.asgard');
+/** The workspace of a loaded spec under this command's `--state` and `--profile` (or `profile`). */
+export function workspaceOf(ctx: CommandContext, spec: { readonly file: string }, profile = ctx.profile): Workspace {
+  return Workspace.open(spec.file, { stateDir: ctx.stateDir, cwd: ctx.io.cwd, profile });
 }
 
 /** Paths in messages: relative to cwd when inside it. */
@@ -112,29 +109,27 @@ export function displayPath(cwd: string): (file: string) => string {
   };
 }
 
-interface SchemasModule {
-  inferSchemas(
-    ir: PipelineIR,
-    known?: Map<NodeId, ColumnSchema[]>,
-  ): Promise<{ schemas: Map<NodeId, ColumnSchema[]>; diagnostics: Diagnostic[] }>;
-}
-
-/** Output schemas of every node, when the engine's schema inference is available (else undefined). */
+/**
+ * Output schemas of every node. With `cacheFor` (a spec read from a file, and its workspace), the
+ * result is cached with the spec, and bound SQL in the workspace's schema cache.
+ */
 export async function inferSchemas(
   ir: PipelineIR,
   known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
-  cacheFor?: { readonly file: string; readonly text?: string },
+  cacheFor?: { readonly file: string; readonly text?: string; readonly workspace: Workspace },
 ): Promise<{ schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>; diagnostics: readonly Diagnostic[] }> {
   const text = cacheFor?.text;
-  if (cacheFor && text !== undefined) {
-    const hit = cachedSchemas(cacheFor.file, text, known);
+  const caches = cacheFor?.workspace.caches;
+  if (cacheFor && caches && text !== undefined) {
+    const hit = cachedSchemas(caches, cacheFor.file, text, known);
     if (hit) return hit;
   }
-  const mod = await importOptional<SchemasModule>(new URL('../engine/schemas.js', import.meta.url));
-  if (!mod?.inferSchemas) return { diagnostics: [] };
-  const k = known ? new Map([...known].map(([id, cols]) => [id, [...cols]])) : undefined;
-  const r = await mod.inferSchemas(ir, k);
-  if (cacheFor && text !== undefined) cacheSchemas(cacheFor.file, text, known, r.schemas, r.diagnostics);
+  // DuckDB loads only when schemas must really be bound.
+  const engine = await import('../engine/schemas.js');
+  const bound = caches?.schemas();
+  const r = await engine.inferSchemas(ir, known, { cache: bound });
+  bound?.save();
+  if (cacheFor && caches && text !== undefined) cacheSchemas(caches, cacheFor.file, text, known, r.schemas, r.diagnostics);
   return { schemas: r.schemas, diagnostics: r.diagnostics };
 }
 
@@ -156,7 +151,7 @@ export const diagnosticsJson = (ctx: CommandContext, diags: readonly Diagnostic[
  * stdout) and throw the exit code 2. Warnings are printed in text mode and returned.
  */
 export async function loadValidSpec(ctx: CommandContext, path: string): Promise<LoadedSpec & { ir: PipelineIR }> {
-  const spec = await loadSpec(path, ctx.io.cwd);
+  const spec = await loadSpec(path, { cwd: ctx.io.cwd, stateDir: ctx.stateDir });
   failOnErrors(ctx, spec);
   return spec as LoadedSpec & { ir: PipelineIR };
 }

@@ -3,7 +3,7 @@
 // diagnostics with spans.
 
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Codes, diag } from '../diagnostics/catalogue.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { PipelineIR } from '../ir/types.js';
@@ -42,13 +42,13 @@ export function loadPipelineText(text: string, file: string, opts: LoadTextOptio
 
 export interface LoadOptions {
   /**
-   * Where to keep the SQL analysis cache: a file path, or `false` for none. Default: the spec's
-   * `.asgard/cache/sql-analysis.json` (next to the spec, like the state and warehouse).
+   * Where to keep the SQL analysis cache (a file path; the workspace's, src/workspace/), or none
+   * when absent or `false`.
    */
   readonly sqlCachePath?: string | false;
+  /** Salts the cache file (the workspace's build id): a file written by other code is not read. */
+  readonly cacheSalt?: string;
 }
-
-export const defaultSqlCachePath = (specFile: string): string => join(dirname(resolve(specFile)), '.asgard', 'cache', 'sql-analysis.json');
 
 /** Reads and checks a spec file. An unreadable file is diagnostic ASG1001; this never throws. */
 export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
@@ -75,8 +75,7 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
   if (text === undefined) {
     return { diagnostics: [diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', at, { hint: 'is this the right file? specs are `.asg` text files' })], source: '', file: abs };
   }
-  const cachePath = opts.sqlCachePath === undefined ? defaultSqlCachePath(abs) : opts.sqlCachePath;
-  const cache = cachePath ? new FileSqlCache(cachePath) : undefined;
+  const cache = opts.sqlCachePath ? new FileSqlCache(opts.sqlCachePath, opts.cacheSalt) : undefined;
   const loaded = loadPipelineText(text, abs, cache ? { sqlCache: cache } : {});
   cache?.save();
   return loaded;

@@ -42,7 +42,8 @@ export interface ApplyOptions {
   readonly plan: Plan;
   readonly store: StateStore;
   readonly warehouse: Warehouse;
-  readonly stateDir: string;
+  /** Temporary files of executors (the workspace's scratchDir). */
+  readonly scratchDir: string;
   readonly executors: ExecutorResolver;
   /** Only these nodes (see parseSelect). */
   readonly select?: ReadonlySet<NodeId>;
@@ -212,7 +213,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         node,
         state: ctxState,
         warehouse,
-        stateDir: opts.stateDir,
+        scratchDir: opts.scratchDir,
         logicalTime,
         resolve,
         progress: (p) => emit({ type: 'progress', node: step.node, rows: p.rows, message: p.message === undefined ? undefined : redact(p.message), seconds: seconds() }),

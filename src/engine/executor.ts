@@ -17,8 +17,8 @@ export interface RunContext<N extends PipelineNode = PipelineNode> {
   /** The state as committed before this node started (read-only). */
   readonly state: PipelineState;
   readonly warehouse: Warehouse;
-  /** `<stateDir>`: holds state/, registry/, cache/. */
-  readonly stateDir: string;
+  /** A local folder for temporary files (spill, staging), owned by the workspace (src/workspace/). */
+  readonly scratchDir: string;
   /** The run's logical time: substituted for CURRENT_DATE / CURRENT_TIMESTAMP. */
   readonly logicalTime: Date;
   /** Resolve an env()/secret() reference. Throws NodeError naming the variable (never a value). */

@@ -3,17 +3,14 @@
 // over empty tables of its inputs' types (`DESCRIBE <query>` in an in-memory database), feature
 // views checked against their source table, and the batch-scoring output derived from its input.
 //
-// Bound schemas are cached by (SQL text, input schemas), in memory and in a small file under the
-// user's cache folder (`$ASGARD_CACHE_DIR`, default `~/.cache/asgard/`): transpiling and binding cost
-// milliseconds per body, so a plan over 1,000 nodes re-binds only the nodes whose SQL or inputs
-// changed. The cache holds types only (no data, no secrets); deleting it is always safe.
+// Bound schemas are cached by (SQL text, input schemas), in memory and in the cache the caller
+// passes (the CLI: the workspace's `cache/schemas.json`, salted with the build id): transpiling and
+// binding cost milliseconds per body, so a plan over 1,000 nodes re-binds only the nodes whose SQL
+// or inputs changed. The cache holds types only (no data, no secrets); deleting it is always safe.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import type { KeyValueCache } from '../util/json-cache.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CleanseNode, FeatureDType, FeaturesNode, ModelNode, NodeId, PipelineIR, PipelineNode, SqlBody, TrainNode } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
@@ -39,38 +36,15 @@ export const BATCH_PREDICTION_COLUMNS: readonly ColumnSchema[] = [
 
 type Bound = ColumnSchema[] | { error: string };
 const bindCache = new Map<string, Bound>();
-/** Persistent cache: text+inputs key → columns (errors are not persisted: they are cheap to redo and rare). */
-const CACHE_VERSION = 1;
-let diskCache: Map<string, ColumnSchema[]> | undefined;
-let diskDirty = false;
 
-function cacheFile(): string {
-  return join(process.env.ASGARD_CACHE_DIR ?? join(homedir(), '.cache', 'asgard'), `schemas-v${CACHE_VERSION}.json`);
+export interface InferOptions {
+  /**
+   * Bound schemas by SQL text and input schemas (errors are not kept: cheap to redo and rare). The
+   * CLI passes the workspace's file, salted with the build id (src/workspace/workspace.ts).
+   */
+  readonly cache?: KeyValueCache<ColumnSchema[]>;
 }
 
-function disk(): Map<string, ColumnSchema[]> {
-  if (!diskCache) {
-    diskCache = new Map();
-    try {
-      if (existsSync(cacheFile())) diskCache = new Map(Object.entries(JSON.parse(readFileSync(cacheFile(), 'utf8')) as Record<string, ColumnSchema[]>));
-    } catch {
-      diskCache = new Map();
-    }
-  }
-  return diskCache;
-}
-
-function flushDisk(): void {
-  if (!diskDirty || !diskCache) return;
-  diskDirty = false;
-  try {
-    const entries = [...diskCache].slice(-20000);
-    mkdirSync(join(cacheFile(), '..'), { recursive: true });
-    writeFileAtomic(cacheFile(), JSON.stringify(Object.fromEntries(entries)));
-  } catch {
-    // A read-only home: the cache is an optimisation only.
-  }
-}
 let shared: Promise<DuckDBConnection> | undefined;
 
 /** A fixed logical time for binding: types never depend on it, and a stable value keeps the cache warm. */
@@ -79,13 +53,13 @@ const BIND_TIME = new Date('2000-01-01T00:00:00Z');
 let queue: Promise<unknown> = Promise.resolve();
 
 /** Schemas of every node of `ir`. Calls are serialised: they share one in-memory binder database. */
-export function inferSchemas(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]> = new Map()): Promise<SchemaResult> {
-  const run = queue.then(() => infer(ir, known));
+export function inferSchemas(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]> = new Map(), opts: InferOptions = {}): Promise<SchemaResult> {
+  const run = queue.then(() => infer(ir, known, opts.cache));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]>): Promise<SchemaResult> {
+async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]>, cache: KeyValueCache<ColumnSchema[]> | undefined): Promise<SchemaResult> {
   const schemas = new Map<NodeId, ColumnSchema[]>();
   const diagnostics: Diagnostic[] = [];
   const byId = new Map(ir.nodes.map((n) => [n.id, n] as const));
@@ -113,7 +87,7 @@ async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnS
           if (k) schemas.set(node.id, [...k]);
           break;
         }
-        const r = await bindSql(node, node.sql, inputs, schemas, connection);
+        const r = await bindSql(node, node.sql, inputs, schemas, connection, cache);
         if ('error' in r) diagnostics.push(r.error);
         else schemas.set(node.id, r.columns);
         break;
@@ -132,7 +106,6 @@ async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnS
       }
     }
   }
-  flushDisk();
   return { schemas, diagnostics };
 }
 
@@ -142,9 +115,10 @@ async function bindSql(
   inputs: readonly NodeId[],
   schemas: Map<NodeId, ColumnSchema[]>,
   connection: () => Promise<DuckDBConnection>,
+  cache: KeyValueCache<ColumnSchema[]> | undefined,
 ): Promise<{ columns: ColumnSchema[] } | { error: Diagnostic }> {
   const textKey = createHash('sha256').update(body.text).update('\0').update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)]))).digest('hex');
-  const cached = disk().get(textKey);
+  const cached = cache?.get(textKey);
   if (cached) return { columns: cached };
   const names = new Map<NodeId, string>();
   const tableRef = (id: NodeId): string => {
@@ -181,8 +155,7 @@ async function bindSql(
     const message = hit.error.split('\n')[0].replace(/"?asg_bind"?\."?(t\d+)"?/g, (_m, t: string) => [...names].find(([, n]) => n === t)?.[0] ?? t);
     return { error: sqlDiag(EngineCodes.SqlBind.code, `${node.id}: ${message}`, locateSqlError(body, r.sql, hit.error)) };
   }
-  disk().set(textKey, hit);
-  diskDirty = true;
+  cache?.set(textKey, hit);
   return { columns: hit };
 }
 

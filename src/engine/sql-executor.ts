@@ -39,7 +39,7 @@ export const executor: NodeExecutor<SqlNode> = {
     mark('start');
     const conn = await openDuck();
     // Spill under the state folder, never into the working directory.
-    await conn.run(`SET temp_directory = ${literal(join(ctx.stateDir, 'cache', 'duckdb-tmp'))}`);
+    await conn.run(`SET temp_directory = ${literal(join(ctx.scratchDir, 'duckdb'))}`);
     mark('open');
     const onAbort = (): void => conn.interrupt();
     ctx.signal.addEventListener('abort', onAbort);

@@ -122,7 +122,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   } catch (e) {
     throw asNodeError(e, node);
   }
-  const stagingRoot = join(ctx.stateDir, 'cache', 'ingest');
+  const stagingRoot = join(ctx.scratchDir, 'ingest');
   mkdirSync(stagingRoot, { recursive: true });
   const staging = mkdtempSync(join(stagingRoot, `${node.name}-`));
   let pending: PendingSnapshot | undefined;

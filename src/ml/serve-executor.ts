@@ -11,7 +11,7 @@ import { outputTable } from '../ir/types.js';
 import { batchScore, ScoreError } from './batch-score.js';
 import { featureView } from './model-inputs.js';
 import { OnnxScorer } from './onnx-session.js';
-import { Registry } from './registry.js';
+import type { Registry } from './registry.js';
 
 export function trainNodeOf(ctx: { ir: RunContext['ir'] }, node: ServeNode): TrainNode {
   const t = ctx.ir.nodes.find((n) => n.id === node.model);
@@ -19,13 +19,13 @@ export function trainNodeOf(ctx: { ir: RunContext['ir'] }, node: ServeNode): Tra
   return t;
 }
 
-export const executor: NodeExecutor<ServeNode> = {
+/** The serve executor over the workspace's registry (src/workspace/workspace.ts opens it). */
+export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
   kind: 'serve',
   async run(ctx: RunContext<ServeNode>) {
     const node = ctx.node;
     if (!node.batch) return {};
     const train = trainNodeOf(ctx, node);
-    const registry = new Registry(ctx.stateDir);
     const served = registry.servingVersion(train.register);
     if (!served) {
       const last = registry.index(train.register)?.versions.at(-1);
@@ -64,6 +64,4 @@ export const executor: NodeExecutor<ServeNode> = {
       await scorer.release();
     }
   },
-};
-
-export default executor;
+});

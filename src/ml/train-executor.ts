@@ -14,7 +14,7 @@ import { featureView, inputsHash, trainingInputs } from './model-inputs.js';
 import { exportOnnx, onnxOutput } from './onnx-export.js';
 import { OnnxScorer } from './onnx-session.js';
 import { ParamError } from './params.js';
-import { Registry, type FeatureSchema } from './registry.js';
+import type { FeatureSchema, Registry } from './registry.js';
 import { trainModel } from './train.js';
 import { DataError, loadTrainingSet } from './training-data.js';
 import { columnMedians, impute } from './dataset.js';
@@ -25,12 +25,12 @@ import { challengeChampion } from './champion.js';
 const ONNX_TOLERANCE = 1e-5;
 const MIN_ROWS = 10;
 
-export const executor: NodeExecutor<TrainNode> = {
+/** The train executor over the workspace's registry (src/workspace/workspace.ts opens it). */
+export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
   kind: 'train',
   async run(ctx: RunContext<TrainNode>) {
     const node = ctx.node;
     const view = featureView(ctx.ir, node);
-    const registry = new Registry(ctx.stateDir);
     const inputs = trainingInputs(ctx.ir, ctx.state, node);
     const hash = inputsHash(inputs);
 
@@ -166,6 +166,4 @@ export const executor: NodeExecutor<TrainNode> = {
     }
     return { modelVersion: entry.version, rows: ds.n };
   },
-};
-
-export default executor;
+});

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { PipelineIR, ServeNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
-import { StateStore, StateError, type NodeState } from '../planner/state-store.js';
+import { StateError, type NodeState, type StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { openDuck } from '../engine/duckdb.js';
 import { attachWarehouse } from '../engine/catalog.js';
@@ -34,7 +34,7 @@ export const BatchBody = z
 
 const stripCatalog = (t: string) => t.replace(/^iceberg\./, '');
 
-export async function runBatch(body: unknown, ir: PipelineIR, stateDir: string, warehouse: Warehouse, store: ModelStore) {
+export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateStore, warehouse: Warehouse, store: ModelStore) {
   const parsed = BatchBody.safeParse(body);
   if (!parsed.success) throw new HttpError(400, 'invalid_body', ...zodDetails(parsed.error));
   const b = parsed.data;
@@ -49,7 +49,6 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateDir: string, 
       field: 'output_table',
     });
   }
-  const stateStore = new StateStore(stateDir, ir.name);
   let unlock: () => void;
   try {
     unlock = stateStore.lock();

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import type { PipelineIR, ServeNode, TrainNode } from '../ir/types.js';
 import { OnnxScorer } from '../ml/onnx-session.js';
-import { Registry, type FeatureSchema, type RegistryIndex, type RegistryVersion } from '../ml/registry.js';
+import type { FeatureSchema, Registry, RegistryIndex, RegistryVersion } from '../ml/registry.js';
 import { DEFAULT_RISK_LEVELS, type RiskLevels } from '../ml/risk.js';
 import { HttpError } from './http.js';
 import { MicroBatcher } from './micro-batch.js';
@@ -37,8 +37,8 @@ export class ModelStore {
   private readonly indexes = new Map<string, IndexCache>();
   private readonly sessions = new Map<string, Promise<LoadedModel>>();
 
-  constructor(ir: PipelineIR, stateDir: string) {
-    this.registry = new Registry(stateDir);
+  constructor(ir: PipelineIR, registry: Registry) {
+    this.registry = registry;
     const models = new Map<string, { train: TrainNode; riskLevels: RiskLevels; serve?: ServeNode }>();
     for (const n of ir.nodes) if (n.kind === 'train') models.set(n.register, { train: n, riskLevels: DEFAULT_RISK_LEVELS });
     for (const n of ir.nodes) {

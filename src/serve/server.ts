@@ -11,7 +11,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FeaturesNode, PipelineIR } from '../ir/types.js';
-import type { Warehouse } from '../warehouse/warehouse.js';
+import type { Workspace } from '../workspace/workspace.js';
 import { runBatch } from './batch.js';
 import { HttpError, parseJson, readBody, sendError, sendJson, sendRaw } from './http.js';
 import { infer, MAX_INPUTS } from './inference.js';
@@ -25,8 +25,8 @@ const SETTLE_MS = 300;
 
 export interface ServeOptions {
   readonly ir: PipelineIR;
-  readonly stateDir: string;
-  readonly warehouse: Warehouse;
+  /** Where the registry, state and warehouse are (src/workspace/workspace.ts). */
+  readonly workspace: Workspace;
   readonly bodyLimit?: number;
   readonly maxInputs?: number;
   /** Where unexpected errors are reported (stderr by default). */
@@ -42,12 +42,14 @@ export interface AsgardServer {
 }
 
 export function createAsgardServer(opts: ServeOptions): AsgardServer {
-  const { ir, stateDir, warehouse } = opts;
+  const { ir, workspace } = opts;
+  const warehouse = workspace.warehouse(ir);
+  const stateStore = workspace.state(ir);
   const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
   const maxInputs = opts.maxInputs ?? MAX_INPUTS;
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const store = new ModelStore(ir, stateDir);
-  const data = new WarehouseAccess(ir, stateDir, warehouse);
+  const store = new ModelStore(ir, workspace.registry());
+  const data = new WarehouseAccess(ir, stateStore, warehouse);
   const views = new Map<string, FeaturesNode>();
   for (const n of ir.nodes) if (n.kind === 'features') views.set(n.name, n).set(n.id, n);
   const startedAt = Date.now();
@@ -69,7 +71,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     if (path === '/mlops/inference/batch') {
       allow(method, 'POST');
       const body = parseJson(await readBody(req, bodyLimit));
-      sendJson(res, 200, await runBatch(body, ir, stateDir, warehouse, store));
+      sendJson(res, 200, await runBatch(body, ir, stateStore, warehouse, store));
       return;
     }
     if (path === '/health') {

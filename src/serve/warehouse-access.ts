@@ -9,7 +9,7 @@
 import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeaturesNode, PipelineIR } from '../ir/types.js';
-import { StateStore } from '../planner/state-store.js';
+import type { StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { openReadOnlyWarehouse, QueryError, runReadOnlyQuery } from '../engine/query.js';
 import { onlineFeatures } from '../engine/features.js';
@@ -41,15 +41,11 @@ const QUERY_STATUS: Record<QueryError['code'], [number, string]> = {
 export class WarehouseAccess {
   private open?: Promise<Open>;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly store: StateStore;
-
   constructor(
     private readonly ir: PipelineIR,
-    stateDir: string,
+    private readonly store: StateStore,
     private readonly warehouse: Warehouse,
-  ) {
-    this.store = new StateStore(stateDir, ir.name);
-  }
+  ) {}
 
   private stateMtime(): number {
     try {

@@ -8,13 +8,10 @@
 // parsing idea. `SqlAnalysisCache` is the in-memory interface; `FileSqlCache` persists it as JSON.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { getVersion, parse, tokenize, transpile } from '@polyglot-sql/sdk';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { JsonCacheFile } from '../util/json-cache.js';
 
 export const SQL_DIALECT = 'spark';
-const CACHE_VERSION = 2;
-const MAX_UNUSED_FLOOR = 5000;
 
 export interface TableRef {
   /** Name parts as written: `['iceberg','bronze','customers']`, `['silver','x']`, `['cte']`. */
@@ -214,54 +211,13 @@ const engineVersion = (): string => {
   }
 };
 
-/** A JSON file of analyses keyed by content hash; `save()` writes it back only when it changed. */
-export class FileSqlCache implements SqlAnalysisCache {
-  private readonly entries = new Map<string, SqlAnalysis>();
-  private readonly used = new Set<string>();
-  private dirty = false;
-  hits = 0;
-  misses = 0;
-
-  constructor(readonly path: string) {
-    try {
-      const data = JSON.parse(readFileSync(path, 'utf8')) as { version?: number; engine?: string; entries?: Record<string, SqlAnalysis> };
-      // Another polyglot may normalise differently: its results are not ours to reuse.
-      if (data.version === CACHE_VERSION && data.engine === engineVersion() && data.entries) for (const [k, v] of Object.entries(data.entries)) this.entries.set(k, v);
-    } catch {
-      // Missing or corrupt cache: start empty; it is only ever a speed-up.
-    }
-  }
-
-  get(key: string): SqlAnalysis | undefined {
-    const v = this.entries.get(key);
-    if (v) {
-      this.hits++;
-      this.used.add(key);
-    } else this.misses++;
-    return v;
-  }
-
-  set(key: string, value: SqlAnalysis): void {
-    this.entries.set(key, value);
-    this.used.add(key);
-    this.dirty = true;
-  }
-
-  /**
-   * Persists the cache when this run added entries. Entries this run did not use are kept (several
-   * specs may share a folder's cache) until they outnumber the used ones and a floor, then dropped,
-   * so the file cannot grow without bound.
-   */
-  save(): void {
-    if (!this.dirty) return;
-    const prune = this.entries.size > Math.max(MAX_UNUSED_FLOOR, 2 * this.used.size);
-    const entries: Record<string, SqlAnalysis> = {};
-    for (const k of [...this.entries.keys()].sort()) if (!prune || this.used.has(k)) entries[k] = this.entries.get(k)!;
-    try {
-      writeFileAtomic(this.path, JSON.stringify({ version: CACHE_VERSION, engine: engineVersion(), dialect: SQL_DIALECT, entries }));
-      this.dirty = false;
-    } catch {
-      // A read-only checkout must still validate: the cache is optional.
-    }
+/**
+ * Analyses kept in a JSON file keyed by content hash (src/util/json-cache.ts). The file is salted
+ * with polyglot's version and the caller's salt (the workspace passes its build id): another
+ * polyglot may normalise differently, so its results are not ours to reuse.
+ */
+export class FileSqlCache extends JsonCacheFile<SqlAnalysis> implements SqlAnalysisCache {
+  constructor(path: string, salt = '') {
+    super(path, `${engineVersion()}\n${SQL_DIALECT}\n${salt}`);
   }
 }

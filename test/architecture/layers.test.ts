@@ -29,8 +29,9 @@ const allowed: Record<string, readonly string[]> = {
   ingest: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine'],
   ml: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine'],
   targets: ['ir', 'diagnostics', 'util', 'sql', 'planner'],
-  serve: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml', 'dsl'],
-  cli: ['ir', 'diagnostics', 'util', 'sql', 'dsl', 'planner', 'warehouse', 'engine', 'ingest', 'ml', 'targets', 'serve'],
+  workspace: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml'],
+  serve: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml', 'dsl', 'workspace'],
+  cli: ['ir', 'diagnostics', 'util', 'sql', 'dsl', 'planner', 'warehouse', 'engine', 'ingest', 'ml', 'targets', 'serve', 'workspace'],
 };
 
 const importRe = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
@@ -56,6 +57,31 @@ describe('layering', () => {
         const target = layerOf(resolve(dirname(file), spec));
         if (target === layer) continue;
         if (!(allowed[layer] ?? []).includes(target)) violations.push(`${relative(src, file)} (${layer}) imports ${spec} (${target})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  // The workspace (src/workspace/workspace.ts) owns every location: nothing else opens a store or
+  // builds a path under the state folder. The stores lay out files inside the root they are handed.
+  it('only the workspace opens stores and builds state-folder paths', () => {
+    const stores = /\bnew (StateStore|Warehouse|Registry)\(/;
+    const statePath = /\b(join|resolve)\([^)\n]*['"`](\.asgard|cache|registry|state)['"`/]/;
+    const stateFolder = /['"`]\.asgard['"`/]/;
+    const home = /\bhomedir\(\)/;
+    const inside: Record<string, RegExp[]> = {
+      'planner/state-store.ts': [statePath],
+      'ml/registry.ts': [statePath],
+    };
+    const violations: string[] = [];
+    for (const file of all) {
+      const rel = relative(src, file);
+      if (rel.startsWith('workspace/')) continue;
+      const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|(^|[^:])\/\/.*$/gm, '$1');
+      for (const re of [stores, statePath, stateFolder, home]) {
+        if ((inside[rel] ?? []).includes(re)) continue;
+        const m = re.exec(code);
+        if (m) violations.push(`${rel}: ${m[0]}`);
       }
     }
     expect(violations).toEqual([]);

@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/diagnostics/catalogue.js';
-import { defaultSqlCachePath, loadPipeline, loadPipelineText } from '../../src/dsl/load.js';
+import { loadPipeline, loadPipelineText } from '../../src/dsl/load.js';
+import { Workspace } from '../../src/workspace/workspace.js';
 import type { CleanseNode, FeaturesNode, ModelNode, PipelineIR, ServeNode, SourceNode, TrainNode } from '../../src/ir/types.js';
 import { analyzeSql, FileSqlCache, type SqlAnalysis, type SqlAnalysisCache } from '../../src/sql/analyze.js';
 
@@ -258,16 +259,17 @@ describe('SQL analysis cache', () => {
   it('persists next to the spec and survives a corrupt file', () => {
     const spec = join(tmp, 'churn.asg');
     writeFileSync(spec, churnText);
-    const r1 = loadPipeline(spec);
+    // The workspace's cache file: `.asgard/cache/sql-analysis.json` beside the spec by default.
+    const path = Workspace.open(spec).caches.sqlAnalysisFile;
+    const r1 = loadPipeline(spec, { sqlCachePath: path });
     expect(r1.ir).toBeDefined();
-    const path = defaultSqlCachePath(spec);
     expect(existsSync(path)).toBe(true);
     const c = new FileSqlCache(path);
     loadPipelineText(churnText, spec, { sqlCache: c });
     expect(c.hits).toBe(5);
     expect(c.misses).toBe(0);
     writeFileSync(path, '{not json');
-    const r2 = loadPipeline(spec);
+    const r2 = loadPipeline(spec, { sqlCachePath: path });
     expect(JSON.stringify(r2.ir)).toBe(JSON.stringify(r1.ir));
   });
 });

@@ -4,10 +4,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { executorModules } from '../../src/cli/executors.js';
 import { openDuck } from '../../src/engine/duckdb.js';
 import type { NodeExecutor } from '../../src/engine/executor.js';
-import { executorResolver } from '../../src/engine/executors.js';
+import { engineExecutors, executorResolver } from '../../src/engine/executors.js';
 import type { NodeKind, SourceNode } from '../../src/ir/types.js';
 import { cli } from '../cli/helpers.js';
 import { tempDir } from './helpers.js';
@@ -68,7 +67,7 @@ const source: NodeExecutor<SourceNode> = {
     return { rows: 5, snapshot: ctx.warehouse.commit(p, 5), schema: ctx.node.stream.columns };
   },
 };
-const real = executorResolver(executorModules);
+const real = executorResolver(engineExecutors);
 const services = { executors: async (kind: NodeKind) => (kind === 'source' ? (source as NodeExecutor) : real(kind)) };
 
 let dir: string;

@@ -109,7 +109,7 @@ export class MiniApply {
 
   ctx<N extends PipelineNode>(pipeline: PipelineIR, node: N): RunContext<N> {
     return {
-      ir: pipeline, node, state: this.state, warehouse: this.warehouse, stateDir: this.dir, logicalTime: this.logicalTime,
+      ir: pipeline, node, state: this.state, warehouse: this.warehouse, scratchDir: join(this.dir, 'cache', 'tmp'), logicalTime: this.logicalTime,
       resolve: (v) => { if (v.kind === 'literal') return v.value; throw new NodeError(`unresolved ${v.name}`); },
       progress: () => undefined, warn: () => undefined, signal: new AbortController().signal,
     };

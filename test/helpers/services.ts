@@ -167,7 +167,7 @@ export class SourceHarness {
       node,
       state,
       warehouse: this.warehouse,
-      stateDir: this.dir,
+      scratchDir: join(this.dir, 'cache', 'tmp'),
       logicalTime: new Date('2025-11-11T00:00:00Z'),
       resolve: resolver(env, new Set()),
       progress: (p) => {

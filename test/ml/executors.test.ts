@@ -7,12 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import trainExecutor from '../../src/ml/train-executor.js';
-import serveExecutor from '../../src/ml/serve-executor.js';
 import { Registry } from '../../src/ml/registry.js';
 import { NodeError } from '../../src/engine/executor.js';
 import { openDuck } from '../../src/engine/duckdb.js';
-import { makeWarehouse, mlIR, runContext, serveNode, trainNode, type Fixture } from './fixtures.js';
+import { makeWarehouse, mlIR, runContext, serveNode, trainNode, type Fixture, trainOn, serveOn } from './fixtures.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -33,7 +31,7 @@ describe('train executor and registry', () => {
   it('registers v1 with all its files, reuses it for the same inputs, and makes v2 when params change', async () => {
     const t = trainNode({ algorithm: { name: 'random_forest', params: small } });
     const warnings: string[] = [];
-    const r1 = await trainExecutor.run(runContext(mlIR(t), t, fx, warnings));
+    const r1 = await trainOn(fx).run(runContext(mlIR(t), t, fx, warnings));
     expect(r1.modelVersion).toBe(1);
     expect(r1.rows).toBe(2500);
     expect(warnings.filter((w) => /leakage/.test(w))).toEqual([]);
@@ -46,14 +44,14 @@ describe('train executor and registry', () => {
     expect(schema.features.map((f) => f.name)).toContain('days_since_last_purchase');
     expect(schema.features.every((f) => f.onnxType === 'float32' && Number.isFinite(f.fill))).toBe(true);
 
-    const again = await trainExecutor.run(runContext(mlIR(t), t, fx));
+    const again = await trainOn(fx).run(runContext(mlIR(t), t, fx));
     expect(again.modelVersion).toBe(1);
     expect(reg.index('customer_churn_predictor')!.versions).toHaveLength(1);
 
     const t2 = trainNode({ algorithm: { name: 'random_forest', params: { ...small, max_depth: 5 } } });
-    expect((await trainExecutor.run(runContext(mlIR(t2), t2, fx))).modelVersion).toBe(2);
+    expect((await trainOn(fx).run(runContext(mlIR(t2), t2, fx))).modelVersion).toBe(2);
     // Back to the first params: the registered v1 is reused, not retrained.
-    expect((await trainExecutor.run(runContext(mlIR(t), t, fx))).modelVersion).toBe(1);
+    expect((await trainOn(fx).run(runContext(mlIR(t), t, fx))).modelVersion).toBe(1);
     expect(reg.index('customer_churn_predictor')!.versions).toHaveLength(2);
   }, 120_000);
 
@@ -61,21 +59,21 @@ describe('train executor and registry', () => {
     const dir = tmp();
     const fx2 = await makeWarehouse(dir, 1500);
     const t = trainNode({ algorithm: { name: 'random_forest', params: small } });
-    expect((await trainExecutor.run(runContext(mlIR(t), t, fx2))).modelVersion).toBe(1);
+    expect((await trainOn(fx2).run(runContext(mlIR(t), t, fx2))).modelVersion).toBe(1);
     // Same warehouse and registry, new snapshots of the feature source and the labels.
     const fresh = await makeWarehouse(dir, 1500, { labelSeed: 5 });
     expect(fresh.state.nodes['gold.churn_labels'].snapshot!.id).not.toBe(fx2.state.nodes['gold.churn_labels'].snapshot!.id);
-    expect((await trainExecutor.run(runContext(mlIR(t), t, fresh))).modelVersion).toBe(2);
-    expect((await trainExecutor.run(runContext(mlIR(t), t, fresh))).modelVersion).toBe(2);
+    expect((await trainOn(fresh).run(runContext(mlIR(t), t, fresh))).modelVersion).toBe(2);
+    expect((await trainOn(fresh).run(runContext(mlIR(t), t, fresh))).modelVersion).toBe(2);
   }, 120_000);
 
   it('keeps a version that fails the gate but does not promote it, and batch scoring uses the promoted one', async () => {
     const fx3 = await makeWarehouse(tmp(), 2000);
     const good = trainNode({ algorithm: { name: 'random_forest', params: small } });
-    await trainExecutor.run(runContext(mlIR(good), good, fx3));
+    await trainOn(fx3).run(runContext(mlIR(good), good, fx3));
     const bad = trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 3, max_depth: 1 } }, gate: { metric: 'f1', op: '>=', value: 0.99, text: 'f1 >= 0.99' } });
     const warnings: string[] = [];
-    const r = await trainExecutor.run(runContext(mlIR(bad), bad, fx3, warnings));
+    const r = await trainOn(fx3).run(runContext(mlIR(bad), bad, fx3, warnings));
     expect(r.modelVersion).toBe(2);
     expect(warnings.some((w) => /v2 fails the gate/.test(w) && /f1/.test(w))).toBe(true);
     const reg = new Registry(fx3.stateDir);
@@ -83,7 +81,7 @@ describe('train executor and registry', () => {
     expect(reg.servingVersion('customer_churn_predictor')!.version).toBe(1);
 
     const ir = mlIR(bad, serveNode());
-    const s = await serveExecutor.run(runContext(ir, ir.nodes[2] as ReturnType<typeof serveNode>, fx3));
+    const s = await serveOn(fx3).run(runContext(ir, ir.nodes[2] as ReturnType<typeof serveNode>, fx3));
     expect(s.modelVersion).toBe(1);
     expect(s.rows).toBe(2000);
     expect(s.schema!.map((c) => c.name)).toEqual(['customer_id', 'churn_probability', 'prediction', 'risk_level', 'model_version', 'scored_at']);
@@ -104,7 +102,7 @@ describe('leakage guard', () => {
     const fx = await makeWarehouse(tmp(), 1500, { leaky: true });
     const t = trainNode({ algorithm: { name: 'random_forest', params: small } });
     const warnings: string[] = [];
-    await trainExecutor.run(runContext(mlIR(t), t, fx, warnings));
+    await trainOn(fx).run(runContext(mlIR(t), t, fx, warnings));
     const leaks = warnings.filter((w) => /leakage/.test(w));
     expect(leaks).toHaveLength(1);
     expect(leaks[0]).toMatch(/days_since_last_purchase/);
@@ -113,7 +111,7 @@ describe('leakage guard', () => {
   it('fails the node when the spec says leakage = fail, and registers nothing', async () => {
     const fx = await makeWarehouse(tmp(), 1500, { leaky: true });
     const t = trainNode({ algorithm: { name: 'random_forest', params: small }, leakage: 'fail' });
-    const err = await trainExecutor.run(runContext(mlIR(t), t, fx)).catch((e) => e);
+    const err = await trainOn(fx).run(runContext(mlIR(t), t, fx)).catch((e) => e);
     expect(err).toBeInstanceOf(NodeError);
     expect(err.message).toMatch(/days_since_last_purchase/);
     expect(new Registry(fx.stateDir).index('customer_churn_predictor')).toBeUndefined();

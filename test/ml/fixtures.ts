@@ -10,6 +10,9 @@ import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { openDuck } from '../../src/engine/duckdb.js';
 import { FEATURES } from './synthetic.js';
 import { NodeError, type RunContext } from '../../src/engine/executor.js';
+import { Registry } from '../../src/ml/registry.js';
+import { trainExecutor } from '../../src/ml/train-executor.js';
+import { serveExecutor } from '../../src/ml/serve-executor.js';
 
 export const span: Span = { file: '/spec.asg', line: 1, column: 1, endLine: 1, endColumn: 2 };
 export const OBS = '2025-09-12 00:00:00';
@@ -113,13 +116,17 @@ export function mlIR(train: TrainNode = trainNode(), serve: ServeNode = serveNod
   return { schemaVersion: 1, name: 'test', file: '/spec.asg', warehouse: './warehouse', nodes, edges, profiles: {} };
 }
 
+/** The train and serve executors over the fixture's registry (`<stateDir>/registry`), as apply opens them. */
+export const trainOn = (fx: Fixture) => trainExecutor(new Registry(fx.stateDir));
+export const serveOn = (fx: Fixture) => serveExecutor(new Registry(fx.stateDir));
+
 export function runContext<N extends PipelineNode>(ir: PipelineIR, node: N, fx: Fixture, warnings: string[] = []): RunContext<N> {
   return {
     ir,
     node,
     state: fx.state,
     warehouse: fx.warehouse,
-    stateDir: fx.stateDir,
+    scratchDir: join(fx.stateDir, 'cache', 'tmp'),
     logicalTime: new Date('2025-11-11T00:00:00Z'),
     resolve(v) {
       if (v.kind === 'literal') return v.value;

@@ -6,10 +6,9 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { executorModules } from '../../src/cli/executors.js';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
 import type { NodeExecutor } from '../../src/engine/executor.js';
-import { executorResolver } from '../../src/engine/executors.js';
+import { engineExecutors, executorResolver } from '../../src/engine/executors.js';
 import type { NodeKind, SourceNode } from '../../src/ir/types.js';
 import { StateStore } from '../../src/planner/state-store.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
@@ -19,7 +18,7 @@ const shop = join(__dirname, 'cases', 'sql-edit-cascades');
 
 /** Sources: `rows` rows per stream; a new snapshot only when `rows` changed since the last sync. */
 function services(rows: { n: number }, ran: string[]) {
-  const real = executorResolver(executorModules);
+  const real = executorResolver(engineExecutors);
   const source: NodeExecutor<SourceNode> = {
     kind: 'source',
     async run(ctx) {

@@ -70,7 +70,7 @@ function setup(ir: PipelineIR) {
       plan,
       store,
       warehouse,
-      stateDir: join(dir, '.asgard'),
+      scratchDir: join(dir, '.asgard', 'cache', 'tmp'),
       executors: fakeExecutors(fake),
       select: opts.select ? parseSelect([opts.select], buildDag(spec)) : undefined,
       concurrency: opts.concurrency,
@@ -238,7 +238,7 @@ describe('apply', () => {
     await t.apply(diamond());
     const serial = t.store.read().serial;
     await expect(
-      applyPlan({ ir: diamond(), plan: stale, store: t.store, warehouse: t.warehouse, stateDir: t.dir, executors: fakeExecutors(t.fake) }),
+      applyPlan({ ir: diamond(), plan: stale, store: t.store, warehouse: t.warehouse, scratchDir: t.dir, executors: fakeExecutors(t.fake) }),
     ).rejects.toThrow(`Saved plan is stale: state serial ${serial}, plan made at 0`);
   });
 
@@ -246,7 +246,7 @@ describe('apply', () => {
     const t = setup(diamond());
     const plan = buildPlan({ ir: diamond(), prior: {} });
     await expect(
-      applyPlan({ ir: diamond({ aSql: 'SELECT 9' }), plan, store: t.store, warehouse: t.warehouse, stateDir: t.dir, executors: fakeExecutors(t.fake) }),
+      applyPlan({ ir: diamond({ aSql: 'SELECT 9' }), plan, store: t.store, warehouse: t.warehouse, scratchDir: t.dir, executors: fakeExecutors(t.fake) }),
     ).rejects.toThrow(ApplyRefused);
     expect(t.fake.calls).toEqual([]);
   });
@@ -263,8 +263,8 @@ describe('apply', () => {
   it('fails a kind that has no executor module with a clear error', async () => {
     const t = setup(diamond());
     const plan = buildPlan({ ir: diamond(), prior: {} });
-    const missing = executorResolver({ source: new URL('file:///nonexistent/source-executor.js') });
-    const r = await applyPlan({ ir: diamond(), plan, store: t.store, warehouse: t.warehouse, stateDir: t.dir, executors: missing });
+    const missing = executorResolver({});
+    const r = await applyPlan({ ir: diamond(), plan, store: t.store, warehouse: t.warehouse, scratchDir: t.dir, executors: missing });
     expect(r.nodes.find((n) => n.node === 'bronze.a')).toMatchObject({ status: 'failed', error: 'no executor for kind source yet' });
     expect(r.nodes.find((n) => n.node === 'silver.a_clean')).toMatchObject({ status: 'skipped' });
   });
@@ -282,12 +282,12 @@ describe('apply', () => {
       },
     });
     const plan = buildPlan({ ir, prior: {} });
-    const r = await applyPlan({ ir, plan, store: t.store, warehouse: t.warehouse, stateDir: t.dir, executors: leaky, env: { A_PASSWORD: 's3cr3t-value' } });
+    const r = await applyPlan({ ir, plan, store: t.store, warehouse: t.warehouse, scratchDir: t.dir, executors: leaky, env: { A_PASSWORD: 's3cr3t-value' } });
     const all = JSON.stringify(r);
     expect(all).not.toContain('s3cr3t-value');
     expect(r.warnings).toEqual([{ node: 'bronze.a', message: 'connecting to localhost with ***' }]);
     expect(r.nodes[0].error).toBe('auth failed for postgres://u:***@localhost/db using ***');
-    const missing = await applyPlan({ ir, plan, store: t.store, warehouse: t.warehouse, stateDir: t.dir, executors: leaky, env: {} });
+    const missing = await applyPlan({ ir, plan, store: t.store, warehouse: t.warehouse, scratchDir: t.dir, executors: leaky, env: {} });
     expect(missing.nodes[0].error).toBe('secret A_PASSWORD is not set: export A_PASSWORD in the environment that runs asgard');
   });
 

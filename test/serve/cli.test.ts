@@ -9,8 +9,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
-import trainExecutor from '../../src/ml/train-executor.js';
-import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode } from '../ml/fixtures.js';
+import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn } from '../ml/fixtures.js';
 
 const repo = resolve(__dirname, '..', '..');
 let dir: string;
@@ -39,7 +38,7 @@ beforeAll(async () => {
   // The spec's warehouse is ./.asgard/warehouse and its state dir .asgard/ beside it.
   const fx = await makeWarehouse(join(dir, '.asgard'), 2000);
   const ir = { ...mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 15, max_depth: 6 } } }), serveNode()), name: 'churn' };
-  const t = await trainExecutor.run(runContext(ir, ir.nodes[1] as ReturnType<typeof trainNode>, fx));
+  const t = await trainOn(fx).run(runContext(ir, ir.nodes[1] as ReturnType<typeof trainNode>, fx));
   persistState(fx, ir, { 'train.churn_predictor': { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() } });
 }, 120_000);
 

@@ -8,10 +8,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAsgardServer, type AsgardServer } from '../../src/serve/server.js';
-import trainExecutor from '../../src/ml/train-executor.js';
-import serveExecutor from '../../src/ml/serve-executor.js';
+import { Workspace } from '../../src/workspace/workspace.js';
 import { StateStore } from '../../src/planner/state-store.js';
-import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, type Fixture } from '../ml/fixtures.js';
+import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, type Fixture, trainOn, serveOn } from '../ml/fixtures.js';
 
 const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 20, max_depth: 6 } } }), serveNode());
 const train = ir.nodes[1] as ReturnType<typeof trainNode>;
@@ -39,13 +38,14 @@ async function expectError(r: Response, status: number, code?: string, field?: s
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'asgard-serve-'));
   fx = await makeWarehouse(dir, 3000);
-  const t = await trainExecutor.run(runContext(ir, train, fx));
-  const s = await serveExecutor.run(runContext(ir, serve, fx));
+  const t = await trainOn(fx).run(runContext(ir, train, fx));
+  const s = await serveOn(fx).run(runContext(ir, serve, fx));
   persistState(fx, ir, {
     [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
     [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, modelVersion: s.modelVersion, appliedAt: new Date().toISOString() },
   });
-  srv = createAsgardServer({ ir, stateDir: dir, warehouse: fx.warehouse, log: () => {} });
+  // The spec's warehouse (./warehouse) beside it, the state folder `dir`: where makeWarehouse wrote.
+  srv = createAsgardServer({ ir, workspace: Workspace.open(join(dir, 'spec.asg'), { stateDir: dir }), log: () => {} });
   const { port } = await srv.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${port}`;
 }, 120_000);
@@ -186,14 +186,14 @@ describe('asgard serve', () => {
   it('picks up a newly promoted version without a restart; a version failing its gate is not served', async () => {
     // v2: changed params pass the gate; v3: an impossible gate keeps it unpromoted.
     const t2 = trainNode({ algorithm: { name: 'gradient_boosting', params: { n_estimators: 30, max_depth: 3 } } });
-    const r2 = await trainExecutor.run(runContext(mlIR(t2), t2, fx));
+    const r2 = await trainOn(fx).run(runContext(mlIR(t2), t2, fx));
     expect(r2.modelVersion).toBe(2);
     await new Promise((r) => setTimeout(r, 300));
     const j = (await (await post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs: [HIGH] })).json()) as any;
     expect(j.model_version).toBe(2);
     const t3 = trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 2 } }, gate: { metric: 'f1', op: '>=', value: 0.999, text: 'f1 >= 0.999' } });
     const warnings: string[] = [];
-    const r3 = await trainExecutor.run(runContext(mlIR(t3), t3, fx, warnings));
+    const r3 = await trainOn(fx).run(runContext(mlIR(t3), t3, fx, warnings));
     expect(r3.modelVersion).toBe(3);
     expect(warnings.join('\n')).toMatch(/fails the gate/);
     await new Promise((r) => setTimeout(r, 300));

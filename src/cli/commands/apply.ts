@@ -1,19 +1,17 @@
 // `asgard apply SPEC|plan.json`: execute the plan on the embedded engine, incrementally.
 
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ApplyRefused, applyPlan } from '../../engine/apply.js';
-import type { PipelineIR } from '../../ir/types.js';
 import { buildDag } from '../../planner/dag.js';
 import { hasChanges, type Plan } from '../../planner/plan.js';
 import { renderPlanText } from '../../planner/plan-render.js';
 import { SelectError, parseSelect } from '../../planner/stages.js';
-import { StateError, StateStore } from '../../planner/state-store.js';
-import { Warehouse } from '../../warehouse/warehouse.js';
+import { StateError } from '../../planner/state-store.js';
 import { CliError, EXIT, type Command, type CommandContext } from '../command.js';
 import { defaultExecutors } from '../executors.js';
 import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js';
 import { progressReporter, summaryTable } from '../progress.js';
-import { loadValidSpec, stateDirFor } from '../spec.js';
+import { loadValidSpec, workspaceOf } from '../spec.js';
 
 export const command: Command = {
   name: 'apply',
@@ -80,7 +78,7 @@ Examples:
     const concurrency = ctx.str('concurrency') === undefined ? 2 : Number(ctx.str('concurrency'));
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a positive integer, not "${ctx.str('concurrency')}"`);
 
-    const stateDir = stateDirFor(ctx, spec.file);
+    const workspace = workspaceOf(ctx, spec, profile);
     const reporter = progressReporter({ err: ctx.err, tty: ctx.io.stderrIsTTY && ctx.format !== 'json', color: ctx.colorErr, debug: ctx.io.env.ASGARD_DEBUG === '1' });
     const abort = new AbortController();
     const onSigint = () => abort.abort();
@@ -90,10 +88,10 @@ Examples:
       result = await applyPlan({
         ir: spec.ir,
         plan,
-        store: new StateStore(stateDir, spec.ir.name),
-        warehouse: new Warehouse(warehouseRoot(spec.ir, profile), dirname(spec.file)),
-        stateDir,
-        executors: ctx.services.executors ?? defaultExecutors(),
+        store: workspace.state(spec.ir),
+        warehouse: workspace.warehouse(spec.ir),
+        scratchDir: workspace.scratchDir(),
+        executors: ctx.services.executors ?? defaultExecutors(workspace),
         select,
         concurrency,
         // A saved plan is applied exactly as reviewed: its changes and nothing else, so unchanged
@@ -131,10 +129,4 @@ async function confirm(ctx: CommandContext, changes: boolean): Promise<void> {
   const q = changes ? 'Apply these changes and sync the sources? Only "yes" is accepted: ' : 'No definition changes; sync the sources and run what they feed? Only "yes" is accepted: ';
   const answer = (await ctx.io.prompt(q)).trim();
   if (answer !== 'yes') throw new CliError('apply cancelled', EXIT.failed);
-}
-
-/** The local warehouse: the profile's `warehouse` setting when it is a literal, else the spec's. */
-function warehouseRoot(ir: PipelineIR, profile: string): string {
-  const w = ir.profiles[profile]?.settings.warehouse;
-  return w?.kind === 'literal' && typeof w.value === 'string' ? w.value : ir.warehouse;
 }

@@ -15,7 +15,7 @@ import { sha256 } from '../../util/canonical-json.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { fsyncDir } from '../../util/fs-atomic.js';
 import { CliError, EXIT, type Command } from '../command.js';
-import { diagnosticsJson, displayPath, inferSchemas, loadValidSpec, printDiagnostics } from '../spec.js';
+import { diagnosticsJson, displayPath, inferSchemas, loadValidSpec, printDiagnostics, workspaceOf } from '../spec.js';
 
 export const command: Command = {
   name: 'compile',
@@ -40,8 +40,10 @@ Examples:
     const out = ctx.str('out');
     if (!out) throw new CliError('compile needs --out DIR');
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
-    const sqlCache = new FileSqlTextCache(join(dirname(spec.file), '.asgard', 'cache', 'compile-sql.json'));
-    const r = await compileLoaded(spec.ir, { profile: ctx.profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), sqlCache });
+    const workspace = workspaceOf(ctx, spec);
+    // Rendered SQL by content hash, in the workspace's cache (salted with the build id).
+    const sqlCache = workspace.caches.compileSql();
+    const r = await compileLoaded(spec.ir, { profile: ctx.profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), sqlCache, cacheFor: { ...spec, workspace } });
     sqlCache.save();
     const diags = sortDiagnostics(r.diagnostics);
     if (!r.files || hasErrors(diags)) {
@@ -72,6 +74,8 @@ export interface CompileSpecOptions {
   readonly specPath: string;
   readonly specSource?: string;
   readonly sqlCache?: SqlTextCache;
+  /** The spec as read and its workspace: inferred schemas come from and go to its caches. */
+  readonly cacheFor?: Parameters<typeof inferSchemas>[2];
   /** Schemas already known (tests, benches); inferred by the engine otherwise. */
   readonly schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>;
 }
@@ -81,7 +85,7 @@ export async function compileLoaded(ir: PipelineIR, opts: CompileSpecOptions): P
   let schemas = opts.schemas;
   const diagnostics: Diagnostic[] = [];
   if (!schemas) {
-    const inferred = await inferSchemas(ir);
+    const inferred = await inferSchemas(ir, undefined, opts.cacheFor);
     diagnostics.push(...inferred.diagnostics);
     if (hasErrors(inferred.diagnostics)) return { diagnostics };
     schemas = inferred.schemas ?? new Map();
@@ -154,70 +158,3 @@ function isCompileOutput(dir: string): boolean {
   }
 }
 
-/**
- * Rendered SQL kept beside the spec (`.asgard/cache/compile-sql.json`), like the SQL analysis cache:
- * only a speed-up. Salted with the renderer's own code and polyglot's version, so a changed renderer
- * never serves stale text; unreadable or read-only caches are simply not used.
- */
-export class FileSqlTextCache implements SqlTextCache {
-  private entries = new Map<string, string>();
-  private readonly used = new Set<string>();
-  private dirty = false;
-  private readonly salt = rendererSalt();
-
-  constructor(readonly path: string) {
-    try {
-      const data = JSON.parse(readFileSync(path, 'utf8')) as { salt?: string; entries?: Record<string, string> };
-      if (data.salt === this.salt && data.entries) this.entries = new Map(Object.entries(data.entries));
-    } catch {
-      // Missing or corrupt: start empty.
-    }
-  }
-
-  get(key: string): string | undefined {
-    const v = this.entries.get(key);
-    if (v !== undefined) this.used.add(key);
-    return v;
-  }
-
-  set(key: string, value: string): void {
-    this.entries.set(key, value);
-    this.used.add(key);
-    this.dirty = true;
-  }
-
-  /** Writes the entries this run used (older ones are dropped), only when something was added. */
-  save(): void {
-    if (!this.dirty) return;
-    const entries: Record<string, string> = {};
-    for (const k of [...this.used].sort()) entries[k] = this.entries.get(k)!;
-    try {
-      writeFileAtomic(this.path, JSON.stringify({ salt: this.salt, entries }));
-      this.dirty = false;
-    } catch {
-      // A read-only checkout still compiles.
-    }
-  }
-}
-
-let saltMemo: string | undefined;
-function rendererSalt(): string {
-  if (saltMemo) return saltMemo;
-  const parts: string[] = [];
-  for (const rel of ['../../sql/transpile', '../../targets/sql-text', '../../targets/logical-time']) {
-    for (const ext of ['.js', '.ts']) {
-      const url = new URL(rel + ext, import.meta.url);
-      if (existsSync(url)) {
-        parts.push(readFileSync(url, 'utf8'));
-        break;
-      }
-    }
-  }
-  try {
-    parts.push(readFileSync(new URL('../../../node_modules/@polyglot-sql/sdk/package.json', import.meta.url), 'utf8'));
-  } catch {
-    parts.push('polyglot: unknown');
-  }
-  saltMemo = sha256(parts.join('\u0000'));
-  return saltMemo;
-}

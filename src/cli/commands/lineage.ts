@@ -3,10 +3,8 @@
 
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { CliError, EXIT, type Command } from '../command.js';
-import { inferSchemas, loadValidSpec, printDiagnostics, diagnosticsJson } from '../spec.js';
+import { inferSchemas, loadValidSpec, printDiagnostics, diagnosticsJson, workspaceOf } from '../spec.js';
 import { LineageError, LineageGraph, renderLineageText, type LineageTree } from '../../engine/lineage.js';
-import { StateStore } from '../../planner/state-store.js';
-import { stateDirFor } from '../spec.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
 
 export const command: Command = {
@@ -29,8 +27,9 @@ Examples:
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
     // Sources without declared columns take the schema their last sync discovered.
     const known = new Map<string, readonly ColumnSchema[]>();
-    for (const [id, ns] of Object.entries(new StateStore(stateDirFor(ctx, spec.file), spec.ir.name).read().nodes)) if (ns.schema) known.set(id, ns.schema);
-    const { schemas, diagnostics } = await inferSchemas(spec.ir, known);
+    const workspace = workspaceOf(ctx, spec);
+    for (const [id, ns] of Object.entries(workspace.state(spec.ir).read().nodes)) if (ns.schema) known.set(id, ns.schema);
+    const { schemas, diagnostics } = await inferSchemas(spec.ir, known, { ...spec, workspace });
     if (hasErrors(diagnostics) || !schemas) {
       if (ctx.format === 'json') ctx.json({ ok: false, diagnostics: diagnosticsJson(ctx, diagnostics) });
       else printDiagnostics(ctx, diagnostics, spec.sources);

@@ -5,9 +5,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry, type RegistryVersion } from '../../ml/registry.js';
+import type { RegistryVersion } from '../../ml/registry.js';
 import { CliError, EXIT, type Command } from '../command.js';
-import { loadValidSpec, stateDirFor } from '../spec.js';
+import { loadValidSpec, workspaceOf } from '../spec.js';
 
 const fmt = (x: unknown) => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : String(x));
 
@@ -33,7 +33,7 @@ Examples:
     const [sub, specPath, target] = ctx.positionals;
     if (sub !== 'list' && sub !== 'show') throw new CliError(`unknown subcommand ${JSON.stringify(sub)}: use \`asgard models list SPEC\` or \`asgard models show SPEC NAME[@VERSION]\``);
     const spec = await loadValidSpec(ctx, specPath);
-    const registry = new Registry(stateDirFor(ctx, spec.file));
+    const registry = workspaceOf(ctx, spec).registry();
     const names = [...new Set(spec.ir.nodes.flatMap((n) => (n.kind === 'train' ? [n.register] : [])))].sort();
     const versionsOf = (name: string) => registry.index(name)?.versions ?? [];
     const summary = (v: RegistryVersion) => ({ version: v.version, promoted: v.promoted, createdAt: v.createdAt, metrics: v.metrics });

@@ -1,12 +1,9 @@
 // `asgard serve SPEC [--port 8000] [--host 127.0.0.1]`: the HTTP API of PRODUCT.md §5 over the
 // spec's registry and warehouse, until SIGTERM/SIGINT (then in-flight requests finish and it exits 0).
 
-import { dirname } from 'node:path';
-import type { PipelineIR } from '../../ir/types.js';
-import { Warehouse } from '../../warehouse/warehouse.js';
 import { createAsgardServer } from '../../serve/server.js';
 import { CliError, EXIT, type Command } from '../command.js';
-import { loadValidSpec, stateDirFor } from '../spec.js';
+import { loadValidSpec, workspaceOf } from '../spec.js';
 
 export const command: Command = {
   name: 'serve',
@@ -36,9 +33,7 @@ Examples:
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new CliError(`--port must be a number from 0 to 65535, got ${JSON.stringify(portText)}`);
     const host = ctx.str('host') ?? '127.0.0.1';
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
-    const stateDir = stateDirFor(ctx, spec.file);
-    const warehouse = new Warehouse(warehouseRoot(spec.ir, ctx.profile), dirname(spec.file));
-    const srv = createAsgardServer({ ir: spec.ir, stateDir, warehouse, log: (l) => ctx.err(l + '\n') });
+    const srv = createAsgardServer({ ir: spec.ir, workspace: workspaceOf(ctx, spec), log: (l) => ctx.err(l + '\n') });
     let addr;
     try {
       addr = await srv.listen(Number(portText), host);
@@ -64,9 +59,3 @@ Examples:
     return EXIT.ok;
   },
 };
-
-/** The local warehouse: the profile's `warehouse` setting when it is a literal, else the spec's. */
-function warehouseRoot(ir: PipelineIR, profile: string): string {
-  const w = ir.profiles[profile]?.settings.warehouse;
-  return w?.kind === 'literal' && typeof w.value === 'string' ? w.value : ir.warehouse;
-}

@@ -3,7 +3,7 @@
 
 import { hasErrors, sortDiagnostics } from '../../diagnostics/diagnostic.js';
 import { EXIT, type Command } from '../command.js';
-import { diagnosticsJson, displayPath, inferSchemas, loadSpec, printDiagnostics } from '../spec.js';
+import { diagnosticsJson, displayPath, inferSchemas, loadSpec, printDiagnostics, workspaceOf } from '../spec.js';
 
 export const command: Command = {
   name: 'validate',
@@ -20,9 +20,9 @@ Examples:
   asgard validate pipelines/churn.asg --format json    # {"ok": true, "diagnostics": []}`,
   options: [],
   async run(ctx) {
-    const spec = await loadSpec(ctx.positionals[0], ctx.io.cwd);
+    const spec = await loadSpec(ctx.positionals[0], { cwd: ctx.io.cwd, stateDir: ctx.stateDir });
     let diags = [...spec.diagnostics];
-    if (spec.ir && !hasErrors(diags)) diags.push(...(await inferSchemas(spec.ir, undefined, spec)).diagnostics);
+    if (spec.ir && !hasErrors(diags)) diags.push(...(await inferSchemas(spec.ir, undefined, { ...spec, workspace: workspaceOf(ctx, spec) })).diagnostics);
     diags = sortDiagnostics(diags);
     const ok = !!spec.ir && !hasErrors(diags);
     if (ctx.format === 'json') {

@@ -1,0 +1,116 @@
+// The workspace of one spec: the single owner of every location asgard reads or writes for it — the
+// state store and its apply lock, the warehouse, the model registry, the caches and scratch space.
+// Nothing else builds `.asgard/...` paths or constructs a StateStore, Warehouse or Registry
+// (test/architecture/layers.test.ts checks it): commands and the server open a Workspace and ask it.
+//
+// Layout under the state folder (`--state DIR`, default `.asgard/` beside the spec):
+//   state/<pipeline>.json, state/<pipeline>.lock   the applied state and its lock (src/planner/state-store.ts)
+//   registry/<model>/...                           the model registry (src/ml/registry.ts)
+//   cache/specs/<spec>.json                        checked IR, diagnostics, schemas (src/cli/spec-cache.ts)
+//   cache/sql-analysis.json                        SQL analyses by content hash (src/sql/analyze.ts)
+//   cache/schemas.json                             bound SQL schemas by content hash (src/engine/schemas.ts)
+//   cache/compile-sql.json                         rendered SQL of targets (src/cli/commands/compile.ts)
+//   cache/tmp/                                     scratch: DuckDB spill files, ingest staging
+// The warehouse is the profile's literal `warehouse` setting, else the spec's (default
+// `./.asgard/warehouse`), relative to the spec's folder.
+//
+// Every cache is content-addressed and salted with one build id (./build-id.ts). The stores are
+// reached through this class only, so moving one of them off the local disk (S3, a remote lock) is
+// a change here and in the store, not in the commands.
+
+import { basename, dirname, join, resolve } from 'node:path';
+import type { PipelineIR } from '../ir/types.js';
+import type { ColumnSchema } from '../planner/state-store.js';
+import { StateStore } from '../planner/state-store.js';
+import { Registry } from '../ml/registry.js';
+import { JsonCacheFile } from '../util/json-cache.js';
+import { Warehouse } from '../warehouse/warehouse.js';
+import { buildId } from './build-id.js';
+
+/** The folder name of the default state folder, beside the spec. */
+export const STATE_FOLDER = '.asgard';
+
+export interface WorkspaceOptions {
+  /** `--state DIR` as given (relative to `cwd`); default `.asgard/` beside the spec. */
+  readonly stateDir?: string;
+  readonly cwd?: string;
+  /** The profile whose literal `warehouse` setting overrides the spec's (default `local`). */
+  readonly profile?: string;
+  /** Salt of every cache (default: this build's id). Tests pass another to play a new build. */
+  readonly buildId?: string;
+}
+
+/** The cache files of a workspace; each is salted with the build id. */
+export class WorkspaceCaches {
+  constructor(
+    readonly dir: string,
+    readonly buildId: string,
+  ) {}
+
+  /** The spec compile cache of one spec file. */
+  specFile(specFile: string): string {
+    return join(this.dir, 'specs', `${basename(specFile)}.json`);
+  }
+
+  get sqlAnalysisFile(): string {
+    return join(this.dir, 'sql-analysis.json');
+  }
+
+  /** Bound SQL schemas by content hash; save() after use. */
+  schemas(): JsonCacheFile<ColumnSchema[]> {
+    return new JsonCacheFile(join(this.dir, 'schemas.json'), this.buildId);
+  }
+
+  /** Rendered target SQL by content hash; save() after use. */
+  compileSql(): JsonCacheFile<string> {
+    return new JsonCacheFile(join(this.dir, 'compile-sql.json'), this.buildId);
+  }
+}
+
+export class Workspace {
+  /** Absolute path of the spec. */
+  readonly specFile: string;
+  /** Absolute state folder. */
+  readonly stateDir: string;
+  readonly profile: string;
+  readonly caches: WorkspaceCaches;
+  private readonly stores = new Map<string, StateStore>();
+  private registryMemo?: Registry;
+
+  private constructor(specFile: string, opts: WorkspaceOptions) {
+    const cwd = opts.cwd ?? process.cwd();
+    this.specFile = resolve(cwd, specFile);
+    this.stateDir = opts.stateDir ? resolve(cwd, opts.stateDir) : join(dirname(this.specFile), STATE_FOLDER);
+    this.profile = opts.profile ?? 'local';
+    this.caches = new WorkspaceCaches(join(this.stateDir, 'cache'), opts.buildId ?? buildId());
+  }
+
+  /** The workspace of the spec at `spec` (a path, or a loaded spec's `{file}`). Touches no disk. */
+  static open(spec: string | { readonly file: string }, opts: WorkspaceOptions = {}): Workspace {
+    return new Workspace(typeof spec === 'string' ? spec : spec.file, opts);
+  }
+
+  /** The applied state of the pipeline (and its apply lock). */
+  state(ir: Pick<PipelineIR, 'name'>): StateStore {
+    let s = this.stores.get(ir.name);
+    if (!s) this.stores.set(ir.name, (s = new StateStore(this.stateDir, ir.name)));
+    return s;
+  }
+
+  /** The warehouse: the profile's `warehouse` setting when it is a literal, else the spec's. */
+  warehouse(ir: Pick<PipelineIR, 'warehouse' | 'profiles'>): Warehouse {
+    const w = ir.profiles[this.profile]?.settings.warehouse;
+    const root = w?.kind === 'literal' && typeof w.value === 'string' ? w.value : ir.warehouse;
+    return new Warehouse(root, dirname(this.specFile));
+  }
+
+  registry(): Registry {
+    this.registryMemo ??= new Registry(this.stateDir);
+    return this.registryMemo;
+  }
+
+  /** Scratch space (spill files, staging): removable whenever no apply runs. */
+  scratchDir(): string {
+    return join(this.stateDir, 'cache', 'tmp');
+  }
+}
