@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import trainExecutor from '../../src/ml/train-executor.js';
 import { Registry } from '../../src/ml/registry.js';
-import { makeWarehouse, mlIR, runContext, trainNode, type Fixture } from '../ml/fixtures.js';
+import { makeWarehouse, mlIR, runContext, trainNode, type Fixture, trainOn } from '../ml/fixtures.js';
 
 let dir: string;
 let fx: Fixture;
@@ -25,9 +24,9 @@ const model = 'customer_churn_predictor';
 describe('champion/challenger', () => {
   it('a worse challenger is kept unpromoted with the reason; the champion stays served', async () => {
     const reg = new Registry(fx.stateDir);
-    expect((await trainExecutor.run(runContext(mlIR(strong), strong, fx))).modelVersion).toBe(1);
+    expect((await trainOn(fx).run(runContext(mlIR(strong), strong, fx))).modelVersion).toBe(1);
     const warnings: string[] = [];
-    const r = await trainExecutor.run(runContext(mlIR(weak), weak, fx, warnings));
+    const r = await trainOn(fx).run(runContext(mlIR(weak), weak, fx, warnings));
     expect(r.modelVersion).toBe(2);
     const v2 = reg.version(model, 2)!;
     expect(v2.promoted).toBe(false);
@@ -40,7 +39,7 @@ describe('champion/challenger', () => {
     expect(warnings).toContain(`${model} v2 is ${c.reason}: kept, not promoted`);
     expect(reg.servingVersion(model)!.version).toBe(1);
     // Re-applying with the same inputs reuses v2 and keeps it unpromoted.
-    expect((await trainExecutor.run(runContext(mlIR(weak), weak, fx))).modelVersion).toBe(2);
+    expect((await trainOn(fx).run(runContext(mlIR(weak), weak, fx))).modelVersion).toBe(2);
     expect(reg.version(model, 2)!.promoted).toBe(false);
   }, 120_000);
 
@@ -49,9 +48,9 @@ describe('champion/challenger', () => {
     try {
       const fx2 = await makeWarehouse(d, 2000);
       const reg = new Registry(fx2.stateDir);
-      await trainExecutor.run(runContext(mlIR(weak), weak, fx2));
+      await trainOn(fx2).run(runContext(mlIR(weak), weak, fx2));
       expect(reg.version(model, 1)!.promoted).toBe(true);
-      expect((await trainExecutor.run(runContext(mlIR(strong), strong, fx2))).modelVersion).toBe(2);
+      expect((await trainOn(fx2).run(runContext(mlIR(strong), strong, fx2))).modelVersion).toBe(2);
       expect(reg.version(model, 2)!.promoted).toBe(true);
       expect(reg.version(model, 2)!.gate!.challenge!.passed).toBe(true);
       expect(reg.servingVersion(model)!.version).toBe(2);
