@@ -6,7 +6,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import { fingerprintPipeline } from '../planner/fingerprint.js';
-import { PLAN_SCHEMA_VERSION, buildPlan, planToJson, priorFromIr, priorFromState, type Plan } from '../planner/plan.js';
+import { PLAN_SCHEMA_VERSION, buildPlan, planDigest, planToJson, priorFromIr, priorFromState, type Plan } from '../planner/plan.js';
 import { StateError, type ColumnSchema, type PipelineState, type StateStore } from '../planner/state-store.js';
 import { reviewPlan, type ColumnSources } from '../planner/review.js';
 import { LineageGraph } from '../engine/lineage.js';
@@ -155,6 +155,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
 export function savePlan(plan: Plan, file: string): void {
   const doc = planToJson(plan) as Record<string, unknown>;
   doc.spec = relative(dirname(file), plan.spec) || plan.spec;
+  doc.digest = planDigest(doc);
   writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n');
 }
 
@@ -167,9 +168,9 @@ export function isPlanFile(file: string): boolean {
 }
 
 export function readPlanFile(file: string): Plan {
-  let doc: Plan;
+  let doc: Plan & { digest?: unknown };
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+    doc = JSON.parse(readFileSync(file, 'utf8')) as Plan & { digest?: unknown };
   } catch (e) {
     throw new CliError(`cannot read the plan ${file}: ${(e as Error).message}`);
   }
@@ -179,6 +180,12 @@ export function readPlanFile(file: string): Plan {
   if (doc.schemaVersion !== PLAN_SCHEMA_VERSION) {
     throw new CliError(`${file} has plan schemaVersion ${String(doc.schemaVersion)}; this asgard reads ${PLAN_SCHEMA_VERSION}: make the plan again`);
   }
-  return { ...doc, spec: resolve(dirname(file), doc.spec) };
+  if (typeof doc.digest !== 'string' || doc.digest !== planDigest(doc as unknown as Record<string, unknown>)) {
+    throw new CliError(
+      `${file} was changed after \`asgard plan --out\` wrote it (its digest ${typeof doc.digest === 'string' ? 'does not match its content' : 'is missing'}): a saved plan is applied only exactly as it was made; make a new plan`,
+    );
+  }
+  const { digest: _digest, ...plan } = doc;
+  return { ...plan, spec: resolve(dirname(file), doc.spec) };
 }
 

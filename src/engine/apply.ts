@@ -122,6 +122,29 @@ function checkFresh(opts: ApplyOptions, fps: ReadonlyMap<NodeId, NodeFingerprint
   if (plan.specFingerprint !== specFingerprint(ir, fps)) {
     throw new ApplyRefused('Saved plan is stale: the spec changed since the plan was made. Make a new plan.');
   }
+  // Whatever a plan file says, apply acts only on the nodes of the spec and the state it was made
+  // from: a delete only for a node the state has and the spec no longer declares, anything else only
+  // for a node the spec declares, each node once.
+  const seen = new Set<NodeId>();
+  for (const a of plan.actions) {
+    const inSpec = fps.has(a.node);
+    const inState = !!state.nodes[a.node];
+    const bad = seen.has(a.node)
+      ? 'appears twice'
+      : a.action === 'delete'
+        ? inSpec
+          ? 'is declared by the spec, so it cannot be deleted'
+          : !inState
+            ? 'is not in the state'
+            : undefined
+        : !inSpec
+          ? 'is not declared by the spec'
+          : !['create', 'update', 'replace', 'noop'].includes(a.action)
+            ? `has an unknown action "${String(a.action)}"`
+            : undefined;
+    if (bad) throw new ApplyRefused(`the plan cannot be applied: its action ${String(a.action)} ${a.node} ${bad}. Make a new plan.`);
+    seen.add(a.node);
+  }
 }
 
 const round = (s: number) => Math.round(s * 1000) / 1000;

@@ -6,7 +6,7 @@ import type { NodeId, NodeKind, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema, PipelineState } from './state-store.js';
 import { allDownstream, buildDag } from './dag.js';
 import { fingerprintPipeline, specFingerprint, type NodeDefinition, type NodeFingerprint } from './fingerprint.js';
-import { canonicalJson } from '../util/canonical-json.js';
+import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import type { SqlChange } from '../sql/sql-diff.js';
 import type { Category, Impact, NodeCost } from './review.js';
 
@@ -285,4 +285,15 @@ export function planToJson(plan: Plan): unknown {
       ...(a.fingerprint ? { fingerprint: a.fingerprint, metaFingerprint: a.metaFingerprint } : {}),
     })),
   };
+}
+
+/**
+ * The digest that binds a saved plan to its content: SHA-256 over the canonical JSON of everything in
+ * the plan file (actions, spec fingerprint, state serial and lineage, profile...) except the digest
+ * itself and the spec's path (which is rewritten relative to the plan file). apply recomputes it and
+ * refuses a plan whose content was edited after `plan --out` wrote it.
+ */
+export function planDigest(doc: Readonly<Record<string, unknown>>): string {
+  const { digest: _digest, spec: _spec, ...content } = doc;
+  return sha256(canonicalJson(content));
 }
