@@ -185,7 +185,8 @@ export interface TrainNode extends NodeBase {
   readonly split: { readonly test: number; readonly stratify: boolean; readonly seed: number };
   readonly gate?: { readonly metric: string; readonly op: '>=' | '>' | '<=' | '<'; readonly value: number; readonly text: string };
   readonly register: string;
-  readonly leakage: 'warn' | 'fail';
+  /** The leakage guard: warn (default), fail the train node, or off (not run). */
+  readonly leakage: 'warn' | 'fail' | 'off';
   readonly mlflow?: { readonly trackingUri: Resolvable; readonly experiment: string };
 }
 

@@ -1,6 +1,9 @@
-// Reading `algorithm.params` from the spec, with scikit-learn's defaults and names.
+// Reading `algorithm.params` from the spec into the trainers' settings. What each algorithm accepts
+// (names, forms, defaults) is the one table in src/ir/algorithms.ts; this file only applies it.
 
-import type { TrainNode } from '../ir/types.js';
+import { checkParam, HYPERPARAMS, type AlgorithmName, type ParamValue } from '../ir/algorithms.js';
+
+export type { AlgorithmName } from '../ir/algorithms.js';
 
 export interface ForestParams {
   readonly nEstimators: number;
@@ -15,77 +18,72 @@ export interface ForestParams {
   readonly seed: number;
 }
 
+/** scikit-learn HistGradientBoostingClassifier's settings (binary log-loss). */
 export interface BoostingParams {
-  readonly nEstimators: number;
+  readonly learningRate: number;
+  readonly maxIter: number;
+  /** Infinity: no limit (None). */
+  readonly maxLeafNodes: number;
   readonly maxDepth: number;
   readonly minSamplesLeaf: number;
-  readonly learningRate: number;
   readonly l2: number;
-  readonly subsample: number;
+  readonly earlyStopping: 'auto' | boolean;
+  readonly validationFraction: number;
+  readonly nIterNoChange: number;
+  readonly tol: number;
   readonly classWeight: 'balanced' | 'none';
   readonly seed: number;
 }
 
-export const FOREST_PARAMS = ['n_estimators', 'max_depth', 'min_samples_leaf', 'min_samples_split', 'max_features', 'class_weight', 'bootstrap', 'random_state'];
-export const BOOSTING_PARAMS = ['n_estimators', 'max_depth', 'min_samples_leaf', 'learning_rate', 'l2_regularization', 'subsample', 'class_weight', 'random_state'];
-
+/** A parameter the trainer cannot take (a spec that went through the checker never has one). */
 export class ParamError extends Error {}
 
-type Params = Readonly<Record<string, number | string | boolean>>;
+type Params = Readonly<Record<string, ParamValue>>;
 
-function num(p: Params, key: string, dflt: number, check: (v: number) => boolean, what: string): number {
-  const v = p[key];
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) throw new ParamError(`algorithm parameter ${key} must be ${what}, got ${JSON.stringify(v)}`);
-  return v;
+/** Every parameter checked, defaults filled in; `none` becomes Infinity for the numeric limits. */
+function resolve(algorithm: AlgorithmName, p: Params, seed: number): (name: string) => ParamValue {
+  for (const [k, v] of Object.entries(p)) {
+    const problem = checkParam(algorithm, k, v);
+    if (problem) throw new ParamError(problem.kind === 'unknown' && problem.hint ? `${problem.message}: ${problem.hint}` : problem.message);
+  }
+  return (name) => {
+    const v = p[name] ?? HYPERPARAMS[algorithm].find((h) => h.name === name)?.default ?? (name === 'random_state' ? seed : undefined);
+    if (v === undefined) throw new Error(`internal error: ${algorithm} has no parameter ${name}`);
+    return v;
+  };
 }
 
-function classWeight(p: Params): 'balanced' | 'none' {
-  const v = p.class_weight;
-  if (v === undefined || v === 'none' || v === false) return 'none';
-  if (v === 'balanced') return 'balanced';
-  throw new ParamError(`algorithm parameter class_weight must be "balanced" or "none", got ${JSON.stringify(v)}`);
-}
-
-function unknown(p: Params, known: readonly string[], algo: string): void {
-  for (const k of Object.keys(p)) if (!known.includes(k)) throw new ParamError(`unknown ${algo} parameter ${k} (known: ${known.join(', ')})`);
-}
-
-const posInt = (v: number) => Number.isInteger(v) && v >= 1;
+const limit = (v: ParamValue): number => (v === 'none' ? Infinity : (v as number));
 
 export function forestParams(p: Params, seed: number): ForestParams {
-  unknown(p, FOREST_PARAMS, 'random_forest');
-  const mf = p.max_features;
-  let maxFeatures: string | number = 'sqrt';
-  if (mf !== undefined) {
-    if (mf === 'sqrt' || mf === 'log2' || (typeof mf === 'number' && mf > 0)) maxFeatures = mf;
-    else throw new ParamError(`algorithm parameter max_features must be "sqrt", "log2" or a positive number, got ${JSON.stringify(mf)}`);
-  }
-  const bootstrap = p.bootstrap === undefined ? true : p.bootstrap;
-  if (typeof bootstrap !== 'boolean') throw new ParamError('algorithm parameter bootstrap must be true or false');
+  const get = resolve('random_forest', p, seed);
   return {
-    nEstimators: num(p, 'n_estimators', 100, posInt, 'a positive integer'),
-    maxDepth: num(p, 'max_depth', Infinity, posInt, 'a positive integer'),
-    minSamplesLeaf: num(p, 'min_samples_leaf', 1, posInt, 'a positive integer'),
-    minSamplesSplit: num(p, 'min_samples_split', 2, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
-    maxFeatures,
-    classWeight: classWeight(p),
-    bootstrap,
-    seed: num(p, 'random_state', seed, Number.isInteger, 'an integer'),
+    nEstimators: get('n_estimators') as number,
+    maxDepth: limit(get('max_depth')),
+    minSamplesLeaf: get('min_samples_leaf') as number,
+    minSamplesSplit: get('min_samples_split') as number,
+    maxFeatures: get('max_features') as string | number,
+    classWeight: get('class_weight') as 'balanced' | 'none',
+    bootstrap: get('bootstrap') as boolean,
+    seed: get('random_state') as number,
   };
 }
 
 export function boostingParams(p: Params, seed: number): BoostingParams {
-  unknown(p, BOOSTING_PARAMS, 'gradient_boosting');
+  const get = resolve('gradient_boosting', p, seed);
   return {
-    nEstimators: num(p, 'n_estimators', 100, posInt, 'a positive integer'),
-    maxDepth: num(p, 'max_depth', 3, posInt, 'a positive integer'),
-    minSamplesLeaf: num(p, 'min_samples_leaf', 1, posInt, 'a positive integer'),
-    learningRate: num(p, 'learning_rate', 0.1, (v) => v > 0 && v <= 10, 'a number in (0, 10]'),
-    l2: num(p, 'l2_regularization', 0, (v) => v >= 0, 'a number >= 0'),
-    subsample: num(p, 'subsample', 1, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
-    classWeight: classWeight(p),
-    seed: num(p, 'random_state', seed, Number.isInteger, 'an integer'),
+    learningRate: get('learning_rate') as number,
+    maxIter: get('max_iter') as number,
+    maxLeafNodes: limit(get('max_leaf_nodes')),
+    maxDepth: limit(get('max_depth')),
+    minSamplesLeaf: get('min_samples_leaf') as number,
+    l2: get('l2_regularization') as number,
+    earlyStopping: get('early_stopping') as 'auto' | boolean,
+    validationFraction: get('validation_fraction') as number,
+    nIterNoChange: get('n_iter_no_change') as number,
+    tol: get('tol') as number,
+    classWeight: get('class_weight') as 'balanced' | 'none',
+    seed: get('random_state') as number,
   };
 }
 
@@ -104,5 +102,3 @@ export function classWeights(y: Uint8Array, mode: 'balanced' | 'none'): [number,
   const c0 = y.length - c1;
   return [c0 ? y.length / (2 * c0) : 1, c1 ? y.length / (2 * c1) : 1];
 }
-
-export type AlgorithmName = TrainNode['algorithm']['name'];

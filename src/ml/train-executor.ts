@@ -80,13 +80,15 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
     if (positives === 0 || positives === ds.n) throw new NodeError(`${node.id}: the label ${node.label.column} has a single class (${positives ? 1 : 0}) in all ${ds.n} rows`, node.span);
     ctx.progress({ rows: ds.n, message: `training set: ${ds.n} rows, ${positives} positive` });
 
-    // Leakage guard, on a median-imputed copy of the whole training set.
-    const probe = { ...ds, X: Float32Array.from(ds.X) };
-    impute(probe.X, ds.featureNames.length, columnMedians(probe.X, probe.n, ds.featureNames.length));
-    const schemas = new Map(Object.entries(ctx.state.nodes).flatMap(([id, ns]) => (ns.schema ? [[id, ns.schema] as const] : [])));
-    for (const finding of [...singleFeatureLeakage(probe), ...sharedSourceLeakage(new LineageGraph(ctx.ir, schemas), view, node.label)]) {
-      if (node.leakage === 'fail') throw new NodeError(`${node.id}: ${finding.message}`, node.span);
-      ctx.warn(`${node.id}: ${finding.message}`);
+    // Leakage guard (unless `leakage = off`), on a median-imputed copy of the whole training set.
+    if (node.leakage !== 'off') {
+      const probe = { ...ds, X: Float32Array.from(ds.X) };
+      impute(probe.X, ds.featureNames.length, columnMedians(probe.X, probe.n, ds.featureNames.length));
+      const schemas = new Map(Object.entries(ctx.state.nodes).flatMap(([id, ns]) => (ns.schema ? [[id, ns.schema] as const] : [])));
+      for (const finding of [...singleFeatureLeakage(probe), ...sharedSourceLeakage(new LineageGraph(ctx.ir, schemas), view, node.label)]) {
+        if (node.leakage === 'fail') throw new NodeError(`${node.id}: ${finding.message}`, node.span);
+        ctx.warn(`${node.id}: ${finding.message}`);
+      }
     }
 
     let run;

@@ -3,7 +3,7 @@
 
 import { binData, computeThresholds } from './binning.js';
 import { columnMedians, impute, subset, trainTestSplit, type Dataset } from './dataset.js';
-import { trainBoosting } from './gradient-boosting.js';
+import { fitBoosting } from './gradient-boosting.js';
 import { classificationMetrics, type Metrics } from './metrics.js';
 import { boostingParams, forestParams, type AlgorithmName } from './params.js';
 import { trainForest } from './random-forest.js';
@@ -48,8 +48,10 @@ export function trainModel(ds: Dataset, spec: TrainSpec): TrainingRun {
     model = trainForest(binned, train.y, ds.featureNames, p);
   } else {
     const p = boostingParams(spec.params, spec.split.seed);
-    resolvedParams = { ...p };
-    model = trainBoosting(binned, train.y, ds.featureNames, p);
+    const run = fitBoosting(binned, train.y, ds.featureNames, p);
+    model = run.model;
+    const finite = (v: number) => (Number.isFinite(v) ? v : null);
+    resolvedParams = { ...p, maxLeafNodes: finite(p.maxLeafNodes), maxDepth: finite(p.maxDepth), iterations: run.iterations, earlyStopping: run.earlyStopping };
   }
   const testProba = predictProba(model, test.X, test.n);
   const metrics = classificationMetrics(test.y, testProba, spec.threshold ?? 0.5);

@@ -13,7 +13,7 @@ const split = { test: 0.25, stratify: true, seed: 42 };
 
 describe.each([
   ['random_forest', { n_estimators: 25, max_depth: 10 }],
-  ['gradient_boosting', { n_estimators: 40, max_depth: 4, learning_rate: 0.2 }],
+  ['gradient_boosting', { max_iter: 40, max_depth: 4, learning_rate: 0.2 }],
 ] as const)('%s → ONNX', (algorithm, params) => {
   it('matches the in-memory model on the whole test split', async () => {
     const ds = syntheticChurn(6000, 11);

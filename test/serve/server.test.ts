@@ -185,7 +185,7 @@ describe('asgard serve', () => {
 
   it('picks up a newly promoted version without a restart; a version failing its gate is not served', async () => {
     // v2: changed params pass the gate; v3: an impossible gate keeps it unpromoted.
-    const t2 = trainNode({ algorithm: { name: 'gradient_boosting', params: { n_estimators: 30, max_depth: 3 } } });
+    const t2 = trainNode({ algorithm: { name: 'gradient_boosting', params: { max_iter: 30, max_depth: 3 } } });
     const r2 = await trainOn(fx).run(runContext(mlIR(t2), t2, fx));
     expect(r2.modelVersion).toBe(2);
     await new Promise((r) => setTimeout(r, 300));

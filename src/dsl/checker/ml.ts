@@ -2,7 +2,8 @@
 
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { FeatureDType, FeaturesNode, NodeId, ServeNode, Span, TrainNode } from '../../ir/types.js';
-import type { Block } from '../ast.js';
+import type { Attribute, Block } from '../ast.js';
+import { ALGORITHM_NAMES, checkParam, HYPERPARAMS, type AlgorithmName } from '../../ir/algorithms.js';
 import { type Ctx, type Draft, type Mutable, type Resolver, headerSpan, labelsOf, rejectExtra, splitBody, stubNode } from './context.js';
 import { TaggedV } from './plain.js';
 import { algorithmParamsSchema, batchSchema, entitySchema, featureSchema, featuresSchema, serveSchema, trainSchema } from './schemas.js';
@@ -10,7 +11,7 @@ import { validateSettings } from './settings.js';
 import { parseGate, toResolvable } from './values.js';
 
 const DTYPES: readonly FeatureDType[] = ['int32', 'int64', 'float32', 'float64', 'string', 'bool', 'timestamp'];
-const ALGORITHMS = ['random_forest', 'gradient_boosting'] as const;
+const ALGORITHMS = ALGORITHM_NAMES;
 
 const valueSpan = (b: Block, key: string): Span => {
   const a = b.body?.find((i) => i.kind === 'attribute' && i.key === key);
@@ -144,9 +145,12 @@ export function checkTrain(ctx: Ctx, b: Block): void {
   } else if (s.algorithm instanceof TaggedV) {
     const p = algorithmParamsSchema.safeParse(s.algorithm.params);
     if (!p.success) {
-      ctx.report(diag(Codes.WrongValueType, 'algorithm parameters must be numbers, strings or booleans', valueSpan(b, 'algorithm')));
+      ctx.report(diag(Codes.WrongValueType, 'algorithm parameters must be numbers, words or booleans', valueSpan(b, 'algorithm')));
       ok = false;
-    } else params = p.data;
+    } else {
+      params = p.data;
+      if (!checkHyperparams(ctx, algoName as AlgorithmName, params, body.attrs.find((a) => a.key === 'algorithm'), valueSpan(b, 'algorithm'))) ok = false;
+    }
   }
 
   const split = { test: s.split?.test ?? 0.2, stratify: s.split?.stratify ?? false, seed: s.split?.seed ?? 42 };
@@ -210,6 +214,32 @@ export function checkTrain(ctx: Ctx, b: Block): void {
       draft.inputs.add(from);
     }
   });
+}
+
+/**
+ * Every `name = value` of an algorithm against its table (src/ir/algorithms.ts): an unknown name
+ * (ASG2002, with did-you-mean), a value of the wrong type (ASG2003) or out of range (ASG2011), each
+ * at the parameter itself. All are reported, not just the first.
+ */
+function checkHyperparams(ctx: Ctx, algorithm: AlgorithmName, params: Readonly<Record<string, number | string | boolean>>, attr: Attribute | undefined, at: Span): boolean {
+  const entries = attr?.value.kind === 'tagged' ? attr.value.map.entries : [];
+  let ok = true;
+  for (const [name, value] of Object.entries(params)) {
+    const problem = checkParam(algorithm, name, value);
+    if (!problem) continue;
+    ok = false;
+    const entry = entries.find((e) => e.key === name);
+    const known = HYPERPARAMS[algorithm].map((h) => h.name);
+    if (problem.kind === 'unknown') {
+      const hint = problem.hint ?? didYouMean(name, known) ?? `${algorithm} parameters: ${known.join(', ')}`;
+      ctx.report(diag(Codes.UnknownSetting, problem.message, entry?.keySpan ?? at, { hint }));
+    } else {
+      const words = HYPERPARAMS[algorithm].find((h) => h.name === name)!.forms.flatMap((f) => (f.type === 'word' ? f.values : []));
+      const hint = typeof value === 'string' ? didYouMean(value, words) : undefined;
+      ctx.report(diag(problem.kind === 'type' ? Codes.WrongValueType : Codes.InvalidValue, problem.message, entry?.value.span ?? at, hint ? { hint } : {}));
+    }
+  }
+  return ok;
 }
 
 export function checkServe(ctx: Ctx, b: Block): void {

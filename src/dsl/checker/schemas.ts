@@ -133,7 +133,7 @@ export const trainSchema = z.strictObject({
     .optional(),
   gate: z.string({ error: 'a metric condition string such as "f1 >= 0.70"' }).optional(),
   register: z.string({ error: 'a model name string' }).optional(),
-  leakage: z.enum(['warn', 'fail'], { error: 'one of `warn`, `fail`' }).optional(),
+  leakage: z.enum(['warn', 'fail', 'off'], { error: 'one of `warn`, `fail`, `off`' }).optional(),
   mlflow: z
     .strictObject(
       {

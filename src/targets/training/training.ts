@@ -5,6 +5,7 @@
 // (feast/configmap.yaml) mounted.
 
 import type { PipelineIR, TrainNode } from '../../ir/types.js';
+import { SKLEARN_ESTIMATOR, sklearnParams } from '../../ir/algorithms.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
 import { Codes } from '../../diagnostics/catalogue.js';
@@ -33,9 +34,10 @@ export const TRAINING_REQUIREMENTS = [
   's3fs==2026.9.0',
 ];
 
+/** The estimator (src/ir/algorithms.ts) and whether it takes n_jobs. */
 const ESTIMATOR: Record<TrainNode['algorithm']['name'], { cls: string; parallel: boolean }> = {
-  random_forest: { cls: 'RandomForestClassifier', parallel: true },
-  gradient_boosting: { cls: 'GradientBoostingClassifier', parallel: false },
+  random_forest: { cls: SKLEARN_ESTIMATOR.random_forest, parallel: true },
+  gradient_boosting: { cls: SKLEARN_ESTIMATOR.gradient_boosting, parallel: false },
 };
 
 /** Where the asgard state volume is mounted: `.asgard/` beside the spec in the serving pod (/srv/asgard/<spec>). */
@@ -93,7 +95,7 @@ export const trainingTarget: Target = {
         parallel: ESTIMATOR[t.algorithm.name].parallel,
         algorithm: t.algorithm.name,
         algorithmName: t.algorithm.name,
-        params: Object.fromEntries(Object.entries(t.algorithm.params).sort(([a], [b]) => a.localeCompare(b))),
+        params: Object.fromEntries(Object.entries(sklearnParams(t.algorithm.params)).sort(([a], [b]) => a.localeCompare(b))),
         test: t.split.test,
         stratify: t.split.stratify,
         seed: t.split.seed,
