@@ -64,7 +64,8 @@ function setString(options: Record<string, string | boolean | undefined>, spec: 
     const guess = closest(value, spec.choices);
     throw new CliError(`--${spec.name} must be one of ${spec.choices.join(', ')}, not "${value}"${guess ? ` (did you mean ${guess}?)` : ''}`);
   }
-  options[spec.name] = value;
+  const prev = options[spec.name];
+  options[spec.name] = spec.multiple && typeof prev === 'string' ? `${prev}\n${value}` : value;
 }
 
 /** The options block of a help text. */

@@ -16,6 +16,8 @@ export interface OptionSpec {
   readonly description: string;
   /** Allowed values of a string option. */
   readonly choices?: readonly string[];
+  /** May be given several times (`--var a=1 --var b=2`): the values are kept, one per line. */
+  readonly multiple?: boolean;
 }
 
 export interface ParsedArgs {

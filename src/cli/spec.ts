@@ -12,7 +12,7 @@ import { diagnosticToJson, renderDiagnostic, renderDiagnosticsMarkdown } from '.
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { Workspace } from '../workspace/workspace.js';
-import { CliError, ExitSilently, type CommandContext } from './command.js';
+import { CliError, ExitSilently, type CommandContext, type OptionSpec } from './command.js';
 import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec } from './spec-cache.js';
 
 export interface LoadedSpec {
@@ -36,6 +36,23 @@ const toLoaded = (file: string, r: DslLoaded, text?: string): LoadedSpec => ({
 export interface SpecPlace {
   readonly cwd: string;
   readonly stateDir?: string;
+  /** `--var NAME=VALUE` overrides of the spec's variables. */
+  readonly vars?: Readonly<Record<string, string>>;
+}
+
+/** `--var NAME=VALUE` on plan, apply, compile and validate: sets a spec variable (docs/cli.md). */
+export const varOption: OptionSpec = { name: 'var', type: 'string', arg: 'NAME=VALUE', multiple: true, description: 'set the spec variable NAME (`var NAME { … }`); repeatable' };
+
+/** The `--var` values of a command, by name. */
+export function cliVars(ctx: CommandContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of (ctx.str('var') ?? '').split('\n')) {
+    if (line === '') continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(line.slice(0, eq))) throw new CliError(`--var ${line}: write --var NAME=VALUE`);
+    out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
 }
 
 /**
@@ -53,18 +70,21 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   } catch {
     text = undefined;
   }
+  // The caches are keyed by the text: the variables' values are part of what was checked.
+  const vars = place.vars ?? {};
+  const key = (t: string) => (Object.keys(vars).length ? `${t}\u0000--var ${JSON.stringify(Object.entries(vars).sort())}` : t);
   if (text !== undefined) {
-    const hit = cachedSpec(file, text, caches);
-    if (hit) return { file, ir: hit.ir, diagnostics: hit.diagnostics, sources: new Map([[file, text]]), text };
+    const hit = cachedSpec(file, key(text), caches);
+    if (hit) return { file, ir: hit.ir, diagnostics: hit.diagnostics, sources: new Map([[file, text]]), text: key(text) };
   }
   // The parser and SQL toolkit load only on a cache miss: a warm `plan` never pays for them.
   const { loadPipeline } = await import('../dsl/load.js');
-  const r = loadPipeline(file, { sqlCachePath: caches.sqlAnalysisFile, cacheSalt: caches.buildId });
+  const r = loadPipeline(file, { sqlCachePath: caches.sqlAnalysisFile, cacheSalt: caches.buildId, vars });
   const loaded = toLoaded(file, r);
   // Cache only what was read from the very text we hashed (the file may change in between).
   if (text !== undefined && r.source === text) {
-    cacheSpec(caches, file, text, loaded.ir, loaded.diagnostics);
-    return { ...loaded, text };
+    cacheSpec(caches, file, key(text), loaded.ir, loaded.diagnostics);
+    return { ...loaded, text: key(text) };
   }
   return loaded;
 }
@@ -151,7 +171,7 @@ export const diagnosticsJson = (ctx: CommandContext, diags: readonly Diagnostic[
  * stdout) and throw the exit code 2. Warnings are printed in text mode and returned.
  */
 export async function loadValidSpec(ctx: CommandContext, path: string): Promise<LoadedSpec & { ir: PipelineIR }> {
-  const spec = await loadSpec(path, { cwd: ctx.io.cwd, stateDir: ctx.stateDir });
+  const spec = await loadSpec(path, { cwd: ctx.io.cwd, stateDir: ctx.stateDir, vars: cliVars(ctx) });
   failOnErrors(ctx, spec);
   return spec as LoadedSpec & { ir: PipelineIR };
 }

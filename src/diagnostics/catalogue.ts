@@ -51,11 +51,13 @@ export const Codes = {
   NotATable: entry('ASG2019', 'error', 'reference does not name a table'),
   // ASG203x: the language reference's checks (docs/language.md)
   IncrementalWithoutKey: entry('ASG2030', 'warning', 'incremental_by without unique_key misses late rows'),
+  InvalidVariable: entry('ASG2031', 'error', 'variable without a valid value'),
 
   // ── ASG3xxx: SQL bodies ─────────────────────────────────────────────────────────────────────
   SqlSyntax: entry('ASG3001', 'error', 'SQL syntax error'),
   SqlUnknownTable: entry('ASG3002', 'error', 'SQL reads a table no node produces'),
   SqlEmpty: entry('ASG3003', 'error', 'SQL body is empty or has several statements'),
+  SqlTemplating: entry('ASG3010', 'error', 'template syntax of another tool in SQL'),
 
   // ── Engine block (src/engine/schemas.ts, src/sql/transpile.ts): schemas at plan time ────────
   FeatureColumnMissing: entry('ASG2101', 'error', 'feature names a column its table does not have'),

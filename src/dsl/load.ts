@@ -24,6 +24,8 @@ export interface LoadedSpec {
 export interface LoadTextOptions {
   /** Content-addressed SQL analysis results (see src/sql/analyze.ts); in-memory or file-backed. */
   readonly sqlCache?: SqlAnalysisCache;
+  /** `--var NAME=VALUE` overrides of the spec's variables. */
+  readonly vars?: Readonly<Record<string, string>>;
 }
 
 /** Pure: parses and checks spec text. `file` is only used for spans and `ir.file`. */
@@ -48,6 +50,8 @@ export interface LoadOptions {
   readonly sqlCachePath?: string | false;
   /** Salts the cache file (the workspace's build id): a file written by other code is not read. */
   readonly cacheSalt?: string;
+  /** `--var NAME=VALUE` overrides of the spec's variables. */
+  readonly vars?: Readonly<Record<string, string>>;
 }
 
 /** Reads and checks a spec file. An unreadable file is diagnostic ASG1001; this never throws. */
@@ -76,7 +80,7 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
     return { diagnostics: [diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', at, { hint: 'is this the right file? specs are `.asg` text files' })], source: '', file: abs };
   }
   const cache = opts.sqlCachePath ? new FileSqlCache(opts.sqlCachePath, opts.cacheSalt) : undefined;
-  const loaded = loadPipelineText(text, abs, cache ? { sqlCache: cache } : {});
+  const loaded = loadPipelineText(text, abs, { ...(cache ? { sqlCache: cache } : {}), ...(opts.vars ? { vars: opts.vars } : {}) });
   cache?.save();
   return loaded;
 }

@@ -37,6 +37,20 @@ export interface SqlBody {
   readonly reads: readonly NodeId[];
   /** Canonical form of the parsed SQL (formatting and comments removed): what fingerprints hash. */
   readonly normalized: string;
+  /** Values of the spec variables the SQL uses (`var('name')`), substituted when it is rendered. */
+  readonly vars?: Readonly<Record<string, VarValue>>;
+}
+
+/** A spec variable's value (`var NAME { type = …  default = … }`, `--var NAME=VALUE`). */
+export type VarValue = string | number | boolean;
+export interface Variable {
+  readonly name: string;
+  readonly type: 'string' | 'int' | 'number' | 'bool';
+  readonly value: VarValue;
+  /** Where the value came from. */
+  readonly from: 'default' | 'cli';
+  readonly description?: string;
+  readonly span: Span;
 }
 
 export type CheckKind = 'not_null' | 'unique' | 'accepted_values' | 'row_count' | 'sql' | 'expression' | 'relationships' | 'freshness';
@@ -75,6 +89,8 @@ export interface NodeBase {
   /** Metadata: never part of the data fingerprint. */
   readonly description?: string;
   readonly tags?: readonly string[];
+  /** The spec variables this node's settings and SQL use, with their values (a plan reason when one changes). */
+  readonly vars?: Readonly<Record<string, VarValue>>;
   /**
    * Streams, cleanses, models: the row-count drop guard as written (`max_row_drop`, `allow_empty`);
    * absent = the defaults of src/engine/row-guard.ts. Metadata: changing it rebuilds nothing.
@@ -229,6 +245,8 @@ export interface PipelineIR {
   /** from → to, sorted. */
   readonly edges: readonly { readonly from: NodeId; readonly to: NodeId }[];
   readonly profiles: Readonly<Record<string, Profile>>;
+  /** Declared variables with their values for this run, by name. */
+  readonly variables?: Readonly<Record<string, Variable>>;
 }
 
 /** The table a node writes, as `layer.table`, when it writes one (sources, cleanses, models, batch serve). */

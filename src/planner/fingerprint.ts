@@ -97,6 +97,12 @@ const readsClock = (normalizedSql: string) => /\b(current_date|current_timestamp
 
 /** The data and metadata definitions of one node (no parents folded in). */
 export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>): NodeDefinition {
+  const d = kindDefinition(node, ir);
+  // The variables a node uses: their values change its data (a plan names them: `var x changed`).
+  return node.vars ? { meta: d.meta, data: { ...d.data, vars: node.vars } } : d;
+}
+
+function kindDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>): NodeDefinition {
   const meta: Record<string, unknown> = { description: node.description, tags: node.tags, max_row_drop: node.rowGuard?.maxDrop, allow_empty: node.rowGuard?.allowEmpty };
   const clock = ir.logicalTime ? resolvableRef(ir.logicalTime) : 'apply start';
   switch (node.kind) {

@@ -173,7 +173,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (own.includes('sql')) own = own.filter((k) => k !== 'logical_time');
     const upstream = node.inputs.filter((p) => dataChanged.has(p)).sort();
     const meta = before.metaFingerprint === fp.metaFingerprint ? [] : changedKeys(prevDef?.meta, fp.definition.meta);
-    const reasons = [...own.map((k) => `${k} changed`), ...upstream.map((p) => `upstream ${p} changed`), ...meta.map((k) => `${k.replace(/_/g, ' ')} changed`)];
+    const reasons = [...own.map((k) => (k.startsWith('var ') ? k.replace(/^(var \S+)/, '$1 changed') : `${k} changed`)), ...upstream.map((p) => `upstream ${p} changed`), ...meta.map((k) => `${k.replace(/_/g, ' ')} changed`)];
     if (reasons.length === 0) reasons.push('definition changed');
     const newSchema = input.schemas?.get(id);
     const schemaChanges = before.schema && newSchema ? diffSchemas(before.schema, newSchema) : [];
@@ -235,6 +235,11 @@ function changedKeys(prev: Readonly<Record<string, unknown>> | undefined, next: 
     if (canonicalJson(a) === canonicalJson(b)) continue;
     if (k === 'settings' && plainObject(a) && plainObject(b)) {
       out.push(...changedKeys(a, b).map((s) => `settings.${s}`));
+    } else if (k === 'vars') {
+      // `var min_kwh changed (0.5 → 1)`: the variable, not the SQL or setting it feeds.
+      const pa = plainObject(a) ? a : {};
+      const pb = plainObject(b) ? b : {};
+      for (const name of changedKeys(pa, pb)) out.push(`var ${name}${name in pa && name in pb ? ` (${JSON.stringify(pa[name])} → ${JSON.stringify(pb[name])})` : ''}`);
     } else {
       out.push(k);
     }

@@ -8,6 +8,7 @@
 //    for the caller's text after generation, so a caller may return `{{ ref('x') }}` or
 //    `read_parquet(...)`; a reference without an alias gets the table's own name as alias, so
 //    `customers.col` qualifiers keep working.
+//  - `var('name')` becomes the literal of the spec variable's value (SqlBody.vars).
 //  - `CURRENT_DATE`, `CURRENT_TIMESTAMP`, `NOW()`, `LOCALTIMESTAMP` become literals of the run's
 //    logical time when one is given (DOMAIN.md: reruns are reproducible, engines comparable).
 //
@@ -80,6 +81,12 @@ export function renderSql(body: SqlBody, opts: RenderOptions): RenderResult {
           alias: t.alias ?? { name: t.name.name, quoted: t.name.quoted, trailing_comments: [] },
         },
       };
+    }
+    // `var('name')`: the spec variable's value, set by the checker on the body (src/sql/vars.ts).
+    if (node?.function && String(node.function.name).toLowerCase() === 'var' && node.function.args?.length === 1) {
+      const arg = node.function.args[0]?.literal;
+      const value = arg?.literal_type === 'string' ? body.vars?.[arg.value] : undefined;
+      if (value !== undefined) return sparkExpr(sqlLiteral(value));
     }
     if (opts.logicalTime && node?.function && node.function.args?.length === 0) {
       const name = String(node.function.name).toUpperCase();
@@ -198,6 +205,12 @@ function sparkExpr(sql: string): Json {
     exprCache.set(sql, e);
   }
   return structuredClone(e);
+}
+
+function sqlLiteral(v: string | number | boolean): string {
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : `CAST(${String(v)} AS DOUBLE)`;
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function isoTimestamp(d: Date): string {

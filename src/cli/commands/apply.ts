@@ -11,7 +11,7 @@ import { CliError, EXIT, type Command, type CommandContext } from '../command.js
 import { defaultExecutors } from '../executors.js';
 import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js';
 import { progressReporter, summaryTable } from '../progress.js';
-import { loadValidSpec, workspaceOf } from '../spec.js';
+import { loadValidSpec, workspaceOf, varOption } from '../spec.js';
 
 export const command: Command = {
   name: 'apply',
@@ -38,6 +38,7 @@ Examples:
   asgard plan pipelines/churn.asg --out churn.plan.json && asgard apply churn.plan.json
   asgard apply pipelines/churn.asg --yes --format json   # {"ok": true, "nodes": [...]}`,
   options: [
+    varOption,
     { name: 'yes', type: 'boolean', short: 'y', description: 'apply without asking for confirmation' },
     { name: 'select', type: 'string', arg: 'NODE[+]', description: 'only this node (NODE+: and its downstream); comma-separated' },
     { name: 'concurrency', type: 'string', arg: 'N', description: 'nodes run at once (default 2)' },

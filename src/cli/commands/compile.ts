@@ -15,7 +15,7 @@ import { sha256 } from '../../util/canonical-json.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { fsyncDir } from '../../util/fs-atomic.js';
 import { CliError, EXIT, type Command } from '../command.js';
-import { diagnosticsJson, displayPath, inferSchemas, loadValidSpec, printDiagnostics, workspaceOf } from '../spec.js';
+import { diagnosticsJson, displayPath, inferSchemas, loadValidSpec, printDiagnostics, workspaceOf, varOption } from '../spec.js';
 
 export const command: Command = {
   name: 'compile',
@@ -35,7 +35,7 @@ compile output.
 Examples:
   asgard compile pipelines/churn.asg --out build --profile kubernetes
   asgard compile pipelines/churn.asg --out build --profile kubernetes --format json`,
-  options: [{ name: 'out', type: 'string', arg: 'DIR', description: 'output folder (replaced as a whole)' }],
+  options: [{ name: 'out', type: 'string', arg: 'DIR', description: 'output folder (replaced as a whole)' }, varOption],
   async run(ctx) {
     const out = ctx.str('out');
     if (!out) throw new CliError('compile needs --out DIR');

@@ -7,7 +7,7 @@ import { renderPlanText } from '../../planner/plan-render.js';
 import { renderPlanMarkdown } from '../../planner/plan-markdown.js';
 import { EXIT, type Command } from '../command.js';
 import { makePlan, savePlan } from '../planning.js';
-import { displayPath, loadValidSpec } from '../spec.js';
+import { displayPath, loadValidSpec, varOption } from '../spec.js';
 
 /** Does the plan trip `--fail-on`: a breaking change, or any change at all. */
 export const failsOn = (plan: Plan, on: string): boolean =>
@@ -50,6 +50,7 @@ Examples:
   asgard plan pipelines/churn.asg --format json --detailed-exitcode
   asgard plan pipelines/churn.asg --base origin/main:pipelines/churn.asg --fail-on breaking`,
   options: [
+    varOption,
     { name: 'base', type: 'string', arg: 'REF', description: 'compare with this spec (file or gitref:path) instead of the state' },
     { name: 'out', type: 'string', arg: 'FILE', description: 'save the plan for apply' },
     { name: 'detailed-exitcode', type: 'boolean', description: 'exit 3 when there are changes' },

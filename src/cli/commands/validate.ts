@@ -3,7 +3,7 @@
 
 import { hasErrors, sortDiagnostics } from '../../diagnostics/diagnostic.js';
 import { EXIT, type Command } from '../command.js';
-import { diagnosticsJson, displayPath, inferSchemas, loadSpec, printDiagnostics, workspaceOf } from '../spec.js';
+import { cliVars, diagnosticsJson, displayPath, inferSchemas, loadSpec, printDiagnostics, workspaceOf, varOption } from '../spec.js';
 
 export const command: Command = {
   name: 'validate',
@@ -18,9 +18,9 @@ Exits 0 when the spec is valid (warnings allowed), 2 when it has errors.
 Examples:
   asgard validate pipelines/churn.asg
   asgard validate pipelines/churn.asg --format json    # {"ok": true, "diagnostics": []}`,
-  options: [],
+  options: [varOption],
   async run(ctx) {
-    const spec = await loadSpec(ctx.positionals[0], { cwd: ctx.io.cwd, stateDir: ctx.stateDir });
+    const spec = await loadSpec(ctx.positionals[0], { cwd: ctx.io.cwd, stateDir: ctx.stateDir, vars: cliVars(ctx) });
     let diags = [...spec.diagnostics];
     if (spec.ir && !hasErrors(diags)) diags.push(...(await inferSchemas(spec.ir, undefined, { ...spec, workspace: workspaceOf(ctx, spec) })).diagnostics);
     diags = sortDiagnostics(diags);

@@ -7,6 +7,7 @@ import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { IR_SCHEMA_VERSION, type NodeId, type PipelineIR, type PipelineNode, type Profile, type Resolvable, type Span } from '../../ir/types.js';
 import { analyzeSql, type SqlAnalysisCache, type TableRef } from '../../sql/analyze.js';
+import { scanSqlVars } from '../../sql/vars.js';
 import type { Block, SpecFile } from '../ast.js';
 import { Ctx, type Draft, headerSpan, labelsOf, rejectExtra, type Resolver, splitBody } from './context.js';
 import { findCycles, topoOrder } from './graph.js';
@@ -17,12 +18,15 @@ import { validateSettings } from './settings.js';
 import { checkSource } from './sources.js';
 import { checkTransform } from './transforms.js';
 import { toResolvable } from './values.js';
+import { bodyVars, declareVars, substituteVars, type Vars } from './vars.js';
 
 export interface CheckOptions {
   readonly sqlCache?: SqlAnalysisCache;
+  /** `--var NAME=VALUE` overrides of the spec's variables, as written. */
+  readonly vars?: Readonly<Record<string, string>>;
 }
 
-const PIPELINE_BLOCKS = ['source', 'cleanse', 'model', 'features', 'train', 'serve', 'profile'];
+const PIPELINE_BLOCKS = ['var', 'source', 'cleanse', 'model', 'features', 'train', 'serve', 'profile'];
 export const DEFAULT_WAREHOUSE = './.asgard/warehouse';
 
 export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: PipelineIR; diagnostics: Diagnostic[] } {
@@ -51,7 +55,8 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   }
   const p = pipelines[0];
   const labels = labelsOf(ctx, p, ['name'], 'pipeline NAME { … }');
-  const body = splitBody(p.body);
+  const vars = declareVars(ctx, splitBody(p.body).blocks.filter((b) => b.type === 'var'), opts.vars ?? {}, headerSpan(p));
+  const body = splitBody(substituteVars(ctx, vars, p.body ?? []));
   rejectExtra(ctx, body, labels ? `pipeline \`${labels[0]}\`` : 'the pipeline', { blocks: PIPELINE_BLOCKS });
   const settings = validateSettings(pipelineSchema, body.attrs, { what: 'the pipeline', span: headerSpan(p) }, ctx.diags);
   let logicalTime: Resolvable | undefined;
@@ -62,6 +67,8 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   const profileSpans = new Map<string, Span>();
   for (const b of body.blocks) {
     switch (b.type) {
+      case 'var':
+        break;
       case 'source':
         checkSource(ctx, b);
         break;
@@ -96,6 +103,7 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   const resolver = buildResolver(drafts);
   for (const r of ctx.resolvers) r(resolver);
   analyzeBodies(ctx, resolver);
+  recordVars(drafts, ctx, vars);
 
   const byId = new Map(drafts.map((d) => [d.node.id, d]));
   const inputsOf = (id: NodeId) => [...(byId.get(id)?.inputs ?? [])];
@@ -127,6 +135,7 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
     nodes,
     edges,
     profiles,
+    ...(vars.declared.size ? { variables: Object.fromEntries([...vars.declared].sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
   };
   return { ir, diagnostics };
 }
@@ -163,6 +172,30 @@ function dedupeNodes(ctx: Ctx): Draft[] {
   return kept;
 }
 
+/** Each node's variables (its block's settings and SQL), and each SQL body's values. */
+function recordVars(drafts: readonly Draft[], ctx: Ctx, vars: Vars): void {
+  if (!vars.declared.size) return;
+  for (const { body } of ctx.sql) {
+    const v = bodyVars(vars, body.text);
+    if (v) body.vars = v;
+  }
+  const streamSpans = drafts.filter((d) => d.node.kind === 'source').map((d) => d.node.span);
+  for (const d of drafts) {
+    const n = d.node;
+    let used = vars.usedIn(n.span);
+    if (n.kind === 'source' && 'connector' in n && n.connector) {
+      // The source block's own settings reach every stream; another stream's settings do not.
+      const shared = vars.uses.filter((u) => within(u.span, n.connector.span) && !streamSpans.some((s) => within(u.span, s)));
+      const extra = vars.usedIn(...shared.map((u) => u.span));
+      if (extra) used = { ...extra, ...used };
+    }
+    if (used) n.vars = Object.fromEntries(Object.entries(used).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+}
+
+const within = (a: Span, w: Span): boolean =>
+  (a.line > w.line || (a.line === w.line && a.column >= w.column)) && (a.line < w.endLine || (a.line === w.endLine && a.column < w.endColumn));
+
 function buildResolver(drafts: readonly Draft[]): Resolver {
   const producers = new Map<string, NodeId>();
   for (const d of drafts) {
@@ -184,6 +217,9 @@ const CATALOGS = new Set(['iceberg', 'spark_catalog']);
 function analyzeBodies(ctx: Ctx, r: Resolver): void {
   for (const { body, draft, isCheck } of ctx.sql) {
     const a = analyzeSql(body.text, ctx.sqlCache);
+    // Another tool's template syntax was reported with what to write instead (vars.ts); the parser's
+    // complaint about the same characters would only repeat it.
+    if (!a.ok && scanSqlVars(body.text).templates.length) continue;
     if (!a.ok) {
       const code = a.message.startsWith('SQL body') ? Codes.SqlEmpty : Codes.SqlSyntax;
       const span = code === Codes.SqlEmpty ? body.span : offsetSpan(body.text, body.span, a.start, a.end);

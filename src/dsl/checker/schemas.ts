@@ -113,6 +113,14 @@ export const entitySchema = z.strictObject({
 
 export const featureSchema = z.strictObject({ description });
 
+/** `var NAME { type = int  default = 30 }`: a spec variable (src/dsl/checker/vars.ts). */
+export const VAR_TYPES = ['string', 'int', 'number', 'bool'] as const;
+export const varSchema = z.strictObject({
+  type: z.enum(VAR_TYPES, { error: 'one of `string`, `int`, `number`, `bool`' }).optional(),
+  default: z.union([z.string(), z.number(), z.boolean()], { error: 'a string, number or boolean' }).optional(),
+  description,
+});
+
 const param = z.union([z.number(), z.string(), z.boolean()], { error: 'a number, string or boolean' });
 export const trainSchema = z.strictObject({
   description,

@@ -22,9 +22,11 @@ export function checkTransform(ctx: Ctx, b: Block, kind: 'cleanse' | 'model'): v
   for (const extra of sqlItems.slice(1)) ctx.report(diag(Codes.DuplicateSetting, `${what} has more than one \`sql\` body`, extra.keySpan, { related: [{ message: 'first body here', span: sqlItems[0].keySpan }] }));
 
   // Invalid settings fall back to defaults so the SQL is still analysed: all errors in one run.
-  const settings =
-    (kind === 'cleanse' ? validateSettings(cleanseSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags) : validateSettings(modelSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags)) ??
-    {};
+  const validated = kind === 'cleanse' ? validateSettings(cleanseSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags) : validateSettings(modelSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags);
+  // Rules across settings run only on settings that passed: one wrong setting must not make a right
+  // one look wrong (`materialized` would read as its default).
+  const settingsOk = validated !== undefined;
+  const settings = validated ?? {};
   const id = `${kind === 'cleanse' ? 'silver' : 'gold'}.${name}`;
   const checks = toChecks(ctx, body.checks, what, id, TABLE_CHECKS);
   if (sqlItems.length === 0 || !sqlItems[0].terminated) return stubNode(ctx, b, id, kind, name);
@@ -51,14 +53,14 @@ export function checkTransform(ctx: Ctx, b: Block, kind: 'cleanse' | 'model'): v
     const s = settings as { materialized?: 'table' | 'view' | 'incremental'; unique_key?: string | string[]; incremental_by?: string; lookback?: { seconds: number } };
     const materialized = s.materialized ?? 'table';
     const attr = (key: string) => body.attrs.find((x) => x.key === key);
-    if (s.lookback !== undefined && (s.incremental_by === undefined || s.unique_key === undefined) && materialized === 'incremental') {
+    if (settingsOk && s.lookback !== undefined && (s.incremental_by === undefined || s.unique_key === undefined) && materialized === 'incremental') {
       ctx.report(
         diag(Codes.InvalidValue, `\`lookback\` re-reads rows the table already holds, so ${what} needs \`incremental_by\` and \`unique_key\` to merge them`, attr('lookback')!.keySpan, {
           hint: 'e.g. `incremental_by = day  unique_key = [station_id, day]  lookback = 3d`',
         }),
       );
     }
-    if (materialized === 'incremental' && s.incremental_by !== undefined && s.unique_key === undefined) {
+    if (settingsOk && materialized === 'incremental' && s.incremental_by !== undefined && s.unique_key === undefined) {
       ctx.report(
         diag(Codes.IncrementalWithoutKey, `${what} takes only rows with \`${s.incremental_by}\` newer than the newest it holds: a late row for that newest value (or older) is never picked up`, attr('incremental_by')!.keySpan, {
           hint: 'add `unique_key = [...]` (the newest value is then re-read and merged) and a `lookback = 2d` for rows that arrive later still',
@@ -67,7 +69,7 @@ export function checkTransform(ctx: Ctx, b: Block, kind: 'cleanse' | 'model'): v
     }
     for (const key of ['incremental_by', 'unique_key', 'lookback'] as const) {
       const a = body.attrs.find((x) => x.key === key);
-      if (a && materialized !== 'incremental') {
+      if (a && settingsOk && materialized !== 'incremental') {
         ctx.report(diag(Codes.InvalidValue, `\`${key}\` only applies to incremental models, but ${what} is materialized as \`${materialized}\``, a.keySpan, { hint: 'add `materialized = incremental` or remove the setting' }));
       }
     }
