@@ -20,7 +20,7 @@ import { generateSpec } from './gen-spec.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const RUNS = 5;
-const median = (xs: readonly number[]): number => {
+export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

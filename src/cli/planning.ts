@@ -6,7 +6,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import { fingerprintPipeline } from '../planner/fingerprint.js';
-import { PLAN_SCHEMA_VERSION, buildPlan, planDigest, planToJson, priorFromIr, priorFromState, type Plan } from '../planner/plan.js';
+import { PLAN_SCHEMA_VERSION, buildPlan, planDigest, planToJson, priorFromIr, priorFromState, type Plan, type PriorNode } from '../planner/plan.js';
 import { StateError, type ColumnSchema, type PipelineState, type StateStore } from '../planner/state-store.js';
 import { reviewPlan, type ColumnSources } from '../planner/review.js';
 import { LineageGraph } from '../engine/lineage.js';
@@ -20,6 +20,8 @@ export interface Planned {
   readonly store?: StateStore;
   readonly state?: PipelineState;
   readonly schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>;
+  /** What the plan compared with: the base spec's nodes or the applied state's. */
+  readonly prior: Readonly<Record<NodeId, PriorNode>>;
 }
 
 export function checkProfile(ctx: CommandContext, ir: PipelineIR): void {
@@ -131,7 +133,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
         state: stateIfAny(ctx, spec),
       });
     }
-    return { plan, schemas };
+    return { plan, schemas, prior };
   }
   const { store, state } = openState(ctx, spec);
   const known = new Map<NodeId, readonly ColumnSchema[]>();
@@ -148,7 +150,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
     fingerprints,
   });
   if (review) plan = reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, headLineage: schemas ? new LineageGraph(spec.ir, schemas) : undefined, state });
-  return { plan, store, state, schemas };
+  return { plan, store, state, schemas, prior };
 }
 
 /** Save a plan; its `spec` is written relative to the plan file so the pair can move together. */

@@ -539,3 +539,23 @@ export function columnsReferenced(sql: string): ReadonlySet<string> {
   referencedMemo.set(sql, names);
   return names;
 }
+
+/**
+ * The grain of a query's output: its GROUP BY columns when it groups by plain columns only, and
+ * whether it keeps its input's rows one for one (no grouping, join, DISTINCT or set operation), so
+ * the input's key is still a key. Both undefined/false when the SQL does not parse.
+ */
+export function queryGrain(sql: string): { groupBy?: string[]; rowPreserving: boolean } {
+  const stmt = parseOne(sql);
+  if (!stmt || !isObj(stmt.select)) return { rowPreserving: false };
+  const sel = stripLayout(stmt.select) as Obj;
+  if (isObj(sel.with)) return { rowPreserving: false };
+  const groups = isObj(sel.group_by) ? ((sel.group_by.expressions as Json[]) ?? []) : [];
+  if (groups.length) {
+    const names = groups.map((g) => (isObj(g) && isObj(g.column) && isObj(g.column.name) ? String(g.column.name.name) : undefined));
+    return names.every((n): n is string => !!n) ? { groupBy: names, rowPreserving: false } : { rowPreserving: false };
+  }
+  const from = (isObj(sel.from) && (sel.from.expressions as Json[])) || [];
+  const joins = (sel.joins as Json[]) ?? [];
+  return { rowPreserving: from.length === 1 && joins.length === 0 && !sel.distinct && !sel.distinct_on };
+}

@@ -6,65 +6,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDuck, queryAll } from '../../src/engine/duckdb.js';
-import type { NodeExecutor } from '../../src/engine/executor.js';
-import { engineExecutors, executorResolver } from '../../src/engine/executors.js';
-import type { NodeKind, SourceNode } from '../../src/ir/types.js';
-import { StateStore } from '../../src/planner/state-store.js';
-import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { cli } from '../cli/helpers.js';
-
-const shop = join(__dirname, 'cases', 'sql-edit-cascades');
-
-/** Sources: `rows` rows per stream; a new snapshot only when `rows` changed since the last sync. */
-function services(rows: { n: number }, ran: string[]) {
-  const real = executorResolver(engineExecutors);
-  const source: NodeExecutor<SourceNode> = {
-    kind: 'source',
-    async run(ctx) {
-      ran.push(ctx.node.id);
-      const prev = ctx.state.nodes[ctx.node.id];
-      if (prev?.cursor === String(rows.n)) return { rows: 0 };
-      const p = ctx.warehouse.begin(ctx.node.id);
-      const conn = await openDuck();
-      try {
-        const cols = ctx.node.stream.columns!.map((c) => {
-          const v = c.type.startsWith('DECIMAL') || c.type === 'BIGINT' ? 'i' : c.type === 'TIMESTAMP' ? "TIMESTAMP '2025-01-01' + i * INTERVAL 1 HOUR" : "CASE WHEN i % 2 = 0 THEN 'de' ELSE 'fr' END";
-          return `CAST(${v} AS ${c.type}) AS ${c.name}`;
-        });
-        await conn.run(`COPY (SELECT ${cols.join(', ')} FROM range(${rows.n}) t(i)) TO '${join(p.dir, 'part-0.parquet')}' (FORMAT parquet)`);
-      } finally {
-        conn.closeSync();
-      }
-      return { rows: rows.n, snapshot: ctx.warehouse.commit(p, rows.n), cursor: String(rows.n), schema: ctx.node.stream.columns };
-    },
-  };
-  return {
-    executors: async (kind: NodeKind) => {
-      if (kind === 'source') return source as NodeExecutor;
-      const ex = await real(kind);
-      return {
-        kind,
-        run: (ctx) => {
-          ran.push(ctx.node.id);
-          return ex.run(ctx);
-        },
-      } as NodeExecutor;
-    },
-  };
-}
-
-async function count(dir: string, table: string): Promise<number> {
-  const state = new StateStore(join(dir, '.asgard'), 'shop').read();
-  const wh = new Warehouse('./.asgard/warehouse', dir);
-  const conn = await openDuck();
-  try {
-    const r = await queryAll(conn, `SELECT COUNT(*) AS n FROM read_parquet('${wh.parquetGlob(state.nodes[table].snapshot!)}')`);
-    return Number(r.rows[0].n);
-  } finally {
-    conn.closeSync();
-  }
-}
+import { count, services, shop } from './shop-services.js';
 
 describe('apply on the embedded engine', () => {
   it('builds, reruns only what changed, and keeps comment edits free', async () => {

@@ -5,9 +5,46 @@ import { resolve } from 'node:path';
 import { hasChanges, planToJson, type Plan } from '../../planner/plan.js';
 import { renderPlanText } from '../../planner/plan-render.js';
 import { renderPlanMarkdown } from '../../planner/plan-markdown.js';
-import { EXIT, type Command } from '../command.js';
+import { CliError, EXIT, type Command, type CommandContext } from '../command.js';
+import type { NodeId, PipelineIR } from '../../ir/types.js';
+import type { PriorNode } from '../../planner/plan.js';
+import { warehouseOf } from '../engine-access.js';
 import { makePlan, savePlan } from '../planning.js';
 import { displayPath, loadValidSpec, varOption } from '../spec.js';
+
+/** The plan with each changed SQL node's data diff (src/engine/data-diff.ts): reads the warehouse, writes nothing. */
+async function withDataDiff(ctx: CommandContext, spec: { file: string; ir: PipelineIR }, plan: Plan, prior: Readonly<Record<NodeId, PriorNode>>): Promise<Plan> {
+  const raw = ctx.str('sample');
+  const sample = raw === undefined ? undefined : Number(raw);
+  if (sample !== undefined && (!Number.isInteger(sample) || sample < 1)) throw new CliError(`--sample must be a whole number of keys, at least 1, not "${raw}"`);
+  const { state, warehouse } = warehouseOf(ctx, spec.ir, spec.file);
+  if (Object.keys(state.nodes).length === 0) {
+    throw new CliError(`--diff-data runs over the current warehouse, and ${displayPath(ctx.io.cwd)(spec.file)} has never been applied here: apply it first (or point --state at its state)`);
+  }
+  const { diffData } = await import('../../engine/data-diff.js');
+  const diffs = await diffData({
+    plan,
+    ir: spec.ir,
+    state,
+    warehouse,
+    logicalTime: logicalTimeOf(spec.ir, ctx.io.env),
+    priorSql: (id) => {
+      const sql = (prior[id]?.definition as { data?: { sql?: unknown } } | undefined)?.data?.sql;
+      return typeof sql === 'string' ? sql : undefined;
+    },
+    ...(sample ? { sample } : {}),
+  });
+  return { ...plan, actions: plan.actions.map((a) => (diffs.has(a.node) ? { ...a, dataDiff: diffs.get(a.node)! } : a)) };
+}
+
+/** The run's logical time as apply would take it: the spec's setting (an env reference read now), else now. */
+function logicalTimeOf(ir: PipelineIR, env: Readonly<Record<string, string | undefined>>): Date {
+  const r = ir.logicalTime;
+  const v = !r ? undefined : r.kind === 'literal' ? String(r.value) : r.kind === 'env' ? (env[r.name] ?? r.default) : undefined;
+  const d = v ? new Date(v) : new Date();
+  if (Number.isNaN(d.getTime())) throw new CliError(`logical_time "${v}" is not an ISO-8601 time`);
+  return d;
+}
 
 /** Does the plan trip `--fail-on`: a breaking change, or any change at all. */
 export const failsOn = (plan: Plan, on: string): boolean =>
@@ -54,12 +91,17 @@ Examples:
     { name: 'base', type: 'string', arg: 'REF', description: 'compare with this spec (file or gitref:path) instead of the state' },
     { name: 'out', type: 'string', arg: 'FILE', description: 'save the plan for apply' },
     { name: 'detailed-exitcode', type: 'boolean', description: 'exit 3 when there are changes' },
+    { name: 'diff-data', type: 'boolean', description: 'run the changed nodes of before and after in a sandbox over the current warehouse and compare their rows' },
+    { name: 'sample', type: 'string', arg: 'N', description: 'with --diff-data: compare a deterministic sample of N keys' },
     { name: 'fail-on', type: 'string', arg: 'CATEGORY', choices: ['breaking', 'any'], description: 'exit 1 when the plan has a change of this category' },
   ],
   formats: ['text', 'json', 'markdown'],
   async run(ctx) {
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
-    const { plan } = await makePlan(ctx, spec, ctx.str('base'), true);
+    const planned = await makePlan(ctx, spec, ctx.str('base'), true);
+    let plan = planned.plan;
+    if (ctx.flag('diff-data')) plan = await withDataDiff(ctx, spec, plan, planned.prior);
+    else if (ctx.str('sample') !== undefined) throw new CliError('--sample goes with --diff-data');
     const out = ctx.str('out');
     if (out) savePlan(plan, resolve(ctx.io.cwd, out));
     if (ctx.format === 'json') {
