@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# `npm test`: build, start every service the tests need (PostgreSQL, MariaDB and the demo ticket API
-# through scripts/services.sh; the Python toolchain of the conformance tests through
-# scripts/setup-python.sh), then run the whole suite. In CI (CI=true) a missing tool fails the run.
+# `npm test`: build (`npm run build`: the TypeScript and the site's bundle), start every service the
+# tests need (PostgreSQL, MariaDB and the demo ticket API through scripts/services.sh; the Python
+# toolchain of the conformance tests through scripts/setup-python.sh; Chromium for the site's
+# browser tests through scripts/setup-chromium.sh), then run the whole suite. In CI (CI=true) a
+# missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx tsc -p tsconfig.json
+npm run build
 source scripts/services.sh
 services_up
 if ! bash scripts/setup-python.sh; then
   if [ "${CI:-}" = true ]; then echo "test: the Python toolchain could not be set up" >&2; exit 1; fi
   echo "test: WARNING: no Python toolchain; the conformance checks will be skipped" >&2
+fi
+if ! bash scripts/setup-chromium.sh; then
+  if [ "${CI:-}" = true ]; then echo "test: Chromium could not be set up" >&2; exit 1; fi
+  echo "test: WARNING: no Chromium; the site's browser tests will fail" >&2
 fi
 npx vitest run "$@"

@@ -13,6 +13,7 @@ import { fingerprintPipeline, specFingerprint, type NodeFingerprint } from '../p
 import type { Plan } from '../planner/plan.js';
 import { planSteps, type Step } from '../planner/stages.js';
 import type { NodeState, PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
+import type { RunNode, RunRecord, RunsLog } from '../planner/runs-log.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { NodeError, type RunContext } from './executor.js';
 import type { ExecutorResolver } from './executors.js';
@@ -44,6 +45,8 @@ export interface ApplyOptions {
   readonly warehouse: Warehouse;
   /** Temporary files of executors (the workspace's scratchDir). */
   readonly scratchDir: string;
+  /** The run history this apply is appended to (the workspace's runs log); none when absent. */
+  readonly runs?: RunsLog;
   readonly executors: ExecutorResolver;
   /** Only these nodes (see parseSelect). */
   readonly select?: ReadonlySet<NodeId>;
@@ -183,6 +186,11 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
 
     const steps = planSteps(opts.plan, ir, { select: opts.select, refreshSources: opts.refreshSources });
     const outcomes = new Map<NodeId, NodeOutcome>();
+    // For the runs log: when each step started and ended, in seconds from the run's start.
+    const runStarted = now();
+    const tRun = performance.now();
+    const since = () => round((performance.now() - tRun) / 1000);
+    const spans = new Map<NodeId, { start: number; end: number }>();
 
     // `start` is emitted when a step begins real work (not for a skip or an unchanged check).
     const runStep = async (step: Step): Promise<NodeOutcome> => {
@@ -289,6 +297,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         }
         waiting.splice(i, 1);
         const t0 = performance.now();
+        const start = since();
         const p = runStep(s)
           .catch((e: unknown) => {
             const outcome: NodeOutcome = { node: s.node, status: 'failed', seconds: round((performance.now() - t0) / 1000), error: redact(errorMessage(e)) };
@@ -297,6 +306,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           .then((r) => {
             const { outcome, cause } = 'outcome' in r ? r : { outcome: r, cause: undefined };
             outcomes.set(s.node, outcome);
+            spans.set(s.node, { start, end: since() });
             running.delete(s.node);
             emit({ type: 'end', outcome, ...(cause !== undefined ? { cause } : {}) });
           });
@@ -306,9 +316,23 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       await Promise.race(running.values());
     }
     const ordered = steps.map((s) => outcomes.get(s.node)).filter((o): o is NodeOutcome => !!o);
+    recordRun(opts, { startedAt: runStarted.toISOString(), finishedAt: now().toISOString(), ok: ordered.every((o) => o.status !== 'failed'), concurrency: limit, nodes: ordered.map((o) => runNode(o, spans.get(o.node))) }, warnings);
     return { ok: ordered.every((o) => o.status !== 'failed'), nodes: ordered, warnings, state: store.read() };
   } finally {
     release();
+  }
+}
+
+function runNode(o: NodeOutcome, span: { start: number; end: number } | undefined): RunNode {
+  return withoutUndefined({ node: o.node, status: o.status, start: span?.start ?? 0, end: span?.end ?? 0, rows: o.rows, error: o.error });
+}
+
+/** Append the run to the history (src/planner/runs-log.ts); a history that cannot be written is a warning, not a failed apply. */
+function recordRun(opts: ApplyOptions, run: RunRecord, warnings: { node: NodeId; message: string }[]): void {
+  try {
+    opts.runs?.append(run);
+  } catch (e) {
+    warnings.push({ node: opts.ir.name, message: `the run history could not be written: ${(e as Error).message}` });
   }
 }
 

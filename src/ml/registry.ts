@@ -1,6 +1,7 @@
 // The model registry: `<stateDir>/registry/<model>/<version>/` holds model.onnx, metrics.json,
 // params.json, features.json (the feature schema: order, dtypes, ONNX input/output, imputation)
-// and lineage.json (the fingerprints and snapshot ids of the data it was trained on);
+// lineage.json (the fingerprints and snapshot ids of the data it was trained on) and
+// evaluation.json (ROC/PR curves and feature importance on the held-out split, src/ml/evaluation.ts);
 // `<stateDir>/registry/<model>/index.json` lists the versions, written atomically. A version is
 // immutable once written; only its `promoted` flag changes (when the gate is re-evaluated).
 // The served version is the newest promoted one.
@@ -8,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, fsyncDir } from '../util/fs-atomic.js';
+import type { Evaluation } from './evaluation.js';
 import type { Metrics } from './metrics.js';
 import type { ChallengeResult } from './champion.js';
 import type { OnnxOutput } from './onnx-export.js';
@@ -59,6 +61,7 @@ export interface NewVersion {
   readonly params: unknown;
   readonly features: FeatureSchema;
   readonly lineage: unknown;
+  readonly evaluation?: Evaluation;
   readonly inputsHash: string;
   readonly algorithm: string;
   readonly promoted: boolean;
@@ -124,6 +127,12 @@ export class Registry {
     return JSON.parse(readFileSync(join(this.versionDir(model, version), 'features.json'), 'utf8')) as FeatureSchema;
   }
 
+  /** One of the version's JSON files (`params`, `lineage`, `evaluation`), or undefined when it has none (versions made before it existed). */
+  versionFile(model: string, version: number, file: 'params' | 'lineage' | 'evaluation'): unknown {
+    const f = join(this.versionDir(model, version), `${file}.json`);
+    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as unknown) : undefined;
+  }
+
   onnxPath(model: string, version: number): string {
     return join(this.versionDir(model, version), 'model.onnx');
   }
@@ -143,6 +152,7 @@ export class Registry {
     writeFileAtomic(join(tmp, 'params.json'), json(v.params));
     writeFileAtomic(join(tmp, 'features.json'), json(v.features));
     writeFileAtomic(join(tmp, 'lineage.json'), json(v.lineage));
+    if (v.evaluation) writeFileAtomic(join(tmp, 'evaluation.json'), json(v.evaluation));
     renameSync(tmp, dir);
     fsyncDir(this.modelDir(model));
     const entry: RegistryVersion = {

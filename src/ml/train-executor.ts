@@ -10,6 +10,7 @@ import { attachWarehouse } from '../engine/catalog.js';
 import { sharedSourceLeakage, singleFeatureLeakage } from './leakage.js';
 import { LineageGraph } from '../engine/lineage.js';
 import { evaluateGate } from './metrics.js';
+import { evaluate } from './evaluation.js';
 import { featureView, inputsHash, trainingInputs } from './model-inputs.js';
 import { exportOnnx, onnxOutput } from './onnx-export.js';
 import { OnnxScorer } from './onnx-session.js';
@@ -142,6 +143,7 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
       params: { algorithm: node.algorithm.name, params: node.algorithm.params, resolved: run.resolvedParams, split: node.split, trainRows: run.trainRows, seconds: run.seconds },
       features,
       lineage: { inputs, inputsHash: hash, trainedAt: new Date().toISOString(), logicalTime: ctx.logicalTime.toISOString(), rows: ds.n },
+      evaluation: evaluate(run.model, run.test, run.testProba, node.split.seed),
       inputsHash: hash,
       algorithm: node.algorithm.name,
       promoted,

@@ -78,6 +78,13 @@ export function sendRaw(res: ServerResponse, status: number, json: string): void
   res.end(json);
 }
 
+/** A page or asset of the site (`asgard docs`), never cached: it shows the state of the moment. */
+export function sendBody(res: ServerResponse, contentType: string, body: string | Buffer): void {
+  if (res.headersSent) return;
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+  res.end(body);
+}
+
 export function sendError(res: ServerResponse, e: HttpError): void {
   const error: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.details !== undefined) error.details = e.details;

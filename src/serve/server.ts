@@ -6,6 +6,7 @@
 //   GET  /mlops/models/{name}/metrics[?version=N]
 //   GET  /features/{view}/{key}      online features: the entity's latest feature row
 //   POST /data-products/query        one read-only SELECT (warehouse-access.ts)
+//   GET  /, /app.js, /app.css        the site of `asgard docs` (src/docs/), built from the state of the moment
 // Bad input never crashes the server and never gets a 500: every handler's errors are HttpErrors;
 // anything else is logged (without the request body) and answered 500 as a bug.
 
@@ -13,7 +14,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { FeaturesNode, PipelineIR } from '../ir/types.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { runBatch } from './batch.js';
-import { HttpError, parseJson, readBody, sendError, sendJson, sendRaw } from './http.js';
+import { HttpError, parseJson, readBody, sendBody, sendError, sendJson, sendRaw } from './http.js';
+import { collectSiteData, siteSchemas } from '../docs/site-data.js';
+import { indexHtml, SiteAssetsMissing, siteAssets } from '../docs/site-files.js';
 import { infer, MAX_INPUTS } from './inference.js';
 import { ModelStore } from './model-store.js';
 import { QueryBody, zodDetails } from './validate.js';
@@ -31,6 +34,8 @@ export interface ServeOptions {
   readonly maxInputs?: number;
   /** Where unexpected errors are reported (stderr by default). */
   readonly log?: (line: string) => void;
+  /** The spec's path as the site shows it (default: the IR's file). */
+  readonly specPath?: string;
 }
 
 export interface AsgardServer {
@@ -116,6 +121,25 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       const parsed = QueryBody.safeParse(body);
       if (!parsed.success) throw new HttpError(400, 'invalid_body', ...zodDetails(parsed.error));
       sendJson(res, 200, await data.query(parsed.data.sql, parsed.data.limit));
+      return;
+    }
+    if (path === '/' || path === '/index.html') {
+      allow(method, 'GET');
+      const state = stateStore.read();
+      const site = await collectSiteData({ ir, specPath: opts.specPath ?? ir.file, workspace, state, schemas: await siteSchemas(ir, state) });
+      sendBody(res, 'text/html; charset=utf-8', indexHtml(site));
+      return;
+    }
+    if (path === '/app.js' || path === '/app.css') {
+      allow(method, 'GET');
+      let asset: Buffer;
+      try {
+        asset = siteAssets().get(path.slice(1))!;
+      } catch (e) {
+        if (e instanceof SiteAssetsMissing) throw new HttpError(503, 'site_not_built', e.message);
+        throw e;
+      }
+      sendBody(res, path.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8', asset);
       return;
     }
     throw new HttpError(404, 'not_found', `no route ${method} ${path}`);

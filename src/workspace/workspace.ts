@@ -6,6 +6,7 @@
 // Layout under the state folder (`--state DIR`, default `.asgard/` beside the spec):
 //   state/<pipeline>.json, state/<pipeline>.lock   the applied state and its lock (src/planner/state-store.ts)
 //   registry/<model>/...                           the model registry (src/ml/registry.ts)
+//   runs/<pipeline>.json                           the last applies, per node start/end (src/planner/runs-log.ts)
 //   cache/specs/<spec>.json                        checked IR, diagnostics, schemas (src/cli/spec-cache.ts)
 //   cache/sql-analysis.json                        SQL analyses by content hash (src/sql/analyze.ts)
 //   cache/schemas.json                             bound SQL schemas by content hash (src/engine/schemas.ts)
@@ -22,6 +23,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { StateStore } from '../planner/state-store.js';
+import { RunsLog } from '../planner/runs-log.js';
 import { Registry } from '../ml/registry.js';
 import { JsonCacheFile } from '../util/json-cache.js';
 import { Warehouse } from '../warehouse/warehouse.js';
@@ -95,6 +97,11 @@ export class Workspace {
     let s = this.stores.get(ir.name);
     if (!s) this.stores.set(ir.name, (s = new StateStore(this.stateDir, ir.name)));
     return s;
+  }
+
+  /** The run history of the pipeline (what `apply` did, node by node). */
+  runs(ir: Pick<PipelineIR, 'name'>): RunsLog {
+    return new RunsLog(this.stateDir, ir.name);
   }
 
   /** The warehouse: the profile's `warehouse` setting when it is a literal, else the spec's. */

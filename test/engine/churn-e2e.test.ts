@@ -5,13 +5,10 @@
 // killed with SIGKILL mid-run, then run again, leaves every table consistent with the state.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { TicketApi } from '../../demo/ticket-api.js';
-import { startTicketApi } from '../../demo/ticket-api.js';
-import { services, testDatabases, withDatabase, type TestDatabases } from '../helpers/services.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { churnWorkspace, type ChurnWorkspace } from '../helpers/churn.js';
+import type { TestDatabases } from '../helpers/services.js';
 import { StateStore } from '../../src/planner/state-store.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { openDuck, queryAll, literal } from '../../src/engine/duckdb.js';
@@ -19,15 +16,13 @@ import { openReadOnlyWarehouse, runReadOnlyQuery } from '../../src/engine/query.
 import { parquetFiles } from '../../src/engine/catalog.js';
 import { tempDir } from './helpers.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const ENGINE_NODES = ['silver.customers_cleaned', 'silver.transactions_cleaned', 'silver.support_tickets_cleaned', 'gold.customer_metrics', 'gold.churn_labels', 'features.customer_churn_features'];
 const OBSERVATION = '2025-09-12';
 const LOGICAL = '2025-11-11';
 
+let ws: ChurnWorkspace;
 let dbs: TestDatabases;
-let api: TicketApi;
 let dir: string;
-let env: Record<string, string>;
 
 interface ApplyRun {
   code: number | null;
@@ -37,31 +32,15 @@ interface ApplyRun {
 }
 
 /** `asgard apply` as a child process; `killWhen` sends SIGKILL once stderr matches it. */
-function apply(killWhen?: RegExp): Promise<ApplyRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), 'apply', join(dir, 'churn.asg'), '--yes', '--format', 'json'], {
-      cwd: dir,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => {
-      err += String(d);
-      if (killWhen && killWhen.test(err)) child.kill('SIGKILL');
-    });
-    child.on('error', fail);
-    child.on('exit', (code, signal) => {
-      let doc;
-      try {
-        doc = out.trim() ? JSON.parse(out) : undefined;
-      } catch {
-        doc = undefined;
-      }
-      done({ code, signal, doc, stderr: err });
-    });
-  });
+async function apply(killWhen?: RegExp): Promise<ApplyRun> {
+  const r = await ws.asgard(['apply', join(dir, 'churn.asg'), '--yes', '--format', 'json'], killWhen);
+  let doc;
+  try {
+    doc = r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
+  } catch {
+    doc = undefined;
+  }
+  return { code: r.code, signal: r.signal, doc, stderr: r.stderr };
 }
 
 const statusOf = (r: ApplyRun): Record<string, string> => Object.fromEntries((r.doc?.nodes ?? []).map((n) => [n.node, n.status]));
@@ -129,25 +108,13 @@ async function addTransactions(n: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  const s = services();
-  dbs = await testDatabases(1500, 11);
-  api = await startTicketApi({ tickets: () => dbs.data.tickets, token: 'tkt' });
-  dir = tempDir('asg-churn-e2e-');
-  copyFileSync(join(ROOT, 'pipelines/churn.asg'), join(dir, 'churn.asg'));
-  env = {
-    CUSTOMER_DB_URL: withDatabase(s.CUSTOMER_DB_URL, dbs.pg.database),
-    CUSTOMER_DB_PASSWORD: s.CUSTOMER_DB_PASSWORD,
-    TRANSACTIONS_DB_URL: withDatabase(s.TRANSACTIONS_DB_URL, dbs.mysql.database),
-    TRANSACTIONS_DB_PASSWORD: s.TRANSACTIONS_DB_PASSWORD,
-    SUPPORT_API_URL: api.url,
-    SUPPORT_API_TOKEN: 'tkt',
-    ASGARD_CACHE_DIR: tempDir('asg-cache-'),
-  };
+  ws = await churnWorkspace(tempDir('asg-churn-e2e-'), 1500, 11);
+  dbs = ws.dbs;
+  dir = ws.dir;
 }, 900_000);
 
 afterAll(async () => {
-  await api?.close();
-  await dbs?.drop();
+  await ws?.close();
 });
 
 describe('churn end to end', () => {

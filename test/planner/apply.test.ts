@@ -13,6 +13,7 @@ import { buildDag } from '../../src/planner/dag.js';
 import { buildPlan, priorFromState } from '../../src/planner/plan.js';
 import { parseSelect } from '../../src/planner/stages.js';
 import { StateStore, StateError } from '../../src/planner/state-store.js';
+import { RUNS_KEPT, RunsLog } from '../../src/planner/runs-log.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { diamond, features, pipeline, serve, source, train, model } from './fixtures.js';
 
@@ -59,6 +60,7 @@ function setup(ir: PipelineIR) {
   dirs.push(dir);
   const store = new StateStore(join(dir, '.asgard'), ir.name);
   const warehouse = new Warehouse(join(dir, 'wh'));
+  const runs = new RunsLog(join(dir, '.asgard'), ir.name);
   const fake: Fake = { calls: [], maxRunning: 0, failOn: new Set(), noNewData: new Set(), contexts: [] };
   const apply = async (spec: PipelineIR, opts: { select?: string; concurrency?: number; env?: Record<string, string>; events?: ApplyEvent[] } = {}) => {
     fake.calls = [];
@@ -71,6 +73,7 @@ function setup(ir: PipelineIR) {
       store,
       warehouse,
       scratchDir: join(dir, '.asgard', 'cache', 'tmp'),
+      runs,
       executors: fakeExecutors(fake),
       select: opts.select ? parseSelect([opts.select], buildDag(spec)) : undefined,
       concurrency: opts.concurrency,
@@ -78,7 +81,7 @@ function setup(ir: PipelineIR) {
       onEvent: (e) => opts.events?.push(e),
     });
   };
-  return { dir, store, warehouse, fake, apply };
+  return { dir, store, warehouse, runs, fake, apply };
 }
 
 const statuses = (r: { nodes: readonly { node: string; status: string }[] }) => Object.fromEntries(r.nodes.map((n) => [n.node, n.status]));
@@ -102,6 +105,38 @@ describe('apply', () => {
     expect(m.inputSnapshots).toEqual({ 'silver.a_clean': state.nodes['silver.a_clean'].snapshot!.id, 'silver.b_clean': state.nodes['silver.b_clean'].snapshot!.id });
     expect(state.nodes['bronze.a'].cursor).toBe('2025-01-01');
     expect(state.nodes['bronze.a'].schema).toEqual([{ name: 'id', type: 'BIGINT' }]);
+  });
+
+  it('records each apply in the runs log: per node its start and end (parallel nodes overlap), rows and errors', async () => {
+    const t = setup(diamond());
+    expect(t.runs.read()).toEqual([]);
+    t.fake.failOn = new Set(['silver.b_clean']);
+    const r = await t.apply(diamond());
+    const runs = t.runs.read();
+    expect(existsSync(join(t.dir, '.asgard', 'runs', `${r.state.pipeline}.json`))).toBe(true);
+    expect(runs).toHaveLength(1);
+    const run = runs[0];
+    expect(run.ok).toBe(false);
+    expect(run.concurrency).toBe(2);
+    expect(Date.parse(run.finishedAt)).toBeGreaterThanOrEqual(Date.parse(run.startedAt));
+    expect(run.nodes.map((n) => n.node).sort()).toEqual(r.nodes.map((n) => n.node).sort());
+    const by = Object.fromEntries(run.nodes.map((n) => [n.node, n]));
+    for (const n of run.nodes) expect(n.end, n.node).toBeGreaterThanOrEqual(n.start);
+    // The two sources ran at once: their intervals overlap.
+    expect(by['bronze.a'].start).toBeLessThan(by['bronze.b'].end);
+    expect(by['bronze.b'].start).toBeLessThan(by['bronze.a'].end);
+    // A child starts after its parent ended.
+    expect(by['silver.a_clean'].start).toBeGreaterThanOrEqual(by['bronze.a'].end);
+    expect(by['bronze.a']).toMatchObject({ status: 'succeeded', rows: 10 });
+    expect(by['silver.b_clean']).toMatchObject({ status: 'failed', error: 'boom in silver.b_clean' });
+    expect(by['gold.m']).toMatchObject({ status: 'skipped', error: 'upstream silver.b_clean failed' });
+
+    // The log keeps the newest RUNS_KEPT applies.
+    t.fake.failOn = new Set();
+    for (let i = 0; i < RUNS_KEPT; i++) await t.apply(diamond());
+    const kept = t.runs.read();
+    expect(kept).toHaveLength(RUNS_KEPT);
+    expect(kept.every((x) => x.ok)).toBe(true);
   });
 
   it('respects concurrency 1', async () => {

@@ -92,6 +92,7 @@ Examples:
         store: workspace.state(spec.ir),
         warehouse: workspace.warehouse(spec.ir),
         scratchDir: workspace.scratchDir(),
+        runs: workspace.runs(spec.ir),
         executors: ctx.services.executors ?? defaultExecutors(workspace),
         select,
         concurrency,

@@ -33,6 +33,7 @@ export const commands: readonly CommandEntry[] = [
   entry('compile', () => import('./compile.js')),
   entry('graph', () => import('./graph.js')),
   entry('lineage', () => import('./lineage.js')),
+  entry('docs', () => import('./docs.js')),
   entry('query', () => import('./query.js')),
   entry('features', () => import('./features.js')),
   entry('models', () => import('./models.js')),

@@ -1,6 +1,7 @@
 // `asgard serve SPEC [--port 8000] [--host 127.0.0.1]`: the HTTP API of PRODUCT.md §5 over the
 // spec's registry and warehouse, until SIGTERM/SIGINT (then in-flight requests finish and it exits 0).
 
+import { relative } from 'node:path';
 import { createAsgardServer } from '../../serve/server.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { loadValidSpec, workspaceOf } from '../spec.js';
@@ -14,7 +15,8 @@ Starts the HTTP API: POST /mlops/inference (online scoring with the newest promo
 model_version asked for), POST /mlops/inference/batch (score a table into the serve node's gold
 table), GET /mlops/models, GET /mlops/models/{name}/metrics, GET /health,
 GET /features/{view}/{key} (the entity's latest feature row) and POST /data-products/query (one
-read-only SELECT). A version promoted by a later \`asgard apply\` is served without a restart.
+read-only SELECT). GET / is the site of \`asgard docs\` (graph, nodes, lineage, runs, models), made
+from the state of the moment. A version promoted by a later \`asgard apply\` is served without a restart.
 Errors are JSON {"error": {"code", "message", "details"}}: 400 bad body (naming the field), 404
 unknown model/version/entity, 413 body over 1 MiB or more than 1,000 inputs, 422 a feature missing
 or not a number. SIGTERM or Ctrl-C stops accepting, lets running requests finish and exits 0.
@@ -33,7 +35,7 @@ Examples:
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new CliError(`--port must be a number from 0 to 65535, got ${JSON.stringify(portText)}`);
     const host = ctx.str('host') ?? '127.0.0.1';
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
-    const srv = createAsgardServer({ ir: spec.ir, workspace: workspaceOf(ctx, spec), log: (l) => ctx.err(l + '\n') });
+    const srv = createAsgardServer({ ir: spec.ir, workspace: workspaceOf(ctx, spec), log: (l) => ctx.err(l + '\n'), specPath: relative(ctx.io.cwd, spec.file) || spec.file });
     let addr;
     try {
       addr = await srv.listen(Number(portText), host);
