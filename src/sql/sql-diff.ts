@@ -69,6 +69,8 @@ const LAYOUT_KEYS = new Set([
   'use_outer_keyword',
   'explicit_asc',
   'quoted',
+  // How a function name was spelled (`count` or `COUNT`).
+  'original_name',
 ]);
 
 /** Diff two SQL bodies; undefined when either does not parse as one query (the checker reports that). */
