@@ -1,5 +1,6 @@
-// Batch scoring: the latest feature row per entity (online semantics) for the entities of a table,
-// scored by the model's ONNX session, written as a new warehouse snapshot of the output table:
+// Batch scoring: the rows of the input table itself (its latest row per entity when it has the
+// feature view's timestamp; it must carry the join key and every feature column, else
+// InputTableError before any work), scored by the model's ONNX session, written as a new warehouse snapshot of the output table:
 // (join key, churn_probability, prediction, risk_level, model_version, scored_at). NULL features
 // are imputed with the training medians recorded in the model's feature schema.
 
@@ -12,7 +13,8 @@ import { ident, literal } from '../engine/duckdb.js';
 import type { FeatureSchema } from './registry.js';
 import { OnnxScorer } from './onnx-session.js';
 import { riskLevelSql, type RiskLevels } from './risk.js';
-import { latestFeaturesSql } from './training-data.js';
+import { onlineFeaturesSql } from '../engine/features.js';
+import { qualified } from '../engine/catalog.js';
 
 export interface BatchScoreInput {
   readonly conn: DuckDBConnection;
@@ -37,15 +39,62 @@ export interface BatchScoreResult {
 
 export class ScoreError extends Error {}
 
+/** An input table the model cannot score: what it lacks, named. */
+export class InputTableError extends Error {
+  constructor(
+    readonly table: string,
+    readonly missing: readonly string[],
+    readonly incompatible: readonly { readonly column: string; readonly type: string; readonly expected: string }[],
+  ) {
+    const parts = [
+      ...(missing.length ? [`lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`] : []),
+      ...incompatible.map((c) => `has ${c.column} as ${c.type} where the model needs ${c.expected}`),
+    ];
+    super(`${table} cannot be scored: it ${parts.join('; it ')}`);
+  }
+}
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(.*\))?|BOOLEAN)$/;
+
+/**
+ * The input table must carry the entity's join key and every feature the model was trained on,
+ * numeric (or boolean) where the model takes numbers: checked from the table's columns before any
+ * row is read, so a wrong table is refused instead of scored as something else.
+ */
+export async function checkInputTable(conn: DuckDBConnection, from: string, view: FeaturesNode, schema: FeatureSchema): Promise<void> {
+  const desc = await conn.runAndReadAll(`DESCRIBE ${qualified(from)}`);
+  const types = new Map(desc.getRows().map((r) => [String(r[0]), String(r[1])]));
+  const missing = [view.entity.joinKey, ...schema.features.map((f) => f.name)].filter((c) => !types.has(c));
+  const incompatible = schema.features.flatMap((f) => {
+    const t = types.get(f.name);
+    return t !== undefined && !NUMERIC.test(t) ? [{ column: f.name, type: t, expected: `a number (${f.dtype})` }] : [];
+  });
+  if (missing.length || incompatible.length) throw new InputTableError(from, missing, incompatible);
+}
+
+/**
+ * The rows scored: the input table's own rows — its latest row per entity when it has the view's
+ * timestamp column (the online semantics; for the view's source table, exactly the online
+ * features), else every row with a key.
+ */
+async function scoringRowsSql(conn: DuckDBConnection, from: string, view: FeaturesNode): Promise<string> {
+  const desc = await conn.runAndReadAll(`DESCRIBE ${qualified(from)}`);
+  const hasTs = desc.getRows().some((r) => String(r[0]) === view.timestamp);
+  const key = ident(view.entity.joinKey);
+  if (hasTs) return `SELECT * FROM (${onlineFeaturesSql(view, qualified(from))}) ORDER BY ${key}`;
+  return `SELECT ${key}, ${view.features.map((f) => ident(f.name)).join(', ')} FROM ${qualified(from)} WHERE ${key} IS NOT NULL ORDER BY ${key}`;
+}
+
 export async function batchScore(inp: BatchScoreInput): Promise<BatchScoreResult> {
   const { conn, view, schema } = inp;
   const have = new Set(view.features.map((f) => f.name));
   const missing = schema.features.filter((f) => !have.has(f.name)).map((f) => f.name);
   if (missing.length) throw new ScoreError(`the model needs features ${missing.join(', ')}, which ${view.id} no longer has`);
+  await checkInputTable(conn, inp.from, view, schema);
   const key = ident(view.entity.joinKey);
   await conn.run('DROP TABLE IF EXISTS __score_in; DROP TABLE IF EXISTS __score_out');
   await conn.run(
-    `CREATE TEMP TABLE __score_in AS SELECT CAST(row_number() OVER (ORDER BY ${key}) - 1 AS INTEGER) AS __rn, * FROM (${latestFeaturesSql(view, inp.from)})`,
+    `CREATE TEMP TABLE __score_in AS SELECT CAST(row_number() OVER (ORDER BY ${key}) - 1 AS INTEGER) AS __rn, * FROM (${await scoringRowsSql(conn, inp.from, view)})`,
   );
   const reader = await conn.runAndReadAll(`SELECT ${schema.features.map((f) => `CAST(${ident(f.name)} AS DOUBLE)`).join(', ')} FROM __score_in ORDER BY __rn`);
   const cols = reader.getColumns();

@@ -8,7 +8,7 @@ import { NodeError, type NodeExecutor, type RunContext } from '../engine/executo
 import { openDuck } from '../engine/duckdb.js';
 import { attachWarehouse } from '../engine/catalog.js';
 import { outputTable } from '../ir/types.js';
-import { batchScore, ScoreError } from './batch-score.js';
+import { batchScore, InputTableError, ScoreError } from './batch-score.js';
 import { featureView } from './model-inputs.js';
 import { OnnxScorer } from './onnx-session.js';
 import type { Registry } from './registry.js';
@@ -57,7 +57,7 @@ export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
       ctx.progress({ rows: res.rows, message: `scored with ${train.register} v${served.version}` });
       return { rows: res.rows, snapshot: res.snapshot, schema: res.schema, modelVersion: served.version };
     } catch (e) {
-      if (e instanceof ScoreError) throw new NodeError(`${node.id}: ${e.message}`, node.span);
+      if (e instanceof ScoreError || e instanceof InputTableError) throw new NodeError(`${node.id}: ${e.message}`, node.span);
       throw e;
     } finally {
       conn.closeSync();

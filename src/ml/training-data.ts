@@ -4,16 +4,15 @@
 // Training: the label table's rows are the entity rows (join key, event timestamp, label); each
 // gets the feature row that was current at its event timestamp (point-in-time: the latest feature
 // row with ts <= event_timestamp and ts > event_timestamp − ttl; nothing from the future). An
-// entity row whose features are all NULL (no feature row in the TTL window) is left out. Scoring:
-// the latest feature row per entity (online semantics) for the entities of a table. The SQL of
-// both comes from the engine (src/engine/features.ts), so training, serving and
-// `asgard features historical` agree.
+// entity row whose features are all NULL (no feature row in the TTL window) is left out. The SQL
+// comes from the engine (src/engine/features.ts), so training, serving and
+// `asgard features historical` agree. (Batch scoring reads its input table: batch-score.ts.)
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeaturesNode, TrainNode } from '../ir/types.js';
 import { ident } from '../engine/duckdb.js';
 import { qualified } from '../engine/catalog.js';
-import { onlineFeaturesSql, pointInTimeSql } from '../engine/features.js';
+import { pointInTimeSql } from '../engine/features.js';
 import type { Dataset } from './dataset.js';
 
 export class DataError extends Error {}
@@ -30,14 +29,6 @@ export function trainingSetSql(view: FeaturesNode, label: TrainNode['label']): s
   return `SELECT ${key}, event_timestamp, __asg_label, NOT (${names.map((n) => `${n} IS NULL`).join(' AND ')}) AS __has_features, ${names.join(', ')}
 FROM (${pointInTimeSql(view, entities)})
 ORDER BY ${key}, event_timestamp`;
-}
-
-/** The latest feature row per entity (the engine's online semantics) for the entities present in `entitiesFrom`. */
-export function latestFeaturesSql(view: FeaturesNode, entitiesFrom: string): string {
-  const key = ident(view.entity.joinKey);
-  return `SELECT o.* FROM (${onlineFeaturesSql(view)}) AS o
-WHERE o.${key} IN (SELECT ${key} FROM ${qualified(entitiesFrom)})
-ORDER BY o.${key}`;
 }
 
 export interface TrainingSet {

@@ -1,9 +1,12 @@
 // POST /mlops/inference/batch {"model_name", "model_version"?, "input_table", "output_table", "batch_size"?}:
-// scores the entities of `input_table` (latest feature row each) into a new snapshot of
+// scores the rows of `input_table` (its latest row per entity when it has the feature view's
+// timestamp) into a new snapshot of
 // `output_table`, committed to the pipeline's state so `asgard query` and /data-products/query see
 // it. Decision: `output_table` must be the batch output (`gold.<to>`) of a serve node of the spec
 // whose model is `model_name`; anything else is refused with 400 naming output_table (the server
-// never invents tables the spec does not declare). The serve node must have been applied once (409
+// never invents tables the spec does not declare). An input table without the join key and every
+// feature column (numeric where the model takes numbers) is 400 invalid_input_table naming them,
+// before anything is scored or written. The serve node must have been applied once (409
 // otherwise), and an apply holding the state lock makes it 409 too. `batch_size` is accepted for
 // seed compatibility and ignored (scoring is columnar). `iceberg.` prefixes are accepted.
 
@@ -14,7 +17,7 @@ import { StateError, type NodeState, type StateStore } from '../planner/state-st
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { openDuck } from '../engine/duckdb.js';
 import { attachWarehouse } from '../engine/catalog.js';
-import { batchScore, ScoreError } from '../ml/batch-score.js';
+import { batchScore, InputTableError, ScoreError } from '../ml/batch-score.js';
 import { featureView } from '../ml/model-inputs.js';
 import { HttpError } from './http.js';
 import type { ModelStore } from './model-store.js';
@@ -94,6 +97,9 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateS
         seconds: Math.round(performance.now() - t0) / 1000,
       };
     } catch (e) {
+      if (e instanceof InputTableError) {
+        throw new HttpError(400, 'invalid_input_table', `input_table ${e.message}`, { field: 'input_table', missing: e.missing, incompatible: e.incompatible });
+      }
       if (e instanceof ScoreError) throw new HttpError(422, 'cannot_score', e.message);
       if (e instanceof HttpError) throw e;
       const msg = String((e as Error).message ?? e).split('\n')[0];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createAsgardServer, type AsgardServer } from '../../src/serve/server.js';
 import { Workspace } from '../../src/workspace/workspace.js';
 import { StateStore } from '../../src/planner/state-store.js';
-import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, type Fixture, trainOn, serveOn } from '../ml/fixtures.js';
+import { FEATURE_NAMES, makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, type Fixture, trainOn, serveOn } from '../ml/fixtures.js';
 
 const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 20, max_depth: 6 } } }), serveNode());
 const train = ir.nodes[1] as ReturnType<typeof trainNode>;
@@ -181,6 +181,20 @@ describe('asgard serve', () => {
     expect(after).toBe(j.snapshot);
     const q = (await (await post('/data-products/query', { sql: 'SELECT COUNT(*) AS n, MIN(model_version) AS v FROM gold.customer_churn_predictions' })).json()) as any;
     expect(q.rows[0]).toEqual({ n: 3000, v: 1 });
+  });
+
+  it('refuses a batch input table without the model\'s feature columns (400 naming them) and writes nothing', async () => {
+    // gold.churn_labels has the join key but none of the features; it used to be answered 200 with
+    // the feature view's own rows scored instead.
+    const before = new StateStore(dir, ir.name).read().nodes[serve.id].snapshot!.id;
+    const r = await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', input_table: 'gold.churn_labels', output_table: 'gold.customer_churn_predictions' });
+    const j = (await r.json()) as any;
+    expect(r.status, JSON.stringify(j)).toBe(400);
+    expect(j.error.code).toBe('invalid_input_table');
+    expect(j.error.details.field).toBe('input_table');
+    expect(j.error.details.missing).toEqual(FEATURE_NAMES);
+    for (const f of FEATURE_NAMES) expect(j.error.message).toContain(f);
+    expect(new StateStore(dir, ir.name).read().nodes[serve.id].snapshot!.id).toBe(before);
   });
 
   it('picks up a newly promoted version without a restart; a version failing its gate is not served', async () => {
