@@ -2,13 +2,17 @@
 // is what DuckDB's reader finds (Parquet's own schema; CSV and JSON sniffed over the whole file).
 
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { openDuck, queryAll, literal } from '../engine/duckdb.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
 import { SourceError } from './staging.js';
 
 export function fileConnector(input: ConnectorInput): SourceConnector {
-  const raw = String(input.node.stream.path ?? input.settings.path ?? '');
+  // The source's `path` is the file, or, when streams name their own `path`, the folder those are
+  // relative to (docs/language.md, "File sources"); relative folders start at the spec's folder.
+  const folder = input.settings.path === undefined ? '' : String(input.settings.path);
+  const own = input.node.stream.path;
+  const raw = own !== undefined ? (isAbsolute(own) || !folder ? own : join(folder, own)) : folder;
   if (!raw) throw new SourceError('the file connector has no path');
   const path = isAbsolute(raw) ? raw : resolve(input.baseDir, raw);
   const ext = path.toLowerCase().replace(/\.(gz|zst)$/, '').split('.').pop() ?? '';
@@ -36,7 +40,15 @@ export function fileConnector(input: ConnectorInput): SourceConnector {
       const conn = await openDuck();
       try {
         const r = await queryAll(conn, `DESCRIBE SELECT * FROM ${reader()}`);
-        return r.rows.map((row) => ({ name: String(row.column_name), sourceType: String(row.column_type), duckType: String(row.column_type) }));
+        // CSV and JSON carry no types: what the reader sniffed is a guess, so a declared column's type
+        // is the schema (its values are cast to it, and a value that does not fit fails the sync).
+        const declared = new Set((input.node.stream.columns ?? []).map((c) => c.name.toLowerCase()));
+        const typed = format === 'parquet';
+        return r.rows.map((row) => {
+          const name = String(row.column_name);
+          const sniffed = String(row.column_type);
+          return !typed && declared.has(name.toLowerCase()) ? { name, sourceType: `${format} (read as ${sniffed})` } : { name, sourceType: sniffed, duckType: sniffed };
+        });
       } catch (e) {
         throw new SourceError(`${where}: ${(e as Error).message.split('\n')[0]}`);
       } finally {
