@@ -2,13 +2,16 @@
 # `npm test`: build (`npm run build`: the TypeScript and the site's bundle), start every service the
 # tests need (PostgreSQL, MariaDB and the demo ticket API through scripts/services.sh; the Python
 # toolchain of the conformance tests through scripts/setup-python.sh; Chromium for the site's
-# browser tests through scripts/setup-chromium.sh), then run the whole suite. In CI (CI=true) a
+# browser tests through scripts/setup-chromium.sh; the S3 server through scripts/s3-server.sh), then run the whole suite. In CI (CI=true) a
 # missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build
 source scripts/services.sh
 services_up
+# The S3-compatible server (versitygw, built once into ~/.cache/asgard) for the lakehouse tests.
+source scripts/s3-server.sh
+s3_server_up
 if ! bash scripts/setup-python.sh; then
   if [ "${CI:-}" = true ]; then echo "test: the Python toolchain could not be set up" >&2; exit 1; fi
   echo "test: WARNING: no Python toolchain; the conformance checks will be skipped" >&2

@@ -117,7 +117,7 @@ export async function loadBaseSpec(ref: string, specFile: string, cwd: string): 
 
 /** The workspace of a loaded spec under this command's `--state` and `--profile` (or `profile`). */
 export function workspaceOf(ctx: CommandContext, spec: { readonly file: string }, profile = ctx.profile): Workspace {
-  return Workspace.open(spec.file, { stateDir: ctx.stateDir, cwd: ctx.io.cwd, profile });
+  return Workspace.open(spec.file, { stateDir: ctx.stateDir, cwd: ctx.io.cwd, profile, env: ctx.io.env });
 }
 
 /** Paths in messages: relative to cwd when inside it. */

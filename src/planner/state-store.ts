@@ -67,6 +67,8 @@ export class StateStore {
   constructor(
     readonly stateDir: string,
     readonly pipeline: string,
+    /** Called after every write with what was written (a remote state mirrors it: src/warehouse/remote-state.ts). */
+    private readonly onWrite?: (written: PipelineState) => void,
   ) {
     this.file = join(stateDir, 'state', `${pipeline}.json`);
     this.lockFile = join(stateDir, 'state', `${pipeline}.lock`);
@@ -94,6 +96,7 @@ export class StateStore {
       nodes: next.nodes,
     };
     writeFileAtomic(this.file, JSON.stringify(written, null, 2) + '\n');
+    this.onWrite?.(written);
     return written;
   }
 

@@ -12,8 +12,12 @@
 //   cache/schemas.json                             bound SQL schemas by content hash (src/engine/schemas.ts)
 //   cache/compile-sql.json                         rendered SQL of targets (src/cli/commands/compile.ts)
 //   cache/tmp/                                     scratch: DuckDB spill files, ingest staging
-// The warehouse is the profile's literal `warehouse` setting, else the spec's (default
-// `./.asgard/warehouse`), relative to the spec's folder.
+// The warehouse is the profile's `warehouse` setting, else the spec's (default
+// `./.asgard/warehouse`), relative to the spec's folder. A warehouse on S3 (`s3://bucket/prefix`)
+// keeps the state, registry and apply lock beside it (src/warehouse/remote-state.ts); then the
+// folders above are a working copy pulled from there, the engine's tables are read and written in
+//   s3/<bucket>/<prefix>/                          the local copy of the S3 warehouse's snapshots
+// and every state write is pushed back.
 //
 // Every cache is content-addressed and salted with one build id (./build-id.ts). The stores are
 // reached through this class only, so moving one of them off the local disk (S3, a remote lock) is
@@ -27,7 +31,9 @@ import { RunsLog } from '../planner/runs-log.js';
 import { Registry } from '../ml/registry.js';
 import { JsonCacheFile } from '../util/json-cache.js';
 import { Warehouse } from '../warehouse/warehouse.js';
+import { RemoteState } from '../warehouse/remote-state.js';
 import { buildId } from './build-id.js';
+import { objectStoreOf, warehouseLocation } from './remote.js';
 
 /** The folder name of the default state folder, beside the spec. */
 export const STATE_FOLDER = '.asgard';
@@ -40,6 +46,8 @@ export interface WorkspaceOptions {
   readonly profile?: string;
   /** Salt of every cache (default: this build's id). Tests pass another to play a new build. */
   readonly buildId?: string;
+  /** The command's environment: env() in profile settings, AWS credentials (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The cache files of a workspace; each is salted with the build id. */
@@ -78,6 +86,8 @@ export class Workspace {
   readonly caches: WorkspaceCaches;
   private readonly stores = new Map<string, StateStore>();
   private registryMemo?: Registry;
+  private readonly remotes = new Map<string, RemoteState | undefined>();
+  private readonly env: Readonly<Record<string, string | undefined>>;
 
   private constructor(specFile: string, opts: WorkspaceOptions) {
     const cwd = opts.cwd ?? process.cwd();
@@ -85,6 +95,7 @@ export class Workspace {
     this.stateDir = opts.stateDir ? resolve(cwd, opts.stateDir) : join(dirname(this.specFile), STATE_FOLDER);
     this.profile = opts.profile ?? 'local';
     this.caches = new WorkspaceCaches(join(this.stateDir, 'cache'), opts.buildId ?? buildId());
+    this.env = opts.env ?? process.env;
   }
 
   /** The workspace of the spec at `spec` (a path, or a loaded spec's `{file}`). Touches no disk. */
@@ -92,10 +103,13 @@ export class Workspace {
     return new Workspace(typeof spec === 'string' ? spec : spec.file, opts);
   }
 
-  /** The applied state of the pipeline (and its apply lock). */
-  state(ir: Pick<PipelineIR, 'name'>): StateStore {
+  /** The applied state of the pipeline (and its apply lock); with a remote state, each write is pushed. */
+  state(ir: Pick<PipelineIR, 'name' | 'warehouse' | 'profiles'>): StateStore {
     let s = this.stores.get(ir.name);
-    if (!s) this.stores.set(ir.name, (s = new StateStore(this.stateDir, ir.name)));
+    if (!s) {
+      const remote = this.remote(ir);
+      this.stores.set(ir.name, (s = new StateStore(this.stateDir, ir.name, remote ? (w) => remote.schedulePush(w) : undefined)));
+    }
     return s;
   }
 
@@ -104,11 +118,29 @@ export class Workspace {
     return new RunsLog(this.stateDir, ir.name);
   }
 
-  /** The warehouse: the profile's `warehouse` setting when it is a literal, else the spec's. */
-  warehouse(ir: Pick<PipelineIR, 'warehouse' | 'profiles'>): Warehouse {
-    const w = ir.profiles[this.profile]?.settings.warehouse;
-    const root = w?.kind === 'literal' && typeof w.value === 'string' ? w.value : ir.warehouse;
-    return new Warehouse(root, dirname(this.specFile));
+  /** The warehouse: the profile's `warehouse` setting, else the spec's; an S3 one's local copy. */
+  warehouse(ir: Pick<PipelineIR, 'name' | 'warehouse' | 'profiles'>): Warehouse {
+    const remote = this.remote(ir);
+    if (remote) return remote.warehouse;
+    return new Warehouse(warehouseLocation(ir, this.profile, this.env), dirname(this.specFile));
+  }
+
+  /**
+   * The remote state beside an `s3://` warehouse (state, registry, lock), or undefined for a local
+   * warehouse. Commands pull it before reading and, for apply, hold its lock.
+   */
+  remote(ir: Pick<PipelineIR, 'name' | 'warehouse' | 'profiles'>): RemoteState | undefined {
+    if (this.remotes.has(ir.name)) return this.remotes.get(ir.name);
+    const s3 = objectStoreOf(ir, this.profile, this.env);
+    const remote = s3
+      ? new RemoteState(s3.store, ir.name, {
+          stateFile: new StateStore(this.stateDir, ir.name).file,
+          registryDir: this.registry().root,
+          warehouse: new Warehouse(join(this.stateDir, 's3', s3.where.bucket, ...(s3.where.prefix ? s3.where.prefix.split('/') : []))),
+        })
+      : undefined;
+    this.remotes.set(ir.name, remote);
+    return remote;
   }
 
   registry(): Registry {

@@ -11,6 +11,7 @@ import { CliError, EXIT, type Command, type CommandContext } from '../command.js
 import { defaultExecutors } from '../executors.js';
 import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js';
 import { progressReporter, summaryTable } from '../progress.js';
+import { planId, remoteError } from '../remote.js';
 import { loadValidSpec, workspaceOf, varOption } from '../spec.js';
 
 export const command: Command = {
@@ -58,58 +59,80 @@ Examples:
       throw new CliError(`apply runs on the embedded engine; profile ${profile} targets ${target}: deploy it from \`asgard compile --profile ${profile}\``);
     }
 
-    let plan: Plan;
-    if (saved) plan = saved;
-    else {
-      plan = (await makePlan(ctx, spec)).plan;
-      if (ctx.format !== 'json') ctx.out(renderPlanText(plan, { color: ctx.color }) + '\n');
-      if (!ctx.flag('yes')) await confirm(ctx, hasChanges(plan));
-    }
-
-    let select: Set<string> | undefined;
-    const sel = ctx.str('select');
-    if (sel !== undefined) {
-      try {
-        select = parseSelect([sel], buildDag(spec.ir));
-      } catch (e) {
-        if (e instanceof SelectError) throw new CliError(e.message);
-        throw e;
-      }
-    }
-    const concurrency = ctx.str('concurrency') === undefined ? 2 : Number(ctx.str('concurrency'));
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a positive integer, not "${ctx.str('concurrency')}"`);
-
+    // A warehouse on S3 keeps state, registry and lock beside it: take the lock before planning
+    // (the plan is made against a state nobody else can move now) and work on a pulled copy.
     const workspace = workspaceOf(ctx, spec, profile);
-    const reporter = progressReporter({ err: ctx.err, tty: ctx.io.stderrIsTTY && ctx.format !== 'json', color: ctx.colorErr, debug: ctx.io.env.ASGARD_DEBUG === '1' });
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.once('SIGINT', onSigint);
+    const remote = workspace.remote(spec.ir);
+    const held = remote
+      ? await remote
+          .lock(arg)
+          .acquire({ operation: 'apply', ...(saved ? { planId: planId(saved) } : {}) })
+          .catch(remoteError)
+      : undefined;
     let result;
     try {
-      result = await applyPlan({
-        ir: spec.ir,
-        plan,
-        store: workspace.state(spec.ir),
-        warehouse: workspace.warehouse(spec.ir),
-        scratchDir: workspace.scratchDir(),
-        runs: workspace.runs(spec.ir),
-        executors: ctx.services.executors ?? defaultExecutors(workspace),
-        select,
-        concurrency,
-        // A saved plan is applied exactly as reviewed: its changes and nothing else, so unchanged
-        // sources are not synced (that would run nodes the reviewer did not see).
-        refreshSources: !saved,
-        env: ctx.io.env,
-        onEvent: reporter.onEvent,
-        signal: abort.signal,
-      });
-    } catch (e) {
-      if (e instanceof ApplyRefused) throw new CliError(e.message, EXIT.invalid);
-      if (e instanceof StateError) throw new CliError(e.message, EXIT.failed);
-      throw e;
+      if (remote) await remote.pull().catch(remoteError);
+      let plan: Plan;
+      if (saved) plan = saved;
+      else {
+        plan = (await makePlan(ctx, spec)).plan;
+        if (held) await held.annotate(planId(plan)).catch(remoteError);
+        if (ctx.format !== 'json') ctx.out(renderPlanText(plan, { color: ctx.color }) + '\n');
+        if (!ctx.flag('yes')) await confirm(ctx, hasChanges(plan));
+      }
+
+      let select: Set<string> | undefined;
+      const sel = ctx.str('select');
+      if (sel !== undefined) {
+        try {
+          select = parseSelect([sel], buildDag(spec.ir));
+        } catch (e) {
+          if (e instanceof SelectError) throw new CliError(e.message);
+          throw e;
+        }
+      }
+      const concurrency = ctx.str('concurrency') === undefined ? 2 : Number(ctx.str('concurrency'));
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a positive integer, not "${ctx.str('concurrency')}"`);
+
+      const reporter = progressReporter({ err: ctx.err, tty: ctx.io.stderrIsTTY && ctx.format !== 'json', color: ctx.colorErr, debug: ctx.io.env.ASGARD_DEBUG === '1' });
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        result = await applyPlan({
+          ir: spec.ir,
+          plan,
+          store: workspace.state(spec.ir),
+          warehouse: workspace.warehouse(spec.ir),
+          scratchDir: workspace.scratchDir(),
+          runs: workspace.runs(spec.ir),
+          executors: ctx.services.executors ?? defaultExecutors(workspace),
+          select,
+          concurrency,
+          // A saved plan is applied exactly as reviewed: its changes and nothing else, so unchanged
+          // sources are not synced (that would run nodes the reviewer did not see).
+          refreshSources: !saved,
+          env: ctx.io.env,
+          onEvent: reporter.onEvent,
+          signal: abort.signal,
+        });
+        // Every finished node's snapshot and state reach the remote before the lock goes.
+        if (remote) {
+          await remote.flush().catch(remoteError);
+          await remote.pushRegistry().catch(remoteError);
+        }
+      } catch (e) {
+        if (e instanceof ApplyRefused) throw new CliError(e.message, EXIT.invalid);
+        if (e instanceof StateError) throw new CliError(e.message, EXIT.failed);
+        throw e;
+      } finally {
+        process.off('SIGINT', onSigint);
+        reporter.done();
+      }
     } finally {
-      process.off('SIGINT', onSigint);
-      reporter.done();
+      // Pushes still in flight after a failure finish (or fail) before the lock goes.
+      if (remote) await remote.flush().catch(() => undefined);
+      if (held) await held.release().catch(remoteError);
     }
     if (ctx.format === 'json') {
       ctx.json({ ok: result.ok, nodes: result.nodes });

@@ -51,7 +51,7 @@ Examples:
     const reader = ext === '.parquet' ? `read_parquet(${literal(file)})` : ext === '.csv' || ext === '.tsv' || ext === '.txt' ? `read_csv(${literal(file)}, header = true)` : undefined;
     if (!reader) throw new CliError(`--entities ${entitiesArg}: give a .csv or .parquet file`);
 
-    const { state, warehouse } = warehouseOf(ctx, spec.ir, spec.file);
+    const { state, warehouse } = await warehouseOf(ctx, spec.ir, spec.file);
     if (!state.nodes[view.from]?.snapshot) throw new CliError(`${view.from} (the source of ${view.id}) has no data yet: run \`asgard apply ${specPath}\` first`, EXIT.failed);
     const conn = await openDuck();
     try {

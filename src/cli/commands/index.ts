@@ -30,6 +30,7 @@ export const commands: readonly CommandEntry[] = [
   entry('validate', () => import('./validate.js')),
   entry('plan', () => import('./plan.js')),
   entry('apply', () => import('./apply.js')),
+  entry('force-unlock', () => import('./force-unlock.js')),
   entry('compile', () => import('./compile.js')),
   entry('graph', () => import('./graph.js')),
   entry('lineage', () => import('./lineage.js')),

@@ -10,14 +10,15 @@ import type { NodeId, PipelineIR } from '../../ir/types.js';
 import type { PriorNode } from '../../planner/plan.js';
 import { warehouseOf } from '../engine-access.js';
 import { makePlan, savePlan } from '../planning.js';
-import { displayPath, loadValidSpec, varOption } from '../spec.js';
+import { remoteError } from '../remote.js';
+import { displayPath, loadValidSpec, varOption, workspaceOf } from '../spec.js';
 
 /** The plan with each changed SQL node's data diff (src/engine/data-diff.ts): reads the warehouse, writes nothing. */
 async function withDataDiff(ctx: CommandContext, spec: { file: string; ir: PipelineIR }, plan: Plan, prior: Readonly<Record<NodeId, PriorNode>>): Promise<Plan> {
   const raw = ctx.str('sample');
   const sample = raw === undefined ? undefined : Number(raw);
   if (sample !== undefined && (!Number.isInteger(sample) || sample < 1)) throw new CliError(`--sample must be a whole number of keys, at least 1, not "${raw}"`);
-  const { state, warehouse } = warehouseOf(ctx, spec.ir, spec.file);
+  const { state, warehouse } = await warehouseOf(ctx, spec.ir, spec.file);
   if (Object.keys(state.nodes).length === 0) {
     throw new CliError(`--diff-data runs over the current warehouse, and ${displayPath(ctx.io.cwd)(spec.file)} has never been applied here: apply it first (or point --state at its state)`);
   }
@@ -98,6 +99,8 @@ Examples:
   formats: ['text', 'json', 'markdown'],
   async run(ctx) {
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
+    // A warehouse on S3 keeps the state beside it: plan against that one.
+    if (ctx.str('base') === undefined) await workspaceOf(ctx, spec).remote(spec.ir)?.pull({ data: false }).catch(remoteError);
     const planned = await makePlan(ctx, spec, ctx.str('base'), true);
     let plan = planned.plan;
     if (ctx.flag('diff-data')) plan = await withDataDiff(ctx, spec, plan, planned.prior);

@@ -30,7 +30,7 @@ Examples:
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
     const limit = positiveInt(ctx.str('limit') ?? '10000', '--limit');
     const timeout = positiveInt(ctx.str('timeout') ?? '300', '--timeout');
-    const { state, warehouse } = warehouseOf(ctx, spec.ir, spec.file);
+    const { state, warehouse } = await warehouseOf(ctx, spec.ir, spec.file);
     const conn = await openReadOnlyWarehouse(state, warehouse, spec.ir);
     try {
       const r = await runReadOnlyQuery(conn, ctx.positionals[1], { limit, timeoutMs: timeout * 1000 });

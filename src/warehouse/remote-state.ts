@@ -1,0 +1,212 @@
+// Remote state, registry and warehouse beside an object-store warehouse (`warehouse = "s3://…"`).
+// The object store is the truth; the local state folder (`--state`, default `.asgard/` beside the
+// spec) is a working copy that every command first brings up to date (`pull`). Layout under the
+// warehouse root (the workspace, src/workspace/workspace.ts, opens it):
+//
+//   <layer>/<table>/<snapshotId>/…parquet     the snapshots (the same paths as the local warehouse)
+//   _asgard/state/<pipeline>.json             the state (src/planner/state-store.ts), compare-and-swap
+//   _asgard/registry/<model>/…                the model registry (src/ml/registry.ts)
+//   _asgard/locks/<pipeline>.lock             the apply lock (./lock.ts)
+//
+// Ordering makes a crash safe: a snapshot's files are uploaded before the state that points to
+// them, and the state is replaced only with `If-Match` on the ETag this run last read or wrote, so
+// a run that lost its lock cannot overwrite a newer state. Snapshots no state points to are
+// removed after the state moved past them (expiry, or leftovers of a crash).
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { PipelineState, SnapshotRef } from '../planner/state-store.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import { ObjectLock } from './lock.js';
+import { PreconditionFailed, type ObjectStore } from './object-store.js';
+import type { Warehouse } from './warehouse.js';
+
+/** The folder beside the tables that holds state, registry and locks (as the compiled jobs' `_asgard/`). */
+export const REMOTE_DIR = '_asgard';
+
+/** The local working copy a remote state is pulled into (the workspace's own locations). */
+export interface LocalCopy {
+  /** The local state file (src/planner/state-store.ts reads and writes it). */
+  readonly stateFile: string;
+  /** The local registry root (src/ml/registry.ts). */
+  readonly registryDir: string;
+  /** The local copy of the warehouse that the engine reads and writes. */
+  readonly warehouse: Warehouse;
+}
+
+/** The remote state changed underneath this run (another writer, or a broken lock). */
+export class RemoteStateConflict extends Error {}
+
+export class RemoteState {
+  /** ETag of the remote state this run last saw; undefined = none exists. */
+  private etag: string | undefined;
+  private pushed = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly pipeline: string,
+    readonly local: LocalCopy,
+  ) {}
+
+  get warehouse(): Warehouse {
+    return this.local.warehouse;
+  }
+
+  get stateKey(): string {
+    return `${REMOTE_DIR}/state/${this.pipeline}.json`;
+  }
+
+  lock(spec: string): ObjectLock {
+    return new ObjectLock(this.store, `${REMOTE_DIR}/locks/${this.pipeline}.lock`, spec);
+  }
+
+  /**
+   * Bring the working copy up to date: the state (or none), the registry, and every snapshot the
+   * state points to (unless `data` is false: a plan needs the state only). Returns the remote
+   * state, or undefined when nothing was applied yet.
+   */
+  async pull(opts: { readonly data?: boolean } = {}): Promise<PipelineState | undefined> {
+    const got = await this.store.get(this.stateKey);
+    if (!got) {
+      this.etag = undefined;
+      rmSync(this.local.stateFile, { force: true });
+    } else {
+      this.etag = got.etag;
+      writeFileAtomic(this.local.stateFile, got.body);
+    }
+    if (opts.data === false) return got ? (JSON.parse(got.body.toString('utf8')) as PipelineState) : undefined;
+    await this.pullRegistry();
+    if (!got) return undefined;
+    const state = JSON.parse(got.body.toString('utf8')) as PipelineState;
+    for (const s of snapshotsOf(state)) {
+      await this.pullSnapshot(s);
+      this.pushed.add(s.id);
+    }
+    return state;
+  }
+
+  /** Called after every local state write: uploads new snapshots, then the state (in order, one at a time). */
+  schedulePush(state: PipelineState): void {
+    this.queue = this.queue.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.push(state);
+      } catch (e) {
+        this.failure = e;
+      }
+    });
+  }
+
+  /** Wait for the scheduled pushes; throws the first failure. */
+  async flush(): Promise<void> {
+    await this.queue;
+    if (this.failure) throw this.failure;
+  }
+
+  private async push(state: PipelineState): Promise<void> {
+    const live = snapshotsOf(state);
+    for (const s of live) {
+      if (this.pushed.has(s.id)) continue;
+      await this.pushSnapshot(s);
+      this.pushed.add(s.id);
+    }
+    const body = JSON.stringify(state, null, 2) + '\n';
+    try {
+      const r = await this.store.put(this.stateKey, body, this.etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: this.etag });
+      this.etag = r.etag;
+    } catch (e) {
+      if (e instanceof PreconditionFailed) {
+        throw new RemoteStateConflict(
+          `the remote state ${this.store.location}/${this.stateKey} changed underneath this run (another apply, or its lock was broken); ` +
+            `this run's results were not recorded there: run apply again`,
+        );
+      }
+      throw e;
+    }
+    await this.expire(live);
+  }
+
+  /** Upload every file of a committed local snapshot under its warehouse path. */
+  private async pushSnapshot(s: SnapshotRef): Promise<void> {
+    const dir = this.warehouse.dir(s);
+    for (const f of filesUnder(dir)) await this.store.upload(`${s.path}/${f}`, join(dir, ...f.split('/')));
+  }
+
+  /** Download a snapshot the working copy lacks (into a partial folder renamed into place). */
+  private async pullSnapshot(s: SnapshotRef): Promise<void> {
+    const dir = this.warehouse.dir(s);
+    if (existsSync(dir)) return;
+    const tmp = `${dir}.partial`;
+    rmSync(tmp, { recursive: true, force: true });
+    const objects = await this.store.list(`${s.path}/`);
+    for (const o of objects) await this.store.download(o.key, join(tmp, ...o.key.slice(s.path.length + 1).split('/')));
+    mkdirSync(tmp, { recursive: true });
+    renameSync(tmp, dir);
+  }
+
+  /** Remove remote snapshot folders of the tables in `live` that no live snapshot is. */
+  private async expire(live: readonly SnapshotRef[]): Promise<void> {
+    const keep = new Set(live.map((s) => s.path));
+    const tables = new Set(live.map((s) => s.path.split('/').slice(0, 2).join('/')));
+    for (const t of tables) {
+      for (const o of await this.store.list(`${t}/`)) {
+        const snap = o.key.split('/').slice(0, 3).join('/');
+        if (!keep.has(snap)) await this.store.delete(o.key);
+      }
+    }
+  }
+
+  /** Upload the registry files that differ from the remote copy (index files last). */
+  async pushRegistry(): Promise<void> {
+    const root = this.local.registryDir;
+    const remote = new Map((await this.store.list(`${REMOTE_DIR}/registry/`)).map((o) => [o.key, o.etag]));
+    const files = filesUnder(root).filter((f) => !f.includes('.partial/') && !f.endsWith('.tmp'));
+    files.sort((a, b) => Number(a.endsWith('index.json')) - Number(b.endsWith('index.json')));
+    for (const f of files) {
+      const key = `${REMOTE_DIR}/registry/${f}`;
+      const local = join(root, ...f.split('/'));
+      if (remote.get(key) !== md5(readFileSync(local))) await this.store.upload(key, local);
+    }
+  }
+
+  private async pullRegistry(): Promise<void> {
+    const root = this.local.registryDir;
+    const prefix = `${REMOTE_DIR}/registry/`;
+    for (const o of await this.store.list(prefix)) {
+      const local = join(root, ...o.key.slice(prefix.length).split('/'));
+      if (existsSync(local) && md5(readFileSync(local)) === o.etag) continue;
+      await this.store.download(o.key, local);
+    }
+  }
+}
+
+/** The snapshots a state keeps: current and history of every node. */
+export function snapshotsOf(state: PipelineState): SnapshotRef[] {
+  const out: SnapshotRef[] = [];
+  for (const n of Object.values(state.nodes)) {
+    if (n.snapshot) out.push(n.snapshot);
+    for (const h of n.history ?? []) out.push(h);
+  }
+  return out;
+}
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(relative(dir, p).split(sep).join('/'));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+function md5(b: Buffer): string {
+  return createHash('md5').update(b).digest('hex');
+}

@@ -1,0 +1,211 @@
+// A warehouse on the real S3 server (versitygw, scripts/s3-server.sh) through the CLI: apply writes
+// the snapshots, the state and the registry beside the warehouse; a fresh checkout (another state
+// folder) sees the same state and applies nothing; two applies at once: exactly one proceeds, the
+// other exits 1 naming the holder; a crashed holder's lock stays until force-unlock; S3 faults exit 1
+// with the location named and leave the remote state as it was, and the next apply resumes.
+
+import { mkdtempSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ObjectLock } from '../../src/warehouse/lock.js';
+import { RemoteState, RemoteStateConflict } from '../../src/warehouse/remote-state.js';
+import { Warehouse } from '../../src/warehouse/warehouse.js';
+import { S3ObjectStore } from '../../src/warehouse/s3-store.js';
+import type { PipelineState } from '../../src/planner/state-store.js';
+import { awsEnv, freshBucket, s3Server, useAwsEnv } from '../helpers/s3.js';
+import { cli, repoRoot } from '../cli/helpers.js';
+
+function spec(bucket: string, csv: string, endpoint: string): string {
+  return `pipeline orders_lake {
+  warehouse = "./.asgard/warehouse"
+
+  source files file {
+    path = "${csv}"
+    stream orders {
+      primary_key = order_id
+      cursor      = placed_at
+      columns     = { order_id = "BIGINT"  country = "VARCHAR"  amount = "DOUBLE"  placed_at = "TIMESTAMP" }
+    }
+  }
+
+  cleanse orders_clean {
+    sql """ SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0 """
+    check not_null(order_id)
+    check unique(order_id)
+  }
+
+  model revenue_by_country {
+    materialized = table
+    sql """ SELECT country, COUNT(*) AS orders, SUM(amount) AS revenue FROM silver.orders_clean GROUP BY country """
+  }
+
+  profile shared {
+    target      = "local"
+    warehouse   = "s3://${bucket}/lake"
+    s3_endpoint = env("LAKE_S3_ENDPOINT", "${endpoint}")
+  }
+}
+`;
+}
+
+interface Proc {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function asgard(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Proc> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, 'bin', 'asgard.js'), ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...awsEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('remote state beside an S3 warehouse', () => {
+  let bucket: string;
+  let dir: string;
+  let csv: string;
+  let store: S3ObjectStore;
+  const inProc = (argv: string[], env: Record<string, string> = {}, stateDir = join(dir, '.asgard')) =>
+    cli([...argv, '--profile', 'shared', '--state', stateDir], { cwd: dir, env: { ...awsEnv(), ...env } });
+  const remoteState = async (): Promise<PipelineState | undefined> => {
+    const got = await store.get('_asgard/state/orders_lake.json');
+    return got ? (JSON.parse(got.body.toString()) as PipelineState) : undefined;
+  };
+
+  beforeAll(async () => {
+    const s = useAwsEnv();
+    bucket = await freshBucket('lake');
+    dir = mkdtempSync(join(tmpdir(), 'asgard-remote-'));
+    csv = join(dir, 'orders.csv');
+    writeFileSync(csv, 'order_id,country,amount,placed_at\n1,nl,10,2025-01-01 10:00:00\n2,de,5,2025-01-01 11:00:00\n3,nl,-1,2025-01-01 12:00:00\n');
+    writeFileSync(join(dir, 'lake.asg'), spec(bucket, csv, s.endpoint));
+    store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint: s.endpoint, pathStyle: true });
+  });
+
+  it('apply writes snapshots and state to S3; another checkout sees them and applies nothing', async () => {
+    const r = await inProc(['apply', 'lake.asg', '--yes', '--format', 'json']);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const state = (await remoteState())!;
+    expect(Object.keys(state.nodes).sort()).toEqual(['bronze.orders', 'gold.revenue_by_country', 'silver.orders_clean']);
+    for (const n of Object.values(state.nodes)) {
+      const files = await store.list(`${n.snapshot!.path}/`);
+      expect(files.length, n.snapshot!.path).toBeGreaterThan(0);
+      expect(files.every((f) => f.size > 0)).toBe(true);
+    }
+    // The lock is gone after the apply.
+    expect(await store.get('_asgard/locks/orders_lake.lock')).toBeUndefined();
+
+    // A second checkout (an empty state folder) plans against the remote state: nothing to do.
+    const other = join(dir, 'other-checkout');
+    const plan = await inProc(['plan', 'lake.asg', '--detailed-exitcode'], {}, other);
+    expect(plan.code).toBe(0);
+    const again = await inProc(['apply', 'lake.asg', '--yes', '--format', 'json'], {}, other);
+    expect(again.code).toBe(0);
+    const nodes = JSON.parse(again.stdout).nodes as { node: string; status: string }[];
+    expect(nodes.filter((n) => n.node !== 'bronze.orders').every((n) => n.status === 'unchanged')).toBe(true);
+    expect((await remoteState())!.serial).toBeGreaterThanOrEqual(state.serial);
+    // The second checkout can query the data the first one wrote.
+    const q = await inProc(['query', 'lake.asg', 'SELECT country, revenue FROM gold.revenue_by_country ORDER BY country', '--format', 'json'], {}, other);
+    expect(q.code, q.stderr).toBe(0);
+    expect(JSON.parse(q.stdout).rows).toEqual([
+      { country: 'DE', revenue: 5 },
+      { country: 'NL', revenue: 10 },
+    ]);
+  });
+
+  it('two applies started together: exactly one proceeds, the other exits 1 naming the holder', async () => {
+    appendFileSync(csv, '4,fr,7,2025-01-02 10:00:00\n');
+    const a = join(dir, 'checkout-a');
+    const b = join(dir, 'checkout-b');
+    const [ra, rb] = await Promise.all([
+      asgard(['apply', 'lake.asg', '--yes', '--profile', 'shared', '--state', a], dir),
+      asgard(['apply', 'lake.asg', '--yes', '--profile', 'shared', '--state', b], dir),
+    ]);
+    const codes = [ra.code, rb.code].sort();
+    expect(codes).toEqual([0, 1]);
+    const loser = ra.code === 1 ? ra : rb;
+    expect(loser.stderr).toMatch(/the state is locked: apply by \S+@\S+ \(pid \d+\) since \S+/);
+    expect(loser.stderr).toMatch(/asgard force-unlock lake\.asg [0-9a-f-]{36}/);
+    expect(loser.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(await store.get('_asgard/locks/orders_lake.lock')).toBeUndefined();
+  });
+
+  it("a crashed holder's lock is never taken silently; force-unlock with its ID frees it", async () => {
+    const lock = new ObjectLock(store, '_asgard/locks/orders_lake.lock', 'lake.asg');
+    const crashed = await lock.acquire({ operation: 'apply', planId: 'p-crashed' });
+    const before = (await remoteState())!.serial;
+    const r = await inProc(['apply', 'lake.asg', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`lock ID ${crashed.info.id}`);
+    expect(r.stderr).toContain('plan p-crashed');
+    expect((await remoteState())!.serial).toBe(before);
+
+    const wrong = await inProc(['force-unlock', 'lake.asg', 'nope']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`has ID ${crashed.info.id}, not nope`);
+    const ok = await inProc(['force-unlock', 'lake.asg', crashed.info.id, '--format', 'json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).unlocked.id).toBe(crashed.info.id);
+    const after = await inProc(['apply', 'lake.asg', '--yes']);
+    expect(after.code, after.stderr).toBe(0);
+  });
+
+  it('force-unlock on a local warehouse says there is no remote lock (exit 2)', async () => {
+    const r = await cli(['force-unlock', 'lake.asg', 'x'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is local: there is no remote lock/);
+  });
+
+  it('S3 unreachable, bucket missing, wrong credentials: exit 1 naming the location; the remote state stays; the next apply resumes', async () => {
+    appendFileSync(csv, '5,de,9,2025-01-03 10:00:00\n');
+    const before = (await remoteState())!;
+    const down = await inProc(['apply', 'lake.asg', '--yes'], { LAKE_S3_ENDPOINT: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/s3:\/\/[a-z0-9-]+\/lake\/_asgard\/locks\/orders_lake\.lock: the S3 endpoint http:\/\/127\.0\.0\.1:9 cannot be reached/);
+
+    const creds = await inProc(['apply', 'lake.asg', '--yes'], { AWS_SECRET_ACCESS_KEY: 'wrong-secret-xyz' });
+    expect(creds.code).toBe(1);
+    expect(creds.stderr).toMatch(/refused the credentials/);
+    expect(creds.stderr).not.toContain('wrong-secret-xyz');
+
+    const other = spec(`missing-${bucket}`, csv, s3Server().endpoint);
+    writeFileSync(join(dir, 'missing.asg'), other);
+    const missing = await inProc(['apply', 'missing.asg', '--yes']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/the bucket "missing-[a-z0-9-]+" does not exist/);
+
+    expect((await remoteState())!.serial).toBe(before.serial);
+    const resumed = await inProc(['apply', 'lake.asg', '--yes', '--format', 'json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const after = (await remoteState())!;
+    expect(after.serial).toBeGreaterThan(before.serial);
+    expect(after.nodes['bronze.orders'].snapshot!.id).not.toBe(before.nodes['bronze.orders'].snapshot!.id);
+  });
+
+  it('a state changed underneath a run is not overwritten (compare-and-swap): the push fails, the newer state stays', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'asgard-cas-'));
+    const remote = new RemoteState(store, 'orders_lake', { stateFile: join(work, 'state.json'), registryDir: join(work, 'registry'), warehouse: new Warehouse(join(work, 'wh')) });
+    const pulled = (await remote.pull({ data: false }))!;
+    // Another writer commits in between (a broken lock, a second tool).
+    const key = '_asgard/state/orders_lake.json';
+    await store.put(key, JSON.stringify({ ...pulled, serial: 9999 }));
+    remote.schedulePush({ ...pulled, serial: pulled.serial + 1, nodes: {} });
+    const e = await remote.flush().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RemoteStateConflict);
+    expect((e as Error).message).toMatch(/changed underneath this run/);
+    expect((await remoteState())!.serial).toBe(9999);
+    await store.put(key, JSON.stringify(pulled));
+  });
+});
