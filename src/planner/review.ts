@@ -107,7 +107,29 @@ class Reviewer {
       if ((a.action === 'update' || a.action === 'replace') && !a.metadataOnly) own.set(a.node, this.ownEffect(a.node));
     }
     const total = this.propagate(own).effects;
-    return { ...plan, actions: plan.actions.map((a) => this.reviewAction(a, total.get(a.node))) };
+    const renamed = this.renames();
+    return {
+      ...plan,
+      actions: plan.actions.map((a) => {
+        const r = this.reviewAction(a, total.get(a.node));
+        const to = renamed.get(a.node);
+        const from = [...renamed].find(([, c]) => c === a.node)?.[0];
+        if (to) return { ...r, reasons: [...r.reasons, `renamed to ${to} (same definition): readers outside the pipeline lose ${a.node}`] };
+        if (from) return { ...r, reasons: [...r.reasons, `renamed from ${from} (same definition)`] };
+        return r;
+      }),
+    };
+  }
+
+  /** Deleted node → created node of the same kind whose data definition is the same: a rename. */
+  private renames(): Map<NodeId, NodeId> {
+    const out = new Map<NodeId, NodeId>();
+    const created = this.input.plan.actions.filter((a) => a.action === 'create');
+    for (const d of this.input.plan.actions.filter((a) => a.action === 'delete')) {
+      const c = created.find((x) => x.kind === d.kind && ![...out.values()].includes(x.node) && this.sameData(d.node, x.node));
+      if (c) out.set(d.node, c.node);
+    }
+    return out;
   }
 
   private reviewAction(a: PlannedAction, effect: Effect | undefined): PlannedAction {

@@ -18,10 +18,12 @@ interface Expectation {
   impact?: Record<string, { node: string; columns: string[]; breaking: boolean }[]>;
   impactNodes?: Record<string, string[]>;
   effects?: Record<string, string>;
+  reasons?: Record<string, string>;
 }
 
 interface Action {
   node: string;
+  reasons: string[];
   action: string;
   category: string;
   impact: { node: string; columns: string[]; breaking: boolean; effect: string }[];
@@ -93,6 +95,7 @@ describe('review catalogue of edits to churn.asg', () => {
         expect(byNode.get(node)!.impact.map(({ node: n, columns, breaking }) => ({ node: n, columns, breaking })), `${node} impact`).toEqual(impact);
       }
       for (const [node, nodes] of Object.entries(want.impactNodes ?? {})) expect(byNode.get(node)!.impact.map((i) => i.node)).toEqual(nodes);
+      for (const [node, reason] of Object.entries(want.reasons ?? {})) expect(byNode.get(node)!.reasons).toContain(reason);
       for (const [node, effect] of Object.entries(want.effects ?? {})) {
         expect(actions.flatMap((a) => a.impact).filter((i) => i.node === node).map((i) => i.effect)).toContain(effect);
       }
