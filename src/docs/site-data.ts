@@ -10,7 +10,10 @@ import { outputTable } from '../ir/types.js';
 import { buildDag } from '../planner/dag.js';
 import type { ColumnSchema, PipelineState, SnapshotRef } from '../planner/state-store.js';
 import type { RunRecord } from '../planner/runs-log.js';
+import { format } from '@polyglot-sql/sdk';
 import { renderSql, type TargetDialect } from '../sql/transpile.js';
+import { sha256 } from '../util/canonical-json.js';
+import type { KeyValueCache } from '../util/json-cache.js';
 import { LineageGraph } from '../engine/lineage.js';
 import { openReadOnlyWarehouse } from '../engine/query.js';
 import { BATCH_PREDICTION_COLUMNS, inferSchemas } from '../engine/schemas.js';
@@ -97,7 +100,7 @@ export interface SiteData {
   readonly nodes: readonly SiteNode[];
   readonly edges: readonly { readonly from: string; readonly to: string }[];
   /** node → column → the input columns it is computed from, as [node, column]. */
-  readonly columns: Readonly<Record<string, Readonly<Record<string, readonly (readonly [string, string])[]>>>>;
+  readonly columns: Readonly<Record<string, SqlFacts['columns']>>;
   readonly runs: readonly RunRecord[];
   readonly models: readonly SiteModel[];
   readonly plan?: { readonly summary: Readonly<Record<string, number>>; readonly against: string };
@@ -113,6 +116,14 @@ export interface SiteInput {
   readonly schemas: ReadonlyMap<NodeId, readonly ColumnSchema[]>;
   /** A saved plan (`asgard plan --out`), already checked to be for this pipeline. */
   readonly plan?: SavedPlan;
+  /** Memo of what transpiling and column lineage give for a SQL node (the workspace's site cache): both cost tens of ms a node. */
+  readonly cache?: KeyValueCache<SqlFacts>;
+}
+
+/** A SQL node's transpiled SQL per target and its columns' direct inputs. */
+export interface SqlFacts {
+  readonly targets: NonNullable<SiteNode['sql']>['targets'];
+  readonly columns: Readonly<Record<string, readonly (readonly [string, string])[]>>;
 }
 
 export interface SavedPlan {
@@ -132,6 +143,7 @@ export const systemId = (connector: string) => `source:${connector}`;
 export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
   const { ir, state, schemas } = inp;
   const dag = buildDag(ir);
+  const facts = sqlFacts(ir, schemas, inp.cache);
   const planBy = new Map((inp.plan?.actions ?? []).map((a) => [a.node, a]));
   const nodes: SiteNode[] = [];
   const edges = dag.edges.map((e) => ({ from: e.from, to: e.to }));
@@ -162,7 +174,7 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
       where: `${inp.specPath}:${n.span.line}`,
       inputs: n.kind === 'source' ? [systemId(n.connector.name)] : [...(dag.parents.get(n.id) ?? [])],
       downstream: [...(dag.children.get(n.id) ?? [])],
-      ...(n.kind === 'cleanse' || n.kind === 'model' ? { sql: sqlOf(n) } : {}),
+      ...(n.kind === 'cleanse' || n.kind === 'model' ? { sql: { spec: dedent(n.sql.text), targets: facts.get(n.id)!.targets } } : {}),
       schema: columnsOf(n, ir, schemas, state),
       checks: n.kind === 'cleanse' || n.kind === 'model' ? n.checks.map((c) => c.name) : [],
       facts: factsOf(n),
@@ -184,7 +196,7 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
     stateSerial: state.serial,
     nodes,
     edges,
-    columns: columnEdges(ir, schemas),
+    columns: columnEdges(ir, schemas, facts),
     runs: inp.workspace.runs(ir).read().slice(-RUNS_SHOWN),
     models: await modelsOf(inp),
     ...(inp.plan ? { plan: { summary: inp.plan.summary ?? {}, against: inp.plan.against?.kind === 'base' ? `base ${inp.plan.against.ref ?? ''}`.trim() : 'state' } } : {}),
@@ -213,14 +225,38 @@ function layerOf(n: PipelineNode): string {
   }
 }
 
-function sqlOf(n: Extract<PipelineNode, { sql: unknown }>): NonNullable<SiteNode['sql']> {
-  return {
-    spec: dedent(n.sql.text),
-    targets: TARGETS.map((t) => {
-      const r = renderSql(n.sql, { dialect: t.dialect, tableRef: (id) => id });
-      return { dialect: t.dialect, runs: t.runs, sql: r.sql || r.diagnostics.map((d) => d.message).join('\n') };
-    }),
-  };
+/** Transpiled SQL and column edges of every cleanse and model, from the cache when the SQL and its input and output schemas are the same. */
+function sqlFacts(ir: PipelineIR, schemas: SiteInput['schemas'], cache: KeyValueCache<SqlFacts> | undefined): Map<string, SqlFacts> {
+  let graph: LineageGraph | undefined;
+  const out = new Map<string, SqlFacts>();
+  for (const n of ir.nodes) {
+    if (n.kind !== 'cleanse' && n.kind !== 'model') continue;
+    const key = sha256(JSON.stringify([n.sql.text, n.inputs.map((i) => [i, schemas.get(i) ?? null]), schemas.get(n.id) ?? null]));
+    let f = cache?.get(key);
+    if (!f) {
+      graph ??= new LineageGraph(ir, schemas);
+      const g = graph;
+      const targets = TARGETS.map((t) => {
+        const r = renderSql(n.sql, { dialect: t.dialect, tableRef: (id) => id });
+        return { dialect: t.dialect, runs: t.runs, sql: r.sql ? pretty(r.sql, t.dialect) : r.diagnostics.map((d) => d.message).join('\n') };
+      });
+      const columns = Object.fromEntries((schemas.get(n.id) ?? []).map((c) => [c.name, g.sourcesOf(n.id, c.name).map((r) => [r.table, r.column] as const)]));
+      f = { targets, columns };
+      cache?.set(key, f);
+    }
+    out.set(n.id, f);
+  }
+  return out;
+}
+
+/** The transpiled SQL laid out on lines (polyglot's formatter), or as it is when it cannot be. */
+function pretty(sql: string, dialect: TargetDialect): string {
+  try {
+    const r = format(sql, dialect as Parameters<typeof format>[1]);
+    return r.success && r.sql?.[0] ? r.sql.join(';\n') : sql;
+  } catch {
+    return sql;
+  }
 }
 
 /** The body without its blank edges and the indentation every line shares (it sits inside a block of the spec). */
@@ -286,9 +322,9 @@ function factsOf(n: PipelineNode): [string, string][] {
 }
 
 /** Direct column edges, from the SQL's structure (LineageGraph.sourcesOf), plus bronze ← source system and the model's inputs ← its feature view. */
-function columnEdges(ir: PipelineIR, schemas: SiteInput['schemas']): SiteData['columns'] {
-  const graph = new LineageGraph(ir, schemas);
-  const out: Record<string, Record<string, [string, string][]>> = {};
+function columnEdges(ir: PipelineIR, schemas: SiteInput['schemas'], facts: ReadonlyMap<string, SqlFacts>): SiteData['columns'] {
+  let graph: LineageGraph | undefined;
+  const out: Record<string, SqlFacts['columns']> = {};
   for (const n of ir.nodes) {
     const m: Record<string, [string, string][]> = {};
     if (n.kind === 'source') {
@@ -297,11 +333,10 @@ function columnEdges(ir: PipelineIR, schemas: SiteInput['schemas']): SiteData['c
       const view = ir.nodes.find((v) => v.id === n.features);
       if (view?.kind === 'features') for (const f of view.features) m[f.name] = [[view.id, f.name]];
     } else if (n.kind === 'features') {
+      graph ??= new LineageGraph(ir, schemas);
       for (const c of [n.entity.joinKey, n.timestamp, ...n.features.map((f) => f.name)]) m[c] = graph.sourcesOf(n.id, c).map((r) => [r.table, r.column]);
-    } else if (n.kind === 'cleanse' || n.kind === 'model') {
-      for (const c of schemas.get(n.id) ?? []) m[c.name] = graph.sourcesOf(n.id, c.name).map((r) => [r.table, r.column]);
     }
-    out[n.id] = m;
+    out[n.id] = facts.get(n.id)?.columns ?? m;
   }
   return out;
 }

@@ -11,6 +11,7 @@
 //   cache/sql-analysis.json                        SQL analyses by content hash (src/sql/analyze.ts)
 //   cache/schemas.json                             bound SQL schemas by content hash (src/engine/schemas.ts)
 //   cache/compile-sql.json                         rendered SQL of targets (src/cli/commands/compile.ts)
+//   cache/site.json                                a SQL node's transpiled SQL and column edges (src/docs/site-data.ts)
 //   cache/tmp/                                     scratch: DuckDB spill files, ingest staging
 // The warehouse is the profile's `warehouse` setting, else the spec's (default
 // `./.asgard/warehouse`), relative to the spec's folder. A warehouse on S3 (`s3://bucket/prefix`)
@@ -69,6 +70,11 @@ export class WorkspaceCaches {
   /** Bound SQL schemas by content hash; save() after use. */
   schemas(): JsonCacheFile<ColumnSchema[]> {
     return new JsonCacheFile(join(this.dir, 'schemas.json'), this.buildId);
+  }
+
+  /** What the site shows of a SQL node (transpiled SQL, column edges) by content hash; save() after use. */
+  site<V>(): JsonCacheFile<V> {
+    return new JsonCacheFile<V>(join(this.dir, 'site.json'), this.buildId);
   }
 
   /** Rendered target SQL by content hash; save() after use. */

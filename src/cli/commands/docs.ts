@@ -4,7 +4,7 @@
 
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { collectSiteData, type SavedPlan } from '../../docs/site-data.js';
+import { collectSiteData, type SavedPlan, type SqlFacts } from '../../docs/site-data.js';
 import { SiteAssetsMissing, writeSite } from '../../docs/site-files.js';
 import type { NodeId } from '../../ir/types.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
@@ -50,23 +50,27 @@ Examples:
       if (plan.pipeline !== spec.ir.name) throw new CliError(`--plan ${planArg} is a plan of pipeline ${plan.pipeline}; ${ctx.positionals[0]} defines ${spec.ir.name}`);
     }
     const { state } = openState(ctx, spec);
+    const workspace = workspaceOf(ctx, spec);
     const known = new Map<NodeId, readonly ColumnSchema[]>();
     for (const [id, ns] of Object.entries(state.nodes)) if (ns.schema) known.set(id, ns.schema);
     let schemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> = new Map();
     try {
-      schemas = (await inferSchemas(spec.ir, known, { ...spec, workspace: workspaceOf(ctx, spec) })).schemas ?? known;
+      schemas = (await inferSchemas(spec.ir, known, { ...spec, workspace })).schemas ?? known;
     } catch (e) {
       ctx.err(`warning: schema inference failed (${(e as Error).message}); the site shows the applied schemas only\n`);
       schemas = known;
     }
+    const cache = workspace.caches.site<SqlFacts>();
     const data = await collectSiteData({
       ir: spec.ir,
       specPath: relative(ctx.io.cwd, spec.file) || spec.file,
-      workspace: workspaceOf(ctx, spec),
+      workspace,
       state,
       schemas,
+      cache,
       ...(plan ? { plan } : {}),
     });
+    cache.save();
     const out = resolve(ctx.io.cwd, outArg);
     let files: string[];
     try {
