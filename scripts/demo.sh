@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== building asgard"
-npx tsc -p tsconfig.json
+npm run build   # the TypeScript and the site's bundle (asgard docs)
 
 echo "== starting the demo's services"
 source scripts/services.sh
