@@ -44,7 +44,7 @@ export function runsPage(site: Site, root: HTMLElement, index: number | undefine
         .reverse(),
     ),
   );
-  root.append(h('header', { class: 'page-head' }, h('h1', null, 'Runs'), h('p', { class: 'description' }, `The last ${runs.length} applies of ${site.data.pipeline}, newest first.`)), h('section', { class: 'card' }, list), runCard(site, run));
+  root.append(h('header', { class: 'page-head' }, h('h1', null, 'Runs'), h('p', { class: 'description' }, runs.length === 1 ? `The last apply of ${site.data.pipeline}.` : `The last ${runs.length} applies of ${site.data.pipeline}, newest first.`)), h('section', { class: 'card' }, list), runCard(site, run));
 }
 
 function runCard(site: Site, run: Site['data']['runs'][number]): HTMLElement {
