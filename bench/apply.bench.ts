@@ -31,7 +31,7 @@ const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
 
 type EngineNode = CleanseNode | ModelNode | FeaturesNode;
 
-async function engineRun(h: EngineHarness, ir: PipelineIR, nodes: readonly EngineNode[]): Promise<number> {
+export async function engineRun(h: EngineHarness, ir: PipelineIR, nodes: readonly EngineNode[]): Promise<number> {
   const t = performance.now();
   for (const n of nodes) {
     if (n.kind === 'features') await h.run(ir, n, featuresExecutor);

@@ -22,6 +22,7 @@ import { renderSql } from '../sql/transpile.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { attachWarehouse, qualified } from './catalog.js';
 import { ident, openDuck, queryAll } from './duckdb.js';
+import { outputToken } from './apply.js';
 
 export interface DataDiffInput {
   readonly plan: Plan;
@@ -31,6 +32,8 @@ export interface DataDiffInput {
   readonly logicalTime: Date;
   /** The SQL each node had before the change (the base spec's or the applied state's definition). */
   readonly priorSql: (id: NodeId) => string | undefined;
+  /** The data fingerprint each node had before the change: when the warehouse holds exactly that output, it is not recomputed. */
+  readonly priorFingerprint?: (id: NodeId) => string | undefined;
   /** Compare a deterministic sample of this many keys (by hash) instead of every row. */
   readonly sample?: number;
 }
@@ -53,7 +56,17 @@ export async function diffData(input: DataDiffInput): Promise<Map<NodeId, DataDi
     await conn.run('CREATE SCHEMA sandbox_base');
     await conn.run('CREATE SCHEMA sandbox_head');
     const ran = new Set<NodeId>();
-    const ref = (side: 'base' | 'head') => (id: NodeId) => (ran.has(id) ? `sandbox_${side}.${ident(id)}` : qualified(id));
+    // The "before" output of a node is its current table when the state says that table was made
+    // by the prior definition from the inputs' current snapshots: no need to compute it again.
+    const current = (id: NodeId): boolean => {
+      const ns = state.nodes[id];
+      const fp = input.priorFingerprint?.(id);
+      if (!ns?.snapshot || !fp || ns.fingerprint !== fp) return false;
+      return byId.get(id)!.inputs.every((i) => ns.inputSnapshots?.[i] !== undefined && ns.inputSnapshots[i] === outputToken(state.nodes[i]));
+    };
+    const reused = new Set<NodeId>();
+    const baseTable = (id: NodeId) => (reused.has(id) ? qualified(id) : `sandbox_base.${ident(id)}`);
+    const ref = (side: 'base' | 'head') => (id: NodeId) => (!ran.has(id) ? qualified(id) : side === 'base' ? baseTable(id) : `sandbox_head.${ident(id)}`);
     for (const id of changed) {
       const node = byId.get(id) as SqlNode;
       const prevSql = input.priorSql(id);
@@ -62,7 +75,9 @@ export async function diffData(input: DataDiffInput): Promise<Map<NodeId, DataDi
         continue;
       }
       try {
-        await materialise(conn, 'base', id, { ...node.sql, text: prevSql }, ref('base'), input.logicalTime);
+        // Reusable only while everything it reads upstream is reused or unchanged too.
+        if (current(id) && node.inputs.every((i) => !ran.has(i) || reused.has(i))) reused.add(id);
+        else await materialise(conn, 'base', id, { ...node.sql, text: prevSql }, ref('base'), input.logicalTime);
         await materialise(conn, 'head', id, node.sql, ref('head'), input.logicalTime);
       } catch (e) {
         out.set(id, { key: [], columns: [], error: (e as Error).message.split('\n')[0] });
@@ -70,10 +85,10 @@ export async function diffData(input: DataDiffInput): Promise<Map<NodeId, DataDi
       }
       ran.add(id);
       const key = await keyOf(conn, node, byId);
-      out.set(id, await compare(conn, `sandbox_base.${ident(id)}`, `sandbox_head.${ident(id)}`, key, input.sample));
+      out.set(id, await compare(conn, baseTable(id), `sandbox_head.${ident(id)}`, key, input.sample));
     }
     for (const n of ir.nodes) {
-      if (n.kind === 'features' && ran.has(n.from)) out.set(n.id, await distributions(conn, n, `sandbox_base.${ident(n.from)}`, `sandbox_head.${ident(n.from)}`, input.sample));
+      if (n.kind === 'features' && ran.has(n.from)) out.set(n.id, await distributions(conn, n, baseTable(n.from), `sandbox_head.${ident(n.from)}`, input.sample));
     }
   } finally {
     conn.closeSync();

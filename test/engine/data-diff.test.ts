@@ -68,6 +68,14 @@ describe('plan --diff-data', () => {
       rows: { before: 2, after: 2, added: 0, removed: 0, changed: 2, unchanged: 0, addedKeys: [], removedKeys: [] },
       columns: [{ column: 'revenue', changed: 2, exampleKeys: ['de', 'fr'] }],
     });
+    // Against another base (`amount > 1`), whose outputs the warehouse does not hold: the base side
+    // is computed in the sandbox too. Orders 2, 3 and 4 go.
+    writeFileSync(join(dir, 'base.asg'), text.replace('WHERE amount > 0', 'WHERE amount > 1'));
+    const vsBase = await cli(['plan', 'shop.asg', '--base', 'base.asg', '--diff-data', '--format', 'json'], { cwd: dir });
+    expect(vsBase.code).toBe(0);
+    const other = (JSON.parse(vsBase.stdout) as { actions: { node: string; dataDiff?: Diff }[] }).actions.find((a) => a.node === 'silver.orders_clean')!.dataDiff!;
+    expect(other.rows).toEqual({ before: 8, after: 5, added: 0, removed: 3, changed: 0, unchanged: 5, addedKeys: [], removedKeys: ['2', '3', '4'] });
+
     // The untouched branch is not compared.
     expect(doc.actions.find((a) => a.node === 'silver.customers_clean')!.dataDiff).toBeUndefined();
 

@@ -33,6 +33,7 @@ async function withDataDiff(ctx: CommandContext, spec: { file: string; ir: Pipel
       const sql = (prior[id]?.definition as { data?: { sql?: unknown } } | undefined)?.data?.sql;
       return typeof sql === 'string' ? sql : undefined;
     },
+    priorFingerprint: (id) => prior[id]?.fingerprint,
     ...(sample ? { sample } : {}),
   });
   return { ...plan, actions: plan.actions.map((a) => (diffs.has(a.node) ? { ...a, dataDiff: diffs.get(a.node)! } : a)) };
