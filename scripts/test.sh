@@ -2,8 +2,9 @@
 # `npm test`: build (`npm run build`: the TypeScript and the site's bundle), start every service the
 # tests need (PostgreSQL, MariaDB and the demo ticket API through scripts/services.sh; the Python
 # toolchain of the conformance tests through scripts/setup-python.sh; Chromium for the site's
-# browser tests through scripts/setup-chromium.sh; the S3 server through scripts/s3-server.sh), then run the whole suite. In CI (CI=true) a
-# missing tool fails the run.
+# browser tests through scripts/setup-chromium.sh; the S3 server through scripts/s3-server.sh; a
+# Spark standalone cluster through scripts/spark-cluster.sh), then run the whole suite. In CI
+# (CI=true) a missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build
@@ -15,6 +16,12 @@ s3_server_up
 if ! bash scripts/setup-python.sh; then
   if [ "${CI:-}" = true ]; then echo "test: the Python toolchain could not be set up" >&2; exit 1; fi
   echo "test: WARNING: no Python toolchain; the conformance checks will be skipped" >&2
+fi
+# The Spark standalone cluster (a master and two workers on loopback) runs from .venv's PySpark.
+source scripts/spark-cluster.sh
+if ! spark_cluster_up; then
+  if [ "${CI:-}" = true ]; then echo "test: the Spark cluster could not be started" >&2; exit 1; fi
+  echo "test: WARNING: no Spark cluster; the cluster tests will fail" >&2
 fi
 if ! bash scripts/setup-chromium.sh; then
   if [ "${CI:-}" = true ]; then echo "test: Chromium could not be set up" >&2; exit 1; fi
