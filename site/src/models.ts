@@ -133,18 +133,16 @@ function importancePlot(vs: readonly Version[], width: number): Element | HTMLEl
   const rows = vs.flatMap((v) => (v.evaluation?.importance ?? []).map((x) => ({ ...x, v: `v${v.version}` })));
   if (!rows.length) return h('p', { class: 'muted' }, 'No feature importance recorded for this version.');
   const order = (vs.at(-1)?.evaluation?.importance ?? []).map((x) => x.feature);
+  // One row per feature and version (x1/x2, never stacked): versions side by side under each feature.
+  const label = (d: { feature: string; v: string }) => (vs.length > 1 ? `${d.feature} · ${d.v}` : d.feature);
   return Plot.plot({
     width,
-    height: 40 + order.length * (vs.length > 1 ? 30 : 22),
-    marginLeft: 210,
+    height: 40 + order.length * vs.length * 20,
+    marginLeft: 230,
     x: { label: 'drop of ROC AUC when the feature is shuffled →', grid: true },
-    y: { domain: order, label: null },
-    fy: vs.length > 1 ? undefined : undefined,
+    y: { domain: order.flatMap((f) => vs.map((v) => label({ feature: f, v: `v${v.version}` }))), label: null },
     color: { domain: vs.map((v) => `v${v.version}`), range: VERSION_COLORS, legend: vs.length > 1 },
-    marks: [
-      vs.length > 1 ? Plot.barX(rows, { x: 'importance', y: 'feature', fill: 'v', fillOpacity: 0.75, inset: 2, rx: 2 }) : Plot.barX(rows, { x: 'importance', y: 'feature', fill: VERSION_COLORS[0], rx: 2 }),
-      Plot.ruleX([0]),
-    ],
+    marks: [Plot.barX(rows, { x1: 0, x2: 'importance', y: label, fill: 'v', rx: 2, title: (d) => `${d.feature} (${d.v}): ${d.importance}` }), Plot.ruleX([0])],
   });
 }
 
@@ -201,7 +199,7 @@ function comparePage(m: Model, root: HTMLElement, a: number, b: number): void {
     return;
   }
   const delta = (k: (typeof METRICS)[number]) => {
-    const d = vb.metrics[k] - va.metrics[k];
+    const d = Number((vb.metrics[k] - va.metrics[k]).toFixed(3)); // as shown: a change that rounds to 0 is none
     const better = k === 'log_loss' ? d < 0 : d > 0;
     return h('td', { class: `num ${d === 0 ? '' : better ? 'up' : 'down'}` }, `${d >= 0 ? '+' : ''}${d.toFixed(3)}`);
   };
@@ -229,7 +227,7 @@ function comparePage(m: Model, root: HTMLElement, a: number, b: number): void {
       h('section', { class: 'card chart' }, h('h2', null, 'ROC curves'), rocPlot([va, vb], 420)),
       h('section', { class: 'card chart' }, h('h2', null, 'Precision–recall'), prPlot([va, vb], 420)),
     ),
-    h('section', { class: 'card chart' }, h('h2', null, 'Feature importance'), importancePlot([va, vb], 760)),
+    h('section', { class: 'card chart', id: 'importance' }, h('h2', null, 'Feature importance'), importancePlot([va, vb], 760)),
   );
 }
 

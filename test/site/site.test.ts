@@ -151,6 +151,31 @@ describe('asgard docs in Chromium', () => {
     }
   });
 
+  it('two versions compared: metrics side by side, both curves, importance bars of each version from zero', async () => {
+    const spec = readFileSync(ws.spec, 'utf8');
+    expect(spec).toContain('n_estimators = 100');
+    writeFileSync(ws.spec, spec.replace('n_estimators = 100', 'n_estimators = 30'));
+    try {
+      const retrained = await ws.asgard(['apply', ws.spec, '--yes', '--select', 'train.churn_predictor+']);
+      expect(retrained.code, retrained.stderr.slice(-2000)).toBe(0);
+      const docs = await ws.asgard(['docs', ws.spec, '--out', join(ARTIFACTS, 'compare')]);
+      expect(docs.code, docs.stderr).toBe(0);
+    } finally {
+      writeFileSync(ws.spec, spec);
+    }
+    await open(`${pathToFileURL(join(ARTIFACTS, 'compare', 'index.html')).href}#/models/customer_churn_predictor/compare/1/2`);
+    await w.page.waitForSelector('table.compare');
+    expect(await w.page.$$eval('table.compare thead th', (ths) => ths.map((t) => t.textContent))).toEqual(['metric', 'v1', 'v2', 'change']);
+    const strokes = await w.page.$$eval('main svg [aria-label="line"] path', (ps) => new Set(ps.map((p) => p.getAttribute('stroke'))).size);
+    expect(strokes).toBeGreaterThanOrEqual(2); // one colour per version
+    // Each bar starts at zero (bars of two versions side by side, never stacked on each other).
+    const bars = await w.page.$$eval('#importance svg [aria-label="bar"] rect', (rs) => rs.map((r) => [Number(r.getAttribute('x')), Number(r.getAttribute('width'))]));
+    const zero = await w.page.$eval('#importance svg [aria-label="rule"] line', (l) => Number(l.getAttribute('x1')));
+    expect(bars.length).toBeGreaterThan(2);
+    for (const [x, width] of bars) expect(Math.min(Math.abs(x - zero), Math.abs(x + width - zero))).toBeLessThan(1);
+    await shot('compare', true);
+  });
+
   it('asgard serve serves the same site at /', async () => {
     const child: ChildProcess = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), 'serve', ws.spec, '--port', '0', '--format', 'json'], {
       cwd: ws.dir,
