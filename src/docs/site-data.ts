@@ -16,7 +16,8 @@ import { sha256 } from '../util/canonical-json.js';
 import type { KeyValueCache } from '../util/json-cache.js';
 import { LineageGraph } from '../engine/lineage.js';
 import { openReadOnlyWarehouse } from '../engine/query.js';
-import { BATCH_PREDICTION_COLUMNS, inferSchemas } from '../engine/schemas.js';
+import { inferSchemas } from '../engine/schemas.js';
+import { batchOutputColumns } from '../engine/batch-output.js';
 import { ident, queryAll } from '../engine/duckdb.js';
 import type { FeatureSchema, RegistryVersion } from '../ml/registry.js';
 import type { Evaluation } from '../ml/evaluation.js';
@@ -365,16 +366,19 @@ async function modelsOf(inp: SiteInput): Promise<SiteModel[]> {
   return out;
 }
 
-/** The batch table's predictions by risk level and a histogram of its probabilities (columns: BATCH_PREDICTION_COLUMNS, src/engine/schemas.ts). */
+/** The batch table's predictions by risk level and a histogram of its probabilities (columns: src/engine/batch-output.ts). */
 async function servingOf(inp: SiteInput, s: ServeNode): Promise<ServingData> {
   const table = outputTable(s);
   const base = { node: s.id, riskLevels: s.riskLevels, byRisk: [], histogram: [], ...(table ? { table } : {}) };
   const ns = inp.state.nodes[s.id];
   if (!table || !ns?.snapshot || !ns.schema) return base;
   const have = new Set(ns.schema.map((c) => c.name));
-  const prob = BATCH_PREDICTION_COLUMNS.find((c) => c.type === 'DOUBLE' && have.has(c.name));
-  const risk = BATCH_PREDICTION_COLUMNS.find((c) => c.type === 'VARCHAR' && have.has(c.name));
-  if (!prob || !risk) return { ...base, error: `${table} has no probability and risk level columns (${BATCH_PREDICTION_COLUMNS.map((c) => c.name).join(', ')})` };
+  const train = inp.ir.nodes.find((n) => n.id === s.model);
+  const view = train?.kind === 'train' ? inp.ir.nodes.find((n) => n.id === train.features) : undefined;
+  const cols = view?.kind === 'features' ? batchOutputColumns(s, view) : undefined;
+  const prob = cols && have.has(cols.probability) ? { name: cols.probability } : undefined;
+  const risk = cols && have.has(cols.riskLevel) ? { name: cols.riskLevel } : undefined;
+  if (!prob || !risk) return { ...base, error: `${table} has no probability and risk level columns${cols ? ` (${cols.probability}, ${cols.riskLevel})` : ''}` };
   let conn;
   try {
     conn = await openReadOnlyWarehouse(inp.state, inp.workspace.warehouse(inp.ir), inp.ir);

@@ -8,7 +8,6 @@
 
 import { readdirSync, rmdirSync } from 'node:fs';
 import type { NodeId, PipelineIR, Resolvable } from '../ir/types.js';
-import { outputTable } from '../ir/types.js';
 import { fingerprintPipeline, specFingerprint, type NodeFingerprint } from '../planner/fingerprint.js';
 import type { Plan } from '../planner/plan.js';
 import { planSteps, type Step } from '../planner/stages.js';
@@ -18,9 +17,8 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { NodeError, type RunContext } from './executor.js';
 import type { ExecutorResolver } from './executors.js';
 import { rowDropRefusal } from './row-guard.js';
+import { commitRun, inputTokens, outputToken, tableOf, withoutUndefined } from './commit.js';
 
-/** Snapshots kept per table: the current one and this many minus one in history. */
-export const SNAPSHOTS_KEPT = 3;
 
 export type NodeStatus = 'succeeded' | 'skipped' | 'failed' | 'unchanged';
 
@@ -72,13 +70,6 @@ export interface ApplyResult {
 /** The plan cannot be applied (stale, made against a base spec, bad logical time): nothing ran. */
 export class ApplyRefused extends Error {}
 
-/** What a node's dependents compare: its snapshot, else its model version, else its last run. */
-export function outputToken(n: NodeState | undefined): string | undefined {
-  if (!n) return undefined;
-  if (n.snapshot) return n.snapshot.id;
-  if (n.modelVersion !== undefined) return `model@${n.modelVersion}`;
-  return `run@${n.appliedAt}`;
-}
 
 /** Replace every secret value and every URL password in a message. */
 export function redactor(secrets: ReadonlySet<string>): (s: string) => string {
@@ -151,10 +142,6 @@ function checkFresh(opts: ApplyOptions, fps: ReadonlyMap<NodeId, NodeFingerprint
 }
 
 const round = (s: number) => Math.round(s * 1000) / 1000;
-
-function withoutUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
 
 export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const { ir, store, warehouse } = opts;
@@ -263,25 +250,23 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         throw new NodeError(refusal);
       }
       const base = replace ? undefined : prev;
-      const snapshot = result.snapshot ?? base?.snapshot;
-      let history: readonly SnapshotRef[] = base?.history ?? [];
-      if (result.snapshot && base?.snapshot && result.snapshot.id !== base.snapshot.id) {
-        history = [base.snapshot, ...history].slice(0, SNAPSHOTS_KEPT - 1);
-      }
-      const next: NodeState = withoutUndefined({
-        ...recorded,
-        schema: result.schema ?? base?.schema,
-        snapshot,
-        history: history.length ? history : undefined,
-        inputSnapshots: Object.fromEntries(node.inputs.map((i) => [i, outputToken(state.nodes[i])!])),
-        cursor: result.cursor ?? base?.cursor,
-        modelVersion: result.modelVersion ?? base?.modelVersion,
-        appliedAt: now().toISOString(),
-        lastRun: { ...(result.rows !== undefined ? { rows: result.rows } : {}), seconds: seconds() },
+      commitRun({
+        store,
+        warehouse,
+        node,
+        base,
+        replace,
+        next: {
+          ...recorded,
+          schema: result.schema ?? base?.schema,
+          snapshot: result.snapshot ?? base?.snapshot,
+          inputSnapshots: inputTokens(node, state),
+          cursor: result.cursor ?? base?.cursor,
+          modelVersion: result.modelVersion ?? base?.modelVersion,
+          appliedAt: now().toISOString(),
+          lastRun: { ...(result.rows !== undefined ? { rows: result.rows } : {}), seconds: seconds() },
+        },
       });
-      store.commitNode(step.node, next);
-      const table = snapshot ? tableOf(snapshot) : outputTable(node);
-      if (table && (snapshot || replace)) warehouse.gc(table, [...(snapshot ? [snapshot] : []), ...history]);
       return { node: step.node, status: 'succeeded', seconds: seconds(), ...(result.rows !== undefined ? { rows: result.rows } : {}) };
     };
 
@@ -349,7 +334,6 @@ function withoutNode(nodes: Readonly<Record<NodeId, NodeState>>, id: NodeId): Re
 }
 
 /** `silver/x/<id>` → `silver.x`. */
-const tableOf = (s: SnapshotRef) => s.path.split('/').slice(0, 2).join('.');
 
 function removeTable(warehouse: Warehouse, s: SnapshotRef): void {
   const table = tableOf(s);

@@ -19,20 +19,13 @@ import { locateSqlError } from '../sql/error-location.js';
 import { sqlDiag } from '../sql/spans.js';
 import { ident, openDuck } from './duckdb.js';
 import { EngineCodes } from './codes.js';
+import { batchOutputSchema } from './batch-output.js';
 import { closest } from '../diagnostics/catalogue.js';
 
 export interface SchemaResult {
   readonly schemas: Map<NodeId, ColumnSchema[]>;
   readonly diagnostics: Diagnostic[];
 }
-
-/** Columns the batch-scoring output adds to its input table's columns. */
-export const BATCH_PREDICTION_COLUMNS: readonly ColumnSchema[] = [
-  { name: 'churn_probability', type: 'DOUBLE' },
-  { name: 'prediction', type: 'INTEGER' },
-  { name: 'risk_level', type: 'VARCHAR' },
-  { name: 'model_version', type: 'INTEGER' },
-];
 
 type Bound = ColumnSchema[] | { error: string };
 const bindCache = new Map<string, Bound>();
@@ -101,7 +94,10 @@ async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnS
         break;
       case 'serve': {
         const from = node.batch ? schemas.get(node.batch.from) : undefined;
-        if (from) schemas.set(node.id, [...from.filter((c) => !BATCH_PREDICTION_COLUMNS.some((p) => p.name === c.name)), ...BATCH_PREDICTION_COLUMNS]);
+        const train = byId.get(node.model);
+        const view = train?.kind === 'train' ? byId.get(train.features) : undefined;
+        const key = view?.kind === 'features' ? from?.find((c) => c.name === view.entity.joinKey) : undefined;
+        if (view?.kind === 'features' && key) schemas.set(node.id, batchOutputSchema(node, view, key.type));
         break;
       }
     }

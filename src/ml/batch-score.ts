@@ -1,8 +1,9 @@
 // Batch scoring: the rows of the input table itself (its latest row per entity when it has the
 // feature view's timestamp; it must carry the join key and every feature column, else
-// InputTableError before any work), scored by the model's ONNX session, written as a new warehouse snapshot of the output table:
-// (join key, churn_probability, prediction, risk_level, model_version, scored_at). NULL features
-// are imputed with the training medians recorded in the model's feature schema.
+// InputTableError before any work), scored by the model's ONNX session, written as a new warehouse
+// snapshot of the output table whose columns src/engine/batch-output.ts defines (join key,
+// probability, prediction, risk level, model version, scored at). NULL features are imputed with
+// the training medians recorded in the model's feature schema.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { FeaturesNode } from '../ir/types.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { ident, literal } from '../engine/duckdb.js';
+import { BATCH_OUTPUT_TYPES, type BatchOutputColumns } from '../engine/batch-output.js';
 import type { FeatureSchema } from './registry.js';
 import { OnnxScorer } from './onnx-session.js';
 import { riskLevelSql, type RiskLevels } from './risk.js';
@@ -28,6 +30,8 @@ export interface BatchScoreInput {
   /** The output table (`gold.<name>`). */
   readonly to: string;
   readonly riskLevels: RiskLevels;
+  /** The output's column names (batchOutputColumns). */
+  readonly columns: BatchOutputColumns;
   readonly scoredAt: Date;
 }
 
@@ -124,9 +128,12 @@ export async function batchScore(inp: BatchScoreInput): Promise<BatchScoreResult
 
   const pending = inp.warehouse.begin(inp.to);
   try {
-    const select = `SELECT i.${key} AS ${key}, o.p AS churn_probability, CAST(o.p > ${schema.threshold} AS INTEGER) AS prediction,
-  ${riskLevelSql('o.p', inp.riskLevels)} AS risk_level, CAST(${inp.modelVersion} AS INTEGER) AS model_version,
-  CAST(${literal(inp.scoredAt.toISOString().replace('T', ' ').replace('Z', ''))} AS TIMESTAMP) AS scored_at
+    const c = inp.columns;
+    const t = BATCH_OUTPUT_TYPES;
+    const select = `SELECT i.${key} AS ${ident(c.key)}, CAST(o.p AS ${t.probability}) AS ${ident(c.probability)},
+  CAST(o.p > ${schema.threshold} AS ${t.prediction}) AS ${ident(c.prediction)},
+  CAST(${riskLevelSql('o.p', inp.riskLevels)} AS ${t.riskLevel}) AS ${ident(c.riskLevel)}, CAST(${inp.modelVersion} AS ${t.modelVersion}) AS ${ident(c.modelVersion)},
+  CAST(${literal(inp.scoredAt.toISOString().replace('T', ' ').replace('Z', ''))} AS ${t.scoredAt}) AS ${ident(c.scoredAt)}
 FROM __score_in i JOIN __score_out o USING (__rn) ORDER BY i.${key}`;
     await conn.run(`COPY (${select}) TO ${literal(join(pending.dir, 'data.parquet'))} (FORMAT PARQUET)`);
     const desc = await conn.runAndReadAll(`DESCRIBE ${select}`);

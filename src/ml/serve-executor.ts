@@ -7,6 +7,7 @@ import type { ServeNode, TrainNode } from '../ir/types.js';
 import { NodeError, type NodeExecutor, type RunContext } from '../engine/executor.js';
 import { openDuck } from '../engine/duckdb.js';
 import { attachWarehouse } from '../engine/catalog.js';
+import { batchOutputColumns } from '../engine/batch-output.js';
 import { outputTable } from '../ir/types.js';
 import { batchScore, InputTableError, ScoreError } from './batch-score.js';
 import { featureView } from './model-inputs.js';
@@ -39,19 +40,21 @@ export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
     if (!ctx.state.nodes[node.batch.from]?.snapshot) throw new NodeError(`${node.id} needs ${node.batch.from}, which has no committed snapshot yet`, node.span);
     const schema = registry.features(train.register, served.version);
     const scorer = await OnnxScorer.load(registry.onnxPath(train.register, served.version), schema.features.map((f) => f.name), schema.output);
+    const view = featureView(ctx.ir, train);
     const conn = await openDuck();
     try {
       await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
       const res = await batchScore({
         conn,
         warehouse: ctx.warehouse,
-        view: featureView(ctx.ir, train),
+        view,
         schema,
         scorer,
         modelVersion: served.version,
         from: node.batch.from,
         to: outputTable(node)!,
         riskLevels: node.riskLevels,
+        columns: batchOutputColumns(node, view),
         scoredAt: ctx.logicalTime,
       });
       ctx.progress({ rows: res.rows, message: `scored with ${train.register} v${served.version}` });

@@ -13,17 +13,17 @@
 import { z } from 'zod';
 import type { PipelineIR, ServeNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
-import { StateError, type NodeState, type StateStore } from '../planner/state-store.js';
+import { StateError, type StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { openDuck } from '../engine/duckdb.js';
 import { attachWarehouse } from '../engine/catalog.js';
+import { batchOutputColumns } from '../engine/batch-output.js';
+import { commitRun, inputTokens } from '../engine/commit.js';
 import { batchScore, InputTableError, ScoreError } from '../ml/batch-score.js';
 import { featureView } from '../ml/model-inputs.js';
 import { HttpError } from './http.js';
 import type { ModelStore } from './model-store.js';
 import { zodDetails } from './validate.js';
-
-const HISTORY = 5;
 
 export const BatchBody = z
   .object({
@@ -68,24 +68,31 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateS
       throw new HttpError(400, 'invalid_body', `input_table ${b.input_table} has no committed snapshot`, { field: 'input_table' });
     }
     const m = await store.load(b.model_name, v.version);
+    const view = featureView(ir, entry.train);
     const conn = await openDuck();
     try {
       await attachWarehouse(conn, state, warehouse, { ir });
       const res = await batchScore({
         conn,
         warehouse,
-        view: featureView(ir, entry.train),
+        view,
         schema: m.schema,
         scorer: m.scorer,
         modelVersion: v.version,
         from: input,
         to: output,
         riskLevels: serve.riskLevels,
+        columns: batchOutputColumns(serve, view),
         scoredAt: new Date(),
       });
-      const history = [prev.snapshot, ...(prev.history ?? [])].filter((s) => !!s).slice(0, HISTORY);
-      const next: NodeState = { ...prev, snapshot: res.snapshot, schema: res.schema, history: history as NonNullable<NodeState['history']>, modelVersion: v.version, appliedAt: new Date().toISOString() };
-      stateStore.commitNode(serve.id, next);
+      // Apply's commit path: the same retention, and the old snapshots collected.
+      commitRun({
+        store: stateStore,
+        warehouse,
+        node: serve,
+        base: prev,
+        next: { ...prev, snapshot: res.snapshot, schema: res.schema, inputSnapshots: inputTokens(serve, state), modelVersion: v.version, appliedAt: new Date().toISOString() },
+      });
       return {
         model_name: b.model_name,
         model_version: v.version,

@@ -5,7 +5,7 @@
 // killed with SIGKILL mid-run, then run again, leaves every table consistent with the state.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { churnWorkspace, type ChurnWorkspace } from '../helpers/churn.js';
 import type { TestDatabases } from '../helpers/services.js';
@@ -15,6 +15,7 @@ import { openDuck, queryAll, literal } from '../../src/engine/duckdb.js';
 import { openReadOnlyWarehouse, runReadOnlyQuery } from '../../src/engine/query.js';
 import { parquetFiles } from '../../src/engine/catalog.js';
 import { tempDir } from './helpers.js';
+import { cli } from '../cli/helpers.js';
 
 const ENGINE_NODES = ['silver.customers_cleaned', 'silver.transactions_cleaned', 'silver.support_tickets_cleaned', 'gold.customer_metrics', 'gold.churn_labels', 'features.customer_churn_features'];
 const OBSERVATION = '2025-09-12';
@@ -138,6 +139,22 @@ describe('churn end to end', () => {
     const st = statusOf(r);
     for (const id of ENGINE_NODES) expect(st[id], id).toBe('unchanged');
   }, 900_000);
+
+  it('a plan after an upstream change shows no false replace of the serve node', async () => {
+    const applied = new StateStore(join(dir, '.asgard'), 'churn').read().nodes['serve.churn_api'];
+    expect(applied?.snapshot, 'the serve node was applied with a batch snapshot').toBeDefined();
+    // Same pipeline, same state, one upstream SQL edit that keeps the columns.
+    const text = readFileSync(join(dir, 'churn.asg'), 'utf8');
+    expect(text).toContain('TRIM(LOWER(email)) AS email');
+    writeFileSync(join(dir, 'edited.asg'), text.replace('TRIM(LOWER(email)) AS email', 'LOWER(TRIM(email)) AS email'));
+    const r = await cli(['plan', 'edited.asg', '--state', join(dir, '.asgard'), '--format', 'json'], { cwd: dir, env: ws.env });
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as { actions: { node: string; action: string; reasons: string[]; schemaChanges: unknown[] }[] };
+    const serve = plan.actions.find((a) => a.node === 'serve.churn_api')!;
+    expect(serve.reasons).toContain('upstream gold.customer_metrics changed');
+    expect(serve.action).toBe('update');
+    expect(serve.schemaChanges).toEqual([]);
+  }, 300_000);
 
   it('new source rows flow incrementally: only what they feed runs again', async () => {
     const before = await count('SELECT count(*) FROM silver.transactions_cleaned');

@@ -4,7 +4,10 @@
 // without a restart, online features, the read-only query door and batch scoring.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { SNAPSHOTS_KEPT } from '../../src/engine/commit.js';
+import { batchOutputSchema } from '../../src/engine/batch-output.js';
+import type { FeaturesNode } from '../../src/ir/types.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAsgardServer, type AsgardServer } from '../../src/serve/server.js';
@@ -195,6 +198,20 @@ describe('asgard serve', () => {
     expect(j.error.details.missing).toEqual(FEATURE_NAMES);
     for (const f of FEATURE_NAMES) expect(j.error.message).toContain(f);
     expect(new StateStore(dir, ir.name).read().nodes[serve.id].snapshot!.id).toBe(before);
+  });
+
+  it('batch scoring commits like apply: the same retention, and older snapshots are collected', async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', input_table: 'gold.customer_metrics', output_table: 'gold.customer_churn_predictions' });
+      expect(r.status).toBe(200);
+    }
+    const entry = new StateStore(dir, ir.name).read().nodes[serve.id];
+    const kept = [entry.snapshot!, ...(entry.history ?? [])].map((s) => s.id).sort();
+    expect(kept).toHaveLength(SNAPSHOTS_KEPT);
+    // On disk: exactly the snapshots the state points to.
+    expect(readdirSync(fx.warehouse.tableDir('gold.customer_churn_predictions')).sort()).toEqual(kept);
+    // The planner's schema of the serve node is the one scoring wrote (no false replace in a plan).
+    expect(entry.schema).toEqual(batchOutputSchema(serve, ir.nodes.find((n) => n.kind === 'features') as FeaturesNode, 'BIGINT'));
   });
 
   it('picks up a newly promoted version without a restart; a version failing its gate is not served', async () => {

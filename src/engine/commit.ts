@@ -1,0 +1,56 @@
+// Recording a node's run in the state: the one commit path of apply (src/engine/apply.ts) and of
+// the server's batch scoring (src/serve/batch.ts). A new snapshot pushes the current one into the
+// history (SNAPSHOTS_KEPT per table in all), the state is written in one atomic write, and then
+// every snapshot folder of the table that the state no longer points to is removed.
+
+import type { NodeId, PipelineNode } from '../ir/types.js';
+import { outputTable } from '../ir/types.js';
+import type { NodeState, PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+
+/** Snapshots kept per table: the current one and this many minus one in history. */
+export const SNAPSHOTS_KEPT = 3;
+
+/** What a node's dependents compare: its snapshot, else its model version, else its last run. */
+export function outputToken(n: NodeState | undefined): string | undefined {
+  if (!n) return undefined;
+  if (n.snapshot) return n.snapshot.id;
+  if (n.modelVersion !== undefined) return `model@${n.modelVersion}`;
+  return `run@${n.appliedAt}`;
+}
+
+/** The tokens of a node's inputs in `state`: a later change of one makes the node run again. */
+export function inputTokens(node: PipelineNode, state: PipelineState): Record<NodeId, string> {
+  return Object.fromEntries(node.inputs.map((i) => [i, outputToken(state.nodes[i])!]));
+}
+
+/** `layer/table/id` → `layer.table`. */
+export const tableOf = (s: SnapshotRef): string => s.path.split('/').slice(0, 2).join('.');
+
+export interface CommitRun {
+  readonly store: StateStore;
+  readonly warehouse: Warehouse;
+  readonly node: PipelineNode;
+  /** The entry the run builds on (undefined for a new node or a replace). */
+  readonly base: NodeState | undefined;
+  /** The new entry; its `history` is computed here. */
+  readonly next: Omit<NodeState, 'history'>;
+  /** A replace: the table's old snapshots go even when the run wrote none. */
+  readonly replace?: boolean;
+}
+
+/** Commit one node's new state entry, then collect the snapshots nothing points to. */
+export function commitRun(c: CommitRun): NodeState {
+  const { base, next } = c;
+  let history: readonly SnapshotRef[] = base?.history ?? [];
+  if (next.snapshot && base?.snapshot && next.snapshot.id !== base.snapshot.id) history = [base.snapshot, ...history].slice(0, SNAPSHOTS_KEPT - 1);
+  const entry: NodeState = withoutUndefined({ ...next, history: history.length ? history : undefined });
+  c.store.commitNode(c.node.id, entry);
+  const table = next.snapshot ? tableOf(next.snapshot) : outputTable(c.node);
+  if (table && (next.snapshot || c.replace)) c.warehouse.gc(table, [...(next.snapshot ? [next.snapshot] : []), ...history]);
+  return entry;
+}
+
+export function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
