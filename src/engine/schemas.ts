@@ -12,7 +12,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import type { KeyValueCache } from '../util/json-cache.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { CleanseNode, FeatureDType, FeaturesNode, ModelNode, NodeId, PipelineIR, PipelineNode, SqlBody, TrainNode } from '../ir/types.js';
+import { assertNever, type CleanseNode, type FeatureDType, type FeaturesNode, type ModelNode, type NodeId, type PipelineIR, type PipelineNode, type SqlBody, type TrainNode } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { renderSql } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
@@ -100,6 +100,8 @@ async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnS
         if (view?.kind === 'features' && key) schemas.set(node.id, batchOutputSchema(node, view, key.type));
         break;
       }
+      default:
+        assertNever(node);
     }
   }
   return { schemas, diagnostics };

@@ -258,7 +258,15 @@ export function outputTable(node: PipelineNode): string | undefined {
       return node.id;
     case 'serve':
       return node.batch ? `gold.${node.batch.to}` : undefined;
-    default:
+    case 'features':
+    case 'train':
       return undefined;
+    default:
+      return assertNever(node);
   }
+}
+
+/** The default of a switch over a union that handles every member: a new member fails to compile there. */
+export function assertNever(x: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(x)}`);
 }

@@ -6,7 +6,7 @@
 // The definitions hashed are kept in state (NodeState.definition) so a later plan can say *what*
 // changed ("sql changed", "partition_by changed"). Their keys are therefore named as in the spec.
 
-import type { Check, NodeId, PipelineIR, PipelineNode, Resolvable } from '../ir/types.js';
+import { assertNever, type Check, type CleanseNode, type ModelNode, type NodeId, type NodeKind, type PipelineIR, type PipelineNode, type Resolvable, type SourceNode } from '../ir/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 
 /** What NodeState.definition holds: data fields and metadata fields, both spec-named. */
@@ -95,6 +95,57 @@ const checkDef = (c: Check) => ({
 // becomes part of that node's data fingerprint.
 const readsClock = (normalizedSql: string) => /\b(current_date|current_timestamp|now|localtimestamp)\b/i.test(normalizedSql);
 
+function sourceData(node: SourceNode) {
+  const s = node.stream;
+  const settings: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node.connector.settings)) settings[k] = resolvableRef(v);
+  return {
+    type: node.connector.type,
+    settings,
+    table: s.table,
+    path: s.path,
+    primary_key: s.primaryKey,
+    cursor: s.cursor,
+    columns: s.columns?.map((c) => ({ name: c.name, type: c.type })),
+    mode: s.mode,
+    lookback: s.lookbackSeconds,
+    pagination: s.pagination,
+  };
+}
+
+const cleanseData = (node: CleanseNode, clock: unknown) => ({
+  sql: sqlForFingerprint(node.sql.normalized),
+  partition_by: node.partitionBy,
+  mode: node.mode,
+  checks: node.checks.map(checkDef),
+  logical_time: readsClock(node.sql.normalized) ? clock : undefined,
+});
+
+const modelData = (node: ModelNode, clock: unknown) => ({
+  sql: sqlForFingerprint(node.sql.normalized),
+  materialized: node.materialized,
+  unique_key: node.uniqueKey,
+  incremental_by: node.incrementalBy,
+  lookback: node.lookbackSeconds,
+  partition_by: node.partitionBy,
+  checks: node.checks.map(checkDef),
+  logical_time: readsClock(node.sql.normalized) ? clock : undefined,
+});
+
+/**
+ * The data fields whose change makes the old output unusable as a starting point (an incremental
+ * cursor, appended rows or partitions laid out another way): the node is dropped and rebuilt
+ * (src/planner/plan.ts). Typed against the fields above, so a renamed field fails to compile.
+ */
+export const FORCES_REPLACEMENT: { readonly [K in NodeKind]: readonly string[] } = {
+  source: ['type', 'settings', 'table', 'path', 'primary_key', 'cursor', 'columns', 'mode'] satisfies (keyof ReturnType<typeof sourceData>)[],
+  cleanse: ['partition_by', 'mode'] satisfies (keyof ReturnType<typeof cleanseData>)[],
+  model: ['materialized', 'unique_key', 'incremental_by', 'partition_by'] satisfies (keyof ReturnType<typeof modelData>)[],
+  features: [],
+  train: [],
+  serve: [],
+};
+
 /** The data and metadata definitions of one node (no parents folded in). */
 export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>): NodeDefinition {
   const d = kindDefinition(node, ir);
@@ -106,52 +157,13 @@ function kindDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>)
   const meta: Record<string, unknown> = { description: node.description, tags: node.tags, max_row_drop: node.rowGuard?.maxDrop, allow_empty: node.rowGuard?.allowEmpty };
   const clock = ir.logicalTime ? resolvableRef(ir.logicalTime) : 'apply start';
   switch (node.kind) {
-    case 'source': {
-      const s = node.stream;
-      const settings: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node.connector.settings)) settings[k] = resolvableRef(v);
+    case 'source':
       meta.schedule = node.connector.schedule;
-      return {
-        meta,
-        data: {
-          type: node.connector.type,
-          settings,
-          table: s.table,
-          path: s.path,
-          primary_key: s.primaryKey,
-          cursor: s.cursor,
-          columns: s.columns?.map((c) => ({ name: c.name, type: c.type })),
-          mode: s.mode,
-          lookback: s.lookbackSeconds,
-          pagination: s.pagination,
-        },
-      };
-    }
+      return { meta, data: sourceData(node) };
     case 'cleanse':
-      return {
-        meta,
-        data: {
-          sql: sqlForFingerprint(node.sql.normalized),
-          partition_by: node.partitionBy,
-          mode: node.mode,
-          checks: node.checks.map(checkDef),
-          logical_time: readsClock(node.sql.normalized) ? clock : undefined,
-        },
-      };
+      return { meta, data: cleanseData(node, clock) };
     case 'model':
-      return {
-        meta,
-        data: {
-          sql: sqlForFingerprint(node.sql.normalized),
-          materialized: node.materialized,
-          unique_key: node.uniqueKey,
-          incremental_by: node.incrementalBy,
-          lookback: node.lookbackSeconds,
-          partition_by: node.partitionBy,
-          checks: node.checks.map(checkDef),
-          logical_time: readsClock(node.sql.normalized) ? clock : undefined,
-        },
-      };
+      return { meta, data: modelData(node, clock) };
     case 'features':
       meta.feature_descriptions = Object.fromEntries(node.features.filter((f) => f.description).map((f) => [f.name, f.description]));
       return {
@@ -180,6 +192,8 @@ function kindDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>)
       };
     case 'serve':
       return { meta, data: { model: node.model, risk_levels: node.riskLevels, batch: node.batch } };
+    default:
+      return assertNever(node);
   }
 }
 

@@ -5,7 +5,7 @@
 import type { NodeId, NodeKind, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema, PipelineState } from './state-store.js';
 import { allDownstream, buildDag } from './dag.js';
-import { fingerprintPipeline, specFingerprint, type NodeDefinition, type NodeFingerprint } from './fingerprint.js';
+import { fingerprintPipeline, specFingerprint, type NodeDefinition, type NodeFingerprint, FORCES_REPLACEMENT } from './fingerprint.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import type { SqlChange } from '../sql/sql-diff.js';
 import type { Category, Impact, NodeCost } from './review.js';
@@ -126,16 +126,6 @@ export function priorFromIr(base: PipelineIR, schemas?: ReadonlyMap<NodeId, read
 
 export const priorFromState = (state: PipelineState): Record<NodeId, PriorNode> => ({ ...state.nodes });
 
-// Changes to these settings make the old output unusable as a starting point (an incremental
-// cursor, appended rows or partitions laid out another way): the node is dropped and rebuilt.
-const forcesReplacement: Readonly<Record<NodeKind, readonly string[]>> = {
-  source: ['type', 'settings', 'table', 'path', 'primary_key', 'cursor', 'columns', 'mode'],
-  cleanse: ['partition_by', 'mode'],
-  model: ['materialized', 'unique_key', 'incremental_by', 'partition_by'],
-  features: [],
-  train: [],
-  serve: [],
-};
 
 export function buildPlan(input: PlanInput): Plan {
   const { ir, prior } = input;
@@ -185,7 +175,7 @@ export function buildPlan(input: PlanInput): Plan {
     // keeping them would mix two definitions in one table.
     const accumulates = (node.kind === 'cleanse' && node.mode === 'append') || (node.kind === 'model' && node.materialized === 'incremental');
     const replace =
-      incompatible || own.some((k) => forcesReplacement[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
+      incompatible || own.some((k) => FORCES_REPLACEMENT[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
     actions.push({ ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges });
   }
 

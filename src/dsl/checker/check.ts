@@ -5,7 +5,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
-import { IR_SCHEMA_VERSION, type NodeId, type PipelineIR, type PipelineNode, type Profile, type Resolvable, type Span } from '../../ir/types.js';
+import { IR_SCHEMA_VERSION, outputTable, type NodeId, type PipelineIR, type PipelineNode, type Profile, type Resolvable, type Span } from '../../ir/types.js';
 import { analyzeSql, type SqlAnalysisCache, type TableRef } from '../../sql/analyze.js';
 import { scanSqlVars } from '../../sql/vars.js';
 import type { Block, SpecFile } from '../ast.js';
@@ -151,7 +151,7 @@ function dedupeNodes(ctx: Ctx): Draft[] {
       ctx.report(diag(Codes.DuplicateName, `\`${d.node.id}\` is defined twice`, d.at, { hint: `rename one of the ${d.node.kind} blocks`, related: [{ message: 'first defined here', span: prev.at }] }));
       continue;
     }
-    const table = d.node.kind === 'serve' ? (d.node.batch ? `gold.${d.node.batch.to}` : undefined) : d.node.kind === 'source' || d.node.kind === 'cleanse' || d.node.kind === 'model' ? d.node.id : undefined;
+    const table = outputTable(d.node);
     if (table) {
       const owner = tables.get(table);
       if (owner) {
@@ -199,9 +199,8 @@ const within = (a: Span, w: Span): boolean =>
 function buildResolver(drafts: readonly Draft[]): Resolver {
   const producers = new Map<string, NodeId>();
   for (const d of drafts) {
-    const n = d.node;
-    if (n.kind === 'source' || n.kind === 'cleanse' || n.kind === 'model') producers.set(n.id, n.id);
-    else if (n.kind === 'serve' && n.batch) producers.set(`gold.${n.batch.to}`, n.id);
+    const table = outputTable(d.node);
+    if (table) producers.set(table, d.node.id);
   }
   const ids = new Set(drafts.map((d) => d.node.id));
   return {
