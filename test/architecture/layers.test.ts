@@ -1,6 +1,6 @@
 // Folders are layers and imports point one way (STYLE.md): the syntax tree never leaves src/dsl/,
 // the IR depends on nothing, targets are pure functions of the IR, and only the CLI sits on top.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -86,6 +86,16 @@ describe('layering', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  // docs/ARCHITECTURE.md names layers and files: every one must exist, and every layer be described.
+  it('docs/ARCHITECTURE.md names real files and every layer', () => {
+    const doc = readFileSync(resolve(src, '..', 'docs', 'ARCHITECTURE.md'), 'utf8');
+    const named = [...doc.matchAll(/`((?:[a-z-]+\/)+[a-z-]+\.ts)`/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((f) => !existsSync(join(src, f)))).toEqual([]);
+    const described = [...doc.matchAll(/^\| `([a-z]+)\/` \|/gm)].map((m) => m[1]).sort();
+    expect(described).toEqual(Object.keys(allowed).sort());
   });
 
   it('every layer is known', () => {
