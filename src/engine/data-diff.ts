@@ -22,7 +22,7 @@ import { renderSql } from '../sql/transpile.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { attachWarehouse, qualified } from './catalog.js';
 import { ident, openDuck, queryAll } from './duckdb.js';
-import { outputToken } from './apply.js';
+import { outputToken } from './commit.js';
 
 export interface DataDiffInput {
   readonly plan: Plan;
