@@ -52,6 +52,7 @@ export const Codes = {
   // ASG203x: the language reference's checks (docs/language.md)
   IncrementalWithoutKey: entry('ASG2030', 'warning', 'incremental_by without unique_key misses late rows'),
   InvalidVariable: entry('ASG2031', 'error', 'variable without a valid value'),
+  SecretUnset: entry('ASG2032', 'warning', 'secret variable unset'),
 
   // ── ASG3xxx: SQL bodies ─────────────────────────────────────────────────────────────────────
   SqlSyntax: entry('ASG3001', 'error', 'SQL syntax error'),

@@ -51,7 +51,10 @@ function resolveSettings(ctx: RunContext<SourceNode>): Record<string, string | n
     } catch (e) {
       // An unset password secret is fine when the URL carries one (and a token is optional);
       // the connector fails with a clear message if the server wants it.
-      if (v.kind === 'secret' && OPTIONAL_SECRETS.has(k)) continue;
+      if (v.kind === 'secret' && OPTIONAL_SECRETS.has(k)) {
+        ctx.warn(`${ctx.node.id}: \`${k}\` is secret("${v.name}"), but ${v.name} is not set: ${k === 'token' ? 'calling the API without credentials' : 'connecting without it'}`);
+        continue;
+      }
       throw e;
     }
   }

@@ -64,12 +64,24 @@ describe('asgard CLI', () => {
     expect(m.stderr).toContain('missing argument');
   });
 
+  const secrets = { CUSTOMER_DB_PASSWORD: 'x', TRANSACTIONS_DB_PASSWORD: 'x', SUPPORT_API_TOKEN: 'x' };
   it('validate: exit 0 and {"ok": true} for the churn spec', async () => {
-    const t = await cli(['validate', churn], { cwd: repoRoot });
+    const t = await cli(['validate', churn], { cwd: repoRoot, env: secrets });
     expect(t.code).toBe(0);
     expect(t.stdout).toBe('pipelines/churn.asg: ok, pipeline churn with 11 nodes\n');
-    const j = await cli(['validate', churn, '--format', 'json'], { cwd: repoRoot });
+    const j = await cli(['validate', churn, '--format', 'json'], { cwd: repoRoot, env: secrets });
     expect(JSON.parse(j.stdout)).toEqual({ ok: true, diagnostics: [] });
+  });
+
+  it('validate and plan warn about a secret that is unset, naming the variable, at the source', async () => {
+    const { SUPPORT_API_TOKEN: _unset, ...others } = secrets;
+    const j = await cli(['validate', churn, '--format', 'json'], { cwd: repoRoot, env: others });
+    expect(j.code).toBe(0);
+    const d = JSON.parse(j.stdout).diagnostics;
+    expect(d).toEqual([expect.objectContaining({ code: 'ASG2032', severity: 'warning', file: 'pipelines/churn.asg', message: expect.stringContaining('`token` of source `support_api` is `secret("SUPPORT_API_TOKEN")`, but SUPPORT_API_TOKEN is not set') })]);
+    expect(d[0].line).toBeGreaterThan(1);
+    const p = await cli(['plan', churn, '--state', mkdtempSync(join(tmpdir(), 'asg-secret-'))], { cwd: repoRoot, env: others });
+    expect(p.stderr).toMatch(/warning ASG2032: `token` of source `support_api`.*SUPPORT_API_TOKEN is not set/);
   });
 
   it('validate: diagnostics with file:line:col, the source line and a caret; exit 2', async () => {

@@ -16,7 +16,7 @@ describe('asgard as a process', () => {
   copyFileSync(shopBase, join(dir, 'shop.asg'));
 
   it('validate pipelines/churn.asg exits 0', () => {
-    const r = spawnCli(['validate', 'pipelines/churn.asg'], { cwd: repoRoot });
+    const r = spawnCli(['validate', 'pipelines/churn.asg'], { cwd: repoRoot, env: { CUSTOMER_DB_PASSWORD: 'x', TRANSACTIONS_DB_PASSWORD: 'x', SUPPORT_API_TOKEN: 'x' } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });

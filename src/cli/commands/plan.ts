@@ -11,7 +11,8 @@ import type { PriorNode } from '../../planner/plan.js';
 import { warehouseOf } from '../engine-access.js';
 import { makePlan, savePlan } from '../planning.js';
 import { remoteError } from '../remote.js';
-import { displayPath, loadValidSpec, varOption, workspaceOf } from '../spec.js';
+import { unsetSecrets } from '../secrets.js';
+import { displayPath, loadValidSpec, printDiagnostics, varOption, workspaceOf } from '../spec.js';
 
 /** The plan with each changed SQL node's data diff (src/engine/data-diff.ts): reads the warehouse, writes nothing. */
 async function withDataDiff(ctx: CommandContext, spec: { file: string; ir: PipelineIR }, plan: Plan, prior: Readonly<Record<NodeId, PriorNode>>): Promise<Plan> {
@@ -103,6 +104,8 @@ Examples:
     // A warehouse on S3 keeps the state beside it: plan against that one.
     if (ctx.str('base') === undefined) await workspaceOf(ctx, spec).remote(spec.ir)?.pull({ data: false }).catch(remoteError);
     const planned = await makePlan(ctx, spec, ctx.str('base'), true);
+    // What apply would run without: secrets unset here (a pull-request plan with --base needs none).
+    if (ctx.str('base') === undefined && ctx.format === 'text') printDiagnostics(ctx, unsetSecrets(spec.ir, ctx.io.env), spec.sources);
     let plan = planned.plan;
     if (ctx.flag('diff-data')) plan = await withDataDiff(ctx, spec, plan, planned.prior);
     else if (ctx.str('sample') !== undefined) throw new CliError('--sample goes with --diff-data');
