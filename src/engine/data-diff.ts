@@ -165,24 +165,26 @@ async function compare(conn: DuckDBConnection, base: string, head: string, key: 
     return { key: [], ...sampleNote, rows: { before, after, added, removed, changed: 0, unchanged: before - removed, addedKeys: [], removedKeys: [] }, columns: [] };
   }
   const k = keyExpr(key).join(', ');
-  const added = await scalar(conn, `SELECT count(*) FROM ${h} h ANTI JOIN ${b} b USING (${k})`);
-  const removed = await scalar(conn, `SELECT count(*) FROM ${b} b ANTI JOIN ${h} h USING (${k})`);
-  const addedKeys = await examples(`SELECT ${k} FROM ${h} h ANTI JOIN ${b} b USING (${k}) ORDER BY ${k} LIMIT ${EXAMPLES}`);
-  const removedKeys = await examples(`SELECT ${k} FROM ${b} b ANTI JOIN ${h} h USING (${k}) ORDER BY ${k} LIMIT ${EXAMPLES}`);
-  const differs = (c: string) => `b.${ident(c)} IS DISTINCT FROM h.${ident(c)}`;
-  let changed = 0;
+  // Each side's unmatched keys and the matched rows' per-column differences, computed once: the
+  // counts and the example keys are then read from these small tables, not from more joins.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE diff_added AS SELECT ${k} FROM ${h} h ANTI JOIN ${b} b USING (${k})`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE diff_removed AS SELECT ${k} FROM ${b} b ANTI JOIN ${h} h USING (${k})`);
+  const flags = common.map((c, i) => `(b.${ident(c)} IS DISTINCT FROM h.${ident(c)}) AS "d${i}"`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE diff_matched AS SELECT ${keyExpr(key, 'b').map((x, i) => `${x} AS ${ident(key[i])}`).join(', ')}${flags.length ? ', ' + flags.join(', ') : ''} FROM ${b} b JOIN ${h} h USING (${k})`);
+  const added = await scalar(conn, 'SELECT count(*) FROM diff_added');
+  const removed = await scalar(conn, 'SELECT count(*) FROM diff_removed');
+  const addedKeys = await examples(`SELECT ${k} FROM diff_added ORDER BY ${k} LIMIT ${EXAMPLES}`);
+  const removedKeys = await examples(`SELECT ${k} FROM diff_removed ORDER BY ${k} LIMIT ${EXAMPLES}`);
+  const any = common.length ? common.map((_, i) => `"d${i}"`).join(' OR ') : 'false';
+  const counts = await queryAll(conn, `SELECT count(*) AS "__matched", count(*) FILTER (WHERE ${any}) AS "__rows"${common.map((_, i) => `, count(*) FILTER (WHERE "d${i}") AS "c${i}"`).join('')} FROM diff_matched`);
+  const row = counts.rows[0] ?? {};
+  const changed = Number(row.__rows ?? 0);
   const columns: { column: string; changed: number; exampleKeys: string[] }[] = [];
-  if (common.length) {
-    const counts = await queryAll(conn, `SELECT count(*) FILTER (WHERE ${common.map(differs).join(' OR ')}) AS "__rows", ${common.map((c, i) => `count(*) FILTER (WHERE ${differs(c)}) AS "c${i}"`).join(', ')} FROM ${b} b JOIN ${h} h USING (${k})`);
-    const row = counts.rows[0] ?? {};
-    changed = Number(row.__rows ?? 0);
-    for (const [i, c] of common.entries()) {
-      const n = Number(row[`c${i}`] ?? 0);
-      if (n === 0) continue;
-      columns.push({ column: c, changed: n, exampleKeys: await examples(`SELECT ${keyExpr(key, 'b').join(', ')} FROM ${b} b JOIN ${h} h USING (${k}) WHERE ${differs(c)} ORDER BY ${keyExpr(key, 'b').join(', ')} LIMIT ${EXAMPLES}`) });
-    }
+  for (const [i, c] of common.entries()) {
+    const n = Number(row[`c${i}`] ?? 0);
+    if (n > 0) columns.push({ column: c, changed: n, exampleKeys: await examples(`SELECT ${k} FROM diff_matched WHERE "d${i}" ORDER BY ${k} LIMIT ${EXAMPLES}`) });
   }
-  const matched = await scalar(conn, `SELECT count(*) FROM ${b} b JOIN ${h} h USING (${k})`);
+  const matched = Number(row.__matched ?? 0);
   return { key, ...sampleNote, rows: { before, after, added, removed, changed, unchanged: matched - changed, addedKeys, removedKeys }, columns };
 }
 
