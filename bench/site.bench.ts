@@ -42,8 +42,9 @@ async function interactive(index: string): Promise<number[]> {
     const out: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const page = await browser.newPage();
-      await page.goto(pathToFileURL(index).href, { waitUntil: 'load' });
-      await page.waitForFunction(() => document.body.dataset.graphReady !== undefined, { timeout: 60_000 });
+      // Bounded, but generous: on a loaded 2-core machine a 1,000-node layout can take long.
+      await page.goto(pathToFileURL(index).href, { waitUntil: 'load', timeout: 300_000 });
+      await page.waitForFunction(() => document.body.dataset.graphReady !== undefined, { timeout: 300_000 });
       out.push(Number(await page.evaluate(() => document.body.dataset.graphReady)));
       await page.close();
     }
