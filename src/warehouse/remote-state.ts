@@ -42,6 +42,8 @@ export class RemoteState {
   /** ETag of the remote state this run last saw; undefined = none exists. */
   private etag: string | undefined;
   private pushed = new Set<string>();
+  /** Snapshot paths live at the last push (or pull): their tables need no sweep. */
+  private swept = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
 
@@ -85,6 +87,7 @@ export class RemoteState {
       await this.pullSnapshot(s);
       this.pushed.add(s.id);
     }
+    this.swept = new Set(snapshotsOf(state).map((s) => s.path));
     return state;
   }
 
@@ -132,7 +135,7 @@ export class RemoteState {
   /** Upload every file of a committed local snapshot under its warehouse path. */
   private async pushSnapshot(s: SnapshotRef): Promise<void> {
     const dir = this.warehouse.dir(s);
-    for (const f of filesUnder(dir)) await this.store.upload(`${s.path}/${f}`, join(dir, ...f.split('/')));
+    await inParallel(filesUnder(dir), 4, (f) => this.store.upload(`${s.path}/${f}`, join(dir, ...f.split('/'))));
   }
 
   /** Download a snapshot the working copy lacks (into a partial folder renamed into place). */
@@ -142,7 +145,7 @@ export class RemoteState {
     const tmp = `${dir}.partial`;
     rmSync(tmp, { recursive: true, force: true });
     const objects = await this.store.list(`${s.path}/`);
-    for (const o of objects) await this.store.download(o.key, join(tmp, ...o.key.slice(s.path.length + 1).split('/')));
+    await inParallel(objects, 4, (o) => this.store.download(o.key, join(tmp, ...o.key.slice(s.path.length + 1).split('/'))));
     mkdirSync(tmp, { recursive: true });
     renameSync(tmp, dir);
   }
@@ -150,12 +153,13 @@ export class RemoteState {
   /** Remove remote snapshot folders of the tables in `live` that no live snapshot is. */
   private async expire(live: readonly SnapshotRef[]): Promise<void> {
     const keep = new Set(live.map((s) => s.path));
-    const tables = new Set(live.map((s) => s.path.split('/').slice(0, 2).join('/')));
+    // Only tables whose snapshots changed since the last push are swept (a LIST per write of every
+    // table would dominate a run); a sweep also removes a crashed run's leftovers of that table.
+    const tables = new Set(live.filter((s) => !this.swept.has(s.path)).map((s) => s.path.split('/').slice(0, 2).join('/')));
+    this.swept = keep;
     for (const t of tables) {
-      for (const o of await this.store.list(`${t}/`)) {
-        const snap = o.key.split('/').slice(0, 3).join('/');
-        if (!keep.has(snap)) await this.store.delete(o.key);
-      }
+      const stale = (await this.store.list(`${t}/`)).filter((o) => !keep.has(o.key.split('/').slice(0, 3).join('/')));
+      await inParallel(stale, 8, (o) => this.store.delete(o.key));
     }
   }
 
@@ -191,6 +195,15 @@ export function snapshotsOf(state: PipelineState): SnapshotRef[] {
     for (const h of n.history ?? []) out.push(h);
   }
   return out;
+}
+
+/** Run `f` over `items`, at most `limit` at a time; the first failure rejects. */
+async function inParallel<T>(items: readonly T[], limit: number, f: (x: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await f(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function filesUnder(dir: string): string[] {

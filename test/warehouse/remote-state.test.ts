@@ -192,6 +192,11 @@ describe('remote state beside an S3 warehouse', () => {
     const after = (await remoteState())!;
     expect(after.serial).toBeGreaterThan(before.serial);
     expect(after.nodes['bronze.orders'].snapshot!.id).not.toBe(before.nodes['bronze.orders'].snapshot!.id);
+    // Only the snapshots the state keeps (current and history) remain in the bucket.
+    const kept = [after.nodes['bronze.orders'].snapshot!, ...(after.nodes['bronze.orders'].history ?? [])].map((x) => x.id).sort();
+    const inBucket = [...new Set((await store.list('bronze/orders/')).map((o) => o.key.split('/')[2]))].sort();
+    expect(inBucket).toEqual(kept);
+    expect(kept.length).toBeGreaterThan(1);
   });
 
   it('a state changed underneath a run is not overwritten (compare-and-swap): the push fails, the newer state stays', async () => {
