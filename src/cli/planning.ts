@@ -140,10 +140,14 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   for (const [id, n] of Object.entries(state.nodes)) if (n.schema) known.set(id, n.schema);
   const schemas = await schemasOf(ctx, spec, known);
   const prior = priorFromState(state);
+  const warehouse = workspaceOf(ctx, spec).warehouse(spec.ir);
+  const missingSnapshots = new Map<NodeId, string>();
+  for (const [id, n] of Object.entries(state.nodes)) if (n.snapshot && !existsSync(warehouse.dir(n.snapshot))) missingSnapshots.set(id, warehouse.dir(n.snapshot));
   let plan = buildPlan({
     ir: spec.ir,
     profile: ctx.profile,
     prior,
+    missingSnapshots,
     stateSerial: state.serial,
     stateLineage: state.lineage,
     schemas,

@@ -1,7 +1,8 @@
 // The CLI's dispatcher: global flags, help, version, the command registry, exit codes. `runCli`
 // never throws and never exits the process, so tests and benches call it in-process.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { closest } from '../diagnostics/catalogue.js';
 import { globalOptions, parseArgs, renderOptions } from './args.js';
 import { CliError, EXIT, ExitSilently, type CliIO, type CliServices, type Command, type CommandContext, type ParsedArgs } from './command.js';
@@ -85,6 +86,13 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
     if (args.options.help) {
       io.out(commandHelp(cmd));
       return EXIT.ok;
+    }
+    const stateOpt = args.options.state;
+    if (typeof stateOpt === 'string') {
+      if (stateOpt === '') throw new CliError('--state needs a folder path');
+      const at = resolve(io.cwd, stateOpt);
+      // A file where the state folder should be would surface later as a raw ENOTDIR.
+      if (existsSync(at) && !statSync(at).isDirectory()) throw new CliError(`--state ${stateOpt}: ${at} is a file, not a folder (the state folder holds state/, warehouse/ and registry/)`);
     }
     const formats = cmd.formats ?? ['text', 'json'];
     const format = (args.options.format as string | undefined) ?? formats[0];

@@ -3,7 +3,8 @@
 // so every command reads specs, reports problems and picks paths the same way.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { MAX_SPEC_BYTES } from '../dsl/limits.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { LoadedSpec as DslLoaded } from '../dsl/load.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -66,7 +67,10 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   const { caches } = Workspace.open(file, place);
   let text: string | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    // Only a regular file of a spec's size is read here; anything else is left to the loader's
+    // diagnostics (reading /dev/zero would never end).
+    const st = statSync(file);
+    text = st.isFile() && st.size <= MAX_SPEC_BYTES ? readFileSync(file, 'utf8') : undefined;
   } catch {
     text = undefined;
   }
@@ -105,9 +109,11 @@ export async function loadBaseSpec(ref: string, specFile: string, cwd: string): 
   if (colon <= 0) throw new CliError(`--base ${ref}: no such file, and not a gitref:path`);
   const gitRef = ref.slice(0, colon);
   const path = ref.slice(colon + 1);
+  // User input never reaches git as an option (`--output=FILE` would make git write a file).
+  if (gitRef.startsWith('-')) throw new CliError(`--base ${ref}: a git ref cannot start with "-"`);
   let text: string;
   try {
-    text = execFileSync('git', ['show', `${gitRef}:${path}`], { cwd: dirname(specFile), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    text = execFileSync('git', ['show', '--no-ext-diff', '--no-textconv', '--end-of-options', `${gitRef}:${path}`, '--'], { cwd: dirname(specFile), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (e) {
     const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim().split('\n')[0];
     throw new CliError(`--base ${ref}: git cannot read it${stderr ? ` (${stderr})` : ''}`);

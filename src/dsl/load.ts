@@ -62,6 +62,8 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
   try {
     const st = statSync(abs);
     if (st.isDirectory()) return { diagnostics: [diag(Codes.UnreadableFile, `cannot read \`${file}\`: it is a directory`, at)], source: '', file: abs };
+    // A device, pipe or socket (/dev/zero, a FIFO) has no size to bound the read: never read one.
+    if (!st.isFile()) return { diagnostics: [diag(Codes.UnreadableFile, `cannot read \`${file}\`: it is not a regular file (a device, pipe or socket)`, at)], source: '', file: abs };
     if (st.size > MAX_SPEC_BYTES) {
       return {
         diagnostics: [diag(Codes.FileTooLarge, `file is too large (${(st.size / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_SPEC_BYTES / 2 ** 20} MiB)`, at, { hint: 'a spec is hand-written configuration; generated data belongs in a source' })],

@@ -10,8 +10,8 @@ import { lex, UnterminatedComment, UnterminatedString, UnterminatedTriple } from
 import { EOF, parseTokens } from './parser.js';
 import { AstBuilder } from './to-ast.js';
 
-/** Specs are hand-written; 4 MiB is far beyond any real one (a 1,000-node spec is ~0.5 MiB). */
-export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
+import { MAX_SPEC_BYTES } from './limits.js';
+export { MAX_SPEC_BYTES };
 /** Brackets nested deeper than this are refused before parsing (the parser recurses per level). */
 export const MAX_NESTING = 64;
 const MAX_SYNTAX_ERRORS = 100;

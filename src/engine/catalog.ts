@@ -120,7 +120,12 @@ export function snapshotSelect(dir: string, schema?: readonly ColumnSchema[]): s
   return `SELECT ${cols} FROM ${src}`;
 }
 
+/** The state points to a snapshot folder that is not there (deleted outside asgard). */
+export class MissingSnapshotError extends Error {}
+
 function viewSql(table: string, dir: string, schema?: readonly ColumnSchema[]): string {
+  // Never read a missing snapshot as an empty table: that would silently zero everything downstream.
+  if (!existsSync(dir)) throw new MissingSnapshotError(`the snapshot of ${table} is missing: ${dir} does not exist (removed outside asgard?); \`asgard apply\` rebuilds it`);
   return `CREATE OR REPLACE VIEW ${qualified(table)} AS ${snapshotSelect(dir, schema)}`;
 }
 

@@ -112,6 +112,8 @@ export interface PlanInput {
   readonly schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>;
   /** Precomputed fingerprints of `ir` (the CLI computes them once). */
   readonly fingerprints?: ReadonlyMap<NodeId, NodeFingerprint>;
+  /** Nodes whose state points to a snapshot folder that no longer exists → its path: rebuilt. */
+  readonly missingSnapshots?: ReadonlyMap<NodeId, string>;
 }
 
 /** The prior of a base spec: its nodes' fingerprints and definitions, and its schemas when known. */
@@ -147,6 +149,13 @@ export function buildPlan(input: PlanInput): Plan {
       continue;
     }
     const prevDef = asDefinition(before.definition);
+    const missing = input.missingSnapshots?.get(id);
+    if (missing !== undefined) {
+      // The state says the table exists, the warehouse does not have it: only a rebuild restores it.
+      dataChanged.add(id);
+      actions.push({ ...base, action: 'replace', reasons: [`snapshot missing: ${missing} does not exist`], schemaChanges: [] });
+      continue;
+    }
     if (before.fingerprint === fp.fingerprint) {
       if (before.metaFingerprint === fp.metaFingerprint) {
         actions.push({ ...base, action: 'noop', reasons: [], schemaChanges: [] });

@@ -44,6 +44,8 @@ export function parseSelect(exprs: readonly string[], dag: Dag): Set<NodeId> {
     out.add(id);
     if (plus) for (const d of downstreamOf(dag, id)) out.add(d);
   }
+  // `--select ''` (an unset variable in a script) selects nothing: refuse it rather than apply nothing.
+  if (out.size === 0) throw new SelectError(`--select ${JSON.stringify(exprs.join(','))} names no node: give NODE or NODE+ (comma-separate several)`);
   return out;
 }
 

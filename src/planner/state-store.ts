@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { NodeId, NodeKind } from '../ir/types.js';
+import { z } from 'zod';
 
 export const STATE_SCHEMA_VERSION = 1;
 
@@ -60,6 +61,44 @@ export interface PipelineState {
 
 export class StateError extends Error {}
 
+// What a state file must hold before anything trusts it (a hand-edited or truncated file must be an
+// error saying what is wrong, never a crash deep inside apply). Unknown fields are kept.
+const snapshotRef = z.object({
+  id: z.string(),
+  path: z
+    .string()
+    .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), { message: 'a path inside the warehouse (relative, without "..")' }),
+  rows: z.number().int().nonnegative(),
+  createdAt: z.string(),
+});
+const nodeState = z.looseObject({
+  kind: z.string(),
+  fingerprint: z.string(),
+  metaFingerprint: z.string(),
+  definition: z.unknown(),
+  schema: z.array(z.looseObject({ name: z.string(), type: z.string() })).optional(),
+  snapshot: snapshotRef.optional(),
+  history: z.array(snapshotRef).optional(),
+  inputSnapshots: z.record(z.string(), z.string()).optional(),
+  cursor: z.string().optional(),
+  modelVersion: z.number().int().positive().optional(),
+  appliedAt: z.string(),
+});
+const pipelineState = z.looseObject({
+  schemaVersion: z.literal(STATE_SCHEMA_VERSION),
+  pipeline: z.string(),
+  lineage: z.string(),
+  serial: z.number().int().nonnegative(),
+  nodes: z.record(z.string(), nodeState),
+});
+
+/** The first problems of a state document, as `field.path: what was expected` (empty when valid). */
+function stateProblems(doc: unknown): string[] {
+  const r = pipelineState.safeParse(doc);
+  if (r.success) return [];
+  return r.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+}
+
 export class StateStore {
   readonly file: string;
   private readonly lockFile: string;
@@ -79,10 +118,17 @@ export class StateStore {
     if (!existsSync(this.file)) {
       return { schemaVersion: STATE_SCHEMA_VERSION, pipeline: this.pipeline, lineage: '', serial: 0, nodes: {} };
     }
-    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as PipelineState;
-    if (parsed.schemaVersion !== STATE_SCHEMA_VERSION) {
+    let parsed: PipelineState;
+    try {
+      parsed = JSON.parse(readFileSync(this.file, 'utf8')) as PipelineState;
+    } catch (e) {
+      throw new StateError(`state file ${this.file} is not readable JSON: ${(e as Error).message}`);
+    }
+    if (parsed && typeof parsed === 'object' && parsed.schemaVersion !== STATE_SCHEMA_VERSION) {
       throw new StateError(`state file ${this.file} has schemaVersion ${parsed.schemaVersion}; this asgard reads ${STATE_SCHEMA_VERSION}`);
     }
+    const problems = stateProblems(parsed);
+    if (problems.length) throw new StateError(`state file ${this.file} is not a valid asgard state: ${problems.join('; ')}`);
     return parsed;
   }
 

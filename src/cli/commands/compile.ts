@@ -125,6 +125,13 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string | Ui
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmp = join(parent, `.${basename(outDir)}.compile-${tag}`);
   try {
+    // Created on its own first: Node's recursive mkdir never returns on a folder that refuses new
+    // entries with ENOENT (/proc), so only paths under a folder that exists are made recursively.
+    mkdirSync(tmp);
+  } catch (e) {
+    throw new CliError(`--out ${outDir}: cannot create files in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 1);
+  }
+  try {
     for (const [path, content] of files) {
       const target = resolve(tmp, path);
       if (!target.startsWith(tmp + sep)) throw new Error(`target file path escapes the output folder: ${path}`);
