@@ -66,6 +66,19 @@ export function readOnlySql(sql: string): string {
       throw new QueryError('refused', `only a SELECT is allowed, not ${keys[0].toUpperCase()}`);
     }
     if (n.into) throw new QueryError('refused', 'SELECT … INTO is not allowed');
+    // By the statement's structure, not by names: a function qualified with a schema
+    // (`main.glob(…)`) or called method-style escapes any list of names, and a function in FROM is a
+    // table function (files, settings, catalogues), never a warehouse table.
+    if (n.method_call) throw new QueryError('refused', `${String(n.method_call.method?.name ?? 'a')}(…) called on a qualifier is not allowed: queries call plain functions only`);
+    if (n.function && String(n.function.name).includes('.')) {
+      throw new QueryError('refused', `function ${n.function.name} is not allowed: a schema-qualified function is not a plain SQL function`);
+    }
+    const fromItems = [...(Array.isArray(n.from?.expressions) ? n.from.expressions : []), ...(Array.isArray(n.joins) ? n.joins.map((j: { this?: unknown }) => j?.this) : [])];
+    for (const item of fromItems) {
+      if (item && typeof item === 'object' && 'function' in item) {
+        throw new QueryError('refused', `table function ${String((item as { function: { name: unknown } }).function.name)}(…) is not allowed: FROM takes warehouse tables only`);
+      }
+    }
     if (n.function && FORBIDDEN_FUNCTION.test(String(n.function.name))) {
       throw new QueryError('refused', `function ${n.function.name} is not allowed: queries read warehouse tables only`);
     }
@@ -92,8 +105,13 @@ export function readOnlySql(sql: string): string {
  * A connection with the warehouse attached and nothing else reachable: file access only under the
  * warehouse root, external access off, configuration locked.
  */
-export async function openReadOnlyWarehouse(state: PipelineState, warehouse: Warehouse, ir?: PipelineIR): Promise<DuckDBConnection> {
-  const conn = await openDuck();
+export async function openReadOnlyWarehouse(
+  state: PipelineState,
+  warehouse: Warehouse,
+  ir?: PipelineIR,
+  settings?: Readonly<Record<string, string>>,
+): Promise<DuckDBConnection> {
+  const conn = await openDuck(':memory:', settings);
   await attachWarehouse(conn, state, warehouse, { ir });
   await conn.run(`SET allowed_directories = [${literal(warehouse.root + '/')}]`);
   await conn.run(`SET enable_external_access = false`);

@@ -9,6 +9,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Seconds for a `Retry-After` header (503 of an overloaded door). */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -89,6 +91,7 @@ export function sendError(res: ServerResponse, e: HttpError): void {
   const error: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.details !== undefined) error.details = e.details;
   if (e.status === 413) res.setHeader('connection', 'close');
+  if (e.retryAfter !== undefined) res.setHeader('retry-after', String(e.retryAfter));
   sendJson(res, e.status, { error });
 }
 

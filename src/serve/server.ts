@@ -179,6 +179,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       components.warehouse = { status: 'down', message: String((e as Error).message).split('\n')[0] };
     }
     components.models = { status: 'ok', loaded: store.loaded() };
+    components.query_door = { status: 'ok', ...data.queryLoad() };
     const statuses = Object.values(components).map((c) => c.status);
     const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
     return { status, pipeline: ir.name, uptime_seconds: Math.round((Date.now() - startedAt) / 1000), components };

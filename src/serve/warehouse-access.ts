@@ -1,10 +1,15 @@
 // The server's read-only window on the warehouse, for GET /features/{view}/{key} and
-// POST /data-products/query, on the engine's read-only connection (src/engine/query.ts: views over
+// POST /data-products/query, on the engine's read-only connections (src/engine/query.ts: views over
 // the committed snapshots, file access only under the warehouse root, external access off,
-// configuration locked) and its guards (one SELECT, no file-reading functions, row and time
-// limits) and online feature lookup (src/engine/features.ts). Statements run one at a time on the
-// connection; when the state file changes (an apply committed), a fresh connection is opened over
-// the new snapshots.
+// configuration locked) and its guards (one SELECT, no table functions, row and time limits) and
+// online feature lookup (src/engine/features.ts). When the state file changes (an apply
+// committed), fresh connections are opened over the new snapshots.
+//
+// The query door has a pool of its own (QUERY_POOL_SIZE engines, each with a memory limit and one
+// thread), apart from the feature lookups' connection: heavy queries never make /features or
+// /health wait. When every engine of the pool is busy the door answers 503 with Retry-After at once
+// instead of queueing. A query past its time limit is interrupted and answered at the deadline; an
+// engine that does not stop is closed and replaced. A result larger than MAX_RESULT_BYTES is 413.
 
 import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -18,6 +23,12 @@ import { HttpError } from './http.js';
 export const DEFAULT_QUERY_LIMIT = 1000;
 export const MAX_QUERY_LIMIT = 10_000;
 export const QUERY_TIMEOUT_MS = 10_000;
+/** Query engines running at once (each one thread); a query beyond them gets 503 + Retry-After. */
+export const QUERY_POOL_SIZE = 2;
+/** DuckDB memory limit of each query engine. */
+export const QUERY_MEMORY_LIMIT = '512MB';
+/** The largest JSON result the door sends. */
+export const MAX_RESULT_BYTES = 32 << 20;
 
 interface Open {
   readonly mtimeMs: number;
@@ -38,9 +49,15 @@ const QUERY_STATUS: Record<QueryError['code'], [number, string]> = {
   failed: [400, 'query_failed'],
 };
 
+interface PoolSlot {
+  engine?: Promise<Open>;
+  busy: boolean;
+}
+
 export class WarehouseAccess {
   private open?: Promise<Open>;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly pool: PoolSlot[] = Array.from({ length: QUERY_POOL_SIZE }, () => ({ busy: false }));
   constructor(
     private readonly ir: PipelineIR,
     private readonly store: StateStore,
@@ -55,18 +72,32 @@ export class WarehouseAccess {
     }
   }
 
+  private openEngine(mtimeMs: number, settings?: Readonly<Record<string, string>>): Promise<Open> {
+    return (async () => {
+      const state = this.store.read();
+      const conn = await openReadOnlyWarehouse(state, this.warehouse, this.ir, settings);
+      const reader = await conn.runAndReadAll(`SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name IN ('bronze', 'silver', 'gold')`);
+      return { mtimeMs, conn, tables: reader.getRows().map((r) => String(r[0])) };
+    })();
+  }
+
   private async connection(): Promise<Open> {
     const mtimeMs = this.stateMtime();
     const cur = this.open ? await this.open.catch(() => undefined) : undefined;
     if (cur && cur.mtimeMs === mtimeMs) return cur;
     if (cur) cur.conn.closeSync();
-    this.open = (async () => {
-      const state = this.store.read();
-      const conn = await openReadOnlyWarehouse(state, this.warehouse, this.ir);
-      const reader = await conn.runAndReadAll(`SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name IN ('bronze', 'silver', 'gold')`);
-      return { mtimeMs, conn, tables: reader.getRows().map((r) => String(r[0])) };
-    })();
+    this.open = this.openEngine(mtimeMs);
     return this.open;
+  }
+
+  /** A pool engine over the current snapshots (reopened when the state moved). */
+  private async poolEngine(slot: PoolSlot): Promise<Open> {
+    const mtimeMs = this.stateMtime();
+    const cur = slot.engine ? await slot.engine.catch(() => undefined) : undefined;
+    if (cur && cur.mtimeMs === mtimeMs) return cur;
+    if (cur) cur.conn.closeSync();
+    slot.engine = this.openEngine(mtimeMs, { memory_limit: QUERY_MEMORY_LIMIT, threads: '1' });
+    return slot.engine;
   }
 
   /** Run `fn` alone on the connection (one statement at a time; an interrupt only hits its own). */
@@ -76,24 +107,56 @@ export class WarehouseAccess {
     return run;
   }
 
+  /** Query engines busy now, of how many (GET /health). */
+  queryLoad(): { busy: number; size: number } {
+    return { busy: this.pool.filter((s) => s.busy).length, size: this.pool.length };
+  }
+
   async tables(): Promise<readonly string[]> {
     return this.exclusive(async (o) => o.tables);
   }
 
-  /** A single read-only SELECT, at most `limit` rows. */
-  query(sql: string, limit = DEFAULT_QUERY_LIMIT, timeoutMs = QUERY_TIMEOUT_MS): Promise<QueryJson> {
-    return this.exclusive(async ({ conn }) => {
+  /** A single read-only SELECT, at most `limit` rows, on a free engine of the query pool (else 503). */
+  async query(sql: string, limit = DEFAULT_QUERY_LIMIT, timeoutMs = QUERY_TIMEOUT_MS): Promise<QueryJson> {
+    const slot = this.pool.find((s) => !s.busy);
+    if (!slot) throw new HttpError(503, 'query_door_busy', `all ${QUERY_POOL_SIZE} query engines are busy; retry in a moment`, undefined, 1);
+    slot.busy = true;
+    let settled = false;
+    try {
+      const { conn } = await this.poolEngine(slot);
+      const run = runReadOnlyQuery(conn, sql, { limit, timeoutMs });
+      // The answer is given at the deadline whether or not the engine has stopped; an engine still
+      // busy shortly after its interrupt is closed and the slot gets a new one.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new QueryError('timeout', `the query ran longer than ${timeoutMs} ms and was stopped`)), timeoutMs + 250);
+      });
       try {
-        const r = await runReadOnlyQuery(conn, sql, { limit, timeoutMs });
-        return { columns: r.columns, rows: r.rows as Record<string, unknown>[], truncated: r.truncated };
-      } catch (e) {
-        if (e instanceof QueryError) {
-          const [status, code] = QUERY_STATUS[e.code] ?? [400, 'invalid_sql'];
-          throw new HttpError(status, code, e.message, { field: 'sql' });
+        const r = await Promise.race([run, deadline]);
+        settled = true;
+        const out = { columns: r.columns, rows: r.rows as Record<string, unknown>[], truncated: r.truncated };
+        const bytes = Buffer.byteLength(JSON.stringify(out, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+        if (bytes > MAX_RESULT_BYTES) {
+          throw new HttpError(413, 'result_too_large', `the result is ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${MAX_RESULT_BYTES / 2 ** 20} MiB limit: select fewer columns or set a smaller limit`, { field: 'limit' });
         }
-        throw e;
+        return out;
+      } finally {
+        clearTimeout(timer);
+        if (!settled) {
+          const engine = slot.engine;
+          slot.engine = undefined;
+          void run.catch(() => undefined).finally(() => void engine?.then((o) => o.conn.closeSync()).catch(() => undefined));
+        }
       }
-    });
+    } catch (e) {
+      if (e instanceof QueryError) {
+        const [status, code] = QUERY_STATUS[e.code] ?? [400, 'invalid_sql'];
+        throw new HttpError(status, code, e.message, { field: 'sql' });
+      }
+      throw e;
+    } finally {
+      slot.busy = false;
+    }
   }
 
   /** The latest feature row of one entity (online semantics), or undefined. */
@@ -112,5 +175,10 @@ export class WarehouseAccess {
     const cur = this.open ? await this.open.catch(() => undefined) : undefined;
     this.open = undefined;
     cur?.conn.closeSync();
+    for (const slot of this.pool) {
+      const e = slot.engine ? await slot.engine.catch(() => undefined) : undefined;
+      slot.engine = undefined;
+      e?.conn.closeSync();
+    }
   }
 }

@@ -1,0 +1,91 @@
+// The query door under attack (issue #11, items 5-7): functions qualified with a schema, called
+// method-style or used as table functions are refused by the statement's structure; heavy queries run
+// on a pool of their own, so /health and /features answer while they run, a query beyond the pool
+// gets 503 with Retry-After at once, and a query past its time limit is stopped and answered.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAsgardServer, type AsgardServer } from '../../src/serve/server.js';
+import { QUERY_POOL_SIZE } from '../../src/serve/warehouse-access.js';
+import { Workspace } from '../../src/workspace/workspace.js';
+import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn, serveOn } from '../ml/fixtures.js';
+
+const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 4 } } }), serveNode());
+let dir: string;
+let srv: AsgardServer;
+let base: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'asgard-door-'));
+  const fx = await makeWarehouse(dir, 3000);
+  const train = ir.nodes[1] as ReturnType<typeof trainNode>;
+  const serve = ir.nodes[2] as ReturnType<typeof serveNode>;
+  const t = await trainOn(fx).run(runContext(ir, train, fx));
+  const s = await serveOn(fx).run(runContext(ir, serve, fx));
+  persistState(fx, ir, {
+    [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
+    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, modelVersion: s.modelVersion, appliedAt: new Date().toISOString() },
+  });
+  srv = createAsgardServer({ ir, workspace: Workspace.open(join(dir, 'spec.asg'), { stateDir: dir }), log: () => {} });
+  base = `http://127.0.0.1:${(await srv.listen(0, '127.0.0.1')).port}`;
+}, 120_000);
+
+afterAll(async () => {
+  await srv?.close(1000);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const query = (sql: string) => fetch(`${base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
+
+describe('the query door', () => {
+  it.each([
+    ["SELECT * FROM main.glob('/etc/*')", 'table function main.glob(…) is not allowed'],
+    ["SELECT * FROM main.read_parquet('/etc/passwd')", 'table function main.read_parquet(…) is not allowed'],
+    ['SELECT * FROM main.duckdb_settings()', 'table function main.duckdb_settings(…) is not allowed'],
+    ["SELECT main.current_setting('allowed_directories')", 'current_setting(…) called on a qualifier is not allowed'],
+    ["SELECT main.glob('/etc/*') AS g", 'glob(…) called on a qualifier is not allowed'],
+    ["SELECT * FROM gold.customer_metrics JOIN main.glob('/x') ON true", 'table function main.glob(…) is not allowed'],
+  ])('%s: 400 read_only, no data', async (sql, message) => {
+    const r = await query(sql);
+    const j = (await r.json()) as { error: { code: string; message: string } };
+    expect(r.status, JSON.stringify(j)).toBe(400);
+    expect(j.error.code).toBe('read_only');
+    expect(j.error.message).toContain(message);
+    expect(JSON.stringify(j)).not.toContain(dir);
+  });
+
+  it('heavy queries: their own pool; /health and /features answer meanwhile; one too many gets 503 + Retry-After; the slow ones are stopped', async () => {
+    const heavy = 'SELECT count(*) AS n FROM gold.customer_metrics a, gold.customer_metrics b, gold.customer_metrics c WHERE a.total_purchases + b.total_purchases + c.total_purchases = 1000';
+    let finished = 0;
+    const slow = Array.from({ length: QUERY_POOL_SIZE }, () =>
+      query(heavy).then(async (r) => {
+        finished++;
+        return { status: r.status, body: (await r.json()) as { error: { code: string } } };
+      }),
+    );
+    // Wait (bounded) until /health reports every query engine busy.
+    for (let i = 0; i < 200; i++) {
+      const h = (await (await fetch(`${base}/health`)).json()) as { components: { query_door: { busy: number } } };
+      if (h.components.query_door.busy === QUERY_POOL_SIZE) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const extra = await query(heavy);
+    expect(extra.status, await extra.clone().text()).toBe(503);
+    expect(extra.headers.get('retry-after')).toBe('1');
+    expect(((await extra.json()) as { error: { code: string } }).error.code).toBe('query_door_busy');
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    const features = await fetch(`${base}/features/customer_churn_features/1`);
+    expect(features.status).toBe(200);
+    expect(finished).toBe(0); // answered while every heavy query was still running
+    for (const r of await Promise.all(slow)) {
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe('query_timeout');
+    }
+    // The pool is free again.
+    const ok = await query('SELECT count(*) AS n FROM gold.customer_metrics');
+    expect(ok.status).toBe(200);
+  }, 60_000);
+});
