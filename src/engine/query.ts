@@ -76,7 +76,7 @@ export function readOnlySql(sql: string): string {
     const fromItems = [...(Array.isArray(n.from?.expressions) ? n.from.expressions : []), ...(Array.isArray(n.joins) ? n.joins.map((j: { this?: unknown }) => j?.this) : [])];
     for (const item of fromItems) {
       if (item && typeof item === 'object' && 'function' in item) {
-        throw new QueryError('refused', `table function ${String((item as { function: { name: unknown } }).function.name)}(…) is not allowed: FROM takes warehouse tables only`);
+        throw new QueryError('refused', `function ${String((item as { function: { name: unknown } }).function.name)} is not allowed: FROM takes warehouse tables only, never a table function`);
       }
     }
     if (n.function && FORBIDDEN_FUNCTION.test(String(n.function.name))) {

@@ -41,12 +41,12 @@ const query = (sql: string) => fetch(`${base}/data-products/query`, { method: 'P
 
 describe('the query door', () => {
   it.each([
-    ["SELECT * FROM main.glob('/etc/*')", 'table function main.glob(…) is not allowed'],
-    ["SELECT * FROM main.read_parquet('/etc/passwd')", 'table function main.read_parquet(…) is not allowed'],
-    ['SELECT * FROM main.duckdb_settings()', 'table function main.duckdb_settings(…) is not allowed'],
+    ["SELECT * FROM main.glob('/etc/*')", 'function main.glob is not allowed: FROM takes warehouse tables only'],
+    ["SELECT * FROM main.read_parquet('/etc/passwd')", 'function main.read_parquet is not allowed: FROM takes warehouse tables only'],
+    ['SELECT * FROM main.duckdb_settings()', 'function main.duckdb_settings is not allowed: FROM takes warehouse tables only'],
     ["SELECT main.current_setting('allowed_directories')", 'current_setting(…) called on a qualifier is not allowed'],
     ["SELECT main.glob('/etc/*') AS g", 'glob(…) called on a qualifier is not allowed'],
-    ["SELECT * FROM gold.customer_metrics JOIN main.glob('/x') ON true", 'table function main.glob(…) is not allowed'],
+    ["SELECT * FROM gold.customer_metrics JOIN main.glob('/x') ON true", 'function main.glob is not allowed: FROM takes warehouse tables only'],
   ])('%s: 400 read_only, no data', async (sql, message) => {
     const r = await query(sql);
     const j = (await r.json()) as { error: { code: string; message: string } };
