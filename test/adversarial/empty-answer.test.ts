@@ -46,6 +46,9 @@ function spec(guard: string, cleanseGuard = ''): string {
 `;
 }
 
+/** The state and the warehouse (the run log under runs/ records every apply, failed ones too). */
+const data = (d: string) => ({ state: tree(join(d, '.asgard', 'state')), warehouse: tree(join(d, '.asgard', 'warehouse')) });
+
 interface Out {
   ok: boolean;
   nodes: { node: string; status: string; rows?: number; error?: string }[];
@@ -68,7 +71,7 @@ describe('an API answering 200 with no records', () => {
     const first = await apply(dir);
     expect(first.code, first.stderr).toBe(0);
     expect(state(dir).nodes['bronze.support_tickets'].snapshot!.rows).toBe(300);
-    const before = tree(join(dir, '.asgard'));
+    const before = data(dir);
 
     answer = [];
     const r = await apply(dir);
@@ -80,7 +83,7 @@ describe('an API answering 200 with no records', () => {
       'bronze.support_tickets: row count fell from 300 to 0: the new snapshot is empty and allow_empty is not set; the previous snapshot is kept. If this is expected, set `allow_empty = true` on stream support_tickets',
     );
     expect(r.out.nodes.find((n) => n.node === 'silver.tickets_clean')!.status).toBe('skipped');
-    expect(tree(join(dir, '.asgard'))).toEqual(before);
+    expect(data(dir)).toEqual(before);
   });
 
   it('a drop beyond max_row_drop fails too; within it, or with allow_empty = true, the new snapshot is taken', async () => {
@@ -88,12 +91,12 @@ describe('an API answering 200 with no records', () => {
     writeFileSync(join(dir, 'p.asg'), spec('max_row_drop = 0.2'));
     answer = all;
     expect((await apply(dir)).code).toBe(0);
-    const before = tree(join(dir, '.asgard'));
+    const before = data(dir);
     answer = all.slice(0, 210); // -30%
     const r = await apply(dir);
     expect(r.code).toBe(1);
     expect(r.out.nodes[0].error).toMatch(/^bronze\.support_tickets: row count fell from 300 to 210: a drop of 30% is more than max_row_drop = 0\.2 allows; the previous snapshot is kept/);
-    expect(tree(join(dir, '.asgard'))).toEqual(before);
+    expect(data(dir)).toEqual(before);
 
     answer = all.slice(0, 250); // -16.7%: within 0.2
     const ok = await apply(dir);
