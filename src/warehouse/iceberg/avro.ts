@@ -1,0 +1,239 @@
+// Manifest lists and manifests: Avro object container files with the schemas of the Iceberg table
+// spec (format version 2), every field carrying its `field-id`, written and read through avsc.
+// Avro longs are BigInt here (snapshot ids use all 63 bits; a JS number would round them).
+
+import avro from 'avsc';
+import type { IcebergPrimitive } from './schema.js';
+
+const LongAsBigInt = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(n));
+    return b;
+  },
+  fromJSON: (n: unknown) => BigInt(n as number),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+const typeOf = (schema: object): avro.Type => avro.Type.forSchema(schema as avro.Schema, { registry: { long: LongAsBigInt } as never });
+
+const opt = (type: unknown) => ['null', type];
+const intMap = (name: string, keyId: number, valueId: number, value: string) => ({
+  type: 'array',
+  logicalType: 'map',
+  items: { type: 'record', name, fields: [{ name: 'key', type: 'int', 'field-id': keyId }, { name: 'value', type: value, 'field-id': valueId }] },
+});
+
+// The manifest list (one per snapshot): spec, "Manifest Lists".
+export const MANIFEST_FILE_SCHEMA = {
+  type: 'record',
+  name: 'manifest_file',
+  fields: [
+    { name: 'manifest_path', type: 'string', 'field-id': 500 },
+    { name: 'manifest_length', type: 'long', 'field-id': 501 },
+    { name: 'partition_spec_id', type: 'int', 'field-id': 502 },
+    { name: 'content', type: 'int', 'field-id': 517 },
+    { name: 'sequence_number', type: 'long', 'field-id': 515 },
+    { name: 'min_sequence_number', type: 'long', 'field-id': 516 },
+    { name: 'added_snapshot_id', type: 'long', 'field-id': 503 },
+    { name: 'added_files_count', type: 'int', 'field-id': 504 },
+    { name: 'existing_files_count', type: 'int', 'field-id': 505 },
+    { name: 'deleted_files_count', type: 'int', 'field-id': 506 },
+    { name: 'added_rows_count', type: 'long', 'field-id': 512 },
+    { name: 'existing_rows_count', type: 'long', 'field-id': 513 },
+    { name: 'deleted_rows_count', type: 'long', 'field-id': 514 },
+    {
+      name: 'partitions',
+      type: opt({
+        type: 'array',
+        'element-id': 508,
+        items: {
+          type: 'record',
+          name: 'r508',
+          fields: [
+            { name: 'contains_null', type: 'boolean', 'field-id': 509 },
+            { name: 'contains_nan', type: opt('boolean'), default: null, 'field-id': 518 },
+            { name: 'lower_bound', type: opt('bytes'), default: null, 'field-id': 510 },
+            { name: 'upper_bound', type: opt('bytes'), default: null, 'field-id': 511 },
+          ],
+        },
+      }),
+      default: null,
+      'field-id': 507,
+    },
+    { name: 'key_metadata', type: opt('bytes'), default: null, 'field-id': 519 },
+  ],
+};
+
+export interface FieldSummary {
+  readonly contains_null: boolean;
+  readonly contains_nan: boolean | null;
+  readonly lower_bound: Buffer | null;
+  readonly upper_bound: Buffer | null;
+}
+
+export interface ManifestFile {
+  readonly manifest_path: string;
+  readonly manifest_length: bigint;
+  readonly partition_spec_id: number;
+  readonly content: number;
+  readonly sequence_number: bigint;
+  readonly min_sequence_number: bigint;
+  readonly added_snapshot_id: bigint;
+  readonly added_files_count: number;
+  readonly existing_files_count: number;
+  readonly deleted_files_count: number;
+  readonly added_rows_count: bigint;
+  readonly existing_rows_count: bigint;
+  readonly deleted_rows_count: bigint;
+  readonly partitions: readonly FieldSummary[] | null;
+  readonly key_metadata: Buffer | null;
+}
+
+/** One partition field of a manifest's `partition` struct: its spec field id and Iceberg type. */
+export interface PartitionFieldType {
+  readonly name: string;
+  readonly fieldId: number;
+  readonly type: IcebergPrimitive;
+}
+
+const AVRO_OF: Partial<Record<string, unknown>> = {
+  boolean: 'boolean',
+  int: 'int',
+  long: 'long',
+  float: 'float',
+  double: 'double',
+  string: 'string',
+  binary: 'bytes',
+  date: { type: 'int', logicalType: 'date' },
+  time: { type: 'long', logicalType: 'time-micros' },
+  timestamp: { type: 'long', logicalType: 'timestamp-micros', 'adjust-to-utc': false },
+  timestamptz: { type: 'long', logicalType: 'timestamp-micros', 'adjust-to-utc': true },
+};
+
+/** The manifest entry schema (spec, "Manifests") for a partition spec's fields. */
+export function manifestEntrySchema(partition: readonly PartitionFieldType[]): object {
+  return {
+    type: 'record',
+    name: 'manifest_entry',
+    fields: [
+      { name: 'status', type: 'int', 'field-id': 0 },
+      { name: 'snapshot_id', type: opt('long'), default: null, 'field-id': 1 },
+      { name: 'sequence_number', type: opt('long'), default: null, 'field-id': 3 },
+      { name: 'file_sequence_number', type: opt('long'), default: null, 'field-id': 4 },
+      {
+        name: 'data_file',
+        'field-id': 2,
+        type: {
+          type: 'record',
+          name: 'r2',
+          fields: [
+            { name: 'content', type: 'int', 'field-id': 134 },
+            { name: 'file_path', type: 'string', 'field-id': 100 },
+            { name: 'file_format', type: 'string', 'field-id': 101 },
+            {
+              name: 'partition',
+              'field-id': 102,
+              type: {
+                type: 'record',
+                name: 'r102',
+                fields: partition.map((f) => ({ name: f.name, type: opt(avroPrimitive(f.type)), default: null, 'field-id': f.fieldId })),
+              },
+            },
+            { name: 'record_count', type: 'long', 'field-id': 103 },
+            { name: 'file_size_in_bytes', type: 'long', 'field-id': 104 },
+            { name: 'column_sizes', type: opt(intMap('k117_v118', 117, 118, 'long')), default: null, 'field-id': 108 },
+            { name: 'value_counts', type: opt(intMap('k119_v120', 119, 120, 'long')), default: null, 'field-id': 109 },
+            { name: 'null_value_counts', type: opt(intMap('k121_v122', 121, 122, 'long')), default: null, 'field-id': 110 },
+            { name: 'nan_value_counts', type: opt(intMap('k138_v139', 138, 139, 'long')), default: null, 'field-id': 137 },
+            { name: 'lower_bounds', type: opt(intMap('k126_v127', 126, 127, 'bytes')), default: null, 'field-id': 125 },
+            { name: 'upper_bounds', type: opt(intMap('k129_v130', 129, 130, 'bytes')), default: null, 'field-id': 128 },
+            { name: 'key_metadata', type: opt('bytes'), default: null, 'field-id': 131 },
+            { name: 'split_offsets', type: opt({ type: 'array', items: 'long', 'element-id': 133 }), default: null, 'field-id': 132 },
+            { name: 'equality_ids', type: opt({ type: 'array', items: 'int', 'element-id': 136 }), default: null, 'field-id': 135 },
+            { name: 'sort_order_id', type: opt('int'), default: null, 'field-id': 140 },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+function avroPrimitive(t: IcebergPrimitive): unknown {
+  const a = AVRO_OF[t];
+  if (a !== undefined) return a;
+  if (t === 'uuid') return { type: 'fixed', name: 'uuid_fixed', size: 16, logicalType: 'uuid' };
+  throw new Error(`Iceberg type ${t} cannot be a partition value here`);
+}
+
+/** A partition value as stored in a manifest: number/bigint/string/boolean/Buffer, or null. */
+export type PartitionValue = number | bigint | string | boolean | Buffer | null;
+
+export interface DataFile {
+  readonly content: 0;
+  readonly file_path: string;
+  readonly file_format: 'PARQUET';
+  readonly partition: Readonly<Record<string, PartitionValue>>;
+  readonly record_count: bigint;
+  readonly file_size_in_bytes: bigint;
+  readonly column_sizes: null;
+  readonly value_counts: null;
+  readonly null_value_counts: null;
+  readonly nan_value_counts: null;
+  readonly lower_bounds: null;
+  readonly upper_bounds: null;
+  readonly key_metadata: null;
+  readonly split_offsets: null;
+  readonly equality_ids: null;
+  readonly sort_order_id: null;
+}
+
+/** Manifest entry status: 0 existing, 1 added, 2 deleted. */
+export type EntryStatus = 0 | 1 | 2;
+
+export interface ManifestEntry {
+  readonly status: EntryStatus;
+  readonly snapshot_id: bigint | null;
+  readonly sequence_number: bigint | null;
+  readonly file_sequence_number: bigint | null;
+  readonly data_file: DataFile;
+}
+
+/** An Avro object container file of `records`, with the given file metadata (string values). */
+export async function writeAvro(schema: object, records: readonly object[], metadata: Readonly<Record<string, string>>): Promise<Buffer> {
+  const meta: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v);
+  // avsc writes the header's `avro.schema` from the schema object it is given (with the `field-id`
+  // attributes Iceberg readers need; a Type would drop them), then encodes with the BigInt-long type.
+  const enc = new avro.streams.BlockEncoder(schema as avro.Schema, { metadata: meta, codec: 'deflate', writeHeader: true } as never);
+  (enc as unknown as { _type: avro.Type })._type = typeOf(schema);
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((res, rej) => {
+    enc.on('data', (c: Buffer) => chunks.push(c));
+    enc.on('end', () => res());
+    enc.on('error', rej);
+  });
+  for (const r of records) enc.write(r);
+  enc.end();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** The records of an Avro object container file, read with the writer's schema (longs as BigInt). */
+export async function readAvro<T>(buf: Buffer): Promise<T[]> {
+  const dec = new avro.streams.BlockDecoder({
+    parseHook: (schema: avro.Schema) => typeOf(schema as object),
+  } as never);
+  const out: T[] = [];
+  const done = new Promise<void>((res, rej) => {
+    dec.on('data', (r: T) => out.push(r));
+    dec.on('end', () => res());
+    dec.on('error', rej);
+  });
+  dec.end(buf);
+  await done;
+  return out;
+}

@@ -1,0 +1,223 @@
+// The Iceberg SQL catalog (iceberg-java's JdbcCatalog, pyiceberg's SqlCatalog; Trino's `jdbc`
+// catalog type): two tables, `iceberg_tables` (one row per table, pointing at its current metadata
+// JSON) and `iceberg_namespace_properties`, created exactly as those implementations create them, so
+// Spark, pyiceberg and Trino open the same catalog asgard writes. docs/lakehouse.md says why.
+//
+// A commit is a compare-and-swap on `metadata_location`:
+//   UPDATE iceberg_tables SET metadata_location = new, previous_metadata_location = old
+//    WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND metadata_location = old
+// One row changed: this writer won. None: someone committed in between, and this commit is refused
+// (CommitConflict). Readers follow metadata_location only, so they see the old snapshot or the new
+// one, never half of one.
+//
+// SQLite (better-sqlite3) is the embedded default: a file, no server. PostgreSQL (pg) is for a
+// catalog shared by a team and by Spark/Trino clusters.
+
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface TableIdent {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** The table changed underneath (another writer committed first), or already exists on create. */
+export class CommitConflict extends Error {}
+
+export interface IcebergCatalog {
+  /** The `catalog_name` column: the name engines configure the catalog under (e.g. Spark's `iceberg`). */
+  readonly name: string;
+  /** Where the catalog is, for messages (never with a password). */
+  readonly where: string;
+  /** The current metadata location, or undefined when the table does not exist. */
+  load(t: TableIdent): Promise<string | undefined>;
+  /** Register a new table; CommitConflict when it exists. */
+  create(t: TableIdent, metadataLocation: string): Promise<void>;
+  /** Compare-and-swap the table's metadata location; CommitConflict when it is no longer `expected`. */
+  commit(t: TableIdent, expected: string, next: string): Promise<void>;
+  drop(t: TableIdent): Promise<void>;
+  list(namespace?: string): Promise<TableIdent[]>;
+  /** Record the namespace as JdbcCatalog.createNamespace does (property `exists` = `true`). */
+  ensureNamespace(namespace: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+// The DDL of iceberg-java's JdbcUtil (schema V0) and pyiceberg's SqlCatalog.
+const CREATE_TABLES =
+  'CREATE TABLE IF NOT EXISTS iceberg_tables (catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL, ' +
+  'table_name VARCHAR(255) NOT NULL, metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), ' +
+  'PRIMARY KEY (catalog_name, table_namespace, table_name))';
+const CREATE_NAMESPACE_PROPERTIES =
+  'CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (catalog_name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, ' +
+  'property_key VARCHAR(255), property_value VARCHAR(1000), PRIMARY KEY (catalog_name, namespace, property_key))';
+
+const conflict = (t: TableIdent, catalog: string) =>
+  new CommitConflict(`iceberg table ${t.namespace}.${t.name} was changed by another writer in the catalog ${catalog}; the commit was refused`);
+
+/** The embedded default: the SQL catalog in a SQLite file. */
+export class SqliteCatalog implements IcebergCatalog {
+  private db?: Database.Database;
+
+  constructor(
+    readonly file: string,
+    readonly name = 'iceberg',
+  ) {}
+
+  get where(): string {
+    return this.file;
+  }
+
+  private open(): Database.Database {
+    if (this.db) return this.db;
+    mkdirSync(dirname(this.file), { recursive: true });
+    const db = new Database(this.file, { timeout: 10_000 });
+    db.exec(CREATE_TABLES);
+    db.exec(CREATE_NAMESPACE_PROPERTIES);
+    this.db = db;
+    return db;
+  }
+
+  async load(t: TableIdent): Promise<string | undefined> {
+    const row = this.open()
+      .prepare('SELECT metadata_location FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?')
+      .get(this.name, t.namespace, t.name) as { metadata_location: string | null } | undefined;
+    return row?.metadata_location ?? undefined;
+  }
+
+  async create(t: TableIdent, metadataLocation: string): Promise<void> {
+    await this.ensureNamespace(t.namespace);
+    try {
+      this.open()
+        .prepare('INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location) VALUES (?, ?, ?, ?, NULL)')
+        .run(this.name, t.namespace, t.name, metadataLocation);
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) throw conflict(t, this.where);
+      throw e;
+    }
+  }
+
+  async commit(t: TableIdent, expected: string, next: string): Promise<void> {
+    const r = this.open()
+      .prepare(
+        'UPDATE iceberg_tables SET metadata_location = ?, previous_metadata_location = ? ' +
+          'WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND metadata_location = ?',
+      )
+      .run(next, expected, this.name, t.namespace, t.name, expected);
+    if (r.changes !== 1) throw conflict(t, this.where);
+  }
+
+  async drop(t: TableIdent): Promise<void> {
+    this.open().prepare('DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?').run(this.name, t.namespace, t.name);
+  }
+
+  async list(namespace?: string): Promise<TableIdent[]> {
+    const rows = (
+      namespace === undefined
+        ? this.open().prepare('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = ? ORDER BY 1, 2').all(this.name)
+        : this.open().prepare('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? ORDER BY 1, 2').all(this.name, namespace)
+    ) as { table_namespace: string; table_name: string }[];
+    return rows.map((r) => ({ namespace: r.table_namespace, name: r.table_name }));
+  }
+
+  async ensureNamespace(namespace: string): Promise<void> {
+    this.open()
+      .prepare('INSERT OR IGNORE INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value) VALUES (?, ?, ?, ?)')
+      .run(this.name, namespace, 'exists', 'true');
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+  }
+}
+
+/** The SQL catalog in PostgreSQL: shared by a team, a CI and Spark/Trino clusters. */
+export class PostgresCatalog implements IcebergCatalog {
+  private pool?: pg.Pool;
+  private ready?: Promise<void>;
+
+  constructor(
+    private readonly config: pg.PoolConfig,
+    readonly name = 'iceberg',
+  ) {}
+
+  get where(): string {
+    const c = this.config;
+    if (c.connectionString) {
+      const u = new URL(c.connectionString);
+      u.password = '';
+      return u.toString();
+    }
+    return `postgres://${c.user ?? ''}@${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
+  }
+
+  private async q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+    if (!this.pool) {
+      this.pool = new pg.Pool({ max: 2, ...this.config });
+      // An idle connection the server closed (restart, admin) is dropped; the next query opens another.
+      this.pool.on('error', () => undefined);
+    }
+    this.ready ??= (async () => {
+      await this.pool!.query(CREATE_TABLES);
+      await this.pool!.query(CREATE_NAMESPACE_PROPERTIES);
+    })();
+    await this.ready;
+    return this.pool.query(sql, params);
+  }
+
+  async load(t: TableIdent): Promise<string | undefined> {
+    const r = await this.q('SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3', [this.name, t.namespace, t.name]);
+    return r.rows[0]?.metadata_location ?? undefined;
+  }
+
+  async create(t: TableIdent, metadataLocation: string): Promise<void> {
+    await this.ensureNamespace(t.namespace);
+    try {
+      await this.q('INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location) VALUES ($1, $2, $3, $4, NULL)', [
+        this.name,
+        t.namespace,
+        t.name,
+        metadataLocation,
+      ]);
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') throw conflict(t, this.where);
+      throw e;
+    }
+  }
+
+  async commit(t: TableIdent, expected: string, next: string): Promise<void> {
+    const r = await this.q(
+      'UPDATE iceberg_tables SET metadata_location = $1, previous_metadata_location = $2 ' +
+        'WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 AND metadata_location = $2',
+      [next, expected, this.name, t.namespace, t.name],
+    );
+    if (r.rowCount !== 1) throw conflict(t, this.where);
+  }
+
+  async drop(t: TableIdent): Promise<void> {
+    await this.q('DELETE FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3', [this.name, t.namespace, t.name]);
+  }
+
+  async list(namespace?: string): Promise<TableIdent[]> {
+    const r =
+      namespace === undefined
+        ? await this.q('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = $1 ORDER BY 1, 2', [this.name])
+        : await this.q('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 ORDER BY 1, 2', [this.name, namespace]);
+    return r.rows.map((x) => ({ namespace: x.table_namespace, name: x.table_name }));
+  }
+
+  async ensureNamespace(namespace: string): Promise<void> {
+    await this.q(
+      'INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [this.name, namespace, 'exists', 'true'],
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.end();
+    this.pool = undefined;
+    this.ready = undefined;
+  }
+}

@@ -1,0 +1,608 @@
+// Writing and reading Iceberg v2 tables: DuckDB writes the Parquet data files (with the columns'
+// Iceberg field ids), this module writes the manifests, the manifest list and the table metadata
+// JSON through a TableStore (./table-store.ts), and commits with a compare-and-swap in the catalog. Until that swap,
+// nothing a reader follows points at the new files; if it fails, the files are removed and the
+// table's current snapshot is untouched.
+//
+// A write is `prepare` (read the table's current metadata, fix the schema and its field ids, give
+// DuckDB a folder and the COPY options) → DuckDB COPY → `commit` (or `abort`). `base` makes the
+// commit an append: the base snapshot's manifests are kept as they are and one manifest of the new
+// files is added. Without it the commit overwrites: the files live until then are recorded as
+// deleted. Files that the new snapshot drops relative to the catalog's current snapshot are always
+// recorded as deleted, whatever the base.
+//
+// `expire` keeps the given snapshots (and the current one), drops the others from the metadata, and
+// deletes every object under the table's location that the retained snapshots and metadata files
+// no longer reference (expired snapshots' files, crash leftovers).
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TableStore } from './table-store.js';
+import {
+  manifestEntrySchema,
+  MANIFEST_FILE_SCHEMA,
+  readAvro,
+  writeAvro,
+  type DataFile,
+  type FieldSummary,
+  type ManifestEntry,
+  type ManifestFile,
+  type PartitionFieldType,
+  type PartitionValue,
+} from './avro.js';
+import { CommitConflict, type IcebergCatalog, type TableIdent } from './catalog.js';
+import {
+  currentSchema,
+  currentSnapshot,
+  emptyMetadata,
+  newSnapshotId,
+  parseMetadata,
+  serializeMetadata,
+  specById,
+  withoutSnapshots,
+  withSchemaAndSpec,
+  withCurrent,
+  withSnapshot,
+  type PartitionSpec,
+  type Snapshot,
+  type TableMetadata,
+} from './metadata.js';
+import { fieldIdsOption, storageSelectList, type DuckColumn, type IcebergField, type IcebergPrimitive } from './schema.js';
+
+/** What a committed snapshot is known by (the state records it). */
+export interface CommittedSnapshot {
+  readonly snapshotId: string;
+  readonly metadataLocation: string;
+  readonly manifestList: string;
+  readonly rows: number;
+}
+
+export interface PendingWrite {
+  readonly table: TableIdent;
+  /** Key prefix of the table's location in the store, e.g. `silver/customers_cleaned`. */
+  readonly prefix: string;
+  readonly id: string;
+  /** Local folder DuckDB writes the Parquet files into (partitioned writes: hive sub-folders). */
+  readonly dir: string;
+  /** COPY options for DuckDB: `FORMAT parquet, FIELD_IDS {...}` (+ partitioning). */
+  readonly copyOptions: string;
+  /** `SELECT <this> FROM relation` writes the columns as their Iceberg storage types. */
+  readonly selectList: string;
+  readonly partitionBy: readonly string[];
+  readonly metadata: TableMetadata;
+  /** The catalog's metadata location when the write began (the commit's compare-and-swap value). */
+  readonly baseLocation?: string;
+}
+
+export interface CommitOptions {
+  /** Append: keep this snapshot's files (its manifest list) and add the new ones. */
+  readonly base?: string;
+  readonly now?: Date;
+  /** Called with the new snapshot's row count before anything is committed; what it throws aborts the write as is. */
+  readonly check?: (rows: number) => void;
+}
+
+/** A committed table's storage went wrong or changed underneath: the message names the table. */
+export class IcebergError extends Error {}
+
+const DATA = 'data';
+const METADATA = 'metadata';
+
+export class IcebergTables {
+  private readonly pending = new Set<string>();
+
+  constructor(
+    readonly store: TableStore,
+    readonly catalog: IcebergCatalog,
+  ) {}
+
+  /** The table's current metadata and its location, or undefined when the catalog has no such table. */
+  async current(table: TableIdent): Promise<{ metadata: TableMetadata; location: string } | undefined> {
+    const location = await this.catalog.load(table);
+    if (!location) return undefined;
+    return { metadata: await this.readMetadata(location, table), location };
+  }
+
+  async prepare(table: TableIdent, prefix: string, columns: readonly DuckColumn[], partitionBy: readonly string[], now = new Date()): Promise<PendingWrite> {
+    const cur = await this.current(table);
+    const base = cur?.metadata ?? emptyMetadata(this.store.uri(prefix), now.getTime());
+    const metadata = withSchemaAndSpec(base, columns, partitionBy);
+    const fields = currentSchema(metadata).fields;
+    const id = `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+    const dir = this.store.stagingPath(`${prefix}/${DATA}/${id}`);
+    mkdirSync(dir, { recursive: true });
+    this.pending.add(`${prefix}/${DATA}/${id}/`);
+    const parts = partitionBy.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
+    const copyOptions =
+      `FORMAT parquet, FIELD_IDS ${fieldIdsOption(fields)}` +
+      (partitionBy.length ? `, PARTITION_BY (${parts}), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN '${id}_{i}', OVERWRITE_OR_IGNORE true` : '');
+    return { table, prefix, id, dir, copyOptions, selectList: storageSelectList(columns), partitionBy, metadata, baseLocation: cur?.location };
+  }
+
+  /** The single file an unpartitioned COPY writes to. */
+  fileTarget(p: PendingWrite): string {
+    return p.partitionBy.length ? p.dir : join(p.dir, `${p.id}.parquet`);
+  }
+
+  async abort(p: PendingWrite): Promise<void> {
+    const written = await this.store.list(`${p.prefix}/${DATA}/${p.id}`).catch(() => []);
+    await this.store.delete(written);
+    rmSync(p.dir, { recursive: true, force: true });
+    this.pending.delete(`${p.prefix}/${DATA}/${p.id}/`);
+  }
+
+  /** Commit the files DuckDB wrote into `p.dir` as the table's new current snapshot. */
+  async commit(p: PendingWrite, conn: DuckDBConnection, opts: CommitOptions = {}): Promise<CommittedSnapshot> {
+    const now = (opts.now ?? new Date()).getTime();
+    const m = p.metadata;
+    const schema = currentSchema(m);
+    const spec = specById(m, m['default-spec-id']);
+    const partType = partitionType(spec, schema.fields);
+    const written: string[] = [];
+    let refused: unknown;
+    try {
+      const local = walk(p.dir);
+      const stats = await fileStats(conn, local, partType);
+      const added: DataFile[] = [];
+      const dataKeys: string[] = [];
+      for (const f of local) {
+        const key = `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, f).split(sep).join('/')}`;
+        await this.store.putFile(key, f);
+        dataKeys.push(key);
+        const s = stats.get(f)!;
+        added.push(dataFile(this.store.uri(key), s.rows, BigInt(await this.store.size(key)), s.partition));
+      }
+
+      const current = p.baseLocation ? currentSnapshot(m) : undefined;
+      const baseManifests = opts.base ? await this.manifestList(opts.base) : [];
+      const kept = await this.liveEntries(baseManifests);
+      const keptPaths = new Set(kept.map((e) => e.entry.data_file.file_path));
+      const currentLive = current ? await this.liveEntries(await this.manifestList(current['manifest-list'])) : [];
+      const deleted = currentLive.filter((e) => !keptPaths.has(e.entry.data_file.file_path));
+
+      const snapshotId = newSnapshotId();
+      const seq = m['last-sequence-number'] + 1;
+      const sid = BigInt(snapshotId);
+      const manifests: ManifestFile[] = [];
+      if (added.length) {
+        const entries: ManifestEntry[] = added.map((d) => ({ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null, data_file: d }));
+        manifests.push(await this.writeManifest(p, entries, spec, schema.fields, partType, sid, seq, written));
+      }
+      const bySpec = new Map<number, LiveEntry[]>();
+      for (const e of deleted) bySpec.set(e.specId, [...(bySpec.get(e.specId) ?? []), e]);
+      for (const [specId, es] of bySpec) {
+        const oldSpec = specById(m, specId);
+        const oldType = partitionType(oldSpec, allFields(m));
+        const entries: ManifestEntry[] = es.map((e) => ({ status: 2, snapshot_id: sid, sequence_number: e.sequence, file_sequence_number: e.fileSequence, data_file: e.entry.data_file }));
+        manifests.push(await this.writeManifest(p, entries, oldSpec, schema.fields, oldType, sid, seq, written));
+      }
+      manifests.push(...baseManifests);
+
+      const keptRows = sum(kept.map((e) => e.entry.data_file.record_count));
+      const addedRows = sum(added.map((d) => d.record_count));
+      try {
+        opts.check?.(Number(addedRows + keptRows));
+      } catch (e) {
+        refused = e;
+        throw e;
+      }
+      const listKey = `${p.prefix}/${METADATA}/snap-${snapshotId}-1-${randomUUID()}.avro`;
+      const listBody = await writeAvro(MANIFEST_FILE_SCHEMA, manifests, {
+        'snapshot-id': snapshotId,
+        'parent-snapshot-id': current?.['snapshot-id'] ?? 'null',
+        'sequence-number': String(seq),
+        'format-version': '2',
+      });
+      await this.store.put(listKey, listBody);
+      written.push(listKey);
+
+      const liveFiles = added.length + keptPaths.size;
+      const summary: Record<string, string> = {
+        operation: deleted.length ? (liveFiles ? 'overwrite' : 'delete') : 'append',
+        'added-data-files': String(added.length),
+        'added-records': String(addedRows),
+        'added-files-size': String(sum(added.map((d) => d.file_size_in_bytes))),
+        'deleted-data-files': String(deleted.length),
+        'deleted-records': String(sum(deleted.map((e) => e.entry.data_file.record_count))),
+        'removed-files-size': String(sum(deleted.map((e) => e.entry.data_file.file_size_in_bytes))),
+        'total-data-files': String(liveFiles),
+        'total-records': String(addedRows + keptRows),
+        'total-delete-files': '0',
+        'total-position-deletes': '0',
+        'total-equality-deletes': '0',
+        'changed-partition-count': '0',
+      };
+      if (!deleted.length && !added.length) summary.operation = 'append';
+      const snapshot: Snapshot = {
+        'snapshot-id': snapshotId,
+        ...(current ? { 'parent-snapshot-id': current['snapshot-id'] } : {}),
+        'sequence-number': seq,
+        'timestamp-ms': now,
+        'manifest-list': this.store.uri(listKey),
+        summary,
+        'schema-id': schema['schema-id'],
+      };
+      const next = withSnapshot(m, snapshot, p.baseLocation, now);
+      const metadataLocation = await this.writeMetadata(p.prefix, next, p.baseLocation, written);
+      await this.store.flush([...written, ...dataKeys]);
+      if (p.baseLocation) await this.catalog.commit(p.table, p.baseLocation, metadataLocation);
+      else await this.catalog.create(p.table, metadataLocation);
+      this.pending.delete(`${p.prefix}/${DATA}/${p.id}/`);
+      return { snapshotId, metadataLocation, manifestList: snapshot['manifest-list'], rows: Number(addedRows + keptRows) };
+    } catch (e) {
+      await this.store.delete(written).catch(() => undefined);
+      await this.abort(p).catch(() => undefined);
+      if (e === refused || e instanceof CommitConflict || e instanceof IcebergError) throw e;
+      throw new IcebergError(`iceberg table ${p.table.namespace}.${p.table.name}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  /** Keys of every object one snapshot needs: its metadata file, manifest list, manifests and data files. */
+  async snapshotKeys(metadataLocation: string, manifestList: string): Promise<string[]> {
+    const manifests = await this.manifestList(manifestList);
+    const keys = [this.keyOf(metadataLocation), this.keyOf(manifestList), ...manifests.map((m) => this.keyOf(m.manifest_path))];
+    for (const e of await this.liveEntries(manifests)) keys.push(this.keyOf(e.entry.data_file.file_path));
+    return keys.sort();
+  }
+
+  /** Local paths of the data files of the snapshot with this manifest list (sorted). */
+  async dataFiles(manifestList: string): Promise<string[]> {
+    const cached = filesCache.get(manifestList);
+    if (cached) return cached;
+    const live = await this.liveEntries(await this.manifestList(manifestList));
+    const out: string[] = [];
+    for (const e of live) out.push(await this.store.localFile(this.keyOf(e.entry.data_file.file_path)));
+    out.sort();
+    if (filesCache.size > 512) filesCache.delete(filesCache.keys().next().value!);
+    filesCache.set(manifestList, out);
+    return out;
+  }
+
+  /**
+   * Keep the snapshots `keep` (and the current one); delete the others and every object under the
+   * table's location that is referenced by neither the retained snapshots nor the metadata files
+   * still listed. Writes in flight in this process are left alone.
+   */
+  async expire(
+    table: TableIdent,
+    prefix: string,
+    keep: ReadonlySet<string>,
+    now = new Date(),
+    opts: { readonly makeCurrent?: string; readonly keepSnapshots?: readonly { readonly metadataLocation: string; readonly manifestList: string }[] } = {},
+  ): Promise<void> {
+    // Snapshots the caller keeps that this table's metadata does not list (one a remote copy pulled
+    // from another checkout, whose catalog this one has not seen) keep their objects too.
+    const kept = new Set<string>();
+    for (const s of opts.keepSnapshots ?? []) for (const k of await this.snapshotKeys(s.metadataLocation, s.manifestList).catch(() => [])) kept.add(k);
+    const cur = await this.current(table);
+    if (!cur) {
+      const orphans = (await this.store.list(prefix)).filter((k) => !kept.has(k) && !this.inFlight(k));
+      await this.store.delete(orphans);
+      return;
+    }
+    let { metadata, location } = cur;
+    // A rollback first makes the wanted snapshot current again, so the newer one can expire.
+    const rolled = opts.makeCurrent && metadata['current-snapshot-id'] !== opts.makeCurrent ? withCurrent(metadata, opts.makeCurrent, now.getTime()) : undefined;
+    const next = withoutSnapshots(rolled ?? metadata, keep, location, now.getTime()) ?? rolled;
+    if (next) {
+      const written: string[] = [];
+      const nextLocation = await this.writeMetadata(prefix, next, location, written);
+      try {
+        await this.store.flush(written);
+        await this.catalog.commit(table, location, nextLocation);
+      } catch (e) {
+        await this.store.delete(written);
+        throw e;
+      }
+      metadata = next;
+      location = nextLocation;
+    }
+    const referenced = new Set<string>([location, ...(metadata['metadata-log'] ?? []).map((x) => x['metadata-file'])].map((u) => this.keyOf(u)));
+    for (const s of metadata.snapshots ?? []) {
+      referenced.add(this.keyOf(s['manifest-list']));
+      const manifests = await this.manifestList(s['manifest-list']);
+      for (const mf of manifests) referenced.add(this.keyOf(mf.manifest_path));
+      for (const e of await this.liveEntries(manifests)) referenced.add(this.keyOf(e.entry.data_file.file_path));
+    }
+    for (const k of kept) referenced.add(k);
+    const unreferenced = (await this.store.list(prefix)).filter((k) => !referenced.has(k) && !this.inFlight(k));
+    await this.store.delete(unreferenced);
+  }
+
+  /** Remove the table from the catalog and delete every object under its location. */
+  async drop(table: TableIdent, prefix: string): Promise<void> {
+    await this.catalog.drop(table);
+    await this.store.delete(await this.store.list(prefix));
+  }
+
+  private inFlight(key: string): boolean {
+    for (const p of this.pending) if (key.startsWith(p)) return true;
+    return false;
+  }
+
+  private keyOf(uri: string): string {
+    const k = this.store.keyOf(uri) ?? tableRelativeKey(uri);
+    if (k === undefined) throw new IcebergError(`${uri} is outside the warehouse ${this.store.rootUri}`);
+    return k;
+  }
+
+  private async readMetadata(location: string, table: TableIdent): Promise<TableMetadata> {
+    try {
+      return parseMetadata((await this.store.get(this.keyOf(location))).toString('utf8'));
+    } catch (e) {
+      throw new IcebergError(`iceberg table ${table.namespace}.${table.name}: cannot read its metadata ${location}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  private async writeMetadata(prefix: string, m: TableMetadata, previous: string | undefined, written: string[]): Promise<string> {
+    const version = previous ? Number(/(\d+)-[^/]*\.metadata\.json$/.exec(previous)?.[1] ?? '0') + 1 : 0;
+    const key = `${prefix}/${METADATA}/${String(version).padStart(5, '0')}-${randomUUID()}.metadata.json`;
+    await this.store.put(key, serializeMetadata(m));
+    written.push(key);
+    return this.store.uri(key);
+  }
+
+  private async writeManifest(
+    p: PendingWrite,
+    entries: readonly ManifestEntry[],
+    spec: PartitionSpec,
+    fields: readonly IcebergField[],
+    partType: readonly PartitionFieldType[],
+    snapshotId: bigint,
+    seq: number,
+    written: string[],
+  ): Promise<ManifestFile> {
+    const key = `${p.prefix}/${METADATA}/${randomUUID()}-m${written.length}.avro`;
+    const schemaJson = JSON.stringify({ type: 'struct', 'schema-id': currentSchema(p.metadata)['schema-id'], fields });
+    const body = await writeAvro(manifestEntrySchema(partType), entries, {
+      schema: schemaJson,
+      'schema-id': String(currentSchema(p.metadata)['schema-id']),
+      'partition-spec': JSON.stringify(spec.fields),
+      'partition-spec-id': String(spec['spec-id']),
+      'format-version': '2',
+      content: 'data',
+    });
+    await this.store.put(key, body);
+    written.push(key);
+    const count = (s: number) => entries.filter((e) => e.status === s);
+    const live = entries.filter((e) => e.status !== 2);
+    const seqs = entries.map((e) => (e.status === 1 ? BigInt(seq) : (e.sequence_number ?? BigInt(seq))));
+    return {
+      manifest_path: this.store.uri(key),
+      manifest_length: BigInt(body.length),
+      partition_spec_id: spec['spec-id'],
+      content: 0,
+      sequence_number: BigInt(seq),
+      min_sequence_number: seqs.reduce((a, b) => (b < a ? b : a), BigInt(seq)),
+      added_snapshot_id: snapshotId,
+      added_files_count: count(1).length,
+      existing_files_count: count(0).length,
+      deleted_files_count: count(2).length,
+      added_rows_count: sum(count(1).map((e) => e.data_file.record_count)),
+      existing_rows_count: sum(count(0).map((e) => e.data_file.record_count)),
+      deleted_rows_count: sum(count(2).map((e) => e.data_file.record_count)),
+      partitions: partType.length ? summaries(partType, live.map((e) => e.data_file)) : [],
+      key_metadata: null,
+    };
+  }
+
+  private async manifestList(uri: string): Promise<ManifestFile[]> {
+    return readAvro<ManifestFile>(await this.store.get(this.keyOf(uri)));
+  }
+
+  /** Live (added or existing) entries of data manifests, with their inherited sequence numbers. */
+  private async liveEntries(manifests: readonly ManifestFile[]): Promise<LiveEntry[]> {
+    const out: LiveEntry[] = [];
+    for (const mf of manifests) {
+      if (mf.content !== 0) throw new IcebergError(`${mf.manifest_path} holds row-level deletes, which asgard does not read; compact the table first`);
+      let entries = manifestCache.get(mf.manifest_path);
+      if (!entries) {
+        entries = await readAvro<ManifestEntry>(await this.store.get(this.keyOf(mf.manifest_path)));
+        if (manifestCache.size > 2048) manifestCache.delete(manifestCache.keys().next().value!);
+        manifestCache.set(mf.manifest_path, entries);
+      }
+      for (const e of entries) {
+        if (e.status === 2) continue;
+        const inherited = BigInt(mf.sequence_number);
+        out.push({
+          entry: e,
+          specId: mf.partition_spec_id,
+          sequence: e.sequence_number ?? inherited,
+          fileSequence: e.file_sequence_number ?? inherited,
+        });
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * The key of an object written under another warehouse root (a copy of the warehouse made
+ * elsewhere, e.g. a remote state's working copy on another checkout): `<root>/<ns>/<table>/{data,
+ * metadata}/…` → `<ns>/<table>/{data,metadata}/…`, taking the last such table folder in the path
+ * (partition folders are `k=v`, never `data` or `metadata`).
+ */
+export function tableRelativeKey(uri: string): string | undefined {
+  const m = /^.*\/([^/]+\/[^/]+\/(?:data|metadata)\/.+)$/.exec(uri);
+  return m?.[1];
+}
+
+interface LiveEntry {
+  readonly entry: ManifestEntry;
+  readonly specId: number;
+  readonly sequence: bigint;
+  readonly fileSequence: bigint;
+}
+
+// Manifests and manifest lists never change once written: their contents are cached by location.
+const manifestCache = new Map<string, ManifestEntry[]>();
+const filesCache = new Map<string, string[]>();
+
+function allFields(m: TableMetadata): IcebergField[] {
+  const byId = new Map<number, IcebergField>();
+  for (const s of m.schemas) for (const f of s.fields) byId.set(f.id, f);
+  return [...byId.values()];
+}
+
+function partitionType(spec: PartitionSpec, fields: readonly IcebergField[]): PartitionFieldType[] {
+  return spec.fields.map((pf) => {
+    const src = fields.find((f) => f.id === pf['source-id']);
+    if (!src) throw new IcebergError(`partition field ${pf.name} refers to a column that does not exist`);
+    if (pf.transform !== 'identity') throw new IcebergError(`partition transform ${pf.transform} is not supported`);
+    return { name: pf.name, fieldId: pf['field-id'], type: src.type };
+  });
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  const rec = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) rec(p);
+      else if (e.name.endsWith('.parquet')) out.push(p);
+    }
+  };
+  rec(dir);
+  return out.sort();
+}
+
+const sql = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/** A partition value in its manifest form (spec, Appendix on single values), computed by DuckDB. */
+function partitionExpr(f: PartitionFieldType): string {
+  const c = q(f.name);
+  switch (f.type) {
+    case 'int':
+    case 'long':
+      return `CAST(${c} AS BIGINT)`;
+    case 'date':
+      return `CAST(datediff('day', DATE '1970-01-01', ${c}) AS BIGINT)`;
+    case 'timestamp':
+    case 'timestamptz':
+      return `epoch_us(${c})`;
+    case 'time':
+      return `CAST(epoch(${c}) * 1000000 AS BIGINT)`;
+    case 'float':
+    case 'double':
+      return `CAST(${c} AS DOUBLE)`;
+    case 'string':
+    case 'boolean':
+      return c;
+    default:
+      throw new IcebergError(`partition column \`${f.name}\` has Iceberg type ${f.type}; asgard partitions by boolean, integer, float, string, date, time and timestamp columns`);
+  }
+}
+
+async function fileStats(conn: DuckDBConnection, files: readonly string[], part: readonly PartitionFieldType[]): Promise<Map<string, { rows: bigint; partition: Record<string, PartitionValue> }>> {
+  const out = new Map<string, { rows: bigint; partition: Record<string, PartitionValue> }>();
+  if (!files.length) return out;
+  const list = `[${files.map(sql).join(', ')}]`;
+  const meta = await conn.runAndReadAll(`SELECT file_name, num_rows FROM parquet_file_metadata(${list})`);
+  for (const [name, rows] of meta.getRows()) out.set(String(name), { rows: BigInt(rows as bigint), partition: {} });
+  if (part.length) {
+    const exprs = part.map((f, i) => `${partitionExpr(f)} AS p${i}`).join(', ');
+    const r = await conn.runAndReadAll(`SELECT DISTINCT filename, ${exprs} FROM read_parquet(${list}, filename = true, hive_partitioning = false)`);
+    for (const row of r.getRows()) {
+      const name = String(row[0]);
+      const s = out.get(name)!;
+      if (Object.keys(s.partition).length) throw new IcebergError(`${name} holds rows of more than one partition`);
+      part.forEach((f, i) => {
+        const v = row[i + 1];
+        s.partition[f.name] = v === null || v === undefined ? null : f.type === 'int' || f.type === 'date' ? Number(v) : (v as PartitionValue);
+      });
+    }
+  }
+  return out;
+}
+
+function dataFile(path: string, rows: bigint, size: bigint, partition: Record<string, PartitionValue>): DataFile {
+  return {
+    content: 0,
+    file_path: path,
+    file_format: 'PARQUET',
+    partition,
+    record_count: rows,
+    file_size_in_bytes: size,
+    column_sizes: null,
+    value_counts: null,
+    null_value_counts: null,
+    nan_value_counts: null,
+    lower_bounds: null,
+    upper_bounds: null,
+    key_metadata: null,
+    split_offsets: null,
+    equality_ids: null,
+    sort_order_id: null,
+  };
+}
+
+const sum = (xs: readonly bigint[]): bigint => xs.reduce((a, b) => a + b, 0n);
+
+/** Per partition field: nulls present and the lower/upper bound in single-value binary form. */
+function summaries(part: readonly PartitionFieldType[], files: readonly DataFile[]): FieldSummary[] {
+  return part.map((f) => {
+    const values = files.map((d) => d.partition[f.name]);
+    const present = values.filter((v): v is Exclude<PartitionValue, null> => v !== null);
+    const nan = present.some((v) => typeof v === 'number' && Number.isNaN(v));
+    const ordered = present.filter((v) => !(typeof v === 'number' && Number.isNaN(v))).map((v) => singleValue(f.type, v));
+    ordered.sort((a, b) => compareSingle(f.type, a, b));
+    return {
+      contains_null: present.length < values.length,
+      contains_nan: f.type === 'float' || f.type === 'double' ? nan : null,
+      lower_bound: ordered[0] ?? null,
+      upper_bound: ordered[ordered.length - 1] ?? null,
+    };
+  });
+}
+
+function singleValue(t: IcebergPrimitive, v: Exclude<PartitionValue, null>): Buffer {
+  const b8 = Buffer.alloc(8);
+  const b4 = Buffer.alloc(4);
+  switch (t) {
+    case 'boolean':
+      return Buffer.from([v ? 1 : 0]);
+    case 'int':
+    case 'date':
+      b4.writeInt32LE(Number(v));
+      return b4;
+    case 'long':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'time':
+      b8.writeBigInt64LE(BigInt(v as bigint));
+      return b8;
+    case 'float':
+      b4.writeFloatLE(Number(v));
+      return b4;
+    case 'double':
+      b8.writeDoubleLE(Number(v));
+      return b8;
+    default:
+      return Buffer.from(String(v), 'utf8');
+  }
+}
+
+function compareSingle(t: IcebergPrimitive, a: Buffer, b: Buffer): number {
+  switch (t) {
+    case 'int':
+    case 'date':
+      return a.readInt32LE() - b.readInt32LE();
+    case 'long':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'time': {
+      const x = a.readBigInt64LE();
+      const y = b.readBigInt64LE();
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 'float':
+      return a.readFloatLE() - b.readFloatLE();
+    case 'double':
+      return a.readDoubleLE() - b.readDoubleLE();
+    default:
+      return Buffer.compare(a, b);
+  }
+}
