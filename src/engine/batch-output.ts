@@ -5,6 +5,7 @@
 
 import type { FeaturesNode, ServeNode } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
+import { serveFields } from '../ir/serving.js';
 
 /** The output columns by role, in table order. */
 export interface BatchOutputColumns {
@@ -26,12 +27,13 @@ export const BATCH_OUTPUT_TYPES: Readonly<Record<Exclude<keyof BatchOutputColumn
   scoredAt: 'TIMESTAMP',
 };
 
-export function batchOutputColumns(_serve: ServeNode, view: FeaturesNode): BatchOutputColumns {
+export function batchOutputColumns(serve: ServeNode, view: FeaturesNode): BatchOutputColumns {
+  const f = serveFields(serve);
   return {
     key: view.entity.joinKey,
-    probability: 'churn_probability',
-    prediction: 'prediction',
-    riskLevel: 'risk_level',
+    probability: f.probability,
+    prediction: f.prediction,
+    riskLevel: f.risk_level,
     modelVersion: 'model_version',
     scoredAt: 'scored_at',
   };

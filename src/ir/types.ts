@@ -210,6 +210,8 @@ export interface ServeNode extends NodeBase {
   readonly kind: 'serve';
   readonly model: NodeId; // train.<name>
   readonly riskLevels: { readonly high: number; readonly medium: number };
+  /** Response field / batch column names the spec sets (src/ir/serving.ts fills in the rest). */
+  readonly fields?: Readonly<Partial<Record<'probability' | 'prediction' | 'risk_level' | 'index', string>>>;
   /** The batch scoring output is itself a gold table: `gold.<to>`. */
   readonly batch?: { readonly from: NodeId; readonly to: string };
 }

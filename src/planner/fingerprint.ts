@@ -191,7 +191,7 @@ function kindDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>)
         },
       };
     case 'serve':
-      return { meta, data: { model: node.model, risk_levels: node.riskLevels, batch: node.batch } };
+      return { meta, data: { model: node.model, risk_levels: node.riskLevels, batch: node.batch, fields: node.fields } };
     default:
       return assertNever(node);
   }

@@ -99,11 +99,13 @@ export async function infer(store: ModelStore, body: unknown, started: number, m
   const p = await m.batcher.score(cols, n);
   const { high, medium } = m.riskLevels;
   const threshold = m.schema.threshold;
+  const f = m.fields;
+  const [kIndex, kProb, kPred, kRisk] = [f.index, f.probability, f.prediction, f.risk_level].map((k) => JSON.stringify(k));
   let out = `{"model_name":${JSON.stringify(m.name)},"model_version":${m.version},"predictions":[`;
   for (let i = 0; i < n; i++) {
     const pi = p[i];
     const risk = pi >= high ? 'high' : pi >= medium ? 'medium' : 'low';
-    out += `${i ? ',' : ''}{"customer_index":${i},"churn_probability":${Math.round(pi * 1e6) / 1e6},"prediction":${pi > threshold ? 1 : 0},"risk_level":"${risk}"}`;
+    out += `${i ? ',' : ''}{${kIndex}:${i},${kProb}:${Math.round(pi * 1e6) / 1e6},${kPred}:${pi > threshold ? 1 : 0},${kRisk}:"${risk}"}`;
   }
   const ms = Math.round((performance.now() - started) * 1000) / 1000;
   return `${out}],"inference_time_ms":${ms}}`;

@@ -9,6 +9,7 @@ import { OnnxScorer } from '../ml/onnx-session.js';
 import type { FeatureSchema, Registry, RegistryIndex, RegistryVersion } from '../ml/registry.js';
 import { DEFAULT_RISK_LEVELS, type RiskLevels } from '../ml/risk.js';
 import { HttpError } from './http.js';
+import { serveFields, type ServeFields } from '../ir/serving.js';
 import { MicroBatcher } from './micro-batch.js';
 
 const POLL_MS = 250;
@@ -19,6 +20,8 @@ export interface LoadedModel {
   readonly schema: FeatureSchema;
   readonly featureNames: readonly string[];
   readonly riskLevels: RiskLevels;
+  /** Response field names (src/ir/serving.ts). */
+  readonly fields: ServeFields;
   readonly scorer: OnnxScorer;
   /** Online requests go through this: concurrent requests share one ONNX run. */
   readonly batcher: MicroBatcher;
@@ -100,7 +103,8 @@ export class ModelStore {
         const schema = this.registry.features(name, version);
         const featureNames = schema.features.map((f) => f.name);
         const scorer = await OnnxScorer.load(this.registry.onnxPath(name, version), featureNames, schema.output);
-        return { name, version, schema, featureNames, riskLevels: this.models.get(name)!.riskLevels, scorer, batcher: new MicroBatcher(scorer) };
+        const entry = this.models.get(name)!;
+        return { name, version, schema, featureNames, riskLevels: entry.riskLevels, fields: serveFields(entry.serve), scorer, batcher: new MicroBatcher(scorer) };
       })();
       p.catch(() => this.sessions.delete(key));
       this.sessions.set(key, p);

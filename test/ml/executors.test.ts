@@ -95,6 +95,18 @@ describe('train executor and registry', () => {
     expect(rows[0]).toMatchObject({ n: 2000n, k: 2000n, v: 1, w: 1, bad_pred: 0n, bad_risk: 0n, levels: 3n });
     expect(new Date(rows[0].t as Date).toISOString()).toBe('2025-11-11T00:00:00.000Z');
   }, 120_000);
+
+  it('names the batch columns generically unless the serve block names them', async () => {
+    const fx4 = await makeWarehouse(tmp(), 300);
+    const t = trainNode({ algorithm: { name: 'random_forest', params: small } });
+    await trainOn(fx4).run(runContext(mlIR(t), t, fx4));
+    const generic = mlIR(t, serveNode({ fields: undefined }));
+    const g = await serveOn(fx4).run(runContext(generic, generic.nodes[2] as ReturnType<typeof serveNode>, fx4));
+    expect(g.schema!.map((c) => c.name)).toEqual(['customer_id', 'probability', 'prediction', 'risk_level', 'model_version', 'scored_at']);
+    const named = mlIR(t, serveNode({ fields: { probability: 'fraud_score', prediction: 'is_fraud', risk_level: 'band' } }));
+    const n = await serveOn(fx4).run(runContext(named, named.nodes[2] as ReturnType<typeof serveNode>, fx4));
+    expect(n.schema!.map((c) => c.name)).toEqual(['customer_id', 'fraud_score', 'is_fraud', 'band', 'model_version', 'scored_at']);
+  }, 120_000);
 });
 
 describe('leakage guard', () => {

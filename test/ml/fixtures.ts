@@ -105,6 +105,8 @@ export function serveNode(extra: Partial<ServeNode> = {}): ServeNode {
   return {
     id: 'serve.churn_api', kind: 'serve', name: 'churn_api', span, inputs: ['gold.customer_metrics', 'train.churn_predictor'],
     model: 'train.churn_predictor', riskLevels: { high: 0.7, medium: 0.4 },
+    // As pipelines/churn.asg: the seed's field names.
+    fields: { probability: 'churn_probability', index: 'customer_index' },
     batch: { from: 'gold.customer_metrics', to: 'customer_churn_predictions' },
     ...extra,
   };

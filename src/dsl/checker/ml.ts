@@ -3,6 +3,7 @@
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { FeatureDType, FeaturesNode, NodeId, ServeNode, Span, TrainNode } from '../../ir/types.js';
 import type { Attribute, Block } from '../ast.js';
+import { SERVE_FIELD_KEYS, serveFields } from '../../ir/serving.js';
 import { ALGORITHM_NAMES, checkParam, HYPERPARAMS, type AlgorithmName } from '../../ir/algorithms.js';
 import { type Ctx, type Draft, type Mutable, type Resolver, headerSpan, labelsOf, rejectExtra, splitBody, stubNode } from './context.js';
 import { TaggedV } from './plain.js';
@@ -278,6 +279,26 @@ export function checkServe(ctx: Ctx, b: Block): void {
     return stubNode(ctx, b, `serve.${name}`, 'serve', name);
   }
   if (batches[0] && !batch) return stubNode(ctx, b, `serve.${name}`, 'serve', name);
+  const fields = s.fields ? Object.fromEntries(Object.entries(s.fields).filter(([, v]) => v !== undefined)) : undefined;
+  if (fields) {
+    const names = serveFields({ fields });
+    const seen = new Map<string, string>();
+    for (const k of SERVE_FIELD_KEYS) {
+      const v = names[k];
+      const bad = !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)
+        ? `field name \`${v}\` (for ${k}) must be letters, digits and \`_\`, starting with a letter or \`_\``
+        : seen.has(v)
+          ? `field name \`${v}\` is used for both ${seen.get(v)} and ${k}`
+          : ['model_version', 'scored_at'].includes(v) && k !== 'index'
+            ? `field name \`${v}\` (for ${k}) clashes with the batch table's own \`${v}\` column`
+            : undefined;
+      if (bad) {
+        ctx.report(diag(Codes.InvalidValue, bad, valueSpan(b, 'fields')));
+        return stubNode(ctx, b, `serve.${name}`, 'serve', name);
+      }
+      seen.set(v, k);
+    }
+  }
 
   const node: Mutable<ServeNode> = {
     id: `serve.${name}`,
@@ -289,6 +310,7 @@ export function checkServe(ctx: Ctx, b: Block): void {
     ...(s.tags !== undefined ? { tags: s.tags } : {}),
     model: '',
     riskLevels: risk,
+    ...(fields && Object.keys(fields).length ? { fields } : {}),
     ...(batch ? { batch: { from: '', to: batch.to } } : {}),
   };
   const draft: Draft = { node, inputs: new Set(), at: headerSpan(b), ...(batch ? { outputAt: valueSpan(batch.block, 'to') } : {}) };

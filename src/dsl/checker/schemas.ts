@@ -167,6 +167,17 @@ export const serveSchema = z.strictObject({
       { error: 'a map such as `{ high = 0.7  medium = 0.4 }`' },
     )
     .optional(),
+  fields: z
+    .strictObject(
+      {
+        probability: z.string({ error: 'a field name string' }).optional(),
+        prediction: z.string({ error: 'a field name string' }).optional(),
+        risk_level: z.string({ error: 'a field name string' }).optional(),
+        index: z.string({ error: 'a field name string' }).optional(),
+      },
+      { error: 'a map such as `{ probability = "fraud_probability"  index = "row" }`' },
+    )
+    .optional(),
 });
 
 export const batchSchema = z.strictObject({
