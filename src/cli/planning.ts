@@ -140,9 +140,16 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   for (const [id, n] of Object.entries(state.nodes)) if (n.schema) known.set(id, n.schema);
   const schemas = await schemasOf(ctx, spec, known);
   const prior = priorFromState(state);
-  const warehouse = workspaceOf(ctx, spec).warehouse(spec.ir);
+  const ws = workspaceOf(ctx, spec);
+  const warehouse = ws.warehouse(spec.ir);
+  const remote = ws.remote(spec.ir);
   const missingSnapshots = new Map<NodeId, string>();
-  for (const [id, n] of Object.entries(state.nodes)) if (n.snapshot && !existsSync(warehouse.dir(n.snapshot))) missingSnapshots.set(id, warehouse.dir(n.snapshot));
+  for (const [id, n] of Object.entries(state.nodes)) {
+    if (!n.snapshot) continue;
+    // A remote warehouse's working copy holds only what was pulled: the bucket decides.
+    const present = remote ? await remote.hasSnapshot(n.snapshot) : existsSync(warehouse.dir(n.snapshot));
+    if (!present) missingSnapshots.set(id, remote ? n.snapshot.path : warehouse.dir(n.snapshot));
+  }
   let plan = buildPlan({
     ir: spec.ir,
     profile: ctx.profile,

@@ -91,6 +91,12 @@ export class RemoteState {
     return state;
   }
 
+  /** Whether a snapshot is in the working copy or, failing that, in the bucket (a plan pulls no data). */
+  async hasSnapshot(s: SnapshotRef): Promise<boolean> {
+    if (existsSync(this.warehouse.dir(s))) return true;
+    return (await this.store.list(`${s.path}/`)).length > 0;
+  }
+
   /** Called after every local state write: uploads new snapshots, then the state (in order, one at a time). */
   schedulePush(state: PipelineState): void {
     this.queue = this.queue.then(async () => {
