@@ -32,7 +32,9 @@ describe('schema inference (no data touched)', () => {
     expect(show('silver.transactions_cleaned')).toContain('transaction_month VARCHAR');
     expect(show('silver.support_tickets_cleaned')).toContain('created_at TIMESTAMP');
     expect(show('gold.churn_labels')).toEqual(['customer_id BIGINT', 'event_timestamp TIMESTAMP', 'churned INTEGER']);
-    expect(show('serve.churn_api')).toEqual([...show('gold.customer_metrics')!, 'churn_probability DOUBLE', 'prediction INTEGER', 'risk_level VARCHAR', 'model_version INTEGER']);
+    // The batch table's one definition (src/engine/batch-output.ts), shared by planner and writer:
+    // the entity's join key, the spec's prediction field names, the model version and scored_at.
+    expect(show('serve.churn_api')).toEqual(['customer_id BIGINT', 'churn_probability DOUBLE', 'prediction INTEGER', 'risk_level VARCHAR', 'model_version INTEGER', 'scored_at TIMESTAMP']);
   });
 
   it('a feature of the wrong dtype or naming a missing column is an error at the feature', async () => {
