@@ -24,6 +24,7 @@ import { featureView } from '../ml/model-inputs.js';
 import { HttpError } from './http.js';
 import type { ModelStore } from './model-store.js';
 import { zodDetails } from './validate.js';
+import { readServedState } from './state.js';
 
 export const BatchBody = z
   .object({
@@ -61,7 +62,7 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateS
   }
   const t0 = performance.now();
   try {
-    const state = stateStore.read();
+    const state = readServedState(stateStore);
     const prev = state.nodes[serve.id];
     if (!prev) throw new HttpError(409, 'not_applied', `${serve.id} was never applied; run asgard apply first`);
     if (!state.nodes[input]?.snapshot && !ir.nodes.some((n) => outputTable(n) === input && state.nodes[n.id]?.snapshot)) {

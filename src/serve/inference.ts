@@ -5,12 +5,14 @@
 //   413  body over the byte limit, or more inputs than the per-request limit
 //   404  unknown model or version (or a version that is not promoted)
 //   422  an input missing a feature, carrying an unknown one, or a feature that is not a finite number
+//        or lies outside the float32 range of the model input
 // The response is built as a string (no intermediate objects per prediction).
 
 import type { LoadedModel, ModelStore } from './model-store.js';
 import { HttpError } from './http.js';
 
 export const MAX_INPUTS = 1000;
+const FLOAT32_MAX = 3.4028234663852886e38;
 const TOP_LEVEL = new Set(['model_name', 'model_version', 'inputs']);
 
 export interface InferenceRequest {
@@ -71,6 +73,12 @@ export function inputColumns(m: LoadedModel, inputs: readonly unknown[]): Float3
         throw new HttpError(422, 'invalid_feature', `${field} must be a finite number, got ${describe(x)}`, { field });
       }
       cols[f][i] = x;
+      // The model's inputs are float32: a value beyond its range (1e300) would become ±Infinity and
+      // still get a prediction.
+      if (cols[f][i] === Infinity || cols[f][i] === -Infinity) {
+        const field = `inputs[${i}].${names[f]}`;
+        throw new HttpError(422, 'invalid_feature', `${field} is outside the range of the model input (float32, ±${FLOAT32_MAX.toPrecision(8)}), got ${x}`, { field });
+      }
       seen++;
     }
     let keys = 0;

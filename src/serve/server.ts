@@ -20,6 +20,7 @@ import { indexHtml, SiteAssetsMissing, siteAssets } from '../docs/site-files.js'
 import { infer, MAX_INPUTS } from './inference.js';
 import { ModelStore } from './model-store.js';
 import { QueryBody, zodDetails } from './validate.js';
+import { readServedState } from './state.js';
 import { WarehouseAccess } from './warehouse-access.js';
 
 export const BODY_LIMIT = 1 << 20; // 1 MiB
@@ -125,7 +126,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     }
     if (path === '/' || path === '/index.html') {
       allow(method, 'GET');
-      const state = stateStore.read();
+      const state = readServedState(stateStore);
       const site = await collectSiteData({ ir, specPath: opts.specPath ?? ir.file, workspace, state, schemas: await siteSchemas(ir, state) });
       sendBody(res, 'text/html; charset=utf-8', indexHtml(site));
       return;

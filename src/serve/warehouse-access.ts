@@ -18,7 +18,9 @@ import type { StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { openReadOnlyWarehouse, QueryError, runReadOnlyQuery } from '../engine/query.js';
 import { onlineFeatures } from '../engine/features.js';
+import { literal, queryAll } from '../engine/duckdb.js';
 import { HttpError } from './http.js';
+import { readServedState } from './state.js';
 
 export const DEFAULT_QUERY_LIMIT = 1000;
 export const MAX_QUERY_LIMIT = 10_000;
@@ -34,6 +36,8 @@ interface Open {
   readonly mtimeMs: number;
   readonly conn: DuckDBConnection;
   readonly tables: readonly string[];
+  /** The DuckDB type of each feature view's join key in its source table, once looked up. */
+  readonly keyTypes: Map<string, string>;
 }
 
 export interface QueryJson {
@@ -52,6 +56,34 @@ const QUERY_STATUS: Record<QueryError['code'], [number, string]> = {
 interface PoolSlot {
   engine?: Promise<Open>;
   busy: boolean;
+}
+
+const INTEGER_TYPE = /^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$/;
+
+async function joinKeyType(conn: DuckDBConnection, view: FeaturesNode): Promise<string> {
+  const [schema, table] = view.from.split('.');
+  const r = await queryAll(
+    conn,
+    `SELECT data_type FROM duckdb_columns() WHERE schema_name = ${literal(schema)} AND table_name = ${literal(table)} AND column_name = ${literal(view.entity.joinKey)}`,
+  );
+  return String(r.rows[0]?.data_type ?? 'VARCHAR');
+}
+
+/**
+ * A key the join key's type cannot hold (`abc` or a 26-digit number for a BIGINT, a control
+ * character anywhere) is 400 naming the key and its type, before any lookup.
+ */
+async function checkKey(conn: DuckDBConnection, view: FeaturesNode, type: string, key: string): Promise<void> {
+  const field = view.entity.joinKey;
+  const bad = (why: string) =>
+    new HttpError(400, 'invalid_key', `${field} must be ${why}, got ${JSON.stringify(key.length > 40 ? key.slice(0, 40) + '…' : key)}`, { field, expected: type });
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(key)) throw bad(`a ${type} without control characters`);
+  if (type === 'VARCHAR') return;
+  if (INTEGER_TYPE.test(type) && !/^-?[0-9]+$/.test(key)) throw bad(`an integer (${type})`);
+  if (key.trim() !== key || key === '') throw bad(`a ${type}`);
+  const r = await queryAll(conn, `SELECT TRY_CAST(${literal(key)} AS ${type}) IS NOT NULL AS ok`);
+  if (!r.rows[0]?.ok) throw bad(INTEGER_TYPE.test(type) ? `an integer within the range of ${type}` : `a ${type}`);
 }
 
 export class WarehouseAccess {
@@ -74,10 +106,10 @@ export class WarehouseAccess {
 
   private openEngine(mtimeMs: number, settings?: Readonly<Record<string, string>>): Promise<Open> {
     return (async () => {
-      const state = this.store.read();
+      const state = readServedState(this.store);
       const conn = await openReadOnlyWarehouse(state, this.warehouse, this.ir, settings);
       const reader = await conn.runAndReadAll(`SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name IN ('bronze', 'silver', 'gold')`);
-      return { mtimeMs, conn, tables: reader.getRows().map((r) => String(r[0])) };
+      return { mtimeMs, conn, tables: reader.getRows().map((r) => String(r[0])), keyTypes: new Map() };
     })();
   }
 
@@ -161,8 +193,14 @@ export class WarehouseAccess {
 
   /** The latest feature row of one entity (online semantics), or undefined. */
   features(view: FeaturesNode, key: string): Promise<{ timestamp: unknown; values: Record<string, unknown> } | undefined> {
-    return this.exclusive(async ({ conn, tables }) => {
+    return this.exclusive(async ({ conn, tables, keyTypes }) => {
       if (!tables.includes(view.from)) throw new HttpError(404, 'not_materialized', `${view.from} (the source of ${view.id}) has no committed snapshot yet`);
+      let type = keyTypes.get(view.id);
+      if (type === undefined) {
+        type = await joinKeyType(conn, view);
+        keyTypes.set(view.id, type);
+      }
+      await checkKey(conn, view, type, key);
       const row = (await onlineFeatures(conn, view, [key])).get(key);
       if (!row) return undefined;
       const values: Record<string, unknown> = {};

@@ -1,13 +1,18 @@
 // Shared tools of the adversarial suite: a TCP proxy in front of a real server that a test can cut
 // mid-stream (the server "dies" for asgard without touching the shared services other tests use),
 // a snapshot of every file under a folder (to assert that a refused or failed run changed nothing),
-// and the real `asgard` process.
+// the real `asgard` process, and a served model behind a real `asgard serve` server.
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import type { ServeNode, TrainNode } from '../../src/ir/types.js';
+import { createAsgardServer, type AsgardServer } from '../../src/serve/server.js';
+import { Workspace } from '../../src/workspace/workspace.js';
+import { makeWarehouse, mlIR, persistState, runContext, serveNode, serveOn, trainNode, trainOn } from '../ml/fixtures.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -91,4 +96,44 @@ export function asgard(args: string[], opts: { cwd: string; env: NodeJS.ProcessE
       done({ code, stdout, stderr });
     });
   });
+}
+
+export interface Served {
+  readonly dir: string;
+  readonly base: string;
+  readonly srv: AsgardServer;
+  /** The state file the server reads. */
+  readonly stateFile: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A trained and served model (test/ml/fixtures.ts: a random forest on `n` customers, the serve
+ * node's batch output applied once) behind a real `asgard serve` server on a free port.
+ */
+export async function servedModel(prefix: string, opts: { n?: number; serve?: Partial<ServeNode>; log?: (l: string) => void } = {}): Promise<Served> {
+  const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 4 } } }), serveNode(opts.serve));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const fx = await makeWarehouse(dir, opts.n ?? 3000);
+  const train = ir.nodes[1] as TrainNode;
+  const serve = ir.nodes[2] as ServeNode;
+  const t = await trainOn(fx).run(runContext(ir, train, fx));
+  const s = await serveOn(fx).run(runContext(ir, serve, fx));
+  persistState(fx, ir, {
+    [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
+    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, modelVersion: s.modelVersion, appliedAt: new Date().toISOString() },
+  });
+  const workspace = Workspace.open(join(dir, 'spec.asg'), { stateDir: dir });
+  const srv = createAsgardServer({ ir, workspace, log: opts.log ?? (() => {}) });
+  const base = `http://127.0.0.1:${(await srv.listen(0, '127.0.0.1')).port}`;
+  return {
+    dir,
+    base,
+    srv,
+    stateFile: workspace.state(ir).file,
+    async close() {
+      await srv.close(1000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,37 +4,20 @@
 // gets 503 with Retry-After at once, and a query past its time limit is stopped and answered.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createAsgardServer, type AsgardServer } from '../../src/serve/server.js';
 import { QUERY_POOL_SIZE } from '../../src/serve/warehouse-access.js';
-import { Workspace } from '../../src/workspace/workspace.js';
-import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn, serveOn } from '../ml/fixtures.js';
+import { servedModel, type Served } from './helpers.js';
 
-const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 4 } } }), serveNode());
-let dir: string;
-let srv: AsgardServer;
+let served: Served;
 let base: string;
+let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'asgard-door-'));
-  const fx = await makeWarehouse(dir, 3000);
-  const train = ir.nodes[1] as ReturnType<typeof trainNode>;
-  const serve = ir.nodes[2] as ReturnType<typeof serveNode>;
-  const t = await trainOn(fx).run(runContext(ir, train, fx));
-  const s = await serveOn(fx).run(runContext(ir, serve, fx));
-  persistState(fx, ir, {
-    [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
-    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, modelVersion: s.modelVersion, appliedAt: new Date().toISOString() },
-  });
-  srv = createAsgardServer({ ir, workspace: Workspace.open(join(dir, 'spec.asg'), { stateDir: dir }), log: () => {} });
-  base = `http://127.0.0.1:${(await srv.listen(0, '127.0.0.1')).port}`;
+  served = await servedModel('asgard-door-');
+  ({ base, dir } = served);
 }, 120_000);
 
 afterAll(async () => {
-  await srv?.close(1000);
-  rmSync(dir, { recursive: true, force: true });
+  await served?.close();
 });
 
 const query = (sql: string) => fetch(`${base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
