@@ -1,5 +1,6 @@
 // JSON APIs: page-number or cursor pagination, an optional bearer token, retries with exponential
-// backoff on 429 and 5xx (Retry-After honoured, capped), a time limit per request. Records are
+// backoff on 429 and 5xx (Retry-After honoured, capped), a time limit per request, redirects that
+// never carry the credentials to another origin. Records are
 // written as newline-delimited JSON and read back by DuckDB's read_json with the declared types
 // (undeclared: DuckDB infers them). Nothing is known before the first page, so `discover` reads it.
 
@@ -14,6 +15,9 @@ const envNumber = (name: string, dflt: number): number => {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v >= 0 && process.env[name] !== '' && process.env[name] !== undefined ? v : dflt;
 };
+
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
 
 interface Page {
   readonly records: readonly Record<string, unknown>[];
@@ -74,9 +78,10 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
       let res: Response;
       let text: string;
       try {
-        res = await fetch(url, { headers, signal: AbortSignal.any([signal, timeout]) });
+        res = await follow(url, headers, AbortSignal.any([signal, timeout]), shown);
         text = await res.text();
       } catch (e) {
+        if (e instanceof SourceError) throw e;
         const err = e as Error & { cause?: { code?: string } };
         if (timeout.aborted) lastProblem = `no answer within ${timeoutMs / 1000} s`;
         else if (signal.aborted) throw new SourceError(`${shown}: aborted`);
@@ -105,6 +110,28 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
       return toPage(body, page, shown);
     }
     throw new SourceError(`${shown}: ${lastProblem} after ${retries + 1} attempts`);
+  };
+
+  /**
+   * GET with redirects followed by hand: the credentials (the token in `auth_header`, Basic auth from
+   * the URL) go to base_url's origin only. Once a redirect leaves that origin (another host, port or
+   * scheme) they are dropped for the rest of the chain, whatever header carries them — fetch's own
+   * redirects drop `Authorization` but would send a custom header such as `X-Api-Key` anywhere.
+   */
+  const follow = async (url: URL, headers: Record<string, string>, signal: AbortSignal, shown: string): Promise<Response> => {
+    let u = url;
+    let trusted = true;
+    for (let hop = 0; ; hop++) {
+      const res = await fetch(u, { headers: trusted ? headers : { accept: headers.accept }, redirect: 'manual', signal });
+      const location = REDIRECT.has(res.status) ? res.headers.get('location') : null;
+      if (location === null) return res;
+      await res.body?.cancel();
+      if (hop >= MAX_REDIRECTS) throw new SourceError(`${shown}: more than ${MAX_REDIRECTS} redirects`);
+      const next = new URL(location, u);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new SourceError(`${shown}: redirected to a ${next.protocol} URL`);
+      if (next.origin !== u.origin) trusted = false;
+      u = next;
+    }
   };
 
   const toPage = (body: unknown, page: number, shown: string): Page => {
