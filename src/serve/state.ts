@@ -4,7 +4,7 @@
 // data of a state the server could not read. Models already loaded keep answering (inference does
 // not read the state), and the next request after the file is fixed reads it again.
 
-import { basename } from 'node:path';
+import { relative } from 'node:path';
 import { StateError, type PipelineState, type StateStore } from '../planner/state-store.js';
 import { HttpError } from './http.js';
 
@@ -16,8 +16,8 @@ export function readServedState(store: StateStore): PipelineState {
   }
 }
 
-/** The 503 of an unreadable state; the message names the state file by its name, not the server's path. */
+/** The 503 of an unreadable state; the message names the state file inside the state folder, not the server's path. */
 export function unreadable(store: StateStore, e: StateError): HttpError {
-  const reason = e.message.split(store.file).join(`state/${basename(store.file)}`).split('\n')[0];
+  const reason = e.message.split(store.file).join(relative(store.stateDir, store.file)).split('\n')[0];
   return new HttpError(503, 'state_unreadable', `the pipeline state cannot be read, so no data is served until it is fixed: ${reason}`, undefined, 5);
 }
