@@ -6,7 +6,8 @@
 // cursor, input snapshots and model version. A failed node skips its downstream; independent
 // branches go on. Secret values are redacted from every message.
 
-import { readdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NodeId, PipelineIR, Resolvable } from '../ir/types.js';
 import { fingerprintPipeline, specFingerprint, type NodeFingerprint } from '../planner/fingerprint.js';
 import type { Plan } from '../planner/plan.js';
@@ -41,7 +42,10 @@ export interface ApplyOptions {
   readonly plan: Plan;
   readonly store: StateStore;
   readonly warehouse: Warehouse;
-  /** Temporary files of executors (the workspace's scratchDir). */
+  /**
+   * The workspace's scratchDir. Executors get `<scratchDir>/apply/<pipeline>/`, emptied once the
+   * lock is held: what a killed apply staged there (raw source rows, spill files) is removed.
+   */
   readonly scratchDir: string;
   /** The run history this apply is appended to (the workspace's runs log); none when absent. */
   readonly runs?: RunsLog;
@@ -158,6 +162,11 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
 
   const release = store.lock();
   try {
+    // Holding the pipeline's lock, no other apply of it runs: what is left here was staged by a run
+    // that was killed (issue #11, item 14).
+    const scratchDir = join(opts.scratchDir, 'apply', ir.name);
+    rmSync(scratchDir, { recursive: true, force: true });
+    mkdirSync(scratchDir, { recursive: true });
     checkFresh(opts, fps, store.read());
     let logicalTime = now();
     if (ir.logicalTime) {
@@ -231,7 +240,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         node,
         state: ctxState,
         warehouse,
-        scratchDir: opts.scratchDir,
+        scratchDir,
         logicalTime,
         resolve,
         progress: (p) => emit({ type: 'progress', node: step.node, rows: p.rows, message: p.message === undefined ? undefined : redact(p.message), seconds: seconds() }),

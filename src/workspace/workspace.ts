@@ -12,7 +12,8 @@
 //   cache/schemas.json                             bound SQL schemas by content hash (src/engine/schemas.ts)
 //   cache/compile-sql.json                         rendered SQL of targets (src/cli/commands/compile.ts)
 //   cache/site.json                                a SQL node's transpiled SQL and column edges (src/docs/site-data.ts)
-//   cache/tmp/                                     scratch: DuckDB spill files, ingest staging
+//   cache/tmp/apply/<pipeline>/                    scratch of an apply: DuckDB spill files, ingest staging
+//                                                  (emptied by the next apply once it holds the lock)
 // The warehouse is the profile's `warehouse` setting, else the spec's (default
 // `./.asgard/warehouse`), relative to the spec's folder. A warehouse on S3 (`s3://bucket/prefix`)
 // keeps the state, registry and apply lock beside it (src/warehouse/remote-state.ts); then the
