@@ -2,7 +2,9 @@
 // SQL recorded in the prior definition: the base spec or the applied state) and as the spec now says
 // — over the warehouse's current snapshots, and their outputs are compared by key: rows added,
 // removed and changed, per column the count of changed values with a few example keys, and for the
-// feature views fed by a changed table each feature's mean and null share before and after.
+// feature views fed by a changed table each feature's mean and null share before and after, and for
+// the models trained on such a view how the served model's scores move (`scoreModels`, given by the
+// caller: scoring lives in src/ml/score-diff.ts, above this layer).
 //
 // The sandbox is an in-memory DuckDB database: the warehouse's snapshots are read through views
 // over their Parquet files and every result lives in memory, so the warehouse, the state and the
@@ -15,7 +17,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CleanseNode, FeaturesNode, ModelNode, NodeId, PipelineIR, PipelineNode, SqlBody } from '../ir/types.js';
-import type { DataDiff, Plan } from '../planner/plan.js';
+import type { DataDiff, Plan, ScoreChange } from '../planner/plan.js';
 import type { PipelineState } from '../planner/state-store.js';
 import { queryGrain } from '../sql/sql-diff.js';
 import { renderSql } from '../sql/transpile.js';
@@ -36,6 +38,11 @@ export interface DataDiffInput {
   readonly priorFingerprint?: (id: NodeId) => string | undefined;
   /** Compare a deterministic sample of this many keys (by hash) instead of every row. */
   readonly sample?: number;
+  /**
+   * Score the models trained on `view` with the view's source table before and after (relations
+   * on `conn`): the score change per train node id. Absent: no model scores in the diff.
+   */
+  readonly scoreModels?: (conn: DuckDBConnection, view: FeaturesNode, before: string, after: string, sample: number | undefined) => Promise<ReadonlyMap<NodeId, ScoreChange | { readonly error: string }>>;
 }
 
 const EXAMPLES = 3;
@@ -88,7 +95,10 @@ export async function diffData(input: DataDiffInput): Promise<Map<NodeId, DataDi
       out.set(id, await compare(conn, baseTable(id), `sandbox_head.${ident(id)}`, key, input.sample));
     }
     for (const n of ir.nodes) {
-      if (n.kind === 'features' && ran.has(n.from)) out.set(n.id, await distributions(conn, n, baseTable(n.from), `sandbox_head.${ident(n.from)}`, input.sample));
+      if (n.kind !== 'features' || !ran.has(n.from)) continue;
+      out.set(n.id, await distributions(conn, n, baseTable(n.from), `sandbox_head.${ident(n.from)}`, input.sample));
+      const scores = await input.scoreModels?.(conn, n, baseTable(n.from), `sandbox_head.${ident(n.from)}`, input.sample);
+      for (const [train, s] of scores ?? []) out.set(train, 'error' in s ? { key: [], columns: [], error: s.error } : { key: [], columns: [], scores: s });
     }
   } finally {
     conn.closeSync();

@@ -13,7 +13,8 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { ident, literal } from '../engine/duckdb.js';
 import { BATCH_OUTPUT_TYPES, type BatchOutputColumns } from '../engine/batch-output.js';
 import type { FeatureSchema } from './registry.js';
-import { OnnxScorer } from './onnx-session.js';
+import type { OnnxScorer } from './onnx-session.js';
+import { scoreRelation } from './score-diff.js';
 import { riskLevelSql, type RiskLevels } from './risk.js';
 import { onlineFeaturesSql } from '../engine/features.js';
 import { qualified } from '../engine/catalog.js';
@@ -100,22 +101,8 @@ export async function batchScore(inp: BatchScoreInput): Promise<BatchScoreResult
   await conn.run(
     `CREATE TEMP TABLE __score_in AS SELECT CAST(row_number() OVER (ORDER BY ${key}) - 1 AS INTEGER) AS __rn, * FROM (${await scoringRowsSql(conn, inp.from, view)})`,
   );
-  const reader = await conn.runAndReadAll(`SELECT ${schema.features.map((f) => `CAST(${ident(f.name)} AS DOUBLE)`).join(', ')} FROM __score_in ORDER BY __rn`);
-  const cols = reader.getColumns();
-  const n = reader.currentRowCount;
-  const F = schema.features.length;
-  const inputs: Float32Array[] = [];
-  for (let f = 0; f < F; f++) {
-    const src = cols[f] as (number | null)[];
-    const dst = new Float32Array(n);
-    const fill = schema.features[f].fill;
-    for (let i = 0; i < n; i++) {
-      const v = src[i];
-      dst[i] = v === null || v === undefined || Number.isNaN(v) ? fill : v;
-    }
-    inputs.push(dst);
-  }
-  const proba = n ? await inp.scorer.scoreColumns(inputs, n) : new Float32Array(0);
+  const proba = await scoreRelation(conn, '(SELECT * FROM __score_in ORDER BY __rn)', schema, inp.scorer);
+  const n = proba.length;
 
   await conn.run('CREATE TEMP TABLE __score_out (__rn INTEGER, p DOUBLE)');
   const app = await conn.createAppender('__score_out');

@@ -192,7 +192,17 @@ function dataDiffLines(dd: NonNullable<PlannedAction['dataDiff']>, examples: boo
     out.push('', '| feature | mean before | mean after | null share before | null share after |', '| --- | --- | --- | --- | --- |');
     for (const f of dd.distributions) out.push(`| ${code(f.column)} | ${num(f.before.mean)} | ${num(f.after.mean)} | ${num(f.before.nullShare)} | ${num(f.after.nullShare)} |`);
   }
-  if (dd.scores) out.push('', `Model scores on ${dd.scores.rows.toLocaleString('en-US')} fixed rows: mean ${num(dd.scores.before.mean)} → ${num(dd.scores.after.mean)}; ${dd.scores.flipped} predictions flip; mean absolute change ${num(dd.scores.meanAbsChange)}.`);
+  if (dd.scores) {
+    const s = dd.scores;
+    out.push(
+      '',
+      `Model scores (version ${s.version}) on ${s.rows.toLocaleString('en-US')} entities: mean ${num(s.before.mean)} → ${num(s.after.mean)}; ${s.changed} scores change; ${s.flipped} predictions flip at ${num(s.threshold)} (${s.flips.toPositive} to positive, ${s.flips.toNegative} to negative); mean absolute change ${num(s.meanAbsChange)}.`,
+      '',
+      '| score change | min | p10 | median | p90 | max |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| after − before | ${num(s.delta.min)} | ${num(s.delta.p10)} | ${num(s.delta.p50)} | ${num(s.delta.p90)} | ${num(s.delta.max)} |`,
+    );
+  }
   return out;
 }
 

@@ -72,8 +72,28 @@ export interface DataDiff {
   readonly columns: readonly { readonly column: string; readonly changed: number; readonly exampleKeys: readonly string[] }[];
   /** Feature views: each feature's distribution before and after. */
   readonly distributions?: readonly { readonly column: string; readonly before: DistributionStats; readonly after: DistributionStats }[];
-  /** Train nodes: the model's scores on a fixed sample of rows, base model vs head model. */
-  readonly scores?: { readonly rows: number; readonly before: { readonly mean: number }; readonly after: { readonly mean: number }; readonly flipped: number; readonly meanAbsChange: number };
+  /** Train nodes: the served model's scores on the same entities, before and after the change (src/ml/score-diff.ts). */
+  readonly scores?: ScoreChange;
+}
+
+/** How a change moves a model's scores: the served version scores each entity's current row before and after. */
+export interface ScoreChange {
+  /** The registry version that scored. */
+  readonly version: number;
+  /** Entities scored (present on both sides; `--sample N` caps them). */
+  readonly rows: number;
+  readonly before: { readonly mean: number };
+  readonly after: { readonly mean: number };
+  /** Entities whose score moved (by more than 1e-6). */
+  readonly changed: number;
+  /** Predictions that cross the threshold, either way. */
+  readonly flipped: number;
+  readonly flips: { readonly toPositive: number; readonly toNegative: number };
+  /** prediction = 1 when the probability exceeds it. */
+  readonly threshold: number;
+  readonly meanAbsChange: number;
+  /** Quantiles of the per-entity change (after − before). */
+  readonly delta: { readonly min: number; readonly p10: number; readonly p50: number; readonly p90: number; readonly max: number };
 }
 
 export interface Plan {

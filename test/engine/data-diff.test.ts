@@ -3,32 +3,16 @@
 // which removes orders 1 to 4 and nothing else. The warehouse and the state are byte-for-byte the
 // same afterwards.
 import MarkdownIt from 'markdown-it';
-import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../cli/helpers.js';
 import { services, shop } from '../planner/shop-services.js';
+import { treeFingerprint } from './tree-fingerprint.js';
 
 /** Every file of the state and the warehouse with its size, mtime and content hash: what "nothing changed" means. */
-function fingerprint(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const sub of ['state', 'warehouse']) walkInto(join(root, sub), root, out);
-  return out;
-}
-
-function walkInto(dir: string, root: string, out: Record<string, string>): void {
-  const walk = (d: string) => {
-    for (const f of readdirSync(d).sort()) {
-      const p = join(d, f);
-      const s = statSync(p);
-      if (s.isDirectory()) walk(p);
-      else out[p.slice(root.length)] = `${s.size}:${s.mtimeMs}:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
-    }
-  };
-  walk(dir);
-}
+const fingerprint = (root: string) => treeFingerprint(root, ['state', 'warehouse']);
 
 interface Diff {
   key: string[];

@@ -6,8 +6,10 @@ import { hasChanges, planToJson, type Plan } from '../../planner/plan.js';
 import { renderPlanText } from '../../planner/plan-render.js';
 import { renderPlanMarkdown } from '../../planner/plan-markdown.js';
 import { CliError, EXIT, type Command, type CommandContext } from '../command.js';
-import type { NodeId, PipelineIR } from '../../ir/types.js';
-import type { PriorNode } from '../../planner/plan.js';
+import type { NodeId, PipelineIR, TrainNode } from '../../ir/types.js';
+import type { PriorNode, ScoreChange } from '../../planner/plan.js';
+import type { DataDiffInput } from '../../engine/data-diff.js';
+import type { Registry } from '../../ml/registry.js';
 import { warehouseOf } from '../engine-access.js';
 import { makePlan, savePlan } from '../planning.js';
 import { remoteError } from '../remote.js';
@@ -36,8 +38,40 @@ async function withDataDiff(ctx: CommandContext, spec: { file: string; ir: Pipel
     },
     priorFingerprint: (id) => prior[id]?.fingerprint,
     ...(sample ? { sample } : {}),
+    scoreModels: modelScores(spec.ir, workspaceOf(ctx, { file: spec.file }).registry()),
   });
   return { ...plan, actions: plan.actions.map((a) => (diffs.has(a.node) ? { ...a, dataDiff: diffs.get(a.node)! } : a)) };
+}
+
+/**
+ * The served version of each model trained on a view scores the view's rows before and after
+ * (src/ml/score-diff.ts); a model never trained here has nothing to compare.
+ */
+function modelScores(ir: PipelineIR, registry: Registry): NonNullable<DataDiffInput['scoreModels']> {
+  return async (conn, view, before, after, sample) => {
+    const out = new Map<NodeId, ScoreChange | { error: string }>();
+    const trains = ir.nodes.filter((n): n is TrainNode => n.kind === 'train' && n.features === view.id);
+    if (!trains.length) return out;
+    const { scoreDiff } = await import('../../ml/score-diff.js');
+    const { OnnxScorer } = await import('../../ml/onnx-session.js');
+    for (const t of trains) {
+      const served = registry.servingVersion(t.register);
+      if (!served) {
+        out.set(t.id, { error: `no served version of model ${t.register} to score with` });
+        continue;
+      }
+      const schema = registry.features(t.register, served.version);
+      const scorer = await OnnxScorer.load(registry.onnxPath(t.register, served.version), schema.features.map((f) => f.name), schema.output);
+      try {
+        out.set(t.id, await scoreDiff({ conn, view, before, after, schema, scorer, version: served.version, ...(sample ? { sample } : {}) }));
+      } catch (e) {
+        out.set(t.id, { error: (e as Error).message.split('\n')[0] });
+      } finally {
+        await scorer.release();
+      }
+    }
+    return out;
+  };
 }
 
 /** The run's logical time as apply would take it: the spec's setting (an env reference read now), else now. */
