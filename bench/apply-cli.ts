@@ -1,4 +1,5 @@
-// `asgard apply pipelines/churn.asg` end to end (ingestion included), when the demo services are up.
+// `asgard apply pipelines/churn.asg` end to end (ingestion included) over the demo services, which it
+// starts when they are not running (bench/services.ts).
 // Each apply is a child process; its peak RSS is read from /proc/<pid>/status (VmHWM) while it runs.
 
 import { spawn } from 'node:child_process';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figure } from './run.js';
+import { demoServices } from './services.js';
 const median = (xs: readonly number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -51,11 +53,8 @@ export function applyOnce(spec: string, env: NodeJS.ProcessEnv): Promise<Timed> 
 }
 
 export async function runCliBench(): Promise<Figure[]> {
-  const e = process.env;
-  if (!e.CUSTOMER_DB_URL || !e.TRANSACTIONS_DB_URL || !e.SUPPORT_API_URL) {
-    process.stderr.write('apply.bench: CUSTOMER_DB_URL / TRANSACTIONS_DB_URL / SUPPORT_API_URL not set (`source scripts/services.sh && services_up` sets them); skipping the apply.* figures\n');
-    return [];
-  }
+  // The demo's services, started as the demo starts them (or the bench fails: never a skipped figure).
+  const e = demoServices();
   // The bench's own copy of the seed data (the 1% step inserts rows; the demo's databases stay as
   // they are). The loader is idempotent: a second bench run reuses it.
   const pgT = { url: e.CUSTOMER_DB_URL, password: e.CUSTOMER_DB_PASSWORD || undefined, database: 'asgard_bench_customers' };
@@ -82,20 +81,16 @@ export async function runCliBench(): Promise<Figure[]> {
   }
   const { addTransactions } = await import('./apply-change.js');
   const onePct: number[] = [];
-  try {
-    for (let i = 0; i < runs; i++) {
-      const n = await addTransactions(0.01, env.TRANSACTIONS_DB_URL!);
-      onePct.push((await applyOnce(spec, env)).seconds);
-      say(`apply after ${n} new transactions ${onePct[i].toFixed(1)} s`);
-    }
-  } catch (e) {
-    say(`the 1% apply failed: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}`);
+  for (let i = 0; i < runs; i++) {
+    const n = await addTransactions(0.01, env.TRANSACTIONS_DB_URL!);
+    onePct.push((await applyOnce(spec, env)).seconds);
+    say(`apply after ${n} new transactions ${onePct[i].toFixed(1)} s`);
   }
   const fullS = median(full.map((f) => f.seconds));
   return [
     { name: 'apply.full.seconds', value: fullS, unit: 's', goal: '< 60', runs },
     { name: 'apply.full.peak_rss.mib', value: Math.round(median(full.map((f) => f.peakMiB))), unit: 'MiB', goal: '< 2048', runs },
     { name: 'apply.noop.seconds', value: median(noop), unit: 's', goal: '< 1', runs },
-    ...(onePct.length ? [{ name: 'apply.one_percent.seconds', value: median(onePct), unit: 's', goal: `< ${(fullS * 0.15).toFixed(1)} (15% of full)`, runs: onePct.length }] : []),
+    { name: 'apply.one_percent.seconds', value: median(onePct), unit: 's', goal: `< ${(fullS * 0.15).toFixed(1)} (15% of full)`, runs: onePct.length },
   ];
 }

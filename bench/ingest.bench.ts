@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Figure } from './run.js';
+import { demoServices } from './services.js';
 
 // Not imported from ./run.js at runtime: importing run.ts outside the runner would run every bench.
 const median = (xs: readonly number[]): number => {
@@ -21,17 +22,6 @@ const median = (xs: readonly number[]): number => {
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
-
-function serviceEnv(): NodeJS.ProcessEnv {
-  if (process.env.CUSTOMER_DB_URL && process.env.TRANSACTIONS_DB_URL && process.env.SUPPORT_API_URL) return process.env;
-  const out = execFileSync('bash', ['-c', 'source scripts/services.sh && services_up >&2 && env -0'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const env: NodeJS.ProcessEnv = {};
-  for (const kv of out.split('\0')) {
-    const i = kv.indexOf('=');
-    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return env;
-}
 
 function timeIt(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
   const t0 = performance.now();
@@ -52,7 +42,7 @@ function sync(id: string, env: NodeJS.ProcessEnv): Promise<{ rows: number; secon
 }
 
 export async function run(): Promise<Figure[]> {
-  const env = { ...process.env, ...serviceEnv() };
+  const env = { ...demoServices() };
   execFileSync('node', ['--import', 'tsx', 'demo/load.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const pg = new URL(env.CUSTOMER_DB_URL!);
   const my = new URL(env.TRANSACTIONS_DB_URL!);

@@ -4,11 +4,10 @@
 // it), their ratio (goal ≤ 1.5×), and a no-op apply against the remote state (goal < 1 s of asgard's
 // own work on top of the source syncs a local no-op apply also does; both are reported).
 //
-// Needs the demo services (CUSTOMER_DB_URL, TRANSACTIONS_DB_URL, SUPPORT_API_URL: `source
-// scripts/services.sh && services_up`); starts the S3 server itself. ASGARD_LAKE_BENCH_CUSTOMERS sets
+// Starts what it needs (bench/services.ts): the demo services and the S3 server. ASGARD_LAKE_BENCH_CUSTOMERS sets
 // the data size (default 100,000, the seed scale), ASGARD_BENCH_RUNS the runs per figure (default 3).
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,21 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Figure } from './run.js';
+import { demoServices, s3Server } from './services.js';
 const median = (xs: readonly number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const SPEC = join(ROOT, 'pipelines/churn.asg');
-
-function s3Up(): Record<string, string> {
-  const out = execFileSync('bash', ['-c', 'source scripts/s3-server.sh && s3_server_up >&2 && env -0'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_200_000 });
-  const vars: Record<string, string> = {};
-  for (const kv of out.split('\0')) {
-    const i = kv.indexOf('=');
-    if (i > 0) vars[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return vars;
-}
 
 /** A private copy of churn.asg, with a `lakebench` profile whose warehouse is `s3Url`. */
 function specCopy(s3Url: string, endpoint: string): string {
@@ -56,11 +46,8 @@ function apply(spec: string, args: string[], env: NodeJS.ProcessEnv): Promise<nu
 }
 
 export async function run(): Promise<Figure[]> {
-  const e = process.env;
-  if (!e.CUSTOMER_DB_URL || !e.TRANSACTIONS_DB_URL || !e.SUPPORT_API_URL) {
-    throw new Error('lake.bench needs the demo services: `source scripts/services.sh && services_up` (CUSTOMER_DB_URL, TRANSACTIONS_DB_URL, SUPPORT_API_URL)');
-  }
-  const s3 = s3Up();
+  const e = demoServices();
+  const s3 = s3Server() as Record<string, string>;
   const creds = { AWS_ACCESS_KEY_ID: s3.ASGARD_S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: s3.ASGARD_S3_SECRET_KEY, AWS_REGION: 'us-east-1' };
   const customers = Number(e.ASGARD_LAKE_BENCH_CUSTOMERS ?? 100_000);
   const pgT = { url: e.CUSTOMER_DB_URL, password: e.CUSTOMER_DB_PASSWORD || undefined, database: `asgard_lake_bench_${customers}` };

@@ -1,9 +1,13 @@
 // `npm run bench`: runs every `bench/*.bench.ts` (or those named on the command line), prints one
 // table of figures with the machine's facts, and writes bench/results.json (PRODUCT.md section 4).
-// A bench module exports `run(): Promise<Figure[]>`; each figure is the median of its runs.
+// A bench module exports `run(): Promise<Figure[]>`; each figure is the median of its runs, stamped
+// with when it was measured and the machine's load average meanwhile (the machine is shared).
+// Running some benches updates their figures in results.json and keeps the others' last figures,
+// so the file always carries every figure. A bench starts the services it needs
+// (bench/services.ts) or fails: a failed bench exits 1, its figures are never silently absent.
 
-import { readdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -13,6 +17,9 @@ export interface Figure {
   readonly unit: string;
   readonly goal?: string;
   readonly runs: number;
+  /** Set by the runner: when the figure was measured, and the 1-minute load average before and after its bench. */
+  readonly measuredAt?: string;
+  readonly load?: readonly [number, number];
 }
 
 export const median = (xs: readonly number[]): number => {
@@ -40,7 +47,10 @@ for (const f of files) {
   process.stderr.write(`running ${f} …\n`);
   try {
     const mod = (await import(pathToFileURL(join(here, f)).href)) as { run: () => Promise<Figure[]> };
-    figures.push(...(await mod.run()));
+    const before = Number(loadavg()[0].toFixed(2));
+    const got = await mod.run();
+    const stamp = { measuredAt: new Date().toISOString(), load: [before, Number(loadavg()[0].toFixed(2))] as const };
+    figures.push(...got.map((g) => ({ ...g, ...stamp })));
   } catch (e) {
     failed = true;
     console.error(`${f} failed: ${(e as Error).stack ?? e}`);
@@ -50,8 +60,13 @@ const w = Math.max(10, ...figures.map((f) => f.name.length));
 console.log(`${'figure'.padEnd(w)}  ${'value'.padStart(12)}  ${'unit'.padEnd(8)}  runs  goal`);
 for (const f of figures) {
   const v = Number.isInteger(f.value) ? String(f.value) : f.value.toPrecision(4);
-  console.log(`${f.name.padEnd(w)}  ${v.padStart(12)}  ${f.unit.padEnd(8)}  ${String(f.runs).padStart(4)}  ${f.goal ?? ''}`);
+  console.log(`${f.name.padEnd(w)}  ${v.padStart(12)}  ${f.unit.padEnd(8)}  ${String(f.runs).padStart(4)}  ${f.goal ?? ''}${f.load ? `  (load ${f.load[0]}→${f.load[1]})` : ''}`);
 }
-writeFileSync(join(here, 'results.json'), JSON.stringify({ machine, figures }, null, 2) + '\n');
+// Figures of the benches not run this time are kept from the last results.
+const resultsFile = join(here, 'results.json');
+const fresh = new Set(figures.map((f) => f.name));
+const kept = existsSync(resultsFile) ? ((JSON.parse(readFileSync(resultsFile, 'utf8')) as { figures?: Figure[] }).figures ?? []).filter((f) => !fresh.has(f.name)) : [];
+const all = [...kept, ...figures].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+writeFileSync(resultsFile, JSON.stringify({ machine, figures: all }, null, 2) + '\n');
 if (failed) process.exitCode = 1;
 }

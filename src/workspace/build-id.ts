@@ -3,29 +3,77 @@
 // the SQL toolkit (polyglot) and DuckDB. Every cache under the state folder is salted with it, so a
 // change to any of them (a new transpiler, a DuckDB upgrade, an edited checker) never serves a stale
 // entry; a rebuild that writes the same files again keeps the caches warm.
+//
+// Hashing every code file costs more than a warm command's own work, so the id is remembered in a
+// small memo file (the workspace's `cache/build-id.json`) under a cheap signature of the code: each
+// file's path, size and modification time (what make trusts). A changed, added or removed file
+// changes the signature and the files are hashed again.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IR_SCHEMA_VERSION } from '../ir/types.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
 import { sha256 } from '../util/canonical-json.js';
 
 /** The packages whose behaviour is cached: parser, SQL toolkit, DuckDB. */
 export const CACHED_TOOLS = ['chevrotain', '@polyglot-sql/sdk', '@duckdb/node-api'] as const;
 
+const CODE_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 let memo: string | undefined;
 
-export function buildId(): string {
-  memo ??= sha256(buildParts().join('\n'));
+/** This build's id; `memoFile` (the workspace's) remembers it across processes. */
+export function buildId(memoFile?: string): string {
+  memo ??= buildIdOf(CODE_ROOT, memoFile);
   return memo;
 }
 
+/** The build id of the code under `codeRoot`, through `memoFile` when given (exported for tests). */
+export function buildIdOf(codeRoot: string, memoFile?: string): string {
+  const files = codeFiles(codeRoot);
+  const head = headerParts(codeRoot);
+  const signature = sha256([...head, ...files.map((f) => `${f.rel}: ${f.size} ${f.mtimeMs}`)].join('\n'));
+  if (memoFile) {
+    try {
+      const m = JSON.parse(readFileSync(memoFile, 'utf8')) as { signature?: unknown; id?: unknown };
+      if (m.signature === signature && typeof m.id === 'string') return m.id;
+    } catch {
+      // no memo yet, or an unreadable one: hash the files
+    }
+  }
+  const id = sha256([...head, ...files.map((f) => `${f.rel}: ${sha256(readFileSync(f.path))}`)].join('\n'));
+  if (memoFile) {
+    try {
+      writeFileAtomic(memoFile, JSON.stringify({ signature, id }));
+    } catch {
+      // a read-only state folder: the next run hashes again
+    }
+  }
+  return id;
+}
+
 /** What the build id hashes, one `name: value` line each (exported for tests and `--debug`). */
-export function buildParts(): string[] {
-  const codeRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+export function buildParts(codeRoot = CODE_ROOT): string[] {
+  return [...headerParts(codeRoot), ...codeFiles(codeRoot).map((f) => `${f.rel}: ${sha256(readFileSync(f.path))}`)];
+}
+
+function headerParts(codeRoot: string): string[] {
   const parts = [`ir-schema: ${IR_SCHEMA_VERSION}`, `asgard: ${packageVersion(join(dirname(codeRoot), 'package.json'))}`];
   for (const tool of CACHED_TOOLS) parts.push(`${tool}: ${toolVersion(tool)}`);
+  return parts;
+}
+
+interface CodeFile {
+  readonly path: string;
+  readonly rel: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** Every .js/.ts file below `codeRoot`, in a stable order, with its size and modification time. */
+function codeFiles(codeRoot: string): CodeFile[] {
+  const out: CodeFile[] = [];
   const walk = (dir: string) => {
     let entries: string[];
     try {
@@ -35,12 +83,13 @@ export function buildParts(): string[] {
     }
     for (const e of entries) {
       const p = join(dir, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(js|ts)$/.test(e)) parts.push(`${p.slice(codeRoot.length)}: ${sha256(readFileSync(p))}`);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (/\.(js|ts)$/.test(e)) out.push({ path: p, rel: p.slice(codeRoot.length), size: st.size, mtimeMs: st.mtimeMs });
     }
   };
   walk(codeRoot);
-  return parts;
+  return out;
 }
 
 function packageVersion(file: string): string {

@@ -54,10 +54,20 @@ export interface WorkspaceOptions {
 
 /** The cache files of a workspace; each is salted with the build id. */
 export class WorkspaceCaches {
+  private id?: string;
+  /** `buildId` given: that salt (tests play another build); absent: this build's, read when first needed. */
   constructor(
     readonly dir: string,
-    readonly buildId: string,
-  ) {}
+    buildId?: string,
+  ) {
+    this.id = buildId;
+  }
+
+  /** The salt of every cache here: this build's id (src/workspace/build-id.ts), memoised in the cache folder. */
+  get buildId(): string {
+    this.id ??= buildId(join(this.dir, 'build-id.json'));
+    return this.id;
+  }
 
   /** The spec compile cache of one spec file. */
   specFile(specFile: string): string {
@@ -101,7 +111,7 @@ export class Workspace {
     this.specFile = resolve(cwd, specFile);
     this.stateDir = opts.stateDir ? resolve(cwd, opts.stateDir) : join(dirname(this.specFile), STATE_FOLDER);
     this.profile = opts.profile ?? 'local';
-    this.caches = new WorkspaceCaches(join(this.stateDir, 'cache'), opts.buildId ?? buildId());
+    this.caches = new WorkspaceCaches(join(this.stateDir, 'cache'), opts.buildId);
     this.env = opts.env ?? process.env;
   }
 

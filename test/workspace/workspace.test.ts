@@ -1,13 +1,13 @@
 // The workspace owns every location (src/workspace/workspace.ts): `--state DIR` moves every cache
 // with the state, and every cache is salted with the build id, so another build never reads them.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachedSpec } from '../../src/cli/spec-cache.js';
 import { inferSchemas, loadSpec } from '../../src/cli/spec.js';
 import { Workspace } from '../../src/workspace/workspace.js';
-import { buildId, buildParts } from '../../src/workspace/build-id.js';
+import { buildId, buildIdOf, buildParts } from '../../src/workspace/build-id.js';
 import { cli, repoRoot } from '../cli/helpers.js';
 
 const shop = join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades', 'base.asg');
@@ -54,6 +54,30 @@ describe('build id', () => {
     }
     expect(parts.some((p) => p.includes('workspace/workspace.'))).toBe(true);
     expect(buildId()).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('is remembered under the code files\' sizes and times, and hashed again when one changes', () => {
+    const code = join(tmp('asg-build-id-'), 'dist');
+    mkdirSync(join(code, 'sub'), { recursive: true });
+    writeFileSync(join(code, 'a.js'), 'export const a = 1;\n');
+    writeFileSync(join(code, 'sub', 'b.js'), 'export const b = 2;\n');
+    const memoFile = join(code, '..', 'cache', 'build-id.json');
+    const first = buildIdOf(code, memoFile);
+    expect(first).toBe(buildIdOf(code)); // the memo changes nothing but speed
+    // Unchanged files: the memo answers (a planted id proves the files were not hashed again).
+    const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { signature: string; id: string };
+    writeFileSync(memoFile, JSON.stringify({ ...memo, id: 'planted' }));
+    expect(buildIdOf(code, memoFile)).toBe('planted');
+    // Same size, new content and time: hashed again, and the new id is remembered.
+    writeFileSync(join(code, 'sub', 'b.js'), 'export const b = 3;\n');
+    utimesSync(join(code, 'sub', 'b.js'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    const second = buildIdOf(code, memoFile);
+    expect(second).not.toBe(first);
+    expect(second).toBe(buildIdOf(code));
+    expect(buildIdOf(code, memoFile)).toBe(second);
+    // A new file changes it too.
+    writeFileSync(join(code, 'c.ts'), 'export {};\n');
+    expect(buildIdOf(code, memoFile)).not.toBe(second);
   });
 
   it('a schema cache written by another build is not served', async () => {
