@@ -214,6 +214,8 @@ export interface ServeNode extends NodeBase {
   readonly fields?: Readonly<Partial<Record<'probability' | 'prediction' | 'risk_level' | 'index', string>>>;
   /** The batch scoring output is itself a gold table: `gold.<to>`. */
   readonly batch?: { readonly from: NodeId; readonly to: string };
+  /** `auth = { token = secret("…") }`: the bearer token `asgard serve` asks of its write endpoints and query door. */
+  readonly auth?: { readonly token: Resolvable & { readonly kind: 'secret' } };
 }
 
 export type PipelineNode = SourceNode | CleanseNode | ModelNode | FeaturesNode | TrainNode | ServeNode;

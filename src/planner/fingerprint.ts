@@ -191,6 +191,7 @@ function kindDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>)
         },
       };
     case 'serve':
+      meta.auth = node.auth ? { token: resolvableRef(node.auth.token) } : undefined;
       return { meta, data: { model: node.model, risk_levels: node.riskLevels, batch: node.batch, fields: node.fields } };
     default:
       return assertNever(node);

@@ -92,6 +92,7 @@ export function sendError(res: ServerResponse, e: HttpError): void {
   if (e.details !== undefined) error.details = e.details;
   if (e.status === 413) res.setHeader('connection', 'close');
   if (e.retryAfter !== undefined) res.setHeader('retry-after', String(e.retryAfter));
+  if (e.status === 401) res.setHeader('www-authenticate', 'Bearer realm="asgard"');
   sendJson(res, e.status, { error });
 }
 

@@ -7,6 +7,7 @@
 //   GET  /features/{view}/{key}      online features: the entity's latest feature row
 //   POST /data-products/query        one read-only SELECT (warehouse-access.ts)
 //   GET  /, /app.js, /app.css        the site of `asgard docs` (src/docs/), built from the state of the moment
+// With a serve node's `auth = { token = secret(…) }`, batch and the query door need the bearer token (auth.ts).
 // Bad input never crashes the server and never gets a 500: every handler's errors are HttpErrors;
 // anything else is logged (without the request body) and answered 500 as a bug.
 
@@ -21,6 +22,7 @@ import { infer, MAX_INPUTS } from './inference.js';
 import { ModelStore } from './model-store.js';
 import { QueryBody, zodDetails } from './validate.js';
 import { readServedState } from './state.js';
+import { ServeAuth } from './auth.js';
 import { WarehouseAccess } from './warehouse-access.js';
 
 export const BODY_LIMIT = 1 << 20; // 1 MiB
@@ -37,6 +39,8 @@ export interface ServeOptions {
   readonly log?: (line: string) => void;
   /** The spec's path as the site shows it (default: the IR's file). */
   readonly specPath?: string;
+  /** Where `secret(…)` references are read (process.env by default): the serve nodes' auth tokens. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface AsgardServer {
@@ -54,6 +58,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
   const maxInputs = opts.maxInputs ?? MAX_INPUTS;
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const auth = ServeAuth.of(ir, opts.env ?? process.env);
   const store = new ModelStore(ir, workspace.registry());
   const data = new WarehouseAccess(ir, stateStore, warehouse);
   const views = new Map<string, FeaturesNode>();
@@ -76,6 +81,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     }
     if (path === '/mlops/inference/batch') {
       allow(method, 'POST');
+      auth.check(req);
       const body = parseJson(await readBody(req, bodyLimit));
       sendJson(res, 200, await runBatch(body, ir, stateStore, warehouse, store));
       return;
@@ -118,6 +124,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     }
     if (path === '/data-products/query') {
       allow(method, 'POST');
+      auth.check(req);
       const body = parseJson(await readBody(req, bodyLimit));
       const parsed = QueryBody.safeParse(body);
       if (!parsed.success) throw new HttpError(400, 'invalid_body', ...zodDetails(parsed.error));

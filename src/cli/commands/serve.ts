@@ -3,6 +3,7 @@
 
 import { relative } from 'node:path';
 import { createAsgardServer } from '../../serve/server.js';
+import { ServeConfigError } from '../../serve/auth.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { loadValidSpec, workspaceOf } from '../spec.js';
 
@@ -17,9 +18,12 @@ table), GET /mlops/models, GET /mlops/models/{name}/metrics, GET /health,
 GET /features/{view}/{key} (the entity's latest feature row) and POST /data-products/query (one
 read-only SELECT). GET / is the site of \`asgard docs\` (graph, nodes, lineage, runs, models), made
 from the state of the moment. A version promoted by a later \`asgard apply\` is served without a restart.
-Errors are JSON {"error": {"code", "message", "details"}}: 400 bad body (naming the field), 404
-unknown model/version/entity, 413 body over 1 MiB or more than 1,000 inputs, 422 a feature missing
-or not a number. SIGTERM or Ctrl-C stops accepting, lets running requests finish and exits 0.
+Errors are JSON {"error": {"code", "message", "details"}}: 400 bad body or feature key (naming the
+field), 401 batch or query without the bearer token when a serve node sets \`auth = { token =
+secret("…") }\`, 404 unknown model/version/entity, 413 body over 1 MiB, more than 1,000 inputs or a
+query result over 32 MiB, 422 a feature missing, not a number or beyond float32, 503 the query door
+busy or the state file unreadable (docs/http.md). SIGTERM or Ctrl-C stops accepting, lets running
+requests finish and exits 0.
 
 Examples:
   asgard serve pipelines/churn.asg
@@ -35,7 +39,13 @@ Examples:
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new CliError(`--port must be a number from 0 to 65535, got ${JSON.stringify(portText)}`);
     const host = ctx.str('host') ?? '127.0.0.1';
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
-    const srv = createAsgardServer({ ir: spec.ir, workspace: workspaceOf(ctx, spec), log: (l) => ctx.err(l + '\n'), specPath: relative(ctx.io.cwd, spec.file) || spec.file });
+    let srv;
+    try {
+      srv = createAsgardServer({ ir: spec.ir, workspace: workspaceOf(ctx, spec), log: (l) => ctx.err(l + '\n'), specPath: relative(ctx.io.cwd, spec.file) || spec.file, env: ctx.io.env });
+    } catch (e) {
+      if (e instanceof ServeConfigError) throw new CliError(e.message, EXIT.invalid);
+      throw e;
+    }
     let addr;
     try {
       addr = await srv.listen(Number(portText), host);

@@ -300,6 +300,19 @@ export function checkServe(ctx: Ctx, b: Block): void {
     }
   }
 
+  let auth: ServeNode['auth'];
+  if (s.auth) {
+    const authAttr = body.attrs.find((a) => a.key === 'auth');
+    const tokenEntry = authAttr?.value.kind === 'map' ? authAttr.value.entries.find((e) => e.key === 'token') : undefined;
+    const token = tokenEntry ? toResolvable(tokenEntry.value, 'auth.token', ctx.diags) : undefined;
+    if (!token) return stubNode(ctx, b, `serve.${name}`, 'serve', name);
+    if (token.kind !== 'secret') {
+      ctx.report(diag(Codes.WrongValueType, '`auth.token` must be `secret("NAME")`: a token is never written in the spec', tokenEntry!.value.span, { hint: 'e.g. `auth = { token = secret("SERVE_TOKEN") }`' }));
+      return stubNode(ctx, b, `serve.${name}`, 'serve', name);
+    }
+    auth = { token };
+  }
+
   const node: Mutable<ServeNode> = {
     id: `serve.${name}`,
     kind: 'serve',
@@ -312,6 +325,7 @@ export function checkServe(ctx: Ctx, b: Block): void {
     riskLevels: risk,
     ...(fields && Object.keys(fields).length ? { fields } : {}),
     ...(batch ? { batch: { from: '', to: batch.to } } : {}),
+    ...(auth ? { auth } : {}),
   };
   const draft: Draft = { node, inputs: new Set(), at: headerSpan(b), ...(batch ? { outputAt: valueSpan(batch.block, 'to') } : {}) };
   ctx.drafts.push(draft);

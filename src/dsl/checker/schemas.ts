@@ -178,6 +178,12 @@ export const serveSchema = z.strictObject({
       { error: 'a map such as `{ probability = "fraud_probability"  index = "row" }`' },
     )
     .optional(),
+  auth: z
+    .strictObject(
+      { token: z.instanceof(CallV, { error: 'a `secret("NAME")` reference (a token is never written in the spec)' }) },
+      { error: 'a map such as `{ token = secret("SERVE_TOKEN") }`' },
+    )
+    .optional(),
 });
 
 export const batchSchema = z.strictObject({

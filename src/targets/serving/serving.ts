@@ -2,6 +2,7 @@
 // ONNX model (the asgard state volume the training Job registers versions into), readiness and
 // liveness on /health; the spec itself travels in a ConfigMap when compile is given its text.
 
+import { envVar, k8sRefs } from '../k8s-env.js';
 import type { PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import type { FileMap, Origin } from '../files.js';
@@ -29,6 +30,9 @@ export const servingTarget: Target = {
     if (!image) return { diagnostics: diags };
     const specFile = ctx.specPath.split('/').pop()!;
     const specMap = k8sName(ir.name, 'spec');
+    // `asgard serve` reads every serve node's auth token (src/serve/auth.ts): a secretKeyRef each.
+    const refs = k8sRefs(ir, settings);
+    const tokens = [...new Map(serves.flatMap((n) => (n.auth ? [[n.auth.token.name, envVar(n.auth.token.name, n.auth.token, refs)] as const] : []))).values()];
 
     for (const s of serves) {
       const origin: Origin = { spec: ctx.specPath, node: s.id };
@@ -59,6 +63,7 @@ export const servingTarget: Target = {
                   // The spec sits in SPEC_HOME with the state volume as its `.asgard/` (state, registry, warehouse).
                   command: ['asgard', 'serve', `${SPEC_HOME}/${specFile}`, '--host', '0.0.0.0', '--port', String(PORT)],
                   workingDir: SPEC_HOME,
+                  ...(tokens.length ? { env: tokens } : {}),
                   ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
                   readinessProbe: probe(5, 10),
                   livenessProbe: probe(15, 20),
