@@ -222,7 +222,11 @@ export type PipelineNode = SourceNode | CleanseNode | ModelNode | FeaturesNode |
 
 export interface Profile {
   readonly name: string;
-  readonly target: 'local' | 'kubernetes';
+  /**
+   * local: everything on the embedded engine; cluster: `asgard apply` runs the cleanses on a Spark
+   * cluster (`spark_master`) and the rest embedded; kubernetes: `asgard compile`'s artifacts.
+   */
+  readonly target: 'local' | 'kubernetes' | 'cluster';
   /**
    * namespace, image, warehouse, spark_version, driver/executor resources, s3 endpoint …
    * Nested maps in the spec are flattened into dotted keys: `driver = { cores = 1  memory = "2g" }`

@@ -30,9 +30,11 @@ const allowed: Record<string, readonly string[]> = {
   ml: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine'],
   targets: ['ir', 'diagnostics', 'util', 'sql', 'planner'],
   workspace: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml'],
+  // The cluster runner: compiled Spark jobs (targets) run as engine executors.
+  spark: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'targets'],
   docs: ['ir', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml', 'workspace'],
   serve: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml', 'dsl', 'workspace', 'docs'],
-  cli: ['ir', 'diagnostics', 'util', 'sql', 'dsl', 'planner', 'warehouse', 'engine', 'ingest', 'ml', 'targets', 'serve', 'workspace', 'docs'],
+  cli: ['ir', 'diagnostics', 'util', 'sql', 'dsl', 'planner', 'warehouse', 'engine', 'ingest', 'ml', 'targets', 'serve', 'workspace', 'docs', 'spark'],
 };
 
 const importRe = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;

@@ -16,7 +16,7 @@ export function checkProfile(ctx: Ctx, b: Block): Profile | undefined {
   rejectExtra(ctx, body, what, {});
   const settings: Record<string, Resolvable> = {};
   const firstAt = new Map<string, Attribute>();
-  let target: Profile['target'] = name === 'local' ? 'local' : 'kubernetes';
+  let target: Profile['target'] | undefined;
   let ok = true;
   const visit = (attrs: readonly Attribute[], prefix: string): void => {
     for (const a of attrs) {
@@ -30,9 +30,9 @@ export function checkProfile(ctx: Ctx, b: Block): Profile | undefined {
       firstAt.set(key, a);
       if (key === 'target') {
         const v = a.value.kind === 'ref' ? a.value.text : a.value.kind === 'string' ? a.value.value : undefined;
-        if (v === 'local' || v === 'kubernetes') target = v;
+        if (v === 'local' || v === 'kubernetes' || v === 'cluster') target = v;
         else {
-          ctx.report(diag(Codes.InvalidValue, '`target` must be one of `local`, `kubernetes`', a.value.span));
+          ctx.report(diag(Codes.InvalidValue, '`target` must be one of `local`, `kubernetes`, `cluster`', a.value.span));
           ok = false;
         }
         continue;
@@ -47,5 +47,11 @@ export function checkProfile(ctx: Ctx, b: Block): Profile | undefined {
     }
   };
   visit(body.attrs, '');
+  // A profile naming a Spark master runs its cleanses there (`asgard apply --profile NAME`).
+  target ??= name === 'local' ? 'local' : settings.spark_master ? 'cluster' : 'kubernetes';
+  if (target === 'cluster' && !settings.spark_master) {
+    ctx.report(diag(Codes.MissingSetting, `${what} targets \`cluster\` but has no \`spark_master\` (the Spark master URL, e.g. "spark://host:7077" or "k8s://https://host:6443")`, b.span));
+    ok = false;
+  }
   return ok ? { name, target, settings, span: b.span } : undefined;
 }

@@ -35,6 +35,10 @@ export const sparkTarget: Target = {
     const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
     const catalog = settings.literalString('iceberg_catalog', 'Iceberg catalog name', 'iceberg')!;
     const catalogType = settings.literalString('catalog_type', 'Iceberg catalog type', 'hadoop')!;
+    // Iceberg's JDBC catalog (the SQL catalog asgard writes, docs/lakehouse.md) needs its JDBC URL.
+    const catalogUri = catalogType === 'jdbc' ? settings.literalString('catalog_uri', 'the JDBC URL of the Iceberg SQL catalog, e.g. "jdbc:postgresql://db:5432/lake"') : undefined;
+    const bronzeFormat = settings.literalString('bronze_format', 'how bronze is stored: "parquet" (Airbyte folders) or "iceberg" (tables in the catalog)', 'parquet')!;
+    if (bronzeFormat !== 'parquet' && bronzeFormat !== 'iceberg') settings.invalid('bronze_format', `must be "parquet" or "iceberg", got "${bronzeFormat}"`);
     const icebergVersion = settings.literalString('iceberg_version', 'Iceberg runtime version', '1.10.0')!;
     const serviceAccount = settings.literalString('spark_service_account', 'the driver service account', 'spark')!;
     const refs = k8sRefs(ir, settings);
@@ -48,12 +52,13 @@ export const sparkTarget: Target = {
       memory: settings.literalString('executor.memory', 'executor memory', '1g')!,
     };
     diags.push(...settings.diagnostics);
-    if (!image || !sparkVersion || !wh) return { diagnostics: diags };
+    if (!image || !sparkVersion || !wh || (catalogType === 'jdbc' && !catalogUri)) return { diagnostics: diags };
 
     const warehouse = s3a(wh);
     const jobsBase = settings.literalString('artifacts', 'where job files are uploaded', s3a(wh, '_asgard', ir.name, 'spark'))!.replace(/\/+$/, '');
     const lt = logicalTimeDefaults(ir.logicalTime);
     const endpoint = settings.get('s3_endpoint');
+    const endpointConf = endpoint && (endpoint.kind === 'literal' ? String(endpoint.value) : `\${env.S3_ENDPOINT${endpoint.kind === 'env' && endpoint.default !== undefined ? `:-${endpoint.default}` : ''}}`);
 
     // Container env: S3 endpoint and credentials as references, the logical time's variable.
     const env: EnvVar[] = [];
@@ -70,15 +75,30 @@ export const sparkTarget: Target = {
       [`spark.sql.catalog.${catalog}.warehouse`]: warehouse,
       'spark.hadoop.fs.s3a.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
     };
-    if (endpoint) {
+    if (catalogType === 'jdbc') {
+      // The SQL catalog's tables are read and written through Iceberg's FileIO: S3FileIO for s3://
+      // (and s3a://) locations, Hadoop's for file:// ones (ResolvingFileIO picks by scheme).
+      sparkConf[`spark.sql.catalog.${catalog}.uri`] = catalogUri!;
+      sparkConf[`spark.sql.catalog.${catalog}.io-impl`] = 'org.apache.iceberg.io.ResolvingFileIO';
+      if (endpoint) {
+        // Catalog properties are not expanded: a literal endpoint is one; a reference reaches
+        // S3FileIO (AWS SDK v2) through AWS_ENDPOINT_URL_S3 in the containers' env.
+        if (endpoint.kind === 'literal') sparkConf[`spark.sql.catalog.${catalog}.s3.endpoint`] = String(endpoint.value);
+        else env.push(envVar('AWS_ENDPOINT_URL_S3', endpoint, refs));
+        sparkConf[`spark.sql.catalog.${catalog}.s3.path-style-access`] = 'true';
+      }
+      const region = settings.get('s3_region');
+      sparkConf[`spark.sql.catalog.${catalog}.client.region`] = region?.kind === 'literal' ? String(region.value) : 'us-east-1';
+    }
+    if (endpointConf) {
       // Hadoop expands ${env.NAME:-default} itself: the endpoint stays a reference.
-      sparkConf['spark.hadoop.fs.s3a.endpoint'] =
-        endpoint.kind === 'literal' ? String(endpoint.value) : `\${env.S3_ENDPOINT${endpoint.kind === 'env' && endpoint.default !== undefined ? `:-${endpoint.default}` : ''}}`;
+      sparkConf['spark.hadoop.fs.s3a.endpoint'] = endpointConf;
       sparkConf['spark.hadoop.fs.s3a.path.style.access'] = 'true';
     }
     const packages = [
       `org.apache.iceberg:iceberg-spark-runtime-${sparkVersion.split('.').slice(0, 2).join('.')}_${SCALA_FOR_SPARK(sparkVersion)}:${icebergVersion}`,
       `org.apache.hadoop:hadoop-aws:${HADOOP_FOR_SPARK(sparkVersion)}`,
+      ...(catalogType === 'jdbc' ? [`org.apache.iceberg:iceberg-aws-bundle:${icebergVersion}`, jdbcDriver(catalogUri!)] : []),
     ];
 
     const runnerOrigin: Origin = { spec: ctx.specPath, node: `pipeline ${ir.name}, ${cleanses.map((c) => c.id).join(', ')}` };
@@ -113,6 +133,7 @@ export const sparkTarget: Target = {
       if (structural.length) args.push('--checks', JSON.stringify(structural));
       for (const p of checkFiles) args.push('--check-sql', p.slice('jobs/'.length));
       args.push('--warehouse', warehouse, '--bronze', s3a(wh, 'bronze'), '--catalog', catalog, '--catalog-type', catalogType);
+      if (bronzeFormat === 'iceberg') args.push('--bronze-format', 'iceberg');
       if (lt.env) args.push('--logical-time-env', lt.env);
       if (lt.default) args.push('--default-logical-time', lt.default);
 
@@ -147,6 +168,11 @@ export const sparkTarget: Target = {
     return { value: files, diagnostics: diags };
   },
 };
+
+/** The Maven coordinates of the JDBC driver a catalog URL needs. */
+function jdbcDriver(uri: string): string {
+  return uri.startsWith('jdbc:sqlite:') ? 'org.xerial:sqlite-jdbc:3.51.1.0' : 'org.postgresql:postgresql:42.7.8';
+}
 
 /** Tables are temporary views in the job: `bronze.customers` → `bronze__customers`. */
 const viewName = (id: string) => id.replace('.', '__');

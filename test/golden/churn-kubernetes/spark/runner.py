@@ -42,8 +42,11 @@ def parse_args(argv):
     p.add_argument("--check-sql", action="append", default=[], help="a SQL file returning the rows that fail a check")
     p.add_argument("--warehouse", required=True, help="warehouse root (s3a://bucket/prefix or file:///path)")
     p.add_argument("--bronze", default=None, help="where bronze Parquet folders live (default: WAREHOUSE/bronze)")
+    p.add_argument("--bronze-format", choices=["parquet", "iceberg"], default="parquet",
+                   help="parquet: bronze is Parquet folders (Airbyte); iceberg: bronze tables are in the catalog (asgard's ingestion)")
+    p.add_argument("--snapshot", action="append", default=[], help="TABLE=SNAPSHOT_ID: read this Iceberg snapshot of TABLE, not its current one")
     p.add_argument("--catalog", default="iceberg", help="Iceberg catalog name")
-    p.add_argument("--catalog-type", default="hadoop", help="Iceberg catalog type (hadoop, hive, rest), or none for plain Parquet")
+    p.add_argument("--catalog-type", default="hadoop", help="Iceberg catalog type (hadoop, jdbc, hive, rest), or none for plain Parquet")
     p.add_argument("--logical-time", default=None, help="ISO-8601 logical time")
     p.add_argument("--logical-time-env", default=None, help="environment variable holding the logical time")
     p.add_argument("--default-logical-time", default=None, help="the spec's default logical time")
@@ -96,13 +99,15 @@ def table_location(args, table):
     return f"{args.warehouse.rstrip('/')}/{layer}/{name}"
 
 
-def read_input(spark, args, table, paths, keys, cursors):
+def read_input(spark, args, table, paths, keys, cursors, snapshots):
     layer, name = table.split(".", 1)
     if table in paths:
         df = spark.read.parquet(paths[table])
-    elif layer == "bronze" or args.catalog_type == "none":
+    elif args.catalog_type == "none" or (layer == "bronze" and args.bronze_format == "parquet"):
         # Airbyte lands bronze as Parquet files (one folder per stream); read them all.
         df = spark.read.option("recursiveFileLookup", "true").parquet(table_location(args, table))
+    elif table in snapshots:
+        df = spark.read.option("snapshot-id", snapshots[table]).table(f"{args.catalog}.{layer}.{name}")
     else:
         df = spark.table(f"{args.catalog}.{layer}.{name}")
     if table in keys:
@@ -188,9 +193,9 @@ def main(argv):
     args = parse_args(argv)
     t = logical_time(args)
     spark = session(args)
-    paths, keys, cursors = pairs(args.input_path), pairs(args.primary_key), pairs(args.cursor)
+    paths, keys, cursors, snapshots = pairs(args.input_path), pairs(args.primary_key), pairs(args.cursor), pairs(args.snapshot)
     for table in args.input:
-        read_input(spark, args, table, paths, keys, cursors).createOrReplaceTempView(view_name(table))
+        read_input(spark, args, table, paths, keys, cursors, snapshots).createOrReplaceTempView(view_name(table))
     sql = substitute_time(read_sql(args.sql), t)
     unresolved = re.findall(r"\$\{[a-z_]+\}", sql)
     if unresolved:
