@@ -20,6 +20,8 @@ interface CacheFile {
   /** Hash of the build id, the spec's path and its text. */
   readonly key: string;
   readonly ir?: PipelineIR;
+  /** A spec with errors: the nodes that did check (src/dsl/load.ts). */
+  readonly partial?: PipelineIR;
   readonly diagnostics: readonly Diagnostic[];
   readonly schemas?: {
     readonly known: string;
@@ -48,13 +50,13 @@ function write(caches: WorkspaceCaches, specFile: string, c: CacheFile): void {
 }
 
 /** The cached load result of this exact text, if any. */
-export function cachedSpec(specFile: string, text: string, caches = defaultCaches(specFile)): { ir?: PipelineIR; diagnostics: readonly Diagnostic[] } | undefined {
+export function cachedSpec(specFile: string, text: string, caches = defaultCaches(specFile)): { ir?: PipelineIR; partial?: PipelineIR; diagnostics: readonly Diagnostic[] } | undefined {
   const c = read(caches, specFile, text);
-  return c ? { ir: c.ir, diagnostics: c.diagnostics } : undefined;
+  return c ? { ir: c.ir, ...(c.partial ? { partial: c.partial } : {}), diagnostics: c.diagnostics } : undefined;
 }
 
-export function cacheSpec(caches: WorkspaceCaches, specFile: string, text: string, ir: PipelineIR | undefined, diagnostics: readonly Diagnostic[]): void {
-  write(caches, specFile, { key: keyOf(caches, specFile, text), ir, diagnostics });
+export function cacheSpec(caches: WorkspaceCaches, specFile: string, text: string, ir: PipelineIR | undefined, diagnostics: readonly Diagnostic[], partial?: PipelineIR): void {
+  write(caches, specFile, { key: keyOf(caches, specFile, text), ir, ...(partial ? { partial } : {}), diagnostics });
 }
 
 const knownKey = (known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>) => sha256(canonicalJson(known ? [...known].sort((a, b) => (a[0] < b[0] ? -1 : 1)) : []));

@@ -19,6 +19,8 @@ import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec } from './spec-cache
 export interface LoadedSpec {
   readonly file: string;
   readonly ir?: PipelineIR;
+  /** A spec with errors: the nodes that did check, for `withBindDiagnostics` (src/dsl/load.ts). */
+  readonly partial?: PipelineIR;
   readonly diagnostics: readonly Diagnostic[];
   /** Source text per file, for carets under spans. */
   readonly sources: ReadonlyMap<string, string>;
@@ -29,6 +31,7 @@ export interface LoadedSpec {
 const toLoaded = (file: string, r: DslLoaded, text?: string): LoadedSpec => ({
   file,
   ir: r.ir,
+  ...(r.partial ? { partial: r.partial } : {}),
   diagnostics: sortDiagnostics(r.diagnostics),
   sources: new Map(text ?? r.source ? [[r.file ?? file, (text ?? r.source)!]] : []),
 });
@@ -79,7 +82,7 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   const key = (t: string) => (Object.keys(vars).length ? `${t}\u0000--var ${JSON.stringify(Object.entries(vars).sort())}` : t);
   if (text !== undefined) {
     const hit = cachedSpec(file, key(text), caches);
-    if (hit) return { file, ir: hit.ir, diagnostics: hit.diagnostics, sources: new Map([[file, text]]), text: key(text) };
+    if (hit) return { file, ir: hit.ir, ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources: new Map([[file, text]]), text: key(text) };
   }
   // The parser and SQL toolkit load only on a cache miss: a warm `plan` never pays for them.
   const { loadPipeline } = await import('../dsl/load.js');
@@ -87,7 +90,7 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   const loaded = toLoaded(file, r);
   // Cache only what was read from the very text we hashed (the file may change in between).
   if (text !== undefined && r.source === text) {
-    cacheSpec(caches, file, key(text), loaded.ir, loaded.diagnostics);
+    cacheSpec(caches, file, key(text), loaded.ir, loaded.diagnostics, loaded.partial);
     return { ...loaded, text: key(text) };
   }
   return loaded;
@@ -159,6 +162,21 @@ export async function inferSchemas(
   return { schemas: r.schemas, diagnostics: r.diagnostics };
 }
 
+/** Codes of the schema pass that stand on their own: a node's SQL or features against its inputs' columns. */
+const BIND_CODES = new Set(['ASG3102', 'ASG2101', 'ASG2102', 'ASG2103', 'ASG2104']);
+
+/**
+ * A spec with errors: its diagnostics plus those of binding the SQL (and feature columns) of the
+ * nodes that did check, so that an unknown column is reported in the same run as a misspelt
+ * setting. Nodes whose inputs failed to check are skipped (no echo of the first error).
+ */
+export async function withBindDiagnostics(spec: LoadedSpec): Promise<readonly Diagnostic[]> {
+  if (spec.ir || !spec.partial || !hasErrors(spec.diagnostics)) return spec.diagnostics;
+  const engine = await import('../engine/schemas.js');
+  const r = await engine.inferSchemas(spec.partial);
+  return sortDiagnostics([...spec.diagnostics, ...r.diagnostics.filter((d) => BIND_CODES.has(d.code))]);
+}
+
 /** Diagnostics as text on stderr (the JSON form is part of each command's document). */
 export function printDiagnostics(ctx: CommandContext, diags: readonly Diagnostic[], sources: ReadonlyMap<string, string>): void {
   const dp = displayPath(ctx.io.cwd);
@@ -177,7 +195,8 @@ export const diagnosticsJson = (ctx: CommandContext, diags: readonly Diagnostic[
  * stdout) and throw the exit code 2. Warnings are printed in text mode and returned.
  */
 export async function loadValidSpec(ctx: CommandContext, path: string): Promise<LoadedSpec & { ir: PipelineIR }> {
-  const spec = await loadSpec(path, { cwd: ctx.io.cwd, stateDir: ctx.stateDir, vars: cliVars(ctx) });
+  const loaded = await loadSpec(path, { cwd: ctx.io.cwd, stateDir: ctx.stateDir, vars: cliVars(ctx) });
+  const spec = loaded.ir ? loaded : { ...loaded, diagnostics: await withBindDiagnostics(loaded) };
   failOnErrors(ctx, spec);
   return spec as LoadedSpec & { ir: PipelineIR };
 }

@@ -14,6 +14,11 @@ import { MAX_SPEC_BYTES, parseSpec } from './syntax.js';
 export interface LoadedSpec {
   /** Present only when there are no errors. */
   readonly ir?: PipelineIR;
+  /**
+   * When the spec has semantic errors: the nodes that did check (no cycle among them), so that their
+   * SQL can be bound in the same run. Never planned, applied or compiled.
+   */
+  readonly partial?: PipelineIR;
   /** Sorted by file, line, column, code. */
   readonly diagnostics: readonly Diagnostic[];
   readonly source: string;
@@ -39,7 +44,9 @@ export function loadPipelineText(text: string, file: string, opts: LoadTextOptio
   }
   const checked = checkSpec(syntax.ast, opts);
   const diagnostics = sortDiagnostics([...syntax.diagnostics, ...valueDiags, ...checked.diagnostics]);
-  return { ...(checked.ir && !hasErrors(diagnostics) ? { ir: checked.ir } : {}), diagnostics, source: text, file: abs };
+  if (checked.ir && !hasErrors(diagnostics)) return { ir: checked.ir, diagnostics, source: text, file: abs };
+  const partial = checked.ir ?? checked.partial;
+  return { ...(partial ? { partial } : {}), diagnostics, source: text, file: abs };
 }
 
 export interface LoadOptions {

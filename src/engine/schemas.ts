@@ -20,6 +20,7 @@ import { sqlDiag } from '../sql/spans.js';
 import { ident, openDuck } from './duckdb.js';
 import { EngineCodes } from './codes.js';
 import { batchOutputSchema } from './batch-output.js';
+import { explainBindError } from './bind-message.js';
 import { closest } from '../diagnostics/catalogue.js';
 
 export interface SchemaResult {
@@ -150,8 +151,10 @@ async function bindSql(
     bindCache.set(key, hit);
   }
   if ('error' in hit) {
-    const message = hit.error.split('\n')[0].replace(/"?asg_bind"?\."?(t\d+)"?/g, (_m, t: string) => [...names].find(([, n]) => n === t)?.[0] ?? t);
-    return { error: sqlDiag(EngineCodes.SqlBind.code, `${node.id}: ${message}`, locateSqlError(body, r.sql, hit.error)) };
+    const raw = hit.error.replace(/"?asg_bind"?\."?(t\d+)"?/g, (_m, t: string) => [...names].find(([, n]) => n === t)?.[0] ?? t);
+    const columns = [...names.keys()].flatMap((id) => schemas.get(id)!.map((c) => c.name));
+    const p = explainBindError(node.id, raw, columns);
+    return { error: sqlDiag(EngineCodes.SqlBind.code, p.message, locateSqlError(body, r.sql, hit.error, p.token), p.hint) };
   }
   cache?.set(textKey, hit);
   return { columns: hit };

@@ -12,8 +12,8 @@ import { firstSqlLine, offsetSpan } from './spans.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-export function locateSqlError(body: SqlBody, generatedSql: string, message: string): Span {
-  const token = caretToken(message) ?? quotedName(message);
+/** `token`: the identifier the error is about, when the caller knows it better than the message's caret. */
+export function locateSqlError(body: SqlBody, generatedSql: string, message: string, token = caretToken(message) ?? quotedName(message)): Span {
   if (!token) return firstSqlLine(body);
   const occurrence = occurrenceInGenerated(generatedSql, message, token);
   const toks = (tokenize(body.text, 'spark' as never) as Json).tokens as Json[] | undefined;

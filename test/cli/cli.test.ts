@@ -105,6 +105,39 @@ describe('asgard CLI', () => {
     expect(missing.stderr).toMatch(/^nope\.asg:1:1: error ASG1001: cannot read .*nope\.asg.*: no such file\n/);
   });
 
+  it('validate and plan: an unknown SQL column is reported in the same run as a misspelt setting, with did-you-mean and a caret under the column', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-cli-'));
+    writeFileSync(join(dir, 'txns.csv'), 'id,amount,merchant\n1,10.5,acme\n');
+    const spec = [
+      'pipeline fraud {',
+      '  source files file {',
+      '    path = "./txns.csv"',
+      '    stream txns { primary_key = id  columns = { id = "BIGINT"  amount = "DOUBLE"  merchant = "VARCHAR" } }',
+      '  }',
+      '  cleanse txns_clean {',
+      '    partition_byy = [merchant]',
+      '    sql """ SELECT t.id, amount, t.merchnt FROM bronze.txns t """',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'fraud.asg'), spec);
+    for (const cmd of ['validate', 'plan']) {
+      const t = await cli([cmd, 'fraud.asg'], { cwd: dir });
+      expect(t.code, t.stderr).toBe(2);
+      expect(t.stderr).toMatch(/^fraud\.asg:7:5: error ASG2002: unknown setting `partition_byy`/m);
+      expect(t.stderr).toContain('fraud.asg:8:36: error ASG3102: silver.txns_clean: unknown column `t.merchnt`');
+      expect(t.stderr).toContain('\n' + ' '.repeat(2 + 35) + '^^^^^^^\n  hint: did you mean `merchant`?');
+      expect(t.stderr).not.toContain('Binder Error');
+      expect(t.stderr).toContain('fraud.asg: 2 errors');
+    }
+    const j = await cli(['validate', 'fraud.asg', '--format', 'json'], { cwd: dir });
+    expect(JSON.parse(j.stdout).diagnostics.map((d: { code: string; line: number; column: number; hint?: string }) => [d.code, d.line, d.column, d.hint ?? null])).toEqual([
+      ['ASG2002', 7, 5, 'did you mean `partition_by`?'],
+      ['ASG3102', 8, 36, 'did you mean `merchant`?'],
+    ]);
+  });
+
   it('plan --format json lists every churn node as create against an empty state', async () => {
     const dir = tempWith({ 'churn.asg': churn });
     const r = await cli(['plan', 'churn.asg', '--format', 'json', '--detailed-exitcode'], { cwd: dir });

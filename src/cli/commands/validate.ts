@@ -4,7 +4,7 @@
 import { hasErrors, sortDiagnostics } from '../../diagnostics/diagnostic.js';
 import { EXIT, type Command } from '../command.js';
 import { unsetSecrets } from '../secrets.js';
-import { cliVars, diagnosticsJson, displayPath, inferSchemas, loadSpec, printDiagnostics, workspaceOf, varOption } from '../spec.js';
+import { cliVars, diagnosticsJson, displayPath, inferSchemas, loadSpec, printDiagnostics, withBindDiagnostics, workspaceOf, varOption } from '../spec.js';
 
 export const command: Command = {
   name: 'validate',
@@ -22,7 +22,7 @@ Examples:
   options: [varOption],
   async run(ctx) {
     const spec = await loadSpec(ctx.positionals[0], { cwd: ctx.io.cwd, stateDir: ctx.stateDir, vars: cliVars(ctx) });
-    let diags = [...spec.diagnostics];
+    let diags = [...(await withBindDiagnostics(spec))];
     if (spec.ir) diags.push(...unsetSecrets(spec.ir, ctx.io.env));
     if (spec.ir && !hasErrors(diags)) diags.push(...(await inferSchemas(spec.ir, undefined, { ...spec, workspace: workspaceOf(ctx, spec) })).diagnostics);
     diags = sortDiagnostics(diags);

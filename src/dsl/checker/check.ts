@@ -29,7 +29,7 @@ export interface CheckOptions {
 const PIPELINE_BLOCKS = ['var', 'source', 'cleanse', 'model', 'features', 'train', 'serve', 'profile'];
 export const DEFAULT_WAREHOUSE = './.asgard/warehouse';
 
-export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: PipelineIR; diagnostics: Diagnostic[] } {
+export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: PipelineIR; partial?: PipelineIR; diagnostics: Diagnostic[] } {
   const ctx = new Ctx(ast.file, opts.sqlCache);
   const pipelines: Block[] = [];
   for (const it of ast.items) {
@@ -107,7 +107,8 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
 
   const byId = new Map(drafts.map((d) => [d.node.id, d]));
   const inputsOf = (id: NodeId) => [...(byId.get(id)?.inputs ?? [])];
-  for (const cycle of findCycles([...byId.keys()], inputsOf)) {
+  const cycles = findCycles([...byId.keys()], inputsOf);
+  for (const cycle of cycles) {
     const first = byId.get(cycle[0])!;
     ctx.report(
       diag(Codes.Cycle, `dependency cycle: ${cycle.join(' → ')}`, first.at, {
@@ -117,27 +118,33 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
     );
   }
 
-  const diagnostics = sortDiagnostics(ctx.diags);
-  if (hasErrors(diagnostics) || !labels || !settings) return { diagnostics };
-
-  const order = topoOrder([...byId.keys()], inputsOf);
-  const nodes: PipelineNode[] = order.map((id) => {
-    const d = byId.get(id)!;
-    return { ...d.node, inputs: [...d.inputs].sort() } as PipelineNode;
-  });
-  const edges = nodes.flatMap((n) => n.inputs.map((from) => ({ from, to: n.id }))).sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
-  const ir: PipelineIR = {
-    schemaVersion: IR_SCHEMA_VERSION,
-    name: labels[0],
-    file: resolvePath(ast.file),
-    warehouse: settings.warehouse ?? DEFAULT_WAREHOUSE,
-    ...(logicalTime ? { logicalTime } : {}),
-    nodes,
-    edges,
-    profiles,
-    ...(vars.declared.size ? { variables: Object.fromEntries([...vars.declared].sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
+  const assemble = (name: string, warehouse: string): PipelineIR => {
+    const order = topoOrder([...byId.keys()], inputsOf);
+    const nodes: PipelineNode[] = order.map((id) => {
+      const d = byId.get(id)!;
+      return { ...d.node, inputs: [...d.inputs].sort() } as PipelineNode;
+    });
+    const edges = nodes.flatMap((n) => n.inputs.map((from) => ({ from, to: n.id }))).sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    return {
+      schemaVersion: IR_SCHEMA_VERSION,
+      name,
+      file: resolvePath(ast.file),
+      warehouse,
+      ...(logicalTime ? { logicalTime } : {}),
+      nodes,
+      edges,
+      profiles,
+      ...(vars.declared.size ? { variables: Object.fromEntries([...vars.declared].sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
+    };
   };
-  return { ir, diagnostics };
+
+  const diagnostics = sortDiagnostics(ctx.diags);
+  if (hasErrors(diagnostics) || !labels || !settings) {
+    // The nodes that did check, so that their SQL can still be bound in the same run
+    // (src/cli/spec.ts `withBindDiagnostics`); never planned, applied or compiled.
+    return { diagnostics, ...(cycles.length === 0 ? { partial: assemble(labels?.[0] ?? 'pipeline', settings?.warehouse ?? DEFAULT_WAREHOUSE) } : {}) };
+  }
+  return { ir: assemble(labels[0], settings.warehouse ?? DEFAULT_WAREHOUSE), diagnostics };
 }
 
 /** Node ids and produced tables must be unique; later duplicates are reported and dropped. */
