@@ -272,6 +272,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           inputSnapshots: inputTokens(node, state),
           cursor: result.cursor ?? base?.cursor,
           modelVersion: result.modelVersion ?? base?.modelVersion,
+          logicalTime: result.logicalTime ?? base?.logicalTime,
           appliedAt: now().toISOString(),
           lastRun: { ...(result.rows !== undefined ? { rows: result.rows } : {}), seconds: seconds() },
         },

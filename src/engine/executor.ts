@@ -35,6 +35,8 @@ export interface NodeResult {
   readonly schema?: readonly ColumnSchema[];
   readonly cursor?: string;
   readonly modelVersion?: number;
+  /** The logical time the node's SQL ran at (ISO-8601), for derived maintenance's next run. */
+  readonly logicalTime?: string;
 }
 
 export interface NodeExecutor<N extends PipelineNode = PipelineNode> {

@@ -29,6 +29,7 @@ import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '
 import { attachWarehouse, parquetFiles, qualified, snapshotSelect } from './catalog.js';
 import { runChecks } from './checks.js';
 import { ident, literal, openDuck } from './duckdb.js';
+import { runDerived } from './derived.js';
 
 type SqlNode = CleanseNode | ModelNode;
 
@@ -85,7 +86,23 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
   // and the Parquet write all read it there, and a failing check costs no write at all.
   let rows: number;
   let appendOnly = false;
-  if (!incremental || !prev) {
+  // Runs at the logical time recorded here; derived maintenance compares it with the next run's.
+  const logicalTime = ctx.logicalTime.toISOString();
+  if (!incremental) {
+    const d = prev ? await runDerived(ctx, conn, (f) => guard(ctx, sql, f)) : undefined;
+    if (d?.kind === 'unchanged') {
+      // No row changes: the previous snapshot stays current (checks that read other tables still run).
+      if (node.checks.some((c) => c.kind === 'relationships' || (c.sql && tablesRead(c.sql).some((t) => t !== node.id)))) {
+        await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${snapshotSelect(ctx.warehouse.dir(prev!), prevSchema)}`);
+        await check(ctx, conn, qualified(node.id));
+      }
+      ctx.progress({ rows: prev!.rows, message: `incremental: unchanged (${d.keys} keys recomputed)` });
+      return { rows: prev!.rows, snapshot: prev, schema: prevSchema, logicalTime };
+    }
+    if (d?.kind === 'derived') ctx.progress({ rows: 0, message: `incremental: ${d.keys} keys recomputed` });
+    else await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
+    mark('compute');
+  } else if (!prev) {
     await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
     mark('compute');
   } else {
@@ -117,7 +134,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     mark('write');
     ctx.progress({ rows });
     const snapshot: SnapshotRef = ctx.warehouse.commit(pending, rows);
-    return { rows, snapshot, schema };
+    return { rows, snapshot, schema, logicalTime };
   } catch (e) {
     ctx.warehouse.abort(pending);
     throw e;

@@ -41,6 +41,7 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
     const category = a.category ? `, ${a.category}` : '';
     out.push(`${paint(color, colour[a.action], head)}  (${a.kind}, ${a.action}${a.metadataOnly ? ', metadata only' : ''}${category})`);
     for (const r of a.reasons) out.push(`        ${r}`);
+    if (a.maintenance) out.push(`        ${a.maintenance}`);
     for (const c of a.sqlDiff ?? []) out.push(`        sql: ${sqlChangeText(c)}`);
     if (a.schemaChanges.length) {
       out.push('        schema:');

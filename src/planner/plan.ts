@@ -8,6 +8,7 @@ import { allDownstream, buildDag } from './dag.js';
 import { fingerprintPipeline, specFingerprint, type NodeDefinition, type NodeFingerprint, FORCES_REPLACEMENT } from './fingerprint.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import type { SqlChange } from '../sql/sql-diff.js';
+import { maintenanceOf, maintenanceText, rebuildsTable } from './maintenance.js';
 import type { Category, Impact, NodeCost } from './review.js';
 
 export const PLAN_SCHEMA_VERSION = 1;
@@ -29,6 +30,11 @@ export interface PlannedAction {
   readonly reasons: readonly string[];
   readonly schemaChanges: readonly SchemaChange[];
   readonly downstream: readonly NodeId[];
+  /**
+   * Table nodes that run again with an unchanged definition: `incremental: derived (groups by k)`
+   * or `full: <why>` (src/planner/maintenance.ts).
+   */
+  readonly maintenance?: string;
   /** Only the metadata (description, tags …) changed: state is updated, nothing runs. */
   readonly metadataOnly?: boolean;
   /** What the change means for readers (filled by reviewPlan, src/planner/review.ts). */
@@ -205,7 +211,9 @@ export function buildPlan(input: PlanInput): Plan {
     const accumulates = (node.kind === 'cleanse' && node.mode === 'append') || (node.kind === 'model' && node.materialized === 'incremental');
     const replace =
       incompatible || own.some((k) => FORCES_REPLACEMENT[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
-    actions.push({ ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges });
+    // How the table follows its inputs' changes (only an unchanged definition can build on the last run).
+    const maintenance = replace || !rebuildsTable(node) ? undefined : own.length ? `full: ${own[0].replace(/_/g, ' ')} changed` : maintenanceText(maintenanceOf(node, ir));
+    actions.push({ ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges, ...(maintenance ? { maintenance } : {}) });
   }
 
   const deleted = Object.keys(prior)
@@ -306,6 +314,7 @@ export function planToJson(plan: Plan): unknown {
       ...(a.cost ? { cost: a.cost } : {}),
       ...(a.dataDiff ? { dataDiff: a.dataDiff } : {}),
       ...(a.metadataOnly ? { metadataOnly: true } : {}),
+      ...(a.maintenance ? { maintenance: a.maintenance } : {}),
       ...(a.fingerprint ? { fingerprint: a.fingerprint, metaFingerprint: a.metaFingerprint } : {}),
     })),
   };

@@ -44,6 +44,8 @@ export interface NodeState {
   readonly cursor?: string;
   /** train nodes: the registered model version this run produced or reused. */
   readonly modelVersion?: number;
+  /** SQL table nodes: the logical time of the run that built the snapshot (src/engine/derived.ts). */
+  readonly logicalTime?: string;
   readonly appliedAt: string;
   /** What the node's last real run produced and took: a plan shows it as the cost of a rebuild. */
   readonly lastRun?: { readonly rows?: number; readonly seconds: number };
@@ -82,6 +84,7 @@ const nodeState = z.looseObject({
   inputSnapshots: z.record(z.string(), z.string()).optional(),
   cursor: z.string().optional(),
   modelVersion: z.number().int().positive().optional(),
+  logicalTime: z.string().optional(),
   appliedAt: z.string(),
 });
 const pipelineState = z.looseObject({

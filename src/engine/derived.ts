@@ -1,0 +1,111 @@
+// Derived incremental maintenance of a table node (docs/language.md, "Derived incremental
+// maintenance"; the analysis is src/sql/derive.ts): when the node's SQL is key-partitioned, only the
+// key values whose input rows changed are recomputed.
+//
+//  1. The change set of each input that moved since the node last ran: the rows of its previous
+//     snapshot and of its current one that differ (EXCEPT ALL both ways: inserted, deleted and
+//     updated rows alike); their key values are the affected keys (`asg_keys`).
+//  2. The node's SQL runs over its inputs restricted to the affected keys (`asg_fresh`).
+//  3. The new table is the previous one without the affected keys, plus `asg_fresh` (`asg_out`).
+// When the recomputed rows equal the previous ones, the table is unchanged: the previous snapshot
+// stays current and nothing downstream runs again.
+//
+// Anything that makes the previous run incomparable (another definition, another logical time for
+// SQL that reads it, an input's previous snapshot gone, a schema change) is a full rebuild, and so is
+// every SQL the analysis does not derive.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
+import { nodeDefinition } from '../planner/fingerprint.js';
+import { maintenanceOf } from '../planner/maintenance.js';
+import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { renderSql } from '../sql/transpile.js';
+import type { RunContext } from './executor.js';
+import { qualified, snapshotSelect } from './catalog.js';
+import { ident } from './duckdb.js';
+
+type SqlNode = CleanseNode | ModelNode;
+
+export type DerivedOutcome =
+  /** `asg_out` holds the new table. */
+  | { readonly kind: 'derived'; readonly keys: number }
+  /** No row of the table changes: the previous snapshot stays. */
+  | { readonly kind: 'unchanged'; readonly keys: number }
+  | { readonly kind: 'full'; readonly reason: string };
+
+/**
+ * Try to maintain the node's table from its inputs' changes. `guard` runs a statement of the node's
+ * SQL (its errors are the user's). Creates `asg_out` when derived.
+ */
+export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnection, guard: <T>(f: () => Promise<T>) => Promise<T>): Promise<DerivedOutcome> {
+  const { node, state } = ctx;
+  const full = (reason: string): DerivedOutcome => ({ kind: 'full', reason });
+  const m = maintenanceOf(node, ctx.ir);
+  if (m.mode === 'full') return full(m.reason);
+  const prev = state.nodes[node.id];
+  if (!prev?.snapshot || !prev.schema) return full('no previous snapshot');
+  const def = (prev.definition as { data?: unknown } | undefined)?.data;
+  if (canonicalJson(def) !== canonicalJson(nodeDefinition(node, ctx.ir).data)) return full('the definition changed');
+  if (m.usesLogicalTime && prev.logicalTime !== ctx.logicalTime.toISOString()) return full('the logical time moved (the SQL reads it)');
+
+  // The inputs that moved, with the snapshot the node last read.
+  const moved: { id: NodeId; old: SnapshotRef; schema?: readonly ColumnSchema[] }[] = [];
+  for (const id of node.inputs) {
+    const cur = state.nodes[id];
+    const seen = prev.inputSnapshots?.[id];
+    if (!cur?.snapshot || !seen) return full(`${id} has no snapshot to compare`);
+    if (cur.snapshot.id === seen) continue;
+    const old = [...(cur.history ?? [])].find((s) => s.id === seen);
+    if (!old) return full(`the snapshot of ${id} it last read is no longer kept`);
+    moved.push({ id, old, schema: cur.schema });
+  }
+  if (moved.length === 0) return { kind: 'unchanged', keys: 0 };
+
+  const view = (id: NodeId, what: string) => ident(`asg_${what}_${id.replace(/\W/g, '_')}`);
+  const parts: string[] = [];
+  for (const { id, old, schema } of moved) {
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'old')} AS ${snapshotSelect(ctx.warehouse.dir(old), schema)}`);
+    const oldCols = await describe(conn, view(id, 'old'));
+    const curCols = await describe(conn, qualified(id));
+    if (canonicalJson(oldCols) !== canonicalJson(curCols)) return full(`the columns of ${id} changed`);
+    const cur = `SELECT * FROM ${qualified(id)}`;
+    const was = `SELECT * FROM ${view(id, 'old')}`;
+    const c = ident(m.inputs[id]);
+    parts.push(`SELECT ${c} AS k FROM ((${cur} EXCEPT ALL ${was}) UNION ALL (${was} EXCEPT ALL ${cur}))`);
+  }
+  await conn.run(`CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT k FROM (${parts.join(' UNION ALL ')})`);
+  const keys = await count(conn, 'SELECT count(*) FROM asg_keys');
+  if (keys === 0) return { kind: 'unchanged', keys };
+
+  // Every input restricted to the affected keys (NULL is a key value like any other).
+  for (const id of node.inputs) {
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS SELECT t.* FROM ${qualified(id)} AS t SEMI JOIN asg_keys AS a ON t.${ident(m.inputs[id])} IS NOT DISTINCT FROM a.k`);
+  }
+  const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: (id) => (node.inputs.includes(id) ? view(id, 'delta') : qualified(id)), logicalTime: ctx.logicalTime });
+  if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
+  await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_fresh AS ${rendered.sql}`));
+  const fresh = await describe(conn, 'asg_fresh');
+  if (canonicalJson(fresh) !== canonicalJson(prev.schema.map((c) => ({ name: c.name, type: c.type })))) return full('the output columns changed');
+
+  const cols = prev.schema.map((c) => ident(c.name)).join(', ');
+  const k = ident(m.key);
+  await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev AS ${snapshotSelect(ctx.warehouse.dir(prev.snapshot), prev.schema)}`);
+  await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS SELECT p.* FROM asg_prev AS p SEMI JOIN asg_keys AS a ON p.${k} IS NOT DISTINCT FROM a.k`);
+  const differ = await count(conn, `SELECT count(*) FROM ((SELECT ${cols} FROM asg_fresh EXCEPT ALL SELECT ${cols} FROM asg_prev_hit) UNION ALL (SELECT ${cols} FROM asg_prev_hit EXCEPT ALL SELECT ${cols} FROM asg_fresh))`);
+  if (differ === 0) return { kind: 'unchanged', keys };
+  await conn.run(
+    `CREATE TABLE asg_out AS SELECT ${cols} FROM asg_prev AS p ANTI JOIN asg_keys AS a ON p.${k} IS NOT DISTINCT FROM a.k UNION ALL SELECT ${cols} FROM asg_fresh`,
+  );
+  return { kind: 'derived', keys };
+}
+
+async function describe(conn: DuckDBConnection, relation: string): Promise<ColumnSchema[]> {
+  const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`);
+  return r.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+}
+
+async function count(conn: DuckDBConnection, sql: string): Promise<number> {
+  const r = await conn.runAndReadAll(sql);
+  return Number(r.getRows()[0]?.[0] ?? 0);
+}

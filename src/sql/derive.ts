@@ -1,0 +1,480 @@
+// Derived incremental maintenance (docs/language.md, "Derived incremental maintenance"): from a SQL
+// body's syntax tree, decide whether its table can be maintained from the changes of its inputs.
+//
+// The one property checked is *key partitioning*: there is an output column K and, for every table
+// the query reads, a column c_T such that the rows of the output with K = v are exactly the query
+// over the input rows with c_T = v. Then a change of input rows touches only the partitions of the
+// key values those rows carry (old and new values), and apply recomputes just those partitions
+// (src/engine/derived.ts). Every supported shape is an instance of it:
+//   - row-wise SELECT/WHERE: K is a key column passed through unchanged (the input's primary key);
+//   - joins: the join's equality (ON a.k = b.k) puts both sides' columns in one class;
+//   - GROUP BY: K is among the grouping columns;
+//   - windows: every window is PARTITION BY K (among others).
+// Anything else, or anything the analysis cannot be sure of (non-deterministic functions, LIMIT,
+// global aggregates, subqueries in expressions, FULL/RIGHT joins, no key), is a full rebuild, and
+// the result says why.
+
+import { ast as polyAst, parse } from '@polyglot-sql/sdk';
+import type { NodeId } from '../ir/types.js';
+import { SQL_DIALECT } from './analyze.js';
+
+export type DerivedHow = 'row-wise' | 'join' | 'group' | 'window';
+
+export type Maintenance =
+  | {
+      readonly mode: 'derived';
+      /** The output column the table is partitioned by. */
+      readonly key: string;
+      readonly how: DerivedHow;
+      /** For each table read: its column that carries the key. */
+      readonly inputs: Readonly<Record<NodeId, string>>;
+      /** The SQL reads the logical time (CURRENT_DATE …): a run at another logical time is a full rebuild. */
+      readonly usesLogicalTime: boolean;
+      /** `derived (groups by customer_id)`: what plan prints after `incremental: `. */
+      readonly text: string;
+    }
+  | { readonly mode: 'full'; readonly reason: string; readonly text: string };
+
+/** Known unique columns of a table (a stream's primary key, `check unique`, `unique_key`). */
+export type KeysOf = (table: NodeId) => readonly string[];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+class Full extends Error {}
+
+const LAYERS = new Set(['bronze', 'silver', 'gold']);
+// Node types and function names whose value is not a function of the row: never derived.
+const NON_DETERMINISTIC = new Set([
+  'rand', 'random', 'randn', 'randstr', 'uniform', 'uuid', 'gen_random_uuid', 'shuffle', 'monotonically_increasing_id',
+  'spark_partition_id', 'input_file_name', 'unix_timestamp', 'current_user', 'user', 'session_user', 'sample', 'table_sample',
+]);
+const LOGICAL_TIME = new Set(['current_date', 'current_timestamp', 'now', 'localtimestamp', 'getdate', 'curdate']);
+const SET_OPS = new Set(['union', 'intersect', 'except']);
+const JOIN_KINDS = new Set(['Inner', 'Left', 'LeftOuter', 'Cross', 'Implicit']);
+
+/** A relation of the query (table, CTE, subquery, SELECT, set operation), as far as partitioning goes. */
+interface Rel {
+  /** Table instances read (0: a constant relation such as a CTE of literals). */
+  readonly tables: number;
+  /** Output column names in order, when known (no star). */
+  readonly columns?: readonly string[];
+  /** Columns worth trying as the key (projections, known keys under a star). */
+  readonly candidates: readonly string[];
+  /** For an output column: the column of each table read that carries it, or why not. */
+  keyFor(col: string): Map<NodeId, string> | string;
+  /** Operations seen (for the plan's wording). */
+  readonly how: ReadonlySet<DerivedHow>;
+}
+
+/** Decide how a node's table is maintained. `sql` is the body's normalised (comment-free) Spark SQL. */
+export function deriveMaintenance(sql: string, keysOf: KeysOf): Maintenance {
+  const full = (reason: string): Maintenance => ({ mode: 'full', reason, text: reason });
+  let tree: Json;
+  try {
+    const r = parse(sql, SQL_DIALECT as never);
+    if (!r.success || !r.ast || r.ast.length !== 1) return full('SQL could not be analysed');
+    tree = r.ast[0];
+  } catch {
+    return full('SQL could not be analysed');
+  }
+  let rel: Rel;
+  const usesLogicalTime = { value: false };
+  try {
+    rel = new Analyzer(keysOf, usesLogicalTime).query(tree, new Map());
+  } catch (e) {
+    if (e instanceof Full) return full(e.message);
+    throw e;
+  }
+  if (rel.tables === 0) return full('reads no table');
+  const tried: { col: string; map: Map<NodeId, string> }[] = [];
+  let why = '';
+  for (const col of rel.candidates) {
+    const m = rel.keyFor(col);
+    if (typeof m === 'string') why ||= m;
+    else tried.push({ col, map: m });
+  }
+  if (tried.length === 0) return full(why || 'no key');
+  // A key every input knows as unique recomputes the fewest rows; else the first (grouping) column.
+  const known = tried.find((t) => [...t.map].every(([id, c]) => keysOf(id).some((k) => k.toLowerCase() === c)));
+  const structural = rel.how.has('group') || rel.how.has('window') || rel.how.has('join');
+  const pick = known ?? (structural ? tried[0] : undefined);
+  if (!pick) return full('no key (the input carries no primary key or unique column)');
+  const how: DerivedHow = rel.how.has('group') ? 'group' : rel.how.has('window') ? 'window' : rel.how.has('join') ? 'join' : 'row-wise';
+  const verb = { group: 'groups by', window: 'partitions by', join: 'joins on', 'row-wise': 'row-wise on' }[how];
+  return {
+    mode: 'derived',
+    key: pick.col,
+    how,
+    inputs: Object.fromEntries([...pick.map].sort(([a], [b]) => a.localeCompare(b))),
+    usesLogicalTime: usesLogicalTime.value,
+    text: `derived (${verb} ${pick.col})`,
+  };
+}
+
+const lower = (s: string): string => s.toLowerCase();
+const identName = (x: Json): string | undefined => (x && typeof x === 'object' && typeof x.name === 'string' ? x.name : undefined);
+const typeOf = (n: Json): string | undefined => (n && typeof n === 'object' && !Array.isArray(n) ? Object.keys(n)[0] : undefined);
+
+/** A column reference `t.c` / `c`. */
+function columnRef(e: Json): { table?: string; name: string } | undefined {
+  if (typeOf(e) === 'paren') return columnRef(e.paren.this);
+  if (typeOf(e) !== 'column') return undefined;
+  const c = e.column;
+  const name = identName(c.name);
+  if (!name) return undefined;
+  const table = identName(c.table);
+  return { name: lower(name), ...(table ? { table: lower(table) } : {}) };
+}
+
+/** Top-level AND conjuncts. */
+function conjuncts(e: Json): Json[] {
+  if (!e) return [];
+  const t = typeOf(e);
+  if (t === 'and') return [...conjuncts(e.and.left), ...conjuncts(e.and.right)];
+  if (t === 'paren') return conjuncts(e.paren.this);
+  return [e];
+}
+
+class UnionFind {
+  private readonly parent = new Map<string, string>();
+  find(x: string): string {
+    let p = this.parent.get(x) ?? x;
+    if (p !== x) {
+      p = this.find(p);
+      this.parent.set(x, p);
+    }
+    return p;
+  }
+  /** Every column an equality mentioned. */
+  readonly seen = new Set<string>();
+  union(a: string, b: string): void {
+    this.seen.add(a);
+    this.seen.add(b);
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(ra, rb);
+  }
+  members(x: string, universe: Iterable<string>): string[] {
+    const r = this.find(x);
+    return [...universe].filter((u) => this.find(u) === r);
+  }
+}
+
+interface FromItem {
+  readonly alias: string;
+  readonly rel: Rel;
+  /** Right side of a LEFT JOIN: its columns are NULL on unmatched rows. */
+  readonly nullable: boolean;
+}
+
+class Analyzer {
+  constructor(
+    private readonly keysOf: KeysOf,
+    private readonly time: { value: boolean },
+  ) {}
+
+  query(node: Json, scope: ReadonlyMap<string, Rel>): Rel {
+    const t = typeOf(node);
+    if (t === 'select') return this.select(node.select, scope);
+    if (t === 'paren') return this.query(node.paren.this, scope);
+    if (t === 'subquery') return this.query(node.subquery.this, scope);
+    if (t && SET_OPS.has(t)) return this.setOp(node[t], scope);
+    throw new Full(`unsupported query form (${t ?? 'unknown'})`);
+  }
+
+  private withCtes(w: Json, scope: ReadonlyMap<string, Rel>): Map<string, Rel> {
+    const inner = new Map(scope);
+    if (!w) return inner;
+    if (w.recursive) throw new Full('recursive CTE');
+    for (const c of w.ctes ?? []) {
+      const name = identName(c.alias);
+      if (!name) throw new Full('CTE without a name');
+      inner.set(lower(name), this.query(c.this, inner));
+    }
+    return inner;
+  }
+
+  private setOp(op: Json, scope: ReadonlyMap<string, Rel>): Rel {
+    const inner = this.withCtes(op.with, scope);
+    if (op.limit || op.offset) throw new Full('LIMIT');
+    const left = this.query(op.left, inner);
+    const right = this.query(op.right, inner);
+    if (!left.columns || !right.columns || left.columns.length !== right.columns.length) throw new Full('set operation over * (columns unknown)');
+    const lc = left.columns;
+    const rc = right.columns;
+    return {
+      tables: left.tables + right.tables,
+      columns: lc,
+      candidates: lc,
+      how: new Set([...left.how, ...right.how]),
+      keyFor(col) {
+        const i = lc.indexOf(col);
+        if (i < 0) return `no column ${col}`;
+        const a = left.tables ? left.keyFor(lc[i]) : new Map<NodeId, string>();
+        if (typeof a === 'string') return a;
+        const b = right.tables ? right.keyFor(rc[i]) : new Map<NodeId, string>();
+        if (typeof b === 'string') return b;
+        return merge(a, b) ?? `a table is read with two different key columns`;
+      },
+    };
+  }
+
+  private fromItem(e: Json, scope: ReadonlyMap<string, Rel>): { alias: string; rel: Rel } {
+    const t = typeOf(e);
+    if (t === 'table') {
+      const tb = e.table;
+      const name = identName(tb.name);
+      if (!name) throw new Full('unsupported table reference');
+      const schema = identName(tb.schema);
+      const catalog = identName(tb.catalog);
+      const alias = lower(identName(tb.alias) ?? name);
+      if (!schema && !catalog && scope.has(lower(name))) return { alias, rel: scope.get(lower(name))! };
+      if (!schema || !LAYERS.has(lower(schema)) || (catalog && lower(catalog) !== 'iceberg')) throw new Full(`reads ${[catalog, schema, name].filter(Boolean).join('.')}, not a warehouse table`);
+      const id = `${lower(schema)}.${name}`;
+      const keys = this.keysOf(id).map(lower);
+      return {
+        alias,
+        rel: { tables: 1, candidates: keys, how: new Set(), keyFor: (col) => new Map([[id, col]]) },
+      };
+    }
+    if (t === 'subquery') {
+      const alias = identName(e.subquery.alias);
+      if (!alias) throw new Full('subquery without an alias');
+      if (e.subquery.column_aliases?.length) throw new Full('subquery with column aliases');
+      return { alias: lower(alias), rel: this.query(e.subquery.this, scope) };
+    }
+    if (t === 'paren') return this.fromItem(e.paren.this, scope);
+    throw new Full(`unsupported FROM item (${t ?? 'unknown'})`);
+  }
+
+  private select(s: Json, outer: ReadonlyMap<string, Rel>): Rel {
+    const scope = this.withCtes(s.with, outer);
+    if (s.limit || s.offset || s.top || s.fetch) throw new Full('LIMIT');
+    if (s.distinct_on) throw new Full('DISTINCT ON');
+    if (s.lateral_views?.length) throw new Full('LATERAL VIEW');
+    const items: FromItem[] = [];
+    for (const f of s.from?.expressions ?? []) items.push({ ...this.fromItem(f, scope), nullable: false });
+    const uf = new UnionFind();
+    let joined = false;
+    for (const j of s.joins ?? []) {
+      if (!JOIN_KINDS.has(j.kind)) throw new Full(`${String(j.kind).toUpperCase()} JOIN`);
+      if (j.using?.length) throw new Full('JOIN … USING');
+      const it = this.fromItem(j.this, scope);
+      const left = j.kind === 'Left' || j.kind === 'LeftOuter';
+      items.push({ ...it, nullable: left });
+      if (j.on) {
+        this.checkExpr(j.on, scope);
+        for (const c of conjuncts(j.on)) this.equate(c, items, uf);
+      }
+    }
+    if (items.filter((i) => i.rel.tables > 0).length > 1) joined = true;
+    if (s.where_clause) {
+      this.checkExpr(s.where_clause.this, scope);
+      for (const c of conjuncts(s.where_clause.this)) this.equate(c, items, uf);
+    }
+    if (s.having) this.checkExpr(s.having.this, scope);
+    if (s.qualify) this.checkExpr(s.qualify.this, scope);
+    const exprs: Json[] = s.expressions ?? [];
+    for (const e of exprs) this.checkExpr(e, scope);
+    const groupBy: Json[] = s.group_by?.expressions ?? [];
+    for (const g of groupBy) this.checkExpr(g, scope);
+    const windows = collectWindows([...exprs, s.qualify?.this, s.having?.this]);
+    const aggregated = exprs.some((e) => polyAst.hasAggregates(withoutWindows(e))) || (s.having && polyAst.hasAggregates(withoutWindows(s.having.this)));
+    if (!groupBy.length && aggregated) throw new Full('global aggregate (no GROUP BY)');
+    if (s.group_by?.all || groupBy.some((g) => ['cube', 'rollup', 'grouping_sets'].includes(typeOf(g) ?? ''))) throw new Full('GROUP BY ALL/CUBE/ROLLUP/GROUPING SETS');
+    for (const w of windows) if (!(w.over?.partition_by ?? []).length) throw new Full('window without partition');
+
+    // Output columns: name → the expression (a column reference keeps the partition).
+    const outputs: { name: string; ref?: { item: FromItem; col: string } }[] = [];
+    const star: FromItem[] = [];
+    let starUnknown = false;
+    for (const e of exprs) {
+      const t = typeOf(e);
+      if (t === 'star' || (t === 'column' && e.column.name?.name === '*')) {
+        if (t === 'star' && (e.star?.except?.length || e.star?.replace?.length || e.star?.rename?.length)) throw new Full('SELECT * EXCEPT/REPLACE');
+        const table = t === 'column' ? identName(e.column.table) : identName(e.star?.table);
+        const its = table ? items.filter((i) => i.alias === lower(table)) : items;
+        if (its.length !== 1) starUnknown = true;
+        star.push(...its);
+        continue;
+      }
+      const aliased = t === 'alias' ? e.alias : undefined;
+      const inner = aliased ? aliased.this : e;
+      const ref = columnRef(inner);
+      const name = aliased ? identName(aliased.alias) : ref?.name;
+      if (!name) {
+        outputs.push({ name: `?${outputs.length}` });
+        continue;
+      }
+      const item = ref ? this.resolve(ref, items) : undefined;
+      outputs.push({ name: lower(name), ...(item && ref ? { ref: { item, col: ref.name } } : {}) });
+    }
+    const universe = (): string[] => {
+      const u = new Set<string>();
+      for (const i of items) for (const c of [...i.rel.candidates, ...(i.rel.columns ?? [])]) u.add(`${i.alias}.${c}`);
+      return [...u];
+    };
+    const groupRefs = groupBy.map((g) => {
+      const lit = typeOf(g) === 'literal' ? Number(g.literal.value) : NaN;
+      if (Number.isInteger(lit) && lit >= 1 && lit <= outputs.length) return outputs[lit - 1].ref;
+      const r = columnRef(g);
+      if (!r) return undefined;
+      const out = !r.table ? outputs.find((o) => o.name === r.name && o.ref) : undefined;
+      const item = this.resolve(r, items);
+      return item ? { item, col: r.name } : out?.ref;
+    });
+    const how = new Set<DerivedHow>(items.flatMap((i) => [...i.rel.how]));
+    if (groupBy.length) how.add('group');
+    if (windows.length) how.add('window');
+    if (joined) how.add('join');
+    const self = this;
+    const columns = starUnknown || star.length ? undefined : outputs.map((o) => o.name);
+    const candidates = [...new Set([...outputs.filter((o) => o.ref).map((o) => o.name), ...star.flatMap((i) => i.rel.candidates)])];
+    // Grouping and partition columns first: they are the natural key of an aggregate or a window.
+    const firstGroup = groupRefs.map((g) => g && outputs.find((o) => o.ref && o.ref.item === g.item && o.ref.col === g.col)?.name).filter((x): x is string => !!x);
+    const ordered = [...new Set([...firstGroup, ...candidates])];
+    return {
+      tables: items.reduce((n, i) => n + i.rel.tables, 0),
+      columns,
+      candidates: ordered,
+      how,
+      keyFor(col) {
+        let ref = outputs.find((o) => o.name === col)?.ref;
+        if (!ref && star.length) {
+          const owners = star.filter((i) => i.rel.candidates.includes(col) || i.rel.columns?.includes(col) || i.rel.tables === 1);
+          if (owners.length === 1) ref = { item: owners[0], col };
+        }
+        if (!ref) return `${col} is not a column passed through unchanged`;
+        if (ref.item.nullable) return `${col} comes from the outer side of a LEFT JOIN`;
+        const here = `${ref.item.alias}.${ref.col}`;
+        const klass = new Set(uf.members(here, [here, ...universe(), ...uf.seen]));
+        let map = new Map<NodeId, string>();
+        for (const it of items) {
+          if (it.rel.tables === 0) continue;
+          const cols = [...klass].filter((m) => m.startsWith(`${it.alias}.`)).map((m) => m.slice(it.alias.length + 1));
+          let found: Map<NodeId, string> | undefined;
+          let why = `${col} is not the join key`;
+          for (const c of cols) {
+            const m = it.rel.keyFor(c);
+            if (typeof m === 'string') why = m;
+            else {
+              found = m;
+              break;
+            }
+          }
+          if (!found) return why;
+          const merged = merge(map, found);
+          if (!merged) return 'a table is read with two different key columns';
+          map = merged;
+        }
+        if (groupBy.length && !groupRefs.some((g) => g && klass.has(`${g.item.alias}.${g.col}`))) return `GROUP BY does not include ${col}`;
+        for (const w of windows) {
+          const parts: Json[] = w.over?.partition_by ?? [];
+          const ok = parts.some((p) => {
+            const r = columnRef(p);
+            const item = r && self.resolve(r, items);
+            return !!item && klass.has(`${item.alias}.${r!.name}`);
+          });
+          if (!ok) return `window not partitioned by ${col}`;
+        }
+        return map;
+      },
+    };
+  }
+
+  /** Record `a.x = b.y` between two resolved column references. */
+  private equate(c: Json, items: readonly FromItem[], uf: UnionFind): void {
+    if (typeOf(c) !== 'eq') return;
+    const l = columnRef(c.eq.left);
+    const r = columnRef(c.eq.right);
+    if (!l || !r) return;
+    const li = this.resolve(l, items);
+    const ri = this.resolve(r, items);
+    if (!li || !ri) return;
+    const a = `${li.alias}.${l.name}`;
+    const b = `${ri.alias}.${r.name}`;
+    uf.union(a, b);
+  }
+
+  private resolve(ref: { table?: string; name: string }, items: readonly FromItem[]): FromItem | undefined {
+    if (ref.table) return items.find((i) => i.alias === ref.table);
+    if (items.length === 1) return items[0];
+    // Unqualified among several: the one item known to have it (columns or candidates).
+    const has = items.filter((i) => i.rel.columns?.includes(ref.name));
+    return has.length === 1 ? has[0] : undefined;
+  }
+
+  /** Expressions: no subquery that reads a table, no non-deterministic function; note the logical time. */
+  private checkExpr(e: Json, scope: ReadonlyMap<string, Rel>): void {
+    const walk = (n: Json): void => {
+      if (Array.isArray(n)) {
+        for (const x of n) walk(x);
+        return;
+      }
+      if (!n || typeof n !== 'object') return;
+      for (const k in n) {
+        if (k === 'span' || k === 'comments' || k === 'trailing_comments') continue;
+        const v = n[k];
+        if (NON_DETERMINISTIC.has(k)) throw new Full(`non-deterministic ${k}()`);
+        if (LOGICAL_TIME.has(k)) this.time.value = true;
+        if (k === 'function' || k === 'aggregate_function') {
+          const name = lower(String(v?.name ?? ''));
+          if (NON_DETERMINISTIC.has(name)) throw new Full(`non-deterministic ${name}()`);
+          if (LOGICAL_TIME.has(name)) this.time.value = true;
+        }
+        const query = (k === 'select' || SET_OPS.has(k)) && v && typeof v === 'object' && !Array.isArray(v) && Object.keys(n).length === 1;
+        if (k === 'subquery' || k === 'exists' || (k === 'in' && v?.query) || query) {
+          const q = k === 'in' ? v.query : k === 'exists' ? v.this : k === 'subquery' ? v.this : n;
+          let rel: Rel | undefined;
+          try {
+            rel = this.query(q, scope);
+          } catch (err) {
+            if (err instanceof Full) throw new Full(`subquery in an expression (${err.message})`);
+            throw err;
+          }
+          if (rel.tables > 0) throw new Full('subquery in an expression reads a table');
+          if (k !== 'in') continue;
+        }
+        walk(v);
+      }
+    };
+    walk(e);
+  }
+}
+
+function merge(a: ReadonlyMap<NodeId, string>, b: ReadonlyMap<NodeId, string>): Map<NodeId, string> | undefined {
+  const out = new Map(a);
+  for (const [k, v] of b) {
+    const have = out.get(k);
+    if (have !== undefined && have !== v) return undefined;
+    out.set(k, v);
+  }
+  return out;
+}
+
+function collectWindows(exprs: readonly Json[]): Json[] {
+  const out: Json[] = [];
+  const walk = (n: Json): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== 'object') return;
+    for (const k in n) {
+      if (k === 'span') continue;
+      if (k === 'window_function') out.push(n[k]);
+      if (k === 'subquery' || k === 'select') continue;
+      walk(n[k]);
+    }
+  };
+  exprs.forEach(walk);
+  return out;
+}
+
+/** The expression with every window function replaced by a literal (an aggregate under OVER is not a global aggregate). */
+function withoutWindows(e: Json): Json {
+  if (Array.isArray(e)) return e.map(withoutWindows);
+  if (!e || typeof e !== 'object') return e;
+  if ('window_function' in e) return { literal: { literal_type: 'number', value: '0' } };
+  const out: Json = {};
+  for (const k in e) out[k] = withoutWindows(e[k]);
+  return out;
+}

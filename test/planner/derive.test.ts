@@ -1,0 +1,63 @@
+// The derived-maintenance analysis (src/sql/derive.ts): which SQL shapes are maintained from their
+// inputs' changes, on which key, and why the others are rebuilt in full.
+import { describe, expect, it } from 'vitest';
+import { deriveMaintenance } from '../../src/sql/derive.js';
+
+const keys: Record<string, string[]> = { 'bronze.a': ['id'], 'bronze.b': ['bid'], 'silver.c': ['customer_id'], 'silver.t': ['transaction_id'] };
+const derive = (sql: string) => deriveMaintenance(sql, (t) => keys[t] ?? []);
+
+describe('derived maintenance analysis', () => {
+  it.each([
+    ['SELECT id, g, v * 2 AS v2 FROM bronze.a WHERE v > 3', 'derived (row-wise on id)', { 'bronze.a': 'id' }],
+    ['SELECT a.id AS key, UPPER(a.s) AS s FROM iceberg.bronze.a AS a', 'derived (row-wise on key)', { 'bronze.a': 'id' }],
+    ['SELECT * FROM bronze.a WHERE s IS NOT NULL', 'derived (row-wise on id)', { 'bronze.a': 'id' }],
+    ['SELECT g, COUNT(*) AS n, SUM(v) AS sv FROM bronze.a GROUP BY g', 'derived (groups by g)', { 'bronze.a': 'g' }],
+    ['SELECT g, COUNT(*) AS n FROM bronze.a GROUP BY 1', 'derived (groups by g)', { 'bronze.a': 'g' }],
+    ['SELECT a.id, a.g, b.w FROM bronze.a a JOIN bronze.b b ON a.g = b.g', 'derived (joins on g)', { 'bronze.a': 'g', 'bronze.b': 'g' }],
+    ['SELECT a.g, COUNT(b.bid) AS nb FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 2 GROUP BY a.g', 'derived (groups by g)', { 'bronze.a': 'g', 'bronze.b': 'g' }],
+    ['SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY id) AS rn FROM bronze.a', 'derived (partitions by g)', { 'bronze.a': 'g' }],
+    ['SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY id) AS rn FROM bronze.a GROUP BY id, g', 'derived (groups by g)', { 'bronze.a': 'g' }],
+    ['SELECT v, COUNT(*) AS n FROM bronze.a GROUP BY v', 'derived (groups by v)', { 'bronze.a': 'v' }],
+    ['WITH x AS (SELECT g, v FROM bronze.a), y AS (SELECT g, w AS v FROM bronze.b) SELECT g, SUM(v) AS t FROM (SELECT g, v FROM x UNION ALL SELECT g, v FROM y) u GROUP BY g', 'derived (groups by g)', { 'bronze.a': 'g', 'bronze.b': 'g' }],
+    ['WITH d AS (SELECT CURRENT_DATE AS day) SELECT a.id, d.day FROM bronze.a a CROSS JOIN d', 'derived (row-wise on id)', { 'bronze.a': 'id' }],
+  ])('%s → %s', (sql, text, inputs) => {
+    const m = derive(sql);
+    expect(m.mode === 'derived' ? m.text : m.reason).toBe(text);
+    if (m.mode === 'derived') expect(m.inputs).toEqual(inputs);
+  });
+
+  it.each([
+    ['SELECT id FROM bronze.a LIMIT 10', 'LIMIT'],
+    ['SELECT COUNT(*) AS n FROM bronze.a', 'global aggregate (no GROUP BY)'],
+    ['SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM bronze.a', 'window without partition'],
+    ['SELECT id, ROW_NUMBER() OVER (PARTITION BY g ORDER BY id) AS rn FROM bronze.a', 'window not partitioned by id'],
+    ['SELECT id, rand() AS r FROM bronze.a', 'non-deterministic rand()'],
+    ['SELECT id, uuid() AS u FROM bronze.a', 'non-deterministic uuid()'],
+    ['SELECT id FROM bronze.a WHERE v > (SELECT AVG(v) FROM bronze.a)', 'subquery in an expression'],
+    ['SELECT a.id FROM bronze.a a FULL OUTER JOIN bronze.b b ON a.g = b.g', 'FULL JOIN'],
+    ['SELECT a.id, b.bid FROM bronze.a a CROSS JOIN bronze.b b', 'id is not the join key'],
+    ['SELECT COUNT(*) AS n FROM bronze.a GROUP BY v', 'no key'],
+    ['SELECT x, y FROM bronze.z', 'no key (the input carries no primary key or unique column)'],
+    ['SELECT b.g FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g', 'g comes from the outer side of a LEFT JOIN'],
+    ['SELECT id FROM other.a', 'reads other.a, not a warehouse table'],
+  ])('%s → full: %s', (sql, reason) => {
+    const m = derive(sql);
+    expect(m.mode).toBe('full');
+    if (m.mode === 'full') expect(m.reason).toContain(reason);
+  });
+
+  it('notes SQL that reads the logical time', () => {
+    const m = derive('SELECT id, CURRENT_TIMESTAMP() AS at FROM bronze.a');
+    expect(m).toMatchObject({ mode: 'derived', usesLogicalTime: true });
+    expect(derive('SELECT id FROM bronze.a')).toMatchObject({ mode: 'derived', usesLogicalTime: false });
+  });
+
+  it("derives the churn pipeline's gold models on customer_id", async () => {
+    const { churnBodies } = await import('../engine/helpers.js');
+    const b = churnBodies();
+    const churnKeys = (t: string) => ({ 'silver.customers_cleaned': ['customer_id'], 'silver.transactions_cleaned': ['transaction_id'], 'silver.support_tickets_cleaned': ['ticket_id'], 'bronze.transactions': ['transaction_id'], 'bronze.customers': ['customer_id'] })[t] ?? [];
+    expect(deriveMaintenance(b.get('customer_metrics')!.text, churnKeys)).toMatchObject({ mode: 'derived', key: 'customer_id', how: 'group' });
+    expect(deriveMaintenance(b.get('churn_labels')!.text, churnKeys)).toMatchObject({ mode: 'derived', key: 'customer_id', how: 'group' });
+    expect(deriveMaintenance(b.get('transactions_cleaned')!.text, churnKeys)).toMatchObject({ mode: 'derived', key: 'transaction_id', how: 'row-wise' });
+  });
+});
