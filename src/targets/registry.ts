@@ -19,6 +19,7 @@ import { dbtTarget } from './dbt/dbt.js';
 import { feastTarget } from './feast/feast.js';
 import { trainingTarget } from './training/training.js';
 import { servingTarget } from './serving/serving.js';
+import { kubernetesTarget, secretsReadme } from './kubernetes/kubernetes.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -47,7 +48,7 @@ export interface Target {
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap>;
 }
 
-export const targets: readonly Target[] = [airbyteTarget, sparkTarget, dbtTarget, feastTarget, trainingTarget, servingTarget];
+export const targets: readonly Target[] = [airbyteTarget, sparkTarget, dbtTarget, feastTarget, trainingTarget, servingTarget, kubernetesTarget];
 
 export interface CompileOptions {
   readonly profile: string;
@@ -93,6 +94,8 @@ export function compileTargets(ir: PipelineIR, opts: CompileOptions): Result<Fil
     for (const [p, content] of r.value ?? []) files.set(`${t.name}/${p}`, content);
   }
   if (hasErrors(diagnostics)) return { diagnostics: dedupe(diagnostics) };
+  // The Secrets and ConfigMap keys every folder's objects refer to, listed once the tree is whole.
+  if (files.has('kubernetes/namespace.yaml')) files.set('kubernetes/README.md', secretsReadme(ir, opts.specPath, files));
   files.set('manifest.json', manifest(ir, opts, files));
   return { value: new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), diagnostics: dedupe(diagnostics) };
 }

@@ -33,8 +33,9 @@ const allowed: Record<string, readonly string[]> = {
   // The cluster runner: compiled Spark jobs (targets) run as engine executors.
   spark: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'targets'],
   docs: ['ir', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml', 'workspace'],
+  kube: ['ir', 'diagnostics', 'util', 'planner', 'engine', 'targets'],
   serve: ['ir', 'diagnostics', 'util', 'sql', 'planner', 'warehouse', 'engine', 'ml', 'dsl', 'workspace', 'docs'],
-  cli: ['ir', 'diagnostics', 'util', 'sql', 'dsl', 'planner', 'warehouse', 'engine', 'ingest', 'ml', 'targets', 'serve', 'workspace', 'docs', 'spark'],
+  cli: ['ir', 'diagnostics', 'util', 'sql', 'dsl', 'planner', 'warehouse', 'engine', 'ingest', 'ml', 'targets', 'serve', 'workspace', 'docs', 'spark', 'kube'],
 };
 
 const importRe = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;

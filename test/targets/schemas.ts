@@ -34,7 +34,16 @@ export interface Validators {
    */
   airbyteRequest(request: string, configuration: object): ValidateFunction;
   sparkApplication: ValidateFunction;
-  k8s(kind: 'io.k8s.api.batch.v1.Job' | 'io.k8s.api.apps.v1.Deployment' | 'io.k8s.api.core.v1.Service' | 'io.k8s.api.core.v1.ConfigMap'): ValidateFunction;
+  k8s(
+    kind:
+      | 'io.k8s.api.batch.v1.Job'
+      | 'io.k8s.api.batch.v1.CronJob'
+      | 'io.k8s.api.apps.v1.Deployment'
+      | 'io.k8s.api.core.v1.Service'
+      | 'io.k8s.api.core.v1.ConfigMap'
+      | 'io.k8s.api.core.v1.Namespace'
+      | 'io.k8s.api.core.v1.ServiceAccount',
+  ): ValidateFunction;
   dbtProject: ValidateFunction;
   dbtYml: ValidateFunction;
   dbtProfileTarget: ValidateFunction;
@@ -50,6 +59,9 @@ export function validators(): Validators {
   const crd = readYaml('spark-operator/sparkoperator.k8s.io_sparkapplications.yaml');
   const k8sDocs: Record<string, Record<string, any>> = {
     'io.k8s.api.batch.v1.Job': readJson('kubernetes/v1.30/apis__batch__v1_openapi.json'),
+    'io.k8s.api.batch.v1.CronJob': readJson('kubernetes/v1.30/apis__batch__v1_openapi.json'),
+    'io.k8s.api.core.v1.Namespace': readJson('kubernetes/v1.30/api__v1_openapi.json'),
+    'io.k8s.api.core.v1.ServiceAccount': readJson('kubernetes/v1.30/api__v1_openapi.json'),
     'io.k8s.api.apps.v1.Deployment': readJson('kubernetes/v1.30/apis__apps__v1_openapi.json'),
     'io.k8s.api.core.v1.Service': readJson('kubernetes/v1.30/api__v1_openapi.json'),
     'io.k8s.api.core.v1.ConfigMap': readJson('kubernetes/v1.30/api__v1_openapi.json'),

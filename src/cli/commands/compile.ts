@@ -19,14 +19,16 @@ import { diagnosticsJson, displayPath, inferSchemas, loadValidSpec, printDiagnos
 
 export const command: Command = {
   name: 'compile',
-  summary: 'write the Airbyte, Spark, dbt, Feast, training and serving artifacts',
+  summary: 'write the Airbyte, Spark, dbt, Feast, training, serving and Kubernetes artifacts',
   usage: 'asgard compile SPEC --out DIR [--profile kubernetes] [--format text|json]',
   help: `
 Compiles the spec for a Kubernetes profile into the files the tools run, without executing
 anything: airbyte/ (source, destination and connection create payloads), spark/ (one
 SparkApplication per cleanse plus its job), dbt/ (a dbt project for the gold models), feast/ (a
-feature repository), training/ (a training Job and script) and serving/ (Deployment and Service
-for \`asgard serve\`), with DIR/manifest.json listing every file's sha256. env() and secret()
+feature repository), training/ (a training Job and script), serving/ (Deployment and Service
+for \`asgard serve\`) and kubernetes/ (namespace, service accounts and roles for asgard and the Spark
+driver, the spec's ConfigMap, a CronJob per source schedule running \`asgard apply\`, and a README
+listing the Secrets and keys to create), with DIR/manifest.json listing every file's sha256. env() and secret()
 settings are written as references, never values, so the output is the same on every machine;
 compiling twice gives identical bytes. A profile that lacks what a target needs is reported
 (exit 2) and DIR is left as it was. An existing DIR is replaced only if it holds a previous

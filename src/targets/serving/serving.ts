@@ -1,8 +1,9 @@
-// serving/: per serve node, a Deployment and a Service running `asgard serve` on the registered
-// ONNX model (the asgard state volume the training Job registers versions into), readiness and
-// liveness on /health; the spec itself travels in a ConfigMap when compile is given its text.
+// serving/: per serve node, a Deployment and a Service running `asgard serve` under the profile, so
+// each replica reads the promoted ONNX model from the registry beside the S3 warehouse (no volume
+// is shared between replicas: each has its own working copy in an emptyDir), with readiness and
+// liveness on /health and resources from the profile. The spec travels in the ConfigMap of
+// kubernetes/spec.yaml; S3 credentials come from the pipeline's Secret.
 
-import { envVar, k8sRefs } from '../k8s-env.js';
 import type { PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import type { FileMap, Origin } from '../files.js';
@@ -11,6 +12,8 @@ import type { Target, TargetContext } from '../registry.js';
 import { ProfileSettings } from '../settings.js';
 import { k8sName, nodeById, nodesOf } from '../pipeline.js';
 import { SPEC_HOME, STATE_MOUNT } from '../training/training.js';
+import { specConfigMapName } from '../kubernetes/kubernetes.js';
+import { envVar, k8sRefs, type EnvVar } from '../k8s-env.js';
 
 const PORT = 8000;
 
@@ -25,14 +28,19 @@ export const servingTarget: Target = {
     const image = settings.literalString('image', 'the asgard image that runs `asgard serve`, e.g. "ghcr.io/asgard-data/asgard:0.1.0"');
     const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
     const replicas = settings.literalNumber('serve.replicas', 2);
-    const stateClaim = settings.literalString('state_claim', 'the PersistentVolumeClaim holding asgard state', k8sName(ir.name, 'asgard-state'))!;
+    const refs = k8sRefs(ir, settings);
+    const endpoint = settings.get('s3_endpoint');
     diags.push(...settings.diagnostics);
     if (!image) return { diagnostics: diags };
     const specFile = ctx.specPath.split('/').pop()!;
-    const specMap = k8sName(ir.name, 'spec');
+    const specMap = specConfigMapName(ir);
+    const env: EnvVar[] = [];
+    if (endpoint) env.push(envVar('S3_ENDPOINT', endpoint, refs));
+    env.push(envVar('AWS_ACCESS_KEY_ID', settings.get('s3_access_key_id') ?? { kind: 'secret', name: 'AWS_ACCESS_KEY_ID' }, refs));
+    env.push(envVar('AWS_SECRET_ACCESS_KEY', settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' }, refs));
     // `asgard serve` reads every serve node's auth token (src/serve/auth.ts): a secretKeyRef each.
-    const refs = k8sRefs(ir, settings);
     const tokens = [...new Map(serves.flatMap((n) => (n.auth ? [[n.auth.token.name, envVar(n.auth.token.name, n.auth.token, refs)] as const] : []))).values()];
+    env.push(...tokens);
 
     for (const s of serves) {
       const origin: Origin = { spec: ctx.specPath, node: s.id };
@@ -42,9 +50,6 @@ export const servingTarget: Target = {
       const labels = { ...selector, 'app.kubernetes.io/managed-by': 'asgard', 'asgard.io/pipeline': ir.name, 'asgard.io/node': s.id };
       const probe = (initialDelaySeconds: number, periodSeconds: number) => ({ httpGet: { path: '/health', port: 'http' }, initialDelaySeconds, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
       const docs: unknown[] = [];
-      if (ctx.specSource !== undefined) {
-        docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: specMap, namespace, labels }, data: { [specFile]: withoutUrlPasswords(ctx.specSource) } });
-      }
       docs.push({
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -60,10 +65,10 @@ export const servingTarget: Target = {
                   name: 'serve',
                   image,
                   imagePullPolicy: 'IfNotPresent',
-                  // The spec sits in SPEC_HOME with the state volume as its `.asgard/` (state, registry, warehouse).
-                  command: ['asgard', 'serve', `${SPEC_HOME}/${specFile}`, '--host', '0.0.0.0', '--port', String(PORT)],
+                  // The spec sits in SPEC_HOME; under the profile the state and registry are read from S3.
+                  command: ['asgard', 'serve', `${SPEC_HOME}/${specFile}`, '--profile', ctx.profile.name, '--host', '0.0.0.0', '--port', String(PORT)],
+                  env,
                   workingDir: SPEC_HOME,
-                  ...(tokens.length ? { env: tokens } : {}),
                   ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
                   readinessProbe: probe(5, 10),
                   livenessProbe: probe(15, 20),
@@ -73,13 +78,14 @@ export const servingTarget: Target = {
                   },
                   volumeMounts: [
                     { name: 'spec', mountPath: `${SPEC_HOME}/${specFile}`, subPath: specFile, readOnly: true },
-                    { name: 'state', mountPath: STATE_MOUNT },
+                    { name: 'work', mountPath: STATE_MOUNT },
                   ],
                 },
               ],
               volumes: [
                 { name: 'spec', configMap: { name: specMap } },
-                { name: 'state', persistentVolumeClaim: { claimName: stateClaim } },
+                // This replica's own working copy of state and registry (pulled from S3).
+                { name: 'work', emptyDir: {} },
               ],
             },
           },
@@ -97,8 +103,3 @@ export const servingTarget: Target = {
     return { value: files, diagnostics: diags };
   },
 };
-
-/** A password written inside a URL (`scheme://user:password@host`) never reaches an artifact; `serve` needs none. */
-export function withoutUrlPasswords(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@"'`]+):[^\s/@"'`]*@/gi, '$1@');
-}

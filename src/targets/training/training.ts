@@ -44,6 +44,13 @@ const ESTIMATOR: Record<TrainNode['algorithm']['name'], { cls: string; parallel:
 export const SPEC_HOME = '/srv/asgard';
 export const STATE_MOUNT = `${SPEC_HOME}/.asgard`;
 
+/** `registry/asgard:0.1.0` → `registry/asgard-training:0.1.0`. */
+export function trainingImage(asgardImage: string): string {
+  const at = asgardImage.lastIndexOf(':');
+  const slash = asgardImage.lastIndexOf('/');
+  return at > slash ? `${asgardImage.slice(0, at)}-training${asgardImage.slice(at)}` : `${asgardImage}-training`;
+}
+
 export const trainingTarget: Target = {
   name: 'training',
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
@@ -54,8 +61,9 @@ export const trainingTarget: Target = {
     const settings = new ProfileSettings(ctx.profile, 'training');
     const wh = settings.s3Warehouse();
     const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
-    const image = settings.literalString('training_image', 'the Python image training runs in', 'python:3.11-slim')!;
-    const stateClaim = settings.literalString('state_claim', 'the PersistentVolumeClaim holding asgard state and its model registry', k8sName(ir.name, 'asgard-state'))!;
+    // The training image has its Python dependencies built in (docker/training.Dockerfile): nothing is
+    // installed at run time. Default: asgard's image repository with a -training suffix.
+    const image = settings.literalString('training_image', 'the training image (docker/training.Dockerfile)', trainingImage(settings.literalString('image', 'the asgard image', 'ghcr.io/asgard-data/asgard:0.1.0')!))!;
     const refs = k8sRefs(ir, settings);
     const endpoint = settings.get('s3_endpoint');
     diags.push(...settings.diagnostics);
@@ -109,7 +117,8 @@ export const trainingTarget: Target = {
       const env: EnvVar[] = [
         { name: 'FEAST_REPO', value: '/tmp/feast' },
         { name: 'ASGARD_STATE', value: STATE_MOUNT },
-        { name: 'PIP_DISABLE_PIP_VERSION_CHECK', value: '1' },
+        // The registry beside the S3 warehouse (src/warehouse/remote-state.ts), which `asgard serve` reads.
+        { name: 'ASGARD_REGISTRY_URL', value: s3a(wh, '_asgard', 'registry').replace(/^s3a:/, 's3:') },
       ];
       // The train block's mlflow tracking URI, else the profile's, else MLFLOW_TRACKING_URI from the ConfigMap.
       const tracking = t.mlflow?.trackingUri ?? settings.get('mlflow_tracking_uri') ?? { kind: 'env', name: 'MLFLOW_TRACKING_URI' };
@@ -146,7 +155,7 @@ export const trainingTarget: Target = {
                   command: [
                     'sh',
                     '-c',
-                    'set -e; mkdir -p /tmp/feast && cp /opt/asgard/feast-src/* /tmp/feast/ && pip install --no-cache-dir -r /opt/asgard/training/requirements.txt && (cd /tmp/feast && feast apply) && python /opt/asgard/training/train.py',
+                    'set -e; mkdir -p /tmp/feast && cp /opt/asgard/feast-src/* /tmp/feast/ && (cd /tmp/feast && feast apply) && python /opt/asgard/training/train.py',
                   ],
                   env,
                   resources: {
@@ -163,7 +172,8 @@ export const trainingTarget: Target = {
               volumes: [
                 { name: 'training', configMap: { name: scriptsMap } },
                 { name: 'feast', configMap: { name: feastConfigMapName(ir) } },
-                { name: 'state', persistentVolumeClaim: { claimName: stateClaim } },
+                // A working folder only: the version is uploaded to the registry on S3.
+                { name: 'state', emptyDir: {} },
               ],
             },
           },

@@ -111,6 +111,13 @@ def write_asgard_registry(state_dir, onnx_bytes, metrics, fills, promoted, gate_
     root = os.path.join(state_dir, "registry", REGISTER)
     index_path = os.path.join(root, "index.json")
     index = {"schemaVersion": 1, "name": REGISTER, "versions": []}
+    remote = registry_remote()
+    if remote is not None:
+        fs, base = remote
+        # The registry lives beside the S3 warehouse: continue its numbering, then upload below.
+        os.makedirs(root, exist_ok=True)
+        if fs.exists(f"{base}/index.json"):
+            fs.get(f"{base}/index.json", index_path)
     if os.path.exists(index_path):
         with open(index_path, encoding="utf-8") as f:
             index = json.load(f)
@@ -140,7 +147,22 @@ def write_asgard_registry(state_dir, onnx_bytes, metrics, fills, promoted, gate_
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(json.dumps(index, indent=2) + "\n")
     os.replace(tmp, index_path)
+    if remote is not None:
+        # The version's files first, the index last: a reader never sees a version without its files.
+        fs.put(folder, f"{base}/{version}", recursive=True)
+        fs.put(index_path, f"{base}/index.json")
     return version
+
+
+def registry_remote():
+    """ASGARD_REGISTRY_URL (s3://bucket/prefix/_asgard/registry): asgard's registry beside the warehouse."""
+    url = os.environ.get("ASGARD_REGISTRY_URL")
+    if not url:
+        return None
+    import fsspec
+
+    fs = fsspec.filesystem("s3", **({"client_kwargs": {"endpoint_url": S3_ENDPOINT}} if S3_ENDPOINT else {}))
+    return fs, f"{url.rstrip('/')}/{REGISTER}"
 
 
 def main():

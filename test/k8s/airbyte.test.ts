@@ -1,0 +1,103 @@
+// The Airbyte API client of `apply --profile kubernetes` (src/kube/airbyte.ts) against the test
+// server (./airbyte-server.ts), which checks every request against the official Airbyte OpenAPI
+// document and plays the sync jobs: objects are found by name (a second apply creates nothing),
+// placeholders are filled from ids and the environment, records and bytes are reported, a failed
+// job and a missing variable are clear errors that carry no secret value.
+
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Airbyte } from '../../src/kube/airbyte.js';
+import { compileChurn } from '../targets/churn.js';
+import { AirbyteStandIn } from './airbyte-server.js';
+
+let tree: Map<string, string>;
+let server: AirbyteStandIn | undefined;
+
+const ENV = {
+  CUSTOMER_DB_PASSWORD: 'pw-not-to-be-printed',
+  TRANSACTIONS_DB_PASSWORD: 'pw-2',
+  // The other connector's host, database and user come from its URL (the compiled split of url = env(…)).
+  TRANSACTIONS_DB_URL: 'mysql://reader@db.internal:3306/orders',
+  CUSTOMER_DB_URL_HOST: '127.0.0.1',
+  CUSTOMER_DB_URL_DATABASE: 'customers',
+  CUSTOMER_DB_URL_USER: 'asgard',
+  AWS_ACCESS_KEY_ID: 'test-key-id',
+  AWS_SECRET_ACCESS_KEY: 'test-secret-key',
+  S3_ENDPOINT: 'http://127.0.0.1:59000',
+};
+
+beforeAll(async () => {
+  const r = await compileChurn();
+  tree = r.files!;
+});
+
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+async function client(env: Record<string, string> = ENV, jobs?: ConstructorParameters<typeof AirbyteStandIn>[0]) {
+  server = new AirbyteStandIn(jobs);
+  const url = await server.start();
+  return new Airbyte({ url, workspaceId: server.workspaceId, env, timeoutSeconds: 30, pollMs: 10 }, tree);
+}
+
+describe('Airbyte through its public API', () => {
+  it('creates the destination, source and connection, syncs, and reports records and bytes; every request conforms', async () => {
+    const a = await client(ENV, { jobs: () => ({ status: 'succeeded', rows: 1234, bytes: 56789 }) });
+    const progress: string[] = [];
+    const r = await a.sync('customer_db', (m) => progress.push(m));
+    expect(r).toMatchObject({ rows: 1234, bytes: 56789 });
+    expect(server!.invalid).toEqual([]);
+    expect(server!.destinations.size).toBe(1);
+    expect([...server!.sources.values()].map((s) => s.name)).toEqual(['churn-customer_db']);
+    const conn = [...server!.connections.values()][0];
+    expect(conn.name).toBe('churn-customer_db-to-bronze');
+    expect(conn.sourceId).toBe([...server!.sources.keys()][0]);
+    expect(conn.destinationId).toBe([...server!.destinations.keys()][0]);
+    const src = [...server!.sources.values()][0];
+    expect(src.configuration.password).toBe('pw-not-to-be-printed');
+    expect(src.configuration.host).toBe('127.0.0.1');
+    expect(progress.some((m) => /running/.test(m))).toBe(true);
+    // Two streams of one connector share one sync.
+    expect(await a.sync('customer_db')).toBe(r);
+    expect(server!.jobs.size).toBe(1);
+  });
+
+  it('a second apply finds everything by name: updated in place, nothing created twice', async () => {
+    const first = await client();
+    await first.sync('customer_db');
+    await first.sync('transaction_system');
+    const again = new Airbyte({ ...first.opts }, tree);
+    await again.sync('customer_db');
+    await again.sync('transaction_system');
+    expect(server!.invalid).toEqual([]);
+    expect(server!.destinations.size).toBe(1);
+    expect(server!.sources.size).toBe(2);
+    expect(server!.connections.size).toBe(2);
+    expect(again.requests.filter((r) => r.startsWith('POST /sources') || r.startsWith('POST /destinations') || r.startsWith('POST /connections'))).toEqual([]);
+    expect(again.requests.filter((r) => r.startsWith('PATCH '))).toHaveLength(5);
+    const tx = [...server!.sources.values()].find((x) => x.name === 'churn-transaction_system')!;
+    expect([tx.configuration.host, tx.configuration.database, tx.configuration.username]).toEqual(['db.internal', 'orders', 'reader']);
+  });
+
+  it('a failed sync job is an error naming the job and the connection', async () => {
+    const a = await client(ENV, { jobs: () => ({ status: 'failed' }) });
+    await expect(a.sync('customer_db')).rejects.toThrow(/Airbyte sync job 1 of connection [0-9a-f-]{36} failed/);
+  });
+
+  it('a placeholder without a value names the variable and the file, never a value', async () => {
+    const { CUSTOMER_DB_PASSWORD: _, ...env } = ENV;
+    const a = await client(env);
+    const e = await a.sync('customer_db').catch((x: Error) => x);
+    expect((e as Error).message).toMatch(/airbyte\/sources\/customer_db\.yaml: \$\{CUSTOMER_DB_PASSWORD\} has no value: export CUSTOMER_DB_PASSWORD/);
+    expect((e as Error).message).not.toContain('test-secret-key');
+  });
+
+  it('the test server refuses what the OpenAPI document does not allow (it is not a yes-machine)', async () => {
+    const s = new AirbyteStandIn();
+    expect(s.handle('POST', '/v1/sources', JSON.stringify({ name: 'x', workspaceId: s.workspaceId, configuration: { sourceType: 'postgres', host: 'h' } })).status).toBe(400);
+    expect(s.handle('GET', '/v1/sources?workspace=1', '').status).toBe(400);
+    expect(s.handle('POST', '/v1/syncs', '{}').status).toBe(400);
+    expect(s.invalid).toHaveLength(3);
+  });
+});
