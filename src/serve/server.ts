@@ -1,5 +1,5 @@
-// `asgard serve`: the HTTP API of PRODUCT.md §5 on node:http (no framework).
-//   POST /mlops/inference            online scoring (inference.ts, the hot path)
+// `asgard serve`: the HTTP API (docs/http.md) on node:http (no framework).
+//   POST /mlops/inference            online scoring (inference.ts, the hot path), by features or by entity
 //   POST /mlops/inference/batch      table scoring into a gold snapshot (batch.ts)
 //   GET  /health                     every component's status
 //   GET  /mlops/models               the registry, `models list --format json` shape
@@ -18,7 +18,7 @@ import { runBatch } from './batch.js';
 import { HttpError, parseJson, readBody, sendBody, sendError, sendJson, sendRaw } from './http.js';
 import { collectSiteData, siteSchemas } from '../docs/site-data.js';
 import { indexHtml, SiteAssetsMissing, siteAssets } from '../docs/site-files.js';
-import { infer, MAX_INPUTS } from './inference.js';
+import { infer, MAX_INPUTS, type EntityLookup } from './inference.js';
 import { ModelStore } from './model-store.js';
 import { QueryBody, zodDetails } from './validate.js';
 import { readServedState } from './state.js';
@@ -63,6 +63,12 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   const data = new WarehouseAccess(ir, stateStore, warehouse);
   const views = new Map<string, FeaturesNode>();
   for (const n of ir.nodes) if (n.kind === 'features') views.set(n.name, n).set(n.id, n);
+  /** Inference by entity: the model's feature view, its latest row per entity (online). */
+  const lookup: EntityLookup = (m, entities) => {
+    const view = views.get(m.schema.view);
+    if (!view) throw new HttpError(404, 'unknown_view', `${m.name} v${m.version} was trained on ${m.schema.view}, which this spec no longer defines`, { view: m.schema.view });
+    return data.entityFeatures(view, entities);
+  };
   const startedAt = Date.now();
   let inflight = 0;
   let closing = false;
@@ -76,7 +82,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     if (path === '/mlops/inference') {
       allow(method, 'POST');
       const body = parseJson(await readBody(req, bodyLimit));
-      sendRaw(res, 200, await infer(store, body, started, maxInputs));
+      sendRaw(res, 200, await infer(store, body, started, maxInputs, lookup));
       return;
     }
     if (path === '/mlops/inference/batch') {

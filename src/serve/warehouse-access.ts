@@ -69,6 +69,15 @@ async function joinKeyType(conn: DuckDBConnection, view: FeaturesNode): Promise<
   return String(r.rows[0]?.data_type ?? 'VARCHAR');
 }
 
+async function cachedKeyType(conn: DuckDBConnection, view: FeaturesNode, keyTypes: Map<string, string>): Promise<string> {
+  let type = keyTypes.get(view.id);
+  if (type === undefined) {
+    type = await joinKeyType(conn, view);
+    keyTypes.set(view.id, type);
+  }
+  return type;
+}
+
 /**
  * A key the join key's type cannot hold (`abc` or a 26-digit number for a BIGINT, a control
  * character anywhere) is 400 naming the key and its type, before any lookup.
@@ -195,17 +204,46 @@ export class WarehouseAccess {
   features(view: FeaturesNode, key: string): Promise<{ timestamp: unknown; values: Record<string, unknown> } | undefined> {
     return this.exclusive(async ({ conn, tables, keyTypes }) => {
       if (!tables.includes(view.from)) throw new HttpError(404, 'not_materialized', `${view.from} (the source of ${view.id}) has no committed snapshot yet`);
-      let type = keyTypes.get(view.id);
-      if (type === undefined) {
-        type = await joinKeyType(conn, view);
-        keyTypes.set(view.id, type);
-      }
+      const type = await cachedKeyType(conn, view, keyTypes);
       await checkKey(conn, view, type, key);
       const row = (await onlineFeatures(conn, view, [key])).get(key);
       if (!row) return undefined;
       const values: Record<string, unknown> = {};
       for (const f of view.features) values[f.name] = row[f.name] ?? null;
       return { timestamp: row[view.timestamp] ?? null, values };
+    });
+  }
+
+  /**
+   * The latest feature rows of several entities, in their order, for inference by entity: each
+   * entity's join key is checked as for GET /features (400 naming `entities[i].<key>`), an entity
+   * without a row is 404 naming it.
+   */
+  entityFeatures(view: FeaturesNode, entities: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    return this.exclusive(async ({ conn, tables, keyTypes }) => {
+      if (!tables.includes(view.from)) throw new HttpError(404, 'not_materialized', `${view.from} (the source of ${view.id}) has no committed snapshot yet`);
+      const joinKey = view.entity.joinKey;
+      const type = await cachedKeyType(conn, view, keyTypes);
+      const keys: string[] = [];
+      for (let i = 0; i < entities.length; i++) {
+        const k = entities[i][joinKey];
+        const field = `entities[${i}].${joinKey}`;
+        if (k === undefined || k === null) throw new HttpError(400, 'invalid_body', `${field} is missing: an entity names its ${joinKey}`, { field });
+        if (typeof k !== 'string' && typeof k !== 'number') throw new HttpError(400, 'invalid_key', `${field} must be a string or number, got ${Array.isArray(k) ? 'an array' : typeof k}`, { field, expected: type });
+        try {
+          await checkKey(conn, view, type, String(k));
+        } catch (e) {
+          if (e instanceof HttpError) throw new HttpError(e.status, e.code, `${field}: ${e.message}`, { field, expected: type });
+          throw e;
+        }
+        keys.push(String(k));
+      }
+      const rows = await onlineFeatures(conn, view, [...new Set(keys)]);
+      return keys.map((k, i) => {
+        const row = rows.get(k);
+        if (!row) throw new HttpError(404, 'unknown_entity', `${view.entity.name} ${JSON.stringify(entities[i][joinKey])} (entities[${i}]) has no features in ${view.name}`, { field: `entities[${i}].${joinKey}`, view: view.name });
+        return row;
+      });
     });
   }
 

@@ -159,6 +159,39 @@ describe('asgard serve', () => {
     await expectError(await fetch(base + '/features/nope/1'), 404, 'unknown_view');
   });
 
+  it('scores by entity key alone: features looked up online from the feature view, the same scores as sending those features', async () => {
+    const m = 'customer_churn_predictor';
+    const r = await post('/mlops/inference', { model_name: m, entities: [{ customer_id: 17, request_id: 'a' }, { customer_id: 42 }] });
+    const j = (await r.json()) as any;
+    expect(r.status, JSON.stringify(j)).toBe(200);
+    expect(j.predictions).toHaveLength(2);
+    expect(j.predictions[0]).toMatchObject({ customer_id: 17, request_id: 'a', customer_index: 0 });
+    expect(j.predictions[1]).toMatchObject({ customer_id: 42, customer_index: 1 });
+    // The same rows sent as features give the same probabilities.
+    const rows = [];
+    for (const k of [17, 42]) rows.push(((await (await fetch(base + `/features/customer_churn_features/${k}`)).json()) as any).features);
+    const direct = ((await (await post('/mlops/inference', { model_name: m, inputs: rows })).json()) as any).predictions;
+    expect(j.predictions.map((p: any) => p.churn_probability)).toEqual(direct.map((p: any) => p.churn_probability));
+    // Errors name the entity's field.
+    await expectError(await post('/mlops/inference', { model_name: m, entities: [{ customer_id: 17 }, { customer_id: 999999 }] }), 404, 'unknown_entity', 'entities[1].customer_id');
+    await expectError(await post('/mlops/inference', { model_name: m, entities: [{ id: 17 }] }), 400, 'invalid_body', 'entities[0].customer_id');
+    await expectError(await post('/mlops/inference', { model_name: m, entities: [{ customer_id: 'abc' }] }), 400, 'invalid_key', 'entities[0].customer_id');
+    await expectError(await post('/mlops/inference', { model_name: m, entities: [{ customer_id: 1 }], inputs: [HIGH] }), 400, 'invalid_body', 'entities');
+    await expectError(await post('/mlops/inference', { model_name: m, entities: [] }), 400, 'invalid_body', 'entities');
+  });
+
+  it('a request may carry the entity key and fields listed in echo; they come back with its prediction, and an unlisted field is still 422', async () => {
+    const m = 'customer_churn_predictor';
+    const r = await post('/mlops/inference', { model_name: m, echo: ['order_ref'], inputs: [{ ...HIGH, customer_id: 7, order_ref: 'o-1' }, LOW] });
+    const j = (await r.json()) as any;
+    expect(r.status, JSON.stringify(j)).toBe(200);
+    expect(j.predictions[0]).toMatchObject({ customer_id: 7, order_ref: 'o-1', customer_index: 0, risk_level: 'high' });
+    // The seed's request and response stay exactly as they were: no echoed field appears.
+    expect(Object.keys(j.predictions[1])).toEqual(['customer_index', 'churn_probability', 'prediction', 'risk_level']);
+    await expectError(await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, order_ref: 'o-1' }] }), 422, 'unknown_feature', 'inputs[0].order_ref');
+    await expectError(await post('/mlops/inference', { model_name: m, echo: 'order_ref', inputs: [HIGH] }), 400, 'invalid_body', 'echo');
+  });
+
   it('lists models and metrics, and reports health', async () => {
     const models = (await (await fetch(base + '/mlops/models')).json()) as any;
     expect(models.models[0].name).toBe('customer_churn_predictor');
