@@ -1,5 +1,5 @@
 // Small HTTP helpers for the server: bounded body reading, JSON responses and the error shape
-// `{"error": {"code", "message", "details"?}}` (PRODUCT.md §5).
+// `{"error": {"code", "message", "details"?}}` (docs/http.md).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -1,4 +1,4 @@
-// `asgard serve SPEC [--port 8000] [--host 127.0.0.1]`: the HTTP API of PRODUCT.md §5 over the
+// `asgard serve SPEC [--port 8000] [--host 127.0.0.1]`: the HTTP API of docs/http.md over the
 // spec's registry and warehouse, until SIGTERM/SIGINT (then in-flight requests finish and it exits 0).
 
 import { relative } from 'node:path';
@@ -13,7 +13,8 @@ export const command: Command = {
   usage: 'asgard serve SPEC [--port 8000] [--host 127.0.0.1]',
   help: `
 Starts the HTTP API: POST /mlops/inference (online scoring with the newest promoted version, or the
-model_version asked for), POST /mlops/inference/batch (score a table into the serve node's gold
+model_version asked for; of feature rows, or of entities by their key with the features looked up
+online: {"model_name", "entities": [{"<join_key>": 42}]}), POST /mlops/inference/batch (score a table into the serve node's gold
 table), GET /mlops/models, GET /mlops/models/{name}/metrics, GET /health,
 GET /features/{view}/{key} (the entity's latest feature row) and POST /data-products/query (one
 read-only SELECT). GET / is the site of \`asgard docs\` (graph, nodes, lineage, runs, models), made
