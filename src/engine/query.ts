@@ -8,7 +8,8 @@
 //  2. It runs on a connection that, once the warehouse views are attached, allows file access only
 //     under the warehouse folder, has external access off and its configuration locked: COPY,
 //     ATTACH, INSTALL, LOAD or SET would fail there even if the parser let one through.
-// A row limit (one extra row is read to report truncation) and a time limit (DuckDB interrupt).
+// A row limit (one extra row is read to report truncation) and a time limit (DuckDB interrupt); rows
+// are fetched chunk by chunk (streamReadOnlyQuery), never as one materialised result.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parse } from '@polyglot-sql/sdk';
@@ -17,7 +18,7 @@ import type { PipelineState } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { renderSql, mapTree } from '../sql/transpile.js';
 import { attachWarehouse, qualified } from './catalog.js';
-import { literal, openDuck, queryAll, type QueryResult } from './duckdb.js';
+import { literal, openDuck, toPlain, type QueryResult, type Row } from './duckdb.js';
 
 export type QueryErrorCode = 'refused' | 'invalid' | 'timeout' | 'failed';
 
@@ -119,7 +120,21 @@ export async function openReadOnlyWarehouse(
   return conn;
 }
 
-export async function runReadOnlyQuery(conn: DuckDBConnection, sql: string, opts: QueryOptions = {}): Promise<ReadOnlyQueryResult> {
+const SINK_ROWS = 128;
+
+/** Where a streamed query's result goes: its columns once, then its rows chunk by chunk. */
+export interface QuerySink {
+  columns(columns: QueryResult['columns']): void | Promise<void>;
+  /** Return false to stop reading (the rest of the result is never fetched). */
+  rows(rows: readonly Row[]): boolean | Promise<boolean>;
+}
+
+/**
+ * The query's rows fetched from DuckDB chunk by chunk (about 2,048 rows each) into `sink`: the
+ * result is never held whole, in DuckDB or here. At most `limit` rows (one more is read to report
+ * truncation); the time limit covers the whole run, the sink's waits included.
+ */
+export async function streamReadOnlyQuery(conn: DuckDBConnection, sql: string, opts: QueryOptions, sink: QuerySink): Promise<{ rows: number; truncated: boolean }> {
   const limit = Math.max(0, Math.floor(opts.limit ?? 1000));
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const duck = readOnlySql(sql);
@@ -128,14 +143,58 @@ export async function runReadOnlyQuery(conn: DuckDBConnection, sql: string, opts
     timedOut = true;
     conn.interrupt();
   }, timeoutMs);
+  let sinkFailed = false;
+  const toSink = async <T>(f: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      sinkFailed = true;
+      throw e;
+    }
+  };
   try {
-    const r = await queryAll(conn, `SELECT * FROM (${duck}) AS asg_query LIMIT ${limit + 1}`);
-    const truncated = r.rows.length > limit;
-    return { columns: r.columns, rows: truncated ? r.rows.slice(0, limit) : r.rows, truncated };
+    const result = await conn.stream(`SELECT * FROM (${duck}) AS asg_query LIMIT ${limit + 1}`);
+    const names = result.columnNames();
+    const types = result.columnTypes().map(String);
+    await toSink(() => sink.columns(names.map((name, i) => ({ name, type: types[i] }))));
+    let rows = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      // An interrupted stream ends like a finished one: never answer its rows as the whole result.
+      if (timedOut) throw new Error('interrupted');
+      if (!chunk || chunk.rowCount === 0) return { rows, truncated: false };
+      const take = Math.min(chunk.rowCount, limit - rows);
+      const vectors = names.map((_, c) => chunk.getColumnVector(c));
+      // Converted and handed over SINK_ROWS at a time, so a sink that stops early (a JSON answer
+      // over its byte limit) stops the conversion too.
+      for (let from = 0; from < take; from += SINK_ROWS) {
+        const out: Row[] = [];
+        for (let r = from; r < Math.min(take, from + SINK_ROWS); r++) {
+          const o: Row = {};
+          for (let c = 0; c < names.length; c++) o[names[c]] = toPlain(vectors[c].getItem(r));
+          out.push(o);
+        }
+        rows += out.length;
+        if (!(await toSink(() => sink.rows(out)))) return { rows, truncated: true };
+      }
+      if (take < chunk.rowCount) return { rows, truncated: true };
+    }
   } catch (e) {
+    if (sinkFailed) throw e;
     if (timedOut) throw new QueryError('timeout', `the query ran longer than ${timeoutMs} ms and was stopped`);
     throw new QueryError('failed', (e as Error).message.split('\n')[0]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The whole (limited) result in memory: `asgard query`. */
+export async function runReadOnlyQuery(conn: DuckDBConnection, sql: string, opts: QueryOptions = {}): Promise<ReadOnlyQueryResult> {
+  let columns: QueryResult['columns'] = [];
+  const rows: Row[] = [];
+  const { truncated } = await streamReadOnlyQuery(conn, sql, opts, {
+    columns: (c) => void (columns = c),
+    rows: (r) => (rows.push(...r), true),
+  });
+  return { columns, rows, truncated };
 }

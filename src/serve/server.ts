@@ -5,7 +5,7 @@
 //   GET  /mlops/models               the registry, `models list --format json` shape
 //   GET  /mlops/models/{name}/metrics[?version=N]
 //   GET  /features/{view}/{key}      online features: the entity's latest feature row
-//   POST /data-products/query        one read-only SELECT (warehouse-access.ts)
+//   POST /data-products/query        one read-only SELECT (warehouse-access.ts); JSON, or NDJSON streamed (query-answer.ts)
 //   GET  /, /app.js, /app.css        the site of `asgard docs` (src/docs/), built from the state of the moment
 // With a serve node's `auth = { token = secret(…) }`, batch and the query door need the bearer token (auth.ts).
 // Bad input never crashes the server and never gets a 500: every handler's errors are HttpErrors;
@@ -23,9 +23,11 @@ import { ModelStore } from './model-store.js';
 import { QueryBody, zodDetails } from './validate.js';
 import { readServedState } from './state.js';
 import { ServeAuth } from './auth.js';
+import { JsonAnswer, NdjsonAnswer } from './query-answer.js';
 import { WarehouseAccess } from './warehouse-access.js';
 
 export const BODY_LIMIT = 1 << 20; // 1 MiB
+const NDJSON_ACCEPTED = /\bapplication\/x-ndjson\b/i;
 /** On shutdown: how long requests already on the wire get to arrive. */
 const SETTLE_MS = 300;
 
@@ -134,7 +136,18 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       const body = parseJson(await readBody(req, bodyLimit));
       const parsed = QueryBody.safeParse(body);
       if (!parsed.success) throw new HttpError(400, 'invalid_body', ...zodDetails(parsed.error));
-      sendJson(res, 200, await data.query(parsed.data.sql, parsed.data.limit));
+      if (NDJSON_ACCEPTED.test(String(req.headers.accept ?? ''))) {
+        const out = new NdjsonAnswer(res);
+        try {
+          out.end(await data.query(parsed.data.sql, out, parsed.data.limit));
+        } catch (e) {
+          if (!out.started || !(e instanceof HttpError)) throw e;
+          out.fail(e);
+        }
+        return;
+      }
+      const out = new JsonAnswer();
+      sendRaw(res, 200, out.body(await data.query(parsed.data.sql, out, parsed.data.limit)));
       return;
     }
     if (path === '/' || path === '/index.html') {
@@ -212,8 +225,9 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
         log(`asgard serve: internal error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(e as Error)?.stack ?? e}`);
         sendError(res, new HttpError(500, 'internal', 'internal error; the server logged it'));
       }
-      // A request whose body we stopped reading must not be left hanging.
+      // A request whose body we stopped reading must not be left hanging, nor a stream cut by a bug.
       if (!req.complete) req.resume();
+      if (res.headersSent && !res.writableEnded) res.destroy();
     });
   });
   server.keepAliveTimeout = 5000;

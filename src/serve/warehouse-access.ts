@@ -9,14 +9,15 @@
 // thread), apart from the feature lookups' connection: heavy queries never make /features or
 // /health wait. When every engine of the pool is busy the door answers 503 with Retry-After at once
 // instead of queueing. A query past its time limit is interrupted and answered at the deadline; an
-// engine that does not stop is closed and replaced. A result larger than MAX_RESULT_BYTES is 413.
+// engine that does not stop is closed and replaced. Rows reach the answer chunk by chunk: a JSON
+// answer over its byte limit is 413, an NDJSON one streams (src/serve/query-answer.ts).
 
 import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeaturesNode, PipelineIR } from '../ir/types.js';
 import type { StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { openReadOnlyWarehouse, QueryError, runReadOnlyQuery } from '../engine/query.js';
+import { openReadOnlyWarehouse, QueryError, streamReadOnlyQuery, type QuerySink } from '../engine/query.js';
 import { onlineFeatures } from '../engine/features.js';
 import { literal, queryAll } from '../engine/duckdb.js';
 import { HttpError } from './http.js';
@@ -29,8 +30,6 @@ export const QUERY_TIMEOUT_MS = 10_000;
 export const QUERY_POOL_SIZE = 2;
 /** DuckDB memory limit of each query engine. */
 export const QUERY_MEMORY_LIMIT = '512MB';
-/** The largest JSON result the door sends. */
-export const MAX_RESULT_BYTES = 32 << 20;
 
 interface Open {
   readonly mtimeMs: number;
@@ -38,12 +37,6 @@ interface Open {
   readonly tables: readonly string[];
   /** The DuckDB type of each feature view's join key in its source table, once looked up. */
   readonly keyTypes: Map<string, string>;
-}
-
-export interface QueryJson {
-  readonly columns: readonly { readonly name: string; readonly type: string }[];
-  readonly rows: readonly Record<string, unknown>[];
-  readonly truncated: boolean;
 }
 
 const QUERY_STATUS: Record<QueryError['code'], [number, string]> = {
@@ -157,15 +150,18 @@ export class WarehouseAccess {
     return this.exclusive(async (o) => o.tables);
   }
 
-  /** A single read-only SELECT, at most `limit` rows, on a free engine of the query pool (else 503). */
-  async query(sql: string, limit = DEFAULT_QUERY_LIMIT, timeoutMs = QUERY_TIMEOUT_MS): Promise<QueryJson> {
+  /**
+   * A single read-only SELECT, at most `limit` rows, on a free engine of the query pool (else 503),
+   * its rows fed to `sink` as they are read (src/serve/query-answer.ts).
+   */
+  async query(sql: string, sink: QuerySink, limit = DEFAULT_QUERY_LIMIT, timeoutMs = QUERY_TIMEOUT_MS): Promise<{ rows: number; truncated: boolean }> {
     const slot = this.pool.find((s) => !s.busy);
     if (!slot) throw new HttpError(503, 'query_door_busy', `all ${QUERY_POOL_SIZE} query engines are busy; retry in a moment`, undefined, 1);
     slot.busy = true;
     let settled = false;
     try {
       const { conn } = await this.poolEngine(slot);
-      const run = runReadOnlyQuery(conn, sql, { limit, timeoutMs });
+      const run = streamReadOnlyQuery(conn, sql, { limit, timeoutMs }, sink);
       // The answer is given at the deadline whether or not the engine has stopped; an engine still
       // busy shortly after its interrupt is closed and the slot gets a new one.
       let timer: NodeJS.Timeout | undefined;
@@ -175,12 +171,11 @@ export class WarehouseAccess {
       try {
         const r = await Promise.race([run, deadline]);
         settled = true;
-        const out = { columns: r.columns, rows: r.rows as Record<string, unknown>[], truncated: r.truncated };
-        const bytes = Buffer.byteLength(JSON.stringify(out, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-        if (bytes > MAX_RESULT_BYTES) {
-          throw new HttpError(413, 'result_too_large', `the result is ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${MAX_RESULT_BYTES / 2 ** 20} MiB limit: select fewer columns or set a smaller limit`, { field: 'limit' });
-        }
-        return out;
+        return r;
+      } catch (e) {
+        // The sink refused the rows (413): the engine stopped reading and is fine.
+        if (e instanceof HttpError) settled = true;
+        throw e;
       } finally {
         clearTimeout(timer);
         if (!settled) {

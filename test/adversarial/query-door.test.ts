@@ -1,7 +1,9 @@
 // The query door under attack (issue #11, items 5-7): functions qualified with a schema, called
 // method-style or used as table functions are refused by the statement's structure; heavy queries run
 // on a pool of their own, so /health and /features answer while they run, a query beyond the pool
-// gets 503 with Retry-After at once, and a query past its time limit is stopped and answered.
+// gets 503 with Retry-After at once, and a query past its time limit is stopped and answered. Rows
+// come from the engine chunk by chunk: a JSON answer past 32 MiB is 413, and Accept:
+// application/x-ndjson streams results of any size.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUERY_POOL_SIZE } from '../../src/serve/warehouse-access.js';
@@ -20,7 +22,10 @@ afterAll(async () => {
   await served?.close();
 });
 
-const query = (sql: string) => fetch(`${base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
+const door = (body: object, headers: Record<string, string> = {}) =>
+  fetch(`${base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const query = (sql: string) => door({ sql });
+const NDJSON = { accept: 'application/x-ndjson' };
 
 describe('the query door', () => {
   it.each([
@@ -71,4 +76,37 @@ describe('the query door', () => {
     const ok = await query('SELECT count(*) AS n FROM gold.customer_metrics');
     expect(ok.status).toBe(200);
   }, 60_000);
+
+  it('a JSON result over 32 MiB: 413 result_too_large naming limit; the door answers next', async () => {
+    const r = await door({ sql: "SELECT i, repeat('x', 3600) AS s FROM range(10000) t(i)", limit: 10000 });
+    const j = (await r.json()) as { error: { code: string; message: string; details?: { field?: string } } };
+    expect(r.status, JSON.stringify(j).slice(0, 300)).toBe(413);
+    expect(j.error.code).toBe('result_too_large');
+    expect(j.error.details?.field).toBe('limit');
+    expect(j.error.message).toContain('32 MiB');
+    expect(j.error.message).toContain('application/x-ndjson');
+    const ok = await query('SELECT count(*) AS n FROM gold.customer_metrics');
+    expect(ok.status).toBe(200);
+  }, 120_000);
+
+  it('Accept: application/x-ndjson streams a result over the JSON limit: columns line, one line per row, final line', async () => {
+    const r = await door({ sql: "SELECT i, repeat('y', 40000) AS s FROM range(1000) t(i) ORDER BY i", limit: 900 }, NDJSON);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/x-ndjson');
+    expect(r.headers.get('content-length')).toBeNull(); // streamed, not buffered
+    const lines = (await r.text()).split('\n').filter((l) => l !== '');
+    expect(lines.length).toBe(902);
+    expect(JSON.parse(lines[0])).toEqual({ columns: [{ name: 'i', type: 'BIGINT' }, { name: 's', type: 'VARCHAR' }] });
+    const rows = lines.slice(1, -1).map((l) => JSON.parse(l) as { i: number; s: string });
+    expect(rows.map((x) => x.i)).toEqual(Array.from({ length: 900 }, (_, i) => i));
+    expect(rows.every((x) => x.s.length === 40000)).toBe(true);
+    expect(JSON.parse(lines.at(-1)!)).toEqual({ rows: 900, truncated: true });
+  }, 120_000);
+
+  it('Accept: application/x-ndjson with a refused query: a JSON 400 before any line', async () => {
+    const r = await door({ sql: "SELECT * FROM main.glob('/etc/*')" }, NDJSON);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('read_only');
+  });
 });
+
