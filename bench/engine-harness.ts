@@ -11,6 +11,8 @@ import { literal, openDuck } from '../src/engine/duckdb.js';
 import type { PipelineIR, PipelineNode } from '../src/ir/types.js';
 import type { NodeState, PipelineState } from '../src/planner/state-store.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
+import { inputTokens, SNAPSHOTS_KEPT } from '../src/engine/commit.js';
+import { nodeDefinition } from '../src/planner/fingerprint.js';
 
 export const SEED = { customers: 100_000, transactions: 1_200_000, tickets: 45_000 };
 
@@ -58,9 +60,16 @@ export class EngineHarness {
     };
   }
 
-  record(id: string, kind: PipelineNode['kind'], r: NodeResult): void {
+  /** Record a run as apply does (src/engine/commit.ts): definition, input snapshots, history, logical time. */
+  record(id: string, kind: PipelineNode['kind'], r: NodeResult, node?: PipelineNode, ir?: PipelineIR): void {
     const prev = this.state.nodes[id];
-    const ns: NodeState = { kind, fingerprint: '', metaFingerprint: '', definition: null, appliedAt: new Date().toISOString(), schema: r.schema ?? prev?.schema, snapshot: r.snapshot ?? prev?.snapshot };
+    const snapshot = r.snapshot ?? prev?.snapshot;
+    const history = snapshot && prev?.snapshot && snapshot.id !== prev.snapshot.id ? [prev.snapshot, ...(prev.history ?? [])].slice(0, SNAPSHOTS_KEPT - 1) : prev?.history;
+    const ns: NodeState = {
+      kind, fingerprint: '', metaFingerprint: '', definition: node && ir ? nodeDefinition(node, ir) : null, appliedAt: new Date().toISOString(),
+      schema: r.schema ?? prev?.schema, snapshot, history, logicalTime: r.logicalTime ?? prev?.logicalTime,
+      inputSnapshots: node ? inputTokens(node, this.state) : undefined,
+    };
     this.state = { ...this.state, serial: this.state.serial + 1, nodes: { ...this.state.nodes, [id]: ns } };
   }
 
@@ -77,7 +86,7 @@ export class EngineHarness {
 
   async run<N extends PipelineNode>(ir: PipelineIR, node: N, exec: NodeExecutor<N>): Promise<NodeResult> {
     const r = await exec.run(this.ctx(ir, node));
-    this.record(node.id, node.kind, r);
+    this.record(node.id, node.kind, r, node, ir);
     return r;
   }
 }

@@ -64,7 +64,7 @@ export function progressReporter(o: ProgressOptions): { onEvent: (e: ApplyEvent)
         running.delete(e.outcome.node);
         const x = e.outcome;
         const rows = x.rows !== undefined ? `, ${fmtInt(x.rows)} rows${rate(x.rows, x.seconds)}` : '';
-        if (x.status === 'succeeded') print(`  ${paint('32', '✓')} ${x.node} (${fmtSec(x.seconds)}s${rows})`);
+        if (x.status === 'succeeded') print(`  ${paint('32', '✓')} ${x.node} (${fmtSec(x.seconds)}s${rows}${x.maintenance ? `, ${x.maintenance}` : ''})`);
         else if (x.status === 'failed') {
           print(`  ${paint('31', '✗')} ${x.node} failed: ${x.error}`);
           if (o.debug && e.cause instanceof Error && e.cause.stack) print(e.cause.stack);

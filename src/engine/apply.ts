@@ -29,6 +29,8 @@ export interface NodeOutcome {
   readonly rows?: number;
   readonly seconds: number;
   readonly error?: string;
+  /** Table nodes: how the run maintained the table (`incremental: 12 keys recomputed`, `full: LIMIT`). */
+  readonly maintenance?: string;
 }
 
 export type ApplyEvent =
@@ -277,7 +279,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           lastRun: { ...(result.rows !== undefined ? { rows: result.rows } : {}), seconds: seconds() },
         },
       });
-      return { node: step.node, status: 'succeeded', seconds: seconds(), ...(result.rows !== undefined ? { rows: result.rows } : {}) };
+      return { node: step.node, status: 'succeeded', seconds: seconds(), ...(result.rows !== undefined ? { rows: result.rows } : {}), ...(result.maintenance ? { maintenance: result.maintenance } : {}) };
     };
 
     const limit = Math.max(1, opts.concurrency ?? 2);

@@ -35,6 +35,8 @@ export interface NodeResult {
   readonly schema?: readonly ColumnSchema[];
   readonly cursor?: string;
   readonly modelVersion?: number;
+  /** How a table node was maintained: `incremental: 12 keys recomputed`, `full: LIMIT` (src/engine/derived.ts). */
+  readonly maintenance?: string;
   /** The logical time the node's SQL ran at (ISO-8601), for derived maintenance's next run. */
   readonly logicalTime?: string;
 }

@@ -88,6 +88,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
   let appendOnly = false;
   // Runs at the logical time recorded here; derived maintenance compares it with the next run's.
   const logicalTime = ctx.logicalTime.toISOString();
+  let maintenance: string | undefined;
   if (!incremental) {
     const d = prev ? await runDerived(ctx, conn, (f) => guard(ctx, sql, f)) : undefined;
     if (d?.kind === 'unchanged') {
@@ -96,11 +97,17 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
         await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${snapshotSelect(ctx.warehouse.dir(prev!), prevSchema)}`);
         await check(ctx, conn, qualified(node.id));
       }
-      ctx.progress({ rows: prev!.rows, message: `incremental: unchanged (${d.keys} keys recomputed)` });
-      return { rows: prev!.rows, snapshot: prev, schema: prevSchema, logicalTime };
+      const maintenance = `incremental: unchanged (${d.keys} keys recomputed)`;
+      ctx.progress({ rows: prev!.rows, message: maintenance });
+      return { rows: prev!.rows, snapshot: prev, schema: prevSchema, logicalTime, maintenance };
     }
-    if (d?.kind === 'derived') ctx.progress({ rows: 0, message: `incremental: ${d.keys} keys recomputed` });
-    else await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
+    if (d?.kind === 'derived') {
+      maintenance = `incremental: ${d.keys} keys recomputed`;
+      ctx.progress({ rows: 0, message: maintenance });
+    } else {
+      if (d) maintenance = `full: ${d.reason}`;
+      await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
+    }
     mark('compute');
   } else if (!prev) {
     await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
@@ -134,7 +141,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     mark('write');
     ctx.progress({ rows });
     const snapshot: SnapshotRef = ctx.warehouse.commit(pending, rows);
-    return { rows, snapshot, schema, logicalTime };
+    return { rows, snapshot, schema, logicalTime, ...(maintenance ? { maintenance } : {}) };
   } catch (e) {
     ctx.warehouse.abort(pending);
     throw e;

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyPlan, type ApplyEvent } from '../../src/engine/apply.js';
+import { applyPlan } from '../../src/engine/apply.js';
 import { attachWarehouse } from '../../src/engine/catalog.js';
 import { literal, openDuck } from '../../src/engine/duckdb.js';
 import { engineExecutors, executorResolver } from '../../src/engine/executors.js';
@@ -94,7 +94,7 @@ function randomBatch(rand: () => number, data: Record<string, Row[]>, next: { id
   ] as const) {
     const rows = data[id];
     const key = id === 'bronze.a' ? 'id' : 'bid';
-    const ops = Math.floor(rand() * 5);
+    const ops = Math.floor(rand() * 8);
     for (let i = 0; i < ops; i++) {
       const op = rand();
       if (op < 0.4 || rows.length === 0) rows.push(make(next.id++));
@@ -116,7 +116,7 @@ describe('derived incremental maintenance', () => {
     expect(maintenanceText(maintenanceOf(spec.nodes.find((x) => x.id === 'gold.chained') as never, spec))).toBe('incremental: derived (row-wise on g)');
   });
 
-  it.each([1, 2])('random change batches (seed %i): every table equals a full rebuild after every batch', async (seed) => {
+  it.each([1])('random change batches (seed %i): every table equals a full rebuild after every batch', async (seed) => {
     const spec = pipelineIR();
     const dir = mkdtempSync(join(tmpdir(), 'asgard-derived-'));
     const store = new StateStore(join(dir, '.asgard'), spec.name);
@@ -130,14 +130,13 @@ describe('derived incremental maintenance', () => {
     const derivedRuns: Record<string, number> = {};
     const tables = spec.nodes.filter((n) => n.kind !== 'source');
 
-    for (let batch = 0; batch < 12; batch++) {
+    for (let batch = 0; batch < 10; batch++) {
       if (batch > 0) randomBatch(rand, data, next);
       const state = store.read();
       const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
-      const events: ApplyEvent[] = [];
-      const r = await applyPlan({ ir: spec, plan, store, warehouse, scratchDir: join(dir, 'tmp'), executors, env: {}, onEvent: (e) => events.push(e) });
+      const r = await applyPlan({ ir: spec, plan, store, warehouse, scratchDir: join(dir, 'tmp'), executors, env: {} });
       expect(r.nodes.filter((n) => n.status === 'failed'), `seed ${seed} batch ${batch}`).toEqual([]);
-      for (const e of events) if (e.type === 'progress' && e.message?.startsWith('incremental:')) derivedRuns[e.node] = (derivedRuns[e.node] ?? 0) + 1;
+      for (const n of r.nodes) if (n.maintenance?.startsWith('incremental:')) derivedRuns[n.node] = (derivedRuns[n.node] ?? 0) + 1;
 
       // The full rebuild: every node's SQL over the sources' rows, from scratch, in one database.
       const conn = await openDuck();
