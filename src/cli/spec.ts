@@ -172,9 +172,19 @@ const BIND_CODES = new Set(['ASG3102', 'ASG2101', 'ASG2102', 'ASG2103', 'ASG2104
  */
 export async function withBindDiagnostics(spec: LoadedSpec): Promise<readonly Diagnostic[]> {
   if (spec.ir || !spec.partial || !hasErrors(spec.diagnostics)) return spec.diagnostics;
-  const engine = await import('../engine/schemas.js');
-  const r = await engine.inferSchemas(spec.partial);
-  return sortDiagnostics([...spec.diagnostics, ...r.diagnostics.filter((d) => BIND_CODES.has(d.code))]);
+  // The partial IR holds what the checker drafted, and a block with an error may be drafted only in
+  // part (a stream whose settings failed): a node the engine cannot read is left out, and anything
+  // else going wrong leaves the spec's own diagnostics as they are.
+  const nodes = spec.partial.nodes.filter((n) => n.kind !== 'source' || n.stream !== undefined);
+  const ids = new Set(nodes.map((n) => n.id));
+  const partial = { ...spec.partial, nodes: nodes.map((n) => ({ ...n, inputs: n.inputs.filter((i) => ids.has(i)) })) } as PipelineIR;
+  try {
+    const engine = await import('../engine/schemas.js');
+    const r = await engine.inferSchemas(partial);
+    return sortDiagnostics([...spec.diagnostics, ...r.diagnostics.filter((d) => BIND_CODES.has(d.code))]);
+  } catch {
+    return spec.diagnostics;
+  }
 }
 
 /** Diagnostics as text on stderr (the JSON form is part of each command's document). */

@@ -138,6 +138,29 @@ describe('asgard CLI', () => {
     ]);
   });
 
+  it('validate: a stream with a misspelt setting is reported, not a crash (its half-checked source is left out of SQL binding)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-cli-'));
+    const spec = [
+      'pipeline cards {',
+      '  source files file {',
+      '    path = "./data"',
+      '    stream disputes { path = "d/*.json"  formt = ndjson  primary_key = id }',
+      '    stream txns { path = "t.csv"  columns = { id = "BIGINT"  amount = "DOUBLE" } }',
+      '  }',
+      '  cleanse disputes_clean { sql """ SELECT id FROM bronze.disputes """ }',
+      '  cleanse txns_clean { sql """ SELECT id, amont FROM bronze.txns """ }',
+      '}',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'cards.asg'), spec);
+    const t = await cli(['validate', 'cards.asg'], { cwd: dir });
+    expect(t.code, t.stderr).toBe(2);
+    expect(t.stderr).toMatch(/^cards\.asg:4:42: error ASG2002: unknown setting `formt` in stream `disputes`/m);
+    expect(t.stderr).toContain('error ASG3102: silver.txns_clean: unknown column `amont`');
+    expect(t.stderr).not.toMatch(/TypeError|Cannot read properties/);
+    expect(t.stderr).toContain('cards.asg: 2 errors');
+  });
+
   it('plan --format json lists every churn node as create against an empty state', async () => {
     const dir = tempWith({ 'churn.asg': churn });
     const r = await cli(['plan', 'churn.asg', '--format', 'json', '--detailed-exitcode'], { cwd: dir });
