@@ -17,7 +17,7 @@ model_version asked for; of feature rows, or of entities by their key with the f
 online: {"model_name", "entities": [{"<join_key>": 42}]}), POST /mlops/inference/batch (score a table into the serve node's gold
 table), GET /mlops/models, GET /mlops/models/{name}/metrics, GET /health,
 GET /features/{view}/{key} (the entity's latest feature row) and POST /data-products/query (one
-read-only SELECT). GET / is the site of \`asgard docs\` (graph, nodes, lineage, runs, models), made
+read-only SELECT; JSON, or streamed as NDJSON with Accept: application/x-ndjson). GET / is the site of \`asgard docs\` (graph, nodes, lineage, runs, models), made
 from the state of the moment. A version promoted by a later \`asgard apply\` is served without a restart.
 Errors are JSON {"error": {"code", "message", "details"}}: 400 bad body or feature key (naming the
 field), 401 batch or query without the bearer token when a serve node sets \`auth = { token =

@@ -1,0 +1,141 @@
+// The query door's isolation (issue #11): online inference and /health while the query door runs
+// heavy queries. `asgard serve` (bench/serve-server.ts, its own process) serves a forest of the
+// seed's shape (100 trees, depth 10) trained on 20,000 synthetic customers; autocannon sends
+// single-customer inference requests at a fixed 1,000 req/s, first with the door idle, then while
+// every engine of the door's pool runs a heavy cross join (each stopped at the door's time limit
+// and sent again at once). Meanwhile /health is asked in a loop, one request at a time.
+// Goals (issue #11): inference p99 under query load within 1 ms of the idle p99; /health < 10 ms.
+// On a 2-core machine the heavy queries take one core each: the figures say what that costs.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import type { Figure } from './run.js';
+import { median } from './plan.bench.js';
+import { QUERY_POOL_SIZE } from '../src/serve/warehouse-access.js';
+import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn, serveOn } from '../test/ml/fixtures.js';
+
+const RUNS = 3;
+const SECONDS = 8;
+const RATE = 1000;
+const HEAVY = 'SELECT count(*) AS n FROM gold.customer_metrics a, gold.customer_metrics b WHERE a.total_purchases * b.support_tickets = a.account_age_days';
+const BODY = JSON.stringify({
+  model_name: 'customer_churn_predictor',
+  inputs: [{ total_purchases: 5, customer_lifetime_value: 450.0, avg_purchase_value: 90.0, days_since_last_purchase: 75, purchase_frequency: 0.5, account_age_days: 120, support_tickets: 5, avg_support_resolution_hours: 48.0 }],
+});
+
+function inference(url: string): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url: `${url}/mlops/inference`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: 20, overallRate: RATE, duration: SECONDS },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+}
+
+/** /health one request at a time until `until` resolves: every latency in ms. */
+async function healthLoop(url: string, until: Promise<unknown>): Promise<number[]> {
+  let done = false;
+  void until.finally(() => (done = true));
+  const ms: number[] = [];
+  while (!done) {
+    const t0 = performance.now();
+    const r = await fetch(`${url}/health`);
+    await r.arrayBuffer();
+    if (r.status !== 200) throw new Error(`/health answered ${r.status}`);
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+export async function run(): Promise<Figure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'asgard-query-load-'));
+  const train = trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 100, max_depth: 10 } }, gate: undefined });
+  const serve = serveNode();
+  const ir = mlIR(train, serve);
+  const fx = await makeWarehouse(dir, 20_000);
+  const t = await trainOn(fx).run(runContext(ir, train, fx));
+  const s = await serveOn(fx).run(runContext(ir, serve, fx));
+  persistState(fx, ir, {
+    [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
+    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, appliedAt: new Date().toISOString() },
+  });
+  const cfg = join(dir, 'serve.json');
+  writeFileSync(cfg, JSON.stringify({ ir, spec: join(dir, 'spec.asg'), stateDir: dir }));
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./serve-server.ts', import.meta.url)), cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stop = false;
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+      child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await new Promise<autocannon.Result>((r, j) => autocannon({ url: `${url}/mlops/inference`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: 10, duration: 2 }, (e, x) => (e ? j(e) : r(x))));
+
+    // The heavy queries: one loop per engine of the pool, each sending its query again once answered.
+    let heavyAnswers = 0;
+    const heavy = async () => {
+      while (!stop) {
+        const r = await fetch(`${url}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: HEAVY }) });
+        await r.arrayBuffer();
+        heavyAnswers++;
+      }
+    };
+    // Requests that failed (autocannon's 10 s timeout, non-2xx) are counted, not hidden.
+    const idleFailed: number[] = [];
+    const loadFailed: number[] = [];
+    const idleP99: number[] = [];
+    const loadP99: number[] = [];
+    const idleHealth: number[] = [];
+    const loadHealthP50: number[] = [];
+    const loadHealthP99: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const idle = inference(url);
+      const hIdle = await healthLoop(url, idle);
+      const i0 = await idle;
+      idleP99.push(i0.latency.p99);
+      idleFailed.push(i0.errors + i0.non2xx);
+      idleHealth.push(pct(hIdle, 50));
+
+      stop = false;
+      const loops = Array.from({ length: QUERY_POOL_SIZE }, heavy);
+      for (let k = 0; k < 200; k++) {
+        const h = (await (await fetch(`${url}/health`)).json()) as { components: { query_door: { busy: number } } };
+        if (h.components.query_door.busy === QUERY_POOL_SIZE) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const loaded = inference(url);
+      const hLoad = await healthLoop(url, loaded);
+      const l0 = await loaded;
+      loadP99.push(l0.latency.p99);
+      loadFailed.push(l0.errors + l0.non2xx);
+      loadHealthP50.push(pct(hLoad, 50));
+      loadHealthP99.push(pct(hLoad, 99));
+      stop = true;
+      await Promise.all(loops);
+    }
+    if (heavyAnswers === 0) throw new Error('no heavy query ran');
+    return [
+      { name: 'serve.query_load.inference_p99_idle_ms', value: median(idleP99), unit: 'ms', goal: `at ${RATE} req/s, door idle`, runs: RUNS },
+      { name: 'serve.query_load.inference_p99_ms', value: median(loadP99), unit: 'ms', goal: `within 1 ms of idle, at ${RATE} req/s, ${QUERY_POOL_SIZE} heavy queries`, runs: RUNS },
+      { name: 'serve.query_load.inference_failed_idle', value: median(idleFailed), unit: 'requests', goal: `0 of ${RATE * SECONDS}`, runs: RUNS },
+      { name: 'serve.query_load.inference_failed', value: median(loadFailed), unit: 'requests', goal: `0 of ${RATE * SECONDS}`, runs: RUNS },
+      { name: 'serve.query_load.health_p50_idle_ms', value: median(idleHealth), unit: 'ms', goal: 'door idle', runs: RUNS },
+      { name: 'serve.query_load.health_p50_ms', value: median(loadHealthP50), unit: 'ms', goal: '< 10 under heavy queries', runs: RUNS },
+      { name: 'serve.query_load.health_p99_ms', value: median(loadHealthP99), unit: 'ms', goal: '< 10 under heavy queries', runs: RUNS },
+    ];
+  } finally {
+    stop = true;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
