@@ -51,7 +51,9 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
 
   // The inputs that moved, with the snapshot the node last read.
   const moved: { id: NodeId; old: SnapshotRef; schema?: readonly ColumnSchema[] }[] = [];
-  for (const id of node.inputs) {
+  // The tables the SQL reads (a check's parent table is an input too, but not of the rows).
+  const reads = Object.keys(m.inputs);
+  for (const id of reads) {
     const cur = state.nodes[id];
     const seen = prev.inputSnapshots?.[id];
     if (!cur?.snapshot || !seen) return full(`${id} has no snapshot to compare`);
@@ -79,10 +81,10 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   if (keys === 0) return { kind: 'unchanged', keys };
 
   // Every input restricted to the affected keys (NULL is a key value like any other).
-  for (const id of node.inputs) {
+  for (const id of reads) {
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS SELECT t.* FROM ${qualified(id)} AS t SEMI JOIN asg_keys AS a ON t.${ident(m.inputs[id])} IS NOT DISTINCT FROM a.k`);
   }
-  const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: (id) => (node.inputs.includes(id) ? view(id, 'delta') : qualified(id)), logicalTime: ctx.logicalTime });
+  const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: (id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)), logicalTime: ctx.logicalTime });
   if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
   await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_fresh AS ${rendered.sql}`));
   const fresh = await describe(conn, 'asg_fresh');

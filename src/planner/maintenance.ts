@@ -10,13 +10,14 @@ export function rebuildsTable(node: PipelineNode): node is CleanseNode | ModelNo
   return (node.kind === 'cleanse' && node.mode === 'overwrite') || (node.kind === 'model' && node.materialized === 'table');
 }
 
-/** The unique columns each table of the pipeline is known to carry: a stream's primary key, `check unique`, `unique_key`. */
+/** The key columns each table is known to carry: a stream's primary key, `check unique`, `unique_key` (a composite key's first column). */
 export function knownKeys(ir: Pick<PipelineIR, 'nodes'>): (table: NodeId) => readonly string[] {
   const keys = new Map<NodeId, string[]>();
   for (const n of ir.nodes) {
     const k: string[] = [];
-    if (n.kind === 'source' && n.stream.primaryKey.length === 1) k.push(n.stream.primaryKey[0]);
-    if (n.kind === 'model' && n.uniqueKey.length === 1) k.push(n.uniqueKey[0]);
+    // A composite key's first column: rows with one value of it are a partition like any other.
+    if (n.kind === 'source' && n.stream.primaryKey.length) k.push(n.stream.primaryKey[0]);
+    if (n.kind === 'model' && n.uniqueKey.length) k.push(n.uniqueKey[0]);
     if (n.kind === 'cleanse' || n.kind === 'model') for (const c of n.checks) if (c.kind === 'unique' && c.column) k.push(c.column);
     keys.set(n.id, k);
   }
@@ -32,7 +33,7 @@ export function maintenanceOf(node: CleanseNode | ModelNode, ir: Pick<PipelineIR
     m = deriveMaintenance(node.sql.normalized, knownKeys(ir));
     // Every table the SQL reads must carry the key (the analysis saw the same tables).
     const inputs = m.mode === 'derived' ? m.inputs : {};
-    if (m.mode === 'derived' && node.inputs.some((i) => !(i in inputs))) m = { mode: 'full', reason: 'an input is not read through the key', text: 'an input is not read through the key' };
+    if (m.mode === 'derived' && node.sql.reads.some((i) => !(i in inputs))) m = { mode: 'full', reason: 'a table is not read through the key', text: 'a table is not read through the key' };
     memo.set(node, m);
   }
   return m;

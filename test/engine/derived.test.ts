@@ -33,6 +33,8 @@ const SHAPES: [string, string, string][] = [
   ['left_grouped', 'SELECT a.g, COUNT(b.bid) AS nb, SUM(a.v) AS sv FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 2 GROUP BY a.g', 'incremental: derived (groups by g)'],
   ['windowed', 'SELECT id, g, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v NULLS FIRST, id) AS rn, SUM(v) OVER (PARTITION BY g) AS gs FROM bronze.a', 'incremental: derived (partitions by g)'],
   ['unioned', 'WITH x AS (SELECT g, v FROM bronze.a WHERE v > 0), y AS (SELECT g, w AS v FROM bronze.b) SELECT g, SUM(v) AS t, COUNT(*) AS n FROM (SELECT g, v FROM x UNION ALL SELECT g, v FROM y) u GROUP BY g', 'incremental: derived (groups by g)'],
+  // A check that reads another table makes it an input of the node, not of the SQL's rows.
+  ['checked', 'SELECT id, s, v FROM bronze.a WHERE s IS NOT NULL', 'incremental: derived (row-wise on id)'],
   ['limited', 'SELECT id, v FROM bronze.a ORDER BY id LIMIT 5', 'full: LIMIT'],
   ['total', 'SELECT COUNT(*) AS n, SUM(v) AS sv FROM bronze.a', 'full: global aggregate (no GROUP BY)'],
   ['ranked', 'SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM bronze.a', 'full: window without partition'],
@@ -41,7 +43,14 @@ const SHAPES: [string, string, string][] = [
 function pipelineIR(): PipelineIR {
   const a = { ...source('a', A_COLS, ['id']), rowGuard: guard };
   const b = { ...source('b', B_COLS, ['bid']), rowGuard: guard };
-  const silver = SHAPES.map(([name, sql]) => cleanse(name, body(sql), sql.includes('bronze.b') ? ['bronze.a', 'bronze.b'] : ['bronze.a'], { rowGuard: guard, ...(name === 'grouped' ? { checks: [check('unique', { column: 'g' })] } : {}) }));
+  const silver = SHAPES.map(([name, sql]) => {
+    const reads = sql.includes('bronze.b') ? ['bronze.a', 'bronze.b'] : ['bronze.a'];
+    if (name === 'checked') {
+      const c = check('sql', { name: 'no_huge_w', sql: { ...body('SELECT * FROM bronze.b WHERE w > 1000'), reads: ['bronze.b'] } });
+      return cleanse(name, body(sql), ['bronze.a', 'bronze.b'], { rowGuard: guard, checks: [c], sql: { ...body(sql), reads } });
+    }
+    return cleanse(name, body(sql), reads, { rowGuard: guard, ...(name === 'grouped' ? { checks: [check('unique', { column: 'g' })] } : {}) });
+  });
   // A chain: a derived node over a derived node (its key is the unique check above).
   const chained = model('chained', body('SELECT g, n * 10 AS n10, ms FROM silver.grouped WHERE n > 1'), ['silver.grouped'], { rowGuard: guard });
   return ir([a, b, ...silver, chained]);
