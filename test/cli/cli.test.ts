@@ -297,11 +297,11 @@ describe('asgard CLI', () => {
     expect(unknown.stderr).toContain('no node gold.nope');
   });
 
-  it('apply refuses a non-local profile and unknown profiles', async () => {
+  it('apply --profile kubernetes needs cluster credentials (exit 1 saying where it looked); unknown profiles are refused', async () => {
     const dir = tempWith({ 'churn.asg': churn });
-    const k = await cli(['apply', 'churn.asg', '--yes', '--profile', 'kubernetes'], { cwd: dir, services: { executors: fakes() } });
-    expect(k.code).toBe(2);
-    expect(k.stderr).toContain('asgard compile --profile kubernetes');
+    const k = await cli(['apply', 'churn.asg', '--yes', '--profile', 'kubernetes'], { cwd: dir, env: { HOME: dir }, services: { executors: fakes() } });
+    expect(k.code).toBe(1);
+    expect(k.stderr).toContain('no Kubernetes credentials: set KUBECONFIG, write ~/.kube/config, or run asgard inside the cluster');
     const u = await cli(['plan', 'churn.asg', '--profile', 'prod'], { cwd: dir });
     expect(u.code).toBe(2);
     expect(u.stderr).toBe('error: unknown profile "prod" (this spec has: local, kubernetes)\n');

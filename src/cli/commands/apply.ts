@@ -13,10 +13,11 @@ import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js
 import { progressReporter, summaryTable } from '../progress.js';
 import { planId, remoteError } from '../remote.js';
 import { loadValidSpec, workspaceOf, varOption } from '../spec.js';
+import { kubeCliError, openKubeDeployment } from '../kube.js';
 
 export const command: Command = {
   name: 'apply',
-  summary: 'execute the plan on the embedded engine, incrementally',
+  summary: 'execute the plan on the embedded engine, or on Kubernetes, incrementally',
   usage: 'asgard apply SPEC|plan.json [--yes] [--select NODE[+]]',
   help: `
 Plans the spec against the state, shows the plan and, once confirmed, runs it: sources are synced
@@ -31,13 +32,21 @@ On a terminal apply asks for confirmation; elsewhere (CI, scripts) pass --yes. A
 \`asgard plan --out FILE\` is applied exactly as reviewed (its changes only: unchanged sources are
 not synced), without asking, and refused when the state or the spec changed since it was made.
 
+Under a profile with target kubernetes (\`--profile kubernetes\`) the same plan is submitted to the
+cluster of the kubeconfig (KUBECONFIG, ~/.kube/config, or the in-cluster service account): each
+changed node's compiled objects are server-side applied (field manager asgard) and its
+SparkApplication or Job watched to completion; sources are synced through the Airbyte API; the
+objects of removed nodes are deleted. State, lock and registry live beside the S3 warehouse.
+See docs/kubernetes.md.
+
 --select NODE runs that node only; NODE+ runs it and everything downstream (comma-separate several).
 
 Examples:
   asgard apply pipelines/churn.asg --yes
   asgard apply pipelines/churn.asg --yes --select silver.customers_cleaned+
   asgard plan pipelines/churn.asg --out churn.plan.json && asgard apply churn.plan.json
-  asgard apply pipelines/churn.asg --yes --format json   # {"ok": true, "nodes": [...]}`,
+  asgard apply pipelines/churn.asg --yes --format json   # {"ok": true, "nodes": [...]}
+  asgard apply pipelines/churn.asg --profile kubernetes --yes`,
   options: [
     varOption,
     { name: 'yes', type: 'boolean', short: 'y', description: 'apply without asking for confirmation' },
@@ -55,14 +64,13 @@ Examples:
     const spec = await loadValidSpec(ctx, saved ? saved.spec : arg);
     checkProfile({ ...ctx, profile }, spec.ir);
     const target = spec.ir.profiles[profile]?.target ?? 'local';
-    if (target !== 'local') {
-      throw new CliError(`apply runs on the embedded engine; profile ${profile} targets ${target}: deploy it from \`asgard compile --profile ${profile}\``);
-    }
 
     // A warehouse on S3 keeps state, registry and lock beside it: take the lock before planning
     // (the plan is made against a state nobody else can move now) and work on a pulled copy.
     const workspace = workspaceOf(ctx, spec, profile);
     const remote = workspace.remote(spec.ir);
+    // Under a kubernetes profile the same plan is submitted to the cluster (src/kube/deploy.ts).
+    const kube = target === 'kubernetes' ? await openKubeDeployment(ctx, spec, profile, remote) : undefined;
     const held = remote
       ? await remote
           .lock(arg)
@@ -106,16 +114,22 @@ Examples:
           warehouse: workspace.warehouse(spec.ir),
           scratchDir: workspace.scratchDir(),
           runs: workspace.runs(spec.ir),
-          executors: ctx.services.executors ?? defaultExecutors(workspace),
+          executors: kube ? kube.executors() : (ctx.services.executors ?? defaultExecutors(workspace)),
           select,
           concurrency,
           // A saved plan is applied exactly as reviewed: its changes and nothing else, so unchanged
           // sources are not synced (that would run nodes the reviewer did not see).
-          refreshSources: !saved,
+          // On the cluster an unchanged source is not re-submitted either: a second apply submits nothing.
+          refreshSources: !saved && !kube,
           env: ctx.io.env,
           onEvent: reporter.onEvent,
           signal: abort.signal,
         });
+        // The objects of nodes the spec no longer has (found by asgard's labels) are deleted.
+        if (kube) {
+          const deleted = await kube.sweep(new Set(spec.ir.nodes.map((n) => n.id))).catch(kubeCliError);
+          for (const d of deleted) reporter.onEvent({ type: 'warn', node: spec.ir.name, message: `deleted ${d} (its node is no longer in the spec)` });
+        }
         // Every finished node's snapshot and state reach the remote before the lock goes.
         if (remote) {
           await remote.flush().catch(remoteError);

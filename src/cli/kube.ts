@@ -1,0 +1,104 @@
+// What `apply --profile kubernetes` needs besides the embedded apply: the compiled tree of the
+// profile, the cluster (src/kube/cluster.ts: kubeconfig, context, in-cluster credentials), the
+// profile's job timeout, and the upload of the Spark job files to the warehouse bucket, which the
+// SparkApplications read (spark/: `artifacts`, by default <warehouse>/_asgard/<pipeline>/spark).
+
+import type { PipelineIR, Resolvable } from '../ir/types.js';
+import { resolver } from '../engine/apply.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import { Cluster, KubeError, loadKubeConfig } from '../kube/cluster.js';
+import { KubeDeployment } from '../kube/deploy.js';
+import { Airbyte } from '../kube/airbyte.js';
+import type { RemoteState } from '../warehouse/remote-state.js';
+import { CliError, EXIT, type CommandContext } from './command.js';
+import { compileLoaded, specPathFor } from './commands/compile.js';
+import { workspaceOf, type LoadedSpec } from './spec.js';
+
+/** Default seconds a SparkApplication or Job may run when the profile sets no `job_timeout`. */
+export const DEFAULT_JOB_TIMEOUT = 3600;
+
+/** `job_timeout = 900` (seconds) or `"15m"`, `"2h"`, `"30s"`. */
+export function parseDuration(v: string | number | boolean): number | undefined {
+  if (typeof v === 'number') return v > 0 ? v : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(String(v));
+  if (!m) return undefined;
+  const n = Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
+  return n > 0 ? n : undefined;
+}
+
+function setting(ir: PipelineIR, profile: string, key: string, env: CommandContext['io']['env']): string | number | boolean | undefined {
+  const v: Resolvable | undefined = ir.profiles[profile]?.settings[key];
+  if (!v) return undefined;
+  if (v.kind === 'secret') throw new CliError(`profile ${profile}: \`${key}\` cannot be a secret()`, EXIT.invalid);
+  try {
+    return resolver(env, new Set())(v);
+  } catch (e) {
+    throw new CliError(`profile ${profile}: ${key}: ${(e as Error).message}`, EXIT.invalid);
+  }
+}
+
+/** The cluster and the compiled objects of `profile`, ready to apply; nothing is written yet. */
+export async function openKubeDeployment(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, profile: string, remote: RemoteState | undefined): Promise<KubeDeployment> {
+  const { ir } = spec;
+  const env = ctx.io.env;
+  if (!remote) {
+    throw new CliError(`apply --profile ${profile} keeps the state, lock and registry beside an S3 warehouse: set \`warehouse = "s3://bucket/prefix"\` in profile ${profile}`, EXIT.invalid);
+  }
+  const rawTimeout = setting(ir, profile, 'job_timeout', env);
+  const timeoutSeconds = rawTimeout === undefined ? DEFAULT_JOB_TIMEOUT : parseDuration(rawTimeout);
+  if (timeoutSeconds === undefined) throw new CliError(`profile ${profile}: job_timeout must be seconds or a duration like "30m", not "${String(rawTimeout)}"`, EXIT.invalid);
+  const namespace = String(setting(ir, profile, 'namespace', env) ?? 'default');
+  const context = setting(ir, profile, 'context', env);
+
+  // The cluster first: a missing kubeconfig is reported before the tree is compiled.
+  let cluster: Cluster;
+  try {
+    cluster = new Cluster(loadKubeConfig(env, context === undefined ? undefined : String(context)));
+  } catch (e) {
+    if (e instanceof KubeError) throw new CliError(e.message, EXIT.failed);
+    throw e;
+  }
+  const workspace = workspaceOf(ctx, spec, profile);
+  const compiled = await compileLoaded(ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), cacheFor: { ...spec, workspace } });
+  if (!compiled.files || hasErrors(compiled.diagnostics)) {
+    const first = compiled.diagnostics.find((d) => d.severity === 'error');
+    throw new CliError(`profile ${profile} does not compile: ${first?.message ?? 'unknown error'} (see \`asgard compile --profile ${profile}\`)`, EXIT.invalid);
+  }
+  const tree = compiled.files;
+
+  // The Spark job files go where the compiled SparkApplications read them, unless the profile
+  // points `artifacts` somewhere asgard does not own (then uploading them is the deployer's job).
+  const ownsArtifacts = ir.profiles[profile]?.settings.artifacts === undefined;
+  const upload = async () => {
+    if (!ownsArtifacts) return;
+    for (const [path, content] of tree) {
+      if (!path.startsWith('spark/') || !(path.endsWith('.py') || path.endsWith('.sql'))) continue;
+      await remote.store.put(`_asgard/${ir.name}/${path}`, content);
+    }
+  };
+  const airbyteUrl = setting(ir, profile, 'airbyte_url', env);
+  const workspaceId = setting(ir, profile, 'airbyte_workspace_id', env);
+  if ((airbyteUrl === undefined) !== (workspaceId === undefined)) {
+    throw new CliError(`profile ${profile}: Airbyte needs both \`airbyte_url\` and \`airbyte_workspace_id\``, EXIT.invalid);
+  }
+  const tokenRef = ir.profiles[profile]?.settings.airbyte_token;
+  let token: string | undefined;
+  if (tokenRef) {
+    try {
+      token = String(resolver(env, new Set())(tokenRef));
+    } catch (e) {
+      throw new CliError(`profile ${profile}: airbyte_token: ${(e as Error).message}`, EXIT.invalid);
+    }
+  }
+  const airbyte =
+    airbyteUrl === undefined
+      ? undefined
+      : new Airbyte({ url: String(airbyteUrl), workspaceId: String(workspaceId), ...(token ? { token } : {}), env, timeoutSeconds, ...(env.ASGARD_AIRBYTE_POLL_MS ? { pollMs: Number(env.ASGARD_AIRBYTE_POLL_MS) } : {}) }, tree);
+  return new KubeDeployment(cluster, { pipeline: ir.name, namespace, tree, timeoutSeconds, timeoutSource: `job_timeout of profile ${profile}`, upload, ...(airbyte ? { airbyte } : {}) });
+}
+
+/** A KubeError from the cluster as the CLI reports it (exit 1: the apply failed; nothing half-done is hidden). */
+export function kubeCliError(e: unknown): never {
+  if (e instanceof KubeError) throw new CliError(e.message, EXIT.failed);
+  throw e;
+}

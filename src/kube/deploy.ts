@@ -1,0 +1,159 @@
+// `apply --profile kubernetes`: the engine's apply (src/engine/apply.ts: same plan, DAG order,
+// independent nodes in parallel, downstream skipped on failure, one state write per node) with one
+// executor for every kind that submits the node's compiled objects to the API server instead of
+// computing the node here. A node's objects are those labelled `asgard.io/node=<id>`; objects with
+// no node label (namespace, service accounts, RBAC, shared ConfigMaps) are the pipeline's own and
+// are applied once, before the first node runs — an apply that runs nothing writes nothing.
+// Removed nodes' objects are found by the same labels and deleted (sweep).
+
+import type { NodeId, PipelineNode } from '../ir/types.js';
+import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
+import type { ExecutorResolver } from '../engine/executors.js';
+import { NODE_LABEL, PIPELINE_LABEL, kubeObjects, type KubeObject } from '../targets/k8s-objects.js';
+import type { FileMap } from '../targets/files.js';
+import { Cluster, KubeError, describe } from './cluster.js';
+import { runToCompletion, runsToCompletion } from './run.js';
+import { AirbyteError, type Airbyte } from './airbyte.js';
+
+/** The kinds asgard compiles, in the order they are applied (a namespace before what lives in it). */
+export const APPLY_ORDER = ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Secret', 'Service', 'Deployment', 'CronJob', 'Job', 'SparkApplication'];
+const API_VERSION: Record<string, string> = {
+  ServiceAccount: 'v1',
+  ConfigMap: 'v1',
+  Service: 'v1',
+  Role: 'rbac.authorization.k8s.io/v1',
+  RoleBinding: 'rbac.authorization.k8s.io/v1',
+  Deployment: 'apps/v1',
+  CronJob: 'batch/v1',
+  Job: 'batch/v1',
+  SparkApplication: 'sparkoperator.k8s.io/v1beta2',
+};
+
+const rank = (o: KubeObject) => {
+  const i = APPLY_ORDER.indexOf(o.kind);
+  return i < 0 ? APPLY_ORDER.length : i;
+};
+
+export interface DeploymentOptions {
+  readonly pipeline: string;
+  readonly namespace: string;
+  /** The compiled tree (src/targets/registry.ts compileTargets) for the profile. */
+  readonly tree: FileMap;
+  /** Seconds a SparkApplication or Job may run (the profile's `job_timeout`). */
+  readonly timeoutSeconds: number;
+  readonly timeoutSource: string;
+  /** Files the cluster reads from object storage (Spark job files), uploaded before the first run. */
+  readonly upload?: () => Promise<void>;
+  /** Syncs source nodes through the Airbyte API (src/kube/airbyte.ts); absent: the profile names no Airbyte. */
+  readonly airbyte?: Airbyte;
+}
+
+export class KubeDeployment {
+  readonly shared: KubeObject[];
+  readonly byNode = new Map<NodeId, KubeObject[]>();
+  private prepared?: Promise<void>;
+  /** Objects written (applied, replaced or deleted) by this apply: the bench's "no object written" check. */
+  writes = 0;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly opts: DeploymentOptions,
+  ) {
+    const all = kubeObjects(opts.tree).map((x) => x.object);
+    this.shared = all.filter((o) => !o.metadata.labels?.[NODE_LABEL]).sort((a, b) => rank(a) - rank(b));
+    for (const o of all) {
+      const node = o.metadata.labels?.[NODE_LABEL];
+      if (!node) continue;
+      const list = this.byNode.get(node) ?? [];
+      list.push(o);
+      this.byNode.set(node, list);
+    }
+    for (const list of this.byNode.values()) list.sort((a, b) => rank(a) - rank(b));
+  }
+
+  /** The pipeline's own objects and uploads, once per apply, when the first node runs. */
+  prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      for (const o of this.shared) {
+        await this.cluster.apply(o);
+        this.writes++;
+      }
+      await this.opts.upload?.();
+    })();
+    return this.prepared;
+  }
+
+  /** Submit one node: its configuration objects, then each run-to-completion object, watched to the end. */
+  async runNode(node: PipelineNode, ctx: Pick<RunContext, 'progress' | 'signal'>): Promise<NodeResult> {
+    const objects = this.byNode.get(node.id) ?? [];
+    if (node.kind === 'source' && objects.length === 0) return this.syncSource(node, ctx);
+    if (objects.length === 0) {
+      throw new NodeError(`${node.id}: the profile compiles no Kubernetes object for this ${node.kind} node, so it cannot run on the cluster`);
+    }
+    await this.prepare();
+    for (const o of objects.filter((x) => !runsToCompletion(x))) {
+      await this.cluster.apply(o);
+      this.writes++;
+      ctx.progress({ rows: 0, message: `applied ${describe(o)}` });
+    }
+    for (const o of objects.filter(runsToCompletion)) {
+      this.writes++;
+      await runToCompletion(this.cluster, o, {
+        timeoutSeconds: this.opts.timeoutSeconds,
+        timeoutSource: this.opts.timeoutSource,
+        signal: ctx.signal,
+        onState: (state) => ctx.progress({ rows: 0, message: `${describe(o)} ${state}` }),
+      });
+    }
+    return {};
+  }
+
+  /** A source node: its connector's Airbyte connection synced (once per apply for all its streams). */
+  private async syncSource(node: Extract<PipelineNode, { kind: 'source' }>, ctx: Pick<RunContext, 'progress'>): Promise<NodeResult> {
+    const airbyte = this.opts.airbyte;
+    if (!airbyte) {
+      throw new NodeError(`${node.id}: sources are synced by Airbyte under this profile: set \`airbyte_url\` and \`airbyte_workspace_id\` in it`);
+    }
+    const r = await airbyte.sync(node.connector.name, (message) => ctx.progress({ rows: 0, message }));
+    ctx.progress({ rows: r.rows ?? 0, message: `Airbyte sync job ${r.jobId} of ${node.connector.name} succeeded: ${r.rows ?? '?'} records, ${r.bytes ?? '?'} bytes` });
+    return {};
+  }
+
+  /** The same executor for every kind: what runs is what the node compiled to. */
+  executors(): ExecutorResolver {
+    const executor: NodeExecutor = {
+      kind: 'cleanse',
+      run: async (ctx) => {
+        try {
+          return await this.runNode(ctx.node, ctx);
+        } catch (e) {
+          if (e instanceof KubeError || e instanceof AirbyteError) throw new NodeError(e.message);
+          throw e;
+        }
+      },
+    };
+    return async () => executor;
+  }
+
+  /**
+   * Delete the objects of this pipeline (found by its labels) whose node is not in `keep`: the
+   * objects of removed nodes, and of nodes renamed since. Returns what was deleted.
+   */
+  async sweep(keep: ReadonlySet<NodeId>): Promise<string[]> {
+    const deleted: string[] = [];
+    const selector = `${PIPELINE_LABEL}=${this.opts.pipeline},${NODE_LABEL}`;
+    for (const kind of [...APPLY_ORDER].reverse()) {
+      const apiVersion = API_VERSION[kind];
+      if (!apiVersion) continue;
+      for (const o of await this.cluster.list(apiVersion, kind, this.opts.namespace, selector)) {
+        const node = o.metadata.labels?.[NODE_LABEL];
+        if (node && !keep.has(node)) {
+          await this.cluster.delete(o);
+          this.writes++;
+          deleted.push(describe(o));
+        }
+      }
+    }
+    return deleted;
+  }
+}
