@@ -8,15 +8,15 @@
 // On a 2-core machine the heavy queries take one core each: the figures say what that costs.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { Figure } from './run.js';
 import { median } from './plan.bench.js';
 import { QUERY_POOL_SIZE } from '../src/serve/warehouse-access.js';
-import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn, serveOn } from '../test/ml/fixtures.js';
+import { persistState, runContext, serveOn } from '../test/ml/fixtures.js';
+import { trainForest } from './served-forest.js';
 
 const RUNS = 3;
 const SECONDS = 8;
@@ -57,12 +57,7 @@ const pct = (xs: number[], p: number): number => {
 };
 
 export async function run(): Promise<Figure[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'asgard-query-load-'));
-  const train = trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 100, max_depth: 10 } }, gate: undefined });
-  const serve = serveNode();
-  const ir = mlIR(train, serve);
-  const fx = await makeWarehouse(dir, 20_000);
-  const t = await trainOn(fx).run(runContext(ir, train, fx));
+  const { dir, ir, train, serve, fx, trained: t } = await trainForest('asgard-query-load-', 20_000);
   const s = await serveOn(fx).run(runContext(ir, serve, fx));
   persistState(fx, ir, {
     [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
@@ -89,22 +84,18 @@ export async function run(): Promise<Figure[]> {
         heavyAnswers++;
       }
     };
-    // Requests that failed (autocannon's 10 s timeout, non-2xx) are counted, not hidden.
-    const idleFailed: number[] = [];
-    const loadFailed: number[] = [];
-    const idleP99: number[] = [];
-    const loadP99: number[] = [];
-    const idleHealth: number[] = [];
-    const loadHealthP50: number[] = [];
-    const loadHealthP99: number[] = [];
+    // One measurement: inference at the fixed rate with /health asked in a loop meanwhile. Requests
+    // that failed (autocannon's 10 s timeout, non-2xx) are counted, not hidden.
+    const measure = async () => {
+      const cannon = inference(url);
+      const health = await healthLoop(url, cannon);
+      const r = await cannon;
+      return { p99: r.latency.p99, failed: r.errors + r.non2xx, healthP50: pct(health, 50), healthP99: pct(health, 99) };
+    };
+    const idle: Awaited<ReturnType<typeof measure>>[] = [];
+    const loaded: Awaited<ReturnType<typeof measure>>[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const idle = inference(url);
-      const hIdle = await healthLoop(url, idle);
-      const i0 = await idle;
-      idleP99.push(i0.latency.p99);
-      idleFailed.push(i0.errors + i0.non2xx);
-      idleHealth.push(pct(hIdle, 50));
-
+      idle.push(await measure());
       stop = false;
       const loops = Array.from({ length: QUERY_POOL_SIZE }, heavy);
       for (let k = 0; k < 200; k++) {
@@ -112,25 +103,19 @@ export async function run(): Promise<Figure[]> {
         if (h.components.query_door.busy === QUERY_POOL_SIZE) break;
         await new Promise((r) => setTimeout(r, 25));
       }
-      const loaded = inference(url);
-      const hLoad = await healthLoop(url, loaded);
-      const l0 = await loaded;
-      loadP99.push(l0.latency.p99);
-      loadFailed.push(l0.errors + l0.non2xx);
-      loadHealthP50.push(pct(hLoad, 50));
-      loadHealthP99.push(pct(hLoad, 99));
+      loaded.push(await measure());
       stop = true;
       await Promise.all(loops);
     }
     if (heavyAnswers === 0) throw new Error('no heavy query ran');
     return [
-      { name: 'serve.query_load.inference_p99_idle_ms', value: median(idleP99), unit: 'ms', goal: `at ${RATE} req/s, door idle`, runs: RUNS },
-      { name: 'serve.query_load.inference_p99_ms', value: median(loadP99), unit: 'ms', goal: `within 1 ms of idle, at ${RATE} req/s, ${QUERY_POOL_SIZE} heavy queries`, runs: RUNS },
-      { name: 'serve.query_load.inference_failed_idle', value: median(idleFailed), unit: 'requests', goal: `0 of ${RATE * SECONDS}`, runs: RUNS },
-      { name: 'serve.query_load.inference_failed', value: median(loadFailed), unit: 'requests', goal: `0 of ${RATE * SECONDS}`, runs: RUNS },
-      { name: 'serve.query_load.health_p50_idle_ms', value: median(idleHealth), unit: 'ms', goal: 'door idle', runs: RUNS },
-      { name: 'serve.query_load.health_p50_ms', value: median(loadHealthP50), unit: 'ms', goal: '< 10 under heavy queries', runs: RUNS },
-      { name: 'serve.query_load.health_p99_ms', value: median(loadHealthP99), unit: 'ms', goal: '< 10 under heavy queries', runs: RUNS },
+      { name: 'serve.query_load.inference_p99_idle_ms', value: median(idle.map((m) => m.p99)), unit: 'ms', goal: `at ${RATE} req/s, door idle`, runs: RUNS },
+      { name: 'serve.query_load.inference_p99_ms', value: median(loaded.map((m) => m.p99)), unit: 'ms', goal: `within 1 ms of idle, at ${RATE} req/s, ${QUERY_POOL_SIZE} heavy queries`, runs: RUNS },
+      { name: 'serve.query_load.inference_failed_idle', value: median(idle.map((m) => m.failed)), unit: 'requests', goal: `0 of ${RATE * SECONDS}`, runs: RUNS },
+      { name: 'serve.query_load.inference_failed', value: median(loaded.map((m) => m.failed)), unit: 'requests', goal: `0 of ${RATE * SECONDS}`, runs: RUNS },
+      { name: 'serve.query_load.health_p50_idle_ms', value: median(idle.map((m) => m.healthP50)), unit: 'ms', goal: 'door idle', runs: RUNS },
+      { name: 'serve.query_load.health_p50_ms', value: median(loaded.map((m) => m.healthP50)), unit: 'ms', goal: '< 10 under heavy queries', runs: RUNS },
+      { name: 'serve.query_load.health_p99_ms', value: median(loaded.map((m) => m.healthP99)), unit: 'ms', goal: '< 10 under heavy queries', runs: RUNS },
     ];
   } finally {
     stop = true;

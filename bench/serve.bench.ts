@@ -5,8 +5,7 @@
 // Goals (issue): p99 < 2 ms at 2,000 req/s; >= 5,000 req/s at full load; 100k scored < 2 s.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -18,7 +17,8 @@ const median = (xs: readonly number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn, serveOn } from '../test/ml/fixtures.js';
+import { persistState, runContext, serveOn } from '../test/ml/fixtures.js';
+import { trainForest } from './served-forest.js';
 
 const RUNS = 3;
 const SECONDS = 8;
@@ -38,12 +38,7 @@ function cannon(url: string, opts: { connections: number; overallRate?: number; 
 }
 
 export async function run(): Promise<Figure[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'asgard-serve-bench-'));
-  const train = trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 100, max_depth: 10 } }, gate: undefined });
-  const serve = serveNode();
-  const ir = mlIR(train, serve);
-  const fx = await makeWarehouse(dir, 100_000);
-  const t = await trainOn(fx).run(runContext(ir, train, fx));
+  const { dir, ir, train, serve, fx, trained: t } = await trainForest('asgard-serve-bench-', 100_000);
 
   const batch: number[] = [];
   let last;
