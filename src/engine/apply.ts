@@ -275,6 +275,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           cursor: result.cursor ?? base?.cursor,
           modelVersion: result.modelVersion ?? base?.modelVersion,
           logicalTime: result.logicalTime ?? base?.logicalTime,
+          ...(result.files ? { files: result.files } : {}),
           appliedAt: now().toISOString(),
           lastRun: { ...(result.rows !== undefined ? { rows: result.rows } : {}), seconds: seconds() },
         },

@@ -35,6 +35,7 @@ export function fileConnector(input: ConnectorInput): SourceConnector {
   };
   return {
     where,
+    filePattern: path,
     async discover(): Promise<readonly SourceColumn[]> {
       check();
       const conn = await openDuck();

@@ -24,6 +24,7 @@ import { httpConnector } from './http.js';
 import { mysqlConnector } from './mysql.js';
 import { postgresConnector } from './postgres.js';
 import type { ConnectorInput, SourceColumn, SourceConnector } from './source.js';
+import { fileManifest, sameFiles, type FileManifest } from './file-manifest.js';
 import { SourceError } from './staging.js';
 import { declaredAccepts, normalizeType } from './types.js';
 
@@ -125,6 +126,23 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   } catch (e) {
     throw asNodeError(e, node);
   }
+  // Files that did not change since the snapshot was read from them: keep it, read nothing.
+  const prevState = ctx.state.nodes[node.id];
+  let files: FileManifest | undefined;
+  if (connector.filePattern !== undefined) {
+    const { checks: _checks, ...shape } = stream;
+    try {
+      files = await fileManifest(connector.filePattern, { settings: ctx.node.connector.settings, stream: { ...shape, columns: shape.columns ?? null } }, prevState?.files);
+    } catch (e) {
+      throw asNodeError(e, node);
+    }
+    // A stream with checks (freshness) is re-checked against the run's logical time: it syncs.
+    if (prevState?.snapshot && prevState.schema && !stream.checks?.length && sameFiles(prevState.files, files)) {
+      await connector.close().catch(() => undefined);
+      ctx.progress({ rows: prevState.snapshot.rows, message: 'files unchanged since the last sync (size, mtime, SHA-256)' });
+      return { rows: prevState.snapshot.rows, snapshot: prevState.snapshot, schema: prevState.schema, ...(prevState.cursor !== undefined ? { cursor: prevState.cursor } : {}), files };
+    }
+  }
   const stagingRoot = join(ctx.scratchDir, 'ingest');
   mkdirSync(stagingRoot, { recursive: true });
   const staging = mkdtempSync(join(stagingRoot, `${node.name}-`));
@@ -213,7 +231,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       if (newRows === 0) {
         await checkFreshness(ctx, duck, previous);
         ctx.progress({ rows: 0, message: 'no new rows' });
-        return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor };
+        return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor, ...(files ? { files } : {}) };
       }
       pending = ctx.warehouse.begin(node.id);
       const out = join(pending.dir, 'data.parquet');
@@ -244,7 +262,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
           ctx.warehouse.abort(pending!);
           pending = undefined;
           ctx.progress({ rows: total, message: 'unchanged since the last sync' });
-          return { rows: total, snapshot: old, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : prev!.cursor !== undefined ? { cursor: prev!.cursor } : {}) };
+          return { rows: total, snapshot: old, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : prev!.cursor !== undefined ? { cursor: prev!.cursor } : {}), ...(files ? { files } : {}) };
         }
       }
     }
@@ -252,7 +270,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     const snapshot = ctx.warehouse.commit(pending!, total);
     pending = undefined;
     ctx.progress({ rows: newRows, message: `${total} rows in ${node.id}` });
-    return { rows: newRows, snapshot, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : {}) };
+    return { rows: newRows, snapshot, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : {}), ...(files ? { files } : {}) };
   } catch (e) {
     if (pending) ctx.warehouse.abort(pending);
     throw asNodeError(e, node);

@@ -45,6 +45,8 @@ export interface Extracted {
 export interface SourceConnector {
   /** Where the data comes from, for messages: never holds credentials. */
   readonly where: string;
+  /** File sources: the absolute file path or glob read (src/ingest/file-manifest.ts). */
+  readonly filePattern?: string;
   discover(): Promise<readonly SourceColumn[]>;
   extract(req: ExtractRequest): Promise<Extracted>;
   close(): Promise<void>;

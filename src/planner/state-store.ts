@@ -49,6 +49,21 @@ export interface NodeState {
   readonly appliedAt: string;
   /** What the node's last real run produced and took: a plan shows it as the cost of a rebuild. */
   readonly lastRun?: { readonly rows?: number; readonly seconds: number };
+  /** File sources: the files the snapshot was read from (src/ingest/file-manifest.ts). */
+  readonly files?: FileManifest;
+}
+
+export interface FileEntry {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly sha256: string;
+}
+
+/** The files of a file source's snapshot, and a key over the settings that shaped its rows. */
+export interface FileManifest {
+  readonly key: string;
+  readonly files: readonly FileEntry[];
 }
 
 export interface PipelineState {
@@ -86,6 +101,9 @@ const nodeState = z.looseObject({
   modelVersion: z.number().int().positive().optional(),
   logicalTime: z.string().optional(),
   appliedAt: z.string(),
+  files: z
+    .object({ key: z.string(), files: z.array(z.object({ path: z.string(), size: z.number(), mtimeMs: z.number(), sha256: z.string() })) })
+    .optional(),
 });
 const pipelineState = z.looseObject({
   schemaVersion: z.literal(STATE_SCHEMA_VERSION),

@@ -186,6 +186,7 @@ export class SourceHarness {
       schema: result.schema,
       snapshot: result.snapshot,
       ...(result.cursor !== undefined ? { cursor: result.cursor } : prev?.cursor !== undefined ? { cursor: prev.cursor } : {}),
+      ...(result.files ? { files: result.files } : {}),
       appliedAt: new Date().toISOString(),
     });
     return { result, progress, warnings };

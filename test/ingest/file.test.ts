@@ -2,7 +2,7 @@
 // incremental by cursor, a missing file named.
 
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, appendFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
@@ -40,6 +40,42 @@ describe('file connector', () => {
       { id: 2, amount: 0.2 },
       { id: 3, amount: 7 },
     ]);
+  });
+
+  it('unchanged files are not read again: same size and mtime keep the snapshot; a touch is checked by content hash; a real change is read', async () => {
+    const folder = mkdtempSync(join(dir, 'glob-'));
+    const a = join(folder, 'a.csv');
+    const b = join(folder, 'b.csv');
+    writeFileSync(a, 'id,amount\n1,10.5\n');
+    writeFileSync(b, 'id,amount\n2,20.5\n');
+    const when = new Date('2025-06-01T12:00:00Z');
+    utimesSync(b, when, when);
+    const node = sourceNode('parts', { type: 'file', settings: { path: lit(join(folder, '*.csv')) } }, { primaryKey: ['id'], columns: [{ name: 'id', type: 'BIGINT' }, { name: 'amount', type: 'DOUBLE' }] });
+    const h = new SourceHarness();
+    const first = await h.run(node, {});
+    expect(first.result.rows).toBe(2);
+    expect(first.result.files?.files.map((f) => f.path)).toEqual([a, b]);
+    const snap = h.state().nodes['bronze.parts']!.snapshot!;
+    // Same size, same mtime: not read at all — even bytes rewritten behind asgard's back (mtime put
+    // back) stay unseen, which is what proves nothing was read.
+    writeFileSync(b, 'id,amount\n2,99.5\n');
+    utimesSync(b, when, when);
+    const second = await h.run(node, {});
+    expect(second.result.snapshot).toEqual(snap);
+    expect(await rows(h, 'bronze.parts', 'SELECT amount FROM t WHERE id = 2')).toEqual([{ amount: 20.5 }]);
+    // b's bytes did change: once its mtime moves it is hashed, the change is seen and the files are read.
+    utimesSync(b, new Date(), new Date(Date.now() + 5000));
+    const third = await h.run(node, {});
+    expect(third.result.snapshot?.id).not.toBe(snap.id);
+    expect(await rows(h, 'bronze.parts', 'SELECT amount FROM t WHERE id = 2')).toEqual([{ amount: 99.5 }]);
+    // A touch of an unchanged file: hashed, equal, the snapshot stays.
+    const snap3 = h.state().nodes['bronze.parts']!.snapshot!;
+    utimesSync(a, new Date(), new Date(Date.now() + 10_000));
+    expect((await h.run(node, {})).result.snapshot).toEqual(snap3);
+    // Another declared type: the rows would differ, so the files are read again.
+    const retyped = sourceNode('parts', { type: 'file', settings: { path: lit(join(folder, '*.csv')) } }, { primaryKey: ['id'], columns: [{ name: 'id', type: 'BIGINT' }, { name: 'amount', type: 'DECIMAL(10,2)' }] });
+    const fourth = await h.run(retyped, {});
+    expect(fourth.result.schema?.find((c) => c.name === 'amount')?.type).toBe('DECIMAL(10,2)');
   });
 
   it('Parquet and NDJSON keep their own types; a missing file is named', async () => {
