@@ -22,6 +22,8 @@ ASGARD_S3_PORT="${ASGARD_S3_PORT:-59000}"
 ASGARD_VERSITYGW_VERSION="${ASGARD_VERSITYGW_VERSION:-v1.8.0}"
 _S3_DIR="${ASGARD_SERVICES_DIR:-$ASGARD_ROOT/.services}/s3"
 
+source "$(dirname "${BASH_SOURCE[0]}")/daemon.sh"
+
 _s3_log() { echo "[s3-server] $*" >&2; }
 
 _s3_bin() { echo "$ASGARD_CACHE_DIR/versitygw-$ASGARD_VERSITYGW_VERSION/bin/versitygw"; }
@@ -60,27 +62,17 @@ s3_server_up() {
       </dev/null >"$_S3_DIR/versitygw.log" 2>&1 &
     echo $! >"$_S3_DIR/versitygw.pid"
     disown 2>/dev/null || true
-    local i
-    for i in $(seq 1 60); do _s3_healthy && break; sleep 0.25; done
-    _s3_healthy || { _s3_log "versitygw did not start"; tail -20 "$_S3_DIR/versitygw.log" >&2; return 1; }
+    daemon_wait 60 0.25 _s3_healthy || { _s3_log "versitygw did not start"; tail -20 "$_S3_DIR/versitygw.log" >&2; return 1; }
   fi
   export ASGARD_S3_ENDPOINT="http://127.0.0.1:$ASGARD_S3_PORT"
 }
 
 s3_server_down() {
-  local f="$_S3_DIR/versitygw.pid" pid
-  [ -f "$f" ] || return 0
-  pid="$(cat "$f")"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then _s3_log "stopping versitygw"; kill "$pid"; fi
-  rm -f "$f"
+  daemon_stop "$_S3_DIR/versitygw.pid" _s3_log versitygw
 }
 
 # Run directly: `bash scripts/s3-server.sh up|down`.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
-  case "${1:-up}" in
-    up) s3_server_up; echo "ASGARD_S3_ENDPOINT=$ASGARD_S3_ENDPOINT"; echo "ASGARD_S3_BUCKET=$ASGARD_S3_BUCKET" ;;
-    down) s3_server_down ;;
-    *) echo "usage: $0 up|down" >&2; exit 2 ;;
-  esac
+  daemon_main "$0" "${1:-up}" s3_server_up s3_server_down ASGARD_S3_ENDPOINT ASGARD_S3_BUCKET
 fi

@@ -27,6 +27,8 @@ ASGARD_PG_PORT="${ASGARD_PG_PORT:-55432}"
 ASGARD_MARIADB_PORT="${ASGARD_MARIADB_PORT:-53306}"
 ASGARD_API_PORT="${ASGARD_API_PORT:-58080}"
 
+source "$(dirname "${BASH_SOURCE[0]}")/daemon.sh"
+
 _svc_log() { echo "[services] $*" >&2; }
 
 _svc_apt_install() {
@@ -168,19 +170,13 @@ _svc_api_up() {
     (cd "$ASGARD_ROOT" && exec setsid node --import tsx demo/ticket-api.ts --host 127.0.0.1 --port "$ASGARD_API_PORT" \
       --data "$ASGARD_SERVICES_DIR/data/tickets.json") </dev/null >"$dir/ticket-api.out" 2>&1 &
     echo $! >"$dir/ticket-api.pid"
-    local i
-    for i in $(seq 1 60); do _svc_api_healthy && break; sleep 0.5; done
-    _svc_api_healthy || { _svc_log "the ticket API did not start"; tail -20 "$dir/ticket-api.out" >&2; return 1; }
+    daemon_wait 60 0.5 _svc_api_healthy || { _svc_log "the ticket API did not start"; tail -20 "$dir/ticket-api.out" >&2; return 1; }
   fi
   export SUPPORT_API_URL="http://127.0.0.1:$ASGARD_API_PORT"
 }
 
 _svc_api_down() {
-  local f="$ASGARD_SERVICES_DIR/ticket-api/ticket-api.pid" pid
-  [ -f "$f" ] || return 0
-  pid="$(cat "$f")"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then _svc_log "stopping the ticket API"; kill "$pid"; fi
-  rm -f "$f"
+  daemon_stop "$ASGARD_SERVICES_DIR/ticket-api/ticket-api.pid" _svc_log "the ticket API"
 }
 
 # True when the variable is unset or points at the service this file manages.
@@ -212,9 +208,5 @@ services_down() {
 # Run directly: `bash scripts/services.sh up|down`.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
-  case "${1:-up}" in
-    up) services_up; echo "CUSTOMER_DB_URL=$CUSTOMER_DB_URL"; echo "TRANSACTIONS_DB_URL=$TRANSACTIONS_DB_URL"; echo "SUPPORT_API_URL=$SUPPORT_API_URL" ;;
-    down) services_down ;;
-    *) echo "usage: $0 up|down" >&2; exit 2 ;;
-  esac
+  daemon_main "$0" "${1:-up}" services_up services_down CUSTOMER_DB_URL TRANSACTIONS_DB_URL SUPPORT_API_URL
 fi

@@ -20,6 +20,8 @@ _SPARK_DIR="${ASGARD_SERVICES_DIR:-$ASGARD_ROOT/.services}/spark"
 # The jars the jobs need, as Maven coordinates (group:artifact:version); Spark 4.0 / Scala 2.13.
 ASGARD_SPARK_PACKAGES="${ASGARD_SPARK_PACKAGES:-org.apache.iceberg:iceberg-spark-runtime-4.0_2.13:1.10.0 org.apache.iceberg:iceberg-aws-bundle:1.10.0 org.xerial:sqlite-jdbc:3.51.1.0 org.postgresql:postgresql:42.7.8}"
 
+source "$(dirname "${BASH_SOURCE[0]}")/daemon.sh"
+
 _spark_log() { echo "[spark-cluster] $*" >&2; }
 
 _spark_home() {
@@ -100,21 +102,12 @@ spark_cluster_up() {
 }
 
 spark_cluster_down() {
-  local n pid
-  for n in worker1 worker2 master; do
-    [ -f "$_SPARK_DIR/$n.pid" ] || continue
-    pid="$(cat "$_SPARK_DIR/$n.pid")"
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then _spark_log "stopping $n"; kill "$pid"; fi
-    rm -f "$_SPARK_DIR/$n.pid"
-  done
+  local n
+  for n in worker1 worker2 master; do daemon_stop "$_SPARK_DIR/$n.pid" _spark_log "$n"; done
 }
 
 # Run directly: `bash scripts/spark-cluster.sh up|down`.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
-  case "${1:-up}" in
-    up) spark_cluster_up; echo "ASGARD_SPARK_MASTER=$ASGARD_SPARK_MASTER"; echo "ASGARD_SPARK_JARS=$ASGARD_SPARK_JARS" ;;
-    down) spark_cluster_down ;;
-    *) echo "usage: $0 up|down" >&2; exit 2 ;;
-  esac
+  daemon_main "$0" "${1:-up}" spark_cluster_up spark_cluster_down ASGARD_SPARK_MASTER ASGARD_SPARK_JARS
 fi
