@@ -41,3 +41,9 @@ export function s3Server(): NodeJS.ProcessEnv {
   Object.assign(process.env, sourced('s3-server.sh', 's3_server_up'));
   return process.env;
 }
+
+/** The Kubernetes API server and etcd (scripts/k8s-apiserver.sh): ASGARD_K8S_KUBECONFIG, ASGARD_K8S_SERVER… */
+export function k8sApiServer(): NodeJS.ProcessEnv {
+  Object.assign(process.env, sourced('k8s-apiserver.sh', 'k8s_apiserver_up'));
+  return process.env;
+}

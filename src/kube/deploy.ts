@@ -75,7 +75,14 @@ export class KubeDeployment {
   prepare(): Promise<void> {
     this.prepared ??= (async () => {
       for (const o of this.shared) {
-        await this.cluster.apply(o);
+        try {
+          await this.cluster.apply(o);
+        } catch (e) {
+          // A namespace is cluster-scoped: asgard's in-cluster service account (a namespaced Role,
+          // kubernetes/namespace.yaml) may not patch it, and needs not — it runs inside it.
+          if (o.kind === 'Namespace' && e instanceof KubeError && e.reason === 'forbidden') continue;
+          throw e;
+        }
         this.writes++;
       }
       await this.opts.upload?.();

@@ -125,8 +125,9 @@ Examples:
           onEvent: reporter.onEvent,
           signal: abort.signal,
         });
-        // The objects of nodes the spec no longer has (found by asgard's labels) are deleted.
-        if (kube) {
+        // The objects of nodes the spec no longer has (found by asgard's labels) are deleted, once
+        // an apply went through (a failed one leaves that to the next).
+        if (kube && result.ok) {
           const deleted = await kube.sweep(new Set(spec.ir.nodes.map((n) => n.id))).catch(kubeCliError);
           for (const d of deleted) reporter.onEvent({ type: 'warn', node: spec.ir.name, message: `deleted ${d} (its node is no longer in the spec)` });
         }

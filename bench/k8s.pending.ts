@@ -1,0 +1,128 @@
+// PENDING — not yet run, so not yet a bench (bench/run.ts runs bench/*.bench.ts only): it needs
+// kube-apiserver (scripts/k8s-apiserver.sh), whose first build had not finished when this was written.
+// Rename to k8s.bench.ts once test/k8s/apply.pending.ts has become a passing test.
+
+// `asgard apply --profile kubernetes` on the local API server (scripts/k8s-apiserver.sh): an 11-node
+// pipeline (one Airbyte-synced source and ten cleanses, a chain of five and five beside it) applied
+// from a fresh state, with the spark-operator's status played at once by the test stand-in
+// (test/k8s/stand-in.ts: COMPLETED as soon as it sees an application), so the time is asgard's own
+// overhead — plan, compile, server-side apply, watches, state in S3 — excluding Spark (goal < 2 s);
+// and a no-op apply of the same spec (goal < 1 s), whose objects written must be 0 (the API
+// server's resourceVersions of every object are compared). Both as a user runs them (`node
+// bin/asgard.js`, process start included). Starts what it needs (bench/services.ts).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { median, type Figure } from './run.js';
+import { k8sApiServer, s3Server } from './services.js';
+import { StandIn } from '../test/k8s/stand-in.js';
+import { AirbyteStandIn } from '../test/k8s/airbyte-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
+
+function spec(ns: string, bucket: string, endpoint: string): string {
+  const cleanses: string[] = [];
+  for (let i = 1; i <= 10; i++) {
+    const from = i === 1 || i === 6 ? 'bronze.events' : `silver.step_${i - 1}`;
+    cleanses.push(`  cleanse step_${i} {\n    sql """ SELECT id, kind, at FROM ${from} WHERE id > ${i} """\n  }`);
+  }
+  return `pipeline benchk8s {
+  source app_db postgres {
+    url      = env("APP_DB_URL", "postgres://app@127.0.0.1:55432/app")
+    password = secret("APP_DB_PASSWORD")
+    stream events {
+      primary_key = id
+      cursor      = at
+      columns     = { id = "BIGINT"  kind = "VARCHAR"  at = "TIMESTAMP" }
+    }
+  }
+${cleanses.join('\n')}
+  profile kubernetes {
+    namespace     = "${ns}"
+    image         = "ghcr.io/asgard-data/asgard:0.1.0"
+    spark_image   = "apache/spark:4.0.1-python3"
+    spark_version = "4.0.1"
+    warehouse     = "s3a://${bucket}/lake"
+    s3_endpoint   = "${endpoint}"
+    airbyte_url          = env("AIRBYTE_URL")
+    airbyte_workspace_id = env("AIRBYTE_WORKSPACE_ID")
+  }
+}
+`;
+}
+
+function apply(dir: string, env: NodeJS.ProcessEnv): Promise<{ seconds: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'asgard.js'), 'apply', 'k8s.asg', '--profile', 'kubernetes', '--yes', '--format', 'json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve({ seconds: (performance.now() - t) / 1000, out }) : reject(new Error(`apply exited ${code}: ${err.slice(-2000)} ${out.slice(-2000)}`))));
+  });
+}
+
+async function versions(kc: k8s.KubeConfig, ns: string): Promise<string[]> {
+  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const out: string[] = [];
+  for (const [v, kind] of [['sparkoperator.k8s.io/v1beta2', 'SparkApplication'], ['v1', 'ConfigMap'], ['v1', 'ServiceAccount'], ['rbac.authorization.k8s.io/v1', 'Role']] as const) {
+    for (const o of (await api.list(v, kind, ns)).items) out.push(`${kind}/${o.metadata?.name}@${o.metadata?.resourceVersion}`);
+  }
+  return out.sort();
+}
+
+export async function run(): Promise<Figure[]> {
+  const s3 = s3Server();
+  const k = k8sApiServer();
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(k.ASGARD_K8S_KUBECONFIG!);
+  const endpoint = s3.ASGARD_S3_ENDPOINT!;
+  const creds = { AWS_ACCESS_KEY_ID: s3.ASGARD_S3_ACCESS_KEY!, AWS_SECRET_ACCESS_KEY: s3.ASGARD_S3_SECRET_KEY!, AWS_REGION: 'us-east-1' };
+  Object.assign(process.env, creds);
+  const firsts: number[] = [];
+  const noops: number[] = [];
+  const written: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const ns = `bench-${randomBytes(4).toString('hex')}`;
+    const bucket = `bench-${randomBytes(4).toString('hex')}`;
+    const s3c = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY } });
+    await s3c.send(new CreateBucketCommand({ Bucket: bucket }));
+    s3c.destroy();
+    await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+    const airbyte = new AirbyteStandIn();
+    const url = await airbyte.start();
+    const standIn = new StandIn({ kubeconfig: k.ASGARD_K8S_KUBECONFIG!, namespace: ns, sparkApplications: () => 'complete' });
+    await standIn.start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'asg-bench-k8s-'));
+      writeFileSync(join(dir, 'k8s.asg'), spec(ns, bucket, endpoint));
+      const env = { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: k.ASGARD_K8S_KUBECONFIG!, AIRBYTE_URL: url, AIRBYTE_WORKSPACE_ID: airbyte.workspaceId, ASGARD_AIRBYTE_POLL_MS: '20', APP_DB_PASSWORD: 'bench', ...creds };
+      const first = await apply(dir, env);
+      const nodes = (JSON.parse(first.out) as { nodes: { status: string }[] }).nodes;
+      if (nodes.length !== 11 || nodes.some((n) => n.status !== 'succeeded')) throw new Error(`the first apply did not run 11 nodes: ${first.out}`);
+      firsts.push(first.seconds);
+      const before = await versions(kc, ns);
+      const noop = await apply(dir, env);
+      noops.push(noop.seconds);
+      const after = await versions(kc, ns);
+      written.push(after.filter((v) => !before.includes(v)).length + before.filter((v) => !after.includes(v)).length);
+    } finally {
+      await standIn.stop();
+      await airbyte.stop();
+      await kc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: ns }).catch(() => undefined);
+    }
+  }
+  return [
+    { name: 'apply.kubernetes.11_nodes.overhead_seconds', value: median(firsts), unit: 's', goal: '< 2 (Spark time excluded: the operator status is played at once)', runs: RUNS },
+    { name: 'apply.kubernetes.noop.seconds', value: median(noops), unit: 's', goal: '< 1', runs: RUNS },
+    { name: 'apply.kubernetes.noop.objects_written', value: Math.max(...written), unit: 'objects', goal: '0', runs: RUNS },
+  ];
+}

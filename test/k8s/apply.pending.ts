@@ -1,0 +1,261 @@
+// PENDING — not yet run, so not yet a test (vitest runs test/**/*.test.ts only): apply --profile kubernetes end to end.
+// It needs kube-apiserver, whose first build (scripts/k8s-apiserver.sh) had not finished on the shared
+// two-core machine when this was written. Rename to .test.ts once `bash scripts/k8s-apiserver.sh up`
+// works, run it, fix what fails, and call k8s_apiserver_up from scripts/test.sh (docs/kubernetes.md).
+
+// `asgard apply SPEC --profile kubernetes` against the REAL API server (kube-apiserver + etcd,
+// scripts/k8s-apiserver.sh), the real S3 server (state, lock, Spark job files) and, for Spark runs,
+// the real Spark cluster. What is played: the spark-operator's and the kubelet's status updates
+// (./stand-in.ts) and Airbyte (./airbyte-server.ts, every request checked against its OpenAPI).
+// A non-churn pipeline: one Airbyte-synced source and two cleanses on Spark, the second downstream.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as k8s from '@kubernetes/client-node';
+import { S3ObjectStore } from '../../src/warehouse/s3-store.js';
+import { ObjectLock } from '../../src/warehouse/lock.js';
+import type { PipelineState } from '../../src/planner/state-store.js';
+import { awsEnv, freshBucket, useAwsEnv } from '../helpers/s3.js';
+import { deleteNamespace, freshNamespace, k8sServer, kubeConfig } from '../helpers/k8s.js';
+import { cli } from '../cli/helpers.js';
+import { AirbyteStandIn } from './airbyte-server.js';
+import { StandIn, type StandInOptions } from './stand-in.js';
+
+const SPARK_APP = 'sparkoperator.k8s.io/v1beta2';
+
+function spec(ns: string, bucket: string, endpoint: string, opts: { withTop?: boolean; timeout?: number } = {}): string {
+  return `pipeline shop {
+  warehouse = "./.asgard/warehouse"
+
+  source shop_db postgres {
+    url      = env("SHOP_DB_URL", "postgres://shop@127.0.0.1:55432/shop")
+    password = secret("SHOP_DB_PASSWORD")
+    stream orders {
+      primary_key = order_id
+      cursor      = placed_at
+      columns     = { order_id = "BIGINT"  country = "VARCHAR"  amount = "DOUBLE"  placed_at = "TIMESTAMP" }
+    }
+  }
+
+  cleanse orders_clean {
+    sql """ SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0 """
+    check not_null(order_id)
+  }
+${
+  opts.withTop === false
+    ? ''
+    : `
+  cleanse big_orders {
+    sql """ SELECT order_id, country, amount FROM silver.orders_clean WHERE amount > 100 """
+  }
+`
+}
+  profile kubernetes {
+    namespace     = "${ns}"
+    image         = "ghcr.io/asgard-data/asgard:0.1.0"
+    spark_image   = "apache/spark:4.0.1-python3"
+    spark_version = "4.0.1"
+    warehouse     = "s3a://${bucket}/lake"
+    s3_endpoint   = env("SHOP_S3_ENDPOINT", "${endpoint}")
+    airbyte_url          = env("AIRBYTE_URL")
+    airbyte_workspace_id = env("AIRBYTE_WORKSPACE_ID")
+    job_timeout   = ${opts.timeout ?? 600}
+  }
+}
+`;
+}
+
+interface World {
+  ns: string;
+  bucket: string;
+  dir: string;
+  airbyte: AirbyteStandIn;
+  standIn?: StandIn;
+  store: S3ObjectStore;
+  env: Record<string, string>;
+}
+
+let w: World;
+let endpoint: string;
+
+beforeAll(async () => {
+  const s3 = useAwsEnv();
+  endpoint = s3.endpoint;
+  k8sServer();
+}, 3_700_000);
+
+async function world(standIn: Omit<StandInOptions, 'kubeconfig' | 'namespace'>, specOpts: Parameters<typeof spec>[3] = {}): Promise<World> {
+  const ns = await freshNamespace('apply');
+  const bucket = await freshBucket('k8s');
+  const dir = mkdtempSync(join(tmpdir(), 'asgard-k8s-'));
+  writeFileSync(join(dir, 'shop.asg'), spec(ns, bucket, endpoint, specOpts));
+  const airbyte = new AirbyteStandIn();
+  const url = await airbyte.start();
+  const st = new StandIn({ kubeconfig: k8sServer().kubeconfig, namespace: ns, ...standIn });
+  await st.start();
+  // What the tree's README tells the deployer to create: the Secret the Spark driver's env refers to.
+  await kubeConfig()
+    .makeApiClient(k8s.CoreV1Api)
+    .createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'shop-secrets' }, stringData: { AWS_ACCESS_KEY_ID: awsEnv().AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: awsEnv().AWS_SECRET_ACCESS_KEY } } });
+  const store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint, pathStyle: true });
+  const env = {
+    ...awsEnv(),
+    HOME: dir,
+    KUBECONFIG: k8sServer().kubeconfig,
+    AIRBYTE_URL: url,
+    AIRBYTE_WORKSPACE_ID: airbyte.workspaceId,
+    ASGARD_AIRBYTE_POLL_MS: '20',
+    SHOP_DB_PASSWORD: 'shop-pw-never-printed',
+    S3_ENDPOINT: endpoint,
+  };
+  w = { ns, bucket, dir, airbyte, standIn: st, store, env };
+  return w;
+}
+
+afterEach(async () => {
+  await w?.standIn?.stop();
+  await w?.airbyte.stop();
+  if (w?.ns) await deleteNamespace(w.ns);
+});
+
+afterAll(() => undefined);
+
+const apply = (extra: string[] = [], env: Record<string, string> = {}) =>
+  cli(['apply', 'shop.asg', '--profile', 'kubernetes', '--yes', '--format', 'json', ...extra], { cwd: w.dir, env: { ...w.env, ...env } });
+
+async function sparkApps(): Promise<any[]> {
+  const api = k8s.KubernetesObjectApi.makeApiClient(kubeConfig());
+  return (await api.list(SPARK_APP, 'SparkApplication', w.ns)).items as any[];
+}
+
+async function remoteState(): Promise<PipelineState | undefined> {
+  const got = await w.store.get('_asgard/state/shop.json');
+  return got ? (JSON.parse(got.body.toString()) as PipelineState) : undefined;
+}
+
+describe('apply --profile kubernetes (operator status played)', () => {
+  it('submits every changed node in DAG order, records the state in S3; a second apply writes no object', async () => {
+    await world({ sparkApplications: () => 'complete' });
+    const r = await apply();
+    expect(r.stderr).not.toMatch(/Error:|at .*\.ts:/);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { ok: boolean; nodes: { node: string; status: string }[] };
+    expect(out.ok).toBe(true);
+    expect(out.nodes.map((n) => [n.node, n.status])).toEqual([
+      ['bronze.orders', 'succeeded'],
+      ['silver.orders_clean', 'succeeded'],
+      ['silver.big_orders', 'succeeded'],
+    ]);
+    // The stand-in saw the applications in DAG order, and the source was synced through Airbyte first.
+    expect(w.standIn!.submitted).toEqual(['SparkApplication/shop-orders-clean', 'SparkApplication/shop-big-orders']);
+    expect(w.airbyte.invalid).toEqual([]);
+    expect(w.airbyte.requests.indexOf('POST /jobs')).toBeGreaterThanOrEqual(0);
+    const apps = await sparkApps();
+    expect(apps.map((a) => [a.metadata.name, a.metadata.labels['asgard.io/node'], a.status.applicationState.state]).sort()).toEqual([
+      ['shop-big-orders', 'silver.big_orders', 'COMPLETED'],
+      ['shop-orders-clean', 'silver.orders_clean', 'COMPLETED'],
+    ]);
+    for (const a of apps) expect(a.metadata.managedFields.some((f: any) => f.manager === 'asgard' && f.operation === 'Apply')).toBe(true);
+    // The job files the applications name were uploaded where they say.
+    expect((await w.store.get('_asgard/shop/spark/runner.py'))?.body.toString()).toMatch(/argparse/);
+    expect(await w.store.get('_asgard/shop/spark/jobs/orders_clean.sql')).toBeDefined();
+    // State and lock live in S3; the lock is released.
+    const state = (await remoteState())!;
+    expect(Object.keys(state.nodes).sort()).toEqual(['bronze.orders', 'silver.big_orders', 'silver.orders_clean']);
+    expect(await w.store.get('_asgard/locks/shop.lock')).toBeUndefined();
+    // No secret value anywhere it could leak.
+    expect(r.stdout + r.stderr + JSON.stringify(state)).not.toContain('shop-pw-never-printed');
+
+    // Second apply: nothing to do, nothing submitted, no object written.
+    const versions = apps.map((a) => `${a.metadata.name}@${a.metadata.resourceVersion}`).sort();
+    const airbyteCalls = w.airbyte.requests.length;
+    const again = await apply();
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as { nodes: { status: string }[] }).nodes.every((n) => n.status === 'unchanged')).toBe(true);
+    expect((await sparkApps()).map((a) => `${a.metadata.name}@${a.metadata.resourceVersion}`).sort()).toEqual(versions);
+    expect(w.standIn!.submitted).toHaveLength(2);
+    expect(w.airbyte.requests.length).toBe(airbyteCalls);
+  });
+
+  it('an object of an older plan is replaced, not duplicated; a removed node has its objects deleted', async () => {
+    await world({ sparkApplications: () => 'complete' });
+    expect((await apply()).code).toBe(0);
+    const before = new Map((await sparkApps()).map((a) => [a.metadata.name, a.metadata.uid]));
+    // A changed cleanse: its application is replaced by a new run (new uid, same name, one object).
+    writeFileSync(join(w.dir, 'shop.asg'), spec(w.ns, w.bucket, endpoint).replace('WHERE amount > 0', 'WHERE amount >= 1'));
+    const r = await apply();
+    expect(r.code).toBe(0);
+    const after = await sparkApps();
+    expect(after.map((a) => a.metadata.name).sort()).toEqual(['shop-big-orders', 'shop-orders-clean']);
+    expect(after.find((a) => a.metadata.name === 'shop-orders-clean').metadata.uid).not.toBe(before.get('shop-orders-clean'));
+    // Removing big_orders from the spec deletes its SparkApplication (found by asgard's labels).
+    writeFileSync(join(w.dir, 'shop.asg'), spec(w.ns, w.bucket, endpoint, { withTop: false }).replace('WHERE amount > 0', 'WHERE amount >= 1'));
+    const removed = await apply();
+    expect(removed.code).toBe(0);
+    expect((await sparkApps()).map((a) => a.metadata.name)).toEqual(['shop-orders-clean']);
+    expect(Object.keys((await remoteState())!.nodes).sort()).toEqual(['bronze.orders', 'silver.orders_clean']);
+  });
+
+  it('a failing Spark driver: its log in the error, downstream skipped, exit 1', async () => {
+    await world({ sparkApplications: (app) => (app.metadata.name === 'shop-orders-clean' ? { fail: 'Traceback (most recent call last):\nAnalysisException: [TABLE_OR_VIEW_NOT_FOUND] bronze__orders' } : 'complete') });
+    const r = await apply();
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { ok: boolean; nodes: { node: string; status: string; error?: string }[] };
+    expect(out.ok).toBe(false);
+    const failed = out.nodes.find((n) => n.node === 'silver.orders_clean')!;
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/SparkApplication .*\/shop-orders-clean FAILED/);
+    expect(failed.error).toMatch(/TABLE_OR_VIEW_NOT_FOUND/);
+    expect(out.nodes.find((n) => n.node === 'silver.big_orders')).toMatchObject({ status: 'skipped' });
+    expect(w.standIn!.submitted).toEqual(['SparkApplication/shop-orders-clean']);
+    expect(Object.keys((await remoteState())!.nodes)).toEqual(['bronze.orders']);
+  });
+
+  it('a run that never finishes fails at the profile job_timeout, naming it', async () => {
+    await world({ sparkApplications: () => 'complete' }, { timeout: 3 });
+    await w.standIn!.stop();
+    const r = await apply();
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { nodes: { node: string; status: string; error?: string }[] };
+    expect(out.nodes.find((n) => n.node === 'silver.orders_clean')?.error).toMatch(/did not finish within 3 s \(job_timeout of profile kubernetes\); its last state was SUBMITTED/);
+  });
+});
+
+describe('apply --profile kubernetes: access failures', () => {
+  it('RBAC forbidding a verb names the verb and the object; the lock is released', async () => {
+    await world({ sparkApplications: () => 'complete' });
+    const r = await apply([], { KUBECONFIG: k8sServer().limitedKubeconfig });
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { nodes: { node: string; error?: string }[] };
+    // The first object it may not write: the pipeline's service account (the namespace is skipped:
+    // in-cluster, asgard runs inside it without rights on namespaces).
+    expect(out.nodes.find((n) => n.node === 'silver.orders_clean')?.error).toMatch(new RegExp(`^RBAC forbids patch on ServiceAccount ${w.ns}/asgard: .*cannot patch resource "serviceaccounts"`));
+    expect(out.nodes.find((n) => n.node === 'silver.big_orders')).toMatchObject({ status: 'skipped' });
+    expect(await w.store.get('_asgard/locks/shop.lock')).toBeUndefined();
+  });
+
+  it('an unreachable cluster is named with its address', async () => {
+    await world({ sparkApplications: () => 'complete' });
+    const bad = join(w.dir, 'nowhere.kubeconfig');
+    writeFileSync(bad, 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1"}\nusers:\n- name: u\n  user: {token: x}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n');
+    const r = await apply([], { KUBECONFIG: bad });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('a lock held by another apply: exit 1 naming the holder, nothing submitted', async () => {
+    await world({ sparkApplications: () => 'complete' });
+    const held = await new ObjectLock(w.store, '_asgard/locks/shop.lock', 'shop.asg').acquire({ operation: 'apply' });
+    try {
+      const r = await apply();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/lock/i);
+      expect(w.standIn!.submitted).toEqual([]);
+      expect(await sparkApps()).toEqual([]);
+    } finally {
+      await held.release();
+    }
+  });
+});

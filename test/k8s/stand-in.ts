@@ -1,0 +1,241 @@
+// TEST-ONLY stand-in for what cannot run here: the spark-operator's and the kubelet's status updates.
+// The local API server (scripts/k8s-apiserver.sh) has no controllers and no kubelet, so nothing
+// would ever move a SparkApplication or a Job. This watches both kinds in one namespace on the REAL
+// API server and plays their status through the status subresource, as the operator and the Job
+// controller would:
+//   - a SparkApplication is run for real on the local Spark standalone cluster
+//     (scripts/spark-cluster.sh): its main file and `deps.files` are fetched from the S3 server, its
+//     container env resolved from the namespace's Secret/ConfigMap as the kubelet would, and it is
+//     spark-submitted with its `arguments` and `sparkConf` through asgard's own runner
+//     (src/spark/submit.ts, the one `--profile cluster` uses); the state becomes COMPLETED, or FAILED
+//     with the tail of the driver's output as `errorMessage` (there is no driver pod to read a log from);
+//   - a Job is played as the test directs (`jobs`): complete, fail with a log line, or never finish.
+// Nothing here is used by asgard itself.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import * as k8s from '@kubernetes/client-node';
+import { rawClient } from '../helpers/s3.js';
+import { sparkCluster } from '../helpers/spark.js';
+import { sparkSubmit } from '../../src/spark/submit.js';
+import { sparkRuntime } from '../../src/spark/runtime.js';
+
+export type JobOutcome = { outcome: 'complete' } | { outcome: 'fail'; log: string } | { outcome: 'hang' };
+
+export interface StandInOptions {
+  readonly kubeconfig: string;
+  readonly namespace: string;
+  /** What each Job does (default: completes). */
+  readonly jobs?: (job: any) => JobOutcome;
+  /**
+   * What each SparkApplication does: run for real on the Spark cluster (default), or — for tests of
+   * asgard's orchestration rather than of Spark — play COMPLETED, or FAILED with a driver log.
+   */
+  readonly sparkApplications?: (app: any) => 'run' | 'complete' | { fail: string };
+}
+
+export class StandIn {
+  /** `Kind/name STATE` for every status this stand-in wrote, in order. */
+  readonly played: string[] = [];
+  /** How many SparkApplications and Jobs it has seen created. */
+  readonly submitted: string[] = [];
+  private readonly kc = new k8s.KubeConfig();
+  private readonly aborts: AbortController[] = [];
+  private readonly busy = new Set<string>();
+  private readonly running: Promise<unknown>[] = [];
+  private stopped = false;
+
+  constructor(private readonly opts: StandInOptions) {
+    this.kc.loadFromFile(opts.kubeconfig);
+  }
+
+  async start(): Promise<void> {
+    await this.watch('/apis/sparkoperator.k8s.io/v1beta2', 'sparkapplications', (o) => this.onSparkApplication(o));
+    await this.watch('/apis/batch/v1', 'jobs', (o) => this.onJob(o));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const a of this.aborts) a.abort();
+    await Promise.allSettled(this.running);
+  }
+
+  private async watch(base: string, plural: string, on: (o: any) => Promise<void>): Promise<void> {
+    const go = async (): Promise<void> => {
+      if (this.stopped) return;
+      const ac = await new k8s.Watch(this.kc).watch(
+        `${base}/namespaces/${this.opts.namespace}/${plural}`,
+        {},
+        (phase, o) => {
+          if (phase !== 'ADDED' && phase !== 'MODIFIED') return;
+          const key = `${plural}/${o.metadata.uid}`;
+          if (this.busy.has(key)) return;
+          this.busy.add(key);
+          this.running.push(on(o).catch((e) => this.played.push(`${o.kind}/${o.metadata.name} stand-in error: ${(e as Error).message}`)));
+        },
+        // The API server may be restarted by a fault test: watch again.
+        () => void setTimeout(() => void go().catch(() => undefined), 500),
+      ).catch(() => undefined);
+      if (ac) this.aborts.push(ac);
+      else if (!this.stopped) setTimeout(() => void go().catch(() => undefined), 500);
+    };
+    await go();
+  }
+
+  // --- SparkApplications ---------------------------------------------------------------------
+
+  private async onSparkApplication(app: any): Promise<void> {
+    if (app.status?.applicationState?.state) return; // already played (a watch restarted)
+    const name = app.metadata.name;
+    this.submitted.push(`SparkApplication/${name}`);
+    const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    await this.status('sparkoperator.k8s.io/v1beta2', 'sparkapplications', name, {
+      applicationState: { state: 'SUBMITTED' },
+      driverInfo: { podName: `${name}-driver` },
+      submissionAttempts: 1,
+      lastSubmissionAttemptTime: now(),
+    });
+    this.played.push(`SparkApplication/${name} SUBMITTED`);
+    await this.status('sparkoperator.k8s.io/v1beta2', 'sparkapplications', name, { applicationState: { state: 'RUNNING' } });
+    this.played.push(`SparkApplication/${name} RUNNING`);
+    const how = this.opts.sparkApplications?.(app) ?? 'run';
+    const r = how === 'run' ? await this.sparkSubmit(app) : how === 'complete' ? { code: 0, tail: '' } : { code: 1, tail: how.fail };
+    const state = r.code === 0 ? 'COMPLETED' : 'FAILED';
+    await this.status('sparkoperator.k8s.io/v1beta2', 'sparkapplications', name, {
+      applicationState: r.code === 0 ? { state } : { state, errorMessage: `driver exited with code ${r.code}:\n${r.tail}` },
+      terminationTime: now(),
+      executionAttempts: 1,
+    });
+    this.played.push(`SparkApplication/${name} ${state}`);
+  }
+
+  /** The app's container env as the kubelet would set it: literal values, Secret and ConfigMap keys. */
+  private async containerEnv(env: any[] | undefined): Promise<Record<string, string>> {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const out: Record<string, string> = {};
+    for (const e of env ?? []) {
+      if (e.value !== undefined) out[e.name] = String(e.value);
+      else if (e.valueFrom?.secretKeyRef) {
+        const s = await core.readNamespacedSecret({ name: e.valueFrom.secretKeyRef.name, namespace: this.opts.namespace }).catch(() => undefined);
+        const v = s?.data?.[e.valueFrom.secretKeyRef.key];
+        if (v !== undefined) out[e.name] = Buffer.from(v, 'base64').toString('utf8');
+      } else if (e.valueFrom?.configMapKeyRef) {
+        const c = await core.readNamespacedConfigMap({ name: e.valueFrom.configMapKeyRef.name, namespace: this.opts.namespace }).catch(() => undefined);
+        const v = c?.data?.[e.valueFrom.configMapKeyRef.key];
+        if (v !== undefined) out[e.name] = v;
+      }
+    }
+    return out;
+  }
+
+  private async fetchS3(url: string, dir: string): Promise<string> {
+    const m = /^s3a?:\/\/([^/]+)\/(.+)$/.exec(url);
+    if (!m) return url; // a local path
+    const c = rawClient();
+    try {
+      const r = await c.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+      const file = join(dir, basename(m[2]));
+      writeFileSync(file, Buffer.from(await r.Body!.transformToByteArray()));
+      return file;
+    } finally {
+      c.destroy();
+    }
+  }
+
+  /** spark-submit through asgard's own runner (src/spark/submit.ts), as the cluster profile runs jobs. */
+  private async sparkSubmit(app: any): Promise<{ code: number; tail: string }> {
+    const spark = sparkCluster();
+    const rt = sparkRuntime({ ...process.env, ASGARD_SPARK_HOME: spark.sparkHome, ASGARD_SPARK_JARS: spark.jars, ...(spark.javaHome ? { JAVA_HOME: spark.javaHome } : {}) });
+    const dir = mkdtempSync(join(tmpdir(), 'stand-in-'));
+    try {
+      const main = await this.fetchS3(app.spec.mainApplicationFile, dir);
+      const files: string[] = [];
+      for (const f of app.spec.deps?.files ?? []) files.push(await this.fetchS3(f, dir));
+      const env = await this.containerEnv(app.spec.driver?.env);
+      const conf: Record<string, string> = Object.fromEntries(Object.entries(app.spec.sparkConf ?? {}).map(([k, v]) => [k, String(v)]));
+      if (rt.jars) conf['spark.jars'] = rt.jars;
+      if (rt.python) conf['spark.pyspark.python'] = rt.python;
+      Object.assign(conf, { 'spark.executor.memory': '512m', 'spark.cores.max': '2' });
+      const r = await sparkSubmit({
+        sparkHome: rt.sparkHome,
+        master: spark.master,
+        name: app.metadata.name,
+        main,
+        args: (app.spec.arguments ?? []).map(String),
+        files,
+        conf,
+        env,
+        secrets: Object.values(env),
+        workDir: join(dir, 'work'),
+        ...(rt.javaHome ? { javaHome: rt.javaHome } : {}),
+      });
+      return { code: r.code ?? 1, tail: r.tail };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  // --- Jobs --------------------------------------------------------------------------------
+
+  private async onJob(job: any): Promise<void> {
+    if (job.status?.startTime) return;
+    const name = job.metadata.name;
+    this.submitted.push(`Job/${name}`);
+    const start = new Date();
+    const t = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+    await this.status('batch/v1', 'jobs', name, { startTime: t(start), active: 1, ready: 0 });
+    this.played.push(`Job/${name} Running`);
+    const what = this.opts.jobs?.(job) ?? { outcome: 'complete' };
+    if (what.outcome === 'hang') return;
+    await new Promise((r) => setTimeout(r, 200));
+    const end = new Date(Math.max(Date.now(), start.getTime() + 1000));
+    const cond = (type: string, reason: string, message = '') => ({ type, status: 'True', reason, message, lastProbeTime: t(end), lastTransitionTime: t(end) });
+    if (what.outcome === 'complete') {
+      await this.status('batch/v1', 'jobs', name, {
+        active: 0,
+        ready: 0,
+        succeeded: 1,
+        completionTime: t(end),
+        conditions: [cond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')],
+      });
+      this.played.push(`Job/${name} Complete`);
+    } else {
+      await this.status('batch/v1', 'jobs', name, {
+        active: 0,
+        ready: 0,
+        failed: 1,
+        conditions: [cond('FailureTarget', 'BackoffLimitExceeded', what.log), cond('Failed', 'BackoffLimitExceeded', what.log)],
+      });
+      this.played.push(`Job/${name} Failed`);
+    }
+  }
+
+  // --- the status subresource ----------------------------------------------------------------
+
+  private status(apiVersion: string, plural: string, name: string, status: Record<string, unknown>): Promise<void> {
+    const cluster = this.kc.getCurrentCluster()!;
+    const user = this.kc.getCurrentUser()!;
+    const url = new URL(`${cluster.server}/apis/${apiVersion}/namespaces/${this.opts.namespace}/${plural}/${name}/status`);
+    const body = JSON.stringify({ status });
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'PATCH',
+          ca: Buffer.from(cluster.caData!, 'base64'),
+          headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/merge-patch+json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`status of ${plural}/${name}: HTTP ${res.statusCode}: ${text.slice(0, 500)}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
