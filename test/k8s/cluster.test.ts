@@ -98,3 +98,28 @@ ${profile}
     expect(r.stderr).toMatch(/profile kubernetes: job_timeout must be seconds or a duration like "30m", not "soon"/);
   });
 });
+
+describe('a node\'s objects (the compiled churn tree, no cluster needed)', () => {
+  it('groups objects by asgard.io/node, puts the pipeline\'s own first (namespace before what lives in it), and refuses nodes it cannot run before any request', async () => {
+    const { compileChurn } = await import('../targets/churn.js');
+    const { KubeDeployment } = await import('../../src/kube/deploy.js');
+    const tree = (await compileChurn()).files!;
+    // A server nobody answers at: any request would fail with "cannot reach".
+    const cluster = new Cluster(loadKubeConfig({ KUBECONFIG: config('epsilon', 'https://127.0.0.1:1') }));
+    const d = new KubeDeployment(cluster, { pipeline: 'churn', namespace: 'asgard', tree, timeoutSeconds: 5, timeoutSource: 'test' });
+    expect(d.shared.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'ServiceAccount', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ConfigMap', 'ConfigMap', 'CronJob']);
+    const kinds = (id: string) => (d.byNode.get(id) ?? []).map((o) => o.kind);
+    expect(kinds('silver.customers_cleaned')).toEqual(['SparkApplication']);
+    expect(kinds('train.churn_predictor')).toEqual(['ConfigMap', 'Job']);
+    expect(kinds('serve.churn_api')).toEqual(['Service', 'Deployment']);
+    const { loadPipeline } = await import('../../src/dsl/load.js');
+    const { CHURN } = await import('../targets/churn.js');
+    const ir = loadPipeline(CHURN, { sqlCachePath: false }).ir!;
+    const ctx = { progress: () => undefined, signal: new AbortController().signal };
+    const features = ir.nodes.find((n) => n.kind === 'features')!;
+    await expect(d.runNode(features, ctx)).rejects.toThrow(`${features.id}: the profile compiles no Kubernetes object for this features node, so it cannot run on the cluster`);
+    const source = ir.nodes.find((n) => n.kind === 'source')!;
+    await expect(d.runNode(source, ctx)).rejects.toThrow(/sources are synced by Airbyte under this profile: set `airbyte_url` and `airbyte_workspace_id`/);
+    expect(d.writes).toBe(0);
+  });
+});
