@@ -6,9 +6,15 @@
 //    cache misses; the SQL analysis cache still knows the unchanged SQL bodies);
 //  - in_process: the same plan through runCli in one process (warm), and the very first one (cold).
 // Goal: under 1 s and under 300 MB.
+// And at 10,000 nodes (issue #16 item 3), as a child process:
+//  - plan.10000_nodes.cold.seconds: no state and no cache at all (.asgard removed before each run);
+//  - plan.10000_nodes.after_edit.seconds: after one node's SQL is edited, the caches warm from the
+//    run before (what a developer waits for after changing one model);
+//  - plan.10000_nodes.peak_rss_mb: the largest peak of those runs.
+// Goals: cold < 5 s, after an edit < 0.6 s, peak < 1 GB.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -57,18 +63,7 @@ export async function run(): Promise<Figure[]> {
   const preload = join(dir, 'rss.mjs');
   const rssFile = join(dir, 'rss.txt');
   writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
-  const child = () => {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, join(root, 'bin', 'asgard.js'), 'plan', spec, '--format', 'json'], {
-      cwd: dir,
-      encoding: 'utf8',
-      maxBuffer: 256 << 20,
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`asgard plan exited ${r.status}: ${r.stderr}`);
-    JSON.parse(r.stdout);
-    return { seconds, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024 };
-  };
+  const child = () => planChild(spec, preload, rssFile);
   child(); // warm-up: fills the caches beside the spec
   const runs = Array.from({ length: RUNS }, child);
   const text = readFileSync(spec, 'utf8');
@@ -77,11 +72,55 @@ export async function run(): Promise<Figure[]> {
     return child();
   });
 
+  const big = planAtScale(10_000, preload, rssFile);
   return [
+    ...big,
     { name: 'plan.1000_nodes.seconds', value: median(runs.map((r) => r.seconds)), unit: 's', goal: '< 1', runs: RUNS },
     { name: 'plan.1000_nodes.peak_rss_mb', value: median(runs.map((r) => r.rssMb)), unit: 'MB', goal: '< 300', runs: RUNS },
     { name: 'plan.1000_nodes.after_edit.seconds', value: median(edited.map((r) => r.seconds)), unit: 's', goal: '< 1', runs: RUNS },
     { name: 'plan.1000_nodes.in_process.seconds', value: median(warm), unit: 's', goal: '< 1', runs: RUNS },
     { name: 'plan.1000_nodes.in_process_cold.seconds', value: cold, unit: 's', runs: 1 },
+  ];
+}
+
+/** `asgard plan SPEC --format json` as a child process: wall seconds and peak RSS (MiB). */
+function planChild(spec: string, preload: string, rssFile: string): { seconds: number; rssMb: number } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, join(root, 'bin', 'asgard.js'), 'plan', spec, '--format', 'json'], {
+    cwd: dirname(spec),
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`asgard plan exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+  JSON.parse(r.stdout);
+  return { seconds, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024 };
+}
+
+/** Cold plans (no state, no cache) and plans after one node's SQL is edited, of a generated n-node spec. */
+function planAtScale(n: number, preload: string, rssFile: string): Figure[] {
+  const runs = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
+  const dir = mkdtempSync(join(tmpdir(), `asgard-bench-plan-${n}-`));
+  const spec = join(dir, 'synthetic.asg');
+  const text = generateSpec(n);
+  // The edited node: the first single-input body's filter (`WHERE amount > K`) gets another bound.
+  const at = text.indexOf('WHERE amount > ');
+  if (at < 0) throw new Error('the generated spec has no filter to edit');
+  const edit = (i: number) => `${text.slice(0, at)}WHERE amount > ${100 + i} AND ${text.slice(at + 'WHERE '.length)}`;
+  const cold: { seconds: number; rssMb: number }[] = [];
+  const edited: { seconds: number; rssMb: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    writeFileSync(spec, text);
+    rmSync(join(dir, '.asgard'), { recursive: true, force: true });
+    cold.push(planChild(spec, preload, rssFile));
+    writeFileSync(spec, edit(i));
+    edited.push(planChild(spec, preload, rssFile));
+    process.stderr.write(`plan.bench: ${n} nodes cold ${cold[i].seconds.toFixed(2)} s (${cold[i].rssMb.toFixed(0)} MB), after an edit ${edited[i].seconds.toFixed(2)} s\n`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return [
+    { name: `plan.${n}_nodes.cold.seconds`, value: median(cold.map((r) => r.seconds)), unit: 's', goal: '< 5', runs },
+    { name: `plan.${n}_nodes.after_edit.seconds`, value: median(edited.map((r) => r.seconds)), unit: 's', goal: '< 0.6', runs },
+    { name: `plan.${n}_nodes.peak_rss_mb`, value: Math.round(Math.max(...cold.map((r) => r.rssMb), ...edited.map((r) => r.rssMb))), unit: 'MB', goal: '< 1024', runs },
   ];
 }

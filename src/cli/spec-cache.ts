@@ -5,7 +5,7 @@
 // unreadable or foreign cache file) means a normal load; failing to write the cache never fails a
 // command.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
@@ -32,9 +32,25 @@ interface CacheFile {
 
 const keyOf = (caches: WorkspaceCaches, specFile: string, text: string) => sha256(`${caches.buildId}\n${specFile}\n${text}`);
 
+/**
+ * The last file read or written per path, with its size and time: a command reads the spec and then
+ * its schemas from the same file (tens of MB for a large spec), and parses it once.
+ */
+const parsed = new Map<string, { readonly stamp: string; readonly c: CacheFile }>();
+const stampOf = (path: string): string => {
+  const st = statSync(path);
+  return `${st.size} ${st.mtimeMs}`;
+};
+
 function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFile | undefined {
   try {
-    const c = JSON.parse(readFileSync(caches.specFile(specFile), 'utf8')) as CacheFile;
+    const path = caches.specFile(specFile);
+    const stamp = stampOf(path);
+    let c = parsed.get(path)?.stamp === stamp ? parsed.get(path)!.c : undefined;
+    if (!c) {
+      c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+      parsed.set(path, { stamp, c });
+    }
     return c.key === keyOf(caches, specFile, text) ? c : undefined;
   } catch {
     return undefined;
@@ -43,7 +59,9 @@ function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFil
 
 function write(caches: WorkspaceCaches, specFile: string, c: CacheFile): void {
   try {
-    writeFileAtomic(caches.specFile(specFile), JSON.stringify(c));
+    const path = caches.specFile(specFile);
+    writeFileAtomic(path, JSON.stringify(c));
+    parsed.set(path, { stamp: stampOf(path), c });
   } catch {
     // A read-only checkout or a full disk: the cache is an optimisation only.
   }

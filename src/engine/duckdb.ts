@@ -41,6 +41,4 @@ export function toPlain(v: unknown): unknown {
   return v;
 }
 
-/** Quote an identifier or a string literal for DuckDB. */
-export const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-export const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+export { ident, literal } from './quote.js';

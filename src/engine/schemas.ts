@@ -17,8 +17,8 @@ import type { ColumnSchema } from '../planner/state-store.js';
 import { renderSql } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { sqlDiag } from '../sql/spans.js';
-import { ident, openDuck } from './duckdb.js';
 import { EngineCodes } from './codes.js';
+import { ident } from './quote.js';
 import { batchOutputSchema } from './batch-output.js';
 import { explainBindError } from './bind-message.js';
 import { closest } from '../diagnostics/catalogue.js';
@@ -59,7 +59,8 @@ async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnS
   const byId = new Map(ir.nodes.map((n) => [n.id, n] as const));
   let conn: DuckDBConnection | undefined;
   const connection = async (): Promise<DuckDBConnection> => {
-    shared ??= openDuck();
+    // DuckDB loads only when a body misses the cache (src/engine/duckdb.ts loads its native module).
+    shared ??= import('./duckdb.js').then((d) => d.openDuck());
     conn ??= await shared;
     return conn;
   };

@@ -10,18 +10,19 @@ import { createReadStream, createWriteStream, mkdirSync, statSync } from 'node:f
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createRequire } from 'node:module';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { checkKey, normalEtag, ObjectStoreError, PreconditionFailed, type ObjectInfo, type ObjectStore, type PutCondition } from './object-store.js';
+
+// The AWS SDK (CommonJS) loads when the first S3 store is made: a command on a local warehouse
+// never pays for it (about half a second of start-up).
+type AwsSdk = typeof import('@aws-sdk/client-s3') & typeof import('@aws-sdk/lib-storage') & typeof import('@smithy/node-http-handler');
+let sdk: AwsSdk | undefined;
+function aws(): AwsSdk {
+  const req = createRequire(import.meta.url);
+  sdk ??= { ...req('@aws-sdk/client-s3'), ...req('@aws-sdk/lib-storage'), ...req('@smithy/node-http-handler') } as AwsSdk;
+  return sdk;
+}
 
 export interface S3Location {
   readonly bucket: string;
@@ -96,7 +97,7 @@ export class S3ObjectStore implements ObjectStore {
       maxAttempts: settings.maxAttempts ?? 4,
       retryMode: 'standard',
       // Fail fast on an address nobody listens on; the retry strategy backs off between attempts.
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 120_000 }),
+      requestHandler: new (aws().NodeHttpHandler)({ connectionTimeout: 3_000, requestTimeout: 120_000 }),
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       ...(settings.env?.AWS_ACCESS_KEY_ID && settings.env.AWS_SECRET_ACCESS_KEY
         ? {
@@ -114,7 +115,7 @@ export class S3ObjectStore implements ObjectStore {
     // The pinned SDK (package.json) runs on the Node 20 asgard supports; its notice about future
     // versions needing Node 22 would only clutter every command's stderr.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    this.client = new S3Client(config);
+    this.client = new (aws().S3Client)(config);
   }
 
   private key(key: string): string {
@@ -124,7 +125,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async get(key: string) {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(key) }));
+      const r = await this.client.send(new (aws().GetObjectCommand)({ Bucket: this.where.bucket, Key: this.key(key) }));
       const body = Buffer.from(await r.Body!.transformToByteArray());
       return { body, etag: normalEtag(r.ETag) };
     } catch (e) {
@@ -135,7 +136,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async head(key: string) {
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.key(key) }));
+      const r = await this.client.send(new (aws().HeadObjectCommand)({ Bucket: this.where.bucket, Key: this.key(key) }));
       return { key, size: r.ContentLength ?? 0, etag: normalEtag(r.ETag) };
     } catch (e) {
       if (isMissingKey(e)) return undefined;
@@ -146,7 +147,7 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: Buffer | string, cond: PutCondition = {}) {
     try {
       const r = await this.client.send(
-        new PutObjectCommand({
+        new (aws().PutObjectCommand)({
           Bucket: this.where.bucket,
           Key: this.key(key),
           Body: typeof body === 'string' ? Buffer.from(body) : body,
@@ -166,11 +167,11 @@ export class S3ObjectStore implements ObjectStore {
     try {
       if (size <= this.partSize) {
         const r = await this.client.send(
-          new PutObjectCommand({ Bucket: this.where.bucket, Key: this.key(key), Body: createReadStream(file), ContentLength: size }),
+          new (aws().PutObjectCommand)({ Bucket: this.where.bucket, Key: this.key(key), Body: createReadStream(file), ContentLength: size }),
         );
         return { etag: normalEtag(r.ETag) };
       }
-      const up = new Upload({
+      const up = new (aws().Upload)({
         client: this.client,
         params: { Bucket: this.where.bucket, Key: this.key(key), Body: createReadStream(file) },
         partSize: this.partSize,
@@ -186,7 +187,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async download(key: string, file: string) {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(key) }));
+      const r = await this.client.send(new (aws().GetObjectCommand)({ Bucket: this.where.bucket, Key: this.key(key) }));
       mkdirSync(dirname(file), { recursive: true });
       await pipeline(r.Body as Readable, createWriteStream(file));
       return true;
@@ -199,7 +200,7 @@ export class S3ObjectStore implements ObjectStore {
   async delete(key: string, cond: { readonly ifMatch?: string } = {}) {
     try {
       await this.client.send(
-        new DeleteObjectCommand({
+        new (aws().DeleteObjectCommand)({
           Bucket: this.where.bucket,
           Key: this.key(key),
           ...(cond.ifMatch !== undefined ? { IfMatch: `"${normalEtag(cond.ifMatch)}"` } : {}),
@@ -220,7 +221,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       do {
         const r = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }),
+          new (aws().ListObjectsV2Command)({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }),
         );
         for (const o of r.Contents ?? []) {
           if (o.Key) out.push({ key: o.Key.slice(base.length), size: o.Size ?? 0, etag: normalEtag(o.ETag) });
