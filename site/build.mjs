@@ -1,7 +1,8 @@
 // Builds the site's browser bundle (`npm run build` runs it): site/src/main.ts → site/dist/app.js
 // (one classic script: it must run from file://, where module scripts are blocked) and
-// site/src/style.css → site/dist/app.css. Every library (dagre, Observable Plot, d3-zoom,
-// highlight.js) is bundled: the site makes no request at view time. `asgard docs` copies both files
+// site/src/style.css → site/dist/app.css. Every library (Observable Plot, d3-zoom, d3-shape,
+// highlight.js) is bundled: the site makes no request at view time (the graph arrives laid out:
+// src/docs/graph-layout.ts runs dagre at build time). `asgard docs` copies both files
 // next to index.html (src/docs/site-files.ts).
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';

@@ -5,6 +5,7 @@
 // Column lineage is shipped as direct edges (each column → the input columns it is computed from,
 // src/engine/lineage.ts); the browser walks them up and down.
 
+import { layoutGraph, type GraphLayout } from './graph-layout.js';
 import type { NodeId, PipelineIR, PipelineNode, ServeNode, TrainNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
 import { buildDag } from '../planner/dag.js';
@@ -105,6 +106,8 @@ export interface SiteData {
   readonly runs: readonly RunRecord[];
   readonly models: readonly SiteModel[];
   readonly plan?: { readonly summary: Readonly<Record<string, number>>; readonly against: string };
+  /** Where the graph page draws each node and edge (graph-layout.ts): laid out here, not in the browser. */
+  readonly layout: GraphLayout;
 }
 
 export interface SiteInput {
@@ -119,6 +122,8 @@ export interface SiteInput {
   readonly plan?: SavedPlan;
   /** Memo of what transpiling and column lineage give for a SQL node (the workspace's site cache): both cost tens of ms a node. */
   readonly cache?: KeyValueCache<SqlFacts>;
+  /** Memo of graph layouts by the graph's hash (the workspace's site layout cache). */
+  readonly layoutCache?: KeyValueCache<GraphLayout>;
 }
 
 /** A SQL node's transpiled SQL per target and its columns' direct inputs. */
@@ -200,6 +205,7 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
     columns: columnEdges(ir, schemas, facts),
     runs: inp.workspace.runs(ir).read().slice(-RUNS_SHOWN),
     models: await modelsOf(inp),
+    layout: layoutGraph(nodes, edges, inp.layoutCache),
     ...(inp.plan ? { plan: { summary: inp.plan.summary ?? {}, against: inp.plan.against?.kind === 'base' ? `base ${inp.plan.against.ref ?? ''}`.trim() : 'state' } } : {}),
   };
 }

@@ -88,6 +88,11 @@ export class WorkspaceCaches {
     return new JsonCacheFile<V>(join(this.dir, 'site.json'), this.buildId);
   }
 
+  /** The site's graph layouts by the graph's hash (src/docs/graph-layout.ts); save() after use. */
+  siteLayout<V>(): JsonCacheFile<V> {
+    return new JsonCacheFile<V>(join(this.dir, 'site-layout.json'), this.buildId);
+  }
+
   /** Rendered target SQL by content hash; save() after use. */
   compileSql(): JsonCacheFile<string> {
     return new JsonCacheFile(join(this.dir, 'compile-sql.json'), this.buildId);

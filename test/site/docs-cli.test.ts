@@ -11,6 +11,7 @@ import type { NodeExecutor } from '../../src/engine/executor.js';
 import type { NodeKind } from '../../src/ir/types.js';
 import { outputTable } from '../../src/ir/types.js';
 import type { SiteData } from '../../src/docs/site-data.js';
+import { boxWidth } from '../../src/docs/graph-layout.js';
 import { cli, repoRoot } from '../cli/helpers.js';
 
 const executors = async (kind: NodeKind): Promise<NodeExecutor> => ({
@@ -66,6 +67,30 @@ describe('asgard docs', () => {
     expect(data.columns['features.customer_features'].orders).toEqual([['gold.customer_stats', 'orders']]);
     expect(data.columns['train.churn'].orders).toEqual([['features.customer_features', 'orders']]);
     expect(data.models.map((m) => m.name)).toEqual(['churn']);
+
+    // The graph arrives laid out (src/docs/graph-layout.ts): a box per node, an edge per edge, each
+    // edge running left to right, and every stage in a column right of the stages before it.
+    expect(Object.keys(data.layout.nodes).sort()).toEqual(ids.sort());
+    expect(data.layout.edges.map((e) => `${e.from}>${e.to}`).sort()).toEqual(data.edges.map((e) => `${e.from}>${e.to}`).sort());
+    for (const e of data.layout.edges) {
+      expect(data.layout.nodes[e.to].x, `${e.from} -> ${e.to}`).toBeGreaterThan(data.layout.nodes[e.from].x);
+      expect(e.points.length).toBeGreaterThanOrEqual(2);
+    }
+    const xOf = (kind: string) => data.nodes.filter((n) => n.kind === kind).map((n) => data.layout.nodes[n.id].x);
+    expect(Math.max(...xOf('system'))).toBeLessThan(Math.min(...xOf('source')));
+    expect(Math.max(...xOf('source'))).toBeLessThan(Math.min(...xOf('cleanse')));
+    expect(Math.max(...xOf('train'))).toBeLessThan(Math.min(...xOf('serve')));
+    for (const n of data.nodes) expect(data.layout.nodes[n.id].w).toBe(boxWidth(n.name));
+    expect(data.layout.width).toBeGreaterThan(0);
+
+    // A second build lays nothing out again: the layout comes from the workspace's cache, unchanged.
+    const cacheFile = join(dir, '.asgard', 'cache', 'site-layout.json');
+    const planted = JSON.parse(readFileSync(cacheFile, 'utf8')) as { entries: Record<string, { width: number }> };
+    const [key] = Object.keys(planted.entries);
+    planted.entries[key].width = 123456;
+    writeFileSync(cacheFile, JSON.stringify(planted));
+    expect((await cli(['docs', 'shop.asg', '--out', 'site', '--format', 'json'], { cwd: dir, env })).code).toBe(0);
+    expect(pageData(join(dir, 'site', 'index.html')).layout.width).toBe(123456);
   });
 
   it('refuses a missing --out and a plan of another pipeline (exit 2, nothing written)', async () => {

@@ -5,6 +5,7 @@
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { collectSiteData, type SavedPlan, type SqlFacts } from '../../docs/site-data.js';
+import type { GraphLayout } from '../../docs/graph-layout.js';
 import { SiteAssetsMissing, writeSite } from '../../docs/site-files.js';
 import type { NodeId } from '../../ir/types.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
@@ -61,6 +62,7 @@ Examples:
       schemas = known;
     }
     const cache = workspace.caches.site<SqlFacts>();
+    const layoutCache = workspace.caches.siteLayout<GraphLayout>();
     const data = await collectSiteData({
       ir: spec.ir,
       specPath: relative(ctx.io.cwd, spec.file) || spec.file,
@@ -68,9 +70,11 @@ Examples:
       state,
       schemas,
       cache,
+      layoutCache,
       ...(plan ? { plan } : {}),
     });
     cache.save();
+    layoutCache.save();
     const out = resolve(ctx.io.cwd, outArg);
     let files: string[];
     try {
