@@ -23,6 +23,7 @@ import { ident, queryAll } from '../engine/duckdb.js';
 import type { FeatureSchema, RegistryVersion } from '../ml/registry.js';
 import type { Evaluation } from '../ml/evaluation.js';
 import type { Workspace } from '../workspace/workspace.js';
+import { nodeAddress } from '../ir/address.js';
 
 export const SITE_SCHEMA_VERSION = 1;
 /** Applies shown on the runs page. */
@@ -192,7 +193,7 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
   for (const a of inp.plan?.actions ?? []) {
     if (a.action !== 'delete' || nodes.some((n) => n.id === a.node)) continue;
     const kind = (state.nodes[a.node]?.kind ?? 'model') as SiteKind;
-    nodes.push({ id: a.node, kind, layer: a.node.split('.')[0], name: a.node.split('.').slice(1).join('.'), tags: [], inputs: [], downstream: [], schema: state.nodes[a.node]?.schema ?? [], checks: [], facts: [], plan: { action: 'delete', ...(a.category ? { category: a.category } : {}), reasons: a.reasons ?? [], schemaChanges: [] } });
+    nodes.push({ id: a.node, kind, layer: nodeAddress(a.node).prefix, name: nodeAddress(a.node).name, tags: [], inputs: [], downstream: [], schema: state.nodes[a.node]?.schema ?? [], checks: [], facts: [], plan: { action: 'delete', ...(a.category ? { category: a.category } : {}), reasons: a.reasons ?? [], schemaChanges: [] } });
   }
 
   return {

@@ -15,8 +15,9 @@ import type { ColumnSchema, PipelineState } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { ident, literal } from './duckdb.js';
 import { renderSql } from '../sql/transpile.js';
+import { isLayerTable, LAYERS, nodeAddress, parseNodeId } from '../ir/address.js';
 
-export const LAYERS: readonly Layer[] = ['bronze', 'silver', 'gold'];
+export { LAYERS, isLayerTable } from '../ir/address.js';
 
 export interface AttachOptions {
   /** With the IR, `view` models are attached too and serve batch outputs are found by table name. */
@@ -48,7 +49,7 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
   const wanted = opts.only ? closure(opts.only, opts.ir) : undefined;
   for (const [id, ns] of Object.entries(state.nodes)) {
     // Feature views attach their online table (latest row per entity) as `features.<view>`.
-    const table = tableOf.get(id) ?? (isLayerTable(id) || /^features\.[^.]+$/.test(id) ? id : undefined);
+    const table = tableOf.get(id) ?? (isLayerTable(id) || parseNodeId(id)?.prefix === 'features' ? id : undefined);
     if (!table || !ns.snapshot) continue;
     if (opts.overrides?.has(table)) continue;
     if (wanted && !wanted.has(table) && !wanted.has(id)) continue;
@@ -96,14 +97,10 @@ export function viewModelSql(n: ModelNode, logicalTime: Date): string | undefine
 
 /** `silver.customers_cleaned` → `"silver"."customers_cleaned"`. */
 export function qualified(table: string): string {
-  const [layer, name] = table.split('.');
-  return `${ident(layer)}.${ident(name)}`;
+  const a = nodeAddress(table);
+  return `${ident(a.prefix)}.${ident(a.name)}`;
 }
 
-export function isLayerTable(id: string): boolean {
-  const [layer, name, ...rest] = id.split('.');
-  return (LAYERS as readonly string[]).includes(layer) && !!name && rest.length === 0;
-}
 
 /** The SELECT a view runs over one snapshot folder (Parquet, hive-partitioned sub-folders allowed). */
 export function snapshotSelect(dir: string, schema?: readonly ColumnSchema[]): string {

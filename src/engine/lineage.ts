@@ -7,6 +7,7 @@ import { lineageWithSchema } from '@polyglot-sql/sdk';
 import type { CleanseNode, ModelNode, NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
+import { parseColumnAddress } from '../ir/address.js';
 
 export interface ColumnRef {
   /** Node id of the table (`silver.customers_cleaned`), or `source:<connector>` for a source system. */
@@ -48,14 +49,14 @@ export class LineageGraph {
 
   /** `gold.customer_metrics.total_purchases` → its node and column (the node must have the column). */
   resolve(address: string): ColumnRef {
-    const parts = address.split('.');
-    if (parts.length !== 3) throw new LineageError(`give LAYER.TABLE.COLUMN (e.g. gold.customer_metrics.total_purchases), not "${address}"`);
-    const table = `${parts[0]}.${parts[1]}`;
+    const a = parseColumnAddress(address);
+    if (!a) throw new LineageError(`give LAYER.TABLE.COLUMN (e.g. gold.customer_metrics.total_purchases), not "${address}"`);
+    const { table, column } = a;
     const node = this.byId.get(table);
     if (!node) throw new LineageError(`no table ${table} in pipeline ${this.ir.name}`);
     const cols = this.columnsOf(node.id);
-    if (cols && !cols.includes(parts[2])) throw new LineageError(`${table} has no column ${parts[2]} (it has ${cols.join(', ')})`);
-    return { table: node.id, column: parts[2] };
+    if (cols && !cols.includes(column)) throw new LineageError(`${table} has no column ${column} (it has ${cols.join(', ')})`);
+    return { table: node.id, column };
   }
 
   lineage(address: string): ColumnLineage {

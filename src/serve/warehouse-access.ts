@@ -15,6 +15,7 @@
 import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeaturesNode, PipelineIR } from '../ir/types.js';
+import { nodeAddress } from '../ir/address.js';
 import type { StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { openReadOnlyWarehouse, QueryError, streamReadOnlyQuery, type QuerySink } from '../engine/query.js';
@@ -54,7 +55,7 @@ interface PoolSlot {
 const INTEGER_TYPE = /^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$/;
 
 async function joinKeyType(conn: DuckDBConnection, view: FeaturesNode): Promise<string> {
-  const [schema, table] = view.from.split('.');
+  const { prefix: schema, name: table } = nodeAddress(view.from);
   const r = await queryAll(
     conn,
     `SELECT data_type FROM duckdb_columns() WHERE schema_name = ${literal(schema)} AND table_name = ${literal(table)} AND column_name = ${literal(view.entity.joinKey)}`,

@@ -1,6 +1,7 @@
 // Lookups over the IR that several targets share.
 
 import type { NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
+import { nodeAddress } from '../ir/address.js';
 
 export type NodeOfKind<K extends PipelineNode['kind']> = Extract<PipelineNode, { kind: K }>;
 
@@ -14,8 +15,8 @@ export function nodeById(ir: PipelineIR, id: NodeId): PipelineNode | undefined {
 
 /** `silver.customers_cleaned` → `{layer: 'silver', table: 'customers_cleaned'}`. */
 export function splitTable(id: NodeId): { layer: string; table: string } {
-  const i = id.indexOf('.');
-  return { layer: id.slice(0, i), table: id.slice(i + 1) };
+  const a = nodeAddress(id);
+  return { layer: a.prefix, table: a.name };
 }
 
 /** Kubernetes object names: lowercase RFC 1123 labels. */

@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fsyncDir } from '../util/fs-atomic.js';
 import type { SnapshotRef } from '../planner/state-store.js';
+import { parseNodeId } from '../ir/address.js';
 
 export interface PendingSnapshot {
   readonly id: string;
@@ -72,7 +73,7 @@ export class Warehouse {
 }
 
 function splitTable(table: string): [string, string] {
-  const [layer, name, ...rest] = table.split('.');
-  if (!layer || !name || rest.length) throw new Error(`not a layer.table name: ${table}`);
-  return [layer, name];
+  const a = parseNodeId(table);
+  if (!a) throw new Error(`not a layer.table name: ${table}`);
+  return [a.prefix, a.name];
 }

@@ -10,6 +10,7 @@ import { TaggedV } from './plain.js';
 import { algorithmParamsSchema, batchSchema, entitySchema, featureSchema, featuresSchema, serveSchema, trainSchema } from './schemas.js';
 import { validateSettings } from './settings.js';
 import { parseGate, toResolvable } from './values.js';
+import { parseNodeId, splitColumnAddress, tableRef } from '../../ir/address.js';
 
 const DTYPES: readonly FeatureDType[] = ['int32', 'int64', 'float32', 'float64', 'string', 'bool', 'timestamp'];
 const ALGORITHMS = ALGORITHM_NAMES;
@@ -24,8 +25,7 @@ const valueSpan = (b: Block, key: string): Span => {
  * that table, reporting ASG2006 with a did-you-mean when nothing does.
  */
 export function resolveTable(ctx: Ctx, r: Resolver, ref: string, span: Span, setting: string): NodeId | undefined {
-  const parts = ref.split('.');
-  const table = parts.length === 3 && parts[0] === 'iceberg' ? parts.slice(1).join('.') : ref;
+  const table = tableRef(ref);
   const producer = r.producerOf(table);
   if (producer) return producer;
   if (r.hasNode(table) || r.hasNode(ref)) {
@@ -176,9 +176,9 @@ export function checkTrain(ctx: Ctx, b: Block): void {
   }
 
   // label = gold.churn_labels.churned: a table and its label column.
-  const labelParts = s.label.split('.');
+  const labelAddress = splitColumnAddress(s.label);
   const labelSpan = valueSpan(b, 'label');
-  if (labelParts.length < 3) {
+  if (!labelAddress) {
     ctx.report(diag(Codes.WrongValueType, `\`label\` must be a table and a column, such as \`gold.churn_labels.churned\`, got \`${s.label}\``, labelSpan));
     ok = false;
   }
@@ -193,7 +193,7 @@ export function checkTrain(ctx: Ctx, b: Block): void {
     ...(s.description !== undefined ? { description: s.description } : {}),
     ...(s.tags !== undefined ? { tags: s.tags } : {}),
     features: '',
-    label: { from: '', column: labelParts.at(-1)!, timestamp: s.label_timestamp ?? 'event_timestamp' },
+    label: { from: '', column: labelAddress!.column, timestamp: s.label_timestamp ?? 'event_timestamp' },
     algorithm: { name: algoName as TrainNode['algorithm']['name'], params },
     split,
     ...(gate ? { gate } : {}),
@@ -209,7 +209,7 @@ export function checkTrain(ctx: Ctx, b: Block): void {
       node.features = f;
       draft.inputs.add(f);
     }
-    const from = resolveTable(ctx, r, labelParts.slice(0, -1).join('.'), labelSpan, 'label');
+    const from = resolveTable(ctx, r, labelAddress!.table, labelSpan, 'label');
     if (from) {
       node.label = { ...node.label, from };
       draft.inputs.add(from);
@@ -262,9 +262,9 @@ export function checkServe(ctx: Ctx, b: Block): void {
     rejectExtra(ctx, bbody, 'batch', {});
     const bs = bl ? validateSettings(batchSchema, bbody.attrs, { what: `the \`batch\` block of ${what}`, span: bb.typeSpan }, ctx.diags) : undefined;
     if (bs) {
-      const parts = bs.to.split('.');
-      if (parts.length === 1 || (parts.length === 2 && parts[0] === 'gold')) batch = { from: bs.from, to: parts.at(-1)!, block: bb };
-      else ctx.report(diag(Codes.InvalidValue, `batch output \`${bs.to}\` must be a gold table, such as \`gold.${parts.at(-1)}\``, valueSpan(bb, 'to')));
+      const to = bs.to.includes('.') ? parseNodeId(bs.to) : { prefix: 'gold', name: bs.to };
+      if (to?.prefix === 'gold') batch = { from: bs.from, to: to.name, block: bb };
+      else ctx.report(diag(Codes.InvalidValue, `batch output \`${bs.to}\` must be a gold table, such as \`gold.${bs.to.slice(bs.to.lastIndexOf('.') + 1)}\``, valueSpan(bb, 'to')));
     }
   }
   if (!s) return stubNode(ctx, b, `serve.${name}`, 'serve', name);
