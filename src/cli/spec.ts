@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { MAX_SPEC_BYTES } from '../dsl/limits.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import type { LoadedSpec as DslLoaded } from '../dsl/load.js';
+import { sourceOf, type LoadedSpec } from '../dsl/load.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { diagnosticToJson, renderDiagnostic, renderDiagnosticsMarkdown } from '../diagnostics/render.js';
@@ -16,25 +16,7 @@ import { Workspace } from '../workspace/workspace.js';
 import { CliError, ExitSilently, type CommandContext, type OptionSpec } from './command.js';
 import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec } from './spec-cache.js';
 
-export interface LoadedSpec {
-  readonly file: string;
-  readonly ir?: PipelineIR;
-  /** A spec with errors: the nodes that did check, for `withBindDiagnostics` (src/dsl/load.ts). */
-  readonly partial?: PipelineIR;
-  readonly diagnostics: readonly Diagnostic[];
-  /** Source text per file, for carets under spans. */
-  readonly sources: ReadonlyMap<string, string>;
-  /** The spec's text when it was read from a file: the key of the compile cache (spec-cache.ts). */
-  readonly text?: string;
-}
-
-const toLoaded = (file: string, r: DslLoaded, text?: string): LoadedSpec => ({
-  file,
-  ir: r.ir,
-  ...(r.partial ? { partial: r.partial } : {}),
-  diagnostics: sortDiagnostics(r.diagnostics),
-  sources: new Map(text ?? r.source ? [[r.file ?? file, (text ?? r.source)!]] : []),
-});
+export type { LoadedSpec } from '../dsl/load.js';
 
 /** Where a spec is read from: the folder relative paths start from, and `--state DIR` if given. */
 export interface SpecPlace {
@@ -82,23 +64,22 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   const key = (t: string) => (Object.keys(vars).length ? `${t}\u0000--var ${JSON.stringify(Object.entries(vars).sort())}` : t);
   if (text !== undefined) {
     const hit = cachedSpec(file, key(text), caches);
-    if (hit) return { file, ir: hit.ir, ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources: new Map([[file, text]]), text: key(text) };
+    if (hit) return { file, ir: hit.ir, ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources: new Map([[file, text]]), cacheKey: key(text) };
   }
   // The parser and SQL toolkit load only on a cache miss: a warm `plan` never pays for them.
   const { loadPipeline } = await import('../dsl/load.js');
-  const r = loadPipeline(file, { sqlCachePath: caches.sqlAnalysisFile, cacheSalt: caches.buildId, vars });
-  const loaded = toLoaded(file, r);
+  const loaded = loadPipeline(file, { sqlCachePath: caches.sqlAnalysisFile, cacheSalt: caches.buildId, vars });
   // Cache only what was read from the very text we hashed (the file may change in between).
-  if (text !== undefined && r.source === text) {
+  if (text !== undefined && sourceOf(loaded) === text) {
     cacheSpec(caches, file, key(text), loaded.ir, loaded.diagnostics, loaded.partial);
-    return { ...loaded, text: key(text) };
+    return { ...loaded, cacheKey: key(text) };
   }
   return loaded;
 }
 
 export async function loadSpecText(text: string, file: string): Promise<LoadedSpec> {
   const { loadPipelineText } = await import('../dsl/load.js');
-  return toLoaded(file, loadPipelineText(text, file), text);
+  return loadPipelineText(text, file);
 }
 
 /**
@@ -145,9 +126,9 @@ export function displayPath(cwd: string): (file: string) => string {
 export async function inferSchemas(
   ir: PipelineIR,
   known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
-  cacheFor?: { readonly file: string; readonly text?: string; readonly workspace: Workspace },
+  cacheFor?: { readonly file: string; readonly cacheKey?: string; readonly workspace: Workspace },
 ): Promise<{ schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>; diagnostics: readonly Diagnostic[] }> {
-  const text = cacheFor?.text;
+  const text = cacheFor?.cacheKey;
   const caches = cacheFor?.workspace.caches;
   if (cacheFor && caches && text !== undefined) {
     const hit = cachedSchemas(caches, cacheFor.file, text, known);

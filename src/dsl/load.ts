@@ -11,7 +11,10 @@ import { FileSqlCache, type SqlAnalysisCache } from '../sql/analyze.js';
 import { checkSpec } from './checker/check.js';
 import { MAX_SPEC_BYTES, parseSpec } from './syntax.js';
 
+/** A spec read and checked: the one shape every reader returns (this loader, and the CLI's cached loader in cli/spec.ts). */
 export interface LoadedSpec {
+  /** Absolute path of the spec: spans carry the same string. */
+  readonly file: string;
   /** Present only when there are no errors. */
   readonly ir?: PipelineIR;
   /**
@@ -21,10 +24,19 @@ export interface LoadedSpec {
   readonly partial?: PipelineIR;
   /** Sorted by file, line, column, code. */
   readonly diagnostics: readonly Diagnostic[];
-  readonly source: string;
-  /** Absolute path of the spec: spans carry the same string. */
-  readonly file: string;
+  /** Source text per file, for carets under spans (empty when the file could not be read). */
+  readonly sources: ReadonlyMap<string, string>;
+  /**
+   * What the CLI's spec and schema caches are keyed by (the text read, with the `--var` values):
+   * set only when the spec was read from a file through cli/spec.ts.
+   */
+  readonly cacheKey?: string;
 }
+
+/** The loaded spec's own text ('' when it could not be read). */
+export const sourceOf = (spec: LoadedSpec): string => spec.sources.get(spec.file) ?? '';
+
+const unread = (file: string, diagnostic: Diagnostic): LoadedSpec => ({ file, diagnostics: [diagnostic], sources: new Map() });
 
 export interface LoadTextOptions {
   /** Content-addressed SQL analysis results (see src/sql/analyze.ts); in-memory or file-backed. */
@@ -40,13 +52,13 @@ export function loadPipelineText(text: string, file: string, opts: LoadTextOptio
   const valueDiags = syntax.valueDiagnostics ?? [];
   if (!syntax.ast || hasErrors(syntax.diagnostics)) {
     // Checking a tree that error recovery patched would mostly report echoes of the syntax errors.
-    return { diagnostics: sortDiagnostics([...syntax.diagnostics, ...valueDiags]), source: text, file: abs };
+    return { diagnostics: sortDiagnostics([...syntax.diagnostics, ...valueDiags]), sources: new Map([[abs, text]]), file: abs };
   }
   const checked = checkSpec(syntax.ast, opts);
   const diagnostics = sortDiagnostics([...syntax.diagnostics, ...valueDiags, ...checked.diagnostics]);
-  if (checked.ir && !hasErrors(diagnostics)) return { ir: checked.ir, diagnostics, source: text, file: abs };
+  if (checked.ir && !hasErrors(diagnostics)) return { ir: checked.ir, diagnostics, sources: new Map([[abs, text]]), file: abs };
   const partial = checked.ir ?? checked.partial;
-  return { ...(partial ? { partial } : {}), diagnostics, source: text, file: abs };
+  return { ...(partial ? { partial } : {}), diagnostics, sources: new Map([[abs, text]]), file: abs };
 }
 
 export interface LoadOptions {
@@ -68,25 +80,21 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
   let bytes: Buffer;
   try {
     const st = statSync(abs);
-    if (st.isDirectory()) return { diagnostics: [diag(Codes.UnreadableFile, `cannot read \`${file}\`: it is a directory`, at)], source: '', file: abs };
+    if (st.isDirectory()) return unread(abs, diag(Codes.UnreadableFile, `cannot read \`${file}\`: it is a directory`, at));
     // A device, pipe or socket (/dev/zero, a FIFO) has no size to bound the read: never read one.
-    if (!st.isFile()) return { diagnostics: [diag(Codes.UnreadableFile, `cannot read \`${file}\`: it is not a regular file (a device, pipe or socket)`, at)], source: '', file: abs };
+    if (!st.isFile()) return unread(abs, diag(Codes.UnreadableFile, `cannot read \`${file}\`: it is not a regular file (a device, pipe or socket)`, at));
     if (st.size > MAX_SPEC_BYTES) {
-      return {
-        diagnostics: [diag(Codes.FileTooLarge, `file is too large (${(st.size / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_SPEC_BYTES / 2 ** 20} MiB)`, at, { hint: 'a spec is hand-written configuration; generated data belongs in a source' })],
-        source: '',
-        file: abs,
-      };
+      return unread(abs, diag(Codes.FileTooLarge, `file is too large (${(st.size / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_SPEC_BYTES / 2 ** 20} MiB)`, at, { hint: 'a spec is hand-written configuration; generated data belongs in a source' }));
     }
     bytes = readFileSync(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : ((e as Error).message ?? String(e));
-    return { diagnostics: [diag(Codes.UnreadableFile, `cannot read \`${file}\`: ${why}`, at)], source: '', file: abs };
+    return unread(abs, diag(Codes.UnreadableFile, `cannot read \`${file}\`: ${why}`, at));
   }
   const text = decodeUtf8(bytes);
   if (text === undefined) {
-    return { diagnostics: [diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', at, { hint: 'is this the right file? specs are `.asg` text files' })], source: '', file: abs };
+    return unread(abs, diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', at, { hint: 'is this the right file? specs are `.asg` text files' }));
   }
   const cache = opts.sqlCachePath ? new FileSqlCache(opts.sqlCachePath, opts.cacheSalt) : undefined;
   const loaded = loadPipelineText(text, abs, { ...(cache ? { sqlCache: cache } : {}), ...(opts.vars ? { vars: opts.vars } : {}) });

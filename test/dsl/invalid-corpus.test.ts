@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDiagnostic } from '../../src/diagnostics/render.js';
-import { loadPipeline, type LoadedSpec } from '../../src/dsl/load.js';
+import { loadPipeline, sourceOf, type LoadedSpec } from '../../src/dsl/load.js';
 import { generatedCases } from './generated-cases.js';
 
 const dir = fileURLToPath(new URL('../fixtures/invalid/', import.meta.url));
@@ -28,7 +28,7 @@ const fileCases = readdirSync(dir)
 const genCases = Object.keys(generatedCases).sort();
 
 export function renderAll(loaded: LoadedSpec): string {
-  const sources = new Map([[loaded.file, loaded.source]]);
+  const sources = new Map([[loaded.file, sourceOf(loaded)]]);
   return loaded.diagnostics.map((d) => renderDiagnostic(d, { sources, color: false, displayPath: (f) => basename(f) })).join('\n') + '\n';
 }
 
