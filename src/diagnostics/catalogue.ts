@@ -77,6 +77,7 @@ export const Codes = {
   SqlRender: entry('ASG4005', 'error', 'SQL cannot be rendered for a target dialect'),
   UnsupportedConnector: entry('ASG4006', 'error', 'connector type not supported by a target'),
   OutputNotWritable: entry('ASG4007', 'error', 'compile output cannot be written'),
+  UnknownProfileSetting: entry('ASG4008', 'error', 'profile setting that no target of the profile reads'),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CodeName = keyof typeof Codes;

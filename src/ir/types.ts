@@ -233,6 +233,8 @@ export interface Profile {
    * becomes `driver.cores` and `driver.memory`.
    */
   readonly settings: Readonly<Record<string, Resolvable>>;
+  /** Where each setting is written: its key and its value (diagnostics of src/targets/profile-check.ts). */
+  readonly settingSpans?: Readonly<Record<string, { readonly key: Span; readonly value: Span }>>;
   readonly span: Span;
 }
 

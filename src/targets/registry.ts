@@ -12,6 +12,8 @@ import { Codes } from '../diagnostics/catalogue.js';
 import { renderSql } from '../sql/transpile.js';
 import type { TargetDialect } from '../sql/transpile.js';
 import type { FileMap } from './files.js';
+import type { ProfileSchema, ProfileSchemaOwner } from '../ir/profile-settings.js';
+import { checkProfileSettings } from './profile-check.js';
 import type { SqlTextCache } from './sql-text.js';
 import { airbyteTarget } from './airbyte/airbyte.js';
 import { sparkTarget } from './spark/spark.js';
@@ -44,11 +46,17 @@ export interface TargetContext {
 export interface Target {
   /** Also the folder it writes under the output directory. */
   readonly name: string;
+  /** The profile settings it reads (`<name>/settings.ts`): compile refuses any other, and any of the wrong form. */
+  readonly settings: ProfileSchema;
   /** Files relative to the target's folder. */
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap>;
 }
 
 export const targets: readonly Target[] = [airbyteTarget, sparkTarget, dbtTarget, feastTarget, trainingTarget, servingTarget, kubernetesTarget];
+
+/** The targets a kubernetes profile is read by (all, or those of `--only`), as schema owners. */
+export const profileOwners = (only?: readonly string[]): ProfileSchemaOwner[] =>
+  targets.filter((t) => !only || only.includes(t.name)).map((t) => ({ name: t.name, schema: t.settings }));
 
 export interface CompileOptions {
   readonly profile: string;
@@ -78,6 +86,8 @@ export function compileTargets(ir: PipelineIR, opts: CompileOptions): Result<Fil
       ],
     };
   }
+  const settingDiags = checkProfileSettings(profile, profileOwners(opts.only));
+  if (hasErrors(settingDiags)) return { diagnostics: settingDiags };
   const ctx: TargetContext = { profile, schemas: opts.schemas, specPath: opts.specPath, renderSql: opts.renderSql ?? renderSql, ...(opts.specSource !== undefined ? { specSource: opts.specSource } : {}), ...(opts.sqlCache ? { sqlCache: opts.sqlCache } : {}) };
   const diagnostics: Diagnostic[] = [];
   const files: FileMap = new Map();

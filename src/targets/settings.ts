@@ -15,10 +15,9 @@ export class ProfileSettings {
     private readonly target: string,
   ) {}
 
-  /** The raw setting, looked up flattened (`driver.cores`) and, failing that, with `_` (`driver_cores`). */
+  /** The raw setting, by its flattened key (`driver.cores`); the target declares it in `<target>/settings.ts`. */
   get(key: string): Resolvable | undefined {
-    const s = this.profile.settings;
-    return s[key] ?? s[key.replace(/\./g, '_')];
+    return this.profile.settings[key];
   }
 
   has(key: string): boolean {

@@ -10,6 +10,8 @@ import { STREAM_CHECKS, TABLE_CHECKS } from '../../src/dsl/checker/checks.js';
 import { HYPERPARAMS } from '../../src/ir/algorithms.js';
 import { loadPipelineText } from '../../src/dsl/load.js';
 import { BLOCK_SCHEMAS, keysOf } from './schema-keys.js';
+import { targets } from '../../src/targets/registry.js';
+import { clusterSettings, localSettings } from '../../src/workspace/profile-settings.js';
 
 const doc = readFileSync(resolve(__dirname, '..', '..', 'docs', 'language.md'), 'utf8');
 
@@ -33,6 +35,18 @@ describe('docs/language.md', () => {
       expect(tableKeys(text!).sort()).toEqual(keysOf(schema).sort());
     });
   }
+
+  // The profile table: one row per setting any reader declares (src/ir/profile-settings.ts), with
+  // the readers named as the schemas say.
+  it('documents exactly the profile settings and who reads each', () => {
+    const owners = [{ name: 'engine', schema: localSettings }, { name: 'cluster', schema: clusterSettings }, ...targets.map((t) => ({ name: t.name, schema: t.settings }))];
+    const declared = [...new Set(owners.flatMap((o) => Object.keys(o.schema.shape)))].sort();
+    const text = section('### `profile`')!;
+    expect(tableKeys(text).sort()).toEqual(declared);
+    for (const m of text.matchAll(/^\| `([a-z0-9_.]+)` \| .*? \| ([a-z, ]+) \| .* \|$/gm)) {
+      expect(m[2].split(', '), m[1]).toEqual(owners.filter((o) => m[1] in o.schema.shape).map((o) => o.name));
+    }
+  });
 
   it('documents exactly the check kinds', () => {
     const documented = [...doc.matchAll(/^#### `check ([a-z_]+)`$/gm)].map((m) => m[1]).sort();

@@ -12,7 +12,7 @@ import { defaultExecutors } from '../executors.js';
 import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js';
 import { progressReporter, summaryTable } from '../progress.js';
 import { planId, remoteError } from '../remote.js';
-import { loadValidSpec, workspaceOf, varOption } from '../spec.js';
+import { failOnErrors, loadValidSpec, workspaceOf, varOption } from '../spec.js';
 import { kubeCliError, openKubeDeployment } from '../kube.js';
 
 export const command: Command = {
@@ -64,6 +64,10 @@ Examples:
     const spec = await loadValidSpec(ctx, saved ? saved.spec : arg);
     checkProfile({ ...ctx, profile }, spec.ir);
     const target = spec.ir.profiles[profile]?.target ?? 'local';
+    if (spec.ir.profiles[profile]) {
+      // Settings nothing of the profile's target reads, or of the wrong form, are refused before any work (validate --profile says the same).
+      failOnErrors(ctx, { ...spec, diagnostics: (await import('../profiles.js')).profileDiagnostics(spec.ir, profile) });
+    }
 
     // A warehouse on S3 keeps state, registry and lock beside it: take the lock before planning
     // (the plan is made against a state nobody else can move now) and work on a pulled copy.

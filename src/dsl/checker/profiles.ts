@@ -2,7 +2,7 @@
 // (`driver = { cores = 1 }` → `driver.cores`), so every setting stays a Resolvable.
 
 import { Codes, diag } from '../../diagnostics/catalogue.js';
-import type { Profile, Resolvable } from '../../ir/types.js';
+import type { Profile, Resolvable, Span } from '../../ir/types.js';
 import type { Attribute, Block } from '../ast.js';
 import { type Ctx, labelsOf, rejectExtra, splitBody } from './context.js';
 import { toResolvable } from './values.js';
@@ -16,6 +16,7 @@ export function checkProfile(ctx: Ctx, b: Block): Profile | undefined {
   rejectExtra(ctx, body, what, {});
   const settings: Record<string, Resolvable> = {};
   const firstAt = new Map<string, Attribute>();
+  const spans: Record<string, { key: Span; value: Span }> = {};
   let target: Profile['target'] | undefined;
   let ok = true;
   const visit = (attrs: readonly Attribute[], prefix: string): void => {
@@ -42,6 +43,7 @@ export function checkProfile(ctx: Ctx, b: Block): Profile | undefined {
         continue;
       }
       const r = toResolvable(a.value, key, ctx.diags);
+      spans[key] = { key: a.keySpan, value: a.value.span };
       if (r) settings[key] = r;
       else ok = false;
     }
@@ -53,5 +55,5 @@ export function checkProfile(ctx: Ctx, b: Block): Profile | undefined {
     ctx.report(diag(Codes.MissingSetting, `${what} targets \`cluster\` but has no \`spark_master\` (the Spark master URL, e.g. "spark://host:7077" or "k8s://https://host:6443")`, b.span));
     ok = false;
   }
-  return ok ? { name, target, settings, span: b.span } : undefined;
+  return ok ? { name, target, settings, settingSpans: spans, span: b.span } : undefined;
 }

@@ -17,6 +17,7 @@ import { render } from '../templates.js';
 import { unixToQuartz } from './cron.js';
 import { mysqlConfiguration, postgresConfiguration } from './connectors.js';
 import { declarativeManifest } from './http-manifest.js';
+import { airbyteSettings } from './settings.js';
 
 export const WORKSPACE_ID = '${AIRBYTE_WORKSPACE_ID}';
 export const DESTINATION_ID = '${AIRBYTE_DESTINATION_ID}';
@@ -24,6 +25,7 @@ export const sourceIdPlaceholder = (connector: string) => `\${${envName('AIRBYTE
 
 export const airbyteTarget: Target = {
   name: 'airbyte',
+  settings: airbyteSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const settings = new ProfileSettings(ctx.profile, 'airbyte');
     const diags: Diagnostic[] = [];

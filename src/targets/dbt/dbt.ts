@@ -19,12 +19,14 @@ import { sqlText } from '../sql-text.js';
 import { logicalTimeDefaults } from '../logical-time.js';
 import { contractType } from './types.js';
 import type { Adapter } from './types.js';
+import { dbtSettings } from './settings.js';
 
 const LOGICAL_TIMESTAMP = "'{{ asgard_logical_time() }}'";
 const LOGICAL_DATE = "'{{ asgard_logical_date() }}'";
 
 export const dbtTarget: Target = {
   name: 'dbt',
+  settings: dbtSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const models = nodesOf(ir, 'model');
     const files: FileMap = new Map();

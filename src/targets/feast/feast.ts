@@ -11,6 +11,7 @@ import type { Target, TargetContext } from '../registry.js';
 import { ProfileSettings, s3a } from '../settings.js';
 import { envName, k8sName, nodesOf, splitTable } from '../pipeline.js';
 import { render } from '../templates.js';
+import { feastSettings } from './settings.js';
 
 export const FEAST_DTYPE: Record<FeatureDType, string> = {
   int32: 'Int32',
@@ -31,6 +32,7 @@ export const pyIdent = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_').replace(/
 
 export const feastTarget: Target = {
   name: 'feast',
+  settings: feastSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const views = nodesOf(ir, 'features');
     const files: FileMap = new Map();

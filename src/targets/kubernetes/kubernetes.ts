@@ -18,6 +18,7 @@ import { k8sName, nodesOf } from '../pipeline.js';
 import { k8sRefs } from '../k8s-env.js';
 import { kubeObjects } from '../k8s-objects.js';
 import { SPEC_HOME } from '../training/training.js';
+import { kubernetesSettings } from './settings.js';
 
 export const specConfigMapName = (ir: PipelineIR) => k8sName(ir.name, 'spec');
 export const ASGARD_SERVICE_ACCOUNT = 'asgard';
@@ -26,6 +27,7 @@ const ALL = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
 export const kubernetesTarget: Target = {
   name: 'kubernetes',
+  settings: kubernetesSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const settings = new ProfileSettings(ctx.profile, 'kubernetes');
     const diags: Diagnostic[] = [];

@@ -14,11 +14,13 @@ import { k8sName, nodeById, nodesOf } from '../pipeline.js';
 import { SPEC_HOME, STATE_MOUNT } from '../training/training.js';
 import { specConfigMapName } from '../kubernetes/kubernetes.js';
 import { envVar, k8sRefs, type EnvVar } from '../k8s-env.js';
+import { servingSettings } from './settings.js';
 
 const PORT = 8000;
 
 export const servingTarget: Target = {
   name: 'serving',
+  settings: servingSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const serves = nodesOf(ir, 'serve');
     const files: FileMap = new Map();

@@ -16,12 +16,14 @@ import { sqlText } from '../sql-text.js';
 import { logicalTimeDefaults } from '../logical-time.js';
 import { envVar, k8sRefs } from '../k8s-env.js';
 import type { EnvVar } from '../k8s-env.js';
+import { sparkSettings } from './settings.js';
 
 const SCALA_FOR_SPARK = (v: string) => (Number(v.split('.')[0]) >= 4 ? '2.13' : '2.12');
 const HADOOP_FOR_SPARK = (v: string) => (Number(v.split('.')[0]) >= 4 ? '3.4.1' : '3.3.4');
 
 export const sparkTarget: Target = {
   name: 'spark',
+  settings: sparkSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const cleanses = nodesOf(ir, 'cleanse');
     const files: FileMap = new Map();

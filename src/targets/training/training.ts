@@ -18,6 +18,7 @@ import { render } from '../templates.js';
 import { envVar, k8sRefs } from '../k8s-env.js';
 import type { EnvVar } from '../k8s-env.js';
 import { feastConfigMapName } from '../feast/feast.js';
+import { trainingSettings } from './settings.js';
 
 /** The training image's Python packages, pinned (the versions the conformance run checks with). */
 export const TRAINING_REQUIREMENTS = [
@@ -53,6 +54,7 @@ export function trainingImage(asgardImage: string): string {
 
 export const trainingTarget: Target = {
   name: 'training',
+  settings: trainingSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const trains = nodesOf(ir, 'train');
     const files: FileMap = new Map();

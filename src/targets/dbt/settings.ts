@@ -1,0 +1,15 @@
+// The profile settings the dbt target reads (src/ir/profile-settings.ts).
+import { z } from 'zod';
+import { setting } from '../../ir/profile-settings.js';
+import { s3ClientSettings } from '../k8s-settings.js';
+
+export const dbtSettings = z.strictObject({
+  warehouse: setting.string().optional(),
+  dbt_threads: setting.number().optional(),
+  spark_thrift_host: setting.reference().optional(),
+  spark_thrift_port: setting.number().optional(),
+  trino_host: setting.reference().optional(),
+  trino_port: setting.number().optional(),
+  iceberg_catalog: setting.string().optional(),
+  ...s3ClientSettings,
+});
