@@ -43,6 +43,8 @@ export interface ServeOptions {
   readonly specPath?: string;
   /** Where `secret(…)` references are read (process.env by default): the serve nodes' auth tokens. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The query door's time limit per query (QUERY_TIMEOUT_MS by default). */
+  readonly queryTimeoutMs?: number;
 }
 
 export interface AsgardServer {
@@ -139,7 +141,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       if (NDJSON_ACCEPTED.test(String(req.headers.accept ?? ''))) {
         const out = new NdjsonAnswer(res);
         try {
-          out.end(await data.query(parsed.data.sql, out, parsed.data.limit));
+          out.end(await data.query(parsed.data.sql, out, parsed.data.limit, opts.queryTimeoutMs));
         } catch (e) {
           if (!out.started || !(e instanceof HttpError)) throw e;
           out.fail(e);
@@ -147,7 +149,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
         return;
       }
       const out = new JsonAnswer();
-      sendRaw(res, 200, out.body(await data.query(parsed.data.sql, out, parsed.data.limit)));
+      sendRaw(res, 200, out.body(await data.query(parsed.data.sql, out, parsed.data.limit, opts.queryTimeoutMs)));
       return;
     }
     if (path === '/' || path === '/index.html') {

@@ -111,7 +111,7 @@ export interface Served {
  * A trained and served model (test/ml/fixtures.ts: a random forest on `n` customers, the serve
  * node's batch output applied once) behind a real `asgard serve` server on a free port.
  */
-export async function servedModel(prefix: string, opts: { n?: number; serve?: Partial<ServeNode>; log?: (l: string) => void; env?: Record<string, string> } = {}): Promise<Served> {
+export async function servedModel(prefix: string, opts: { n?: number; serve?: Partial<ServeNode>; log?: (l: string) => void; env?: Record<string, string>; queryTimeoutMs?: number } = {}): Promise<Served> {
   const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 4 } } }), serveNode(opts.serve));
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const fx = await makeWarehouse(dir, opts.n ?? 3000);
@@ -124,7 +124,7 @@ export async function servedModel(prefix: string, opts: { n?: number; serve?: Pa
     [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, modelVersion: s.modelVersion, appliedAt: new Date().toISOString() },
   });
   const workspace = Workspace.open(join(dir, 'spec.asg'), { stateDir: dir });
-  const srv = createAsgardServer({ ir, workspace, log: opts.log ?? (() => {}), env: opts.env ?? {} });
+  const srv = createAsgardServer({ ir, workspace, log: opts.log ?? (() => {}), env: opts.env ?? {}, queryTimeoutMs: opts.queryTimeoutMs });
   const base = `http://127.0.0.1:${(await srv.listen(0, '127.0.0.1')).port}`;
   return {
     dir,
