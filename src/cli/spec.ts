@@ -144,7 +144,7 @@ export async function inferSchemas(
 }
 
 /** Codes of the schema pass that stand on their own: a node's SQL or features against its inputs' columns. */
-const BIND_CODES = new Set(['ASG3102', 'ASG2101', 'ASG2102', 'ASG2103', 'ASG2104']);
+const BIND_CODES = new Set(['ASG3102', 'ASG2101', 'ASG2102', 'ASG2103', 'ASG2104', 'ASG2105']);
 
 /**
  * A spec with errors: its diagnostics plus those of binding the SQL (and feature columns) of the

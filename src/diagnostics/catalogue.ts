@@ -65,6 +65,7 @@ export const Codes = {
   FeatureDtype: entry('ASG2102', 'error', 'feature dtype does not match the column type'),
   FeatureKeyMissing: entry('ASG2103', 'error', 'feature view join key or timestamp missing or mistyped'),
   LabelColumnMissing: entry('ASG2104', 'error', 'label column missing'),
+  FeatureTypeUnsupported: entry('ASG2105', 'error', 'feature type the training algorithms cannot take'),
   SqlTargetUnsupported: entry('ASG3101', 'error', 'SQL the target engine cannot run'),
   SqlBind: entry('ASG3102', 'error', 'SQL does not bind against its inputs (unknown column, wrong types)'),
   SqlUnknownInput: entry('ASG3103', 'error', 'SQL input without a known schema'),

@@ -6,6 +6,7 @@ export const EngineCodes = {
   FeatureDtype: Codes.FeatureDtype,
   FeatureKeyMissing: Codes.FeatureKeyMissing,
   LabelColumnMissing: Codes.LabelColumnMissing,
+  FeatureTypeUnsupported: Codes.FeatureTypeUnsupported,
   SqlTargetUnsupported: Codes.SqlTargetUnsupported,
   SqlBind: Codes.SqlBind,
   SqlUnknownInput: Codes.SqlUnknownInput,

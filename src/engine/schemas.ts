@@ -93,6 +93,7 @@ async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnS
         break;
       case 'train':
         diagnostics.push(...checkLabel(node, schemas.get(node.label.from), byId.get(node.features)));
+        diagnostics.push(...checkTrainableFeatures(node, byId.get(node.features), schemas));
         break;
       case 'serve': {
         const from = node.batch ? schemas.get(node.batch.from) : undefined;
@@ -235,3 +236,32 @@ function checkLabel(node: TrainNode, from: readonly ColumnSchema[] | undefined, 
   return out;
 }
 
+
+/** Numbers and booleans only: the trainers read features as float32 (src/ml/training-data.ts). */
+const TRAINABLE: ReadonlySet<FeatureDType> = new Set(['int32', 'int64', 'float32', 'float64', 'bool']);
+
+/**
+ * A feature a training algorithm cannot take is an error at the feature, before apply would fail on
+ * it. Only a feature that matches its column (else ASG2101/ASG2102 already says what is wrong there).
+ */
+function checkTrainableFeatures(node: TrainNode, view: PipelineNode | undefined, schemas: ReadonlyMap<NodeId, readonly ColumnSchema[]>): Diagnostic[] {
+  if (view?.kind !== 'features') return [];
+  const from = schemas.get(view.from);
+  if (!from) return [];
+  return view.features
+    .filter((f) => !TRAINABLE.has(f.dtype))
+    .filter((f) => {
+      const c = from.find((x) => x.name === f.name);
+      return c !== undefined && dtypeAccepts(f.dtype, c.type);
+    })
+    .map((f) =>
+      sqlDiag(
+        EngineCodes.FeatureTypeUnsupported.code,
+        `feature \`${f.name}\` is ${f.dtype}, but ${node.id} (${node.algorithm.name}) takes only numeric and boolean features`,
+        f.span,
+        f.dtype === 'string'
+          ? 'encode it in the SQL of its table (a CASE per category, or a count or rate per category) and declare that column instead'
+          : 'derive a number in the SQL of its table (e.g. an age in days, an hour of day) and declare that column instead',
+      ),
+    );
+}

@@ -54,6 +54,19 @@ describe('schema inference (no data touched)', () => {
     expect(lines[view.features[0].span.line - 1]).toContain('feature total_purchases');
   });
 
+  it('a string or timestamp feature of a view a train block uses is an error at the feature (training would fail on it at apply)', async () => {
+    const bad = withNode(churn, 'features.customer_churn_features', (n) => {
+      const v = n as FeaturesNode;
+      return { ...v, features: [...v.features, { ...v.features[0], name: 'country', dtype: 'string' }, { ...v.features[0], name: 'updated_at', dtype: 'timestamp' }] } as FeaturesNode;
+    });
+    const { diagnostics } = await inferSchemas(bad);
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ['ASG2105', 'feature `country` is string, but train.churn_predictor (random_forest) takes only numeric and boolean features'],
+      ['ASG2105', 'feature `updated_at` is timestamp, but train.churn_predictor (random_forest) takes only numeric and boolean features'],
+    ]);
+    expect(diagnostics[0].hint).toMatch(/encode it in the SQL/);
+  });
+
   it('a SQL body that does not bind is an error at the line of the offending column', async () => {
     const src = readFileSync(CHURN, 'utf8');
     const edited = src.replace('UPPER(country) AS country,', 'UPPER(contry) AS country,');
