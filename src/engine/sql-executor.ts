@@ -90,7 +90,14 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
   const logicalTime = ctx.logicalTime.toISOString();
   let maintenance: string | undefined;
   if (!incremental) {
-    const d = prev ? await runDerived(ctx, conn, (f) => guard(ctx, sql, f)) : undefined;
+    // Anything the derived run cannot do (an old snapshot that does not read, a key that does not
+    // compare) is a full rebuild; the full run reports the SQL's own errors.
+    const d = prev
+      ? await runDerived(ctx, conn, (f) => guard(ctx, sql, f)).catch((e: unknown) => {
+          if (ctx.signal.aborted) throw e;
+          return { kind: 'full' as const, reason: `derived run failed (${String((e as Error).message ?? e).split('\n')[0]})` };
+        })
+      : undefined;
     if (d?.kind === 'unchanged') {
       // No row changes: the previous snapshot stays current (checks that read other tables still run).
       if (node.checks.some((c) => c.kind === 'relationships' || (c.sql && tablesRead(c.sql).some((t) => t !== node.id)))) {

@@ -3,7 +3,7 @@
 // after every batch each table equals a from-scratch computation of its SQL over the sources' rows —
 // for every SQL shape that is derived (row-wise, join, GROUP BY, window, CTE + UNION ALL, a chain
 // of derived nodes) and for the shapes that fall back to a full rebuild.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,29 @@ describe('derived incremental maintenance', () => {
     }
     expect(maintenanceText(maintenanceOf(spec.nodes.find((x) => x.id === 'gold.chained') as never, spec))).toBe('incremental: derived (row-wise on g)');
   });
+
+  it('an old input snapshot that cannot be read makes a full rebuild, not a failure', async () => {
+    const spec = ir([{ ...source('a', A_COLS, ['id']), rowGuard: guard }, cleanse('rowwise', body(SHAPES[0][1]), ['bronze.a'], { rowGuard: guard })]);
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-derived-'));
+    const store = new StateStore(join(dir, '.asgard'), spec.name);
+    const warehouse = new Warehouse(join(dir, 'wh'));
+    const data: Record<string, Row[]> = { 'bronze.a': [{ id: 1, g: 1, v: 5, s: 'x' }, { id: 2, g: 2, v: 7, s: 'y' }] };
+    const executors = executorResolver({ ...engineExecutors, source: async () => sourceExecutor(data) });
+    const apply = async () => {
+      const state = store.read();
+      const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
+      return applyPlan({ ir: spec, plan, store, warehouse, scratchDir: join(dir, 'tmp'), executors, env: {} });
+    };
+    await apply();
+    const old = store.read().nodes['bronze.a'].snapshot!;
+    data['bronze.a'].push({ id: 3, g: 3, v: 9, s: 'z' });
+    writeFileSync(join(warehouse.dir(old), 'data.parquet'), 'not parquet');
+    const r = await apply();
+    const node = r.nodes.find((n) => n.node === 'silver.rowwise')!;
+    expect(node.status).toBe('succeeded');
+    expect(node.maintenance).toMatch(/^full: derived run failed/);
+    expect(store.read().nodes['silver.rowwise'].snapshot!.rows).toBe(3);
+  }, 300_000);
 
   it.each([1])('random change batches (seed %i): every table equals a full rebuild after every batch', async (seed) => {
     const spec = pipelineIR();
