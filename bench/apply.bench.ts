@@ -47,7 +47,7 @@ async function bareDuck(h: EngineHarness, ir: PipelineIR, nodes: readonly Engine
   mkdirSync(out, { recursive: true });
   for (const l of ['bronze', 'silver', 'gold']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
   for (const id of ['bronze.customers', 'bronze.transactions', 'bronze.support_tickets']) {
-    await conn.run(`CREATE VIEW ${qualified(id)} AS SELECT * FROM read_parquet(${literal(join(h.warehouse.dir(h.state.nodes[id].snapshot!), '*.parquet'))})`);
+    await conn.run(`CREATE VIEW ${qualified(id)} AS SELECT * FROM read_parquet([${(await h.warehouse.files(h.state.nodes[id].snapshot!)).map(literal).join(', ')}])`);
   }
   const t = performance.now();
   for (const n of nodes) {

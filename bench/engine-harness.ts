@@ -47,7 +47,7 @@ export function bronzeSql(table: 'customers' | 'transactions' | 'support_tickets
 }
 
 export class EngineHarness {
-  state: PipelineState = { schemaVersion: 1, pipeline: 'bench', lineage: 'bench', serial: 0, nodes: {} };
+  state: PipelineState = { schemaVersion: 2, pipeline: 'bench', lineage: 'bench', serial: 0, nodes: {} };
   readonly dir = mkdtempSync(join(tmpdir(), 'asg-bench-'));
   readonly warehouse = new Warehouse(join(this.dir, 'warehouse'));
   constructor(readonly logicalTime = new Date('2025-11-11T00:00:00Z')) {}
@@ -76,12 +76,14 @@ export class EngineHarness {
   /** Write a table from a SELECT as ingestion would (one Parquet file per snapshot). */
   async write(table: string, select: string): Promise<void> {
     const conn = await openDuck();
-    const p = this.warehouse.begin(table);
-    const r = await conn.runAndReadAll(`COPY (${select}) TO ${literal(join(p.dir, 'data.parquet'))} (FORMAT parquet)`);
-    const rows = Number(r.getRows()[0][0]);
     const d = await conn.runAndReadAll(`DESCRIBE ${select}`);
+    const schema = d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) }));
+    const p = await this.warehouse.begin(table, schema);
+    const r = await conn.runAndReadAll(this.warehouse.copySql(p, select));
+    const rows = Number(r.getRows()[0][0]);
+    const snapshot = await this.warehouse.commit(p, conn);
     conn.closeSync();
-    this.record(table, 'source', { rows, snapshot: this.warehouse.commit(p, rows), schema: d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) })) });
+    this.record(table, 'source', { rows, snapshot, schema });
   }
 
   async run<N extends PipelineNode>(ir: PipelineIR, node: N, exec: NodeExecutor<N>): Promise<NodeResult> {

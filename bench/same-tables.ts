@@ -2,7 +2,6 @@
 // same tables built from scratch, row for row (EXCEPT ALL both ways; a table missing on either side
 // is a difference).
 
-import { snapshotSelect } from '../src/engine/catalog.js';
 import { openDuck } from '../src/engine/duckdb.js';
 import type { PipelineState } from '../src/planner/state-store.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
@@ -24,8 +23,8 @@ export async function differingTables(a: Side, b: Side, ids: readonly string[]):
         out.push(id);
         continue;
       }
-      const x = snapshotSelect(a.warehouse.dir(na.snapshot), na.schema);
-      const y = snapshotSelect(b.warehouse.dir(nb.snapshot), nb.schema);
+      const x = await a.warehouse.snapshotSelect(na.snapshot, na.schema);
+      const y = await b.warehouse.snapshotSelect(nb.snapshot, nb.schema);
       const r = await conn.runAndReadAll(`SELECT count(*) FROM (((${x}) EXCEPT ALL (${y})) UNION ALL ((${y}) EXCEPT ALL (${x})))`);
       if (Number(r.getRows()[0][0]) !== 0) out.push(id);
     }

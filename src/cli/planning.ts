@@ -147,8 +147,8 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   for (const [id, n] of Object.entries(state.nodes)) {
     if (!n.snapshot) continue;
     // A remote warehouse's working copy holds only what was pulled: the bucket decides.
-    const present = remote ? await remote.hasSnapshot(n.snapshot) : existsSync(warehouse.dir(n.snapshot));
-    if (!present) missingSnapshots.set(id, remote ? n.snapshot.path : warehouse.dir(n.snapshot));
+    const missing = remote ? ((await remote.hasSnapshot(n.snapshot)) ? undefined : n.snapshot.path) : await warehouse.missingSnapshot(n.snapshot);
+    if (missing) missingSnapshots.set(id, missing);
   }
   let plan = buildPlan({
     ir: spec.ir,

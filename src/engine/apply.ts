@@ -6,7 +6,7 @@
 // cursor, input snapshots and model version. A failed node skips its downstream; independent
 // branches go on. Secret values are redacted from every message.
 
-import { mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeId, PipelineIR, Resolvable } from '../ir/types.js';
 import { fingerprintPipeline, specFingerprint, type NodeFingerprint } from '../planner/fingerprint.js';
@@ -207,7 +207,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       if (step.step === 'delete') {
         started();
         store.commitNode(step.node, undefined);
-        if (prev?.snapshot) removeTable(warehouse, prev.snapshot);
+        if (prev?.snapshot) await warehouse.drop(tableOf(prev.snapshot));
         return { node: step.node, status: 'succeeded', seconds: seconds() };
       }
 
@@ -237,11 +237,18 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       const executor = await opts.executors(node.kind);
       const replace = step.step === 'replace';
       const ctxState: PipelineState = replace ? { ...state, nodes: withoutNode(state.nodes, step.node) } : state;
+      // A replace planned because the table's files are gone: its catalog entry points at missing
+      // metadata, so the table starts afresh.
+      if (replace && prev?.snapshot && (await warehouse.missingSnapshot(prev.snapshot))) await warehouse.drop(tableOf(prev.snapshot));
       const ctx: RunContext = {
         ir,
         node,
         state: ctxState,
-        warehouse,
+        // The row-count guard runs before the catalog commit, so a refused snapshot never becomes current.
+        warehouse: warehouse.withCommitCheck((_table, rows) => {
+          const refusal = rowDropRefusal(node, prev?.snapshot, pendingRef(rows));
+          if (refusal) throw new NodeError(refusal);
+        }),
         scratchDir,
         logicalTime,
         resolve,
@@ -257,11 +264,11 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       const refusal = rowDropRefusal(node, prev?.snapshot, result.snapshot);
       if (refusal) {
         // The new snapshot never becomes current: remove it, keep the state's snapshots.
-        warehouse.gc(tableOf(result.snapshot!), [...(prev?.snapshot ? [prev.snapshot] : []), ...(prev?.history ?? [])]);
+        await warehouse.rollback(tableOf(result.snapshot!), prev?.snapshot, prev?.history ?? []);
         throw new NodeError(refusal);
       }
       const base = replace ? undefined : prev;
-      commitRun({
+      await commitRun({
         store,
         warehouse,
         node,
@@ -346,15 +353,7 @@ function withoutNode(nodes: Readonly<Record<NodeId, NodeState>>, id: NodeId): Re
   return out;
 }
 
-/** `silver/x/<id>` → `silver.x`. */
-
-function removeTable(warehouse: Warehouse, s: SnapshotRef): void {
-  const table = tableOf(s);
-  warehouse.gc(table, []);
-  try {
-    if (readdirSync(warehouse.tableDir(table)).length === 0) rmdirSync(warehouse.tableDir(table));
-  } catch {
-    // Already gone.
-  }
+/** A not yet committed snapshot of `rows` rows, as the row-count guard compares it. */
+function pendingRef(rows: number): SnapshotRef {
+  return { id: 'pending', path: '', rows, createdAt: '', metadataLocation: '', manifestList: '' };
 }
-

@@ -1,19 +1,18 @@
 // The warehouse as DuckDB sees it: every committed snapshot of the state becomes a view
-// `<layer>.<table>` over its Parquet files. Readers follow only the state's pointers, so a snapshot
-// being written (a `.partial` folder) or left by a crash is never visible.
+// `<layer>.<table>` over the data files of that Iceberg snapshot (read from its manifests; no
+// DuckDB Iceberg extension is involved). Readers follow only the state's pointers, so files being
+// written, or left by a crash, are never visible.
 //
 // `view` models have no snapshot: readers see the model's SQL, rendered at attach time over the
 // current snapshots of its inputs (like a database view). They are attached in the IR's
 // topological order, so a view over a view works.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Layer, ModelNode, NodeId, PipelineIR } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
 import type { ColumnSchema, PipelineState } from '../planner/state-store.js';
-import type { Warehouse } from '../warehouse/warehouse.js';
-import { ident, literal } from './duckdb.js';
+import { selectFiles, type Warehouse } from '../warehouse/warehouse.js';
+import { ident } from './duckdb.js';
 import { renderSql } from '../sql/transpile.js';
 import { isLayerTable, LAYERS, nodeAddress, parseNodeId } from '../ir/address.js';
 
@@ -24,7 +23,7 @@ export interface AttachOptions {
   readonly ir?: PipelineIR;
   readonly logicalTime?: Date;
   /** Override snapshots (an executor attaches its own pending output, e.g. for checks). */
-  readonly overrides?: ReadonlyMap<string, { readonly snapshotDir: string; readonly schema?: readonly ColumnSchema[] }>;
+  readonly overrides?: ReadonlyMap<string, { readonly files: readonly string[]; readonly schema?: readonly ColumnSchema[] }>;
   /**
    * Attach only these tables (node ids or table names) and what the view models among them read.
    * An executor passes its inputs: each attached view costs a Parquet metadata read.
@@ -53,11 +52,14 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
     if (!table || !ns.snapshot) continue;
     if (opts.overrides?.has(table)) continue;
     if (wanted && !wanted.has(table) && !wanted.has(id)) continue;
-    await conn.run(viewSql(table, warehouse.dir(ns.snapshot), ns.schema));
+    // Never read a missing snapshot as an empty table: that would silently zero everything downstream.
+    const missing = await warehouse.missingSnapshot(ns.snapshot);
+    if (missing) throw new MissingSnapshotError(`the snapshot of ${table} is missing: ${missing} does not exist (removed outside asgard?); \`asgard apply\` rebuilds it`);
+    await conn.run(viewSql(table, await warehouse.snapshotSelect(ns.snapshot, ns.schema)));
     attached.push({ table, schema: ns.schema });
   }
   for (const [table, o] of opts.overrides ?? []) {
-    await conn.run(viewSql(table, o.snapshotDir, o.schema));
+    await conn.run(viewSql(table, selectFiles(o.files, o.schema)));
     attached.push({ table, schema: o.schema });
   }
   if (opts.ir) {
@@ -102,49 +104,9 @@ export function qualified(table: string): string {
 }
 
 
-/** The SELECT a view runs over one snapshot folder (Parquet, hive-partitioned sub-folders allowed). */
-export function snapshotSelect(dir: string, schema?: readonly ColumnSchema[]): string {
-  const files = parquetFiles(dir);
-  if (files.length === 0) {
-    // A snapshot of zero rows (partitioned writes produce no file): an empty relation of the right type.
-    if (!schema || schema.length === 0) return 'SELECT NULL AS "empty" WHERE false';
-    return `SELECT ${schema.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
-  }
-  const hive = files.some((f) => f.includes('='));
-  const hiveTypes = hive && schema ? hiveTypesFor(files, schema) : '';
-  const src = `read_parquet([${files.map(literal).join(', ')}], hive_partitioning = ${hive}, union_by_name = true${hiveTypes})`;
-  const cols = schema && schema.length ? schema.map((c) => ident(c.name)).join(', ') : '*';
-  return `SELECT ${cols} FROM ${src}`;
+function viewSql(table: string, select: string): string {
+  return `CREATE OR REPLACE VIEW ${qualified(table)} AS ${select}`;
 }
 
-/** The state points to a snapshot folder that is not there (deleted outside asgard). */
+/** The state points to a snapshot whose files are not there (deleted outside asgard). */
 export class MissingSnapshotError extends Error {}
-
-function viewSql(table: string, dir: string, schema?: readonly ColumnSchema[]): string {
-  // Never read a missing snapshot as an empty table: that would silently zero everything downstream.
-  if (!existsSync(dir)) throw new MissingSnapshotError(`the snapshot of ${table} is missing: ${dir} does not exist (removed outside asgard?); \`asgard apply\` rebuilds it`);
-  return `CREATE OR REPLACE VIEW ${qualified(table)} AS ${snapshotSelect(dir, schema)}`;
-}
-
-function hiveTypesFor(files: string[], schema: readonly ColumnSchema[]): string {
-  const keys = new Set<string>();
-  for (const f of files) for (const m of f.matchAll(/[\\/]([^\\/=]+)=[^\\/]*/g)) keys.add(m[1]);
-  const entries = schema.filter((c) => keys.has(c.name)).map((c) => `${literal(c.name)}: ${literal(c.type)}`);
-  return entries.length ? `, hive_types = {${entries.join(', ')}}` : '';
-}
-
-/** Every .parquet file under `dir` (sorted, so reads are deterministic). */
-export function parquetFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.parquet')) out.push(p);
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
-

@@ -1,7 +1,7 @@
 // Recording a node's run in the state: the one commit path of apply (src/engine/apply.ts) and of
 // the server's batch scoring (src/serve/batch.ts). A new snapshot pushes the current one into the
 // history (SNAPSHOTS_KEPT per table in all), the state is written in one atomic write, and then
-// every snapshot folder of the table that the state no longer points to is removed.
+// the table's Iceberg snapshots that the state no longer points to are expired, files included.
 
 import type { NodeId, PipelineNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
@@ -24,7 +24,7 @@ export function inputTokens(node: PipelineNode, state: PipelineState): Record<No
   return Object.fromEntries(node.inputs.map((i) => [i, outputToken(state.nodes[i])!]));
 }
 
-/** `layer/table/id` → `layer.table`. */
+/** A snapshot's `layer/table` path → `layer.table`. */
 export const tableOf = (s: SnapshotRef): string => s.path.split('/').slice(0, 2).join('.');
 
 export interface CommitRun {
@@ -39,15 +39,19 @@ export interface CommitRun {
   readonly replace?: boolean;
 }
 
-/** Commit one node's new state entry, then collect the snapshots nothing points to. */
-export function commitRun(c: CommitRun): NodeState {
+/**
+ * Commit one node's new state entry, then expire the table's snapshots nothing points to (files
+ * included); a table replaced by a node that writes none (a view) is dropped whole.
+ */
+export async function commitRun(c: CommitRun): Promise<NodeState> {
   const { base, next } = c;
   let history: readonly SnapshotRef[] = base?.history ?? [];
   if (next.snapshot && base?.snapshot && next.snapshot.id !== base.snapshot.id) history = [base.snapshot, ...history].slice(0, SNAPSHOTS_KEPT - 1);
   const entry: NodeState = withoutUndefined({ ...next, history: history.length ? history : undefined });
   c.store.commitNode(c.node.id, entry);
   const table = next.snapshot ? tableOf(next.snapshot) : outputTable(c.node);
-  if (table && (next.snapshot || c.replace)) c.warehouse.gc(table, [...(next.snapshot ? [next.snapshot] : []), ...history]);
+  if (table && next.snapshot) await c.warehouse.expire(table, [next.snapshot, ...history]);
+  else if (table && c.replace) await c.warehouse.drop(table);
   return entry;
 }
 

@@ -22,7 +22,7 @@ import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
 import type { RunContext } from './executor.js';
-import { qualified, snapshotSelect } from './catalog.js';
+import { qualified } from './catalog.js';
 import { ident } from './duckdb.js';
 
 type SqlNode = CleanseNode | ModelNode;
@@ -67,7 +67,7 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const view = (id: NodeId, what: string) => ident(`asg_${what}_${id.replace(/\W/g, '_')}`);
   const parts: string[] = [];
   for (const { id, old, schema } of moved) {
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'old')} AS ${snapshotSelect(ctx.warehouse.dir(old), schema)}`);
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'old')} AS ${await ctx.warehouse.snapshotSelect(old, schema)}`);
     const oldCols = await describe(conn, view(id, 'old'));
     const curCols = await describe(conn, qualified(id));
     if (canonicalJson(oldCols) !== canonicalJson(curCols)) return full(`the columns of ${id} changed`);
@@ -92,7 +92,7 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
 
   const cols = prev.schema.map((c) => ident(c.name)).join(', ');
   const k = ident(m.key);
-  await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev AS ${snapshotSelect(ctx.warehouse.dir(prev.snapshot), prev.schema)}`);
+  await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev AS ${await ctx.warehouse.snapshotSelect(prev.snapshot, prev.schema)}`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS SELECT p.* FROM asg_prev AS p SEMI JOIN asg_keys AS a ON p.${k} IS NOT DISTINCT FROM a.k`);
   const differ = await count(conn, `SELECT count(*) FROM ((SELECT ${cols} FROM asg_fresh EXCEPT ALL SELECT ${cols} FROM asg_prev_hit) UNION ALL (SELECT ${cols} FROM asg_prev_hit EXCEPT ALL SELECT ${cols} FROM asg_fresh))`);
   if (differ === 0) return { kind: 'unchanged', keys };

@@ -1,14 +1,13 @@
 // Materialises a feature view: checks its source table against the declared features (names and
 // dtypes, with the location of the feature in the spec), then writes the online table — the latest
-// row per entity — as a snapshot `features/<view>/<id>/` recorded in state like any table. Offline
+// row per entity — as an Iceberg table `features.<view>` whose snapshot is recorded in state like any table. Offline
 // retrieval reads the source table's snapshot directly (src/engine/features.ts), so the two can
 // never disagree about which data they saw.
 
-import { join } from 'node:path';
 import type { FeaturesNode } from '../ir/types.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
 import { attachWarehouse, qualified } from './catalog.js';
-import { literal, openDuck } from './duckdb.js';
+import { openDuck } from './duckdb.js';
 import { onlineFeaturesSql } from './features.js';
 import { checkFeatures } from './schemas.js';
 
@@ -29,16 +28,16 @@ export const executor: NodeExecutor<FeaturesNode> = {
       const problems = checkFeatures(view, fromSchema);
       if (problems.length) throw new NodeError(`${view.id}: ${problems.map((p) => p.message).join('; ')}`, problems[0].span ?? view.span);
 
-      const pending = ctx.warehouse.begin(view.id);
+      const d = await conn.runAndReadAll(`DESCRIBE ${onlineFeaturesSql(view)}`);
+      const schema = d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) }));
+      const pending = await ctx.warehouse.begin(view.id, schema);
       try {
-        const r = await conn.runAndReadAll(`COPY (${onlineFeaturesSql(view)}) TO ${literal(join(pending.dir, `${pending.id}.parquet`))} (FORMAT parquet)`);
+        const r = await conn.runAndReadAll(ctx.warehouse.copySql(pending, onlineFeaturesSql(view)));
         const rows = Number(r.getRows()[0]?.[0] ?? 0);
-        const d = await conn.runAndReadAll(`DESCRIBE ${onlineFeaturesSql(view)}`);
-        const schema = d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) }));
         ctx.progress({ rows });
-        return { rows, snapshot: ctx.warehouse.commit(pending, rows), schema };
+        return { rows, snapshot: await ctx.warehouse.commit(pending, conn), schema };
       } catch (e) {
-        ctx.warehouse.abort(pending);
+        await ctx.warehouse.abort(pending);
         throw e instanceof NodeError ? e : new NodeError(`${view.id}: ${(e as Error).message.split('\n')[0]}`, view.span);
       }
     } finally {

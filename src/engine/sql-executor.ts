@@ -1,32 +1,31 @@
 // Runs cleanse (silver) and model (gold) nodes on DuckDB: the node's Spark SQL, transpiled, over the
-// warehouse's current snapshots, written as Parquet into a pending snapshot folder, checked, and only
-// then committed. A failure (SQL error or failing check) removes the pending folder: the previous
-// snapshot stays current, and apply stops the node's downstream.
+// warehouse's current snapshots, written as Parquet into a pending Iceberg snapshot, checked, and
+// only then committed. A failure (SQL error or failing check) removes the pending files: the
+// previous snapshot stays current, and apply stops the node's downstream.
 //
 // Materializations:
-//  - table (and cleanse `overwrite`): a complete new snapshot each run.
+//  - table (and cleanse `overwrite`): a complete new snapshot each run (an Iceberg overwrite).
 //  - incremental (and cleanse `append`): the new snapshot holds the previous one's rows plus the
 //    SQL's rows. With `incremental_by = col`, only the rows from the target's `max(col)` on (minus
 //    `lookback`; strictly newer without a unique_key) are taken: incrementalFilter below. With
 //    `unique_key`, rows whose key reappears are replaced (merge; the new snapshot is
-//    rewritten). Without it they are appended: the previous snapshot's files are hard-linked into
-//    the new folder and one new file is added, so an append costs the new rows only. Either way the
-//    previous snapshot is never modified, so a crash at any point leaves it intact.
+//    rewritten). Without it they are appended: the new snapshot keeps the previous one's files and
+//    adds one file of the new rows (an Iceberg append), so an append costs the new rows only.
+//    Either way the previous snapshot is never modified, so a crash at any point leaves it intact.
 //  - view: no snapshot. The SQL is bound and checked now; readers (src/engine/catalog.ts) see it
 //    rendered over the current snapshots of its inputs when they attach the warehouse.
 //
-// `partition_by` writes a hive layout (`col=value/…parquet`) inside the snapshot folder.
+// `partition_by` becomes the table's Iceberg partition spec (identity transforms): one file per
+// partition value, in hive-style folders.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { linkSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { CleanseNode, ModelNode } from '../ir/types.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
-import type { PendingSnapshot } from '../warehouse/warehouse.js';
 import { renderSql, tablesRead } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
-import { attachWarehouse, parquetFiles, qualified, snapshotSelect } from './catalog.js';
+import { attachWarehouse, qualified } from './catalog.js';
 import { runChecks } from './checks.js';
 import { ident, literal, openDuck } from './duckdb.js';
 import { runDerived } from './derived.js';
@@ -101,7 +100,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     if (d?.kind === 'unchanged') {
       // No row changes: the previous snapshot stays current (checks that read other tables still run).
       if (node.checks.some((c) => c.kind === 'relationships' || (c.sql && tablesRead(c.sql).some((t) => t !== node.id)))) {
-        await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${snapshotSelect(ctx.warehouse.dir(prev!), prevSchema)}`);
+        await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${await ctx.warehouse.snapshotSelect(prev!, prevSchema)}`);
         await check(ctx, conn, qualified(node.id));
       }
       const maintenance = `incremental: unchanged (${d.keys} keys recomputed)`;
@@ -120,7 +119,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
     mark('compute');
   } else {
-    await conn.run(`CREATE OR REPLACE VIEW asg_prev AS ${snapshotSelect(ctx.warehouse.dir(prev), prevSchema)}`);
+    await conn.run(`CREATE OR REPLACE VIEW asg_prev AS ${await ctx.warehouse.snapshotSelect(prev, prevSchema)}`);
     const newer = incrementalBy ? ` WHERE ${incrementalFilter(node as ModelNode, incrementalBy)}` : '';
     await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_new AS SELECT * FROM (${sql}) AS q${newer}`));
     if (uniqueKey.length) {
@@ -136,21 +135,16 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
   await check(ctx, conn, qualified(node.id));
   mark('checks');
 
-  const pending = ctx.warehouse.begin(node.id);
+  const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
   try {
-    if (appendOnly && prev) {
-      const added = await copyTo(conn, 'SELECT * FROM asg_new', pending, node.partitionBy);
-      linkSnapshot(ctx.warehouse.dir(prev), pending.dir);
-      rows = prev.rows + added;
-    } else {
-      rows = await copyTo(conn, 'SELECT * FROM asg_out', pending, node.partitionBy);
-    }
+    const written = await copyRows(conn, ctx.warehouse.copySql(pending, appendOnly ? 'SELECT * FROM asg_new' : 'SELECT * FROM asg_out'));
+    rows = appendOnly && prev ? prev.rows + written : written;
     mark('write');
     ctx.progress({ rows });
-    const snapshot: SnapshotRef = ctx.warehouse.commit(pending, rows);
-    return { rows, snapshot, schema, logicalTime, ...(maintenance ? { maintenance } : {}) };
+    const snapshot: SnapshotRef = await ctx.warehouse.commit(pending, conn, appendOnly && prev ? { base: prev } : {});
+    return { rows: snapshot.rows, snapshot, schema, logicalTime, ...(maintenance ? { maintenance } : {}) };
   } catch (e) {
-    ctx.warehouse.abort(pending);
+    await ctx.warehouse.abort(pending);
     throw e;
   }
 }
@@ -167,24 +161,10 @@ function incrementalFilter(node: ModelNode, col: string): string {
   return node.lookbackSeconds ? `${ident(col)} >= ${newest} - INTERVAL ${literal(`${node.lookbackSeconds} seconds`)}` : `${ident(col)} >= ${newest}`;
 }
 
-/** Write `sql`'s result as Parquet into the pending folder; returns the row count. */
-async function copyTo(conn: DuckDBConnection, sql: string, pending: PendingSnapshot, partitionBy: readonly string[]): Promise<number> {
-  const options = partitionBy.length
-    ? `FORMAT parquet, PARTITION_BY (${partitionBy.map(ident).join(', ')}), FILENAME_PATTERN ${literal(`${pending.id}_{i}`)}, OVERWRITE_OR_IGNORE true`
-    : 'FORMAT parquet';
-  const target = partitionBy.length ? pending.dir : join(pending.dir, `${pending.id}.parquet`);
-  const reader = await conn.runAndReadAll(`COPY (${sql}) TO ${literal(target)} (${options})`);
-  const first = reader.getRows()[0]?.[0];
-  return Number(first ?? 0);
-}
-
-/** Hard-link every Parquet file of the previous snapshot into the new one (same relative paths). */
-function linkSnapshot(from: string, to: string): void {
-  for (const f of parquetFiles(from)) {
-    const dest = join(to, relative(from, f));
-    mkdirSync(dirname(dest), { recursive: true });
-    linkSync(f, dest);
-  }
+/** Run a COPY; returns the rows it wrote. */
+async function copyRows(conn: DuckDBConnection, copy: string): Promise<number> {
+  const reader = await conn.runAndReadAll(copy);
+  return Number(reader.getRows()[0]?.[0] ?? 0);
 }
 
 async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation: string): Promise<void> {

@@ -2,7 +2,7 @@
 // extract (everything, or rows with cursor >= the last committed cursor), and write a new bronze
 // snapshot of Parquet through DuckDB. Incremental syncs write previous snapshot ⊕ new rows, the
 // new row winning per primary key, so an updated row stays one row. The snapshot is committed
-// (renamed into place) before returning; apply records it and the new cursor in state in one
+// (an Iceberg catalog commit) before returning; apply records it and the new cursor in state in one
 // atomic write afterwards, so a failed or killed sync leaves the previous snapshot and cursor.
 //
 // Result: `rows` = rows read from the source by this sync; `snapshot.rows` = rows in the table.
@@ -176,16 +176,17 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const r = await queryAll(duck!, `SELECT ${cursorCol ? cursorExpr(cursorCol.name, cursorCol.outType) : 'NULL'} AS c, count(*) AS n FROM ${rel}`).catch(fail);
       return { cursor: r.rows[0].c === null || r.rows[0].c === undefined ? undefined : String(r.rows[0].c), rows: Number(r.rows[0].n) };
     };
-    const copyOpts = `(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`;
+    // Every Parquet file carries the columns' Iceberg field ids (the pending snapshot's COPY options).
+    const copyTo = (p: PendingSnapshot, body: string, file: string): string =>
+      `COPY (SELECT ${p.selectList} FROM (${body}) AS asg_rows) TO ${literal(join(p.dir, file))} (${p.copyOptions}, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`;
     // A full read writes Parquet part files while the connector is still reading (when it can cut
     // its staging output into chunks); an incremental one merges after reading.
     let parts = 0;
-    if (!merge) pending = ctx.warehouse.begin(node.id);
+    if (!merge) pending = await ctx.warehouse.begin(node.id, schema);
     const onChunk = merge
       ? undefined
       : async (relation: string): Promise<void> => {
-          const part = join(pending!.dir, `part-${String(parts++).padStart(5, '0')}.parquet`);
-          await duck!.run(`COPY (SELECT ${select} FROM ${relation}) TO ${literal(part)} ${copyOpts}`).catch(fail);
+          await duck!.run(copyTo(pending!, `SELECT ${select} FROM ${relation}`, `part-${String(parts++).padStart(5, '0')}.parquet`)).catch(fail);
         };
 
     ctx.progress({ rows: 0, message: from ? `reading ${connector.where} where ${stream.cursor} >= ${from}` : `reading ${connector.where}` });
@@ -209,7 +210,6 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       // New rows are few: materialise them once, then merge with the previous snapshot.
       await duck.run(`CREATE TEMP TABLE incoming AS ${typed}`).catch(fail);
       ({ cursor: cursorValue } = await cursorOf('incoming'));
-      const prevGlob = ctx.warehouse.parquetGlob(prev!.snapshot!);
       const names = columns.map((c) => ident(c.name)).join(', ');
       const key = stream.primaryKey.length ? stream.primaryKey.map(ident).join(', ') : names;
       const keyCols = stream.primaryKey.length ? stream.primaryKey : columns.map((c) => c.name);
@@ -220,7 +220,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
         const counts = await queryAll(duck, `SELECT (SELECT count(*) FROM incoming) - (SELECT count(*) FROM fresh) AS n`).catch(fail);
         reportDropped(ctx, Number(counts.rows[0].n));
       }
-      const previous = `(SELECT ${select} FROM read_parquet(${literal(prevGlob)}))`;
+      const previous = `(SELECT ${select} FROM (${await ctx.warehouse.snapshotSelect(prev!.snapshot!, prev!.schema)}))`;
       // Rows re-read at the cursor value (>=, for ties) that did not change are not news. The joins
       // build on the few incoming rows and stream the previous snapshot: memory stays bounded.
       const changed = await queryAll(
@@ -233,10 +233,10 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
         ctx.progress({ rows: 0, message: 'no new rows' });
         return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor, ...(files ? { files } : {}) };
       }
-      pending = ctx.warehouse.begin(node.id);
+      pending = await ctx.warehouse.begin(node.id, schema);
       const out = join(pending.dir, 'data.parquet');
       const body = `SELECT ${names} FROM ${previous} p ANTI JOIN fresh USING (${using}) UNION ALL SELECT ${names} FROM fresh`;
-      await duck.run(`COPY (${body}) TO ${literal(out)} ${copyOpts}`).catch(fail);
+      await duck.run(copyTo(pending, body, 'data.parquet')).catch(fail);
       total = (await cursorOf(`read_parquet(${literal(out)})`)).rows;
       await checkFreshness(ctx, duck, `read_parquet(${literal(out)})`);
       if (cursorValue !== undefined && cursorCol) {
@@ -246,9 +246,9 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
     } else {
       // One pass: the staging file(s) straight into Parquet; cursor and count come from the Parquet.
-      if (!extracted.chunks) await duck.run(`COPY (${typed}) TO ${literal(join(pending!.dir, 'part-00000.parquet'))} ${copyOpts}`).catch(fail);
+      if (!extracted.chunks) await duck.run(copyTo(pending!, typed, 'part-00000.parquet')).catch(fail);
       let written = `read_parquet(${literal(join(pending!.dir, '*.parquet'))})`;
-      if (stream.primaryKey.length) written = await dedupeSnapshot(ctx, duck, written, pending!.dir, columns, cursorCol).catch(fail);
+      if (stream.primaryKey.length) written = await dedupeSnapshot(ctx, duck, written, pending!, columns, cursorCol, copyTo).catch(fail);
       ({ cursor: cursorValue, rows: total } = await cursorOf(written));
       await checkFreshness(ctx, duck, written);
       newRows = total;
@@ -256,10 +256,10 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       // nothing downstream rebuilds for a source that did not change.
       const old = prev?.snapshot;
       if (old && old.rows === total && sameSchema(prev!.schema, schema)) {
-        const previous = `(SELECT ${select} FROM read_parquet(${literal(ctx.warehouse.parquetGlob(old))}))`;
+        const previous = `(SELECT ${select} FROM (${await ctx.warehouse.snapshotSelect(old, prev!.schema)}))`;
         const diff = await queryAll(duck, `SELECT count(*) AS n FROM (SELECT * FROM ${written} EXCEPT ALL SELECT * FROM ${previous})`).catch(() => undefined);
         if (diff && Number(diff.rows[0].n) === 0) {
-          ctx.warehouse.abort(pending!);
+          await ctx.warehouse.abort(pending!);
           pending = undefined;
           ctx.progress({ rows: total, message: 'unchanged since the last sync' });
           return { rows: total, snapshot: old, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : prev!.cursor !== undefined ? { cursor: prev!.cursor } : {}), ...(files ? { files } : {}) };
@@ -267,12 +267,12 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
     }
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
-    const snapshot = ctx.warehouse.commit(pending!, total);
+    const snapshot = await ctx.warehouse.commit(pending!, duck);
     pending = undefined;
     ctx.progress({ rows: newRows, message: `${total} rows in ${node.id}` });
     return { rows: newRows, snapshot, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : {}), ...(files ? { files } : {}) };
   } catch (e) {
-    if (pending) ctx.warehouse.abort(pending);
+    if (pending) await ctx.warehouse.abort(pending);
     throw asNodeError(e, node);
   } finally {
     duck?.closeSync();
@@ -305,10 +305,12 @@ async function dedupeSnapshot(
   ctx: RunContext<SourceNode>,
   duck: DuckDBConnection,
   written: string,
-  dir: string,
+  pending: PendingSnapshot,
   columns: readonly PlannedColumn[],
   cursorCol: PlannedColumn | undefined,
+  copyTo: (p: PendingSnapshot, body: string, file: string) => string,
 ): Promise<string> {
+  const dir = pending.dir;
   const key = ctx.node.stream.primaryKey.map(ident).join(', ');
   const r = await queryAll(duck, `SELECT count(*) AS n, count(DISTINCT (${key})) AS k FROM ${written}`);
   const dropped = Number(r.rows[0].n) - Number(r.rows[0].k);
@@ -317,7 +319,7 @@ async function dedupeSnapshot(
   await duck.run(`CREATE TEMP TABLE deduped AS SELECT ${names} FROM ${written} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`);
   for (const f of readdirSync(dir)) if (f.endsWith('.parquet')) rmSync(join(dir, f));
   const out = join(dir, 'part-00000.parquet');
-  await duck.run(`COPY deduped TO ${literal(out)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`);
+  await duck.run(copyTo(pending, 'SELECT * FROM deduped', 'part-00000.parquet'));
   reportDropped(ctx, dropped);
   return `read_parquet(${literal(out)})`;
 }

@@ -6,7 +6,6 @@
 // the training medians recorded in the model's feature schema.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { join } from 'node:path';
 import type { FeaturesNode } from '../ir/types.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -113,22 +112,22 @@ export async function batchScore(inp: BatchScoreInput): Promise<BatchScoreResult
   }
   app.closeSync();
 
-  const pending = inp.warehouse.begin(inp.to);
-  try {
-    const c = inp.columns;
-    const t = BATCH_OUTPUT_TYPES;
-    const select = `SELECT i.${key} AS ${ident(c.key)}, CAST(o.p AS ${t.probability}) AS ${ident(c.probability)},
+  const c = inp.columns;
+  const t = BATCH_OUTPUT_TYPES;
+  const select = `SELECT i.${key} AS ${ident(c.key)}, CAST(o.p AS ${t.probability}) AS ${ident(c.probability)},
   CAST(o.p > ${schema.threshold} AS ${t.prediction}) AS ${ident(c.prediction)},
   CAST(${riskLevelSql('o.p', inp.riskLevels)} AS ${t.riskLevel}) AS ${ident(c.riskLevel)}, CAST(${inp.modelVersion} AS ${t.modelVersion}) AS ${ident(c.modelVersion)},
   CAST(${literal(inp.scoredAt.toISOString().replace('T', ' ').replace('Z', ''))} AS ${t.scoredAt}) AS ${ident(c.scoredAt)}
 FROM __score_in i JOIN __score_out o USING (__rn) ORDER BY i.${key}`;
-    await conn.run(`COPY (${select}) TO ${literal(join(pending.dir, 'data.parquet'))} (FORMAT PARQUET)`);
-    const desc = await conn.runAndReadAll(`DESCRIBE ${select}`);
-    const outSchema = desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
-    const snapshot = inp.warehouse.commit(pending, n);
+  const desc = await conn.runAndReadAll(`DESCRIBE ${select}`);
+  const outSchema = desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+  const pending = await inp.warehouse.begin(inp.to, outSchema);
+  try {
+    await conn.run(inp.warehouse.copySql(pending, select));
+    const snapshot = await inp.warehouse.commit(pending, conn);
     return { rows: n, snapshot, schema: outSchema };
   } catch (e) {
-    inp.warehouse.abort(pending);
+    await inp.warehouse.abort(pending);
     throw e;
   } finally {
     await conn.run('DROP TABLE IF EXISTS __score_in; DROP TABLE IF EXISTS __score_out');

@@ -10,7 +10,8 @@ import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { NodeId, NodeKind } from '../ir/types.js';
 import { z } from 'zod';
 
-export const STATE_SCHEMA_VERSION = 1;
+// 2: tables are Iceberg snapshots (metadataLocation, manifestList); 1 pointed at Parquet folders.
+export const STATE_SCHEMA_VERSION = 2;
 
 export interface ColumnSchema {
   readonly name: string;
@@ -18,12 +19,18 @@ export interface ColumnSchema {
   readonly type: string;
 }
 
+/** One Iceberg snapshot of a warehouse table (src/warehouse/warehouse.ts). */
 export interface SnapshotRef {
+  /** The Iceberg snapshot id (a 63-bit integer, as a decimal string). */
   readonly id: string;
-  /** Folder of the snapshot, relative to the warehouse root: `<layer>/<table>/<id>`. */
+  /** The table's location relative to the warehouse root: `<layer>/<table>`. */
   readonly path: string;
   readonly rows: number;
   readonly createdAt: string;
+  /** The table metadata file the commit wrote (what the catalog pointed at after it). */
+  readonly metadataLocation: string;
+  /** The snapshot's manifest list: readers read the data files it lists. */
+  readonly manifestList: string;
 }
 
 export interface NodeState {
@@ -87,6 +94,8 @@ const snapshotRef = z.object({
     .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), { message: 'a path inside the warehouse (relative, without "..")' }),
   rows: z.number().int().nonnegative(),
   createdAt: z.string(),
+  metadataLocation: z.string(),
+  manifestList: z.string(),
 });
 const nodeState = z.looseObject({
   kind: z.string(),
@@ -144,6 +153,11 @@ export class StateStore {
       parsed = JSON.parse(readFileSync(this.file, 'utf8')) as PipelineState;
     } catch (e) {
       throw new StateError(`state file ${this.file} is not readable JSON: ${(e as Error).message}`);
+    }
+    if (parsed && typeof parsed === 'object' && (parsed.schemaVersion as number) === 1) {
+      throw new StateError(
+        `state file ${this.file} was written by an asgard whose warehouse held plain Parquet folders (schemaVersion 1); this one writes Iceberg tables: remove the state folder and the warehouse, then apply again`,
+      );
     }
     if (parsed && typeof parsed === 'object' && parsed.schemaVersion !== STATE_SCHEMA_VERSION) {
       throw new StateError(`state file ${this.file} has schemaVersion ${parsed.schemaVersion}; this asgard reads ${STATE_SCHEMA_VERSION}`);

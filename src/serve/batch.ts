@@ -87,7 +87,7 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateS
         scoredAt: new Date(),
       });
       // Apply's commit path: the same retention, and the old snapshots collected.
-      commitRun({
+      await commitRun({
         store: stateStore,
         warehouse,
         node: serve,

@@ -3,7 +3,7 @@
 // spec) is a working copy that every command first brings up to date (`pull`). Layout under the
 // warehouse root (the workspace, src/workspace/workspace.ts, opens it):
 //
-//   <layer>/<table>/<snapshotId>/…parquet     the snapshots (the same paths as the local warehouse)
+//   <layer>/<table>/{data,metadata}/…        the Iceberg tables (the same keys as the local warehouse)
 //   _asgard/state/<pipeline>.json             the state (src/planner/state-store.ts), compare-and-swap
 //   _asgard/registry/<model>/…                the model registry (src/ml/registry.ts)
 //   _asgard/locks/<pipeline>.lock             the apply lock (./lock.ts)
@@ -14,13 +14,14 @@
 // removed after the state moved past them (expiry, or leftovers of a crash).
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { PipelineState, SnapshotRef } from '../planner/state-store.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { ObjectLock } from './lock.js';
 import { PreconditionFailed, type ObjectStore } from './object-store.js';
 import type { Warehouse } from './warehouse.js';
+import { tableRelativeKey } from './iceberg/table.js';
 
 /** The folder beside the tables that holds state, registry and locks (as the compiled jobs' `_asgard/`). */
 export const REMOTE_DIR = '_asgard';
@@ -42,7 +43,7 @@ export class RemoteState {
   /** ETag of the remote state this run last saw; undefined = none exists. */
   private etag: string | undefined;
   private pushed = new Set<string>();
-  /** Snapshot paths live at the last push (or pull): their tables need no sweep. */
+  /** Snapshot ids live at the last push (or pull): their tables need no sweep. */
   private swept = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -87,14 +88,15 @@ export class RemoteState {
       await this.pullSnapshot(s);
       this.pushed.add(s.id);
     }
-    this.swept = new Set(snapshotsOf(state).map((s) => s.path));
+    this.swept = new Set(snapshotsOf(state).map((s) => s.id));
     return state;
   }
 
   /** Whether a snapshot is in the working copy or, failing that, in the bucket (a plan pulls no data). */
   async hasSnapshot(s: SnapshotRef): Promise<boolean> {
-    if (existsSync(this.warehouse.dir(s))) return true;
-    return (await this.store.list(`${s.path}/`)).length > 0;
+    if (!this.warehouse.missingSnapshot(s)) return true;
+    const listKey = tableRelativeKey(s.manifestList);
+    return !!listKey && (await this.store.head(listKey)) !== undefined;
   }
 
   /** Called after every local state write: uploads new snapshots, then the state (in order, one at a time). */
@@ -138,33 +140,34 @@ export class RemoteState {
     await this.expire(live);
   }
 
-  /** Upload every file of a committed local snapshot under its warehouse path. */
+  /**
+   * Upload every object of a committed local Iceberg snapshot (data files, manifests, manifest list,
+   * metadata file) under its key in the warehouse; metadata last, so a listed metadata file's
+   * files are always there.
+   */
   private async pushSnapshot(s: SnapshotRef): Promise<void> {
-    const dir = this.warehouse.dir(s);
-    await inParallel(filesUnder(dir), 4, (f) => this.store.upload(`${s.path}/${f}`, join(dir, ...f.split('/'))));
+    const keys = await this.warehouse.snapshotKeys(s);
+    for (const group of byObjectKind(keys)) await inParallel(group, 4, (k) => this.store.upload(k, join(this.warehouse.root, ...k.split('/'))));
   }
 
-  /** Download a snapshot the working copy lacks (into a partial folder renamed into place). */
+  /** Download the objects of a snapshot's table that the working copy lacks (data first, metadata last). */
   private async pullSnapshot(s: SnapshotRef): Promise<void> {
-    const dir = this.warehouse.dir(s);
-    if (existsSync(dir)) return;
-    const tmp = `${dir}.partial`;
-    rmSync(tmp, { recursive: true, force: true });
+    const listKey = tableRelativeKey(s.manifestList);
+    if (listKey && existsSync(join(this.warehouse.root, ...listKey.split('/')))) return;
     const objects = await this.store.list(`${s.path}/`);
-    await inParallel(objects, 4, (o) => this.store.download(o.key, join(tmp, ...o.key.slice(s.path.length + 1).split('/'))));
-    mkdirSync(tmp, { recursive: true });
-    renameSync(tmp, dir);
+    const missing = objects.map((o) => o.key).filter((k) => !existsSync(join(this.warehouse.root, ...k.split('/'))));
+    for (const group of byObjectKind(missing)) await inParallel(group, 4, (k) => this.store.download(k, join(this.warehouse.root, ...k.split('/'))));
   }
 
-  /** Remove remote snapshot folders of the tables in `live` that no live snapshot is. */
+  /** Remove the remote objects of the tables in `live` that no live snapshot needs. */
   private async expire(live: readonly SnapshotRef[]): Promise<void> {
-    const keep = new Set(live.map((s) => s.path));
+    const keep = new Set((await Promise.all(live.map((s) => this.warehouse.snapshotKeys(s)))).flat());
     // Only tables whose snapshots changed since the last push are swept (a LIST per write of every
     // table would dominate a run); a sweep also removes a crashed run's leftovers of that table.
-    const tables = new Set(live.filter((s) => !this.swept.has(s.path)).map((s) => s.path.split('/').slice(0, 2).join('/')));
-    this.swept = keep;
+    const tables = new Set(live.filter((s) => !this.swept.has(s.id)).map((s) => s.path.split('/').slice(0, 2).join('/')));
+    this.swept = new Set(live.map((s) => s.id));
     for (const t of tables) {
-      const stale = (await this.store.list(`${t}/`)).filter((o) => !keep.has(o.key.split('/').slice(0, 3).join('/')));
+      const stale = (await this.store.list(`${t}/`)).filter((o) => !keep.has(o.key));
       await inParallel(stale, 8, (o) => this.store.delete(o.key));
     }
   }
@@ -201,6 +204,14 @@ export function snapshotsOf(state: PipelineState): SnapshotRef[] {
     for (const h of n.history ?? []) out.push(h);
   }
   return out;
+}
+
+/** Keys in upload order: data files, then manifests and manifest lists, then metadata files. */
+function byObjectKind(keys: readonly string[]): string[][] {
+  const kind = (k: string) => (k.endsWith('.metadata.json') ? 2 : k.includes('/metadata/') ? 1 : 0);
+  const groups: string[][] = [[], [], []];
+  for (const k of keys) groups[kind(k)].push(k);
+  return groups;
 }
 
 /** Run `f` over `items`, at most `limit` at a time; the first failure rejects. */

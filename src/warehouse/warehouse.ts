@@ -1,75 +1,183 @@
-// The embedded warehouse: `<root>/{bronze,silver,gold}/<table>/<snapshotId>/` folders of Parquet.
-// A snapshot is written into `<snapshotId>.partial/`, flushed, then renamed into place; the state
-// file (src/planner/state-store.ts) is the only pointer readers follow, so nobody ever sees half a
-// snapshot. Folders that no state entry points to (a crash mid-write) are removed by `gc`.
+// The embedded warehouse: every table (`bronze.x`, `silver.x`, `gold.x`, `features.x`) is an Apache
+// Iceberg v2 table under `<root>/<layer>/<table>/` (data/ Parquet files, metadata/ JSON and Avro),
+// registered in an Iceberg SQL catalog (by default the SQLite file `<root>/catalog.db`), so Spark,
+// pyiceberg and Trino read what asgard writes (docs/lakehouse.md).
+//
+// A write is begin → DuckDB COPY into the pending folder (`copySql`) → commit (or abort). Until the
+// catalog commit nothing a reader follows points at the new files; the state file
+// (src/planner/state-store.ts) then records the snapshot (id, metadata file, manifest list), and
+// asgard's readers read exactly that snapshot's data files. `expire` keeps the snapshots the state
+// still references and deletes the rest, files included (what SNAPSHOTS_KEPT asks for).
 
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { fsyncDir } from '../util/fs-atomic.js';
-import type { SnapshotRef } from '../planner/state-store.js';
+import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
+import { LocalTableStore, type TableStore } from './iceberg/table-store.js';
+import { SqliteCatalog, type IcebergCatalog, type TableIdent } from './iceberg/catalog.js';
+import { IcebergTables, tableRelativeKey, type PendingWrite } from './iceberg/table.js';
+import { icebergTypeOf } from './iceberg/schema.js';
 import { parseNodeId } from '../ir/address.js';
 
 export interface PendingSnapshot {
   readonly id: string;
   readonly table: string;
-  /** Absolute folder to write Parquet files into. */
+  /** Absolute folder DuckDB writes this snapshot's new Parquet files into. */
   readonly dir: string;
+  /** COPY options every write into `dir` must carry (format and the columns' Iceberg field ids). */
+  readonly copyOptions: string;
+  /** `SELECT <selectList> FROM …` writes the columns as their Iceberg storage types. */
+  readonly selectList: string;
+  readonly write: PendingWrite;
 }
+
+export interface WarehouseOptions {
+  /** Where objects live (default: the local folder `root`). */
+  readonly store?: TableStore;
+  /** The Iceberg catalog (default: SQLite at `<root>/catalog.db`). */
+  readonly catalog?: IcebergCatalog;
+}
+
+/** The SQLite catalog file of a local warehouse root. */
+export const CATALOG_FILE = 'catalog.db';
 
 export class Warehouse {
   readonly root: string;
+  readonly tables: IcebergTables;
+  private commitCheck?: (table: string, rows: number) => void;
 
-  constructor(root: string, baseDir = process.cwd()) {
-    this.root = isAbsolute(root) ? root : resolve(baseDir, root);
+  constructor(root: string, baseDir = process.cwd(), opts: WarehouseOptions = {}) {
+    this.root = isAbsolute(root) || /^[a-z][a-z0-9+.-]*:\/\//i.test(root) ? root : resolve(baseDir, root);
+    const store = opts.store ?? new LocalTableStore(this.root);
+    const catalog = opts.catalog ?? new SqliteCatalog(join(this.root, CATALOG_FILE));
+    this.tables = new IcebergTables(store, catalog);
   }
 
-  /** `bronze.customers` → `<root>/bronze/customers`. */
+  /**
+   * The same warehouse, whose commits first pass `check` (table, new row count): what it throws
+   * aborts the write before the catalog sees it (apply's row-count guard, src/engine/row-guard.ts).
+   */
+  withCommitCheck(check: (table: string, rows: number) => void): Warehouse {
+    const w = Object.create(Warehouse.prototype) as Warehouse;
+    Object.assign(w, this, { commitCheck: check });
+    return w;
+  }
+
+  /** `bronze.customers` → `<root>/bronze/customers` (the table's location on a local warehouse). */
   tableDir(table: string): string {
     const [layer, name] = splitTable(table);
     return join(this.root, layer, name);
   }
 
-  /** A fresh folder for a new snapshot of `table`; invisible until `commit`. */
-  begin(table: string, now = new Date()): PendingSnapshot {
-    const id = `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
-    const dir = join(this.tableDir(table), `${id}.partial`);
-    mkdirSync(dir, { recursive: true });
-    return { id, table, dir };
+  /** Start a new snapshot of `table` with these columns; invisible until `commit`. */
+  async begin(table: string, schema: readonly ColumnSchema[], partitionBy: readonly string[] = [], now = new Date()): Promise<PendingSnapshot> {
+    const [layer, name] = splitTable(table);
+    const write = await this.tables.prepare({ namespace: layer, name }, `${layer}/${name}`, schema, partitionBy, now);
+    return { id: write.id, table, dir: write.dir, copyOptions: write.copyOptions, selectList: write.selectList, write };
   }
 
-  /** Move a written snapshot into place. The caller then records the returned ref in state. */
-  commit(p: PendingSnapshot, rows: number, now = new Date()): SnapshotRef {
-    const final = join(this.tableDir(p.table), p.id);
-    renameSync(p.dir, final);
-    fsyncDir(this.tableDir(p.table));
+  /** The COPY statement that writes `sql`'s rows into the pending snapshot (one file, or one per partition). */
+  copySql(p: PendingSnapshot, sql: string, extraOptions = ''): string {
+    return `COPY (SELECT ${p.selectList} FROM (${sql}) AS asg_rows) TO '${this.tables.fileTarget(p.write).replace(/'/g, "''")}' (${p.copyOptions}${extraOptions ? `, ${extraOptions}` : ''})`;
+  }
+
+  /**
+   * Commit what was written into the pending folder as the table's current snapshot. With `base`,
+   * the snapshot keeps `base`'s files and adds the new ones (an append); without, it replaces them.
+   */
+  async commit(p: PendingSnapshot, conn: DuckDBConnection, opts: { readonly base?: SnapshotRef; readonly now?: Date } = {}): Promise<SnapshotRef> {
+    const now = opts.now ?? new Date();
+    const check = this.commitCheck;
+    const c = await this.tables.commit(p.write, conn, { base: opts.base?.manifestList, now, check: check && ((rows) => check(p.table, rows)) });
     const [layer, name] = splitTable(p.table);
-    return { id: p.id, path: `${layer}/${name}/${p.id}`, rows, createdAt: now.toISOString() };
+    return { id: c.snapshotId, path: `${layer}/${name}`, rows: c.rows, createdAt: now.toISOString(), metadataLocation: c.metadataLocation, manifestList: c.manifestList };
   }
 
-  abort(p: PendingSnapshot): void {
-    rmSync(p.dir, { recursive: true, force: true });
+  async abort(p: PendingSnapshot): Promise<void> {
+    await this.tables.abort(p.write);
   }
 
-  /** Absolute folder of a committed snapshot. */
-  dir(s: SnapshotRef): string {
-    return join(this.root, s.path);
+  /** Every object a committed snapshot needs, as keys under the warehouse root (what a remote copy uploads). */
+  async snapshotKeys(s: SnapshotRef): Promise<string[]> {
+    return this.tables.snapshotKeys(s.metadataLocation, s.manifestList);
   }
 
-  /** A glob DuckDB's read_parquet understands, covering partitioned sub-folders too. */
-  parquetGlob(s: SnapshotRef): string {
-    return join(this.root, s.path, '**', '*.parquet');
-  }
-
-  /** Remove every snapshot folder of `table` that is not in `keep` (crash leftovers, expired history). */
-  gc(table: string, keep: readonly SnapshotRef[]): void {
-    const dir = this.tableDir(table);
-    if (!existsSync(dir)) return;
-    const keepIds = new Set(keep.map((s) => s.id));
-    for (const entry of readdirSync(dir)) {
-      if (!keepIds.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  /**
+   * The first local path a committed snapshot needs that is not there (its table folder, manifest
+   * list, manifests or a data file), or undefined when the snapshot is whole.
+   */
+  async missingSnapshot(s: SnapshotRef): Promise<string | undefined> {
+    const dir = join(this.root, ...s.path.split('/'));
+    if (!existsSync(dir)) return dir;
+    for (const key of await this.snapshotKeys(s).catch(() => [tableRelativeKey(s.manifestList) ?? s.manifestList])) {
+      const file = join(this.root, ...key.split('/'));
+      if (!existsSync(file)) return file;
     }
+    return undefined;
   }
+
+  /** Local paths of a committed snapshot's data files (sorted). */
+  async files(s: SnapshotRef): Promise<string[]> {
+    return this.tables.dataFiles(s.manifestList);
+  }
+
+  /**
+   * The SELECT that reads a snapshot: its data files, columns in the recorded order and of the
+   * recorded DuckDB types (a snapshot of zero files is an empty relation of those types).
+   */
+  async snapshotSelect(s: SnapshotRef, schema?: readonly ColumnSchema[]): Promise<string> {
+    return selectFiles(await this.files(s), schema);
+  }
+
+  /** Keep `keep` (and the table's current snapshot); delete older snapshots and unreferenced files. */
+  async expire(table: string, keep: readonly SnapshotRef[]): Promise<void> {
+    const [layer, name] = splitTable(table);
+    await this.tables.expire({ namespace: layer, name }, `${layer}/${name}`, new Set(keep.map((s) => s.id)), new Date(), { keepSnapshots: keep });
+  }
+
+  /**
+   * Undo a committed snapshot: `to` becomes the table's current snapshot again and every snapshot
+   * but `keep` goes, files included. Without `to` (the table had no snapshot before) the table goes.
+   */
+  async rollback(table: string, to: SnapshotRef | undefined, keep: readonly SnapshotRef[]): Promise<void> {
+    if (!to) return this.drop(table);
+    const [layer, name] = splitTable(table);
+    await this.tables.expire({ namespace: layer, name }, `${layer}/${name}`, new Set([to, ...keep].map((s) => s.id)), new Date(), { makeCurrent: to.id, keepSnapshots: [to, ...keep] });
+  }
+
+  /** Remove the table from the catalog and delete its files. */
+  async drop(table: string): Promise<void> {
+    const [layer, name] = splitTable(table);
+    await this.tables.drop({ namespace: layer, name }, `${layer}/${name}`);
+  }
+
+  ident(table: string): TableIdent {
+    const [namespace, name] = splitTable(table);
+    return { namespace, name };
+  }
+}
+
+const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** SELECT over Parquet files; columns cast back to the recorded types where storage widened them. */
+export function selectFiles(files: readonly string[], schema?: readonly ColumnSchema[]): string {
+  if (files.length === 0) {
+    if (!schema || schema.length === 0) return 'SELECT NULL AS "empty" WHERE false';
+    return `SELECT ${schema.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+  }
+  const src = `read_parquet([${files.map(literal).join(', ')}], union_by_name = true)`;
+  if (!schema || schema.length === 0) return `SELECT * FROM ${src}`;
+  const cols = schema.map((c) => {
+    let widened = false;
+    try {
+      widened = !!icebergTypeOf(c).storeAs;
+    } catch {
+      widened = false;
+    }
+    return widened ? `CAST(${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}` : ident(c.name);
+  });
+  return `SELECT ${cols.join(', ')} FROM ${src}`;
 }
 
 function splitTable(table: string): [string, string] {

@@ -62,18 +62,18 @@ describe('CLI edge cases', () => {
     expect(tree(join(dir, '.asgard'))).toEqual(before);
   });
 
-  it('a state file {"schemaVersion":1}: exit 1 saying which fields are wrong; the file is left as it is', async () => {
+  it('a state file {"schemaVersion":2}: exit 1 saying which fields are wrong; the file is left as it is', async () => {
     const d = mkdtempSync(join(tmpdir(), 'asgard-state-'));
     writeFileSync(join(d, 'p.asg'), SPEC);
     mkdirSync(join(d, '.asgard', 'state'), { recursive: true });
-    writeFileSync(join(d, '.asgard', 'state', 'items.json'), '{"schemaVersion":1}');
+    writeFileSync(join(d, '.asgard', 'state', 'items.json'), '{"schemaVersion":2}');
     for (const cmd of [['plan', 'p.asg'], ['apply', 'p.asg', '--yes']]) {
       const r = await asgard(cmd, { cwd: d, env });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/state file .*items\.json is not a valid asgard state: pipeline: .*; lineage: .*; serial: .*; nodes: /);
       noStack(r.stderr);
     }
-    expect(readFileSync(join(d, '.asgard', 'state', 'items.json'), 'utf8')).toBe('{"schemaVersion":1}');
+    expect(readFileSync(join(d, '.asgard', 'state', 'items.json'), 'utf8')).toBe('{"schemaVersion":2}');
   });
 
   it('--state FILE: exit 2 with a clear message', async () => {

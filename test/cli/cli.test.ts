@@ -10,6 +10,7 @@ import { NodeError, type NodeExecutor } from '../../src/engine/executor.js';
 import type { NodeKind } from '../../src/ir/types.js';
 import { outputTable } from '../../src/ir/types.js';
 import { cli, repoRoot } from './helpers.js';
+import { commitRows } from '../helpers/warehouse.js';
 
 const churn = join(repoRoot, 'pipelines', 'churn.asg');
 const shop = join(repoRoot, 'test', 'planner', 'cases', 'sql-edit-cascades');
@@ -28,9 +29,7 @@ function fakes(fail: string[] = [], ran: string[] = []) {
       if (fail.includes(ctx.node.id)) throw new NodeError(`cannot build ${ctx.node.id}`);
       const table = outputTable(ctx.node);
       if (!table) return kind === 'train' ? { modelVersion: 1 } : {};
-      const p = ctx.warehouse.begin(table);
-      writeFileSync(join(p.dir, 'data.parquet'), '');
-      return { rows: 3, snapshot: ctx.warehouse.commit(p, 3) };
+      return { rows: 3, snapshot: await commitRows(ctx.warehouse, table, 3) };
     },
   });
 }

@@ -13,7 +13,8 @@ import { StateStore } from '../../src/planner/state-store.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { openDuck, queryAll, literal } from '../../src/engine/duckdb.js';
 import { openReadOnlyWarehouse, runReadOnlyQuery } from '../../src/engine/query.js';
-import { parquetFiles, snapshotSelect } from '../../src/engine/catalog.js';
+import { dataFilesOnDisk } from '../helpers/warehouse.js';
+import { asgardRows, canonical, catalogFile, pyiceberg } from '../helpers/pyiceberg.js';
 import { tempDir } from './helpers.js';
 import { cli } from '../cli/helpers.js';
 
@@ -73,7 +74,10 @@ async function expected() {
   };
 }
 
-/** Every table node of the state points at a committed folder whose Parquet rows equal the state's count. */
+/**
+ * Every table node of the state points at a committed Iceberg snapshot whose data files exist and
+ * hold the state's row count, and no data file is on disk that no kept snapshot references.
+ */
 async function assertConsistent(): Promise<void> {
   const state = new StateStore(join(dir, '.asgard'), 'churn').read();
   const wh = new Warehouse(join(dir, '.asgard', 'warehouse'));
@@ -81,18 +85,19 @@ async function assertConsistent(): Promise<void> {
   try {
     for (const [id, ns] of Object.entries(state.nodes)) {
       if (!ns.snapshot) continue;
-      const files = parquetFiles(wh.dir(ns.snapshot));
-      expect(existsSync(wh.dir(ns.snapshot)), id).toBe(true);
+      const files = await wh.files(ns.snapshot);
+      expect(files.every((f) => existsSync(f)), id).toBe(true);
       const n = files.length ? Number((await queryAll(conn, `SELECT count(*) AS n FROM read_parquet([${files.map(literal).join(', ')}])`)).rows[0].n) : 0;
       expect(n, `${id}: parquet rows vs state`).toBe(ns.snapshot.rows);
     }
   } finally {
     conn.closeSync();
   }
-  for (const layer of ['bronze', 'silver', 'gold']) {
-    const d = join(dir, '.asgard', 'warehouse', layer);
-    if (!existsSync(d)) continue;
-    for (const t of readdirSync(d)) expect(readdirSync(join(d, t)).filter((f) => f.endsWith('.partial')), `${layer}/${t}`).toEqual([]);
+  for (const [id, ns] of Object.entries(state.nodes)) {
+    if (!ns.snapshot) continue;
+    const table = ns.snapshot.path.replace('/', '.');
+    const kept = new Set((await Promise.all([ns.snapshot, ...(ns.history ?? [])].map((s) => wh.files(s)))).flat());
+    expect((await dataFilesOnDisk(wh, table)).filter((f) => !kept.has(f)), `${id}: leftover files`).toEqual([]);
   }
 }
 
@@ -132,6 +137,21 @@ describe('churn end to end', () => {
     expect(await count('SELECT count(*) FROM gold.churn_labels')).toBe(e.labels);
     expect(await count('SELECT count(*) FROM features.customer_churn_features')).toBe(e.customers);
     await assertConsistent();
+  }, 900_000);
+
+  it('pyiceberg reads every table asgard wrote, through the catalog, with the same rows', async () => {
+    const state = new StateStore(join(dir, '.asgard'), 'churn').read();
+    const wh = new Warehouse(join(dir, '.asgard', 'warehouse'));
+    const tables = Object.values(state.nodes).filter((n) => n.snapshot && n.schema);
+    expect(tables.length).toBeGreaterThanOrEqual(ENGINE_NODES.length + 3);
+    const py = pyiceberg(catalogFile(wh), ...tables.map((n) => `${n.snapshot!.path.replace('/', '.')}@${n.snapshot!.id}`));
+    expect(py.tables).toEqual(tables.map((n) => n.snapshot!.path.replace('/', '.')).sort());
+    for (const [i, n] of tables.entries()) {
+      const theirs = py.reads[i];
+      expect(theirs.schema.map((f) => f.name), theirs.table).toEqual(n.schema!.map((c) => c.name));
+      expect(theirs.rows.length, theirs.table).toBe(n.snapshot!.rows);
+      expect(canonical(theirs.rows), theirs.table).toEqual(canonical(await asgardRows(wh, n.snapshot!, n.schema!)));
+    }
   }, 900_000);
 
   it('a second apply leaves every engine node unchanged', async () => {
@@ -187,16 +207,16 @@ describe('churn end to end', () => {
     writeFileSync(join(scratch, 'churn.asg'), readFileSync(join(dir, 'churn.asg'), 'utf8'));
     const f = await ws.asgard(['apply', join(scratch, 'churn.asg'), '--yes', '--format', 'json']);
     expect(f.code, f.stderr.slice(-2000)).toBe(0);
-    const select = (root: string, id: string): string => {
+    const select = async (root: string, id: string): Promise<string> => {
       const ns = new StateStore(join(root, '.asgard'), 'churn').read().nodes[id];
       expect(ns?.snapshot, `${id} in ${root}`).toBeDefined();
-      return snapshotSelect(new Warehouse(join(root, '.asgard', 'warehouse')).dir(ns.snapshot!), ns.schema);
+      return new Warehouse(join(root, '.asgard', 'warehouse')).snapshotSelect(ns.snapshot!, ns.schema);
     };
     const conn = await openDuck();
     try {
       for (const id of [...ENGINE_NODES.filter((n) => !n.startsWith('features.')), 'features.customer_churn_features']) {
-        const a = select(dir, id);
-        const b = select(scratch, id);
+        const a = await select(dir, id);
+        const b = await select(scratch, id);
         const rows = Number((await queryAll(conn, `SELECT count(*) AS n FROM (${a})`)).rows[0].n);
         expect(rows, id).toBeGreaterThan(0);
         const diff = await queryAll(conn, `SELECT count(*) AS n FROM (((${a}) EXCEPT ALL (${b})) UNION ALL ((${b}) EXCEPT ALL (${a})))`);

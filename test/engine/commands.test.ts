@@ -57,14 +57,14 @@ const ORDERS = `SELECT * FROM (VALUES
 const source: NodeExecutor<SourceNode> = {
   kind: 'source',
   async run(ctx) {
-    const p = ctx.warehouse.begin(ctx.node.id);
+    const p = await ctx.warehouse.begin(ctx.node.id, ctx.node.stream.columns!);
     const conn = await openDuck();
     try {
-      await conn.run(`COPY (SELECT order_id::BIGINT AS order_id, customer_id::BIGINT AS customer_id, amount::DECIMAL(10,2) AS amount, ordered_at FROM (${ORDERS})) TO '${join(p.dir, 'part-0.parquet')}' (FORMAT parquet)`);
+      await conn.run(ctx.warehouse.copySql(p, `SELECT order_id::BIGINT AS order_id, customer_id::BIGINT AS customer_id, amount::DECIMAL(10,2) AS amount, ordered_at FROM (${ORDERS})`));
+      return { rows: 5, snapshot: await ctx.warehouse.commit(p, conn), schema: ctx.node.stream.columns };
     } finally {
       conn.closeSync();
     }
-    return { rows: 5, snapshot: ctx.warehouse.commit(p, 5), schema: ctx.node.stream.columns };
   },
 };
 const real = executorResolver(engineExecutors);

@@ -70,10 +70,11 @@ function sourceExecutor(data: Record<string, Row[]>): NodeExecutor<SourceNode> {
       const cols = ctx.node.stream.columns!.map((c) => [c.name, c.type] as [string, string]);
       const conn = await openDuck();
       try {
-        const p = ctx.warehouse.begin(ctx.node.id);
-        const r = await conn.runAndReadAll(`COPY (${rowsSelect(data[ctx.node.id], cols)}) TO ${literal(join(p.dir, 'data.parquet'))} (FORMAT parquet)`);
+        const schema = cols.map(([name, type]) => ({ name, type }));
+        const p = await ctx.warehouse.begin(ctx.node.id, schema);
+        const r = await conn.runAndReadAll(ctx.warehouse.copySql(p, rowsSelect(data[ctx.node.id], cols)));
         const rows = Number(r.getRows()[0][0]);
-        return { rows, snapshot: ctx.warehouse.commit(p, rows), schema: cols.map(([name, type]) => ({ name, type })) };
+        return { rows, snapshot: await ctx.warehouse.commit(p, conn), schema };
       } finally {
         conn.closeSync();
       }
@@ -140,7 +141,7 @@ describe('derived incremental maintenance', () => {
     await apply();
     const old = store.read().nodes['bronze.a'].snapshot!;
     data['bronze.a'].push({ id: 3, g: 3, v: 9, s: 'z' });
-    writeFileSync(join(warehouse.dir(old), 'data.parquet'), 'not parquet');
+    writeFileSync((await warehouse.files(old))[0], 'not parquet');
     const r = await apply();
     const node = r.nodes.find((n) => n.node === 'silver.rowwise')!;
     expect(node.status).toBe('succeeded');

@@ -92,13 +92,12 @@ import { NodeError } from '../../src/engine/executor.js';
 import type { NodeState, PipelineState } from '../../src/planner/state-store.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { openDuck } from '../../src/engine/duckdb.js';
-import { literal } from '../../src/engine/duckdb.js';
 
 export const tempDir = (prefix = 'asg-engine-'): string => mkdtempSync(join(tmpdir(), prefix));
 
 /** An in-memory stand-in for apply: runs executors and records their results as a state would. */
 export class MiniApply {
-  state: PipelineState = { schemaVersion: 1, pipeline: 'test', lineage: 'x', serial: 0, nodes: {} };
+  state: PipelineState = { schemaVersion: 2, pipeline: 'test', lineage: 'x', serial: 0, nodes: {} };
   readonly warehouse: Warehouse;
   constructor(
     readonly dir: string,
@@ -124,13 +123,14 @@ export class MiniApply {
   /** Write a bronze (or any layer) table from a SELECT, as ingestion would, and record it. */
   async seed(table: string, select: string): Promise<void> {
     const conn = await openDuck();
-    const p = this.warehouse.begin(table);
-    const r = await conn.runAndReadAll(`COPY (${select}) TO ${literal(join(p.dir, 'data.parquet'))} (FORMAT parquet)`);
-    const rows = Number(r.getRows()[0][0]);
     const d = await conn.runAndReadAll(`DESCRIBE ${select}`);
     const schema = d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) }));
+    const p = await this.warehouse.begin(table, schema);
+    const r = await conn.runAndReadAll(this.warehouse.copySql(p, select));
+    const rows = Number(r.getRows()[0][0]);
+    const snapshot = await this.warehouse.commit(p, conn);
     conn.closeSync();
-    this.record(table, 'source', { rows, snapshot: this.warehouse.commit(p, rows), schema });
+    this.record(table, 'source', { rows, snapshot, schema });
   }
 
   async run<N extends PipelineNode>(pipeline: PipelineIR, node: N, exec: { run(ctx: RunContext<N>): Promise<NodeResult> }): Promise<NodeResult> {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { executor } from '../../src/engine/sql-executor.js';
 import { NodeError } from '../../src/engine/executor.js';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
 import { attachWarehouse } from '../../src/engine/catalog.js';
 import { MiniApply, body, check, churnIR, cleanse, ir, model, source, tempDir } from './helpers.js';
 import type { CleanseNode, ModelNode } from '../../src/ir/types.js';
+import { dataFilesOnDisk } from '../helpers/warehouse.js';
 
 const CUSTOMERS = `SELECT i::BIGINT AS customer_id,
   CASE WHEN i % 10 = 0 THEN NULL ELSE ' User' || i || '@X.com ' END AS email,
@@ -36,8 +37,13 @@ describe('sql executor', () => {
     expect(expected).toBeGreaterThan(100);
     expect(r.rows).toBe(expected);
     expect(await count(app, pipeline, 'SELECT count(*) FROM silver.customers_cleaned')).toBe(expected);
-    const dirs = readdirSync(app.warehouse.dir(r.snapshot!)).sort();
+    // One data file per country, in hive-style folders, and the table's Iceberg spec partitions by it.
+    const dirs = (await app.warehouse.files(r.snapshot!)).map((f) => basename(dirname(f))).sort();
     expect(dirs).toEqual(['country=DE', 'country=FR', 'country=US']);
+    const meta = (await app.warehouse.tables.current(app.warehouse.ident('silver.customers_cleaned')))!.metadata;
+    const spec = meta['partition-specs'].find((s) => s['spec-id'] === meta['default-spec-id'])!;
+    const country = meta.schemas.find((s) => s['schema-id'] === meta['current-schema-id'])!.fields.find((f) => f.name === 'country')!;
+    expect(spec.fields).toEqual([{ name: 'country', transform: 'identity', 'source-id': country.id, 'field-id': 1000 }]);
     expect(r.schema?.map((c) => `${c.name} ${c.type}`)).toEqual([
       'customer_id BIGINT', 'email VARCHAR', 'first_name VARCHAR', 'last_name VARCHAR', 'registration_date DATE',
       'status VARCHAR', 'country VARCHAR', 'created_at TIMESTAMP', 'processed_at TIMESTAMP',
@@ -59,8 +65,8 @@ describe('sql executor', () => {
     expect((err as NodeError).message).toContain('unique(customer_id)');
     expect((err as NodeError).message).toMatch(/\b205 \(2×\)/);
     expect((err as NodeError).span).toEqual(node.checks[1].span);
-    // Only the first snapshot's folder is left: the pending one was removed.
-    expect(readdirSync(app.warehouse.tableDir('silver.customers_cleaned'))).toEqual([first.snapshot!.id]);
+    // Only the first snapshot's files are left: the pending ones were removed.
+    expect(await dataFilesOnDisk(app.warehouse, 'silver.customers_cleaned')).toEqual(await app.warehouse.files(first.snapshot!));
   });
 
   it('each check kind fails on bad data', async () => {

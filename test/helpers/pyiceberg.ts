@@ -1,11 +1,13 @@
 // Another engine's view of asgard's warehouse: pyiceberg (from the pinned .venv) loads tables through
-// the same SQL catalog and scans them; jsonFormSelect puts DuckDB's values in the same JSON forms, so
-// the two can be compared row for row.
+// the same SQL catalog and scans them; asgardRows reads the same snapshot the way asgard does, with
+// values in the same JSON forms, so the two can be compared row for row.
 
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { ensureToolchain } from '../conformance/lib/toolchain.js';
-import type { ColumnSchema } from '../../src/planner/state-store.js';
+import { openDuck, queryAll } from '../../src/engine/duckdb.js';
+import type { ColumnSchema, SnapshotRef } from '../../src/planner/state-store.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
 
 const READER = resolve(import.meta.dirname, '..', 'warehouse', 'py', 'read_iceberg.py');
 
@@ -25,6 +27,22 @@ export function pyiceberg(catalogFile: string, ...reads: string[]): { tables: st
   const r = spawnSync(tc.tools.python, [READER, `sqlite:///${catalogFile}`, 'iceberg', ...reads], { encoding: 'utf8', maxBuffer: 512 << 20, env: tc.tools.env });
   if (r.status !== 0) throw new Error(`pyiceberg failed: ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout);
+}
+
+/** The catalog file of a local warehouse. */
+export const catalogFile = (wh: Warehouse): string => join(wh.root, 'catalog.db');
+
+/**
+ * asgard's read of a snapshot (its data files through DuckDB), values in read_iceberg.py's forms:
+ * dates ISO, timestamps `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, decimals as their text.
+ */
+export async function asgardRows(wh: Warehouse, s: SnapshotRef, schema: readonly ColumnSchema[]): Promise<Record<string, unknown>[]> {
+  const conn = await openDuck();
+  try {
+    return [...(await queryAll(conn, `SELECT ${jsonFormSelect(schema)} FROM (${await wh.snapshotSelect(s, schema)})`)).rows];
+  } finally {
+    conn.closeSync();
+  }
 }
 
 /** The SELECT list that puts `schema`'s columns in read_iceberg.py's value forms. */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
+import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { startTicketApi, type TicketApi } from '../../demo/ticket-api.js';
 import { addTransactions } from '../../demo/add-transactions.js';
 import { filesContaining, services, testDatabases, withDatabase, type TestDatabases } from '../helpers/services.js';
@@ -42,7 +43,8 @@ async function count(table: string, sql = 'SELECT count(*) AS n, count(DISTINCT 
   const key = { 'bronze.customers': 'customer_id', 'bronze.transactions': 'transaction_id', 'bronze.support_tickets': 'ticket_id' }[table]!;
   const c = await openDuck();
   try {
-    await c.run(`CREATE VIEW t AS SELECT *, ${key} AS k FROM read_parquet('${join(dir, '.asgard', 'warehouse', snap.path, '**', '*.parquet')}')`);
+    const snapshot = await new Warehouse(join(dir, '.asgard', 'warehouse')).snapshotSelect(snap);
+    await c.run(`CREATE VIEW t AS SELECT *, ${key} AS k FROM (${snapshot})`);
     return (await queryAll(c, sql)).rows[0];
   } finally {
     c.closeSync();

@@ -5,8 +5,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { SourceNode } from '../../src/ir/types.js';
+import { dataFilesOnDisk } from '../helpers/warehouse.js';
 import { SourceHarness, filesContaining, lit, secret, services, sourceNode, testDatabases, withDatabase, type TestDatabases } from '../helpers/services.js';
 
 let dbs: TestDatabases;
@@ -105,7 +106,7 @@ describe.each(['postgres', 'mysql'] as const)('%s faults', (kind) => {
     const after = h.state();
     expect(after.nodes[good.id]!.snapshot).toEqual(snap);
     expect(after.nodes[good.id]!.cursor).toBe(before.nodes[good.id]!.cursor);
-    expect(existsSync(h.warehouse.dir(snap))).toBe(true);
+    expect((await h.warehouse.files(snap)).every((f) => existsSync(f))).toBe(true);
     expect(filesContaining(h.dir, pw(kind))).toEqual([]);
     expect(filesContaining(h.dir, wrong)).toEqual([]);
   });
@@ -134,6 +135,6 @@ describe('an interrupted sync', () => {
       }),
     ).rejects.toThrow(new RegExp(`${good.id}: .*(aborted|interrupted)`));
     expect(h.state()).toEqual(before);
-    expect(readdirSync(h.warehouse.tableDir(good.id))).toEqual([before.nodes[good.id]!.snapshot!.id]);
+    expect(await dataFilesOnDisk(h.warehouse, good.id)).toEqual(await h.warehouse.files(before.nodes[good.id]!.snapshot!));
   });
 });

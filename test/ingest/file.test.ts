@@ -2,18 +2,19 @@
 // incremental by cursor, a missing file named.
 
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, writeFileSync, appendFileSync, utimesSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, appendFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
 import { SourceHarness, lit, sourceNode } from '../helpers/services.js';
+import { dataFilesOnDisk } from '../helpers/warehouse.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'asgard-file-src-'));
 
 async function rows(h: SourceHarness, id: string, sql: string): Promise<Record<string, unknown>[]> {
   const c = await openDuck();
   try {
-    await c.run(`CREATE VIEW t AS SELECT * FROM read_parquet('${h.warehouse.parquetGlob(h.state().nodes[id]!.snapshot!)}')`);
+    await c.run(`CREATE VIEW t AS SELECT * FROM (${await h.warehouse.snapshotSelect(h.state().nodes[id]!.snapshot!)})`);
     return [...(await queryAll(c, sql)).rows];
   } finally {
     c.closeSync();
@@ -91,7 +92,8 @@ describe('file connector', () => {
     // Nothing changed: a second full read keeps the same snapshot (nothing downstream rebuilds).
     const again = await h.run(sourceNode('x', { type: 'file', settings: { path: lit(pq) } }), {});
     expect(again.result.snapshot!.id).toBe(r.result.snapshot!.id);
-    expect(readdirSync(h.warehouse.tableDir('bronze.x'))).toEqual([r.result.snapshot!.id]);
+    // The pending files of the unchanged read were removed: only the kept snapshot's files are on disk.
+    expect(await dataFilesOnDisk(h.warehouse, 'bronze.x')).toEqual(await h.warehouse.files(r.result.snapshot!));
 
     const nd = join(dir, 'events.ndjson');
     writeFileSync(nd, '{"id": 1, "kind": "a"}\n{"id": 2, "kind": null}\n');

@@ -27,7 +27,7 @@ async function table(h: SourceHarness, id: string, sql = 'SELECT * FROM t'): Pro
   const snap = h.state().nodes[id]!.snapshot!;
   const c = await openDuck();
   try {
-    await c.run(`CREATE VIEW t AS SELECT * FROM read_parquet('${h.warehouse.parquetGlob(snap)}')`);
+    await c.run(`CREATE VIEW t AS SELECT * FROM (${await h.warehouse.snapshotSelect(snap)})`);
     return [...(await queryAll(c, sql)).rows];
   } finally {
     c.closeSync();

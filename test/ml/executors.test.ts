@@ -90,7 +90,7 @@ describe('train executor and registry', () => {
         sum(CASE WHEN prediction = CAST(churn_probability > 0.5 AS INTEGER) THEN 0 ELSE 1 END) bad_pred,
         sum(CASE WHEN risk_level = CASE WHEN churn_probability >= 0.7 THEN 'high' WHEN churn_probability >= 0.4 THEN 'medium' ELSE 'low' END THEN 0 ELSE 1 END) bad_risk,
         count(DISTINCT risk_level) levels, min(scored_at) t
-      FROM read_parquet('${fx3.warehouse.dir(s.snapshot!)}/*.parquet')`)).getRowObjectsJS();
+      FROM (${await fx3.warehouse.snapshotSelect(s.snapshot!)})`)).getRowObjectsJS();
     conn.closeSync();
     expect(rows[0]).toMatchObject({ n: 2000n, k: 2000n, v: 1, w: 1, bad_pred: 0n, bad_risk: 0n, levels: 3n });
     expect(new Date(rows[0].t as Date).toISOString()).toBe('2025-11-11T00:00:00.000Z');

@@ -61,10 +61,10 @@ export async function makeWarehouse(dir: string, n: number, opts: { leaky?: bool
     ['gold.customer_metrics', metrics],
     ['gold.churn_labels', labels],
   ] as const) {
-    const p = warehouse.begin(table);
-    await conn.run(`COPY (${sql} ORDER BY ALL) TO '${join(p.dir, 'data.parquet')}' (FORMAT PARQUET)`);
     const desc = await conn.runAndReadAll(`DESCRIBE ${sql}`);
-    const snapshot = warehouse.commit(p, table === 'gold.customer_metrics' ? 2 * n : n);
+    const p = await warehouse.begin(table, desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) })));
+    await conn.run(warehouse.copySql(p, `${sql} ORDER BY ALL`));
+    const snapshot = await warehouse.commit(p, conn);
     nodes[table] = {
       kind: 'model',
       fingerprint: `fp-${table}-${opts.leaky ? 'leaky' : 'clean'}-${s}`,
@@ -76,7 +76,7 @@ export async function makeWarehouse(dir: string, n: number, opts: { leaky?: bool
     };
   }
   conn.closeSync();
-  return { warehouse, stateDir: dir, state: { schemaVersion: 1, pipeline: 'test', lineage: 'l', serial: 1, nodes } };
+  return { warehouse, stateDir: dir, state: { schemaVersion: 2, pipeline: 'test', lineage: 'l', serial: 1, nodes } };
 }
 
 export function featureViewNode(): FeaturesNode {

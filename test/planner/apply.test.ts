@@ -1,6 +1,6 @@
 // The apply orchestrator with fake executors: what runs, in which order, how many at once, what a
 // failure skips, what state records, and when a plan is refused.
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { StateStore, StateError } from '../../src/planner/state-store.js';
 import { RUNS_KEPT, RunsLog } from '../../src/planner/runs-log.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { diamond, features, pipeline, serve, source, train, model } from './fixtures.js';
+import { commitRows, dataFilesOnDisk } from '../helpers/warehouse.js';
 
 interface Fake {
   calls: string[];
@@ -42,9 +43,7 @@ function fakeExecutors(fake: Fake, delayMs = 20) {
         if (ctx.node.kind === 'train') return { modelVersion: (ctx.state.nodes[ctx.node.id]?.modelVersion ?? 0) + 1 };
         const table = outputTable(ctx.node);
         if (!table || fake.noNewData.has(ctx.node.id)) return { rows: 0 };
-        const p = ctx.warehouse.begin(table);
-        writeFileSync(join(p.dir, 'part-0.parquet'), 'x');
-        return { rows: 10, snapshot: ctx.warehouse.commit(p, 10), schema: [{ name: 'id', type: 'BIGINT' }], cursor: ctx.node.kind === 'source' ? '2025-01-01' : undefined };
+        return { rows: 10, snapshot: await commitRows(ctx.warehouse, table, 10), schema: [{ name: 'id', type: 'BIGINT' }], cursor: ctx.node.kind === 'source' ? '2025-01-01' : undefined };
       } finally {
         running--;
       }
@@ -252,8 +251,13 @@ describe('apply', () => {
     for (let i = 0; i < 5; i++) await t.apply(ir);
     const n = t.store.read().nodes['bronze.a'];
     expect(n.history!.length).toBe(2);
-    const onDisk = readdirSync(t.warehouse.tableDir('bronze.a')).sort();
-    expect(onDisk).toEqual([n.snapshot!.id, ...n.history!.map((h) => h.id)].sort());
+    // The Iceberg table keeps exactly those snapshots, and only their data files are left on disk.
+    const kept = [n.snapshot!, ...n.history!];
+    const meta = (await t.warehouse.tables.current(t.warehouse.ident('bronze.a')))!.metadata;
+    expect(meta.snapshots!.map((s) => s['snapshot-id']).sort()).toEqual(kept.map((s) => s.id).sort());
+    const referenced = (await Promise.all(kept.map((s) => t.warehouse.files(s)))).flat().sort();
+    expect(referenced).toHaveLength(3);
+    expect(await dataFilesOnDisk(t.warehouse, 'bronze.a')).toEqual(referenced);
   });
 
   it('deletes removed nodes from state and their snapshot folders', async () => {

@@ -20,18 +20,18 @@ export function services(rows: { n: number }, ran: string[]) {
       ran.push(ctx.node.id);
       const prev = ctx.state.nodes[ctx.node.id];
       if (prev?.cursor === String(rows.n)) return { rows: 0 };
-      const p = ctx.warehouse.begin(ctx.node.id);
+      const p = await ctx.warehouse.begin(ctx.node.id, ctx.node.stream.columns!);
       const conn = await openDuck();
       try {
         const cols = ctx.node.stream.columns!.map((c) => {
           const v = c.type.startsWith('DECIMAL') || c.type === 'BIGINT' ? 'i' : c.type === 'TIMESTAMP' ? "TIMESTAMP '2025-01-01' + i * INTERVAL 1 HOUR" : "CASE WHEN i % 2 = 0 THEN 'de' ELSE 'fr' END";
           return `CAST(${v} AS ${c.type}) AS ${c.name}`;
         });
-        await conn.run(`COPY (SELECT ${cols.join(', ')} FROM range(${rows.n}) t(i)) TO '${join(p.dir, 'part-0.parquet')}' (FORMAT parquet)`);
+        await conn.run(ctx.warehouse.copySql(p, `SELECT ${cols.join(', ')} FROM range(${rows.n}) t(i)`));
+        return { rows: rows.n, snapshot: await ctx.warehouse.commit(p, conn), cursor: String(rows.n), schema: ctx.node.stream.columns };
       } finally {
         conn.closeSync();
       }
-      return { rows: rows.n, snapshot: ctx.warehouse.commit(p, rows.n), cursor: String(rows.n), schema: ctx.node.stream.columns };
     },
   };
   return {
@@ -54,7 +54,7 @@ export async function count(dir: string, table: string): Promise<number> {
   const wh = new Warehouse('./.asgard/warehouse', dir);
   const conn = await openDuck();
   try {
-    const r = await queryAll(conn, `SELECT COUNT(*) AS n FROM read_parquet('${wh.parquetGlob(state.nodes[table].snapshot!)}')`);
+    const r = await queryAll(conn, `SELECT COUNT(*) AS n FROM (${await wh.snapshotSelect(state.nodes[table].snapshot!)})`);
     return Number(r.rows[0].n);
   } finally {
     conn.closeSync();

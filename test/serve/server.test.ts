@@ -4,7 +4,7 @@
 // without a restart, online features, the read-only query door and batch scoring.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { SNAPSHOTS_KEPT } from '../../src/engine/commit.js';
 import { batchOutputSchema } from '../../src/engine/batch-output.js';
 import type { FeaturesNode } from '../../src/ir/types.js';
@@ -14,6 +14,7 @@ import { createAsgardServer, type AsgardServer } from '../../src/serve/server.js
 import { Workspace } from '../../src/workspace/workspace.js';
 import { StateStore } from '../../src/planner/state-store.js';
 import { FEATURE_NAMES, makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, type Fixture, trainOn, serveOn } from '../ml/fixtures.js';
+import { dataFilesOnDisk } from '../helpers/warehouse.js';
 
 const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 20, max_depth: 6 } } }), serveNode());
 const train = ir.nodes[1] as ReturnType<typeof trainNode>;
@@ -241,8 +242,9 @@ describe('asgard serve', () => {
     const entry = new StateStore(dir, ir.name).read().nodes[serve.id];
     const kept = [entry.snapshot!, ...(entry.history ?? [])].map((s) => s.id).sort();
     expect(kept).toHaveLength(SNAPSHOTS_KEPT);
-    // On disk: exactly the snapshots the state points to.
-    expect(readdirSync(fx.warehouse.tableDir('gold.customer_churn_predictions')).sort()).toEqual(kept);
+    // On disk: exactly the data files of the snapshots the state points to.
+    const keptFiles = [...new Set((await Promise.all([entry.snapshot!, ...(entry.history ?? [])].map((s) => fx.warehouse.files(s)))).flat())].sort();
+    expect(await dataFilesOnDisk(fx.warehouse, 'gold.customer_churn_predictions')).toEqual(keptFiles);
     // The planner's schema of the serve node is the one scoring wrote (no false replace in a plan).
     expect(entry.schema).toEqual(batchOutputSchema(serve, ir.nodes.find((n) => n.kind === 'features') as FeaturesNode, 'BIGINT'));
   });

@@ -13,15 +13,14 @@ import { outputTable } from '../../src/ir/types.js';
 import type { SiteData } from '../../src/docs/site-data.js';
 import { boxWidth } from '../../src/docs/graph-layout.js';
 import { cli, repoRoot } from '../cli/helpers.js';
+import { commitRows } from '../helpers/warehouse.js';
 
 const executors = async (kind: NodeKind): Promise<NodeExecutor> => ({
   kind,
   async run(ctx) {
     const table = outputTable(ctx.node);
     if (!table) return kind === 'train' ? { modelVersion: 1 } : {};
-    const p = ctx.warehouse.begin(table);
-    writeFileSync(join(p.dir, 'data.parquet'), '');
-    return { rows: 3, snapshot: ctx.warehouse.commit(p, 3) };
+    return { rows: 3, snapshot: await commitRows(ctx.warehouse, table, 3) };
   },
 });
 

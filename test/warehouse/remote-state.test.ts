@@ -192,11 +192,14 @@ describe('remote state beside an S3 warehouse', () => {
     const after = (await remoteState())!;
     expect(after.serial).toBeGreaterThan(before.serial);
     expect(after.nodes['bronze.orders'].snapshot!.id).not.toBe(before.nodes['bronze.orders'].snapshot!.id);
-    // Only the snapshots the state keeps (current and history) remain in the bucket.
-    const kept = [after.nodes['bronze.orders'].snapshot!, ...(after.nodes['bronze.orders'].history ?? [])].map((x) => x.id).sort();
-    const inBucket = [...new Set((await store.list('bronze/orders/')).map((o) => o.key.split('/')[2]))].sort();
+    // Only the objects of the snapshots the state keeps (current and history) remain in the bucket.
+    const keptSnapshots = [after.nodes['bronze.orders'].snapshot!, ...(after.nodes['bronze.orders'].history ?? [])];
+    const workingCopy = new Warehouse(join(dir, '.asgard', 's3', bucket, 'lake'));
+    const kept = [...new Set((await Promise.all(keptSnapshots.map((s) => workingCopy.snapshotKeys(s)))).flat())].sort();
+    const inBucket = (await store.list('bronze/orders/')).map((o) => o.key).sort();
     expect(inBucket).toEqual(kept);
-    expect(kept.length).toBeGreaterThan(1);
+    expect(keptSnapshots.length).toBeGreaterThan(1);
+    expect(inBucket.filter((k) => /\/metadata\/snap-/.test(k))).toHaveLength(keptSnapshots.length);
   });
 
   it('a state changed underneath a run is not overwritten (compare-and-swap): the push fails, the newer state stays', async () => {

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { readState, type Workspace } from './workspace.js';
+import { readState, snapshotDir, type Workspace } from './workspace.js';
 
 /**
  * `<ws>/layout/<layer>/<table>` → the table's current embedded snapshot: the warehouse as a tool
@@ -13,7 +13,7 @@ export function warehouseLayout(ws: Workspace): string {
     if (!n.snapshot) continue;
     const [layer, name] = table.split('.');
     mkdirSync(join(root, layer), { recursive: true });
-    symlinkSync(join(ws.warehouse, n.snapshot.path), join(root, layer, name));
+    symlinkSync(snapshotDir(ws, table), join(root, layer, name));
   }
   return root;
 }
@@ -31,7 +31,7 @@ export function tableEnv(ws: Workspace, layout: string): Record<string, string> 
     if (!n.snapshot) continue;
     const [layer, name] = table.split('.');
     env[envName('ASGARD', layer, 'location')] = join(layout, layer);
-    env[envName('ASGARD', name, 'path')] = join(ws.warehouse, n.snapshot.path);
+    env[envName('ASGARD', name, 'path')] = snapshotDir(ws, table);
   }
   return env;
 }

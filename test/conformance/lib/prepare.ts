@@ -11,7 +11,7 @@ import { startTicketApi, type TicketApi } from '../../../demo/ticket-api.js';
 import { LOGICAL_TIME } from '../../../demo/generate.js';
 import { repoRoot } from './paths.js';
 import { asgard } from './asgard.js';
-import type { Workspace } from './workspace.js';
+import { linkCurrentSnapshots, type Workspace } from './workspace.js';
 
 export const CONFORMANCE_CUSTOMERS = Number(process.env.ASGARD_CONFORMANCE_CUSTOMERS ?? 10_000);
 export const CONFORMANCE_SEED = 42;
@@ -114,6 +114,7 @@ export async function prepareWorkspace(opts: { readonly dir?: string; readonly c
       throw new Error(`asgard apply failed (exit ${applied.code}):\n${doc.nodes.filter((n) => n.status !== 'succeeded').map((n) => `  ${n.node}: ${n.status} ${n.error ?? ''}`).join('\n')}`);
     }
     log(`[apply] ${doc.nodes.map((n) => `${n.node}=${n.rows ?? '-'}`).join(' ')} in ${applySeconds.toFixed(1)} s`);
+    await linkCurrentSnapshots(ws);
     await asgard(ws, ['compile', spec, '--out', ws.compiled, '--profile', 'kubernetes']);
     const unpromoted = doc.nodes.filter((n) => n.status === 'failed').map((n) => `${n.node}: ${n.error}`);
     if (unpromoted.length) log(`[apply] not applied (not compared by the conformance checks): ${unpromoted.join('; ')}`);

@@ -2,8 +2,10 @@
 // `asgard apply`), the compiled artifacts (`asgard compile --profile kubernetes`) and the real tools'
 // outputs, plus the logical time the embedded run used.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { Warehouse } from '../../../src/warehouse/warehouse.js';
+import type { SnapshotRef } from '../../../src/planner/state-store.js';
 
 export interface Workspace {
   readonly dir: string;
@@ -25,7 +27,7 @@ export interface Workspace {
 }
 
 interface StateFile {
-  readonly nodes: Record<string, { readonly snapshot?: { readonly path: string; readonly rows: number }; readonly modelVersion?: number }>;
+  readonly nodes: Record<string, { readonly snapshot?: SnapshotRef; readonly modelVersion?: number }>;
 }
 
 export function readState(ws: Workspace): StateFile {
@@ -34,9 +36,36 @@ export function readState(ws: Workspace): StateFile {
   return JSON.parse(readFileSync(f, 'utf8')) as StateFile;
 }
 
-/** The folder of the current snapshot of `layer.table` in the embedded warehouse. */
+/**
+ * A folder holding (links to) exactly the data files of the current Iceberg snapshot of
+ * `layer.table`, in their hive-style partition folders: what a tool reading plain Parquet sees.
+ * linkCurrentSnapshots makes them after each embedded apply.
+ */
 export function snapshotDir(ws: Workspace, table: string): string {
   const n = readState(ws).nodes[table];
   if (!n?.snapshot) throw new Error(`the embedded state has no snapshot of ${table}`);
-  return join(ws.warehouse, n.snapshot.path);
+  const dir = join(ws.dir, 'current', ...n.snapshot.path.split('/'), n.snapshot.id);
+  if (!existsSync(dir)) throw new Error(`${dir} does not exist: run linkCurrentSnapshots after the embedded apply`);
+  return dir;
+}
+
+/** `<ws>/current/<layer>/<table>/<snapshot id>/…` → the data files of each table's current snapshot. */
+export async function linkCurrentSnapshots(ws: Workspace): Promise<void> {
+  const root = join(ws.dir, 'current');
+  rmSync(root, { recursive: true, force: true });
+  const wh = new Warehouse(ws.warehouse);
+  for (const n of Object.values(readState(ws).nodes)) {
+    if (!n.snapshot) continue;
+    const dir = join(root, ...n.snapshot.path.split('/'), n.snapshot.id);
+    mkdirSync(dir, { recursive: true });
+    const data = join(ws.warehouse, n.snapshot.path, 'data');
+    for (const f of await wh.files(n.snapshot)) {
+      // data/<write id>/<partition folders>/<file> → <partition folders>/<write id>-<file>: the
+      // layout of one Parquet folder per table, hive partitions directly under it.
+      const [writeId, ...rest] = relative(data, f).split(sep);
+      const link = join(dir, ...rest.slice(0, -1), `${writeId}-${rest[rest.length - 1]}`);
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(f, link);
+    }
+  }
 }
