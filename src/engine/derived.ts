@@ -80,9 +80,10 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const keys = await count(conn, 'SELECT count(*) FROM asg_keys');
   if (keys === 0) return { kind: 'unchanged', keys };
 
-  // Every input restricted to the affected keys (NULL is a key value like any other).
+  // Every input restricted to the affected keys (NULL is a key value like any other), materialised:
+  // the optimiser then plans the node's joins on true row counts.
   for (const id of reads) {
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS SELECT t.* FROM ${qualified(id)} AS t SEMI JOIN asg_keys AS a ON t.${ident(m.inputs[id])} IS NOT DISTINCT FROM a.k`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${view(id, 'delta')} AS SELECT t.* FROM ${qualified(id)} AS t SEMI JOIN asg_keys AS a ON t.${ident(m.inputs[id])} IS NOT DISTINCT FROM a.k`);
   }
   const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: (id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)), logicalTime: ctx.logicalTime });
   if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
