@@ -166,6 +166,7 @@ k8s_apiserver_up() {
       --service-account-issuer "https://127.0.0.1:$ASGARD_K8S_PORT" \
       --service-account-key-file "$_K8S_DIR/pki/sa.pub" --service-account-signing-key-file "$_K8S_DIR/pki/sa.key" \
       --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true --enable-priority-and-fairness=false \
+      --endpoint-reconciler-type none \
       </dev/null >"$_K8S_DIR/kube-apiserver.log" 2>&1 &
     echo $! >"$_K8S_DIR/kube-apiserver.pid"
     disown 2>/dev/null || true
