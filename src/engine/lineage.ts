@@ -3,7 +3,7 @@
 // the input tables' columns. Upstream ends at the source system's columns (the stream's table in
 // its database or API); downstream reaches silver, gold and the feature views that use the column.
 
-import { lineageWithSchema } from '@polyglot-sql/sdk';
+import { lineageWithSchema, openLineageColumnLineage } from '@polyglot-sql/sdk';
 import type { CleanseNode, ModelNode, NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
@@ -79,31 +79,24 @@ export class LineageGraph {
     return [];
   }
 
+  /**
+   * Every output column's input columns, from one lineage pass over the body (OpenLineage's
+   * column-lineage facet: all output fields at once, through CTEs and subqueries, `*` expanded with
+   * the inputs' schemas). Tracing column by column parsed the body once per column, which made
+   * `asgard docs` of a 1,000-node spec take minutes (issue #17). A body the facet cannot analyse
+   * falls back to the per-column trace.
+   */
   private sqlEdges(n: CleanseNode | ModelNode): Map<string, ColumnRef[]> {
     let m = this.edges.get(n.id);
     if (m) return m;
-    m = new Map();
     const tables = n.inputs.flatMap((id) => {
       const cols = this.schemas.get(id);
       if (!cols) return [];
       const columns = cols.map((c) => ({ name: c.name, type: c.type }));
       return [{ name: id, columns }, { name: `iceberg.${id}`, columns }];
     });
-    for (const out of this.schemas.get(n.id) ?? []) {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const r = lineageWithSchema(out.name, n.sql.text, { tables, strict: false } as any, 'spark') as any;
-      const found: ColumnRef[] = [];
-      const walk = (x: { source_kind?: string; source_name?: string; name?: string; downstream?: unknown[] }): void => {
-        if (x.source_kind === 'table' && x.source_name && x.name) {
-          const table = x.source_name.replace(/^iceberg\./i, '');
-          const column = x.name.slice(x.name.lastIndexOf('.') + 1);
-          if (!found.some((f) => f.table === table && f.column === column)) found.push({ table, column });
-        }
-        for (const d of (x.downstream ?? []) as (typeof x)[]) walk(d);
-      };
-      if (r.success && r.lineage) walk(r.lineage);
-      m.set(out.name, found.sort((a, b) => (a.table + a.column).localeCompare(b.table + b.column)));
-    }
+    const outputs = this.schemas.get(n.id) ?? [];
+    m = outputs.length ? (facetEdges(n, tables, outputs) ?? columnByColumn(n, tables, outputs)) : new Map();
     this.edges.set(n.id, m);
     return m;
   }
@@ -157,4 +150,48 @@ export function renderLineageText(l: ColumnLineage): string {
   if (l.downstream.length) tree(l.downstream, '    ');
   else lines.push('    └── (nothing)');
   return lines.join('\n') + '\n';
+}
+
+type LineageTables = readonly { readonly name: string; readonly columns: readonly { name: string; type: string }[] }[];
+
+const byTableColumn = (a: ColumnRef, b: ColumnRef): number => (a.table + a.column).localeCompare(b.table + b.column);
+const unIceberg = (table: string): string => table.replace(/^iceberg\./i, '');
+
+/** All output columns' edges in one call, or undefined when the facet cannot be built for this body. */
+function facetEdges(n: CleanseNode | ModelNode, tables: LineageTables, outputs: readonly ColumnSchema[]): Map<string, ColumnRef[]> | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const r = openLineageColumnLineage(n.sql.text, { dialect: 'spark', producer: 'asgard', datasetNamespace: 'asgard', outputDataset: { namespace: 'asgard', name: n.id }, schema: { tables, strict: false } as any });
+  if (!r.success || !r.facet) return undefined;
+  const fields = new Map(Object.entries(r.facet.fields).map(([k, v]) => [k.toLowerCase(), v]));
+  const m = new Map<string, ColumnRef[]>();
+  for (const out of outputs) {
+    const found: ColumnRef[] = [];
+    for (const f of fields.get(out.name.toLowerCase())?.inputFields ?? []) {
+      const ref = { table: unIceberg(f.name), column: f.field };
+      if (!found.some((x) => x.table === ref.table && x.column === ref.column)) found.push(ref);
+    }
+    m.set(out.name, found.sort(byTableColumn));
+  }
+  return m;
+}
+
+/** The per-column trace (one lineage walk per output column). */
+function columnByColumn(n: CleanseNode | ModelNode, tables: LineageTables, outputs: readonly ColumnSchema[]): Map<string, ColumnRef[]> {
+  const m = new Map<string, ColumnRef[]>();
+  for (const out of outputs) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const r = lineageWithSchema(out.name, n.sql.text, { tables, strict: false } as any, 'spark') as any;
+    const found: ColumnRef[] = [];
+    const walk = (x: { source_kind?: string; source_name?: string; name?: string; downstream?: unknown[] }): void => {
+      if (x.source_kind === 'table' && x.source_name && x.name) {
+        const table = unIceberg(x.source_name);
+        const column = x.name.slice(x.name.lastIndexOf('.') + 1);
+        if (!found.some((f) => f.table === table && f.column === column)) found.push({ table, column });
+      }
+      for (const d of (x.downstream ?? []) as (typeof x)[]) walk(d);
+    };
+    if (r.success && r.lineage) walk(r.lineage);
+    m.set(out.name, found.sort(byTableColumn));
+  }
+  return m;
 }
