@@ -22,6 +22,7 @@ import { ident } from './quote.js';
 import { batchOutputSchema } from './batch-output.js';
 import { explainBindError } from './bind-message.js';
 import { closest } from '../diagnostics/catalogue.js';
+import { isTrainableDType } from '../ir/algorithms.js';
 
 export interface SchemaResult {
   readonly schemas: Map<NodeId, ColumnSchema[]>;
@@ -237,8 +238,6 @@ function checkLabel(node: TrainNode, from: readonly ColumnSchema[] | undefined, 
 }
 
 
-/** Numbers and booleans only: the trainers read features as float32 (src/ml/training-data.ts). */
-const TRAINABLE: ReadonlySet<FeatureDType> = new Set(['int32', 'int64', 'float32', 'float64', 'bool']);
 
 /**
  * A feature a training algorithm cannot take is an error at the feature, before apply would fail on
@@ -249,7 +248,7 @@ function checkTrainableFeatures(node: TrainNode, view: PipelineNode | undefined,
   const from = schemas.get(view.from);
   if (!from) return [];
   return view.features
-    .filter((f) => !TRAINABLE.has(f.dtype))
+    .filter((f) => !isTrainableDType(f.dtype))
     .filter((f) => {
       const c = from.find((x) => x.name === f.name);
       return c !== undefined && dtypeAccepts(f.dtype, c.type);
@@ -257,11 +256,9 @@ function checkTrainableFeatures(node: TrainNode, view: PipelineNode | undefined,
     .map((f) =>
       sqlDiag(
         EngineCodes.FeatureTypeUnsupported.code,
-        `feature \`${f.name}\` is ${f.dtype}, but ${node.id} (${node.algorithm.name}) takes only numeric and boolean features`,
+        `feature \`${f.name}\` is ${f.dtype}, but ${node.id} (${node.algorithm.name}) takes only numeric, bool and string (categorical) features`,
         f.span,
-        f.dtype === 'string'
-          ? 'encode it in the SQL of its table (a CASE per category, or a count or rate per category) and declare that column instead'
-          : 'derive a number in the SQL of its table (e.g. an age in days, an hour of day) and declare that column instead',
+        'derive a number in the SQL of its table (e.g. an age in days, an hour of day) and declare that column instead',
       ),
     );
 }

@@ -10,6 +10,13 @@ export const ALGORITHM_NAMES: readonly AlgorithmName[] = ['random_forest', 'grad
 
 export type ParamValue = number | string | boolean;
 
+/**
+ * Feature dtypes every training algorithm takes: numbers, booleans (as 0/1) and strings, which
+ * are categories (ordinal codes with an unknown bucket, src/ml/categorical.ts). Not timestamps.
+ */
+const TRAINABLE_DTYPES: ReadonlySet<string> = new Set(['int32', 'int64', 'float32', 'float64', 'bool', 'string']);
+export const isTrainableDType = (dtype: string): boolean => TRAINABLE_DTYPES.has(dtype);
+
 /** One form a value may take; a parameter accepts any of its forms. Bounds are inclusive unless marked. */
 export type ParamForm =
   | { readonly type: 'integer'; readonly min?: number; readonly max?: number }

@@ -59,11 +59,13 @@ export class InputTableError extends Error {
 }
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(.*\))?|BOOLEAN)$/;
+const TEXT = /^(VARCHAR|ENUM\(.*\))$/;
 
 /**
  * The input table must carry the entity's join key and every feature the model was trained on,
- * numeric (or boolean) where the model takes numbers: checked from the table's columns before any
- * row is read, so a wrong table is refused instead of scored as something else.
+ * numeric (or boolean) where the model takes numbers, a string where it takes a category: checked
+ * from the table's columns before any row is read, so a wrong table is refused instead of scored
+ * as something else.
  */
 export async function checkInputTable(conn: DuckDBConnection, from: string, view: FeaturesNode, schema: FeatureSchema): Promise<void> {
   const desc = await conn.runAndReadAll(`DESCRIBE ${qualified(from)}`);
@@ -71,7 +73,9 @@ export async function checkInputTable(conn: DuckDBConnection, from: string, view
   const missing = [view.entity.joinKey, ...schema.features.map((f) => f.name)].filter((c) => !types.has(c));
   const incompatible = schema.features.flatMap((f) => {
     const t = types.get(f.name);
-    return t !== undefined && !NUMERIC.test(t) ? [{ column: f.name, type: t, expected: `a number (${f.dtype})` }] : [];
+    if (t === undefined) return [];
+    if (f.categories) return TEXT.test(t) ? [] : [{ column: f.name, type: t, expected: `a string (categorical ${f.dtype})` }];
+    return NUMERIC.test(t) ? [] : [{ column: f.name, type: t, expected: `a number (${f.dtype})` }];
   });
   if (missing.length || incompatible.length) throw new InputTableError(from, missing, incompatible);
 }

@@ -28,6 +28,8 @@ export interface ChallengeResult {
 
 export interface Challenger {
   readonly featureNames: readonly string[];
+  /** The challenger's vocabulary of each categorical feature (X holds codes into it), null for a numeric one. */
+  readonly categories?: readonly (readonly string[] | null)[];
   readonly X: Float32Array;
   readonly y: ArrayLike<number>;
   readonly n: number;
@@ -50,10 +52,13 @@ export async function challengeChampion(
   const key = gate ? (gate.metric === 'f1_score' ? 'f1' : gate.metric === 'auc' ? 'roc_auc' : gate.metric) : 'f1';
   if (!(METRIC_NAMES as readonly string[]).includes(key)) return undefined;
   const lowerIsBetter = gate ? gate.op === '<' || gate.op === '<=' : false;
-  const scorer = await OnnxScorer.load(registry.onnxPath(model, champ.version), names, schema.output);
+  if (schema.features.some((f, i) => (f.categories !== undefined) !== Boolean(challenger.categories?.[i]))) return undefined;
+  const scorer = await OnnxScorer.load(registry.onnxPath(model, champ.version), schema.features, schema.output);
   let championProba: Float32Array;
   try {
-    championProba = await scorer.scoreRows(challenger.X, challenger.n);
+    // Categorical codes are decoded with the challenger's vocabulary; the champion's graph encodes
+    // the strings with its own.
+    championProba = await scorer.scoreRows(challenger.X, challenger.n, challenger.categories);
   } finally {
     await scorer.release();
   }

@@ -11,6 +11,12 @@ export interface Dataset {
   /** Row-major: X[i * F + f]. */
   readonly X: Float32Array;
   readonly y: Uint8Array;
+  /**
+   * Per feature: the vocabulary of a categorical (string) feature, whose column in X holds codes
+   * (src/ml/categorical.ts: index in the vocabulary, -1 for NULL or unknown); null for a numeric one.
+   * Absent: every feature is numeric.
+   */
+  readonly categories?: readonly (readonly string[] | null)[];
 }
 
 export function numFeatures(ds: Dataset): number {
@@ -27,7 +33,7 @@ export function subset(ds: Dataset, idx: ArrayLike<number>): Dataset {
     X.set(ds.X.subarray(i * F, i * F + F), k * F);
     y[k] = ds.y[i];
   }
-  return { featureNames: ds.featureNames, n: idx.length, X, y };
+  return { featureNames: ds.featureNames, n: idx.length, X, y, ...(ds.categories ? { categories: ds.categories } : {}) };
 }
 
 /**

@@ -1,12 +1,14 @@
-// A tree ensemble as an ONNX model (ai.onnx.ml opset 3). One float32 input per feature, shape
-// [N, 1], named after the feature and concatenated in the graph in the order of the feature schema,
-// so a client (or Feast-style caller) feeds features by name. A forest is a TreeEnsembleClassifier
+// A tree ensemble as an ONNX model (ai.onnx.ml opset 3). One input per feature, shape [N, 1], named
+// after the feature and concatenated in the graph in the order of the feature schema, so a client
+// (or Feast-style caller) feeds features by name: float32 for a numeric feature, string for a
+// categorical one, which a LabelEncoder turns into its code first (src/ml/categorical.ts). A forest is a TreeEnsembleClassifier
 // whose leaf class weights are the class fractions divided by the number of trees, post_transform
 // NONE (outputs `label` [N] and `probabilities` [N, 2]); boosting is a TreeEnsembleRegressor
 // (sum of leaves + base score) followed by Sigmoid (output `probability` [N, 1]).
 
 import type { TreeEnsemble } from './tree.js';
-import { attrFloats, attrInt, attrInts, attrString, attrStrings, ElemType, encodeModel, tensorInfo } from './onnx-proto.js';
+import { UNKNOWN_CODE } from './categorical.js';
+import { attrFloat, attrFloats, attrInt, attrInts, attrString, attrStrings, ElemType, encodeModel, tensorInfo } from './onnx-proto.js';
 
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 13;
@@ -61,8 +63,27 @@ export function exportOnnx(model: TreeEnsemble, meta: { name: string; version: n
     attrInts('nodes_falsenodeids', nodes_falsenodeids),
   ];
   const F = model.featureNames.length;
+  const vocab = (f: number) => model.categories?.[f] ?? null;
+  const encoders: Record<string, unknown>[] = [];
+  const columns = model.featureNames.map((name, f) => {
+    const v = vocab(f);
+    if (!v) return name;
+    // An empty vocabulary (the column was NULL on every training row): one key nobody sends.
+    const keys = v.length ? [...v] : [''];
+    const values = v.length ? v.map((_, k) => k) : [UNKNOWN_CODE];
+    encoders.push({
+      name: `encode_${name}`,
+      op_type: 'LabelEncoder',
+      domain: 'ai.onnx.ml',
+      input: [name],
+      output: [`${name}__code`],
+      attribute: [attrStrings('keys_strings', keys), attrFloats('values_floats', values), attrFloat('default_float', UNKNOWN_CODE)],
+    });
+    return `${name}__code`;
+  });
   const graphNodes: Record<string, unknown>[] = [
-    { name: 'concat_features', op_type: 'Concat', input: [...model.featureNames], output: ['features'], attribute: [attrInt('axis', 1)] },
+    ...encoders,
+    { name: 'concat_features', op_type: 'Concat', input: columns, output: ['features'], attribute: [attrInt('axis', 1)] },
   ];
   let outputs: Record<string, unknown>[];
   if (model.kind === 'random_forest') {
@@ -131,7 +152,7 @@ export function exportOnnx(model: TreeEnsemble, meta: { name: string; version: n
     graph: {
       name: meta.name,
       node: graphNodes,
-      input: model.featureNames.map((f) => tensorInfo(f, ElemType.FLOAT, ['N', 1])),
+      input: model.featureNames.map((f, j) => tensorInfo(f, vocab(j) ? ElemType.STRING : ElemType.FLOAT, ['N', 1])),
       output: outputs,
     },
     metadata_props: [

@@ -73,9 +73,10 @@ export const ModelProto = root.lookupType('onnx.ModelProto');
 /** AttributeProto.AttributeType values. */
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 /** TensorProto.DataType values. */
-export const ElemType = { FLOAT: 1, INT64: 7 } as const;
+export const ElemType = { FLOAT: 1, STRING: 8, INT64: 7 } as const;
 
 export type Attr =
+  | { name: string; type: typeof AttrType.FLOAT; f: number }
   | { name: string; type: typeof AttrType.INT; i: number }
   | { name: string; type: typeof AttrType.STRING; s: Uint8Array }
   | { name: string; type: typeof AttrType.FLOATS; floats: number[] }
@@ -83,6 +84,7 @@ export type Attr =
   | { name: string; type: typeof AttrType.STRINGS; strings: Uint8Array[] };
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
+export const attrFloat = (name: string, f: number): Attr => ({ name, type: AttrType.FLOAT, f });
 export const attrInt = (name: string, i: number): Attr => ({ name, type: AttrType.INT, i });
 export const attrString = (name: string, s: string): Attr => ({ name, type: AttrType.STRING, s: utf8(s) });
 export const attrFloats = (name: string, floats: number[]): Attr => ({ name, type: AttrType.FLOATS, floats });

@@ -41,13 +41,26 @@ export interface RegistryIndex {
   readonly versions: readonly RegistryVersion[];
 }
 
+export interface FeatureEntry {
+  readonly name: string;
+  readonly dtype: string;
+  readonly onnxType: 'float32' | 'string';
+  /** A numeric NULL's replacement (the training median); -1 (the unknown code) for a categorical feature. */
+  readonly fill: number;
+  /** A categorical feature's training vocabulary, code order (src/ml/categorical.ts). */
+  readonly categories?: readonly string[];
+}
+
 export interface FeatureSchema {
   /** The feature view (`features.<view>`) and its entity. */
   readonly view: string;
   readonly entity: { readonly name: string; readonly joinKey: string };
-  /** In ONNX input order. Every input is float32 [N, 1] named after the feature. */
-  readonly features: readonly { readonly name: string; readonly dtype: string; readonly onnxType: 'float32'; readonly fill: number }[];
-  /** NULL handling: training and batch scoring replace NULL by `fill` (the training median); the online API refuses missing features. */
+  /** In ONNX input order. Every input is [N, 1] named after the feature: float32, or string for a categorical feature. */
+  readonly features: readonly FeatureEntry[];
+  /**
+   * NULL handling: training and batch scoring replace a numeric NULL by `fill` (the training
+   * median) and put a categorical NULL in the unknown bucket; the online API refuses missing features.
+   */
   readonly nullPolicy: 'impute_training_median';
   readonly output: OnnxOutput;
   readonly label: { readonly from: string; readonly column: string; readonly timestamp: string };

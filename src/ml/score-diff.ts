@@ -9,18 +9,21 @@ import type { FeaturesNode } from '../ir/types.js';
 import type { ScoreChange } from '../planner/plan.js';
 import { ident } from '../engine/duckdb.js';
 import { onlineFeaturesSql } from '../engine/features.js';
-import type { FeatureSchema } from './registry.js';
-import type { OnnxScorer } from './onnx-session.js';
+import type { FeatureEntry, FeatureSchema } from './registry.js';
+import type { OnnxScorer, ScoreColumn } from './onnx-session.js';
 
 /**
  * Class-1 probabilities for every row of `relation` (ordered as the caller's SQL orders it), NULL
- * features replaced by the training medians recorded in the feature schema (as training did).
+ * features replaced by the training medians recorded in the feature schema (as training did); a
+ * categorical feature is read as a string (NULL and unseen values land in the unknown bucket).
  */
 export async function scoreRelation(conn: DuckDBConnection, relation: string, schema: FeatureSchema, scorer: OnnxScorer): Promise<Float32Array> {
-  const reader = await conn.runAndReadAll(`SELECT ${schema.features.map((f) => `CAST(${ident(f.name)} AS DOUBLE)`).join(', ')} FROM ${relation}`);
+  const cast = (f: FeatureEntry) => `CAST(${ident(f.name)} AS ${f.categories ? 'VARCHAR' : 'DOUBLE'})`;
+  const reader = await conn.runAndReadAll(`SELECT ${schema.features.map(cast).join(', ')} FROM ${relation}`);
   const cols = reader.getColumns();
   const n = reader.currentRowCount;
-  const inputs: Float32Array[] = schema.features.map((feature, f) => {
+  const inputs: ScoreColumn[] = schema.features.map((feature, f) => {
+    if (feature.categories) return cols[f] as (string | null)[];
     const src = cols[f] as (number | null)[];
     const dst = new Float32Array(n);
     for (let i = 0; i < n; i++) {

@@ -39,7 +39,7 @@ export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
     }
     if (!ctx.state.nodes[node.batch.from]?.snapshot) throw new NodeError(`${node.id} needs ${node.batch.from}, which has no committed snapshot yet`, node.span);
     const schema = registry.features(train.register, served.version);
-    const scorer = await OnnxScorer.load(registry.onnxPath(train.register, served.version), schema.features.map((f) => f.name), schema.output);
+    const scorer = await OnnxScorer.load(registry.onnxPath(train.register, served.version), schema.features, schema.output);
     const view = featureView(ctx.ir, train);
     const conn = await openDuck();
     try {

@@ -13,6 +13,7 @@ import { evaluateGate } from './metrics.js';
 import { evaluate } from './evaluation.js';
 import { featureView, inputsHash, trainingInputs } from './model-inputs.js';
 import { exportOnnx, onnxOutput } from './onnx-export.js';
+import { isTrainableDType } from '../ir/algorithms.js';
 import { OnnxScorer } from './onnx-session.js';
 import { ParamError } from './params.js';
 import type { FeatureSchema, Registry } from './registry.js';
@@ -51,10 +52,10 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
       return { modelVersion: existing.version };
     }
 
-    const nonNumeric = view.features.filter((f) => f.dtype === 'string' || f.dtype === 'timestamp');
-    if (nonNumeric.length) {
+    const unsupported = view.features.filter((f) => !isTrainableDType(f.dtype));
+    if (unsupported.length) {
       throw new NodeError(
-        `${node.id}: the trainer takes numeric and bool features; ${nonNumeric.map((f) => `${f.name} (${f.dtype})`).join(', ')} of ${view.id} would need an encoding first (compute a number in the model's SQL)`,
+        `${node.id}: the trainer takes numeric, bool and string (categorical) features; ${unsupported.map((f) => `${f.name} (${f.dtype})`).join(', ')} of ${view.id} would need an encoding first (compute a number in the model's SQL)`,
         node.span,
       );
     }
@@ -104,9 +105,10 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
     const version = (registry.index(node.register)?.versions.reduce((m, v) => Math.max(m, v.version), 0) ?? 0) + 1;
     const onnx = exportOnnx(run.model, { name: node.register, version });
     const output = onnxOutput(run.model.kind);
-    const scorer = await OnnxScorer.load(onnx, run.model.featureNames, output);
+    const scorerFeatures = run.model.featureNames.map((name, f) => ({ name, categories: run.model.categories?.[f] ?? null }));
+    const scorer = await OnnxScorer.load(onnx, scorerFeatures, output);
     try {
-      const p = await scorer.scoreRows(run.test.X, run.test.n);
+      const p = await scorer.scoreRows(run.test.X, run.test.n, run.model.categories);
       for (let i = 0; i < run.test.n; i++) {
         if (!(Math.abs(p[i] - run.testProba[i]) <= ONNX_TOLERANCE)) {
           throw new Error(`internal error: ONNX export of ${node.register} disagrees with the trained model on test row ${i} (${p[i]} vs ${run.testProba[i]})`);
@@ -120,6 +122,7 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
     const challenge = gate.passed
       ? await challengeChampion(registry, node.register, node.gate, {
           featureNames: run.model.featureNames,
+          categories: run.model.categories,
           X: run.test.X,
           y: run.test.y,
           n: run.test.n,
@@ -131,7 +134,10 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
     const features: FeatureSchema = {
       view: view.id,
       entity: view.entity,
-      features: view.features.map((f, i) => ({ name: f.name, dtype: f.dtype, onnxType: 'float32', fill: run.fill[i] })),
+      features: view.features.map((f, i) => {
+        const categories = run.model.categories?.[i];
+        return categories ? { name: f.name, dtype: f.dtype, onnxType: 'string' as const, fill: run.fill[i], categories } : { name: f.name, dtype: f.dtype, onnxType: 'float32' as const, fill: run.fill[i] };
+      }),
       nullPolicy: 'impute_training_median',
       output,
       label: node.label,

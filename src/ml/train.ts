@@ -3,6 +3,7 @@
 
 import { binData, computeThresholds } from './binning.js';
 import { columnMedians, impute, subset, trainTestSplit, type Dataset } from './dataset.js';
+import { fitOnTraining, UNKNOWN_CODE } from './categorical.js';
 import { fitBoosting } from './gradient-boosting.js';
 import { classificationMetrics, type Metrics } from './metrics.js';
 import { boostingParams, forestParams, type AlgorithmName } from './params.js';
@@ -19,7 +20,7 @@ export interface TrainSpec {
 export interface TrainingRun {
   readonly model: TreeEnsemble;
   readonly metrics: Metrics;
-  /** Per feature: the value a NULL is replaced with (the training median). */
+  /** Per feature: the value a NULL is replaced with (the training median; the unknown code for a categorical feature). */
   readonly fill: readonly number[];
   /** The held-out rows (imputed) and the in-memory model's probabilities on them. */
   readonly test: Dataset;
@@ -34,9 +35,16 @@ export function trainModel(ds: Dataset, spec: TrainSpec): TrainingRun {
   const t0 = performance.now();
   const F = ds.featureNames.length;
   const split = trainTestSplit(ds.y, spec.split.test, spec.split.stratify, spec.split.seed);
-  const train = subset(ds, split.train);
-  const test = subset(ds, split.test);
-  const fill = columnMedians(train.X, train.n, F);
+  let train = subset(ds, split.train);
+  let test = subset(ds, split.test);
+  // Categorical features: the vocabulary is learned on the training side only (a value seen only
+  // in the held-out rows is unknown there, as a new category is at serving time).
+  if (ds.categories) {
+    const categories = ds.categories.map((v, f) => (v ? fitOnTraining(v, f, F, train, [test]) : null));
+    train = { ...train, categories };
+    test = { ...test, categories };
+  }
+  const fill = columnMedians(train.X, train.n, F).map((m, f) => (ds.categories?.[f] ? UNKNOWN_CODE : m));
   impute(train.X, F, fill);
   impute(test.X, F, fill);
   const binned = binData(train.X, train.n, F, computeThresholds(train.X, train.n, F));
@@ -53,6 +61,7 @@ export function trainModel(ds: Dataset, spec: TrainSpec): TrainingRun {
     const finite = (v: number) => (Number.isFinite(v) ? v : null);
     resolvedParams = { ...p, maxLeafNodes: finite(p.maxLeafNodes), maxDepth: finite(p.maxDepth), iterations: run.iterations, earlyStopping: run.earlyStopping };
   }
+  if (train.categories) model = { ...model, categories: train.categories };
   const testProba = predictProba(model, test.X, test.n);
   const metrics = classificationMetrics(test.y, testProba, spec.threshold ?? 0.5);
   return { model, metrics, fill, test, testProba, trainRows: train.n, resolvedParams, seconds: (performance.now() - t0) / 1000 };

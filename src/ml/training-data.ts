@@ -14,6 +14,7 @@ import { ident } from '../engine/duckdb.js';
 import { qualified } from '../engine/catalog.js';
 import { pointInTimeSql } from '../engine/features.js';
 import type { Dataset } from './dataset.js';
+import { codeMap, encodeValue, isCategorical, vocabulary } from './categorical.js';
 
 export class DataError extends Error {}
 
@@ -39,7 +40,8 @@ export interface TrainingSet {
 
 export async function loadTrainingSet(conn: DuckDBConnection, view: FeaturesNode, label: TrainNode['label']): Promise<TrainingSet> {
   const names = view.features.map((f) => f.name);
-  const sql = `SELECT CAST(__asg_label AS VARCHAR) AS __label, __has_features, ${names.map((n) => `CAST(${ident(n)} AS DOUBLE) AS ${ident(n)}`).join(', ')} FROM (${trainingSetSql(view, label)})`;
+  const cast = (f: FeaturesNode['features'][number]) => `CAST(${ident(f.name)} AS ${isCategorical(f.dtype) ? 'VARCHAR' : 'DOUBLE'}) AS ${ident(f.name)}`;
+  const sql = `SELECT CAST(__asg_label AS VARCHAR) AS __label, __has_features, ${view.features.map(cast).join(', ')} FROM (${trainingSetSql(view, label)})`;
   const reader = await conn.runAndReadAll(sql);
   const cols = reader.getColumns();
   const labels = cols[0] as (string | null)[];
@@ -54,6 +56,10 @@ export async function loadTrainingSet(conn: DuckDBConnection, view: FeaturesNode
     keep.push(i);
   }
   const F = names.length;
+  // Categorical features: codes into the vocabulary of all kept rows; train.ts narrows it to the
+  // training side of the split.
+  const categories = view.features.map((f, j) => (isCategorical(f.dtype) ? vocabulary(keep.map((i) => (cols[2 + j] as (string | null)[])[i])) : null));
+  const codes = categories.map((v) => (v ? codeMap(v) : null));
   const X = new Float32Array(keep.length * F);
   const y = new Uint8Array(keep.length);
   for (let k = 0; k < keep.length; k++) {
@@ -63,9 +69,11 @@ export async function loadTrainingSet(conn: DuckDBConnection, view: FeaturesNode
     else if (l === '0' || l === 'false') y[k] = 0;
     else throw new DataError(`label ${label.from}.${label.column} must be 0/1 or boolean; found ${JSON.stringify(l)}`);
     for (let f = 0; f < F; f++) {
-      const v = (cols[2 + f] as (number | null)[])[i];
-      X[k * F + f] = v === null || v === undefined ? NaN : v;
+      const v = (cols[2 + f] as (number | string | null)[])[i];
+      const c = codes[f];
+      X[k * F + f] = c ? encodeValue(c, v) : v === null || v === undefined ? NaN : (v as number);
     }
   }
-  return { dataset: { featureNames: names, n: keep.length, X, y }, missingFeatures: missing };
+  const anyCategorical = categories.some((c) => c !== null);
+  return { dataset: { featureNames: names, n: keep.length, X, y, ...(anyCategorical ? { categories } : {}) }, missingFeatures: missing };
 }

@@ -18,6 +18,8 @@ export interface TreeEnsemble {
   readonly trees: readonly Tree[];
   /** Boosting: the initial log-odds. */
   readonly baseScore: number;
+  /** Per feature: the vocabulary of a categorical feature (its inputs are codes, src/ml/categorical.ts), null for a numeric one. */
+  readonly categories?: readonly (readonly string[] | null)[];
 }
 
 export function newTree(): Tree {

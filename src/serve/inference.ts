@@ -6,7 +6,9 @@
 //   413  body over the byte limit, or more inputs than the per-request limit
 //   404  unknown model or version (or a version that is not promoted), an entity without features
 //   422  an input missing a feature, carrying an unknown one, or a feature that is not a finite number
-//        or lies outside the float32 range of the model input
+//        (true/false for a bool feature) or lies outside the float32 range of the model input, or a
+//        categorical feature that is not a string (any string: one the model never saw in training
+//        is scored in the unknown bucket, src/ml/categorical.ts)
 // Two request forms (docs/http.md): `inputs` carry the features; `entities` carry only the feature
 // view's join key, and the features are looked up online (the view's latest row per entity). An
 // input may also carry the join key, and the fields listed in `echo`: both are echoed back in its
@@ -16,6 +18,7 @@
 
 import type { LoadedModel, ModelStore } from './model-store.js';
 import { HttpError } from './http.js';
+import type { ScoreColumn } from '../ml/onnx-session.js';
 
 export const MAX_INPUTS = 1000;
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -80,15 +83,21 @@ export function validateInferenceBody(body: unknown, maxInputs = MAX_INPUTS): In
 }
 
 /**
- * Per-feature float32 columns from the inputs, or a 422 naming `inputs[i].feature`. `allowed`: the
- * non-feature fields an input may carry (the join key, echoed fields).
+ * Per-feature columns from the inputs (float32, or strings for a categorical feature), or a 422
+ * naming `inputs[i].feature`. `allowed`: the non-feature fields an input may carry (the join key,
+ * echoed fields).
  */
-export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed: ReadonlySet<string> = new Set()): Float32Array[] {
+export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed: ReadonlySet<string> = new Set()): ScoreColumn[] {
   const n = inputs.length;
   const names = m.featureNames;
   const F = names.length;
+  const features = m.schema.features;
   const cols: Float32Array[] = new Array(F);
-  for (let f = 0; f < F; f++) cols[f] = new Float32Array(n);
+  const text: (string | null)[][] = new Array(F);
+  for (let f = 0; f < F; f++) {
+    if (features[f].categories) text[f] = new Array(n);
+    else cols[f] = new Float32Array(n);
+  }
   for (let i = 0; i < n; i++) {
     const row = inputs[i];
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
@@ -97,13 +106,24 @@ export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed
     const r = row as Record<string, unknown>;
     let seen = 0;
     for (let f = 0; f < F; f++) {
-      const x = r[names[f]];
+      let x = r[names[f]];
+      if (text[f]) {
+        if (typeof x !== 'string') {
+          const field = `inputs[${i}].${names[f]}`;
+          if (x === undefined) throw new HttpError(422, 'missing_feature', `${field} is missing`, { field, expected: names });
+          throw new HttpError(422, 'invalid_feature', `${field} must be a string (a category of ${names[f]}), got ${describe(x)}`, { field });
+        }
+        text[f][i] = x;
+        seen++;
+        continue;
+      }
+      if (typeof x === 'boolean' && features[f].dtype === 'bool') x = x ? 1 : 0;
       if (typeof x !== 'number' || !Number.isFinite(x)) {
         const field = `inputs[${i}].${names[f]}`;
         if (x === undefined) throw new HttpError(422, 'missing_feature', `${field} is missing`, { field, expected: names });
-        throw new HttpError(422, 'invalid_feature', `${field} must be a finite number, got ${describe(x)}`, { field });
+        throw new HttpError(422, 'invalid_feature', `${field} must be a finite number${features[f].dtype === 'bool' ? ' or a boolean' : ''}, got ${describe(x)}`, { field });
       }
-      cols[f][i] = x;
+      cols[f][i] = x as number;
       // The model's inputs are float32: a value beyond its range (1e300) would become ±Infinity and
       // still get a prediction.
       if (cols[f][i] === Infinity || cols[f][i] === -Infinity) {
@@ -124,7 +144,7 @@ export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed
       }
     }
   }
-  return cols;
+  return names.map((_, f) => text[f] ?? cols[f]);
 }
 
 function describe(x: unknown): string {
@@ -148,7 +168,7 @@ export async function infer(store: ModelStore, body: unknown, started: number, m
   const v = store.resolveVersion(req.modelName, req.modelVersion);
   const m = await store.load(req.modelName, v.version);
   const joinKey = m.schema.entity.joinKey;
-  let cols: Float32Array[];
+  let cols: ScoreColumn[];
   if (req.byEntity) {
     if (!lookup) throw new HttpError(400, 'invalid_body', 'this server does not look features up by entity', { field: 'entities' });
     cols = entityColumns(m, await lookup(m, req.inputs as Record<string, unknown>[]));
@@ -170,12 +190,14 @@ export async function infer(store: ModelStore, body: unknown, started: number, m
 }
 
 /**
- * Columns from online feature rows: a NULL feature takes the training median, as batch scoring does
- * (the caller cannot supply it); a value beyond float32 is 422 naming the entity and feature.
+ * Columns from online feature rows: a NULL feature takes the training median (a categorical one the
+ * unknown bucket), as batch scoring does (the caller cannot supply it); a value beyond float32 is
+ * 422 naming the entity and feature.
  */
-function entityColumns(m: LoadedModel, rows: readonly Record<string, unknown>[]): Float32Array[] {
+function entityColumns(m: LoadedModel, rows: readonly Record<string, unknown>[]): ScoreColumn[] {
   const n = rows.length;
-  return m.schema.features.map((f) => {
+  return m.schema.features.map((f): ScoreColumn => {
+    if (f.categories) return rows.map((r) => (r[f.name] === null || r[f.name] === undefined ? null : String(r[f.name])));
     const col = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const x = rows[i][f.name];

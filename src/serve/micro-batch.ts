@@ -4,12 +4,12 @@
 // request. Under low load a request waits for nothing but one event-loop turn; under high load the
 // per-run overhead is shared (the technique Triton calls dynamic batching).
 
-import type { OnnxScorer } from '../ml/onnx-session.js';
+import type { OnnxScorer, ScoreColumn } from '../ml/onnx-session.js';
 
 const MAX_ROWS = 4096;
 
 interface Pending {
-  readonly cols: readonly Float32Array[];
+  readonly cols: readonly ScoreColumn[];
   readonly n: number;
   resolve(p: Float32Array): void;
   reject(e: unknown): void;
@@ -22,7 +22,7 @@ export class MicroBatcher {
 
   constructor(private readonly scorer: OnnxScorer) {}
 
-  score(cols: readonly Float32Array[], n: number): Promise<Float32Array> {
+  score(cols: readonly ScoreColumn[], n: number): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
       this.queue.push({ cols, n, resolve, reject });
       this.rows += n;
@@ -47,12 +47,16 @@ export class MicroBatcher {
       return;
     }
     const F = batch[0].cols.length;
-    const cols: Float32Array[] = [];
+    const cols: ScoreColumn[] = [];
     for (let f = 0; f < F; f++) {
+      if (!(batch[0].cols[f] instanceof Float32Array)) {
+        cols.push(batch.flatMap((b) => b.cols[f] as readonly (string | null)[]));
+        continue;
+      }
       const c = new Float32Array(total);
       let at = 0;
       for (const b of batch) {
-        c.set(b.cols[f], at);
+        c.set(b.cols[f] as Float32Array, at);
         at += b.n;
       }
       cols.push(c);

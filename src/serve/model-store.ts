@@ -102,7 +102,7 @@ export class ModelStore {
       p = (async () => {
         const schema = this.registry.features(name, version);
         const featureNames = schema.features.map((f) => f.name);
-        const scorer = await OnnxScorer.load(this.registry.onnxPath(name, version), featureNames, schema.output);
+        const scorer = await OnnxScorer.load(this.registry.onnxPath(name, version), schema.features, schema.output);
         const entry = this.models.get(name)!;
         return { name, version, schema, featureNames, riskLevels: entry.riskLevels, fields: serveFields(entry.serve), scorer, batcher: new MicroBatcher(scorer) };
       })();

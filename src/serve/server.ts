@@ -180,7 +180,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       try {
         const v = store.resolveVersion(name);
         const m = await store.load(name, v.version);
-        await m.scorer.scoreColumns(m.featureNames.map(() => new Float32Array(1)), 1);
+        await m.scorer.scoreColumns(m.scorer.blankColumns(1), 1);
       } catch {
         // Not trained or not promoted yet: /health says so, and requests get their 404.
       }

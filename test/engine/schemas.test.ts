@@ -54,17 +54,16 @@ describe('schema inference (no data touched)', () => {
     expect(lines[view.features[0].span.line - 1]).toContain('feature total_purchases');
   });
 
-  it('a string or timestamp feature of a view a train block uses is an error at the feature (training would fail on it at apply)', async () => {
+  it('a timestamp feature of a view a train block uses is an error at the feature (training would fail on it at apply); a string one is a category', async () => {
     const bad = withNode(churn, 'features.customer_churn_features', (n) => {
       const v = n as FeaturesNode;
       return { ...v, features: [...v.features, { ...v.features[0], name: 'country', dtype: 'string' }, { ...v.features[0], name: 'updated_at', dtype: 'timestamp' }] } as FeaturesNode;
     });
     const { diagnostics } = await inferSchemas(bad);
     expect(diagnostics.map((d) => [d.code, d.message])).toEqual([
-      ['ASG2105', 'feature `country` is string, but train.churn_predictor (random_forest) takes only numeric and boolean features'],
-      ['ASG2105', 'feature `updated_at` is timestamp, but train.churn_predictor (random_forest) takes only numeric and boolean features'],
+      ['ASG2105', 'feature `updated_at` is timestamp, but train.churn_predictor (random_forest) takes only numeric, bool and string (categorical) features'],
     ]);
-    expect(diagnostics[0].hint).toMatch(/encode it in the SQL/);
+    expect(diagnostics[0].hint).toMatch(/derive a number in the SQL of its table/);
   });
 
   it('a SQL body that does not bind is an error at the line of the offending column', async () => {

@@ -61,7 +61,7 @@ function modelScores(ir: PipelineIR, registry: Registry): NonNullable<DataDiffIn
         continue;
       }
       const schema = registry.features(t.register, served.version);
-      const scorer = await OnnxScorer.load(registry.onnxPath(t.register, served.version), schema.features.map((f) => f.name), schema.output);
+      const scorer = await OnnxScorer.load(registry.onnxPath(t.register, served.version), schema.features, schema.output);
       try {
         out.set(t.id, await scoreDiff({ conn, view, before, after, schema, scorer, version: served.version, ...(sample ? { sample } : {}) }));
       } catch (e) {
