@@ -13,6 +13,8 @@ import type { RemoteState } from '../warehouse/remote-state.js';
 import { CliError, EXIT, type CommandContext } from './command.js';
 import { compileLoaded, specPathFor } from './commands/compile.js';
 import { workspaceOf, type LoadedSpec } from './spec.js';
+import { NodeError } from '../engine/executor.js';
+import type { FileMap } from '../targets/files.js';
 
 /** Default seconds a SparkApplication or Job may run when the profile sets no `job_timeout`. */
 export const DEFAULT_JOB_TIMEOUT = 3600;
@@ -58,20 +60,25 @@ export async function openKubeDeployment(ctx: CommandContext, spec: LoadedSpec &
     if (e instanceof KubeError) throw new CliError(e.message, EXIT.failed);
     throw e;
   }
-  const workspace = workspaceOf(ctx, spec, profile);
-  const compiled = await compileLoaded(ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), cacheFor: { ...spec, workspace } });
-  if (!compiled.files || hasErrors(compiled.diagnostics)) {
-    const first = compiled.diagnostics.find((d) => d.severity === 'error');
-    throw new CliError(`profile ${profile} does not compile: ${first?.message ?? 'unknown error'} (see \`asgard compile --profile ${profile}\`)`, EXIT.invalid);
-  }
-  const tree = compiled.files;
+  // Compiled when the first node runs: an apply with nothing to run compiles nothing.
+  let compiled: Promise<FileMap> | undefined;
+  const tree = (): Promise<FileMap> =>
+    (compiled ??= (async () => {
+      const workspace = workspaceOf(ctx, spec, profile);
+      const r = await compileLoaded(ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), cacheFor: { ...spec, workspace } });
+      if (!r.files || hasErrors(r.diagnostics)) {
+        const first = r.diagnostics.find((d) => d.severity === 'error');
+        throw new NodeError(`profile ${profile} does not compile: ${first?.message ?? 'unknown error'} (see \`asgard compile --profile ${profile}\`)`);
+      }
+      return r.files;
+    })());
 
   // The Spark job files go where the compiled SparkApplications read them, unless the profile
   // points `artifacts` somewhere asgard does not own (then uploading them is the deployer's job).
   const ownsArtifacts = ir.profiles[profile]?.settings.artifacts === undefined;
   const upload = async () => {
     if (!ownsArtifacts) return;
-    for (const [path, content] of tree) {
+    for (const [path, content] of await tree()) {
       if (!path.startsWith('spark/') || !(path.endsWith('.py') || path.endsWith('.sql'))) continue;
       await remote.store.put(`_asgard/${ir.name}/${path}`, content);
     }
@@ -93,8 +100,23 @@ export async function openKubeDeployment(ctx: CommandContext, spec: LoadedSpec &
   const airbyte =
     airbyteUrl === undefined
       ? undefined
-      : new Airbyte({ url: String(airbyteUrl), workspaceId: String(workspaceId), ...(token ? { token } : {}), env, timeoutSeconds, ...(env.ASGARD_AIRBYTE_POLL_MS ? { pollMs: Number(env.ASGARD_AIRBYTE_POLL_MS) } : {}) }, tree);
+      : new Airbyte({ url: String(airbyteUrl), workspaceId: String(workspaceId), ...(token ? { token } : {}), env: { ...envDefaults(ir, profile), ...env }, timeoutSeconds, ...(env.ASGARD_AIRBYTE_POLL_MS ? { pollMs: Number(env.ASGARD_AIRBYTE_POLL_MS) } : {}) }, tree);
   return new KubeDeployment(cluster, { pipeline: ir.name, namespace, tree, timeoutSeconds, timeoutSource: `job_timeout of profile ${profile}`, upload, ...(airbyte ? { airbyte } : {}) });
+}
+
+/**
+ * The defaults of the spec's `env("NAME", "default")` references (connectors and the profile): the
+ * compiled payloads carry `${NAME}`, which the environment fills — or, when it does not, the default
+ * the spec gave, exactly as the embedded apply resolves the same reference.
+ */
+export function envDefaults(ir: PipelineIR, profile: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const take = (settings: Readonly<Record<string, Resolvable>> | undefined) => {
+    for (const v of Object.values(settings ?? {})) if (v.kind === 'env' && v.default !== undefined) out[v.name] ??= v.default;
+  };
+  for (const n of ir.nodes) if (n.kind === 'source') take(n.connector.settings);
+  take(ir.profiles[profile]?.settings);
+  return out;
 }
 
 /** A KubeError from the cluster as the CLI reports it (exit 1: the apply failed; nothing half-done is hidden). */

@@ -59,11 +59,13 @@ export class Airbyte {
 
   constructor(
     readonly opts: AirbyteOptions,
-    private readonly tree: FileMap,
+    /** The compiled tree, or how to get it (compiled once, when the first sync needs it). */
+    private readonly tree: FileMap | (() => Promise<FileMap>),
   ) {}
 
-  private file(path: string): Payload {
-    const text = this.tree.get(`airbyte/${path}`);
+  private async file(path: string): Promise<Payload> {
+    const tree = typeof this.tree === 'function' ? await this.tree() : this.tree;
+    const text = tree.get(`airbyte/${path}`);
     if (text === undefined) throw new AirbyteError(`the compiled tree has no airbyte/${path}`);
     return load(text) as Payload;
   }
@@ -125,7 +127,7 @@ export class Airbyte {
 
   /** Create or update (by name) the object described by the compiled file; its id. */
   private async upsert(kind: 'sources' | 'destinations' | 'connections', file: string, ids: Record<string, string>): Promise<string> {
-    const payload = this.fill(this.file(file), ids, `airbyte/${file}`) as Payload;
+    const payload = this.fill(await this.file(file), ids, `airbyte/${file}`) as Payload;
     const idField = kind === 'sources' ? 'sourceId' : kind === 'destinations' ? 'destinationId' : 'connectionId';
     const found = await this.findByName(kind, String(payload.name));
     if (found) {

@@ -37,8 +37,11 @@ const rank = (o: KubeObject) => {
 export interface DeploymentOptions {
   readonly pipeline: string;
   readonly namespace: string;
-  /** The compiled tree (src/targets/registry.ts compileTargets) for the profile. */
-  readonly tree: FileMap;
+  /**
+   * The compiled tree (src/targets/registry.ts compileTargets) for the profile, or how to compile
+   * it: an apply that runs no node (a no-op) never compiles (nor writes) anything.
+   */
+  readonly tree: FileMap | (() => Promise<FileMap>);
   /** Seconds a SparkApplication or Job may run (the profile's `job_timeout`). */
   readonly timeoutSeconds: number;
   readonly timeoutSource: string;
@@ -48,9 +51,29 @@ export interface DeploymentOptions {
   readonly airbyte?: Airbyte;
 }
 
-export class KubeDeployment {
+/** The compiled objects: the pipeline's own (no node label), and each node's, in apply order. */
+interface Layout {
   readonly shared: KubeObject[];
-  readonly byNode = new Map<NodeId, KubeObject[]>();
+  readonly byNode: Map<NodeId, KubeObject[]>;
+}
+
+function layoutOf(tree: FileMap): Layout {
+  const all = kubeObjects(tree).map((x) => x.object);
+  const shared = all.filter((o) => !o.metadata.labels?.[NODE_LABEL]).sort((a, b) => rank(a) - rank(b));
+  const byNode = new Map<NodeId, KubeObject[]>();
+  for (const o of all) {
+    const node = o.metadata.labels?.[NODE_LABEL];
+    if (!node) continue;
+    const list = byNode.get(node) ?? [];
+    list.push(o);
+    byNode.set(node, list);
+  }
+  for (const list of byNode.values()) list.sort((a, b) => rank(a) - rank(b));
+  return { shared, byNode };
+}
+
+export class KubeDeployment {
+  private layout?: Promise<Layout>;
   private prepared?: Promise<void>;
   /** Objects written (applied, replaced or deleted) by this apply: the bench's "no object written" check. */
   writes = 0;
@@ -58,23 +81,19 @@ export class KubeDeployment {
   constructor(
     readonly cluster: Cluster,
     readonly opts: DeploymentOptions,
-  ) {
-    const all = kubeObjects(opts.tree).map((x) => x.object);
-    this.shared = all.filter((o) => !o.metadata.labels?.[NODE_LABEL]).sort((a, b) => rank(a) - rank(b));
-    for (const o of all) {
-      const node = o.metadata.labels?.[NODE_LABEL];
-      if (!node) continue;
-      const list = this.byNode.get(node) ?? [];
-      list.push(o);
-      this.byNode.set(node, list);
-    }
-    for (const list of this.byNode.values()) list.sort((a, b) => rank(a) - rank(b));
+  ) {}
+
+  /** The compiled objects (compiling the tree on first use). */
+  objects(): Promise<Layout> {
+    const tree = this.opts.tree;
+    this.layout ??= typeof tree === 'function' ? tree().then(layoutOf) : Promise.resolve(layoutOf(tree));
+    return this.layout;
   }
 
   /** The pipeline's own objects and uploads, once per apply, when the first node runs. */
   prepare(): Promise<void> {
     this.prepared ??= (async () => {
-      for (const o of this.shared) {
+      for (const o of (await this.objects()).shared) {
         try {
           await this.cluster.apply(o);
         } catch (e) {
@@ -92,7 +111,7 @@ export class KubeDeployment {
 
   /** Submit one node: its configuration objects, then each run-to-completion object, watched to the end. */
   async runNode(node: PipelineNode, ctx: Pick<RunContext, 'progress' | 'signal'>): Promise<NodeResult> {
-    const objects = this.byNode.get(node.id) ?? [];
+    const objects = (await this.objects()).byNode.get(node.id) ?? [];
     if (node.kind === 'source' && objects.length === 0) return this.syncSource(node, ctx);
     if (objects.length === 0) {
       throw new NodeError(`${node.id}: the profile compiles no Kubernetes object for this ${node.kind} node, so it cannot run on the cluster`);

@@ -107,8 +107,9 @@ describe('a node\'s objects (the compiled churn tree, no cluster needed)', () =>
     // A server nobody answers at: any request would fail with "cannot reach".
     const cluster = new Cluster(loadKubeConfig({ KUBECONFIG: config('epsilon', 'https://127.0.0.1:1') }));
     const d = new KubeDeployment(cluster, { pipeline: 'churn', namespace: 'asgard', tree, timeoutSeconds: 5, timeoutSource: 'test' });
-    expect(d.shared.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'ServiceAccount', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ConfigMap', 'ConfigMap', 'CronJob']);
-    const kinds = (id: string) => (d.byNode.get(id) ?? []).map((o) => o.kind);
+    const { shared, byNode } = await d.objects();
+    expect(shared.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'ServiceAccount', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ConfigMap', 'ConfigMap', 'CronJob']);
+    const kinds = (id: string) => (byNode.get(id) ?? []).map((o) => o.kind);
     expect(kinds('silver.customers_cleaned')).toEqual(['SparkApplication']);
     expect(kinds('train.churn_predictor')).toEqual(['ConfigMap', 'Job']);
     expect(kinds('serve.churn_api')).toEqual(['Service', 'Deployment']);

@@ -8,7 +8,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { load } from 'js-yaml';
 
-export const repoRoot = resolve(__dirname, '..', '..');
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const schemasDir = resolve(repoRoot, '..', 'shared', 'schemas');
 
 const readYaml = (p: string) => load(readFileSync(join(schemasDir, p), 'utf8')) as Record<string, any>;

@@ -13,7 +13,6 @@ import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js
 import { progressReporter, summaryTable } from '../progress.js';
 import { planId, remoteError } from '../remote.js';
 import { failOnErrors, loadValidSpec, workspaceOf, varOption } from '../spec.js';
-import { kubeCliError, openKubeDeployment } from '../kube.js';
 
 export const command: Command = {
   name: 'apply',
@@ -74,7 +73,9 @@ Examples:
     const workspace = workspaceOf(ctx, spec, profile);
     const remote = workspace.remote(spec.ir);
     // Under a kubernetes profile the same plan is submitted to the cluster (src/kube/deploy.ts).
-    const kube = target === 'kubernetes' ? await openKubeDeployment(ctx, spec, profile, remote) : undefined;
+    // Loaded only then: the Kubernetes client is a large import every other apply does without.
+    const kubeCli = target === 'kubernetes' ? await import('../kube.js') : undefined;
+    const kube = kubeCli ? await kubeCli.openKubeDeployment(ctx, spec, profile, remote) : undefined;
     const held = remote
       ? await remote
           .lock(arg)
@@ -131,8 +132,8 @@ Examples:
         });
         // The objects of nodes the spec no longer has (found by asgard's labels) are deleted, once
         // an apply went through (a failed one leaves that to the next).
-        if (kube && result.ok) {
-          const deleted = await kube.sweep(new Set(spec.ir.nodes.map((n) => n.id))).catch(kubeCliError);
+        if (kube && kubeCli && result.ok) {
+          const deleted = await kube.sweep(new Set(spec.ir.nodes.map((n) => n.id))).catch(kubeCli.kubeCliError);
           for (const d of deleted) reporter.onEvent({ type: 'warn', node: spec.ir.name, message: `deleted ${d} (its node is no longer in the spec)` });
         }
         // Every finished node's snapshot and state reach the remote before the lock goes.

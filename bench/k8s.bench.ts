@@ -1,7 +1,3 @@
-// PENDING — not yet run, so not yet a bench (bench/run.ts runs bench/*.bench.ts only): it needs
-// kube-apiserver (scripts/k8s-apiserver.sh), whose first build had not finished when this was written.
-// Rename to k8s.bench.ts once test/k8s/apply.pending.ts has become a passing test.
-
 // `asgard apply --profile kubernetes` on the local API server (scripts/k8s-apiserver.sh): an 11-node
 // pipeline (one Airbyte-synced source and ten cleanses, a chain of five and five beside it) applied
 // from a fresh state, with the spark-operator's status played at once by the test stand-in
@@ -27,11 +23,11 @@ import { AirbyteStandIn } from '../test/k8s/airbyte-server.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
 
-function spec(ns: string, bucket: string, endpoint: string): string {
+export function spec(ns: string, bucket: string, endpoint: string): string {
   const cleanses: string[] = [];
   for (let i = 1; i <= 10; i++) {
     const from = i === 1 || i === 6 ? 'bronze.events' : `silver.step_${i - 1}`;
-    cleanses.push(`  cleanse step_${i} {\n    sql """ SELECT id, kind, at FROM ${from} WHERE id > ${i} """\n  }`);
+    cleanses.push(`  cleanse step_${i} {\n    sql """ SELECT id, kind, seen_at FROM ${from} WHERE id > ${i} """\n  }`);
   }
   return `pipeline benchk8s {
   source app_db postgres {
@@ -39,8 +35,8 @@ function spec(ns: string, bucket: string, endpoint: string): string {
     password = secret("APP_DB_PASSWORD")
     stream events {
       primary_key = id
-      cursor      = at
-      columns     = { id = "BIGINT"  kind = "VARCHAR"  at = "TIMESTAMP" }
+      cursor      = seen_at
+      columns     = { id = "BIGINT"  kind = "VARCHAR"  seen_at = "TIMESTAMP" }
     }
   }
 ${cleanses.join('\n')}
@@ -90,7 +86,9 @@ export async function run(): Promise<Figure[]> {
   const firsts: number[] = [];
   const noops: number[] = [];
   const written: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
+  // One round more than counted: the first warms what is not asgard's (the Airbyte test server's
+  // OpenAPI validators, the API server's caches) and is left out of the medians.
+  for (let r = 0; r <= RUNS; r++) {
     const ns = `bench-${randomBytes(4).toString('hex')}`;
     const bucket = `bench-${randomBytes(4).toString('hex')}`;
     const s3c = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY } });
@@ -108,10 +106,10 @@ export async function run(): Promise<Figure[]> {
       const first = await apply(dir, env);
       const nodes = (JSON.parse(first.out) as { nodes: { status: string }[] }).nodes;
       if (nodes.length !== 11 || nodes.some((n) => n.status !== 'succeeded')) throw new Error(`the first apply did not run 11 nodes: ${first.out}`);
-      firsts.push(first.seconds);
+      if (r > 0) firsts.push(first.seconds);
       const before = await versions(kc, ns);
       const noop = await apply(dir, env);
-      noops.push(noop.seconds);
+      if (r > 0) noops.push(noop.seconds);
       const after = await versions(kc, ns);
       written.push(after.filter((v) => !before.includes(v)).length + before.filter((v) => !after.includes(v)).length);
     } finally {

@@ -1,8 +1,3 @@
-// PENDING — not yet run, so not yet a test (vitest runs test/**/*.test.ts only): apply --profile kubernetes end to end.
-// It needs kube-apiserver, whose first build (scripts/k8s-apiserver.sh) had not finished on the shared
-// two-core machine when this was written. Rename to .test.ts once `bash scripts/k8s-apiserver.sh up`
-// works, run it, fix what fails, and call k8s_apiserver_up from scripts/test.sh (docs/kubernetes.md).
-
 // `asgard apply SPEC --profile kubernetes` against the REAL API server (kube-apiserver + etcd,
 // scripts/k8s-apiserver.sh), the real S3 server (state, lock, Spark job files) and, for Spark runs,
 // the real Spark cluster. What is played: the spark-operator's and the kubelet's status updates
@@ -135,7 +130,8 @@ async function remoteState(): Promise<PipelineState | undefined> {
   return got ? (JSON.parse(got.body.toString()) as PipelineState) : undefined;
 }
 
-describe('apply --profile kubernetes (operator status played)', () => {
+// Each apply is a CLI process against four servers: minutes on a loaded two-core machine.
+describe('apply --profile kubernetes (operator status played)', { timeout: 600_000 }, () => {
   it('submits every changed node in DAG order, records the state in S3; a second apply writes no object', async () => {
     await world({ sparkApplications: () => 'complete' });
     const r = await apply();
@@ -223,7 +219,7 @@ describe('apply --profile kubernetes (operator status played)', () => {
   });
 });
 
-describe('apply --profile kubernetes: access failures', () => {
+describe('apply --profile kubernetes: access failures', { timeout: 600_000 }, () => {
   it('RBAC forbidding a verb names the verb and the object; the lock is released', async () => {
     await world({ sparkApplications: () => 'complete' });
     const r = await apply([], { KUBECONFIG: k8sServer().limitedKubeconfig });
