@@ -26,7 +26,7 @@ ${globalOptions.map(opt).join('\n')}
 `;
 for (const e of commands) {
   const c = await e.load();
-  out += `## \`asgard ${c.name}\`\n\n${c.summary}.\n\n\`\`\`text\n${c.usage}\n\n${c.help.trim()}\n\`\`\`\n\n`;
+  out += `## \`asgard ${e.name}\`\n\n${e.summary}.\n\n\`\`\`text\n${c.usage}\n\n${c.help.trim()}\n\`\`\`\n\n`;
   if (c.formats) out += `Formats: ${c.formats.map((f) => `\`${f}\``).join(', ')} (the first is the default).\n\n`;
   if (c.options.length) out += `| option | meaning |\n| --- | --- |\n${c.options.map(opt).join('\n')}\n\n`;
 }

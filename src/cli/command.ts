@@ -71,10 +71,8 @@ export interface CommandContext {
   flag(name: string): boolean;
 }
 
+/** A command's usage, help, options and work; its name and summary are the registry's (commands/index.ts). */
 export interface Command {
-  readonly name: string;
-  /** One line for `asgard --help`. */
-  readonly summary: string;
   /** `asgard plan SPEC [--base REF] …` */
   readonly usage: string;
   /** A paragraph that teaches, with examples (shown by `asgard CMD --help`). */

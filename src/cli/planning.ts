@@ -108,14 +108,15 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   checkProfile(ctx, spec.ir);
   const fingerprints = fingerprintPipeline(spec.ir);
   if (base !== undefined) {
-    const baseSpec = await loadBaseSpec(base, spec.file, ctx.io.cwd);
+    const { spec: baseSpec, cacheFor } = await loadBaseSpec(base, spec.file, { cwd: ctx.io.cwd, ...(ctx.stateDir !== undefined ? { stateDir: ctx.stateDir } : {}) });
     if (hasErrors(baseSpec.diagnostics) || !baseSpec.ir) {
       if (ctx.format !== 'json') printDiagnostics(ctx, baseSpec.diagnostics, baseSpec.sources);
       throw new CliError(`the base spec ${base} has errors; fix it or pick another --base`);
     }
     let baseSchemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined;
     try {
-      baseSchemas = (await inferSchemas(baseSpec.ir)).schemas;
+      // Through the caches as the head's are: a warm re-run binds nothing and never loads DuckDB.
+      baseSchemas = (await inferSchemas(baseSpec.ir, undefined, cacheFor)).schemas;
     } catch {
       baseSchemas = undefined;
     }

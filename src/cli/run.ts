@@ -6,15 +6,15 @@ import { resolve } from 'node:path';
 import { closest } from '../diagnostics/catalogue.js';
 import { globalOptions, parseArgs, renderOptions } from './args.js';
 import { CliError, EXIT, ExitSilently, type CliIO, type CliServices, type Command, type CommandContext, type ParsedArgs } from './command.js';
-import { commands } from './commands/index.js';
+import { commands, type CommandEntry } from './commands/index.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-async function globalHelp(): Promise<string> {
-  const all = await Promise.all(commands.map((c) => c.load()));
+function globalHelp(): string {
+  const all = commands;
   const w = Math.max(...all.map((c) => c.name.length));
   return [
     'asgard: declarative pipelines for data and ML, planned and applied like infrastructure.',
@@ -34,11 +34,11 @@ async function globalHelp(): Promise<string> {
   ].join('\n');
 }
 
-function commandHelp(c: Command): string {
+function commandHelp(entry: CommandEntry, c: Command): string {
   return [
     `Usage: ${c.usage}`,
     '',
-    c.summary,
+    entry.summary,
     '',
     c.help.trim(),
     '',
@@ -64,7 +64,7 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === '--help' || first === '-h') {
-      io.out(await globalHelp());
+      io.out(globalHelp());
       return first === undefined ? EXIT.invalid : EXIT.ok;
     }
     if (first === '--version' || first === '-V' || first === 'version') {
@@ -73,7 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
     }
     if (first === 'help') {
       const c = commands.find((x) => x.name === rest[0]);
-      io.out(c ? commandHelp(await c.load()) : await globalHelp());
+      io.out(c ? commandHelp(c, await c.load()) : globalHelp());
       return EXIT.ok;
     }
     const found = commands.find((c) => c.name === first);
@@ -84,7 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
     const cmd = await found.load();
     const args = parseArgs(rest, [...cmd.options, ...globalOptions]);
     if (args.options.help) {
-      io.out(commandHelp(cmd));
+      io.out(commandHelp(found, cmd));
       return EXIT.ok;
     }
     const stateOpt = args.options.state;
@@ -99,7 +99,7 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
     json = format === 'json';
     if (!formats.includes(format)) {
       const guess = closest(format, formats);
-      throw new CliError(`${cmd.name} --format must be one of ${formats.join(', ')}, not "${format}"${guess ? ` (did you mean ${guess}?)` : ''}`);
+      throw new CliError(`${found.name} --format must be one of ${formats.join(', ')}, not "${format}"${guess ? ` (did you mean ${guess}?)` : ''}`);
     }
     const [min, max] = cmd.positionals ?? [1, 1];
     if (args.positionals.length < min) throw new CliError(`missing argument: usage: ${cmd.usage}`);

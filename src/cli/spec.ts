@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { MAX_SPEC_BYTES } from '../dsl/limits.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { sourceOf, type LoadedSpec } from '../dsl/load.js';
+import { sourceOf, type LoadedSpec } from '../dsl/loaded.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { diagnosticToJson, renderDiagnostic, renderDiagnosticsMarkdown } from '../diagnostics/render.js';
@@ -16,7 +16,7 @@ import { Workspace } from '../workspace/workspace.js';
 import { CliError, ExitSilently, type CommandContext, type OptionSpec } from './command.js';
 import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec } from './spec-cache.js';
 
-export type { LoadedSpec } from '../dsl/load.js';
+export type { LoadedSpec } from '../dsl/loaded.js';
 
 /** Where a spec is read from: the folder relative paths start from, and `--state DIR` if given. */
 export interface SpecPlace {
@@ -77,18 +77,34 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   return loaded;
 }
 
-export async function loadSpecText(text: string, file: string): Promise<LoadedSpec> {
-  const { loadPipelineText } = await import('../dsl/load.js');
-  return loadPipelineText(text, file);
+/** Where a loaded spec's schemas are cached: its slot in a workspace's spec cache and the key it was cached under. */
+export interface SpecCacheSlot {
+  readonly file: string;
+  readonly cacheKey?: string;
+  readonly workspace: Workspace;
+}
+
+/** A base spec for `plan --base` and where its schemas are cached. */
+export interface BaseSpec {
+  readonly spec: LoadedSpec;
+  readonly cacheFor?: SpecCacheSlot;
 }
 
 /**
  * A base spec for `plan --base REF`: a file path, or `gitref:path` read with `git show` in the spec's
  * repository (path relative to the repository root, or `./path` relative to the spec's folder).
+ * Either is checked through the spec cache, as the head spec is: a CI re-run of the same pull
+ * request loads neither the parser, the SQL toolkit nor DuckDB for the base. A file base has its
+ * own workspace (`--state` honoured); a git base is cached in the head spec's workspace, in a slot
+ * of its own, keyed by the ref and the text git gave.
  */
-export async function loadBaseSpec(ref: string, specFile: string, cwd: string): Promise<LoadedSpec> {
-  const asFile = resolve(cwd, ref);
-  if (existsSync(asFile)) return loadSpec(ref, cwd);
+export async function loadBaseSpec(ref: string, specFile: string, place: SpecPlace): Promise<BaseSpec> {
+  const where = { cwd: place.cwd, ...(place.stateDir !== undefined ? { stateDir: place.stateDir } : {}) };
+  const asFile = resolve(place.cwd, ref);
+  if (existsSync(asFile)) {
+    const spec = await loadSpec(ref, where);
+    return { spec, cacheFor: { file: spec.file, cacheKey: spec.cacheKey, workspace: Workspace.open(spec.file, where) } };
+  }
   const colon = ref.indexOf(':');
   if (colon <= 0) throw new CliError(`--base ${ref}: no such file, and not a gitref:path`);
   const gitRef = ref.slice(0, colon);
@@ -102,7 +118,20 @@ export async function loadBaseSpec(ref: string, specFile: string, cwd: string): 
     const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim().split('\n')[0];
     throw new CliError(`--base ${ref}: git cannot read it${stderr ? ` (${stderr})` : ''}`);
   }
-  return loadSpecText(text, ref);
+  const file = resolve(place.cwd, ref);
+  const workspace = Workspace.open(specFile, where);
+  // The slot sits beside the head spec's (`<spec>@base.json`); the key holds the ref, which names
+  // the base in its diagnostics, and the text.
+  const slot = `${specFile}@base`;
+  const cacheKey = `${file}\u0000${text}`;
+  const cacheFor = { file: slot, cacheKey, workspace };
+  const hit = cachedSpec(slot, cacheKey, workspace.caches);
+  const sources = new Map([[file, text]]);
+  if (hit) return { spec: { file, ...(hit.ir ? { ir: hit.ir } : {}), ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources }, cacheFor };
+  const { loadPipelineText } = await import('../dsl/load.js');
+  const spec = loadPipelineText(text, file);
+  cacheSpec(workspace.caches, slot, cacheKey, spec.ir, spec.diagnostics, spec.partial);
+  return { spec, cacheFor };
 }
 
 /** The workspace of a loaded spec under this command's `--state` and `--profile` (or `profile`). */
@@ -126,7 +155,7 @@ export function displayPath(cwd: string): (file: string) => string {
 export async function inferSchemas(
   ir: PipelineIR,
   known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
-  cacheFor?: { readonly file: string; readonly cacheKey?: string; readonly workspace: Workspace },
+  cacheFor?: SpecCacheSlot,
 ): Promise<{ schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>; diagnostics: readonly Diagnostic[] }> {
   const text = cacheFor?.cacheKey;
   const caches = cacheFor?.workspace.caches;

@@ -15,8 +15,6 @@ import { planId, remoteError } from '../remote.js';
 import { failOnErrors, loadValidSpec, workspaceOf, varOption } from '../spec.js';
 
 export const command: Command = {
-  name: 'apply',
-  summary: 'execute the plan on the embedded engine, or on Kubernetes, incrementally',
   usage: 'asgard apply SPEC|plan.json [--yes] [--select NODE[+]]',
   help: `
 Plans the spec against the state, shows the plan and, once confirmed, runs it: sources are synced

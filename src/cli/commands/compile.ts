@@ -18,8 +18,6 @@ import { CliError, EXIT, type Command } from '../command.js';
 import { diagnosticsJson, displayPath, inferSchemas, loadValidSpec, printDiagnostics, workspaceOf, varOption } from '../spec.js';
 
 export const command: Command = {
-  name: 'compile',
-  summary: 'write the Airbyte, Spark, dbt, Feast, training, serving and Kubernetes artifacts',
   usage: 'asgard compile SPEC --out DIR [--profile kubernetes] [--format text|json]',
   help: `
 Compiles the spec for a Kubernetes profile into the files the tools run, without executing

@@ -14,8 +14,6 @@ import { openState, readPlanFile } from '../planning.js';
 import { inferSchemas, loadValidSpec, workspaceOf } from '../spec.js';
 
 export const command: Command = {
-  name: 'docs',
-  summary: 'write a static site: the DAG, each node, column lineage, runs and models',
   usage: 'asgard docs SPEC --out DIR [--plan plan.json]',
   help: `
 Writes a site to look at the pipeline in a browser: DIR/index.html (the page data embedded),

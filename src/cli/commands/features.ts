@@ -12,8 +12,6 @@ import { literal, openDuck, queryAll } from '../../engine/duckdb.js';
 import { pointInTimeSql } from '../../engine/features.js';
 
 export const command: Command = {
-  name: 'features',
-  summary: 'point-in-time correct feature retrieval (features historical)',
   usage: 'asgard features historical SPEC VIEW --entities FILE [--full-feature-names] [--format text|json|csv]',
   help: `
 For every row of the entity file (CSV or Parquet with the view's join key and event_timestamp;

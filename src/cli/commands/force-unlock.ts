@@ -7,8 +7,6 @@ import { remoteError } from '../remote.js';
 import { loadValidSpec, workspaceOf } from '../spec.js';
 
 export const command: Command = {
-  name: 'force-unlock',
-  summary: 'break the remote-state lock left by a crashed apply',
   usage: 'asgard force-unlock SPEC LOCK_ID [--profile NAME]',
   help: `
 When the warehouse is on S3 (warehouse = "s3://bucket/prefix", in the spec or the --profile), the

@@ -5,8 +5,6 @@ import { EXIT, type Command } from '../command.js';
 import { loadValidSpec } from '../spec.js';
 
 export const command: Command = {
-  name: 'graph',
-  summary: 'print the DAG (text, mermaid, dot or json)',
   usage: 'asgard graph SPEC [--format text|mermaid|dot|json]',
   help: `
 Prints the pipeline's nodes in dependency order with the edges between them. \`mermaid\` renders in

@@ -8,8 +8,6 @@ import { LineageError, LineageGraph, renderLineageText, type LineageTree } from 
 import type { ColumnSchema } from '../../planner/state-store.js';
 
 export const command: Command = {
-  name: 'lineage',
-  summary: 'column-level lineage: source columns → silver → gold → features',
   usage: 'asgard lineage SPEC LAYER.TABLE.COLUMN [--format text|json]',
   help: `
 Traces one column through the pipeline using the structure of the SQL bodies (CTEs, joins,

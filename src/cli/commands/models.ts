@@ -12,8 +12,6 @@ import { loadValidSpec, workspaceOf } from '../spec.js';
 const fmt = (x: unknown) => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : String(x));
 
 export const command: Command = {
-  name: 'models',
-  summary: 'list the model registry, or show one model or version',
   usage: 'asgard models list|show SPEC [NAME[@VERSION]]',
   help: `
 The registry lives in <state>/registry/<model>/<version>/ (model.onnx, metrics.json, params.json,

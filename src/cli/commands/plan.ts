@@ -88,8 +88,6 @@ export const failsOn = (plan: Plan, on: string): boolean =>
   on === 'breaking' ? plan.actions.some((a) => a.category === 'breaking') : hasChanges(plan);
 
 export const command: Command = {
-  name: 'plan',
-  summary: 'show what apply would create, update, replace or delete, and why',
   usage: 'asgard plan SPEC [--base REF] [--out plan.json] [--format text|json|markdown] [--detailed-exitcode] [--fail-on breaking|any]',
   help: `
 Compares the spec with the applied state (in --state, default .asgard/ beside the spec) and lists,

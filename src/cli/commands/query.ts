@@ -6,8 +6,6 @@ import { printResult, warehouseOf } from '../engine-access.js';
 import { openReadOnlyWarehouse, QueryError, runReadOnlyQuery } from '../../engine/query.js';
 
 export const command: Command = {
-  name: 'query',
-  summary: 'run a read-only SQL query over the warehouse',
   usage: 'asgard query SPEC "SQL" [--limit N] [--format text|json|csv]',
   help: `
 Runs one SELECT (Spark SQL, like the spec's bodies) over the tables the last apply committed:

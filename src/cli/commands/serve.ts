@@ -8,8 +8,6 @@ import { CliError, EXIT, type Command } from '../command.js';
 import { loadValidSpec, workspaceOf } from '../spec.js';
 
 export const command: Command = {
-  name: 'serve',
-  summary: 'serve the models, online features and read-only queries over HTTP',
   usage: 'asgard serve SPEC [--port 8000] [--host 127.0.0.1]',
   help: `
 Starts the HTTP API: POST /mlops/inference (online scoring with the newest promoted version, or the

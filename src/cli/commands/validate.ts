@@ -3,7 +3,7 @@
 
 import { Codes, diag } from '../../diagnostics/catalogue.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
-import { sourceOf } from '../../dsl/load.js';
+import { sourceOf } from '../../dsl/loaded.js';
 import type { NodeId, PipelineIR } from '../../ir/types.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
 import { EXIT, type Command } from '../command.js';
@@ -31,8 +31,6 @@ async function profileCheck(ir: PipelineIR, profile: string, schemas: ReadonlyMa
 }
 
 export const command: Command = {
-  name: 'validate',
-  summary: 'parse and check a spec; print its diagnostics',
   usage: 'asgard validate SPEC [--profile NAME] [--format text|json]',
   help: `
 Reads the spec, checks every block, setting, reference and SQL body, and infers the schema of every

@@ -1,0 +1,75 @@
+// What a command loads at start-up (issue #15: `plan --base` as a CLI process under 1 s; issue #12:
+// typed lazy imports). A process loads only what its command needs: `--help` no command's work, and a
+// warm `plan --base` (the spec caches filled by a first run, as in a CI re-run) neither the parser
+// (chevrotain) nor DuckDB, for a file base and for a git base alike. The figures are in
+// bench/review.bench.ts and bench/startup.bench.ts; this test keeps the reasons for them in place.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './helpers.js';
+
+/** Runs `asgard ARGV` as a process and returns its output and the packages it loaded. */
+function run(argv: string[], cwd: string): { code: number; stdout: string; stderr: string; packages: Set<string> } {
+  const log = join(mkdtempSync(join(tmpdir(), 'asgard-modules-')), 'modules.txt');
+  writeFileSync(log, '');
+  const r = spawnSync(process.execPath, ['--import', join(repoRoot, 'test', 'helpers', 'module-log.mjs'), join(repoRoot, 'bin', 'asgard.js'), ...argv], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ASGARD_TEST_MODULE_LOG: log },
+    timeout: 120_000,
+  });
+  const packages = new Set<string>();
+  for (const url of readFileSync(log, 'utf8').split('\n')) {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    if (m) packages.add(m[1]);
+  }
+  rmSync(join(log, '..'), { recursive: true, force: true });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, packages };
+}
+
+const loaded = (packages: Set<string>, names: readonly string[]) => names.filter((n) => packages.has(n));
+
+/** A first run fills the caches; the second plans the same without the parser or DuckDB. */
+function expectWarmPlanLoadsNoParserNorDuckDb(argv: string[], dir: string): void {
+  const cold = run(argv, dir);
+  expect(cold.code, cold.stderr).toBe(0);
+  expect(cold.stdout).toContain('breaking');
+  const warm = run(argv, dir);
+  expect(warm.code, warm.stderr).toBe(0);
+  expect(warm.stdout).toBe(cold.stdout);
+  expect(loaded(warm.packages, ['chevrotain', '@duckdb/node-api'])).toEqual([]);
+}
+
+describe('start-up: a command loads what it needs', () => {
+  const churn = readFileSync(join(repoRoot, 'pipelines', 'churn.asg'), 'utf8');
+  // The review bench's edit: a feature's column changes meaning (SQL diff, lineage and impact run).
+  const edited = churn.replace('COUNT(t.transaction_id) AS total_purchases', 'COUNT(DISTINCT t.order_id) AS total_purchases');
+
+  it('`--help` loads no command’s work', () => {
+    const r = run(['--help'], repoRoot);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('plan');
+    expect(loaded(r.packages, ['chevrotain', '@polyglot-sql/sdk', '@duckdb/node-api', 'onnxruntime-node', '@kubernetes/client-node', 'better-sqlite3', 'pg', 'mysql2', 'handlebars'])).toEqual([]);
+  });
+
+  it('a warm `plan --base FILE` loads neither the parser nor DuckDB, and plans the same', () => {
+    expect(edited).not.toBe(churn);
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-'));
+    writeFileSync(join(dir, 'base.asg'), churn);
+    writeFileSync(join(dir, 'spec.asg'), edited);
+    expectWarmPlanLoadsNoParserNorDuckDb(['plan', 'spec.asg', '--base', 'base.asg', '--format', 'markdown'], dir);
+  });
+
+  it('a warm `plan --base gitref:path` loads neither the parser nor DuckDB, and plans the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-git-'));
+    const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' });
+    copyFileSync(join(repoRoot, 'pipelines', 'churn.asg'), join(dir, 'churn.asg'));
+    expect(git('init', '-q').status).toBe(0);
+    expect(git('add', 'churn.asg').status).toBe(0);
+    expect(git('commit', '-qm', 'base').status).toBe(0);
+    writeFileSync(join(dir, 'churn.asg'), edited);
+    expectWarmPlanLoadsNoParserNorDuckDb(['plan', 'churn.asg', '--base', 'HEAD:churn.asg', '--format', 'markdown'], dir);
+  });
+});

@@ -1,0 +1,17 @@
+// `node --import ./test/helpers/module-log.mjs …`: appends the URL of every module the process loads
+// (through the ES module loader: every asgard module and each package's entry) to the file named by
+// ASGARD_TEST_MODULE_LOG, one per line. test/cli/startup.test.ts uses it to check what a command loads.
+import { register } from 'node:module';
+
+if (process.env.ASGARD_TEST_MODULE_LOG) {
+  register(
+    `data:text/javascript,${encodeURIComponent(`
+      import { appendFileSync } from 'node:fs';
+      const log = ${JSON.stringify(process.env.ASGARD_TEST_MODULE_LOG)};
+      export async function load(url, context, next) {
+        appendFileSync(log, url + '\\n');
+        return next(url, context);
+      }
+    `)}`,
+  );
+}
