@@ -3,7 +3,8 @@
 # tests need (PostgreSQL, MariaDB and the demo ticket API through scripts/services.sh; the Python
 # toolchain of the conformance tests through scripts/setup-python.sh; Chromium for the site's
 # browser tests through scripts/setup-chromium.sh; the S3 server through scripts/s3-server.sh; a
-# Spark standalone cluster through scripts/spark-cluster.sh), then run the whole suite. In CI
+# Spark standalone cluster through scripts/spark-cluster.sh; kube-apiserver and etcd through
+# scripts/k8s-apiserver.sh), then run the whole suite. In CI
 # (CI=true) a missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,13 @@ source scripts/spark-cluster.sh
 if ! spark_cluster_up; then
   if [ "${CI:-}" = true ]; then echo "test: the Spark cluster could not be started" >&2; exit 1; fi
   echo "test: WARNING: no Spark cluster; the cluster tests will fail" >&2
+fi
+# The Kubernetes API server and etcd (built once from the Go module proxy into ~/.cache/asgard: the
+# first build takes long, README.md says how long) for the `--profile kubernetes` tests.
+source scripts/k8s-apiserver.sh
+if ! k8s_apiserver_up; then
+  if [ "${CI:-}" = true ]; then echo "test: the Kubernetes API server could not be built or started" >&2; exit 1; fi
+  echo "test: WARNING: no Kubernetes API server; the test/k8s tests will fail" >&2
 fi
 if ! bash scripts/setup-chromium.sh; then
   if [ "${CI:-}" = true ]; then echo "test: Chromium could not be set up" >&2; exit 1; fi
