@@ -13,7 +13,7 @@ import { S3ObjectStore } from '../../src/warehouse/s3-store.js';
 import { ObjectLock } from '../../src/warehouse/lock.js';
 import type { PipelineState } from '../../src/planner/state-store.js';
 import { awsEnv, freshBucket, useAwsEnv } from '../helpers/s3.js';
-import { deleteNamespace, freshNamespace, k8sServer, kubeConfig } from '../helpers/k8s.js';
+import { deleteNamespace, freshNamespace, k8sServer, kubeConfig, privateK8sServer, type K8sEnv, type PrivateK8s } from '../helpers/k8s.js';
 import { cli } from '../cli/helpers.js';
 import { AirbyteStandIn } from './airbyte-server.js';
 import { StandIn, type StandInOptions } from './stand-in.js';
@@ -70,6 +70,7 @@ interface World {
   standIn?: StandIn;
   store: S3ObjectStore;
   env: Record<string, string>;
+  kubeconfig: string;
 }
 
 let w: World;
@@ -81,38 +82,38 @@ beforeAll(async () => {
   k8sServer();
 }, 3_700_000);
 
-async function world(standIn: Omit<StandInOptions, 'kubeconfig' | 'namespace'>, specOpts: Parameters<typeof spec>[3] = {}): Promise<World> {
-  const ns = await freshNamespace('apply');
+async function world(standIn: Omit<StandInOptions, 'kubeconfig' | 'namespace'>, specOpts: Parameters<typeof spec>[3] = {}, server: K8sEnv = k8sServer()): Promise<World> {
+  const ns = await freshNamespace('apply', server.kubeconfig);
   const bucket = await freshBucket('k8s');
   const dir = mkdtempSync(join(tmpdir(), 'asgard-k8s-'));
   writeFileSync(join(dir, 'shop.asg'), spec(ns, bucket, endpoint, specOpts));
   const airbyte = new AirbyteStandIn();
   const url = await airbyte.start();
-  const st = new StandIn({ kubeconfig: k8sServer().kubeconfig, namespace: ns, ...standIn });
+  const st = new StandIn({ kubeconfig: server.kubeconfig, namespace: ns, ...standIn });
   await st.start();
   // What the tree's README tells the deployer to create: the Secret the Spark driver's env refers to.
-  await kubeConfig()
+  await kubeConfig(server.kubeconfig)
     .makeApiClient(k8s.CoreV1Api)
     .createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'shop-secrets' }, stringData: { AWS_ACCESS_KEY_ID: awsEnv().AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: awsEnv().AWS_SECRET_ACCESS_KEY } } });
   const store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint, pathStyle: true });
   const env = {
     ...awsEnv(),
     HOME: dir,
-    KUBECONFIG: k8sServer().kubeconfig,
+    KUBECONFIG: server.kubeconfig,
     AIRBYTE_URL: url,
     AIRBYTE_WORKSPACE_ID: airbyte.workspaceId,
     ASGARD_AIRBYTE_POLL_MS: '20',
     SHOP_DB_PASSWORD: 'shop-pw-never-printed',
     S3_ENDPOINT: endpoint,
   };
-  w = { ns, bucket, dir, airbyte, standIn: st, store, env };
+  w = { ns, bucket, dir, airbyte, standIn: st, store, env, kubeconfig: server.kubeconfig };
   return w;
 }
 
 afterEach(async () => {
   await w?.standIn?.stop();
   await w?.airbyte.stop();
-  if (w?.ns) await deleteNamespace(w.ns);
+  if (w?.ns) await deleteNamespace(w.ns, w.kubeconfig);
 });
 
 afterAll(() => undefined);
@@ -121,7 +122,7 @@ const apply = (extra: string[] = [], env: Record<string, string> = {}) =>
   cli(['apply', 'shop.asg', '--profile', 'kubernetes', '--yes', '--format', 'json', ...extra], { cwd: w.dir, env: { ...w.env, ...env } });
 
 async function sparkApps(): Promise<any[]> {
-  const api = k8s.KubernetesObjectApi.makeApiClient(kubeConfig());
+  const api = k8s.KubernetesObjectApi.makeApiClient(kubeConfig(w.kubeconfig));
   return (await api.list(SPARK_APP, 'SparkApplication', w.ns)).items as any[];
 }
 
@@ -253,5 +254,51 @@ describe('apply --profile kubernetes: access failures', { timeout: 600_000 }, ()
     } finally {
       await held.release();
     }
+  });
+});
+
+describe('apply --profile kubernetes: the API server goes away mid-watch', { timeout: 900_000 }, () => {
+  let server: PrivateK8s | undefined;
+  afterAll(async () => {
+    await server?.down();
+  });
+
+  it('the watch resumes once it is back: the apply completes, each run submitted once, no duplicate object', async () => {
+    // An API server of this test's own (own ports and folder): stopping it disturbs no other test.
+    server = await privateK8sServer(mkdtempSync(join(tmpdir(), 'asgard-k8s-restart-')), 56453, 52393);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await world({ sparkApplications: (app) => (app.metadata.name === 'shop-orders-clean' ? { completeAfter: held } : 'complete') }, {}, server);
+    const running = apply();
+    // Wait until asgard is watching orders_clean's run, then take the API server away.
+    const deadline = Date.now() + 300_000;
+    while (!w.standIn!.played.includes('SparkApplication/shop-orders-clean RUNNING')) {
+      if (Date.now() > deadline) throw new Error(`the run never started: ${w.standIn!.played.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await server.stopApiServer();
+    await new Promise((r) => setTimeout(r, 2000));
+    await server.start();
+    release();
+    const r = await running;
+    expect(r.stderr).not.toMatch(/at .*\.ts:/);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { nodes: { node: string; status: string }[] };
+    expect(out.nodes.map((n) => [n.node, n.status])).toEqual([
+      ['bronze.orders', 'succeeded'],
+      ['silver.orders_clean', 'succeeded'],
+      ['silver.big_orders', 'succeeded'],
+    ]);
+    // Each application created once (the stand-in sees every creation), one object each, both completed.
+    expect(w.standIn!.submitted).toEqual(['SparkApplication/shop-orders-clean', 'SparkApplication/shop-big-orders']);
+    expect((await sparkApps()).map((a) => [a.metadata.name, a.status.applicationState.state]).sort()).toEqual([
+      ['shop-big-orders', 'COMPLETED'],
+      ['shop-orders-clean', 'COMPLETED'],
+    ]);
+    // The next apply has nothing to do.
+    const again = await apply();
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as { nodes: { status: string }[] }).nodes.every((n) => n.status === 'unchanged')).toBe(true);
+    expect(w.standIn!.submitted).toHaveLength(2);
   });
 });

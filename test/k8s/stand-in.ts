@@ -34,7 +34,7 @@ export interface StandInOptions {
    * What each SparkApplication does: run for real on the Spark cluster (default), or — for tests of
    * asgard's orchestration rather than of Spark — play COMPLETED, or FAILED with a driver log.
    */
-  readonly sparkApplications?: (app: any) => 'run' | 'complete' | { fail: string };
+  readonly sparkApplications?: (app: any) => 'run' | 'complete' | { fail: string } | { completeAfter: Promise<unknown> };
 }
 
 export class StandIn {
@@ -101,7 +101,12 @@ export class StandIn {
     this.played.push(`SparkApplication/${name} SUBMITTED`);
     await this.status('sparkoperator.k8s.io/v1beta2', 'sparkapplications', name, { applicationState: { state: 'RUNNING' } });
     this.played.push(`SparkApplication/${name} RUNNING`);
-    const how = this.opts.sparkApplications?.(app) ?? 'run';
+    let how = this.opts.sparkApplications?.(app) ?? 'run';
+    if (typeof how === 'object' && 'completeAfter' in how) {
+      // Held RUNNING until the test lets it finish (e.g. after restarting the API server).
+      await how.completeAfter;
+      how = 'complete';
+    }
     const r = how === 'run' ? await this.sparkSubmit(app) : how === 'complete' ? { code: 0, tail: '' } : { code: 1, tail: how.fail };
     const state = r.code === 0 ? 'COMPLETED' : 'FAILED';
     await this.status('sparkoperator.k8s.io/v1beta2', 'sparkapplications', name, {
