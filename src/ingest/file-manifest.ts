@@ -6,7 +6,8 @@
 
 import { createReadStream, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { openDuck, queryAll, literal } from '../engine/duckdb.js';
+import { dirname } from 'node:path';
+import { literal } from '../engine/quote.js';
 import type { FileEntry, FileManifest } from '../planner/state-store.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 
@@ -14,18 +15,39 @@ export type { FileEntry, FileManifest } from '../planner/state-store.js';
 
 const hasGlob = (p: string): boolean => /[*?[]/.test(p);
 
-/** The files a path or glob names, sorted (none when nothing matches). */
-async function listFiles(pattern: string): Promise<string[]> {
+const mtimeOf = (path: string): number | undefined => {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The files a path or glob names, sorted (none when nothing matches). A glob in the file name only
+ * (`disputes/*.json`) lists one folder: when that folder's mtime is the one recorded at the last
+ * listing (read before listing), no entry was added, removed or renamed since, and the previous list
+ * stands — without loading DuckDB, whose glob() defines the listing otherwise (and reads the files).
+ */
+async function listFiles(pattern: string, previous?: FileManifest): Promise<{ paths: string[]; dir?: FileManifest['dir'] }> {
   if (!hasGlob(pattern)) {
     try {
-      return statSync(pattern).isFile() ? [pattern] : [];
+      return { paths: statSync(pattern).isFile() ? [pattern] : [] };
     } catch {
-      return [];
+      return { paths: [] };
     }
   }
+  const folder = dirname(pattern);
+  const folderMtime = hasGlob(folder) ? undefined : mtimeOf(folder);
+  const dir = folderMtime === undefined ? undefined : { path: folder, mtimeMs: folderMtime };
+  if (dir && previous?.dir && previous.dir.path === dir.path && previous.dir.mtimeMs === dir.mtimeMs) {
+    return { paths: previous.files.map((f) => f.path), dir };
+  }
+  const { openDuck, queryAll } = await import('../engine/duckdb.js');
   const conn = await openDuck();
   try {
-    return (await queryAll(conn, `SELECT file FROM glob(${literal(pattern)}) ORDER BY file`)).rows.map((r) => String(r.file));
+    const paths = (await queryAll(conn, `SELECT file FROM glob(${literal(pattern)}) ORDER BY file`)).rows.map((r) => String(r.file));
+    return { paths, ...(dir ? { dir } : {}) };
   } finally {
     conn.closeSync();
   }
@@ -49,13 +71,14 @@ function hashFile(path: string): Promise<string> {
 export async function fileManifest(pattern: string, shape: unknown, previous?: FileManifest): Promise<FileManifest> {
   const known = new Map((previous?.files ?? []).map((f) => [f.path, f]));
   const files: FileEntry[] = [];
-  for (const path of await listFiles(pattern)) {
+  const listed = await listFiles(pattern, previous);
+  for (const path of listed.paths) {
     const st = statSync(path);
     const prev = known.get(path);
     const same = prev && prev.size === st.size && prev.mtimeMs === st.mtimeMs;
     files.push({ path, size: st.size, mtimeMs: st.mtimeMs, sha256: same ? prev.sha256 : await hashFile(path) });
   }
-  return { key: sha256(canonicalJson(shape)), files };
+  return { key: sha256(canonicalJson(shape)), files, ...(listed.dir ? { dir: listed.dir } : {}) };
 }
 
 /** Same key, same files with the same sizes and contents (mtimes may differ: a touch is no change). */

@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { openDuck, queryAll, literal } from '../engine/duckdb.js';
+import { literal } from '../engine/quote.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
 import { SourceError } from './staging.js';
 
@@ -38,6 +38,7 @@ export function fileConnector(input: ConnectorInput): SourceConnector {
     filePattern: path,
     async discover(): Promise<readonly SourceColumn[]> {
       check();
+      const { openDuck, queryAll } = await import('../engine/duckdb.js'); // not loaded by a sync whose files did not change
       const conn = await openDuck();
       try {
         const r = await queryAll(conn, `DESCRIBE SELECT * FROM ${reader()}`);

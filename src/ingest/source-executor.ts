@@ -13,16 +13,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SourceNode } from '../ir/types.js';
-import { ident, literal, openDuck, queryAll } from '../engine/duckdb.js';
+import { ident, literal } from '../engine/quote.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import type { PendingSnapshot } from '../warehouse/warehouse.js';
 import { ConnectionSettingError, redactUrls } from './connection.js';
-import { fileConnector } from './file.js';
-import { checkFreshness } from './freshness.js';
-import { httpConnector } from './http.js';
-import { mysqlConnector } from './mysql.js';
-import { postgresConnector } from './postgres.js';
 import type { ConnectorInput, SourceColumn, SourceConnector } from './source.js';
 import { fileManifest, sameFiles, type FileManifest } from './file-manifest.js';
 import { SourceError } from './staging.js';
@@ -31,16 +26,21 @@ import { declaredAccepts, normalizeType } from './types.js';
 /** Settings that may be left unset when something else covers them (the URL's password; no token). */
 const OPTIONAL_SECRETS = new Set(['password', 'token']);
 
-export function createConnector(input: ConnectorInput): SourceConnector {
+/**
+ * The connector of a source. Each connector's module (and its driver: pg, mysql2, DuckDB) is
+ * imported only when a source of its type runs, so a no-op apply of file sources loads no database
+ * driver.
+ */
+export async function createConnector(input: ConnectorInput): Promise<SourceConnector> {
   switch (input.node.connector.type) {
     case 'postgres':
-      return postgresConnector(input);
+      return (await import('./postgres.js')).postgresConnector(input);
     case 'mysql':
-      return mysqlConnector(input);
+      return (await import('./mysql.js')).mysqlConnector(input);
     case 'http':
-      return httpConnector(input);
+      return (await import('./http.js')).httpConnector(input);
     case 'file':
-      return fileConnector(input);
+      return (await import('./file.js')).fileConnector(input);
   }
 }
 
@@ -122,7 +122,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   const stream = node.stream;
   let connector: SourceConnector;
   try {
-    connector = createConnector({ node, settings: resolveSettings(ctx), baseDir: dirname(ctx.ir.file), warn: ctx.warn });
+    connector = await createConnector({ node, settings: resolveSettings(ctx), baseDir: dirname(ctx.ir.file), warn: ctx.warn });
   } catch (e) {
     throw asNodeError(e, node);
   }
@@ -143,6 +143,9 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       return { rows: prevState.snapshot.rows, snapshot: prevState.snapshot, schema: prevState.schema, ...(prevState.cursor !== undefined ? { cursor: prevState.cursor } : {}), files };
     }
   }
+  // Only a source that reads rows loads DuckDB.
+  const { openDuck, queryAll } = await import('../engine/duckdb.js');
+  const { checkFreshness } = await import('./freshness.js');
   const stagingRoot = join(ctx.scratchDir, 'ingest');
   mkdirSync(stagingRoot, { recursive: true });
   const staging = mkdtempSync(join(stagingRoot, `${node.name}-`));
@@ -312,6 +315,7 @@ async function dedupeSnapshot(
 ): Promise<string> {
   const dir = pending.dir;
   const key = ctx.node.stream.primaryKey.map(ident).join(', ');
+  const { queryAll } = await import('../engine/duckdb.js');
   const r = await queryAll(duck, `SELECT count(*) AS n, count(DISTINCT (${key})) AS k FROM ${written}`);
   const dropped = Number(r.rows[0].n) - Number(r.rows[0].k);
   if (dropped <= 0) return written;

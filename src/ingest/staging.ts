@@ -3,7 +3,7 @@
 // back with exact types. Conventions: NULL is an empty unquoted field, an empty string is `""`.
 
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { ident, literal } from '../engine/duckdb.js';
+import { ident, literal } from '../engine/quote.js';
 import type { SourceColumn } from './source.js';
 
 /** A failure of a source (connection, catalog, data): the executor turns it into a NodeError. */

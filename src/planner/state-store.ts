@@ -71,6 +71,8 @@ export interface FileEntry {
 export interface FileManifest {
   readonly key: string;
   readonly files: readonly FileEntry[];
+  /** A glob in the file name only: its folder and the folder's mtime when it was listed (no change: same files listed). */
+  readonly dir?: { readonly path: string; readonly mtimeMs: number };
 }
 
 export interface PipelineState {
@@ -111,7 +113,11 @@ const nodeState = z.looseObject({
   logicalTime: z.string().optional(),
   appliedAt: z.string(),
   files: z
-    .object({ key: z.string(), files: z.array(z.object({ path: z.string(), size: z.number(), mtimeMs: z.number(), sha256: z.string() })) })
+    .object({
+      key: z.string(),
+      files: z.array(z.object({ path: z.string(), size: z.number(), mtimeMs: z.number(), sha256: z.string() })),
+      dir: z.object({ path: z.string(), mtimeMs: z.number() }).optional(),
+    })
     .optional(),
 });
 const pipelineState = z.looseObject({

@@ -14,7 +14,7 @@
 // catalog shared by a team and by Spark/Trino clusters.
 
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -155,7 +155,9 @@ export class PostgresCatalog implements IcebergCatalog {
 
   private async q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
     if (!this.pool) {
-      this.pool = new pg.Pool({ max: 2, ...this.config });
+      // Loaded here, not at import: a warehouse on the SQLite catalog never loads the driver.
+      const { default: driver } = await import('pg');
+      this.pool ??= new driver.Pool({ max: 2, ...this.config });
       // An idle connection the server closed (restart, admin) is dropped; the next query opens another.
       this.pool.on('error', () => undefined);
     }
