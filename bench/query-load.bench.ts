@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { Figure } from './run.js';
 import { median } from './plan.bench.js';
-import { QUERY_POOL_SIZE } from '../src/serve/warehouse-access.js';
+import { QUERY_POOL_SIZE } from '../src/serve/query-door.js';
 import { persistState, runContext, serveOn } from '../test/ml/fixtures.js';
 import { trainForest } from './served-forest.js';
 

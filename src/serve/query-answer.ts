@@ -1,5 +1,5 @@
 // The two shapes of a /data-products/query answer, fed row chunk by row chunk from the query engine
-// (src/engine/query.ts streamReadOnlyQuery):
+// (src/serve/query-door.ts; each row arrives as its JSON text, bigints as strings):
 // - JSON (the default): {"columns", "rows", "truncated"}, serialised as the rows arrive and sent
 //   with a Content-Length; past MAX_RESULT_BYTES the query is stopped and the answer is 413
 //   result_too_large, so memory stays bounded whatever the query selects.
@@ -8,7 +8,7 @@
 //   after the first line is a last line {"error": {...}} instead.
 
 import type { ServerResponse } from 'node:http';
-import type { QuerySink } from '../engine/query.js';
+import type { SerializedSink } from './query-door.js';
 import { HttpError } from './http.js';
 
 /** The largest JSON result the door sends (NDJSON answers stream without one). */
@@ -23,7 +23,7 @@ export interface QueryEnd {
   readonly truncated: boolean;
 }
 
-export class JsonAnswer implements QuerySink {
+export class JsonAnswer implements SerializedSink {
   private head = '';
   private readonly parts: string[] = [];
   private bytes = 0;
@@ -33,9 +33,8 @@ export class JsonAnswer implements QuerySink {
     this.bytes = Buffer.byteLength(this.head);
   }
 
-  rows(rows: readonly Record<string, unknown>[]): boolean {
-    for (const r of rows) {
-      const s = json(r);
+  rows(rows: readonly string[]): boolean {
+    for (const s of rows) {
       this.bytes += Buffer.byteLength(s) + 1;
       if (this.bytes > MAX_RESULT_BYTES) {
         this.parts.length = 0;
@@ -56,7 +55,7 @@ export class JsonAnswer implements QuerySink {
   }
 }
 
-export class NdjsonAnswer implements QuerySink {
+export class NdjsonAnswer implements SerializedSink {
   private ended = false;
   constructor(private readonly res: ServerResponse) {}
 
@@ -70,10 +69,10 @@ export class NdjsonAnswer implements QuerySink {
     this.res.write(`${json({ columns })}\n`);
   }
 
-  async rows(rows: readonly Record<string, unknown>[]): Promise<boolean> {
+  async rows(rows: readonly string[]): Promise<boolean> {
     if (this.ended || this.res.destroyed) return false;
     let chunk = '';
-    for (const r of rows) chunk += `${json(r)}\n`;
+    for (const r of rows) chunk += `${r}\n`;
     if (!this.res.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = () => {

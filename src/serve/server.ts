@@ -5,7 +5,7 @@
 //   GET  /mlops/models               the registry, `models list --format json` shape
 //   GET  /mlops/models/{name}/metrics[?version=N]
 //   GET  /features/{view}/{key}      online features: the entity's latest feature row
-//   POST /data-products/query        one read-only SELECT (warehouse-access.ts); JSON, or NDJSON streamed (query-answer.ts)
+//   POST /data-products/query        one read-only SELECT on engines in low-priority processes (query-door.ts); JSON, or NDJSON streamed (query-answer.ts)
 //   GET  /, /app.js, /app.css        the site of `asgard docs` (src/docs/), built from the state of the moment
 // With a serve node's `auth = { token = secret(…) }`, batch and the query door need the bearer token (auth.ts).
 // Bad input never crashes the server and never gets a 500: every handler's errors are HttpErrors;
@@ -25,6 +25,7 @@ import { readServedState } from './state.js';
 import { ServeAuth } from './auth.js';
 import { JsonAnswer, NdjsonAnswer } from './query-answer.js';
 import { WarehouseAccess } from './warehouse-access.js';
+import { QUERY_MEMORY_LIMIT, QueryDoor } from './query-door.js';
 
 export const BODY_LIMIT = 1 << 20; // 1 MiB
 const NDJSON_ACCEPTED = /\bapplication\/x-ndjson\b/i;
@@ -50,6 +51,8 @@ export interface ServeOptions {
 export interface AsgardServer {
   readonly server: Server;
   readonly store: ModelStore;
+  /** The query door's engine processes. */
+  readonly door: QueryDoor;
   listen(port: number, host: string): Promise<{ port: number; host: string }>;
   /** Stop accepting, let in-flight requests finish (up to `graceMs`), release sessions. */
   close(graceMs?: number): Promise<void>;
@@ -65,6 +68,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   const auth = ServeAuth.of(ir, opts.env ?? process.env);
   const store = new ModelStore(ir, workspace.registry());
   const data = new WarehouseAccess(ir, stateStore, warehouse);
+  const door = new QueryDoor({ ir, stateDir: stateStore.stateDir, warehouseRoot: warehouse.root, memoryLimit: QUERY_MEMORY_LIMIT });
   const views = new Map<string, FeaturesNode>();
   for (const n of ir.nodes) if (n.kind === 'features') views.set(n.name, n).set(n.id, n);
   /** Inference by entity: the model's feature view, its latest row per entity (online). */
@@ -141,7 +145,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       if (NDJSON_ACCEPTED.test(String(req.headers.accept ?? ''))) {
         const out = new NdjsonAnswer(res);
         try {
-          out.end(await data.query(parsed.data.sql, out, parsed.data.limit, opts.queryTimeoutMs));
+          out.end(await door.query(parsed.data.sql, out, parsed.data.limit, opts.queryTimeoutMs));
         } catch (e) {
           if (!out.started || !(e instanceof HttpError)) throw e;
           out.fail(e);
@@ -149,7 +153,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
         return;
       }
       const out = new JsonAnswer();
-      sendRaw(res, 200, out.body(await data.query(parsed.data.sql, out, parsed.data.limit, opts.queryTimeoutMs)));
+      sendRaw(res, 200, out.body(await door.query(parsed.data.sql, out, parsed.data.limit, opts.queryTimeoutMs)));
       return;
     }
     if (path === '/' || path === '/index.html') {
@@ -208,7 +212,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       components.warehouse = { status: 'down', message: String((e as Error).message).split('\n')[0] };
     }
     components.models = { status: 'ok', loaded: store.loaded() };
-    components.query_door = { status: 'ok', ...data.queryLoad() };
+    components.query_door = { status: 'ok', ...door.load() };
     const statuses = Object.values(components).map((c) => c.status);
     const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
     return { status, pipeline: ir.name, uptime_seconds: Math.round((Date.now() - startedAt) / 1000), components };
@@ -243,6 +247,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   return {
     server,
     store,
+    door,
     async listen(port, host) {
       await warmUp();
       return new Promise((resolve, reject) => {
@@ -267,6 +272,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       await closed;
       await store.close();
       await data.close();
+      await door.close();
     },
   };
 }

@@ -2,7 +2,7 @@
 // a zod error to `message` + `details.field`.
 
 import { z } from 'zod';
-import { MAX_QUERY_LIMIT } from './warehouse-access.js';
+import { MAX_QUERY_LIMIT } from './query-door.js';
 
 export const QueryBody = z
   .object({

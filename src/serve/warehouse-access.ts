@@ -1,16 +1,11 @@
-// The server's read-only window on the warehouse, for GET /features/{view}/{key} and
-// POST /data-products/query, on the engine's read-only connections (src/engine/query.ts: views over
-// the committed snapshots, file access only under the warehouse root, external access off,
-// configuration locked) and its guards (one SELECT, no table functions, row and time limits) and
-// online feature lookup (src/engine/features.ts). When the state file changes (an apply
-// committed), fresh connections are opened over the new snapshots.
+// The server's read-only window on the warehouse for GET /features/{view}/{key}, inference by entity
+// and /health, on the engine's read-only connection (src/engine/query.ts: views over the committed
+// snapshots, file access only under the warehouse root, external access off, configuration locked)
+// and its online feature lookup (src/engine/features.ts). When the state file changes (an apply
+// committed), a fresh connection is opened over the new snapshots.
 //
-// The query door has a pool of its own (QUERY_POOL_SIZE engines, each with a memory limit and one
-// thread), apart from the feature lookups' connection: heavy queries never make /features or
-// /health wait. When every engine of the pool is busy the door answers 503 with Retry-After at once
-// instead of queueing. A query past its time limit is interrupted and answered at the deadline; an
-// engine that does not stop is closed and replaced. Rows reach the answer chunk by chunk: a JSON
-// answer over its byte limit is 413, an NDJSON one streams (src/serve/query-answer.ts).
+// POST /data-products/query does not run here: its engines run in processes of their own at the
+// lowest priority (src/serve/query-door.ts), so heavy queries never make these endpoints wait.
 
 import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -18,19 +13,11 @@ import type { FeaturesNode, PipelineIR } from '../ir/types.js';
 import { nodeAddress } from '../ir/address.js';
 import type { StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { openReadOnlyWarehouse, QueryError, streamReadOnlyQuery, type QuerySink } from '../engine/query.js';
+import { openReadOnlyWarehouse } from '../engine/query.js';
 import { onlineFeatures } from '../engine/features.js';
 import { literal, queryAll } from '../engine/duckdb.js';
 import { HttpError } from './http.js';
 import { readServedState } from './state.js';
-
-export const DEFAULT_QUERY_LIMIT = 1000;
-export const MAX_QUERY_LIMIT = 10_000;
-export const QUERY_TIMEOUT_MS = 10_000;
-/** Query engines running at once (each one thread); a query beyond them gets 503 + Retry-After. */
-export const QUERY_POOL_SIZE = 2;
-/** DuckDB memory limit of each query engine. */
-export const QUERY_MEMORY_LIMIT = '512MB';
 
 interface Open {
   readonly mtimeMs: number;
@@ -38,18 +25,6 @@ interface Open {
   readonly tables: readonly string[];
   /** The DuckDB type of each feature view's join key in its source table, once looked up. */
   readonly keyTypes: Map<string, string>;
-}
-
-const QUERY_STATUS: Record<QueryError['code'], [number, string]> = {
-  refused: [400, 'read_only'],
-  invalid: [400, 'invalid_sql'],
-  timeout: [400, 'query_timeout'],
-  failed: [400, 'query_failed'],
-};
-
-interface PoolSlot {
-  engine?: Promise<Open>;
-  busy: boolean;
 }
 
 const INTEGER_TYPE = /^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$/;
@@ -92,7 +67,6 @@ async function checkKey(conn: DuckDBConnection, view: FeaturesNode, type: string
 export class WarehouseAccess {
   private open?: Promise<Open>;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly pool: PoolSlot[] = Array.from({ length: QUERY_POOL_SIZE }, () => ({ busy: false }));
   constructor(
     private readonly ir: PipelineIR,
     private readonly store: StateStore,
@@ -107,10 +81,10 @@ export class WarehouseAccess {
     }
   }
 
-  private openEngine(mtimeMs: number, settings?: Readonly<Record<string, string>>): Promise<Open> {
+  private openEngine(mtimeMs: number): Promise<Open> {
     return (async () => {
       const state = readServedState(this.store);
-      const conn = await openReadOnlyWarehouse(state, this.warehouse, this.ir, settings);
+      const conn = await openReadOnlyWarehouse(state, this.warehouse, this.ir);
       const reader = await conn.runAndReadAll(`SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name IN ('bronze', 'silver', 'gold')`);
       return { mtimeMs, conn, tables: reader.getRows().map((r) => String(r[0])), keyTypes: new Map() };
     })();
@@ -125,16 +99,6 @@ export class WarehouseAccess {
     return this.open;
   }
 
-  /** A pool engine over the current snapshots (reopened when the state moved). */
-  private async poolEngine(slot: PoolSlot): Promise<Open> {
-    const mtimeMs = this.stateMtime();
-    const cur = slot.engine ? await slot.engine.catch(() => undefined) : undefined;
-    if (cur && cur.mtimeMs === mtimeMs) return cur;
-    if (cur) cur.conn.closeSync();
-    slot.engine = this.openEngine(mtimeMs, { memory_limit: QUERY_MEMORY_LIMIT, threads: '1' });
-    return slot.engine;
-  }
-
   /** Run `fn` alone on the connection (one statement at a time; an interrupt only hits its own). */
   private exclusive<T>(fn: (o: Open) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => fn(await this.connection()));
@@ -142,58 +106,8 @@ export class WarehouseAccess {
     return run;
   }
 
-  /** Query engines busy now, of how many (GET /health). */
-  queryLoad(): { busy: number; size: number } {
-    return { busy: this.pool.filter((s) => s.busy).length, size: this.pool.length };
-  }
-
   async tables(): Promise<readonly string[]> {
     return this.exclusive(async (o) => o.tables);
-  }
-
-  /**
-   * A single read-only SELECT, at most `limit` rows, on a free engine of the query pool (else 503),
-   * its rows fed to `sink` as they are read (src/serve/query-answer.ts).
-   */
-  async query(sql: string, sink: QuerySink, limit = DEFAULT_QUERY_LIMIT, timeoutMs = QUERY_TIMEOUT_MS): Promise<{ rows: number; truncated: boolean }> {
-    const slot = this.pool.find((s) => !s.busy);
-    if (!slot) throw new HttpError(503, 'query_door_busy', `all ${QUERY_POOL_SIZE} query engines are busy; retry in a moment`, undefined, 1);
-    slot.busy = true;
-    let settled = false;
-    try {
-      const { conn } = await this.poolEngine(slot);
-      const run = streamReadOnlyQuery(conn, sql, { limit, timeoutMs }, sink);
-      // The answer is given at the deadline whether or not the engine has stopped; an engine still
-      // busy shortly after its interrupt is closed and the slot gets a new one.
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new QueryError('timeout', `the query ran longer than ${timeoutMs} ms and was stopped`)), timeoutMs + 250);
-      });
-      try {
-        const r = await Promise.race([run, deadline]);
-        settled = true;
-        return r;
-      } catch (e) {
-        // The sink refused the rows (413): the engine stopped reading and is fine.
-        if (e instanceof HttpError) settled = true;
-        throw e;
-      } finally {
-        clearTimeout(timer);
-        if (!settled) {
-          const engine = slot.engine;
-          slot.engine = undefined;
-          void run.catch(() => undefined).finally(() => void engine?.then((o) => o.conn.closeSync()).catch(() => undefined));
-        }
-      }
-    } catch (e) {
-      if (e instanceof QueryError) {
-        const [status, code] = QUERY_STATUS[e.code] ?? [400, 'invalid_sql'];
-        throw new HttpError(status, code, e.message, { field: 'sql' });
-      }
-      throw e;
-    } finally {
-      slot.busy = false;
-    }
   }
 
   /** The latest feature row of one entity (online semantics), or undefined. */
@@ -247,10 +161,5 @@ export class WarehouseAccess {
     const cur = this.open ? await this.open.catch(() => undefined) : undefined;
     this.open = undefined;
     cur?.conn.closeSync();
-    for (const slot of this.pool) {
-      const e = slot.engine ? await slot.engine.catch(() => undefined) : undefined;
-      slot.engine = undefined;
-      e?.conn.closeSync();
-    }
   }
 }

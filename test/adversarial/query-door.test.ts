@@ -1,12 +1,14 @@
 // The query door under attack (issue #11, items 5-7): functions qualified with a schema, called
 // method-style or used as table functions are refused by the statement's structure; heavy queries run
-// on a pool of their own, so /health and /features answer while they run, a query beyond the pool
+// on a pool of their own, in processes at the lowest priority, so /health and /features answer while they run, a query beyond the pool
 // gets 503 with Retry-After at once, and a query past its time limit is stopped and answered. Rows
 // come from the engine chunk by chunk: a JSON answer past 32 MiB is 413, and Accept:
 // application/x-ndjson streams results of any size.
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUERY_POOL_SIZE } from '../../src/serve/warehouse-access.js';
+import { QUERY_POOL_SIZE } from '../../src/serve/query-door.js';
 import { servedModel, type Served } from './helpers.js';
 
 let served: Served;
@@ -88,6 +90,25 @@ describe('large results', () => {
   });
   const roomyDoor = (body: object, headers: Record<string, string> = {}) =>
     fetch(`${roomy.base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  // (On this server: its time limit leaves room for the lowest priority on a loaded machine.)
+  it('the engines run in processes of their own, every thread at the lowest priority; the server keeps its own', async () => {
+    const serverNice = getPriority();
+    // Both engines started and busy (their DuckDB threads made), then look at every thread.
+    const both = await Promise.all([roomyDoor({ sql: 'SELECT count(*) AS n FROM gold.customer_metrics' }), roomyDoor({ sql: 'SELECT max(customer_id) AS m FROM gold.customer_metrics' })]);
+    expect(both.map((r) => r.status), JSON.stringify(await Promise.all(both.map((r) => r.clone().text())))).toEqual([200, 200]);
+    const pids = roomy.srv.door.pids();
+    expect(pids.length).toBe(QUERY_POOL_SIZE);
+    expect(pids).not.toContain(process.pid);
+    for (const pid of pids) {
+      const tasks = readdirSync(`/proc/${pid}/task`);
+      expect(tasks.length).toBeGreaterThan(1);
+      // /proc/PID/task/TID/stat: the 19th field is the nice value (fields counted after the command name).
+      const nice = tasks.map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
+      expect(nice.every((n) => n === 19), `nice of ${pid}'s threads: ${nice.join(' ')}`).toBe(true);
+    }
+    expect(getPriority()).toBe(serverNice);
+  }, 300_000);
 
   it('a JSON result over 32 MiB: 413 result_too_large naming limit; the door answers next', async () => {
     const r = await roomyDoor({ sql: "SELECT i, repeat('x', 3600) AS s FROM range(10000) t(i)", limit: 10000 });

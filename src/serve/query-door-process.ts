@@ -1,0 +1,127 @@
+// One engine of the query door (src/serve/query-door.ts), in a process of its own at the lowest
+// scheduling priority: a heavy query takes only the CPU that the server's inference, features and
+// health endpoints leave (issue #11: two heavy queries in the server's process added 111 ms to the
+// inference p99 on two cores). Started by the server with fork(); speaks over the IPC channel:
+//   in:  {type: 'query', id, sql, limit, timeoutMs}   one at a time
+//        {type: 'ack', id, more}                      the previous chunk of rows was taken; more?
+//   out: {type: 'ready'}                              once, at start
+//        {type: 'running', id}                        the engine is open; the time limit starts
+//        {type: 'columns', id, columns}
+//        {type: 'rows', id, rows}                     each row already JSON (bigints as strings)
+//        {type: 'done', id, rows, truncated}
+//        {type: 'error', id, kind: 'query' | 'http' | 'internal', …}
+// The engine (one DuckDB thread, QUERY_MEMORY_LIMIT) is opened over the committed snapshots and
+// reopened when the state file changes; its guards are the engine's (src/engine/query.ts).
+
+import { readdirSync, statSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { PipelineIR } from '../ir/types.js';
+import { StateStore } from '../planner/state-store.js';
+import { Warehouse } from '../warehouse/warehouse.js';
+import { openReadOnlyWarehouse, QueryError, readOnlySql, streamReadOnlyQuery } from '../engine/query.js';
+import { HttpError } from './http.js';
+import { readServedState } from './state.js';
+import type { DoorReply, DoorRequest, DoorSetup } from './query-door.js';
+
+/** Nice value of every thread of this process: the lowest priority there is. */
+export const DOOR_NICE = 19;
+
+/**
+ * On Linux a nice value belongs to a thread, and a new thread inherits its creator's: every thread
+ * that exists now is lowered (V8's and libuv's helpers), and those made later (DuckDB's, libuv's
+ * pool) are made by lowered threads. Elsewhere the process's priority is the one there is.
+ */
+function lowerPriority(): void {
+  try {
+    setPriority(0, DOOR_NICE);
+  } catch {
+    // not permitted here: the door still works, at the server's priority
+  }
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return;
+  }
+  for (const t of tasks) {
+    try {
+      setPriority(Number(t), DOOR_NICE);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+}
+
+const setup = JSON.parse(process.argv[2] ?? '{}') as DoorSetup;
+const ir = setup.ir as PipelineIR;
+const store = new StateStore(setup.stateDir, ir.name);
+const warehouse = new Warehouse(setup.warehouseRoot);
+let engine: { mtimeMs: number; conn: DuckDBConnection } | undefined;
+
+const send = (m: DoorReply): void => void process.send?.(m);
+
+function stateMtime(): number {
+  try {
+    return statSync(store.file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+async function connection(): Promise<DuckDBConnection> {
+  const mtimeMs = stateMtime();
+  if (engine && engine.mtimeMs === mtimeMs) return engine.conn;
+  engine?.conn.closeSync();
+  engine = undefined;
+  const state = readServedState(store);
+  const conn = await openReadOnlyWarehouse(state, warehouse, ir, { memory_limit: setup.memoryLimit, threads: '1' });
+  engine = { mtimeMs, conn };
+  lowerPriority();
+  return conn;
+}
+
+/** Acks of the chunk in flight, by query id. */
+const waiting = new Map<number, (more: boolean) => void>();
+
+async function run(q: Extract<DoorRequest, { type: 'query' }>): Promise<void> {
+  try {
+    const conn = await connection();
+    send({ type: 'running', id: q.id });
+    const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+    const r = await streamReadOnlyQuery(conn, q.sql, { limit: q.limit, timeoutMs: q.timeoutMs }, {
+      columns: (columns) => send({ type: 'columns', id: q.id, columns }),
+      rows: (rows) =>
+        new Promise<boolean>((resolve) => {
+          waiting.set(q.id, resolve);
+          send({ type: 'rows', id: q.id, rows: rows.map(json) });
+        }),
+    });
+    send({ type: 'done', id: q.id, rows: r.rows, truncated: r.truncated });
+  } catch (e) {
+    if (e instanceof QueryError) send({ type: 'error', id: q.id, kind: 'query', code: e.code, message: e.message });
+    else if (e instanceof HttpError) send({ type: 'error', id: q.id, kind: 'http', status: e.status, code: e.code, message: e.message, retryAfter: e.retryAfter });
+    else send({ type: 'error', id: q.id, kind: 'internal', message: (e as Error)?.message ?? String(e) });
+  } finally {
+    waiting.delete(q.id);
+  }
+}
+
+process.on('message', (m: DoorRequest) => {
+  if (m.type === 'query') void run(m);
+  else if (m.type === 'ack') waiting.get(m.id)?.(m.more);
+});
+// The server went away: so does its engine.
+process.on('disconnect', () => process.exit(0));
+
+// Ready once warm: the SQL toolkit loaded (its first parse compiles it) and the engine open over the
+// current snapshots when there are any, so a query's time limit counts the query alone. The start
+// runs at the server's priority (once, a second or two of CPU); every query at the lowest.
+try {
+  readOnlySql('SELECT 1');
+} catch {
+  // a query reports it
+}
+await connection().catch(() => undefined);
+lowerPriority();
+send({ type: 'ready' });

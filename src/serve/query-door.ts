@@ -1,0 +1,247 @@
+// POST /data-products/query's engines, outside the server's process (issue #11). Each engine of the
+// pool (QUERY_POOL_SIZE, one DuckDB thread and QUERY_MEMORY_LIMIT each) runs in a process of its own
+// (query-door-process.ts) whose every thread has the lowest scheduling priority, so heavy queries
+// take only the CPU that inference, features and /health leave: on a 2-core machine two heavy
+// queries in the server's own process had added 111 ms to the inference p99.
+// - A query beyond the pool gets 503 with Retry-After at once instead of queueing.
+// - Rows come back chunk by chunk, already serialised, one chunk in flight: a slow NDJSON reader
+//   holds the engine back instead of filling the server's memory (query-answer.ts).
+// - The time limit is the engine's (a DuckDB interrupt); an engine that has not stopped shortly after
+//   it is killed with its process, and the slot starts a new one on its next query.
+// Engine processes start on first use and end with the server (or when it dies: they watch the IPC
+// channel).
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { PipelineIR } from '../ir/types.js';
+import type { QueryErrorCode } from '../engine/query.js';
+import type { QueryResult } from '../engine/duckdb.js';
+import { HttpError } from './http.js';
+
+export const DEFAULT_QUERY_LIMIT = 1000;
+export const MAX_QUERY_LIMIT = 10_000;
+export const QUERY_TIMEOUT_MS = 10_000;
+/** Query engines running at once (each one thread, in its own process); a query beyond them gets 503 + Retry-After. */
+export const QUERY_POOL_SIZE = 2;
+/** DuckDB memory limit of each query engine. */
+export const QUERY_MEMORY_LIMIT = '512MB';
+/** How long an engine process may take to start. */
+const START_TIMEOUT_MS = 60_000;
+/** After the time limit: how long an engine gets to stop before its process is killed. */
+const STOP_GRACE_MS = 250;
+
+/** What an engine process needs: the pipeline, where its state is, the warehouse's local root. */
+export interface DoorSetup {
+  readonly ir: PipelineIR;
+  readonly stateDir: string;
+  readonly warehouseRoot: string;
+  readonly memoryLimit: string;
+}
+
+export type DoorRequest = { type: 'query'; id: number; sql: string; limit: number; timeoutMs: number } | { type: 'ack'; id: number; more: boolean };
+
+export type DoorReply =
+  | { type: 'ready' }
+  | { type: 'running'; id: number }
+  | { type: 'columns'; id: number; columns: QueryResult['columns'] }
+  | { type: 'rows'; id: number; rows: string[] }
+  | { type: 'done'; id: number; rows: number; truncated: boolean }
+  | { type: 'error'; id: number; kind: 'query'; code: QueryErrorCode; message: string }
+  | { type: 'error'; id: number; kind: 'http'; status: number; code: string; message: string; retryAfter?: number }
+  | { type: 'error'; id: number; kind: 'internal'; message: string };
+
+/** Where a query's answer goes: its columns once, then its rows (each one JSON text) chunk by chunk. */
+export interface SerializedSink {
+  columns(columns: QueryResult['columns']): void | Promise<void>;
+  /** Return false to stop the query (the rest of the result is never read). */
+  rows(rows: readonly string[]): boolean | Promise<boolean>;
+}
+
+const QUERY_STATUS: Record<QueryErrorCode, [number, string]> = {
+  refused: [400, 'read_only'],
+  invalid: [400, 'invalid_sql'],
+  timeout: [400, 'query_timeout'],
+  failed: [400, 'query_failed'],
+};
+
+/** The engine module beside this one, run through tsx when this is the TypeScript source. */
+function engineModule(): { file: string; execArgv: string[] } {
+  const ts = import.meta.url.endsWith('.ts');
+  const file = new URL(`./query-door-process.${ts ? 'ts' : 'js'}`, import.meta.url).pathname;
+  return { file, execArgv: ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [] };
+}
+
+interface Engine {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  /** The query running on it, told of every reply and of the process's end. */
+  current?: (m: DoorReply | { type: 'exit'; why: string }) => void;
+}
+
+interface Slot {
+  engine?: Engine;
+  busy: boolean;
+}
+
+export class QueryDoor {
+  private readonly slots: Slot[] = Array.from({ length: QUERY_POOL_SIZE }, () => ({ busy: false }));
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly setup: DoorSetup) {}
+
+  /** Query engines busy now, of how many (GET /health). */
+  load(): { busy: number; size: number } {
+    return { busy: this.slots.filter((s) => s.busy).length, size: this.slots.length };
+  }
+
+  /** Process ids of the running engines (tests look at their priority). */
+  pids(): number[] {
+    return this.slots.flatMap((s) => (s.engine?.child.pid !== undefined && s.engine.child.exitCode === null ? [s.engine.child.pid] : []));
+  }
+
+  private start(slot: Slot): Engine {
+    const { file, execArgv } = engineModule();
+    const child = fork(file, [JSON.stringify(this.setup)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    let onReady: () => void = () => {};
+    let onFail: (e: Error) => void = () => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      onReady = resolve;
+      onFail = reject;
+    });
+    ready.catch(() => undefined);
+    const timer = setTimeout(() => {
+      onFail(new HttpError(503, 'query_door_unavailable', `the query engine did not start within ${START_TIMEOUT_MS / 1000} s; retry in a moment`, undefined, 1));
+      child.kill('SIGKILL');
+    }, START_TIMEOUT_MS);
+    const engine: Engine = { child, ready };
+    child.on('message', (m: DoorReply) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        onReady();
+      } else engine.current?.(m);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      const why = signal ? `signal ${signal}` : `exit code ${code}`;
+      onFail(new HttpError(503, 'query_door_unavailable', `the query engine stopped (${why}); retry in a moment`, undefined, 1));
+      engine.current?.({ type: 'exit', why });
+      if (slot.engine === engine) slot.engine = undefined;
+    });
+    child.on('error', () => undefined); // an exit follows
+    // Neither the process nor its channel keeps the server's event loop alive.
+    child.unref();
+    (child as unknown as { channel?: { unref(): void } }).channel?.unref();
+    return engine;
+  }
+
+  /**
+   * One read-only SELECT, at most `limit` rows, on a free engine (else 503), its rows fed to `sink`
+   * as they are read.
+   */
+  async query(sql: string, sink: SerializedSink, limit = DEFAULT_QUERY_LIMIT, timeoutMs = QUERY_TIMEOUT_MS): Promise<{ rows: number; truncated: boolean }> {
+    const slot = this.slots.find((s) => !s.busy);
+    if (!slot || this.closed) throw new HttpError(503, 'query_door_busy', `all ${QUERY_POOL_SIZE} query engines are busy; retry in a moment`, undefined, 1);
+    slot.busy = true;
+    try {
+      slot.engine ??= this.start(slot);
+      const engine = slot.engine;
+      await engine.ready;
+      return await this.run(slot, engine, sql, sink, limit, timeoutMs);
+    } finally {
+      slot.busy = false;
+    }
+  }
+
+  private run(slot: Slot, engine: Engine, sql: string, sink: SerializedSink, limit: number, timeoutMs: number): Promise<{ rows: number; truncated: boolean }> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        engine.current = undefined;
+        f();
+      };
+      // The engine interrupts itself at the limit; one still busy shortly after is killed. Until the
+      // engine is open over the current snapshots (it reopens when an apply committed), the start's
+      // limit applies.
+      const kill = (e: HttpError) => {
+        finish(() => reject(e));
+        if (slot.engine === engine) slot.engine = undefined;
+        engine.child.kill('SIGKILL');
+      };
+      const timedOut = () => kill(new HttpError(400, 'query_timeout', `the query ran longer than ${timeoutMs} ms and was stopped`, { field: 'sql' }));
+      let deadline = setTimeout(
+        () => kill(new HttpError(503, 'query_door_unavailable', `the query engine did not open the warehouse within ${START_TIMEOUT_MS / 1000} s; retry in a moment`, undefined, 1)),
+        START_TIMEOUT_MS,
+      );
+      const ack = (more: boolean) => {
+        if (!settled && engine.child.connected) engine.child.send({ type: 'ack', id, more } satisfies DoorRequest);
+      };
+      // The sink's errors (413 of a JSON answer over its limit) stop the query and are the answer.
+      const toSink = (f: () => unknown, then: (v: unknown) => void) => {
+        Promise.resolve()
+          .then(f)
+          .then(then, (e: unknown) => {
+            ack(false);
+            finish(() => reject(e));
+          });
+      };
+      engine.current = (m) => {
+        if ('id' in m && m.id !== id) return;
+        switch (m.type) {
+          case 'running':
+            clearTimeout(deadline);
+            deadline = setTimeout(timedOut, timeoutMs + STOP_GRACE_MS);
+            return;
+          case 'columns':
+            toSink(() => sink.columns(m.columns), () => undefined);
+            return;
+          case 'rows':
+            toSink(() => sink.rows(m.rows), (more) => ack(more !== false));
+            return;
+          case 'done':
+            // After the sink took every chunk (they are queued on the same promise chain order).
+            Promise.resolve().then(() => finish(() => resolve({ rows: m.rows, truncated: m.truncated })));
+            return;
+          case 'error':
+            finish(() => reject(replyError(m)));
+            return;
+          case 'exit':
+            finish(() => reject(new HttpError(503, 'query_door_unavailable', `the query engine stopped (${m.why}); retry in a moment`, undefined, 1)));
+            return;
+        }
+      };
+      engine.child.send({ type: 'query', id, sql, limit, timeoutMs } satisfies DoorRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const running = this.slots.flatMap((s) => (s.engine ? [s.engine] : []));
+    for (const s of this.slots) s.engine = undefined;
+    await Promise.all(
+      running.map(
+        (e) =>
+          new Promise<void>((resolve) => {
+            if (e.child.exitCode !== null || e.child.signalCode !== null) return resolve();
+            e.child.once('exit', () => resolve());
+            e.child.kill('SIGTERM');
+          }),
+      ),
+    );
+  }
+}
+
+function replyError(m: Extract<DoorReply, { type: 'error' }>): Error {
+  if (m.kind === 'query') {
+    const [status, code] = QUERY_STATUS[m.code] ?? [400, 'invalid_sql'];
+    return new HttpError(status, code, m.message, { field: 'sql' });
+  }
+  if (m.kind === 'http') return new HttpError(m.status, m.code, m.message, undefined, m.retryAfter);
+  return new Error(`query engine: ${m.message}`);
+}
+
