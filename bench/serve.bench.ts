@@ -13,7 +13,6 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { Figure } from './run.js';
@@ -26,44 +25,16 @@ const median = (xs: readonly number[]): number => {
 };
 import { persistState, runContext, serveOn } from '../test/ml/fixtures.js';
 import { trainForest } from './served-forest.js';
+import { openLoop as openLoopRun, SERVER_CORE, type LoadResult } from './open-loop.js';
 
 const RUNS = 3;
 const SECONDS = 8;
 const RATE = 2000;
-// The server gets core 0, every client core 1 (a machine with one core shares it).
-const SERVER_CORE = '0';
-const CLIENT_CORE = cpus().length > 1 ? '1' : '0';
 const HEAVY_QUERY = `SELECT a.total_purchases, COUNT(*) AS n, AVG(b.customer_lifetime_value) AS clv
   FROM gold.customer_metrics a JOIN gold.customer_metrics b ON a.customer_id = b.customer_id
   GROUP BY a.total_purchases ORDER BY a.total_purchases`;
 
-interface LoadResult {
-  readonly count: number;
-  readonly errors: number;
-  readonly non2xx: number;
-  readonly p50_us: number;
-  readonly p99_us: number;
-  readonly p999_us: number;
-  readonly achieved_rps: number;
-}
-
-/** One open-loop run of bench/loadgen.ts at RATE for SECONDS (after a 1 s warm-up), pinned to CLIENT_CORE. */
-function openLoop(url: string): Promise<LoadResult> {
-  const args = JSON.stringify({ url: `${url}/mlops/inference`, body: BODY, rate: RATE, seconds: SECONDS, warmupSeconds: 1 });
-  return new Promise((resolve, reject) => {
-    const p = spawn('taskset', ['-c', CLIENT_CORE, process.execPath, '--import', 'tsx', fileURLToPath(new URL('./loadgen.ts', import.meta.url)), args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`loadgen exited ${code}: ${err.slice(-1000)}`));
-      const r = JSON.parse(out.trim()) as LoadResult;
-      if (r.errors || r.non2xx) return reject(new Error(`open-loop run had ${r.non2xx} non-2xx and ${r.errors} errors`));
-      resolve(r);
-    });
-  });
-}
+const openLoop = (url: string): Promise<LoadResult> => openLoopRun(`${url}/mlops/inference`, BODY, RATE, SECONDS);
 
 /** Two clients sending HEAVY_QUERY to the query door back to back until stopped; stop() resolves to the queries answered. */
 function queryDoor(url: string): { stop: () => Promise<number> } {
