@@ -39,6 +39,30 @@ function setting(ir: PipelineIR, profile: string, key: string, env: CommandConte
   }
 }
 
+/** The cluster of the kubeconfig (and the profile's `context`) and the profile's namespace; nothing is requested yet. */
+export function kubeAccess(ctx: CommandContext, ir: PipelineIR, profile: string): { cluster: Cluster; namespace: string } {
+  const env = ctx.io.env;
+  const namespace = String(setting(ir, profile, 'namespace', env) ?? 'default');
+  const context = setting(ir, profile, 'context', env);
+  try {
+    return { cluster: new Cluster(loadKubeConfig(env, context === undefined ? undefined : String(context))), namespace };
+  } catch (e) {
+    if (e instanceof KubeError) throw new CliError(e.message, EXIT.failed);
+    throw e;
+  }
+}
+
+/** The profile's compiled tree (what `asgard compile --profile` writes); a profile that does not compile is exit 2. */
+export async function compiledTree(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, profile: string): Promise<FileMap> {
+  const workspace = workspaceOf(ctx, spec, profile);
+  const r = await compileLoaded(spec.ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), cacheFor: { ...spec, workspace } });
+  if (!r.files || hasErrors(r.diagnostics)) {
+    const first = r.diagnostics.find((d) => d.severity === 'error');
+    throw new CliError(`profile ${profile} does not compile: ${first?.message ?? 'unknown error'} (see \`asgard compile --profile ${profile}\`)`, EXIT.invalid);
+  }
+  return r.files;
+}
+
 /** The cluster and the compiled objects of `profile`, ready to apply; nothing is written yet. */
 export async function openKubeDeployment(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, profile: string, remote: RemoteState | undefined): Promise<KubeDeployment> {
   const { ir } = spec;
@@ -49,29 +73,13 @@ export async function openKubeDeployment(ctx: CommandContext, spec: LoadedSpec &
   const rawTimeout = setting(ir, profile, 'job_timeout', env);
   const timeoutSeconds = rawTimeout === undefined ? DEFAULT_JOB_TIMEOUT : parseDuration(rawTimeout);
   if (timeoutSeconds === undefined) throw new CliError(`profile ${profile}: job_timeout must be seconds or a duration like "30m", not "${String(rawTimeout)}"`, EXIT.invalid);
-  const namespace = String(setting(ir, profile, 'namespace', env) ?? 'default');
-  const context = setting(ir, profile, 'context', env);
-
-  // The cluster first: a missing kubeconfig is reported before the tree is compiled.
-  let cluster: Cluster;
-  try {
-    cluster = new Cluster(loadKubeConfig(env, context === undefined ? undefined : String(context)));
-  } catch (e) {
-    if (e instanceof KubeError) throw new CliError(e.message, EXIT.failed);
-    throw e;
-  }
+  const { cluster, namespace } = kubeAccess(ctx, ir, profile);
   // Compiled when the first node runs: an apply with nothing to run compiles nothing.
   let compiled: Promise<FileMap> | undefined;
   const tree = (): Promise<FileMap> =>
-    (compiled ??= (async () => {
-      const workspace = workspaceOf(ctx, spec, profile);
-      const r = await compileLoaded(ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), cacheFor: { ...spec, workspace } });
-      if (!r.files || hasErrors(r.diagnostics)) {
-        const first = r.diagnostics.find((d) => d.severity === 'error');
-        throw new NodeError(`profile ${profile} does not compile: ${first?.message ?? 'unknown error'} (see \`asgard compile --profile ${profile}\`)`);
-      }
-      return r.files;
-    })());
+    (compiled ??= compiledTree(ctx, spec, profile).catch((e: unknown) => {
+      throw e instanceof CliError ? new NodeError(e.message) : e;
+    }));
 
   // The Spark job files go where the compiled SparkApplications read them, unless the profile
   // points `artifacts` somewhere asgard does not own (then uploading them is the deployer's job).

@@ -220,6 +220,38 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
   });
 });
 
+describe('plan --profile kubernetes: drift', { timeout: 600_000 }, () => {
+  it('an object changed by hand in the cluster shows in the plan as drift; a label added by hand does not', async () => {
+    await world({ sparkApplications: () => 'complete' });
+    expect((await apply()).code).toBe(0);
+    const plan = (extra: string[] = []) => cli(['plan', 'shop.asg', '--profile', 'kubernetes', ...extra], { cwd: w.dir, env: w.env });
+    // Right after the apply: no drift.
+    const clean = await plan(['--format', 'json']);
+    expect(clean.code).toBe(0);
+    expect(JSON.parse(clean.stdout).drift).toEqual([]);
+
+    // By hand, as `kubectl edit` would (another field manager): a field asgard owns, a label it never set, a deleted object.
+    const kc = kubeConfig(w.kubeconfig);
+    const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+    const app = { apiVersion: SPARK_APP, kind: 'SparkApplication', metadata: { name: 'shop-orders-clean', namespace: w.ns } };
+    await api.patch({ ...app, spec: { driver: { memory: '8g' } } } as any, undefined, undefined, 'kubectl-edit', undefined, k8s.PatchStrategy.MergePatch);
+    await api.patch({ ...app, metadata: { ...app.metadata, name: 'shop-big-orders', labels: { team: 'data' } } } as any, undefined, undefined, 'kubectl-label', undefined, k8s.PatchStrategy.MergePatch);
+    await kc.makeApiClient(k8s.CoreV1Api).deleteNamespacedConfigMap({ name: 'shop-spec', namespace: w.ns });
+
+    const r = await plan(['--format', 'json', '--detailed-exitcode']);
+    expect(r.code).toBe(3);
+    const drift = JSON.parse(r.stdout).drift as { object: string; node?: string; change: string; fields: string[] }[];
+    expect(drift).toEqual([
+      { object: `ConfigMap ${w.ns}/shop-spec`, change: 'missing', fields: [] },
+      { object: `SparkApplication ${w.ns}/shop-orders-clean`, node: 'silver.orders_clean', change: 'changed', fields: ['spec.driver.memory'] },
+    ]);
+    const text = await plan();
+    expect(text.stdout).toMatch(/Drift: 2 objects in the cluster differ from what asgard applied/);
+    expect(text.stdout).toContain(`~ SparkApplication ${w.ns}/shop-orders-clean (node silver.orders_clean): spec.driver.memory`);
+    expect(text.stdout).toContain(`- ConfigMap ${w.ns}/shop-spec: missing`);
+  });
+});
+
 describe('apply --profile kubernetes: access failures', { timeout: 600_000 }, () => {
   it('RBAC forbidding a verb names the verb and the object; the lock is released', async () => {
     await world({ sparkApplications: () => 'complete' });

@@ -14,7 +14,8 @@ import { warehouseOf } from '../engine-access.js';
 import { makePlan, savePlan } from '../planning.js';
 import { remoteError } from '../remote.js';
 import { unsetSecrets } from '../secrets.js';
-import { displayPath, loadValidSpec, printDiagnostics, varOption, workspaceOf } from '../spec.js';
+import { displayPath, loadValidSpec, printDiagnostics, varOption, workspaceOf, type LoadedSpec } from '../spec.js';
+import type { Drift } from '../../kube/drift.js';
 
 /** The plan with each changed SQL node's data diff (src/engine/data-diff.ts): reads the warehouse, writes nothing. */
 async function withDataDiff(ctx: CommandContext, spec: { file: string; ir: PipelineIR }, plan: Plan, prior: Readonly<Record<NodeId, PriorNode>>): Promise<Plan> {
@@ -83,6 +84,36 @@ function logicalTimeOf(ir: PipelineIR, env: Readonly<Record<string, string | und
   return d;
 }
 
+/**
+ * The cluster's drift from the compiled objects of the applied nodes (src/kube/drift.ts), or why it
+ * could not be checked (no kubeconfig, cluster unreachable): the plan itself never needs a cluster.
+ */
+async function kubeDrift(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, applied: readonly NodeId[]): Promise<{ drift: Drift[] } | { error: string }> {
+  const { kubeAccess, compiledTree } = await import('../kube.js');
+  const { clusterDrift } = await import('../../kube/drift.js');
+  const { kubeObjects } = await import('../../targets/k8s-objects.js');
+  const { KubeError } = await import('../../kube/cluster.js');
+  try {
+    const { cluster } = kubeAccess(ctx, spec.ir, ctx.profile);
+    if (applied.length === 0) return { drift: [] };
+    const objects = kubeObjects(await compiledTree(ctx, spec, ctx.profile)).map((x) => x.object);
+    return { drift: await clusterDrift(cluster, objects, new Set(applied)) };
+  } catch (e) {
+    if (e instanceof KubeError || (e instanceof CliError && e.exitCode === EXIT.failed)) return { error: e.message };
+    throw e;
+  }
+}
+
+function renderDrift(drift: readonly Drift[]): string {
+  const lines = ['', `Drift: ${drift.length} object${drift.length === 1 ? '' : 's'} in the cluster differ${drift.length === 1 ? 's' : ''} from what asgard applied (changed outside asgard):`];
+  for (const d of drift) {
+    const owner = d.node ? ` (node ${d.node})` : '';
+    lines.push(d.change === 'missing' ? `  - ${d.object}${owner}: missing` : `  ~ ${d.object}${owner}: ${d.fields.join(', ')}`);
+  }
+  lines.push("  A node's next run on the cluster re-applies its objects.", '');
+  return lines.join('\n');
+}
+
 /** Does the plan trip `--fail-on`: a breaking change, or any change at all. */
 export const failsOn = (plan: Plan, on: string): boolean =>
   on === 'breaking' ? plan.actions.some((a) => a.category === 'breaking') : hasChanges(plan);
@@ -109,6 +140,12 @@ comments, table aliases). Its impact names every downstream consumer reached, wi
 reads, through feature views to the model's input fields and the serving request. SQL changes are
 shown by structure (projections, filters, joins, group by, windows, CTEs), and, when there is a
 state, what the node's last run produced and took: the cost of rebuilding it.
+
+Under a profile with target kubernetes the plan also reads the applied nodes' objects from the
+cluster (kubeconfig as for apply) and lists drift: an object someone changed or deleted by hand, with
+the fields asgard owns that differ (a server-side apply dry run is compared with the live object, so
+a label added by hand is not drift). --detailed-exitcode counts drift as a change. Without a
+reachable cluster the plan is made anyway and says drift was not checked.
 
 --out FILE saves the plan; \`asgard apply FILE\` then executes exactly that plan, and refuses it if
 the state or the spec moved since. --detailed-exitcode exits 3 when there are changes, 0 when none.
@@ -143,18 +180,26 @@ Examples:
     else if (ctx.str('sample') !== undefined) throw new CliError('--sample goes with --diff-data');
     const out = ctx.str('out');
     if (out) savePlan(plan, resolve(ctx.io.cwd, out));
+    // Under a kubernetes profile: the applied nodes' objects as the cluster holds them now.
+    const drift = ctx.str('base') === undefined && spec.ir.profiles[ctx.profile]?.target === 'kubernetes' ? await kubeDrift(ctx, spec, Object.keys(planned.prior)) : undefined;
     if (ctx.format === 'json') {
       const doc = planToJson(plan) as Record<string, unknown>;
       doc.spec = displayPath(ctx.io.cwd)(plan.spec);
+      if (drift) Object.assign(doc, 'error' in drift ? { driftUnchecked: drift.error } : { drift: drift.drift });
       ctx.json(doc);
     } else if (ctx.format === 'markdown') ctx.out(renderPlanMarkdown(plan));
     else ctx.out(renderPlanText(plan, { color: ctx.color }));
+    if (drift && ctx.format !== 'json') {
+      if ('error' in drift) ctx.err(`drift not checked: ${drift.error}\n`);
+      else if (drift.drift.length) ctx.out(renderDrift(drift.drift));
+    }
+    const drifted = !!drift && 'drift' in drift && drift.drift.length > 0;
     if (out && ctx.format !== 'json') ctx.err(`Saved the plan to ${out}: apply it with \`asgard apply ${out}\`.\n`);
     const failOn = ctx.str('fail-on');
     if (failOn && failsOn(plan, failOn)) {
       ctx.err(`plan has ${failOn === 'breaking' ? 'a breaking change' : 'changes'} (--fail-on ${failOn})\n`);
       return EXIT.failed;
     }
-    return ctx.flag('detailed-exitcode') && hasChanges(plan) ? EXIT.changes : EXIT.ok;
+    return ctx.flag('detailed-exitcode') && (hasChanges(plan) || drifted) ? EXIT.changes : EXIT.ok;
   },
 };
