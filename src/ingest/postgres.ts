@@ -1,9 +1,12 @@
-// PostgreSQL: schema from information_schema, rows through `COPY (SELECT …) TO STDOUT` in CSV,
-// streamed straight into a staging file (PostgreSQL's own bulk export: no row ever becomes a JS
-// object, memory stays flat). The session runs in UTC with ISO dates, so timestamptz values arrive
-// as UTC instants and numeric/int8 as their exact text.
+// PostgreSQL: schema from information_schema, rows through `COPY (SELECT …) TO STDOUT` in CSV
+// (PostgreSQL's own bulk export: no row ever becomes a JS object, memory stays flat). A full read
+// streams the CSV through a named pipe that DuckDB reads while PostgreSQL is still writing, so the
+// export and the Parquet write overlap (the executor's onChunk); an incremental read, which the
+// executor merges after reading, goes to a staging file. The session runs in UTC with ISO dates,
+// so timestamptz values arrive as UTC instants and numeric/int8 as their exact text.
 
-import { createWriteStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -87,16 +90,44 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       });
       const abort = () => copy.destroy(new Error('aborted'));
       req.signal.addEventListener('abort', abort, { once: true });
+      const pipe = req.onChunk ? makeFifo(join(req.stagingDir, 'rows.pipe')) : undefined;
       try {
-        await pipeline(copy, counter, createWriteStream(file, { highWaterMark: 1 << 20 }));
-      } catch (e) {
-        throw new SourceError(`${describeDbError(e, conn)} (reading ${schema}.${table})`);
+        if (pipe && req.onChunk) {
+          // DuckDB reads the pipe while PostgreSQL writes it. If DuckDB stops (a value its type
+          // cannot hold), the export is stopped and a writer still waiting for a reader is released.
+          const load = req.onChunk(csvRelation(pipe, req.columns));
+          let released = false;
+          const release = () => {
+            released = true;
+            copy.destroy(new Error('the load into DuckDB stopped'));
+            try {
+              closeSync(openSync(pipe, constants.O_RDONLY | constants.O_NONBLOCK));
+            } catch {
+              // already gone
+            }
+          };
+          load.catch(release);
+          // The export failing on its own (the server or the connection died) is the cause; DuckDB
+          // then sees the pipe end early, which is only a consequence.
+          let exportError: unknown;
+          const exported = pipeline(copy, counter, createWriteStream(pipe, { highWaterMark: 1 << 20 })).catch((e: unknown) => {
+            if (!released) exportError = e;
+            throw e;
+          });
+          const [, loaded] = await Promise.allSettled([exported, load]);
+          if (exportError !== undefined) throw new SourceError(`${describeDbError(exportError, conn)} (reading ${schema}.${table})`);
+          if (loaded.status === 'rejected') throw loaded.reason;
+        } else {
+          await pipeline(copy, counter, createWriteStream(file, { highWaterMark: 1 << 20 })).catch((e: unknown) => {
+            throw new SourceError(`${describeDbError(e, conn)} (reading ${schema}.${table})`);
+          });
+        }
       } finally {
         req.signal.removeEventListener('abort', abort);
       }
       const exact = Number((copy as unknown as { rowCount?: number }).rowCount ?? rows);
       req.onRows(exact);
-      return { rows: exact, relation: csvRelation(file, req.columns) };
+      return pipe ? { rows: exact, relation: csvRelation(pipe, req.columns), chunks: 1 } : { rows: exact, relation: csvRelation(file, req.columns) };
     },
     async close() {
       const c = client;
@@ -104,4 +135,10 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       if (c) await c.end().catch(() => undefined);
     },
   };
+}
+
+/** A named pipe at `path` (mkfifo), or undefined where none can be made (the staging file is used then). */
+function makeFifo(path: string): string | undefined {
+  const r = spawnSync('mkfifo', ['-m', '600', path]);
+  return r.status === 0 ? path : undefined;
 }

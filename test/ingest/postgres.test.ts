@@ -142,4 +142,20 @@ describe('postgres connector', () => {
     await expect(h.run(table, env)).rejects.toThrow(/table public\.clients not found in postgres 127\.0\.0\.1:\d+\/customers_t_/);
     expect(h.state().nodes).toEqual({});
   });
+
+  it('a value DuckDB cannot load while PostgreSQL is still streaming: the sync fails at once, naming the source, and leaves nothing', async () => {
+    // The full read streams through a named pipe into DuckDB; the first row is a numeric NaN that
+    // DECIMAL(12,2) cannot hold, 300,000 rows behind it are still being exported.
+    await dbs.pgQuery(`CREATE TABLE amounts AS SELECT g AS id, (CASE WHEN g = 1 THEN 'NaN' ELSE g::text END)::numeric(12,2) AS amount FROM generate_series(1, 300000) g`);
+    const h = new SourceHarness();
+    const t0 = performance.now();
+    await expect(h.run(pgNode('amounts', { primaryKey: ['id'] }), env)).rejects.toThrow(/bronze\.amounts/);
+    expect(performance.now() - t0).toBeLessThan(120_000);
+    expect(h.state().nodes).toEqual({});
+    // The connection is usable again for the next sync (nothing left blocked on the pipe).
+    await dbs.pgQuery(`UPDATE amounts SET amount = 0 WHERE id = 1`);
+    const ok = await h.run(pgNode('amounts', { primaryKey: ['id'] }), env);
+    expect(ok.result.rows).toBe(300000);
+    expect(ok.result.snapshot!.rows).toBe(300000);
+  }, 300_000);
 });
