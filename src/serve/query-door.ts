@@ -36,6 +36,8 @@ export interface DoorSetup {
   readonly ir: PipelineIR;
   readonly stateDir: string;
   readonly warehouseRoot: string;
+  /** The URI the tables' Iceberg metadata records for that root (`s3://…` for the working copy of an S3 warehouse). */
+  readonly warehouseUri: string;
   readonly memoryLimit: string;
 }
 

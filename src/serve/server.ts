@@ -26,6 +26,7 @@ import { ServeAuth } from './auth.js';
 import { JsonAnswer, NdjsonAnswer } from './query-answer.js';
 import { WarehouseAccess } from './warehouse-access.js';
 import { QUERY_MEMORY_LIMIT, QueryDoor } from './query-door.js';
+import { REMOTE_TTL_MS, ServedRemote } from './remote-sync.js';
 
 export const BODY_LIMIT = 1 << 20; // 1 MiB
 const NDJSON_ACCEPTED = /\bapplication\/x-ndjson\b/i;
@@ -46,6 +47,8 @@ export interface ServeOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The query door's time limit per query (QUERY_TIMEOUT_MS by default). */
   readonly queryTimeoutMs?: number;
+  /** With a warehouse on S3: how long a pulled remote state is served before a request checks it (REMOTE_TTL_MS by default). */
+  readonly remoteTtlMs?: number;
 }
 
 export interface AsgardServer {
@@ -53,6 +56,8 @@ export interface AsgardServer {
   readonly store: ModelStore;
   /** The query door's engine processes. */
   readonly door: QueryDoor;
+  /** With a warehouse on S3: pull the remote state, registry and snapshots (listen does it when not done yet). */
+  pullRemote(): Promise<void>;
   listen(port: number, host: string): Promise<{ port: number; host: string }>;
   /** Stop accepting, let in-flight requests finish (up to `graceMs`), release sessions. */
   close(graceMs?: number): Promise<void>;
@@ -68,7 +73,10 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   const auth = ServeAuth.of(ir, opts.env ?? process.env);
   const store = new ModelStore(ir, workspace.registry());
   const data = new WarehouseAccess(ir, stateStore, warehouse);
-  const door = new QueryDoor({ ir, stateDir: stateStore.stateDir, warehouseRoot: warehouse.root, memoryLimit: QUERY_MEMORY_LIMIT });
+  const door = new QueryDoor({ ir, stateDir: stateStore.stateDir, warehouseRoot: warehouse.root, warehouseUri: warehouse.tables.store.rootUri, memoryLimit: QUERY_MEMORY_LIMIT });
+  // A warehouse on S3: the state, registry and snapshots are a working copy of the bucket's (remote-sync.ts).
+  const remoteState = workspace.remote(ir);
+  const remote = remoteState ? new ServedRemote(remoteState, opts.remoteTtlMs ?? REMOTE_TTL_MS, log) : undefined;
   const views = new Map<string, FeaturesNode>();
   for (const n of ir.nodes) if (n.kind === 'features') views.set(n.name, n).set(n.id, n);
   /** Inference by entity: the model's feature view, its latest row per entity (online). */
@@ -77,6 +85,8 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     if (!view) throw new HttpError(404, 'unknown_view', `${m.name} v${m.version} was trained on ${m.schema.view}, which this spec no longer defines`, { view: m.schema.view });
     return data.entityFeatures(view, entities);
   };
+  let pulled: Promise<void> | undefined;
+  const pullRemote = (): Promise<void> => (pulled ??= remote ? remote.pullNow() : Promise.resolve());
   const startedAt = Date.now();
   let inflight = 0;
   let closing = false;
@@ -86,9 +96,12 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
+    // Everything but inference and the site's static files reads the state or the registry.
+    if (remote && path !== '/mlops/inference' && path !== '/mlops/inference/batch' && path !== '/app.js' && path !== '/app.css') await remote.fresh();
 
     if (path === '/mlops/inference') {
       allow(method, 'POST');
+      remote?.nudge();
       const body = parseJson(await readBody(req, bodyLimit));
       sendRaw(res, 200, await infer(store, body, started, maxInputs, lookup));
       return;
@@ -97,7 +110,8 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       allow(method, 'POST');
       auth.check(req);
       const body = parseJson(await readBody(req, bodyLimit));
-      sendJson(res, 200, await runBatch(body, ir, stateStore, warehouse, store));
+      const batch = () => runBatch(body, ir, stateStore, warehouse, store);
+      sendJson(res, 200, await (remote ? remote.exclusive('serve batch', batch) : batch()));
       return;
     }
     if (path === '/health') {
@@ -213,6 +227,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     }
     components.models = { status: 'ok', loaded: store.loaded() };
     components.query_door = { status: 'ok', ...door.load() };
+    if (remote) components.remote_state = remote.health();
     const statuses = Object.values(components).map((c) => c.status);
     const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
     return { status, pipeline: ir.name, uptime_seconds: Math.round((Date.now() - startedAt) / 1000), components };
@@ -248,7 +263,9 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     server,
     store,
     door,
+    pullRemote,
     async listen(port, host) {
+      await pullRemote();
       await warmUp();
       return new Promise((resolve, reject) => {
         server.once('error', reject);

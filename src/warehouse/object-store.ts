@@ -29,6 +29,11 @@ export interface ObjectStore {
   /** The object and its ETag, or undefined when there is none. */
   get(key: string): Promise<{ readonly body: Buffer; readonly etag: string } | undefined>;
   head(key: string): Promise<ObjectInfo | undefined>;
+  /**
+   * The object unless its ETag is still `etag` (a conditional read, `If-None-Match`): `'unchanged'`
+   * costs one request and transfers no body; undefined when there is no object.
+   */
+  getIfChanged(key: string, etag: string): Promise<{ readonly body: Buffer; readonly etag: string } | 'unchanged' | undefined>;
   /** Write a small object (state, metadata, a lock). Throws PreconditionFailed when `cond` does not hold. */
   put(key: string, body: Buffer | string, cond?: PutCondition): Promise<{ readonly etag: string }>;
   /** Copy a local file to `key` (multipart above the store's part size). */
@@ -91,6 +96,11 @@ export class LocalObjectStore implements ObjectStore {
     return { body, etag: md5(body) };
   }
 
+  async getIfChanged(key: string, etag: string) {
+    const got = await this.get(key);
+    return got && got.etag === normalEtag(etag) ? ('unchanged' as const) : got;
+  }
+
   async head(key: string) {
     const p = this.path(key);
     if (!existsSync(p)) return undefined;
@@ -141,7 +151,9 @@ export class LocalObjectStore implements ObjectStore {
     const p = this.path(key);
     if (!existsSync(p)) return false;
     mkdirSync(dirname(file), { recursive: true });
-    copyFileSync(p, file);
+    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    copyFileSync(p, tmp);
+    renameSync(tmp, file);
     return true;
   }
 

@@ -12,9 +12,15 @@
 // them, and the state is replaced only with `If-Match` on the ETag this run last read or wrote, so
 // a run that lost its lock cannot overwrite a newer state. Snapshots no state points to are
 // removed after the state moved past them (expiry, or leftovers of a crash).
+//
+// A no-op costs only the lock and a few small requests: the working copy records what it last
+// synced (`LocalCopy.syncFile`: the state's ETag and the MD5 of its body, each registry file's size,
+// mtime, MD5 and remote ETag), so the state is read with `If-None-Match` (304: nothing fetched),
+// snapshots already in the working copy are neither listed nor downloaded, unchanged registry files
+// are not hashed again, and only registry files this run wrote are uploaded (no second listing).
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { PipelineState, SnapshotRef } from '../planner/state-store.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
@@ -34,6 +40,16 @@ export interface LocalCopy {
   readonly registryDir: string;
   /** The local copy of the warehouse that the engine reads and writes. */
   readonly warehouse: Warehouse;
+  /** What the working copy last synced with the remote (a JSON file the remote state alone writes). */
+  readonly syncFile: string;
+}
+
+/** The contents of `LocalCopy.syncFile`. */
+interface SyncRecord {
+  /** The remote state's ETag and the MD5 of the body it was for (the local state file's, when untouched since). */
+  state?: { readonly etag: string; readonly md5: string };
+  /** Registry files by path under the registry root: the local copy's size, mtime and MD5, and the remote ETag. */
+  registry: Record<string, { readonly size: number; readonly mtimeMs: number; readonly md5: string; readonly etag: string }>;
 }
 
 /** The remote state changed underneath this run (another writer, or a broken lock). */
@@ -47,6 +63,7 @@ export class RemoteState {
   private swept = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private sync?: SyncRecord;
 
   constructor(
     readonly store: ObjectStore,
@@ -69,32 +86,49 @@ export class RemoteState {
   /**
    * Bring the working copy up to date: the state (or none), the registry, and every snapshot the
    * state points to (unless `data` is false: a plan needs the state only). Returns the remote
-   * state, or undefined when nothing was applied yet.
+   * state, or undefined when nothing was applied yet. The local state file is written last, so a
+   * reader of the working copy (`asgard serve`) never sees a state whose snapshots are not there.
    */
   async pull(opts: { readonly data?: boolean } = {}): Promise<PipelineState | undefined> {
-    const got = await this.store.get(this.stateKey);
-    if (!got) {
-      this.etag = undefined;
-      rmSync(this.local.stateFile, { force: true });
-    } else {
-      this.etag = got.etag;
-      writeFileAtomic(this.local.stateFile, got.body);
+    const [got] = await Promise.all([this.fetchState(), opts.data === false ? undefined : this.pullRegistry()]);
+    const state = got.body ? (JSON.parse(got.body.toString('utf8')) as PipelineState) : undefined;
+    if (state && opts.data !== false) {
+      for (const s of snapshotsOf(state)) {
+        await this.pullSnapshot(s);
+        this.pushed.add(s.id);
+      }
+      this.swept = new Set(snapshotsOf(state).map((s) => s.id));
     }
-    if (opts.data === false) return got ? (JSON.parse(got.body.toString('utf8')) as PipelineState) : undefined;
-    await this.pullRegistry();
-    if (!got) return undefined;
-    const state = JSON.parse(got.body.toString('utf8')) as PipelineState;
-    for (const s of snapshotsOf(state)) {
-      await this.pullSnapshot(s);
-      this.pushed.add(s.id);
+    const sync = this.syncRecord();
+    if (got.changed) {
+      if (got.body) writeFileAtomic(this.local.stateFile, got.body);
+      else rmSync(this.local.stateFile, { force: true });
+      sync.state = got.body && got.etag ? { etag: got.etag, md5: md5(got.body) } : undefined;
     }
-    this.swept = new Set(snapshotsOf(state).map((s) => s.id));
+    this.etag = got.etag;
+    this.saveSync();
     return state;
+  }
+
+  /**
+   * The remote state's body and ETag (none: no state yet), and whether it differs from the local
+   * file. When the local file is the one last synced, the read is conditional on its ETag and an
+   * unchanged state is not transferred.
+   */
+  private async fetchState(): Promise<{ readonly body?: Buffer; readonly etag?: string; readonly changed: boolean }> {
+    const sync = this.syncRecord();
+    const file = this.local.stateFile;
+    const local = existsSync(file) ? readFileSync(file) : undefined;
+    const known = local && sync.state && sync.state.md5 === md5(local) ? sync.state.etag : undefined;
+    const got = known ? await this.store.getIfChanged(this.stateKey, known) : await this.store.get(this.stateKey);
+    if (got === 'unchanged') return { body: local, etag: known, changed: false };
+    if (!got) return { changed: local !== undefined };
+    return { body: got.body, etag: got.etag, changed: true };
   }
 
   /** Whether a snapshot is in the working copy or, failing that, in the bucket (a plan pulls no data). */
   async hasSnapshot(s: SnapshotRef): Promise<boolean> {
-    if (!this.warehouse.missingSnapshot(s)) return true;
+    if (!(await this.warehouse.missingSnapshot(s))) return true;
     const listKey = tableRelativeKey(s.manifestList);
     return !!listKey && (await this.store.head(listKey)) !== undefined;
   }
@@ -111,10 +145,12 @@ export class RemoteState {
     });
   }
 
-  /** Wait for the scheduled pushes; throws the first failure. */
+  /** Wait for the scheduled pushes; throws the first failure since the last flush. */
   async flush(): Promise<void> {
     await this.queue;
-    if (this.failure) throw this.failure;
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure) throw failure;
   }
 
   private async push(state: PipelineState): Promise<void> {
@@ -128,6 +164,8 @@ export class RemoteState {
     try {
       const r = await this.store.put(this.stateKey, body, this.etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: this.etag });
       this.etag = r.etag;
+      this.syncRecord().state = { etag: r.etag, md5: md5(Buffer.from(body)) };
+      this.saveSync();
     } catch (e) {
       if (e instanceof PreconditionFailed) {
         throw new RemoteStateConflict(
@@ -161,38 +199,79 @@ export class RemoteState {
 
   /** Remove the remote objects of the tables in `live` that no live snapshot needs. */
   private async expire(live: readonly SnapshotRef[]): Promise<void> {
-    const keep = new Set((await Promise.all(live.map((s) => this.warehouse.snapshotKeys(s)))).flat());
     // Only tables whose snapshots changed since the last push are swept (a LIST per write of every
     // table would dominate a run); a sweep also removes a crashed run's leftovers of that table.
-    const tables = new Set(live.filter((s) => !this.swept.has(s.id)).map((s) => s.path.split('/').slice(0, 2).join('/')));
+    const tableOf = (s: SnapshotRef) => s.path.split('/').slice(0, 2).join('/');
+    const tables = new Set(live.filter((s) => !this.swept.has(s.id)).map(tableOf));
     this.swept = new Set(live.map((s) => s.id));
+    if (tables.size === 0) return;
+    const keep = new Set((await Promise.all(live.filter((s) => tables.has(tableOf(s))).map((s) => this.warehouse.snapshotKeys(s)))).flat());
     for (const t of tables) {
       const stale = (await this.store.list(`${t}/`)).filter((o) => !keep.has(o.key));
       await inParallel(stale, 8, (o) => this.store.delete(o.key));
     }
   }
 
-  /** Upload the registry files that differ from the remote copy (index files last). */
+  /**
+   * Upload the registry files written since the last sync (index files last): a file whose size and
+   * mtime are as synced is not read; one whose contents are as synced is not uploaded. Files written
+   * to the bucket by others meanwhile (a training job on the cluster) are left as they are.
+   */
   async pushRegistry(): Promise<void> {
     const root = this.local.registryDir;
-    const remote = new Map((await this.store.list(`${REMOTE_DIR}/registry/`)).map((o) => [o.key, o.etag]));
+    const synced = this.syncRecord().registry;
     const files = filesUnder(root).filter((f) => !f.includes('.partial/') && !f.endsWith('.tmp'));
     files.sort((a, b) => Number(a.endsWith('index.json')) - Number(b.endsWith('index.json')));
-    for (const f of files) {
-      const key = `${REMOTE_DIR}/registry/${f}`;
-      const local = join(root, ...f.split('/'));
-      if (remote.get(key) !== md5(readFileSync(local))) await this.store.upload(key, local);
+    try {
+      for (const f of files) {
+        const local = join(root, ...f.split('/'));
+        const st = statSync(local);
+        const was = synced[f];
+        if (was && was.size === st.size && was.mtimeMs === st.mtimeMs) continue;
+        const sum = md5(readFileSync(local));
+        const etag = was?.md5 === sum ? was.etag : (await this.store.upload(`${REMOTE_DIR}/registry/${f}`, local)).etag;
+        synced[f] = { size: st.size, mtimeMs: st.mtimeMs, md5: sum, etag };
+      }
+    } finally {
+      this.saveSync();
     }
   }
 
+  /** Download the registry files whose remote ETag is not the one last synced (and whose contents differ). */
   private async pullRegistry(): Promise<void> {
     const root = this.local.registryDir;
     const prefix = `${REMOTE_DIR}/registry/`;
+    const synced = this.syncRecord().registry;
     for (const o of await this.store.list(prefix)) {
-      const local = join(root, ...o.key.slice(prefix.length).split('/'));
-      if (existsSync(local) && md5(readFileSync(local)) === o.etag) continue;
-      await this.store.download(o.key, local);
+      const f = o.key.slice(prefix.length);
+      const local = join(root, ...f.split('/'));
+      const st = existsSync(local) ? statSync(local) : undefined;
+      const was = synced[f];
+      if (st && was && was.etag === o.etag && was.size === st.size && was.mtimeMs === st.mtimeMs) continue;
+      let sum = st ? md5(readFileSync(local)) : undefined;
+      if (sum !== o.etag) {
+        await this.store.download(o.key, local);
+        sum = md5(readFileSync(local));
+      }
+      const now = statSync(local);
+      synced[f] = { size: now.size, mtimeMs: now.mtimeMs, md5: sum!, etag: o.etag };
     }
+  }
+
+  private syncRecord(): SyncRecord {
+    if (!this.sync) {
+      try {
+        const r = JSON.parse(readFileSync(this.local.syncFile, 'utf8')) as Partial<SyncRecord>;
+        this.sync = { ...(r.state ? { state: r.state } : {}), registry: r.registry ?? {} };
+      } catch {
+        this.sync = { registry: {} };
+      }
+    }
+    return this.sync;
+  }
+
+  private saveSync(): void {
+    if (this.sync) writeFileAtomic(this.local.syncFile, JSON.stringify(this.sync) + '\n');
   }
 }
 

@@ -6,7 +6,8 @@
 // multipart uploads. Every failure is an ObjectStoreError naming the location and what to check,
 // or a PreconditionFailed for a conditional write that lost.
 
-import { createReadStream, createWriteStream, mkdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -134,6 +135,18 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async getIfChanged(key: string, etag: string) {
+    try {
+      const r = await this.client.send(new (aws().GetObjectCommand)({ Bucket: this.where.bucket, Key: this.key(key), IfNoneMatch: `"${normalEtag(etag)}"` }));
+      const body = Buffer.from(await r.Body!.transformToByteArray());
+      return { body, etag: normalEtag(r.ETag) };
+    } catch (e) {
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 304) return 'unchanged' as const;
+      if (isMissingKey(e)) return undefined;
+      throw this.explain(e, 'read', key);
+    }
+  }
+
   async head(key: string) {
     try {
       const r = await this.client.send(new (aws().HeadObjectCommand)({ Bucket: this.where.bucket, Key: this.key(key) }));
@@ -188,8 +201,15 @@ export class S3ObjectStore implements ObjectStore {
   async download(key: string, file: string) {
     try {
       const r = await this.client.send(new (aws().GetObjectCommand)({ Bucket: this.where.bucket, Key: this.key(key) }));
+      // Into a temporary file renamed into place: a reader never sees half an object.
       mkdirSync(dirname(file), { recursive: true });
-      await pipeline(r.Body as Readable, createWriteStream(file));
+      const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        await pipeline(r.Body as Readable, createWriteStream(tmp));
+        renameSync(tmp, file);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
       return true;
     } catch (e) {
       if (isMissingKey(e)) return false;

@@ -5,6 +5,8 @@
 //
 // Layout under the state folder (`--state DIR`, default `.asgard/` beside the spec):
 //   state/<pipeline>.json, state/<pipeline>.lock   the applied state and its lock (src/planner/state-store.ts)
+//   state/<pipeline>.remote.json                   with an S3 warehouse: what the working copy last synced
+//                                                  with the remote state (src/warehouse/remote-state.ts)
 //   registry/<model>/...                           the model registry (src/ml/registry.ts)
 //   runs/<pipeline>.json                           the last applies, per node start/end (src/planner/runs-log.ts)
 //   cache/specs/<spec>.json                        checked IR, diagnostics, schemas (src/cli/spec-cache.ts)
@@ -33,6 +35,7 @@ import { RunsLog } from '../planner/runs-log.js';
 import { Registry } from '../ml/registry.js';
 import { JsonCacheFile } from '../util/json-cache.js';
 import { Warehouse } from '../warehouse/warehouse.js';
+import { LocalTableStore } from '../warehouse/iceberg/table-store.js';
 import { RemoteState } from '../warehouse/remote-state.js';
 import { buildId } from './build-id.js';
 import { objectStoreOf, warehouseLocation } from './remote.js';
@@ -157,8 +160,12 @@ export class Workspace {
     const remote = s3
       ? new RemoteState(s3.store, ir.name, {
           stateFile: new StateStore(this.stateDir, ir.name).file,
+          syncFile: join(this.stateDir, 'state', `${ir.name}.remote.json`),
           registryDir: this.registry().root,
-          warehouse: new Warehouse(join(this.stateDir, 's3', s3.where.bucket, ...(s3.where.prefix ? s3.where.prefix.split('/') : []))),
+          // Iceberg metadata names the objects by their S3 URIs, so Spark and pyiceberg read them there.
+          warehouse: ((dir) => new Warehouse(dir, undefined, { store: new LocalTableStore(dir, `s3://${[s3.where.bucket, s3.where.prefix].filter(Boolean).join('/')}`) }))(
+            join(this.stateDir, 's3', s3.where.bucket, ...(s3.where.prefix ? s3.where.prefix.split('/') : [])),
+          ),
         })
       : undefined;
     this.remotes.set(ir.name, remote);

@@ -4,7 +4,7 @@
 // other exits 1 naming the holder; a crashed holder's lock stays until force-unlock; S3 faults exit 1
 // with the location named and leave the remote state as it was, and the next apply resumes.
 
-import { mkdtempSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -14,6 +14,7 @@ import { RemoteState, RemoteStateConflict } from '../../src/warehouse/remote-sta
 import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { S3ObjectStore } from '../../src/warehouse/s3-store.js';
 import type { PipelineState } from '../../src/planner/state-store.js';
+import type { ObjectStore } from '../../src/warehouse/object-store.js';
 import { awsEnv, freshBucket, s3Server, useAwsEnv } from '../helpers/s3.js';
 import { cli, repoRoot } from '../cli/helpers.js';
 
@@ -71,6 +72,21 @@ function asgard(args: string[], cwd: string, env: Record<string, string> = {}): 
   });
 }
 
+/** The store, recording each request as `method key` (a conditional read also says what it found). */
+function counted(store: ObjectStore, calls: string[]): ObjectStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        const r = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        calls.push(`${String(prop)} ${String(args[0])}${prop === 'getIfChanged' ? (r === 'unchanged' ? ' → unchanged' : ' → changed') : ''}`);
+        return r;
+      };
+    },
+  });
+}
+
 describe('remote state beside an S3 warehouse', () => {
   let bucket: string;
   let dir: string;
@@ -123,6 +139,43 @@ describe('remote state beside an S3 warehouse', () => {
       { country: 'DE', revenue: 5 },
       { country: 'NL', revenue: 10 },
     ]);
+  });
+
+  it('a working copy in sync costs a conditional state read and one registry listing: nothing fetched, no HEAD, no upload', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'asgard-sync-'));
+    const local = { stateFile: join(work, 'state', 'orders_lake.json'), registryDir: join(work, 'registry'), warehouse: new Warehouse(join(work, 'wh')), syncFile: join(work, 'state', 'orders_lake.remote.json') };
+    await store.put('_asgard/registry/m/index.json', '{"versions": []}\n');
+    await store.put('_asgard/registry/m/1/model.onnx', 'not really onnx');
+    const state = (await new RemoteState(store, 'orders_lake', local).pull())!;
+    expect(readFileSync(join(work, 'registry', 'm', '1', 'model.onnx'), 'utf8')).toBe('not really onnx');
+
+    // The next process (a no-op apply: pull, plan, push the registry) on the same working copy.
+    const calls: string[] = [];
+    const again = new RemoteState(counted(store, calls), 'orders_lake', local);
+    expect(await again.pull()).toEqual(state);
+    for (const n of Object.values(state.nodes)) expect(await again.hasSnapshot(n.snapshot!)).toBe(true);
+    await again.pushRegistry();
+    expect(calls.sort()).toEqual(['getIfChanged _asgard/state/orders_lake.json → unchanged', 'list _asgard/registry/']);
+
+    // A file this run wrote is the one upload; a state another writer moved is fetched again.
+    calls.length = 0;
+    writeFileSync(join(work, 'registry', 'm', 'index.json'), '{"versions": [1]}\n');
+    await again.pushRegistry();
+    expect(calls).toEqual(['upload _asgard/registry/m/index.json']);
+    expect((await store.get('_asgard/registry/m/index.json'))!.body.toString()).toBe('{"versions": [1]}\n');
+    const moved = { ...state, serial: state.serial + 100 };
+    const key = '_asgard/state/orders_lake.json';
+    await store.put(key, JSON.stringify(moved, null, 2) + '\n');
+    try {
+      calls.length = 0;
+      expect((await new RemoteState(counted(store, calls), 'orders_lake', local).pull())!.serial).toBe(moved.serial);
+      expect(calls).toContain('getIfChanged _asgard/state/orders_lake.json → changed');
+      expect(JSON.parse(readFileSync(local.stateFile, 'utf8')).serial).toBe(moved.serial);
+    } finally {
+      await store.put(key, JSON.stringify(state, null, 2) + '\n');
+      await store.delete('_asgard/registry/m/index.json');
+      await store.delete('_asgard/registry/m/1/model.onnx');
+    }
   });
 
   it('two applies started together: exactly one proceeds, the other exits 1 naming the holder', async () => {
@@ -204,7 +257,7 @@ describe('remote state beside an S3 warehouse', () => {
 
   it('a state changed underneath a run is not overwritten (compare-and-swap): the push fails, the newer state stays', async () => {
     const work = mkdtempSync(join(tmpdir(), 'asgard-cas-'));
-    const remote = new RemoteState(store, 'orders_lake', { stateFile: join(work, 'state.json'), registryDir: join(work, 'registry'), warehouse: new Warehouse(join(work, 'wh')) });
+    const remote = new RemoteState(store, 'orders_lake', { stateFile: join(work, 'state.json'), registryDir: join(work, 'registry'), warehouse: new Warehouse(join(work, 'wh')), syncFile: join(work, 'sync.json') });
     const pulled = (await remote.pull({ data: false }))!;
     // Another writer commits in between (a broken lock, a second tool).
     const key = '_asgard/state/orders_lake.json';

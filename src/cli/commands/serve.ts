@@ -6,6 +6,7 @@ import { createAsgardServer } from '../../serve/server.js';
 import { ServeConfigError } from '../../serve/auth.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { loadValidSpec, workspaceOf } from '../spec.js';
+import { remoteError } from '../remote.js';
 
 export const command: Command = {
   usage: 'asgard serve SPEC [--port 8000] [--host 127.0.0.1]',
@@ -21,8 +22,11 @@ Errors are JSON {"error": {"code", "message", "details"}}: 400 bad body or featu
 field), 401 batch or query without the bearer token when a serve node sets \`auth = { token =
 secret("…") }\`, 404 unknown model/version/entity, 413 body over 1 MiB, more than 1,000 inputs or a
 query result over 32 MiB, 422 a feature missing, not a number or beyond float32, 503 the query door
-busy or the state file unreadable (docs/http.md). SIGTERM or Ctrl-C stops accepting, lets running
-requests finish and exits 0.
+busy or the state file unreadable (docs/http.md).
+With a warehouse on S3 (\`--profile\` whose warehouse is s3://…) the state, registry and tables are
+pulled from the bucket before listening, and a request checks for a newer state (another apply's) at
+most every 2 s: one conditional read, and the newer state is pulled and served. Batch scoring then
+holds the remote lock. SIGTERM or Ctrl-C stops accepting, lets running requests finish and exits 0.
 
 Examples:
   asgard serve pipelines/churn.asg
@@ -45,6 +49,8 @@ Examples:
       if (e instanceof ServeConfigError) throw new CliError(e.message, EXIT.invalid);
       throw e;
     }
+    // A warehouse on S3: serve a working copy pulled from the bucket (a failure exits 1 naming the location).
+    await srv.pullRemote().catch(remoteError);
     let addr;
     try {
       addr = await srv.listen(Number(portText), host);

@@ -48,9 +48,13 @@ export class LocalTableStore implements TableStore {
   readonly root: string;
   readonly rootUri: string;
 
-  constructor(root: string) {
+  /**
+   * `uriRoot`: the URI Iceberg metadata records for the root when this folder is the working copy
+   * of an object store (`s3://bucket/prefix`): other engines then read the tables from there.
+   */
+  constructor(root: string, uriRoot?: string) {
     this.root = resolve(root);
-    this.rootUri = pathToFileURL(this.root).href.replace(/\/+$/, '');
+    this.rootUri = (uriRoot ?? pathToFileURL(this.root).href).replace(/\/+$/, '');
   }
 
   path(key: string): string {
@@ -64,6 +68,12 @@ export class LocalTableStore implements TableStore {
   }
 
   keyOf(uri: string): string | undefined {
+    if (!this.rootUri.startsWith('file:')) {
+      // s3://, s3a:// and s3n:// name the same object.
+      const norm = (u: string) => u.replace(/^s3[an]?:\/\//, 's3://');
+      const root = norm(this.rootUri) + '/';
+      if (norm(uri).startsWith(root)) return norm(uri).slice(root.length);
+    }
     let p: string;
     if (uri.startsWith('file:')) p = fileURLToPath(uri.replace(/^file:\/(?!\/)/, 'file:///'));
     else if (isAbsolute(uri)) p = uri;

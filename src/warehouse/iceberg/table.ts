@@ -249,15 +249,17 @@ export class IcebergTables {
 
   /** Local paths of the data files of the snapshot with this manifest list (sorted). */
   async dataFiles(manifestList: string): Promise<string[]> {
-    const cached = filesCache.get(manifestList);
-    if (cached) return cached;
-    const live = await this.liveEntries(await this.manifestList(manifestList));
+    // Cached as keys, not local paths: two working copies of one S3 warehouse (an apply and a
+    // server in one process) share manifest URIs but not folders.
+    let keys = filesCache.get(manifestList);
+    if (!keys) {
+      keys = (await this.liveEntries(await this.manifestList(manifestList))).map((e) => this.keyOf(e.entry.data_file.file_path));
+      if (filesCache.size > 512) filesCache.delete(filesCache.keys().next().value!);
+      filesCache.set(manifestList, keys);
+    }
     const out: string[] = [];
-    for (const e of live) out.push(await this.store.localFile(this.keyOf(e.entry.data_file.file_path)));
-    out.sort();
-    if (filesCache.size > 512) filesCache.delete(filesCache.keys().next().value!);
-    filesCache.set(manifestList, out);
-    return out;
+    for (const k of keys) out.push(await this.store.localFile(k));
+    return out.sort();
   }
 
   /**
