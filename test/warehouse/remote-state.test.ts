@@ -139,7 +139,7 @@ describe('remote state beside an S3 warehouse', () => {
       { country: 'DE', revenue: 5 },
       { country: 'NL', revenue: 10 },
     ]);
-  });
+  }, 300_000);
 
   it('a working copy in sync costs a conditional state read and one registry listing: nothing fetched, no HEAD, no upload', async () => {
     const work = mkdtempSync(join(tmpdir(), 'asgard-sync-'));

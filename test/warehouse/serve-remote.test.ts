@@ -133,7 +133,7 @@ describe('asgard serve on a warehouse on S3', () => {
     expect(inf.body.predictions).toHaveLength(1);
     const health = await get('/health');
     expect(health.body.components.remote_state).toMatchObject({ status: 'ok', location: store.location });
-  });
+  }, 300_000);
 
   it('notices a newer state written by another apply and serves it', async () => {
     appendFileSync(csv, rows(201, 210, '2025-01-02 10:00:00'));
@@ -147,7 +147,7 @@ describe('asgard serve on a warehouse on S3', () => {
     expect(f.body.features.orders).toBe((205 * 7) % 11);
     const q = await post('/data-products/query', { sql: 'SELECT COUNT(*) AS n FROM gold.customer_stats' });
     expect(q.body.rows).toEqual([{ n: 210 }]);
-  });
+  }, 300_000);
 
   it('batch scoring holds the remote lock and pushes its snapshot and state; the next apply elsewhere goes on from there', async () => {
     const name = (await get('/mlops/models')).body.models[0].name as string;
@@ -165,5 +165,5 @@ describe('asgard serve on a warehouse on S3', () => {
     const r = await apply(join(dir, 'checkout-a'));
     expect(r.code, r.stderr).toBe(0);
     expect((await remoteState()).serial).toBeGreaterThan(after.serial);
-  });
+  }, 300_000);
 });
