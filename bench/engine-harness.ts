@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeExecutor, NodeResult, RunContext } from '../src/engine/executor.js';
 import { NodeError } from '../src/engine/executor.js';
-import { literal, openDuck } from '../src/engine/duckdb.js';
+import { openDuck } from '../src/engine/duckdb.js';
+import { planMerge } from '../src/engine/merge-write.js';
 import type { PipelineIR, PipelineNode } from '../src/ir/types.js';
 import type { NodeState, PipelineState } from '../src/planner/state-store.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
@@ -84,6 +85,23 @@ export class EngineHarness {
     const snapshot = await this.warehouse.commit(p, conn);
     conn.closeSync();
     this.record(table, 'source', { rows, snapshot, schema });
+  }
+
+  /**
+   * Merge rows into a table on `key` as ingestion's incremental sync does (src/ingest/source-executor.ts):
+   * only the files holding one of the rows' keys are rewritten (src/engine/merge-write.ts).
+   */
+  async merge(table: string, select: string, key: string): Promise<void> {
+    const prev = this.state.nodes[table];
+    const conn = await openDuck();
+    await conn.run(`CREATE TEMP TABLE fresh AS ${select}`);
+    const plan = await planMerge(conn, await this.warehouse.files(prev.snapshot!), prev.schema!, [[key, key]], 'fresh');
+    const p = await this.warehouse.begin(table, prev.schema!);
+    const r = await conn.runAndReadAll(this.warehouse.copySql(p, `SELECT * FROM (${plan.kept}) UNION ALL BY NAME SELECT * FROM fresh`));
+    const rows = Number(r.getRows()[0][0]);
+    const snapshot = await this.warehouse.commit(p, conn, { base: prev.snapshot, remove: plan.hit });
+    conn.closeSync();
+    this.record(table, 'source', { rows, snapshot, schema: prev.schema });
   }
 
   async run<N extends PipelineNode>(ir: PipelineIR, node: N, exec: NodeExecutor<N>): Promise<NodeResult> {

@@ -2,11 +2,13 @@
 // maintenance"; the analysis is src/sql/derive.ts): when the node's SQL is key-partitioned, only the
 // key values whose input rows changed are recomputed.
 //
-//  1. The change set of each input that moved since the node last ran: the rows of its previous
-//     snapshot and of its current one that differ (EXCEPT ALL both ways: inserted, deleted and
-//     updated rows alike); their key values are the affected keys (`asg_keys`).
+//  1. The change set of each input that moved since the node last ran: the rows that differ
+//     between the snapshot the node last read and the current one, read from the data files that
+//     differ only (./merge-write.ts `changedRows`: inserted, deleted and updated rows alike); their
+//     key values are the affected keys (`asg_keys`).
 //  2. The node's SQL runs over its inputs restricted to the affected keys (`asg_fresh`).
-//  3. The new table is the previous one without the affected keys, plus `asg_fresh` (`asg_out`).
+//  3. The new snapshot is the previous one less the files holding an affected key, plus one write
+//     of those files' other rows and `asg_fresh` (`asg_new`; a merge, ./merge-write.ts).
 // When the recomputed rows equal the previous ones, the table is unchanged: the previous snapshot
 // stays current and nothing downstream runs again.
 //
@@ -19,17 +21,23 @@ import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
+import { selectFiles } from '../warehouse/warehouse.js';
+import { changedRows, planMerge } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
 import type { RunContext } from './executor.js';
 import { qualified } from './catalog.js';
 import { ident } from './duckdb.js';
+import { mark } from './profile.js';
 
 type SqlNode = CleanseNode | ModelNode;
 
 export type DerivedOutcome =
-  /** `asg_out` holds the new table. */
-  | { readonly kind: 'derived'; readonly keys: number }
+  /**
+   * `asg_new` holds the rows to write: the new snapshot is the previous one less the files
+   * `remove`, plus them. `untouched` selects the rows of the files kept; `key` is the table's key.
+   */
+  | { readonly kind: 'derived'; readonly keys: number; readonly key: string; readonly remove: readonly string[]; readonly untouched: string }
   /** No row of the table changes: the previous snapshot stays. */
   | { readonly kind: 'unchanged'; readonly keys: number }
   | { readonly kind: 'full'; readonly reason: string };
@@ -67,17 +75,14 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const view = (id: NodeId, what: string) => ident(`asg_${what}_${id.replace(/\W/g, '_')}`);
   const parts: string[] = [];
   for (const { id, old, schema } of moved) {
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'old')} AS ${await ctx.warehouse.snapshotSelect(old, schema)}`);
-    const oldCols = await describe(conn, view(id, 'old'));
-    const curCols = await describe(conn, qualified(id));
-    if (canonicalJson(oldCols) !== canonicalJson(curCols)) return full(`the columns of ${id} changed`);
-    const cur = `SELECT * FROM ${qualified(id)}`;
-    const was = `SELECT * FROM ${view(id, 'old')}`;
-    const c = ident(m.inputs[id]);
-    parts.push(`SELECT ${c} AS k FROM ((${cur} EXCEPT ALL ${was}) UNION ALL (${was} EXCEPT ALL ${cur}))`);
+    const ch = await changedRows(conn, ctx.warehouse, old, state.nodes[id].snapshot!, schema);
+    if (ch.kind === 'incomparable') return full(`the columns of ${id} changed`);
+    if (ch.kind === 'rows') parts.push(`SELECT ${ident(m.inputs[id])} AS k FROM (${ch.sql})`);
   }
+  if (parts.length === 0) return { kind: 'unchanged', keys: 0 };
   await conn.run(`CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT k FROM (${parts.join(' UNION ALL ')})`);
   const keys = await count(conn, 'SELECT count(*) FROM asg_keys');
+  mark(`derived: ${keys} keys`);
   if (keys === 0) return { kind: 'unchanged', keys };
 
   // Every input restricted to the affected keys (NULL is a key value like any other), materialised:
@@ -88,19 +93,20 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: (id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)), logicalTime: ctx.logicalTime });
   if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
   await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_fresh AS ${rendered.sql}`));
+  mark('derived: inputs and SQL');
   const fresh = await describe(conn, 'asg_fresh');
   if (canonicalJson(fresh) !== canonicalJson(prev.schema.map((c) => ({ name: c.name, type: c.type })))) return full('the output columns changed');
 
+  // Only the previous files holding an affected key are read and rewritten.
   const cols = prev.schema.map((c) => ident(c.name)).join(', ');
-  const k = ident(m.key);
-  await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev AS ${await ctx.warehouse.snapshotSelect(prev.snapshot, prev.schema)}`);
-  await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS SELECT p.* FROM asg_prev AS p SEMI JOIN asg_keys AS a ON p.${k} IS NOT DISTINCT FROM a.k`);
+  const merge = await planMerge(conn, await ctx.warehouse.files(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys');
+  await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
   const differ = await count(conn, `SELECT count(*) FROM ((SELECT ${cols} FROM asg_fresh EXCEPT ALL SELECT ${cols} FROM asg_prev_hit) UNION ALL (SELECT ${cols} FROM asg_prev_hit EXCEPT ALL SELECT ${cols} FROM asg_fresh))`);
+  mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit, compared`);
   if (differ === 0) return { kind: 'unchanged', keys };
-  await conn.run(
-    `CREATE TABLE asg_out AS SELECT ${cols} FROM asg_prev AS p ANTI JOIN asg_keys AS a ON p.${k} IS NOT DISTINCT FROM a.k UNION ALL SELECT ${cols} FROM asg_fresh`,
-  );
-  return { kind: 'derived', keys };
+  await conn.run(`CREATE TEMP TABLE asg_new AS SELECT ${cols} FROM (${merge.kept}) UNION ALL SELECT ${cols} FROM asg_fresh`);
+  mark('derived: rows to write');
+  return { kind: 'derived', keys, key: m.key, remove: merge.hit, untouched: selectFiles(merge.untouched, prev.schema) };
 }
 
 async function describe(conn: DuckDBConnection, relation: string): Promise<ColumnSchema[]> {

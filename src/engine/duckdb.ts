@@ -19,6 +19,51 @@ export async function openDuck(path = ':memory:', options: Record<string, string
   return conn;
 }
 
+// Starting a DuckDB instance costs tens of milliseconds (hundreds on a loaded machine); a
+// connection and an attached in-memory database cost about one. Executors that run one node each
+// (src/engine/sql-executor.ts, features-executor.ts) share one instance per spill folder and work in
+// a database of their own, so a node's tables, views and schemas are invisible to any other node.
+const instances = new Map<string, Promise<{ instance: DuckDBInstance; detach: (db: string) => void }>>();
+let databases = 0;
+
+/**
+ * A connection to a fresh in-memory database (the connection's default), on the process's DuckDB
+ * instance that spills into `tempDirectory`. `closeSync()` closes it and drops the database.
+ */
+export async function openScratchDuck(tempDirectory: string): Promise<DuckDBConnection> {
+  let shared = instances.get(tempDirectory);
+  if (!shared) {
+    shared = (async () => {
+      const instance = await DuckDBInstance.create(':memory:', { temp_directory: tempDirectory });
+      // Databases of closed connections are dropped by one connection of the instance's own, in turn.
+      const janitor = await instance.connect();
+      await janitor.run(`SET GLOBAL TimeZone = 'UTC'`);
+      let queue = Promise.resolve();
+      const detach = (db: string): void => {
+        queue = queue.then(() => janitor.run(`DETACH DATABASE IF EXISTS ${db}`)).then(() => undefined, () => undefined);
+      };
+      return { instance, detach };
+    })();
+    shared.catch(() => instances.delete(tempDirectory));
+    instances.set(tempDirectory, shared);
+    // A long-lived process (serve, tests) meets many spill folders: keep the newest few instances
+    // (one still in use lives on through its connections).
+    if (instances.size > 4) instances.delete(instances.keys().next().value!);
+  }
+  const { instance, detach } = await shared;
+  const conn = await instance.connect();
+  const db = `asg_scratch_${++databases}`;
+  await conn.run(`ATTACH ':memory:' AS ${db}`);
+  await conn.run(`USE ${db}`);
+  await conn.run(`SET TimeZone = 'UTC'`);
+  const close = conn.closeSync.bind(conn);
+  conn.closeSync = () => {
+    close();
+    detach(db);
+  };
+  return conn;
+}
+
 export async function queryAll(conn: DuckDBConnection, sql: string): Promise<QueryResult> {
   const reader = await conn.runAndReadAll(sql);
   const names = reader.columnNames();

@@ -7,7 +7,8 @@
 import type { FeaturesNode } from '../ir/types.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
 import { attachWarehouse, qualified } from './catalog.js';
-import { openDuck } from './duckdb.js';
+import { join } from 'node:path';
+import { openScratchDuck } from './duckdb.js';
 import { onlineFeaturesSql } from './features.js';
 import { checkFeatures } from './schemas.js';
 
@@ -15,7 +16,7 @@ export const executor: NodeExecutor<FeaturesNode> = {
   kind: 'features',
   async run(ctx: RunContext<FeaturesNode>): Promise<NodeResult> {
     const view = ctx.node;
-    const conn = await openDuck();
+    const conn = await openScratchDuck(join(ctx.scratchDir, 'duckdb'));
     try {
       await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime, only: new Set([view.from]) });
       let fromSchema;

@@ -26,9 +26,10 @@ import { renderSql, tablesRead } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
 import { attachWarehouse, qualified } from './catalog.js';
-import { runChecks } from './checks.js';
-import { ident, literal, openDuck } from './duckdb.js';
-import { runDerived } from './derived.js';
+import { runChecks, type CheckDelta } from './checks.js';
+import { ident, literal, openScratchDuck } from './duckdb.js';
+import { runDerived, type DerivedOutcome } from './derived.js';
+import { mark } from './profile.js';
 
 type SqlNode = CleanseNode | ModelNode;
 
@@ -37,9 +38,8 @@ export const executor: NodeExecutor<SqlNode> = {
   async run(ctx: RunContext<SqlNode>): Promise<NodeResult> {
     const node = ctx.node;
     mark('start');
-    const conn = await openDuck();
     // Spill under the state folder, never into the working directory.
-    await conn.run(`SET temp_directory = ${literal(join(ctx.scratchDir, 'duckdb'))}`);
+    const conn = await openScratchDuck(join(ctx.scratchDir, 'duckdb'));
     mark('open');
     const onAbort = (): void => conn.interrupt();
     ctx.signal.addEventListener('abort', onAbort);
@@ -108,12 +108,13 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
       return { rows: prev!.rows, snapshot: prev, schema: prevSchema, logicalTime, maintenance };
     }
     if (d?.kind === 'derived') {
-      maintenance = `incremental: ${d.keys} keys recomputed`;
+      const maintenance = `incremental: ${d.keys} keys recomputed`;
       ctx.progress({ rows: 0, message: maintenance });
-    } else {
-      if (d) maintenance = `full: ${d.reason}`;
-      await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
+      mark('compute');
+      return await writeMerge(ctx, conn, d, prev!, prevSchema!, logicalTime, maintenance);
     }
+    if (d) maintenance = `full: ${d.reason}`;
+    await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
     mark('compute');
   } else if (!prev) {
     await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
@@ -142,7 +143,28 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     mark('write');
     ctx.progress({ rows });
     const snapshot: SnapshotRef = await ctx.warehouse.commit(pending, conn, appendOnly && prev ? { base: prev } : {});
+    mark('commit');
     return { rows: snapshot.rows, snapshot, schema, logicalTime, ...(maintenance ? { maintenance } : {}) };
+  } catch (e) {
+    await ctx.warehouse.abort(pending);
+    throw e;
+  }
+}
+
+/** Commit a derived run as a merge: the previous snapshot less the files it rewrites, plus `asg_new`. */
+async function writeMerge(ctx: RunContext<SqlNode>, conn: DuckDBConnection, d: Extract<DerivedOutcome, { kind: 'derived' }>, prev: SnapshotRef, schema: readonly ColumnSchema[], logicalTime: string, maintenance: string): Promise<NodeResult> {
+  const node = ctx.node;
+  await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL SELECT * FROM asg_new`);
+  await check(ctx, conn, qualified(node.id), { added: 'asg_new', key: d.key });
+  mark('checks');
+  const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
+  try {
+    await copyRows(conn, ctx.warehouse.copySql(pending, 'SELECT * FROM asg_new'));
+    mark('write');
+    const snapshot = await ctx.warehouse.commit(pending, conn, { base: prev, remove: d.remove });
+    mark('commit');
+    ctx.progress({ rows: snapshot.rows });
+    return { rows: snapshot.rows, snapshot, schema: [...schema], logicalTime, maintenance };
   } catch (e) {
     await ctx.warehouse.abort(pending);
     throw e;
@@ -167,9 +189,9 @@ async function copyRows(conn: DuckDBConnection, copy: string): Promise<number> {
   return Number(reader.getRows()[0]?.[0] ?? 0);
 }
 
-async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation: string): Promise<void> {
+async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation: string, delta?: CheckDelta): Promise<void> {
   const node = ctx.node;
-  const failures = await runChecks(conn, relation, node.checks, { tableRef: qualified, logicalTime: ctx.logicalTime });
+  const failures = await runChecks(conn, relation, node.checks, { tableRef: qualified, logicalTime: ctx.logicalTime, delta });
   if (failures.length) {
     const f = failures[0];
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more: ${failures.slice(1).map((x) => x.name).join(', ')})` : '';
@@ -183,17 +205,6 @@ async function describe(conn: DuckDBConnection, relation: string): Promise<Colum
 }
 
 /** Run a statement of the node's SQL; a DuckDB error becomes a NodeError at the line of the spec's SQL. */
-// ASGARD_PROFILE=1 prints per-phase timings of each node on stderr (open, attach, render, compute,
-// checks, write): what tuning the engine's overhead against bare DuckDB needs.
-const PROFILE = !!process.env.ASGARD_PROFILE;
-let lastMark = performance.now();
-function mark(what: string): void {
-  if (!PROFILE) return;
-  const now = performance.now();
-  process.stderr.write(`  [profile] ${what}: ${(now - lastMark).toFixed(0)} ms\n`);
-  lastMark = now;
-}
-
 async function guard<T>(ctx: RunContext<SqlNode>, sql: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();

@@ -16,7 +16,8 @@ import type { SourceNode } from '../ir/types.js';
 import { ident, literal } from '../engine/quote.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
 import type { ColumnSchema } from '../planner/state-store.js';
-import type { PendingSnapshot } from '../warehouse/warehouse.js';
+import { selectFiles, type PendingSnapshot } from '../warehouse/warehouse.js';
+import { planMerge } from '../engine/merge-write.js';
 import { ConnectionSettingError, redactUrls } from './connection.js';
 import type { ConnectorInput, SourceColumn, SourceConnector } from './source.js';
 import { fileManifest, sameFiles, type FileManifest } from './file-manifest.js';
@@ -209,6 +210,8 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     let newRows: number;
     let cursorValue: string | undefined;
     let total: number;
+    // A merge commits the previous snapshot less these files, plus what it wrote.
+    let mergeBase: { remove: readonly string[] } | undefined;
     if (merge) {
       // New rows are few: materialise them once, then merge with the previous snapshot.
       await duck.run(`CREATE TEMP TABLE incoming AS ${typed}`).catch(fail);
@@ -223,25 +226,22 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
         const counts = await queryAll(duck, `SELECT (SELECT count(*) FROM incoming) - (SELECT count(*) FROM fresh) AS n`).catch(fail);
         reportDropped(ctx, Number(counts.rows[0].n));
       }
-      const previous = `(SELECT ${select} FROM (${await ctx.warehouse.snapshotSelect(prev!.snapshot!, prev!.schema)}))`;
-      // Rows re-read at the cursor value (>=, for ties) that did not change are not news. The joins
-      // build on the few incoming rows and stream the previous snapshot: memory stays bounded.
-      const changed = await queryAll(
-        duck,
-        `SELECT count(*) AS n FROM (SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM ${previous} p SEMI JOIN fresh USING (${using}))`,
-      ).catch(fail);
+      // A merge (src/engine/merge-write.ts): only the previous files holding an incoming key are
+      // read and rewritten; the others stay in the new snapshot as they are.
+      const plan = await planMerge(duck, await ctx.warehouse.files(prev!.snapshot!), prev!.schema!, keyCols.map((k) => [k, k] as const), 'fresh').catch(fail);
+      // Rows re-read at the cursor value (>=, for ties) that did not change are not news.
+      const changed = await queryAll(duck, `SELECT count(*) AS n FROM (SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM (SELECT ${select} FROM (${plan.replaced})))`).catch(fail);
       newRows = Number(changed.rows[0].n);
       if (newRows === 0) {
-        await checkFreshness(ctx, duck, previous);
+        await checkFreshness(ctx, duck, `(${await ctx.warehouse.snapshotSelect(prev!.snapshot!, prev!.schema)})`);
         ctx.progress({ rows: 0, message: 'no new rows' });
         return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor, ...(files ? { files } : {}) };
       }
       pending = await ctx.warehouse.begin(node.id, schema);
       const out = join(pending.dir, 'data.parquet');
-      const body = `SELECT ${names} FROM ${previous} p ANTI JOIN fresh USING (${using}) UNION ALL SELECT ${names} FROM fresh`;
-      await duck.run(copyTo(pending, body, 'data.parquet')).catch(fail);
-      total = (await cursorOf(`read_parquet(${literal(out)})`)).rows;
-      await checkFreshness(ctx, duck, `read_parquet(${literal(out)})`);
+      await duck.run(copyTo(pending, `SELECT ${names} FROM (SELECT ${select} FROM (${plan.kept})) UNION ALL SELECT ${names} FROM fresh`, 'data.parquet')).catch(fail);
+      mergeBase = { remove: plan.hit };
+      await checkFreshness(ctx, duck, `(${selectFiles(plan.untouched, schema)} UNION ALL BY NAME SELECT * FROM read_parquet(${literal(out)}))`);
       if (cursorValue !== undefined && cursorCol) {
         // Never move the cursor backwards (a lookback window re-reads older rows).
         const r = await queryAll(duck, `SELECT CAST(${literal(cursorValue)} AS ${cursorCol.outType}) < CAST(${literal(prev!.cursor!)} AS ${cursorCol.outType}) AS older`).catch(() => undefined);
@@ -270,9 +270,9 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
     }
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
-    const snapshot = await ctx.warehouse.commit(pending!, duck);
+    const snapshot = await ctx.warehouse.commit(pending!, duck, mergeBase ? { base: prev!.snapshot, remove: mergeBase.remove } : {});
     pending = undefined;
-    ctx.progress({ rows: newRows, message: `${total} rows in ${node.id}` });
+    ctx.progress({ rows: newRows, message: `${snapshot.rows} rows in ${node.id}` });
     return { rows: newRows, snapshot, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : {}), ...(files ? { files } : {}) };
   } catch (e) {
     if (pending) await ctx.warehouse.abort(pending);

@@ -83,12 +83,13 @@ export class Warehouse {
 
   /**
    * Commit what was written into the pending folder as the table's current snapshot. With `base`,
-   * the snapshot keeps `base`'s files and adds the new ones (an append); without, it replaces them.
+   * the snapshot keeps `base`'s files and adds the new ones (an append), less `remove` (some of
+   * `base`'s files, as `files` gives them: a merge that rewrites only those); without, it replaces them.
    */
-  async commit(p: PendingSnapshot, conn: DuckDBConnection, opts: { readonly base?: SnapshotRef; readonly now?: Date } = {}): Promise<SnapshotRef> {
+  async commit(p: PendingSnapshot, conn: DuckDBConnection, opts: { readonly base?: SnapshotRef; readonly remove?: readonly string[]; readonly now?: Date } = {}): Promise<SnapshotRef> {
     const now = opts.now ?? new Date();
     const check = this.commitCheck;
-    const c = await this.tables.commit(p.write, conn, { base: opts.base?.manifestList, now, check: check && ((rows) => check(p.table, rows)) });
+    const c = await this.tables.commit(p.write, conn, { base: opts.base?.manifestList, remove: opts.remove, now, check: check && ((rows) => check(p.table, rows)) });
     const [layer, name] = splitTable(p.table);
     return { id: c.snapshotId, path: `${layer}/${name}`, rows: c.rows, createdAt: now.toISOString(), metadataLocation: c.metadataLocation, manifestList: c.manifestList };
   }

@@ -43,11 +43,11 @@ async function columnsOf(sql: string): Promise<DuckColumn[]> {
 }
 
 /** Write `sql`'s rows as a new snapshot of `table` (append onto `base` when given). */
-async function write(tables: IcebergTables, table: string, sql: string, opts: { partitionBy?: string[]; base?: CommittedSnapshot } = {}): Promise<CommittedSnapshot> {
+async function write(tables: IcebergTables, table: string, sql: string, opts: { partitionBy?: string[]; base?: CommittedSnapshot; remove?: string[] } = {}): Promise<CommittedSnapshot> {
   const [namespace, name] = table.split('.');
   const p = await tables.prepare({ namespace, name }, `${namespace}/${name}`, await columnsOf(sql), opts.partitionBy ?? []);
   await conn.run(`COPY (SELECT ${p.selectList} FROM (${sql})) TO '${tables.fileTarget(p)}' (${p.copyOptions})`);
-  return tables.commit(p, conn, { base: opts.base?.manifestList });
+  return tables.commit(p, conn, { base: opts.base?.manifestList, remove: opts.remove });
 }
 
 /** asgard's own read of a snapshot: its data files through DuckDB, values in pyiceberg's JSON forms. */
@@ -99,6 +99,36 @@ describe('iceberg tables', () => {
     expect(old.rows.every((r) => !('note' in r) || r.note === null)).toBe(true);
     // pyiceberg prunes on the identity partition and reads the right rows.
     expect(fr.rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b))).toEqual(mine.filter((r) => r.country === 'FR').map((r) => r.id));
+  });
+
+  it('a merge drops only the files it rewrites: the others stay, and pyiceberg reads the merged rows', async () => {
+    const { root, tables } = lake();
+    const s1 = await write(tables, 'silver.events', ROWS(0, 300), { partitionBy: ['country'] });
+    const s2 = await write(tables, 'silver.events', ROWS(300, 330), { partitionBy: ['country'], base: s1 });
+    const files2 = await tables.dataFiles(s2.manifestList);
+    expect(files2).toHaveLength(6);
+    // Rewrite the FR files of s1: its rows less ids 1..10 (every third id is FR: 1, 4, 7, 10), plus new versions of them.
+    const s1Files = await tables.dataFiles(s1.manifestList);
+    const hit = s1Files.filter((f) => f.includes('country=FR'));
+    expect(hit).toHaveLength(1);
+    const list = hit.map((f) => `'${f}'`).join(', ');
+    const merged = `SELECT * REPLACE (CASE WHEN id <= 10 THEN -id ELSE small END AS small) FROM (${ROWS(0, 300)}) WHERE id IN (SELECT id FROM read_parquet([${list}]))`;
+    const s3 = await write(tables, 'silver.events', merged, { partitionBy: ['country'], base: s2, remove: hit });
+    const files3 = await tables.dataFiles(s3.manifestList);
+    // Five files untouched, one rewritten.
+    expect(files3.filter((f) => files2.includes(f))).toHaveLength(5);
+    expect(files3).toHaveLength(6);
+    expect(s3.rows).toBe(330);
+
+    const py = pyiceberg(join(root, 'catalog.db'), 'silver.events', `silver.events@${s2.snapshotId}`);
+    const [cur, old] = py.reads;
+    const cols = await columnsOf(ROWS(0, 1));
+    const mine = (await asgardRows(tables, s3, cols)).sort(byId);
+    expect([...cur.rows].sort(byId)).toEqual(mine);
+    expect(mine.filter((r) => Number(r.small) < 0).map((r) => Number(r.id))).toEqual([1, 4, 7, 10]);
+    expect(old.rows).toHaveLength(330);
+    // Files to drop must be the base's.
+    await expect(write(tables, 'silver.events', ROWS(0, 1), { base: s3, remove: ['/nowhere.parquet'] })).rejects.toThrow(/not in the base snapshot/);
   });
 
   it('an overwrite replaces the files; expiry deletes exactly what no kept snapshot references', async () => {

@@ -79,6 +79,12 @@ export interface PendingWrite {
 export interface CommitOptions {
   /** Append: keep this snapshot's files (its manifest list) and add the new ones. */
   readonly base?: string;
+  /**
+   * With `base`: of the base's files, drop these (local paths, as `dataFiles` gives them). The
+   * commit is then a merge that rewrites only some files: the base's manifests that list none of
+   * them are kept as they are, the others are rewritten with their remaining files as existing.
+   */
+  readonly remove?: readonly string[];
   readonly now?: Date;
   /** Called with the new snapshot's row count before anything is committed; what it throws aborts the write as is. */
   readonly check?: (rows: number) => void;
@@ -155,16 +161,17 @@ export class IcebergTables {
         added.push(dataFile(this.store.uri(key), s.rows, BigInt(await this.store.size(key)), s.partition));
       }
 
+      const snapshotId = newSnapshotId();
+      const seq = m['last-sequence-number'] + 1;
+      const sid = BigInt(snapshotId);
       const current = p.baseLocation ? currentSnapshot(m) : undefined;
-      const baseManifests = opts.base ? await this.manifestList(opts.base) : [];
+      let baseManifests = opts.base ? await this.manifestList(opts.base) : [];
+      if (opts.base && opts.remove?.length) baseManifests = await this.withoutFiles(p, baseManifests, new Set(opts.remove), sid, seq, written);
       const kept = await this.liveEntries(baseManifests);
       const keptPaths = new Set(kept.map((e) => e.entry.data_file.file_path));
       const currentLive = current ? await this.liveEntries(await this.manifestList(current['manifest-list'])) : [];
       const deleted = currentLive.filter((e) => !keptPaths.has(e.entry.data_file.file_path));
 
-      const snapshotId = newSnapshotId();
-      const seq = m['last-sequence-number'] + 1;
-      const sid = BigInt(snapshotId);
       const manifests: ManifestFile[] = [];
       if (added.length) {
         const entries: ManifestEntry[] = added.map((d) => ({ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null, data_file: d }));
@@ -237,6 +244,32 @@ export class IcebergTables {
       if (e === refused || e instanceof CommitConflict || e instanceof IcebergError) throw e;
       throw new IcebergError(`iceberg table ${p.table.namespace}.${p.table.name}: ${(e as Error).message.split('\n')[0]}`);
     }
+  }
+
+  /**
+   * `manifests` without the data files at these local paths: a manifest listing none of them is kept
+   * as it is; one listing some is rewritten with its other live files as existing entries (their
+   * sequence numbers kept). Every path must be a live file of `manifests`.
+   */
+  private async withoutFiles(p: PendingWrite, manifests: readonly ManifestFile[], remove: ReadonlySet<string>, sid: bigint, seq: number, written: string[]): Promise<ManifestFile[]> {
+    const out: ManifestFile[] = [];
+    let found = 0;
+    for (const mf of manifests) {
+      const live = await this.liveEntries([mf]);
+      const local = await Promise.all(live.map((e) => this.store.localFile(this.keyOf(e.entry.data_file.file_path))));
+      const rest = live.filter((_, i) => !remove.has(local[i]));
+      found += live.length - rest.length;
+      if (rest.length === live.length) {
+        out.push(mf);
+        continue;
+      }
+      if (!rest.length) continue;
+      const spec = specById(p.metadata, mf.partition_spec_id);
+      const entries: ManifestEntry[] = rest.map((e) => ({ status: 0, snapshot_id: e.entry.snapshot_id ?? BigInt(mf.added_snapshot_id), sequence_number: e.sequence, file_sequence_number: e.fileSequence, data_file: e.entry.data_file }));
+      out.push(await this.writeManifest(p, entries, spec, currentSchema(p.metadata).fields, partitionType(spec, allFields(p.metadata)), sid, seq, written));
+    }
+    if (found !== remove.size) throw new IcebergError(`iceberg table ${p.table.namespace}.${p.table.name}: ${remove.size - found} file(s) to remove are not in the base snapshot`);
+    return out;
   }
 
   /** Keys of every object one snapshot needs: its metadata file, manifest list, manifests and data files. */
