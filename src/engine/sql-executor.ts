@@ -1,6 +1,6 @@
 // Runs cleanse (silver) and model (gold) nodes on DuckDB: the node's Spark SQL, transpiled, over the
-// warehouse's current snapshots, written as Parquet into a pending Iceberg snapshot, checked, and
-// only then committed. A failure (SQL error or failing check) removes the pending files: the
+// warehouse's current snapshots, written as Parquet into a pending Iceberg snapshot, checked (over
+// the pending files, or for merges over the rows written), and only then committed. A failure (SQL error or failing check) removes the pending files: the
 // previous snapshot stays current, and apply stops the node's downstream.
 //
 // Materializations:
@@ -81,13 +81,12 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
   const uniqueKey = node.kind === 'model' ? node.uniqueKey : [];
   const incrementalBy = node.kind === 'model' ? node.incrementalBy : undefined;
 
-  // The result is computed once into a table of this (in-memory) database: its schema, the checks
-  // and the Parquet write all read it there, and a failing check costs no write at all.
+  // An incremental run's result is computed once into a table of this (in-memory) database: its
+  // schema, the checks and the Parquet write all read it there.
   let rows: number;
   let appendOnly = false;
   // Runs at the logical time recorded here; derived maintenance compares it with the next run's.
   const logicalTime = ctx.logicalTime.toISOString();
-  let maintenance: string | undefined;
   if (!incremental) {
     // Anything the derived run cannot do (an old snapshot that does not read, a key that does not
     // compare) is a full rebuild; the full run reports the SQL's own errors.
@@ -113,12 +112,9 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
       mark('compute');
       return await writeMerge(ctx, conn, d, prev!, prevSchema!, logicalTime, maintenance);
     }
-    if (d) maintenance = `full: ${d.reason}`;
-    await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
-    mark('compute');
+    return await writeFull(ctx, conn, sql, logicalTime, d ? `full: ${d.reason}` : undefined);
   } else if (!prev) {
-    await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_out AS ${sql}`));
-    mark('compute');
+    return await writeFull(ctx, conn, sql, logicalTime);
   } else {
     await conn.run(`CREATE OR REPLACE VIEW asg_prev AS ${await ctx.warehouse.snapshotSelect(prev, prevSchema)}`);
     const newer = incrementalBy ? ` WHERE ${incrementalFilter(node as ModelNode, incrementalBy)}` : '';
@@ -143,6 +139,32 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     mark('write');
     ctx.progress({ rows });
     const snapshot: SnapshotRef = await ctx.warehouse.commit(pending, conn, appendOnly && prev ? { base: prev } : {});
+    mark('commit');
+    return { rows: snapshot.rows, snapshot, schema, logicalTime };
+  } catch (e) {
+    await ctx.warehouse.abort(pending);
+    throw e;
+  }
+}
+
+/**
+ * A complete new snapshot, in one pass as bare DuckDB would write it: the SQL's rows go straight
+ * into the pending Parquet files (no table in between), and the checks then read those files —
+ * only the columns they name (row counts come from the Parquet footers). A failing check removes
+ * the files before anything is committed.
+ */
+async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: string, logicalTime: string, maintenance?: string): Promise<NodeResult> {
+  const node = ctx.node;
+  const schema = await guard(ctx, sql, () => describe(conn, `(${sql})`));
+  const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
+  try {
+    const rows = await guard(ctx, sql, () => copyRows(conn, ctx.warehouse.copySql(pending, sql)));
+    mark('compute and write');
+    ctx.progress({ rows });
+    await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${ctx.warehouse.pendingSelect(pending, schema)}`);
+    await check(ctx, conn, qualified(node.id));
+    mark('checks');
+    const snapshot: SnapshotRef = await ctx.warehouse.commit(pending, conn);
     mark('commit');
     return { rows: snapshot.rows, snapshot, schema, logicalTime, ...(maintenance ? { maintenance } : {}) };
   } catch (e) {

@@ -94,6 +94,11 @@ export class Warehouse {
     return { id: c.snapshotId, path: `${layer}/${name}`, rows: c.rows, createdAt: now.toISOString(), metadataLocation: c.metadataLocation, manifestList: c.manifestList };
   }
 
+  /** The SELECT that reads what has been written into a pending snapshot so far (its files, `schema`'s types). */
+  pendingSelect(p: PendingSnapshot, schema: readonly ColumnSchema[]): string {
+    return selectFiles(this.tables.pendingFiles(p.write), schema);
+  }
+
   async abort(p: PendingSnapshot): Promise<void> {
     await this.tables.abort(p.write);
   }

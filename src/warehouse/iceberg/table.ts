@@ -132,6 +132,11 @@ export class IcebergTables {
     return p.partitionBy.length ? p.dir : join(p.dir, `${p.id}.parquet`);
   }
 
+  /** The Parquet files written into `p` so far (local paths, sorted). */
+  pendingFiles(p: PendingWrite): string[] {
+    return walk(p.dir);
+  }
+
   async abort(p: PendingWrite): Promise<void> {
     const written = await this.store.list(`${p.prefix}/${DATA}/${p.id}`).catch(() => []);
     await this.store.delete(written);
