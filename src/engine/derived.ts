@@ -8,7 +8,7 @@
 //     key values are the affected keys (`asg_keys`).
 //  2. The node's SQL runs over its inputs restricted to the affected keys (`asg_fresh`).
 //  3. The new snapshot is the previous one less the files holding an affected key, plus one write
-//     of those files' other rows and `asg_fresh` (`asg_new`; a merge, ./merge-write.ts).
+//     of those files' other rows and `asg_fresh` (a merge, ./merge-write.ts).
 // When the recomputed rows equal the previous ones, the table is unchanged: the previous snapshot
 // stays current and nothing downstream runs again.
 //
@@ -34,10 +34,10 @@ type SqlNode = CleanseNode | ModelNode;
 
 export type DerivedOutcome =
   /**
-   * `asg_new` holds the rows to write: the new snapshot is the previous one less the files
+   * `rows` selects the rows to write: the new snapshot is the previous one less the files
    * `remove`, plus them. `untouched` selects the rows of the files kept; `key` is the table's key.
    */
-  | { readonly kind: 'derived'; readonly keys: number; readonly key: string; readonly remove: readonly string[]; readonly untouched: string }
+  | { readonly kind: 'derived'; readonly keys: number; readonly key: string; readonly remove: readonly string[]; readonly untouched: string; readonly rows: string }
   /** No row of the table changes: the previous snapshot stays. */
   | { readonly kind: 'unchanged'; readonly keys: number }
   | { readonly kind: 'full'; readonly reason: string };
@@ -104,9 +104,7 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const differ = await count(conn, `SELECT count(*) FROM ((SELECT ${cols} FROM asg_fresh EXCEPT ALL SELECT ${cols} FROM asg_prev_hit) UNION ALL (SELECT ${cols} FROM asg_prev_hit EXCEPT ALL SELECT ${cols} FROM asg_fresh))`);
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit, compared`);
   if (differ === 0) return { kind: 'unchanged', keys };
-  await conn.run(`CREATE TEMP TABLE asg_new AS SELECT ${cols} FROM (${merge.kept}) UNION ALL SELECT ${cols} FROM asg_fresh`);
-  mark('derived: rows to write');
-  return { kind: 'derived', keys, key: m.key, remove: merge.hit, untouched: selectFiles(merge.untouched, prev.schema) };
+  return { kind: 'derived', keys, key: m.key, remove: merge.hit, untouched: selectFiles(merge.untouched, prev.schema), rows: `SELECT ${cols} FROM (${merge.kept}) UNION ALL SELECT ${cols} FROM asg_fresh` };
 }
 
 async function describe(conn: DuckDBConnection, relation: string): Promise<ColumnSchema[]> {

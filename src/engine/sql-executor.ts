@@ -173,16 +173,20 @@ async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: 
   }
 }
 
-/** Commit a derived run as a merge: the previous snapshot less the files it rewrites, plus `asg_new`. */
+/**
+ * Commit a derived run as a merge: the previous snapshot less the files it rewrites, plus the rows
+ * it writes. The checks read the untouched files and the written ones (row-wise checks only the latter).
+ */
 async function writeMerge(ctx: RunContext<SqlNode>, conn: DuckDBConnection, d: Extract<DerivedOutcome, { kind: 'derived' }>, prev: SnapshotRef, schema: readonly ColumnSchema[], logicalTime: string, maintenance: string): Promise<NodeResult> {
   const node = ctx.node;
-  await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL SELECT * FROM asg_new`);
-  await check(ctx, conn, qualified(node.id), { added: 'asg_new', key: d.key });
-  mark('checks');
   const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
   try {
-    await copyRows(conn, ctx.warehouse.copySql(pending, 'SELECT * FROM asg_new'));
+    await copyRows(conn, ctx.warehouse.copySql(pending, d.rows));
     mark('write');
+    const written = ctx.warehouse.pendingSelect(pending, schema);
+    await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL ${written}`);
+    await check(ctx, conn, qualified(node.id), { added: `(${written})`, key: d.key });
+    mark('checks');
     const snapshot = await ctx.warehouse.commit(pending, conn, { base: prev, remove: d.remove });
     mark('commit');
     ctx.progress({ rows: snapshot.rows });
