@@ -9,7 +9,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import { selectFiles, type Warehouse } from '../warehouse/warehouse.js';
-import { ident, literal } from './duckdb.js';
+import { ident, literal } from './quote.js';
 
 export interface MergePlan {
   /** The previous snapshot's files holding a row of a changed key: the new snapshot drops them. */

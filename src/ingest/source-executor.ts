@@ -16,8 +16,7 @@ import type { SourceNode } from '../ir/types.js';
 import { ident, literal } from '../engine/quote.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
 import type { ColumnSchema } from '../planner/state-store.js';
-import { selectFiles, type PendingSnapshot } from '../warehouse/warehouse.js';
-import { planMerge } from '../engine/merge-write.js';
+import type { PendingSnapshot } from '../warehouse/warehouse.js';
 import { ConnectionSettingError, redactUrls } from './connection.js';
 import type { ConnectorInput, SourceColumn, SourceConnector } from './source.js';
 import { fileManifest, sameFiles, type FileManifest } from './file-manifest.js';
@@ -228,6 +227,8 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
       // A merge (src/engine/merge-write.ts): only the previous files holding an incoming key are
       // read and rewritten; the others stay in the new snapshot as they are.
+      const { planMerge } = await import('../engine/merge-write.js');
+      const { selectFiles } = await import('../warehouse/warehouse.js');
       const plan = await planMerge(duck, await ctx.warehouse.files(prev!.snapshot!), prev!.schema!, keyCols.map((k) => [k, k] as const), 'fresh').catch(fail);
       // Rows re-read at the cursor value (>=, for ties) that did not change are not news.
       const changed = await queryAll(duck, `SELECT count(*) AS n FROM (SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM (SELECT ${select} FROM (${plan.replaced})))`).catch(fail);
