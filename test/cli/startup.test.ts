@@ -1,8 +1,9 @@
 // What a command loads at start-up (issue #15: `plan --base` as a CLI process under 1 s; issue #12:
-// typed lazy imports). A process loads only what its command needs: `--help` no command's work, and a
-// warm `plan --base` (the spec caches filled by a first run, as in a CI re-run) neither the parser
-// (chevrotain) nor DuckDB, for a file base and for a git base alike. The figures are in
-// bench/review.bench.ts and bench/startup.bench.ts; this test keeps the reasons for them in place.
+// typed lazy imports). A process loads only what its command needs: `--help` no command's work, and
+// a warm `plan --base` (the spec caches filled by a first run, as in a CI re-run) neither the parser
+// (chevrotain), DuckDB nor the Iceberg catalog's and Avro's drivers, for a file base and a git base.
+// The figures are in bench/review.bench.ts and bench/startup.bench.ts; this test keeps the reasons
+// for them in place.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,15 +32,15 @@ function run(argv: string[], cwd: string): { code: number; stdout: string; stder
 
 const loaded = (packages: Set<string>, names: readonly string[]) => names.filter((n) => packages.has(n));
 
-/** A first run fills the caches; the second plans the same without the parser or DuckDB. */
-function expectWarmPlanLoadsNoParserNorDuckDb(argv: string[], dir: string): void {
+/** A first run fills the caches; the second plans the same without the parser, DuckDB or the warehouse's drivers. */
+function expectWarmPlanLoadsOnlyWhatItNeeds(argv: string[], dir: string): void {
   const cold = run(argv, dir);
   expect(cold.code, cold.stderr).toBe(0);
   expect(cold.stdout).toContain('breaking');
   const warm = run(argv, dir);
   expect(warm.code, warm.stderr).toBe(0);
   expect(warm.stdout).toBe(cold.stdout);
-  expect(loaded(warm.packages, ['chevrotain', '@duckdb/node-api'])).toEqual([]);
+  expect(loaded(warm.packages, ['chevrotain', '@duckdb/node-api', 'better-sqlite3', 'pg', 'avsc'])).toEqual([]);
 }
 
 describe('start-up: a command loads what it needs', () => {
@@ -54,15 +55,15 @@ describe('start-up: a command loads what it needs', () => {
     expect(loaded(r.packages, ['chevrotain', '@polyglot-sql/sdk', '@duckdb/node-api', 'onnxruntime-node', '@kubernetes/client-node', 'better-sqlite3', 'pg', 'mysql2', 'handlebars'])).toEqual([]);
   });
 
-  it('a warm `plan --base FILE` loads neither the parser nor DuckDB, and plans the same', () => {
+  it('a warm `plan --base FILE` loads neither the parser, DuckDB nor the catalog and Avro drivers, and plans the same', () => {
     expect(edited).not.toBe(churn);
     const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-'));
     writeFileSync(join(dir, 'base.asg'), churn);
     writeFileSync(join(dir, 'spec.asg'), edited);
-    expectWarmPlanLoadsNoParserNorDuckDb(['plan', 'spec.asg', '--base', 'base.asg', '--format', 'markdown'], dir);
+    expectWarmPlanLoadsOnlyWhatItNeeds(['plan', 'spec.asg', '--base', 'base.asg', '--format', 'markdown'], dir);
   });
 
-  it('a warm `plan --base gitref:path` loads neither the parser nor DuckDB, and plans the same', () => {
+  it('a warm `plan --base gitref:path` loads neither the parser, DuckDB nor the catalog and Avro drivers, and plans the same', () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-git-'));
     const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' });
     copyFileSync(join(repoRoot, 'pipelines', 'churn.asg'), join(dir, 'churn.asg'));
@@ -70,6 +71,6 @@ describe('start-up: a command loads what it needs', () => {
     expect(git('add', 'churn.asg').status).toBe(0);
     expect(git('commit', '-qm', 'base').status).toBe(0);
     writeFileSync(join(dir, 'churn.asg'), edited);
-    expectWarmPlanLoadsNoParserNorDuckDb(['plan', 'churn.asg', '--base', 'HEAD:churn.asg', '--format', 'markdown'], dir);
+    expectWarmPlanLoadsOnlyWhatItNeeds(['plan', 'churn.asg', '--base', 'HEAD:churn.asg', '--format', 'markdown'], dir);
   });
 });

@@ -2,10 +2,20 @@
 // spec (format version 2), every field carrying its `field-id`, written and read through avsc.
 // Avro longs are BigInt here (snapshot ids use all 63 bits; a JS number would round them).
 
-import avro from 'avsc';
+import type avro from 'avsc';
+import { createRequire } from 'node:module';
 import type { IcebergPrimitive } from './schema.js';
 
-const LongAsBigInt = avro.types.LongType.__with({
+// avsc (CommonJS) loads when a manifest is first written or read: a command that touches no table,
+// such as `plan --base`, never pays for it (test/cli/startup.test.ts).
+let loaded: { avsc: typeof avro; long: avro.Type } | undefined;
+function avsc(): { avsc: typeof avro; long: avro.Type } {
+  if (loaded) return loaded;
+  const lib = createRequire(import.meta.url)('avsc') as typeof avro;
+  return (loaded = { avsc: lib, long: longAsBigInt(lib) });
+}
+
+const longAsBigInt = (lib: typeof avro): avro.Type => lib.types.LongType.__with({
   fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
   toBuffer: (n: bigint) => {
     const b = Buffer.alloc(8);
@@ -18,7 +28,7 @@ const LongAsBigInt = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
 });
 
-const typeOf = (schema: object): avro.Type => avro.Type.forSchema(schema as avro.Schema, { registry: { long: LongAsBigInt } as never });
+const typeOf = (schema: object): avro.Type => avsc().avsc.Type.forSchema(schema as avro.Schema, { registry: { long: avsc().long } as never });
 
 const opt = (type: unknown) => ['null', type];
 const intMap = (name: string, keyId: number, valueId: number, value: string) => ({
@@ -208,7 +218,7 @@ export async function writeAvro(schema: object, records: readonly object[], meta
   for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v);
   // avsc writes the header's `avro.schema` from the schema object it is given (with the `field-id`
   // attributes Iceberg readers need; a Type would drop them), then encodes with the BigInt-long type.
-  const enc = new avro.streams.BlockEncoder(schema as avro.Schema, { metadata: meta, codec: 'deflate', writeHeader: true } as never);
+  const enc = new (avsc().avsc.streams.BlockEncoder)(schema as avro.Schema, { metadata: meta, codec: 'deflate', writeHeader: true } as never);
   (enc as unknown as { _type: avro.Type })._type = typeOf(schema);
   const chunks: Buffer[] = [];
   const done = new Promise<void>((res, rej) => {
@@ -224,7 +234,7 @@ export async function writeAvro(schema: object, records: readonly object[], meta
 
 /** The records of an Avro object container file, read with the writer's schema (longs as BigInt). */
 export async function readAvro<T>(buf: Buffer): Promise<T[]> {
-  const dec = new avro.streams.BlockDecoder({
+  const dec = new (avsc().avsc.streams.BlockDecoder)({
     parseHook: (schema: avro.Schema) => typeOf(schema as object),
   } as never);
   const out: T[] = [];

@@ -13,10 +13,15 @@
 // SQLite (better-sqlite3) is the embedded default: a file, no server. PostgreSQL (pg) is for a
 // catalog shared by a team and by Spark/Trino clusters.
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+
+// The SQLite driver (native, CommonJS) loads when a catalog is first opened, as pg does (below): a
+// command that opens none, such as `plan --base`, never pays for it (test/cli/startup.test.ts).
+const sqliteDriver = (): typeof Database => createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 
 export interface TableIdent {
   readonly namespace: string;
@@ -72,7 +77,7 @@ export class SqliteCatalog implements IcebergCatalog {
   private open(): Database.Database {
     if (this.db) return this.db;
     mkdirSync(dirname(this.file), { recursive: true });
-    const db = new Database(this.file, { timeout: 10_000 });
+    const db = new (sqliteDriver())(this.file, { timeout: 10_000 });
     db.exec(CREATE_TABLES);
     db.exec(CREATE_NAMESPACE_PROPERTIES);
     this.db = db;
