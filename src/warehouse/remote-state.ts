@@ -61,6 +61,8 @@ export class RemoteState {
   private pushed = new Set<string>();
   /** Snapshot ids live at the last push (or pull): their tables need no sweep. */
   private swept = new Set<string>();
+  /** Tables (`<layer>/<table>`) with a snapshot in the state last pulled or pushed. */
+  private tables = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
   private sync?: SyncRecord;
@@ -92,6 +94,7 @@ export class RemoteState {
   async pull(opts: { readonly data?: boolean } = {}): Promise<PipelineState | undefined> {
     const [got] = await Promise.all([this.fetchState(), opts.data === false ? undefined : this.pullRegistry()]);
     const state = got.body ? (JSON.parse(got.body.toString('utf8')) as PipelineState) : undefined;
+    this.tables = new Set((state ? snapshotsOf(state) : []).map(tableOf));
     if (state && opts.data !== false) {
       for (const s of snapshotsOf(state)) {
         await this.pullSnapshot(s);
@@ -176,6 +179,24 @@ export class RemoteState {
       throw e;
     }
     await this.expire(live);
+    await this.sweepRemoved(live);
+  }
+
+  /**
+   * Delete every object of the tables the state no longer has (their nodes were removed from the
+   * spec): data, manifests and metadata, once the state without them is the remote one.
+   */
+  private async sweepRemoved(live: readonly SnapshotRef[]): Promise<void> {
+    const now = new Set(live.map(tableOf));
+    const gone = [...this.tables].filter((t) => !now.has(t));
+    this.tables = now;
+    for (const t of gone) {
+      const objects = await this.store.list(`${t}/`);
+      // Metadata first: a reader never finds a metadata file whose data is already gone.
+      const order = (k: string) => (k.endsWith('.metadata.json') ? 0 : k.includes('/metadata/') ? 1 : 2);
+      const keys = objects.map((o) => o.key).sort((a, b) => order(a) - order(b));
+      for (const group of [0, 1, 2]) await inParallel(keys.filter((k) => order(k) === group), 8, (k) => this.store.delete(k));
+    }
   }
 
   /**
@@ -201,7 +222,6 @@ export class RemoteState {
   private async expire(live: readonly SnapshotRef[]): Promise<void> {
     // Only tables whose snapshots changed since the last push are swept (a LIST per write of every
     // table would dominate a run); a sweep also removes a crashed run's leftovers of that table.
-    const tableOf = (s: SnapshotRef) => s.path.split('/').slice(0, 2).join('/');
     const tables = new Set(live.filter((s) => !this.swept.has(s.id)).map(tableOf));
     this.swept = new Set(live.map((s) => s.id));
     if (tables.size === 0) return;
@@ -274,6 +294,9 @@ export class RemoteState {
     if (this.sync) writeFileAtomic(this.local.syncFile, JSON.stringify(this.sync) + '\n');
   }
 }
+
+/** The table (`<layer>/<table>`) a snapshot belongs to. */
+const tableOf = (s: SnapshotRef): string => s.path.split('/').slice(0, 2).join('/');
 
 /** The snapshots a state keeps: current and history of every node. */
 export function snapshotsOf(state: PipelineState): SnapshotRef[] {

@@ -4,7 +4,7 @@
 // other exits 1 naming the holder; a crashed holder's lock stays until force-unlock; S3 faults exit 1
 // with the location named and leave the remote state as it was, and the next apply resumes.
 
-import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -269,4 +269,37 @@ describe('remote state beside an S3 warehouse', () => {
     expect((await remoteState())!.serial).toBe(9999);
     await store.put(key, JSON.stringify(pulled));
   });
+});
+
+describe('a node removed from the spec', () => {
+  it("has its table's objects deleted from the bucket and the working copy; nothing of a kept table is", async () => {
+    const s = useAwsEnv();
+    const bucket = await freshBucket('sweep');
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-sweep-'));
+    const csv = join(dir, 'orders.csv');
+    writeFileSync(csv, 'order_id,country,amount,placed_at\n1,nl,10,2025-01-01 10:00:00\n2,de,5,2025-01-01 11:00:00\n');
+    const base = spec(bucket, csv, s.endpoint);
+    const extra = `  model big_orders {\n    materialized = table\n    sql """ SELECT order_id, amount FROM silver.orders_clean WHERE amount > 6 """\n  }\n\n  profile shared {`;
+    writeFileSync(join(dir, 'lake.asg'), base.replace('  profile shared {', extra));
+    const store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint: s.endpoint, pathStyle: true });
+    const run = () => cli(['apply', 'lake.asg', '--yes', '--format', 'json', '--profile', 'shared', '--state', join(dir, '.asgard')], { cwd: dir, env: awsEnv() });
+    const keys = async () => (await store.list('')).map((o) => o.key).filter((k) => !k.startsWith('_asgard/'));
+
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    const before = await keys();
+    expect(before.filter((k) => k.startsWith('gold/big_orders/')).length).toBeGreaterThan(2);
+    const workingCopy = join(dir, '.asgard', 's3', bucket, 'lake', 'gold', 'big_orders');
+    expect(existsSync(workingCopy)).toBe(true);
+
+    writeFileSync(join(dir, 'lake.asg'), base);
+    const second = await run();
+    expect(second.code, second.stderr).toBe(0);
+    const after = await keys();
+    expect(after.filter((k) => k.startsWith('gold/big_orders/'))).toEqual([]);
+    expect(after).toEqual(before.filter((k) => !k.startsWith('gold/big_orders/')));
+    expect(existsSync(workingCopy)).toBe(false);
+    const state = JSON.parse((await store.get('_asgard/state/orders_lake.json'))!.body.toString()) as PipelineState;
+    expect(Object.keys(state.nodes).sort()).toEqual(['bronze.orders', 'gold.revenue_by_country', 'silver.orders_clean']);
+  }, 300_000);
 });
