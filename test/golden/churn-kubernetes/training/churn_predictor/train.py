@@ -4,7 +4,8 @@
 Features come from Feast (feature service `customer_churn_features`), point-in-time joined to the label rows of
 `gold.churn_labels` (entity rows: `customer_id`, `event_timestamp`, label `churned`); the
 same split, algorithm, parameters and metrics as the spec; MLflow logging and registration; and an
-ONNX export (skl2onnx) with one float32 input per feature, which `asgard serve` runs.
+ONNX export (skl2onnx) with one input per feature, float32 (a `string` feature: the raw string,
+encoded in the graph by a LabelEncoder as asgard encodes it), which `asgard serve` runs.
 
 Environment: FEAST_REPO (the feature repository), ASGARD_GOLD_LOCATION (the layer's
 root; the label table's Parquet data files are read from <root>/churn_labels/data) or
@@ -45,6 +46,11 @@ GATE = {"metric": "f1", "op": ">=", "value": 0.7, "text": "f1 >= 0.70"}
 REGISTER = "customer_churn_predictor"
 EXPERIMENT = "churn-churn_predictor"
 
+# `string` features are categories, encoded as asgard's trainer does (docs/language.md, `feature`):
+# ordinal codes of the training rows' distinct values sorted by code point; NULL and unseen: -1.
+CATEGORICAL = [n for n in FEATURES if FEATURE_DTYPES[n] == "string"]
+UNKNOWN_CODE = -1
+
 FEAST_REPO = os.environ.get("FEAST_REPO", "/opt/asgard/feast")
 LABEL_LOCATION = os.environ.get("ASGARD_GOLD_LOCATION", "s3://asgard-lake/warehouse/gold").rstrip("/")
 LABEL_PATH = os.environ.get("ASGARD_CHURN_LABELS_PATH", f"{LABEL_LOCATION}/churn_labels/data")
@@ -61,6 +67,20 @@ def load_training_frame():
     frame = store.get_historical_features(entity_df=entity_df, features=service).to_df()
     # Feast does not promise an order: sort like the embedded engine (key, then time).
     return frame.sort_values([JOIN_KEY, "event_timestamp"], kind="mergesort").reset_index(drop=True)
+
+
+def fit_vocabulary(column):
+    """The training rows' distinct non-NULL values, sorted by code point (Python's str order)."""
+    return sorted({v for v in column if isinstance(v, str)})
+
+
+def encode(frame, vocab):
+    """The features as float32, each categorical one as its code (UNKNOWN_CODE for NULL or unseen)."""
+    X = frame[FEATURES].copy()
+    for n in CATEGORICAL:
+        codes = {v: k for k, v in enumerate(vocab[n])}
+        X[n] = [codes.get(v, UNKNOWN_CODE) if isinstance(v, str) else UNKNOWN_CODE for v in frame[n]]
+    return X.astype("float32")
 
 
 def metrics_of(y_true, proba):
@@ -90,8 +110,9 @@ def gate_passes(metrics):
     return bool(passed), f"{GATE['metric']} = {value:.4f}, gate {GATE['text']}"
 
 
-def export_onnx(model):
-    """One float32 [N, 1] input per feature (asgard's model contract), concatenated into the forest's input."""
+def export_onnx(model, vocab):
+    """One [N, 1] input per feature (asgard's model contract), concatenated into the forest's input:
+    float32, or a string that a LabelEncoder turns into its code first (a categorical feature)."""
     onx = convert_sklearn(
         model,
         initial_types=[("asgard_features", FloatTensorType([None, len(FEATURES)]))],
@@ -100,13 +121,25 @@ def export_onnx(model):
     )
     graph = onx.graph
     del graph.input[:]
-    graph.input.extend([helper.make_tensor_value_info(name, TensorProto.FLOAT, [None, 1]) for name in FEATURES])
-    graph.node.insert(0, helper.make_node("Concat", FEATURES, ["asgard_features"], axis=1, name="asgard_concat_features"))
+    graph.input.extend([helper.make_tensor_value_info(name, TensorProto.STRING if name in vocab else TensorProto.FLOAT, [None, 1]) for name in FEATURES])
+    columns = [f"{name}__code" if name in vocab else name for name in FEATURES]
+    graph.node.insert(0, helper.make_node("Concat", columns, ["asgard_features"], axis=1, name="asgard_concat_features"))
+    for name in reversed(CATEGORICAL):
+        keys = vocab[name] or [""]  # an empty vocabulary: one key nobody sends
+        values = [float(k) for k in range(len(vocab[name]))] or [float(UNKNOWN_CODE)]
+        graph.node.insert(0, helper.make_node("LabelEncoder", [name], [f"{name}__code"], domain="ai.onnx.ml", name=f"encode_{name}",
+                                              keys_strings=keys, values_floats=values, default_float=float(UNKNOWN_CODE)))
+    if CATEGORICAL:
+        # skl2onnx imports the lowest ai.onnx.ml version its own nodes need; LabelEncoder's string
+        # keys and float values need version 2 or later.
+        for op in onx.opset_import:
+            if op.domain == "ai.onnx.ml" and op.version < 3:
+                op.version = 3
     onnx.checker.check_model(onx)
     return onx.SerializeToString()
 
 
-def write_asgard_registry(state_dir, onnx_bytes, metrics, fills, promoted, gate_text):
+def write_asgard_registry(state_dir, onnx_bytes, metrics, fills, vocab, promoted, gate_text):
     """The version in asgard's registry layout (<state>/registry/<model>/<version>/), for `asgard serve`."""
     root = os.path.join(state_dir, "registry", REGISTER)
     index_path = os.path.join(root, "index.json")
@@ -127,7 +160,11 @@ def write_asgard_registry(state_dir, onnx_bytes, metrics, fills, promoted, gate_
     features = {
         "view": "features.customer_churn_features",
         "entity": {"name": "customer", "joinKey": JOIN_KEY},
-        "features": [{"name": n, "dtype": FEATURE_DTYPES[n], "onnxType": "float32", "fill": fills[n]} for n in FEATURES],
+        "features": [
+            {"name": n, "dtype": FEATURE_DTYPES[n], "onnxType": "string", "fill": fills[n], "categories": vocab[n]} if n in vocab
+            else {"name": n, "dtype": FEATURE_DTYPES[n], "onnxType": "float32", "fill": fills[n]}
+            for n in FEATURES
+        ],
         "nullPolicy": "impute_training_median",
         "output": {"name": "probabilities", "width": 2, "column": 1},
         "label": {"from": "gold.churn_labels", "column": LABEL, "timestamp": LABEL_TIMESTAMP},
@@ -167,13 +204,15 @@ def registry_remote():
 
 def main():
     frame = load_training_frame()
-    X = frame[FEATURES].astype("float32")
     y = frame[LABEL].astype(int)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=TEST_SIZE, random_state=SEED, stratify=y if STRATIFY else None
+    raw_train, raw_test, y_train, y_test = train_test_split(
+        frame[FEATURES], y, test_size=TEST_SIZE, random_state=SEED, stratify=y if STRATIFY else None
     )
-    # NULL features: the training split's median, as the embedded trainer and the server do.
-    fills = {n: float(v) if not np.isnan(v) else 0.0 for n, v in X_train.median().items()}
+    vocab = {n: fit_vocabulary(raw_train[n]) for n in CATEGORICAL}
+    X_train, X_test = encode(raw_train, vocab), encode(raw_test, vocab)
+    # NULL features: the training split's median, as the embedded trainer and the server do (a
+    # categorical NULL is already the unknown code).
+    fills = {n: float(UNKNOWN_CODE) if n in vocab else float(v) if not np.isnan(v) else 0.0 for n, v in X_train.median().items()}
     X_train, X_test = X_train.fillna(fills), X_test.fillna(fills)
 
     mlflow.set_experiment(EXPERIMENT)
@@ -187,8 +226,8 @@ def main():
         mlflow.log_params({**PARAMS, "algorithm": "random_forest", "seed": SEED, "test_size": TEST_SIZE, "stratify": STRATIFY, "train_rows": len(X_train), "test_rows": len(X_test)})
         mlflow.log_metrics({k: v for k, v in metrics.items() if isinstance(v, float) and not np.isnan(v)})
         mlflow.set_tag("gate", gate_text)
-        onnx_bytes = export_onnx(model)
-        mlflow.log_dict({"features": FEATURES, "dtypes": FEATURE_DTYPES, "fills": fills}, "feature_schema.json")
+        onnx_bytes = export_onnx(model, vocab)
+        mlflow.log_dict({"features": FEATURES, "dtypes": FEATURE_DTYPES, "fills": fills, "categories": vocab}, "feature_schema.json")
         with open("model.onnx", "wb") as f:
             f.write(onnx_bytes)
         mlflow.log_artifact("model.onnx", artifact_path="onnx")
@@ -209,7 +248,7 @@ def main():
             client.set_registered_model_alias(REGISTER, "champion", version)
 
         state_dir = os.environ.get("ASGARD_STATE")
-        asgard_version = write_asgard_registry(state_dir, onnx_bytes, metrics, fills, promoted, gate_text) if state_dir else None
+        asgard_version = write_asgard_registry(state_dir, onnx_bytes, metrics, fills, vocab, promoted, gate_text) if state_dir else None
 
     print(json.dumps({"model": REGISTER, "mlflow_run": run.info.run_id, "mlflow_version": version, "asgard_version": asgard_version, "promoted": promoted, "gate": gate_text, "metrics": metrics}, indent=2))
     return 0
