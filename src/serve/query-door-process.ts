@@ -1,5 +1,5 @@
-// One engine of the query door (src/serve/query-door.ts), in a process of its own at the lowest
-// scheduling priority: a heavy query takes only the CPU that the server's inference, features and
+// One engine of the query door (src/serve/query-door.ts), in a process of its own at a low
+// scheduling priority (DOOR_NICE): a heavy query takes only the CPU that the server's inference, features and
 // health endpoints leave (issue #11: two heavy queries in the server's process added 111 ms to the
 // inference p99 on two cores). Started by the server with fork(); speaks over the IPC channel:
 //   in:  {type: 'query', id, sql, limit, timeoutMs}   one at a time
@@ -23,10 +23,7 @@ import { LocalTableStore } from '../warehouse/iceberg/table-store.js';
 import { openReadOnlyWarehouse, QueryError, readOnlySql, streamReadOnlyQuery } from '../engine/query.js';
 import { HttpError } from './http.js';
 import { readServedState } from './state.js';
-import type { DoorReply, DoorRequest, DoorSetup } from './query-door.js';
-
-/** Nice value of every thread of this process: the lowest priority there is. */
-export const DOOR_NICE = 19;
+import { DOOR_NICE, type DoorReply, type DoorRequest, type DoorSetup } from './query-door.js';
 
 /**
  * On Linux a nice value belongs to a thread, and a new thread inherits its creator's: every thread
@@ -117,7 +114,7 @@ process.on('disconnect', () => process.exit(0));
 
 // Ready once warm: the SQL toolkit loaded (its first parse compiles it) and the engine open over the
 // current snapshots when there are any, so a query's time limit counts the query alone. The start
-// runs at the server's priority (once, a second or two of CPU); every query at the lowest.
+// runs at the server's priority (once, a second or two of CPU); every query at DOOR_NICE.
 try {
   readOnlySql('SELECT 1');
 } catch {

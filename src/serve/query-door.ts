@@ -1,8 +1,12 @@
 // POST /data-products/query's engines, outside the server's process (issue #11). Each engine of the
 // pool (QUERY_POOL_SIZE, one DuckDB thread and QUERY_MEMORY_LIMIT each) runs in a process of its own
-// (query-door-process.ts) whose every thread has the lowest scheduling priority, so heavy queries
-// take only the CPU that inference, features and /health leave: on a 2-core machine two heavy
-// queries in the server's own process had added 111 ms to the inference p99.
+// (query-door-process.ts) whose every thread runs at nice DOOR_NICE, so heavy queries take only the
+// CPU that inference, features and /health leave: on a 2-core machine two heavy queries in the
+// server's own process had added 111 ms to the inference p99. Why 10 and not 19: a server thread
+// that sleeps between requests preempts a lower-priority thread as soon as it wakes at any positive
+// nice difference (it has used less than its share); the weight only decides the split while both
+// stay busy (nice 10: the server keeps ~90%). At nice 19 (~1.5%) a door query on a machine busy with
+// other work ran a hundred times slower and met its time limit.
 // - A query beyond the pool gets 503 with Retry-After at once instead of queueing.
 // - Rows come back chunk by chunk, already serialised, one chunk in flight: a slow NDJSON reader
 //   holds the engine back instead of filling the server's memory (query-answer.ts).
@@ -26,6 +30,8 @@ export const QUERY_TIMEOUT_MS = 10_000;
 export const QUERY_POOL_SIZE = 2;
 /** DuckDB memory limit of each query engine. */
 export const QUERY_MEMORY_LIMIT = '512MB';
+/** Nice value of every thread of an engine process (query-door-process.ts). */
+export const DOOR_NICE = 10;
 /** How long an engine process may take to start. */
 const START_TIMEOUT_MS = 60_000;
 /** After the time limit: how long an engine gets to stop before its process is killed. */

@@ -1,6 +1,6 @@
 // The query door under attack (issue #11, items 5-7): functions qualified with a schema, called
 // method-style or used as table functions are refused by the statement's structure; heavy queries run
-// on a pool of their own, in processes at the lowest priority, so /health and /features answer while they run, a query beyond the pool
+// on a pool of their own, in processes at a lower priority, so /health and /features answer while they run, a query beyond the pool
 // gets 503 with Retry-After at once, and a query past its time limit is stopped and answered. Rows
 // come from the engine chunk by chunk: a JSON answer past 32 MiB is 413, and Accept:
 // application/x-ndjson streams results of any size.
@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUERY_POOL_SIZE } from '../../src/serve/query-door.js';
+import { DOOR_NICE, QUERY_POOL_SIZE } from '../../src/serve/query-door.js';
 import { servedModel, type Served } from './helpers.js';
 
 let served: Served;
@@ -92,7 +92,7 @@ describe('large results', () => {
     fetch(`${roomy.base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
   // (On this server: its time limit leaves room for the lowest priority on a loaded machine.)
-  it('the engines run in processes of their own, every thread at the lowest priority; the server keeps its own', async () => {
+  it('the engines run in processes of their own, every thread at a lower priority; the server keeps its own', async () => {
     const serverNice = getPriority();
     // Both engines started and busy (their DuckDB threads made), then look at every thread.
     const both = await Promise.all([roomyDoor({ sql: 'SELECT count(*) AS n FROM gold.customer_metrics' }), roomyDoor({ sql: 'SELECT max(customer_id) AS m FROM gold.customer_metrics' })]);
@@ -105,7 +105,8 @@ describe('large results', () => {
       expect(tasks.length).toBeGreaterThan(1);
       // /proc/PID/task/TID/stat: the 19th field is the nice value (fields counted after the command name).
       const nice = tasks.map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
-      expect(nice.every((n) => n === 19), `nice of ${pid}'s threads: ${nice.join(' ')}`).toBe(true);
+      expect(DOOR_NICE).toBeGreaterThan(serverNice);
+      expect(nice.every((n) => n === DOOR_NICE), `nice of ${pid}'s threads: ${nice.join(' ')}`).toBe(true);
     }
     expect(getPriority()).toBe(serverNice);
   }, 300_000);
