@@ -255,6 +255,35 @@ describe('remote state beside an S3 warehouse', () => {
     expect(inBucket.filter((k) => /\/metadata\/snap-/.test(k))).toHaveLength(keptSnapshots.length);
   });
 
+  it('an apply whose state write loses the race (its lock broken, another writer committed) exits 1; the winner stays; the next apply resumes', async () => {
+    appendFileSync(csv, '6,nl,3,2025-01-04 10:00:00\n');
+    const key = '_asgard/state/orders_lake.json';
+    const lock = new ObjectLock(store, '_asgard/locks/orders_lake.lock', 'lake.asg');
+    const running = inProc(['apply', 'lake.asg', '--yes', '--format', 'json']);
+    // Once it has pulled and planned (the plan id is in its lock): break the lock, commit another state.
+    let held = await lock.read();
+    for (let i = 0; i < 1200 && !held?.planId; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      held = await lock.read();
+    }
+    expect(held?.planId).toBeTruthy();
+    await lock.forceUnlock(held!.id);
+    const winner = { ...(await remoteState())!, serial: (await remoteState())!.serial + 1000 };
+    await store.put(key, JSON.stringify(winner, null, 2) + '\n');
+    const lost = await running;
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toMatch(/the remote state s3:\/\/[a-z0-9-]+\/lake\/_asgard\/state\/orders_lake\.json changed underneath this run/);
+    expect(lost.stderr).not.toMatch(/\n\s+at /);
+    expect((await remoteState())!.serial).toBe(winner.serial);
+    expect((await remoteState())!.nodes['bronze.orders'].snapshot!.id).toBe(winner.nodes['bronze.orders'].snapshot!.id);
+
+    const next = await inProc(['apply', 'lake.asg', '--yes', '--format', 'json']);
+    expect(next.code, next.stderr).toBe(0);
+    const after = (await remoteState())!;
+    expect(after.serial).toBeGreaterThan(winner.serial);
+    expect(after.nodes['bronze.orders'].snapshot!.rows).toBe(winner.nodes['bronze.orders'].snapshot!.rows + 1);
+  }, 300_000);
+
   it('a state changed underneath a run is not overwritten (compare-and-swap): the push fails, the newer state stays', async () => {
     const work = mkdtempSync(join(tmpdir(), 'asgard-cas-'));
     const remote = new RemoteState(store, 'orders_lake', { stateFile: join(work, 'state.json'), registryDir: join(work, 'registry'), warehouse: new Warehouse(join(work, 'wh')), syncFile: join(work, 'sync.json') });
