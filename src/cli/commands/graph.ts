@@ -1,8 +1,10 @@
 // `asgard graph SPEC`: the pipeline's DAG as text, mermaid, dot or json.
 
-import { buildDag, dagToDot, dagToJson, dagToMermaid, dagToText } from '../../planner/dag.js';
+import { buildDag } from '../../planner/dag.js';
 import { EXIT, type Command } from '../command.js';
 import { loadValidSpec } from '../spec.js';
+import { formatsOf, show } from '../view.js';
+import { graphView } from '../views/graph.js';
 
 export const command: Command = {
   usage: 'asgard graph SPEC [--format text|mermaid|dot|json]',
@@ -16,14 +18,10 @@ Examples:
   asgard graph pipelines/churn.asg --format mermaid > docs/churn.mmd
   asgard graph pipelines/churn.asg --format dot | dot -Tsvg > churn.svg`,
   options: [],
-  formats: ['text', 'mermaid', 'dot', 'json'],
+  formats: formatsOf(graphView),
   async run(ctx) {
     const { ir } = await loadValidSpec(ctx, ctx.positionals[0]);
-    const dag = buildDag(ir);
-    if (ctx.format === 'json') ctx.json(dagToJson(dag));
-    else if (ctx.format === 'mermaid') ctx.out(dagToMermaid(dag));
-    else if (ctx.format === 'dot') ctx.out(dagToDot(dag, ir.name));
-    else ctx.out(dagToText(dag));
+    show(ctx, graphView, { dag: buildDag(ir), name: ir.name });
     return EXIT.ok;
   },
 };

@@ -4,8 +4,10 @@
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { inferSchemas, loadValidSpec, printDiagnostics, diagnosticsJson, workspaceOf } from '../spec.js';
-import { LineageError, LineageGraph, renderLineageText, type LineageTree } from '../../engine/lineage.js';
+import { LineageError, LineageGraph } from '../../engine/lineage.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
+import { show } from '../view.js';
+import { lineageView } from '../views/lineage.js';
 
 export const command: Command = {
   usage: 'asgard lineage SPEC LAYER.TABLE.COLUMN [--format text|json]',
@@ -40,10 +42,7 @@ Examples:
       if (e instanceof LineageError) throw new CliError(e.message);
       throw e;
     }
-    if (ctx.format === 'json') ctx.json({ column: result.column, upstream: result.upstream.map(plain), downstream: result.downstream.map(plain) });
-    else ctx.out(renderLineageText(result));
+    show(ctx, lineageView, result);
     return EXIT.ok;
   },
 };
-
-const plain = (t: LineageTree): unknown => ({ table: t.table, column: t.column, kind: t.kind, ...(t.note ? { note: t.note } : {}), children: t.children.map(plain) });
