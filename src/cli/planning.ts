@@ -10,6 +10,7 @@ import { PLAN_SCHEMA_VERSION, buildPlan, planDigest, planToJson, priorFromIr, pr
 import { StateError, type ColumnSchema, type PipelineState, type StateStore } from '../planner/state-store.js';
 import { reviewPlan, type ColumnSources } from '../planner/review.js';
 import { LineageGraph } from '../engine/lineage.js';
+import { loadSqlToolkit } from '../sql/toolkit.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
 import { failOnErrors, inferSchemas, loadBaseSpec, printDiagnostics, workspaceOf, type LoadedSpec } from './spec.js';
@@ -101,6 +102,17 @@ function stateIfAny(ctx: CommandContext, spec: { file: string; ir: PipelineIR })
 }
 
 /**
+ * Loads the SQL toolkit when the plan may analyse SQL: derived maintenance, SQL diffs and column
+ * lineage are asked only about nodes whose definition differs from what the plan compares with
+ * (or that it deletes). A plan where nothing changed never loads it (~0.5 s of CPU).
+ */
+async function toolkitIfChanged(ir: PipelineIR, prior: Readonly<Record<NodeId, PriorNode>>, fingerprints: ReturnType<typeof fingerprintPipeline>): Promise<void> {
+  const ids = new Set(ir.nodes.map((n) => n.id));
+  const changed = ir.nodes.some((n) => prior[n.id] !== undefined && prior[n.id].fingerprint !== fingerprints.get(n.id)?.fingerprint);
+  if (changed || Object.keys(prior).some((id) => !ids.has(id))) await loadSqlToolkit();
+}
+
+/**
  * Makes the plan; with `review`, also what it means for a reviewer (category, impact, SQL diff,
  * cost: src/planner/review.ts). Apply does not need the review, so it skips its cost.
  */
@@ -122,6 +134,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
     }
     const schemas = await schemasOf(ctx, spec);
     const prior = priorFromIr(baseSpec.ir, baseSchemas);
+    await toolkitIfChanged(spec.ir, prior, fingerprints);
     let plan = buildPlan({ ir: spec.ir, profile: ctx.profile, prior, against: { kind: 'base', ref: base }, schemas, fingerprints });
     if (review) {
       plan = reviewPlan({
@@ -141,6 +154,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   for (const [id, n] of Object.entries(state.nodes)) if (n.schema) known.set(id, n.schema);
   const schemas = await schemasOf(ctx, spec, known);
   const prior = priorFromState(state);
+  await toolkitIfChanged(spec.ir, prior, fingerprints);
   const ws = workspaceOf(ctx, spec);
   const warehouse = ws.warehouse(spec.ir);
   const remote = ws.remote(spec.ir);

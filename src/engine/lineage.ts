@@ -3,7 +3,7 @@
 // the input tables' columns. Upstream ends at the source system's columns (the stream's table in
 // its database or API); downstream reaches silver, gold and the feature views that use the column.
 
-import { lineageWithSchema, openLineageColumnLineage } from '@polyglot-sql/sdk';
+import { sqlToolkit } from '../sql/toolkit.js';
 import type { CleanseNode, ModelNode, NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
@@ -160,7 +160,7 @@ const unIceberg = (table: string): string => table.replace(/^iceberg\./i, '');
 /** All output columns' edges in one call, or undefined when the facet cannot be built for this body. */
 function facetEdges(n: CleanseNode | ModelNode, tables: LineageTables, outputs: readonly ColumnSchema[]): Map<string, ColumnRef[]> | undefined {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const r = openLineageColumnLineage(n.sql.text, { dialect: 'spark', producer: 'asgard', datasetNamespace: 'asgard', outputDataset: { namespace: 'asgard', name: n.id }, schema: { tables, strict: false } as any });
+  const r = sqlToolkit().openLineageColumnLineage(n.sql.text, { dialect: 'spark', producer: 'asgard', datasetNamespace: 'asgard', outputDataset: { namespace: 'asgard', name: n.id }, schema: { tables, strict: false } as any });
   if (!r.success || !r.facet) return undefined;
   const fields = new Map(Object.entries(r.facet.fields).map(([k, v]) => [k.toLowerCase(), v]));
   const m = new Map<string, ColumnRef[]>();
@@ -180,7 +180,7 @@ function columnByColumn(n: CleanseNode | ModelNode, tables: LineageTables, outpu
   const m = new Map<string, ColumnRef[]>();
   for (const out of outputs) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const r = lineageWithSchema(out.name, n.sql.text, { tables, strict: false } as any, 'spark') as any;
+    const r = sqlToolkit().lineageWithSchema(out.name, n.sql.text, { tables, strict: false } as any, 'spark') as any;
     const found: ColumnRef[] = [];
     const walk = (x: { source_kind?: string; source_name?: string; name?: string; downstream?: unknown[] }): void => {
       if (x.source_kind === 'table' && x.source_name && x.name) {

@@ -14,7 +14,7 @@ import type { KeyValueCache } from '../util/json-cache.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { assertNever, type CleanseNode, type FeatureDType, type FeaturesNode, type ModelNode, type NodeId, type PipelineIR, type PipelineNode, type SqlBody, type TrainNode } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
-import { renderSql } from '../sql/transpile.js';
+import { renderForBind } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { sqlDiag } from '../sql/spans.js';
 import { EngineCodes } from './codes.js';
@@ -41,9 +41,6 @@ export interface InferOptions {
 }
 
 let shared: Promise<DuckDBConnection> | undefined;
-
-/** A fixed logical time for binding: types never depend on it, and a stable value keeps the cache warm. */
-const BIND_TIME = new Date('2000-01-01T00:00:00Z');
 
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -128,7 +125,8 @@ async function bindSql(
     if (!n) names.set(id, (n = `t${names.size}`));
     return `${ident('asg_bind')}.${ident(n)}`;
   };
-  const r = renderSql(body, { dialect: 'duckdb', tableRef, logicalTime: BIND_TIME });
+  // At a fixed logical time (types never depend on it), reusing the SQL analysis's rendering.
+  const r = renderForBind(body, tableRef);
   if (r.diagnostics.length) return { error: r.diagnostics[0] };
   const missing = [...names.keys()].filter((id) => !schemas.has(id));
   if (missing.length) {

@@ -9,6 +9,7 @@ import { openDuck } from '../engine/duckdb.js';
 import { attachWarehouse } from '../engine/catalog.js';
 import { sharedSourceLeakage, singleFeatureLeakage } from './leakage.js';
 import { LineageGraph } from '../engine/lineage.js';
+import { loadSqlToolkit } from '../sql/toolkit.js';
 import { evaluateGate } from './metrics.js';
 import { evaluate } from './evaluation.js';
 import { featureView, inputsHash, trainingInputs } from './model-inputs.js';
@@ -87,6 +88,7 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
       const probe = { ...ds, X: Float32Array.from(ds.X) };
       impute(probe.X, ds.featureNames.length, columnMedians(probe.X, probe.n, ds.featureNames.length));
       const schemas = new Map(Object.entries(ctx.state.nodes).flatMap(([id, ns]) => (ns.schema ? [[id, ns.schema] as const] : [])));
+      await loadSqlToolkit();
       for (const finding of [...singleFeatureLeakage(probe), ...sharedSourceLeakage(new LineageGraph(ctx.ir, schemas), view, node.label)]) {
         if (node.leakage === 'fail') throw new NodeError(`${node.id}: ${finding.message}`, node.span);
         ctx.warn(`${node.id}: ${finding.message}`);

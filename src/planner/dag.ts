@@ -29,21 +29,26 @@ export function buildDag(ir: Pick<PipelineIR, 'nodes'>): Dag {
   edges.sort((a, b) => byId(a.from, b.from) || byId(a.to, b.to));
   for (const e of edges) children.get(e.from)!.push(e.to);
 
-  // Kahn's algorithm with the ready set kept sorted: deterministic, and a cycle (which the checker
-  // reports) leaves its nodes appended in id order instead of looping.
+  // Kahn's algorithm with the ready set a min-heap by id: deterministic (the smallest ready id comes
+  // next), O(n log n) at 10,000 nodes, and a cycle (which the checker reports) leaves its nodes
+  // appended in id order instead of looping.
   const indeg = new Map([...parents].map(([id, ps]) => [id, ps.length]));
-  const ready = [...ids].filter((id) => indeg.get(id) === 0).sort(byId);
+  const ready = new MinHeap();
+  for (const id of ids) if (indeg.get(id) === 0) ready.push(id);
   const order: NodeId[] = [];
-  while (ready.length) {
-    const id = ready.shift()!;
+  while (ready.size) {
+    const id = ready.pop();
     order.push(id);
     for (const c of children.get(id)!) {
       const d = indeg.get(c)! - 1;
       indeg.set(c, d);
-      if (d === 0) insertSorted(ready, c);
+      if (d === 0) ready.push(c);
     }
   }
-  if (order.length < ids.size) order.push(...[...ids].filter((id) => !order.includes(id)).sort(byId));
+  if (order.length < ids.size) {
+    const placed = new Set(order);
+    order.push(...[...ids].filter((id) => !placed.has(id)).sort(byId));
+  }
   return {
     nodes: ir.nodes.map((n) => ({ id: n.id, kind: n.kind })),
     edges,
@@ -53,10 +58,41 @@ export function buildDag(ir: Pick<PipelineIR, 'nodes'>): Dag {
   };
 }
 
-function insertSorted(xs: string[], x: string): void {
-  let i = xs.length;
-  while (i > 0 && xs[i - 1] > x) i--;
-  xs.splice(i, 0, x);
+/** Strings, smallest first. */
+class MinHeap {
+  private readonly xs: string[] = [];
+  get size(): number {
+    return this.xs.length;
+  }
+  push(x: string): void {
+    const xs = this.xs;
+    let i = xs.push(x) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (xs[p] <= x) break;
+      xs[i] = xs[p];
+      i = p;
+    }
+    xs[i] = x;
+  }
+  pop(): string {
+    const xs = this.xs;
+    const top = xs[0];
+    const last = xs.pop()!;
+    if (xs.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= xs.length) break;
+        const c = l + 1 < xs.length && xs[l + 1] < xs[l] ? l + 1 : l;
+        if (xs[c] >= last) break;
+        xs[i] = xs[c];
+        i = c;
+      }
+      xs[i] = last;
+    }
+    return top;
+  }
 }
 
 /** Every transitive dependent of `id`, in topological order. */

@@ -1,17 +1,22 @@
 // What the checker needs from a SQL body, from polyglot's real parser (Spark dialect): the tables it
-// reads (CTE names excluded) with their offsets, and a canonical re-generation of the statement for
-// fingerprints. `tokenize` (to drop comments), `parse` (tables + spans) and `transpile` spark→spark
-// (normalised text) are the cheapest calls that give all of it; `analyzeQuery` costs more and has
-// no spans.
+// reads (CTE names excluded) with their offsets, a canonical re-generation of the statement for
+// fingerprints, and the body rendered for schema binding. The body is parsed once: `tokenize` (only
+// to drop comments), `parse` (tables + spans), then `generate` (normalised text) and the DuckDB
+// rendering (src/sql/transpile.ts) from that one tree; `analyzeQuery` costs more and has no spans.
 //
 // Results are pure functions of (dialect, text), so they are cached by content hash — dbt's partial
 // parsing idea. `SqlAnalysisCache` is the in-memory interface; `FileSqlCache` persists it as JSON.
 
 import { createHash } from 'node:crypto';
-import { getVersion, parse, tokenize, transpile } from '@polyglot-sql/sdk';
+import * as polyglot from '@polyglot-sql/sdk';
+import { generate, getVersion, parse, tokenize } from '@polyglot-sql/sdk';
 import { JsonCacheFile } from '../util/json-cache.js';
+import { SQL_DIALECT, provideSqlToolkit } from './toolkit.js';
+import { bindTemplateOf, rememberBindTemplate, type RenderedTemplate } from './transpile.js';
 
-export const SQL_DIALECT = 'spark';
+export { SQL_DIALECT } from './toolkit.js';
+
+provideSqlToolkit(polyglot);
 
 export interface TableRef {
   /** Name parts as written: `['iceberg','bronze','customers']`, `['silver','x']`, `['cte']`. */
@@ -22,7 +27,16 @@ export interface TableRef {
 }
 
 export type SqlAnalysis =
-  | { readonly ok: true; readonly normalized: string; readonly tables: readonly TableRef[] }
+  | {
+      readonly ok: true;
+      readonly normalized: string;
+      readonly tables: readonly TableRef[];
+      /**
+       * The body rendered for schema binding, from the same tree (src/sql/transpile.ts,
+       * renderForBind): absent when the body has comments or variables, or cannot run on DuckDB.
+       */
+      readonly bind?: RenderedTemplate;
+    }
   | { readonly ok: false; readonly message: string; readonly start: number; readonly end: number };
 
 export interface SqlAnalysisCache {
@@ -56,6 +70,7 @@ export function analyzeSql(text: string, cache?: SqlAnalysisCache): SqlAnalysis 
 function remember(text: string, result: SqlAnalysis): void {
   if (memo.size >= MEMO_LIMIT) memo.clear();
   memo.set(text, result);
+  if (result.ok && result.bind) rememberBindTemplate(text, result.bind);
 }
 
 /** Empties this process's memo (benches measuring a cold start). */
@@ -141,10 +156,14 @@ function analyzeStripped(text: string, stripped: string, segments: readonly { fr
   const reads = tables.filter((t) => !(t.parts.length === 1 && ctes.has(t.parts[0].toLowerCase())));
   reads.sort((a, b) => a.start - b.start);
 
-  // 3. Re-generate: the canonical text fingerprints hash.
-  const gen = transpile(stripped, SQL_DIALECT as never, SQL_DIALECT as never);
+  // 3. Re-generate from the same tree: the canonical text fingerprints hash (what transpiling
+  //    spark→spark gives, without parsing again).
+  const gen = generate(statements, SQL_DIALECT as never);
   const normalized = gen.success && gen.sql ? gen.sql.join(';\n') : stripped;
-  return { ok: true, normalized, tables: reads };
+  // 4. The rendering schema binding needs, from the same tree again: only when the tree is the
+  //    body's own (no comment was dropped) and no spec variable is substituted into it.
+  const bind = stripped === text && !/\bvar\s*\(/i.test(text) ? bindTemplateOf(text, statements) : undefined;
+  return { ok: true, normalized, tables: reads, ...(bind ? { bind } : {}) };
 }
 
 /** Walks polyglot's JSON AST: `table` nodes carry identifier objects; CTE names sit in `with.ctes[].alias`. */

@@ -14,9 +14,8 @@
 // global aggregates, subqueries in expressions, FULL/RIGHT joins, no key), is a full rebuild, and
 // the result says why.
 
-import { ast as polyAst, parse } from '@polyglot-sql/sdk';
 import type { NodeId } from '../ir/types.js';
-import { SQL_DIALECT } from './analyze.js';
+import { SQL_DIALECT, sqlToolkit } from './toolkit.js';
 
 export type DerivedHow = 'row-wise' | 'join' | 'group' | 'window';
 
@@ -72,7 +71,7 @@ export function deriveMaintenance(sql: string, keysOf: KeysOf): Maintenance {
   const full = (reason: string): Maintenance => ({ mode: 'full', reason, text: reason });
   let tree: Json;
   try {
-    const r = parse(sql, SQL_DIALECT as never);
+    const r = sqlToolkit().parse(sql, SQL_DIALECT as never);
     if (!r.success || !r.ast || r.ast.length !== 1) return full('SQL could not be analysed');
     tree = r.ast[0];
   } catch {
@@ -280,7 +279,7 @@ class Analyzer {
     const groupBy: Json[] = s.group_by?.expressions ?? [];
     for (const g of groupBy) this.checkExpr(g, scope);
     const windows = collectWindows([...exprs, s.qualify?.this, s.having?.this]);
-    const aggregated = exprs.some((e) => polyAst.hasAggregates(withoutWindows(e))) || (s.having && polyAst.hasAggregates(withoutWindows(s.having.this)));
+    const aggregated = exprs.some((e) => sqlToolkit().ast.hasAggregates(withoutWindows(e))) || (s.having && sqlToolkit().ast.hasAggregates(withoutWindows(s.having.this)));
     if (!groupBy.length && aggregated) throw new Full('global aggregate (no GROUP BY)');
     if (s.group_by?.all || groupBy.some((g) => ['cube', 'rollup', 'grouping_sets'].includes(typeOf(g) ?? ''))) throw new Full('GROUP BY ALL/CUBE/ROLLUP/GROUPING SETS');
     for (const w of windows) if (!(w.over?.partition_by ?? []).length) throw new Full('window without partition');

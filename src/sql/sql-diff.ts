@@ -10,8 +10,7 @@
 // no change. (polyglot's own tree diff, `diff()`, answers the same "did anything change" question
 // but takes over a second on churn's largest query and names no clause, so it is not used here.)
 
-import { generate, parse } from '@polyglot-sql/sdk';
-import { SQL_DIALECT } from './analyze.js';
+import { SQL_DIALECT, sqlToolkit, type SqlToolkit } from './toolkit.js';
 
 export type SqlClause =
   | 'cte'
@@ -99,9 +98,9 @@ export function diffSql(before: string, after: string): SqlDiff | undefined {
 
 /** The statement as written with comments emptied (printable), keyed beside its layout-free form. */
 function parseOne(sql: string): Obj | undefined {
-  let r: ReturnType<typeof parse>;
+  let r: ReturnType<SqlToolkit["parse"]>;
   try {
-    r = parse(sql, SQL_DIALECT as never);
+    r = sqlToolkit().parse(sql, SQL_DIALECT as never);
   } catch {
     return undefined;
   }
@@ -269,7 +268,7 @@ const canon = (x: Json): string => JSON.stringify(x);
 function sqlText(x: Json): string {
   if (x === null || x === undefined) return '';
   try {
-    const r = generate([x] as never, SQL_DIALECT as never) as { success: boolean; sql?: string[] | null };
+    const r = sqlToolkit().generate([x] as never, SQL_DIALECT as never) as { success: boolean; sql?: string[] | null };
     if (r.success && r.sql?.length) return r.sql[0];
   } catch {
     // fall through: an AST fragment polyglot cannot print on its own

@@ -23,11 +23,15 @@
 //  - Division by zero: DuckDB returns NULL (Infinity for `/` on doubles) where ANSI Spark raises;
 //    not rewritten (documented difference).
 
+import * as polyglot from '@polyglot-sql/sdk';
 import { parse, generate, transpile } from '@polyglot-sql/sdk';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, SqlBody } from '../ir/types.js';
 import { bodySpan, sqlDiag } from './spans.js';
 import { Codes } from '../diagnostics/catalogue.js';
+import { provideSqlToolkit } from './toolkit.js';
+
+provideSqlToolkit(polyglot);
 
 export type TargetDialect = 'duckdb' | 'spark' | 'trino' | 'postgres';
 
@@ -56,15 +60,70 @@ type Json = any;
 
 const cache = new Map<string, RenderResult>();
 
+/** A body rendered for one dialect with placeholders where its tables go: `tables[i]` fills `__asg_ref_i__`. */
+export interface RenderedTemplate {
+  readonly sql: string;
+  readonly tables: readonly NodeId[];
+}
+
+/**
+ * The logical time schema binding renders with: types never depend on it, and one fixed value lets
+ * the SQL analysis render each body for binding once (src/sql/analyze.ts) and the binder reuse it.
+ */
+export const BIND_TIME = new Date('2000-01-01T00:00:00Z');
+
+/**
+ * Bind renderings (DuckDB, at BIND_TIME) of bodies without variables, by text: the SQL analysis
+ * fills it from the tree it parsed anyway, so the binder (src/engine/schemas.ts) does not parse and
+ * transpile the body again. Bounded; cleared wholesale when full.
+ */
+const bindTemplates = new Map<string, RenderedTemplate>();
+
+/** Remembers a body's bind rendering (made by the SQL analysis, or read back from its cache). */
+export function rememberBindTemplate(text: string, t: RenderedTemplate): void {
+  if (bindTemplates.size >= 50_000) bindTemplates.clear();
+  bindTemplates.set(text, t);
+}
+
+/**
+ * The body's DuckDB rendering at BIND_TIME for schema binding, reusing the analysis's when there is
+ * one (a body with variables is always rendered: its values are not part of the text).
+ */
+export function renderForBind(body: SqlBody, tableRef: (nodeId: NodeId) => string): RenderResult {
+  const t = body.vars && Object.keys(body.vars).length ? undefined : bindTemplates.get(body.text);
+  if (!t) return renderSql(body, { dialect: 'duckdb', tableRef, logicalTime: BIND_TIME });
+  return { sql: fillTemplate(t, tableRef), diagnostics: [] };
+}
+
+/**
+ * The bind rendering of a body from a tree already parsed from its exact text (the SQL analysis's),
+ * or undefined when the body cannot run on DuckDB (renderSql then reports why, at bind time).
+ */
+export function bindTemplateOf(text: string, ast: Json[]): RenderedTemplate | undefined {
+  const r = renderTree(ast, { text, span: undefined as never, reads: [], normalized: '' }, { dialect: 'duckdb', logicalTime: BIND_TIME });
+  return 'diagnostics' in r ? undefined : r;
+}
+
 /** Transpile one SQL body. Never throws for bad SQL: problems come back as diagnostics at the body's span. */
 export function renderSql(body: SqlBody, opts: RenderOptions): RenderResult {
-  const refs: string[] = [];
   const parsed = parseSpark(body);
   if ('diagnostics' in parsed) return { sql: '', diagnostics: parsed.diagnostics };
+  const r = renderTree(parsed.ast, body, opts);
+  if ('diagnostics' in r) return { sql: '', diagnostics: r.diagnostics };
+  return { sql: fillTemplate(r, opts.tableRef), diagnostics: [] };
+}
 
+/** Swaps our own placeholders (identifiers we put in the tree) for the caller's table text. */
+function fillTemplate(t: RenderedTemplate, tableRef: (nodeId: NodeId) => string): string {
+  const refs = t.tables.map((id) => tableRef(id));
+  return t.sql.replace(/"?__asg_ref_(\d+)__"?/gi, (_m, i: string) => refs[Number(i)]);
+}
+
+/** The rendering of a parsed body (its tree is not changed), with placeholders for its tables. */
+function renderTree(ast: Json[], body: SqlBody, opts: Omit<RenderOptions, 'tableRef'>): RenderedTemplate | { diagnostics: Diagnostic[] } {
   // Rewrite the Spark tree: table references, logical time, cast markers.
   const tableIds: NodeId[] = [];
-  const tree = mapTree(parsed.ast, (node) => {
+  const tree = mapTree(ast, (node) => {
     if (node && typeof node === 'object' && 'table' in node && isTableRef(node.table)) {
       const t = node.table;
       const layer = t.schema?.name?.toLowerCase();
@@ -99,7 +158,6 @@ export function renderSql(body: SqlBody, opts: RenderOptions): RenderResult {
     }
     return undefined;
   });
-  for (const id of tableIds) refs.push(opts.tableRef(id));
 
   const sparkText = generate(tree, 'spark' as never);
   if (!sparkText.success || !sparkText.sql) return fail(body, `cannot render the SQL: ${sparkText.error ?? 'unknown error'}`);
@@ -124,9 +182,7 @@ export function renderSql(body: SqlBody, opts: RenderOptions): RenderResult {
       cache.set(key, { sql: out, diagnostics: [] });
     }
   }
-  // Swap our own placeholders (identifiers we put in the tree) for the caller's table text.
-  out = out.replace(/"?__asg_ref_(\d+)__"?/gi, (_m, i: string) => refs[Number(i)]);
-  return { sql: out, diagnostics: [] };
+  return { sql: out, tables: tableIds };
 }
 
 /** Node ids of the layer tables a body reads, from its parsed tree. */
@@ -154,8 +210,8 @@ function parseSpark(body: SqlBody): { ast: Json[] } | { diagnostics: Diagnostic[
   return { ast: r.ast };
 }
 
-function fail(body: SqlBody, message: string): RenderResult {
-  return { sql: '', diagnostics: [sqlDiag(Codes.SqlTargetUnsupported.code, message, body.span)] };
+function fail(body: SqlBody, message: string): { diagnostics: Diagnostic[] } {
+  return { diagnostics: [sqlDiag(Codes.SqlTargetUnsupported.code, message, body.span)] };
 }
 
 function isTableRef(t: Json): boolean {

@@ -2,10 +2,14 @@
 // the same upstream column (the seed's design) is reported, naming the feature and the column; a
 // feature from other columns, or a label from its own table (the example pipeline), is not.
 
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LineageGraph } from '../../src/engine/lineage.js';
 import { sharedSourceLeakage } from '../../src/ml/leakage.js';
+import { loadSqlToolkit } from '../../src/sql/toolkit.js';
 import type { FeaturesNode, ModelNode, PipelineIR, SourceNode, Span } from '../../src/ir/types.js';
+
+// Lineage takes the SQL toolkit from src/sql/toolkit.ts, which a command loads first.
+beforeAll(() => loadSqlToolkit());
 
 const span: Span = { file: '/spec.asg', line: 1, column: 1, endLine: 1, endColumn: 2 };
 const orders: SourceNode = {

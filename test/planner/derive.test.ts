@@ -1,7 +1,11 @@
 // The derived-maintenance analysis (src/sql/derive.ts): which SQL shapes are maintained from their
 // inputs' changes, on which key, and why the others are rebuilt in full.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveMaintenance } from '../../src/sql/derive.js';
+import { loadSqlToolkit } from '../../src/sql/toolkit.js';
+
+// The analysis takes the SQL toolkit from src/sql/toolkit.ts, which a command loads first.
+beforeAll(() => loadSqlToolkit());
 
 const keys: Record<string, string[]> = { 'bronze.a': ['id'], 'bronze.b': ['bid'], 'silver.c': ['customer_id'], 'silver.t': ['transaction_id'] };
 const derive = (sql: string) => deriveMaintenance(sql, (t) => keys[t] ?? []);

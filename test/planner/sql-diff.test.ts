@@ -1,7 +1,11 @@
 // The semantic SQL diff (src/sql/sql-diff.ts): structural changes by scope and clause, none for
 // layout, comments, keyword case or table aliases; changed output columns followed through CTEs.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { columnsReferenced, diffSql, queryGrain } from '../../src/sql/sql-diff.js';
+import { loadSqlToolkit } from '../../src/sql/toolkit.js';
+
+// The analysis takes the SQL toolkit from src/sql/toolkit.ts, which a command loads first.
+beforeAll(() => loadSqlToolkit());
 
 const base = `
   WITH recent AS (

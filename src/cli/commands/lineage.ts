@@ -5,6 +5,7 @@ import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { inferSchemas, loadValidSpec, printDiagnostics, diagnosticsJson, workspaceOf } from '../spec.js';
 import { LineageError, LineageGraph } from '../../engine/lineage.js';
+import { loadSqlToolkit } from '../../sql/toolkit.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
 import { show } from '../view.js';
 import { lineageView } from '../views/lineage.js';
@@ -35,6 +36,7 @@ Examples:
       else printDiagnostics(ctx, diagnostics, spec.sources);
       return EXIT.invalid;
     }
+    await loadSqlToolkit();
     let result;
     try {
       result = new LineageGraph(spec.ir, schemas).lineage(ctx.positionals[1]);

@@ -1,0 +1,92 @@
+// What a plan re-does (issue #16, plans at scale): a plan of an unchanged spec loads neither the SQL
+// toolkit nor DuckDB (it is served by the spec cache); a plan after one edited SQL body analyses and
+// binds that body only (the per-node caches in the state folder, keyed by content); and a cache
+// written by another build (another build id) is never read.
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { cli, repoRoot } from './helpers.js';
+
+const shop = join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades', 'base.asg');
+// The shop's silver cleanse reads bronze.orders: its filter is the edited body.
+const EDIT_FROM = 'WHERE amount > 0';
+
+function workspace(): { dir: string; spec: string; text: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-caches-'));
+  const spec = join(dir, 'shop.asg');
+  copyFileSync(shop, spec);
+  const text = readFileSync(spec, 'utf8');
+  expect(text).toContain(EDIT_FROM);
+  return { dir, spec, text };
+}
+
+const entries = (dir: string, file: string): { salt: string; keys: string[] } => {
+  const doc = JSON.parse(readFileSync(join(dir, '.asgard', 'cache', file), 'utf8')) as { salt: string; entries: Record<string, unknown> };
+  return { salt: doc.salt, keys: Object.keys(doc.entries) };
+};
+
+/** `asgard plan` as a fresh process; returns the module URLs it resolved. */
+function planProcess(dir: string): string[] {
+  const log = join(dir, `modules-${Date.now()}.log`);
+  const hooks = `import { appendFileSync } from 'node:fs';
+export async function resolve(spec, ctx, next) { const r = await next(spec, ctx); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }`;
+  const preload = join(dir, 'record-modules.mjs');
+  writeFileSync(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});\n`);
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, join(repoRoot, 'bin', 'asgard.js'), 'plan', 'shop.asg', '--format', 'json'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    encoding: 'utf8',
+    timeout: 150_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout).summary.create).toBe(6);
+  return readFileSync(log, 'utf8').split('\n');
+}
+
+describe('plan caches', () => {
+  it('a plan of an unchanged spec loads neither the SQL toolkit nor DuckDB; after an edit it does', async () => {
+    const { dir, spec, text } = workspace();
+    // Fills the caches (a process: the build id, which keys them, is that of the code it runs).
+    expect(planProcess(dir).some((u) => u.includes('@polyglot-sql'))).toBe(true);
+    const warm = planProcess(dir);
+    expect(warm.some((u) => u.includes('/src/cli/') || u.includes('/dist/cli/'))).toBe(true); // the log works
+    expect(warm.filter((u) => u.includes('@polyglot-sql') || u.includes('@duckdb'))).toEqual([]);
+    writeFileSync(spec, text.replace(EDIT_FROM, 'WHERE amount > 1'));
+    const edited = planProcess(dir);
+    expect(edited.some((u) => u.includes('@polyglot-sql'))).toBe(true);
+  }, 300_000);
+
+  it('a plan after one edited SQL body analyses and binds that body only', async () => {
+    const { dir, spec, text } = workspace();
+    expect((await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir })).code).toBe(0);
+    const analysed = entries(dir, 'sql-analysis.json').keys;
+    const bound = entries(dir, 'schemas.json').keys;
+    expect(analysed.length).toBeGreaterThanOrEqual(3);
+    writeFileSync(spec, text.replace(EDIT_FROM, 'WHERE amount > 1'));
+    const r = await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    // Each analysis or binding done (a miss) adds its entry; hits add nothing.
+    expect(entries(dir, 'sql-analysis.json').keys.filter((k) => !analysed.includes(k))).toHaveLength(1);
+    expect(entries(dir, 'schemas.json').keys.filter((k) => !bound.includes(k))).toHaveLength(1);
+  });
+
+  it('a cache written by another build is not read: every body is analysed again', async () => {
+    const { dir, spec, text } = workspace();
+    expect((await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir })).code).toBe(0);
+    const before = entries(dir, 'sql-analysis.json');
+    // The same entries under another build id, each answer planted: read, they would be served.
+    const file = join(dir, '.asgard', 'cache', 'sql-analysis.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { salt: string; entries: Record<string, unknown> };
+    const planted = Object.fromEntries(Object.keys(doc.entries).map((k) => [k, { ok: false, message: 'planted', start: 0, end: 1 }]));
+    writeFileSync(file, JSON.stringify({ salt: doc.salt.replace(/[^\n]*$/, 'another-build'), entries: planted }));
+    writeFileSync(spec, text.replace(EDIT_FROM, 'WHERE amount > 1'));
+    const r = await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir });
+    expect(r.code, r.stdout).toBe(0);
+    const after = entries(dir, 'sql-analysis.json');
+    expect(after.salt).toBe(before.salt);
+    expect(after.keys.length).toBe(before.keys.length);
+  });
+});
