@@ -6,7 +6,8 @@
 // asgard's total includes its ingestion (bronze); the other route's total does not (its ingestion
 // would be Airbyte), which only favours the other route.
 // And `asgard plan` on the 1,000-node synthetic spec versus `dbt parse` on the dbt project asgard
-// compiles from it, both cold (fresh state / --no-partial-parse): goal at least 50x faster.
+// compiles from it, cold (no cache / --no-partial-parse) and warm: goal at least 50x faster. Those
+// figures are the plan bench's (bench/plan.bench.ts calls planVersusParse).
 //
 // Kept apart from conformance.bench.ts (importing a bench module runs bench/run.ts).
 // Needs the Python toolchain (scripts/setup-python.sh) and the local services (scripts/services.sh).
@@ -33,7 +34,7 @@ export async function conformanceFigures(): Promise<Figure[]> {
   const tc = ensureToolchain();
   if (!tc.ok) throw new Error(`conformance bench needs the Python toolchain: ${tc.reason}`);
   const tools = tc.tools;
-  return [...(await planVersusParse(tools)), ...(await endToEnd(tools))];
+  return endToEnd(tools);
 }
 
 const median = (xs: readonly number[]): number => {
@@ -107,8 +108,15 @@ async function trainingPhase(ws: Workspace, tools: Toolchain): Promise<number> {
   }
 }
 
-/** `asgard plan` (cold: fresh state each run) versus `dbt parse --no-partial-parse` on the compiled project. */
-export async function planVersusParse(tools: Toolchain): Promise<Figure[]> {
+/**
+ * `asgard plan` versus `dbt parse` on the project asgard compiles from the same 1,000-node spec, in
+ * the same run, alternating: cold (no workspace cache, fresh state / --no-partial-parse) and warm
+ * (the second run of each, with its cache). Needs the Python toolchain (dbt).
+ */
+export async function planVersusParse(runs = 3): Promise<Figure[]> {
+  const tc = ensureToolchain();
+  if (!tc.ok) throw new Error(`the plan bench compares with dbt parse, which needs the Python toolchain: ${tc.reason}`);
+  const tools = tc.tools;
   const dir = mkdtempSync(join(tmpdir(), 'asgard-bench-dbt-parse-'));
   try {
     const text = generateSpec(1000).replace(/\}\s*$/, `
@@ -143,7 +151,7 @@ export async function planVersusParse(tools: Toolchain): Promise<Figure[]> {
     };
     const parse = async (partial: boolean) =>
       (await runTool(join(tools.bin, 'dbt'), ['parse', '--project-dir', project, '--profiles-dir', profiles, partial ? '--partial-parse' : '--no-partial-parse'], { cwd: project, env: tools.env })).seconds;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < runs; i++) {
       const state = join(dir, `state-${i}`);
       // Cold means no cache at all: asgard keeps its spec compile cache in .asgard/cache beside the spec.
       rmSync(join(dir, '.asgard'), { recursive: true, force: true });
@@ -156,13 +164,13 @@ export async function planVersusParse(tools: Toolchain): Promise<Figure[]> {
     const models = text.match(/\n\s*model /g)?.length ?? 0;
     const f = (name: string, xs: number[]): Figure => ({ name, value: Number(median(xs).toFixed(3)), unit: 's', runs: xs.length });
     return [
-      f('conformance.plan_1000_nodes.asgard_plan_cold.seconds', cold.plan),
-      f('conformance.plan_1000_nodes.dbt_parse_cold.seconds', cold.parse),
-      f('conformance.plan_1000_nodes.asgard_plan_warm.seconds', warm.plan),
-      f('conformance.plan_1000_nodes.dbt_parse_warm.seconds', warm.parse),
-      { name: 'conformance.plan_1000_nodes.dbt_models', value: models, unit: 'models', runs: 1 },
-      { name: 'conformance.plan_1000_nodes.speedup_cold', value: Number((median(cold.parse) / median(cold.plan)).toFixed(1)), unit: 'x', runs: 3, goal: '>= 50' },
-      { name: 'conformance.plan_1000_nodes.speedup_warm', value: Number((median(warm.parse) / median(warm.plan)).toFixed(1)), unit: 'x', runs: 3, goal: '>= 50' },
+      f('plan.1000_nodes.cold.seconds', cold.plan),
+      f('plan.1000_nodes.dbt_parse_cold.seconds', cold.parse),
+      f('plan.1000_nodes.warm.seconds', warm.plan),
+      f('plan.1000_nodes.dbt_parse_warm.seconds', warm.parse),
+      { name: 'plan.1000_nodes.dbt_models', value: models, unit: 'models', runs: 1 },
+      { name: 'plan.1000_nodes.speedup_cold', value: Number((median(cold.parse) / median(cold.plan)).toFixed(1)), unit: 'x', runs, goal: '>= 50 (dbt parse / asgard plan, cold)' },
+      { name: 'plan.1000_nodes.speedup_warm', value: Number((median(warm.parse) / median(warm.plan)).toFixed(1)), unit: 'x', runs, goal: '>= 50 (dbt parse / asgard plan, warm)' },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,12 @@
 //    run before (what a developer waits for after changing one model);
 //  - plan.10000_nodes.peak_rss_mb: the largest peak of those runs.
 // Goals: cold < 5 s, after an edit < 0.6 s, peak < 1 GB.
+// And, in the same run, `asgard plan` of the 1,000-node spec against `dbt parse` of the dbt project
+// asgard compiles from it (bench/conformance-route.ts, planVersusParse; needs the Python toolchain):
+//  - plan.1000_nodes.cold.seconds / dbt_parse_cold.seconds: no cache at all (--no-partial-parse);
+//  - plan.1000_nodes.warm.seconds / dbt_parse_warm.seconds: the second run of each, with its cache;
+//  - plan.1000_nodes.speedup_cold / speedup_warm: the ratios (goal >= 50).
+// ASGARD_BENCH_RUNS (default 3) sets the runs of the 10,000-node and dbt comparisons.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +28,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // this module (a cycle that ends the process with exit code 13).
 import type { Figure } from './run.js';
 import { generateSpec } from './gen-spec.js';
+import { planVersusParse } from './conformance-route.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -73,7 +80,9 @@ export async function run(): Promise<Figure[]> {
   });
 
   const big = planAtScale(10_000, preload, rssFile);
+  const versusDbt = await planVersusParse(Number(process.env.ASGARD_BENCH_RUNS ?? 3));
   return [
+    ...versusDbt,
     ...big,
     { name: 'plan.1000_nodes.seconds', value: median(runs.map((r) => r.seconds)), unit: 's', goal: '< 1', runs: RUNS },
     { name: 'plan.1000_nodes.peak_rss_mb', value: median(runs.map((r) => r.rssMb)), unit: 'MB', goal: '< 300', runs: RUNS },
