@@ -5,6 +5,8 @@
 import { CliError, EXIT, type Command } from '../command.js';
 import { remoteError } from '../remote.js';
 import { loadValidSpec, workspaceOf } from '../spec.js';
+import { formatsOf, show } from '../view.js';
+import { forceUnlockView } from '../views/force-unlock.js';
 
 export const command: Command = {
   usage: 'asgard force-unlock SPEC LOCK_ID [--profile NAME]',
@@ -23,7 +25,7 @@ Examples:
   asgard force-unlock pipelines/churn.asg 6f1c2d0e-8a8b-4a51-9d7e-2f3b1c0d9e4a --profile shared
   asgard force-unlock pipelines/churn.asg 6f1c2d0e-8a8b-4a51-9d7e-2f3b1c0d9e4a --format json`,
   options: [],
-  formats: ['text', 'json'],
+  formats: formatsOf(forceUnlockView),
   positionals: [2, 2],
   async run(ctx) {
     const [specPath, id] = ctx.positionals;
@@ -37,8 +39,7 @@ Examples:
     }
     const lock = remote.lock(specPath);
     const removed = await lock.forceUnlock(id).catch(remoteError);
-    if (ctx.format === 'json') ctx.json({ unlocked: removed, location: lock.where });
-    else ctx.out(`Unlocked ${lock.where}: lock ${removed.id} (${removed.operation} by ${removed.who}@${removed.host}, pid ${removed.pid}, since ${removed.created}).\n`);
+    show(ctx, forceUnlockView, { removed, location: lock.where });
     return EXIT.ok;
   },
 };
