@@ -3,6 +3,8 @@
 // profile's job timeout, and the upload of the Spark job files to the warehouse bucket, which the
 // SparkApplications read (spark/: `artifacts`, by default <warehouse>/_asgard/<pipeline>/spark).
 
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
 import type { PipelineIR, Resolvable } from '../ir/types.js';
 import { resolver } from '../engine/apply.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -109,7 +111,7 @@ export async function openKubeDeployment(ctx: CommandContext, spec: LoadedSpec &
     airbyteUrl === undefined
       ? undefined
       : new Airbyte({ url: String(airbyteUrl), workspaceId: String(workspaceId), ...(token ? { token } : {}), env: { ...envDefaults(ir, profile), ...env }, timeoutSeconds, ...(env.ASGARD_AIRBYTE_POLL_MS ? { pollMs: Number(env.ASGARD_AIRBYTE_POLL_MS) } : {}) }, tree);
-  return new KubeDeployment(cluster, { pipeline: ir.name, namespace, tree, timeoutSeconds, timeoutSource: `job_timeout of profile ${profile}`, upload, ...(airbyte ? { airbyte } : {}) });
+  return new KubeDeployment(cluster, { pipeline: ir.name, namespace, tree, timeoutSeconds, timeoutSource: `job_timeout of profile ${profile}`, upload, uploadSourceFiles: () => uploadFileSources(ir, env, remote), ...(airbyte ? { airbyte } : {}) });
 }
 
 /**
@@ -125,6 +127,24 @@ export function envDefaults(ir: PipelineIR, profile: string): Record<string, str
   for (const n of ir.nodes) if (n.kind === 'source') take(n.connector.settings);
   take(ir.profiles[profile]?.settings);
   return out;
+}
+
+/**
+ * The files of local file sources, where the compiled Airbyte S3 source reads them
+ * (src/targets/airbyte/connectors.ts fileConfiguration): `_asgard/<pipeline>/files/<connector>/`
+ * beside the warehouse, each under its path relative to the source's folder.
+ */
+async function uploadFileSources(ir: PipelineIR, env: CommandContext['io']['env'], remote: RemoteState): Promise<void> {
+  const { readsFromS3 } = await import('../targets/airbyte/connectors.js');
+  const { listFiles } = await import('../ingest/file-manifest.js');
+  for (const n of ir.nodes) {
+    if (n.kind !== 'source' || n.connector.type !== 'file' || readsFromS3(n.connector) || n.stream.path === undefined) continue;
+    const folder = n.connector.settings.path === undefined ? '' : String(resolver(env, new Set())(n.connector.settings.path));
+    const base = resolve(dirname(ir.file), folder);
+    for (const file of (await listFiles(resolve(base, n.stream.path))).paths) {
+      await remote.store.put(`_asgard/${ir.name}/files/${n.connector.name}/${relative(base, file).split(sep).join('/')}`, readFileSync(file));
+    }
+  }
 }
 
 /** A KubeError from the cluster as the CLI reports it (exit 1: the apply failed; nothing half-done is hidden). */

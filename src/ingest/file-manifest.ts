@@ -29,7 +29,7 @@ const mtimeOf = (path: string): number | undefined => {
  * listing (read before listing), no entry was added, removed or renamed since, and the previous list
  * stands — without loading DuckDB, whose glob() defines the listing otherwise (and reads the files).
  */
-async function listFiles(pattern: string, previous?: FileManifest): Promise<{ paths: string[]; dir?: FileManifest['dir'] }> {
+export async function listFiles(pattern: string, previous?: FileManifest): Promise<{ paths: string[]; dir?: FileManifest['dir'] }> {
   if (!hasGlob(pattern)) {
     try {
       return { paths: statSync(pattern).isFile() ? [pattern] : [] };

@@ -47,6 +47,8 @@ export interface DeploymentOptions {
   readonly timeoutSource: string;
   /** Files the cluster reads from object storage (Spark job files), uploaded before the first run. */
   readonly upload?: () => Promise<void>;
+  /** Uploads local file sources' files where Airbyte reads them, before the first sync. */
+  readonly uploadSourceFiles?: () => Promise<void>;
   /** Syncs source nodes through the Airbyte API (src/kube/airbyte.ts); absent: the profile names no Airbyte. */
   readonly airbyte?: Airbyte;
 }
@@ -75,6 +77,7 @@ function layoutOf(tree: FileMap): Layout {
 export class KubeDeployment {
   private layout?: Promise<Layout>;
   private prepared?: Promise<void>;
+  private filesUploaded?: Promise<void>;
   /** Objects written (applied, replaced or deleted) by this apply: the bench's "no object written" check. */
   writes = 0;
 
@@ -140,6 +143,9 @@ export class KubeDeployment {
     if (!airbyte) {
       throw new NodeError(`${node.id}: sources are synced by Airbyte under this profile: set \`airbyte_url\` and \`airbyte_workspace_id\` in it`);
     }
+    // A file source's files first: Airbyte reads them from the bucket (once per apply).
+    this.filesUploaded ??= this.opts.uploadSourceFiles?.() ?? Promise.resolve();
+    await this.filesUploaded;
     const r = await airbyte.sync(node.connector.name, (message) => ctx.progress({ rows: 0, message }));
     ctx.progress({ rows: r.rows ?? 0, message: `Airbyte sync job ${r.jobId} of ${node.connector.name} succeeded: ${r.rows ?? '?'} records, ${r.bytes ?? '?'} bytes` });
     return {};

@@ -6,7 +6,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { load } from 'js-yaml';
+import { errorsOf, validators } from '../targets/schemas.js';
 import { join, resolve } from 'node:path';
 import { bikeshareData, writeBikeshareFiles, type BikeshareData, type Ride } from '../../demo/bikeshare/data.js';
 import { startRidesApi, type RidesApi } from '../../demo/bikeshare/api.js';
@@ -158,11 +160,21 @@ describe('bikeshare end to end', () => {
     }
   }, 600_000);
 
-  it('compiles for kubernetes: every node but the file source, which Airbyte cannot read, is compiled; the refusal names it', async () => {
+  it('compiles for kubernetes, the file source included (Airbyte\'s S3 source, one glob a stream); validate --profile kubernetes agrees', async () => {
+    const v = await run(['validate', 'bikeshare.asg', '--profile', 'kubernetes', '--format', 'json']);
+    expect(JSON.parse(v.stdout).diagnostics.filter((d: { severity: string }) => d.severity === 'error')).toEqual([]);
     const r = await run(['compile', 'bikeshare.asg', '--out', 'out', '--profile', 'kubernetes', '--format', 'json']);
-    expect(r.code).toBe(2);
-    const diags = JSON.parse(r.stdout).diagnostics as { code: string; message: string; line: number }[];
-    expect(diags.map((d) => `${d.code} ${d.line} ${d.message}`)).toEqual(['ASG4006 14 source `files`: the airbyte target has no connector for `file`']);
-    expect(existsSync(join(dir, 'out'))).toBe(false); // nothing half-written
+    expect(r.code).toBe(0);
+    const source = load(readFileSync(join(dir, 'out', 'airbyte', 'sources', 'files.yaml'), 'utf8')) as { configuration: { sourceType: string; bucket: string; streams: { name: string; globs: string[]; format: { filetype: string } }[] } };
+    // The official source-s3 schema of the Airbyte API accepts it.
+    const check = validators().airbyte('source-s3', { $ref: '#/components/schemas/source-s3' });
+    expect(check(source.configuration), errorsOf(check)).toBe(true);
+    expect(source.configuration.bucket).toBe('bikeshare-lake');
+    expect(source.configuration.streams.map((s) => [s.name, s.globs, s.format.filetype])).toEqual([
+      ['maintenance', ['warehouse/_asgard/bikeshare/files/files/maintenance/*.json'], 'jsonl'],
+      ['stations', ['warehouse/_asgard/bikeshare/files/files/stations.csv'], 'csv'],
+      ['weather', ['warehouse/_asgard/bikeshare/files/files/weather.parquet'], 'parquet'],
+    ]);
+    expect(readFileSync(join(dir, 'out', 'airbyte', 'README.md'), 'utf8')).toContain('source `files`: to `s3://bikeshare-lake/warehouse/_asgard/bikeshare/files/files/`');
   }, 300_000);
 });

@@ -4,7 +4,7 @@
 // (./stand-in.ts) and Airbyte (./airbyte-server.ts, every request checked against its OpenAPI).
 // A non-churn pipeline: one Airbyte-synced source and two cleanses on Spark, the second downstream.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -217,6 +217,44 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { nodes: { node: string; status: string; error?: string }[] };
     expect(out.nodes.find((n) => n.node === 'silver.orders_clean')?.error).toMatch(/did not finish within 3 s \(job_timeout of profile kubernetes\); its last state was SUBMITTED/);
+  });
+});
+
+describe('apply --profile kubernetes: a file source', { timeout: 600_000 }, () => {
+  it('uploads the files its globs name to the bucket and syncs them through Airbyte\'s S3 source', async () => {
+    await world({ sparkApplications: () => 'complete' });
+    mkdirSync(join(w.dir, 'drops', 'readings'), { recursive: true });
+    writeFileSync(join(w.dir, 'drops', 'readings', '2025-01.csv'), 'id,value\n1,0.5\n');
+    writeFileSync(join(w.dir, 'drops', 'readings', '2025-02.csv'), 'id,value\n2,0.7\n');
+    writeFileSync(join(w.dir, 'drops', 'notes.txt'), 'not a reading');
+    writeFileSync(
+      join(w.dir, 'shop.asg'),
+      spec(w.ns, w.bucket, endpoint)
+        .replace(/  source shop_db postgres \{[\s\S]*?\n    \}\n  \}\n/, `  source drops file {
+    path = "./drops"
+    stream orders {
+      path        = "readings/*.csv"
+      primary_key = id
+      columns     = { id = "BIGINT"  value = "DOUBLE" }
+    }
+  }
+`)
+        .replace('SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0', 'SELECT id AS order_id, value AS amount FROM bronze.orders')
+        .replace('check not_null(order_id)', '')
+        .replace('SELECT order_id, country, amount FROM silver.orders_clean', 'SELECT order_id, amount FROM silver.orders_clean'),
+    );
+    const r = await apply();
+    expect(r.stderr).not.toMatch(/at .*\.ts:/);
+    expect(r.code).toBe(0);
+    // The files the glob names, under the source's folder, where the compiled S3 source reads them.
+    expect((await w.store.get('_asgard/shop/files/drops/readings/2025-01.csv'))?.body.toString()).toBe('id,value\n1,0.5\n');
+    expect((await w.store.get('_asgard/shop/files/drops/readings/2025-02.csv'))?.body.toString()).toBe('id,value\n2,0.7\n');
+    expect(await w.store.get('_asgard/shop/files/drops/notes.txt')).toBeUndefined();
+    // Every request conformed to the Airbyte API and source-s3's own schema.
+    expect(w.airbyte.invalid).toEqual([]);
+    const [source] = [...w.airbyte.sources.values()];
+    expect(source.configuration).toMatchObject({ sourceType: 's3', bucket: w.bucket, streams: [{ name: 'orders', globs: ['lake/_asgard/shop/files/drops/readings/*.csv'], format: { filetype: 'csv' } }] });
+    expect(w.airbyte.requests).toContain('POST /jobs');
   });
 });
 

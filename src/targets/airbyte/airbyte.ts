@@ -15,12 +15,15 @@ import { ProfileSettings, placeholder } from '../settings.js';
 import { envName, nodesOf } from '../pipeline.js';
 import { render } from '../templates.js';
 import { unixToQuartz } from './cron.js';
-import { mysqlConfiguration, postgresConfiguration } from './connectors.js';
+import { fileConfiguration, readsFromS3, mysqlConfiguration, postgresConfiguration } from './connectors.js';
 import { declarativeManifest } from './http-manifest.js';
 import { airbyteSettings } from './settings.js';
 
 export const WORKSPACE_ID = '${AIRBYTE_WORKSPACE_ID}';
 export const DESTINATION_ID = '${AIRBYTE_DESTINATION_ID}';
+/** Where `apply --profile` uploads a local file source's files for Airbyte (`<prefix>/_asgard/<pipeline>/files/<connector>`). */
+export const filesKey = (prefix: string, pipeline: string, connector: string): string => [prefix, '_asgard', pipeline, 'files', connector].filter(Boolean).join('/');
+
 export const sourceIdPlaceholder = (connector: string) => `\${${envName('AIRBYTE_SOURCE_ID', connector)}}`;
 
 export const airbyteTarget: Target = {
@@ -65,7 +68,23 @@ export const airbyteTarget: Target = {
       let definitionId: string | undefined;
       if (connector.type === 'postgres') configuration = postgresConfiguration(connector, diags);
       else if (connector.type === 'mysql') configuration = mysqlConfiguration(connector, diags);
-      else if (connector.type === 'http') {
+      else if (connector.type === 'file') {
+        if (!wh) continue;
+        configuration = fileConfiguration(
+          connector,
+          streams.map((s) => ({ name: s.stream.table ?? s.name, ...(s.stream.path !== undefined ? { path: s.stream.path } : {}), span: s.span })),
+          {
+            bucket: wh.bucket,
+            filesKey: filesKey(wh.prefix, ir.name, name),
+            ...(settings.get('s3_endpoint') ? { endpoint: settings.get('s3_endpoint')! } : {}),
+            ...(settings.get('s3_region') ? { region: settings.get('s3_region')! } : {}),
+            accessKey: settings.get('s3_access_key_id') ?? { kind: 'secret', name: 'AWS_ACCESS_KEY_ID' },
+            secretKey: settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' },
+          },
+          diags,
+        );
+        if (!configuration) continue;
+      } else if (connector.type === 'http') {
         const manifestPath = `custom/${name}.manifest.yaml`;
         files.set(manifestPath, yamlFile(manifestPath, origin(nodeIds), declarativeManifest(connector, streams)));
         definitionId = `\${${envName('AIRBYTE_DEFINITION_ID', name)}}`;
@@ -114,6 +133,11 @@ export const airbyteTarget: Target = {
         pipeline: ir.name,
         destinationName,
         connectors: [...byConnector.keys()].sort(),
+        fileSources: wh
+          ? [...byConnector.values()]
+              .filter(({ connector }) => connector.type === 'file' && !readsFromS3(connector))
+              .map(({ connector }) => ({ connector: connector.name, bucket: wh.bucket, key: filesKey(wh.prefix, ir.name, connector.name) }))
+          : [],
         placeholders,
       })),
     );

@@ -94,3 +94,55 @@ export function mysqlConfiguration(c: Connector, diags: Diagnostic[]): Record<st
     tunnel_method: { tunnel_method: 'NO_TUNNEL' },
   };
 }
+
+/** A file source's folder as written; one given as env() is decided by its default (the deployment reads the same kind of place). */
+export function fileFolder(c: Connector): string {
+  const folder = c.settings.path;
+  return folder === undefined ? '' : folder.kind === 'literal' ? String(folder.value) : folder.kind === 'env' ? (folder.default ?? '') : '';
+}
+
+/** Are the source's files read where they are on S3 (else: uploaded to the warehouse bucket by apply)? */
+export const readsFromS3 = (c: Connector): boolean => /^s3a?:\/\//.test(fileFolder(c));
+
+/**
+ * A `file` source as Airbyte's S3 source (`source-s3`): Airbyte's file source reads one file per
+ * source and no globs, its S3 source reads a glob per stream. Files already on S3 (`path =
+ * "s3://bucket/folder"`) are read where they are; local files are read from the warehouse bucket
+ * under `filesKey` (`<prefix>/_asgard/<pipeline>/files/<connector>`), where `apply --profile`
+ * uploads them first (src/cli/kube.ts). One stream per spec stream, its glob the stream's path.
+ */
+export function fileConfiguration(
+  c: Connector,
+  streams: readonly { readonly name: string; readonly path?: string; readonly span: Connector['span'] }[],
+  bucket: { readonly bucket: string; readonly filesKey: string; readonly endpoint?: Resolvable; readonly region?: Resolvable; readonly accessKey: Resolvable; readonly secretKey: Resolvable },
+  diags: Diagnostic[],
+): Record<string, unknown> | undefined {
+  const where = fileFolder(c);
+  const s3 = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(where);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where) && !s3) {
+    diags.push(diag(Codes.UnsupportedConnector, `source \`${c.name}\`: Airbyte reads file sources from S3 or from files asgard uploads to the warehouse bucket; \`${where}\` is neither`, c.span));
+    return undefined;
+  }
+  const root = s3 ? s3[2].replace(/\/+$/, '') : bucket.filesKey;
+  const formats: Record<string, string> = { csv: 'csv', tsv: 'csv', parquet: 'parquet', json: 'jsonl', ndjson: 'jsonl', jsonl: 'jsonl' };
+  const out: Record<string, unknown>[] = [];
+  for (const s of streams) {
+    const rel = s.path ?? '';
+    const format = c.settings.format?.kind === 'literal' ? String(c.settings.format.value) : rel.toLowerCase().replace(/\.(gz|zst)$/, '').split('.').pop() ?? '';
+    const filetype = formats[format];
+    if (!rel || !filetype) {
+      diags.push(diag(Codes.UnsupportedConnector, `source \`${c.name}\`, stream \`${s.name}\`: Airbyte's S3 source needs a stream \`path\` of CSV, Parquet or JSON lines files${rel ? ` (\`${rel}\` is ${format || 'of no known format'})` : ''}`, s.span));
+      continue;
+    }
+    out.push({ name: s.name, globs: [[root, rel].filter(Boolean).join('/')], format: { filetype }, validation_policy: 'Emit Record' });
+  }
+  return {
+    sourceType: 's3',
+    bucket: s3 ? s3[1] : bucket.bucket,
+    streams: out,
+    aws_access_key_id: String(placeholder(bucket.accessKey)),
+    aws_secret_access_key: String(placeholder(bucket.secretKey)),
+    ...(bucket.endpoint ? { endpoint: String(placeholder(bucket.endpoint)) } : {}),
+    ...(bucket.region ? { region_name: String(placeholder(bucket.region)) } : {}),
+  };
+}
