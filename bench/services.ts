@@ -47,3 +47,10 @@ export function k8sApiServer(): NodeJS.ProcessEnv {
   Object.assign(process.env, sourced('k8s-apiserver.sh', 'k8s_apiserver_up'));
   return process.env;
 }
+
+/** The Spark standalone cluster (scripts/spark-cluster.sh): ASGARD_SPARK_MASTER, ASGARD_SPARK_HOME, ASGARD_SPARK_JARS, JAVA_HOME. */
+export function sparkCluster(): { readonly ASGARD_SPARK_MASTER: string; readonly ASGARD_SPARK_HOME: string; readonly ASGARD_SPARK_JARS: string; readonly JAVA_HOME?: string } {
+  const env = sourced('spark-cluster.sh', 'spark_cluster_up');
+  if (!env.ASGARD_SPARK_MASTER || !env.ASGARD_SPARK_HOME) throw new Error('scripts/spark-cluster.sh did not export ASGARD_SPARK_MASTER and ASGARD_SPARK_HOME');
+  return { ASGARD_SPARK_MASTER: env.ASGARD_SPARK_MASTER, ASGARD_SPARK_HOME: env.ASGARD_SPARK_HOME, ASGARD_SPARK_JARS: env.ASGARD_SPARK_JARS ?? '', ...(env.JAVA_HOME ? { JAVA_HOME: env.JAVA_HOME } : {}) };
+}

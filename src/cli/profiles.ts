@@ -3,7 +3,8 @@
 // or the engine's plus the Spark target's and the master's (cluster).
 
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { ProfileSchemaOwner } from '../ir/profile-settings.js';
+import { z } from 'zod';
+import { setting, type ProfileSchema, type ProfileSchemaOwner } from '../ir/profile-settings.js';
 import type { PipelineIR, Profile } from '../ir/types.js';
 import { checkProfileSettings } from '../targets/profile-check.js';
 import { profileOwners, targets } from '../targets/registry.js';
@@ -15,7 +16,15 @@ export function ownersOf(target: Profile['target']): ProfileSchemaOwner[] {
   if (target === 'local') return [engine];
   if (target === 'kubernetes') return profileOwners();
   const spark = targets.find((t) => t.name === 'spark');
-  return [engine, { name: 'cluster', schema: clusterSettings }, ...(spark ? [{ name: spark.name, schema: spark.settings }] : [])];
+  return [engine, { name: 'cluster', schema: clusterSettings }, ...(spark ? [{ name: spark.name, schema: resolvedAtRun(spark.settings) }] : [])];
+}
+
+/**
+ * A cluster profile's Spark settings may be env() references even where compile needs literals:
+ * apply resolves them before it compiles each job for the run (src/spark/cleanse-executor.ts).
+ */
+function resolvedAtRun(schema: ProfileSchema): ProfileSchema {
+  return z.strictObject(Object.fromEntries(Object.entries(schema.shape).map(([k, field]) => [k, setting.orEnv(field)])));
 }
 
 /** The profile's setting diagnostics; none for a profile the spec does not define (`local` needs none). */

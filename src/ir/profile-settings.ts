@@ -21,6 +21,11 @@ export const setting = {
   stringOrEnv: () => z.union([literalOf(z.string()), env]).describe('a string or env("NAME")'),
   /** A string or any reference: env("NAME") or secret("NAME") (never a value in artifacts). */
   reference: () => z.union([literalOf(z.string()), env, secret]).describe('a string, env("NAME") or secret("NAME")'),
+  /** `field`, or an env() reference: for a reader that gets the profile with env() already resolved. */
+  orEnv: (field: z.ZodType) => {
+    const inner = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+    return z.union([inner, env]).describe(`${inner.description ?? 'a value'} or env("NAME")`).optional();
+  },
 };
 
 /** The settings one owner reads: a zod object over flattened keys; optional fields have defaults. */

@@ -218,6 +218,19 @@ export class RemoteState {
     for (const group of byObjectKind(missing)) await inParallel(group, 4, (k) => this.store.download(k, join(this.warehouse.root, ...k.split('/'))));
   }
 
+  /**
+   * Download the objects of the table at `path` (`<layer>/<table>`) that the working copy lacks:
+   * what another engine (a Spark job) committed there (data first, metadata last).
+   */
+  async pullTable(path: string): Promise<void> {
+    const objects = await this.store.list(`${path}/`);
+    const order = (k: string) => (k.endsWith('.metadata.json') ? 2 : k.includes('/metadata/') ? 1 : 0);
+    for (const o of objects.sort((a, b) => order(a.key) - order(b.key))) {
+      const local = join(this.warehouse.root, ...o.key.split('/'));
+      if (!existsSync(local)) await this.store.download(o.key, local);
+    }
+  }
+
   /** Remove the remote objects of the tables in `live` that no live snapshot needs. */
   private async expire(live: readonly SnapshotRef[]): Promise<void> {
     // Only tables whose snapshots changed since the last push are swept (a LIST per write of every

@@ -22,9 +22,18 @@ export interface PyRead {
 
 /** Scan each `namespace.table[@snapshot][?row_filter]` with pyiceberg's SqlCatalog over a SQLite catalog file. */
 export function pyiceberg(catalogFile: string, ...reads: string[]): { tables: string[]; reads: PyRead[] } {
+  return pyicebergWith({}, catalogFile, ...reads);
+}
+
+/** The same, with catalog properties (`s3.endpoint`, `s3.path-style-access`: tables on the S3 server). */
+export function pyicebergWith(props: Readonly<Record<string, string>>, catalogFile: string, ...reads: string[]): { tables: string[]; reads: PyRead[] } {
   const tc = ensureToolchain();
   if (!tc.ok) throw new Error(tc.reason);
-  const r = spawnSync(tc.tools.python, [READER, `sqlite:///${catalogFile}`, 'iceberg', ...reads], { encoding: 'utf8', maxBuffer: 512 << 20, env: tc.tools.env });
+  const r = spawnSync(tc.tools.python, [READER, `sqlite:///${catalogFile}`, 'iceberg', ...reads], {
+    encoding: 'utf8',
+    maxBuffer: 512 << 20,
+    env: { ...tc.tools.env, ASGARD_PYICEBERG_PROPS: JSON.stringify(props) },
+  });
   if (r.status !== 0) throw new Error(`pyiceberg failed: ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout);
 }

@@ -19,8 +19,9 @@ const appOf = (files: Map<string, string>, name: string) => yaml.load(files.get(
 
 describe('the cluster profile', () => {
   it('a profile with spark_master targets cluster; others keep their target', () => {
-    const r = loadPipelineText(withProfile('profile cluster {\n    spark_master = env("ASGARD_SPARK_MASTER", "spark://127.0.0.1:7077")\n  }'), CHURN);
+    const r = loadPipelineText(withProfile('profile sparky {\n    spark_master = env("ASGARD_SPARK_MASTER", "spark://127.0.0.1:7077")\n  }'), CHURN);
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.ir!.profiles.sparky.target).toBe('cluster');
     expect(r.ir!.profiles.cluster.target).toBe('cluster');
     expect(r.ir!.profiles.kubernetes.target).toBe('kubernetes');
   });

@@ -82,6 +82,19 @@ describe('profile settings', () => {
     expect((JSON.parse(unknownProfile.stdout) as J).diagnostics.map((d) => d.code)).toContain('ASG4001');
   });
 
+  it('a cluster profile: env() where compile needs a literal is fine (apply resolves it before it compiles each job); a wrong form is still refused', async () => {
+    // pipelines/churn.asg's own cluster profile takes its warehouse from env().
+    const ok = await cli(['validate', join(repoRoot, 'pipelines', 'churn.asg'), '--profile', 'cluster', '--format', 'json'], { cwd: tmpdir() });
+    expect((JSON.parse(ok.stdout) as J).diagnostics.filter((d) => d.code.startsWith('ASG4'))).toEqual([]);
+    expect(ok.code).toBe(0);
+    const { dir, text } = specWith((t) => t.replace('    executor      = { instances = 2  cores = 1  memory = "512m" }\n', '    executor      = { instances = "two"  cores = 1  memory = "512m" }\n'));
+    const bad = await cli(['validate', 'churn.asg', '--profile', 'cluster', '--format', 'json'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    const wrong = (JSON.parse(bad.stdout) as J).diagnostics.find((d) => d.code === 'ASG4003')!;
+    expect(wrong).toMatchObject(at(text, '"two"'));
+    expect(wrong.message).toContain('`executor.instances` must be a number or env("NAME") (read by spark)');
+  });
+
   // One owner per setting: every key a target reads through ProfileSettings is in its schema.
   it("every setting a target reads is declared in its schema", () => {
     const read = /settings\.(?:get|has|require|literalString|literalNumber|invalid)\(\s*'([^']+)'/g;

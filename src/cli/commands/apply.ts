@@ -8,7 +8,7 @@ import { renderPlanText } from '../../planner/plan-render.js';
 import { SelectError, parseSelect } from '../../planner/stages.js';
 import { StateError } from '../../planner/state-store.js';
 import { CliError, EXIT, type Command, type CommandContext } from '../command.js';
-import { defaultExecutors } from '../executors.js';
+import { clusterExecutors, defaultExecutors } from '../executors.js';
 import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js';
 import { progressReporter, summaryTable } from '../progress.js';
 import { planId, remoteError } from '../remote.js';
@@ -35,6 +35,10 @@ changed node's compiled objects are server-side applied (field manager asgard) a
 SparkApplication or Job watched to completion; sources are synced through the Airbyte API; the
 objects of removed nodes are deleted. State, lock and registry live beside the S3 warehouse.
 See docs/kubernetes.md.
+
+Under a profile with \`spark_master\` (target cluster) the cleanses run on that Spark cluster as
+their compiled SparkApplications, through spark-submit, against the S3 warehouse's Iceberg catalog;
+every other node runs embedded. See docs/lakehouse.md.
 
 --select NODE runs that node only; NODE+ runs it and everything downstream (comma-separate several).
 
@@ -117,7 +121,9 @@ Examples:
           warehouse: workspace.warehouse(spec.ir),
           scratchDir: workspace.scratchDir(),
           runs: workspace.runs(spec.ir),
-          executors: kube ? kube.executors() : (ctx.services.executors ?? defaultExecutors(workspace)),
+          executors: kube
+            ? kube.executors()
+            : (ctx.services.executors ?? (target === 'cluster' ? clusterExecutors(workspace, spec.ir, { env: ctx.io.env, specPath: spec.file }) : defaultExecutors(workspace))),
           select,
           concurrency,
           // A saved plan is applied exactly as reviewed: its changes and nothing else, so unchanged

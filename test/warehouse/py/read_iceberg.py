@@ -6,6 +6,7 @@ document with each table's schema (field ids), partition spec, snapshots and row
 import datetime
 import decimal
 import json
+import os
 import sys
 
 from pyiceberg.catalog.sql import SqlCatalog
@@ -27,7 +28,8 @@ def plain(v):
 
 def main():
     uri, name, *specs = sys.argv[1:]
-    catalog = SqlCatalog(name, uri=uri)
+    # FileIO properties (s3.endpoint, s3.path-style-access…) for tables on an object store.
+    catalog = SqlCatalog(name, uri=uri, **json.loads(os.environ.get("ASGARD_PYICEBERG_PROPS", "{}")))
     out = {"tables": sorted(".".join(t) for ns in catalog.list_namespaces() for t in catalog.list_tables(ns)), "reads": []}
     for spec in specs:
         head, _, row_filter = spec.partition("?")
