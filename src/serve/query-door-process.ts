@@ -17,9 +17,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PipelineIR } from '../ir/types.js';
-import { StateStore } from '../planner/state-store.js';
-import { Warehouse } from '../warehouse/warehouse.js';
-import { LocalTableStore } from '../warehouse/iceberg/table-store.js';
+import { Workspace } from '../workspace/workspace.js';
 import { openReadOnlyWarehouse, QueryError, readOnlySql, streamReadOnlyQuery } from '../engine/query.js';
 import { HttpError } from './http.js';
 import { readServedState } from './state.js';
@@ -53,8 +51,7 @@ function lowerPriority(): void {
 
 const setup = JSON.parse(process.argv[2] ?? '{}') as DoorSetup;
 const ir = setup.ir as PipelineIR;
-const store = new StateStore(setup.stateDir, ir.name);
-const warehouse = new Warehouse(setup.warehouseRoot, undefined, { store: new LocalTableStore(setup.warehouseRoot, setup.warehouseUri) });
+const { state: store, warehouse } = Workspace.reopen({ ...setup, name: ir.name });
 let engine: { mtimeMs: number; conn: DuckDBConnection } | undefined;
 
 const send = (m: DoorReply): void => void process.send?.(m);

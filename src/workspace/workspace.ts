@@ -172,6 +172,20 @@ export class Workspace {
     return remote;
   }
 
+  /**
+   * The state and warehouse another process of this workspace already resolved (a query-door engine,
+   * src/serve/query-door-process.ts, gets the server's locations): opened for reading, no remote pull.
+   */
+  static reopen(at: { readonly stateDir: string; readonly name: string; readonly warehouseRoot: string; readonly warehouseUri: string }): {
+    state: StateStore;
+    warehouse: Warehouse;
+  } {
+    return {
+      state: new StateStore(at.stateDir, at.name),
+      warehouse: new Warehouse(at.warehouseRoot, undefined, { store: new LocalTableStore(at.warehouseRoot, at.warehouseUri) }),
+    };
+  }
+
   registry(): Registry {
     this.registryMemo ??= new Registry(this.stateDir);
     return this.registryMemo;

@@ -3,6 +3,7 @@
 // `${NAME}` placeholders (a URL reference splits into `${NAME_HOST}`, `${NAME_DATABASE}`,
 // `${NAME_USER}`); secrets are always `${NAME}` placeholders, never values.
 
+import { extname } from 'node:path';
 import type { Connector, Resolvable } from '../../ir/types.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
@@ -128,7 +129,7 @@ export function fileConfiguration(
   const out: Record<string, unknown>[] = [];
   for (const s of streams) {
     const rel = s.path ?? '';
-    const format = c.settings.format?.kind === 'literal' ? String(c.settings.format.value) : rel.toLowerCase().replace(/\.(gz|zst)$/, '').split('.').pop() ?? '';
+    const format = c.settings.format?.kind === 'literal' ? String(c.settings.format.value) : extname(rel.toLowerCase().replace(/\.(gz|zst)$/, '')).slice(1);
     const filetype = formats[format];
     if (!rel || !filetype) {
       diags.push(diag(Codes.UnsupportedConnector, `source \`${c.name}\`, stream \`${s.name}\`: Airbyte's S3 source needs a stream \`path\` of CSV, Parquet or JSON lines files${rel ? ` (\`${rel}\` is ${format || 'of no known format'})` : ''}`, s.span));
