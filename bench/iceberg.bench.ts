@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { openDuck } from '../src/engine/duckdb.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import type { SnapshotRef } from '../src/planner/state-store.js';
-import { median, type Figure } from './run.js';
+import type { Figure } from './run.js';
+import { median } from './stats.js';
 
 const RUNS = 15;
 const SQL = `SELECT CAST(i AS BIGINT) AS id, 'c' || CAST(i % 20 AS VARCHAR) AS country, CAST(i * 1.5 AS DOUBLE) AS amount FROM range(10000) r(i)`;
