@@ -303,6 +303,6 @@ describe('asgard CLI', () => {
     expect(k.stderr).toContain('no Kubernetes credentials: set KUBECONFIG, write ~/.kube/config, or run asgard inside the cluster');
     const u = await cli(['plan', 'churn.asg', '--profile', 'prod'], { cwd: dir });
     expect(u.code).toBe(2);
-    expect(u.stderr).toBe('error: unknown profile "prod" (this spec has: local, kubernetes)\n');
+    expect(u.stderr).toBe('error: unknown profile "prod" (this spec has: local, kubernetes, cluster)\n');
   });
 });
