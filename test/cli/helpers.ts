@@ -1,11 +1,12 @@
 // Running the CLI in-process (fast, injectable executors) or as a real child process (exit codes,
 // stdout purity, no stack traces).
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CliServices } from '../../src/cli/command.js';
 import { runCli } from '../../src/cli/run.js';
 
-export const repoRoot = resolve(__dirname, '..', '..');
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 export interface CliRun {
   code: number;
