@@ -22,7 +22,7 @@ import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import { selectFiles } from '../warehouse/warehouse.js';
-import { changedRows, planMerge } from './merge-write.js';
+import { changedRows, keysWithNull, planMerge, withKeys } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
 import type { RunContext } from './executor.js';
@@ -87,22 +87,26 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
 
   // Every input restricted to the affected keys (NULL is a key value like any other), materialised:
   // the optimiser then plans the node's joins on true row counts.
+  const nulls = await keysWithNull(conn, 'asg_keys', ['k']);
   for (const id of reads) {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${view(id, 'delta')} AS SELECT t.* FROM ${qualified(id)} AS t SEMI JOIN asg_keys AS a ON t.${ident(m.inputs[id])} IS NOT DISTINCT FROM a.k`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${view(id, 'delta')} AS ${withKeys(qualified(id), [[m.inputs[id], 'k']], 'asg_keys', nulls)}`);
+    mark(`derived: ${id} restricted to the keys`);
   }
   const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: (id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)), logicalTime: ctx.logicalTime });
   if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
   await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_fresh AS ${rendered.sql}`));
-  mark('derived: inputs and SQL');
+  mark('derived: SQL over the restricted inputs');
   const fresh = await describe(conn, 'asg_fresh');
   if (canonicalJson(fresh) !== canonicalJson(prev.schema.map((c) => ({ name: c.name, type: c.type })))) return full('the output columns changed');
 
   // Only the previous files holding an affected key are read and rewritten.
   const cols = prev.schema.map((c) => ident(c.name)).join(', ');
+  mark('derived: output columns');
   const merge = await planMerge(conn, await ctx.warehouse.files(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys');
+  mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
   const differ = await count(conn, `SELECT count(*) FROM ((SELECT ${cols} FROM asg_fresh EXCEPT ALL SELECT ${cols} FROM asg_prev_hit) UNION ALL (SELECT ${cols} FROM asg_prev_hit EXCEPT ALL SELECT ${cols} FROM asg_fresh))`);
-  mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit, compared`);
+  mark('derived: compared with the previous rows');
   if (differ === 0) return { kind: 'unchanged', keys };
   return { kind: 'derived', keys, key: m.key, remove: merge.hit, untouched: selectFiles(merge.untouched, prev.schema), rows: `SELECT ${cols} FROM (${merge.kept}) UNION ALL SELECT ${cols} FROM asg_fresh` };
 }

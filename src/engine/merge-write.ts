@@ -34,11 +34,12 @@ export async function planMerge(
   keysRel: string,
 ): Promise<MergePlan> {
   const cond = on.map(([t, k]) => `t.${ident(t)} IS NOT DISTINCT FROM a.${ident(k)}`).join(' AND ');
+  const nulls = await keysWithNull(conn, keysRel, on.map(([, k]) => k));
   let hit: string[] = [];
   if (files.length) {
     // Only the key columns are read (and the file each row is in).
     const src = `read_parquet([${files.map(literal).join(', ')}], union_by_name = true, filename = '__asg_file')`;
-    const r = await conn.runAndReadAll(`SELECT DISTINCT t.__asg_file FROM ${src} AS t SEMI JOIN ${keysRel} AS a ON ${cond}`);
+    const r = await conn.runAndReadAll(`SELECT DISTINCT __asg_file FROM (${withKeys(src, on, keysRel, nulls)})`);
     const found = new Set(r.getRows().map((row) => String(row[0])));
     hit = files.filter((f) => found.has(f));
   }
@@ -48,8 +49,29 @@ export async function planMerge(
     hit,
     untouched: files.filter((f) => !hitSet.has(f)),
     kept: `SELECT t.* FROM ${rows} AS t ANTI JOIN ${keysRel} AS a ON ${cond}`,
-    replaced: `SELECT t.* FROM ${rows} AS t SEMI JOIN ${keysRel} AS a ON ${cond}`,
+    replaced: withKeys(rows, on, keysRel, nulls),
   };
+}
+
+/** Whether a row of `keysRel` has NULL in one of `cols` (NULL is a key value like any other). */
+export async function keysWithNull(conn: DuckDBConnection, keysRel: string, cols: readonly string[]): Promise<boolean> {
+  const r = await conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM ${keysRel} WHERE ${cols.map((c) => `${ident(c)} IS NULL`).join(' OR ')})`);
+  return r.getRows()[0]?.[0] === true;
+}
+
+/**
+ * SELECT of the rows of `relation` whose key (`on`: relation column, `keysRel` column) is in
+ * `keysRel`, NULL matching NULL. The keys without NULL match on `=`, which DuckDB pushes into the
+ * scan as a min/max filter of the join (Parquet row groups outside the keys' range are skipped);
+ * `IS NOT DISTINCT FROM` is not pushed, so it only matches the keys with a NULL (`nulls`: there are some).
+ */
+export function withKeys(relation: string, on: readonly (readonly [string, string])[], keysRel: string, nulls: boolean): string {
+  const eq = on.map(([t, k]) => `t.${ident(t)} = a.${ident(k)}`).join(' AND ');
+  const rows = `SELECT t.* FROM ${relation} AS t SEMI JOIN ${keysRel} AS a ON ${eq}`;
+  if (!nulls) return rows;
+  const nullKeys = `(SELECT * FROM ${keysRel} WHERE ${on.map(([, k]) => `${ident(k)} IS NULL`).join(' OR ')})`;
+  const distinct = on.map(([t, k]) => `t.${ident(t)} IS NOT DISTINCT FROM a.${ident(k)}`).join(' AND ');
+  return `${rows} UNION ALL SELECT t.* FROM ${relation} AS t SEMI JOIN ${nullKeys} AS a ON ${distinct} WHERE ${on.map(([t]) => `t.${ident(t)} IS NULL`).join(' OR ')}`;
 }
 
 export type Changes =
