@@ -19,6 +19,11 @@ export interface LoadResult {
   readonly p999_us: number;
   readonly max_us: number;
   readonly achieved_rps: number;
+  /** Times the generator woke to send (at most one per request: it sleeps between sends). */
+  readonly wakes: number;
+  /** How late its sends left against the schedule, p99 (inside every latency above). */
+  readonly send_lag_p99_us: number;
+  readonly client_cpu_us_per_request: number;
 }
 
 /** `rate` requests/s of `body` to `url` for `seconds` (after a 1 s warm-up); fails on any error or non-2xx. */

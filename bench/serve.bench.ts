@@ -110,7 +110,7 @@ export async function run(): Promise<Figure[]> {
       const full = await cannon(url, { connections: 64, duration: SECONDS });
       if (full.non2xx || full.errors) throw new Error(`full-load run had ${full.non2xx} non-2xx and ${full.errors} errors`);
       rps.push(full.requests.average);
-      process.stderr.write(`serve.bench: p50/p99 ${quiet[i].p50_us}/${quiet[i].p99_us} µs; with the query door busy (${queries[i]} queries) ${busy[i].p50_us}/${busy[i].p99_us} µs; full load ${Math.round(full.requests.average)} req/s\n`);
+      process.stderr.write(`serve.bench: p50/p99 ${quiet[i].p50_us}/${quiet[i].p99_us} µs (client send lag p99 ${quiet[i].send_lag_p99_us} µs); with the query door busy (${queries[i]} queries) ${busy[i].p50_us}/${busy[i].p99_us} µs; full load ${Math.round(full.requests.average)} req/s\n`);
     }
     const us = (name: string, xs: LoadResult[], k: 'p50_us' | 'p99_us' | 'p999_us', goal?: string): Figure => ({ name, value: median(xs.map((x) => x[k])), unit: 'µs', ...(goal ? { goal } : {}), runs: RUNS });
     return [
