@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import * as k8s from './client-node.js';
 import type { KubeObject } from '../targets/k8s-objects.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -4,7 +4,7 @@
 // The watch survives the API server going away: it re-reads the object and watches again from its
 // resourceVersion until the deadline (the profile's `job_timeout`).
 
-import * as k8s from '@kubernetes/client-node';
+import * as k8s from './client-node.js';
 import type { KubeObject } from '../targets/k8s-objects.js';
 import { Cluster, KubeError, describe } from './cluster.js';
 

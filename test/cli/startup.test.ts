@@ -12,22 +12,23 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers.js';
 
 /** Runs `asgard ARGV` as a process and returns its output and the packages it loaded. */
-function run(argv: string[], cwd: string): { code: number; stdout: string; stderr: string; packages: Set<string> } {
+function run(argv: string[], cwd: string, env: Record<string, string> = {}): { code: number; stdout: string; stderr: string; packages: Set<string>; modules: string[] } {
   const log = join(mkdtempSync(join(tmpdir(), 'asgard-modules-')), 'modules.txt');
   writeFileSync(log, '');
   const r = spawnSync(process.execPath, ['--import', join(repoRoot, 'test', 'helpers', 'module-log.mjs'), join(repoRoot, 'bin', 'asgard.js'), ...argv], {
     cwd,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ASGARD_TEST_MODULE_LOG: log },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ASGARD_TEST_MODULE_LOG: log },
     timeout: 120_000,
   });
   const packages = new Set<string>();
-  for (const url of readFileSync(log, 'utf8').split('\n')) {
+  const modules = readFileSync(log, 'utf8').split('\n').filter((u) => u !== '');
+  for (const url of modules) {
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     if (m) packages.add(m[1]);
   }
   rmSync(join(log, '..'), { recursive: true, force: true });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, packages };
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, packages, modules };
 }
 
 const loaded = (packages: Set<string>, names: readonly string[]) => names.filter((n) => packages.has(n));
@@ -72,5 +73,40 @@ describe('start-up: a command loads what it needs', () => {
     expect(git('commit', '-qm', 'base').status).toBe(0);
     writeFileSync(join(dir, 'churn.asg'), edited);
     expectWarmPlanLoadsOnlyWhatItNeeds(['plan', 'churn.asg', '--base', 'HEAD:churn.asg', '--format', 'markdown'], dir);
+  });
+
+  it('`plan --profile kubernetes` loads the Kubernetes client as one bundled module, not the package’s ~800', () => {
+    // The build bundles src/kube/client-node.ts with the package (scripts/bundle-kube-client.mjs);
+    // the plan reads the cluster for drift (here one that cannot be reached: the plan goes on).
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-kube-'));
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    writeFileSync(
+      join(dir, 'p.asg'),
+      `pipeline tiny {
+  source app_db postgres {
+    url = env("APP_DB_URL", "postgres://app@127.0.0.1:1/app")
+    stream events {
+      primary_key = id
+      columns     = { id = "BIGINT"  kind = "VARCHAR" }
+    }
+  }
+  cleanse kinds {
+    sql """ SELECT id, kind FROM bronze.events """
+  }
+  profile kubernetes {
+    namespace     = "tiny"
+    spark_image   = "apache/spark:4.0.1-python3"
+    spark_version = "4.0.1"
+  }
+}
+`,
+    );
+    const r = run(['plan', 'p.asg', '--profile', 'kubernetes', '--format', 'json'], dir, { KUBECONFIG: join(dir, 'kubeconfig') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.modules.filter((m) => m.endsWith('/kube/client-node.js'))).toHaveLength(1);
+    expect(loaded(r.packages, ['@kubernetes/client-node']), 'dist/kube/client-node.js is not the bundle: run npm run build').toEqual([]);
   });
 });
