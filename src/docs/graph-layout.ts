@@ -8,7 +8,6 @@
 // and the edges, so it is kept in the workspace's cache under a hash of them: an unchanged graph is
 // never laid out twice.
 
-import dagre from '@dagrejs/dagre';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import type { KeyValueCache } from '../util/json-cache.js';
 import { NODE_H, STAGE_ORDER } from './stages.js';
@@ -38,12 +37,14 @@ export const NETWORK_SIMPLEX_MAX = 250;
 
 const stage = (kind: string | undefined): number => Math.max(0, STAGE_ORDER.indexOf((kind ?? 'system') as (typeof STAGE_ORDER)[number]));
 
-export function layoutGraph(nodes: readonly GraphNode[], edges: readonly { readonly from: string; readonly to: string }[], cache?: KeyValueCache<GraphLayout>): GraphLayout {
+export async function layoutGraph(nodes: readonly GraphNode[], edges: readonly { readonly from: string; readonly to: string }[], cache?: KeyValueCache<GraphLayout>): Promise<GraphLayout> {
   const kindOf = new Map(nodes.map((n) => [n.id, n.kind]));
   const drawn = edges.filter((e) => kindOf.has(e.from) && kindOf.has(e.to));
   const key = sha256(canonicalJson({ nodes: nodes.map((n) => [n.id, n.kind, n.name]), edges: drawn.map((e) => [e.from, e.to]) }));
   const hit = cache?.get(key);
   if (hit) return hit;
+  // dagre loads only when the graph changed.
+  const { default: dagre } = await import('@dagrejs/dagre');
   const g = new dagre.graphlib.Graph({ multigraph: false });
   g.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 56, edgesep: 6, marginx: 20, marginy: 40, ranker: nodes.length > NETWORK_SIMPLEX_MAX ? 'tight-tree' : 'network-simplex' });
   g.setDefaultEdgeLabel(() => ({}));

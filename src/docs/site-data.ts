@@ -11,15 +11,12 @@ import { outputTable } from '../ir/types.js';
 import { buildDag } from '../planner/dag.js';
 import type { ColumnSchema, PipelineState, SnapshotRef } from '../planner/state-store.js';
 import type { RunRecord } from '../planner/runs-log.js';
-import { format } from '@polyglot-sql/sdk';
-import { renderSql, type TargetDialect } from '../sql/transpile.js';
 import { sha256 } from '../util/canonical-json.js';
 import type { KeyValueCache } from '../util/json-cache.js';
 import { LineageGraph } from '../engine/lineage.js';
-import { openReadOnlyWarehouse } from '../engine/query.js';
-import { inferSchemas } from '../engine/schemas.js';
 import { batchOutputColumns } from '../engine/batch-output.js';
-import { ident, queryAll } from '../engine/duckdb.js';
+import { ident } from '../engine/quote.js';
+import type { SqlFactsMaker } from './sql-facts.js';
 import type { FeatureSchema, RegistryVersion } from '../ml/registry.js';
 import type { Evaluation } from '../ml/evaluation.js';
 import type { Workspace } from '../workspace/workspace.js';
@@ -121,8 +118,13 @@ export interface SiteInput {
   readonly schemas: ReadonlyMap<NodeId, readonly ColumnSchema[]>;
   /** A saved plan (`asgard plan --out`), already checked to be for this pipeline. */
   readonly plan?: SavedPlan;
-  /** Memo of what transpiling and column lineage give for a SQL node (the workspace's site cache): both cost tens of ms a node. */
-  readonly cache?: KeyValueCache<SqlFacts>;
+  /**
+   * Memo of what transpiling and column lineage give for a SQL node (the workspace's site cache):
+   * both cost milliseconds of polyglot a node. The SQL per target is kept by the body's text, the
+   * column edges by the text and the schemas they depend on, so a schema change upstream
+   * re-traces the lineage of the nodes below it without transpiling them again.
+   */
+  readonly cache?: KeyValueCache<SiteCacheEntry>;
   /** Memo of graph layouts by the graph's hash (the workspace's site layout cache). */
   readonly layoutCache?: KeyValueCache<GraphLayout>;
 }
@@ -133,6 +135,9 @@ export interface SqlFacts {
   readonly columns: Readonly<Record<string, readonly (readonly [string, string])[]>>;
 }
 
+/** One entry of the site cache: a body's SQL per target, or its column edges. */
+export type SiteCacheEntry = Pick<SqlFacts, 'targets'> | Pick<SqlFacts, 'columns'>;
+
 export interface SavedPlan {
   readonly pipeline: string;
   readonly against?: { readonly kind: string; readonly ref?: string };
@@ -140,17 +145,12 @@ export interface SavedPlan {
   readonly actions: readonly { readonly node: string; readonly action: string; readonly category?: string; readonly reasons?: readonly string[]; readonly schemaChanges?: readonly unknown[] }[];
 }
 
-const TARGETS: readonly { dialect: TargetDialect; runs: string }[] = [
-  { dialect: 'duckdb', runs: 'apply (embedded DuckDB) and dbt-duckdb' },
-  { dialect: 'spark', runs: 'the compiled SparkApplications' },
-];
-
 export const systemId = (connector: string) => `source:${connector}`;
 
 export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
   const { ir, state, schemas } = inp;
   const dag = buildDag(ir);
-  const facts = sqlFacts(ir, schemas, inp.cache);
+  const facts = await sqlFacts(ir, schemas, inp.cache, inp.workspace);
   const planBy = new Map((inp.plan?.actions ?? []).map((a) => [a.node, a]));
   const nodes: SiteNode[] = [];
   const edges = dag.edges.map((e) => ({ from: e.from, to: e.to }));
@@ -206,7 +206,7 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
     columns: columnEdges(ir, schemas, facts),
     runs: inp.workspace.runs(ir).read().slice(-RUNS_SHOWN),
     models: await modelsOf(inp),
-    layout: layoutGraph(nodes, edges, inp.layoutCache),
+    layout: await layoutGraph(nodes, edges, inp.layoutCache),
     ...(inp.plan ? { plan: { summary: inp.plan.summary ?? {}, against: inp.plan.against?.kind === 'base' ? `base ${inp.plan.against.ref ?? ''}`.trim() : 'state' } } : {}),
   };
 }
@@ -215,6 +215,7 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
 export async function siteSchemas(ir: PipelineIR, state: PipelineState): Promise<ReadonlyMap<NodeId, readonly ColumnSchema[]>> {
   const known = new Map<NodeId, ColumnSchema[]>();
   for (const [id, ns] of Object.entries(state.nodes)) if (ns.schema) known.set(id, [...ns.schema]);
+  const { inferSchemas } = await import('../engine/schemas.js');
   return (await inferSchemas(ir, known)).schemas;
 }
 
@@ -233,38 +234,31 @@ function layerOf(n: PipelineNode): string {
   }
 }
 
-/** Transpiled SQL and column edges of every cleanse and model, from the cache when the SQL and its input and output schemas are the same. */
-function sqlFacts(ir: PipelineIR, schemas: SiteInput['schemas'], cache: KeyValueCache<SqlFacts> | undefined): Map<string, SqlFacts> {
-  let graph: LineageGraph | undefined;
+/**
+ * Transpiled SQL and column edges of every cleanse and model, from the cache when the SQL (and, for
+ * the edges, its input and output schemas) are the same; the SQL toolkit loads only on a miss.
+ */
+async function sqlFacts(ir: PipelineIR, schemas: SiteInput['schemas'], cache: KeyValueCache<SiteCacheEntry> | undefined, workspace: Workspace): Promise<Map<string, SqlFacts>> {
+  let maker: SqlFactsMaker | undefined;
+  const make = async (): Promise<SqlFactsMaker> => (maker ??= (await import('./sql-facts.js')).sqlFactsMaker(ir, schemas, workspace));
   const out = new Map<string, SqlFacts>();
   for (const n of ir.nodes) {
     if (n.kind !== 'cleanse' && n.kind !== 'model') continue;
-    const key = sha256(JSON.stringify([n.sql.text, n.inputs.map((i) => [i, schemas.get(i) ?? null]), schemas.get(n.id) ?? null]));
-    let f = cache?.get(key);
-    if (!f) {
-      graph ??= new LineageGraph(ir, schemas);
-      const g = graph;
-      const targets = TARGETS.map((t) => {
-        const r = renderSql(n.sql, { dialect: t.dialect, tableRef: (id) => id });
-        return { dialect: t.dialect, runs: t.runs, sql: r.sql ? pretty(r.sql, t.dialect) : r.diagnostics.map((d) => d.message).join('\n') };
-      });
-      const columns = Object.fromEntries((schemas.get(n.id) ?? []).map((c) => [c.name, g.sourcesOf(n.id, c.name).map((r) => [r.table, r.column] as const)]));
-      f = { targets, columns };
-      cache?.set(key, f);
+    const targetsKey = sha256(JSON.stringify(['targets', n.sql.text, n.sql.vars ?? null]));
+    const columnsKey = sha256(JSON.stringify(['columns', n.sql.text, n.inputs.map((i) => [i, schemas.get(i) ?? null]), schemas.get(n.id) ?? null]));
+    let targets = (cache?.get(targetsKey) as Pick<SqlFacts, 'targets'> | undefined)?.targets;
+    if (!targets) {
+      targets = (await make()).targets(n);
+      cache?.set(targetsKey, { targets });
     }
-    out.set(n.id, f);
+    let columns = (cache?.get(columnsKey) as Pick<SqlFacts, 'columns'> | undefined)?.columns;
+    if (!columns) {
+      columns = (await make()).columns(n);
+      cache?.set(columnsKey, { columns });
+    }
+    out.set(n.id, { targets, columns });
   }
   return out;
-}
-
-/** The transpiled SQL laid out on lines (polyglot's formatter), or as it is when it cannot be. */
-function pretty(sql: string, dialect: TargetDialect): string {
-  try {
-    const r = format(sql, dialect as Parameters<typeof format>[1]);
-    return r.success && r.sql?.[0] ? r.sql.join(';\n') : sql;
-  } catch {
-    return sql;
-  }
 }
 
 /** The body without its blank edges and the indentation every line shares (it sits inside a block of the spec). */
@@ -388,6 +382,8 @@ async function servingOf(inp: SiteInput, s: ServeNode): Promise<ServingData> {
   if (!prob || !risk) return { ...base, error: `${table} has no probability and risk level columns${cols ? ` (${cols.probability}, ${cols.riskLevel})` : ''}` };
   let conn;
   try {
+    // DuckDB loads only for a pipeline that serves a batch table.
+    const [{ openReadOnlyWarehouse }, { queryAll }] = await Promise.all([import('../engine/query.js'), import('../engine/duckdb.js')]);
     conn = await openReadOnlyWarehouse(inp.state, inp.workspace.warehouse(inp.ir), inp.ir);
     const byRisk = await queryAll(conn, `SELECT ${ident(risk.name)} AS level, count(*) AS n FROM ${table} GROUP BY 1 ORDER BY 1`);
     const hist = await queryAll(

@@ -3,6 +3,7 @@
 // executors in-process: the page data holds every node, the run, the SQL per target, the checks
 // and the column edges down to the model's inputs; bad input is refused with exit 2.
 
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,19 @@ function shop(): string {
   const dir = mkdtempSync(join(tmpdir(), 'asgard-docs-'));
   copyFileSync(join(repoRoot, 'test/fixtures/valid/shop.asg'), join(dir, 'shop.asg'));
   return dir;
+}
+
+/** `asgard ARGV` as a process: its exit code, stderr and the packages it loaded (test/helpers/module-log.mjs). */
+function asgardProcess(argv: string[], cwd: string): { code: number; stderr: string; packages: Set<string> } {
+  const log = join(mkdtempSync(join(tmpdir(), 'asgard-docs-modules-')), 'modules.txt');
+  writeFileSync(log, '');
+  const r = spawnSync(process.execPath, ['--import', join(repoRoot, 'test', 'helpers', 'module-log.mjs'), join(repoRoot, 'bin', 'asgard.js'), ...argv], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ASGARD_TEST_MODULE_LOG: log },
+  });
+  const packages = new Set([...readFileSync(log, 'utf8').matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]));
+  return { code: r.status ?? -1, stderr: r.stderr, packages };
 }
 
 const pageData = (index: string): SiteData => JSON.parse(/<script id="asgard-data" type="application\/json">([\s\S]*?)<\/script>/.exec(readFileSync(index, 'utf8'))![1]) as SiteData;
@@ -91,6 +105,31 @@ describe('asgard docs', () => {
     expect((await cli(['docs', 'shop.asg', '--out', 'site', '--format', 'json'], { cwd: dir, env })).code).toBe(0);
     expect(pageData(join(dir, 'site', 'index.html')).layout.width).toBe(123456);
   });
+
+  it('after a plan, shows the SQL a cold build shows; a second build loads neither the SQL toolkit nor dagre', () => {
+    const dir = shop();
+    // A logical-time function: the plan's analysis renders it at its bind time, the site must not show that.
+    const spec = join(dir, 'shop.asg');
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace('WHERE email IS NOT NULL', 'WHERE email IS NOT NULL AND updated_at <= CURRENT_TIMESTAMP'));
+    const plan = asgardProcess(['plan', 'shop.asg'], dir);
+    expect([0, 3], plan.stderr).toContain(plan.code);
+    const afterPlan = asgardProcess(['docs', 'shop.asg', '--out', 'site'], dir);
+    expect(afterPlan.code, afterPlan.stderr).toBe(0);
+    // The same spec with nothing cached (another state folder): the SQL is rendered from scratch.
+    const cold = asgardProcess(['docs', 'shop.asg', '--out', 'site-cold', '--state', join(dir, 'fresh-state')], dir);
+    expect(cold.code, cold.stderr).toBe(0);
+    const sqlOf = (site: string) => Object.fromEntries(pageData(join(dir, site, 'index.html')).nodes.filter((n) => n.sql).map((n) => [n.id, n.sql!.targets]));
+    expect(sqlOf('site')).toEqual(sqlOf('site-cold'));
+    const clean = sqlOf('site')['silver.customers_clean'].find((t) => t.dialect === 'duckdb')!.sql;
+    expect(clean).toMatch(/CURRENT_TIMESTAMP/i);
+    expect(clean).not.toContain('2000-01-01');
+
+    const first = readFileSync(join(dir, 'site', 'index.html'), 'utf8');
+    const warm = asgardProcess(['docs', 'shop.asg', '--out', 'site'], dir);
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(['@polyglot-sql/sdk', '@dagrejs/dagre'].filter((p) => warm.packages.has(p))).toEqual([]);
+    expect(readFileSync(join(dir, 'site', 'index.html'), 'utf8')).toBe(first);
+  }, 600_000);
 
   it('refuses a missing --out and a plan of another pipeline (exit 2, nothing written)', async () => {
     const dir = shop();

@@ -38,10 +38,10 @@ function syntheticGraph(): { nodes: { id: string; kind: string; name: string }[]
 }
 
 describe('graph layout', () => {
-  it('lays out a 1,000-node pipeline, every edge left to right', () => {
+  it('lays out a 1,000-node pipeline, every edge left to right', async () => {
     const { nodes, edges } = syntheticGraph();
     expect(nodes.length).toBeGreaterThan(NETWORK_SIMPLEX_MAX);
-    const layout = layoutGraph(nodes, edges);
+    const layout = await layoutGraph(nodes, edges);
     expect(Object.keys(layout.nodes).length).toBe(nodes.length);
     const backwards = edges.filter((e) => layout.nodes[e.from].x >= layout.nodes[e.to].x);
     expect(backwards).toEqual([]);
