@@ -13,6 +13,7 @@ import { generate, getVersion, parse, tokenize } from '@polyglot-sql/sdk';
 import { JsonCacheFile } from '../util/json-cache.js';
 import { SQL_DIALECT, provideSqlToolkit } from './toolkit.js';
 import { bindTemplateOf, rememberBindTemplate, type RenderedTemplate } from './transpile.js';
+import { fastAnalyzeSql } from './fast-analyze.js';
 
 export { SQL_DIALECT } from './toolkit.js';
 
@@ -85,6 +86,12 @@ interface PolySpan {
 }
 
 function analyzeUncached(text: string): SqlAnalysis {
+  // The common subset needs no polyglot (src/sql/fast-analyze.ts); it answers only when sure.
+  return fastAnalyzeSql(text) ?? analyzeWithPolyglot(text);
+}
+
+/** polyglot's analysis, whatever the body (test/sql/fast-analyze.test.ts compares the fast path with it). */
+export function analyzeWithPolyglot(text: string): SqlAnalysis {
   // 1. Tokenize, and rebuild the text from its tokens alone: comments and layout are gone, so the
   //    re-generated SQL (normalized) cannot depend on them. (polyglot keeps comments when it
   //    generates SQL, and has no option to drop them.)
