@@ -97,7 +97,7 @@ say "installing requirements/conformance.txt into .venv (a cold install takes a 
 "$VENV/bin/python" - <<'PY' || fail "a tool of .venv does not import"
 import importlib
 for m in ["pyspark", "dbt.version", "dbt.adapters.duckdb", "feast", "sklearn", "skl2onnx", "onnx",
-          "onnxruntime", "mlflow", "pandas", "pyarrow", "duckdb", "pyiceberg.catalog.sql"]:
+          "onnxruntime", "mlflow", "pandas", "pyarrow", "duckdb", "pyiceberg.catalog.sql", "psycopg2"]:
     importlib.import_module(m)
 PY
 [ -x "$VENV/bin/spark-submit" ] || fail ".venv/bin/spark-submit missing after install"

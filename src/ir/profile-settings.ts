@@ -21,6 +21,8 @@ export const setting = {
   stringOrEnv: () => z.union([literalOf(z.string()), env]).describe('a string or env("NAME")'),
   /** A string or any reference: env("NAME") or secret("NAME") (never a value in artifacts). */
   reference: () => z.union([literalOf(z.string()), env, secret]).describe('a string, env("NAME") or secret("NAME")'),
+  /** A credential: secret("NAME") or env("NAME"), never a literal (a password is never in a spec). */
+  credential: () => z.union([env, secret]).describe('secret("NAME") or env("NAME") (never a literal password)'),
   /** `field`, or an env() reference: for a reader that gets the profile with env() already resolved. */
   orEnv: (field: z.ZodType) => {
     const inner = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;

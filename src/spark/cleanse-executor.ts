@@ -1,7 +1,8 @@
 // `asgard apply --profile cluster`: a cleanse runs on a Spark cluster (`spark_master`) as the
 // compiled SparkApplication says (src/targets/spark/spark.ts: the same runner.py, job SQL,
 // arguments and sparkConf), through `spark-submit` (./submit.ts), against the catalog asgard uses:
-// Iceberg's JDBC catalog on the warehouse's SQLite file, S3FileIO on the profile's endpoint. The job
+// Iceberg's JDBC catalog (the warehouse's SQLite file, or the profile's shared PostgreSQL catalog),
+// S3FileIO on the profile's endpoint. The job
 // reads its bronze inputs at exactly the snapshots the state records, writes the silver table
 // through the catalog (its commit is the catalog's compare-and-swap), and asgard then reads what
 // Spark committed: the snapshot, its row count and schema, recorded in the state like any other.
@@ -17,7 +18,7 @@ import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '
 import { openDuck } from '../engine/duckdb.js';
 import { compileTargets } from '../targets/registry.js';
 import { sparkSettings } from '../targets/spark/settings.js';
-import { CATALOG_FILE, type Warehouse } from '../warehouse/warehouse.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 import { currentSnapshot } from '../warehouse/iceberg/metadata.js';
 import { sparkSubmit } from './submit.js';
 import { sparkRuntime, SparkRuntimeError, type Env } from './runtime.js';
@@ -37,14 +38,13 @@ export interface ClusterOptions {
 
 /** The AWS default chain's environment, passed to the driver and executors (never on a command line). */
 const AWS_ENV = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE'];
-const SECRET_ENV = new Set(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID']);
+const SECRET_ENV = new Set(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'ICEBERG_JDBC_PASSWORD']);
 
 /**
- * One Spark job at a time per apply. The embedded catalog is one SQLite file, and SQLite has one
- * writer: two drivers committing together failed with SQLITE_BUSY on the cluster even with a 120 s
- * busy timeout. A job usually asks for every core of a small cluster (`spark.cores.max`) anyway,
- * so a second job would mostly wait on the master. docs/lakehouse.md says why not the PostgreSQL
- * catalog today.
+ * Jobs of an apply on a catalog with a single writer (the warehouse's SQLite file) run one at a
+ * time: two drivers committing together failed with SQLITE_BUSY on the cluster even with a 120 s
+ * busy timeout. On a catalog that admits several writers (PostgreSQL) they run together, each
+ * commit a compare-and-swap of its own table's row. docs/lakehouse.md.
  */
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -52,6 +52,7 @@ export function clusterCleanseExecutor(opts: ClusterOptions): NodeExecutor<Clean
   return {
     kind: 'cleanse',
     run(ctx: RunContext<CleanseNode>): Promise<NodeResult> {
+      if (ctx.warehouse.tables.catalog.jdbc().concurrentWriters) return runOnCluster(opts, ctx);
       const turn = queue.then(() => runOnCluster(opts, ctx));
       queue = turn.catch(() => undefined);
       return turn;
@@ -71,10 +72,9 @@ async function runOnCluster(opts: ClusterOptions, ctx: RunContext<CleanseNode>):
     throw e;
   }
   const master = String(ctx.resolve(profile.settings.spark_master));
-  const catalogFile = join(ctx.warehouse.root, CATALOG_FILE);
-  // Drivers of jobs running together, and asgard, write the one SQLite file: wait for its lock
-  // (sqlite-jdbc gives up after 3 s by default: SQLITE_BUSY on the commit).
-  const app = compiledApplication(ctx.ir, node, runtimeProfile(profile, ctx, `jdbc:sqlite:${catalogFile}?busy_timeout=120000`), opts.specPath);
+  // The driver opens the catalog asgard commits to: the warehouse's SQLite file, or the shared one.
+  const jdbc = ctx.warehouse.tables.catalog.jdbc();
+  const app = compiledApplication(ctx.ir, node, runtimeProfile(profile, ctx, jdbc.uri), opts.specPath);
   const workDir = join(ctx.scratchDir, 'spark', `${node.id}-${Date.now().toString(36)}`);
   for (const [p, text] of app.files) {
     mkdirSync(dirname(join(workDir, p)), { recursive: true });
@@ -109,6 +109,9 @@ async function runOnCluster(opts: ClusterOptions, ctx: RunContext<CleanseNode>):
   };
   const env: Record<string, string> = {};
   for (const k of AWS_ENV) if (opts.env[k]) env[k] = opts.env[k]!;
+  // The catalog's credentials reach the driver only, as runner.py reads them (never a command line or sparkConf).
+  if (jdbc.user) env.ICEBERG_JDBC_USER = jdbc.user;
+  if (jdbc.password) env.ICEBERG_JDBC_PASSWORD = jdbc.password;
   env.AWS_REGION ??= env.AWS_DEFAULT_REGION ?? String(conf['spark.sql.catalog.iceberg.client.region'] ?? 'us-east-1');
 
   const ident = ctx.warehouse.ident(node.id);
@@ -193,7 +196,7 @@ function compiledApplication(ir: PipelineIR, node: CleanseNode, profile: Profile
 /**
  * The profile as this run sees it: env() settings resolved to their values (secrets stay
  * references, the job reads credentials from its environment), and the catalog the warehouse
- * uses: Iceberg's JDBC catalog on its SQLite file, bronze as Iceberg tables in it.
+ * uses: Iceberg's JDBC catalog at `catalogUri`, bronze as Iceberg tables in it.
  */
 function runtimeProfile(profile: Profile, ctx: RunContext, catalogUri: string): Profile {
   const settings: Record<string, Resolvable> = {};

@@ -2,11 +2,14 @@
 // (`warehouse = "s3://bucket/prefix"`), the remote state, registry and lock beside it
 // (src/warehouse/remote-state.ts). The endpoint, region and path-style come from the profile
 // (`s3_endpoint`, `s3_region`, `s3_path_style`); credentials only from the AWS default chain.
+// The Iceberg catalog is the warehouse's own SQLite file unless the profile names a shared one
+// (`catalog_uri`, `catalog_user`, `catalog_password`: docs/lakehouse.md).
 // Only the workspace (./workspace.ts) calls this.
 
 import { resolver } from '../engine/apply.js';
 import type { PipelineIR } from '../ir/types.js';
 import { parseS3Url, s3SettingsFromProfile, S3ObjectStore, type S3Location } from '../warehouse/s3-store.js';
+import { catalogFromUri, CatalogUriError, type IcebergCatalog } from '../warehouse/iceberg/catalog.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,4 +42,33 @@ export function objectStoreOf(ir: Pick<PipelineIR, 'warehouse' | 'profiles'>, pr
   const where = parseS3Url(warehouseLocation(ir, profile, env));
   if (!where) return undefined;
   return { store: new S3ObjectStore(where, s3SettingsFromProfile(profileSettings(ir, profile, env), env)), where };
+}
+
+/**
+ * The shared Iceberg catalog a profile names (`catalog_uri = "jdbc:postgresql://host:port/db"`, the
+ * user and password as `catalog_user` / `catalog_password`, the password a secret() or env()
+ * reference), or undefined for the warehouse's own SQLite catalog (no `catalog_uri`, or a
+ * `jdbc:sqlite:` one).
+ */
+export function catalogOf(ir: Pick<PipelineIR, 'profiles'>, profile: string, env: Env): IcebergCatalog | undefined {
+  const settings = ir.profiles[profile]?.settings ?? {};
+  if (!settings.catalog_uri) return undefined;
+  const resolve = resolver(env, new Set());
+  const value = (k: string): string | undefined => {
+    const v = settings[k];
+    if (!v) return undefined;
+    try {
+      return String(resolve(v));
+    } catch (e) {
+      throw new ProfileSettingError(`profile ${profile}: ${k}: ${(e as Error).message}`);
+    }
+  };
+  const uri = value('catalog_uri')!;
+  if (/^jdbc:sqlite:/i.test(uri)) return undefined;
+  try {
+    return catalogFromUri(uri, { user: value('catalog_user'), password: value('catalog_password') });
+  } catch (e) {
+    if (e instanceof CatalogUriError) throw new ProfileSettingError(`profile ${profile}: ${e.message}`);
+    throw e;
+  }
 }

@@ -38,7 +38,8 @@ import { Warehouse } from '../warehouse/warehouse.js';
 import { LocalTableStore } from '../warehouse/iceberg/table-store.js';
 import { RemoteState } from '../warehouse/remote-state.js';
 import { buildId } from './build-id.js';
-import { objectStoreOf, warehouseLocation } from './remote.js';
+import { catalogOf, objectStoreOf, warehouseLocation } from './remote.js';
+import type { IcebergCatalog } from '../warehouse/iceberg/catalog.js';
 
 /** The folder name of the default state folder, beside the spec. */
 export const STATE_FOLDER = '.asgard';
@@ -112,6 +113,7 @@ export class Workspace {
   private readonly stores = new Map<string, StateStore>();
   private registryMemo?: Registry;
   private readonly remotes = new Map<string, RemoteState | undefined>();
+  private readonly catalogs = new Map<string, IcebergCatalog | undefined>();
   private readonly env: Readonly<Record<string, string | undefined>>;
 
   private constructor(specFile: string, opts: WorkspaceOptions) {
@@ -147,7 +149,14 @@ export class Workspace {
   warehouse(ir: Pick<PipelineIR, 'name' | 'warehouse' | 'profiles'>): Warehouse {
     const remote = this.remote(ir);
     if (remote) return remote.warehouse;
-    return new Warehouse(warehouseLocation(ir, this.profile, this.env), dirname(this.specFile));
+    const catalog = this.catalog(ir);
+    return new Warehouse(warehouseLocation(ir, this.profile, this.env), dirname(this.specFile), catalog ? { catalog } : {});
+  }
+
+  /** The shared Iceberg catalog the profile names (one per pipeline), or undefined: the warehouse's SQLite file. */
+  private catalog(ir: Pick<PipelineIR, 'name' | 'profiles'>): IcebergCatalog | undefined {
+    if (!this.catalogs.has(ir.name)) this.catalogs.set(ir.name, catalogOf(ir, this.profile, this.env));
+    return this.catalogs.get(ir.name);
   }
 
   /**
@@ -163,8 +172,10 @@ export class Workspace {
           syncFile: join(this.stateDir, 'state', `${ir.name}.remote.json`),
           registryDir: this.registry().root,
           // Iceberg metadata names the objects by their S3 URIs, so Spark and pyiceberg read them there.
-          warehouse: ((dir) => new Warehouse(dir, undefined, { store: new LocalTableStore(dir, `s3://${[s3.where.bucket, s3.where.prefix].filter(Boolean).join('/')}`) }))(
+          warehouse: ((dir, catalog) =>
+            new Warehouse(dir, undefined, { store: new LocalTableStore(dir, `s3://${[s3.where.bucket, s3.where.prefix].filter(Boolean).join('/')}`), ...(catalog ? { catalog } : {}) }))(
             join(this.stateDir, 's3', s3.where.bucket, ...(s3.where.prefix ? s3.where.prefix.split('/') : [])),
+            this.catalog(ir),
           ),
         })
       : undefined;

@@ -27,9 +27,14 @@ export function pyiceberg(catalogFile: string, ...reads: string[]): { tables: st
 
 /** The same, with catalog properties (`s3.endpoint`, `s3.path-style-access`: tables on the S3 server). */
 export function pyicebergWith(props: Readonly<Record<string, string>>, catalogFile: string, ...reads: string[]): { tables: string[]; reads: PyRead[] } {
+  return pyicebergAt(`sqlite:///${catalogFile}`, props, ...reads);
+}
+
+/** The same through the SqlCatalog at a SQLAlchemy URL (`postgresql+psycopg2://…`: the shared catalog). */
+export function pyicebergAt(uri: string, props: Readonly<Record<string, string>>, ...reads: string[]): { tables: string[]; reads: PyRead[] } {
   const tc = ensureToolchain();
   if (!tc.ok) throw new Error(tc.reason);
-  const r = spawnSync(tc.tools.python, [READER, `sqlite:///${catalogFile}`, 'iceberg', ...reads], {
+  const r = spawnSync(tc.tools.python, [READER, uri, 'iceberg', ...reads], {
     encoding: 'utf8',
     maxBuffer: 512 << 20,
     env: { ...tc.tools.env, ASGARD_PYICEBERG_PROPS: JSON.stringify(props) },

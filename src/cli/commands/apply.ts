@@ -73,7 +73,14 @@ Examples:
     // A warehouse on S3 keeps state, registry and lock beside it: take the lock before planning
     // (the plan is made against a state nobody else can move now) and work on a pulled copy.
     const workspace = workspaceOf(ctx, spec, profile);
-    const remote = workspace.remote(spec.ir);
+    // The profile's locations (S3 warehouse, shared catalog) resolve before any work: a bad one is exit 2.
+    let remote, warehouse;
+    try {
+      remote = workspace.remote(spec.ir);
+      warehouse = workspace.warehouse(spec.ir);
+    } catch (e) {
+      remoteError(e);
+    }
     // Under a kubernetes profile the same plan is submitted to the cluster (src/kube/deploy.ts).
     // Loaded only then: the Kubernetes client is a large import every other apply does without.
     const kubeCli = target === 'kubernetes' ? await import('../kube.js') : undefined;
@@ -118,7 +125,7 @@ Examples:
           ir: spec.ir,
           plan,
           store: workspace.state(spec.ir),
-          warehouse: workspace.warehouse(spec.ir),
+          warehouse,
           scratchDir: workspace.scratchDir(),
           runs: workspace.runs(spec.ir),
           executors: kube

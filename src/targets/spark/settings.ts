@@ -10,6 +10,9 @@ export const sparkSettings = z.strictObject({
   iceberg_catalog: setting.string().optional(),
   catalog_type: setting.string().optional(),
   catalog_uri: setting.string().optional(),
+  /** The JDBC catalog's credentials reach the driver as environment (ICEBERG_JDBC_USER/PASSWORD), never as sparkConf. */
+  catalog_user: setting.reference().optional(),
+  catalog_password: setting.credential().optional(),
   bronze_format: setting.string().optional(),
   iceberg_version: setting.string().optional(),
   spark_service_account: setting.string().optional(),

@@ -89,6 +89,12 @@ export const sparkTarget: Target = {
         else env.push(envVar('AWS_ENDPOINT_URL_S3', endpoint, refs));
         sparkConf[`spark.sql.catalog.${catalog}.s3.path-style-access`] = 'true';
       }
+      // Its credentials reach the driver (which alone opens the catalog) as environment that
+      // runner.py turns into the catalog's jdbc.user / jdbc.password: a secret stays a reference.
+      const user = settings.get('catalog_user');
+      if (user) env.push(envVar('ICEBERG_JDBC_USER', user, refs));
+      const password = settings.get('catalog_password');
+      if (password) env.push(envVar('ICEBERG_JDBC_PASSWORD', password, refs));
       const region = settings.get('s3_region');
       sparkConf[`spark.sql.catalog.${catalog}.client.region`] = region?.kind === 'literal' ? String(region.value) : 'us-east-1';
     }

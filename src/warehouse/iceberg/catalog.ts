@@ -46,8 +46,53 @@ export interface IcebergCatalog {
   list(namespace?: string): Promise<TableIdent[]>;
   /** Record the namespace as JdbcCatalog.createNamespace does (property `exists` = `true`). */
   ensureNamespace(namespace: string): Promise<void>;
+  /** How another engine's JDBC client (Spark's JdbcCatalog) reaches this catalog. */
+  jdbc(): JdbcAccess;
   close(): Promise<void>;
 }
+
+/** A JDBC client's view of a catalog: its URL (never with credentials), the credentials apart. */
+export interface JdbcAccess {
+  readonly uri: string;
+  readonly user?: string;
+  readonly password?: string;
+  /**
+   * Whether several writers may commit at once. SQLite has a single writer: two Spark drivers
+   * committing together fail with SQLITE_BUSY even with a long busy timeout, so their jobs run one
+   * at a time; PostgreSQL locks the one row a commit swaps.
+   */
+  readonly concurrentWriters: boolean;
+}
+
+/** A `catalog_uri` that names no catalog asgard can open, or carries a password. */
+export class CatalogUriError extends Error {}
+
+/**
+ * The catalog a profile's `catalog_uri` names: `jdbc:postgresql://host[:port]/database` (as Spark's
+ * JdbcCatalog takes it; `postgresql://` also accepted), the user from `user` or the URL's `?user=`,
+ * the password only from `password` (a secret() or env() reference in the profile: a URL carrying one
+ * is refused, so no password is ever in a spec, a compiled sparkConf or a message).
+ */
+export function catalogFromUri(uri: string, opts: { readonly user?: string; readonly password?: string; readonly name?: string } = {}): IcebergCatalog {
+  const m = /^(?:jdbc:)?(postgres(?:ql)?):\/\//i.exec(uri);
+  if (!m) throw new CatalogUriError(`catalog_uri "${redact(uri)}" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database); the embedded default needs none (SQLite in the warehouse)`);
+  let u: URL;
+  try {
+    u = new URL(uri.replace(/^jdbc:/i, '').replace(/^postgres(?:ql)?:/i, 'postgres:'));
+  } catch {
+    throw new CatalogUriError(`catalog_uri "${redact(uri)}" is not a valid URL (jdbc:postgresql://host:port/database)`);
+  }
+  if (u.password || u.searchParams.has('password')) throw new CatalogUriError('catalog_uri must not carry a password: give it as catalog_password = secret("NAME")');
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database) throw new CatalogUriError(`catalog_uri "${uri}" names no database (jdbc:postgresql://host:port/database)`);
+  const user = opts.user ?? (u.username ? decodeURIComponent(u.username) : u.searchParams.get('user') ?? undefined);
+  return new PostgresCatalog(
+    { host: u.hostname, port: u.port ? Number(u.port) : 5432, database, ...(user ? { user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}) },
+    opts.name,
+  );
+}
+
+const redact = (uri: string): string => uri.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/i, '$1***');
 
 // The DDL of iceberg-java's JdbcUtil (schema V0) and pyiceberg's SqlCatalog.
 const CREATE_TABLES =
@@ -132,6 +177,11 @@ export class SqliteCatalog implements IcebergCatalog {
       .run(this.name, namespace, 'exists', 'true');
   }
 
+  jdbc(): JdbcAccess {
+    // sqlite-jdbc gives up on a locked database after 3 s by default: wait for asgard's commits.
+    return { uri: `jdbc:sqlite:${this.file}?busy_timeout=120000`, concurrentWriters: false };
+  }
+
   async close(): Promise<void> {
     this.db?.close();
     this.db = undefined;
@@ -158,20 +208,46 @@ export class PostgresCatalog implements IcebergCatalog {
     return `postgres://${c.user ?? ''}@${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
   }
 
+  jdbc(): JdbcAccess {
+    const c = this.config;
+    const at = c.connectionString ? new URL(c.connectionString) : undefined;
+    const host = at?.hostname ?? c.host ?? 'localhost';
+    const port = at?.port || c.port || 5432;
+    const database = at ? decodeURIComponent(at.pathname.replace(/^\//, '')) : (c.database ?? '');
+    const user = at?.username ? decodeURIComponent(at.username) : c.user;
+    const password = at?.password ? decodeURIComponent(at.password) : typeof c.password === 'string' ? c.password : undefined;
+    return { uri: `jdbc:postgresql://${host}:${port}/${database}`, ...(user ? { user } : {}), ...(password !== undefined ? { password } : {}), concurrentWriters: true };
+  }
+
   private async q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-    if (!this.pool) {
-      // Loaded here, not at import: a warehouse on the SQLite catalog never loads the driver.
-      const { default: driver } = await import('pg');
-      this.pool ??= new driver.Pool({ max: 2, ...this.config });
-      // An idle connection the server closed (restart, admin) is dropped; the next query opens another.
-      this.pool.on('error', () => undefined);
+    try {
+      if (!this.pool) {
+        // Loaded here, not at import: a warehouse on the SQLite catalog never loads the driver.
+        const { default: driver } = await import('pg');
+        // allowExitOnIdle: an idle pool does not keep a finished command's process alive.
+        this.pool ??= new driver.Pool({ max: 2, allowExitOnIdle: true, ...this.config });
+        // An idle connection the server closed (restart, admin) is dropped; the next query opens another.
+        this.pool.on('error', () => undefined);
+      }
+      this.ready ??= (async () => {
+        // Two clients creating the same table at once: one gets a unique violation on the system
+        // catalog (23505) or "already exists" (42P07) although the table is there.
+        for (const ddl of [CREATE_TABLES, CREATE_NAMESPACE_PROPERTIES]) {
+          await this.pool!.query(ddl).catch((e: { code?: string }) => {
+            if (e.code !== '23505' && e.code !== '42P07') throw e;
+          });
+        }
+      })().catch((e) => {
+        this.ready = undefined;
+        throw e;
+      });
+      await this.ready;
+      return await this.pool.query(sql, params);
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') throw e;
+      // The driver's messages name neither the catalog nor, for a refused connection, the database.
+      throw new Error(`the Iceberg catalog ${this.where}: ${(e as Error).message}`);
     }
-    this.ready ??= (async () => {
-      await this.pool!.query(CREATE_TABLES);
-      await this.pool!.query(CREATE_NAMESPACE_PROPERTIES);
-    })();
-    await this.ready;
-    return this.pool.query(sql, params);
   }
 
   async load(t: TableIdent): Promise<string | undefined> {

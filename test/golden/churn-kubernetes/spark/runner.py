@@ -182,6 +182,11 @@ def session(args):
         b = b.config(f"spark.sql.catalog.{args.catalog}", "org.apache.iceberg.spark.SparkCatalog")
         b = b.config(f"spark.sql.catalog.{args.catalog}.type", args.catalog_type)
         b = b.config(f"spark.sql.catalog.{args.catalog}.warehouse", args.warehouse)
+        # A JDBC catalog's credentials come from the environment (secret references in the
+        # SparkApplication), never from a file asgard wrote; Spark redacts *password* settings.
+        for key, var in (("jdbc.user", "ICEBERG_JDBC_USER"), ("jdbc.password", "ICEBERG_JDBC_PASSWORD")):
+            if os.environ.get(var):
+                b = b.config(f"spark.sql.catalog.{args.catalog}.{key}", os.environ[var])
     spark = b.getOrCreate()
     if spark.sparkContext.master.startswith("local"):
         # A laptop-sized run: a few shuffle partitions instead of the cluster default of 200.
