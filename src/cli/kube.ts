@@ -13,7 +13,6 @@ import { KubeDeployment } from '../kube/deploy.js';
 import { Airbyte } from '../kube/airbyte.js';
 import type { RemoteState } from '../warehouse/remote-state.js';
 import { CliError, EXIT, type CommandContext } from './command.js';
-import { compileLoaded, specPathFor } from './commands/compile.js';
 import { workspaceOf, type LoadedSpec } from './spec.js';
 import { NodeError } from '../engine/executor.js';
 import type { FileMap } from '../targets/files.js';
@@ -56,6 +55,8 @@ export function kubeAccess(ctx: CommandContext, ir: PipelineIR, profile: string)
 
 /** The profile's compiled tree (what `asgard compile --profile` writes); a profile that does not compile is exit 2. */
 export async function compiledTree(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, profile: string): Promise<FileMap> {
+  // Loaded only when a tree is compiled: an apply that runs nothing needs no target.
+  const { compileLoaded, specPathFor } = await import('./commands/compile.js');
   const workspace = workspaceOf(ctx, spec, profile);
   const r = await compileLoaded(spec.ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), cacheFor: { ...spec, workspace } });
   if (!r.files || hasErrors(r.diagnostics)) {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { setting, type ProfileSchema, type ProfileSchemaOwner } from '../ir/profile-settings.js';
 import type { PipelineIR, Profile } from '../ir/types.js';
 import { checkProfileSettings } from '../targets/profile-check.js';
-import { profileOwners, targets } from '../targets/registry.js';
+import { profileOwners, targetSettings } from '../targets/profile-owners.js';
 import { clusterSettings, localSettings } from '../workspace/profile-settings.js';
 
 const engine: ProfileSchemaOwner = { name: 'embedded engine', schema: localSettings };
@@ -15,7 +15,7 @@ const engine: ProfileSchemaOwner = { name: 'embedded engine', schema: localSetti
 export function ownersOf(target: Profile['target']): ProfileSchemaOwner[] {
   if (target === 'local') return [engine];
   if (target === 'kubernetes') return profileOwners();
-  const spark = targets.find((t) => t.name === 'spark');
+  const spark = targetSettings.find((t) => t.name === 'spark');
   return [engine, { name: 'cluster', schema: clusterSettings }, ...(spark ? [{ name: spark.name, schema: resolvedAtRun(spark.settings) }] : [])];
 }
 

@@ -12,8 +12,9 @@ import { Codes } from '../diagnostics/catalogue.js';
 import { renderSql } from '../sql/transpile.js';
 import type { TargetDialect } from '../sql/transpile.js';
 import type { FileMap } from './files.js';
-import type { ProfileSchema, ProfileSchemaOwner } from '../ir/profile-settings.js';
+import type { ProfileSchema } from '../ir/profile-settings.js';
 import { checkProfileSettings } from './profile-check.js';
+import { profileOwners } from './profile-owners.js';
 import type { SqlTextCache } from './sql-text.js';
 import { airbyteTarget } from './airbyte/airbyte.js';
 import { sparkTarget } from './spark/spark.js';
@@ -54,9 +55,8 @@ export interface Target {
 
 export const targets: readonly Target[] = [airbyteTarget, sparkTarget, dbtTarget, feastTarget, trainingTarget, servingTarget, kubernetesTarget];
 
-/** The targets a kubernetes profile is read by (all, or those of `--only`), as schema owners. */
-export const profileOwners = (only?: readonly string[]): ProfileSchemaOwner[] =>
-  targets.filter((t) => !only || only.includes(t.name)).map((t) => ({ name: t.name, schema: t.settings }));
+// Their settings alone (what checking a profile needs) are listed in ./profile-owners.ts.
+export { profileOwners };
 
 export interface CompileOptions {
   readonly profile: string;

@@ -75,9 +75,11 @@ describe('start-up: a command loads what it needs', () => {
     expectWarmPlanLoadsOnlyWhatItNeeds(['plan', 'churn.asg', '--base', 'HEAD:churn.asg', '--format', 'markdown'], dir);
   });
 
-  it('`plan --profile kubernetes` loads the Kubernetes client as one bundled module, not the package’s ~800', () => {
+  it('a warm `plan --profile kubernetes` loads the Kubernetes client as one bundled module, not the package’s ~800, and no compile target', () => {
     // The build bundles src/kube/client-node.ts with the package (scripts/bundle-kube-client.mjs);
-    // the plan reads the cluster for drift (here one that cannot be reached: the plan goes on).
+    // the plan reads the cluster for drift (here one that cannot be reached: the plan goes on), and
+    // compiles the tree only when some node was applied (none here), as apply compiles only when a
+    // node runs.
     const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-kube-'));
     writeFileSync(
       join(dir, 'kubeconfig'),
@@ -104,8 +106,12 @@ describe('start-up: a command loads what it needs', () => {
 }
 `,
     );
-    const r = run(['plan', 'p.asg', '--profile', 'kubernetes', '--format', 'json'], dir, { KUBECONFIG: join(dir, 'kubeconfig') });
+    const plan = () => run(['plan', 'p.asg', '--profile', 'kubernetes', '--format', 'json'], dir, { KUBECONFIG: join(dir, 'kubeconfig') });
+    expect(plan().code).toBe(0);
+    const r = plan();
     expect(r.code, r.stderr).toBe(0);
+    expect(r.modules.filter((m) => /\/targets\/(registry|profile-owners)\.js$/.test(m))).toEqual([]);
+    expect(loaded(r.packages, ['handlebars', '@polyglot-sql/sdk', '@duckdb/node-api', 'chevrotain'])).toEqual([]);
     expect(r.modules.filter((m) => m.endsWith('/kube/client-node.js'))).toHaveLength(1);
     expect(loaded(r.packages, ['@kubernetes/client-node']), 'dist/kube/client-node.js is not the bundle: run npm run build').toEqual([]);
   });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { targets } from '../../src/targets/registry.js';
+import { targetSettings } from '../../src/targets/profile-owners.js';
 import { localSettings } from '../../src/workspace/profile-settings.js';
 import { cli, repoRoot } from '../cli/helpers.js';
 
@@ -112,5 +113,10 @@ describe('profile settings', () => {
     expect(checked).toBeGreaterThan(40);
     const remote = readFileSync(join(repoRoot, 'src', 'warehouse', 's3-store.ts'), 'utf8');
     for (const m of remote.matchAll(/pick\('([a-z_]+)'\)/g)) expect(Object.keys(localSettings.shape)).toContain(`s3_${m[1]}`);
+  });
+
+  it('a profile is checked against the settings of every target the registry runs (profile-owners.ts lists them without loading the targets)', () => {
+    expect(targetSettings.map((t) => t.name)).toEqual(targets.map((t) => t.name));
+    for (const t of targets) expect(targetSettings.find((x) => x.name === t.name)?.settings).toBe(t.settings);
   });
 });
