@@ -42,6 +42,12 @@ export class StandIn {
   readonly played: string[] = [];
   /** How many SparkApplications and Jobs it has seen created. */
   readonly submitted: string[] = [];
+  /**
+   * When each run was in the cluster's hands (performance.now() ms: seen created → final status
+   * written): time the operator and Spark (or the Job's pods) take, which bench/k8s.bench.ts leaves
+   * out of asgard's own overhead.
+   */
+  readonly spans: { readonly run: string; readonly from: number; readonly to: number }[] = [];
   private readonly kc = new k8s.KubeConfig();
   private readonly aborts: AbortController[] = [];
   private readonly busy = new Set<string>();
@@ -90,6 +96,7 @@ export class StandIn {
   private async onSparkApplication(app: any): Promise<void> {
     if (app.status?.applicationState?.state) return; // already played (a watch restarted)
     const name = app.metadata.name;
+    const from = performance.now();
     this.submitted.push(`SparkApplication/${name}`);
     const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     await this.status('sparkoperator.k8s.io/v1beta2', 'sparkapplications', name, {
@@ -115,6 +122,7 @@ export class StandIn {
       executionAttempts: 1,
     });
     this.played.push(`SparkApplication/${name} ${state}`);
+    this.spans.push({ run: `SparkApplication/${name}`, from, to: performance.now() });
   }
 
   /** The app's container env as the kubelet would set it: literal values, Secret and ConfigMap keys. */
@@ -188,6 +196,7 @@ export class StandIn {
   private async onJob(job: any): Promise<void> {
     if (job.status?.startTime) return;
     const name = job.metadata.name;
+    const from = performance.now();
     this.submitted.push(`Job/${name}`);
     const start = new Date();
     const t = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
@@ -216,6 +225,7 @@ export class StandIn {
       });
       this.played.push(`Job/${name} Failed`);
     }
+    this.spans.push({ run: `Job/${name}`, from, to: performance.now() });
   }
 
   // --- the status subresource ----------------------------------------------------------------
