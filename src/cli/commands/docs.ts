@@ -3,7 +3,6 @@
 // the state, the run history, the warehouse and the registry; changes nothing.
 
 import { relative, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { collectSiteData, type SavedPlan, type SiteCacheEntry } from '../../docs/site-data.js';
 import type { GraphLayout } from '../../docs/graph-layout.js';
@@ -40,11 +39,6 @@ Examples:
     { name: 'plan', type: 'string', arg: 'FILE', description: 'a saved plan: colour the graph by its actions' },
   ],
   async run(ctx) {
-    // polyglot (the SQL toolkit) is a 22 MB WebAssembly module that V8 re-compiles with its
-    // optimising tier as soon as a function is warm; on a docs build of 1,000 SQL nodes that
-    // compiling cost more CPU than it ever saved (parse and generate of every body: 11.7 s plain,
-    // 3.2 s with the baseline compiler only; bench/site.md). Set before anything loads the module.
-    setFlagsFromString('--liftoff-only');
     const outArg = ctx.str('out');
     if (!outArg) throw new CliError('--out DIR is required: the folder to write the site to');
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
