@@ -3,7 +3,9 @@
 // Avro longs are BigInt here (snapshot ids use all 63 bits; a JS number would round them).
 
 import type avro from 'avsc';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { IcebergPrimitive } from './schema.js';
 
 // avsc (CommonJS) loads when a manifest is first written or read: a command that touches no table,
@@ -28,7 +30,18 @@ const longAsBigInt = (lib: typeof avro): avro.Type => lib.types.LongType.__with(
   compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
 });
 
-const typeOf = (schema: object): avro.Type => avsc().avsc.Type.forSchema(schema as avro.Schema, { registry: { long: avsc().long } as never });
+// Building an avsc Type generates code for its readers and writers (milliseconds for a manifest
+// entry's schema): one Type per distinct schema, kept for the life of the process.
+const types = new Map<string, avro.Type>();
+const typeOf = (schema: object, key = JSON.stringify(schema)): avro.Type => {
+  let t = types.get(key);
+  if (!t) {
+    t = avsc().avsc.Type.forSchema(schema as avro.Schema, { registry: { long: avsc().long } as never });
+    if (types.size > 256) types.delete(types.keys().next().value!);
+    types.set(key, t);
+  }
+  return t;
+};
 
 const opt = (type: unknown) => ['null', type];
 const intMap = (name: string, keyId: number, valueId: number, value: string) => ({
@@ -212,38 +225,69 @@ export interface ManifestEntry {
   readonly data_file: DataFile;
 }
 
+// Avro object container files (Avro spec, "Object Container Files"): a header (magic, the file
+// metadata map with avro.schema and avro.codec, a 16-byte sync marker), then blocks of (record
+// count, byte size, records deflated, the sync marker). Written as one block, read block by block,
+// synchronously: a manifest is small, and avsc's streams cost more than the records.
+const MAGIC = Buffer.from('Obj\x01', 'latin1');
+const header = (): avro.Type =>
+  typeOf({
+    type: 'record',
+    name: 'org.apache.avro.file.Header',
+    fields: [
+      { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
+      { name: 'meta', type: { type: 'map', values: 'bytes' } },
+      { name: 'sync', type: { type: 'fixed', name: 'Sync', size: 16 } },
+    ],
+  });
+
+/** Block counts and sizes: Avro longs as numbers. */
+let plainLongType: avro.Type | undefined;
+const plainLong = (): avro.Type => (plainLongType ??= avsc().avsc.Type.forSchema('long'));
+
 /** An Avro object container file of `records`, with the given file metadata (string values). */
 export async function writeAvro(schema: object, records: readonly object[], metadata: Readonly<Record<string, string>>): Promise<Buffer> {
-  const meta: Record<string, Buffer> = {};
+  const schemaJson = JSON.stringify(schema);
+  const type = typeOf(schema, schemaJson);
+  // The header carries the schema object as given (with the `field-id` attributes Iceberg readers
+  // need; a Type's own schema would drop them).
+  const meta: Record<string, Buffer> = { 'avro.schema': Buffer.from(schemaJson), 'avro.codec': Buffer.from('deflate') };
   for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v);
-  // avsc writes the header's `avro.schema` from the schema object it is given (with the `field-id`
-  // attributes Iceberg readers need; a Type would drop them), then encodes with the BigInt-long type.
-  const enc = new (avsc().avsc.streams.BlockEncoder)(schema as avro.Schema, { metadata: meta, codec: 'deflate', writeHeader: true } as never);
-  (enc as unknown as { _type: avro.Type })._type = typeOf(schema);
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((res, rej) => {
-    enc.on('data', (c: Buffer) => chunks.push(c));
-    enc.on('end', () => res());
-    enc.on('error', rej);
-  });
-  for (const r of records) enc.write(r);
-  enc.end();
-  await done;
-  return Buffer.concat(chunks);
+  const sync = randomBytes(16);
+  const head = header().toBuffer({ magic: MAGIC, meta, sync });
+  const body = deflateRawSync(Buffer.concat(records.map((r) => type.toBuffer(r))));
+  const longs = plainLong();
+  return Buffer.concat([head, longs.toBuffer(records.length), longs.toBuffer(body.length), body, sync]);
 }
 
 /** The records of an Avro object container file, read with the writer's schema (longs as BigInt). */
 export async function readAvro<T>(buf: Buffer): Promise<T[]> {
-  const dec = new (avsc().avsc.streams.BlockDecoder)({
-    parseHook: (schema: avro.Schema) => typeOf(schema as object),
-  } as never);
+  const head = header().decode(buf, 0) as { value: { magic: Buffer; meta: Record<string, Buffer>; sync: Buffer }; offset: number };
+  if (head.offset < 0 || !head.value.magic.equals(MAGIC)) throw new Error('not an Avro object container file');
+  const { meta, sync } = head.value;
+  const codec = meta['avro.codec']?.toString() ?? 'null';
+  if (codec !== 'null' && codec !== 'deflate') throw new Error(`Avro codec ${codec} is not supported (null, deflate)`);
+  const schemaJson = meta['avro.schema'].toString();
+  const type = typeOf(JSON.parse(schemaJson) as object, schemaJson);
+  const longs = plainLong();
   const out: T[] = [];
-  const done = new Promise<void>((res, rej) => {
-    dec.on('data', (r: T) => out.push(r));
-    dec.on('end', () => res());
-    dec.on('error', rej);
-  });
-  dec.end(buf);
-  await done;
+  let pos = head.offset;
+  while (pos < buf.length) {
+    const count = longs.decode(buf, pos) as { value: number; offset: number };
+    const size = longs.decode(buf, count.offset) as { value: number; offset: number };
+    if (count.offset < 0 || size.offset < 0) throw new Error('truncated Avro block header');
+    const end = size.offset + size.value;
+    if (end + 16 > buf.length || !buf.subarray(end, end + 16).equals(sync)) throw new Error('Avro block does not end with the sync marker');
+    const raw = buf.subarray(size.offset, end);
+    const data = codec === 'deflate' ? inflateRawSync(raw) : raw;
+    let at = 0;
+    for (let i = 0; i < count.value; i++) {
+      const r = type.decode(data, at) as { value: T; offset: number };
+      if (r.offset < 0) throw new Error('truncated Avro record');
+      out.push(r.value);
+      at = r.offset;
+    }
+    pos = end + 16;
+  }
   return out;
 }

@@ -158,13 +158,17 @@ export class IcebergTables {
       const stats = await fileStats(conn, local, partType);
       const added: DataFile[] = [];
       const dataKeys: string[] = [];
-      for (const f of local) {
-        const key = `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, f).split(sep).join('/')}`;
-        await this.store.putFile(key, f);
+      // The files become objects together (local: each synced; a remote store: uploaded), in order.
+      const keys = local.map((f) => `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, f).split(sep).join('/')}`);
+      const sizes = await inParallel(keys, 8, async (key, i) => {
+        await this.store.putFile(key, local[i]);
+        return this.store.size(key);
+      });
+      keys.forEach((key, i) => {
         dataKeys.push(key);
-        const s = stats.get(f)!;
-        added.push(dataFile(this.store.uri(key), s.rows, BigInt(await this.store.size(key)), s.partition));
-      }
+        const s = stats.get(local[i])!;
+        added.push(dataFile(this.store.uri(key), s.rows, BigInt(sizes[i]), s.partition));
+      });
 
       const snapshotId = newSnapshotId();
       const seq = m['last-sequence-number'] + 1;
@@ -429,7 +433,13 @@ export class IcebergTables {
   }
 
   private async manifestList(uri: string): Promise<ManifestFile[]> {
-    return readAvro<ManifestFile>(await this.store.get(this.keyOf(uri)));
+    let list = listCache.get(uri);
+    if (!list) {
+      list = await readAvro<ManifestFile>(await this.store.get(this.keyOf(uri)));
+      if (listCache.size > 512) listCache.delete(listCache.keys().next().value!);
+      listCache.set(uri, list);
+    }
+    return list;
   }
 
   /** Live (added or existing) entries of data manifests, with their inherited sequence numbers. */
@@ -478,6 +488,7 @@ interface LiveEntry {
 
 // Manifests and manifest lists never change once written: their contents are cached by location.
 const manifestCache = new Map<string, ManifestEntry[]>();
+const listCache = new Map<string, ManifestFile[]>();
 const filesCache = new Map<string, string[]>();
 
 function allFields(m: TableMetadata): IcebergField[] {
@@ -580,6 +591,20 @@ function dataFile(path: string, rows: bigint, size: bigint, partition: Record<st
 }
 
 const sum = (xs: readonly bigint[]): bigint => xs.reduce((a, b) => a + b, 0n);
+
+/** `f` over `items`, at most `limit` at a time; results in the items' order; the first failure rejects. */
+export async function inParallel<T, R>(items: readonly T[], limit: number, f: (x: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 
 /** Per partition field: nulls present and the lower/upper bound in single-value binary form. */
 function summaries(part: readonly PartitionFieldType[], files: readonly DataFile[]): FieldSummary[] {
