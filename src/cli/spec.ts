@@ -66,9 +66,10 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
     const hit = cachedSpec(file, key(text), caches);
     if (hit) return { file, ir: hit.ir, ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources: new Map([[file, text]]), cacheKey: key(text) };
   }
-  // The parser and SQL toolkit load only on a cache miss: a warm `plan` never pays for them.
-  const { loadPipeline } = await import('../dsl/load.js');
-  const loaded = loadPipeline(file, { sqlCachePath: caches.sqlAnalysisFile, cacheSalt: caches.buildId, vars });
+  // The parser loads only on a cache miss (a warm `plan` never pays for it), the SQL toolkit only
+  // when a body outside the fast analysis's subset is not in the SQL analysis cache.
+  const { loadPipelineLazily } = await import('../dsl/load-lazy.js');
+  const loaded = await loadPipelineLazily(file, { sqlCachePath: caches.sqlAnalysisFile, cacheSalt: caches.buildId, vars });
   // Cache only what was read from the very text we hashed (the file may change in between).
   if (text !== undefined && sourceOf(loaded) === text) {
     cacheSpec(caches, file, key(text), loaded.ir, loaded.diagnostics, loaded.partial);
@@ -128,8 +129,8 @@ export async function loadBaseSpec(ref: string, specFile: string, place: SpecPla
   const hit = cachedSpec(slot, cacheKey, workspace.caches);
   const sources = new Map([[file, text]]);
   if (hit) return { spec: { file, ...(hit.ir ? { ir: hit.ir } : {}), ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources }, cacheFor };
-  const { loadPipelineText } = await import('../dsl/load.js');
-  const spec = loadPipelineText(text, file);
+  const { loadPipelineTextLazily } = await import('../dsl/load-lazy.js');
+  const spec = await loadPipelineTextLazily(text, file);
   cacheSpec(workspace.caches, slot, cacheKey, spec.ir, spec.diagnostics, spec.partial);
   return { spec, cacheFor };
 }

@@ -14,8 +14,8 @@ import type { KeyValueCache } from '../util/json-cache.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { assertNever, type CleanseNode, type FeatureDType, type FeaturesNode, type ModelNode, type NodeId, type PipelineIR, type PipelineNode, type SqlBody, type TrainNode } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
-import { renderForBind } from '../sql/transpile.js';
-import { locateSqlError } from '../sql/error-location.js';
+import { bindTemplateFor, fillTemplate } from '../sql/bind-templates.js';
+import { loadSqlToolkit } from '../sql/toolkit.js';
 import { sqlDiag } from '../sql/spans.js';
 import { EngineCodes } from './codes.js';
 import { ident } from './quote.js';
@@ -31,6 +31,8 @@ export interface SchemaResult {
 
 type Bound = ColumnSchema[] | { error: string };
 const bindCache = new Map<string, Bound>();
+/** The binder database's input tables: name by node id and schema, and those created (the connection lives as long as this module). */
+const binderTables = { names: new Map<string, string>(), created: new Set<string>() };
 
 export interface InferOptions {
   /**
@@ -119,14 +121,22 @@ async function bindSql(
   const textKey = createHash('sha256').update(body.text).update('\0').update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)]))).digest('hex');
   const cached = cache?.get(textKey);
   if (cached) return { columns: cached };
+  // Each input is one table of the binder database per (node, schema), created when a body first
+  // reads it: a table read by many bodies is created once, not once per body.
   const names = new Map<NodeId, string>();
   const tableRef = (id: NodeId): string => {
     let n = names.get(id);
-    if (!n) names.set(id, (n = `t${names.size}`));
+    if (!n) {
+      const k = `${id}\0${JSON.stringify(schemas.get(id) ?? null)}`;
+      n = binderTables.names.get(k);
+      if (!n) binderTables.names.set(k, (n = `t${binderTables.names.size}`));
+      names.set(id, n);
+    }
     return `${ident('asg_bind')}.${ident(n)}`;
   };
-  // At a fixed logical time (types never depend on it), reusing the SQL analysis's rendering.
-  const r = renderForBind(body, tableRef);
+  // At a fixed logical time (types never depend on it), reusing the SQL analysis's rendering; the
+  // transpiler (and the SQL toolkit) loads only for a body the analysis did not render.
+  const r = await renderBody(body, tableRef);
   if (r.diagnostics.length) return { error: r.diagnostics[0] };
   const missing = [...names.keys()].filter((id) => !schemas.has(id));
   if (missing.length) {
@@ -138,10 +148,12 @@ async function bindSql(
   if (!hit) {
     const conn = await connection();
     try {
-      await conn.run(`CREATE SCHEMA IF NOT EXISTS asg_bind`);
+      if (binderTables.created.size === 0) await conn.run(`CREATE SCHEMA IF NOT EXISTS asg_bind`);
       for (const [id, n] of names) {
+        if (binderTables.created.has(n)) continue;
         const cols = schemas.get(id)!;
         await conn.run(`CREATE OR REPLACE TABLE asg_bind.${ident(n)} (${cols.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
+        binderTables.created.add(n);
       }
       const reader = await conn.runAndReadAll(`DESCRIBE ${r.sql}`);
       hit = reader.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
@@ -155,10 +167,20 @@ async function bindSql(
     const raw = hit.error.replace(/"?asg_bind"?\."?(t\d+)"?/g, (_m, t: string) => [...names].find(([, n]) => n === t)?.[0] ?? t);
     const columns = [...names.keys()].flatMap((id) => schemas.get(id)!.map((c) => c.name));
     const p = explainBindError(node.id, raw, columns);
+    await loadSqlToolkit();
+    const { locateSqlError } = await import('../sql/error-location.js');
     return { error: sqlDiag(EngineCodes.SqlBind.code, p.message, locateSqlError(body, r.sql, hit.error, p.token), p.hint) };
   }
   cache?.set(textKey, hit);
   return { columns: hit };
+}
+
+async function renderBody(body: SqlBody, tableRef: (id: NodeId) => string): Promise<{ sql: string; diagnostics: Diagnostic[] }> {
+  const t = body.vars && Object.keys(body.vars).length ? undefined : bindTemplateFor(body.text);
+  if (t) return { sql: fillTemplate(t, tableRef), diagnostics: [] };
+  await loadSqlToolkit();
+  const { renderForBind } = await import('../sql/transpile.js');
+  return renderForBind(body, tableRef);
 }
 
 /** The columns a feature view exposes: join key, timestamp, then the features in declared order. */

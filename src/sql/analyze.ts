@@ -4,20 +4,24 @@
 // to drop comments), `parse` (tables + spans), then `generate` (normalised text) and the DuckDB
 // rendering (src/sql/transpile.ts) from that one tree; `analyzeQuery` costs more and has no spans.
 //
+// Bodies in the common subset are analysed without polyglot (src/sql/fast-analyze.ts, same answer);
+// only the others need the toolkit, and this module never loads it: before it is loaded, such a body
+// throws SqlToolkitNotLoaded (src/sql/toolkit.ts) and the caller loads it and checks again
+// (src/dsl/load-lazy.ts).
+//
 // Results are pure functions of (dialect, text), so they are cached by content hash — dbt's partial
 // parsing idea. `SqlAnalysisCache` is the in-memory interface; `FileSqlCache` persists it as JSON.
 
 import { createHash } from 'node:crypto';
-import * as polyglot from '@polyglot-sql/sdk';
-import { generate, getVersion, parse, tokenize } from '@polyglot-sql/sdk';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { JsonCacheFile } from '../util/json-cache.js';
-import { SQL_DIALECT, provideSqlToolkit } from './toolkit.js';
-import { bindTemplateOf, rememberBindTemplate, type RenderedTemplate } from './transpile.js';
+import { SQL_DIALECT, sqlToolkit } from './toolkit.js';
+import { rememberBindTemplate, renderBindTemplate, type RenderedTemplate } from './bind-templates.js';
 import { fastAnalyzeSql } from './fast-analyze.js';
 
 export { SQL_DIALECT } from './toolkit.js';
-
-provideSqlToolkit(polyglot);
 
 export interface TableRef {
   /** Name parts as written: `['iceberg','bronze','customers']`, `['silver','x']`, `['cte']`. */
@@ -92,6 +96,7 @@ function analyzeUncached(text: string): SqlAnalysis {
 
 /** polyglot's analysis, whatever the body (test/sql/fast-analyze.test.ts compares the fast path with it). */
 export function analyzeWithPolyglot(text: string): SqlAnalysis {
+  const { tokenize } = sqlToolkit(); // outside the try blocks below: not loaded is not a SQL error
   // 1. Tokenize, and rebuild the text from its tokens alone: comments and layout are gone, so the
   //    re-generated SQL (normalized) cannot depend on them. (polyglot keeps comments when it
   //    generates SQL, and has no option to drop them.)
@@ -141,6 +146,7 @@ function analyzeStripped(text: string, stripped: string, segments: readonly { fr
   };
 
   // 2. Parse for the tables read (with their positions).
+  const { parse, generate } = sqlToolkit();
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(stripped, SQL_DIALECT as never);
@@ -169,7 +175,7 @@ function analyzeStripped(text: string, stripped: string, segments: readonly { fr
   const normalized = gen.success && gen.sql ? gen.sql.join(';\n') : stripped;
   // 4. The rendering schema binding needs, from the same tree again: only when the tree is the
   //    body's own (no comment was dropped) and no spec variable is substituted into it.
-  const bind = stripped === text && !/\bvar\s*\(/i.test(text) ? bindTemplateOf(text, statements) : undefined;
+  const bind = stripped === text && !/\bvar\s*\(/i.test(text) ? renderBindTemplate(text, statements) : undefined;
   return { ok: true, normalized, tables: reads, ...(bind ? { bind } : {}) };
 }
 
@@ -229,9 +235,12 @@ function cleanMessage(m: string): string {
   return body.replace(/ near \[[\s\S]*\]$/, '');
 }
 
+/** polyglot's version from its package.json: reading it does not load the toolkit. */
 const engineVersion = (): string => {
   try {
-    return `polyglot-sql ${getVersion()}`;
+    const main = createRequire(import.meta.url).resolve('@polyglot-sql/sdk');
+    const pkg = JSON.parse(readFileSync(join(dirname(main), '..', 'package.json'), 'utf8')) as { version?: string };
+    return `polyglot-sql ${pkg.version ?? 'unknown'}`;
   } catch {
     return 'polyglot-sql unknown';
   }

@@ -5,7 +5,7 @@
 // user's body: the first token with the same text, in the same order of occurrence when the token
 // repeats. When nothing matches, the body's first SQL line is the location.
 
-import { tokenize } from '@polyglot-sql/sdk';
+import { sqlToolkit } from './toolkit.js';
 import type { Span, SqlBody } from '../ir/types.js';
 import { firstSqlLine, offsetSpan } from './spans.js';
 
@@ -16,6 +16,7 @@ type Json = any;
 export function locateSqlError(body: SqlBody, generatedSql: string, message: string, token = caretToken(message) ?? quotedName(message)): Span {
   if (!token) return firstSqlLine(body);
   const occurrence = occurrenceInGenerated(generatedSql, message, token);
+  const { tokenize } = sqlToolkit();
   const toks = (tokenize(body.text, 'spark' as never) as Json).tokens as Json[] | undefined;
   if (!toks) return firstSqlLine(body);
   const same = toks.filter((t) => sameToken(String(t.text), token));
@@ -54,7 +55,7 @@ function occurrenceInGenerated(sql: string, message: string, token: string): num
   const at = sql.indexOf(shown);
   if (at < 0) return 0;
   const abs = at + c.caret - (c.shown.startsWith('...') ? 3 : 0);
-  const toks = ((tokenize(sql, 'duckdb' as never) as Json).tokens ?? []) as Json[];
+  const toks = ((sqlToolkit().tokenize(sql, 'duckdb' as never) as Json).tokens ?? []) as Json[];
   return toks.filter((t) => sameToken(String(t.text), token) && charOffset(sql, t.span?.start ?? 0) < abs).length;
 }
 

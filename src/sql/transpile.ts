@@ -30,8 +30,9 @@ import type { NodeId, SqlBody } from '../ir/types.js';
 import { bodySpan, sqlDiag } from './spans.js';
 import { Codes } from '../diagnostics/catalogue.js';
 import { provideSqlToolkit } from './toolkit.js';
+import { BIND_TIME, bindTemplateFor, fillTemplate, provideBindRenderer, type RenderedTemplate } from './bind-templates.js';
 
-provideSqlToolkit(polyglot);
+export { BIND_TIME, rememberBindTemplate, type RenderedTemplate } from './bind-templates.js';
 
 export type TargetDialect = 'duckdb' | 'spark' | 'trino' | 'postgres';
 
@@ -60,37 +61,12 @@ type Json = any;
 
 const cache = new Map<string, RenderResult>();
 
-/** A body rendered for one dialect with placeholders where its tables go: `tables[i]` fills `__asg_ref_i__`. */
-export interface RenderedTemplate {
-  readonly sql: string;
-  readonly tables: readonly NodeId[];
-}
-
-/**
- * The logical time schema binding renders with: types never depend on it, and one fixed value lets
- * the SQL analysis render each body for binding once (src/sql/analyze.ts) and the binder reuse it.
- */
-export const BIND_TIME = new Date('2000-01-01T00:00:00Z');
-
-/**
- * Bind renderings (DuckDB, at BIND_TIME) of bodies without variables, by text: the SQL analysis
- * fills it from the tree it parsed anyway, so the binder (src/engine/schemas.ts) does not parse and
- * transpile the body again. Bounded; cleared wholesale when full.
- */
-const bindTemplates = new Map<string, RenderedTemplate>();
-
-/** Remembers a body's bind rendering (made by the SQL analysis, or read back from its cache). */
-export function rememberBindTemplate(text: string, t: RenderedTemplate): void {
-  if (bindTemplates.size >= 50_000) bindTemplates.clear();
-  bindTemplates.set(text, t);
-}
-
 /**
  * The body's DuckDB rendering at BIND_TIME for schema binding, reusing the analysis's when there is
  * one (a body with variables is always rendered: its values are not part of the text).
  */
 export function renderForBind(body: SqlBody, tableRef: (nodeId: NodeId) => string): RenderResult {
-  const t = body.vars && Object.keys(body.vars).length ? undefined : bindTemplates.get(body.text);
+  const t = body.vars && Object.keys(body.vars).length ? undefined : bindTemplateFor(body.text);
   if (!t) return renderSql(body, { dialect: 'duckdb', tableRef, logicalTime: BIND_TIME });
   return { sql: fillTemplate(t, tableRef), diagnostics: [] };
 }
@@ -113,11 +89,8 @@ export function renderSql(body: SqlBody, opts: RenderOptions): RenderResult {
   return { sql: fillTemplate(r, opts.tableRef), diagnostics: [] };
 }
 
-/** Swaps our own placeholders (identifiers we put in the tree) for the caller's table text. */
-function fillTemplate(t: RenderedTemplate, tableRef: (nodeId: NodeId) => string): string {
-  const refs = t.tables.map((id) => tableRef(id));
-  return t.sql.replace(/"?__asg_ref_(\d+)__"?/gi, (_m, i: string) => refs[Number(i)]);
-}
+provideSqlToolkit(polyglot);
+provideBindRenderer(bindTemplateOf);
 
 /** The rendering of a parsed body (its tree is not changed), with placeholders for its tables. */
 function renderTree(ast: Json[], body: SqlBody, opts: Omit<RenderOptions, 'tableRef'>): RenderedTemplate | { diagnostics: Diagnostic[] } {

@@ -2,7 +2,7 @@
 // literals never match), and the template syntaxes of other tools (`{{ var("x") }}`, `${X}`) that
 // asgard does not expand, so the checker can say what to write instead. docs/language.md, "Variables".
 
-import { tokenize } from '@polyglot-sql/sdk';
+import { sqlToolkit } from './toolkit.js';
 
 export interface SqlVarRef {
   readonly name: string;
@@ -29,6 +29,7 @@ export function scanSqlVars(text: string): { vars: SqlVarRef[]; templates: SqlTe
   const vars: SqlVarRef[] = [];
   const templates: SqlTemplateRef[] = [];
   if (!/var\s*\(|\{\{|\$\{/i.test(text)) return { vars, templates };
+  const { tokenize } = sqlToolkit(); // may throw SqlToolkitNotLoaded: the caller loads it (src/dsl/load-lazy.ts)
   let toks: Tok[];
   try {
     const r = tokenize(text, 'spark' as never) as unknown as { success: boolean; tokens?: Tok[] };

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers.js';
+import { generateSpec } from '../../bench/gen-spec.js';
 
 /** Runs `asgard ARGV` as a process and returns its output and the packages it loaded. */
 function run(argv: string[], cwd: string, env: Record<string, string> = {}): { code: number; stdout: string; stderr: string; packages: Set<string>; modules: string[] } {
@@ -114,5 +115,27 @@ describe('start-up: a command loads what it needs', () => {
     expect(loaded(r.packages, ['handlebars', '@polyglot-sql/sdk', '@duckdb/node-api', 'chevrotain'])).toEqual([]);
     expect(r.modules.filter((m) => m.endsWith('/kube/client-node.js'))).toHaveLength(1);
     expect(loaded(r.packages, ['@kubernetes/client-node']), 'dist/kube/client-node.js is not the bundle: run npm run build').toEqual([]);
+  });
+
+  it('a cold `plan` whose SQL bodies are all in the fast analysis’s subset loads no SQL toolkit; one body outside it loads it, and the plan is the same', { timeout: 600_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-'));
+    try {
+      const text = generateSpec({ sources: 3, sqlNodes: 12 });
+      writeFileSync(join(dir, 'a.asg'), text);
+      const fast = run(['plan', 'a.asg', '--format', 'json'], dir);
+      expect(fast.code, fast.stderr).toBe(0);
+      expect(loaded(fast.packages, ['@polyglot-sql/sdk'])).toEqual([]);
+      // `a || b` is outside the subset (src/sql/fast-analyze.ts): polyglot analyses that body.
+      const at = text.indexOf('UPPER(TRIM(country))');
+      expect(at).toBeGreaterThan(0);
+      writeFileSync(join(dir, 'b.asg'), `${text.slice(0, at)}UPPER(TRIM(country || ''))${text.slice(at + 'UPPER(TRIM(country))'.length)}`);
+      const slow = run(['plan', 'b.asg', '--format', 'json'], dir);
+      expect(slow.code, slow.stderr).toBe(0);
+      expect(loaded(slow.packages, ['@polyglot-sql/sdk'])).toEqual(['@polyglot-sql/sdk']);
+      const actions = (out: string) => (JSON.parse(out) as { actions: { node: string; action: string }[] }).actions.map((a) => [a.node, a.action]);
+      expect(actions(slow.stdout)).toEqual(actions(fast.stdout));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
