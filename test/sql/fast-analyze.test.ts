@@ -7,9 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeWithPolyglot } from '../../src/sql/analyze.js';
 import { fastAnalyzeSql } from '../../src/sql/fast-analyze.js';
+import { loadSqlToolkit } from '../../src/sql/toolkit.js';
 import { generateSpec } from '../../bench/gen-spec.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -29,6 +30,11 @@ function generatedBodies(): string[] {
   for (const n of [1000, 10000]) for (const b of bodiesOf(generateSpec(n))) shapes.set(b.replace(/\b(bronze|silver|gold)\.\w+/g, 'T'), b);
   return [...shapes.values()];
 }
+
+// The comparison needs polyglot itself, which asgard now loads only on demand (src/sql/toolkit.ts).
+beforeAll(async () => {
+  await loadSqlToolkit();
+});
 
 function same(text: string): boolean {
   const fast = fastAnalyzeSql(text);
