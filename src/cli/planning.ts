@@ -13,7 +13,9 @@ import { LineageGraph } from '../engine/lineage.js';
 import { loadSqlToolkit } from '../sql/toolkit.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
-import { failOnErrors, inferSchemas, loadBaseSpec, printDiagnostics, workspaceOf, type LoadedSpec } from './spec.js';
+import { failOnErrors, inferSchemas, loadBaseSpec, workspaceOf, type LoadedSpec } from './spec.js';
+import { preview } from './view.js';
+import { otherSpecErrorsView } from './views/diagnostics.js';
 
 export interface Planned {
   readonly plan: Plan;
@@ -122,7 +124,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   if (base !== undefined) {
     const { spec: baseSpec, cacheFor } = await loadBaseSpec(base, spec.file, { cwd: ctx.io.cwd, ...(ctx.stateDir !== undefined ? { stateDir: ctx.stateDir } : {}) });
     if (hasErrors(baseSpec.diagnostics) || !baseSpec.ir) {
-      if (ctx.format !== 'json') printDiagnostics(ctx, baseSpec.diagnostics, baseSpec.sources);
+      preview(ctx, otherSpecErrorsView, baseSpec);
       throw new CliError(`the base spec ${base} has errors; fix it or pick another --base`);
     }
     let baseSchemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined;

@@ -9,12 +9,13 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { sourceOf, type LoadedSpec } from '../dsl/loaded.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import { diagnosticToJson, renderDiagnostic, renderDiagnosticsMarkdown } from '../diagnostics/render.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { Workspace } from '../workspace/workspace.js';
 import { CliError, ExitSilently, type CommandContext, type OptionSpec } from './command.js';
 import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec } from './spec-cache.js';
+import { note, showAny } from './view.js';
+import { diagnosticsText, invalidSpecView } from './views/diagnostics.js';
 
 export type { LoadedSpec } from '../dsl/loaded.js';
 
@@ -140,14 +141,7 @@ export function workspaceOf(ctx: CommandContext, spec: { readonly file: string }
   return Workspace.open(spec.file, { stateDir: ctx.stateDir, cwd: ctx.io.cwd, profile, env: ctx.io.env });
 }
 
-/** Paths in messages: relative to cwd when inside it. */
-export function displayPath(cwd: string): (file: string) => string {
-  return (file) => {
-    if (!isAbsolute(file)) return file;
-    const rel = relative(cwd, file);
-    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-  };
-}
+export { displayPath } from './view.js';
 
 /**
  * Output schemas of every node. With `cacheFor` (a spec read from a file, and its workspace), the
@@ -198,19 +192,6 @@ export async function withBindDiagnostics(spec: LoadedSpec): Promise<readonly Di
   }
 }
 
-/** Diagnostics as text on stderr (the JSON form is part of each command's document). */
-export function printDiagnostics(ctx: CommandContext, diags: readonly Diagnostic[], sources: ReadonlyMap<string, string>): void {
-  const dp = displayPath(ctx.io.cwd);
-  if (ctx.format === 'markdown' && hasErrors(diags)) {
-    ctx.out(renderDiagnosticsMarkdown(sortDiagnostics(diags), { sources, displayPath: dp, title: 'the spec has errors' }));
-    return;
-  }
-  for (const d of sortDiagnostics(diags)) ctx.err(renderDiagnostic(d, { sources, color: ctx.colorErr, displayPath: dp }) + '\n');
-}
-
-export const diagnosticsJson = (ctx: CommandContext, diags: readonly Diagnostic[]) =>
-  sortDiagnostics(diags).map((d) => diagnosticToJson(d, displayPath(ctx.io.cwd)));
-
 /**
  * Load a spec that must be valid: on errors, print them (text on stderr, or the JSON document on
  * stdout) and throw the exit code 2. Warnings are printed in text mode and returned.
@@ -224,19 +205,10 @@ export async function loadValidSpec(ctx: CommandContext, path: string): Promise<
 
 export function failOnErrors(ctx: CommandContext, spec: LoadedSpec, what = ''): void {
   if (hasErrors(spec.diagnostics) || !spec.ir) {
-    if (ctx.format === 'json') ctx.json({ ok: false, diagnostics: diagnosticsJson(ctx, spec.diagnostics) });
-    else if (ctx.format === 'markdown') {
-      // A pull-request comment must explain the failure: the diagnostics go to stdout as markdown.
-      const dp = displayPath(ctx.io.cwd);
-      ctx.out(renderDiagnosticsMarkdown(sortDiagnostics(spec.diagnostics), { sources: spec.sources, displayPath: dp, title: `${what}${dp(spec.file)}` }));
-    } else {
-      printDiagnostics(ctx, spec.diagnostics, spec.sources);
-      const n = spec.diagnostics.filter((d) => d.severity === 'error').length;
-      ctx.err(`${what}${displayPath(ctx.io.cwd)(spec.file)}: ${n} error${n === 1 ? '' : 's'}\n`);
-    }
+    showAny(ctx, invalidSpecView, { file: spec.file, diagnostics: spec.diagnostics, sources: spec.sources, what });
     throw new ExitSilently(2);
   }
-  if (ctx.format !== 'json') printDiagnostics(ctx, spec.diagnostics, spec.sources);
+  note(ctx, (io) => diagnosticsText(spec, io));
 }
 
 export { ExitSilently };

@@ -11,11 +11,11 @@ import type { NodeId, PipelineIR } from '../../ir/types.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
 import { compileTargets } from '../../targets/registry.js';
 import type { SqlTextCache } from '../../targets/sql-text.js';
-import { sha256 } from '../../util/canonical-json.js';
-import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { fsyncDir } from '../../util/fs-atomic.js';
 import { CliError, EXIT, type Command } from '../command.js';
-import { diagnosticsJson, displayPath, inferSchemas, loadValidSpec, printDiagnostics, workspaceOf, varOption } from '../spec.js';
+import { inferSchemas, loadValidSpec, workspaceOf, varOption } from '../spec.js';
+import { formatsOf, show } from '../view.js';
+import { compileView } from '../views/compile.js';
 
 export const command: Command = {
   usage: 'asgard compile SPEC --out DIR [--profile kubernetes] [--format text|json]',
@@ -36,6 +36,7 @@ Examples:
   asgard compile pipelines/churn.asg --out build --profile kubernetes
   asgard compile pipelines/churn.asg --out build --profile kubernetes --format json`,
   options: [{ name: 'out', type: 'string', arg: 'DIR', description: 'output folder (replaced as a whole)' }, varOption],
+  formats: formatsOf(compileView),
   async run(ctx) {
     const out = ctx.str('out');
     if (!out) throw new CliError('compile needs --out DIR');
@@ -47,23 +48,13 @@ Examples:
     sqlCache.save();
     const diags = sortDiagnostics(r.diagnostics);
     if (!r.files || hasErrors(diags)) {
-      if (ctx.format === 'json') ctx.json({ ok: false, diagnostics: diagnosticsJson(ctx, diags) });
-      else {
-        printDiagnostics(ctx, diags, spec.sources);
-        const n = diags.filter((d) => d.severity === 'error').length;
-        ctx.err(`compile failed: ${n} error${n === 1 ? '' : 's'}; ${out} was not changed\n`);
-      }
+      show(ctx, compileView, { outArg: out, diagnostics: diags, sources: spec.sources });
       return EXIT.invalid;
     }
     const outDir = resolve(ctx.io.cwd, out);
     writeTree(outDir, r.files);
     const manifest = JSON.parse(r.files.get('manifest.json')!) as { files: { path: string; sha256: string }[] };
-    if (ctx.format === 'json') ctx.json({ ok: true, out: displayPath(ctx.io.cwd)(outDir), files: manifest.files, diagnostics: diagnosticsJson(ctx, diags) });
-    else {
-      printDiagnostics(ctx, diags, spec.sources);
-      const folders = [...new Set(manifest.files.map((f) => f.path.split('/')[0]).filter((p) => p !== 'manifest.json'))];
-      ctx.out(`compiled ${spec.ir.name} for profile ${ctx.profile}: ${r.files.size} files in ${displayPath(ctx.io.cwd)(outDir)}/ (${folders.join(', ')}, manifest.json)\n`);
-    }
+    show(ctx, compileView, { outArg: out, diagnostics: diags, sources: spec.sources, written: { pipeline: spec.ir.name, profile: ctx.profile, outDir, count: r.files.size, files: manifest.files } });
     return EXIT.ok;
   },
 };

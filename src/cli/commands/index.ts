@@ -6,12 +6,14 @@
 // To add a command (say `query`):
 //   1. Create src/cli/commands/query.ts exporting `const command: Command` (src/cli/command.ts):
 //      usage, help (a paragraph that teaches, with examples), options (your own flags only:
-//      --format/--state/--profile/--help/--no-color are global and parsed for you), formats (allowed --format values, default first; absent = text, json),
-//      positionals ([min, max], absent = exactly one), and `run(ctx) => Promise<number>`.
-//   2. In run(ctx): read ctx.positionals, ctx.str('port'), ctx.flag('yes'), ctx.format,
-//      ctx.profile; load the spec with loadValidSpec(ctx, path) from ../spec.ts (prints the
-//      diagnostics and exits 2 for you); print with ctx.out()/ctx.err(), or ctx.json(doc) once for
-//      --format json (nothing else on stdout then; progress goes to ctx.err). Return the exit code:
+//      --format/--state/--profile/--help/--no-color are global and parsed for you), formats
+//      (`formatsOf(queryView)`: the formats of its view), positionals ([min, max], absent =
+//      exactly one), and `run(ctx) => Promise<number>`.
+//   2. In run(ctx): read ctx.positionals, ctx.str('port'), ctx.flag('yes'), ctx.profile; load the
+//      spec with loadValidSpec(ctx, path) from ../spec.ts (prints the diagnostics and exits 2 for
+//      you); compute the result and print it with `show(ctx, queryView, result)` (src/cli/view.ts),
+//      its view in src/cli/views/query.ts rendering each format — never branch on ctx.format;
+//      warnings and progress on the way go through `note(ctx, …)`. Return the exit code:
 //      EXIT.ok 0, EXIT.failed 1, EXIT.invalid 2. Throw CliError('message') for a user error (exit 2,
 //      printed as `error: message`, never a stack trace).
 //   3. Add `entry('query', 'one line for --help', () => import('./query.js'))` to `commands` below.

@@ -3,12 +3,13 @@
 
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { CliError, EXIT, type Command } from '../command.js';
-import { inferSchemas, loadValidSpec, printDiagnostics, diagnosticsJson, workspaceOf } from '../spec.js';
+import { inferSchemas, loadValidSpec, workspaceOf } from '../spec.js';
 import { LineageError, LineageGraph } from '../../engine/lineage.js';
 import { loadSqlToolkit } from '../../sql/toolkit.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
 import { show } from '../view.js';
 import { lineageView } from '../views/lineage.js';
+import { failedCheckView } from '../views/diagnostics.js';
 
 export const command: Command = {
   usage: 'asgard lineage SPEC LAYER.TABLE.COLUMN [--format text|json]',
@@ -32,8 +33,7 @@ Examples:
     for (const [id, ns] of Object.entries(workspace.state(spec.ir).read().nodes)) if (ns.schema) known.set(id, ns.schema);
     const { schemas, diagnostics } = await inferSchemas(spec.ir, known, { ...spec, workspace });
     if (hasErrors(diagnostics) || !schemas) {
-      if (ctx.format === 'json') ctx.json({ ok: false, diagnostics: diagnosticsJson(ctx, diagnostics) });
-      else printDiagnostics(ctx, diagnostics, spec.sources);
+      show(ctx, failedCheckView, { diagnostics, sources: spec.sources });
       return EXIT.invalid;
     }
     await loadSqlToolkit();

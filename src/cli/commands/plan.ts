@@ -2,9 +2,7 @@
 // spec for pull-request review (no state, no credentials).
 
 import { resolve } from 'node:path';
-import { hasChanges, planToJson, type Plan } from '../../planner/plan.js';
-import { renderPlanText } from '../../planner/plan-render.js';
-import { renderPlanMarkdown } from '../../planner/plan-markdown.js';
+import { hasChanges, type Plan } from '../../planner/plan.js';
 import { CliError, EXIT, type Command, type CommandContext } from '../command.js';
 import type { NodeId, PipelineIR, TrainNode } from '../../ir/types.js';
 import type { PriorNode, ScoreChange } from '../../planner/plan.js';
@@ -14,7 +12,9 @@ import { warehouseOf } from '../engine-access.js';
 import { makePlan, savePlan } from '../planning.js';
 import { remoteError } from '../remote.js';
 import { unsetSecrets } from '../secrets.js';
-import { displayPath, loadValidSpec, printDiagnostics, varOption, workspaceOf, type LoadedSpec } from '../spec.js';
+import { displayPath, loadValidSpec, varOption, workspaceOf, type LoadedSpec } from '../spec.js';
+import { formatsOf, preview, show } from '../view.js';
+import { planView, planWarningsView } from '../views/plan.js';
 import type { Drift } from '../../kube/drift.js';
 
 /** The plan with each changed SQL node's data diff (src/engine/data-diff.ts): reads the warehouse, writes nothing. */
@@ -104,16 +104,6 @@ async function kubeDrift(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineI
   }
 }
 
-function renderDrift(drift: readonly Drift[]): string {
-  const lines = ['', `Drift: ${drift.length} object${drift.length === 1 ? '' : 's'} in the cluster differ${drift.length === 1 ? 's' : ''} from what asgard applied (changed outside asgard):`];
-  for (const d of drift) {
-    const owner = d.node ? ` (node ${d.node})` : '';
-    lines.push(d.change === 'missing' ? `  - ${d.object}${owner}: missing` : `  ~ ${d.object}${owner}: ${d.fields.join(', ')}`);
-  }
-  lines.push("  A node's next run on the cluster re-applies its objects.", '');
-  return lines.join('\n');
-}
-
 /** Does the plan trip `--fail-on`: a breaking change, or any change at all. */
 export const failsOn = (plan: Plan, on: string): boolean =>
   on === 'breaking' ? plan.actions.some((a) => a.category === 'breaking') : hasChanges(plan);
@@ -167,14 +157,14 @@ Examples:
     { name: 'sample', type: 'string', arg: 'N', description: 'with --diff-data: compare a deterministic sample of N keys' },
     { name: 'fail-on', type: 'string', arg: 'CATEGORY', choices: ['breaking', 'any'], description: 'exit 1 when the plan has a change of this category' },
   ],
-  formats: ['text', 'json', 'markdown'],
+  formats: formatsOf(planView),
   async run(ctx) {
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
     // A warehouse on S3 keeps the state beside it: plan against that one.
     if (ctx.str('base') === undefined) await workspaceOf(ctx, spec).remote(spec.ir)?.pull({ data: false }).catch(remoteError);
     const planned = await makePlan(ctx, spec, ctx.str('base'), true);
     // What apply would run without: secrets unset here (a pull-request plan with --base needs none).
-    if (ctx.str('base') === undefined && ctx.format === 'text') printDiagnostics(ctx, unsetSecrets(spec.ir, ctx.io.env), spec.sources);
+    if (ctx.str('base') === undefined) preview(ctx, planWarningsView, { diagnostics: unsetSecrets(spec.ir, ctx.io.env), sources: spec.sources });
     let plan = planned.plan;
     if (ctx.flag('diff-data')) plan = await withDataDiff(ctx, spec, plan, planned.prior);
     else if (ctx.str('sample') !== undefined) throw new CliError('--sample goes with --diff-data');
@@ -182,19 +172,8 @@ Examples:
     if (out) savePlan(plan, resolve(ctx.io.cwd, out));
     // Under a kubernetes profile: the applied nodes' objects as the cluster holds them now.
     const drift = ctx.str('base') === undefined && spec.ir.profiles[ctx.profile]?.target === 'kubernetes' ? await kubeDrift(ctx, spec, Object.keys(planned.prior)) : undefined;
-    if (ctx.format === 'json') {
-      const doc = planToJson(plan) as Record<string, unknown>;
-      doc.spec = displayPath(ctx.io.cwd)(plan.spec);
-      if (drift) Object.assign(doc, 'error' in drift ? { driftUnchecked: drift.error } : { drift: drift.drift });
-      ctx.json(doc);
-    } else if (ctx.format === 'markdown') ctx.out(renderPlanMarkdown(plan));
-    else ctx.out(renderPlanText(plan, { color: ctx.color }));
-    if (drift && ctx.format !== 'json') {
-      if ('error' in drift) ctx.err(`drift not checked: ${drift.error}\n`);
-      else if (drift.drift.length) ctx.out(renderDrift(drift.drift));
-    }
+    show(ctx, planView, { plan, ...(drift ? { drift } : {}), ...(out ? { saved: out } : {}) });
     const drifted = !!drift && 'drift' in drift && drift.drift.length > 0;
-    if (out && ctx.format !== 'json') ctx.err(`Saved the plan to ${out}: apply it with \`asgard apply ${out}\`.\n`);
     const failOn = ctx.str('fail-on');
     if (failOn && failsOn(plan, failOn)) {
       ctx.err(`plan has ${failOn === 'breaking' ? 'a breaking change' : 'changes'} (--fail-on ${failOn})\n`);

@@ -8,7 +8,9 @@ import type { NodeId, PipelineIR } from '../../ir/types.js';
 import type { ColumnSchema } from '../../planner/state-store.js';
 import { EXIT, type Command } from '../command.js';
 import { unsetSecrets } from '../secrets.js';
-import { cliVars, diagnosticsJson, displayPath, inferSchemas, loadSpec, printDiagnostics, withBindDiagnostics, workspaceOf, varOption } from '../spec.js';
+import { cliVars, inferSchemas, loadSpec, withBindDiagnostics, workspaceOf, varOption } from '../spec.js';
+import { formatsOf, show } from '../view.js';
+import { validateView } from '../views/validate.js';
 
 /**
  * `--profile NAME`: what apply or compile with that profile would refuse — settings nothing of the
@@ -47,6 +49,7 @@ Examples:
   asgard validate pipelines/churn.asg --profile kubernetes
   asgard validate pipelines/churn.asg --format json    # {"ok": true, "diagnostics": []}`,
   options: [varOption],
+  formats: formatsOf(validateView),
   async run(ctx) {
     const spec = await loadSpec(ctx.positionals[0], { cwd: ctx.io.cwd, stateDir: ctx.stateDir, vars: cliVars(ctx) });
     let diags = [...(await withBindDiagnostics(spec))];
@@ -59,16 +62,7 @@ Examples:
     }
     diags = sortDiagnostics(diags);
     const ok = !!spec.ir && !hasErrors(diags);
-    if (ctx.format === 'json') {
-      ctx.json({ ok, diagnostics: diagnosticsJson(ctx, diags) });
-    } else {
-      printDiagnostics(ctx, diags, spec.sources);
-      const where = displayPath(ctx.io.cwd)(spec.file);
-      const errors = diags.filter((d) => d.severity === 'error').length;
-      const warnings = diags.filter((d) => d.severity === 'warning').length;
-      if (ok) ctx.out(`${where}: ok, pipeline ${spec.ir!.name} with ${spec.ir!.nodes.length} nodes${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
-      else ctx.err(`${where}: ${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
-    }
+    show(ctx, validateView, { file: spec.file, diagnostics: diags, sources: spec.sources, ...(ok ? { valid: { pipeline: spec.ir!.name, nodes: spec.ir!.nodes.length } } : {}) });
     return ok ? EXIT.ok : EXIT.invalid;
   },
 };
