@@ -4,15 +4,16 @@ import { resolve } from 'node:path';
 import { ApplyRefused, applyPlan } from '../../engine/apply.js';
 import { buildDag } from '../../planner/dag.js';
 import { hasChanges, type Plan } from '../../planner/plan.js';
-import { renderPlanText } from '../../planner/plan-render.js';
 import { SelectError, parseSelect } from '../../planner/stages.js';
 import { StateError } from '../../planner/state-store.js';
 import { CliError, EXIT, type Command, type CommandContext } from '../command.js';
 import { clusterExecutors, defaultExecutors } from '../executors.js';
 import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js';
-import { progressReporter, summaryTable } from '../progress.js';
+import { progressReporter } from '../progress.js';
 import { planId, remoteError } from '../remote.js';
 import { failOnErrors, loadValidSpec, workspaceOf, varOption } from '../spec.js';
+import { formatsOf, preview, printsDocument, show } from '../view.js';
+import { applyPlanView, applyView } from '../views/apply.js';
 
 export const command: Command = {
   usage: 'asgard apply SPEC|plan.json [--yes] [--select NODE[+]]',
@@ -48,6 +49,7 @@ Examples:
   asgard plan pipelines/churn.asg --out churn.plan.json && asgard apply churn.plan.json
   asgard apply pipelines/churn.asg --yes --format json   # {"ok": true, "nodes": [...]}
   asgard apply pipelines/churn.asg --profile kubernetes --yes`,
+  formats: formatsOf(applyView),
   options: [
     varOption,
     { name: 'yes', type: 'boolean', short: 'y', description: 'apply without asking for confirmation' },
@@ -99,7 +101,7 @@ Examples:
       else {
         plan = (await makePlan(ctx, spec)).plan;
         if (held) await held.annotate(planId(plan)).catch(remoteError);
-        if (ctx.format !== 'json') ctx.out(renderPlanText(plan, { color: ctx.color }) + '\n');
+        preview(ctx, applyPlanView, plan);
         if (!ctx.flag('yes')) await confirm(ctx, hasChanges(plan));
       }
 
@@ -116,7 +118,7 @@ Examples:
       const concurrency = ctx.str('concurrency') === undefined ? 2 : Number(ctx.str('concurrency'));
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a positive integer, not "${ctx.str('concurrency')}"`);
 
-      const reporter = progressReporter({ err: ctx.err, tty: ctx.io.stderrIsTTY && ctx.format !== 'json', color: ctx.colorErr, debug: ctx.io.env.ASGARD_DEBUG === '1' });
+      const reporter = progressReporter({ err: ctx.err, tty: ctx.io.stderrIsTTY && !printsDocument(ctx), color: ctx.colorErr, debug: ctx.io.env.ASGARD_DEBUG === '1' });
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
@@ -165,15 +167,7 @@ Examples:
       if (remote) await remote.flush().catch(() => undefined);
       if (held) await held.release().catch(remoteError);
     }
-    if (ctx.format === 'json') {
-      ctx.json({ ok: result.ok, nodes: result.nodes });
-    } else {
-      ctx.out('\n' + summaryTable(result.nodes));
-      if (result.warnings.length) {
-        ctx.out(`\n${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}:\n`);
-        for (const w of result.warnings) ctx.out(`  ${w.node}: ${w.message}\n`);
-      }
-    }
+    show(ctx, applyView, result);
     return result.ok ? EXIT.ok : EXIT.failed;
   },
 };
