@@ -6,7 +6,9 @@ import { closest } from '../../diagnostics/catalogue.js';
 import type { FeaturesNode } from '../../ir/types.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { loadValidSpec } from '../spec.js';
-import { printResult, warehouseOf } from '../engine-access.js';
+import { warehouseOf } from '../engine-access.js';
+import { formatsOf, show } from '../view.js';
+import { resultSetView } from '../views/result-set.js';
 import { attachWarehouse, qualified } from '../../engine/catalog.js';
 import { literal, openDuck, queryAll } from '../../engine/duckdb.js';
 import { pointInTimeSql } from '../../engine/features.js';
@@ -28,7 +30,7 @@ Examples:
     { name: 'entities', type: 'string', arg: 'FILE', description: 'CSV or Parquet file of entity rows (join key, event_timestamp)' },
     { name: 'full-feature-names', type: 'boolean', description: 'name features <view>__<feature>' },
   ],
-  formats: ['text', 'json', 'csv'],
+  formats: formatsOf(resultSetView),
   positionals: [3, 3],
   async run(ctx) {
     const [sub, specPath, viewName] = ctx.positionals;
@@ -63,7 +65,7 @@ Examples:
       const missing = [view.entity.joinKey, 'event_timestamp'].filter((c) => !cols.includes(c));
       if (missing.length) throw new CliError(`${entitiesArg} lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has ${cols.join(', ')})`);
       const r = await queryAll(conn, pointInTimeSql(view, 'asg_entities', { fullFeatureNames: ctx.flag('full-feature-names'), featureRelation: qualified(view.from) }));
-      printResult(ctx, r);
+      show(ctx, resultSetView, { result: r });
       return EXIT.ok;
     } finally {
       conn.closeSync();

@@ -2,7 +2,9 @@
 
 import { CliError, EXIT, type Command } from '../command.js';
 import { loadValidSpec } from '../spec.js';
-import { printResult, warehouseOf } from '../engine-access.js';
+import { warehouseOf } from '../engine-access.js';
+import { formatsOf, show } from '../view.js';
+import { resultSetView } from '../views/result-set.js';
 import { openReadOnlyWarehouse, QueryError, runReadOnlyQuery } from '../../engine/query.js';
 
 export const command: Command = {
@@ -22,7 +24,7 @@ Examples:
     { name: 'limit', type: 'string', arg: 'N', description: 'at most N rows (default 10000)' },
     { name: 'timeout', type: 'string', arg: 'SECONDS', description: 'stop the query after this long (default 300)' },
   ],
-  formats: ['text', 'json', 'csv'],
+  formats: formatsOf(resultSetView),
   positionals: [2, 2],
   async run(ctx) {
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
@@ -32,7 +34,7 @@ Examples:
     const conn = await openReadOnlyWarehouse(state, warehouse, spec.ir);
     try {
       const r = await runReadOnlyQuery(conn, ctx.positionals[1], { limit, timeoutMs: timeout * 1000 });
-      printResult(ctx, r, r.truncated ? `— truncated at --limit ${limit}` : undefined);
+      show(ctx, resultSetView, { result: r, ...(r.truncated ? { note: `— truncated at --limit ${limit}` } : {}) });
       return EXIT.ok;
     } catch (e) {
       if (e instanceof QueryError) {
