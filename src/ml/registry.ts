@@ -82,6 +82,13 @@ export interface NewVersion {
   readonly createdAt?: Date;
 }
 
+/**
+ * A model and its versions as `asgard models list --format json` and `GET /mlops/models` both give
+ * them (docs/cli.md, docs/http.md): `{"name", "versions": [{"version", "promoted", "createdAt", "metrics"}]}`.
+ */
+export const versionSummary = (v: RegistryVersion) => ({ version: v.version, promoted: v.promoted, createdAt: v.createdAt, metrics: v.metrics });
+export const modelSummary = (name: string, versions: readonly RegistryVersion[]) => ({ name, versions: versions.map(versionSummary) });
+
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export class Registry {

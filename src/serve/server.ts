@@ -19,6 +19,7 @@ import { HttpError, parseJson, readBody, sendBody, sendError, sendJson, sendRaw 
 import { collectSiteData, siteSchemas } from '../docs/site-data.js';
 import { indexHtml, SiteAssetsMissing, siteAssets } from '../docs/site-files.js';
 import { infer, MAX_INPUTS, type EntityLookup } from './inference.js';
+import { modelSummary } from '../ml/registry.js';
 import { ModelStore } from './model-store.js';
 import { QueryBody, zodDetails } from './validate.js';
 import { readServedState } from './state.js';
@@ -207,7 +208,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
 
   function modelJson(name: string) {
     const idx = store.index(name);
-    return { name, versions: (idx?.versions ?? []).map((v) => ({ version: v.version, promoted: v.promoted, createdAt: v.createdAt, metrics: v.metrics })) };
+    return modelSummary(name, idx?.versions ?? []);
   }
 
   async function health() {

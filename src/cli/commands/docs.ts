@@ -3,7 +3,6 @@
 // the state, the run history, the warehouse and the registry; changes nothing.
 
 import { relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { collectSiteData, type SavedPlan, type SiteCacheEntry } from '../../docs/site-data.js';
 import type { GraphLayout } from '../../docs/graph-layout.js';
 import { SiteAssetsMissing, writeSite } from '../../docs/site-files.js';
@@ -12,6 +11,8 @@ import type { ColumnSchema } from '../../planner/state-store.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { openState, readPlanFile } from '../planning.js';
 import { inferSchemas, loadValidSpec, workspaceOf } from '../spec.js';
+import { formatsOf, show } from '../view.js';
+import { docsView } from '../views/docs.js';
 
 export const command: Command = {
   usage: 'asgard docs SPEC --out DIR [--plan plan.json]',
@@ -34,6 +35,7 @@ the folder. \`asgard serve SPEC\` serves the same site at http://127.0.0.1:8000/
 Examples:
   asgard docs pipelines/churn.asg --out site && open site/index.html
   asgard plan pipelines/churn.asg --out plan.json && asgard docs pipelines/churn.asg --out review --plan plan.json`,
+  formats: formatsOf(docsView),
   options: [
     { name: 'out', type: 'string', short: 'o', arg: 'DIR', description: 'folder to write the site to (created if needed)' },
     { name: 'plan', type: 'string', arg: 'FILE', description: 'a saved plan: colour the graph by its actions' },
@@ -81,9 +83,7 @@ Examples:
       if (e instanceof SiteAssetsMissing) throw new CliError(e.message, EXIT.failed);
       throw e;
     }
-    const index = resolve(out, 'index.html');
-    if (ctx.format === 'json') ctx.json({ ok: true, out, files, nodes: data.nodes.length, runs: data.runs.length, models: data.models.map((m) => m.name) });
-    else ctx.err(`asgard docs: ${data.nodes.length} nodes, ${data.runs.length} runs, ${data.models.reduce((s, m) => s + m.versions.length, 0)} model versions → ${pathToFileURL(index).href}\n`);
+    show(ctx, docsView, { out, files, nodes: data.nodes.length, runs: data.runs.length, models: data.models.map((m) => ({ name: m.name, versions: m.versions.length })) });
     return EXIT.ok;
   },
 };

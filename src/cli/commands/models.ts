@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, EXIT, type Command } from '../command.js';
 import { loadValidSpec, workspaceOf } from '../spec.js';
-import { formatsOf, show } from '../view.js';
-import { modelVersionView, modelVersionsView, modelsListView, versionSummary } from '../views/models.js';
+import { formatsOf, note, show } from '../view.js';
+import { modelSummary } from '../../ml/registry.js';
+import { modelVersionView, modelVersionsView, modelsListView } from '../views/models.js';
 
 export const command: Command = {
   usage: 'asgard models list|show SPEC [NAME[@VERSION]]',
@@ -38,8 +39,8 @@ Examples:
       // `list SPEC NAME`: only that model (a version suffix is ignored here; `show` takes it).
       const only = target?.split('@')[0];
       if (only !== undefined && !names.includes(only)) throw new CliError(`the spec trains no model named ${JSON.stringify(only)}${names.length ? ` (models: ${names.join(', ')})` : ''}`);
-      const models = names.filter((n) => only === undefined || n === only).map((name) => ({ name, versions: versionsOf(name).map(versionSummary) }));
-      if (!names.length && ctx.format !== 'json') ctx.err('the spec trains no model\n');
+      const models = names.filter((n) => only === undefined || n === only).map((name) => modelSummary(name, versionsOf(name)));
+      if (!names.length) note(ctx, [{ err: 'the spec trains no model\n' }]);
       show(ctx, modelsListView, { models });
       return EXIT.ok;
     }

@@ -7,6 +7,8 @@ import { ServeConfigError } from '../../serve/auth.js';
 import { CliError, EXIT, type Command } from '../command.js';
 import { loadValidSpec, workspaceOf } from '../spec.js';
 import { remoteError } from '../remote.js';
+import { formatsOf, note, show } from '../view.js';
+import { serveView } from '../views/serve.js';
 
 export const command: Command = {
   usage: 'asgard serve SPEC [--port 8000] [--host 127.0.0.1]',
@@ -36,7 +38,7 @@ Examples:
     { name: 'port', type: 'string', arg: 'PORT', description: 'port to listen on (default 8000; 0 picks a free one)' },
     { name: 'host', type: 'string', arg: 'HOST', description: 'address to bind (default 127.0.0.1)' },
   ],
-  formats: ['text', 'json'],
+  formats: formatsOf(serveView),
   async run(ctx) {
     const portText = ctx.str('port') ?? '8000';
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new CliError(`--port must be a number from 0 to 65535, got ${JSON.stringify(portText)}`);
@@ -59,13 +61,12 @@ Examples:
       throw new CliError(`cannot listen on ${host}:${portText}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`, EXIT.failed);
     }
     const url = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
-    if (ctx.format === 'json') ctx.json({ ok: true, url, port: addr.port, host: addr.host, models: [...srv.store.models.keys()] });
-    else ctx.err(`asgard serve: ${spec.ir.name} on ${url} (models: ${[...srv.store.models.keys()].join(', ') || 'none'}); Ctrl-C to stop\n`);
+    show(ctx, serveView, { pipeline: spec.ir.name, url, port: addr.port, host: addr.host, models: [...srv.store.models.keys()] });
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         process.off('SIGTERM', onTerm);
         process.off('SIGINT', onInt);
-        if (ctx.format !== 'json') ctx.err(`asgard serve: ${sig}, finishing in-flight requests\n`);
+        note(ctx, [{ err: `asgard serve: ${sig}, finishing in-flight requests\n` }]);
         srv.close(10_000).then(resolve, resolve);
       };
       const onTerm = () => stop('SIGTERM');

@@ -1,17 +1,14 @@
 // `asgard models`: the registry's listing, one model's versions, and one version in detail. The JSON
 // documents are the shapes docs/cli.md gives.
 
-import type { RegistryVersion } from '../../ml/registry.js';
+import { modelSummary, versionSummary, type RegistryVersion } from '../../ml/registry.js';
 import type { View } from '../view.js';
 
 const fmt = (x: unknown) => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : String(x));
 
-/** A version as `list` and `show NAME` print it. */
-export const versionSummary = (v: RegistryVersion) => ({ version: v.version, promoted: v.promoted, createdAt: v.createdAt, metrics: v.metrics });
-type VersionSummary = ReturnType<typeof versionSummary>;
 
 export interface ModelsList {
-  readonly models: readonly { readonly name: string; readonly versions: readonly VersionSummary[] }[];
+  readonly models: readonly ReturnType<typeof modelSummary>[];
 }
 
 export const modelsListView: View<ModelsList> = {
