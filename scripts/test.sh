@@ -8,6 +8,8 @@
 # (CI=true) a missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The linter first (biome.jsonc): an error fails the run before anything is built or started.
+npx biome lint --diagnostic-level=error .
 npm run build
 source scripts/services.sh
 services_up
