@@ -8,7 +8,7 @@
 // topological order, so a view over a view works.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Layer, ModelNode, NodeId, PipelineIR } from '../ir/types.js';
+import type { ModelNode, NodeId, PipelineIR } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
 import type { ColumnSchema, PipelineState } from '../planner/state-store.js';
 import { selectFiles, type Warehouse } from '../warehouse/warehouse.js';

@@ -70,7 +70,9 @@ export async function queryAll(conn: DuckDBConnection, sql: string): Promise<Que
   const types = reader.columnTypes().map(String);
   const rows = reader.getRows().map((r) => {
     const o: Row = {};
-    names.forEach((n, i) => (o[n] = toPlain(r[i])));
+    names.forEach((n, i) => {
+      o[n] = toPlain(r[i]);
+    });
     return o;
   });
   return { columns: names.map((name, i) => ({ name, type: types[i] })), rows };

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { connectTimeoutMs, dbConnection, describeDbError } from './connection.js';
-import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
+import type { ConnectorInput, Extracted, ExtractRequest, SourceConnector } from './source.js';
 import { postgresToDuck } from './types.js';
 import { SourceError, csvRelation } from './staging.js';
 

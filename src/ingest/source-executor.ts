@@ -218,7 +218,6 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const names = columns.map((c) => ident(c.name)).join(', ');
       const key = stream.primaryKey.length ? stream.primaryKey.map(ident).join(', ') : names;
       const keyCols = stream.primaryKey.length ? stream.primaryKey : columns.map((c) => c.name);
-      const using = keyCols.map(ident).join(', ');
       // The newest incoming row per key (a file source may hold several versions of a row).
       await duck.run(`CREATE TEMP TABLE fresh AS SELECT ${names} FROM incoming QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`).catch(fail);
       if (stream.primaryKey.length) {

@@ -55,7 +55,7 @@ async function checkKey(conn: DuckDBConnection, view: FeaturesNode, type: string
   const field = view.entity.joinKey;
   const bad = (why: string) =>
     new HttpError(400, 'invalid_key', `${field} must be ${why}, got ${JSON.stringify(key.length > 40 ? key.slice(0, 40) + '…' : key)}`, { field, expected: type });
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
   if (/[\u0000-\u001f\u007f]/.test(key)) throw bad(`a ${type} without control characters`);
   if (type === 'VARCHAR') return;
   if (INTEGER_TYPE.test(type) && !/^-?[0-9]+$/.test(key)) throw bad(`an integer (${type})`);

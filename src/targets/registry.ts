@@ -2,7 +2,7 @@
 // list (adding a target touches its folder and one line here). `compileTargets` runs them all and
 // adds manifest.json; writing the files is the CLI's job (src/cli/commands/compile.ts).
 
-import type { NodeId, PipelineIR, Profile, SqlBody } from '../ir/types.js';
+import type { NodeId, PipelineIR, Profile } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import type { Diagnostic, Result } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';

@@ -75,6 +75,6 @@ describe.skipIf(!tools)('categorical features agree with scikit-learn OrdinalEnc
     const testRows = Array.from(s.test).slice(0, 500).map((i) => ({ ...rs[i], merchant_category: rs[i].merchant_category ?? 'NULL is sent as a value never seen' }));
     writeFileSync(join(dir, 'inputs.json'), JSON.stringify(testRows.map((r) => ({ merchant_category: r.merchant_category, card_present: r.card_present ? 1 : 0, amount: r.amount, hour: r.hour }))));
     const proba = JSON.parse(python('onnx_proba.py', [model, join(dir, 'inputs.json')])) as number[];
-    proba.forEach((p, i) => expect(Math.abs(p - run.testProba[i]), `test row ${i}`).toBeLessThan(1e-5));
+    for (const [i, p] of proba.entries()) expect(Math.abs(p - run.testProba[i]), `test row ${i}`).toBeLessThan(1e-5);
   }, 10 * 60_000);
 });

@@ -27,7 +27,7 @@ const fileCases = readdirSync(dir)
   .sort();
 const genCases = Object.keys(generatedCases).sort();
 
-export function renderAll(loaded: LoadedSpec): string {
+function renderAll(loaded: LoadedSpec): string {
   const sources = new Map([[loaded.file, sourceOf(loaded)]]);
   return loaded.diagnostics.map((d) => renderDiagnostic(d, { sources, color: false, displayPath: (f) => basename(f) })).join('\n') + '\n';
 }

@@ -5,7 +5,7 @@
 // killed with SIGKILL mid-run, then run again, leaves every table consistent with the state.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { churnWorkspace, type ChurnWorkspace } from '../helpers/churn.js';
 import type { TestDatabases } from '../helpers/services.js';

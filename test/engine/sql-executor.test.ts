@@ -5,7 +5,7 @@ import { executor } from '../../src/engine/sql-executor.js';
 import { NodeError } from '../../src/engine/executor.js';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
 import { attachWarehouse } from '../../src/engine/catalog.js';
-import { MiniApply, body, check, churnIR, cleanse, ir, model, source, tempDir } from './helpers.js';
+import { MiniApply, body, check, churnIR, ir, model, source, tempDir } from './helpers.js';
 import type { CleanseNode, ModelNode } from '../../src/ir/types.js';
 import { dataFilesOnDisk } from '../helpers/warehouse.js';
 

@@ -3,7 +3,7 @@
 // the node with a message that says what and where while the previous snapshot stays.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
 import type { SourceNode } from '../../src/ir/types.js';
 import { generate, type Ticket } from '../../demo/generate.js';

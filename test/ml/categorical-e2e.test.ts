@@ -5,7 +5,7 @@
 // same probabilities as batch scoring; a category the model never saw scores as NULL does (the
 // unknown bucket), and a number where the category belongs is 422 naming the field.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -27,7 +27,7 @@ describe.each([
     await scorer.release();
     expect(p.length).toBe(1500);
     let maxDiff = 0;
-    let distinct = new Set<number>();
+    const distinct = new Set<number>();
     for (let i = 0; i < run.test.n; i++) {
       maxDiff = Math.max(maxDiff, Math.abs(p[i] - run.testProba[i]));
       distinct.add(run.testProba[i]);

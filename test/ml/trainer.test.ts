@@ -33,7 +33,7 @@ describe('random forest', () => {
     expect(r.model.trees).toHaveLength(40);
     for (const t of r.model.trees) expect(depth(t, 0)).toBeLessThanOrEqual(8);
     // Leaves hold class fractions.
-    for (const t of r.model.trees) t.value.forEach((v, i) => t.feature[i] < 0 && expect(v >= 0 && v <= 1).toBe(true));
+    for (const t of r.model.trees) for (const [i, v] of t.value.entries()) if (t.feature[i] < 0) expect(v >= 0 && v <= 1).toBe(true);
   });
 
   it('class_weight=balanced raises recall on a rare class', () => {

@@ -1,7 +1,7 @@
 // A profile that lacks what a target needs is a diagnostic naming the missing setting, on the
 // profile's span, and `asgard compile` then leaves --out exactly as it was (no half-written tree).
 
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -132,4 +132,3 @@ describe('asgard compile (CLI)', () => {
   });
 });
 
-export { cpSync };

@@ -165,7 +165,9 @@ async function readDataset(file: string, features: readonly string[], label: str
     const X = new Float32Array(r.rows.length * F);
     const y = new Uint8Array(r.rows.length);
     r.rows.forEach((row, i) => {
-      features.forEach((f, j) => (X[i * F + j] = row[f] === null ? Number.NaN : Number(row[f])));
+      features.forEach((f, j) => {
+        X[i * F + j] = row[f] === null ? Number.NaN : Number(row[f]);
+      });
       y[i] = Number(row.__y);
     });
     return { featureNames: features, n: r.rows.length, X, y };
