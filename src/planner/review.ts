@@ -14,7 +14,7 @@
 // all when its rows change. The reach is breaking when a column it reads changed meaning or
 // disappeared, its rows change, a model's input fields change or a serving API's request shape does.
 
-import type { FeaturesNode, NodeId, PipelineIR, PipelineNode, ServeNode } from '../ir/types.js';
+import { assertNever, type FeaturesNode, type NodeId, type PipelineIR, type PipelineNode, type ServeNode } from '../ir/types.js';
 import { columnsReferenced, diffSql, type SqlChange } from '../sql/sql-diff.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { buildDag } from './dag.js';
@@ -247,6 +247,8 @@ class Reviewer {
         if (this.inputFieldsChanged(node.model, prev.model)) e.shape = true;
         break;
       }
+      default:
+        assertNever(node);
     }
     return e;
   }
@@ -390,6 +392,8 @@ class Reviewer {
         return this.reachServe(node, input, up, out);
       case 'source':
         return undefined;
+      default:
+        return assertNever(node);
     }
   }
 

@@ -128,4 +128,18 @@ describe('layering', () => {
     const unknown = [...new Set(all.map(layerOf))].filter((l) => !(l in allowed));
     expect(unknown).toEqual([]);
   });
+
+  it('every file of src/ with a switch or table over node kinds is in docs/ARCHITECTURE.md’s list for a new node kind', () => {
+    const doc = readFileSync(resolve(src, '..', 'docs', 'ARCHITECTURE.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### A new node kind'), doc.indexOf('### A new compile target'));
+    const listed = new Set([...section.matchAll(/`([\w/.-]+\.ts)`/g)].map((m) => m[1]));
+    // A switch over a node's kind that ends in assertNever, or a table that needs every kind.
+    const perKind = /switch \(\w+\.kind\)[\s\S]{0,4000}?assertNever\(|Record<NodeKind,|\[K in NodeKind\]:/;
+    const found = files(src)
+      .filter((f) => perKind.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(src, f));
+    expect(found.length).toBeGreaterThanOrEqual(6);
+    expect(found.filter((f) => !listed.has(f))).toEqual([]);
+  });
 });
+
