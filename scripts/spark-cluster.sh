@@ -18,7 +18,10 @@ ASGARD_SPARK_PORT="${ASGARD_SPARK_PORT:-7077}"
 ASGARD_SPARK_UI_PORT="${ASGARD_SPARK_UI_PORT:-58081}"
 _SPARK_DIR="${ASGARD_SERVICES_DIR:-$ASGARD_ROOT/.services}/spark"
 # The jars the jobs need, as Maven coordinates (group:artifact:version); Spark 4.0 / Scala 2.13.
-ASGARD_SPARK_PACKAGES="${ASGARD_SPARK_PACKAGES:-org.apache.iceberg:iceberg-spark-runtime-4.0_2.13:1.10.0 org.apache.iceberg:iceberg-aws-bundle:1.10.0 org.xerial:sqlite-jdbc:3.51.1.0 org.postgresql:postgresql:42.7.8}"
+# hadoop-aws is the s3a:// file system the compiled SparkApplications name (bronze Parquet folders
+# under a kubernetes profile); it runs on the AWS SDK v2 classes of iceberg-aws-bundle plus the
+# SDK's transfer manager (same SDK version as the bundle's, 2.33.0), instead of the 500 MB SDK bundle.
+ASGARD_SPARK_PACKAGES="${ASGARD_SPARK_PACKAGES:-org.apache.iceberg:iceberg-spark-runtime-4.0_2.13:1.10.0 org.apache.iceberg:iceberg-aws-bundle:1.10.0 org.xerial:sqlite-jdbc:3.51.1.0 org.postgresql:postgresql:42.7.8 org.apache.hadoop:hadoop-aws:3.4.1 software.amazon.awssdk:s3-transfer-manager:2.33.0}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/daemon.sh"
 

@@ -3,12 +3,12 @@
 // would ever move a SparkApplication or a Job. This watches both kinds in one namespace on the REAL
 // API server and plays their status through the status subresource, as the operator and the Job
 // controller would:
-//   - a SparkApplication is run for real on the local Spark standalone cluster
-//     (scripts/spark-cluster.sh): its main file and `deps.files` are fetched from the S3 server, its
-//     container env resolved from the namespace's Secret/ConfigMap as the kubelet would, and it is
-//     spark-submitted with its `arguments` and `sparkConf` through asgard's own runner
-//     (src/spark/submit.ts, the one `--profile cluster` uses); the state becomes COMPLETED, or FAILED
-//     with the tail of the driver's output as `errorMessage` (there is no driver pod to read a log from);
+//   - a SparkApplication is run for real on the local Spark standalone cluster (runSparkApplication
+//     below: what differs from a cluster, and why, is listed there), its container env resolved
+//     from the namespace's Secret/ConfigMap as the kubelet would (a missing non-optional key fails
+//     it, as CreateContainerConfigError would), one run at a time; the state becomes COMPLETED, or
+//     FAILED with the tail of the driver's output as `errorMessage` (there is no driver pod to read a
+//     log from). test/k8s/spark-run.pending.ts runs compiled applications through it;
 //   - a Job is played as the test directs (`jobs`): complete, fail with a log line, or never finish.
 // Nothing here is used by asgard itself.
 
@@ -53,6 +53,7 @@ export class StandIn {
   private readonly busy = new Set<string>();
   private readonly running: Promise<unknown>[] = [];
   private stopped = false;
+  private sparkQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: StandInOptions) {
     this.kc.loadFromFile(opts.kubeconfig);
@@ -114,7 +115,7 @@ export class StandIn {
       await how.completeAfter;
       how = 'complete';
     }
-    const r = how === 'run' ? await this.sparkSubmit(app) : how === 'complete' ? { code: 0, tail: '' } : { code: 1, tail: how.fail };
+    const r = how === 'run' ? await this.oneAtATime(() => this.sparkSubmit(app)) : how === 'complete' ? { code: 0, tail: '' } : { code: 1, tail: how.fail };
     const state = r.code === 0 ? 'COMPLETED' : 'FAILED';
     await this.status('sparkoperator.k8s.io/v1beta2', 'sparkapplications', name, {
       applicationState: r.code === 0 ? { state } : { state, errorMessage: `driver exited with code ${r.code}:\n${r.tail}` },
@@ -125,70 +126,39 @@ export class StandIn {
     this.spans.push({ run: `SparkApplication/${name}`, from, to: performance.now() });
   }
 
-  /** The app's container env as the kubelet would set it: literal values, Secret and ConfigMap keys. */
-  private async containerEnv(env: any[] | undefined): Promise<Record<string, string>> {
+  /**
+   * One real Spark run at a time: the profile's catalog may be a SQLite file, which takes one
+   * writer at a time (as `apply --profile cluster` runs one job at a time), and the local cluster
+   * has two cores.
+   */
+  private oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.sparkQueue.then(run, run);
+    this.sparkQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The app's container env as the kubelet would set it, from the namespace's Secrets and ConfigMaps. */
+  private containerEnv(env: any[] | undefined): Promise<Record<string, string>> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
-    const out: Record<string, string> = {};
-    for (const e of env ?? []) {
-      if (e.value !== undefined) out[e.name] = String(e.value);
-      else if (e.valueFrom?.secretKeyRef) {
-        const s = await core.readNamespacedSecret({ name: e.valueFrom.secretKeyRef.name, namespace: this.opts.namespace }).catch(() => undefined);
-        const v = s?.data?.[e.valueFrom.secretKeyRef.key];
-        if (v !== undefined) out[e.name] = Buffer.from(v, 'base64').toString('utf8');
-      } else if (e.valueFrom?.configMapKeyRef) {
-        const c = await core.readNamespacedConfigMap({ name: e.valueFrom.configMapKeyRef.name, namespace: this.opts.namespace }).catch(() => undefined);
-        const v = c?.data?.[e.valueFrom.configMapKeyRef.key];
-        if (v !== undefined) out[e.name] = v;
+    const namespace = this.opts.namespace;
+    return resolveContainerEnv(env, async (kind, name, key) => {
+      if (kind === 'Secret') {
+        const v = (await core.readNamespacedSecret({ name, namespace }).catch(() => undefined))?.data?.[key];
+        return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
       }
-    }
-    return out;
+      return (await core.readNamespacedConfigMap({ name, namespace }).catch(() => undefined))?.data?.[key];
+    });
   }
 
-  private async fetchS3(url: string, dir: string): Promise<string> {
-    const m = /^s3a?:\/\/([^/]+)\/(.+)$/.exec(url);
-    if (!m) return url; // a local path
-    const c = rawClient();
-    try {
-      const r = await c.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
-      const file = join(dir, basename(m[2]));
-      writeFileSync(file, Buffer.from(await r.Body!.transformToByteArray()));
-      return file;
-    } finally {
-      c.destroy();
-    }
-  }
-
-  /** spark-submit through asgard's own runner (src/spark/submit.ts), as the cluster profile runs jobs. */
+  /** spark-submit of the app as compiled, its container env resolved from the namespace. */
   private async sparkSubmit(app: any): Promise<{ code: number; tail: string }> {
-    const spark = sparkCluster();
-    const rt = sparkRuntime({ ...process.env, ASGARD_SPARK_HOME: spark.sparkHome, ASGARD_SPARK_JARS: spark.jars, ...(spark.javaHome ? { JAVA_HOME: spark.javaHome } : {}) });
-    const dir = mkdtempSync(join(tmpdir(), 'stand-in-'));
+    let env: Record<string, string>;
     try {
-      const main = await this.fetchS3(app.spec.mainApplicationFile, dir);
-      const files: string[] = [];
-      for (const f of app.spec.deps?.files ?? []) files.push(await this.fetchS3(f, dir));
-      const env = await this.containerEnv(app.spec.driver?.env);
-      const conf: Record<string, string> = Object.fromEntries(Object.entries(app.spec.sparkConf ?? {}).map(([k, v]) => [k, String(v)]));
-      if (rt.jars) conf['spark.jars'] = rt.jars;
-      if (rt.python) conf['spark.pyspark.python'] = rt.python;
-      Object.assign(conf, { 'spark.executor.memory': '512m', 'spark.cores.max': '2' });
-      const r = await sparkSubmit({
-        sparkHome: rt.sparkHome,
-        master: spark.master,
-        name: app.metadata.name,
-        main,
-        args: (app.spec.arguments ?? []).map(String),
-        files,
-        conf,
-        env,
-        secrets: Object.values(env),
-        workDir: join(dir, 'work'),
-        ...(rt.javaHome ? { javaHome: rt.javaHome } : {}),
-      });
-      return { code: r.code ?? 1, tail: r.tail };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      env = await this.containerEnv(app.spec.driver?.env);
+    } catch (e) {
+      return { code: 1, tail: (e as Error).message };
     }
+    return runSparkApplication(app, env);
   }
 
   // --- Jobs --------------------------------------------------------------------------------
@@ -253,4 +223,93 @@ export class StandIn {
       req.end(body);
     });
   }
+}
+
+/**
+ * Runs a SparkApplication as the spark-operator would, on the local Spark standalone cluster
+ * (scripts/spark-cluster.sh) through asgard's own runner (src/spark/submit.ts, the one
+ * `--profile cluster` uses): its main file and `deps.files` fetched from the S3 server, its
+ * `arguments` and `sparkConf` as compiled, `env` (the driver's container env, as the kubelet
+ * resolves it) for the driver and the executors. What differs from a cluster, and why:
+ *   - the driver runs on this machine in client mode (Spark standalone runs no Python driver in
+ *     cluster mode), so it reaches the catalog the profile names from here;
+ *   - `deps.packages` are not fetched: each must be among the Spark client's jars (the
+ *     ASGARD_SPARK_PACKAGES of scripts/spark-cluster.sh), or the run fails naming it;
+ *   - executors get 512m and two cores in all (the local workers' size), not the app's resources.
+ */
+export async function runSparkApplication(app: any, env: Readonly<Record<string, string>>): Promise<{ code: number; tail: string }> {
+  const spark = sparkCluster();
+  const rt = sparkRuntime({ ...process.env, ASGARD_SPARK_HOME: spark.sparkHome, ASGARD_SPARK_JARS: spark.jars, ...(spark.javaHome ? { JAVA_HOME: spark.javaHome } : {}) });
+  const have = new Set(rt.jars.split(',').filter(Boolean).map((j) => basename(j)));
+  const missing = (app.spec.deps?.packages ?? []).filter((p: string) => {
+    const [, artifact, version] = p.split(':');
+    return !have.has(`${artifact}-${version}.jar`);
+  });
+  if (missing.length) return { code: 1, tail: `the stand-in's Spark client has no jar for ${missing.join(', ')} (ASGARD_SPARK_PACKAGES in scripts/spark-cluster.sh)` };
+  const dir = mkdtempSync(join(tmpdir(), 'stand-in-'));
+  try {
+    const main = await fetchS3(app.spec.mainApplicationFile, dir);
+    const files: string[] = [];
+    for (const f of app.spec.deps?.files ?? []) files.push(await fetchS3(f, dir));
+    const conf: Record<string, string> = Object.fromEntries(Object.entries(app.spec.sparkConf ?? {}).map(([k, v]) => [k, String(v)]));
+    if (rt.jars) conf['spark.jars'] = rt.jars;
+    if (rt.python) conf['spark.pyspark.python'] = rt.python;
+    Object.assign(conf, { 'spark.executor.memory': '512m', 'spark.cores.max': '2' });
+    const r = await sparkSubmit({
+      sparkHome: rt.sparkHome,
+      master: spark.master,
+      name: app.metadata.name,
+      main,
+      args: (app.spec.arguments ?? []).map(String),
+      files,
+      conf,
+      env,
+      secrets: Object.values(env),
+      workDir: join(dir, 'work'),
+      ...(rt.javaHome ? { javaHome: rt.javaHome } : {}),
+    });
+    return { code: r.code ?? 1, tail: r.tail };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An s3:// or s3a:// object fetched into `dir` (its base name kept); a local path as it is. */
+async function fetchS3(url: string, dir: string): Promise<string> {
+  const m = /^s3a?:\/\/([^/]+)\/(.+)$/.exec(url);
+  if (!m) return url;
+  const c = rawClient();
+  try {
+    const r = await c.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+    const file = join(dir, basename(m[2]));
+    writeFileSync(file, Buffer.from(await r.Body!.transformToByteArray()));
+    return file;
+  } finally {
+    c.destroy();
+  }
+}
+
+/**
+ * A container's env as the kubelet sets it: literal values, Secret and ConfigMap keys (`lookup`).
+ * A missing key is left unset when the reference is optional; otherwise the container would not
+ * start (the kubelet's CreateContainerConfigError): an error naming it.
+ */
+export async function resolveContainerEnv(
+  env: any[] | undefined,
+  lookup: (kind: 'Secret' | 'ConfigMap', name: string, key: string) => Promise<string | undefined>,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) {
+    if (e.value !== undefined) {
+      out[e.name] = String(e.value);
+      continue;
+    }
+    const kind = e.valueFrom?.secretKeyRef ? 'Secret' : e.valueFrom?.configMapKeyRef ? 'ConfigMap' : undefined;
+    if (!kind) continue;
+    const ref = e.valueFrom.secretKeyRef ?? e.valueFrom.configMapKeyRef;
+    const v = await lookup(kind, ref.name, ref.key);
+    if (v !== undefined) out[e.name] = v;
+    else if (!ref.optional) throw new Error(`CreateContainerConfigError: env ${e.name}: key ${ref.key} of ${kind} ${ref.name} not found`);
+  }
+  return out;
 }

@@ -77,6 +77,7 @@ export const sparkTarget: Target = {
       [`spark.sql.catalog.${catalog}.warehouse`]: warehouse,
       'spark.hadoop.fs.s3a.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
     };
+    const region = settings.get('s3_region');
     if (catalogType === 'jdbc') {
       // The SQL catalog's tables are read and written through Iceberg's FileIO: S3FileIO for s3://
       // (and s3a://) locations, Hadoop's for file:// ones (ResolvingFileIO picks by scheme).
@@ -95,13 +96,16 @@ export const sparkTarget: Target = {
       if (user) env.push(envVar('ICEBERG_JDBC_USER', user, refs));
       const password = settings.get('catalog_password');
       if (password) env.push(envVar('ICEBERG_JDBC_PASSWORD', password, refs));
-      const region = settings.get('s3_region');
       sparkConf[`spark.sql.catalog.${catalog}.client.region`] = region?.kind === 'literal' ? String(region.value) : 'us-east-1';
     }
     if (endpointConf) {
       // Hadoop expands ${env.NAME:-default} itself: the endpoint stays a reference.
       sparkConf['spark.hadoop.fs.s3a.endpoint'] = endpointConf;
       sparkConf['spark.hadoop.fs.s3a.path.style.access'] = 'true';
+      // With an endpoint of its own and no region, S3A (AWS SDK v2) signs for a region the store
+      // refuses (HTTP 400 on the first HEAD of a bronze folder): name it, as the catalog's client does.
+      sparkConf['spark.hadoop.fs.s3a.endpoint.region'] =
+        region?.kind === 'literal' ? String(region.value) : region?.kind === 'env' ? `\${env.${region.name}:-${region.default ?? 'us-east-1'}}` : 'us-east-1';
     }
     const packages = [
       `org.apache.iceberg:iceberg-spark-runtime-${sparkVersion.split('.').slice(0, 2).join('.')}_${SCALA_FOR_SPARK(sparkVersion)}:${icebergVersion}`,
