@@ -38,7 +38,9 @@ describe('asgard apply churn.asg --profile cluster: cleanses on Spark, the rest 
   let ws: ChurnWorkspace;
   let bucket: string;
   let store: S3ObjectStore;
-  const localRoot = () => join(ws.dir, '.asgard', 's3', bucket, 'churn');
+  // The winner's working copy: either apply of the race below may take the lock.
+  let winnerState = '.asgard';
+  const localRoot = () => join(ws.dir, winnerState, 's3', bucket, 'churn');
   const apply = async (extra: readonly string[] = []): Promise<Applied> => {
     const r = await ws.asgard(['apply', 'churn.asg', '--profile', 'cluster', '--yes', '--format', 'json', ...extra]);
     let nodes: Record<string, string> = {};
@@ -78,6 +80,7 @@ describe('asgard apply churn.asg --profile cluster: cleanses on Spark, the rest 
     const [a, b] = await Promise.all([apply(), apply(['--state', '.asgard-other'])]);
     expect([a.code, b.code].sort(), `${a.stderr.slice(-2000)}\n---\n${b.stderr.slice(-2000)}`).toEqual([0, 1]);
     const [first, loser] = a.code === 0 ? [a, b] : [b, a];
+    if (b.code === 0) winnerState = '.asgard-other';
     expect(loser.stderr).toMatch(/the state is locked: apply by \S+@\S+ \(pid \d+\) since \d{4}-\d\d-\d\dT[^;]*; lock ID [0-9a-f-]{36} at s3:\/\//);
     expect(loser.stderr).not.toMatch(/\n\s+at /);
     expect(Object.entries(first.nodes).filter(([, s]) => s !== 'succeeded')).toEqual([]);
