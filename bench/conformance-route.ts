@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { Figure } from './run.js';
 import { generateSpec } from './gen-spec.js';
+import { median } from './stats.js';
 import { ensureToolchain, type Toolchain } from '../test/conformance/lib/toolchain.js';
 import { prepareWorkspace } from '../test/conformance/lib/prepare.js';
 import { runSpark } from '../test/conformance/lib/spark.js';
@@ -37,11 +38,6 @@ export async function conformanceFigures(): Promise<Figure[]> {
   return endToEnd(tools);
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 export async function endToEnd(tools: Toolchain): Promise<Figure[]> {
   const prep = await prepareWorkspace({ dir: join(repoRoot(), '.asgard', 'conformance-bench'), customers: SEED_CUSTOMERS, log: (s) => process.stderr.write(`  ${s}\n`) });

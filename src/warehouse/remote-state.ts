@@ -28,6 +28,7 @@ import { ObjectLock } from './lock.js';
 import { PreconditionFailed, type ObjectStore } from './object-store.js';
 import type { Warehouse } from './warehouse.js';
 import { tableRelativeKey } from './iceberg/table.js';
+import { inParallel } from '../util/parallel.js';
 
 /** The folder beside the tables that holds state, registry and locks (as the compiled jobs' `_asgard/`). */
 export const REMOTE_DIR = '_asgard';
@@ -327,15 +328,6 @@ function byObjectKind(keys: readonly string[]): string[][] {
   const groups: string[][] = [[], [], []];
   for (const k of keys) groups[kind(k)].push(k);
   return groups;
-}
-
-/** Run `f` over `items`, at most `limit` at a time; the first failure rejects. */
-async function inParallel<T>(items: readonly T[], limit: number, f: (x: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await f(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function filesUnder(dir: string): string[] {

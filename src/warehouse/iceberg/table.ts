@@ -50,6 +50,7 @@ import {
   type TableMetadata,
 } from './metadata.js';
 import { fieldIdsOption, storageSelectList, type DuckColumn, type IcebergField, type IcebergPrimitive } from './schema.js';
+import { inParallel } from '../../util/parallel.js';
 
 /** What a committed snapshot is known by (the state records it). */
 export interface CommittedSnapshot {
@@ -591,20 +592,6 @@ function dataFile(path: string, rows: bigint, size: bigint, partition: Record<st
 }
 
 const sum = (xs: readonly bigint[]): bigint => xs.reduce((a, b) => a + b, 0n);
-
-/** `f` over `items`, at most `limit` at a time; results in the items' order; the first failure rejects. */
-export async function inParallel<T, R>(items: readonly T[], limit: number, f: (x: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** Per partition field: nulls present and the lower/upper bound in single-value binary form. */
 function summaries(part: readonly PartitionFieldType[], files: readonly DataFile[]): FieldSummary[] {
