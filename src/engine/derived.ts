@@ -106,10 +106,24 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const merge = await planMerge(conn, await ctx.warehouse.files(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys');
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
-  const differ = await count(conn, `SELECT count(*) FROM ((SELECT ${cols} FROM asg_fresh EXCEPT ALL SELECT ${cols} FROM asg_prev_hit) UNION ALL (SELECT ${cols} FROM asg_prev_hit EXCEPT ALL SELECT ${cols} FROM asg_fresh))`);
+  const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols);
   mark('derived: compared with the previous rows');
-  if (differ === 0) return { kind: 'unchanged', keys };
+  if (same) return { kind: 'unchanged', keys };
   return { kind: 'derived', keys, key: m.key, remove: merge.hit, untouched: selectFiles(merge.untouched, prev.schema), rows: `SELECT ${cols} FROM (${merge.kept}) UNION ALL SELECT ${cols} FROM asg_fresh` };
+}
+
+/**
+ * Whether two relations hold the same rows (as multisets of `cols`). A fingerprint first — the row
+ * count and the sum of the rows' hashes, one pass over each side: equal rows have equal
+ * fingerprints, so a difference is final (the usual case when keys were recomputed). Only equal
+ * fingerprints are confirmed row by row (EXCEPT ALL both ways), so the answer is exact.
+ */
+async function sameRows(conn: DuckDBConnection, a: string, b: string, cols: string): Promise<boolean> {
+  const fp = (rel: string) => `(SELECT count(*) AS n, sum(hash(${cols})::HUGEINT) AS h FROM ${rel})`;
+  const r = await conn.runAndReadAll(`SELECT x.n = y.n AND x.h IS NOT DISTINCT FROM y.h FROM ${fp(a)} AS x, ${fp(b)} AS y`);
+  if (r.getRows()[0]?.[0] !== true) return false;
+  const differ = await count(conn, `SELECT count(*) FROM ((SELECT ${cols} FROM ${a} EXCEPT ALL SELECT ${cols} FROM ${b}) UNION ALL (SELECT ${cols} FROM ${b} EXCEPT ALL SELECT ${cols} FROM ${a}))`);
+  return differ === 0;
 }
 
 async function describe(conn: DuckDBConnection, relation: string): Promise<ColumnSchema[]> {
