@@ -115,9 +115,12 @@ export class KubeDeployment {
   /** Submit one node: its configuration objects, then each run-to-completion object, watched to the end. */
   async runNode(node: PipelineNode, ctx: Pick<RunContext, 'progress' | 'signal'>): Promise<NodeResult> {
     const objects = (await this.objects()).byNode.get(node.id) ?? [];
-    if (node.kind === 'source' && objects.length === 0) return this.syncSource(node, ctx);
-    if (objects.length === 0) {
-      throw new NodeError(`${node.id}: the profile compiles no Kubernetes object for this ${node.kind} node, so it cannot run on the cluster`);
+    // Which target runs the kind (src/targets/registry.ts: loaded by the compile above already).
+    const { runner, compiledBy } = (await import('../targets/registry.js')).runnerOf(node.kind);
+    if (runner?.role === 'syncs' && node.kind === 'source') return this.syncSource(node, ctx);
+    if (runner?.role !== 'runs' || objects.length === 0) {
+      const why = runner ? `the ${runner.target} target compiled none for it` : `no target runs ${node.kind} nodes${compiledBy.length ? `; ${compiledBy.join(' and ')} compile${compiledBy.length > 1 ? '' : 's'} them into files apply does not run` : ''}`;
+      throw new NodeError(`${node.id}: the profile compiles no Kubernetes object for this ${node.kind} node, so it cannot run on the cluster (${why})`);
     }
     await this.prepare();
     for (const o of objects.filter((x) => !runsToCompletion(x))) {

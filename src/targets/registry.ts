@@ -2,7 +2,7 @@
 // list (adding a target touches its folder and one line here). `compileTargets` runs them all and
 // adds manifest.json; writing the files is the CLI's job (src/cli/commands/compile.ts).
 
-import type { NodeId, PipelineIR, Profile } from '../ir/types.js';
+import type { NodeId, NodeKind, PipelineIR, Profile } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import type { Diagnostic, Result } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -44,16 +44,41 @@ export interface TargetContext {
   readonly sqlCache?: SqlTextCache;
 }
 
+/**
+ * What a target does with the nodes of one kind:
+ * - `runs`: it compiles the Kubernetes objects that run the node (labelled `asgard.io/node`), which
+ *   `apply --profile kubernetes` submits and watches (src/kube/deploy.ts);
+ * - `syncs`: it compiles the connection that apply syncs the node through (the Airbyte API);
+ * - `compiles`: it compiles files for the node that apply does not run (a user runs them);
+ * - `none`: nothing of its own (it may read the node's definition for other nodes).
+ */
+export type KindRole = 'runs' | 'syncs' | 'compiles' | 'none';
+
 export interface Target {
   /** Also the folder it writes under the output directory. */
   readonly name: string;
   /** The profile settings it reads (`<name>/settings.ts`): compile refuses any other, and any of the wrong form. */
   readonly settings: ProfileSchema;
+  /**
+   * Its role for every node kind: a new kind fails to compile in every target until each says what
+   * it does with it. test/targets/kinds.test.ts checks the table against what the target compiles.
+   */
+  readonly kinds: Readonly<Record<NodeKind, KindRole>>;
   /** Files relative to the target's folder. */
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap>;
 }
 
 export const targets: readonly Target[] = [airbyteTarget, sparkTarget, dbtTarget, feastTarget, trainingTarget, servingTarget, kubernetesTarget];
+
+/**
+ * The target that compiles what runs a node of `kind` under `apply --profile kubernetes` (role
+ * `runs` or `syncs`), and those that compile it into files only (for the message when none runs it).
+ */
+export function runnerOf(kind: NodeKind): { runner?: { target: string; role: 'runs' | 'syncs' }; compiledBy: string[] } {
+  const t = targets.find((x) => x.kinds[kind] === 'runs' || x.kinds[kind] === 'syncs');
+  const compiledBy = targets.filter((x) => x.kinds[kind] === 'compiles').map((x) => x.name);
+  return { ...(t ? { runner: { target: t.name, role: t.kinds[kind] as 'runs' | 'syncs' } } : {}), compiledBy };
+}
 
 // Their settings alone (what checking a profile needs) are listed in ./profile-owners.ts.
 export { profileOwners };

@@ -4,13 +4,13 @@
 // IDs that only exist after deployment and every env()/secret() value are `${NAME}` placeholders,
 // listed in airbyte/README.md; no value is resolved while compiling.
 
-import type { Connector, PipelineIR, SourceNode } from '../../ir/types.js';
+import type { Connector, NodeKind, PipelineIR, SourceNode } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
 import { Codes } from '../../diagnostics/catalogue.js';
 import type { FileMap } from '../files.js';
 import { textFile, yamlFile } from '../files.js';
-import type { Target, TargetContext } from '../registry.js';
+import type { KindRole, Target, TargetContext } from '../registry.js';
 import { ProfileSettings, placeholder } from '../settings.js';
 import { envName, nodesOf } from '../pipeline.js';
 import { render } from '../templates.js';
@@ -26,8 +26,12 @@ export const filesKey = (prefix: string, pipeline: string, connector: string): s
 
 export const sourceIdPlaceholder = (connector: string) => `\${${envName('AIRBYTE_SOURCE_ID', connector)}}`;
 
+/** What this target does with each node kind (KindRole, src/targets/registry.ts). */
+const kinds: Record<NodeKind, KindRole> = { source: 'syncs', cleanse: 'none', model: 'none', features: 'none', train: 'none', serve: 'none' };
+
 export const airbyteTarget: Target = {
   name: 'airbyte',
+  kinds,
   settings: airbyteSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const settings = new ProfileSettings(ctx.profile, 'airbyte');

@@ -5,13 +5,13 @@
 // checks as dbt tests (singular tests under tests/ for row counts and custom SQL); model contracts
 // carrying the column types inferred at plan time.
 
-import type { Check, ModelNode, NodeId, PipelineIR } from '../../ir/types.js';
+import type { Check, ModelNode, NodeId, NodeKind, PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
 import { Codes } from '../../diagnostics/catalogue.js';
 import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlFile } from '../files.js';
-import type { Target, TargetContext } from '../registry.js';
+import type { KindRole, Target, TargetContext } from '../registry.js';
 import { ProfileSettings, s3a } from '../settings.js';
 import { nodesOf, splitTable } from '../pipeline.js';
 import { render } from '../templates.js';
@@ -24,8 +24,12 @@ import { dbtSettings } from './settings.js';
 const LOGICAL_TIMESTAMP = "'{{ asgard_logical_time() }}'";
 const LOGICAL_DATE = "'{{ asgard_logical_date() }}'";
 
+/** What this target does with each node kind (KindRole, src/targets/registry.ts). */
+const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'compiles', features: 'none', train: 'none', serve: 'none' };
+
 export const dbtTarget: Target = {
   name: 'dbt',
+  kinds,
   settings: dbtSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const models = nodesOf(ir, 'model');

@@ -3,11 +3,11 @@
 // feature dtypes, TTL) and a FeatureService of the same name (what training and the seed's
 // historical-retrieval request ask for).
 
-import type { FeatureDType, PipelineIR } from '../../ir/types.js';
+import type { FeatureDType, NodeKind, PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlFile } from '../files.js';
-import type { Target, TargetContext } from '../registry.js';
+import type { KindRole, Target, TargetContext } from '../registry.js';
 import { ProfileSettings, s3a } from '../settings.js';
 import { envName, k8sName, nodesOf, splitTable } from '../pipeline.js';
 import { render } from '../templates.js';
@@ -30,8 +30,12 @@ const VALUE_TYPE: Record<string, string> = {
 /** Python identifiers for generated variables. */
 export const pyIdent = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
 
+/** What this target does with each node kind (KindRole, src/targets/registry.ts). */
+const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'none', features: 'compiles', train: 'none', serve: 'none' };
+
 export const feastTarget: Target = {
   name: 'feast',
+  kinds,
   settings: feastSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const views = nodesOf(ir, 'features');

@@ -8,11 +8,11 @@
 // apply). Its README (written after every target, from the tree: see secretsReadme) lists the
 // Secrets and ConfigMap keys to create — names and keys, never values.
 
-import type { PipelineIR } from '../../ir/types.js';
+import type { NodeKind, PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlDocs } from '../files.js';
-import type { Target, TargetContext } from '../registry.js';
+import type { KindRole, Target, TargetContext } from '../registry.js';
 import { ProfileSettings } from '../settings.js';
 import { k8sName, nodesOf } from '../pipeline.js';
 import { k8sRefs } from '../k8s-env.js';
@@ -25,8 +25,12 @@ export const ASGARD_SERVICE_ACCOUNT = 'asgard';
 
 const ALL = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
+/** What this target does with each node kind (KindRole, src/targets/registry.ts). */
+const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'none', features: 'none', train: 'none', serve: 'none' };
+
 export const kubernetesTarget: Target = {
   name: 'kubernetes',
+  kinds,
   settings: kubernetesSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const settings = new ProfileSettings(ctx.profile, 'kubernetes');

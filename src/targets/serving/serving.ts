@@ -4,11 +4,11 @@
 // liveness on /health and resources from the profile. The spec travels in the ConfigMap of
 // kubernetes/spec.yaml; S3 credentials come from the pipeline's Secret.
 
-import type { PipelineIR } from '../../ir/types.js';
+import type { NodeKind, PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import type { FileMap, Origin } from '../files.js';
 import { yamlDocs } from '../files.js';
-import type { Target, TargetContext } from '../registry.js';
+import type { KindRole, Target, TargetContext } from '../registry.js';
 import { ProfileSettings } from '../settings.js';
 import { k8sName, nodeById, nodesOf } from '../pipeline.js';
 import { SPEC_HOME, STATE_MOUNT } from '../training/training.js';
@@ -18,8 +18,12 @@ import { servingSettings } from './settings.js';
 
 const PORT = 8000;
 
+/** What this target does with each node kind (KindRole, src/targets/registry.ts). */
+const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'none', features: 'none', train: 'none', serve: 'runs' };
+
 export const servingTarget: Target = {
   name: 'serving',
+  kinds,
   settings: servingSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const serves = nodesOf(ir, 'serve');

@@ -4,11 +4,11 @@
 // spec's partitioning and mode. Image, Spark version, resources and the S3 warehouse come from
 // the profile; a missing one is a diagnostic, never a half-written application.
 
-import type { CleanseNode, PipelineIR, SourceNode } from '../../ir/types.js';
+import type { CleanseNode, NodeKind, PipelineIR, SourceNode } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlFile } from '../files.js';
-import type { Target, TargetContext } from '../registry.js';
+import type { KindRole, Target, TargetContext } from '../registry.js';
 import { ProfileSettings, s3a } from '../settings.js';
 import { k8sName, nodeById, nodesOf } from '../pipeline.js';
 import { render } from '../templates.js';
@@ -21,8 +21,12 @@ import { sparkSettings } from './settings.js';
 const SCALA_FOR_SPARK = (v: string) => (Number(v.split('.')[0]) >= 4 ? '2.13' : '2.12');
 const HADOOP_FOR_SPARK = (v: string) => (Number(v.split('.')[0]) >= 4 ? '3.4.1' : '3.3.4');
 
+/** What this target does with each node kind (KindRole, src/targets/registry.ts). */
+const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'runs', model: 'none', features: 'none', train: 'none', serve: 'none' };
+
 export const sparkTarget: Target = {
   name: 'spark',
+  kinds,
   settings: sparkSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const cleanses = nodesOf(ir, 'cleanse');

@@ -4,14 +4,14 @@
 // batch/v1 Job that installs the requirements and runs the script with the Feast repository
 // (feast/configmap.yaml) mounted.
 
-import type { PipelineIR, TrainNode } from '../../ir/types.js';
+import type { NodeKind, PipelineIR, TrainNode } from '../../ir/types.js';
 import { SKLEARN_ESTIMATOR, sklearnParams } from '../../ir/algorithms.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
 import { diag } from '../../diagnostics/catalogue.js';
 import { Codes } from '../../diagnostics/catalogue.js';
 import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlDocs } from '../files.js';
-import type { Target, TargetContext } from '../registry.js';
+import type { KindRole, Target, TargetContext } from '../registry.js';
 import { ProfileSettings, s3a } from '../settings.js';
 import { envName, k8sName, nodeById, nodesOf, splitTable } from '../pipeline.js';
 import { render } from '../templates.js';
@@ -52,8 +52,12 @@ export function trainingImage(asgardImage: string): string {
   return at > slash ? `${asgardImage.slice(0, at)}-training${asgardImage.slice(at)}` : `${asgardImage}-training`;
 }
 
+/** What this target does with each node kind (KindRole, src/targets/registry.ts). */
+const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'none', features: 'none', train: 'runs', serve: 'none' };
+
 export const trainingTarget: Target = {
   name: 'training',
+  kinds,
   settings: trainingSettings,
   generate(ir: PipelineIR, ctx: TargetContext): Result<FileMap> {
     const trains = nodesOf(ir, 'train');
