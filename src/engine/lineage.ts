@@ -1,9 +1,11 @@
-// Column-level lineage, from the SQL's own structure: polyglot's lineage walks each SQL body with
+// Column-level lineage, from the SQL's own structure: polyglot's lineage (or, for a body in the fast
+// parser's subset, src/sql/fast-lineage.ts, which gives the same answer) walks each SQL body with
 // the inferred schemas of its inputs (so `SELECT *` expands), through CTEs and subqueries, down to
 // the input tables' columns. Upstream ends at the source system's columns (the stream's table in
 // its database or API); downstream reaches silver, gold and the feature views that use the column.
 
 import { sqlToolkit } from '../sql/toolkit.js';
+import { fastColumnLineage, type InputField, type LineageTables } from '../sql/fast-lineage.js';
 import type { CleanseNode, ModelNode, NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
@@ -96,7 +98,9 @@ export class LineageGraph {
       return [{ name: id, columns }, { name: `iceberg.${id}`, columns }];
     });
     const outputs = this.schemas.get(n.id) ?? [];
-    m = outputs.length ? (facetEdges(n, tables, outputs) ?? columnByColumn(n, tables, outputs)) : new Map();
+    // The bodies in the fast parser's subset need no polyglot (src/sql/fast-lineage.ts gives its answer).
+    const fast = outputs.length ? fastColumnLineage(n.sql.text, tables) : undefined;
+    m = !outputs.length ? new Map() : fast ? edgesOf(fast, outputs) : (facetEdges(n, tables, outputs) ?? columnByColumn(n, tables, outputs));
     this.edges.set(n.id, m);
     return m;
   }
@@ -152,8 +156,6 @@ export function renderLineageText(l: ColumnLineage): string {
   return lines.join('\n') + '\n';
 }
 
-type LineageTables = readonly { readonly name: string; readonly columns: readonly { name: string; type: string }[] }[];
-
 const byTableColumn = (a: ColumnRef, b: ColumnRef): number => (a.table + a.column).localeCompare(b.table + b.column);
 const unIceberg = (table: string): string => table.replace(/^iceberg\./i, '');
 
@@ -162,11 +164,16 @@ function facetEdges(n: CleanseNode | ModelNode, tables: LineageTables, outputs: 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const r = sqlToolkit().openLineageColumnLineage(n.sql.text, { dialect: 'spark', producer: 'asgard', datasetNamespace: 'asgard', outputDataset: { namespace: 'asgard', name: n.id }, schema: { tables, strict: false } as any });
   if (!r.success || !r.facet) return undefined;
-  const fields = new Map(Object.entries(r.facet.fields).map(([k, v]) => [k.toLowerCase(), v]));
+  return edgesOf(Object.fromEntries(Object.entries(r.facet.fields).map(([k, v]) => [k, v.inputFields])), outputs);
+}
+
+/** Each output column's input columns from the facet's fields (output name → input table and field). */
+function edgesOf(facet: Record<string, readonly InputField[]>, outputs: readonly ColumnSchema[]): Map<string, ColumnRef[]> {
+  const fields = new Map(Object.entries(facet).map(([k, v]) => [k.toLowerCase(), v]));
   const m = new Map<string, ColumnRef[]>();
   for (const out of outputs) {
     const found: ColumnRef[] = [];
-    for (const f of fields.get(out.name.toLowerCase())?.inputFields ?? []) {
+    for (const f of fields.get(out.name.toLowerCase()) ?? []) {
       const ref = { table: unIceberg(f.name), column: f.field };
       if (!found.some((x) => x.table === ref.table && x.column === ref.column)) found.push(ref);
     }

@@ -177,8 +177,8 @@ function tokenize(text: string): { toks: Tok[]; comments: boolean } {
   return { toks, comments };
 }
 
-// The tree: only what the renderings and the table list need.
-type Expr =
+// The tree: only what the renderings, the table list and the column lineage (fast-lineage.ts) need.
+export type Expr =
   | { readonly k: 'raw'; readonly spark: string; readonly duck: string }
   | { readonly k: 'col'; readonly text: string }
   | { readonly k: 'fn'; readonly name: string; readonly args: readonly Expr[]; readonly distinct: boolean; readonly star: boolean; readonly over?: Over }
@@ -192,11 +192,11 @@ type Expr =
   | { readonly k: 'in'; readonly e: Expr; readonly not: boolean; readonly list: readonly Expr[] }
   | { readonly k: 'between'; readonly e: Expr; readonly lo: Expr; readonly hi: Expr }
   | { readonly k: 'like'; readonly e: Expr; readonly not: boolean; readonly pat: Expr };
-interface Over {
+export interface Over {
   readonly partition: readonly Expr[];
   readonly order: readonly { readonly e: Expr; readonly desc: boolean }[];
 }
-type FromItem =
+export type FromItem =
   | { readonly k: 'table'; readonly ref?: TableRef; readonly id?: string; readonly text: string; readonly name: string; readonly alias?: string }
   | { readonly k: 'sub'; readonly q: Query; readonly alias: string };
 interface Join {
@@ -204,7 +204,7 @@ interface Join {
   readonly item: FromItem;
   readonly on?: Expr;
 }
-interface Select {
+export interface Select {
   readonly k: 'select';
   readonly distinct: boolean;
   readonly items: readonly ({ readonly star: string } | { readonly e: Expr; readonly alias?: string })[];
@@ -214,8 +214,8 @@ interface Select {
   readonly groupBy: readonly Expr[];
   readonly having?: Expr;
 }
-type Body = Select | { readonly k: 'union'; readonly all: boolean; readonly l: Body; readonly r: Body };
-interface Query {
+export type Body = Select | { readonly k: 'union'; readonly all: boolean; readonly l: Body; readonly r: Body };
+export interface Query {
   readonly ctes: readonly { readonly name: string; readonly q: Query }[];
   readonly body: Body;
 }
@@ -689,17 +689,37 @@ function placeholderOrder(q: Query): Map<string, number> {
   return out;
 }
 
+function parse(text: string): { q: Query; p: Parser; comments: boolean } | undefined {
+  const { toks, comments } = tokenize(text);
+  if (toks.length === 0) return undefined;
+  const p = new Parser(toks);
+  const q = p.statement();
+  p.checkNames();
+  return { q, p, comments };
+}
+
+/**
+ * The tree of a body in the subset (for src/sql/fast-lineage.ts), or undefined when the body is
+ * outside it. Never throws.
+ */
+export function fastParseSql(text: string): Query | undefined {
+  try {
+    return parse(text)?.q;
+  } catch (e) {
+    if (e instanceof Unsure) return undefined;
+    throw e;
+  }
+}
+
 /**
  * The analysis of a body in the subset, equal to polyglot's (src/sql/analyze.ts), or undefined when
  * the body is outside it. Never throws.
  */
 export function fastAnalyzeSql(text: string): Extract<SqlAnalysis, { ok: true }> | undefined {
   try {
-    const { toks, comments } = tokenize(text);
-    if (toks.length === 0) return undefined;
-    const p = new Parser(toks);
-    const q = p.statement();
-    p.checkNames();
+    const parsed = parse(text);
+    if (!parsed) return undefined;
+    const { q, p, comments } = parsed;
     const normalized = new Printer('spark', new Map()).query(q);
     const tables = [...p.tables].sort((a, b) => a.start - b.start);
     if (comments) return { ok: true, normalized, tables };
