@@ -1,7 +1,8 @@
 // One engine of the query door (src/serve/query-door.ts), in a process of its own at a low
 // scheduling priority (DOOR_NICE): a heavy query takes only the CPU that the server's inference, features and
 // health endpoints leave (issue #11: two heavy queries in the server's process added 111 ms to the
-// inference p99 on two cores). Started by the server with fork(); speaks over the IPC channel:
+// inference p99 on two cores). Started by the server under `nice` (query-door.ts engineCommand), so
+// its start already runs at DOOR_NICE; speaks over the IPC channel:
 //   in:  {type: 'query', id, sql, limit, timeoutMs}   one at a time
 //        {type: 'ack', id, more}                      the previous chunk of rows was taken; more?
 //   out: {type: 'ready'}                              once, at start
@@ -24,9 +25,10 @@ import { readServedState } from './state.js';
 import { DOOR_NICE, type DoorReply, type DoorRequest, type DoorSetup } from './query-door.js';
 
 /**
- * On Linux a nice value belongs to a thread, and a new thread inherits its creator's: every thread
- * that exists now is lowered (V8's and libuv's helpers), and those made later (DuckDB's, libuv's
- * pool) are made by lowered threads. Elsewhere the process's priority is the one there is.
+ * Where the engine was started without a nice command: on Linux a nice value belongs to a thread,
+ * and a new thread inherits its creator's: every thread that exists now is lowered (V8's and libuv's
+ * helpers), and those made later (DuckDB's, libuv's pool) are made by lowered threads. Elsewhere the
+ * process's priority is the one there is. Under nice it changes nothing.
  */
 function lowerPriority(): void {
   try {
@@ -110,8 +112,7 @@ process.on('message', (m: DoorRequest) => {
 process.on('disconnect', () => process.exit(0));
 
 // Ready once warm: the SQL toolkit loaded (its first parse compiles it) and the engine open over the
-// current snapshots when there are any, so a query's time limit counts the query alone. The start
-// runs at the server's priority (once, a second or two of CPU); every query at DOOR_NICE.
+// current snapshots when there are any, so a query's time limit counts the query alone.
 try {
   readOnlySql('SELECT 1');
 } catch {

@@ -15,7 +15,8 @@
 // Engine processes start on first use and end with the server (or when it dies: they watch the IPC
 // channel).
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { PipelineIR } from '../ir/types.js';
@@ -80,6 +81,26 @@ function engineModule(): { file: string; execArgv: string[] } {
   return { file, execArgv: ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [] };
 }
 
+/** coreutils' nice, where there is one (every Linux, macOS). */
+const NICE_BIN = ['/usr/bin/nice', '/bin/nice'].find((f) => process.platform !== 'win32' && existsSync(f));
+
+/**
+ * The command line of an engine process: node under `nice -n DOOR_NICE`, so the process is at the
+ * door's priority from its first instruction, and with --liftoff-only (as every asgard process, see
+ * src/cli/main.ts) so V8 does not re-compile the SQL toolkit's WebAssembly with TurboFan on
+ * background threads. An engine starts on the first query and again after one is killed at its time
+ * limit; a start measured 7.5 s of CPU, 5.8 s of it that re-compilation, 1.7 s with the flag, and it
+ * ran at the server's priority until the engine lowered itself once warm: on the 2-core machine two
+ * starts took the server's core for seconds (bench/query-load.md, 2026-12-02 session 5). Without a
+ * nice command the engine lowers itself (query-door-process.ts), later.
+ */
+export function engineCommand(setup: DoorSetup): { command: string; args: string[] } {
+  const { file, execArgv } = engineModule();
+  const tierUp = process.env.ASGARD_WASM_TIER_UP === '1';
+  const node = [...(tierUp ? [] : ['--liftoff-only']), ...execArgv, file, JSON.stringify(setup)];
+  return NICE_BIN ? { command: NICE_BIN, args: ['-n', String(DOOR_NICE), process.execPath, ...node] } : { command: process.execPath, args: node };
+}
+
 interface Engine {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
@@ -110,8 +131,8 @@ export class QueryDoor {
   }
 
   private start(slot: Slot): Engine {
-    const { file, execArgv } = engineModule();
-    const child = fork(file, [JSON.stringify(this.setup)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    const { command, args } = engineCommand(this.setup);
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     let onReady: () => void = () => {};
     let onFail: (e: Error) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
