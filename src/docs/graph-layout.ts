@@ -2,9 +2,10 @@
 // takes 6–8 s for 1,000 nodes in a page; issue #17): every node placed left to right by stage with
 // dagre (each edge's minimum length is the number of stages it crosses, so a stage never sits left
 // of its inputs), and each edge's route. Ranks come from dagre's network simplex (the shortest edges)
-// up to NETWORK_SIMPLEX_MAX nodes; above, from its tight-tree ranker: network simplex grows far
-// faster than the graph (a generated 1,000-node spec did not finish in 10 minutes; tight-tree takes
-// seconds), and keeps the first order of each rank (see layoutGraph). The layout is a pure function of the nodes, their labels
+// up to NETWORK_SIMPLEX_MAX nodes; above, each node takes the first rank its inputs allow
+// (earliestRanks, through dagre's ranker hook): network simplex grows far faster than the graph (a
+// generated 1,000-node spec did not finish in 10 minutes), and each rank keeps its first order (see
+// layoutGraph). The layout is a pure function of the nodes, their labels
 // and the edges, so it is kept in the workspace's cache under a hash of them: an unchanged graph is
 // never laid out twice.
 
@@ -46,15 +47,18 @@ export async function layoutGraph(nodes: readonly GraphNode[], edges: readonly {
   // dagre loads only when the graph changed.
   const { default: dagre } = await import('@dagrejs/dagre');
   const g = new dagre.graphlib.Graph({ multigraph: false });
-  g.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 56, edgesep: 6, marginx: 20, marginy: 40, ranker: nodes.length > NETWORK_SIMPLEX_MAX ? 'tight-tree' : 'network-simplex' });
+  const large = nodes.length > NETWORK_SIMPLEX_MAX;
+  g.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 56, edgesep: 6, marginx: 20, marginy: 40, ranker: large ? earliestRanks : 'network-simplex' });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: boxWidth(n.name), height: NODE_H });
   for (const e of drawn) g.setEdge(e.from, e.to, { minlen: Math.max(1, stage(kindOf.get(e.to)) - stage(kindOf.get(e.from))) });
   // Above NETWORK_SIMPLEX_MAX nodes, the nodes of each rank keep dagre's first (depth-first) order:
   // its crossing-reduction sweeps were 58 % of laying out the generated 1,000-node spec and drew
   // no fewer crossings there (113,723 edge-segment crossings with them, 108,780 without; 6.0 s →
-  // 3.8 s CPU at load ~90; bench/site.md).
-  dagre.layout(g, { disableOptimalOrderHeuristic: nodes.length > NETWORK_SIMPLEX_MAX });
+  // 3.8 s CPU at load ~90; bench/site.md). That order is given through dagre's customOrder hook,
+  // because with disableOptimalOrderHeuristic dagre still builds the sweeps' layer graphs (~0.6 s
+  // CPU of 1,000 nodes) before it returns.
+  dagre.layout(g, large ? { customOrder: firstOrder } : {});
   const round = (v: number) => Math.round(v * 10) / 10;
   const placed: Record<string, { x: number; y: number; w: number }> = {};
   for (const n of nodes) {
@@ -70,4 +74,56 @@ export async function layoutGraph(nodes: readonly GraphNode[], edges: readonly {
   };
   cache?.set(key, layout);
   return layout;
+}
+
+/** The part of a dagre graph the hooks below use (its graphlib Graph, with rank and order on the node labels). */
+interface RankedGraph {
+  nodes(): string[];
+  children(v: string): string[] | undefined;
+  predecessors(v: string): string[] | undefined;
+  successors(v: string): string[] | undefined;
+  inEdges(v: string): { v: string; w: string }[] | undefined;
+  node(v: string): { rank?: number; order?: number };
+  edge(v: string, w: string): { minlen?: number };
+}
+
+/**
+ * A ranker for dagre (its `ranker` hook): every node at the first rank its inputs allow (the longest
+ * path from a source, each edge at least its minlen). dagre's tight-tree ranker, which shortens
+ * edges further, cost ~0.8 s CPU of a 1,000-node graph; this is one pass in topological order. Its
+ * own longest-path ranker works from the sinks, which would draw a silver table nothing reads in
+ * the serving column.
+ */
+function earliestRanks(g: RankedGraph): void {
+  const pending = new Map<string, number>();
+  const ready: string[] = [];
+  for (const v of g.nodes()) {
+    const n = g.predecessors(v)?.length ?? 0;
+    pending.set(v, n);
+    if (n === 0) ready.push(v);
+  }
+  while (ready.length) {
+    const v = ready.pop()!;
+    g.node(v).rank = Math.max(0, ...(g.inEdges(v) ?? []).map((e) => (g.node(e.v).rank ?? 0) + (g.edge(e.v, e.w).minlen ?? 1)));
+    for (const w of g.successors(v) ?? []) {
+      const left = pending.get(w)! - 1;
+      pending.set(w, left);
+      if (left === 0) ready.push(w);
+    }
+  }
+}
+
+/** dagre's first order of each rank (its initOrder: depth first from the nodes by rank), without the layer graphs its sweeps need. */
+function firstOrder(g: RankedGraph): void {
+  const visited = new Set<string>();
+  const layers: string[][] = [];
+  const visit = (v: string): void => {
+    if (visited.has(v)) return;
+    visited.add(v);
+    (layers[g.node(v).rank ?? 0] ??= []).push(v);
+    for (const w of g.successors(v) ?? []) visit(w);
+  };
+  const simple = g.nodes().filter((v) => !g.children(v)?.length);
+  for (const v of simple.sort((a, b) => (g.node(a).rank ?? 0) - (g.node(b).rank ?? 0))) visit(v);
+  for (const layer of layers) layer?.forEach((v, i) => (g.node(v).order = i));
 }
