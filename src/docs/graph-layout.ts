@@ -125,5 +125,9 @@ function firstOrder(g: RankedGraph): void {
   };
   const simple = g.nodes().filter((v) => !g.children(v)?.length);
   for (const v of simple.sort((a, b) => (g.node(a).rank ?? 0) - (g.node(b).rank ?? 0))) visit(v);
-  for (const layer of layers) layer?.forEach((v, i) => (g.node(v).order = i));
+  for (const layer of layers) {
+    layer?.forEach((v, i) => {
+      g.node(v).order = i;
+    });
+  }
 }
