@@ -3,8 +3,8 @@
 // engine.*: the embedded engine alone — silver, gold and the feature view of pipelines/churn.asg run
 // through the real executors over synthetic bronze snapshots (bench/engine-harness.ts): a full run,
 // a run after 1% new transactions (the transactions cleanse, both gold models and the view), and the
-// same SQL run by bare DuckDB (one in-memory database, COPY … TO Parquet, no checks, no snapshots)
-// to measure the engine's overhead. Each is reported as wall time and as the process's CPU time
+// same SQL run by bare DuckDB (one in-memory database, COPY … TO Parquet, no checks, no snapshots;
+// every node's SQL, the feature view's online table included) to measure the engine's overhead. Each is reported as wall time and as the process's CPU time
 // (every thread): on a shared machine the CPU figures are the ones that do not measure the neighbours.
 //
 // apply.*: the whole `asgard apply` (ingestion included) over the demo services (started through
@@ -24,6 +24,7 @@ import { executor as featuresExecutor } from '../src/engine/features-executor.js
 import { literal, openDuck, ident } from '../src/engine/duckdb.js';
 import { renderSql } from '../src/sql/transpile.js';
 import { qualified } from '../src/engine/catalog.js';
+import { onlineFeaturesSql } from '../src/engine/features.js';
 import type { CleanseNode, FeaturesNode, ModelNode, PipelineIR } from '../src/ir/types.js';
 import { runCliBench } from './apply-cli.js';
 import { differingTables } from './same-tables.js';
@@ -55,17 +56,17 @@ async function bareDuck(h: EngineHarness, ir: PipelineIR, nodes: readonly Engine
   const conn = await openDuck();
   const out = join(h.dir, 'bare');
   mkdirSync(out, { recursive: true });
-  for (const l of ['bronze', 'silver', 'gold']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
+  for (const l of ['bronze', 'silver', 'gold', 'features']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
   for (const id of ['bronze.customers', 'bronze.transactions', 'bronze.support_tickets']) {
     await conn.run(`CREATE VIEW ${qualified(id)} AS SELECT * FROM read_parquet([${(await h.warehouse.files(h.state.nodes[id].snapshot!)).map(literal).join(', ')}])`);
   }
   const t = performance.now();
   const c = process.cpuUsage();
   for (const n of nodes) {
-    if (n.kind === 'features') continue;
-    const sql = renderSql(n.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: h.logicalTime }).sql;
+    // The feature view's online table is SQL the engine runs too (src/engine/features.ts).
+    const sql = n.kind === 'features' ? onlineFeaturesSql(n) : renderSql(n.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: h.logicalTime }).sql;
     const dir = join(out, n.id + '-' + Math.random().toString(36).slice(2));
-    const part = n.partitionBy.length ? `, PARTITION_BY (${n.partitionBy.map(ident).join(', ')})` : '';
+    const part = n.kind !== 'features' && n.partitionBy.length ? `, PARTITION_BY (${n.partitionBy.map(ident).join(', ')})` : '';
     const target = part ? dir : `${dir}.parquet`;
     await conn.run(`COPY (${sql}) TO ${literal(target)} (FORMAT parquet${part})`);
     const glob = part ? join(dir, '**', '*.parquet') : target;

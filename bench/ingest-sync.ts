@@ -1,6 +1,6 @@
 // One source sync in its own process (so its peak RSS is its own): used by bench/ingest.bench.ts.
 //   node --import tsx bench/ingest-sync.ts bronze.transactions
-// Prints {"rows", "seconds", "peakRssMB"} as JSON on stdout.
+// Prints {"rows", "seconds", "cpuSeconds" (the process's, every thread), "peakRssMB"} as JSON on stdout.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'asgard-ingest-bench-'));
 try {
   const store = new StateStore(dir, 'bench');
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const res = await executor.run({
     ir: spec.ir,
     node,
@@ -38,7 +39,9 @@ try {
     signal: new AbortController().signal,
   });
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(JSON.stringify({ rows: res.rows, seconds, peakRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  const cpu = process.cpuUsage(c0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(JSON.stringify({ rows: res.rows, seconds, cpuSeconds, peakRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -22,6 +22,7 @@ import type { ConnectorInput, SourceColumn, SourceConnector } from './source.js'
 import { fileManifest, sameFiles, type FileManifest } from './file-manifest.js';
 import { SourceError } from './staging.js';
 import { declaredAccepts, normalizeType } from './types.js';
+import { mark } from '../engine/profile.js';
 
 /** Settings that may be left unset when something else covers them (the URL's password; no token). */
 const OPTIONAL_SECRETS = new Set(['password', 'token']);
@@ -119,6 +120,7 @@ function sameSchema(a: readonly ColumnSchema[] | undefined, b: readonly ColumnSc
 
 async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   const node = ctx.node;
+  mark('start');
   const stream = node.stream;
   let connector: SourceConnector;
   try {
@@ -154,6 +156,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   try {
     ctx.progress({ rows: 0, message: `discovering ${connector.where}` });
     const discovered = await connector.discover();
+    mark('connect and discover');
     const columns = planColumns(node, discovered, connector.where);
     for (const k of stream.primaryKey) {
       if (!columns.some((c) => c.name === k)) throw new NodeError(`${node.id}: primary key column \`${k}\` is not among the stream's columns (${columns.map((c) => c.name).join(', ')})`, node.span);
@@ -171,6 +174,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
 
     // 1 GB: 512 MB ran out during a seed-scale incremental merge (DuckDB cannot spill every operator).
     duck = await openDuck(':memory:', { threads: '2', memory_limit: '1GB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
+    mark('open DuckDB');
     const select = columns.map((c) => `CAST(${ident(c.name)} AS ${c.outType}) AS ${ident(c.name)}`).join(', ');
     const fail = (e: unknown): never => {
       throw dataError(e, node, connector.where);
@@ -203,6 +207,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       chunkRows: Number(process.env.ASGARD_INGEST_CHUNK_ROWS) || undefined,
     });
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
+    mark('extract');
     ctx.progress({ rows: Math.max(0, extracted.rows), message: `writing ${node.id}` });
 
     const typed = `SELECT ${select} FROM ${extracted.relation}`;
@@ -252,8 +257,11 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       if (!extracted.chunks) await duck.run(copyTo(pending!, typed, 'part-00000.parquet')).catch(fail);
       let written = `read_parquet(${literal(join(pending!.dir, '*.parquet'))})`;
       if (stream.primaryKey.length) written = await dedupeSnapshot(ctx, duck, written, pending!, columns, cursorCol, copyTo).catch(fail);
+      mark('primary key');
       ({ cursor: cursorValue, rows: total } = await cursorOf(written));
+      mark('cursor');
       await checkFreshness(ctx, duck, written);
+      mark('freshness');
       newRows = total;
       // A full read that found exactly the rows of the previous snapshot keeps that snapshot, so
       // nothing downstream rebuilds for a source that did not change.
@@ -272,6 +280,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
     const snapshot = await ctx.warehouse.commit(pending!, duck, mergeBase ? { base: prev!.snapshot, remove: mergeBase.remove } : {});
     pending = undefined;
+    mark('commit');
     ctx.progress({ rows: newRows, message: `${snapshot.rows} rows in ${node.id}` });
     return { rows: newRows, snapshot, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : {}), ...(files ? { files } : {}) };
   } catch (e) {
