@@ -80,8 +80,7 @@ export class EngineHarness {
     const d = await conn.runAndReadAll(`DESCRIBE ${select}`);
     const schema = d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) }));
     const p = await this.warehouse.begin(table, schema);
-    const r = await conn.runAndReadAll(this.warehouse.copySql(p, select));
-    const rows = Number(r.getRows()[0][0]);
+    const rows = await this.warehouse.write(conn, p, select);
     const snapshot = await this.warehouse.commit(p, conn);
     conn.closeSync();
     this.record(table, 'source', { rows, snapshot, schema });
@@ -97,8 +96,7 @@ export class EngineHarness {
     await conn.run(`CREATE TEMP TABLE fresh AS ${select}`);
     const plan = await planMerge(conn, await this.warehouse.files(prev.snapshot!), prev.schema!, [[key, key]], 'fresh');
     const p = await this.warehouse.begin(table, prev.schema!);
-    const r = await conn.runAndReadAll(this.warehouse.copySql(p, `SELECT * FROM (${plan.kept}) UNION ALL BY NAME SELECT * FROM fresh`));
-    const rows = Number(r.getRows()[0][0]);
+    const rows = await this.warehouse.write(conn, p, `SELECT * FROM (${plan.kept}) UNION ALL BY NAME SELECT * FROM fresh`);
     const snapshot = await this.warehouse.commit(p, conn, { base: prev.snapshot, remove: plan.hit });
     conn.closeSync();
     this.record(table, 'source', { rows, snapshot, schema: prev.schema });

@@ -33,8 +33,7 @@ export const executor: NodeExecutor<FeaturesNode> = {
       const schema = d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) }));
       const pending = await ctx.warehouse.begin(view.id, schema);
       try {
-        const r = await conn.runAndReadAll(ctx.warehouse.copySql(pending, onlineFeaturesSql(view)));
-        const rows = Number(r.getRows()[0]?.[0] ?? 0);
+        const rows = await ctx.warehouse.write(conn, pending, onlineFeaturesSql(view));
         ctx.progress({ rows });
         return { rows, snapshot: await ctx.warehouse.commit(pending, conn), schema };
       } catch (e) {

@@ -134,7 +134,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
 
   const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
   try {
-    const written = await copyRows(conn, ctx.warehouse.copySql(pending, appendOnly ? 'SELECT * FROM asg_new' : 'SELECT * FROM asg_out'));
+    const written = await ctx.warehouse.write(conn, pending, appendOnly ? 'SELECT * FROM asg_new' : 'SELECT * FROM asg_out');
     rows = appendOnly && prev ? prev.rows + written : written;
     mark('write');
     ctx.progress({ rows });
@@ -158,7 +158,7 @@ async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: 
   const schema = await guard(ctx, sql, () => describe(conn, `(${sql})`));
   const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
   try {
-    const rows = await guard(ctx, sql, () => copyRows(conn, ctx.warehouse.copySql(pending, sql)));
+    const rows = await guard(ctx, sql, () => ctx.warehouse.write(conn, pending, sql));
     mark('compute and write');
     ctx.progress({ rows });
     await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${ctx.warehouse.pendingSelect(pending, schema)}`);
@@ -181,7 +181,7 @@ async function writeMerge(ctx: RunContext<SqlNode>, conn: DuckDBConnection, d: E
   const node = ctx.node;
   const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
   try {
-    await copyRows(conn, ctx.warehouse.copySql(pending, d.rows));
+    await ctx.warehouse.write(conn, pending, d.rows);
     mark('write');
     const written = ctx.warehouse.pendingSelect(pending, schema);
     await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL ${written}`);
@@ -207,12 +207,6 @@ function incrementalFilter(node: ModelNode, col: string): string {
   const newest = `(SELECT max(${ident(col)}) FROM asg_prev)`;
   if (!node.uniqueKey.length) return `${ident(col)} > ${newest}`;
   return node.lookbackSeconds ? `${ident(col)} >= ${newest} - INTERVAL ${literal(`${node.lookbackSeconds} seconds`)}` : `${ident(col)} >= ${newest}`;
-}
-
-/** Run a COPY; returns the rows it wrote. */
-async function copyRows(conn: DuckDBConnection, copy: string): Promise<number> {
-  const reader = await conn.runAndReadAll(copy);
-  return Number(reader.getRows()[0]?.[0] ?? 0);
 }
 
 async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation: string, delta?: CheckDelta): Promise<void> {

@@ -184,8 +184,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       return { cursor: r.rows[0].c === null || r.rows[0].c === undefined ? undefined : String(r.rows[0].c), rows: Number(r.rows[0].n) };
     };
     // Every Parquet file carries the columns' Iceberg field ids (the pending snapshot's COPY options).
-    const copyTo = (p: PendingSnapshot, body: string, file: string): string =>
-      `COPY (SELECT ${p.selectList} FROM (${body}) AS asg_rows) TO ${literal(join(p.dir, file))} (${p.copyOptions}, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`;
+    const copyTo = (p: PendingSnapshot, body: string, file: string): Promise<number> => ctx.warehouse.write(duck!, p, body, { file, options: 'COMPRESSION snappy, ROW_GROUP_SIZE 122880' });
     // A full read writes Parquet part files while the connector is still reading (when it can cut
     // its staging output into chunks); an incremental one merges after reading.
     let parts = 0;
@@ -193,7 +192,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     const onChunk = merge
       ? undefined
       : async (relation: string): Promise<void> => {
-          await duck!.run(copyTo(pending!, `SELECT ${select} FROM ${relation}`, `part-${String(parts++).padStart(5, '0')}.parquet`)).catch(fail);
+          await copyTo(pending!, `SELECT ${select} FROM ${relation}`, `part-${String(parts++).padStart(5, '0')}.parquet`).catch(fail);
         };
 
     ctx.progress({ rows: 0, message: from ? `reading ${connector.where} where ${stream.cursor} >= ${from}` : `reading ${connector.where}` });
@@ -244,7 +243,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
       pending = await ctx.warehouse.begin(node.id, schema);
       const out = join(pending.dir, 'data.parquet');
-      await duck.run(copyTo(pending, `SELECT ${names} FROM (SELECT ${select} FROM (${plan.kept})) UNION ALL SELECT ${names} FROM fresh`, 'data.parquet')).catch(fail);
+      await copyTo(pending, `SELECT ${names} FROM (SELECT ${select} FROM (${plan.kept})) UNION ALL SELECT ${names} FROM fresh`, 'data.parquet').catch(fail);
       mergeBase = { remove: plan.hit };
       await checkFreshness(ctx, duck, `(${selectFiles(plan.untouched, schema)} UNION ALL BY NAME SELECT * FROM read_parquet(${literal(out)}))`);
       if (cursorValue !== undefined && cursorCol) {
@@ -254,7 +253,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
     } else {
       // One pass: the staging file(s) straight into Parquet; cursor and count come from the Parquet.
-      if (!extracted.chunks) await duck.run(copyTo(pending!, typed, 'part-00000.parquet')).catch(fail);
+      if (!extracted.chunks) await copyTo(pending!, typed, 'part-00000.parquet').catch(fail);
       let written = `read_parquet(${literal(join(pending!.dir, '*.parquet'))})`;
       if (stream.primaryKey.length) written = await dedupeSnapshot(ctx, duck, written, pending!, columns, cursorCol, copyTo).catch(fail);
       mark('primary key');
@@ -320,7 +319,7 @@ async function dedupeSnapshot(
   pending: PendingSnapshot,
   columns: readonly PlannedColumn[],
   cursorCol: PlannedColumn | undefined,
-  copyTo: (p: PendingSnapshot, body: string, file: string) => string,
+  copyTo: (p: PendingSnapshot, body: string, file: string) => Promise<number>,
 ): Promise<string> {
   const dir = pending.dir;
   const key = ctx.node.stream.primaryKey.map(ident).join(', ');
@@ -332,7 +331,7 @@ async function dedupeSnapshot(
   await duck.run(`CREATE TEMP TABLE deduped AS SELECT ${names} FROM ${written} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`);
   for (const f of readdirSync(dir)) if (f.endsWith('.parquet')) rmSync(join(dir, f));
   const out = join(dir, 'part-00000.parquet');
-  await duck.run(copyTo(pending, 'SELECT * FROM deduped', 'part-00000.parquet'));
+  await copyTo(pending, 'SELECT * FROM deduped', 'part-00000.parquet');
   reportDropped(ctx, dropped);
   return `read_parquet(${literal(out)})`;
 }

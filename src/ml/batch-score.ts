@@ -127,7 +127,7 @@ FROM __score_in i JOIN __score_out o USING (__rn) ORDER BY i.${key}`;
   const outSchema = desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
   const pending = await inp.warehouse.begin(inp.to, outSchema);
   try {
-    await conn.run(inp.warehouse.copySql(pending, select));
+    await inp.warehouse.write(conn, pending, select);
     const snapshot = await inp.warehouse.commit(pending, conn);
     return { rows: n, snapshot, schema: outSchema };
   } catch (e) {

@@ -76,9 +76,22 @@ export class Warehouse {
     return { id: write.id, table, dir: write.dir, copyOptions: write.copyOptions, selectList: write.selectList, write };
   }
 
-  /** The COPY statement that writes `sql`'s rows into the pending snapshot (one file, or one per partition). */
-  copySql(p: PendingSnapshot, sql: string, extraOptions = ''): string {
-    return `COPY (SELECT ${p.selectList} FROM (${sql}) AS asg_rows) TO '${this.tables.fileTarget(p.write).replace(/'/g, "''")}' (${p.copyOptions}${extraOptions ? `, ${extraOptions}` : ''})`;
+  /**
+   * The COPY statement that writes `sql`'s rows into the pending snapshot (one file, or one per
+   * partition; `file`: the name of the one file of an unpartitioned table, when it writes several).
+   */
+  copySql(p: PendingSnapshot, sql: string, extraOptions = '', file?: string): string {
+    const target = file && !p.write.partitionBy.length ? join(p.dir, file) : this.tables.fileTarget(p.write);
+    return `COPY (SELECT ${p.selectList} FROM (${sql}) AS asg_rows) TO '${target.replace(/'/g, "''")}' (${p.copyOptions}${extraOptions ? `, ${extraOptions}` : ''})`;
+  }
+
+  /**
+   * Write `sql`'s rows into the pending snapshot (`copySql`); returns the rows written. DuckDB reports
+   * each file's rows, size and column statistics as it writes it, so the commit reads no file back.
+   */
+  async write(conn: DuckDBConnection, p: PendingSnapshot, sql: string, opts: { readonly options?: string; readonly file?: string } = {}): Promise<number> {
+    const reader = await conn.runAndReadAll(this.copySql(p, sql, [opts.options, 'RETURN_STATS true'].filter(Boolean).join(', '), opts.file));
+    return this.tables.recordWritten(p.write, reader.getRowObjectsJson() as Record<string, unknown>[]);
   }
 
   /**

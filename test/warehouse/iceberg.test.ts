@@ -4,17 +4,19 @@
 // a catalog commit that only one of several concurrent writers wins.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import pg from 'pg';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
 import { LocalTableStore } from '../../src/warehouse/iceberg/table-store.js';
 import { CommitConflict, PostgresCatalog, SqliteCatalog, type IcebergCatalog } from '../../src/warehouse/iceberg/catalog.js';
-import { IcebergTables, type CommittedSnapshot } from '../../src/warehouse/iceberg/table.js';
+import { IcebergTables, writtenPartitionValue, type CommittedSnapshot } from '../../src/warehouse/iceberg/table.js';
 import type { DuckColumn } from '../../src/warehouse/iceberg/schema.js';
+import { readAvro, type ManifestEntry, type ManifestFile } from '../../src/warehouse/iceberg/avro.js';
 import { jsonFormSelect, pyiceberg } from '../helpers/pyiceberg.js';
 import { services } from '../helpers/services.js';
 
@@ -131,6 +133,41 @@ describe('iceberg tables', () => {
     await expect(write(tables, 'silver.events', ROWS(0, 1), { base: s3, remove: ['/nowhere.parquet'] })).rejects.toThrow(/not in the base snapshot/);
     // pyiceberg's start took 103-129 s at load 40-44.
   }, 300_000);
+
+  it("a commit takes each file's rows, size and partition values from what DuckDB reported writing it, equal to what reading the files gives", async () => {
+    const { tables } = lake();
+    // Every partition type, NULL, and strings a hive folder name escapes.
+    const sql = `SELECT *, CASE WHEN id % 7 = 0 THEN NULL WHEN id % 7 = 1 THEN 'a/b c=d%' ELSE country END AS label FROM (${ROWS(0, 60)})`;
+    const partitionBy = ['id', 'label', 'd', 'ts', 'small', 'even'];
+    const columns = await columnsOf(sql);
+    const entriesOf = async (s: CommittedSnapshot) => {
+      const manifests = await readAvro<ManifestFile>(readFileSync(fileURLToPath(s.manifestList)));
+      const entries = (await Promise.all(manifests.map(async (m) => readAvro<ManifestEntry>(readFileSync(fileURLToPath(m.manifest_path)))))).flat();
+      return entries
+        .map((e) => ({ rows: e.data_file.record_count, size: e.data_file.file_size_in_bytes, onDisk: BigInt(statSync(e.data_file.file_path.replace(/^file:\/\//, '')).size), partition: e.data_file.partition }))
+        .sort((a, b) => (String(a.partition.id) < String(b.partition.id) ? -1 : 1));
+    };
+    // Read back from the files (a COPY without RETURN_STATS records nothing).
+    const a = await tables.prepare({ namespace: 'silver', name: 'read' }, 'silver/read', columns, partitionBy);
+    await conn.run(`COPY (SELECT ${a.selectList} FROM (${sql})) TO '${tables.fileTarget(a)}' (${a.copyOptions})`);
+    expect(a.written.size).toBe(0);
+    const read = await entriesOf(await tables.commit(a, conn));
+    // Taken from the COPY's report.
+    const b = await tables.prepare({ namespace: 'silver', name: 'reported' }, 'silver/reported', columns, partitionBy);
+    const r = await conn.runAndReadAll(`COPY (SELECT ${b.selectList} FROM (${sql})) TO '${tables.fileTarget(b)}' (${b.copyOptions}, RETURN_STATS true)`);
+    expect(tables.recordWritten(b, r.getRowObjectsJson() as Record<string, unknown>[])).toBe(60);
+    expect(b.written.size).toBe(60);
+    // Every value is known from the report: the commit reads no file.
+    const types = { id: 'long', label: 'string', d: 'date', ts: 'timestamp', small: 'int', even: 'boolean' } as const;
+    const unknown = [...b.written.values()].flatMap((w) => Object.entries(types).filter(([name, type]) => writtenPartitionValue({ name, fieldId: 0, type }, w) === undefined).map(([name]) => [name, w.partition.get(name), w.columns.get(name)]));
+    expect(unknown).toEqual([]);
+    const reported = await entriesOf(await tables.commit(b, conn));
+    expect(reported).toHaveLength(60);
+    expect(reported.every((e) => e.size === e.onDisk)).toBe(true);
+    expect(reported).toEqual(read);
+    expect(reported.filter((e) => e.partition.label === null)).toHaveLength(9);
+    expect(reported.filter((e) => e.partition.label === 'a/b c=d%')).toHaveLength(9);
+  });
 
   it('an overwrite replaces the files; expiry deletes exactly what no kept snapshot references', async () => {
     const { root, tables } = lake();

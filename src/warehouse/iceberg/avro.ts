@@ -36,7 +36,11 @@ const types = new Map<string, avro.Type>();
 const typeOf = (schema: object, key = JSON.stringify(schema)): avro.Type => {
   let t = types.get(key);
   if (!t) {
-    t = avsc().avsc.Type.forSchema(schema as avro.Schema, { registry: { long: avsc().long } as never });
+    // A long with a logical type (timestamp-micros, time-micros: partition values) is written as
+    // `{ type: 'long', … }`, which the registry's name does not reach: the hook makes it BigInt too.
+    const long = avsc().long;
+    const typeHook = (s: avro.Schema): avro.Type | undefined => (typeof s === 'object' && (s as { type?: unknown }).type === 'long' ? long : undefined);
+    t = avsc().avsc.Type.forSchema(schema as avro.Schema, { registry: { long } as never, typeHook } as never);
     if (types.size > 256) types.delete(types.keys().next().value!);
     types.set(key, t);
   }

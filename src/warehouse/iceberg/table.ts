@@ -17,7 +17,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve as resolvePath, sep } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TableStore } from './table-store.js';
 import {
@@ -75,6 +75,21 @@ export interface PendingWrite {
   readonly metadata: TableMetadata;
   /** The catalog's metadata location when the write began (the commit's compare-and-swap value). */
   readonly baseLocation?: string;
+  /** What DuckDB reported of the files it wrote into `dir` (`recordWritten`), by local path. */
+  readonly written: Map<string, WrittenFile>;
+}
+
+/**
+ * What DuckDB's `COPY … (RETURN_STATS)` reported of one Parquet file it wrote: the commit takes the
+ * file's row count, size and partition values from here instead of reading the files again.
+ */
+export interface WrittenFile {
+  readonly rows: bigint;
+  readonly bytes: number;
+  /** Per partition column: its one value in the file, as DuckDB prints it (null: NULL). */
+  readonly partition: ReadonlyMap<string, string | null>;
+  /** Per column: the file's minimum and maximum (as printed) and its NULL count, when DuckDB wrote them. */
+  readonly columns: ReadonlyMap<string, { readonly min?: string; readonly max?: string; readonly nulls?: bigint }>;
 }
 
 export interface CommitOptions {
@@ -125,7 +140,31 @@ export class IcebergTables {
     const copyOptions =
       `FORMAT parquet, FIELD_IDS ${fieldIdsOption(fields)}` +
       (partitionBy.length ? `, PARTITION_BY (${parts}), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN '${id}_{i}', OVERWRITE_OR_IGNORE true` : '');
-    return { table, prefix, id, dir, copyOptions, selectList: storageSelectList(columns), partitionBy, metadata, baseLocation: cur?.location };
+    return { table, prefix, id, dir, copyOptions, selectList: storageSelectList(columns), partitionBy, metadata, baseLocation: cur?.location, written: new Map() };
+  }
+
+  /**
+   * Record the rows of a `COPY … (RETURN_STATS)` into `p` (one per file written: filename, count,
+   * file_size_bytes, column_statistics, partition_keys, as `getRowObjectsJson` gives them). Returns
+   * the rows written. A file written again under the same name replaces its record.
+   */
+  recordWritten(p: PendingWrite, rows: readonly Record<string, unknown>[]): number {
+    let total = 0n;
+    for (const r of rows) {
+      const columns = new Map<string, { min?: string; max?: string; nulls?: bigint }>();
+      for (const { key, value } of (r.column_statistics ?? []) as { key: string; value: { key: string; value: string | null }[] }[]) {
+        const name = /^"((?:[^"]|"")*)"$/.exec(key)?.[1]?.replace(/""/g, '"');
+        if (name === undefined) continue;
+        const stat = new Map(value.map((kv) => [kv.key, kv.value]));
+        const nulls = stat.get('null_count');
+        columns.set(name, { min: stat.get('min') ?? undefined, max: stat.get('max') ?? undefined, nulls: nulls === undefined || nulls === null ? undefined : BigInt(nulls) });
+      }
+      const partition = new Map(((r.partition_keys ?? []) as { key: string; value: string | null }[]).map((kv) => [kv.key, kv.value] as const));
+      const count = BigInt(String(r.count));
+      total += count;
+      p.written.set(resolvePath(String(r.filename)), { rows: count, bytes: Number(r.file_size_bytes), partition, columns });
+    }
+    return Number(total);
   }
 
   /** The single file an unpartitioned COPY writes to. */
@@ -156,14 +195,14 @@ export class IcebergTables {
     let refused: unknown;
     try {
       const local = walk(p.dir);
-      const stats = await fileStats(conn, local, partType);
+      const stats = await fileStats(conn, local, partType, p.written);
       const added: DataFile[] = [];
       const dataKeys: string[] = [];
       // The files become objects together (local: each synced; a remote store: uploaded), in order.
       const keys = local.map((f) => `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, f).split(sep).join('/')}`);
       const sizes = await inParallel(keys, 8, async (key, i) => {
         await this.store.putFile(key, local[i]);
-        return this.store.size(key);
+        return p.written.get(local[i])?.bytes ?? this.store.size(key);
       });
       keys.forEach((key, i) => {
         dataKeys.push(key);
@@ -548,8 +587,24 @@ function partitionExpr(f: PartitionFieldType): string {
   }
 }
 
-async function fileStats(conn: DuckDBConnection, files: readonly string[], part: readonly PartitionFieldType[]): Promise<Map<string, { rows: bigint; partition: Record<string, PartitionValue> }>> {
+/**
+ * Each file's row count and partition values: from what DuckDB reported when it wrote the file
+ * (`known`), else read from the files (their footers; for partition values, a scan of those columns).
+ */
+async function fileStats(
+  conn: DuckDBConnection,
+  all: readonly string[],
+  part: readonly PartitionFieldType[],
+  known: ReadonlyMap<string, WrittenFile>,
+): Promise<Map<string, { rows: bigint; partition: Record<string, PartitionValue> }>> {
   const out = new Map<string, { rows: bigint; partition: Record<string, PartitionValue> }>();
+  const files: string[] = [];
+  for (const f of all) {
+    const w = known.get(f);
+    const values = w && part.map((pf) => writtenPartitionValue(pf, w));
+    if (values?.every((v) => v !== undefined)) out.set(f, { rows: w!.rows, partition: Object.fromEntries(part.map((pf, i) => [pf.name, values[i]!])) });
+    else files.push(f);
+  }
   if (!files.length) return out;
   const list = `[${files.map(sql).join(', ')}]`;
   const meta = await conn.runAndReadAll(`SELECT file_name, num_rows FROM parquet_file_metadata(${list})`);
@@ -568,6 +623,44 @@ async function fileStats(conn: DuckDBConnection, files: readonly string[], part:
     }
   }
   return out;
+}
+
+/**
+ * A partition value in its manifest form (as `partitionExpr` computes it) from what DuckDB reported
+ * of the file: the partition key it wrote, confirmed by the column's statistics (minimum = maximum =
+ * that value, or every row NULL). Undefined when they do not say it exactly (the file is then read).
+ */
+export function writtenPartitionValue(f: PartitionFieldType, w: WrittenFile): PartitionValue | undefined {
+  const key = w.partition.get(f.name);
+  const s = w.columns.get(f.name);
+  if (key === undefined || !s) return undefined;
+  if (key === null) return s.nulls === w.rows ? null : undefined;
+  // Parquet statistics print booleans as 1 and 0.
+  const stat = f.type === 'boolean' ? ({ true: '1', false: '0' } as Record<string, string>)[key] : key;
+  if (s.nulls !== 0n || s.min !== stat || s.max !== stat) return undefined;
+  const int = /^-?\d+$/;
+  switch (f.type) {
+    case 'int':
+      return int.test(key) ? Number(key) : undefined;
+    case 'long':
+      return int.test(key) ? BigInt(key) : undefined;
+    case 'string':
+      return key;
+    case 'boolean':
+      return key === 'true' ? true : key === 'false' ? false : undefined;
+    case 'date': {
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
+      return m && Number(m[1]) >= 1000 ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000 : undefined;
+    }
+    case 'timestamp': {
+      const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/.exec(key);
+      if (!m || Number(m[1]) < 1000) return undefined;
+      const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+      return BigInt(ms) * 1000n + BigInt((m[7] ?? '').padEnd(6, '0'));
+    }
+    default:
+      return undefined;
+  }
 }
 
 function dataFile(path: string, rows: bigint, size: bigint, partition: Record<string, PartitionValue>): DataFile {
