@@ -153,6 +153,10 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   const staging = mkdtempSync(join(stagingRoot, `${node.name}-`));
   let pending: PendingSnapshot | undefined;
   let duck: DuckDBConnection | undefined;
+  // DuckDB starts while the source is asked for its columns: both are fixed costs of every sync.
+  // 1 GB: 512 MB ran out during a seed-scale incremental merge (DuckDB cannot spill every operator).
+  const opening = openDuck(':memory:', { threads: '2', memory_limit: '1GB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
+  opening.catch(() => undefined);
   try {
     ctx.progress({ rows: 0, message: `discovering ${connector.where}` });
     const discovered = await connector.discover();
@@ -172,16 +176,16 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (incremental && prev?.snapshot && !merge) ctx.warn(`${node.id}: the stream's columns changed since the last sync; reading everything again`);
     const from = merge ? lookBack(prev!.cursor!, stream.lookbackSeconds, cursorCol!.duckType ?? cursorCol!.outType) : undefined;
 
-    // 1 GB: 512 MB ran out during a seed-scale incremental merge (DuckDB cannot spill every operator).
-    duck = await openDuck(':memory:', { threads: '2', memory_limit: '1GB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
+    duck = await opening;
     mark('open DuckDB');
     const select = columns.map((c) => `CAST(${ident(c.name)} AS ${c.outType}) AS ${ident(c.name)}`).join(', ');
     const fail = (e: unknown): never => {
       throw dataError(e, node, connector.where);
     };
-    const cursorOf = async (rel: string): Promise<{ cursor?: string; rows: number }> => {
-      const r = await queryAll(duck!, `SELECT ${cursorCol ? cursorExpr(cursorCol.name, cursorCol.outType) : 'NULL'} AS c, count(*) AS n FROM ${rel}`).catch(fail);
-      return { cursor: r.rows[0].c === null || r.rows[0].c === undefined ? undefined : String(r.rows[0].c), rows: Number(r.rows[0].n) };
+    // The cursor's new value and the row count (and, with `keys`, the distinct keys) in one pass.
+    const cursorOf = async (rel: string, keys?: string): Promise<{ cursor?: string; rows: number; keys?: number }> => {
+      const r = await queryAll(duck!, `SELECT ${cursorCol ? cursorExpr(cursorCol.name, cursorCol.outType) : 'NULL'} AS c, count(*) AS n${keys ? `, count(DISTINCT (${keys})) AS k` : ''} FROM ${rel}`).catch(fail);
+      return { cursor: r.rows[0].c === null || r.rows[0].c === undefined ? undefined : String(r.rows[0].c), rows: Number(r.rows[0].n), ...(keys ? { keys: Number(r.rows[0].k) } : {}) };
     };
     // Every Parquet file carries the columns' Iceberg field ids (the pending snapshot's COPY options).
     const copyTo = (p: PendingSnapshot, body: string, file: string): Promise<number> => ctx.warehouse.write(duck!, p, body, { file, options: 'COMPRESSION snappy, ROW_GROUP_SIZE 122880' });
@@ -255,10 +259,15 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       // One pass: the staging file(s) straight into Parquet; cursor and count come from the Parquet.
       if (!extracted.chunks) await copyTo(pending!, typed, 'part-00000.parquet').catch(fail);
       let written = `read_parquet(${literal(join(pending!.dir, '*.parquet'))})`;
-      if (stream.primaryKey.length) written = await dedupeSnapshot(ctx, duck, written, pending!, columns, cursorCol, copyTo).catch(fail);
-      mark('primary key');
-      ({ cursor: cursorValue, rows: total } = await cursorOf(written));
-      mark('cursor');
+      const key = stream.primaryKey.map(ident).join(', ');
+      let read = await cursorOf(written, key || undefined);
+      // A declared primary key holds in every sync mode: rows repeating a key are rewritten, one per key.
+      if (read.keys !== undefined && read.keys < read.rows) {
+        written = await dedupeSnapshot(ctx, duck, written, pending!, columns, cursorCol, copyTo, read.rows - read.keys).catch(fail);
+        read = await cursorOf(written);
+      }
+      ({ cursor: cursorValue, rows: total } = read);
+      mark('primary key and cursor');
       await checkFreshness(ctx, duck, written);
       mark('freshness');
       newRows = total;
@@ -286,7 +295,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (pending) await ctx.warehouse.abort(pending);
     throw asNodeError(e, node);
   } finally {
-    duck?.closeSync();
+    (duck ?? (await opening.catch(() => undefined)))?.closeSync();
     await connector.close().catch(() => undefined);
     rmSync(staging, { recursive: true, force: true });
   }
@@ -309,8 +318,8 @@ function reportDropped(ctx: RunContext<SourceNode>, dropped: number): void {
 }
 
 /**
- * A declared primary key holds in every sync mode: when the rows just written repeat a key, they
- * are rewritten with one row per key. Returns the relation to read the snapshot's rows from.
+ * Rewrite the rows just written (which repeat a primary key `dropped` times) with one row per key.
+ * Returns the relation to read the snapshot's rows from.
  */
 async function dedupeSnapshot(
   ctx: RunContext<SourceNode>,
@@ -320,13 +329,10 @@ async function dedupeSnapshot(
   columns: readonly PlannedColumn[],
   cursorCol: PlannedColumn | undefined,
   copyTo: (p: PendingSnapshot, body: string, file: string) => Promise<number>,
+  dropped: number,
 ): Promise<string> {
   const dir = pending.dir;
   const key = ctx.node.stream.primaryKey.map(ident).join(', ');
-  const { queryAll } = await import('../engine/duckdb.js');
-  const r = await queryAll(duck, `SELECT count(*) AS n, count(DISTINCT (${key})) AS k FROM ${written}`);
-  const dropped = Number(r.rows[0].n) - Number(r.rows[0].k);
-  if (dropped <= 0) return written;
   const names = columns.map((c) => ident(c.name)).join(', ');
   await duck.run(`CREATE TEMP TABLE deduped AS SELECT ${names} FROM ${written} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`);
   for (const f of readdirSync(dir)) if (f.endsWith('.parquet')) rmSync(join(dir, f));
