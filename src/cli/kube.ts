@@ -58,7 +58,10 @@ export async function compiledTree(ctx: CommandContext, spec: LoadedSpec & { ir:
   // Loaded only when a tree is compiled: an apply that runs nothing needs no target.
   const { compileLoaded, specPathFor } = await import('./commands/compile.js');
   const workspace = workspaceOf(ctx, spec, profile);
-  const r = await compileLoaded(spec.ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), cacheFor: { ...spec, workspace } });
+  // Rendered SQL from the workspace's cache, as `asgard compile` does: a changed spec renders only its changed bodies.
+  const sqlCache = workspace.caches.compileSql();
+  const r = await compileLoaded(spec.ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), sqlCache, cacheFor: { ...spec, workspace } });
+  sqlCache.save();
   if (!r.files || hasErrors(r.diagnostics)) {
     const first = r.diagnostics.find((d) => d.severity === 'error');
     throw new CliError(`profile ${profile} does not compile: ${first?.message ?? 'unknown error'} (see \`asgard compile --profile ${profile}\`)`, EXIT.invalid);

@@ -2,7 +2,7 @@
 // (never assembled from strings), every file opens with one header line naming the spec and the
 // node it came from, and no timestamps or machine facts ever enter a file (compile is byte-stable).
 
-import { dump } from 'js-yaml';
+import { dump, loadAll } from 'js-yaml';
 
 export type FileMap = Map<string, string>;
 
@@ -25,12 +25,41 @@ export function header(path: string, o: Origin): string {
 
 /** A YAML document from a plain object, with the header comment. Key order is the object's (deterministic). */
 export function yamlFile(path: string, o: Origin, value: unknown): string {
-  return header(path, o) + dump(value, { lineWidth: -1, noRefs: true });
+  return remember(header(path, o) + dump(value, { lineWidth: -1, noRefs: true }), [value]);
 }
 
 /** Several YAML documents in one file (Kubernetes manifests), `---` separated. */
 export function yamlDocs(path: string, o: Origin, values: readonly unknown[]): string {
-  return header(path, o) + values.map((v) => '---\n' + dump(v, { lineWidth: -1, noRefs: true })).join('');
+  return remember(header(path, o) + values.map((v) => '---\n' + dump(v, { lineWidth: -1, noRefs: true })).join(''), values);
+}
+
+/**
+ * The documents of a YAML file's text, parsed once per process: a text this process dumped comes
+ * back as (a copy of) the values it was dumped from, which is what parsing it gives (plain data:
+ * test/targets/kinds.test.ts compares). The Kubernetes objects of a tree are read by the tree's
+ * README, by apply's layout and by plan's drift check: YAML parsing was a fifth of a compile's CPU.
+ * Shared: callers must not change what they get.
+ */
+export function yamlDocuments(text: string): readonly unknown[] {
+  let docs = parsed.get(text);
+  if (!docs) {
+    docs = loadAll(text);
+    keep(text, docs);
+  }
+  return docs;
+}
+
+const parsed = new Map<string, readonly unknown[]>();
+
+function keep(text: string, docs: readonly unknown[]): void {
+  if (parsed.size >= 2000) parsed.clear();
+  parsed.set(text, docs);
+}
+
+/** `text`, dumped from `values`: a copy of them is what yamlDocuments gives for it. */
+function remember(text: string, values: readonly unknown[]): string {
+  keep(text, JSON.parse(JSON.stringify(values)) as unknown[]);
+  return text;
 }
 
 /** A text file (rendered template) with the header prepended; always ends in one newline. */

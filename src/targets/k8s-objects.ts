@@ -2,8 +2,7 @@
 // and metadata.name), in file order. `apply --profile kubernetes` submits these, the tests apply
 // them to the real API server; the files stay the single output of the targets.
 
-import { loadAll } from 'js-yaml';
-import type { FileMap } from './files.js';
+import { type FileMap, yamlDocuments } from './files.js';
 
 export interface KubeObject {
   apiVersion: string;
@@ -22,12 +21,12 @@ export function isKubeObject(v: unknown): v is KubeObject {
   return !!o && typeof o === 'object' && typeof o.apiVersion === 'string' && typeof o.kind === 'string' && typeof o.metadata?.name === 'string';
 }
 
-/** Every Kubernetes object in the tree's YAML files, with the file it came from. */
+/** Every Kubernetes object in the tree's YAML files, with the file it came from (shared: read only, see yamlDocuments). */
 export function kubeObjects(files: FileMap): { path: string; object: KubeObject }[] {
   const out: { path: string; object: KubeObject }[] = [];
   for (const [path, text] of files) {
     if (!/\.ya?ml$/.test(path)) continue;
-    for (const doc of loadAll(text)) if (isKubeObject(doc)) out.push({ path, object: doc });
+    for (const doc of yamlDocuments(text)) if (isKubeObject(doc)) out.push({ path, object: doc });
   }
   return out;
 }

@@ -2,12 +2,16 @@
 // against what it compiles for pipelines/churn.asg, which has a node of every kind: a target
 // compiles Kubernetes objects labelled with a node exactly when it `runs` that node's kind, and the
 // runner of each kind is what `apply --profile kubernetes` runs the node by (src/kube/deploy.ts).
+// Also: the objects read back from the tree without parsing it again (src/targets/files.ts
+// yamlDocuments) are what parsing gives.
 
+import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/dsl/load.js';
 import type { PipelineIR } from '../../src/ir/types.js';
 import { runnerOf, targets } from '../../src/targets/registry.js';
 import { NODE_LABEL, kubeObjects } from '../../src/targets/k8s-objects.js';
+import { yamlDocuments } from '../../src/targets/files.js';
 import { CHURN, compileChurn } from './churn.js';
 
 let ir: PipelineIR;
@@ -46,5 +50,13 @@ describe("targets' roles per node kind", () => {
       expect(runner?.target).toBe(runners[0]?.name);
       if (runner?.role === 'syncs') expect(kind).toBe('source');
     }
+  });
+});
+
+describe('compiled YAML read back', () => {
+  it('gives for every file of the tree what parsing its text gives', () => {
+    const yaml = [...files].filter(([p]) => /\.ya?ml$/.test(p));
+    expect(yaml.length).toBeGreaterThan(10);
+    for (const [path, text] of yaml) expect(yamlDocuments(text), path).toEqual(loadAll(text));
   });
 });
