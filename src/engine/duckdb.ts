@@ -19,6 +19,18 @@ export async function openDuck(path = ':memory:', options: Record<string, string
   return conn;
 }
 
+/** `count` connections to one new instance, each as openDuck's: queries on different connections run at the same time. */
+export async function openDuckPool(count: number, path = ':memory:'): Promise<DuckDBConnection[]> {
+  const instance = await DuckDBInstance.create(path);
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const conn = await instance.connect();
+      await conn.run(`SET TimeZone = 'UTC'`);
+      return conn;
+    }),
+  );
+}
+
 // Starting a DuckDB instance costs tens of milliseconds (hundreds on a loaded machine); a
 // connection and an attached in-memory database cost about one. Executors that run one node each
 // (src/engine/sql-executor.ts, features-executor.ts) share one instance per spill folder and work in

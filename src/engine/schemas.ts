@@ -10,6 +10,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { KeyValueCache } from '../util/json-cache.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { assertNever, type CleanseNode, type FeatureDType, type FeaturesNode, type ModelNode, type NodeId, type PipelineIR, type PipelineNode, type SqlBody, type TrainNode } from '../ir/types.js';
@@ -31,8 +32,11 @@ export interface SchemaResult {
 
 type Bound = ColumnSchema[] | { error: string };
 const bindCache = new Map<string, Bound>();
-/** The binder database's input tables: name by node id and schema, and those created (the connection lives as long as this module). */
-const binderTables = { names: new Map<string, string>(), created: new Set<string>() };
+/**
+ * The binder database's input tables: name by node id and schema, and each table's creation (the
+ * connections live as long as this module; a table two bodies need at once is created once).
+ */
+const binderTables: { names: Map<string, string>; created: Map<string, Promise<void>>; schema?: Promise<unknown> } = { names: new Map(), created: new Map() };
 
 export interface InferOptions {
   /**
@@ -42,7 +46,27 @@ export interface InferOptions {
   readonly cache?: KeyValueCache<ColumnSchema[]>;
 }
 
-let shared: Promise<DuckDBConnection> | undefined;
+/** Runs `f` on a free connection of the binder database. */
+type WithConnection = <T>(f: (conn: DuckDBConnection) => Promise<T>) => Promise<T>;
+
+/**
+ * Connections to one in-memory binder database, one per core: DuckDB binds on the thread pool, so
+ * bodies whose inputs are known bind at the same time on all cores. DuckDB loads only when a body
+ * misses the caches (src/engine/duckdb.ts loads its native module).
+ */
+let pool: Promise<{ free: DuckDBConnection[]; waiting: ((c: DuckDBConnection) => void)[] }> | undefined;
+const withConnection: WithConnection = async (f) => {
+  pool ??= import('./duckdb.js').then(async (d) => ({ free: await d.openDuckPool(Math.max(1, Math.min(4, availableParallelism()))), waiting: [] }));
+  const p = await pool;
+  const conn = p.free.pop() ?? (await new Promise<DuckDBConnection>((r) => p.waiting.push(r)));
+  try {
+    return await f(conn);
+  } finally {
+    const next = p.waiting.shift();
+    if (next) next(conn);
+    else p.free.push(conn);
+  }
+};
 
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -53,61 +77,71 @@ export function inferSchemas(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly
   return run;
 }
 
+/**
+ * Nodes in the IR's (topological) order, each once the nodes it reads are done: a SQL node as soon
+ * as its inputs are (so independent bodies bind at the same time), any other node after every node
+ * before it. Diagnostics come out in node order whatever finished first.
+ */
 async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]>, cache: KeyValueCache<ColumnSchema[]> | undefined): Promise<SchemaResult> {
   const schemas = new Map<NodeId, ColumnSchema[]>();
-  const diagnostics: Diagnostic[] = [];
   const byId = new Map(ir.nodes.map((n) => [n.id, n] as const));
-  let conn: DuckDBConnection | undefined;
-  const connection = async (): Promise<DuckDBConnection> => {
-    // DuckDB loads only when a body misses the cache (src/engine/duckdb.ts loads its native module).
-    shared ??= import('./duckdb.js').then((d) => d.openDuck());
-    conn ??= await shared;
-    return conn;
-  };
-
+  const done = new Map<NodeId, Promise<Diagnostic[]>>();
   for (const node of ir.nodes) {
-    switch (node.kind) {
-      case 'source': {
-        const cols = node.stream.columns?.map((c) => ({ name: c.name, type: c.type })) ?? known.get(node.id);
-        if (cols) schemas.set(node.id, [...cols]);
-        break;
-      }
-      case 'cleanse':
-      case 'model': {
-        const inputs = node.inputs.filter((i) => byId.get(i)?.kind !== 'features');
-        if (inputs.some((i) => !schemas.has(i))) {
-          // An input without a known schema (a source never synced, or an upstream error): skip quietly;
-          // the upstream problem has its own diagnostic.
-          const k = known.get(node.id);
-          if (k) schemas.set(node.id, [...k]);
-          break;
-        }
-        const r = await bindSql(node, node.sql, inputs, schemas, connection, cache);
-        if ('error' in r) diagnostics.push(r.error);
-        else schemas.set(node.id, r.columns);
-        break;
-      }
-      case 'features':
-        diagnostics.push(...checkFeatures(node, schemas.get(node.from)));
-        if (schemas.has(node.from)) schemas.set(node.id, featureViewSchema(node, schemas.get(node.from)!));
-        break;
-      case 'train':
-        diagnostics.push(...checkLabel(node, schemas.get(node.label.from), byId.get(node.features)));
-        diagnostics.push(...checkTrainableFeatures(node, byId.get(node.features), schemas));
-        break;
-      case 'serve': {
-        const from = node.batch ? schemas.get(node.batch.from) : undefined;
-        const train = byId.get(node.model);
-        const view = train?.kind === 'train' ? byId.get(train.features) : undefined;
-        const key = view?.kind === 'features' ? from?.find((c) => c.name === view.entity.joinKey) : undefined;
-        if (view?.kind === 'features' && key) schemas.set(node.id, batchOutputSchema(node, view, key.type));
-        break;
-      }
-      default:
-        assertNever(node);
-    }
+    const before = node.kind === 'cleanse' || node.kind === 'model' ? node.inputs.map((i) => done.get(i)) : [...done.values()];
+    done.set(node.id, Promise.all(before).then(() => inferNode(node, byId, schemas, known, cache)));
   }
-  return { schemas, diagnostics };
+  return { schemas, diagnostics: (await Promise.all(done.values())).flat() };
+}
+
+async function inferNode(
+  node: PipelineNode,
+  byId: ReadonlyMap<NodeId, PipelineNode>,
+  schemas: Map<NodeId, ColumnSchema[]>,
+  known: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
+  cache: KeyValueCache<ColumnSchema[]> | undefined,
+): Promise<Diagnostic[]> {
+  const diagnostics: Diagnostic[] = [];
+  switch (node.kind) {
+    case 'source': {
+      const cols = node.stream.columns?.map((c) => ({ name: c.name, type: c.type })) ?? known.get(node.id);
+      if (cols) schemas.set(node.id, [...cols]);
+      break;
+    }
+    case 'cleanse':
+    case 'model': {
+      const inputs = node.inputs.filter((i) => byId.get(i)?.kind !== 'features');
+      if (inputs.some((i) => !schemas.has(i))) {
+        // An input without a known schema (a source never synced, or an upstream error): skip quietly;
+        // the upstream problem has its own diagnostic.
+        const k = known.get(node.id);
+        if (k) schemas.set(node.id, [...k]);
+        break;
+      }
+      const r = await bindSql(node, node.sql, inputs, schemas, withConnection, cache);
+      if ('error' in r) diagnostics.push(r.error);
+      else schemas.set(node.id, r.columns);
+      break;
+    }
+    case 'features':
+      diagnostics.push(...checkFeatures(node, schemas.get(node.from)));
+      if (schemas.has(node.from)) schemas.set(node.id, featureViewSchema(node, schemas.get(node.from)!));
+      break;
+    case 'train':
+      diagnostics.push(...checkLabel(node, schemas.get(node.label.from), byId.get(node.features)));
+      diagnostics.push(...checkTrainableFeatures(node, byId.get(node.features), schemas));
+      break;
+    case 'serve': {
+      const from = node.batch ? schemas.get(node.batch.from) : undefined;
+      const train = byId.get(node.model);
+      const view = train?.kind === 'train' ? byId.get(train.features) : undefined;
+      const key = view?.kind === 'features' ? from?.find((c) => c.name === view.entity.joinKey) : undefined;
+      if (view?.kind === 'features' && key) schemas.set(node.id, batchOutputSchema(node, view, key.type));
+      break;
+    }
+    default:
+      assertNever(node);
+  }
+  return diagnostics;
 }
 
 async function bindSql(
@@ -115,7 +149,7 @@ async function bindSql(
   body: SqlBody,
   inputs: readonly NodeId[],
   schemas: Map<NodeId, ColumnSchema[]>,
-  connection: () => Promise<DuckDBConnection>,
+  withConnection: WithConnection,
   cache: KeyValueCache<ColumnSchema[]> | undefined,
 ): Promise<{ columns: ColumnSchema[] } | { error: Diagnostic }> {
   const textKey = createHash('sha256').update(body.text).update('\0').update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)]))).digest('hex');
@@ -146,20 +180,30 @@ async function bindSql(
   const key = createHash('sha256').update(r.sql).update('\0').update(inputKey).digest('hex');
   let hit = bindCache.get(key);
   if (!hit) {
-    const conn = await connection();
-    try {
-      if (binderTables.created.size === 0) await conn.run(`CREATE SCHEMA IF NOT EXISTS asg_bind`);
-      for (const [id, n] of names) {
-        if (binderTables.created.has(n)) continue;
-        const cols = schemas.get(id)!;
-        await conn.run(`CREATE OR REPLACE TABLE asg_bind.${ident(n)} (${cols.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
-        binderTables.created.add(n);
+    hit = await withConnection(async (conn): Promise<Bound> => {
+      try {
+        // The body's new input tables in one round trip; a table another body is creating is awaited.
+        const create = [...names].filter(([, n]) => !binderTables.created.has(n));
+        if (create.length) {
+          const made = (async () => {
+            await (binderTables.schema ??= conn.run('CREATE SCHEMA IF NOT EXISTS asg_bind').catch((e) => {
+              binderTables.schema = undefined;
+              throw e;
+            }));
+            await conn.run(create.map(([id, n]) => `CREATE OR REPLACE TABLE asg_bind.${ident(n)} (${schemas.get(id)!.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`).join(';\n'));
+          })();
+          for (const [, n] of create) binderTables.created.set(n, made);
+          // A failed creation is tried again by the next body that needs the table.
+          made.catch(() => {
+            for (const [, n] of create) if (binderTables.created.get(n) === made) binderTables.created.delete(n);
+          });
+        }
+        await Promise.all([...names.values()].map((n) => binderTables.created.get(n)));
+        return await columnsOf(conn, r.sql);
+      } catch (e) {
+        return { error: (e as Error).message };
       }
-      const reader = await conn.runAndReadAll(`DESCRIBE ${r.sql}`);
-      hit = reader.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
-    } catch (e) {
-      hit = { error: (e as Error).message };
-    }
+    });
     if (bindCache.size > 20000) bindCache.clear();
     bindCache.set(key, hit);
   }
@@ -173,6 +217,34 @@ async function bindSql(
   }
   cache?.set(textKey, hit);
   return { columns: hit };
+}
+
+/** Types whose name a prepared statement prints as DESCRIBE does (nested types, enums and aliases such as JSON differ). */
+const PLAIN_TYPE = /^(BOOLEAN|U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|VARCHAR|BLOB|DATE|TIME|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|INTERVAL|UUID|DECIMAL\(\d+,\d+\))$/;
+
+/**
+ * A query's output columns. Preparing it binds it as DESCRIBE does at about half the cost (no
+ * result to build and read back); DESCRIBE answers when a column's type is not plain, and on any
+ * error, whose text must be DESCRIBE's (src/engine/bind-message.ts and the error location read it).
+ */
+async function columnsOf(conn: DuckDBConnection, sql: string): Promise<ColumnSchema[]> {
+  const prepared = await conn.prepare(sql).catch(() => undefined);
+  if (prepared) {
+    try {
+      const cols: ColumnSchema[] = [];
+      for (let i = 0; i < prepared.columnCount; i++) {
+        const t = prepared.columnType(i);
+        const type = t.toString();
+        if (t.alias !== undefined || !PLAIN_TYPE.test(type)) break;
+        cols.push({ name: prepared.columnName(i), type });
+      }
+      if (cols.length === prepared.columnCount) return cols;
+    } finally {
+      prepared.destroySync();
+    }
+  }
+  const reader = await conn.runAndReadAll(`DESCRIBE ${sql}`);
+  return reader.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
 }
 
 async function renderBody(body: SqlBody, tableRef: (id: NodeId) => string): Promise<{ sql: string; diagnostics: Diagnostic[] }> {
