@@ -1,4 +1,5 @@
-// Proof against the real tools: what `asgard compile --profile kubernetes` writes runs on Spark,
+// Proof against the real tools: what `asgard compile` writes runs on Spark (against Iceberg tables on
+// the S3 server, test/conformance/lib/spark.ts),
 // dbt (dbt-duckdb), Feast, scikit-learn and MLflow over the same data as the embedded
 // `asgard apply`, and agrees with it row for row. In CI (CI=true) a missing tool fails the suite;
 // elsewhere a machine without the Python toolchain skips it with a loud message.
@@ -30,10 +31,13 @@ describe.skipIf(!tools).sequential('compiled artifacts on the real tools agree w
     await prep?.close();
   });
 
-  it('Spark: every SparkApplication job under spark-submit --master local[2] writes the embedded silver tables', async () => {
+  it('Spark on the real format: asgard writes bronze and silver as Iceberg on the S3 server, pyiceberg reads each; every SparkApplication job runs as compiled (JDBC catalog, S3FileIO) and its silver snapshot equals asgard\'s', async () => {
     const rows = await sparkRows(prep.ws, tools!);
-    expectAllPass(rows, 3);
-    for (const r of rows) expect(r.rows).toBeGreaterThan(1000);
+    expectAllPass(rows, 9);
+    const spark = rows.filter((r) => r.check.startsWith('spark '));
+    expect(spark.map((r) => r.check).sort()).toEqual(['spark silver.customers_cleaned', 'spark silver.support_tickets_cleaned', 'spark silver.transactions_cleaned']);
+    for (const r of spark) expect(r.rows).toBeGreaterThan(1000);
+    expect(rows.filter((r) => r.check.startsWith('pyiceberg ')).map((r) => r.check.split(' ')[1].split('.')[0]).sort()).toEqual(['bronze', 'bronze', 'bronze', 'silver', 'silver', 'silver']);
   }, 30 * MIN);
 
   it('dbt: dbt build on dbt-duckdb passes models, contracts and the spec checks, and writes the embedded gold tables', async () => {

@@ -29,8 +29,8 @@ export async function featureView(ws: Workspace): Promise<FeastView> {
 }
 
 export async function sparkRows(ws: Workspace, tools: Toolchain): Promise<CheckRow[]> {
-  const engine = `spark@${tools.versions.pyspark}`;
-  return (await runSpark(ws, tools)).map((o) => ({ check: `spark ${o.app.output}`, engine, rows: o.comparison.rows, ok: o.comparison.ok, detail: o.comparison.ok ? 'pass' : o.comparison.message, seconds: o.seconds }));
+  const engine = (check: string) => (check.startsWith('pyiceberg') ? 'pyiceberg' : `spark@${tools.versions.pyspark} (Iceberg JDBC catalog, S3)`);
+  return (await runSpark(ws, tools)).map((o) => ({ check: o.check, engine: engine(o.check), rows: o.comparison.rows, ok: o.comparison.ok, detail: o.comparison.ok ? 'pass' : o.comparison.message, seconds: o.seconds }));
 }
 
 export async function dbtRows(ws: Workspace, tools: Toolchain): Promise<CheckRow[]> {
