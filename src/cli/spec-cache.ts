@@ -5,7 +5,7 @@
 // unreadable or foreign cache file) means a normal load; failing to write the cache never fails a
 // command.
 
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
@@ -46,21 +46,37 @@ function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFil
   try {
     const path = caches.specFile(specFile);
     const stamp = stampOf(path);
+    const key = keyOf(caches, specFile, text);
     let c = parsed.get(path)?.stamp === stamp ? parsed.get(path)!.c : undefined;
     if (!c) {
+      // The key is the file's first field (write keeps it so): the entry of another text (after an
+      // edit) is not read and parsed, which costs a second per 10,000 nodes.
+      if (!startsWith(path, `{"key":${JSON.stringify(key)}`)) return undefined;
       c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
       parsed.set(path, { stamp, c });
     }
-    return c.key === keyOf(caches, specFile, text) ? c : undefined;
+    return c.key === key ? c : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function startsWith(path: string, prefix: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(prefix.length);
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.toString('utf8') === prefix;
+  } finally {
+    closeSync(fd);
   }
 }
 
 function write(caches: WorkspaceCaches, specFile: string, c: CacheFile): void {
   try {
     const path = caches.specFile(specFile);
-    writeFileAtomic(path, JSON.stringify(c));
+    // The key first: read() compares it before parsing the rest.
+    const { key, ...rest } = c;
+    writeFileAtomic(path, JSON.stringify({ key, ...rest }));
     parsed.set(path, { stamp: stampOf(path), c });
   } catch {
     // A read-only checkout or a full disk: the cache is an optimisation only.

@@ -3,7 +3,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cachedSpec } from '../../src/cli/spec-cache.js';
 import { loadSpec } from '../../src/cli/spec.js';
 import { fingerprintPipeline } from '../../src/planner/fingerprint.js';
@@ -28,6 +28,27 @@ describe('spec compile cache', () => {
     const fresh = fingerprintPipeline((await import('../../src/dsl/load.js')).loadPipeline(file, { sqlCachePath: false }).ir!);
     const cached = fingerprintPipeline(hit!.ir!);
     expect([...cached.values()].map((f) => f.fingerprint)).toEqual([...fresh.values()].map((f) => f.fingerprint));
+  });
+
+  it("does not parse the entry of another text (after an edit): the key is read first", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-cache-'));
+    copyFileSync(join(shop, 'base.asg'), join(dir, 'shop.asg'));
+    const file = join(dir, 'shop.asg');
+    const text = readFileSync(file, 'utf8');
+    await cli(['validate', 'shop.asg'], { cwd: dir });
+    // A new process: nothing of the file is remembered.
+    vi.resetModules();
+    const fresh = (await import('../../src/cli/spec-cache.js')).cachedSpec;
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const entries = () => parse.mock.calls.filter(([s]) => typeof s === 'string' && s.startsWith('{"key":')).length;
+      expect(fresh(file, `${text}\n// edited\n`)).toBeUndefined();
+      expect(entries()).toBe(0);
+      expect(fresh(file, text)?.ir?.name).toBe('shop');
+      expect(entries()).toBe(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('an edit or a damaged cache file means a fresh load', async () => {
