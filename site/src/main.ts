@@ -47,7 +47,7 @@ function start(): void {
     for (const [k, el] of nav) el.classList.toggle('active', k === (page === 'node' ? 'graph' : page));
     main.replaceChildren();
     main.className = `page-${page}`;
-    if (page === 'node') nodePage(site, main, parts[1], parts[2]);
+    if (page === 'node') void nodePage(site, main, parts[1], parts[2]);
     else if (page === 'runs') runsPage(site, main, parts[1] === undefined ? undefined : Number(parts[1]));
     else if (page === 'models') modelsPage(site, main, parts[1], parts.slice(2));
     else cleanup = graphPage(site, main, new URLSearchParams(queryPart).get('q') ?? '');

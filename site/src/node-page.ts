@@ -7,13 +7,25 @@ import { append, fmtNumber, fmtSeconds, fmtTime, h, href } from './dom.js';
 import type { Site, SiteNode } from './data.js';
 import { STAGE_LABEL } from './graph.js';
 import { lineageView } from './lineage.js';
+import { nodeWithDetails } from './details.js';
 
 hljs.registerLanguage('sql', sqlLang);
 
 const DIALECT_LABEL: Record<string, string> = { duckdb: 'DuckDB', spark: 'Spark' };
 
-export function nodePage(site: Site, root: HTMLElement, id: string, column: string | undefined): void {
-  const n = site.byId.get(id);
+/** Draws the page once the node's details are loaded, unless the page was left meanwhile. */
+export async function nodePage(site: Site, root: HTMLElement, id: string, column: string | undefined): Promise<void> {
+  const placeholder = h('p', { class: 'muted' }, 'Loading…');
+  root.append(placeholder);
+  let n: SiteNode | undefined;
+  try {
+    n = await nodeWithDetails(site, id);
+  } catch (e) {
+    if (placeholder.isConnected) placeholder.replaceWith(h('p', { class: 'card error-text' }, (e as Error).message));
+    return;
+  }
+  if (!placeholder.isConnected) return;
+  placeholder.remove();
   if (!n) {
     root.append(h('div', { class: 'card' }, h('h1', null, 'No such node'), h('p', null, `${id} is not in ${site.data.pipeline}. `, h('a', { href: '#/' }, 'Back to the graph'))));
     return;

@@ -64,6 +64,8 @@ export interface SiteNode {
     readonly cursor?: string;
   };
   readonly plan?: PlanMark;
+  /** Written by `asgard docs` in place of the node's details (src/docs/site-files.ts): the number of the file that holds them. */
+  readonly details?: number;
 }
 
 export interface ModelVersionData extends RegistryVersion {

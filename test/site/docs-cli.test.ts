@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NodeExecutor } from '../../src/engine/executor.js';
 import type { NodeKind } from '../../src/ir/types.js';
@@ -44,7 +44,24 @@ function asgardProcess(argv: string[], cwd: string): { code: number; stderr: str
   return { code: r.status ?? -1, stderr: r.stderr, packages };
 }
 
-const pageData = (index: string): SiteData => JSON.parse(/<script id="asgard-data" type="application\/json">([\s\S]*?)<\/script>/.exec(readFileSync(index, 'utf8'))![1]) as SiteData;
+/** The data embedded in index.html, as it is (without the nodes' details). */
+const indexData = (index: string): SiteData => JSON.parse(/<script id="asgard-data" type="application\/json">([\s\S]*?)<\/script>/.exec(readFileSync(index, 'utf8'))![1]) as SiteData;
+
+/** The page data with each node's details read from the file its `details` names (src/docs/site-details.ts). */
+function pageData(index: string): SiteData {
+  const data = indexData(index);
+  const files = new Map<number, Record<string, object>>();
+  const file = (k: number): Record<string, object> => {
+    if (!files.has(k)) {
+      const text = readFileSync(join(dirname(index), 'nodes', `${k}.js`), 'utf8');
+      const m = /^asgardNodeDetails\((\d+), ([\s\S]*)\);\n$/.exec(text)!;
+      expect(Number(m[1])).toBe(k);
+      files.set(k, JSON.parse(m[2]) as Record<string, object>);
+    }
+    return files.get(k)!;
+  };
+  return { ...data, nodes: data.nodes.map((n) => ({ ...n, ...(n.details === undefined ? {} : file(n.details)[n.id]) })) };
+}
 
 describe('asgard docs', () => {
   it('writes the page data of an applied non-churn pipeline: nodes, run, SQL per target, checks, column edges', async () => {
@@ -54,8 +71,13 @@ describe('asgard docs', () => {
     expect(applied.code, applied.stderr).toBe(0);
     const r = await cli(['docs', 'shop.asg', '--out', 'site', '--format', 'json'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, files: ['index.html', 'app.js', 'app.css'], runs: 1 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, files: ['index.html', 'app.js', 'app.css', 'nodes/0.js'], runs: 1 });
     const data = pageData(join(dir, 'site', 'index.html'));
+    // index.html holds what the graph draws; each node's SQL, schema and checks are in the file its page loads.
+    const inIndex = indexData(join(dir, 'site', 'index.html'));
+    expect(inIndex.nodes.filter((n) => 'sql' in n || 'schema' in n || 'checks' in n).map((n) => n.id)).toEqual([]);
+    expect(inIndex.nodes.every((n) => n.details === 0)).toBe(true);
+    expect(readFileSync(join(dir, 'site', 'index.html'), 'utf8')).not.toContain('LOWER(email)');
 
     const graph = JSON.parse((await cli(['graph', 'shop.asg', '--format', 'json'], { cwd: dir })).stdout) as { nodes: { id: string }[]; edges: { from: string; to: string }[] };
     const ids = data.nodes.map((n) => n.id);

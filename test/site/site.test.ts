@@ -40,7 +40,7 @@ beforeAll(async () => {
   expect(applied.code, applied.stderr.slice(-2000)).toBe(0);
   const docs = await ws.asgard(['docs', ws.spec, '--out', join(ARTIFACTS, 'churn'), '--format', 'json']);
   expect(docs.code, docs.stderr).toBe(0);
-  expect(json<{ files: string[] }>(docs.stdout).files.sort()).toEqual(['app.css', 'app.js', 'index.html']);
+  expect(json<{ files: string[] }>(docs.stdout).files.sort()).toEqual(['app.css', 'app.js', 'index.html', 'nodes/0.js']);
   siteUrl = pathToFileURL(join(ARTIFACTS, 'churn', 'index.html')).href;
   browser = await launchChromium();
   w = await watchedPage(browser);
