@@ -6,6 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Check, NodeId, Span } from '../ir/types.js';
 import { renderSql } from '../sql/transpile.js';
 import { ident, literal, queryAll } from './duckdb.js';
+import type { WrittenFacts } from '../warehouse/warehouse.js';
 
 export interface CheckFailure {
   readonly check: Check;
@@ -26,14 +27,21 @@ export async function runChecks(
   conn: DuckDBConnection,
   relation: string,
   checks: readonly Check[],
-  opts: { tableRef: (id: NodeId) => string; logicalTime: Date; readonly delta?: CheckDelta },
+  opts: { tableRef: (id: NodeId) => string; logicalTime: Date; readonly delta?: CheckDelta; readonly known?: WrittenFacts },
 ): Promise<CheckFailure[]> {
   // Row-wise checks (and `unique` of the merge key) of a merge read only the rows it writes.
   const over = (c: Check): string => (opts.delta && rowLocal(c, opts.delta.key) ? opts.delta.added : relation);
   // One scan per relation answers every column check in the common (passing) case; only the checks
   // that fail (and custom SQL checks) run their own queries, to count and sample the offending values.
+  // What the write reported of `relation` (its row count, each column's NULLs) answers some without a scan.
   const suspects = new Set<Check>(checks.filter((c) => c.sql));
-  const simple = checks.filter((c) => !c.sql);
+  const simple: Check[] = [];
+  for (const c of checks) {
+    if (c.sql) continue;
+    const v = opts.delta ? undefined : answered(c, opts.known);
+    if (v === undefined) simple.push(c);
+    else if (v > 0) suspects.add(c);
+  }
   for (const rel of new Set(simple.map(over))) {
     const these = simple.filter((c) => over(c) === rel);
     const r = await queryAll(conn, `SELECT ${these.map((c, i) => `${violations(c)} AS v${i}`).join(', ')} FROM ${rel}`);
@@ -63,6 +71,14 @@ export interface CheckDelta {
 /** A check that holds for the whole table when it holds for the kept rows and for `added`. */
 function rowLocal(c: Check, key: string): boolean {
   return c.kind === 'not_null' || c.kind === 'accepted_values' || (c.kind === 'unique' && c.column === key);
+}
+
+/** `violations(c)` from what the write reported, when that says it (not_null, row_count). */
+function answered(c: Check, known: WrittenFacts | undefined): number | undefined {
+  if (!known) return undefined;
+  if (c.kind === 'not_null' && c.column) return known.nulls(c.column);
+  if (c.kind === 'row_count') return known.rows < (c.min ?? 0) || known.rows > (c.max ?? Number.MAX_SAFE_INTEGER) ? 1 : 0;
+  return undefined;
 }
 
 /** An aggregate that is > 0 when the check may fail (exact for all but row_count's pass/fail). */

@@ -50,6 +50,10 @@ export async function openScratchDuck(tempDirectory: string): Promise<DuckDBConn
       // Databases of closed connections are dropped by one connection of the instance's own, in turn.
       const janitor = await instance.connect();
       await janitor.run(`SET GLOBAL TimeZone = 'UTC'`);
+      // Every node binds its inputs' Parquet files again (attach, DESCRIBE, the write, the checks):
+      // their footers are read once per process. asgard never rewrites a data file in place (each
+      // write has a folder of its own), and DuckDB checks a file's modification time anyway.
+      await janitor.run('SET GLOBAL parquet_metadata_cache = true');
       let queue = Promise.resolve();
       const detach = (db: string): void => {
         queue = queue.then(() => janitor.run(`DETACH DATABASE IF EXISTS ${db}`)).then(() => undefined, () => undefined);

@@ -22,6 +22,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import type { CleanseNode, ModelNode } from '../ir/types.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
+import type { WrittenFacts } from '../warehouse/warehouse.js';
 import { renderSql, tablesRead } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
@@ -162,7 +163,7 @@ async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: 
     mark('compute and write');
     ctx.progress({ rows });
     await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${ctx.warehouse.pendingSelect(pending, schema)}`);
-    await check(ctx, conn, qualified(node.id));
+    await check(ctx, conn, qualified(node.id), undefined, ctx.warehouse.writtenFacts(pending));
     mark('checks');
     const snapshot: SnapshotRef = await ctx.warehouse.commit(pending, conn);
     mark('commit');
@@ -209,9 +210,9 @@ function incrementalFilter(node: ModelNode, col: string): string {
   return node.lookbackSeconds ? `${ident(col)} >= ${newest} - INTERVAL ${literal(`${node.lookbackSeconds} seconds`)}` : `${ident(col)} >= ${newest}`;
 }
 
-async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation: string, delta?: CheckDelta): Promise<void> {
+async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation: string, delta?: CheckDelta, known?: WrittenFacts): Promise<void> {
   const node = ctx.node;
-  const failures = await runChecks(conn, relation, node.checks, { tableRef: qualified, logicalTime: ctx.logicalTime, delta });
+  const failures = await runChecks(conn, relation, node.checks, { tableRef: qualified, logicalTime: ctx.logicalTime, delta, known });
   if (failures.length) {
     const f = failures[0];
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more: ${failures.slice(1).map((x) => x.name).join(', ')})` : '';

@@ -15,7 +15,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import { LocalTableStore, type TableStore } from './iceberg/table-store.js';
 import { SqliteCatalog, type IcebergCatalog, type TableIdent } from './iceberg/catalog.js';
-import { IcebergTables, tableRelativeKey, type PendingWrite } from './iceberg/table.js';
+import { IcebergTables, tableRelativeKey, type PendingWrite, type WrittenFile } from './iceberg/table.js';
 import { icebergTypeOf } from './iceberg/schema.js';
 import { parseNodeId } from '../ir/address.js';
 
@@ -29,6 +29,12 @@ export interface PendingSnapshot {
   /** `SELECT <selectList> FROM …` writes the columns as their Iceberg storage types. */
   readonly selectList: string;
   readonly write: PendingWrite;
+}
+
+/** What is known of a pending snapshot's rows without reading them (`Warehouse.writtenFacts`). */
+export interface WrittenFacts {
+  readonly rows: number;
+  nulls(column: string): number | undefined;
 }
 
 export interface WarehouseOptions {
@@ -105,6 +111,18 @@ export class Warehouse {
     const c = await this.tables.commit(p.write, conn, { base: opts.base?.manifestList, remove: opts.remove, now, check: check && ((rows) => check(p.table, rows)) });
     const [layer, name] = splitTable(p.table);
     return { id: c.snapshotId, path: `${layer}/${name}`, rows: c.rows, createdAt: now.toISOString(), metadataLocation: c.metadataLocation, manifestList: c.manifestList };
+  }
+
+  /**
+   * What DuckDB reported of every file of the pending snapshot (`write`): its row count and each
+   * column's NULL count (undefined where a file's report lacks it); undefined when a file has no report.
+   */
+  writtenFacts(p: PendingSnapshot): WrittenFacts | undefined {
+    const files = this.tables.pendingFiles(p.write).map((f) => p.write.written.get(f));
+    if (files.some((w) => !w)) return undefined;
+    const reports = files as WrittenFile[];
+    const sum = (xs: readonly (bigint | undefined)[]): number | undefined => (xs.some((x) => x === undefined) ? undefined : Number(xs.reduce((a, b) => a! + b!, 0n)));
+    return { rows: sum(reports.map((w) => w.rows))!, nulls: (column) => sum(reports.map((w) => w.columns.get(column)?.nulls)) };
   }
 
   /** The SELECT that reads what has been written into a pending snapshot so far (its files, `schema`'s types). */
