@@ -85,9 +85,9 @@ export function validateInferenceBody(body: unknown, maxInputs = MAX_INPUTS): In
 /**
  * Per-feature columns from the inputs (float32, or strings for a categorical feature), or a 422
  * naming `inputs[i].feature`. `allowed`: the non-feature fields an input may carry (the join key,
- * echoed fields).
+ * echoed fields), looked at only when an input carries a field that is not a feature.
  */
-export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed: ReadonlySet<string> = new Set()): ScoreColumn[] {
+export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed: readonly string[] = []): ScoreColumn[] {
   const n = inputs.length;
   const names = m.featureNames;
   const F = names.length;
@@ -135,7 +135,7 @@ export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed
     let keys = 0;
     for (const _ in r) keys++;
     if (keys !== seen) {
-      const extra = Object.keys(r).find((k) => !names.includes(k) && !allowed.has(k));
+      const extra = Object.keys(r).find((k) => !names.includes(k) && !allowed.includes(k));
       if (extra !== undefined) {
         throw new HttpError(422, 'unknown_feature', `inputs[${i}].${extra} is not a feature of ${m.name} v${m.version} (list it in echo to have it echoed back)`, {
           field: `inputs[${i}].${extra}`,
@@ -157,9 +157,14 @@ function describe(x: unknown): string {
 /** The fields of input i echoed back in its prediction: the join key and `echo` (inputs), every field (entities). */
 function echoed(req: InferenceRequest, joinKey: string, i: number): string {
   const r = req.inputs[i] as Record<string, unknown>;
-  const keys = req.byEntity ? Object.keys(r) : [joinKey, ...req.echo].filter((k) => r[k] !== undefined);
+  const field = (k: string) => `${JSON.stringify(k)}:${JSON.stringify(r[k]) ?? 'null'},`;
   let out = '';
-  for (const k of keys) out += `${JSON.stringify(k)}:${JSON.stringify(r[k]) ?? 'null'},`;
+  if (req.byEntity) {
+    for (const k in r) out += field(k);
+    return out;
+  }
+  if (r[joinKey] !== undefined) out += field(joinKey);
+  for (const k of req.echo) if (r[k] !== undefined) out += field(k);
   return out;
 }
 
@@ -172,14 +177,13 @@ export async function infer(store: ModelStore, body: unknown, started: number, m
   if (req.byEntity) {
     if (!lookup) throw new HttpError(400, 'invalid_body', 'this server does not look features up by entity', { field: 'entities' });
     cols = entityColumns(m, await lookup(m, req.inputs as Record<string, unknown>[]));
-  } else cols = inputColumns(m, req.inputs, new Set([joinKey, ...req.echo]));
+  } else cols = inputColumns(m, req.inputs, req.echo.length ? [joinKey, ...req.echo] : [joinKey]);
   const n = req.inputs.length;
   const p = await m.batcher.score(cols, n);
   const { high, medium } = m.riskLevels;
   const threshold = m.schema.threshold;
-  const f = m.fields;
-  const [kIndex, kProb, kPred, kRisk] = [f.index, f.probability, f.prediction, f.risk_level].map((k) => JSON.stringify(k));
-  let out = `{"model_name":${JSON.stringify(m.name)},"model_version":${m.version},"predictions":[`;
+  const { head, index: kIndex, probability: kProb, prediction: kPred, risk_level: kRisk } = m.answer;
+  let out = head;
   for (let i = 0; i < n; i++) {
     const pi = p[i];
     const risk = pi >= high ? 'high' : pi >= medium ? 'medium' : 'low';

@@ -20,8 +20,8 @@ export interface LoadedModel {
   readonly schema: FeatureSchema;
   readonly featureNames: readonly string[];
   readonly riskLevels: RiskLevels;
-  /** Response field names (src/ir/serving.ts). */
-  readonly fields: ServeFields;
+  /** Response field names (src/ir/serving.ts) as JSON strings, and the answer's start up to its predictions, made once (inference.ts). */
+  readonly answer: { readonly [K in keyof ServeFields]: string } & { readonly head: string };
   readonly scorer: OnnxScorer;
   /** Online requests go through this: concurrent requests share one ONNX run. */
   readonly batcher: MicroBatcher;
@@ -104,7 +104,15 @@ export class ModelStore {
         const featureNames = schema.features.map((f) => f.name);
         const scorer = await OnnxScorer.load(this.registry.onnxPath(name, version), schema.features, schema.output);
         const entry = this.models.get(name)!;
-        return { name, version, schema, featureNames, riskLevels: entry.riskLevels, fields: serveFields(entry.serve), scorer, batcher: new MicroBatcher(scorer) };
+        const fields = serveFields(entry.serve);
+        const answer = {
+          probability: JSON.stringify(fields.probability),
+          prediction: JSON.stringify(fields.prediction),
+          risk_level: JSON.stringify(fields.risk_level),
+          index: JSON.stringify(fields.index),
+          head: `{"model_name":${JSON.stringify(name)},"model_version":${version},"predictions":[`,
+        };
+        return { name, version, schema, featureNames, riskLevels: entry.riskLevels, answer, scorer, batcher: new MicroBatcher(scorer) };
       })();
       p.catch(() => this.sessions.delete(key));
       this.sessions.set(key, p);
