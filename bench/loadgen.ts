@@ -1,4 +1,4 @@
-// An open-loop HTTP load generator for bench/serve.bench.ts, run as its own process (pinned to a core
+// An open-loop HTTP load generator for bench/serve.bench.ts and bench/query-load.bench.ts, run as its own process (pinned to a core
 // of its own with taskset by the bench). Requests leave on a fixed schedule — request k at
 // t0 + k / rate — whether or not earlier ones have answered, and each latency is measured from the
 // request's scheduled time to the end of its response, so a stalled server is charged for the
@@ -11,16 +11,22 @@
 // its sends left against the schedule (that lateness is inside every latency it reports).
 //
 //   node --import tsx bench/loadgen.ts '{"url":"http://127.0.0.1:PORT/path","body":"{…}","rate":2000,"seconds":8,"warmupSeconds":2}'
+// (without "body": GET)
 // Prints {"count", "errors", "non2xx", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "achieved_rps",
-// "wakes", "send_lag_p99_us", "client_cpu_us_per_request"} on stdout.
+// "wakes", "send_lag_p99_us", "client_cpu_us_per_request", "client_gc_count", "client_gc_max_us"} on stdout.
+// Its own garbage collections stop its sends too: bench/open-loop.ts starts it with a young generation
+// large enough (~16 KB allocated per request) for a handful of scavenges in a run instead of one
+// every couple of hundred requests; client_gc_* say how many there were and the longest.
 
 import { Agent, request } from 'node:http';
+import { GCProfiler } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 
 interface Options {
   readonly url: string;
-  readonly body: string;
+  /** POSTed as JSON; without one, GET. */
+  readonly body?: string;
   readonly rate: number;
   readonly seconds: number;
   readonly warmupSeconds?: number;
@@ -31,19 +37,21 @@ interface Options {
 const opts = JSON.parse(process.argv[2]) as Options;
 const url = new URL(opts.url);
 const agent = new Agent({ keepAlive: true, maxSockets: opts.sockets ?? 64 });
-const payload = Buffer.from(opts.body);
+const payload = opts.body === undefined ? undefined : Buffer.from(opts.body);
+const headers = payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {};
 const nowNs = (): bigint => process.hrtime.bigint();
 
 function fire(scheduled: bigint, done: (ok: boolean, status: number, latencyNs: bigint) => void): void {
   const req = request(
-    { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } },
+    { host: url.hostname, port: url.port, path: url.pathname, method: payload ? 'POST' : 'GET', agent, headers },
     (res) => {
       res.on('data', () => {});
       res.on('end', () => done(true, res.statusCode ?? 0, nowNs() - scheduled));
     },
   );
   req.on('error', () => done(false, 0, nowNs() - scheduled));
-  req.end(payload);
+  if (payload) req.end(payload);
+  else req.end();
 }
 
 /**
@@ -127,7 +135,10 @@ const h = histogram();
 const lag = histogram();
 if (opts.warmupSeconds) await phase(opts.warmupSeconds);
 const cpu0 = process.cpuUsage();
+const gcProfiler = new GCProfiler();
+gcProfiler.start();
 const r = await phase(opts.seconds, h, lag);
+const gcs = gcProfiler.stop().statistics;
 const cpu = process.cpuUsage(cpu0);
 agent.destroy();
 await clock.close();
@@ -145,5 +156,7 @@ process.stdout.write(
     wakes: r.wakes,
     send_lag_p99_us: lag.getValueAtPercentile(99),
     client_cpu_us_per_request: Math.round((cpu.user + cpu.system) / Math.max(1, r.count)),
+    client_gc_count: gcs.length,
+    client_gc_max_us: Math.round(Math.max(0, ...gcs.map((g) => g.cost))),
   }) + '\n',
 );

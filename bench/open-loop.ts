@@ -1,10 +1,14 @@
-// The benches' side of bench/loadgen.ts: one open-loop run as its own process, pinned with taskset to
-// a core of its own (the server gets SERVER_CORE, clients CLIENT_CORE; a one-core machine shares it).
-// Used by serve.bench.ts (#16 item 4) and query-load.bench.ts (#11).
+// The serving benches' processes (bench/serve.bench.ts for #16 item 4, bench/query-load.bench.ts
+// for #11), each pinned with taskset to a core of its own (a one-core machine shares it):
+// - serveProcess: `asgard serve`'s server (bench/serve-server.ts) on SERVER_CORE, with what it
+//   measured inside itself per window (event-loop delay, CPU, GC pauses, its door engines);
+// - openLoop: one open-loop run of bench/loadgen.ts on CLIENT_CORE.
 
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { QUERY_POOL_SIZE } from '../src/serve/query-door.js';
 
 export const SERVER_CORE = '0';
 export const CLIENT_CORE = cpus().length > 1 ? '1' : '0';
@@ -24,13 +28,24 @@ export interface LoadResult {
   /** How late its sends left against the schedule, p99 (inside every latency above). */
   readonly send_lag_p99_us: number;
   readonly client_cpu_us_per_request: number;
+  /** The generator's own garbage collections during the run, and the longest (µs). */
+  readonly client_gc_count: number;
+  readonly client_gc_max_us: number;
 }
 
-/** `rate` requests/s of `body` to `url` for `seconds` (after a 1 s warm-up); fails on any error or non-2xx. */
-export function openLoop(url: string, body: string, rate: number, seconds: number): Promise<LoadResult> {
+/** The generator's young generation (bench/loadgen.ts: its own collections delay its sends). */
+const LOADGEN_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'];
+
+/**
+ * `rate` requests/s to `url` for `seconds` (after a 1 s warm-up): POST of `body`, or GET when `body`
+ * is undefined; fails on any error or non-2xx.
+ */
+export function openLoop(url: string, body: string | undefined, rate: number, seconds: number): Promise<LoadResult> {
   const args = JSON.stringify({ url, body, rate, seconds, warmupSeconds: 1 });
   return new Promise((resolve, reject) => {
-    const p = spawn('taskset', ['-c', CLIENT_CORE, process.execPath, '--import', 'tsx', fileURLToPath(new URL('./loadgen.ts', import.meta.url)), args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('taskset', ['-c', CLIENT_CORE, process.execPath, ...LOADGEN_NODE_FLAGS, '--import', 'tsx', fileURLToPath(new URL('./loadgen.ts', import.meta.url)), args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -38,8 +53,80 @@ export function openLoop(url: string, body: string, rate: number, seconds: numbe
     p.on('close', (code) => {
       if (code !== 0) return reject(new Error(`loadgen exited ${code}: ${err.slice(-1000)}`));
       const r = JSON.parse(out.trim()) as LoadResult;
-      if (r.errors || r.non2xx) return reject(new Error(`open-loop run had ${r.non2xx} non-2xx and ${r.errors} errors`));
+      if (r.errors || r.non2xx) return reject(new Error(`open-loop run of ${url} had ${r.non2xx} non-2xx and ${r.errors} errors`));
       resolve(r);
     });
   });
+}
+
+/**
+ * Every engine of the server's query door started and warm (QUERY_POOL_SIZE queries at once, each
+ * sent again while the door answers 503: an engine starts at the door's low priority, and on a loaded
+ * machine a start can take longer than the door's start limit), so no measured phase includes a start.
+ */
+export async function warmQueryDoor(url: string): Promise<void> {
+  const one = async () => {
+    for (let attempt = 1; ; attempt++) {
+      const r = await fetch(`${url}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT 1 AS one' }) });
+      const text = await r.text();
+      if (r.status === 200) return;
+      if (r.status !== 503 || attempt === 5) throw new Error(`the query door answered ${r.status}: ${text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: QUERY_POOL_SIZE }, one));
+}
+
+/** What the server measured inside itself since its last mark (bench/serve-server.ts). */
+export interface ServerStats {
+  readonly eld_p50_us: number;
+  readonly eld_p99_us: number;
+  readonly eld_max_us: number;
+  readonly cpu_ms: number;
+  /** The server's main thread: time runnable but waiting for a core, and involuntary context switches. */
+  readonly runqueue_wait_ms: number;
+  readonly preempted: number;
+  /** By kind (Scavenge, MarkSweepCompact, …): count and pause totals. */
+  readonly gc: Record<string, { count: number; ms: number; max_ms: number }>;
+  readonly alloc_bytes: number;
+  /** The young generation's size at the window's last GC (0: none). */
+  readonly young_generation_mib: number;
+  readonly door: readonly { pid: number; cpu_ms: number; nice: number[] }[];
+}
+
+export interface ServeProcess {
+  readonly url: string;
+  /** Starts a measurement window in the server. */
+  mark(): Promise<void>;
+  /** What the server measured since the last mark. */
+  stats(): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+/** The server of bench/serve-server.ts on `cfg`, pinned to SERVER_CORE, node started with `nodeArgs`. */
+export async function serveProcess(cfg: string, nodeArgs: readonly string[] = []): Promise<ServeProcess> {
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./serve-server.ts', import.meta.url)), cfg], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const replies: ((line: string) => void)[] = [];
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.once('line', (l) => resolve(Number(l.trim())));
+    child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+  lines.on('line', (l) => replies.shift()?.(l));
+  const ask = (cmd: string) =>
+    new Promise<string>((resolve) => {
+      replies.push(resolve);
+      child.stdin.write(`${cmd}\n`);
+    });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    mark: async () => void (await ask('mark')),
+    stats: async () => JSON.parse(await ask('stats')) as ServerStats,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

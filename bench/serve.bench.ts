@@ -6,14 +6,18 @@
 //    requests/s, latency from each request's scheduled time, in microseconds (HDR histogram);
 //  - serve.inference.under_queries.*: the same while two clients keep the query door
 //    (POST /data-products/query) busy with a join and aggregate over the gold table;
+//  - serve.inference.client_send_lag_p99_us: how late the generator's own sends left (inside every
+//    latency above), and what the server measured inside itself (bench/serve-server.ts): its
+//    event-loop delay, GC pauses per second, bytes allocated per request;
+//  - serve.inference.young_16mib.*: the same run against a second server started with
+//    --min-semi-space-size=16 (V8's young generation kept at 16 MiB instead of shrinking when idle
+//    and growing back under load), in the same run: whether `asgard serve` should start so;
 //  - serve.inference.max_rps: requests/s at full load (autocannon, 64 connections);
 //  - ml.batch_score.100k.seconds: batch scoring of 100,000 customers by the serve executor.
 // Goals (issues #4, #16): p99 < 2,000 µs at 2,000 req/s; >= 5,000 req/s at full load; 100k scored < 2 s.
 
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { Figure } from './run.js';
 
@@ -25,9 +29,9 @@ const median = (xs: readonly number[]): number => {
 };
 import { persistState, runContext, serveOn } from '../test/ml/fixtures.js';
 import { trainForest } from './served-forest.js';
-import { openLoop as openLoopRun, SERVER_CORE, type LoadResult } from './open-loop.js';
+import { openLoop as openLoopRun, serveProcess, warmQueryDoor, type LoadResult, type ServerStats } from './open-loop.js';
 
-const RUNS = 3;
+const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
 const SECONDS = 8;
 const RATE = 2000;
 const HEAVY_QUERY = `SELECT a.total_purchases, COUNT(*) AS n, AVG(b.customer_lifetime_value) AS clv
@@ -35,6 +39,8 @@ const HEAVY_QUERY = `SELECT a.total_purchases, COUNT(*) AS n, AVG(b.customer_lif
   GROUP BY a.total_purchases ORDER BY a.total_purchases`;
 
 const openLoop = (url: string): Promise<LoadResult> => openLoopRun(`${url}/mlops/inference`, BODY, RATE, SECONDS);
+/** The A/B variant's node flags (serve.inference.young_16mib.*). */
+const YOUNG_16MIB = ['--min-semi-space-size=16'];
 
 /** Two clients sending HEAVY_QUERY to the query door back to back until stopped; stop() resolves to the queries answered. */
 function queryDoor(url: string): { stop: () => Promise<number> } {
@@ -90,33 +96,66 @@ export async function run(): Promise<Figure[]> {
 
   const cfg = join(dir, 'serve.json');
   writeFileSync(cfg, JSON.stringify({ ir, spec: join(dir, 'spec.asg'), stateDir: dir }));
-  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, '--import', 'tsx', fileURLToPath(new URL('./serve-server.ts', import.meta.url)), cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = await serveProcess(cfg);
+  const young = await serveProcess(cfg, YOUNG_16MIB);
+  const { url } = server;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-      child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
-    });
-    const url = `http://127.0.0.1:${port}`;
-    await cannon(url, { connections: 10, duration: 2 }); // warm-up: session created, JIT warm
+    for (const sv of [server, young]) await cannon(sv.url, { connections: 10, duration: 2 }); // warm-up: session created, JIT warm
+    await warmQueryDoor(url);
     const quiet: LoadResult[] = [];
+    const quietServer: ServerStats[] = [];
+    const youngRuns: LoadResult[] = [];
+    const youngServer: ServerStats[] = [];
     const busy: LoadResult[] = [];
     const queries: number[] = [];
     const rps: number[] = [];
+    // One open-loop run and what the server measured inside itself meanwhile.
+    const measured = async (sv = server): Promise<[LoadResult, ServerStats]> => {
+      await sv.mark();
+      const r = await openLoop(sv.url);
+      return [r, await sv.stats()];
+    };
+    const inside = (st: ServerStats, r: LoadResult) =>
+      `server event-loop delay p99/max ${st.eld_p99_us}/${st.eld_max_us} µs, CPU ${st.cpu_ms} ms, waited for a core ${st.runqueue_wait_ms} ms (${st.preempted} preemptions), ${Math.round(st.alloc_bytes / r.count)} B allocated per request, GC ${
+        Object.entries(st.gc)
+          .map(([k, g]) => `${k} ${g.count}× ${g.ms} ms (max ${g.max_ms})`)
+          .join(', ') || 'none'
+      }, young generation ${st.young_generation_mib} MiB; client: send lag p99 ${r.send_lag_p99_us} µs, ${r.client_gc_count} GCs (max ${r.client_gc_max_us} µs)`;
     for (let i = 0; i < RUNS; i++) {
-      quiet.push(await openLoop(url));
+      const [q, qs] = await measured();
+      quiet.push(q);
+      quietServer.push(qs);
+      const [y, ys] = await measured(young);
+      youngRuns.push(y);
+      youngServer.push(ys);
       const door = queryDoor(url);
-      busy.push(await openLoop(url));
+      const [b, bs] = await measured();
+      busy.push(b);
       queries.push(await door.stop());
       const full = await cannon(url, { connections: 64, duration: SECONDS });
       if (full.non2xx || full.errors) throw new Error(`full-load run had ${full.non2xx} non-2xx and ${full.errors} errors`);
       rps.push(full.requests.average);
-      process.stderr.write(`serve.bench: p50/p99 ${quiet[i].p50_us}/${quiet[i].p99_us} µs (client send lag p99 ${quiet[i].send_lag_p99_us} µs); with the query door busy (${queries[i]} queries) ${busy[i].p50_us}/${busy[i].p99_us} µs; full load ${Math.round(full.requests.average)} req/s\n`);
+      process.stderr.write(
+        `serve.bench run ${i + 1}: p50/p99 ${q.p50_us}/${q.p99_us} µs (${inside(qs, q)})\n` +
+          `  ${YOUNG_16MIB.join(' ')}: p50/p99 ${y.p50_us}/${y.p99_us} µs (${inside(ys, y)})\n` +
+          `  with the query door busy (${queries[i]} queries): p50/p99 ${b.p50_us}/${b.p99_us} µs (${inside(bs, b)})\n  full load ${Math.round(full.requests.average)} req/s\n`,
+      );
     }
-    const us = (name: string, xs: LoadResult[], k: 'p50_us' | 'p99_us' | 'p999_us', goal?: string): Figure => ({ name, value: median(xs.map((x) => x[k])), unit: 'µs', ...(goal ? { goal } : {}), runs: RUNS });
+    const inServer = (prefix: string, st: ServerStats[], rs: LoadResult[]): Figure[] => [
+      { name: `${prefix}.server_eld_p99_us`, value: median(st.map((s) => s.eld_p99_us)), unit: 'µs', goal: "the server's event-loop delay at 2,000 req/s", runs: RUNS },
+      { name: `${prefix}.server_gc_ms_per_s`, value: median(st.map((s) => Object.values(s.gc).reduce((t, g) => t + g.ms, 0) / SECONDS)), unit: 'ms/s', goal: 'GC pauses in the server', runs: RUNS },
+      { name: `${prefix}.server_alloc_bytes_per_request`, value: median(st.map((s, i) => Math.round(s.alloc_bytes / rs[i].count))), unit: 'B', goal: 'allocated by the server per request', runs: RUNS },
+    ];
+    const us = (name: string, xs: LoadResult[], k: 'p50_us' | 'p99_us' | 'p999_us' | 'send_lag_p99_us', goal?: string): Figure => ({ name, value: median(xs.map((x) => x[k])), unit: 'µs', ...(goal ? { goal } : {}), runs: RUNS });
     return [
       us('serve.inference.p50_us', quiet, 'p50_us', 'at 2,000 req/s open loop'),
       us('serve.inference.p99_us', quiet, 'p99_us', '< 2000 at 2,000 req/s open loop'),
       us('serve.inference.p999_us', quiet, 'p999_us'),
+      us('serve.inference.client_send_lag_p99_us', quiet, 'send_lag_p99_us', "the generator's own lateness, inside every latency above"),
+      ...inServer('serve.inference', quietServer, quiet),
+      us('serve.inference.young_16mib.p50_us', youngRuns, 'p50_us', `${YOUNG_16MIB.join(' ')}, same run`),
+      us('serve.inference.young_16mib.p99_us', youngRuns, 'p99_us', `${YOUNG_16MIB.join(' ')}, same run`),
+      ...inServer('serve.inference.young_16mib', youngServer, youngRuns),
       us('serve.inference.under_queries.p50_us', busy, 'p50_us', 'query door busy'),
       us('serve.inference.under_queries.p99_us', busy, 'p99_us', '< 2000 with the query door busy'),
       { name: 'serve.inference.under_queries.queries', value: median(queries), unit: 'queries', runs: RUNS },
@@ -124,8 +163,8 @@ export async function run(): Promise<Figure[]> {
       { name: 'ml.batch_score.100k.seconds', value: median(batch), unit: 's', goal: '< 2', runs: RUNS },
     ];
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await young.stop();
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
