@@ -12,27 +12,16 @@
 // full apply from an empty state (wall time and the process's peak RSS), a no-op apply, and an
 // apply after 1% new transactions. See bench/apply-cli.ts.
 
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Figure } from './run.js';
 const median = (xs: readonly number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-import { EngineHarness, SEED, bronzeSql } from './engine-harness.js';
-import { loadPipeline } from '../src/dsl/load.js';
+import { EngineHarness, SEED, bareDuck, bronzeSql, churnHarness, type EngineNode } from './engine-harness.js';
 import { executor as sqlExecutor } from '../src/engine/sql-executor.js';
 import { executor as featuresExecutor } from '../src/engine/features-executor.js';
-import { literal, openDuck, ident } from '../src/engine/duckdb.js';
-import { renderSql } from '../src/sql/transpile.js';
-import { qualified } from '../src/engine/catalog.js';
-import { onlineFeaturesSql } from '../src/engine/features.js';
-import type { CleanseNode, FeaturesNode, ModelNode, PipelineIR } from '../src/ir/types.js';
+import type { PipelineIR } from '../src/ir/types.js';
 import { runCliBench } from './apply-cli.js';
 import { differingTables } from './same-tables.js';
 
-const SPEC = fileURLToPath(new URL('../pipelines/churn.asg', import.meta.url));
 const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
-
-type EngineNode = CleanseNode | ModelNode | FeaturesNode;
 
 /** Seconds of CPU time (user + system, every thread of the process: DuckDB's too) since `from`. */
 const cpuSeconds = (from: NodeJS.CpuUsage): number => {
@@ -52,29 +41,14 @@ export async function engineRun(h: EngineHarness, ir: PipelineIR, nodes: readonl
   return (performance.now() - t) / 1000;
 }
 
-async function bareDuck(h: EngineHarness, ir: PipelineIR, nodes: readonly EngineNode[], cpu: number[]): Promise<number> {
-  const conn = await openDuck();
-  const out = join(h.dir, 'bare');
-  mkdirSync(out, { recursive: true });
-  for (const l of ['bronze', 'silver', 'gold', 'features']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
-  for (const id of ['bronze.customers', 'bronze.transactions', 'bronze.support_tickets']) {
-    await conn.run(`CREATE VIEW ${qualified(id)} AS SELECT * FROM read_parquet([${(await h.warehouse.files(h.state.nodes[id].snapshot!)).map(literal).join(', ')}])`);
-  }
+async function bareRun(h: EngineHarness, nodes: readonly EngineNode[], cpu: number[]): Promise<number> {
+  const bare = await bareDuck(h);
   const t = performance.now();
   const c = process.cpuUsage();
-  for (const n of nodes) {
-    // The feature view's online table is SQL the engine runs too (src/engine/features.ts).
-    const sql = n.kind === 'features' ? onlineFeaturesSql(n) : renderSql(n.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: h.logicalTime }).sql;
-    const dir = join(out, n.id + '-' + Math.random().toString(36).slice(2));
-    const part = n.kind !== 'features' && n.partitionBy.length ? `, PARTITION_BY (${n.partitionBy.map(ident).join(', ')})` : '';
-    const target = part ? dir : `${dir}.parquet`;
-    await conn.run(`COPY (${sql}) TO ${literal(target)} (FORMAT parquet${part})`);
-    const glob = part ? join(dir, '**', '*.parquet') : target;
-    await conn.run(`CREATE OR REPLACE VIEW ${qualified(n.id)} AS SELECT * FROM read_parquet(${literal(glob)}${part ? ', hive_partitioning = true' : ''})`);
-  }
+  for (const n of nodes) await bare.run(n);
   const s = (performance.now() - t) / 1000;
   cpu.push(cpuSeconds(c));
-  conn.closeSync();
+  bare.close();
   return s;
 }
 
@@ -82,17 +56,7 @@ export async function run(): Promise<Figure[]> {
   // ASGARD_BENCH_APPLY=cli runs only the CLI figures, =engine only the engine's.
   const part = process.env.ASGARD_BENCH_APPLY ?? 'all';
   if (part === 'cli') return runCliBench();
-  const { ir } = await loadPipeline(SPEC);
-  if (!ir) throw new Error('pipelines/churn.asg does not load');
-  const nodes = ir.nodes.filter((n): n is EngineNode => n.kind === 'cleanse' || n.kind === 'model' || n.kind === 'features');
-  const h = new EngineHarness();
-  await h.write('bronze.customers', bronzeSql('customers', SEED.customers));
-  await h.write('bronze.transactions', bronzeSql('transactions', SEED.transactions));
-  await h.write('bronze.support_tickets', bronzeSql('support_tickets', SEED.tickets));
-
-  // Warm up what a long-lived process has warm (polyglot's WASM, the transpile cache) so the first
-  // timed run does not pay it and bare DuckDB (which runs second) does not get it for free.
-  for (const n of nodes) if (n.kind !== 'features') renderSql(n.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: h.logicalTime });
+  const { ir, nodes, h } = await churnHarness();
   // CPU time beside wall time: on a shared machine wall time mostly measures the other processes.
   const full: number[] = [];
   const bare: number[] = [];
@@ -106,7 +70,7 @@ export async function run(): Promise<Figure[]> {
   for (let i = 0; i < RUNS; i++) {
     bronzeOnly();
     full.push(await engineRun(h, ir, nodes, fullCpu));
-    bare.push(await bareDuck(h, ir, nodes, bareCpu));
+    bare.push(await bareRun(h, nodes, bareCpu));
   }
   const rssMiB = process.resourceUsage().maxRSS / 1024;
 

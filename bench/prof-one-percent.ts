@@ -2,25 +2,11 @@
 // `ASGARD_PROFILE=1 node --import tsx bench/prof-one-percent.ts`. Prints, for one full run and then
 // one run after 1% new transactions, each node's wall and CPU milliseconds (ASGARD_PROFILE adds the
 // executors' phases, src/engine/profile.ts).
-import { fileURLToPath } from 'node:url';
-import { EngineHarness, SEED, bronzeSql } from './engine-harness.js';
-import { loadPipeline } from '../src/dsl/load.js';
+import { SEED, bronzeSql, churnHarness, type EngineNode } from './engine-harness.js';
 import { executor as sqlExecutor } from '../src/engine/sql-executor.js';
 import { executor as featuresExecutor } from '../src/engine/features-executor.js';
-import { renderSql } from '../src/sql/transpile.js';
-import { qualified } from '../src/engine/catalog.js';
-import type { CleanseNode, FeaturesNode, ModelNode } from '../src/ir/types.js';
 
-type EngineNode = CleanseNode | ModelNode | FeaturesNode;
-const SPEC = fileURLToPath(new URL('../pipelines/churn.asg', import.meta.url));
-const { ir } = await loadPipeline(SPEC);
-if (!ir) throw new Error('no ir');
-const nodes = ir.nodes.filter((n): n is EngineNode => n.kind === 'cleanse' || n.kind === 'model' || n.kind === 'features');
-const h = new EngineHarness();
-await h.write('bronze.customers', bronzeSql('customers', SEED.customers));
-await h.write('bronze.transactions', bronzeSql('transactions', SEED.transactions));
-await h.write('bronze.support_tickets', bronzeSql('support_tickets', SEED.tickets));
-for (const n of nodes) if (n.kind !== 'features') renderSql(n.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: h.logicalTime });
+const { ir, nodes, h } = await churnHarness();
 
 async function pass(label: string, list: readonly EngineNode[]): Promise<void> {
   let tw = 0, tc = 0;
@@ -28,7 +14,7 @@ async function pass(label: string, list: readonly EngineNode[]): Promise<void> {
     process.stderr.write(`${label} ${n.id}\n`);
     const t = performance.now();
     const c = process.cpuUsage();
-    const r = n.kind === 'features' ? await h.run(ir!, n, featuresExecutor) : await h.run(ir!, n, sqlExecutor);
+    const r = n.kind === 'features' ? await h.run(ir, n, featuresExecutor) : await h.run(ir, n, sqlExecutor);
     const u = process.cpuUsage(c);
     const w = performance.now() - t, cpu = (u.user + u.system) / 1000;
     tw += w; tc += cpu;
