@@ -31,3 +31,14 @@ export function envVar(name: string, v: Resolvable, refs: K8sRefs): EnvVar {
   if (v.kind === 'secret') return { name, valueFrom: { secretKeyRef: { name: refs.secretName, key: v.name } } };
   return { name, valueFrom: { configMapKeyRef: { name: refs.configMapName, key: v.name, optional: true } } };
 }
+
+/** A pod's S3 access: the endpoint (when the profile names one) and the credentials, as references. */
+export function s3Env(settings: ProfileSettings, refs: K8sRefs): EnvVar[] {
+  const endpoint = settings.get('s3_endpoint');
+  return [
+    ...(endpoint ? [envVar('S3_ENDPOINT', endpoint, refs)] : []),
+    envVar('AWS_ACCESS_KEY_ID', settings.get('s3_access_key_id') ?? { kind: 'secret', name: 'AWS_ACCESS_KEY_ID' }, refs),
+    envVar('AWS_SECRET_ACCESS_KEY', settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' }, refs),
+  ];
+}
+

@@ -18,3 +18,13 @@ export const s3ClientSettings = {
   /** Also read by the workspace for remote state beside an S3 warehouse (src/workspace/profile-settings.ts). */
   s3_path_style: z.union([setting.boolean(), setting.stringOrEnv()]).describe('true or false').optional(),
 };
+
+/** The Iceberg catalog the cluster's jobs share: Spark writes silver through it, dbt Jobs read silver and write gold. */
+export const icebergCatalogSettings = {
+  iceberg_catalog: setting.string().optional(),
+  catalog_type: setting.string().optional(),
+  catalog_uri: setting.string().optional(),
+  /** The JDBC catalog's credentials reach the jobs as environment (ICEBERG_JDBC_USER/PASSWORD), never as configuration. */
+  catalog_user: setting.reference().optional(),
+  catalog_password: setting.credential().optional(),
+};

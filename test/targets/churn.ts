@@ -18,3 +18,17 @@ export async function compileChurn(text?: string, sqlCache?: SqlTextCache): Prom
   expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return compileLoaded(loaded.ir!, { profile: 'kubernetes', specPath: CHURN_PATH, specSource: source, ...(sqlCache ? { sqlCache } : {}) });
 }
+
+/**
+ * churn.asg with its kubernetes profile on an Iceberg SQL catalog (PostgreSQL), under which each gold
+ * model also compiles to a dbt Job (src/targets/dbt/jobs.ts).
+ */
+export function churnWithJdbcCatalog(): string {
+  const churn = readFileSync(CHURN, 'utf8');
+  const text = churn.replace(
+    /(\n\s*profile kubernetes \{)/,
+    '$1\n    catalog_type     = "jdbc"\n    catalog_uri      = "jdbc:postgresql://postgres.asgard.svc:5432/lake"\n    catalog_user     = "asgard"\n    catalog_password = secret("ICEBERG_CATALOG_PASSWORD")',
+  );
+  expect(text).not.toBe(churn);
+  return text;
+}

@@ -253,7 +253,7 @@ describe('every artifact passes its schema', () => {
     }
     const profiles = yamlOf('dbt/profiles.yml');
     const outputs = profiles.churn.outputs as Record<string, unknown>;
-    expect(Object.keys(outputs).sort()).toEqual(['duckdb', 'duckdb_s3', 'spark', 'trino']);
+    expect(Object.keys(outputs).sort()).toEqual(['duckdb', 'spark', 'trino']);
     for (const [name, target] of Object.entries(outputs)) expect(v.dbtProfileTarget(target), `profiles.yml ${name}: ${errorsOf(v.dbtProfileTarget)}`).toBe(true);
     validated.add('dbt/profiles.yml');
     // Contracts: every column of every model carries a data_type.

@@ -99,13 +99,18 @@ describe('profile settings', () => {
   // One owner per setting: every key a target reads through ProfileSettings is in its schema.
   it("every setting a target reads is declared in its schema", () => {
     const read = /settings\.(?:get|has|require|literalString|literalNumber|invalid)\(\s*'([^']+)'/g;
-    const common = readFileSync(join(repoRoot, 'src', 'targets', 'k8s-env.ts'), 'utf8');
+    // The settings the shared helpers read, by helper: a target that calls one reads its keys.
+    const helpers = ['k8s-env.ts', 'iceberg-catalog.ts'].flatMap((f) =>
+      [...readFileSync(join(repoRoot, 'src', 'targets', f), 'utf8').matchAll(/^export function (\w+)[\s\S]*?^\}/gm)].map((m) => ({ name: m[1], keys: [...m[0].matchAll(read)].map((k) => k[1]) })),
+    );
     let checked = 0;
     for (const t of targets) {
-      const code = readFileSync(join(repoRoot, 'src', 'targets', t.name, `${t.name}.ts`), 'utf8');
+      // Every file of the target's folder (dbt/jobs.ts reads settings too).
+      const folder = join(repoRoot, 'src', 'targets', t.name);
+      const code = readdirSync(folder).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(folder, f), 'utf8')).join('\n');
       const keys = [...code.matchAll(read)].map((m) => m[1]);
       if (code.includes('s3Warehouse()')) keys.push('warehouse');
-      if (code.includes('k8sRefs(')) keys.push(...[...common.matchAll(read)].map((m) => m[1]));
+      for (const h of helpers) if (code.includes(`${h.name}(`)) keys.push(...h.keys);
       const undeclared = keys.filter((k) => !(k in t.settings.shape));
       expect(undeclared, t.name).toEqual([]);
       checked += keys.length;

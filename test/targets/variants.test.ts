@@ -2,14 +2,43 @@
 // check, a literal database URL. Each asserts the artifact a tool reads, validated like the golden.
 
 import { readFileSync } from 'node:fs';
-import { load } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { CHURN, compileChurn } from './churn.js';
+import { CHURN, churnWithJdbcCatalog, compileChurn } from './churn.js';
 import { errorsOf, validators } from './schemas.js';
 
 const churn = readFileSync(CHURN, 'utf8');
 
 describe('spec variants', () => {
+  it('an Iceberg SQL catalog: each gold model compiles to a dbt Job, its project mounted from one ConfigMap, the catalog password a secret reference', async () => {
+    const r = await compileChurn(churnWithJdbcCatalog());
+    expect(r.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
+    const docs = loadAll(r.files!.get('dbt/jobs.yaml')!) as any[];
+    const v = validators();
+    for (const doc of docs) {
+      const check = v.k8s(doc.kind === 'Job' ? 'io.k8s.api.batch.v1.Job' : 'io.k8s.api.core.v1.ConfigMap');
+      expect(check(doc), `${doc.kind}: ${errorsOf(check)}`).toBe(true);
+    }
+    const [project, ...jobs] = docs;
+    expect(project.metadata.labels['asgard.io/node']).toBeUndefined(); // the pipeline's own object
+    expect(jobs.map((j) => [j.metadata.name, j.metadata.labels['asgard.io/node']]).sort()).toEqual([
+      ['churn-dbt-churn-labels', 'gold.churn_labels'],
+      ['churn-dbt-customer-metrics', 'gold.customer_metrics'],
+    ]);
+    const metrics = jobs.find((j) => j.metadata.name === 'churn-dbt-customer-metrics');
+    const c = metrics.spec.template.spec.containers[0];
+    expect(c.image).toBe('ghcr.io/asgard-data/asgard-training:0.1.0');
+    expect(c.command.slice(0, 2)).toEqual(['python', '/opt/asgard/dbt/asgard_dbt.py']);
+    expect(c.command.join(' ')).toContain('--model gold.customer_metrics --input silver.customers_cleaned --input silver.support_tickets_cleaned --input silver.transactions_cleaned');
+    expect(c.env.find((e: any) => e.name === 'ICEBERG_JDBC_PASSWORD')).toEqual({ name: 'ICEBERG_JDBC_PASSWORD', valueFrom: { secretKeyRef: { name: 'churn-secrets', key: 'ICEBERG_CATALOG_PASSWORD' } } });
+    // Every file of the dbt project is in the ConfigMap and mounted at its path.
+    const items = metrics.spec.template.spec.volumes[0].configMap.items as { key: string; path: string }[];
+    const projectFiles = [...r.files!.keys()].filter((p) => p.startsWith('dbt/') && p !== 'dbt/jobs.yaml').map((p) => p.slice('dbt/'.length)).sort();
+    expect(items.map((i) => i.path).sort()).toEqual(projectFiles);
+    for (const i of items) expect(project.data[i.key]).toBe(r.files!.get(`dbt/${i.path}`));
+    expect(r.files!.get('dbt/profiles.yml')).not.toContain('httpfs');
+  });
+
   it('an incremental model re-reads from its newest incremental_by value and merges on its unique key', async () => {
     const text = churn.replace(
       /(model churn_labels \{[\s\S]*?)materialized = table/,

@@ -3,7 +3,7 @@
 // `{{ ref() }}` / `{{ source() }}`; silver inputs declared in models/sources.yml (dbt-duckdb reads
 // them as Parquet through `external_location`, rooted at the `silver_location` var); the spec's
 // checks as dbt tests (singular tests under tests/ for row counts and custom SQL); model contracts
-// carrying the column types inferred at plan time.
+// carrying the column types inferred at plan time; on Kubernetes, a Job per model (jobs.ts).
 
 import type { Check, ModelNode, NodeId, NodeKind, PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
@@ -20,12 +20,13 @@ import { logicalTimeDefaults } from '../logical-time.js';
 import { contractType } from './types.js';
 import type { Adapter } from './types.js';
 import { dbtSettings } from './settings.js';
+import { addModelJobs } from './jobs.js';
 
 const LOGICAL_TIMESTAMP = "'{{ asgard_logical_time() }}'";
 const LOGICAL_DATE = "'{{ asgard_logical_date() }}'";
 
 /** What this target does with each node kind (KindRole, src/targets/registry.ts). */
-const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'compiles', features: 'none', train: 'none', serve: 'none' };
+const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'runs', features: 'none', train: 'none', serve: 'none' };
 
 export const dbtTarget: Target = {
   name: 'dbt',
@@ -145,6 +146,7 @@ export const dbtTarget: Target = {
     );
     files.set('macros/generate_schema_name.sql', textFile('macros/generate_schema_name.sql', pipelineOrigin, render('dbt/generate_schema_name.sql.hbs', {})));
     files.set('profiles.yml', yamlFile('profiles.yml', pipelineOrigin, profiles(project, settings)));
+    addModelJobs(ir, ctx, settings, wh, models, files, diags);
     diags.push(...settings.diagnostics.filter((d) => !diags.includes(d)));
     return { value: files, diagnostics: diags };
   },
@@ -214,31 +216,17 @@ function profiles(project: string, settings: ProfileSettings): Record<string, un
     return `{{ env_var('${v.name}'${v.default !== undefined ? `, '${v.default}'` : ''}) }}`;
   };
   const threads = settings.literalNumber('dbt_threads', 4);
-  const endpoint = settings.get('s3_endpoint');
   return {
     [project]: {
       target: 'duckdb',
       outputs: {
-        // Local files (the `silver_location` var pointing at a folder): no extension to download.
+        // Local files (the `<layer>_location` vars pointing at folders): no extension to download.
+        // The Kubernetes Jobs (jobs.ts) use it too, with the inputs read from the Iceberg catalog first.
         duckdb: {
           type: 'duckdb',
           path: "{{ env_var('DBT_DUCKDB_PATH', 'asgard.duckdb') }}",
           schema: 'gold',
           threads,
-        },
-        // The S3 warehouse, read through httpfs with the profile's endpoint and the AWS_* credentials.
-        duckdb_s3: {
-          type: 'duckdb',
-          path: "{{ env_var('DBT_DUCKDB_PATH', 'asgard.duckdb') }}",
-          schema: 'gold',
-          threads,
-          extensions: ['httpfs', 'parquet'],
-          settings: {
-            s3_region: envOr('s3_region', 'AWS_REGION', 'us-east-1'),
-            ...(endpoint ? { s3_endpoint: endpointHost(endpoint), s3_url_style: 'path', s3_use_ssl: endpointSsl(endpoint) } : {}),
-            s3_access_key_id: "{{ env_var('AWS_ACCESS_KEY_ID', '') }}",
-            s3_secret_access_key: "{{ env_var('AWS_SECRET_ACCESS_KEY', '') }}",
-          },
         },
         spark: {
           type: 'spark',
@@ -261,18 +249,4 @@ function profiles(project: string, settings: ProfileSettings): Record<string, un
       },
     },
   };
-}
-
-/** DuckDB speaks plain HTTP to an `http://` endpoint only when told so. */
-function endpointSsl(v: ReturnType<ProfileSettings['get']> & object): boolean | string {
-  if (v.kind === 'literal') return !String(v.value).startsWith('http://');
-  const fallback = v.kind === 'env' && v.default !== undefined ? `, '${v.default}'` : '';
-  return `{{ not env_var('${v.name}'${fallback}).startswith('http://') }}`;
-}
-
-/** DuckDB's s3_endpoint is host[:port] without the scheme; an env() reference stays a reference. */
-function endpointHost(v: ReturnType<ProfileSettings['get']> & object): string {
-  if (v.kind === 'literal') return String(v.value).replace(/^https?:\/\//, '');
-  const fallback = v.kind === 'env' && v.default !== undefined ? `, '${v.default}'` : '';
-  return `{{ env_var('${v.name}'${fallback}) | replace('http://', '') | replace('https://', '') }}`;
 }

@@ -1,18 +1,12 @@
 // The profile settings the spark target reads (src/ir/profile-settings.ts).
 import { z } from 'zod';
 import { setting } from '../../ir/profile-settings.js';
-import { k8sSettings, s3ClientSettings } from '../k8s-settings.js';
+import { icebergCatalogSettings, k8sSettings, s3ClientSettings } from '../k8s-settings.js';
 
 export const sparkSettings = z.strictObject({
   spark_image: setting.string().optional(),
   spark_version: setting.string().optional(),
   warehouse: setting.string().optional(),
-  iceberg_catalog: setting.string().optional(),
-  catalog_type: setting.string().optional(),
-  catalog_uri: setting.string().optional(),
-  /** The JDBC catalog's credentials reach the driver as environment (ICEBERG_JDBC_USER/PASSWORD), never as sparkConf. */
-  catalog_user: setting.reference().optional(),
-  catalog_password: setting.credential().optional(),
   bronze_format: setting.string().optional(),
   iceberg_version: setting.string().optional(),
   spark_service_account: setting.string().optional(),
@@ -22,6 +16,7 @@ export const sparkSettings = z.strictObject({
   'executor.cores': setting.number().optional(),
   'executor.memory': setting.string().optional(),
   artifacts: setting.string().optional(),
+  ...icebergCatalogSettings,
   ...k8sSettings,
   ...s3ClientSettings,
 });

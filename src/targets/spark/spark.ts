@@ -14,7 +14,8 @@ import { k8sName, nodeById, nodesOf } from '../pipeline.js';
 import { render } from '../templates.js';
 import { sqlText } from '../sql-text.js';
 import { logicalTimeDefaults } from '../logical-time.js';
-import { envVar, k8sRefs } from '../k8s-env.js';
+import { envVar, k8sRefs, s3Env } from '../k8s-env.js';
+import { catalogCredentialsEnv, icebergCatalog } from '../iceberg-catalog.js';
 import type { EnvVar } from '../k8s-env.js';
 import { sparkSettings } from './settings.js';
 
@@ -39,10 +40,7 @@ export const sparkTarget: Target = {
     const sparkVersion = settings.literalString('spark_version', 'the Spark version the image runs, e.g. "4.0.1"');
     const wh = settings.s3Warehouse();
     const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
-    const catalog = settings.literalString('iceberg_catalog', 'Iceberg catalog name', 'iceberg')!;
-    const catalogType = settings.literalString('catalog_type', 'Iceberg catalog type', 'hadoop')!;
-    // Iceberg's JDBC catalog (the SQL catalog asgard writes, docs/lakehouse.md) needs its JDBC URL.
-    const catalogUri = catalogType === 'jdbc' ? settings.literalString('catalog_uri', 'the JDBC URL of the Iceberg SQL catalog, e.g. "jdbc:postgresql://db:5432/lake"') : undefined;
+    const { name: catalog, type: catalogType, uri: catalogUri } = icebergCatalog(settings);
     const bronzeFormat = settings.literalString('bronze_format', 'how bronze is stored: "parquet" (Airbyte folders) or "iceberg" (tables in the catalog)', 'parquet')!;
     if (bronzeFormat !== 'parquet' && bronzeFormat !== 'iceberg') settings.invalid('bronze_format', `must be "parquet" or "iceberg", got "${bronzeFormat}"`);
     const icebergVersion = settings.literalString('iceberg_version', 'Iceberg runtime version', '1.10.0')!;
@@ -67,10 +65,7 @@ export const sparkTarget: Target = {
     const endpointConf = endpoint && (endpoint.kind === 'literal' ? String(endpoint.value) : `\${env.S3_ENDPOINT${endpoint.kind === 'env' && endpoint.default !== undefined ? `:-${endpoint.default}` : ''}}`);
 
     // Container env: S3 endpoint and credentials as references, the logical time's variable.
-    const env: EnvVar[] = [];
-    if (endpoint) env.push(envVar('S3_ENDPOINT', endpoint, refs));
-    env.push(envVar('AWS_ACCESS_KEY_ID', settings.get('s3_access_key_id') ?? { kind: 'secret', name: 'AWS_ACCESS_KEY_ID' }, refs));
-    env.push(envVar('AWS_SECRET_ACCESS_KEY', settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' }, refs));
+    const env: EnvVar[] = s3Env(settings, refs);
     if (lt.env && ir.logicalTime) env.push(envVar(lt.env, ir.logicalTime, refs));
 
     const sparkConf: Record<string, string> = {
@@ -96,10 +91,7 @@ export const sparkTarget: Target = {
       }
       // Its credentials reach the driver (which alone opens the catalog) as environment that
       // runner.py turns into the catalog's jdbc.user / jdbc.password: a secret stays a reference.
-      const user = settings.get('catalog_user');
-      if (user) env.push(envVar('ICEBERG_JDBC_USER', user, refs));
-      const password = settings.get('catalog_password');
-      if (password) env.push(envVar('ICEBERG_JDBC_PASSWORD', password, refs));
+      env.push(...catalogCredentialsEnv(settings, refs));
       sparkConf[`spark.sql.catalog.${catalog}.client.region`] = region?.kind === 'literal' ? String(region.value) : 'us-east-1';
     }
     if (endpointConf) {

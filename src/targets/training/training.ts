@@ -15,12 +15,12 @@ import type { KindRole, Target, TargetContext } from '../registry.js';
 import { ProfileSettings, s3a } from '../settings.js';
 import { envName, k8sName, nodeById, nodesOf, splitTable } from '../pipeline.js';
 import { render } from '../templates.js';
-import { envVar, k8sRefs } from '../k8s-env.js';
+import { envVar, k8sRefs, s3Env } from '../k8s-env.js';
 import type { EnvVar } from '../k8s-env.js';
 import { feastConfigMapName } from '../feast/feast.js';
 import { trainingSettings } from './settings.js';
 
-/** The training image's Python packages, pinned (the versions the conformance run checks with). */
+/** The Python jobs image's packages (training, and the dbt Jobs), pinned: the versions the conformance run checks with. */
 export const TRAINING_REQUIREMENTS = [
   'feast==0.67.0',
   'scikit-learn==1.9.1',
@@ -33,6 +33,13 @@ export const TRAINING_REQUIREMENTS = [
   'dask==2026.8.0',
   'fsspec==2026.9.0',
   's3fs==2026.9.0',
+  // The dbt Jobs of gold models (src/targets/dbt/jobs.ts): dbt on DuckDB, Iceberg through pyiceberg.
+  'dbt-core==1.11.8',
+  'dbt-duckdb==1.11.1',
+  'duckdb==1.5.6',
+  'pyiceberg==0.12.0',
+  'SQLAlchemy==2.0.58',
+  'psycopg2-binary==2.9.13',
 ];
 
 /** The estimator (src/ir/algorithms.ts) and whether it takes n_jobs. */
@@ -55,6 +62,15 @@ export function trainingImage(asgardImage: string): string {
 /** What this target does with each node kind (KindRole, src/targets/registry.ts). */
 const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'none', features: 'none', train: 'runs', serve: 'none' };
 
+/**
+ * The image the Python Jobs run in (training, and the dbt Jobs of gold models): docker/training.Dockerfile,
+ * its dependencies built in — nothing is installed at run time. Default: asgard's image repository
+ * with a -training suffix.
+ */
+export function pythonJobImage(settings: ProfileSettings): string {
+  return settings.literalString('training_image', 'the training image (docker/training.Dockerfile)', trainingImage(settings.literalString('image', 'the asgard image', 'ghcr.io/asgard-data/asgard:0.1.0')!))!;
+}
+
 export const trainingTarget: Target = {
   name: 'training',
   kinds,
@@ -67,9 +83,7 @@ export const trainingTarget: Target = {
     const settings = new ProfileSettings(ctx.profile, 'training');
     const wh = settings.s3Warehouse();
     const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
-    // The training image has its Python dependencies built in (docker/training.Dockerfile): nothing is
-    // installed at run time. Default: asgard's image repository with a -training suffix.
-    const image = settings.literalString('training_image', 'the training image (docker/training.Dockerfile)', trainingImage(settings.literalString('image', 'the asgard image', 'ghcr.io/asgard-data/asgard:0.1.0')!))!;
+    const image = pythonJobImage(settings);
     const refs = k8sRefs(ir, settings);
     const endpoint = settings.get('s3_endpoint');
     diags.push(...settings.diagnostics);
@@ -129,9 +143,7 @@ export const trainingTarget: Target = {
       // The train block's mlflow tracking URI, else the profile's, else MLFLOW_TRACKING_URI from the ConfigMap.
       const tracking = t.mlflow?.trackingUri ?? settings.get('mlflow_tracking_uri') ?? { kind: 'env', name: 'MLFLOW_TRACKING_URI' };
       env.push(envVar('MLFLOW_TRACKING_URI', tracking, refs));
-      if (endpoint) env.push(envVar('S3_ENDPOINT', endpoint, refs));
-      env.push(envVar('AWS_ACCESS_KEY_ID', settings.get('s3_access_key_id') ?? { kind: 'secret', name: 'AWS_ACCESS_KEY_ID' }, refs));
-      env.push(envVar('AWS_SECRET_ACCESS_KEY', settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' }, refs));
+      env.push(...s3Env(settings, refs));
       const labels = { 'app.kubernetes.io/managed-by': 'asgard', 'asgard.io/pipeline': ir.name, 'asgard.io/node': t.id };
 
       const configMap = {

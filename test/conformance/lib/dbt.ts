@@ -3,11 +3,8 @@
 // contract, every spec check runs as a dbt test and passes, and each gold table equals the embedded
 // gold table row for row.
 //
-// The compiled profiles.yml is used with one local change: its duckdb output loads `httpfs` and
-// sets S3 options for the cluster's warehouse; httpfs is not bundled with DuckDB's Python wheel and
-// would be downloaded from DuckDB's extension host at run time, which a local run (and CI) cannot
-// reach and does not need (the sources are local Parquet). Everything else (type, schema, threads)
-// is kept as compiled.
+// The compiled profiles.yml's duckdb output is used as compiled (it loads no extension: the sources
+// are local Parquet, as in the dbt Jobs of src/targets/dbt/jobs.ts).
 
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,9 +50,7 @@ export async function runDbt(ws: Workspace, tools: Toolchain, opts: { readonly c
   const profilesDoc = yaml.load(readFileSync(join(project, 'profiles.yml'), 'utf8')) as Record<string, { target: string; outputs: Record<string, Record<string, unknown>> }>;
   const prof = profilesDoc[projectDoc.profile];
   if (!prof?.outputs?.duckdb) throw new Error(`compiled profiles.yml has no duckdb output for profile ${projectDoc.profile}`);
-  const duck = { ...prof.outputs.duckdb };
-  delete duck.extensions;
-  delete duck.settings;
+  const duck = prof.outputs.duckdb;
   const profilesDir = join(ws.dir, 'dbt-profiles');
   mkdirSync(profilesDir, { recursive: true });
   writeFileSync(join(profilesDir, 'profiles.yml'), yaml.dump({ [projectDoc.profile]: { target: 'duckdb', outputs: { duckdb: duck } } }));
