@@ -9,26 +9,32 @@
 //     it, as CreateContainerConfigError would), one run at a time; the state becomes COMPLETED, or
 //     FAILED with the tail of the driver's output as `errorMessage` (there is no driver pod to read a
 //     log from). test/k8s/spark-run.pending.ts runs compiled applications through it;
-//   - a Job is played as the test directs (`jobs`): complete, fail with a log line, or never finish.
+//   - a Job is run for real by default (runJob below: its container's command on this machine with the
+//     .venv's tools, its ConfigMap volumes written out, its env resolved as for SparkApplications; what
+//     differs from a pod is listed there), in the same one-at-a-time queue; Complete, or Failed with
+//     the tail of its output as the condition's message. A test may instead play it (`jobs`):
+//     complete, fail with a log line, or never finish.
 // Nothing here is used by asgard itself.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import * as k8s from '@kubernetes/client-node';
 import { rawClient } from '../helpers/s3.js';
 import { sparkCluster } from '../helpers/spark.js';
 import { sparkSubmit } from '../../src/spark/submit.js';
 import { sparkRuntime } from '../../src/spark/runtime.js';
+import { ensureToolchain } from '../conformance/lib/toolchain.js';
 
-export type JobOutcome = { outcome: 'complete' } | { outcome: 'fail'; log: string } | { outcome: 'hang' };
+export type JobOutcome = { outcome: 'run' } | { outcome: 'complete' } | { outcome: 'fail'; log: string } | { outcome: 'hang' };
 
 export interface StandInOptions {
   readonly kubeconfig: string;
   readonly namespace: string;
-  /** What each Job does (default: completes). */
+  /** What each Job does: run for real (default), or played: complete, fail with a log, never finish. */
   readonly jobs?: (job: any) => JobOutcome;
   /**
    * What each SparkApplication does: run for real on the Spark cluster (default), or — for tests of
@@ -150,6 +156,18 @@ export class StandIn {
     });
   }
 
+  /** The Job's container run here (runJob), its env and ConfigMap volumes read from the namespace. */
+  private async runJob(job: any): Promise<{ code: number; tail: string }> {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    let env: Record<string, string>;
+    try {
+      env = await this.containerEnv(job.spec.template.spec.containers[0].env);
+    } catch (e) {
+      return { code: 1, tail: (e as Error).message };
+    }
+    return runJob(job, env, async (name) => (await core.readNamespacedConfigMap({ name, namespace: this.opts.namespace }).catch(() => undefined))?.data);
+  }
+
   /** spark-submit of the app as compiled, its container env resolved from the namespace. */
   private async sparkSubmit(app: any): Promise<{ code: number; tail: string }> {
     let env: Record<string, string>;
@@ -172,9 +190,12 @@ export class StandIn {
     const t = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
     await this.status('batch/v1', 'jobs', name, { startTime: t(start), active: 1, ready: 0 });
     this.played.push(`Job/${name} Running`);
-    const what = this.opts.jobs?.(job) ?? { outcome: 'complete' };
+    let what = this.opts.jobs?.(job) ?? { outcome: 'run' };
     if (what.outcome === 'hang') return;
-    await new Promise((r) => setTimeout(r, 200));
+    if (what.outcome === 'run') {
+      const r = await this.oneAtATime(() => this.runJob(job));
+      what = r.code === 0 ? { outcome: 'complete' } : { outcome: 'fail', log: `exit code ${r.code}:\n${r.tail}` };
+    } else await new Promise((r) => setTimeout(r, 200));
     const end = new Date(Math.max(Date.now(), start.getTime() + 1000));
     const cond = (type: string, reason: string, message = '') => ({ type, status: 'True', reason, message, lastProbeTime: t(end), lastTransitionTime: t(end) });
     if (what.outcome === 'complete') {
@@ -235,7 +256,8 @@ export class StandIn {
  *     cluster mode), so it reaches the catalog the profile names from here;
  *   - `deps.packages` are not fetched: each must be among the Spark client's jars (the
  *     ASGARD_SPARK_PACKAGES of scripts/spark-cluster.sh), or the run fails naming it;
- *   - executors get 512m and two cores in all (the local workers' size), not the app's resources.
+ *   - executors get 512m and two cores in all (the local workers' size), not the app's resources,
+ *     and two shuffle partitions.
  */
 export async function runSparkApplication(app: any, env: Readonly<Record<string, string>>): Promise<{ code: number; tail: string }> {
   const spark = sparkCluster();
@@ -254,7 +276,10 @@ export async function runSparkApplication(app: any, env: Readonly<Record<string,
     const conf: Record<string, string> = Object.fromEntries(Object.entries(app.spec.sparkConf ?? {}).map(([k, v]) => [k, String(v)]));
     if (rt.jars) conf['spark.jars'] = rt.jars;
     if (rt.python) conf['spark.pyspark.python'] = rt.python;
-    Object.assign(conf, { 'spark.executor.memory': '512m', 'spark.cores.max': '2' });
+    // The local workers' size, and as many shuffle partitions as cores (as `apply --profile cluster`
+    // runs, src/spark/cleanse-executor.ts): Spark's default of 200 turns each shuffle of a few rows
+    // into 200 tasks on two cores.
+    Object.assign(conf, { 'spark.executor.memory': '512m', 'spark.cores.max': '2', 'spark.sql.shuffle.partitions': '2', 'spark.ui.enabled': 'false' });
     const r = await sparkSubmit({
       sparkHome: rt.sparkHome,
       master: spark.master,
@@ -272,6 +297,83 @@ export async function runSparkApplication(app: any, env: Readonly<Record<string,
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs a Job's (first) container as the kubelet would start it, on this machine: the container's
+ * file system is a temporary folder where each ConfigMap volume is written out at its mount path
+ * (its `items`, or every key) and each emptyDir made, with /tmp and the working directory writable;
+ * the mount paths and /tmp named in its command, args and env point into that folder; `env` is the
+ * container's env as resolved from the namespace. What differs from a pod: the image is not pulled —
+ * its tools are this machine's (the .venv's python, dbt, feast first on PATH, scripts/setup-python.sh),
+ * and its resources are not applied.
+ */
+export async function runJob(
+  job: any,
+  env: Readonly<Record<string, string>>,
+  configMap: (name: string) => Promise<Record<string, string> | undefined>,
+): Promise<{ code: number; tail: string }> {
+  const pod = job.spec.template.spec;
+  const c = pod.containers[0];
+  const tc = ensureToolchain();
+  if (!tc.ok) return { code: 1, tail: tc.reason };
+  const root = mkdtempSync(join(tmpdir(), 'stand-in-job-'));
+  try {
+    const workingDir = c.workingDir ?? '/';
+    const paths = new Set<string>(['/tmp', workingDir]);
+    for (const m of c.volumeMounts ?? []) {
+      paths.add(m.mountPath);
+      const vol = (pod.volumes ?? []).find((v: any) => v.name === m.name);
+      const at = join(root, m.mountPath);
+      if (!vol?.configMap) {
+        mkdirSync(at, { recursive: true });
+        continue;
+      }
+      const data = await configMap(vol.configMap.name);
+      if (!data) {
+        if (vol.configMap.optional) continue;
+        return { code: 1, tail: `FailedMount: configmap "${vol.configMap.name}" not found` };
+      }
+      if (m.subPath !== undefined) {
+        mkdirSync(dirname(at), { recursive: true });
+        writeFileSync(at, data[m.subPath] ?? '');
+        continue;
+      }
+      const items: { key: string; path: string }[] = vol.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+      for (const it of items) {
+        if (data[it.key] === undefined) return { code: 1, tail: `FailedMount: configmap "${vol.configMap.name}" has no key ${it.key}` };
+        mkdirSync(dirname(join(at, it.path)), { recursive: true });
+        writeFileSync(join(at, it.path), data[it.key]);
+      }
+    }
+    for (const p of paths) mkdirSync(join(root, p), { recursive: true });
+    // A container path in a word of the command or an env value → the same path under `root`.
+    const literal = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const alternatives = [...paths].filter((p) => p !== '/').sort((a, b) => b.length - a.length).map(literal).join('|');
+    const inRoot = (v: string) => v.replace(new RegExp(`(^|[\\s='"])(${alternatives})(?=$|[/\\s'"*;&)])`, 'g'), (_m, pre, p) => `${pre}${join(root, p)}`);
+    const [cmd, ...args] = [...(c.command ?? []), ...(c.args ?? [])].map((a: string) => inRoot(String(a)));
+    const childEnv: Record<string, string> = { PATH: tc.tools.env.PATH ?? '', HOME: join(root, '/tmp'), LANG: 'C.UTF-8' };
+    for (const [k, v] of Object.entries(env)) childEnv[k] = inRoot(v);
+    return await new Promise((resolve) => {
+      const child = spawn(cmd, args, { cwd: join(root, workingDir), env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines: string[] = [];
+      const keep = (d: Buffer) => {
+        lines.push(...d.toString('utf8').split('\n'));
+        if (lines.length > 400) lines.splice(0, lines.length - 400);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      child.on('error', (e) => resolve({ code: 127, tail: e.message }));
+      child.on('close', (code) => resolve({ code: code ?? 1, tail: mask(lines.filter((l) => l.trim() !== '').slice(-40).join('\n'), Object.values(env)) }));
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** Every secret value (at least 4 characters) in `text` replaced by ***. */
+function mask(text: string, secrets: readonly string[]): string {
+  return secrets.filter((s) => s.length >= 4).reduce((t, s) => t.split(s).join('***'), text);
 }
 
 /** An s3:// or s3a:// object fetched into `dir` (its base name kept); a local path as it is. */

@@ -9,7 +9,8 @@ import { errorsOf, validators } from './schemas.js';
 
 const churn = readFileSync(CHURN, 'utf8');
 
-describe('spec variants', () => {
+// Each compiles churn whole: minutes on the loaded two-core machine.
+describe('spec variants', { timeout: 600_000 }, () => {
   it('an Iceberg SQL catalog: each gold model compiles to a dbt Job, its project mounted from one ConfigMap, the catalog password a secret reference', async () => {
     const r = await compileChurn(churnWithJdbcCatalog());
     expect(r.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);

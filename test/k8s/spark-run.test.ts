@@ -1,8 +1,11 @@
-// The SparkApplications `compile --profile kubernetes` writes, run as compiled on the REAL Spark
-// standalone cluster and S3 server by the stand-in's runner (./stand-in.ts runSparkApplication, the
-// one `apply --profile kubernetes` tests get): arguments, sparkConf, job files fetched from the
-// bucket, the container env resolved from the Secret and ConfigMap the tree's README lists. No API
-// server is needed for this; test/k8s/apply.test.ts runs the same through one.
+// The SparkApplications and dbt Jobs `compile --profile kubernetes` writes, run as compiled by the
+// stand-in's runners (./stand-in.ts runSparkApplication and runJob, the ones `apply --profile
+// kubernetes` tests get): the cleanses on the REAL Spark standalone cluster and S3 server (arguments,
+// sparkConf, job files fetched from the bucket), then the gold model's dbt Job with the .venv's dbt,
+// DuckDB and pyiceberg (its project mounted from its ConfigMap; silver read from and gold written to
+// the Iceberg catalog, no DuckDB extension downloaded); each container's env resolved from the Secret
+// and ConfigMap the tree's README lists. No API server is needed for this; test/k8s/apply.test.ts runs
+// the same through one.
 // The profile names an Iceberg JDBC catalog (a SQLite file: the stand-in's driver runs on this
 // machine, so it reaches it); bronze is Parquet under <warehouse>/bronze/<stream>/, where Airbyte's
 // S3 destination lands a stream (Airbyte is played, so the test puts it there).
@@ -11,17 +14,18 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { load } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { awsEnv, freshBucket, rawClient, useAwsEnv } from '../helpers/s3.js';
 import { pyicebergWith } from '../helpers/pyiceberg.js';
 import { openDuck } from '../../src/engine/duckdb.js';
 import { cli } from '../cli/helpers.js';
-import { resolveContainerEnv, runSparkApplication } from './stand-in.js';
+import { resolveContainerEnv, runJob, runSparkApplication } from './stand-in.js';
 
 function spec(bucket: string, endpoint: string, catalog: string): string {
   return `pipeline shop {
   warehouse = "./.asgard/warehouse"
+  logical_time = env("ASGARD_LOGICAL_TIME", "2025-02-01T00:00:00Z")
 
   source shop_db postgres {
     url      = env("SHOP_DB_URL", "postgres://shop@127.0.0.1:55432/shop")
@@ -42,6 +46,12 @@ function spec(bucket: string, endpoint: string, catalog: string): string {
     sql """ SELECT order_id, country, amount FROM silver.orders_clean WHERE amount > 100 """
   }
 
+  model country_totals {
+    materialized = table
+    sql """ SELECT country, COUNT(*) AS orders, SUM(amount) AS total FROM silver.orders_clean GROUP BY country """
+    check unique(country)
+  }
+
   profile kubernetes {
     namespace     = "shop"
     spark_image   = "apache/spark:4.0.1-python3"
@@ -55,8 +65,8 @@ function spec(bucket: string, endpoint: string, catalog: string): string {
 `;
 }
 
-describe('compiled SparkApplications run on the Spark cluster (the stand-in\'s runner)', { timeout: 1_800_000 }, () => {
-  it('both cleanses run as compiled, in DAG order: Iceberg tables in the profile\'s catalog, their files on the S3 server', async () => {
+describe('compiled SparkApplications and dbt Jobs run as compiled (the stand-in\'s runners)', { timeout: 1_800_000 }, () => {
+  it('both cleanses on the Spark cluster, then the gold model\'s dbt Job, in DAG order: Iceberg tables in the profile\'s catalog, their files on the S3 server', async () => {
     const s3 = useAwsEnv();
     const aws = awsEnv();
     const bucket = await freshBucket('k8s-spark');
@@ -103,14 +113,23 @@ describe('compiled SparkApplications run on the Spark cluster (the stand-in\'s r
       expect(r.code, `${name}:\n${r.tail}`).toBe(0);
     }
 
+    // The gold model's dbt Job: its project from the ConfigMap beside it, silver from the catalog.
+    const dbt = loadAll(readFileSync(join(dir, 'out', 'dbt', 'jobs.yaml'), 'utf8')) as any[];
+    const project = dbt.find((o) => o.kind === 'ConfigMap');
+    const job = dbt.find((o) => o.kind === 'Job' && o.metadata.labels['asgard.io/node'] === 'gold.country_totals');
+    const jobEnv = await resolveContainerEnv(job.spec.template.spec.containers[0].env, async (kind, ref, key) => (kind === 'Secret' ? secrets : configMap)[key]);
+    const ran = await runJob(job, jobEnv, async (name) => (name === project.metadata.name ? project.data : undefined));
+    expect(ran.code, ran.tail).toBe(0);
+
     const py = pyicebergWith(
       { 's3.endpoint': s3.endpoint, 's3.path-style-access': 'true', 's3.access-key-id': aws.AWS_ACCESS_KEY_ID, 's3.secret-access-key': aws.AWS_SECRET_ACCESS_KEY, 's3.region': 'us-east-1' },
       catalog,
       'silver.orders_clean',
       'silver.big_orders',
+      'gold.country_totals',
     );
-    expect(py.tables).toEqual(['silver.big_orders', 'silver.orders_clean']);
-    const [clean, big] = py.reads;
+    expect(py.tables).toEqual(['gold.country_totals', 'silver.big_orders', 'silver.orders_clean']);
+    const [clean, big, totals] = py.reads;
     expect(clean.rows.map((x) => [x.order_id, x.country, x.amount]).sort()).toEqual([
       [1, 'SE', 50],
       [2, 'NO', 250],
@@ -119,6 +138,11 @@ describe('compiled SparkApplications run on the Spark cluster (the stand-in\'s r
     expect(big.rows.map((x) => [x.order_id, x.country, x.amount]).sort()).toEqual([
       [2, 'NO', 250],
       [4, 'FI', 101.5],
+    ]);
+    expect(totals.rows.map((x) => [x.country, x.orders, x.total]).sort()).toEqual([
+      ['FI', 1, 101.5],
+      ['NO', 1, 250],
+      ['SE', 1, 50],
     ]);
   });
 });
