@@ -1,7 +1,7 @@
 // Child process of the serving benches (bench/serve.bench.ts, bench/query-load.bench.ts): `asgard
 // serve`'s server on a prepared registry, so no load generator or bench code shares its event loop.
 // Argument: a JSON file {"ir", "spec", "stateDir"} (the warehouse is the spec's, beside it); prints
-// the port on stdout, exits on SIGTERM.
+// the port on stdout, exits on SIGTERM or when its stdin closes (the bench ended).
 //
 // What the server itself went through, measured inside it (figures that do not depend on what else
 // the machine runs): on a line `mark` on stdin it starts a measurement window, on `stats` it prints
@@ -95,9 +95,14 @@ function stats() {
   };
 }
 
+const stop = () => void srv.close(2000).then(() => process.exit(0));
+process.on('SIGTERM', stop);
 const { port } = await srv.listen(0, '127.0.0.1');
 process.stdout.write(`${port}\n`);
-createInterface({ input: process.stdin }).on('line', (line) => {
+// Its stdin is the bench's pipe: when the bench ends, even by a crash, so does the server.
+const commands = createInterface({ input: process.stdin });
+commands.on('close', stop);
+commands.on('line', (line) => {
   if (line === 'mark') {
     eld.reset();
     gcStats();
@@ -105,7 +110,4 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     waits0 = waits();
     process.stdout.write('{}\n');
   } else if (line === 'stats') process.stdout.write(`${JSON.stringify(stats())}\n`);
-});
-process.on('SIGTERM', () => {
-  srv.close(2000).then(() => process.exit(0));
 });
