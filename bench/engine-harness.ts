@@ -99,7 +99,7 @@ export class EngineHarness {
     const prev = this.state.nodes[table];
     const conn = await openDuck();
     await conn.run(`CREATE TEMP TABLE fresh AS ${select}`);
-    const plan = await planMerge(conn, await this.warehouse.files(prev.snapshot!), prev.schema!, [[key, key]], 'fresh');
+    const plan = await planMerge(conn, await this.warehouse.scan(prev.snapshot!), prev.schema!, [[key, key]], 'fresh');
     const p = await this.warehouse.begin(table, prev.schema!);
     const rows = await this.warehouse.write(conn, p, `SELECT * FROM (${plan.kept}) UNION ALL BY NAME SELECT * FROM fresh`);
     const snapshot = await this.warehouse.commit(p, conn, { base: prev.snapshot, remove: plan.hit });

@@ -7,8 +7,10 @@
 //     differ only (./merge-write.ts `changedRows`: inserted, deleted and updated rows alike); their
 //     key values are the affected keys (`asg_keys`).
 //  2. The node's SQL runs over its inputs restricted to the affected keys (`asg_fresh`).
-//  3. The new snapshot is the previous one less the files holding an affected key, plus one write
-//     of those files' other rows and `asg_fresh` (a merge, ./merge-write.ts).
+//  3. The new snapshot is the previous one less its rows of the affected keys, plus `asg_fresh`
+//     (a merge, ./merge-write.ts): the previous rows are named by position delete files, and a file
+//     whose deleted rows would pass REWRITE_SHARE of its rows (or that has MAX_DELETE_FILES) is
+//     rewritten instead, its other rows written along with `asg_fresh`.
 // When the recomputed rows equal the previous ones, the table is unchanged: the previous snapshot
 // stays current and nothing downstream runs again.
 //
@@ -21,7 +23,7 @@ import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
-import { selectFiles } from '../warehouse/warehouse.js';
+import { selectScan, type ScanFile } from '../warehouse/warehouse.js';
 import { changedRows, keysWithNull, planMerge, withKeys } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
@@ -35,9 +37,18 @@ type SqlNode = CleanseNode | ModelNode;
 export type DerivedOutcome =
   /**
    * `rows` selects the rows to write: the new snapshot is the previous one less the files
-   * `remove`, plus them. `untouched` selects the rows of the files kept; `key` is the table's key.
+   * `remove`, less the rows `deletes` names (`positions`: a SELECT of row numbers of `target`),
+   * plus them. `untouched` selects the previous rows kept in place; `key` is the table's key.
    */
-  | { readonly kind: 'derived'; readonly keys: number; readonly key: string; readonly remove: readonly string[]; readonly untouched: string; readonly rows: string }
+  | {
+      readonly kind: 'derived';
+      readonly keys: number;
+      readonly key: string;
+      readonly remove: readonly string[];
+      readonly deletes: readonly { readonly target: ScanFile; readonly positions: string }[];
+      readonly untouched: string;
+      readonly rows: string;
+    }
   /** No row of the table changes: the previous snapshot stays. */
   | { readonly kind: 'unchanged'; readonly keys: number }
   | { readonly kind: 'full'; readonly reason: string };
@@ -103,14 +114,32 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   // Only the previous files holding an affected key are read and rewritten.
   const cols = prev.schema.map((c) => ident(c.name)).join(', ');
   mark('derived: output columns');
-  const merge = await planMerge(conn, await ctx.warehouse.files(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys');
+  const merge = await planMerge(conn, await ctx.warehouse.scan(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys');
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
   const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols);
   mark('derived: compared with the previous rows');
   if (same) return { kind: 'unchanged', keys };
-  return { kind: 'derived', keys, key: m.key, remove: merge.hit, untouched: selectFiles(merge.untouched, prev.schema), rows: `SELECT ${cols} FROM (${merge.kept}) UNION ALL SELECT ${cols} FROM asg_fresh` };
+  const rewrite = merge.hitFiles.filter((f) => f.deletes.length >= MAX_DELETE_FILES || f.deletedRows + (merge.hitRows.get(f.path) ?? 0) > REWRITE_SHARE * f.rows);
+  const marked = merge.hitFiles.filter((f) => !rewrite.includes(f));
+  return {
+    kind: 'derived',
+    keys,
+    key: m.key,
+    remove: rewrite.map((f) => f.path),
+    deletes: marked.map((target) => ({ target, positions: merge.positions(target) })),
+    untouched: `${selectScan(merge.untouched, prev.schema)} UNION ALL ${merge.keptOf(marked)}`,
+    rows: `SELECT ${cols} FROM (${merge.keptOf(rewrite)}) UNION ALL SELECT ${cols} FROM asg_fresh`,
+  };
 }
+
+/**
+ * A data file is rewritten (compacted) rather than marked by one more position delete file once
+ * its deleted rows would pass this share of its rows, or it already has MAX_DELETE_FILES delete
+ * files: every reader of the table reads its deleted positions.
+ */
+const REWRITE_SHARE = 0.2;
+const MAX_DELETE_FILES = 8;
 
 /**
  * Whether two relations hold the same rows (as multisets of `cols`). A fingerprint first — the row

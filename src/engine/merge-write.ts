@@ -1,26 +1,38 @@
-// Changing some keys of a table without rewriting the table: a merge that rewrites only the data
-// files holding those keys. The previous snapshot's files with a row of a changed key are dropped
-// (Warehouse.commit's `remove`), their other rows are written again along with the new rows, and
-// every other file is kept as it is. Ingestion's merge on the primary key
-// (src/ingest/source-executor.ts) and derived maintenance (./derived.ts) write this way, so two
-// snapshots differ only in a few files, and those files are what a downstream node reads to find
-// its input's changes (`changedRows`).
+// Changing some keys of a table without rewriting the table. The rows of the previous snapshot that
+// hold a changed key are found by position (`planMerge`: the file and row number of each); then
+// either the files holding them are dropped (Warehouse.commit's `remove`) and their other rows
+// written again along with the new rows — ingestion's merge on the primary key
+// (src/ingest/source-executor.ts) — or the files stay and a position delete file names those rows
+// (Iceberg v2 merge-on-read, src/warehouse/iceberg/table.ts) — derived maintenance (./derived.ts),
+// which rewrites a file only once its deletes pass a share of its rows. Every other file is kept as
+// it is, so two snapshots differ only in a few files and delete files, and those are what a
+// downstream node reads to find its input's changes (`changedRows`).
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
-import { selectFiles, type Warehouse } from '../warehouse/warehouse.js';
+import { liveRows, selectFiles, selectList, selectScan, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
 import { ident, literal } from './quote.js';
 
 export interface MergePlan {
-  /** The previous snapshot's files holding a row of a changed key: the new snapshot drops them. */
+  /** The previous snapshot's files holding a row of a changed key (local paths). */
   readonly hit: readonly string[];
+  readonly hitFiles: readonly ScanFile[];
   /** The previous snapshot's other files: the new snapshot keeps them. */
-  readonly untouched: readonly string[];
-  /** SELECT of the rows of `hit` files whose key did not change: written again. */
+  readonly untouched: readonly ScanFile[];
+  /** Per hit file (local path): how many of its rows hold a changed key. */
+  readonly hitRows: ReadonlyMap<string, number>;
+  /** SELECT of the rows of `hit` files whose key did not change. */
   readonly kept: string;
+  /** The same, of some of the hit files. */
+  readonly keptOf: (files: readonly ScanFile[]) => string;
   /** SELECT of the previous rows of the changed keys. */
   readonly replaced: string;
+  /** SELECT of the positions (column `pos`) of the previous rows of changed keys in one hit file. */
+  readonly positions: (file: ScanFile) => string;
 }
+
+/** The temp table of (file, position) of the previous rows of changed keys. */
+const POSITIONS = 'asg_merge_pos';
 
 /**
  * Plan a merge into a table whose current files are `files` (columns `schema`): `on` pairs a
@@ -28,28 +40,38 @@ export interface MergePlan {
  */
 export async function planMerge(
   conn: DuckDBConnection,
-  files: readonly string[],
+  files: readonly ScanFile[],
   schema: readonly ColumnSchema[],
   on: readonly (readonly [string, string])[],
   keysRel: string,
 ): Promise<MergePlan> {
-  const cond = on.map(([t, k]) => `t.${ident(t)} IS NOT DISTINCT FROM a.${ident(k)}`).join(' AND ');
   const nulls = await keysWithNull(conn, keysRel, on.map(([, k]) => k));
-  let hit: string[] = [];
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT)`);
   if (files.length) {
-    // Only the key columns are read (and the file each row is in).
-    const src = `read_parquet([${files.map(literal).join(', ')}], union_by_name = true, filename = '__asg_file')`;
-    const r = await conn.runAndReadAll(`SELECT DISTINCT __asg_file FROM (${withKeys(src, on, keysRel, nulls)})`);
-    const found = new Set(r.getRows().map((row) => String(row[0])));
-    hit = files.filter((f) => found.has(f));
+    // Only the key columns are read, with the file and row number of each row; deleted rows are not rows.
+    const plain = files.filter((f) => !f.deletes.length);
+    const sources = [
+      ...(plain.length ? [`read_parquet([${plain.map((f) => literal(f.path)).join(', ')}], union_by_name = true, filename = '__asg_file', file_row_number = true)`] : []),
+      ...files.filter((f) => f.deletes.length).map((f) => `(SELECT ${literal(f.path)} AS __asg_file, t.* FROM ${liveRows(f)})`),
+    ];
+    await conn.run(`INSERT INTO ${POSITIONS} ${sources.map((src) => `SELECT __asg_file, file_row_number FROM (${withKeys(src, on, keysRel, nulls)})`).join(' UNION ALL ')}`);
   }
-  const hitSet = new Set(hit);
-  const rows = `(${selectFiles(hit, schema)})`;
+  const r = await conn.runAndReadAll(`SELECT f, count(*) FROM ${POSITIONS} GROUP BY f`);
+  const hitRows = new Map(r.getRows().map((row) => [String(row[0]), Number(row[1])]));
+  const found = new Set(hitRows.keys());
+  const hitFiles = files.filter((f) => found.has(f.path));
+  const positions = (f: ScanFile) => `SELECT pos FROM ${POSITIONS} WHERE f = ${literal(f.path)}`;
+  const union = (parts: string[]) => (parts.length ? parts.join(' UNION ALL ') : selectFiles([], schema));
+  const keptOf = (fs: readonly ScanFile[]) => union(fs.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f, positions(f))}`));
   return {
-    hit,
-    untouched: files.filter((f) => !hitSet.has(f)),
-    kept: `SELECT t.* FROM ${rows} AS t ANTI JOIN ${keysRel} AS a ON ${cond}`,
-    replaced: withKeys(rows, on, keysRel, nulls),
+    hit: hitFiles.map((f) => f.path),
+    hitFiles,
+    untouched: files.filter((f) => !found.has(f.path)),
+    hitRows,
+    kept: keptOf(hitFiles),
+    keptOf,
+    replaced: union(hitFiles.map((f) => `SELECT ${selectList(schema, 't.')} FROM read_parquet(${literal(f.path)}, file_row_number = true) AS t SEMI JOIN (${positions(f)}) AS p ON t.file_row_number = p.pos`)),
+    positions,
   };
 }
 
@@ -83,26 +105,44 @@ export type Changes =
   | { readonly kind: 'incomparable' };
 
 /**
- * The rows that differ between two snapshots of one table, read from the data files that differ
- * only (files are immutable: a file in both snapshots holds the same rows in both). A merge write
- * (above) or an append leaves most files in place, so this reads a few files; a full rewrite
- * differs in every file, and the result is the rows that differ between the whole tables.
+ * The rows that differ between two snapshots of one table, read from the data files and delete
+ * files that differ only (files are immutable: a file in both snapshots holds the same rows in
+ * both). A merge write (above) or an append leaves most files in place, so this reads a few files
+ * and the rows newly deleted by position; a full rewrite differs in every file, and the result is
+ * the rows that differ between the whole tables.
  */
 export async function changedRows(conn: DuckDBConnection, warehouse: Warehouse, old: SnapshotRef, cur: SnapshotRef, schema?: readonly ColumnSchema[]): Promise<Changes> {
-  const before = await warehouse.files(old);
-  const after = await warehouse.files(cur);
-  const a = new Set(before);
-  const b = new Set(after);
-  const removed = before.filter((f) => !b.has(f));
-  const added = after.filter((f) => !a.has(f));
-  if (!removed.length && !added.length) return { kind: 'none' };
+  const before = await warehouse.scan(old);
+  const after = await warehouse.scan(cur);
+  const a = new Map(before.map((f) => [f.path, f]));
+  const b = new Map(after.map((f) => [f.path, f]));
+  const removed = before.filter((f) => !b.has(f.path));
+  const added = after.filter((f) => !a.has(f.path));
+  // Rows of a kept file newly named by a delete file.
+  const deleted: string[] = [];
+  for (const f of after) {
+    const o = a.get(f.path);
+    if (!o) continue;
+    const fresh = f.deletes.filter((d) => !o.deletes.includes(d));
+    if (o.deletes.some((d) => !f.deletes.includes(d))) {
+      // Deletes gone: compare the file's rows as they were with its rows as they are.
+      removed.push(o);
+      added.push(f);
+    } else if (fresh.length) {
+      const read = (ds: readonly string[]) => `SELECT pos FROM read_parquet([${ds.map(literal).join(', ')}]) WHERE file_path = ${literal(f.uri)}`;
+      const gone = o.deletes.length ? `${read(fresh)} EXCEPT ${read(o.deletes)}` : read(fresh);
+      deleted.push(`SELECT ${selectList(schema, 't.')} FROM read_parquet(${literal(f.path)}, file_row_number = true) AS t SEMI JOIN (${gone}) AS g ON t.file_row_number = g.pos`);
+    }
+  }
+  if (!removed.length && !added.length && !deleted.length) return { kind: 'none' };
   // The new files must have the columns the old ones had (one old file stands for them).
-  const sample = removed[0] ?? before[0];
-  if (added.length && sample && (await columnsOf(conn, added)) !== (await columnsOf(conn, [sample]))) return { kind: 'incomparable' };
-  const x = selectFiles(added, schema);
-  const y = selectFiles(removed, schema);
-  if (!removed.length) return { kind: 'rows', sql: x };
-  if (!added.length) return { kind: 'rows', sql: y };
+  const sample = removed[0]?.path ?? before[0]?.path;
+  if (added.length && sample && (await columnsOf(conn, added.map((f) => f.path))) !== (await columnsOf(conn, [sample]))) return { kind: 'incomparable' };
+  const x = added.length ? selectScan(added, schema) : undefined;
+  const ys = [...(removed.length ? [selectScan(removed, schema)] : []), ...deleted];
+  const y = ys.length ? ys.join(' UNION ALL ') : undefined;
+  if (!y) return { kind: 'rows', sql: x! };
+  if (!x) return { kind: 'rows', sql: y };
   return { kind: 'rows', sql: `((${x}) EXCEPT ALL (${y})) UNION ALL ((${y}) EXCEPT ALL (${x}))` };
 }
 

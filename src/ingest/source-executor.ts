@@ -235,8 +235,8 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       // A merge (src/engine/merge-write.ts): only the previous files holding an incoming key are
       // read and rewritten; the others stay in the new snapshot as they are.
       const { planMerge } = await import('../engine/merge-write.js');
-      const { selectFiles } = await import('../warehouse/warehouse.js');
-      const plan = await planMerge(duck, await ctx.warehouse.files(prev!.snapshot!), prev!.schema!, keyCols.map((k) => [k, k] as const), 'fresh').catch(fail);
+      const { selectScan } = await import('../warehouse/warehouse.js');
+      const plan = await planMerge(duck, await ctx.warehouse.scan(prev!.snapshot!), prev!.schema!, keyCols.map((k) => [k, k] as const), 'fresh').catch(fail);
       // Rows re-read at the cursor value (>=, for ties) that did not change are not news.
       const changed = await queryAll(duck, `SELECT count(*) AS n FROM (SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM (SELECT ${select} FROM (${plan.replaced})))`).catch(fail);
       newRows = Number(changed.rows[0].n);
@@ -249,7 +249,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const out = join(pending.dir, 'data.parquet');
       await copyTo(pending, `SELECT ${names} FROM (SELECT ${select} FROM (${plan.kept})) UNION ALL SELECT ${names} FROM fresh`, 'data.parquet').catch(fail);
       mergeBase = { remove: plan.hit };
-      await checkFreshness(ctx, duck, `(${selectFiles(plan.untouched, schema)} UNION ALL BY NAME SELECT * FROM read_parquet(${literal(out)}))`);
+      await checkFreshness(ctx, duck, `(${selectScan(plan.untouched, schema)} UNION ALL BY NAME SELECT * FROM read_parquet(${literal(out)}))`);
       if (cursorValue !== undefined && cursorCol) {
         // Never move the cursor backwards (a lookback window re-reads older rows).
         const r = await queryAll(duck, `SELECT CAST(${literal(cursorValue)} AS ${cursorCol.outType}) < CAST(${literal(prev!.cursor!)} AS ${cursorCol.outType}) AS older`).catch(() => undefined);

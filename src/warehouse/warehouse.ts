@@ -15,7 +15,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import { LocalTableStore, type TableStore } from './iceberg/table-store.js';
 import { SqliteCatalog, type IcebergCatalog, type TableIdent } from './iceberg/catalog.js';
-import { IcebergTables, tableRelativeKey, type PendingWrite, type WrittenFile } from './iceberg/table.js';
+import { DELETE_FILE_PATH_ID, DELETE_POS_ID, IcebergTables, tableRelativeKey, type PendingWrite, type ScanFile, type WrittenFile } from './iceberg/table.js';
+
+export type { ScanFile } from './iceberg/table.js';
 import { icebergTypeOf } from './iceberg/schema.js';
 import { parseNodeId } from '../ir/address.js';
 
@@ -103,12 +105,18 @@ export class Warehouse {
   /**
    * Commit what was written into the pending folder as the table's current snapshot. With `base`,
    * the snapshot keeps `base`'s files and adds the new ones (an append), less `remove` (some of
-   * `base`'s files, as `files` gives them: a merge that rewrites only those); without, it replaces them.
+   * `base`'s files, as `files` gives them: a merge that rewrites only those), and with `deletes`
+   * (position delete files written with `deleteCopySql`) less some rows of the files it keeps;
+   * without `base`, it replaces them.
    */
-  async commit(p: PendingSnapshot, conn: DuckDBConnection, opts: { readonly base?: SnapshotRef; readonly remove?: readonly string[]; readonly now?: Date } = {}): Promise<SnapshotRef> {
+  async commit(
+    p: PendingSnapshot,
+    conn: DuckDBConnection,
+    opts: { readonly base?: SnapshotRef; readonly remove?: readonly string[]; readonly deletes?: readonly { readonly file: string; readonly target: string }[]; readonly now?: Date } = {},
+  ): Promise<SnapshotRef> {
     const now = opts.now ?? new Date();
     const check = this.commitCheck;
-    const c = await this.tables.commit(p.write, conn, { base: opts.base?.manifestList, remove: opts.remove, now, check: check && ((rows) => check(p.table, rows)) });
+    const c = await this.tables.commit(p.write, conn, { base: opts.base?.manifestList, remove: opts.remove, deletes: opts.deletes, now, check: check && ((rows) => check(p.table, rows)) });
     const [layer, name] = splitTable(p.table);
     return { id: c.snapshotId, path: `${layer}/${name}`, rows: c.rows, createdAt: now.toISOString(), metadataLocation: c.metadataLocation, manifestList: c.manifestList };
   }
@@ -123,6 +131,17 @@ export class Warehouse {
     const reports = files as WrittenFile[];
     const sum = (xs: readonly (bigint | undefined)[]): number | undefined => (xs.some((x) => x === undefined) ? undefined : Number(xs.reduce((a, b) => a! + b!, 0n)));
     return { rows: sum(reports.map((w) => w.rows))!, nulls: (column) => sum(reports.map((w) => w.columns.get(column)?.nulls)) };
+  }
+
+  /**
+   * The COPY that writes a position delete file into the pending snapshot: `positions` is a SELECT
+   * of the row positions (column `pos`, 0-based as DuckDB's file_row_number) deleted from the data
+   * file `target` (a ScanFile of the base snapshot). Returns the file to pass to `commit`'s `deletes`.
+   */
+  deleteCopySql(p: PendingSnapshot, target: ScanFile, positions: string): { readonly file: string; readonly sql: string } {
+    const file = this.tables.deleteTarget(p.write);
+    const sql = `COPY (SELECT ${literal(target.uri)} AS file_path, CAST(pos AS BIGINT) AS pos FROM (${positions}) ORDER BY pos) TO ${literal(file)} (FORMAT parquet, FIELD_IDS {file_path: ${DELETE_FILE_PATH_ID}, pos: ${DELETE_POS_ID}})`;
+    return { file, sql };
   }
 
   /** The SELECT that reads what has been written into a pending snapshot so far (its files, `schema`'s types). */
@@ -153,17 +172,26 @@ export class Warehouse {
     return undefined;
   }
 
-  /** Local paths of a committed snapshot's data files (sorted). */
+  /**
+   * Local paths of a committed snapshot's data files (sorted): which files a snapshot shares with
+   * another. Its rows are `snapshotSelect`'s (a data file's rows may be deleted by delete files).
+   */
   async files(s: SnapshotRef): Promise<string[]> {
     return this.tables.dataFiles(s.manifestList);
   }
 
+  /** A committed snapshot's data files with the position delete files that apply to each (sorted). */
+  async scan(s: SnapshotRef): Promise<ScanFile[]> {
+    return this.tables.scan(s.manifestList);
+  }
+
   /**
-   * The SELECT that reads a snapshot: its data files, columns in the recorded order and of the
-   * recorded DuckDB types (a snapshot of zero files is an empty relation of those types).
+   * The SELECT that reads a snapshot: its data files less the rows its delete files name, columns
+   * in the recorded order and of the recorded DuckDB types (a snapshot of zero files is an empty
+   * relation of those types).
    */
   async snapshotSelect(s: SnapshotRef, schema?: readonly ColumnSchema[]): Promise<string> {
-    return selectFiles(await this.files(s), schema);
+    return selectScan(await this.scan(s), schema);
   }
 
   /** Keep `keep` (and the table's current snapshot); delete older snapshots and unreferenced files. */
@@ -203,18 +231,46 @@ export function selectFiles(files: readonly string[], schema?: readonly ColumnSc
     if (!schema || schema.length === 0) return 'SELECT NULL AS "empty" WHERE false';
     return `SELECT ${schema.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
   }
-  const src = `read_parquet([${files.map(literal).join(', ')}], union_by_name = true)`;
-  if (!schema || schema.length === 0) return `SELECT * FROM ${src}`;
-  const cols = schema.map((c) => {
-    let widened = false;
-    try {
-      widened = !!icebergTypeOf(c).storeAs;
-    } catch {
-      widened = false;
-    }
-    return widened ? `CAST(${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}` : ident(c.name);
-  });
-  return `SELECT ${cols.join(', ')} FROM ${src}`;
+  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}], union_by_name = true)`;
+}
+
+/**
+ * SELECT over a snapshot's data files less the rows their position delete files name (merge-on-read,
+ * src/warehouse/iceberg/table.ts): the files without deletes in one read, each other file on its own.
+ */
+export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnSchema[]): string {
+  const plain = files.filter((f) => !f.deletes.length);
+  const deleted = files.filter((f) => f.deletes.length);
+  if (!deleted.length) return selectFiles(plain.map((f) => f.path), schema);
+  const parts = deleted.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f)}`);
+  if (plain.length) parts.unshift(selectFiles(plain.map((f) => f.path), schema));
+  return parts.join(schema?.length ? ' UNION ALL ' : ' UNION ALL BY NAME ');
+}
+
+/**
+ * `read_parquet(file) AS t` less the rows its delete files name, as a FROM item (alias `t`, with
+ * DuckDB's `file_row_number`; `extra`: a SELECT of more deleted positions, column `pos`).
+ */
+export function liveRows(f: ScanFile, extra?: string): string {
+  const gone = [...(f.deletes.length ? [`SELECT pos FROM read_parquet([${f.deletes.map(literal).join(', ')}]) WHERE file_path = ${literal(f.uri)}`] : []), ...(extra ? [extra] : [])];
+  const src = `read_parquet(${literal(f.path)}, file_row_number = true) AS t`;
+  return gone.length ? `${src} ANTI JOIN (${gone.join(' UNION ALL ')}) AS asg_gone ON t.file_row_number = asg_gone.pos` : src;
+}
+
+/** The select list of `schema` (`*` without one): columns cast back to the recorded types where storage widened them. */
+export function selectList(schema?: readonly ColumnSchema[], prefix = ''): string {
+  if (!schema || schema.length === 0) return prefix ? `${prefix}* EXCLUDE (file_row_number)` : '*';
+  return schema
+    .map((c) => {
+      let widened = false;
+      try {
+        widened = !!icebergTypeOf(c).storeAs;
+      } catch {
+        widened = false;
+      }
+      return widened ? `CAST(${prefix}${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}` : `${prefix}${ident(c.name)}`;
+    })
+    .join(', ');
 }
 
 function splitTable(table: string): [string, string] {

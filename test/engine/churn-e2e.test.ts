@@ -85,9 +85,10 @@ async function assertConsistent(): Promise<void> {
   try {
     for (const [id, ns] of Object.entries(state.nodes)) {
       if (!ns.snapshot) continue;
-      const files = await wh.files(ns.snapshot);
+      // Data files and position delete files (derived merges, src/engine/derived.ts).
+      const files = (await wh.scan(ns.snapshot)).flatMap((f) => [f.path, ...f.deletes]);
       expect(files.every((f) => existsSync(f)), id).toBe(true);
-      const n = files.length ? Number((await queryAll(conn, `SELECT count(*) AS n FROM read_parquet([${files.map(literal).join(', ')}])`)).rows[0].n) : 0;
+      const n = Number((await queryAll(conn, `SELECT count(*) AS n FROM (${await wh.snapshotSelect(ns.snapshot, ns.schema)})`)).rows[0].n);
       expect(n, `${id}: parquet rows vs state`).toBe(ns.snapshot.rows);
     }
   } finally {
@@ -96,7 +97,7 @@ async function assertConsistent(): Promise<void> {
   for (const [id, ns] of Object.entries(state.nodes)) {
     if (!ns.snapshot) continue;
     const table = ns.snapshot.path.replace('/', '.');
-    const kept = new Set((await Promise.all([ns.snapshot, ...(ns.history ?? [])].map((s) => wh.files(s)))).flat());
+    const kept = new Set((await Promise.all([ns.snapshot, ...(ns.history ?? [])].map(async (s) => (await wh.scan(s)).flatMap((f) => [f.path, ...f.deletes])))).flat());
     expect((await dataFilesOnDisk(wh, table)).filter((f) => !kept.has(f)), `${id}: leftover files`).toEqual([]);
   }
 }

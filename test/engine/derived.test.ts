@@ -87,7 +87,7 @@ function sourceExecutor(data: Record<string, Row[]>, merge = { on: false }): Nod
         await conn.run(`CREATE TABLE want AS ${rowsSelect(data[ctx.node.id], cols)}`);
         await conn.run(`CREATE TABLE old AS ${await ctx.warehouse.snapshotSelect(prev, schema)}`);
         await conn.run(`CREATE TABLE changed AS SELECT DISTINCT ${key} FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM old) UNION ALL (SELECT * FROM old EXCEPT ALL SELECT * FROM want))`);
-        const plan = await planMerge(conn, await ctx.warehouse.files(prev), schema, [[key, key]], 'changed');
+        const plan = await planMerge(conn, await ctx.warehouse.scan(prev), schema, [[key, key]], 'changed');
         const r = await conn.runAndReadAll(ctx.warehouse.copySql(p, `${plan.kept} UNION ALL BY NAME SELECT w.* FROM want AS w SEMI JOIN changed USING (${key})`));
         return { rows: Number(r.getRows()[0][0]), snapshot: await ctx.warehouse.commit(p, conn, { base: prev, remove: plan.hit }), schema };
       } finally {
@@ -180,6 +180,8 @@ describe('derived incremental maintenance', () => {
     const derivedRuns: Record<string, number> = {};
     // Derived runs whose new snapshot kept some of the previous snapshot's files (a merge, not a rewrite).
     const keptFiles: Record<string, number> = {};
+    // Derived runs that named previous rows in position delete files (merge-on-read) instead of rewriting.
+    let deleteRuns = 0;
     const tables = spec.nodes.filter((n) => n.kind !== 'source');
 
     for (let batch = 0; batch < 10; batch++) {
@@ -197,6 +199,8 @@ describe('derived incremental maintenance', () => {
         if (!before || !after || before.id === after.id) continue;
         const old = new Set(await warehouse.files(before));
         if ((await warehouse.files(after)).some((f) => old.has(f))) keptFiles[n.node] = (keptFiles[n.node] ?? 0) + 1;
+        const oldDeletes = new Set((await warehouse.scan(before)).flatMap((f) => f.deletes));
+        if ((await warehouse.scan(after)).some((f) => f.deletes.some((d) => !oldDeletes.has(d)))) deleteRuns++;
       }
 
       // The full rebuild: every node's SQL over the sources' rows, from scratch, in one database.
@@ -228,5 +232,6 @@ describe('derived incremental maintenance', () => {
     // The partitioned derived tables were merged, keeping the files of partitions no change touched.
     expect(keptFiles['silver.rowwise'] ?? 0).toBeGreaterThan(0);
     expect(keptFiles['silver.windowed'] ?? 0).toBeGreaterThan(0);
+    expect(deleteRuns).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -199,8 +199,15 @@ function avroPrimitive(t: IcebergPrimitive): unknown {
 /** A partition value as stored in a manifest: number/bigint/string/boolean/Buffer, or null. */
 export type PartitionValue = number | bigint | string | boolean | Buffer | null;
 
+/** A bound of a manifest entry's column (field id → the value in single-value binary form). */
+export interface ColumnBound {
+  readonly key: number;
+  readonly value: Buffer;
+}
+
+/** A data file (content 0) or a position delete file (content 1: rows of (file_path, pos)). */
 export interface DataFile {
-  readonly content: 0;
+  readonly content: 0 | 1;
   readonly file_path: string;
   readonly file_format: 'PARQUET';
   readonly partition: Readonly<Record<string, PartitionValue>>;
@@ -210,8 +217,8 @@ export interface DataFile {
   readonly value_counts: null;
   readonly null_value_counts: null;
   readonly nan_value_counts: null;
-  readonly lower_bounds: null;
-  readonly upper_bounds: null;
+  readonly lower_bounds: readonly ColumnBound[] | null;
+  readonly upper_bounds: readonly ColumnBound[] | null;
   readonly key_metadata: null;
   readonly split_offsets: null;
   readonly equality_ids: null;

@@ -11,6 +11,12 @@
 // deleted. Files that the new snapshot drops relative to the catalog's current snapshot are always
 // recorded as deleted, whatever the base.
 //
+// Row-level deletes (Iceberg v2 position deletes, merge-on-read): a commit may add position delete
+// files, each a Parquet file of (file_path, pos) naming rows of one data file of the base snapshot
+// (its path is both the entry's lower and upper bound of file_path, as iceberg-java writes them). A
+// reader applies a delete file to the data files of lower or equal sequence number whose path it
+// names (`scan`); a data file the commit removes takes its delete files with it.
+//
 // `expire` keeps the given snapshots (and the current one), drops the others from the metadata, and
 // deletes every object under the table's location that the retained snapshots and metadata files
 // no longer reference (expired snapshots' files, crash leftovers).
@@ -104,12 +110,36 @@ export interface CommitOptions {
   readonly now?: Date;
   /** Called with the new snapshot's row count before anything is committed; what it throws aborts the write as is. */
   readonly check?: (rows: number) => void;
+  /**
+   * Position delete files written into the pending folder (`deleteTarget`), each with the rows of
+   * one live data file of `base` that are deleted (`target`: its local path, as `scan` gives it).
+   */
+  readonly deletes?: readonly { readonly file: string; readonly target: string }[];
 }
+
+/** One data file of a snapshot as a reader reads it: its rows less those its delete files name. */
+export interface ScanFile {
+  /** Local path. */
+  readonly path: string;
+  /** The file's location as the manifests (and position delete files) name it. */
+  readonly uri: string;
+  readonly rows: number;
+  /** Local paths of the position delete files that apply to it (each may name other files' rows too). */
+  readonly deletes: readonly string[];
+  /** Rows those delete files hold (the file's deleted rows when each names only this file, as asgard writes them). */
+  readonly deletedRows: number;
+}
+
+/** The Iceberg reserved field ids of a position delete file's columns (spec, "Position Delete Files"). */
+export const DELETE_FILE_PATH_ID = 2147483546;
+export const DELETE_POS_ID = 2147483545;
 
 /** A committed table's storage went wrong or changed underneath: the message names the table. */
 export class IcebergError extends Error {}
 
 const DATA = 'data';
+/** Sub-folder of a pending write's folder for its position delete files (partition folders are `k=v`). */
+const DELETES = 'deletes';
 const METADATA = 'metadata';
 
 export class IcebergTables {
@@ -172,9 +202,16 @@ export class IcebergTables {
     return p.partitionBy.length ? p.dir : join(p.dir, `${p.id}.parquet`);
   }
 
-  /** The Parquet files written into `p` so far (local paths, sorted). */
+  /** The Parquet data files written into `p` so far (local paths, sorted). */
   pendingFiles(p: PendingWrite): string[] {
-    return walk(p.dir);
+    return walk(p.dir, DELETES);
+  }
+
+  /** A new local path for a position delete file of `p` (written by DuckDB, then passed to `commit`). */
+  deleteTarget(p: PendingWrite): string {
+    const dir = join(p.dir, DELETES);
+    mkdirSync(dir, { recursive: true });
+    return join(dir, `${p.id}-${randomBytes(4).toString('hex')}-deletes.parquet`);
   }
 
   async abort(p: PendingWrite): Promise<void> {
@@ -194,7 +231,7 @@ export class IcebergTables {
     const written: string[] = [];
     let refused: unknown;
     try {
-      const local = walk(p.dir);
+      const local = this.pendingFiles(p);
       const stats = await fileStats(conn, local, partType, p.written);
       const added: DataFile[] = [];
       const dataKeys: string[] = [];
@@ -217,29 +254,64 @@ export class IcebergTables {
       let baseManifests = opts.base ? await this.manifestList(opts.base) : [];
       if (opts.base && opts.remove?.length) baseManifests = await this.withoutFiles(p, baseManifests, new Set(opts.remove), sid, seq, written);
       const kept = await this.liveEntries(baseManifests);
-      const keptPaths = new Set(kept.map((e) => e.entry.data_file.file_path));
-      const currentLive = current ? await this.liveEntries(await this.manifestList(current['manifest-list'])) : [];
+      const keptDeletes = await this.liveEntries(baseManifests, 1);
+      const keptPaths = new Set([...kept, ...keptDeletes].map((e) => e.entry.data_file.file_path));
+      const currentManifests = current ? await this.manifestList(current['manifest-list']) : [];
+      const currentLive = [...(await this.liveEntries(currentManifests)), ...(await this.liveEntries(currentManifests, 1))];
       const deleted = currentLive.filter((e) => !keptPaths.has(e.entry.data_file.file_path));
+
+      // The position delete files: each names rows of one data file the new snapshot keeps.
+      const addedDeletes: { file: DataFile; specId: number }[] = [];
+      if (opts.deletes?.length) {
+        if (!opts.base) throw new IcebergError('position deletes need the snapshot they apply to');
+        const locals = await Promise.all(kept.map((e) => this.store.localFile(this.keyOf(e.entry.data_file.file_path))));
+        const targets = new Map(kept.map((e, i) => [locals[i], e]));
+        const rows = await deleteFileRows(conn, opts.deletes.map((d) => d.file));
+        const delKeys = opts.deletes.map((d) => `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, d.file).split(sep).join('/')}`);
+        const sizes = await inParallel(delKeys, 8, async (key, i) => {
+          await this.store.putFile(key, opts.deletes![i].file);
+          return this.store.size(key);
+        });
+        opts.deletes.forEach((d, i) => {
+          const t = targets.get(d.target);
+          if (!t) throw new IcebergError(`iceberg table ${p.table.namespace}.${p.table.name}: position deletes of ${d.target}, which is not a data file of the base snapshot`);
+          dataKeys.push(delKeys[i]);
+          const bound = [{ key: DELETE_FILE_PATH_ID, value: Buffer.from(t.entry.data_file.file_path, 'utf8') }];
+          addedDeletes.push({
+            specId: t.specId,
+            file: { ...dataFile(this.store.uri(delKeys[i]), rows.get(d.file) ?? 0n, BigInt(sizes[i]), t.entry.data_file.partition), content: 1, lower_bounds: bound, upper_bounds: bound },
+          });
+        });
+      }
 
       const manifests: ManifestFile[] = [];
       if (added.length) {
         const entries: ManifestEntry[] = added.map((d) => ({ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null, data_file: d }));
         manifests.push(await this.writeManifest(p, entries, spec, schema.fields, partType, sid, seq, written));
       }
-      const bySpec = new Map<number, LiveEntry[]>();
-      for (const e of deleted) bySpec.set(e.specId, [...(bySpec.get(e.specId) ?? []), e]);
-      for (const [specId, es] of bySpec) {
-        const oldSpec = specById(m, specId);
+      // One manifest per partition spec and content (data, deletes) of the entries it records.
+      const groups = new Map<string, { specId: number; content: 0 | 1; entries: ManifestEntry[] }>();
+      const group = (specId: number, content: 0 | 1, e: ManifestEntry): void => {
+        const k = `${specId}/${content}`;
+        if (!groups.has(k)) groups.set(k, { specId, content, entries: [] });
+        groups.get(k)!.entries.push(e);
+      };
+      for (const d of addedDeletes) group(d.specId, 1, { status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null, data_file: d.file });
+      for (const e of deleted) group(e.specId, e.entry.data_file.content, { status: 2, snapshot_id: sid, sequence_number: e.sequence, file_sequence_number: e.fileSequence, data_file: e.entry.data_file });
+      for (const g of groups.values()) {
+        const oldSpec = specById(m, g.specId);
         const oldType = partitionType(oldSpec, allFields(m));
-        const entries: ManifestEntry[] = es.map((e) => ({ status: 2, snapshot_id: sid, sequence_number: e.sequence, file_sequence_number: e.fileSequence, data_file: e.entry.data_file }));
-        manifests.push(await this.writeManifest(p, entries, oldSpec, schema.fields, oldType, sid, seq, written));
+        manifests.push(await this.writeManifest(p, g.entries, oldSpec, schema.fields, oldType, sid, seq, written, g.content));
       }
       manifests.push(...baseManifests);
 
       const keptRows = sum(kept.map((e) => e.entry.data_file.record_count));
       const addedRows = sum(added.map((d) => d.record_count));
+      const livePositions = sum([...keptDeletes.map((e) => e.entry.data_file), ...addedDeletes.map((d) => d.file)].map((d) => d.record_count));
+      const deletedData = deleted.filter((e) => e.entry.data_file.content === 0);
+      const deletedDeletes = deleted.filter((e) => e.entry.data_file.content === 1);
       try {
-        opts.check?.(Number(addedRows + keptRows));
+        opts.check?.(Number(addedRows + keptRows - livePositions));
       } catch (e) {
         refused = e;
         throw e;
@@ -254,23 +326,29 @@ export class IcebergTables {
       await this.store.put(listKey, listBody);
       written.push(listKey);
 
-      const liveFiles = added.length + keptPaths.size;
+      const liveFiles = added.length + kept.length;
       const summary: Record<string, string> = {
-        operation: deleted.length ? (liveFiles ? 'overwrite' : 'delete') : 'append',
+        operation: deleted.length || addedDeletes.length ? (liveFiles ? 'overwrite' : 'delete') : 'append',
         'added-data-files': String(added.length),
         'added-records': String(addedRows),
-        'added-files-size': String(sum(added.map((d) => d.file_size_in_bytes))),
-        'deleted-data-files': String(deleted.length),
-        'deleted-records': String(sum(deleted.map((e) => e.entry.data_file.record_count))),
+        'added-files-size': String(sum([...added, ...addedDeletes.map((d) => d.file)].map((d) => d.file_size_in_bytes))),
+        'deleted-data-files': String(deletedData.length),
+        'deleted-records': String(sum(deletedData.map((e) => e.entry.data_file.record_count))),
         'removed-files-size': String(sum(deleted.map((e) => e.entry.data_file.file_size_in_bytes))),
+        'added-delete-files': String(addedDeletes.length),
+        'added-position-delete-files': String(addedDeletes.length),
+        'added-position-deletes': String(sum(addedDeletes.map((d) => d.file.record_count))),
+        'removed-delete-files': String(deletedDeletes.length),
+        'removed-position-delete-files': String(deletedDeletes.length),
+        'removed-position-deletes': String(sum(deletedDeletes.map((e) => e.entry.data_file.record_count))),
         'total-data-files': String(liveFiles),
         'total-records': String(addedRows + keptRows),
-        'total-delete-files': '0',
-        'total-position-deletes': '0',
+        'total-delete-files': String(keptDeletes.length + addedDeletes.length),
+        'total-position-deletes': String(livePositions),
         'total-equality-deletes': '0',
         'changed-partition-count': '0',
       };
-      if (!deleted.length && !added.length) summary.operation = 'append';
+      if (!deleted.length && !added.length && !addedDeletes.length) summary.operation = 'append';
       const snapshot: Snapshot = {
         'snapshot-id': snapshotId,
         ...(current ? { 'parent-snapshot-id': current['snapshot-id'] } : {}),
@@ -286,7 +364,7 @@ export class IcebergTables {
       if (p.baseLocation) await this.catalog.commit(p.table, p.baseLocation, metadataLocation);
       else await this.catalog.create(p.table, metadataLocation);
       this.pending.delete(`${p.prefix}/${DATA}/${p.id}/`);
-      return { snapshotId, metadataLocation, manifestList: snapshot['manifest-list'], rows: Number(addedRows + keptRows) };
+      return { snapshotId, metadataLocation, manifestList: snapshot['manifest-list'], rows: Number(addedRows + keptRows - livePositions) };
     } catch (e) {
       await this.store.delete(written).catch(() => undefined);
       await this.abort(p).catch(() => undefined);
@@ -296,37 +374,92 @@ export class IcebergTables {
   }
 
   /**
-   * `manifests` without the data files at these local paths: a manifest listing none of them is kept
-   * as it is; one listing some is rewritten with its other live files as existing entries (their
-   * sequence numbers kept). Every path must be a live file of `manifests`.
+   * `manifests` without the data files at these local paths, and without the position delete files
+   * that name only them: a manifest listing none of them is kept as it is; one listing some is
+   * rewritten with its other live files as existing entries (their sequence numbers kept). Every
+   * path must be a live data file of `manifests`.
    */
   private async withoutFiles(p: PendingWrite, manifests: readonly ManifestFile[], remove: ReadonlySet<string>, sid: bigint, seq: number, written: string[]): Promise<ManifestFile[]> {
-    const out: ManifestFile[] = [];
+    const out: (ManifestFile | undefined)[] = [...manifests];
     let found = 0;
-    for (const mf of manifests) {
-      const live = await this.liveEntries([mf]);
-      const local = await Promise.all(live.map((e) => this.store.localFile(this.keyOf(e.entry.data_file.file_path))));
-      const rest = live.filter((_, i) => !remove.has(local[i]));
-      found += live.length - rest.length;
-      if (rest.length === live.length) {
-        out.push(mf);
-        continue;
+    const removedUris = new Set<string>();
+    const rewrite = async (i: number, live: readonly LiveEntry[], rest: readonly LiveEntry[]): Promise<void> => {
+      const mf = manifests[i];
+      if (rest.length === live.length) return;
+      if (!rest.length) {
+        out[i] = undefined;
+        return;
       }
-      if (!rest.length) continue;
       const spec = specById(p.metadata, mf.partition_spec_id);
       const entries: ManifestEntry[] = rest.map((e) => ({ status: 0, snapshot_id: e.entry.snapshot_id ?? BigInt(mf.added_snapshot_id), sequence_number: e.sequence, file_sequence_number: e.fileSequence, data_file: e.entry.data_file }));
-      out.push(await this.writeManifest(p, entries, spec, currentSchema(p.metadata).fields, partitionType(spec, allFields(p.metadata)), sid, seq, written));
+      out[i] = await this.writeManifest(p, entries, spec, currentSchema(p.metadata).fields, partitionType(spec, allFields(p.metadata)), sid, seq, written, mf.content === 1 ? 1 : 0);
+    };
+    // The data manifests first: they give the removed files' locations, which delete files name.
+    for (const [i, mf] of manifests.entries()) {
+      if (mf.content !== 0) continue;
+      const live = await this.liveEntries([mf]);
+      const local = await Promise.all(live.map((e) => this.store.localFile(this.keyOf(e.entry.data_file.file_path))));
+      const rest = live.filter((e, j) => {
+        if (!remove.has(local[j])) return true;
+        removedUris.add(e.entry.data_file.file_path);
+        return false;
+      });
+      found += live.length - rest.length;
+      await rewrite(i, live, rest);
+    }
+    for (const [i, mf] of manifests.entries()) {
+      if (mf.content !== 1) continue;
+      const live = await this.liveEntries([mf], 1);
+      await rewrite(i, live, live.filter((e) => !removedUris.has(namedFile(e.entry.data_file) ?? '')));
     }
     if (found !== remove.size) throw new IcebergError(`iceberg table ${p.table.namespace}.${p.table.name}: ${remove.size - found} file(s) to remove are not in the base snapshot`);
-    return out;
+    return out.filter((m): m is ManifestFile => m !== undefined);
   }
 
   /** Keys of every object one snapshot needs: its metadata file, manifest list, manifests and data files. */
   async snapshotKeys(metadataLocation: string, manifestList: string): Promise<string[]> {
     const manifests = await this.manifestList(manifestList);
     const keys = [this.keyOf(metadataLocation), this.keyOf(manifestList), ...manifests.map((m) => this.keyOf(m.manifest_path))];
-    for (const e of await this.liveEntries(manifests)) keys.push(this.keyOf(e.entry.data_file.file_path));
+    for (const e of [...(await this.liveEntries(manifests)), ...(await this.liveEntries(manifests, 1))]) keys.push(this.keyOf(e.entry.data_file.file_path));
     return keys.sort();
+  }
+
+  /**
+   * The data files of the snapshot with this manifest list, each with the position delete files
+   * that apply to it (sorted by path). Equality deletes are refused: asgard does not read them.
+   */
+  async scan(manifestList: string): Promise<ScanFile[]> {
+    let cached = scanCache.get(manifestList);
+    if (!cached) {
+      const manifests = await this.manifestList(manifestList);
+      const dels = await this.liveEntries(manifests, 1);
+      for (const d of dels) {
+        if (d.entry.data_file.content !== 1) throw new IcebergError(`${d.entry.data_file.file_path} holds equality deletes, which asgard does not read; compact the table first`);
+      }
+      // Delete files that name one data file (as asgard and iceberg-java write them), by that file; the others apply to any.
+      const named = new Map<string, LiveEntry[]>();
+      const unnamed: LiveEntry[] = [];
+      for (const d of dels) {
+        const t = namedFile(d.entry.data_file);
+        if (t === undefined) unnamed.push(d);
+        else named.set(t, [...(named.get(t) ?? []), d]);
+      }
+      cached = (await this.liveEntries(manifests)).map((e) => {
+        const uri = e.entry.data_file.file_path;
+        // A delete file applies to data files of a lower or equal data sequence number (spec, "Scan Planning").
+        const applies = [...(named.get(uri) ?? []), ...unnamed].filter((d) => d.sequence >= e.sequence);
+        return { key: this.keyOf(uri), uri, rows: Number(e.entry.data_file.record_count), deletes: applies.map((d) => this.keyOf(d.entry.data_file.file_path)), deletedRows: Number(sum(applies.map((d) => d.entry.data_file.record_count))) };
+      });
+      if (scanCache.size > 512) scanCache.delete(scanCache.keys().next().value!);
+      scanCache.set(manifestList, cached);
+    }
+    const out: ScanFile[] = [];
+    for (const f of cached) {
+      const deletes: string[] = [];
+      for (const k of f.deletes) deletes.push(await this.store.localFile(k));
+      out.push({ path: await this.store.localFile(f.key), uri: f.uri, rows: f.rows, deletes, deletedRows: f.deletedRows });
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   /** Local paths of the data files of the snapshot with this manifest list (sorted). */
@@ -388,7 +521,7 @@ export class IcebergTables {
       referenced.add(this.keyOf(s['manifest-list']));
       const manifests = await this.manifestList(s['manifest-list']);
       for (const mf of manifests) referenced.add(this.keyOf(mf.manifest_path));
-      for (const e of await this.liveEntries(manifests)) referenced.add(this.keyOf(e.entry.data_file.file_path));
+      for (const e of [...(await this.liveEntries(manifests)), ...(await this.liveEntries(manifests, 1))]) referenced.add(this.keyOf(e.entry.data_file.file_path));
     }
     for (const k of kept) referenced.add(k);
     const unreferenced = (await this.store.list(prefix)).filter((k) => !referenced.has(k) && !this.inFlight(k));
@@ -437,6 +570,7 @@ export class IcebergTables {
     snapshotId: bigint,
     seq: number,
     written: string[],
+    content: 0 | 1 = 0,
   ): Promise<ManifestFile> {
     const key = `${p.prefix}/${METADATA}/${randomUUID()}-m${written.length}.avro`;
     const schemaJson = JSON.stringify({ type: 'struct', 'schema-id': currentSchema(p.metadata)['schema-id'], fields });
@@ -446,7 +580,7 @@ export class IcebergTables {
       'partition-spec': JSON.stringify(spec.fields),
       'partition-spec-id': String(spec['spec-id']),
       'format-version': '2',
-      content: 'data',
+      content: content === 1 ? 'deletes' : 'data',
     });
     await this.store.put(key, body);
     written.push(key);
@@ -457,7 +591,7 @@ export class IcebergTables {
       manifest_path: this.store.uri(key),
       manifest_length: BigInt(body.length),
       partition_spec_id: spec['spec-id'],
-      content: 0,
+      content,
       sequence_number: BigInt(seq),
       min_sequence_number: seqs.reduce((a, b) => (b < a ? b : a), BigInt(seq)),
       added_snapshot_id: snapshotId,
@@ -482,11 +616,11 @@ export class IcebergTables {
     return list;
   }
 
-  /** Live (added or existing) entries of data manifests, with their inherited sequence numbers. */
-  private async liveEntries(manifests: readonly ManifestFile[]): Promise<LiveEntry[]> {
+  /** Live (added or existing) entries of the data (content 0) or delete (1) manifests, with their inherited sequence numbers. */
+  private async liveEntries(manifests: readonly ManifestFile[], content: 0 | 1 = 0): Promise<LiveEntry[]> {
     const out: LiveEntry[] = [];
     for (const mf of manifests) {
-      if (mf.content !== 0) throw new IcebergError(`${mf.manifest_path} holds row-level deletes, which asgard does not read; compact the table first`);
+      if (mf.content !== content) continue;
       let entries = manifestCache.get(mf.manifest_path);
       if (!entries) {
         entries = await readAvro<ManifestEntry>(await this.store.get(this.keyOf(mf.manifest_path)));
@@ -530,6 +664,14 @@ interface LiveEntry {
 const manifestCache = new Map<string, ManifestEntry[]>();
 const listCache = new Map<string, ManifestFile[]>();
 const filesCache = new Map<string, string[]>();
+const scanCache = new Map<string, { key: string; uri: string; rows: number; deletes: string[]; deletedRows: number }[]>();
+
+/** The one data file a position delete file names (its file_path bounds are equal), if it names one. */
+function namedFile(d: DataFile): string | undefined {
+  const lo = d.lower_bounds?.find((b) => b.key === DELETE_FILE_PATH_ID)?.value;
+  const hi = d.upper_bounds?.find((b) => b.key === DELETE_FILE_PATH_ID)?.value;
+  return lo && hi && lo.equals(hi) ? lo.toString('utf8') : undefined;
+}
 
 function allFields(m: TableMetadata): IcebergField[] {
   const byId = new Map<number, IcebergField>();
@@ -546,11 +688,13 @@ function partitionType(spec: PartitionSpec, fields: readonly IcebergField[]): Pa
   });
 }
 
-function walk(dir: string): string[] {
+/** The Parquet files under `dir` (sorted), less those in its sub-folder `skip`. */
+function walk(dir: string, skip?: string): string[] {
   const out: string[] = [];
   const rec = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
+      if (e.isDirectory() && d === dir && e.name === skip) continue;
       if (e.isDirectory()) rec(p);
       else if (e.name.endsWith('.parquet')) out.push(p);
     }
@@ -661,6 +805,14 @@ export function writtenPartitionValue(f: PartitionFieldType, w: WrittenFile): Pa
     default:
       return undefined;
   }
+}
+
+/** Rows of each position delete file (from its Parquet footer). */
+async function deleteFileRows(conn: DuckDBConnection, files: readonly string[]): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  const meta = await conn.runAndReadAll(`SELECT file_name, num_rows FROM parquet_file_metadata([${files.map(sql).join(', ')}])`);
+  for (const [name, rows] of meta.getRows()) out.set(String(name), BigInt(rows as bigint));
+  return out;
 }
 
 function dataFile(path: string, rows: bigint, size: bigint, partition: Record<string, PartitionValue>): DataFile {
