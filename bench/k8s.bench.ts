@@ -69,6 +69,8 @@ interface Applied {
   /** The CLI's own CPU time (user + system) and the HTTP requests it started (bench/process-trace.mjs). */
   readonly cpuSeconds: number;
   readonly requests: readonly { readonly method: string; readonly host: string; readonly path: string }[];
+  /** The connections its node:http/https requests used, by host (each new one to the API server a TLS handshake). */
+  readonly sockets: readonly { readonly host: string }[];
 }
 
 function apply(dir: string, env: NodeJS.ProcessEnv): Promise<Applied> {
@@ -86,8 +88,8 @@ function apply(dir: string, env: NodeJS.ProcessEnv): Promise<Applied> {
     child.on('close', (code) => {
       const to = performance.now();
       if (code !== 0) return reject(new Error(`apply exited ${code}: ${err.slice(-2000)} ${out.slice(-2000)}`));
-      const t = JSON.parse(readFileSync(trace, 'utf8')) as Pick<Applied, 'cpuSeconds' | 'requests'>;
-      resolve({ out, from, to, cpuSeconds: t.cpuSeconds, requests: t.requests });
+      const t = JSON.parse(readFileSync(trace, 'utf8')) as Pick<Applied, 'cpuSeconds' | 'requests' | 'sockets'>;
+      resolve({ out, from, to, cpuSeconds: t.cpuSeconds, requests: t.requests, sockets: t.sockets });
     });
   });
 }
@@ -115,6 +117,9 @@ function roundTrips(a: Applied, ports: { kube: string; s3: string; airbyte: stri
   return n;
 }
 
+/** Connections opened to the API server. */
+const kubeConnections = (a: Applied, kubePort: string): number => a.sockets.filter((s) => /:(\d+)$/.exec(s.host ?? '')?.[1] === kubePort).length;
+
 async function versions(kc: k8s.KubeConfig, ns: string): Promise<string[]> {
   const api = k8s.KubernetesObjectApi.makeApiClient(kc);
   const out: string[] = [];
@@ -139,6 +144,7 @@ export async function run(): Promise<Figure[]> {
   const noops: number[] = [];
   const noopCpu: number[] = [];
   const trips: { first: ReturnType<typeof roundTrips>; noop: ReturnType<typeof roundTrips> }[] = [];
+  const conns: { first: number; noop: number }[] = [];
   const written: number[] = [];
   // One round more than counted: the first warms what is not asgard's (the Airbyte test server's
   // OpenAPI validators, the API server's caches) and is left out of the medians.
@@ -170,6 +176,7 @@ export async function run(): Promise<Figure[]> {
         noops.push((noop.to - noop.from) / 1000);
         noopCpu.push(noop.cpuSeconds);
         trips.push({ first: roundTrips(first, ports), noop: roundTrips(noop, ports) });
+        conns.push({ first: kubeConnections(first, ports.kube), noop: kubeConnections(noop, ports.kube) });
       }
       const after = await versions(kc, ns);
       written.push(after.filter((v) => !before.includes(v)).length + before.filter((v) => !after.includes(v)).length);
@@ -186,9 +193,11 @@ export async function run(): Promise<Figure[]> {
     { name: 'apply.kubernetes.11_nodes.wall_seconds', value: median(firstWalls), unit: 's', runs: RUNS },
     { name: 'apply.kubernetes.11_nodes.cpu_seconds', value: median(firstCpu), unit: 's', runs: RUNS },
     ...tripFigures('first', '11_nodes'),
+    { name: 'apply.kubernetes.11_nodes.connections.kube', value: median(conns.map((c) => c.first)), unit: 'connections', runs: RUNS },
     { name: 'apply.kubernetes.noop.seconds', value: median(noops), unit: 's', goal: '< 1', runs: RUNS },
     { name: 'apply.kubernetes.noop.cpu_seconds', value: median(noopCpu), unit: 's', runs: RUNS },
     ...tripFigures('noop', 'noop'),
+    { name: 'apply.kubernetes.noop.connections.kube', value: median(conns.map((c) => c.noop)), unit: 'connections', runs: RUNS },
     { name: 'apply.kubernetes.noop.objects_written', value: Math.max(...written), unit: 'objects', goal: '0', runs: RUNS },
   ];
 }

@@ -4,6 +4,8 @@
 // object and the verb — "cannot reach", "RBAC forbids", "not found" — never a stack trace.
 
 import { existsSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { delimiter, join } from 'node:path';
 import * as k8s from './client-node.js';
 import type { KubeObject } from '../targets/k8s-objects.js';
@@ -24,12 +26,49 @@ export class KubeError extends Error {
 /** `SparkApplication ns/name` */
 export const describe = (o: Pick<KubeObject, 'kind' | 'metadata'>): string => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
+type RequestContext = Parameters<k8s.KubeConfig['applySecurityAuthentication']>[0];
+type FetchInit = Awaited<ReturnType<k8s.KubeConfig['applyToFetchOptions']>>;
+
+/**
+ * A KubeConfig whose requests share keep-alive connections. client-node builds a new agent for every
+ * request (config.js `createAgent`), so each API call and watch paid a TCP connection and a TLS
+ * handshake, on both sides; here the agent it builds is swapped for one pooled agent with the same
+ * TLS options (the credentials and headers are still applied per request: tokens refresh as before).
+ * Proxy agents are left as they are.
+ */
+class PooledKubeConfig extends k8s.KubeConfig {
+  private pooled?: { readonly key: string; readonly agent: HttpAgent };
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const agent = this.pool(context.getAgent());
+    if (agent) context.setAgent(agent);
+  }
+
+  override async applyToFetchOptions(opts: Parameters<k8s.KubeConfig['applyToFetchOptions']>[0]): Promise<FetchInit> {
+    const init = await super.applyToFetchOptions(opts);
+    const agent = this.pool(init.agent);
+    return agent ? { ...init, agent } : init;
+  }
+
+  /** The pooled agent with `fresh`'s options (made anew when they change), or undefined to keep `fresh`. */
+  private pool(fresh: unknown): HttpAgent | undefined {
+    const ctor = (fresh as object | undefined)?.constructor;
+    const Kind = ctor === HttpsAgent ? HttpsAgent : ctor === HttpAgent ? HttpAgent : undefined;
+    if (!Kind) return undefined;
+    const { options } = fresh as HttpAgent & { options: Record<string, unknown> };
+    const key = `${Kind.name}:${JSON.stringify(options, (_k, v) => (v && typeof v === 'object' && v.type === 'Buffer' ? Buffer.from(v.data).toString('base64') : v))}`;
+    if (this.pooled?.key !== key) this.pooled = { key, agent: new Kind({ ...options, keepAlive: true }) };
+    return this.pooled.agent;
+  }
+}
+
 /**
  * The kubeconfig: each file of KUBECONFIG (merged, first wins for the current context), else
  * $HOME/.kube/config, else the in-cluster service account. `context` picks one of its contexts.
  */
 export function loadKubeConfig(env: Env, context?: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+  const kc = new PooledKubeConfig();
   const files = (env.KUBECONFIG ?? '').split(delimiter).filter((f) => f !== '');
   const home = env.HOME ? join(env.HOME, '.kube', 'config') : undefined;
   try {

@@ -177,16 +177,27 @@ export class KubeDeployment {
   async sweep(keep: ReadonlySet<NodeId>): Promise<string[]> {
     const deleted: string[] = [];
     const selector = `${PIPELINE_LABEL}=${this.opts.pipeline},${NODE_LABEL}`;
-    for (const kind of [...APPLY_ORDER].reverse()) {
+    // One list per kind: the kinds of one API group version in turn (client-node looks the group's
+    // resources up once, on the first), the group versions at once. What they find is deleted in
+    // reverse apply order.
+    const byVersion = new Map<string, string[]>();
+    for (const kind of APPLY_ORDER) {
       const apiVersion = API_VERSION[kind];
-      if (!apiVersion) continue;
-      for (const o of await this.cluster.list(apiVersion, kind, this.opts.namespace, selector)) {
-        const node = o.metadata.labels?.[NODE_LABEL];
-        if (node && !keep.has(node)) {
-          await this.cluster.delete(o);
-          this.writes++;
-          deleted.push(describe(o));
-        }
+      if (apiVersion) byVersion.set(apiVersion, [...(byVersion.get(apiVersion) ?? []), kind]);
+    }
+    const found = await Promise.all(
+      [...byVersion].map(async ([apiVersion, kinds]) => {
+        const out: KubeObject[] = [];
+        for (const kind of kinds) out.push(...(await this.cluster.list(apiVersion, kind, this.opts.namespace, selector)));
+        return out;
+      }),
+    );
+    for (const o of found.flat().sort((a, b) => rank(b) - rank(a))) {
+      const node = o.metadata.labels?.[NODE_LABEL];
+      if (node && !keep.has(node)) {
+        await this.cluster.delete(o);
+        this.writes++;
+        deleted.push(describe(o));
       }
     }
     return deleted;
