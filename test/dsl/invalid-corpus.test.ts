@@ -36,8 +36,10 @@ function check(name: string, file: string) {
   const t0 = performance.now();
   const loaded = loadPipeline(file, { sqlCachePath: false });
   const ms = performance.now() - t0;
-  // A hang guard, not a speed assertion (speed lives in bench/parse.bench.ts).
-  expect(ms).toBeLessThan(2000);
+  // A guard against a runaway (exponential) parse, not a speed assertion: speed lives in
+  // bench/parse.bench.ts. Each case takes well under a second; 30 s holds on a machine at load 40,
+  // where 2 s did not (the cycle case took 5.6 s).
+  expect(ms).toBeLessThan(30_000);
   expect(loaded.ir).toBeUndefined();
   expect(loaded.diagnostics.length).toBeGreaterThan(0);
   for (const d of loaded.diagnostics) {
