@@ -19,11 +19,10 @@
 // every SQL the analysis does not derive.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { CleanseNode, ModelNode, NodeId, PipelineNode } from '../ir/types.js';
+import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
-import type { CheckDelta } from './checks.js';
 import { selectScan, type ScanFile } from '../warehouse/warehouse.js';
 import { changedRows, keysWithNull, planMerge, withKeys } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -54,46 +53,25 @@ export type DerivedOutcome =
   | { readonly kind: 'unchanged'; readonly keys: number }
   | { readonly kind: 'full'; readonly reason: string };
 
-/** What derived maintenance needs to know of a node whose rows are partitioned by a key. */
-export interface DerivedShape {
-  /** The tables its rows come from, each with the column that carries the key. */
-  readonly inputs: Readonly<Record<NodeId, string>>;
-  /** Its own key column. */
-  readonly key: string;
-  readonly usesLogicalTime: boolean;
-  /** Its SELECT with every table read through `tableRef`, or why it cannot be rendered. */
-  readonly render: (tableRef: (id: NodeId) => string) => { readonly sql: string } | { readonly error: string };
-}
-
 /**
- * Try to maintain a SQL node's table from its inputs' changes (the shape src/sql/derive.ts finds).
- * `guard` runs a statement of the node's SQL (its errors are the user's).
+ * Try to maintain the node's table from its inputs' changes. `guard` runs a statement of the node's
+ * SQL (its errors are the user's). Creates `asg_out` when derived.
  */
 export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnection, guard: <T>(f: () => Promise<T>) => Promise<T>): Promise<DerivedOutcome> {
-  const { node } = ctx;
-  const m = maintenanceOf(node, ctx.ir);
-  if (m.mode === 'full') return { kind: 'full', reason: m.reason };
-  const render = (tableRef: (id: NodeId) => string) => {
-    const r = renderSql(node.sql, { dialect: 'duckdb', tableRef, logicalTime: ctx.logicalTime });
-    return r.diagnostics.length ? { error: r.diagnostics[0].message } : { sql: r.sql };
-  };
-  return deriveTable(ctx, conn, guard, { inputs: m.inputs, key: m.key, usesLogicalTime: m.usesLogicalTime, render });
-}
-
-/** Try to maintain the node's table (of `shape`) from its inputs' changes. */
-export async function deriveTable(ctx: RunContext<PipelineNode>, conn: DuckDBConnection, guard: <T>(f: () => Promise<T>) => Promise<T>, shape: DerivedShape): Promise<DerivedOutcome> {
   const { node, state } = ctx;
   const full = (reason: string): DerivedOutcome => ({ kind: 'full', reason });
+  const m = maintenanceOf(node, ctx.ir);
+  if (m.mode === 'full') return full(m.reason);
   const prev = state.nodes[node.id];
   if (!prev?.snapshot || !prev.schema) return full('no previous snapshot');
   const def = (prev.definition as { data?: unknown } | undefined)?.data;
   if (canonicalJson(def) !== canonicalJson(nodeDefinition(node, ctx.ir).data)) return full('the definition changed');
-  if (shape.usesLogicalTime && prev.logicalTime !== ctx.logicalTime.toISOString()) return full('the logical time moved (the SQL reads it)');
+  if (m.usesLogicalTime && prev.logicalTime !== ctx.logicalTime.toISOString()) return full('the logical time moved (the SQL reads it)');
 
   // The inputs that moved, with the snapshot the node last read.
   const moved: { id: NodeId; old: SnapshotRef; schema?: readonly ColumnSchema[] }[] = [];
   // The tables the SQL reads (a check's parent table is an input too, but not of the rows).
-  const reads = Object.keys(shape.inputs);
+  const reads = Object.keys(m.inputs);
   for (const id of reads) {
     const cur = state.nodes[id];
     const seen = prev.inputSnapshots?.[id];
@@ -110,7 +88,7 @@ export async function deriveTable(ctx: RunContext<PipelineNode>, conn: DuckDBCon
   for (const { id, old, schema } of moved) {
     const ch = await changedRows(conn, ctx.warehouse, old, state.nodes[id].snapshot!, schema);
     if (ch.kind === 'incomparable') return full(`the columns of ${id} changed`);
-    if (ch.kind === 'rows') parts.push(`SELECT ${ident(shape.inputs[id])} AS k FROM (${ch.sql})`);
+    if (ch.kind === 'rows') parts.push(`SELECT ${ident(m.inputs[id])} AS k FROM (${ch.sql})`);
   }
   if (parts.length === 0) return { kind: 'unchanged', keys: 0 };
   await conn.run(`CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT k FROM (${parts.join(' UNION ALL ')})`);
@@ -123,11 +101,11 @@ export async function deriveTable(ctx: RunContext<PipelineNode>, conn: DuckDBCon
   // (materialising every column of a large input cost 4x the node's whole SQL over it).
   const nulls = await keysWithNull(conn, 'asg_keys', ['k']);
   for (const id of reads) {
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS ${withKeys(qualified(id), [[shape.inputs[id], 'k']], 'asg_keys', nulls)}`);
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS ${withKeys(qualified(id), [[m.inputs[id], 'k']], 'asg_keys', nulls)}`);
     mark(`derived: ${id} restricted to the keys`);
   }
-  const rendered = shape.render((id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)));
-  if ('error' in rendered) return full(rendered.error);
+  const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: (id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)), logicalTime: ctx.logicalTime });
+  if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
   await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_fresh AS ${rendered.sql}`));
   mark('derived: SQL over the restricted inputs');
   const fresh = await describe(conn, 'asg_fresh');
@@ -136,7 +114,7 @@ export async function deriveTable(ctx: RunContext<PipelineNode>, conn: DuckDBCon
   // Only the previous files holding an affected key are read and rewritten.
   const cols = prev.schema.map((c) => ident(c.name)).join(', ');
   mark('derived: output columns');
-  const merge = await planMerge(conn, await ctx.warehouse.scan(prev.snapshot), prev.schema, [[shape.key, 'k']], 'asg_keys');
+  const merge = await planMerge(conn, await ctx.warehouse.scan(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys');
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
   const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols);
@@ -147,53 +125,12 @@ export async function deriveTable(ctx: RunContext<PipelineNode>, conn: DuckDBCon
   return {
     kind: 'derived',
     keys,
-    key: shape.key,
+    key: m.key,
     remove: rewrite.map((f) => f.path),
     deletes: marked.map((target) => ({ target, positions: merge.positions(target) })),
     untouched: `${selectScan(merge.untouched, prev.schema)} UNION ALL ${merge.keptOf(marked)}`,
     rows: `SELECT ${cols} FROM (${merge.keptOf(rewrite)}) UNION ALL SELECT ${cols} FROM asg_fresh`,
   };
-}
-
-/**
- * Commit a derived run as a merge: the previous snapshot less the files it rewrites and the rows
- * its position delete files name, plus the rows it writes. `check` runs the node's checks over the
- * new table (the view `qualified(node.id)`), reading the written rows alone where it can (`delta`).
- */
-export async function writeDerived(
-  ctx: RunContext<PipelineNode>,
-  conn: DuckDBConnection,
-  d: Extract<DerivedOutcome, { kind: 'derived' }>,
-  prev: SnapshotRef,
-  schema: readonly ColumnSchema[],
-  partitionBy: readonly string[],
-  check?: (relation: string, delta: CheckDelta) => Promise<void>,
-): Promise<SnapshotRef> {
-  const node = ctx.node;
-  const pending = await ctx.warehouse.begin(node.id, schema, partitionBy);
-  try {
-    await ctx.warehouse.write(conn, pending, d.rows);
-    const deletes: { file: string; target: string }[] = [];
-    for (const { target, positions } of d.deletes) {
-      const c = ctx.warehouse.deleteCopySql(pending, target, positions);
-      await conn.run(c.sql);
-      deletes.push({ file: c.file, target: target.path });
-    }
-    mark('write');
-    if (check) {
-      const written = ctx.warehouse.pendingSelect(pending, schema);
-      await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL ${written}`);
-      await check(qualified(node.id), { added: `(${written})`, key: d.key });
-      mark('checks');
-    }
-    const snapshot = await ctx.warehouse.commit(pending, conn, { base: prev, remove: d.remove, deletes });
-    mark('commit');
-    ctx.progress({ rows: snapshot.rows });
-    return snapshot;
-  } catch (e) {
-    await ctx.warehouse.abort(pending);
-    throw e;
-  }
 }
 
 /**

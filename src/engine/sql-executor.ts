@@ -29,7 +29,7 @@ import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '
 import { attachWarehouse, qualified } from './catalog.js';
 import { runChecks, type CheckDelta } from './checks.js';
 import { ident, literal, openScratchDuck } from './duckdb.js';
-import { runDerived, writeDerived, type DerivedOutcome } from './derived.js';
+import { runDerived, type DerivedOutcome } from './derived.js';
 import { mark } from './profile.js';
 
 type SqlNode = CleanseNode | ModelNode;
@@ -174,10 +174,34 @@ async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: 
   }
 }
 
-/** Commit a derived run as a merge (./derived.ts); the checks read the untouched rows and the written ones (row-wise checks only the latter). */
+/**
+ * Commit a derived run as a merge: the previous snapshot less the files it rewrites and the rows
+ * its position delete files name, plus the rows it writes. The checks read the untouched files and the written ones (row-wise checks only the latter).
+ */
 async function writeMerge(ctx: RunContext<SqlNode>, conn: DuckDBConnection, d: Extract<DerivedOutcome, { kind: 'derived' }>, prev: SnapshotRef, schema: readonly ColumnSchema[], logicalTime: string, maintenance: string): Promise<NodeResult> {
-  const snapshot = await writeDerived(ctx, conn, d, prev, schema, ctx.node.partitionBy, (relation, delta) => check(ctx, conn, relation, delta));
-  return { rows: snapshot.rows, snapshot, schema: [...schema], logicalTime, maintenance };
+  const node = ctx.node;
+  const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
+  try {
+    await ctx.warehouse.write(conn, pending, d.rows);
+    const deletes: { file: string; target: string }[] = [];
+    for (const { target, positions } of d.deletes) {
+      const c = ctx.warehouse.deleteCopySql(pending, target, positions);
+      await conn.run(c.sql);
+      deletes.push({ file: c.file, target: target.path });
+    }
+    mark('write');
+    const written = ctx.warehouse.pendingSelect(pending, schema);
+    await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL ${written}`);
+    await check(ctx, conn, qualified(node.id), { added: `(${written})`, key: d.key });
+    mark('checks');
+    const snapshot = await ctx.warehouse.commit(pending, conn, { base: prev, remove: d.remove, deletes });
+    mark('commit');
+    ctx.progress({ rows: snapshot.rows });
+    return { rows: snapshot.rows, snapshot, schema: [...schema], logicalTime, maintenance };
+  } catch (e) {
+    await ctx.warehouse.abort(pending);
+    throw e;
+  }
 }
 
 /**
