@@ -12,7 +12,11 @@ import { demoServices } from './services.js';
 import { StateStore } from '../src/planner/state-store.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { differingTables } from './same-tables.js';
-const median = (xs: readonly number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SPEC = join(ROOT, 'pipelines/churn.asg');
@@ -35,7 +39,10 @@ interface Timed {
 export function applyOnce(spec: string, env: NodeJS.ProcessEnv): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'apply', spec, '--yes', '--format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'apply', spec, '--yes', '--format', 'json'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let peak = 0;
     let err = '';
     let out = '';
@@ -80,7 +87,11 @@ export async function runCliBench(): Promise<Figure[]> {
     u.pathname = `/${db}`;
     return u.toString();
   };
-  const env: NodeJS.ProcessEnv = { ...e, CUSTOMER_DB_URL: withDb(e.CUSTOMER_DB_URL, pgT.database), TRANSACTIONS_DB_URL: withDb(e.TRANSACTIONS_DB_URL, myT.database) };
+  const env: NodeJS.ProcessEnv = {
+    ...e,
+    CUSTOMER_DB_URL: withDb(e.CUSTOMER_DB_URL, pgT.database),
+    TRANSACTIONS_DB_URL: withDb(e.TRANSACTIONS_DB_URL, myT.database),
+  };
   const runs = Number(e.ASGARD_BENCH_RUNS ?? 3);
   const full: Timed[] = [];
   const noop: number[] = [];
@@ -101,16 +112,24 @@ export async function runCliBench(): Promise<Figure[]> {
     onePct.push(r.seconds);
     say(`apply after ${n} new transactions ${onePct[i].toFixed(1)} s`);
     // Where the time went, and how each table was maintained.
-    for (const x of r.nodes) if (x.status !== 'unchanged') say(`  ${x.node}: ${x.status} ${x.seconds.toFixed(2)} s${x.maintenance ? ` (${x.maintenance})` : ''}`);
+    for (const x of r.nodes)
+      if (x.status !== 'unchanged') say(`  ${x.node}: ${x.status} ${x.seconds.toFixed(2)} s${x.maintenance ? ` (${x.maintenance})` : ''}`);
   }
   // The equality check: the same spec applied from scratch over the same sources.
   const scratch = specCopy();
   await applyOnce(scratch, env);
-  const side = (s: string) => ({ state: new StateStore(join(dirname(s), '.asgard'), 'churn').read(), warehouse: new Warehouse(join(dirname(s), '.asgard', 'warehouse')) });
+  const side = (s: string) => ({
+    state: new StateStore(join(dirname(s), '.asgard'), 'churn').read(),
+    warehouse: new Warehouse(join(dirname(s), '.asgard', 'warehouse')),
+  });
   const maintained = side(spec);
   const tables = Object.keys(maintained.state.nodes).filter((id) => /^(silver|gold|features)\./.test(id) && id !== 'gold.customer_churn_predictions');
   const differ = await differingTables(maintained, side(scratch), tables);
-  say(differ.length ? `after the 1% applies these tables differ from a from-scratch apply: ${differ.join(', ')}` : `after the 1% applies ${tables.length} tables equal a from-scratch apply`);
+  say(
+    differ.length
+      ? `after the 1% applies these tables differ from a from-scratch apply: ${differ.join(', ')}`
+      : `after the 1% applies ${tables.length} tables equal a from-scratch apply`,
+  );
   const fullS = median(full.map((f) => f.seconds));
   return [
     { name: 'apply.full.seconds', value: fullS, unit: 's', goal: '< 60', runs },

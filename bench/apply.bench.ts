@@ -13,7 +13,11 @@
 // apply after 1% new transactions. See bench/apply-cli.ts.
 
 import type { Figure } from './run.js';
-const median = (xs: readonly number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 import { EngineHarness, SEED, bareDuck, bronzeSql, churnHarness, type EngineNode } from './engine-harness.js';
 import { executor as sqlExecutor } from '../src/engine/sql-executor.js';
 import { executor as featuresExecutor } from '../src/engine/features-executor.js';
@@ -93,7 +97,11 @@ export async function run(): Promise<Figure[]> {
   const maintained = h.state;
   bronzeOnly();
   await engineRun(h, ir, nodes);
-  const differ = await differingTables({ state: maintained, warehouse: h.warehouse }, { state: h.state, warehouse: h.warehouse }, nodes.map((n) => n.id));
+  const differ = await differingTables(
+    { state: maintained, warehouse: h.warehouse },
+    { state: h.state, warehouse: h.warehouse },
+    nodes.map((n) => n.id),
+  );
   if (differ.length) process.stderr.write(`apply.bench: after the 1% runs these tables differ from a full rebuild: ${differ.join(', ')}\n`);
   const fullMedian = median(full);
   const figures: Figure[] = [

@@ -51,7 +51,10 @@ export async function run(): Promise<Figure[]> {
     writeFileSync(spec, compileSpecText(1000));
     const preload = join(dir, 'rss.mjs');
     const rssFile = join(dir, 'rss.txt');
-    writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+    writeFileSync(
+      preload,
+      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
+    );
     let n = 0;
     // A fresh --out each run: the figure is the compile itself, not deleting the previous tree.
     const child = () => {

@@ -38,13 +38,23 @@ export async function conformanceFigures(): Promise<Figure[]> {
   return endToEnd(tools);
 }
 
-
 export async function endToEnd(tools: Toolchain): Promise<Figure[]> {
-  const prep = await prepareWorkspace({ dir: join(repoRoot(), '.asgard', 'conformance-bench'), customers: SEED_CUSTOMERS, log: (s) => process.stderr.write(`  ${s}\n`) });
+  const prep = await prepareWorkspace({
+    dir: join(repoRoot(), '.asgard', 'conformance-bench'),
+    customers: SEED_CUSTOMERS,
+    log: (s) => process.stderr.write(`  ${s}\n`),
+  });
   try {
     const ws = prep.ws;
     const phase = (kind: RegExp) => prep.applyNodes.filter((n) => kind.test(n.node)).reduce((s, n) => s + n.seconds, 0);
-    const asgard = { ingest: phase(/^bronze\./), silver: phase(/^silver\./), gold: phase(/^gold\./), features: phase(/^features\./), train: phase(/^train\./), total: prep.applySeconds };
+    const asgard = {
+      ingest: phase(/^bronze\./),
+      silver: phase(/^silver\./),
+      gold: phase(/^gold\./),
+      features: phase(/^features\./),
+      train: phase(/^train\./),
+      total: prep.applySeconds,
+    };
 
     const spark = (await runSpark(ws, tools, { compare: false })).reduce((s, o) => s + o.seconds, 0);
     const dbtOutcome = await runDbt(ws, tools, { compare: false });
@@ -52,7 +62,13 @@ export async function endToEnd(tools: Toolchain): Promise<Figure[]> {
     const features = await feastPhase(ws, tools);
     const train = await trainingPhase(ws, tools);
     const other = { silver: spark, gold: dbtOutcome.seconds, features, train, total: spark + dbtOutcome.seconds + features + train };
-    const fig = (name: string, value: number, goal?: string): Figure => ({ name, value: Number(value.toFixed(2)), unit: 's', runs: 1, ...(goal ? { goal } : {}) });
+    const fig = (name: string, value: number, goal?: string): Figure => ({
+      name,
+      value: Number(value.toFixed(2)),
+      unit: 's',
+      runs: 1,
+      ...(goal ? { goal } : {}),
+    });
     return [
       fig('conformance.seed_scale.asgard.ingest.seconds', asgard.ingest),
       fig('conformance.seed_scale.asgard.silver.seconds', asgard.silver),
@@ -115,7 +131,9 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
   const tools = tc.tools;
   const dir = mkdtempSync(join(tmpdir(), 'asgard-bench-dbt-parse-'));
   try {
-    const text = generateSpec(1000).replace(/\}\s*$/, `
+    const text = generateSpec(1000).replace(
+      /\}\s*$/,
+      `
   profile kubernetes {
     namespace     = "asgard"
     image         = "ghcr.io/asgard-data/asgard:0.1.0"
@@ -124,7 +142,8 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
     warehouse     = "s3a://asgard-bench/warehouse"
   }
 }
-`);
+`,
+    );
     const spec = join(dir, 'synthetic.asg');
     writeFileSync(spec, text);
     const bin = join(repoRoot(), 'bin', 'asgard.js');
@@ -134,7 +153,10 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
     const projectDoc = yaml.load(readFileSync(join(project, 'dbt_project.yml'), 'utf8')) as { profile: string };
     const profiles = join(dir, 'profiles');
     mkdirSync(profiles, { recursive: true });
-    writeFileSync(join(profiles, 'profiles.yml'), yaml.dump({ [projectDoc.profile]: { target: 'duckdb', outputs: { duckdb: { type: 'duckdb', path: join(dir, 'parse.duckdb'), schema: 'gold' } } } }));
+    writeFileSync(
+      join(profiles, 'profiles.yml'),
+      yaml.dump({ [projectDoc.profile]: { target: 'duckdb', outputs: { duckdb: { type: 'duckdb', path: join(dir, 'parse.duckdb'), schema: 'gold' } } } }),
+    );
 
     // Cold: a fresh state and no spec compile cache, and dbt without partial parsing. Warm: the second
     // run of each with its cache (asgard's .asgard/cache, dbt's target/partial_parse.msgpack).
@@ -146,7 +168,13 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
       return p.seconds;
     };
     const parse = async (partial: boolean) =>
-      (await runTool(join(tools.bin, 'dbt'), ['parse', '--project-dir', project, '--profiles-dir', profiles, partial ? '--partial-parse' : '--no-partial-parse'], { cwd: project, env: tools.env })).seconds;
+      (
+        await runTool(
+          join(tools.bin, 'dbt'),
+          ['parse', '--project-dir', project, '--profiles-dir', profiles, partial ? '--partial-parse' : '--no-partial-parse'],
+          { cwd: project, env: tools.env },
+        )
+      ).seconds;
     for (let i = 0; i < runs; i++) {
       const state = join(dir, `state-${i}`);
       // Cold means no cache at all: asgard keeps its spec compile cache in .asgard/cache beside the spec.
@@ -165,8 +193,20 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
       f('plan.1000_nodes.warm.seconds', warm.plan),
       f('plan.1000_nodes.dbt_parse_warm.seconds', warm.parse),
       { name: 'plan.1000_nodes.dbt_models', value: models, unit: 'models', runs: 1 },
-      { name: 'plan.1000_nodes.speedup_cold', value: Number((median(cold.parse) / median(cold.plan)).toFixed(1)), unit: 'x', runs, goal: '>= 50 (dbt parse / asgard plan, cold)' },
-      { name: 'plan.1000_nodes.speedup_warm', value: Number((median(warm.parse) / median(warm.plan)).toFixed(1)), unit: 'x', runs, goal: '>= 50 (dbt parse / asgard plan, warm)' },
+      {
+        name: 'plan.1000_nodes.speedup_cold',
+        value: Number((median(cold.parse) / median(cold.plan)).toFixed(1)),
+        unit: 'x',
+        runs,
+        goal: '>= 50 (dbt parse / asgard plan, cold)',
+      },
+      {
+        name: 'plan.1000_nodes.speedup_warm',
+        value: Number((median(warm.parse) / median(warm.plan)).toFixed(1)),
+        unit: 'x',
+        runs,
+        goal: '>= 50 (dbt parse / asgard plan, warm)',
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -48,10 +48,12 @@ export async function run(): Promise<Figure[]> {
   const token = (id: string) => h.state.nodes[id]?.snapshot?.id ?? '';
   const applied: typeof h.state = {
     ...h.state,
-    nodes: Object.fromEntries(Object.entries(h.state.nodes).map(([id, n]) => {
-      const node = base.nodes.find((x) => x.id === id);
-      return [id, { ...n, fingerprint: fps[id]?.fingerprint ?? '', inputSnapshots: Object.fromEntries((node?.inputs ?? []).map((i) => [i, token(i)])) }];
-    })),
+    nodes: Object.fromEntries(
+      Object.entries(h.state.nodes).map(([id, n]) => {
+        const node = base.nodes.find((x) => x.id === id);
+        return [id, { ...n, fingerprint: fps[id]?.fingerprint ?? '', inputSnapshots: Object.fromEntries((node?.inputs ?? []).map((i) => [i, token(i)])) }];
+      }),
+    ),
   };
 
   const plan = buildPlan({ ir: head, prior: priorFromIr(base), against: { kind: 'base', ref: SPEC } });
@@ -69,7 +71,15 @@ export async function run(): Promise<Figure[]> {
   for (let i = 0; i < RUNS; i++) {
     h.state = applied;
     let t = performance.now();
-    const d = await diffData({ plan, ir: head, state: applied, warehouse: h.warehouse, logicalTime: h.logicalTime, priorSql, priorFingerprint: (id) => prior[id]?.fingerprint });
+    const d = await diffData({
+      plan,
+      ir: head,
+      state: applied,
+      warehouse: h.warehouse,
+      logicalTime: h.logicalTime,
+      priorSql,
+      priorFingerprint: (id) => prior[id]?.fingerprint,
+    });
     diff.push((performance.now() - t) / 1000);
     compared = d.size;
     const removed = d.get('silver.customers_cleaned')?.rows?.removed ?? 0;

@@ -60,9 +60,19 @@ export class EngineHarness {
 
   ctx<N extends PipelineNode>(ir: PipelineIR, node: N): RunContext<N> {
     return {
-      ir, node, state: this.state, warehouse: this.warehouse, scratchDir: join(this.dir, 'cache', 'tmp'), logicalTime: this.logicalTime,
-      resolve: (v) => { if (v.kind === 'literal') return v.value; throw new NodeError('no env in the bench'); },
-      progress: () => undefined, warn: () => undefined, signal: new AbortController().signal,
+      ir,
+      node,
+      state: this.state,
+      warehouse: this.warehouse,
+      scratchDir: join(this.dir, 'cache', 'tmp'),
+      logicalTime: this.logicalTime,
+      resolve: (v) => {
+        if (v.kind === 'literal') return v.value;
+        throw new NodeError('no env in the bench');
+      },
+      progress: () => undefined,
+      warn: () => undefined,
+      signal: new AbortController().signal,
     };
   }
 
@@ -70,10 +80,18 @@ export class EngineHarness {
   record(id: string, kind: PipelineNode['kind'], r: NodeResult, node?: PipelineNode, ir?: PipelineIR): void {
     const prev = this.state.nodes[id];
     const snapshot = r.snapshot ?? prev?.snapshot;
-    const history = snapshot && prev?.snapshot && snapshot.id !== prev.snapshot.id ? [prev.snapshot, ...(prev.history ?? [])].slice(0, SNAPSHOTS_KEPT - 1) : prev?.history;
+    const history =
+      snapshot && prev?.snapshot && snapshot.id !== prev.snapshot.id ? [prev.snapshot, ...(prev.history ?? [])].slice(0, SNAPSHOTS_KEPT - 1) : prev?.history;
     const ns: NodeState = {
-      kind, fingerprint: '', metaFingerprint: '', definition: node && ir ? nodeDefinition(node, ir) : null, appliedAt: new Date().toISOString(),
-      schema: r.schema ?? prev?.schema, snapshot, history, logicalTime: r.logicalTime ?? prev?.logicalTime,
+      kind,
+      fingerprint: '',
+      metaFingerprint: '',
+      definition: node && ir ? nodeDefinition(node, ir) : null,
+      appliedAt: new Date().toISOString(),
+      schema: r.schema ?? prev?.schema,
+      snapshot,
+      history,
+      logicalTime: r.logicalTime ?? prev?.logicalTime,
       inputSnapshots: node ? inputTokens(node, this.state) : undefined,
     };
     this.state = { ...this.state, serial: this.state.serial + 1, nodes: { ...this.state.nodes, [id]: ns } };
@@ -144,7 +162,9 @@ export async function bareDuck(h: EngineHarness): Promise<{ run(n: EngineNode): 
   mkdirSync(out, { recursive: true });
   for (const l of ['bronze', 'silver', 'gold', 'features']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
   for (const id of ['bronze.customers', 'bronze.transactions', 'bronze.support_tickets']) {
-    await conn.run(`CREATE VIEW ${qualified(id)} AS SELECT * FROM read_parquet([${(await h.warehouse.files(h.state.nodes[id].snapshot!)).map(literal).join(', ')}])`);
+    await conn.run(
+      `CREATE VIEW ${qualified(id)} AS SELECT * FROM read_parquet([${(await h.warehouse.files(h.state.nodes[id].snapshot!)).map(literal).join(', ')}])`,
+    );
   }
   return {
     async run(n) {

@@ -49,7 +49,9 @@ async function makeFiles(dir: string): Promise<void> {
   try {
     await c.run(`COPY (SELECT range AS txn_id, hash(range) % 20000 AS card_id, round((hash(range, 1) % 100000) / 100.0, 2) AS amount,
       TIMESTAMP '2025-01-01' + INTERVAL (range) SECOND AS ts FROM range(200000)) TO '${d('transactions.csv')}' (HEADER)`);
-    await c.run(`COPY (SELECT range AS card_id, ['DE', 'FR', 'US', 'BR'][1 + range % 4] AS country FROM range(200000)) TO '${d('cards.parquet')}' (FORMAT parquet)`);
+    await c.run(
+      `COPY (SELECT range AS card_id, ['DE', 'FR', 'US', 'BR'][1 + range % 4] AS country FROM range(200000)) TO '${d('cards.parquet')}' (FORMAT parquet)`,
+    );
     for (let k = 0; k < 4; k++) {
       await c.run(`COPY (SELECT ${k} * 25000 + range AS dispute_id, (hash(range, ${k}) % 200000) AS txn_id, 'chargeback' AS reason FROM range(25000))
         TO '${d(`disputes/part-${k}.json`)}' (FORMAT json)`);

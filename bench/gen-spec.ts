@@ -12,12 +12,14 @@ export interface GenSpecOptions {
   readonly name?: string;
 }
 
-const COLUMNS = 'id = "BIGINT"  customer_id = "BIGINT"  amount = "DECIMAL(10,2)"  country = "VARCHAR"  status = "VARCHAR"  created_at = "TIMESTAMP"  updated_at = "TIMESTAMP"';
+const COLUMNS =
+  'id = "BIGINT"  customer_id = "BIGINT"  amount = "DECIMAL(10,2)"  country = "VARCHAR"  status = "VARCHAR"  created_at = "TIMESTAMP"  updated_at = "TIMESTAMP"';
 const STREAMS_PER_SOURCE = 10;
 
 /** `generateSpec({ sources: 50, sqlNodes: 1000 })`; a bare number is a total node count (5% sources). */
 export function generateSpec(opts: GenSpecOptions | number = {}): string {
-  const o: GenSpecOptions = typeof opts === 'number' ? { sources: Math.max(1, Math.round(opts / 20)), sqlNodes: opts - Math.max(1, Math.round(opts / 20)) } : opts;
+  const o: GenSpecOptions =
+    typeof opts === 'number' ? { sources: Math.max(1, Math.round(opts / 20)), sqlNodes: opts - Math.max(1, Math.round(opts / 20)) } : opts;
   const nSources = o.sources ?? 50;
   const nSql = o.sqlNodes ?? 1000;
   const nCleanse = Math.round(nSql * 0.4);
@@ -29,7 +31,12 @@ export function generateSpec(opts: GenSpecOptions | number = {}): string {
     return (seed >>> 0) % n;
   };
 
-  const out: string[] = [`pipeline ${o.name ?? 'synthetic'} {`, '  warehouse    = "./.asgard/warehouse"', '  logical_time = env("ASGARD_LOGICAL_TIME", "2025-11-11T00:00:00Z")', ''];
+  const out: string[] = [
+    `pipeline ${o.name ?? 'synthetic'} {`,
+    '  warehouse    = "./.asgard/warehouse"',
+    '  logical_time = env("ASGARD_LOGICAL_TIME", "2025-11-11T00:00:00Z")',
+    '',
+  ];
   const bronze: string[] = [];
   for (let s = 0; s * STREAMS_PER_SOURCE < nSources; s++) {
     const type = s % 2 === 0 ? 'postgres' : 'mysql';

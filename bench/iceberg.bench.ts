@@ -62,9 +62,25 @@ export async function run(): Promise<Figure[]> {
           totals.push(t3 - t0);
         }
       }
-      figures.push({ name: `iceberg commit overhead per snapshot (${label}; begin + commit + expiry)`, value: Math.round(median(commits) * 10) / 10, unit: 'ms', goal: '< 50 ms', runs: RUNS });
-      figures.push({ name: `iceberg commit CPU per snapshot (${label}; begin + commit + expiry)`, value: Math.round(median(commitCpu) * 10) / 10, unit: 'ms', runs: RUNS });
-      figures.push({ name: `iceberg table write incl. DuckDB COPY of 10,000 rows (${label})`, value: Math.round(median(totals) * 10) / 10, unit: 'ms', runs: RUNS });
+      figures.push({
+        name: `iceberg commit overhead per snapshot (${label}; begin + commit + expiry)`,
+        value: Math.round(median(commits) * 10) / 10,
+        unit: 'ms',
+        goal: '< 50 ms',
+        runs: RUNS,
+      });
+      figures.push({
+        name: `iceberg commit CPU per snapshot (${label}; begin + commit + expiry)`,
+        value: Math.round(median(commitCpu) * 10) / 10,
+        unit: 'ms',
+        runs: RUNS,
+      });
+      figures.push({
+        name: `iceberg table write incl. DuckDB COPY of 10,000 rows (${label})`,
+        value: Math.round(median(totals) * 10) / 10,
+        unit: 'ms',
+        runs: RUNS,
+      });
     }
   } finally {
     conn.closeSync();

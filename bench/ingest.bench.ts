@@ -37,7 +37,9 @@ function sync(id: string, env: NodeJS.ProcessEnv): Promise<{ rows: number; secon
     let err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => (code === 0 ? resolvePromise(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`sync ${id} failed: ${err.slice(-500)}`))));
+    p.on('close', (code) =>
+      code === 0 ? resolvePromise(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`sync ${id} failed: ${err.slice(-500)}`)),
+    );
   });
 }
 
@@ -51,9 +53,32 @@ export async function run(): Promise<Figure[]> {
   const pgEnv = { ...env, PGPASSWORD: env.CUSTOMER_DB_PASSWORD || decodeURIComponent(pg.password) };
   const myEnv = { ...env, MYSQL_PWD: env.TRANSACTIONS_DB_PASSWORD || decodeURIComponent(my.password) };
   const psql = ['-h', pg.hostname, '-p', pg.port || '5432', '-U', decodeURIComponent(pg.username), '-d', pg.pathname.slice(1), '-qAt', '-c'];
-  const mariadb = ['--no-defaults', '-h', my.hostname, '-P', my.port || '3306', '-u', decodeURIComponent(my.username), '--batch', '--quick', my.pathname.slice(1), '-e'];
+  const mariadb = [
+    '--no-defaults',
+    '-h',
+    my.hostname,
+    '-P',
+    my.port || '3306',
+    '-u',
+    decodeURIComponent(my.username),
+    '--batch',
+    '--quick',
+    my.pathname.slice(1),
+    '-e',
+  ];
   const client = spawnSync('bash', ['-c', 'command -v mariadb || command -v mysql'], { encoding: 'utf8' }).stdout.trim();
-  const out: Record<string, number[]> = { pgSync: [], pgCpu: [], pgRss: [], pgExport: [], mySync: [], myCpu: [], myRss: [], myExport: [], pgRows: [], myRows: [] };
+  const out: Record<string, number[]> = {
+    pgSync: [],
+    pgCpu: [],
+    pgRss: [],
+    pgExport: [],
+    mySync: [],
+    myCpu: [],
+    myRss: [],
+    myExport: [],
+    pgRows: [],
+    myRows: [],
+  };
   try {
     for (let i = 0; i < RUNS; i++) {
       const c = await sync('bronze.customers', env);

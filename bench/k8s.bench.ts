@@ -79,7 +79,19 @@ function apply(dir: string, env: NodeJS.ProcessEnv): Promise<Applied> {
   const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   return new Promise((resolve, reject) => {
     const from = performance.now();
-    const argv = [...prof, '--import', join(ROOT, 'bench', 'process-trace.mjs'), join(ROOT, 'bin', 'asgard.js'), 'apply', 'k8s.asg', '--profile', 'kubernetes', '--yes', '--format', 'json'];
+    const argv = [
+      ...prof,
+      '--import',
+      join(ROOT, 'bench', 'process-trace.mjs'),
+      join(ROOT, 'bin', 'asgard.js'),
+      'apply',
+      'k8s.asg',
+      '--profile',
+      'kubernetes',
+      '--yes',
+      '--format',
+      'json',
+    ];
     const child = spawn(process.execPath, argv, { cwd: dir, env: { ...env, ASGARD_BENCH_TRACE: trace }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -123,7 +135,12 @@ const kubeConnections = (a: Applied, kubePort: string): number => a.sockets.filt
 async function versions(kc: k8s.KubeConfig, ns: string): Promise<string[]> {
   const api = k8s.KubernetesObjectApi.makeApiClient(kc);
   const out: string[] = [];
-  for (const [v, kind] of [['sparkoperator.k8s.io/v1beta2', 'SparkApplication'], ['v1', 'ConfigMap'], ['v1', 'ServiceAccount'], ['rbac.authorization.k8s.io/v1', 'Role']] as const) {
+  for (const [v, kind] of [
+    ['sparkoperator.k8s.io/v1beta2', 'SparkApplication'],
+    ['v1', 'ConfigMap'],
+    ['v1', 'ServiceAccount'],
+    ['rbac.authorization.k8s.io/v1', 'Role'],
+  ] as const) {
     for (const o of (await api.list(v, kind, ns)).items) out.push(`${kind}/${o.metadata?.name}@${o.metadata?.resourceVersion}`);
   }
   return out.sort();
@@ -151,7 +168,12 @@ export async function run(): Promise<Figure[]> {
   for (let r = 0; r <= RUNS; r++) {
     const ns = `bench-${randomBytes(4).toString('hex')}`;
     const bucket = `bench-${randomBytes(4).toString('hex')}`;
-    const s3c = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY } });
+    const s3c = new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY },
+    });
     await s3c.send(new CreateBucketCommand({ Bucket: bucket }));
     s3c.destroy();
     await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
@@ -163,7 +185,16 @@ export async function run(): Promise<Figure[]> {
     try {
       const dir = mkdtempSync(join(tmpdir(), 'asg-bench-k8s-'));
       writeFileSync(join(dir, 'k8s.asg'), spec(ns, bucket, endpoint));
-      const env = { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: k.ASGARD_K8S_KUBECONFIG!, AIRBYTE_URL: url, AIRBYTE_WORKSPACE_ID: airbyte.workspaceId, ASGARD_AIRBYTE_POLL_MS: '20', APP_DB_PASSWORD: 'bench', ...creds };
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        KUBECONFIG: k.ASGARD_K8S_KUBECONFIG!,
+        AIRBYTE_URL: url,
+        AIRBYTE_WORKSPACE_ID: airbyte.workspaceId,
+        ASGARD_AIRBYTE_POLL_MS: '20',
+        APP_DB_PASSWORD: 'bench',
+        ...creds,
+      };
       const first = await apply(dir, env);
       const nodes = (JSON.parse(first.out) as { nodes: { status: string }[] }).nodes;
       if (nodes.length !== 11 || nodes.some((n) => n.status !== 'succeeded')) throw new Error(`the first apply did not run 11 nodes: ${first.out}`);
@@ -183,13 +214,27 @@ export async function run(): Promise<Figure[]> {
     } finally {
       await standIn.stop();
       await airbyte.stop();
-      await kc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: ns }).catch(() => undefined);
+      await kc
+        .makeApiClient(k8s.CoreV1Api)
+        .deleteNamespace({ name: ns })
+        .catch(() => undefined);
     }
   }
   const tripFigures = (which: 'first' | 'noop', label: string): Figure[] =>
-    (['kube', 's3', 'airbyte', 'other'] as const).map((server) => ({ name: `apply.kubernetes.${label}.round_trips.${server}`, value: median(trips.map((t) => t[which][server])), unit: 'requests', runs: RUNS }));
+    (['kube', 's3', 'airbyte', 'other'] as const).map((server) => ({
+      name: `apply.kubernetes.${label}.round_trips.${server}`,
+      value: median(trips.map((t) => t[which][server])),
+      unit: 'requests',
+      runs: RUNS,
+    }));
   return [
-    { name: 'apply.kubernetes.11_nodes.overhead_seconds', value: median(firsts), unit: 's', goal: '< 2 (wall time less the time runs were in the cluster\'s hands)', runs: RUNS },
+    {
+      name: 'apply.kubernetes.11_nodes.overhead_seconds',
+      value: median(firsts),
+      unit: 's',
+      goal: "< 2 (wall time less the time runs were in the cluster's hands)",
+      runs: RUNS,
+    },
     { name: 'apply.kubernetes.11_nodes.wall_seconds', value: median(firstWalls), unit: 's', runs: RUNS },
     { name: 'apply.kubernetes.11_nodes.cpu_seconds', value: median(firstCpu), unit: 's', runs: RUNS },
     ...tripFigures('first', '11_nodes'),

@@ -80,7 +80,12 @@ export async function run(): Promise<Figure[]> {
     u.pathname = `/${db}`;
     return u.toString();
   };
-  const env: NodeJS.ProcessEnv = { ...e, ...creds, CUSTOMER_DB_URL: withDb(e.CUSTOMER_DB_URL, pgT.database), TRANSACTIONS_DB_URL: withDb(e.TRANSACTIONS_DB_URL, myT.database) };
+  const env: NodeJS.ProcessEnv = {
+    ...e,
+    ...creds,
+    CUSTOMER_DB_URL: withDb(e.CUSTOMER_DB_URL, pgT.database),
+    TRANSACTIONS_DB_URL: withDb(e.TRANSACTIONS_DB_URL, myT.database),
+  };
   const runs = Number(e.ASGARD_BENCH_RUNS ?? 3);
   const say = (m: string) => process.stderr.write(`lake.bench: ${m}\n`);
   const s3Host = new URL(s3.ASGARD_S3_ENDPOINT).host;
@@ -90,7 +95,12 @@ export async function run(): Promise<Figure[]> {
   const noopLocal: Cost[] = [];
   for (let i = 0; i < runs; i++) {
     const bucket = `lake-bench-${randomBytes(4).toString('hex')}`;
-    const c = new S3Client({ endpoint: s3.ASGARD_S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY } });
+    const c = new S3Client({
+      endpoint: s3.ASGARD_S3_ENDPOINT,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY },
+    });
     await c.send(new CreateBucketCommand({ Bucket: bucket }));
     c.destroy();
     const spec = specCopy(`s3://${bucket}/warehouse`, s3.ASGARD_S3_ENDPOINT);

@@ -42,13 +42,10 @@ const headers = payload ? { 'content-type': 'application/json', 'content-length'
 const nowNs = (): bigint => process.hrtime.bigint();
 
 function fire(scheduled: bigint, done: (ok: boolean, status: number, latencyNs: bigint) => void): void {
-  const req = request(
-    { host: url.hostname, port: url.port, path: url.pathname, method: payload ? 'POST' : 'GET', agent, headers },
-    (res) => {
-      res.on('data', () => {});
-      res.on('end', () => done(true, res.statusCode ?? 0, nowNs() - scheduled));
-    },
-  );
+  const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: payload ? 'POST' : 'GET', agent, headers }, (res) => {
+    res.on('data', () => {});
+    res.on('end', () => done(true, res.statusCode ?? 0, nowNs() - scheduled));
+  });
   req.on('error', () => done(false, 0, nowNs() - scheduled));
   if (payload) req.end(payload);
   else req.end();
@@ -94,7 +91,11 @@ const clock = new Clock();
 await clock.ready;
 
 /** Runs the schedule for `seconds`; records into `h` when given. Resolves when every request answered. */
-function phase(seconds: number, h?: hdr.Histogram, lag?: hdr.Histogram): Promise<{ count: number; errors: number; non2xx: number; wallS: number; wakes: number }> {
+function phase(
+  seconds: number,
+  h?: hdr.Histogram,
+  lag?: hdr.Histogram,
+): Promise<{ count: number; errors: number; non2xx: number; wallS: number; wakes: number }> {
   return new Promise((resolve) => {
     const intervalNs = BigInt(Math.round(1e9 / opts.rate));
     const total = Math.round(seconds * opts.rate);

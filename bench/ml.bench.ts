@@ -37,10 +37,14 @@ function sklearnHgb(ds: ReturnType<typeof syntheticImbalanced>, split: { test: n
   const s = trainTestSplit(ds.y, split.test, split.stratify, split.seed);
   writeFileSync(join(dir, 'split.json'), JSON.stringify({ train: Array.from(s.train), test: Array.from(s.test) }));
   writeFileSync(join(dir, 'params.json'), JSON.stringify({ random_state: split.seed }));
-  const r = spawnSync(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/conformance/py/hist_gradient_boosting.py'), ...['data.csv', 'split.json', 'params.json'].map((f) => join(dir, f))], {
-    encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
+  const r = spawnSync(
+    join(ROOT, '.venv/bin/python'),
+    [join(ROOT, 'test/conformance/py/hist_gradient_boosting.py'), ...['data.csv', 'split.json', 'params.json'].map((f) => join(dir, f))],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    },
+  );
   if (r.status !== 0) throw new Error(`scikit-learn (.venv, scripts/setup-python.sh) failed: ${r.error?.message ?? r.stderr.slice(-2000)}`);
   const out = JSON.parse(r.stdout) as { fit_seconds: number; roc_auc: number };
   return { seconds: out.fit_seconds, auc: out.roc_auc };

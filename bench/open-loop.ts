@@ -43,9 +43,13 @@ const LOADGEN_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=6
 export function openLoop(url: string, body: string | undefined, rate: number, seconds: number): Promise<LoadResult> {
   const args = JSON.stringify({ url, body, rate, seconds, warmupSeconds: 1 });
   return new Promise((resolve, reject) => {
-    const p = spawn('taskset', ['-c', CLIENT_CORE, process.execPath, ...LOADGEN_NODE_FLAGS, '--import', 'tsx', fileURLToPath(new URL('./loadgen.ts', import.meta.url)), args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = spawn(
+      'taskset',
+      ['-c', CLIENT_CORE, process.execPath, ...LOADGEN_NODE_FLAGS, '--import', 'tsx', fileURLToPath(new URL('./loadgen.ts', import.meta.url)), args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -67,7 +71,11 @@ export function openLoop(url: string, body: string | undefined, rate: number, se
 export async function warmQueryDoor(url: string): Promise<void> {
   const one = async () => {
     for (let attempt = 1; ; attempt++) {
-      const r = await fetch(`${url}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT 1 AS one' }) });
+      const r = await fetch(`${url}/data-products/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sql: 'SELECT 1 AS one' }),
+      });
       const text = await r.text();
       if (r.status === 200) return;
       if (r.status !== 503 || attempt === 5) throw new Error(`the query door answered ${r.status}: ${text.slice(0, 300)}`);
@@ -104,9 +112,13 @@ export interface ServeProcess {
 
 /** The server of bench/serve-server.ts on `cfg`, pinned to SERVER_CORE, node started with `nodeArgs`. */
 export async function serveProcess(cfg: string, nodeArgs: readonly string[] = []): Promise<ServeProcess> {
-  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./serve-server.ts', import.meta.url)), cfg], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'taskset',
+    ['-c', SERVER_CORE, process.execPath, ...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./serve-server.ts', import.meta.url)), cfg],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise((r) => child.once('exit', r));
   const replies: ((line: string) => void)[] = [];
   const lines = createInterface({ input: child.stdout });

@@ -55,7 +55,13 @@ export async function run(): Promise<Figure[]> {
 
     // Warm-up: also proves the spec is valid and fills the on-disk cache.
     const first = loadPipeline(spec, { sqlCachePath: cachePath });
-    if (!first.ir) throw new Error(`synthetic spec has errors: ${first.diagnostics.slice(0, 3).map((d) => d.message).join('; ')}`);
+    if (!first.ir)
+      throw new Error(
+        `synthetic spec has errors: ${first.diagnostics
+          .slice(0, 3)
+          .map((d) => d.message)
+          .join('; ')}`,
+      );
     const nodes = first.ir.nodes.length;
 
     const parse = runs(5, () => parseSpec(text, spec));

@@ -56,12 +56,21 @@ export async function run(): Promise<Figure[]> {
   // bin/asgard.js runs dist/ only while it is newer than src/ (else the sources through tsx, whose
   // transpiling would be timed): compile first, as the site bench does.
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-  if (!sizes.small) process.stderr.write('plan.bench: ASGARD_BENCH_PLAN_SIZE=10000: the 1,000-node figures and dbt parse are not measured in this run (bench/results.json keeps their last values)\n');
-  if (!sizes.big) process.stderr.write('plan.bench: ASGARD_BENCH_PLAN_SIZE=1000: the 10,000-node figures are not measured in this run (bench/results.json keeps their last values)\n');
+  if (!sizes.small)
+    process.stderr.write(
+      'plan.bench: ASGARD_BENCH_PLAN_SIZE=10000: the 1,000-node figures and dbt parse are not measured in this run (bench/results.json keeps their last values)\n',
+    );
+  if (!sizes.big)
+    process.stderr.write(
+      'plan.bench: ASGARD_BENCH_PLAN_SIZE=1000: the 10,000-node figures are not measured in this run (bench/results.json keeps their last values)\n',
+    );
   const preloadDir = mkdtempSync(join(tmpdir(), 'asgard-bench-plan-rss-'));
   const preloadFile = join(preloadDir, 'rss.mjs');
   const rssOut = join(preloadDir, 'rss.txt');
-  writeFileSync(preloadFile, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const r = process.resourceUsage(); writeFileSync(${JSON.stringify(rssOut)}, r.maxRSS + ' ' + (r.userCPUTime + r.systemCPUTime)); });\n`);
+  writeFileSync(
+    preloadFile,
+    `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const r = process.resourceUsage(); writeFileSync(${JSON.stringify(rssOut)}, r.maxRSS + ' ' + (r.userCPUTime + r.systemCPUTime)); });\n`,
+  );
   const big = sizes.big ? planAtScale(10_000, preloadFile, rssOut) : [];
   if (!sizes.small) return big;
   const dir = mkdtempSync(join(tmpdir(), 'asgard-bench-plan-'));
@@ -155,6 +164,12 @@ function planAtScale(n: number, preload: string, rssFile: string): Figure[] {
     { name: `plan.${n}_nodes.after_edit.seconds`, value: median(edited.map((r) => r.seconds)), unit: 's', goal: '< 0.6', runs },
     { name: `plan.${n}_nodes.cold.cpu_seconds`, value: median(cold.map((r) => r.cpuSeconds)), unit: 's', runs },
     { name: `plan.${n}_nodes.after_edit.cpu_seconds`, value: median(edited.map((r) => r.cpuSeconds)), unit: 's', runs },
-    { name: `plan.${n}_nodes.peak_rss_mb`, value: Math.round(Math.max(...cold.map((r) => r.rssMb), ...edited.map((r) => r.rssMb))), unit: 'MB', goal: '< 1024', runs },
+    {
+      name: `plan.${n}_nodes.peak_rss_mb`,
+      value: Math.round(Math.max(...cold.map((r) => r.rssMb), ...edited.map((r) => r.rssMb))),
+      unit: 'MB',
+      goal: '< 1024',
+      runs,
+    },
   ];
 }

@@ -9,15 +9,18 @@ import { executor as featuresExecutor } from '../src/engine/features-executor.js
 const { ir, nodes, h } = await churnHarness();
 
 async function pass(label: string, list: readonly EngineNode[]): Promise<void> {
-  let tw = 0, tc = 0;
+  let tw = 0,
+    tc = 0;
   for (const n of list) {
     process.stderr.write(`${label} ${n.id}\n`);
     const t = performance.now();
     const c = process.cpuUsage();
     const r = n.kind === 'features' ? await h.run(ir, n, featuresExecutor) : await h.run(ir, n, sqlExecutor);
     const u = process.cpuUsage(c);
-    const w = performance.now() - t, cpu = (u.user + u.system) / 1000;
-    tw += w; tc += cpu;
+    const w = performance.now() - t,
+      cpu = (u.user + u.system) / 1000;
+    tw += w;
+    tc += cpu;
     process.stderr.write(`${label} ${n.id}: ${w.toFixed(0)} ms wall, ${cpu.toFixed(0)} ms cpu, ${r.rows} rows ${r.maintenance ?? ''}\n`);
   }
   process.stderr.write(`${label} total: ${tw.toFixed(0)} ms wall, ${tc.toFixed(0)} ms cpu\n`);
@@ -33,7 +36,8 @@ await pass('noop', nodes);
 const affected = nodes.filter((n) => n.id !== 'silver.customers_cleaned' && n.id !== 'silver.support_tickets_cleaned');
 for (let i = 0; i < 2; i++) {
   const extra = SEED.transactions / 100;
-  const t = performance.now(); const c = process.cpuUsage();
+  const t = performance.now();
+  const c = process.cpuUsage();
   await h.merge('bronze.transactions', bronzeSql('transactions', extra, SEED.transactions + extra * i), 'transaction_id');
   const u = process.cpuUsage(c);
   process.stderr.write(`merge bronze: ${(performance.now() - t).toFixed(0)} ms wall, ${((u.user + u.system) / 1000).toFixed(0)} ms cpu\n`);

@@ -34,7 +34,18 @@ const HEALTH_RATE = 50;
 const HEAVY = 'SELECT count(*) AS n FROM gold.customer_metrics a, gold.customer_metrics b WHERE a.total_purchases * b.support_tickets = a.account_age_days';
 const BODY = JSON.stringify({
   model_name: 'customer_churn_predictor',
-  inputs: [{ total_purchases: 5, customer_lifetime_value: 450.0, avg_purchase_value: 90.0, days_since_last_purchase: 75, purchase_frequency: 0.5, account_age_days: 120, support_tickets: 5, avg_support_resolution_hours: 48.0 }],
+  inputs: [
+    {
+      total_purchases: 5,
+      customer_lifetime_value: 450.0,
+      avg_purchase_value: 90.0,
+      days_since_last_purchase: 75,
+      purchase_frequency: 0.5,
+      account_age_days: 120,
+      support_tickets: 5,
+      avg_support_resolution_hours: 48.0,
+    },
+  ],
 });
 
 interface Phase {
@@ -50,7 +61,15 @@ export async function run(): Promise<Figure[]> {
   const s = await serveOn(fx).run(runContext(ir, serve, fx));
   persistState(fx, ir, {
     [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
-    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, appliedAt: new Date().toISOString() },
+    [serve.id]: {
+      kind: 'serve',
+      fingerprint: 'f',
+      metaFingerprint: 'm',
+      definition: {},
+      snapshot: s.snapshot,
+      schema: s.schema,
+      appliedAt: new Date().toISOString(),
+    },
   });
   const cfg = join(dir, 'serve.json');
   writeFileSync(cfg, JSON.stringify({ ir, spec: join(dir, 'spec.asg'), stateDir: dir }));
@@ -60,7 +79,8 @@ export async function run(): Promise<Figure[]> {
   try {
     await openLoop(`${url}/mlops/inference`, BODY, RATE, 2); // warm-up: session created, JIT warm
     await warmQueryDoor(url);
-    const door = (sql: string) => fetch(`${url}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
+    const door = (sql: string) =>
+      fetch(`${url}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
 
     // The heavy queries: one loop per engine of the pool, each sending its query again once answered.
     const answers: Record<string, number> = {};
@@ -76,7 +96,10 @@ export async function run(): Promise<Figure[]> {
     const measure = async (what: string): Promise<Phase> => {
       const before = new Set((await server.stats()).door.map((d) => d.pid));
       await server.mark();
-      const [inference, health] = await Promise.all([openLoop(`${url}/mlops/inference`, BODY, RATE, SECONDS), openLoop(`${url}/health`, undefined, HEALTH_RATE, SECONDS)]);
+      const [inference, health] = await Promise.all([
+        openLoop(`${url}/mlops/inference`, BODY, RATE, SECONDS),
+        openLoop(`${url}/health`, undefined, HEALTH_RATE, SECONDS),
+      ]);
       const stats = await server.stats();
       const starts = stats.door.filter((d) => !before.has(d.pid)).length;
       const gc = Object.entries(stats.gc)
@@ -110,17 +133,65 @@ export async function run(): Promise<Figure[]> {
     const ms = (us: number) => us / 1000;
     const m = (xs: Phase[], f: (p: Phase) => number) => median(xs.map(f));
     return [
-      { name: 'serve.query_load.inference_p99_idle_us', value: m(idle, (p) => p.inference.p99_us), unit: 'µs', goal: `at ${RATE} req/s open loop, door idle`, runs: RUNS },
-      { name: 'serve.query_load.inference_p99_us', value: m(loaded, (p) => p.inference.p99_us), unit: 'µs', goal: `within 1000 of idle, at ${RATE} req/s open loop, ${QUERY_POOL_SIZE} heavy queries`, runs: RUNS },
-      { name: 'serve.query_load.inference_p99_added_us', value: median(loaded.map((p, i) => p.inference.p99_us - idle[i].inference.p99_us)), unit: 'µs', goal: '< 1000', runs: RUNS },
-      { name: 'serve.query_load.client_send_lag_p99_us', value: Math.max(...[...idle, ...loaded].map((p) => p.inference.send_lag_p99_us)), unit: 'µs', goal: 'the generator\'s own lateness (inside every latency), worst phase', runs: RUNS },
-      { name: 'serve.query_load.health_p50_idle_ms', value: ms(m(idle, (p) => p.health.p50_us)), unit: 'ms', goal: `door idle, ${HEALTH_RATE} req/s open loop`, runs: RUNS },
+      {
+        name: 'serve.query_load.inference_p99_idle_us',
+        value: m(idle, (p) => p.inference.p99_us),
+        unit: 'µs',
+        goal: `at ${RATE} req/s open loop, door idle`,
+        runs: RUNS,
+      },
+      {
+        name: 'serve.query_load.inference_p99_us',
+        value: m(loaded, (p) => p.inference.p99_us),
+        unit: 'µs',
+        goal: `within 1000 of idle, at ${RATE} req/s open loop, ${QUERY_POOL_SIZE} heavy queries`,
+        runs: RUNS,
+      },
+      {
+        name: 'serve.query_load.inference_p99_added_us',
+        value: median(loaded.map((p, i) => p.inference.p99_us - idle[i].inference.p99_us)),
+        unit: 'µs',
+        goal: '< 1000',
+        runs: RUNS,
+      },
+      {
+        name: 'serve.query_load.client_send_lag_p99_us',
+        value: Math.max(...[...idle, ...loaded].map((p) => p.inference.send_lag_p99_us)),
+        unit: 'µs',
+        goal: "the generator's own lateness (inside every latency), worst phase",
+        runs: RUNS,
+      },
+      {
+        name: 'serve.query_load.health_p50_idle_ms',
+        value: ms(m(idle, (p) => p.health.p50_us)),
+        unit: 'ms',
+        goal: `door idle, ${HEALTH_RATE} req/s open loop`,
+        runs: RUNS,
+      },
       { name: 'serve.query_load.health_p99_idle_ms', value: ms(m(idle, (p) => p.health.p99_us)), unit: 'ms', goal: 'door idle', runs: RUNS },
       { name: 'serve.query_load.health_p50_ms', value: ms(m(loaded, (p) => p.health.p50_us)), unit: 'ms', goal: '< 10 under heavy queries', runs: RUNS },
       { name: 'serve.query_load.health_p99_ms', value: ms(m(loaded, (p) => p.health.p99_us)), unit: 'ms', goal: '< 10 under heavy queries', runs: RUNS },
-      { name: 'serve.query_load.server_eld_p99_idle_us', value: m(idle, (p) => p.server.eld_p99_us), unit: 'µs', goal: "the server's event-loop delay, door idle", runs: RUNS },
-      { name: 'serve.query_load.server_eld_p99_us', value: m(loaded, (p) => p.server.eld_p99_us), unit: 'µs', goal: "the server's event-loop delay, heavy queries", runs: RUNS },
-      { name: 'serve.query_load.door_engine_starts', value: [...idle, ...loaded].reduce((n, p) => n + p.starts, 0), unit: 'starts', goal: '0 during measured phases', runs: RUNS },
+      {
+        name: 'serve.query_load.server_eld_p99_idle_us',
+        value: m(idle, (p) => p.server.eld_p99_us),
+        unit: 'µs',
+        goal: "the server's event-loop delay, door idle",
+        runs: RUNS,
+      },
+      {
+        name: 'serve.query_load.server_eld_p99_us',
+        value: m(loaded, (p) => p.server.eld_p99_us),
+        unit: 'µs',
+        goal: "the server's event-loop delay, heavy queries",
+        runs: RUNS,
+      },
+      {
+        name: 'serve.query_load.door_engine_starts',
+        value: [...idle, ...loaded].reduce((n, p) => n + p.starts, 0),
+        unit: 'starts',
+        goal: '0 during measured phases',
+        runs: RUNS,
+      },
     ];
   } finally {
     stop = true;

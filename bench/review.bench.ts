@@ -29,7 +29,16 @@ export async function run(): Promise<Figure[]> {
 
   const { runCli } = (await import(pathToFileURL(join(root, 'src', 'cli', 'run.ts')).href)) as typeof import('../src/cli/run.js');
   let out = '';
-  const io = { out: (t: string) => void (out += t), err: (t: string) => void process.stderr.write(t), stdoutIsTTY: false, stderrIsTTY: false, stdinIsTTY: false, prompt: async () => '', env: { PATH: process.env.PATH }, cwd: dir };
+  const io = {
+    out: (t: string) => void (out += t),
+    err: (t: string) => void process.stderr.write(t),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    stdinIsTTY: false,
+    prompt: async () => '',
+    env: { PATH: process.env.PATH },
+    cwd: dir,
+  };
   const inProc = async () => {
     out = '';
     const t0 = performance.now();
@@ -43,7 +52,11 @@ export async function run(): Promise<Figure[]> {
 
   const child = () => {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'asgard.js'), ...argv], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'asgard.js'), ...argv], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    });
     const seconds = (performance.now() - t0) / 1000;
     if (r.status !== 0 || !r.stdout.includes('breaking')) throw new Error(`asgard plan exited ${r.status}: ${r.stderr}`);
     return seconds;

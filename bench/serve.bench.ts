@@ -48,7 +48,11 @@ function queryDoor(url: string): { stop: () => Promise<number> } {
   let answered = 0;
   const client = async () => {
     while (running) {
-      const r = await fetch(`${url}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: HEAVY_QUERY, limit: 100 }) });
+      const r = await fetch(`${url}/data-products/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sql: HEAVY_QUERY, limit: 100 }),
+      });
       const text = await r.text();
       if (!r.ok) throw new Error(`the query door answered ${r.status}: ${text.slice(0, 500)}`);
       answered++;
@@ -66,14 +70,24 @@ function queryDoor(url: string): { stop: () => Promise<number> } {
 
 const BODY = JSON.stringify({
   model_name: 'customer_churn_predictor',
-  inputs: [{ total_purchases: 5, customer_lifetime_value: 450.0, avg_purchase_value: 90.0, days_since_last_purchase: 75, purchase_frequency: 0.5, account_age_days: 120, support_tickets: 5, avg_support_resolution_hours: 48.0 }],
+  inputs: [
+    {
+      total_purchases: 5,
+      customer_lifetime_value: 450.0,
+      avg_purchase_value: 90.0,
+      days_since_last_purchase: 75,
+      purchase_frequency: 0.5,
+      account_age_days: 120,
+      support_tickets: 5,
+      avg_support_resolution_hours: 48.0,
+    },
+  ],
 });
 
 function cannon(url: string, opts: { connections: number; overallRate?: number; duration: number }): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    autocannon(
-      { url: `${url}/mlops/inference`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, ...opts },
-      (err, res) => (err ? reject(err) : resolve(res)),
+    autocannon({ url: `${url}/mlops/inference`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, ...opts }, (err, res) =>
+      err ? reject(err) : resolve(res),
     );
   });
 }
@@ -91,7 +105,15 @@ export async function run(): Promise<Figure[]> {
   }
   persistState(fx, ir, {
     [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
-    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: last!.snapshot, schema: last!.schema, appliedAt: new Date().toISOString() },
+    [serve.id]: {
+      kind: 'serve',
+      fingerprint: 'f',
+      metaFingerprint: 'm',
+      definition: {},
+      snapshot: last!.snapshot,
+      schema: last!.schema,
+      appliedAt: new Date().toISOString(),
+    },
   });
 
   const cfg = join(dir, 'serve.json');
@@ -142,11 +164,35 @@ export async function run(): Promise<Figure[]> {
       );
     }
     const inServer = (prefix: string, st: ServerStats[], rs: LoadResult[]): Figure[] => [
-      { name: `${prefix}.server_eld_p99_us`, value: median(st.map((s) => s.eld_p99_us)), unit: 'µs', goal: "the server's event-loop delay at 2,000 req/s", runs: RUNS },
-      { name: `${prefix}.server_gc_ms_per_s`, value: median(st.map((s) => Object.values(s.gc).reduce((t, g) => t + g.ms, 0) / SECONDS)), unit: 'ms/s', goal: 'GC pauses in the server', runs: RUNS },
-      { name: `${prefix}.server_alloc_bytes_per_request`, value: median(st.map((s, i) => Math.round(s.alloc_bytes / rs[i].count))), unit: 'B', goal: 'allocated by the server per request', runs: RUNS },
+      {
+        name: `${prefix}.server_eld_p99_us`,
+        value: median(st.map((s) => s.eld_p99_us)),
+        unit: 'µs',
+        goal: "the server's event-loop delay at 2,000 req/s",
+        runs: RUNS,
+      },
+      {
+        name: `${prefix}.server_gc_ms_per_s`,
+        value: median(st.map((s) => Object.values(s.gc).reduce((t, g) => t + g.ms, 0) / SECONDS)),
+        unit: 'ms/s',
+        goal: 'GC pauses in the server',
+        runs: RUNS,
+      },
+      {
+        name: `${prefix}.server_alloc_bytes_per_request`,
+        value: median(st.map((s, i) => Math.round(s.alloc_bytes / rs[i].count))),
+        unit: 'B',
+        goal: 'allocated by the server per request',
+        runs: RUNS,
+      },
     ];
-    const us = (name: string, xs: LoadResult[], k: 'p50_us' | 'p99_us' | 'p999_us' | 'send_lag_p99_us', goal?: string): Figure => ({ name, value: median(xs.map((x) => x[k])), unit: 'µs', ...(goal ? { goal } : {}), runs: RUNS });
+    const us = (name: string, xs: LoadResult[], k: 'p50_us' | 'p99_us' | 'p999_us' | 'send_lag_p99_us', goal?: string): Figure => ({
+      name,
+      value: median(xs.map((x) => x[k])),
+      unit: 'µs',
+      ...(goal ? { goal } : {}),
+      runs: RUNS,
+    });
     return [
       us('serve.inference.p50_us', quiet, 'p50_us', 'at 2,000 req/s open loop'),
       us('serve.inference.p99_us', quiet, 'p99_us', '< 2000 at 2,000 req/s open loop'),

@@ -32,7 +32,8 @@ export type DemoEnv = NodeJS.ProcessEnv & { readonly CUSTOMER_DB_URL: string; re
 export function demoServices(): DemoEnv {
   const e = process.env;
   if (!e.CUSTOMER_DB_URL || !e.TRANSACTIONS_DB_URL || !e.SUPPORT_API_URL) Object.assign(process.env, sourced('services.sh', 'services_up'));
-  if (!e.CUSTOMER_DB_URL || !e.TRANSACTIONS_DB_URL || !e.SUPPORT_API_URL) throw new Error('scripts/services.sh did not export CUSTOMER_DB_URL, TRANSACTIONS_DB_URL and SUPPORT_API_URL');
+  if (!e.CUSTOMER_DB_URL || !e.TRANSACTIONS_DB_URL || !e.SUPPORT_API_URL)
+    throw new Error('scripts/services.sh did not export CUSTOMER_DB_URL, TRANSACTIONS_DB_URL and SUPPORT_API_URL');
   return e as DemoEnv;
 }
 
@@ -49,8 +50,18 @@ export function k8sApiServer(): NodeJS.ProcessEnv {
 }
 
 /** The Spark standalone cluster (scripts/spark-cluster.sh): ASGARD_SPARK_MASTER, ASGARD_SPARK_HOME, ASGARD_SPARK_JARS, JAVA_HOME. */
-export function sparkCluster(): { readonly ASGARD_SPARK_MASTER: string; readonly ASGARD_SPARK_HOME: string; readonly ASGARD_SPARK_JARS: string; readonly JAVA_HOME?: string } {
+export function sparkCluster(): {
+  readonly ASGARD_SPARK_MASTER: string;
+  readonly ASGARD_SPARK_HOME: string;
+  readonly ASGARD_SPARK_JARS: string;
+  readonly JAVA_HOME?: string;
+} {
   const env = sourced('spark-cluster.sh', 'spark_cluster_up');
   if (!env.ASGARD_SPARK_MASTER || !env.ASGARD_SPARK_HOME) throw new Error('scripts/spark-cluster.sh did not export ASGARD_SPARK_MASTER and ASGARD_SPARK_HOME');
-  return { ASGARD_SPARK_MASTER: env.ASGARD_SPARK_MASTER, ASGARD_SPARK_HOME: env.ASGARD_SPARK_HOME, ASGARD_SPARK_JARS: env.ASGARD_SPARK_JARS ?? '', ...(env.JAVA_HOME ? { JAVA_HOME: env.JAVA_HOME } : {}) };
+  return {
+    ASGARD_SPARK_MASTER: env.ASGARD_SPARK_MASTER,
+    ASGARD_SPARK_HOME: env.ASGARD_SPARK_HOME,
+    ASGARD_SPARK_JARS: env.ASGARD_SPARK_JARS ?? '',
+    ...(env.JAVA_HOME ? { JAVA_HOME: env.JAVA_HOME } : {}),
+  };
 }

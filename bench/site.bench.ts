@@ -55,9 +55,14 @@ interface Timed {
 function asgard(args: string[], cwd: string, env: Record<string, string> = {}, ok: readonly number[] = [0]): Timed {
   const quoted = [process.execPath, join(root, 'dist', 'cli', 'main.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const t0 = performance.now();
-  const r = spawnSync('bash', ['-c', `${quoted} >/dev/null 2>"$ERR"; rc=$?; times; exit $rc`], { cwd, encoding: 'utf8', env: { ...process.env, ...env, ERR: join(cwd, 'asgard-bench.err') } });
+  const r = spawnSync('bash', ['-c', `${quoted} >/dev/null 2>"$ERR"; rc=$?; times; exit $rc`], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, ...env, ERR: join(cwd, 'asgard-bench.err') },
+  });
   const seconds = (performance.now() - t0) / 1000;
-  if (!ok.includes(r.status ?? -1)) throw new Error(`asgard ${args[0]} exited ${r.status}: ${readFileSync(join(cwd, 'asgard-bench.err'), 'utf8').slice(-2000)}`);
+  if (!ok.includes(r.status ?? -1))
+    throw new Error(`asgard ${args[0]} exited ${r.status}: ${readFileSync(join(cwd, 'asgard-bench.err'), 'utf8').slice(-2000)}`);
   // `times`: the shell's user/system, then its children's: "0m1.234s 0m0.100s".
   const [user, sys] = (r.stdout.trim().split('\n').pop() ?? '').split(/\s+/).map((t) => {
     const m = /^(\d+)m([\d.]+)s$/.exec(t);
@@ -66,7 +71,8 @@ function asgard(args: string[], cwd: string, env: Record<string, string> = {}, o
   return { seconds, cpu: user + sys };
 }
 
-const docs = (spec: string, out: string, env?: Record<string, string>, extra: string[] = []): Timed => asgard(['docs', spec, '--out', out, '--format', 'json', ...extra], dirname(spec), env);
+const docs = (spec: string, out: string, env?: Record<string, string>, extra: string[] = []): Timed =>
+  asgard(['docs', spec, '--out', out, '--format', 'json', ...extra], dirname(spec), env);
 
 interface TraceEvent {
   readonly name: string;
@@ -130,11 +136,17 @@ async function figures(name: string, spec: string, dir: string, env?: Record<str
   if (FIGURES.has('cold')) twin('build_cold', docs(spec, join(dir, 'site-cold'), env, ['--state', mkdtempSync(join(tmpdir(), 'asgard-bench-site-state-'))]));
   const first = docs(spec, site, env);
   if (FIGURES.has('user_path')) twin('build_user_path', first, '< 2');
-  if (FIGURES.has('warm')) twin('build', Array.from({ length: RUNS }, () => docs(spec, site, env)), '< 2');
+  if (FIGURES.has('warm'))
+    twin(
+      'build',
+      Array.from({ length: RUNS }, () => docs(spec, site, env)),
+      '< 2',
+    );
   if (FIGURES.has('interactive')) {
     const ready = await interactive(join(site, 'index.html'));
     out.push({ name: `site.${name}.graph_interactive.ms`, value: median(ready.ms), unit: 'ms', goal: '< 1000', runs: RUNS });
-    if (ready.cpuMs.length) out.push({ name: `site.${name}.graph_interactive.main_thread_cpu_ms`, value: median(ready.cpuMs), unit: 'ms', runs: ready.cpuMs.length });
+    if (ready.cpuMs.length)
+      out.push({ name: `site.${name}.graph_interactive.main_thread_cpu_ms`, value: median(ready.cpuMs), unit: 'ms', runs: ready.cpuMs.length });
     out.push({ name: `site.${name}.index_html.bytes`, value: statSync(join(site, 'index.html')).size, unit: 'B', runs: 1 });
   }
   return out;

@@ -51,7 +51,10 @@ function specCopy(clusterBucket: string, embeddedBucket: string, endpoint: strin
 /** `asgard apply` under a profile; the seconds of each cleanse node as apply reports them. */
 function apply(spec: string, profile: string, env: NodeJS.ProcessEnv): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'asgard.js'), 'apply', spec, '--yes', '--format', 'json', '--profile', profile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'asgard.js'), 'apply', spec, '--yes', '--format', 'json', '--profile', profile], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += String(d)));
@@ -82,12 +85,23 @@ export async function run(): Promise<Figure[]> {
     u.pathname = `/${db}`;
     return u.toString();
   };
-  const env: NodeJS.ProcessEnv = { ...e, ...spark, ...creds, CUSTOMER_DB_URL: withDb(e.CUSTOMER_DB_URL, pgT.database), TRANSACTIONS_DB_URL: withDb(e.TRANSACTIONS_DB_URL, myT.database) };
+  const env: NodeJS.ProcessEnv = {
+    ...e,
+    ...spark,
+    ...creds,
+    CUSTOMER_DB_URL: withDb(e.CUSTOMER_DB_URL, pgT.database),
+    TRANSACTIONS_DB_URL: withDb(e.TRANSACTIONS_DB_URL, myT.database),
+  };
   const runs = Number(e.ASGARD_BENCH_RUNS ?? 3);
   const say = (m: string) => process.stderr.write(`spark.bench: ${m}\n`);
   const embedded: number[] = [];
   const cluster: number[] = [];
-  const c = new S3Client({ endpoint: s3.ASGARD_S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY } });
+  const c = new S3Client({
+    endpoint: s3.ASGARD_S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY },
+  });
   try {
     for (let i = 0; i < runs; i++) {
       const buckets = [`spark-bench-${randomBytes(4).toString('hex')}`, `spark-bench-${randomBytes(4).toString('hex')}`];
@@ -104,7 +118,18 @@ export async function run(): Promise<Figure[]> {
   }
   return [
     { name: `spark.cleanses.embedded (3 churn cleanses, ${customers} customers)`, value: Number(median(embedded).toFixed(2)), unit: 's', runs },
-    { name: `spark.cleanses.cluster (3 churn cleanses on the standalone cluster, ${customers} customers)`, value: Number(median(cluster).toFixed(2)), unit: 's', runs },
-    { name: 'spark.cleanses.cluster_over_embedded', value: Number((median(cluster) / median(embedded)).toFixed(1)), unit: 'x', runs, goal: 'report both (same data, same run)' },
+    {
+      name: `spark.cleanses.cluster (3 churn cleanses on the standalone cluster, ${customers} customers)`,
+      value: Number(median(cluster).toFixed(2)),
+      unit: 's',
+      runs,
+    },
+    {
+      name: 'spark.cleanses.cluster_over_embedded',
+      value: Number((median(cluster) / median(embedded)).toFixed(1)),
+      unit: 'x',
+      runs,
+      goal: 'report both (same data, same run)',
+    },
   ];
 }

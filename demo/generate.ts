@@ -73,8 +73,70 @@ export interface DemoData {
 export const PAYMENT_METHODS = ['credit_card', 'paypal', 'debit_card', 'bank_transfer', 'Credit_Card', 'PayPal'];
 export const TX_STATUSES = ['completed', 'pending', 'failed', 'refunded'];
 
-const FIRST = ['James', 'Mary', 'John', 'Patricia', 'Robert', 'Jennifer', 'Michael', 'Linda', 'William', 'Elizabeth', 'David', 'Barbara', 'Richard', 'Susan', 'Joseph', 'Jessica', 'Thomas', 'Sarah', 'Charles', 'Karen', 'Ana', 'Lukas', 'Sofia', 'Mateo', 'Emma', 'Noah', 'Olga', 'Yuki', 'Chen', 'Priya'];
-const LAST = ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez', 'Hernandez', 'Lopez', 'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin', 'Müller', 'Schmidt', 'Rossi', 'Dubois', 'Tanaka', 'Nowak', "O'Brien", 'Silva', 'Kim', 'Singh'];
+const FIRST = [
+  'James',
+  'Mary',
+  'John',
+  'Patricia',
+  'Robert',
+  'Jennifer',
+  'Michael',
+  'Linda',
+  'William',
+  'Elizabeth',
+  'David',
+  'Barbara',
+  'Richard',
+  'Susan',
+  'Joseph',
+  'Jessica',
+  'Thomas',
+  'Sarah',
+  'Charles',
+  'Karen',
+  'Ana',
+  'Lukas',
+  'Sofia',
+  'Mateo',
+  'Emma',
+  'Noah',
+  'Olga',
+  'Yuki',
+  'Chen',
+  'Priya',
+];
+const LAST = [
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Miller',
+  'Davis',
+  'Rodriguez',
+  'Martinez',
+  'Hernandez',
+  'Lopez',
+  'Gonzalez',
+  'Wilson',
+  'Anderson',
+  'Thomas',
+  'Taylor',
+  'Moore',
+  'Jackson',
+  'Martin',
+  'Müller',
+  'Schmidt',
+  'Rossi',
+  'Dubois',
+  'Tanaka',
+  'Nowak',
+  "O'Brien",
+  'Silva',
+  'Kim',
+  'Singh',
+];
 const PLACES: readonly [string, readonly string[], number][] = [
   ['US', ['New York', 'Chicago', 'Austin', 'Seattle', 'Denver'], 40],
   ['UK', ['London', 'Manchester', 'Leeds'], 15],
@@ -88,9 +150,15 @@ const DOMAINS = ['example.com', 'mail.test', 'inbox.example.org', 'corp.example.
 
 /** sfc32: small, fast, good enough, and the same numbers on every machine. */
 export function rng(seed: number): () => number {
-  let a = 0x9e3779b9 ^ seed, b = 0x243f6a88 ^ (seed * 7), c = 0xb7e15162, d = seed | 0;
+  let a = 0x9e3779b9 ^ seed,
+    b = 0x243f6a88 ^ (seed * 7),
+    c = 0xb7e15162,
+    d = seed | 0;
   const next = (): number => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -154,9 +222,10 @@ export function generate(opts: GenerateOptions = {}): DemoData {
     const id = 1001 + i;
     // Registrations from 2022 on, more of them recently; everybody before the observation date
     // except ~4% who joined after it (no label for them).
-    const regDay = rand() < 0.04
-      ? OBSERVATION_DAY + Math.floor(rand() * (END_DAY - OBSERVATION_DAY))
-      : Date.UTC(2022, 0, 1) / DAY + Math.floor(Math.sqrt(rand()) * (OBSERVATION_DAY - 90 - Date.UTC(2022, 0, 1) / DAY));
+    const regDay =
+      rand() < 0.04
+        ? OBSERVATION_DAY + Math.floor(rand() * (END_DAY - OBSERVATION_DAY))
+        : Date.UTC(2022, 0, 1) / DAY + Math.floor(Math.sqrt(rand()) * (OBSERVATION_DAY - 90 - Date.UTC(2022, 0, 1) / DAY));
     const isChurner = regDay < OBSERVATION_DAY - 120 && rand() < 0.2;
     const rate = Math.exp(Math.log(40) + 0.2 * normal()); // mean days between purchases
     const stopDay = OBSERVATION_DAY + Math.round(-80 + rand() * 70);
@@ -166,14 +235,19 @@ export function generate(opts: GenerateOptions = {}): DemoData {
 
     let r = rand() * placeWeights;
     let place = PLACES[0];
-    for (const p of PLACES) if ((r -= p[2]) < 0) { place = p; break; }
+    for (const p of PLACES)
+      if ((r -= p[2]) < 0) {
+        place = p;
+        break;
+      }
     const first = pick(FIRST);
     const last = pick(LAST);
     const local = `${first}.${last}${id}`.toLowerCase().replace(/[^a-z0-9.]/g, '');
     let email: string | null = `${local}@${pick(DOMAINS)}`;
     const dirt = rand();
     if (dirt < 0.005) email = null;
-    else if (dirt < 0.015) email = `${local}.${pick(DOMAINS)}`; // no @
+    else if (dirt < 0.015)
+      email = `${local}.${pick(DOMAINS)}`; // no @
     else if (dirt < 0.03) email = `  ${email.toUpperCase()} `; // valid, needs TRIM/LOWER
     const createdSecond = Math.floor(rand() * 86_400);
     const updatedDay = Math.min(END_DAY, regDay + Math.floor(rand() * (END_DAY - regDay + 1)));
@@ -237,7 +311,9 @@ export function generate(opts: GenerateOptions = {}): DemoData {
     // Partial Fisher-Yates: the first min(m, nTx) entries are a uniform random subset.
     for (let i = 0; i < Math.min(m, nTx); i++) {
       const j = i + Math.floor(rand() * (m - i));
-      const x = keep[i]; keep[i] = keep[j]; keep[j] = x;
+      const x = keep[i];
+      keep[i] = keep[j];
+      keep[j] = x;
     }
     for (let k = 0; k < nTx; k++) {
       const src = k < m ? keep[k] : keep[Math.floor(rand() * m)]; // too few: a second purchase that day
@@ -278,8 +354,10 @@ export function generate(opts: GenerateOptions = {}): DemoData {
     let status = 0;
     let customer = customers[c].customer_id;
     const dirt = rand();
-    if (dirt < 0.010) status = 1 + Math.floor(rand() * 3); // pending / failed / refunded
-    else if (dirt < 0.014) cents = rand() < 0.5 ? 0 : -cents; // non-positive amount
+    if (dirt < 0.01)
+      status = 1 + Math.floor(rand() * 3); // pending / failed / refunded
+    else if (dirt < 0.014)
+      cents = rand() < 0.5 ? 0 : -cents; // non-positive amount
     else if (dirt < 0.017) customer = NaN; // no customer
     tx.status[r] = status;
     tx.amountCents[r] = cents;

@@ -62,7 +62,8 @@ export const MYSQL_TRANSACTIONS_DDL = `CREATE TABLE IF NOT EXISTS transactions (
   KEY transactions_created_at (created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
-const META_DDL = 'CREATE TABLE IF NOT EXISTS asgard_demo_meta (seed BIGINT NOT NULL, customers BIGINT NOT NULL, row_count BIGINT NOT NULL, generator VARCHAR(32) NOT NULL)';
+const META_DDL =
+  'CREATE TABLE IF NOT EXISTS asgard_demo_meta (seed BIGINT NOT NULL, customers BIGINT NOT NULL, row_count BIGINT NOT NULL, generator VARCHAR(32) NOT NULL)';
 
 export function pgConfig(t: DbTarget): pg.ClientConfig {
   const u = new URL(t.url);
@@ -136,7 +137,11 @@ async function loadCustomers(data: DemoData, t: DbTarget, seed: number, force: b
     await client.query('BEGIN');
     await client.query('TRUNCATE customers');
     await client.query('DELETE FROM asgard_demo_meta');
-    const copy = client.query(copyFrom('COPY customers (customer_id, email, first_name, last_name, registration_date, status, country, city, created_at, updated_at) FROM STDIN WITH (FORMAT csv)'));
+    const copy = client.query(
+      copyFrom(
+        'COPY customers (customer_id, email, first_name, last_name, registration_date, status, country, city, created_at, updated_at) FROM STDIN WITH (FORMAT csv)',
+      ),
+    );
     const cols = ['customer_id', 'email', 'first_name', 'last_name', 'registration_date', 'status', 'country', 'city', 'created_at', 'updated_at'] as const;
     await pipeline(
       Readable.from(
@@ -189,10 +194,19 @@ async function loadTransactions(data: DemoData, t: DbTarget, seed: number, force
     await c.query('SELECT generator FROM asgard_demo_meta LIMIT 0').catch(() => c.query('DROP TABLE IF EXISTS asgard_demo_meta'));
     await c.query(META_DDL);
     if (!force) {
-      const [meta] = (await c.query('SELECT seed, customers, row_count, generator FROM asgard_demo_meta')) as unknown as [{ seed: number; customers: number; row_count: number; generator: string }[]];
+      const [meta] = (await c.query('SELECT seed, customers, row_count, generator FROM asgard_demo_meta')) as unknown as [
+        { seed: number; customers: number; row_count: number; generator: string }[],
+      ];
       const [count] = (await c.query('SELECT COUNT(*) AS n FROM transactions')) as unknown as [{ n: number }[]];
       const m = meta[0];
-      if (m && Number(m.seed) === seed && Number(m.customers) === data.customers.length && m.generator === GENERATOR_VERSION && Number(count[0].n) === tx.length && Number(m.row_count) === tx.length) {
+      if (
+        m &&
+        Number(m.seed) === seed &&
+        Number(m.customers) === data.customers.length &&
+        m.generator === GENERATOR_VERSION &&
+        Number(count[0].n) === tx.length &&
+        Number(m.row_count) === tx.length
+      ) {
         log(`mariadb: transactions already hold seed ${seed} × ${tx.length} rows, kept`);
         return;
       }
@@ -223,7 +237,9 @@ export async function loadDemo(opts: LoadOptions): Promise<DemoData> {
   const seed = opts.seed ?? 42;
   const t0 = Date.now();
   const data = generate({ customers: opts.customers ?? 100_000, seed });
-  log(`generated ${data.customers.length} customers, ${data.transactions.length} transactions, ${data.tickets.length} tickets (seed ${seed}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `generated ${data.customers.length} customers, ${data.transactions.length} transactions, ${data.tickets.length} tickets (seed ${seed}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const jobs: Promise<void>[] = [];
   if (opts.pg) jobs.push(loadCustomers(data, opts.pg, seed, !!opts.force, log));
   if (opts.mysql) jobs.push(loadTransactions(data, opts.mysql, seed, !!opts.force, log));

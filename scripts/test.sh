@@ -8,8 +8,9 @@
 # (CI=true) a missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The linter first (biome.jsonc): an error fails the run before anything is built or started.
-npx biome lint --diagnostic-level=error .
+# The linter and the formatter first (biome.jsonc): a lint error or a file not in the format fails the
+# run before anything is built or started (`npx biome format --write .` formats).
+npx biome check --diagnostic-level=error .
 npm run build
 source scripts/services.sh
 services_up

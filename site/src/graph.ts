@@ -70,7 +70,10 @@ export function graphPage(site: Site, root: HTMLElement, query: string): () => v
     world.appendChild(t);
   }
 
-  const path = line<{ x: number; y: number }>().x((p) => p.x).y((p) => p.y).curve(curveBasis);
+  const path = line<{ x: number; y: number }>()
+    .x((p) => p.x)
+    .y((p) => p.y)
+    .curve(curveBasis);
   const edgeEls = new Map<string, SVGPathElement[]>();
   const edgeLayer = s('g', { class: 'edges' });
   for (const e of L.edges) {
@@ -87,7 +90,12 @@ export function graphPage(site: Site, root: HTMLElement, query: string): () => v
   for (const p of L.nodes) {
     const n = p.node;
     const run = site.lastRun.get(n.id);
-    const g = s('g', { class: `node kind-${n.kind} ${planClass(site, n)}`.trim(), transform: `translate(${p.x - p.w / 2},${p.y - NODE_H / 2})`, tabindex: 0, role: 'link' });
+    const g = s('g', {
+      class: `node kind-${n.kind} ${planClass(site, n)}`.trim(),
+      transform: `translate(${p.x - p.w / 2},${p.y - NODE_H / 2})`,
+      tabindex: 0,
+      role: 'link',
+    });
     g.dataset.id = n.id;
     const title = s('title');
     title.textContent = `${n.id}${n.plan ? ` — ${n.plan.action}${n.plan.category ? ` (${n.plan.category})` : ''}` : ''}${n.state ? '' : ' — not applied yet'}`;
@@ -138,7 +146,13 @@ export function graphPage(site: Site, root: HTMLElement, query: string): () => v
 
   // Search: matching nodes stand out, the rest fade; Enter centres the first match, Escape clears.
   const count = h('span', { class: 'search-count' });
-  const input = h('input', { type: 'search', class: 'search', placeholder: 'Search nodes (e.g. customer_metrics)', 'aria-label': 'search nodes', value: query });
+  const input = h('input', {
+    type: 'search',
+    class: 'search',
+    placeholder: 'Search nodes (e.g. customer_metrics)',
+    'aria-label': 'search nodes',
+    value: query,
+  });
   const matches = (): string[] => {
     const q = input.value.trim().toLowerCase();
     if (!q) return [];
@@ -194,10 +208,16 @@ function legend(site: Site): HTMLElement {
   const plan = site.data.plan
     ? [
         h('span', { class: 'legend-sep' }),
-        ...['create', 'update', 'replace', 'delete', 'noop'].map((a) => h('span', { class: `legend-item act-${a}` }, h('i', { class: 'swatch box' }), a === 'noop' ? 'no change' : a)),
+        ...['create', 'update', 'replace', 'delete', 'noop'].map((a) =>
+          h('span', { class: `legend-item act-${a}` }, h('i', { class: 'swatch box' }), a === 'noop' ? 'no change' : a),
+        ),
         h('span', { class: 'legend-item breaking' }, h('i', { class: 'swatch box' }), 'breaking'),
       ]
     : [];
-  const status = [h('span', { class: 'legend-sep' }), h('span', { class: 'legend-item' }, h('i', { class: 'dot failed' }), 'last run failed'), h('span', { class: 'legend-item' }, h('i', { class: 'dot pending' }), 'not applied')];
+  const status = [
+    h('span', { class: 'legend-sep' }),
+    h('span', { class: 'legend-item' }, h('i', { class: 'dot failed' }), 'last run failed'),
+    h('span', { class: 'legend-item' }, h('i', { class: 'dot pending' }), 'not applied'),
+  ];
   return h('div', { class: 'legend' }, items, plan, status);
 }

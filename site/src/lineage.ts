@@ -57,7 +57,12 @@ export function lineageView(site: Site, table: string, column: string): HTMLElem
     h(
       'div',
       { class: 'grid two' },
-      h('div', null, h('h3', null, '← Where it comes from'), up.length ? treeList(site, up) : h('p', { class: 'muted' }, 'No input column: a constant, a count or the logical time.')),
+      h(
+        'div',
+        null,
+        h('h3', null, '← Where it comes from'),
+        up.length ? treeList(site, up) : h('p', { class: 'muted' }, 'No input column: a constant, a count or the logical time.'),
+      ),
       h('div', null, h('h3', null, 'What uses it →'), down.length ? treeList(site, down) : h('p', { class: 'muted' }, 'Nothing downstream uses this column.')),
     ),
   );

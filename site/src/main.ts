@@ -18,12 +18,33 @@ function shell(site: Site): { main: HTMLElement; nav: Map<string, HTMLElement> }
     ['models', h('a', { href: '#/models' }, 'Models')],
   ]);
   const d = site.data;
-  const planNote = d.plan ? h('span', { class: 'plan-note' }, `plan vs ${d.plan.against}: ${Object.entries(d.plan.summary).filter(([k, v]) => v && k !== 'noop').map(([k, v]) => `${v} ${k}`).join(', ') || 'no changes'}`) : null;
+  const planNote = d.plan
+    ? h(
+        'span',
+        { class: 'plan-note' },
+        `plan vs ${d.plan.against}: ${
+          Object.entries(d.plan.summary)
+            .filter(([k, v]) => v && k !== 'noop')
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ') || 'no changes'
+        }`,
+      )
+    : null;
   const main = h('main', { id: 'main' });
-  document.getElementById('app')!.replaceChildren(
-    h('header', { class: 'top' }, h('a', { class: 'brand', href: '#/' }, h('span', { class: 'logo' }, 'A'), 'asgard'), h('span', { class: 'pipeline' }, d.pipeline), h('nav', null, [...nav.values()]), planNote, h('span', { class: 'spec muted' }, d.spec)),
-    main,
-  );
+  document
+    .getElementById('app')!
+    .replaceChildren(
+      h(
+        'header',
+        { class: 'top' },
+        h('a', { class: 'brand', href: '#/' }, h('span', { class: 'logo' }, 'A'), 'asgard'),
+        h('span', { class: 'pipeline' }, d.pipeline),
+        h('nav', null, [...nav.values()]),
+        planNote,
+        h('span', { class: 'spec muted' }, d.spec),
+      ),
+      main,
+    );
   return { main, nav };
 }
 

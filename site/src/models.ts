@@ -14,7 +14,9 @@ const METRICS = ['f1', 'roc_auc', 'precision', 'recall', 'accuracy', 'log_loss']
 export function modelsPage(site: Site, root: HTMLElement, name?: string, rest: readonly string[] = []): void {
   const models = site.data.models;
   if (!name) {
-    root.append(h('header', { class: 'page-head' }, h('h1', null, 'Models'), h('p', { class: 'description' }, `What ${site.data.pipeline} trains and serves.`)));
+    root.append(
+      h('header', { class: 'page-head' }, h('h1', null, 'Models'), h('p', { class: 'description' }, `What ${site.data.pipeline} trains and serves.`)),
+    );
     if (!models.length) root.append(h('section', { class: 'card' }, h('p', { class: 'muted' }, 'This pipeline trains no model.')));
     for (const m of models) root.append(modelCard(m), ...m.serving.map((s) => servingCard(s)));
     return;
@@ -37,7 +39,9 @@ export function modelsPage(site: Site, root: HTMLElement, name?: string, rest: r
 }
 
 const gateBadge = (v: Version) =>
-  v.gate ? h('span', { class: `status status-${v.gate.passed ? 'succeeded' : 'failed'}`, title: v.gate.reason }, v.gate.passed ? 'passed' : 'failed') : h('span', { class: 'status' }, 'no gate');
+  v.gate
+    ? h('span', { class: `status status-${v.gate.passed ? 'succeeded' : 'failed'}`, title: v.gate.reason }, v.gate.passed ? 'passed' : 'failed')
+    : h('span', { class: 'status' }, 'no gate');
 
 function modelCard(m: Model): HTMLElement {
   const vs = [...m.versions].reverse();
@@ -51,7 +55,20 @@ function modelCard(m: Model): HTMLElement {
       ? h(
           'table',
           { class: 'plain versions' },
-          h('thead', null, h('tr', null, h('th', null, 'version'), h('th', null, 'created'), h('th', null, 'algorithm'), h('th', null, 'gate'), h('th', null, 'promoted'), METRICS.map((k) => h('th', { class: 'num' }, k)))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', null, 'version'),
+              h('th', null, 'created'),
+              h('th', null, 'algorithm'),
+              h('th', null, 'gate'),
+              h('th', null, 'promoted'),
+              METRICS.map((k) => h('th', { class: 'num' }, k)),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -70,12 +87,22 @@ function modelCard(m: Model): HTMLElement {
           ),
         )
       : h('p', { class: 'muted' }, 'No version registered yet: apply the pipeline.'),
-    vs.length >= 2 ? h('p', null, h('a', { class: 'button', href: href('models', m.name, 'compare', vs[1].version, vs[0].version) }, `Compare v${vs[1].version} and v${vs[0].version}`)) : null,
+    vs.length >= 2
+      ? h(
+          'p',
+          null,
+          h('a', { class: 'button', href: href('models', m.name, 'compare', vs[1].version, vs[0].version) }, `Compare v${vs[1].version} and v${vs[0].version}`),
+        )
+      : null,
   );
 }
 
 function metricTiles(v: Version): HTMLElement {
-  return h('div', { class: 'tiles' }, METRICS.map((k) => h('div', { class: 'tile' }, h('div', { class: 'tile-value' }, fmtMetric(v.metrics[k])), h('div', { class: 'tile-label' }, k))));
+  return h(
+    'div',
+    { class: 'tiles' },
+    METRICS.map((k) => h('div', { class: 'tile' }, h('div', { class: 'tile-value' }, fmtMetric(v.metrics[k])), h('div', { class: 'tile-label' }, k))),
+  );
 }
 
 function rocPlot(vs: readonly Version[], width: number): Element {
@@ -87,7 +114,16 @@ function rocPlot(vs: readonly Version[], width: number): Element {
     x: { domain: [0, 1], label: 'false positive rate →' },
     y: { domain: [0, 1], label: '↑ true positive rate' },
     color: { domain: vs.map((v) => `v${v.version}`), range: VERSION_COLORS, legend: vs.length > 1 },
-    marks: [Plot.line([[0, 0], [1, 1]], { stroke: '#cbd5e1', strokeDasharray: '4 3' }), Plot.line(rows, { x: 'fpr', y: 'tpr', stroke: 'v', strokeWidth: 2 })],
+    marks: [
+      Plot.line(
+        [
+          [0, 0],
+          [1, 1],
+        ],
+        { stroke: '#cbd5e1', strokeDasharray: '4 3' },
+      ),
+      Plot.line(rows, { x: 'fpr', y: 'tpr', stroke: 'v', strokeWidth: 2 }),
+    ],
   });
 }
 
@@ -101,7 +137,10 @@ function prPlot(vs: readonly Version[], width: number): Element {
     x: { domain: [0, 1], label: 'recall →' },
     y: { domain: [0, 1], label: '↑ precision' },
     color: { domain: vs.map((v) => `v${v.version}`), range: VERSION_COLORS, legend: vs.length > 1 },
-    marks: [...(base !== undefined ? [Plot.ruleY([base], { stroke: '#cbd5e1', strokeDasharray: '4 3' })] : []), Plot.line(rows, { x: 'recall', y: 'precision', stroke: 'v', strokeWidth: 2 })],
+    marks: [
+      ...(base !== undefined ? [Plot.ruleY([base], { stroke: '#cbd5e1', strokeDasharray: '4 3' })] : []),
+      Plot.line(rows, { x: 'recall', y: 'precision', stroke: 'v', strokeWidth: 2 }),
+    ],
   });
 }
 
@@ -123,7 +162,15 @@ function confusionPlot(v: Version, width: number): Element {
     color: { scheme: 'blues', type: 'sqrt' },
     marks: [
       Plot.cell(cells, { x: 'predicted', y: 'actual', fill: 'n', inset: 0.5, title: (d) => `${d.what}: ${d.n}` }),
-      Plot.text(cells, { x: 'predicted', y: 'actual', text: (d) => fmtNumber(d.n), fill: (d) => (d.n > (tn + fp + fn + tp) / 3 ? 'white' : '#0f172a'), fontSize: 18, fontWeight: 600, dy: -6 }),
+      Plot.text(cells, {
+        x: 'predicted',
+        y: 'actual',
+        text: (d) => fmtNumber(d.n),
+        fill: (d) => (d.n > (tn + fp + fn + tp) / 3 ? 'white' : '#0f172a'),
+        fontSize: 18,
+        fontWeight: 600,
+        dy: -6,
+      }),
       Plot.text(cells, { x: 'predicted', y: 'actual', text: 'what', fill: (d) => (d.n > (tn + fp + fn + tp) / 3 ? 'white' : '#334155'), dy: 14 }),
     ],
   });
@@ -151,9 +198,20 @@ function noCurves(v: Version): HTMLElement | null {
 }
 
 function lineageCard(site: Site, v: Version): HTMLElement {
-  const l = v.lineage as { inputs?: { features?: { view?: string; source?: { node: string; snapshot: string | null } }; label?: { from?: string; column?: string; source?: { node: string; snapshot: string | null } } }; trainedAt?: string; logicalTime?: string; rows?: number } | undefined;
+  const l = v.lineage as
+    | {
+        inputs?: {
+          features?: { view?: string; source?: { node: string; snapshot: string | null } };
+          label?: { from?: string; column?: string; source?: { node: string; snapshot: string | null } };
+        };
+        trainedAt?: string;
+        logicalTime?: string;
+        rows?: number;
+      }
+    | undefined;
   const rows: [string, HTMLElement | string][] = [];
-  const snap = (s?: { node: string; snapshot: string | null }) => (s ? h('span', null, h('a', { href: href('node', s.node) }, s.node), ' @ ', h('code', null, s.snapshot ?? '—')) : '—');
+  const snap = (s?: { node: string; snapshot: string | null }) =>
+    s ? h('span', null, h('a', { href: href('node', s.node) }, s.node), ' @ ', h('code', null, s.snapshot ?? '—')) : '—';
   if (l?.inputs?.features?.view) rows.push(['features', h('a', { href: href('node', l.inputs.features.view) }, l.inputs.features.view)]);
   if (l?.inputs?.features?.source) rows.push(['feature data', snap(l.inputs.features.source)]);
   if (l?.inputs?.label?.source) rows.push([`label ${l.inputs.label.column ?? ''}`.trim(), snap(l.inputs.label.source)]);
@@ -162,7 +220,17 @@ function lineageCard(site: Site, v: Version): HTMLElement {
   if (l?.rows !== undefined) rows.push(['labelled rows', fmtNumber(l.rows)]);
   rows.push(['held-out rows', fmtNumber(v.metrics.test_rows)]);
   rows.push(['inputs hash', h('code', { class: 'small' }, v.inputsHash.slice(0, 16))]);
-  return h('section', { class: 'card' }, h('h2', null, 'Trained on'), h('dl', { class: 'facts' }, rows.map(([k, x]) => [h('dt', null, k), h('dd', null, x)])), site.byId.size ? null : null);
+  return h(
+    'section',
+    { class: 'card' },
+    h('h2', null, 'Trained on'),
+    h(
+      'dl',
+      { class: 'facts' },
+      rows.map(([k, x]) => [h('dt', null, k), h('dd', null, x)]),
+    ),
+    site.byId.size ? null : null,
+  );
 }
 
 function versionPage(site: Site, m: Model, v: Version, root: HTMLElement): void {
@@ -174,19 +242,45 @@ function versionPage(site: Site, m: Model, v: Version, root: HTMLElement): void 
       { class: 'page-head' },
       h('div', { class: 'crumbs' }, h('a', { href: '#/models' }, 'models'), ' / ', m.name),
       h('h1', null, `${m.name} v${v.version}`, ' ', gateBadge(v), v.promoted ? h('span', { class: 'tag' }, 'promoted') : null),
-      h('p', { class: 'description' }, `${v.algorithm} · registered ${fmtTime(v.createdAt)} · gate ${v.gate?.text ?? 'none'}${v.gate ? ` — ${v.gate.reason}` : ''}`),
-      h('p', null, m.versions.map((x) => h('a', { class: x === v ? 'pill active' : 'pill', href: href('models', m.name, x.version) }, `v${x.version}`)), others.length ? h('a', { class: 'button', href: href('models', m.name, 'compare', others.at(-1)!.version, v.version) }, `Compare with v${others.at(-1)!.version}`) : null),
+      h(
+        'p',
+        { class: 'description' },
+        `${v.algorithm} · registered ${fmtTime(v.createdAt)} · gate ${v.gate?.text ?? 'none'}${v.gate ? ` — ${v.gate.reason}` : ''}`,
+      ),
+      h(
+        'p',
+        null,
+        m.versions.map((x) => h('a', { class: x === v ? 'pill active' : 'pill', href: href('models', m.name, x.version) }, `v${x.version}`)),
+        others.length
+          ? h('a', { class: 'button', href: href('models', m.name, 'compare', others.at(-1)!.version, v.version) }, `Compare with v${others.at(-1)!.version}`)
+          : null,
+      ),
     ),
     metricTiles(v),
     noCurves(v),
     h(
       'div',
       { class: 'grid three' },
-      h('section', { class: 'card chart', id: 'roc' }, h('h2', null, 'ROC curve', h('span', { class: 'muted small' }, ` AUC ${fmtMetric(v.metrics.roc_auc)}`)), v.evaluation ? rocPlot([v], w) : null),
+      h(
+        'section',
+        { class: 'card chart', id: 'roc' },
+        h('h2', null, 'ROC curve', h('span', { class: 'muted small' }, ` AUC ${fmtMetric(v.metrics.roc_auc)}`)),
+        v.evaluation ? rocPlot([v], w) : null,
+      ),
       h('section', { class: 'card chart', id: 'pr' }, h('h2', null, 'Precision–recall'), v.evaluation ? prPlot([v], w) : null),
-      h('section', { class: 'card chart', id: 'confusion' }, h('h2', null, 'Confusion matrix', h('span', { class: 'muted small' }, ` at threshold ${v.metrics.threshold}`)), confusionPlot(v, w)),
+      h(
+        'section',
+        { class: 'card chart', id: 'confusion' },
+        h('h2', null, 'Confusion matrix', h('span', { class: 'muted small' }, ` at threshold ${v.metrics.threshold}`)),
+        confusionPlot(v, w),
+      ),
     ),
-    h('div', { class: 'grid two' }, h('section', { class: 'card chart', id: 'importance' }, h('h2', null, 'Feature importance'), importancePlot([v], 520)), lineageCard(site, v)),
+    h(
+      'div',
+      { class: 'grid two' },
+      h('section', { class: 'card chart', id: 'importance' }, h('h2', null, 'Feature importance'), importancePlot([v], 520)),
+      lineageCard(site, v),
+    ),
     ...m.serving.map((s) => servingCard(s)),
   ]);
 }
@@ -195,7 +289,14 @@ function comparePage(m: Model, root: HTMLElement, a: number, b: number): void {
   const va = m.versions.find((v) => v.version === a);
   const vb = m.versions.find((v) => v.version === b);
   if (!va || !vb) {
-    root.append(h('section', { class: 'card' }, h('h1', null, 'Versions not found'), h('p', null, `${m.name} has versions ${m.versions.map((v) => v.version).join(', ')}.`)));
+    root.append(
+      h(
+        'section',
+        { class: 'card' },
+        h('h1', null, 'Versions not found'),
+        h('p', null, `${m.name} has versions ${m.versions.map((v) => v.version).join(', ')}.`),
+      ),
+    );
     return;
   }
   const delta = (k: (typeof METRICS)[number]) => {
@@ -204,20 +305,38 @@ function comparePage(m: Model, root: HTMLElement, a: number, b: number): void {
     return h('td', { class: `num ${d === 0 ? '' : better ? 'up' : 'down'}` }, `${d >= 0 ? '+' : ''}${d.toFixed(3)}`);
   };
   root.append(
-    h('header', { class: 'page-head' }, h('div', { class: 'crumbs' }, h('a', { href: '#/models' }, 'models'), ' / ', h('a', { href: href('models', m.name, b) }, m.name)), h('h1', null, `${m.name}: v${a} vs v${b}`)),
+    h(
+      'header',
+      { class: 'page-head' },
+      h('div', { class: 'crumbs' }, h('a', { href: '#/models' }, 'models'), ' / ', h('a', { href: href('models', m.name, b) }, m.name)),
+      h('h1', null, `${m.name}: v${a} vs v${b}`),
+    ),
     h(
       'section',
       { class: 'card' },
       h(
         'table',
         { class: 'plain compare' },
-        h('thead', null, h('tr', null, h('th', null, 'metric'), h('th', { class: 'num' }, `v${a}`), h('th', { class: 'num' }, `v${b}`), h('th', { class: 'num' }, 'change'))),
+        h(
+          'thead',
+          null,
+          h('tr', null, h('th', null, 'metric'), h('th', { class: 'num' }, `v${a}`), h('th', { class: 'num' }, `v${b}`), h('th', { class: 'num' }, 'change')),
+        ),
         h(
           'tbody',
           null,
-          METRICS.map((k) => h('tr', null, h('td', null, k), h('td', { class: 'num' }, fmtMetric(va.metrics[k])), h('td', { class: 'num' }, fmtMetric(vb.metrics[k])), delta(k))),
+          METRICS.map((k) =>
+            h('tr', null, h('td', null, k), h('td', { class: 'num' }, fmtMetric(va.metrics[k])), h('td', { class: 'num' }, fmtMetric(vb.metrics[k])), delta(k)),
+          ),
           h('tr', null, h('td', null, 'gate'), h('td', { class: 'num' }, gateBadge(va)), h('td', { class: 'num' }, gateBadge(vb)), h('td', null)),
-          h('tr', null, h('td', null, 'held-out rows'), h('td', { class: 'num' }, fmtNumber(va.metrics.test_rows)), h('td', { class: 'num' }, fmtNumber(vb.metrics.test_rows)), h('td', null)),
+          h(
+            'tr',
+            null,
+            h('td', null, 'held-out rows'),
+            h('td', { class: 'num' }, fmtNumber(va.metrics.test_rows)),
+            h('td', { class: 'num' }, fmtNumber(vb.metrics.test_rows)),
+            h('td', null),
+          ),
         ),
       ),
     ),
@@ -252,7 +371,11 @@ function servingCard(s: Model['serving'][number]): HTMLElement {
         x: { domain: levels, label: null },
         y: { label: '↑ customers', grid: true },
         color: { domain: Object.keys(RISK_COLORS), range: Object.values(RISK_COLORS) },
-        marks: [Plot.barY(s.byRisk, { x: 'level', y: 'rows', fill: 'level', rx: 2 }), Plot.text(s.byRisk, { x: 'level', y: 'rows', text: (d) => `${fmtNumber(d.rows)} (${((100 * d.rows) / total).toFixed(1)}%)`, dy: -8 }), Plot.ruleY([0])],
+        marks: [
+          Plot.barY(s.byRisk, { x: 'level', y: 'rows', fill: 'level', rx: 2 }),
+          Plot.text(s.byRisk, { x: 'level', y: 'rows', text: (d) => `${fmtNumber(d.rows)} (${((100 * d.rows) / total).toFixed(1)}%)`, dy: -8 }),
+          Plot.ruleY([0]),
+        ],
       }),
       Plot.plot({
         width: 480,
@@ -260,7 +383,11 @@ function servingCard(s: Model['serving'][number]): HTMLElement {
         x: { domain: [0, 1], label: `${s.probabilityColumn ?? 'probability'} →` },
         y: { label: '↑ rows', grid: true },
         color: { domain: Object.keys(RISK_COLORS), range: Object.values(RISK_COLORS) },
-        marks: [Plot.rectY(hist, { x1: 'from', x2: 'to', y: 'rows', fill: 'level', inset: 0.5 }), Plot.ruleX([s.riskLevels.medium, s.riskLevels.high], { stroke: '#0f172a', strokeDasharray: '3 3' }), Plot.ruleY([0])],
+        marks: [
+          Plot.rectY(hist, { x1: 'from', x2: 'to', y: 'rows', fill: 'level', inset: 0.5 }),
+          Plot.ruleX([s.riskLevels.medium, s.riskLevels.high], { stroke: '#0f172a', strokeDasharray: '3 3' }),
+          Plot.ruleY([0]),
+        ],
       }),
     ),
   );

@@ -27,7 +27,14 @@ export async function nodePage(site: Site, root: HTMLElement, id: string, column
   if (!placeholder.isConnected) return;
   placeholder.remove();
   if (!n) {
-    root.append(h('div', { class: 'card' }, h('h1', null, 'No such node'), h('p', null, `${id} is not in ${site.data.pipeline}. `, h('a', { href: '#/' }, 'Back to the graph'))));
+    root.append(
+      h(
+        'div',
+        { class: 'card' },
+        h('h1', null, 'No such node'),
+        h('p', null, `${id} is not in ${site.data.pipeline}. `, h('a', { href: '#/' }, 'Back to the graph')),
+      ),
+    );
     return;
   }
   append(root, [
@@ -38,7 +45,13 @@ export async function nodePage(site: Site, root: HTMLElement, id: string, column
       h('h1', null, h('span', { class: `kind-badge kind-${n.kind}` }, STAGE_LABEL[n.kind] ?? n.kind), n.id),
       n.description ? h('p', { class: 'description' }, n.description) : h('p', { class: 'description muted' }, 'No description in the spec.'),
       n.where ? h('p', { class: 'where' }, n.where) : null,
-      n.tags.length ? h('p', null, n.tags.map((t) => h('span', { class: 'tag' }, t))) : null,
+      n.tags.length
+        ? h(
+            'p',
+            null,
+            n.tags.map((t) => h('span', { class: 'tag' }, t)),
+          )
+        : null,
     ),
     h('div', { class: 'grid' }, facts(n), lastRun(site, n), neighbours(site, n)),
     n.plan ? planCard(n) : null,
@@ -53,7 +66,16 @@ export async function nodePage(site: Site, root: HTMLElement, id: string, column
 }
 
 function facts(n: SiteNode): HTMLElement {
-  return h('section', { class: 'card' }, h('h2', null, 'Definition'), h('dl', { class: 'facts' }, n.facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
+  return h(
+    'section',
+    { class: 'card' },
+    h('h2', null, 'Definition'),
+    h(
+      'dl',
+      { class: 'facts' },
+      n.facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+    ),
+  );
 }
 
 function lastRun(site: Site, n: SiteNode): HTMLElement {
@@ -69,18 +91,35 @@ function lastRun(site: Site, n: SiteNode): HTMLElement {
   }
   if (n.state) rows.push(['applied', fmtTime(n.state.appliedAt)]);
   if (snap) rows.push(['snapshot', h('span', null, h('code', null, snap.id), ` · ${fmtNumber(snap.rows)} rows`)]);
-  if (n.state?.modelVersion !== undefined) rows.push(['model version', h('a', { href: href('models', n.facts.find(([k]) => k === 'registers')?.[1] ?? '', n.state.modelVersion) }, `v${n.state.modelVersion}`)]);
+  if (n.state?.modelVersion !== undefined)
+    rows.push([
+      'model version',
+      h('a', { href: href('models', n.facts.find(([k]) => k === 'registers')?.[1] ?? '', n.state.modelVersion) }, `v${n.state.modelVersion}`),
+    ]);
   if (n.state?.cursor !== undefined) rows.push(['cursor', n.state.cursor]);
   return h(
     'section',
     { class: 'card' },
     h('h2', null, 'Last run'),
-    rows.length ? h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)])) : h('p', { class: 'muted' }, n.kind === 'system' ? 'A source system: its streams are synced by the bronze nodes.' : 'Not applied yet.'),
+    rows.length
+      ? h(
+          'dl',
+          { class: 'facts' },
+          rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+        )
+      : h('p', { class: 'muted' }, n.kind === 'system' ? 'A source system: its streams are synced by the bronze nodes.' : 'Not applied yet.'),
   );
 }
 
 function neighbours(site: Site, n: SiteNode): HTMLElement {
-  const list = (ids: readonly string[]) => (ids.length ? h('ul', { class: 'links' }, ids.map((i) => h('li', null, h('a', { href: href('node', i) }, i)))) : h('p', { class: 'muted' }, 'none'));
+  const list = (ids: readonly string[]) =>
+    ids.length
+      ? h(
+          'ul',
+          { class: 'links' },
+          ids.map((i) => h('li', null, h('a', { href: href('node', i) }, i))),
+        )
+      : h('p', { class: 'muted' }, 'none');
   return h('section', { class: 'card' }, h('h2', null, 'Upstream'), list(n.inputs), h('h2', null, 'Downstream'), list(n.downstream));
 }
 
@@ -90,7 +129,13 @@ function planCard(n: SiteNode): HTMLElement {
     'section',
     { class: `card plan-card act-${p.action} ${p.category === 'breaking' ? 'breaking' : ''}` },
     h('h2', null, 'In the plan: ', h('span', { class: 'plan-action' }, p.action), p.category ? h('span', { class: 'plan-category' }, p.category) : null),
-    p.reasons.length ? h('ul', null, p.reasons.map((r) => h('li', null, r))) : null,
+    p.reasons.length
+      ? h(
+          'ul',
+          null,
+          p.reasons.map((r) => h('li', null, r)),
+        )
+      : null,
   );
 }
 
@@ -102,10 +147,17 @@ function highlighted(sql: string): HTMLElement {
 
 function sqlCard(n: SiteNode): HTMLElement {
   const sql = n.sql!;
-  const tabs = [{ key: 'spec', label: 'As written (Spark SQL)', sql: sql.spec, note: 'The body in the spec.' }, ...sql.targets.map((t) => ({ key: t.dialect, label: DIALECT_LABEL[t.dialect] ?? t.dialect, sql: t.sql, note: `Transpiled for ${t.runs}.` }))];
+  const tabs = [
+    { key: 'spec', label: 'As written (Spark SQL)', sql: sql.spec, note: 'The body in the spec.' },
+    ...sql.targets.map((t) => ({ key: t.dialect, label: DIALECT_LABEL[t.dialect] ?? t.dialect, sql: t.sql, note: `Transpiled for ${t.runs}.` })),
+  ];
   const body = h('div', { class: 'tab-body' });
   const buttons = tabs.map((t, i) =>
-    h('button', { type: 'button', class: i === 0 ? 'tab active' : 'tab', role: 'tab', onclick: (e: Event) => show(i, e.currentTarget as HTMLElement) }, t.label),
+    h(
+      'button',
+      { type: 'button', class: i === 0 ? 'tab active' : 'tab', role: 'tab', onclick: (e: Event) => show(i, e.currentTarget as HTMLElement) },
+      t.label,
+    ),
   );
   function show(i: number, btn?: HTMLElement): void {
     for (const b of buttons) b.classList.toggle('active', b === (btn ?? buttons[i]));
@@ -135,7 +187,11 @@ function schemaCard(site: Site, n: SiteNode, column: string | undefined): HTMLEl
                 { class: c.name === column ? 'selected' : '' },
                 h('td', null, h('a', { href: href('node', n.id, c.name), title: 'show its lineage' }, c.name)),
                 h('td', null, h('code', null, c.type)),
-                h('td', { class: 'small' }, (cols[c.name] ?? []).map(([t, col]) => h('span', { class: 'from' }, `${t.replace(/^source:/, '')}.${col}`))),
+                h(
+                  'td',
+                  { class: 'small' },
+                  (cols[c.name] ?? []).map(([t, col]) => h('span', { class: 'from' }, `${t.replace(/^source:/, '')}.${col}`)),
+                ),
               ),
             ),
           ),
@@ -158,9 +214,19 @@ function checksCard(site: Site, n: SiteNode): HTMLElement {
     { class: 'card' },
     h('h2', null, 'Checks', h('span', { class: 'count' }, String(n.checks.length))),
     n.checks.length
-      ? h('table', { class: 'plain' }, h('tbody', null, n.checks.map((c) => h('tr', null, h('td', null, h('code', null, c)), h('td', null, result(c))))))
+      ? h(
+          'table',
+          { class: 'plain' },
+          h(
+            'tbody',
+            null,
+            n.checks.map((c) => h('tr', null, h('td', null, h('code', null, c)), h('td', null, result(c)))),
+          ),
+        )
       : h('p', { class: 'muted' }, 'No checks.'),
-    n.checks.length && r ? h('p', { class: 'muted small' }, `Results of the run at ${fmtTime(r.run.startedAt)}: every check runs on each new snapshot before it is committed.`) : null,
+    n.checks.length && r
+      ? h('p', { class: 'muted small' }, `Results of the run at ${fmtTime(r.run.startedAt)}: every check runs on each new snapshot before it is committed.`)
+      : null,
   );
 }
 
@@ -175,7 +241,19 @@ function snapshotsCard(n: SiteNode): HTMLElement {
           'table',
           { class: 'plain' },
           h('thead', null, h('tr', null, h('th', null, 'snapshot'), h('th', { class: 'num' }, 'rows'), h('th', null, 'written'))),
-          h('tbody', null, snaps.map((x) => h('tr', null, h('td', null, h('code', null, x.id), x.current ? h('span', { class: 'tag' }, 'current') : null), h('td', { class: 'num' }, fmtNumber(x.rows)), h('td', null, fmtTime(x.createdAt))))),
+          h(
+            'tbody',
+            null,
+            snaps.map((x) =>
+              h(
+                'tr',
+                null,
+                h('td', null, h('code', null, x.id), x.current ? h('span', { class: 'tag' }, 'current') : null),
+                h('td', { class: 'num' }, fmtNumber(x.rows)),
+                h('td', null, fmtTime(x.createdAt)),
+              ),
+            ),
+          ),
         )
       : h('p', { class: 'muted' }, 'This node writes no table, or has not written one yet.'),
   );

@@ -18,7 +18,10 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
   const options: Record<string, string | boolean | undefined> = {};
   const positionals: string[] = [];
   const unknown = (flag: string): never => {
-    const guess = closest(flag.replace(/^-+/, ''), specs.map((s) => s.name));
+    const guess = closest(
+      flag.replace(/^-+/, ''),
+      specs.map((s) => s.name),
+    );
     throw new CliError(`unknown option ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`);
   };
   for (let i = 0; i < argv.length; i++) {

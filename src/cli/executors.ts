@@ -22,7 +22,11 @@ export const defaultExecutors = (ws: Workspace): ExecutorResolver => executorRes
  * rest embedded. With an S3 warehouse the job reads what this run pushed there, and asgard then
  * fetches what the job committed into the working copy.
  */
-export function clusterExecutors(ws: Workspace, ir: PipelineIR, opts: { readonly env: Readonly<Record<string, string | undefined>>; readonly specPath: string }): ExecutorResolver {
+export function clusterExecutors(
+  ws: Workspace,
+  ir: PipelineIR,
+  opts: { readonly env: Readonly<Record<string, string | undefined>>; readonly specPath: string },
+): ExecutorResolver {
   const remote = ws.remote(ir);
   return executorResolver({
     ...executorLoaders(ws),

@@ -60,7 +60,13 @@ export async function compiledTree(ctx: CommandContext, spec: LoadedSpec & { ir:
   const workspace = workspaceOf(ctx, spec, profile);
   // Rendered SQL from the workspace's cache, as `asgard compile` does: a changed spec renders only its changed bodies.
   const sqlCache = workspace.caches.compileSql();
-  const r = await compileLoaded(spec.ir, { profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), sqlCache, cacheFor: { ...spec, workspace } });
+  const r = await compileLoaded(spec.ir, {
+    profile,
+    specPath: specPathFor(ctx.io.cwd, spec.file),
+    specSource: spec.sources.get(spec.file),
+    sqlCache,
+    cacheFor: { ...spec, workspace },
+  });
   sqlCache.save();
   if (!r.files || hasErrors(r.diagnostics)) {
     const first = r.diagnostics.find((d) => d.severity === 'error');
@@ -70,15 +76,24 @@ export async function compiledTree(ctx: CommandContext, spec: LoadedSpec & { ir:
 }
 
 /** The cluster and the compiled objects of `profile`, ready to apply; nothing is written yet. */
-export async function openKubeDeployment(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, profile: string, remote: RemoteState | undefined): Promise<KubeDeployment> {
+export async function openKubeDeployment(
+  ctx: CommandContext,
+  spec: LoadedSpec & { ir: PipelineIR },
+  profile: string,
+  remote: RemoteState | undefined,
+): Promise<KubeDeployment> {
   const { ir } = spec;
   const env = ctx.io.env;
   if (!remote) {
-    throw new CliError(`apply --profile ${profile} keeps the state, lock and registry beside an S3 warehouse: set \`warehouse = "s3://bucket/prefix"\` in profile ${profile}`, EXIT.invalid);
+    throw new CliError(
+      `apply --profile ${profile} keeps the state, lock and registry beside an S3 warehouse: set \`warehouse = "s3://bucket/prefix"\` in profile ${profile}`,
+      EXIT.invalid,
+    );
   }
   const rawTimeout = setting(ir, profile, 'job_timeout', env);
   const timeoutSeconds = rawTimeout === undefined ? DEFAULT_JOB_TIMEOUT : parseDuration(rawTimeout);
-  if (timeoutSeconds === undefined) throw new CliError(`profile ${profile}: job_timeout must be seconds or a duration like "30m", not "${String(rawTimeout)}"`, EXIT.invalid);
+  if (timeoutSeconds === undefined)
+    throw new CliError(`profile ${profile}: job_timeout must be seconds or a duration like "30m", not "${String(rawTimeout)}"`, EXIT.invalid);
   const { cluster, namespace } = kubeAccess(ctx, ir, profile);
   // Compiled when the first node runs: an apply with nothing to run compiles nothing.
   let compiled: Promise<FileMap> | undefined;
@@ -114,8 +129,27 @@ export async function openKubeDeployment(ctx: CommandContext, spec: LoadedSpec &
   const airbyte =
     airbyteUrl === undefined
       ? undefined
-      : new Airbyte({ url: String(airbyteUrl), workspaceId: String(workspaceId), ...(token ? { token } : {}), env: { ...envDefaults(ir, profile), ...env }, timeoutSeconds, ...(env.ASGARD_AIRBYTE_POLL_MS ? { pollMs: Number(env.ASGARD_AIRBYTE_POLL_MS) } : {}) }, tree);
-  return new KubeDeployment(cluster, { pipeline: ir.name, namespace, tree, timeoutSeconds, timeoutSource: `job_timeout of profile ${profile}`, upload, uploadSourceFiles: () => uploadFileSources(ir, env, remote), ...(airbyte ? { airbyte } : {}) });
+      : new Airbyte(
+          {
+            url: String(airbyteUrl),
+            workspaceId: String(workspaceId),
+            ...(token ? { token } : {}),
+            env: { ...envDefaults(ir, profile), ...env },
+            timeoutSeconds,
+            ...(env.ASGARD_AIRBYTE_POLL_MS ? { pollMs: Number(env.ASGARD_AIRBYTE_POLL_MS) } : {}),
+          },
+          tree,
+        );
+  return new KubeDeployment(cluster, {
+    pipeline: ir.name,
+    namespace,
+    tree,
+    timeoutSeconds,
+    timeoutSource: `job_timeout of profile ${profile}`,
+    upload,
+    uploadSourceFiles: () => uploadFileSources(ir, env, remote),
+    ...(airbyte ? { airbyte } : {}),
+  });
 }
 
 /**

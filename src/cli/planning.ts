@@ -108,7 +108,11 @@ function stateIfAny(ctx: CommandContext, spec: { file: string; ir: PipelineIR })
  * lineage are asked only about nodes whose definition differs from what the plan compares with
  * (or that it deletes). A plan where nothing changed never loads it (~0.5 s of CPU).
  */
-async function toolkitIfChanged(ir: PipelineIR, prior: Readonly<Record<NodeId, PriorNode>>, fingerprints: ReturnType<typeof fingerprintPipeline>): Promise<void> {
+async function toolkitIfChanged(
+  ir: PipelineIR,
+  prior: Readonly<Record<NodeId, PriorNode>>,
+  fingerprints: ReturnType<typeof fingerprintPipeline>,
+): Promise<void> {
   const ids = new Set(ir.nodes.map((n) => n.id));
   const changed = ir.nodes.some((n) => prior[n.id] !== undefined && prior[n.id].fingerprint !== fingerprints.get(n.id)?.fingerprint);
   if (changed || Object.keys(prior).some((id) => !ids.has(id))) await loadSqlToolkit();
@@ -122,7 +126,10 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   checkProfile(ctx, spec.ir);
   const fingerprints = fingerprintPipeline(spec.ir);
   if (base !== undefined) {
-    const { spec: baseSpec, cacheFor } = await loadBaseSpec(base, spec.file, { cwd: ctx.io.cwd, ...(ctx.stateDir !== undefined ? { stateDir: ctx.stateDir } : {}) });
+    const { spec: baseSpec, cacheFor } = await loadBaseSpec(base, spec.file, {
+      cwd: ctx.io.cwd,
+      ...(ctx.stateDir !== undefined ? { stateDir: ctx.stateDir } : {}),
+    });
     if (hasErrors(baseSpec.diagnostics) || !baseSpec.ir) {
       preview(ctx, otherSpecErrorsView, baseSpec);
       throw new CliError(`the base spec ${base} has errors; fix it or pick another --base`);
@@ -177,7 +184,8 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
     schemas,
     fingerprints,
   });
-  if (review) plan = reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, headLineage: schemas ? new LineageGraph(spec.ir, schemas) : undefined, state });
+  if (review)
+    plan = reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, headLineage: schemas ? new LineageGraph(spec.ir, schemas) : undefined, state });
   return { plan, store, state, schemas, prior };
 }
 
@@ -218,4 +226,3 @@ export function readPlanFile(file: string): Plan {
   const { digest: _digest, ...plan } = doc;
   return { ...plan, spec: resolve(dirname(file), doc.spec) };
 }
-

@@ -11,12 +11,21 @@ import { CliError, EXIT } from './command.js';
 
 /** A short stable id of a plan (recorded in the lock). */
 export function planId(plan: Plan): string {
-  return createHash('sha256').update(JSON.stringify(planToJson(plan))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(planToJson(plan)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Turn the remote-storage failures into CLI errors: exit 1, the run failed and nothing is half-written. */
 export function remoteError(e: unknown): never {
-  if (e instanceof LockHeld || e instanceof LockMismatch || e instanceof RemoteStateConflict || e instanceof ObjectStoreError || e instanceof PreconditionFailed) {
+  if (
+    e instanceof LockHeld ||
+    e instanceof LockMismatch ||
+    e instanceof RemoteStateConflict ||
+    e instanceof ObjectStoreError ||
+    e instanceof PreconditionFailed
+  ) {
     throw new CliError(e.message, EXIT.failed);
   }
   if (e instanceof ProfileSettingError) throw new CliError(e.message, EXIT.invalid);

@@ -29,7 +29,7 @@ function globalHelp(): string {
     '      --version  print the version',
     '',
     'Exit codes: 0 ok, 1 execution failed, 2 invalid input, 3 plan --detailed-exitcode found changes.',
-    'Run `asgard COMMAND --help` for a command\'s options and examples.',
+    "Run `asgard COMMAND --help` for a command's options and examples.",
     '',
   ].join('\n');
 }
@@ -78,7 +78,12 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
     }
     const found = commands.find((c) => c.name === first);
     if (!found) {
-      const guess = first.startsWith('-') ? undefined : closest(first, commands.map((c) => c.name));
+      const guess = first.startsWith('-')
+        ? undefined
+        : closest(
+            first,
+            commands.map((c) => c.name),
+          );
       throw new CliError(`unknown command "${first}"${guess ? ` (did you mean ${guess}?)` : ''}; run asgard --help for the list`);
     }
     const cmd = await found.load();
@@ -92,7 +97,8 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
       if (stateOpt === '') throw new CliError('--state needs a folder path');
       const at = resolve(io.cwd, stateOpt);
       // A file where the state folder should be would surface later as a raw ENOTDIR.
-      if (existsSync(at) && !statSync(at).isDirectory()) throw new CliError(`--state ${stateOpt}: ${at} is a file, not a folder (the state folder holds state/, warehouse/ and registry/)`);
+      if (existsSync(at) && !statSync(at).isDirectory())
+        throw new CliError(`--state ${stateOpt}: ${at} is a file, not a folder (the state folder holds state/, warehouse/ and registry/)`);
     }
     const formats = cmd.formats ?? ['text', 'json'];
     const format = (args.options.format as string | undefined) ?? formats[0];

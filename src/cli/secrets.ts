@@ -12,7 +12,12 @@ export function unsetSecrets(ir: PipelineIR, env: Readonly<Record<string, string
     if (r?.kind !== 'secret' || (env[r.name] ?? '') !== '') return;
     const key = `${r.name}|${what}|${setting}`;
     if (!out.has(key)) {
-      out.set(key, diag(Codes.SecretUnset, `\`${setting}\` of ${what} is \`secret("${r.name}")\`, but ${r.name} is not set in this environment`, span, { hint: `set ${r.name} before apply; unset, the node runs without it${setting === 'token' ? ' (an API is called without credentials)' : ' or fails'}` }));
+      out.set(
+        key,
+        diag(Codes.SecretUnset, `\`${setting}\` of ${what} is \`secret("${r.name}")\`, but ${r.name} is not set in this environment`, span, {
+          hint: `set ${r.name} before apply; unset, the node runs without it${setting === 'token' ? ' (an API is called without credentials)' : ' or fails'}`,
+        }),
+      );
     }
   };
   for (const n of ir.nodes) {

@@ -84,16 +84,28 @@ function write(caches: WorkspaceCaches, specFile: string, c: CacheFile): void {
 }
 
 /** The cached load result of this exact text, if any. */
-export function cachedSpec(specFile: string, text: string, caches = defaultCaches(specFile)): { ir?: PipelineIR; partial?: PipelineIR; diagnostics: readonly Diagnostic[] } | undefined {
+export function cachedSpec(
+  specFile: string,
+  text: string,
+  caches = defaultCaches(specFile),
+): { ir?: PipelineIR; partial?: PipelineIR; diagnostics: readonly Diagnostic[] } | undefined {
   const c = read(caches, specFile, text);
   return c ? { ir: c.ir, ...(c.partial ? { partial: c.partial } : {}), diagnostics: c.diagnostics } : undefined;
 }
 
-export function cacheSpec(caches: WorkspaceCaches, specFile: string, text: string, ir: PipelineIR | undefined, diagnostics: readonly Diagnostic[], partial?: PipelineIR): void {
+export function cacheSpec(
+  caches: WorkspaceCaches,
+  specFile: string,
+  text: string,
+  ir: PipelineIR | undefined,
+  diagnostics: readonly Diagnostic[],
+  partial?: PipelineIR,
+): void {
   write(caches, specFile, { key: keyOf(caches, specFile, text), ir, ...(partial ? { partial } : {}), diagnostics });
 }
 
-const knownKey = (known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>) => sha256(canonicalJson(known ? [...known].sort((a, b) => (a[0] < b[0] ? -1 : 1)) : []));
+const knownKey = (known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>) =>
+  sha256(canonicalJson(known ? [...known].sort((a, b) => (a[0] < b[0] ? -1 : 1)) : []));
 
 export function cachedSchemas(
   caches: WorkspaceCaches,

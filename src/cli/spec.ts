@@ -28,7 +28,13 @@ export interface SpecPlace {
 }
 
 /** `--var NAME=VALUE` on plan, apply, compile and validate: sets a spec variable (docs/cli.md). */
-export const varOption: OptionSpec = { name: 'var', type: 'string', arg: 'NAME=VALUE', multiple: true, description: 'set the spec variable NAME (`var NAME { … }`); repeatable' };
+export const varOption: OptionSpec = {
+  name: 'var',
+  type: 'string',
+  arg: 'NAME=VALUE',
+  multiple: true,
+  description: 'set the spec variable NAME (`var NAME { … }`); repeatable',
+};
 
 /** The `--var` values of a command, by name. */
 export function cliVars(ctx: CommandContext): Record<string, string> {
@@ -65,7 +71,15 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   const key = (t: string) => (Object.keys(vars).length ? `${t}\u0000--var ${JSON.stringify(Object.entries(vars).sort())}` : t);
   if (text !== undefined) {
     const hit = cachedSpec(file, key(text), caches);
-    if (hit) return { file, ir: hit.ir, ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources: new Map([[file, text]]), cacheKey: key(text) };
+    if (hit)
+      return {
+        file,
+        ir: hit.ir,
+        ...(hit.partial ? { partial: hit.partial } : {}),
+        diagnostics: hit.diagnostics,
+        sources: new Map([[file, text]]),
+        cacheKey: key(text),
+      };
   }
   // The parser loads only on a cache miss (a warm `plan` never pays for it), the SQL toolkit only
   // when a body outside the fast analysis's subset is not in the SQL analysis cache.
@@ -115,9 +129,16 @@ export async function loadBaseSpec(ref: string, specFile: string, place: SpecPla
   if (gitRef.startsWith('-')) throw new CliError(`--base ${ref}: a git ref cannot start with "-"`);
   let text: string;
   try {
-    text = execFileSync('git', ['show', '--no-ext-diff', '--no-textconv', '--end-of-options', `${gitRef}:${path}`, '--'], { cwd: dirname(specFile), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    text = execFileSync('git', ['show', '--no-ext-diff', '--no-textconv', '--end-of-options', `${gitRef}:${path}`, '--'], {
+      cwd: dirname(specFile),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
   } catch (e) {
-    const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim().split('\n')[0];
+    const stderr = String((e as { stderr?: unknown }).stderr ?? '')
+      .trim()
+      .split('\n')[0];
     throw new CliError(`--base ${ref}: git cannot read it${stderr ? ` (${stderr})` : ''}`);
   }
   const file = resolve(place.cwd, ref);
@@ -129,7 +150,11 @@ export async function loadBaseSpec(ref: string, specFile: string, place: SpecPla
   const cacheFor = { file: slot, cacheKey, workspace };
   const hit = cachedSpec(slot, cacheKey, workspace.caches);
   const sources = new Map([[file, text]]);
-  if (hit) return { spec: { file, ...(hit.ir ? { ir: hit.ir } : {}), ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources }, cacheFor };
+  if (hit)
+    return {
+      spec: { file, ...(hit.ir ? { ir: hit.ir } : {}), ...(hit.partial ? { partial: hit.partial } : {}), diagnostics: hit.diagnostics, sources },
+      cacheFor,
+    };
   const { loadPipelineTextLazily } = await import('../dsl/load-lazy.js');
   const spec = await loadPipelineTextLazily(text, file);
   cacheSpec(workspace.caches, slot, cacheKey, spec.ir, spec.diagnostics, spec.partial);
@@ -212,4 +237,3 @@ export function failOnErrors(ctx: CommandContext, spec: LoadedSpec, what = ''): 
 }
 
 export { ExitSilently };
-

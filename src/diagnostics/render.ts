@@ -46,7 +46,10 @@ export function diagnosticToJson(d: Diagnostic, displayPath?: (file: string) => 
 }
 
 /** An invalid spec as a comment: each diagnostic with file:line:col, its code and message, the source line. */
-export function renderDiagnosticsMarkdown(diags: readonly Diagnostic[], opts: { sources?: ReadonlyMap<string, string>; displayPath?: (f: string) => string; title: string }): string {
+export function renderDiagnosticsMarkdown(
+  diags: readonly Diagnostic[],
+  opts: { sources?: ReadonlyMap<string, string>; displayPath?: (f: string) => string; title: string },
+): string {
   const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
   const code = (s: string) => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
   const errors = diags.filter((x) => x.severity === 'error').length;
@@ -61,7 +64,15 @@ export function renderDiagnosticsMarkdown(diags: readonly Diagnostic[], opts: { 
     const line = opts.sources!.get(x.span!.file)!.split('\n')[x.span!.line - 1];
     if (line === undefined || line.length > 400) continue;
     const width = x.span!.endLine === x.span!.line ? Math.max(1, x.span!.endColumn - x.span!.column) : 1;
-    out.push('', `${code(`${opts.displayPath?.(x.span!.file) ?? x.span!.file}:${x.span!.line}:${x.span!.column}`)} ${x.code}`, '', '```', line.replace(/\t/g, ' ').replace(/```/g, "'''"), `${' '.repeat(Math.max(0, x.span!.column - 1))}${'^'.repeat(Math.min(width, 200))}`, '```');
+    out.push(
+      '',
+      `${code(`${opts.displayPath?.(x.span!.file) ?? x.span!.file}:${x.span!.line}:${x.span!.column}`)} ${x.code}`,
+      '',
+      '```',
+      line.replace(/\t/g, ' ').replace(/```/g, "'''"),
+      `${' '.repeat(Math.max(0, x.span!.column - 1))}${'^'.repeat(Math.min(width, 200))}`,
+      '```',
+    );
   }
   return out.join('\n') + '\n';
 }

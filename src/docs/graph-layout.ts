@@ -38,7 +38,11 @@ export const NETWORK_SIMPLEX_MAX = 250;
 
 const stage = (kind: string | undefined): number => Math.max(0, STAGE_ORDER.indexOf((kind ?? 'system') as (typeof STAGE_ORDER)[number]));
 
-export async function layoutGraph(nodes: readonly GraphNode[], edges: readonly { readonly from: string; readonly to: string }[], cache?: KeyValueCache<GraphLayout>): Promise<GraphLayout> {
+export async function layoutGraph(
+  nodes: readonly GraphNode[],
+  edges: readonly { readonly from: string; readonly to: string }[],
+  cache?: KeyValueCache<GraphLayout>,
+): Promise<GraphLayout> {
   const kindOf = new Map(nodes.map((n) => [n.id, n.kind]));
   const drawn = edges.filter((e) => kindOf.has(e.from) && kindOf.has(e.to));
   const key = sha256(canonicalJson({ nodes: nodes.map((n) => [n.id, n.kind, n.name]), edges: drawn.map((e) => [e.from, e.to]) }));
@@ -68,7 +72,11 @@ export async function layoutGraph(nodes: readonly GraphNode[], edges: readonly {
   const gr = g.graph();
   const layout: GraphLayout = {
     nodes: placed,
-    edges: g.edges().map((e: { v: string; w: string }) => ({ from: e.v, to: e.w, points: (g.edge(e).points ?? []).map((p: { x: number; y: number }) => ({ x: round(p.x), y: round(p.y) })) })),
+    edges: g.edges().map((e: { v: string; w: string }) => ({
+      from: e.v,
+      to: e.w,
+      points: (g.edge(e).points ?? []).map((p: { x: number; y: number }) => ({ x: round(p.x), y: round(p.y) })),
+    })),
     width: Math.ceil(gr.width ?? 0),
     height: Math.ceil(gr.height ?? 0),
   };

@@ -144,7 +144,13 @@ export interface SavedPlan {
   readonly pipeline: string;
   readonly against?: { readonly kind: string; readonly ref?: string };
   readonly summary?: Readonly<Record<string, number>>;
-  readonly actions: readonly { readonly node: string; readonly action: string; readonly category?: string; readonly reasons?: readonly string[]; readonly schemaChanges?: readonly unknown[] }[];
+  readonly actions: readonly {
+    readonly node: string;
+    readonly action: string;
+    readonly category?: string;
+    readonly reasons?: readonly string[];
+    readonly schemaChanges?: readonly unknown[];
+  }[];
 }
 
 export const systemId = (connector: string) => `source:${connector}`;
@@ -167,7 +173,18 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
     edges.push({ from: systemId(n.connector.name), to: n.id });
   }
   for (const [name, s] of systems) {
-    nodes.push({ id: systemId(name), kind: 'system', layer: 'source', name, tags: [], inputs: [], downstream: s.streams, schema: [], checks: [], facts: [['connector', s.type]] });
+    nodes.push({
+      id: systemId(name),
+      kind: 'system',
+      layer: 'source',
+      name,
+      tags: [],
+      inputs: [],
+      downstream: s.streams,
+      schema: [],
+      checks: [],
+      facts: [['connector', s.type]],
+    });
   }
 
   for (const n of ir.nodes) {
@@ -187,15 +204,39 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
       schema: columnsOf(n, ir, schemas, state),
       checks: n.kind === 'cleanse' || n.kind === 'model' ? n.checks.map((c) => c.name) : [],
       facts: factsOf(n),
-      ...(ns ? { state: { appliedAt: ns.appliedAt, ...(ns.snapshot ? { snapshot: ns.snapshot } : {}), history: ns.history ?? [], ...(ns.modelVersion !== undefined ? { modelVersion: ns.modelVersion } : {}), ...(ns.cursor !== undefined ? { cursor: ns.cursor } : {}) } } : {}),
-      ...(p ? { plan: { action: p.action, ...(p.category ? { category: p.category } : {}), reasons: p.reasons ?? [], schemaChanges: p.schemaChanges ?? [] } } : {}),
+      ...(ns
+        ? {
+            state: {
+              appliedAt: ns.appliedAt,
+              ...(ns.snapshot ? { snapshot: ns.snapshot } : {}),
+              history: ns.history ?? [],
+              ...(ns.modelVersion !== undefined ? { modelVersion: ns.modelVersion } : {}),
+              ...(ns.cursor !== undefined ? { cursor: ns.cursor } : {}),
+            },
+          }
+        : {}),
+      ...(p
+        ? { plan: { action: p.action, ...(p.category ? { category: p.category } : {}), reasons: p.reasons ?? [], schemaChanges: p.schemaChanges ?? [] } }
+        : {}),
     });
   }
   // A node the plan deletes is no longer in the spec: it is still drawn, so the picture shows it.
   for (const a of inp.plan?.actions ?? []) {
     if (a.action !== 'delete' || nodes.some((n) => n.id === a.node)) continue;
     const kind = (state.nodes[a.node]?.kind ?? 'model') as SiteKind;
-    nodes.push({ id: a.node, kind, layer: nodeAddress(a.node).prefix, name: nodeAddress(a.node).name, tags: [], inputs: [], downstream: [], schema: state.nodes[a.node]?.schema ?? [], checks: [], facts: [], plan: { action: 'delete', ...(a.category ? { category: a.category } : {}), reasons: a.reasons ?? [], schemaChanges: [] } });
+    nodes.push({
+      id: a.node,
+      kind,
+      layer: nodeAddress(a.node).prefix,
+      name: nodeAddress(a.node).name,
+      tags: [],
+      inputs: [],
+      downstream: [],
+      schema: state.nodes[a.node]?.schema ?? [],
+      checks: [],
+      facts: [],
+      plan: { action: 'delete', ...(a.category ? { category: a.category } : {}), reasons: a.reasons ?? [], schemaChanges: [] },
+    });
   }
 
   return {
@@ -209,7 +250,9 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
     runs: inp.workspace.runs(ir).read().slice(-RUNS_SHOWN),
     models: await modelsOf(inp),
     layout: await layoutGraph(nodes, edges, inp.layoutCache),
-    ...(inp.plan ? { plan: { summary: inp.plan.summary ?? {}, against: inp.plan.against?.kind === 'base' ? `base ${inp.plan.against.ref ?? ''}`.trim() : 'state' } } : {}),
+    ...(inp.plan
+      ? { plan: { summary: inp.plan.summary ?? {}, against: inp.plan.against?.kind === 'base' ? `base ${inp.plan.against.ref ?? ''}`.trim() : 'state' } }
+      : {}),
   };
 }
 
@@ -240,7 +283,12 @@ function layerOf(n: PipelineNode): string {
  * Transpiled SQL and column edges of every cleanse and model, from the cache when the SQL (and, for
  * the edges, its input and output schemas) are the same; the SQL toolkit loads only on a miss.
  */
-async function sqlFacts(ir: PipelineIR, schemas: SiteInput['schemas'], cache: KeyValueCache<SiteCacheEntry> | undefined, workspace: Workspace): Promise<Map<string, SqlFacts>> {
+async function sqlFacts(
+  ir: PipelineIR,
+  schemas: SiteInput['schemas'],
+  cache: KeyValueCache<SiteCacheEntry> | undefined,
+  workspace: Workspace,
+): Promise<Map<string, SqlFacts>> {
   let maker: SqlFactsMaker | undefined;
   const make = async (): Promise<SqlFactsMaker> => (maker ??= (await import('./sql-facts.js')).sqlFactsMaker(ir, schemas, workspace));
   const out = new Map<string, SqlFacts>();
@@ -265,14 +313,22 @@ async function sqlFacts(ir: PipelineIR, schemas: SiteInput['schemas'], cache: Ke
 
 /** The body without its blank edges and the indentation every line shares (it sits inside a block of the spec). */
 function dedent(text: string): string {
-  const lines = text.replace(/^\s*\n/, '').replace(/\s+$/, '').split('\n');
+  const lines = text
+    .replace(/^\s*\n/, '')
+    .replace(/\s+$/, '')
+    .split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
   return lines.map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length))).join('\n');
 }
 
 /** A feature view's columns are its key, timestamp and features; a model's are its inputs (the view's features). */
 function columnsOf(n: PipelineNode, ir: PipelineIR, schemas: SiteInput['schemas'], state: PipelineState): readonly ColumnSchema[] {
-  if (n.kind === 'features') return [{ name: n.entity.joinKey, type: 'entity key' }, { name: n.timestamp, type: 'event timestamp' }, ...n.features.map((f) => ({ name: f.name, type: f.dtype }))];
+  if (n.kind === 'features')
+    return [
+      { name: n.entity.joinKey, type: 'entity key' },
+      { name: n.timestamp, type: 'event timestamp' },
+      ...n.features.map((f) => ({ name: f.name, type: f.dtype })),
+    ];
   if (n.kind === 'train') {
     const view = ir.nodes.find((v) => v.id === n.features);
     return view?.kind === 'features' ? view.features.map((f) => ({ name: f.name, type: f.dtype })) : [];
@@ -311,7 +367,12 @@ function factsOf(n: PipelineNode): [string, string][] {
       return [
         ['features', n.features],
         ['label', `${n.label.from}.${n.label.column}`],
-        ['algorithm', `${n.algorithm.name} ${Object.entries(n.algorithm.params).map(([k, v]) => `${k}=${v}`).join(' ')}`.trim()],
+        [
+          'algorithm',
+          `${n.algorithm.name} ${Object.entries(n.algorithm.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`.trim(),
+        ],
         ['split', `test ${n.split.test}${n.split.stratify ? ', stratified' : ''}, seed ${n.split.seed}`],
         ['gate', n.gate?.text ?? 'none'],
         ['registers', n.register],

@@ -64,7 +64,12 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
     // A device, pipe or socket (/dev/zero, a FIFO) has no size to bound the read: never read one.
     if (!st.isFile()) return unread(abs, diag(Codes.UnreadableFile, `cannot read \`${file}\`: it is not a regular file (a device, pipe or socket)`, at));
     if (st.size > MAX_SPEC_BYTES) {
-      return unread(abs, diag(Codes.FileTooLarge, `file is too large (${(st.size / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_SPEC_BYTES / 2 ** 20} MiB)`, at, { hint: 'a spec is hand-written configuration; generated data belongs in a source' }));
+      return unread(
+        abs,
+        diag(Codes.FileTooLarge, `file is too large (${(st.size / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_SPEC_BYTES / 2 ** 20} MiB)`, at, {
+          hint: 'a spec is hand-written configuration; generated data belongs in a source',
+        }),
+      );
     }
     bytes = readFileSync(abs);
   } catch (e) {
@@ -74,7 +79,10 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
   }
   const text = decodeUtf8(bytes);
   if (text === undefined) {
-    return unread(abs, diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', at, { hint: 'is this the right file? specs are `.asg` text files' }));
+    return unread(
+      abs,
+      diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', at, { hint: 'is this the right file? specs are `.asg` text files' }),
+    );
   }
   const cache = opts.sqlCachePath ? new FileSqlCache(opts.sqlCachePath, opts.cacheSalt) : undefined;
   const loaded = loadPipelineText(text, abs, { ...(cache ? { sqlCache: cache } : {}), ...(opts.vars ? { vars: opts.vars } : {}) });

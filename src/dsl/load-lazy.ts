@@ -19,4 +19,5 @@ export async function withSqlToolkit<T>(f: () => T): Promise<T> {
 
 export const loadPipelineLazily = (file: string, opts: LoadOptions = {}): Promise<LoadedSpec> => withSqlToolkit(() => loadPipeline(file, opts));
 
-export const loadPipelineTextLazily = (text: string, file: string, opts: LoadTextOptions = {}): Promise<LoadedSpec> => withSqlToolkit(() => loadPipelineText(text, file, opts));
+export const loadPipelineTextLazily = (text: string, file: string, opts: LoadTextOptions = {}): Promise<LoadedSpec> =>
+  withSqlToolkit(() => loadPipelineText(text, file, opts));

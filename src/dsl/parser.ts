@@ -12,7 +12,16 @@
 //   map       := '{' ( IDENT '=' value ','? )* '}'
 //   args      := arg ( ',' arg )*        arg := IDENT '=' value | value
 
-import { CstParser, EOF, tokenMatcher, type CstNode, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from 'chevrotain';
+import {
+  CstParser,
+  EOF,
+  tokenMatcher,
+  type CstNode,
+  type IParserErrorMessageProvider,
+  type IRecognitionException,
+  type IToken,
+  type TokenType,
+} from 'chevrotain';
 import {
   allTokens,
   Comma,
@@ -68,7 +77,9 @@ const oneOf = (words: string[]): string => {
 /** Messages in the catalogue's voice instead of Chevrotain's `--> X <--` style. */
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual }) =>
-    expected === EOF ? `unexpected ${describeToken(actual)}: a spec is one \`pipeline NAME { … }\` block` : `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`,
+    expected === EOF
+      ? `unexpected ${describeToken(actual)}: a spec is one \`pipeline NAME { … }\` block`
+      : `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${describeToken(firstRedundant)}`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual }) =>
     `unexpected ${describeToken(actual[0])}: expected ${oneOf(expectedPathsPerAlt.flat().map((p) => describeTokenType(p[0])))}`,
@@ -130,11 +141,7 @@ class AsgParser extends CstParser {
     const head = this.CONSUME(Identifier, { LABEL: 'type' });
     this.MANY({
       GATE: () => this.LA(1).startLine === head.startLine,
-      DEF: () =>
-        this.OR([
-          { ALT: () => this.CONSUME2(Identifier, { LABEL: 'label' }) },
-          { ALT: () => this.CONSUME(StringLiteral, { LABEL: 'label' }) },
-        ]),
+      DEF: () => this.OR([{ ALT: () => this.CONSUME2(Identifier, { LABEL: 'label' }) }, { ALT: () => this.CONSUME(StringLiteral, { LABEL: 'label' }) }]),
     });
     this.OPTION(() => {
       this.CONSUME(LBrace);

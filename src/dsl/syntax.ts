@@ -27,7 +27,13 @@ export interface SyntaxResult {
 const point = (file: string, line: number, column: number, length = 1): Span => ({ file, line, column, endLine: line, endColumn: column + length });
 
 function tokenSpan(file: string, t: IToken): Span {
-  return { file, line: t.startLine ?? 1, column: t.startColumn ?? 1, endLine: t.endLine ?? t.startLine ?? 1, endColumn: (t.endColumn ?? t.startColumn ?? 0) + 1 };
+  return {
+    file,
+    line: t.startLine ?? 1,
+    column: t.startColumn ?? 1,
+    endLine: t.endLine ?? t.startLine ?? 1,
+    endColumn: (t.endColumn ?? t.startColumn ?? 0) + 1,
+  };
 }
 
 function firstLineSpan(file: string, t: IToken): Span {
@@ -39,9 +45,14 @@ function firstLineSpan(file: string, t: IToken): Span {
 /** Checks that a text looks like a spec at all: not too big, not binary. */
 export function guardText(text: string, file: string, byteLength = Buffer.byteLength(text)): Diagnostic | undefined {
   if (byteLength > MAX_SPEC_BYTES) {
-    return diag(Codes.FileTooLarge, `file is too large (${(byteLength / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_SPEC_BYTES / 2 ** 20} MiB)`, point(file, 1, 1), {
-      hint: 'a spec is hand-written configuration; generated data belongs in a source',
-    });
+    return diag(
+      Codes.FileTooLarge,
+      `file is too large (${(byteLength / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_SPEC_BYTES / 2 ** 20} MiB)`,
+      point(file, 1, 1),
+      {
+        hint: 'a spec is hand-written configuration; generated data belongs in a source',
+      },
+    );
   }
   const nul = text.indexOf('\u0000');
   const bad = nul >= 0 ? nul : text.indexOf('\uFFFD');
@@ -49,7 +60,9 @@ export function guardText(text: string, file: string, byteLength = Buffer.byteLe
     const before = text.slice(0, bad);
     const line = before.split('\n').length;
     const column = bad - before.lastIndexOf('\n');
-    return diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', point(file, line, column), { hint: 'is this the right file? specs are `.asg` text files' });
+    return diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', point(file, line, column), {
+      hint: 'is this the right file? specs are `.asg` text files',
+    });
   }
   return undefined;
 }
@@ -65,13 +78,20 @@ export function parseSpec(text: string, file: string): SyntaxResult {
     diagnostics.push(diag(Codes.UnexpectedCharacter, `unexpected character \`${ch}\``, point(file, e.line, e.column, e.length)));
   }
   for (const t of lexed.unterminated) {
-    if (t.tokenType === UnterminatedComment) diagnostics.push(diag(Codes.UnterminatedComment, 'block comment is never closed', firstLineSpan(file, t), { hint: 'close it with `*/`' }));
+    if (t.tokenType === UnterminatedComment)
+      diagnostics.push(diag(Codes.UnterminatedComment, 'block comment is never closed', firstLineSpan(file, t), { hint: 'close it with `*/`' }));
   }
   for (const t of lexed.tokens) {
     if (t.tokenType === UnterminatedString) {
-      diagnostics.push(diag(Codes.UnterminatedString, 'string is not closed on this line', tokenSpan(file, t), { hint: 'add the closing `"`; strings cannot span lines (use `"""` for SQL)' }));
+      diagnostics.push(
+        diag(Codes.UnterminatedString, 'string is not closed on this line', tokenSpan(file, t), {
+          hint: 'add the closing `"`; strings cannot span lines (use `"""` for SQL)',
+        }),
+      );
     } else if (t.tokenType === UnterminatedTriple) {
-      diagnostics.push(diag(Codes.UnterminatedSql, 'SQL body is never closed', point(file, t.startLine ?? 1, t.startColumn ?? 1, 3), { hint: 'close it with `"""`' }));
+      diagnostics.push(
+        diag(Codes.UnterminatedSql, 'SQL body is never closed', point(file, t.startLine ?? 1, t.startColumn ?? 1, 3), { hint: 'close it with `"""`' }),
+      );
     }
   }
 
@@ -174,7 +194,12 @@ function scanBrackets(tokens: readonly IToken[], file: string, text: string, swa
     if (OPEN[img]) {
       stack.push({ tok: t, indent: indentOf(t) });
       if (stack.length > MAX_NESTING) {
-        problem(t.startOffset, diag(Codes.NestingTooDeep, `values are nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, t), { hint: 'flatten the value; no setting needs this much nesting' }));
+        problem(
+          t.startOffset,
+          diag(Codes.NestingTooDeep, `values are nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, t), {
+            hint: 'flatten the value; no setting needs this much nesting',
+          }),
+        );
         return { diagnostics, tooDeep: true, firstProblemOffset };
       }
       continue;
@@ -191,11 +216,21 @@ function scanBrackets(tokens: readonly IToken[], file: string, text: string, swa
       stack.slice(0, -1).some((o) => o.tok.image === '{' && o.indent <= col)
     ) {
       const open = stack.pop()!.tok;
-      problem(open.startOffset, diag(Codes.UnbalancedBracket, `\`${open.image}\` is never closed`, tokenSpan(file, open), { hint: `add \`${OPEN[open.image]}\` before line ${t.startLine}` }));
+      problem(
+        open.startOffset,
+        diag(Codes.UnbalancedBracket, `\`${open.image}\` is never closed`, tokenSpan(file, open), {
+          hint: `add \`${OPEN[open.image]}\` before line ${t.startLine}`,
+        }),
+      );
     }
     const top = stack.at(-1);
     if (!top) {
-      problem(t.startOffset, diag(Codes.UnbalancedBracket, `unexpected \`${img}\`: there is no \`${CLOSE[img]}\` to close`, tokenSpan(file, t), { hint: 'remove it, or look for a block closed too early above' }));
+      problem(
+        t.startOffset,
+        diag(Codes.UnbalancedBracket, `unexpected \`${img}\`: there is no \`${CLOSE[img]}\` to close`, tokenSpan(file, t), {
+          hint: 'remove it, or look for a block closed too early above',
+        }),
+      );
       continue;
     }
     stack.pop();
@@ -215,7 +250,9 @@ function scanBrackets(tokens: readonly IToken[], file: string, text: string, swa
     problem(
       inner.startOffset,
       diag(Codes.UnbalancedBracket, `the file ends before this \`${inner.image}\` is closed`, tokenSpan(file, inner), {
-        hint: outer.length ? `${outer.length} enclosing bracket${outer.length > 1 ? 's are' : ' is'} unclosed too; is the file truncated?` : `add the matching \`${OPEN[inner.image]}\``,
+        hint: outer.length
+          ? `${outer.length} enclosing bracket${outer.length > 1 ? 's are' : ' is'} unclosed too; is the file truncated?`
+          : `add the matching \`${OPEN[inner.image]}\``,
         related: outer.map((o) => ({ message: `\`${o.tok.image}\` opened here`, span: tokenSpan(file, o.tok) })),
       }),
     );

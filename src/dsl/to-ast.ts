@@ -91,7 +91,9 @@ export class AstBuilder {
     const value = vn && this.value(vn);
     const eq = this.tok(n.children, 'Equals');
     if (key && eq && !vn && !this.errorLines.has(eq.startLine ?? 0)) {
-      this.syntaxDiagnostics.push(diag(Codes.UnexpectedToken, `expected a value after \`${key.image} =\``, this.span(eq), { hint: 'a value starts on the same line as its `=`' }));
+      this.syntaxDiagnostics.push(
+        diag(Codes.UnexpectedToken, `expected a value after \`${key.image} =\``, this.span(eq), { hint: 'a value starts on the same line as its `=`' }),
+      );
     }
     if (!key || !value || n.recoveredNode) return undefined;
     const keySpan = this.span(key);
@@ -168,7 +170,9 @@ export class AstBuilder {
       const m = /^(\d+)([a-z])$/.exec(dur.image);
       if (!m || DURATION_UNIT[m[2]] === undefined) {
         this.diagnostics.push(
-          diag(Codes.InvalidDuration, `invalid duration \`${dur.image}\``, this.span(dur), { hint: 'a duration is a whole number and a unit: s, m, h or d (e.g. `90s`, `15m`, `6h`, `30d`)' }),
+          diag(Codes.InvalidDuration, `invalid duration \`${dur.image}\``, this.span(dur), {
+            hint: 'a duration is a whole number and a unit: s, m, h or d (e.g. `90s`, `15m`, `6h`, `30d`)',
+          }),
         );
         return { kind: 'duration', text: dur.image, seconds: 0, span: this.span(dur) };
       }
@@ -271,9 +275,14 @@ export class AstBuilder {
         const col = (t.startColumn ?? 1) + 1 + i;
         const line = t.startLine ?? 1;
         this.diagnostics.push(
-          diag(Codes.InvalidEscape, `invalid escape sequence \`\\${nx ?? ''}\` in string`, { file: this.file, line, column: col, endLine: line, endColumn: col + 2 }, {
-            hint: 'valid escapes are \\" \\\\ \\n \\t \\r \\/ and \\uXXXX',
-          }),
+          diag(
+            Codes.InvalidEscape,
+            `invalid escape sequence \`\\${nx ?? ''}\` in string`,
+            { file: this.file, line, column: col, endLine: line, endColumn: col + 2 },
+            {
+              hint: 'valid escapes are \\" \\\\ \\n \\t \\r \\/ and \\uXXXX',
+            },
+          ),
         );
         out += nx ?? '';
         i++;

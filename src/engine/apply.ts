@@ -20,7 +20,6 @@ import type { ExecutorResolver } from './executors.js';
 import { rowDropRefusal } from './row-guard.js';
 import { commitRun, inputTokens, outputToken, tableOf, withoutUndefined } from './commit.js';
 
-
 export type NodeStatus = 'succeeded' | 'skipped' | 'failed' | 'unchanged';
 
 export interface NodeOutcome {
@@ -75,7 +74,6 @@ export interface ApplyResult {
 
 /** The plan cannot be applied (stale, made against a base spec, bad logical time): nothing ran. */
 export class ApplyRefused extends Error {}
-
 
 /** Replace every secret value and every URL password in a message. */
 export function redactor(secrets: ReadonlySet<string>): (s: string) => string {
@@ -199,7 +197,13 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         const s = outcomes.get(p)?.status;
         return s === 'failed' || s === 'skipped';
       });
-      if (bad) return { node: step.node, status: 'skipped', seconds: 0, error: `upstream ${bad} ${outcomes.get(bad)!.status === 'failed' ? 'failed' : 'was skipped'}` };
+      if (bad)
+        return {
+          node: step.node,
+          status: 'skipped',
+          seconds: 0,
+          error: `upstream ${bad} ${outcomes.get(bad)!.status === 'failed' ? 'failed' : 'was skipped'}`,
+        };
       if (signal.aborted) return { node: step.node, status: 'skipped', seconds: 0, error: 'apply was interrupted' };
       const state = store.read();
       const prev = state.nodes[step.node];
@@ -252,7 +256,8 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         scratchDir,
         logicalTime,
         resolve,
-        progress: (p) => emit({ type: 'progress', node: step.node, rows: p.rows, message: p.message === undefined ? undefined : redact(p.message), seconds: seconds() }),
+        progress: (p) =>
+          emit({ type: 'progress', node: step.node, rows: p.rows, message: p.message === undefined ? undefined : redact(p.message), seconds: seconds() }),
         warn: (message) => {
           const m = redact(message);
           warnings.push({ node: step.node, message: m });
@@ -287,7 +292,13 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           lastRun: { ...(result.rows !== undefined ? { rows: result.rows } : {}), seconds: seconds() },
         },
       });
-      return { node: step.node, status: 'succeeded', seconds: seconds(), ...(result.rows !== undefined ? { rows: result.rows } : {}), ...(result.maintenance ? { maintenance: result.maintenance } : {}) };
+      return {
+        node: step.node,
+        status: 'succeeded',
+        seconds: seconds(),
+        ...(result.rows !== undefined ? { rows: result.rows } : {}),
+        ...(result.maintenance ? { maintenance: result.maintenance } : {}),
+      };
     };
 
     const limit = Math.max(1, opts.concurrency ?? 2);
@@ -321,7 +332,17 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       await Promise.race(running.values());
     }
     const ordered = steps.map((s) => outcomes.get(s.node)).filter((o): o is NodeOutcome => !!o);
-    recordRun(opts, { startedAt: runStarted.toISOString(), finishedAt: now().toISOString(), ok: ordered.every((o) => o.status !== 'failed'), concurrency: limit, nodes: ordered.map((o) => runNode(o, spans.get(o.node))) }, warnings);
+    recordRun(
+      opts,
+      {
+        startedAt: runStarted.toISOString(),
+        finishedAt: now().toISOString(),
+        ok: ordered.every((o) => o.status !== 'failed'),
+        concurrency: limit,
+        nodes: ordered.map((o) => runNode(o, spans.get(o.node))),
+      },
+      warnings,
+    );
     return { ok: ordered.every((o) => o.status !== 'failed'), nodes: ordered, warnings, state: store.read() };
   } finally {
     release();

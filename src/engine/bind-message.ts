@@ -31,7 +31,11 @@ export function explainBindError(nodeId: string, raw: string, columns: readonly 
   if (m) return { message: `${nodeId}: unknown column \`${m[1]}.${m[2]}\`: \`${m[1]}\` has no column \`${m[2]}\``, hint: near(m[2]) ?? listed(), token: m[2] };
   m = /^Referenced table "([^"]+)" not found/.exec(first);
   if (m) {
-    const tables = /Candidate tables: (.*)/.exec(raw)?.[1]?.match(/"([^"]+)"/g)?.map((t) => t.slice(1, -1)) ?? [];
+    const tables =
+      /Candidate tables: (.*)/
+        .exec(raw)?.[1]
+        ?.match(/"([^"]+)"/g)
+        ?.map((t) => t.slice(1, -1)) ?? [];
     const c = closest(m[1], tables);
     return {
       message: `${nodeId}: unknown table or alias \`${m[1]}\` in a column reference`,
@@ -40,6 +44,11 @@ export function explainBindError(nodeId: string, raw: string, columns: readonly 
     };
   }
   m = /^column "([^"]+)" must appear in the GROUP BY clause/.exec(first);
-  if (m) return { message: `${nodeId}: \`${m[1]}\` is selected but neither grouped nor aggregated`, hint: `add \`${m[1]}\` to GROUP BY, or wrap it in an aggregate such as MAX(${m[1]})`, token: m[1] };
+  if (m)
+    return {
+      message: `${nodeId}: \`${m[1]}\` is selected but neither grouped nor aggregated`,
+      hint: `add \`${m[1]}\` to GROUP BY, or wrap it in an aggregate such as MAX(${m[1]})`,
+      token: m[1],
+    };
   return { message: `${nodeId}: the SQL does not bind against its inputs: ${first}` };
 }

@@ -41,10 +41,11 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
   for (const l of [...LAYERS, 'features']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
   const attached: AttachedTable[] = [];
   const tableOf = new Map<NodeId, string>();
-  if (opts.ir) for (const n of opts.ir.nodes) {
-    const t = outputTable(n);
-    if (t) tableOf.set(n.id, t);
-  }
+  if (opts.ir)
+    for (const n of opts.ir.nodes) {
+      const t = outputTable(n);
+      if (t) tableOf.set(n.id, t);
+    }
   const wanted = opts.only ? closure(opts.only, opts.ir) : undefined;
   for (const [id, ns] of Object.entries(state.nodes)) {
     // Feature views attach their online table (latest row per entity) as `features.<view>`.
@@ -54,7 +55,8 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
     if (wanted && !wanted.has(table) && !wanted.has(id)) continue;
     // Never read a missing snapshot as an empty table: that would silently zero everything downstream.
     const missing = await warehouse.missingSnapshot(ns.snapshot);
-    if (missing) throw new MissingSnapshotError(`the snapshot of ${table} is missing: ${missing} does not exist (removed outside asgard?); \`asgard apply\` rebuilds it`);
+    if (missing)
+      throw new MissingSnapshotError(`the snapshot of ${table} is missing: ${missing} does not exist (removed outside asgard?); \`asgard apply\` rebuilds it`);
     await conn.run(viewSql(table, await warehouse.snapshotSelect(ns.snapshot, ns.schema)));
     attached.push({ table, schema: ns.schema });
   }
@@ -102,7 +104,6 @@ export function qualified(table: string): string {
   const a = nodeAddress(table);
   return `${ident(a.prefix)}.${ident(a.name)}`;
 }
-
 
 function viewSql(table: string, select: string): string {
   return `CREATE OR REPLACE VIEW ${qualified(table)} AS ${select}`;

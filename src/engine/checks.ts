@@ -105,7 +105,12 @@ function violations(c: Check): string {
   }
 }
 
-async function runOne(conn: DuckDBConnection, rel: string, c: Check, opts: { tableRef: (id: NodeId) => string; logicalTime: Date }): Promise<string | undefined> {
+async function runOne(
+  conn: DuckDBConnection,
+  rel: string,
+  c: Check,
+  opts: { tableRef: (id: NodeId) => string; logicalTime: Date },
+): Promise<string | undefined> {
   const col = c.column ? ident(c.column) : '';
   switch (c.kind) {
     case 'not_null': {
@@ -124,7 +129,10 @@ async function runOne(conn: DuckDBConnection, rel: string, c: Check, opts: { tab
       const lhs = allNumbers ? col : `CAST(${col} AS VARCHAR)`;
       const list = values.map((v) => (allNumbers ? String(v) : literal(String(v)))).join(', ');
       const where = values.length ? `${lhs} NOT IN (${list})` : 'true';
-      const bad = await queryAll(conn, `SELECT ${col} AS v, count(*) AS n FROM ${rel} WHERE ${col} IS NOT NULL AND ${where} GROUP BY ${col} ORDER BY n DESC, v LIMIT ${SAMPLE}`);
+      const bad = await queryAll(
+        conn,
+        `SELECT ${col} AS v, count(*) AS n FROM ${rel} WHERE ${col} IS NOT NULL AND ${where} GROUP BY ${col} ORDER BY n DESC, v LIMIT ${SAMPLE}`,
+      );
       if (bad.rows.length === 0) return undefined;
       return `${c.column} has values outside the accepted list, e.g. ${bad.rows.map((r) => `${show(r.v)} (${r.n}×)`).join(', ')}`;
     }

@@ -42,7 +42,13 @@ export interface DataDiffInput {
    * Score the models trained on `view` with the view's source table before and after (relations
    * on `conn`): the score change per train node id. Absent: no model scores in the diff.
    */
-  readonly scoreModels?: (conn: DuckDBConnection, view: FeaturesNode, before: string, after: string, sample: number | undefined) => Promise<ReadonlyMap<NodeId, ScoreChange | { readonly error: string }>>;
+  readonly scoreModels?: (
+    conn: DuckDBConnection,
+    view: FeaturesNode,
+    before: string,
+    after: string,
+    sample: number | undefined,
+  ) => Promise<ReadonlyMap<NodeId, ScoreChange | { readonly error: string }>>;
 }
 
 const EXAMPLES = 3;
@@ -54,7 +60,9 @@ const isSql = (n: PipelineNode | undefined): n is SqlNode => n?.kind === 'cleans
 export async function diffData(input: DataDiffInput): Promise<Map<NodeId, DataDiff>> {
   const { plan, ir, state } = input;
   const byId = new Map(ir.nodes.map((n) => [n.id, n]));
-  const changed = plan.actions.filter((a) => (a.action === 'update' || a.action === 'replace') && !a.metadataOnly && isSql(byId.get(a.node))).map((a) => a.node);
+  const changed = plan.actions
+    .filter((a) => (a.action === 'update' || a.action === 'replace') && !a.metadataOnly && isSql(byId.get(a.node)))
+    .map((a) => a.node);
   const out = new Map<NodeId, DataDiff>();
   if (!changed.length) return out;
   const conn = await openDuck();
@@ -106,7 +114,14 @@ export async function diffData(input: DataDiffInput): Promise<Map<NodeId, DataDi
   return out;
 }
 
-async function materialise(conn: DuckDBConnection, side: 'base' | 'head', id: NodeId, body: SqlBody, tableRef: (id: NodeId) => string, logicalTime: Date): Promise<void> {
+async function materialise(
+  conn: DuckDBConnection,
+  side: 'base' | 'head',
+  id: NodeId,
+  body: SqlBody,
+  tableRef: (id: NodeId) => string,
+  logicalTime: Date,
+): Promise<void> {
   const r = renderSql(body, { dialect: 'duckdb', tableRef, logicalTime });
   if (r.diagnostics.length) throw new Error(`${id} (${side}): ${r.diagnostics[0].message}`);
   await conn.run(`CREATE TABLE sandbox_${side}.${ident(id)} AS ${r.sql}`);
@@ -143,12 +158,20 @@ function inferKey(node: PipelineNode, byId: ReadonlyMap<NodeId, PipelineNode>, h
 const keyExpr = (key: readonly string[], alias?: string) => key.map((k) => (alias ? `${alias}.${ident(k)}` : ident(k)));
 const keyText = (row: Record<string, unknown>, key: readonly string[]) => key.map((k) => String(row[k] ?? 'NULL')).join(' | ');
 
-async function sampled(conn: DuckDBConnection, base: string, head: string, key: readonly string[], sample: number | undefined): Promise<{ b: string; h: string }> {
+async function sampled(
+  conn: DuckDBConnection,
+  base: string,
+  head: string,
+  key: readonly string[],
+  sample: number | undefined,
+): Promise<{ b: string; h: string }> {
   if (!sample) return { b: base, h: head };
   // The same keys on both sides, chosen by hash: deterministic, and spread over the whole table.
   const cols = key.length ? keyExpr(key).join(', ') : '*';
   const order = key.length ? `hash(${cols}), ${cols}` : 'hash(s), s';
-  await conn.run(`CREATE OR REPLACE TEMP TABLE sample_keys AS SELECT * FROM (SELECT ${cols} FROM ${base} UNION SELECT ${cols} FROM ${head}) s ORDER BY ${order} LIMIT ${Math.floor(sample)}`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE sample_keys AS SELECT * FROM (SELECT ${cols} FROM ${base} UNION SELECT ${cols} FROM ${head}) s ORDER BY ${order} LIMIT ${Math.floor(sample)}`,
+  );
   const using = (await columnsOf(conn, 'sample_keys')).map(ident).join(', ');
   return { b: `(SELECT * FROM ${base} SEMI JOIN sample_keys USING (${using}))`, h: `(SELECT * FROM ${head} SEMI JOIN sample_keys USING (${using}))` };
 }
@@ -169,10 +192,18 @@ async function compare(conn: DuckDBConnection, base: string, head: string, key: 
   const sampleNote = sample ? { sample } : {};
   if (!key.length) {
     // Whole rows: a multiset difference over the columns both sides have.
-    const cols = baseCols.filter((c) => headCols.has(c)).map(ident).join(', ');
+    const cols = baseCols
+      .filter((c) => headCols.has(c))
+      .map(ident)
+      .join(', ');
     const added = await scalar(conn, `SELECT count(*) FROM (SELECT ${cols} FROM ${h} EXCEPT ALL SELECT ${cols} FROM ${b})`);
     const removed = await scalar(conn, `SELECT count(*) FROM (SELECT ${cols} FROM ${b} EXCEPT ALL SELECT ${cols} FROM ${h})`);
-    return { key: [], ...sampleNote, rows: { before, after, added, removed, changed: 0, unchanged: before - removed, addedKeys: [], removedKeys: [] }, columns: [] };
+    return {
+      key: [],
+      ...sampleNote,
+      rows: { before, after, added, removed, changed: 0, unchanged: before - removed, addedKeys: [], removedKeys: [] },
+      columns: [],
+    };
   }
   const k = keyExpr(key).join(', ');
   // Each side's unmatched keys and the matched rows' per-column differences, computed once: the
@@ -180,19 +211,27 @@ async function compare(conn: DuckDBConnection, base: string, head: string, key: 
   await conn.run(`CREATE OR REPLACE TEMP TABLE diff_added AS SELECT ${k} FROM ${h} h ANTI JOIN ${b} b USING (${k})`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE diff_removed AS SELECT ${k} FROM ${b} b ANTI JOIN ${h} h USING (${k})`);
   const flags = common.map((c, i) => `(b.${ident(c)} IS DISTINCT FROM h.${ident(c)}) AS "d${i}"`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE diff_matched AS SELECT ${keyExpr(key, 'b').map((x, i) => `${x} AS ${ident(key[i])}`).join(', ')}${flags.length ? ', ' + flags.join(', ') : ''} FROM ${b} b JOIN ${h} h USING (${k})`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE diff_matched AS SELECT ${keyExpr(key, 'b')
+      .map((x, i) => `${x} AS ${ident(key[i])}`)
+      .join(', ')}${flags.length ? ', ' + flags.join(', ') : ''} FROM ${b} b JOIN ${h} h USING (${k})`,
+  );
   const added = await scalar(conn, 'SELECT count(*) FROM diff_added');
   const removed = await scalar(conn, 'SELECT count(*) FROM diff_removed');
   const addedKeys = await examples(`SELECT ${k} FROM diff_added ORDER BY ${k} LIMIT ${EXAMPLES}`);
   const removedKeys = await examples(`SELECT ${k} FROM diff_removed ORDER BY ${k} LIMIT ${EXAMPLES}`);
   const any = common.length ? common.map((_, i) => `"d${i}"`).join(' OR ') : 'false';
-  const counts = await queryAll(conn, `SELECT count(*) AS "__matched", count(*) FILTER (WHERE ${any}) AS "__rows"${common.map((_, i) => `, count(*) FILTER (WHERE "d${i}") AS "c${i}"`).join('')} FROM diff_matched`);
+  const counts = await queryAll(
+    conn,
+    `SELECT count(*) AS "__matched", count(*) FILTER (WHERE ${any}) AS "__rows"${common.map((_, i) => `, count(*) FILTER (WHERE "d${i}") AS "c${i}"`).join('')} FROM diff_matched`,
+  );
   const row = counts.rows[0] ?? {};
   const changed = Number(row.__rows ?? 0);
   const columns: { column: string; changed: number; exampleKeys: string[] }[] = [];
   for (const [i, c] of common.entries()) {
     const n = Number(row[`c${i}`] ?? 0);
-    if (n > 0) columns.push({ column: c, changed: n, exampleKeys: await examples(`SELECT ${k} FROM diff_matched WHERE "d${i}" ORDER BY ${k} LIMIT ${EXAMPLES}`) });
+    if (n > 0)
+      columns.push({ column: c, changed: n, exampleKeys: await examples(`SELECT ${k} FROM diff_matched WHERE "d${i}" ORDER BY ${k} LIMIT ${EXAMPLES}`) });
   }
   const matched = Number(row.__matched ?? 0);
   return { key, ...sampleNote, rows: { before, after, added, removed, changed, unchanged: matched - changed, addedKeys, removedKeys }, columns };
@@ -202,7 +241,10 @@ async function distributions(conn: DuckDBConnection, view: FeaturesNode, base: s
   const key = [view.entity.joinKey, view.timestamp];
   const diff = await compare(conn, base, head, key, sample);
   const stats = async (table: string, col: string) => {
-    const r = await queryAll(conn, `SELECT avg(TRY_CAST(${ident(col)} AS DOUBLE)) AS m, CASE WHEN count(*) = 0 THEN 0 ELSE count(*) FILTER (WHERE ${ident(col)} IS NULL) / count(*) END AS n FROM ${table}`);
+    const r = await queryAll(
+      conn,
+      `SELECT avg(TRY_CAST(${ident(col)} AS DOUBLE)) AS m, CASE WHEN count(*) = 0 THEN 0 ELSE count(*) FILTER (WHERE ${ident(col)} IS NULL) / count(*) END AS n FROM ${table}`,
+    );
     const m = r.rows[0]?.m;
     return { mean: m === null || m === undefined ? null : round(Number(m)), nullShare: round(Number(r.rows[0]?.n ?? 0)) };
   };

@@ -104,7 +104,11 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS ${withKeys(qualified(id), [[m.inputs[id], 'k']], 'asg_keys', nulls)}`);
     mark(`derived: ${id} restricted to the keys`);
   }
-  const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: (id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)), logicalTime: ctx.logicalTime });
+  const rendered = renderSql(node.sql, {
+    dialect: 'duckdb',
+    tableRef: (id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)),
+    logicalTime: ctx.logicalTime,
+  });
   if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
   await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_fresh AS ${rendered.sql}`));
   mark('derived: SQL over the restricted inputs');
@@ -120,7 +124,9 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols);
   mark('derived: compared with the previous rows');
   if (same) return { kind: 'unchanged', keys };
-  const rewrite = merge.hitFiles.filter((f) => f.deletes.length >= MAX_DELETE_FILES || f.deletedRows + (merge.hitRows.get(f.path) ?? 0) > REWRITE_SHARE * f.rows);
+  const rewrite = merge.hitFiles.filter(
+    (f) => f.deletes.length >= MAX_DELETE_FILES || f.deletedRows + (merge.hitRows.get(f.path) ?? 0) > REWRITE_SHARE * f.rows,
+  );
   const marked = merge.hitFiles.filter((f) => !rewrite.includes(f));
   return {
     kind: 'derived',
@@ -151,7 +157,10 @@ async function sameRows(conn: DuckDBConnection, a: string, b: string, cols: stri
   const fp = (rel: string) => `(SELECT count(*) AS n, sum(hash(${cols})::HUGEINT) AS h FROM ${rel})`;
   const r = await conn.runAndReadAll(`SELECT x.n = y.n AND x.h IS NOT DISTINCT FROM y.h FROM ${fp(a)} AS x, ${fp(b)} AS y`);
   if (r.getRows()[0]?.[0] !== true) return false;
-  const differ = await count(conn, `SELECT count(*) FROM ((SELECT ${cols} FROM ${a} EXCEPT ALL SELECT ${cols} FROM ${b}) UNION ALL (SELECT ${cols} FROM ${b} EXCEPT ALL SELECT ${cols} FROM ${a}))`);
+  const differ = await count(
+    conn,
+    `SELECT count(*) FROM ((SELECT ${cols} FROM ${a} EXCEPT ALL SELECT ${cols} FROM ${b}) UNION ALL (SELECT ${cols} FROM ${b} EXCEPT ALL SELECT ${cols} FROM ${a}))`,
+  );
   return differ === 0;
 }
 

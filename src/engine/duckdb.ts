@@ -56,7 +56,12 @@ export async function openScratchDuck(tempDirectory: string): Promise<DuckDBConn
       await janitor.run('SET GLOBAL parquet_metadata_cache = true');
       let queue = Promise.resolve();
       const detach = (db: string): void => {
-        queue = queue.then(() => janitor.run(`DETACH DATABASE IF EXISTS ${db}`)).then(() => undefined, () => undefined);
+        queue = queue
+          .then(() => janitor.run(`DETACH DATABASE IF EXISTS ${db}`))
+          .then(
+            () => undefined,
+            () => undefined,
+          );
       };
       return { instance, detach };
     })();

@@ -87,7 +87,8 @@ export async function onlineFeatures(conn: DuckDBConnection, view: FeaturesNode,
   const out = new Map<string, Row>();
   if (keys.length === 0) return out;
   const list = keys.map((k) => (typeof k === 'string' ? literal(k) : String(k))).join(', ');
-  const hasOnline = (await queryAll(conn, `SELECT count(*) AS n FROM duckdb_views() WHERE schema_name = 'features' AND view_name = ${literal(view.name)}`)).rows[0].n;
+  const hasOnline = (await queryAll(conn, `SELECT count(*) AS n FROM duckdb_views() WHERE schema_name = 'features' AND view_name = ${literal(view.name)}`))
+    .rows[0].n;
   const rel = Number(hasOnline) > 0 ? onlineRelation(view) : `(${onlineFeaturesSql(view)})`;
   const r = await queryAll(conn, `SELECT * FROM ${rel} AS o WHERE o.${ident(view.entity.joinKey)} IN (${list})`);
   for (const row of r.rows) out.set(String(row[view.entity.joinKey]), row);

@@ -95,7 +95,10 @@ export class LineageGraph {
       const cols = this.schemas.get(id);
       if (!cols) return [];
       const columns = cols.map((c) => ({ name: c.name, type: c.type }));
-      return [{ name: id, columns }, { name: `iceberg.${id}`, columns }];
+      return [
+        { name: id, columns },
+        { name: `iceberg.${id}`, columns },
+      ];
     });
     const outputs = this.schemas.get(n.id) ?? [];
     // The bodies in the fast parser's subset need no polyglot (src/sql/fast-lineage.ts gives its answer).
@@ -162,7 +165,13 @@ const unIceberg = (table: string): string => table.replace(/^iceberg\./i, '');
 /** All output columns' edges in one call, or undefined when the facet cannot be built for this body. */
 function facetEdges(n: CleanseNode | ModelNode, tables: LineageTables, outputs: readonly ColumnSchema[]): Map<string, ColumnRef[]> | undefined {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const r = sqlToolkit().openLineageColumnLineage(n.sql.text, { dialect: 'spark', producer: 'asgard', datasetNamespace: 'asgard', outputDataset: { namespace: 'asgard', name: n.id }, schema: { tables, strict: false } as any });
+  const r = sqlToolkit().openLineageColumnLineage(n.sql.text, {
+    dialect: 'spark',
+    producer: 'asgard',
+    datasetNamespace: 'asgard',
+    outputDataset: { namespace: 'asgard', name: n.id },
+    schema: { tables, strict: false } as any,
+  });
   if (!r.success || !r.facet) return undefined;
   return edgesOf(Object.fromEntries(Object.entries(r.facet.fields).map(([k, v]) => [k, v.inputFields])), outputs);
 }

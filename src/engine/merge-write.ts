@@ -45,16 +45,24 @@ export async function planMerge(
   on: readonly (readonly [string, string])[],
   keysRel: string,
 ): Promise<MergePlan> {
-  const nulls = await keysWithNull(conn, keysRel, on.map(([, k]) => k));
+  const nulls = await keysWithNull(
+    conn,
+    keysRel,
+    on.map(([, k]) => k),
+  );
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT)`);
   if (files.length) {
     // Only the key columns are read, with the file and row number of each row; deleted rows are not rows.
     const plain = files.filter((f) => !f.deletes.length);
     const sources = [
-      ...(plain.length ? [`read_parquet([${plain.map((f) => literal(f.path)).join(', ')}], union_by_name = true, filename = '__asg_file', file_row_number = true)`] : []),
+      ...(plain.length
+        ? [`read_parquet([${plain.map((f) => literal(f.path)).join(', ')}], union_by_name = true, filename = '__asg_file', file_row_number = true)`]
+        : []),
       ...files.filter((f) => f.deletes.length).map((f) => `(SELECT ${literal(f.path)} AS __asg_file, t.* FROM ${liveRows(f)})`),
     ];
-    await conn.run(`INSERT INTO ${POSITIONS} ${sources.map((src) => `SELECT __asg_file, file_row_number FROM (${withKeys(src, on, keysRel, nulls)})`).join(' UNION ALL ')}`);
+    await conn.run(
+      `INSERT INTO ${POSITIONS} ${sources.map((src) => `SELECT __asg_file, file_row_number FROM (${withKeys(src, on, keysRel, nulls)})`).join(' UNION ALL ')}`,
+    );
   }
   const r = await conn.runAndReadAll(`SELECT f, count(*) FROM ${POSITIONS} GROUP BY f`);
   const hitRows = new Map(r.getRows().map((row) => [String(row[0]), Number(row[1])]));
@@ -70,7 +78,12 @@ export async function planMerge(
     hitRows,
     kept: keptOf(hitFiles),
     keptOf,
-    replaced: union(hitFiles.map((f) => `SELECT ${selectList(schema, 't.')} FROM read_parquet(${literal(f.path)}, file_row_number = true) AS t SEMI JOIN (${positions(f)}) AS p ON t.file_row_number = p.pos`)),
+    replaced: union(
+      hitFiles.map(
+        (f) =>
+          `SELECT ${selectList(schema, 't.')} FROM read_parquet(${literal(f.path)}, file_row_number = true) AS t SEMI JOIN (${positions(f)}) AS p ON t.file_row_number = p.pos`,
+      ),
+    ),
     positions,
   };
 }
@@ -111,7 +124,13 @@ export type Changes =
  * and the rows newly deleted by position; a full rewrite differs in every file, and the result is
  * the rows that differ between the whole tables.
  */
-export async function changedRows(conn: DuckDBConnection, warehouse: Warehouse, old: SnapshotRef, cur: SnapshotRef, schema?: readonly ColumnSchema[]): Promise<Changes> {
+export async function changedRows(
+  conn: DuckDBConnection,
+  warehouse: Warehouse,
+  old: SnapshotRef,
+  cur: SnapshotRef,
+  schema?: readonly ColumnSchema[],
+): Promise<Changes> {
   const before = await warehouse.scan(old);
   const after = await warehouse.scan(cur);
   const a = new Map(before.map((f) => [f.path, f]));
@@ -131,13 +150,23 @@ export async function changedRows(conn: DuckDBConnection, warehouse: Warehouse, 
     } else if (fresh.length) {
       const read = (ds: readonly string[]) => `SELECT pos FROM read_parquet([${ds.map(literal).join(', ')}]) WHERE file_path = ${literal(f.uri)}`;
       const gone = o.deletes.length ? `${read(fresh)} EXCEPT ${read(o.deletes)}` : read(fresh);
-      deleted.push(`SELECT ${selectList(schema, 't.')} FROM read_parquet(${literal(f.path)}, file_row_number = true) AS t SEMI JOIN (${gone}) AS g ON t.file_row_number = g.pos`);
+      deleted.push(
+        `SELECT ${selectList(schema, 't.')} FROM read_parquet(${literal(f.path)}, file_row_number = true) AS t SEMI JOIN (${gone}) AS g ON t.file_row_number = g.pos`,
+      );
     }
   }
   if (!removed.length && !added.length && !deleted.length) return { kind: 'none' };
   // The new files must have the columns the old ones had (one old file stands for them).
   const sample = removed[0]?.path ?? before[0]?.path;
-  if (added.length && sample && (await columnsOf(conn, added.map((f) => f.path))) !== (await columnsOf(conn, [sample]))) return { kind: 'incomparable' };
+  if (
+    added.length &&
+    sample &&
+    (await columnsOf(
+      conn,
+      added.map((f) => f.path),
+    )) !== (await columnsOf(conn, [sample]))
+  )
+    return { kind: 'incomparable' };
   const x = added.length ? selectScan(added, schema) : undefined;
   const ys = [...(removed.length ? [selectScan(removed, schema)] : []), ...deleted];
   const y = ys.length ? ys.join(' UNION ALL ') : undefined;

@@ -45,7 +45,8 @@ export interface QueryOptions {
 const ALLOWED_TOP = new Set(['select', 'union', 'intersect', 'except', 'subquery']);
 const TABLE_SCHEMAS = new Set(['bronze', 'silver', 'gold', 'features']);
 /** Functions that read files, URLs, the environment or the catalogue of the engine itself. */
-const FORBIDDEN_FUNCTION = /^(read_\w+|\w+_scan|scan_\w+|glob|sniff_csv|parquet_\w+|getenv|query|query_table|current_setting|duckdb_\w+|pragma_\w+|sqlite_\w+|postgres_\w+|mysql_\w+|iceberg_\w+|delta_\w+|load_\w+|export_\w+|install_\w+|httpfs\w*|icu_\w+|json_execute_serialized_sql|which_secret|enable_\w+|disable_\w+)$/i;
+const FORBIDDEN_FUNCTION =
+  /^(read_\w+|\w+_scan|scan_\w+|glob|sniff_csv|parquet_\w+|getenv|query|query_table|current_setting|duckdb_\w+|pragma_\w+|sqlite_\w+|postgres_\w+|mysql_\w+|iceberg_\w+|delta_\w+|load_\w+|export_\w+|install_\w+|httpfs\w*|icu_\w+|json_execute_serialized_sql|which_secret|enable_\w+|disable_\w+)$/i;
 
 /** Check `sql` and return it transpiled to DuckDB, or throw QueryError('refused' | 'invalid'). */
 export function readOnlySql(sql: string): string {
@@ -63,21 +64,34 @@ export function readOnlySql(sql: string): string {
   });
   mapTree(r.ast, (n) => {
     const keys = Object.keys(n);
-    if (keys.length === 1 && /^(insert|update|delete|merge|copy|attach|detach|install|load|pragma|set_statement|create\w*|drop\w*|alter\w*|command|export\w*|use)$/.test(keys[0])) {
+    if (
+      keys.length === 1 &&
+      /^(insert|update|delete|merge|copy|attach|detach|install|load|pragma|set_statement|create\w*|drop\w*|alter\w*|command|export\w*|use)$/.test(keys[0])
+    ) {
       throw new QueryError('refused', `only a SELECT is allowed, not ${keys[0].toUpperCase()}`);
     }
     if (n.into) throw new QueryError('refused', 'SELECT … INTO is not allowed');
     // By the statement's structure, not by names: a function qualified with a schema
     // (`main.glob(…)`) or called method-style escapes any list of names, and a function in FROM is a
     // table function (files, settings, catalogues), never a warehouse table.
-    if (n.method_call) throw new QueryError('refused', `${String(n.method_call.method?.name ?? 'a')}(…) called on a qualifier is not allowed: queries call plain functions only`);
+    if (n.method_call)
+      throw new QueryError(
+        'refused',
+        `${String(n.method_call.method?.name ?? 'a')}(…) called on a qualifier is not allowed: queries call plain functions only`,
+      );
     if (n.function && String(n.function.name).includes('.')) {
       throw new QueryError('refused', `function ${n.function.name} is not allowed: a schema-qualified function is not a plain SQL function`);
     }
-    const fromItems = [...(Array.isArray(n.from?.expressions) ? n.from.expressions : []), ...(Array.isArray(n.joins) ? n.joins.map((j: { this?: unknown }) => j?.this) : [])];
+    const fromItems = [
+      ...(Array.isArray(n.from?.expressions) ? n.from.expressions : []),
+      ...(Array.isArray(n.joins) ? n.joins.map((j: { this?: unknown }) => j?.this) : []),
+    ];
     for (const item of fromItems) {
       if (item && typeof item === 'object' && 'function' in item) {
-        throw new QueryError('refused', `function ${String((item as { function: { name: unknown } }).function.name)} is not allowed: FROM takes warehouse tables only, never a table function`);
+        throw new QueryError(
+          'refused',
+          `function ${String((item as { function: { name: unknown } }).function.name)} is not allowed: FROM takes warehouse tables only, never a table function`,
+        );
       }
     }
     if (n.function && FORBIDDEN_FUNCTION.test(String(n.function.name))) {
@@ -89,8 +103,11 @@ export function readOnlySql(sql: string): string {
       const schema = t.schema?.name ? String(t.schema.name).toLowerCase() : undefined;
       const catalog = t.catalog?.name ? String(t.catalog.name).toLowerCase() : undefined;
       const ok = schema ? TABLE_SCHEMAS.has(schema) && (!catalog || catalog === 'iceberg') : ctes.has(name.toLowerCase());
-      if (!ok || t.name.quoted && /[./\\]/.test(name)) {
-        throw new QueryError('refused', `${[catalog, schema, name].filter(Boolean).join('.')} is not a warehouse table; use bronze.<table>, silver.<table>, gold.<table> or features.<view>`);
+      if (!ok || (t.name.quoted && /[./\\]/.test(name))) {
+        throw new QueryError(
+          'refused',
+          `${[catalog, schema, name].filter(Boolean).join('.')} is not a warehouse table; use bronze.<table>, silver.<table>, gold.<table> or features.<view>`,
+        );
       }
     }
     return undefined;
@@ -134,7 +151,12 @@ export interface QuerySink {
  * result is never held whole, in DuckDB or here. At most `limit` rows (one more is read to report
  * truncation); the time limit covers the whole run, the sink's waits included.
  */
-export async function streamReadOnlyQuery(conn: DuckDBConnection, sql: string, opts: QueryOptions, sink: QuerySink): Promise<{ rows: number; truncated: boolean }> {
+export async function streamReadOnlyQuery(
+  conn: DuckDBConnection,
+  sql: string,
+  opts: QueryOptions,
+  sink: QuerySink,
+): Promise<{ rows: number; truncated: boolean }> {
   const limit = Math.max(0, Math.floor(opts.limit ?? 1000));
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const duck = readOnlySql(sql);

@@ -13,7 +13,18 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { KeyValueCache } from '../util/json-cache.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { assertNever, type CleanseNode, type FeatureDType, type FeaturesNode, type ModelNode, type NodeId, type PipelineIR, type PipelineNode, type SqlBody, type TrainNode } from '../ir/types.js';
+import {
+  assertNever,
+  type CleanseNode,
+  type FeatureDType,
+  type FeaturesNode,
+  type ModelNode,
+  type NodeId,
+  type PipelineIR,
+  type PipelineNode,
+  type SqlBody,
+  type TrainNode,
+} from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { bindTemplateFor, fillTemplate } from '../sql/bind-templates.js';
 import { loadSqlToolkit } from '../sql/toolkit.js';
@@ -82,13 +93,20 @@ export function inferSchemas(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly
  * as its inputs are (so independent bodies bind at the same time), any other node after every node
  * before it. Diagnostics come out in node order whatever finished first.
  */
-async function infer(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]>, cache: KeyValueCache<ColumnSchema[]> | undefined): Promise<SchemaResult> {
+async function infer(
+  ir: PipelineIR,
+  known: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
+  cache: KeyValueCache<ColumnSchema[]> | undefined,
+): Promise<SchemaResult> {
   const schemas = new Map<NodeId, ColumnSchema[]>();
   const byId = new Map(ir.nodes.map((n) => [n.id, n] as const));
   const done = new Map<NodeId, Promise<Diagnostic[]>>();
   for (const node of ir.nodes) {
     const before = node.kind === 'cleanse' || node.kind === 'model' ? node.inputs.map((i) => done.get(i)) : [...done.values()];
-    done.set(node.id, Promise.all(before).then(() => inferNode(node, byId, schemas, known, cache)));
+    done.set(
+      node.id,
+      Promise.all(before).then(() => inferNode(node, byId, schemas, known, cache)),
+    );
   }
   return { schemas, diagnostics: (await Promise.all(done.values())).flat() };
 }
@@ -152,7 +170,11 @@ async function bindSql(
   withConnection: WithConnection,
   cache: KeyValueCache<ColumnSchema[]> | undefined,
 ): Promise<{ columns: ColumnSchema[] } | { error: Diagnostic }> {
-  const textKey = createHash('sha256').update(body.text).update('\0').update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)]))).digest('hex');
+  const textKey = createHash('sha256')
+    .update(body.text)
+    .update('\0')
+    .update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)])))
+    .digest('hex');
   const cached = cache?.get(textKey);
   if (cached) return { columns: cached };
   // Each input is one table of the binder database per (node, schema), created when a body first
@@ -190,7 +212,17 @@ async function bindSql(
               binderTables.schema = undefined;
               throw e;
             }));
-            await conn.run(create.map(([id, n]) => `CREATE OR REPLACE TABLE asg_bind.${ident(n)} (${schemas.get(id)!.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`).join(';\n'));
+            await conn.run(
+              create
+                .map(
+                  ([id, n]) =>
+                    `CREATE OR REPLACE TABLE asg_bind.${ident(n)} (${schemas
+                      .get(id)!
+                      .map((c) => `${ident(c.name)} ${c.type}`)
+                      .join(', ')})`,
+                )
+                .join(';\n'),
+            );
           })();
           for (const [, n] of create) binderTables.created.set(n, made);
           // A failed creation is tried again by the next body that needs the table.
@@ -220,7 +252,8 @@ async function bindSql(
 }
 
 /** Types whose name a prepared statement prints as DESCRIBE does (nested types, enums and aliases such as JSON differ). */
-const PLAIN_TYPE = /^(BOOLEAN|U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|VARCHAR|BLOB|DATE|TIME|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|INTERVAL|UUID|DECIMAL\(\d+,\d+\))$/;
+const PLAIN_TYPE =
+  /^(BOOLEAN|U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|VARCHAR|BLOB|DATE|TIME|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|INTERVAL|UUID|DECIMAL\(\d+,\d+\))$/;
 
 /**
  * A query's output columns. Preparing it binds it as DESCRIBE does at about half the cost (no
@@ -301,10 +334,20 @@ export function checkFeatures(view: FeaturesNode, from: readonly ColumnSchema[] 
     return near ? `did you mean \`${near}\`?` : `${view.from} has: ${names.join(', ')}`;
   };
   if (!col(view.entity.joinKey)) {
-    out.push(sqlDiag(EngineCodes.FeatureKeyMissing.code, `join key \`${view.entity.joinKey}\` is not a column of ${view.from}`, view.span, hintFor(view.entity.joinKey)));
+    out.push(
+      sqlDiag(
+        EngineCodes.FeatureKeyMissing.code,
+        `join key \`${view.entity.joinKey}\` is not a column of ${view.from}`,
+        view.span,
+        hintFor(view.entity.joinKey),
+      ),
+    );
   }
   const ts = col(view.timestamp);
-  if (!ts) out.push(sqlDiag(EngineCodes.FeatureKeyMissing.code, `timestamp \`${view.timestamp}\` is not a column of ${view.from}`, view.span, hintFor(view.timestamp)));
+  if (!ts)
+    out.push(
+      sqlDiag(EngineCodes.FeatureKeyMissing.code, `timestamp \`${view.timestamp}\` is not a column of ${view.from}`, view.span, hintFor(view.timestamp)),
+    );
   else if (!dtypeAccepts('timestamp', ts.type)) {
     out.push(sqlDiag(EngineCodes.FeatureDtype.code, `timestamp \`${view.timestamp}\` of ${view.from} is ${ts.type}, not a timestamp or date`, view.span));
   }
@@ -328,8 +371,6 @@ function checkLabel(node: TrainNode, from: readonly ColumnSchema[] | undefined, 
   }
   return out;
 }
-
-
 
 /**
  * A feature a training algorithm cannot take is an error at the feature, before apply would fail on

@@ -121,8 +121,13 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
     const newer = incrementalBy ? ` WHERE ${incrementalFilter(node as ModelNode, incrementalBy)}` : '';
     await guard(ctx, sql, () => conn.run(`CREATE TABLE asg_new AS SELECT * FROM (${sql}) AS q${newer}`));
     if (uniqueKey.length) {
-      const match = uniqueKey.map(ident).map((k) => `n.${k} IS NOT DISTINCT FROM p.${k}`).join(' AND ');
-      await conn.run(`CREATE TABLE asg_out AS SELECT * FROM asg_prev AS p WHERE NOT EXISTS (SELECT 1 FROM asg_new AS n WHERE ${match}) UNION ALL BY NAME SELECT * FROM asg_new`);
+      const match = uniqueKey
+        .map(ident)
+        .map((k) => `n.${k} IS NOT DISTINCT FROM p.${k}`)
+        .join(' AND ');
+      await conn.run(
+        `CREATE TABLE asg_out AS SELECT * FROM asg_prev AS p WHERE NOT EXISTS (SELECT 1 FROM asg_new AS n WHERE ${match}) UNION ALL BY NAME SELECT * FROM asg_new`,
+      );
     } else {
       appendOnly = true;
       await conn.run(`CREATE VIEW asg_out AS SELECT * FROM asg_prev UNION ALL BY NAME SELECT * FROM asg_new`);
@@ -178,7 +183,15 @@ async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: 
  * Commit a derived run as a merge: the previous snapshot less the files it rewrites and the rows
  * its position delete files name, plus the rows it writes. The checks read the untouched files and the written ones (row-wise checks only the latter).
  */
-async function writeMerge(ctx: RunContext<SqlNode>, conn: DuckDBConnection, d: Extract<DerivedOutcome, { kind: 'derived' }>, prev: SnapshotRef, schema: readonly ColumnSchema[], logicalTime: string, maintenance: string): Promise<NodeResult> {
+async function writeMerge(
+  ctx: RunContext<SqlNode>,
+  conn: DuckDBConnection,
+  d: Extract<DerivedOutcome, { kind: 'derived' }>,
+  prev: SnapshotRef,
+  schema: readonly ColumnSchema[],
+  logicalTime: string,
+  maintenance: string,
+): Promise<NodeResult> {
   const node = ctx.node;
   const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
   try {
@@ -221,7 +234,13 @@ async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation:
   const failures = await runChecks(conn, relation, node.checks, { tableRef: qualified, logicalTime: ctx.logicalTime, delta, known });
   if (failures.length) {
     const f = failures[0];
-    const more = failures.length > 1 ? ` (and ${failures.length - 1} more: ${failures.slice(1).map((x) => x.name).join(', ')})` : '';
+    const more =
+      failures.length > 1
+        ? ` (and ${failures.length - 1} more: ${failures
+            .slice(1)
+            .map((x) => x.name)
+            .join(', ')})`
+        : '';
     throw new NodeError(`${node.id}: check ${f.name} failed: ${f.message}${more}; the previous snapshot stays current`, f.span);
   }
 }
@@ -244,4 +263,3 @@ async function guard<T>(ctx: RunContext<SqlNode>, sql: string, f: () => Promise<
     throw new NodeError(`${ctx.node.id}: SQL error at line ${sqlLine} of its SQL (${span.file}:${span.line}:${span.column}): ${message.split('\n')[0]}`, span);
   }
 }
-

@@ -83,6 +83,7 @@ export function describeDbError(e: unknown, c: Pick<DbConnection, 'host' | 'port
       return `database ${c.database} does not exist on ${at}`;
   }
   const msg = redactUrls(String(err.message ?? e));
-  if (/timeout/i.test(msg) && (/connect/i.test(msg) || /^timeout expired$/i.test(msg))) return `cannot connect to ${c.where}: no answer from ${at} within ${connectTimeoutMs() / 1000} s`;
+  if (/timeout/i.test(msg) && (/connect/i.test(msg) || /^timeout expired$/i.test(msg)))
+    return `cannot connect to ${c.where}: no answer from ${at} within ${connectTimeoutMs() / 1000} s`;
   return `${c.where}: ${msg}`;
 }

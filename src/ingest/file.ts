@@ -15,7 +15,12 @@ export function fileConnector(input: ConnectorInput): SourceConnector {
   const raw = own !== undefined ? (isAbsolute(own) || !folder ? own : join(folder, own)) : folder;
   if (!raw) throw new SourceError('the file connector has no path');
   const path = isAbsolute(raw) ? raw : resolve(input.baseDir, raw);
-  const ext = path.toLowerCase().replace(/\.(gz|zst)$/, '').split('.').pop() ?? '';
+  const ext =
+    path
+      .toLowerCase()
+      .replace(/\.(gz|zst)$/, '')
+      .split('.')
+      .pop() ?? '';
   const format = String(input.settings.format ?? (ext === 'parquet' ? 'parquet' : ext === 'csv' || ext === 'tsv' ? 'csv' : 'json'));
   const reader = (): string => {
     switch (format) {
@@ -49,7 +54,9 @@ export function fileConnector(input: ConnectorInput): SourceConnector {
         return r.rows.map((row) => {
           const name = String(row.column_name);
           const sniffed = String(row.column_type);
-          return !typed && declared.has(name.toLowerCase()) ? { name, sourceType: `${format} (read as ${sniffed})` } : { name, sourceType: sniffed, duckType: sniffed };
+          return !typed && declared.has(name.toLowerCase())
+            ? { name, sourceType: `${format} (read as ${sniffed})` }
+            : { name, sourceType: sniffed, duckType: sniffed };
         });
       } catch (e) {
         throw new SourceError(`${where}: ${(e as Error).message.split('\n')[0]}`);

@@ -22,14 +22,20 @@ export async function checkFreshness(ctx: RunContext<SourceNode>, duck: DuckDBCo
       `${ctx.node.id}: check ${c.name} ${limit === 'error_after' ? 'failed' : 'warns'}: ` +
       (newest ? `the newest ${c.column} is ${newest}, ${human(age)} before the run's logical time ${at}` : `the table has no ${c.column} value`) +
       `, older than ${limit} = ${human(seconds)}`;
-    if (c.errorAfterSeconds !== undefined && age > c.errorAfterSeconds) throw new NodeError(`${told('error_after', c.errorAfterSeconds)}; the previous snapshot stays current`, c.span);
+    if (c.errorAfterSeconds !== undefined && age > c.errorAfterSeconds)
+      throw new NodeError(`${told('error_after', c.errorAfterSeconds)}; the previous snapshot stays current`, c.span);
     if (c.warnAfterSeconds !== undefined && age > c.warnAfterSeconds) ctx.warn(told('warn_after', c.warnAfterSeconds));
   }
 }
 
 function human(seconds: number): string {
   if (!Number.isFinite(seconds)) return 'forever';
-  const units: [number, string][] = [[86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+  const units: [number, string][] = [
+    [86400, 'd'],
+    [3600, 'h'],
+    [60, 'm'],
+    [1, 's'],
+  ];
   const out: string[] = [];
   let rest = Math.round(seconds);
   for (const [n, u] of units) {

@@ -70,7 +70,8 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
     const shown = `GET ${url.pathname}${url.search} at ${origin}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers[authHeader] = authHeader.toLowerCase() === 'authorization' ? `Bearer ${token}` : token;
-    if (base.username) headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+    if (base.username)
+      headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
     let lastProblem = '';
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (signal.aborted) throw new SourceError(`${shown}: aborted`);
@@ -98,7 +99,9 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
         continue;
       }
       if (res.status === 401 || res.status === 403) {
-        throw new SourceError(`${shown}: HTTP ${res.status} (${token ? 'the token was refused' : 'the API wants a token: set the connector\'s `token` secret'})`);
+        throw new SourceError(
+          `${shown}: HTTP ${res.status} (${token ? 'the token was refused' : "the API wants a token: set the connector's `token` secret"})`,
+        );
       }
       if (!res.ok) throw new SourceError(`${shown}: HTTP ${res.status}`);
       let body: unknown;
@@ -137,7 +140,8 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
   const toPage = (body: unknown, page: number, shown: string): Page => {
     let records: unknown;
     if (recordsField) {
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SourceError(`${shown}: expected a JSON object with a \`${recordsField}\` array`);
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new SourceError(`${shown}: expected a JSON object with a \`${recordsField}\` array`);
       records = (body as Record<string, unknown>)[recordsField];
       if (!Array.isArray(records)) throw new SourceError(`${shown}: the field \`${recordsField}\` is ${records === undefined ? 'missing' : 'not an array'}`);
     } else {
@@ -212,7 +216,11 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
       const relation = typed
         ? `read_json(${literal(file)}, format = 'newline_delimited', columns = {${cols}}, maximum_object_size = 16777216)`
         : `read_json(${literal(file)}, format = 'newline_delimited', maximum_object_size = 16777216, sample_size = -1)`;
-      return { rows, relation: rows === 0 && !typed ? `(SELECT ${req.columns.map((c) => `NULL::VARCHAR AS "${c.name.replace(/"/g, '""')}"`).join(', ')} WHERE false)` : relation };
+      return {
+        rows,
+        relation:
+          rows === 0 && !typed ? `(SELECT ${req.columns.map((c) => `NULL::VARCHAR AS "${c.name.replace(/"/g, '""')}"`).join(', ')} WHERE false)` : relation,
+      };
     },
     async close() {
       firstPage = undefined;
@@ -223,9 +231,13 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

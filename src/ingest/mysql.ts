@@ -42,12 +42,17 @@ function lineEncoder(columns: readonly SourceColumn[]): (row: unknown[]) => stri
     const t = c.duckType ?? 'VARCHAR';
     const v = `r[${i}]`;
     if (PLAIN.test(t)) return `(${v} === null ? '' : ${v})`;
-    if (t === 'DATE' || t === 'TIMESTAMP' || t === 'TIMESTAMPTZ') return `(${v} === null || ${v}.charCodeAt(0) === 48 && ${v}.startsWith('0000-00-00') ? '' : ${v})`;
+    if (t === 'DATE' || t === 'TIMESTAMP' || t === 'TIMESTAMPTZ')
+      return `(${v} === null || ${v}.charCodeAt(0) === 48 && ${v}.startsWith('0000-00-00') ? '' : ${v})`;
     if (t === 'VARCHAR') return `(typeof ${v} === 'string' ? (${v} === '' ? '""' : Q.test(${v}) ? '"' + ${v}.replace(DQ, '""') + '"' : ${v}) : g[${i}](${v}))`;
     return `g[${i}](${v})`;
   });
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('g', 'Q', 'DQ', `return (r) => ${parts.join(" + ',' + ")} + '\\n';`) as (g: Encoder[], q: RegExp, dq: RegExp) => (row: unknown[]) => string;
+  const make = new Function('g', 'Q', 'DQ', `return (r) => ${parts.join(" + ',' + ")} + '\\n';`) as (
+    g: Encoder[],
+    q: RegExp,
+    dq: RegExp,
+  ) => (row: unknown[]) => string;
   return make(generic, /[",\n\r]/, /"/g);
 }
 
@@ -100,7 +105,11 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
       // MariaDB's JSON is LONGTEXT with a json_valid() check; MySQL has no TABLE_NAME there (ignored).
       const jsonCols = new Set<string>();
       try {
-        const checks = (await query(c, 'SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?', [conn.database, table])) as { clause: string }[];
+        const checks = (await query(
+          c,
+          'SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?',
+          [conn.database, table],
+        )) as { clause: string }[];
         for (const ch of checks) {
           const m = /^json_valid\(`([^`]+)`\)$/i.exec(ch.clause.trim());
           if (m) jsonCols.add(m[1]);
@@ -128,7 +137,7 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
       };
       // With onChunk, the staging file is cut every chunkRows rows and each finished chunk is handed
       // over (DuckDB turns it into Parquet on its own threads while the rows keep streaming in).
-      const chunkRows = req.onChunk ? req.chunkRows ?? 250_000 : Infinity;
+      const chunkRows = req.onChunk ? (req.chunkRows ?? 250_000) : Infinity;
       const files: string[] = [];
       const nextFile = () => {
         const f = join(req.stagingDir, `rows-${String(files.length).padStart(4, '0')}.csv`);
@@ -226,16 +235,17 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
       const c = client;
       client = undefined;
       // A connection the server dropped never answers the QUIT of end(): destroy it instead.
-      if (c) await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          c.destroy();
-          resolve();
-        }, 1000);
-        c.end(() => {
-          clearTimeout(t);
-          resolve();
+      if (c)
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            c.destroy();
+            resolve();
+          }, 1000);
+          c.end(() => {
+            clearTimeout(t);
+            resolve();
+          });
         });
-      });
     },
   };
 }

@@ -62,11 +62,13 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
           throw new SourceError(describeDbError(e, conn));
         });
       if (!r.rowCount) throw new SourceError(`table ${schema}.${table} not found in ${conn.where} (or user ${conn.user} may not read it)`);
-      return r.rows.map((row: { column_name: string; data_type: string; udt_name: string; numeric_precision: number | null; numeric_scale: number | null }) => ({
-        name: row.column_name,
-        sourceType: row.data_type === 'USER-DEFINED' ? row.udt_name : row.data_type,
-        duckType: postgresToDuck(row.data_type, row.udt_name, row.numeric_precision, row.numeric_scale),
-      }));
+      return r.rows.map(
+        (row: { column_name: string; data_type: string; udt_name: string; numeric_precision: number | null; numeric_scale: number | null }) => ({
+          name: row.column_name,
+          sourceType: row.data_type === 'USER-DEFINED' ? row.udt_name : row.data_type,
+          duckType: postgresToDuck(row.data_type, row.udt_name, row.numeric_precision, row.numeric_scale),
+        }),
+      );
     },
     async extract(req: ExtractRequest): Promise<Extracted> {
       const c = await connect();

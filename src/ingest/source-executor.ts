@@ -54,7 +54,9 @@ function resolveSettings(ctx: RunContext<SourceNode>): Record<string, string | n
       // An unset password secret is fine when the URL carries one (and a token is optional);
       // the connector fails with a clear message if the server wants it.
       if (v.kind === 'secret' && OPTIONAL_SECRETS.has(k)) {
-        ctx.warn(`${ctx.node.id}: \`${k}\` is secret("${v.name}"), but ${v.name} is not set: ${k === 'token' ? 'calling the API without credentials' : 'connecting without it'}`);
+        ctx.warn(
+          `${ctx.node.id}: \`${k}\` is secret("${v.name}"), but ${v.name} is not set: ${k === 'token' ? 'calling the API without credentials' : 'connecting without it'}`,
+        );
         continue;
       }
       throw e;
@@ -134,7 +136,11 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   if (connector.filePattern !== undefined) {
     const { checks: _checks, ...shape } = stream;
     try {
-      files = await fileManifest(connector.filePattern, { settings: ctx.node.connector.settings, stream: { ...shape, columns: shape.columns ?? null } }, prevState?.files);
+      files = await fileManifest(
+        connector.filePattern,
+        { settings: ctx.node.connector.settings, stream: { ...shape, columns: shape.columns ?? null } },
+        prevState?.files,
+      );
     } catch (e) {
       throw asNodeError(e, node);
     }
@@ -142,7 +148,13 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (prevState?.snapshot && prevState.schema && !stream.checks?.length && sameFiles(prevState.files, files)) {
       await connector.close().catch(() => undefined);
       ctx.progress({ rows: prevState.snapshot.rows, message: 'files unchanged since the last sync (size, mtime, SHA-256)' });
-      return { rows: prevState.snapshot.rows, snapshot: prevState.snapshot, schema: prevState.schema, ...(prevState.cursor !== undefined ? { cursor: prevState.cursor } : {}), files };
+      return {
+        rows: prevState.snapshot.rows,
+        snapshot: prevState.snapshot,
+        schema: prevState.schema,
+        ...(prevState.cursor !== undefined ? { cursor: prevState.cursor } : {}),
+        files,
+      };
     }
   }
   // Only a source that reads rows loads DuckDB.
@@ -163,12 +175,16 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     mark('connect and discover');
     const columns = planColumns(node, discovered, connector.where);
     for (const k of stream.primaryKey) {
-      if (!columns.some((c) => c.name === k)) throw new NodeError(`${node.id}: primary key column \`${k}\` is not among the stream's columns (${columns.map((c) => c.name).join(', ')})`, node.span);
+      if (!columns.some((c) => c.name === k))
+        throw new NodeError(`${node.id}: primary key column \`${k}\` is not among the stream's columns (${columns.map((c) => c.name).join(', ')})`, node.span);
     }
     const incremental = stream.mode === 'incremental' && !!stream.cursor;
     const cursorCol = incremental ? columns.find((c) => c.name === stream.cursor) : undefined;
     if (incremental && !cursorCol) {
-      throw new NodeError(`${node.id}: cursor column \`${stream.cursor}\` is missing in ${connector.where} (it has: ${discovered.map((c) => c.name).join(', ')})`, node.span);
+      throw new NodeError(
+        `${node.id}: cursor column \`${stream.cursor}\` is missing in ${connector.where} (it has: ${discovered.map((c) => c.name).join(', ')})`,
+        node.span,
+      );
     }
     const schema: ColumnSchema[] = columns.map((c) => ({ name: c.name, type: c.outType }));
     const prev = ctx.state.nodes[node.id];
@@ -184,11 +200,19 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     };
     // The cursor's new value and the row count (and, with `keys`, the distinct keys) in one pass.
     const cursorOf = async (rel: string, keys?: string): Promise<{ cursor?: string; rows: number; keys?: number }> => {
-      const r = await queryAll(duck!, `SELECT ${cursorCol ? cursorExpr(cursorCol.name, cursorCol.outType) : 'NULL'} AS c, count(*) AS n${keys ? `, count(DISTINCT (${keys})) AS k` : ''} FROM ${rel}`).catch(fail);
-      return { cursor: r.rows[0].c === null || r.rows[0].c === undefined ? undefined : String(r.rows[0].c), rows: Number(r.rows[0].n), ...(keys ? { keys: Number(r.rows[0].k) } : {}) };
+      const r = await queryAll(
+        duck!,
+        `SELECT ${cursorCol ? cursorExpr(cursorCol.name, cursorCol.outType) : 'NULL'} AS c, count(*) AS n${keys ? `, count(DISTINCT (${keys})) AS k` : ''} FROM ${rel}`,
+      ).catch(fail);
+      return {
+        cursor: r.rows[0].c === null || r.rows[0].c === undefined ? undefined : String(r.rows[0].c),
+        rows: Number(r.rows[0].n),
+        ...(keys ? { keys: Number(r.rows[0].k) } : {}),
+      };
     };
     // Every Parquet file carries the columns' Iceberg field ids (the pending snapshot's COPY options).
-    const copyTo = (p: PendingSnapshot, body: string, file: string): Promise<number> => ctx.warehouse.write(duck!, p, body, { file, options: 'COMPRESSION snappy, ROW_GROUP_SIZE 122880' });
+    const copyTo = (p: PendingSnapshot, body: string, file: string): Promise<number> =>
+      ctx.warehouse.write(duck!, p, body, { file, options: 'COMPRESSION snappy, ROW_GROUP_SIZE 122880' });
     // A full read writes Parquet part files while the connector is still reading (when it can cut
     // its staging output into chunks); an incremental one merges after reading.
     let parts = 0;
@@ -227,7 +251,11 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const key = stream.primaryKey.length ? stream.primaryKey.map(ident).join(', ') : names;
       const keyCols = stream.primaryKey.length ? stream.primaryKey : columns.map((c) => c.name);
       // The newest incoming row per key (a file source may hold several versions of a row).
-      await duck.run(`CREATE TEMP TABLE fresh AS SELECT ${names} FROM incoming QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`).catch(fail);
+      await duck
+        .run(
+          `CREATE TEMP TABLE fresh AS SELECT ${names} FROM incoming QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`,
+        )
+        .catch(fail);
       if (stream.primaryKey.length) {
         const counts = await queryAll(duck, `SELECT (SELECT count(*) FROM incoming) - (SELECT count(*) FROM fresh) AS n`).catch(fail);
         reportDropped(ctx, Number(counts.rows[0].n));
@@ -236,9 +264,18 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       // read and rewritten; the others stay in the new snapshot as they are.
       const { planMerge } = await import('../engine/merge-write.js');
       const { selectScan } = await import('../warehouse/warehouse.js');
-      const plan = await planMerge(duck, await ctx.warehouse.scan(prev!.snapshot!), prev!.schema!, keyCols.map((k) => [k, k] as const), 'fresh').catch(fail);
+      const plan = await planMerge(
+        duck,
+        await ctx.warehouse.scan(prev!.snapshot!),
+        prev!.schema!,
+        keyCols.map((k) => [k, k] as const),
+        'fresh',
+      ).catch(fail);
       // Rows re-read at the cursor value (>=, for ties) that did not change are not news.
-      const changed = await queryAll(duck, `SELECT count(*) AS n FROM (SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM (SELECT ${select} FROM (${plan.replaced})))`).catch(fail);
+      const changed = await queryAll(
+        duck,
+        `SELECT count(*) AS n FROM (SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM (SELECT ${select} FROM (${plan.replaced})))`,
+      ).catch(fail);
       newRows = Number(changed.rows[0].n);
       if (newRows === 0) {
         await checkFreshness(ctx, duck, `(${await ctx.warehouse.snapshotSelect(prev!.snapshot!, prev!.schema)})`);
@@ -252,7 +289,10 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       await checkFreshness(ctx, duck, `(${selectScan(plan.untouched, schema)} UNION ALL BY NAME SELECT * FROM read_parquet(${literal(out)}))`);
       if (cursorValue !== undefined && cursorCol) {
         // Never move the cursor backwards (a lookback window re-reads older rows).
-        const r = await queryAll(duck, `SELECT CAST(${literal(cursorValue)} AS ${cursorCol.outType}) < CAST(${literal(prev!.cursor!)} AS ${cursorCol.outType}) AS older`).catch(() => undefined);
+        const r = await queryAll(
+          duck,
+          `SELECT CAST(${literal(cursorValue)} AS ${cursorCol.outType}) < CAST(${literal(prev!.cursor!)} AS ${cursorCol.outType}) AS older`,
+        ).catch(() => undefined);
         if (r?.rows[0].older === true) cursorValue = prev!.cursor;
       }
     } else {
@@ -281,7 +321,13 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
           await ctx.warehouse.abort(pending!);
           pending = undefined;
           ctx.progress({ rows: total, message: 'unchanged since the last sync' });
-          return { rows: total, snapshot: old, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : prev!.cursor !== undefined ? { cursor: prev!.cursor } : {}), ...(files ? { files } : {}) };
+          return {
+            rows: total,
+            snapshot: old,
+            schema,
+            ...(cursorValue !== undefined ? { cursor: cursorValue } : prev!.cursor !== undefined ? { cursor: prev!.cursor } : {}),
+            ...(files ? { files } : {}),
+          };
         }
       }
     }
@@ -334,7 +380,9 @@ async function dedupeSnapshot(
   const dir = pending.dir;
   const key = ctx.node.stream.primaryKey.map(ident).join(', ');
   const names = columns.map((c) => ident(c.name)).join(', ');
-  await duck.run(`CREATE TEMP TABLE deduped AS SELECT ${names} FROM ${written} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`);
+  await duck.run(
+    `CREATE TEMP TABLE deduped AS SELECT ${names} FROM ${written} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${keepOrder(columns, cursorCol)}) = 1`,
+  );
   for (const f of readdirSync(dir)) if (f.endsWith('.parquet')) rmSync(join(dir, f));
   const out = join(dir, 'part-00000.parquet');
   await copyTo(pending, 'SELECT * FROM deduped', 'part-00000.parquet');

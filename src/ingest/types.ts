@@ -89,13 +89,39 @@ export function mysqlToDuck(dataType: string, columnType: string, precision: num
 
 /** Normalise a DuckDB type name (aliases, spacing, case) for comparison. */
 export function normalizeType(t: string): string {
-  const u = t.trim().toUpperCase().replace(/\s+/g, ' ').replace(/\s*\(\s*/g, '(').replace(/\s*,\s*/g, ',').replace(/\s*\)/g, ')');
+  const u = t
+    .trim()
+    .toUpperCase()
+    .replace(/\s+/g, ' ')
+    .replace(/\s*\(\s*/g, '(')
+    .replace(/\s*,\s*/g, ',')
+    .replace(/\s*\)/g, ')');
   const aliases: Record<string, string> = {
-    INT8: 'BIGINT', LONG: 'BIGINT', INT4: 'INTEGER', INT: 'INTEGER', SIGNED: 'INTEGER', INT2: 'SMALLINT', SHORT: 'SMALLINT',
-    INT1: 'TINYINT', FLOAT8: 'DOUBLE', FLOAT4: 'FLOAT', REAL: 'FLOAT', BOOL: 'BOOLEAN', LOGICAL: 'BOOLEAN',
-    STRING: 'VARCHAR', TEXT: 'VARCHAR', CHAR: 'VARCHAR', BPCHAR: 'VARCHAR', 'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
-    DATETIME: 'TIMESTAMP', 'TIMESTAMP WITHOUT TIME ZONE': 'TIMESTAMP', NUMERIC: 'DECIMAL(18,3)', DECIMAL: 'DECIMAL(18,3)',
-    BYTEA: 'BLOB', BINARY: 'BLOB', VARBINARY: 'BLOB',
+    INT8: 'BIGINT',
+    LONG: 'BIGINT',
+    INT4: 'INTEGER',
+    INT: 'INTEGER',
+    SIGNED: 'INTEGER',
+    INT2: 'SMALLINT',
+    SHORT: 'SMALLINT',
+    INT1: 'TINYINT',
+    FLOAT8: 'DOUBLE',
+    FLOAT4: 'FLOAT',
+    REAL: 'FLOAT',
+    BOOL: 'BOOLEAN',
+    LOGICAL: 'BOOLEAN',
+    STRING: 'VARCHAR',
+    TEXT: 'VARCHAR',
+    CHAR: 'VARCHAR',
+    BPCHAR: 'VARCHAR',
+    'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
+    DATETIME: 'TIMESTAMP',
+    'TIMESTAMP WITHOUT TIME ZONE': 'TIMESTAMP',
+    NUMERIC: 'DECIMAL(18,3)',
+    DECIMAL: 'DECIMAL(18,3)',
+    BYTEA: 'BLOB',
+    BINARY: 'BLOB',
+    VARBINARY: 'BLOB',
   };
   if (aliases[u]) return aliases[u];
   const m = /^(?:DECIMAL|NUMERIC)\((\d+)(?:,(\d+))?\)$/.exec(u);
@@ -125,7 +151,7 @@ export function declaredAccepts(declared: string, source: string): boolean {
   const d = normalizeType(declared);
   const s = normalizeType(source);
   if (d === s) return true;
-  if (d === 'VARCHAR' || d === 'JSON' && s === 'VARCHAR') return true;
+  if (d === 'VARCHAR' || (d === 'JSON' && s === 'VARCHAR')) return true;
   const di = INT_RANGE[d];
   const si = INT_RANGE[s];
   if (di && si) return di[0] <= si[0] && di[1] >= si[1];

@@ -72,7 +72,12 @@ export const HYPERPARAMS: Readonly<Record<AlgorithmName, readonly HyperParam[]>>
       default: 'auto',
       description: 'stop when the loss on a held-out validation part stops improving; `auto`: on when there are more than 10,000 training rows',
     },
-    { name: 'validation_fraction', forms: [{ type: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true }], default: 0.1, description: 'share of the training rows held out for early stopping' },
+    {
+      name: 'validation_fraction',
+      forms: [{ type: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true }],
+      default: 0.1,
+      description: 'share of the training rows held out for early stopping',
+    },
     { name: 'n_iter_no_change', forms: [int(1)], default: 10, description: 'rounds without improvement before early stopping' },
     { name: 'tol', forms: [{ type: 'number', min: 0 }], default: 1e-7, description: 'smallest improvement of the validation loss that counts' },
     classWeight,
@@ -95,7 +100,9 @@ export const SKLEARN_ESTIMATOR: Readonly<Record<AlgorithmName, string>> = {
   gradient_boosting: 'HistGradientBoostingClassifier',
 };
 
-export type ParamProblem = { readonly kind: 'unknown'; readonly message: string; readonly hint?: string } | { readonly kind: 'type' | 'range'; readonly message: string };
+export type ParamProblem =
+  | { readonly kind: 'unknown'; readonly message: string; readonly hint?: string }
+  | { readonly kind: 'type' | 'range'; readonly message: string };
 
 function valueType(v: ParamValue): 'integer' | 'number' | 'boolean' | 'word' {
   if (typeof v === 'boolean') return 'boolean';
@@ -134,7 +141,11 @@ function describeForm(f: ParamForm): string {
     case 'word':
       return f.values.map((w) => `\`${w}\``).join(' or ');
     case 'integer':
-      return f.min !== undefined && f.max !== undefined ? `an integer from ${f.min} to ${f.max}` : f.min !== undefined ? `an integer >= ${f.min}` : 'an integer';
+      return f.min !== undefined && f.max !== undefined
+        ? `an integer from ${f.min} to ${f.max}`
+        : f.min !== undefined
+          ? `an integer >= ${f.min}`
+          : 'an integer';
     case 'number': {
       const lo = f.min === undefined ? '' : `${f.minExclusive ? '>' : '>='} ${f.min}`;
       const hi = f.max === undefined ? '' : `${f.maxExclusive ? '<' : '<='} ${f.max}`;

@@ -26,7 +26,10 @@ export const setting = {
   /** `field`, or an env() reference: for a reader that gets the profile with env() already resolved. */
   orEnv: (field: z.ZodType) => {
     const inner = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
-    return z.union([inner, env]).describe(`${inner.description ?? 'a value'} or env("NAME")`).optional();
+    return z
+      .union([inner, env])
+      .describe(`${inner.description ?? 'a value'} or env("NAME")`)
+      .optional();
   },
 };
 

@@ -77,11 +77,17 @@ export class Airbyte {
     try {
       res = await fetch(url, {
         method,
-        headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (e) {
-      throw new AirbyteError(`cannot reach the Airbyte API at ${this.opts.url} (${method} ${path.split('?')[0]}): ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+      throw new AirbyteError(
+        `cannot reach the Airbyte API at ${this.opts.url} (${method} ${path.split('?')[0]}): ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+      );
     }
     const text = await res.text();
     if (!res.ok) {
@@ -100,7 +106,10 @@ export class Airbyte {
   /** The object of `kind` named `name` in the workspace (every page), or undefined. */
   private async findByName(kind: 'sources' | 'destinations' | 'connections', name: string): Promise<Payload | undefined> {
     for (let offset = 0; ; offset += 100) {
-      const page = await this.call<{ data?: Payload[] }>('GET', `/${kind}?workspaceIds=${encodeURIComponent(this.opts.workspaceId)}&limit=100&offset=${offset}`);
+      const page = await this.call<{ data?: Payload[] }>(
+        'GET',
+        `/${kind}?workspaceIds=${encodeURIComponent(this.opts.workspaceId)}&limit=100&offset=${offset}`,
+      );
       const hit = (page.data ?? []).find((x) => x.name === name);
       if (hit) return hit;
       if ((page.data ?? []).length < 100) return undefined;
@@ -133,7 +142,11 @@ export class Airbyte {
     if (found) {
       const { workspaceId: _w, sourceId: _s, destinationId: _d, definitionId: _def, ...patch } = payload;
       // A connection's source and destination are fixed at creation; the rest is updated in place.
-      await this.call('PATCH', `/${kind}/${String(found[idField])}`, kind === 'sources' || kind === 'destinations' ? { name: patch.name, configuration: patch.configuration } : patch);
+      await this.call(
+        'PATCH',
+        `/${kind}/${String(found[idField])}`,
+        kind === 'sources' || kind === 'destinations' ? { name: patch.name, configuration: patch.configuration } : patch,
+      );
       return String(found[idField]);
     }
     const created = await this.call<Payload>('POST', `/${kind}`, payload);
@@ -159,7 +172,11 @@ export class Airbyte {
     const destinationId = await this.destinationId();
     const sourceKey = envName('AIRBYTE_SOURCE_ID', connector);
     const sourceId = await this.upsert('sources', `sources/${connector}.yaml`, this.baseIds());
-    const connectionId = await this.upsert('connections', `connections/${connector}.yaml`, { ...this.baseIds(), AIRBYTE_DESTINATION_ID: destinationId, [sourceKey]: sourceId });
+    const connectionId = await this.upsert('connections', `connections/${connector}.yaml`, {
+      ...this.baseIds(),
+      AIRBYTE_DESTINATION_ID: destinationId,
+      [sourceKey]: sourceId,
+    });
     const job = await this.call<{ jobId: number; status: string }>('POST', '/jobs', { connectionId, jobType: 'sync' });
     onProgress?.(`Airbyte sync job ${job.jobId} ${job.status}`);
     const deadline = Date.now() + this.opts.timeoutSeconds * 1000;
@@ -168,9 +185,15 @@ export class Airbyte {
       if (this.opts.signal?.aborted) throw new AirbyteError(`Airbyte sync job ${job.jobId}: apply was interrupted (the job goes on in Airbyte)`);
       const j = await this.call<{ jobId: number; status: string; rowsSynced?: number; bytesSynced?: number }>('GET', `/jobs/${job.jobId}`);
       if (j.status !== status) onProgress?.(`Airbyte sync job ${job.jobId} ${(status = j.status)}`);
-      if (j.status === 'succeeded') return { jobId: j.jobId, ...(j.rowsSynced !== undefined ? { rows: j.rowsSynced } : {}), ...(j.bytesSynced !== undefined ? { bytes: j.bytesSynced } : {}) };
+      if (j.status === 'succeeded')
+        return {
+          jobId: j.jobId,
+          ...(j.rowsSynced !== undefined ? { rows: j.rowsSynced } : {}),
+          ...(j.bytesSynced !== undefined ? { bytes: j.bytesSynced } : {}),
+        };
       if (j.status === 'failed' || j.status === 'cancelled') throw new AirbyteError(`Airbyte sync job ${j.jobId} of connection ${connectionId} ${j.status}`);
-      if (Date.now() > deadline) throw new AirbyteError(`Airbyte sync job ${j.jobId} did not finish within ${this.opts.timeoutSeconds} s (its last status: ${j.status})`);
+      if (Date.now() > deadline)
+        throw new AirbyteError(`Airbyte sync job ${j.jobId} did not finish within ${this.opts.timeoutSeconds} s (its last status: ${j.status})`);
       await sleep(this.opts.pollMs ?? 1000);
     }
   }

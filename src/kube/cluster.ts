@@ -24,7 +24,8 @@ export class KubeError extends Error {
 }
 
 /** `SparkApplication ns/name` */
-export const describe = (o: Pick<KubeObject, 'kind' | 'metadata'>): string => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+export const describe = (o: Pick<KubeObject, 'kind' | 'metadata'>): string =>
+  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 type RequestContext = Parameters<k8s.KubeConfig['applySecurityAuthentication']>[0];
 type FetchInit = Awaited<ReturnType<k8s.KubeConfig['applyToFetchOptions']>>;
@@ -98,11 +99,20 @@ export function loadKubeConfig(env: Env, context?: string): k8s.KubeConfig {
   }
   if (context !== undefined) {
     if (!kc.getContextObject(context)) {
-      throw new KubeError(`the kubeconfig has no context "${context}" (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, 'config');
+      throw new KubeError(
+        `the kubeconfig has no context "${context}" (it has: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+        'config',
+      );
     }
     kc.setCurrentContext(context);
   }
-  if (!kc.getCurrentCluster()) throw new KubeError('the kubeconfig has no current context: set `context` in the profile or `kubectl config use-context`', 'config');
+  if (!kc.getCurrentCluster())
+    throw new KubeError('the kubeconfig has no current context: set `context` in the profile or `kubectl config use-context`', 'config');
   return kc;
 }
 
@@ -132,7 +142,8 @@ export function kubeError(e: unknown, verb: string, what: string, server: string
     return new KubeError(`cannot reach the Kubernetes API server at ${server} (to ${verb} ${what}): ${message}`, 'unreachable');
   }
   if (code === 403) return new KubeError(`RBAC forbids ${verb} on ${what}: ${message}`, 'forbidden', 403);
-  if (code === 401) return new KubeError(`the Kubernetes API server at ${server} did not accept the credentials (to ${verb} ${what}): ${message}`, 'unauthorized', 401);
+  if (code === 401)
+    return new KubeError(`the Kubernetes API server at ${server} did not accept the credentials (to ${verb} ${what}): ${message}`, 'unauthorized', 401);
   if (code === 404) return new KubeError(`${what} not found (${verb}): ${message}`, 'not-found', 404);
   if (code === 409) return new KubeError(`${verb} ${what} conflicts: ${message}`, 'conflict', 409);
   if (code === 422 || code === 400) return new KubeError(`the API server refused ${what} (${verb}): ${message}`, 'invalid', code);
@@ -161,7 +172,11 @@ export class Cluster {
 
   /** Server-side apply with field manager `asgard` (conflicting fields taken over: asgard owns what it compiles). */
   apply<T extends KubeObject>(o: T, dryRun = false): Promise<T> {
-    return this.call('patch', describe(o), () => this.objects.patch(o, undefined, dryRun ? 'All' : undefined, 'asgard', true, k8s.PatchStrategy.ServerSideApply) as Promise<T>);
+    return this.call(
+      'patch',
+      describe(o),
+      () => this.objects.patch(o, undefined, dryRun ? 'All' : undefined, 'asgard', true, k8s.PatchStrategy.ServerSideApply) as Promise<T>,
+    );
   }
 
   /** The object as stored, or undefined when it does not exist. */
@@ -175,7 +190,9 @@ export class Cluster {
   }
 
   async list(apiVersion: string, kind: string, namespace: string, labelSelector: string): Promise<KubeObject[]> {
-    const r = await this.call('list', `${kind} in namespace ${namespace}`, () => this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector));
+    const r = await this.call('list', `${kind} in namespace ${namespace}`, () =>
+      this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
+    );
     return (r.items as KubeObject[]).map((o) => ({ ...o, apiVersion, kind }));
   }
 

@@ -16,7 +16,19 @@ import { runToCompletion, runsToCompletion } from './run.js';
 import { AirbyteError, type Airbyte } from './airbyte.js';
 
 /** The kinds asgard compiles, in the order they are applied (a namespace before what lives in it). */
-export const APPLY_ORDER = ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Secret', 'Service', 'Deployment', 'CronJob', 'Job', 'SparkApplication'];
+export const APPLY_ORDER = [
+  'Namespace',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Service',
+  'Deployment',
+  'CronJob',
+  'Job',
+  'SparkApplication',
+];
 const API_VERSION: Record<string, string> = {
   ServiceAccount: 'v1',
   ConfigMap: 'v1',
@@ -119,7 +131,9 @@ export class KubeDeployment {
     const { runner, compiledBy } = (await import('../targets/registry.js')).runnerOf(node.kind);
     if (runner?.role === 'syncs' && node.kind === 'source') return this.syncSource(node, ctx);
     if (runner?.role !== 'runs' || objects.length === 0) {
-      const why = runner ? `the ${runner.target} target compiled none for it` : `no target runs ${node.kind} nodes${compiledBy.length ? `; ${compiledBy.join(' and ')} compile${compiledBy.length > 1 ? '' : 's'} them into files apply does not run` : ''}`;
+      const why = runner
+        ? `the ${runner.target} target compiled none for it`
+        : `no target runs ${node.kind} nodes${compiledBy.length ? `; ${compiledBy.join(' and ')} compile${compiledBy.length > 1 ? '' : 's'} them into files apply does not run` : ''}`;
       throw new NodeError(`${node.id}: the profile compiles no Kubernetes object for this ${node.kind} node, so it cannot run on the cluster (${why})`);
     }
     await this.prepare();
@@ -150,7 +164,10 @@ export class KubeDeployment {
     this.filesUploaded ??= this.opts.uploadSourceFiles?.() ?? Promise.resolve();
     await this.filesUploaded;
     const r = await airbyte.sync(node.connector.name, (message) => ctx.progress({ rows: 0, message }));
-    ctx.progress({ rows: r.rows ?? 0, message: `Airbyte sync job ${r.jobId} of ${node.connector.name} succeeded: ${r.rows ?? '?'} records, ${r.bytes ?? '?'} bytes` });
+    ctx.progress({
+      rows: r.rows ?? 0,
+      message: `Airbyte sync job ${r.jobId} of ${node.connector.name} succeeded: ${r.rows ?? '?'} records, ${r.bytes ?? '?'} bytes`,
+    });
     return {};
   }
 

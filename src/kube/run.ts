@@ -72,7 +72,10 @@ export async function runToCompletion(cluster: Cluster, o: KubeObject, opts: Run
   const c = completionOf(done);
   if (c.failed) {
     const tail = await logTail(cluster, done);
-    throw new KubeError(`${describe(o)} ${c.state}${c.message ? `: ${c.message}` : ''}${tail ? `\n--- ${o.kind === 'SparkApplication' ? 'driver' : 'pod'} log (last lines) ---\n${tail}` : ''}`, 'other');
+    throw new KubeError(
+      `${describe(o)} ${c.state}${c.message ? `: ${c.message}` : ''}${tail ? `\n--- ${o.kind === 'SparkApplication' ? 'driver' : 'pod'} log (last lines) ---\n${tail}` : ''}`,
+      'other',
+    );
   }
   return done;
 }

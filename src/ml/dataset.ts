@@ -40,12 +40,7 @@ export function subset(ds: Dataset, idx: ArrayLike<number>): Dataset {
  * Stratified (or plain) shuffle split: a `test` fraction of each class goes to the test side, so
  * both sides keep the class balance. Deterministic for a seed.
  */
-export function trainTestSplit(
-  y: Uint8Array,
-  test: number,
-  stratify: boolean,
-  seed: number,
-): { train: Uint32Array; test: Uint32Array } {
+export function trainTestSplit(y: Uint8Array, test: number, stratify: boolean, seed: number): { train: Uint32Array; test: Uint32Array } {
   const rng = new Rng(seed);
   const groups: number[][] = stratify ? [[], []] : [[]];
   for (let i = 0; i < y.length; i++) groups[stratify ? y[i] : 0].push(i);

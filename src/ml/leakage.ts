@@ -43,11 +43,7 @@ export function singleFeatureLeakage(ds: Dataset, limit = LEAKAGE_AUC): LeakageF
  * label's window is the label table's own business (the example pipeline looks only after it), so
  * lineage alone cannot show the same window and nothing is reported.
  */
-export function sharedSourceLeakage(
-  graph: Pick<LineageGraph, 'lineage'>,
-  view: FeaturesNode,
-  label: TrainNode['label'],
-): LeakageFinding[] {
+export function sharedSourceLeakage(graph: Pick<LineageGraph, 'lineage'>, view: FeaturesNode, label: TrainNode['label']): LeakageFinding[] {
   if (label.from !== view.from) return [];
   const upstream = (address: string): Set<string> => {
     const out = new Set<string>();

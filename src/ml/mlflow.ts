@@ -19,7 +19,9 @@ const TIMEOUT_MS = 15_000;
 
 export async function logToMlflow(trackingUri: string, experiment: string, run: MlflowRun): Promise<{ runId: string }> {
   const base = new URL(trackingUri);
-  const auth = base.username ? 'Basic ' + Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64') : undefined;
+  const auth = base.username
+    ? 'Basic ' + Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')
+    : undefined;
   base.username = '';
   base.password = '';
   const root = base.toString().replace(/\/+$/, '');
@@ -37,7 +39,9 @@ export async function logToMlflow(trackingUri: string, experiment: string, run: 
       // Artifact PUTs answer with an empty or non-JSON body.
     }
     if (!res.ok) {
-      const err = new Error(`MLflow ${method} ${path.split('?')[0]} answered ${res.status}${json.error_code ? ` ${json.error_code}` : ''}${json.message ? `: ${json.message}` : ''}`);
+      const err = new Error(
+        `MLflow ${method} ${path.split('?')[0]} answered ${res.status}${json.error_code ? ` ${json.error_code}` : ''}${json.message ? `: ${json.message}` : ''}`,
+      );
       (err as Error & { code?: string }).code = json.error_code;
       throw err;
     }

@@ -128,7 +128,10 @@ export function exportOnnx(model: TreeEnsemble, meta: { name: string; version: n
         ...nodeAttrs,
         attrInts('target_treeids', leafTree),
         attrInts('target_nodeids', leafNode),
-        attrInts('target_ids', leafTree.map(() => 0)),
+        attrInts(
+          'target_ids',
+          leafTree.map(() => 0),
+        ),
         attrFloats('target_weights', leafValue),
         attrInt('n_targets', 1),
         attrString('aggregate_function', 'SUM'),

@@ -37,7 +37,9 @@ export class OnnxScorer {
   static async load(modelBytesOrPath: Uint8Array | string, features: readonly ScorerFeature[], output: OnnxOutput, threads = 1): Promise<OnnxScorer> {
     const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
     const session =
-      typeof modelBytesOrPath === 'string' ? await ort.InferenceSession.create(modelBytesOrPath, opts) : await ort.InferenceSession.create(modelBytesOrPath, opts);
+      typeof modelBytesOrPath === 'string'
+        ? await ort.InferenceSession.create(modelBytesOrPath, opts)
+        : await ort.InferenceSession.create(modelBytesOrPath, opts);
     return new OnnxScorer(session, features, output);
   }
 

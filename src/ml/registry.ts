@@ -125,7 +125,8 @@ export class Registry {
     const f = this.indexFile(model);
     if (!existsSync(f)) return undefined;
     const idx = JSON.parse(readFileSync(f, 'utf8')) as RegistryIndex;
-    if (idx.schemaVersion !== REGISTRY_SCHEMA_VERSION) throw new Error(`${f} has schemaVersion ${idx.schemaVersion}; this asgard reads ${REGISTRY_SCHEMA_VERSION}`);
+    if (idx.schemaVersion !== REGISTRY_SCHEMA_VERSION)
+      throw new Error(`${f} has schemaVersion ${idx.schemaVersion}; this asgard reads ${REGISTRY_SCHEMA_VERSION}`);
     return idx;
   }
 

@@ -59,7 +59,9 @@ export async function scoreDiff(inp: ScoreDiffInput): Promise<ScoreChange> {
   const missing = schema.features.filter((f) => !have.has(f.name)).map((f) => f.name);
   if (missing.length) throw new Error(`model version ${inp.version} needs features ${missing.join(', ')}, which ${view.id} no longer has`);
   const limit = inp.sample ? ` ORDER BY hash(${key}), ${key} LIMIT ${Math.floor(inp.sample)}` : '';
-  await conn.run(`CREATE OR REPLACE TEMP TABLE score_keys AS SELECT ${key} FROM (SELECT ${key} FROM (${onlineFeaturesSql(view, inp.before)}) INTERSECT SELECT ${key} FROM (${onlineFeaturesSql(view, inp.after)}))${limit}`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE score_keys AS SELECT ${key} FROM (SELECT ${key} FROM (${onlineFeaturesSql(view, inp.before)}) INTERSECT SELECT ${key} FROM (${onlineFeaturesSql(view, inp.after)}))${limit}`,
+  );
   const side = (table: string) => `(SELECT f.* FROM (${onlineFeaturesSql(view, table)}) f SEMI JOIN score_keys USING (${key}) ORDER BY f.${key})`;
   const before = await scoreRelation(conn, side(inp.before), schema, inp.scorer);
   const after = await scoreRelation(conn, side(inp.after), schema, inp.scorer);

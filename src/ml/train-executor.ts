@@ -76,11 +76,13 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
       conn.closeSync();
     }
     const ds = set.dataset;
-    if (set.missingFeatures) ctx.warn(`${node.id}: ${set.missingFeatures} label rows have no feature row of ${view.id} within its ttl at their event time; they are left out`);
+    if (set.missingFeatures)
+      ctx.warn(`${node.id}: ${set.missingFeatures} label rows have no feature row of ${view.id} within its ttl at their event time; they are left out`);
     if (ds.n < MIN_ROWS) throw new NodeError(`${node.id}: only ${ds.n} labelled rows with features; need at least ${MIN_ROWS}`, node.span);
     let positives = 0;
     for (let i = 0; i < ds.n; i++) positives += ds.y[i];
-    if (positives === 0 || positives === ds.n) throw new NodeError(`${node.id}: the label ${node.label.column} has a single class (${positives ? 1 : 0}) in all ${ds.n} rows`, node.span);
+    if (positives === 0 || positives === ds.n)
+      throw new NodeError(`${node.id}: the label ${node.label.column} has a single class (${positives ? 1 : 0}) in all ${ds.n} rows`, node.span);
     ctx.progress({ rows: ds.n, message: `training set: ${ds.n} rows, ${positives} positive` });
 
     // Leakage guard (unless `leakage = off`), on a median-imputed copy of the whole training set.
@@ -138,7 +140,9 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
       entity: view.entity,
       features: view.features.map((f, i) => {
         const categories = run.model.categories?.[i];
-        return categories ? { name: f.name, dtype: f.dtype, onnxType: 'string' as const, fill: run.fill[i], categories } : { name: f.name, dtype: f.dtype, onnxType: 'float32' as const, fill: run.fill[i] };
+        return categories
+          ? { name: f.name, dtype: f.dtype, onnxType: 'string' as const, fill: run.fill[i], categories }
+          : { name: f.name, dtype: f.dtype, onnxType: 'float32' as const, fill: run.fill[i] };
       }),
       nullPolicy: 'impute_training_median',
       output,
@@ -148,7 +152,14 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
     const entry = registry.register(node.register, {
       onnx,
       metrics: run.metrics,
-      params: { algorithm: node.algorithm.name, params: node.algorithm.params, resolved: run.resolvedParams, split: node.split, trainRows: run.trainRows, seconds: run.seconds },
+      params: {
+        algorithm: node.algorithm.name,
+        params: node.algorithm.params,
+        resolved: run.resolvedParams,
+        split: node.split,
+        trainRows: run.trainRows,
+        seconds: run.seconds,
+      },
       features,
       lineage: { inputs, inputsHash: hash, trainedAt: new Date().toISOString(), logicalTime: ctx.logicalTime.toISOString(), rows: ds.n },
       evaluation: evaluate(run.model, run.test, run.testProba, node.split.seed),

@@ -6,7 +6,18 @@
 // The definitions hashed are kept in state (NodeState.definition) so a later plan can say *what*
 // changed ("sql changed", "partition_by changed"). Their keys are therefore named as in the spec.
 
-import { assertNever, type Check, type CleanseNode, type ModelNode, type NodeId, type NodeKind, type PipelineIR, type PipelineNode, type Resolvable, type SourceNode } from '../ir/types.js';
+import {
+  assertNever,
+  type Check,
+  type CleanseNode,
+  type ModelNode,
+  type NodeId,
+  type NodeKind,
+  type PipelineIR,
+  type PipelineNode,
+  type Resolvable,
+  type SourceNode,
+} from '../ir/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 
 /** What NodeState.definition holds: data fields and metadata fields, both spec-named. */
@@ -154,7 +165,12 @@ export function nodeDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logical
 }
 
 function kindDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>): NodeDefinition {
-  const meta: Record<string, unknown> = { description: node.description, tags: node.tags, max_row_drop: node.rowGuard?.maxDrop, allow_empty: node.rowGuard?.allowEmpty };
+  const meta: Record<string, unknown> = {
+    description: node.description,
+    tags: node.tags,
+    max_row_drop: node.rowGuard?.maxDrop,
+    allow_empty: node.rowGuard?.allowEmpty,
+  };
   const clock = ir.logicalTime ? resolvableRef(ir.logicalTime) : 'apply start';
   switch (node.kind) {
     case 'source':

@@ -33,7 +33,8 @@ export function maintenanceOf(node: CleanseNode | ModelNode, ir: Pick<PipelineIR
     m = deriveMaintenance(node.sql.normalized, knownKeys(ir));
     // Every table the SQL reads must carry the key (the analysis saw the same tables).
     const inputs = m.mode === 'derived' ? m.inputs : {};
-    if (m.mode === 'derived' && node.sql.reads.some((i) => !(i in inputs))) m = { mode: 'full', reason: 'a table is not read through the key', text: 'a table is not read through the key' };
+    if (m.mode === 'derived' && node.sql.reads.some((i) => !(i in inputs)))
+      m = { mode: 'full', reason: 'a table is not read through the key', text: 'a table is not read through the key' };
     memo.set(node, m);
   }
   return m;

@@ -75,14 +75,19 @@ function render(plan: Plan, d: Detail, shortened: boolean): string {
   const out = [`### asgard plan: ${code(plan.pipeline)} (profile ${code(plan.profile)}) against ${against}`, ''];
   const counts = ORDER.map((c) => [c, changes.filter((a) => (a.category ?? 'none') === c).length] as const).filter(([, n]) => n > 0);
   const verdict = counts.some(([c]) => c === 'breaking') ? '**Breaking changes.**' : changes.length ? '**No breaking change.**' : '**No changes.**';
-  out.push(`${verdict} ${summaryLine(plan)} ${plan.summary.noop} unchanged.${counts.length ? ` By category: ${counts.map(([c, n]) => `${n} ${c}`).join(', ')}.` : ''}`, '');
+  out.push(
+    `${verdict} ${summaryLine(plan)} ${plan.summary.noop} unchanged.${counts.length ? ` By category: ${counts.map(([c, n]) => `${n} ${c}`).join(', ')}.` : ''}`,
+    '',
+  );
   if (changes.length === 0) return out.join('\n') + '\n';
 
   const shown = changes.slice(0, d.rows);
   out.push('| node | kind | action | category | impact | cost |', '| --- | --- | --- | --- | --- | --- |');
   for (const a of shown) {
     const impact = (a.impact ?? []).length ? `${a.impact!.length} downstream${a.impact!.some((i) => i.breaking) ? ' (breaking)' : ''}` : '';
-    out.push(`| ${code(a.node)} | ${a.kind} | ${symbol[a.action]} ${a.action}${a.metadataOnly ? ' (metadata only)' : ''} | ${badge[a.category ?? 'none']} | ${impact} | ${costText(a)} |`);
+    out.push(
+      `| ${code(a.node)} | ${a.kind} | ${symbol[a.action]} ${a.action}${a.metadataOnly ? ' (metadata only)' : ''} | ${badge[a.category ?? 'none']} | ${impact} | ${costText(a)} |`,
+    );
   }
   if (shown.length < changes.length) out.push('', `…and ${changes.length - shown.length} more changed nodes (run \`asgard plan --format json\` for all).`);
   out.push('');
@@ -91,7 +96,11 @@ function render(plan: Plan, d: Detail, shortened: boolean): string {
 
   if (d.graph) out.push(...mermaid(plan, changes), '');
   for (const a of shown) if (d.sections.has(a.category ?? 'none')) out.push(...section(a, d), '');
-  if (shortened) out.push(`<sub>This plan was shortened to fit a pull-request comment (${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')} characters); \`asgard plan --format json\` has every detail.</sub>`, '');
+  if (shortened)
+    out.push(
+      `<sub>This plan was shortened to fit a pull-request comment (${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')} characters); \`asgard plan --format json\` has every detail.</sub>`,
+      '',
+    );
   return out.join('\n');
 }
 
@@ -159,7 +168,9 @@ function section(a: PlannedAction, d: Detail): string[] {
 }
 
 function sqlDiffTable(changes: readonly SqlChange[], withText: boolean): string[] {
-  const out = withText ? ['| scope | clause | change | item | before | after |', '| --- | --- | --- | --- | --- | --- |'] : ['| scope | clause | change | item |', '| --- | --- | --- | --- |'];
+  const out = withText
+    ? ['| scope | clause | change | item | before | after |', '| --- | --- | --- | --- | --- | --- |']
+    : ['| scope | clause | change | item |', '| --- | --- | --- | --- |'];
   for (const c of changes) {
     const base = `| ${cell(c.scope)} | ${c.clause.replace('_', ' ')} | ${c.change} | ${c.item ? code(c.item) : ''} |`;
     out.push(withText ? `${base} ${c.before ? cell(code(c.before)) : ''} | ${c.after ? cell(code(c.after)) : ''} |` : base);
@@ -169,7 +180,8 @@ function sqlDiffTable(changes: readonly SqlChange[], withText: boolean): string[
 
 function schemaTable(changes: readonly SchemaChange[]): string[] {
   const out = ['| column | change | from | to | breaking |', '| --- | --- | --- | --- | --- |'];
-  for (const c of changes) out.push(`| ${code(c.column)} | ${c.change} | ${c.from ? code(c.from) : ''} | ${c.to ? code(c.to) : ''} | ${c.breaking ? 'yes' : 'no'} |`);
+  for (const c of changes)
+    out.push(`| ${code(c.column)} | ${c.change} | ${c.from ? code(c.from) : ''} | ${c.to ? code(c.to) : ''} | ${c.breaking ? 'yes' : 'no'} |`);
   return out;
 }
 
@@ -178,7 +190,9 @@ function dataDiffLines(dd: NonNullable<PlannedAction['dataDiff']>, examples: boo
   if (dd.error) return [`Not compared: ${dd.error}`];
   const rows = dd.rows;
   if (rows) {
-    out.push(`Rows: ${rows.before.toLocaleString('en-US')} → ${rows.after.toLocaleString('en-US')}; by ${dd.key.map(code).join(', ')}: ${rows.added} added, ${rows.removed} removed, ${rows.changed} changed, ${rows.unchanged} unchanged.${dd.sample ? ` (Sample of ${dd.sample.toLocaleString('en-US')} keys.)` : ''}`);
+    out.push(
+      `Rows: ${rows.before.toLocaleString('en-US')} → ${rows.after.toLocaleString('en-US')}; by ${dd.key.map(code).join(', ')}: ${rows.added} added, ${rows.removed} removed, ${rows.changed} changed, ${rows.unchanged} unchanged.${dd.sample ? ` (Sample of ${dd.sample.toLocaleString('en-US')} keys.)` : ''}`,
+    );
     if (examples && (rows.addedKeys.length || rows.removedKeys.length)) {
       if (rows.addedKeys.length) out.push(`Added, e.g.: ${rows.addedKeys.map(code).join(', ')}`);
       if (rows.removedKeys.length) out.push(`Removed, e.g.: ${rows.removedKeys.map(code).join(', ')}`);
@@ -186,11 +200,13 @@ function dataDiffLines(dd: NonNullable<PlannedAction['dataDiff']>, examples: boo
   }
   if (dd.columns.length) {
     out.push('', examples ? '| column | changed values | e.g. keys |' : '| column | changed values |', examples ? '| --- | --- | --- |' : '| --- | --- |');
-    for (const c of dd.columns) out.push(examples ? `| ${code(c.column)} | ${c.changed} | ${c.exampleKeys.map(code).join(', ')} |` : `| ${code(c.column)} | ${c.changed} |`);
+    for (const c of dd.columns)
+      out.push(examples ? `| ${code(c.column)} | ${c.changed} | ${c.exampleKeys.map(code).join(', ')} |` : `| ${code(c.column)} | ${c.changed} |`);
   }
   if (dd.distributions?.length) {
     out.push('', '| feature | mean before | mean after | null share before | null share after |', '| --- | --- | --- | --- | --- |');
-    for (const f of dd.distributions) out.push(`| ${code(f.column)} | ${num(f.before.mean)} | ${num(f.after.mean)} | ${num(f.before.nullShare)} | ${num(f.after.nullShare)} |`);
+    for (const f of dd.distributions)
+      out.push(`| ${code(f.column)} | ${num(f.before.mean)} | ${num(f.after.mean)} | ${num(f.before.nullShare)} | ${num(f.after.nullShare)} |`);
   }
   if (dd.scores) {
     const s = dd.scores;

@@ -47,8 +47,12 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
       out.push('        schema:');
       for (const c of a.schemaChanges) out.push(`          ${schemaChangeText(c)}`);
     }
-    for (const i of a.impact ?? []) out.push(`        impact: ${i.node}${i.columns.length ? ` reads ${i.columns.join(', ')}` : ''}: ${i.effect}${i.breaking ? ' (breaking)' : ''}`);
-    if (a.cost) out.push(`        last run: ${[a.cost.rows !== undefined ? `${a.cost.rows} rows` : '', a.cost.seconds !== undefined ? `${a.cost.seconds} s` : ''].filter(Boolean).join(', ')}`);
+    for (const i of a.impact ?? [])
+      out.push(`        impact: ${i.node}${i.columns.length ? ` reads ${i.columns.join(', ')}` : ''}: ${i.effect}${i.breaking ? ' (breaking)' : ''}`);
+    if (a.cost)
+      out.push(
+        `        last run: ${[a.cost.rows !== undefined ? `${a.cost.rows} rows` : '', a.cost.seconds !== undefined ? `${a.cost.seconds} s` : ''].filter(Boolean).join(', ')}`,
+      );
     if (a.downstream.length && !a.metadataOnly && a.action !== 'delete') out.push(`        downstream: ${a.downstream.join(', ')}`);
     out.push('');
   }

@@ -154,7 +154,6 @@ export function priorFromIr(base: PipelineIR, schemas?: ReadonlyMap<NodeId, read
 
 export const priorFromState = (state: PipelineState): Record<NodeId, PriorNode> => ({ ...state.nodes });
 
-
 export function buildPlan(input: PlanInput): Plan {
   const { ir, prior } = input;
   const fps = input.fingerprints ?? fingerprintPipeline(ir);
@@ -198,7 +197,11 @@ export function buildPlan(input: PlanInput): Plan {
     if (own.includes('sql')) own = own.filter((k) => k !== 'logical_time');
     const upstream = node.inputs.filter((p) => dataChanged.has(p)).sort();
     const meta = before.metaFingerprint === fp.metaFingerprint ? [] : changedKeys(prevDef?.meta, fp.definition.meta);
-    const reasons = [...own.map((k) => (k.startsWith('var ') ? k.replace(/^(var \S+)/, '$1 changed') : `${k} changed`)), ...upstream.map((p) => `upstream ${p} changed`), ...meta.map((k) => `${k.replace(/_/g, ' ')} changed`)];
+    const reasons = [
+      ...own.map((k) => (k.startsWith('var ') ? k.replace(/^(var \S+)/, '$1 changed') : `${k} changed`)),
+      ...upstream.map((p) => `upstream ${p} changed`),
+      ...meta.map((k) => `${k.replace(/_/g, ' ')} changed`),
+    ];
     if (reasons.length === 0) reasons.push('definition changed');
     const newSchema = input.schemas?.get(id);
     const schemaChanges = before.schema && newSchema ? diffSchemas(before.schema, newSchema) : [];
@@ -209,10 +212,10 @@ export function buildPlan(input: PlanInput): Plan {
     // Rows appended by an append cleanse or an incremental model were computed by the old SQL:
     // keeping them would mix two definitions in one table.
     const accumulates = (node.kind === 'cleanse' && node.mode === 'append') || (node.kind === 'model' && node.materialized === 'incremental');
-    const replace =
-      incompatible || own.some((k) => FORCES_REPLACEMENT[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
+    const replace = incompatible || own.some((k) => FORCES_REPLACEMENT[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
     // How the table follows its inputs' changes (only an unchanged definition can build on the last run).
-    const maintenance = replace || !rebuildsTable(node) ? undefined : own.length ? `full: ${own[0].replace(/_/g, ' ')} changed` : maintenanceText(maintenanceOf(node, ir));
+    const maintenance =
+      replace || !rebuildsTable(node) ? undefined : own.length ? `full: ${own[0].replace(/_/g, ' ')} changed` : maintenanceText(maintenanceOf(node, ir));
     actions.push({ ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges, ...(maintenance ? { maintenance } : {}) });
   }
 
@@ -266,7 +269,8 @@ function changedKeys(prev: Readonly<Record<string, unknown>> | undefined, next: 
       // `var min_kwh changed (0.5 → 1)`: the variable, not the SQL or setting it feeds.
       const pa = plainObject(a) ? a : {};
       const pb = plainObject(b) ? b : {};
-      for (const name of changedKeys(pa, pb)) out.push(`var ${name}${name in pa && name in pb ? ` (${JSON.stringify(pa[name])} → ${JSON.stringify(pb[name])})` : ''}`);
+      for (const name of changedKeys(pa, pb))
+        out.push(`var ${name}${name in pa && name in pb ? ` (${JSON.stringify(pa[name])} → ${JSON.stringify(pb[name])})` : ''}`);
     } else {
       out.push(k);
     }

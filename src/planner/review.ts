@@ -147,7 +147,8 @@ class Reviewer {
     const keys = this.ownKeys(a.node);
     const node = this.headById.get(a.node);
     let category: Category;
-    if (impact.some((i) => i.breaking) || removedRead.size > 0 || schemaChanges.some((c) => c.breaking) || (node?.kind === 'serve' && effect?.shape)) category = 'breaking';
+    if (impact.some((i) => i.breaking) || removedRead.size > 0 || schemaChanges.some((c) => c.breaking) || (node?.kind === 'serve' && effect?.shape))
+      category = 'breaking';
     else if (hasEffect(effect) || schemaChanges.length > 0 || (sqlDiff?.length ?? 0) > 0 || keys.some((k) => LAYOUT_FIELDS.has(k))) category = 'non-breaking';
     else if (keys.length > 0 && keys.every((k) => CHECK_FIELDS.has(k))) category = 'metadata';
     else category = 'none';
@@ -347,7 +348,8 @@ class Reviewer {
         }
         // Columns used outside the projections (filters, join keys, group by) decide rows.
         const mentioned = new Set(columnsReferenced(node.sql.normalized));
-        if (base && (base.kind === 'cleanse' || base.kind === 'model')) for (const c of columnsReferenced(base.sql.normalized)) if (up.removed.has(c)) mentioned.add(c);
+        if (base && (base.kind === 'cleanse' || base.kind === 'model'))
+          for (const c of columnsReferenced(base.sql.normalized)) if (up.removed.has(c)) mentioned.add(c);
         const deciding = [...mentioned].filter((c) => (inCols.has(c) || up.removed.has(c)) && changed(c) && !hit.has(c));
         if (deciding.length || up.rows) {
           for (const c of deciding) hit.add(c);
@@ -437,10 +439,13 @@ class Reviewer {
         if (!n.inputs.includes(id)) continue;
         let reads = false;
         if (n.kind === 'features') reads = viewColumns(n).some((c) => lower(c) === col);
-        else if (n.kind === 'train') reads = (n.label.from === id && lower(n.label.column) === col) || (n.features === id && viewFeatures(nodes, id).includes(col));
+        else if (n.kind === 'train')
+          reads = (n.label.from === id && lower(n.label.column) === col) || (n.features === id && viewFeatures(nodes, id).includes(col));
         else if (n.kind === 'serve') reads = n.batch?.from === id;
         else if (n.kind === 'cleanse' || n.kind === 'model') {
-          reads = (schemaOf(n.id) ?? []).some((c) => (lineage?.sourcesOf(n.id, c.name) ?? []).some((s) => s.table === id && lower(s.column) === col)) || columnsReferenced(n.sql.normalized).has(col);
+          reads =
+            (schemaOf(n.id) ?? []).some((c) => (lineage?.sourcesOf(n.id, c.name) ?? []).some((s) => s.table === id && lower(s.column) === col)) ||
+            columnsReferenced(n.sql.normalized).has(col);
         }
         if (reads) out.add(n.id);
       }
@@ -504,4 +509,3 @@ function definitionOf(d: unknown): NodeDefinition | undefined {
   if (d && typeof d === 'object' && 'data' in d && 'meta' in d) return d as NodeDefinition;
   return undefined;
 }
-

@@ -37,7 +37,10 @@ export class SelectError extends Error {}
 export function parseSelect(exprs: readonly string[], dag: Dag): Set<NodeId> {
   const known = new Set(dag.order);
   const out = new Set<NodeId>();
-  for (const raw of exprs.flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean)) {
+  for (const raw of exprs
+    .flatMap((e) => e.split(','))
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const plus = raw.endsWith('+');
     const id = plus ? raw.slice(0, -1) : raw;
     if (!known.has(id)) throw new SelectError(`--select ${raw}: no node ${id} in this spec`);

@@ -91,9 +91,7 @@ export class StateError extends Error {}
 // error saying what is wrong, never a crash deep inside apply). Unknown fields are kept.
 const snapshotRef = z.object({
   id: z.string(),
-  path: z
-    .string()
-    .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), { message: 'a path inside the warehouse (relative, without "..")' }),
+  path: z.string().refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), { message: 'a path inside the warehouse (relative, without "..")' }),
   rows: z.number().int().nonnegative(),
   createdAt: z.string(),
   metadataLocation: z.string(),

@@ -42,8 +42,8 @@ export class ServeAuth {
     if (!this.required) return;
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
-    if (!m) throw new HttpError(401, 'unauthorized', 'this endpoint needs `Authorization: Bearer <token>` (the serve node\'s auth.token)');
+    if (!m) throw new HttpError(401, 'unauthorized', "this endpoint needs `Authorization: Bearer <token>` (the serve node's auth.token)");
     const given = digest(m[1]);
-    if (!this.digests.some((d) => timingSafeEqual(d, given))) throw new HttpError(401, 'unauthorized', 'the bearer token is not the serve node\'s auth.token');
+    if (!this.digests.some((d) => timingSafeEqual(d, given))) throw new HttpError(401, 'unauthorized', "the bearer token is not the serve node's auth.token");
   }
 }

@@ -49,9 +49,14 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateS
   const entry = store.models.get(b.model_name)!;
   if (!serve || serve.model !== entry.train.id) {
     const allowed = ir.nodes.filter((n): n is ServeNode => n.kind === 'serve' && n.model === entry.train.id && !!n.batch).map((n) => outputTable(n)!);
-    throw new HttpError(400, 'invalid_body', `output_table ${b.output_table} is not a batch output of ${b.model_name} in the spec${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`, {
-      field: 'output_table',
-    });
+    throw new HttpError(
+      400,
+      'invalid_body',
+      `output_table ${b.output_table} is not a batch output of ${b.model_name} in the spec${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+      {
+        field: 'output_table',
+      },
+    );
   }
   let unlock: () => void;
   try {
@@ -92,7 +97,14 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateS
         warehouse,
         node: serve,
         base: prev,
-        next: { ...prev, snapshot: res.snapshot, schema: res.schema, inputSnapshots: inputTokens(serve, state), modelVersion: v.version, appliedAt: new Date().toISOString() },
+        next: {
+          ...prev,
+          snapshot: res.snapshot,
+          schema: res.schema,
+          inputSnapshots: inputTokens(serve, state),
+          modelVersion: v.version,
+          appliedAt: new Date().toISOString(),
+        },
       });
       return {
         model_name: b.model_name,
@@ -111,7 +123,8 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateS
       if (e instanceof ScoreError) throw new HttpError(422, 'cannot_score', e.message);
       if (e instanceof HttpError) throw e;
       const msg = String((e as Error).message ?? e).split('\n')[0];
-      if (/does not exist|not found|Binder Error|Catalog Error/i.test(msg)) throw new HttpError(400, 'invalid_body', `input_table ${b.input_table} cannot be scored: ${msg}`, { field: 'input_table' });
+      if (/does not exist|not found|Binder Error|Catalog Error/i.test(msg))
+        throw new HttpError(400, 'invalid_body', `input_table ${b.input_table} cannot be scored: ${msg}`, { field: 'input_table' });
       throw e;
     } finally {
       conn.closeSync();

@@ -83,7 +83,12 @@ export function sendRaw(res: ServerResponse, status: number, json: string): void
 /** A page or asset of the site (`asgard docs`), never cached: it shows the state of the moment. */
 export function sendBody(res: ServerResponse, contentType: string, body: string | Buffer): void {
   if (res.headersSent) return;
-  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+  res.writeHead(200, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
   res.end(body);
 }
 

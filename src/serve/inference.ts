@@ -43,7 +43,10 @@ export function validateInferenceBody(body: unknown, maxInputs = MAX_INPUTS): In
   }
   const b = body as Record<string, unknown>;
   for (const k in b) {
-    if (!TOP_LEVEL.has(k)) throw new HttpError(400, 'invalid_body', `unknown field ${JSON.stringify(k)}; expected model_name, model_version, inputs or entities, echo`, { field: k });
+    if (!TOP_LEVEL.has(k))
+      throw new HttpError(400, 'invalid_body', `unknown field ${JSON.stringify(k)}; expected model_name, model_version, inputs or entities, echo`, {
+        field: k,
+      });
   }
   const name = b.model_name;
   if (typeof name !== 'string' || name.length === 0) {
@@ -51,10 +54,14 @@ export function validateInferenceBody(body: unknown, maxInputs = MAX_INPUTS): In
   }
   const v = b.model_version;
   if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) {
-    throw new HttpError(400, 'invalid_body', 'model_version must be a positive integer (or left out for the latest promoted version)', { field: 'model_version' });
+    throw new HttpError(400, 'invalid_body', 'model_version must be a positive integer (or left out for the latest promoted version)', {
+      field: 'model_version',
+    });
   }
   if (b.inputs !== undefined && b.entities !== undefined) {
-    throw new HttpError(400, 'invalid_body', 'give either inputs (the features) or entities (the join keys to look features up for), not both', { field: 'entities' });
+    throw new HttpError(400, 'invalid_body', 'give either inputs (the features) or entities (the join keys to look features up for), not both', {
+      field: 'entities',
+    });
   }
   const byEntity = b.entities !== undefined;
   const field = byEntity ? 'entities' : 'inputs';
@@ -64,10 +71,15 @@ export function validateInferenceBody(body: unknown, maxInputs = MAX_INPUTS): In
   }
   if (inputs.length === 0) throw new HttpError(400, 'invalid_body', `${field} is empty; send at least one`, { field });
   if (inputs.length > maxInputs) {
-    throw new HttpError(413, 'too_many_inputs', `${field} has ${inputs.length} entries; the limit is ${maxInputs} per request (use /mlops/inference/batch for tables)`, {
-      field,
-      limit: maxInputs,
-    });
+    throw new HttpError(
+      413,
+      'too_many_inputs',
+      `${field} has ${inputs.length} entries; the limit is ${maxInputs} per request (use /mlops/inference/batch for tables)`,
+      {
+        field,
+        limit: maxInputs,
+      },
+    );
   }
   const echo = b.echo ?? [];
   if (!Array.isArray(echo) || echo.some((e) => typeof e !== 'string' || e === '')) {
@@ -76,7 +88,8 @@ export function validateInferenceBody(body: unknown, maxInputs = MAX_INPUTS): In
   if (byEntity) {
     for (let i = 0; i < inputs.length; i++) {
       const e = inputs[i];
-      if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new HttpError(400, 'invalid_body', `entities[${i}] must be an object with the join key`, { field: `entities[${i}]` });
+      if (e === null || typeof e !== 'object' || Array.isArray(e))
+        throw new HttpError(400, 'invalid_body', `entities[${i}] must be an object with the join key`, { field: `entities[${i}]` });
     }
   }
   return { modelName: name, modelVersion: (v as number | null | undefined) ?? undefined, inputs, byEntity, echo: echo as string[] };
@@ -121,14 +134,21 @@ export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed
       if (typeof x !== 'number' || !Number.isFinite(x)) {
         const field = `inputs[${i}].${names[f]}`;
         if (x === undefined) throw new HttpError(422, 'missing_feature', `${field} is missing`, { field, expected: names });
-        throw new HttpError(422, 'invalid_feature', `${field} must be a finite number${features[f].dtype === 'bool' ? ' or a boolean' : ''}, got ${describe(x)}`, { field });
+        throw new HttpError(
+          422,
+          'invalid_feature',
+          `${field} must be a finite number${features[f].dtype === 'bool' ? ' or a boolean' : ''}, got ${describe(x)}`,
+          { field },
+        );
       }
       cols[f][i] = x as number;
       // The model's inputs are float32: a value beyond its range (1e300) would become ±Infinity and
       // still get a prediction.
       if (cols[f][i] === Infinity || cols[f][i] === -Infinity) {
         const field = `inputs[${i}].${names[f]}`;
-        throw new HttpError(422, 'invalid_feature', `${field} is outside the range of the model input (float32, ±${FLOAT32_MAX.toPrecision(8)}), got ${x}`, { field });
+        throw new HttpError(422, 'invalid_feature', `${field} is outside the range of the model input (float32, ±${FLOAT32_MAX.toPrecision(8)}), got ${x}`, {
+          field,
+        });
       }
       seen++;
     }
@@ -137,10 +157,15 @@ export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed
     if (keys !== seen) {
       const extra = Object.keys(r).find((k) => !names.includes(k) && !allowed.includes(k));
       if (extra !== undefined) {
-        throw new HttpError(422, 'unknown_feature', `inputs[${i}].${extra} is not a feature of ${m.name} v${m.version} (list it in echo to have it echoed back)`, {
-          field: `inputs[${i}].${extra}`,
-          expected: names,
-        });
+        throw new HttpError(
+          422,
+          'unknown_feature',
+          `inputs[${i}].${extra} is not a feature of ${m.name} v${m.version} (list it in echo to have it echoed back)`,
+          {
+            field: `inputs[${i}].${extra}`,
+            expected: names,
+          },
+        );
       }
     }
   }

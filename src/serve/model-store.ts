@@ -86,10 +86,15 @@ export class ModelStore {
     const v = versions.find((x) => x.version === version);
     if (!v) throw new HttpError(404, 'unknown_version', `model ${name} has no version ${version}`, { model_name: name, model_version: version });
     if (!v.promoted) {
-      throw new HttpError(404, 'version_not_served', `model ${name} version ${version} is not promoted (${v.gate?.reason ?? 'failed its gate'}) and is not served`, {
-        model_name: name,
-        model_version: version,
-      });
+      throw new HttpError(
+        404,
+        'version_not_served',
+        `model ${name} version ${version} is not promoted (${v.gate?.reason ?? 'failed its gate'}) and is not served`,
+        {
+          model_name: name,
+          model_version: version,
+        },
+      );
     }
     return v;
   }

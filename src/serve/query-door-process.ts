@@ -86,18 +86,24 @@ async function run(q: Extract<DoorRequest, { type: 'query' }>): Promise<void> {
     const conn = await connection();
     send({ type: 'running', id: q.id });
     const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
-    const r = await streamReadOnlyQuery(conn, q.sql, { limit: q.limit, timeoutMs: q.timeoutMs }, {
-      columns: (columns) => send({ type: 'columns', id: q.id, columns }),
-      rows: (rows) =>
-        new Promise<boolean>((resolve) => {
-          waiting.set(q.id, resolve);
-          send({ type: 'rows', id: q.id, rows: rows.map(json) });
-        }),
-    });
+    const r = await streamReadOnlyQuery(
+      conn,
+      q.sql,
+      { limit: q.limit, timeoutMs: q.timeoutMs },
+      {
+        columns: (columns) => send({ type: 'columns', id: q.id, columns }),
+        rows: (rows) =>
+          new Promise<boolean>((resolve) => {
+            waiting.set(q.id, resolve);
+            send({ type: 'rows', id: q.id, rows: rows.map(json) });
+          }),
+      },
+    );
     send({ type: 'done', id: q.id, rows: r.rows, truncated: r.truncated });
   } catch (e) {
     if (e instanceof QueryError) send({ type: 'error', id: q.id, kind: 'query', code: e.code, message: e.message });
-    else if (e instanceof HttpError) send({ type: 'error', id: q.id, kind: 'http', status: e.status, code: e.code, message: e.message, retryAfter: e.retryAfter });
+    else if (e instanceof HttpError)
+      send({ type: 'error', id: q.id, kind: 'http', status: e.status, code: e.code, message: e.message, retryAfter: e.retryAfter });
     else send({ type: 'error', id: q.id, kind: 'internal', message: (e as Error)?.message ?? String(e) });
   } finally {
     waiting.delete(q.id);

@@ -141,7 +141,9 @@ export class QueryDoor {
     });
     ready.catch(() => undefined);
     const timer = setTimeout(() => {
-      onFail(new HttpError(503, 'query_door_unavailable', `the query engine did not start within ${START_TIMEOUT_MS / 1000} s; retry in a moment`, undefined, 1));
+      onFail(
+        new HttpError(503, 'query_door_unavailable', `the query engine did not start within ${START_TIMEOUT_MS / 1000} s; retry in a moment`, undefined, 1),
+      );
       child.kill('SIGKILL');
     }, START_TIMEOUT_MS);
     const engine: Engine = { child, ready };
@@ -204,7 +206,16 @@ export class QueryDoor {
       };
       const timedOut = () => kill(new HttpError(400, 'query_timeout', `the query ran longer than ${timeoutMs} ms and was stopped`, { field: 'sql' }));
       let deadline = setTimeout(
-        () => kill(new HttpError(503, 'query_door_unavailable', `the query engine did not open the warehouse within ${START_TIMEOUT_MS / 1000} s; retry in a moment`, undefined, 1)),
+        () =>
+          kill(
+            new HttpError(
+              503,
+              'query_door_unavailable',
+              `the query engine did not open the warehouse within ${START_TIMEOUT_MS / 1000} s; retry in a moment`,
+              undefined,
+              1,
+            ),
+          ),
         START_TIMEOUT_MS,
       );
       const ack = (more: boolean) => {
@@ -227,10 +238,16 @@ export class QueryDoor {
             deadline = setTimeout(timedOut, timeoutMs + STOP_GRACE_MS);
             return;
           case 'columns':
-            toSink(() => sink.columns(m.columns), () => undefined);
+            toSink(
+              () => sink.columns(m.columns),
+              () => undefined,
+            );
             return;
           case 'rows':
-            toSink(() => sink.rows(m.rows), (more) => ack(more !== false));
+            toSink(
+              () => sink.rows(m.rows),
+              (more) => ack(more !== false),
+            );
             return;
           case 'done':
             // After the sink took every chunk (they are queued on the same promise chain order).
@@ -273,4 +290,3 @@ function replyError(m: Extract<DoorReply, { type: 'error' }>): Error {
   if (m.kind === 'http') return new HttpError(m.status, m.code, m.message, undefined, m.retryAfter);
   return new Error(`query engine: ${m.message}`);
 }
-

@@ -77,7 +77,12 @@ export class ServedRemote {
     try {
       held = await this.remote.lock('the spec').acquire({ operation });
     } catch (e) {
-      if (e instanceof LockHeld) throw new HttpError(409, 'busy', e.holder ? `the remote state is locked by ${e.holder.operation} (${e.holder.who}@${e.holder.host}); try again when it ends` : e.message);
+      if (e instanceof LockHeld)
+        throw new HttpError(
+          409,
+          'busy',
+          e.holder ? `the remote state is locked by ${e.holder.operation} (${e.holder.who}@${e.holder.host}); try again when it ends` : e.message,
+        );
       throw unavailable(e);
     }
     try {

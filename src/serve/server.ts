@@ -74,7 +74,13 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   const auth = ServeAuth.of(ir, opts.env ?? process.env);
   const store = new ModelStore(ir, workspace.registry());
   const data = new WarehouseAccess(ir, stateStore, warehouse);
-  const door = new QueryDoor({ ir, stateDir: stateStore.stateDir, warehouseRoot: warehouse.root, warehouseUri: warehouse.tables.store.rootUri, memoryLimit: QUERY_MEMORY_LIMIT });
+  const door = new QueryDoor({
+    ir,
+    stateDir: stateStore.stateDir,
+    warehouseRoot: warehouse.root,
+    warehouseUri: warehouse.tables.store.rootUri,
+    memoryLimit: QUERY_MEMORY_LIMIT,
+  });
   // A warehouse on S3: the state, registry and snapshots are a working copy of the bucket's (remote-sync.ts).
   const remoteState = workspace.remote(ir);
   const remote = remoteState ? new ServedRemote(remoteState, opts.remoteTtlMs ?? REMOTE_TTL_MS, log) : undefined;
@@ -83,7 +89,10 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   /** Inference by entity: the model's feature view, its latest row per entity (online). */
   const lookup: EntityLookup = (m, entities) => {
     const view = views.get(m.schema.view);
-    if (!view) throw new HttpError(404, 'unknown_view', `${m.name} v${m.version} was trained on ${m.schema.view}, which this spec no longer defines`, { view: m.schema.view });
+    if (!view)
+      throw new HttpError(404, 'unknown_view', `${m.name} v${m.version} was trained on ${m.schema.view}, which this spec no longer defines`, {
+        view: m.schema.view,
+      });
     return data.entityFeatures(view, entities);
   };
   let pulled: Promise<void> | undefined;
@@ -145,9 +154,17 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
       const viewName = decode(m[1]);
       const key = decode(m[2]);
       const view = views.get(viewName);
-      if (!view) throw new HttpError(404, 'unknown_view', `unknown feature view ${JSON.stringify(viewName)}`, { view: viewName, known: ir.nodes.filter((n) => n.kind === 'features').map((n) => n.name) });
+      if (!view)
+        throw new HttpError(404, 'unknown_view', `unknown feature view ${JSON.stringify(viewName)}`, {
+          view: viewName,
+          known: ir.nodes.filter((n) => n.kind === 'features').map((n) => n.name),
+        });
       const row = await data.features(view, key);
-      if (!row) throw new HttpError(404, 'unknown_entity', `${view.entity.name} ${JSON.stringify(key)} has no features in ${view.name}`, { view: view.name, [view.entity.joinKey]: key });
+      if (!row)
+        throw new HttpError(404, 'unknown_entity', `${view.entity.name} ${JSON.stringify(key)} has no features in ${view.name}`, {
+          view: view.name,
+          [view.entity.joinKey]: key,
+        });
       sendJson(res, 200, { view: view.name, entity: { [view.entity.joinKey]: key }, event_timestamp: row.timestamp, features: row.values });
       return;
     }
@@ -214,9 +231,16 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   async function health() {
     const components: Record<string, Record<string, unknown>> = {};
     try {
-      const models = [...store.models.keys()].map((name) => ({ name, served: store.index(name) ? (store.registry.servingVersion(name)?.version ?? null) : null }));
+      const models = [...store.models.keys()].map((name) => ({
+        name,
+        served: store.index(name) ? (store.registry.servingVersion(name)?.version ?? null) : null,
+      }));
       const missing = models.filter((m) => m.served === null).map((m) => m.name);
-      components.registry = { status: missing.length ? 'degraded' : 'ok', models, ...(missing.length ? { message: `no promoted version of ${missing.join(', ')}` } : {}) };
+      components.registry = {
+        status: missing.length ? 'degraded' : 'ok',
+        models,
+        ...(missing.length ? { message: `no promoted version of ${missing.join(', ')}` } : {}),
+      };
     } catch (e) {
       components.registry = { status: 'down', message: (e as Error).message };
     }
@@ -256,7 +280,10 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"code":"bad_request","message":"malformed HTTP request"}}');
+    if (socket.writable)
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"code":"bad_request","message":"malformed HTTP request"}}',
+      );
     else socket.destroy();
   });
 

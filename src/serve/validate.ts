@@ -13,7 +13,7 @@ export const QueryBody = z
 
 export function zodDetails(err: z.ZodError): [string, { field: string; issues: { field: string; message: string }[] }] {
   const issues = err.issues.map((i) => {
-    const keys = i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys ?? [] : [];
+    const keys = i.code === 'unrecognized_keys' ? ((i as { keys?: string[] }).keys ?? []) : [];
     const path = [...i.path.map(String), ...(keys.length ? [keys[0]] : [])].join('.') || '(body)';
     const message = i.code === 'unrecognized_keys' ? `unknown field ${keys.join(', ')}` : i.message;
     return { field: path, message };

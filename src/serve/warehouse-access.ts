@@ -54,7 +54,10 @@ async function cachedKeyType(conn: DuckDBConnection, view: FeaturesNode, keyType
 async function checkKey(conn: DuckDBConnection, view: FeaturesNode, type: string, key: string): Promise<void> {
   const field = view.entity.joinKey;
   const bad = (why: string) =>
-    new HttpError(400, 'invalid_key', `${field} must be ${why}, got ${JSON.stringify(key.length > 40 ? key.slice(0, 40) + '…' : key)}`, { field, expected: type });
+    new HttpError(400, 'invalid_key', `${field} must be ${why}, got ${JSON.stringify(key.length > 40 ? key.slice(0, 40) + '…' : key)}`, {
+      field,
+      expected: type,
+    });
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
   if (/[\u0000-\u001f\u007f]/.test(key)) throw bad(`a ${type} without control characters`);
   if (type === 'VARCHAR') return;
@@ -85,7 +88,9 @@ export class WarehouseAccess {
     return (async () => {
       const state = readServedState(this.store);
       const conn = await openReadOnlyWarehouse(state, this.warehouse, this.ir);
-      const reader = await conn.runAndReadAll(`SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name IN ('bronze', 'silver', 'gold')`);
+      const reader = await conn.runAndReadAll(
+        `SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name IN ('bronze', 'silver', 'gold')`,
+      );
       return { mtimeMs, conn, tables: reader.getRows().map((r) => String(r[0])), keyTypes: new Map() };
     })();
   }
@@ -139,7 +144,11 @@ export class WarehouseAccess {
         const k = entities[i][joinKey];
         const field = `entities[${i}].${joinKey}`;
         if (k === undefined || k === null) throw new HttpError(400, 'invalid_body', `${field} is missing: an entity names its ${joinKey}`, { field });
-        if (typeof k !== 'string' && typeof k !== 'number') throw new HttpError(400, 'invalid_key', `${field} must be a string or number, got ${Array.isArray(k) ? 'an array' : typeof k}`, { field, expected: type });
+        if (typeof k !== 'string' && typeof k !== 'number')
+          throw new HttpError(400, 'invalid_key', `${field} must be a string or number, got ${Array.isArray(k) ? 'an array' : typeof k}`, {
+            field,
+            expected: type,
+          });
         try {
           await checkKey(conn, view, type, String(k));
         } catch (e) {
@@ -151,7 +160,13 @@ export class WarehouseAccess {
       const rows = await onlineFeatures(conn, view, [...new Set(keys)]);
       return keys.map((k, i) => {
         const row = rows.get(k);
-        if (!row) throw new HttpError(404, 'unknown_entity', `${view.entity.name} ${JSON.stringify(entities[i][joinKey])} (entities[${i}]) has no features in ${view.name}`, { field: `entities[${i}].${joinKey}`, view: view.name });
+        if (!row)
+          throw new HttpError(
+            404,
+            'unknown_entity',
+            `${view.entity.name} ${JSON.stringify(entities[i][joinKey])} (entities[${i}]) has no features in ${view.name}`,
+            { field: `entities[${i}].${joinKey}`, view: view.name },
+          );
         return row;
       });
     });

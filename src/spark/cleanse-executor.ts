@@ -37,7 +37,16 @@ export interface ClusterOptions {
 }
 
 /** The AWS default chain's environment, passed to the driver and executors (never on a command line). */
-const AWS_ENV = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE'];
+const AWS_ENV = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+];
 const SECRET_ENV = new Set(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'ICEBERG_JDBC_PASSWORD']);
 
 /**
@@ -133,7 +142,9 @@ async function runOnCluster(opts: ClusterOptions, ctx: RunContext<CleanseNode>):
     files: (spec.deps?.files ?? []).map(local),
     conf,
     env,
-    secrets: Object.entries(env).filter(([k]) => SECRET_ENV.has(k)).map(([, v]) => v),
+    secrets: Object.entries(env)
+      .filter(([k]) => SECRET_ENV.has(k))
+      .map(([, v]) => v),
     workDir,
     signal: ctx.signal,
   });
@@ -142,7 +153,9 @@ async function runOnCluster(opts: ClusterOptions, ctx: RunContext<CleanseNode>):
     // The job never committed, or it did and then failed: either way the previous snapshot stays current.
     if (after !== before) await restoreCatalog(ctx.warehouse, node.id, before, after);
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted (the Spark driver was stopped)`);
-    throw new NodeError(`${node.id}: the Spark driver failed on ${master} (exit ${r.code ?? 'killed'}); the previous snapshot stays current:\n${indent(r.tail)}\n  (driver log: ${r.logFile})`);
+    throw new NodeError(
+      `${node.id}: the Spark driver failed on ${master} (exit ${r.code ?? 'killed'}); the previous snapshot stays current:\n${indent(r.tail)}\n  (driver log: ${r.logFile})`,
+    );
   }
   if (!after || after === before) throw new NodeError(`${node.id}: the Spark job exited 0 but committed no snapshot to the catalog (driver log: ${r.logFile})`);
 
@@ -178,7 +191,10 @@ interface SparkApplicationDoc {
 
 /** The node's SparkApplication and the files it runs, compiled for this run's profile. */
 function compiledApplication(ir: PipelineIR, node: CleanseNode, profile: Profile, specPath: string): { doc: SparkApplicationDoc; files: Map<string, string> } {
-  const r = compileTargets({ ...ir, profiles: { ...ir.profiles, [profile.name]: profile } }, { profile: profile.name, schemas: new Map(), specPath, only: ['spark'] });
+  const r = compileTargets(
+    { ...ir, profiles: { ...ir.profiles, [profile.name]: profile } },
+    { profile: profile.name, schemas: new Map(), specPath, only: ['spark'] },
+  );
   const err = r.diagnostics.find((d) => d.severity === 'error');
   if (!r.value || err) throw new NodeError(`${node.id}: the Spark job cannot be compiled for profile ${profile.name}: ${err?.message ?? 'no output'}`);
   const files = new Map<string, string>();

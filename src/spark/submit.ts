@@ -50,7 +50,13 @@ export async function sparkSubmit(o: SubmitOptions): Promise<SubmitResult> {
   const logFile = join(o.workDir, 'driver.log');
   const conf: Record<string, string> = { ...o.conf };
   for (const [k, v] of Object.entries(o.env)) conf[`spark.executorEnv.${k}`] = v;
-  writeFileSync(propsFile, Object.entries(conf).map(([k, v]) => `${k}=${escapeProperty(v)}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    propsFile,
+    Object.entries(conf)
+      .map(([k, v]) => `${k}=${escapeProperty(v)}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   const argv = ['--master', o.master, '--deploy-mode', 'client', '--name', o.name, '--properties-file', propsFile];
   if (o.files?.length) argv.push('--files', o.files.join(','));
   argv.push(o.main, ...o.args);
@@ -73,7 +79,13 @@ export async function sparkSubmit(o: SubmitOptions): Promise<SubmitResult> {
   try {
     const code = await new Promise<number | null>((done, fail) => {
       const child = spawn(join(o.sparkHome, 'bin', 'spark-submit'), argv, {
-        env: { ...process.env, ...o.env, ...(o.javaHome ? { JAVA_HOME: o.javaHome } : {}), SPARK_HOME: o.sparkHome, SPARK_LOCAL_IP: process.env.SPARK_LOCAL_IP ?? '127.0.0.1' },
+        env: {
+          ...process.env,
+          ...o.env,
+          ...(o.javaHome ? { JAVA_HOME: o.javaHome } : {}),
+          SPARK_HOME: o.sparkHome,
+          SPARK_LOCAL_IP: process.env.SPARK_LOCAL_IP ?? '127.0.0.1',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });

@@ -45,8 +45,23 @@ class Full extends Error {}
 const LAYERS = new Set(['bronze', 'silver', 'gold']);
 // Node types and function names whose value is not a function of the row: never derived.
 const NON_DETERMINISTIC = new Set([
-  'rand', 'random', 'randn', 'randstr', 'uniform', 'uuid', 'gen_random_uuid', 'shuffle', 'monotonically_increasing_id',
-  'spark_partition_id', 'input_file_name', 'unix_timestamp', 'current_user', 'user', 'session_user', 'sample', 'table_sample',
+  'rand',
+  'random',
+  'randn',
+  'randstr',
+  'uniform',
+  'uuid',
+  'gen_random_uuid',
+  'shuffle',
+  'monotonically_increasing_id',
+  'spark_partition_id',
+  'input_file_name',
+  'unix_timestamp',
+  'current_user',
+  'user',
+  'session_user',
+  'sample',
+  'table_sample',
 ]);
 const LOGICAL_TIME = new Set(['current_date', 'current_timestamp', 'now', 'localtimestamp', 'getdate', 'curdate']);
 const SET_OPS = new Set(['union', 'intersect', 'except']);
@@ -229,7 +244,8 @@ class Analyzer {
       const catalog = identName(tb.catalog);
       const alias = lower(identName(tb.alias) ?? name);
       if (!schema && !catalog && scope.has(lower(name))) return { alias, rel: scope.get(lower(name))! };
-      if (!schema || !LAYERS.has(lower(schema)) || (catalog && lower(catalog) !== 'iceberg')) throw new Full(`reads ${[catalog, schema, name].filter(Boolean).join('.')}, not a warehouse table`);
+      if (!schema || !LAYERS.has(lower(schema)) || (catalog && lower(catalog) !== 'iceberg'))
+        throw new Full(`reads ${[catalog, schema, name].filter(Boolean).join('.')}, not a warehouse table`);
       const id = `${lower(schema)}.${name}`;
       const keys = this.keysOf(id).map(lower);
       return {
@@ -279,9 +295,11 @@ class Analyzer {
     const groupBy: Json[] = s.group_by?.expressions ?? [];
     for (const g of groupBy) this.checkExpr(g, scope);
     const windows = collectWindows([...exprs, s.qualify?.this, s.having?.this]);
-    const aggregated = exprs.some((e) => sqlToolkit().ast.hasAggregates(withoutWindows(e))) || (s.having && sqlToolkit().ast.hasAggregates(withoutWindows(s.having.this)));
+    const aggregated =
+      exprs.some((e) => sqlToolkit().ast.hasAggregates(withoutWindows(e))) || (s.having && sqlToolkit().ast.hasAggregates(withoutWindows(s.having.this)));
     if (!groupBy.length && aggregated) throw new Full('global aggregate (no GROUP BY)');
-    if (s.group_by?.all || groupBy.some((g) => ['cube', 'rollup', 'grouping_sets'].includes(typeOf(g) ?? ''))) throw new Full('GROUP BY ALL/CUBE/ROLLUP/GROUPING SETS');
+    if (s.group_by?.all || groupBy.some((g) => ['cube', 'rollup', 'grouping_sets'].includes(typeOf(g) ?? '')))
+      throw new Full('GROUP BY ALL/CUBE/ROLLUP/GROUPING SETS');
     for (const w of windows) if (!(w.over?.partition_by ?? []).length) throw new Full('window without partition');
 
     // Output columns: name → the expression (a column reference keeps the partition).
@@ -331,7 +349,9 @@ class Analyzer {
     const columns = starUnknown || star.length ? undefined : outputs.map((o) => o.name);
     const candidates = [...new Set([...outputs.filter((o) => o.ref).map((o) => o.name), ...star.flatMap((i) => i.rel.candidates)])];
     // Grouping and partition columns first: they are the natural key of an aggregate or a window.
-    const firstGroup = groupRefs.map((g) => g && outputs.find((o) => o.ref && o.ref.item === g.item && o.ref.col === g.col)?.name).filter((x): x is string => !!x);
+    const firstGroup = groupRefs
+      .map((g) => g && outputs.find((o) => o.ref && o.ref.item === g.item && o.ref.col === g.col)?.name)
+      .filter((x): x is string => !!x);
     const ordered = [...new Set([...firstGroup, ...candidates])];
     return {
       tables: items.reduce((n, i) => n + i.rel.tables, 0),

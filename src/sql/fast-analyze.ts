@@ -47,7 +47,10 @@ const RESERVED = new Set(
 );
 
 /** Functions rendered by polyglot as their upper-case name in Spark and in DuckDB alike, with their argument counts. */
-const FUNCTIONS: Record<string, { readonly name: string; readonly min: number; readonly max: number; readonly window?: boolean; readonly aggregate?: boolean }> = {
+const FUNCTIONS: Record<
+  string,
+  { readonly name: string; readonly min: number; readonly max: number; readonly window?: boolean; readonly aggregate?: boolean }
+> = {
   upper: { name: 'UPPER', min: 1, max: 1 },
   lower: { name: 'LOWER', min: 1, max: 1 },
   trim: { name: 'TRIM', min: 1, max: 1 },
@@ -657,7 +660,8 @@ class Printer {
     const parts: string[] = [];
     if (o.partition.length) parts.push(`PARTITION BY ${o.partition.map((p) => this.expr(p)).join(', ')}`);
     // Spark sorts NULLs first when ascending; polyglot says so explicitly for DuckDB.
-    if (o.order.length) parts.push(`ORDER BY ${o.order.map((x) => `${this.expr(x.e)}${x.desc ? ' DESC' : this.d === 'duck' ? ' NULLS FIRST' : ''}`).join(', ')}`);
+    if (o.order.length)
+      parts.push(`ORDER BY ${o.order.map((x) => `${this.expr(x.e)}${x.desc ? ' DESC' : this.d === 'duck' ? ' NULLS FIRST' : ''}`).join(', ')}`);
     return parts.join(' ');
   }
 }

@@ -34,7 +34,9 @@ interface Output {
 }
 
 /** A FROM item as the select list sees it: a table (columns known or not) or a derived table's outputs. */
-type Source = { readonly alias: string; readonly table: string; readonly columns?: readonly string[] } | { readonly alias: string; readonly outputs: readonly Output[] };
+type Source =
+  | { readonly alias: string; readonly table: string; readonly columns?: readonly string[] }
+  | { readonly alias: string; readonly outputs: readonly Output[] };
 
 const sameName = (a: string, b: string): boolean => {
   if (a === b) return true;
@@ -70,7 +72,8 @@ class Tracer {
       else {
         const name = it.alias ?? (it.e.k === 'col' ? columnRef(it.e.text).column : unsure());
         const inputs: InputField[] = [];
-        for (const c of columnsIn(it.e)) for (const f of this.resolve(c, sources)) if (!inputs.some((x) => x.name === f.name && x.field === f.field)) inputs.push(f);
+        for (const c of columnsIn(it.e))
+          for (const f of this.resolve(c, sources)) if (!inputs.some((x) => x.name === f.name && x.field === f.field)) inputs.push(f);
         out.push({ name, inputs });
       }
     }
@@ -130,7 +133,10 @@ function columnRef(text: string): { readonly qualifier?: string; readonly column
   return m![1] !== undefined ? { qualifier: m![1], column: m![2] } : { column: m![2] };
 }
 
-const merge = (a: readonly InputField[], b: readonly InputField[]): InputField[] => [...a, ...b.filter((f) => !a.some((x) => x.name === f.name && x.field === f.field))];
+const merge = (a: readonly InputField[], b: readonly InputField[]): InputField[] => [
+  ...a,
+  ...b.filter((f) => !a.some((x) => x.name === f.name && x.field === f.field)),
+];
 
 /** The column references of an expression, in the order they are written. */
 function columnsIn(e: Expr): string[] {

@@ -98,7 +98,7 @@ export function diffSql(before: string, after: string): SqlDiff | undefined {
 
 /** The statement as written with comments emptied (printable), keyed beside its layout-free form. */
 function parseOne(sql: string): Obj | undefined {
-  let r: ReturnType<SqlToolkit["parse"]>;
+  let r: ReturnType<SqlToolkit['parse']>;
   try {
     r = sqlToolkit().parse(sql, SQL_DIALECT as never);
   } catch {
@@ -142,7 +142,11 @@ interface Scope {
 }
 
 const parentOf = (key: string) => (key.includes(' > ') ? key.slice(0, key.lastIndexOf(' > ')) : 'query');
-const leafOf = (key: string) => key.slice(key.lastIndexOf(' > ') + 1).replace(/^> /, '').replace(/^(cte|subquery) /, '');
+const leafOf = (key: string) =>
+  key
+    .slice(key.lastIndexOf(' > ') + 1)
+    .replace(/^> /, '')
+    .replace(/^(cte|subquery) /, '');
 
 /** Every select of the statement, keyed by a stable scope name. */
 function scopesOf(stmt: Obj): Map<string, Scope> {
@@ -198,7 +202,10 @@ function withOf(q: Obj): Obj | undefined {
 }
 
 function fromSubqueries(sel: Obj): { alias: string; query: Obj }[] {
-  const items: Json[] = [...((isObj(sel.from) && (sel.from.expressions as Json[])) || []), ...((sel.joins as Json[]) ?? []).map((j) => (isObj(j) ? j.this : null))];
+  const items: Json[] = [
+    ...((isObj(sel.from) && (sel.from.expressions as Json[])) || []),
+    ...((sel.joins as Json[]) ?? []).map((j) => (isObj(j) ? j.this : null)),
+  ];
   const out: { alias: string; query: Obj }[] = [];
   items.forEach((it, i) => {
     if (isObj(it) && isObj(it.subquery) && isObj(it.subquery.this)) {
@@ -224,7 +231,10 @@ function tableName(t: Obj): string {
  */
 function resolveAliases(sel: Obj): Obj {
   const aliases = new Map<string, string>();
-  const sources: Json[] = [...((isObj(sel.from) && (sel.from.expressions as Json[])) || []), ...((sel.joins as Json[]) ?? []).map((j) => (isObj(j) ? j.this : null))];
+  const sources: Json[] = [
+    ...((isObj(sel.from) && (sel.from.expressions as Json[])) || []),
+    ...((sel.joins as Json[]) ?? []).map((j) => (isObj(j) ? j.this : null)),
+  ];
   for (const s of sources) {
     if (isObj(s) && isObj(s.table)) {
       const t = s.table;
@@ -373,7 +383,8 @@ function diffItems(scope: string, clause: SqlClause, a: Item[], b: Item[], show:
   for (const i of b) {
     const old = before.get(i.key);
     if (!old) out.push({ scope, clause, change: 'added', ...(named ? { item: i.key } : {}), after: show(i.shown) });
-    else if (old.canon !== i.canon) out.push({ scope, clause, change: 'changed', ...(named ? { item: i.key } : {}), before: show(old.shown), after: show(i.shown) });
+    else if (old.canon !== i.canon)
+      out.push({ scope, clause, change: 'changed', ...(named ? { item: i.key } : {}), before: show(old.shown), after: show(i.shown) });
   }
   return out;
 }
@@ -382,7 +393,8 @@ function diffScope(scope: string, a: Scope, b: Scope): SqlChange[] {
   const out: SqlChange[] = [];
   const sa = a.select;
   const sb = b.select;
-  if ((a.setOp ?? '') !== (b.setOp ?? '')) out.push({ scope, clause: 'set_operation', change: 'changed', before: a.setOp ?? '(none)', after: b.setOp ?? '(none)' });
+  if ((a.setOp ?? '') !== (b.setOp ?? ''))
+    out.push({ scope, clause: 'set_operation', change: 'changed', before: a.setOp ?? '(none)', after: b.setOp ?? '(none)' });
 
   // Projections by output name; a change confined to the OVER (...) part is a window change.
   const proj = (s: Obj, shown: Obj) => listItems((s.expressions as Json[]) ?? [], (shown.expressions as Json[]) ?? [], (p, i) => outputName(p, i));
@@ -401,23 +413,69 @@ function diffScope(scope: string, a: Scope, b: Scope): SqlChange[] {
   }
 
   const fromItems = (s: Obj, shown: Obj) =>
-    listItems((isObj(s.from) && (s.from.expressions as Json[])) || [], (isObj(shown.from) && (shown.from.expressions as Json[])) || [], (f) => (isObj(f) && isObj(f.table) ? tableName(f.table) : canon(f)));
+    listItems((isObj(s.from) && (s.from.expressions as Json[])) || [], (isObj(shown.from) && (shown.from.expressions as Json[])) || [], (f) =>
+      isObj(f) && isObj(f.table) ? tableName(f.table) : canon(f),
+    );
   out.push(...diffItems(scope, 'from', fromItems(sa, a.shown), fromItems(sb, b.shown), sqlText));
   out.push(...diffItems(scope, 'join', joinItems(sa, a.shown), joinItems(sb, b.shown), joinText));
-  out.push(...diffItems(scope, 'filter', conditionItems(whereOf(sa, 'where_clause'), whereOf(a.shown, 'where_clause')), conditionItems(whereOf(sb, 'where_clause'), whereOf(b.shown, 'where_clause')), sqlText, false));
+  out.push(
+    ...diffItems(
+      scope,
+      'filter',
+      conditionItems(whereOf(sa, 'where_clause'), whereOf(a.shown, 'where_clause')),
+      conditionItems(whereOf(sb, 'where_clause'), whereOf(b.shown, 'where_clause')),
+      sqlText,
+      false,
+    ),
+  );
   const groups = (s: Obj) => (isObj(s.group_by) ? ((s.group_by.expressions as Json[]) ?? []) : []);
-  out.push(...diffItems(scope, 'group_by', listItems(groups(sa), groups(a.shown), (g) => canon(g)), listItems(groups(sb), groups(b.shown), (g) => canon(g)), sqlText, false));
-  out.push(...diffItems(scope, 'having', conditionItems(whereOf(sa, 'having'), whereOf(a.shown, 'having')), conditionItems(whereOf(sb, 'having'), whereOf(b.shown, 'having')), sqlText, false));
-  out.push(...diffItems(scope, 'qualify', conditionItems(whereOf(sa, 'qualify'), whereOf(a.shown, 'qualify')), conditionItems(whereOf(sb, 'qualify'), whereOf(b.shown, 'qualify')), sqlText, false));
-  if (canon(sa.windows ?? null) !== canon(sb.windows ?? null)) out.push({ scope, clause: 'window', change: 'changed', item: 'WINDOW', before: sqlText(a.shown.windows ?? null), after: sqlText(b.shown.windows ?? null) });
+  out.push(
+    ...diffItems(
+      scope,
+      'group_by',
+      listItems(groups(sa), groups(a.shown), (g) => canon(g)),
+      listItems(groups(sb), groups(b.shown), (g) => canon(g)),
+      sqlText,
+      false,
+    ),
+  );
+  out.push(
+    ...diffItems(
+      scope,
+      'having',
+      conditionItems(whereOf(sa, 'having'), whereOf(a.shown, 'having')),
+      conditionItems(whereOf(sb, 'having'), whereOf(b.shown, 'having')),
+      sqlText,
+      false,
+    ),
+  );
+  out.push(
+    ...diffItems(
+      scope,
+      'qualify',
+      conditionItems(whereOf(sa, 'qualify'), whereOf(a.shown, 'qualify')),
+      conditionItems(whereOf(sb, 'qualify'), whereOf(b.shown, 'qualify')),
+      sqlText,
+      false,
+    ),
+  );
+  if (canon(sa.windows ?? null) !== canon(sb.windows ?? null))
+    out.push({ scope, clause: 'window', change: 'changed', item: 'WINDOW', before: sqlText(a.shown.windows ?? null), after: sqlText(b.shown.windows ?? null) });
   const distinct = (s: Obj) => canon([s.distinct ?? false, s.distinct_on ?? null]);
-  if (distinct(sa) !== distinct(sb)) out.push({ scope, clause: 'distinct', change: 'changed', before: sa.distinct ? 'DISTINCT' : '(none)', after: sb.distinct ? 'DISTINCT' : '(none)' });
+  if (distinct(sa) !== distinct(sb))
+    out.push({ scope, clause: 'distinct', change: 'changed', before: sa.distinct ? 'DISTINCT' : '(none)', after: sb.distinct ? 'DISTINCT' : '(none)' });
   for (const [clause, key] of [
     ['order_by', 'order_by'],
     ['limit', 'limit'],
   ] as const) {
     if (canon(sa[key] ?? null) !== canon(sb[key] ?? null)) {
-      out.push({ scope, clause, change: sa[key] ? (sb[key] ? 'changed' : 'removed') : 'added', before: sa[key] ? sqlText(a.shown[key]) : undefined, after: sb[key] ? sqlText(b.shown[key]) : undefined });
+      out.push({
+        scope,
+        clause,
+        change: sa[key] ? (sb[key] ? 'changed' : 'removed') : 'added',
+        before: sa[key] ? sqlText(a.shown[key]) : undefined,
+        after: sb[key] ? sqlText(b.shown[key]) : undefined,
+      });
     }
   }
   return out.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as unknown as SqlChange);
@@ -504,7 +562,10 @@ class Signatures {
 }
 
 function tablesRead(sel: Obj): string[] {
-  const items: Json[] = [...((isObj(sel.from) && (sel.from.expressions as Json[])) || []), ...((sel.joins as Json[]) ?? []).map((j) => (isObj(j) ? j.this : null))];
+  const items: Json[] = [
+    ...((isObj(sel.from) && (sel.from.expressions as Json[])) || []),
+    ...((sel.joins as Json[]) ?? []).map((j) => (isObj(j) ? j.this : null)),
+  ];
   return items.flatMap((i) => (isObj(i) && isObj(i.table) && isObj(i.table.name) ? [String(i.table.name.name)] : []));
 }
 

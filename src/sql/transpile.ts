@@ -259,4 +259,3 @@ export function mapTree(node: Json, fn: (n: Json) => Json | undefined): Json {
   for (const k of Object.keys(node)) out[k] = mapTree(node[k], fn);
   return out;
 }
-

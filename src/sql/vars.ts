@@ -57,7 +57,12 @@ export function scanSqlVars(text: string): { vars: SqlVarRef[]; templates: SqlTe
       i += 3;
       continue;
     }
-    if (t.text.toLowerCase() === 'var' && toks[i + 1]?.token_type === 'L_PAREN' && toks[i + 2]?.token_type === 'STRING' && toks[i + 3]?.token_type === 'R_PAREN') {
+    if (
+      t.text.toLowerCase() === 'var' &&
+      toks[i + 1]?.token_type === 'L_PAREN' &&
+      toks[i + 2]?.token_type === 'STRING' &&
+      toks[i + 3]?.token_type === 'R_PAREN'
+    ) {
       vars.push({ name: toks[i + 2].text, start: t.span.start, end: toks[i + 3].span.end });
       i += 3;
     }

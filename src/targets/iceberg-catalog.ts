@@ -16,7 +16,8 @@ export function icebergCatalog(settings: ProfileSettings): IcebergCatalog {
   const name = settings.literalString('iceberg_catalog', 'Iceberg catalog name', 'iceberg')!;
   const type = settings.literalString('catalog_type', 'Iceberg catalog type', 'hadoop')!;
   // Iceberg's JDBC catalog (the SQL catalog asgard writes, docs/lakehouse.md) needs its JDBC URL.
-  const uri = type === 'jdbc' ? settings.literalString('catalog_uri', 'the JDBC URL of the Iceberg SQL catalog, e.g. "jdbc:postgresql://db:5432/lake"') : undefined;
+  const uri =
+    type === 'jdbc' ? settings.literalString('catalog_uri', 'the JDBC URL of the Iceberg SQL catalog, e.g. "jdbc:postgresql://db:5432/lake"') : undefined;
   return { name, type, ...(uri !== undefined ? { uri } : {}) };
 }
 

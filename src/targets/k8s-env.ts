@@ -41,4 +41,3 @@ export function s3Env(settings: ProfileSettings, refs: K8sRefs): EnvVar[] {
     envVar('AWS_SECRET_ACCESS_KEY', settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' }, refs),
   ];
 }
-

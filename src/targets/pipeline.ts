@@ -30,4 +30,8 @@ export const k8sName = (...parts: string[]): string =>
     .replace(/-+$/, '');
 
 /** `CUSTOMER_DB`: environment-variable style names for placeholders. */
-export const envName = (...parts: string[]): string => parts.join('_').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+export const envName = (...parts: string[]): string =>
+  parts
+    .join('_')
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_');

@@ -18,16 +18,27 @@ export function checkProfileSettings(profile: Profile, owners: readonly ProfileS
     if (!known.has(key)) {
       const guess = closest(key, known);
       out.push(
-        diag(Codes.UnknownProfileSetting, `profile \`${profile.name}\` sets \`${key}\`, which no ${profile.target} target reads (${readers})`, at?.key ?? profile.span, {
-          hint: guess ? `did you mean \`${guess}\`?` : `settings a ${profile.target} profile takes: ${[...known].sort().join(', ')}`,
-        }),
+        diag(
+          Codes.UnknownProfileSetting,
+          `profile \`${profile.name}\` sets \`${key}\`, which no ${profile.target} target reads (${readers})`,
+          at?.key ?? profile.span,
+          {
+            hint: guess ? `did you mean \`${guess}\`?` : `settings a ${profile.target} profile takes: ${[...known].sort().join(', ')}`,
+          },
+        ),
       );
       continue;
     }
     for (const o of owners) {
       const field = o.schema.shape[key];
       if (!field || field.safeParse(value).success) continue;
-      out.push(diag(Codes.InvalidProfileSetting, `profile \`${profile.name}\` setting \`${key}\` must be ${expected(field)} (read by ${o.name}), got ${describe(value)}`, at?.value ?? profile.span));
+      out.push(
+        diag(
+          Codes.InvalidProfileSetting,
+          `profile \`${profile.name}\` setting \`${key}\` must be ${expected(field)} (read by ${o.name}), got ${describe(value)}`,
+          at?.value ?? profile.span,
+        ),
+      );
       break;
     }
   }

@@ -113,7 +113,14 @@ export function compileTargets(ir: PipelineIR, opts: CompileOptions): Result<Fil
   }
   const settingDiags = checkProfileSettings(profile, profileOwners(opts.only));
   if (hasErrors(settingDiags)) return { diagnostics: settingDiags };
-  const ctx: TargetContext = { profile, schemas: opts.schemas, specPath: opts.specPath, renderSql: opts.renderSql ?? renderSql, ...(opts.specSource !== undefined ? { specSource: opts.specSource } : {}), ...(opts.sqlCache ? { sqlCache: opts.sqlCache } : {}) };
+  const ctx: TargetContext = {
+    profile,
+    schemas: opts.schemas,
+    specPath: opts.specPath,
+    renderSql: opts.renderSql ?? renderSql,
+    ...(opts.specSource !== undefined ? { specSource: opts.specSource } : {}),
+    ...(opts.sqlCache ? { sqlCache: opts.sqlCache } : {}),
+  };
   const diagnostics: Diagnostic[] = [];
   const files: FileMap = new Map();
   for (const t of targets) {
@@ -138,7 +145,10 @@ export function compileTargets(ir: PipelineIR, opts: CompileOptions): Result<Fil
 /** `{"files": [{"path", "sha256"}]}` (PRODUCT.md §3), sorted by path, with its schema version and origin. */
 function manifest(ir: PipelineIR, opts: CompileOptions, files: FileMap): string {
   const list = [...files.keys()].sort().map((path) => ({ path, sha256: sha256(files.get(path)!) }));
-  return JSON.stringify({ schemaVersion: MANIFEST_SCHEMA_VERSION, generatedFrom: opts.specPath, pipeline: ir.name, profile: opts.profile, files: list }, null, 2) + '\n';
+  return (
+    JSON.stringify({ schemaVersion: MANIFEST_SCHEMA_VERSION, generatedFrom: opts.specPath, pipeline: ir.name, profile: opts.profile, files: list }, null, 2) +
+    '\n'
+  );
 }
 
 /** Several targets report the same missing profile setting; say it once. */

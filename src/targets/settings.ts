@@ -29,9 +29,14 @@ export class ProfileSettings {
     const v = this.get(key);
     if (v === undefined) {
       this.diagnostics.push(
-        diag(Codes.MissingProfileSetting, `profile \`${this.profile.name}\` has no \`${key}\`, which the ${this.target} target needs (${why})`, this.profile.span, {
-          hint: `add \`${key} = …\` to \`profile ${this.profile.name} { … }\``,
-        }),
+        diag(
+          Codes.MissingProfileSetting,
+          `profile \`${this.profile.name}\` has no \`${key}\`, which the ${this.target} target needs (${why})`,
+          this.profile.span,
+          {
+            hint: `add \`${key} = …\` to \`profile ${this.profile.name} { … }\``,
+          },
+        ),
       );
     }
     return v;

@@ -135,7 +135,9 @@ export class ObjectLock {
     if (!got) throw new LockMismatch(`there is no lock at ${this.where}: nothing to unlock`);
     const info = JSON.parse(got.body.toString('utf8')) as LockInfo;
     if (info.id !== id) {
-      throw new LockMismatch(`the lock at ${this.where} has ID ${info.id}, not ${id} (held by ${info.who}@${info.host} since ${info.created}); nothing was unlocked`);
+      throw new LockMismatch(
+        `the lock at ${this.where} has ID ${info.id}, not ${id} (held by ${info.who}@${info.host} since ${info.created}); nothing was unlocked`,
+      );
     }
     try {
       await this.store.delete(this.key, { ifMatch: got.etag });

@@ -196,7 +196,12 @@ export class RemoteState {
       // Metadata first: a reader never finds a metadata file whose data is already gone.
       const order = (k: string) => (k.endsWith('.metadata.json') ? 0 : k.includes('/metadata/') ? 1 : 2);
       const keys = objects.map((o) => o.key).sort((a, b) => order(a) - order(b));
-      for (const group of [0, 1, 2]) await inParallel(keys.filter((k) => order(k) === group), 8, (k) => this.store.delete(k));
+      for (const group of [0, 1, 2])
+        await inParallel(
+          keys.filter((k) => order(k) === group),
+          8,
+          (k) => this.store.delete(k),
+        );
     }
   }
 

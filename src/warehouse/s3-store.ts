@@ -240,9 +240,7 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     try {
       do {
-        const r = await this.client.send(
-          new (aws().ListObjectsV2Command)({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }),
-        );
+        const r = await this.client.send(new (aws().ListObjectsV2Command)({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }));
         for (const o of r.Contents ?? []) {
           if (o.Key) out.push({ key: o.Key.slice(base.length), size: o.Size ?? 0, etag: normalEtag(o.ETag) });
         }
@@ -266,17 +264,31 @@ export class S3ObjectStore implements ObjectStore {
     const endpoint = this.settings.endpoint ?? 'AWS S3';
     const code = err.code ?? err.cause?.code ?? err.name ?? '';
     const status = err.$metadata?.httpStatusCode;
-    if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'TimeoutError', 'EAI_AGAIN'].includes(code) || /ECONNREFUSED|ENOTFOUND|socket hang up/.test(err.message ?? '')) {
-      return new ObjectStoreError(`cannot ${op} ${where}: the S3 endpoint ${endpoint} cannot be reached (${code || err.message}); check the profile's s3_endpoint and that the server runs`);
+    if (
+      ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'TimeoutError', 'EAI_AGAIN'].includes(code) ||
+      /ECONNREFUSED|ENOTFOUND|socket hang up/.test(err.message ?? '')
+    ) {
+      return new ObjectStoreError(
+        `cannot ${op} ${where}: the S3 endpoint ${endpoint} cannot be reached (${code || err.message}); check the profile's s3_endpoint and that the server runs`,
+      );
     }
     if (err.name === 'NoSuchBucket' || code === 'NoSuchBucket') {
-      return new ObjectStoreError(`cannot ${op} ${where}: the bucket "${this.where.bucket}" does not exist at ${endpoint}; create it or fix the warehouse location`);
+      return new ObjectStoreError(
+        `cannot ${op} ${where}: the bucket "${this.where.bucket}" does not exist at ${endpoint}; create it or fix the warehouse location`,
+      );
     }
-    if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'Forbidden'].includes(err.name ?? '') || status === 403) {
-      return new ObjectStoreError(`cannot ${op} ${where}: ${endpoint} refused the credentials (${err.name}); check the AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws)`);
+    if (
+      ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'Forbidden'].includes(err.name ?? '') ||
+      status === 403
+    ) {
+      return new ObjectStoreError(
+        `cannot ${op} ${where}: ${endpoint} refused the credentials (${err.name}); check the AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws)`,
+      );
     }
     if (err.name === 'CredentialsProviderError' || /Could not load credentials/i.test(err.message ?? '')) {
-      return new ObjectStoreError(`cannot ${op} ${where}: no AWS credentials were found (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials)`);
+      return new ObjectStoreError(
+        `cannot ${op} ${where}: no AWS credentials were found (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials)`,
+      );
     }
     return new ObjectStoreError(`cannot ${op} ${where}: ${err.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${err.message ?? String(e)}`);
   }
@@ -289,5 +301,10 @@ function isMissingKey(e: unknown): boolean {
 
 function isPrecondition(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === 'PreconditionFailed' || err.$metadata?.httpStatusCode === 412 || err.name === 'ConditionalRequestConflict' || err.$metadata?.httpStatusCode === 409;
+  return (
+    err.name === 'PreconditionFailed' ||
+    err.$metadata?.httpStatusCode === 412 ||
+    err.name === 'ConditionalRequestConflict' ||
+    err.$metadata?.httpStatusCode === 409
+  );
 }

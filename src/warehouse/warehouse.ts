@@ -112,13 +112,31 @@ export class Warehouse {
   async commit(
     p: PendingSnapshot,
     conn: DuckDBConnection,
-    opts: { readonly base?: SnapshotRef; readonly remove?: readonly string[]; readonly deletes?: readonly { readonly file: string; readonly target: string }[]; readonly now?: Date } = {},
+    opts: {
+      readonly base?: SnapshotRef;
+      readonly remove?: readonly string[];
+      readonly deletes?: readonly { readonly file: string; readonly target: string }[];
+      readonly now?: Date;
+    } = {},
   ): Promise<SnapshotRef> {
     const now = opts.now ?? new Date();
     const check = this.commitCheck;
-    const c = await this.tables.commit(p.write, conn, { base: opts.base?.manifestList, remove: opts.remove, deletes: opts.deletes, now, check: check && ((rows) => check(p.table, rows)) });
+    const c = await this.tables.commit(p.write, conn, {
+      base: opts.base?.manifestList,
+      remove: opts.remove,
+      deletes: opts.deletes,
+      now,
+      check: check && ((rows) => check(p.table, rows)),
+    });
     const [layer, name] = splitTable(p.table);
-    return { id: c.snapshotId, path: `${layer}/${name}`, rows: c.rows, createdAt: now.toISOString(), metadataLocation: c.metadataLocation, manifestList: c.manifestList };
+    return {
+      id: c.snapshotId,
+      path: `${layer}/${name}`,
+      rows: c.rows,
+      createdAt: now.toISOString(),
+      metadataLocation: c.metadataLocation,
+      manifestList: c.manifestList,
+    };
   }
 
   /**
@@ -129,7 +147,8 @@ export class Warehouse {
     const files = this.tables.pendingFiles(p.write).map((f) => p.write.written.get(f));
     if (files.some((w) => !w)) return undefined;
     const reports = files as WrittenFile[];
-    const sum = (xs: readonly (bigint | undefined)[]): number | undefined => (xs.some((x) => x === undefined) ? undefined : Number(xs.reduce((a, b) => a! + b!, 0n)));
+    const sum = (xs: readonly (bigint | undefined)[]): number | undefined =>
+      xs.some((x) => x === undefined) ? undefined : Number(xs.reduce((a, b) => a! + b!, 0n));
     return { rows: sum(reports.map((w) => w.rows))!, nulls: (column) => sum(reports.map((w) => w.columns.get(column)?.nulls)) };
   }
 
@@ -207,7 +226,10 @@ export class Warehouse {
   async rollback(table: string, to: SnapshotRef | undefined, keep: readonly SnapshotRef[]): Promise<void> {
     if (!to) return this.drop(table);
     const [layer, name] = splitTable(table);
-    await this.tables.expire({ namespace: layer, name }, `${layer}/${name}`, new Set([to, ...keep].map((s) => s.id)), new Date(), { makeCurrent: to.id, keepSnapshots: [to, ...keep] });
+    await this.tables.expire({ namespace: layer, name }, `${layer}/${name}`, new Set([to, ...keep].map((s) => s.id)), new Date(), {
+      makeCurrent: to.id,
+      keepSnapshots: [to, ...keep],
+    });
   }
 
   /** Remove the table from the catalog and delete its files. */
@@ -241,9 +263,19 @@ export function selectFiles(files: readonly string[], schema?: readonly ColumnSc
 export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnSchema[]): string {
   const plain = files.filter((f) => !f.deletes.length);
   const deleted = files.filter((f) => f.deletes.length);
-  if (!deleted.length) return selectFiles(plain.map((f) => f.path), schema);
+  if (!deleted.length)
+    return selectFiles(
+      plain.map((f) => f.path),
+      schema,
+    );
   const parts = deleted.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f)}`);
-  if (plain.length) parts.unshift(selectFiles(plain.map((f) => f.path), schema));
+  if (plain.length)
+    parts.unshift(
+      selectFiles(
+        plain.map((f) => f.path),
+        schema,
+      ),
+    );
   return parts.join(schema?.length ? ' UNION ALL ' : ' UNION ALL BY NAME ');
 }
 
@@ -252,7 +284,10 @@ export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnS
  * DuckDB's `file_row_number`; `extra`: a SELECT of more deleted positions, column `pos`).
  */
 export function liveRows(f: ScanFile, extra?: string): string {
-  const gone = [...(f.deletes.length ? [`SELECT pos FROM read_parquet([${f.deletes.map(literal).join(', ')}]) WHERE file_path = ${literal(f.uri)}`] : []), ...(extra ? [extra] : [])];
+  const gone = [
+    ...(f.deletes.length ? [`SELECT pos FROM read_parquet([${f.deletes.map(literal).join(', ')}]) WHERE file_path = ${literal(f.uri)}`] : []),
+    ...(extra ? [extra] : []),
+  ];
   const src = `read_parquet(${literal(f.path)}, file_row_number = true) AS t`;
   return gone.length ? `${src} ANTI JOIN (${gone.join(' UNION ALL ')}) AS asg_gone ON t.file_row_number = asg_gone.pos` : src;
 }

@@ -38,7 +38,11 @@ export function warehouseLocation(ir: Pick<PipelineIR, 'warehouse' | 'profiles'>
 }
 
 /** The object store of an `s3://` warehouse under `profile`, or undefined for a local one. */
-export function objectStoreOf(ir: Pick<PipelineIR, 'warehouse' | 'profiles'>, profile: string, env: Env): { store: S3ObjectStore; where: S3Location } | undefined {
+export function objectStoreOf(
+  ir: Pick<PipelineIR, 'warehouse' | 'profiles'>,
+  profile: string,
+  env: Env,
+): { store: S3ObjectStore; where: S3Location } | undefined {
   const where = parseS3Url(warehouseLocation(ir, profile, env));
   if (!where) return undefined;
   return { store: new S3ObjectStore(where, s3SettingsFromProfile(profileSettings(ir, profile, env), env)), where };

@@ -173,10 +173,10 @@ export class Workspace {
           registryDir: this.registry().root,
           // Iceberg metadata names the objects by their S3 URIs, so Spark and pyiceberg read them there.
           warehouse: ((dir, catalog) =>
-            new Warehouse(dir, undefined, { store: new LocalTableStore(dir, `s3://${[s3.where.bucket, s3.where.prefix].filter(Boolean).join('/')}`), ...(catalog ? { catalog } : {}) }))(
-            join(this.stateDir, 's3', s3.where.bucket, ...(s3.where.prefix ? s3.where.prefix.split('/') : [])),
-            this.catalog(ir),
-          ),
+            new Warehouse(dir, undefined, {
+              store: new LocalTableStore(dir, `s3://${[s3.where.bucket, s3.where.prefix].filter(Boolean).join('/')}`),
+              ...(catalog ? { catalog } : {}),
+            }))(join(this.stateDir, 's3', s3.where.bucket, ...(s3.where.prefix ? s3.where.prefix.split('/') : [])), this.catalog(ir)),
         })
       : undefined;
     this.remotes.set(ir.name, remote);

@@ -67,7 +67,10 @@ describe('CLI edge cases', () => {
     writeFileSync(join(d, 'p.asg'), SPEC);
     mkdirSync(join(d, '.asgard', 'state'), { recursive: true });
     writeFileSync(join(d, '.asgard', 'state', 'items.json'), '{"schemaVersion":2}');
-    for (const cmd of [['plan', 'p.asg'], ['apply', 'p.asg', '--yes']]) {
+    for (const cmd of [
+      ['plan', 'p.asg'],
+      ['apply', 'p.asg', '--yes'],
+    ]) {
       const r = await asgard(cmd, { cwd: d, env });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/state file .*items\.json is not a valid asgard state: pipeline: .*; lineage: .*; serial: .*; nodes: /);

@@ -95,7 +95,9 @@ describe('an API answering 200 with no records', () => {
     answer = all.slice(0, 210); // -30%
     const r = await apply(dir);
     expect(r.code).toBe(1);
-    expect(r.out.nodes[0].error).toMatch(/^bronze\.support_tickets: row count fell from 300 to 210: a drop of 30% is more than max_row_drop = 0\.2 allows; the previous snapshot is kept/);
+    expect(r.out.nodes[0].error).toMatch(
+      /^bronze\.support_tickets: row count fell from 300 to 210: a drop of 30% is more than max_row_drop = 0\.2 allows; the previous snapshot is kept/,
+    );
     expect(data(dir)).toEqual(before);
 
     answer = all.slice(0, 250); // -16.7%: within 0.2

@@ -91,10 +91,15 @@ export interface Run {
 /** `node bin/asgard.js ARGS` as a user runs it (exit code, stdout, stderr). */
 export function asgard(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'asgard.js'), ...args], { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'asgard.js'), ...args],
+      { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 1 << 26 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -111,7 +116,10 @@ export interface Served {
  * A trained and served model (test/ml/fixtures.ts: a random forest on `n` customers, the serve
  * node's batch output applied once) behind a real `asgard serve` server on a free port.
  */
-export async function servedModel(prefix: string, opts: { n?: number; serve?: Partial<ServeNode>; log?: (l: string) => void; env?: Record<string, string>; queryTimeoutMs?: number } = {}): Promise<Served> {
+export async function servedModel(
+  prefix: string,
+  opts: { n?: number; serve?: Partial<ServeNode>; log?: (l: string) => void; env?: Record<string, string>; queryTimeoutMs?: number } = {},
+): Promise<Served> {
   const ir = mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 4 } } }), serveNode(opts.serve));
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const fx = await makeWarehouse(dir, opts.n ?? 3000);
@@ -121,7 +129,16 @@ export async function servedModel(prefix: string, opts: { n?: number; serve?: Pa
   const s = await serveOn(fx).run(runContext(ir, serve, fx));
   persistState(fx, ir, {
     [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
-    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, modelVersion: s.modelVersion, appliedAt: new Date().toISOString() },
+    [serve.id]: {
+      kind: 'serve',
+      fingerprint: 'f',
+      metaFingerprint: 'm',
+      definition: {},
+      snapshot: s.snapshot,
+      schema: s.schema,
+      modelVersion: s.modelVersion,
+      appliedAt: new Date().toISOString(),
+    },
   });
   const workspace = Workspace.open(join(dir, 'spec.asg'), { stateDir: dir });
   const srv = createAsgardServer({ ir, workspace, log: opts.log ?? (() => {}), env: opts.env ?? {}, queryTimeoutMs: opts.queryTimeoutMs });

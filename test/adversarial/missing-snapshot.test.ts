@@ -24,7 +24,7 @@ const SPEC = `pipeline items {
 }
 `;
 
-describe('a snapshot removed behind asgard\'s back', () => {
+describe("a snapshot removed behind asgard's back", () => {
   it('query fails naming table and path; plan says replace; apply rebuilds it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-missing-'));
     writeFileSync(join(dir, 'p.asg'), SPEC);

@@ -28,7 +28,8 @@ afterAll(async () => {
   await served?.close();
 });
 
-const query = (sql: string) => fetch(`${base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
+const query = (sql: string) =>
+  fetch(`${base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
 const NDJSON = { accept: 'application/x-ndjson' };
 
 describe('the query door', () => {
@@ -49,7 +50,8 @@ describe('the query door', () => {
   });
 
   it('heavy queries: their own pool; /health and /features answer meanwhile; one too many gets 503 + Retry-After; the slow ones are stopped', async () => {
-    const heavy = 'SELECT count(*) AS n FROM gold.customer_metrics a, gold.customer_metrics b, gold.customer_metrics c WHERE a.total_purchases + b.total_purchases + c.total_purchases = 1000';
+    const heavy =
+      'SELECT count(*) AS n FROM gold.customer_metrics a, gold.customer_metrics b, gold.customer_metrics c WHERE a.total_purchases + b.total_purchases + c.total_purchases = 1000';
     let finished = 0;
     const slow = Array.from({ length: QUERY_POOL_SIZE }, () =>
       query(heavy).then(async (r) => {
@@ -100,15 +102,17 @@ describe('large results', () => {
     const serverNice = getPriority();
     expect(DOOR_NICE).toBeGreaterThan(serverNice);
     // /proc/PID/task/TID/stat: the 19th field is the nice value (fields counted after the command name).
-    const threadNice = (pid: number): number[] => readdirSync(`/proc/${pid}/task`).map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
+    const threadNice = (pid: number): number[] =>
+      readdirSync(`/proc/${pid}/task`).map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
     // Both engines start on these first queries. From the moment an engine process runs node on the
     // engine's module (its start: tsx, the SQL toolkit, DuckDB opening the warehouse, 2-3 s of CPU)
     // until both answered, every look at its threads finds them at DOOR_NICE. (An engine that
     // lowered itself only once warm was seen at the server's priority all through its start.)
     let answered = false;
-    const queries = Promise.all([roomyDoor({ sql: 'SELECT count(*) AS n FROM gold.customer_metrics' }), roomyDoor({ sql: 'SELECT max(customer_id) AS m FROM gold.customer_metrics' })]).finally(
-      () => (answered = true),
-    );
+    const queries = Promise.all([
+      roomyDoor({ sql: 'SELECT count(*) AS n FROM gold.customer_metrics' }),
+      roomyDoor({ sql: 'SELECT max(customer_id) AS m FROM gold.customer_metrics' }),
+    ]).finally(() => (answered = true));
     const looks: string[] = [];
     while (!answered) {
       for (const pid of roomy.srv.door.pids()) {
@@ -125,9 +129,21 @@ describe('large results', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     const both = await queries;
-    expect(both.map((r) => r.status), JSON.stringify(await Promise.all(both.map((r) => r.clone().text())))).toEqual([200, 200]);
+    expect(
+      both.map((r) => r.status),
+      JSON.stringify(await Promise.all(both.map((r) => r.clone().text()))),
+    ).toEqual([200, 200]);
     expect(looks.length).toBeGreaterThan(0);
-    expect(looks.filter((l) => l.split(': ')[1].split(' ').some((n) => n !== String(DOOR_NICE))).slice(0, 5)).toEqual([]);
+    expect(
+      looks
+        .filter((l) =>
+          l
+            .split(': ')[1]
+            .split(' ')
+            .some((n) => n !== String(DOOR_NICE)),
+        )
+        .slice(0, 5),
+    ).toEqual([]);
     // Busy once (their DuckDB threads made): every thread still at DOOR_NICE.
     const pids = roomy.srv.door.pids();
     expect(pids.length).toBe(QUERY_POOL_SIZE);
@@ -135,7 +151,10 @@ describe('large results', () => {
     for (const pid of pids) {
       const nice = threadNice(pid);
       expect(nice.length).toBeGreaterThan(1);
-      expect(nice.every((n) => n === DOOR_NICE), `nice of ${pid}'s threads: ${nice.join(' ')}`).toBe(true);
+      expect(
+        nice.every((n) => n === DOOR_NICE),
+        `nice of ${pid}'s threads: ${nice.join(' ')}`,
+      ).toBe(true);
     }
     expect(getPriority()).toBe(serverNice);
   }, 300_000);
@@ -159,7 +178,12 @@ describe('large results', () => {
     expect(r.headers.get('content-length')).toBeNull(); // streamed, not buffered
     const lines = (await r.text()).split('\n').filter((l) => l !== '');
     expect(lines.length).toBe(902);
-    expect(JSON.parse(lines[0])).toEqual({ columns: [{ name: 'i', type: 'BIGINT' }, { name: 's', type: 'VARCHAR' }] });
+    expect(JSON.parse(lines[0])).toEqual({
+      columns: [
+        { name: 'i', type: 'BIGINT' },
+        { name: 's', type: 'VARCHAR' },
+      ],
+    });
     const rows = lines.slice(1, -1).map((l) => JSON.parse(l) as { i: number; s: string });
     expect(rows.map((x) => x.i)).toEqual(Array.from({ length: 900 }, (_, i) => i));
     expect(rows.every((x) => x.s.length === 40000)).toBe(true);

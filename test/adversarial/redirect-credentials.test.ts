@@ -40,13 +40,21 @@ async function api(handle: (path: string, headers: IncomingHttpHeaders) => { sta
 const authStyles = {
   'a custom auth_header': { settings: `token = secret("API_TOKEN")\n auth_header = "X-Api-Key"`, userinfo: '', header: 'x-api-key', value: TOKEN },
   'the bearer token': { settings: `token = secret("API_TOKEN")`, userinfo: '', header: 'authorization', value: `Bearer ${TOKEN}` },
-  'Basic auth from base_url': { settings: '', userinfo: `reader:${TOKEN}@`, header: 'authorization', value: `Basic ${Buffer.from(`reader:${TOKEN}`).toString('base64')}` },
+  'Basic auth from base_url': {
+    settings: '',
+    userinfo: `reader:${TOKEN}@`,
+    header: 'authorization',
+    value: `Basic ${Buffer.from(`reader:${TOKEN}`).toString('base64')}`,
+  },
 };
 
 async function apply(baseUrl: string, settings: string) {
   const dir = mkdtempSync(join(tmpdir(), 'asgard-redirect-'));
   dirs.push(dir);
-  writeFileSync(join(dir, 'p.asg'), `pipeline redirects {\n warehouse = "./.asgard/warehouse"\n source api http {\n base_url = "${baseUrl}"\n ${settings}\n stream items {\n path = "/items"\n primary_key = id\n }\n }\n}\n`);
+  writeFileSync(
+    join(dir, 'p.asg'),
+    `pipeline redirects {\n warehouse = "./.asgard/warehouse"\n source api http {\n base_url = "${baseUrl}"\n ${settings}\n stream items {\n path = "/items"\n primary_key = id\n }\n }\n}\n`,
+  );
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, API_TOKEN: TOKEN, ASGARD_HTTP_RETRIES: '0' };
   return asgard(['apply', 'p.asg', '--yes', '--format', 'json'], { cwd: dir, env });
 }
@@ -71,7 +79,11 @@ describe.each(Object.entries(authStyles))('%s', (_name, style) => {
 
   it('a redirect within the origin keeps them', async () => {
     const origin = await api((path, headers) =>
-      path.startsWith('/items') ? { status: 307, location: '/v2/items' } : headers[style.header] === style.value ? { status: 200, body: ROWS } : { status: 401, body: { error: 'no credentials' } },
+      path.startsWith('/items')
+        ? { status: 307, location: '/v2/items' }
+        : headers[style.header] === style.value
+          ? { status: 200, body: ROWS }
+          : { status: 401, body: { error: 'no credentials' } },
     );
     const r = await apply(origin.url.replace('http://', `http://${style.userinfo}`), style.settings);
     expect(r.code, r.stderr).toBe(0);

@@ -28,21 +28,25 @@ interface ErrorBody {
 }
 
 const get = (path: string) => fetch(`${served.base}${path}`);
-const post = (path: string, body: unknown) => fetch(`${served.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) =>
+  fetch(`${served.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const input = (over: Record<string, number> = {}) => ({ ...Object.fromEntries(FEATURE_NAMES.map((f) => [f, 1])), ...over });
 const infer = (over: Record<string, number> = {}) => post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs: [input(over)] });
 
 describe('a feature key of the wrong type', () => {
-  it.each(['abc', '%00', '12345678901234567890123456', '1.5', '%20'])('GET /features/customer_churn_features/%s: 400 naming customer_id and BIGINT', async (key) => {
-    const r = await get(`/features/customer_churn_features/${key}`);
-    const j = (await r.json()) as ErrorBody;
-    expect(r.status, JSON.stringify(j)).toBe(400);
-    expect(j.error.code).toBe('invalid_key');
-    expect(j.error.details?.field).toBe('customer_id');
-    expect(j.error.message).toContain('customer_id');
-    expect(j.error.message).toContain('BIGINT');
-    expect(j.error.message).not.toMatch(/Conversion Error|\n\s+at /);
-  });
+  it.each(['abc', '%00', '12345678901234567890123456', '1.5', '%20'])(
+    'GET /features/customer_churn_features/%s: 400 naming customer_id and BIGINT',
+    async (key) => {
+      const r = await get(`/features/customer_churn_features/${key}`);
+      const j = (await r.json()) as ErrorBody;
+      expect(r.status, JSON.stringify(j)).toBe(400);
+      expect(j.error.code).toBe('invalid_key');
+      expect(j.error.details?.field).toBe('customer_id');
+      expect(j.error.message).toContain('customer_id');
+      expect(j.error.message).toContain('BIGINT');
+      expect(j.error.message).not.toMatch(/Conversion Error|\n\s+at /);
+    },
+  );
 
   it('a key of the right type still answers (and an unknown one is 404)', async () => {
     expect((await get('/features/customer_churn_features/7')).status).toBe(200);
@@ -84,7 +88,11 @@ describe('a state file broken while serve runs', () => {
       const answers = {
         features: await get('/features/customer_churn_features/7'),
         query: await post('/data-products/query', { sql: 'SELECT count(*) AS n FROM gold.customer_metrics' }),
-        batch: await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', input_table: 'gold.customer_metrics', output_table: 'gold.customer_churn_predictions' }),
+        batch: await post('/mlops/inference/batch', {
+          model_name: 'customer_churn_predictor',
+          input_table: 'gold.customer_metrics',
+          output_table: 'gold.customer_churn_predictions',
+        }),
       };
       for (const [what, r] of Object.entries(answers)) {
         const j = (await r.json()) as ErrorBody;

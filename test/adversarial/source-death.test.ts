@@ -56,7 +56,12 @@ function target(kind: keyof typeof kinds): { host: string; port: number } {
 describe.each(['mysql', 'postgres', 'http'] as const)('%s server killed mid-read', (kind) => {
   it('exit 1, a message naming source, host and table, the JSON summary printed, previous snapshot kept', async () => {
     const dir = mkdtempSync(join(tmpdir(), `asgard-death-${kind}-`));
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, DB_PW: kind === 'mysql' ? services().TRANSACTIONS_DB_PASSWORD : services().CUSTOMER_DB_PASSWORD, ASGARD_CONNECT_TIMEOUT_MS: '3000' };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DB_PW: kind === 'mysql' ? services().TRANSACTIONS_DB_PASSWORD : services().CUSTOMER_DB_PASSWORD,
+      ASGARD_CONNECT_TIMEOUT_MS: '3000',
+    };
     const whole = await cutProxy(target(kind), Infinity);
     writeFileSync(join(dir, 'p.asg'), spec(kind, whole.port));
     const first = await asgard(['apply', 'p.asg', '--yes', '--format', 'json'], { cwd: dir, env });

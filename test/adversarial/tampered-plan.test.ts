@@ -51,7 +51,9 @@ describe('a hand-edited saved plan', () => {
     writePlan(doc);
     const r = await cli(['apply', 'plan.json', '--format', 'json'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`error: ${join(dir, 'plan.json')} was changed after \`asgard plan --out\` wrote it (its digest does not match its content): a saved plan is applied only exactly as it was made; make a new plan\n`);
+    expect(r.stderr).toBe(
+      `error: ${join(dir, 'plan.json')} was changed after \`asgard plan --out\` wrote it (its digest does not match its content): a saved plan is applied only exactly as it was made; make a new plan\n`,
+    );
     expect(JSON.parse(r.stdout).ok).toBe(false);
     expect(state()).toEqual(before);
   });
@@ -75,7 +77,9 @@ describe('a hand-edited saved plan', () => {
     writePlan(deleting);
     const r1 = await cli(['apply', 'plan.json'], { cwd: dir });
     expect(r1.code).toBe(2);
-    expect(r1.stderr).toMatch(/^error: the plan cannot be applied: its action delete bronze\.items is declared by the spec, so it cannot be deleted\. Make a new plan\.\n$/);
+    expect(r1.stderr).toMatch(
+      /^error: the plan cannot be applied: its action delete bronze\.items is declared by the spec, so it cannot be deleted\. Make a new plan\.\n$/,
+    );
     expect(state()).toEqual(before);
 
     for (const [action, node, why] of [

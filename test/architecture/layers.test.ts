@@ -142,4 +142,3 @@ describe('layering', () => {
     expect(found.filter((f) => !listed.has(f))).toEqual([]);
   });
 });
-

@@ -13,7 +13,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const NOT_ON_A_NOOP = ['@duckdb/node-api', 'pg', 'pg-copy-streams', 'mysql2', '@kubernetes/client-node', 'handlebars', 'onnxruntime-node', '@aws-sdk/client-s3'];
+const NOT_ON_A_NOOP = [
+  '@duckdb/node-api',
+  'pg',
+  'pg-copy-streams',
+  'mysql2',
+  '@kubernetes/client-node',
+  'handlebars',
+  'onnxruntime-node',
+  '@aws-sdk/client-s3',
+];
 
 const SPEC = `pipeline shop {
   source files file {
@@ -40,12 +49,16 @@ const hook = () => join(dir, 'record-imports.mjs');
 function apply(record: boolean): { doc: { ok: boolean; nodes: { node: string; status: string; rows?: number }[] }; packages: string[] } {
   const out = join(dir, 'imports.txt');
   rmSync(out, { force: true });
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...(record ? ['--import', hook()] : []), join(ROOT, 'src/cli/main.ts'), 'apply', join(dir, 'shop.asg'), '--yes', '--format', 'json'], {
-    cwd: ROOT,
-    env: { ...process.env, IMPORTS_OUT: out, ASGARD_CACHE_DIR: join(dir, 'cache') },
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', ...(record ? ['--import', hook()] : []), join(ROOT, 'src/cli/main.ts'), 'apply', join(dir, 'shop.asg'), '--yes', '--format', 'json'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, IMPORTS_OUT: out, ASGARD_CACHE_DIR: join(dir, 'cache') },
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
   expect(r.status, r.stderr.slice(-3000)).toBe(0);
   const packages = record ? [...new Set(readFileSync(out, 'utf8').trim().split('\n'))].sort() : [];
   return { doc: JSON.parse(r.stdout), packages };

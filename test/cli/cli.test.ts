@@ -77,7 +77,14 @@ describe('asgard CLI', () => {
     const j = await cli(['validate', churn, '--format', 'json'], { cwd: repoRoot, env: others });
     expect(j.code).toBe(0);
     const d = JSON.parse(j.stdout).diagnostics;
-    expect(d).toEqual([expect.objectContaining({ code: 'ASG2032', severity: 'warning', file: 'pipelines/churn.asg', message: expect.stringContaining('`token` of source `support_api` is `secret("SUPPORT_API_TOKEN")`, but SUPPORT_API_TOKEN is not set') })]);
+    expect(d).toEqual([
+      expect.objectContaining({
+        code: 'ASG2032',
+        severity: 'warning',
+        file: 'pipelines/churn.asg',
+        message: expect.stringContaining('`token` of source `support_api` is `secret("SUPPORT_API_TOKEN")`, but SUPPORT_API_TOKEN is not set'),
+      }),
+    ]);
     expect(d[0].line).toBeGreaterThan(1);
     const p = await cli(['plan', churn, '--state', mkdtempSync(join(tmpdir(), 'asg-secret-'))], { cwd: repoRoot, env: others });
     expect(p.stderr).toMatch(/warning ASG2032: `token` of source `support_api`.*SUPPORT_API_TOKEN is not set/);
@@ -131,7 +138,9 @@ describe('asgard CLI', () => {
       expect(t.stderr).toContain('fraud.asg: 2 errors');
     }
     const j = await cli(['validate', 'fraud.asg', '--format', 'json'], { cwd: dir });
-    expect(JSON.parse(j.stdout).diagnostics.map((d: { code: string; line: number; column: number; hint?: string }) => [d.code, d.line, d.column, d.hint ?? null])).toEqual([
+    expect(
+      JSON.parse(j.stdout).diagnostics.map((d: { code: string; line: number; column: number; hint?: string }) => [d.code, d.line, d.column, d.hint ?? null]),
+    ).toEqual([
       ['ASG2002', 7, 5, 'did you mean `partition_by`?'],
       ['ASG3102', 8, 36, 'did you mean `merchant`?'],
     ]);
@@ -196,7 +205,12 @@ describe('asgard CLI', () => {
   it('plan --base gitref:path compares with the spec at a git revision, without state', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-git-'));
     mkdirSync(join(dir, 'pipelines'));
-    const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    const git = (...a: string[]) =>
+      execFileSync('git', a, {
+        cwd: dir,
+        stdio: 'pipe',
+        env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+      });
     git('init', '-q', '-b', 'main');
     copyFileSync(join(shop, 'base.asg'), join(dir, 'pipelines', 'shop.asg'));
     git('add', '.');
@@ -286,7 +300,10 @@ describe('asgard CLI', () => {
     expect(p.stateSerial).toBe(6);
     expect(p.summary).toMatchObject({ update: 3, noop: 3 });
     const ran: string[] = [];
-    const r = await cli(['apply', 'spec.asg', '--yes', '--select', 'silver.orders_clean+', '--format', 'json'], { cwd: dir, services: { executors: fakes([], ran) } });
+    const r = await cli(['apply', 'spec.asg', '--yes', '--select', 'silver.orders_clean+', '--format', 'json'], {
+      cwd: dir,
+      services: { executors: fakes([], ran) },
+    });
     expect(r.code).toBe(0);
     expect(ran).toEqual(['silver.orders_clean', 'gold.order_counts', 'gold.revenue']);
     const after = JSON.parse((await cli(['plan', 'spec.asg', '--format', 'json', '--detailed-exitcode'], { cwd: dir })).stdout);

@@ -44,16 +44,18 @@ function fakes(fail: string[] = []) {
 
 /** The project's path, timings and timestamps as placeholders; everything else as printed. */
 function normalise(text: string, dir: string): string {
-  return text
-    .split(dir)
-    .join('<dir>')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
-    .replace(/"seconds": [\d.e-]+/g, '"seconds": <s>')
-    .replace(/\b\d+(\.\d+)?s\b/g, '<s>')
-    .replace(/\d+ rows\/s/g, '<n> rows/s')
-    // (src/cli/progress.ts prints seconds with two decimals below 10 s and one from 10 s on.)
-    .replace(/ +(\d+\.\d\d|\d{2,}\.\d)\b/g, ' <s>')
-    .replace(/\b[0-9a-f]{64}\b/g, '<sha256>');
+  return (
+    text
+      .split(dir)
+      .join('<dir>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      .replace(/"seconds": [\d.e-]+/g, '"seconds": <s>')
+      .replace(/\b\d+(\.\d+)?s\b/g, '<s>')
+      .replace(/\d+ rows\/s/g, '<n> rows/s')
+      // (src/cli/progress.ts prints seconds with two decimals below 10 s and one from 10 s on.)
+      .replace(/ +(\d+\.\d\d|\d{2,}\.\d)\b/g, ' <s>')
+      .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
+  );
 }
 
 type Step = readonly string[];
@@ -128,7 +130,10 @@ describe('what each command prints', () => {
   }, 120_000);
 
   it('apply: text and json, a failing node, then nothing to do', async () => {
-    const formats = [['--yes', '--concurrency', '1'], ['--yes', '--concurrency', '1', '--format', 'json']];
+    const formats = [
+      ['--yes', '--concurrency', '1'],
+      ['--yes', '--concurrency', '1', '--format', 'json'],
+    ];
     let text = '';
     for (const f of formats) {
       const dir = project({ 'shop.asg': base });
@@ -158,7 +163,13 @@ describe('what each command prints', () => {
   it('docs: where the site went, as text and as its document', async () => {
     const dir = project({ 'shop.asg': base });
     await transcript(dir, [['apply', 'shop.asg', '--yes']]);
-    compare('docs', await transcript(dir, [['docs', 'shop.asg', '--out', 'site'], ['docs', 'shop.asg', '--out', 'site', '--format', 'json']]));
+    compare(
+      'docs',
+      await transcript(dir, [
+        ['docs', 'shop.asg', '--out', 'site'],
+        ['docs', 'shop.asg', '--out', 'site', '--format', 'json'],
+      ]),
+    );
   }, 120_000);
 
   it('compile: a small spec for kubernetes, and a profile missing a setting', async () => {

@@ -16,7 +16,10 @@ describe('asgard as a process', () => {
   copyFileSync(shopBase, join(dir, 'shop.asg'));
 
   it('validate pipelines/churn.asg exits 0', () => {
-    const r = spawnCli(['validate', 'pipelines/churn.asg'], { cwd: repoRoot, env: { CUSTOMER_DB_PASSWORD: 'x', TRANSACTIONS_DB_PASSWORD: 'x', SUPPORT_API_TOKEN: 'x' } });
+    const r = spawnCli(['validate', 'pipelines/churn.asg'], {
+      cwd: repoRoot,
+      env: { CUSTOMER_DB_PASSWORD: 'x', TRANSACTIONS_DB_PASSWORD: 'x', SUPPORT_API_TOKEN: 'x' },
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
@@ -51,7 +54,10 @@ describe('asgard as a process', () => {
     expect(doc.diagnostics).toMatchObject([{ code: 'ASG1001', file: 'missing.asg', line: 1, column: 1 }]);
     const unknownCmd = spawnCli(['plna', 'x', '--format', 'json'], { cwd: dir });
     expect(unknownCmd.code).toBe(2);
-    expect(JSON.parse(unknownCmd.stdout)).toEqual({ ok: false, error: { message: 'unknown command "plna" (did you mean plan?); run asgard --help for the list' } });
+    expect(JSON.parse(unknownCmd.stdout)).toEqual({
+      ok: false,
+      error: { message: 'unknown command "plna" (did you mean plan?); run asgard --help for the list' },
+    });
   });
 
   it('apply without --yes and without a terminal exits 2 and runs nothing', () => {

@@ -30,7 +30,7 @@ describe('spec compile cache', () => {
     expect([...cached.values()].map((f) => f.fingerprint)).toEqual([...fresh.values()].map((f) => f.fingerprint));
   });
 
-  it("does not parse the entry of another text (after an edit): the key is read first", async () => {
+  it('does not parse the entry of another text (after an edit): the key is read first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-cache-'));
     copyFileSync(join(shop, 'base.asg'), join(dir, 'shop.asg'));
     const file = join(dir, 'shop.asg');

@@ -13,7 +13,11 @@ import { repoRoot } from './helpers.js';
 import { generateSpec } from '../../bench/gen-spec.js';
 
 /** Runs `asgard ARGV` as a process and returns its output and the packages it loaded. */
-function run(argv: string[], cwd: string, env: Record<string, string> = {}): { code: number; stdout: string; stderr: string; packages: Set<string>; modules: string[] } {
+function run(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): { code: number; stdout: string; stderr: string; packages: Set<string>; modules: string[] } {
   const log = join(mkdtempSync(join(tmpdir(), 'asgard-modules-')), 'modules.txt');
   writeFileSync(log, '');
   const r = spawnSync(process.execPath, ['--import', join(repoRoot, 'test', 'helpers', 'module-log.mjs'), join(repoRoot, 'bin', 'asgard.js'), ...argv], {
@@ -23,7 +27,9 @@ function run(argv: string[], cwd: string, env: Record<string, string> = {}): { c
     timeout: 120_000,
   });
   const packages = new Set<string>();
-  const modules = readFileSync(log, 'utf8').split('\n').filter((u) => u !== '');
+  const modules = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((u) => u !== '');
   for (const url of modules) {
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     if (m) packages.add(m[1]);
@@ -54,7 +60,19 @@ describe('start-up: a command loads what it needs', () => {
     const r = run(['--help'], repoRoot);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('plan');
-    expect(loaded(r.packages, ['chevrotain', '@polyglot-sql/sdk', '@duckdb/node-api', 'onnxruntime-node', '@kubernetes/client-node', 'better-sqlite3', 'pg', 'mysql2', 'handlebars'])).toEqual([]);
+    expect(
+      loaded(r.packages, [
+        'chevrotain',
+        '@polyglot-sql/sdk',
+        '@duckdb/node-api',
+        'onnxruntime-node',
+        '@kubernetes/client-node',
+        'better-sqlite3',
+        'pg',
+        'mysql2',
+        'handlebars',
+      ]),
+    ).toEqual([]);
   });
 
   it('a warm `plan --base FILE` loads neither the parser, DuckDB nor the catalog and Avro drivers, and plans the same', () => {
@@ -117,7 +135,9 @@ describe('start-up: a command loads what it needs', () => {
     expect(loaded(r.packages, ['@kubernetes/client-node']), 'dist/kube/client-node.js is not the bundle: run npm run build').toEqual([]);
   });
 
-  it('a cold `plan` whose SQL bodies are all in the fast analysis’s subset loads no SQL toolkit; one body outside it loads it, and the plan is the same', { timeout: 600_000 }, () => {
+  it('a cold `plan` whose SQL bodies are all in the fast analysis’s subset loads no SQL toolkit; one body outside it loads it, and the plan is the same', {
+    timeout: 600_000,
+  }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-'));
     try {
       const text = generateSpec({ sources: 3, sqlNodes: 12 });

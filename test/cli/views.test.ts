@@ -47,7 +47,10 @@ describe('CLI views', () => {
   });
 
   it('a renderer may print pieces on stdout and stderr, in its order, with paths as the user sees them', () => {
-    const pieces: View<{ file: string }> = { text: ({ file }, io) => [{ err: 'first\n' }, { out: `${io.path(file)}\n` }, { err: 'last\n' }], json: ({ file }, io) => ({ file: io.path(file) }) };
+    const pieces: View<{ file: string }> = {
+      text: ({ file }, io) => [{ err: 'first\n' }, { out: `${io.path(file)}\n` }, { err: 'last\n' }],
+      json: ({ file }, io) => ({ file: io.path(file) }),
+    };
     const t = ctxFor('text');
     show(t.ctx, pieces, { file: '/work/a/b.asg' });
     expect(t.both).toEqual(['err:first\n', 'out:a/b.asg\n', 'err:last\n']);

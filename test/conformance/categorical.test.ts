@@ -42,39 +42,54 @@ function python(script: string, args: string[]): string {
 }
 
 describe.skipIf(!tools)('categorical features agree with scikit-learn OrdinalEncoder', () => {
-  it('same vocabulary and codes, ROC AUC within 0.02 of OrdinalEncoder → HistGradientBoosting, ONNX takes the raw strings', () => {
-    let rs = rows(20_000);
-    const probe = dataset(rs);
-    const s = trainTestSplit(probe.y, split.test, split.stratify, split.seed);
-    const heldOnly = s.test[5];
-    rs = rs.map((r, i) => (i === heldOnly ? { ...r, merchant_category: 'zz_seen_only_in_test' } : r));
-    const ds = dataset(rs);
-    const run = trainModel(ds, { algorithm: 'gradient_boosting', params, split });
+  it(
+    'same vocabulary and codes, ROC AUC within 0.02 of OrdinalEncoder → HistGradientBoosting, ONNX takes the raw strings',
+    () => {
+      let rs = rows(20_000);
+      const probe = dataset(rs);
+      const s = trainTestSplit(probe.y, split.test, split.stratify, split.seed);
+      const heldOnly = s.test[5];
+      rs = rs.map((r, i) => (i === heldOnly ? { ...r, merchant_category: 'zz_seen_only_in_test' } : r));
+      const ds = dataset(rs);
+      const run = trainModel(ds, { algorithm: 'gradient_boosting', params, split });
 
-    const data = join(dir, 'data.csv');
-    writeFileSync(data, [...NAMES, 'label'].join(',') + '\n' + rs.map((r) => `${csvField(r.merchant_category)},${r.card_present ? 1 : 0},${Math.fround(r.amount)},${r.hour},${r.is_fraud}`).join('\n') + '\n');
-    writeFileSync(join(dir, 'split.json'), JSON.stringify({ train: Array.from(s.train), test: Array.from(s.test) }));
-    writeFileSync(join(dir, 'params.json'), JSON.stringify({ ...params, random_state: split.seed }));
-    const theirs = JSON.parse(python('ordinal_pipeline.py', [data, join(dir, 'split.json'), join(dir, 'params.json'), 'merchant_category'])) as {
-      categories: Record<string, string[]>;
-      test_codes: Record<string, number[]>;
-      roc_auc: number;
-    };
-    expect(run.model.categories![0]).toEqual(theirs.categories.merchant_category);
-    expect(run.model.categories![0]).toContain('\u{1F600}shop');
-    const ours = Array.from({ length: run.test.n }, (_, i) => run.test.X[i * NAMES.length]);
-    expect(ours).toEqual(theirs.test_codes.merchant_category);
-    const at = Array.from(s.test).indexOf(heldOnly);
-    expect(ours[at]).toBe(-1);
-    console.log(`categorical: ROC AUC asgard ${run.metrics.roc_auc.toFixed(4)}, sklearn OrdinalEncoder+HGB ${theirs.roc_auc.toFixed(4)}`);
-    expect(run.metrics.roc_auc).toBeGreaterThanOrEqual(theirs.roc_auc - 0.02);
+      const data = join(dir, 'data.csv');
+      writeFileSync(
+        data,
+        [...NAMES, 'label'].join(',') +
+          '\n' +
+          rs.map((r) => `${csvField(r.merchant_category)},${r.card_present ? 1 : 0},${Math.fround(r.amount)},${r.hour},${r.is_fraud}`).join('\n') +
+          '\n',
+      );
+      writeFileSync(join(dir, 'split.json'), JSON.stringify({ train: Array.from(s.train), test: Array.from(s.test) }));
+      writeFileSync(join(dir, 'params.json'), JSON.stringify({ ...params, random_state: split.seed }));
+      const theirs = JSON.parse(python('ordinal_pipeline.py', [data, join(dir, 'split.json'), join(dir, 'params.json'), 'merchant_category'])) as {
+        categories: Record<string, string[]>;
+        test_codes: Record<string, number[]>;
+        roc_auc: number;
+      };
+      expect(run.model.categories![0]).toEqual(theirs.categories.merchant_category);
+      expect(run.model.categories![0]).toContain('\u{1F600}shop');
+      const ours = Array.from({ length: run.test.n }, (_, i) => run.test.X[i * NAMES.length]);
+      expect(ours).toEqual(theirs.test_codes.merchant_category);
+      const at = Array.from(s.test).indexOf(heldOnly);
+      expect(ours[at]).toBe(-1);
+      console.log(`categorical: ROC AUC asgard ${run.metrics.roc_auc.toFixed(4)}, sklearn OrdinalEncoder+HGB ${theirs.roc_auc.toFixed(4)}`);
+      expect(run.metrics.roc_auc).toBeGreaterThanOrEqual(theirs.roc_auc - 0.02);
 
-    // The ONNX graph on the raw held-out strings, in Python's onnxruntime.
-    const model = join(dir, 'model.onnx');
-    writeFileSync(model, exportOnnx(run.model, { name: 'fraud', version: 1 }));
-    const testRows = Array.from(s.test).slice(0, 500).map((i) => ({ ...rs[i], merchant_category: rs[i].merchant_category ?? 'NULL is sent as a value never seen' }));
-    writeFileSync(join(dir, 'inputs.json'), JSON.stringify(testRows.map((r) => ({ merchant_category: r.merchant_category, card_present: r.card_present ? 1 : 0, amount: r.amount, hour: r.hour }))));
-    const proba = JSON.parse(python('onnx_proba.py', [model, join(dir, 'inputs.json')])) as number[];
-    for (const [i, p] of proba.entries()) expect(Math.abs(p - run.testProba[i]), `test row ${i}`).toBeLessThan(1e-5);
-  }, 10 * 60_000);
+      // The ONNX graph on the raw held-out strings, in Python's onnxruntime.
+      const model = join(dir, 'model.onnx');
+      writeFileSync(model, exportOnnx(run.model, { name: 'fraud', version: 1 }));
+      const testRows = Array.from(s.test)
+        .slice(0, 500)
+        .map((i) => ({ ...rs[i], merchant_category: rs[i].merchant_category ?? 'NULL is sent as a value never seen' }));
+      writeFileSync(
+        join(dir, 'inputs.json'),
+        JSON.stringify(testRows.map((r) => ({ merchant_category: r.merchant_category, card_present: r.card_present ? 1 : 0, amount: r.amount, hour: r.hour }))),
+      );
+      const proba = JSON.parse(python('onnx_proba.py', [model, join(dir, 'inputs.json')])) as number[];
+      for (const [i, p] of proba.entries()) expect(Math.abs(p - run.testProba[i]), `test row ${i}`).toBeLessThan(1e-5);
+    },
+    10 * 60_000,
+  );
 });

@@ -18,7 +18,9 @@ beforeAll(async () => {
   const c = await openDuck();
   // "embedded": one file; "tool": hive-partitioned by country, decimals as DOUBLE, timestamps WITH TIME ZONE.
   await c.run(`COPY (${base}) TO '${dir}/embedded.parquet' (FORMAT parquet)`);
-  await c.run(`COPY (SELECT id, name, CAST(amount AS DOUBLE) AS amount, ratio + 1e-13 AS ratio, CAST(ts AS TIMESTAMPTZ) AS ts, d, country FROM (${base})) TO '${dir}/tool' (FORMAT parquet, PARTITION_BY (country))`);
+  await c.run(
+    `COPY (SELECT id, name, CAST(amount AS DOUBLE) AS amount, ratio + 1e-13 AS ratio, CAST(ts AS TIMESTAMPTZ) AS ts, d, country FROM (${base})) TO '${dir}/tool' (FORMAT parquet, PARTITION_BY (country))`,
+  );
   await c.run(`COPY (SELECT id, name, amount, CASE WHEN id = 42 THEN ratio + 0.001 ELSE ratio END AS ratio, ts, d, country FROM (${base}) WHERE id <> 7
                 UNION ALL SELECT 1000, 'x', 1.00, 1, TIMESTAMP '2025-01-01', DATE '2025-01-01', 'US') TO '${dir}/bad.parquet' (FORMAT parquet)`);
   await c.run(`COPY (SELECT id, name, amount, ts, d, country FROM (${base})) TO '${dir}/fewer.parquet' (FORMAT parquet)`);
@@ -69,7 +71,17 @@ describe('conformance comparison', () => {
   });
 
   it('infers a key: the first column, or with the first timestamp that makes it unique', () => {
-    const t = { columns: [{ name: 'k', type: 'BIGINT' }, { name: 'v', type: 'DOUBLE' }, { name: 'at', type: 'TIMESTAMP' }], rows: [{ k: '1', v: 1, at: 'a' }, { k: '1', v: 2, at: 'b' }] };
+    const t = {
+      columns: [
+        { name: 'k', type: 'BIGINT' },
+        { name: 'v', type: 'DOUBLE' },
+        { name: 'at', type: 'TIMESTAMP' },
+      ],
+      rows: [
+        { k: '1', v: 1, at: 'a' },
+        { k: '1', v: 2, at: 'b' },
+      ],
+    };
     expect(inferKey(t)).toEqual(['k', 'at']);
     expect(inferKey({ ...t, rows: [t.rows[0]] })).toEqual(['k']);
   });

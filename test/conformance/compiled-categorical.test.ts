@@ -18,20 +18,27 @@ const dir = mkdtempSync(join(tmpdir(), 'asg-compiled-categorical-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!tools)('the compiled training job with a string feature', () => {
-  it('encodes it as asgard does and exports a string ONNX input that scores like the estimator', async () => {
-    const text = readFileSync(CHURN, 'utf8').replace(/^(\s*)feature total_purchases(\s+)int64$/m, '$1feature country string\n$1feature total_purchases$2int64');
-    expect(text).toContain('feature country string');
-    const r = await compileChurn(text);
-    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const script = join(dir, 'train.py');
-    writeFileSync(script, r.files!.get('training/churn_predictor/train.py')!);
-    const run = spawnSync(tools!.python, [join(repoRoot(), 'test/conformance/py/compiled_categorical.py'), script], { env: tools!.env, encoding: 'utf8' });
-    expect(run.status, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout) as { vocab: Record<string, string[]>; inputs: Record<string, string>; max_diff: number };
-    const values = ['b-grocery', 'a-gambling', '\u{1F600}shop', '\uFF5Emarket', 'épicerie'];
-    expect(out.vocab.country).toEqual(vocabulary(values));
-    expect(out.inputs.country).toBe('tensor(string)');
-    expect(out.inputs.total_purchases).toBe('tensor(float)');
-    expect(out.max_diff).toBeLessThan(1e-5);
-  }, 10 * 60_000);
+  it(
+    'encodes it as asgard does and exports a string ONNX input that scores like the estimator',
+    async () => {
+      const text = readFileSync(CHURN, 'utf8').replace(
+        /^(\s*)feature total_purchases(\s+)int64$/m,
+        '$1feature country string\n$1feature total_purchases$2int64',
+      );
+      expect(text).toContain('feature country string');
+      const r = await compileChurn(text);
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const script = join(dir, 'train.py');
+      writeFileSync(script, r.files!.get('training/churn_predictor/train.py')!);
+      const run = spawnSync(tools!.python, [join(repoRoot(), 'test/conformance/py/compiled_categorical.py'), script], { env: tools!.env, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      const out = JSON.parse(run.stdout) as { vocab: Record<string, string[]>; inputs: Record<string, string>; max_diff: number };
+      const values = ['b-grocery', 'a-gambling', '\u{1F600}shop', '\uFF5Emarket', 'épicerie'];
+      expect(out.vocab.country).toEqual(vocabulary(values));
+      expect(out.inputs.country).toBe('tensor(string)');
+      expect(out.inputs.total_purchases).toBe('tensor(float)');
+      expect(out.max_diff).toBeLessThan(1e-5);
+    },
+    10 * 60_000,
+  );
 });

@@ -46,10 +46,14 @@ function sklearn(ds: Dataset, seed: number, params: Record<string, number | stri
   const s = trainTestSplit(ds.y, split.test, split.stratify, split.seed);
   writeFileSync(join(dir, 'split.json'), JSON.stringify({ train: Array.from(s.train), test: Array.from(s.test) }));
   writeFileSync(join(dir, 'params.json'), JSON.stringify({ ...params, random_state: split.seed }));
-  const r = spawnSync(tools!.python, [join(repoRoot(), 'test/conformance/py/hist_gradient_boosting.py'), data, join(dir, 'split.json'), join(dir, 'params.json')], {
-    env: tools!.env,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    tools!.python,
+    [join(repoRoot(), 'test/conformance/py/hist_gradient_boosting.py'), data, join(dir, 'split.json'), join(dir, 'params.json')],
+    {
+      env: tools!.env,
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`hist_gradient_boosting.py failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout) as { roc_auc: number; positives_predicted: number };
   return { auc: out.roc_auc, positives: out.positives_predicted };
@@ -65,20 +69,24 @@ describe.skipIf(!tools)('gradient_boosting agrees with scikit-learn HistGradient
     [{}, SEEDS],
     [{ class_weight: 'balanced' }, SEEDS],
     [{ learning_rate: 0.3 }, MANY_SEEDS],
-  ] as const)('params %o', (params, seeds) => {
-    const rows: string[] = [];
-    let a = 0;
-    let s = 0;
-    for (const seed of seeds) {
-      const ds = syntheticImbalanced(ROWS, seed);
-      const ours = asgard(ds, params);
-      const theirs = sklearn(ds, seed, params);
-      rows.push(`seed ${seed}: asgard ${ours.auc.toFixed(4)} (${ours.positives} predicted positive), sklearn ${theirs.auc.toFixed(4)} (${theirs.positives})`);
-      if (theirs.positives > 0) expect(ours.positives, rows.join('\n')).toBeGreaterThan(0);
-      a += ours.auc / seeds.length;
-      s += theirs.auc / seeds.length;
-    }
-    console.log(`gradient_boosting ${JSON.stringify(params)}: mean ROC AUC asgard ${a.toFixed(4)}, sklearn ${s.toFixed(4)}\n  ${rows.join('\n  ')}`);
-    expect(a, rows.join('\n')).toBeGreaterThanOrEqual(s - 0.02);
-  }, 20 * 60_000);
+  ] as const)(
+    'params %o',
+    (params, seeds) => {
+      const rows: string[] = [];
+      let a = 0;
+      let s = 0;
+      for (const seed of seeds) {
+        const ds = syntheticImbalanced(ROWS, seed);
+        const ours = asgard(ds, params);
+        const theirs = sklearn(ds, seed, params);
+        rows.push(`seed ${seed}: asgard ${ours.auc.toFixed(4)} (${ours.positives} predicted positive), sklearn ${theirs.auc.toFixed(4)} (${theirs.positives})`);
+        if (theirs.positives > 0) expect(ours.positives, rows.join('\n')).toBeGreaterThan(0);
+        a += ours.auc / seeds.length;
+        s += theirs.auc / seeds.length;
+      }
+      console.log(`gradient_boosting ${JSON.stringify(params)}: mean ROC AUC asgard ${a.toFixed(4)}, sklearn ${s.toFixed(4)}\n  ${rows.join('\n  ')}`);
+      expect(a, rows.join('\n')).toBeGreaterThanOrEqual(s - 0.02);
+    },
+    20 * 60_000,
+  );
 });

@@ -14,7 +14,16 @@ async function main(): Promise<number> {
   const say = (s: string) => process.stderr.write(`[conformance] ${s}\n`);
   say('preparing: demo data, asgard apply, asgard compile --profile kubernetes');
   const prep = await prepareWorkspace({ log: say });
-  const rows: CheckRow[] = [{ check: `asgard apply (embedded, ${prep.applyNodes.length} nodes)`, engine: 'asgard (DuckDB)', rows: '-', ok: true, detail: prep.unpromoted.length ? `pass (not applied at this scale: ${prep.unpromoted.join('; ')})` : 'pass', seconds: prep.applySeconds }];
+  const rows: CheckRow[] = [
+    {
+      check: `asgard apply (embedded, ${prep.applyNodes.length} nodes)`,
+      engine: 'asgard (DuckDB)',
+      rows: '-',
+      ok: true,
+      detail: prep.unpromoted.length ? `pass (not applied at this scale: ${prep.unpromoted.join('; ')})` : 'pass',
+      seconds: prep.applySeconds,
+    },
+  ];
   try {
     const v = await featureView(prep.ws);
     const stages: [string, () => Promise<CheckRow[]>][] = [

@@ -18,7 +18,7 @@ import { repoRoot } from './lib/paths.js';
 
 const tools = requireToolchain();
 
-describe.skipIf(!tools)('bikeshare on Iceberg on S3: pyiceberg and Spark read asgard\'s tables, asgard reads Spark\'s, rows equal', () => {
+describe.skipIf(!tools)("bikeshare on Iceberg on S3: pyiceberg and Spark read asgard's tables, asgard reads Spark's, rows equal", () => {
   let api: RidesApi;
   let ws: LakeWorkspace;
 
@@ -34,7 +34,14 @@ describe.skipIf(!tools)('bikeshare on Iceberg on S3: pyiceberg and Spark read as
       dir,
       spec: join(dir, 'bikeshare.asg'),
       pipeline: 'bikeshare',
-      env: { ...process.env, RIDES_API_URL: api.url, RIDES_API_TOKEN: 'bike-token', ASGARD_LOGICAL_TIME: '2025-06-30T00:00:00Z', ASGARD_CACHE_DIR: join(dir, '.cache'), TZ: 'UTC' },
+      env: {
+        ...process.env,
+        RIDES_API_URL: api.url,
+        RIDES_API_TOKEN: 'bike-token',
+        ASGARD_LOGICAL_TIME: '2025-06-30T00:00:00Z',
+        ASGARD_CACHE_DIR: join(dir, '.cache'),
+        TZ: 'UTC',
+      },
       log,
     };
   }, 300_000);
@@ -42,7 +49,7 @@ describe.skipIf(!tools)('bikeshare on Iceberg on S3: pyiceberg and Spark read as
     await api?.close();
   });
 
-  it('every table asgard wrote reads the same in pyiceberg; every compiled Spark job commits asgard\'s silver rows', async () => {
+  it("every table asgard wrote reads the same in pyiceberg; every compiled Spark job commits asgard's silver rows", async () => {
     const outcomes = await runSpark(ws, tools!);
     const failed = outcomes.filter((o) => !o.comparison.ok).map((o) => `${o.check}: ${o.comparison.message}`);
     expect(failed, `${failed.join('\n\n')}\n(log: ${ws.log})`).toEqual([]);

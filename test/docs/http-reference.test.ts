@@ -23,7 +23,11 @@ describe('docs/http.md', () => {
     expect(routes.length).toBeGreaterThanOrEqual(7);
     for (const [method, path] of routes) {
       const bare = path.replace(/\[.*$/, '').replace(/\{key\}/, '{entity_key}');
-      for (const p of bare.split(',').map((x) => x.trim()).filter(Boolean)) expect(doc, `${method} ${p}`).toContain(`${method} ${p}`);
+      for (const p of bare
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean))
+        expect(doc, `${method} ${p}`).toContain(`${method} ${p}`);
     }
   });
 
@@ -41,7 +45,10 @@ describe('docs/http.md', () => {
   });
 
   it('documents every field of the request bodies', () => {
-    const inference = /const TOP_LEVEL = new Set\(\[([^\]]*)\]\)/.exec(readFileSync(join(serveDir, 'inference.ts'), 'utf8'))![1].match(/'([a-z_]+)'/g)!.map((s) => s.slice(1, -1));
+    const inference = /const TOP_LEVEL = new Set\(\[([^\]]*)\]\)/
+      .exec(readFileSync(join(serveDir, 'inference.ts'), 'utf8'))![1]
+      .match(/'([a-z_]+)'/g)!
+      .map((s) => s.slice(1, -1));
     const fields = [...inference, ...Object.keys(BatchBody.shape), ...Object.keys(QueryBody.shape)];
     for (const f of fields) expect(doc, f).toContain(`\`${f}\``);
   });

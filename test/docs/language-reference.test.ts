@@ -39,7 +39,11 @@ describe('docs/language.md', () => {
   // The profile table: one row per setting any reader declares (src/ir/profile-settings.ts), with
   // the readers named as the schemas say.
   it('documents exactly the profile settings and who reads each', () => {
-    const owners = [{ name: 'engine', schema: localSettings }, { name: 'cluster', schema: clusterSettings }, ...targets.map((t) => ({ name: t.name, schema: t.settings }))];
+    const owners = [
+      { name: 'engine', schema: localSettings },
+      { name: 'cluster', schema: clusterSettings },
+      ...targets.map((t) => ({ name: t.name, schema: t.settings })),
+    ];
     const declared = [...new Set(owners.flatMap((o) => Object.keys(o.schema.shape)))].sort();
     const text = section('### `profile`')!;
     expect(tableKeys(text).sort()).toEqual(declared);
@@ -69,7 +73,10 @@ describe('docs/language.md', () => {
     for (const b of blocks) {
       const spec = `pipeline doc {\n  source s file { path = "x.csv"  stream orders { }  stream rides { } }\n  cleanse rides { sql """ SELECT 1 AS station_id, DATE '2025-01-01' AS ride_day """ }\n${b}\n}\n`;
       const r = loadPipelineText(spec, '/tmp/doc.asg');
-      expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), b).toEqual([]);
+      expect(
+        r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+        b,
+      ).toEqual([]);
     }
   });
 });

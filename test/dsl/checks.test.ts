@@ -34,13 +34,22 @@ describe('checks', () => {
   }`);
     expect(r.diagnostics).toEqual([]);
     const m = r.ir!.nodes.find((n) => n.id === 'gold.daily') as ModelNode;
-    expect(m.checks.map((c) => c.name)).toEqual(['not_null(station)', 'sql_1', 'no_future_days', 'sql_3', 'expression(kwh >= 0 AND kwh < 100000)', 'relationships(station, bronze.stations.station)']);
+    expect(m.checks.map((c) => c.name)).toEqual([
+      'not_null(station)',
+      'sql_1',
+      'no_future_days',
+      'sql_3',
+      'expression(kwh >= 0 AND kwh < 100000)',
+      'relationships(station, bronze.stations.station)',
+    ]);
     // The parent of a relationship is a dependency: the check runs after it.
     expect(m.inputs).toEqual(['bronze.readings', 'bronze.stations']);
     expect(m.checks[5].to).toEqual({ table: 'bronze.stations', column: 'station' });
     expect(m.checks[4].sql?.normalized).toMatch(/NOT/);
     const s = r.ir!.nodes.find((n) => n.id === 'bronze.readings') as SourceNode;
-    expect(s.stream.checks).toEqual([expect.objectContaining({ kind: 'freshness', name: 'freshness(at)', column: 'at', warnAfterSeconds: 21600, errorAfterSeconds: 172800 })]);
+    expect(s.stream.checks).toEqual([
+      expect.objectContaining({ kind: 'freshness', name: 'freshness(at)', column: 'at', warnAfterSeconds: 21600, errorAfterSeconds: 172800 }),
+    ]);
   });
 
   it('reports bad checks where they are written', () => {

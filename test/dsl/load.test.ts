@@ -57,7 +57,11 @@ describe('churn.asg', () => {
   });
 
   it('has sorted inputs and edges', () => {
-    expect(node<ModelNode>(ir, 'gold.customer_metrics').inputs).toEqual(['silver.customers_cleaned', 'silver.support_tickets_cleaned', 'silver.transactions_cleaned']);
+    expect(node<ModelNode>(ir, 'gold.customer_metrics').inputs).toEqual([
+      'silver.customers_cleaned',
+      'silver.support_tickets_cleaned',
+      'silver.transactions_cleaned',
+    ]);
     expect(node<TrainNode>(ir, 'train.churn_predictor').inputs).toEqual(['features.customer_churn_features', 'gold.churn_labels']);
     expect(node<ServeNode>(ir, 'serve.churn_api').inputs).toEqual(['gold.customer_metrics', 'train.churn_predictor']);
     const edges = ir.edges.map((e) => `${e.from}>${e.to}`);

@@ -16,7 +16,19 @@ import { cli, type CliRun } from '../cli/helpers.js';
 import { tempDir } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const ENGINE_NODES = ['bronze.stations', 'bronze.weather', 'bronze.maintenance', 'bronze.rides', 'silver.stations_cleaned', 'silver.rides_cleaned', 'silver.weather_cleaned', 'gold.station_daily', 'gold.station_metrics', 'gold.busy_labels', 'features.station_features'];
+const ENGINE_NODES = [
+  'bronze.stations',
+  'bronze.weather',
+  'bronze.maintenance',
+  'bronze.rides',
+  'silver.stations_cleaned',
+  'silver.rides_cleaned',
+  'silver.weather_cleaned',
+  'gold.station_daily',
+  'gold.station_metrics',
+  'gold.busy_labels',
+  'features.station_features',
+];
 
 let data: BikeshareData;
 let rides: Ride[];
@@ -37,7 +49,13 @@ async function scalar(sql: string): Promise<number> {
 
 /** Independent of asgard: rides that count, per station and day, from the generated list. */
 function expectedDaily(): Map<string, number> {
-  const known = new Set(data.stations.trim().split('\n').slice(1).map((l) => Number(l.split(',')[0])));
+  const known = new Set(
+    data.stations
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[0])),
+  );
   const out = new Map<string, number>();
   for (const r of rides) {
     if (r.station_id === null || !known.has(r.station_id) || !(r.ended_at > r.started_at)) continue;
@@ -126,11 +144,15 @@ describe('bikeshare end to end', () => {
   }, 600_000);
 
   it('serves online and batch predictions', async () => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'serve', join(dir, 'bikeshare.asg'), '--port', '0', '--format', 'json'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'serve', join(dir, 'bikeshare.asg'), '--port', '0', '--format', 'json'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const started = await new Promise<{ port: number }>((ok, fail) => {
         let out = '';
@@ -146,13 +168,19 @@ describe('bikeshare end to end', () => {
       });
       const base = `http://127.0.0.1:${started.port}`;
       const features = { capacity: 20, rides_7d: 60, rides_28d: 230, avg_duration_min: 20, member_share: 0.6, rain_mm_7d: 3, maintenance_28d: 0 };
-      const res = await fetch(`${base}/mlops/inference`, { method: 'POST', body: JSON.stringify({ model_name: 'station_busy_predictor', inputs: [features, { ...features, rides_7d: 2, rides_28d: 9 }] }) });
+      const res = await fetch(`${base}/mlops/inference`, {
+        method: 'POST',
+        body: JSON.stringify({ model_name: 'station_busy_predictor', inputs: [features, { ...features, rides_7d: 2, rides_28d: 9 }] }),
+      });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { predictions: Record<string, number | string>[] };
       expect(body.predictions).toHaveLength(2);
       const p = (x: Record<string, number | string>) => Number(Object.entries(x).find(([k]) => /probability/.test(k))![1]);
       expect(p(body.predictions[0])).toBeGreaterThan(p(body.predictions[1]));
-      const batch = await fetch(`${base}/mlops/inference/batch`, { method: 'POST', body: JSON.stringify({ model_name: 'station_busy_predictor', input_table: 'gold.station_metrics', output_table: 'gold.station_busy_predictions' }) });
+      const batch = await fetch(`${base}/mlops/inference/batch`, {
+        method: 'POST',
+        body: JSON.stringify({ model_name: 'station_busy_predictor', input_table: 'gold.station_metrics', output_table: 'gold.station_busy_predictions' }),
+      });
       expect(batch.status, await batch.clone().text()).toBe(200);
       expect(JSON.stringify(await batch.json())).toMatch(/completed|succeeded/);
     } finally {
@@ -160,12 +188,14 @@ describe('bikeshare end to end', () => {
     }
   }, 600_000);
 
-  it('compiles for kubernetes, the file source included (Airbyte\'s S3 source, one glob a stream); validate --profile kubernetes agrees', async () => {
+  it("compiles for kubernetes, the file source included (Airbyte's S3 source, one glob a stream); validate --profile kubernetes agrees", async () => {
     const v = await run(['validate', 'bikeshare.asg', '--profile', 'kubernetes', '--format', 'json']);
     expect(JSON.parse(v.stdout).diagnostics.filter((d: { severity: string }) => d.severity === 'error')).toEqual([]);
     const r = await run(['compile', 'bikeshare.asg', '--out', 'out', '--profile', 'kubernetes', '--format', 'json']);
     expect(r.code).toBe(0);
-    const source = load(readFileSync(join(dir, 'out', 'airbyte', 'sources', 'files.yaml'), 'utf8')) as { configuration: { sourceType: string; bucket: string; streams: { name: string; globs: string[]; format: { filetype: string } }[] } };
+    const source = load(readFileSync(join(dir, 'out', 'airbyte', 'sources', 'files.yaml'), 'utf8')) as {
+      configuration: { sourceType: string; bucket: string; streams: { name: string; globs: string[]; format: { filetype: string } }[] };
+    };
     // The official source-s3 schema of the Airbyte API accepts it.
     const check = validators().airbyte('source-s3', { $ref: '#/components/schemas/source-s3' });
     expect(check(source.configuration), errorsOf(check)).toBe(true);
@@ -175,6 +205,8 @@ describe('bikeshare end to end', () => {
       ['stations', ['warehouse/_asgard/bikeshare/files/files/stations.csv'], 'csv'],
       ['weather', ['warehouse/_asgard/bikeshare/files/files/weather.parquet'], 'parquet'],
     ]);
-    expect(readFileSync(join(dir, 'out', 'airbyte', 'README.md'), 'utf8')).toContain('source `files`: to `s3://bikeshare-lake/warehouse/_asgard/bikeshare/files/files/`');
+    expect(readFileSync(join(dir, 'out', 'airbyte', 'README.md'), 'utf8')).toContain(
+      'source `files`: to `s3://bikeshare-lake/warehouse/_asgard/bikeshare/files/files/`',
+    );
   }, 300_000);
 });

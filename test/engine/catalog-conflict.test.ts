@@ -92,7 +92,9 @@ describe('a catalog entry changed underneath an apply', () => {
     const other = new Warehouse(root);
     const r = await cli(['apply', 'p.asg', '--yes'], { cwd: dir, services: { executors: racedBy(other, 'gold.revenue') } });
     expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/gold\.revenue failed: iceberg table gold\.revenue was changed by another writer in the catalog .*catalog\.db; the commit was refused/);
+    expect(r.stdout + r.stderr).toMatch(
+      /gold\.revenue failed: iceberg table gold\.revenue was changed by another writer in the catalog .*catalog\.db; the commit was refused/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     // asgard's state and readers keep the previous snapshot; the other writer's commit stands.
     expect(state().nodes['gold.revenue']).toEqual(before);

@@ -18,7 +18,14 @@ import { asgardRows, canonical, catalogFile, pyiceberg } from '../helpers/pyiceb
 import { tempDir } from './helpers.js';
 import { cli } from '../cli/helpers.js';
 
-const ENGINE_NODES = ['silver.customers_cleaned', 'silver.transactions_cleaned', 'silver.support_tickets_cleaned', 'gold.customer_metrics', 'gold.churn_labels', 'features.customer_churn_features'];
+const ENGINE_NODES = [
+  'silver.customers_cleaned',
+  'silver.transactions_cleaned',
+  'silver.support_tickets_cleaned',
+  'gold.customer_metrics',
+  'gold.churn_labels',
+  'features.customer_churn_features',
+];
 const OBSERVATION = '2025-09-12';
 const LOGICAL = '2025-11-11';
 
@@ -69,8 +76,11 @@ async function expected() {
     WHERE amount > 0 AND customer_id IS NOT NULL AND transaction_date >= '2023-01-01' AND status = BINARY 'completed'`);
   const tickets = dbs.data.tickets.filter((x) => x.customer_id !== null).length;
   return {
-    customers: Number(c.n), transactions: Number(t.n), tickets,
-    metrics: Number(c.obs) + Number(c.logical), labels: Number(c.obs),
+    customers: Number(c.n),
+    transactions: Number(t.n),
+    tickets,
+    metrics: Number(c.obs) + Number(c.logical),
+    labels: Number(c.obs),
   };
 }
 
@@ -87,7 +97,10 @@ async function assertConsistent(): Promise<void> {
       if (!ns.snapshot) continue;
       // Data files and position delete files (derived merges, src/engine/derived.ts).
       const files = (await wh.scan(ns.snapshot)).flatMap((f) => [f.path, ...f.deletes]);
-      expect(files.every((f) => existsSync(f)), id).toBe(true);
+      expect(
+        files.every((f) => existsSync(f)),
+        id,
+      ).toBe(true);
       const n = Number((await queryAll(conn, `SELECT count(*) AS n FROM (${await wh.snapshotSelect(ns.snapshot, ns.schema)})`)).rows[0].n);
       expect(n, `${id}: parquet rows vs state`).toBe(ns.snapshot.rows);
     }
@@ -97,8 +110,13 @@ async function assertConsistent(): Promise<void> {
   for (const [id, ns] of Object.entries(state.nodes)) {
     if (!ns.snapshot) continue;
     const table = ns.snapshot.path.replace('/', '.');
-    const kept = new Set((await Promise.all([ns.snapshot, ...(ns.history ?? [])].map(async (s) => (await wh.scan(s)).flatMap((f) => [f.path, ...f.deletes])))).flat());
-    expect((await dataFilesOnDisk(wh, table)).filter((f) => !kept.has(f)), `${id}: leftover files`).toEqual([]);
+    const kept = new Set(
+      (await Promise.all([ns.snapshot, ...(ns.history ?? [])].map(async (s) => (await wh.scan(s)).flatMap((f) => [f.path, ...f.deletes])))).flat(),
+    );
+    expect(
+      (await dataFilesOnDisk(wh, table)).filter((f) => !kept.has(f)),
+      `${id}: leftover files`,
+    ).toEqual([]);
   }
 }
 
@@ -149,7 +167,10 @@ describe('churn end to end', () => {
     expect(py.tables).toEqual(tables.map((n) => n.snapshot!.path.replace('/', '.')).sort());
     for (const [i, n] of tables.entries()) {
       const theirs = py.reads[i];
-      expect(theirs.schema.map((f) => f.name), theirs.table).toEqual(n.schema!.map((c) => c.name));
+      expect(
+        theirs.schema.map((f) => f.name),
+        theirs.table,
+      ).toEqual(n.schema!.map((c) => c.name));
       expect(theirs.rows.length, theirs.table).toBe(n.snapshot!.rows);
       expect(canonical(theirs.rows), theirs.table).toEqual(canonical(await asgardRows(wh, n.snapshot!, n.schema!)));
     }

@@ -60,7 +60,12 @@ const source: NodeExecutor<SourceNode> = {
     const p = await ctx.warehouse.begin(ctx.node.id, ctx.node.stream.columns!);
     const conn = await openDuck();
     try {
-      await conn.run(ctx.warehouse.copySql(p, `SELECT order_id::BIGINT AS order_id, customer_id::BIGINT AS customer_id, amount::DECIMAL(10,2) AS amount, ordered_at FROM (${ORDERS})`));
+      await conn.run(
+        ctx.warehouse.copySql(
+          p,
+          `SELECT order_id::BIGINT AS order_id, customer_id::BIGINT AS customer_id, amount::DECIMAL(10,2) AS amount, ordered_at FROM (${ORDERS})`,
+        ),
+      );
       return { rows: 5, snapshot: await ctx.warehouse.commit(p, conn), schema: ctx.node.stream.columns };
     } finally {
       conn.closeSync();
@@ -77,7 +82,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'shop.asg'), SPEC);
   const r = await cli(['apply', 'shop.asg', '--yes', '--format', 'json'], { cwd: dir, services });
   expect(r.code, r.stderr).toBe(0);
-  writeFileSync(join(dir, 'entities.csv'), 'customer_id,event_timestamp,label\n1,2025-01-01 12:00:00,a\n1,2025-01-02 23:00:00,b\n1,2025-01-04 00:00:00,c\n2,2025-01-05 00:00:00,d\n3,2025-01-02 00:00:00,e\n');
+  writeFileSync(
+    join(dir, 'entities.csv'),
+    'customer_id,event_timestamp,label\n1,2025-01-01 12:00:00,a\n1,2025-01-02 23:00:00,b\n1,2025-01-04 00:00:00,c\n2,2025-01-05 00:00:00,d\n3,2025-01-02 00:00:00,e\n',
+  );
 }, 300_000);
 
 describe('asgard query', () => {
@@ -86,8 +94,16 @@ describe('asgard query', () => {
     const j = await cli(['query', 'shop.asg', sql, '--format', 'json'], { cwd: dir });
     expect(j.code, j.stderr).toBe(0);
     expect(JSON.parse(j.stdout)).toEqual({
-      columns: [{ name: 'customer_id', type: 'BIGINT' }, { name: 'spent', type: 'DECIMAL(38,2)' }, { name: 'orders', type: 'BIGINT' }],
-      rows: [{ customer_id: 1, spent: '15.00', orders: 2 }, { customer_id: 1, spent: '7.00', orders: 1 }, { customer_id: 2, spent: '99.99', orders: 1 }],
+      columns: [
+        { name: 'customer_id', type: 'BIGINT' },
+        { name: 'spent', type: 'DECIMAL(38,2)' },
+        { name: 'orders', type: 'BIGINT' },
+      ],
+      rows: [
+        { customer_id: 1, spent: '15.00', orders: 2 },
+        { customer_id: 1, spent: '7.00', orders: 1 },
+        { customer_id: 2, spent: '99.99', orders: 1 },
+      ],
     });
     const c = await cli(['query', 'shop.asg', sql, '--format', 'csv'], { cwd: dir });
     expect(c.stdout).toBe('customer_id,spent,orders\n1,15.00,2\n1,7.00,1\n2,99.99,1\n');
@@ -111,7 +127,13 @@ describe('asgard features historical', () => {
     expect(doc.columns.map((c) => c.name)).toEqual(['customer_id', 'event_timestamp', 'label', 'orders', 'spent']);
     // a: Jan 1 row (as_of Jan 1 00:00 <= 12:00); b: still Jan 1 (Jan 3 is later); c: Jan 3 row;
     // d: customer 2's Jan 2 row is older than the 2-day TTL at Jan 5; e: no features at all.
-    expect(doc.rows.map((x) => [x.label, x.orders, x.spent])).toEqual([['a', 2, 15], ['b', 2, 15], ['c', 1, 7], ['d', null, null], ['e', null, null]]);
+    expect(doc.rows.map((x) => [x.label, x.orders, x.spent])).toEqual([
+      ['a', 2, 15],
+      ['b', 2, 15],
+      ['c', 1, 7],
+      ['d', null, null],
+      ['e', null, null],
+    ]);
   });
 
   it('names a missing entity column and an unknown view', async () => {

@@ -57,7 +57,8 @@ describe('plan --diff-data', () => {
     writeFileSync(join(dir, 'base.asg'), text.replace('WHERE amount > 0', 'WHERE amount > 1'));
     const vsBase = await cli(['plan', 'shop.asg', '--base', 'base.asg', '--diff-data', '--format', 'json'], { cwd: dir });
     expect(vsBase.code).toBe(0);
-    const other = (JSON.parse(vsBase.stdout) as { actions: { node: string; dataDiff?: Diff }[] }).actions.find((a) => a.node === 'silver.orders_clean')!.dataDiff!;
+    const other = (JSON.parse(vsBase.stdout) as { actions: { node: string; dataDiff?: Diff }[] }).actions.find((a) => a.node === 'silver.orders_clean')!
+      .dataDiff!;
     expect(other.rows).toEqual({ before: 8, after: 5, added: 0, removed: 3, changed: 0, unchanged: 5, addedKeys: [], removedKeys: ['2', '3', '4'] });
 
     // The untouched branch is not compared.

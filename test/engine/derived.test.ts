@@ -22,8 +22,17 @@ import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { body, check, cleanse, ir, model, source } from './helpers.js';
 
 type Row = Record<string, number | string | null>;
-const A_COLS: [string, string][] = [['id', 'BIGINT'], ['g', 'BIGINT'], ['v', 'INTEGER'], ['s', 'VARCHAR']];
-const B_COLS: [string, string][] = [['bid', 'BIGINT'], ['g', 'BIGINT'], ['w', 'INTEGER']];
+const A_COLS: [string, string][] = [
+  ['id', 'BIGINT'],
+  ['g', 'BIGINT'],
+  ['v', 'INTEGER'],
+  ['s', 'VARCHAR'],
+];
+const B_COLS: [string, string][] = [
+  ['bid', 'BIGINT'],
+  ['g', 'BIGINT'],
+  ['w', 'INTEGER'],
+];
 const guard = { maxDrop: 1, allowEmpty: true };
 
 // Every shape, with what the plan must say about it.
@@ -31,9 +40,21 @@ const SHAPES: [string, string, string][] = [
   ['rowwise', 'SELECT id, g, v * 2 AS v2, UPPER(s) AS s FROM bronze.a WHERE v IS NULL OR v > 3', 'incremental: derived (row-wise on id)'],
   ['grouped', 'SELECT g, COUNT(*) AS n, SUM(v) AS sv, MAX(s) AS ms FROM bronze.a GROUP BY g', 'incremental: derived (groups by g)'],
   ['joined', 'SELECT a.id, a.g, b.bid, b.w FROM bronze.a a JOIN bronze.b b ON a.g = b.g', 'incremental: derived (joins on g)'],
-  ['left_grouped', 'SELECT a.g, COUNT(b.bid) AS nb, SUM(a.v) AS sv FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 2 GROUP BY a.g', 'incremental: derived (groups by g)'],
-  ['windowed', 'SELECT id, g, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v NULLS FIRST, id) AS rn, SUM(v) OVER (PARTITION BY g) AS gs FROM bronze.a', 'incremental: derived (partitions by g)'],
-  ['unioned', 'WITH x AS (SELECT g, v FROM bronze.a WHERE v > 0), y AS (SELECT g, w AS v FROM bronze.b) SELECT g, SUM(v) AS t, COUNT(*) AS n FROM (SELECT g, v FROM x UNION ALL SELECT g, v FROM y) u GROUP BY g', 'incremental: derived (groups by g)'],
+  [
+    'left_grouped',
+    'SELECT a.g, COUNT(b.bid) AS nb, SUM(a.v) AS sv FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 2 GROUP BY a.g',
+    'incremental: derived (groups by g)',
+  ],
+  [
+    'windowed',
+    'SELECT id, g, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v NULLS FIRST, id) AS rn, SUM(v) OVER (PARTITION BY g) AS gs FROM bronze.a',
+    'incremental: derived (partitions by g)',
+  ],
+  [
+    'unioned',
+    'WITH x AS (SELECT g, v FROM bronze.a WHERE v > 0), y AS (SELECT g, w AS v FROM bronze.b) SELECT g, SUM(v) AS t, COUNT(*) AS n FROM (SELECT g, v FROM x UNION ALL SELECT g, v FROM y) u GROUP BY g',
+    'incremental: derived (groups by g)',
+  ],
   // A check that reads another table makes it an input of the node, not of the SQL's rows.
   ['checked', 'SELECT id, s, v FROM bronze.a WHERE s IS NOT NULL', 'incremental: derived (row-wise on id)'],
   ['limited', 'SELECT id, v FROM bronze.a ORDER BY id LIMIT 5', 'full: LIMIT'],
@@ -86,9 +107,13 @@ function sourceExecutor(data: Record<string, Row[]>, merge = { on: false }): Nod
         const key = ctx.node.stream.primaryKey[0];
         await conn.run(`CREATE TABLE want AS ${rowsSelect(data[ctx.node.id], cols)}`);
         await conn.run(`CREATE TABLE old AS ${await ctx.warehouse.snapshotSelect(prev, schema)}`);
-        await conn.run(`CREATE TABLE changed AS SELECT DISTINCT ${key} FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM old) UNION ALL (SELECT * FROM old EXCEPT ALL SELECT * FROM want))`);
+        await conn.run(
+          `CREATE TABLE changed AS SELECT DISTINCT ${key} FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM old) UNION ALL (SELECT * FROM old EXCEPT ALL SELECT * FROM want))`,
+        );
         const plan = await planMerge(conn, await ctx.warehouse.scan(prev), schema, [[key, key]], 'changed');
-        const r = await conn.runAndReadAll(ctx.warehouse.copySql(p, `${plan.kept} UNION ALL BY NAME SELECT w.* FROM want AS w SEMI JOIN changed USING (${key})`));
+        const r = await conn.runAndReadAll(
+          ctx.warehouse.copySql(p, `${plan.kept} UNION ALL BY NAME SELECT w.* FROM want AS w SEMI JOIN changed USING (${key})`),
+        );
         return { rows: Number(r.getRows()[0][0]), snapshot: await ctx.warehouse.commit(p, conn, { base: prev, remove: plan.hit }), schema };
       } finally {
         conn.closeSync();
@@ -109,7 +134,7 @@ function prng(seed: number): () => number {
 }
 
 function randomBatch(rand: () => number, data: Record<string, Row[]>, next: { id: number }): void {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const g = () => (rand() < 0.1 ? null : Math.floor(rand() * 6));
   const v = () => (rand() < 0.15 ? null : Math.floor(rand() * 10) - 2);
   const s = () => (rand() < 0.1 ? null : pick(['x', 'y', 'zz', 'Ab']));
@@ -146,7 +171,12 @@ describe('derived incremental maintenance', () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-derived-'));
     const store = new StateStore(join(dir, '.asgard'), spec.name);
     const warehouse = new Warehouse(join(dir, 'wh'));
-    const data: Record<string, Row[]> = { 'bronze.a': [{ id: 1, g: 1, v: 5, s: 'x' }, { id: 2, g: 2, v: 7, s: 'y' }] };
+    const data: Record<string, Row[]> = {
+      'bronze.a': [
+        { id: 1, g: 1, v: 5, s: 'x' },
+        { id: 2, g: 2, v: 7, s: 'y' },
+      ],
+    };
     const executors = executorResolver({ ...engineExecutors, source: async () => sourceExecutor(data) });
     const apply = async () => {
       const state = store.read();
@@ -164,74 +194,83 @@ describe('derived incremental maintenance', () => {
     expect(store.read().nodes['silver.rowwise'].snapshot!.rows).toBe(3);
   }, 300_000);
 
-  it.each([1])('random change batches (seed %i): every table equals a full rebuild after every batch', async (seed) => {
-    const spec = pipelineIR();
-    const dir = mkdtempSync(join(tmpdir(), 'asgard-derived-'));
-    const store = new StateStore(join(dir, '.asgard'), spec.name);
-    const warehouse = new Warehouse(join(dir, 'wh'));
-    const rand = prng(seed);
-    const next = { id: 1 };
-    const data: Record<string, Row[]> = { 'bronze.a': [], 'bronze.b': [] };
-    for (let i = 0; i < 14; i++) data['bronze.a'].push({ id: next.id++, g: i % 5, v: (i * 3) % 9, s: i % 3 ? 'x' : null });
-    for (let i = 0; i < 6; i++) data['bronze.b'].push({ bid: next.id++, g: i % 4, w: i });
-    // Half the batches reach the sources as merges (ingestion's incremental sync), half as full reads.
-    const merge = { on: false };
-    const executors = executorResolver({ ...engineExecutors, source: async () => sourceExecutor(data, merge) });
-    const derivedRuns: Record<string, number> = {};
-    // Derived runs whose new snapshot kept some of the previous snapshot's files (a merge, not a rewrite).
-    const keptFiles: Record<string, number> = {};
-    // Derived runs that named previous rows in position delete files (merge-on-read) instead of rewriting.
-    let deleteRuns = 0;
-    const tables = spec.nodes.filter((n) => n.kind !== 'source');
+  it.each([1])(
+    'random change batches (seed %i): every table equals a full rebuild after every batch',
+    async (seed) => {
+      const spec = pipelineIR();
+      const dir = mkdtempSync(join(tmpdir(), 'asgard-derived-'));
+      const store = new StateStore(join(dir, '.asgard'), spec.name);
+      const warehouse = new Warehouse(join(dir, 'wh'));
+      const rand = prng(seed);
+      const next = { id: 1 };
+      const data: Record<string, Row[]> = { 'bronze.a': [], 'bronze.b': [] };
+      for (let i = 0; i < 14; i++) data['bronze.a'].push({ id: next.id++, g: i % 5, v: (i * 3) % 9, s: i % 3 ? 'x' : null });
+      for (let i = 0; i < 6; i++) data['bronze.b'].push({ bid: next.id++, g: i % 4, w: i });
+      // Half the batches reach the sources as merges (ingestion's incremental sync), half as full reads.
+      const merge = { on: false };
+      const executors = executorResolver({ ...engineExecutors, source: async () => sourceExecutor(data, merge) });
+      const derivedRuns: Record<string, number> = {};
+      // Derived runs whose new snapshot kept some of the previous snapshot's files (a merge, not a rewrite).
+      const keptFiles: Record<string, number> = {};
+      // Derived runs that named previous rows in position delete files (merge-on-read) instead of rewriting.
+      let deleteRuns = 0;
+      const tables = spec.nodes.filter((n) => n.kind !== 'source');
 
-    for (let batch = 0; batch < 10; batch++) {
-      if (batch > 0) randomBatch(rand, data, next);
-      merge.on = rand() < 0.5;
-      const state = store.read();
-      const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
-      const r = await applyPlan({ ir: spec, plan, store, warehouse, scratchDir: join(dir, 'tmp'), executors, env: {} });
-      expect(r.nodes.filter((n) => n.status === 'failed'), `seed ${seed} batch ${batch}`).toEqual([]);
-      for (const n of r.nodes) {
-        if (!n.maintenance?.startsWith('incremental:')) continue;
-        derivedRuns[n.node] = (derivedRuns[n.node] ?? 0) + 1;
-        const before = state.nodes[n.node]?.snapshot;
-        const after = store.read().nodes[n.node]?.snapshot;
-        if (!before || !after || before.id === after.id) continue;
-        const old = new Set(await warehouse.files(before));
-        if ((await warehouse.files(after)).some((f) => old.has(f))) keptFiles[n.node] = (keptFiles[n.node] ?? 0) + 1;
-        const oldDeletes = new Set((await warehouse.scan(before)).flatMap((f) => f.deletes));
-        if ((await warehouse.scan(after)).some((f) => f.deletes.some((d) => !oldDeletes.has(d)))) deleteRuns++;
-      }
-
-      // The full rebuild: every node's SQL over the sources' rows, from scratch, in one database.
-      const conn = await openDuck();
-      try {
-        await attachWarehouse(conn, store.read(), warehouse);
-        const expected = (id: string) => `"exp_${id.replace('.', '_')}"`;
-        await conn.run(`CREATE TABLE ${expected('bronze.a')} AS ${rowsSelect(data['bronze.a'], A_COLS)}`);
-        await conn.run(`CREATE TABLE ${expected('bronze.b')} AS ${rowsSelect(data['bronze.b'], B_COLS)}`);
-        for (const n of tables) {
-          if (n.kind !== 'cleanse' && n.kind !== 'model') continue;
-          const sql = renderSql(n.sql, { dialect: 'duckdb', tableRef: expected }).sql;
-          await conn.run(`CREATE TABLE ${expected(n.id)} AS ${sql}`);
-          const [layer, name] = n.id.split('.');
-          const got = `${layer}."${name}"`;
-          const diff = await conn.runAndReadAll(`SELECT count(*) FROM ((SELECT * FROM ${got} EXCEPT ALL SELECT * FROM ${expected(n.id)}) UNION ALL (SELECT * FROM ${expected(n.id)} EXCEPT ALL SELECT * FROM ${got}))`);
-          expect(Number(diff.getRows()[0][0]), `${n.id} differs from a full rebuild (seed ${seed}, batch ${batch})`).toBe(0);
+      for (let batch = 0; batch < 10; batch++) {
+        if (batch > 0) randomBatch(rand, data, next);
+        merge.on = rand() < 0.5;
+        const state = store.read();
+        const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
+        const r = await applyPlan({ ir: spec, plan, store, warehouse, scratchDir: join(dir, 'tmp'), executors, env: {} });
+        expect(
+          r.nodes.filter((n) => n.status === 'failed'),
+          `seed ${seed} batch ${batch}`,
+        ).toEqual([]);
+        for (const n of r.nodes) {
+          if (!n.maintenance?.startsWith('incremental:')) continue;
+          derivedRuns[n.node] = (derivedRuns[n.node] ?? 0) + 1;
+          const before = state.nodes[n.node]?.snapshot;
+          const after = store.read().nodes[n.node]?.snapshot;
+          if (!before || !after || before.id === after.id) continue;
+          const old = new Set(await warehouse.files(before));
+          if ((await warehouse.files(after)).some((f) => old.has(f))) keptFiles[n.node] = (keptFiles[n.node] ?? 0) + 1;
+          const oldDeletes = new Set((await warehouse.scan(before)).flatMap((f) => f.deletes));
+          if ((await warehouse.scan(after)).some((f) => f.deletes.some((d) => !oldDeletes.has(d)))) deleteRuns++;
         }
-      } finally {
-        conn.closeSync();
+
+        // The full rebuild: every node's SQL over the sources' rows, from scratch, in one database.
+        const conn = await openDuck();
+        try {
+          await attachWarehouse(conn, store.read(), warehouse);
+          const expected = (id: string) => `"exp_${id.replace('.', '_')}"`;
+          await conn.run(`CREATE TABLE ${expected('bronze.a')} AS ${rowsSelect(data['bronze.a'], A_COLS)}`);
+          await conn.run(`CREATE TABLE ${expected('bronze.b')} AS ${rowsSelect(data['bronze.b'], B_COLS)}`);
+          for (const n of tables) {
+            if (n.kind !== 'cleanse' && n.kind !== 'model') continue;
+            const sql = renderSql(n.sql, { dialect: 'duckdb', tableRef: expected }).sql;
+            await conn.run(`CREATE TABLE ${expected(n.id)} AS ${sql}`);
+            const [layer, name] = n.id.split('.');
+            const got = `${layer}."${name}"`;
+            const diff = await conn.runAndReadAll(
+              `SELECT count(*) FROM ((SELECT * FROM ${got} EXCEPT ALL SELECT * FROM ${expected(n.id)}) UNION ALL (SELECT * FROM ${expected(n.id)} EXCEPT ALL SELECT * FROM ${got}))`,
+            );
+            expect(Number(diff.getRows()[0][0]), `${n.id} differs from a full rebuild (seed ${seed}, batch ${batch})`).toBe(0);
+          }
+        } finally {
+          conn.closeSync();
+        }
       }
-    }
-    // The derived shapes really were maintained incrementally; the others never were.
-    for (const [name, , text] of SHAPES) {
-      if (text.startsWith('incremental')) expect(derivedRuns[`silver.${name}`] ?? 0, name).toBeGreaterThan(0);
-      else expect(derivedRuns[`silver.${name}`], name).toBeUndefined();
-    }
-    expect(derivedRuns['gold.chained'] ?? 0).toBeGreaterThan(0);
-    // The partitioned derived tables were merged, keeping the files of partitions no change touched.
-    expect(keptFiles['silver.rowwise'] ?? 0).toBeGreaterThan(0);
-    expect(keptFiles['silver.windowed'] ?? 0).toBeGreaterThan(0);
-    expect(deleteRuns).toBeGreaterThan(0);
-  }, 600_000);
+      // The derived shapes really were maintained incrementally; the others never were.
+      for (const [name, , text] of SHAPES) {
+        if (text.startsWith('incremental')) expect(derivedRuns[`silver.${name}`] ?? 0, name).toBeGreaterThan(0);
+        else expect(derivedRuns[`silver.${name}`], name).toBeUndefined();
+      }
+      expect(derivedRuns['gold.chained'] ?? 0).toBeGreaterThan(0);
+      // The partitioned derived tables were merged, keeping the files of partitions no change touched.
+      expect(keptFiles['silver.rowwise'] ?? 0).toBeGreaterThan(0);
+      expect(keptFiles['silver.windowed'] ?? 0).toBeGreaterThan(0);
+      expect(deleteRuns).toBeGreaterThan(0);
+    },
+    600_000,
+  );
 });

@@ -28,21 +28,56 @@ import type { Check, CleanseNode, FeaturesNode, ModelNode, PipelineIR, PipelineN
 
 export function source(name: string, columns: [string, string][], primaryKey: string[] = [columns[0][0]]): SourceNode {
   return {
-    id: `bronze.${name}`, kind: 'source', layer: 'bronze', name, span: span(), inputs: [],
+    id: `bronze.${name}`,
+    kind: 'source',
+    layer: 'bronze',
+    name,
+    span: span(),
+    inputs: [],
     connector: { name: 'db', type: 'file', settings: {}, span: span() },
     stream: { primaryKey, columns: columns.map(([n, type]) => ({ name: n, type })), mode: 'full_refresh' },
   };
 }
 
 export function cleanse(name: string, sql: SqlBody, inputs: string[], extra: Partial<CleanseNode> = {}): CleanseNode {
-  return { id: `silver.${name}`, kind: 'cleanse', layer: 'silver', name, span: span(), inputs, sql: { ...sql, reads: inputs }, partitionBy: [], mode: 'overwrite', checks: [], ...extra };
+  return {
+    id: `silver.${name}`,
+    kind: 'cleanse',
+    layer: 'silver',
+    name,
+    span: span(),
+    inputs,
+    sql: { ...sql, reads: inputs },
+    partitionBy: [],
+    mode: 'overwrite',
+    checks: [],
+    ...extra,
+  };
 }
 
 export function model(name: string, sql: SqlBody, inputs: string[], extra: Partial<ModelNode> = {}): ModelNode {
-  return { id: `gold.${name}`, kind: 'model', layer: 'gold', name, span: span(), inputs, sql: { ...sql, reads: inputs }, materialized: 'table', uniqueKey: [], partitionBy: [], checks: [], ...extra };
+  return {
+    id: `gold.${name}`,
+    kind: 'model',
+    layer: 'gold',
+    name,
+    span: span(),
+    inputs,
+    sql: { ...sql, reads: inputs },
+    materialized: 'table',
+    uniqueKey: [],
+    partitionBy: [],
+    checks: [],
+    ...extra,
+  };
 }
 
-export const check = (kind: Check['kind'], extra: Partial<Check> = {}): Check => ({ kind, name: `${kind}(${extra.column ?? ''})`, span: span(50, 5), ...extra });
+export const check = (kind: Check['kind'], extra: Partial<Check> = {}): Check => ({
+  kind,
+  name: `${kind}(${extra.column ?? ''})`,
+  span: span(50, 5),
+  ...extra,
+});
 
 export function ir(nodes: PipelineNode[], file = '/spec.asg'): PipelineIR {
   const edges = nodes.flatMap((n) => n.inputs.map((from) => ({ from, to: n.id }))).sort((a, b) => (a.from + a.to).localeCompare(b.from + b.to));
@@ -52,34 +87,92 @@ export function ir(nodes: PipelineNode[], file = '/spec.asg'): PipelineIR {
 /** pipelines/churn.asg's nodes up to the feature view, built by hand with the real SQL bodies and spans. */
 export function churnIR(): PipelineIR {
   const b = churnBodies();
-  const customers = source('customers', [['customer_id', 'BIGINT'], ['email', 'VARCHAR'], ['first_name', 'VARCHAR'], ['last_name', 'VARCHAR'], ['registration_date', 'DATE'], ['status', 'VARCHAR'], ['country', 'VARCHAR'], ['city', 'VARCHAR'], ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP']]);
-  const transactions = source('transactions', [['transaction_id', 'BIGINT'], ['customer_id', 'BIGINT'], ['order_id', 'BIGINT'], ['amount', 'DECIMAL(10,2)'], ['transaction_date', 'DATE'], ['payment_method', 'VARCHAR'], ['status', 'VARCHAR'], ['created_at', 'TIMESTAMP']]);
-  const tickets = source('support_tickets', [['ticket_id', 'BIGINT'], ['customer_id', 'BIGINT'], ['created_at', 'TIMESTAMPTZ'], ['resolution_time_hours', 'DOUBLE'], ['satisfaction_score', 'INTEGER']]);
+  const customers = source('customers', [
+    ['customer_id', 'BIGINT'],
+    ['email', 'VARCHAR'],
+    ['first_name', 'VARCHAR'],
+    ['last_name', 'VARCHAR'],
+    ['registration_date', 'DATE'],
+    ['status', 'VARCHAR'],
+    ['country', 'VARCHAR'],
+    ['city', 'VARCHAR'],
+    ['created_at', 'TIMESTAMP'],
+    ['updated_at', 'TIMESTAMP'],
+  ]);
+  const transactions = source('transactions', [
+    ['transaction_id', 'BIGINT'],
+    ['customer_id', 'BIGINT'],
+    ['order_id', 'BIGINT'],
+    ['amount', 'DECIMAL(10,2)'],
+    ['transaction_date', 'DATE'],
+    ['payment_method', 'VARCHAR'],
+    ['status', 'VARCHAR'],
+    ['created_at', 'TIMESTAMP'],
+  ]);
+  const tickets = source('support_tickets', [
+    ['ticket_id', 'BIGINT'],
+    ['customer_id', 'BIGINT'],
+    ['created_at', 'TIMESTAMPTZ'],
+    ['resolution_time_hours', 'DOUBLE'],
+    ['satisfaction_score', 'INTEGER'],
+  ]);
   const cc = cleanse('customers_cleaned', b.get('customers_cleaned')!, ['bronze.customers'], {
     partitionBy: ['country'],
-    checks: [check('not_null', { column: 'customer_id' }), check('unique', { column: 'customer_id' }), check('accepted_values', { column: 'status', values: ['active', 'premium', 'inactive'] })],
+    checks: [
+      check('not_null', { column: 'customer_id' }),
+      check('unique', { column: 'customer_id' }),
+      check('accepted_values', { column: 'status', values: ['active', 'premium', 'inactive'] }),
+    ],
   });
   const tc = cleanse('transactions_cleaned', b.get('transactions_cleaned')!, ['bronze.transactions'], {
     partitionBy: ['transaction_month'],
     checks: [check('not_null', { column: 'transaction_id' }), check('unique', { column: 'transaction_id' })],
   });
-  const sc = cleanse('support_tickets_cleaned', b.get('support_tickets_cleaned')!, ['bronze.support_tickets'], { checks: [check('unique', { column: 'ticket_id' })] });
-  const cm = model('customer_metrics', b.get('customer_metrics')!, ['silver.customers_cleaned', 'silver.support_tickets_cleaned', 'silver.transactions_cleaned'], {
-    checks: [check('not_null', { column: 'customer_id' }), check('row_count', { min: 1 })],
+  const sc = cleanse('support_tickets_cleaned', b.get('support_tickets_cleaned')!, ['bronze.support_tickets'], {
+    checks: [check('unique', { column: 'ticket_id' })],
   });
+  const cm = model(
+    'customer_metrics',
+    b.get('customer_metrics')!,
+    ['silver.customers_cleaned', 'silver.support_tickets_cleaned', 'silver.transactions_cleaned'],
+    {
+      checks: [check('not_null', { column: 'customer_id' }), check('row_count', { min: 1 })],
+    },
+  );
   const cl = model('churn_labels', b.get('churn_labels')!, ['silver.customers_cleaned', 'silver.transactions_cleaned'], {
     checks: [check('unique', { column: 'customer_id' }), check('accepted_values', { column: 'churned', values: [0, 1] })],
   });
   const fv = featureView('customer_churn_features', 'gold.customer_metrics', 'customer_id', 'updated_at', 86400, [
-    ['total_purchases', 'int64'], ['customer_lifetime_value', 'float64'], ['avg_purchase_value', 'float64'], ['days_since_last_purchase', 'int64'],
-    ['purchase_frequency', 'float64'], ['account_age_days', 'int64'], ['support_tickets', 'int64'], ['avg_support_resolution_hours', 'float64'],
+    ['total_purchases', 'int64'],
+    ['customer_lifetime_value', 'float64'],
+    ['avg_purchase_value', 'float64'],
+    ['days_since_last_purchase', 'int64'],
+    ['purchase_frequency', 'float64'],
+    ['account_age_days', 'int64'],
+    ['support_tickets', 'int64'],
+    ['avg_support_resolution_hours', 'float64'],
   ]);
   return ir([customers, tickets, transactions, cc, sc, tc, cl, cm, fv], b.get('customers_cleaned')!.span.file);
 }
 
-export function featureView(name: string, from: string, joinKey: string, timestamp: string, ttlSeconds: number, features: [string, FeaturesNode['features'][number]['dtype']][]): FeaturesNode {
+export function featureView(
+  name: string,
+  from: string,
+  joinKey: string,
+  timestamp: string,
+  ttlSeconds: number,
+  features: [string, FeaturesNode['features'][number]['dtype']][],
+): FeaturesNode {
   return {
-    id: `features.${name}`, kind: 'features', name, span: span(200, 3), inputs: [from], entity: { name: 'customer', joinKey }, from, timestamp, ttlSeconds,
+    id: `features.${name}`,
+    kind: 'features',
+    name,
+    span: span(200, 3),
+    inputs: [from],
+    entity: { name: 'customer', joinKey },
+    from,
+    timestamp,
+    ttlSeconds,
     features: features.map(([n, dtype], i) => ({ name: n, dtype, span: span(210 + i, 5) })),
   };
 }
@@ -108,15 +201,33 @@ export class MiniApply {
 
   ctx<N extends PipelineNode>(pipeline: PipelineIR, node: N): RunContext<N> {
     return {
-      ir: pipeline, node, state: this.state, warehouse: this.warehouse, scratchDir: join(this.dir, 'cache', 'tmp'), logicalTime: this.logicalTime,
-      resolve: (v) => { if (v.kind === 'literal') return v.value; throw new NodeError(`unresolved ${v.name}`); },
-      progress: () => undefined, warn: () => undefined, signal: new AbortController().signal,
+      ir: pipeline,
+      node,
+      state: this.state,
+      warehouse: this.warehouse,
+      scratchDir: join(this.dir, 'cache', 'tmp'),
+      logicalTime: this.logicalTime,
+      resolve: (v) => {
+        if (v.kind === 'literal') return v.value;
+        throw new NodeError(`unresolved ${v.name}`);
+      },
+      progress: () => undefined,
+      warn: () => undefined,
+      signal: new AbortController().signal,
     };
   }
 
   record(id: string, kind: PipelineNode['kind'], r: NodeResult): void {
     const prev = this.state.nodes[id];
-    const ns: NodeState = { kind, fingerprint: '', metaFingerprint: '', definition: null, appliedAt: new Date().toISOString(), schema: r.schema ?? prev?.schema, snapshot: r.snapshot ?? prev?.snapshot };
+    const ns: NodeState = {
+      kind,
+      fingerprint: '',
+      metaFingerprint: '',
+      definition: null,
+      appliedAt: new Date().toISOString(),
+      schema: r.schema ?? prev?.schema,
+      snapshot: r.snapshot ?? prev?.snapshot,
+    };
     this.state = { ...this.state, serial: this.state.serial + 1, nodes: { ...this.state.nodes, [id]: ns } };
   }
 

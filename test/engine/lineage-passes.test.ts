@@ -22,7 +22,15 @@ const { body, cleanse, ir, model, source } = await import('./helpers.js');
 
 describe('column lineage passes', () => {
   it('analyses a node with many columns once, through a CTE, a join and SELECT *', async () => {
-    const cols: [string, string][] = [['id', 'BIGINT'], ['customer_id', 'BIGINT'], ['amount', 'DOUBLE'], ['country', 'VARCHAR'], ['status', 'VARCHAR'], ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP']];
+    const cols: [string, string][] = [
+      ['id', 'BIGINT'],
+      ['customer_id', 'BIGINT'],
+      ['amount', 'DOUBLE'],
+      ['country', 'VARCHAR'],
+      ['status', 'VARCHAR'],
+      ['created_at', 'TIMESTAMP'],
+      ['updated_at', 'TIMESTAMP'],
+    ];
     const p = ir([
       source('orders', cols),
       source('refunds', cols),
@@ -57,8 +65,16 @@ FROM silver.orders_clean o LEFT JOIN r ON o.customer_id = r.customer_id`),
   });
 
   it('analyses a body outside the fast subset once with polyglot, for all its columns', async () => {
-    const cols: [string, string][] = [['id', 'BIGINT'], ['first', 'VARCHAR'], ['last', 'VARCHAR'], ['city', 'VARCHAR']];
-    const p = ir([source('people', cols), cleanse('people_clean', body("SELECT id, first || ' ' || last AS name, nvl(city, 'none') AS city FROM bronze.people"), ['bronze.people'])]);
+    const cols: [string, string][] = [
+      ['id', 'BIGINT'],
+      ['first', 'VARCHAR'],
+      ['last', 'VARCHAR'],
+      ['city', 'VARCHAR'],
+    ];
+    const p = ir([
+      source('people', cols),
+      cleanse('people_clean', body("SELECT id, first || ' ' || last AS name, nvl(city, 'none') AS city FROM bronze.people"), ['bronze.people']),
+    ]);
     const { schemas, diagnostics } = await inferSchemas(p);
     expect(diagnostics).toEqual([]);
     calls.perColumn = 0;

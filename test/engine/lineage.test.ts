@@ -25,20 +25,27 @@ describe('column lineage', () => {
     const { schemas } = await inferSchemas(churn);
     const g = new LineageGraph(churn, schemas);
     const l = g.lineage('gold.customer_metrics.customer_lifetime_value');
-    expect(paths(l.upstream)).toEqual(['silver.transactions_cleaned.amount > bronze.transactions.amount > source:transaction_system(mysql transactions.amount)']);
+    expect(paths(l.upstream)).toEqual([
+      'silver.transactions_cleaned.amount > bronze.transactions.amount > source:transaction_system(mysql transactions.amount)',
+    ]);
     expect(paths(l.downstream)).toEqual(['features.customer_churn_features.customer_lifetime_value']);
     const fromSource = g.lineage('bronze.transactions.amount');
-    expect(paths(fromSource.downstream).sort()).toEqual([
-      'silver.transactions_cleaned.amount > gold.customer_metrics.customer_lifetime_value > features.customer_churn_features.customer_lifetime_value',
-      'silver.transactions_cleaned.amount > gold.customer_metrics.avg_purchase_value > features.customer_churn_features.avg_purchase_value',
-    ].sort());
+    expect(paths(fromSource.downstream).sort()).toEqual(
+      [
+        'silver.transactions_cleaned.amount > gold.customer_metrics.customer_lifetime_value > features.customer_churn_features.customer_lifetime_value',
+        'silver.transactions_cleaned.amount > gold.customer_metrics.avg_purchase_value > features.customer_churn_features.avg_purchase_value',
+      ].sort(),
+    );
     expect(() => g.lineage('gold.customer_metrics.nope')).toThrow(LineageError);
     expect(() => g.lineage('customer_metrics.x')).toThrow(/LAYER.TABLE.COLUMN/);
   });
 
   it('expands SELECT * against the upstream schema', async () => {
     const p = ir([
-      source('ev', [['id', 'BIGINT'], ['amount', 'DOUBLE']]),
+      source('ev', [
+        ['id', 'BIGINT'],
+        ['amount', 'DOUBLE'],
+      ]),
       cleanse('ev_clean', body('SELECT *, amount * 2 AS doubled FROM bronze.ev WHERE id IS NOT NULL'), ['bronze.ev']),
       model('ev_sum', body('WITH x AS (SELECT * FROM silver.ev_clean) SELECT id, sum(doubled) AS total FROM x GROUP BY id'), ['silver.ev_clean']),
     ]);

@@ -19,7 +19,10 @@ beforeAll(async () => {
 afterAll(() => conn.closeSync());
 
 const refused = async (sql: string): Promise<QueryError> => {
-  const e = await runReadOnlyQuery(conn, sql).then(() => undefined, (x: unknown) => x);
+  const e = await runReadOnlyQuery(conn, sql).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e, sql).toBeInstanceOf(QueryError);
   return e as QueryError;
 };
@@ -27,7 +30,11 @@ const refused = async (sql: string): Promise<QueryError> => {
 describe('read-only query', () => {
   it('answers SELECTs over layer tables, iceberg aliases and CTEs, with exact JSON values', async () => {
     const r = await runReadOnlyQuery(conn, 'SELECT id, amount, big FROM gold.m ORDER BY id');
-    expect(r.columns).toEqual([{ name: 'id', type: 'BIGINT' }, { name: 'amount', type: 'DECIMAL(10,2)' }, { name: 'big', type: 'BIGINT' }]);
+    expect(r.columns).toEqual([
+      { name: 'id', type: 'BIGINT' },
+      { name: 'amount', type: 'DECIMAL(10,2)' },
+      { name: 'big', type: 'BIGINT' },
+    ]);
     expect(r.rows[1]).toEqual({ id: 1, amount: '1.00', big: '9007199254740993' });
     const j = await runReadOnlyQuery(conn, 'WITH x AS (SELECT id FROM iceberg.gold.m) SELECT count(*) AS n FROM x JOIN silver.s USING (id)');
     expect(j.rows).toEqual([{ n: 1 }]);
@@ -73,12 +80,15 @@ describe('read-only query', () => {
   });
 
   it('stops a query past its time limit', async () => {
-    const e = await runReadOnlyQuery(conn, 'SELECT count(*) FROM range(100000000000) a(x) WHERE x % 7 = 3', { timeoutMs: 200 }).then(() => undefined, (x: unknown) => x);
+    const e = await runReadOnlyQuery(conn, 'SELECT count(*) FROM range(100000000000) a(x) WHERE x % 7 = 3', { timeoutMs: 200 }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(QueryError);
     expect((e as QueryError).code).toBe('timeout');
   });
 
-  it('transpiles the users\' Spark SQL', () => {
+  it("transpiles the users' Spark SQL", () => {
     expect(readOnlySql(`SELECT DATEDIFF(b, a) FROM gold.m`)).toContain(`DATE_DIFF('DAY'`);
   });
 });

@@ -16,7 +16,10 @@ beforeAll(async () => {
   churn = r.ir!;
 });
 
-const withNode = (ir: PipelineIR, id: string, f: (n: PipelineNode) => PipelineNode): PipelineIR => ({ ...ir, nodes: ir.nodes.map((n) => (n.id === id ? f(n) : n)) });
+const withNode = (ir: PipelineIR, id: string, f: (n: PipelineNode) => PipelineNode): PipelineIR => ({
+  ...ir,
+  nodes: ir.nodes.map((n) => (n.id === id ? f(n) : n)),
+});
 
 describe('schema inference (no data touched)', () => {
   it('types every table of churn.asg', async () => {
@@ -24,9 +27,19 @@ describe('schema inference (no data touched)', () => {
     expect(diagnostics).toEqual([]);
     const show = (id: string) => schemas.get(id)?.map((c) => `${c.name} ${c.type}`);
     expect(show('gold.customer_metrics')).toEqual([
-      'customer_id BIGINT', 'email VARCHAR', 'total_purchases BIGINT', 'customer_lifetime_value DOUBLE', 'avg_purchase_value DOUBLE',
-      'days_since_last_purchase BIGINT', 'account_age_days BIGINT', 'purchase_frequency DOUBLE', 'support_tickets BIGINT',
-      'avg_support_resolution_hours DOUBLE', 'country VARCHAR', 'status VARCHAR', 'updated_at TIMESTAMP',
+      'customer_id BIGINT',
+      'email VARCHAR',
+      'total_purchases BIGINT',
+      'customer_lifetime_value DOUBLE',
+      'avg_purchase_value DOUBLE',
+      'days_since_last_purchase BIGINT',
+      'account_age_days BIGINT',
+      'purchase_frequency DOUBLE',
+      'support_tickets BIGINT',
+      'avg_support_resolution_hours DOUBLE',
+      'country VARCHAR',
+      'status VARCHAR',
+      'updated_at TIMESTAMP',
     ]);
     expect(show('silver.transactions_cleaned')).toContain('amount DECIMAL(10,2)');
     expect(show('silver.transactions_cleaned')).toContain('transaction_month VARCHAR');
@@ -34,13 +47,23 @@ describe('schema inference (no data touched)', () => {
     expect(show('gold.churn_labels')).toEqual(['customer_id BIGINT', 'event_timestamp TIMESTAMP', 'churned INTEGER']);
     // The batch table's one definition (src/engine/batch-output.ts), shared by planner and writer:
     // the entity's join key, the spec's prediction field names, the model version and scored_at.
-    expect(show('serve.churn_api')).toEqual(['customer_id BIGINT', 'churn_probability DOUBLE', 'prediction INTEGER', 'risk_level VARCHAR', 'model_version INTEGER', 'scored_at TIMESTAMP']);
+    expect(show('serve.churn_api')).toEqual([
+      'customer_id BIGINT',
+      'churn_probability DOUBLE',
+      'prediction INTEGER',
+      'risk_level VARCHAR',
+      'model_version INTEGER',
+      'scored_at TIMESTAMP',
+    ]);
   });
 
   it('a feature of the wrong dtype or naming a missing column is an error at the feature', async () => {
     const bad = withNode(churn, 'features.customer_churn_features', (n) => {
       const v = n as FeaturesNode;
-      return { ...v, features: v.features.map((f, i) => (i === 0 ? { ...f, dtype: 'string' } : i === 1 ? { ...f, name: 'lifetime_value' } : f)) } as FeaturesNode;
+      return {
+        ...v,
+        features: v.features.map((f, i) => (i === 0 ? { ...f, dtype: 'string' } : i === 1 ? { ...f, name: 'lifetime_value' } : f)),
+      } as FeaturesNode;
     });
     const view = bad.nodes.find((n) => n.id === 'features.customer_churn_features') as FeaturesNode;
     const { diagnostics } = await inferSchemas(bad);
@@ -57,7 +80,10 @@ describe('schema inference (no data touched)', () => {
   it('a timestamp feature of a view a train block uses is an error at the feature (training would fail on it at apply); a string one is a category', async () => {
     const bad = withNode(churn, 'features.customer_churn_features', (n) => {
       const v = n as FeaturesNode;
-      return { ...v, features: [...v.features, { ...v.features[0], name: 'country', dtype: 'string' }, { ...v.features[0], name: 'updated_at', dtype: 'timestamp' }] } as FeaturesNode;
+      return {
+        ...v,
+        features: [...v.features, { ...v.features[0], name: 'country', dtype: 'string' }, { ...v.features[0], name: 'updated_at', dtype: 'timestamp' }],
+      } as FeaturesNode;
     });
     const { diagnostics } = await inferSchemas(bad);
     expect(diagnostics.map((d) => [d.code, d.message])).toEqual([

@@ -104,7 +104,8 @@ describe('plan --diff-data: model scores', () => {
     expect(s.meanAbsChange).toBeCloseTo(s.after.mean - s.before.mean, 5);
 
     // --sample caps the entities scored, the same ones every time.
-    const sampled = async () => JSON.parse((await cli(['plan', 'accounts.asg', '--diff-data', '--sample', '20', '--format', 'json'], { cwd: dir })).stdout) as typeof doc;
+    const sampled = async () =>
+      JSON.parse((await cli(['plan', 'accounts.asg', '--diff-data', '--sample', '20', '--format', 'json'], { cwd: dir })).stdout) as typeof doc;
     const a = (await sampled()).actions.find((x) => x.node === 'train.spender')!.dataDiff!.scores!;
     expect(a.rows).toBe(20);
     expect((await sampled()).actions.find((x) => x.node === 'train.spender')!.dataDiff!.scores).toEqual(a);

@@ -47,9 +47,15 @@ describe('renderSql', () => {
 
   it('renders for Spark, Trino and PostgreSQL targets', () => {
     const sql = body('SELECT TRY_CAST(a AS INT) AS a, CAST(b AS TIMESTAMP) AS b FROM silver.s');
-    expect(renderSql(sql, { dialect: 'spark', tableRef: (id) => `iceberg.${id}` }).sql).toBe('SELECT TRY_CAST(a AS INT) AS a, CAST(b AS TIMESTAMP) AS b FROM iceberg.silver.s AS s');
-    expect(renderSql(sql, { dialect: 'trino', tableRef: (id) => `iceberg.${id}` }).sql).toBe('SELECT TRY_CAST(a AS INTEGER) AS a, CAST(b AS TIMESTAMP) AS b FROM iceberg.silver.s AS s');
-    expect(renderSql(sql, { dialect: 'postgres', tableRef: (id) => `{{ ref('${id.split('.')[1]}') }}` }).sql).toBe(`SELECT CAST(a AS INT) AS a, CAST(b AS TIMESTAMP) AS b FROM {{ ref('s') }} AS s`);
+    expect(renderSql(sql, { dialect: 'spark', tableRef: (id) => `iceberg.${id}` }).sql).toBe(
+      'SELECT TRY_CAST(a AS INT) AS a, CAST(b AS TIMESTAMP) AS b FROM iceberg.silver.s AS s',
+    );
+    expect(renderSql(sql, { dialect: 'trino', tableRef: (id) => `iceberg.${id}` }).sql).toBe(
+      'SELECT TRY_CAST(a AS INTEGER) AS a, CAST(b AS TIMESTAMP) AS b FROM iceberg.silver.s AS s',
+    );
+    expect(renderSql(sql, { dialect: 'postgres', tableRef: (id) => `{{ ref('${id.split('.')[1]}') }}` }).sql).toBe(
+      `SELECT CAST(a AS INT) AS a, CAST(b AS TIMESTAMP) AS b FROM {{ ref('s') }} AS s`,
+    );
   });
 
   it('reports a syntax error at its position in the spec file', () => {

@@ -52,11 +52,15 @@ export async function churnWorkspace(dir: string, customers = 1500, seed = 11): 
   };
   const asgard = (args: readonly string[], killWhen?: RegExp): Promise<CliRun> =>
     new Promise((done, fail) => {
-      const child = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), ...args], {
-        cwd: dir,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), ...args],
+        {
+          cwd: dir,
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += String(d)));

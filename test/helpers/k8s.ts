@@ -48,7 +48,9 @@ export function kubeConfig(file = k8sServer().kubeconfig): k8s.KubeConfig {
 /** A namespace with a random name (deleted by the caller's cleanup if it wants). */
 export async function freshNamespace(prefix = 't', kubeconfig?: string): Promise<string> {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
-  await kubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  await kubeConfig(kubeconfig)
+    .makeApiClient(k8s.CoreV1Api)
+    .createNamespace({ body: { metadata: { name } } });
   return name;
 }
 
@@ -85,7 +87,10 @@ export async function privateK8sServer(dir: string, port: number, etcdPort: numb
     server: `https://127.0.0.1:${port}`,
     start,
     // The pid file is the script's own record of what it started (scripts/daemon.sh); then wait until the port is closed.
-    stopApiServer: () => sh(`daemon_stop ${JSON.stringify(pidFile)} _k8s_log kube-apiserver; while curl -ksS -o /dev/null https://127.0.0.1:${port}/ 2>/dev/null; do sleep 0.2; done`),
+    stopApiServer: () =>
+      sh(
+        `daemon_stop ${JSON.stringify(pidFile)} _k8s_log kube-apiserver; while curl -ksS -o /dev/null https://127.0.0.1:${port}/ 2>/dev/null; do sleep 0.2; done`,
+      ),
     down: () => sh('k8s_apiserver_down'),
   };
 }

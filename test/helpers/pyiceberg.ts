@@ -74,4 +74,12 @@ export function jsonFormSelect(schema: readonly ColumnSchema[]): string {
 
 /** Rows in a canonical order (by their JSON), for comparing two reads of the same table. */
 export const canonical = (rows: readonly Record<string, unknown>[]): string[] =>
-  rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]))).sort();
+  rows
+    .map((r) =>
+      JSON.stringify(
+        Object.keys(r)
+          .sort()
+          .map((k) => [k, r[k]]),
+      ),
+    )
+    .sort();

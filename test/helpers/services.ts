@@ -44,7 +44,12 @@ export function services(): ServiceEnv {
     };
     return cached;
   }
-  const out = execFileSync('bash', ['-c', 'source scripts/services.sh && services_up >&2 && env -0'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const out = execFileSync('bash', ['-c', 'source scripts/services.sh && services_up >&2 && env -0'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
   const vars: Record<string, string> = {};
   for (const kv of out.split('\0')) {
     const i = kv.indexOf('=');

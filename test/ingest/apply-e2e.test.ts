@@ -24,7 +24,9 @@ let api: TicketApi;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-async function apply(extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; json: { ok: boolean; nodes: { node: string; status: string; rows?: number; error?: string }[] }; stderr: string }> {
+async function apply(
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; json: { ok: boolean; nodes: { node: string; status: string; rows?: number; error?: string }[] }; stderr: string }> {
   const r = await run('node', [join(ROOT, 'bin', 'asgard.js'), 'apply', join(dir, 'churn.asg'), '--yes', '--format', 'json', '--select', BRONZE], {
     cwd: dir,
     env: { ...env, ...extraEnv },
@@ -90,7 +92,12 @@ describe('asgard apply: ingestion end to end', () => {
     expect(tx.rows).toBe(1000);
     expect(await count('bronze.transactions')).toEqual({ n: dbs.data.transactions.length + 1000, keys: dbs.data.transactions.length + 1000 });
     expect(second.json.nodes.find((n) => n.node === 'bronze.customers')!.rows).toBe(5);
-    expect(await count('bronze.customers', `SELECT count(*) AS n, count(DISTINCT k) AS keys, count(*) FILTER (WHERE k BETWEEN 1001 AND 1005 AND status = 'premium') AS updated FROM t`)).toEqual({ n: 3000, keys: 3000, updated: 5 });
+    expect(
+      await count(
+        'bronze.customers',
+        `SELECT count(*) AS n, count(DISTINCT k) AS keys, count(*) FILTER (WHERE k BETWEEN 1001 AND 1005 AND status = 'premium') AS updated FROM t`,
+      ),
+    ).toEqual({ n: 3000, keys: 3000, updated: 5 });
   });
 
   it('a broken source fails alone with exit code 1; the others still run; no file holds a password', async () => {

@@ -33,12 +33,16 @@ function url(kind: 'postgres' | 'mysql', port: number | undefined, database: str
 }
 
 function node(kind: 'postgres' | 'mysql', u: string, withSecret = true, stream: Partial<SourceNode['stream']> = {}): SourceNode {
-  return sourceNode(kind === 'postgres' ? 'customers' : 'transactions', { type: kind, settings: { url: lit(u), ...(withSecret ? { password: secret('DB_PW') } : {}) } }, {
-    primaryKey: [kind === 'postgres' ? 'customer_id' : 'transaction_id'],
-    cursor: kind === 'postgres' ? 'updated_at' : 'created_at',
-    mode: 'incremental',
-    ...stream,
-  });
+  return sourceNode(
+    kind === 'postgres' ? 'customers' : 'transactions',
+    { type: kind, settings: { url: lit(u), ...(withSecret ? { password: secret('DB_PW') } : {}) } },
+    {
+      primaryKey: [kind === 'postgres' ? 'customer_id' : 'transaction_id'],
+      cursor: kind === 'postgres' ? 'updated_at' : 'created_at',
+      mode: 'incremental',
+      ...stream,
+    },
+  );
 }
 
 const pw = (kind: 'postgres' | 'mysql') => (kind === 'postgres' ? services().CUSTOMER_DB_PASSWORD : services().TRANSACTIONS_DB_PASSWORD);

@@ -25,10 +25,20 @@ describe('file connector', () => {
   it('CSV with declared columns, then incremental by cursor', async () => {
     const csv = join(dir, 'orders.csv');
     writeFileSync(csv, 'id,amount,at\n1,10.50,2025-01-01 10:00:00\n2,0.10,2025-01-02 10:00:00\n');
-    const node = sourceNode('orders', { type: 'file', settings: { path: lit(csv) } }, {
-      primaryKey: ['id'], cursor: 'at', mode: 'incremental',
-      columns: [{ name: 'id', type: 'BIGINT' }, { name: 'amount', type: 'DOUBLE' }, { name: 'at', type: 'TIMESTAMP' }],
-    });
+    const node = sourceNode(
+      'orders',
+      { type: 'file', settings: { path: lit(csv) } },
+      {
+        primaryKey: ['id'],
+        cursor: 'at',
+        mode: 'incremental',
+        columns: [
+          { name: 'id', type: 'BIGINT' },
+          { name: 'amount', type: 'DOUBLE' },
+          { name: 'at', type: 'TIMESTAMP' },
+        ],
+      },
+    );
     const h = new SourceHarness();
     const first = await h.run(node, {});
     expect(first.result.rows).toBe(2);
@@ -51,7 +61,17 @@ describe('file connector', () => {
     writeFileSync(b, 'id,amount\n2,20.5\n');
     const when = new Date('2025-06-01T12:00:00Z');
     utimesSync(b, when, when);
-    const node = sourceNode('parts', { type: 'file', settings: { path: lit(join(folder, '*.csv')) } }, { primaryKey: ['id'], columns: [{ name: 'id', type: 'BIGINT' }, { name: 'amount', type: 'DOUBLE' }] });
+    const node = sourceNode(
+      'parts',
+      { type: 'file', settings: { path: lit(join(folder, '*.csv')) } },
+      {
+        primaryKey: ['id'],
+        columns: [
+          { name: 'id', type: 'BIGINT' },
+          { name: 'amount', type: 'DOUBLE' },
+        ],
+      },
+    );
     const h = new SourceHarness();
     const first = await h.run(node, {});
     expect(first.result.rows).toBe(2);
@@ -74,7 +94,17 @@ describe('file connector', () => {
     utimesSync(a, new Date(), new Date(Date.now() + 10_000));
     expect((await h.run(node, {})).result.snapshot).toEqual(snap3);
     // Another declared type: the rows would differ, so the files are read again.
-    const retyped = sourceNode('parts', { type: 'file', settings: { path: lit(join(folder, '*.csv')) } }, { primaryKey: ['id'], columns: [{ name: 'id', type: 'BIGINT' }, { name: 'amount', type: 'DECIMAL(10,2)' }] });
+    const retyped = sourceNode(
+      'parts',
+      { type: 'file', settings: { path: lit(join(folder, '*.csv')) } },
+      {
+        primaryKey: ['id'],
+        columns: [
+          { name: 'id', type: 'BIGINT' },
+          { name: 'amount', type: 'DECIMAL(10,2)' },
+        ],
+      },
+    );
     const fourth = await h.run(retyped, {});
     expect(fourth.result.schema?.find((c) => c.name === 'amount')?.type).toBe('DECIMAL(10,2)');
   });
@@ -86,7 +116,10 @@ describe('file connector', () => {
     c.closeSync();
     const h = new SourceHarness();
     const r = await h.run(sourceNode('x', { type: 'file', settings: { path: lit(pq) } }), {});
-    expect(r.result.schema).toEqual([{ name: 'big', type: 'BIGINT' }, { name: 'money', type: 'DECIMAL(10,2)' }]);
+    expect(r.result.schema).toEqual([
+      { name: 'big', type: 'BIGINT' },
+      { name: 'money', type: 'DECIMAL(10,2)' },
+    ]);
     expect(await rows(h, 'bronze.x', 'SELECT big::VARCHAR AS big, money::VARCHAR AS money FROM t')).toEqual([{ big: '9007199254740993', money: '12.34' }]);
 
     // Nothing changed: a second full read keeps the same snapshot (nothing downstream rebuilds).
@@ -100,7 +133,9 @@ describe('file connector', () => {
     const r2 = await h.run(sourceNode('events', { type: 'file', settings: { path: lit(nd), format: lit('ndjson') } }), {});
     expect(r2.result.rows).toBe(2);
 
-    await expect(h.run(sourceNode('gone', { type: 'file', settings: { path: lit(join(dir, 'gone.csv')) } }), {})).rejects.toThrow(/bronze\.gone: file .*gone\.csv: no such file/);
+    await expect(h.run(sourceNode('gone', { type: 'file', settings: { path: lit(join(dir, 'gone.csv')) } }), {})).rejects.toThrow(
+      /bronze\.gone: file .*gone\.csv: no such file/,
+    );
   });
   it('a composite primary key holds on a full refresh: duplicates are dropped (newest cursor first) and counted', async () => {
     const csv = join(dir, 'readings.csv');
@@ -114,10 +149,21 @@ describe('file connector', () => {
         'b,2025-01-01,5.0,2025-01-03 00:00:00\n' + // same key, same cursor: the one whose columns sort last is kept
         'a,2025-01-01,0.5,2025-01-01 00:00:00\n', // same key, older cursor: dropped
     );
-    const node = sourceNode('readings', { type: 'file', settings: { path: lit(csv) } }, {
-      primaryKey: ['station', 'day'], cursor: 'at', mode: 'full_refresh',
-      columns: [{ name: 'station', type: 'VARCHAR' }, { name: 'day', type: 'DATE' }, { name: 'kwh', type: 'DOUBLE' }, { name: 'at', type: 'TIMESTAMP' }],
-    });
+    const node = sourceNode(
+      'readings',
+      { type: 'file', settings: { path: lit(csv) } },
+      {
+        primaryKey: ['station', 'day'],
+        cursor: 'at',
+        mode: 'full_refresh',
+        columns: [
+          { name: 'station', type: 'VARCHAR' },
+          { name: 'day', type: 'DATE' },
+          { name: 'kwh', type: 'DOUBLE' },
+          { name: 'at', type: 'TIMESTAMP' },
+        ],
+      },
+    );
     const h = new SourceHarness();
     const r = await h.run(node, {});
     expect(r.result.snapshot!.rows).toBe(3);
@@ -140,14 +186,36 @@ describe('file connector', () => {
     const csv = join(dir, 'meters.csv');
     writeFileSync(csv, 'id,at\n1,2025-11-09 00:00:00\n2,2025-11-10 00:00:00\n'); // logical time: 2025-11-11T00:00:00Z
     const fresh = (warn: number, error: number) => ({
-      kind: 'freshness' as const, name: 'freshness(at)', column: 'at', warnAfterSeconds: warn, errorAfterSeconds: error, span: { file: '/spec.asg', line: 7, column: 7, endLine: 7, endColumn: 20 },
+      kind: 'freshness' as const,
+      name: 'freshness(at)',
+      column: 'at',
+      warnAfterSeconds: warn,
+      errorAfterSeconds: error,
+      span: { file: '/spec.asg', line: 7, column: 7, endLine: 7, endColumn: 20 },
     });
     const node = (warn: number, error: number) =>
-      sourceNode('meters', { type: 'file', settings: { path: lit(csv) } }, { primaryKey: ['id'], columns: [{ name: 'id', type: 'BIGINT' }, { name: 'at', type: 'TIMESTAMP' }], checks: [fresh(warn, error)] });
+      sourceNode(
+        'meters',
+        { type: 'file', settings: { path: lit(csv) } },
+        {
+          primaryKey: ['id'],
+          columns: [
+            { name: 'id', type: 'BIGINT' },
+            { name: 'at', type: 'TIMESTAMP' },
+          ],
+          checks: [fresh(warn, error)],
+        },
+      );
     const h = new SourceHarness();
     const ok = await h.run(node(12 * 3600, 2 * 86400), {});
-    expect(ok.warnings).toEqual([expect.stringMatching(/^bronze\.meters: check freshness\(at\) warns: the newest at is 2025-11-10 00:00:00, 1d before the run's logical time .*, older than warn_after = 12h$/)]);
-    await expect(h.run(node(3600, 6 * 3600), {})).rejects.toThrow(/bronze\.meters: check freshness\(at\) failed: .* older than error_after = 6h; the previous snapshot stays current/);
+    expect(ok.warnings).toEqual([
+      expect.stringMatching(
+        /^bronze\.meters: check freshness\(at\) warns: the newest at is 2025-11-10 00:00:00, 1d before the run's logical time .*, older than warn_after = 12h$/,
+      ),
+    ]);
+    await expect(h.run(node(3600, 6 * 3600), {})).rejects.toThrow(
+      /bronze\.meters: check freshness\(at\) failed: .* older than error_after = 6h; the previous snapshot stays current/,
+    );
     expect(h.state().nodes['bronze.meters']!.snapshot!.id).toBe(ok.result.snapshot!.id);
   });
 });

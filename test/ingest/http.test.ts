@@ -17,15 +17,24 @@ let open: TicketApi;
 let locked: TicketApi;
 
 const columns = [
-  { name: 'ticket_id', type: 'BIGINT' }, { name: 'customer_id', type: 'BIGINT' }, { name: 'created_at', type: 'TIMESTAMPTZ' },
-  { name: 'resolution_time_hours', type: 'DOUBLE' }, { name: 'satisfaction_score', type: 'INTEGER' },
+  { name: 'ticket_id', type: 'BIGINT' },
+  { name: 'customer_id', type: 'BIGINT' },
+  { name: 'created_at', type: 'TIMESTAMPTZ' },
+  { name: 'resolution_time_hours', type: 'DOUBLE' },
+  { name: 'satisfaction_score', type: 'INTEGER' },
 ];
 
 function ticketsNode(api: TicketApi, withToken = false, extra: Partial<SourceNode['stream']> = {}): SourceNode {
   return sourceNode(
     'support_tickets',
     { type: 'http', settings: { base_url: lit(api.url), ...(withToken ? { token: secret('API_TOKEN') } : {}) } },
-    { path: '/api/v1/tickets', primaryKey: ['ticket_id'], columns, pagination: { style: 'page', pageParam: 'page', sizeParam: 'page_size', pageSize: 100, recordsField: 'tickets' }, ...extra },
+    {
+      path: '/api/v1/tickets',
+      primaryKey: ['ticket_id'],
+      columns,
+      pagination: { style: 'page', pageParam: 'page', sizeParam: 'page_size', pageSize: 100, recordsField: 'tickets' },
+      ...extra,
+    },
   );
 }
 
@@ -62,22 +71,37 @@ describe('http connector', () => {
     expect(result.rows).toBe(tickets.length);
     expect(open.requests() - before).toBe(Math.ceil(tickets.length / 100));
     expect(result.schema).toEqual(columns);
-    const [agg] = await rows(h, `SELECT count(*) AS n, count(DISTINCT ticket_id) AS ids, count(customer_id) AS with_customer, count(resolution_time_hours) AS resolved FROM t`);
+    const [agg] = await rows(
+      h,
+      `SELECT count(*) AS n, count(DISTINCT ticket_id) AS ids, count(customer_id) AS with_customer, count(resolution_time_hours) AS resolved FROM t`,
+    );
     expect(agg).toEqual({
       n: tickets.length,
       ids: tickets.length,
       with_customer: tickets.filter((t) => t.customer_id !== null).length,
       resolved: tickets.filter((t) => t.resolution_time_hours !== null).length,
     });
-    const first = await rows(h, `SELECT ticket_id, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, resolution_time_hours, satisfaction_score FROM t ORDER BY ticket_id LIMIT 3`);
-    expect(first).toEqual(tickets.slice(0, 3).map((t) => ({ ticket_id: t.ticket_id, created_at: t.created_at, resolution_time_hours: t.resolution_time_hours, satisfaction_score: t.satisfaction_score })));
+    const first = await rows(
+      h,
+      `SELECT ticket_id, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, resolution_time_hours, satisfaction_score FROM t ORDER BY ticket_id LIMIT 3`,
+    );
+    expect(first).toEqual(
+      tickets.slice(0, 3).map((t) => ({
+        ticket_id: t.ticket_id,
+        created_at: t.created_at,
+        resolution_time_hours: t.resolution_time_hours,
+        satisfaction_score: t.satisfaction_score,
+      })),
+    );
   });
 
   it('sends the bearer token from the secret; without it the API refuses and the message says so', async () => {
     const h = new SourceHarness();
     const { result } = await h.run(ticketsNode(locked, true), { API_TOKEN: TOKEN });
     expect(result.rows).toBe(tickets.length);
-    await expect(h.run(ticketsNode(locked, true), {})).rejects.toThrow(/bronze\.support_tickets: GET \/api\/v1\/tickets\?page=1&page_size=100 at http:\/\/127\.0\.0\.1:\d+: HTTP 401 \(the API wants a token/);
+    await expect(h.run(ticketsNode(locked, true), {})).rejects.toThrow(
+      /bronze\.support_tickets: GET \/api\/v1\/tickets\?page=1&page_size=100 at http:\/\/127\.0\.0\.1:\d+: HTTP 401 \(the API wants a token/,
+    );
     await expect(h.run(ticketsNode(locked, true), { API_TOKEN: 'wrong' })).rejects.toThrow(/HTTP 401 \(the token was refused\)/);
     expect(filesContaining(h.dir, TOKEN)).toEqual([]);
   });
@@ -121,7 +145,11 @@ describe('http connector', () => {
 
   it('names a missing records field and a declared column the API does not send', async () => {
     const h = new SourceHarness();
-    await expect(h.run(ticketsNode(open, false, { pagination: { style: 'page', pageSize: 100, recordsField: 'items' } }), {})).rejects.toThrow(/the field `items` is missing/);
-    await expect(h.run(ticketsNode(open, false, { columns: [...columns, { name: 'priority', type: 'VARCHAR' }] }), {})).rejects.toThrow(/declared column `priority` is missing in http http:\/\/127\.0\.0\.1:\d+\/api\/v1\/tickets/);
+    await expect(h.run(ticketsNode(open, false, { pagination: { style: 'page', pageSize: 100, recordsField: 'items' } }), {})).rejects.toThrow(
+      /the field `items` is missing/,
+    );
+    await expect(h.run(ticketsNode(open, false, { columns: [...columns, { name: 'priority', type: 'VARCHAR' }] }), {})).rejects.toThrow(
+      /declared column `priority` is missing in http http:\/\/127\.0\.0\.1:\d+\/api\/v1\/tickets/,
+    );
   });
 });

@@ -12,13 +12,22 @@ let dbs: TestDatabases;
 let env: Record<string, string>;
 
 const txColumns = [
-  { name: 'transaction_id', type: 'BIGINT' }, { name: 'customer_id', type: 'BIGINT' }, { name: 'order_id', type: 'BIGINT' },
-  { name: 'amount', type: 'DECIMAL(10,2)' }, { name: 'transaction_date', type: 'DATE' }, { name: 'payment_method', type: 'VARCHAR' },
-  { name: 'status', type: 'VARCHAR' }, { name: 'created_at', type: 'TIMESTAMP' },
+  { name: 'transaction_id', type: 'BIGINT' },
+  { name: 'customer_id', type: 'BIGINT' },
+  { name: 'order_id', type: 'BIGINT' },
+  { name: 'amount', type: 'DECIMAL(10,2)' },
+  { name: 'transaction_date', type: 'DATE' },
+  { name: 'payment_method', type: 'VARCHAR' },
+  { name: 'status', type: 'VARCHAR' },
+  { name: 'created_at', type: 'TIMESTAMP' },
 ];
 
 function myNode(name: string, stream: Partial<SourceNode['stream']> = {}): SourceNode {
-  return sourceNode(name, { type: 'mysql', settings: { url: lit(withDatabase(services().TRANSACTIONS_DB_URL, dbs.mysql.database)), password: secret('MYPW') } }, stream);
+  return sourceNode(
+    name,
+    { type: 'mysql', settings: { url: lit(withDatabase(services().TRANSACTIONS_DB_URL, dbs.mysql.database)), password: secret('MYPW') } },
+    stream,
+  );
 }
 
 async function table(h: SourceHarness, id: string, sql: string): Promise<Record<string, unknown>[]> {
@@ -56,11 +65,21 @@ describe('mysql connector (MariaDB)', () => {
     const n = dbs.data.transactions.length;
     expect(result.rows).toBe(n);
     expect(result.schema).toEqual(txColumns);
-    const [mine] = await table(h, 'bronze.transactions', `SELECT count(*) AS n, count(DISTINCT transaction_id) AS ids, sum(amount)::VARCHAR AS total, count(customer_id) AS with_customer, any_value(typeof(amount)) AS ty FROM t`);
+    const [mine] = await table(
+      h,
+      'bronze.transactions',
+      `SELECT count(*) AS n, count(DISTINCT transaction_id) AS ids, sum(amount)::VARCHAR AS total, count(customer_id) AS with_customer, any_value(typeof(amount)) AS ty FROM t`,
+    );
     const [theirs] = await dbs.myQuery('SELECT COUNT(*) AS n, CAST(SUM(amount) AS CHAR) AS total, COUNT(customer_id) AS with_customer FROM transactions');
     expect(mine).toEqual({ n, ids: n, total: theirs.total, with_customer: Number(theirs.with_customer), ty: 'DECIMAL(10,2)' });
-    const sample = await table(h, 'bronze.transactions', `SELECT transaction_id, amount::VARCHAR AS amount, strftime(created_at, '%Y-%m-%d %H:%M:%S') AS created_at FROM t ORDER BY transaction_id LIMIT 20`);
-    const src = await dbs.myQuery(`SELECT transaction_id, CAST(amount AS CHAR) AS amount, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%S') AS created_at FROM transactions ORDER BY transaction_id LIMIT 20`);
+    const sample = await table(
+      h,
+      'bronze.transactions',
+      `SELECT transaction_id, amount::VARCHAR AS amount, strftime(created_at, '%Y-%m-%d %H:%M:%S') AS created_at FROM t ORDER BY transaction_id LIMIT 20`,
+    );
+    const src = await dbs.myQuery(
+      `SELECT transaction_id, CAST(amount AS CHAR) AS amount, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%S') AS created_at FROM transactions ORDER BY transaction_id LIMIT 20`,
+    );
     expect(sample).toEqual(src.map((r) => ({ ...r, transaction_id: Number(r.transaction_id) })));
   });
 
@@ -68,17 +87,68 @@ describe('mysql connector (MariaDB)', () => {
     const h = new SourceHarness();
     const { result } = await h.run(myNode('typed', { primaryKey: ['id'] }), env);
     expect(result.schema).toEqual([
-      { name: 'id', type: 'INTEGER' }, { name: 'ubig', type: 'UBIGINT' }, { name: 'big', type: 'BIGINT' }, { name: 'money', type: 'DECIMAL(12,2)' },
-      { name: 'dt', type: 'TIMESTAMP' }, { name: 'ts', type: 'TIMESTAMPTZ' }, { name: 'd', type: 'DATE' }, { name: 'doc', type: 'JSON' },
-      { name: 'txt', type: 'VARCHAR' }, { name: 'tiny', type: 'TINYINT' }, { name: 'ratio', type: 'DOUBLE' }, { name: 'bin', type: 'BLOB' },
+      { name: 'id', type: 'INTEGER' },
+      { name: 'ubig', type: 'UBIGINT' },
+      { name: 'big', type: 'BIGINT' },
+      { name: 'money', type: 'DECIMAL(12,2)' },
+      { name: 'dt', type: 'TIMESTAMP' },
+      { name: 'ts', type: 'TIMESTAMPTZ' },
+      { name: 'd', type: 'DATE' },
+      { name: 'doc', type: 'JSON' },
+      { name: 'txt', type: 'VARCHAR' },
+      { name: 'tiny', type: 'TINYINT' },
+      { name: 'ratio', type: 'DOUBLE' },
+      { name: 'bin', type: 'BLOB' },
     ]);
-    const rows = await table(h, 'bronze.typed', `SELECT id, ubig::VARCHAR AS ubig, big::VARCHAR AS big, money::VARCHAR AS money,
-      strftime(dt, '%Y-%m-%d %H:%M:%S.%g') AS dt, epoch(ts)::BIGINT AS ts_epoch, d::VARCHAR AS d, json_extract(doc, '$') AS doc, txt, tiny, ratio, hex(bin) AS bin FROM t ORDER BY id`);
+    const rows = await table(
+      h,
+      'bronze.typed',
+      `SELECT id, ubig::VARCHAR AS ubig, big::VARCHAR AS big, money::VARCHAR AS money,
+      strftime(dt, '%Y-%m-%d %H:%M:%S.%g') AS dt, epoch(ts)::BIGINT AS ts_epoch, d::VARCHAR AS d, json_extract(doc, '$') AS doc, txt, tiny, ratio, hex(bin) AS bin FROM t ORDER BY id`,
+    );
     expect(rows).toEqual([
-      { id: 1, ubig: '18446744073709551615', big: '9007199254740993', money: '12345678.91', dt: '2025-03-30 02:30:00.123', ts_epoch: 1743298200,
-        d: '2025-03-30', doc: '{"a":[1,2]}', txt: 'comma, "quote"\nnewline', tiny: -128, ratio: 0.1, bin: '00FF' },
-      { id: 2, ubig: null, big: '-9223372036854775808', money: '-0.01', dt: null, ts_epoch: null, d: null, doc: null, txt: '', tiny: null, ratio: null, bin: null },
-      { id: 3, ubig: '0', big: null, money: '0.00', dt: '2025-10-26 02:30:00.000', ts_epoch: 1761442200, d: null, doc: '[]', txt: null, tiny: 127, ratio: 1e300, bin: '' },
+      {
+        id: 1,
+        ubig: '18446744073709551615',
+        big: '9007199254740993',
+        money: '12345678.91',
+        dt: '2025-03-30 02:30:00.123',
+        ts_epoch: 1743298200,
+        d: '2025-03-30',
+        doc: '{"a":[1,2]}',
+        txt: 'comma, "quote"\nnewline',
+        tiny: -128,
+        ratio: 0.1,
+        bin: '00FF',
+      },
+      {
+        id: 2,
+        ubig: null,
+        big: '-9223372036854775808',
+        money: '-0.01',
+        dt: null,
+        ts_epoch: null,
+        d: null,
+        doc: null,
+        txt: '',
+        tiny: null,
+        ratio: null,
+        bin: null,
+      },
+      {
+        id: 3,
+        ubig: '0',
+        big: null,
+        money: '0.00',
+        dt: '2025-10-26 02:30:00.000',
+        ts_epoch: 1761442200,
+        d: null,
+        doc: '[]',
+        txt: null,
+        tiny: 127,
+        ratio: 1e300,
+        bin: '',
+      },
     ]);
     // TIMESTAMP columns are instants (whatever the server's zone); DATETIME is wall-clock text kept as is.
     const src = await dbs.myQuery(`SELECT UNIX_TIMESTAMP(ts) AS e FROM typed ORDER BY id`);
@@ -92,7 +162,10 @@ describe('mysql connector (MariaDB)', () => {
     const n = dbs.data.transactions.length;
     expect(first.result.snapshot!.rows).toBe(n);
     const [{ maxId }] = await dbs.myQuery('SELECT MAX(transaction_id) AS maxId FROM transactions');
-    const values = Array.from({ length: 1000 }, (_, i) => `(${Number(maxId) + 1 + i}, 1001, ${900000 + i}, ${(i % 50) + 0.99}, '2025-11-11', 'paypal', 'completed', '2025-11-11 0${i % 10}:00:00')`);
+    const values = Array.from(
+      { length: 1000 },
+      (_, i) => `(${Number(maxId) + 1 + i}, 1001, ${900000 + i}, ${(i % 50) + 0.99}, '2025-11-11', 'paypal', 'completed', '2025-11-11 0${i % 10}:00:00')`,
+    );
     await dbs.myQuery(`INSERT INTO transactions VALUES ${values.join(',')}`);
     const second = await h.run(node, env);
     expect(second.result.rows).toBe(1000);

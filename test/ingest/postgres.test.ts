@@ -13,14 +13,24 @@ let dbs: TestDatabases;
 let env: Record<string, string>;
 
 const customersColumns = [
-  { name: 'customer_id', type: 'BIGINT' }, { name: 'email', type: 'VARCHAR' }, { name: 'first_name', type: 'VARCHAR' },
-  { name: 'last_name', type: 'VARCHAR' }, { name: 'registration_date', type: 'DATE' }, { name: 'status', type: 'VARCHAR' },
-  { name: 'country', type: 'VARCHAR' }, { name: 'city', type: 'VARCHAR' }, { name: 'created_at', type: 'TIMESTAMP' },
+  { name: 'customer_id', type: 'BIGINT' },
+  { name: 'email', type: 'VARCHAR' },
+  { name: 'first_name', type: 'VARCHAR' },
+  { name: 'last_name', type: 'VARCHAR' },
+  { name: 'registration_date', type: 'DATE' },
+  { name: 'status', type: 'VARCHAR' },
+  { name: 'country', type: 'VARCHAR' },
+  { name: 'city', type: 'VARCHAR' },
+  { name: 'created_at', type: 'TIMESTAMP' },
   { name: 'updated_at', type: 'TIMESTAMP' },
 ];
 
 function pgNode(name: string, stream: Partial<SourceNode['stream']> = {}, settings: Record<string, ReturnType<typeof lit>> = {}): SourceNode {
-  return sourceNode(name, { type: 'postgres', settings: { url: lit(withDatabase(services().CUSTOMER_DB_URL, dbs.pg.database)), password: secret('PGPW'), ...settings } }, stream);
+  return sourceNode(
+    name,
+    { type: 'postgres', settings: { url: lit(withDatabase(services().CUSTOMER_DB_URL, dbs.pg.database)), password: secret('PGPW'), ...settings } },
+    stream,
+  );
 }
 
 async function table(h: SourceHarness, id: string, sql = 'SELECT * FROM t'): Promise<Record<string, unknown>[]> {
@@ -58,12 +68,22 @@ describe('postgres connector', () => {
     expect(result.rows).toBe(CUSTOMERS);
     expect(result.snapshot!.rows).toBe(CUSTOMERS);
     expect(result.schema).toEqual(customersColumns);
-    const [agg] = await table(h, 'bronze.customers', `SELECT count(*) AS n, count(DISTINCT customer_id) AS ids, sum(customer_id) AS s, count(email) AS emails, typeof(created_at) AS ty FROM t GROUP BY ALL`);
+    const [agg] = await table(
+      h,
+      'bronze.customers',
+      `SELECT count(*) AS n, count(DISTINCT customer_id) AS ids, sum(customer_id) AS s, count(email) AS emails, typeof(created_at) AS ty FROM t GROUP BY ALL`,
+    );
     const [src] = await dbs.pgQuery('SELECT count(*)::int AS n, sum(customer_id)::text AS s, count(email)::int AS emails FROM customers');
     expect(agg).toEqual({ n: CUSTOMERS, ids: CUSTOMERS, s: Number(src.s), emails: src.emails, ty: 'TIMESTAMP' });
     // Same rows, value for value (sampled through the text form of both sides).
-    const mine = await table(h, 'bronze.customers', `SELECT customer_id, email, registration_date::VARCHAR AS r, strftime(updated_at, '%Y-%m-%d %H:%M:%S') AS u FROM t ORDER BY customer_id LIMIT 50`);
-    const theirs = await dbs.pgQuery(`SELECT customer_id::int AS customer_id, email, registration_date::text AS r, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS') AS u FROM customers ORDER BY customer_id LIMIT 50`);
+    const mine = await table(
+      h,
+      'bronze.customers',
+      `SELECT customer_id, email, registration_date::VARCHAR AS r, strftime(updated_at, '%Y-%m-%d %H:%M:%S') AS u FROM t ORDER BY customer_id LIMIT 50`,
+    );
+    const theirs = await dbs.pgQuery(
+      `SELECT customer_id::int AS customer_id, email, registration_date::text AS r, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS') AS u FROM customers ORDER BY customer_id LIMIT 50`,
+    );
     expect(mine).toEqual(theirs);
   });
 
@@ -71,23 +91,77 @@ describe('postgres connector', () => {
     const h = new SourceHarness();
     const { result } = await h.run(pgNode('typed', { primaryKey: ['id'] }), env);
     expect(result.schema).toEqual([
-      { name: 'id', type: 'BIGINT' }, { name: 'big', type: 'BIGINT' }, { name: 'money', type: 'DECIMAL(12,2)' },
-      { name: 'wide', type: 'DECIMAL(38,10)' }, { name: 'loose', type: 'VARCHAR' }, { name: 'ts', type: 'TIMESTAMP' },
-      { name: 'tstz', type: 'TIMESTAMPTZ' }, { name: 'd', type: 'DATE' }, { name: 'flag', type: 'BOOLEAN' },
-      { name: 'doc', type: 'JSON' }, { name: 'txt', type: 'VARCHAR' }, { name: 'small', type: 'SMALLINT' }, { name: 'ratio', type: 'DOUBLE' },
+      { name: 'id', type: 'BIGINT' },
+      { name: 'big', type: 'BIGINT' },
+      { name: 'money', type: 'DECIMAL(12,2)' },
+      { name: 'wide', type: 'DECIMAL(38,10)' },
+      { name: 'loose', type: 'VARCHAR' },
+      { name: 'ts', type: 'TIMESTAMP' },
+      { name: 'tstz', type: 'TIMESTAMPTZ' },
+      { name: 'd', type: 'DATE' },
+      { name: 'flag', type: 'BOOLEAN' },
+      { name: 'doc', type: 'JSON' },
+      { name: 'txt', type: 'VARCHAR' },
+      { name: 'small', type: 'SMALLINT' },
+      { name: 'ratio', type: 'DOUBLE' },
     ]);
-    const rows = await table(h, 'bronze.typed', `SELECT id, big::VARCHAR AS big, money::VARCHAR AS money, wide::VARCHAR AS wide, loose,
+    const rows = await table(
+      h,
+      'bronze.typed',
+      `SELECT id, big::VARCHAR AS big, money::VARCHAR AS money, wide::VARCHAR AS wide, loose,
       strftime(ts, '%Y-%m-%d %H:%M:%S') AS ts, strftime(tstz AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') AS tstz_utc,
-      flag, doc::VARCHAR AS doc, json_extract(doc, '$.a[1]')::INTEGER AS a1, txt, txt IS NULL AS txt_null, small, ratio FROM t ORDER BY id`);
+      flag, doc::VARCHAR AS doc, json_extract(doc, '$.a[1]')::INTEGER AS a1, txt, txt IS NULL AS txt_null, small, ratio FROM t ORDER BY id`,
+    );
     expect(rows).toEqual([
-      { id: 1, big: '9007199254740993', money: '12345678.91', wide: '1234567890123456789012345678.0123456789', loose: '3.14159265358979323846264338327950288',
-        ts: '2025-03-30 01:30:00', tstz_utc: '2025-03-30 00:30:00', flag: true, doc: '{"a": [1, 2], "b": null}', a1: 2,
-        txt: 'comma, "quote"\nnewline', txt_null: false, small: -32768, ratio: 0.1 },
+      {
+        id: 1,
+        big: '9007199254740993',
+        money: '12345678.91',
+        wide: '1234567890123456789012345678.0123456789',
+        loose: '3.14159265358979323846264338327950288',
+        ts: '2025-03-30 01:30:00',
+        tstz_utc: '2025-03-30 00:30:00',
+        flag: true,
+        doc: '{"a": [1, 2], "b": null}',
+        a1: 2,
+        txt: 'comma, "quote"\nnewline',
+        txt_null: false,
+        small: -32768,
+        ratio: 0.1,
+      },
       // 03:30 in Berlin on the spring-forward day is CEST (+02): 01:30 UTC, one hour after row 1.
-      { id: 2, big: '-9223372036854775808', money: '-0.01', wide: '0.0000000000', loose: null,
-        ts: null, tstz_utc: '2025-03-30 01:30:00', flag: null, doc: null, a1: null, txt: '', txt_null: false, small: null, ratio: null },
-      { id: 3, big: null, money: null, wide: null, loose: null, ts: '2025-10-26 02:30:00', tstz_utc: '2025-10-26 01:30:00',
-        flag: false, doc: '[]', a1: null, txt: null, txt_null: true, small: 1, ratio: 1e300 },
+      {
+        id: 2,
+        big: '-9223372036854775808',
+        money: '-0.01',
+        wide: '0.0000000000',
+        loose: null,
+        ts: null,
+        tstz_utc: '2025-03-30 01:30:00',
+        flag: null,
+        doc: null,
+        a1: null,
+        txt: '',
+        txt_null: false,
+        small: null,
+        ratio: null,
+      },
+      {
+        id: 3,
+        big: null,
+        money: null,
+        wide: null,
+        loose: null,
+        ts: '2025-10-26 02:30:00',
+        tstz_utc: '2025-10-26 01:30:00',
+        flag: false,
+        doc: '[]',
+        a1: null,
+        txt: null,
+        txt_null: true,
+        small: 1,
+        ratio: 1e300,
+      },
     ]);
   });
 
@@ -101,14 +175,23 @@ describe('postgres connector', () => {
     expect(cursor).toBe(maxRow.m);
 
     // A row committed late with exactly the cursor value (a tie), 3 new customers, 2 updates.
-    await dbs.pgQuery(`INSERT INTO customers VALUES (990001, 'tie@example.com', 'Tie', 'Row', '2025-01-01', 'active', 'US', 'Austin', '2025-01-01 00:00:00', $1::timestamp)`, [cursor]);
-    await dbs.pgQuery(`INSERT INTO customers SELECT 990001 + g, 'new' || g || '@example.com', 'New', 'Customer', '2025-11-10', 'active', 'DE', 'Berlin', '2025-11-10 10:00:00', '2025-11-12 08:00:00' FROM generate_series(1, 3) g`);
+    await dbs.pgQuery(
+      `INSERT INTO customers VALUES (990001, 'tie@example.com', 'Tie', 'Row', '2025-01-01', 'active', 'US', 'Austin', '2025-01-01 00:00:00', $1::timestamp)`,
+      [cursor],
+    );
+    await dbs.pgQuery(
+      `INSERT INTO customers SELECT 990001 + g, 'new' || g || '@example.com', 'New', 'Customer', '2025-11-10', 'active', 'DE', 'Berlin', '2025-11-10 10:00:00', '2025-11-12 08:00:00' FROM generate_series(1, 3) g`,
+    );
     await dbs.pgQuery(`UPDATE customers SET status = 'premium', updated_at = '2025-11-12 09:00:00' WHERE customer_id IN (1001, 1002)`);
 
     const second = await h.run(node, env);
     const rows = await table(h, 'bronze.customers', `SELECT count(*) AS n, count(DISTINCT customer_id) AS ids FROM t`);
     expect(rows[0]).toEqual({ n: CUSTOMERS + 4, ids: CUSTOMERS + 4 });
-    const updated = await table(h, 'bronze.customers', `SELECT customer_id, status, strftime(updated_at, '%Y-%m-%d %H:%M:%S') AS u FROM t WHERE customer_id IN (1001, 1002, 990001) ORDER BY 1`);
+    const updated = await table(
+      h,
+      'bronze.customers',
+      `SELECT customer_id, status, strftime(updated_at, '%Y-%m-%d %H:%M:%S') AS u FROM t WHERE customer_id IN (1001, 1002, 990001) ORDER BY 1`,
+    );
     expect(updated).toEqual([
       { customer_id: 1001, status: 'premium', u: '2025-11-12 09:00:00' },
       { customer_id: 1002, status: 'premium', u: '2025-11-12 09:00:00' },
@@ -131,9 +214,21 @@ describe('postgres connector', () => {
     const h = new SourceHarness();
     const missing = pgNode('customers', { primaryKey: ['customer_id'], columns: [...customersColumns, { name: 'loyalty_tier', type: 'VARCHAR' }] });
     await expect(h.run(missing, env)).rejects.toThrow(/bronze\.customers: declared column `loyalty_tier` is missing in postgres .*customers_t_/);
-    const narrow = pgNode('customers', { primaryKey: ['customer_id'], columns: [{ name: 'customer_id', type: 'INTEGER' }, { name: 'created_at', type: 'TIMESTAMPTZ' }] });
+    const narrow = pgNode('customers', {
+      primaryKey: ['customer_id'],
+      columns: [
+        { name: 'customer_id', type: 'INTEGER' },
+        { name: 'created_at', type: 'TIMESTAMPTZ' },
+      ],
+    });
     await expect(h.run(narrow, env)).rejects.toThrow(/column `customer_id` is declared INTEGER but .* has bigint \(BIGINT\)/);
-    const zone = pgNode('customers', { primaryKey: ['customer_id'], columns: [{ name: 'customer_id', type: 'BIGINT' }, { name: 'created_at', type: 'TIMESTAMPTZ' }] });
+    const zone = pgNode('customers', {
+      primaryKey: ['customer_id'],
+      columns: [
+        { name: 'customer_id', type: 'BIGINT' },
+        { name: 'created_at', type: 'TIMESTAMPTZ' },
+      ],
+    });
     await expect(h.run(zone, env)).rejects.toThrow(/column `created_at` is declared TIMESTAMPTZ/);
     const cursor = pgNode('customers', { primaryKey: ['customer_id'], cursor: 'modified_at', mode: 'incremental' });
     await expect(h.run(cursor, env)).rejects.toThrow(/cursor column `modified_at` is missing/);
@@ -146,7 +241,9 @@ describe('postgres connector', () => {
   it('a value DuckDB cannot load while PostgreSQL is still streaming: the sync fails at once, naming the source, and leaves nothing', async () => {
     // The full read streams through a named pipe into DuckDB; the first row is a numeric NaN that
     // DECIMAL(12,2) cannot hold, 300,000 rows behind it are still being exported.
-    await dbs.pgQuery(`CREATE TABLE amounts AS SELECT g AS id, (CASE WHEN g = 1 THEN 'NaN' ELSE g::text END)::numeric(12,2) AS amount FROM generate_series(1, 300000) g`);
+    await dbs.pgQuery(
+      `CREATE TABLE amounts AS SELECT g AS id, (CASE WHEN g = 1 THEN 'NaN' ELSE g::text END)::numeric(12,2) AS amount FROM generate_series(1, 300000) g`,
+    );
     const h = new SourceHarness();
     const t0 = performance.now();
     await expect(h.run(pgNode('amounts', { primaryKey: ['id'] }), env)).rejects.toThrow(/bronze\.amounts/);

@@ -8,12 +8,24 @@ import { dbConnection, redactUrls } from '../../src/ingest/connection.js';
 
 describe('declared types', () => {
   it.each([
-    ['BIGINT', 'INTEGER', true], ['INTEGER', 'BIGINT', false], ['BIGINT', 'UBIGINT', false], ['UBIGINT', 'UINTEGER', true],
-    ['DECIMAL(10,2)', 'DECIMAL(10,2)', true], ['DECIMAL(12,2)', 'DECIMAL(10,2)', true], ['DECIMAL(10,2)', 'DECIMAL(12,2)', false],
-    ['DECIMAL(10,1)', 'DECIMAL(10,2)', false], ['DECIMAL(21,2)', 'BIGINT', true], ['DECIMAL(20,2)', 'BIGINT', false],
-    ['DOUBLE', 'DECIMAL(10,2)', true], ['VARCHAR', 'TIMESTAMPTZ', true], ['TIMESTAMP', 'TIMESTAMPTZ', false],
-    ['TIMESTAMPTZ', 'TIMESTAMP', false], ['TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ', true], ['numeric(10, 2)', 'DECIMAL(10,2)', true],
-    ['JSON', 'JSON', true], ['INTEGER', 'VARCHAR', false],
+    ['BIGINT', 'INTEGER', true],
+    ['INTEGER', 'BIGINT', false],
+    ['BIGINT', 'UBIGINT', false],
+    ['UBIGINT', 'UINTEGER', true],
+    ['DECIMAL(10,2)', 'DECIMAL(10,2)', true],
+    ['DECIMAL(12,2)', 'DECIMAL(10,2)', true],
+    ['DECIMAL(10,2)', 'DECIMAL(12,2)', false],
+    ['DECIMAL(10,1)', 'DECIMAL(10,2)', false],
+    ['DECIMAL(21,2)', 'BIGINT', true],
+    ['DECIMAL(20,2)', 'BIGINT', false],
+    ['DOUBLE', 'DECIMAL(10,2)', true],
+    ['VARCHAR', 'TIMESTAMPTZ', true],
+    ['TIMESTAMP', 'TIMESTAMPTZ', false],
+    ['TIMESTAMPTZ', 'TIMESTAMP', false],
+    ['TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ', true],
+    ['numeric(10, 2)', 'DECIMAL(10,2)', true],
+    ['JSON', 'JSON', true],
+    ['INTEGER', 'VARCHAR', false],
   ])('%s holds %s: %s', (declared, source, ok) => {
     expect(declaredAccepts(declared, source)).toBe(ok);
   });
@@ -54,6 +66,8 @@ describe('connection settings', () => {
   });
 
   it('redacts user:password@ in any URL', () => {
-    expect(redactUrls('failed: postgres://asgard:s3cret@10.0.0.1:5432/db and mysql://u:p@h/x')).toBe('failed: postgres://asgard:***@10.0.0.1:5432/db and mysql://u:***@h/x');
+    expect(redactUrls('failed: postgres://asgard:s3cret@10.0.0.1:5432/db and mysql://u:p@h/x')).toBe(
+      'failed: postgres://asgard:***@10.0.0.1:5432/db and mysql://u:***@h/x',
+    );
   });
 });

@@ -74,7 +74,9 @@ export class AirbyteStandIn {
   }
 
   private check(schemaName: string, value: unknown, configuration?: object): string | undefined {
-    const v = configuration ? validators().airbyteRequest(schemaName, configuration) : validators().airbyte(schemaName, { $ref: `#/components/schemas/${schemaName}` });
+    const v = configuration
+      ? validators().airbyteRequest(schemaName, configuration)
+      : validators().airbyte(schemaName, { $ref: `#/components/schemas/${schemaName}` });
     return v(value) ? undefined : `${schemaName}: ${errorsOf(v)}`;
   }
 
@@ -105,7 +107,10 @@ export class AirbyteStandIn {
       if (err) return this.bad(`${method} ${found.template}: ${err}`);
     }
     const id = path.split('/')[2];
-    const list = (m: Map<string, Obj>) => ({ status: 200, json: { data: [...m.values()].filter((x) => (url.searchParams.get('workspaceIds') ?? x.workspaceId) === x.workspaceId) } });
+    const list = (m: Map<string, Obj>) => ({
+      status: 200,
+      json: { data: [...m.values()].filter((x) => (url.searchParams.get('workspaceIds') ?? x.workspaceId) === x.workspaceId) },
+    });
     switch (`${method} ${found.template}`) {
       case 'GET /sources':
         return list(this.sources);
@@ -114,7 +119,13 @@ export class AirbyteStandIn {
       case 'GET /connections':
         return list(this.connections);
       case 'POST /sources': {
-        const s = { sourceId: randomUUID(), name: body.name, sourceType: body.configuration.sourceType ?? 'custom', workspaceId: body.workspaceId, configuration: body.configuration };
+        const s = {
+          sourceId: randomUUID(),
+          name: body.name,
+          sourceType: body.configuration.sourceType ?? 'custom',
+          workspaceId: body.workspaceId,
+          configuration: body.configuration,
+        };
         this.sources.set(s.sourceId, s);
         return { status: 200, json: s };
       }
@@ -125,7 +136,13 @@ export class AirbyteStandIn {
         return { status: 200, json: s };
       }
       case 'POST /destinations': {
-        const d = { destinationId: randomUUID(), name: body.name, destinationType: body.configuration.destinationType, workspaceId: body.workspaceId, configuration: body.configuration };
+        const d = {
+          destinationId: randomUUID(),
+          name: body.name,
+          destinationType: body.configuration.destinationType,
+          workspaceId: body.workspaceId,
+          configuration: body.configuration,
+        };
         this.destinations.set(d.destinationId, d);
         return { status: 200, json: d };
       }
@@ -151,7 +168,14 @@ export class AirbyteStandIn {
       case 'POST /jobs': {
         const c = this.connections.get(body.connectionId);
         if (!c) return { status: 404, json: { detail: `no connection ${body.connectionId}` } };
-        const j = { jobId: this.nextJob++, status: 'pending', jobType: body.jobType, startTime: new Date().toISOString(), connectionId: c.connectionId, polls: 0 };
+        const j = {
+          jobId: this.nextJob++,
+          status: 'pending',
+          jobType: body.jobType,
+          startTime: new Date().toISOString(),
+          connectionId: c.connectionId,
+          polls: 0,
+        };
         this.jobs.set(j.jobId, j);
         return { status: 200, json: this.jobJson(j) };
       }

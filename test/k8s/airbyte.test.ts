@@ -95,7 +95,9 @@ describe('Airbyte through its public API', () => {
 
   it('the test server refuses what the OpenAPI document does not allow (it is not a yes-machine)', async () => {
     const s = new AirbyteStandIn();
-    expect(s.handle('POST', '/v1/sources', JSON.stringify({ name: 'x', workspaceId: s.workspaceId, configuration: { sourceType: 'postgres', host: 'h' } })).status).toBe(400);
+    expect(
+      s.handle('POST', '/v1/sources', JSON.stringify({ name: 'x', workspaceId: s.workspaceId, configuration: { sourceType: 'postgres', host: 'h' } })).status,
+    ).toBe(400);
     expect(s.handle('GET', '/v1/sources?workspace=1', '').status).toBe(400);
     expect(s.handle('POST', '/v1/syncs', '{}').status).toBe(400);
     expect(s.invalid).toHaveLength(3);

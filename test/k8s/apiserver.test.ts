@@ -39,7 +39,12 @@ describe('the local API server', () => {
 
   it('refuses an invalid SparkApplication (the CRD schema is enforced)', async () => {
     const api = k8s.KubernetesObjectApi.makeApiClient(kubeConfig());
-    const bad = { apiVersion: 'sparkoperator.k8s.io/v1beta2', kind: 'SparkApplication', metadata: { name: 'bad', namespace: ns }, spec: { type: 'Cobol', mode: 'cluster', sparkVersion: '4.0.1' } };
+    const bad = {
+      apiVersion: 'sparkoperator.k8s.io/v1beta2',
+      kind: 'SparkApplication',
+      metadata: { name: 'bad', namespace: ns },
+      spec: { type: 'Cobol', mode: 'cluster', sparkVersion: '4.0.1' },
+    };
     await expect(api.patch(bad, undefined, 'All', 'asgard', true, k8s.PatchStrategy.ServerSideApply)).rejects.toThrow(/spec.type|Unsupported value/);
   });
 });
@@ -47,18 +52,26 @@ describe('the local API server', () => {
 describe('every object of the compiled churn tree', () => {
   it('has the kinds the tree promises', () => {
     const kinds = objects.map((o) => o.kind).sort();
-    expect(new Set(kinds)).toEqual(new Set(['ConfigMap', 'CronJob', 'Deployment', 'Job', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'SparkApplication']));
+    expect(new Set(kinds)).toEqual(
+      new Set(['ConfigMap', 'CronJob', 'Deployment', 'Job', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'SparkApplication']),
+    );
     expect(kinds.filter((k) => k === 'SparkApplication')).toHaveLength(3);
   });
 
   it('is accepted by the API server with a dry run, then stored by server-side apply', async () => {
     const api = k8s.KubernetesObjectApi.makeApiClient(kubeConfig());
     for (const o of objects) {
-      await expect(api.patch(o, undefined, 'All', 'asgard', true, k8s.PatchStrategy.ServerSideApply).then((r) => r.kind), `${o.kind}/${o.metadata.name}`).resolves.toBe(o.kind);
+      await expect(
+        api.patch(o, undefined, 'All', 'asgard', true, k8s.PatchStrategy.ServerSideApply).then((r) => r.kind),
+        `${o.kind}/${o.metadata.name}`,
+      ).resolves.toBe(o.kind);
     }
     for (const o of objects) {
       const stored = await api.patch(o, undefined, undefined, 'asgard', true, k8s.PatchStrategy.ServerSideApply);
-      expect(stored.metadata.managedFields?.some((f) => f.manager === 'asgard' && f.operation === 'Apply'), `${o.kind}/${o.metadata.name}`).toBe(true);
+      expect(
+        stored.metadata.managedFields?.some((f) => f.manager === 'asgard' && f.operation === 'Apply'),
+        `${o.kind}/${o.metadata.name}`,
+      ).toBe(true);
       expect(stored.metadata.labels?.['asgard.io/pipeline']).toBe('churn');
     }
     // Read back: what asgard applied is what the server keeps (no field dropped by pruning).

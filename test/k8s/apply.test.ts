@@ -82,7 +82,11 @@ beforeAll(async () => {
   k8sServer();
 }, 3_700_000);
 
-async function world(standIn: Omit<StandInOptions, 'kubeconfig' | 'namespace'>, specOpts: Parameters<typeof spec>[3] = {}, server: K8sEnv = k8sServer()): Promise<World> {
+async function world(
+  standIn: Omit<StandInOptions, 'kubeconfig' | 'namespace'>,
+  specOpts: Parameters<typeof spec>[3] = {},
+  server: K8sEnv = k8sServer(),
+): Promise<World> {
   const ns = await freshNamespace('apply', server.kubeconfig);
   const bucket = await freshBucket('k8s');
   const dir = mkdtempSync(join(tmpdir(), 'asgard-k8s-'));
@@ -94,7 +98,13 @@ async function world(standIn: Omit<StandInOptions, 'kubeconfig' | 'namespace'>, 
   // What the tree's README tells the deployer to create: the Secret the Spark driver's env refers to.
   await kubeConfig(server.kubeconfig)
     .makeApiClient(k8s.CoreV1Api)
-    .createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'shop-secrets' }, stringData: { AWS_ACCESS_KEY_ID: awsEnv().AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: awsEnv().AWS_SECRET_ACCESS_KEY } } });
+    .createNamespacedSecret({
+      namespace: ns,
+      body: {
+        metadata: { name: 'shop-secrets' },
+        stringData: { AWS_ACCESS_KEY_ID: awsEnv().AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: awsEnv().AWS_SECRET_ACCESS_KEY },
+      },
+    });
   const store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint, pathStyle: true });
   const env = {
     ...awsEnv(),
@@ -196,7 +206,12 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
   });
 
   it('a failing Spark driver: its log in the error, downstream skipped, exit 1', async () => {
-    await world({ sparkApplications: (app) => (app.metadata.name === 'shop-orders-clean' ? { fail: 'Traceback (most recent call last):\nAnalysisException: [TABLE_OR_VIEW_NOT_FOUND] bronze__orders' } : 'complete') });
+    await world({
+      sparkApplications: (app) =>
+        app.metadata.name === 'shop-orders-clean'
+          ? { fail: 'Traceback (most recent call last):\nAnalysisException: [TABLE_OR_VIEW_NOT_FOUND] bronze__orders' }
+          : 'complete',
+    });
     const r = await apply();
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { ok: boolean; nodes: { node: string; status: string; error?: string }[] };
@@ -216,12 +231,14 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     const r = await apply();
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { nodes: { node: string; status: string; error?: string }[] };
-    expect(out.nodes.find((n) => n.node === 'silver.orders_clean')?.error).toMatch(/did not finish within 3 s \(job_timeout of profile kubernetes\); its last state was SUBMITTED/);
+    expect(out.nodes.find((n) => n.node === 'silver.orders_clean')?.error).toMatch(
+      /did not finish within 3 s \(job_timeout of profile kubernetes\); its last state was SUBMITTED/,
+    );
   });
 });
 
 describe('apply --profile kubernetes: a file source', { timeout: 600_000 }, () => {
-  it('uploads the files its globs name to the bucket and syncs them through Airbyte\'s S3 source', async () => {
+  it("uploads the files its globs name to the bucket and syncs them through Airbyte's S3 source", async () => {
     await world({ sparkApplications: () => 'complete' });
     mkdirSync(join(w.dir, 'drops', 'readings'), { recursive: true });
     writeFileSync(join(w.dir, 'drops', 'readings', '2025-01.csv'), 'id,value\n1,0.5\n');
@@ -230,7 +247,9 @@ describe('apply --profile kubernetes: a file source', { timeout: 600_000 }, () =
     writeFileSync(
       join(w.dir, 'shop.asg'),
       spec(w.ns, w.bucket, endpoint)
-        .replace(/  source shop_db postgres \{[\s\S]*?\n    \}\n  \}\n/, `  source drops file {
+        .replace(
+          /  source shop_db postgres \{[\s\S]*?\n    \}\n  \}\n/,
+          `  source drops file {
     path = "./drops"
     stream orders {
       path        = "readings/*.csv"
@@ -238,8 +257,12 @@ describe('apply --profile kubernetes: a file source', { timeout: 600_000 }, () =
       columns     = { id = "BIGINT"  value = "DOUBLE" }
     }
   }
-`)
-        .replace('SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0', 'SELECT id AS order_id, value AS amount FROM bronze.orders')
+`,
+        )
+        .replace(
+          'SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0',
+          'SELECT id AS order_id, value AS amount FROM bronze.orders',
+        )
         .replace('check not_null(order_id)', '')
         .replace('SELECT order_id, country, amount FROM silver.orders_clean', 'SELECT order_id, amount FROM silver.orders_clean'),
     );
@@ -253,7 +276,11 @@ describe('apply --profile kubernetes: a file source', { timeout: 600_000 }, () =
     // Every request conformed to the Airbyte API and source-s3's own schema.
     expect(w.airbyte.invalid).toEqual([]);
     const [source] = [...w.airbyte.sources.values()];
-    expect(source.configuration).toMatchObject({ sourceType: 's3', bucket: w.bucket, streams: [{ name: 'orders', globs: ['lake/_asgard/shop/files/drops/readings/*.csv'], format: { filetype: 'csv' } }] });
+    expect(source.configuration).toMatchObject({
+      sourceType: 's3',
+      bucket: w.bucket,
+      streams: [{ name: 'orders', globs: ['lake/_asgard/shop/files/drops/readings/*.csv'], format: { filetype: 'csv' } }],
+    });
     expect(w.airbyte.requests).toContain('POST /jobs');
   });
 });
@@ -273,7 +300,14 @@ describe('plan --profile kubernetes: drift', { timeout: 600_000 }, () => {
     const api = k8s.KubernetesObjectApi.makeApiClient(kc);
     const app = { apiVersion: SPARK_APP, kind: 'SparkApplication', metadata: { name: 'shop-orders-clean', namespace: w.ns } };
     await api.patch({ ...app, spec: { driver: { memory: '8g' } } } as any, undefined, undefined, 'kubectl-edit', undefined, k8s.PatchStrategy.MergePatch);
-    await api.patch({ ...app, metadata: { ...app.metadata, name: 'shop-big-orders', labels: { team: 'data' } } } as any, undefined, undefined, 'kubectl-label', undefined, k8s.PatchStrategy.MergePatch);
+    await api.patch(
+      { ...app, metadata: { ...app.metadata, name: 'shop-big-orders', labels: { team: 'data' } } } as any,
+      undefined,
+      undefined,
+      'kubectl-label',
+      undefined,
+      k8s.PatchStrategy.MergePatch,
+    );
     await kc.makeApiClient(k8s.CoreV1Api).deleteNamespacedConfigMap({ name: 'shop-spec', namespace: w.ns });
 
     const r = await plan(['--format', 'json', '--detailed-exitcode']);
@@ -298,7 +332,9 @@ describe('apply --profile kubernetes: access failures', { timeout: 600_000 }, ()
     const out = JSON.parse(r.stdout) as { nodes: { node: string; error?: string }[] };
     // The first object it may not write: the pipeline's service account (the namespace is skipped:
     // in-cluster, asgard runs inside it without rights on namespaces).
-    expect(out.nodes.find((n) => n.node === 'silver.orders_clean')?.error).toMatch(new RegExp(`^RBAC forbids patch on ServiceAccount ${w.ns}/asgard: .*cannot patch resource "serviceaccounts"`));
+    expect(out.nodes.find((n) => n.node === 'silver.orders_clean')?.error).toMatch(
+      new RegExp(`^RBAC forbids patch on ServiceAccount ${w.ns}/asgard: .*cannot patch resource "serviceaccounts"`),
+    );
     expect(out.nodes.find((n) => n.node === 'silver.big_orders')).toMatchObject({ status: 'skipped' });
     expect(await w.store.get('_asgard/locks/shop.lock')).toBeUndefined();
   });
@@ -306,7 +342,10 @@ describe('apply --profile kubernetes: access failures', { timeout: 600_000 }, ()
   it('an unreachable cluster is named with its address', async () => {
     await world({ sparkApplications: () => 'complete' });
     const bad = join(w.dir, 'nowhere.kubeconfig');
-    writeFileSync(bad, 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1"}\nusers:\n- name: u\n  user: {token: x}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n');
+    writeFileSync(
+      bad,
+      'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1"}\nusers:\n- name: u\n  user: {token: x}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n',
+    );
     const r = await apply([], { KUBECONFIG: bad });
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1/);

@@ -86,7 +86,9 @@ ${profile}
     writeFileSync(join(d, 'p.asg'), spec('    namespace = "x"'));
     const r = await cli(['apply', 'p.asg', '--profile', 'kubernetes', '--yes'], { cwd: d, env: { HOME: d } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/apply --profile kubernetes keeps the state, lock and registry beside an S3 warehouse: set `warehouse = "s3:\/\/bucket\/prefix"` in profile kubernetes/);
+    expect(r.stderr).toMatch(
+      /apply --profile kubernetes keeps the state, lock and registry beside an S3 warehouse: set `warehouse = "s3:\/\/bucket\/prefix"` in profile kubernetes/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -99,8 +101,8 @@ ${profile}
   });
 });
 
-describe('a node\'s objects (the compiled churn tree, no cluster needed)', () => {
-  it('groups objects by asgard.io/node, puts the pipeline\'s own first (namespace before what lives in it), and refuses nodes it cannot run before any request', async () => {
+describe("a node's objects (the compiled churn tree, no cluster needed)", () => {
+  it("groups objects by asgard.io/node, puts the pipeline's own first (namespace before what lives in it), and refuses nodes it cannot run before any request", async () => {
     const { compileChurn } = await import('../targets/churn.js');
     const { KubeDeployment } = await import('../../src/kube/deploy.js');
     const tree = (await compileChurn()).files!;
@@ -108,7 +110,18 @@ describe('a node\'s objects (the compiled churn tree, no cluster needed)', () =>
     const cluster = new Cluster(loadKubeConfig({ KUBECONFIG: config('epsilon', 'https://127.0.0.1:1') }));
     const d = new KubeDeployment(cluster, { pipeline: 'churn', namespace: 'asgard', tree, timeoutSeconds: 5, timeoutSource: 'test' });
     const { shared, byNode } = await d.objects();
-    expect(shared.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'ServiceAccount', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ConfigMap', 'ConfigMap', 'CronJob']);
+    expect(shared.map((o) => o.kind)).toEqual([
+      'Namespace',
+      'ServiceAccount',
+      'ServiceAccount',
+      'Role',
+      'Role',
+      'RoleBinding',
+      'RoleBinding',
+      'ConfigMap',
+      'ConfigMap',
+      'CronJob',
+    ]);
     const kinds = (id: string) => (byNode.get(id) ?? []).map((o) => o.kind);
     expect(kinds('silver.customers_cleaned')).toEqual(['SparkApplication']);
     expect(kinds('train.churn_predictor')).toEqual(['ConfigMap', 'Job']);
@@ -118,7 +131,9 @@ describe('a node\'s objects (the compiled churn tree, no cluster needed)', () =>
     const ir = loadPipeline(CHURN, { sqlCachePath: false }).ir!;
     const ctx = { progress: () => undefined, signal: new AbortController().signal };
     const features = ir.nodes.find((n) => n.kind === 'features')!;
-    await expect(d.runNode(features, ctx)).rejects.toThrow(`${features.id}: the profile compiles no Kubernetes object for this features node, so it cannot run on the cluster`);
+    await expect(d.runNode(features, ctx)).rejects.toThrow(
+      `${features.id}: the profile compiles no Kubernetes object for this features node, so it cannot run on the cluster`,
+    );
     const source = ir.nodes.find((n) => n.kind === 'source')!;
     await expect(d.runNode(source, ctx)).rejects.toThrow(/sources are synced by Airbyte under this profile: set `airbyte_url` and `airbyte_workspace_id`/);
     expect(d.writes).toBe(0);

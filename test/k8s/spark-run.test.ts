@@ -65,8 +65,8 @@ function spec(bucket: string, endpoint: string, catalog: string): string {
 `;
 }
 
-describe('compiled SparkApplications and dbt Jobs run as compiled (the stand-in\'s runners)', { timeout: 1_800_000 }, () => {
-  it('both cleanses on the Spark cluster, then the gold model\'s dbt Job, in DAG order: Iceberg tables in the profile\'s catalog, their files on the S3 server', async () => {
+describe("compiled SparkApplications and dbt Jobs run as compiled (the stand-in's runners)", { timeout: 1_800_000 }, () => {
+  it("both cleanses on the Spark cluster, then the gold model's dbt Job, in DAG order: Iceberg tables in the profile's catalog, their files on the S3 server", async () => {
     const s3 = useAwsEnv();
     const aws = awsEnv();
     const bucket = await freshBucket('k8s-spark');
@@ -81,7 +81,8 @@ describe('compiled SparkApplications and dbt Jobs run as compiled (the stand-in\
       // The job files where the applications name them (what apply uploads before the first run).
       const put = (key: string, body: Buffer | string) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
       await put('lake/_asgard/shop/spark/runner.py', readFileSync(join(dir, 'out', 'spark', 'runner.py')));
-      for (const f of readdirSync(join(dir, 'out', 'spark', 'jobs'))) await put(`lake/_asgard/shop/spark/jobs/${f}`, readFileSync(join(dir, 'out', 'spark', 'jobs', f)));
+      for (const f of readdirSync(join(dir, 'out', 'spark', 'jobs')))
+        await put(`lake/_asgard/shop/spark/jobs/${f}`, readFileSync(join(dir, 'out', 'spark', 'jobs', f)));
       // Bronze as Airbyte's S3 destination lands a stream: Parquet files in the stream's folder.
       const file = join(dir, 'orders.parquet');
       const duck = await openDuck();
@@ -117,12 +118,21 @@ describe('compiled SparkApplications and dbt Jobs run as compiled (the stand-in\
     const dbt = loadAll(readFileSync(join(dir, 'out', 'dbt', 'jobs.yaml'), 'utf8')) as any[];
     const project = dbt.find((o) => o.kind === 'ConfigMap');
     const job = dbt.find((o) => o.kind === 'Job' && o.metadata.labels['asgard.io/node'] === 'gold.country_totals');
-    const jobEnv = await resolveContainerEnv(job.spec.template.spec.containers[0].env, async (kind, ref, key) => (kind === 'Secret' ? secrets : configMap)[key]);
+    const jobEnv = await resolveContainerEnv(
+      job.spec.template.spec.containers[0].env,
+      async (kind, ref, key) => (kind === 'Secret' ? secrets : configMap)[key],
+    );
     const ran = await runJob(job, jobEnv, async (name) => (name === project.metadata.name ? project.data : undefined));
     expect(ran.code, ran.tail).toBe(0);
 
     const py = pyicebergWith(
-      { 's3.endpoint': s3.endpoint, 's3.path-style-access': 'true', 's3.access-key-id': aws.AWS_ACCESS_KEY_ID, 's3.secret-access-key': aws.AWS_SECRET_ACCESS_KEY, 's3.region': 'us-east-1' },
+      {
+        's3.endpoint': s3.endpoint,
+        's3.path-style-access': 'true',
+        's3.access-key-id': aws.AWS_ACCESS_KEY_ID,
+        's3.secret-access-key': aws.AWS_SECRET_ACCESS_KEY,
+        's3.region': 'us-east-1',
+      },
       catalog,
       'silver.orders_clean',
       'silver.big_orders',

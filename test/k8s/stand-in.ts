@@ -79,19 +79,21 @@ export class StandIn {
   private async watch(base: string, plural: string, on: (o: any) => Promise<void>): Promise<void> {
     const go = async (): Promise<void> => {
       if (this.stopped) return;
-      const ac = await new k8s.Watch(this.kc).watch(
-        `${base}/namespaces/${this.opts.namespace}/${plural}`,
-        {},
-        (phase, o) => {
-          if (phase !== 'ADDED' && phase !== 'MODIFIED') return;
-          const key = `${plural}/${o.metadata.uid}`;
-          if (this.busy.has(key)) return;
-          this.busy.add(key);
-          this.running.push(on(o).catch((e) => this.played.push(`${o.kind}/${o.metadata.name} stand-in error: ${(e as Error).message}`)));
-        },
-        // The API server may be restarted by a fault test: watch again.
-        () => void setTimeout(() => void go().catch(() => undefined), 500),
-      ).catch(() => undefined);
+      const ac = await new k8s.Watch(this.kc)
+        .watch(
+          `${base}/namespaces/${this.opts.namespace}/${plural}`,
+          {},
+          (phase, o) => {
+            if (phase !== 'ADDED' && phase !== 'MODIFIED') return;
+            const key = `${plural}/${o.metadata.uid}`;
+            if (this.busy.has(key)) return;
+            this.busy.add(key);
+            this.running.push(on(o).catch((e) => this.played.push(`${o.kind}/${o.metadata.name} stand-in error: ${(e as Error).message}`)));
+          },
+          // The API server may be restarted by a fault test: watch again.
+          () => void setTimeout(() => void go().catch(() => undefined), 500),
+        )
+        .catch(() => undefined);
       if (ac) this.aborts.push(ac);
       else if (!this.stopped) setTimeout(() => void go().catch(() => undefined), 500);
     };
@@ -204,7 +206,10 @@ export class StandIn {
         ready: 0,
         succeeded: 1,
         completionTime: t(end),
-        conditions: [cond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')],
+        conditions: [
+          cond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'),
+          cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods'),
+        ],
       });
       this.played.push(`Job/${name} Complete`);
     } else {
@@ -237,7 +242,9 @@ export class StandIn {
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
-          res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`status of ${plural}/${name}: HTTP ${res.statusCode}: ${text.slice(0, 500)}`))));
+          res.on('end', () =>
+            (res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`status of ${plural}/${name}: HTTP ${res.statusCode}: ${text.slice(0, 500)}`)),
+          );
         },
       );
       req.on('error', reject);
@@ -261,13 +268,24 @@ export class StandIn {
  */
 export async function runSparkApplication(app: any, env: Readonly<Record<string, string>>): Promise<{ code: number; tail: string }> {
   const spark = sparkCluster();
-  const rt = sparkRuntime({ ...process.env, ASGARD_SPARK_HOME: spark.sparkHome, ASGARD_SPARK_JARS: spark.jars, ...(spark.javaHome ? { JAVA_HOME: spark.javaHome } : {}) });
-  const have = new Set(rt.jars.split(',').filter(Boolean).map((j) => basename(j)));
+  const rt = sparkRuntime({
+    ...process.env,
+    ASGARD_SPARK_HOME: spark.sparkHome,
+    ASGARD_SPARK_JARS: spark.jars,
+    ...(spark.javaHome ? { JAVA_HOME: spark.javaHome } : {}),
+  });
+  const have = new Set(
+    rt.jars
+      .split(',')
+      .filter(Boolean)
+      .map((j) => basename(j)),
+  );
   const missing = (app.spec.deps?.packages ?? []).filter((p: string) => {
     const [, artifact, version] = p.split(':');
     return !have.has(`${artifact}-${version}.jar`);
   });
-  if (missing.length) return { code: 1, tail: `the stand-in's Spark client has no jar for ${missing.join(', ')} (ASGARD_SPARK_PACKAGES in scripts/spark-cluster.sh)` };
+  if (missing.length)
+    return { code: 1, tail: `the stand-in's Spark client has no jar for ${missing.join(', ')} (ASGARD_SPARK_PACKAGES in scripts/spark-cluster.sh)` };
   const dir = mkdtempSync(join(tmpdir(), 'stand-in-'));
   try {
     const main = await fetchS3(app.spec.mainApplicationFile, dir);
@@ -349,7 +367,11 @@ export async function runJob(
     for (const p of paths) mkdirSync(join(root, p), { recursive: true });
     // A container path in a word of the command or an env value → the same path under `root`.
     const literal = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const alternatives = [...paths].filter((p) => p !== '/').sort((a, b) => b.length - a.length).map(literal).join('|');
+    const alternatives = [...paths]
+      .filter((p) => p !== '/')
+      .sort((a, b) => b.length - a.length)
+      .map(literal)
+      .join('|');
     const inRoot = (v: string) => v.replace(new RegExp(`(^|[\\s='"])(${alternatives})(?=$|[/\\s'"*;&)])`, 'g'), (_m, pre, p) => `${pre}${join(root, p)}`);
     const [cmd, ...args] = [...(c.command ?? []), ...(c.args ?? [])].map((a: string) => inRoot(String(a)));
     const childEnv: Record<string, string> = { PATH: tc.tools.env.PATH ?? '', HOME: join(root, '/tmp'), LANG: 'C.UTF-8' };
@@ -364,7 +386,18 @@ export async function runJob(
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       child.on('error', (e) => resolve({ code: 127, tail: e.message }));
-      child.on('close', (code) => resolve({ code: code ?? 1, tail: mask(lines.filter((l) => l.trim() !== '').slice(-40).join('\n'), Object.values(env)) }));
+      child.on('close', (code) =>
+        resolve({
+          code: code ?? 1,
+          tail: mask(
+            lines
+              .filter((l) => l.trim() !== '')
+              .slice(-40)
+              .join('\n'),
+            Object.values(env),
+          ),
+        }),
+      );
     });
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -6,7 +6,18 @@ import { Rng } from '../../src/ml/prng.js';
 import { codeMap, encodeValue, vocabulary } from '../../src/ml/categorical.js';
 import type { Dataset } from '../../src/ml/dataset.js';
 
-export const MERCHANT_CATEGORIES = ['grocery', 'fuel', 'restaurant', 'electronics', 'travel', 'gambling', 'crypto_exchange', 'pharmacy', 'clothing', 'utilities'];
+export const MERCHANT_CATEGORIES = [
+  'grocery',
+  'fuel',
+  'restaurant',
+  'electronics',
+  'travel',
+  'gambling',
+  'crypto_exchange',
+  'pharmacy',
+  'clothing',
+  'utilities',
+];
 const RISK: Record<string, number> = { gambling: 2.2, crypto_exchange: 2.6, electronics: 0.8, travel: 0.5 };
 
 export interface CardTxn {
@@ -27,7 +38,8 @@ export function cardTransactions(n: number, seed = 3): CardTxn[] {
     const card_present = rng.next() < 0.7;
     const amount = Math.round(Math.exp(2 + rng.next() * 5) * 100) / 100;
     const hour = Math.floor(rng.next() * 24);
-    const z = -3.2 + (merchant_category ? (RISK[merchant_category] ?? 0) : 0.4) + (card_present ? -0.8 : 0.9) + (amount > 500 ? 0.9 : 0) + (rng.next() - 0.5) * 1.5;
+    const z =
+      -3.2 + (merchant_category ? (RISK[merchant_category] ?? 0) : 0.4) + (card_present ? -0.8 : 0.9) + (amount > 500 ? 0.9 : 0) + (rng.next() - 0.5) * 1.5;
     out.push({ txn_id: i + 1, merchant_category, card_present, amount, hour, is_fraud: rng.next() < 1 / (1 + Math.exp(-z)) ? 1 : 0 });
   }
   return out;

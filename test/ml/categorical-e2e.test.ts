@@ -85,7 +85,17 @@ beforeAll(() => {
   rows = cardTransactions(4000, 11);
   mkdirSync(join(dir, 'data'));
   const start = Date.UTC(2025, 0, 1);
-  const csv = rows.map((r) => [r.txn_id, r.merchant_category ?? '', r.card_present, r.amount, r.hour, new Date(start + r.txn_id * 60_000).toISOString().replace('T', ' ').slice(0, 19), r.is_fraud].join(','));
+  const csv = rows.map((r) =>
+    [
+      r.txn_id,
+      r.merchant_category ?? '',
+      r.card_present,
+      r.amount,
+      r.hour,
+      new Date(start + r.txn_id * 60_000).toISOString().replace('T', ' ').slice(0, 19),
+      r.is_fraud,
+    ].join(','),
+  );
   writeFileSync(join(dir, 'data', 'transactions.csv'), ['txn_id,merchant_category,card_present,amount,hour,ts,is_fraud', ...csv].join('\n') + '\n');
   writeFileSync(join(dir, 'cards.asg'), SPEC);
 });
@@ -111,17 +121,33 @@ describe('a string feature end to end (card fraud)', () => {
   }, 600_000);
 
   it('serves the raw strings online with the probabilities batch scoring wrote', async () => {
-    const picked = [rows.find((r) => r.merchant_category === 'crypto_exchange')!, rows.find((r) => r.merchant_category === 'grocery')!, rows.find((r) => r.merchant_category === null)!];
+    const picked = [
+      rows.find((r) => r.merchant_category === 'crypto_exchange')!,
+      rows.find((r) => r.merchant_category === 'grocery')!,
+      rows.find((r) => r.merchant_category === null)!,
+    ];
     const ids = picked.map((r) => r.txn_id);
-    const q = json(await run(['query', 'cards.asg', `SELECT txn_id, fraud_probability FROM gold.fraud_scores WHERE txn_id IN (${ids.join(', ')}) ORDER BY txn_id`, '--format', 'json']));
+    const q = json(
+      await run([
+        'query',
+        'cards.asg',
+        `SELECT txn_id, fraud_probability FROM gold.fraud_scores WHERE txn_id IN (${ids.join(', ')}) ORDER BY txn_id`,
+        '--format',
+        'json',
+      ]),
+    );
     const batch = new Map((q.rows as { txn_id: number; fraud_probability: number }[]).map((r) => [Number(r.txn_id), Number(r.fraud_probability)]));
     expect(batch.size).toBe(3);
 
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'serve', join(dir, 'cards.asg'), '--port', '0', '--format', 'json'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'serve', join(dir, 'cards.asg'), '--port', '0', '--format', 'json'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const started = await new Promise<{ port: number }>((ok, fail) => {
         let out = '';
@@ -139,9 +165,17 @@ describe('a string feature end to end (card fraud)', () => {
       });
       const post = async (body: unknown) => {
         const res = await fetch(`http://127.0.0.1:${started.port}/mlops/inference`, { method: 'POST', body: JSON.stringify(body) });
-        return { status: res.status, body: (await res.json()) as { predictions: { fraud_probability: number }[]; error?: { code: string; details?: { field?: string } } } };
+        return {
+          status: res.status,
+          body: (await res.json()) as { predictions: { fraud_probability: number }[]; error?: { code: string; details?: { field?: string } } },
+        };
       };
-      const input = (r: CardTxn, category = r.merchant_category) => ({ merchant_category: category, card_present: r.card_present, amount: r.amount, hour: r.hour });
+      const input = (r: CardTxn, category = r.merchant_category) => ({
+        merchant_category: category,
+        card_present: r.card_present,
+        amount: r.amount,
+        hour: r.hour,
+      });
       // The NULL row is sent with a category the model never saw: the same unknown bucket.
       const online = await post({ model_name: 'card_fraud', inputs: picked.map((r) => input(r, r.merchant_category ?? 'a-merchant-type-never-seen')) });
       expect(online.status, JSON.stringify(online.body)).toBe(200);

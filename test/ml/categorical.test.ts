@@ -33,7 +33,10 @@ describe('the vocabulary', () => {
     const vocab = [...ds.categories![0]!, 'zz_only_once'];
     const X = Float32Array.from(ds.X);
     X[held * F] = vocab.length - 1;
-    const run = trainModel({ ...ds, X, categories: [vocab, null, null, null] }, { algorithm: 'random_forest', params: { n_estimators: 5, max_depth: 4 }, split });
+    const run = trainModel(
+      { ...ds, X, categories: [vocab, null, null, null] },
+      { algorithm: 'random_forest', params: { n_estimators: 5, max_depth: 4 }, split },
+    );
     const learned = run.model.categories![0]!;
     expect(learned).toEqual([...MERCHANT_CATEGORIES].sort());
     expect(run.fill[0]).toBe(UNKNOWN_CODE);
@@ -72,7 +75,11 @@ describe.each([
     expect(await p('never-seen-before')).toBe(await p('another new one'));
     await session.release();
 
-    const scorer = await OnnxScorer.load(bytes, NAMES.map((name, f) => ({ name, categories: run.model.categories![f] })), out);
+    const scorer = await OnnxScorer.load(
+      bytes,
+      NAMES.map((name, f) => ({ name, categories: run.model.categories![f] })),
+      out,
+    );
     const onnx = await scorer.scoreRows(run.test.X, run.test.n, run.model.categories);
     // NULL (fed as the unknown token) scores as an unseen category does.
     const nullRow = await scorer.scoreColumns([[null], Float32Array.of(0), Float32Array.of(50), Float32Array.of(3)], 1);

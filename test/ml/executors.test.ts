@@ -38,7 +38,8 @@ describe('train executor and registry', () => {
     expect(r1.rows).toBe(2500);
     expect(warnings.filter((w) => /leakage/.test(w))).toEqual([]);
     const reg = new Registry(fx.stateDir);
-    for (const f of ['model.onnx', 'metrics.json', 'params.json', 'features.json', 'lineage.json']) expect(existsSync(join(reg.versionDir('customer_churn_predictor', 1), f))).toBe(true);
+    for (const f of ['model.onnx', 'metrics.json', 'params.json', 'features.json', 'lineage.json'])
+      expect(existsSync(join(reg.versionDir('customer_churn_predictor', 1), f))).toBe(true);
     const v1 = reg.version('customer_churn_predictor', 1)!;
     expect(v1.promoted).toBe(true);
     expect(v1.metrics.test_rows).toBe(500);
@@ -73,7 +74,10 @@ describe('train executor and registry', () => {
     const fx3 = await makeWarehouse(tmp(), 2000);
     const good = trainNode({ algorithm: { name: 'random_forest', params: small } });
     await trainOn(fx3).run(runContext(mlIR(good), good, fx3));
-    const bad = trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 3, max_depth: 1 } }, gate: { metric: 'f1', op: '>=', value: 0.99, text: 'f1 >= 0.99' } });
+    const bad = trainNode({
+      algorithm: { name: 'random_forest', params: { n_estimators: 3, max_depth: 1 } },
+      gate: { metric: 'f1', op: '>=', value: 0.99, text: 'f1 >= 0.99' },
+    });
     const warnings: string[] = [];
     const r = await trainOn(fx3).run(runContext(mlIR(bad), bad, fx3, warnings));
     expect(r.modelVersion).toBe(2);
@@ -88,11 +92,13 @@ describe('train executor and registry', () => {
     expect(s.rows).toBe(2000);
     expect(s.schema!.map((c) => c.name)).toEqual(['customer_id', 'churn_probability', 'prediction', 'risk_level', 'model_version', 'scored_at']);
     const conn = await openDuck();
-    const rows = (await conn.runAndReadAll(`SELECT count(*) n, count(DISTINCT customer_id) k, min(model_version) v, max(model_version) w,
+    const rows = (
+      await conn.runAndReadAll(`SELECT count(*) n, count(DISTINCT customer_id) k, min(model_version) v, max(model_version) w,
         sum(CASE WHEN prediction = CAST(churn_probability > 0.5 AS INTEGER) THEN 0 ELSE 1 END) bad_pred,
         sum(CASE WHEN risk_level = CASE WHEN churn_probability >= 0.7 THEN 'high' WHEN churn_probability >= 0.4 THEN 'medium' ELSE 'low' END THEN 0 ELSE 1 END) bad_risk,
         count(DISTINCT risk_level) levels, min(scored_at) t
-      FROM (${await fx3.warehouse.snapshotSelect(s.snapshot!)})`)).getRowObjectsJS();
+      FROM (${await fx3.warehouse.snapshotSelect(s.snapshot!)})`)
+    ).getRowObjectsJS();
     conn.closeSync();
     expect(rows[0]).toMatchObject({ n: 2000n, k: 2000n, v: 1, w: 1, bad_pred: 0n, bad_risk: 0n, levels: 3n });
     expect(new Date(rows[0].t as Date).toISOString()).toBe('2025-11-11T00:00:00.000Z');
@@ -112,7 +118,7 @@ describe('train executor and registry', () => {
 });
 
 describe('leakage guard', () => {
-  it('warns, naming the feature, when the label is the seed\'s threshold on days_since_last_purchase', async () => {
+  it("warns, naming the feature, when the label is the seed's threshold on days_since_last_purchase", async () => {
     const fx = await makeWarehouse(tmp(), 1500, { leaky: true });
     const t = trainNode({ algorithm: { name: 'random_forest', params: small } });
     const warnings: string[] = [];
@@ -125,7 +131,9 @@ describe('leakage guard', () => {
   it('fails the node when the spec says leakage = fail, and registers nothing', async () => {
     const fx = await makeWarehouse(tmp(), 1500, { leaky: true });
     const t = trainNode({ algorithm: { name: 'random_forest', params: small }, leakage: 'fail' });
-    const err = await trainOn(fx).run(runContext(mlIR(t), t, fx)).catch((e) => e);
+    const err = await trainOn(fx)
+      .run(runContext(mlIR(t), t, fx))
+      .catch((e) => e);
     expect(err).toBeInstanceOf(NodeError);
     expect(err.message).toMatch(/days_since_last_purchase/);
     expect(new Registry(fx.stateDir).index('customer_churn_predictor')).toBeUndefined();

@@ -62,7 +62,10 @@ export async function makeWarehouse(dir: string, n: number, opts: { leaky?: bool
     ['gold.churn_labels', labels],
   ] as const) {
     const desc = await conn.runAndReadAll(`DESCRIBE ${sql}`);
-    const p = await warehouse.begin(table, desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) })));
+    const p = await warehouse.begin(
+      table,
+      desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) })),
+    );
     await conn.run(warehouse.copySql(p, `${sql} ORDER BY ALL`));
     const snapshot = await warehouse.commit(p, conn);
     nodes[table] = {
@@ -81,15 +84,30 @@ export async function makeWarehouse(dir: string, n: number, opts: { leaky?: bool
 
 export function featureViewNode(): FeaturesNode {
   return {
-    id: 'features.customer_churn_features', kind: 'features', name: 'customer_churn_features', span, inputs: ['gold.customer_metrics'],
-    entity: { name: 'customer', joinKey: 'customer_id' }, from: 'gold.customer_metrics', timestamp: 'updated_at', ttlSeconds: 86400,
-    features: FEATURE_NAMES.map((name) => ({ name, dtype: name.includes('value') || name.includes('frequency') || name.includes('hours') ? 'float64' : 'int64', span })),
+    id: 'features.customer_churn_features',
+    kind: 'features',
+    name: 'customer_churn_features',
+    span,
+    inputs: ['gold.customer_metrics'],
+    entity: { name: 'customer', joinKey: 'customer_id' },
+    from: 'gold.customer_metrics',
+    timestamp: 'updated_at',
+    ttlSeconds: 86400,
+    features: FEATURE_NAMES.map((name) => ({
+      name,
+      dtype: name.includes('value') || name.includes('frequency') || name.includes('hours') ? 'float64' : 'int64',
+      span,
+    })),
   };
 }
 
 export function trainNode(extra: Partial<TrainNode> = {}): TrainNode {
   return {
-    id: 'train.churn_predictor', kind: 'train', name: 'churn_predictor', span, inputs: ['features.customer_churn_features', 'gold.churn_labels'],
+    id: 'train.churn_predictor',
+    kind: 'train',
+    name: 'churn_predictor',
+    span,
+    inputs: ['features.customer_churn_features', 'gold.churn_labels'],
     features: 'features.customer_churn_features',
     label: { from: 'gold.churn_labels', column: 'churned', timestamp: 'event_timestamp' },
     algorithm: { name: 'random_forest', params: { n_estimators: 30, max_depth: 8 } },
@@ -103,8 +121,13 @@ export function trainNode(extra: Partial<TrainNode> = {}): TrainNode {
 
 export function serveNode(extra: Partial<ServeNode> = {}): ServeNode {
   return {
-    id: 'serve.churn_api', kind: 'serve', name: 'churn_api', span, inputs: ['gold.customer_metrics', 'train.churn_predictor'],
-    model: 'train.churn_predictor', riskLevels: { high: 0.7, medium: 0.4 },
+    id: 'serve.churn_api',
+    kind: 'serve',
+    name: 'churn_api',
+    span,
+    inputs: ['gold.customer_metrics', 'train.churn_predictor'],
+    model: 'train.churn_predictor',
+    riskLevels: { high: 0.7, medium: 0.4 },
     // As pipelines/churn.asg: the seed's field names.
     fields: { probability: 'churn_probability', index: 'customer_index' },
     batch: { from: 'gold.customer_metrics', to: 'customer_churn_predictions' },

@@ -66,7 +66,14 @@ const onnx = new Uint8Array([8, 8, 18, 6, 97, 115, 103, 97, 114, 100]);
 describe('MLflow logging', () => {
   it('creates the experiment, logs params and metrics, uploads the model and registers a version', async () => {
     calls.length = 0;
-    const r = await logToMlflow(base, 'customer_churn_prediction', { runName: 'churn_predictor-v1', model: 'customer_churn_predictor', version: 1, params: { algorithm: 'random_forest', n_estimators: 100 }, metrics, onnx });
+    const r = await logToMlflow(base, 'customer_churn_prediction', {
+      runName: 'churn_predictor-v1',
+      model: 'customer_churn_predictor',
+      version: 1,
+      params: { algorithm: 'random_forest', n_estimators: 100 },
+      metrics,
+      onnx,
+    });
     expect(r.runId).toBe('r1');
     expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
       'GET /api/2.0/mlflow/experiments/get-by-name',
@@ -84,16 +91,22 @@ describe('MLflow logging', () => {
     expect(batch.metrics.map((m: { key: string }) => m.key)).toEqual(expect.arrayContaining(['accuracy', 'f1', 'roc_auc', 'log_loss', 'threshold']));
     expect(batch.metrics.find((m: { key: string }) => m.key === 'f1').value).toBeCloseTo(metrics.f1, 12);
     expect(Array.from(calls[4].body)).toEqual(Array.from(onnx));
-    expect(JSON.parse(calls[6].body.toString())).toMatchObject({ name: 'customer_churn_predictor', source: 'mlflow-artifacts:/1/r1/artifacts/model', run_id: 'r1' });
+    expect(JSON.parse(calls[6].body.toString())).toMatchObject({
+      name: 'customer_churn_predictor',
+      source: 'mlflow-artifacts:/1/r1/artifacts/model',
+      run_id: 'r1',
+    });
     // The experiment now exists: a second run does not create it again.
     calls.length = 0;
     await logToMlflow(base, 'customer_churn_prediction', { runName: 'v2', model: 'customer_churn_predictor', version: 2, params: {}, metrics, onnx });
     expect(calls.filter((c) => c.path.endsWith('experiments/create'))).toHaveLength(0);
   });
 
-  it('reports a failing server without the URI\'s password', async () => {
+  it("reports a failing server without the URI's password", async () => {
     failRuns = true;
-    const err = await logToMlflow(base, 'customer_churn_prediction', { runName: 'x', model: 'm', version: 1, params: {}, metrics, onnx }).catch((e) => e as Error);
+    const err = await logToMlflow(base, 'customer_churn_prediction', { runName: 'x', model: 'm', version: 1, params: {}, metrics, onnx }).catch(
+      (e) => e as Error,
+    );
     failRuns = false;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/runs\/create answered 500 INTERNAL_ERROR/);

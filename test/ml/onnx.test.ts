@@ -22,7 +22,11 @@ describe.each([
     const session = await ort.InferenceSession.create(bytes);
     expect(session.inputNames).toEqual(FEATURES);
     await session.release();
-    const scorer = await OnnxScorer.load(bytes, run.model.featureNames.map((name) => ({ name })), onnxOutput(run.model.kind));
+    const scorer = await OnnxScorer.load(
+      bytes,
+      run.model.featureNames.map((name) => ({ name })),
+      onnxOutput(run.model.kind),
+    );
     const p = await scorer.scoreRows(run.test.X, run.test.n);
     await scorer.release();
     expect(p.length).toBe(1500);

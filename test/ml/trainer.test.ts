@@ -80,7 +80,7 @@ describe('gradient boosting on a rare label (defaults as scikit-learn HistGradie
   const rare = { test: 0.25, stratify: true, seed: 42 };
   const positivesPredicted = (r: { testProba: Float64Array }) => r.testProba.filter((p) => p > 0.5).length;
 
-  it('resolves scikit-learn\'s defaults', () => {
+  it("resolves scikit-learn's defaults", () => {
     expect(boostingParams({}, 42)).toEqual({
       learningRate: 0.1,
       maxIter: 100,
@@ -165,7 +165,10 @@ describe('split, binning and metrics', () => {
     const p = [0.9, 0.8, 0.3, 0.6, 0.2, 0.1, 0.5, 0.7];
     const m = classificationMetrics(y, p);
     // predicted 1 when p > 0.5: rows 0,1,3,7 → tp=3 (0,1,7), fp=1 (3), fn=1 (2), tn=3 (4,5,6)
-    expect(m.confusion_matrix).toEqual([[3, 1], [1, 3]]);
+    expect(m.confusion_matrix).toEqual([
+      [3, 1],
+      [1, 3],
+    ]);
     expect(m.accuracy).toBeCloseTo(6 / 8, 12);
     expect(m.precision).toBeCloseTo(0.75, 12);
     expect(m.recall).toBeCloseTo(0.75, 12);

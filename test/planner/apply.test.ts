@@ -43,7 +43,12 @@ function fakeExecutors(fake: Fake, delayMs = 20) {
         if (ctx.node.kind === 'train') return { modelVersion: (ctx.state.nodes[ctx.node.id]?.modelVersion ?? 0) + 1 };
         const table = outputTable(ctx.node);
         if (!table || fake.noNewData.has(ctx.node.id)) return { rows: 0 };
-        return { rows: 10, snapshot: await commitRows(ctx.warehouse, table, 10), schema: [{ name: 'id', type: 'BIGINT' }], cursor: ctx.node.kind === 'source' ? '2025-01-01' : undefined };
+        return {
+          rows: 10,
+          snapshot: await commitRows(ctx.warehouse, table, 10),
+          schema: [{ name: 'id', type: 'BIGINT' }],
+          cursor: ctx.node.kind === 'source' ? '2025-01-01' : undefined,
+        };
       } finally {
         running--;
       }
@@ -101,7 +106,10 @@ describe('apply', () => {
     expect(state.serial).toBe(6); // one atomic write per node
     expect(Object.keys(state.nodes).sort()).toEqual(['bronze.a', 'bronze.b', 'gold.m', 'gold.solo', 'silver.a_clean', 'silver.b_clean']);
     const m = state.nodes['gold.m'];
-    expect(m.inputSnapshots).toEqual({ 'silver.a_clean': state.nodes['silver.a_clean'].snapshot!.id, 'silver.b_clean': state.nodes['silver.b_clean'].snapshot!.id });
+    expect(m.inputSnapshots).toEqual({
+      'silver.a_clean': state.nodes['silver.a_clean'].snapshot!.id,
+      'silver.b_clean': state.nodes['silver.b_clean'].snapshot!.id,
+    });
     expect(state.nodes['bronze.a'].cursor).toBe('2025-01-01');
     expect(state.nodes['bronze.a'].schema).toEqual([{ name: 'id', type: 'BIGINT' }]);
   });
@@ -152,7 +160,12 @@ describe('apply', () => {
     const r = await t.apply(diamond(), { events });
     expect(t.fake.calls.sort()).toEqual(['bronze.a', 'bronze.b']);
     // only nodes that do work announce a start
-    expect(events.filter((e) => e.type === 'start').map((e) => (e as { node: string }).node).sort()).toEqual(['bronze.a', 'bronze.b']);
+    expect(
+      events
+        .filter((e) => e.type === 'start')
+        .map((e) => (e as { node: string }).node)
+        .sort(),
+    ).toEqual(['bronze.a', 'bronze.b']);
     expect(events.filter((e) => e.type === 'end')).toHaveLength(6);
     expect(statuses(r)).toMatchObject({ 'silver.a_clean': 'unchanged', 'gold.m': 'unchanged', 'gold.solo': 'unchanged' });
   });
@@ -226,12 +239,23 @@ describe('apply', () => {
     const t = setup(diamond());
     const r = await t.apply(diamond(), { select: 'gold.solo' });
     expect(r.nodes).toEqual([
-      { node: 'gold.solo', status: 'failed', seconds: 0, error: 'input silver.b_clean has not been applied yet; apply it first or select it too (--select silver.b_clean+)' },
+      {
+        node: 'gold.solo',
+        status: 'failed',
+        seconds: 0,
+        error: 'input silver.b_clean has not been applied yet; apply it first or select it too (--select silver.b_clean+)',
+      },
     ]);
   });
 
   it('reruns serve when train registers a new model version', async () => {
-    const ir = pipeline([source('a'), model('m', 'SELECT * FROM bronze.a', ['bronze.a']), features('f', 'gold.m'), train('t', 'features.f', 'gold.m'), serve('s', 'train.t')]);
+    const ir = pipeline([
+      source('a'),
+      model('m', 'SELECT * FROM bronze.a', ['bronze.a']),
+      features('f', 'gold.m'),
+      train('t', 'features.f', 'gold.m'),
+      serve('s', 'train.t'),
+    ]);
     const t = setup(ir);
     await t.apply(ir);
     expect(t.store.read().nodes['train.t'].modelVersion).toBe(1);

@@ -18,11 +18,19 @@ describe('derived maintenance analysis', () => {
     ['SELECT g, COUNT(*) AS n, SUM(v) AS sv FROM bronze.a GROUP BY g', 'derived (groups by g)', { 'bronze.a': 'g' }],
     ['SELECT g, COUNT(*) AS n FROM bronze.a GROUP BY 1', 'derived (groups by g)', { 'bronze.a': 'g' }],
     ['SELECT a.id, a.g, b.w FROM bronze.a a JOIN bronze.b b ON a.g = b.g', 'derived (joins on g)', { 'bronze.a': 'g', 'bronze.b': 'g' }],
-    ['SELECT a.g, COUNT(b.bid) AS nb FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 2 GROUP BY a.g', 'derived (groups by g)', { 'bronze.a': 'g', 'bronze.b': 'g' }],
+    [
+      'SELECT a.g, COUNT(b.bid) AS nb FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 2 GROUP BY a.g',
+      'derived (groups by g)',
+      { 'bronze.a': 'g', 'bronze.b': 'g' },
+    ],
     ['SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY id) AS rn FROM bronze.a', 'derived (partitions by g)', { 'bronze.a': 'g' }],
     ['SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY id) AS rn FROM bronze.a GROUP BY id, g', 'derived (groups by g)', { 'bronze.a': 'g' }],
     ['SELECT v, COUNT(*) AS n FROM bronze.a GROUP BY v', 'derived (groups by v)', { 'bronze.a': 'v' }],
-    ['WITH x AS (SELECT g, v FROM bronze.a), y AS (SELECT g, w AS v FROM bronze.b) SELECT g, SUM(v) AS t FROM (SELECT g, v FROM x UNION ALL SELECT g, v FROM y) u GROUP BY g', 'derived (groups by g)', { 'bronze.a': 'g', 'bronze.b': 'g' }],
+    [
+      'WITH x AS (SELECT g, v FROM bronze.a), y AS (SELECT g, w AS v FROM bronze.b) SELECT g, SUM(v) AS t FROM (SELECT g, v FROM x UNION ALL SELECT g, v FROM y) u GROUP BY g',
+      'derived (groups by g)',
+      { 'bronze.a': 'g', 'bronze.b': 'g' },
+    ],
     ['WITH d AS (SELECT CURRENT_DATE AS day) SELECT a.id, d.day FROM bronze.a a CROSS JOIN d', 'derived (row-wise on id)', { 'bronze.a': 'id' }],
   ])('%s → %s', (sql, text, inputs) => {
     const m = derive(sql);
@@ -59,7 +67,14 @@ describe('derived maintenance analysis', () => {
   it("derives the churn pipeline's gold models on customer_id", async () => {
     const { churnBodies } = await import('../engine/helpers.js');
     const b = churnBodies();
-    const churnKeys = (t: string) => ({ 'silver.customers_cleaned': ['customer_id'], 'silver.transactions_cleaned': ['transaction_id'], 'silver.support_tickets_cleaned': ['ticket_id'], 'bronze.transactions': ['transaction_id'], 'bronze.customers': ['customer_id'] })[t] ?? [];
+    const churnKeys = (t: string) =>
+      ({
+        'silver.customers_cleaned': ['customer_id'],
+        'silver.transactions_cleaned': ['transaction_id'],
+        'silver.support_tickets_cleaned': ['ticket_id'],
+        'bronze.transactions': ['transaction_id'],
+        'bronze.customers': ['customer_id'],
+      })[t] ?? [];
     expect(deriveMaintenance(b.get('customer_metrics')!.text, churnKeys)).toMatchObject({ mode: 'derived', key: 'customer_id', how: 'group' });
     expect(deriveMaintenance(b.get('churn_labels')!.text, churnKeys)).toMatchObject({ mode: 'derived', key: 'customer_id', how: 'group' });
     expect(deriveMaintenance(b.get('transactions_cleaned')!.text, churnKeys)).toMatchObject({ mode: 'derived', key: 'transaction_id', how: 'row-wise' });

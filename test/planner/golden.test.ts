@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { cli } from '../cli/helpers.js';
 
 const casesDir = join(__dirname, 'cases');
-const cases = readdirSync(casesDir).filter((d) => existsSync(join(casesDir, d, 'spec.asg'))).sort();
+const cases = readdirSync(casesDir)
+  .filter((d) => existsSync(join(casesDir, d, 'spec.asg')))
+  .sort();
 const accept = process.env.ASGARD_ACCEPT === '1';
 
 /** Fingerprints are hashes of everything: goldens would churn with any normaliser change. */

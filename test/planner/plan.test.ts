@@ -6,15 +6,21 @@ import { renderPlanMarkdown } from '../../src/planner/plan-markdown.js';
 import { cleanse, diamond, model, pipeline, source } from './fixtures.js';
 import type { PipelineIR } from '../../src/ir/types.js';
 
-const planVs = (base: PipelineIR, next: PipelineIR, schemas?: { base?: Map<string, { name: string; type: string }[]>; next?: Map<string, { name: string; type: string }[]> }) =>
-  buildPlan({ ir: next, prior: priorFromIr(base, schemas?.base), against: { kind: 'base', ref: 'base.asg' }, schemas: schemas?.next });
+const planVs = (
+  base: PipelineIR,
+  next: PipelineIR,
+  schemas?: { base?: Map<string, { name: string; type: string }[]>; next?: Map<string, { name: string; type: string }[]> },
+) => buildPlan({ ir: next, prior: priorFromIr(base, schemas?.base), against: { kind: 'base', ref: 'base.asg' }, schemas: schemas?.next });
 const byNode = (p: ReturnType<typeof buildPlan>) => Object.fromEntries(p.actions.map((a) => [a.node, a]));
 
 describe('fingerprints', () => {
   it('hash the normalised SQL, never its text', () => {
     const a = diamond();
     const b = diamond();
-    const reformatted = { ...b, nodes: b.nodes.map((n) => (n.kind === 'cleanse' ? { ...n, sql: { ...n.sql, text: `  -- a comment\n${n.sql.text}\n` } } : n)) } as PipelineIR;
+    const reformatted = {
+      ...b,
+      nodes: b.nodes.map((n) => (n.kind === 'cleanse' ? { ...n, sql: { ...n.sql, text: `  -- a comment\n${n.sql.text}\n` } } : n)),
+    } as PipelineIR;
     const fa = fingerprintPipeline(a);
     const fb = fingerprintPipeline(reformatted);
     for (const [id, f] of fa) expect(fb.get(id)!.fingerprint, id).toBe(f.fingerprint);
@@ -36,11 +42,15 @@ describe('fingerprints', () => {
 
   it('record env and secret references, never values, and no URL password', () => {
     const ir = pipeline([
-      source('s', {}, {
-        password: { kind: 'secret', name: 'DB_PASSWORD' },
-        url: { kind: 'env', name: 'DB_URL', default: 'postgres://bob:hunter2@db:5432/x' },
-        host: { kind: 'literal', value: 'mysql://root:pw1@h/db' },
-      }),
+      source(
+        's',
+        {},
+        {
+          password: { kind: 'secret', name: 'DB_PASSWORD' },
+          url: { kind: 'env', name: 'DB_URL', default: 'postgres://bob:hunter2@db:5432/x' },
+          host: { kind: 'literal', value: 'mysql://root:pw1@h/db' },
+        },
+      ),
     ]);
     const def = JSON.stringify(fingerprintPipeline(ir).get('bronze.s')!.definition);
     expect(def).toContain('"secret":"DB_PASSWORD"');
@@ -51,8 +61,8 @@ describe('fingerprints', () => {
   });
 
   it('drop SQL comments and whitespace runs, but never inside quotes', () => {
-    expect(sqlForFingerprint("/* lead */ SELECT a,  b FROM t /* x */ WHERE c = 1 -- tail\n")).toBe('SELECT a, b FROM t WHERE c = 1');
-    expect(sqlForFingerprint("SELECT '/* not a comment */  --' AS x, \"a  b\" FROM t")).toBe("SELECT '/* not a comment */  --' AS x, \"a  b\" FROM t");
+    expect(sqlForFingerprint('/* lead */ SELECT a,  b FROM t /* x */ WHERE c = 1 -- tail\n')).toBe('SELECT a, b FROM t WHERE c = 1');
+    expect(sqlForFingerprint('SELECT \'/* not a comment */  --\' AS x, "a  b" FROM t')).toBe('SELECT \'/* not a comment */  --\' AS x, "a  b" FROM t');
     expect(sqlForFingerprint("SELECT 'it''s  /*' FROM t")).toBe("SELECT 'it''s  /*' FROM t");
   });
 
@@ -108,7 +118,12 @@ describe('plan', () => {
     const mk = (sql: string) => pipeline([source('a'), cleanse('c', sql, ['bronze.a'])], lt);
     const p = byNode(planVs(mk('SELECT id, CURRENT_TIMESTAMP AS at FROM bronze.a'), mk('SELECT id FROM bronze.a')));
     expect(p['silver.c'].reasons).toEqual(['sql changed']);
-    const q = byNode(planVs(mk('SELECT id, CURRENT_DATE AS d FROM bronze.a'), pipeline(mk('SELECT id, CURRENT_DATE AS d FROM bronze.a').nodes, { logicalTime: { kind: 'env', name: 'LT2' } })));
+    const q = byNode(
+      planVs(
+        mk('SELECT id, CURRENT_DATE AS d FROM bronze.a'),
+        pipeline(mk('SELECT id, CURRENT_DATE AS d FROM bronze.a').nodes, { logicalTime: { kind: 'env', name: 'LT2' } }),
+      ),
+    );
     expect(q['silver.c'].reasons).toEqual(['logical_time changed']);
   });
 

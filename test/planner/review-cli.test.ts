@@ -67,7 +67,12 @@ describe('plan --format markdown on an invalid spec', () => {
 describe('plan --base origin/main:path in a clone', () => {
   it('works with no state and no credentials', async () => {
     const origin = mkdtempSync(join(tmpdir(), 'asgard-origin-'));
-    const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: origin, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync('git', args, {
+        cwd,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: origin, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+      });
     git(origin, 'init', '-q', '-b', 'main');
     mkdirSync(join(origin, 'pipelines'));
     writeFileSync(join(origin, 'pipelines', 'churn.asg'), readFileSync(churnSpec, 'utf8'));
@@ -89,7 +94,7 @@ describe('plan --base origin/main:path in a clone', () => {
 });
 
 describe('a huge plan', () => {
-  it('is summarised under GitHub\'s comment limit and still renders', () => {
+  it("is summarised under GitHub's comment limit and still renders", () => {
     const long = 'x'.repeat(400);
     const actions: PlannedAction[] = Array.from({ length: 3000 }, (_, i) => ({
       node: `silver.table_${String(i).padStart(4, '0')}`,
@@ -139,7 +144,18 @@ describe('a huge plan', () => {
       stateSerial: 0,
       stateLineage: '',
       summary: { create: 1, update: 0, replace: 0, delete: 0, noop: 0 },
-      actions: [{ node: 'silver.a', kind: 'cleanse', action: 'create', reasons: ['never applied'], schemaChanges: [], downstream: [], category: 'non-breaking', impact: [] }],
+      actions: [
+        {
+          node: 'silver.a',
+          kind: 'cleanse',
+          action: 'create',
+          reasons: ['never applied'],
+          schemaChanges: [],
+          downstream: [],
+          category: 'non-breaking',
+          impact: [],
+        },
+      ],
     });
     expect(md).not.toContain('shortened');
     expect(md).toContain('<details><summary><code>silver.a</code>');
@@ -154,7 +170,7 @@ describe('the example GitHub Actions workflow', () => {
   (addFormats as unknown as (a: Ajv) => void)(ajv);
   const validate = ajv.compile(schema);
 
-  it('is valid against SchemaStore\'s github-workflow.json (and the validator rejects a broken one)', () => {
+  it("is valid against SchemaStore's github-workflow.json (and the validator rejects a broken one)", () => {
     expect(validate(workflow), JSON.stringify(validate.errors, null, 2)).toBe(true);
     const broken = structuredClone(workflow);
     delete broken.jobs.plan['runs-on'];
@@ -179,7 +195,10 @@ describe('the example GitHub Actions workflow', () => {
   it('its gate passes a breaking change only with the approval label', () => {
     const gate = (workflow.jobs.plan.steps as { name?: string; run?: string }[]).find((s) => s.name === 'Fail on breaking changes unless approved')!.run!;
     const run = (exit: string, approved: string) =>
-      spawnSync('bash', ['-e', '-c', gate], { env: { PATH: process.env.PATH, EXIT: exit, APPROVED: approved, APPROVAL_LABEL: workflow.env.APPROVAL_LABEL }, encoding: 'utf8' }).status;
+      spawnSync('bash', ['-e', '-c', gate], {
+        env: { PATH: process.env.PATH, EXIT: exit, APPROVED: approved, APPROVAL_LABEL: workflow.env.APPROVAL_LABEL },
+        encoding: 'utf8',
+      }).status;
     expect(run('1', 'true')).toBe(0);
     expect(run('1', 'false')).toBe(1);
     expect(run('2', 'true')).toBe(1);

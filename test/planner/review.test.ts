@@ -92,12 +92,20 @@ describe('review catalogue of edits to churn.asg', () => {
       for (const a of actions.filter((x) => x.action === 'noop')) expect(a.category).toBe('none');
       const byNode = new Map(actions.map((a) => [a.node, a]));
       for (const [node, impact] of Object.entries(want.impact ?? {})) {
-        expect(byNode.get(node)!.impact.map(({ node: n, columns, breaking }) => ({ node: n, columns, breaking })), `${node} impact`).toEqual(impact);
+        expect(
+          byNode.get(node)!.impact.map(({ node: n, columns, breaking }) => ({ node: n, columns, breaking })),
+          `${node} impact`,
+        ).toEqual(impact);
       }
       for (const [node, nodes] of Object.entries(want.impactNodes ?? {})) expect(byNode.get(node)!.impact.map((i) => i.node)).toEqual(nodes);
       for (const [node, reason] of Object.entries(want.reasons ?? {})) expect(byNode.get(node)!.reasons).toContain(reason);
       for (const [node, effect] of Object.entries(want.effects ?? {})) {
-        expect(actions.flatMap((a) => a.impact).filter((i) => i.node === node).map((i) => i.effect)).toContain(effect);
+        expect(
+          actions
+            .flatMap((a) => a.impact)
+            .filter((i) => i.node === node)
+            .map((i) => i.effect),
+        ).toContain(effect);
       }
 
       const mdRun = await run('markdown');
@@ -110,7 +118,12 @@ describe('review catalogue of edits to churn.asg', () => {
         // One table row per changed node, with its category.
         const nodes = s.tables.find((t) => t[0].join('|') === 'node|kind|action|category|impact|cost');
         expect(nodes, 'node table').toBeDefined();
-        expect(nodes!.slice(1).map((r) => [r[0].replace(/`/g, ''), r[3].split(' ').at(-1)]).sort()).toEqual(changed.map((a) => [a.node, a.category]).sort());
+        expect(
+          nodes!
+            .slice(1)
+            .map((r) => [r[0].replace(/`/g, ''), r[3].split(' ').at(-1)])
+            .sort(),
+        ).toEqual(changed.map((a) => [a.node, a.category]).sort());
         // The affected subgraph as mermaid: every changed node in it.
         const graph = s.fences.find((f) => f.info === 'mermaid');
         expect(graph).toBeDefined();

@@ -24,7 +24,12 @@ export function services(rows: { n: number }, ran: string[]) {
       const conn = await openDuck();
       try {
         const cols = ctx.node.stream.columns!.map((c) => {
-          const v = c.type.startsWith('DECIMAL') || c.type === 'BIGINT' ? 'i' : c.type === 'TIMESTAMP' ? "TIMESTAMP '2025-01-01' + i * INTERVAL 1 HOUR" : "CASE WHEN i % 2 = 0 THEN 'de' ELSE 'fr' END";
+          const v =
+            c.type.startsWith('DECIMAL') || c.type === 'BIGINT'
+              ? 'i'
+              : c.type === 'TIMESTAMP'
+                ? "TIMESTAMP '2025-01-01' + i * INTERVAL 1 HOUR"
+                : "CASE WHEN i % 2 = 0 THEN 'de' ELSE 'fr' END";
           return `CAST(${v} AS ${c.type}) AS ${c.name}`;
         });
         await conn.run(ctx.warehouse.copySql(p, `SELECT ${cols.join(', ')} FROM range(${rows.n}) t(i)`));
@@ -60,4 +65,3 @@ export async function count(dir: string, table: string): Promise<number> {
     conn.closeSync();
   }
 }
-

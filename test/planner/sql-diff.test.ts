@@ -31,7 +31,9 @@ describe('diffSql', () => {
 
   it('names a changed projection, and the output columns that depend on it through a CTE', () => {
     const d = diffSql(base, base.replace('o.amount, o.created_at', 'o.amount * 1.2 AS amount, o.created_at'))!;
-    expect(d.changes).toEqual([{ scope: 'cte recent', clause: 'projection', change: 'changed', item: 'amount', before: 'o.amount', after: 'o.amount * 1.2 AS amount' }]);
+    expect(d.changes).toEqual([
+      { scope: 'cte recent', clause: 'projection', change: 'changed', item: 'amount', before: 'o.amount', after: 'o.amount * 1.2 AS amount' },
+    ]);
     expect(d.changedColumns).toEqual(['total']);
     expect(d.rowsChanged).toBe(false);
   });
@@ -48,7 +50,16 @@ describe('diffSql', () => {
     )!;
     const by = (clause: string) => d.changes.filter((c) => c.clause === clause);
     expect(by('filter')).toEqual([{ scope: 'query', clause: 'filter', change: 'added', after: 'c.active' }]);
-    expect(by('join')).toEqual([{ scope: 'query', clause: 'join', change: 'changed', item: 'silver.customers', before: 'JOIN silver.customers AS c ON r.customer_id = c.customer_id', after: 'LEFT JOIN silver.customers AS c ON r.customer_id = c.customer_id' }]);
+    expect(by('join')).toEqual([
+      {
+        scope: 'query',
+        clause: 'join',
+        change: 'changed',
+        item: 'silver.customers',
+        before: 'JOIN silver.customers AS c ON r.customer_id = c.customer_id',
+        after: 'LEFT JOIN silver.customers AS c ON r.customer_id = c.customer_id',
+      },
+    ]);
     expect(by('group_by')).toEqual([{ scope: 'query', clause: 'group_by', change: 'added', after: 'c.country' }]);
     expect(by('window').map((c) => c.item)).toEqual(['rn']);
     expect(by('distinct')).toHaveLength(1);

@@ -39,7 +39,16 @@ beforeAll(async () => {
   const fx = await makeWarehouse(join(dir, '.asgard'), 2000);
   const ir = { ...mlIR(trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 15, max_depth: 6 } } }), serveNode()), name: 'churn' };
   const t = await trainOn(fx).run(runContext(ir, ir.nodes[1] as ReturnType<typeof trainNode>, fx));
-  persistState(fx, ir, { 'train.churn_predictor': { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() } });
+  persistState(fx, ir, {
+    'train.churn_predictor': {
+      kind: 'train',
+      fingerprint: 'f',
+      metaFingerprint: 'm',
+      definition: {},
+      modelVersion: t.modelVersion,
+      appliedAt: new Date().toISOString(),
+    },
+  });
 }, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,7 +99,10 @@ describe('asgard models', () => {
 
 describe('asgard serve (process)', () => {
   it('serves, then on SIGTERM finishes the in-flight request and exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), 'serve', spec, '--port', '0', '--format', 'json'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), 'serve', spec, '--port', '0', '--format', 'json'], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
@@ -109,7 +121,19 @@ describe('asgard serve (process)', () => {
     const base = `http://127.0.0.1:${started.port}`;
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
-    const body = { model_name: 'customer_churn_predictor', inputs: Array.from({ length: 1000 }, (_, i) => ({ total_purchases: i % 40, customer_lifetime_value: 100, avg_purchase_value: 50, days_since_last_purchase: i % 200, purchase_frequency: 1, account_age_days: 300, support_tickets: i % 8, avg_support_resolution_hours: 12 })) };
+    const body = {
+      model_name: 'customer_churn_predictor',
+      inputs: Array.from({ length: 1000 }, (_, i) => ({
+        total_purchases: i % 40,
+        customer_lifetime_value: 100,
+        avg_purchase_value: 50,
+        days_since_last_purchase: i % 200,
+        purchase_frequency: 1,
+        account_age_days: 300,
+        support_tickets: i % 8,
+        avg_support_resolution_hours: 12,
+      })),
+    };
     const inflight = fetch(`${base}/mlops/inference`, { method: 'POST', body: JSON.stringify(body) });
     await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGTERM');

@@ -28,7 +28,9 @@ describe('bench/loadgen.ts', () => {
   it('sends every request of the schedule and wakes at most once per request (it sleeps between sends)', async () => {
     const args = JSON.stringify({ url: `http://127.0.0.1:${port}/x`, body: '{}', rate: 50, seconds: 2, warmupSeconds: 1 });
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['--import', 'tsx', loadgen, args], { timeout: 60_000 }, (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout))),
+      execFile(process.execPath, ['--import', 'tsx', loadgen, args], { timeout: 60_000 }, (e, stdout, stderr) =>
+        e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout),
+      ),
     );
     const r = JSON.parse(out) as { count: number; errors: number; non2xx: number; wakes: number };
     expect(r).toMatchObject({ count: 100, errors: 0, non2xx: 0 });

@@ -24,8 +24,26 @@ let fx: Fixture;
 let srv: AsgardServer;
 let base: string;
 
-const HIGH = { total_purchases: 5, customer_lifetime_value: 450.0, avg_purchase_value: 90.0, days_since_last_purchase: 190, purchase_frequency: 0.5, account_age_days: 120, support_tickets: 7, avg_support_resolution_hours: 70.0 };
-const LOW = { total_purchases: 39, customer_lifetime_value: 5200.0, avg_purchase_value: 115.56, days_since_last_purchase: 3, purchase_frequency: 3.2, account_age_days: 890, support_tickets: 0, avg_support_resolution_hours: 2.0 };
+const HIGH = {
+  total_purchases: 5,
+  customer_lifetime_value: 450.0,
+  avg_purchase_value: 90.0,
+  days_since_last_purchase: 190,
+  purchase_frequency: 0.5,
+  account_age_days: 120,
+  support_tickets: 7,
+  avg_support_resolution_hours: 70.0,
+};
+const LOW = {
+  total_purchases: 39,
+  customer_lifetime_value: 5200.0,
+  avg_purchase_value: 115.56,
+  days_since_last_purchase: 3,
+  purchase_frequency: 3.2,
+  account_age_days: 890,
+  support_tickets: 0,
+  avg_support_resolution_hours: 2.0,
+};
 
 const post = (path: string, body: unknown, raw = false) =>
   fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ? (body as string) : JSON.stringify(body) });
@@ -46,7 +64,16 @@ beforeAll(async () => {
   const s = await serveOn(fx).run(runContext(ir, serve, fx));
   persistState(fx, ir, {
     [train.id]: { kind: 'train', fingerprint: 'f', metaFingerprint: 'm', definition: {}, modelVersion: t.modelVersion, appliedAt: new Date().toISOString() },
-    [serve.id]: { kind: 'serve', fingerprint: 'f', metaFingerprint: 'm', definition: {}, snapshot: s.snapshot, schema: s.schema, modelVersion: s.modelVersion, appliedAt: new Date().toISOString() },
+    [serve.id]: {
+      kind: 'serve',
+      fingerprint: 'f',
+      metaFingerprint: 'm',
+      definition: {},
+      snapshot: s.snapshot,
+      schema: s.schema,
+      modelVersion: s.modelVersion,
+      appliedAt: new Date().toISOString(),
+    },
   });
   // The spec's warehouse (./warehouse) beside it, the state folder `dir`: where makeWarehouse wrote.
   srv = createAsgardServer({ ir, workspace: Workspace.open(join(dir, 'spec.asg'), { stateDir: dir }), log: () => {} });
@@ -76,7 +103,8 @@ describe('asgard serve', () => {
 
   it('gives concurrent requests (micro-batched into shared ONNX runs) the same answers as one at a time', async () => {
     const inputs = Array.from({ length: 40 }, (_, i) => ({ ...HIGH, days_since_last_purchase: i * 5, support_tickets: i % 8, total_purchases: (i * 7) % 40 }));
-    const one = async (x: object) => ((await (await post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs: [x] })).json()) as any).predictions[0];
+    const one = async (x: object) =>
+      ((await (await post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs: [x] })).json()) as any).predictions[0];
     const sequential = [];
     for (const x of inputs) sequential.push(await one(x));
     const concurrent = await Promise.all(inputs.map(one));
@@ -98,19 +126,47 @@ describe('asgard serve', () => {
     await expectError(await post('/mlops/inference', { model_name: m, model_version: '1', inputs: [HIGH] }), 400, 'invalid_body', 'model_version');
     const { total_purchases: _, ...missing } = HIGH;
     await expectError(await post('/mlops/inference', { model_name: m, inputs: [missing] }), 422, 'missing_feature', 'inputs[0].total_purchases');
-    await expectError(await post('/mlops/inference', { model_name: m, inputs: [LOW, { ...HIGH, shoe_size: 42 }] }), 422, 'unknown_feature', 'inputs[1].shoe_size');
-    await expectError(await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, support_tickets: '5' }] }), 422, 'invalid_feature', 'inputs[0].support_tickets');
-    await expectError(await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, support_tickets: null }] }), 422, 'invalid_feature', 'inputs[0].support_tickets');
+    await expectError(
+      await post('/mlops/inference', { model_name: m, inputs: [LOW, { ...HIGH, shoe_size: 42 }] }),
+      422,
+      'unknown_feature',
+      'inputs[1].shoe_size',
+    );
+    await expectError(
+      await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, support_tickets: '5' }] }),
+      422,
+      'invalid_feature',
+      'inputs[0].support_tickets',
+    );
+    await expectError(
+      await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, support_tickets: null }] }),
+      422,
+      'invalid_feature',
+      'inputs[0].support_tickets',
+    );
     await expectError(await post('/mlops/inference', { model_name: m, inputs: ['customer'] }), 422, 'invalid_input', 'inputs[0]');
     // NaN and Infinity are not JSON; 1e999 is JSON that parses to Infinity.
-    await expectError(await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":NaN'), true), 400, 'invalid_json');
-    await expectError(await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":Infinity'), true), 400, 'invalid_json');
-    await expectError(await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":1e999'), true), 422, 'invalid_feature', 'inputs[0].support_tickets');
+    await expectError(
+      await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":NaN'), true),
+      400,
+      'invalid_json',
+    );
+    await expectError(
+      await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":Infinity'), true),
+      400,
+      'invalid_json',
+    );
+    await expectError(
+      await post('/mlops/inference', JSON.stringify({ model_name: m, inputs: [HIGH] }).replace('"support_tickets":7', '"support_tickets":1e999'), true),
+      422,
+      'invalid_feature',
+      'inputs[0].support_tickets',
+    );
     await expectError(await post('/mlops/inference', { model_name: m, inputs: [] }), 400, 'invalid_body', 'inputs');
     // 10,000 seed-sized inputs are ~2.5 MB: over the 1 MiB body limit. 1,001 fit in the body but not the per-request limit.
     await expectError(await post('/mlops/inference', { model_name: m, inputs: Array.from({ length: 10_000 }, () => HIGH) }), 413, 'body_too_large');
     await expectError(await post('/mlops/inference', { model_name: m, inputs: Array.from({ length: 1001 }, () => HIGH) }), 413, 'too_many_inputs', 'inputs');
-    const huge = '{"model_name":"customer_churn_predictor","inputs":[' + '{"x":1},'.repeat(50 * 2 ** 20 / 8) + '{}]}';
+    const huge = '{"model_name":"customer_churn_predictor","inputs":[' + '{"x":1},'.repeat((50 * 2 ** 20) / 8) + '{}]}';
     expect(huge.length).toBeGreaterThan(50 * 2 ** 20);
     await expectError(await post('/mlops/inference', huge, true), 413, 'body_too_large');
     await expectError(await post('/mlops/inference', { model_name: 'no_such_model', inputs: [HIGH] }), 404, 'unknown_model');
@@ -122,7 +178,7 @@ describe('asgard serve', () => {
     await expectError(await post('/data-products/query', { sql: "SELECT * FROM read_csv('/etc/passwd')" }), 400, 'read_only', 'sql');
     await expectError(await post('/data-products/query', { sql: "SELECT * FROM read_text('/etc/hostname')" }), 400, 'read_only', 'sql');
     await expectError(await post('/data-products/query', { sql: "SELECT * FROM '/etc/passwd'" }), 400, undefined, 'sql');
-    await expectError(await post('/data-products/query', { sql: "SET enable_external_access = true" }), 400, 'read_only', 'sql');
+    await expectError(await post('/data-products/query', { sql: 'SET enable_external_access = true' }), 400, 'read_only', 'sql');
     await expectError(await post('/data-products/query', { sql: "ATTACH '/tmp/asgard-x.db' AS x" }), 400, 'read_only', 'sql');
     await expectError(await post('/data-products/query', { sql: 'SELECT 1; SELECT 2' }), 400, 'read_only', 'sql');
     await expectError(await post('/data-products/query', { sql: 'SELEC nonsense FROM' }), 400, 'invalid_sql', 'sql');
@@ -138,8 +194,10 @@ describe('asgard serve', () => {
     expect(((await ok.json()) as any).predictions[0].risk_level).toBe('low');
   }, 60_000);
 
-  it('answers the read-only query door with rows, also under the seed\'s iceberg.* names', async () => {
-    const r = await post('/data-products/query', { sql: 'SELECT prediction, COUNT(*) AS count FROM iceberg.gold.customer_churn_predictions GROUP BY prediction ORDER BY prediction' });
+  it("answers the read-only query door with rows, also under the seed's iceberg.* names", async () => {
+    const r = await post('/data-products/query', {
+      sql: 'SELECT prediction, COUNT(*) AS count FROM iceberg.gold.customer_churn_predictions GROUP BY prediction ORDER BY prediction',
+    });
     expect(r.status).toBe(200);
     const j = (await r.json()) as any;
     expect(j.columns.map((c: any) => c.name)).toEqual(['prediction', 'count']);
@@ -174,7 +232,12 @@ describe('asgard serve', () => {
     const direct = ((await (await post('/mlops/inference', { model_name: m, inputs: rows })).json()) as any).predictions;
     expect(j.predictions.map((p: any) => p.churn_probability)).toEqual(direct.map((p: any) => p.churn_probability));
     // Errors name the entity's field.
-    await expectError(await post('/mlops/inference', { model_name: m, entities: [{ customer_id: 17 }, { customer_id: 999999 }] }), 404, 'unknown_entity', 'entities[1].customer_id');
+    await expectError(
+      await post('/mlops/inference', { model_name: m, entities: [{ customer_id: 17 }, { customer_id: 999999 }] }),
+      404,
+      'unknown_entity',
+      'entities[1].customer_id',
+    );
     await expectError(await post('/mlops/inference', { model_name: m, entities: [{ id: 17 }] }), 400, 'invalid_body', 'entities[0].customer_id');
     await expectError(await post('/mlops/inference', { model_name: m, entities: [{ customer_id: 'abc' }] }), 400, 'invalid_key', 'entities[0].customer_id');
     await expectError(await post('/mlops/inference', { model_name: m, entities: [{ customer_id: 1 }], inputs: [HIGH] }), 400, 'invalid_body', 'entities');
@@ -189,7 +252,12 @@ describe('asgard serve', () => {
     expect(j.predictions[0]).toMatchObject({ customer_id: 7, order_ref: 'o-1', customer_index: 0, risk_level: 'high' });
     // The seed's request and response stay exactly as they were: no echoed field appears.
     expect(Object.keys(j.predictions[1])).toEqual(['customer_index', 'churn_probability', 'prediction', 'risk_level']);
-    await expectError(await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, order_ref: 'o-1' }] }), 422, 'unknown_feature', 'inputs[0].order_ref');
+    await expectError(
+      await post('/mlops/inference', { model_name: m, inputs: [{ ...HIGH, order_ref: 'o-1' }] }),
+      422,
+      'unknown_feature',
+      'inputs[0].order_ref',
+    );
     await expectError(await post('/mlops/inference', { model_name: m, echo: 'order_ref', inputs: [HIGH] }), 400, 'invalid_body', 'echo');
   });
 
@@ -208,23 +276,44 @@ describe('asgard serve', () => {
 
   it('scores a table through /mlops/inference/batch into a new committed snapshot', async () => {
     const before = new StateStore(dir, ir.name).read().nodes[serve.id].snapshot!.id;
-    await expectError(await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', input_table: 'gold.customer_metrics', output_table: 'gold.somewhere_else' }), 400, 'invalid_body', 'output_table');
-    const r = await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', model_version: 1, input_table: 'iceberg.gold.customer_metrics', output_table: 'iceberg.gold.customer_churn_predictions', batch_size: 1000 });
+    await expectError(
+      await post('/mlops/inference/batch', {
+        model_name: 'customer_churn_predictor',
+        input_table: 'gold.customer_metrics',
+        output_table: 'gold.somewhere_else',
+      }),
+      400,
+      'invalid_body',
+      'output_table',
+    );
+    const r = await post('/mlops/inference/batch', {
+      model_name: 'customer_churn_predictor',
+      model_version: 1,
+      input_table: 'iceberg.gold.customer_metrics',
+      output_table: 'iceberg.gold.customer_churn_predictions',
+      batch_size: 1000,
+    });
     const j = (await r.json()) as any;
     expect(r.status, JSON.stringify(j)).toBe(200);
     expect(j.rows).toBe(3000);
     const after = new StateStore(dir, ir.name).read().nodes[serve.id].snapshot!.id;
     expect(after).not.toBe(before);
     expect(after).toBe(j.snapshot);
-    const q = (await (await post('/data-products/query', { sql: 'SELECT COUNT(*) AS n, MIN(model_version) AS v FROM gold.customer_churn_predictions' })).json()) as any;
+    const q = (await (
+      await post('/data-products/query', { sql: 'SELECT COUNT(*) AS n, MIN(model_version) AS v FROM gold.customer_churn_predictions' })
+    ).json()) as any;
     expect(q.rows[0]).toEqual({ n: 3000, v: 1 });
   });
 
-  it('refuses a batch input table without the model\'s feature columns (400 naming them) and writes nothing', async () => {
+  it("refuses a batch input table without the model's feature columns (400 naming them) and writes nothing", async () => {
     // gold.churn_labels has the join key but none of the features; it used to be answered 200 with
     // the feature view's own rows scored instead.
     const before = new StateStore(dir, ir.name).read().nodes[serve.id].snapshot!.id;
-    const r = await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', input_table: 'gold.churn_labels', output_table: 'gold.customer_churn_predictions' });
+    const r = await post('/mlops/inference/batch', {
+      model_name: 'customer_churn_predictor',
+      input_table: 'gold.churn_labels',
+      output_table: 'gold.customer_churn_predictions',
+    });
     const j = (await r.json()) as any;
     expect(r.status, JSON.stringify(j)).toBe(400);
     expect(j.error.code).toBe('invalid_input_table');
@@ -236,7 +325,11 @@ describe('asgard serve', () => {
 
   it('batch scoring commits like apply: the same retention, and older snapshots are collected', async () => {
     for (let i = 0; i < 4; i++) {
-      const r = await post('/mlops/inference/batch', { model_name: 'customer_churn_predictor', input_table: 'gold.customer_metrics', output_table: 'gold.customer_churn_predictions' });
+      const r = await post('/mlops/inference/batch', {
+        model_name: 'customer_churn_predictor',
+        input_table: 'gold.customer_metrics',
+        output_table: 'gold.customer_churn_predictions',
+      });
       expect(r.status).toBe(200);
     }
     const entry = new StateStore(dir, ir.name).read().nodes[serve.id];
@@ -257,7 +350,10 @@ describe('asgard serve', () => {
     await new Promise((r) => setTimeout(r, 300));
     const j = (await (await post('/mlops/inference', { model_name: 'customer_churn_predictor', inputs: [HIGH] })).json()) as any;
     expect(j.model_version).toBe(2);
-    const t3 = trainNode({ algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 2 } }, gate: { metric: 'f1', op: '>=', value: 0.999, text: 'f1 >= 0.999' } });
+    const t3 = trainNode({
+      algorithm: { name: 'random_forest', params: { n_estimators: 5, max_depth: 2 } },
+      gate: { metric: 'f1', op: '>=', value: 0.999, text: 'f1 >= 0.999' },
+    });
     const warnings: string[] = [];
     const r3 = await trainOn(fx).run(runContext(mlIR(t3), t3, fx, warnings));
     expect(r3.modelVersion).toBe(3);

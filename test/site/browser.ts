@@ -13,7 +13,18 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     // Root in a container: no sandbox. No background traffic of the browser's own (updates, metrics).
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--metrics-recording-only', '--mute-audio', '--allow-file-access-from-files'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--metrics-recording-only',
+      '--mute-audio',
+      '--allow-file-access-from-files',
+    ],
     defaultViewport: { width: 1440, height: 900, deviceScaleFactor: 1 },
   });
 }

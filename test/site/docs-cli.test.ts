@@ -45,7 +45,8 @@ function asgardProcess(argv: string[], cwd: string): { code: number; stderr: str
 }
 
 /** The data embedded in index.html, as it is (without the nodes' details). */
-const indexData = (index: string): SiteData => JSON.parse(/<script id="asgard-data" type="application\/json">([\s\S]*?)<\/script>/.exec(readFileSync(index, 'utf8'))![1]) as SiteData;
+const indexData = (index: string): SiteData =>
+  JSON.parse(/<script id="asgard-data" type="application\/json">([\s\S]*?)<\/script>/.exec(readFileSync(index, 'utf8'))![1]) as SiteData;
 
 /** The page data with each node's details read from the file its `details` names (src/docs/site-details.ts). */
 function pageData(index: string): SiteData {
@@ -79,7 +80,10 @@ describe('asgard docs', () => {
     expect(inIndex.nodes.every((n) => n.details === 0)).toBe(true);
     expect(readFileSync(join(dir, 'site', 'index.html'), 'utf8')).not.toContain('LOWER(email)');
 
-    const graph = JSON.parse((await cli(['graph', 'shop.asg', '--format', 'json'], { cwd: dir })).stdout) as { nodes: { id: string }[]; edges: { from: string; to: string }[] };
+    const graph = JSON.parse((await cli(['graph', 'shop.asg', '--format', 'json'], { cwd: dir })).stdout) as {
+      nodes: { id: string }[];
+      edges: { from: string; to: string }[];
+    };
     const ids = data.nodes.map((n) => n.id);
     expect(ids.sort()).toEqual([...graph.nodes.map((n) => n.id), 'source:db', 'source:events'].sort());
     for (const e of graph.edges) expect(data.edges).toContainEqual(e);
@@ -140,7 +144,12 @@ describe('asgard docs', () => {
     // The same spec with nothing cached (another state folder): the SQL is rendered from scratch.
     const cold = asgardProcess(['docs', 'shop.asg', '--out', 'site-cold', '--state', join(dir, 'fresh-state')], dir);
     expect(cold.code, cold.stderr).toBe(0);
-    const sqlOf = (site: string) => Object.fromEntries(pageData(join(dir, site, 'index.html')).nodes.filter((n) => n.sql).map((n) => [n.id, n.sql!.targets]));
+    const sqlOf = (site: string) =>
+      Object.fromEntries(
+        pageData(join(dir, site, 'index.html'))
+          .nodes.filter((n) => n.sql)
+          .map((n) => [n.id, n.sql!.targets]),
+      );
     expect(sqlOf('site')).toEqual(sqlOf('site-cold'));
     const clean = sqlOf('site')['silver.customers_clean'].find((t) => t.dialect === 'duckdb')!.sql;
     expect(clean).toMatch(/CURRENT_TIMESTAMP/i);

@@ -77,17 +77,23 @@ describe('asgard docs in Chromium', () => {
     await w.page.waitForSelector('table.schema');
     expect(decodeURIComponent(await w.page.evaluate(() => location.hash))).toBe('#/node/gold.customer_metrics');
     expect(await w.page.$eval('h1', (e) => e.textContent)).toContain('gold.customer_metrics');
-    const state = json<{ nodes: Record<string, { schema: { name: string; type: string }[] }> }>(readFileSync(join(ws.dir, '.asgard', 'state', 'churn.json'), 'utf8'));
+    const state = json<{ nodes: Record<string, { schema: { name: string; type: string }[] }> }>(
+      readFileSync(join(ws.dir, '.asgard', 'state', 'churn.json'), 'utf8'),
+    );
     const rows = await w.page.$$eval('table.schema tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
     expect(rows).toEqual(state.nodes['gold.customer_metrics'].schema.map((c) => [c.name, c.type]));
     expect(await w.page.$$eval('pre.sql', (p) => p.length)).toBe(1);
     await shot('node', true);
 
     // Lineage of one column, compared with `asgard lineage` (the same facts through the CLI).
-    const cli = json<{ upstream: Tree[]; downstream: Tree[] }>((await ws.asgard(['lineage', ws.spec, 'gold.customer_metrics.total_purchases', '--format', 'json'])).stdout);
+    const cli = json<{ upstream: Tree[]; downstream: Tree[] }>(
+      (await ws.asgard(['lineage', ws.spec, 'gold.customer_metrics.total_purchases', '--format', 'json'])).stdout,
+    );
     await w.page.click('table.schema a[href$="/total_purchases"]');
     await w.page.waitForSelector('#lineage ul.tree');
-    const [up, down] = await w.page.$$eval('#lineage .grid > div', (cols) => cols.map((c) => [...c.querySelectorAll('a')].map((a) => decodeURIComponent(a.getAttribute('href') ?? ''))));
+    const [up, down] = await w.page.$$eval('#lineage .grid > div', (cols) =>
+      cols.map((c) => [...c.querySelectorAll('a')].map((a) => decodeURIComponent(a.getAttribute('href') ?? ''))),
+    );
     for (const t of flatten(cli.upstream).filter((x) => !x.startsWith('source:'))) expect(up, t).toContain(`#/node/${t.replace(/\.(\w+)$/, '/$1')}`);
     expect(up.some((h) => h.startsWith('#/node/source:transaction_system/'))).toBe(true);
     for (const t of flatten(cli.downstream)) expect(down, t).toContain(`#/node/${t.replace(/\.(\w+)$/, '/$1')}`);
@@ -131,14 +137,18 @@ describe('asgard docs in Chromium', () => {
     try {
       const plan = await ws.asgard(['plan', ws.spec, '--out', join(ws.dir, 'plan.json')]);
       expect([0, 3]).toContain(plan.code);
-      const saved = json<{ actions: { node: string; action: string; category?: string; schemaChanges: { breaking: boolean }[] }[] }>(readFileSync(join(ws.dir, 'plan.json'), 'utf8'));
+      const saved = json<{ actions: { node: string; action: string; category?: string; schemaChanges: { breaking: boolean }[] }[] }>(
+        readFileSync(join(ws.dir, 'plan.json'), 'utf8'),
+      );
       const metrics = saved.actions.find((a) => a.node === 'gold.customer_metrics')!;
       expect(metrics.action).not.toBe('noop');
       const docs = await ws.asgard(['docs', ws.spec, '--out', join(ARTIFACTS, 'plan'), '--plan', join(ws.dir, 'plan.json')]);
       expect(docs.code, docs.stderr).toBe(0);
       await open(pathToFileURL(join(ARTIFACTS, 'plan', 'index.html')).href);
       await w.page.waitForSelector('svg.graph g.node');
-      const classes = Object.fromEntries(await w.page.$$eval('svg.graph g.node', (els) => els.map((e) => [(e as SVGGElement).dataset.id, e.getAttribute('class') ?? ''])));
+      const classes = Object.fromEntries(
+        await w.page.$$eval('svg.graph g.node', (els) => els.map((e) => [(e as SVGGElement).dataset.id, e.getAttribute('class') ?? ''])),
+      );
       for (const a of saved.actions) {
         expect(classes[a.node], a.node).toContain(`act-${a.action}`);
         const breaking = a.category === 'breaking' || a.schemaChanges.some((c) => c.breaking);
@@ -169,7 +179,9 @@ describe('asgard docs in Chromium', () => {
     const strokes = await w.page.$$eval('main svg [aria-label="line"] path', (ps) => new Set(ps.map((p) => p.getAttribute('stroke'))).size);
     expect(strokes).toBeGreaterThanOrEqual(2); // one colour per version
     // Each bar starts at zero (bars of two versions side by side, never stacked on each other).
-    const bars = await w.page.$$eval('#importance svg [aria-label="bar"] rect', (rs) => rs.map((r) => [Number(r.getAttribute('x')), Number(r.getAttribute('width'))]));
+    const bars = await w.page.$$eval('#importance svg [aria-label="bar"] rect', (rs) =>
+      rs.map((r) => [Number(r.getAttribute('x')), Number(r.getAttribute('width'))]),
+    );
     const zero = await w.page.$eval('#importance svg [aria-label="rule"] line', (l) => Number(l.getAttribute('x1')));
     expect(bars.length).toBeGreaterThan(2);
     for (const [x, width] of bars) expect(Math.min(Math.abs(x - zero), Math.abs(x + width - zero))).toBeLessThan(1);
@@ -177,11 +189,25 @@ describe('asgard docs in Chromium', () => {
   });
 
   it('asgard serve serves the same site at /', async () => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), 'serve', ws.spec, '--port', '0', '--format', 'json'], {
-      cwd: ws.dir,
-      env: { ...process.env, ...ws.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        '--import',
+        pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href,
+        join(ROOT, 'src/cli/main.ts'),
+        'serve',
+        ws.spec,
+        '--port',
+        '0',
+        '--format',
+        'json',
+      ],
+      {
+        cwd: ws.dir,
+        env: { ...process.env, ...ws.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -199,7 +225,9 @@ describe('asgard docs in Chromium', () => {
       await open(`${url}/`);
       await w.page.waitForSelector('svg.graph g.node');
       const shown = await w.page.$$eval('svg.graph g.node', (els) => els.length);
-      const fromFile = json<{ nodes: unknown[] }>(/<script id="asgard-data" type="application\/json">([\s\S]*?)<\/script>/.exec(readFileSync(join(ARTIFACTS, 'churn', 'index.html'), 'utf8'))![1]);
+      const fromFile = json<{ nodes: unknown[] }>(
+        /<script id="asgard-data" type="application\/json">([\s\S]*?)<\/script>/.exec(readFileSync(join(ARTIFACTS, 'churn', 'index.html'), 'utf8'))![1],
+      );
       expect(shown).toBe(fromFile.nodes.length);
       // Read-only: the site's paths answer GET only.
       expect((await fetch(`${url}/`, { method: 'POST', body: '{}' })).status).toBe(405);

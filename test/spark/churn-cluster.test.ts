@@ -30,7 +30,10 @@ interface Applied {
 
 /** Applications the Spark master has run or runs now for the churn pipeline. */
 async function churnApps(): Promise<string[]> {
-  const j = (await (await fetch(`http://127.0.0.1:${process.env.ASGARD_SPARK_UI_PORT ?? 58081}/json/`)).json()) as { activeapps: { id: string; name: string }[]; completedapps: { id: string; name: string }[] };
+  const j = (await (await fetch(`http://127.0.0.1:${process.env.ASGARD_SPARK_UI_PORT ?? 58081}/json/`)).json()) as {
+    activeapps: { id: string; name: string }[];
+    completedapps: { id: string; name: string }[];
+  };
   return [...j.activeapps, ...j.completedapps].filter((a) => a.name.startsWith('asgard-churn-')).map((a) => a.id);
 }
 
@@ -74,7 +77,7 @@ describe('asgard apply churn.asg --profile cluster: cleanses on Spark, the rest 
     store?.destroy();
   });
 
-  it('of two first applies started together one proceeds, the cleanses on Spark; pyiceberg and Spark read every table from S3 with asgard\'s rows; a second apply does nothing', async () => {
+  it("of two first applies started together one proceeds, the cleanses on Spark; pyiceberg and Spark read every table from S3 with asgard's rows; a second apply does nothing", async () => {
     // Two people (two working copies of the same remote state) apply at once: exactly one takes the
     // lock and runs; the other exits 1 naming the holder, having changed nothing.
     const [a, b] = await Promise.all([apply(), apply(['--state', '.asgard-other'])]);
@@ -111,19 +114,35 @@ describe('asgard apply churn.asg --profile cluster: cleanses on Spark, the rest 
     const catalogDb = join(localRoot(), 'catalog.db');
     const wh = new Warehouse(localRoot(), undefined, { store: new LocalTableStore(localRoot(), `s3://${bucket}/churn`) });
     const py = pyicebergWith(
-      { 's3.endpoint': s3.endpoint, 's3.path-style-access': 'true', 's3.access-key-id': s3.accessKey, 's3.secret-access-key': s3.secretKey, 's3.region': 'us-east-1' },
+      {
+        's3.endpoint': s3.endpoint,
+        's3.path-style-access': 'true',
+        's3.access-key-id': s3.accessKey,
+        's3.secret-access-key': s3.secretKey,
+        's3.region': 'us-east-1',
+      },
       catalogDb,
       ...tables.map((t) => `${t.table}@${t.node.snapshot!.id}`),
     );
     expect(py.tables).toEqual(tables.map((t) => t.table).sort());
     const work = join(ws.dir, 'spark-read');
     mkdirSync(work, { recursive: true });
-    const sp = await sparkReadTables({ catalogDb, warehouse: `s3://${bucket}/churn`, s3Endpoint: s3.endpoint, aws: awsEnv(), tables: tables.map((t) => t.table), workDir: work });
+    const sp = await sparkReadTables({
+      catalogDb,
+      warehouse: `s3://${bucket}/churn`,
+      s3Endpoint: s3.endpoint,
+      aws: awsEnv(),
+      tables: tables.map((t) => t.table),
+      workDir: work,
+    });
     for (const [i, t] of tables.entries()) {
       const ours = canonical(await asgardRows(wh, t.node.snapshot!, t.node.schema!));
       expect(ours.length, t.table).toBe(t.node.snapshot!.rows);
       expect(t.node.snapshot!.rows, t.table).toBeGreaterThan(0);
-      expect(py.reads[i].schema.map((f) => f.name), t.table).toEqual(t.node.schema!.map((c) => c.name));
+      expect(
+        py.reads[i].schema.map((f) => f.name),
+        t.table,
+      ).toEqual(t.node.schema!.map((c) => c.name));
       expect(canonical(py.reads[i].rows), `pyiceberg ${t.table}`).toEqual(ours);
       expect(sp[t.table].columns, `spark ${t.table}`).toEqual(t.node.schema!.map((c) => c.name));
       expect(canonical(sp[t.table].rows), `spark ${t.table}`).toEqual(ours);

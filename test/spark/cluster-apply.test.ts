@@ -79,11 +79,15 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
   const localRoot = () => join(stateDir(), 's3', bucket, 'lake');
   const asgard = (args: string[]): Promise<Proc> =>
     new Promise((done) => {
-      const p = spawn(process.execPath, ['--import', join(repoRoot, 'node_modules/tsx/dist/loader.mjs'), join(repoRoot, 'src/cli/main.ts'), ...args, '--profile', 'cluster'], {
-        cwd: dir,
-        env: env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const p = spawn(
+        process.execPath,
+        ['--import', join(repoRoot, 'node_modules/tsx/dist/loader.mjs'), join(repoRoot, 'src/cli/main.ts'), ...args, '--profile', 'cluster'],
+        {
+          cwd: dir,
+          env: env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d) => (stdout += d));
@@ -94,7 +98,11 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
   const catalogRows = (): Promise<Record<string, string>> => {
     const py = join(repoRoot, '.venv', 'bin', 'python');
     return new Promise((done) => {
-      const p = spawn(py, ['-c', 'import sqlite3,sys,json; c=sqlite3.connect(sys.argv[1]); print(json.dumps({f"{n}.{t}": m for n,t,m in c.execute("select table_namespace, table_name, metadata_location from iceberg_tables")}))', join(localRoot(), 'catalog.db')]);
+      const p = spawn(py, [
+        '-c',
+        'import sqlite3,sys,json; c=sqlite3.connect(sys.argv[1]); print(json.dumps({f"{n}.{t}": m for n,t,m in c.execute("select table_namespace, table_name, metadata_location from iceberg_tables")}))',
+        join(localRoot(), 'catalog.db'),
+      ]);
       let out = '';
       p.stdout.on('data', (d) => (out += d));
       p.on('close', () => done(JSON.parse(out) as Record<string, string>));
@@ -112,7 +120,10 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
     bucket = await freshBucket('cluster');
     dir = mkdtempSync(join(tmpdir(), 'asgard-cluster-'));
     csv = join(dir, 'orders.csv');
-    writeFileSync(csv, 'order_id,country,amount,placed_at\n1,nl,10,2025-01-01 10:00:00\n2,de,5,2025-01-01 11:00:00\n3,nl,-1,2025-01-01 12:00:00\n4,fr,7.5,2025-01-02 09:00:00\n5,nl,2.5,2025-01-02 10:00:00\n');
+    writeFileSync(
+      csv,
+      'order_id,country,amount,placed_at\n1,nl,10,2025-01-01 10:00:00\n2,de,5,2025-01-01 11:00:00\n3,nl,-1,2025-01-01 12:00:00\n4,fr,7.5,2025-01-02 09:00:00\n5,nl,2.5,2025-01-02 10:00:00\n',
+    );
     writeFileSync(join(dir, 'lake.asg'), spec(bucket, csv));
     store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint: s3.endpoint, pathStyle: true });
     env = {
@@ -131,7 +142,12 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
     const r = await asgard(['apply', 'lake.asg', '--yes', '--format', 'json']);
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     const statuses = Object.fromEntries((JSON.parse(r.stdout).nodes as { node: string; status: string }[]).map((n) => [n.node, n.status]));
-    expect(statuses).toEqual({ 'bronze.orders': 'succeeded', 'silver.orders_clean': 'succeeded', 'silver.large_orders': 'succeeded', 'gold.revenue_by_country': 'succeeded' });
+    expect(statuses).toEqual({
+      'bronze.orders': 'succeeded',
+      'silver.orders_clean': 'succeeded',
+      'silver.large_orders': 'succeeded',
+      'gold.revenue_by_country': 'succeeded',
+    });
 
     // Every table's current metadata is an object on the S3 server, and the silver snapshot was
     // committed by Spark (its summary names the Spark application), the others by asgard.
@@ -159,7 +175,13 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
 
     // pyiceberg reads every table from the S3 server through the catalog, with asgard's rows.
     const s3 = useAwsEnv();
-    const props = { 's3.endpoint': s3.endpoint, 's3.path-style-access': 'true', 's3.access-key-id': s3.accessKey, 's3.secret-access-key': s3.secretKey, 's3.region': 'us-east-1' };
+    const props = {
+      's3.endpoint': s3.endpoint,
+      's3.path-style-access': 'true',
+      's3.access-key-id': s3.accessKey,
+      's3.secret-access-key': s3.secretKey,
+      's3.region': 'us-east-1',
+    };
     const py = pyicebergWith(props, join(localRoot(), 'catalog.db'), 'bronze.orders', 'silver.orders_clean', 'gold.revenue_by_country');
     const byTable = Object.fromEntries(py.reads.map((x) => [x.table, x]));
     expect(byTable['bronze.orders'].rows.map((x) => x.order_id).sort()).toEqual([1, 2, 3, 4, 5]);
@@ -183,14 +205,18 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
     expect(second['silver.orders_clean']).toBe('unchanged');
     expect(second['gold.revenue_by_country']).toBe('unchanged');
     const stateAgain = await remoteState();
-    for (const t of ['bronze.orders', 'silver.orders_clean', 'gold.revenue_by_country']) expect(stateAgain.nodes[t].snapshot!.id, t).toBe(state.nodes[t].snapshot!.id);
+    for (const t of ['bronze.orders', 'silver.orders_clean', 'gold.revenue_by_country'])
+      expect(stateAgain.nodes[t].snapshot!.id, t).toBe(state.nodes[t].snapshot!.id);
   }, 1_800_000);
 
   it('a driver failing at run time: exit 1 naming the node and its error, state and catalog untouched, gold skipped; the next apply resumes', async () => {
     const before = await remoteState();
     const catalogBefore = await catalogRows();
     // Valid SQL that Spark (ANSI mode) rejects only on the rows: 'NL' is no integer.
-    writeFileSync(join(dir, 'lake.asg'), spec(bucket, csv, CLEANSE_SQL.replace('UPPER(country) AS country', 'UPPER(country) AS country, CAST(country AS INT) AS country_code')));
+    writeFileSync(
+      join(dir, 'lake.asg'),
+      spec(bucket, csv, CLEANSE_SQL.replace('UPPER(country) AS country', 'UPPER(country) AS country, CAST(country AS INT) AS country_code')),
+    );
     const r = await asgard(['apply', 'lake.asg', '--yes']);
     expect(r.code).toBe(1);
     expect(r.stderr + r.stdout).toMatch(/silver\.orders_clean: the Spark driver failed on spark:\/\/[^ ]+ \(exit \d+\); the previous snapshot stays current/);
@@ -259,5 +285,10 @@ function killWorker(n: number): void {
 
 /** spark_cluster_up is idempotent: it starts the worker that is gone and waits for two alive workers. */
 function restartCluster(spark: { sparkHome: string }): void {
-  execFileSync('bash', ['-c', 'source scripts/spark-cluster.sh && spark_cluster_up >&2'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000, env: { ...process.env, ASGARD_SPARK_HOME: spark.sparkHome } });
+  execFileSync('bash', ['-c', 'source scripts/spark-cluster.sh && spark_cluster_up >&2'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 600_000,
+    env: { ...process.env, ASGARD_SPARK_HOME: spark.sparkHome },
+  });
 }

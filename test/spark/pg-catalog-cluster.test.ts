@@ -83,7 +83,11 @@ describe('apply --profile cluster on the shared PostgreSQL catalog', () => {
   let env: Record<string, string>;
   const asgard = (args: string[]): Promise<Proc> =>
     new Promise((done) => {
-      const p = spawn(process.execPath, ['--import', join(repoRoot, 'node_modules/tsx/dist/loader.mjs'), join(repoRoot, 'src/cli/main.ts'), ...args, '--profile', 'cluster'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(
+        process.execPath,
+        ['--import', join(repoRoot, 'node_modules/tsx/dist/loader.mjs'), join(repoRoot, 'src/cli/main.ts'), ...args, '--profile', 'cluster'],
+        { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d) => (stdout += d));
@@ -117,7 +121,10 @@ describe('apply --profile cluster on the shared PostgreSQL catalog', () => {
     bucket = await freshBucket('pgcat');
     dir = mkdtempSync(join(tmpdir(), 'asgard-pg-cluster-'));
     const csv = join(dir, 'orders.csv');
-    writeFileSync(csv, 'order_id,country,amount,placed_at\n1,nl,10,2025-01-01 10:00:00\n2,de,5,2025-01-01 11:00:00\n3,nl,-1,2025-01-01 12:00:00\n4,fr,7.5,2025-01-02 09:00:00\n5,nl,2.5,2025-01-02 10:00:00\n');
+    writeFileSync(
+      csv,
+      'order_id,country,amount,placed_at\n1,nl,10,2025-01-01 10:00:00\n2,de,5,2025-01-01 11:00:00\n3,nl,-1,2025-01-01 12:00:00\n4,fr,7.5,2025-01-02 09:00:00\n5,nl,2.5,2025-01-02 10:00:00\n',
+    );
     writeFileSync(join(dir, 'p.asg'), spec(bucket, csv));
     store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint: s3.endpoint, pathStyle: true });
     env = {
@@ -165,8 +172,18 @@ describe('apply --profile cluster on the shared PostgreSQL catalog', () => {
 
     // pyiceberg, through the same PostgreSQL catalog and from the bucket, reads asgard's rows.
     const s3 = useAwsEnv();
-    const props = { 's3.endpoint': s3.endpoint, 's3.path-style-access': 'true', 's3.access-key-id': s3.accessKey, 's3.secret-access-key': s3.secretKey, 's3.region': 'us-east-1' };
-    const py = pyicebergAt(`postgresql+psycopg2://${cfg.user}:${encodeURIComponent(cfg.password)}@${cfg.host}:${cfg.port}/${db}`, props, ...TABLES.map((t) => `${t}@${state.nodes[t].snapshot!.id}`));
+    const props = {
+      's3.endpoint': s3.endpoint,
+      's3.path-style-access': 'true',
+      's3.access-key-id': s3.accessKey,
+      's3.secret-access-key': s3.secretKey,
+      's3.region': 'us-east-1',
+    };
+    const py = pyicebergAt(
+      `postgresql+psycopg2://${cfg.user}:${encodeURIComponent(cfg.password)}@${cfg.host}:${cfg.port}/${db}`,
+      props,
+      ...TABLES.map((t) => `${t}@${state.nodes[t].snapshot!.id}`),
+    );
     expect(py.tables).toEqual(TABLES);
     const wh = new Warehouse(local, undefined, { store: new LocalTableStore(local, `s3://${bucket}/lake`) });
     for (const [i, t] of TABLES.entries()) {

@@ -60,29 +60,43 @@ describe('SparkApplications on the JDBC catalog', () => {
     expect(a[a.indexOf('--bronze-format') + 1]).toBe('iceberg');
   });
 
-  it('a shared catalog\'s user and password reach the driver as references, never as values or sparkConf', async () => {
+  it("a shared catalog's user and password reach the driver as references, never as values or sparkConf", async () => {
     const r = await compileChurn(
-      withSettings('catalog_type = "jdbc"\n    catalog_uri = "jdbc:postgresql://lake-db:5432/lake"\n    catalog_user = "lake"\n    catalog_password = secret("LAKE_CATALOG_PASSWORD")'),
+      withSettings(
+        'catalog_type = "jdbc"\n    catalog_uri = "jdbc:postgresql://lake-db:5432/lake"\n    catalog_user = "lake"\n    catalog_password = secret("LAKE_CATALOG_PASSWORD")',
+      ),
     );
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const app = appOf(r.files!, 'customers_cleaned') as unknown as { spec: App['spec'] & { driver: { env: { name: string; value?: string; valueFrom?: unknown }[] } } };
+    const app = appOf(r.files!, 'customers_cleaned') as unknown as {
+      spec: App['spec'] & { driver: { env: { name: string; value?: string; valueFrom?: unknown }[] } };
+    };
     const env = Object.fromEntries(app.spec.driver.env.map((e) => [e.name, e]));
     expect(env.ICEBERG_JDBC_USER).toEqual({ name: 'ICEBERG_JDBC_USER', value: 'lake' });
-    expect(env.ICEBERG_JDBC_PASSWORD).toEqual({ name: 'ICEBERG_JDBC_PASSWORD', valueFrom: { secretKeyRef: { name: 'churn-secrets', key: 'LAKE_CATALOG_PASSWORD' } } });
+    expect(env.ICEBERG_JDBC_PASSWORD).toEqual({
+      name: 'ICEBERG_JDBC_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'churn-secrets', key: 'LAKE_CATALOG_PASSWORD' } },
+    });
     expect(Object.keys(app.spec.sparkConf).filter((k) => k.includes('jdbc.'))).toEqual([]);
     // runner.py sets them on the session from that environment.
     expect(r.files!.get('spark/runner.py')).toContain('("jdbc.password", "ICEBERG_JDBC_PASSWORD")');
   });
 
   it('a literal catalog password is refused, naming the setting', async () => {
-    const r = await compileChurn(withSettings('catalog_type = "jdbc"\n    catalog_uri = "jdbc:postgresql://lake-db:5432/lake"\n    catalog_password = "hunter2"'));
+    const r = await compileChurn(
+      withSettings('catalog_type = "jdbc"\n    catalog_uri = "jdbc:postgresql://lake-db:5432/lake"\n    catalog_password = "hunter2"'),
+    );
     const err = r.diagnostics.find((d) => d.severity === 'error');
     expect(err?.message).toMatch(/catalog_password` must be secret\("NAME"\) or env\("NAME"\)/);
     expect(r.files).toBeUndefined();
   });
 
   it('a literal endpoint is the catalog s3.endpoint', async () => {
-    const r = await compileChurn(withSettings('catalog_type = "jdbc"\n    catalog_uri = "jdbc:sqlite:/lake/catalog.db"').replace(/s3_endpoint\s*=[^\n]*/, 's3_endpoint = "http://s3.local:9000"'));
+    const r = await compileChurn(
+      withSettings('catalog_type = "jdbc"\n    catalog_uri = "jdbc:sqlite:/lake/catalog.db"').replace(
+        /s3_endpoint\s*=[^\n]*/,
+        's3_endpoint = "http://s3.local:9000"',
+      ),
+    );
     const conf = appOf(r.files!, 'customers_cleaned').spec.sparkConf;
     expect(conf['spark.sql.catalog.iceberg.s3.endpoint']).toBe('http://s3.local:9000');
   });

@@ -27,7 +27,13 @@ beforeAll(async () => {
 /** polyglot's facet as output name → sorted `table.field` list (src/engine/lineage.ts reads it so). */
 function polyglot(text: string, tables: LineageTables): Record<string, string[]> | undefined {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const r = sqlToolkit().openLineageColumnLineage(text, { dialect: 'spark', producer: 'asgard', datasetNamespace: 'asgard', outputDataset: { namespace: 'asgard', name: 'out' }, schema: { tables, strict: false } as any });
+  const r = sqlToolkit().openLineageColumnLineage(text, {
+    dialect: 'spark',
+    producer: 'asgard',
+    datasetNamespace: 'asgard',
+    outputDataset: { namespace: 'asgard', name: 'out' },
+    schema: { tables, strict: false } as any,
+  });
   if (!r.success || !r.facet) return undefined;
   return Object.fromEntries(Object.entries(r.facet.fields).map(([k, v]) => [k, [...new Set(v.inputFields.map((f) => `${f.name}.${f.field}`))].sort()]));
 }
@@ -52,7 +58,12 @@ async function sqlNodes(ir: PipelineIR): Promise<{ text: string; tables: Lineage
     if (n.kind !== 'cleanse' && n.kind !== 'model') return [];
     const tables = n.inputs.flatMap((id) => {
       const columns = (schemas.get(id) ?? []).map((c) => ({ name: c.name, type: c.type }));
-      return columns.length ? [{ name: id, columns }, { name: `iceberg.${id}`, columns }] : [];
+      return columns.length
+        ? [
+            { name: id, columns },
+            { name: `iceberg.${id}`, columns },
+          ]
+        : [];
     });
     return [{ text: n.sql.text, tables }];
   });
@@ -69,7 +80,10 @@ const T = [
   { name: 'silver.u', columns: ['a', 'e', 'b'] },
 ].flatMap((t) => {
   const columns = t.columns.map((name) => ({ name, type: 'INTEGER' }));
-  return [{ name: t.name, columns }, { name: `iceberg.${t.name}`, columns }];
+  return [
+    { name: t.name, columns },
+    { name: `iceberg.${t.name}`, columns },
+  ];
 });
 
 /** Answered, and equal to polyglot. */

@@ -63,7 +63,9 @@ describe('missing or malformed profile settings', () => {
   });
 
   it('refuses a warehouse that is not on S3', async () => {
-    const r = await compileChurn(replacing('spark_version', '"4.0.1"').replace('warehouse     = "s3a://asgard-lake/warehouse"', 'warehouse     = "/data/warehouse"'));
+    const r = await compileChurn(
+      replacing('spark_version', '"4.0.1"').replace('warehouse     = "s3a://asgard-lake/warehouse"', 'warehouse     = "/data/warehouse"'),
+    );
     expect(r.files).toBeUndefined();
     const d = r.diagnostics.filter((x) => x.code === 'ASG4003');
     expect(d.length).toBe(1);
@@ -131,4 +133,3 @@ describe('asgard compile (CLI)', () => {
     expect(existsSync(join(specDir, 'build3'))).toBe(false);
   });
 });
-

@@ -12,7 +12,9 @@ const read = (p: string) => readFileSync(join(repoRoot, p), 'utf8');
 
 describe('docker/', () => {
   it('the training image installs exactly the pinned training requirements, at build time', () => {
-    const lines = read('docker/training-requirements.txt').split('\n').filter((l) => l.trim() !== '');
+    const lines = read('docker/training-requirements.txt')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     expect(lines).toEqual([...TRAINING_REQUIREMENTS]);
     expect(read('docker/training.Dockerfile')).toMatch(/RUN pip install --no-cache-dir -r \/opt\/asgard\/requirements\.txt/);
   });

@@ -39,12 +39,15 @@ async function both(folder: string, path: string): Promise<{ validate: Diag[]; c
   writeFileSync(join(dir, 'lab.asg'), spec(folder, path));
   const v = await cli(['validate', 'lab.asg', '--profile', 'kubernetes', '--format', 'json'], { cwd: dir, env: { HOME: dir } });
   const c = await cli(['compile', 'lab.asg', '--profile', 'kubernetes', '--out', 'out', '--format', 'json'], { cwd: dir, env: { HOME: dir } });
-  const errors = (out: string) => (JSON.parse(out).diagnostics as Diag[]).filter((d) => d.severity === 'error').map(({ code, line, column, message }) => ({ code, line, column, message }) as Diag);
+  const errors = (out: string) =>
+    (JSON.parse(out).diagnostics as Diag[])
+      .filter((d) => d.severity === 'error')
+      .map(({ code, line, column, message }) => ({ code, line, column, message }) as Diag);
   return { validate: errors(v.stdout), compile: errors(c.stdout), compileCode: c.code, dir };
 }
 
 describe('file sources under a kubernetes profile', () => {
-  it('a local folder with a glob compiles (the glob is the stream\'s in Airbyte\'s S3 source); validate says the same', async () => {
+  it("a local folder with a glob compiles (the glob is the stream's in Airbyte's S3 source); validate says the same", async () => {
     const r = await both('./drops', 'readings/*.csv');
     expect(r.validate).toEqual([]);
     expect(r.compile).toEqual([]);
@@ -63,7 +66,11 @@ describe('file sources under a kubernetes profile', () => {
   it('what Airbyte cannot read is refused by compile and by validate --profile kubernetes alike, at the same place', async () => {
     for (const [folder, path, why] of [
       ['https://example.com/drops', 'readings.csv', /`https:\/\/example\.com\/drops` is neither/],
-      ['./drops', 'readings.xlsx', /stream `readings`: Airbyte's S3 source needs a stream `path` of CSV, Parquet or JSON lines files \(`readings.xlsx` is xlsx\)/],
+      [
+        './drops',
+        'readings.xlsx',
+        /stream `readings`: Airbyte's S3 source needs a stream `path` of CSV, Parquet or JSON lines files \(`readings.xlsx` is xlsx\)/,
+      ],
     ] as const) {
       const r = await both(folder, path);
       expect(r.compileCode).toBe(2);

@@ -27,7 +27,11 @@ beforeAll(async () => {
 describe("targets' roles per node kind", () => {
   it('churn has a node of every kind the tables name', () => {
     const kinds = new Set(ir.nodes.map((n) => n.kind));
-    for (const t of targets) expect(Object.keys(t.kinds).filter((k) => !kinds.has(k as never)), t.name).toEqual([]);
+    for (const t of targets)
+      expect(
+        Object.keys(t.kinds).filter((k) => !kinds.has(k as never)),
+        t.name,
+      ).toEqual([]);
   });
 
   it('a target compiles objects labelled with a node exactly when it runs the node’s kind, and names what it compiles', () => {
@@ -37,8 +41,16 @@ describe("targets' roles per node kind", () => {
       for (const n of ir.nodes) {
         const role = t.kinds[n.kind];
         expect(labelled.has(n.id), `${t.name} ${role} ${n.id}`).toBe(role === 'runs');
-        if (role === 'syncs' && n.kind === 'source') expect([...own.keys()].some((p) => p.includes(`/${n.connector.name}.`)), `${t.name} ${n.id}`).toBe(true);
-        if (role === 'compiles') expect([...own.values()].some((text) => text.includes(n.name)), `${t.name} ${n.id}`).toBe(true);
+        if (role === 'syncs' && n.kind === 'source')
+          expect(
+            [...own.keys()].some((p) => p.includes(`/${n.connector.name}.`)),
+            `${t.name} ${n.id}`,
+          ).toBe(true);
+        if (role === 'compiles')
+          expect(
+            [...own.values()].some((text) => text.includes(n.name)),
+            `${t.name} ${n.id}`,
+          ).toBe(true);
       }
     }
   });

@@ -33,8 +33,7 @@ interface J {
 }
 
 describe('profile settings', () => {
-  const bad = () =>
-    specWith((t) => t.replace('    spark_version = "4.0.1"\n', '    spark_verison = "4.0.1"\n    dbt_threads   = "four"\n'));
+  const bad = () => specWith((t) => t.replace('    spark_version = "4.0.1"\n', '    spark_verison = "4.0.1"\n    dbt_threads   = "four"\n'));
 
   it('validate --profile finds a setting no target reads and a value of the wrong form, at file:line:col', async () => {
     const { dir, text } = bad();
@@ -70,10 +69,14 @@ describe('profile settings', () => {
   });
 
   it('a local profile: apply refuses a secret() where the engine reads a location, as validate --profile says', async () => {
-    const { dir, text } = specWith((t) => t.replace('  profile kubernetes {', '  profile lake {\n    target      = local\n    s3_endpoint = secret("S3_ENDPOINT")\n  }\n\n  profile kubernetes {'));
+    const { dir, text } = specWith((t) =>
+      t.replace('  profile kubernetes {', '  profile lake {\n    target      = local\n    s3_endpoint = secret("S3_ENDPOINT")\n  }\n\n  profile kubernetes {'),
+    );
     const v = await cli(['validate', 'churn.asg', '--profile', 'lake', '--format', 'json'], { cwd: dir });
     expect(v.code).toBe(2);
-    expect((JSON.parse(v.stdout) as J).diagnostics.filter((d) => d.code.startsWith('ASG4'))).toEqual([expect.objectContaining({ code: 'ASG4003', ...at(text, 'secret("S3_ENDPOINT")') })]);
+    expect((JSON.parse(v.stdout) as J).diagnostics.filter((d) => d.code.startsWith('ASG4'))).toEqual([
+      expect.objectContaining({ code: 'ASG4003', ...at(text, 'secret("S3_ENDPOINT")') }),
+    ]);
     const a = await cli(['apply', 'churn.asg', '--profile', 'lake', '--yes'], { cwd: dir });
     expect(a.code).toBe(2);
     expect(a.stderr).toContain('error ASG4003');
@@ -88,7 +91,12 @@ describe('profile settings', () => {
     const ok = await cli(['validate', join(repoRoot, 'pipelines', 'churn.asg'), '--profile', 'cluster', '--format', 'json'], { cwd: tmpdir() });
     expect((JSON.parse(ok.stdout) as J).diagnostics.filter((d) => d.code.startsWith('ASG4'))).toEqual([]);
     expect(ok.code).toBe(0);
-    const { dir, text } = specWith((t) => t.replace('    executor      = { instances = 2  cores = 1  memory = "512m" }\n', '    executor      = { instances = "two"  cores = 1  memory = "512m" }\n'));
+    const { dir, text } = specWith((t) =>
+      t.replace(
+        '    executor      = { instances = 2  cores = 1  memory = "512m" }\n',
+        '    executor      = { instances = "two"  cores = 1  memory = "512m" }\n',
+      ),
+    );
     const bad = await cli(['validate', 'churn.asg', '--profile', 'cluster', '--format', 'json'], { cwd: dir });
     expect(bad.code).toBe(2);
     const wrong = (JSON.parse(bad.stdout) as J).diagnostics.find((d) => d.code === 'ASG4003')!;
@@ -97,17 +105,23 @@ describe('profile settings', () => {
   });
 
   // One owner per setting: every key a target reads through ProfileSettings is in its schema.
-  it("every setting a target reads is declared in its schema", () => {
+  it('every setting a target reads is declared in its schema', () => {
     const read = /settings\.(?:get|has|require|literalString|literalNumber|invalid)\(\s*'([^']+)'/g;
     // The settings the shared helpers read, by helper: a target that calls one reads its keys.
     const helpers = ['k8s-env.ts', 'iceberg-catalog.ts'].flatMap((f) =>
-      [...readFileSync(join(repoRoot, 'src', 'targets', f), 'utf8').matchAll(/^export function (\w+)[\s\S]*?^\}/gm)].map((m) => ({ name: m[1], keys: [...m[0].matchAll(read)].map((k) => k[1]) })),
+      [...readFileSync(join(repoRoot, 'src', 'targets', f), 'utf8').matchAll(/^export function (\w+)[\s\S]*?^\}/gm)].map((m) => ({
+        name: m[1],
+        keys: [...m[0].matchAll(read)].map((k) => k[1]),
+      })),
     );
     let checked = 0;
     for (const t of targets) {
       // Every file of the target's folder (dbt/jobs.ts reads settings too).
       const folder = join(repoRoot, 'src', 'targets', t.name);
-      const code = readdirSync(folder).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(folder, f), 'utf8')).join('\n');
+      const code = readdirSync(folder)
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => readFileSync(join(folder, f), 'utf8'))
+        .join('\n');
       const keys = [...code.matchAll(read)].map((m) => m[1]);
       if (code.includes('s3Warehouse()')) keys.push('warehouse');
       for (const h of helpers) if (code.includes(`${h.name}(`)) keys.push(...h.keys);

@@ -30,11 +30,19 @@ describe('spec variants', { timeout: 600_000 }, () => {
     const c = metrics.spec.template.spec.containers[0];
     expect(c.image).toBe('ghcr.io/asgard-data/asgard-training:0.1.0');
     expect(c.command.slice(0, 2)).toEqual(['python', '/opt/asgard/dbt/asgard_dbt.py']);
-    expect(c.command.join(' ')).toContain('--model gold.customer_metrics --input silver.customers_cleaned --input silver.support_tickets_cleaned --input silver.transactions_cleaned');
-    expect(c.env.find((e: any) => e.name === 'ICEBERG_JDBC_PASSWORD')).toEqual({ name: 'ICEBERG_JDBC_PASSWORD', valueFrom: { secretKeyRef: { name: 'churn-secrets', key: 'ICEBERG_CATALOG_PASSWORD' } } });
+    expect(c.command.join(' ')).toContain(
+      '--model gold.customer_metrics --input silver.customers_cleaned --input silver.support_tickets_cleaned --input silver.transactions_cleaned',
+    );
+    expect(c.env.find((e: any) => e.name === 'ICEBERG_JDBC_PASSWORD')).toEqual({
+      name: 'ICEBERG_JDBC_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'churn-secrets', key: 'ICEBERG_CATALOG_PASSWORD' } },
+    });
     // Every file of the dbt project is in the ConfigMap and mounted at its path.
     const items = metrics.spec.template.spec.volumes[0].configMap.items as { key: string; path: string }[];
-    const projectFiles = [...r.files!.keys()].filter((p) => p.startsWith('dbt/') && p !== 'dbt/jobs.yaml').map((p) => p.slice('dbt/'.length)).sort();
+    const projectFiles = [...r.files!.keys()]
+      .filter((p) => p.startsWith('dbt/') && p !== 'dbt/jobs.yaml')
+      .map((p) => p.slice('dbt/'.length))
+      .sort();
     expect(items.map((i) => i.path).sort()).toEqual(projectFiles);
     for (const i of items) expect(project.data[i.key]).toBe(r.files!.get(`dbt/${i.path}`));
     expect(r.files!.get('dbt/profiles.yml')).not.toContain('httpfs');
@@ -58,7 +66,10 @@ describe('spec variants', { timeout: 600_000 }, () => {
   });
 
   it('a literal connection URL becomes host, port, database and user, never its password', async () => {
-    const text = churn.replace('url      = env("CUSTOMER_DB_URL", "postgres://asgard@127.0.0.1:55432/customers")', 'url      = "postgres://reader:inline-pw@db.example.com:6432/crm"');
+    const text = churn.replace(
+      'url      = env("CUSTOMER_DB_URL", "postgres://asgard@127.0.0.1:55432/customers")',
+      'url      = "postgres://reader:inline-pw@db.example.com:6432/crm"',
+    );
     expect(text).not.toBe(churn);
     const r = await compileChurn(text);
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);

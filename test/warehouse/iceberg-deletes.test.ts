@@ -97,7 +97,10 @@ describe('iceberg position deletes', () => {
     // What changed from s1 to s3, read from the new files and delete files only.
     const ch = await changedRows(conn, wh, s1, s3, SCHEMA);
     expect(ch.kind).toBe('rows');
-    const changed = await queryAll(conn, `SELECT count(*) AS n, count(DISTINCT id) AS k, min(id) AS lo, max(id) AS hi FROM (${ch.kind === 'rows' ? ch.sql : ''})`);
+    const changed = await queryAll(
+      conn,
+      `SELECT count(*) AS n, count(DISTINCT id) AS k, min(id) AS lo, max(id) AS hi FROM (${ch.kind === 'rows' ? ch.sql : ''})`,
+    );
     expect(changed.rows[0]).toEqual({ n: 80, k: 40, lo: 0, hi: 39 });
 
     // pyiceberg applies the same deletes.

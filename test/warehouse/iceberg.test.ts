@@ -45,7 +45,12 @@ async function columnsOf(sql: string): Promise<DuckColumn[]> {
 }
 
 /** Write `sql`'s rows as a new snapshot of `table` (append onto `base` when given). */
-async function write(tables: IcebergTables, table: string, sql: string, opts: { partitionBy?: string[]; base?: CommittedSnapshot; remove?: string[] } = {}): Promise<CommittedSnapshot> {
+async function write(
+  tables: IcebergTables,
+  table: string,
+  sql: string,
+  opts: { partitionBy?: string[]; base?: CommittedSnapshot; remove?: string[] } = {},
+): Promise<CommittedSnapshot> {
   const [namespace, name] = table.split('.');
   const p = await tables.prepare({ namespace, name }, `${namespace}/${name}`, await columnsOf(sql), opts.partitionBy ?? []);
   await conn.run(`COPY (SELECT ${p.selectList} FROM (${sql})) TO '${tables.fileTarget(p)}' (${p.copyOptions})`);
@@ -83,8 +88,16 @@ describe('iceberg tables', () => {
     const [cur, old, fr] = py.reads;
     // Old columns keep ids 1..9; the added column takes the next one.
     expect(cur.schema.map((f) => `${f.id}:${f.name}:${f.type}`)).toEqual([
-      '1:id:long', '2:country:string', '3:d:date', '4:ts:timestamp', '5:tstz:timestamptz', '6:small:int',
-      '7:amount:decimal(10, 2)', '8:even:boolean', '9:ratio:double', '10:note:string',
+      '1:id:long',
+      '2:country:string',
+      '3:d:date',
+      '4:ts:timestamp',
+      '5:tstz:timestamptz',
+      '6:small:int',
+      '7:amount:decimal(10, 2)',
+      '8:even:boolean',
+      '9:ratio:double',
+      '10:note:string',
     ]);
     expect(cur.spec).toEqual([{ name: 'country', source: 2, transform: 'identity' }]);
     expect(cur.snapshots).toEqual([s1.snapshotId, s2.snapshotId]);
@@ -144,7 +157,12 @@ describe('iceberg tables', () => {
       const manifests = await readAvro<ManifestFile>(readFileSync(fileURLToPath(s.manifestList)));
       const entries = (await Promise.all(manifests.map(async (m) => readAvro<ManifestEntry>(readFileSync(fileURLToPath(m.manifest_path)))))).flat();
       return entries
-        .map((e) => ({ rows: e.data_file.record_count, size: e.data_file.file_size_in_bytes, onDisk: BigInt(statSync(e.data_file.file_path.replace(/^file:\/\//, '')).size), partition: e.data_file.partition }))
+        .map((e) => ({
+          rows: e.data_file.record_count,
+          size: e.data_file.file_size_in_bytes,
+          onDisk: BigInt(statSync(e.data_file.file_path.replace(/^file:\/\//, '')).size),
+          partition: e.data_file.partition,
+        }))
         .sort((a, b) => (String(a.partition.id) < String(b.partition.id) ? -1 : 1));
     };
     // Read back from the files (a COPY without RETURN_STATS records nothing).
@@ -159,7 +177,11 @@ describe('iceberg tables', () => {
     expect(b.written.size).toBe(60);
     // Every value is known from the report: the commit reads no file.
     const types = { id: 'long', label: 'string', d: 'date', ts: 'timestamp', small: 'int', even: 'boolean' } as const;
-    const unknown = [...b.written.values()].flatMap((w) => Object.entries(types).filter(([name, type]) => writtenPartitionValue({ name, fieldId: 0, type }, w) === undefined).map(([name]) => [name, w.partition.get(name), w.columns.get(name)]));
+    const unknown = [...b.written.values()].flatMap((w) =>
+      Object.entries(types)
+        .filter(([name, type]) => writtenPartitionValue({ name, fieldId: 0, type }, w) === undefined)
+        .map(([name]) => [name, w.partition.get(name), w.columns.get(name)]),
+    );
     expect(unknown).toEqual([]);
     const reported = await entriesOf(await tables.commit(b, conn));
     expect(reported).toHaveLength(60);
@@ -226,7 +248,10 @@ describe('iceberg tables', () => {
     await conn.run(`COPY (SELECT ${a.selectList} FROM (${ROWS(0, 20)})) TO '${tables.fileTarget(a)}' (${a.copyOptions})`);
     await conn.run(`COPY (SELECT ${b.selectList} FROM (${ROWS(0, 30)})) TO '${other.fileTarget(b)}' (${b.copyOptions})`);
     const won = await tables.commit(a, conn);
-    const lost = await other.commit(b, conn).then(() => undefined, (e: unknown) => e);
+    const lost = await other.commit(b, conn).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(lost).toBeInstanceOf(CommitConflict);
     expect((lost as Error).message).toContain('silver.t');
     expect(await catalog.load(table)).toBe(won.metadataLocation);
@@ -286,7 +311,9 @@ describe('iceberg tables', () => {
       expect(await first.load(table)).toBe(`s3://b/m/w${won[0]}.metadata.json`);
       const check = new pg.Client({ ...cfg, database: db });
       await check.connect();
-      const rows = (await check.query('SELECT catalog_name, table_namespace, table_name, previous_metadata_location FROM iceberg_tables').finally(() => check.end())).rows;
+      const rows = (
+        await check.query('SELECT catalog_name, table_namespace, table_name, previous_metadata_location FROM iceberg_tables').finally(() => check.end())
+      ).rows;
       expect(rows).toEqual([{ catalog_name: 'iceberg', table_namespace: 'gold', table_name: 'race', previous_metadata_location: 's3://b/m/v0.metadata.json' }]);
     } finally {
       for (const c of catalogs) await c.close();

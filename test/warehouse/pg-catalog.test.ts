@@ -67,7 +67,10 @@ describe('a PostgreSQL Iceberg catalog chosen by a profile', () => {
     const db = `lake_cat_${Math.random().toString(16).slice(2, 10)}`;
     await admin.query(`CREATE DATABASE "${db}"`);
     dbs.push(db);
-    return { db, env: { LAKE_CATALOG_URI: `jdbc:postgresql://${cfg.host}:${cfg.port}/${db}`, LAKE_CATALOG_USER: cfg.user, LAKE_CATALOG_PASSWORD: cfg.password } };
+    return {
+      db,
+      env: { LAKE_CATALOG_URI: `jdbc:postgresql://${cfg.host}:${cfg.port}/${db}`, LAKE_CATALOG_USER: cfg.user, LAKE_CATALOG_PASSWORD: cfg.password },
+    };
   };
   const catalogRows = async (db: string) => {
     const c = new pg.Client({ ...cfg, database: db });
@@ -85,7 +88,7 @@ describe('a PostgreSQL Iceberg catalog chosen by a profile', () => {
     return dir;
   };
 
-  it('apply --profile registers every table in PostgreSQL, none in SQLite; pyiceberg reads them there with asgard\'s rows; the password is nowhere', async () => {
+  it("apply --profile registers every table in PostgreSQL, none in SQLite; pyiceberg reads them there with asgard's rows; the password is nowhere", async () => {
     const { db, env } = await catalogDb();
     const dir = workspace();
     const r = await cli(['apply', 'p.asg', '--profile', 'shared', '--yes'], { cwd: dir, env });
@@ -93,7 +96,12 @@ describe('a PostgreSQL Iceberg catalog chosen by a profile', () => {
     const state = new StateStore(join(dir, '.asgard'), 'shared_lake').read() as PipelineState;
     const tables = ['bronze.orders', 'gold.revenue'];
     expect(await catalogRows(db)).toEqual(
-      tables.map((t) => ({ catalog_name: 'iceberg', table_namespace: t.split('.')[0], table_name: t.split('.')[1], metadata_location: state.nodes[t].snapshot!.metadataLocation })),
+      tables.map((t) => ({
+        catalog_name: 'iceberg',
+        table_namespace: t.split('.')[0],
+        table_name: t.split('.')[1],
+        metadata_location: state.nodes[t].snapshot!.metadataLocation,
+      })),
     );
     const local = join(dir, '.asgard', 'warehouse', 'catalog.db');
     if (existsSync(local)) expect(await new SqliteCatalog(local).list()).toEqual([]);
@@ -134,7 +142,10 @@ describe('a PostgreSQL Iceberg catalog chosen by a profile', () => {
     expect(b.stderr).not.toContain(cfg.password);
 
     const down = workspace();
-    const c = await cli(['apply', 'p.asg', '--profile', 'shared', '--yes'], { cwd: down, env: { ...env, LAKE_CATALOG_URI: `jdbc:postgresql://127.0.0.1:1/${db}` } });
+    const c = await cli(['apply', 'p.asg', '--profile', 'shared', '--yes'], {
+      cwd: down,
+      env: { ...env, LAKE_CATALOG_URI: `jdbc:postgresql://127.0.0.1:1/${db}` },
+    });
     expect(c.code).toBe(1);
     expect(c.stderr).toContain(`the Iceberg catalog postgres://${cfg.user}@127.0.0.1:1/${db}`);
     expect(c.stderr).not.toMatch(/\n\s+at /);
@@ -150,11 +161,16 @@ describe('a PostgreSQL Iceberg catalog chosen by a profile', () => {
     const before = new StateStore(join(dir, '.asgard'), 'shared_lake').read().nodes['gold.revenue'];
     const root = join(dir, '.asgard', 'warehouse');
     // Two writers (two clients of the catalog, as two engines or people), each from the current snapshot.
-    const writers = ['AA', 'BB'].map((country) => ({ country, wh: new Warehouse(root, undefined, { catalog: catalogFromUri(env.LAKE_CATALOG_URI, { user: cfg.user, password: cfg.password }) }) }));
+    const writers = ['AA', 'BB'].map((country) => ({
+      country,
+      wh: new Warehouse(root, undefined, { catalog: catalogFromUri(env.LAKE_CATALOG_URI, { user: cfg.user, password: cfg.password }) }),
+    }));
     const conns = await Promise.all(writers.map(() => openDuck()));
     try {
       const pending = await Promise.all(writers.map((w) => w.wh.begin('gold.revenue', before.schema!, ['country'])));
-      await Promise.all(writers.map((w, i) => conns[i].run(w.wh.copySql(pending[i], `SELECT '${w.country}' AS country, 1.0::DOUBLE AS revenue, 1::BIGINT AS orders`))));
+      await Promise.all(
+        writers.map((w, i) => conns[i].run(w.wh.copySql(pending[i], `SELECT '${w.country}' AS country, 1.0::DOUBLE AS revenue, 1::BIGINT AS orders`))),
+      );
       const results = await Promise.allSettled(writers.map((w, i) => w.wh.commit(pending[i], conns[i], { base: before.snapshot })));
       const won = results.flatMap((x, i) => (x.status === 'fulfilled' ? [i] : []));
       expect(won).toHaveLength(1);
@@ -167,7 +183,9 @@ describe('a PostgreSQL Iceberg catalog chosen by a profile', () => {
       const rows = (s: typeof winner) => asgardRows(writers[0].wh, s, before.schema!);
       const old = canonical(await rows(before.snapshot!));
       expect(old.length).toBe(3);
-      expect(canonical(await rows(winner))).toEqual(canonical([...(await rows(before.snapshot!)), { country: writers[won[0]].country, revenue: 1, orders: 1 }]));
+      expect(canonical(await rows(winner))).toEqual(
+        canonical([...(await rows(before.snapshot!)), { country: writers[won[0]].country, revenue: 1, orders: 1 }]),
+      );
       const loser = 1 - won[0];
       expect(existsSync(pending[loser].dir)).toBe(false);
       expect(await writers[0].wh.missingSnapshot(before.snapshot!)).toBeUndefined();

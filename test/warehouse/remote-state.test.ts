@@ -143,7 +143,12 @@ describe('remote state beside an S3 warehouse', () => {
 
   it('a working copy in sync costs a conditional state read and one registry listing: nothing fetched, no HEAD, no upload', async () => {
     const work = mkdtempSync(join(tmpdir(), 'asgard-sync-'));
-    const local = { stateFile: join(work, 'state', 'orders_lake.json'), registryDir: join(work, 'registry'), warehouse: new Warehouse(join(work, 'wh')), syncFile: join(work, 'state', 'orders_lake.remote.json') };
+    const local = {
+      stateFile: join(work, 'state', 'orders_lake.json'),
+      registryDir: join(work, 'registry'),
+      warehouse: new Warehouse(join(work, 'wh')),
+      syncFile: join(work, 'state', 'orders_lake.remote.json'),
+    };
     await store.put('_asgard/registry/m/index.json', '{"versions": []}\n');
     await store.put('_asgard/registry/m/1/model.onnx', 'not really onnx');
     const state = (await new RemoteState(store, 'orders_lake', local).pull())!;
@@ -286,7 +291,12 @@ describe('remote state beside an S3 warehouse', () => {
 
   it('a state changed underneath a run is not overwritten (compare-and-swap): the push fails, the newer state stays', async () => {
     const work = mkdtempSync(join(tmpdir(), 'asgard-cas-'));
-    const remote = new RemoteState(store, 'orders_lake', { stateFile: join(work, 'state.json'), registryDir: join(work, 'registry'), warehouse: new Warehouse(join(work, 'wh')), syncFile: join(work, 'sync.json') });
+    const remote = new RemoteState(store, 'orders_lake', {
+      stateFile: join(work, 'state.json'),
+      registryDir: join(work, 'registry'),
+      warehouse: new Warehouse(join(work, 'wh')),
+      syncFile: join(work, 'sync.json'),
+    });
     const pulled = (await remote.pull({ data: false }))!;
     // Another writer commits in between (a broken lock, a second tool).
     const key = '_asgard/state/orders_lake.json';
@@ -311,7 +321,8 @@ describe('a node removed from the spec', () => {
     const extra = `  model big_orders {\n    materialized = table\n    sql """ SELECT order_id, amount FROM silver.orders_clean WHERE amount > 6 """\n  }\n\n  profile shared {`;
     writeFileSync(join(dir, 'lake.asg'), base.replace('  profile shared {', extra));
     const store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint: s.endpoint, pathStyle: true });
-    const run = () => cli(['apply', 'lake.asg', '--yes', '--format', 'json', '--profile', 'shared', '--state', join(dir, '.asgard')], { cwd: dir, env: awsEnv() });
+    const run = () =>
+      cli(['apply', 'lake.asg', '--yes', '--format', 'json', '--profile', 'shared', '--state', join(dir, '.asgard')], { cwd: dir, env: awsEnv() });
     const keys = async () => (await store.list('')).map((o) => o.key).filter((k) => !k.startsWith('_asgard/'));
 
     const first = await run();

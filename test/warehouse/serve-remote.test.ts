@@ -85,7 +85,8 @@ describe('asgard serve on a warehouse on S3', () => {
   let srv: AsgardServer | undefined;
   let base: string;
   const logged: string[] = [];
-  const apply = (stateDir: string) => cli(['apply', 'shop.asg', '--yes', '--format', 'json', '--profile', 'shared', '--state', stateDir], { cwd: dir, env: awsEnv() });
+  const apply = (stateDir: string) =>
+    cli(['apply', 'shop.asg', '--yes', '--format', 'json', '--profile', 'shared', '--state', stateDir], { cwd: dir, env: awsEnv() });
   const remoteState = async () => JSON.parse((await store.get('_asgard/state/shop_lake.json'))!.body.toString()) as PipelineState;
   const get = async (path: string) => {
     const r = await fetch(base + path);

@@ -64,12 +64,22 @@ describe('the Spark standalone cluster writes Iceberg tables on the S3 server', 
       'spark.executorEnv.AWS_REGION': 'us-east-1',
     };
     const propsFile = join(dir, 'spark.properties');
-    writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-    const r = await run(join(spark.sparkHome, 'bin', 'spark-submit'), ['--properties-file', propsFile, join(import.meta.dirname, 'py', 'iceberg_roundtrip.py'), table], {
-      ...creds,
-      ...(spark.javaHome ? { JAVA_HOME: spark.javaHome } : {}),
-      SPARK_LOCAL_IP: '127.0.0.1',
-    });
+    writeFileSync(
+      propsFile,
+      Object.entries(props)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
+    const r = await run(
+      join(spark.sparkHome, 'bin', 'spark-submit'),
+      ['--properties-file', propsFile, join(import.meta.dirname, 'py', 'iceberg_roundtrip.py'), table],
+      {
+        ...creds,
+        ...(spark.javaHome ? { JAVA_HOME: spark.javaHome } : {}),
+        SPARK_LOCAL_IP: '127.0.0.1',
+      },
+    );
     expect(r.code, r.out.slice(-3000)).toBe(0);
     const line = r.out.split('\n').find((l) => l.startsWith('RESULT '));
     expect(JSON.parse(line!.slice(7))).toEqual({
@@ -92,7 +102,16 @@ describe('the Spark standalone cluster writes Iceberg tables on the S3 server', 
     expect(keys.filter((k) => k.startsWith(`${tablePath}/data/country=NL/`) && k.endsWith('.parquet')).length).toBeGreaterThan(0);
 
     // The JDBC catalog's row points at the newest metadata file, and that file says format v2.
-    const row = execFileSync(PY, ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select metadata_location from iceberg_tables where table_name=?", (sys.argv[2],)).fetchone()[0])', catalogDb, table.split('.')[1]], { encoding: 'utf8' }).trim();
+    const row = execFileSync(
+      PY,
+      [
+        '-c',
+        'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select metadata_location from iceberg_tables where table_name=?", (sys.argv[2],)).fetchone()[0])',
+        catalogDb,
+        table.split('.')[1],
+      ],
+      { encoding: 'utf8' },
+    ).trim();
     const newest = row.replace(`s3://${bucket}/wh/`, '');
     expect(metadata).toContain(newest);
     const meta = JSON.parse((await store.get(newest))!.body.toString('utf8'));

@@ -41,7 +41,8 @@ describe('--state', () => {
     expect(existsSync(join(dir, '.asgard'))).toBe(false);
     expect(tree(userCache)).toEqual([]);
     const files = tree(state);
-    for (const f of ['cache/specs/shop.asg.json', 'cache/specs/churn.asg.json', 'cache/sql-analysis.json', 'cache/schemas.json', 'cache/compile-sql.json']) expect(files).toContain(f);
+    for (const f of ['cache/specs/shop.asg.json', 'cache/specs/churn.asg.json', 'cache/sql-analysis.json', 'cache/schemas.json', 'cache/compile-sql.json'])
+      expect(files).toContain(f);
   }, 120_000);
 });
 
@@ -56,7 +57,7 @@ describe('build id', () => {
     expect(buildId()).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('is remembered under the code files\' sizes and times, and hashed again when one changes', () => {
+  it("is remembered under the code files' sizes and times, and hashed again when one changes", () => {
     const code = join(tmp('asg-build-id-'), 'dist');
     mkdirSync(join(code, 'sub'), { recursive: true });
     writeFileSync(join(code, 'a.js'), 'export const a = 1;\n');

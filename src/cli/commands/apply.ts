@@ -118,7 +118,12 @@ Examples:
       const concurrency = ctx.str('concurrency') === undefined ? 2 : Number(ctx.str('concurrency'));
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a positive integer, not "${ctx.str('concurrency')}"`);
 
-      const reporter = progressReporter({ err: ctx.err, tty: ctx.io.stderrIsTTY && !printsDocument(ctx), color: ctx.colorErr, debug: ctx.io.env.ASGARD_DEBUG === '1' });
+      const reporter = progressReporter({
+        err: ctx.err,
+        tty: ctx.io.stderrIsTTY && !printsDocument(ctx),
+        color: ctx.colorErr,
+        debug: ctx.io.env.ASGARD_DEBUG === '1',
+      });
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
@@ -132,7 +137,8 @@ Examples:
           runs: workspace.runs(spec.ir),
           executors: kube
             ? kube.executors()
-            : (ctx.services.executors ?? (target === 'cluster' ? clusterExecutors(workspace, spec.ir, { env: ctx.io.env, specPath: spec.file }) : defaultExecutors(workspace))),
+            : (ctx.services.executors ??
+              (target === 'cluster' ? clusterExecutors(workspace, spec.ir, { env: ctx.io.env, specPath: spec.file }) : defaultExecutors(workspace))),
           select,
           concurrency,
           // A saved plan is applied exactly as reviewed: its changes and nothing else, so unchanged
@@ -176,7 +182,9 @@ async function confirm(ctx: CommandContext, changes: boolean): Promise<void> {
   if (!ctx.io.stdinIsTTY) {
     throw new CliError('refusing to apply without confirmation: stdin is not a terminal, pass --yes to apply');
   }
-  const q = changes ? 'Apply these changes and sync the sources? Only "yes" is accepted: ' : 'No definition changes; sync the sources and run what they feed? Only "yes" is accepted: ';
+  const q = changes
+    ? 'Apply these changes and sync the sources? Only "yes" is accepted: '
+    : 'No definition changes; sync the sources and run what they feed? Only "yes" is accepted: ';
   const answer = (await ctx.io.prompt(q)).trim();
   if (answer !== 'yes') throw new CliError('apply cancelled', EXIT.failed);
 }

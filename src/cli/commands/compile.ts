@@ -44,7 +44,13 @@ Examples:
     const workspace = workspaceOf(ctx, spec);
     // Rendered SQL by content hash, in the workspace's cache (salted with the build id).
     const sqlCache = workspace.caches.compileSql();
-    const r = await compileLoaded(spec.ir, { profile: ctx.profile, specPath: specPathFor(ctx.io.cwd, spec.file), specSource: spec.sources.get(spec.file), sqlCache, cacheFor: { ...spec, workspace } });
+    const r = await compileLoaded(spec.ir, {
+      profile: ctx.profile,
+      specPath: specPathFor(ctx.io.cwd, spec.file),
+      specSource: spec.sources.get(spec.file),
+      sqlCache,
+      cacheFor: { ...spec, workspace },
+    });
     sqlCache.save();
     const diags = sortDiagnostics(r.diagnostics);
     if (!r.files || hasErrors(diags)) {
@@ -54,7 +60,12 @@ Examples:
     const outDir = resolve(ctx.io.cwd, out);
     writeTree(outDir, r.files);
     const manifest = JSON.parse(r.files.get('manifest.json')!) as { files: { path: string; sha256: string }[] };
-    show(ctx, compileView, { outArg: out, diagnostics: diags, sources: spec.sources, written: { pipeline: spec.ir.name, profile: ctx.profile, outDir, count: r.files.size, files: manifest.files } });
+    show(ctx, compileView, {
+      outArg: out,
+      diagnostics: diags,
+      sources: spec.sources,
+      written: { pipeline: spec.ir.name, profile: ctx.profile, outDir, count: r.files.size, files: manifest.files },
+    });
     return EXIT.ok;
   },
 };
@@ -155,4 +166,3 @@ function isCompileOutput(dir: string): boolean {
     return false;
   }
 }
-

@@ -48,7 +48,8 @@ Examples:
     const planArg = ctx.str('plan');
     if (planArg !== undefined) {
       plan = readPlanFile(resolve(ctx.io.cwd, planArg));
-      if (plan.pipeline !== spec.ir.name) throw new CliError(`--plan ${planArg} is a plan of pipeline ${plan.pipeline}; ${ctx.positionals[0]} defines ${spec.ir.name}`);
+      if (plan.pipeline !== spec.ir.name)
+        throw new CliError(`--plan ${planArg} is a plan of pipeline ${plan.pipeline}; ${ctx.positionals[0]} defines ${spec.ir.name}`);
     }
     const { state } = openState(ctx, spec);
     const workspace = workspaceOf(ctx, spec);
@@ -83,7 +84,13 @@ Examples:
       if (e instanceof SiteAssetsMissing) throw new CliError(e.message, EXIT.failed);
       throw e;
     }
-    show(ctx, docsView, { out, files, nodes: data.nodes.length, runs: data.runs.length, models: data.models.map((m) => ({ name: m.name, versions: m.versions.length })) });
+    show(ctx, docsView, {
+      out,
+      files,
+      nodes: data.nodes.length,
+      runs: data.runs.length,
+      models: data.models.map((m) => ({ name: m.name, versions: m.versions.length })),
+    });
     return EXIT.ok;
   },
 };

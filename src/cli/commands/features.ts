@@ -42,17 +42,28 @@ Examples:
     const name = viewName.replace(/^features\./, '');
     const view = views.find((v) => v.name === name);
     if (!view) {
-      const guess = closest(name, views.map((v) => v.name));
-      throw new CliError(`no feature view "${name}" in ${specPath}${guess ? ` (did you mean ${guess}?)` : views.length ? `; views: ${views.map((v) => v.name).join(', ')}` : ''}`);
+      const guess = closest(
+        name,
+        views.map((v) => v.name),
+      );
+      throw new CliError(
+        `no feature view "${name}" in ${specPath}${guess ? ` (did you mean ${guess}?)` : views.length ? `; views: ${views.map((v) => v.name).join(', ')}` : ''}`,
+      );
     }
     const file = resolve(ctx.io.cwd, entitiesArg);
     if (!existsSync(file)) throw new CliError(`cannot read ${entitiesArg}: no such file`);
     const ext = extname(file).toLowerCase();
-    const reader = ext === '.parquet' ? `read_parquet(${literal(file)})` : ext === '.csv' || ext === '.tsv' || ext === '.txt' ? `read_csv(${literal(file)}, header = true)` : undefined;
+    const reader =
+      ext === '.parquet'
+        ? `read_parquet(${literal(file)})`
+        : ext === '.csv' || ext === '.tsv' || ext === '.txt'
+          ? `read_csv(${literal(file)}, header = true)`
+          : undefined;
     if (!reader) throw new CliError(`--entities ${entitiesArg}: give a .csv or .parquet file`);
 
     const { state, warehouse } = await warehouseOf(ctx, spec.ir, spec.file);
-    if (!state.nodes[view.from]?.snapshot) throw new CliError(`${view.from} (the source of ${view.id}) has no data yet: run \`asgard apply ${specPath}\` first`, EXIT.failed);
+    if (!state.nodes[view.from]?.snapshot)
+      throw new CliError(`${view.from} (the source of ${view.id}) has no data yet: run \`asgard apply ${specPath}\` first`, EXIT.failed);
     const conn = await openDuck();
     try {
       await attachWarehouse(conn, state, warehouse, { ir: spec.ir });
@@ -64,7 +75,10 @@ Examples:
       const cols = (await queryAll(conn, `DESCRIBE asg_entities`)).rows.map((r) => String(r.column_name));
       const missing = [view.entity.joinKey, 'event_timestamp'].filter((c) => !cols.includes(c));
       if (missing.length) throw new CliError(`${entitiesArg} lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has ${cols.join(', ')})`);
-      const r = await queryAll(conn, pointInTimeSql(view, 'asg_entities', { fullFeatureNames: ctx.flag('full-feature-names'), featureRelation: qualified(view.from) }));
+      const r = await queryAll(
+        conn,
+        pointInTimeSql(view, 'asg_entities', { fullFeatureNames: ctx.flag('full-feature-names'), featureRelation: qualified(view.from) }),
+      );
       show(ctx, resultSetView, { result: r });
       return EXIT.ok;
     } finally {

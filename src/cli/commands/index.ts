@@ -33,7 +33,11 @@ export interface CommandEntry {
   readonly load: () => Promise<Command>;
 }
 
-const entry = (name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry => ({ name, summary, load: async () => (await load()).command });
+const entry = (name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry => ({
+  name,
+  summary,
+  load: async () => (await load()).command,
+});
 
 export const commands: readonly CommandEntry[] = [
   entry('validate', 'parse and check a spec; print its diagnostics', () => import('./validate.js')),

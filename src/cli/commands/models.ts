@@ -29,7 +29,8 @@ Examples:
   positionals: [2, 3],
   async run(ctx) {
     const [sub, specPath, target] = ctx.positionals;
-    if (sub !== 'list' && sub !== 'show') throw new CliError(`unknown subcommand ${JSON.stringify(sub)}: use \`asgard models list SPEC\` or \`asgard models show SPEC NAME[@VERSION]\``);
+    if (sub !== 'list' && sub !== 'show')
+      throw new CliError(`unknown subcommand ${JSON.stringify(sub)}: use \`asgard models list SPEC\` or \`asgard models show SPEC NAME[@VERSION]\``);
     const spec = await loadValidSpec(ctx, specPath);
     const registry = workspaceOf(ctx, spec).registry();
     const names = [...new Set(spec.ir.nodes.flatMap((n) => (n.kind === 'train' ? [n.register] : [])))].sort();
@@ -38,7 +39,8 @@ Examples:
     if (sub === 'list') {
       // `list SPEC NAME`: only that model (a version suffix is ignored here; `show` takes it).
       const only = target?.split('@')[0];
-      if (only !== undefined && !names.includes(only)) throw new CliError(`the spec trains no model named ${JSON.stringify(only)}${names.length ? ` (models: ${names.join(', ')})` : ''}`);
+      if (only !== undefined && !names.includes(only))
+        throw new CliError(`the spec trains no model named ${JSON.stringify(only)}${names.length ? ` (models: ${names.join(', ')})` : ''}`);
       const models = names.filter((n) => only === undefined || n === only).map((name) => modelSummary(name, versionsOf(name)));
       if (!names.length) note(ctx, [{ err: 'the spec trains no model\n' }]);
       show(ctx, modelsListView, { models });
@@ -49,7 +51,8 @@ Examples:
     const at = target.lastIndexOf('@');
     const name = at < 0 ? target : target.slice(0, at);
     const vText = at < 0 ? undefined : target.slice(at + 1);
-    if (!names.includes(name)) throw new CliError(`the spec trains no model named ${JSON.stringify(name)}${names.length ? ` (models: ${names.join(', ')})` : ''}`);
+    if (!names.includes(name))
+      throw new CliError(`the spec trains no model named ${JSON.stringify(name)}${names.length ? ` (models: ${names.join(', ')})` : ''}`);
     if (vText !== undefined && !/^[1-9]\d*$/.test(vText)) throw new CliError(`version must be a positive integer, got ${JSON.stringify(vText)}`);
     const versions = versionsOf(name);
     if (vText === undefined) {
@@ -57,7 +60,11 @@ Examples:
       return EXIT.ok;
     }
     const v = versions.find((x) => x.version === Number(vText));
-    if (!v) throw new CliError(`model ${name} has no version ${vText}${versions.length ? ` (versions: ${versions.map((x) => x.version).join(', ')})` : ''}`, EXIT.failed);
+    if (!v)
+      throw new CliError(
+        `model ${name} has no version ${vText}${versions.length ? ` (versions: ${versions.map((x) => x.version).join(', ')})` : ''}`,
+        EXIT.failed,
+      );
     const dir = registry.versionDir(name, v.version);
     const read = (f: string) => (existsSync(join(dir, f)) ? JSON.parse(readFileSync(join(dir, f), 'utf8')) : null);
     show(ctx, modelVersionView, { name, v, path: dir, params: read('params.json'), features: read('features.json'), lineage: read('lineage.json') });

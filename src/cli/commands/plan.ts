@@ -18,13 +18,21 @@ import { planView, planWarningsView } from '../views/plan.js';
 import type { Drift } from '../../kube/drift.js';
 
 /** The plan with each changed SQL node's data diff (src/engine/data-diff.ts): reads the warehouse, writes nothing. */
-async function withDataDiff(ctx: CommandContext, spec: { file: string; ir: PipelineIR }, plan: Plan, prior: Readonly<Record<NodeId, PriorNode>>): Promise<Plan> {
+async function withDataDiff(
+  ctx: CommandContext,
+  spec: { file: string; ir: PipelineIR },
+  plan: Plan,
+  prior: Readonly<Record<NodeId, PriorNode>>,
+): Promise<Plan> {
   const raw = ctx.str('sample');
   const sample = raw === undefined ? undefined : Number(raw);
-  if (sample !== undefined && (!Number.isInteger(sample) || sample < 1)) throw new CliError(`--sample must be a whole number of keys, at least 1, not "${raw}"`);
+  if (sample !== undefined && (!Number.isInteger(sample) || sample < 1))
+    throw new CliError(`--sample must be a whole number of keys, at least 1, not "${raw}"`);
   const { state, warehouse } = await warehouseOf(ctx, spec.ir, spec.file);
   if (Object.keys(state.nodes).length === 0) {
-    throw new CliError(`--diff-data runs over the current warehouse, and ${displayPath(ctx.io.cwd)(spec.file)} has never been applied here: apply it first (or point --state at its state)`);
+    throw new CliError(
+      `--diff-data runs over the current warehouse, and ${displayPath(ctx.io.cwd)(spec.file)} has never been applied here: apply it first (or point --state at its state)`,
+    );
   }
   const { diffData } = await import('../../engine/data-diff.js');
   const diffs = await diffData({
@@ -88,7 +96,11 @@ function logicalTimeOf(ir: PipelineIR, env: Readonly<Record<string, string | und
  * The cluster's drift from the compiled objects of the applied nodes (src/kube/drift.ts), or why it
  * could not be checked (no kubeconfig, cluster unreachable): the plan itself never needs a cluster.
  */
-async function kubeDrift(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, applied: readonly NodeId[]): Promise<{ drift: Drift[] } | { error: string }> {
+async function kubeDrift(
+  ctx: CommandContext,
+  spec: LoadedSpec & { ir: PipelineIR },
+  applied: readonly NodeId[],
+): Promise<{ drift: Drift[] } | { error: string }> {
   const { kubeAccess, compiledTree } = await import('../kube.js');
   const { clusterDrift } = await import('../../kube/drift.js');
   const { kubeObjects } = await import('../../targets/k8s-objects.js');
@@ -105,8 +117,7 @@ async function kubeDrift(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineI
 }
 
 /** Does the plan trip `--fail-on`: a breaking change, or any change at all. */
-export const failsOn = (plan: Plan, on: string): boolean =>
-  on === 'breaking' ? plan.actions.some((a) => a.category === 'breaking') : hasChanges(plan);
+export const failsOn = (plan: Plan, on: string): boolean => (on === 'breaking' ? plan.actions.some((a) => a.category === 'breaking') : hasChanges(plan));
 
 export const command: Command = {
   usage: 'asgard plan SPEC [--base REF] [--out plan.json] [--format text|json|markdown] [--detailed-exitcode] [--fail-on breaking|any]',
@@ -153,7 +164,11 @@ Examples:
     { name: 'base', type: 'string', arg: 'REF', description: 'compare with this spec (file or gitref:path) instead of the state' },
     { name: 'out', type: 'string', arg: 'FILE', description: 'save the plan for apply' },
     { name: 'detailed-exitcode', type: 'boolean', description: 'exit 3 when there are changes' },
-    { name: 'diff-data', type: 'boolean', description: 'run the changed nodes of before and after in a sandbox over the current warehouse and compare their rows' },
+    {
+      name: 'diff-data',
+      type: 'boolean',
+      description: 'run the changed nodes of before and after in a sandbox over the current warehouse and compare their rows',
+    },
     { name: 'sample', type: 'string', arg: 'N', description: 'with --diff-data: compare a deterministic sample of N keys' },
     { name: 'fail-on', type: 'string', arg: 'CATEGORY', choices: ['breaking', 'any'], description: 'exit 1 when the plan has a change of this category' },
   ],
@@ -171,7 +186,10 @@ Examples:
     const out = ctx.str('out');
     if (out) savePlan(plan, resolve(ctx.io.cwd, out));
     // Under a kubernetes profile: the applied nodes' objects as the cluster holds them now.
-    const drift = ctx.str('base') === undefined && spec.ir.profiles[ctx.profile]?.target === 'kubernetes' ? await kubeDrift(ctx, spec, Object.keys(planned.prior)) : undefined;
+    const drift =
+      ctx.str('base') === undefined && spec.ir.profiles[ctx.profile]?.target === 'kubernetes'
+        ? await kubeDrift(ctx, spec, Object.keys(planned.prior))
+        : undefined;
     show(ctx, planView, { plan, ...(drift ? { drift } : {}), ...(out ? { saved: out } : {}) });
     const drifted = !!drift && 'drift' in drift && drift.drift.length > 0;
     const failOn = ctx.str('fail-on');

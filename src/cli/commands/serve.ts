@@ -46,7 +46,13 @@ Examples:
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
     let srv;
     try {
-      srv = createAsgardServer({ ir: spec.ir, workspace: workspaceOf(ctx, spec), log: (l) => ctx.err(l + '\n'), specPath: relative(ctx.io.cwd, spec.file) || spec.file, env: ctx.io.env });
+      srv = createAsgardServer({
+        ir: spec.ir,
+        workspace: workspaceOf(ctx, spec),
+        log: (l) => ctx.err(l + '\n'),
+        specPath: relative(ctx.io.cwd, spec.file) || spec.file,
+        env: ctx.io.env,
+      });
     } catch (e) {
       if (e instanceof ServeConfigError) throw new CliError(e.message, EXIT.invalid);
       throw e;
@@ -58,7 +64,10 @@ Examples:
       addr = await srv.listen(Number(portText), host);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new CliError(`cannot listen on ${host}:${portText}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`, EXIT.failed);
+      throw new CliError(
+        `cannot listen on ${host}:${portText}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+        EXIT.failed,
+      );
     }
     const url = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
     show(ctx, serveView, { pipeline: spec.ir.name, url, port: addr.port, host: addr.host, models: [...srv.store.models.keys()] });

@@ -17,7 +17,14 @@ import { validateView } from '../views/validate.js';
  * profile's target reads, values of the wrong form (src/cli/profiles.ts) and, for a kubernetes
  * profile, whatever the compile targets report (a setting they need, SQL they cannot render).
  */
-async function profileCheck(ir: PipelineIR, profile: string, schemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined, cwd: string, file: string, specSource: string): Promise<Diagnostic[]> {
+async function profileCheck(
+  ir: PipelineIR,
+  profile: string,
+  schemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined,
+  cwd: string,
+  file: string,
+  specSource: string,
+): Promise<Diagnostic[]> {
   const p = ir.profiles[profile];
   if (!p) {
     if (profile === 'local') return [];
@@ -58,11 +65,17 @@ Examples:
       const inferred = await inferSchemas(spec.ir, undefined, { ...spec, workspace: workspaceOf(ctx, spec) });
       diags.push(...inferred.diagnostics);
       const profile = ctx.str('profile');
-      if (profile !== undefined && !hasErrors(diags)) diags.push(...(await profileCheck(spec.ir, profile, inferred.schemas, ctx.io.cwd, spec.file, sourceOf(spec))));
+      if (profile !== undefined && !hasErrors(diags))
+        diags.push(...(await profileCheck(spec.ir, profile, inferred.schemas, ctx.io.cwd, spec.file, sourceOf(spec))));
     }
     diags = sortDiagnostics(diags);
     const ok = !!spec.ir && !hasErrors(diags);
-    show(ctx, validateView, { file: spec.file, diagnostics: diags, sources: spec.sources, ...(ok ? { valid: { pipeline: spec.ir!.name, nodes: spec.ir!.nodes.length } } : {}) });
+    show(ctx, validateView, {
+      file: spec.file,
+      diagnostics: diags,
+      sources: spec.sources,
+      ...(ok ? { valid: { pipeline: spec.ir!.name, nodes: spec.ir!.nodes.length } } : {}),
+    });
     return ok ? EXIT.ok : EXIT.invalid;
   },
 };

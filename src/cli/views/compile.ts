@@ -26,8 +26,13 @@ export const compileView: View<Compiled> = {
     }
     const { pipeline, profile, outDir, count, files } = r.written;
     const folders = [...new Set(files.map((f) => f.path.split('/')[0]).filter((p) => p !== 'manifest.json'))];
-    return [...diagnosticsText(r, io), { out: `compiled ${pipeline} for profile ${profile}: ${count} files in ${io.path(outDir)}/ (${folders.join(', ')}, manifest.json)\n` }];
+    return [
+      ...diagnosticsText(r, io),
+      { out: `compiled ${pipeline} for profile ${profile}: ${count} files in ${io.path(outDir)}/ (${folders.join(', ')}, manifest.json)\n` },
+    ];
   },
   json: (r, io) =>
-    r.written ? { ok: true, out: io.path(r.written.outDir), files: r.written.files, diagnostics: diagnosticsJson(r.diagnostics, io) } : { ok: false, diagnostics: diagnosticsJson(r.diagnostics, io) },
+    r.written
+      ? { ok: true, out: io.path(r.written.outDir), files: r.written.files, diagnostics: diagnosticsJson(r.diagnostics, io) }
+      : { ok: false, diagnostics: diagnosticsJson(r.diagnostics, io) },
 };

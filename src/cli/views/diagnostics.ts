@@ -17,7 +17,8 @@ export const diagnosticsText = ({ diagnostics, sources }: Diagnosed, io: ViewIO)
   sortDiagnostics(diagnostics).map((d) => ({ err: renderDiagnostic(d, { sources, color: io.colorErr, displayPath: io.path }) + '\n' }));
 
 /** The `diagnostics` array of a command's JSON document. */
-export const diagnosticsJson = (diagnostics: readonly Diagnostic[], io: ViewIO): unknown[] => sortDiagnostics(diagnostics).map((d) => diagnosticToJson(d, io.path));
+export const diagnosticsJson = (diagnostics: readonly Diagnostic[], io: ViewIO): unknown[] =>
+  sortDiagnostics(diagnostics).map((d) => diagnosticToJson(d, io.path));
 
 const count = (diagnostics: readonly Diagnostic[], severity: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === severity).length;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -38,7 +39,8 @@ export const invalidSpecView: View<InvalidSpec, 'text' | 'json' | 'markdown'> = 
   text: (r, io) => [...diagnosticsText(r, io), { err: `${r.what ?? ''}${io.path(r.file)}: ${plural(count(r.diagnostics, 'error'), 'error')}\n` }],
   json: (r, io) => ({ ok: false, diagnostics: diagnosticsJson(r.diagnostics, io) }),
   // A pull-request comment must explain the failure: the diagnostics go to stdout as markdown.
-  markdown: (r, io) => renderDiagnosticsMarkdown(sortDiagnostics(r.diagnostics), { sources: r.sources, displayPath: io.path, title: `${r.what ?? ''}${io.path(r.file)}` }),
+  markdown: (r, io) =>
+    renderDiagnosticsMarkdown(sortDiagnostics(r.diagnostics), { sources: r.sources, displayPath: io.path, title: `${r.what ?? ''}${io.path(r.file)}` }),
 };
 
 /** Diagnostics that stop a command after its spec loaded (lineage's schema inference): as they are, or `{ok: false, diagnostics}`. */

@@ -14,6 +14,10 @@ export interface SiteWritten {
 }
 
 export const docsView: View<SiteWritten> = {
-  text: (r) => [{ err: `asgard docs: ${r.nodes} nodes, ${r.runs} runs, ${r.models.reduce((s, m) => s + m.versions, 0)} model versions → ${pathToFileURL(resolve(r.out, 'index.html')).href}\n` }],
+  text: (r) => [
+    {
+      err: `asgard docs: ${r.nodes} nodes, ${r.runs} runs, ${r.models.reduce((s, m) => s + m.versions, 0)} model versions → ${pathToFileURL(resolve(r.out, 'index.html')).href}\n`,
+    },
+  ],
   json: (r) => ({ ok: true, out: r.out, files: r.files, nodes: r.nodes, runs: r.runs, models: r.models.map((m) => m.name) }),
 };

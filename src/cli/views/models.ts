@@ -6,7 +6,6 @@ import type { View } from '../view.js';
 
 const fmt = (x: unknown) => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : String(x));
 
-
 export interface ModelsList {
   readonly models: readonly ReturnType<typeof modelSummary>[];
 }
@@ -18,7 +17,12 @@ export const modelsListView: View<ModelsList> = {
         (m) =>
           `${m.name}\n` +
           (m.versions.length ? '' : '  (no versions yet: run asgard apply)\n') +
-          m.versions.map((v) => `  v${v.version}  ${v.promoted ? 'promoted' : 'not promoted'}  ${v.createdAt}  f1=${fmt(v.metrics.f1)} roc_auc=${fmt(v.metrics.roc_auc)} accuracy=${fmt(v.metrics.accuracy)}\n`).join(''),
+          m.versions
+            .map(
+              (v) =>
+                `  v${v.version}  ${v.promoted ? 'promoted' : 'not promoted'}  ${v.createdAt}  f1=${fmt(v.metrics.f1)} roc_auc=${fmt(v.metrics.roc_auc)} accuracy=${fmt(v.metrics.accuracy)}\n`,
+            )
+            .join(''),
       )
       .join(''),
   json: (r) => ({ models: r.models }),
@@ -63,5 +67,15 @@ export const modelVersionView: View<ModelVersionDetail> = {
       `  files: ${path}\n`,
     ].join('');
   },
-  json: ({ name, v, path, params, features, lineage }) => ({ name, ...versionSummary(v), algorithm: v.algorithm, gate: v.gate ?? null, inputsHash: v.inputsHash, path, params, features, lineage }),
+  json: ({ name, v, path, params, features, lineage }) => ({
+    name,
+    ...versionSummary(v),
+    algorithm: v.algorithm,
+    gate: v.gate ?? null,
+    inputsHash: v.inputsHash,
+    path,
+    params,
+    features,
+    lineage,
+  }),
 };

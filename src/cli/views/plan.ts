@@ -18,7 +18,10 @@ export interface PlanShown {
 }
 
 function renderDrift(drift: readonly Drift[]): string {
-  const lines = ['', `Drift: ${drift.length} object${drift.length === 1 ? '' : 's'} in the cluster differ${drift.length === 1 ? 's' : ''} from what asgard applied (changed outside asgard):`];
+  const lines = [
+    '',
+    `Drift: ${drift.length} object${drift.length === 1 ? '' : 's'} in the cluster differ${drift.length === 1 ? 's' : ''} from what asgard applied (changed outside asgard):`,
+  ];
   for (const d of drift) {
     const owner = d.node ? ` (node ${d.node})` : '';
     lines.push(d.change === 'missing' ? `  - ${d.object}${owner}: missing` : `  ~ ${d.object}${owner}: ${d.fields.join(', ')}`);

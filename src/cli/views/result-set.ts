@@ -22,7 +22,11 @@ function textTable(r: QueryResult): string {
   const body = r.rows.map((row) => names.map((n) => (row[n] === null || row[n] === undefined ? 'NULL' : cell(row[n]))));
   const widths = names.map((n, i) => Math.min(60, Math.max(n.length, ...body.map((b) => b[i].length))));
   const fit = (s: string, w: number): string => (s.length > w ? s.slice(0, w - 1) + '…' : s.padEnd(w));
-  const line = (cells: string[]): string => cells.map((c, i) => fit(c, widths[i])).join('  ').trimEnd() + '\n';
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => fit(c, widths[i]))
+      .join('  ')
+      .trimEnd() + '\n';
   return line(names) + line(widths.map((w) => '-'.repeat(w))) + body.map(line).join('');
 }
 

@@ -15,7 +15,9 @@ export const validateView: View<Validated> = {
     return [
       ...diagnosticsText(r, io),
       r.valid
-        ? { out: `${io.path(r.file)}: ok, pipeline ${r.valid.pipeline} with ${r.valid.nodes} nodes${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n` }
+        ? {
+            out: `${io.path(r.file)}: ok, pipeline ${r.valid.pipeline} with ${r.valid.nodes} nodes${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
+          }
         : { err: `${io.path(r.file)}: ${counted(r.diagnostics)}\n` },
     ];
   },

@@ -39,7 +39,9 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
       ctx.report(
         inner
           ? diag(Codes.MisplacedBlock, `\`${it.type}\` block must be inside \`pipeline NAME { … }\``, it.typeSpan)
-          : diag(Codes.UnknownBlock, `unknown block type \`${it.type}\``, it.typeSpan, { hint: didYouMean(it.type, ['pipeline']) ?? 'a spec is one `pipeline NAME { … }` block' }),
+          : diag(Codes.UnknownBlock, `unknown block type \`${it.type}\``, it.typeSpan, {
+              hint: didYouMean(it.type, ['pipeline']) ?? 'a spec is one `pipeline NAME { … }` block',
+            }),
       );
     } else {
       const span = it.kind === 'attribute' || it.kind === 'sql' ? it.keySpan : it.span;
@@ -47,15 +49,25 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
     }
   }
   if (pipelines.length === 0) {
-    if (ctx.diags.length === 0) ctx.report(diag(Codes.PipelineBlock, 'the spec has no `pipeline NAME { … }` block', { file: ast.file, line: 1, column: 1, endLine: 1, endColumn: 2 }));
+    if (ctx.diags.length === 0)
+      ctx.report(diag(Codes.PipelineBlock, 'the spec has no `pipeline NAME { … }` block', { file: ast.file, line: 1, column: 1, endLine: 1, endColumn: 2 }));
     return { diagnostics: sortDiagnostics(ctx.diags) };
   }
   for (const extra of pipelines.slice(1)) {
-    ctx.report(diag(Codes.PipelineBlock, 'a spec holds exactly one `pipeline` block', extra.typeSpan, { related: [{ message: 'first pipeline here', span: pipelines[0].typeSpan }] }));
+    ctx.report(
+      diag(Codes.PipelineBlock, 'a spec holds exactly one `pipeline` block', extra.typeSpan, {
+        related: [{ message: 'first pipeline here', span: pipelines[0].typeSpan }],
+      }),
+    );
   }
   const p = pipelines[0];
   const labels = labelsOf(ctx, p, ['name'], 'pipeline NAME { … }');
-  const vars = declareVars(ctx, splitBody(p.body).blocks.filter((b) => b.type === 'var'), opts.vars ?? {}, headerSpan(p));
+  const vars = declareVars(
+    ctx,
+    splitBody(p.body).blocks.filter((b) => b.type === 'var'),
+    opts.vars ?? {},
+    headerSpan(p),
+  );
   const body = splitBody(substituteVars(ctx, vars, p.body ?? []));
   rejectExtra(ctx, body, labels ? `pipeline \`${labels[0]}\`` : 'the pipeline', { blocks: PIPELINE_BLOCKS });
   const settings = validateSettings(pipelineSchema, body.attrs, { what: 'the pipeline', span: headerSpan(p) }, ctx.diags);
@@ -89,7 +101,12 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
         const prof = checkProfile(ctx, b);
         if (!prof) break;
         const prev = profileSpans.get(prof.name);
-        if (prev) ctx.report(diag(Codes.DuplicateName, `profile \`${prof.name}\` is defined twice`, b.labels[0].span, { related: [{ message: 'first defined here', span: prev }] }));
+        if (prev)
+          ctx.report(
+            diag(Codes.DuplicateName, `profile \`${prof.name}\` is defined twice`, b.labels[0].span, {
+              related: [{ message: 'first defined here', span: prev }],
+            }),
+          );
         else {
           profiles[prof.name] = prof;
           profileSpans.set(prof.name, b.labels[0].span);
@@ -124,7 +141,9 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
       const d = byId.get(id)!;
       return { ...d.node, inputs: [...d.inputs].sort() } as PipelineNode;
     });
-    const edges = nodes.flatMap((n) => n.inputs.map((from) => ({ from, to: n.id }))).sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    const edges = nodes
+      .flatMap((n) => n.inputs.map((from) => ({ from, to: n.id })))
+      .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
     return {
       schemaVersion: IR_SCHEMA_VERSION,
       name,
@@ -155,7 +174,12 @@ function dedupeNodes(ctx: Ctx): Draft[] {
   for (const d of ctx.drafts) {
     const prev = seen.get(d.node.id);
     if (prev) {
-      ctx.report(diag(Codes.DuplicateName, `\`${d.node.id}\` is defined twice`, d.at, { hint: `rename one of the ${d.node.kind} blocks`, related: [{ message: 'first defined here', span: prev.at }] }));
+      ctx.report(
+        diag(Codes.DuplicateName, `\`${d.node.id}\` is defined twice`, d.at, {
+          hint: `rename one of the ${d.node.kind} blocks`,
+          related: [{ message: 'first defined here', span: prev.at }],
+        }),
+      );
       continue;
     }
     const table = outputTable(d.node);
@@ -163,7 +187,12 @@ function dedupeNodes(ctx: Ctx): Draft[] {
       const owner = tables.get(table);
       if (owner) {
         const here = d.outputAt ?? d.at;
-        ctx.report(diag(Codes.DuplicateName, `table \`${table}\` is produced by both \`${owner.node.id}\` and \`${d.node.id}\``, here, { hint: 'each table has exactly one producer', related: [{ message: `\`${owner.node.id}\` produces it`, span: owner.outputAt ?? owner.at }] }));
+        ctx.report(
+          diag(Codes.DuplicateName, `table \`${table}\` is produced by both \`${owner.node.id}\` and \`${d.node.id}\``, here, {
+            hint: 'each table has exactly one producer',
+            related: [{ message: `\`${owner.node.id}\` produces it`, span: owner.outputAt ?? owner.at }],
+          }),
+        );
         continue;
       }
       tables.set(table, d);

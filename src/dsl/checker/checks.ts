@@ -28,9 +28,14 @@ export function toChecks(ctx: Ctx, items: readonly CheckItem[], what: string, se
     if (!allowed.includes(item.name)) {
       const elsewhere = (TABLE_CHECKS as readonly string[]).includes(item.name) || (STREAM_CHECKS as readonly string[]).includes(item.name);
       ctx.report(
-        diag(Codes.InvalidCheck, elsewhere ? `\`${item.name}\` checks are not allowed in ${what}` : `unknown check \`${item.name}\` in ${what}`, item.nameSpan, {
-          hint: didYouMean(item.name, allowed) ?? `${what} takes ${allowed.map((k) => `\`${k}\``).join(', ')} checks`,
-        }),
+        diag(
+          Codes.InvalidCheck,
+          elsewhere ? `\`${item.name}\` checks are not allowed in ${what}` : `unknown check \`${item.name}\` in ${what}`,
+          item.nameSpan,
+          {
+            hint: didYouMean(item.name, allowed) ?? `${what} takes ${allowed.map((k) => `\`${k}\``).join(', ')} checks`,
+          },
+        ),
       );
       continue;
     }
@@ -40,7 +45,12 @@ export function toChecks(ctx: Ctx, items: readonly CheckItem[], what: string, se
     const name = named ?? check.name;
     const prev = seen.get(name);
     if (prev) {
-      ctx.report(diag(Codes.DuplicateName, `${what} has two checks named \`${name}\``, item.span, { hint: 'give one of them `name = "…"`', related: [{ message: 'the other one', span: prev }] }));
+      ctx.report(
+        diag(Codes.DuplicateName, `${what} has two checks named \`${name}\``, item.span, {
+          hint: 'give one of them `name = "…"`',
+          related: [{ message: 'the other one', span: prev }],
+        }),
+      );
       continue;
     }
     seen.set(name, item.span);
@@ -55,7 +65,11 @@ function takeName(ctx: Ctx, c: CheckItem): { named: string | undefined | null; a
   const arg = c.args.find((a) => a.name === 'name');
   if (!arg) return { named: undefined, args };
   if (arg.value.kind !== 'string' || !IDENT.test(arg.value.value)) {
-    ctx.report(diag(Codes.InvalidCheck, `a check's \`name\` must be a string of letters, digits and \`_\`, got ${describeValue(arg.value)}`, arg.value.span, { hint: 'e.g. `check sql(name = "no_negative_amounts") """ … """`' }));
+    ctx.report(
+      diag(Codes.InvalidCheck, `a check's \`name\` must be a string of letters, digits and \`_\`, got ${describeValue(arg.value)}`, arg.value.span, {
+        hint: 'e.g. `check sql(name = "no_negative_amounts") """ … """`',
+      }),
+    );
     return { named: null, args };
   }
   return { named: arg.value.value, args };
@@ -64,7 +78,11 @@ function takeName(ctx: Ctx, c: CheckItem): { named: string | undefined | null; a
 function columnArg(ctx: Ctx, c: CheckItem, a: Arg | undefined): string | undefined {
   if (a && a.name === undefined && a.value.kind === 'ref' && a.value.parts.length === 1) return a.value.text;
   if (a && a.name === undefined && a.value.kind === 'string') return a.value.value;
-  ctx.report(diag(Codes.InvalidCheck, `\`${c.name}\` takes a column name first${a ? `, got ${describeValue(a.value)}` : ''}`, a?.span ?? c.span, { hint: `e.g. \`check ${c.name}(customer_id)\`` }));
+  ctx.report(
+    diag(Codes.InvalidCheck, `\`${c.name}\` takes a column name first${a ? `, got ${describeValue(a.value)}` : ''}`, a?.span ?? c.span, {
+      hint: `e.g. \`check ${c.name}(customer_id)\``,
+    }),
+  );
   return undefined;
 }
 
@@ -97,7 +115,11 @@ function toCheck(ctx: Ctx, c: CheckItem, args: readonly Arg[], self: NodeId, sql
       if (!column) return undefined;
       const listArg = args[1];
       if (!listArg || listArg.value.kind !== 'list' || n > 2) {
-        ctx.report(diag(Codes.InvalidCheck, '`accepted_values` takes a column and a list of values', listArg?.span ?? c.span, { hint: 'e.g. `check accepted_values(status, ["active", "inactive"])`' }));
+        ctx.report(
+          diag(Codes.InvalidCheck, '`accepted_values` takes a column and a list of values', listArg?.span ?? c.span, {
+            hint: 'e.g. `check accepted_values(status, ["active", "inactive"])`',
+          }),
+        );
         return undefined;
       }
       const values: (string | number | boolean)[] = [];
@@ -119,7 +141,11 @@ function toCheck(ctx: Ctx, c: CheckItem, args: readonly Arg[], self: NodeId, sql
           if (a.name === 'min') min = a.value.value;
           else max = a.value.value;
         } else {
-          ctx.report(diag(Codes.InvalidCheck, '`row_count` takes `min = N` and/or `max = N` (non-negative integers)', a.span, { hint: 'e.g. `check row_count(min = 1)`' }));
+          ctx.report(
+            diag(Codes.InvalidCheck, '`row_count` takes `min = N` and/or `max = N` (non-negative integers)', a.span, {
+              hint: 'e.g. `check row_count(min = 1)`',
+            }),
+          );
           return undefined;
         }
       }
@@ -136,7 +162,14 @@ function toCheck(ctx: Ctx, c: CheckItem, args: readonly Arg[], self: NodeId, sql
     }
     case 'sql': {
       if (!c.sql || n > 0) {
-        ctx.report(diag(Codes.InvalidCheck, '`check sql` takes a """ SQL body """ that returns the offending rows (and optionally `(name = "…")`)', n > 0 ? args[0].span : c.span, { hint: 'e.g. `check sql(name = "positive_amounts") """ SELECT * FROM silver.x WHERE amount < 0 """`' }));
+        ctx.report(
+          diag(
+            Codes.InvalidCheck,
+            '`check sql` takes a """ SQL body """ that returns the offending rows (and optionally `(name = "…")`)',
+            n > 0 ? args[0].span : c.span,
+            { hint: 'e.g. `check sql(name = "positive_amounts") """ SELECT * FROM silver.x WHERE amount < 0 """`' },
+          ),
+        );
         return undefined;
       }
       if (!c.sql.terminated) return undefined;
@@ -145,7 +178,11 @@ function toCheck(ctx: Ctx, c: CheckItem, args: readonly Arg[], self: NodeId, sql
     case 'expression': {
       const a = args[0];
       if (!a || a.name !== undefined || a.value.kind !== 'string' || a.value.value.trim() === '' || a.value.value.includes('\n') || n > 1) {
-        ctx.report(diag(Codes.InvalidCheck, '`expression` takes one row-level boolean as a string', a?.span ?? c.span, { hint: 'e.g. `check expression("amount >= 0 AND amount < 10000")`' }));
+        ctx.report(
+          diag(Codes.InvalidCheck, '`expression` takes one row-level boolean as a string', a?.span ?? c.span, {
+            hint: 'e.g. `check expression("amount >= 0 AND amount < 10000")`',
+          }),
+        );
         return undefined;
       }
       const expr = a.value.value;
@@ -159,7 +196,11 @@ function toCheck(ctx: Ctx, c: CheckItem, args: readonly Arg[], self: NodeId, sql
       const to = args.find((x) => x.name === 'to');
       const extra = args.slice(1).find((x) => x.name !== 'to');
       if (!to || to.value.kind !== 'ref' || to.value.parts.length !== 3 || extra) {
-        ctx.report(diag(Codes.InvalidCheck, '`relationships` takes a column and `to = layer.table.column` (the parent table\'s key)', (extra ?? to)?.span ?? c.span, { hint: 'e.g. `check relationships(station_id, to = silver.stations.station_id)`' }));
+        ctx.report(
+          diag(Codes.InvalidCheck, "`relationships` takes a column and `to = layer.table.column` (the parent table's key)", (extra ?? to)?.span ?? c.span, {
+            hint: 'e.g. `check relationships(station_id, to = silver.stations.station_id)`',
+          }),
+        );
         return undefined;
       }
       const [layer, table, key] = to.value.parts;
@@ -178,15 +219,28 @@ function toCheck(ctx: Ctx, c: CheckItem, args: readonly Arg[], self: NodeId, sql
           if (a.name === 'warn_after') warn = a.value.seconds;
           else error = a.value.seconds;
         } else {
-          ctx.report(diag(Codes.InvalidCheck, '`freshness` takes a column, then `warn_after` and/or `error_after` (durations)', a.span, { hint: 'e.g. `check freshness(updated_at, warn_after = 6h, error_after = 1d)`' }));
+          ctx.report(
+            diag(Codes.InvalidCheck, '`freshness` takes a column, then `warn_after` and/or `error_after` (durations)', a.span, {
+              hint: 'e.g. `check freshness(updated_at, warn_after = 6h, error_after = 1d)`',
+            }),
+          );
           return undefined;
         }
       }
       if (warn === undefined && error === undefined) {
-        ctx.report(diag(Codes.InvalidCheck, '`freshness` needs `warn_after` or `error_after`', c.span, { hint: 'e.g. `check freshness(updated_at, error_after = 1d)`' }));
+        ctx.report(
+          diag(Codes.InvalidCheck, '`freshness` needs `warn_after` or `error_after`', c.span, { hint: 'e.g. `check freshness(updated_at, error_after = 1d)`' }),
+        );
         return undefined;
       }
-      return { kind: 'freshness', name: `freshness(${column})`, column, ...(warn !== undefined ? { warnAfterSeconds: warn } : {}), ...(error !== undefined ? { errorAfterSeconds: error } : {}), span: c.span };
+      return {
+        kind: 'freshness',
+        name: `freshness(${column})`,
+        column,
+        ...(warn !== undefined ? { warnAfterSeconds: warn } : {}),
+        ...(error !== undefined ? { errorAfterSeconds: error } : {}),
+        span: c.span,
+      };
     }
     default:
       return undefined;

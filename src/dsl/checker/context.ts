@@ -95,7 +95,9 @@ export function labelsOf(ctx: Ctx, b: Block, shape: readonly string[], usage: st
     ctx.report(
       diag(
         Codes.BlockLabels,
-        b.labels.length < shape.length ? `\`${b.type}\` block needs ${missing === '' ? 'no labels' : `a ${missing}`}` : `\`${b.type}\` block has too many labels`,
+        b.labels.length < shape.length
+          ? `\`${b.type}\` block needs ${missing === '' ? 'no labels' : `a ${missing}`}`
+          : `\`${b.type}\` block has too many labels`,
         span,
         { hint: `write \`${usage}\`` },
       ),
@@ -104,7 +106,9 @@ export function labelsOf(ctx: Ctx, b: Block, shape: readonly string[], usage: st
   }
   for (let i = 0; i < b.labels.length; i++) {
     if (shape[i] === 'name' && !IDENT.test(b.labels[i].text)) {
-      ctx.report(diag(Codes.InvalidValue, `\`${b.labels[i].text}\` is not a valid name: use letters, digits and \`_\`, starting with a letter`, b.labels[i].span));
+      ctx.report(
+        diag(Codes.InvalidValue, `\`${b.labels[i].text}\` is not a valid name: use letters, digits and \`_\`, starting with a letter`, b.labels[i].span),
+      );
       return undefined;
     }
   }
@@ -116,10 +120,14 @@ export function rejectExtra(ctx: Ctx, body: Body, where: string, allowed: { bloc
   for (const b of body.blocks) {
     if (allowed.blocks?.includes(b.type)) continue;
     const hint = didYouMean(b.type, allowed.blocks ?? []);
-    const misplaced = ['pipeline', 'source', 'stream', 'cleanse', 'model', 'features', 'entity', 'feature', 'train', 'serve', 'batch', 'profile'].includes(b.type);
+    const misplaced = ['pipeline', 'source', 'stream', 'cleanse', 'model', 'features', 'entity', 'feature', 'train', 'serve', 'batch', 'profile'].includes(
+      b.type,
+    );
     ctx.report(
       misplaced
-        ? diag(Codes.MisplacedBlock, `\`${b.type}\` block is not allowed in ${where}`, b.typeSpan, { hint: allowed.blocks?.length ? `${where} takes ${allowed.blocks.map((x) => `\`${x}\``).join(', ')} blocks` : `${where} takes no blocks` })
+        ? diag(Codes.MisplacedBlock, `\`${b.type}\` block is not allowed in ${where}`, b.typeSpan, {
+            hint: allowed.blocks?.length ? `${where} takes ${allowed.blocks.map((x) => `\`${x}\``).join(', ')} blocks` : `${where} takes no blocks`,
+          })
         : diag(Codes.UnknownBlock, `unknown block type \`${b.type}\` in ${where}`, b.typeSpan, {
             hint: hint ?? (allowed.blocks?.length ? `${where} takes ${allowed.blocks.map((x) => `\`${x}\``).join(', ')} blocks` : undefined),
           }),
@@ -128,12 +136,25 @@ export function rejectExtra(ctx: Ctx, body: Body, where: string, allowed: { bloc
   if (!allowed.sql) for (const s of body.sqls) ctx.report(diag(Codes.MisplacedBlock, `a \`${s.key}\` body is not allowed in ${where}`, s.keySpan));
   else
     for (const s of body.sqls)
-      if (s.key !== 'sql') ctx.report(diag(Codes.UnknownSetting, `unknown setting \`${s.key}\` in ${where}`, s.keySpan, { hint: didYouMean(s.key, ['sql']) ?? 'SQL bodies are written `sql """ … """`' }));
-  if (!allowed.checks) for (const c of body.checks) ctx.report(diag(Codes.MisplacedBlock, `checks are not allowed in ${where}`, c.span, { hint: 'checks belong in `cleanse`, `model` and (`freshness`) `stream` blocks' }));
+      if (s.key !== 'sql')
+        ctx.report(
+          diag(Codes.UnknownSetting, `unknown setting \`${s.key}\` in ${where}`, s.keySpan, {
+            hint: didYouMean(s.key, ['sql']) ?? 'SQL bodies are written `sql """ … """`',
+          }),
+        );
+  if (!allowed.checks)
+    for (const c of body.checks)
+      ctx.report(
+        diag(Codes.MisplacedBlock, `checks are not allowed in ${where}`, c.span, {
+          hint: 'checks belong in `cleanse`, `model` and (`freshness`) `stream` blocks',
+        }),
+      );
 }
 
 /** `max_row_drop` / `allow_empty` settings → the node's rowGuard field (absent when neither is set). */
 export function rowGuardOf(s: { max_row_drop?: number; allow_empty?: boolean }): { rowGuard?: RowGuard } {
   if (s.max_row_drop === undefined && s.allow_empty === undefined) return {};
-  return { rowGuard: { ...(s.max_row_drop !== undefined ? { maxDrop: s.max_row_drop } : {}), ...(s.allow_empty !== undefined ? { allowEmpty: s.allow_empty } : {}) } };
+  return {
+    rowGuard: { ...(s.max_row_drop !== undefined ? { maxDrop: s.max_row_drop } : {}), ...(s.allow_empty !== undefined ? { allowEmpty: s.allow_empty } : {}) },
+  };
 }

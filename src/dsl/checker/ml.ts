@@ -29,7 +29,11 @@ export function resolveTable(ctx: Ctx, r: Resolver, ref: string, span: Span, set
   const producer = r.producerOf(table);
   if (producer) return producer;
   if (r.hasNode(table) || r.hasNode(ref)) {
-    ctx.report(diag(Codes.NotATable, `\`${setting}\` must name a table, but \`${ref}\` produces none`, span, { hint: 'tables come from sources (bronze), cleanses (silver), models and batch outputs (gold)' }));
+    ctx.report(
+      diag(Codes.NotATable, `\`${setting}\` must name a table, but \`${ref}\` produces none`, span, {
+        hint: 'tables come from sources (bronze), cleanses (silver), models and batch outputs (gold)',
+      }),
+    );
     return undefined;
   }
   const guess = r.tables.includes(`gold.${ref}`) ? `gold.${ref}` : r.tables.includes(`silver.${ref}`) ? `silver.${ref}` : undefined;
@@ -49,7 +53,9 @@ function resolveNode(ctx: Ctx, r: Resolver, ref: string, prefix: 'features' | 't
   const kind = prefix === 'features' ? 'feature view' : 'train block';
   ctx.report(
     diag(Codes.UndefinedReference, `\`${setting}\` refers to \`${ref}\`, but there is no ${kind} of that name`, span, {
-      hint: didYouMean(ref.replace(`${prefix}.`, ''), candidates) ?? (candidates.length ? `${kind}s: ${candidates.join(', ')}` : `define \`${prefix} ${ref} { … }\``),
+      hint:
+        didYouMean(ref.replace(`${prefix}.`, ''), candidates) ??
+        (candidates.length ? `${kind}s: ${candidates.join(', ')}` : `define \`${prefix} ${ref} { … }\``),
     }),
   );
   return undefined;
@@ -66,8 +72,10 @@ export function checkFeatures(ctx: Ctx, b: Block): void {
 
   const entities = body.blocks.filter((x) => x.type === 'entity');
   let entity: { name: string; joinKey: string } | undefined;
-  if (entities.length === 0) ctx.report(diag(Codes.MissingSetting, `${what} has no \`entity\` block`, headerSpan(b), { hint: 'add `entity customer { join_key = customer_id }`' }));
-  for (const e of entities.slice(1)) ctx.report(diag(Codes.DuplicateName, `${what} has more than one \`entity\``, e.typeSpan, { hint: 'a feature view has exactly one entity' }));
+  if (entities.length === 0)
+    ctx.report(diag(Codes.MissingSetting, `${what} has no \`entity\` block`, headerSpan(b), { hint: 'add `entity customer { join_key = customer_id }`' }));
+  for (const e of entities.slice(1))
+    ctx.report(diag(Codes.DuplicateName, `${what} has more than one \`entity\``, e.typeSpan, { hint: 'a feature view has exactly one entity' }));
   if (entities[0]) {
     const e = entities[0];
     const el = labelsOf(ctx, e, ['name'], 'entity NAME { join_key = COLUMN }');
@@ -84,12 +92,18 @@ export function checkFeatures(ctx: Ctx, b: Block): void {
     if (!fl) continue;
     const [fname, dtype] = fl;
     if (!(DTYPES as string[]).includes(dtype)) {
-      ctx.report(diag(Codes.InvalidValue, `unknown feature type \`${dtype}\``, f.labels[1].span, { hint: didYouMean(dtype, DTYPES) ?? `types: ${DTYPES.join(', ')}` }));
+      ctx.report(
+        diag(Codes.InvalidValue, `unknown feature type \`${dtype}\``, f.labels[1].span, { hint: didYouMean(dtype, DTYPES) ?? `types: ${DTYPES.join(', ')}` }),
+      );
       continue;
     }
     const prev = seen.get(fname);
     if (prev) {
-      ctx.report(diag(Codes.DuplicateName, `feature \`${fname}\` is declared twice in ${what}`, f.labels[0].span, { related: [{ message: 'first declared here', span: prev }] }));
+      ctx.report(
+        diag(Codes.DuplicateName, `feature \`${fname}\` is declared twice in ${what}`, f.labels[0].span, {
+          related: [{ message: 'first declared here', span: prev }],
+        }),
+      );
       continue;
     }
     seen.set(fname, f.labels[0].span);
@@ -98,7 +112,8 @@ export function checkFeatures(ctx: Ctx, b: Block): void {
     const fs = validateSettings(featureSchema, fb.attrs, { what: `feature \`${fname}\``, span: headerSpan(f) }, ctx.diags);
     features.push({ name: fname, dtype: dtype as FeatureDType, span: f.span, ...(fs?.description !== undefined ? { description: fs.description } : {}) });
   }
-  if (seen.size === 0 && body.blocks.every((x) => x.type !== 'feature')) ctx.report(diag(Codes.MissingSetting, `${what} declares no features`, headerSpan(b), { hint: 'add lines such as `feature total_purchases int64`' }));
+  if (seen.size === 0 && body.blocks.every((x) => x.type !== 'feature'))
+    ctx.report(diag(Codes.MissingSetting, `${what} declares no features`, headerSpan(b), { hint: 'add lines such as `feature total_purchases int64`' }));
   if (!s || !entity) return stubNode(ctx, b, `features.${name}`, 'features', name);
 
   const node: Mutable<FeaturesNode> = {
@@ -141,7 +156,11 @@ export function checkTrain(ctx: Ctx, b: Block): void {
   const algoName = s.algorithm instanceof TaggedV ? s.algorithm.name : s.algorithm;
   let params: Record<string, number | string | boolean> = {};
   if (!(ALGORITHMS as readonly string[]).includes(algoName)) {
-    ctx.report(diag(Codes.InvalidValue, `unknown algorithm \`${algoName}\``, valueSpan(b, 'algorithm'), { hint: didYouMean(algoName, ALGORITHMS) ?? `algorithms: ${ALGORITHMS.join(', ')}` }));
+    ctx.report(
+      diag(Codes.InvalidValue, `unknown algorithm \`${algoName}\``, valueSpan(b, 'algorithm'), {
+        hint: didYouMean(algoName, ALGORITHMS) ?? `algorithms: ${ALGORITHMS.join(', ')}`,
+      }),
+    );
     ok = false;
   } else if (s.algorithm instanceof TaggedV) {
     const p = algorithmParamsSchema.safeParse(s.algorithm.params);
@@ -150,13 +169,26 @@ export function checkTrain(ctx: Ctx, b: Block): void {
       ok = false;
     } else {
       params = p.data;
-      if (!checkHyperparams(ctx, algoName as AlgorithmName, params, body.attrs.find((a) => a.key === 'algorithm'), valueSpan(b, 'algorithm'))) ok = false;
+      if (
+        !checkHyperparams(
+          ctx,
+          algoName as AlgorithmName,
+          params,
+          body.attrs.find((a) => a.key === 'algorithm'),
+          valueSpan(b, 'algorithm'),
+        )
+      )
+        ok = false;
     }
   }
 
   const split = { test: s.split?.test ?? 0.2, stratify: s.split?.stratify ?? false, seed: s.split?.seed ?? 42 };
   if (!(split.test > 0 && split.test < 1)) {
-    ctx.report(diag(Codes.InvalidValue, `\`split.test\` must be between 0 and 1 (exclusive), got ${split.test}`, valueSpan(b, 'split'), { hint: 'e.g. `split = { test = 0.2 }` holds out 20% of the rows' }));
+    ctx.report(
+      diag(Codes.InvalidValue, `\`split.test\` must be between 0 and 1 (exclusive), got ${split.test}`, valueSpan(b, 'split'), {
+        hint: 'e.g. `split = { test = 0.2 }` holds out 20% of the rows',
+      }),
+    );
     ok = false;
   }
 
@@ -222,7 +254,13 @@ export function checkTrain(ctx: Ctx, b: Block): void {
  * (ASG2002, with did-you-mean), a value of the wrong type (ASG2003) or out of range (ASG2011), each
  * at the parameter itself. All are reported, not just the first.
  */
-function checkHyperparams(ctx: Ctx, algorithm: AlgorithmName, params: Readonly<Record<string, number | string | boolean>>, attr: Attribute | undefined, at: Span): boolean {
+function checkHyperparams(
+  ctx: Ctx,
+  algorithm: AlgorithmName,
+  params: Readonly<Record<string, number | string | boolean>>,
+  attr: Attribute | undefined,
+  at: Span,
+): boolean {
   const entries = attr?.value.kind === 'tagged' ? attr.value.map.entries : [];
   let ok = true;
   for (const [name, value] of Object.entries(params)) {
@@ -264,7 +302,14 @@ export function checkServe(ctx: Ctx, b: Block): void {
     if (bs) {
       const to = bs.to.includes('.') ? parseNodeId(bs.to) : { prefix: 'gold', name: bs.to };
       if (to?.prefix === 'gold') batch = { from: bs.from, to: to.name, block: bb };
-      else ctx.report(diag(Codes.InvalidValue, `batch output \`${bs.to}\` must be a gold table, such as \`gold.${bs.to.slice(bs.to.lastIndexOf('.') + 1)}\``, valueSpan(bb, 'to')));
+      else
+        ctx.report(
+          diag(
+            Codes.InvalidValue,
+            `batch output \`${bs.to}\` must be a gold table, such as \`gold.${bs.to.slice(bs.to.lastIndexOf('.') + 1)}\``,
+            valueSpan(bb, 'to'),
+          ),
+        );
     }
   }
   if (!s) return stubNode(ctx, b, `serve.${name}`, 'serve', name);
@@ -307,7 +352,11 @@ export function checkServe(ctx: Ctx, b: Block): void {
     const token = tokenEntry ? toResolvable(tokenEntry.value, 'auth.token', ctx.diags) : undefined;
     if (!token) return stubNode(ctx, b, `serve.${name}`, 'serve', name);
     if (token.kind !== 'secret') {
-      ctx.report(diag(Codes.WrongValueType, '`auth.token` must be `secret("NAME")`: a token is never written in the spec', tokenEntry!.value.span, { hint: 'e.g. `auth = { token = secret("SERVE_TOKEN") }`' }));
+      ctx.report(
+        diag(Codes.WrongValueType, '`auth.token` must be `secret("NAME")`: a token is never written in the spec', tokenEntry!.value.span, {
+          hint: 'e.g. `auth = { token = secret("SERVE_TOKEN") }`',
+        }),
+      );
       return stubNode(ctx, b, `serve.${name}`, 'serve', name);
     }
     auth = { token };

@@ -24,7 +24,9 @@ export function checkProfile(ctx: Ctx, b: Block): Profile | undefined {
       const key = prefix + a.key;
       const prev = firstAt.get(key);
       if (prev) {
-        ctx.report(diag(Codes.DuplicateSetting, `\`${key}\` is set twice in ${what}`, a.keySpan, { related: [{ message: 'first set here', span: prev.keySpan }] }));
+        ctx.report(
+          diag(Codes.DuplicateSetting, `\`${key}\` is set twice in ${what}`, a.keySpan, { related: [{ message: 'first set here', span: prev.keySpan }] }),
+        );
         ok = false;
         continue;
       }
@@ -52,7 +54,13 @@ export function checkProfile(ctx: Ctx, b: Block): Profile | undefined {
   // A profile naming a Spark master runs its cleanses there (`asgard apply --profile NAME`).
   target ??= name === 'local' ? 'local' : settings.spark_master ? 'cluster' : 'kubernetes';
   if (target === 'cluster' && !settings.spark_master) {
-    ctx.report(diag(Codes.MissingSetting, `${what} targets \`cluster\` but has no \`spark_master\` (the Spark master URL, e.g. "spark://host:7077" or "k8s://https://host:6443")`, b.span));
+    ctx.report(
+      diag(
+        Codes.MissingSetting,
+        `${what} targets \`cluster\` but has no \`spark_master\` (the Spark master URL, e.g. "spark://host:7077" or "k8s://https://host:6443")`,
+        b.span,
+      ),
+    );
     ok = false;
   }
   return ok ? { name, target, settings, settingSpans: spans, span: b.span } : undefined;

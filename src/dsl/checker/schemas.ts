@@ -15,7 +15,11 @@ export const resolvableAs = (what: string) => z.union([z.string(), z.number(), z
 export const resolvable = resolvableAs('a string, number, boolean, `env("NAME")` or `secret("NAME")`');
 /** The row-count drop guard (src/engine/row-guard.ts): on streams, cleanses and models. */
 const rowGuard = {
-  max_row_drop: z.number({ error: 'a fraction between 0 and 1, such as 0.5 (1 turns the guard off)' }).min(0, { error: 'a fraction between 0 and 1' }).max(1, { error: 'a fraction between 0 and 1' }).optional(),
+  max_row_drop: z
+    .number({ error: 'a fraction between 0 and 1, such as 0.5 (1 turns the guard off)' })
+    .min(0, { error: 'a fraction between 0 and 1' })
+    .max(1, { error: 'a fraction between 0 and 1' })
+    .optional(),
   allow_empty: z.boolean({ error: '`true` or `false`' }).optional(),
 };
 const cronCall = z.union([z.instanceof(CallV), z.string()], { error: 'a cron expression such as `cron("0 */6 * * *")`' });
@@ -73,7 +77,9 @@ export const streamSchema = z.strictObject({
       { error: 'a map such as `{ style = page  page_size = 500 }`' },
     )
     .optional(),
-  columns: z.record(z.string(), z.string({ error: 'a DuckDB type string such as "BIGINT"' }).min(1), { error: 'a map of column name → type string' }).optional(),
+  columns: z
+    .record(z.string(), z.string({ error: 'a DuckDB type string such as "BIGINT"' }).min(1), { error: 'a map of column name → type string' })
+    .optional(),
   ...rowGuard,
   description,
   tags,

@@ -16,7 +16,11 @@ export function checkSource(ctx: Ctx, b: Block): void {
   if (!labels) return stubStreams(ctx, b);
   const [name, type] = labels;
   if (!(TYPES as string[]).includes(type)) {
-    ctx.report(diag(Codes.UnknownSourceType, `unknown source type \`${type}\``, b.labels[1].span, { hint: didYouMean(type, TYPES) ?? `source types: ${TYPES.join(', ')}` }));
+    ctx.report(
+      diag(Codes.UnknownSourceType, `unknown source type \`${type}\``, b.labels[1].span, {
+        hint: didYouMean(type, TYPES) ?? `source types: ${TYPES.join(', ')}`,
+      }),
+    );
     return stubStreams(ctx, b);
   }
   const ctype = type as ConnectorType;
@@ -37,11 +41,16 @@ export function checkSource(ctx: Ctx, b: Block): void {
   }
   const given = new Set(body.attrs.map((a) => a.key));
   if (parsed && (ctype === 'postgres' || ctype === 'mysql') && !given.has('url') && !(given.has('host') && given.has('database'))) {
-    ctx.report(diag(Codes.MissingSetting, `${what} needs \`url\`, or \`host\` and \`database\``, headerSpan(b), { hint: 'e.g. `url = env("DB_URL", "postgres://user@127.0.0.1:5432/db")`' }));
+    ctx.report(
+      diag(Codes.MissingSetting, `${what} needs \`url\`, or \`host\` and \`database\``, headerSpan(b), {
+        hint: 'e.g. `url = env("DB_URL", "postgres://user@127.0.0.1:5432/db")`',
+      }),
+    );
   }
   const connector: Connector = { name, type: ctype, settings, ...(schedule ? { schedule } : {}), span: b.span };
   const streams = body.blocks.filter((s) => s.type === 'stream');
-  if (streams.length === 0) ctx.report(diag(Codes.MissingSetting, `${what} has no \`stream\` blocks`, headerSpan(b), { hint: 'add `stream NAME { primary_key = id }`' }));
+  if (streams.length === 0)
+    ctx.report(diag(Codes.MissingSetting, `${what} has no \`stream\` blocks`, headerSpan(b), { hint: 'add `stream NAME { primary_key = id }`' }));
   for (const s of streams) checkStream(ctx, s, connector);
 }
 
@@ -49,7 +58,8 @@ export function checkSource(ctx: Ctx, b: Block): void {
 function stubStreams(ctx: Ctx, b: Block): void {
   for (const s of splitBody(b.body).blocks) {
     const name = s.labels[0]?.text;
-    if (s.type === 'stream' && s.labels.length === 1 && name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) stubNode(ctx, s, `bronze.${name}`, 'source', name);
+    if (s.type === 'stream' && s.labels.length === 1 && name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      stubNode(ctx, s, `bronze.${name}`, 'source', name);
   }
 }
 
@@ -65,13 +75,20 @@ function checkStream(ctx: Ctx, b: Block, connector: Connector): void {
   if (!s) return stubNode(ctx, b, `bronze.${name}`, 'source', name);
   const attr = (k: string) => body.attrs.find((a) => a.key === k);
   if (s.mode === 'incremental' && !s.cursor) {
-    ctx.report(diag(Codes.IncrementalWithoutCursor, `${what} is incremental but has no \`cursor\``, attr('mode')!.value.span, { hint: 'add `cursor = updated_at` (a column that grows with every change)' }));
+    ctx.report(
+      diag(Codes.IncrementalWithoutCursor, `${what} is incremental but has no \`cursor\``, attr('mode')!.value.span, {
+        hint: 'add `cursor = updated_at` (a column that grows with every change)',
+      }),
+    );
     return stubNode(ctx, b, `bronze.${name}`, 'source', name);
   }
   const mode = s.mode ?? (s.cursor ? 'incremental' : 'full_refresh');
-  if (connector.type === 'http' && s.table !== undefined) ctx.report(diag(Codes.UnknownSetting, `${what}: \`table\` is for database sources; http streams use \`path\``, attr('table')!.keySpan));
-  if (connector.type !== 'http' && s.path !== undefined && connector.type !== 'file') ctx.report(diag(Codes.UnknownSetting, `${what}: \`path\` is for http and file sources; database streams use \`table\``, attr('path')!.keySpan));
-  if (connector.type !== 'http' && s.pagination !== undefined) ctx.report(diag(Codes.UnknownSetting, `${what}: \`pagination\` is only for http sources`, attr('pagination')!.keySpan));
+  if (connector.type === 'http' && s.table !== undefined)
+    ctx.report(diag(Codes.UnknownSetting, `${what}: \`table\` is for database sources; http streams use \`path\``, attr('table')!.keySpan));
+  if (connector.type !== 'http' && s.path !== undefined && connector.type !== 'file')
+    ctx.report(diag(Codes.UnknownSetting, `${what}: \`path\` is for http and file sources; database streams use \`table\``, attr('path')!.keySpan));
+  if (connector.type !== 'http' && s.pagination !== undefined)
+    ctx.report(diag(Codes.UnknownSetting, `${what}: \`pagination\` is only for http sources`, attr('pagination')!.keySpan));
   const primaryKey = s.primary_key === undefined ? [] : typeof s.primary_key === 'string' ? [s.primary_key] : [...s.primary_key];
   const p = s.pagination;
   const node: SourceNode = {

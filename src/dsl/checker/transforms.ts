@@ -19,10 +19,18 @@ export function checkTransform(ctx: Ctx, b: Block, kind: 'cleanse' | 'model'): v
   rejectExtra(ctx, body, what, { sql: true, checks: true });
   const sqlItems = body.sqls.filter((s) => s.key === 'sql');
   if (sqlItems.length === 0) ctx.report(diag(Codes.MissingSetting, `${what} has no \`sql\` body`, headerSpan(b), { hint: 'add `sql """ SELECT … """`' }));
-  for (const extra of sqlItems.slice(1)) ctx.report(diag(Codes.DuplicateSetting, `${what} has more than one \`sql\` body`, extra.keySpan, { related: [{ message: 'first body here', span: sqlItems[0].keySpan }] }));
+  for (const extra of sqlItems.slice(1))
+    ctx.report(
+      diag(Codes.DuplicateSetting, `${what} has more than one \`sql\` body`, extra.keySpan, {
+        related: [{ message: 'first body here', span: sqlItems[0].keySpan }],
+      }),
+    );
 
   // Invalid settings fall back to defaults so the SQL is still analysed: all errors in one run.
-  const validated = kind === 'cleanse' ? validateSettings(cleanseSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags) : validateSettings(modelSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags);
+  const validated =
+    kind === 'cleanse'
+      ? validateSettings(cleanseSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags)
+      : validateSettings(modelSchema, body.attrs, { what, span: headerSpan(b) }, ctx.diags);
   // Rules across settings run only on settings that passed: one wrong setting must not make a right
   // one look wrong (`materialized` would read as its default).
   const settingsOk = validated !== undefined;
@@ -50,27 +58,46 @@ export function checkTransform(ctx: Ctx, b: Block, kind: 'cleanse' | 'model'): v
     const s = settings as { mode?: 'overwrite' | 'append' };
     node = { ...base, kind: 'cleanse', layer: 'silver', mode: s.mode ?? 'overwrite' };
   } else {
-    const s = settings as { materialized?: 'table' | 'view' | 'incremental'; unique_key?: string | string[]; incremental_by?: string; lookback?: { seconds: number } };
+    const s = settings as {
+      materialized?: 'table' | 'view' | 'incremental';
+      unique_key?: string | string[];
+      incremental_by?: string;
+      lookback?: { seconds: number };
+    };
     const materialized = s.materialized ?? 'table';
     const attr = (key: string) => body.attrs.find((x) => x.key === key);
     if (settingsOk && s.lookback !== undefined && (s.incremental_by === undefined || s.unique_key === undefined) && materialized === 'incremental') {
       ctx.report(
-        diag(Codes.InvalidValue, `\`lookback\` re-reads rows the table already holds, so ${what} needs \`incremental_by\` and \`unique_key\` to merge them`, attr('lookback')!.keySpan, {
-          hint: 'e.g. `incremental_by = day  unique_key = [station_id, day]  lookback = 3d`',
-        }),
+        diag(
+          Codes.InvalidValue,
+          `\`lookback\` re-reads rows the table already holds, so ${what} needs \`incremental_by\` and \`unique_key\` to merge them`,
+          attr('lookback')!.keySpan,
+          {
+            hint: 'e.g. `incremental_by = day  unique_key = [station_id, day]  lookback = 3d`',
+          },
+        ),
       );
     }
     if (settingsOk && materialized === 'incremental' && s.incremental_by !== undefined && s.unique_key === undefined) {
       ctx.report(
-        diag(Codes.IncrementalWithoutKey, `${what} takes only rows with \`${s.incremental_by}\` newer than the newest it holds: a late row for that newest value (or older) is never picked up`, attr('incremental_by')!.keySpan, {
-          hint: 'add `unique_key = [...]` (the newest value is then re-read and merged) and a `lookback = 2d` for rows that arrive later still',
-        }),
+        diag(
+          Codes.IncrementalWithoutKey,
+          `${what} takes only rows with \`${s.incremental_by}\` newer than the newest it holds: a late row for that newest value (or older) is never picked up`,
+          attr('incremental_by')!.keySpan,
+          {
+            hint: 'add `unique_key = [...]` (the newest value is then re-read and merged) and a `lookback = 2d` for rows that arrive later still',
+          },
+        ),
       );
     }
     for (const key of ['incremental_by', 'unique_key', 'lookback'] as const) {
       const a = body.attrs.find((x) => x.key === key);
       if (a && settingsOk && materialized !== 'incremental') {
-        ctx.report(diag(Codes.InvalidValue, `\`${key}\` only applies to incremental models, but ${what} is materialized as \`${materialized}\``, a.keySpan, { hint: 'add `materialized = incremental` or remove the setting' }));
+        ctx.report(
+          diag(Codes.InvalidValue, `\`${key}\` only applies to incremental models, but ${what} is materialized as \`${materialized}\``, a.keySpan, {
+            hint: 'add `materialized = incremental` or remove the setting',
+          }),
+        );
       }
     }
     node = {

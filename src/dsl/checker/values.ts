@@ -25,13 +25,22 @@ export function toResolvable(v: Value, key: string, diags: Diagnostic[]): Resolv
       if (v.name === 'secret' && ok && strs.length === 1 && isEnvName(strs[0]!)) return { kind: 'secret', name: strs[0]! };
       if (v.name === 'env' || v.name === 'secret') {
         diags.push(
-          diag(Codes.WrongValueType, `\`${key}\`: \`${v.name}(…)\` takes ${v.name === 'env' ? 'a variable name and an optional default' : 'one secret name'}, as strings`, v.span, {
-            hint: v.name === 'env' ? 'e.g. `env("DB_URL", "postgres://localhost/db")`; names are letters, digits and `_`' : 'e.g. `secret("DB_PASSWORD")`',
-          }),
+          diag(
+            Codes.WrongValueType,
+            `\`${key}\`: \`${v.name}(…)\` takes ${v.name === 'env' ? 'a variable name and an optional default' : 'one secret name'}, as strings`,
+            v.span,
+            {
+              hint: v.name === 'env' ? 'e.g. `env("DB_URL", "postgres://localhost/db")`; names are letters, digits and `_`' : 'e.g. `secret("DB_PASSWORD")`',
+            },
+          ),
         );
         return undefined;
       }
-      diags.push(diag(Codes.WrongValueType, `\`${key}\` cannot be \`${v.name}(…)\``, v.nameSpan, { hint: didYouMean(v.name, ['env', 'secret']) ?? 'use a literal, `env("NAME")` or `secret("NAME")`' }));
+      diags.push(
+        diag(Codes.WrongValueType, `\`${key}\` cannot be \`${v.name}(…)\``, v.nameSpan, {
+          hint: didYouMean(v.name, ['env', 'secret']) ?? 'use a literal, `env("NAME")` or `secret("NAME")`',
+        }),
+      );
       return undefined;
     }
     default:
@@ -57,7 +66,8 @@ const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 /** Validates a five-field cron expression; returns the problem, or undefined when it is valid. */
 export function cronProblem(expr: string): string | undefined {
   const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 5) return `a cron expression has 5 fields (minute hour day-of-month month day-of-week), this one has ${expr.trim() === '' ? 0 : fields.length}`;
+  if (fields.length !== 5)
+    return `a cron expression has 5 fields (minute hour day-of-month month day-of-week), this one has ${expr.trim() === '' ? 0 : fields.length}`;
   for (let i = 0; i < 5; i++) {
     const f = CRON_FIELDS[i];
     const names = i === 3 ? MONTHS : i === 4 ? DAYS : [];
@@ -112,7 +122,9 @@ export type Gate = { metric: string; op: '>=' | '>' | '<=' | '<'; value: number;
 export function parseGate(text: string, span: Span, diags: Diagnostic[]): Gate | undefined {
   const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
   if (!m) {
-    diags.push(diag(Codes.InvalidGate, `invalid gate "${text}": expected \`METRIC OP NUMBER\``, span, { hint: 'e.g. "f1 >= 0.70"; OP is one of >=, >, <=, <' }));
+    diags.push(
+      diag(Codes.InvalidGate, `invalid gate "${text}": expected \`METRIC OP NUMBER\``, span, { hint: 'e.g. "f1 >= 0.70"; OP is one of >=, >, <=, <' }),
+    );
     return undefined;
   }
   const [, metric, op, num] = m;

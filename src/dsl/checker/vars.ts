@@ -71,7 +71,11 @@ export function declareVars(ctx: Ctx, blocks: readonly Block[], overrides: Reado
     vars.names.add(name);
     const what = `var \`${name}\``;
     if (vars.declared.has(name)) {
-      ctx.report(diag(Codes.DuplicateName, `${what} is declared twice`, b.labels[0].span, { related: [{ message: 'first declared here', span: vars.declared.get(name)!.span }] }));
+      ctx.report(
+        diag(Codes.DuplicateName, `${what} is declared twice`, b.labels[0].span, {
+          related: [{ message: 'first declared here', span: vars.declared.get(name)!.span }],
+        }),
+      );
       continue;
     }
     const body = splitBody(b.body);
@@ -88,7 +92,9 @@ export function declareVars(ctx: Ctx, blocks: readonly Block[], overrides: Reado
     if (given !== undefined) {
       const parsed = parseVarValue(type, given);
       if ('problem' in parsed) {
-        ctx.report(diag(Codes.InvalidVariable, `--var ${name}=${given}: ${what} is of type \`${type}\`, so its value must be ${parsed.problem}`, b.labels[0].span));
+        ctx.report(
+          diag(Codes.InvalidVariable, `--var ${name}=${given}: ${what} is of type \`${type}\`, so its value must be ${parsed.problem}`, b.labels[0].span),
+        );
         // Checked on with the default (when there is one): the settings using it are not wrong.
         if (value !== undefined) vars.declared.set(name, { name, type, value, from: 'default', span: b.labels[0].span });
         continue;
@@ -96,16 +102,29 @@ export function declareVars(ctx: Ctx, blocks: readonly Block[], overrides: Reado
       value = parsed.value;
     }
     if (value === undefined) {
-      ctx.report(diag(Codes.InvalidVariable, `${what} has no default and no value`, b.labels[0].span, { hint: `pass \`--var ${name}=…\` or add \`default = …\`` }));
+      ctx.report(
+        diag(Codes.InvalidVariable, `${what} has no default and no value`, b.labels[0].span, { hint: `pass \`--var ${name}=…\` or add \`default = …\`` }),
+      );
       continue;
     }
-    vars.declared.set(name, { name, type, value, from: given !== undefined ? 'cli' : 'default', ...(s.description !== undefined ? { description: s.description } : {}), span: b.labels[0].span });
+    vars.declared.set(name, {
+      name,
+      type,
+      value,
+      from: given !== undefined ? 'cli' : 'default',
+      ...(s.description !== undefined ? { description: s.description } : {}),
+      span: b.labels[0].span,
+    });
   }
   for (const name of Object.keys(overrides).sort()) {
     if (blocks.some((b) => b.labels[0]?.text === name)) continue;
     ctx.report(
       diag(Codes.InvalidVariable, `--var ${name}=…: the spec declares no variable \`${name}\``, at, {
-        hint: didYouMean(name, blocks.map((b) => b.labels[0]?.text ?? '')) ?? 'declare it with `var NAME { type = string  default = "…" }`',
+        hint:
+          didYouMean(
+            name,
+            blocks.map((b) => b.labels[0]?.text ?? ''),
+          ) ?? 'declare it with `var NAME { type = string  default = "…" }`',
       }),
     );
   }
@@ -130,7 +149,11 @@ export function substituteVars(ctx: Ctx, vars: Vars, items: readonly BodyItem[])
           return v;
         }
         vars.uses.push({ name, span: v.span });
-        return typeof d.value === 'string' ? { kind: 'string', value: d.value, span: v.span } : typeof d.value === 'number' ? { kind: 'number', value: d.value, text: String(d.value), span: v.span } : { kind: 'bool', value: d.value, span: v.span };
+        return typeof d.value === 'string'
+          ? { kind: 'string', value: d.value, span: v.span }
+          : typeof d.value === 'number'
+            ? { kind: 'number', value: d.value, text: String(d.value), span: v.span }
+            : { kind: 'bool', value: d.value, span: v.span };
       }
       case 'list':
         return { ...v, items: v.items.map(value) };
@@ -162,7 +185,11 @@ export function substituteVars(ctx: Ctx, vars: Vars, items: readonly BodyItem[])
 }
 
 function reportUnknown(ctx: Ctx, vars: Vars, name: string, span: Span): void {
-  ctx.report(diag(Codes.UndefinedReference, `no variable \`${name}\` is declared`, span, { hint: didYouMean(name, vars.declared.keys()) ?? `declare it: \`var ${name} { type = string  default = "…" }\`` }));
+  ctx.report(
+    diag(Codes.UndefinedReference, `no variable \`${name}\` is declared`, span, {
+      hint: didYouMean(name, vars.declared.keys()) ?? `declare it: \`var ${name} { type = string  default = "…" }\``,
+    }),
+  );
 }
 
 /** Records the `var('NAME')` uses of a SQL body and reports other tools' template syntax in it. */

@@ -22,7 +22,8 @@ import { airbyteSettings } from './settings.js';
 export const WORKSPACE_ID = '${AIRBYTE_WORKSPACE_ID}';
 export const DESTINATION_ID = '${AIRBYTE_DESTINATION_ID}';
 /** Where `apply --profile` uploads a local file source's files for Airbyte (`<prefix>/_asgard/<pipeline>/files/<connector>`). */
-export const filesKey = (prefix: string, pipeline: string, connector: string): string => [prefix, '_asgard', pipeline, 'files', connector].filter(Boolean).join('/');
+export const filesKey = (prefix: string, pipeline: string, connector: string): string =>
+  [prefix, '_asgard', pipeline, 'files', connector].filter(Boolean).join('/');
 
 export const sourceIdPlaceholder = (connector: string) => `\${${envName('AIRBYTE_SOURCE_ID', connector)}}`;
 
@@ -63,7 +64,10 @@ export const airbyteTarget: Target = {
         secret_access_key: String(placeholder(settings.get('s3_secret_access_key') ?? { kind: 'secret', name: 'AWS_SECRET_ACCESS_KEY' })),
         format: { format_type: 'Parquet', compression_codec: 'SNAPPY' },
       };
-      files.set('destination.yaml', yamlFile('destination.yaml', origin(`pipeline ${ir.name}, bronze layer`), { name: destinationName, workspaceId: WORKSPACE_ID, configuration }));
+      files.set(
+        'destination.yaml',
+        yamlFile('destination.yaml', origin(`pipeline ${ir.name}, bronze layer`), { name: destinationName, workspaceId: WORKSPACE_ID, configuration }),
+      );
     }
 
     for (const [name, { connector, streams }] of [...byConnector].sort(([a], [b]) => a.localeCompare(b))) {
@@ -103,7 +107,15 @@ export const airbyteTarget: Target = {
         continue;
       }
       const sourcePath = `sources/${name}.yaml`;
-      files.set(sourcePath, yamlFile(sourcePath, origin(nodeIds), { name: `${ir.name}-${name}`, ...(definitionId ? { definitionId } : {}), workspaceId: WORKSPACE_ID, configuration }));
+      files.set(
+        sourcePath,
+        yamlFile(sourcePath, origin(nodeIds), {
+          name: `${ir.name}-${name}`,
+          ...(definitionId ? { definitionId } : {}),
+          workspaceId: WORKSPACE_ID,
+          configuration,
+        }),
+      );
 
       const connection = {
         name: `${ir.name}-${name}-to-bronze`,
@@ -133,17 +145,21 @@ export const airbyteTarget: Target = {
     const placeholders = collectPlaceholders(files);
     files.set(
       'README.md',
-      textFile('README.md', origin(`pipeline ${ir.name}`), render('airbyte/README.md.hbs', {
-        pipeline: ir.name,
-        destinationName,
-        connectors: [...byConnector.keys()].sort(),
-        fileSources: wh
-          ? [...byConnector.values()]
-              .filter(({ connector }) => connector.type === 'file' && !readsFromS3(connector))
-              .map(({ connector }) => ({ connector: connector.name, bucket: wh.bucket, key: filesKey(wh.prefix, ir.name, connector.name) }))
-          : [],
-        placeholders,
-      })),
+      textFile(
+        'README.md',
+        origin(`pipeline ${ir.name}`),
+        render('airbyte/README.md.hbs', {
+          pipeline: ir.name,
+          destinationName,
+          connectors: [...byConnector.keys()].sort(),
+          fileSources: wh
+            ? [...byConnector.values()]
+                .filter(({ connector }) => connector.type === 'file' && !readsFromS3(connector))
+                .map(({ connector }) => ({ connector: connector.name, bucket: wh.bucket, key: filesKey(wh.prefix, ir.name, connector.name) }))
+            : [],
+          placeholders,
+        }),
+      ),
     );
     return { value: files, diagnostics: diags };
   },

@@ -60,7 +60,8 @@ export function dbConnectionConfig(c: Connector, diags: Diagnostic[]): DbConfig 
     } else out.password = `\${${pw.name}}`;
   }
   for (const [k, v] of Object.entries({ host: out.host, database: out.database, username: out.username })) {
-    if (!v) diags.push(diag(Codes.MissingProfileSetting, `source \`${c.name}\`: no \`${k === 'username' ? 'user' : k}\` (nor a \`url\` that gives it)`, c.span));
+    if (!v)
+      diags.push(diag(Codes.MissingProfileSetting, `source \`${c.name}\`: no \`${k === 'username' ? 'user' : k}\` (nor a \`url\` that gives it)`, c.span));
   }
   return out;
 }
@@ -115,13 +116,26 @@ export const readsFromS3 = (c: Connector): boolean => /^s3a?:\/\//.test(fileFold
 export function fileConfiguration(
   c: Connector,
   streams: readonly { readonly name: string; readonly path?: string; readonly span: Connector['span'] }[],
-  bucket: { readonly bucket: string; readonly filesKey: string; readonly endpoint?: Resolvable; readonly region?: Resolvable; readonly accessKey: Resolvable; readonly secretKey: Resolvable },
+  bucket: {
+    readonly bucket: string;
+    readonly filesKey: string;
+    readonly endpoint?: Resolvable;
+    readonly region?: Resolvable;
+    readonly accessKey: Resolvable;
+    readonly secretKey: Resolvable;
+  },
   diags: Diagnostic[],
 ): Record<string, unknown> | undefined {
   const where = fileFolder(c);
   const s3 = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(where);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where) && !s3) {
-    diags.push(diag(Codes.UnsupportedConnector, `source \`${c.name}\`: Airbyte reads file sources from S3 or from files asgard uploads to the warehouse bucket; \`${where}\` is neither`, c.span));
+    diags.push(
+      diag(
+        Codes.UnsupportedConnector,
+        `source \`${c.name}\`: Airbyte reads file sources from S3 or from files asgard uploads to the warehouse bucket; \`${where}\` is neither`,
+        c.span,
+      ),
+    );
     return undefined;
   }
   const root = s3 ? s3[2].replace(/\/+$/, '') : bucket.filesKey;
@@ -132,7 +146,13 @@ export function fileConfiguration(
     const format = c.settings.format?.kind === 'literal' ? String(c.settings.format.value) : extname(rel.toLowerCase().replace(/\.(gz|zst)$/, '')).slice(1);
     const filetype = formats[format];
     if (!rel || !filetype) {
-      diags.push(diag(Codes.UnsupportedConnector, `source \`${c.name}\`, stream \`${s.name}\`: Airbyte's S3 source needs a stream \`path\` of CSV, Parquet or JSON lines files${rel ? ` (\`${rel}\` is ${format || 'of no known format'})` : ''}`, s.span));
+      diags.push(
+        diag(
+          Codes.UnsupportedConnector,
+          `source \`${c.name}\`, stream \`${s.name}\`: Airbyte's S3 source needs a stream \`path\` of CSV, Parquet or JSON lines files${rel ? ` (\`${rel}\` is ${format || 'of no known format'})` : ''}`,
+          s.span,
+        ),
+      );
       continue;
     }
     out.push({ name: s.name, globs: [[root, rel].filter(Boolean).join('/')], format: { filetype }, validation_policy: 'Emit Record' });

@@ -67,7 +67,11 @@ function paginator(p: NonNullable<SourceNode['stream']['pagination']>): Record<s
     return {
       type: 'DefaultPaginator',
       page_token_option: { type: 'RequestOption', inject_into: 'request_parameter', field_name: p.cursorParam ?? 'cursor' },
-      pagination_strategy: { type: 'CursorPagination', cursor_value: `{{ response.${p.cursorField ?? 'next_cursor'} }}`, stop_condition: `{{ not response.${p.cursorField ?? 'next_cursor'} }}` },
+      pagination_strategy: {
+        type: 'CursorPagination',
+        cursor_value: `{{ response.${p.cursorField ?? 'next_cursor'} }}`,
+        stop_condition: `{{ not response.${p.cursorField ?? 'next_cursor'} }}`,
+      },
     };
   }
   return {
@@ -91,7 +95,8 @@ function jsonType(duck: string): Record<string, unknown> {
   if (/^(DOUBLE|FLOAT|REAL)$/.test(t) || t.startsWith('DECIMAL')) return { type: ['null', 'number'] };
   if (t === 'BOOLEAN') return { type: ['null', 'boolean'] };
   if (t === 'DATE') return { type: ['null', 'string'], format: 'date' };
-  if (t === 'TIMESTAMPTZ' || t === 'TIMESTAMP WITH TIME ZONE') return { type: ['null', 'string'], format: 'date-time', airbyte_type: 'timestamp_with_timezone' };
+  if (t === 'TIMESTAMPTZ' || t === 'TIMESTAMP WITH TIME ZONE')
+    return { type: ['null', 'string'], format: 'date-time', airbyte_type: 'timestamp_with_timezone' };
   if (t.startsWith('TIMESTAMP')) return { type: ['null', 'string'], format: 'date-time', airbyte_type: 'timestamp_without_timezone' };
   return { type: ['null', 'string'] };
 }

@@ -94,7 +94,10 @@ export const dbtTarget: Target = {
       });
     }
 
-    files.set('models/schema.yml', yamlFile('models/schema.yml', { spec: ctx.specPath, node: models.map((m) => m.id).join(', ') }, { version: 2, models: schemaModels }));
+    files.set(
+      'models/schema.yml',
+      yamlFile('models/schema.yml', { spec: ctx.specPath, node: models.map((m) => m.id).join(', ') }, { version: 2, models: schemaModels }),
+    );
     files.set(
       'models/sources.yml',
       yamlFile('models/sources.yml', pipelineOrigin, {
@@ -142,7 +145,15 @@ export const dbtTarget: Target = {
     );
     files.set(
       'macros/asgard_logical_time.sql',
-      textFile('macros/asgard_logical_time.sql', pipelineOrigin, render('dbt/logical_time.sql.hbs', { env: lt.env ?? '', default: lt.default ?? '', envExpr: lt.env ? `env_var('${lt.env}', ${ltDefault})` : ltDefault })),
+      textFile(
+        'macros/asgard_logical_time.sql',
+        pipelineOrigin,
+        render('dbt/logical_time.sql.hbs', {
+          env: lt.env ?? '',
+          default: lt.default ?? '',
+          envExpr: lt.env ? `env_var('${lt.env}', ${ltDefault})` : ltDefault,
+        }),
+      ),
     );
     files.set('macros/generate_schema_name.sql', textFile('macros/generate_schema_name.sql', pipelineOrigin, render('dbt/generate_schema_name.sql.hbs', {})));
     files.set('profiles.yml', yamlFile('profiles.yml', pipelineOrigin, profiles(project, settings)));
@@ -153,7 +164,11 @@ export const dbtTarget: Target = {
 };
 
 /** dbt project names are identifiers. */
-const dbtName = (s: string) => s.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+const dbtName = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .replace(/^(\d)/, '_$1');
 
 function modelConfig(m: ModelNode): Record<string, unknown> {
   return {
@@ -193,15 +208,31 @@ function testsByColumn(checks: readonly Check[]): Map<string, unknown[]> {
 }
 
 /** Row counts and custom SQL checks: singular tests that return the failing rows. */
-function singularTest(ctx: TargetContext, m: ModelNode, c: Check, i: number, tableRef: (id: NodeId) => string, diags: Diagnostic[]): { path: string; sql: string } | undefined {
+function singularTest(
+  ctx: TargetContext,
+  m: ModelNode,
+  c: Check,
+  i: number,
+  tableRef: (id: NodeId) => string,
+  diags: Diagnostic[],
+): { path: string; sql: string } | undefined {
   const path = `tests/${m.name}__${c.kind}_${i + 1}.sql`;
   if (c.kind === 'row_count') {
     const conds = [c.min !== undefined ? `count(*) < ${c.min}` : '', c.max !== undefined ? `count(*) > ${c.max}` : ''].filter(Boolean);
     if (!conds.length) return undefined;
-    return { path, sql: `-- row_count(${[c.min !== undefined ? `min = ${c.min}` : '', c.max !== undefined ? `max = ${c.max}` : ''].filter(Boolean).join(', ')}): returns a row when the count is out of range\nselect count(*) as row_count\nfrom {{ ref('${m.name}') }}\nhaving ${conds.join(' or ')}` };
+    return {
+      path,
+      sql: `-- row_count(${[c.min !== undefined ? `min = ${c.min}` : '', c.max !== undefined ? `max = ${c.max}` : ''].filter(Boolean).join(', ')}): returns a row when the count is out of range\nselect count(*) as row_count\nfrom {{ ref('${m.name}') }}\nhaving ${conds.join(' or ')}`,
+    };
   }
   if (c.sql) {
-    const sql = sqlText(ctx.renderSql, c.sql, { dialect: 'duckdb', tableRef, logicalTimestamp: LOGICAL_TIMESTAMP, logicalDate: LOGICAL_DATE }, diags, ctx.sqlCache);
+    const sql = sqlText(
+      ctx.renderSql,
+      c.sql,
+      { dialect: 'duckdb', tableRef, logicalTimestamp: LOGICAL_TIMESTAMP, logicalDate: LOGICAL_DATE },
+      diags,
+      ctx.sqlCache,
+    );
     return sql === undefined ? undefined : { path, sql };
   }
   return undefined;

@@ -30,7 +30,15 @@ const RUNNER = 'asgard_dbt.py';
  * project in `files`. Needs an Iceberg SQL catalog (`catalog_type = "jdbc"`): pyiceberg cannot
  * commit to a Hadoop catalog, so under one the models get no Job and a warning says why.
  */
-export function addModelJobs(ir: PipelineIR, ctx: TargetContext, settings: ProfileSettings, wh: S3Location, models: readonly ModelNode[], files: FileMap, diags: Diagnostic[]): void {
+export function addModelJobs(
+  ir: PipelineIR,
+  ctx: TargetContext,
+  settings: ProfileSettings,
+  wh: S3Location,
+  models: readonly ModelNode[],
+  files: FileMap,
+  diags: Diagnostic[],
+): void {
   const catalog = icebergCatalog(settings);
   if (catalog.type !== 'jdbc') {
     diags.push(
@@ -63,7 +71,12 @@ export function addModelJobs(ir: PipelineIR, ctx: TargetContext, settings: Profi
   const key = (path: string) => path.replace(/\//g, '__');
   const projectMap = k8sName(ir.name, 'dbt-project');
   const labels = { ...MANAGED_BY, [PIPELINE_LABEL]: ir.name };
-  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: projectMap, namespace, labels }, data: Object.fromEntries(project.map((p) => [key(p), files.get(p)!])) };
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: projectMap, namespace, labels },
+    data: Object.fromEntries(project.map((p) => [key(p), files.get(p)!])),
+  };
   const modelIds = new Set(models.map((m) => m.id));
   const jobs = models.map((m) => {
     const nodeLabels = { ...labels, [NODE_LABEL]: m.id };

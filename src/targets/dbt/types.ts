@@ -9,14 +9,40 @@ export function adapterType(duck: string, adapter: Adapter): string {
   const dec = /^DECIMAL\s*\((\d+)\s*,\s*(\d+)\)$/.exec(t);
   if (dec) return `decimal(${dec[1]},${dec[2]})`;
   const spark: Record<string, string> = {
-    BOOLEAN: 'boolean', TINYINT: 'tinyint', SMALLINT: 'smallint', INTEGER: 'int', BIGINT: 'bigint', HUGEINT: 'decimal(38,0)',
-    FLOAT: 'float', REAL: 'float', DOUBLE: 'double', VARCHAR: 'string', DATE: 'date', TIMESTAMP: 'timestamp',
-    TIMESTAMPTZ: 'timestamp', 'TIMESTAMP WITH TIME ZONE': 'timestamp', BLOB: 'binary', DECIMAL: 'decimal(18,3)',
+    BOOLEAN: 'boolean',
+    TINYINT: 'tinyint',
+    SMALLINT: 'smallint',
+    INTEGER: 'int',
+    BIGINT: 'bigint',
+    HUGEINT: 'decimal(38,0)',
+    FLOAT: 'float',
+    REAL: 'float',
+    DOUBLE: 'double',
+    VARCHAR: 'string',
+    DATE: 'date',
+    TIMESTAMP: 'timestamp',
+    TIMESTAMPTZ: 'timestamp',
+    'TIMESTAMP WITH TIME ZONE': 'timestamp',
+    BLOB: 'binary',
+    DECIMAL: 'decimal(18,3)',
   };
   const trino: Record<string, string> = {
-    BOOLEAN: 'boolean', TINYINT: 'tinyint', SMALLINT: 'smallint', INTEGER: 'integer', BIGINT: 'bigint', HUGEINT: 'decimal(38,0)',
-    FLOAT: 'real', REAL: 'real', DOUBLE: 'double', VARCHAR: 'varchar', DATE: 'date', TIMESTAMP: 'timestamp(6)',
-    TIMESTAMPTZ: 'timestamp(6) with time zone', 'TIMESTAMP WITH TIME ZONE': 'timestamp(6) with time zone', BLOB: 'varbinary', DECIMAL: 'decimal(18,3)',
+    BOOLEAN: 'boolean',
+    TINYINT: 'tinyint',
+    SMALLINT: 'smallint',
+    INTEGER: 'integer',
+    BIGINT: 'bigint',
+    HUGEINT: 'decimal(38,0)',
+    FLOAT: 'real',
+    REAL: 'real',
+    DOUBLE: 'double',
+    VARCHAR: 'varchar',
+    DATE: 'date',
+    TIMESTAMP: 'timestamp(6)',
+    TIMESTAMPTZ: 'timestamp(6) with time zone',
+    'TIMESTAMP WITH TIME ZONE': 'timestamp(6) with time zone',
+    BLOB: 'varbinary',
+    DECIMAL: 'decimal(18,3)',
   };
   return (adapter === 'spark' ? spark : trino)[t] ?? t.toLowerCase();
 }

@@ -24,7 +24,14 @@ export const FEAST_DTYPE: Record<FeatureDType, string> = {
 };
 
 const VALUE_TYPE: Record<string, string> = {
-  BIGINT: 'INT64', INTEGER: 'INT32', SMALLINT: 'INT32', TINYINT: 'INT32', VARCHAR: 'STRING', DOUBLE: 'DOUBLE', FLOAT: 'FLOAT', BOOLEAN: 'BOOL',
+  BIGINT: 'INT64',
+  INTEGER: 'INT32',
+  SMALLINT: 'INT32',
+  TINYINT: 'INT32',
+  VARCHAR: 'STRING',
+  DOUBLE: 'DOUBLE',
+  FLOAT: 'FLOAT',
+  BOOLEAN: 'BOOL',
 };
 
 /** Python identifiers for generated variables. */
@@ -50,11 +57,19 @@ export const feastTarget: Target = {
     const origin: Origin = { spec: ctx.specPath, node: views.map((v) => v.id).join(', ') };
 
     const layers = [...new Set(views.map((v) => splitTable(v.from).layer))].sort();
-    const locations = layers.map((layer) => ({ layer, var: `${layer.toUpperCase()}_LOCATION`, env: envName('ASGARD', layer, 'location'), default: s3a(wh, layer).replace(/^s3a:/, 's3:') }));
+    const locations = layers.map((layer) => ({
+      layer,
+      var: `${layer.toUpperCase()}_LOCATION`,
+      env: envName('ASGARD', layer, 'location'),
+      default: s3a(wh, layer).replace(/^s3a:/, 's3:'),
+    }));
     const types = new Set<string>();
     const viewCtx = views.map((v) => {
       const { layer, table } = splitTable(v.from);
-      const joinType = ctx.schemas.get(v.from)?.find((c) => c.name === v.entity.joinKey)?.type.toUpperCase();
+      const joinType = ctx.schemas
+        .get(v.from)
+        ?.find((c) => c.name === v.entity.joinKey)
+        ?.type.toUpperCase();
       const fields = v.features.map((f) => {
         types.add(FEAST_DTYPE[f.dtype]);
         return { name: f.name, dtype: FEAST_DTYPE[f.dtype], description: f.description ?? '' };
@@ -91,14 +106,18 @@ export const feastTarget: Target = {
 
     files.set(
       'feature_repo.py',
-      textFile('feature_repo.py', origin, render('feast/repo.py.hbs', {
-        pipeline: ir.name,
-        layerEnv: layers.map((l) => l.toUpperCase()).join('|'),
-        feastTypes: [...types].sort().join(', '),
-        locations,
-        s3EndpointDefault: endpoint?.kind === 'literal' ? String(endpoint.value) : endpoint?.kind === 'env' ? (endpoint.default ?? '') : '',
-        views: withEntities,
-      })),
+      textFile(
+        'feature_repo.py',
+        origin,
+        render('feast/repo.py.hbs', {
+          pipeline: ir.name,
+          layerEnv: layers.map((l) => l.toUpperCase()).join('|'),
+          feastTypes: [...types].sort().join(', '),
+          locations,
+          s3EndpointDefault: endpoint?.kind === 'literal' ? String(endpoint.value) : endpoint?.kind === 'env' ? (endpoint.default ?? '') : '',
+          views: withEntities,
+        }),
+      ),
     );
     const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
     files.set(

@@ -40,7 +40,9 @@ export const kubernetesTarget: Target = {
     const sparkAccount = settings.literalString('spark_service_account', 'the driver service account', 'spark')!;
     const refs = k8sRefs(ir, settings);
     const schedules = [...new Set(nodesOf(ir, 'source').flatMap((s) => (s.connector.schedule ? [s.connector.schedule] : [])))].sort();
-    const image = schedules.length ? settings.literalString('image', 'the asgard image the scheduled applies run in, e.g. "ghcr.io/asgard-data/asgard:0.1.0"') : undefined;
+    const image = schedules.length
+      ? settings.literalString('image', 'the asgard image the scheduled applies run in, e.g. "ghcr.io/asgard-data/asgard:0.1.0"')
+      : undefined;
     diags.push(...settings.diagnostics);
     const origin: Origin = { spec: ctx.specPath, node: `pipeline ${ir.name}` };
     const labels = { 'app.kubernetes.io/managed-by': 'asgard', 'asgard.io/pipeline': ir.name };
@@ -71,16 +73,19 @@ export const kubernetesTarget: Target = {
         binding(k8sName(ir.name, 'asgard'), ASGARD_SERVICE_ACCOUNT),
         { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(sparkAccount) },
         // The driver creates and watches its executors (as the spark-operator's chart grants).
-        role(k8sName(ir.name, 'spark-driver'), [
-          { apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'], verbs: ALL },
-        ]),
+        role(k8sName(ir.name, 'spark-driver'), [{ apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'], verbs: ALL }]),
         binding(k8sName(ir.name, 'spark-driver'), sparkAccount),
       ]),
     );
 
     const specFile = ctx.specPath.split('/').pop()!;
     if (ctx.specSource !== undefined) {
-      files.set('spec.yaml', yamlDocs('spec.yaml', origin, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(specConfigMapName(ir)), data: { [specFile]: withoutUrlPasswords(ctx.specSource) } }]));
+      files.set(
+        'spec.yaml',
+        yamlDocs('spec.yaml', origin, [
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(specConfigMapName(ir)), data: { [specFile]: withoutUrlPasswords(ctx.specSource) } },
+        ]),
+      );
     }
 
     if (schedules.length && image) {
@@ -113,7 +118,16 @@ export const kubernetesTarget: Target = {
                         image,
                         imagePullPolicy: 'IfNotPresent',
                         workingDir: SPEC_HOME,
-                        command: ['asgard', 'apply', `${SPEC_HOME}/${specFile}`, '--profile', ctx.profile.name, '--yes', '--select', sources.map((s) => `${s.id}+`).join(',')],
+                        command: [
+                          'asgard',
+                          'apply',
+                          `${SPEC_HOME}/${specFile}`,
+                          '--profile',
+                          ctx.profile.name,
+                          '--yes',
+                          '--select',
+                          sources.map((s) => `${s.id}+`).join(','),
+                        ],
                         // The secrets and env() values the spec names (kubernetes/README.md lists them).
                         envFrom: [{ secretRef: { name: refs.secretName } }, { configMapRef: { name: refs.configMapName, optional: true } }],
                         volumeMounts: [
@@ -177,12 +191,34 @@ export function secretsReadme(ir: PipelineIR, specPath: string, tree: FileMap): 
   ];
   if (secrets.size === 0) lines.push('None.');
   for (const [name, keys] of [...secrets].sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`- \`${name}\`: ${[...keys].sort().map((k) => `\`${k}\``).join(', ') || '(keys as your deployment needs)'}`);
-    lines.push('', '  ```sh', `  kubectl create secret generic ${name} ${[...keys].sort().map((k) => `--from-literal=${k}=…`).join(' ')}`, '  ```', '');
+    lines.push(
+      `- \`${name}\`: ${
+        [...keys]
+          .sort()
+          .map((k) => `\`${k}\``)
+          .join(', ') || '(keys as your deployment needs)'
+      }`,
+    );
+    lines.push(
+      '',
+      '  ```sh',
+      `  kubectl create secret generic ${name} ${[...keys]
+        .sort()
+        .map((k) => `--from-literal=${k}=…`)
+        .join(' ')}`,
+      '  ```',
+      '',
+    );
   }
   lines.push('', '## ConfigMap keys (env() values; optional: the spec default applies when a key is absent)', '');
   if (configs.size === 0) lines.push('None.');
-  for (const [name, keys] of [...configs].sort(([a], [b]) => a.localeCompare(b))) lines.push(`- \`${name}\`: ${[...keys].sort().map((k) => `\`${k}\``).join(', ')}`);
+  for (const [name, keys] of [...configs].sort(([a], [b]) => a.localeCompare(b)))
+    lines.push(
+      `- \`${name}\`: ${[...keys]
+        .sort()
+        .map((k) => `\`${k}\``)
+        .join(', ')}`,
+    );
   return textFile('README.md', { spec: specPath, node: `pipeline ${ir.name}` }, lines.join('\n'));
 }
 

@@ -54,7 +54,13 @@ export const servingTarget: Target = {
       const name = k8sName(ir.name, s.name);
       const selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': ir.name };
       const labels = { ...selector, 'app.kubernetes.io/managed-by': 'asgard', 'asgard.io/pipeline': ir.name, 'asgard.io/node': s.id };
-      const probe = (initialDelaySeconds: number, periodSeconds: number) => ({ httpGet: { path: '/health', port: 'http' }, initialDelaySeconds, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
+      const probe = (initialDelaySeconds: number, periodSeconds: number) => ({
+        httpGet: { path: '/health', port: 'http' },
+        initialDelaySeconds,
+        periodSeconds,
+        timeoutSeconds: 2,
+        failureThreshold: 3,
+      });
       const docs: unknown[] = [];
       docs.push({
         apiVersion: 'apps/v1',
@@ -79,7 +85,10 @@ export const servingTarget: Target = {
                   readinessProbe: probe(5, 10),
                   livenessProbe: probe(15, 20),
                   resources: {
-                    requests: { cpu: settings.literalString('serve.cpu', 'serving CPU', '250m')!, memory: settings.literalString('serve.memory', 'serving memory', '512Mi')! },
+                    requests: {
+                      cpu: settings.literalString('serve.cpu', 'serving CPU', '250m')!,
+                      memory: settings.literalString('serve.memory', 'serving memory', '512Mi')!,
+                    },
                     limits: { memory: settings.literalString('serve.memory', 'serving memory', '512Mi')! },
                   },
                   volumeMounts: [

@@ -41,7 +41,11 @@ export const sparkTarget: Target = {
     const wh = settings.s3Warehouse();
     const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
     const { name: catalog, type: catalogType, uri: catalogUri } = icebergCatalog(settings);
-    const bronzeFormat = settings.literalString('bronze_format', 'how bronze is stored: "parquet" (Airbyte folders) or "iceberg" (tables in the catalog)', 'parquet')!;
+    const bronzeFormat = settings.literalString(
+      'bronze_format',
+      'how bronze is stored: "parquet" (Airbyte folders) or "iceberg" (tables in the catalog)',
+      'parquet',
+    )!;
     if (bronzeFormat !== 'parquet' && bronzeFormat !== 'iceberg') settings.invalid('bronze_format', `must be "parquet" or "iceberg", got "${bronzeFormat}"`);
     const icebergVersion = settings.literalString('iceberg_version', 'Iceberg runtime version', '1.10.0')!;
     const serviceAccount = settings.literalString('spark_service_account', 'the driver service account', 'spark')!;
@@ -62,7 +66,11 @@ export const sparkTarget: Target = {
     const jobsBase = settings.literalString('artifacts', 'where job files are uploaded', s3a(wh, '_asgard', ir.name, 'spark'))!.replace(/\/+$/, '');
     const lt = logicalTimeDefaults(ir.logicalTime);
     const endpoint = settings.get('s3_endpoint');
-    const endpointConf = endpoint && (endpoint.kind === 'literal' ? String(endpoint.value) : `\${env.S3_ENDPOINT${endpoint.kind === 'env' && endpoint.default !== undefined ? `:-${endpoint.default}` : ''}}`);
+    const endpointConf =
+      endpoint &&
+      (endpoint.kind === 'literal'
+        ? String(endpoint.value)
+        : `\${env.S3_ENDPOINT${endpoint.kind === 'env' && endpoint.default !== undefined ? `:-${endpoint.default}` : ''}}`);
 
     // Container env: S3 endpoint and credentials as references, the logical time's variable.
     const env: EnvVar[] = s3Env(settings, refs);
@@ -115,7 +123,13 @@ export const sparkTarget: Target = {
     for (const c of cleanses) {
       const origin: Origin = { spec: ctx.specPath, node: c.id };
       const sqlPath = `jobs/${c.name}.sql`;
-      const sql = sqlText(ctx.renderSql, c.sql, { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" }, diags, ctx.sqlCache);
+      const sql = sqlText(
+        ctx.renderSql,
+        c.sql,
+        { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" },
+        diags,
+        ctx.sqlCache,
+      );
       if (sql === undefined) continue;
       files.set(sqlPath, textFile(sqlPath, origin, sql));
 
@@ -123,7 +137,13 @@ export const sparkTarget: Target = {
       c.checks.forEach((chk, i) => {
         if (!chk.sql) return;
         const p = `jobs/${c.name}.check_${i + 1}.sql`;
-        const s = sqlText(ctx.renderSql, chk.sql, { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" }, diags, ctx.sqlCache);
+        const s = sqlText(
+          ctx.renderSql,
+          chk.sql,
+          { dialect: 'spark', tableRef: viewName, logicalTimestamp: "'${logical_time}'", logicalDate: "'${logical_date}'" },
+          diags,
+          ctx.sqlCache,
+        );
         if (s === undefined) return;
         files.set(p, textFile(p, origin, s));
         checkFiles.push(p);
@@ -137,7 +157,15 @@ export const sparkTarget: Target = {
       }
       if (c.partitionBy.length) args.push('--partition-by', c.partitionBy.join(','));
       args.push('--mode', c.mode);
-      const structural = c.checks.filter((k) => !k.sql).map((k) => ({ kind: k.kind, ...(k.column ? { column: k.column } : {}), ...(k.values ? { values: k.values } : {}), ...(k.min !== undefined ? { min: k.min } : {}), ...(k.max !== undefined ? { max: k.max } : {}) }));
+      const structural = c.checks
+        .filter((k) => !k.sql)
+        .map((k) => ({
+          kind: k.kind,
+          ...(k.column ? { column: k.column } : {}),
+          ...(k.values ? { values: k.values } : {}),
+          ...(k.min !== undefined ? { min: k.min } : {}),
+          ...(k.max !== undefined ? { max: k.max } : {}),
+        }));
       if (structural.length) args.push('--checks', JSON.stringify(structural));
       for (const p of checkFiles) args.push('--check-sql', p.slice('jobs/'.length));
       args.push('--warehouse', warehouse, '--bronze', s3a(wh, 'bronze'), '--catalog', catalog, '--catalog-type', catalogType);
@@ -171,7 +199,11 @@ export const sparkTarget: Target = {
     }
     files.set(
       'README.md',
-      textFile('README.md', runnerOrigin, render('spark/README.md.hbs', { pipeline: ir.name, jobsBase, cleanses: cleanses.map((c) => ({ name: c.name, id: c.id })) })),
+      textFile(
+        'README.md',
+        runnerOrigin,
+        render('spark/README.md.hbs', { pipeline: ir.name, jobsBase, cleanses: cleanses.map((c) => ({ name: c.name, id: c.id })) }),
+      ),
     );
     return { value: files, diagnostics: diags };
   },

@@ -68,7 +68,11 @@ const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', mod
  * with a -training suffix.
  */
 export function pythonJobImage(settings: ProfileSettings): string {
-  return settings.literalString('training_image', 'the training image (docker/training.Dockerfile)', trainingImage(settings.literalString('image', 'the asgard image', 'ghcr.io/asgard-data/asgard:0.1.0')!))!;
+  return settings.literalString(
+    'training_image',
+    'the training image (docker/training.Dockerfile)',
+    trainingImage(settings.literalString('image', 'the asgard image', 'ghcr.io/asgard-data/asgard:0.1.0')!),
+  )!;
 }
 
 export const trainingTarget: Target = {
@@ -177,7 +181,10 @@ export const trainingTarget: Target = {
                   ],
                   env,
                   resources: {
-                    requests: { cpu: settings.literalString('training.cpu', 'training CPU', '2')!, memory: settings.literalString('training.memory', 'training memory', '4Gi')! },
+                    requests: {
+                      cpu: settings.literalString('training.cpu', 'training CPU', '2')!,
+                      memory: settings.literalString('training.memory', 'training memory', '4Gi')!,
+                    },
                     limits: { memory: settings.literalString('training.memory', 'training memory', '4Gi')! },
                   },
                   volumeMounts: [
@@ -203,4 +210,3 @@ export const trainingTarget: Target = {
     return { value: files, diagnostics: diags };
   },
 };
-

@@ -17,18 +17,19 @@ function avsc(): { avsc: typeof avro; long: avro.Type } {
   return (loaded = { avsc: lib, long: longAsBigInt(lib) });
 }
 
-const longAsBigInt = (lib: typeof avro): avro.Type => lib.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(n));
-    return b;
-  },
-  fromJSON: (n: unknown) => BigInt(n as number),
-  toJSON: (n: bigint) => Number(n),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
+const longAsBigInt = (lib: typeof avro): avro.Type =>
+  lib.types.LongType.__with({
+    fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+    toBuffer: (n: bigint) => {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64LE(BigInt(n));
+      return b;
+    },
+    fromJSON: (n: unknown) => BigInt(n as number),
+    toJSON: (n: bigint) => Number(n),
+    isValid: (n: unknown) => typeof n === 'bigint',
+    compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+  });
 
 // Building an avsc Type generates code for its readers and writers (milliseconds for a manifest
 // entry's schema): one Type per distinct schema, kept for the life of the process.
@@ -51,7 +52,14 @@ const opt = (type: unknown) => ['null', type];
 const intMap = (name: string, keyId: number, valueId: number, value: string) => ({
   type: 'array',
   logicalType: 'map',
-  items: { type: 'record', name, fields: [{ name: 'key', type: 'int', 'field-id': keyId }, { name: 'value', type: value, 'field-id': valueId }] },
+  items: {
+    type: 'record',
+    name,
+    fields: [
+      { name: 'key', type: 'int', 'field-id': keyId },
+      { name: 'value', type: value, 'field-id': valueId },
+    ],
+  },
 });
 
 // The manifest list (one per snapshot): spec, "Manifest Lists".

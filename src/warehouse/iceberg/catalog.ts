@@ -75,19 +75,29 @@ export class CatalogUriError extends Error {}
  */
 export function catalogFromUri(uri: string, opts: { readonly user?: string; readonly password?: string; readonly name?: string } = {}): IcebergCatalog {
   const m = /^(?:jdbc:)?(postgres(?:ql)?):\/\//i.exec(uri);
-  if (!m) throw new CatalogUriError(`catalog_uri "${redact(uri)}" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database); the embedded default needs none (SQLite in the warehouse)`);
+  if (!m)
+    throw new CatalogUriError(
+      `catalog_uri "${redact(uri)}" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database); the embedded default needs none (SQLite in the warehouse)`,
+    );
   let u: URL;
   try {
     u = new URL(uri.replace(/^jdbc:/i, '').replace(/^postgres(?:ql)?:/i, 'postgres:'));
   } catch {
     throw new CatalogUriError(`catalog_uri "${redact(uri)}" is not a valid URL (jdbc:postgresql://host:port/database)`);
   }
-  if (u.password || u.searchParams.has('password')) throw new CatalogUriError('catalog_uri must not carry a password: give it as catalog_password = secret("NAME")');
+  if (u.password || u.searchParams.has('password'))
+    throw new CatalogUriError('catalog_uri must not carry a password: give it as catalog_password = secret("NAME")');
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!database) throw new CatalogUriError(`catalog_uri "${uri}" names no database (jdbc:postgresql://host:port/database)`);
-  const user = opts.user ?? (u.username ? decodeURIComponent(u.username) : u.searchParams.get('user') ?? undefined);
+  const user = opts.user ?? (u.username ? decodeURIComponent(u.username) : (u.searchParams.get('user') ?? undefined));
   return new PostgresCatalog(
-    { host: u.hostname, port: u.port ? Number(u.port) : 5432, database, ...(user ? { user } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}) },
+    {
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 5432,
+      database,
+      ...(user ? { user } : {}),
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+    },
     opts.name,
   );
 }
@@ -140,7 +150,9 @@ export class SqliteCatalog implements IcebergCatalog {
     await this.ensureNamespace(t.namespace);
     try {
       this.open()
-        .prepare('INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location) VALUES (?, ?, ?, ?, NULL)')
+        .prepare(
+          'INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location) VALUES (?, ?, ?, ?, NULL)',
+        )
         .run(this.name, t.namespace, t.name, metadataLocation);
     } catch (e) {
       if ((e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) throw conflict(t, this.where);
@@ -166,7 +178,9 @@ export class SqliteCatalog implements IcebergCatalog {
     const rows = (
       namespace === undefined
         ? this.open().prepare('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = ? ORDER BY 1, 2').all(this.name)
-        : this.open().prepare('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? ORDER BY 1, 2').all(this.name, namespace)
+        : this.open()
+            .prepare('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? ORDER BY 1, 2')
+            .all(this.name, namespace)
     ) as { table_namespace: string; table_name: string }[];
     return rows.map((r) => ({ namespace: r.table_namespace, name: r.table_name }));
   }
@@ -216,7 +230,12 @@ export class PostgresCatalog implements IcebergCatalog {
     const database = at ? decodeURIComponent(at.pathname.replace(/^\//, '')) : (c.database ?? '');
     const user = at?.username ? decodeURIComponent(at.username) : c.user;
     const password = at?.password ? decodeURIComponent(at.password) : typeof c.password === 'string' ? c.password : undefined;
-    return { uri: `jdbc:postgresql://${host}:${port}/${database}`, ...(user ? { user } : {}), ...(password !== undefined ? { password } : {}), concurrentWriters: true };
+    return {
+      uri: `jdbc:postgresql://${host}:${port}/${database}`,
+      ...(user ? { user } : {}),
+      ...(password !== undefined ? { password } : {}),
+      concurrentWriters: true,
+    };
   }
 
   private async q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
@@ -251,19 +270,21 @@ export class PostgresCatalog implements IcebergCatalog {
   }
 
   async load(t: TableIdent): Promise<string | undefined> {
-    const r = await this.q('SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3', [this.name, t.namespace, t.name]);
+    const r = await this.q('SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3', [
+      this.name,
+      t.namespace,
+      t.name,
+    ]);
     return r.rows[0]?.metadata_location ?? undefined;
   }
 
   async create(t: TableIdent, metadataLocation: string): Promise<void> {
     await this.ensureNamespace(t.namespace);
     try {
-      await this.q('INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location) VALUES ($1, $2, $3, $4, NULL)', [
-        this.name,
-        t.namespace,
-        t.name,
-        metadataLocation,
-      ]);
+      await this.q(
+        'INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location) VALUES ($1, $2, $3, $4, NULL)',
+        [this.name, t.namespace, t.name, metadataLocation],
+      );
     } catch (e) {
       if ((e as { code?: string }).code === '23505') throw conflict(t, this.where);
       throw e;
@@ -287,7 +308,10 @@ export class PostgresCatalog implements IcebergCatalog {
     const r =
       namespace === undefined
         ? await this.q('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = $1 ORDER BY 1, 2', [this.name])
-        : await this.q('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 ORDER BY 1, 2', [this.name, namespace]);
+        : await this.q('SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 ORDER BY 1, 2', [
+            this.name,
+            namespace,
+          ]);
     return r.rows.map((x) => ({ namespace: x.table_namespace, name: x.table_name }));
   }
 

@@ -138,7 +138,8 @@ export function withSchemaAndSpec(m: TableMetadata, columns: readonly DuckColumn
     if (!f) throw new Error(`partition column \`${name}\` is not a column of the table`);
     return f;
   });
-  const same = (s: PartitionSpec) => s.fields.length === wanted.length && s.fields.every((pf, i) => pf.transform === 'identity' && pf['source-id'] === wanted[i].id);
+  const same = (s: PartitionSpec) =>
+    s.fields.length === wanted.length && s.fields.every((pf, i) => pf.transform === 'identity' && pf['source-id'] === wanted[i].id);
   let specs = m['partition-specs'];
   let lastPartitionId = m['last-partition-id'];
   let specId = specs.find(same)?.['spec-id'];
@@ -160,7 +161,9 @@ export function withSchemaAndSpec(m: TableMetadata, columns: readonly DuckColumn
 
 /** Add `snapshot` as the table's current snapshot (branch `main`), recording the previous metadata file. */
 export function withSnapshot(m: TableMetadata, snapshot: Snapshot, previousMetadataFile: string | undefined, now: number): TableMetadata {
-  const metadataLog = previousMetadataFile ? [...(m['metadata-log'] ?? []), { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': previousMetadataFile }] : [...(m['metadata-log'] ?? [])];
+  const metadataLog = previousMetadataFile
+    ? [...(m['metadata-log'] ?? []), { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': previousMetadataFile }]
+    : [...(m['metadata-log'] ?? [])];
   return {
     ...m,
     'last-sequence-number': snapshot['sequence-number'],
@@ -189,7 +192,9 @@ export function withoutSnapshots(m: TableMetadata, keep: ReadonlySet<string>, pr
     refs,
     snapshots,
     'snapshot-log': (m['snapshot-log'] ?? []).filter((e) => kept(e['snapshot-id'])),
-    'metadata-log': [...(m['metadata-log'] ?? []), { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': previousMetadataFile }].slice(-PREVIOUS_VERSIONS_MAX),
+    'metadata-log': [...(m['metadata-log'] ?? []), { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': previousMetadataFile }].slice(
+      -PREVIOUS_VERSIONS_MAX,
+    ),
   };
 }
 

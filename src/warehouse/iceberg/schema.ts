@@ -134,7 +134,11 @@ export function icebergTypeOf(col: DuckColumn): { type: IcebergPrimitive; storeA
  * new ones take ids after `lastColumnId`. Returns the schema (its id is the caller's) and the new
  * last column id.
  */
-export function evolveSchema(columns: readonly DuckColumn[], current: IcebergSchema | undefined, lastColumnId: number): { fields: IcebergField[]; lastColumnId: number } {
+export function evolveSchema(
+  columns: readonly DuckColumn[],
+  current: IcebergSchema | undefined,
+  lastColumnId: number,
+): { fields: IcebergField[]; lastColumnId: number } {
   const byName = new Map((current?.fields ?? []).map((f) => [f.name, f]));
   let last = lastColumnId;
   const seen = new Set<string>();

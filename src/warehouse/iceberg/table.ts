@@ -170,7 +170,18 @@ export class IcebergTables {
     const copyOptions =
       `FORMAT parquet, FIELD_IDS ${fieldIdsOption(fields)}` +
       (partitionBy.length ? `, PARTITION_BY (${parts}), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN '${id}_{i}', OVERWRITE_OR_IGNORE true` : '');
-    return { table, prefix, id, dir, copyOptions, selectList: storageSelectList(columns), partitionBy, metadata, baseLocation: cur?.location, written: new Map() };
+    return {
+      table,
+      prefix,
+      id,
+      dir,
+      copyOptions,
+      selectList: storageSelectList(columns),
+      partitionBy,
+      metadata,
+      baseLocation: cur?.location,
+      written: new Map(),
+    };
   }
 
   /**
@@ -187,7 +198,11 @@ export class IcebergTables {
         if (name === undefined) continue;
         const stat = new Map(value.map((kv) => [kv.key, kv.value]));
         const nulls = stat.get('null_count');
-        columns.set(name, { min: stat.get('min') ?? undefined, max: stat.get('max') ?? undefined, nulls: nulls === undefined || nulls === null ? undefined : BigInt(nulls) });
+        columns.set(name, {
+          min: stat.get('min') ?? undefined,
+          max: stat.get('max') ?? undefined,
+          nulls: nulls === undefined || nulls === null ? undefined : BigInt(nulls),
+        });
       }
       const partition = new Map(((r.partition_keys ?? []) as { key: string; value: string | null }[]).map((kv) => [kv.key, kv.value] as const));
       const count = BigInt(String(r.count));
@@ -266,7 +281,10 @@ export class IcebergTables {
         if (!opts.base) throw new IcebergError('position deletes need the snapshot they apply to');
         const locals = await Promise.all(kept.map((e) => this.store.localFile(this.keyOf(e.entry.data_file.file_path))));
         const targets = new Map(kept.map((e, i) => [locals[i], e]));
-        const rows = await deleteFileRows(conn, opts.deletes.map((d) => d.file));
+        const rows = await deleteFileRows(
+          conn,
+          opts.deletes.map((d) => d.file),
+        );
         const delKeys = opts.deletes.map((d) => `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, d.file).split(sep).join('/')}`);
         const sizes = await inParallel(delKeys, 8, async (key, i) => {
           await this.store.putFile(key, opts.deletes![i].file);
@@ -274,12 +292,20 @@ export class IcebergTables {
         });
         opts.deletes.forEach((d, i) => {
           const t = targets.get(d.target);
-          if (!t) throw new IcebergError(`iceberg table ${p.table.namespace}.${p.table.name}: position deletes of ${d.target}, which is not a data file of the base snapshot`);
+          if (!t)
+            throw new IcebergError(
+              `iceberg table ${p.table.namespace}.${p.table.name}: position deletes of ${d.target}, which is not a data file of the base snapshot`,
+            );
           dataKeys.push(delKeys[i]);
           const bound = [{ key: DELETE_FILE_PATH_ID, value: Buffer.from(t.entry.data_file.file_path, 'utf8') }];
           addedDeletes.push({
             specId: t.specId,
-            file: { ...dataFile(this.store.uri(delKeys[i]), rows.get(d.file) ?? 0n, BigInt(sizes[i]), t.entry.data_file.partition), content: 1, lower_bounds: bound, upper_bounds: bound },
+            file: {
+              ...dataFile(this.store.uri(delKeys[i]), rows.get(d.file) ?? 0n, BigInt(sizes[i]), t.entry.data_file.partition),
+              content: 1,
+              lower_bounds: bound,
+              upper_bounds: bound,
+            },
           });
         });
       }
@@ -297,7 +323,14 @@ export class IcebergTables {
         groups.get(k)!.entries.push(e);
       };
       for (const d of addedDeletes) group(d.specId, 1, { status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null, data_file: d.file });
-      for (const e of deleted) group(e.specId, e.entry.data_file.content, { status: 2, snapshot_id: sid, sequence_number: e.sequence, file_sequence_number: e.fileSequence, data_file: e.entry.data_file });
+      for (const e of deleted)
+        group(e.specId, e.entry.data_file.content, {
+          status: 2,
+          snapshot_id: sid,
+          sequence_number: e.sequence,
+          file_sequence_number: e.fileSequence,
+          data_file: e.entry.data_file,
+        });
       for (const g of groups.values()) {
         const oldSpec = specById(m, g.specId);
         const oldType = partitionType(oldSpec, allFields(m));
@@ -379,7 +412,14 @@ export class IcebergTables {
    * rewritten with its other live files as existing entries (their sequence numbers kept). Every
    * path must be a live data file of `manifests`.
    */
-  private async withoutFiles(p: PendingWrite, manifests: readonly ManifestFile[], remove: ReadonlySet<string>, sid: bigint, seq: number, written: string[]): Promise<ManifestFile[]> {
+  private async withoutFiles(
+    p: PendingWrite,
+    manifests: readonly ManifestFile[],
+    remove: ReadonlySet<string>,
+    sid: bigint,
+    seq: number,
+    written: string[],
+  ): Promise<ManifestFile[]> {
     const out: (ManifestFile | undefined)[] = [...manifests];
     let found = 0;
     const removedUris = new Set<string>();
@@ -391,8 +431,24 @@ export class IcebergTables {
         return;
       }
       const spec = specById(p.metadata, mf.partition_spec_id);
-      const entries: ManifestEntry[] = rest.map((e) => ({ status: 0, snapshot_id: e.entry.snapshot_id ?? BigInt(mf.added_snapshot_id), sequence_number: e.sequence, file_sequence_number: e.fileSequence, data_file: e.entry.data_file }));
-      out[i] = await this.writeManifest(p, entries, spec, currentSchema(p.metadata).fields, partitionType(spec, allFields(p.metadata)), sid, seq, written, mf.content === 1 ? 1 : 0);
+      const entries: ManifestEntry[] = rest.map((e) => ({
+        status: 0,
+        snapshot_id: e.entry.snapshot_id ?? BigInt(mf.added_snapshot_id),
+        sequence_number: e.sequence,
+        file_sequence_number: e.fileSequence,
+        data_file: e.entry.data_file,
+      }));
+      out[i] = await this.writeManifest(
+        p,
+        entries,
+        spec,
+        currentSchema(p.metadata).fields,
+        partitionType(spec, allFields(p.metadata)),
+        sid,
+        seq,
+        written,
+        mf.content === 1 ? 1 : 0,
+      );
     };
     // The data manifests first: they give the removed files' locations, which delete files name.
     for (const [i, mf] of manifests.entries()) {
@@ -410,9 +466,14 @@ export class IcebergTables {
     for (const [i, mf] of manifests.entries()) {
       if (mf.content !== 1) continue;
       const live = await this.liveEntries([mf], 1);
-      await rewrite(i, live, live.filter((e) => !removedUris.has(namedFile(e.entry.data_file) ?? '')));
+      await rewrite(
+        i,
+        live,
+        live.filter((e) => !removedUris.has(namedFile(e.entry.data_file) ?? '')),
+      );
     }
-    if (found !== remove.size) throw new IcebergError(`iceberg table ${p.table.namespace}.${p.table.name}: ${remove.size - found} file(s) to remove are not in the base snapshot`);
+    if (found !== remove.size)
+      throw new IcebergError(`iceberg table ${p.table.namespace}.${p.table.name}: ${remove.size - found} file(s) to remove are not in the base snapshot`);
     return out.filter((m): m is ManifestFile => m !== undefined);
   }
 
@@ -434,7 +495,8 @@ export class IcebergTables {
       const manifests = await this.manifestList(manifestList);
       const dels = await this.liveEntries(manifests, 1);
       for (const d of dels) {
-        if (d.entry.data_file.content !== 1) throw new IcebergError(`${d.entry.data_file.file_path} holds equality deletes, which asgard does not read; compact the table first`);
+        if (d.entry.data_file.content !== 1)
+          throw new IcebergError(`${d.entry.data_file.file_path} holds equality deletes, which asgard does not read; compact the table first`);
       }
       // Delete files that name one data file (as asgard and iceberg-java write them), by that file; the others apply to any.
       const named = new Map<string, LiveEntry[]>();
@@ -448,7 +510,13 @@ export class IcebergTables {
         const uri = e.entry.data_file.file_path;
         // A delete file applies to data files of a lower or equal data sequence number (spec, "Scan Planning").
         const applies = [...(named.get(uri) ?? []), ...unnamed].filter((d) => d.sequence >= e.sequence);
-        return { key: this.keyOf(uri), uri, rows: Number(e.entry.data_file.record_count), deletes: applies.map((d) => this.keyOf(d.entry.data_file.file_path)), deletedRows: Number(sum(applies.map((d) => d.entry.data_file.record_count))) };
+        return {
+          key: this.keyOf(uri),
+          uri,
+          rows: Number(e.entry.data_file.record_count),
+          deletes: applies.map((d) => this.keyOf(d.entry.data_file.file_path)),
+          deletedRows: Number(sum(applies.map((d) => d.entry.data_file.record_count))),
+        };
       });
       if (scanCache.size > 512) scanCache.delete(scanCache.keys().next().value!);
       scanCache.set(manifestList, cached);
@@ -501,7 +569,8 @@ export class IcebergTables {
     }
     let { metadata, location } = cur;
     // A rollback first makes the wanted snapshot current again, so the newer one can expire.
-    const rolled = opts.makeCurrent && metadata['current-snapshot-id'] !== opts.makeCurrent ? withCurrent(metadata, opts.makeCurrent, now.getTime()) : undefined;
+    const rolled =
+      opts.makeCurrent && metadata['current-snapshot-id'] !== opts.makeCurrent ? withCurrent(metadata, opts.makeCurrent, now.getTime()) : undefined;
     const next = withoutSnapshots(rolled ?? metadata, keep, location, now.getTime()) ?? rolled;
     if (next) {
       const written: string[] = [];
@@ -521,7 +590,8 @@ export class IcebergTables {
       referenced.add(this.keyOf(s['manifest-list']));
       const manifests = await this.manifestList(s['manifest-list']);
       for (const mf of manifests) referenced.add(this.keyOf(mf.manifest_path));
-      for (const e of [...(await this.liveEntries(manifests)), ...(await this.liveEntries(manifests, 1))]) referenced.add(this.keyOf(e.entry.data_file.file_path));
+      for (const e of [...(await this.liveEntries(manifests)), ...(await this.liveEntries(manifests, 1))])
+        referenced.add(this.keyOf(e.entry.data_file.file_path));
     }
     for (const k of kept) referenced.add(k);
     const unreferenced = (await this.store.list(prefix)).filter((k) => !referenced.has(k) && !this.inFlight(k));
@@ -601,7 +671,12 @@ export class IcebergTables {
       added_rows_count: sum(count(1).map((e) => e.data_file.record_count)),
       existing_rows_count: sum(count(0).map((e) => e.data_file.record_count)),
       deleted_rows_count: sum(count(2).map((e) => e.data_file.record_count)),
-      partitions: partType.length ? summaries(partType, live.map((e) => e.data_file)) : [],
+      partitions: partType.length
+        ? summaries(
+            partType,
+            live.map((e) => e.data_file),
+          )
+        : [],
       key_metadata: null,
     };
   }
@@ -727,7 +802,9 @@ function partitionExpr(f: PartitionFieldType): string {
     case 'boolean':
       return c;
     default:
-      throw new IcebergError(`partition column \`${f.name}\` has Iceberg type ${f.type}; asgard partitions by boolean, integer, float, string, date, time and timestamp columns`);
+      throw new IcebergError(
+        `partition column \`${f.name}\` has Iceberg type ${f.type}; asgard partitions by boolean, integer, float, string, date, time and timestamp columns`,
+      );
   }
 }
 

@@ -158,7 +158,9 @@ export function compareTables(label: string, expected: Table, actual: Table, opt
     if (bad.length) {
       nDiff++;
       if (diffs.length < (opts.show ?? 5)) {
-        diffs.push(`  row ${keys.map((c) => `${c}=${show(er[c])}`).join(', ')}: ${bad.map((c) => `${c}: asgard ${show(er[c])} vs tool ${show(ar[c])}`).join('; ')}`);
+        diffs.push(
+          `  row ${keys.map((c) => `${c}=${show(er[c])}`).join(', ')}: ${bad.map((c) => `${c}: asgard ${show(er[c])} vs tool ${show(ar[c])}`).join('; ')}`,
+        );
       }
     }
   }

@@ -47,7 +47,10 @@ export async function runDbt(ws: Workspace, tools: Toolchain, opts: { readonly c
   }
 
   const projectDoc = yaml.load(readFileSync(join(project, 'dbt_project.yml'), 'utf8')) as { profile: string };
-  const profilesDoc = yaml.load(readFileSync(join(project, 'profiles.yml'), 'utf8')) as Record<string, { target: string; outputs: Record<string, Record<string, unknown>> }>;
+  const profilesDoc = yaml.load(readFileSync(join(project, 'profiles.yml'), 'utf8')) as Record<
+    string,
+    { target: string; outputs: Record<string, Record<string, unknown>> }
+  >;
   const prof = profilesDoc[projectDoc.profile];
   if (!prof?.outputs?.duckdb) throw new Error(`compiled profiles.yml has no duckdb output for profile ${projectDoc.profile}`);
   const duck = prof.outputs.duckdb;
@@ -65,14 +68,36 @@ export async function runDbt(ws: Workspace, tools: Toolchain, opts: { readonly c
   );
   const resultsFile = join(project, 'target', 'run_results.json');
   if (!existsSync(resultsFile)) {
-    return { ok: false, message: `dbt build wrote no run_results.json (exit ${r.code}):\n${r.stdout.slice(-3000)}`, models: 0, tests: 0, failures: [], comparisons: [], seconds: r.seconds };
+    return {
+      ok: false,
+      message: `dbt build wrote no run_results.json (exit ${r.code}):\n${r.stdout.slice(-3000)}`,
+      models: 0,
+      tests: 0,
+      failures: [],
+      comparisons: [],
+      seconds: r.seconds,
+    };
   }
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
   const models = results.results.filter((x) => x.unique_id.startsWith('model.'));
   const tests = results.results.filter((x) => x.unique_id.startsWith('test.'));
-  const failures = results.results.filter((x) => !['success', 'pass'].includes(x.status)).map((x) => `${x.unique_id}: ${x.status}${x.message ? ` (${x.message})` : ''}`);
+  const failures = results.results
+    .filter((x) => !['success', 'pass'].includes(x.status))
+    .map((x) => `${x.unique_id}: ${x.status}${x.message ? ` (${x.message})` : ''}`);
   if (r.code !== 0 || failures.length) {
-    return { ok: false, message: `dbt build exit ${r.code}; not passing:\n  ${failures.join('\n  ')}\n${r.stdout.split('\n').filter((l) => /error|fail/i.test(l)).slice(0, 20).join('\n')}`, models: models.length, tests: tests.length, failures, comparisons: [], seconds: r.seconds };
+    return {
+      ok: false,
+      message: `dbt build exit ${r.code}; not passing:\n  ${failures.join('\n  ')}\n${r.stdout
+        .split('\n')
+        .filter((l) => /error|fail/i.test(l))
+        .slice(0, 20)
+        .join('\n')}`,
+      models: models.length,
+      tests: tests.length,
+      failures,
+      comparisons: [],
+      seconds: r.seconds,
+    };
   }
 
   const comparisons: { table: string; comparison: Comparison }[] = [];
@@ -99,7 +124,9 @@ export async function runDbt(ws: Workspace, tools: Toolchain, opts: { readonly c
   const bad = comparisons.filter((c) => !c.comparison.ok);
   return {
     ok: bad.length === 0,
-    message: bad.length ? bad.map((c) => c.comparison.message).join('\n') : `${models.length} models, ${tests.length} tests passed; ${comparisons.map((c) => c.comparison.message).join('; ')}`,
+    message: bad.length
+      ? bad.map((c) => c.comparison.message).join('\n')
+      : `${models.length} models, ${tests.length} tests passed; ${comparisons.map((c) => c.comparison.message).join('; ')}`,
     models: models.length,
     tests: tests.length,
     failures,

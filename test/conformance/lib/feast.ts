@@ -75,7 +75,12 @@ export async function runFeast(ws: Workspace, tools: Toolchain, v: FeastView): P
   const entities = join(ws.dir, 'feast-entities.parquet');
   const n = await writeEntityFrame(ws, v, entities);
   const feastOut = join(ws.dir, 'feast-historical.parquet');
-  const retrieved = await run(tools.python, [join(repoRoot(), 'test/conformance/py/feast_historical.py'), repo, v.view, entities, feastOut], { cwd: repo, env, log: ws.log, timeoutMs: 10 * 60_000 });
+  const retrieved = await run(tools.python, [join(repoRoot(), 'test/conformance/py/feast_historical.py'), repo, v.view, entities, feastOut], {
+    cwd: repo,
+    env,
+    log: ws.log,
+    timeoutMs: 10 * 60_000,
+  });
 
   const t0 = performance.now();
   const r = await asgard(ws, ['features', 'historical', ws.spec, v.view, '--entities', entities, '--format', 'json', '--state', ws.stateDir]);
@@ -96,16 +101,25 @@ export async function runFeast(ws: Workspace, tools: Toolchain, v: FeastView): P
   const features = expected.columns.map((c) => c.name).filter((c) => c !== v.joinKey && c !== 'event_timestamp');
   const dropped = expected.rows.filter((r) => !returned.has(keyOf(r)));
   const droppedWithValues = dropped.filter((r) => features.some((f) => r[f] !== null && r[f] !== undefined));
-  let comparison = compareTables(`feast ${v.view}`, { columns: expected.columns, rows: expected.rows.filter((r) => returned.has(keyOf(r))) }, actual, { keys: [v.joinKey, 'event_timestamp'] });
+  let comparison = compareTables(`feast ${v.view}`, { columns: expected.columns, rows: expected.rows.filter((r) => returned.has(keyOf(r))) }, actual, {
+    keys: [v.joinKey, 'event_timestamp'],
+  });
   if (droppedWithValues.length) {
     comparison = {
       ok: false,
       rows: expected.rows.length,
-      message: `feast ${v.view}: ${droppedWithValues.length} entity rows are missing from Feast's result although asgard found features for them, e.g. ${droppedWithValues.slice(0, 3).map((r) => JSON.stringify(r)).join('; ')}` + (comparison.ok ? '' : `\n${comparison.message}`),
+      message:
+        `feast ${v.view}: ${droppedWithValues.length} entity rows are missing from Feast's result although asgard found features for them, e.g. ${droppedWithValues
+          .slice(0, 3)
+          .map((r) => JSON.stringify(r))
+          .join('; ')}` + (comparison.ok ? '' : `\n${comparison.message}`),
     };
   } else if (comparison.ok) {
-    comparison = { ...comparison, rows: expected.rows.length, message: `${comparison.message}; ${dropped.length} rows outside the TTL: NULL features in asgard, dropped by Feast's dask offline store` };
+    comparison = {
+      ...comparison,
+      rows: expected.rows.length,
+      message: `${comparison.message}; ${dropped.length} rows outside the TTL: NULL features in asgard, dropped by Feast's dask offline store`,
+    };
   }
   return { comparison, entities: n, dropped: dropped.length, seconds: { apply: applied.seconds, retrieval: retrieved.seconds, asgard: asgardSeconds } };
 }
-

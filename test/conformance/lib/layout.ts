@@ -18,7 +18,11 @@ export function warehouseLayout(ws: Workspace): string {
   return root;
 }
 
-const envName = (...parts: string[]): string => parts.join('_').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+const envName = (...parts: string[]): string =>
+  parts
+    .join('_')
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_');
 
 /**
  * The variables the compiled Feast repository and training script read to find tables: the layer

@@ -50,7 +50,9 @@ function withDatabase(url: string, db: string): string {
   return u.toString();
 }
 
-export async function prepareWorkspace(opts: { readonly dir?: string; readonly customers?: number; readonly log?: (s: string) => void } = {}): Promise<Prepared> {
+export async function prepareWorkspace(
+  opts: { readonly dir?: string; readonly customers?: number; readonly log?: (s: string) => void } = {},
+): Promise<Prepared> {
   const log = opts.log ?? (() => undefined);
   const root = repoRoot();
   const dir = opts.dir ?? join(root, '.asgard', 'conformance');
@@ -111,7 +113,12 @@ export async function prepareWorkspace(opts: { readonly dir?: string; readonly c
     const fatal = doc.nodes.filter((n) => n.status === 'failed' && !(n.node.startsWith('serve.') && /has no promoted version/.test(n.error ?? '')));
     const notRun = doc.nodes.filter((n) => n.status === 'skipped' && !n.node.startsWith('serve.'));
     if (fatal.length || notRun.length || (applied.code !== 0 && doc.nodes.every((n) => n.status !== 'failed'))) {
-      throw new Error(`asgard apply failed (exit ${applied.code}):\n${doc.nodes.filter((n) => n.status !== 'succeeded').map((n) => `  ${n.node}: ${n.status} ${n.error ?? ''}`).join('\n')}`);
+      throw new Error(
+        `asgard apply failed (exit ${applied.code}):\n${doc.nodes
+          .filter((n) => n.status !== 'succeeded')
+          .map((n) => `  ${n.node}: ${n.status} ${n.error ?? ''}`)
+          .join('\n')}`,
+      );
     }
     log(`[apply] ${doc.nodes.map((n) => `${n.node}=${n.rows ?? '-'}`).join(' ')} in ${applySeconds.toFixed(1)} s`);
     await linkCurrentSnapshots(ws);

@@ -33,10 +33,13 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdin.end(opts.stdin ?? '');
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${opts.timeoutMs} ms]`;
-      killGroup(child);
-    }, opts.timeoutMs ?? 20 * 60_000);
+    const timer = setTimeout(
+      () => {
+        stderr += `\n[killed after ${opts.timeoutMs} ms]`;
+        killGroup(child);
+      },
+      opts.timeoutMs ?? 20 * 60_000,
+    );
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new ToolFailed(`${cmd} could not start: ${e.message}`));

@@ -60,7 +60,19 @@ export async function startMlflow(tools: Toolchain, dir: string): Promise<Runnin
   const out = createWriteStream(logFile);
   const child = spawn(
     join(tools.bin, 'mlflow'),
-    ['server', '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--default-artifact-root', join(dir, 'artifacts'), '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+    [
+      'server',
+      '--backend-store-uri',
+      `sqlite:///${join(dir, 'mlflow.db')}`,
+      '--default-artifact-root',
+      join(dir, 'artifacts'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--workers',
+      '1',
+    ],
     // No background job runner (huey consumers): nothing here uses MLflow jobs.
     { cwd: dir, env: { ...tools.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );

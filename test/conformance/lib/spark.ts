@@ -157,7 +157,15 @@ export async function runSpark(ws: LakeWorkspace, tools: Toolchain, opts: SparkO
   const sparkCatalog = join(dir, 'catalog.db');
   const spec = lakeSpec(ws, warehouseUrl, s3.endpoint, sparkCatalog);
   const stateDir = join(dir, 'state');
-  const lws: Workspace = { ...ws, spec, stateDir, warehouse: join(stateDir, 's3', bucket, prefix), compiled: join(dir, 'compiled'), logicalTime: '', env: { ...ws.env, ...awsEnv(s3) } };
+  const lws: Workspace = {
+    ...ws,
+    spec,
+    stateDir,
+    warehouse: join(stateDir, 's3', bucket, prefix),
+    compiled: join(dir, 'compiled'),
+    logicalTime: '',
+    env: { ...ws.env, ...awsEnv(s3) },
+  };
 
   // 1. asgard writes the bronze and silver tables on S3.
   const loaded = await loadSpec(spec, ws.dir);
@@ -172,7 +180,13 @@ export async function runSpark(ws: LakeWorkspace, tools: Toolchain, opts: SparkO
   const tables = Object.entries(state.nodes).filter(([, n]) => n.snapshot && n.schema);
   if (opts.compare !== false) {
     const t0 = performance.now();
-    const props = { 's3.endpoint': s3.endpoint, 's3.path-style-access': 'true', 's3.access-key-id': s3.accessKey, 's3.secret-access-key': s3.secretKey, 's3.region': 'us-east-1' };
+    const props = {
+      's3.endpoint': s3.endpoint,
+      's3.path-style-access': 'true',
+      's3.access-key-id': s3.accessKey,
+      's3.secret-access-key': s3.secretKey,
+      's3.region': 'us-east-1',
+    };
     const py = pyicebergWith(props, join(lws.warehouse, 'catalog.db'), ...tables.map(([id, n]) => `${id}@${n.snapshot!.id}`));
     const seconds = (performance.now() - t0) / 1000 / Math.max(1, tables.length);
     for (const [i, [id, n]] of tables.entries()) {
@@ -180,7 +194,9 @@ export async function runSpark(ws: LakeWorkspace, tools: Toolchain, opts: SparkO
       const theirs = canonical(py.reads[i].rows);
       const same = ours.length === theirs.length && ours.every((r, j) => r === theirs[j]);
       const first = ours.findIndex((r, j) => r !== theirs[j]);
-      const message = same ? 'pass' : `pyiceberg ${id}: ${theirs.length} rows, asgard ${ours.length}; first difference: asgard ${ours[first] ?? '-'} / pyiceberg ${theirs[first] ?? '-'}`;
+      const message = same
+        ? 'pass'
+        : `pyiceberg ${id}: ${theirs.length} rows, asgard ${ours.length}; first difference: asgard ${ours[first] ?? '-'} / pyiceberg ${theirs[first] ?? '-'}`;
       outcomes.push({ check: `pyiceberg ${id}`, comparison: { ok: same && ours.length === n.snapshot!.rows, rows: ours.length, message }, seconds });
     }
   }
@@ -219,7 +235,11 @@ export async function runSpark(ws: LakeWorkspace, tools: Toolchain, opts: SparkO
       });
       const seconds = (performance.now() - t0) / 1000;
       if (r.code !== 0) {
-        outcomes.push({ check: `spark ${app.output}`, comparison: { ok: false, rows: 0, message: `spark-submit exited ${r.code}:\n${r.tail}\n(driver log: ${r.logFile})` }, seconds });
+        outcomes.push({
+          check: `spark ${app.output}`,
+          comparison: { ok: false, rows: 0, message: `spark-submit exited ${r.code}:\n${r.tail}\n(driver log: ${r.logFile})` },
+          seconds,
+        });
         continue;
       }
       if (opts.compare === false) {
@@ -236,7 +256,15 @@ export async function runSpark(ws: LakeWorkspace, tools: Toolchain, opts: SparkO
       const snap = current && currentSnapshot(current.metadata);
       const mine = state.nodes[app.output]?.snapshot;
       if (!snap || !mine || !('spark.app.id' in snap.summary) || current.location === mine.metadataLocation) {
-        outcomes.push({ check: `spark ${app.output}`, comparison: { ok: false, rows: 0, message: `spark ${app.output}: the job exited 0 but committed no Spark snapshot to the catalog (driver log: ${r.logFile})` }, seconds });
+        outcomes.push({
+          check: `spark ${app.output}`,
+          comparison: {
+            ok: false,
+            rows: 0,
+            message: `spark ${app.output}: the job exited 0 but committed no Spark snapshot to the catalog (driver log: ${r.logFile})`,
+          },
+          seconds,
+        });
         continue;
       }
       const expected = await readParquet(await wh.files(mine), { hive: false });

@@ -30,23 +30,54 @@ export async function featureView(ws: Workspace): Promise<FeastView> {
 
 export async function sparkRows(ws: Workspace, tools: Toolchain): Promise<CheckRow[]> {
   const engine = (check: string) => (check.startsWith('pyiceberg') ? 'pyiceberg' : `spark@${tools.versions.pyspark} (Iceberg JDBC catalog, S3)`);
-  return (await runSpark(ws, tools)).map((o) => ({ check: o.check, engine: engine(o.check), rows: o.comparison.rows, ok: o.comparison.ok, detail: o.comparison.ok ? 'pass' : o.comparison.message, seconds: o.seconds }));
+  return (await runSpark(ws, tools)).map((o) => ({
+    check: o.check,
+    engine: engine(o.check),
+    rows: o.comparison.rows,
+    ok: o.comparison.ok,
+    detail: o.comparison.ok ? 'pass' : o.comparison.message,
+    seconds: o.seconds,
+  }));
 }
 
 export async function dbtRows(ws: Workspace, tools: Toolchain): Promise<CheckRow[]> {
   const engine = `dbt-duckdb@${tools.versions['dbt-duckdb']} (dbt-core ${tools.versions['dbt-core']})`;
   const o = await runDbt(ws, tools);
   const rows: CheckRow[] = [
-    { check: `dbt build (${o.models} models, contracts, ${o.tests} tests)`, engine, rows: '-', ok: o.failures.length === 0 && o.models > 0, detail: o.failures.length === 0 && o.models > 0 ? 'pass' : o.message, seconds: o.seconds },
+    {
+      check: `dbt build (${o.models} models, contracts, ${o.tests} tests)`,
+      engine,
+      rows: '-',
+      ok: o.failures.length === 0 && o.models > 0,
+      detail: o.failures.length === 0 && o.models > 0 ? 'pass' : o.message,
+      seconds: o.seconds,
+    },
   ];
-  for (const c of o.comparisons) rows.push({ check: `dbt ${c.table}`, engine, rows: c.comparison.rows, ok: c.comparison.ok, detail: c.comparison.ok ? 'pass' : c.comparison.message, seconds: 0 });
+  for (const c of o.comparisons)
+    rows.push({
+      check: `dbt ${c.table}`,
+      engine,
+      rows: c.comparison.rows,
+      ok: c.comparison.ok,
+      detail: c.comparison.ok ? 'pass' : c.comparison.message,
+      seconds: 0,
+    });
   if (o.comparisons.length === 0 && rows[0].ok) rows.push({ check: 'dbt gold tables', engine, rows: 0, ok: false, detail: o.message, seconds: 0 });
   return rows;
 }
 
 export async function feastRows(ws: Workspace, tools: Toolchain, v: FeastView): Promise<CheckRow[]> {
   const o = await runFeast(ws, tools, v);
-  return [{ check: `feast historical ${v.view} (${o.entities} entity rows)`, engine: `feast@${tools.versions.feast}`, rows: o.comparison.rows, ok: o.comparison.ok, detail: o.comparison.ok ? 'pass' : o.comparison.message, seconds: o.seconds.apply + o.seconds.retrieval }];
+  return [
+    {
+      check: `feast historical ${v.view} (${o.entities} entity rows)`,
+      engine: `feast@${tools.versions.feast}`,
+      rows: o.comparison.rows,
+      ok: o.comparison.ok,
+      detail: o.comparison.ok ? 'pass' : o.comparison.message,
+      seconds: o.seconds.apply + o.seconds.retrieval,
+    },
+  ];
 }
 
 export async function trainingRows(ws: Workspace, tools: Toolchain, v: FeastView): Promise<CheckRow[]> {
@@ -58,7 +89,9 @@ export async function trainingRows(ws: Workspace, tools: Toolchain, v: FeastView
       engine,
       rows: o.servedRows,
       ok: o.problems.filter((p) => !p.startsWith('ROC AUC') && !p.startsWith('split sizes')).length === 0,
-      detail: o.problems.filter((p) => !p.startsWith('ROC AUC') && !p.startsWith('split sizes')).join('; ') || `pass (max |p_asgard_serve - p_onnxruntime| = ${o.maxServeDiff.toExponential(1)})`,
+      detail:
+        o.problems.filter((p) => !p.startsWith('ROC AUC') && !p.startsWith('split sizes')).join('; ') ||
+        `pass (max |p_asgard_serve - p_onnxruntime| = ${o.maxServeDiff.toExponential(1)})`,
       seconds: o.seconds.script,
     },
   ];

@@ -77,6 +77,8 @@ export function requireToolchain(): Toolchain | undefined {
   const r = ensureToolchain();
   if (r.ok) return r.tools;
   if (inCI()) throw new Error(`conformance toolchain unavailable in CI: ${r.reason}`);
-  console.warn(`\n${'!'.repeat(78)}\n!! conformance checks SKIPPED: the Python toolchain is not available here.\n!! ${r.reason.split('\n').join('\n!! ')}\n!! Run: bash scripts/setup-python.sh\n${'!'.repeat(78)}\n`);
+  console.warn(
+    `\n${'!'.repeat(78)}\n!! conformance checks SKIPPED: the Python toolchain is not available here.\n!! ${r.reason.split('\n').join('\n!! ')}\n!! Run: bash scripts/setup-python.sh\n${'!'.repeat(78)}\n`,
+  );
   return undefined;
 }

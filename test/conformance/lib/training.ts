@@ -44,9 +44,15 @@ function lastJson<T>(stdout: string): T {
   return JSON.parse(text) as T;
 }
 
-export async function runTraining(ws: Workspace, tools: Toolchain, opts: { readonly feastRepo: string; readonly featuresFrom: string }): Promise<TrainingOutcome> {
+export async function runTraining(
+  ws: Workspace,
+  tools: Toolchain,
+  opts: { readonly feastRepo: string; readonly featuresFrom: string },
+): Promise<TrainingOutcome> {
   const problems: string[] = [];
-  const trainDirs = readdirSync(join(ws.compiled, 'training'), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(ws.compiled, 'training', d.name, 'train.py')));
+  const trainDirs = readdirSync(join(ws.compiled, 'training'), { withFileTypes: true }).filter(
+    (d) => d.isDirectory() && existsSync(join(ws.compiled, 'training', d.name, 'train.py')),
+  );
   if (trainDirs.length !== 1) throw new Error(`expected one compiled training script under training/*/train.py, found ${trainDirs.length}`);
   const trainPy = join(ws.compiled, 'training', trainDirs[0].name, 'train.py');
   const layout = warehouseLayout(ws);
@@ -80,11 +86,16 @@ export async function runTraining(ws: Workspace, tools: Toolchain, opts: { reado
       if (!r.ok) throw new Error(`MLflow ${path}: HTTP ${r.status} ${await r.text()}`);
       return (await r.json()) as T;
     };
-    const runDoc = await api<{ run: { info: { status: string }; data: { metrics?: { key: string; value: number }[] } } }>(`runs/get?run_id=${report.mlflow_run}`);
+    const runDoc = await api<{ run: { info: { status: string }; data: { metrics?: { key: string; value: number }[] } } }>(
+      `runs/get?run_id=${report.mlflow_run}`,
+    );
     const mlflowMetrics = Object.fromEntries((runDoc.run.data.metrics ?? []).map((m) => [m.key, m.value]));
     if (runDoc.run.info.status !== 'FINISHED') problems.push(`MLflow run ${report.mlflow_run} is ${runDoc.run.info.status}, not FINISHED`);
-    for (const k of ['roc_auc', 'f1', 'accuracy', 'precision', 'recall', 'log_loss']) if (typeof mlflowMetrics[k] !== 'number') problems.push(`MLflow run has no ${k} metric`);
-    const mv = await api<{ model_version: { name: string; version: string; status: string; run_id: string } }>(`model-versions/get?name=${encodeURIComponent(report.model)}&version=${report.mlflow_version}`);
+    for (const k of ['roc_auc', 'f1', 'accuracy', 'precision', 'recall', 'log_loss'])
+      if (typeof mlflowMetrics[k] !== 'number') problems.push(`MLflow run has no ${k} metric`);
+    const mv = await api<{ model_version: { name: string; version: string; status: string; run_id: string } }>(
+      `model-versions/get?name=${encodeURIComponent(report.model)}&version=${report.mlflow_version}`,
+    );
     if (mv.model_version.status !== 'READY') problems.push(`registered version ${report.model}/${report.mlflow_version} is ${mv.model_version.status}`);
     if (mv.model_version.run_id !== report.mlflow_run) problems.push(`registered version points at run ${mv.model_version.run_id}, not ${report.mlflow_run}`);
     const arts = await api<{ files?: { path: string }[] }>(`artifacts/list?run_id=${report.mlflow_run}&path=onnx`);
@@ -93,13 +104,16 @@ export async function runTraining(ws: Workspace, tools: Toolchain, opts: { reado
     // Its ONNX model serves through `asgard serve`; the probabilities equal onnxruntime's.
     let servedRows = 0;
     let maxServeDiff = Number.NaN;
-    if (report.asgard_version === null) problems.push('the training script wrote no version into asgard\'s registry (ASGARD_STATE)');
+    if (report.asgard_version === null) problems.push("the training script wrote no version into asgard's registry (ASGARD_STATE)");
     else {
       const versionDir = join(stateCopy, 'registry', report.model, String(report.asgard_version));
       const inputs = await sampleInputs(ws, opts.featuresFrom, join(versionDir, 'features.json'));
       const inputsFile = join(workDir, 'inputs.json');
       writeFileSync(inputsFile, JSON.stringify(inputs));
-      const ort = await run(tools.python, [join(repoRoot(), 'test/conformance/py/onnx_proba.py'), join(versionDir, 'model.onnx'), inputsFile], { env: tools.env, log: ws.log });
+      const ort = await run(tools.python, [join(repoRoot(), 'test/conformance/py/onnx_proba.py'), join(versionDir, 'model.onnx'), inputsFile], {
+        env: tools.env,
+        log: ws.log,
+      });
       const expected = JSON.parse(ort.stdout) as number[];
       const root = repoRoot();
       const entry = process.env.ASGARD_CONFORMANCE_SOURCES === '1' ? ['--import', 'tsx', join(root, 'src/cli/main.ts')] : [join(root, 'bin/asgard.js')];
@@ -126,18 +140,39 @@ export async function runTraining(ws: Workspace, tools: Toolchain, opts: { reado
     // Same frame, same split: asgard's TypeScript forest versus scikit-learn's.
     const t0 = performance.now();
     const frameFile = join(workDir, 'frame.parquet');
-    const fr = await run(tools.python, [join(repoRoot(), 'test/conformance/py/same_split.py'), 'frame', trainPy, frameFile], { cwd: workDir, env, log: ws.log });
-    const settings = lastJson<{ rows: number; features: string[]; label: string; params: Record<string, number | string | boolean>; test: number; stratify: boolean; seed: number }>(fr.stdout);
+    const fr = await run(tools.python, [join(repoRoot(), 'test/conformance/py/same_split.py'), 'frame', trainPy, frameFile], {
+      cwd: workDir,
+      env,
+      log: ws.log,
+    });
+    const settings = lastJson<{
+      rows: number;
+      features: string[];
+      label: string;
+      params: Record<string, number | string | boolean>;
+      test: number;
+      stratify: boolean;
+      seed: number;
+    }>(fr.stdout);
     const ds = await readDataset(frameFile, settings.features, settings.label);
     const split = trainTestSplit(ds.y, settings.test, settings.stratify, settings.seed);
     const splitFile = join(workDir, 'split.json');
     writeFileSync(splitFile, JSON.stringify({ train: [...split.train], test: [...split.test] }));
-    const ours = trainModel(ds, { algorithm: 'random_forest', params: settings.params, split: { test: settings.test, stratify: settings.stratify, seed: settings.seed } });
-    const fit = await run(tools.python, [join(repoRoot(), 'test/conformance/py/same_split.py'), 'fit', trainPy, frameFile, splitFile], { cwd: workDir, env, log: ws.log });
+    const ours = trainModel(ds, {
+      algorithm: 'random_forest',
+      params: settings.params,
+      split: { test: settings.test, stratify: settings.stratify, seed: settings.seed },
+    });
+    const fit = await run(tools.python, [join(repoRoot(), 'test/conformance/py/same_split.py'), 'fit', trainPy, frameFile, splitFile], {
+      cwd: workDir,
+      env,
+      log: ws.log,
+    });
     const sk = lastJson<{ roc_auc: number; train_rows: number; test_rows: number }>(fit.stdout);
     const auc = { sklearn: sk.roc_auc, asgard: ours.metrics.roc_auc, trainRows: sk.train_rows, testRows: sk.test_rows };
     if (ours.trainRows !== sk.train_rows) problems.push(`split sizes differ: asgard trained on ${ours.trainRows} rows, scikit-learn on ${sk.train_rows}`);
-    if (!(Math.abs(auc.asgard - auc.sklearn) <= 0.01)) problems.push(`ROC AUC on the same split: asgard ${auc.asgard.toFixed(4)} vs scikit-learn ${auc.sklearn.toFixed(4)} (more than 0.01 apart)`);
+    if (!(Math.abs(auc.asgard - auc.sklearn) <= 0.01))
+      problems.push(`ROC AUC on the same split: asgard ${auc.asgard.toFixed(4)} vs scikit-learn ${auc.sklearn.toFixed(4)} (more than 0.01 apart)`);
     const sameSplit = (performance.now() - t0) / 1000;
 
     return {
@@ -184,7 +219,10 @@ async function sampleInputs(ws: Workspace, from: string, featuresJson: string): 
   const { snapshotDir } = await import('./workspace.js');
   const conn = await openDuck();
   try {
-    const r = await queryAll(conn, `SELECT ${names.map((n) => `CAST("${n}" AS DOUBLE) AS "${n}"`).join(', ')} FROM read_parquet(${literal(join(snapshotDir(ws, from), '**', '*.parquet'))}) WHERE ${names.map((n) => `"${n}" IS NOT NULL`).join(' AND ')} ORDER BY ALL LIMIT 50`);
+    const r = await queryAll(
+      conn,
+      `SELECT ${names.map((n) => `CAST("${n}" AS DOUBLE) AS "${n}"`).join(', ')} FROM read_parquet(${literal(join(snapshotDir(ws, from), '**', '*.parquet'))}) WHERE ${names.map((n) => `"${n}" IS NOT NULL`).join(' AND ')} ORDER BY ALL LIMIT 50`,
+    );
     return r.rows.map((row) => Object.fromEntries(names.map((n) => [n, Number(row[n])])));
   } finally {
     conn.closeSync();

@@ -60,7 +60,8 @@ export async function linkCurrentSnapshots(ws: Workspace): Promise<void> {
     mkdirSync(dir, { recursive: true });
     const data = join(ws.warehouse, n.snapshot.path, 'data');
     const scan = await wh.scan(n.snapshot);
-    if (scan.some((f) => f.deletes.length)) throw new Error(`${n.snapshot.path}: its current snapshot has position delete files, which a plain Parquet reader does not apply`);
+    if (scan.some((f) => f.deletes.length))
+      throw new Error(`${n.snapshot.path}: its current snapshot has position delete files, which a plain Parquet reader does not apply`);
     for (const f of scan.map((x) => x.path)) {
       // data/<write id>/<partition folders>/<file> → <partition folders>/<write id>-<file>: the
       // layout of one Parquet folder per table, hive partitions directly under it.
