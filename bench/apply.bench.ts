@@ -13,11 +13,7 @@
 // apply after 1% new transactions. See bench/apply-cli.ts.
 
 import type { Figure } from './run.js';
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+import { median } from './stats.js';
 import { EngineHarness, SEED, bareDuck, bronzeSql, churnHarness, type EngineNode } from './engine-harness.js';
 import { executor as sqlExecutor } from '../src/engine/sql-executor.js';
 import { executor as featuresExecutor } from '../src/engine/features-executor.js';
@@ -33,17 +29,33 @@ const cpuSeconds = (from: NodeJS.CpuUsage): number => {
   return (u.user + u.system) / 1e6;
 };
 
-/** Runs the nodes; returns wall seconds and, in `cpu`, the CPU seconds they took. */
-export async function engineRun(h: EngineHarness, ir: PipelineIR, nodes: readonly EngineNode[], cpu: number[] = []): Promise<number> {
+/** Per node id: the wall and CPU milliseconds of each run. */
+type PerNode = Map<string, { wall: number[]; cpu: number[] }>;
+
+/** Runs the nodes; returns wall seconds and, in `cpu`, the CPU seconds they took (in `perNode`, each node's). */
+export async function engineRun(h: EngineHarness, ir: PipelineIR, nodes: readonly EngineNode[], cpu: number[] = [], perNode?: PerNode): Promise<number> {
   const t = performance.now();
   const c = process.cpuUsage();
   for (const n of nodes) {
+    const nt = performance.now();
+    const nc = process.cpuUsage();
     if (n.kind === 'features') await h.run(ir, n, featuresExecutor);
     else await h.run(ir, n, sqlExecutor);
+    const m = perNode?.get(n.id) ?? { wall: [], cpu: [] };
+    m.wall.push(performance.now() - nt);
+    m.cpu.push(cpuSeconds(nc) * 1000);
+    perNode?.set(n.id, m);
   }
   cpu.push(cpuSeconds(c));
   return (performance.now() - t) / 1000;
 }
+
+/** Each node's median wall and CPU milliseconds, as figures `<prefix>.<node id>.wall_ms` / `.cpu_ms`. */
+const perNodeFigures = (prefix: string, perNode: PerNode): Figure[] =>
+  [...perNode].flatMap(([id, m]) => [
+    { name: `${prefix}.${id}.wall_ms`, value: Math.round(median(m.wall)), unit: 'ms', runs: m.wall.length },
+    { name: `${prefix}.${id}.cpu_ms`, value: Math.round(median(m.cpu)), unit: 'ms', runs: m.cpu.length },
+  ]);
 
 /**
  * Bare DuckDB's run, its start included (a new database, views over the bronze files), as the
@@ -70,6 +82,7 @@ export async function run(): Promise<Figure[]> {
   const bare: number[] = [];
   const fullCpu: number[] = [];
   const bareCpu: number[] = [];
+  const fullNodes: PerNode = new Map();
   // Each full run starts from the bronze tables alone, as a first apply does: run over the previous
   // run's state, every node would find its inputs unchanged and do nothing.
   const bronzeOnly = (): void => {
@@ -77,7 +90,7 @@ export async function run(): Promise<Figure[]> {
   };
   for (let i = 0; i < RUNS; i++) {
     bronzeOnly();
-    full.push(await engineRun(h, ir, nodes, fullCpu));
+    full.push(await engineRun(h, ir, nodes, fullCpu, fullNodes));
     bare.push(await bareRun(h, nodes, bareCpu));
   }
   const rssMiB = process.resourceUsage().maxRSS / 1024;
@@ -86,11 +99,12 @@ export async function run(): Promise<Figure[]> {
   // (a new file; the table's other files stay); what it feeds runs again.
   const onePct: number[] = [];
   const onePctCpu: number[] = [];
+  const onePctNodes: PerNode = new Map();
   const affected = nodes.filter((n) => n.id !== 'silver.customers_cleaned' && n.id !== 'silver.support_tickets_cleaned');
   for (let i = 0; i < RUNS; i++) {
     const extra = SEED.transactions / 100;
     await h.merge('bronze.transactions', bronzeSql('transactions', extra, SEED.transactions + extra * i), 'transaction_id');
-    onePct.push(await engineRun(h, ir, affected, onePctCpu));
+    onePct.push(await engineRun(h, ir, affected, onePctCpu, onePctNodes));
   }
   // The equality check: the incrementally maintained tables against the same nodes run from scratch
   // over the same bronze snapshots.
@@ -117,6 +131,9 @@ export async function run(): Promise<Figure[]> {
     { name: 'engine.one_percent.cpu_ratio', value: median(onePctCpu) / median(fullCpu), unit: 'x', goal: '< 0.15', runs: RUNS },
     { name: 'engine.one_percent.equals_full', value: differ.length === 0 ? 1 : 0, unit: 'bool', goal: '1', runs: 1 },
     { name: 'engine.peak_rss.mib', value: Math.round(rssMiB), unit: 'MiB', goal: '< 2048', runs: 1 },
+    // Where the time goes, node by node: the full run's and the 1% run's.
+    ...perNodeFigures('engine.full.node', fullNodes),
+    ...perNodeFigures('engine.one_percent.node', onePctNodes),
   ];
   for (const f of figures) process.stderr.write(`apply.bench: ${f.name} = ${f.value.toFixed(3)} ${f.unit}\n`);
   if (part === 'engine') return figures;
