@@ -7,6 +7,7 @@ import type { NodeId, PipelineNode } from '../ir/types.js';
 import { outputTable } from '../ir/types.js';
 import type { NodeState, PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 /** Snapshots kept per table: the current one and this many minus one in history. */
 export const SNAPSHOTS_KEPT = 3;
@@ -41,18 +42,30 @@ export interface CommitRun {
 
 /**
  * Commit one node's new state entry, then expire the table's snapshots nothing points to (files
- * included); a table replaced by a node that writes none (a view) is dropped whole.
+ * included); a table replaced by a node that writes none (a view) is dropped whole. A run that
+ * changed nothing the state records but when it ran (a source sync that found no new rows: same
+ * snapshot, cursor, schema and inputs) writes nothing: the serial stays, and a remote state
+ * (src/warehouse/remote-state.ts) is not uploaded again. Only for a node whose dependents compare
+ * its snapshot or model version; one they compare by its last run always records the run.
  */
 export async function commitRun(c: CommitRun): Promise<NodeState> {
   const { base, next } = c;
   let history: readonly SnapshotRef[] = base?.history ?? [];
   if (next.snapshot && base?.snapshot && next.snapshot.id !== base.snapshot.id) history = [base.snapshot, ...history].slice(0, SNAPSHOTS_KEPT - 1);
   const entry: NodeState = withoutUndefined({ ...next, history: history.length ? history : undefined });
+  if (base && !c.replace && (base.snapshot || base.modelVersion !== undefined) && sameRecord(base, entry)) return base;
   c.store.commitNode(c.node.id, entry);
   const table = next.snapshot ? tableOf(next.snapshot) : outputTable(c.node);
   if (table && next.snapshot) await c.warehouse.expire(table, [next.snapshot, ...history]);
   else if (table && c.replace) await c.warehouse.drop(table);
   return entry;
+}
+
+/** Whether two entries of a node differ only in when it ran and what that run took. */
+function sameRecord(a: NodeState, b: NodeState): boolean {
+  const { appliedAt: _a, lastRun: _l, ...x } = a;
+  const { appliedAt: _b, lastRun: _m, ...y } = b;
+  return canonicalJson(x) === canonicalJson(y);
 }
 
 export function withoutUndefined<T extends object>(o: T): T {

@@ -141,6 +141,21 @@ describe('remote state beside an S3 warehouse', () => {
     ]);
   }, 300_000);
 
+  it('a no-op apply writes no state object: the remote state (ETag, serial) and the local serial stay as they were', async () => {
+    const key = '_asgard/state/orders_lake.json';
+    const before = (await store.get(key))!;
+    const r = await inProc(['apply', 'lake.asg', '--yes', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    // The source was synced (its files checked) and found unchanged; nothing downstream ran.
+    const nodes = JSON.parse(r.stdout).nodes as { node: string; status: string }[];
+    expect(nodes.find((n) => n.node === 'bronze.orders')!.status).toBe('succeeded');
+    expect(nodes.filter((n) => n.node !== 'bronze.orders').every((n) => n.status === 'unchanged')).toBe(true);
+    const after = (await store.get(key))!;
+    expect(after.etag).toBe(before.etag);
+    expect(JSON.parse(after.body.toString()).serial).toBe(JSON.parse(before.body.toString()).serial);
+    expect(JSON.parse(readFileSync(join(dir, '.asgard', 'state', 'orders_lake.json'), 'utf8')).serial).toBe(JSON.parse(before.body.toString()).serial);
+  });
+
   it('a working copy in sync costs a conditional state read and one registry listing: nothing fetched, no HEAD, no upload', async () => {
     const work = mkdtempSync(join(tmpdir(), 'asgard-sync-'));
     const local = {

@@ -94,13 +94,19 @@ Examples:
           .catch(remoteError)
       : undefined;
     let result;
+    // The plan id goes into the lock while the apply runs (one request less to wait for); it is
+    // settled before the lock is released, and a lock broken meanwhile fails the apply.
+    let annotated: Promise<void> | undefined;
     try {
       if (remote) await remote.pull().catch(remoteError);
       let plan: Plan;
       if (saved) plan = saved;
       else {
         plan = (await makePlan(ctx, spec)).plan;
-        if (held) await held.annotate(planId(plan)).catch(remoteError);
+        if (held) {
+          annotated = held.annotate(planId(plan));
+          annotated.catch(() => undefined);
+        }
         preview(ctx, applyPlanView, plan);
         if (!ctx.flag('yes')) await confirm(ctx, hasChanges(plan));
       }
@@ -156,6 +162,7 @@ Examples:
           for (const d of deleted) reporter.onEvent({ type: 'warn', node: spec.ir.name, message: `deleted ${d} (its node is no longer in the spec)` });
         }
         // Every finished node's snapshot and state reach the remote before the lock goes.
+        if (annotated) await annotated.catch(remoteError);
         if (remote) {
           await remote.flush().catch(remoteError);
           await remote.pushRegistry().catch(remoteError);
@@ -171,6 +178,7 @@ Examples:
     } finally {
       // Pushes still in flight after a failure finish (or fail) before the lock goes.
       if (remote) await remote.flush().catch(() => undefined);
+      await annotated?.catch(() => undefined);
       if (held) await held.release().catch(remoteError);
     }
     show(ctx, applyView, result);
