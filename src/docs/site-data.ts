@@ -298,12 +298,12 @@ async function sqlFacts(
     const columnsKey = sha256(JSON.stringify(['columns', n.sql.text, n.inputs.map((i) => [i, schemas.get(i) ?? null]), schemas.get(n.id) ?? null]));
     let targets = (cache?.get(targetsKey) as Pick<SqlFacts, 'targets'> | undefined)?.targets;
     if (!targets) {
-      targets = (await make()).targets(n);
+      targets = await (await make()).targets(n);
       cache?.set(targetsKey, { targets });
     }
     let columns = (cache?.get(columnsKey) as Pick<SqlFacts, 'columns'> | undefined)?.columns;
     if (!columns) {
-      columns = (await make()).columns(n);
+      columns = await (await make()).columns(n);
       cache?.set(columnsKey, { columns });
     }
     out.set(n.id, { targets, columns });

@@ -5,10 +5,11 @@
 // NULL, CASE, CAST to common types, INTERVAL, the clock functions, a list of functions whose
 // rendering polyglot leaves alone, and windows PARTITION BY … ORDER BY. It gives exactly polyglot's
 // answer — the tables read with their offsets, the normalised Spark text, the DuckDB rendering for
-// schema binding — or none at all: anything outside the subset (and anything it is not sure
-// polyglot renders the same way) returns undefined, and the caller asks polyglot.
-// test/sql/fast-analyze.test.ts compares both on every SQL body of the repository's pipelines and
-// fixtures, the generated bench specs, and one case per construct listed here.
+// schema binding, and the SQL per target the site shows (laid out as polyglot's formatter lays it
+// out) — or none at all: anything outside the subset (and anything it is not sure polyglot renders
+// the same way) returns undefined, and the caller asks polyglot. test/sql/fast-analyze.test.ts and
+// fast-targets.test.ts compare both on every SQL body of the repository's pipelines and fixtures,
+// the generated bench specs, and one case per construct listed here.
 //
 // Cost: ~10–30 µs per body instead of ~10–25 ms (polyglot's parse, generate and the DuckDB
 // transpile), and no 22 MB WebAssembly module to load when every body is in the subset.
@@ -182,7 +183,7 @@ function tokenize(text: string): { toks: Tok[]; comments: boolean } {
 
 // The tree: only what the renderings, the table list and the column lineage (fast-lineage.ts) need.
 export type Expr =
-  | { readonly k: 'raw'; readonly spark: string; readonly duck: string }
+  | { readonly k: 'raw'; readonly spark: string; readonly duck: string; readonly clock?: string }
   | { readonly k: 'col'; readonly text: string }
   | { readonly k: 'fn'; readonly name: string; readonly args: readonly Expr[]; readonly distinct: boolean; readonly star: boolean; readonly over?: Over }
   | { readonly k: 'cast'; readonly e: Expr; readonly spark: string; readonly duck: string }
@@ -480,7 +481,7 @@ class Parser {
         const parens = this.is('(') && this.is(')', 1);
         if (parens) this.i += 2;
         const spark = `${t.up}${parens ? '()' : ''}`;
-        return { k: 'raw', spark, duck: t.up === 'CURRENT_DATE' ? BIND_TODAY : BIND_NOW };
+        return { k: 'raw', spark, duck: t.up === 'CURRENT_DATE' ? BIND_TODAY : BIND_NOW, clock: t.up };
       }
     }
     if (this.is('(', 1)) return this.call();
@@ -591,34 +592,75 @@ class Parser {
 
 type Dialect = 'spark' | 'duck';
 
+/** How a Printer writes a tree: the normalised Spark text, the bind template, or a target's SQL as the site shows it. */
+interface PrintOptions {
+  readonly d: Dialect;
+  /**
+   * Layer tables: as written (the normalised text), as placeholders by number (the bind template),
+   * or as their node id with the table's name as default alias (src/sql/transpile.ts renderSql with
+   * `tableRef = id`).
+   */
+  readonly tables: 'text' | ReadonlyMap<string, number> | 'id';
+  /** The clock functions as DuckDB runs them, instead of the bind rendering's fixed time. */
+  readonly liveClock?: boolean;
+  /** Laid out on lines as polyglot's `format` lays out its generation (see `targetSql`). */
+  readonly pretty?: boolean;
+}
+
+/** polyglot's width above which a CASE goes on several lines (the sum of its parts' lengths). */
+const CASE_WIDTH = 80;
+/** Every line after the first, two spaces further in. */
+const indent = (s: string): string => s.replace(/\n/g, '\n  ');
+
 class Printer {
-  constructor(
-    private readonly d: Dialect,
-    private readonly placeholders: ReadonlyMap<string, number>,
-  ) {}
+  private readonly d: Dialect;
+  constructor(private readonly o: PrintOptions) {
+    this.d = o.d;
+  }
 
   query(q: Query): string {
-    const w = q.ctes.length ? `WITH ${q.ctes.map((c) => `${c.name} AS (${this.query(c.q)})`).join(', ')} ` : '';
-    return w + this.body(q.body);
+    if (!q.ctes.length) return this.body(q.body);
+    if (!this.o.pretty) return `WITH ${q.ctes.map((c) => `${c.name} AS (${this.query(c.q)})`).join(', ')} ${this.body(q.body)}`;
+    return `WITH ${q.ctes.map((c) => `${c.name} AS (\n  ${indent(this.query(c.q))}\n)`).join(', ')}\n${this.body(q.body)}`;
   }
   private body(b: Body): string {
-    if (b.k === 'union') return `${this.body(b.l)} UNION ${b.all ? 'ALL ' : ''}${this.body(b.r)}`;
-    let s = `SELECT ${b.distinct ? 'DISTINCT ' : ''}${b.items.map((it) => ('star' in it ? it.star : `${this.expr(it.e)}${it.alias !== undefined ? ` AS ${it.alias}` : ''}`)).join(', ')}`;
-    s += ` FROM ${b.from.map((f) => this.from(f)).join(', ')}`;
-    for (const j of b.joins) s += ` ${j.kind} ${this.from(j.item)}${j.on ? ` ON ${this.expr(j.on)}` : ''}`;
-    if (b.where) s += ` WHERE ${this.expr(b.where)}`;
-    if (b.groupBy.length) s += ` GROUP BY ${b.groupBy.map((g) => this.expr(g)).join(', ')}`;
-    if (b.having) s += ` HAVING ${this.expr(b.having)}`;
+    const nl = this.o.pretty ? '\n' : ' ';
+    if (b.k === 'union') {
+      const op = `UNION${b.all ? ' ALL' : ''}`;
+      return this.o.pretty ? `${this.body(b.l)}\n${op}\n${this.body(b.r)}` : `${this.body(b.l)} ${op} ${this.body(b.r)}`;
+    }
+    const items = b.items.map((it) => ('star' in it ? it.star : `${this.expr(it.e)}${it.alias !== undefined ? ` AS ${it.alias}` : ''}`));
+    // Clause heads on their own line, their lists one item a line two spaces in; FROM and JOIN keep their item.
+    const list = (head: string, xs: string[]): string => (this.o.pretty ? `${head}\n  ${xs.map(indent).join(',\n  ')}` : `${head} ${xs.join(', ')}`);
+    let s = list(`SELECT${b.distinct ? ' DISTINCT' : ''}`, items);
+    s += `${nl}FROM ${b.from.map((f) => this.from(f)).join(', ')}`;
+    for (const j of b.joins) s += `${nl}${j.kind} ${this.from(j.item)}${j.on ? (this.o.pretty ? `\n  ON ${this.on(j.on)}` : ` ON ${this.expr(j.on)}`) : ''}`;
+    if (b.where) s += `${nl}${list('WHERE', [this.expr(b.where)])}`;
+    if (b.groupBy.length)
+      s += `${nl}${list(
+        'GROUP BY',
+        b.groupBy.map((g) => this.expr(g)),
+      )}`;
+    if (b.having) s += `${nl}${list('HAVING', [this.expr(b.having)])}`;
     return s;
   }
+  /** A join condition laid out: each operand of its top-level AND on a line of its own. */
+  private on(e: Expr): string {
+    const conjuncts = (x: Expr): Expr[] => (x.k === 'bin' && x.op === 'AND' ? [...conjuncts(x.l), ...conjuncts(x.r)] : [x]);
+    return conjuncts(e)
+      .map((x) => indent(this.expr(x)))
+      .join('\n  AND ');
+  }
   private from(f: FromItem): string {
-    if (f.k === 'sub') return `(${this.query(f.q)}) AS ${f.alias}`;
-    if (this.d === 'duck' && f.id !== undefined) return `__asg_ref_${this.placeholders.get(f.id)}__ AS ${f.alias ?? f.name}`;
+    if (f.k === 'sub') return this.o.pretty ? `(\n  ${indent(this.query(f.q))}\n) AS ${f.alias}` : `(${this.query(f.q)}) AS ${f.alias}`;
+    if (f.id !== undefined && this.o.tables !== 'text')
+      return `${this.o.tables === 'id' ? f.id : `__asg_ref_${this.o.tables.get(f.id)}__`} AS ${f.alias ?? f.name}`;
     return `${f.text}${f.alias !== undefined ? ` AS ${f.alias}` : ''}`;
   }
   expr(e: Expr): string {
     switch (e.k) {
       case 'raw':
+        if (this.d === 'duck' && this.o.liveClock && e.clock) return e.clock;
         return this.d === 'spark' ? e.spark : e.duck;
       case 'col':
         return e.text;
@@ -629,14 +671,18 @@ class Printer {
       case 'cast':
         return `CAST(${this.expr(e.e)} AS ${this.d === 'spark' ? e.spark : e.duck})`;
       case 'case': {
-        let s = 'CASE';
-        if (e.operand) s += ` ${this.expr(e.operand)}`;
-        for (const [c, r] of e.whens) s += ` WHEN ${this.expr(c)} THEN ${this.expr(r)}`;
-        if (e.otherwise) s += ` ELSE ${this.expr(e.otherwise)}`;
-        return `${s} END`;
+        const parts = [e.operand ? `CASE ${this.expr(e.operand)}` : 'CASE'];
+        for (const [c, r] of e.whens) parts.push(`WHEN ${this.expr(c)}`, `THEN ${this.expr(r)}`);
+        if (e.otherwise) parts.push(`ELSE ${this.expr(e.otherwise)}`);
+        parts.push('END');
+        if (!this.o.pretty) return parts.join(' ');
+        // A part already on several lines: how polyglot measures it is not known here.
+        if (parts.some((p) => p.includes('\n'))) unsure();
+        if (parts.reduce((n, p) => n + p.length, 0) <= CASE_WIDTH) return parts.join(' ');
+        return `${parts[0]}\n  ${parts.slice(1, -1).join('\n  ')}\nEND`;
       }
       case 'paren':
-        return `(${this.expr(e.e)})`;
+        return this.o.pretty ? `(\n  ${indent(this.expr(e.e))}\n)` : `(${this.expr(e.e)})`;
       case 'neg':
         return `-${this.expr(e.e)}`;
       case 'not':
@@ -724,12 +770,30 @@ export function fastAnalyzeSql(text: string): Extract<SqlAnalysis, { ok: true }>
     const parsed = parse(text);
     if (!parsed) return undefined;
     const { q, p, comments } = parsed;
-    const normalized = new Printer('spark', new Map()).query(q);
+    const normalized = new Printer({ d: 'spark', tables: 'text' }).query(q);
     const tables = [...p.tables].sort((a, b) => a.start - b.start);
     if (comments) return { ok: true, normalized, tables };
     const order = placeholderOrder(q);
-    const bind: RenderedTemplate = { sql: new Printer('duck', order).query(q), tables: [...order.keys()] };
+    const bind: RenderedTemplate = { sql: new Printer({ d: 'duck', tables: order }).query(q), tables: [...order.keys()] };
     return { ok: true, normalized, tables, bind };
+  } catch (e) {
+    if (e instanceof Unsure) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * A body as each target runs it, laid out on lines: exactly what the site shows without this
+ * (src/docs/sql-facts.ts: renderSql with each layer table as its node id, no logical time, then
+ * polyglot's `format`), or undefined when the body is outside the subset, has comments (polyglot
+ * keeps them) or a layout this printer is not sure of. test/sql/fast-targets.test.ts compares both.
+ */
+export function fastTargetSql(text: string): { readonly duckdb: string; readonly spark: string } | undefined {
+  try {
+    const parsed = parse(text);
+    if (!parsed || parsed.comments) return undefined;
+    const print = (d: Dialect): string => new Printer({ d, tables: 'id', liveClock: true, pretty: true }).query(parsed.q);
+    return { duckdb: print('duck'), spark: print('spark') };
   } catch (e) {
     if (e instanceof Unsure) return undefined;
     throw e;

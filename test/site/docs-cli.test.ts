@@ -14,6 +14,7 @@ import { outputTable } from '../../src/ir/types.js';
 import type { SiteData } from '../../src/docs/site-data.js';
 import { boxWidth } from '../../src/docs/graph-layout.js';
 import { cli, repoRoot } from '../cli/helpers.js';
+import { generateSpec } from '../../bench/gen-spec.js';
 import { commitRows } from '../helpers/warehouse.js';
 
 const executors = async (kind: NodeKind): Promise<NodeExecutor> => ({
@@ -160,6 +161,20 @@ describe('asgard docs', () => {
     expect(warm.code, warm.stderr).toBe(0);
     expect(['@polyglot-sql/sdk', '@dagrejs/dagre'].filter((p) => warm.packages.has(p))).toEqual([]);
     expect(readFileSync(join(dir, 'site', 'index.html'), 'utf8')).toBe(first);
+  }, 600_000);
+
+  it("after a plan of a pipeline whose SQL is all in the fast parser's subset, the first build renders it without loading the SQL toolkit", () => {
+    // bench/gen-spec.ts: the bodies of the 1,000-node bench spec; src/sql/fast-analyze.ts renders them for both targets.
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-docs-fast-'));
+    writeFileSync(join(dir, 'synthetic.asg'), generateSpec(60));
+    const plan = asgardProcess(['plan', 'synthetic.asg'], dir);
+    expect([0, 3], plan.stderr).toContain(plan.code);
+    const docs = asgardProcess(['docs', 'synthetic.asg', '--out', 'site'], dir);
+    expect(docs.code, docs.stderr).toBe(0);
+    expect(docs.packages.has('@polyglot-sql/sdk')).toBe(false);
+    const sql = pageData(join(dir, 'site', 'index.html')).nodes.filter((n) => n.sql);
+    expect(sql.length).toBe(57);
+    for (const n of sql) expect(n.sql!.targets.map((t) => t.dialect)).toEqual(['duckdb', 'spark']);
   }, 600_000);
 
   it('refuses a missing --out and a plan of another pipeline (exit 2, nothing written)', async () => {
