@@ -13,15 +13,18 @@
 //   node --import tsx bench/loadgen.ts '{"url":"http://127.0.0.1:PORT/path","body":"{…}","rate":2000,"seconds":8,"warmupSeconds":2}'
 // (without "body": GET)
 // Prints {"count", "errors", "non2xx", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "achieved_rps",
-// "wakes", "send_lag_p99_us", "client_cpu_us_per_request", "client_gc_count", "client_gc_max_us"} on stdout.
-// Its own garbage collections stop its sends too: bench/open-loop.ts starts it with a young generation
-// large enough (~16 KB allocated per request) for a handful of scavenges in a run instead of one
-// every couple of hundred requests; client_gc_* say how many there were and the longest.
+// "wakes", "send_lag_p99_us", "client_cpu_us_per_request", "client_alloc_bytes_per_request", "client_gc_count",
+// "client_gc_max_us"} on stdout.
+// Its own work per request and its garbage collections delay the sends due meanwhile: it writes
+// pre-encoded requests on its own keep-alive connections and reads no more of each answer than
+// where it ends (~2 KB allocated per request; node:http's client took ~14 KB and twice the CPU),
+// and bench/open-loop.ts starts it with a young generation large enough for no scavenge in a run;
+// client_gc_* say how many there were and the longest.
 
-import { Agent, request } from 'node:http';
-import { GCProfiler } from 'node:v8';
+import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
+import { GcWindow } from './gc-window.js';
 
 interface Options {
   readonly url: string;
@@ -30,25 +33,130 @@ interface Options {
   readonly rate: number;
   readonly seconds: number;
   readonly warmupSeconds?: number;
-  /** Sockets kept open; a request waits for a free one (its wait counts in its latency). */
+  /** Keep-alive connections, opened before the schedule starts; a request waits for a free one (its wait counts in its latency). */
   readonly sockets?: number;
 }
 
 const opts = JSON.parse(process.argv[2]) as Options;
 const url = new URL(opts.url);
-const agent = new Agent({ keepAlive: true, maxSockets: opts.sockets ?? 64 });
-const payload = opts.body === undefined ? undefined : Buffer.from(opts.body);
-const headers = payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {};
 const nowNs = (): bigint => process.hrtime.bigint();
 
-function fire(scheduled: bigint, done: (ok: boolean, status: number, latencyNs: bigint) => void): void {
-  const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: payload ? 'POST' : 'GET', agent, headers }, (res) => {
-    res.on('data', () => {});
-    res.on('end', () => done(true, res.statusCode ?? 0, nowNs() - scheduled));
-  });
-  req.on('error', () => done(false, 0, nowNs() - scheduled));
-  if (payload) req.end(payload);
-  else req.end();
+/** The whole request, encoded once: every send writes the same bytes. */
+const wire = (() => {
+  const head = `${opts.body === undefined ? 'GET' : 'POST'} ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
+  if (opts.body === undefined) return Buffer.from(`${head}\r\n`);
+  const body = Buffer.from(opts.body);
+  return Buffer.concat([Buffer.from(`${head}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+})();
+
+type Done = (ok: boolean, status: number, latencyNs: bigint) => void;
+
+/**
+ * One keep-alive connection on node:net, reading just enough of each response to know where it ends
+ * (the status line, then Content-Length or chunked encoding). node:http's client allocated ~16 KB
+ * and took tens of µs of the generator's one thread per request; every µs of it delays the sends due
+ * meanwhile, and that lateness is inside every latency measured.
+ */
+class Connection {
+  private socket: Socket | undefined;
+  private buf: Buffer | undefined;
+  private current: { scheduled: bigint; done: Done } | undefined;
+  private opening: Promise<void> | undefined;
+
+  /** Connected; again after the server closed the connection (`connection: close`, or an idle one). */
+  open(): Promise<void> {
+    this.opening ??= new Promise<void>((resolve, reject) => {
+      const s = connect({ host: url.hostname, port: Number(url.port || 80), noDelay: true });
+      const mine = (f: () => void) => () => s === this.socket && f();
+      s.once('connect', mine(resolve));
+      s.on('data', (d: Buffer) => s === this.socket && this.data(d));
+      s.on('error', (e) => s === this.socket && reject(e));
+      s.on(
+        'close',
+        mine(() => this.fail()),
+      );
+      this.socket = s;
+    }).finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  send(scheduled: bigint, done: Done): void {
+    this.current = { scheduled, done };
+    if (this.socket) this.socket.write(wire);
+    else
+      this.open().then(
+        () => this.socket?.write(wire),
+        () => this.fail(),
+      );
+  }
+
+  close(): void {
+    const s = this.socket;
+    this.socket = undefined;
+    s?.destroy();
+  }
+
+  /** The connection closed: the request on it (if any) failed; the next one opens a new connection. */
+  private fail(): void {
+    this.socket = undefined;
+    this.buf = undefined;
+    const c = this.current;
+    this.current = undefined;
+    if (!c) return;
+    c.done(false, 0, nowNs() - c.scheduled);
+    release(this);
+  }
+
+  private data(d: Buffer): void {
+    const b = this.buf ? Buffer.concat([this.buf, d]) : d;
+    const end = b.indexOf('\r\n\r\n');
+    if (end < 0 || !this.current) return void (this.buf = b);
+    const head = b.latin1Slice(0, end);
+    const status = Number(head.slice(9, 12));
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    let complete: boolean;
+    if (length) complete = b.length >= end + 4 + Number(length[1]);
+    else if (/\r\ntransfer-encoding: *chunked/i.test(head)) complete = chunkedEnd(b, end + 4);
+    else throw new Error(`a response without Content-Length or chunked encoding: ${head}`);
+    if (!complete) return void (this.buf = b);
+    this.buf = undefined;
+    if (/\r\nconnection: *close/i.test(head)) this.close();
+    const c = this.current;
+    this.current = undefined;
+    c.done(true, status, nowNs() - c.scheduled);
+    release(this);
+  }
+}
+
+/** Whether a chunked body starting at `at` is complete (its last, empty chunk and the blank line after it are there). */
+function chunkedEnd(b: Buffer, at: number): boolean {
+  for (;;) {
+    const eol = b.indexOf('\r\n', at);
+    if (eol < 0) return false;
+    const size = Number.parseInt(b.latin1Slice(at, eol), 16);
+    if (size === 0) return b.length >= eol + 4; // no trailers
+    at = eol + 2 + size + 2;
+    if (at > b.length) return false;
+  }
+}
+
+const connections = Array.from({ length: opts.sockets ?? 64 }, () => new Connection());
+await Promise.all(connections.map((c) => c.open()));
+/** Free connections, used in turn (first in, first out) so that none sits idle long enough for the server to close it. */
+const free: Connection[] = [...connections];
+/** Requests due while every connection was busy, in schedule order. */
+const waiting: { scheduled: bigint; done: Done }[] = [];
+
+function release(c: Connection): void {
+  const next = waiting.shift();
+  if (next) c.send(next.scheduled, next.done);
+  else free.push(c);
+}
+
+function fire(scheduled: bigint, done: Done): void {
+  const c = free.shift();
+  if (c) c.send(scheduled, done);
+  else waiting.push({ scheduled, done });
 }
 
 /**
@@ -136,12 +244,11 @@ const h = histogram();
 const lag = histogram();
 if (opts.warmupSeconds) await phase(opts.warmupSeconds);
 const cpu0 = process.cpuUsage();
-const gcProfiler = new GCProfiler();
-gcProfiler.start();
+const gcWindow = new GcWindow();
 const r = await phase(opts.seconds, h, lag);
-const gcs = gcProfiler.stop().statistics;
+const gcs = gcWindow.take();
 const cpu = process.cpuUsage(cpu0);
-agent.destroy();
+for (const c of connections) c.close();
 await clock.close();
 process.stdout.write(
   JSON.stringify({
@@ -157,7 +264,8 @@ process.stdout.write(
     wakes: r.wakes,
     send_lag_p99_us: lag.getValueAtPercentile(99),
     client_cpu_us_per_request: Math.round((cpu.user + cpu.system) / Math.max(1, r.count)),
-    client_gc_count: gcs.length,
-    client_gc_max_us: Math.round(Math.max(0, ...gcs.map((g) => g.cost))),
+    client_alloc_bytes_per_request: Math.round(gcs.alloc_bytes / Math.max(1, r.count)),
+    client_gc_count: Object.values(gcs.gc).reduce((n, g) => n + g.count, 0),
+    client_gc_max_us: Math.round(1000 * Math.max(0, ...Object.values(gcs.gc).map((g) => g.max_ms))),
   }) + '\n',
 );

@@ -28,12 +28,13 @@ export interface LoadResult {
   /** How late its sends left against the schedule, p99 (inside every latency above). */
   readonly send_lag_p99_us: number;
   readonly client_cpu_us_per_request: number;
+  readonly client_alloc_bytes_per_request: number;
   /** The generator's own garbage collections during the run, and the longest (µs). */
   readonly client_gc_count: number;
   readonly client_gc_max_us: number;
 }
 
-/** The generator's young generation (bench/loadgen.ts: its own collections delay its sends). */
+/** The generator's young generation, large enough for no scavenge in a run (its own collections delay its sends). */
 const LOADGEN_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'];
 
 /**

@@ -13,20 +13,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { createAsgardServer } from '../src/serve/server.js';
 import { Workspace } from '../src/workspace/workspace.js';
+import { GcWindow } from './gc-window.js';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const srv = createAsgardServer({ ir: cfg.ir, workspace: Workspace.open(cfg.spec, { stateDir: cfg.stateDir }) });
 
 const eld = monitorEventLoopDelay({ resolution: 5 });
 eld.enable();
-// Garbage collections of the window (v8.GCProfiler): pauses by kind (µs), bytes allocated (the heap
-// growth between collections plus what each collected), the young generation's size at the last one.
-let gcProfiler = new GCProfiler();
-gcProfiler.start();
-let heapAtMark = getHeapStatistics().used_heap_size;
+const gcWindow = new GcWindow();
 let cpu0 = process.cpuUsage();
 /** The main thread's time waiting for a core while runnable (ns, /proc/PID/task/PID/schedstat) and its involuntary switches. */
 function waits(): { runqueueNs: number; preempted: number } {
@@ -39,33 +35,6 @@ function waits(): { runqueueNs: number; preempted: number } {
   }
 }
 let waits0 = waits();
-
-function gcStats() {
-  const { statistics } = gcProfiler.stop();
-  gcProfiler = new GCProfiler();
-  gcProfiler.start();
-  const byKind: Record<string, { count: number; ms: number; max_ms: number }> = {};
-  let allocated = 0;
-  let before = heapAtMark;
-  let youngMiB = 0;
-  for (const g of statistics) {
-    const k = (byKind[g.gcType] ??= { count: 0, ms: 0, max_ms: 0 });
-    k.count++;
-    k.ms += g.cost / 1000;
-    k.max_ms = Math.max(k.max_ms, g.cost / 1000);
-    allocated += Math.max(0, g.beforeGC.heapStatistics.usedHeapSize - before);
-    before = g.afterGC.heapStatistics.usedHeapSize;
-    youngMiB = (g.afterGC.heapSpaceStatistics.find((x) => x.spaceName === 'new_space')?.spaceSize ?? 0) / 2 ** 20;
-  }
-  const now = getHeapStatistics().used_heap_size;
-  allocated += Math.max(0, now - before);
-  heapAtMark = now;
-  for (const k of Object.values(byKind)) {
-    k.ms = Number(k.ms.toFixed(2));
-    k.max_ms = Number(k.max_ms.toFixed(2));
-  }
-  return { gc: byKind, alloc_bytes: allocated, young_generation_mib: youngMiB };
-}
 
 /** A door engine process: CPU ms (utime + stime at 100 ticks/s) and every thread's nice (/proc/PID/task/TID/stat). */
 function doorProcess(pid: number): { pid: number; cpu_ms: number; nice: number[] } | undefined {
@@ -90,7 +59,7 @@ function stats() {
     cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
     runqueue_wait_ms: Math.round((w.runqueueNs - waits0.runqueueNs) / 1e6),
     preempted: w.preempted - waits0.preempted,
-    ...gcStats(),
+    ...gcWindow.take(),
     door: srv.door.pids().flatMap((p) => doorProcess(p) ?? []),
   };
 }
@@ -105,7 +74,7 @@ commands.on('close', stop);
 commands.on('line', (line) => {
   if (line === 'mark') {
     eld.reset();
-    gcStats();
+    gcWindow.take();
     cpu0 = process.cpuUsage();
     waits0 = waits();
     process.stdout.write('{}\n');

@@ -142,7 +142,7 @@ export async function run(): Promise<Figure[]> {
         Object.entries(st.gc)
           .map(([k, g]) => `${k} ${g.count}× ${g.ms} ms (max ${g.max_ms})`)
           .join(', ') || 'none'
-      }, young generation ${st.young_generation_mib} MiB; client: send lag p99 ${r.send_lag_p99_us} µs, ${r.client_gc_count} GCs (max ${r.client_gc_max_us} µs)`;
+      }, young generation ${st.young_generation_mib} MiB; client: send lag p99 ${r.send_lag_p99_us} µs, CPU ${r.client_cpu_us_per_request} µs and ${r.client_alloc_bytes_per_request} B per request, ${r.client_gc_count} GCs (max ${r.client_gc_max_us} µs)`;
     for (let i = 0; i < RUNS; i++) {
       const [q, qs] = await measured();
       quiet.push(q);
