@@ -16,6 +16,7 @@ import { CliError, EXIT, type CommandContext } from './command.js';
 import { workspaceOf, type LoadedSpec } from './spec.js';
 import { NodeError } from '../engine/executor.js';
 import type { FileMap } from '../targets/files.js';
+import { inParallel } from '../util/parallel.js';
 
 /** Default seconds a SparkApplication or Job may run when the profile sets no `job_timeout`. */
 export const DEFAULT_JOB_TIMEOUT = 3600;
@@ -107,10 +108,8 @@ export async function openKubeDeployment(
   const ownsArtifacts = ir.profiles[profile]?.settings.artifacts === undefined;
   const upload = async () => {
     if (!ownsArtifacts) return;
-    for (const [path, content] of await tree()) {
-      if (!path.startsWith('spark/') || !(path.endsWith('.py') || path.endsWith('.sql'))) continue;
-      await remote.store.put(`_asgard/${ir.name}/${path}`, content);
-    }
+    const files = [...(await tree())].filter(([path]) => path.startsWith('spark/') && (path.endsWith('.py') || path.endsWith('.sql')));
+    await inParallel(files, 8, ([path, content]) => remote.store.put(`_asgard/${ir.name}/${path}`, content));
   };
   const airbyteUrl = setting(ir, profile, 'airbyte_url', env);
   const workspaceId = setting(ir, profile, 'airbyte_workspace_id', env);

@@ -105,21 +105,38 @@ export class KubeDeployment {
     return this.layout;
   }
 
-  /** The pipeline's own objects and uploads, once per apply, when the first node runs. */
+  /**
+   * The pipeline's own objects and uploads, once per apply, when the first node runs: the objects
+   * of one kind at once, kind after kind in apply order (a namespace before what lives in it, a
+   * Role before its RoleBinding); the uploads meanwhile.
+   */
   prepare(): Promise<void> {
     this.prepared ??= (async () => {
-      for (const o of (await this.objects()).shared) {
-        try {
-          await this.cluster.apply(o);
-        } catch (e) {
-          // A namespace is cluster-scoped: asgard's in-cluster service account (a namespaced Role,
-          // kubernetes/namespace.yaml) may not patch it, and needs not — it runs inside it.
-          if (o.kind === 'Namespace' && e instanceof KubeError && e.reason === 'forbidden') continue;
-          throw e;
+      const { shared } = await this.objects();
+      const uploaded = this.opts.upload?.();
+      try {
+        for (const kind of new Set(shared.map((o) => o.kind))) {
+          await Promise.all(
+            shared
+              .filter((o) => o.kind === kind)
+              .map(async (o) => {
+                try {
+                  await this.cluster.apply(o);
+                } catch (e) {
+                  // A namespace is cluster-scoped: asgard's in-cluster service account (a namespaced Role,
+                  // kubernetes/namespace.yaml) may not patch it, and needs not — it runs inside it.
+                  if (o.kind === 'Namespace' && e instanceof KubeError && e.reason === 'forbidden') return;
+                  throw e;
+                }
+                this.writes++;
+              }),
+          );
         }
-        this.writes++;
+      } finally {
+        // Settled either way (a failed apply must not leave an upload's rejection unobserved).
+        await Promise.allSettled([uploaded]);
       }
-      await this.opts.upload?.();
+      await uploaded;
     })();
     return this.prepared;
   }

@@ -96,7 +96,8 @@ async function watchUntilFinished(cluster: Cluster, applied: KubeObject, deadlin
     }
     return c;
   };
-  seen(applied);
+  // The apply's answer is where it stands now: the first watch starts from its resourceVersion.
+  let current: (KubeObject & Status) | undefined = applied;
   let backoff = 200;
   while (true) {
     if (opts.signal?.aborted) throw new KubeError(`${describe(applied)}: apply was interrupted while it ran`, 'other');
@@ -106,10 +107,9 @@ async function watchUntilFinished(cluster: Cluster, applied: KubeObject, deadlin
         'timeout',
       );
     }
-    // Where it stands now (also after a lost watch: the API server may have restarted meanwhile).
-    let current: (KubeObject & Status) | undefined;
+    // Where it stands after a watch ended (also after a lost one: the API server may have restarted meanwhile).
     try {
-      current = await cluster.read<KubeObject & Status>(applied);
+      current ??= await cluster.read<KubeObject & Status>(applied);
     } catch (e) {
       if (e instanceof KubeError && e.reason === 'unreachable') {
         await sleep(Math.min((backoff *= 2), 2000), opts.signal);
@@ -119,6 +119,7 @@ async function watchUntilFinished(cluster: Cluster, applied: KubeObject, deadlin
     }
     if (!current) throw new KubeError(`${describe(applied)} was deleted while it ran`, 'not-found');
     if (seen(current).finished) return current;
+    current = undefined;
     const outcome = await watchOnce(cluster, path, applied.metadata.name, resourceVersion, deadline, opts.signal, seen);
     if (outcome === 'finished') return last;
     if (outcome === 'lost') await sleep(Math.min((backoff *= 2), 2000), opts.signal);

@@ -140,7 +140,10 @@ export class StateStore {
   constructor(
     readonly stateDir: string,
     readonly pipeline: string,
-    /** Called after every write with what was written (a remote state mirrors it: src/warehouse/remote-state.ts). */
+    /**
+     * Called after every write with what was written (a remote state mirrors it: src/warehouse/remote-state.ts).
+     * The file is then a working copy of the mirror, the truth: it is written atomically but not fsynced.
+     */
     private readonly onWrite?: (written: PipelineState) => void,
   ) {
     this.file = join(stateDir, 'state', `${pipeline}.json`);
@@ -180,7 +183,7 @@ export class StateStore {
       serial: prev.serial + 1,
       nodes: next.nodes,
     };
-    writeFileAtomic(this.file, JSON.stringify(written, null, 2) + '\n');
+    writeFileAtomic(this.file, JSON.stringify(written, null, 2) + '\n', this.onWrite === undefined);
     this.onWrite?.(written);
     return written;
   }

@@ -2,14 +2,19 @@ import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSyn
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-/** Write a file so that readers see either the old or the new content, never a torn one. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/**
+ * Write a file so that readers see either the old or the new content, never a torn one. `durable`
+ * (the default) also fsyncs the file and its folder, so the new content survives a crash; a working
+ * copy of something kept elsewhere (a remote state's, src/warehouse/remote-state.ts) needs not: a
+ * lost or empty copy is fetched again. Each fsync blocks the process (tens of ms on a busy disk).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, durable = true): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -19,7 +24,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     throw e;
   }
-  fsyncDir(dirname(path));
+  if (durable) fsyncDir(dirname(path));
 }
 
 export function fsyncDir(dir: string): void {

@@ -105,7 +105,7 @@ export class RemoteState {
     }
     const sync = this.syncRecord();
     if (got.changed) {
-      if (got.body) writeFileAtomic(this.local.stateFile, got.body);
+      if (got.body) writeFileAtomic(this.local.stateFile, got.body, false);
       else rmSync(this.local.stateFile, { force: true });
       sync.state = got.body && got.etag ? { etag: got.etag, md5: md5(got.body) } : undefined;
     }
@@ -310,7 +310,8 @@ export class RemoteState {
   }
 
   private saveSync(): void {
-    if (this.sync) writeFileAtomic(this.local.syncFile, JSON.stringify(this.sync) + '\n');
+    // What was last synced is a cache: lost, the next pull compares contents again (no fsync).
+    if (this.sync) writeFileAtomic(this.local.syncFile, JSON.stringify(this.sync) + '\n', false);
   }
 }
 

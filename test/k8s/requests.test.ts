@@ -1,0 +1,74 @@
+// The requests `apply --profile kubernetes` makes before and while it runs a node, against a
+// recording stand-in for the Cluster (each is a round trip on the apply's critical path,
+// bench/k8s.bench.ts): a run-to-completion (src/kube/run.ts) is not read again after its apply,
+// whose answer is where it stands; the pipeline's own objects (src/kube/deploy.ts prepare) go kind
+// after kind in apply order, the objects of one kind at once, the job files uploaded meanwhile.
+
+import { describe, expect, it } from 'vitest';
+import type { Cluster } from '../../src/kube/cluster.js';
+import { KubeDeployment } from '../../src/kube/deploy.js';
+import { runToCompletion } from '../../src/kube/run.js';
+import type { KubeObject } from '../../src/targets/k8s-objects.js';
+
+const job: KubeObject = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'train', namespace: 'ns' } } as KubeObject;
+
+describe('runToCompletion', () => {
+  it('reads the object once (to replace an earlier run) and not again after applying it', async () => {
+    const calls: string[] = [];
+    const cluster = {
+      read: async () => (calls.push('read'), undefined),
+      delete: async () => void calls.push('delete'),
+      // The API server answers the apply with the object as stored: here it has finished already.
+      apply: async (o: KubeObject) => {
+        calls.push('apply');
+        return { ...o, metadata: { ...o.metadata, resourceVersion: '7' }, status: { conditions: [{ type: 'Complete', status: 'True' }] } };
+      },
+    } as unknown as Cluster;
+    const done = await runToCompletion(cluster, job, { timeoutSeconds: 60 });
+    expect(done.metadata.resourceVersion).toBe('7');
+    expect(calls).toEqual(['read', 'apply']);
+  });
+});
+
+describe("the pipeline's own objects", () => {
+  it('kind after kind, those of one kind at once, the uploads meanwhile', async () => {
+    const events: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const cluster = {
+      apply: async (o: KubeObject) => {
+        events.push(`apply ${o.kind}/${o.metadata.name}`);
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        events.push(`applied ${o.kind}/${o.metadata.name}`);
+        return o;
+      },
+    } as unknown as Cluster;
+    const doc = (kind: string, name: string) =>
+      `apiVersion: ${kind === 'Namespace' || kind === 'ConfigMap' ? 'v1' : 'rbac.authorization.k8s.io/v1'}\nkind: ${kind}\nmetadata:\n  name: ${name}\n`;
+    const tree = new Map([
+      ['kubernetes/namespace.yaml', [doc('RoleBinding', 'rb'), doc('Namespace', 'ns'), doc('Role', 'r')].join('---\n')],
+      ['kubernetes/config.yaml', [doc('ConfigMap', 'a'), doc('ConfigMap', 'b'), doc('ConfigMap', 'c')].join('---\n')],
+    ]);
+    const deployment = new KubeDeployment(cluster, {
+      pipeline: 'p',
+      namespace: 'ns',
+      tree,
+      timeoutSeconds: 60,
+      timeoutSource: 'test',
+      upload: async () => {
+        events.push('upload');
+      },
+    });
+    await deployment.prepare();
+    expect(events.filter((e) => e !== 'upload')[0]).toBe('apply Namespace/ns');
+    expect(events.indexOf('upload')).toBeLessThan(events.indexOf('applied Namespace/ns'));
+    const at = (e: string) => events.indexOf(e);
+    expect(at('applied Namespace/ns')).toBeLessThan(at('apply Role/r'));
+    expect(at('applied Role/r')).toBeLessThan(at('apply RoleBinding/rb'));
+    expect(at('applied RoleBinding/rb')).toBeLessThan(at('apply ConfigMap/a'));
+    expect(most).toBe(3);
+    expect(deployment.writes).toBe(6);
+  });
+});
