@@ -2,7 +2,7 @@
 // templates/<target>/ folder; this file sits at the same depth under src/ and dist/, so the
 // folder resolves the same way from sources (tsx) and from the built package.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -16,11 +16,20 @@ hb.registerHelper('json', (v: unknown) => new Handlebars.SafeString(JSON.stringi
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
+let partials = false;
 
-/** Renders `templates/<name>` with the context. Templates never HTML-escape (they are not HTML). */
+/**
+ * Renders `templates/<name>` with the context. Templates never HTML-escape (they are not HTML).
+ * `templates/shared/<name>.py.hbs` is the partial `{{> <name>}}` (code several scripts share).
+ */
 export function render(name: string, context: object): string {
   let t = cache.get(name);
   if (!t) {
+    if (!partials) {
+      const shared = join(templatesDir, 'shared');
+      for (const f of readdirSync(shared)) hb.registerPartial(f.replace(/\.py\.hbs$/, ''), readFileSync(join(shared, f), 'utf8'));
+      partials = true;
+    }
     t = hb.compile(readFileSync(join(templatesDir, name), 'utf8'), { noEscape: true, strict: true });
     cache.set(name, t);
   }

@@ -1,8 +1,11 @@
 // training/: per train node, the training script (features through Feast, the spec's algorithm and
 // parameters in scikit-learn, the same split and metrics, MLflow logging and registration, ONNX
 // export with skl2onnx), its pinned requirements, and job.yaml: a ConfigMap holding both and a
-// batch/v1 Job that installs the requirements and runs the script with the Feast repository
-// (feast/configmap.yaml) mounted.
+// batch/v1 Job in the Python jobs image (docker/training.Dockerfile: nothing installed at run time)
+// that runs the script with the Feast repository (feast/configmap.yaml) mounted. Under an Iceberg SQL
+// catalog (`catalog_type = "jdbc"`) the script reads the feature view's table and the label table
+// from the catalog (pyiceberg), registers the repository and trains; the version goes to MLflow and
+// to asgard's registry beside the S3 warehouse, which the serving Deployment reads.
 
 import type { NodeKind, PipelineIR, TrainNode } from '../../ir/types.js';
 import { SKLEARN_ESTIMATOR, sklearnParams } from '../../ir/algorithms.js';
@@ -18,6 +21,7 @@ import { render } from '../templates.js';
 import { envVar, k8sRefs, s3Env } from '../k8s-env.js';
 import type { EnvVar } from '../k8s-env.js';
 import { feastConfigMapName } from '../feast/feast.js';
+import { catalogCredentialsEnv, icebergCatalog } from '../iceberg-catalog.js';
 import { trainingSettings } from './settings.js';
 
 /** The Python jobs image's packages (training, and the dbt Jobs), pinned: the versions the conformance run checks with. */
@@ -90,8 +94,16 @@ export const trainingTarget: Target = {
     const image = pythonJobImage(settings);
     const refs = k8sRefs(ir, settings);
     const endpoint = settings.get('s3_endpoint');
+    const catalog = icebergCatalog(settings);
+    const region = settings.get('s3_region');
     diags.push(...settings.diagnostics);
     if (!wh) return { diagnostics: diags };
+    // Under a SQL catalog the inputs are read through it (their current snapshots); otherwise from
+    // the tables' data folders on S3 (s3fs, in the jobs image).
+    const args = [
+      '--feast-apply',
+      ...(catalog.type === 'jdbc' && catalog.uri ? ['--catalog', catalog.name, '--catalog-uri', catalog.uri, '--warehouse', s3a(wh)] : []),
+    ];
 
     const requirements = 'requirements.txt';
     files.set(requirements, textFile(requirements, { spec: ctx.specPath, node: trains.map((t) => t.id).join(', ') }, TRAINING_REQUIREMENTS.join('\n')));
@@ -117,6 +129,9 @@ export const trainingTarget: Target = {
         featureDtypes: Object.fromEntries(view.features.map((f) => [f.name, f.dtype])),
         labelFrom: t.label.from,
         labelTable: label.table,
+        labelTableId: `${label.layer}.${label.table}`,
+        featuresFrom: view.from,
+        featuresPathEnv: envName('ASGARD', splitTable(view.from).table, 'path'),
         labelPathEnv: envName('ASGARD', label.table, 'path'),
         labelColumn: t.label.column,
         labelTimestamp: t.label.timestamp,
@@ -148,6 +163,8 @@ export const trainingTarget: Target = {
       const tracking = t.mlflow?.trackingUri ?? settings.get('mlflow_tracking_uri') ?? { kind: 'env', name: 'MLFLOW_TRACKING_URI' };
       env.push(envVar('MLFLOW_TRACKING_URI', tracking, refs));
       env.push(...s3Env(settings, refs));
+      if (region) env.push(envVar('AWS_REGION', region, refs));
+      env.push(...catalogCredentialsEnv(settings, refs));
       const labels = { 'app.kubernetes.io/managed-by': 'asgard', 'asgard.io/pipeline': ir.name, 'asgard.io/node': t.id };
 
       const configMap = {
@@ -173,11 +190,13 @@ export const trainingTarget: Target = {
                   image,
                   workingDir: '/tmp',
                   // Feast writes its registry beside the repo: the read-only ConfigMap is copied to a writable folder.
-                  // `feast apply` registers the repository's objects (a local file registry) before training reads them.
+                  // The script reads its inputs, then registers the repository's objects (`feast apply`) and trains.
                   command: [
                     'sh',
                     '-c',
-                    'set -e; mkdir -p /tmp/feast && cp /opt/asgard/feast-src/* /tmp/feast/ && (cd /tmp/feast && feast apply) && python /opt/asgard/training/train.py',
+                    'set -e; mkdir -p /tmp/feast && cp /opt/asgard/feast-src/* /tmp/feast/ && exec python /opt/asgard/training/train.py "$@"',
+                    'train',
+                    ...args,
                   ],
                   env,
                   resources: {

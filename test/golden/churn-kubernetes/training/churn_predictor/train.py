@@ -7,22 +7,34 @@ same split, algorithm, parameters and metrics as the spec; MLflow logging and re
 ONNX export (skl2onnx) with one input per feature, float32 (a `string` feature: the raw string,
 encoded in the graph by a LabelEncoder as asgard encodes it), which `asgard serve` runs.
 
+Arguments (the Kubernetes Job passes them, training/<model>/job.yaml): `--catalog NAME --catalog-uri
+JDBC_URL --warehouse URL` read `gold.customer_metrics` and `gold.churn_labels` (their current snapshots) from the
+profile's Iceberg SQL catalog into Parquet files under the feature repository, which the Feast sources
+and the label rows are then read from (pyiceberg and its pyarrow FileIO: no s3fs); `--feast-apply`
+registers the feature repository (`feast apply`) after that and before training.
+
 Environment: FEAST_REPO (the feature repository), ASGARD_GOLD_LOCATION (the layer's
 root; the label table's Parquet data files are read from <root>/churn_labels/data) or
 ASGARD_CHURN_LABELS_PATH (that folder itself), MLFLOW_TRACKING_URI, ASGARD_STATE (optional: also write the version
-into asgard's model registry there, for `asgard serve`), S3_ENDPOINT.
+into asgard's model registry there, for `asgard serve`), ASGARD_REGISTRY_URL (optional: that registry's
+remote copy on S3, s3://bucket/prefix/_asgard/registry, which `asgard serve` reads under the profile),
+S3_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ICEBERG_JDBC_USER / ICEBERG_JDBC_PASSWORD.
 """
 
+import argparse
 import json
 import os
+import subprocess
 import sys
 from datetime import datetime, timezone
+from urllib.parse import quote, urlparse
 
 import mlflow
 import mlflow.sklearn
 import numpy as np
 import onnx
 import pandas as pd
+import pyarrow.parquet as pq
 from feast import FeatureStore
 from mlflow.tracking import MlflowClient
 from onnx import TensorProto, helper
@@ -45,6 +57,10 @@ THRESHOLD = 0.5
 GATE = {"metric": "f1", "op": ">=", "value": 0.7, "text": "f1 >= 0.70"}
 REGISTER = "customer_churn_predictor"
 EXPERIMENT = "churn-churn_predictor"
+FEATURES_FROM = "gold.customer_metrics"
+FEATURES_PATH_ENV = "ASGARD_CUSTOMER_METRICS_PATH"
+LABEL_TABLE = "gold.churn_labels"
+PROG = "asgard-train"
 
 # `string` features are categories, encoded as asgard's trainer does (docs/language.md, `feature`):
 # ordinal codes of the training rows' distinct values sorted by code point; NULL and unseen: -1.
@@ -55,6 +71,74 @@ FEAST_REPO = os.environ.get("FEAST_REPO", "/opt/asgard/feast")
 LABEL_LOCATION = os.environ.get("ASGARD_GOLD_LOCATION", "s3://asgard-lake/warehouse/gold").rstrip("/")
 LABEL_PATH = os.environ.get("ASGARD_CHURN_LABELS_PATH", f"{LABEL_LOCATION}/churn_labels/data")
 S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "http://minio.asgard.svc:9000") or None
+
+
+def sqlalchemy_url(jdbc):
+    """The SQLAlchemy URL of the catalog's JDBC URL (Spark's `spark.sql.catalog.<name>.uri`)."""
+    if jdbc.startswith("jdbc:sqlite:"):
+        return "sqlite:///" + jdbc[len("jdbc:sqlite:"):]
+    if jdbc.startswith("jdbc:postgresql://"):
+        user = os.environ.get("ICEBERG_JDBC_USER", "")
+        password = os.environ.get("ICEBERG_JDBC_PASSWORD", "")
+        auth = (quote(user, safe="") + (":" + quote(password, safe="") if password else "") + "@") if user else ""
+        return "postgresql+psycopg2://" + auth + jdbc[len("jdbc:postgresql://"):]
+    raise SystemExit(f"{PROG}: the catalog URI {jdbc.split('?')[0]} is neither jdbc:postgresql: nor jdbc:sqlite:")
+
+
+def open_catalog(name, uri, warehouse):
+    """The profile's Iceberg SQL catalog through pyiceberg, its files on S3 through pyiceberg's own FileIO (pyarrow)."""
+    from pyiceberg.catalog import load_catalog
+
+    props = {"type": "sql", "uri": sqlalchemy_url(uri), "warehouse": warehouse, "s3.region": os.environ.get("AWS_REGION") or "us-east-1"}
+    if os.environ.get("S3_ENDPOINT"):
+        props["s3.endpoint"] = os.environ["S3_ENDPOINT"]
+    for key, env in (("s3.access-key-id", "AWS_ACCESS_KEY_ID"), ("s3.secret-access-key", "AWS_SECRET_ACCESS_KEY")):
+        if os.environ.get(env):
+            props[key] = os.environ[env]
+    return load_catalog(name, **props)
+
+
+def split(table):
+    layer, _, name = table.partition(".")
+    return layer, name
+
+
+def read(catalog, table, required=True):
+    """The current snapshot of `layer.table` as an Arrow table (None when absent and not required)."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        return catalog.load_table(split(table)).scan().to_arrow()
+    except NoSuchTableError:
+        if required:
+            raise SystemExit(f"{PROG}: {table} is not in the Iceberg catalog: its node has not run yet")
+        return None
+
+
+def stage_inputs(catalog_name, catalog_uri, warehouse):
+    """The feature view's table and the label table, read from the Iceberg catalog into Parquet under
+    the feature repository; the Feast source's and the label rows' paths point there."""
+    global LABEL_PATH
+    catalog = open_catalog(catalog_name, catalog_uri, warehouse)
+    staged = {}
+    for table, env in ((FEATURES_FROM, FEATURES_PATH_ENV), (LABEL_TABLE, "ASGARD_CHURN_LABELS_PATH")):
+        if table not in staged:
+            layer, name = split(table)
+            folder = os.path.join(FEAST_REPO, "data", "sources", layer, name)
+            os.makedirs(folder, exist_ok=True)
+            data = read(catalog, table)
+            pq.write_table(data, os.path.join(folder, "part-0.parquet"))
+            staged[table] = folder
+            print(f"{PROG}: {table} read from the catalog: {data.num_rows} rows", flush=True)
+        os.environ[env] = staged[table]
+    LABEL_PATH = staged[LABEL_TABLE]
+
+
+def feast_apply():
+    """Registers the feature repository (a local file registry) with the sources' paths as they are now."""
+    done = subprocess.run(["feast", "apply"], cwd=FEAST_REPO)
+    if done.returncode != 0:
+        raise SystemExit(f"{PROG}: feast apply in {FEAST_REPO} failed with exit code {done.returncode}")
 
 
 def load_training_frame():
@@ -149,8 +233,11 @@ def write_asgard_registry(state_dir, onnx_bytes, metrics, fills, vocab, promoted
         fs, base = remote
         # The registry lives beside the S3 warehouse: continue its numbering, then upload below.
         os.makedirs(root, exist_ok=True)
-        if fs.exists(f"{base}/index.json"):
-            fs.get(f"{base}/index.json", index_path)
+        from pyarrow.fs import FileType
+
+        if fs.get_file_info(f"{base}/index.json").type != FileType.NotFound:
+            with fs.open_input_stream(f"{base}/index.json") as src, open(index_path, "wb") as dst:
+                dst.write(src.read())
     if os.path.exists(index_path):
         with open(index_path, encoding="utf-8") as f:
             index = json.load(f)
@@ -186,23 +273,40 @@ def write_asgard_registry(state_dir, onnx_bytes, metrics, fills, vocab, promoted
     os.replace(tmp, index_path)
     if remote is not None:
         # The version's files first, the index last: a reader never sees a version without its files.
-        fs.put(folder, f"{base}/{version}", recursive=True)
-        fs.put(index_path, f"{base}/index.json")
+        for local, key in [*((os.path.join(folder, n), f"{base}/{version}/{n}") for n in sorted(files)), (index_path, f"{base}/index.json")]:
+            with open(local, "rb") as src, fs.open_output_stream(key) as dst:
+                dst.write(src.read())
     return version
 
 
 def registry_remote():
-    """ASGARD_REGISTRY_URL (s3://bucket/prefix/_asgard/registry): asgard's registry beside the warehouse."""
+    """ASGARD_REGISTRY_URL (s3://bucket/prefix/_asgard/registry): asgard's registry beside the warehouse,
+    through pyarrow's S3 file system (credentials from the AWS default chain; the endpoint S3_ENDPOINT)."""
     url = os.environ.get("ASGARD_REGISTRY_URL")
     if not url:
         return None
-    import fsspec
+    from pyarrow.fs import S3FileSystem
 
-    fs = fsspec.filesystem("s3", **({"client_kwargs": {"endpoint_url": S3_ENDPOINT}} if S3_ENDPOINT else {}))
-    return fs, f"{url.rstrip('/')}/{REGISTER}"
+    opts = {"region": os.environ.get("AWS_REGION") or "us-east-1"}
+    if S3_ENDPOINT:
+        endpoint = urlparse(S3_ENDPOINT if "://" in S3_ENDPOINT else f"https://{S3_ENDPOINT}")
+        opts.update(endpoint_override=endpoint.netloc, scheme=endpoint.scheme)
+    return S3FileSystem(**opts), f"{url.split('://', 1)[-1].rstrip('/')}/{REGISTER}"
 
 
-def main():
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Trains customer_churn_predictor")
+    ap.add_argument("--catalog", help="the Iceberg catalog's name: read the inputs from it")
+    ap.add_argument("--catalog-uri", help="its JDBC URL")
+    ap.add_argument("--warehouse", help="the warehouse root its tables live under")
+    ap.add_argument("--feast-apply", action="store_true", help="run `feast apply` in FEAST_REPO before training")
+    args = ap.parse_args(argv)
+    if args.catalog:
+        if not (args.catalog_uri and args.warehouse):
+            ap.error("--catalog needs --catalog-uri and --warehouse")
+        stage_inputs(args.catalog, args.catalog_uri, args.warehouse)
+    if args.feast_apply:
+        feast_apply()
     frame = load_training_frame()
     y = frame[LABEL].astype(int)
     raw_train, raw_test, y_train, y_test = train_test_split(
