@@ -391,7 +391,7 @@ describe('apply --profile kubernetes: the API server goes away mid-watch', { tim
     release();
     const r = await running;
     expect(r.stderr).not.toMatch(/at .*\.ts:/);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     const out = JSON.parse(r.stdout) as { nodes: { node: string; status: string }[] };
     expect(out.nodes.map((n) => [n.node, n.status])).toEqual([
       ['bronze.orders', 'succeeded'],
