@@ -285,6 +285,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           snapshot: result.snapshot ?? base?.snapshot,
           inputSnapshots: inputTokens(node, state),
           cursor: result.cursor ?? base?.cursor,
+          read: result.read,
           modelVersion: result.modelVersion ?? base?.modelVersion,
           logicalTime: result.logicalTime ?? base?.logicalTime,
           ...(result.files ? { files: result.files } : {}),

@@ -3,7 +3,7 @@
 // trains or writes the warehouse, and tests can swap them.
 
 import type { NodeKind, PipelineIR, PipelineNode, Resolvable, Span } from '../ir/types.js';
-import type { ColumnSchema, FileManifest, PipelineState, SnapshotRef } from '../planner/state-store.js';
+import type { ColumnSchema, FileManifest, PipelineState, SnapshotRef, SourceRead } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
 export interface Progress {
@@ -41,6 +41,8 @@ export interface NodeResult {
   readonly logicalTime?: string;
   /** File sources: the files the snapshot holds (src/ingest/file-manifest.ts). */
   readonly files?: FileManifest;
+  /** Sources: what this sync read (its digest), recorded so that the same read next time costs no rewrite. */
+  readonly read?: SourceRead;
 }
 
 export interface NodeExecutor<N extends PipelineNode = PipelineNode> {

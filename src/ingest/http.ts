@@ -6,9 +6,9 @@
 
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { literal } from '../engine/duckdb.js';
+import { literal } from '../engine/quote.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
-import { SourceError } from './staging.js';
+import { SourceError, stagingDigest } from './staging.js';
 import { redactUrls } from './connection.js';
 
 const envNumber = (name: string, dflt: number): number => {
@@ -186,6 +186,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
       const file = join(req.stagingDir, 'rows.ndjson');
       const out = createWriteStream(file, { highWaterMark: 1 << 20 });
       const names = req.columns.map((c) => c.name);
+      const digest = stagingDigest();
       let rows = 0;
       let page: Page | undefined = firstPage ?? (await fetchPage(1, undefined, req.signal));
       let pageNo = 1;
@@ -199,6 +200,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
             chunk += JSON.stringify(o) + '\n';
           }
           rows += page.records.length;
+          digest.update(chunk);
           if (chunk && !out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
           req.onRows(rows);
           if (!page.next || page.records.length === 0) break;
@@ -218,6 +220,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
         : `read_json(${literal(file)}, format = 'newline_delimited', maximum_object_size = 16777216, sample_size = -1)`;
       return {
         rows,
+        digest: digest.digest('hex'),
         relation:
           rows === 0 && !typed ? `(SELECT ${req.columns.map((c) => `NULL::VARCHAR AS "${c.name.replace(/"/g, '""')}"`).join(', ')} WHERE false)` : relation,
       };

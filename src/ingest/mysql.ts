@@ -11,7 +11,7 @@ import mysql from 'mysql2';
 import { connectTimeoutMs, dbConnection, describeDbError } from './connection.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
 import { mysqlToDuck } from './types.js';
-import { CsvWriter, SourceError, csvField, csvRelation, ident } from './staging.js';
+import { CsvWriter, SourceError, csvField, csvRelation, ident, stagingDigest } from './staging.js';
 
 const myIdent = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
 
@@ -139,10 +139,11 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
       // over (DuckDB turns it into Parquet on its own threads while the rows keep streaming in).
       const chunkRows = req.onChunk ? (req.chunkRows ?? 250_000) : Infinity;
       const files: string[] = [];
+      const digest = stagingDigest();
       const nextFile = () => {
         const f = join(req.stagingDir, `rows-${String(files.length).padStart(4, '0')}.csv`);
         files.push(f);
-        return new CsvWriter(f);
+        return new CsvWriter(f, digest);
       };
       let out = nextFile();
       let inChunk = 0;
@@ -229,7 +230,7 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
       }
       if (conversionError) throw conversionError;
       req.onRows(total);
-      return { rows: total, relation: relationOf(files), chunks };
+      return { rows: total, relation: relationOf(files), chunks, digest: digest.digest('hex') };
     },
     async close() {
       const c = client;

@@ -15,7 +15,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { connectTimeoutMs, dbConnection, describeDbError } from './connection.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceConnector } from './source.js';
 import { postgresToDuck } from './types.js';
-import { SourceError, csvRelation } from './staging.js';
+import { SourceError, csvRelation, stagingDigest } from './staging.js';
 
 const pgIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
@@ -79,9 +79,11 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       const copy = c.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`));
       let rows = 0;
       let lastReport = 0;
+      const digest = stagingDigest();
       // Count lines as they pass (a newline inside a quoted value is rare; the count is only progress).
       const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
+          digest.update(chunk);
           for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
           if (rows - lastReport >= 50_000) {
             lastReport = rows;
@@ -129,7 +131,8 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       }
       const exact = Number((copy as unknown as { rowCount?: number }).rowCount ?? rows);
       req.onRows(exact);
-      return pipe ? { rows: exact, relation: csvRelation(pipe, req.columns), chunks: 1 } : { rows: exact, relation: csvRelation(file, req.columns) };
+      const staged = { rows: exact, digest: digest.digest('hex') };
+      return pipe ? { ...staged, relation: csvRelation(pipe, req.columns), chunks: 1 } : { ...staged, relation: csvRelation(file, req.columns) };
     },
     async close() {
       const c = client;

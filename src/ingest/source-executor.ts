@@ -15,7 +15,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SourceNode } from '../ir/types.js';
 import { ident, literal } from '../engine/quote.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
-import type { ColumnSchema } from '../planner/state-store.js';
+import type { ColumnSchema, SourceRead } from '../planner/state-store.js';
+import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import type { PendingSnapshot } from '../warehouse/warehouse.js';
 import { ConnectionSettingError, redactUrls } from './connection.js';
 import type { ConnectorInput, SourceColumn, SourceConnector } from './source.js';
@@ -157,18 +158,19 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       };
     }
   }
-  // Only a source that reads rows loads DuckDB.
-  const { openDuck, queryAll } = await import('../engine/duckdb.js');
-  const { checkFreshness } = await import('./freshness.js');
   const stagingRoot = join(ctx.scratchDir, 'ingest');
   mkdirSync(stagingRoot, { recursive: true });
   const staging = mkdtempSync(join(stagingRoot, `${node.name}-`));
   let pending: PendingSnapshot | undefined;
+  // DuckDB (its native module too) loads when rows are to be written: a sync that reads what it
+  // read last time (`NodeState.read`) never loads it. 1 GB: 512 MB ran out during a seed-scale
+  // incremental merge (DuckDB cannot spill every operator).
+  let opening: Promise<DuckDBConnection> | undefined;
   let duck: DuckDBConnection | undefined;
-  // DuckDB starts while the source is asked for its columns: both are fixed costs of every sync.
-  // 1 GB: 512 MB ran out during a seed-scale incremental merge (DuckDB cannot spill every operator).
-  const opening = openDuck(':memory:', { threads: '2', memory_limit: '1GB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' });
-  opening.catch(() => undefined);
+  const openDuckDb = (): Promise<DuckDBConnection> =>
+    (opening ??= import('../engine/duckdb.js').then(({ openDuck }) =>
+      openDuck(':memory:', { threads: '2', memory_limit: '1GB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' }),
+    ));
   try {
     ctx.progress({ rows: 0, message: `discovering ${connector.where}` });
     const discovered = await connector.discover();
@@ -192,8 +194,6 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (incremental && prev?.snapshot && !merge) ctx.warn(`${node.id}: the stream's columns changed since the last sync; reading everything again`);
     const from = merge ? lookBack(prev!.cursor!, stream.lookbackSeconds, cursorCol!.duckType ?? cursorCol!.outType) : undefined;
 
-    duck = await opening;
-    mark('open DuckDB');
     const select = columns.map((c) => `CAST(${ident(c.name)} AS ${c.outType}) AS ${ident(c.name)}`).join(', ');
     const fail = (e: unknown): never => {
       throw dataError(e, node, connector.where);
@@ -201,7 +201,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     // The cursor's new value and the row count (and, with `keys`, the distinct keys) in one pass.
     const cursorOf = async (rel: string, keys?: string): Promise<{ cursor?: string; rows: number; keys?: number }> => {
       const r = await queryAll(
-        duck!,
+        await openDuckDb(),
         `SELECT ${cursorCol ? cursorExpr(cursorCol.name, cursorCol.outType) : 'NULL'} AS c, count(*) AS n${keys ? `, count(DISTINCT (${keys})) AS k` : ''} FROM ${rel}`,
       ).catch(fail);
       return {
@@ -211,8 +211,8 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       };
     };
     // Every Parquet file carries the columns' Iceberg field ids (the pending snapshot's COPY options).
-    const copyTo = (p: PendingSnapshot, body: string, file: string): Promise<number> =>
-      ctx.warehouse.write(duck!, p, body, { file, options: 'COMPRESSION snappy, ROW_GROUP_SIZE 122880' });
+    const copyTo = async (p: PendingSnapshot, body: string, file: string): Promise<number> =>
+      ctx.warehouse.write(await openDuckDb(), p, body, { file, options: 'COMPRESSION snappy, ROW_GROUP_SIZE 122880' });
     // A full read writes Parquet part files while the connector is still reading (when it can cut
     // its staging output into chunks); an incremental one merges after reading.
     let parts = 0;
@@ -235,6 +235,28 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     });
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
     mark('extract');
+    // What was read, with the columns it was read as: the same as last time means nothing new (a
+    // stream with checks is re-checked against the run's logical time, so it goes on).
+    const sourceRead: SourceRead | undefined =
+      extracted.digest === undefined
+        ? undefined
+        : { ...(from !== undefined ? { from } : {}), digest: sha256(canonicalJson({ columns, rows: extracted.digest })) };
+    if (sourceRead && prev?.snapshot && sameSchema(prev.schema, schema) && !stream.checks?.length && canonicalJson(prev.read) === canonicalJson(sourceRead)) {
+      if (pending) await ctx.warehouse.abort(pending);
+      pending = undefined;
+      ctx.progress({ rows: 0, message: 'the same rows as the last sync read' });
+      return {
+        rows: merge ? 0 : prev.snapshot.rows,
+        snapshot: prev.snapshot,
+        schema,
+        ...(prev.cursor !== undefined ? { cursor: prev.cursor } : {}),
+        read: sourceRead,
+      };
+    }
+    const { queryAll } = await import('../engine/duckdb.js');
+    const { checkFreshness } = await import('./freshness.js');
+    duck = await openDuckDb();
+    mark('open DuckDB');
     ctx.progress({ rows: Math.max(0, extracted.rows), message: `writing ${node.id}` });
 
     const typed = `SELECT ${select} FROM ${extracted.relation}`;
@@ -280,7 +302,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       if (newRows === 0) {
         await checkFreshness(ctx, duck, `(${await ctx.warehouse.snapshotSelect(prev!.snapshot!, prev!.schema)})`);
         ctx.progress({ rows: 0, message: 'no new rows' });
-        return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor, ...(files ? { files } : {}) };
+        return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor, ...(files ? { files } : {}), ...(sourceRead ? { read: sourceRead } : {}) };
       }
       pending = await ctx.warehouse.begin(node.id, schema);
       const out = join(pending.dir, 'data.parquet');
@@ -327,6 +349,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
             schema,
             ...(cursorValue !== undefined ? { cursor: cursorValue } : prev!.cursor !== undefined ? { cursor: prev!.cursor } : {}),
             ...(files ? { files } : {}),
+            ...(sourceRead ? { read: sourceRead } : {}),
           };
         }
       }
@@ -336,12 +359,19 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     pending = undefined;
     mark('commit');
     ctx.progress({ rows: newRows, message: `${snapshot.rows} rows in ${node.id}` });
-    return { rows: newRows, snapshot, schema, ...(cursorValue !== undefined ? { cursor: cursorValue } : {}), ...(files ? { files } : {}) };
+    return {
+      rows: newRows,
+      snapshot,
+      schema,
+      ...(cursorValue !== undefined ? { cursor: cursorValue } : {}),
+      ...(files ? { files } : {}),
+      ...(sourceRead ? { read: sourceRead } : {}),
+    };
   } catch (e) {
     if (pending) await ctx.warehouse.abort(pending);
     throw asNodeError(e, node);
   } finally {
-    (duck ?? (await opening.catch(() => undefined)))?.closeSync();
+    (duck ?? (await opening?.catch(() => undefined)))?.closeSync();
     await connector.close().catch(() => undefined);
     rmSync(staging, { recursive: true, force: true });
   }

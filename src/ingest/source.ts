@@ -40,6 +40,11 @@ export interface Extracted {
   readonly relation: string;
   /** Chunks handed to `onChunk` (0 or absent: none; every row is in `relation`). */
   readonly chunks?: number;
+  /**
+   * The SHA-256 (hex) of the staged rows as they were read, in order (`stagingDigest`): the same
+   * digest for the same request means the same rows. Absent when the connector cannot say.
+   */
+  readonly digest?: string;
 }
 
 export interface SourceConnector {

@@ -2,6 +2,7 @@
 // (PostgreSQL COPY) or by `CsvWriter` from driver rows, and the DuckDB expression that reads it
 // back with exact types. Conventions: NULL is an empty unquoted field, an empty string is `""`.
 
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { ident, literal } from '../engine/quote.js';
 import type { SourceColumn } from './source.js';
@@ -28,13 +29,20 @@ export function csvField(v: string | null): string {
   return NEEDS_QUOTES.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
+/** The hash of a connector's staged bytes (`Extracted.digest`): SHA-256 over everything staged, in order. */
+export const stagingDigest = (): Hash => createHash('sha256');
+
 /** Buffers CSV text and writes it in large chunks; `write` returns false when the caller should wait. */
 export class CsvWriter {
   private buf = '';
   private readonly out: WriteStream;
   rows = 0;
 
-  constructor(file: string) {
+  /** `digest`: a stagingDigest that every line written is added to (one for all the files of a read). */
+  constructor(
+    file: string,
+    private readonly digest?: Hash,
+  ) {
     this.out = createWriteStream(file, { highWaterMark: 1 << 20 });
   }
 
@@ -43,6 +51,7 @@ export class CsvWriter {
     this.buf += text;
     this.rows++;
     if (this.buf.length >= 1 << 18) {
+      this.digest?.update(this.buf);
       const ok = this.out.write(this.buf);
       this.buf = '';
       return ok;
@@ -55,6 +64,7 @@ export class CsvWriter {
   }
 
   async close(): Promise<void> {
+    this.digest?.update(this.buf);
     if (this.buf) this.out.write(this.buf);
     this.buf = '';
     await new Promise<void>((resolve, reject) => {

@@ -58,6 +58,14 @@ export interface NodeState {
   readonly lastRun?: { readonly rows?: number; readonly seconds: number };
   /** File sources: the files the snapshot was read from (src/ingest/file-manifest.ts). */
   readonly files?: FileManifest;
+  /** Sources: what the last sync read (src/ingest/source-executor.ts): the same read again holds nothing new. */
+  readonly read?: SourceRead;
+}
+
+/** A source read: its cursor lower bound (none: everything) and the SHA-256 of the rows it staged. */
+export interface SourceRead {
+  readonly from?: string;
+  readonly digest: string;
 }
 
 export interface FileEntry {
@@ -107,6 +115,7 @@ const nodeState = z.looseObject({
   history: z.array(snapshotRef).optional(),
   inputSnapshots: z.record(z.string(), z.string()).optional(),
   cursor: z.string().optional(),
+  read: z.object({ from: z.string().optional(), digest: z.string() }).optional(),
   modelVersion: z.number().int().positive().optional(),
   logicalTime: z.string().optional(),
   appliedAt: z.string(),

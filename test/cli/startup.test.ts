@@ -10,35 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers.js';
+import { loaded, runLoggingModules } from '../helpers/loaded-modules.js';
 import { generateSpec } from '../../bench/gen-spec.js';
 
-/** Runs `asgard ARGV` as a process and returns its output and the packages it loaded. */
-function run(
-  argv: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): { code: number; stdout: string; stderr: string; packages: Set<string>; modules: string[] } {
-  const log = join(mkdtempSync(join(tmpdir(), 'asgard-modules-')), 'modules.txt');
-  writeFileSync(log, '');
-  const r = spawnSync(process.execPath, ['--import', join(repoRoot, 'test', 'helpers', 'module-log.mjs'), join(repoRoot, 'bin', 'asgard.js'), ...argv], {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ASGARD_TEST_MODULE_LOG: log },
-    timeout: 120_000,
-  });
-  const packages = new Set<string>();
-  const modules = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((u) => u !== '');
-  for (const url of modules) {
-    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-    if (m) packages.add(m[1]);
-  }
-  rmSync(join(log, '..'), { recursive: true, force: true });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, packages, modules };
-}
-
-const loaded = (packages: Set<string>, names: readonly string[]) => names.filter((n) => packages.has(n));
+const run = runLoggingModules;
 
 /** A first run fills the caches; the second plans the same without the parser, DuckDB or the warehouse's drivers. */
 function expectWarmPlanLoadsOnlyWhatItNeeds(argv: string[], dir: string): void {

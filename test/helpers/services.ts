@@ -192,6 +192,7 @@ export class SourceHarness {
       snapshot: result.snapshot,
       ...(result.cursor !== undefined ? { cursor: result.cursor } : prev?.cursor !== undefined ? { cursor: prev.cursor } : {}),
       ...(result.files ? { files: result.files } : {}),
+      ...(result.read ? { read: result.read } : {}),
       appliedAt: new Date().toISOString(),
     });
     return { result, progress, warnings };
