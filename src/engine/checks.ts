@@ -5,7 +5,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Check, NodeId, Span } from '../ir/types.js';
 import { renderSql } from '../sql/transpile.js';
-import { ident, literal, queryAll } from './duckdb.js';
+import { ident, literal, queryAll, type QueryResult } from './duckdb.js';
 import type { WrittenFacts } from '../warehouse/warehouse.js';
 
 export interface CheckFailure {
@@ -44,7 +44,11 @@ export async function runChecks(
   }
   for (const rel of new Set(simple.map(over))) {
     const these = simple.filter((c) => over(c) === rel);
-    const r = await queryAll(conn, `SELECT ${these.map((c, i) => `${violations(c)} AS v${i}`).join(', ')} FROM ${rel}`);
+    const scan = (known?: WrittenFacts): Promise<QueryResult> =>
+      queryAll(conn, `SELECT ${these.map((c, i) => `${violations(c, known)} AS v${i}`).join(', ')} FROM ${rel}`);
+    // The write's report is of the whole relation only for a full write (no delta). Were a reported
+    // key range wrong, bitstring_agg would refuse a value outside it: the scan then counts by hash.
+    const r = opts.delta || !opts.known ? await scan() : await scan(opts.known).catch(() => scan());
     these.forEach((c, i) => {
       if (Number(r.rows[0][`v${i}`]) > 0) suspects.add(c);
     });
@@ -81,14 +85,23 @@ function answered(c: Check, known: WrittenFacts | undefined): number | undefined
   return undefined;
 }
 
-/** An aggregate that is > 0 when the check may fail (exact for all but row_count's pass/fail). */
-function violations(c: Check): string {
+/**
+ * An aggregate that is > 0 when the check may fail (exact for all but row_count's pass/fail). With
+ * `known` (what the write reported of the whole relation), a `unique` integer column whose range
+ * is at most 8 bits per row counts its distinct values in a bitmap of that range (`bitstring_agg`)
+ * instead of a hash table: about a quarter of the CPU time over 712,570 keys
+ * (silver.transactions_cleaned, bench/apply.md), and no more memory than a byte per row per thread.
+ */
+function violations(c: Check, known?: WrittenFacts): string {
   const col = c.column ? ident(c.column) : '';
   switch (c.kind) {
     case 'not_null':
       return `count(*) FILTER (WHERE ${col} IS NULL)`;
-    case 'unique':
+    case 'unique': {
+      const r = c.column ? known?.range(c.column) : undefined;
+      if (r && r.max - r.min < BigInt(Math.max(8 * known!.rows, 1 << 16))) return `count(${col}) - bit_count(bitstring_agg(${col}, ${r.min}, ${r.max}))`;
       return `count(${col}) - count(DISTINCT ${col})`;
+    }
     case 'accepted_values': {
       const values = c.values ?? [];
       const allNumbers = values.length > 0 && values.every((v) => typeof v === 'number');

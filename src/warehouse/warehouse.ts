@@ -19,6 +19,7 @@ import { DELETE_FILE_PATH_ID, DELETE_POS_ID, IcebergTables, tableRelativeKey, ty
 
 export type { ScanFile } from './iceberg/table.js';
 import { icebergTypeOf } from './iceberg/schema.js';
+import { currentSchema } from './iceberg/metadata.js';
 import { parseNodeId } from '../ir/address.js';
 
 export interface PendingSnapshot {
@@ -37,6 +38,8 @@ export interface PendingSnapshot {
 export interface WrittenFacts {
   readonly rows: number;
   nulls(column: string): number | undefined;
+  /** The least and greatest value of an integer column (undefined for other types, or when a file's report lacks them). */
+  range(column: string): { readonly min: bigint; readonly max: bigint } | undefined;
 }
 
 export interface WarehouseOptions {
@@ -149,7 +152,21 @@ export class Warehouse {
     const reports = files as WrittenFile[];
     const sum = (xs: readonly (bigint | undefined)[]): number | undefined =>
       xs.some((x) => x === undefined) ? undefined : Number(xs.reduce((a, b) => a! + b!, 0n));
-    return { rows: sum(reports.map((w) => w.rows))!, nulls: (column) => sum(reports.map((w) => w.columns.get(column)?.nulls)) };
+    const range = (column: string): { min: bigint; max: bigint } | undefined => {
+      const type = currentSchema(p.write.metadata).fields.find((f) => f.name === column)?.type;
+      if (type !== 'int' && type !== 'long') return undefined;
+      let r: { min: bigint; max: bigint } | undefined;
+      for (const w of reports) {
+        const s = w.columns.get(column);
+        // A file of no rows, or of NULLs only, holds no value of the column.
+        if (w.rows === 0n || (s?.nulls !== undefined && s.nulls === w.rows)) continue;
+        if (!s?.min || !s.max || !INTEGER.test(s.min) || !INTEGER.test(s.max)) return undefined;
+        const [lo, hi] = [BigInt(s.min), BigInt(s.max)];
+        r = r ? { min: lo < r.min ? lo : r.min, max: hi > r.max ? hi : r.max } : { min: lo, max: hi };
+      }
+      return r;
+    };
+    return { rows: sum(reports.map((w) => w.rows))!, nulls: (column) => sum(reports.map((w) => w.columns.get(column)?.nulls)), range };
   }
 
   /**
@@ -244,6 +261,7 @@ export class Warehouse {
   }
 }
 
+const INTEGER = /^-?\d+$/;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
