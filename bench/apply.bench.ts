@@ -88,6 +88,12 @@ export async function run(): Promise<Figure[]> {
   const bronzeOnly = (): void => {
     h.state = { ...h.state, nodes: Object.fromEntries(Object.entries(h.state.nodes).filter(([id]) => id.startsWith('bronze.'))) };
   };
+  // One untimed round of each first: the process's first queries grow its memory (page faults,
+  // charged as CPU) and run cold code, which whoever runs first would pay alone — with 2 runs the
+  // median is the mean of a cold and a warm run (bench/apply.md, 2026-12-02 evening).
+  bronzeOnly();
+  await engineRun(h, ir, nodes);
+  await bareRun(h, nodes, []);
   for (let i = 0; i < RUNS; i++) {
     bronzeOnly();
     full.push(await engineRun(h, ir, nodes, fullCpu, fullNodes));

@@ -162,7 +162,9 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
 async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: string, logicalTime: string, maintenance?: string): Promise<NodeResult> {
   const node = ctx.node;
   const schema = await guard(ctx, sql, () => describe(conn, `(${sql})`));
+  mark('describe');
   const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
+  mark('begin');
   try {
     const rows = await guard(ctx, sql, () => ctx.warehouse.write(conn, pending, sql));
     mark('compute and write');
