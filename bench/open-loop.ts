@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { SERVE_NODE_FLAGS } from '../src/cli/relaunch.js';
 import { QUERY_POOL_SIZE } from '../src/serve/query-door.js';
 
 export const SERVER_CORE = '0';
@@ -111,8 +112,8 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** The server of bench/serve-server.ts on `cfg`, pinned to SERVER_CORE, node started with `nodeArgs`. */
-export async function serveProcess(cfg: string, nodeArgs: readonly string[] = []): Promise<ServeProcess> {
+/** The server of bench/serve-server.ts on `cfg`, pinned to SERVER_CORE, node started with `nodeArgs` (by default as `asgard serve` starts it). */
+export async function serveProcess(cfg: string, nodeArgs: readonly string[] = SERVE_NODE_FLAGS): Promise<ServeProcess> {
   const child = spawn(
     'taskset',
     ['-c', SERVER_CORE, process.execPath, ...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./serve-server.ts', import.meta.url)), cfg],

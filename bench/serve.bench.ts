@@ -9,9 +9,10 @@
 //  - serve.inference.client_send_lag_p99_us: how late the generator's own sends left (inside every
 //    latency above), and what the server measured inside itself (bench/serve-server.ts): its
 //    event-loop delay, GC pauses per second, bytes allocated per request;
-//  - serve.inference.young_16mib.*: the same run against a second server started with
-//    --min-semi-space-size=16 (V8's young generation kept at 16 MiB instead of shrinking when idle
-//    and growing back under load), in the same run: whether `asgard serve` should start so;
+//  - the servers run in a node started as `asgard serve` starts its own (src/cli/relaunch.ts: a
+//    young generation of 128 MiB); serve.inference.v8_default_young.*: the same run against a
+//    second server with V8's default young generation (shrunk to 1 MiB semi-spaces when idle, grown
+//    to 16 MiB under load), in the same run;
 //  - serve.inference.max_rps: requests/s at full load (autocannon, 64 connections);
 //  - ml.batch_score.100k.seconds: batch scoring of 100,000 customers by the serve executor.
 // Goals (issues #4, #16): p99 < 2,000 µs at 2,000 req/s; >= 5,000 req/s at full load; 100k scored < 2 s.
@@ -39,8 +40,8 @@ const HEAVY_QUERY = `SELECT a.total_purchases, COUNT(*) AS n, AVG(b.customer_lif
   GROUP BY a.total_purchases ORDER BY a.total_purchases`;
 
 const openLoop = (url: string): Promise<LoadResult> => openLoopRun(`${url}/mlops/inference`, BODY, RATE, SECONDS);
-/** The A/B variant's node flags (serve.inference.young_16mib.*). */
-const YOUNG_16MIB = ['--min-semi-space-size=16'];
+/** The A/B variant's node flags (serve.inference.v8_default_young.*): none. */
+const V8_DEFAULT: string[] = [];
 
 /** Two clients sending HEAVY_QUERY to the query door back to back until stopped; stop() resolves to the queries answered. */
 function queryDoor(url: string): { stop: () => Promise<number> } {
@@ -119,7 +120,7 @@ export async function run(): Promise<Figure[]> {
   const cfg = join(dir, 'serve.json');
   writeFileSync(cfg, JSON.stringify({ ir, spec: join(dir, 'spec.asg'), stateDir: dir }));
   const server = await serveProcess(cfg);
-  const young = await serveProcess(cfg, YOUNG_16MIB);
+  const young = await serveProcess(cfg, V8_DEFAULT);
   const { url } = server;
   try {
     for (const sv of [server, young]) await cannon(sv.url, { connections: 10, duration: 2 }); // warm-up: session created, JIT warm
@@ -159,7 +160,7 @@ export async function run(): Promise<Figure[]> {
       rps.push(full.requests.average);
       process.stderr.write(
         `serve.bench run ${i + 1}: p50/p99 ${q.p50_us}/${q.p99_us} µs (${inside(qs, q)})\n` +
-          `  ${YOUNG_16MIB.join(' ')}: p50/p99 ${y.p50_us}/${y.p99_us} µs (${inside(ys, y)})\n` +
+          `  V8's default young generation: p50/p99 ${y.p50_us}/${y.p99_us} µs (${inside(ys, y)})\n` +
           `  with the query door busy (${queries[i]} queries): p50/p99 ${b.p50_us}/${b.p99_us} µs (${inside(bs, b)})\n  full load ${Math.round(full.requests.average)} req/s\n`,
       );
     }
@@ -199,9 +200,9 @@ export async function run(): Promise<Figure[]> {
       us('serve.inference.p999_us', quiet, 'p999_us'),
       us('serve.inference.client_send_lag_p99_us', quiet, 'send_lag_p99_us', "the generator's own lateness, inside every latency above"),
       ...inServer('serve.inference', quietServer, quiet),
-      us('serve.inference.young_16mib.p50_us', youngRuns, 'p50_us', `${YOUNG_16MIB.join(' ')}, same run`),
-      us('serve.inference.young_16mib.p99_us', youngRuns, 'p99_us', `${YOUNG_16MIB.join(' ')}, same run`),
-      ...inServer('serve.inference.young_16mib', youngServer, youngRuns),
+      us('serve.inference.v8_default_young.p50_us', youngRuns, 'p50_us', "V8's default young generation, same run"),
+      us('serve.inference.v8_default_young.p99_us', youngRuns, 'p99_us', "V8's default young generation, same run"),
+      ...inServer('serve.inference.v8_default_young', youngServer, youngRuns),
       us('serve.inference.under_queries.p50_us', busy, 'p50_us', 'query door busy'),
       us('serve.inference.under_queries.p99_us', busy, 'p99_us', '< 2000 with the query door busy'),
       { name: 'serve.inference.under_queries.queries', value: median(queries), unit: 'queries', runs: RUNS },

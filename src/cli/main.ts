@@ -17,8 +17,14 @@ import { setFlagsFromString } from 'node:v8';
 
 if (process.env.ASGARD_WASM_TIER_UP !== '1') setFlagsFromString('--liftoff-only');
 
-const { processIO, runCli, wantsJson } = await import('./run.js');
 const argv = process.argv.slice(2);
+// `asgard serve` runs in a node started with a server's young generation (relaunch.ts).
+const { followParent, relaunch, relaunchArgs } = await import('./relaunch.js');
+const nodeArgs = relaunchArgs(argv, process.execArgv);
+if (nodeArgs) process.exit(await relaunch(nodeArgs, process.argv[1], argv));
+followParent();
+
+const { processIO, runCli, wantsJson } = await import('./run.js');
 const io = processIO();
 let printed = false;
 const out = io.out;

@@ -5,10 +5,11 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
+import { SERVE_NODE_FLAGS } from '../../src/cli/relaunch.js';
 import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn } from '../ml/fixtures.js';
 
 const repo = resolve(__dirname, '..', '..');
@@ -97,27 +98,33 @@ describe('asgard models', () => {
   }, 60_000);
 });
 
+/** `asgard serve` as a user starts it, until it printed where it listens. */
+async function startServe() {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), 'serve', spec, '--port', '0', '--format', 'json'], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const started = await new Promise<{ port: number }>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        // not complete yet
+      }
+    });
+    exited.then((c) => reject(new Error(`asgard serve exited ${c}: ${stderr}`)));
+  });
+  return { child, started, exited, stderr: () => stderr };
+}
+
 describe('asgard serve (process)', () => {
   it('serves, then on SIGTERM finishes the in-flight request and exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), 'serve', spec, '--port', '0', '--format', 'json'], {
-      cwd: repo,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    const started = await new Promise<{ port: number }>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        try {
-          resolve(JSON.parse(out));
-        } catch {
-          // not complete yet
-        }
-      });
-      exited.then((c) => reject(new Error(`asgard serve exited ${c}: ${stderr}`)));
-    });
+    const { child, started, exited, stderr } = await startServe();
     const base = `http://127.0.0.1:${started.port}`;
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
@@ -141,6 +148,22 @@ describe('asgard serve (process)', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { predictions: unknown[] }).predictions).toHaveLength(1000);
     expect(await exited).toBe(0);
-    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stderr()).not.toMatch(/\n\s+at /);
+  }, 120_000);
+
+  it("serves from a node started with a server's young generation (src/cli/relaunch.ts), which ends when its command is killed", async () => {
+    const { child, started } = await startServe();
+    // The command's process started the server's, with the flags V8 takes only at start.
+    const cmdline = (pid: string) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+    const servers = children.filter((pid) => cmdline(pid).includes('serve'));
+    expect(servers).toHaveLength(1);
+    const server = servers[0];
+    expect(cmdline(server)).toEqual(expect.arrayContaining([...SERVE_NODE_FLAGS, spec]));
+    expect((await fetch(`http://127.0.0.1:${started.port}/health`)).status).toBe(200);
+    child.kill('SIGKILL');
+    // The server notices its command is gone and stops (no timing asserted: the test's own limit bounds it).
+    while (existsSync(`/proc/${server}`) && !readFileSync(`/proc/${server}/stat`, 'utf8').split(') ')[1].startsWith('Z'))
+      await new Promise((r) => setTimeout(r, 100));
   }, 120_000);
 });

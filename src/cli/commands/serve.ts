@@ -71,18 +71,21 @@ Examples:
     }
     const url = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
     show(ctx, serveView, { pipeline: spec.ir.name, url, port: addr.port, host: addr.host, models: [...srv.store.models.keys()] });
-    await new Promise<void>((resolve) => {
-      const stop = (sig: string) => {
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
-        note(ctx, [{ err: `asgard serve: ${sig}, finishing in-flight requests\n` }]);
-        srv.close(10_000).then(resolve, resolve);
-      };
-      const onTerm = () => stop('SIGTERM');
-      const onInt = () => stop('SIGINT');
-      process.on('SIGTERM', onTerm);
-      process.on('SIGINT', onInt);
-    });
+    // The first signal stops the server; another one changes nothing (Ctrl-C reaches this process
+    // from the terminal and again through the first process of src/cli/relaunch.ts).
+    let stopping = false;
+    let stopped = () => {};
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      note(ctx, [{ err: `asgard serve: ${sig}, finishing in-flight requests\n` }]);
+      srv.close(10_000).then(stopped, stopped);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await new Promise<void>((resolve) => (stopped = resolve));
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     return EXIT.ok;
   },
 };

@@ -1,0 +1,52 @@
+// `asgard serve` runs in a node process started with a young generation sized for a server: V8's
+// default shrinks it to 1 MiB semi-spaces after an idle spell, and at 2,000 req/s (~18 KB allocated
+// per request) the event loop then stops for a scavenge every ~50 requests, each pause charged to
+// the requests that arrive during it (bench/serve.md). V8 takes these flags only at process start
+// (not in NODE_OPTIONS, and v8.setFlagsFromString once the heap exists changes nothing: measured), so
+// main.ts starts `serve` again as a child process with them. The first process forwards SIGTERM,
+// SIGINT and SIGHUP and exits with the child's code; the child stops as on SIGTERM when the first
+// process ends without it (killed), so no server outlives its command.
+
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+/** Semi-spaces of 64 MiB (a young generation of 128 MiB, ~3,600 requests of ~18 KB between scavenges), kept when idle. */
+export const SERVE_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'] as const;
+const YOUNG_FLAG = /^--(min|max)[-_]semi[-_]space[-_]size(=|$)/;
+const PARENT = 'ASGARD_SERVE_PARENT';
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
+ * The node arguments to run the command `argv` again with, or undefined when this process runs it
+ * itself: not `serve`, only its help, or node already started with a young-generation flag (the
+ * re-launched process, or the user's own choice).
+ */
+export function relaunchArgs(argv: readonly string[], execArgv: readonly string[]): string[] | undefined {
+  if (argv[0] !== 'serve' || argv.includes('--help') || argv.includes('-h')) return undefined;
+  if (execArgv.some((a) => YOUNG_FLAG.test(a))) return undefined;
+  return [...execArgv, ...SERVE_NODE_FLAGS];
+}
+
+/** Runs `script argv` in a child node with `nodeArgs` and the same stdio; resolves to its exit code (128 + signal when killed). */
+export function relaunch(nodeArgs: readonly string[], script: string, argv: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...argv], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, [PARENT]: String(process.pid) },
+  });
+  for (const s of SIGNALS) process.on(s, () => child.kill(s));
+  return new Promise((resolve) => {
+    child.once('error', (e) => {
+      process.stderr.write(`error: could not start the server process: ${e.message}\n`);
+      resolve(1);
+    });
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+  });
+}
+
+/** In the re-launched process: when the first process ends (its IPC channel closes), stop as on SIGTERM. */
+export function followParent(): void {
+  if (process.env[PARENT] !== String(process.ppid) || !process.channel) return;
+  delete process.env[PARENT];
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
