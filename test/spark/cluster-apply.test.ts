@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../src/warehouse/s3-store.js';
 import { currentSnapshot, parseMetadata } from '../../src/warehouse/iceberg/metadata.js';
@@ -77,7 +77,7 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
   let env: Record<string, string>;
   const stateDir = () => join(dir, '.asgard');
   const localRoot = () => join(stateDir(), 's3', bucket, 'lake');
-  const asgard = (args: string[]): Promise<Proc> =>
+  const asgard = (args: string[], started?: (p: ChildProcess) => void): Promise<Proc> =>
     new Promise((done) => {
       const p = spawn(
         process.execPath,
@@ -88,6 +88,7 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
+      started?.(p);
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d) => (stdout += d));
@@ -242,6 +243,36 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
     ]);
   }, 1_800_000);
 
+  it('SIGTERM to apply stops its Spark drivers, releases the lock, keeps the state, and exits 1', async () => {
+    // (Run alone, the first apply is this one: the cleanse has no state yet.)
+    const cleanseState = async () => ((await store.get('_asgard/state/orders_lake.json')) ? (await remoteState()).nodes['silver.orders_clean'] : undefined);
+    const before = await cleanseState();
+    writeFileSync(join(dir, 'lake.asg'), spec(bucket, csv, CLEANSE_SQL.replace('WHERE amount > 0', 'WHERE amount > 4')));
+    let apply: ChildProcess | undefined;
+    const applying = asgard(['apply', 'lake.asg', '--yes', '--format', 'json'], (p) => (apply = p));
+    // Once a driver's JVM runs (spark-submit execs into SparkSubmit), apply is sent SIGTERM.
+    let drivers: number[] = [];
+    for (let i = 0; i < 2400 && drivers.length === 0 && apply?.exitCode === null; i++) {
+      drivers = childrenRunning(apply!.pid!, 'org.apache.spark.deploy.SparkSubmit');
+      if (drivers.length === 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(drivers.length).toBeGreaterThan(0);
+    apply!.kill('SIGTERM');
+    const r = await applying;
+    try {
+      expect(r.code, r.stderr.slice(-3000)).toBe(1);
+      expect(r.stderr + r.stdout).toMatch(/silver\.orders_clean: interrupted \(the Spark driver was stopped\)/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      // The drivers stop (their JVM's shutdown takes a moment), the lock is released, the state stays.
+      for (let i = 0; i < 600 && drivers.some(alive); i++) await new Promise((r) => setTimeout(r, 200));
+      expect(drivers.filter(alive)).toEqual([]);
+      expect(await store.get('_asgard/locks/orders_lake.lock')).toBeUndefined();
+      expect(await cleanseState()).toEqual(before);
+    } finally {
+      for (const pid of drivers.filter(alive)) process.kill(-pid, 'SIGKILL');
+    }
+  }, 1_800_000);
+
   it('a worker killed mid-job: the job finishes on the other worker, the result is whole, and the cluster comes back', async () => {
     const spark = sparkCluster();
     const before = await remoteState();
@@ -276,6 +307,24 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
     ]);
   }, 1_800_000);
 });
+
+/** The pids of `parent`'s children whose command line holds `needle`. */
+function childrenRunning(parent: number, needle: string): number[] {
+  // ps exits 1 when there is no such child.
+  return spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(parent)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l.includes(needle))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** SIGKILL worker N of scripts/spark-cluster.sh (its pid file under the services folder; its web UI is the master's port + N). */
 function killWorker(n: number): void {

@@ -130,9 +130,13 @@ Examples:
         color: ctx.colorErr,
         debug: ctx.io.env.ASGARD_DEBUG === '1',
       });
+      // Ctrl-C or SIGTERM (a CI job cancelled, a pod stopped): running nodes are stopped (their
+      // Spark drivers and source reads too), the rest skipped, the lock released; exit 1. A second
+      // signal ends the process at once.
       const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
+      const onSignal = () => abort.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
         result = await applyPlan({
           ir: spec.ir,
@@ -172,7 +176,8 @@ Examples:
         if (e instanceof StateError) throw new CliError(e.message, EXIT.failed);
         throw e;
       } finally {
-        process.off('SIGINT', onSigint);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         reporter.done();
       }
     } finally {
