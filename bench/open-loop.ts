@@ -88,9 +88,12 @@ export async function warmQueryDoor(url: string): Promise<void> {
 
 /** What the server measured inside itself since its last mark (bench/serve-server.ts). */
 export interface ServerStats {
+  /** Event-loop delay beyond its 1 ms timer (±1 ms), and the part of it the server spent on the CPU (its work or GC, not waiting for a core). */
   readonly eld_p50_us: number;
   readonly eld_p99_us: number;
   readonly eld_max_us: number;
+  readonly eld_cpu_p99_us: number;
+  readonly eld_cpu_max_us: number;
   readonly cpu_ms: number;
   /** The server's main thread: time runnable but waiting for a core, and involuntary context switches. */
   readonly runqueue_wait_ms: number;
