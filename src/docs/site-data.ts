@@ -158,7 +158,6 @@ export const systemId = (connector: string) => `source:${connector}`;
 export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
   const { ir, state, schemas } = inp;
   const dag = buildDag(ir);
-  const facts = await sqlFacts(ir, schemas, inp.cache, inp.workspace);
   const planBy = new Map((inp.plan?.actions ?? []).map((a) => [a.node, a]));
   const nodes: SiteNode[] = [];
   const edges = dag.edges.map((e) => ({ from: e.from, to: e.to }));
@@ -200,7 +199,6 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
       where: `${inp.specPath}:${n.span.line}`,
       inputs: n.kind === 'source' ? [systemId(n.connector.name)] : [...(dag.parents.get(n.id) ?? [])],
       downstream: [...(dag.children.get(n.id) ?? [])],
-      ...(n.kind === 'cleanse' || n.kind === 'model' ? { sql: { spec: dedent(n.sql.text), targets: facts.get(n.id)!.targets } } : {}),
       schema: columnsOf(n, ir, schemas, state),
       checks: n.kind === 'cleanse' || n.kind === 'model' ? n.checks.map((c) => c.name) : [],
       facts: factsOf(n),
@@ -239,6 +237,16 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
     });
   }
 
+  // The layout (in a worker thread when the graph changed: src/docs/graph-layout.ts) while the SQL facts are made here.
+  const layout = layoutGraph(nodes, edges, inp.layoutCache);
+  layout.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+  const facts = await sqlFacts(ir, schemas, inp.cache, inp.workspace);
+  const specs = new Map(ir.nodes.flatMap((n) => (n.kind === 'cleanse' || n.kind === 'model' ? [[n.id, n.sql.text] as const] : [])));
+  for (const [i, n] of nodes.entries()) {
+    const text = specs.get(n.id);
+    if (text !== undefined) nodes[i] = { ...n, sql: { spec: dedent(text), targets: facts.get(n.id)!.targets } };
+  }
+
   return {
     schemaVersion: SITE_SCHEMA_VERSION,
     pipeline: ir.name,
@@ -249,7 +257,7 @@ export async function collectSiteData(inp: SiteInput): Promise<SiteData> {
     columns: columnEdges(ir, schemas, facts),
     runs: inp.workspace.runs(ir).read().slice(-RUNS_SHOWN),
     models: await modelsOf(inp),
-    layout: await layoutGraph(nodes, edges, inp.layoutCache),
+    layout: await layout,
     ...(inp.plan
       ? { plan: { summary: inp.plan.summary ?? {}, against: inp.plan.against?.kind === 'base' ? `base ${inp.plan.against.ref ?? ''}`.trim() : 'state' } }
       : {}),
