@@ -76,7 +76,7 @@ function write(caches: WorkspaceCaches, specFile: string, c: CacheFile): void {
     const path = caches.specFile(specFile);
     // The key first: read() compares it before parsing the rest.
     const { key, ...rest } = c;
-    writeFileAtomic(path, JSON.stringify({ key, ...rest }));
+    writeFileAtomic(path, JSON.stringify({ key, ...rest }), false); // a cache: not fsynced
     parsed.set(path, { stamp: stampOf(path), c });
   } catch {
     // A read-only checkout or a full disk: the cache is an optimisation only.

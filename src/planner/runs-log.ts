@@ -61,6 +61,6 @@ export class RunsLog {
 
   append(run: RunRecord): void {
     const doc: RunsFile = { schemaVersion: RUNS_SCHEMA_VERSION, pipeline: this.pipeline, runs: [...this.read(), run].slice(-RUNS_KEPT) };
-    writeFileAtomic(this.file, JSON.stringify(doc) + '\n');
+    writeFileAtomic(this.file, JSON.stringify(doc) + '\n', false); // history only (see read): not fsynced
   }
 }

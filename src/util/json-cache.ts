@@ -57,7 +57,7 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
     const entries: Record<string, V> = {};
     for (const k of [...this.entries.keys()].sort()) if (!prune || this.used.has(k)) entries[k] = this.entries.get(k)!;
     try {
-      writeFileAtomic(this.path, JSON.stringify({ salt: this.salt, entries }));
+      writeFileAtomic(this.path, JSON.stringify({ salt: this.salt, entries }), false); // a cache: lost, it is rebuilt
       this.dirty = false;
       return true;
     } catch {

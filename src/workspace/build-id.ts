@@ -45,7 +45,7 @@ export function buildIdOf(codeRoot: string, memoFile?: string): string {
   const id = sha256([...head, ...files.map((f) => `${f.rel}: ${sha256(readFileSync(f.path))}`)].join('\n'));
   if (memoFile) {
     try {
-      writeFileAtomic(memoFile, JSON.stringify({ signature, id }));
+      writeFileAtomic(memoFile, JSON.stringify({ signature, id }), false); // a memo: lost, the files are hashed again
     } catch {
       // a read-only state folder: the next run hashes again
     }

@@ -1,7 +1,8 @@
 // A state kept elsewhere is the truth (a remote state in S3, src/warehouse/remote-state.ts); the
 // local files that mirror it — the working copy of the state and the record of what was synced —
 // are written atomically but without fsync, which blocks the process on every node's commit (a
-// lost copy is fetched again). A state that is only local is still fsynced.
+// lost copy is fetched again). So are caches and the runs log (history only): lost, they are
+// rebuilt. A state that is only local is still fsynced.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,8 @@ vi.mock('node:fs', async (importOriginal) => {
 const { StateStore } = await import('../../src/planner/state-store.js');
 const { RemoteState } = await import('../../src/warehouse/remote-state.js');
 const { Warehouse } = await import('../../src/warehouse/warehouse.js');
+const { JsonCacheFile } = await import('../../src/util/json-cache.js');
+const { RunsLog } = await import('../../src/planner/runs-log.js');
 
 const entry = { kind: 'cleanse', fingerprint: 'f', metaFingerprint: 'm', definition: {}, appliedAt: '2025-01-01T00:00:00Z' };
 
@@ -52,6 +55,16 @@ describe('fsync of state files', () => {
       syncFile: join(dir, 'sync.json'),
     });
     await remote.pull({ data: false });
+    expect(fsyncs.n).toBe(0);
+  });
+
+  it('nor are caches and the runs log', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-caches-'));
+    fsyncs.n = 0;
+    const cache = new JsonCacheFile<string>(join(dir, 'cache.json'), 'salt');
+    cache.set('k', 'v');
+    expect(cache.save()).toBe(true);
+    new RunsLog(dir, 'p').append({ startedAt: 'a', finishedAt: 'b', ok: true, concurrency: 1, nodes: [] });
     expect(fsyncs.n).toBe(0);
   });
 });
