@@ -65,6 +65,33 @@ class PooledKubeConfig extends k8s.KubeConfig {
 }
 
 /**
+ * client-node looks an API group version's resources up on its first use (one GET per group version,
+ * cached), but concurrent first uses each send their own: applies and lists run at once here (a
+ * kind's objects, independent nodes), so the first lookup is shared by those that start meanwhile.
+ */
+class SharedDiscoveryObjectApi extends k8s.KubernetesObjectApi {
+  private readonly discovering = new Map<string, Promise<unknown>>();
+
+  /** As KubernetesObjectApi.makeApiClient: the kubeconfig's namespace is the default one. */
+  static of(kc: k8s.KubeConfig): SharedDiscoveryObjectApi {
+    const api = kc.makeApiClient(SharedDiscoveryObjectApi);
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+
+  protected override resource(...args: Parameters<k8s.KubernetesObjectApi['resource']>): ReturnType<k8s.KubernetesObjectApi['resource']> {
+    const first = this.discovering.get(args[0]);
+    if (first) {
+      const again = () => super.resource(...args);
+      return first.then(again, again);
+    }
+    const lookup = super.resource(...args);
+    this.discovering.set(args[0], lookup);
+    return lookup;
+  }
+}
+
+/**
  * The kubeconfig: each file of KUBECONFIG (merged, first wins for the current context), else
  * $HOME/.kube/config, else the in-cluster service account. `context` picks one of its contexts.
  */
@@ -157,7 +184,7 @@ export class Cluster {
   readonly server: string;
 
   constructor(readonly kc: k8s.KubeConfig) {
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    this.objects = SharedDiscoveryObjectApi.of(kc);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.server = kc.getCurrentCluster()?.server ?? '(no server)';
   }

@@ -2,10 +2,15 @@
 // recording stand-in for the Cluster (each is a round trip on the apply's critical path,
 // bench/k8s.bench.ts): a run-to-completion (src/kube/run.ts) is not read again after its apply,
 // whose answer is where it stands; the pipeline's own objects (src/kube/deploy.ts prepare) go kind
-// after kind in apply order, the objects of one kind at once, the job files uploaded meanwhile.
+// after kind in apply order, the objects of one kind at once, the job files uploaded meanwhile; an
+// API group version's resources are looked up once even by applies that start together.
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Cluster } from '../../src/kube/cluster.js';
+import { Cluster, loadKubeConfig } from '../../src/kube/cluster.js';
 import { KubeDeployment } from '../../src/kube/deploy.js';
 import { runToCompletion } from '../../src/kube/run.js';
 import type { KubeObject } from '../../src/targets/k8s-objects.js';
@@ -70,5 +75,44 @@ describe("the pipeline's own objects", () => {
     expect(at('applied RoleBinding/rb')).toBeLessThan(at('apply ConfigMap/a'));
     expect(most).toBe(3);
     expect(deployment.writes).toBe(6);
+  });
+});
+
+describe('API discovery', () => {
+  it('applies of one group version that start together look its resources up once', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url?.replace(/\?.*/, '')}`);
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (req.method === 'GET')
+          res.end(
+            JSON.stringify({
+              kind: 'APIResourceList',
+              groupVersion: 'rbac.authorization.k8s.io/v1',
+              resources: [{ name: 'roles', singularName: 'role', namespaced: true, kind: 'Role', verbs: ['patch'] }],
+            }),
+          );
+        else res.end(body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const file = join(mkdtempSync(join(tmpdir(), 'asgard-discovery-')), 'kubeconfig');
+      writeFileSync(
+        file,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n`,
+      );
+      const cluster = new Cluster(loadKubeConfig({ KUBECONFIG: file }));
+      const role = (name: string) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: 'ns' } }) as KubeObject;
+      await Promise.all([cluster.apply(role('a')), cluster.apply(role('b')), cluster.apply(role('c'))]);
+      expect(seen.filter((r) => r.startsWith('GET')).sort()).toEqual(['GET /apis/rbac.authorization.k8s.io/v1']);
+      expect(seen.filter((r) => r.startsWith('PATCH'))).toHaveLength(3);
+    } finally {
+      server.close();
+    }
   });
 });
