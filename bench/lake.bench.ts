@@ -1,8 +1,10 @@
 // The warehouse on the loopback S3 server (versitygw, scripts/s3-server.sh) against local disk:
 // the full `asgard apply pipelines/churn.asg` (ingestion included, a fresh state each run) with the
 // default local warehouse and with `warehouse = "s3://…"` (remote state, registry and lock beside
-// it), their ratio (goal ≤ 1.5×), and a no-op apply against the remote state (goal < 1 s of asgard's
-// own work on top of the source syncs a local no-op apply also does; both are reported). Each asgard
+// it), their ratio (goal ≤ 1.5×), and a no-op apply against the remote state (goal < 1 s), and the
+// local no-op for comparison. The first no-op after a sync that moved a cursor reads the new cursor
+// window once through DuckDB and records that read in the state; later no-ops find the same read and
+// write nothing (src/ingest/source-executor.ts): both are reported, the later one is the no-op figure. Each asgard
 // process runs with bench/process-trace.mjs: its own CPU time and its requests to the S3 server are
 // reported too, the figures that stay comparable on a loaded machine.
 //
@@ -93,6 +95,8 @@ export async function run(): Promise<Figure[]> {
   const remote: Cost[] = [];
   const noopRemote: Cost[] = [];
   const noopLocal: Cost[] = [];
+  const firstNoopRemote: Cost[] = [];
+  const firstNoopLocal: Cost[] = [];
   for (let i = 0; i < runs; i++) {
     const bucket = `lake-bench-${randomBytes(4).toString('hex')}`;
     const c = new S3Client({
@@ -107,10 +111,15 @@ export async function run(): Promise<Figure[]> {
     const localSpec = join(spec, '..', 'churn.local.asg');
     local.push(await apply(localSpec, ['--state', join(spec, '..', '.local-state')], env, s3Host));
     remote.push(await apply(spec, ['--profile', 'lakebench'], env, s3Host));
+    firstNoopLocal.push(await apply(localSpec, ['--state', join(spec, '..', '.local-state')], env, s3Host));
+    firstNoopRemote.push(await apply(spec, ['--profile', 'lakebench'], env, s3Host));
     noopLocal.push(await apply(localSpec, ['--state', join(spec, '..', '.local-state')], env, s3Host));
     // A no-op apply on S3: lock, pull the state and registry (the snapshots are in the working copy), plan, sync the sources, release.
     noopRemote.push(await apply(spec, ['--profile', 'lakebench'], env, s3Host));
-    say(`run ${i + 1}: local ${show(local[i])}; S3 ${show(remote[i])}; no-op local ${show(noopLocal[i])}; no-op S3 ${show(noopRemote[i])}`);
+    say(
+      `run ${i + 1}: local ${show(local[i])}; S3 ${show(remote[i])}; first no-op local ${show(firstNoopLocal[i])}; first no-op S3 ${show(firstNoopRemote[i])}; ` +
+        `no-op local ${show(noopLocal[i])}; no-op S3 ${show(noopRemote[i])}`,
+    );
   }
   const scale = customers === 100_000 ? '' : `_${customers}`;
   const m = (xs: readonly Cost[], f: (c: Cost) => number): number => median(xs.map(f));
@@ -124,9 +133,14 @@ export async function run(): Promise<Figure[]> {
     { name: `lake.churn_apply_cpu_s3_vs_local${scale}`, value: m(remote, cpu) / m(local, cpu), unit: 'x', runs },
     { name: `lake.churn_apply_s3_requests${scale}`, value: m(remote, requests), unit: 'requests', runs },
     { name: `lake.noop_apply_local${scale}`, value: m(noopLocal, wall), unit: 's', runs },
-    { name: `lake.noop_apply_remote_state${scale}`, value: m(noopRemote, wall), unit: 's', goal: '< 1 (asgard overhead over the local no-op)', runs },
-    { name: `lake.noop_apply_remote_overhead${scale}`, value: m(noopRemote, wall) - m(noopLocal, wall), unit: 's', goal: '< 1', runs },
+    { name: `lake.noop_apply_remote_state${scale}`, value: m(noopRemote, wall), unit: 's', goal: '< 1', runs },
+    { name: `lake.noop_apply_remote_overhead${scale}`, value: m(noopRemote, wall) - m(noopLocal, wall), unit: 's', runs },
     { name: `lake.noop_apply_remote_cpu_overhead${scale}`, value: m(noopRemote, cpu) - m(noopLocal, cpu), unit: 's', runs },
     { name: `lake.noop_apply_remote_s3_requests${scale}`, value: m(noopRemote, requests), unit: 'requests', runs },
+    { name: `lake.noop_apply_remote_cpu${scale}`, value: m(noopRemote, cpu), unit: 's', runs },
+    { name: `lake.noop_apply_local_cpu${scale}`, value: m(noopLocal, cpu), unit: 's', runs },
+    { name: `lake.first_noop_apply_remote_state${scale}`, value: m(firstNoopRemote, wall), unit: 's', runs },
+    { name: `lake.first_noop_apply_local${scale}`, value: m(firstNoopLocal, wall), unit: 's', runs },
+    { name: `lake.first_noop_apply_remote_s3_requests${scale}`, value: m(firstNoopRemote, requests), unit: 'requests', runs },
   ];
 }

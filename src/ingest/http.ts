@@ -193,6 +193,16 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
       const seenPages = new Set<string>();
       try {
         for (;;) {
+          // The next page is asked for before this one is written, so the API works while we do.
+          let next: Promise<Page> | undefined;
+          if (page.next && page.records.length > 0) {
+            const key = page.next.cursor !== undefined ? `c:${page.next.cursor}` : `p:${page.next.page}`;
+            if (seenPages.has(key)) throw new SourceError(`${where}: pagination loops (the API returned ${key.slice(2)} twice)`);
+            seenPages.add(key);
+            pageNo = page.next.page ?? pageNo + 1;
+            next = fetchPage(pageNo, page.next.cursor, req.signal);
+            next.catch(() => undefined);
+          }
           let chunk = '';
           for (const r of page.records) {
             const o: Record<string, unknown> = {};
@@ -203,12 +213,8 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
           digest.update(chunk);
           if (chunk && !out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
           req.onRows(rows);
-          if (!page.next || page.records.length === 0) break;
-          const key = page.next.cursor !== undefined ? `c:${page.next.cursor}` : `p:${page.next.page}`;
-          if (seenPages.has(key)) throw new SourceError(`${where}: pagination loops (the API returned ${key.slice(2)} twice)`);
-          seenPages.add(key);
-          pageNo = page.next.page ?? pageNo + 1;
-          page = await fetchPage(pageNo, page.next.cursor, req.signal);
+          if (!next) break;
+          page = await next;
         }
       } finally {
         await new Promise<void>((resolve) => out.end(resolve));
