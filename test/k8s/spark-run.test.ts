@@ -20,6 +20,7 @@ import { awsEnv, freshBucket, rawClient, useAwsEnv } from '../helpers/s3.js';
 import { pyicebergWith } from '../helpers/pyiceberg.js';
 import { openDuck } from '../../src/engine/duckdb.js';
 import { cli } from '../cli/helpers.js';
+import { ORDERS_STREAM } from '../helpers/orders-lake.js';
 import { resolveContainerEnv, runJob, runSparkApplication } from './stand-in.js';
 
 function spec(bucket: string, endpoint: string, catalog: string): string {
@@ -30,11 +31,7 @@ function spec(bucket: string, endpoint: string, catalog: string): string {
   source shop_db postgres {
     url      = env("SHOP_DB_URL", "postgres://shop@127.0.0.1:55432/shop")
     password = secret("SHOP_DB_PASSWORD")
-    stream orders {
-      primary_key = order_id
-      cursor      = placed_at
-      columns     = { order_id = "BIGINT"  country = "VARCHAR"  amount = "DOUBLE"  placed_at = "TIMESTAMP" }
-    }
+    ${ORDERS_STREAM}
   }
 
   cleanse orders_clean {

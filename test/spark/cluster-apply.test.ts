@@ -18,39 +18,18 @@ import { awsEnv, freshBucket, useAwsEnv } from '../helpers/s3.js';
 import { sparkCluster } from '../helpers/spark.js';
 import { pyicebergWith } from '../helpers/pyiceberg.js';
 import { repoRoot } from '../cli/helpers.js';
+import { asgardProcess, ORDERS_CLEAN_SQL, ordersPipeline, type Proc } from '../helpers/orders-lake.js';
 
-const CLEANSE_SQL = 'SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0';
+const CLEANSE_SQL = ORDERS_CLEAN_SQL;
 
 function spec(bucket: string, csv: string, cleanseSql = CLEANSE_SQL): string {
-  return `pipeline orders_lake {
-  warehouse = "./.asgard/warehouse"
-
-  source files file {
-    path = "${csv}"
-    stream orders {
-      primary_key = order_id
-      cursor      = placed_at
-      columns     = { order_id = "BIGINT"  country = "VARCHAR"  amount = "DOUBLE"  placed_at = "TIMESTAMP" }
-    }
-  }
-
-  cleanse orders_clean {
-    sql """ ${cleanseSql} """
-    check not_null(order_id)
-    check unique(order_id)
-  }
-
-  # A second cleanse: apply starts both Spark jobs together (their namespace must not race).
+  // A second cleanse: apply starts both Spark jobs together (their namespace must not race).
+  const extra = `
   cleanse large_orders {
     sql """ SELECT order_id, amount FROM bronze.orders WHERE amount >= 5 """
   }
-
-  model revenue_by_country {
-    materialized = table
-    sql """ SELECT country, COUNT(*) AS orders, SUM(amount) AS revenue FROM silver.orders_clean GROUP BY country """
-  }
-
-  profile cluster {
+`;
+  const profiles = `  profile cluster {
     spark_master  = env("ASGARD_SPARK_MASTER", "spark://127.0.0.1:7077")
     spark_image   = "apache/spark:4.0.1-python3"
     spark_version = "4.0.1"
@@ -58,15 +37,8 @@ function spec(bucket: string, csv: string, cleanseSql = CLEANSE_SQL): string {
     s3_endpoint   = env("LAKE_S3_ENDPOINT")
     driver        = { memory = "512m" }
     executor      = { instances = 2  cores = 1  memory = "512m" }
-  }
-}
-`;
-}
-
-interface Proc {
-  code: number;
-  stdout: string;
-  stderr: string;
+  }`;
+  return ordersPipeline({ name: 'orders_lake', csv, cleanseSql, extra, profiles });
 }
 
 describe('apply --profile cluster: cleanses on the Spark cluster, the rest embedded, every table Iceberg on S3', () => {
@@ -78,23 +50,7 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
   const stateDir = () => join(dir, '.asgard');
   const localRoot = () => join(stateDir(), 's3', bucket, 'lake');
   const asgard = (args: string[], started?: (p: ChildProcess) => void): Promise<Proc> =>
-    new Promise((done) => {
-      const p = spawn(
-        process.execPath,
-        ['--import', join(repoRoot, 'node_modules/tsx/dist/loader.mjs'), join(repoRoot, 'src/cli/main.ts'), ...args, '--profile', 'cluster'],
-        {
-          cwd: dir,
-          env: env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      started?.(p);
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d) => (stdout += d));
-      p.stderr.on('data', (d) => (stderr += d));
-      p.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    });
+    asgardProcess([...args, '--profile', 'cluster'], { cwd: dir, env }, started);
   const remoteState = async (): Promise<PipelineState> => JSON.parse((await store.get('_asgard/state/orders_lake.json'))!.body.toString()) as PipelineState;
   const catalogRows = (): Promise<Record<string, string>> => {
     const py = join(repoRoot, '.venv', 'bin', 'python');

@@ -9,7 +9,6 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../src/warehouse/s3-store.js';
@@ -22,37 +21,18 @@ import { awsEnv, freshBucket, useAwsEnv } from '../helpers/s3.js';
 import { sparkCluster } from '../helpers/spark.js';
 import { asgardRows, canonical, pyicebergAt } from '../helpers/pyiceberg.js';
 import { filesContaining, services } from '../helpers/services.js';
-import { repoRoot } from '../cli/helpers.js';
+import { asgardProcess, ordersPipeline, type Proc } from '../helpers/orders-lake.js';
 
 const TABLES = ['bronze.orders', 'gold.revenue_by_country', 'silver.large_orders', 'silver.orders_clean'];
 
-const spec = (bucket: string, csv: string) => `pipeline orders_pg {
-  source files file {
-    path = "${csv}"
-    stream orders {
-      primary_key = order_id
-      cursor      = placed_at
-      columns     = { order_id = "BIGINT"  country = "VARCHAR"  amount = "DOUBLE"  placed_at = "TIMESTAMP" }
-    }
-  }
-
-  cleanse orders_clean {
-    sql """ SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0 """
-    check not_null(order_id)
-    check unique(order_id)
-  }
-
-  # Two cleanses: on PostgreSQL apply submits them together, each committing its own table's row.
+function spec(bucket: string, csv: string): string {
+  // Two cleanses: on PostgreSQL apply submits them together, each committing its own table's row.
+  const extra = `
   cleanse large_orders {
     sql """ SELECT order_id, amount FROM bronze.orders WHERE amount >= 5 """
   }
-
-  model revenue_by_country {
-    materialized = table
-    sql """ SELECT country, COUNT(*) AS orders, SUM(amount) AS revenue FROM silver.orders_clean GROUP BY country """
-  }
-
-  profile cluster {
+`;
+  const profiles = `  profile cluster {
     spark_master     = env("ASGARD_SPARK_MASTER", "spark://127.0.0.1:7077")
     spark_image      = "apache/spark:4.0.1-python3"
     spark_version    = "4.0.1"
@@ -63,14 +43,8 @@ const spec = (bucket: string, csv: string) => `pipeline orders_pg {
     catalog_password = secret("LAKE_CATALOG_PASSWORD")
     driver           = { memory = "512m" }
     executor         = { instances = 2  cores = 1  memory = "512m" }
-  }
-}
-`;
-
-interface Proc {
-  code: number;
-  stdout: string;
-  stderr: string;
+  }`;
+  return ordersPipeline({ name: 'orders_pg', csv, warehouse: null, extra, profiles });
 }
 
 describe('apply --profile cluster on the shared PostgreSQL catalog', () => {
@@ -81,19 +55,7 @@ describe('apply --profile cluster on the shared PostgreSQL catalog', () => {
   let dir: string;
   let store: S3ObjectStore;
   let env: Record<string, string>;
-  const asgard = (args: string[]): Promise<Proc> =>
-    new Promise((done) => {
-      const p = spawn(
-        process.execPath,
-        ['--import', join(repoRoot, 'node_modules/tsx/dist/loader.mjs'), join(repoRoot, 'src/cli/main.ts'), ...args, '--profile', 'cluster'],
-        { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d) => (stdout += d));
-      p.stderr.on('data', (d) => (stderr += d));
-      p.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    });
+  const asgard = (args: string[]): Promise<Proc> => asgardProcess([...args, '--profile', 'cluster'], { cwd: dir, env });
   const statuses = (r: Proc) => Object.fromEntries((JSON.parse(r.stdout).nodes as { node: string; status: string }[]).map((n) => [n.node, n.status]));
   const remoteState = async (): Promise<PipelineState> => JSON.parse((await store.get('_asgard/state/orders_pg.json'))!.body.toString()) as PipelineState;
   const catalogRows = async (): Promise<Record<string, string>> => {

@@ -7,7 +7,6 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ObjectLock } from '../../src/warehouse/lock.js';
 import { RemoteState, RemoteStateConflict } from '../../src/warehouse/remote-state.js';
@@ -16,60 +15,20 @@ import { S3ObjectStore } from '../../src/warehouse/s3-store.js';
 import type { PipelineState } from '../../src/planner/state-store.js';
 import type { ObjectStore } from '../../src/warehouse/object-store.js';
 import { awsEnv, freshBucket, s3Server, useAwsEnv } from '../helpers/s3.js';
-import { cli, repoRoot } from '../cli/helpers.js';
+import { cli } from '../cli/helpers.js';
+import { asgardProcess, ordersPipeline, type Proc } from '../helpers/orders-lake.js';
 
 function spec(bucket: string, csv: string, endpoint: string): string {
-  return `pipeline orders_lake {
-  warehouse = "./.asgard/warehouse"
-
-  source files file {
-    path = "${csv}"
-    stream orders {
-      primary_key = order_id
-      cursor      = placed_at
-      columns     = { order_id = "BIGINT"  country = "VARCHAR"  amount = "DOUBLE"  placed_at = "TIMESTAMP" }
-    }
-  }
-
-  cleanse orders_clean {
-    sql """ SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0 """
-    check not_null(order_id)
-    check unique(order_id)
-  }
-
-  model revenue_by_country {
-    materialized = table
-    sql """ SELECT country, COUNT(*) AS orders, SUM(amount) AS revenue FROM silver.orders_clean GROUP BY country """
-  }
-
-  profile shared {
+  const profiles = `  profile shared {
     target      = "local"
     warehouse   = "s3://${bucket}/lake"
     s3_endpoint = env("LAKE_S3_ENDPOINT", "${endpoint}")
-  }
-}
-`;
-}
-
-interface Proc {
-  code: number;
-  stdout: string;
-  stderr: string;
+  }`;
+  return ordersPipeline({ name: 'orders_lake', csv, profiles });
 }
 
 function asgard(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Proc> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'bin', 'asgard.js'), ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...awsEnv(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return asgardProcess(args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...awsEnv(), ...env } });
 }
 
 /** The store, recording each request as `method key` (a conditional read also says what it found). */
