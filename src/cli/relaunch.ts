@@ -16,14 +16,17 @@ const YOUNG_FLAG = /^--(min|max)[-_]semi[-_]space[-_]size(=|$)/;
 const PARENT = 'ASGARD_SERVE_PARENT';
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
+/** Node under a debugger: the process the user attached to serves (a second one would also clash on the inspector's port). */
+const INSPECT_FLAG = /^--inspect(-brk|-wait)?(=|$)/;
+
 /**
  * The node arguments to run the command `argv` again with, or undefined when this process runs it
- * itself: not `serve`, only its help, or node already started with a young-generation flag (the
- * re-launched process, or the user's own choice).
+ * itself: not `serve`, only its help, node already started with a young-generation flag (the
+ * re-launched process, or the user's own choice), or under the inspector.
  */
 export function relaunchArgs(argv: readonly string[], execArgv: readonly string[]): string[] | undefined {
   if (argv[0] !== 'serve' || argv.includes('--help') || argv.includes('-h')) return undefined;
-  if (execArgv.some((a) => YOUNG_FLAG.test(a))) return undefined;
+  if (execArgv.some((a) => YOUNG_FLAG.test(a) || INSPECT_FLAG.test(a))) return undefined;
   return [...execArgv, ...SERVE_NODE_FLAGS];
 }
 
