@@ -20,8 +20,8 @@ export async function openDuck(path = ':memory:', options: Record<string, string
 }
 
 /** `count` connections to one new instance, each as openDuck's: queries on different connections run at the same time. */
-export async function openDuckPool(count: number, path = ':memory:'): Promise<DuckDBConnection[]> {
-  const instance = await DuckDBInstance.create(path);
+export async function openDuckPool(count: number, path = ':memory:', options: Record<string, string> = {}): Promise<DuckDBConnection[]> {
+  const instance = await DuckDBInstance.create(path, options);
   return Promise.all(
     Array.from({ length: count }, async () => {
       const conn = await instance.connect();

@@ -4,11 +4,16 @@
 // export and the Parquet write overlap (the executor's onChunk); an incremental read, which the
 // executor merges after reading, goes to a staging file. The session runs in UTC with ISO dates,
 // so timestamptz values arrive as UTC instants and numeric/int8 as their exact text.
+//
+// A full read of a plain table big enough is cut into ranges of its pages (ctid; PostgreSQL 14+
+// scans a TID range without reading the rest), one COPY and one pipe per range on sessions that share
+// one snapshot (the first exports it, the others import it, as `pg_dump -j` does): PostgreSQL formats
+// CSV on several cores while DuckDB loads each pipe on a connection of its own (ExtractRequest.parallel).
 
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
@@ -27,6 +32,12 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
 
   const connect = async (): Promise<pg.Client> => {
     if (client) return client;
+    client = await session();
+    return client;
+  };
+
+  /** A new session in UTC with ISO dates. */
+  const session = async (): Promise<pg.Client> => {
     const c = new pg.Client({
       host: conn.host,
       port: conn.port,
@@ -44,8 +55,46 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       await c.end().catch(() => undefined);
       throw new SourceError(describeDbError(e, conn));
     }
-    client = c;
     return c;
+  };
+
+  /**
+   * The WHERE conditions of a full read's streams: ranges of the table's pages (at least MIN_PAGES
+   * each, at most `parallel`), or one stream of everything where the table is small, not a plain
+   * table (a view has no pages) or cannot be sized. The last range is open: pages added meanwhile
+   * are read too (the snapshot decides which rows).
+   */
+  const pageRanges = async (c: pg.Client, parallel: number): Promise<string[]> => {
+    if (parallel < 2) return [''];
+    const r = await c
+      .query(
+        `SELECT c.relkind, pg_relation_size(c.oid) / current_setting('block_size')::int AS pages
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+        [schema, table],
+      )
+      .catch(() => undefined);
+    const row = r?.rows[0] as { relkind: string; pages: string } | undefined;
+    const pages = Number(row?.pages ?? 0);
+    const n = row && (row.relkind === 'r' || row.relkind === 'm') ? Math.min(parallel, Math.floor(pages / MIN_PAGES)) : 1;
+    if (n < 2) return [''];
+    const bound = (i: number) => `'(${Math.floor((pages * i) / n)},0)'::tid`;
+    return Array.from({ length: n }, (_, i) => [i > 0 ? `ctid >= ${bound(i)}` : '', i < n - 1 ? `ctid < ${bound(i + 1)}` : ''].filter(Boolean).join(' AND '));
+  };
+
+  /** `c` and n - 1 new sessions in REPEATABLE READ transactions on `c`'s snapshot; undefined where that cannot be had. */
+  const sharedSnapshot = async (c: pg.Client, n: number): Promise<pg.Client[] | undefined> => {
+    const others: pg.Client[] = [];
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const id = String((await c.query('SELECT pg_export_snapshot() AS s')).rows[0].s);
+      others.push(...(await Promise.all(Array.from({ length: n - 1 }, () => session()))));
+      await Promise.all(others.map((o) => o.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${o.escapeLiteral(id)}`)));
+      return [c, ...others];
+    } catch {
+      await c.query('ROLLBACK').catch(() => undefined);
+      await Promise.all(others.map((o) => o.end().catch(() => undefined)));
+      return undefined;
+    }
   };
 
   return {
@@ -76,63 +125,67 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       const file = join(req.stagingDir, 'rows.csv');
       const where = req.cursor ? ` WHERE ${pgIdent(req.cursor.column)} >= ${c.escapeLiteral(req.cursor.from)}` : '';
       const select = `SELECT ${req.columns.map((col) => pgIdent(col.name)).join(', ')} FROM ${pgIdent(schema)}.${pgIdent(table)}${where}`;
-      const copy = c.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`));
+      const onChunk = req.onChunk;
+      const pipes = onChunk ? [makeFifo(join(req.stagingDir, 'rows.pipe'))] : [];
+      let ranges = pipes[0] && !req.cursor ? await pageRanges(c, req.parallel ?? 1) : [''];
+      const sessions = (ranges.length > 1 && (await sharedSnapshot(c, ranges.length))) || [c];
+      if (sessions.length < ranges.length) ranges = [''];
+      for (let i = 1; i < ranges.length; i++) pipes.push(makeFifo(join(req.stagingDir, `rows-${i}.pipe`)));
+      if (pipes.some((p) => !p)) ranges = [''];
       let rows = 0;
       let lastReport = 0;
-      const digest = stagingDigest();
+      const copies = ranges.map((w, i) => sessions[i].query(copyTo(`COPY (${select}${w ? ` WHERE ${w}` : ''}) TO STDOUT WITH (FORMAT csv)`)));
+      const digests = ranges.map(() => stagingDigest());
       // Count lines as they pass (a newline inside a quoted value is rare; the count is only progress).
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          digest.update(chunk);
-          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
-          if (rows - lastReport >= 50_000) {
-            lastReport = rows;
-            req.onRows(rows);
-          }
-          cb(null, chunk);
-        },
-      });
-      const abort = () => copy.destroy(new Error('aborted'));
-      req.signal.addEventListener('abort', abort, { once: true });
-      const pipe = req.onChunk ? makeFifo(join(req.stagingDir, 'rows.pipe')) : undefined;
-      try {
-        if (pipe && req.onChunk) {
-          // DuckDB reads the pipe while PostgreSQL writes it. If DuckDB stops (a value its type
-          // cannot hold), the export is stopped and a writer still waiting for a reader is released.
-          const load = req.onChunk(csvRelation(pipe, req.columns));
-          let released = false;
-          const release = () => {
-            released = true;
-            copy.destroy(new Error('the load into DuckDB stopped'));
-            try {
-              closeSync(openSync(pipe, constants.O_RDONLY | constants.O_NONBLOCK));
-            } catch {
-              // already gone
+      const counter = (i: number) =>
+        new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            digests[i].update(chunk);
+            for (let j = chunk.indexOf(10); j !== -1; j = chunk.indexOf(10, j + 1)) rows++;
+            if (rows - lastReport >= 50_000) {
+              lastReport = rows;
+              req.onRows(rows);
             }
-          };
-          load.catch(release);
-          // The export failing on its own (the server or the connection died) is the cause; DuckDB
-          // then sees the pipe end early, which is only a consequence.
-          let exportError: unknown;
-          const exported = pipeline(copy, counter, createWriteStream(pipe, { highWaterMark: 1 << 20 })).catch((e: unknown) => {
-            if (!released) exportError = e;
-            throw e;
-          });
-          const [, loaded] = await Promise.allSettled([exported, load]);
-          if (exportError !== undefined) throw new SourceError(`${describeDbError(exportError, conn)} (reading ${schema}.${table})`);
-          if (loaded.status === 'rejected') throw loaded.reason;
+            cb(null, chunk);
+          },
+        });
+      const abort = () => {
+        for (const copy of copies) copy.destroy(new Error('aborted'));
+      };
+      req.signal.addEventListener('abort', abort, { once: true });
+      const failed = (e: unknown) => new SourceError(`${describeDbError(e, conn)} (reading ${schema}.${table})`);
+      const piped = pipes.slice(0, ranges.length) as string[];
+      try {
+        if (onChunk && pipes[0]) {
+          // One stream failing stops the others; the first failure is the one reported.
+          const streams = copies.map((copy, i) =>
+            intoPipe(copy, counter(i), piped[i], onChunk(csvRelation(piped[i], req.columns)), failed).catch((e: unknown) => {
+              abort();
+              throw e;
+            }),
+          );
+          const bad = (await Promise.allSettled(streams)).find((r) => r.status === 'rejected');
+          if (bad) throw (bad as PromiseRejectedResult).reason;
         } else {
-          await pipeline(copy, counter, createWriteStream(file, { highWaterMark: 1 << 20 })).catch((e: unknown) => {
-            throw new SourceError(`${describeDbError(e, conn)} (reading ${schema}.${table})`);
+          await pipeline(copies[0], counter(0), createWriteStream(file, { highWaterMark: 1 << 20 })).catch((e: unknown) => {
+            throw failed(e);
           });
         }
+        if (sessions.length > 1) await Promise.all(sessions.map((s) => s.query('COMMIT')));
       } finally {
         req.signal.removeEventListener('abort', abort);
+        await Promise.all(sessions.slice(1).map((s) => s.end().catch(() => undefined)));
       }
-      const exact = Number((copy as unknown as { rowCount?: number }).rowCount ?? rows);
-      req.onRows(exact);
-      const staged = { rows: exact, digest: digest.digest('hex') };
-      return pipe ? { ...staged, relation: csvRelation(pipe, req.columns), chunks: 1 } : { ...staged, relation: csvRelation(file, req.columns) };
+      const exact = copies.reduce((n, copy) => n + Number((copy as unknown as { rowCount?: number }).rowCount ?? Number.NaN), 0);
+      req.onRows(Number.isNaN(exact) ? rows : exact);
+      // One stream: the digest of its rows; several: of their digests in range order (a table of
+      // the same size is cut the same way, so the same rows give the same digest).
+      const hex = digests.map((d) => d.digest('hex'));
+      const digest = hex.length === 1 ? hex[0] : stagingDigest().update(hex.join('\n')).digest('hex');
+      const staged = { rows: Number.isNaN(exact) ? rows : exact, digest };
+      return onChunk && pipes[0]
+        ? { ...staged, relation: csvRelation(piped, req.columns), chunks: piped.length }
+        : { ...staged, relation: csvRelation(file, req.columns) };
     },
     async close() {
       const c = client;
@@ -140,6 +193,36 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       if (c) await c.end().catch(() => undefined);
     },
   };
+}
+
+/** A full read's streams each cover at least this many pages (4 MiB of 8 KiB pages): fewer are not worth a session. */
+const MIN_PAGES = 512;
+
+/**
+ * Stream one COPY into a named pipe that DuckDB reads (`load`) while PostgreSQL is still writing.
+ * If DuckDB stops (a value its type cannot hold), the export is stopped and a writer still waiting
+ * for a reader is released; the export failing on its own (the server or the connection died) is
+ * the cause, and DuckDB seeing the pipe end early only a consequence.
+ */
+async function intoPipe(copy: Readable, counter: Transform, pipe: string, load: Promise<void>, failed: (e: unknown) => Error): Promise<void> {
+  let released = false;
+  load.catch(() => {
+    released = true;
+    copy.destroy(new Error('the load into DuckDB stopped'));
+    try {
+      closeSync(openSync(pipe, constants.O_RDONLY | constants.O_NONBLOCK));
+    } catch {
+      // already gone
+    }
+  });
+  let exportError: unknown;
+  const exported = pipeline(copy, counter, createWriteStream(pipe, { highWaterMark: 1 << 20 })).catch((e: unknown) => {
+    if (!released) exportError = e;
+    throw e;
+  });
+  const [, loaded] = await Promise.allSettled([exported, load]);
+  if (exportError !== undefined) throw failed(exportError);
+  if (loaded.status === 'rejected') throw loaded.reason;
 }
 
 /** A named pipe at `path` (mkfifo), or undefined where none can be made (the staging file is used then). */

@@ -25,6 +25,9 @@ import { SourceError } from './staging.js';
 import { declaredAccepts, normalizeType } from './types.js';
 import { mark } from '../engine/profile.js';
 
+/** DuckDB threads of a sync (and its connections: one per stream a connector may read at once). */
+const THREADS = 2;
+
 /** Settings that may be left unset when something else covers them (the URL's password; no token). */
 const OPTIONAL_SECRETS = new Set(['password', 'token']);
 
@@ -164,13 +167,32 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   let pending: PendingSnapshot | undefined;
   // DuckDB (its native module too) loads when rows are to be written: a sync that reads what it
   // read last time (`NodeState.read`) never loads it. 1 GB: 512 MB ran out during a seed-scale
-  // incremental merge (DuckDB cannot spill every operator).
-  let opening: Promise<DuckDBConnection> | undefined;
+  // incremental merge (DuckDB cannot spill every operator). One connection per thread: a connector
+  // that reads in several streams (ExtractRequest.parallel) has each loaded on a connection of its own.
+  let opening: Promise<DuckDBConnection[]> | undefined;
   let duck: DuckDBConnection | undefined;
-  const openDuckDb = (): Promise<DuckDBConnection> =>
-    (opening ??= import('../engine/duckdb.js').then(({ openDuck }) =>
-      openDuck(':memory:', { threads: '2', memory_limit: '1GB', temp_directory: join(staging, 'duck.tmp'), preserve_insertion_order: 'false' }),
+  const openPool = (): Promise<DuckDBConnection[]> =>
+    (opening ??= import('../engine/duckdb.js').then(({ openDuckPool }) =>
+      openDuckPool(THREADS, ':memory:', {
+        threads: String(THREADS),
+        memory_limit: '1GB',
+        temp_directory: join(staging, 'duck.tmp'),
+        preserve_insertion_order: 'false',
+      }),
     ));
+  const openDuckDb = async (): Promise<DuckDBConnection> => (await openPool())[0];
+  let idle: DuckDBConnection[] | undefined;
+  /** `f` on a connection no other chunk is using (the connector runs at most THREADS at once). */
+  const onIdle = async <T>(f: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
+    const all = await openPool();
+    idle ??= [...all];
+    const c = idle.pop() ?? all[0];
+    try {
+      return await f(c);
+    } finally {
+      idle.push(c);
+    }
+  };
   try {
     ctx.progress({ rows: 0, message: `discovering ${connector.where}` });
     const discovered = await connector.discover();
@@ -211,8 +233,10 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       };
     };
     // Every Parquet file carries the columns' Iceberg field ids (the pending snapshot's COPY options).
-    const copyTo = async (p: PendingSnapshot, body: string, file: string): Promise<number> =>
-      ctx.warehouse.write(await openDuckDb(), p, body, { file, options: 'COMPRESSION snappy, ROW_GROUP_SIZE 122880' });
+    const copyWith = (c: DuckDBConnection, p: PendingSnapshot, body: string, file: string): Promise<number> =>
+      ctx.warehouse.write(c, p, body, { file, options: 'COMPRESSION snappy, ROW_GROUP_SIZE 122880' });
+    // After the read, on the connection that holds the sync's temporary tables.
+    const copyTo = async (p: PendingSnapshot, body: string, file: string): Promise<number> => copyWith(await openDuckDb(), p, body, file);
     // A full read writes Parquet part files while the connector is still reading (when it can cut
     // its staging output into chunks); an incremental one merges after reading.
     let parts = 0;
@@ -220,7 +244,8 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     const onChunk = merge
       ? undefined
       : async (relation: string): Promise<void> => {
-          await copyTo(pending!, `SELECT ${select} FROM ${relation}`, `part-${String(parts++).padStart(5, '0')}.parquet`).catch(fail);
+          const file = `part-${String(parts++).padStart(5, '0')}.parquet`;
+          await onIdle((c) => copyWith(c, pending!, `SELECT ${select} FROM ${relation}`, file)).catch(fail);
         };
 
     ctx.progress({ rows: 0, message: from ? `reading ${connector.where} where ${stream.cursor} >= ${from}` : `reading ${connector.where}` });
@@ -232,6 +257,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       onRows: (rows) => ctx.progress({ rows }),
       onChunk,
       chunkRows: Number(process.env.ASGARD_INGEST_CHUNK_ROWS) || undefined,
+      parallel: THREADS,
     });
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
     mark('extract');
@@ -371,7 +397,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (pending) await ctx.warehouse.abort(pending);
     throw asNodeError(e, node);
   } finally {
-    (duck ?? (await opening?.catch(() => undefined)))?.closeSync();
+    for (const c of (await opening?.catch(() => undefined)) ?? []) c.closeSync();
     await connector.close().catch(() => undefined);
     rmSync(staging, { recursive: true, force: true });
   }

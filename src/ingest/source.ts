@@ -29,6 +29,8 @@ export interface ExtractRequest {
    */
   readonly onChunk?: (relation: string) => Promise<void>;
   readonly chunkRows?: number;
+  /** How many `onChunk` calls may run at once (default 1): a connector may read in that many streams. */
+  readonly parallel?: number;
 }
 
 export interface Extracted {

@@ -87,6 +87,18 @@ describe('postgres connector', () => {
     expect(mine).toEqual(theirs);
   });
 
+  it('a full read of a table of many pages streams page ranges on one snapshot: every row once, a data file per stream', async () => {
+    // Well over 1,024 pages of 8 KiB: two ranges of at least 512 pages (src/ingest/postgres.ts).
+    await dbs.pgQuery(`CREATE TABLE wide AS SELECT i::int8 AS id, repeat(md5(i::text), 4) AS pad FROM generate_series(1, 120000) i`);
+    await dbs.pgQuery('ALTER TABLE wide ADD PRIMARY KEY (id)');
+    const h = new SourceHarness();
+    const { result } = await h.run(pgNode('wide', { primaryKey: ['id'] }), env);
+    expect(result.rows).toBe(120000);
+    expect((await h.warehouse.files(result.snapshot!)).length).toBe(2);
+    const [agg] = await table(h, 'bronze.wide', `SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s, min(length(pad)) AS l FROM t`);
+    expect(agg).toEqual({ n: 120000, ids: 120000, s: (120000 * 120001) / 2, l: 128 });
+  });
+
   it('keeps values exact: int8 past 2^53, numeric, NULL vs empty string, JSON, timestamptz as UTC across DST', async () => {
     const h = new SourceHarness();
     const { result } = await h.run(pgNode('typed', { primaryKey: ['id'] }), env);
