@@ -84,7 +84,12 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   // The parser loads only on a cache miss (a warm `plan` never pays for it), the SQL toolkit only
   // when a body outside the fast analysis's subset is not in the SQL analysis cache.
   const { loadPipelineLazily } = await import('../dsl/load-lazy.js');
-  const loaded = await loadPipelineLazily(file, { sqlCachePath: caches.sqlAnalysisFile, cacheSalt: caches.buildId, vars });
+  const loaded = await loadPipelineLazily(file, {
+    sqlCachePath: caches.sqlAnalysisFile,
+    blockCachePath: caches.blockCacheFile,
+    cacheSalt: caches.buildId,
+    vars,
+  });
   // Cache only what was read from the very text we hashed (the file may change in between).
   if (text !== undefined && sourceOf(loaded) === text) {
     cacheSpec(caches, file, key(text), loaded.ir, loaded.diagnostics, loaded.partial);

@@ -13,6 +13,8 @@ import type { LoadedSpec } from './loaded.js';
 import { FileSqlCache, type SqlAnalysisCache } from '../sql/analyze.js';
 import { checkSpec } from './checker/check.js';
 import { MAX_SPEC_BYTES, parseSpec } from './syntax.js';
+import type { BlockCache, BlockRange, CachedBlock } from './block-cache.js';
+import { JsonCacheFile } from '../util/json-cache.js';
 
 export { sourceOf, type LoadedSpec } from './loaded.js';
 
@@ -23,22 +25,33 @@ export interface LoadTextOptions {
   readonly sqlCache?: SqlAnalysisCache;
   /** `--var NAME=VALUE` overrides of the spec's variables. */
   readonly vars?: Readonly<Record<string, string>>;
+  /** Parse and check results per block (src/dsl/block-cache.ts); in-memory or file-backed. */
+  readonly blockCache?: BlockCache;
 }
 
 /** Pure: parses and checks spec text. `file` is only used for spans and `ir.file`. */
 export function loadPipelineText(text: string, file: string, opts: LoadTextOptions = {}): LoadedSpec {
   const abs = resolve(file);
-  const syntax = parseSpec(text, abs);
+  // `--var` values reach into any block: no block cache then.
+  const cache = opts.vars && Object.keys(opts.vars).length ? undefined : opts.blockCache;
+  const syntax = parseSpec(text, abs, cache ? { skip: (r) => cache.get(r.key) !== undefined } : {});
   const valueDiags = syntax.valueDiagnostics ?? [];
   if (!syntax.ast || hasErrors(syntax.diagnostics)) {
     // Checking a tree that error recovery patched would mostly report echoes of the syntax errors.
     return { diagnostics: sortDiagnostics([...syntax.diagnostics, ...valueDiags]), sources: new Map([[abs, text]]), file: abs };
   }
-  const checked = checkSpec(syntax.ast, opts);
+  const blocks = cache && syntax.blocks ? { cache, skipped: syntax.blocks.skipped, storable: storable(syntax.blocks, valueDiags) } : undefined;
+  const checked = checkSpec(syntax.ast, { ...opts, ...(blocks ? { blocks } : {}) });
   const diagnostics = sortDiagnostics([...syntax.diagnostics, ...valueDiags, ...checked.diagnostics]);
   if (checked.ir && !hasErrors(diagnostics)) return { ir: checked.ir, diagnostics, sources: new Map([[abs, text]]), file: abs };
   const partial = checked.ir ?? checked.partial;
   return { ...(partial ? { partial } : {}), diagnostics, sources: new Map([[abs, text]]), file: abs };
+}
+
+/** The blocks parsed whose check may be kept: not left out, and without a value diagnostic inside. */
+function storable(blocks: { ranges: readonly BlockRange[]; skipped: readonly BlockRange[] }, valueDiags: readonly Diagnostic[]): BlockRange[] {
+  const skipped = new Set(blocks.skipped);
+  return blocks.ranges.filter((r) => !skipped.has(r) && !valueDiags.some((d) => d.span && d.span.line >= r.line && d.span.line <= r.endLine));
 }
 
 export interface LoadOptions {
@@ -47,7 +60,9 @@ export interface LoadOptions {
    * when absent or `false`.
    */
   readonly sqlCachePath?: string | false;
-  /** Salts the cache file (the workspace's build id): a file written by other code is not read. */
+  /** Where to keep the block cache (src/dsl/block-cache.ts; the workspace's), or none when absent. */
+  readonly blockCachePath?: string;
+  /** Salts the cache files (the workspace's build id): a file written by other code is not read. */
   readonly cacheSalt?: string;
   /** `--var NAME=VALUE` overrides of the spec's variables. */
   readonly vars?: Readonly<Record<string, string>>;
@@ -85,8 +100,14 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
     );
   }
   const cache = opts.sqlCachePath ? new FileSqlCache(opts.sqlCachePath, opts.cacheSalt) : undefined;
-  const loaded = loadPipelineText(text, abs, { ...(cache ? { sqlCache: cache } : {}), ...(opts.vars ? { vars: opts.vars } : {}) });
+  const blockCache = opts.blockCachePath ? new JsonCacheFile<CachedBlock>(opts.blockCachePath, opts.cacheSalt ?? '') : undefined;
+  const loaded = loadPipelineText(text, abs, {
+    ...(cache ? { sqlCache: cache } : {}),
+    ...(blockCache ? { blockCache } : {}),
+    ...(opts.vars ? { vars: opts.vars } : {}),
+  });
   cache?.save();
+  blockCache?.save();
   return loaded;
 }
 

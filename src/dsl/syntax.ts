@@ -9,6 +9,7 @@ import type { SpecFile } from './ast.js';
 import { lex, UnterminatedComment, UnterminatedString, UnterminatedTriple } from './lexer.js';
 import { EOF, parseTokens } from './parser.js';
 import { AstBuilder } from './to-ast.js';
+import { blockRanges, type BlockRange } from './block-cache.js';
 
 import { MAX_SPEC_BYTES } from './limits.js';
 export { MAX_SPEC_BYTES };
@@ -22,6 +23,13 @@ export interface SyntaxResult {
   readonly diagnostics: readonly Diagnostic[];
   /** Problems inside well-formed tokens (bad escapes, bad durations): checking still goes on. */
   readonly valueDiagnostics?: readonly Diagnostic[];
+  /** With `skip`: the cacheable blocks (src/dsl/block-cache.ts), and those left out of `ast`. */
+  readonly blocks?: { readonly ranges: readonly BlockRange[]; readonly skipped: readonly BlockRange[] };
+}
+
+export interface ParseOptions {
+  /** Leave a cacheable block out of the tree (its check is replayed from the block cache). */
+  readonly skip?: (block: BlockRange) => boolean;
 }
 
 const point = (file: string, line: number, column: number, length = 1): Span => ({ file, line, column, endLine: line, endColumn: column + length });
@@ -67,7 +75,7 @@ export function guardText(text: string, file: string, byteLength = Buffer.byteLe
   return undefined;
 }
 
-export function parseSpec(text: string, file: string): SyntaxResult {
+export function parseSpec(text: string, file: string, opts: ParseOptions = {}): SyntaxResult {
   const guard = guardText(text, file);
   if (guard) return { diagnostics: [guard] };
 
@@ -108,6 +116,30 @@ export function parseSpec(text: string, file: string): SyntaxResult {
   diagnostics.push(...brackets.diagnostics);
   if (brackets.tooDeep) return { diagnostics };
 
+  if (opts.skip && diagnostics.length === 0) {
+    const ranges = blockRanges(lexed.tokens, text, file);
+    const skipped = ranges.filter(opts.skip);
+    if (skipped.length) {
+      const kept: IToken[] = [];
+      let from = 0;
+      for (const r of skipped) {
+        for (let i = from; i < r.first; i++) kept.push(lexed.tokens[i]);
+        from = r.last + 1;
+      }
+      for (let i = from; i < lexed.tokens.length; i++) kept.push(lexed.tokens[i]);
+      const parsed = parseTokens(kept);
+      const builder = new AstBuilder(file, new Set());
+      const ast = parsed.errors.length === 0 ? builder.fileNode(parsed.cst) : undefined;
+      // Anything unexpected without those blocks: the whole text is parsed as usual.
+      if (ast && builder.syntaxDiagnostics.length === 0) return { ast, diagnostics, valueDiagnostics: builder.diagnostics, blocks: { ranges, skipped } };
+    }
+    return { ...parseTokensToAst(lexed.tokens, file, text, diagnostics, brackets, swallowed), blocks: { ranges, skipped: [] } };
+  }
+  return parseTokensToAst(lexed.tokens, file, text, diagnostics, brackets, swallowed);
+}
+
+function parseTokensToAst(tokens: IToken[], file: string, text: string, diagnostics: Diagnostic[], brackets: BracketScan, swallowed: boolean): SyntaxResult {
+  const lexed = { tokens };
   const parsed = parseTokens(lexed.tokens);
   const seen = new Set<string>();
   let count = 0;

@@ -78,6 +78,11 @@ export class WorkspaceCaches {
     return join(this.dir, 'specs', `${basename(specFile)}.json`);
   }
 
+  /** Parse and check results per spec block (src/dsl/block-cache.ts), shared by the specs of this workspace. */
+  get blockCacheFile(): string {
+    return join(this.dir, 'blocks.json');
+  }
+
   get sqlAnalysisFile(): string {
     return join(this.dir, 'sql-analysis.json');
   }

@@ -2,13 +2,14 @@
 // toolkit nor DuckDB (it is served by the spec cache); a plan after one edited SQL body analyses and
 // binds that body only (the per-node caches in the state folder, keyed by content); and a cache
 // written by another build (another build id) is never read.
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cli, repoRoot } from './helpers.js';
+import { generateSpec } from '../../bench/gen-spec.js';
 
 const shop = join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades', 'base.asg');
 // The shop's silver cleanse reads bronze.orders: its filter is the edited body.
@@ -91,5 +92,28 @@ describe('plan caches', () => {
     const after = entries(dir, 'sql-analysis.json');
     expect(after.salt).toBe(before.salt);
     expect(after.keys.length).toBe(before.keys.length);
+  });
+
+  it('a plan after one edit, served by the caches, equals a cold plan of the edited spec', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-caches-'));
+    const spec = join(dir, 'generated.asg');
+    const text = generateSpec({ sources: 6, sqlNodes: 30 });
+    const at = text.indexOf('WHERE amount > ');
+    // The edit adds a line, so every block after it starts one line further down.
+    const edited = `${text.slice(0, at)}-- edited\n      WHERE amount > 5 AND ${text.slice(at + 'WHERE '.length)}`;
+    const run = async (argv: string[]) => {
+      const r = await cli([...argv, 'generated.asg', '--format', 'json'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    writeFileSync(spec, text);
+    await run(['plan']);
+    writeFileSync(spec, edited);
+    const warm = { plan: await run(['plan']), validate: await run(['validate']) };
+    // The other blocks came from the block cache: its file holds the blocks of both texts.
+    expect(entries(dir, 'blocks.json').keys.length).toBeGreaterThan(30);
+    rmSync(join(dir, '.asgard'), { recursive: true, force: true });
+    expect(await run(['plan'])).toBe(warm.plan);
+    expect(await run(['validate'])).toBe(warm.validate);
   });
 });

@@ -5,10 +5,21 @@
 import { resolve as resolvePath } from 'node:path';
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics/diagnostic.js';
-import { IR_SCHEMA_VERSION, outputTable, type NodeId, type PipelineIR, type PipelineNode, type Profile, type Resolvable, type Span } from '../../ir/types.js';
+import {
+  IR_SCHEMA_VERSION,
+  outputTable,
+  type NodeId,
+  type PipelineIR,
+  type PipelineNode,
+  type Profile,
+  type Resolvable,
+  type Span,
+  type SqlBody,
+} from '../../ir/types.js';
 import { analyzeSql, type SqlAnalysisCache, type TableRef } from '../../sql/analyze.js';
 import { scanSqlVars } from '../../sql/vars.js';
 import type { Block, SpecFile } from '../ast.js';
+import { type BlockCache, type BlockRange, type CachedBlock, moved } from '../block-cache.js';
 import { Ctx, type Draft, headerSpan, labelsOf, rejectExtra, type Resolver, splitBody } from './context.js';
 import { findCycles, topoOrder } from './graph.js';
 import { checkFeatures, checkServe, checkTrain } from './ml.js';
@@ -24,6 +35,14 @@ export interface CheckOptions {
   readonly sqlCache?: SqlAnalysisCache;
   /** `--var NAME=VALUE` overrides of the spec's variables, as written. */
   readonly vars?: Readonly<Record<string, string>>;
+  /** The block cache (src/dsl/block-cache.ts): the blocks parseSpec left out are replayed from it, those it may keep are stored. */
+  readonly blocks?: {
+    readonly cache: BlockCache;
+    /** Left out of the tree; each has an entry in the cache. */
+    readonly skipped: readonly BlockRange[];
+    /** Blocks in the tree whose check may be stored (no value diagnostic inside). */
+    readonly storable: readonly BlockRange[];
+  };
 }
 
 const PIPELINE_BLOCKS = ['var', 'source', 'cleanse', 'model', 'features', 'train', 'serve', 'profile'];
@@ -77,16 +96,18 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
 
   const profiles: Record<string, Profile> = {};
   const profileSpans = new Map<string, Span>();
+  const cached = cachedBlocks(ctx, opts.blocks);
   for (const b of body.blocks) {
+    cached.replayBefore(b.typeSpan);
     switch (b.type) {
       case 'var':
         break;
       case 'source':
-        checkSource(ctx, b);
+        cached.store(b, () => checkSource(ctx, b));
         break;
       case 'cleanse':
       case 'model':
-        checkTransform(ctx, b, b.type);
+        cached.store(b, () => checkTransform(ctx, b, b.type as 'cleanse' | 'model'));
         break;
       case 'features':
         checkFeatures(ctx, b);
@@ -115,6 +136,7 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
       }
     }
   }
+  cached.replayBefore(undefined);
 
   const drafts = dedupeNodes(ctx);
   const resolver = buildResolver(drafts);
@@ -164,6 +186,53 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
     return { diagnostics, ...(cycles.length === 0 ? { partial: assemble(labels?.[0] ?? 'pipeline', settings?.warehouse ?? DEFAULT_WAREHOUSE) } : {}) };
   }
   return { ir: assemble(labels[0], settings.warehouse ?? DEFAULT_WAREHOUSE), diagnostics };
+}
+
+/**
+ * The block cache's side of a check run: `replayBefore(at)` replays the left-out blocks that come
+ * before `at` (all with `undefined`), in the order they stand in the file; `store(b, check)` checks a
+ * block and keeps what it added to the run when the block may be stored.
+ */
+function cachedBlocks(ctx: Ctx, blocks: CheckOptions['blocks']) {
+  const pending = [...(blocks?.skipped ?? [])];
+  const storable = new Map((blocks?.storable ?? []).map((r) => [`${r.line}:${r.column}`, r]));
+  return {
+    replayBefore(at: Span | undefined): void {
+      while (pending.length && (!at || pending[0].line < at.line || (pending[0].line === at.line && pending[0].column < at.column))) {
+        const r = pending.shift()!;
+        const e = blocks!.cache.get(r.key)!;
+        const lines = r.line - e.line;
+        const first = ctx.drafts.length;
+        for (const d of e.drafts) ctx.drafts.push({ ...moved(d, lines), inputs: new Set() } as Draft);
+        for (const s of e.sql) {
+          const draft = ctx.drafts[first + s.draft];
+          const node = draft.node as unknown as { sql: SqlBody; checks: { sql?: SqlBody }[] };
+          ctx.sql.push({ body: s.check === undefined ? node.sql : node.checks[s.check].sql!, draft, isCheck: s.check !== undefined });
+        }
+        for (const d of e.diags) ctx.report(moved(d, lines));
+      }
+    },
+    store(b: Block, check: () => void): void {
+      const r = storable.get(`${b.typeSpan.line}:${b.typeSpan.column}`);
+      const mark = { drafts: ctx.drafts.length, sql: ctx.sql.length, diags: ctx.diags.length };
+      check();
+      if (!r || r.endLine !== b.span.endLine || r.endColumn !== b.span.endColumn) return;
+      const drafts = ctx.drafts.slice(mark.drafts);
+      const sql = ctx.sql.slice(mark.sql).map((s) => {
+        const checks = (s.draft.node as { checks?: { sql?: SqlBody }[] }).checks ?? [];
+        return { draft: drafts.indexOf(s.draft), ...(s.isCheck ? { check: checks.findIndex((c) => c.sql === s.body) } : {}) };
+      });
+      if (sql.some((s) => s.draft < 0 || s.check === -1)) return;
+      const entry: CachedBlock = {
+        line: r.line,
+        drafts: drafts.map((d) => ({ node: d.node as PipelineNode, at: d.at, ...(d.outputAt ? { outputAt: d.outputAt } : {}) })),
+        diags: ctx.diags.slice(mark.diags),
+        sql,
+      };
+      // A copy: the SQL analysis fills the bodies in later.
+      blocks!.cache.set(r.key, JSON.parse(JSON.stringify(entry)) as CachedBlock);
+    },
+  };
 }
 
 /** Node ids and produced tables must be unique; later duplicates are reported and dropped. */
