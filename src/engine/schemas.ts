@@ -91,7 +91,9 @@ export function inferSchemas(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly
 /**
  * Nodes in the IR's (topological) order, each once the nodes it reads are done: a SQL node as soon
  * as its inputs are (so independent bodies bind at the same time), any other node after every node
- * before it. Diagnostics come out in node order whatever finished first.
+ * before it. A node with nothing to wait for that needs no bind (a cache hit, not SQL) is answered at
+ * once, without a promise: a promise per node doubled the CPU time of a plan answered from the bind
+ * cache (dd6959e; 10,000 nodes 0.16 -> 0.35 s). Diagnostics come out in node order whatever finished first.
  */
 async function infer(
   ir: PipelineIR,
@@ -100,24 +102,45 @@ async function infer(
 ): Promise<SchemaResult> {
   const schemas = new Map<NodeId, ColumnSchema[]>();
   const byId = new Map(ir.nodes.map((n) => [n.id, n] as const));
-  const done = new Map<NodeId, Promise<Diagnostic[]>>();
+  const pending = new Map<NodeId, Promise<Diagnostic[]>>();
+  const results: (Diagnostic[] | Promise<Diagnostic[]>)[] = [];
+  // Every pending node so far: `barrier` once they are all done, `since` those added after it was made.
+  let barrier: Promise<unknown> = Promise.resolve();
+  let since: Promise<unknown>[] = [];
   for (const node of ir.nodes) {
-    const before = node.kind === 'cleanse' || node.kind === 'model' ? node.inputs.map((i) => done.get(i)) : [...done.values()];
-    done.set(
-      node.id,
-      Promise.all(before).then(() => inferNode(node, byId, schemas, known, cache)),
-    );
+    const sql = node.kind === 'cleanse' || node.kind === 'model';
+    if (!sql && since.length) {
+      barrier = Promise.all([barrier, ...since]);
+      since = [];
+    }
+    const waits = sql ? node.inputs.flatMap((i) => pending.get(i) ?? []) : pending.size ? [barrier] : [];
+    const now = waits.length === 0 ? inferNow(node, byId, schemas, known, cache) : undefined;
+    if (now) {
+      results.push(now);
+      continue;
+    }
+    const p = Promise.all(waits).then(() => inferNow(node, byId, schemas, known, cache) ?? bindNode(node as CleanseNode | ModelNode, byId, schemas, cache));
+    pending.set(node.id, p);
+    since.push(p);
+    results.push(p);
   }
-  return { schemas, diagnostics: (await Promise.all(done.values())).flat() };
+  const diagnostics: Diagnostic[] = [];
+  for (const r of results) diagnostics.push(...(Array.isArray(r) ? r : await r));
+  return { schemas, diagnostics };
 }
 
-async function inferNode(
+/** A SQL node's inputs that are tables (a feature view is read through its offline table's node). */
+const tableInputs = (node: CleanseNode | ModelNode, byId: ReadonlyMap<NodeId, PipelineNode>): NodeId[] =>
+  node.inputs.filter((i) => byId.get(i)?.kind !== 'features');
+
+/** A node's schema and diagnostics when they need no bind (undefined: a SQL body to bind). */
+function inferNow(
   node: PipelineNode,
   byId: ReadonlyMap<NodeId, PipelineNode>,
   schemas: Map<NodeId, ColumnSchema[]>,
   known: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
   cache: KeyValueCache<ColumnSchema[]> | undefined,
-): Promise<Diagnostic[]> {
+): Diagnostic[] | undefined {
   const diagnostics: Diagnostic[] = [];
   switch (node.kind) {
     case 'source': {
@@ -127,7 +150,7 @@ async function inferNode(
     }
     case 'cleanse':
     case 'model': {
-      const inputs = node.inputs.filter((i) => byId.get(i)?.kind !== 'features');
+      const inputs = tableInputs(node, byId);
       if (inputs.some((i) => !schemas.has(i))) {
         // An input without a known schema (a source never synced, or an upstream error): skip quietly;
         // the upstream problem has its own diagnostic.
@@ -135,9 +158,9 @@ async function inferNode(
         if (k) schemas.set(node.id, [...k]);
         break;
       }
-      const r = await bindSql(node, node.sql, inputs, schemas, withConnection, cache);
-      if ('error' in r) diagnostics.push(r.error);
-      else schemas.set(node.id, r.columns);
+      const hit = cache?.get(bodyKey(node.sql, inputs, schemas));
+      if (!hit) return undefined;
+      schemas.set(node.id, hit);
       break;
     }
     case 'features':
@@ -162,6 +185,26 @@ async function inferNode(
   return diagnostics;
 }
 
+async function bindNode(
+  node: CleanseNode | ModelNode,
+  byId: ReadonlyMap<NodeId, PipelineNode>,
+  schemas: Map<NodeId, ColumnSchema[]>,
+  cache: KeyValueCache<ColumnSchema[]> | undefined,
+): Promise<Diagnostic[]> {
+  const r = await bindSql(node, node.sql, tableInputs(node, byId), schemas, withConnection, cache);
+  if ('error' in r) return [r.error];
+  schemas.set(node.id, r.columns);
+  return [];
+}
+
+/** The bind cache's key of a body over its inputs' schemas. */
+const bodyKey = (body: SqlBody, inputs: readonly NodeId[], schemas: ReadonlyMap<NodeId, ColumnSchema[]>): string =>
+  createHash('sha256')
+    .update(body.text)
+    .update('\0')
+    .update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)])))
+    .digest('hex');
+
 async function bindSql(
   node: CleanseNode | ModelNode,
   body: SqlBody,
@@ -170,11 +213,7 @@ async function bindSql(
   withConnection: WithConnection,
   cache: KeyValueCache<ColumnSchema[]> | undefined,
 ): Promise<{ columns: ColumnSchema[] } | { error: Diagnostic }> {
-  const textKey = createHash('sha256')
-    .update(body.text)
-    .update('\0')
-    .update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)])))
-    .digest('hex');
+  const textKey = bodyKey(body, inputs, schemas);
   const cached = cache?.get(textKey);
   if (cached) return { columns: cached };
   // Each input is one table of the binder database per (node, schema), created when a body first

@@ -106,3 +106,22 @@ describe('schema inference (no data touched)', () => {
     expect(edited.split('\n')[line - 1].slice(diagnostics[0].span!.column - 1)).toMatch(/^contry/);
   });
 });
+
+describe('schema inference answered from the bind cache', () => {
+  it('makes no promise per node when every body is a cache hit (dd6959e made several per node)', async () => {
+    const { generateSpec } = await import('../../bench/gen-spec.js');
+    const { loadPipelineText } = await import('../../src/dsl/load.js');
+    const { createHook } = await import('node:async_hooks');
+    const ir = loadPipelineText(generateSpec({ sources: 10, sqlNodes: 200 }), '/specs/generated.asg').ir!;
+    const m = new Map<string, import('../../src/planner/state-store.js').ColumnSchema[]>();
+    const cache = { get: (k: string) => m.get(k), set: (k: string, v: import('../../src/planner/state-store.js').ColumnSchema[]) => void m.set(k, v) };
+    const first = await inferSchemas(ir, new Map(), { cache });
+    let promises = 0;
+    const hook = createHook({ init: (_id, type) => void (type === 'PROMISE' && promises++) }).enable();
+    const again = await inferSchemas(ir, new Map(), { cache });
+    hook.disable();
+    expect(again).toEqual(first);
+    expect(first.schemas.size).toBe(210);
+    expect(promises).toBeLessThan(50);
+  });
+});
