@@ -4,8 +4,8 @@
 //
 //  1. The change set of each input that moved since the node last ran: the rows that differ
 //     between the snapshot the node last read and the current one, read from the data files that
-//     differ only (./merge-write.ts `changedRows`: inserted, deleted and updated rows alike); their
-//     key values are the affected keys (`asg_keys`).
+//     differ only (./merge-write.ts `changedRows`: inserted, deleted and updated rows alike, and
+//     possibly rows rewritten unchanged); their key values are the affected keys (`asg_keys`).
 //  2. The node's SQL runs over its inputs restricted to the affected keys (`asg_fresh`).
 //  3. The new snapshot is the previous one less its rows of the affected keys, plus `asg_fresh`
 //     (a merge, ./merge-write.ts): the previous rows are named by position delete files, and a file
@@ -24,7 +24,7 @@ import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import { selectScan, type ScanFile } from '../warehouse/warehouse.js';
-import { changedRows, keysWithNull, planMerge, withKeys } from './merge-write.js';
+import { changedRows, differingRows, keysWithNull, planMerge, withKeys } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
 import type { RunContext } from './executor.js';
@@ -151,16 +151,13 @@ const MAX_DELETE_FILES = 8;
  * Whether two relations hold the same rows (as multisets of `cols`). A fingerprint first — the row
  * count and the sum of the rows' hashes, one pass over each side: equal rows have equal
  * fingerprints, so a difference is final (the usual case when keys were recomputed). Only equal
- * fingerprints are confirmed row by row (EXCEPT ALL both ways), so the answer is exact.
+ * fingerprints are confirmed row by row (./merge-write.ts `differingRows`), so the answer is exact.
  */
 async function sameRows(conn: DuckDBConnection, a: string, b: string, cols: string): Promise<boolean> {
   const fp = (rel: string) => `(SELECT count(*) AS n, sum(hash(${cols})::HUGEINT) AS h FROM ${rel})`;
   const r = await conn.runAndReadAll(`SELECT x.n = y.n AND x.h IS NOT DISTINCT FROM y.h FROM ${fp(a)} AS x, ${fp(b)} AS y`);
   if (r.getRows()[0]?.[0] !== true) return false;
-  const differ = await count(
-    conn,
-    `SELECT count(*) FROM ((SELECT ${cols} FROM ${a} EXCEPT ALL SELECT ${cols} FROM ${b}) UNION ALL (SELECT ${cols} FROM ${b} EXCEPT ALL SELECT ${cols} FROM ${a}))`,
-  );
+  const differ = await count(conn, `SELECT count(*) FROM (${differingRows(`SELECT ${cols} FROM ${a}`, `SELECT ${cols} FROM ${b}`)})`);
   return differ === 0;
 }
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/engine/apply.js';
 import { attachWarehouse } from '../../src/engine/catalog.js';
 import { literal, openDuck } from '../../src/engine/duckdb.js';
-import { planMerge } from '../../src/engine/merge-write.js';
+import { differingRows, planMerge } from '../../src/engine/merge-write.js';
 import { engineExecutors, executorResolver } from '../../src/engine/executors.js';
 import type { NodeExecutor } from '../../src/engine/executor.js';
 import type { PipelineIR, SourceNode } from '../../src/ir/types.js';
@@ -164,6 +164,28 @@ describe('derived incremental maintenance', () => {
       expect(maintenanceText(maintenanceOf(n as never, spec)), name).toBe(text);
     }
     expect(maintenanceText(maintenanceOf(spec.nodes.find((x) => x.id === 'gold.chained') as never, spec))).toBe('incremental: derived (row-wise on g)');
+  });
+
+  it('differingRows compares multisets of rows, NULL equal to NULL', async () => {
+    const conn = await openDuck();
+    try {
+      const rel = (rows: string) => `SELECT * FROM (VALUES ${rows}) AS t(k, v)`;
+      const differ = async (a: string, b: string) =>
+        (await conn.runAndReadAll(`SELECT k, v FROM (${differingRows(rel(a), rel(b))}) ORDER BY k, v`))
+          .getRows()
+          .map((r) => r.map((x) => (x === null ? null : Number(x))));
+      expect(await differ('(1, NULL), (2, 3), (2, 3)', '(2, 3), (1, NULL), (2, 3)')).toEqual([]);
+      // A duplicate more on one side, a NULL against a value, a row on one side only.
+      expect(await differ('(1, NULL), (2, 3), (2, 3), (4, 4)', '(1, 0), (2, 3), (5, 5)')).toEqual([
+        [1, 0],
+        [1, null],
+        [2, 3],
+        [4, 4],
+        [5, 5],
+      ]);
+    } finally {
+      conn.closeSync();
+    }
   });
 
   it('an old input snapshot that cannot be read makes a full rebuild, not a failure', async () => {
