@@ -34,11 +34,16 @@ export async function runChecks(
   // One scan per relation answers every column check in the common (passing) case; only the checks
   // that fail (and custom SQL checks) run their own queries, to count and sample the offending values.
   // What the write reported of `relation` (its row count, each column's NULLs) answers some without a scan.
+  // Of a merge, `known` is what the write reported of the rows it wrote (`delta.added`), and the
+  // whole table's row count is `delta.rows`.
+  const delta = opts.delta;
+  const factsOf = (c: Check): WrittenFacts | undefined =>
+    !delta ? opts.known : over(c) === delta.added ? opts.known : { rows: delta.rows, nulls: () => undefined, range: () => undefined };
   const suspects = new Set<Check>(checks.filter((c) => c.sql));
   const simple: Check[] = [];
   for (const c of checks) {
     if (c.sql) continue;
-    const v = opts.delta ? undefined : answered(c, opts.known);
+    const v = answered(c, factsOf(c));
     if (v === undefined) simple.push(c);
     else if (v > 0) suspects.add(c);
   }
@@ -65,11 +70,12 @@ export async function runChecks(
 /**
  * A merge (src/engine/merge-write.ts): the new table is rows the previous snapshot held, which
  * passed these same checks (a changed check is a changed definition: a full rebuild), plus `added`,
- * in which no `key` value of the kept rows appears.
+ * in which no `key` value of the kept rows appears; `rows` is the new table's row count.
  */
 export interface CheckDelta {
   readonly added: string;
   readonly key: string;
+  readonly rows: number;
 }
 
 /** A check that holds for the whole table when it holds for the kept rows and for `added`. */

@@ -44,6 +44,8 @@ export type DerivedOutcome =
       readonly kind: 'derived';
       readonly keys: number;
       readonly key: string;
+      /** The new snapshot's row count: the previous one's less the affected keys' rows plus the recomputed rows. */
+      readonly count: number;
       readonly remove: readonly string[];
       readonly deletes: readonly { readonly target: ScanFile; readonly positions: string }[];
       readonly untouched: string;
@@ -128,10 +130,12 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
     (f) => f.deletes.length >= MAX_DELETE_FILES || f.deletedRows + (merge.hitRows.get(f.path) ?? 0) > REWRITE_SHARE * f.rows,
   );
   const marked = merge.hitFiles.filter((f) => !rewrite.includes(f));
+  const replaced = [...merge.hitRows.values()].reduce((a, b) => a + b, 0);
   return {
     kind: 'derived',
     keys,
     key: m.key,
+    count: prev.snapshot.rows - replaced + (await count(conn, 'SELECT count(*) FROM asg_fresh')),
     remove: rewrite.map((f) => f.path),
     deletes: marked.map((target) => ({ target, positions: merge.positions(target) })),
     untouched: `${selectScan(merge.untouched, prev.schema)} UNION ALL ${merge.keptOf(marked)}`,

@@ -183,7 +183,9 @@ async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: 
 
 /**
  * Commit a derived run as a merge: the previous snapshot less the files it rewrites and the rows
- * its position delete files name, plus the rows it writes. The checks read the untouched files and the written ones (row-wise checks only the latter).
+ * its position delete files name, plus the rows it writes. Row-wise checks read the written rows
+ * only (not_null not even those: the write reported their NULLs), row_count takes the merge's count,
+ * the others read the untouched files and the written ones.
  */
 async function writeMerge(
   ctx: RunContext<SqlNode>,
@@ -207,7 +209,7 @@ async function writeMerge(
     mark('write');
     const written = ctx.warehouse.pendingSelect(pending, schema);
     await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL ${written}`);
-    await check(ctx, conn, qualified(node.id), { added: `(${written})`, key: d.key });
+    await check(ctx, conn, qualified(node.id), { added: `(${written})`, key: d.key, rows: d.count }, ctx.warehouse.writtenFacts(pending));
     mark('checks');
     const snapshot = await ctx.warehouse.commit(pending, conn, { base: prev, remove: d.remove, deletes });
     mark('commit');
