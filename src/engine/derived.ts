@@ -24,7 +24,7 @@ import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import { selectScan, type ScanFile } from '../warehouse/warehouse.js';
-import { changedRows, differingRows, keysWithNull, planMerge, withKeys } from './merge-write.js';
+import { changedRows, differingRows, keysWithNull, planMerge, columnNames, withKeys } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
 import type { RunContext } from './executor.js';
@@ -117,13 +117,14 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const fresh = await describe(conn, 'asg_fresh');
   if (canonicalJson(fresh) !== canonicalJson(prev.schema.map((c) => ({ name: c.name, type: c.type })))) return full('the output columns changed');
 
-  // Only the previous files holding an affected key are read and rewritten.
-  const cols = prev.schema.map((c) => ident(c.name)).join(', ');
+  // Only the previous files holding an affected key are read and rewritten; the same pass
+  // fingerprints their rows of the affected keys.
+  const cols = columnNames(prev.schema);
   mark('derived: output columns');
-  const merge = await planMerge(conn, await ctx.warehouse.scan(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys');
+  const merge = await planMerge(conn, await ctx.warehouse.scan(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys', { hashRows: true });
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
-  const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols);
+  const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols, merge.fingerprint);
   mark('derived: compared with the previous rows');
   if (same) return { kind: 'unchanged', keys };
   const rewrite = merge.hitFiles.filter(
@@ -157,9 +158,11 @@ const MAX_DELETE_FILES = 8;
  * fingerprints, so a difference is final (the usual case when keys were recomputed). Only equal
  * fingerprints are confirmed row by row (./merge-write.ts `differingRows`), so the answer is exact.
  */
-async function sameRows(conn: DuckDBConnection, a: string, b: string, cols: string): Promise<boolean> {
+async function sameRows(conn: DuckDBConnection, a: string, b: string, cols: string, bFingerprint?: string): Promise<boolean> {
   const fp = (rel: string) => `(SELECT count(*) AS n, sum(hash(${cols})::HUGEINT) AS h FROM ${rel})`;
-  const r = await conn.runAndReadAll(`SELECT x.n = y.n AND x.h IS NOT DISTINCT FROM y.h FROM ${fp(a)} AS x, ${fp(b)} AS y`);
+  const r = await conn.runAndReadAll(
+    `SELECT x.n = y.n AND x.h IS NOT DISTINCT FROM y.h FROM ${fp(a)} AS x, ${bFingerprint ? `(${bFingerprint})` : fp(b)} AS y`,
+  );
   if (r.getRows()[0]?.[0] !== true) return false;
   const differ = await count(conn, `SELECT count(*) FROM (${differingRows(`SELECT ${cols} FROM ${a}`, `SELECT ${cols} FROM ${b}`)})`);
   return differ === 0;

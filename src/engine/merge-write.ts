@@ -29,6 +29,11 @@ export interface MergePlan {
   readonly replaced: string;
   /** SELECT of the positions (column `pos`) of the previous rows of changed keys in one hit file. */
   readonly positions: (file: ScanFile) => string;
+  /**
+   * With `hashRows`: SELECT of the fingerprint of `replaced` (columns `n`, its row count, and `h`, the
+   * sum of its rows' hashes as derived.ts computes them), taken in the same pass that found the rows.
+   */
+  readonly fingerprint?: string;
 }
 
 /** The temp table of (file, position) of the previous rows of changed keys. */
@@ -37,6 +42,8 @@ const POSITIONS = 'asg_merge_pos';
 /**
  * Plan a merge into a table whose current files are `files` (columns `schema`): `on` pairs a
  * table column with a column of `keysRel`, the relation of changed keys (NULL matches NULL).
+ * `hashRows` also hashes each previous row of a changed key (reading every column, not only the
+ * key): `fingerprint` then answers what a second pass over `replaced` would.
  */
 export async function planMerge(
   conn: DuckDBConnection,
@@ -44,13 +51,19 @@ export async function planMerge(
   schema: readonly ColumnSchema[],
   on: readonly (readonly [string, string])[],
   keysRel: string,
+  opts: { readonly hashRows?: boolean } = {},
 ): Promise<MergePlan> {
   const nulls = await keysWithNull(
     conn,
     keysRel,
     on.map(([, k]) => k),
   );
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT)`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT, h UBIGINT)`);
+  // The hash of a row as `replaced` reads it: the columns of `schema`, cast back where storage widened them.
+  const hashed = (rows: string) =>
+    opts.hashRows
+      ? `SELECT __asg_file, file_row_number, hash(${columnNames(schema)}) FROM (SELECT __asg_file, file_row_number, ${selectList(schema)} FROM (${rows}))`
+      : `SELECT __asg_file, file_row_number, NULL FROM (${rows})`;
   if (files.length) {
     // Only the key columns are read, with the file and row number of each row; deleted rows are not rows.
     const plain = files.filter((f) => !f.deletes.length);
@@ -60,9 +73,7 @@ export async function planMerge(
         : []),
       ...files.filter((f) => f.deletes.length).map((f) => `(SELECT ${literal(f.path)} AS __asg_file, t.* FROM ${liveRows(f)})`),
     ];
-    await conn.run(
-      `INSERT INTO ${POSITIONS} ${sources.map((src) => `SELECT __asg_file, file_row_number FROM (${withKeys(src, on, keysRel, nulls)})`).join(' UNION ALL ')}`,
-    );
+    await conn.run(`INSERT INTO ${POSITIONS} ${sources.map((src) => hashed(withKeys(src, on, keysRel, nulls))).join(' UNION ALL ')}`);
   }
   const r = await conn.runAndReadAll(`SELECT f, count(*) FROM ${POSITIONS} GROUP BY f`);
   const hitRows = new Map(r.getRows().map((row) => [String(row[0]), Number(row[1])]));
@@ -85,8 +96,12 @@ export async function planMerge(
       ),
     ),
     positions,
+    ...(opts.hashRows ? { fingerprint: `SELECT count(*) AS n, sum(h::HUGEINT) AS h FROM ${POSITIONS}` } : {}),
   };
 }
+
+/** `schema`'s columns by name: a select list, and the arguments of `hash(…)` in a row's fingerprint (derived.ts). */
+export const columnNames = (schema: readonly ColumnSchema[]): string => schema.map((c) => ident(c.name)).join(', ');
 
 /** Whether a row of `keysRel` has NULL in one of `cols` (NULL is a key value like any other). */
 export async function keysWithNull(conn: DuckDBConnection, keysRel: string, cols: readonly string[]): Promise<boolean> {
