@@ -18,7 +18,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeaturesNode } from '../ir/types.js';
 import { ident, literal, queryAll, type Row } from './duckdb.js';
 import { qualified } from './catalog.js';
-import { duckTypeOfFeature } from './schemas.js';
+import { featureColumns, onlineFeaturesSelect, tieBreak } from '../sql/features-sql.js';
 
 export interface PointInTimeOptions {
   /** Name features `<view>__<feature>` (Feast's full_feature_names). */
@@ -27,15 +27,6 @@ export interface PointInTimeOptions {
   readonly featureRelation?: string;
   /** The entity relation's timestamp column; default `event_timestamp`. */
   readonly eventTimestamp?: string;
-}
-
-/** The feature columns cast to their declared dtypes. */
-function featureColumns(view: FeaturesNode, prefix = ''): string[] {
-  return view.features.map((f) => `CAST(${prefix}${ident(f.name)} AS ${duckTypeOfFeature(f.dtype)}) AS ${ident(f.name)}`);
-}
-
-function tieBreak(view: FeaturesNode): string {
-  return view.features.map((f) => `${ident(f.name)} DESC NULLS LAST`).join(', ') || '1';
 }
 
 /**
@@ -65,16 +56,8 @@ export function pointInTimeSql(view: FeaturesNode, entityRelation: string, opts:
   ].join('\n');
 }
 
-/** The latest feature row per entity (key, timestamp, features), from the view's source table. */
-export function onlineFeaturesSql(view: FeaturesNode, featureRelation = qualified(view.from)): string {
-  const key = ident(view.entity.joinKey);
-  const ts = ident(view.timestamp);
-  return [
-    `SELECT ${key}, CAST(${ts} AS TIMESTAMP) AS ${ts}, ${featureColumns(view).join(', ')}`,
-    `FROM ${featureRelation} WHERE ${key} IS NOT NULL AND ${ts} IS NOT NULL`,
-    `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${ts} DESC, ${tieBreak(view)}) = 1`,
-  ].join('\n');
-}
+/** The latest feature row per entity (key, timestamp, features), from the view's source table (src/sql/features-sql.ts). */
+export const onlineFeaturesSql = (view: FeaturesNode, featureRelation = qualified(view.from)): string => onlineFeaturesSelect(view, featureRelation);
 
 /** The relation name of a view's materialised online table, once attached (src/engine/catalog.ts). */
 export const onlineRelation = (view: FeaturesNode): string => `${ident('features')}.${ident(view.name)}`;

@@ -1,6 +1,2 @@
-// Quoting for DuckDB SQL, apart from src/engine/duckdb.ts so that code which only writes SQL text
-// (schema binding on a cache hit) does not load DuckDB's native module.
-
-/** Quote an identifier or a string literal for DuckDB. */
-export const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-export const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+// DuckDB quoting: src/sql/quote.ts (in the sql layer, which the compile targets may import too).
+export { ident, literal } from '../sql/quote.js';

@@ -31,6 +31,7 @@ import { loadSqlToolkit } from '../sql/toolkit.js';
 import { sqlDiag } from '../sql/spans.js';
 import { EngineCodes } from './codes.js';
 import { ident } from './quote.js';
+import { duckTypeOfFeature } from '../sql/features-sql.js';
 import { batchOutputSchema } from './batch-output.js';
 import { explainBindError } from './bind-message.js';
 import { closest } from '../diagnostics/catalogue.js';
@@ -335,10 +336,6 @@ export function featureViewSchema(view: FeaturesNode, from: readonly ColumnSchem
     { name: view.timestamp, type: typeOf(view.timestamp) },
     ...view.features.map((f) => ({ name: f.name, type: duckTypeOfFeature(f.dtype) })),
   ];
-}
-
-export function duckTypeOfFeature(d: FeatureDType): string {
-  return { int32: 'INTEGER', int64: 'BIGINT', float32: 'FLOAT', float64: 'DOUBLE', string: 'VARCHAR', bool: 'BOOLEAN', timestamp: 'TIMESTAMP' }[d];
 }
 
 const INTS32 = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'];

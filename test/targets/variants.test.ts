@@ -48,6 +48,36 @@ describe('spec variants', { timeout: 600_000 }, () => {
     expect(r.files!.get('dbt/profiles.yml')).not.toContain('httpfs');
   });
 
+  it("an Iceberg SQL catalog: each feature view compiles to a Job materialising its online table, the runner and the view's SQL in one ConfigMap", async () => {
+    const r = await compileChurn(churnWithJdbcCatalog());
+    expect(r.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
+    const docs = loadAll(r.files!.get('feast/jobs.yaml')!) as any[];
+    const v = validators();
+    for (const doc of docs) {
+      const check = v.k8s(doc.kind === 'Job' ? 'io.k8s.api.batch.v1.Job' : 'io.k8s.api.core.v1.ConfigMap');
+      expect(check(doc), `${doc.kind}: ${errorsOf(check)}`).toBe(true);
+    }
+    const [runner, job, ...rest] = docs;
+    expect(rest).toEqual([]);
+    expect(runner.metadata.labels['asgard.io/node']).toBeUndefined(); // the pipeline's own object
+    expect(Object.keys(runner.data).sort()).toEqual(['asgard_features.py', 'customer_churn_features.sql']);
+    expect(runner.data['asgard_features.py']).toBe(r.files!.get('feast/asgard_features.py'));
+    expect(runner.data['customer_churn_features.sql']).toMatch(
+      /^SELECT "customer_id", CAST\("updated_at" AS TIMESTAMP\)[\s\S]*FROM asgard_source[\s\S]*QUALIFY row_number\(\)/,
+    );
+    expect([job.metadata.name, job.metadata.labels['asgard.io/node']]).toEqual(['churn-features-customer-churn-features', 'features.customer_churn_features']);
+    const c = job.spec.template.spec.containers[0];
+    expect(c.image).toBe('ghcr.io/asgard-data/asgard-training:0.1.0');
+    expect(c.command.join(' ')).toBe(
+      'python /opt/asgard/features/asgard_features.py --view features.customer_churn_features --source gold.customer_metrics --sql /opt/asgard/features/customer_churn_features.sql --catalog iceberg --catalog-uri jdbc:postgresql://postgres.asgard.svc:5432/lake --warehouse s3a://asgard-lake/warehouse',
+    );
+    expect(c.env.find((e: any) => e.name === 'ICEBERG_JDBC_PASSWORD')).toEqual({
+      name: 'ICEBERG_JDBC_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'churn-secrets', key: 'ICEBERG_CATALOG_PASSWORD' } },
+    });
+    expect(job.spec.template.spec.volumes).toEqual([{ name: 'project', configMap: { name: runner.metadata.name } }]);
+  });
+
   it('an incremental model re-reads from its newest incremental_by value and merges on its unique key', async () => {
     const text = churn.replace(
       /(model churn_labels \{[\s\S]*?)materialized = table/,

@@ -7,18 +7,15 @@
 
 import type { ModelNode, PipelineIR } from '../../ir/types.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
-import { diag } from '../../diagnostics/catalogue.js';
-import { Codes } from '../../diagnostics/catalogue.js';
 import type { FileMap, Origin } from '../files.js';
 import { textFile, yamlDocs } from '../files.js';
 import type { TargetContext } from '../registry.js';
 import type { ProfileSettings, S3Location } from '../settings.js';
-import { s3a } from '../settings.js';
 import { k8sName } from '../pipeline.js';
 import { render } from '../templates.js';
 import { logicalTimeDefaults } from '../logical-time.js';
-import { envVar, k8sRefs, s3Env, type EnvVar } from '../k8s-env.js';
-import { catalogCredentialsEnv, icebergCatalog } from '../iceberg-catalog.js';
+import { envVar, k8sRefs } from '../k8s-env.js';
+import { catalogArgs, catalogJob, catalogJobEnv, jdbcCatalog } from '../iceberg-catalog.js';
 import { MANAGED_BY, NODE_LABEL, PIPELINE_LABEL } from '../k8s-objects.js';
 import { pythonJobImage } from '../training/training.js';
 
@@ -39,31 +36,14 @@ export function addModelJobs(
   files: FileMap,
   diags: Diagnostic[],
 ): void {
-  const catalog = icebergCatalog(settings);
-  if (catalog.type !== 'jdbc') {
-    diags.push(
-      diag(
-        Codes.InvalidProfileSetting,
-        `profile \`${ctx.profile.name}\`: gold models compile to no Kubernetes Job under \`catalog_type = "${catalog.type}"\`: their dbt Jobs read silver and write gold through an Iceberg SQL catalog (set \`catalog_type = "jdbc"\` and \`catalog_uri\`)`,
-        ctx.profile.span,
-        { severity: 'warning' },
-      ),
-    );
-    return;
-  }
-  if (!catalog.uri) return; // reported by icebergCatalog
+  const catalog = jdbcCatalog(settings, ctx, diags, 'gold models', 'their dbt Jobs read silver and write gold');
+  if (!catalog) return;
   const origin: Origin = { spec: ctx.specPath, node: `pipeline ${ir.name}` };
   const namespace = settings.literalString('namespace', 'the Kubernetes namespace', 'default')!;
   const image = pythonJobImage(settings);
   const refs = k8sRefs(ir, settings);
   const lt = logicalTimeDefaults(ir.logicalTime);
-  const region = settings.get('s3_region');
-  const env: EnvVar[] = [
-    ...s3Env(settings, refs),
-    ...(region ? [envVar('AWS_REGION', region, refs)] : []),
-    ...catalogCredentialsEnv(settings, refs),
-    ...(lt.env && ir.logicalTime ? [envVar(lt.env, ir.logicalTime, refs)] : []),
-  ];
+  const env = [...catalogJobEnv(settings, refs), ...(lt.env && ir.logicalTime ? [envVar(lt.env, ir.logicalTime, refs)] : [])];
   files.set(RUNNER, textFile(RUNNER, origin, render('dbt/asgard_dbt.py.hbs', { pipeline: ir.name })));
 
   // The project as one ConfigMap: keys are flat, each mounted at its path.
@@ -84,33 +64,17 @@ export function addModelJobs(
     for (const input of m.inputs) args.push(modelIds.has(input) ? '--model-input' : '--input', input);
     if (m.materialized === 'incremental') args.push('--incremental');
     if (m.partitionBy.length) args.push('--partition-by', m.partitionBy.join(','));
-    args.push('--catalog', catalog.name, '--catalog-uri', catalog.uri!, '--warehouse', s3a(wh));
-    return {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      metadata: { name: k8sName(ir.name, 'dbt', m.name), namespace, labels: nodeLabels },
-      spec: {
-        backoffLimit: 0,
-        ttlSecondsAfterFinished: 86400,
-        template: {
-          metadata: { labels: nodeLabels },
-          spec: {
-            restartPolicy: 'Never',
-            containers: [
-              {
-                name: 'dbt',
-                image,
-                workingDir: '/tmp',
-                command: ['python', `${MOUNT}/${RUNNER}`, ...args],
-                env,
-                volumeMounts: [{ name: 'project', mountPath: MOUNT, readOnly: true }],
-              },
-            ],
-            volumes: [{ name: 'project', configMap: { name: projectMap, items: project.map((p) => ({ key: key(p), path: p })) } }],
-          },
-        },
-      },
-    };
+    args.push(...catalogArgs(catalog, wh));
+    return catalogJob({
+      name: k8sName(ir.name, 'dbt', m.name),
+      namespace,
+      labels: nodeLabels,
+      container: 'dbt',
+      image,
+      command: ['python', `${MOUNT}/${RUNNER}`, ...args],
+      env,
+      mount: { mountPath: MOUNT, configMap: projectMap, items: project.map((p) => ({ key: key(p), path: p })) },
+    });
   });
   files.set('jobs.yaml', yamlDocs('jobs.yaml', origin, [configMap, ...jobs]));
 }

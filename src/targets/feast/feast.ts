@@ -1,7 +1,8 @@
 // feast/: feature_store.yaml and a Python feature repository: per feature view an Entity, a
 // FileSource over its table's Parquet in the warehouse, the FeatureView (schema from the spec's
 // feature dtypes, TTL) and a FeatureService of the same name (what training and the seed's
-// historical-retrieval request ask for).
+// historical-retrieval request ask for); and jobs.yaml, what runs each view under `apply --profile
+// kubernetes` (its online table materialised through the Iceberg catalog: ./jobs.ts).
 
 import type { FeatureDType, NodeKind, PipelineIR } from '../../ir/types.js';
 import type { Diagnostic, Result } from '../../diagnostics/diagnostic.js';
@@ -12,6 +13,7 @@ import { ProfileSettings, s3a } from '../settings.js';
 import { envName, k8sName, nodesOf, splitTable } from '../pipeline.js';
 import { render } from '../templates.js';
 import { feastSettings } from './settings.js';
+import { addFeatureViewJobs } from './jobs.js';
 
 export const FEAST_DTYPE: Record<FeatureDType, string> = {
   int32: 'Int32',
@@ -38,7 +40,7 @@ const VALUE_TYPE: Record<string, string> = {
 export const pyIdent = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
 
 /** What this target does with each node kind (KindRole, src/targets/registry.ts). */
-const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'none', features: 'compiles', train: 'none', serve: 'none' };
+const kinds: Record<NodeKind, KindRole> = { source: 'none', cleanse: 'none', model: 'none', features: 'runs', train: 'none', serve: 'none' };
 
 export const feastTarget: Target = {
   name: 'feast',
@@ -141,6 +143,8 @@ export const feastTarget: Target = {
         data: { 'feature_repo.py': files.get('feature_repo.py')!, 'feature_store.yaml': files.get('feature_store.yaml')! },
       }),
     );
+    addFeatureViewJobs(ir, ctx, settings, wh, views, files, diags);
+    diags.push(...settings.diagnostics.filter((d) => !diags.includes(d)));
     return { value: files, diagnostics: diags };
   },
 };
