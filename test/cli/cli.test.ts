@@ -315,7 +315,12 @@ describe('asgard CLI', () => {
 
   it('apply --profile kubernetes needs cluster credentials (exit 1 saying where it looked); unknown profiles are refused', async () => {
     const dir = tempWith({ 'churn.asg': churn });
-    const k = await cli(['apply', 'churn.asg', '--yes', '--profile', 'kubernetes'], { cwd: dir, env: { HOME: dir }, services: { executors: fakes() } });
+    // The profile's catalog password is a secret the command needs set (pipelines/churn.asg, profile kubernetes).
+    const k = await cli(['apply', 'churn.asg', '--yes', '--profile', 'kubernetes'], {
+      cwd: dir,
+      env: { HOME: dir, ICEBERG_CATALOG_PASSWORD: 'pw' },
+      services: { executors: fakes() },
+    });
     expect(k.code).toBe(1);
     expect(k.stderr).toContain('no Kubernetes credentials: set KUBECONFIG, write ~/.kube/config, or run asgard inside the cluster');
     const u = await cli(['plan', 'churn.asg', '--profile', 'prod'], { cwd: dir });

@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
-import { churnWithJdbcCatalog, compileChurn } from '../targets/churn.js';
+import { compileChurn } from '../targets/churn.js';
 import { deleteNamespace, freshNamespace, k8sServer, kubeConfig } from '../helpers/k8s.js';
 import { kubeObjects, type KubeObject } from '../../src/targets/k8s-objects.js';
 
@@ -16,8 +16,8 @@ let objects: KubeObject[];
 beforeAll(async () => {
   k8sServer();
   ns = await freshNamespace('compiled');
-  // On an Iceberg SQL catalog, so that the gold models' dbt Jobs are among the objects.
-  const r = await compileChurn(churnWithJdbcCatalog());
+  // churn's profile names an Iceberg SQL catalog: the gold models' dbt Jobs and the feature view's Job are among the objects.
+  const r = await compileChurn();
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   // Everything into this test's namespace (the compiled namespace object itself is applied as is).
   objects = kubeObjects(r.files!).map((o) => (o.object.kind === 'Namespace' ? o.object : { ...o.object, metadata: { ...o.object.metadata, namespace: ns } }));

@@ -212,7 +212,7 @@ describe('every artifact passes its schema', () => {
       ServiceAccount: 'io.k8s.api.core.v1.ServiceAccount',
     };
     const seen: string[] = [];
-    for (const p of [...files.keys()].filter((k) => /^(training|serving|kubernetes)\/.*\.yaml$/.test(k) || k === 'feast/configmap.yaml')) {
+    for (const p of [...files.keys()].filter((k) => /^(training|serving|kubernetes)\/.*\.yaml$/.test(k) || ['feast/configmap.yaml', 'feast/jobs.yaml', 'dbt/jobs.yaml'].includes(k))) {
       for (const doc of docsOf(p)) {
         seen.push(doc.kind);
         // ../shared/schemas has no rbac.authorization.k8s.io document: the real API server validates
@@ -227,8 +227,13 @@ describe('every artifact passes its schema', () => {
       'ConfigMap',
       'ConfigMap',
       'ConfigMap',
+      'ConfigMap',
+      'ConfigMap',
       'CronJob',
       'Deployment',
+      'Job',
+      'Job',
+      'Job',
       'Job',
       'Namespace',
       'Role',
@@ -271,7 +276,7 @@ describe('every artifact passes its schema', () => {
     // The README lists the Secrets to create and their keys, never a value.
     const readme = files.get('kubernetes/README.md')!;
     expect(readme).toContain(
-      '`churn-secrets`: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `CUSTOMER_DB_PASSWORD`, `SUPPORT_API_TOKEN`, `TRANSACTIONS_DB_PASSWORD`',
+      '`churn-secrets`: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `CUSTOMER_DB_PASSWORD`, `ICEBERG_CATALOG_PASSWORD`, `SUPPORT_API_TOKEN`, `TRANSACTIONS_DB_PASSWORD`',
     );
     expect(readme).not.toMatch(/asgard-demo-pw|--from-literal=[A-Z_]+=[^…]/);
   });
@@ -322,7 +327,7 @@ describe('every Python file compiles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-py-'));
     try {
       const py = [...files.keys()].filter((p) => p.endsWith('.py'));
-      expect(py.sort()).toEqual(['feast/feature_repo.py', 'spark/runner.py', 'training/churn_predictor/train.py']);
+      expect(py.sort()).toEqual(['dbt/asgard_dbt.py', 'feast/asgard_features.py', 'feast/feature_repo.py', 'spark/runner.py', 'training/churn_predictor/train.py']);
       for (const p of py) {
         mkdirSync(dirname(join(dir, p)), { recursive: true });
         writeFileSync(join(dir, p), files.get(p)!);

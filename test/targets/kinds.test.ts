@@ -12,15 +12,15 @@ import type { PipelineIR } from '../../src/ir/types.js';
 import { runnerOf, targets } from '../../src/targets/registry.js';
 import { NODE_LABEL, kubeObjects } from '../../src/targets/k8s-objects.js';
 import { yamlDocuments } from '../../src/targets/files.js';
-import { CHURN, churnWithJdbcCatalog, compileChurn } from './churn.js';
+import { CHURN, compileChurn } from './churn.js';
 
 let ir: PipelineIR;
 let files: Map<string, string>;
 
 beforeAll(async () => {
   ir = loadPipeline(CHURN, { sqlCachePath: false }).ir!;
-  // On an Iceberg SQL catalog: the dbt target runs gold models only there (src/targets/dbt/jobs.ts).
-  const r = await compileChurn(churnWithJdbcCatalog());
+  // churn's profile names an Iceberg SQL catalog: the dbt and feast targets run their nodes only there (dbt/jobs.ts, feast/jobs.ts).
+  const r = await compileChurn();
   files = r.files!;
 }, 120_000);
 

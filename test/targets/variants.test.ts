@@ -4,15 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { load, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { CHURN, churnWithJdbcCatalog, compileChurn } from './churn.js';
+import { CHURN, compileChurn } from './churn.js';
 import { errorsOf, validators } from './schemas.js';
 
 const churn = readFileSync(CHURN, 'utf8');
 
 // Each compiles churn whole: minutes on the loaded two-core machine.
 describe('spec variants', { timeout: 600_000 }, () => {
-  it('an Iceberg SQL catalog: each gold model compiles to a dbt Job, its project mounted from one ConfigMap, the catalog password a secret reference', async () => {
-    const r = await compileChurn(churnWithJdbcCatalog());
+  it("churn's Iceberg SQL catalog: each gold model compiles to a dbt Job, its project mounted from one ConfigMap, the catalog password a secret reference", async () => {
+    const r = await compileChurn();
     expect(r.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
     const docs = loadAll(r.files!.get('dbt/jobs.yaml')!) as any[];
     const v = validators();
@@ -48,8 +48,8 @@ describe('spec variants', { timeout: 600_000 }, () => {
     expect(r.files!.get('dbt/profiles.yml')).not.toContain('httpfs');
   });
 
-  it("an Iceberg SQL catalog: each feature view compiles to a Job materialising its online table, the runner and the view's SQL in one ConfigMap", async () => {
-    const r = await compileChurn(churnWithJdbcCatalog());
+  it("churn's Iceberg SQL catalog: each feature view compiles to a Job materialising its online table, the runner and the view's SQL in one ConfigMap", async () => {
+    const r = await compileChurn();
     expect(r.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
     const docs = loadAll(r.files!.get('feast/jobs.yaml')!) as any[];
     const v = validators();
