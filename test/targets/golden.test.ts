@@ -212,7 +212,9 @@ describe('every artifact passes its schema', () => {
       ServiceAccount: 'io.k8s.api.core.v1.ServiceAccount',
     };
     const seen: string[] = [];
-    for (const p of [...files.keys()].filter((k) => /^(training|serving|kubernetes)\/.*\.yaml$/.test(k) || ['feast/configmap.yaml', 'feast/jobs.yaml', 'dbt/jobs.yaml'].includes(k))) {
+    for (const p of [...files.keys()].filter(
+      (k) => /^(training|serving|kubernetes)\/.*\.yaml$/.test(k) || ['feast/configmap.yaml', 'feast/jobs.yaml', 'dbt/jobs.yaml'].includes(k),
+    )) {
       for (const doc of docsOf(p)) {
         seen.push(doc.kind);
         // ../shared/schemas has no rbac.authorization.k8s.io document: the real API server validates
@@ -327,7 +329,13 @@ describe('every Python file compiles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-py-'));
     try {
       const py = [...files.keys()].filter((p) => p.endsWith('.py'));
-      expect(py.sort()).toEqual(['dbt/asgard_dbt.py', 'feast/asgard_features.py', 'feast/feature_repo.py', 'spark/runner.py', 'training/churn_predictor/train.py']);
+      expect(py.sort()).toEqual([
+        'dbt/asgard_dbt.py',
+        'feast/asgard_features.py',
+        'feast/feature_repo.py',
+        'spark/runner.py',
+        'training/churn_predictor/train.py',
+      ]);
       for (const p of py) {
         mkdirSync(dirname(join(dir, p)), { recursive: true });
         writeFileSync(join(dir, p), files.get(p)!);
