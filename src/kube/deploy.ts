@@ -116,7 +116,8 @@ export class KubeDeployment {
       const uploaded = this.opts.upload?.();
       try {
         for (const kind of new Set(shared.map((o) => o.kind))) {
-          await Promise.all(
+          // All settled, then the first failure in apply order: the error names the same object every run.
+          const settled = await Promise.allSettled(
             shared
               .filter((o) => o.kind === kind)
               .map(async (o) => {
@@ -131,6 +132,8 @@ export class KubeDeployment {
                 this.writes++;
               }),
           );
+          const failed = settled.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
         }
       } finally {
         // Settled either way (a failed apply must not leave an upload's rejection unobserved).
