@@ -4,7 +4,8 @@
 // computing the node here. A node's objects are those labelled `asgard.io/node=<id>`; objects with
 // no node label (namespace, service accounts, RBAC, shared ConfigMaps) are the pipeline's own and
 // are applied once, before the first node runs — an apply that runs nothing writes nothing.
-// Removed nodes' objects are found by the same labels and deleted (sweep).
+// Removed nodes' objects are found by the same labels and deleted, and so are the pipeline's own
+// objects the spec no longer compiles to (sweep).
 
 import type { NodeId, PipelineNode } from '../ir/types.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
@@ -208,12 +209,17 @@ export class KubeDeployment {
   }
 
   /**
-   * Delete the objects of this pipeline (found by its labels) whose node is not in `keep`: the
-   * objects of removed nodes, and of nodes renamed since. Returns what was deleted.
+   * Delete this pipeline's objects (found by its labels) that its spec no longer compiles to: the
+   * objects of removed nodes (and of nodes renamed since), and the pipeline's own objects that no
+   * node needs any more — a removed view's feature-jobs ConfigMap, the dbt project's once the last
+   * model is gone, a schedule's CronJob. Which of the latter are still wanted only the compiled tree
+   * says: it is compared when this apply compiled it (a node ran) or when a removed node's objects
+   * are found; then the pipeline's own objects are applied first (prepare), so the spec's ConfigMap,
+   * which the scheduled applies read, is the spec that removed the node. An apply that ran and
+   * removed nothing compiles and writes nothing. Returns what was deleted, with why.
    */
   async sweep(keep: ReadonlySet<NodeId>): Promise<string[]> {
-    const deleted: string[] = [];
-    const selector = `${PIPELINE_LABEL}=${this.opts.pipeline},${NODE_LABEL}`;
+    const selector = `${PIPELINE_LABEL}=${this.opts.pipeline}`;
     // One list per kind: the kinds of one API group version in turn (client-node looks the group's
     // resources up once, on the first), the group versions at once. What they find is deleted in
     // reverse apply order.
@@ -222,20 +228,35 @@ export class KubeDeployment {
       const apiVersion = API_VERSION[kind];
       if (apiVersion) byVersion.set(apiVersion, [...(byVersion.get(apiVersion) ?? []), kind]);
     }
-    const found = await Promise.all(
-      [...byVersion].map(async ([apiVersion, kinds]) => {
-        const out: KubeObject[] = [];
-        for (const kind of kinds) out.push(...(await this.cluster.list(apiVersion, kind, this.opts.namespace, selector)));
-        return out;
-      }),
-    );
-    for (const o of found.flat().sort((a, b) => rank(b) - rank(a))) {
-      const node = o.metadata.labels?.[NODE_LABEL];
-      if (node && !keep.has(node)) {
-        await this.cluster.delete(o);
-        this.writes++;
-        deleted.push(describe(o));
-      }
+    const found = (
+      await Promise.all(
+        [...byVersion].map(async ([apiVersion, kinds]) => {
+          const out: KubeObject[] = [];
+          for (const kind of kinds) out.push(...(await this.cluster.list(apiVersion, kind, this.opts.namespace, selector)));
+          return out;
+        }),
+      )
+    ).flat();
+    const nodeOf = (o: KubeObject) => o.metadata.labels?.[NODE_LABEL];
+    const removed = (o: KubeObject) => {
+      const node = nodeOf(o);
+      return node !== undefined && !keep.has(node);
+    };
+    let doomed = found.filter(removed);
+    if (this.layout || doomed.length > 0) {
+      await this.prepare();
+      const { shared, byNode } = await this.objects();
+      const key = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
+      const wanted = new Set([...shared, ...[...byNode.values()].flat()].map(key));
+      doomed = found.filter((o) => removed(o) || !wanted.has(key(o)));
+    }
+    const deleted: string[] = [];
+    for (const o of doomed.sort((a, b) => rank(b) - rank(a))) {
+      await this.cluster.delete(o);
+      this.writes++;
+      deleted.push(
+        `${describe(o)} (${removed(o) ? 'its node is no longer in the spec' : nodeOf(o) ? `node ${nodeOf(o)} no longer compiles to it` : 'no node of the spec needs it'})`,
+      );
     }
     return deleted;
   }

@@ -20,7 +20,12 @@ import { StandIn, type StandInOptions } from './stand-in.js';
 
 const SPARK_APP = 'sparkoperator.k8s.io/v1beta2';
 
-function spec(ns: string, bucket: string, endpoint: string, opts: { withTop?: boolean; timeout?: number } = {}): string {
+function spec(
+  ns: string,
+  bucket: string,
+  endpoint: string,
+  opts: { withTop?: boolean; timeout?: number; withModel?: boolean; catalog?: boolean } = {},
+): string {
   return `pipeline shop {
   warehouse = "./.asgard/warehouse"
 
@@ -46,6 +51,15 @@ ${
     sql """ SELECT order_id, country, amount FROM silver.orders_clean WHERE amount > 100 """
   }
 `
+}${
+  opts.withModel
+    ? `
+  model country_totals {
+    materialized = table
+    sql """ SELECT country, COUNT(*) AS orders FROM silver.orders_clean GROUP BY country """
+  }
+`
+    : ''
 }
   profile kubernetes {
     namespace     = "${ns}"
@@ -56,7 +70,7 @@ ${
     s3_endpoint   = env("SHOP_S3_ENDPOINT", "${endpoint}")
     airbyte_url          = env("AIRBYTE_URL")
     airbyte_workspace_id = env("AIRBYTE_WORKSPACE_ID")
-    job_timeout   = ${opts.timeout ?? 600}
+    job_timeout   = ${opts.timeout ?? 600}${opts.catalog ? '\n    catalog_type  = "jdbc"\n    catalog_uri   = "jdbc:sqlite:/tmp/shop-catalog.db"' : ''}
   }
 }
 `;
@@ -203,6 +217,36 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     expect(removed.code).toBe(0);
     expect((await sparkApps()).map((a) => a.metadata.name)).toEqual(['shop-orders-clean']);
     expect(Object.keys((await remoteState())!.nodes).sort()).toEqual(['bronze.orders', 'silver.orders_clean']);
+  });
+
+  it("the pipeline's own objects go with the last node that needs them (the dbt project's ConfigMap with the only model); the spec's ConfigMap follows the spec", async () => {
+    await world({ sparkApplications: () => 'complete', jobs: () => ({ outcome: 'complete' }) }, { withModel: true, catalog: true });
+    expect((await apply()).code).toBe(0);
+    const core = kubeConfig(w.kubeconfig).makeApiClient(k8s.CoreV1Api);
+    const batch = kubeConfig(w.kubeconfig).makeApiClient(k8s.BatchV1Api);
+    const configMaps = async () =>
+      (await core.listNamespacedConfigMap({ namespace: w.ns, labelSelector: 'asgard.io/pipeline=shop' })).items.map((c) => c.metadata!.name!).sort();
+    const jobs = async () => (await batch.listNamespacedJob({ namespace: w.ns })).items.map((j) => j.metadata!.name!);
+    const before = await configMaps();
+    expect(before).toContain('shop-dbt-project');
+    expect(await jobs()).toEqual(['shop-dbt-country-totals']);
+
+    // The model removed (nothing else changed, so no node runs): its Job goes, and so does the dbt
+    // project's ConfigMap, which no node needs now; the pipeline's other objects stay.
+    const next = spec(w.ns, w.bucket, endpoint, { catalog: true });
+    writeFileSync(join(w.dir, 'shop.asg'), next);
+    const r = await apply();
+    expect(r.code, r.stderr).toBe(0);
+    expect(await jobs()).toEqual([]);
+    expect(await configMaps()).toEqual(before.filter((n) => n !== 'shop-dbt-project'));
+    expect(r.stderr).toContain(`deleted ConfigMap ${w.ns}/shop-dbt-project (no node of the spec needs it)`);
+    expect(r.stderr).toContain(`deleted Job ${w.ns}/shop-dbt-country-totals (its node is no longer in the spec)`);
+    // The spec the scheduled applies read (kubernetes/spec.yaml's ConfigMap) is the one without the model.
+    expect((await core.readNamespacedConfigMap({ name: 'shop-spec', namespace: w.ns })).data?.['shop.asg']).toBe(next);
+    // Nothing left to delete: the next apply writes nothing.
+    const again = await apply();
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain('deleted ');
   });
 
   it('a failing Spark driver: its log in the error, downstream skipped, exit 1', async () => {

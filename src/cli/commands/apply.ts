@@ -159,11 +159,12 @@ Examples:
           onEvent: reporter.onEvent,
           signal: abort.signal,
         });
-        // The objects of nodes the spec no longer has (found by asgard's labels) are deleted, once
-        // an apply went through (a failed one leaves that to the next).
+        // The objects the spec no longer compiles to (found by asgard's labels: removed nodes', and
+        // the pipeline's own that no node needs any more) are deleted, once an apply went through
+        // (a failed one leaves that to the next).
         if (kube && kubeCli && result.ok) {
           const deleted = await kube.sweep(new Set(spec.ir.nodes.map((n) => n.id))).catch(kubeCli.kubeCliError);
-          for (const d of deleted) reporter.onEvent({ type: 'warn', node: spec.ir.name, message: `deleted ${d} (its node is no longer in the spec)` });
+          for (const d of deleted) reporter.onEvent({ type: 'warn', node: spec.ir.name, message: `deleted ${d}` });
         }
         // Every finished node's snapshot and state reach the remote before the lock goes.
         if (annotated) await annotated.catch(remoteError);
