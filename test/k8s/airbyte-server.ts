@@ -2,8 +2,9 @@
 // official Airbyte public API (../shared/schemas/airbyte/airbyte-api.openapi.yaml): the path and
 // method must be an operation of it, query parameters ones it declares, and a body must validate
 // against the operation's request schema — a source's or destination's `configuration` against the
-// connector's own schema (source-postgres, source-mysql, destination-s3). A request that fails is
-// answered 400 and recorded in `invalid`. Sources, destinations and connections are kept in memory;
+// connector's own schema (source-postgres, source-mysql, destination-s3), a custom source's against
+// the connection specification of the low-code manifest published under its `definitionId`
+// (publishDeclarative). A request that fails is answered 400 and recorded in `invalid`. Sources, destinations and connections are kept in memory;
 // a sync job goes pending → running → succeeded (or failed, as the test directs), with the record
 // and byte counts the test gives. Nothing moves data: the job states are played.
 
@@ -38,6 +39,8 @@ export class AirbyteStandIn {
   readonly destinations = new Map<string, Obj>();
   readonly connections = new Map<string, Obj>();
   readonly jobs = new Map<number, Obj & { polls: number }>();
+  /** Custom source definitions published (publishDeclarative): their low-code manifest, by definition id. */
+  readonly definitions = new Map<string, Obj>();
   /** Every request, as `METHOD /path`. */
   readonly requests: string[] = [];
   /** Requests that did not conform to the OpenAPI document, with why. */
@@ -68,6 +71,24 @@ export class AirbyteStandIn {
     await new Promise((r) => this.server?.close(r));
   }
 
+  /**
+   * Publishes a low-code connector manifest (the compiled tree's `airbyte/custom/<source>.manifest.yaml`)
+   * as a custom source definition of the workspace and returns its definition id: what a user does in
+   * Airbyte's Connector Builder ("publish"), as the tree's airbyte/README.md asks, before exporting
+   * the id as `AIRBYTE_DEFINITION_ID_<SOURCE>`. The public API document this server checks requests
+   * against has no operation for it, so it is a method here, not a request. Creating a source with
+   * an unknown `definitionId` is refused; with a published one, its configuration must satisfy the
+   * manifest's `spec.connection_specification`.
+   */
+  publishDeclarative(manifest: Obj): string {
+    const spec = manifest?.spec?.connection_specification;
+    if (manifest?.type !== 'DeclarativeSource' || !Array.isArray(manifest.streams) || manifest.streams.length === 0 || spec?.type !== 'object')
+      throw new Error('not a low-code connector manifest: a DeclarativeSource with streams and spec.connection_specification is expected');
+    const id = randomUUID();
+    this.definitions.set(id, manifest);
+    return id;
+  }
+
   private bad(what: string): { status: number; json: Obj } {
     this.invalid.push(what);
     return { status: 400, json: { type: 'https://reference.airbyte.com/reference/errors', title: 'bad-request', status: 400, detail: what } };
@@ -80,9 +101,15 @@ export class AirbyteStandIn {
     return v(value) ? undefined : `${schemaName}: ${errorsOf(v)}`;
   }
 
-  private configSchema(kind: 'source' | 'destination', configuration: Obj | undefined): object {
-    const type = configuration?.[kind === 'source' ? 'sourceType' : 'destinationType'];
-    return type ? { $ref: `#/components/schemas/${kind}-${type}` } : { type: 'object' };
+  /** The schema a request's `configuration` must satisfy: its connector's, or a custom source's manifest's (a PATCH: the source's own). */
+  private configSchema(kind: 'source' | 'destination', body: Obj, id: string | undefined): object {
+    const type = body.configuration?.[kind === 'source' ? 'sourceType' : 'destinationType'];
+    if (type) return { $ref: `#/components/schemas/${kind}-${type}` };
+    const definitionId = kind === 'source' ? (body.definitionId ?? this.sources.get(id ?? '')?.definitionId) : undefined;
+    const manifest = definitionId ? this.definitions.get(definitionId) : undefined;
+    if (!manifest) return { type: 'object' };
+    const { $schema: _, ...spec } = manifest.spec.connection_specification as Obj;
+    return spec;
   }
 
   handle(method: string, rawUrl: string, rawBody: string): { status: number; json: Obj } {
@@ -94,6 +121,7 @@ export class AirbyteStandIn {
     const declared = new Set(((found.op.parameters ?? []) as Obj[]).filter((p) => p.in === 'query').map((p) => p.name));
     for (const k of url.searchParams.keys()) if (!declared.has(k)) return this.bad(`${method} ${found.template}: unknown query parameter ${k}`);
     let body: Obj = {};
+    const id = path.split('/')[2];
     const ref = found.op.requestBody?.content?.['application/json']?.schema?.$ref as string | undefined;
     if (ref) {
       try {
@@ -103,10 +131,9 @@ export class AirbyteStandIn {
       }
       const name = ref.split('/').pop()!;
       const kind = name.startsWith('Source') ? 'source' : name.startsWith('Destination') ? 'destination' : undefined;
-      const err = kind && body.configuration !== undefined ? this.check(name, body, this.configSchema(kind, body.configuration)) : this.check(name, body);
+      const err = kind && body.configuration !== undefined ? this.check(name, body, this.configSchema(kind, body, id)) : this.check(name, body);
       if (err) return this.bad(`${method} ${found.template}: ${err}`);
     }
-    const id = path.split('/')[2];
     const list = (m: Map<string, Obj>) => ({
       status: 200,
       json: { data: [...m.values()].filter((x) => (url.searchParams.get('workspaceIds') ?? x.workspaceId) === x.workspaceId) },
@@ -119,10 +146,17 @@ export class AirbyteStandIn {
       case 'GET /connections':
         return list(this.connections);
       case 'POST /sources': {
+        // SourceCreateRequest: "One of configuration.sourceType or definitionId must be provided."
+        if (body.definitionId === undefined && body.configuration.sourceType === undefined)
+          return this.bad('POST /sources: neither configuration.sourceType nor definitionId');
+        // Airbyte's own connectors are named by sourceType here; a definitionId must be one published.
+        if (body.definitionId !== undefined && !this.definitions.has(body.definitionId))
+          return this.bad(`POST /sources: no source definition ${body.definitionId} in the workspace`);
         const s = {
           sourceId: randomUUID(),
           name: body.name,
           sourceType: body.configuration.sourceType ?? 'custom',
+          ...(body.definitionId !== undefined ? { definitionId: body.definitionId } : {}),
           workspaceId: body.workspaceId,
           configuration: body.configuration,
         };
