@@ -191,6 +191,26 @@ describe('iceberg tables', () => {
     expect(reported.filter((e) => e.partition.label === 'a/b c=d%')).toHaveLength(9);
   });
 
+  it('partition values a hive folder escapes (`/`, space, `=`, `%`): asgard reads and expires the table, pyiceberg reads it', async () => {
+    const { root, tables } = lake();
+    const table = { namespace: 'silver', name: 'labels' };
+    const sql = (n: number) => `SELECT i AS id, ['a/b', 'c d=e%', 'plain', '%2F'][1 + i % 4] AS label FROM range(0, ${n}) r(i)`;
+    const s1 = await write(tables, 'silver.labels', sql(40), { partitionBy: ['label'] });
+    const s2 = await write(tables, 'silver.labels', sql(48), { partitionBy: ['label'] });
+    const cols = await columnsOf(sql(1));
+    const mine = (await asgardRows(tables, s2, cols)).sort(byId);
+    expect(mine).toHaveLength(48);
+    expect(mine.filter((r) => r.label === 'a/b')).toHaveLength(12);
+    const old = await tables.dataFiles(s1.manifestList);
+    await tables.expire(table, 'silver/labels', new Set([s2.snapshotId]));
+    expect(old.some(existsSync)).toBe(false);
+    expect((await tables.dataFiles(s2.manifestList)).every(existsSync)).toBe(true);
+
+    const py = pyiceberg(join(root, 'catalog.db'), 'silver.labels', "silver.labels?label == 'a/b'");
+    expect([...py.reads[0].rows].sort(byId)).toEqual(mine);
+    expect(py.reads[1].rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b))).toEqual(mine.filter((r) => r.label === 'a/b').map((r) => r.id));
+  });
+
   it('an overwrite replaces the files; expiry deletes exactly what no kept snapshot references', async () => {
     const { root, tables } = lake();
     const table = { namespace: 'gold', name: 'totals' };

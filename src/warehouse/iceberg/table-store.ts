@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 export interface TableStore {
   /** The root as a URI (`file:///abs/dir`, `s3://bucket/prefix`), without a trailing slash. */
@@ -67,15 +67,18 @@ export class LocalTableStore implements TableStore {
     return `${this.rootUri}/${key}`;
   }
 
+  /**
+   * Locations are taken literally, never percent-decoded: Iceberg records a file's path as written
+   * (pyiceberg and Hadoop's Path open it as it stands), and a partition folder DuckDB escaped
+   * (`label=a%2Fb`) is named with the `%2F` itself.
+   */
   keyOf(uri: string): string | undefined {
-    if (!this.rootUri.startsWith('file:')) {
-      // s3://, s3a:// and s3n:// name the same object.
-      const norm = (u: string) => u.replace(/^s3[an]?:\/\//, 's3://');
-      const root = norm(this.rootUri) + '/';
-      if (norm(uri).startsWith(root)) return norm(uri).slice(root.length);
-    }
+    // s3://, s3a:// and s3n:// name the same object; file:/x (Hadoop's form) is file:///x.
+    const norm = (u: string) => u.replace(/^s3[an]?:\/\//, 's3://').replace(/^file:\/(?!\/)/, 'file:///');
+    const root = norm(this.rootUri) + '/';
+    if (norm(uri).startsWith(root)) return norm(uri).slice(root.length);
     let p: string;
-    if (uri.startsWith('file:')) p = fileURLToPath(uri.replace(/^file:\/(?!\/)/, 'file:///'));
+    if (uri.startsWith('file:')) p = norm(uri).slice('file://'.length);
     else if (isAbsolute(uri)) p = uri;
     else return undefined;
     const rel = relative(this.root, p);
