@@ -1,7 +1,8 @@
 // A no-op sync is cheap and still sees new rows (#13: every apply syncs the sources). Each source
 // records what its last read returned (`NodeState.read`: the cursor bound and a digest of the rows
-// staged); an apply whose reads return the same rows again keeps the snapshots without loading
-// DuckDB or reading a manifest, and writes no state. A row committed since (a tie at the cursor
+// staged; a sync that moved the cursor reads the next sync's window and records that instead); an
+// apply whose reads return the same rows again keeps the snapshots without loading DuckDB or
+// reading a manifest, and writes no state: the first no-op after an apply included. A row committed since (a tie at the cursor
 // value, a new ticket) changes the read: it is merged as before.
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -84,9 +85,8 @@ describe('a no-op sync', () => {
   it('reads the same rows: keeps every snapshot, loads neither DuckDB nor Avro, writes no state; a new row is still merged', async () => {
     const first = await apply();
     expect(first.code, first.stderr).toBe(0);
-    // The first no-op records what each source read (the cursor moved since the first read).
-    const second = await apply();
-    expect(second.code, second.stderr).toBe(0);
+    // The apply records what the next sync reads (rows at and after the cursor it moved to), so
+    // the first no-op after it is already the no-op.
     const before = state();
 
     const noop = await apply();
@@ -111,5 +111,11 @@ describe('a no-op sync', () => {
     expect(s.nodes['bronze.customers'].snapshot.rows).toBe(before.nodes['bronze.customers'].snapshot.rows + 1);
     expect(s.nodes['bronze.support_tickets'].snapshot.rows).toBe(before.nodes['bronze.support_tickets'].snapshot.rows + 1);
     expect(s.nodes['bronze.transactions'].snapshot.id).toBe(before.nodes['bronze.transactions'].snapshot.id);
+
+    // The apply that merged them left the read of the next sync too: the apply after it is a no-op.
+    const again = await apply();
+    expect(again.code, again.stderr).toBe(0);
+    expect(loaded(again.packages, ['@duckdb/node-api', 'avsc', 'pg', 'mysql2'])).toEqual(['pg', 'mysql2']);
+    expect(state()).toEqual(s);
   }, 600_000);
 });
