@@ -70,7 +70,7 @@ describe('start-up: a command loads what it needs', () => {
   });
 
   it('a warm `plan --profile kubernetes` loads the Kubernetes client as one bundled module, not the package’s ~800, and no compile target', () => {
-    // The build bundles src/kube/client-node.ts with the package (scripts/bundle-kube-client.mjs);
+    // The build bundles src/kube/client-node.ts with the package (scripts/bundle-packages.mjs);
     // the plan reads the cluster for drift (here one that cannot be reached: the plan goes on), and
     // compiles the tree only when some node was applied (none here), as apply compiles only when a
     // node runs.
@@ -108,6 +108,22 @@ describe('start-up: a command loads what it needs', () => {
     expect(loaded(r.packages, ['handlebars', '@polyglot-sql/sdk', '@duckdb/node-api', 'chevrotain'])).toEqual([]);
     expect(r.modules.filter((m) => m.endsWith('/kube/client-node.js'))).toHaveLength(1);
     expect(loaded(r.packages, ['@kubernetes/client-node']), 'dist/kube/client-node.js is not the bundle: run npm run build').toEqual([]);
+  });
+
+  it('a cold `validate` loads the parser, zod and DuckDB as one bundled module each, not their packages’ ~900 files', () => {
+    // The build bundles them into dist/vendor/ (scripts/bundle-packages.mjs): every module file a
+    // process loads costs it CPU (chevrotain's lodash-es alone is ~640 files).
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-vendor-'));
+    try {
+      copyFileSync(join(repoRoot, 'pipelines', 'churn.asg'), join(dir, 'churn.asg'));
+      const r = run(['validate', 'churn.asg', '--format', 'json'], dir);
+      expect(r.code, r.stderr).toBe(0);
+      expect(loaded(r.packages, ['chevrotain', 'zod', '@duckdb/node-api'])).toEqual(['chevrotain', 'zod', '@duckdb/node-api']);
+      const unbundled = r.modules.filter((m) => /\/node_modules\/(chevrotain|@chevrotain|lodash-es|zod|@duckdb\/node-api)\//.test(m));
+      expect(unbundled, 'dist/vendor/ is missing or not imported: run npm run build').toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a cold `plan` whose SQL bodies are all in the fast analysis’s subset loads no SQL toolkit; one body outside it loads it, and the plan is the same', {

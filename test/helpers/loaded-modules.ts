@@ -56,7 +56,8 @@ function collect(log: string, code: number, stdout: string, stderr: string): Log
     .split('\n')
     .filter((u) => u !== '');
   for (const url of modules) {
-    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    // A package as it ships, or bundled by the build into dist/vendor/<package>.js (scripts/bundle-packages.mjs).
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url) ?? /\/dist\/vendor\/((?:@[^/]+\/)?[^/]+)\.js$/.exec(url);
     if (m) packages.add(m[1]);
   }
   rmSync(join(log, '..'), { recursive: true, force: true });

@@ -1,0 +1,72 @@
+// `npm run build` step, after tsc: packages made of many small modules are bundled into one file each,
+// because a process pays for every module file it loads (resolve, open, read, compile), and a
+// command loads these whole. Loading them as the packages ship them cost a CLI process, in CPU
+// under load: @kubernetes/client-node ~1.2 s (~800 modules), chevrotain ~0.5 s (lodash-es: ~640),
+// @duckdb/node-api ~0.2 s (~180), zod ~0.1 s (~95); bundled, a tenth or less (bench/k8s.md).
+//
+// - dist/kube/client-node.js (tsc's output of src/kube/client-node.ts, the re-export of what asgard
+//   uses of @kubernetes/client-node) is replaced by one bundled file of those exports and only the
+//   package code they reach.
+// - Each package of VENDORED is bundled whole into dist/vendor/<package>.js, and dist's imports of it
+//   point there. The sources (tsx, the tests) import the packages as they are.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { build } from 'esbuild';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+
+/** Packages bundled into dist/vendor/ (packages with native code keep it outside: NATIVE). */
+const VENDORED = ['chevrotain', 'zod', '@duckdb/node-api'];
+const NATIVE = ['@duckdb/node-bindings'];
+
+const options = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'eof',
+  // The packages' own code warns (client-node: a `=== -0`); errors only.
+  logLevel: 'error',
+  // CommonJS code in a bundle (node-fetch, ws, DuckDB's API) calls require().
+  banner: { js: "import { createRequire as __asgardRequire } from 'node:module'; const require = __asgardRequire(import.meta.url);" },
+};
+
+await build({ ...options, entryPoints: [join(root, 'src', 'kube', 'client-node.ts')], outfile: join(dist, 'kube', 'client-node.js') });
+// tsc's source map was for the re-export.
+rmSync(join(dist, 'kube', 'client-node.js.map'), { force: true });
+
+const require = createRequire(join(root, 'package.json'));
+const vendored = new Map(VENDORED.map((p) => [p, join(dist, 'vendor', `${p}.js`)]));
+for (const [pkg, outfile] of vendored) {
+  // A CommonJS package's names are known only by loading it: they are re-exported one by one.
+  const esm = JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')).type === 'module';
+  const names = esm ? [] : Object.keys(require(pkg)).filter((n) => n !== 'default' && n !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(n));
+  const contents = esm ? `export * from '${pkg}';` : `import pkg from '${pkg}';\nexport const { ${names.join(', ')} } = pkg;`;
+  await build({ ...options, stdin: { contents, resolveDir: root, loader: 'js' }, outfile, external: NATIVE });
+}
+
+/** dist's own modules (not the bundles), their imports of a vendored package pointed at its bundle. */
+function rewrite(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (p !== join(dist, 'vendor')) rewrite(p);
+      continue;
+    }
+    if (!e.name.endsWith('.js') || p === join(dist, 'kube', 'client-node.js')) continue;
+    const text = readFileSync(p, 'utf8');
+    let out = text;
+    for (const [pkg, file] of vendored) {
+      let rel = relative(dirname(p), file).split(sep).join('/');
+      if (!rel.startsWith('.')) rel = `./${rel}`;
+      out = out.replaceAll(`from '${pkg}'`, `from '${rel}'`).replaceAll(`import('${pkg}')`, `import('${rel}')`);
+    }
+    if (out !== text) writeFileSync(p, out);
+  }
+}
+if (existsSync(dist)) rewrite(dist);
