@@ -11,7 +11,8 @@
 // operator's and Spark's time, which a real cluster spends too); the raw wall time is reported as
 // well. On a loaded machine compare the CPU time and the round trips per server instead (each CLI
 // runs with bench/process-trace.mjs). ASGARD_BENCH_CPU_PROF=DIR writes each CLI's --cpu-prof and
-// request trace there.
+// request trace there. ASGARD_BENCH_K8S_BASE=DIR (another checkout, built) runs its CLI too, round by
+// round beside this one's, and reports its figures under `base.` — an A/B in one run, the load alike.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -73,7 +74,7 @@ interface Applied {
   readonly sockets: readonly { readonly host: string }[];
 }
 
-function apply(dir: string, env: NodeJS.ProcessEnv): Promise<Applied> {
+function apply(dir: string, env: NodeJS.ProcessEnv, root: string): Promise<Applied> {
   const profDir = process.env.ASGARD_BENCH_CPU_PROF;
   const trace = join(profDir ?? dir, `trace-${Date.now()}-${randomBytes(2).toString('hex')}.json`);
   const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
@@ -81,9 +82,10 @@ function apply(dir: string, env: NodeJS.ProcessEnv): Promise<Applied> {
     const from = performance.now();
     const argv = [
       ...prof,
+      ...(process.env.ASGARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
       '--import',
       join(ROOT, 'bench', 'process-trace.mjs'),
-      join(ROOT, 'bin', 'asgard.js'),
+      join(root, 'bin', 'asgard.js'),
       'apply',
       'k8s.asg',
       '--profile',
@@ -146,6 +148,20 @@ async function versions(kc: k8s.KubeConfig, ns: string): Promise<string[]> {
   return out.sort();
 }
 
+/** What one CLI's rounds measured. */
+interface Measured {
+  firsts: number[];
+  firstWalls: number[];
+  firstCpu: number[];
+  noops: number[];
+  noopCpu: number[];
+  trips: { first: ReturnType<typeof roundTrips>; noop: ReturnType<typeof roundTrips> }[];
+  conns: { first: number; noop: number }[];
+  written: number[];
+}
+
+const measured = (): Measured => ({ firsts: [], firstWalls: [], firstCpu: [], noops: [], noopCpu: [], trips: [], conns: [], written: [] });
+
 export async function run(): Promise<Figure[]> {
   const s3 = s3Server();
   const k = k8sApiServer();
@@ -155,17 +171,11 @@ export async function run(): Promise<Figure[]> {
   const creds = { AWS_ACCESS_KEY_ID: s3.ASGARD_S3_ACCESS_KEY!, AWS_SECRET_ACCESS_KEY: s3.ASGARD_S3_SECRET_KEY!, AWS_REGION: 'us-east-1' };
   Object.assign(process.env, creds);
   const ports = { kube: new URL(kc.getCurrentCluster()!.server).port, s3: new URL(endpoint).port, airbyte: '' };
-  const firsts: number[] = [];
-  const firstWalls: number[] = [];
-  const firstCpu: number[] = [];
-  const noops: number[] = [];
-  const noopCpu: number[] = [];
-  const trips: { first: ReturnType<typeof roundTrips>; noop: ReturnType<typeof roundTrips> }[] = [];
-  const conns: { first: number; noop: number }[] = [];
-  const written: number[] = [];
-  // One round more than counted: the first warms what is not asgard's (the Airbyte test server's
-  // OpenAPI validators, the API server's caches) and is left out of the medians.
-  for (let r = 0; r <= RUNS; r++) {
+  const base = process.env.ASGARD_BENCH_K8S_BASE;
+  const variants = [{ label: '', root: ROOT, m: measured() }, ...(base ? [{ label: 'base.', root: base, m: measured() }] : [])];
+
+  /** One round of one CLI: a fresh namespace and bucket, the 11-node apply, then the no-op. */
+  const round = async (root: string, m: Measured, counted: boolean): Promise<void> => {
     const ns = `bench-${randomBytes(4).toString('hex')}`;
     const bucket = `bench-${randomBytes(4).toString('hex')}`;
     const s3c = new S3Client({
@@ -195,22 +205,22 @@ export async function run(): Promise<Figure[]> {
         APP_DB_PASSWORD: 'bench',
         ...creds,
       };
-      const first = await apply(dir, env);
+      const first = await apply(dir, env, root);
       const nodes = (JSON.parse(first.out) as { nodes: { status: string }[] }).nodes;
       if (nodes.length !== 11 || nodes.some((n) => n.status !== 'succeeded')) throw new Error(`the first apply did not run 11 nodes: ${first.out}`);
       const before = await versions(kc, ns);
-      const noop = await apply(dir, env);
-      if (r > 0) {
-        firstWalls.push((first.to - first.from) / 1000);
-        firsts.push((first.to - first.from - covered(standIn.spans, first.from, first.to)) / 1000);
-        firstCpu.push(first.cpuSeconds);
-        noops.push((noop.to - noop.from) / 1000);
-        noopCpu.push(noop.cpuSeconds);
-        trips.push({ first: roundTrips(first, ports), noop: roundTrips(noop, ports) });
-        conns.push({ first: kubeConnections(first, ports.kube), noop: kubeConnections(noop, ports.kube) });
+      const noop = await apply(dir, env, root);
+      if (counted) {
+        m.firstWalls.push((first.to - first.from) / 1000);
+        m.firsts.push((first.to - first.from - covered(standIn.spans, first.from, first.to)) / 1000);
+        m.firstCpu.push(first.cpuSeconds);
+        m.noops.push((noop.to - noop.from) / 1000);
+        m.noopCpu.push(noop.cpuSeconds);
+        m.trips.push({ first: roundTrips(first, ports), noop: roundTrips(noop, ports) });
+        m.conns.push({ first: kubeConnections(first, ports.kube), noop: kubeConnections(noop, ports.kube) });
       }
       const after = await versions(kc, ns);
-      written.push(after.filter((v) => !before.includes(v)).length + before.filter((v) => !after.includes(v)).length);
+      m.written.push(after.filter((v) => !before.includes(v)).length + before.filter((v) => !after.includes(v)).length);
     } finally {
       await standIn.stop();
       await airbyte.stop();
@@ -219,30 +229,38 @@ export async function run(): Promise<Figure[]> {
         .deleteNamespace({ name: ns })
         .catch(() => undefined);
     }
-  }
-  const tripFigures = (which: 'first' | 'noop', label: string): Figure[] =>
+  };
+  // One round more than counted: the first warms what is not asgard's (the Airbyte test server's
+  // OpenAPI validators, the API server's caches) and is left out of the medians.
+  for (let r = 0; r <= RUNS; r++) for (const v of r % 2 ? [...variants].reverse() : variants) await round(v.root, v.m, r > 0);
+  return variants.flatMap((v) => figures(v.m, v.label));
+}
+
+function figures(m: Measured, label: string): Figure[] {
+  const name = (n: string) => `apply.kubernetes.${label}${n}`;
+  const tripFigures = (which: 'first' | 'noop', size: string): Figure[] =>
     (['kube', 's3', 'airbyte', 'other'] as const).map((server) => ({
-      name: `apply.kubernetes.${label}.round_trips.${server}`,
-      value: median(trips.map((t) => t[which][server])),
+      name: name(`${size}.round_trips.${server}`),
+      value: median(m.trips.map((t) => t[which][server])),
       unit: 'requests',
       runs: RUNS,
     }));
   return [
     {
-      name: 'apply.kubernetes.11_nodes.overhead_seconds',
-      value: median(firsts),
+      name: name('11_nodes.overhead_seconds'),
+      value: median(m.firsts),
       unit: 's',
       goal: "< 2 (wall time less the time runs were in the cluster's hands)",
       runs: RUNS,
     },
-    { name: 'apply.kubernetes.11_nodes.wall_seconds', value: median(firstWalls), unit: 's', runs: RUNS },
-    { name: 'apply.kubernetes.11_nodes.cpu_seconds', value: median(firstCpu), unit: 's', runs: RUNS },
+    { name: name('11_nodes.wall_seconds'), value: median(m.firstWalls), unit: 's', runs: RUNS },
+    { name: name('11_nodes.cpu_seconds'), value: median(m.firstCpu), unit: 's', runs: RUNS },
     ...tripFigures('first', '11_nodes'),
-    { name: 'apply.kubernetes.11_nodes.connections.kube', value: median(conns.map((c) => c.first)), unit: 'connections', runs: RUNS },
-    { name: 'apply.kubernetes.noop.seconds', value: median(noops), unit: 's', goal: '< 1', runs: RUNS },
-    { name: 'apply.kubernetes.noop.cpu_seconds', value: median(noopCpu), unit: 's', runs: RUNS },
+    { name: name('11_nodes.connections.kube'), value: median(m.conns.map((c) => c.first)), unit: 'connections', runs: RUNS },
+    { name: name('noop.seconds'), value: median(m.noops), unit: 's', goal: '< 1', runs: RUNS },
+    { name: name('noop.cpu_seconds'), value: median(m.noopCpu), unit: 's', runs: RUNS },
     ...tripFigures('noop', 'noop'),
-    { name: 'apply.kubernetes.noop.connections.kube', value: median(conns.map((c) => c.noop)), unit: 'connections', runs: RUNS },
-    { name: 'apply.kubernetes.noop.objects_written', value: Math.max(...written), unit: 'objects', goal: '0', runs: RUNS },
+    { name: name('noop.connections.kube'), value: median(m.conns.map((c) => c.noop)), unit: 'connections', runs: RUNS },
+    { name: name('noop.objects_written'), value: Math.max(...m.written), unit: 'objects', goal: '0', runs: RUNS },
   ];
 }
