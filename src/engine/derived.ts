@@ -90,13 +90,15 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   for (const { id, old, schema } of moved) {
     const ch = await changedRows(conn, ctx.warehouse, old, state.nodes[id].snapshot!, schema);
     if (ch.kind === 'incomparable') return full(`the columns of ${id} changed`);
-    if (ch.kind === 'rows') parts.push(`SELECT ${ident(m.inputs[id])} AS k FROM (${ch.sql})`);
+    if (ch.kind === 'rows') parts.push(`SELECT ${ident(m.inputs[id])} AS k FROM (${reaching(ctx, m.filters[id], ch.sql)})`);
   }
   if (parts.length === 0) return { kind: 'unchanged', keys: 0 };
   await conn.run(`CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT k FROM (${parts.join(' UNION ALL ')})`);
   const keys = await count(conn, 'SELECT count(*) FROM asg_keys');
   mark(`derived: ${keys} keys`);
   if (keys === 0) return { kind: 'unchanged', keys };
+  const share = keys / Math.max(1, prev.snapshot.rows);
+  if (share > costChoice.maxShare) return full(`${keys} keys changed, ${Math.round(share * 100)}% of the table's rows: a rebuild is cheaper`);
 
   // Every input restricted to the affected keys (NULL is a key value like any other), as a view: the
   // node's SQL then reads only the columns it needs, and the keys' join filter reaches the scan
@@ -127,9 +129,12 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols, merge.fingerprint);
   mark('derived: compared with the previous rows');
   if (same) return { kind: 'unchanged', keys };
-  const rewrite = merge.hitFiles.filter(
-    (f) => f.deletes.length >= MAX_DELETE_FILES || f.deletedRows + (merge.hitRows.get(f.path) ?? 0) > REWRITE_SHARE * f.rows,
-  );
+  const rewrite = [
+    ...new Set([
+      ...merge.hitFiles.filter((f) => f.deletes.length >= MAX_DELETE_FILES || f.deletedRows + (merge.hitRows.get(f.path) ?? 0) > REWRITE_SHARE * f.rows),
+      ...smallFilesToFold([...merge.untouched, ...merge.hitFiles]),
+    ]),
+  ];
   const marked = merge.hitFiles.filter((f) => !rewrite.includes(f));
   const replaced = [...merge.hitRows.values()].reduce((a, b) => a + b, 0);
   return {
@@ -139,10 +144,36 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
     count: prev.snapshot.rows - replaced + (await count(conn, 'SELECT count(*) FROM asg_fresh')),
     remove: rewrite.map((f) => f.path),
     deletes: marked.map((target) => ({ target, positions: merge.positions(target) })),
-    untouched: `${selectScan(merge.untouched, prev.schema)} UNION ALL ${merge.keptOf(marked)}`,
+    untouched: `${selectScan(
+      merge.untouched.filter((f) => !rewrite.includes(f)),
+      prev.schema,
+    )} UNION ALL ${merge.keptOf(marked)}`,
     rows: `SELECT ${cols} FROM (${merge.keptOf(rewrite)}) UNION ALL SELECT ${cols} FROM asg_fresh`,
   };
 }
+
+/**
+ * The changed rows of an input (`rows`) that can reach the output: those passing the conditions the
+ * SQL reads every row of it under (`filter`, src/sql/derive.ts `filters`), rendered as the node's SQL
+ * is (its logical time included) over them. A row failing them contributes to no output row in
+ * either snapshot, so its key need not be recomputed. Without a filter (or one that does not
+ * render), every changed row.
+ */
+function reaching(ctx: RunContext<SqlNode>, filter: string | undefined, rows: string): string {
+  if (!filter) return rows;
+  const r = renderSql({ ...ctx.node.sql, text: filter, normalized: filter }, { dialect: 'duckdb', tableRef: () => `(${rows})`, logicalTime: ctx.logicalTime });
+  return r.diagnostics.length ? rows : r.sql;
+}
+
+/**
+ * The cost choice (docs/language.md, "Derived incremental maintenance"): a derived run reads what a
+ * rebuild reads (each input, restricted to the affected keys by a join over its key column) and
+ * the table's key column (the merge), then computes and writes the affected keys' rows only; a
+ * rebuild computes and writes every row. So a derived run pays while the share of the table it
+ * recomputes is small; past this share of the table's rows (affected keys / rows: a lower bound of
+ * the share when a key has several rows) the table is rebuilt.
+ */
+export const costChoice = { maxShare: 0.5 };
 
 /**
  * A data file is rewritten (compacted) rather than marked by one more position delete file once
@@ -151,6 +182,30 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
  */
 const REWRITE_SHARE = 0.2;
 const MAX_DELETE_FILES = 8;
+
+/**
+ * Small-file compaction: a merge adds a file to each partition it writes to, so a table maintained
+ * by many small changes would gain files every run, each opened by every reader. A file holding less
+ * than SMALL_SHARE of its partition's live rows is small; once a partition has COMPACT_AT small files
+ * they are folded into the merge's write (their live rows written again with the recomputed ones,
+ * the files removed). A folded file is small again only while it is under SMALL_SHARE of its
+ * partition, so a row is rewritten a few times at most and a partition keeps a few files.
+ */
+const SMALL_SHARE = 1 / 8;
+const COMPACT_AT = 4;
+
+/** The previous snapshot's files (`files`) that this merge folds into its write. */
+function smallFilesToFold(files: readonly ScanFile[]): ScanFile[] {
+  const partitions = new Map<string, ScanFile[]>();
+  for (const f of files) partitions.set(f.partition, [...(partitions.get(f.partition) ?? []), f]);
+  const out: ScanFile[] = [];
+  for (const fs of partitions.values()) {
+    const live = fs.reduce((n, f) => n + f.rows - f.deletedRows, 0);
+    const small = fs.filter((f) => f.rows - f.deletedRows < SMALL_SHARE * live);
+    if (small.length >= COMPACT_AT) out.push(...small);
+  }
+  return out;
+}
 
 /**
  * Whether two relations hold the same rows (as multisets of `cols`). A fingerprint first — the row

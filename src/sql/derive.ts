@@ -15,6 +15,7 @@
 // the result says why.
 
 import type { NodeId } from '../ir/types.js';
+import { nodeAddress } from '../ir/address.js';
 import { SQL_DIALECT, sqlToolkit } from './toolkit.js';
 
 export type DerivedHow = 'row-wise' | 'join' | 'group' | 'window';
@@ -29,6 +30,12 @@ export type Maintenance =
       readonly inputs: Readonly<Record<NodeId, string>>;
       /** The SQL reads the logical time (CURRENT_DATE …): a run at another logical time is a full rebuild. */
       readonly usesLogicalTime: boolean;
+      /**
+       * For an input whose every read is under conditions on its own columns (a WHERE, an inner
+       * join's ON, the ON of a LEFT JOIN whose right side it is): a Spark SQL SELECT of its rows that pass
+       * them. A changed row that fails them never reaches the output, so its key is not affected.
+       */
+      readonly filters: Readonly<Record<NodeId, string>>;
       /** `derived (groups by customer_id)`: what plan prints after `incremental: `. */
       readonly text: string;
     }
@@ -94,8 +101,9 @@ export function deriveMaintenance(sql: string, keysOf: KeysOf): Maintenance {
   }
   let rel: Rel;
   const usesLogicalTime = { value: false };
+  const analyzer = new Analyzer(keysOf, usesLogicalTime);
   try {
-    rel = new Analyzer(keysOf, usesLogicalTime).query(tree, new Map());
+    rel = analyzer.query(tree, new Map());
   } catch (e) {
     if (e instanceof Full) return full(e.message);
     throw e;
@@ -122,8 +130,72 @@ export function deriveMaintenance(sql: string, keysOf: KeysOf): Maintenance {
     how,
     inputs: Object.fromEntries([...pick.map].sort(([a], [b]) => a.localeCompare(b))),
     usesLogicalTime: usesLogicalTime.value,
+    filters: rowFilters(analyzer.reads, [...pick.map.keys()]),
     text: `derived (${verb} ${pick.col})`,
   };
+}
+
+/** One read of a table in the query: its alias and the conditions on its own columns its rows must pass. */
+interface TableRead {
+  readonly id: NodeId;
+  readonly alias: string;
+  readonly conds: Json[];
+}
+
+/** Per input: the SELECT of its rows that pass the conditions of every read of it (none when a read has none). */
+function rowFilters(reads: readonly TableRead[], ids: readonly NodeId[]): Record<NodeId, string> {
+  const out: Record<NodeId, string> = {};
+  const name = (s: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? s : `\`${s.replace(/`/g, '``')}\``);
+  for (const id of ids) {
+    const these = reads.filter((r) => r.id === id);
+    if (!these.length || these.some((r) => !r.conds.length)) continue;
+    const { prefix: layer, name: table } = nodeAddress(id);
+    const selects: string[] = [];
+    for (const r of these) {
+      const texts = r.conds.map(expressionText);
+      if (texts.some((t) => t === undefined)) break;
+      selects.push(`SELECT * FROM ${name(layer)}.${name(table)} AS ${name(r.alias)} WHERE ${texts.map((t) => `(${t})`).join(' AND ')}`);
+    }
+    if (selects.length === these.length) out[id] = selects.join(' UNION ALL ');
+  }
+  return out;
+}
+
+/** Spark SQL text of an expression of the tree, or undefined when the toolkit cannot print it alone. */
+function expressionText(e: Json): string | undefined {
+  try {
+    const r = sqlToolkit().generate([e] as never, SQL_DIALECT as never) as { success: boolean; sql?: string[] | null };
+    return r.success && r.sql?.length === 1 ? r.sql[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The FROM items a condition's columns belong to; undefined when one cannot be resolved or it holds a subquery. */
+function itemsOf(c: Json, resolve: (ref: { table?: string; name: string }) => FromItem | undefined): Set<FromItem> | undefined {
+  const found = new Set<FromItem>();
+  let ok = true;
+  const walk = (n: Json): void => {
+    if (!ok || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(walk);
+    for (const k in n) {
+      if (k === 'span' || k === 'comments' || k === 'trailing_comments') continue;
+      if (k === 'subquery' || k === 'exists' || k === 'select' || k === 'lambda' || SET_OPS.has(k) || k === 'window_function') {
+        ok = false;
+        return;
+      }
+      if (k === 'column') {
+        const ref = columnRef(n);
+        const item = ref && resolve(ref);
+        if (!item) ok = false;
+        else found.add(item);
+        continue;
+      }
+      walk(n[k]);
+    }
+  };
+  walk(c);
+  return ok ? found : undefined;
 }
 
 const lower = (s: string): string => s.toLowerCase();
@@ -180,9 +252,14 @@ interface FromItem {
   readonly rel: Rel;
   /** Right side of a LEFT JOIN: its columns are NULL on unmatched rows. */
   readonly nullable: boolean;
+  /** A warehouse table read directly (not a CTE or subquery). */
+  readonly read?: TableRead;
 }
 
 class Analyzer {
+  /** Every direct read of a warehouse table, with the conditions on its own columns (rowFilters). */
+  readonly reads: TableRead[] = [];
+
   constructor(
     private readonly keysOf: KeysOf,
     private readonly time: { value: boolean },
@@ -234,7 +311,7 @@ class Analyzer {
     };
   }
 
-  private fromItem(e: Json, scope: ReadonlyMap<string, Rel>): { alias: string; rel: Rel } {
+  private fromItem(e: Json, scope: ReadonlyMap<string, Rel>): { alias: string; rel: Rel; read?: TableRead } {
     const t = typeOf(e);
     if (t === 'table') {
       const tb = e.table;
@@ -248,8 +325,11 @@ class Analyzer {
         throw new Full(`reads ${[catalog, schema, name].filter(Boolean).join('.')}, not a warehouse table`);
       const id = `${lower(schema)}.${name}`;
       const keys = this.keysOf(id).map(lower);
+      const read: TableRead = { id, alias, conds: [] };
+      this.reads.push(read);
       return {
         alias,
+        read,
         rel: { tables: 1, candidates: keys, how: new Set(), keyFor: (col) => new Map([[id, col]]) },
       };
     }
@@ -281,12 +361,16 @@ class Analyzer {
       if (j.on) {
         this.checkExpr(j.on, scope);
         for (const c of conjuncts(j.on)) this.equate(c, items, uf);
+        // A condition on one table's columns only: rows failing it never match (inner join: never
+        // reach the output). Of a LEFT JOIN, only for its right side (the left side's rows stay either way).
+        for (const c of conjuncts(j.on)) this.restrict(c, items, (x) => (left ? x === items[items.length - 1] : !x.nullable));
       }
     }
     if (items.filter((i) => i.rel.tables > 0).length > 1) joined = true;
     if (s.where_clause) {
       this.checkExpr(s.where_clause.this, scope);
       for (const c of conjuncts(s.where_clause.this)) this.equate(c, items, uf);
+      for (const c of conjuncts(s.where_clause.this)) this.restrict(c, items, (x) => !x.nullable);
     }
     if (s.having) this.checkExpr(s.having.this, scope);
     if (s.qualify) this.checkExpr(s.qualify.this, scope);
@@ -400,6 +484,14 @@ class Analyzer {
         return map;
       },
     };
+  }
+
+  /** Record condition `c` as a row filter of the one table read it names, when `applies` to that item. */
+  private restrict(c: Json, items: readonly FromItem[], applies: (item: FromItem) => boolean): void {
+    const its = itemsOf(c, (ref) => this.resolve(ref, items));
+    if (its?.size !== 1) return;
+    const [item] = its;
+    if (item.read && applies(item)) item.read.conds.push(c);
   }
 
   /** Record `a.x = b.y` between two resolved column references. */

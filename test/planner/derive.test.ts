@@ -58,6 +58,33 @@ describe('derived maintenance analysis', () => {
     if (m.mode === 'full') expect(m.reason).toContain(reason);
   });
 
+  // A changed input row that fails a condition on its own columns never reaches the output: only the
+  // rows passing it give affected keys. Conditions that keep rows anyway (the left side of a
+  // LEFT JOIN's ON, its right side in a WHERE) are not filters.
+  it.each([
+    ['SELECT id, v FROM bronze.a WHERE v > 3 AND s IS NOT NULL', { 'bronze.a': 'SELECT * FROM bronze.a AS a WHERE (v > 3) AND (s IS NOT NULL)' }],
+    [
+      'SELECT a.g, COUNT(b.bid) AS nb FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 2 AND a.v > 1 GROUP BY a.g',
+      { 'bronze.b': 'SELECT * FROM bronze.b AS b WHERE (b.w > 2)' },
+    ],
+    [
+      'SELECT a.g, COUNT(b.bid) AS nb FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g WHERE b.w > 2 AND a.v > 1 GROUP BY a.g',
+      { 'bronze.a': 'SELECT * FROM bronze.a AS a WHERE (a.v > 1)' },
+    ],
+    ['SELECT a.g, b.w FROM bronze.a a JOIN bronze.b b ON a.g = b.g AND a.v > 1 AND b.w < a.v', { 'bronze.a': 'SELECT * FROM bronze.a AS a WHERE (a.v > 1)' }],
+    // Read twice: each read's rows; a read without a condition: every row.
+    [
+      'WITH x AS (SELECT g, v FROM bronze.a WHERE v > 0) SELECT g, SUM(v) AS t FROM (SELECT g, v FROM x UNION ALL SELECT g, v FROM bronze.a WHERE v < -5) u GROUP BY g',
+      { 'bronze.a': 'SELECT * FROM bronze.a AS a WHERE (v > 0) UNION ALL SELECT * FROM bronze.a AS a WHERE (v < -5)' },
+    ],
+    ['SELECT g, SUM(v) AS t FROM (SELECT g, v FROM bronze.a WHERE v > 0 UNION ALL SELECT g, v FROM bronze.a) u GROUP BY g', {}],
+    ['SELECT id FROM bronze.a WHERE v IN (SELECT 1)', {}],
+  ])('%s: changed rows that reach the output', (sql, filters) => {
+    const m = derive(sql);
+    expect(m.mode).toBe('derived');
+    if (m.mode === 'derived') expect(m.filters).toEqual(filters);
+  });
+
   it('notes SQL that reads the logical time', () => {
     const m = derive('SELECT id, CURRENT_TIMESTAMP() AS at FROM bronze.a');
     expect(m).toMatchObject({ mode: 'derived', usesLogicalTime: true });

@@ -128,6 +128,8 @@ export interface ScanFile {
   readonly deletes: readonly string[];
   /** Rows those delete files hold (the file's deleted rows when each names only this file, as asgard writes them). */
   readonly deletedRows: number;
+  /** Its partition (spec id and values) as a string: files with equal strings hold rows of one partition. */
+  readonly partition: string;
 }
 
 /** The Iceberg reserved field ids of a position delete file's columns (spec, "Position Delete Files"). */
@@ -516,6 +518,7 @@ export class IcebergTables {
           rows: Number(e.entry.data_file.record_count),
           deletes: applies.map((d) => this.keyOf(d.entry.data_file.file_path)),
           deletedRows: Number(sum(applies.map((d) => d.entry.data_file.record_count))),
+          partition: JSON.stringify([e.specId, e.entry.data_file.partition], (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)),
         };
       });
       if (scanCache.size > 512) scanCache.delete(scanCache.keys().next().value!);
@@ -525,7 +528,7 @@ export class IcebergTables {
     for (const f of cached) {
       const deletes: string[] = [];
       for (const k of f.deletes) deletes.push(await this.store.localFile(k));
-      out.push({ path: await this.store.localFile(f.key), uri: f.uri, rows: f.rows, deletes, deletedRows: f.deletedRows });
+      out.push({ path: await this.store.localFile(f.key), uri: f.uri, rows: f.rows, deletes, deletedRows: f.deletedRows, partition: f.partition });
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
@@ -739,7 +742,7 @@ interface LiveEntry {
 const manifestCache = new Map<string, ManifestEntry[]>();
 const listCache = new Map<string, ManifestFile[]>();
 const filesCache = new Map<string, string[]>();
-const scanCache = new Map<string, { key: string; uri: string; rows: number; deletes: string[]; deletedRows: number }[]>();
+const scanCache = new Map<string, { key: string; uri: string; rows: number; deletes: string[]; deletedRows: number; partition: string }[]>();
 
 /** The one data file a position delete file names (its file_path bounds are equal), if it names one. */
 function namedFile(d: DataFile): string | undefined {
