@@ -1,13 +1,3 @@
-// PENDING (not run by vitest: *.pending.ts). Its one run (session 6, load ~40, 17 min) got as far as:
-// both Airbyte syncs of the database sources, silver.customers_cleaned and silver.transactions_cleaned
-// COMPLETED on the real Spark cluster through the PostgreSQL catalog, gold.churn_labels' dbt Job
-// Complete; bronze.support_tickets failed before any run: "airbyte/sources/support_api.yaml:
-// ${AIRBYTE_DEFINITION_ID_SUPPORT_API} has no value" — the declarative (custom) source needs its
-// definition created in the Airbyte test server and its id in the environment, which this test does
-// not do yet; so support_tickets_cleaned, customer_metrics and the feature view were skipped. Next:
-// create the definition in AirbyteStandIn, export its id, rename to .test.ts; training (landed by
-// kfig, ba1b9a7) and serve can then stay in the spec (needs an MLflow server as training-run does).
-//
 // #14's Done-when on pipelines/churn.asg: `asgard apply churn.asg --profile kubernetes --yes` as a
 // user runs it (a CLI process) against the REAL API server (kube-apiserver + etcd), the REAL S3
 // server (tables, state, lock, Spark job files) and an Iceberg SQL catalog in a database of its own
@@ -18,13 +8,22 @@
 // container with the .venv's tools, so the three cleanses (Spark), both gold models (dbt Jobs) and
 // the feature view (its Job) really produce their tables. Airbyte is played (./airbyte-server.ts): the
 // test puts bronze where Airbyte's S3 destination lands it, Parquet per stream, from the demo
-// generator's data.
+// generator's data. As the compiled tree's airbyte/README.md asks of a user, the HTTP source's
+// low-code manifest (airbyte/custom/support_api.manifest.yaml of `asgard compile`) is published as a
+// custom connector and its definition id exported as AIRBYTE_DEFINITION_ID_SUPPORT_API.
 //
-// Where it stops: at the training node. No compiled training Job has run to the end here yet (it
-// needs s3fs, an MLflow tracking URI and the training image's packages in the stand-in), so the spec
-// applied here leaves out `train churn_predictor` and `serve churn_api`, which needs its model.
+// It proves, on churn: every node submitted in DAG order (each run created after those it reads from
+// finished), the three silver tables, both gold tables and the online feature table read back through
+// the catalog, state in S3 and the lock released; the cluster holding exactly the compiled tree's
+// objects; a second apply writing no object (every resourceVersion unchanged); the feature view
+// removed: its Job and the ConfigMaps only feature views needed deleted, the cluster again exactly
+// what the spec compiles to. Under load ~30 on two cores it took 20 min (237 s CPU).
+//
+// Left out: `train churn_predictor` and `serve churn_api` (test/k8s/training-run.test.ts runs the
+// compiled training Job and serves its version).
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { load } from 'js-yaml';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +32,7 @@ import * as k8s from '@kubernetes/client-node';
 import pg from 'pg';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../src/warehouse/s3-store.js';
+import { kubeObjects } from '../../src/targets/k8s-objects.js';
 import type { PipelineState } from '../../src/planner/state-store.js';
 import { generate, transactionRow } from '../../demo/generate.js';
 import { pgConfig } from '../../demo/load.js';
@@ -123,6 +123,8 @@ interface World {
   standIn: StandIn;
   store: S3ObjectStore;
   env: Record<string, string>;
+  /** The pipeline's Secret as created (the keys the tree's kubernetes/README.md lists). */
+  secret: Record<string, string>;
 }
 
 let w: World | undefined;
@@ -162,13 +164,16 @@ async function world(): Promise<World> {
   await standIn.start();
   // What the compiled tree's kubernetes/README.md tells the deployer to create: the Secret and the ConfigMap of env() values.
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
-  await core.createNamespacedSecret({
-    namespace: ns,
-    body: {
-      metadata: { name: 'churn-secrets' },
-      stringData: { AWS_ACCESS_KEY_ID: aws.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: aws.AWS_SECRET_ACCESS_KEY, ICEBERG_CATALOG_PASSWORD: pgc.password! },
-    },
-  });
+  // Every key the README lists (the scheduled applies' CronJob reads the sources' too).
+  const secret = {
+    AWS_ACCESS_KEY_ID: aws.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: aws.AWS_SECRET_ACCESS_KEY,
+    CUSTOMER_DB_PASSWORD: 'customer-pw-never-printed',
+    ICEBERG_CATALOG_PASSWORD: pgc.password!,
+    SUPPORT_API_TOKEN: 'ticket-token-never-printed',
+    TRANSACTIONS_DB_PASSWORD: 'orders-pw-never-printed',
+  };
+  await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'churn-secrets' }, stringData: secret } });
   await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'churn-env' }, data: { S3_ENDPOINT: s3.endpoint } } });
   const store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint: s3.endpoint, pathStyle: true });
   const env = {
@@ -187,7 +192,7 @@ async function world(): Promise<World> {
     ICEBERG_CATALOG_PASSWORD: pgc.password!,
     S3_ENDPOINT: s3.endpoint,
   };
-  w = { ns, bucket, dir, catalogDb, catalogUri, airbyte, standIn, store, env };
+  w = { ns, bucket, dir, catalogDb, catalogUri, airbyte, standIn, store, env, secret };
   return w;
 }
 
@@ -198,16 +203,42 @@ async function remoteState(): Promise<PipelineState> {
   return JSON.parse(got!.body.toString()) as PipelineState;
 }
 
-/** The runs in the namespace: `Kind/name@resourceVersion`. */
-async function runs(): Promise<string[]> {
+/** The namespaced kinds asgard compiles (the Namespace aside). */
+const KINDS = [
+  ['v1', 'ServiceAccount'],
+  ['rbac.authorization.k8s.io/v1', 'Role'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'Service'],
+  ['apps/v1', 'Deployment'],
+  ['batch/v1', 'CronJob'],
+  ['batch/v1', 'Job'],
+  ['sparkoperator.k8s.io/v1beta2', 'SparkApplication'],
+] as const;
+
+/** The pipeline's objects in the namespace (asgard's label): `Kind/name@resourceVersion`. */
+async function objects(): Promise<string[]> {
   const api = k8s.KubernetesObjectApi.makeApiClient(kubeConfig());
   const out: string[] = [];
-  for (const [v, kind] of [
-    ['sparkoperator.k8s.io/v1beta2', 'SparkApplication'],
-    ['batch/v1', 'Job'],
-  ])
-    for (const o of (await api.list(v, kind, w!.ns)).items) out.push(`${kind}/${o.metadata!.name}@${o.metadata!.resourceVersion}`);
+  for (const [v, kind] of KINDS)
+    for (const o of (await api.list(v, kind, w!.ns, undefined, undefined, undefined, undefined, 'asgard.io/pipeline=churn')).items)
+      out.push(`${kind}/${o.metadata!.name}@${o.metadata!.resourceVersion}`);
   return out.sort();
+}
+
+const names = (xs: readonly string[]) => xs.map((x) => x.split('@')[0]);
+
+/** What `asgard compile churn.asg --profile kubernetes` writes for the spec now: `Kind/name` of every namespaced object. */
+async function compiled(out: string): Promise<string[]> {
+  const r = await cli(['compile', 'churn.asg', '--profile', 'kubernetes', '--out', out], { cwd: w!.dir, env: w!.env });
+  expect(r.code, r.stderr).toBe(0);
+  const files = new Map<string, string>();
+  for (const f of readdirSync(join(w!.dir, out), { recursive: true, encoding: 'utf8' }))
+    if (/\.ya?ml$/.test(f)) files.set(f, readFileSync(join(w!.dir, out, f), 'utf8'));
+  return kubeObjects(files)
+    .map(({ object: o }) => `${o.kind}/${o.metadata.name}`)
+    .filter((x) => !x.startsWith('Namespace/'))
+    .sort();
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {
@@ -238,6 +269,12 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
     await world();
     const { customers } = await putBronze(w!.bucket, w!.dir);
     writeFileSync(join(w!.dir, 'churn.asg'), churnSpec(w!.ns, w!.bucket, useAwsEnv().endpoint, w!.catalogUri, ['train', 'serve']));
+    // The custom connector the tree's airbyte/README.md asks for: its manifest published, its definition id exported.
+    const tree = await compiled('build');
+    const readme = readFileSync(join(w!.dir, 'build', 'kubernetes', 'README.md'), 'utf8');
+    expect(/- `churn-secrets`: (.*)/.exec(readme)?.[1].match(/[A-Z][A-Z0-9_]+/g)).toEqual(Object.keys(w!.secret));
+    const manifest = load(readFileSync(join(w!.dir, 'build', 'airbyte', 'custom', 'support_api.manifest.yaml'), 'utf8')) as Record<string, unknown>;
+    w!.env.AIRBYTE_DEFINITION_ID_SUPPORT_API = w!.airbyte.publishDeclarative(manifest);
 
     const r = await apply();
     expect(r.stderr).not.toMatch(/at .*\.ts:/);
@@ -248,9 +285,9 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
     ).toEqual([]);
     expect(r.code).toBe(0);
     expect(out.nodes.map((n) => n.node).sort()).toEqual(UPSTREAM_OF_TRAINING);
-    // Every run created once, in DAG order: the cleanses (Spark), then the gold models' dbt Jobs, then the feature view's Job.
-    const order = w!.standIn.submitted;
-    expect([...order].sort()).toEqual([
+    // Every run created once, in DAG order: each created only after the runs it reads from had
+    // finished (the stand-in's spans: seen created → final status written).
+    expect([...w!.standIn.submitted].sort()).toEqual([
       'Job/churn-dbt-churn-labels',
       'Job/churn-dbt-customer-metrics',
       'Job/churn-features-customer-churn-features',
@@ -258,11 +295,14 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
       'SparkApplication/churn-support-tickets-cleaned',
       'SparkApplication/churn-transactions-cleaned',
     ]);
-    const at = (run: string) => order.indexOf(run);
-    const lastSpark = Math.max(...order.filter((x) => x.startsWith('SparkApplication/')).map(at));
-    expect(at('Job/churn-dbt-customer-metrics')).toBeGreaterThan(lastSpark);
-    expect(at('Job/churn-dbt-churn-labels')).toBeGreaterThan(lastSpark);
-    expect(at('Job/churn-features-customer-churn-features')).toBeGreaterThan(at('Job/churn-dbt-customer-metrics'));
+    const span = (run: string) => w!.standIn.spans.find((x) => x.run === run)!;
+    const createdAfter = (run: string, ...upstream: string[]) => {
+      for (const u of upstream) expect(span(run).from, `${run} created after ${u} finished`).toBeGreaterThan(span(u).to);
+    };
+    const cleansed = ['SparkApplication/churn-customers-cleaned', 'SparkApplication/churn-transactions-cleaned'];
+    createdAfter('Job/churn-dbt-churn-labels', ...cleansed);
+    createdAfter('Job/churn-dbt-customer-metrics', ...cleansed, 'SparkApplication/churn-support-tickets-cleaned');
+    createdAfter('Job/churn-features-customer-churn-features', 'Job/churn-dbt-customer-metrics');
     expect(w!.standIn.played.filter((p) => / (FAILED|Failed)$|stand-in error/.test(p))).toEqual([]);
     expect(w!.airbyte.invalid).toEqual([]);
 
@@ -309,21 +349,27 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
     expect(await w!.store.get('_asgard/locks/churn.lock')).toBeUndefined();
     expect(r.stdout + r.stderr + JSON.stringify(state)).not.toMatch(/never-printed/);
 
-    // A second apply: nothing changed, nothing submitted, no run touched.
-    const before = await runs();
+    // In the cluster: every object the tree has (the namespace aside), and nothing else of the pipeline's.
+    const before = await objects();
+    expect(names(before)).toEqual(tree);
+
+    // A second apply: nothing changed, nothing submitted, no object written (every resourceVersion as it was).
     const again = await apply();
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { nodes: { status: string }[] }).nodes.every((n) => n.status === 'unchanged')).toBe(true);
     expect(w!.standIn.submitted).toHaveLength(6);
-    expect(await runs()).toEqual(before);
+    expect(await objects()).toEqual(before);
 
-    // The feature view removed from the spec: its Job is deleted (found by asgard's labels), its node leaves the state.
+    // The feature view removed from the spec: its Job is deleted (found by asgard's labels), and so
+    // are the objects only feature views needed (their ConfigMaps); its node leaves the state. The
+    // cluster holds what the new spec compiles to, no more.
     writeFileSync(join(w!.dir, 'churn.asg'), churnSpec(w!.ns, w!.bucket, useAwsEnv().endpoint, w!.catalogUri, ['train', 'serve', 'features']));
     const removed = await apply();
     expect(removed.code, removed.stderr).toBe(0);
-    expect((await runs()).map((x) => x.split('@')[0])).toEqual(
-      before.map((x) => x.split('@')[0]).filter((x) => x !== 'Job/churn-features-customer-churn-features'),
-    );
+    const left = names(await objects());
+    expect(left).not.toContain('Job/churn-features-customer-churn-features');
+    expect(left).not.toContain('ConfigMap/churn-feature-jobs');
+    expect(left).toEqual(await compiled('build-removed'));
     expect(Object.keys((await remoteState()).nodes)).not.toContain('features.customer_churn_features');
     expect(w!.standIn.submitted).toHaveLength(6);
   });
