@@ -18,7 +18,7 @@
 
 import type { LoadedModel, ModelStore } from './model-store.js';
 import { HttpError } from './http.js';
-import type { ScoreColumn } from '../ml/onnx-session.js';
+import { floatColumns, type ScoreColumn } from '../ml/onnx-session.js';
 
 export const MAX_INPUTS = 1000;
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -105,12 +105,9 @@ export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed
   const names = m.featureNames;
   const F = names.length;
   const features = m.schema.features;
-  const cols: Float32Array[] = new Array(F);
+  const cols = floatColumns(F, n);
   const text: (string | null)[][] = new Array(F);
-  for (let f = 0; f < F; f++) {
-    if (features[f].categories) text[f] = new Array(n);
-    else cols[f] = new Float32Array(n);
-  }
+  for (let f = 0; f < F; f++) if (features[f].categories) text[f] = new Array(n);
   for (let i = 0; i < n; i++) {
     const row = inputs[i];
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
@@ -225,9 +222,10 @@ export async function infer(store: ModelStore, body: unknown, started: number, m
  */
 function entityColumns(m: LoadedModel, rows: readonly Record<string, unknown>[]): ScoreColumn[] {
   const n = rows.length;
-  return m.schema.features.map((f): ScoreColumn => {
+  const floats = floatColumns(m.schema.features.length, n);
+  return m.schema.features.map((f, k): ScoreColumn => {
     if (f.categories) return rows.map((r) => (r[f.name] === null || r[f.name] === undefined ? null : String(r[f.name])));
-    const col = new Float32Array(n);
+    const col = floats[k];
     for (let i = 0; i < n; i++) {
       const x = rows[i][f.name];
       const v = x === null || x === undefined ? f.fill : Number(x);

@@ -4,7 +4,7 @@
 // request. Under low load a request waits for nothing but one event-loop turn; under high load the
 // per-run overhead is shared (the technique Triton calls dynamic batching).
 
-import type { OnnxScorer, ScoreColumn } from '../ml/onnx-session.js';
+import { floatColumns, type OnnxScorer, type ScoreColumn } from '../ml/onnx-session.js';
 
 const MAX_ROWS = 4096;
 
@@ -48,12 +48,13 @@ export class MicroBatcher {
     }
     const F = batch[0].cols.length;
     const cols: ScoreColumn[] = [];
+    const floats = floatColumns(F, total);
     for (let f = 0; f < F; f++) {
       if (!(batch[0].cols[f] instanceof Float32Array)) {
         cols.push(batch.flatMap((b) => b.cols[f] as readonly (string | null)[]));
         continue;
       }
-      const c = new Float32Array(total);
+      const c = floats[f];
       let at = 0;
       for (const b of batch) {
         c.set(b.cols[f] as Float32Array, at);
