@@ -14,7 +14,8 @@
 // (without "body": GET)
 // Prints {"count", "errors", "non2xx", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "achieved_rps",
 // "wakes", "send_lag_p99_us", "client_cpu_us_per_request", "client_alloc_bytes_per_request", "client_gc_count",
-// "client_gc_max_us"} on stdout.
+// "client_gc_max_us", "client_wait_ms", "client_preempted"} on stdout (the last two: its main thread's
+// time runnable but waiting for a core, and involuntary switches, bench/sched.ts).
 // Its own work per request and its garbage collections delay the sends due meanwhile: it writes
 // pre-encoded requests on its own keep-alive connections and reads no more of each answer than
 // where it ends (~2 KB allocated per request; node:http's client took ~14 KB and twice the CPU),
@@ -25,6 +26,7 @@ import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { GcWindow } from './gc-window.js';
+import { threadDelta, threadTimes } from './sched.js';
 
 interface Options {
   readonly url: string;
@@ -245,9 +247,11 @@ const lag = histogram();
 if (opts.warmupSeconds) await phase(opts.warmupSeconds);
 const cpu0 = process.cpuUsage();
 const gcWindow = new GcWindow();
+const threads0 = threadTimes(process.pid);
 const r = await phase(opts.seconds, h, lag);
 const gcs = gcWindow.take();
 const cpu = process.cpuUsage(cpu0);
+const main = threadDelta(process.pid, threads0, threadTimes(process.pid)).main;
 for (const c of connections) c.close();
 await clock.close();
 process.stdout.write(
@@ -267,5 +271,7 @@ process.stdout.write(
     client_alloc_bytes_per_request: Math.round(gcs.alloc_bytes / Math.max(1, r.count)),
     client_gc_count: Object.values(gcs.gc).reduce((n, g) => n + g.count, 0),
     client_gc_max_us: Math.round(1000 * Math.max(0, ...Object.values(gcs.gc).map((g) => g.max_ms))),
+    client_wait_ms: Math.round(main?.wait_ms ?? 0),
+    client_preempted: main?.preempted ?? 0,
   }) + '\n',
 );

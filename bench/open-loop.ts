@@ -33,6 +33,9 @@ export interface LoadResult {
   /** The generator's own garbage collections during the run, and the longest (µs). */
   readonly client_gc_count: number;
   readonly client_gc_max_us: number;
+  /** The generator's main thread during the run: ms runnable but waiting for a core, involuntary switches. */
+  readonly client_wait_ms: number;
+  readonly client_preempted: number;
 }
 
 /** The generator's young generation, large enough for no scavenge in a run (its own collections delay its sends). */
@@ -98,6 +101,18 @@ export interface ServerStats {
   /** The server's main thread: time runnable but waiting for a core, and involuntary context switches. */
   readonly runqueue_wait_ms: number;
   readonly preempted: number;
+  /** Per thread name (the main thread as "main"), bench/sched.ts. */
+  readonly threads: Record<string, { threads: number; cpu_ms: number; wait_ms: number; preempted: number }>;
+  readonly minor_faults: number;
+  /** Ticks of its 1 ms timer late by 2 ms or more: their total lateness, and how much of it the main thread ran, waited for a core, and the process's CPU (all threads); the worst five as [late, main CPU, main wait, process CPU] µs. */
+  readonly stalls: {
+    count: number;
+    late_ms: number;
+    main_cpu_ms: number;
+    main_wait_ms: number;
+    process_cpu_ms: number;
+    worst: number[][];
+  };
   /** By kind (Scavenge, MarkSweepCompact, …): count and pause totals. */
   readonly gc: Record<string, { count: number; ms: number; max_ms: number }>;
   readonly alloc_bytes: number;

@@ -8,8 +8,11 @@
 // the machine runs): on a line `mark` on stdin it starts a measurement window, on `stats` it prints
 // one JSON line with, since the mark: its event loop's delay (µs) and the part of it spent on the CPU,
 // its CPU time and its main thread's time waiting for a core while runnable (schedstat) and
-// involuntary context switches, its garbage collections (count and pause totals by kind, bytes allocated), and for every query-door
-// engine process: its CPU time and every thread's nice value (/proc).
+// involuntary context switches, the same per thread name (V8's helpers, libuv's pool, onnxruntime's,
+// DuckDB's), its page faults, its stalls (ticks late by 2 ms or more: how much of each the main
+// thread ran, waited for a core, or neither), its garbage collections (count and pause totals by
+// kind, bytes allocated), and for every query-door engine process: its CPU time and every thread's
+// nice value (/proc).
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -17,6 +20,7 @@ import * as hdr from 'hdr-histogram-js';
 import { createAsgardServer } from '../src/serve/server.js';
 import { Workspace } from '../src/workspace/workspace.js';
 import { GcWindow } from './gc-window.js';
+import { ThreadClock, threadDelta, threadTimes } from './sched.js';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const srv = createAsgardServer({ ir: cfg.ir, workspace: Workspace.open(cfg.spec, { stateDir: cfg.stateDir }) });
@@ -34,30 +38,63 @@ const cpuNowUs = () => {
   const c = process.cpuUsage();
   return c.user + c.system;
 };
-let lastTick = process.hrtime.bigint();
-let lastTickCpu = cpuNowUs();
-setInterval(() => {
+// A tick at least STALL_US late is a stall: how its time split between the main thread on a CPU
+// (work, GC), the main thread runnable but waiting for a core (other threads or processes ran), and
+// the rest (the main thread blocked, e.g. joining GC helpers, or the core stolen by the hypervisor).
+const STALL_US = 2000;
+const mainClock = new ThreadClock(process.pid);
+const noStalls = () => ({ count: 0, late_ms: 0, main_cpu_ms: 0, main_wait_ms: 0, process_cpu_ms: 0, worst: [] as number[][] });
+let stalls = noStalls();
+let lastTick = 0n;
+let lastTickCpu = 0;
+let lastRun = 0;
+let lastWait = 0;
+const tick = () => {
   const t = process.hrtime.bigint();
   const c = cpuNowUs();
+  const [run, wait] = mainClock.now();
   const late = Math.max(0, Math.round(Number(t - lastTick) / 1000) - TICK_MS * 1000);
   eld.recordValue(late);
   eldCpu.recordValue(Math.min(late, c - lastTickCpu));
+  if (late >= STALL_US) {
+    const mainCpu = Math.round((run - lastRun) / 1000);
+    const mainWait = Math.round((wait - lastWait) / 1000);
+    stalls.count++;
+    stalls.late_ms += late / 1000;
+    stalls.main_cpu_ms += mainCpu / 1000;
+    stalls.main_wait_ms += mainWait / 1000;
+    stalls.process_cpu_ms += (c - lastTickCpu) / 1000;
+    stalls.worst.push([late, mainCpu, mainWait, c - lastTickCpu]);
+    stalls.worst.sort((a, b) => b[0] - a[0]).splice(5);
+  }
   lastTick = t;
   lastTickCpu = c;
-}, TICK_MS).unref();
+  lastRun = run;
+  lastWait = wait;
+};
+// The timer runs only inside a measurement window: the serving bench runs a second server on the
+// same core, and an idle server's timer woke that core 1,000 times a second while the other was measured.
+let ticks: NodeJS.Timeout | undefined;
+function startTicks(): void {
+  clearInterval(ticks);
+  lastTick = process.hrtime.bigint();
+  lastTickCpu = cpuNowUs();
+  [lastRun, lastWait] = mainClock.now();
+  ticks = setInterval(tick, TICK_MS).unref();
+}
 const gcWindow = new GcWindow();
 let cpu0 = process.cpuUsage();
-/** The main thread's time waiting for a core while runnable (ns, /proc/PID/task/PID/schedstat) and its involuntary switches. */
-function waits(): { runqueueNs: number; preempted: number } {
+let threads0 = threadTimes(process.pid);
+/** Minor and major page faults of the process so far (/proc/self/stat). */
+function faults(): [number, number] {
   try {
-    const sched = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ');
-    const status = readFileSync(`/proc/${process.pid}/task/${process.pid}/status`, 'utf8');
-    return { runqueueNs: Number(sched[1]), preempted: Number(/nonvoluntary_ctxt_switches:\s*(\d+)/.exec(status)?.[1] ?? 0) };
+    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return [Number(f[7]), Number(f[9])];
   } catch {
-    return { runqueueNs: 0, preempted: 0 };
+    return [0, 0];
   }
 }
-let waits0 = waits();
+let faults0 = faults();
 
 /** A door engine process: CPU ms (utime + stime at 100 ticks/s) and every thread's nice (/proc/PID/task/TID/stat). */
 function doorProcess(pid: number): { pid: number; cpu_ms: number; nice: number[] } | undefined {
@@ -73,7 +110,9 @@ function doorProcess(pid: number): { pid: number; cpu_ms: number; nice: number[]
 
 function stats() {
   const cpu = process.cpuUsage(cpu0);
-  const w = waits();
+  const threads = threadDelta(process.pid, threads0, threadTimes(process.pid));
+  const f = faults();
+  const round = (x: number) => Math.round(x * 10) / 10;
   return {
     eld_p50_us: eld.getValueAtPercentile(50),
     eld_p99_us: eld.getValueAtPercentile(99),
@@ -81,8 +120,17 @@ function stats() {
     eld_cpu_p99_us: eldCpu.getValueAtPercentile(99),
     eld_cpu_max_us: eldCpu.maxValue,
     cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
-    runqueue_wait_ms: Math.round((w.runqueueNs - waits0.runqueueNs) / 1e6),
-    preempted: w.preempted - waits0.preempted,
+    runqueue_wait_ms: Math.round(threads.main?.wait_ms ?? 0),
+    preempted: threads.main?.preempted ?? 0,
+    threads,
+    minor_faults: f[0] - faults0[0],
+    stalls: {
+      ...stalls,
+      late_ms: round(stalls.late_ms),
+      main_cpu_ms: round(stalls.main_cpu_ms),
+      main_wait_ms: round(stalls.main_wait_ms),
+      process_cpu_ms: round(stalls.process_cpu_ms),
+    },
     ...gcWindow.take(),
     door: srv.door.pids().flatMap((p) => doorProcess(p) ?? []),
   };
@@ -101,7 +149,13 @@ commands.on('line', (line) => {
     eldCpu.reset();
     gcWindow.take();
     cpu0 = process.cpuUsage();
-    waits0 = waits();
+    threads0 = threadTimes(process.pid);
+    faults0 = faults();
+    stalls = noStalls();
+    startTicks();
     process.stdout.write('{}\n');
-  } else if (line === 'stats') process.stdout.write(`${JSON.stringify(stats())}\n`);
+  } else if (line === 'stats') {
+    clearInterval(ticks);
+    process.stdout.write(`${JSON.stringify(stats())}\n`);
+  }
 });

@@ -30,6 +30,7 @@ const median = (xs: readonly number[]): number => {
 };
 import { persistState, runContext, serveOn } from '../test/ml/fixtures.js';
 import { trainForest } from './served-forest.js';
+import { coreDelta, coreTimes, type CoreTimes } from './sched.js';
 import { openLoop as openLoopRun, serveProcess, warmQueryDoor, type LoadResult, type ServerStats } from './open-loop.js';
 
 const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
@@ -132,18 +133,31 @@ export async function run(): Promise<Figure[]> {
     const busy: LoadResult[] = [];
     const queries: number[] = [];
     const rps: number[] = [];
-    // One open-loop run and what the server measured inside itself meanwhile.
-    const measured = async (sv = server): Promise<[LoadResult, ServerStats]> => {
+    // One open-loop run, what the server measured inside itself meanwhile, and what each core did (bench/sched.ts).
+    const measured = async (sv = server): Promise<[LoadResult, ServerStats & { cores: Record<string, CoreTimes> }]> => {
       await sv.mark();
+      const cores0 = coreTimes();
       const r = await openLoop(sv.url);
-      return [r, await sv.stats()];
+      const cores = coreDelta(cores0, coreTimes());
+      return [r, { ...(await sv.stats()), cores }];
     };
-    const inside = (st: ServerStats, r: LoadResult) =>
-      `server event-loop delay p99/max ${st.eld_p99_us}/${st.eld_max_us} µs (on its CPU ${st.eld_cpu_p99_us}/${st.eld_cpu_max_us}), CPU ${st.cpu_ms} ms, waited for a core ${st.runqueue_wait_ms} ms (${st.preempted} preemptions), ${Math.round(st.alloc_bytes / r.count)} B allocated per request, GC ${
+    const ms = (x: number) => Math.round(x);
+    const inside = (st: ServerStats & { cores: Record<string, CoreTimes> }, r: LoadResult) =>
+      `server event-loop delay p99/max ${st.eld_p99_us}/${st.eld_max_us} µs (on its CPU ${st.eld_cpu_p99_us}/${st.eld_cpu_max_us}), CPU ${st.cpu_ms} ms, waited for a core ${st.runqueue_wait_ms} ms (${st.preempted} preemptions), ${Math.round(st.alloc_bytes / r.count)} B allocated per request, ${st.minor_faults} page faults, GC ${
         Object.entries(st.gc)
           .map(([k, g]) => `${k} ${g.count}× ${g.ms} ms (max ${g.max_ms})`)
           .join(', ') || 'none'
-      }, young generation ${st.young_generation_mib} MiB; client: send lag p99 ${r.send_lag_p99_us} µs, CPU ${r.client_cpu_us_per_request} µs and ${r.client_alloc_bytes_per_request} B per request, ${r.client_gc_count} GCs (max ${r.client_gc_max_us} µs)`;
+      }, young generation ${st.young_generation_mib} MiB\n    threads (CPU/waited ms, preemptions): ${Object.entries(st.threads)
+        .map(([k, t]) => `${k}×${t.threads} ${ms(t.cpu_ms)}/${ms(t.wait_ms)} (${t.preempted})`)
+        .join(
+          ', ',
+        )}\n    stalls >= 2 ms: ${st.stalls.count}, ${st.stalls.late_ms} ms late: main thread ran ${st.stalls.main_cpu_ms}, waited ${st.stalls.main_wait_ms}, process CPU ${st.stalls.process_cpu_ms}; worst [late, ran, waited, process] µs ${JSON.stringify(st.stalls.worst)}\n    cores (ms user/nice/system/softirq/idle/steal): ${Object.entries(
+        st.cores,
+      )
+        .map(([k, c]) => `${k} ${c.user}/${c.nice}/${c.system}/${c.softirq}/${c.idle}/${c.steal}`)
+        .join(
+          ', ',
+        )}\n    client: send lag p99 ${r.send_lag_p99_us} µs, CPU ${r.client_cpu_us_per_request} µs and ${r.client_alloc_bytes_per_request} B per request, ${r.client_gc_count} GCs (max ${r.client_gc_max_us} µs), waited for a core ${r.client_wait_ms} ms (${r.client_preempted} preemptions)`;
     for (let i = 0; i < RUNS; i++) {
       const [q, qs] = await measured();
       quiet.push(q);
@@ -164,7 +178,7 @@ export async function run(): Promise<Figure[]> {
           `  with the query door busy (${queries[i]} queries): p50/p99 ${b.p50_us}/${b.p99_us} µs (${inside(bs, b)})\n  full load ${Math.round(full.requests.average)} req/s\n`,
       );
     }
-    const inServer = (prefix: string, st: ServerStats[], rs: LoadResult[]): Figure[] => [
+    const inServer = (prefix: string, st: readonly ServerStats[], rs: LoadResult[]): Figure[] => [
       {
         name: `${prefix}.server_eld_p99_us`,
         value: median(st.map((s) => s.eld_p99_us)),
