@@ -78,6 +78,11 @@ export interface CheckDelta {
   readonly rows: number;
 }
 
+/** Whether a check of a merge reads the whole table (not only `added`, nor only the merge's counts). */
+export function readsWholeTable(c: Check, delta: CheckDelta): boolean {
+  return !!c.sql || !(rowLocal(c, delta.key) || c.kind === 'row_count');
+}
+
 /** A check that holds for the whole table when it holds for the kept rows and for `added`. */
 function rowLocal(c: Check, key: string): boolean {
   return c.kind === 'not_null' || c.kind === 'accepted_values' || (c.kind === 'unique' && c.column === key);

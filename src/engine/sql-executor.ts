@@ -27,7 +27,7 @@ import { renderSql, tablesRead } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
 import { attachWarehouse, qualified } from './catalog.js';
-import { runChecks, type CheckDelta } from './checks.js';
+import { readsWholeTable, runChecks, type CheckDelta } from './checks.js';
 import { ident, literal, openScratchDuck } from './duckdb.js';
 import { runDerived, type DerivedOutcome } from './derived.js';
 import { mark } from './profile.js';
@@ -184,7 +184,9 @@ async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: 
 /**
  * Commit a derived run as a merge: the previous snapshot less the files it rewrites and the rows
  * its position delete files name, plus the rows it writes. Row-wise checks read the written rows
- * only (not_null not even those: the write reported their NULLs), row_count takes the merge's count,
+ * only — as the merge's query selects them, not back from the files it wrote: a partitioned table's
+ * few new rows make one small file per partition, whose opening cost more than checking the rows —
+ * (not_null not even those: the write reported their NULLs), row_count takes the merge's count,
  * the others read the untouched files and the written ones.
  */
 async function writeMerge(
@@ -207,9 +209,11 @@ async function writeMerge(
       deletes.push({ file: c.file, target: target.path });
     }
     mark('write');
-    const written = ctx.warehouse.pendingSelect(pending, schema);
-    await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL ${written}`);
-    await check(ctx, conn, qualified(node.id), { added: `(${written})`, key: d.key, rows: d.count }, ctx.warehouse.writtenFacts(pending));
+    const delta: CheckDelta = { added: `(${d.rows})`, key: d.key, rows: d.count };
+    // The whole table only for the checks that read it (binding it opens every one of its files).
+    if (node.checks.some((c) => readsWholeTable(c, delta)))
+      await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL ${ctx.warehouse.pendingSelect(pending, schema)}`);
+    await check(ctx, conn, qualified(node.id), delta, ctx.warehouse.writtenFacts(pending));
     mark('checks');
     const snapshot = await ctx.warehouse.commit(pending, conn, { base: prev, remove: d.remove, deletes });
     mark('commit');

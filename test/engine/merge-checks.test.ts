@@ -2,7 +2,7 @@
 // (the new table's row count, the write's report of the rows it wrote) answers row_count and not_null
 // without reading the table, and a violation is still found and reported.
 import { describe, expect, it } from 'vitest';
-import { runChecks } from '../../src/engine/checks.js';
+import { readsWholeTable, runChecks } from '../../src/engine/checks.js';
 import { openDuck } from '../../src/engine/duckdb.js';
 import { check } from './helpers.js';
 
@@ -21,6 +21,18 @@ describe('checks of a merge', () => {
     } finally {
       conn.closeSync();
     }
+  });
+
+  // The merge binds a view of the whole table (every one of its files) only for the checks that read it.
+  it('knows which checks of a merge read the whole table', () => {
+    const delta = { added: 'added', key: 'k', rows: 4 };
+    const whole = (c: ReturnType<typeof check>) => readsWholeTable(c, delta);
+    expect(whole(check('not_null', { column: 'v' }))).toBe(false);
+    expect(whole(check('unique', { column: 'k' }))).toBe(false);
+    expect(whole(check('accepted_values', { column: 'v', values: [1] }))).toBe(false);
+    expect(whole(check('row_count', { min: 1 }))).toBe(false);
+    expect(whole(check('unique', { column: 'v' }))).toBe(true);
+    expect(whole(check('sql', { name: 'x', sql: { text: 'SELECT 1', normalized: 'SELECT 1', reads: [], span: checks[0].span } }))).toBe(true);
   });
 
   it('still fails a merge whose new row count or written rows break a check', async () => {
