@@ -5,6 +5,7 @@
 // with the location named and leave the remote state as it was, and the next apply resumes.
 
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,38 @@ function counted(store: ObjectStore, calls: string[]): ObjectStore {
       };
     },
   });
+}
+
+/**
+ * A TCP proxy to the S3 server that goes away for good at the first request whose first line
+ * matches `at`: that connection and every other is cut, and new ones are refused (the port closes).
+ */
+async function cutOnce(target: URL, at: RegExp): Promise<{ readonly endpoint: string; readonly cut: () => string | undefined }> {
+  const sockets = new Set<Socket>();
+  let cutAt: string | undefined;
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    upstream.on('data', (d) => client.write(d));
+    client.on('data', (d: Buffer) => {
+      const line = d.toString('latin1', 0, 300).split('\r\n')[0];
+      if (cutAt === undefined && at.test(line)) {
+        cutAt = line;
+        server.close();
+        for (const s of sockets) s.destroy();
+        return;
+      }
+      if (cutAt === undefined) upstream.write(d);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, cut: () => cutAt };
 }
 
 describe('remote state beside an S3 warehouse', () => {
@@ -282,6 +315,36 @@ describe('remote state beside an S3 warehouse', () => {
     expect((await remoteState())!.serial).toBe(9999);
     await store.put(key, JSON.stringify(pulled));
   });
+  it('S3 going away mid-apply (the first snapshot upload): exit 1 naming the location, the remote state stays, the lock stays until force-unlock; then the next apply resumes', async () => {
+    appendFileSync(csv, '7,de,4,2025-01-05 10:00:00\n');
+    const before = (await remoteState())!;
+    const proxy = await cutOnce(new URL(s3Server().endpoint), /^PUT \S*\/lake\/(bronze|silver|gold)\//);
+    const cut = await asgard(['apply', 'lake.asg', '--yes', '--profile', 'shared'], dir, { LAKE_S3_ENDPOINT: proxy.endpoint });
+    expect(proxy.cut()).toMatch(/^PUT /);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(new RegExp(`s3://${bucket}/lake/\\S+: the S3 endpoint ${proxy.endpoint.replace(/[.]/g, '\\.')} cannot be reached`));
+    expect(cut.stderr).not.toMatch(/\n\s+at /);
+    expect(await remoteState()).toEqual(before);
+
+    // The lock could not be released while S3 was away: the next apply names it, as for a crash.
+    const held = await asgard(['apply', 'lake.asg', '--yes', '--profile', 'shared'], dir);
+    expect(held.code).toBe(1);
+    const id = /lock ID ([0-9a-f-]{36})/.exec(held.stderr)?.[1];
+    expect(id, held.stderr).toBeDefined();
+    expect((await inProc(['force-unlock', 'lake.asg', id!])).code).toBe(0);
+    const resumed = await asgard(['apply', 'lake.asg', '--yes', '--profile', 'shared'], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const after = (await remoteState())!;
+    expect(after.serial).toBeGreaterThan(before.serial);
+    expect(after.nodes['bronze.orders'].snapshot!.rows).toBe(before.nodes['bronze.orders'].snapshot!.rows + 1);
+    const q = await inProc(
+      ['query', 'lake.asg', "SELECT revenue FROM gold.revenue_by_country WHERE country = 'DE'", '--format', 'json'],
+      {},
+      join(dir, 'fresh-checkout'),
+    );
+    expect(q.code, q.stderr).toBe(0);
+    expect(JSON.parse(q.stdout).rows).toEqual([{ revenue: 18 }]);
+  }, 300_000);
 });
 
 describe('a node removed from the spec', () => {
