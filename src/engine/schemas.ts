@@ -1,6 +1,8 @@
 // The output columns and types of every node, computed without touching data: sources from their
-// declared columns (else what the last sync discovered), every SQL node bound by DuckDB's binder
-// over empty tables of its inputs' types (`DESCRIBE <query>` in an in-memory database), feature
+// declared columns (else what the last sync discovered), every SQL node typed by asgard's own rules
+// where they are certain to give DuckDB's answer (src/sql/fast-types.ts: no DuckDB loaded at all
+// when every body is), else bound by DuckDB's binder over empty tables of its inputs' types
+// (`DESCRIBE <query>` in an in-memory database), feature
 // views checked against their source table, and the batch-scoring output derived from its input.
 //
 // Bound schemas are cached by (SQL text, input schemas), in memory and in the cache the caller
@@ -27,6 +29,7 @@ import {
 } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { bindTemplateFor, fillTemplate } from '../sql/bind-templates.js';
+import { fastOutputColumns } from '../sql/fast-types.js';
 import { loadSqlToolkit } from '../sql/toolkit.js';
 import { sqlDiag } from '../sql/spans.js';
 import { EngineCodes } from './codes.js';
@@ -159,8 +162,13 @@ function inferNow(
         if (k) schemas.set(node.id, [...k]);
         break;
       }
-      const hit = cache?.get(bodyKey(node.sql, inputs, schemas));
-      if (!hit) return undefined;
+      const key = cache ? bodyKey(node.sql, inputs, schemas) : '';
+      let hit = cache?.get(key);
+      if (!hit) {
+        hit = typedWithoutBind(node.sql, schemas);
+        if (!hit) return undefined;
+        cache?.set(key, hit);
+      }
       schemas.set(node.id, hit);
       break;
     }
@@ -197,6 +205,13 @@ async function bindNode(
   schemas.set(node.id, r.columns);
   return [];
 }
+
+/**
+ * A body's columns typed by asgard's own rules where they are certain to be DuckDB's
+ * (src/sql/fast-types.ts), without DuckDB; undefined: bind it.
+ */
+const typedWithoutBind = (body: SqlBody, schemas: ReadonlyMap<NodeId, ColumnSchema[]>): ColumnSchema[] | undefined =>
+  body.vars && Object.keys(body.vars).length ? undefined : fastOutputColumns(body.text, (id) => schemas.get(id));
 
 /** The bind cache's key of a body over its inputs' schemas. */
 const bodyKey = (body: SqlBody, inputs: readonly NodeId[], schemas: ReadonlyMap<NodeId, ColumnSchema[]>): string =>

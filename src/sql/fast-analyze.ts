@@ -17,8 +17,9 @@
 import type { SqlAnalysis, TableRef } from './analyze.js';
 import type { RenderedTemplate } from './transpile.js';
 
-class Unsure extends Error {}
-const unsure = (): never => {
+/** Thrown where the fast paths (here, fast-lineage.ts, fast-types.ts) are not sure: the caller asks the real tool. */
+export class Unsure extends Error {}
+export const unsure = (): never => {
   throw new Unsure();
 };
 
@@ -196,6 +197,11 @@ export type Expr =
   | { readonly k: 'in'; readonly e: Expr; readonly not: boolean; readonly list: readonly Expr[] }
   | { readonly k: 'between'; readonly e: Expr; readonly lo: Expr; readonly hi: Expr }
   | { readonly k: 'like'; readonly e: Expr; readonly not: boolean; readonly pat: Expr };
+/** A column reference of the SQL (`c` or `alias.c`: the parser reads no more parts), not a node id. */
+export function columnRef(text: string): { readonly qualifier?: string; readonly column: string } {
+  const m = /^(?:(\w+)\.)?(\w+)$/.exec(text) ?? unsure();
+  return m![1] !== undefined ? { qualifier: m![1], column: m![2] } : { column: m![2] };
+}
 export interface Over {
   readonly partition: readonly Expr[];
   readonly order: readonly { readonly e: Expr; readonly desc: boolean }[];
@@ -755,6 +761,20 @@ function parse(text: string): { q: Query; p: Parser; comments: boolean } | undef
 export function fastParseSql(text: string): Query | undefined {
   try {
     return parse(text)?.q;
+  } catch (e) {
+    if (e instanceof Unsure) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The tree the bind rendering (`fastAnalyzeSql(text).bind`) is printed from, for a body in the subset
+ * without comments (src/sql/fast-types.ts types its output columns), or undefined. Never throws.
+ */
+export function fastBindTree(text: string): Query | undefined {
+  try {
+    const parsed = parse(text);
+    return parsed && !parsed.comments ? parsed.q : undefined;
   } catch (e) {
     if (e instanceof Unsure) return undefined;
     throw e;

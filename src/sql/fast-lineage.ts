@@ -12,7 +12,7 @@
 //
 // Cost: microseconds per body instead of ~10 ms of polyglot (and its 22 MB WebAssembly module).
 
-import { type Body, type Expr, type FromItem, fastParseSql, type Query } from './fast-analyze.js';
+import { type Body, columnRef, type Expr, type FromItem, fastParseSql, type Query, Unsure, unsure } from './fast-analyze.js';
 
 /** An input table's columns, by the table's name as the SQL writes it (`bronze.t` or `iceberg.bronze.t`). */
 export type LineageTables = readonly { readonly name: string; readonly columns: readonly { readonly name: string }[] }[];
@@ -22,11 +22,6 @@ export interface InputField {
   readonly name: string;
   readonly field: string;
 }
-
-class Unsure extends Error {}
-const unsure = (): never => {
-  throw new Unsure();
-};
 
 interface Output {
   readonly name: string;
@@ -125,12 +120,6 @@ class Tracer {
     if ('table' in s) return [{ name: s.table, field: column }];
     return (s.outputs.find((o) => sameName(o.name, column)) ?? unsure()).inputs;
   }
-}
-
-/** A column reference of the SQL (`c` or `alias.c`: the parser reads no more parts), not a node id. */
-function columnRef(text: string): { readonly qualifier?: string; readonly column: string } {
-  const m = /^(?:(\w+)\.)?(\w+)$/.exec(text) ?? unsure();
-  return m![1] !== undefined ? { qualifier: m![1], column: m![2] } : { column: m![2] };
 }
 
 const merge = (a: readonly InputField[], b: readonly InputField[]): InputField[] => [

@@ -126,7 +126,7 @@ describe('start-up: a command loads what it needs', () => {
     }
   });
 
-  it('a cold `plan` whose SQL bodies are all in the fast analysis’s subset loads no SQL toolkit; one body outside it loads it, and the plan is the same', {
+  it('a cold `plan` whose SQL bodies are all in the fast analysis’s subset loads no SQL toolkit and no DuckDB (their columns are typed without it); one body outside it loads both, and the plan is the same', {
     timeout: 600_000,
   }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-'));
@@ -135,14 +135,14 @@ describe('start-up: a command loads what it needs', () => {
       writeFileSync(join(dir, 'a.asg'), text);
       const fast = run(['plan', 'a.asg', '--format', 'json'], dir);
       expect(fast.code, fast.stderr).toBe(0);
-      expect(loaded(fast.packages, ['@polyglot-sql/sdk'])).toEqual([]);
+      expect(loaded(fast.packages, ['@polyglot-sql/sdk', '@duckdb/node-api'])).toEqual([]);
       // `a || b` is outside the subset (src/sql/fast-analyze.ts): polyglot analyses that body.
       const at = text.indexOf('UPPER(TRIM(country))');
       expect(at).toBeGreaterThan(0);
       writeFileSync(join(dir, 'b.asg'), `${text.slice(0, at)}UPPER(TRIM(country || ''))${text.slice(at + 'UPPER(TRIM(country))'.length)}`);
       const slow = run(['plan', 'b.asg', '--format', 'json'], dir);
       expect(slow.code, slow.stderr).toBe(0);
-      expect(loaded(slow.packages, ['@polyglot-sql/sdk'])).toEqual(['@polyglot-sql/sdk']);
+      expect(loaded(slow.packages, ['@polyglot-sql/sdk', '@duckdb/node-api'])).toEqual(['@polyglot-sql/sdk', '@duckdb/node-api']);
       const actions = (out: string) => (JSON.parse(out) as { actions: { node: string; action: string }[] }).actions.map((a) => [a.node, a.action]);
       expect(actions(slow.stdout)).toEqual(actions(fast.stdout));
     } finally {
