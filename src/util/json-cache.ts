@@ -1,9 +1,15 @@
-// A content-addressed cache kept in one JSON file: entries keyed by a content hash, the whole file
+// A content-addressed cache kept in one file: entries keyed by a content hash, the whole file
 // salted (the workspace salts with the build id, src/workspace/build-id.ts), so a file written by
 // other code is never read. Only ever a speed-up: a missing, corrupt, foreign or unwritable file
 // means an empty cache, never an error.
+//
+// The file is a JSON document `{"salt":…,"entries":{…}}` on its first line, then one line
+// `["key",value]` per entry added since (#16.3): a run that adds a few entries to a large cache (one
+// edited SQL body among 10,000) appends them instead of rewriting tens of MB. The file is rewritten
+// whole when it is new, foreign or damaged, or when unused entries are pruned. A line torn by a
+// crash or a concurrent writer is skipped (that entry is computed again).
 
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './fs-atomic.js';
 
 /** What a stage needs from a cache: tests pass a Map-backed one, the CLI a JsonCacheFile. */
@@ -18,7 +24,10 @@ const MAX_UNUSED_FLOOR = 5000;
 export class JsonCacheFile<V> implements KeyValueCache<V> {
   private readonly entries = new Map<string, V>();
   private readonly used = new Set<string>();
-  private dirty = false;
+  /** Keys set since the file was read or written. */
+  private readonly added = new Set<string>();
+  /** The file as read can take appended lines: this salt, intact, ending with a newline. */
+  private appendable = false;
   hits = 0;
   misses = 0;
 
@@ -26,12 +35,38 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
     readonly path: string,
     readonly salt: string,
   ) {
+    let text: string;
     try {
-      const data = JSON.parse(readFileSync(path, 'utf8')) as { salt?: unknown; entries?: Record<string, V> };
-      if (data.salt === salt && data.entries && typeof data.entries === 'object') for (const [k, v] of Object.entries(data.entries)) this.entries.set(k, v);
+      text = readFileSync(path, 'utf8');
     } catch {
-      // Missing or corrupt: start empty.
+      return; // missing: start empty
     }
+    const nl = text.indexOf('\n');
+    try {
+      const data = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as { salt?: unknown; entries?: Record<string, V> };
+      if (data.salt !== salt || !data.entries || typeof data.entries !== 'object') return;
+      for (const [k, v] of Object.entries(data.entries)) this.entries.set(k, v);
+    } catch {
+      return; // corrupt: start empty
+    }
+    this.appendable = nl >= 0 && text.endsWith('\n');
+    if (nl < 0 || nl === text.length - 1) return;
+    const lines = text.slice(nl + 1, text.endsWith('\n') ? -1 : undefined);
+    let added: [string, V][];
+    try {
+      added = JSON.parse(`[${lines.split('\n').join(',')}]`) as [string, V][];
+    } catch {
+      // A torn line: read the others one by one.
+      added = [];
+      for (const line of lines.split('\n')) {
+        try {
+          added.push(JSON.parse(line) as [string, V]);
+        } catch {
+          // skipped: computed again when needed
+        }
+      }
+    }
+    for (const e of added) if (Array.isArray(e) && typeof e[0] === 'string' && e.length === 2) this.entries.set(e[0], e[1]);
   }
 
   get(key: string): V | undefined {
@@ -47,18 +82,25 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
   set(key: string, value: V): void {
     this.entries.set(key, value);
     this.used.add(key);
-    this.dirty = true;
+    this.added.add(key);
   }
 
-  /** Writes the file back when this run added entries; returns whether it wrote. */
+  /** Writes what this run added (appended, or the file rewritten whole); returns whether it wrote. */
   save(): boolean {
-    if (!this.dirty) return false;
+    if (this.added.size === 0) return false;
     const prune = this.entries.size > Math.max(MAX_UNUSED_FLOOR, 2 * this.used.size);
-    const entries: Record<string, V> = {};
-    for (const k of [...this.entries.keys()].sort()) if (!prune || this.used.has(k)) entries[k] = this.entries.get(k)!;
     try {
-      writeFileAtomic(this.path, JSON.stringify({ salt: this.salt, entries }), false); // a cache: lost, it is rebuilt
-      this.dirty = false;
+      if (this.appendable && !prune) {
+        let lines = '';
+        for (const k of this.added) lines += `${JSON.stringify([k, this.entries.get(k)])}\n`;
+        appendFileSync(this.path, lines);
+      } else {
+        const entries: Record<string, V> = {};
+        for (const k of [...this.entries.keys()].sort()) if (!prune || this.used.has(k)) entries[k] = this.entries.get(k)!;
+        writeFileAtomic(this.path, `${JSON.stringify({ salt: this.salt, entries })}\n`, false); // a cache: lost, it is rebuilt
+        this.appendable = true;
+      }
+      this.added.clear();
       return true;
     } catch {
       // A read-only checkout or a full disk: the cache is optional.

@@ -1,0 +1,53 @@
+// The content-addressed cache file (src/util/json-cache.ts): a run that adds a few entries to a
+// large cache appends them instead of rewriting the file (#16.3: one edited body among 10,000), a
+// line torn by a crash is skipped, and a file of another salt is never read.
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JsonCacheFile } from '../../src/util/json-cache.js';
+
+const fresh = () => join(mkdtempSync(join(tmpdir(), 'asgard-json-cache-')), 'cache.json');
+
+describe('JsonCacheFile', () => {
+  it('appends the entries a run adds; a new reader sees them all', () => {
+    const path = fresh();
+    const first = new JsonCacheFile<number[]>(path, 'salt');
+    for (let i = 0; i < 100; i++) first.set(`k${i}`, [i]);
+    expect(first.save()).toBe(true);
+    const written = readFileSync(path, 'utf8');
+
+    const second = new JsonCacheFile<number[]>(path, 'salt');
+    expect(second.get('k7')).toEqual([7]);
+    second.set('new', [1, 2]);
+    expect(second.save()).toBe(true);
+    // The file written before is kept byte for byte: one line is added after it.
+    const after = readFileSync(path, 'utf8');
+    expect(after.startsWith(written)).toBe(true);
+    expect(after.slice(written.length)).toBe('["new",[1,2]]\n');
+    expect(second.save()).toBe(false);
+
+    const third = new JsonCacheFile<number[]>(path, 'salt');
+    expect(third.get('new')).toEqual([1, 2]);
+    expect(third.get('k99')).toEqual([99]);
+  });
+
+  it('skips a torn line, and reads none of a file with another salt', () => {
+    const path = fresh();
+    const a = new JsonCacheFile<string>(path, 'salt');
+    a.set('a', 'x');
+    a.save();
+    appendFileSync(path, '["b","y"]\n["c","z');
+    const b = new JsonCacheFile<string>(path, 'salt');
+    expect([b.get('a'), b.get('b'), b.get('c')]).toEqual(['x', 'y', undefined]);
+    // The torn line does not swallow what is added next.
+    b.set('d', 'w');
+    b.save();
+    const c = new JsonCacheFile<string>(path, 'salt');
+    expect([c.get('a'), c.get('b'), c.get('d')]).toEqual(['x', 'y', 'w']);
+
+    expect(new JsonCacheFile<string>(path, 'another build').get('a')).toBeUndefined();
+    writeFileSync(path, '{not json');
+    expect(new JsonCacheFile<string>(path, 'salt').get('a')).toBeUndefined();
+  });
+});
