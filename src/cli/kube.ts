@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { PipelineIR, Resolvable } from '../ir/types.js';
-import { resolver } from '../engine/apply.js';
+import { resolver } from '../engine/resolve.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { Cluster, KubeError, loadKubeConfig } from '../kube/cluster.js';
 import { KubeDeployment } from '../kube/deploy.js';

@@ -8,11 +8,11 @@ import type { NodeId, PipelineIR } from '../ir/types.js';
 import { fingerprintPipeline } from '../planner/fingerprint.js';
 import { PLAN_SCHEMA_VERSION, buildPlan, planDigest, planToJson, priorFromIr, priorFromState, type Plan, type PriorNode } from '../planner/plan.js';
 import { StateError, type ColumnSchema, type PipelineState, type StateStore } from '../planner/state-store.js';
-import { reviewPlan, type ColumnSources } from '../planner/review.js';
-import { LineageGraph } from '../engine/lineage.js';
+import type { ColumnSources, ReviewInput } from '../planner/review.js';
 import { loadSqlToolkit } from '../sql/toolkit.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
+import { cachePlan, cachedPlan, planKey } from './plan-cache.js';
 import { failOnErrors, inferSchemas, loadBaseSpec, workspaceOf, type LoadedSpec } from './spec.js';
 import { preview } from './view.js';
 import { otherSpecErrorsView } from './views/diagnostics.js';
@@ -61,18 +61,19 @@ async function schemasOf(
 }
 
 /**
- * Column lineage of both versions. Lineage parses every SQL body once per output column, so a base
+ * Column lineage of the head (and of the base, with `--base`). Lineage parses every SQL body once per output column, so a base
  * node whose SQL and input schemas equal the head's reuses the head's answers.
  */
-function lineages(
+async function lineages(
   head: PipelineIR,
   headSchemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined,
-  base: PipelineIR,
-  baseSchemas: ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined,
-): { headLineage?: ColumnSources; baseLineage?: ColumnSources } {
+  base?: PipelineIR,
+  baseSchemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
+): Promise<{ headLineage?: ColumnSources; baseLineage?: ColumnSources }> {
   if (!headSchemas) return {};
+  const { LineageGraph } = await import('../engine/lineage.js');
   const headLineage = new LineageGraph(head, headSchemas);
-  if (!baseSchemas) return { headLineage };
+  if (!base || !baseSchemas) return { headLineage };
   const baseGraph = new LineageGraph(base, baseSchemas);
   const headById = new Map(head.nodes.map((n) => [n.id, n]));
   const same = (id: NodeId): boolean => {
@@ -91,6 +92,11 @@ function lineages(
     },
   };
   return { headLineage, baseLineage };
+}
+
+/** The review (src/planner/review.ts) and column lineage load only when a plan is made, not replayed (src/cli/plan-cache.ts). */
+async function reviewPlan(input: ReviewInput): Promise<Plan> {
+  return (await import('../planner/review.js')).reviewPlan(input);
 }
 
 /** State beside the spec when there is one (a --base plan needs none; it only shows costs from it). */
@@ -124,8 +130,8 @@ async function toolkitIfChanged(
  */
 export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }, base?: string, review = false): Promise<Planned> {
   checkProfile(ctx, spec.ir);
-  const fingerprints = fingerprintPipeline(spec.ir);
   if (base !== undefined) {
+    const fingerprints = fingerprintPipeline(spec.ir);
     const { spec: baseSpec, cacheFor } = await loadBaseSpec(base, spec.file, {
       cwd: ctx.io.cwd,
       ...(ctx.stateDir !== undefined ? { stateDir: ctx.stateDir } : {}),
@@ -146,13 +152,13 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
     await toolkitIfChanged(spec.ir, prior, fingerprints);
     let plan = buildPlan({ ir: spec.ir, profile: ctx.profile, prior, against: { kind: 'base', ref: base }, schemas, fingerprints });
     if (review) {
-      plan = reviewPlan({
+      plan = await reviewPlan({
         plan,
         head: spec.ir,
         base: baseSpec.ir,
         prior,
         headSchemas: schemas,
-        ...lineages(spec.ir, schemas, baseSpec.ir, baseSchemas),
+        ...(await lineages(spec.ir, schemas, baseSpec.ir, baseSchemas)),
         state: stateIfAny(ctx, spec),
       });
     }
@@ -163,7 +169,6 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   for (const [id, n] of Object.entries(state.nodes)) if (n.schema) known.set(id, n.schema);
   const schemas = await schemasOf(ctx, spec, known);
   const prior = priorFromState(state);
-  await toolkitIfChanged(spec.ir, prior, fingerprints);
   const ws = workspaceOf(ctx, spec);
   const warehouse = ws.warehouse(spec.ir);
   const remote = ws.remote(spec.ir);
@@ -174,6 +179,15 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
     const missing = remote ? ((await remote.hasSnapshot(n.snapshot)) ? undefined : n.snapshot.path) : await warehouse.missingSnapshot(n.snapshot);
     if (missing) missingSnapshots.set(id, missing);
   }
+  // The same spec reviewed over the same state: the last plan, replayed (src/cli/plan-cache.ts).
+  const memo =
+    review && spec.cacheKey !== undefined && store.lastRead !== undefined
+      ? planKey(ws.caches, spec.file, spec.cacheKey, { profile: ctx.profile, state: store.lastRead, missingSnapshots, schemas: !!schemas })
+      : undefined;
+  const replayed = memo === undefined ? undefined : cachedPlan(ws.caches, spec.file, memo);
+  if (replayed) return { plan: replayed, store, state, schemas, prior };
+  const fingerprints = fingerprintPipeline(spec.ir);
+  await toolkitIfChanged(spec.ir, prior, fingerprints);
   let plan = buildPlan({
     ir: spec.ir,
     profile: ctx.profile,
@@ -184,8 +198,8 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
     schemas,
     fingerprints,
   });
-  if (review)
-    plan = reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, headLineage: schemas ? new LineageGraph(spec.ir, schemas) : undefined, state });
+  if (review) plan = await reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, ...(await lineages(spec.ir, schemas)), state });
+  if (memo !== undefined) cachePlan(ws.caches, spec.file, memo, plan);
   return { plan, store, state, schemas, prior };
 }
 

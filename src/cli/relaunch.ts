@@ -7,9 +7,6 @@
 // SIGINT and SIGHUP and exits with the child's code; the child stops as on SIGTERM when the first
 // process ends without it (killed), so no server outlives its command.
 
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
-
 /** Semi-spaces of 64 MiB (a young generation of 128 MiB, ~3,600 requests of ~18 KB between scavenges), kept when idle. */
 export const SERVE_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'] as const;
 const YOUNG_FLAG = /^--(min|max)[-_]semi[-_]space[-_]size(=|$)/;
@@ -31,7 +28,10 @@ export function relaunchArgs(argv: readonly string[], execArgv: readonly string[
 }
 
 /** Runs `script argv` in a child node with `nodeArgs` and the same stdio; resolves to its exit code (128 + signal when killed). */
-export function relaunch(nodeArgs: readonly string[], script: string, argv: readonly string[]): Promise<number> {
+export async function relaunch(nodeArgs: readonly string[], script: string, argv: readonly string[]): Promise<number> {
+  // Loaded here, not at the top: every command starts through this module, and only `serve` spawns.
+  const { spawn } = await import('node:child_process');
+  const { constants } = await import('node:os');
   const child = spawn(process.execPath, [...nodeArgs, script, ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, [PARENT]: String(process.pid) },

@@ -7,6 +7,7 @@ import { closest } from '../diagnostics/catalogue.js';
 import { globalOptions, parseArgs, renderOptions } from './args.js';
 import { CliError, EXIT, ExitSilently, type CliIO, type CliServices, type Command, type CommandContext, type ParsedArgs } from './command.js';
 import { commands, type CommandEntry } from './commands/index.js';
+import { runDeferredWrites } from '../util/deferred-writes.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -120,6 +121,8 @@ export async function runCli(argv: readonly string[], io: CliIO, services: CliSe
     if (e instanceof CliError) return fail(e.message, e.exitCode);
     if (io.env.ASGARD_DEBUG === '1') io.err(`${(e as Error)?.stack ?? e}\n`);
     return fail(`${(e as Error)?.message ?? String(e)}${io.env.ASGARD_DEBUG === '1' ? '' : ' (set ASGARD_DEBUG=1 for the stack trace)'}`, EXIT.failed);
+  } finally {
+    runDeferredWrites();
   }
 }
 

@@ -5,12 +5,13 @@
 // unreadable or foreign cache file) means a normal load; failing to write the cache never fails a
 // command.
 
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { deferWrite } from '../util/deferred-writes.js';
+import { hasKey, writeKeyed } from '../util/keyed-file.js';
 import { Workspace, type WorkspaceCaches } from '../workspace/workspace.js';
 
 /** The caches of a spec's default workspace (`.asgard/` beside it). */
@@ -30,7 +31,14 @@ interface CacheFile {
   };
 }
 
-const keyOf = (caches: WorkspaceCaches, specFile: string, text: string) => sha256(`${caches.buildId}\n${specFile}\n${text}`);
+/** The key of a spec's entry: a hash of the build id, the spec's path and its text (the last one remembered: a command asks for it several times). */
+export function specKey(caches: WorkspaceCaches, specFile: string, text: string): string {
+  const id = caches.buildId;
+  if (lastKey?.id !== id || lastKey.specFile !== specFile || lastKey.text !== text)
+    lastKey = { id, specFile, text, key: sha256(`${id}\n${specFile}\n${text}`) };
+  return lastKey.key;
+}
+let lastKey: { readonly id: string; readonly specFile: string; readonly text: string; readonly key: string } | undefined;
 
 /**
  * The last file read or written per path, with its size and time: a command reads the spec and then
@@ -42,16 +50,29 @@ const stampOf = (path: string): string => {
   return `${st.size} ${st.mtimeMs}`;
 };
 
+/**
+ * Entries made by this command and not written yet (by path): a command that infers schemas next
+ * writes its entry once, with them (cacheSchemas); the others' are written when the command ends
+ * (src/util/deferred-writes.ts).
+ */
+const pending = new Map<string, CacheFile>();
+
+function flushPending(): void {
+  for (const [path, c] of pending) write(path, c);
+  pending.clear();
+}
+
 function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFile | undefined {
   try {
     const path = caches.specFile(specFile);
+    const key = specKey(caches, specFile, text);
+    if (pending.get(path)?.key === key) return pending.get(path);
     const stamp = stampOf(path);
-    const key = keyOf(caches, specFile, text);
     let c = parsed.get(path)?.stamp === stamp ? parsed.get(path)!.c : undefined;
     if (!c) {
       // The key is the file's first field (write keeps it so): the entry of another text (after an
       // edit) is not read and parsed, which costs a second per 10,000 nodes.
-      if (!startsWith(path, `{"key":${JSON.stringify(key)}`)) return undefined;
+      if (!hasKey(path, key)) return undefined;
       c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
       parsed.set(path, { stamp, c });
     }
@@ -61,25 +82,13 @@ function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFil
   }
 }
 
-function startsWith(path: string, prefix: string): boolean {
-  const fd = openSync(path, 'r');
+function write(path: string, c: CacheFile): void {
+  // The key first: read() compares it before parsing the rest.
+  if (!writeKeyed(path, c.key, c)) return;
   try {
-    const head = Buffer.alloc(prefix.length);
-    return readSync(fd, head, 0, head.length, 0) === head.length && head.toString('utf8') === prefix;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function write(caches: WorkspaceCaches, specFile: string, c: CacheFile): void {
-  try {
-    const path = caches.specFile(specFile);
-    // The key first: read() compares it before parsing the rest.
-    const { key, ...rest } = c;
-    writeFileAtomic(path, JSON.stringify({ key, ...rest }), false); // a cache: not fsynced
     parsed.set(path, { stamp: stampOf(path), c });
   } catch {
-    // A read-only checkout or a full disk: the cache is an optimisation only.
+    // Removed in between: the next read parses it again.
   }
 }
 
@@ -101,7 +110,8 @@ export function cacheSpec(
   diagnostics: readonly Diagnostic[],
   partial?: PipelineIR,
 ): void {
-  write(caches, specFile, { key: keyOf(caches, specFile, text), ir, ...(partial ? { partial } : {}), diagnostics });
+  pending.set(caches.specFile(specFile), { key: specKey(caches, specFile, text), ir, ...(partial ? { partial } : {}), diagnostics });
+  deferWrite(flushPending);
 }
 
 const knownKey = (known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>) =>
@@ -128,5 +138,7 @@ export function cacheSchemas(
 ): void {
   const c = read(caches, specFile, text);
   if (!c) return;
-  write(caches, specFile, { ...c, schemas: { known: knownKey(known), entries: [...schemas], diagnostics } });
+  const path = caches.specFile(specFile);
+  pending.delete(path);
+  write(path, { ...c, schemas: { known: knownKey(known), entries: [...schemas], diagnostics } });
 }

@@ -2,7 +2,6 @@
 // it, schema inference when the engine provides it, and printing diagnostics. Commands share these
 // so every command reads specs, reports problems and picks paths the same way.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { MAX_SPEC_BYTES } from '../dsl/limits.js';
 import { dirname, resolve } from 'node:path';
@@ -132,6 +131,8 @@ export async function loadBaseSpec(ref: string, specFile: string, place: SpecPla
   const path = ref.slice(colon + 1);
   // User input never reaches git as an option (`--output=FILE` would make git write a file).
   if (gitRef.startsWith('-')) throw new CliError(`--base ${ref}: a git ref cannot start with "-"`);
+  // Loaded only here: a plan without a git base never starts a process.
+  const { execFileSync } = await import('node:child_process');
   let text: string;
   try {
     text = execFileSync('git', ['show', '--no-ext-diff', '--no-textconv', '--end-of-options', `${gitRef}:${path}`, '--'], {

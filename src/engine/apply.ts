@@ -8,7 +8,7 @@
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NodeId, PipelineIR, Resolvable } from '../ir/types.js';
+import type { NodeId, PipelineIR } from '../ir/types.js';
 import { fingerprintPipeline, specFingerprint, type NodeFingerprint } from '../planner/fingerprint.js';
 import type { Plan } from '../planner/plan.js';
 import { planSteps, type Step } from '../planner/stages.js';
@@ -19,6 +19,9 @@ import { NodeError, type RunContext } from './executor.js';
 import type { ExecutorResolver } from './executors.js';
 import { rowDropRefusal } from './row-guard.js';
 import { commitRun, inputTokens, outputToken, tableOf, withoutUndefined } from './commit.js';
+import { resolver } from './resolve.js';
+
+export { resolver } from './resolve.js';
 
 export type NodeStatus = 'succeeded' | 'skipped' | 'failed' | 'unchanged';
 
@@ -81,27 +84,6 @@ export function redactor(secrets: ReadonlySet<string>): (s: string) => string {
     let out = s;
     for (const v of secrets) if (v.length > 0) out = out.split(v).join('***');
     return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi, '$1:***@');
-  };
-}
-
-export function resolver(env: Readonly<Record<string, string | undefined>>, secrets: Set<string>): (v: Resolvable) => string | number | boolean {
-  return (v) => {
-    switch (v.kind) {
-      case 'literal':
-        return v.value;
-      case 'env': {
-        const x = env[v.name];
-        if (x !== undefined && x !== '') return x;
-        if (v.default !== undefined) return v.default;
-        throw new NodeError(`environment variable ${v.name} is not set and has no default`);
-      }
-      case 'secret': {
-        const x = env[v.name];
-        if (x === undefined || x === '') throw new NodeError(`secret ${v.name} is not set: export ${v.name} in the environment that runs asgard`);
-        secrets.add(x);
-        return x;
-      }
-    }
   };
 }
 

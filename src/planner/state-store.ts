@@ -5,7 +5,7 @@
 
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { NodeId, NodeKind } from '../ir/types.js';
 import { z } from 'zod';
@@ -159,14 +159,24 @@ export class StateStore {
     this.lockFile = join(stateDir, 'state', `${pipeline}.lock`);
   }
 
+  /**
+   * A hash of the state the last read() returned (of the file's text; `none` for the empty state): what
+   * a plan was made from (src/cli/plan-cache.ts).
+   */
+  lastRead?: string;
+
   /** The current state, or an empty one (serial 0) when nothing was applied yet. */
   read(): PipelineState {
+    this.lastRead = undefined;
     if (!existsSync(this.file)) {
+      this.lastRead = 'none';
       return { schemaVersion: STATE_SCHEMA_VERSION, pipeline: this.pipeline, lineage: '', serial: 0, nodes: {} };
     }
     let parsed: PipelineState;
     try {
-      parsed = JSON.parse(readFileSync(this.file, 'utf8')) as PipelineState;
+      const text = readFileSync(this.file, 'utf8');
+      parsed = JSON.parse(text) as PipelineState;
+      this.lastRead = createHash('sha256').update(text).digest('hex');
     } catch (e) {
       throw new StateError(`state file ${this.file} is not readable JSON: ${(e as Error).message}`);
     }

@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { PipelineIR } from '../ir/types.js';
-import { resolver } from '../engine/apply.js';
+import { resolver } from '../engine/resolve.js';
 import { HttpError } from './http.js';
 
 /** The server cannot start: a token's secret is not set. */

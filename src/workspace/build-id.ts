@@ -10,7 +10,6 @@
 // changes the signature and the files are hashed again.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IR_SCHEMA_VERSION } from '../ir/types.js';
@@ -100,21 +99,19 @@ function packageVersion(file: string): string {
   }
 }
 
-/** A dependency's version from its package.json, found from its resolved entry without loading it. */
+/**
+ * A dependency's version from its package.json, found where Node resolves a bare import from here
+ * (the first `node_modules/<name>` up from this folder) without loading it, nor Node's resolver (a
+ * warm command asks this on every run).
+ */
 function toolVersion(name: string): string {
-  let dir: string;
-  try {
-    dir = dirname(createRequire(import.meta.url).resolve(name));
-  } catch {
-    return 'missing';
-  }
-  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === name) return pkg.version ?? 'unknown';
     } catch {
-      // not this folder
+      // not installed here: look further up
     }
+    if (dirname(dir) === dir) return 'missing';
   }
-  return 'unknown';
 }

@@ -6,7 +6,7 @@
 // (`catalog_uri`, `catalog_user`, `catalog_password`: docs/lakehouse.md).
 // Only the workspace (./workspace.ts) calls this.
 
-import { resolver } from '../engine/apply.js';
+import { resolver } from '../engine/resolve.js';
 import type { PipelineIR } from '../ir/types.js';
 import { parseS3Url, s3SettingsFromProfile, S3ObjectStore, type S3Location } from '../warehouse/s3-store.js';
 import { catalogFromUri, CatalogUriError, type IcebergCatalog } from '../warehouse/iceberg/catalog.js';

@@ -10,6 +10,7 @@
 //   registry/<model>/...                           the model registry (src/ml/registry.ts)
 //   runs/<pipeline>.json                           the last applies, per node start/end (src/planner/runs-log.ts)
 //   cache/specs/<spec>.json                        checked IR, diagnostics, schemas (src/cli/spec-cache.ts)
+//   cache/plans/<spec>.json                        the last reviewed plan of the spec (src/cli/plan-cache.ts)
 //   cache/sql-analysis.json                        SQL analyses by content hash (src/sql/analyze.ts)
 //   cache/schemas.json                             bound SQL schemas by content hash (src/engine/schemas.ts)
 //   cache/compile-sql.json                         rendered SQL of targets (src/cli/commands/compile.ts)
@@ -76,6 +77,11 @@ export class WorkspaceCaches {
   /** The spec compile cache of one spec file. */
   specFile(specFile: string): string {
     return join(this.dir, 'specs', `${basename(specFile)}.json`);
+  }
+
+  /** The last reviewed plan of one spec file (src/cli/plan-cache.ts). */
+  planFile(specFile: string): string {
+    return join(this.dir, 'plans', `${basename(specFile)}.json`);
   }
 
   /** Parse and check results per spec block (src/dsl/block-cache.ts), shared by the specs of this workspace. */

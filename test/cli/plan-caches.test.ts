@@ -1,8 +1,9 @@
 // What a plan re-does (issue #16, plans at scale): a plan of an unchanged spec loads neither the SQL
 // toolkit nor DuckDB (it is served by the spec cache); a plan after one edited SQL body analyses and
-// binds that body only (the per-node caches in the state folder, keyed by content); and a cache
-// written by another build (another build id) is never read.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// binds that body only (the per-node caches in the state folder, keyed by content); a cache
+// written by another build (another build id) is never read; and the last plan is replayed only
+// while the spec, the state and the warehouse's snapshots are what it was made from.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,9 +25,13 @@ function workspace(): { dir: string; spec: string; text: string } {
   return { dir, spec, text };
 }
 
+/** A cache file's salt and keys: its first line's entries and the lines appended since (src/util/json-cache.ts). */
 const entries = (dir: string, file: string): { salt: string; keys: string[] } => {
-  const doc = JSON.parse(readFileSync(join(dir, '.asgard', 'cache', file), 'utf8')) as { salt: string; entries: Record<string, unknown> };
-  return { salt: doc.salt, keys: Object.keys(doc.entries) };
+  const [head, ...added] = readFileSync(join(dir, '.asgard', 'cache', file), 'utf8')
+    .trimEnd()
+    .split('\n');
+  const doc = JSON.parse(head) as { salt: string; entries: Record<string, unknown> };
+  return { salt: doc.salt, keys: [...Object.keys(doc.entries), ...added.map((line) => (JSON.parse(line) as [string, unknown])[0])] };
 };
 
 /** `asgard plan` as a fresh process; returns the module URLs it resolved. */
@@ -117,4 +122,73 @@ describe('plan caches', () => {
     expect(await run(['plan'])).toBe(warm.plan);
     expect(await run(['validate'])).toBe(warm.validate);
   });
+
+  it('a repeated plan is the last one replayed; a moved state, an edit or a missing snapshot makes it again, equal to a plan without caches', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-memo-'));
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data', 'orders.csv'), 'order_id,store,amount\n1,north,10\n2,south,20\n3,north,-1\n');
+    const text = `pipeline shop {
+  source files file {
+    path = "./data"
+    stream orders { path = "orders.csv"  primary_key = order_id
+      columns = { order_id = "BIGINT"  store = "VARCHAR"  amount = "DOUBLE" } }
+  }
+  cleanse orders_clean {
+    sql """ SELECT order_id, store, amount FROM bronze.orders WHERE amount > 0 """
+  }
+  model store_sales {
+    sql """ SELECT store, count(*) AS orders FROM silver.orders_clean GROUP BY store """
+  }
+}
+`;
+    writeFileSync(join(dir, 'shop.asg'), text);
+    const plan = async () => {
+      const r = await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    // The same plan made with no cache at all (the state and warehouse stay).
+    const uncached = async () => {
+      rmSync(join(dir, '.asgard', 'cache'), { recursive: true, force: true });
+      return plan();
+    };
+    const memo = join(dir, '.asgard', 'cache', 'plans', 'shop.asg.json');
+    const plant = () => {
+      const doc = JSON.parse(readFileSync(memo, 'utf8')) as { plan: { actions: { reasons: string[] }[] } };
+      doc.plan.actions[0].reasons = ['planted'];
+      writeFileSync(memo, JSON.stringify(doc));
+    };
+    const first = await plan();
+    expect(existsSync(memo)).toBe(true);
+    // Replayed: a plan planted under the same key is what the next plan shows.
+    plant();
+    expect(await plan()).toContain('"planted"');
+    expect(await uncached()).toBe(first);
+
+    // The state moved.
+    plant();
+    const applied = await cli(['apply', 'shop.asg', '--yes'], { cwd: dir });
+    expect(applied.code, applied.stderr).toBe(0);
+    const noop = await plan();
+    expect(noop).not.toContain('planted');
+    expect(JSON.parse(noop).summary.noop).toBe(3);
+    expect(await uncached()).toBe(noop);
+
+    // A snapshot the state points to is gone from the warehouse.
+    plant();
+    const state = JSON.parse(readFileSync(join(dir, '.asgard', 'state', 'shop.json'), 'utf8')) as { nodes: Record<string, { snapshot: { path: string } }> };
+    rmSync(join(dir, '.asgard', 'warehouse', ...state.nodes['silver.orders_clean'].snapshot.path.split('/')), { recursive: true, force: true });
+    const missing = await plan();
+    expect(missing).not.toContain('planted');
+    expect(missing).toContain('snapshot missing');
+    expect(await uncached()).toBe(missing);
+
+    // The spec was edited (the model, whose snapshot is still there).
+    plant();
+    writeFileSync(join(dir, 'shop.asg'), text.replace('count(*) AS orders', 'count(order_id) AS orders'));
+    const edited = await plan();
+    expect(edited).not.toContain('planted');
+    expect(edited).toContain('sql changed');
+    expect(await uncached()).toBe(edited);
+  }, 300_000);
 });
