@@ -4,7 +4,9 @@
 // … to` a CSV file; the `mariadb` client's batch output) as the physical limit.
 // Goals (2 cores): >= 300,000 rows/s per source, within 2.5x of the bulk export, < 500 MB RSS.
 // Services come from the *_URL variables or are started through scripts/services.sh; the demo data
-// is loaded when missing (demo/load.ts, idempotent).
+// is loaded when missing (demo/load.ts, idempotent). Each sync runs the built code (dist/, compiled
+// first) in a process of its own, as `asgard apply` runs it: through tsx the process held ~200 MB
+// more, the transpiler's (bench/ingest.md).
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,7 +34,7 @@ function timeIt(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
 
 function sync(id: string, env: NodeJS.ProcessEnv): Promise<{ rows: number; seconds: number; cpuSeconds: number; peakRssMB: number }> {
   return new Promise((resolvePromise, reject) => {
-    const p = spawn('node', ['--import', 'tsx', join(ROOT, 'bench', 'ingest-sync.ts'), id], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [join(ROOT, 'bench', 'ingest-sync.mjs'), id], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -45,6 +47,7 @@ function sync(id: string, env: NodeJS.ProcessEnv): Promise<{ rows: number; secon
 
 export async function run(): Promise<Figure[]> {
   const env = { ...demoServices() };
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
   execFileSync('node', ['--import', 'tsx', 'demo/load.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const pg = new URL(env.CUSTOMER_DB_URL!);
   const my = new URL(env.TRANSACTIONS_DB_URL!);
