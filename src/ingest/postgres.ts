@@ -10,19 +10,20 @@
 // one snapshot (the first exports it, the others import it, as `pg_dump -j` does): PostgreSQL formats
 // CSV on several cores while DuckDB loads each pipe on a connection of its own (ExtractRequest.parallel).
 
-import { spawnSync } from 'node:child_process';
-import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { close, closeSync, constants, open, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { type CopyOut, copyOut } from './pg-copy-out.js';
 import { connectTimeoutMs, dbConnection, describeDbError } from './connection.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceConnector } from './source.js';
 import { postgresToDuck } from './types.js';
 import { SourceError, csvRelation, stagingDigest } from './staging.js';
 
 const pgIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+const openFile = promisify(open);
+const closeFile = promisify(close);
 
 export function postgresConnector(input: ConnectorInput): SourceConnector {
   const conn = dbConnection('postgres', input.settings);
@@ -122,70 +123,71 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
     async extract(req: ExtractRequest): Promise<Extracted> {
       const c = await connect();
       if (req.signal.aborted) throw new SourceError(`${conn.where}: aborted before reading`);
-      const file = join(req.stagingDir, 'rows.csv');
       const where = req.cursor ? ` WHERE ${pgIdent(req.cursor.column)} >= ${c.escapeLiteral(req.cursor.from)}` : '';
       const select = `SELECT ${req.columns.map((col) => pgIdent(col.name)).join(', ')} FROM ${pgIdent(schema)}.${pgIdent(table)}${where}`;
       const onChunk = req.onChunk;
-      const pipes = onChunk ? [makeFifo(join(req.stagingDir, 'rows.pipe'))] : [];
-      let ranges = pipes[0] && !req.cursor ? await pageRanges(c, req.parallel ?? 1) : [''];
+      // The pipes are made (one process) while the table is sized and the snapshot shared.
+      const fifos = onChunk ? makeFifos(req.stagingDir, req.parallel ?? 1) : Promise.resolve([]);
+      let ranges = onChunk ? await pageRanges(c, req.parallel ?? 1) : [''];
       const sessions = (ranges.length > 1 && (await sharedSnapshot(c, ranges.length))) || [c];
       if (sessions.length < ranges.length) ranges = [''];
-      for (let i = 1; i < ranges.length; i++) pipes.push(makeFifo(join(req.stagingDir, `rows-${i}.pipe`)));
-      if (pipes.some((p) => !p)) ranges = [''];
-      let rows = 0;
-      let lastReport = 0;
-      const copies = ranges.map((w, i) => sessions[i].query(copyTo(`COPY (${select}${w ? ` WHERE ${w}` : ''}) TO STDOUT WITH (FORMAT csv)`)));
+      const pipes = await fifos;
+      // No named pipe (mkfifo failed): one stream into a staging file, read after.
+      const piped = onChunk && pipes.length ? pipes.slice(0, ranges.length) : undefined;
+      if (!piped) ranges = [''];
+      const targets = piped ?? [join(req.stagingDir, 'rows.csv')];
       const digests = ranges.map(() => stagingDigest());
-      // Count lines as they pass (a newline inside a quoted value is rare; the count is only progress).
-      const counter = (i: number) =>
-        new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            digests[i].update(chunk);
-            for (let j = chunk.indexOf(10); j !== -1; j = chunk.indexOf(10, j + 1)) rows++;
-            if (rows - lastReport >= 50_000) {
-              lastReport = rows;
-              req.onRows(rows);
-            }
-            cb(null, chunk);
-          },
-        });
+      const received = ranges.map(() => 0);
+      let lastReport = 0;
+      const progress = (i: number, n: number): void => {
+        received[i] = n;
+        const rows = received.reduce((a, b) => a + b, 0);
+        if (rows - lastReport >= 50_000) {
+          lastReport = rows;
+          req.onRows(rows);
+        }
+      };
+      const copies: CopyOut[] = [];
       const abort = () => {
-        for (const copy of copies) copy.destroy(new Error('aborted'));
+        for (const copy of copies) copy.cancel(new Error('aborted'));
       };
       req.signal.addEventListener('abort', abort, { once: true });
       const failed = (e: unknown) => new SourceError(`${describeDbError(e, conn)} (reading ${schema}.${table})`);
-      const piped = pipes.slice(0, ranges.length) as string[];
+      let rows: number;
       try {
-        if (onChunk && pipes[0]) {
-          // One stream failing stops the others; the first failure is the one reported.
-          const streams = copies.map((copy, i) =>
-            intoPipe(copy, counter(i), piped[i], onChunk(csvRelation(piped[i], req.columns)), failed).catch((e: unknown) => {
-              abort();
-              throw e;
-            }),
-          );
-          const bad = (await Promise.allSettled(streams)).find((r) => r.status === 'rejected');
-          if (bad) throw (bad as PromiseRejectedResult).reason;
-        } else {
-          await pipeline(copies[0], counter(0), createWriteStream(file, { highWaterMark: 1 << 20 })).catch((e: unknown) => {
-            throw failed(e);
-          });
-        }
+        // One stream failing stops the others; the first failure is the one reported.
+        const streams = ranges.map((w, i) =>
+          exportTo(
+            targets[i],
+            (fd) => {
+              const copy = copyOut(sessions[i], `COPY (${select}${w ? ` WHERE ${w}` : ''}) TO STDOUT WITH (FORMAT csv)`, fd, digests[i], (n) => progress(i, n));
+              copies.push(copy);
+              return copy;
+            },
+            piped && onChunk!(csvRelation(piped[i], req.columns)),
+            failed,
+          ).catch((e: unknown) => {
+            abort();
+            throw e;
+          }),
+        );
+        const settled = await Promise.allSettled(streams);
+        const bad = settled.find((r) => r.status === 'rejected');
+        if (bad) throw (bad as PromiseRejectedResult).reason;
+        rows = settled.reduce((n, r) => n + (r as PromiseFulfilledResult<number>).value, 0);
         if (sessions.length > 1) await Promise.all(sessions.map((s) => s.query('COMMIT')));
       } finally {
         req.signal.removeEventListener('abort', abort);
         await Promise.all(sessions.slice(1).map((s) => s.end().catch(() => undefined)));
       }
-      const exact = copies.reduce((n, copy) => n + Number((copy as unknown as { rowCount?: number }).rowCount ?? Number.NaN), 0);
-      req.onRows(Number.isNaN(exact) ? rows : exact);
+      req.onRows(rows);
       // One stream: the digest of its rows; several: of their digests in range order (a table of
       // the same size is cut the same way, so the same rows give the same digest).
       const hex = digests.map((d) => d.digest('hex'));
       const digest = hex.length === 1 ? hex[0] : stagingDigest().update(hex.join('\n')).digest('hex');
-      const staged = { rows: Number.isNaN(exact) ? rows : exact, digest };
-      return onChunk && pipes[0]
-        ? { ...staged, relation: csvRelation(piped, req.columns), chunks: piped.length }
-        : { ...staged, relation: csvRelation(file, req.columns) };
+      return piped
+        ? { rows, digest, relation: csvRelation(piped, req.columns), chunks: piped.length }
+        : { rows, digest, relation: csvRelation(targets[0], req.columns) };
     },
     async close() {
       const c = client;
@@ -199,34 +201,54 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
 const MIN_PAGES = 512;
 
 /**
- * Stream one COPY into a named pipe that DuckDB reads (`load`) while PostgreSQL is still writing.
- * If DuckDB stops (a value its type cannot hold), the export is stopped and a writer still waiting
- * for a reader is released; the export failing on its own (the server or the connection died) is
- * the cause, and DuckDB seeing the pipe end early only a consequence.
+ * One COPY (`start`, given the descriptor it writes to) into `target`: a named pipe that DuckDB
+ * reads (`load`) while PostgreSQL is still writing, or a staging file (no `load`). Opening a pipe
+ * waits for its reader. If DuckDB stops (a value its type cannot hold), the export is stopped and a
+ * writer still waiting for a reader is released; the export failing on its own (the server or the
+ * connection died) is the cause, and DuckDB seeing the pipe end early only a consequence. Returns
+ * the rows exported.
  */
-async function intoPipe(copy: Readable, counter: Transform, pipe: string, load: Promise<void>, failed: (e: unknown) => Error): Promise<void> {
+async function exportTo(
+  target: string,
+  start: (fd: Promise<number>) => CopyOut,
+  load: Promise<void> | undefined,
+  failed: (e: unknown) => Error,
+): Promise<number> {
+  const fd = openFile(target, 'w');
+  const copy = start(fd);
   let released = false;
-  load.catch(() => {
+  load?.catch(() => {
     released = true;
-    copy.destroy(new Error('the load into DuckDB stopped'));
+    copy.cancel(new Error('the load into DuckDB stopped'));
     try {
-      closeSync(openSync(pipe, constants.O_RDONLY | constants.O_NONBLOCK));
+      closeSync(openSync(target, constants.O_RDONLY | constants.O_NONBLOCK));
     } catch {
       // already gone
     }
   });
   let exportError: unknown;
-  const exported = pipeline(copy, counter, createWriteStream(pipe, { highWaterMark: 1 << 20 })).catch((e: unknown) => {
-    if (!released) exportError = e;
-    throw e;
-  });
-  const [, loaded] = await Promise.allSettled([exported, load]);
+  const exported = copy.done
+    .catch((e: unknown) => {
+      if (!released) exportError = e;
+      throw e;
+    })
+    .finally(() =>
+      fd.then(
+        (d) => closeFile(d),
+        () => undefined,
+      ),
+    );
+  const [done, loaded] = await Promise.allSettled([exported, load]);
   if (exportError !== undefined) throw failed(exportError);
   if (loaded.status === 'rejected') throw loaded.reason;
+  if (done.status === 'rejected') throw failed(done.reason);
+  return done.value;
 }
 
-/** A named pipe at `path` (mkfifo), or undefined where none can be made (the staging file is used then). */
-function makeFifo(path: string): string | undefined {
-  const r = spawnSync('mkfifo', ['-m', '600', path]);
-  return r.status === 0 ? path : undefined;
+/** `n` named pipes in `dir` (one mkfifo process, not waited for on the event loop), or none where they cannot be made. */
+function makeFifos(dir: string, n: number): Promise<string[]> {
+  const paths = Array.from({ length: n }, (_, i) => join(dir, `rows-${i}.pipe`));
+  return new Promise((resolve) => {
+    execFile('mkfifo', ['-m', '600', ...paths], (err) => resolve(err ? [] : paths));
+  });
 }
