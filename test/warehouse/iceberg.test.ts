@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import pg from 'pg';
@@ -32,8 +32,8 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function lake(): { root: string; tables: IcebergTables; catalog: SqliteCatalog } {
-  const root = mkdtempSync(join(tmpdir(), 'asgard-iceberg-'));
+function lake(name = 'asgard-iceberg-'): { root: string; tables: IcebergTables; catalog: SqliteCatalog } {
+  const root = mkdtempSync(join(tmpdir(), name));
   dirs.push(root);
   const catalog = new SqliteCatalog(join(root, 'catalog.db'));
   return { root, tables: new IcebergTables(new LocalTableStore(join(root, 'warehouse')), catalog), catalog };
@@ -209,6 +209,23 @@ describe('iceberg tables', () => {
     const py = pyiceberg(join(root, 'catalog.db'), 'silver.labels', "silver.labels?label == 'a/b'");
     expect([...py.reads[0].rows].sort(byId)).toEqual(mine);
     expect(py.reads[1].rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b))).toEqual(mine.filter((r) => r.label === 'a/b').map((r) => r.id));
+  });
+
+  it('a warehouse in a folder whose name a URL escapes (space, `%`): pyiceberg reads its tables, asgard reads and expires them', async () => {
+    const { root, tables } = lake('asgard iceberg %20 ');
+    const table = { namespace: 'gold', name: 'spaced' };
+    const s1 = await write(tables, 'gold.spaced', ROWS(0, 20));
+    const s2 = await write(tables, 'gold.spaced', ROWS(0, 30));
+    const old = await tables.dataFiles(s1.manifestList);
+    await tables.expire(table, 'gold/spaced', new Set([s2.snapshotId]));
+    expect(old.some(existsSync)).toBe(false);
+    expect(await asgardRows(tables, s2, await columnsOf(ROWS(0, 1)))).toHaveLength(30);
+    const py = pyiceberg(join(root, 'catalog.db'), 'gold.spaced');
+    expect(py.reads[0].rows).toHaveLength(30);
+    // A location recorded under the percent-encoded root (as before) still names its key.
+    const store = new LocalTableStore(join(root, 'warehouse'));
+    expect(store.uri('gold/spaced/x.parquet')).toBe(`file://${root}/warehouse/gold/spaced/x.parquet`);
+    expect(store.keyOf(`${pathToFileURL(join(root, 'warehouse')).href}/gold/spaced/x.parquet`)).toBe('gold/spaced/x.parquet');
   });
 
   it('an overwrite replaces the files; expiry deletes exactly what no kept snapshot references', async () => {

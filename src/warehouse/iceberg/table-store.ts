@@ -54,7 +54,8 @@ export class LocalTableStore implements TableStore {
    */
   constructor(root: string, uriRoot?: string) {
     this.root = resolve(root);
-    this.rootUri = (uriRoot ?? pathToFileURL(this.root).href).replace(/\/+$/, '');
+    // The path as it stands, not percent-encoded: other engines open a location literally (keyOf).
+    this.rootUri = (uriRoot ?? `file://${this.root.split(sep).join('/')}`).replace(/\/+$/, '');
   }
 
   path(key: string): string {
@@ -77,6 +78,9 @@ export class LocalTableStore implements TableStore {
     const norm = (u: string) => u.replace(/^s3[an]?:\/\//, 's3://').replace(/^file:\/(?!\/)/, 'file:///');
     const root = norm(this.rootUri) + '/';
     if (norm(uri).startsWith(root)) return norm(uri).slice(root.length);
+    // Tables written while the root was recorded percent-encoded (pathToFileURL) still resolve.
+    const encoded = `${pathToFileURL(this.root).href}/`;
+    if (uri.startsWith(encoded)) return uri.slice(encoded.length);
     let p: string;
     if (uri.startsWith('file:')) p = norm(uri).slice('file://'.length);
     else if (isAbsolute(uri)) p = uri;
