@@ -107,7 +107,8 @@ export class KubeDeployment {
   }
 
   /**
-   * The pipeline's own objects and uploads, once per apply, when the first node runs: the objects
+   * The pipeline's own objects and uploads, once per apply, when the first node runs (a source's
+   * sync included, which goes on meanwhile): the objects
    * of one kind at once, kind after kind in apply order (a namespace before what lives in it, a
    * Role before its RoleBinding); the uploads meanwhile.
    */
@@ -181,6 +182,9 @@ export class KubeDeployment {
     if (!airbyte) {
       throw new NodeError(`${node.id}: sources are synced by Airbyte under this profile: set \`airbyte_url\` and \`airbyte_workspace_id\` in it`);
     }
+    // The pipeline's own objects and the job files meanwhile: the nodes downstream of the source
+    // need them, and would otherwise wait for them after the sync (a failure is theirs to report).
+    this.prepare().catch(() => undefined);
     // A file source's files first: Airbyte reads them from the bucket (once per apply).
     this.filesUploaded ??= this.opts.uploadSourceFiles?.() ?? Promise.resolve();
     await this.filesUploaded;

@@ -13,6 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { Cluster, loadKubeConfig } from '../../src/kube/cluster.js';
 import { KubeDeployment } from '../../src/kube/deploy.js';
 import { runToCompletion } from '../../src/kube/run.js';
+import type { Airbyte } from '../../src/kube/airbyte.js';
+import type { PipelineNode } from '../../src/ir/types.js';
 import type { KubeObject } from '../../src/targets/k8s-objects.js';
 
 const job: KubeObject = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'train', namespace: 'ns' } } as KubeObject;
@@ -75,6 +77,48 @@ describe("the pipeline's own objects", () => {
     expect(at('applied RoleBinding/rb')).toBeLessThan(at('apply ConfigMap/a'));
     expect(most).toBe(3);
     expect(deployment.writes).toBe(6);
+  });
+});
+
+describe("a source's sync", () => {
+  it("the pipeline's own objects are applied and the job files uploaded while it runs, not after it", async () => {
+    const events: string[] = [];
+    const cluster = {
+      apply: async (o: KubeObject) => {
+        events.push(`apply ${o.kind}/${o.metadata.name}`);
+        return o;
+      },
+    } as unknown as Cluster;
+    let finish!: () => void;
+    const synced = new Promise<void>((r) => (finish = r));
+    const airbyte = {
+      sync: async () => {
+        events.push('sync');
+        await synced;
+        events.push('synced');
+        return { jobId: 1, rows: 10, bytes: 100 };
+      },
+    } as unknown as Airbyte;
+    const tree = new Map([['kubernetes/namespace.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n']]);
+    const deployment = new KubeDeployment(cluster, {
+      pipeline: 'p',
+      namespace: 'ns',
+      tree,
+      timeoutSeconds: 60,
+      timeoutSource: 'test',
+      upload: async () => void events.push('upload'),
+      airbyte,
+    });
+    const source = { id: 'bronze.events', kind: 'source', connector: { name: 'app_db' } } as unknown as PipelineNode;
+    const running = deployment.runNode(source, { progress: () => undefined, signal: new AbortController().signal });
+    // The sync is held until the end (the first run of the file loads the compile targets: seconds under load).
+    const deadline = Date.now() + 30_000;
+    while (!(events.includes('sync') && events.includes('apply Namespace/ns')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(events).not.toContain('synced');
+    expect(events).toEqual(expect.arrayContaining(['sync', 'upload', 'apply Namespace/ns']));
+    finish();
+    await running;
+    expect(deployment.writes).toBe(1);
   });
 });
 
