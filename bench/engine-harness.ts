@@ -92,6 +92,7 @@ export class EngineHarness {
       snapshot,
       history,
       logicalTime: r.logicalTime ?? prev?.logicalTime,
+      costs: r.costs ?? prev?.costs,
       inputSnapshots: node ? inputTokens(node, this.state) : undefined,
     };
     this.state = { ...this.state, serial: this.state.serial + 1, nodes: { ...this.state.nodes, [id]: ns } };

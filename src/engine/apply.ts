@@ -270,6 +270,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           read: result.read,
           modelVersion: result.modelVersion ?? base?.modelVersion,
           logicalTime: result.logicalTime ?? base?.logicalTime,
+          costs: result.costs ?? base?.costs,
           ...(result.files ? { files: result.files } : {}),
           appliedAt: now().toISOString(),
           lastRun: { ...(result.rows !== undefined ? { rows: result.rows } : {}), seconds: seconds() },

@@ -63,8 +63,8 @@ export async function commitRun(c: CommitRun): Promise<NodeState> {
 
 /** Whether two entries of a node differ only in when it ran and what that run took. */
 function sameRecord(a: NodeState, b: NodeState): boolean {
-  const { appliedAt: _a, lastRun: _l, ...x } = a;
-  const { appliedAt: _b, lastRun: _m, ...y } = b;
+  const { appliedAt: _a, lastRun: _l, costs: _c, ...x } = a;
+  const { appliedAt: _b, lastRun: _m, costs: _d, ...y } = b;
   return canonicalJson(x) === canonicalJson(y);
 }
 

@@ -22,7 +22,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
-import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
+import type { ColumnSchema, MaintenanceCosts, SnapshotRef } from '../planner/state-store.js';
 import { selectScan, type ScanFile } from '../warehouse/warehouse.js';
 import { changedRows, differingRows, keysWithNull, planMerge, columnNames, withKeys } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -69,6 +69,9 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const def = (prev.definition as { data?: unknown } | undefined)?.data;
   if (canonicalJson(def) !== canonicalJson(nodeDefinition(node, ctx.ir).data)) return full('the definition changed');
   if (m.usesLogicalTime && prev.logicalTime !== ctx.logicalTime.toISOString()) return full('the logical time moved (the SQL reads it)');
+  // Its fixed part alone costs more than a rebuild: no need to read the changes.
+  const dear = costChoice.byCost ? derivedDearer(prev.costs, 0) : undefined;
+  if (dear) return full(dear);
 
   // The inputs that moved, with the snapshot the node last read.
   const moved: { id: NodeId; old: SnapshotRef; schema?: readonly ColumnSchema[] }[] = [];
@@ -99,6 +102,8 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   if (keys === 0) return { kind: 'unchanged', keys };
   const share = keys / Math.max(1, prev.snapshot.rows);
   if (share > costChoice.maxShare) return full(`${keys} keys changed, ${Math.round(share * 100)}% of the table's rows: a rebuild is cheaper`);
+  const dearer = costChoice.byCost ? derivedDearer(prev.costs, share) : undefined;
+  if (dearer) return full(dearer);
 
   // Every input restricted to the affected keys (NULL is a key value like any other), as a view: the
   // node's SQL then reads only the columns it needs, and the keys' join filter reaches the scan
@@ -173,7 +178,26 @@ function reaching(ctx: RunContext<SqlNode>, filter: string | undefined, rows: st
  * recomputes is small; past this share of the table's rows (affected keys / rows: a lower bound of
  * the share when a key has several rows) the table is rebuilt.
  */
-export const costChoice = { maxShare: 0.5 };
+export const costChoice = { maxShare: 0.5, byCost: true };
+
+/**
+ * The measured part of the cost choice: a derived run costs a fixed part F (reading the changes,
+ * restricting the inputs, finding and replacing the previous rows — whatever the node's SQL and
+ * tables make it) plus the share of a rebuild its keys are; F is the node's own, from its last
+ * derived run (that run's seconds less its share of the last rebuild's seconds R). When F + share x R
+ * is at least R, the reason to rebuild instead; undefined when derived is cheaper, or not yet measured.
+ */
+export function derivedDearer(costs: MaintenanceCosts | undefined, share: number): string | undefined {
+  const r = costs?.rebuild;
+  const f = costs?.derivedFixed;
+  if (r === undefined || f === undefined || f + share * r < r) return undefined;
+  return `a rebuild is cheaper (its last took ${Math.round(r * 1000)} ms, a derived run ~${Math.round((f + share * r) * 1000)} ms)`;
+}
+
+/** The costs to record after a derived run of `seconds` that recomputed `share` of the table. */
+export function derivedCosts(costs: MaintenanceCosts | undefined, share: number, seconds: number): MaintenanceCosts {
+  return { ...costs, derivedFixed: Math.max(0, seconds - share * (costs?.rebuild ?? 0)) };
+}
 
 /**
  * A data file is rewritten (compacted) rather than marked by one more position delete file once

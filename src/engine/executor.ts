@@ -3,7 +3,7 @@
 // trains or writes the warehouse, and tests can swap them.
 
 import type { NodeKind, PipelineIR, PipelineNode, Resolvable, Span } from '../ir/types.js';
-import type { ColumnSchema, FileManifest, PipelineState, SnapshotRef, SourceRead } from '../planner/state-store.js';
+import type { ColumnSchema, FileManifest, MaintenanceCosts, PipelineState, SnapshotRef, SourceRead } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
 export interface Progress {
@@ -39,6 +39,8 @@ export interface NodeResult {
   readonly maintenance?: string;
   /** The logical time the node's SQL ran at (ISO-8601), for derived maintenance's next run. */
   readonly logicalTime?: string;
+  /** SQL table nodes: what maintaining the table cost, this run included (src/engine/derived.ts). */
+  readonly costs?: MaintenanceCosts;
   /** File sources: the files the snapshot holds (src/ingest/file-manifest.ts). */
   readonly files?: FileManifest;
   /** Sources: what this sync read (its digest), recorded so that the same read next time costs no rewrite. */

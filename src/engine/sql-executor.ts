@@ -29,7 +29,7 @@ import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '
 import { attachWarehouse, qualified } from './catalog.js';
 import { readsWholeTable, runChecks, type CheckDelta } from './checks.js';
 import { ident, literal, openScratchDuck } from './duckdb.js';
-import { runDerived, type DerivedOutcome } from './derived.js';
+import { derivedCosts, runDerived, type DerivedOutcome } from './derived.js';
 import { mark } from './profile.js';
 
 type SqlNode = CleanseNode | ModelNode;
@@ -38,6 +38,7 @@ export const executor: NodeExecutor<SqlNode> = {
   kind: 'model',
   async run(ctx: RunContext<SqlNode>): Promise<NodeResult> {
     const node = ctx.node;
+    const started = performance.now();
     mark('start');
     // Spill under the state folder, never into the working directory.
     const conn = await openScratchDuck(join(ctx.scratchDir, 'duckdb'));
@@ -57,7 +58,7 @@ export const executor: NodeExecutor<SqlNode> = {
       const sql = rendered.sql;
       mark('render');
       if (node.kind === 'model' && node.materialized === 'view') return await runView(ctx, conn, sql);
-      return await runTable(ctx, conn, sql);
+      return await runTable(ctx, conn, sql, started);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       conn.closeSync();
@@ -74,7 +75,7 @@ async function runView(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: st
   return { schema };
 }
 
-async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: string): Promise<NodeResult> {
+async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: string, started: number): Promise<NodeResult> {
   const node = ctx.node;
   const prev = ctx.state.nodes[node.id]?.snapshot;
   const prevSchema = ctx.state.nodes[node.id]?.schema;
@@ -91,6 +92,8 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
   if (!incremental) {
     // Anything the derived run cannot do (an old snapshot that does not read, a key that does not
     // compare) is a full rebuild; the full run reports the SQL's own errors.
+    const costs = ctx.state.nodes[node.id]?.costs;
+    const setUp = performance.now();
     const d = prev
       ? await runDerived(ctx, conn, (f) => guard(ctx, sql, f)).catch((e: unknown) => {
           if (ctx.signal.aborted) throw e;
@@ -111,9 +114,13 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
       const maintenance = `incremental: ${d.keys} keys recomputed`;
       ctx.progress({ rows: 0, message: maintenance });
       mark('compute');
-      return await writeMerge(ctx, conn, d, prev!, prevSchema!, logicalTime, maintenance);
+      const r = await writeMerge(ctx, conn, d, prev!, prevSchema!, logicalTime, maintenance);
+      return { ...r, costs: derivedCosts(costs, d.keys / Math.max(1, prev!.rows), (performance.now() - started) / 1000) };
     }
-    return await writeFull(ctx, conn, sql, logicalTime, d ? `full: ${d.reason}` : undefined);
+    const rebuilding = performance.now();
+    const r = await writeFull(ctx, conn, sql, logicalTime, d ? `full: ${d.reason}` : undefined);
+    // The rebuild's own time: the set-up it shares with a derived run, not the derived attempt.
+    return { ...r, costs: { ...costs, rebuild: (setUp - started + performance.now() - rebuilding) / 1000 } };
   } else if (!prev) {
     return await writeFull(ctx, conn, sql, logicalTime);
   } else {

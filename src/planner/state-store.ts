@@ -56,10 +56,21 @@ export interface NodeState {
   readonly appliedAt: string;
   /** What the node's last real run produced and took: a plan shows it as the cost of a rebuild. */
   readonly lastRun?: { readonly rows?: number; readonly seconds: number };
+  /** SQL table nodes: what maintaining the table cost, for derived maintenance's cost choice (src/engine/derived.ts). */
+  readonly costs?: MaintenanceCosts;
   /** File sources: the files the snapshot was read from (src/ingest/file-manifest.ts). */
   readonly files?: FileManifest;
   /** Sources: what the last sync read (src/ingest/source-executor.ts): the same read again holds nothing new. */
   readonly read?: SourceRead;
+}
+
+/**
+ * Seconds a table node's maintenance took: its last full rebuild, and the fixed part of its last
+ * derived run (that run's time less the share of a rebuild its affected keys were).
+ */
+export interface MaintenanceCosts {
+  readonly rebuild?: number;
+  readonly derivedFixed?: number;
 }
 
 /** A source read: its cursor lower bound (none: everything) and the SHA-256 of the rows it staged. */
