@@ -5,10 +5,10 @@
 // - openLoop: one open-loop run of bench/loadgen.ts on CLIENT_CORE.
 
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { SERVE_NODE_FLAGS } from '../src/cli/relaunch.js';
+import { serveNodeFlags } from '../src/cli/relaunch.js';
 import { QUERY_POOL_SIZE } from '../src/serve/query-door.js';
 
 export const SERVER_CORE = '0';
@@ -131,7 +131,7 @@ export interface ServeProcess {
 }
 
 /** The server of bench/serve-server.ts on `cfg`, pinned to SERVER_CORE, node started with `nodeArgs` (by default as `asgard serve` starts it). */
-export async function serveProcess(cfg: string, nodeArgs: readonly string[] = SERVE_NODE_FLAGS): Promise<ServeProcess> {
+export async function serveProcess(cfg: string, nodeArgs: readonly string[] = serveNodeFlags(process.env, availableParallelism())): Promise<ServeProcess> {
   const child = spawn(
     'taskset',
     ['-c', SERVER_CORE, process.execPath, ...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./serve-server.ts', import.meta.url)), cfg],

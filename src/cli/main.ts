@@ -23,8 +23,15 @@ setFlagsFromString('--wasm-lazy-validation');
 
 const argv = process.argv.slice(2);
 // `asgard serve` runs in a node started with a server's young generation (relaunch.ts).
-const { followParent, relaunch, relaunchArgs } = await import('./relaunch.js');
-const nodeArgs = relaunchArgs(argv, process.execArgv);
+const { followParent, relaunch, relaunchArgs, ServeGcError } = await import('./relaunch.js');
+let nodeArgs: string[] | undefined;
+try {
+  nodeArgs = await relaunchArgs(argv, process.execArgv);
+} catch (e) {
+  if (!(e instanceof ServeGcError)) throw e;
+  process.stderr.write(`error: ${e.message}\n`);
+  process.exit(2); // EXIT.invalid (src/cli/command.ts)
+}
 if (nodeArgs) process.exit(await relaunch(nodeArgs, process.argv[1], argv));
 followParent();
 

@@ -6,9 +6,30 @@
 // main.ts starts `serve` again as a child process with them. The first process forwards SIGTERM,
 // SIGINT and SIGHUP and exits with the child's code; the child stops as on SIGTERM when the first
 // process ends without it (killed), so no server outlives its command.
+//
+// On a machine of SMALL_MACHINE_CORES cores or fewer, the server's garbage collector also runs on its
+// main thread alone (--single-threaded-gc): V8 otherwise scavenges, marks and sweeps on up to four
+// helper threads besides the main thread, and on two cores shared with the clients those helpers take
+// the core the event loop is waiting for (preemptions of the server's main thread by its own threads,
+// bench/serve.md session 7). ASGARD_SERVE_GC=main or =parallel chooses either way (docs/http.md).
 
 /** Semi-spaces of 64 MiB (a young generation of 128 MiB, ~3,600 requests of ~18 KB between scavenges), kept when idle. */
 export const SERVE_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'] as const;
+/** At most this many cores: the server's GC stays on its main thread (ASGARD_SERVE_GC unset). */
+export const SMALL_MACHINE_CORES = 2;
+const GC_CHOICES = ['main', 'parallel'] as const;
+
+/** ASGARD_SERVE_GC is neither `main` nor `parallel`. */
+export class ServeGcError extends Error {}
+
+/** The node flags the server process starts with: its young generation, and where its GC runs (ASGARD_SERVE_GC, else by `cores`, os.availableParallelism()). */
+export function serveNodeFlags(env: Readonly<Record<string, string | undefined>>, cores: number): string[] {
+  const choice = env.ASGARD_SERVE_GC;
+  if (choice !== undefined && choice !== '' && !(GC_CHOICES as readonly string[]).includes(choice))
+    throw new ServeGcError(`ASGARD_SERVE_GC must be ${GC_CHOICES.join(' or ')}, got ${JSON.stringify(choice)}`);
+  const mainOnly = choice ? choice === 'main' : cores <= SMALL_MACHINE_CORES;
+  return [...SERVE_NODE_FLAGS, ...(mainOnly ? ['--single-threaded-gc'] : [])];
+}
 const YOUNG_FLAG = /^--(min|max)[-_]semi[-_]space[-_]size(=|$)/;
 const PARENT = 'ASGARD_SERVE_PARENT';
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
@@ -21,10 +42,16 @@ const INSPECT_FLAG = /^--inspect(-brk|-wait)?(=|$)/;
  * itself: not `serve`, only its help, node already started with a young-generation flag (the
  * re-launched process, or the user's own choice), or under the inspector.
  */
-export function relaunchArgs(argv: readonly string[], execArgv: readonly string[]): string[] | undefined {
+export async function relaunchArgs(
+  argv: readonly string[],
+  execArgv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cores?: number,
+): Promise<string[] | undefined> {
   if (argv[0] !== 'serve' || argv.includes('--help') || argv.includes('-h')) return undefined;
   if (execArgv.some((a) => YOUNG_FLAG.test(a) || INSPECT_FLAG.test(a))) return undefined;
-  return [...execArgv, ...SERVE_NODE_FLAGS];
+  // Loaded here, not at the top: every command starts through this module (see relaunch below).
+  return [...execArgv, ...serveNodeFlags(env, cores ?? (await import('node:os')).availableParallelism())];
 }
 
 /** Runs `script argv` in a child node with `nodeArgs` and the same stdio; resolves to its exit code (128 + signal when killed). */

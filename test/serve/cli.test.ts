@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
-import { SERVE_NODE_FLAGS } from '../../src/cli/relaunch.js';
+import { serveNodeFlags } from '../../src/cli/relaunch.js';
 import { makeWarehouse, mlIR, persistState, runContext, serveNode, trainNode, trainOn } from '../ml/fixtures.js';
 
 const repo = resolve(__dirname, '..', '..');
@@ -159,11 +159,23 @@ describe('asgard serve (process)', () => {
     const servers = children.filter((pid) => cmdline(pid).includes('serve'));
     expect(servers).toHaveLength(1);
     const server = servers[0];
-    expect(cmdline(server)).toEqual(expect.arrayContaining([...SERVE_NODE_FLAGS, spec]));
+    expect(cmdline(server)).toEqual(expect.arrayContaining([...serveNodeFlags(process.env, availableParallelism()), spec]));
     expect((await fetch(`http://127.0.0.1:${started.port}/health`)).status).toBe(200);
     child.kill('SIGKILL');
     // The server notices its command is gone and stops (no timing asserted: the test's own limit bounds it).
     while (existsSync(`/proc/${server}`) && !readFileSync(`/proc/${server}/stat`, 'utf8').split(') ')[1].startsWith('Z'))
       await new Promise((r) => setTimeout(r, 100));
   }, 120_000);
+
+  it('refuses an ASGARD_SERVE_GC it does not know with exit 2, naming it, and no stack', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), 'serve', spec, '--port', '0'], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ASGARD_SERVE_GC: 'threads' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    expect(await new Promise((r) => child.once('exit', r))).toBe(2);
+    expect(stderr).toBe('error: ASGARD_SERVE_GC must be main or parallel, got "threads"\n');
+  }, 60_000);
 });
