@@ -6,21 +6,22 @@
 // timeout), nothing else changed. The stand-in (./stand-in.ts) plays the operator's and the Job
 // controller's status but RUNS each SparkApplication on the local Spark cluster and each Job's
 // container with the .venv's tools, so the three cleanses (Spark), both gold models (dbt Jobs) and
-// the feature view (its Job) really produce their tables. Airbyte is played (./airbyte-server.ts): the
-// test puts bronze where Airbyte's S3 destination lands it, Parquet per stream, from the demo
-// generator's data. As the compiled tree's airbyte/README.md asks of a user, the HTTP source's
-// low-code manifest (airbyte/custom/support_api.manifest.yaml of `asgard compile`) is published as a
-// custom connector and its definition id exported as AIRBYTE_DEFINITION_ID_SUPPORT_API.
+// the feature view (its Job) really produce their tables, and the training Job trains and registers
+// a version. Airbyte is played (./airbyte-server.ts): the test puts bronze where Airbyte's S3
+// destination lands it, Parquet per stream, from the demo generator's data. As the compiled tree's
+// airbyte/README.md asks of a user, the HTTP source's low-code manifest (airbyte/custom/
+// support_api.manifest.yaml of `asgard compile`) is published as a custom connector and its
+// definition id exported as AIRBYTE_DEFINITION_ID_SUPPORT_API. MLflow is a real tracking server.
 //
 // It proves, on churn: every node submitted in DAG order (each run created after those it reads from
 // finished), the three silver tables, both gold tables and the online feature table read back through
-// the catalog, state in S3 and the lock released; the cluster holding exactly the compiled tree's
-// objects; a second apply writing no object (every resourceVersion unchanged); the feature view
-// removed: its Job and the ConfigMaps only feature views needed deleted, the cluster again exactly
-// what the spec compiles to. Under load ~30 on two cores it took 20 min (237 s CPU).
-//
-// Left out: `train churn_predictor` and `serve churn_api` (test/k8s/training-run.test.ts runs the
-// compiled training Job and serves its version).
+// the catalog, the training Job's version READY on a real MLflow server and served by `asgard serve
+// --profile kubernetes` (the serving Deployment's command) from the registry beside the warehouse,
+// state in S3 and the lock released; the cluster holding exactly the compiled tree's objects; a second
+// apply writing no object (every resourceVersion unchanged); the feature view removed (with the train
+// and serve nodes that depend on it): their Jobs, Deployment, Service and the ConfigMaps only they
+// needed deleted, the cluster again exactly what the spec compiles to. Under load ~30 on two cores it
+// took 20 min (264 s CPU).
 
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { load } from 'js-yaml';
@@ -41,8 +42,10 @@ import { awsEnv, freshBucket, rawClient, useAwsEnv } from '../helpers/s3.js';
 import { services } from '../helpers/services.js';
 import { pyicebergAt } from '../helpers/pyiceberg.js';
 import { deleteNamespace, freshNamespace, k8sServer, kubeConfig } from '../helpers/k8s.js';
-import { CHURN } from '../targets/churn.js';
-import { cli } from '../cli/helpers.js';
+import { CHURN, CHURN_INPUT } from '../targets/churn.js';
+import { cli, repoRoot } from '../cli/helpers.js';
+import { ensureToolchain } from '../conformance/lib/toolchain.js';
+import { startAsgardServe, startMlflow, type RunningServer } from '../conformance/lib/servers.js';
 import { AirbyteStandIn } from './airbyte-server.js';
 import { StandIn } from './stand-in.js';
 
@@ -125,6 +128,8 @@ interface World {
   env: Record<string, string>;
   /** The pipeline's Secret as created (the keys the tree's kubernetes/README.md lists). */
   secret: Record<string, string>;
+  /** The MLflow tracking server the training Job logs to (the churn-env ConfigMap's MLFLOW_TRACKING_URI). */
+  mlflow: RunningServer;
 }
 
 let w: World | undefined;
@@ -138,6 +143,7 @@ afterAll(async () => {
   if (!w) return;
   await w.standIn.stop();
   await w.airbyte.stop();
+  await w.mlflow.stop();
   await deleteNamespace(w.ns);
   const admin = new pg.Client({ ...pgConfig({ url: services().CUSTOMER_DB_URL, password: services().CUSTOMER_DB_PASSWORD }), database: 'postgres' });
   await admin.connect();
@@ -174,7 +180,13 @@ async function world(): Promise<World> {
     TRANSACTIONS_DB_PASSWORD: 'orders-pw-never-printed',
   };
   await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'churn-secrets' }, stringData: secret } });
-  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'churn-env' }, data: { S3_ENDPOINT: s3.endpoint } } });
+  const tc = ensureToolchain();
+  if (!tc.ok) throw new Error(tc.reason);
+  const mlflow = await startMlflow(tc.tools, join(dir, 'mlflow'));
+  await core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: 'churn-env' }, data: { S3_ENDPOINT: s3.endpoint, MLFLOW_TRACKING_URI: mlflow.url } },
+  });
   const store = new S3ObjectStore({ bucket, prefix: 'lake' }, { endpoint: s3.endpoint, pathStyle: true });
   const env = {
     ...aws,
@@ -192,7 +204,7 @@ async function world(): Promise<World> {
     ICEBERG_CATALOG_PASSWORD: pgc.password!,
     S3_ENDPOINT: s3.endpoint,
   };
-  w = { ns, bucket, dir, catalogDb, catalogUri, airbyte, standIn, store, env, secret };
+  w = { ns, bucket, dir, catalogDb, catalogUri, airbyte, standIn, store, env, secret, mlflow };
   return w;
 }
 
@@ -251,24 +263,26 @@ async function keysUnder(prefix: string): Promise<string[]> {
   }
 }
 
-const UPSTREAM_OF_TRAINING = [
+const ALL_NODES = [
   'bronze.customers',
   'bronze.support_tickets',
   'bronze.transactions',
   'features.customer_churn_features',
   'gold.churn_labels',
   'gold.customer_metrics',
+  'serve.churn_api',
   'silver.customers_cleaned',
   'silver.support_tickets_cleaned',
   'silver.transactions_cleaned',
+  'train.churn_predictor',
 ];
 
-// Three Spark runs, two dbt Jobs and a feature Job, one at a time on a loaded two-core machine: tens of minutes.
+// Three Spark runs, two dbt Jobs, a feature Job and a training Job, one at a time on a loaded two-core machine: tens of minutes.
 describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for real, statuses played)', { timeout: 3_600_000 }, () => {
   it('submits every changed node in DAG order, its tables land in the catalog on S3 and the state in S3; a second apply submits nothing; a removed node has its objects deleted', async () => {
     await world();
     const { customers } = await putBronze(w!.bucket, w!.dir);
-    writeFileSync(join(w!.dir, 'churn.asg'), churnSpec(w!.ns, w!.bucket, useAwsEnv().endpoint, w!.catalogUri, ['train', 'serve']));
+    writeFileSync(join(w!.dir, 'churn.asg'), churnSpec(w!.ns, w!.bucket, useAwsEnv().endpoint, w!.catalogUri, []));
     // The custom connector the tree's airbyte/README.md asks for: its manifest published, its definition id exported.
     const tree = await compiled('build');
     const readme = readFileSync(join(w!.dir, 'build', 'kubernetes', 'README.md'), 'utf8');
@@ -284,13 +298,14 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
       r.stderr,
     ).toEqual([]);
     expect(r.code).toBe(0);
-    expect(out.nodes.map((n) => n.node).sort()).toEqual(UPSTREAM_OF_TRAINING);
+    expect(out.nodes.map((n) => n.node).sort()).toEqual(ALL_NODES);
     // Every run created once, in DAG order: each created only after the runs it reads from had
     // finished (the stand-in's spans: seen created → final status written).
     expect([...w!.standIn.submitted].sort()).toEqual([
       'Job/churn-dbt-churn-labels',
       'Job/churn-dbt-customer-metrics',
       'Job/churn-features-customer-churn-features',
+      'Job/churn-train-churn-predictor',
       'SparkApplication/churn-customers-cleaned',
       'SparkApplication/churn-support-tickets-cleaned',
       'SparkApplication/churn-transactions-cleaned',
@@ -303,6 +318,7 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
     createdAfter('Job/churn-dbt-churn-labels', ...cleansed);
     createdAfter('Job/churn-dbt-customer-metrics', ...cleansed, 'SparkApplication/churn-support-tickets-cleaned');
     createdAfter('Job/churn-features-customer-churn-features', 'Job/churn-dbt-customer-metrics');
+    createdAfter('Job/churn-train-churn-predictor', 'Job/churn-features-customer-churn-features', 'Job/churn-dbt-churn-labels');
     expect(w!.standIn.played.filter((p) => / (FAILED|Failed)$|stand-in error/.test(p))).toEqual([]);
     expect(w!.airbyte.invalid).toEqual([]);
 
@@ -343,9 +359,39 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
     for (const prefix of ['silver/customers_cleaned/', 'gold/customer_metrics/', 'gold/churn_labels/', 'features/customer_churn_features/'])
       expect((await keysUnder(prefix)).filter((k) => k.endsWith('.parquet')).length, prefix).toBeGreaterThan(0);
 
+    // The training Job's registered version on the MLflow server; `asgard serve --profile kubernetes`
+    // (the serving Deployment's command, which no kubelet runs here) pulls the registry beside the
+    // warehouse and scores with the version the Job promoted.
+    const search = await fetch(`${w!.mlflow.url}/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent("name='customer_churn_predictor'")}`);
+    const mlflowVersions = ((await search.json()) as { model_versions?: { status: string }[] }).model_versions ?? [];
+    expect(mlflowVersions.map((v) => v.status)).toEqual(['READY']);
+    const serve = await startAsgardServe(
+      [join(repoRoot, 'bin', 'asgard.js'), 'serve', 'churn.asg', '--profile', 'kubernetes'],
+      { ...process.env, ...w!.env },
+      w!.dir,
+      join(w!.dir, 'serve.log'),
+    );
+    try {
+      const res = await fetch(`${serve.url}/mlops/inference`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model_name: 'customer_churn_predictor',
+          inputs: [CHURN_INPUT],
+        }),
+      });
+      const body = (await res.json()) as { model_version?: number; predictions?: Record<string, unknown>[] };
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.model_version).toBe(1);
+      expect(body.predictions).toHaveLength(1);
+      expect(Object.keys(body.predictions![0])).toContain('churn_probability');
+    } finally {
+      await serve.stop();
+    }
+
     // State and lock in S3; no secret value anywhere it could leak.
     const state = await remoteState();
-    expect(Object.keys(state.nodes).sort()).toEqual(UPSTREAM_OF_TRAINING);
+    expect(Object.keys(state.nodes).sort()).toEqual(ALL_NODES);
     expect(await w!.store.get('_asgard/locks/churn.lock')).toBeUndefined();
     expect(r.stdout + r.stderr + JSON.stringify(state)).not.toMatch(/never-printed/);
 
@@ -357,7 +403,7 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
     const again = await apply();
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { nodes: { status: string }[] }).nodes.every((n) => n.status === 'unchanged')).toBe(true);
-    expect(w!.standIn.submitted).toHaveLength(6);
+    expect(w!.standIn.submitted).toHaveLength(7);
     expect(await objects()).toEqual(before);
 
     // The feature view removed from the spec: its Job is deleted (found by asgard's labels), and so
@@ -371,6 +417,6 @@ describe('apply pipelines/churn.asg --profile kubernetes (Spark and Jobs run for
     expect(left).not.toContain('ConfigMap/churn-feature-jobs');
     expect(left).toEqual(await compiled('build-removed'));
     expect(Object.keys((await remoteState()).nodes)).not.toContain('features.customer_churn_features');
-    expect(w!.standIn.submitted).toHaveLength(6);
+    expect(w!.standIn.submitted).toHaveLength(7);
   });
 });

@@ -22,6 +22,7 @@ import { openDuck } from '../../src/engine/duckdb.js';
 import { cli } from '../cli/helpers.js';
 import { ensureToolchain } from '../conformance/lib/toolchain.js';
 import { startAsgardServe, startMlflow } from '../conformance/lib/servers.js';
+import { CHURN_INPUT } from '../targets/churn.js';
 import { resolveContainerEnv, runJob } from './stand-in.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -165,16 +166,7 @@ const cases: Case[] = [
     },
     labelRows: N,
     secrets: { CUSTOMER_DB_PASSWORD: 'unused', TRANSACTIONS_DB_PASSWORD: 'unused', SUPPORT_API_TOKEN: 'unused' },
-    input: {
-      total_purchases: 3,
-      customer_lifetime_value: 127.5,
-      avg_purchase_value: 42.5,
-      days_since_last_purchase: 100,
-      purchase_frequency: 0.25,
-      account_age_days: 300,
-      support_tickets: 1,
-      avg_support_resolution_hours: 6,
-    },
+    input: CHURN_INPUT,
   },
 ];
 

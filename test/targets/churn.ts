@@ -12,6 +12,18 @@ import { repoRoot } from './schemas.js';
 export const CHURN = join(repoRoot, 'pipelines', 'churn.asg');
 export const CHURN_PATH = 'pipelines/churn.asg';
 
+/** One inference input for churn's served model (its feature view's features). */
+export const CHURN_INPUT = {
+  total_purchases: 3,
+  customer_lifetime_value: 127.5,
+  avg_purchase_value: 42.5,
+  days_since_last_purchase: 100,
+  purchase_frequency: 0.25,
+  account_age_days: 300,
+  support_tickets: 1,
+  avg_support_resolution_hours: 6,
+};
+
 export async function compileChurn(text?: string, sqlCache?: SqlTextCache): Promise<{ files?: Map<string, string>; diagnostics: readonly Diagnostic[] }> {
   const source = text ?? readFileSync(CHURN, 'utf8');
   const loaded = text === undefined ? loadPipeline(CHURN, { sqlCachePath: false }) : loadPipelineText(text, CHURN);
