@@ -13,8 +13,15 @@
 // the core the event loop is waiting for (preemptions of the server's main thread by its own threads,
 // bench/serve.md session 7). ASGARD_SERVE_GC=main or =parallel chooses either way (docs/http.md).
 
-/** Semi-spaces of 64 MiB (a young generation of 128 MiB, ~3,600 requests of ~18 KB between scavenges), kept when idle. */
-export const SERVE_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'] as const;
+/**
+ * Semi-spaces of 64 MiB (a young generation of 128 MiB, ~3,600 requests of ~18 KB between scavenges),
+ * kept when idle: without --no-memory-reducer, V8's memory reducer collects after ~8 s of little
+ * allocation and gives the young generation's pages back, and the first requests after an idle spell
+ * pay for faulting the pages in and for optimizing code again on helper threads
+ * (measured, 25 s idle before each 8 s window at 2,000 req/s: ~29,500 page faults and ~300 ms of
+ * helper-thread CPU per window with it, ~14,000 and ~55 ms without; bench/serve.md session 7).
+ */
+export const SERVE_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64', '--no-memory-reducer'] as const;
 /** At most this many cores: the server's GC stays on its main thread (ASGARD_SERVE_GC unset). */
 export const SMALL_MACHINE_CORES = 2;
 const GC_CHOICES = ['main', 'parallel'] as const;

@@ -28,6 +28,10 @@ describe('relaunchArgs', async () => {
     expect(serveNodeFlags({ ASGARD_SERVE_GC: '' }, 16)).toEqual([...SERVE_NODE_FLAGS]);
   });
 
+  it('keeps the young generation and the optimized code when idle (no memory reducer)', () => {
+    expect(SERVE_NODE_FLAGS).toEqual(['--min-semi-space-size=64', '--max-semi-space-size=64', '--no-memory-reducer']);
+  });
+
   it('refuses an ASGARD_SERVE_GC that is neither main nor parallel, naming it', () => {
     expect(() => serveNodeFlags({ ASGARD_SERVE_GC: 'single' }, 2)).toThrow(new ServeGcError('ASGARD_SERVE_GC must be main or parallel, got "single"'));
   });
