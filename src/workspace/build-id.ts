@@ -9,7 +9,7 @@
 // file's path, size and modification time (what make trusts). A changed, added or removed file
 // changes the signature and the files are hashed again.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IR_SCHEMA_VERSION } from '../ir/types.js';
@@ -74,17 +74,21 @@ interface CodeFile {
 function codeFiles(codeRoot: string): CodeFile[] {
   const out: CodeFile[] = [];
   const walk = (dir: string) => {
-    let entries: string[];
+    let entries: Dirent[];
     try {
-      entries = readdirSync(dir).sort();
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch {
       return;
     }
+    // Only code files are stat'ed (not dist's source maps: half its files, on every command).
     for (const e of entries) {
-      const p = join(dir, e);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (/\.(js|ts)$/.test(e)) out.push({ path: p, rel: p.slice(codeRoot.length), size: st.size, mtimeMs: st.mtimeMs });
+      const p = join(dir, e.name);
+      const link = e.isSymbolicLink() ? statSync(p) : undefined;
+      if (link ? link.isDirectory() : e.isDirectory()) walk(p);
+      else if (/\.(js|ts)$/.test(e.name)) {
+        const st = link ?? statSync(p);
+        out.push({ path: p, rel: p.slice(codeRoot.length), size: st.size, mtimeMs: st.mtimeMs });
+      }
     }
   };
   walk(codeRoot);
