@@ -12,7 +12,7 @@ import type { ColumnSources, ReviewInput } from '../planner/review.js';
 import { loadSqlToolkit } from '../sql/toolkit.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
-import { cachePlan, cachedPlan, planKey } from './plan-cache.js';
+import { cachePlan, cachedPlan, missingSnapshots } from './plan-cache.js';
 import { failOnErrors, inferSchemas, loadBaseSpec, workspaceOf, type LoadedSpec } from './spec.js';
 import { preview } from './view.js';
 import { otherSpecErrorsView } from './views/diagnostics.js';
@@ -43,21 +43,24 @@ export function openState(ctx: CommandContext, spec: { file: string; ir: Pipelin
   }
 }
 
-/** Schemas of `ir`; schema errors are spec errors (printed, exit 2) just as `validate` reports them. */
+/**
+ * Schemas of `ir`; schema errors are spec errors (printed, exit 2) just as `validate` reports them.
+ * `quiet`: nothing was printed (no schema warning, inference did not fail).
+ */
 async function schemasOf(
   ctx: CommandContext,
   spec: LoadedSpec & { ir: PipelineIR },
   known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
-): Promise<ReadonlyMap<NodeId, readonly ColumnSchema[]> | undefined> {
+): Promise<{ schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>; quiet: boolean }> {
   let r: Awaited<ReturnType<typeof inferSchemas>>;
   try {
     r = await inferSchemas(spec.ir, known, { ...spec, workspace: workspaceOf(ctx, spec) });
   } catch (e) {
     ctx.err(`warning: schema inference failed (${(e as Error).message}); planning without schemas\n`);
-    return undefined;
+    return { quiet: false };
   }
   if (r.diagnostics.length) failOnErrors(ctx, { ...spec, diagnostics: r.diagnostics });
-  return r.schemas;
+  return { schemas: r.schemas, quiet: r.diagnostics.length === 0 };
 }
 
 /**
@@ -147,7 +150,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
     } catch {
       baseSchemas = undefined;
     }
-    const schemas = await schemasOf(ctx, spec);
+    const { schemas } = await schemasOf(ctx, spec);
     const prior = priorFromIr(baseSpec.ir, baseSchemas);
     await toolkitIfChanged(spec.ir, prior, fingerprints);
     let plan = buildPlan({ ir: spec.ir, profile: ctx.profile, prior, against: { kind: 'base', ref: base }, schemas, fingerprints });
@@ -167,24 +170,16 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   const { store, state } = openState(ctx, spec);
   const known = new Map<NodeId, readonly ColumnSchema[]>();
   for (const [id, n] of Object.entries(state.nodes)) if (n.schema) known.set(id, n.schema);
-  const schemas = await schemasOf(ctx, spec, known);
+  const { schemas, quiet } = await schemasOf(ctx, spec, known);
   const prior = priorFromState(state);
   const ws = workspaceOf(ctx, spec);
-  const warehouse = ws.warehouse(spec.ir);
-  const remote = ws.remote(spec.ir);
-  const missingSnapshots = new Map<NodeId, string>();
-  for (const [id, n] of Object.entries(state.nodes)) {
-    if (!n.snapshot) continue;
-    // A remote warehouse's working copy holds only what was pulled: the bucket decides.
-    const missing = remote ? ((await remote.hasSnapshot(n.snapshot)) ? undefined : n.snapshot.path) : await warehouse.missingSnapshot(n.snapshot);
-    if (missing) missingSnapshots.set(id, missing);
-  }
+  const missing = await missingSnapshots(ws, spec.ir, state);
   // The same spec reviewed over the same state: the last plan, replayed (src/cli/plan-cache.ts).
-  const memo =
+  const inputs =
     review && spec.cacheKey !== undefined && store.lastRead !== undefined
-      ? planKey(ws.caches, spec.file, spec.cacheKey, { profile: ctx.profile, state: store.lastRead, missingSnapshots, schemas: !!schemas })
+      ? { profile: ctx.profile, state: store.lastRead, missingSnapshots: missing, schemas: !!schemas }
       : undefined;
-  const replayed = memo === undefined ? undefined : cachedPlan(ws.caches, spec.file, memo);
+  const replayed = inputs && cachedPlan(ws.caches, spec.file, spec.cacheKey!, inputs);
   if (replayed) return { plan: replayed, store, state, schemas, prior };
   const fingerprints = fingerprintPipeline(spec.ir);
   await toolkitIfChanged(spec.ir, prior, fingerprints);
@@ -192,14 +187,14 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
     ir: spec.ir,
     profile: ctx.profile,
     prior,
-    missingSnapshots,
+    missingSnapshots: missing,
     stateSerial: state.serial,
     stateLineage: state.lineage,
     schemas,
     fingerprints,
   });
   if (review) plan = await reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, ...(await lineages(spec.ir, schemas)), state });
-  if (memo !== undefined) cachePlan(ws.caches, spec.file, memo, plan);
+  if (inputs) cachePlan(ws.caches, spec.file, spec.cacheKey!, inputs, plan, quiet ? spec : undefined);
   return { plan, store, state, schemas, prior };
 }
 

@@ -47,6 +47,20 @@ export function cliVars(ctx: CommandContext): Record<string, string> {
   return out;
 }
 
+/** What the caches of a spec read from a file are keyed by: its text and the `--var` values (part of what was checked). */
+export const specTextKey = (text: string, vars: Readonly<Record<string, string>>): string =>
+  Object.keys(vars).length ? `${text}\u0000--var ${JSON.stringify(Object.entries(vars).sort())}` : text;
+
+/** The text of a spec file, when it is a regular file of a spec's size (anything else is left to the loader's diagnostics: reading /dev/zero would never end). */
+export function specText(file: string): string | undefined {
+  try {
+    const st = statSync(file);
+    return st.isFile() && st.size <= MAX_SPEC_BYTES ? readFileSync(file, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Parse and check the spec at `path` (relative to cwd), through the caches of its workspace. Never
  * throws for a bad spec: see diagnostics.
@@ -56,18 +70,9 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
   // An unreadable path is the reader's diagnostic ASG1001, so --format json keeps its shape.
   const file = resolve(place.cwd, path);
   const { caches } = Workspace.open(file, place);
-  let text: string | undefined;
-  try {
-    // Only a regular file of a spec's size is read here; anything else is left to the loader's
-    // diagnostics (reading /dev/zero would never end).
-    const st = statSync(file);
-    text = st.isFile() && st.size <= MAX_SPEC_BYTES ? readFileSync(file, 'utf8') : undefined;
-  } catch {
-    text = undefined;
-  }
-  // The caches are keyed by the text: the variables' values are part of what was checked.
+  const text = specText(file);
   const vars = place.vars ?? {};
-  const key = (t: string) => (Object.keys(vars).length ? `${t}\u0000--var ${JSON.stringify(Object.entries(vars).sort())}` : t);
+  const key = (t: string) => specTextKey(t, vars);
   if (text !== undefined) {
     const hit = cachedSpec(file, key(text), caches);
     if (hit)

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cli, repoRoot } from './helpers.js';
 import { generateSpec } from '../../bench/gen-spec.js';
+import { loaded, runLoggingModules } from '../helpers/loaded-modules.js';
 
 const shop = join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades', 'base.asg');
 // The shop's silver cleanse reads bronze.orders: its filter is the edited body.
@@ -160,10 +161,21 @@ describe('plan caches', () => {
     };
     const first = await plan();
     expect(existsSync(memo)).toBe(true);
-    // Replayed: a plan planted under the same key is what the next plan shows.
+    // Replayed without even the checked spec (its cache removed): a plan planted under the same key
+    // is what the next plan shows.
+    rmSync(join(dir, '.asgard', 'cache', 'specs'), { recursive: true, force: true });
     plant();
     expect(await plan()).toContain('"planted"');
     expect(await uncached()).toBe(first);
+    // In text, the replayed plan prints what the plan made from the spec prints.
+    const textPlan = async () => {
+      const r = await cli(['plan', 'shop.asg'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      return `${r.stdout}\n--- stderr\n${r.stderr}`;
+    };
+    const replayedText = await textPlan();
+    rmSync(join(dir, '.asgard', 'cache'), { recursive: true, force: true });
+    expect(await textPlan()).toBe(replayedText);
 
     // The state moved.
     plant();
@@ -190,5 +202,18 @@ describe('plan caches', () => {
     expect(edited).not.toContain('planted');
     expect(edited).toContain('sql changed');
     expect(await uncached()).toBe(edited);
+  }, 300_000);
+
+  it('a repeated plan as a process reads neither the checked spec nor loads the parser or DuckDB, and prints the same plan', () => {
+    const { dir } = workspace();
+    const argv = ['plan', 'shop.asg', '--format', 'json'];
+    const first = runLoggingModules(argv, dir);
+    expect(first.code, first.stderr).toBe(0);
+    // The checked spec's cache removed: a plan made again would parse the spec (chevrotain).
+    rmSync(join(dir, '.asgard', 'cache', 'specs'), { recursive: true, force: true });
+    const again = runLoggingModules(argv, dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    expect(loaded(again.packages, ['chevrotain', '@duckdb/node-api', '@polyglot-sql/sdk'])).toEqual([]);
   }, 300_000);
 });

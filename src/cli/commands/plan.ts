@@ -13,8 +13,10 @@ import { makePlan, savePlan } from '../planning.js';
 import { remoteError } from '../remote.js';
 import { unsetSecrets } from '../secrets.js';
 import { displayPath, loadValidSpec, varOption, workspaceOf, type LoadedSpec } from '../spec.js';
-import { formatsOf, preview, show } from '../view.js';
+import { replayPlan } from '../plan-cache.js';
+import { formatsOf, note, preview, show } from '../view.js';
 import { planView, planWarningsView } from '../views/plan.js';
+import { diagnosticsText } from '../views/diagnostics.js';
 import type { Drift } from '../../kube/drift.js';
 
 /** The plan with each changed SQL node's data diff (src/engine/data-diff.ts): reads the warehouse, writes nothing. */
@@ -174,6 +176,14 @@ Examples:
   ],
   formats: formatsOf(planView),
   async run(ctx) {
+    // The last plan of this very spec over this very state, without reading the checked spec (src/cli/plan-cache.ts).
+    const replayed = ctx.str('base') === undefined && !ctx.flag('diff-data') && ctx.str('sample') === undefined ? await replayPlan(ctx) : undefined;
+    if (replayed) {
+      // The spec's warnings, as loadValidSpec prints them.
+      note(ctx, (io) => diagnosticsText(replayed.spec, io));
+      preview(ctx, planWarningsView, { diagnostics: unsetSecrets(replayed.secrets, ctx.io.env), sources: replayed.spec.sources });
+      return shown(ctx, replayed.plan);
+    }
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
     // A warehouse on S3 keeps the state beside it: plan against that one.
     if (ctx.str('base') === undefined) await workspaceOf(ctx, spec).remote(spec.ir)?.pull({ data: false }).catch(remoteError);
@@ -183,20 +193,25 @@ Examples:
     let plan = planned.plan;
     if (ctx.flag('diff-data')) plan = await withDataDiff(ctx, spec, plan, planned.prior);
     else if (ctx.str('sample') !== undefined) throw new CliError('--sample goes with --diff-data');
-    const out = ctx.str('out');
-    if (out) savePlan(plan, resolve(ctx.io.cwd, out));
     // Under a kubernetes profile: the applied nodes' objects as the cluster holds them now.
     const drift =
       ctx.str('base') === undefined && spec.ir.profiles[ctx.profile]?.target === 'kubernetes'
         ? await kubeDrift(ctx, spec, Object.keys(planned.prior))
         : undefined;
-    show(ctx, planView, { plan, ...(drift ? { drift } : {}), ...(out ? { saved: out } : {}) });
-    const drifted = !!drift && 'drift' in drift && drift.drift.length > 0;
-    const failOn = ctx.str('fail-on');
-    if (failOn && failsOn(plan, failOn)) {
-      ctx.err(`plan has ${failOn === 'breaking' ? 'a breaking change' : 'changes'} (--fail-on ${failOn})\n`);
-      return EXIT.failed;
-    }
-    return ctx.flag('detailed-exitcode') && (hasChanges(plan) || drifted) ? EXIT.changes : EXIT.ok;
+    return shown(ctx, plan, drift);
   },
 };
+
+/** Saves (--out) and shows the plan; the exit code. */
+function shown(ctx: CommandContext, plan: Plan, drift?: { drift: Drift[] } | { error: string }): number {
+  const out = ctx.str('out');
+  if (out) savePlan(plan, resolve(ctx.io.cwd, out));
+  show(ctx, planView, { plan, ...(drift ? { drift } : {}), ...(out ? { saved: out } : {}) });
+  const drifted = !!drift && 'drift' in drift && drift.drift.length > 0;
+  const failOn = ctx.str('fail-on');
+  if (failOn && failsOn(plan, failOn)) {
+    ctx.err(`plan has ${failOn === 'breaking' ? 'a breaking change' : 'changes'} (--fail-on ${failOn})\n`);
+    return EXIT.failed;
+  }
+  return ctx.flag('detailed-exitcode') && (hasChanges(plan) || drifted) ? EXIT.changes : EXIT.ok;
+}
