@@ -148,6 +148,7 @@ export async function openKubeDeployment(
     upload,
     uploadSourceFiles: () => uploadFileSources(ir, env, remote),
     ...(airbyte ? { airbyte } : {}),
+    connectors: new Set(ir.nodes.flatMap((n) => (n.kind === 'source' ? [n.connector.name] : []))),
   });
 }
 

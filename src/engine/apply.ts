@@ -65,6 +65,20 @@ export interface ApplyOptions {
   readonly now?: () => Date;
   readonly onEvent?: (e: ApplyEvent) => void;
   readonly signal?: AbortSignal;
+  /**
+   * A removed node's delete step calls this first, for what the node left outside the warehouse
+   * (under a kubernetes profile: a removed source's Airbyte objects). If it throws, the node fails
+   * and stays in the state, so the next apply tries again.
+   */
+  readonly removeNode?: (removed: RemovedNode) => Promise<void>;
+}
+
+export interface RemovedNode {
+  readonly node: NodeId;
+  /** What the state recorded of it. */
+  readonly prev: NodeState;
+  /** A warning of the apply, under the node (e.g. what was deleted). */
+  readonly warn: (message: string) => void;
 }
 
 export interface ApplyResult {
@@ -190,8 +204,15 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       const state = store.read();
       const prev = state.nodes[step.node];
 
+      const warn = (message: string) => {
+        const m = redact(message);
+        warnings.push({ node: step.node, message: m });
+        emit({ type: 'warn', node: step.node, message: m });
+      };
+
       if (step.step === 'delete') {
         started();
+        if (prev && opts.removeNode) await opts.removeNode({ node: step.node, prev, warn });
         store.commitNode(step.node, undefined);
         if (prev?.snapshot) await warehouse.drop(tableOf(prev.snapshot));
         return { node: step.node, status: 'succeeded', seconds: seconds() };
@@ -240,11 +261,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         resolve,
         progress: (p) =>
           emit({ type: 'progress', node: step.node, rows: p.rows, message: p.message === undefined ? undefined : redact(p.message), seconds: seconds() }),
-        warn: (message) => {
-          const m = redact(message);
-          warnings.push({ node: step.node, message: m });
-          emit({ type: 'warn', node: step.node, message: m });
-        },
+        warn,
         signal,
       };
       const result = await executor.run(ctx);

@@ -5,6 +5,7 @@
 // `${NAME}` placeholders of the payloads are filled at apply time: ids from the objects just
 // created or found, everything else (env() and secret() references) from the environment. Values
 // are sent to Airbyte only, never written or printed (errors name fields and placeholders only).
+// What applies made for connectors the spec no longer has is deleted by name too (sweep).
 
 import { load } from 'js-yaml';
 import type { FileMap } from '../targets/files.js';
@@ -32,6 +33,8 @@ export interface SyncResult {
 }
 
 type Payload = Record<string, unknown>;
+type Kind = 'sources' | 'destinations' | 'connections';
+const ID_FIELD = { sources: 'sourceId', destinations: 'destinationId', connections: 'connectionId' } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -103,17 +106,66 @@ export class Airbyte {
     return (text ? JSON.parse(text) : {}) as T;
   }
 
-  /** The object of `kind` named `name` in the workspace (every page), or undefined. */
-  private async findByName(kind: 'sources' | 'destinations' | 'connections', name: string): Promise<Payload | undefined> {
+  /** The objects of `kind` in the workspace, page after page, until `stop` says one is found. */
+  private async list(kind: Kind, stop?: (x: Payload) => boolean): Promise<Payload[]> {
+    const all: Payload[] = [];
     for (let offset = 0; ; offset += 100) {
       const page = await this.call<{ data?: Payload[] }>(
         'GET',
         `/${kind}?workspaceIds=${encodeURIComponent(this.opts.workspaceId)}&limit=100&offset=${offset}`,
       );
-      const hit = (page.data ?? []).find((x) => x.name === name);
-      if (hit) return hit;
-      if ((page.data ?? []).length < 100) return undefined;
+      const data = page.data ?? [];
+      all.push(...data);
+      if (data.length < 100 || (stop && data.some(stop))) return all;
     }
+  }
+
+  /** The object of `kind` named `name` in the workspace (every page), or undefined. */
+  private async findByName(kind: Kind, name: string): Promise<Payload | undefined> {
+    const named = (x: Payload) => x.name === name;
+    return (await this.list(kind, named)).find(named);
+  }
+
+  /**
+   * Delete what applies of `pipeline` made for connectors the spec no longer has, found by the names
+   * asgard gives them (src/targets/airbyte/airbyte.ts): `<pipeline>-<connector>-to-bronze`
+   * connections that lead to the pipeline's destination, then `<pipeline>-<connector>` sources that
+   * no connection left uses (a connection of something else keeps its source), then the
+   * `<pipeline>-bronze` destination once `keep` is empty and no connection uses it. Returns what was
+   * deleted, with why; nothing to delete costs three lists.
+   */
+  async sweep(pipeline: string, keep: ReadonlySet<string>): Promise<string[]> {
+    const [connections, sources, destinations] = await Promise.all([this.list('connections'), this.list('sources'), this.list('destinations')]);
+    const destination = destinations.find((d) => d.name === `${pipeline}-bronze`);
+    // The connector a name of asgard's form is for (connector names are identifiers), or undefined.
+    const connectorOf = (name: unknown, suffix: string) => {
+      const prefix = `${pipeline}-`;
+      if (typeof name !== 'string' || !name.startsWith(prefix) || !name.endsWith(suffix)) return undefined;
+      const c = name.slice(prefix.length, name.length - suffix.length);
+      return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(c) ? c : undefined;
+    };
+    const gone = (name: unknown, suffix: string) => {
+      const c = connectorOf(name, suffix);
+      return c !== undefined && !keep.has(c);
+    };
+    const deleted: string[] = [];
+    const remove = async (kind: Kind, x: Payload, why: string) => {
+      await this.call('DELETE', `/${kind}/${String(x[ID_FIELD[kind]])}`);
+      deleted.push(`Airbyte ${kind.slice(0, -1)} ${String(x.name)} (${why})`);
+    };
+    const left: Payload[] = [];
+    for (const c of connections) {
+      if (destination && c.destinationId === destination.destinationId && gone(c.name, '-to-bronze')) {
+        await remove('connections', c, 'its source is no longer in the spec');
+      } else left.push(c);
+    }
+    for (const s of sources) {
+      if (gone(s.name, '') && !left.some((c) => c.sourceId === s.sourceId)) await remove('sources', s, 'no longer in the spec');
+    }
+    if (destination && keep.size === 0 && !left.some((c) => c.destinationId === destination.destinationId)) {
+      await remove('destinations', destination, 'no source of the spec needs it');
+    }
+    return deleted;
   }
 
   /** `${NAME}` placeholders filled: ids first, then the environment; a missing one is an error naming it. */
@@ -135,9 +187,9 @@ export class Airbyte {
   }
 
   /** Create or update (by name) the object described by the compiled file; its id. */
-  private async upsert(kind: 'sources' | 'destinations' | 'connections', file: string, ids: Record<string, string>): Promise<string> {
+  private async upsert(kind: Kind, file: string, ids: Record<string, string>): Promise<string> {
     const payload = this.fill(await this.file(file), ids, `airbyte/${file}`) as Payload;
-    const idField = kind === 'sources' ? 'sourceId' : kind === 'destinations' ? 'destinationId' : 'connectionId';
+    const idField = ID_FIELD[kind];
     const found = await this.findByName(kind, String(payload.name));
     if (found) {
       const { workspaceId: _w, sourceId: _s, destinationId: _d, definitionId: _def, ...patch } = payload;

@@ -5,11 +5,13 @@
 // no node label (namespace, service accounts, RBAC, shared ConfigMaps) are the pipeline's own and
 // are applied once, before the first node runs — an apply that runs nothing writes nothing.
 // Removed nodes' objects are found by the same labels and deleted, and so are the pipeline's own
-// objects the spec no longer compiles to (sweep).
+// objects the spec no longer compiles to (sweep); a removed source's Airbyte objects by their names
+// in the workspace, in its node's delete step (removeNode).
 
 import type { NodeId, PipelineNode } from '../ir/types.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
 import type { ExecutorResolver } from '../engine/executors.js';
+import type { RemovedNode } from '../engine/apply.js';
 import { NODE_LABEL, PIPELINE_LABEL, kubeObjects, type KubeObject } from '../targets/k8s-objects.js';
 import type { FileMap } from '../targets/files.js';
 import { Cluster, KubeError, describe } from './cluster.js';
@@ -64,6 +66,8 @@ export interface DeploymentOptions {
   readonly uploadSourceFiles?: () => Promise<void>;
   /** Syncs source nodes through the Airbyte API (src/kube/airbyte.ts); absent: the profile names no Airbyte. */
   readonly airbyte?: Airbyte;
+  /** The spec's sources (connector names): Airbyte objects of any other are deleted when a source node is removed. */
+  readonly connectors?: ReadonlySet<string>;
 }
 
 /** The compiled objects: the pipeline's own (no node label), and each node's, in apply order. */
@@ -91,6 +95,7 @@ export class KubeDeployment {
   private layout?: Promise<Layout>;
   private prepared?: Promise<void>;
   private filesUploaded?: Promise<void>;
+  private airbyteSwept?: Promise<string[]>;
   /** Objects written (applied, replaced or deleted) by this apply: the bench's "no object written" check. */
   writes = 0;
 
@@ -194,6 +199,27 @@ export class KubeDeployment {
       message: `Airbyte sync job ${r.jobId} of ${node.connector.name} succeeded: ${r.rows ?? '?'} records, ${r.bytes ?? '?'} bytes`,
     });
     return {};
+  }
+
+  /**
+   * A removed node's delete step (src/engine/apply.ts `removeNode`): a removed source's Airbyte
+   * connection and source (and the destination with the last source) are deleted, found by asgard's
+   * names in the workspace (Airbyte.sweep), once per apply however many of its streams were removed.
+   * If Airbyte fails, the node fails and stays in the state: the next apply deletes them.
+   */
+  async removeNode({ prev, warn }: RemovedNode): Promise<void> {
+    const airbyte = this.opts.airbyte;
+    if (prev.kind !== 'source' || !airbyte) return;
+    const first = !this.airbyteSwept;
+    this.airbyteSwept ??= airbyte.sweep(this.opts.pipeline, this.opts.connectors ?? new Set());
+    let deleted: string[];
+    try {
+      deleted = await this.airbyteSwept;
+    } catch (e) {
+      if (e instanceof AirbyteError) throw new NodeError(e.message);
+      throw e;
+    }
+    if (first) for (const d of deleted) warn(`deleted ${d}`);
   }
 
   /** The same executor for every kind: what runs is what the node compiled to. */

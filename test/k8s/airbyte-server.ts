@@ -4,9 +4,11 @@
 // against the operation's request schema — a source's or destination's `configuration` against the
 // connector's own schema (source-postgres, source-mysql, destination-s3), a custom source's against
 // the connection specification of the low-code manifest published under its `definitionId`
-// (publishDeclarative). A request that fails is answered 400 and recorded in `invalid`. Sources, destinations and connections are kept in memory;
-// a sync job goes pending → running → succeeded (or failed, as the test directs), with the record
-// and byte counts the test gives. Nothing moves data: the job states are played.
+// (publishDeclarative). A request that fails is answered 400 and recorded in `invalid`. Sources,
+// destinations and connections are kept in memory (deleting a source or a destination deletes the
+// connections that use it, as Airbyte does); a sync job goes pending → running → succeeded (or
+// failed, as the test directs), with the record and byte counts the test gives. Nothing moves data:
+// the job states are played.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -57,8 +59,8 @@ export class AirbyteStandIn {
       req.on('data', (d) => (body += d));
       req.on('end', () => {
         const { status, json } = this.handle(req.method ?? 'GET', req.url ?? '/', body);
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(json));
+        if (status === 204) res.writeHead(204).end();
+        else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
       });
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
@@ -199,6 +201,18 @@ export class AirbyteStandIn {
         Object.assign(c, body);
         return { status: 200, json: c };
       }
+      // As Airbyte does, deleting a source or a destination deletes the connections that use it.
+      case 'DELETE /sources/{sourceId}':
+      case 'DELETE /destinations/{destinationId}': {
+        const source = found.template.startsWith('/sources');
+        const field = source ? 'sourceId' : 'destinationId';
+        if (!(source ? this.sources : this.destinations).delete(id)) return { status: 404, json: { detail: `no ${field.slice(0, -2)} ${id}` } };
+        for (const [cid, c] of this.connections) if (c[field] === id) this.connections.delete(cid);
+        return { status: 204, json: {} };
+      }
+      case 'DELETE /connections/{connectionId}':
+        if (!this.connections.delete(id)) return { status: 404, json: { detail: `no connection ${id}` } };
+        return { status: 204, json: {} };
       case 'POST /jobs': {
         const c = this.connections.get(body.connectionId);
         if (!c) return { status: 404, json: { detail: `no connection ${body.connectionId}` } };

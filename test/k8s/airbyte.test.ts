@@ -1,8 +1,9 @@
 // The Airbyte API client of `apply --profile kubernetes` (src/kube/airbyte.ts) against the test
 // server (./airbyte-server.ts), which checks every request against the official Airbyte OpenAPI
 // document and plays the sync jobs: objects are found by name (a second apply creates nothing),
-// placeholders are filled from ids and the environment, records and bytes are reported, a failed
-// job and a missing variable are clear errors that carry no secret value.
+// placeholders are filled from ids and the environment, records and bytes are reported, the objects
+// of a removed connector are deleted and no other, a failed job and a missing variable are clear
+// errors that carry no secret value.
 
 import { randomUUID } from 'node:crypto';
 import { load } from 'js-yaml';
@@ -109,6 +110,58 @@ describe('Airbyte through its public API', () => {
     expect(create({ configuration: { base_url: 'u', api_token: 't' } })).toBe(400);
     expect(server.invalid).toHaveLength(3);
     expect(() => server!.publishDeclarative({ type: 'DeclarativeSource', streams: [] })).toThrow(/not a low-code connector manifest/);
+  });
+
+  it("deletes what it made for connectors the spec no longer has, found by asgard's names: connection, source, and the destination once no source is left; nothing else", async () => {
+    const a = await client();
+    await a.sync('customer_db');
+    await a.sync('transaction_system');
+    const s = server!;
+    const add = <T extends Record<string, unknown>>(m: Map<string, T>, id: string, x: T) => m.set(String(x[id]), x);
+    // Not churn's: a source under churn's name for a connector `x`, synced to another pipeline's destination.
+    const other = { destinationId: randomUUID(), name: 'other-bronze', destinationType: 's3', workspaceId: s.workspaceId, configuration: {} };
+    const foreign = { sourceId: randomUUID(), name: 'churn-x', sourceType: 'postgres', workspaceId: s.workspaceId, configuration: {} };
+    add(s.destinations, 'destinationId', other);
+    add(s.sources, 'sourceId', foreign);
+    add(s.connections, 'connectionId', {
+      connectionId: randomUUID(),
+      name: 'churn-x-to-bronze',
+      sourceId: foreign.sourceId,
+      destinationId: other.destinationId,
+      workspaceId: s.workspaceId,
+    });
+    // Left by an apply that stopped between creating a source and its connection.
+    add(s.sources, 'sourceId', { sourceId: randomUUID(), name: 'churn-gone', sourceType: 'postgres', workspaceId: s.workspaceId, configuration: {} });
+    const names = (m: Map<string, { name?: unknown }>) => [...m.values()].map((x) => x.name).sort();
+
+    // transaction_system removed from the spec.
+    const next = new Airbyte({ ...a.opts }, tree);
+    expect(await next.sweep('churn', new Set(['customer_db', 'support_api']))).toEqual([
+      'Airbyte connection churn-transaction_system-to-bronze (its source is no longer in the spec)',
+      'Airbyte source churn-transaction_system (no longer in the spec)',
+      'Airbyte source churn-gone (no longer in the spec)',
+    ]);
+    expect(names(s.sources)).toEqual(['churn-customer_db', 'churn-x']);
+    expect(names(s.connections)).toEqual(['churn-customer_db-to-bronze', 'churn-x-to-bronze']);
+    expect(names(s.destinations)).toEqual(['churn-bronze', 'other-bronze']);
+    // No source left in the spec: the destination goes too.
+    expect(await next.sweep('churn', new Set())).toEqual([
+      'Airbyte connection churn-customer_db-to-bronze (its source is no longer in the spec)',
+      'Airbyte source churn-customer_db (no longer in the spec)',
+      'Airbyte destination churn-bronze (no source of the spec needs it)',
+    ]);
+    expect([names(s.sources), names(s.connections), names(s.destinations)]).toEqual([['churn-x'], ['churn-x-to-bronze'], ['other-bronze']]);
+    // Nothing left to delete: it only reads.
+    expect(await next.sweep('churn', new Set())).toEqual([]);
+    expect(next.requests.filter((r) => !r.startsWith('GET ')).map((r) => r.replace(/[0-9a-f-]{36}$/, 'ID'))).toEqual([
+      'DELETE /connections/ID',
+      'DELETE /sources/ID',
+      'DELETE /sources/ID',
+      'DELETE /connections/ID',
+      'DELETE /sources/ID',
+      'DELETE /destinations/ID',
+    ]);
+    expect(s.invalid).toEqual([]);
   });
 
   it('a failed sync job is an error naming the job and the connection', async () => {

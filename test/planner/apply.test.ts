@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApplyRefused, applyPlan, type ApplyEvent } from '../../src/engine/apply.js';
+import { ApplyRefused, applyPlan, type ApplyEvent, type ApplyOptions } from '../../src/engine/apply.js';
 import { executorResolver } from '../../src/engine/executors.js';
 import { NodeError, type NodeExecutor, type RunContext } from '../../src/engine/executor.js';
 import type { NodeKind, PipelineIR } from '../../src/ir/types.js';
@@ -66,7 +66,10 @@ function setup(ir: PipelineIR) {
   const warehouse = new Warehouse(join(dir, 'wh'));
   const runs = new RunsLog(join(dir, '.asgard'), ir.name);
   const fake: Fake = { calls: [], maxRunning: 0, failOn: new Set(), noNewData: new Set(), contexts: [] };
-  const apply = async (spec: PipelineIR, opts: { select?: string; concurrency?: number; env?: Record<string, string>; events?: ApplyEvent[] } = {}) => {
+  const apply = async (
+    spec: PipelineIR,
+    opts: { select?: string; concurrency?: number; env?: Record<string, string>; events?: ApplyEvent[]; removeNode?: ApplyOptions['removeNode'] } = {},
+  ) => {
     fake.calls = [];
     fake.contexts = [];
     const state = store.read();
@@ -83,6 +86,7 @@ function setup(ir: PipelineIR) {
       concurrency: opts.concurrency,
       env: opts.env ?? {},
       onEvent: (e) => opts.events?.push(e),
+      removeNode: opts.removeNode,
     });
   };
   return { dir, store, warehouse, runs, fake, apply };
@@ -293,6 +297,30 @@ describe('apply', () => {
     expect(statuses(r)['gold.solo']).toBe('succeeded');
     expect(t.store.read().nodes['gold.solo']).toBeUndefined();
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('removes what a removed node left outside the warehouse before the state forgets it; a failure keeps it there for the next apply', async () => {
+    const t = setup(diamond());
+    await t.apply(diamond());
+    const without = pipeline(diamond().nodes.filter((n) => n.id !== 'gold.solo'));
+    const failing = await t.apply(without, {
+      removeNode: async () => {
+        throw new NodeError('the Airbyte API answered 503');
+      },
+    });
+    expect(failing.nodes.find((n) => n.node === 'gold.solo')).toMatchObject({ status: 'failed', error: 'the Airbyte API answered 503' });
+    expect(t.store.read().nodes['gold.solo']).toBeDefined();
+    const seen: string[] = [];
+    const r = await t.apply(without, {
+      removeNode: async ({ node, prev, warn }) => {
+        seen.push(`${node} ${prev.kind}`);
+        warn(`deleted what ${node} left`);
+      },
+    });
+    expect(statuses(r)['gold.solo']).toBe('succeeded');
+    expect(seen).toEqual(['gold.solo model']);
+    expect(r.warnings).toEqual([{ node: 'gold.solo', message: 'deleted what gold.solo left' }]);
+    expect(t.store.read().nodes['gold.solo']).toBeUndefined();
   });
 
   it('refuses a plan when the state moved since it was made', async () => {

@@ -158,6 +158,8 @@ Examples:
           env: ctx.io.env,
           onEvent: reporter.onEvent,
           signal: abort.signal,
+          // A removed source's Airbyte objects go in its delete step (src/kube/deploy.ts).
+          ...(kube ? { removeNode: (r) => kube.removeNode(r) } : {}),
         });
         // The objects the spec no longer compiles to (found by asgard's labels: removed nodes', and
         // the pipeline's own that no node needs any more) are deleted, once an apply went through
