@@ -5,7 +5,6 @@ import { k8sSettings, s3ClientSettings } from '../k8s-settings.js';
 
 export const servingSettings = z.strictObject({
   image: setting.string().optional(),
-  state_claim: setting.string().optional(),
   'serve.replicas': setting.number().optional(),
   'serve.cpu': setting.string().optional(),
   'serve.memory': setting.string().optional(),

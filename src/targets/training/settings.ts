@@ -7,7 +7,6 @@ export const trainingSettings = z.strictObject({
   warehouse: setting.string().optional(),
   image: setting.string().optional(),
   training_image: setting.string().optional(),
-  state_claim: setting.string().optional(),
   'training.cpu': setting.string().optional(),
   'training.memory': setting.string().optional(),
   mlflow_tracking_uri: setting.reference().optional(),
