@@ -50,6 +50,26 @@ describe('the kubeconfig', () => {
     expect(() => loadKubeConfig({ KUBECONFIG: join(dir, 'missing') })).toThrow(KubeError);
   });
 
+  it("in a pod (a scheduled apply's CronJob: no kubeconfig, KUBERNETES_SERVICE_HOST set): the service account's token and CA, the in-cluster address", () => {
+    const pod = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    // client-node reads the address from the process's environment, as a pod's is.
+    Object.assign(process.env, pod);
+    try {
+      const kc = loadKubeConfig({ HOME: dir, ...pod });
+      expect(kc.getCurrentCluster()).toMatchObject({ server: 'https://10.96.0.1:443', caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' });
+      expect(kc.getCurrentUser()?.authProvider).toEqual({ name: 'tokenFile', config: { tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' } });
+    } finally {
+      for (const [k, v] of [
+        ['KUBERNETES_SERVICE_HOST', saved.host],
+        ['KUBERNETES_SERVICE_PORT', saved.port],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('an API server nobody answers at: "cannot reach", with its address and what was being done', async () => {
     const c = new Cluster(loadKubeConfig({ KUBECONFIG: config('delta', 'https://127.0.0.1:1') }));
     const e = await c.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'ns' } }).catch((x: unknown) => x);
