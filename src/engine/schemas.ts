@@ -354,7 +354,8 @@ export function featureViewSchema(view: FeaturesNode, from: readonly ColumnSchem
 }
 
 const INTS32 = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'];
-const INTS64 = [...INTS32, 'BIGINT', 'UINTEGER'];
+// HUGEINT: DuckDB's type of an integer SUM (Spark's is BIGINT); the view casts it, a value beyond int64 fails it.
+const INTS64 = [...INTS32, 'BIGINT', 'UINTEGER', 'HUGEINT'];
 /** Which DuckDB column types a feature dtype accepts (values convert without surprise). */
 export function dtypeAccepts(d: FeatureDType, duckType: string): boolean {
   const t = duckType.toUpperCase();

@@ -10,6 +10,7 @@ import { literal } from '../engine/quote.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
 import { SourceError, stagingDigest } from './staging.js';
 import { redactUrls } from './connection.js';
+import { textReadType } from './types.js';
 
 const envNumber = (name: string, dflt: number): number => {
   const v = Number(process.env[name]);
@@ -219,7 +220,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
       } finally {
         await new Promise<void>((resolve) => out.end(resolve));
       }
-      const cols = req.columns.map((c) => `${literal(c.name)}: ${literal(c.duckType ?? 'JSON')}`).join(', ');
+      const cols = req.columns.map((c) => `${literal(c.name)}: ${literal(c.duckType ? textReadType(c.duckType) : 'JSON')}`).join(', ');
       const typed = req.columns.every((c) => c.duckType);
       const relation = typed
         ? `read_json(${literal(file)}, format = 'newline_delimited', columns = {${cols}}, maximum_object_size = 16777216)`

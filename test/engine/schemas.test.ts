@@ -92,6 +92,49 @@ describe('schema inference (no data touched)', () => {
     expect(diagnostics[0].hint).toMatch(/derive a number in the SQL of its table/);
   });
 
+  it("an integer SUM (DuckDB's HUGEINT; Spark's BIGINT) is an int64 feature: the view casts it, so it is no dtype error", async () => {
+    const spec = `pipeline shop {
+  source files file {
+    path = "./data"
+    stream orders {
+      path = "orders.csv"
+      primary_key = order_id
+      columns = { order_id = "BIGINT"  visitor_id = "VARCHAR"  qty = "INTEGER"  ordered_at = "TIMESTAMP" }
+    }
+  }
+  model visitor_orders {
+    sql """ SELECT visitor_id, MAX(ordered_at) AS as_of, SUM(qty) AS items, SUM(order_id) AS id_sum, COUNT(*) AS orders FROM bronze.orders GROUP BY visitor_id """
+  }
+  features visitor_features {
+    entity visitor { join_key = visitor_id }
+    from      = gold.visitor_orders
+    timestamp = as_of
+    feature items  int64
+    feature id_sum float64
+    feature orders int64
+  }
+}
+`;
+    const { loadPipelineText } = await import('../../src/dsl/load.js');
+    const r = loadPipelineText(spec, '/tmp/shop.asg');
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const { schemas, diagnostics } = await inferSchemas(r.ir!);
+    expect(schemas.get('gold.visitor_orders')?.find((c) => c.name === 'items')?.type).toBe('HUGEINT');
+    expect(diagnostics).toEqual([]);
+    expect(schemas.get('features.visitor_features')?.map((c) => `${c.name} ${c.type}`)).toEqual([
+      'visitor_id VARCHAR',
+      'as_of TIMESTAMP',
+      'items BIGINT',
+      'id_sum DOUBLE',
+      'orders BIGINT',
+    ]);
+    // int32 takes no HUGEINT (nor BIGINT): a sum can outgrow it.
+    const narrow = loadPipelineText(spec.replace('feature items  int64', 'feature items  int32'), '/tmp/shop.asg');
+    expect((await inferSchemas(narrow.ir!)).diagnostics.map((d) => d.message)).toEqual([
+      'feature `items` is declared int32 but gold.visitor_orders.items is HUGEINT',
+    ]);
+  });
+
   it('a SQL body that does not bind is an error at the line of the offending column', async () => {
     const src = readFileSync(CHURN, 'utf8');
     const edited = src.replace('UPPER(country) AS country,', 'UPPER(contry) AS country,');

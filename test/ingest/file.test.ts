@@ -137,6 +137,48 @@ describe('file connector', () => {
       /bronze\.gone: file .*gone\.csv: no such file/,
     );
   });
+  it('CSV and JSON text is read as the declared types: a UTC offset is applied, a DECIMAL keeps every digit, a zero-led code stays text', async () => {
+    // Sniffed first and cast after, an offset was dropped (JSON: `10:00+02:00` became 10:00, not
+    // 08:00 UTC) and a DECIMAL went through a DOUBLE (…567.89 became …567.88).
+    const csv = join(dir, 'payments.csv');
+    writeFileSync(csv, 'id,code,paid_at,amount\n1,0042,2025-05-01T10:00:00+02:00,12345678901234567.89\n2,7,2025-05-01 10:00:00,0.10\n');
+    const json = join(dir, 'payments.json');
+    writeFileSync(
+      json,
+      JSON.stringify([
+        { id: 1, code: '0042', paid_at: '2025-05-01T10:00:00+02:00', amount: '12345678901234567.89' },
+        { id: 2, code: '7', paid_at: '2025-05-01 10:00:00', amount: '0.10' },
+      ]),
+    );
+    const nd = join(dir, 'payments.ndjson');
+    writeFileSync(
+      nd,
+      '{"id":1,"code":"0042","paid_at":"2025-05-01T03:00:00-05:00","amount":"12345678901234567.89"}\n{"id":2,"code":"7","paid_at":"2025-05-01T10:00:00Z","amount":"0.10"}\n',
+    );
+    const columns = [
+      { name: 'id', type: 'BIGINT' },
+      { name: 'code', type: 'VARCHAR' },
+      { name: 'paid_at', type: 'TIMESTAMP' },
+      { name: 'amount', type: 'DECIMAL(38,2)' },
+    ];
+    for (const [name, file] of [
+      ['pay_csv', csv],
+      ['pay_json', json],
+      ['pay_ndjson', nd],
+    ]) {
+      const h = new SourceHarness();
+      const r = await h.run(sourceNode(name, { type: 'file', settings: { path: lit(file) } }, { primaryKey: ['id'], columns }), {});
+      expect(r.result.schema, name).toEqual(columns);
+      expect(
+        await rows(h, `bronze.${name}`, 'SELECT id, code, CAST(paid_at AS VARCHAR) AS paid_at, CAST(amount AS VARCHAR) AS amount FROM t ORDER BY id'),
+        name,
+      ).toEqual([
+        { id: 1, code: '0042', paid_at: '2025-05-01 08:00:00', amount: '12345678901234567.89' },
+        { id: 2, code: '7', paid_at: '2025-05-01 10:00:00', amount: '0.10' },
+      ]);
+    }
+  });
+
   it('a composite primary key holds on a full refresh: duplicates are dropped (newest cursor first) and counted', async () => {
     const csv = join(dir, 'readings.csv');
     writeFileSync(

@@ -9,6 +9,7 @@ import type { SourceNode } from '../../src/ir/types.js';
 import { generate, type Ticket } from '../../demo/generate.js';
 import { startTicketApi, type TicketApi } from '../../demo/ticket-api.js';
 import { SourceHarness, filesContaining, lit, secret, sourceNode } from '../helpers/services.js';
+import { startOrdersApi, type Order } from '../helpers/webshop.js';
 import { dataFilesOnDisk } from '../helpers/warehouse.js';
 
 const TOKEN = 'tkn-5f1c2e9a-never-logged';
@@ -151,5 +152,62 @@ describe('http connector', () => {
     await expect(h.run(ticketsNode(open, false, { columns: [...columns, { name: 'priority', type: 'VARCHAR' }] }), {})).rejects.toThrow(
       /declared column `priority` is missing in http http:\/\/127\.0\.0\.1:\d+\/api\/v1\/tickets/,
     );
+  });
+  it('reads text as the declared types: a timestamp with a UTC offset is stored in UTC, a DECIMAL sent as a string keeps every digit', async () => {
+    // read_json with TIMESTAMP columns dropped the offset: 10:00+02:00 was stored as 10:00, not 08:00 UTC.
+    const order = (order_id: number, ordered_at: string, total: string): Order => ({
+      order_id,
+      visitor_id: 'v-0001',
+      ordered_at,
+      total,
+      coupon: false,
+      status: 'paid',
+      updated_at: ordered_at,
+    });
+    const orders = [
+      order(1, '2025-05-01T10:00:00+02:00', '12345678901234567.89'),
+      order(2, '2025-05-01T10:00:00Z', '0.10'),
+      order(3, '2025-05-01 10:00:00', '19.99'),
+      order(4, '2025-03-30T03:30:00+02:00', '1.00'), // just after the CEST switch: 01:30 UTC
+    ];
+    const api = await startOrdersApi({ orders: () => orders, key: 'shop-key' });
+    try {
+      const cols = [
+        { name: 'order_id', type: 'BIGINT' },
+        { name: 'ordered_at', type: 'TIMESTAMP' },
+        { name: 'total', type: 'DECIMAL(38,2)' },
+      ];
+      const node = sourceNode(
+        'orders',
+        { type: 'http', settings: { base_url: lit(api.url), token: secret('SHOP_KEY'), auth_header: lit('X-Api-Key') } },
+        {
+          path: '/v2/orders',
+          primaryKey: ['order_id'],
+          columns: cols,
+          pagination: { style: 'page', pageParam: 'p', sizeParam: 'per_page', pageSize: 3, recordsField: 'orders' },
+        },
+      );
+      const h = new SourceHarness();
+      const { result } = await h.run(node, { SHOP_KEY: 'shop-key' });
+      expect(result.schema).toEqual(cols);
+      const snap = h.state().nodes['bronze.orders']!.snapshot!;
+      const c = await openDuck();
+      try {
+        const got = await queryAll(
+          c,
+          `SELECT order_id, CAST(ordered_at AS VARCHAR) AS at, CAST(total AS VARCHAR) AS total FROM (${await h.warehouse.snapshotSelect(snap)}) ORDER BY order_id`,
+        );
+        expect(got.rows).toEqual([
+          { order_id: 1, at: '2025-05-01 08:00:00', total: '12345678901234567.89' },
+          { order_id: 2, at: '2025-05-01 10:00:00', total: '0.10' },
+          { order_id: 3, at: '2025-05-01 10:00:00', total: '19.99' },
+          { order_id: 4, at: '2025-03-30 01:30:00', total: '1.00' },
+        ]);
+      } finally {
+        c.closeSync();
+      }
+    } finally {
+      await api.close();
+    }
   });
 });
