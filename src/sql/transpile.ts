@@ -82,12 +82,24 @@ export function bindTemplateOf(text: string, ast: Json[]): RenderedTemplate | un
 
 /** Transpile one SQL body. Never throws for bad SQL: problems come back as diagnostics at the body's span. */
 export function renderSql(body: SqlBody, opts: RenderOptions): RenderResult {
-  const parsed = parseSpark(body);
-  if ('diagnostics' in parsed) return { sql: '', diagnostics: parsed.diagnostics };
-  const r = renderTree(parsed.ast, body, opts);
-  if ('diagnostics' in r) return { sql: '', diagnostics: r.diagnostics };
+  // The rendering with placeholders for the tables depends on the text, its variables, the dialect
+  // and the logical time only: a node's SQL rendered again (a derived run renders it over the
+  // inputs restricted to the changed keys, after the full rendering) is not parsed again.
+  const key = `${opts.dialect}\u0000${opts.logicalTime?.toISOString() ?? ''}\u0000${body.vars ? JSON.stringify(body.vars) : ''}\u0000${body.text}`;
+  let r = templates.get(key);
+  if (!r) {
+    const parsed = parseSpark(body);
+    if ('diagnostics' in parsed) return { sql: '', diagnostics: parsed.diagnostics };
+    const t = renderTree(parsed.ast, body, opts);
+    if ('diagnostics' in t) return { sql: '', diagnostics: t.diagnostics };
+    if (templates.size > 5000) templates.clear();
+    templates.set(key, (r = t));
+  }
   return { sql: fillTemplate(r, opts.tableRef), diagnostics: [] };
 }
+
+/** renderSql's successful renderings with placeholders, by everything they depend on. */
+const templates = new Map<string, RenderedTemplate>();
 
 provideSqlToolkit(polyglot);
 provideBindRenderer(bindTemplateOf);

@@ -18,6 +18,23 @@ describe('renderSql', () => {
     expect(tablesRead(body('SELECT * FROM iceberg.bronze.a, gold.b, (SELECT 1 FROM silver.c) q'))).toEqual(['bronze.a', 'gold.b', 'silver.c']);
   });
 
+  it('a body rendered again renders what changed: other tables, another logical time, other variable values, another dialect', () => {
+    const text = "SELECT id, CURRENT_DATE AS d, var('region') AS r, DATE_FORMAT(ts, 'yyyy-MM') AS m FROM silver.t";
+    const at = (day: string, region: string, tableRef: (id: string) => string, dialect: 'duckdb' | 'spark' = 'duckdb') =>
+      renderSql({ ...body(text), vars: { region } }, { dialect, tableRef, logicalTime: new Date(`${day}T00:00:00Z`) }).sql;
+    const plain = (id: string) => id;
+    const a = at('2025-01-01', 'eu', plain);
+    expect(a).toContain(`CAST('2025-01-01' AS DATE)`);
+    expect(a).toContain(`'eu'`);
+    expect(a).toContain('FROM silver.t AS t');
+    expect(at('2025-01-01', 'eu', plain)).toBe(a);
+    expect(at('2025-01-01', 'eu', () => 'asg_delta')).toContain('FROM asg_delta AS t');
+    expect(at('2025-02-01', 'eu', plain)).toContain(`CAST('2025-02-01' AS DATE)`);
+    expect(at('2025-01-01', 'us', plain)).toContain(`'us'`);
+    expect(a).toMatch(/STRFTIME/i);
+    expect(at('2025-01-01', 'eu', plain, 'spark')).toMatch(/DATE_FORMAT/i);
+  });
+
   it('keeps Spark 4 (ANSI) CAST semantics and naive TIMESTAMP on DuckDB', async () => {
     const r = duck('SELECT CAST(s AS INT) AS a, TRY_CAST(s AS INT) AS b, CAST(s AS TIMESTAMP) AS c, CAST(s AS TIMESTAMP_LTZ) AS d FROM gold.x');
     expect(r.sql).toBe('SELECT CAST(s AS INT) AS a, TRY_CAST(s AS INT) AS b, CAST(s AS TIMESTAMP) AS c, CAST(s AS TIMESTAMPTZ) AS d FROM "gold"."x" AS x');
