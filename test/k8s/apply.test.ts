@@ -2,7 +2,8 @@
 // scripts/k8s-apiserver.sh), the real S3 server (state, lock, Spark job files) and, for Spark runs,
 // the real Spark cluster. What is played: the spark-operator's and the kubelet's status updates
 // (./stand-in.ts) and Airbyte (./airbyte-server.ts, every request checked against its OpenAPI).
-// A non-churn pipeline: one Airbyte-synced source and two cleanses on Spark, the second downstream.
+// A non-churn pipeline: one Airbyte-synced source and two cleanses on Spark, the second downstream
+// (and, where a test says so, a second source that nothing reads).
 
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ function spec(
   ns: string,
   bucket: string,
   endpoint: string,
-  opts: { withTop?: boolean; timeout?: number; withModel?: boolean; catalog?: boolean } = {},
+  opts: { withTop?: boolean; timeout?: number; withModel?: boolean; catalog?: boolean; crm?: boolean } = {},
 ): string {
   return `pipeline shop {
   warehouse = "./.asgard/warehouse"
@@ -39,6 +40,20 @@ function spec(
     }
   }
 
+${
+  opts.crm
+    ? `
+  source shop_crm postgres {
+    url      = env("SHOP_DB_URL", "postgres://shop@127.0.0.1:55432/shop")
+    password = secret("SHOP_DB_PASSWORD")
+    stream accounts {
+      primary_key = account_id
+      columns     = { account_id = "BIGINT"  name = "VARCHAR" }
+    }
+  }
+`
+    : ''
+}
   cleanse orders_clean {
     sql """ SELECT order_id, UPPER(country) AS country, amount, placed_at FROM bronze.orders WHERE amount > 0 """
     check not_null(order_id)
@@ -200,23 +215,31 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     expect(w.airbyte.requests.length).toBe(airbyteCalls);
   });
 
-  it('an object of an older plan is replaced, not duplicated; a removed node has its objects deleted', async () => {
-    await world({ sparkApplications: () => 'complete' });
-    expect((await apply()).code).toBe(0);
+  it('an object of an older plan is replaced, not duplicated; a removed node has its objects deleted, a removed source its Airbyte source and connection', async () => {
+    await world({ sparkApplications: () => 'complete' }, { crm: true });
+    const first = await apply();
+    expect(first.code, first.stderr).toBe(0);
+    const airbyteNames = () => [w.airbyte.sources, w.airbyte.connections, w.airbyte.destinations].map((m) => [...m.values()].map((x) => x.name).sort());
+    expect(airbyteNames()).toEqual([['shop-shop_crm', 'shop-shop_db'], ['shop-shop_crm-to-bronze', 'shop-shop_db-to-bronze'], ['shop-bronze']]);
     const before = new Map((await sparkApps()).map((a) => [a.metadata.name, a.metadata.uid]));
     // A changed cleanse: its application is replaced by a new run (new uid, same name, one object).
-    writeFileSync(join(w.dir, 'shop.asg'), spec(w.ns, w.bucket, endpoint).replace('WHERE amount > 0', 'WHERE amount >= 1'));
+    writeFileSync(join(w.dir, 'shop.asg'), spec(w.ns, w.bucket, endpoint, { crm: true }).replace('WHERE amount > 0', 'WHERE amount >= 1'));
     const r = await apply();
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const after = await sparkApps();
     expect(after.map((a) => a.metadata.name).sort()).toEqual(['shop-big-orders', 'shop-orders-clean']);
     expect(after.find((a) => a.metadata.name === 'shop-orders-clean').metadata.uid).not.toBe(before.get('shop-orders-clean'));
     // Removing big_orders from the spec deletes its SparkApplication (found by asgard's labels).
     writeFileSync(join(w.dir, 'shop.asg'), spec(w.ns, w.bucket, endpoint, { withTop: false }).replace('WHERE amount > 0', 'WHERE amount >= 1'));
+    // and removing the source shop_crm deletes its Airbyte connection and source (found by asgard's
+    // names in the workspace); the destination stays for shop_db.
     const removed = await apply();
-    expect(removed.code).toBe(0);
+    expect(removed.code, removed.stderr).toBe(0);
     expect((await sparkApps()).map((a) => a.metadata.name)).toEqual(['shop-orders-clean']);
     expect(Object.keys((await remoteState())!.nodes).sort()).toEqual(['bronze.orders', 'silver.orders_clean']);
+    expect(airbyteNames()).toEqual([['shop-shop_db'], ['shop-shop_db-to-bronze'], ['shop-bronze']]);
+    expect(removed.stderr).toContain('deleted Airbyte connection shop-shop_crm-to-bronze (its source is no longer in the spec)');
+    expect(w.airbyte.invalid).toEqual([]);
   });
 
   it("the pipeline's own objects go with the last node that needs them (the dbt project's ConfigMap with the only model); the spec's ConfigMap follows the spec", async () => {
