@@ -16,6 +16,9 @@ import type { PipelineState } from '../../src/planner/state-store.js';
 import { awsEnv, freshBucket, useAwsEnv } from '../helpers/s3.js';
 import { deleteNamespace, freshNamespace, k8sServer, kubeConfig, privateK8sServer, type K8sEnv, type PrivateK8s } from '../helpers/k8s.js';
 import { cli } from '../cli/helpers.js';
+import { Cluster, loadKubeConfig } from '../../src/kube/cluster.js';
+import { runToCompletion } from '../../src/kube/run.js';
+import type { KubeObject } from '../../src/targets/k8s-objects.js';
 import { AirbyteStandIn } from './airbyte-server.js';
 import { StandIn, type StandInOptions } from './stand-in.js';
 
@@ -177,8 +180,14 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     const r = await apply();
     expect(r.stderr).not.toMatch(/Error:|at .*\.ts:/);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { ok: boolean; nodes: { node: string; status: string }[] };
+    const out = JSON.parse(r.stdout) as { ok: boolean; nodes: { node: string; status: string; seconds: number }[] };
     expect(out.ok).toBe(true);
+    // The embedded apply's shape (src/cli/views/apply.ts): {ok, nodes: [{node, status, rows?, seconds, error?}]}.
+    expect(Object.keys(out)).toEqual(['ok', 'nodes']);
+    for (const n of out.nodes) {
+      expect(Object.keys(n).filter((k) => !['node', 'status', 'rows', 'seconds', 'error', 'maintenance'].includes(k))).toEqual([]);
+      expect(typeof n.seconds).toBe('number');
+    }
     expect(out.nodes.map((n) => [n.node, n.status])).toEqual([
       ['bronze.orders', 'succeeded'],
       ['silver.orders_clean', 'succeeded'],
@@ -242,9 +251,22 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     expect(w.airbyte.invalid).toEqual([]);
   });
 
-  it("the pipeline's own objects go with the last node that needs them (the dbt project's ConfigMap with the only model); the spec's ConfigMap follows the spec", async () => {
-    await world({ sparkApplications: () => 'complete', jobs: () => ({ outcome: 'complete' }) }, { withModel: true, catalog: true });
+  it("independent nodes run at once; the pipeline's own objects go with the last node that needs them (the dbt project's ConfigMap with the only model); the spec's ConfigMap follows the spec", async () => {
+    // big_orders (a SparkApplication) and country_totals (a dbt Job) both read orders_clean only:
+    // each is held running until both were submitted, so the apply finishes only if it runs them at once.
+    let bothSubmitted!: () => void;
+    const both = new Promise<void>((r) => (bothSubmitted = r));
+    let submitted = 0;
+    const hold = () => (++submitted === 2 && bothSubmitted(), both);
+    await world(
+      {
+        sparkApplications: (app) => (app.metadata.name === 'shop-big-orders' ? { completeAfter: hold() } : 'complete'),
+        jobs: () => ({ outcome: 'completeAfter', after: hold() }),
+      },
+      { withModel: true, catalog: true },
+    );
     expect((await apply()).code).toBe(0);
+    expect(submitted).toBe(2);
     const core = kubeConfig(w.kubeconfig).makeApiClient(k8s.CoreV1Api);
     const batch = kubeConfig(w.kubeconfig).makeApiClient(k8s.BatchV1Api);
     const configMaps = async () =>
@@ -272,13 +294,19 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     expect(again.stderr).not.toContain('deleted ');
   });
 
-  it('a failing Spark driver: its log in the error, downstream skipped, exit 1', async () => {
+  it('a failing Spark driver: its log in the error, downstream skipped, exit 1; what the state had stays current', async () => {
+    let failing = false;
     await world({
       sparkApplications: (app) =>
-        app.metadata.name === 'shop-orders-clean'
+        failing && app.metadata.name === 'shop-orders-clean'
           ? { fail: 'Traceback (most recent call last):\nAnalysisException: [TABLE_OR_VIEW_NOT_FOUND] bronze__orders' }
           : 'complete',
     });
+    expect((await apply()).code).toBe(0);
+    const before = (await remoteState())!.nodes;
+    // orders_clean changed, and its new run fails.
+    failing = true;
+    writeFileSync(join(w.dir, 'shop.asg'), spec(w.ns, w.bucket, endpoint).replace('WHERE amount > 0', 'WHERE amount >= 1'));
     const r = await apply();
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { ok: boolean; nodes: { node: string; status: string; error?: string }[] };
@@ -288,8 +316,10 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     expect(failed.error).toMatch(/SparkApplication .*\/shop-orders-clean FAILED/);
     expect(failed.error).toMatch(/TABLE_OR_VIEW_NOT_FOUND/);
     expect(out.nodes.find((n) => n.node === 'silver.big_orders')).toMatchObject({ status: 'skipped' });
-    expect(w.standIn!.submitted).toEqual(['SparkApplication/shop-orders-clean']);
-    expect(Object.keys((await remoteState())!.nodes)).toEqual(['bronze.orders']);
+    expect(w.standIn!.submitted).toEqual(['SparkApplication/shop-orders-clean', 'SparkApplication/shop-big-orders', 'SparkApplication/shop-orders-clean']);
+    // The state still records the last good runs (their tables' snapshots stay current: a failed
+    // Spark job commits nothing, test/spark/cluster-apply.test.ts), so the next apply runs both again.
+    expect((await remoteState())!.nodes).toEqual(before);
   });
 
   it('a run that never finishes fails at the profile job_timeout, naming it', async () => {
@@ -300,6 +330,55 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     const out = JSON.parse(r.stdout) as { nodes: { node: string; status: string; error?: string }[] };
     expect(out.nodes.find((n) => n.node === 'silver.orders_clean')?.error).toMatch(
       /did not finish within 3 s \(job_timeout of profile kubernetes\); its last state was SUBMITTED/,
+    );
+  });
+});
+
+describe('a run watched to completion (in process; the operator and the Job controller played)', { timeout: 600_000 }, () => {
+  it("shows each state a SparkApplication and a Job pass through; a failed Job's log is in the error; a Job that never finishes times out", async () => {
+    await world({
+      sparkApplications: () => 'complete',
+      jobs: (job) =>
+        job.metadata.name === 'shop-bad'
+          ? { outcome: 'fail', log: 'Traceback: KeyError: customer_id' }
+          : job.metadata.name === 'shop-hang'
+            ? { outcome: 'hang' }
+            : { outcome: 'complete' },
+    });
+    const cluster = new Cluster(loadKubeConfig({ KUBECONFIG: w.kubeconfig }));
+    const watched = async (o: object, timeoutSeconds = 300) => {
+      const states: string[] = [];
+      const error = await runToCompletion(cluster, o as KubeObject, {
+        timeoutSeconds,
+        timeoutSource: 'job_timeout of the test',
+        onState: (s) => states.push(s),
+      }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      return { states, error };
+    };
+    const metadata = (name: string) => ({ name, namespace: w.ns, labels: { 'asgard.io/pipeline': 'shop' } });
+    const app = {
+      apiVersion: SPARK_APP,
+      kind: 'SparkApplication',
+      metadata: metadata('shop-watched'),
+      spec: { type: 'Python', mode: 'cluster', sparkVersion: '4.0.1', mainApplicationFile: 's3a://b/runner.py', driver: {}, executor: {} },
+    };
+    expect(await watched(app)).toEqual({ states: ['SUBMITTED', 'RUNNING', 'COMPLETED'], error: undefined });
+    const job = (name: string) => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: metadata(name),
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['true'] }] } } },
+    });
+    expect(await watched(job('shop-good'))).toEqual({ states: ['Pending', 'Running', 'Complete'], error: undefined });
+    const bad = await watched(job('shop-bad'));
+    expect(bad.states).toEqual(['Pending', 'Running', 'Failed']);
+    expect(bad.error).toMatch(new RegExp(`^Job ${w.ns}/shop-bad Failed: BackoffLimitExceeded: Traceback: KeyError: customer_id`));
+    // A Job that never finishes: the timeout names itself and where the run stood.
+    expect((await watched(job('shop-hang'), 2)).error).toMatch(
+      new RegExp(`^Job ${w.ns}/shop-hang did not finish within 2 s \\(job_timeout of the test\\); its last state was (Pending|Running)$`),
     );
   });
 });

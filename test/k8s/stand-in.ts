@@ -29,12 +29,17 @@ import { sparkSubmit } from '../../src/spark/submit.js';
 import { sparkRuntime } from '../../src/spark/runtime.js';
 import { ensureToolchain } from '../conformance/lib/toolchain.js';
 
-export type JobOutcome = { outcome: 'run' } | { outcome: 'complete' } | { outcome: 'fail'; log: string } | { outcome: 'hang' };
+export type JobOutcome =
+  | { outcome: 'run' }
+  | { outcome: 'complete' }
+  | { outcome: 'completeAfter'; after: Promise<unknown> }
+  | { outcome: 'fail'; log: string }
+  | { outcome: 'hang' };
 
 export interface StandInOptions {
   readonly kubeconfig: string;
   readonly namespace: string;
-  /** What each Job does: run for real (default), or played: complete, fail with a log, never finish. */
+  /** What each Job does: run for real (default), or played: complete (at once or when the test says), fail with a log, never finish. */
   readonly jobs?: (job: any) => JobOutcome;
   /**
    * What each SparkApplication does: run for real on the Spark cluster (default), or — for tests of
@@ -194,6 +199,11 @@ export class StandIn {
     this.played.push(`Job/${name} Running`);
     let what = this.opts.jobs?.(job) ?? { outcome: 'run' };
     if (what.outcome === 'hang') return;
+    if (what.outcome === 'completeAfter') {
+      // Held running until the test lets it finish.
+      await what.after;
+      what = { outcome: 'complete' };
+    }
     if (what.outcome === 'run') {
       const r = await this.oneAtATime(() => this.runJob(job));
       what = r.code === 0 ? { outcome: 'complete' } : { outcome: 'fail', log: `exit code ${r.code}:\n${r.tail}` };
