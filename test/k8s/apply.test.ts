@@ -332,6 +332,29 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
       /did not finish within 3 s \(job_timeout of profile kubernetes\); its last state was SUBMITTED/,
     );
   });
+
+  it("a Job that never finishes fails at the profile job_timeout, naming the Job and its last state; the state keeps the node's last good run", async () => {
+    let hang = false;
+    await world({ sparkApplications: () => 'complete', jobs: () => (hang ? { outcome: 'hang' } : { outcome: 'complete' }) }, { withModel: true, catalog: true });
+    const first = await apply();
+    expect(first.code, first.stderr).toBe(0);
+    const before = (await remoteState())!.nodes['gold.country_totals'];
+    expect(before).toBeDefined();
+    // Only the model changes, so its dbt Job is the one run of the apply: the timeout is the Job's alone.
+    hang = true;
+    writeFileSync(
+      join(w.dir, 'shop.asg'),
+      spec(w.ns, w.bucket, endpoint, { withModel: true, catalog: true, timeout: 3 }).replace('COUNT(*) AS orders', 'COUNT(order_id) AS orders'),
+    );
+    const r = await apply();
+    expect(r.code, r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout) as { nodes: { node: string; status: string; error?: string }[] };
+    expect(out.nodes.filter((n) => n.status !== 'unchanged').map((n) => [n.node, n.status])).toEqual([['gold.country_totals', 'failed']]);
+    expect(out.nodes.find((n) => n.node === 'gold.country_totals')?.error).toMatch(
+      new RegExp(`^Job ${w.ns}/shop-dbt-country-totals did not finish within 3 s \\(job_timeout of profile kubernetes\\); its last state was (Pending|Running)$`),
+    );
+    expect((await remoteState())!.nodes['gold.country_totals']).toEqual(before);
+  });
 });
 
 describe('a run watched to completion (in process; the operator and the Job controller played)', { timeout: 600_000 }, () => {
