@@ -335,7 +335,10 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
 
   it("a Job that never finishes fails at the profile job_timeout, naming the Job and its last state; the state keeps the node's last good run", async () => {
     let hang = false;
-    await world({ sparkApplications: () => 'complete', jobs: () => (hang ? { outcome: 'hang' } : { outcome: 'complete' }) }, { withModel: true, catalog: true });
+    await world(
+      { sparkApplications: () => 'complete', jobs: () => (hang ? { outcome: 'hang' } : { outcome: 'complete' }) },
+      { withModel: true, catalog: true },
+    );
     const first = await apply();
     expect(first.code, first.stderr).toBe(0);
     const before = (await remoteState())!.nodes['gold.country_totals'];
@@ -351,7 +354,9 @@ describe('apply --profile kubernetes (operator status played)', { timeout: 600_0
     const out = JSON.parse(r.stdout) as { nodes: { node: string; status: string; error?: string }[] };
     expect(out.nodes.filter((n) => n.status !== 'unchanged').map((n) => [n.node, n.status])).toEqual([['gold.country_totals', 'failed']]);
     expect(out.nodes.find((n) => n.node === 'gold.country_totals')?.error).toMatch(
-      new RegExp(`^Job ${w.ns}/shop-dbt-country-totals did not finish within 3 s \\(job_timeout of profile kubernetes\\); its last state was (Pending|Running)$`),
+      new RegExp(
+        `^Job ${w.ns}/shop-dbt-country-totals did not finish within 3 s \\(job_timeout of profile kubernetes\\); its last state was (Pending|Running)$`,
+      ),
     );
     expect((await remoteState())!.nodes['gold.country_totals']).toEqual(before);
   });
