@@ -147,6 +147,50 @@ describe('asgard features historical', () => {
   });
 });
 
+describe('asgard features historical with a text join key', () => {
+  it('reads a CSV file\'s key as the view\'s key type: "42" is not "0042"', async () => {
+    // CSV has no types: sniffed, a key column of digits was a BIGINT, and the join compared the
+    // view's VARCHAR key as a number, so entity "42" got the features of "0042" (and "7" of "007").
+    const d = tempDir('asg-textkey-');
+    writeFileSync(join(d, 'accounts.csv'), 'account,as_of,balance\n0042,2025-01-01 00:00:00,10\n007,2025-01-01 00:00:00,70\n');
+    writeFileSync(
+      join(d, 'acct.asg'),
+      `pipeline acct {
+  source files file {
+    path = "./accounts.csv"
+    stream accounts {
+      primary_key = account
+      columns = { account = "VARCHAR"  as_of = "TIMESTAMP"  balance = "BIGINT" }
+    }
+  }
+  features account_features {
+    entity account { join_key = account }
+    from      = bronze.accounts
+    timestamp = as_of
+    feature balance int64
+  }
+}
+`,
+    );
+    const a = await cli(['apply', 'acct.asg', '--yes'], { cwd: d });
+    expect(a.code, a.stderr).toBe(0);
+    const rows = async (csv: string) => {
+      writeFileSync(join(d, 'e.csv'), `account,event_timestamp\n${csv}`);
+      const r = await cli(['features', 'historical', 'acct.asg', 'account_features', '--entities', 'e.csv', '--format', 'json'], { cwd: d });
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { rows: Record<string, unknown>[] }).rows.map((x) => [x.account, x.balance]);
+    };
+    expect(await rows('42,2025-01-02 00:00:00\n7,2025-01-02 00:00:00\n')).toEqual([
+      ['42', null],
+      ['7', null],
+    ]);
+    expect(await rows('0042,2025-01-02 00:00:00\n007,2025-01-02 00:00:00\n')).toEqual([
+      ['0042', 10],
+      ['007', 70],
+    ]);
+  }, 120_000);
+});
+
 describe('asgard lineage', () => {
   it('traces a feature column back to the source system', async () => {
     const r = await cli(['lineage', 'shop.asg', 'gold.spend.spent'], { cwd: dir });

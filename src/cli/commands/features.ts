@@ -10,7 +10,7 @@ import { warehouseOf } from '../engine-access.js';
 import { formatsOf, show } from '../view.js';
 import { resultSetView } from '../views/result-set.js';
 import { attachWarehouse, qualified } from '../../engine/catalog.js';
-import { literal, openDuck, queryAll } from '../../engine/duckdb.js';
+import { ident, literal, openDuck, queryAll } from '../../engine/duckdb.js';
 import { pointInTimeSql } from '../../engine/features.js';
 
 export const command: Command = {
@@ -19,8 +19,9 @@ export const command: Command = {
 For every row of the entity file (CSV or Parquet with the view's join key and event_timestamp;
 other columns are kept), adds the view's features as they were at that row's event_timestamp: the
 latest feature row with a timestamp at or before it, and not older than the view's TTL. Rows with
-no such feature row get NULLs. Nothing from after event_timestamp is ever used, so a training set
-built this way cannot leak the future. Output: one row per entity row, in the file's order;
+no such feature row get NULLs. The join key is compared as the view's key type (a CSV's key
+column is read as that type: "42" never matches "0042"). Nothing from after event_timestamp is
+ever used, so a training set built this way cannot leak the future. Output: one row per entity row, in the file's order;
 --format json prints {"columns":[{"name","type"}],"rows":[{...}]}.
 
 Examples:
@@ -53,12 +54,11 @@ Examples:
     const file = resolve(ctx.io.cwd, entitiesArg);
     if (!existsSync(file)) throw new CliError(`cannot read ${entitiesArg}: no such file`);
     const ext = extname(file).toLowerCase();
-    const reader =
-      ext === '.parquet'
-        ? `read_parquet(${literal(file)})`
-        : ext === '.csv' || ext === '.tsv' || ext === '.txt'
-          ? `read_csv(${literal(file)}, header = true)`
-          : undefined;
+    const csv = ext === '.csv' || ext === '.tsv' || ext === '.txt';
+    /** The file's relation; `types` (CSV): the columns read as the given types rather than sniffed. */
+    const readerOf = (types = ''): string | undefined =>
+      ext === '.parquet' ? `read_parquet(${literal(file)})` : csv ? `read_csv(${literal(file)}, header = true${types})` : undefined;
+    const reader = readerOf();
     if (!reader) throw new CliError(`--entities ${entitiesArg}: give a .csv or .parquet file`);
 
     const { state, warehouse } = await warehouseOf(ctx, spec.ir, spec.file);
@@ -67,14 +67,24 @@ Examples:
     const conn = await openDuck();
     try {
       await attachWarehouse(conn, state, warehouse, { ir: spec.ir });
+      // The key is compared as the view's key type: a CSV's key is read as that type (sniffed, a
+      // column of digits would be a number, and "42" would match the key "0042"), a Parquet's cast.
+      const key = view.entity.joinKey;
+      const keyType = String((await queryAll(conn, `DESCRIBE ${qualified(view.from)}`)).rows.find((r) => r.column_name === key)?.column_type ?? 'VARCHAR');
+      let cols: string[];
       try {
-        await conn.run(`CREATE TEMP TABLE asg_entities AS SELECT * FROM ${reader}`);
+        cols = (await queryAll(conn, `DESCRIBE SELECT * FROM ${reader}`)).rows.map((r) => String(r.column_name));
       } catch (e) {
         throw new CliError(`cannot read ${entitiesArg}: ${(e as Error).message.split('\n')[0]}`);
       }
-      const cols = (await queryAll(conn, `DESCRIBE asg_entities`)).rows.map((r) => String(r.column_name));
-      const missing = [view.entity.joinKey, 'event_timestamp'].filter((c) => !cols.includes(c));
+      const missing = [key, 'event_timestamp'].filter((c) => !cols.includes(c));
       if (missing.length) throw new CliError(`${entitiesArg} lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it has ${cols.join(', ')})`);
+      const typed = readerOf(csv ? `, types = {${literal(key)}: ${literal(keyType)}}` : '');
+      try {
+        await conn.run(`CREATE TEMP TABLE asg_entities AS SELECT * REPLACE (CAST(${ident(key)} AS ${keyType}) AS ${ident(key)}) FROM ${typed}`);
+      } catch (e) {
+        throw new CliError(`cannot read ${entitiesArg}: ${(e as Error).message.split('\n')[0]}`);
+      }
       const r = await queryAll(
         conn,
         pointInTimeSql(view, 'asg_entities', { fullFeatureNames: ctx.flag('full-feature-names'), featureRelation: qualified(view.from) }),
