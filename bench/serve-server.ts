@@ -1,6 +1,7 @@
 // Child process of the serving benches (bench/serve.bench.ts, bench/query-load.bench.ts): `asgard
 // serve`'s server on a prepared registry, so no load generator or bench code shares its event loop.
-// Argument: a JSON file {"ir", "spec", "stateDir"} (the warehouse is the spec's, beside it); prints
+// Argument: a JSON file {"ir", "spec", "stateDir", "doorPolicy"?} (the warehouse is the spec's,
+// beside it; doorPolicy: how the query door's engines yield the CPU, src/serve/query-door.ts); prints
 // the port on stdout, exits on SIGTERM or when its stdin closes (the bench ended). The bench starts
 // it with `asgard serve`'s node flags (src/cli/relaunch.ts).
 //
@@ -23,7 +24,7 @@ import { GcWindow } from './gc-window.js';
 import { ThreadClock, threadDelta, threadTimes } from './sched.js';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const srv = createAsgardServer({ ir: cfg.ir, workspace: Workspace.open(cfg.spec, { stateDir: cfg.stateDir }) });
+const srv = createAsgardServer({ ir: cfg.ir, workspace: Workspace.open(cfg.spec, { stateDir: cfg.stateDir }), doorPolicy: cfg.doorPolicy });
 
 // Event-loop delay: a timer due every TICK_MS, each tick's lateness (the time since the last one
 // beyond TICK_MS; libuv's timers count whole ms, so ±1 ms) and how much of it the process spent on

@@ -5,7 +5,10 @@
 //  - serve.inference.p50_us / p99_us: an open-loop generator (bench/loadgen.ts) at a fixed 2,000
 //    requests/s, latency from each request's scheduled time, in microseconds (HDR histogram);
 //  - serve.inference.under_queries.*: the same while two clients keep the query door
-//    (POST /data-products/query) busy with a join and aggregate over the gold table;
+//    (POST /data-products/query) busy with a join and aggregate over the gold table (the door's
+//    engines under SCHED_IDLE once warm, src/serve/query-door.ts), with the queries answered;
+//    serve.inference.under_queries.door_nice.*: the same run against a second server whose door's
+//    engines stay at nice 10 (DoorPolicy 'nice', as before session 9);
 //  - serve.inference.client_send_lag_p99_us: how late the generator's own sends left (inside every
 //    latency above), and what the server measured inside itself (bench/serve-server.ts): its
 //    event-loop delay, GC pauses per second, bytes allocated per request;
@@ -120,18 +123,26 @@ export async function run(): Promise<Figure[]> {
 
   const cfg = join(dir, 'serve.json');
   writeFileSync(cfg, JSON.stringify({ ir, spec: join(dir, 'spec.asg'), stateDir: dir }));
+  const cfgNice = join(dir, 'serve-door-nice.json');
+  writeFileSync(cfgNice, JSON.stringify({ ir, spec: join(dir, 'spec.asg'), stateDir: dir, doorPolicy: 'nice' }));
   const server = await serveProcess(cfg);
   const young = await serveProcess(cfg, V8_DEFAULT);
+  const doorNice = await serveProcess(cfgNice);
   const { url } = server;
   try {
-    for (const sv of [server, young]) await cannon(sv.url, { connections: 10, duration: 2 }); // warm-up: session created, JIT warm
+    for (const sv of [server, young, doorNice]) await cannon(sv.url, { connections: 10, duration: 2 }); // warm-up: session created, JIT warm
     await warmQueryDoor(url);
+    await warmQueryDoor(doorNice.url);
     const quiet: LoadResult[] = [];
     const quietServer: ServerStats[] = [];
     const youngRuns: LoadResult[] = [];
     const youngServer: ServerStats[] = [];
     const busy: LoadResult[] = [];
     const queries: number[] = [];
+    const busyServer: (ServerStats & { cores: Record<string, CoreTimes> })[] = [];
+    const busyNice: LoadResult[] = [];
+    const busyNiceServer: (ServerStats & { cores: Record<string, CoreTimes> })[] = [];
+    const queriesNice: number[] = [];
     const rps: number[] = [];
     // One open-loop run, what the server measured inside itself meanwhile, and what each core did (bench/sched.ts).
     const measured = async (sv = server): Promise<[LoadResult, ServerStats & { cores: Record<string, CoreTimes> }]> => {
@@ -165,17 +176,23 @@ export async function run(): Promise<Figure[]> {
       const [y, ys] = await measured(young);
       youngRuns.push(y);
       youngServer.push(ys);
-      const door = queryDoor(url);
-      const [b, bs] = await measured();
-      busy.push(b);
-      queries.push(await door.stop());
+      // The two door policies in turn, each run in the other order, so neither always follows the other.
+      for (const sv of i % 2 ? [doorNice, server] : [server, doorNice]) {
+        const door = queryDoor(sv.url);
+        const [r, st] = await measured(sv);
+        const n = await door.stop();
+        if (sv === server) [busy[i], busyServer[i], queries[i]] = [r, st, n];
+        else [busyNice[i], busyNiceServer[i], queriesNice[i]] = [r, st, n];
+      }
+      const [b, bs, bn, bns] = [busy[i], busyServer[i], busyNice[i], busyNiceServer[i]];
       const full = await cannon(url, { connections: 64, duration: SECONDS });
       if (full.non2xx || full.errors) throw new Error(`full-load run had ${full.non2xx} non-2xx and ${full.errors} errors`);
       rps.push(full.requests.average);
       process.stderr.write(
         `serve.bench run ${i + 1}: p50/p99 ${q.p50_us}/${q.p99_us} µs (${inside(qs, q)})\n` +
           `  V8's default young generation: p50/p99 ${y.p50_us}/${y.p99_us} µs (${inside(ys, y)})\n` +
-          `  with the query door busy (${queries[i]} queries): p50/p99 ${b.p50_us}/${b.p99_us} µs (${inside(bs, b)})\n  full load ${Math.round(full.requests.average)} req/s\n`,
+          `  with the query door busy (${queries[i]} queries): p50/p99 ${b.p50_us}/${b.p99_us} µs (${inside(bs, b)})\n` +
+          `  with the query door busy, its engines at nice 10 (${queriesNice[i]} queries): p50/p99 ${bn.p50_us}/${bn.p99_us} µs (${inside(bns, bn)})\n  full load ${Math.round(full.requests.average)} req/s\n`,
       );
     }
     const inServer = (prefix: string, st: readonly ServerStats[], rs: LoadResult[]): Figure[] => [
@@ -226,11 +243,28 @@ export async function run(): Promise<Figure[]> {
       ...inServer('serve.inference.v8_default_young', youngServer, youngRuns),
       us('serve.inference.under_queries.p50_us', busy, 'p50_us', 'query door busy'),
       us('serve.inference.under_queries.p99_us', busy, 'p99_us', '< 2000 with the query door busy'),
-      { name: 'serve.inference.under_queries.queries', value: median(queries), unit: 'queries', runs: RUNS },
+      ...inServer('serve.inference.under_queries', busyServer, busy),
+      {
+        name: 'serve.inference.under_queries.queries',
+        value: median(queries),
+        unit: 'queries',
+        goal: `answered by the door in the ${SECONDS} s window`,
+        runs: RUNS,
+      },
+      us('serve.inference.under_queries.door_nice.p99_us', busyNice, 'p99_us', "the door's engines at nice 10 (as before session 9), same run"),
+      ...inServer('serve.inference.under_queries.door_nice', busyNiceServer, busyNice),
+      {
+        name: 'serve.inference.under_queries.door_nice.queries',
+        value: median(queriesNice),
+        unit: 'queries',
+        goal: `answered by the door in the ${SECONDS} s window`,
+        runs: RUNS,
+      },
       { name: 'serve.inference.max_rps', value: Math.round(median(rps)), unit: 'req/s', goal: '>= 5000', runs: RUNS },
       { name: 'ml.batch_score.100k.seconds', value: median(batch), unit: 's', goal: '< 2', runs: RUNS },
     ];
   } finally {
+    await doorNice.stop();
     await young.stop();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

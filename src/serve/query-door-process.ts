@@ -13,8 +13,11 @@
 //        {type: 'error', id, kind: 'query' | 'http' | 'internal', …}
 // The engine (one DuckDB thread, QUERY_MEMORY_LIMIT) is opened over the committed snapshots and
 // reopened when the state file changes; its guards are the engine's (src/engine/query.ts).
+// Once warm, with DoorPolicy 'idle', every thread of the engine runs under SCHED_IDLE, and a query
+// that starves there runs on at nice DOOR_NICE until it ends (query-door.ts).
 
-import { readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PipelineIR } from '../ir/types.js';
@@ -22,7 +25,7 @@ import { Workspace } from '../workspace/workspace.js';
 import { openReadOnlyWarehouse, QueryError, readOnlySql, streamReadOnlyQuery } from '../engine/query.js';
 import { HttpError } from './http.js';
 import { readServedState } from './state.js';
-import { DOOR_NICE, type DoorReply, type DoorRequest, type DoorSetup } from './query-door.js';
+import { CHRT, DOOR_NICE, type DoorReply, type DoorRequest, type DoorSetup, idlePossible, STARVE_WINDOW_MS, starved } from './query-door.js';
 
 /**
  * Where the engine was started without a nice command: on Linux a nice value belongs to a thread,
@@ -51,7 +54,55 @@ function lowerPriority(): void {
   }
 }
 
+/** Every thread of this process under SCHED_IDLE, or back under SCHED_OTHER (at its nice, DOOR_NICE); whether chrt did it. */
+function schedule(toIdle: boolean): boolean {
+  if (!CHRT) return false;
+  return spawnSync(CHRT, ['--all-tasks', toIdle ? '--idle' : '--other', '--pid', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** ns on a core and ns runnable but waiting for one, summed over this process's threads (/proc/self/task/TID/schedstat). */
+function schedTimes(): [number, number] {
+  let run = 0;
+  let wait = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const [r, w] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ').map(Number);
+      run += r || 0;
+      wait += w || 0;
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return [run, wait];
+}
+
+/**
+ * While a query runs under SCHED_IDLE: every STARVE_WINDOW_MS, whether the engine starved in the
+ * window (query-door.ts starved); if it did, back to nice DOOR_NICE until the query ends. Returns
+ * the guard's end, which puts the engine under SCHED_IDLE again.
+ */
+function guardStarvation(): () => void {
+  let [run0, wait0] = schedTimes();
+  let t0 = process.hrtime.bigint();
+  let lifted = false;
+  const timer = setInterval(() => {
+    const [run, wait] = schedTimes();
+    const t = process.hrtime.bigint();
+    if (starved(run - run0, wait - wait0, Number(t - t0))) {
+      lifted = schedule(false);
+      if (lifted) clearInterval(timer);
+    }
+    [run0, wait0, t0] = [run, wait, t];
+  }, STARVE_WINDOW_MS);
+  return () => {
+    clearInterval(timer);
+    if (lifted) schedule(true);
+  };
+}
+
 const setup = JSON.parse(process.argv[2] ?? '{}') as DoorSetup;
+/** Whether this engine runs under SCHED_IDLE once warm (DoorPolicy 'idle', where it can). */
+const underIdle = setup.policy === 'idle' && idlePossible();
 const ir = setup.ir as PipelineIR;
 const { state: store, warehouse } = Workspace.reopen({ ...setup, name: ir.name });
 let engine: { mtimeMs: number; conn: DuckDBConnection } | undefined;
@@ -82,6 +133,8 @@ async function connection(): Promise<DuckDBConnection> {
 const waiting = new Map<number, (more: boolean) => void>();
 
 async function run(q: Extract<DoorRequest, { type: 'query' }>): Promise<void> {
+  const unguard = underIdle ? guardStarvation() : undefined;
+  let last: DoorReply;
   try {
     const conn = await connection();
     send({ type: 'running', id: q.id });
@@ -99,15 +152,18 @@ async function run(q: Extract<DoorRequest, { type: 'query' }>): Promise<void> {
           }),
       },
     );
-    send({ type: 'done', id: q.id, rows: r.rows, truncated: r.truncated });
+    last = { type: 'done', id: q.id, rows: r.rows, truncated: r.truncated };
   } catch (e) {
-    if (e instanceof QueryError) send({ type: 'error', id: q.id, kind: 'query', code: e.code, message: e.message });
+    if (e instanceof QueryError) last = { type: 'error', id: q.id, kind: 'query', code: e.code, message: e.message };
     else if (e instanceof HttpError)
-      send({ type: 'error', id: q.id, kind: 'http', status: e.status, code: e.code, message: e.message, retryAfter: e.retryAfter });
-    else send({ type: 'error', id: q.id, kind: 'internal', message: (e as Error)?.message ?? String(e) });
+      last = { type: 'error', id: q.id, kind: 'http', status: e.status, code: e.code, message: e.message, retryAfter: e.retryAfter };
+    else last = { type: 'error', id: q.id, kind: 'internal', message: (e as Error)?.message ?? String(e) };
   } finally {
     waiting.delete(q.id);
   }
+  // Back under SCHED_IDLE before the answer ends: once the server has it, the engine yields again.
+  unguard?.();
+  send(last);
 }
 
 process.on('message', (m: DoorRequest) => {
@@ -126,4 +182,5 @@ try {
 }
 await connection().catch(() => undefined);
 lowerPriority();
+if (underIdle) schedule(true);
 send({ type: 'ready' });

@@ -2,11 +2,16 @@
 // pool (QUERY_POOL_SIZE, one DuckDB thread and QUERY_MEMORY_LIMIT each) runs in a process of its own
 // (query-door-process.ts) whose every thread runs at nice DOOR_NICE, so heavy queries take only the
 // CPU that inference, features and /health leave: on a 2-core machine two heavy queries in the
-// server's own process had added 111 ms to the inference p99. Why 10 and not 19: a server thread
-// that sleeps between requests preempts a lower-priority thread as soon as it wakes at any positive
-// nice difference (it has used less than its share); the weight only decides the split while both
-// stay busy (nice 10: the server keeps ~90%). At nice 19 (~1.5%) a door query on a machine busy with
-// other work ran a hundred times slower and met its time limit.
+// server's own process had added 111 ms to the inference p99. Why 10 and not 19: the weight decides
+// the split while both stay busy (nice 10: the server keeps ~90%); at nice 19 (~1.5%) a door query on
+// a machine busy with other work ran a hundred times slower and met its time limit.
+// Nice does not decide how soon a server thread that wakes gets the core, though: Linux's scheduler
+// (EEVDF) lets the running thread finish its slice whatever its weight, and notices the end of a
+// slice at the next tick (4 ms at 250 Hz), so under heavy queries the server waited up to that long
+// for its core at each request (bench/serve.md, session 9). Hence DoorPolicy 'idle' (the default):
+// once warm, an engine runs its threads under SCHED_IDLE, which any other thread preempts at once
+// when it wakes; an engine that gets almost no CPU so (starved: other work keeps the cores busy) goes
+// back to nice DOOR_NICE for the rest of that query (query-door-process.ts).
 // - A query beyond the pool gets 503 with Retry-After at once instead of queueing.
 // - Rows come back chunk by chunk, already serialised, one chunk in flight: a slow NDJSON reader
 //   holds the engine back instead of filling the server's memory (query-answer.ts).
@@ -16,7 +21,7 @@
 // channel).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { PipelineIR } from '../ir/types.js';
@@ -33,6 +38,49 @@ export const QUERY_POOL_SIZE = 2;
 export const QUERY_MEMORY_LIMIT = '512MB';
 /** Nice value of every thread of an engine process (query-door-process.ts). */
 export const DOOR_NICE = 10;
+/**
+ * How an engine yields the CPU once warm: 'idle' (SCHED_IDLE, preempted at once by any other
+ * thread's wake-up; back at nice DOOR_NICE while starved) or 'nice' (nice DOOR_NICE only). 'idle'
+ * needs Linux, util-linux's chrt and the right to leave SCHED_IDLE again (CAP_SYS_NICE or
+ * RLIMIT_NICE): elsewhere an engine stays at 'nice'.
+ */
+export type DoorPolicy = 'idle' | 'nice';
+/** A window of an engine's query (STARVE_WINDOW_MS) in which it was runnable at least half the time and on a core under this share of that: starved. */
+export const STARVED_SHARE = 0.05;
+export const STARVE_WINDOW_MS = 500;
+
+/**
+ * Whether an engine that ran `runNs` and waited `waitNs` for a core (summed over its threads) during
+ * a window of `windowNs` is starved. Under SCHED_IDLE beside one busy thread of normal priority an
+ * engine gets ~0.3% of the core; at nice 10 it got ~10%: below half of that, nice 10 serves the
+ * query better. Two engines sharing a core with each other and a server get far more (~35% each).
+ */
+export function starved(runNs: number, waitNs: number, windowNs: number): boolean {
+  const runnable = runNs + waitNs;
+  return runnable >= windowNs / 2 && runNs < STARVED_SHARE * runnable;
+}
+
+/** util-linux's chrt, which sets the scheduling policy of every thread of a process (Linux). */
+export const CHRT = process.platform === 'linux' ? ['/usr/bin/chrt', '/bin/chrt'].find((f) => existsSync(f)) : undefined;
+
+/**
+ * Whether an engine started by this process can run under SCHED_IDLE: chrt is there and the engine
+ * may leave SCHED_IDLE again for SCHED_OTHER at DOOR_NICE when starved (sched(7): with CAP_SYS_NICE,
+ * or an RLIMIT_NICE of at least 20 - DOOR_NICE; the engine inherits both). Without that right a
+ * starved engine could not go back, so it stays at nice DOOR_NICE.
+ */
+export function idlePossible(): boolean {
+  if (!CHRT) return false;
+  try {
+    const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (capEff && (BigInt(`0x${capEff}`) >> 23n) & 1n) return true; // CAP_SYS_NICE
+    const softLimit = /^Max nice priority\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return Number(softLimit) >= 20 - DOOR_NICE;
+  } catch {
+    return false;
+  }
+}
+
 /** How long an engine process may take to start. */
 const START_TIMEOUT_MS = 60_000;
 /** After the time limit: how long an engine gets to stop before its process is killed. */
@@ -46,6 +94,7 @@ export interface DoorSetup {
   /** The URI the tables' Iceberg metadata records for that root (`s3://…` for the working copy of an S3 warehouse). */
   readonly warehouseUri: string;
   readonly memoryLimit: string;
+  readonly policy: DoorPolicy;
 }
 
 export type DoorRequest = { type: 'query'; id: number; sql: string; limit: number; timeoutMs: number } | { type: 'ack'; id: number; more: boolean };

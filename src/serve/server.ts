@@ -26,7 +26,7 @@ import { readServedState } from './state.js';
 import { ServeAuth } from './auth.js';
 import { JsonAnswer, NdjsonAnswer } from './query-answer.js';
 import { WarehouseAccess } from './warehouse-access.js';
-import { QUERY_MEMORY_LIMIT, QueryDoor } from './query-door.js';
+import { type DoorPolicy, QUERY_MEMORY_LIMIT, QueryDoor } from './query-door.js';
 import { REMOTE_TTL_MS, ServedRemote } from './remote-sync.js';
 
 export const BODY_LIMIT = 1 << 20; // 1 MiB
@@ -50,6 +50,8 @@ export interface ServeOptions {
   readonly queryTimeoutMs?: number;
   /** With a warehouse on S3: how long a pulled remote state is served before a request checks it (REMOTE_TTL_MS by default). */
   readonly remoteTtlMs?: number;
+  /** How the query door's engines yield the CPU ('idle' by default, query-door.ts). */
+  readonly doorPolicy?: DoorPolicy;
 }
 
 export interface AsgardServer {
@@ -80,6 +82,7 @@ export function createAsgardServer(opts: ServeOptions): AsgardServer {
     warehouseRoot: warehouse.root,
     warehouseUri: warehouse.tables.store.rootUri,
     memoryLimit: QUERY_MEMORY_LIMIT,
+    policy: opts.doorPolicy ?? 'idle',
   });
   // A warehouse on S3: the state, registry and snapshots are a working copy of the bucket's (remote-sync.ts).
   const remoteState = workspace.remote(ir);

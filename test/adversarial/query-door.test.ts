@@ -5,10 +5,12 @@
 // come from the engine chunk by chunk: a JSON answer past 32 MiB is 413, and Accept:
 // application/x-ndjson streams results of any size.
 
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { cpus, getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOOR_NICE, QUERY_POOL_SIZE } from '../../src/serve/query-door.js';
+import { DOOR_NICE, idlePossible, QUERY_POOL_SIZE, STARVE_WINDOW_MS, starved } from '../../src/serve/query-door.js';
+import { FEATURE_NAMES } from '../ml/fixtures.js';
 import { servedModel, type Served } from './helpers.js';
 
 let served: Served;
@@ -28,9 +30,43 @@ afterAll(async () => {
   await served?.close();
 });
 
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+/** Field `n` of /proc/PID/task/TID/stat, counted from 0 after the command name, for every thread of `pid`. */
+const threadStat = (pid: number, n: number): number[] =>
+  readdirSync(`/proc/${pid}/task`).map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[n]));
+/** The nice value of every thread of `pid` (stat's 19th field). */
+const threadNice = (pid: number): number[] => threadStat(pid, 16);
+/** The scheduling policy of every thread of `pid` (stat's 41st field). */
+const threadPolicy = (pid: number): number[] => threadStat(pid, 38);
+
+describe('a starved engine (query-door.ts starved)', () => {
+  const window = STARVE_WINDOW_MS * 1e6;
+  it.each([
+    ['under SCHED_IDLE beside a busy thread: ~0.3% of a core', 0.003 * window, 0.997 * window, true],
+    ['two engines and the server on one core: ~35% each', 0.35 * window, 0.65 * window, false],
+    ['alone on a core', window, 0, false],
+    ['waiting on its reader, seldom runnable', 0.001 * window, 0.1 * window, false],
+    ['nice 10 beside a busy thread: ~10%', 0.1 * window, 0.9 * window, false],
+  ])('%s', (_what, run, wait, expected) => {
+    expect(starved(run, wait, window)).toBe(expected);
+  });
+});
+
 const query = (sql: string) =>
   fetch(`${base}/data-products/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
 const NDJSON = { accept: 'application/x-ndjson' };
+/** A query that runs until the door's time limit (a three-way cross join). */
+const HEAVY =
+  'SELECT count(*) AS n FROM gold.customer_metrics a, gold.customer_metrics b, gold.customer_metrics c WHERE a.total_purchases + b.total_purchases + c.total_purchases = 1000';
+/** Until /health reports `n` query engines busy (bounded). */
+async function untilBusy(n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const h = (await (await fetch(`${base}/health`)).json()) as { components: { query_door: { busy: number } } };
+    if (h.components.query_door.busy >= n) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 describe('the query door', () => {
   it.each([
@@ -50,22 +86,15 @@ describe('the query door', () => {
   });
 
   it('heavy queries: their own pool; /health and /features answer meanwhile; one too many gets 503 + Retry-After; the slow ones are stopped', async () => {
-    const heavy =
-      'SELECT count(*) AS n FROM gold.customer_metrics a, gold.customer_metrics b, gold.customer_metrics c WHERE a.total_purchases + b.total_purchases + c.total_purchases = 1000';
     let finished = 0;
     const slow = Array.from({ length: QUERY_POOL_SIZE }, () =>
-      query(heavy).then(async (r) => {
+      query(HEAVY).then(async (r) => {
         finished++;
         return { status: r.status, body: (await r.json()) as { error: { code: string } } };
       }),
     );
-    // Wait (bounded) until /health reports every query engine busy.
-    for (let i = 0; i < 200; i++) {
-      const h = (await (await fetch(`${base}/health`)).json()) as { components: { query_door: { busy: number } } };
-      if (h.components.query_door.busy === QUERY_POOL_SIZE) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const extra = await query(heavy);
+    await untilBusy(QUERY_POOL_SIZE);
+    const extra = await query(HEAVY);
     expect(extra.status, await extra.clone().text()).toBe(503);
     expect(extra.headers.get('retry-after')).toBe('1');
     expect(((await extra.json()) as { error: { code: string } }).error.code).toBe('query_door_busy');
@@ -82,6 +111,49 @@ describe('the query door', () => {
     const ok = await query('SELECT count(*) AS n FROM gold.customer_metrics');
     expect(ok.status).toBe(200);
   }, 60_000);
+
+  it('an engine process that dies takes down only its own query (503 query_door_unavailable + Retry-After): serving answers, and the next queries start new engines', async () => {
+    const warm = await Promise.all(Array.from({ length: QUERY_POOL_SIZE }, () => query('SELECT 1 AS one')));
+    expect(warm.map((r) => r.status)).toEqual(warm.map(() => 200));
+    const before = served.srv.door.pids();
+    expect(before.length).toBe(QUERY_POOL_SIZE);
+    // One engine runs a heavy query (until the 10 s limit); then every engine is killed, the busy one and the idle one.
+    const running = query(HEAVY);
+    await untilBusy(1);
+    for (const pid of before) process.kill(pid, 'SIGKILL');
+    const r = await running;
+    const j = (await r.json()) as { error: { code: string; message: string } };
+    expect(r.status, JSON.stringify(j)).toBe(503);
+    expect(r.headers.get('retry-after')).toBe('1');
+    expect(j.error.code).toBe('query_door_unavailable');
+    expect(j.error.message).toContain('the query engine stopped (signal SIGKILL)');
+    // The server goes on serving.
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/features/customer_churn_features/1`)).status).toBe(200);
+    const inputs = [Object.fromEntries(FEATURE_NAMES.map((f) => [f, 1]))];
+    const inference = await fetch(`${base}/mlops/inference`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model_name: 'customer_churn_predictor', inputs }),
+    });
+    expect(inference.status, await inference.clone().text()).toBe(200);
+    // Once the server saw both processes end (a query given to an engine that died before the server
+    // saw its end gets the same 503 + Retry-After), the next queries are answered, by new engine
+    // processes at the door's priority.
+    while (served.srv.door.pids().some((p) => before.includes(p))) await new Promise((r) => setTimeout(r, 20));
+    const again = await Promise.all(Array.from({ length: QUERY_POOL_SIZE }, () => query('SELECT count(*) AS n FROM gold.customer_metrics')));
+    expect(
+      again.map((a) => a.status),
+      JSON.stringify(await Promise.all(again.map((a) => a.clone().text()))),
+    ).toEqual(again.map(() => 200));
+    const after = served.srv.door.pids();
+    expect(after.length).toBe(QUERY_POOL_SIZE);
+    expect(after.filter((p) => before.includes(p))).toEqual([]);
+    for (const pid of after) {
+      expect(threadNice(pid).every((n) => n === DOOR_NICE)).toBe(true);
+      expect(threadPolicy(pid)).toEqual(threadPolicy(pid).map(() => (idlePossible() ? SCHED_IDLE : SCHED_OTHER)));
+    }
+  }, 120_000);
 });
 
 // Results large enough to take seconds on a loaded machine: a server of their own whose time limit
@@ -101,9 +173,6 @@ describe('large results', () => {
   it('the engines run in processes of their own, every thread at a lower priority from the start (warm-up included); the server keeps its own', async () => {
     const serverNice = getPriority();
     expect(DOOR_NICE).toBeGreaterThan(serverNice);
-    // /proc/PID/task/TID/stat: the 19th field is the nice value (fields counted after the command name).
-    const threadNice = (pid: number): number[] =>
-      readdirSync(`/proc/${pid}/task`).map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
     // Both engines start on these first queries. From the moment an engine process runs node on the
     // engine's module (its start: tsx, the SQL toolkit, DuckDB opening the warehouse, 2-3 s of CPU)
     // until both answered, every look at its threads finds them at DOOR_NICE. (An engine that
@@ -155,9 +224,56 @@ describe('large results', () => {
         nice.every((n) => n === DOOR_NICE),
         `nice of ${pid}'s threads: ${nice.join(' ')}`,
       ).toBe(true);
+      // Warm, where it can (idlePossible): every thread under SCHED_IDLE, which the server's threads preempt at once.
+      expect(threadPolicy(pid), `policy of ${pid}'s threads`).toEqual(threadPolicy(pid).map(() => (idlePossible() ? SCHED_IDLE : SCHED_OTHER)));
     }
     expect(getPriority()).toBe(serverNice);
   }, 300_000);
+
+  it.skipIf(!idlePossible())(
+    'an engine starved under SCHED_IDLE (a busy thread of normal priority on its only core) runs its query on at nice 10, and goes back to SCHED_IDLE after it',
+    async () => {
+      // Every engine started and warm (this test may run alone).
+      const warm = await Promise.all(Array.from({ length: QUERY_POOL_SIZE }, () => roomyDoor({ sql: 'SELECT 1 AS one' })));
+      expect(warm.map((r) => r.status)).toEqual(warm.map(() => 200));
+      const pids = roomy.srv.door.pids();
+      expect(pids.length).toBe(QUERY_POOL_SIZE);
+      for (const pid of pids) expect(threadPolicy(pid), `policy of ${pid}'s threads`).toEqual(threadPolicy(pid).map(() => SCHED_IDLE));
+      // Both engines and a busy loop at the test's priority, all on one core: under SCHED_IDLE an
+      // engine gets ~0.3% of it, whatever else the machine runs. Once an engine is seen back under
+      // SCHED_OTHER the loop ends, so the query finishes at whatever the machine leaves it.
+      const core = '0';
+      for (const pid of pids) execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', core, String(pid)], { stdio: 'ignore' });
+      const hog = spawn('taskset', ['--cpu-list', core, process.execPath, '-e', 'for (;;);'], { stdio: 'ignore' });
+      try {
+        let answered = false;
+        const q = roomyDoor({ sql: 'SELECT sum(hash(i)) AS h FROM range(20000000) t(i)' }).finally(() => (answered = true));
+        const seen = new Set<number>();
+        while (!answered && !seen.has(SCHED_OTHER)) {
+          for (const pid of pids) {
+            try {
+              seen.add(threadPolicy(pid)[0]);
+            } catch {
+              // ended meanwhile
+            }
+          }
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        hog.kill('SIGKILL');
+        // Seen back at SCHED_OTHER (at DOOR_NICE) while the query ran…
+        expect([...seen].sort()).toEqual([SCHED_OTHER, SCHED_IDLE]);
+        for (const pid of pids) expect(threadNice(pid).every((n) => n === DOOR_NICE)).toBe(true);
+        const r = await q;
+        expect(r.status, await r.clone().text()).toBe(200);
+      } finally {
+        hog.kill('SIGKILL');
+        for (const pid of pids) execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', `0-${cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
+      }
+      // …and under SCHED_IDLE again once it answered.
+      for (const pid of pids) expect(threadPolicy(pid)).toEqual(threadPolicy(pid).map(() => SCHED_IDLE));
+    },
+    240_000,
+  );
 
   it('a JSON result over 32 MiB: 413 result_too_large naming limit; the door answers next', async () => {
     const r = await roomyDoor({ sql: "SELECT i, repeat('x', 3600) AS s FROM range(10000) t(i)", limit: 10000 });
