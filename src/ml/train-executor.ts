@@ -76,6 +76,10 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
       conn.closeSync();
     }
     const ds = set.dataset;
+    if (set.unlabelled)
+      ctx.warn(
+        `${node.id}: ${set.unlabelled} rows of ${node.label.from} have a NULL ${node.label.column} or ${view.entity.joinKey} (unlabelled); they are left out`,
+      );
     if (set.missingFeatures)
       ctx.warn(`${node.id}: ${set.missingFeatures} label rows have no feature row of ${view.id} within its ttl at their event time; they are left out`);
     if (ds.n < MIN_ROWS) throw new NodeError(`${node.id}: only ${ds.n} labelled rows with features; need at least ${MIN_ROWS}`, node.span);

@@ -4,7 +4,8 @@
 // Training: the label table's rows are the entity rows (join key, event timestamp, label); each
 // gets the feature row that was current at its event timestamp (point-in-time: the latest feature
 // row with ts <= event_timestamp and ts > event_timestamp − ttl; nothing from the future). An
-// entity row whose features are all NULL (no feature row in the TTL window) is left out. The SQL
+// entity row whose features are all NULL (no feature row in the TTL window) is left out, as is a row
+// whose label or join key is NULL (both counted, for the train node's warnings). The SQL
 // comes from the engine (src/engine/features.ts), so training, serving and
 // `asgard features historical` agree. (Batch scoring reads its input table: batch-score.ts.)
 
@@ -36,6 +37,8 @@ export interface TrainingSet {
   readonly dataset: Dataset;
   /** Entity rows without any feature row in the TTL window (dropped). */
   readonly missingFeatures: number;
+  /** Rows of the label table with a NULL label or join key (unlabelled: dropped). */
+  readonly unlabelled: number;
 }
 
 export async function loadTrainingSet(conn: DuckDBConnection, view: FeaturesNode, label: TrainNode['label']): Promise<TrainingSet> {
@@ -43,6 +46,10 @@ export async function loadTrainingSet(conn: DuckDBConnection, view: FeaturesNode
   const cast = (f: FeaturesNode['features'][number]) => `CAST(${ident(f.name)} AS ${isCategorical(f.dtype) ? 'VARCHAR' : 'DOUBLE'}) AS ${ident(f.name)}`;
   const sql = `SELECT CAST(__asg_label AS VARCHAR) AS __label, __has_features, ${view.features.map(cast).join(', ')} FROM (${trainingSetSql(view, label)})`;
   const reader = await conn.runAndReadAll(sql);
+  const nulls = await conn.runAndReadAll(
+    `SELECT count(*) AS n FROM ${qualified(label.from)} WHERE ${ident(label.column)} IS NULL OR ${ident(view.entity.joinKey)} IS NULL`,
+  );
+  const unlabelled = Number(nulls.getColumns()[0][0]);
   const cols = reader.getColumns();
   const labels = cols[0] as (string | null)[];
   const has = cols[1] as (boolean | null)[];
@@ -75,5 +82,5 @@ export async function loadTrainingSet(conn: DuckDBConnection, view: FeaturesNode
     }
   }
   const anyCategorical = categories.some((c) => c !== null);
-  return { dataset: { featureNames: names, n: keep.length, X, y, ...(anyCategorical ? { categories } : {}) }, missingFeatures: missing };
+  return { dataset: { featureNames: names, n: keep.length, X, y, ...(anyCategorical ? { categories } : {}) }, missingFeatures: missing, unlabelled };
 }

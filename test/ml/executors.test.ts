@@ -58,6 +58,15 @@ describe('train executor and registry', () => {
     expect(reg.index('customer_churn_predictor')!.versions).toHaveLength(2);
   }, 120_000);
 
+  it('leaves out label rows whose label is NULL, and says how many', async () => {
+    const fx2 = await makeWarehouse(tmp(), 600, { nullLabelEvery: 10 });
+    const t = trainNode({ algorithm: { name: 'random_forest', params: small } });
+    const warnings: string[] = [];
+    const r = await trainOn(fx2).run(runContext(mlIR(t), t, fx2, warnings));
+    expect(r.rows).toBe(540);
+    expect(warnings).toContain('train.churn_predictor: 60 rows of gold.churn_labels have a NULL churned or customer_id (unlabelled); they are left out');
+  }, 120_000);
+
   it('makes a new version when the data it trained on changes (a new label snapshot)', async () => {
     const dir = tmp();
     const fx2 = await makeWarehouse(dir, 1500);

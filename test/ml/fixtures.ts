@@ -29,7 +29,8 @@ export interface Fixture {
  * `leaky`: the label is the seed's own definition (days_since_last_purchase > 60 at the same date),
  * which the leakage guard must catch. Otherwise the label depends on several features plus noise.
  */
-export async function makeWarehouse(dir: string, n: number, opts: { leaky?: boolean; labelSeed?: number } = {}): Promise<Fixture> {
+/** `nullLabelEvery`: every k-th customer's label is NULL (an unlabelled row). */
+export async function makeWarehouse(dir: string, n: number, opts: { leaky?: boolean; labelSeed?: number; nullLabelEvery?: number } = {}): Promise<Fixture> {
   const warehouse = new Warehouse(join(dir, 'warehouse'));
   const conn = await openDuck();
   const s = opts.labelSeed ?? 0;
@@ -55,7 +56,8 @@ export async function makeWarehouse(dir: string, n: number, opts: { leaky?: bool
   const label = opts.leaky
     ? `CASE WHEN days_since_last_purchase > 60 THEN 1 ELSE 0 END`
     : `CASE WHEN 0.025 * (days_since_last_purchase - 90) - 0.08 * (total_purchases - 20) + 0.35 * (support_tickets - 3.5) + 0.02 * (avg_support_resolution_hours - 36) + (noise - 0.5) * 3 > 0 THEN 1 ELSE 0 END`;
-  const labels = `SELECT customer_id, TIMESTAMP '${OBS}' AS event_timestamp, ${label} AS churned FROM base`;
+  const labelled = opts.nullLabelEvery ? `CASE WHEN customer_id % ${opts.nullLabelEvery} = 0 THEN NULL ELSE ${label} END` : label;
+  const labels = `SELECT customer_id, TIMESTAMP '${OBS}' AS event_timestamp, ${labelled} AS churned FROM base`;
   const nodes: Record<string, NodeState> = {};
   for (const [table, sql] of [
     ['gold.customer_metrics', metrics],
