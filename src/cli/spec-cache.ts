@@ -6,11 +6,13 @@
 // command.
 
 import { readFileSync, statSync } from 'node:fs';
+import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { deferWrite } from '../util/deferred-writes.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
 import { hasKey, writeKeyed } from '../util/keyed-file.js';
 import { Workspace, type WorkspaceCaches } from '../workspace/workspace.js';
 
@@ -57,6 +59,14 @@ const stampOf = (path: string): string => {
  */
 const pending = new Map<string, CacheFile>();
 
+/**
+ * The text each entry made by this command was checked from, by path: kept beside the entry
+ * (`<entry>.text`, its key on the first line) so that the next command, given an edited text, can
+ * patch this entry's IR instead of checking the whole spec again (patchedSpec).
+ */
+const texts = new Map<string, { readonly key: string; readonly text: string }>();
+const textPath = (path: string): string => `${path}.text`;
+
 function flushPending(): void {
   for (const [path, c] of pending) write(path, c);
   pending.clear();
@@ -85,6 +95,14 @@ function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFil
 function write(path: string, c: CacheFile): void {
   // The key first: read() compares it before parsing the rest.
   if (!writeKeyed(path, c.key, c)) return;
+  const t = texts.get(path);
+  if (t?.key === c.key) {
+    try {
+      writeFileAtomic(textPath(path), `${t.key}\n${t.text}`, false);
+    } catch {
+      // Only a speed-up for the next edit.
+    }
+  }
   try {
     parsed.set(path, { stamp: stampOf(path), c });
   } catch {
@@ -110,8 +128,47 @@ export function cacheSpec(
   diagnostics: readonly Diagnostic[],
   partial?: PipelineIR,
 ): void {
-  pending.set(caches.specFile(specFile), { key: specKey(caches, specFile, text), ir, ...(partial ? { partial } : {}), diagnostics });
+  const path = caches.specFile(specFile);
+  const key = specKey(caches, specFile, text);
+  pending.set(path, { key, ir, ...(partial ? { partial } : {}), diagnostics });
+  texts.set(path, { key, text });
   deferWrite(flushPending);
+}
+
+/**
+ * The last entry written for `specFile` with the text it was checked from, whatever that text (a
+ * fresh copy, the caller's to change), when it was a spec without errors.
+ */
+function lastChecked(caches: WorkspaceCaches, specFile: string): { text: string; ir: PipelineIR; diagnostics: readonly Diagnostic[] } | undefined {
+  try {
+    const path = caches.specFile(specFile);
+    const t = readFileSync(textPath(path), 'utf8');
+    const nl = t.indexOf('\n');
+    const key = t.slice(0, nl);
+    if (nl < 0 || !hasKey(path, key)) return undefined;
+    const c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+    return c.key === key && c.ir && !hasErrors(c.diagnostics) ? { text: t.slice(nl + 1), ir: c.ir, diagnostics: c.diagnostics } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The load result of `text` made by patching the last entry of `specFile` (src/dsl/patch.ts): when
+ * the edit since lies inside one cleanse or model block that keeps its name and inputs, only that
+ * block is parsed and checked. Undefined otherwise (the spec is then loaded in full).
+ */
+export async function patchedSpec(
+  caches: WorkspaceCaches,
+  specFile: string,
+  text: string,
+): Promise<{ ir: PipelineIR; diagnostics: readonly Diagnostic[] } | undefined> {
+  const last = lastChecked(caches, specFile);
+  if (!last) return undefined;
+  const { patchChecked } = await import('../dsl/patch.js');
+  const { withSqlToolkit } = await import('../dsl/load-lazy.js');
+  const patched = await withSqlToolkit(() => patchChecked(last, text));
+  return patched && { ir: patched.ir, diagnostics: patched.diagnostics };
 }
 
 const knownKey = (known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>) =>

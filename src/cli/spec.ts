@@ -12,7 +12,7 @@ import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { Workspace } from '../workspace/workspace.js';
 import { CliError, ExitSilently, type CommandContext, type OptionSpec } from './command.js';
-import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec } from './spec-cache.js';
+import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec, patchedSpec } from './spec-cache.js';
 import { note, showAny } from './view.js';
 import { diagnosticsText, invalidSpecView } from './views/diagnostics.js';
 
@@ -84,6 +84,12 @@ export async function loadSpec(path: string, where: string | SpecPlace): Promise
         sources: new Map([[file, text]]),
         cacheKey: key(text),
       };
+    // An edit inside one block of the last text checked: that block checked, the rest kept.
+    const patched = Object.keys(vars).length ? undefined : await patchedSpec(caches, file, text);
+    if (patched) {
+      cacheSpec(caches, file, key(text), patched.ir, patched.diagnostics);
+      return { file, ir: patched.ir, diagnostics: patched.diagnostics, sources: new Map([[file, text]]), cacheKey: key(text) };
+    }
   }
   // The parser loads only on a cache miss (a warm `plan` never pays for it), the SQL toolkit only
   // when a body outside the fast analysis's subset is not in the SQL analysis cache.

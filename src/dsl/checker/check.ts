@@ -235,6 +235,23 @@ function cachedBlocks(ctx: Ctx, blocks: CheckOptions['blocks']) {
   };
 }
 
+/**
+ * The check of one `cleanse` or `model` block standing among the other nodes of `ir` (a valid spec's
+ * IR, without variables: src/dsl/patch.ts): what checkSpec gives that block's node, its inputs
+ * resolved against `ir`'s tables, and the diagnostics checking it and its SQL adds. Undefined for
+ * any other block. Nothing else of a check run depends on the block's content beyond its node's id,
+ * table and inputs (duplicates, resolution, cycles, order): the caller compares those.
+ */
+export function checkBlockAmong(block: Block, ir: PipelineIR, sqlCache?: SqlAnalysisCache): { node: PipelineNode; diagnostics: Diagnostic[] } | undefined {
+  if (block.type !== 'cleanse' && block.type !== 'model') return undefined;
+  const ctx = new Ctx(ir.file, sqlCache);
+  checkTransform(ctx, block, block.type);
+  if (ctx.drafts.length !== 1 || ctx.resolvers.length) return undefined;
+  analyzeBodies(ctx, resolverOf(ir.nodes));
+  const d = ctx.drafts[0];
+  return { node: { ...d.node, inputs: [...d.inputs].sort() } as PipelineNode, diagnostics: sortDiagnostics(ctx.diags) };
+}
+
 /** Node ids and produced tables must be unique; later duplicates are reported and dropped. */
 function dedupeNodes(ctx: Ctx): Draft[] {
   const seen = new Map<NodeId, Draft>();
@@ -302,12 +319,16 @@ const within = (a: Span, w: Span): boolean =>
   (a.line > w.line || (a.line === w.line && a.column >= w.column)) && (a.line < w.endLine || (a.line === w.endLine && a.column < w.endColumn));
 
 function buildResolver(drafts: readonly Draft[]): Resolver {
+  return resolverOf(drafts.map((d) => d.node));
+}
+
+function resolverOf(nodes: readonly PipelineNode[]): Resolver {
   const producers = new Map<string, NodeId>();
-  for (const d of drafts) {
-    const table = outputTable(d.node);
-    if (table) producers.set(table, d.node.id);
+  for (const n of nodes) {
+    const table = outputTable(n);
+    if (table) producers.set(table, n.id);
   }
-  const ids = new Set(drafts.map((d) => d.node.id));
+  const ids = new Set(nodes.map((n) => n.id));
   return {
     producerOf: (t) => producers.get(t),
     hasNode: (id) => ids.has(id),
