@@ -139,7 +139,7 @@ export function cacheSpec(
  * The last entry written for `specFile` with the text it was checked from, whatever that text (a
  * fresh copy, the caller's to change), when it was a spec without errors.
  */
-function lastChecked(caches: WorkspaceCaches, specFile: string): { text: string; ir: PipelineIR; diagnostics: readonly Diagnostic[] } | undefined {
+function lastChecked(caches: WorkspaceCaches, specFile: string): (Pick<CacheFile, 'schemas' | 'diagnostics'> & { text: string; ir: PipelineIR }) | undefined {
   try {
     const path = caches.specFile(specFile);
     const t = readFileSync(textPath(path), 'utf8');
@@ -147,7 +147,7 @@ function lastChecked(caches: WorkspaceCaches, specFile: string): { text: string;
     const key = t.slice(0, nl);
     if (nl < 0 || !hasKey(path, key)) return undefined;
     const c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
-    return c.key === key && c.ir && !hasErrors(c.diagnostics) ? { text: t.slice(nl + 1), ir: c.ir, diagnostics: c.diagnostics } : undefined;
+    return c.key === key && c.ir && !hasErrors(c.diagnostics) ? { ...c, text: t.slice(nl + 1), ir: c.ir } : undefined;
   } catch {
     return undefined;
   }
@@ -167,8 +167,33 @@ export async function patchedSpec(
   if (!last) return undefined;
   const { patchChecked } = await import('../dsl/patch.js');
   const { withSqlToolkit } = await import('../dsl/load-lazy.js');
-  const patched = await withSqlToolkit(() => patchChecked(last, text));
-  return patched && { ir: patched.ir, diagnostics: patched.diagnostics };
+  const { FileSqlCache } = await import('../sql/analyze.js');
+  // The edited bodies' analyses join the SQL analysis cache, which is not read.
+  const sqlCache = FileSqlCache.appending(caches.sqlAnalysisFile, caches.buildId);
+  const patched = await withSqlToolkit(() => patchChecked(last, text, { sqlCache }));
+  if (!patched) return undefined;
+  sqlCache.flush();
+  if (last.schemas && last.schemas.diagnostics.length === 0)
+    patchedFrom = { key: specKey(caches, specFile, text), schemas: last.schemas, changed: new Set([patched.changed]) };
+  return { ir: patched.ir, diagnostics: patched.diagnostics };
+}
+
+/** The schemas of the entry the last patchedSpec of this command patched (without a diagnostic), and what it changed. */
+let patchedFrom: { readonly key: string; readonly schemas: NonNullable<CacheFile['schemas']>; readonly changed: ReadonlySet<NodeId> } | undefined;
+
+/**
+ * For the schema inference of a patched spec (src/engine/schemas.ts InferOptions.reuse): the
+ * schemas before the edit, inferred over the same `known`, and the nodes it changed.
+ */
+export function schemasBeforeEdit(
+  caches: WorkspaceCaches,
+  specFile: string,
+  text: string,
+  known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
+): { schemas: ReadonlyMap<NodeId, ColumnSchema[]>; changed: ReadonlySet<NodeId> } | undefined {
+  const p = patchedFrom;
+  if (!p || p.key !== specKey(caches, specFile, text) || p.schemas.known !== knownKey(known)) return undefined;
+  return { schemas: new Map(p.schemas.entries as [NodeId, ColumnSchema[]][]), changed: p.changed };
 }
 
 const knownKey = (known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>) =>

@@ -12,7 +12,7 @@ import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { Workspace } from '../workspace/workspace.js';
 import { CliError, ExitSilently, type CommandContext, type OptionSpec } from './command.js';
-import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec, patchedSpec } from './spec-cache.js';
+import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec, patchedSpec, schemasBeforeEdit } from './spec-cache.js';
 import { note, showAny } from './view.js';
 import { diagnosticsText, invalidSpecView } from './views/diagnostics.js';
 
@@ -203,7 +203,9 @@ export async function inferSchemas(
   // DuckDB loads only when schemas must really be bound.
   const engine = await import('../engine/schemas.js');
   const bound = caches?.schemas();
-  const r = await engine.inferSchemas(ir, known, { cache: bound });
+  // A spec patched after an edit (src/dsl/patch.ts): only the edit's downstream is inferred.
+  const reuse = cacheFor && caches && text !== undefined ? schemasBeforeEdit(caches, cacheFor.file, text, known) : undefined;
+  const r = await engine.inferSchemas(ir, known, { cache: bound, ...(reuse ? { reuse } : {}) });
   bound?.save();
   if (cacheFor && caches && text !== undefined) cacheSchemas(caches, cacheFor.file, text, known, r.schemas, r.diagnostics);
   return { schemas: r.schemas, diagnostics: r.diagnostics };

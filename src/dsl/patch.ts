@@ -10,7 +10,7 @@
 // Synchronous: the SQL toolkit must be loaded when the edited body needs it (src/dsl/load-lazy.ts).
 
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { PipelineIR, PipelineNode, Span } from '../ir/types.js';
+import type { NodeId, PipelineIR, Span } from '../ir/types.js';
 import type { SqlAnalysisCache } from '../sql/analyze.js';
 import { checkBlockAmong } from './checker/check.js';
 import { parseSpec } from './syntax.js';
@@ -22,11 +22,16 @@ export interface CheckedText {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** A patched spec, and the node the edit changed. */
+export interface Patched extends CheckedText {
+  readonly changed: NodeId;
+}
+
 /**
  * `text` checked as a patch of `last` (whose IR and diagnostics it may change in place: the caller
  * hands over its copy), or undefined when the edit is not one a patch can take.
  */
-export function patchChecked(last: CheckedText, text: string, opts: { readonly sqlCache?: SqlAnalysisCache } = {}): CheckedText | undefined {
+export function patchChecked(last: CheckedText, text: string, opts: { readonly sqlCache?: SqlAnalysisCache } = {}): Patched | undefined {
   const old = last.text;
   const { ir } = last;
   if (old === text || ir.variables || old.includes('\r') || text.includes('\r')) return undefined;
@@ -78,7 +83,7 @@ export function patchChecked(last: CheckedText, text: string, opts: { readonly s
     for (const [k, v] of Object.entries(patched)) if (k !== 'nodes') shiftSpans(v, span.endLine, lines);
     for (const d of last.diagnostics) shiftSpans(d, span.endLine, lines);
   }
-  return { text, ir: patched, diagnostics: last.diagnostics };
+  return { text, ir: patched, diagnostics: last.diagnostics, changed: after.id };
 }
 
 /** The offset each line starts at. */

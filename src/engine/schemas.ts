@@ -59,6 +59,18 @@ export interface InferOptions {
    * CLI passes the workspace's file, salted with the build id (src/workspace/workspace.ts).
    */
   readonly cache?: KeyValueCache<ColumnSchema[]>;
+  /**
+   * The same spec's schemas before an edit changed the nodes `changed` (a patched spec,
+   * src/dsl/patch.ts; the same `known`, and no diagnostic): a node not changed whose inputs' schemas
+   * are the very arrays given here keeps its schema without a look at its SQL, and a changed node
+   * whose schema comes out equal hands its old array on. Only the edit's downstream is inferred.
+   */
+  readonly reuse?: Reuse;
+}
+
+interface Reuse {
+  readonly schemas: ReadonlyMap<NodeId, ColumnSchema[]>;
+  readonly changed: ReadonlySet<NodeId>;
 }
 
 /** Runs `f` on a free connection of the binder database. */
@@ -87,7 +99,7 @@ let queue: Promise<unknown> = Promise.resolve();
 
 /** Schemas of every node of `ir`. Calls are serialised: they share one in-memory binder database. */
 export function inferSchemas(ir: PipelineIR, known: ReadonlyMap<NodeId, readonly ColumnSchema[]> = new Map(), opts: InferOptions = {}): Promise<SchemaResult> {
-  const run = queue.then(() => infer(ir, known, opts.cache));
+  const run = queue.then(() => infer(ir, known, opts.cache, opts.reuse));
   queue = run.catch(() => undefined);
   return run;
 }
@@ -103,6 +115,7 @@ async function infer(
   ir: PipelineIR,
   known: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
   cache: KeyValueCache<ColumnSchema[]> | undefined,
+  reuse: Reuse | undefined,
 ): Promise<SchemaResult> {
   const schemas = new Map<NodeId, ColumnSchema[]>();
   const byId = new Map(ir.nodes.map((n) => [n.id, n] as const));
@@ -118,12 +131,14 @@ async function infer(
       since = [];
     }
     const waits = sql ? node.inputs.flatMap((i) => pending.get(i) ?? []) : pending.size ? [barrier] : [];
-    const now = waits.length === 0 ? inferNow(node, byId, schemas, known, cache) : undefined;
+    const now = waits.length === 0 ? inferNow(node, byId, schemas, known, cache, reuse) : undefined;
     if (now) {
       results.push(now);
       continue;
     }
-    const p = Promise.all(waits).then(() => inferNow(node, byId, schemas, known, cache) ?? bindNode(node as CleanseNode | ModelNode, byId, schemas, cache));
+    const p = Promise.all(waits).then(
+      () => inferNow(node, byId, schemas, known, cache, reuse) ?? bindNode(node as CleanseNode | ModelNode, byId, schemas, cache, reuse),
+    );
     pending.set(node.id, p);
     since.push(p);
     results.push(p);
@@ -144,10 +159,16 @@ function inferNow(
   schemas: Map<NodeId, ColumnSchema[]>,
   known: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
   cache: KeyValueCache<ColumnSchema[]> | undefined,
+  reuse: Reuse | undefined,
 ): Diagnostic[] | undefined {
   const diagnostics: Diagnostic[] = [];
+  const before = reuse && !reuse.changed.has(node.id) ? reuse.schemas.get(node.id) : undefined;
   switch (node.kind) {
     case 'source': {
+      if (before) {
+        schemas.set(node.id, before);
+        break;
+      }
       const cols = node.stream.columns?.map((c) => ({ name: c.name, type: c.type })) ?? known.get(node.id);
       if (cols) schemas.set(node.id, [...cols]);
       break;
@@ -155,6 +176,10 @@ function inferNow(
     case 'cleanse':
     case 'model': {
       const inputs = tableInputs(node, byId);
+      if (before && inputs.every((i) => schemas.get(i) === reuse!.schemas.get(i))) {
+        schemas.set(node.id, before);
+        break;
+      }
       if (inputs.some((i) => !schemas.has(i))) {
         // An input without a known schema (a source never synced, or an upstream error): skip quietly;
         // the upstream problem has its own diagnostic.
@@ -169,7 +194,7 @@ function inferNow(
         if (!hit) return undefined;
         cache?.set(key, hit);
       }
-      schemas.set(node.id, hit);
+      schemas.set(node.id, asBefore(node.id, hit, reuse));
       break;
     }
     case 'features':
@@ -199,11 +224,18 @@ async function bindNode(
   byId: ReadonlyMap<NodeId, PipelineNode>,
   schemas: Map<NodeId, ColumnSchema[]>,
   cache: KeyValueCache<ColumnSchema[]> | undefined,
+  reuse: Reuse | undefined,
 ): Promise<Diagnostic[]> {
   const r = await bindSql(node, node.sql, tableInputs(node, byId), schemas, withConnection, cache);
   if ('error' in r) return [r.error];
-  schemas.set(node.id, r.columns);
+  schemas.set(node.id, asBefore(node.id, r.columns, reuse));
   return [];
+}
+
+/** A schema inferred again: the array it had before the edit when it is equal (its readers keep theirs). */
+function asBefore(id: NodeId, columns: ColumnSchema[], reuse: Reuse | undefined): ColumnSchema[] {
+  const before = reuse?.schemas.get(id);
+  return before && before.length === columns.length && before.every((c, i) => c.name === columns[i].name && c.type === columns[i].type) ? before : columns;
 }
 
 /**

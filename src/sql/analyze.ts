@@ -253,6 +253,23 @@ const engineVersion = (): string => {
  */
 export class FileSqlCache extends JsonCacheFile<SqlAnalysis> implements SqlAnalysisCache {
   constructor(path: string, salt = '') {
-    super(path, `${engineVersion()}\n${SQL_DIALECT}\n${salt}`);
+    super(path, FileSqlCache.saltOf(salt));
+  }
+
+  static saltOf(salt = ''): string {
+    return `${engineVersion()}\n${SQL_DIALECT}\n${salt}`;
+  }
+
+  /**
+   * A cache that reads nothing and keeps what is set, to append to the file at `path` with
+   * `flush()` (JsonCacheFile.append): a patched spec analyses its edited bodies only.
+   */
+  static appending(path: string, salt = ''): SqlAnalysisCache & { flush(): void } {
+    const added = new Map<string, SqlAnalysis>();
+    return {
+      get: () => undefined,
+      set: (k, v) => void added.set(k, v),
+      flush: () => void JsonCacheFile.append(path, FileSqlCache.saltOf(salt), added),
+    };
   }
 }

@@ -9,7 +9,7 @@
 // whole when it is new, foreign or damaged, or when unused entries are pruned. A line torn by a
 // crash or a concurrent writer is skipped (that entry is computed again).
 
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './fs-atomic.js';
 
 /** What a stage needs from a cache: tests pass a Map-backed one, the CLI a JsonCacheFile. */
@@ -105,6 +105,36 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
     } catch {
       // A read-only checkout or a full disk: the cache is optional.
       return false;
+    }
+  }
+
+  /**
+   * Appends `entries` to the cache file at `path` without reading the rest of it: a run that computed
+   * a few entries and needed none of the others (a patched spec, src/dsl/patch.ts). Only when the
+   * file is this salt's and ends with a newline; otherwise nothing is written (the entries are
+   * computed again when needed). Returns whether it wrote.
+   */
+  static append<V>(path: string, salt: string, entries: Iterable<readonly [string, V]>): boolean {
+    let lines = '';
+    for (const [k, v] of entries) lines += `${JSON.stringify([k, v])}\n`;
+    if (!lines) return false;
+    const head = Buffer.from(`{"salt":${JSON.stringify(salt)},"entries":`);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const size = fstatSync(fd).size;
+      const got = Buffer.alloc(head.length);
+      const last = Buffer.alloc(1);
+      if (size <= head.length || readSync(fd, got, 0, head.length, 0) !== head.length || !got.equals(head)) return false;
+      if (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== 0x0a) return false;
+      closeSync(fd);
+      fd = undefined;
+      appendFileSync(path, lines);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 }
