@@ -2,8 +2,8 @@
 // zeros, a boolean, ISO timestamps with a zone), pageviews (one NDJSON file a day, read with a glob)
 // and orders behind a page-numbered API (`?p=N&per_page=M`, records in `orders`, `next_page`) with an
 // API-key header and money as JSON strings, as payment APIs send it. Generated deterministically with
-// a signal: visitors who reach the checkout tend to order within the week. The orders API serves
-// test/ingest/http.test.ts.
+// a signal: visitors who reach the checkout tend to order within the week. test/engine/webshop-e2e.test.ts
+// runs test/fixtures/webshop/webshop.asg on it; the orders API also serves test/ingest/http.test.ts.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
