@@ -88,13 +88,14 @@ export function mysqlToDuck(dataType: string, columnType: string, precision: num
 }
 
 /**
- * The type a text value (CSV, JSON) of a declared column is parsed as: TIMESTAMP as TIMESTAMPTZ, so
- * a UTC offset in the text (`2025-05-01T10:00:00+02:00`) is applied rather than dropped (the sync
- * then casts the column to TIMESTAMP in UTC; text without an offset is UTC). Any other type as is,
- * so a DECIMAL is parsed from its digits, never through a DOUBLE.
+ * The type a text value (CSV, JSON) of a declared column is parsed as: TIMESTAMP (and the coarser
+ * TIMESTAMP_MS, TIMESTAMP_S) as TIMESTAMPTZ, so a UTC offset in the text (`2025-05-01T10:00:00+02:00`)
+ * is applied rather than dropped (the sync then casts the column to the declared type in UTC; text
+ * without an offset is UTC). TIMESTAMP_NS as is: TIMESTAMPTZ holds microseconds. Any other type as
+ * is, so a DECIMAL is parsed from its digits, never through a DOUBLE.
  */
 export function textReadType(declared: string): string {
-  return normalizeType(declared) === 'TIMESTAMP' ? 'TIMESTAMPTZ' : declared;
+  return /^TIMESTAMP(_MS|_S)?$/.test(normalizeType(declared)) ? 'TIMESTAMPTZ' : declared;
 }
 
 /** Normalise a DuckDB type name (aliases, spacing, case) for comparison. */

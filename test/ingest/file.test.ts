@@ -155,17 +155,20 @@ describe('file connector', () => {
       nd,
       '{"id":1,"code":"0042","paid_at":"2025-05-01T03:00:00-05:00","amount":"12345678901234567.89"}\n{"id":2,"code":"7","paid_at":"2025-05-01T10:00:00Z","amount":"0.10"}\n',
     );
-    const columns = [
-      { name: 'id', type: 'BIGINT' },
-      { name: 'code', type: 'VARCHAR' },
-      { name: 'paid_at', type: 'TIMESTAMP' },
-      { name: 'amount', type: 'DECIMAL(38,2)' },
-    ];
-    for (const [name, file] of [
-      ['pay_csv', csv],
-      ['pay_json', json],
-      ['pay_ndjson', nd],
+    // TIMESTAMP_MS and TIMESTAMP_S (coarser than TIMESTAMP) apply the offset too.
+    for (const [name, file, tsType] of [
+      ['pay_csv', csv, 'TIMESTAMP'],
+      ['pay_json', json, 'TIMESTAMP'],
+      ['pay_ndjson', nd, 'TIMESTAMP'],
+      ['pay_json_ms', json, 'TIMESTAMP_MS'],
+      ['pay_csv_s', csv, 'TIMESTAMP_S'],
     ]) {
+      const columns = [
+        { name: 'id', type: 'BIGINT' },
+        { name: 'code', type: 'VARCHAR' },
+        { name: 'paid_at', type: tsType },
+        { name: 'amount', type: 'DECIMAL(38,2)' },
+      ];
       const h = new SourceHarness();
       const r = await h.run(sourceNode(name, { type: 'file', settings: { path: lit(file) } }, { primaryKey: ['id'], columns }), {});
       expect(r.result.schema, name).toEqual(columns);
