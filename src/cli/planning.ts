@@ -13,6 +13,7 @@ import { loadSqlToolkit } from '../sql/toolkit.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
 import { cachePlan, cachedPlan, missingSnapshots } from './plan-cache.js';
+import { cacheFingerprints, fingerprintsBeforeEdit } from './spec-cache.js';
 import { failOnErrors, inferSchemas, loadBaseSpec, workspaceOf, type LoadedSpec } from './spec.js';
 import { preview } from './view.js';
 import { otherSpecErrorsView } from './views/diagnostics.js';
@@ -181,7 +182,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
       : undefined;
   const replayed = inputs && cachedPlan(ws.caches, spec.file, spec.cacheKey!, inputs);
   if (replayed) return { plan: replayed, store, state, schemas, prior };
-  const fingerprints = fingerprintPipeline(spec.ir);
+  const fingerprints = fingerprintsOf(ctx, spec);
   await toolkitIfChanged(spec.ir, prior, fingerprints);
   let plan = buildPlan({
     ir: spec.ir,
@@ -196,6 +197,18 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   if (review) plan = await reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, ...(await lineages(spec.ir, schemas)), state });
   if (inputs) cachePlan(ws.caches, spec.file, spec.cacheKey!, inputs, plan, quiet ? spec : undefined);
   return { plan, store, state, schemas, prior };
+}
+
+/**
+ * The spec's fingerprints: after a patched edit only the edit's downstream is hashed
+ * (src/planner/fingerprint.ts FingerprintReuse); kept with the spec's cache entry for the next edit.
+ */
+function fingerprintsOf(ctx: CommandContext, spec: LoadedSpec & { ir: PipelineIR }): ReturnType<typeof fingerprintPipeline> {
+  if (spec.cacheKey === undefined) return fingerprintPipeline(spec.ir);
+  const { caches } = workspaceOf(ctx, spec);
+  const fingerprints = fingerprintPipeline(spec.ir, fingerprintsBeforeEdit(caches, spec.file, spec.cacheKey));
+  cacheFingerprints(caches, spec.file, spec.cacheKey, fingerprints);
+  return fingerprints;
 }
 
 /** Save a plan; its `spec` is written relative to the plan file so the pair can move together. */

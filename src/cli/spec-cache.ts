@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
+import type { FingerprintReuse } from '../planner/fingerprint.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { deferWrite } from '../util/deferred-writes.js';
@@ -31,6 +32,8 @@ interface CacheFile {
     readonly entries: readonly [NodeId, readonly ColumnSchema[]][];
     readonly diagnostics: readonly Diagnostic[];
   };
+  /** Every node's fingerprint and meta fingerprint (src/planner/fingerprint.ts), a function of the IR: for the next edit's patch. */
+  readonly fingerprints?: readonly (readonly [NodeId, string, string])[];
 }
 
 /** The key of a spec's entry: a hash of the build id, the spec's path and its text (the last one remembered: a command asks for it several times). */
@@ -139,7 +142,10 @@ export function cacheSpec(
  * The last entry written for `specFile` with the text it was checked from, whatever that text (a
  * fresh copy, the caller's to change), when it was a spec without errors.
  */
-function lastChecked(caches: WorkspaceCaches, specFile: string): (Pick<CacheFile, 'schemas' | 'diagnostics'> & { text: string; ir: PipelineIR }) | undefined {
+function lastChecked(
+  caches: WorkspaceCaches,
+  specFile: string,
+): (Pick<CacheFile, 'schemas' | 'diagnostics' | 'fingerprints'> & { text: string; ir: PipelineIR }) | undefined {
   try {
     const path = caches.specFile(specFile);
     const t = readFileSync(textPath(path), 'utf8');
@@ -173,13 +179,17 @@ export async function patchedSpec(
   const patched = await withSqlToolkit(() => patchChecked(last, text, { sqlCache }));
   if (!patched) return undefined;
   sqlCache.flush();
-  if (last.schemas && last.schemas.diagnostics.length === 0)
-    patchedFrom = { key: specKey(caches, specFile, text), schemas: last.schemas, changed: new Set([patched.changed]) };
+  patchedFrom = {
+    key: specKey(caches, specFile, text),
+    ...(last.schemas && last.schemas.diagnostics.length === 0 ? { schemas: last.schemas } : {}),
+    ...(last.fingerprints ? { fingerprints: last.fingerprints } : {}),
+    changed: new Set([patched.changed]),
+  };
   return { ir: patched.ir, diagnostics: patched.diagnostics };
 }
 
-/** The schemas of the entry the last patchedSpec of this command patched (without a diagnostic), and what it changed. */
-let patchedFrom: { readonly key: string; readonly schemas: NonNullable<CacheFile['schemas']>; readonly changed: ReadonlySet<NodeId> } | undefined;
+/** The schemas (without a diagnostic) and fingerprints of the entry the last patchedSpec of this command patched, and what it changed. */
+let patchedFrom: (Pick<CacheFile, 'schemas' | 'fingerprints'> & { readonly key: string; readonly changed: ReadonlySet<NodeId> }) | undefined;
 
 /**
  * For the schema inference of a patched spec (src/engine/schemas.ts InferOptions.reuse): the
@@ -192,7 +202,7 @@ export function schemasBeforeEdit(
   known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
 ): { schemas: ReadonlyMap<NodeId, ColumnSchema[]>; changed: ReadonlySet<NodeId> } | undefined {
   const p = patchedFrom;
-  if (!p || p.key !== specKey(caches, specFile, text) || p.schemas.known !== knownKey(known)) return undefined;
+  if (!p?.schemas || p.key !== specKey(caches, specFile, text) || p.schemas.known !== knownKey(known)) return undefined;
   return { schemas: new Map(p.schemas.entries as [NodeId, ColumnSchema[]][]), changed: p.changed };
 }
 
@@ -220,7 +230,27 @@ export function cacheSchemas(
 ): void {
   const c = read(caches, specFile, text);
   if (!c) return;
+  // Written when the command ends, once, with the fingerprints the plan adds (cacheFingerprints).
+  pending.set(caches.specFile(specFile), { ...c, schemas: { known: knownKey(known), entries: [...schemas], diagnostics } });
+  deferWrite(flushPending);
+}
+
+/** Adds the fingerprints of the IR of an entry this command made (not yet written). */
+export function cacheFingerprints(
+  caches: WorkspaceCaches,
+  specFile: string,
+  text: string,
+  fingerprints: ReadonlyMap<NodeId, { fingerprint: string; metaFingerprint: string }>,
+): void {
   const path = caches.specFile(specFile);
-  pending.delete(path);
-  write(path, { ...c, schemas: { known: knownKey(known), entries: [...schemas], diagnostics } });
+  const c = pending.get(path);
+  if (c?.key !== specKey(caches, specFile, text) || c.fingerprints) return;
+  pending.set(path, { ...c, fingerprints: [...fingerprints].map(([id, f]) => [id, f.fingerprint, f.metaFingerprint] as const) });
+}
+
+/** For the fingerprints of a patched spec (src/planner/fingerprint.ts FingerprintReuse): those before the edit, and what it changed. */
+export function fingerprintsBeforeEdit(caches: WorkspaceCaches, specFile: string, text: string): FingerprintReuse | undefined {
+  const p = patchedFrom;
+  if (!p?.fingerprints || p.key !== specKey(caches, specFile, text)) return undefined;
+  return { fingerprints: new Map(p.fingerprints.map(([id, f, m]) => [id, [f, m] as const])), changed: p.changed };
 }

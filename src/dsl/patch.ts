@@ -37,9 +37,12 @@ export function patchChecked(last: CheckedText, text: string, opts: { readonly s
   if (old === text || ir.variables || old.includes('\r') || text.includes('\r')) return undefined;
   // The first and the last character that differ.
   const max = Math.min(old.length, text.length);
+  // By chunks first (a native comparison), then by character.
   let p = 0;
+  while (p + CHUNK <= max && old.slice(p, p + CHUNK) === text.slice(p, p + CHUNK)) p += CHUNK;
   while (p < max && old.charCodeAt(p) === text.charCodeAt(p)) p++;
   let s = 0;
+  while (s + CHUNK <= max - p && old.slice(old.length - s - CHUNK, old.length - s) === text.slice(text.length - s - CHUNK, text.length - s)) s += CHUNK;
   while (s < max - p && old.charCodeAt(old.length - 1 - s) === text.charCodeAt(text.length - 1 - s)) s++;
   const lineStarts = starts(old);
   const lineOf = (offset: number): number => {
@@ -85,6 +88,8 @@ export function patchChecked(last: CheckedText, text: string, opts: { readonly s
   }
   return { text, ir: patched, diagnostics: last.diagnostics, changed: after.id };
 }
+
+const CHUNK = 4096;
 
 /** The offset each line starts at. */
 function starts(text: string): number[] {

@@ -215,10 +215,21 @@ function kindDefinition(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>)
 }
 
 /**
+ * The fingerprints of the same spec before an edit changed the nodes `changed` (a patched spec,
+ * src/dsl/patch.ts): a node not changed whose parents' fingerprints are those of before keeps its
+ * fingerprints without hashing its definition again (it is the same definition: only `changed`
+ * differ, and no definition holds a span).
+ */
+export interface FingerprintReuse {
+  readonly fingerprints: ReadonlyMap<NodeId, readonly [fingerprint: string, metaFingerprint: string]>;
+  readonly changed: ReadonlySet<NodeId>;
+}
+
+/**
  * Fingerprints of every node, in the IR's topological order. A parent that is not in the IR (an
  * invalid IR) is folded in as `missing`, so the fingerprint is still defined.
  */
-export function fingerprintPipeline(ir: Pick<PipelineIR, 'nodes' | 'logicalTime'>): Map<NodeId, NodeFingerprint> {
+export function fingerprintPipeline(ir: Pick<PipelineIR, 'nodes' | 'logicalTime'>, reuse?: FingerprintReuse): Map<NodeId, NodeFingerprint> {
   const out = new Map<NodeId, NodeFingerprint>();
   const pending = new Map(ir.nodes.map((n) => [n.id, n]));
   const visit = (node: PipelineNode, stack: Set<NodeId>): NodeFingerprint => {
@@ -234,11 +245,13 @@ export function fingerprintPipeline(ir: Pick<PipelineIR, 'nodes' | 'logicalTime'
     // Definitions keep undefined fields: JSON drops them when state is written, and plans compare
     // definitions through canonicalJson, which drops them too.
     const definition = nodeDefinition(node, ir);
+    const before = reuse && !reuse.changed.has(node.id) ? reuse.fingerprints.get(node.id) : undefined;
+    const same = before !== undefined && parents.every(([id, f]) => reuse!.fingerprints.get(id)?.[0] === f);
     const fp: NodeFingerprint = {
       id: node.id,
       kind: node.kind,
-      fingerprint: sha256(`${node.kind}\n${JSON.stringify(parents)}\n${canonicalJson(definition.data)}`),
-      metaFingerprint: sha256(canonicalJson(definition.meta)),
+      fingerprint: same ? before[0] : sha256(`${node.kind}\n${JSON.stringify(parents)}\n${canonicalJson(definition.data)}`),
+      metaFingerprint: same ? before[1] : sha256(canonicalJson(definition.meta)),
       definition,
     };
     out.set(node.id, fp);

@@ -3,14 +3,18 @@
 // (src/cli/run.ts) runs them when a command returns; the process's exit runs any left (a program
 // that loads a spec outside runCli). A failed write is the cache's own business (it never throws).
 
-const writes = new Set<() => void>();
-let onExit = false;
+// One list per process, not per copy of this module: a command whose modules were loaded twice (a
+// test's vi.resetModules, then the command's dynamic imports) still writes what either copy deferred.
+const KEY = Symbol.for('asgard.deferredWrites');
+const shared = globalThis as { [KEY]?: { readonly writes: Set<() => void>; onExit: boolean } };
+const state = (shared[KEY] ??= { writes: new Set(), onExit: false });
+const writes = state.writes;
 
 /** Run `write` when the command ends (once, however often it is deferred before then). */
 export function deferWrite(write: () => void): void {
   writes.add(write);
-  if (!onExit) {
-    onExit = true;
+  if (!state.onExit) {
+    state.onExit = true;
     process.once('exit', runDeferredWrites);
   }
 }

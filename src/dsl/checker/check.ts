@@ -329,11 +329,20 @@ function resolverOf(nodes: readonly PipelineNode[]): Resolver {
     if (table) producers.set(table, n.id);
   }
   const ids = new Set(nodes.map((n) => n.id));
+  // Sorted when first asked (hints of unknown names): a valid spec never asks.
+  let tables: string[] | undefined;
+  let nodeIds: NodeId[] | undefined;
   return {
     producerOf: (t) => producers.get(t),
     hasNode: (id) => ids.has(id),
-    tables: [...producers.keys()].sort(),
-    nodeIds: [...ids].sort(),
+    get tables() {
+      tables ??= [...producers.keys()].sort();
+      return tables;
+    },
+    get nodeIds() {
+      nodeIds ??= [...ids].sort();
+      return nodeIds;
+    },
   };
 }
 
