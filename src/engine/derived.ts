@@ -24,7 +24,7 @@ import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, MaintenanceCosts, SnapshotRef } from '../planner/state-store.js';
 import { selectScan, type ScanFile } from '../warehouse/warehouse.js';
-import { changedRows, differingRows, keysWithNull, planMerge, columnNames, withKeys } from './merge-write.js';
+import { changedRows, differingRows, planMerge, columnNames, withKeys } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
 import type { RunContext } from './executor.js';
@@ -97,7 +97,10 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   }
   if (parts.length === 0) return { kind: 'unchanged', keys: 0 };
   await conn.run(`CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT k FROM (${parts.join(' UNION ALL ')})`);
-  const keys = await count(conn, 'SELECT count(*) FROM asg_keys');
+  // How many keys, and whether NULL is one of them (NULL is a key value like any other).
+  const kr = (await conn.runAndReadAll('SELECT count(*), coalesce(bool_or(k IS NULL), false) FROM asg_keys')).getRows()[0];
+  const keys = Number(kr[0]);
+  const nulls = kr[1] === true;
   mark(`derived: ${keys} keys`);
   if (keys === 0) return { kind: 'unchanged', keys };
   const share = keys / Math.max(1, prev.snapshot.rows);
@@ -105,10 +108,9 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const dearer = costChoice.byCost ? derivedDearer(prev.costs, share) : undefined;
   if (dearer) return full(dearer);
 
-  // Every input restricted to the affected keys (NULL is a key value like any other), as a view: the
-  // node's SQL then reads only the columns it needs, and the keys' join filter reaches the scan
-  // (materialising every column of a large input cost 4x the node's whole SQL over it).
-  const nulls = await keysWithNull(conn, 'asg_keys', ['k']);
+  // Every input restricted to the affected keys, as a view: the node's SQL then reads only the
+  // columns it needs, and the keys' join filter reaches the scan (materialising every column of a
+  // large input cost 4x the node's whole SQL over it).
   for (const id of reads) {
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS ${withKeys(qualified(id), [[m.inputs[id], 'k']], 'asg_keys', nulls)}`);
     mark(`derived: ${id} restricted to the keys`);
@@ -128,7 +130,7 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   // fingerprints their rows of the affected keys.
   const cols = columnNames(prev.schema);
   mark('derived: output columns');
-  const merge = await planMerge(conn, await ctx.warehouse.scan(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys', { hashRows: true });
+  const merge = await planMerge(conn, await ctx.warehouse.scan(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys', { hashRows: true, nulls });
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
   const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols, merge.fingerprint);

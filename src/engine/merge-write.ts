@@ -43,7 +43,8 @@ const POSITIONS = 'asg_merge_pos';
  * Plan a merge into a table whose current files are `files` (columns `schema`): `on` pairs a
  * table column with a column of `keysRel`, the relation of changed keys (NULL matches NULL).
  * `hashRows` also hashes each previous row of a changed key (reading every column, not only the
- * key): `fingerprint` then answers what a second pass over `replaced` would.
+ * key): `fingerprint` then answers what a second pass over `replaced` would. `nulls`: whether a
+ * key of `keysRel` has a NULL, when the caller knows.
  */
 export async function planMerge(
   conn: DuckDBConnection,
@@ -51,13 +52,15 @@ export async function planMerge(
   schema: readonly ColumnSchema[],
   on: readonly (readonly [string, string])[],
   keysRel: string,
-  opts: { readonly hashRows?: boolean } = {},
+  opts: { readonly hashRows?: boolean; readonly nulls?: boolean } = {},
 ): Promise<MergePlan> {
-  const nulls = await keysWithNull(
-    conn,
-    keysRel,
-    on.map(([, k]) => k),
-  );
+  const nulls =
+    opts.nulls ??
+    (await keysWithNull(
+      conn,
+      keysRel,
+      on.map(([, k]) => k),
+    ));
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT, h UBIGINT)`);
   // The hash of a row as `replaced` reads it: the columns of `schema`, cast back where storage widened them.
   const hashed = (rows: string) =>
