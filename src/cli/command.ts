@@ -42,6 +42,11 @@ export interface CliIO {
 /** What commands use from the outside world besides I/O; tests swap them (fake executors). */
 export interface CliServices {
   readonly executors?: import('../engine/executors.js').ExecutorResolver;
+  /**
+   * Given by the process (src/cli/process.ts): `plan` offers the proof of what its output was made
+   * from, so that a repeated plan process can print it again without loading the CLI (src/cli/plan-replay.ts).
+   */
+  readonly replayable?: (proof: import('./plan-replay.js').ReplayProof) => void;
 }
 
 export interface CommandContext {

@@ -1,68 +1,22 @@
-// The `asgard` process: run the CLI on the real streams, then exit with its code once stdout has
-// drained (so a large JSON document is never cut off, and a handle an executor left open — a
-// database pool, a timer — cannot keep the process alive after the work is done).
-//
-// Two safety nets keep a bug from ending the process without a word (issue: a MariaDB server
-// killed mid-read once made apply exit 13 with nothing printed): an unhandled rejection is
-// reported and makes the exit code at least 1 while the command goes on to its summary, and a
-// command whose work can no longer finish (the event loop emptied while it was pending, Node's
-// exit 13) is reported as an execution failure, with the JSON error document under --format json.
-//
-// Why --liftoff-only: the SQL toolkit (@polyglot-sql/sdk) is a large WebAssembly module. V8 compiles
-// it quickly with its baseline compiler, then re-compiles it with TurboFan on background threads,
-// and process exit waits for those threads: 10-15 s after a command that transpiled one query, on a
-// busy 2-core machine. Baseline code is fast enough for parsing specs; the flag must be set before
-// the module is compiled, hence the dynamic import below.
-// Why --wasm-lazy-validation: V8 compiles a function of that module when it is first called, but
-// validates all of them (22 MB) when the module loads; a command calls a small part of it. Validated
-// on first call instead, loading it and transpiling ten queries cost ~0.3 s of CPU less (under load).
-import { setFlagsFromString } from 'node:v8';
-
-if (process.env.ASGARD_WASM_TIER_UP !== '1') setFlagsFromString('--liftoff-only');
-setFlagsFromString('--wasm-lazy-validation');
+// The `asgard` process entry. A repeated `asgard plan` whose output is proven unchanged is printed
+// again here, before anything else loads (src/cli/plan-replay.ts: a handful of modules, no V8 flags
+// to set); every other command, and a plan that must be made, runs the CLI (src/cli/process.ts).
 
 const argv = process.argv.slice(2);
-// `asgard serve` runs in a node started with a server's young generation (relaunch.ts).
-const { followParent, relaunch, relaunchArgs, ServeGcError } = await import('./relaunch.js');
-let nodeArgs: string[] | undefined;
-try {
-  nodeArgs = await relaunchArgs(argv, process.execArgv);
-} catch (e) {
-  if (!(e instanceof ServeGcError)) throw e;
-  process.stderr.write(`error: ${e.message}\n`);
-  process.exit(2); // EXIT.invalid (src/cli/command.ts)
+const replay = argv[0] === 'plan' ? await import('./plan-replay.js') : undefined;
+const invocation = replay && {
+  argv,
+  cwd: process.cwd(),
+  stdoutIsTTY: !!process.stdout.isTTY,
+  stderrIsTTY: !!process.stderr.isTTY,
+  env: process.env,
+};
+const hit = invocation && replay.replayed(invocation);
+if (hit) {
+  process.exitCode = hit.code;
+  process.stdout.write(hit.out, () => process.exit(hit.code));
+} else {
+  const { runProcess } = await import('./process.js');
+  // Only a plan command line a later process may replay records what it prints.
+  await runProcess(argv, invocation && replay.replayableArgs(argv) ? { replay, invocation } : undefined);
 }
-if (nodeArgs) process.exit(await relaunch(nodeArgs, process.argv[1], argv));
-followParent();
-
-const { processIO, runCli, wantsJson } = await import('./run.js');
-const io = processIO();
-let printed = false;
-const out = io.out;
-io.out = (t) => {
-  printed = true;
-  out(t);
-};
-let internalError = false;
-const debug = process.env.ASGARD_DEBUG === '1';
-const describe = (e: unknown) => (debug ? String((e as Error)?.stack ?? e) : String((e as Error)?.message ?? e));
-process.on('unhandledRejection', (e) => {
-  internalError = true;
-  io.err(`error: internal error (a bug in asgard): ${describe(e)}\n`);
-});
-const exit = (code: number) => {
-  process.exitCode = code;
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
-};
-let finished = false;
-process.on('beforeExit', () => {
-  if (finished) return;
-  finished = true;
-  const message = 'the command stopped before finishing: an operation it waited for can never complete (a bug in asgard; ASGARD_DEBUG=1 shows more)';
-  io.err(`error: ${message}\n`);
-  if (wantsJson(argv) && !printed) out(JSON.stringify({ ok: false, error: { message } }) + '\n');
-  exit(1);
-});
-const code = await runCli(argv, io);
-finished = true;
-exit(internalError && code === 0 ? 1 : code);

@@ -13,15 +13,17 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { Plan } from '../planner/plan.js';
-import type { PipelineState } from '../planner/state-store.js';
+import type { PipelineState, StateStore } from '../planner/state-store.js';
 import { sha256 } from '../util/canonical-json.js';
 import { readKeyed, writeKeyed } from '../util/keyed-file.js';
 import type { Workspace, WorkspaceCaches } from '../workspace/workspace.js';
 import type { CommandContext } from './command.js';
 import { type SecretRef, secretRefs } from './secrets.js';
-import { specKey } from './spec-cache.js';
-import { cliVars, specText, specTextKey, workspaceOf, type LoadedSpec } from './spec.js';
+import { cliVars, workspaceOf, type LoadedSpec } from './spec.js';
+import { specText, specTextKey } from './spec-text.js';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ReplayProof } from './plan-replay.js';
 
 /** What a plan against the state is made from, besides the spec. */
 export interface PlanInputs {
@@ -52,7 +54,7 @@ const inputsKey = (inputs: PlanInputs): string =>
   sha256(JSON.stringify([inputs.profile, inputs.state, [...inputs.missingSnapshots].sort((a, b) => (a[0] < b[0] ? -1 : 1)), inputs.schemas]));
 
 const entryOf = (caches: WorkspaceCaches, file: string, cacheKey: string): Entry | undefined =>
-  readKeyed<Entry>(caches.planFile(file), specKey(caches, file, cacheKey));
+  readKeyed<Entry>(caches.planFile(file), caches.specKey(file, cacheKey));
 
 /** The plan of the spec `file` (read as `cacheKey`, LoadedSpec.cacheKey) made from `inputs`, if it is the last one made. */
 export function cachedPlan(caches: WorkspaceCaches, file: string, cacheKey: string, inputs: PlanInputs): Plan | undefined {
@@ -76,25 +78,66 @@ export function cachePlan(
     diagnostics: spec.diagnostics,
     secrets: secretRefs(spec.ir),
   };
-  writeKeyed(caches.planFile(file), specKey(caches, file, cacheKey), { inputs: inputsKey(inputs), plan, ...(head ? { head } : {}) } satisfies Entry);
+  writeKeyed(caches.planFile(file), caches.specKey(file, cacheKey), { inputs: inputsKey(inputs), plan, ...(head ? { head } : {}) } satisfies Entry);
 }
 
-/** The state's nodes whose snapshot is gone from the warehouse (a remote one's bucket decides), by id: rebuilt by the plan. */
-export async function missingSnapshots(
-  ws: Workspace,
-  ir: Pick<PipelineIR, 'name' | 'warehouse' | 'profiles'>,
-  state: PipelineState,
-): Promise<Map<NodeId, string>> {
+/** What a plan found of the state's snapshots in the warehouse. */
+export interface SnapshotCheck {
+  /** The nodes whose snapshot is gone, by id, with the path found missing: rebuilt by the plan. */
+  readonly missing: Map<NodeId, string>;
+  /** Every local path found there (a local warehouse whose snapshots could all be read): what a replay checks again (plan-replay.ts). */
+  readonly present?: readonly string[];
+}
+
+/** The state's snapshots as the warehouse holds them now (a remote one's bucket decides). */
+export async function snapshotCheck(ws: Workspace, ir: Pick<PipelineIR, 'name' | 'warehouse' | 'profiles'>, state: PipelineState): Promise<SnapshotCheck> {
   const warehouse = ws.warehouse(ir);
   const remote = ws.remote(ir);
-  const out = new Map<NodeId, string>();
+  const missing = new Map<NodeId, string>();
+  let present: string[] | undefined = remote ? undefined : [];
   for (const [id, n] of Object.entries(state.nodes)) {
     if (!n.snapshot) continue;
     // A remote warehouse's working copy holds only what was pulled: the bucket decides.
-    const missing = remote ? ((await remote.hasSnapshot(n.snapshot)) ? undefined : n.snapshot.path) : await warehouse.missingSnapshot(n.snapshot);
-    if (missing) out.set(id, missing);
+    if (remote) {
+      if (!(await remote.hasSnapshot(n.snapshot))) missing.set(id, n.snapshot.path);
+      continue;
+    }
+    const { paths, complete } = await warehouse.snapshotPaths(n.snapshot);
+    const gone = paths.find((p) => !existsSync(p));
+    if (gone) missing.set(id, gone);
+    if (complete) present?.push(...paths);
+    else present = undefined;
   }
-  return out;
+  return { missing, ...(present ? { present } : {}) };
+}
+
+/**
+ * What a later `asgard plan` process must find unchanged to print this plan's output again
+ * (src/cli/plan-replay.ts), or undefined when that cannot be proven from files alone: a kubernetes
+ * profile (drift is read from the cluster), a remote warehouse, a snapshot missing or not wholly
+ * known, a profile setting read from the environment (the warehouse may move).
+ */
+export function replayProof(
+  ctx: CommandContext,
+  ws: Workspace,
+  head: Pick<PipelineIR, 'profiles'> & { readonly secrets: readonly SecretRef[] },
+  spec: { readonly file: string; readonly text: string | undefined; readonly cacheKey: string },
+  store: StateStore,
+  snapshots: SnapshotCheck,
+): ReplayProof | undefined {
+  // The text alone is what the spec was checked from (no --var: a replayed command line has none).
+  if (spec.text === undefined || spec.cacheKey !== spec.text) return undefined;
+  const profile = head.profiles[ctx.profile];
+  if (profile?.target === 'kubernetes' || Object.values(profile?.settings ?? {}).some((v) => v.kind !== 'literal')) return undefined;
+  if (!snapshots.present || snapshots.missing.size > 0 || store.lastRead === undefined) return undefined;
+  return {
+    record: ws.caches.replayFile(spec.file),
+    build: ws.caches.buildId,
+    spec: { file: spec.file, text: spec.text },
+    state: { file: store.file, hash: store.lastRead },
+    present: snapshots.present,
+    env: [...new Set(head.secrets.map((r) => r.name))],
+  };
 }
 
 /**
@@ -103,7 +146,9 @@ export async function missingSnapshots(
  * cluster, with a local warehouse (a remote one is pulled first). Undefined when anything differs
  * or is not known: the plan is then made as usual.
  */
-export async function replayPlan(ctx: CommandContext): Promise<{ plan: Plan; spec: LoadedSpec; secrets: readonly SecretRef[] } | undefined> {
+export async function replayPlan(
+  ctx: CommandContext,
+): Promise<{ plan: Plan; spec: LoadedSpec; secrets: readonly SecretRef[]; proof?: ReplayProof } | undefined> {
   const file = resolve(ctx.io.cwd, ctx.positionals[0]);
   const text = specText(file);
   if (text === undefined) return undefined;
@@ -114,15 +159,22 @@ export async function replayPlan(ctx: CommandContext): Promise<{ plan: Plan; spe
   if (!e || !head) return undefined;
   const profile = head.profiles[ctx.profile];
   if ((ctx.profile !== 'local' && !profile) || profile?.target === 'kubernetes') return undefined;
+  let proof: ReplayProof | undefined;
   try {
     if (ws.remote(head)) return undefined;
     const store = ws.state(head);
     const state = store.read();
     if (store.lastRead === undefined) return undefined;
-    const inputs = { profile: ctx.profile, state: store.lastRead, missingSnapshots: await missingSnapshots(ws, head, state), schemas: true };
-    if (e.inputs !== inputsKey(inputs)) return undefined;
+    const snapshots = await snapshotCheck(ws, head, state);
+    if (e.inputs !== inputsKey({ profile: ctx.profile, state: store.lastRead, missingSnapshots: snapshots.missing, schemas: true })) return undefined;
+    proof = replayProof(ctx, ws, head, { file, text, cacheKey }, store, snapshots);
   } catch {
     return undefined; // a bad state or profile setting: the usual path says what is wrong
   }
-  return { plan: e.plan, spec: { file, diagnostics: head.diagnostics, sources: new Map([[file, text]]), cacheKey }, secrets: head.secrets };
+  return {
+    plan: e.plan,
+    spec: { file, diagnostics: head.diagnostics, sources: new Map([[file, text]]), cacheKey },
+    secrets: head.secrets,
+    ...(proof ? { proof } : {}),
+  };
 }

@@ -12,7 +12,7 @@ import type { ColumnSources, ReviewInput } from '../planner/review.js';
 import { loadSqlToolkit } from '../sql/toolkit.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
-import { cachePlan, cachedPlan, missingSnapshots } from './plan-cache.js';
+import { cachePlan, cachedPlan, snapshotCheck, type SnapshotCheck } from './plan-cache.js';
 import { cacheFingerprints, fingerprintsBeforeEdit } from './spec-cache.js';
 import { failOnErrors, inferSchemas, loadBaseSpec, workspaceOf, type LoadedSpec } from './spec.js';
 import { preview } from './view.js';
@@ -26,6 +26,8 @@ export interface Planned {
   readonly schemas?: ReadonlyMap<NodeId, readonly ColumnSchema[]>;
   /** What the plan compared with: the base spec's nodes or the applied state's. */
   readonly prior: Readonly<Record<NodeId, PriorNode>>;
+  /** The state's snapshots in the warehouse (absent for `--base` plans). */
+  readonly snapshots?: SnapshotCheck;
 }
 
 export function checkProfile(ctx: CommandContext, ir: PipelineIR): void {
@@ -174,14 +176,15 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   const { schemas, quiet } = await schemasOf(ctx, spec, known);
   const prior = priorFromState(state);
   const ws = workspaceOf(ctx, spec);
-  const missing = await missingSnapshots(ws, spec.ir, state);
+  const snapshots = await snapshotCheck(ws, spec.ir, state);
+  const missing = snapshots.missing;
   // The same spec reviewed over the same state: the last plan, replayed (src/cli/plan-cache.ts).
   const inputs =
     review && spec.cacheKey !== undefined && store.lastRead !== undefined
       ? { profile: ctx.profile, state: store.lastRead, missingSnapshots: missing, schemas: !!schemas }
       : undefined;
   const replayed = inputs && cachedPlan(ws.caches, spec.file, spec.cacheKey!, inputs);
-  if (replayed) return { plan: replayed, store, state, schemas, prior };
+  if (replayed) return { plan: replayed, store, state, schemas, prior, snapshots };
   const fingerprints = fingerprintsOf(ctx, spec);
   await toolkitIfChanged(spec.ir, prior, fingerprints);
   let plan = buildPlan({
@@ -196,7 +199,7 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
   });
   if (review) plan = await reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, ...(await lineages(spec.ir, schemas)), state });
   if (inputs) cachePlan(ws.caches, spec.file, spec.cacheKey!, inputs, plan, quiet ? spec : undefined);
-  return { plan, store, state, schemas, prior };
+  return { plan, store, state, schemas, prior, snapshots };
 }
 
 /**

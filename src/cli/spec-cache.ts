@@ -36,15 +36,6 @@ interface CacheFile {
   readonly fingerprints?: readonly (readonly [NodeId, string, string])[];
 }
 
-/** The key of a spec's entry: a hash of the build id, the spec's path and its text (the last one remembered: a command asks for it several times). */
-export function specKey(caches: WorkspaceCaches, specFile: string, text: string): string {
-  const id = caches.buildId;
-  if (lastKey?.id !== id || lastKey.specFile !== specFile || lastKey.text !== text)
-    lastKey = { id, specFile, text, key: sha256(`${id}\n${specFile}\n${text}`) };
-  return lastKey.key;
-}
-let lastKey: { readonly id: string; readonly specFile: string; readonly text: string; readonly key: string } | undefined;
-
 /**
  * The last file read or written per path, with its size and time: a command reads the spec and then
  * its schemas from the same file (tens of MB for a large spec), and parses it once.
@@ -78,7 +69,7 @@ function flushPending(): void {
 function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFile | undefined {
   try {
     const path = caches.specFile(specFile);
-    const key = specKey(caches, specFile, text);
+    const key = caches.specKey(specFile, text);
     if (pending.get(path)?.key === key) return pending.get(path);
     const stamp = stampOf(path);
     let c = parsed.get(path)?.stamp === stamp ? parsed.get(path)!.c : undefined;
@@ -132,7 +123,7 @@ export function cacheSpec(
   partial?: PipelineIR,
 ): void {
   const path = caches.specFile(specFile);
-  const key = specKey(caches, specFile, text);
+  const key = caches.specKey(specFile, text);
   pending.set(path, { key, ir, ...(partial ? { partial } : {}), diagnostics });
   texts.set(path, { key, text });
   deferWrite(flushPending);
@@ -180,7 +171,7 @@ export async function patchedSpec(
   if (!patched) return undefined;
   sqlCache.flush();
   patchedFrom = {
-    key: specKey(caches, specFile, text),
+    key: caches.specKey(specFile, text),
     ...(last.schemas && last.schemas.diagnostics.length === 0 ? { schemas: last.schemas } : {}),
     ...(last.fingerprints ? { fingerprints: last.fingerprints } : {}),
     changed: new Set([patched.changed]),
@@ -202,7 +193,7 @@ export function schemasBeforeEdit(
   known?: ReadonlyMap<NodeId, readonly ColumnSchema[]>,
 ): { schemas: ReadonlyMap<NodeId, ColumnSchema[]>; changed: ReadonlySet<NodeId> } | undefined {
   const p = patchedFrom;
-  if (!p?.schemas || p.key !== specKey(caches, specFile, text) || p.schemas.known !== knownKey(known)) return undefined;
+  if (!p?.schemas || p.key !== caches.specKey(specFile, text) || p.schemas.known !== knownKey(known)) return undefined;
   return { schemas: new Map(p.schemas.entries as [NodeId, ColumnSchema[]][]), changed: p.changed };
 }
 
@@ -244,13 +235,13 @@ export function cacheFingerprints(
 ): void {
   const path = caches.specFile(specFile);
   const c = pending.get(path);
-  if (c?.key !== specKey(caches, specFile, text) || c.fingerprints) return;
+  if (c?.key !== caches.specKey(specFile, text) || c.fingerprints) return;
   pending.set(path, { ...c, fingerprints: [...fingerprints].map(([id, f]) => [id, f.fingerprint, f.metaFingerprint] as const) });
 }
 
 /** For the fingerprints of a patched spec (src/planner/fingerprint.ts FingerprintReuse): those before the edit, and what it changed. */
 export function fingerprintsBeforeEdit(caches: WorkspaceCaches, specFile: string, text: string): FingerprintReuse | undefined {
   const p = patchedFrom;
-  if (!p?.fingerprints || p.key !== specKey(caches, specFile, text)) return undefined;
+  if (!p?.fingerprints || p.key !== caches.specKey(specFile, text)) return undefined;
   return { fingerprints: new Map(p.fingerprints.map(([id, f, m]) => [id, [f, m] as const])), changed: p.changed };
 }

@@ -3,7 +3,7 @@
 // so every command reads specs, reports problems and picks paths the same way.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { MAX_SPEC_BYTES } from '../dsl/limits.js';
+import { specText, specTextKey } from './spec-text.js';
 import { dirname, resolve } from 'node:path';
 import { sourceOf, type LoadedSpec } from '../dsl/loaded.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -47,19 +47,7 @@ export function cliVars(ctx: CommandContext): Record<string, string> {
   return out;
 }
 
-/** What the caches of a spec read from a file are keyed by: its text and the `--var` values (part of what was checked). */
-export const specTextKey = (text: string, vars: Readonly<Record<string, string>>): string =>
-  Object.keys(vars).length ? `${text}\u0000--var ${JSON.stringify(Object.entries(vars).sort())}` : text;
-
-/** The text of a spec file, when it is a regular file of a spec's size (anything else is left to the loader's diagnostics: reading /dev/zero would never end). */
-export function specText(file: string): string | undefined {
-  try {
-    const st = statSync(file);
-    return st.isFile() && st.size <= MAX_SPEC_BYTES ? readFileSync(file, 'utf8') : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { specText, specTextKey } from './spec-text.js';
 
 /**
  * Parse and check the spec at `path` (relative to cwd), through the caches of its workspace. Never

@@ -5,7 +5,8 @@
 
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha256 } from '../util/canonical-json.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { NodeId, NodeKind } from '../ir/types.js';
 import { z } from 'zod';
@@ -187,7 +188,7 @@ export class StateStore {
     try {
       const text = readFileSync(this.file, 'utf8');
       parsed = JSON.parse(text) as PipelineState;
-      this.lastRead = createHash('sha256').update(text).digest('hex');
+      this.lastRead = sha256(text);
     } catch (e) {
       throw new StateError(`state file ${this.file} is not readable JSON: ${(e as Error).message}`);
     }

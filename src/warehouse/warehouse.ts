@@ -199,13 +199,23 @@ export class Warehouse {
    * list, manifests or a data file), or undefined when the snapshot is whole.
    */
   async missingSnapshot(s: SnapshotRef): Promise<string | undefined> {
+    return (await this.snapshotPaths(s)).paths.find((p) => !existsSync(p));
+  }
+
+  /**
+   * The local paths a committed snapshot needs, in the order missingSnapshot looks for them: its
+   * table folder, then its manifest list, manifests and data files. `complete` is false when they
+   * could not all be known (the folder is gone, or the manifest list unreadable: then only the list).
+   */
+  async snapshotPaths(s: SnapshotRef): Promise<{ readonly paths: string[]; readonly complete: boolean }> {
     const dir = join(this.root, ...s.path.split('/'));
-    if (!existsSync(dir)) return dir;
-    for (const key of await this.snapshotKeys(s).catch(() => [tableRelativeKey(s.manifestList) ?? s.manifestList])) {
-      const file = join(this.root, ...key.split('/'));
-      if (!existsSync(file)) return file;
-    }
-    return undefined;
+    if (!existsSync(dir)) return { paths: [dir], complete: false };
+    let complete = true;
+    const keys = await this.snapshotKeys(s).catch(() => {
+      complete = false;
+      return [tableRelativeKey(s.manifestList) ?? s.manifestList];
+    });
+    return { paths: [dir, ...keys.map((key) => join(this.root, ...key.split('/')))], complete };
   }
 
   /**

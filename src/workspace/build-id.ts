@@ -9,8 +9,8 @@
 // file's path, size and modification time (what make trusts). A changed, added or removed file
 // changes the signature and the files are hashed again.
 
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IR_SCHEMA_VERSION } from '../ir/types.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
@@ -80,9 +80,10 @@ function codeFiles(codeRoot: string): CodeFile[] {
     } catch {
       return;
     }
-    // Only code files are stat'ed (not dist's source maps: half its files, on every command).
+    // Only code files are stat'ed (not dist's source maps: half its files, on every command), their
+    // paths joined by hand (path.join normalises each one: about a third of this walk's CPU).
     for (const e of entries) {
-      const p = join(dir, e.name);
+      const p = dir + sep + e.name;
       const link = e.isSymbolicLink() ? statSync(p) : undefined;
       if (link ? link.isDirectory() : e.isDirectory()) walk(p);
       else if (/\.(js|ts)$/.test(e.name)) {
@@ -110,12 +111,15 @@ function packageVersion(file: string): string {
  */
 function toolVersion(name: string): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name) return pkg.version ?? 'unknown';
-    } catch {
-      // not installed here: look further up
-    }
+    const file = join(dir, 'node_modules', name, 'package.json');
+    // Not installed here: look further up (asked first, as a failed read's error costs more).
+    if (existsSync(file))
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === name) return pkg.version ?? 'unknown';
+      } catch {
+        // unreadable: look further up
+      }
     if (dirname(dir) === dir) return 'missing';
   }
 }

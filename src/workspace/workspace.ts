@@ -11,6 +11,7 @@
 //   runs/<pipeline>.json                           the last applies, per node start/end (src/planner/runs-log.ts)
 //   cache/specs/<spec>.json                        checked IR, diagnostics, schemas (src/cli/spec-cache.ts)
 //   cache/plans/<spec>.json                        the last reviewed plan of the spec (src/cli/plan-cache.ts)
+//   cache/plans/<spec>.out                         the last plan process's output and its proof (src/cli/plan-replay.ts)
 //   cache/sql-analysis.json                        SQL analyses by content hash (src/sql/analyze.ts)
 //   cache/schemas.json                             bound SQL schemas by content hash (src/engine/schemas.ts)
 //   cache/compile-sql.json                         rendered SQL of targets (src/cli/commands/compile.ts)
@@ -24,7 +25,8 @@
 //   s3/<bucket>/<prefix>/                          the local copy of the S3 warehouse's snapshots
 // and every state write is pushed back.
 //
-// Every cache is content-addressed and salted with one build id (./build-id.ts). The stores are
+// Every cache is content-addressed and salted with one build id (./build-id.ts); the state folder and
+// the cache files' locations are ./caches.ts (which imports no store, for src/cli/plan-replay.ts). The stores are
 // reached through this class only, so moving one of them off the local disk (S3, a remote lock) is
 // a change here and in the store, not in the commands.
 
@@ -34,16 +36,14 @@ import type { ColumnSchema } from '../planner/state-store.js';
 import { StateStore } from '../planner/state-store.js';
 import { RunsLog } from '../planner/runs-log.js';
 import { Registry } from '../ml/registry.js';
-import { JsonCacheFile } from '../util/json-cache.js';
 import { Warehouse } from '../warehouse/warehouse.js';
 import { LocalTableStore } from '../warehouse/iceberg/table-store.js';
 import { RemoteState } from '../warehouse/remote-state.js';
-import { buildId } from './build-id.js';
+import { cachesOf, stateDirOf, type WorkspaceCaches } from './caches.js';
 import { catalogOf, objectStoreOf, warehouseLocation } from './remote.js';
 import type { IcebergCatalog } from '../warehouse/iceberg/catalog.js';
 
-/** The folder name of the default state folder, beside the spec. */
-export const STATE_FOLDER = '.asgard';
+export { STATE_FOLDER, WorkspaceCaches } from './caches.js';
 
 export interface WorkspaceOptions {
   /** `--state DIR` as given (relative to `cwd`); default `.asgard/` beside the spec. */
@@ -55,63 +55,6 @@ export interface WorkspaceOptions {
   readonly buildId?: string;
   /** The command's environment: env() in profile settings, AWS credentials (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** The cache files of a workspace; each is salted with the build id. */
-export class WorkspaceCaches {
-  private id?: string;
-  /** `buildId` given: that salt (tests play another build); absent: this build's, read when first needed. */
-  constructor(
-    readonly dir: string,
-    buildId?: string,
-  ) {
-    this.id = buildId;
-  }
-
-  /** The salt of every cache here: this build's id (src/workspace/build-id.ts), memoised in the cache folder. */
-  get buildId(): string {
-    this.id ??= buildId(join(this.dir, 'build-id.json'));
-    return this.id;
-  }
-
-  /** The spec compile cache of one spec file. */
-  specFile(specFile: string): string {
-    return join(this.dir, 'specs', `${basename(specFile)}.json`);
-  }
-
-  /** The last reviewed plan of one spec file (src/cli/plan-cache.ts). */
-  planFile(specFile: string): string {
-    return join(this.dir, 'plans', `${basename(specFile)}.json`);
-  }
-
-  /** Parse and check results per spec block (src/dsl/block-cache.ts), shared by the specs of this workspace. */
-  get blockCacheFile(): string {
-    return join(this.dir, 'blocks.json');
-  }
-
-  get sqlAnalysisFile(): string {
-    return join(this.dir, 'sql-analysis.json');
-  }
-
-  /** Bound SQL schemas by content hash; save() after use. */
-  schemas(): JsonCacheFile<ColumnSchema[]> {
-    return new JsonCacheFile(join(this.dir, 'schemas.json'), this.buildId);
-  }
-
-  /** What the site shows of a SQL node (transpiled SQL, column edges) by content hash; save() after use. */
-  site<V>(): JsonCacheFile<V> {
-    return new JsonCacheFile<V>(join(this.dir, 'site.json'), this.buildId);
-  }
-
-  /** The site's graph layouts by the graph's hash (src/docs/graph-layout.ts); save() after use. */
-  siteLayout<V>(): JsonCacheFile<V> {
-    return new JsonCacheFile<V>(join(this.dir, 'site-layout.json'), this.buildId);
-  }
-
-  /** Rendered target SQL by content hash; save() after use. */
-  compileSql(): JsonCacheFile<string> {
-    return new JsonCacheFile(join(this.dir, 'compile-sql.json'), this.buildId);
-  }
 }
 
 export class Workspace {
@@ -130,9 +73,9 @@ export class Workspace {
   private constructor(specFile: string, opts: WorkspaceOptions) {
     const cwd = opts.cwd ?? process.cwd();
     this.specFile = resolve(cwd, specFile);
-    this.stateDir = opts.stateDir ? resolve(cwd, opts.stateDir) : join(dirname(this.specFile), STATE_FOLDER);
+    this.stateDir = stateDirOf(this.specFile, opts);
     this.profile = opts.profile ?? 'local';
-    this.caches = new WorkspaceCaches(join(this.stateDir, 'cache'), opts.buildId);
+    this.caches = cachesOf(this.stateDir, opts.buildId);
     this.env = opts.env ?? process.env;
   }
 

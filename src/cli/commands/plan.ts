@@ -11,9 +11,9 @@ import type { Registry } from '../../ml/registry.js';
 import { warehouseOf } from '../engine-access.js';
 import { makePlan, savePlan } from '../planning.js';
 import { remoteError } from '../remote.js';
-import { unsetSecrets } from '../secrets.js';
+import { secretRefs, unsetSecrets } from '../secrets.js';
 import { displayPath, loadValidSpec, varOption, workspaceOf, type LoadedSpec } from '../spec.js';
-import { replayPlan } from '../plan-cache.js';
+import { replayPlan, replayProof } from '../plan-cache.js';
 import { formatsOf, note, preview, show } from '../view.js';
 import { planView, planWarningsView } from '../views/plan.js';
 import { diagnosticsText } from '../views/diagnostics.js';
@@ -182,6 +182,7 @@ Examples:
       // The spec's warnings, as loadValidSpec prints them.
       note(ctx, (io) => diagnosticsText(replayed.spec, io));
       preview(ctx, planWarningsView, { diagnostics: unsetSecrets(replayed.secrets, ctx.io.env), sources: replayed.spec.sources });
+      if (replayed.proof) ctx.services.replayable?.(replayed.proof);
       return shown(ctx, replayed.plan);
     }
     const spec = await loadValidSpec(ctx, ctx.positionals[0]);
@@ -198,6 +199,20 @@ Examples:
       ctx.str('base') === undefined && spec.ir.profiles[ctx.profile]?.target === 'kubernetes'
         ? await kubeDrift(ctx, spec, Object.keys(planned.prior))
         : undefined;
+    // What a repeated plan process checks before printing this output again (src/cli/plan-replay.ts).
+    const { store, snapshots } = planned;
+    const proof =
+      ctx.str('base') === undefined && !ctx.flag('diff-data') && spec.cacheKey !== undefined && store && snapshots
+        ? replayProof(
+            ctx,
+            workspaceOf(ctx, spec),
+            { profiles: spec.ir.profiles, secrets: secretRefs(spec.ir) },
+            { file: spec.file, text: spec.sources.get(spec.file), cacheKey: spec.cacheKey },
+            store,
+            snapshots,
+          )
+        : undefined;
+    if (proof) ctx.services.replayable?.(proof);
     return shown(ctx, plan, drift);
   },
 };

@@ -1,0 +1,95 @@
+// Where a spec's state folder is and the cache files in it (the layout: ./workspace.ts). Kept apart
+// from the Workspace, which imports every store (warehouse, Iceberg, S3, registry), so that a process
+// answering from the caches alone loads only this (src/cli/plan-replay.ts).
+
+import { basename, dirname, join, resolve } from 'node:path';
+import { sha256 } from '../util/canonical-json.js';
+import { JsonCacheFile } from '../util/json-cache.js';
+import type { ColumnSchema } from '../planner/state-store.js';
+import { buildId } from './build-id.js';
+
+/** The folder name of the default state folder, beside the spec. */
+export const STATE_FOLDER = '.asgard';
+
+/** The state folder of the spec at the absolute path `specFile`: `--state DIR` (relative to `cwd`), else `.asgard/` beside the spec. */
+export function stateDirOf(specFile: string, opts: { readonly stateDir?: string; readonly cwd?: string }): string {
+  return opts.stateDir ? resolve(opts.cwd ?? process.cwd(), opts.stateDir) : join(dirname(specFile), STATE_FOLDER);
+}
+
+/** The caches of the state folder `stateDir` (salted with `buildId` when given: tests play another build). */
+export const cachesOf = (stateDir: string, buildId?: string): WorkspaceCaches => new WorkspaceCaches(join(stateDir, 'cache'), buildId);
+
+let lastKey: { readonly id: string; readonly specFile: string; readonly text: string; readonly key: string } | undefined;
+
+/** The cache files of a workspace; each is salted with the build id. */
+export class WorkspaceCaches {
+  private id?: string;
+  /** `buildId` given: that salt (tests play another build); absent: this build's, read when first needed. */
+  constructor(
+    readonly dir: string,
+    buildId?: string,
+  ) {
+    this.id = buildId;
+  }
+
+  /** The salt of every cache here: this build's id (src/workspace/build-id.ts), memoised in the cache folder. */
+  get buildId(): string {
+    this.id ??= buildId(join(this.dir, 'build-id.json'));
+    return this.id;
+  }
+
+  /**
+   * The key of a spec's entries (its compile cache, its last plan): a hash of the build id, the spec's
+   * path and its text (the last one remembered: a command asks for it several times).
+   */
+  specKey(specFile: string, text: string): string {
+    const id = this.buildId;
+    if (lastKey?.id !== id || lastKey.specFile !== specFile || lastKey.text !== text)
+      lastKey = { id, specFile, text, key: sha256(`${id}\n${specFile}\n${text}`) };
+    return lastKey.key;
+  }
+
+  /** The spec compile cache of one spec file. */
+  specFile(specFile: string): string {
+    return join(this.dir, 'specs', `${basename(specFile)}.json`);
+  }
+
+  /** The last reviewed plan of one spec file (src/cli/plan-cache.ts). */
+  planFile(specFile: string): string {
+    return join(this.dir, 'plans', `${basename(specFile)}.json`);
+  }
+
+  /** The last `asgard plan` process's output for one spec file and what it proves (src/cli/plan-replay.ts). */
+  replayFile(specFile: string): string {
+    return join(this.dir, 'plans', `${basename(specFile)}.out`);
+  }
+
+  /** Parse and check results per spec block (src/dsl/block-cache.ts), shared by the specs of this workspace. */
+  get blockCacheFile(): string {
+    return join(this.dir, 'blocks.json');
+  }
+
+  get sqlAnalysisFile(): string {
+    return join(this.dir, 'sql-analysis.json');
+  }
+
+  /** Bound SQL schemas by content hash; save() after use. */
+  schemas(): JsonCacheFile<ColumnSchema[]> {
+    return new JsonCacheFile(join(this.dir, 'schemas.json'), this.buildId);
+  }
+
+  /** What the site shows of a SQL node (transpiled SQL, column edges) by content hash; save() after use. */
+  site<V>(): JsonCacheFile<V> {
+    return new JsonCacheFile<V>(join(this.dir, 'site.json'), this.buildId);
+  }
+
+  /** The site's graph layouts by the graph's hash (src/docs/graph-layout.ts); save() after use. */
+  siteLayout<V>(): JsonCacheFile<V> {
+    return new JsonCacheFile<V>(join(this.dir, 'site-layout.json'), this.buildId);
+  }
+
+  /** Rendered target SQL by content hash; save() after use. */
+  compileSql(): JsonCacheFile<string> {
+    return new JsonCacheFile(join(this.dir, 'compile-sql.json'), this.buildId);
+  }
+}
