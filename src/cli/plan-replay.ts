@@ -180,7 +180,7 @@ export async function recordReplay(inv: Invocation, proof: ReplayProof, out: str
   if (head.length > HEADER_BYTES) return; // a command line too long to be worth keeping
   try {
     const { writeFileAtomic } = await import('../util/fs-atomic.js');
-    writeFileAtomic(proof.record, Buffer.concat([head, text, present, Buffer.from(out)]), false);
+    writeFileAtomic(proof.record, [head, text, present, Buffer.from(out)], false);
   } catch {
     // a cache: a read-only state folder means the next plan is made (or replayed) as usual
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, writevSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -7,13 +7,15 @@ import { randomBytes } from 'node:crypto';
  * (the default) also fsyncs the file and its folder, so the new content survives a crash; a working
  * copy of something kept elsewhere (a remote state's, src/warehouse/remote-state.ts) needs not: a
  * lost or empty copy is fetched again. Each fsync blocks the process (tens of ms on a busy disk).
+ * `data` given in parts is written in one call, not copied into one buffer first.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, durable = true): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[], durable = true): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    if (Array.isArray(data)) writevSync(fd, data);
+    else writeSync(fd, typeof data === 'string' ? Buffer.from(data) : (data as Uint8Array));
     if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
