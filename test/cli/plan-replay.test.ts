@@ -134,7 +134,7 @@ describe('plan replay (a repeated plan process)', () => {
     expect(missing.stdout).not.toContain('planted');
     expect(missing.stdout).toContain('snapshot missing');
     expect(uncached().stdout).toBe(missing.stdout);
-  }, 300_000);
+  }, 600_000);
 
   it('a `--var`, another `--profile`, a profile whose warehouse env() places and a removed state plan again; a `--var` or env() plan is never recorded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-replay-'));
@@ -181,7 +181,7 @@ describe('plan replay (a repeated plan process)', () => {
     expect(fresh.stdout).not.toContain('planted');
     expect(JSON.parse(fresh.stdout).summary.create).toBe(3);
     expect(ranCli(plan([]))).toBe(false);
-  }, 300_000);
+  }, 600_000);
 
   it('a secret set or unset since is planned again (its warning is printed or not)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-replay-'));
@@ -207,5 +207,5 @@ describe('plan replay (a repeated plan process)', () => {
     const unsetAgain = plan({});
     expect(ranCli(unsetAgain)).toBe(true);
     expect(unsetAgain.stderr).toContain('SHOP_DB_PASSWORD is not set');
-  }, 300_000);
+  }, 600_000);
 });
