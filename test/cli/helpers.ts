@@ -1,6 +1,8 @@
 // Running the CLI in-process (fast, injectable executors) or as a real child process (exit codes,
 // stdout purity, no stack traces).
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliServices } from '../../src/cli/command.js';
@@ -50,4 +52,28 @@ export function spawnCli(argv: string[], opts: { cwd: string; env?: Record<strin
     timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A small pipeline (a CSV source, a cleanse, a model) the plan-cache tests plan again and again. */
+export const SHOP_SPEC = `pipeline shop {
+  source files file {
+    path = "./data"
+    stream orders { path = "orders.csv"  primary_key = order_id
+      columns = { order_id = "BIGINT"  store = "VARCHAR"  amount = "DOUBLE" } }
+  }
+  cleanse orders_clean {
+    sql """ SELECT order_id, store, amount FROM bronze.orders WHERE amount > 0 """
+  }
+  model store_sales {
+    sql """ SELECT store, count(*) AS orders FROM silver.orders_clean GROUP BY store """
+  }
+}
+`;
+
+/** A new temporary folder with SHOP_SPEC's data: data/orders.csv, one of its rows filtered out by the cleanse. */
+export function shopFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data', 'orders.csv'), 'order_id,store,amount\n1,north,10\n2,south,20\n3,north,-1\n');
+  return dir;
 }

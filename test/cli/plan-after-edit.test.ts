@@ -7,12 +7,12 @@
 // retyped, a node added, a node removed, a node reading another table, a description, edits that
 // break the spec (an unknown table, a SQL syntax error below moved lines) and their repair; and the
 // same against an applied state (noop, update and upstream reasons).
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSpec } from '../../bench/gen-spec.js';
-import { cli } from './helpers.js';
+import { cli, SHOP_SPEC, shopFolder } from './helpers.js';
 
 /** `asgard plan SPEC --format json` in `dir`: exit code, stdout and stderr as one string to compare. */
 async function plan(dir: string, spec: string, extra: string[] = []): Promise<string> {
@@ -79,27 +79,16 @@ describe('plan after an edit', () => {
   }, 300_000);
 
   it('equals a plan without caches against an applied state', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-edit-state-'));
-    mkdirSync(join(dir, 'data'));
-    writeFileSync(join(dir, 'data', 'orders.csv'), 'order_id,store,amount\n1,north,10\n2,south,20\n3,north,-1\n');
+    const dir = shopFolder('asgard-plan-edit-state-');
     const spec = 'shop.asg';
-    let text = `pipeline shop {
-  source files file {
-    path = "./data"
-    stream orders { path = "orders.csv"  primary_key = order_id
-      columns = { order_id = "BIGINT"  store = "VARCHAR"  amount = "DOUBLE" } }
-  }
-  cleanse orders_clean {
-    sql """ SELECT order_id, store, amount FROM bronze.orders WHERE amount > 0 """
-  }
-  model store_sales {
-    sql """ SELECT store, count(*) AS orders FROM silver.orders_clean GROUP BY store """
-  }
-  model big_orders {
+    let text = SHOP_SPEC.replace(
+      /}\n$/,
+      `  model big_orders {
     sql """ SELECT order_id, amount FROM silver.orders_clean WHERE amount > 15 """
   }
 }
-`;
+`,
+    );
     writeFileSync(join(dir, spec), text);
     const applied = await cli(['apply', spec, '--yes'], { cwd: dir });
     expect(applied.code, applied.stderr).toBe(0);

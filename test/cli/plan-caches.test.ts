@@ -3,13 +3,13 @@
 // binds that body only (the per-node caches in the state folder, keyed by content); a cache
 // written by another build (another build id) is never read; and the last plan is replayed only
 // while the spec, the state and the warehouse's snapshots are what it was made from.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cli, repoRoot } from './helpers.js';
+import { cli, repoRoot, SHOP_SPEC, shopFolder } from './helpers.js';
 import { generateSpec } from '../../bench/gen-spec.js';
 import { loaded, runLoggingModules } from '../helpers/loaded-modules.js';
 
@@ -136,23 +136,8 @@ describe('plan caches', () => {
   });
 
   it('a repeated plan is the last one replayed; a moved state, an edit or a missing snapshot makes it again, equal to a plan without caches', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-memo-'));
-    mkdirSync(join(dir, 'data'));
-    writeFileSync(join(dir, 'data', 'orders.csv'), 'order_id,store,amount\n1,north,10\n2,south,20\n3,north,-1\n');
-    const text = `pipeline shop {
-  source files file {
-    path = "./data"
-    stream orders { path = "orders.csv"  primary_key = order_id
-      columns = { order_id = "BIGINT"  store = "VARCHAR"  amount = "DOUBLE" } }
-  }
-  cleanse orders_clean {
-    sql """ SELECT order_id, store, amount FROM bronze.orders WHERE amount > 0 """
-  }
-  model store_sales {
-    sql """ SELECT store, count(*) AS orders FROM silver.orders_clean GROUP BY store """
-  }
-}
-`;
+    const dir = shopFolder('asgard-plan-memo-');
+    const text = SHOP_SPEC;
     writeFileSync(join(dir, 'shop.asg'), text);
     const plan = async () => {
       const r = await cli(['plan', 'shop.asg', '--format', 'json'], { cwd: dir });

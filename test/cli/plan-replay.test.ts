@@ -3,30 +3,15 @@
 // command line, the spec's text, asgard's own code (the build id), the state, the warehouse's
 // snapshot files and which of the spec's secrets are set. Each change below is made after the
 // record was planted (its output replaced), so a stale replay would print the planted text.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './helpers.js';
+import { cli, SHOP_SPEC, shopFolder } from './helpers.js';
 import { type LoggedRun, runLoggingModules } from '../helpers/loaded-modules.js';
 
 /** The process ran the CLI (its dispatcher loaded), rather than printing a recorded output. */
 const ranCli = (r: LoggedRun) => r.modules.some((m) => /\/cli\/run\.(js|ts)$/.test(m));
-
-const SHOP = `pipeline shop {
-  source files file {
-    path = "./data"
-    stream orders { path = "orders.csv"  primary_key = order_id
-      columns = { order_id = "BIGINT"  store = "VARCHAR"  amount = "DOUBLE" } }
-  }
-  cleanse orders_clean {
-    sql """ SELECT order_id, store, amount FROM bronze.orders WHERE amount > 0 """
-  }
-  model store_sales {
-    sql """ SELECT store, count(*) AS orders FROM silver.orders_clean GROUP BY store """
-  }
-}
-`;
 
 /** The record of the last plan process of `spec` in the default state folder: the paths it found, everything before the output, and the output. */
 function record(dir: string, spec: string): { present: string[]; head: Buffer; out: string; file: string } {
@@ -47,10 +32,8 @@ function plant(dir: string, spec: string): void {
 
 describe('plan replay (a repeated plan process)', () => {
   it('prints the last output without loading the CLI; an edited spec, another command line, a moved state, another build or a removed snapshot file plans again', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-replay-'));
-    mkdirSync(join(dir, 'data'));
-    writeFileSync(join(dir, 'data', 'orders.csv'), 'order_id,store,amount\n1,north,10\n2,south,20\n3,north,-1\n');
-    writeFileSync(join(dir, 'shop.asg'), SHOP);
+    const dir = shopFolder('asgard-plan-replay-');
+    writeFileSync(join(dir, 'shop.asg'), SHOP_SPEC);
     const argv = ['plan', 'shop.asg', '--format', 'json', '--detailed-exitcode'];
     const plan = (args = argv) => {
       const r = runLoggingModules(args, dir);
@@ -83,24 +66,24 @@ describe('plan replay (a repeated plan process)', () => {
     // The spec edited.
     plan();
     plant(dir, 'shop.asg');
-    writeFileSync(join(dir, 'shop.asg'), SHOP.replace('count(*) AS orders', 'count(order_id) AS orders'));
+    writeFileSync(join(dir, 'shop.asg'), SHOP_SPEC.replace('count(*) AS orders', 'count(order_id) AS orders'));
     const edited = plan();
     expect(ranCli(edited)).toBe(true);
     expect(edited.stdout).not.toContain('planted');
     expect(edited.stdout).not.toBe(first.stdout); // gold.store_sales's fingerprint
     expect(uncached().stdout).toBe(edited.stdout);
     // An edit of the same length (the text is compared byte for byte, not by size).
-    writeFileSync(join(dir, 'shop.asg'), SHOP);
+    writeFileSync(join(dir, 'shop.asg'), SHOP_SPEC);
     plan();
     plant(dir, 'shop.asg');
-    const sameLength = SHOP.replace('amount > 0', 'amount > 5');
-    expect(sameLength.length).toBe(SHOP.length);
+    const sameLength = SHOP_SPEC.replace('amount > 0', 'amount > 5');
+    expect(sameLength.length).toBe(SHOP_SPEC.length);
     writeFileSync(join(dir, 'shop.asg'), sameLength);
     const reworded = plan();
     expect(ranCli(reworded)).toBe(true);
     expect(reworded.stdout).not.toContain('planted');
     expect(uncached().stdout).toBe(reworded.stdout);
-    writeFileSync(join(dir, 'shop.asg'), SHOP);
+    writeFileSync(join(dir, 'shop.asg'), SHOP_SPEC);
 
     // The state moved (an apply).
     plan();
@@ -137,13 +120,11 @@ describe('plan replay (a repeated plan process)', () => {
   }, 600_000);
 
   it('a `--var`, another `--profile`, a profile whose warehouse env() places and a removed state plan again; a `--var` or env() plan is never recorded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-replay-'));
-    mkdirSync(join(dir, 'data'));
-    writeFileSync(join(dir, 'data', 'orders.csv'), 'order_id,store,amount\n1,north,10\n2,south,20\n3,north,-1\n');
+    const dir = shopFolder('asgard-plan-replay-');
     // A variable in the cleanse's filter; a profile whose warehouse the environment picks.
-    const spec = SHOP.replace('WHERE amount > 0', "WHERE amount > var('min_amount')").replace(
+    const spec = SHOP_SPEC.replace('WHERE amount > 0', "WHERE amount > var('min_amount')").replace(
       '  cleanse orders_clean',
-      '  var min_amount { type = number  default = 0 }\n  profile dev {\n    target    = "local"\n    warehouse = env("SHOP_WH", "./wh-dev")\n  }\n  cleanse orders_clean',
+      '  var min_amount { type = number  default = 0 }\n  profile dev {\n    target    = "local"\n    warehouse = env("SHOP_SPEC_WH", "./wh-dev")\n  }\n  cleanse orders_clean',
     );
     writeFileSync(join(dir, 'shop.asg'), spec);
     const plan = (args: string[], env: Record<string, string> = {}) => {
@@ -169,7 +150,7 @@ describe('plan replay (a repeated plan process)', () => {
 
     // Another profile: its own command line; and one whose warehouse env() places is never recorded.
     for (const wh of ['./wh-dev', './wh-other']) {
-      const dev = plan(['--profile', 'dev'], { SHOP_WH: wh });
+      const dev = plan(['--profile', 'dev'], { SHOP_SPEC_WH: wh });
       expect(ranCli(dev)).toBe(true);
       expect(dev.stdout).not.toContain('planted');
     }
@@ -185,9 +166,9 @@ describe('plan replay (a repeated plan process)', () => {
 
   it('a secret set or unset since is planned again (its warning is printed or not)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-replay-'));
-    // The shop reads its database password from secret("SHOP_DB_PASSWORD").
+    // The shop reads its database password from secret("SHOP_SPEC_DB_PASSWORD").
     copyFileSync(join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades', 'base.asg'), join(dir, 'shop.asg'));
-    const set = { SHOP_DB_PASSWORD: 'pw' };
+    const set = { SHOP_SPEC_DB_PASSWORD: 'pw' };
     const plan = (env: Record<string, string>) => {
       const r = runLoggingModules(['plan', 'shop.asg'], dir, env);
       expect(r.code, r.stderr).toBe(0);
@@ -202,10 +183,10 @@ describe('plan replay (a repeated plan process)', () => {
     const unset = plan({});
     expect(ranCli(unset)).toBe(true);
     expect(unset.stdout).toBe(first.stdout);
-    expect(unset.stderr).toContain('SHOP_DB_PASSWORD is not set');
+    expect(unset.stderr).toContain('SHOP_SPEC_DB_PASSWORD is not set');
     // A plan that warned (on stderr) is not recorded: the next one warns again.
     const unsetAgain = plan({});
     expect(ranCli(unsetAgain)).toBe(true);
-    expect(unsetAgain.stderr).toContain('SHOP_DB_PASSWORD is not set');
+    expect(unsetAgain.stderr).toContain('SHOP_SPEC_DB_PASSWORD is not set');
   }, 600_000);
 });
