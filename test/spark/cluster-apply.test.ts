@@ -238,11 +238,10 @@ describe('apply --profile cluster: cleanses on the Spark cluster, the rest embed
     // and whether the job has one executor or two, depends on what else the cluster runs: other
     // test files share it.)
     const app = `asgard-orders_lake-silver.orders_clean`;
-    const ui = Number(process.env.ASGARD_SPARK_UI_PORT ?? 58081);
     let killed: number | undefined;
     for (let i = 0; i < 1200 && killed === undefined; i++) {
       for (const n of [1, 2]) {
-        const worker = (await (await fetch(`http://127.0.0.1:${ui + n}/json/`)).json()) as { executors: { appdesc: { name: string } }[] };
+        const worker = (await (await fetch(`http://127.0.0.1:${workerUiPort(n)}/json/`)).json()) as { executors: { appdesc: { name: string } }[] };
         if (killed === undefined && worker.executors.some((e) => e.appdesc.name === app)) {
           killWorker(n);
           killed = n;
@@ -283,9 +282,23 @@ function alive(pid: number): boolean {
 }
 
 /** SIGKILL worker N of scripts/spark-cluster.sh (its pid file under the services folder; its web UI is the master's port + N). */
+const sparkDir = () => join(process.env.ASGARD_SERVICES_DIR ?? join(repoRoot, '.services'), 'spark');
+
 function killWorker(n: number): void {
-  const dir = join(process.env.ASGARD_SERVICES_DIR ?? join(repoRoot, '.services'), 'spark');
-  process.kill(Number(readFileSync(join(dir, `worker${n}.pid`), 'utf8').trim()), 'SIGKILL');
+  process.kill(Number(readFileSync(join(sparkDir(), `worker${n}.pid`), 'utf8').trim()), 'SIGKILL');
+}
+
+/**
+ * The port worker `n`'s web UI listens on, as its log says. scripts/spark-cluster.sh asks for the
+ * master's UI port + n, but Spark takes the next free port when that one is busy (the service ports
+ * lie in Linux's ephemeral range: a passing connection can hold one), so the asked port may be
+ * another worker's or nobody's.
+ */
+function workerUiPort(n: number): number {
+  const log = readFileSync(join(sparkDir(), `worker${n}.log`), 'utf8');
+  const started = [...log.matchAll(/Bound WorkerWebUI to .*, and started at http:\/\/[^:\s]+:(\d+)/g)].at(-1);
+  if (!started) throw new Error(`worker${n}.log does not say where the worker's web UI started`);
+  return Number(started[1]);
 }
 
 /** spark_cluster_up is idempotent: it starts the worker that is gone and waits for two alive workers. */
