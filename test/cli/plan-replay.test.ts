@@ -124,7 +124,7 @@ describe('plan replay (a repeated plan process)', () => {
     // A variable in the cleanse's filter; a profile whose warehouse the environment picks.
     const spec = SHOP_SPEC.replace('WHERE amount > 0', "WHERE amount > var('min_amount')").replace(
       '  cleanse orders_clean',
-      '  var min_amount { type = number  default = 0 }\n  profile dev {\n    target    = "local"\n    warehouse = env("SHOP_SPEC_WH", "./wh-dev")\n  }\n  cleanse orders_clean',
+      '  var min_amount { type = number  default = 0 }\n  profile dev {\n    target    = "local"\n    warehouse = env("SHOP_WH", "./wh-dev")\n  }\n  cleanse orders_clean',
     );
     writeFileSync(join(dir, 'shop.asg'), spec);
     const plan = (args: string[], env: Record<string, string> = {}) => {
@@ -150,7 +150,7 @@ describe('plan replay (a repeated plan process)', () => {
 
     // Another profile: its own command line; and one whose warehouse env() places is never recorded.
     for (const wh of ['./wh-dev', './wh-other']) {
-      const dev = plan(['--profile', 'dev'], { SHOP_SPEC_WH: wh });
+      const dev = plan(['--profile', 'dev'], { SHOP_WH: wh });
       expect(ranCli(dev)).toBe(true);
       expect(dev.stdout).not.toContain('planted');
     }
@@ -166,9 +166,9 @@ describe('plan replay (a repeated plan process)', () => {
 
   it('a secret set or unset since is planned again (its warning is printed or not)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-replay-'));
-    // The shop reads its database password from secret("SHOP_SPEC_DB_PASSWORD").
+    // The shop reads its database password from secret("SHOP_DB_PASSWORD").
     copyFileSync(join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades', 'base.asg'), join(dir, 'shop.asg'));
-    const set = { SHOP_SPEC_DB_PASSWORD: 'pw' };
+    const set = { SHOP_DB_PASSWORD: 'pw' };
     const plan = (env: Record<string, string>) => {
       const r = runLoggingModules(['plan', 'shop.asg'], dir, env);
       expect(r.code, r.stderr).toBe(0);
@@ -183,10 +183,10 @@ describe('plan replay (a repeated plan process)', () => {
     const unset = plan({});
     expect(ranCli(unset)).toBe(true);
     expect(unset.stdout).toBe(first.stdout);
-    expect(unset.stderr).toContain('SHOP_SPEC_DB_PASSWORD is not set');
+    expect(unset.stderr).toContain('SHOP_DB_PASSWORD is not set');
     // A plan that warned (on stderr) is not recorded: the next one warns again.
     const unsetAgain = plan({});
     expect(ranCli(unsetAgain)).toBe(true);
-    expect(unsetAgain.stderr).toContain('SHOP_SPEC_DB_PASSWORD is not set');
+    expect(unsetAgain.stderr).toContain('SHOP_DB_PASSWORD is not set');
   }, 600_000);
 });
