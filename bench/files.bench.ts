@@ -5,7 +5,7 @@
 // own work: plan, file checks, state) and the built CLI (dist/, built first: bin/asgard.js would run
 // the TypeScript sources through tsx when dist/ is older than src/, and time the transpiler) as a
 // child process (Node and module start-up included).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Figure } from './run.js';
 import { cli } from '../test/cli/helpers.js';
 import { openDuck } from '../src/engine/duckdb.js';
+import { buildDist } from './build-dist.js';
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -79,7 +80,7 @@ export async function run(): Promise<Figure[]> {
     warm.push(await applyInProcess(dir));
     process.stderr.write(`files.bench: no-op apply in process ${warm[i].toFixed(2)} s\n`);
   }
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  buildDist(ROOT);
   const fresh: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();

@@ -24,7 +24,7 @@
 // size's last figures in bench/results.json and this bench says on stderr which it did not measure.
 // The commands and the profile breakdown: bench/plan.md.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Figure } from './run.js';
 import { generateSpec } from './gen-spec.js';
 import { planVersusParse } from './conformance-route.js';
+import { buildDist } from './build-dist.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -54,12 +55,7 @@ export function planSizes(env = process.env.ASGARD_BENCH_PLAN_SIZE): { small: bo
 
 export async function run(): Promise<Figure[]> {
   const sizes = planSizes();
-  // bin/asgard.js runs dist/ only while it is newer than src/ (else the sources through tsx, whose
-  // transpiling would be timed): compile first, as the site bench does, and bundle the packages as
-  // `npm run build` and `prepare` do (scripts/bundle-packages.mjs): tsc alone leaves dist importing
-  // chevrotain, zod and DuckDB's API as ~950 module files, which a user's install never loads.
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-  execFileSync(process.execPath, [join(root, 'scripts', 'bundle-packages.mjs')], { cwd: root, stdio: 'inherit' });
+  buildDist(root);
   if (!sizes.small)
     process.stderr.write(
       'plan.bench: ASGARD_BENCH_PLAN_SIZE=10000: the 1,000-node figures and dbt parse are not measured in this run (bench/results.json keeps their last values)\n',

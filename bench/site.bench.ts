@@ -23,7 +23,7 @@
 //   ASGARD_SITE_SIZES=churn|1000_nodes (default both)
 //   ASGARD_SITE_FIGURES=user_path,warm,cold,interactive (default all)
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,6 +33,7 @@ import type { Figure } from './run.js';
 import { generateSpec } from './gen-spec.js';
 import { churnWorkspace } from '../test/helpers/churn.js';
 import { launchChromium } from '../test/site/browser.js';
+import { buildDist } from './build-dist.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -153,7 +154,7 @@ async function figures(name: string, spec: string, dir: string, env?: Record<str
 }
 
 export async function run(): Promise<Figure[]> {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  buildDist(root);
   const spawnBuild = spawnSync(process.execPath, [join(root, 'site', 'build.mjs')], { stdio: 'inherit' });
   if (spawnBuild.status !== 0) throw new Error('the site bundle did not build');
   const result: Figure[] = [];

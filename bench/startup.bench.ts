@@ -6,11 +6,12 @@
 // Each is the median of several runs of the built CLI (dist/, built first) in a child process.
 // Figures before and after the change are kept in bench/startup.md.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Figure } from './run.js';
+import { buildDist } from './build-dist.js';
 
 const root = resolve(import.meta.dirname, '..');
 const RUNS = 7;
@@ -26,7 +27,7 @@ function time(args: string[], env: Record<string, string> = {}): number {
 }
 
 export async function run(): Promise<Figure[]> {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  buildDist(root);
   const spec = join(root, 'pipelines', 'churn.asg');
   const help: number[] = [];
   const cold: number[] = [];
