@@ -182,6 +182,32 @@ describe('file connector', () => {
     }
   });
 
+  it('a DATE read from text takes the date as written: a time and a UTC offset after it are ignored, as PostgreSQL does', async () => {
+    // docs/language.md: 23:30-05:00 on 1 May is 2 May in UTC, but a DATE column holds the calendar
+    // day the text names; the offset is not applied (it would move the day for half the world).
+    const csv = join(dir, 'days.csv');
+    writeFileSync(csv, 'id,day\n1,2025-05-01T23:30:00-05:00\n2,2025-05-01\n3,2025-05-01T00:30:00+02:00\n');
+    const nd = join(dir, 'days.ndjson');
+    writeFileSync(nd, '{"id":1,"day":"2025-05-01T23:30:00-05:00"}\n{"id":2,"day":"2025-05-01"}\n{"id":3,"day":"2025-05-01T00:30:00+02:00"}\n');
+    for (const [name, file] of [
+      ['days_csv', csv],
+      ['days_ndjson', nd],
+    ]) {
+      const columns = [
+        { name: 'id', type: 'BIGINT' },
+        { name: 'day', type: 'DATE' },
+      ];
+      const h = new SourceHarness();
+      const r = await h.run(sourceNode(name, { type: 'file', settings: { path: lit(file) } }, { primaryKey: ['id'], columns }), {});
+      expect(r.result.schema, name).toEqual(columns);
+      expect(await rows(h, `bronze.${name}`, 'SELECT id, CAST(day AS VARCHAR) AS day FROM t ORDER BY id'), name).toEqual([
+        { id: 1, day: '2025-05-01' },
+        { id: 2, day: '2025-05-01' },
+        { id: 3, day: '2025-05-01' },
+      ]);
+    }
+  });
+
   it('a composite primary key holds on a full refresh: duplicates are dropped (newest cursor first) and counted', async () => {
     const csv = join(dir, 'readings.csv');
     writeFileSync(
