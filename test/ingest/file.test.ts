@@ -155,13 +155,17 @@ describe('file connector', () => {
       nd,
       '{"id":1,"code":"0042","paid_at":"2025-05-01T03:00:00-05:00","amount":"12345678901234567.89"}\n{"id":2,"code":"7","paid_at":"2025-05-01T10:00:00Z","amount":"0.10"}\n',
     );
-    // TIMESTAMP_MS and TIMESTAMP_S (coarser than TIMESTAMP) apply the offset too.
+    // TIMESTAMP_MS and TIMESTAMP_S (coarser than TIMESTAMP) apply the offset too, and so does
+    // TIMESTAMP_NS (read as itself: DuckDB's cast applies the offset).
     for (const [name, file, tsType] of [
       ['pay_csv', csv, 'TIMESTAMP'],
       ['pay_json', json, 'TIMESTAMP'],
       ['pay_ndjson', nd, 'TIMESTAMP'],
       ['pay_json_ms', json, 'TIMESTAMP_MS'],
       ['pay_csv_s', csv, 'TIMESTAMP_S'],
+      ['pay_csv_ns', csv, 'TIMESTAMP_NS'],
+      ['pay_json_ns', json, 'TIMESTAMP_NS'],
+      ['pay_ndjson_ns', nd, 'TIMESTAMP_NS'],
     ]) {
       const columns = [
         { name: 'id', type: 'BIGINT' },
@@ -180,6 +184,23 @@ describe('file connector', () => {
         { id: 2, code: '7', paid_at: '2025-05-01 10:00:00', amount: '0.10' },
       ]);
     }
+  });
+
+  it('a TIMESTAMP_NS read from text applies a UTC offset and is stored to the microsecond, as docs/lakehouse.md says', async () => {
+    // Iceberg v2 (the warehouse's format, and Spark's reader) has microsecond timestamps only.
+    const nd = join(dir, 'ticks.ndjson');
+    writeFileSync(nd, '{"id":1,"seen_at":"2025-05-01T10:00:00.123456789+02:00"}\n{"id":2,"seen_at":"2025-05-01T10:00:00.000000001"}\n');
+    const columns = [
+      { name: 'id', type: 'BIGINT' },
+      { name: 'seen_at', type: 'TIMESTAMP_NS' },
+    ];
+    const h = new SourceHarness();
+    const r = await h.run(sourceNode('ticks', { type: 'file', settings: { path: lit(nd) } }, { primaryKey: ['id'], columns }), {});
+    expect(r.result.schema).toEqual(columns);
+    expect(await rows(h, 'bronze.ticks', 'SELECT id, CAST(seen_at AS VARCHAR) AS seen_at FROM t ORDER BY id')).toEqual([
+      { id: 1, seen_at: '2025-05-01 08:00:00.123456' },
+      { id: 2, seen_at: '2025-05-01 10:00:00' },
+    ]);
   });
 
   it('a DATE read from text takes the date as written: a time and a UTC offset after it are ignored, as PostgreSQL does', async () => {
