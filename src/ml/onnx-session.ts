@@ -20,7 +20,9 @@ export type ScoreColumn = Float32Array | readonly (string | null)[];
  * `count` float32 columns of `n` rows each, views of one buffer. onnxruntime's binding takes each
  * input's memory from its ArrayBuffer, and V8 moves a small typed array's buffer out of the heap when
  * native code asks for it: one buffer per request instead of one per feature is one allocation and
- * one buffer to free at the next scavenge instead of eight (bench/serve.md, session 7).
+ * one buffer to free at the next scavenge instead of eight (bench/serve.md, session 7). (A view,
+ * `subarray`, moves its buffer off the heap at once: the server's requests use separate arrays,
+ * src/serve/micro-batch.ts.)
  */
 export function floatColumns(count: number, n: number): Float32Array[] {
   const buf = new Float32Array(count * n);

@@ -18,7 +18,8 @@
 
 import type { LoadedModel, ModelStore } from './model-store.js';
 import { HttpError } from './http.js';
-import { floatColumns, type ScoreColumn } from '../ml/onnx-session.js';
+import type { ScoreColumn } from '../ml/onnx-session.js';
+import { requestColumns } from './micro-batch.js';
 
 export const MAX_INPUTS = 1000;
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -105,7 +106,7 @@ export function inputColumns(m: LoadedModel, inputs: readonly unknown[], allowed
   const names = m.featureNames;
   const F = names.length;
   const features = m.schema.features;
-  const cols = floatColumns(F, n);
+  const cols = requestColumns(F, n);
   const text: (string | null)[][] = new Array(F);
   for (let f = 0; f < F; f++) if (features[f].categories) text[f] = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -222,7 +223,7 @@ export async function infer(store: ModelStore, body: unknown, started: number, m
  */
 function entityColumns(m: LoadedModel, rows: readonly Record<string, unknown>[]): ScoreColumn[] {
   const n = rows.length;
-  const floats = floatColumns(m.schema.features.length, n);
+  const floats = requestColumns(m.schema.features.length, n);
   return m.schema.features.map((f, k): ScoreColumn => {
     if (f.categories) return rows.map((r) => (r[f.name] === null || r[f.name] === undefined ? null : String(r[f.name])));
     const col = floats[k];
