@@ -242,24 +242,47 @@ export function fingerprintPipeline(ir: Pick<PipelineIR, 'nodes' | 'logicalTime'
       return [id, visit(p, stack).fingerprint];
     });
     stack.delete(node.id);
-    // Definitions keep undefined fields: JSON drops them when state is written, and plans compare
-    // definitions through canonicalJson, which drops them too.
-    const definition = nodeDefinition(node, ir);
     const before = reuse && !reuse.changed.has(node.id) ? reuse.fingerprints.get(node.id) : undefined;
-    const same = before !== undefined && parents.every(([id, f]) => reuse!.fingerprints.get(id)?.[0] === f);
-    const fp: NodeFingerprint = {
-      id: node.id,
-      kind: node.kind,
-      fingerprint: same ? before[0] : sha256(`${node.kind}\n${JSON.stringify(parents)}\n${canonicalJson(definition.data)}`),
-      metaFingerprint: same ? before[1] : sha256(canonicalJson(definition.meta)),
-      definition,
-    };
+    const fp: NodeFingerprint =
+      before !== undefined && parents.every(([id, f]) => reuse!.fingerprints.get(id)?.[0] === f) ? reused(node, ir, before) : hashed(node, ir, parents);
     out.set(node.id, fp);
     return fp;
   };
   for (const n of ir.nodes) visit(n, new Set());
   // Keep the IR's order regardless of the recursion order.
   return new Map(ir.nodes.map((n) => [n.id, out.get(n.id)!]));
+}
+
+/** A node's fingerprints hashed from its definition and its parents' fingerprints. */
+function hashed(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>, parents: readonly [NodeId, string][]): NodeFingerprint {
+  // Definitions keep undefined fields: JSON drops them when state is written, and plans compare
+  // definitions through canonicalJson, which drops them too.
+  const definition = nodeDefinition(node, ir);
+  return {
+    id: node.id,
+    kind: node.kind,
+    fingerprint: sha256(`${node.kind}\n${JSON.stringify(parents)}\n${canonicalJson(definition.data)}`),
+    metaFingerprint: sha256(canonicalJson(definition.meta)),
+    definition,
+  };
+}
+
+/**
+ * A node's fingerprints kept from before an edit (FingerprintReuse). Its definition is made only when
+ * asked for: a plan reads it only for a node whose fingerprint differs from the prior's.
+ */
+function reused(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>, before: readonly [string, string]): NodeFingerprint {
+  let definition: NodeDefinition | undefined;
+  return {
+    id: node.id,
+    kind: node.kind,
+    fingerprint: before[0],
+    metaFingerprint: before[1],
+    get definition() {
+      definition ??= nodeDefinition(node, ir);
+      return definition;
+    },
+  };
 }
 
 /** One hash over the whole spec's fingerprints: a saved plan is refused when it moved. */
