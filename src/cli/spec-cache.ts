@@ -3,18 +3,22 @@
 // while the spec's text and the build (the build id) are unchanged. A second `plan` of an unchanged spec then loads
 // neither the parser, the SQL toolkit nor DuckDB. Any doubt (another text, another build, an
 // unreadable or foreign cache file) means a normal load; failing to write the cache never fails a
-// command.
+// command. An entry made by patching another after an edit (src/dsl/patch.ts) is kept as what it
+// changed of the last whole entry (`<entry>.delta`: the text's edit, the nodes replaced, spans
+// moved, schemas and fingerprints that differ), so an edit of a large spec does not rewrite tens of
+// MB; the whole entry is written again when the changes grow past half of it.
 
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { NodeId, PipelineIR } from '../ir/types.js';
+import type { NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
+import { applyTextEdit, shiftSpans, textEdit, type TextEdit } from '../dsl/text-edit.js';
 import type { FingerprintReuse } from '../planner/fingerprint.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { deferWrite } from '../util/deferred-writes.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
-import { hasKey, writeKeyed } from '../util/keyed-file.js';
+import { hasKey, readKeyed, writeKeyed } from '../util/keyed-file.js';
 import { Workspace, type WorkspaceCaches } from '../workspace/workspace.js';
 
 /** The caches of a spec's default workspace (`.asgard/` beside it). */
@@ -36,6 +40,45 @@ interface CacheFile {
   readonly fingerprints?: readonly (readonly [NodeId, string, string])[];
 }
 
+type Fingerprints = NonNullable<CacheFile['fingerprints']>;
+type Schemas = NonNullable<CacheFile['schemas']>;
+
+/**
+ * An entry as the changes a patch (or patch after patch) made to a whole entry, its base: kept in
+ * `<entry>.delta` beside the base, keyed as an entry is.
+ */
+interface Delta {
+  readonly key: string;
+  /** The key of the whole entry changed. */
+  readonly base: string;
+  /** The text checked, as an edit of the base's text. */
+  readonly text: TextEdit;
+  /** The nodes that differ from the base's, by their place in the node list (which keeps its order and length). */
+  readonly nodes: readonly (readonly [number, PipelineNode])[];
+  /** Span moves in the order they were made: the spans of the base's other nodes (and IR fields) below line `after` moved by `lines`. */
+  readonly shifts: readonly (readonly [after: number, lines: number])[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** The schemas: those that differ from the base's when `over` is the base's `known`, else all of them. */
+  readonly schemas?: Schemas & { readonly over?: string };
+  /** The fingerprints that differ from the base's (all of them when the base has none). */
+  readonly fingerprints?: Fingerprints;
+}
+
+/** What an entry made by a patch differs from its base in, to write it as a delta (by entry path). */
+interface PatchBase {
+  /** The patched entry's key. */
+  readonly of: string;
+  readonly key: string;
+  readonly text: string;
+  readonly nodes: ReadonlySet<number>;
+  readonly shifts: readonly (readonly [number, number])[];
+  /** The base's schemas, each the very array its readers were given (a schema kept over the edit is the same array). */
+  readonly schemas?: { readonly known: string; readonly byId: ReadonlyMap<NodeId, readonly ColumnSchema[]> };
+  readonly fingerprints?: ReadonlyMap<NodeId, Fingerprints[number]>;
+}
+const patchBases = new Map<string, PatchBase>();
+const deltaPath = (path: string): string => `${path}.delta`;
+
 /**
  * The last file read or written per path, with its size and time: a command reads the spec and then
  * its schemas from the same file (tens of MB for a large spec), and parses it once.
@@ -43,7 +86,14 @@ interface CacheFile {
 const parsed = new Map<string, { readonly stamp: string; readonly c: CacheFile }>();
 const stampOf = (path: string): string => {
   const st = statSync(path);
-  return `${st.size} ${st.mtimeMs}`;
+  let d = '';
+  try {
+    const sd = statSync(deltaPath(path));
+    d = ` ${sd.size} ${sd.mtimeMs}`;
+  } catch {
+    // No delta beside the entry.
+  }
+  return `${st.size} ${st.mtimeMs}${d}`;
 };
 
 /**
@@ -72,29 +122,72 @@ function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFil
     const key = caches.specKey(specFile, text);
     if (pending.get(path)?.key === key) return pending.get(path);
     const stamp = stampOf(path);
-    let c = parsed.get(path)?.stamp === stamp ? parsed.get(path)!.c : undefined;
-    if (!c) {
-      // The key is the file's first field (write keeps it so): the entry of another text (after an
-      // edit) is not read and parsed, which costs a second per 10,000 nodes.
-      if (!hasKey(path, key)) return undefined;
-      c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
-      parsed.set(path, { stamp, c });
+    const memo = parsed.get(path);
+    if (memo?.stamp === stamp && memo.c.key === key) return memo.c;
+    // The key is the file's first field (write keeps it so): the entry of another text (after an
+    // edit) is not read and parsed, which costs a second per 10,000 nodes.
+    let c: CacheFile | undefined;
+    if (hasKey(path, key)) c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+    else {
+      const d = readKeyed<Delta>(deltaPath(path), key);
+      const base = d && readKeyed<CacheFile>(path, d.base);
+      c = d && base ? withDelta(base, d) : undefined;
     }
-    return c.key === key ? c : undefined;
+    if (c) parsed.set(path, { stamp, c });
+    return c?.key === key ? c : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** The entry a delta makes of its base (whose objects it changes in place). */
+function withDelta(base: CacheFile, d: Delta): CacheFile | undefined {
+  if (!base.ir) return undefined;
+  const nodes = base.ir.nodes.slice();
+  const replaced = new Set(d.nodes.map(([i]) => i));
+  const ir: PipelineIR = { ...base.ir, nodes };
+  for (const [after, lines] of d.shifts) {
+    for (let i = 0; i < nodes.length; i++) if (!replaced.has(i)) shiftSpans(nodes[i], after, lines);
+    for (const [k, v] of Object.entries(ir)) if (k !== 'nodes') shiftSpans(v, after, lines);
+  }
+  for (const [i, n] of d.nodes) {
+    if (i < 0 || i >= nodes.length) return undefined;
+    nodes[i] = n;
+  }
+  let schemas: Schemas | undefined;
+  if (d.schemas && (d.schemas.over === undefined || d.schemas.over === base.schemas?.known)) {
+    const { over, ...rest } = d.schemas;
+    schemas = over === undefined ? rest : { ...rest, entries: merged(base.schemas!.entries, d.schemas.entries) };
+  }
+  let fingerprints: Fingerprints | undefined;
+  if (d.fingerprints) fingerprints = base.fingerprints ? merged(base.fingerprints, d.fingerprints) : d.fingerprints;
+  return { key: d.key, ir, diagnostics: d.diagnostics, ...(schemas ? { schemas } : {}), ...(fingerprints ? { fingerprints } : {}) };
+}
+
+/** `[id, …]` tuples of `base` with those of `over` in their place (same ids, base's order). */
+function merged<T extends readonly [NodeId, ...unknown[]]>(base: readonly T[], over: readonly T[]): T[] {
+  const by = new Map(over.map((x) => [x[0], x]));
+  return base.map((x) => by.get(x[0]) ?? x);
+}
+
 function write(path: string, c: CacheFile): void {
-  // The key first: read() compares it before parsing the rest.
-  if (!writeKeyed(path, c.key, c)) return;
-  const t = texts.get(path);
-  if (t?.key === c.key) {
-    try {
-      writeFileAtomic(textPath(path), `${t.key}\n${t.text}`, false);
-    } catch {
-      // Only a speed-up for the next edit.
+  const base = patchBases.get(path);
+  patchBases.delete(path);
+  const d = base?.of === c.key ? deltaOf(path, base, c) : undefined;
+  if (d) {
+    if (!writeKeyed(deltaPath(path), d.key, d)) return;
+  } else {
+    // An entry read through a delta and completed (its schemas) is written whole, and its text.
+    const text = texts.get(path)?.key === c.key ? texts.get(path)!.text : textThroughDelta(path, c.key);
+    // The key first: read() compares it before parsing the rest.
+    if (!writeKeyed(path, c.key, c)) return;
+    rmSync(deltaPath(path), { force: true });
+    if (text !== undefined) {
+      try {
+        writeFileAtomic(textPath(path), `${c.key}\n${text}`, false);
+      } catch {
+        // Only a speed-up for the next edit.
+      }
     }
   }
   try {
@@ -102,6 +195,34 @@ function write(path: string, c: CacheFile): void {
   } catch {
     // Removed in between: the next read parses it again.
   }
+}
+
+/** `c` (made by patching `base`'s entry) as a delta of it, or undefined when its changes reach half of a whole entry. */
+function deltaOf(path: string, base: PatchBase, c: CacheFile): Delta | undefined {
+  const t = texts.get(path);
+  if (!c.ir || t?.key !== c.key) return undefined;
+  const text = textEdit(base.text, t.text);
+  if (text.insert.length > base.text.length / 4) return undefined;
+  const ir = c.ir;
+  const nodes = [...base.nodes].sort((a, b) => a - b).map((i) => [i, ir.nodes[i]] as const);
+  let schemas: Delta['schemas'];
+  if (c.schemas && base.schemas?.known === c.schemas.known) {
+    const before = base.schemas.byId;
+    schemas = { ...c.schemas, entries: c.schemas.entries.filter(([id, cols]) => before.get(id) !== cols), over: c.schemas.known };
+  } else schemas = c.schemas;
+  const fps = base.fingerprints;
+  const fingerprints = fps && c.fingerprints ? c.fingerprints.filter(([id, f, m]) => fps.get(id)?.[1] !== f || fps.get(id)?.[2] !== m) : c.fingerprints;
+  if (nodes.length + (schemas?.entries.length ?? 0) + (fingerprints?.length ?? 0) > ir.nodes.length / 2) return undefined;
+  return {
+    key: c.key,
+    base: base.key,
+    text,
+    nodes,
+    shifts: base.shifts,
+    diagnostics: c.diagnostics,
+    ...(schemas ? { schemas } : {}),
+    ...(fingerprints ? { fingerprints } : {}),
+  };
 }
 
 /** The cached load result of this exact text, if any. */
@@ -131,12 +252,13 @@ export function cacheSpec(
 
 /**
  * The last entry written for `specFile` with the text it was checked from, whatever that text (a
- * fresh copy, the caller's to change), when it was a spec without errors.
+ * fresh copy, the caller's to change), when it was a spec without errors; and what it differs from
+ * its base entry in (nothing when it is the base).
  */
 function lastChecked(
   caches: WorkspaceCaches,
   specFile: string,
-): (Pick<CacheFile, 'schemas' | 'diagnostics' | 'fingerprints'> & { text: string; ir: PipelineIR }) | undefined {
+): (Pick<CacheFile, 'schemas' | 'diagnostics' | 'fingerprints'> & { text: string; ir: PipelineIR; base: Omit<PatchBase, 'of'> }) | undefined {
   try {
     const path = caches.specFile(specFile);
     const t = readFileSync(textPath(path), 'utf8');
@@ -144,7 +266,47 @@ function lastChecked(
     const key = t.slice(0, nl);
     if (nl < 0 || !hasKey(path, key)) return undefined;
     const c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
-    return c.key === key && c.ir && !hasErrors(c.diagnostics) ? { ...c, text: t.slice(nl + 1), ir: c.ir } : undefined;
+    if (c.key !== key) return undefined;
+    const text = t.slice(nl + 1);
+    const base = {
+      key,
+      text,
+      ...(c.schemas ? { schemas: { known: c.schemas.known, byId: new Map(c.schemas.entries) } } : {}),
+      ...(c.fingerprints ? { fingerprints: new Map(c.fingerprints.map((f) => [f[0], f])) } : {}),
+    };
+    // The entry last made by patching this one, if any.
+    const d = deltaOver(path, key);
+    const last = d ? withDelta(c, d) : c;
+    if (!last?.ir || hasErrors(last.diagnostics)) return undefined;
+    return {
+      ...last,
+      ir: last.ir,
+      text: d ? applyTextEdit(text, d.text) : text,
+      base: { ...base, nodes: new Set(d?.nodes.map(([i]) => i)), shifts: d?.shifts ?? [] },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The text the entry of `key` at `path` was checked from when a delta holds that entry: its base's text and the delta's edit. */
+function textThroughDelta(path: string, key: string): string | undefined {
+  try {
+    const t = readFileSync(textPath(path), 'utf8');
+    const nl = t.indexOf('\n');
+    if (nl < 0) return undefined;
+    const d = deltaOver(path, t.slice(0, nl));
+    return d?.key === key ? applyTextEdit(t.slice(nl + 1), d.text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The delta beside the entry at `path` if it changes the entry of `key`. */
+function deltaOver(path: string, key: string): Delta | undefined {
+  try {
+    const d = JSON.parse(readFileSync(deltaPath(path), 'utf8')) as Delta;
+    return d.base === key ? d : undefined;
   } catch {
     return undefined;
   }
@@ -170,6 +332,13 @@ export async function patchedSpec(
   const patched = await withSqlToolkit(() => patchChecked(last, text, { sqlCache }));
   if (!patched) return undefined;
   sqlCache.flush();
+  const { base } = last;
+  patchBases.set(caches.specFile(specFile), {
+    ...base,
+    of: caches.specKey(specFile, text),
+    nodes: new Set([...base.nodes, patched.index]),
+    shifts: patched.shift ? [...base.shifts, patched.shift] : base.shifts,
+  });
   patchedFrom = {
     key: caches.specKey(specFile, text),
     ...(last.schemas && last.schemas.diagnostics.length === 0 ? { schemas: last.schemas } : {}),

@@ -14,6 +14,7 @@ import type { NodeId, PipelineIR, Span } from '../ir/types.js';
 import type { SqlAnalysisCache } from '../sql/analyze.js';
 import { checkBlockAmong } from './checker/check.js';
 import { parseSpec } from './syntax.js';
+import { shiftSpans, textEdit } from './text-edit.js';
 
 /** A checked spec: its text, and the IR and diagnostics the check gave (no errors). */
 export interface CheckedText {
@@ -25,6 +26,10 @@ export interface CheckedText {
 /** A patched spec, and the node the edit changed. */
 export interface Patched extends CheckedText {
   readonly changed: NodeId;
+  /** The changed node's place in `ir.nodes` (the node list keeps its order and length). */
+  readonly index: number;
+  /** The spans below line `after` (all but the changed node's) moved by `lines`, when the edit added or removed lines. */
+  readonly shift?: readonly [after: number, lines: number];
 }
 
 /**
@@ -35,15 +40,8 @@ export function patchChecked(last: CheckedText, text: string, opts: { readonly s
   const old = last.text;
   const { ir } = last;
   if (old === text || ir.variables || old.includes('\r') || text.includes('\r')) return undefined;
-  // The first and the last character that differ.
-  const max = Math.min(old.length, text.length);
-  // By chunks first (a native comparison), then by character.
-  let p = 0;
-  while (p + CHUNK <= max && old.slice(p, p + CHUNK) === text.slice(p, p + CHUNK)) p += CHUNK;
-  while (p < max && old.charCodeAt(p) === text.charCodeAt(p)) p++;
-  let s = 0;
-  while (s + CHUNK <= max - p && old.slice(old.length - s - CHUNK, old.length - s) === text.slice(text.length - s - CHUNK, text.length - s)) s += CHUNK;
-  while (s < max - p && old.charCodeAt(old.length - 1 - s) === text.charCodeAt(text.length - 1 - s)) s++;
+  // Where the texts differ: [p, edited) of the old text.
+  const { start: p, end: edited } = textEdit(old, text);
   const lineStarts = starts(old);
   const lineOf = (offset: number): number => {
     let lo = 0;
@@ -63,7 +61,7 @@ export function patchChecked(last: CheckedText, text: string, opts: { readonly s
   const span = before.span;
   const start = lineStarts[span.line - 1] + span.column - 1;
   const end = lineStarts[span.endLine - 1] + span.endColumn - 1;
-  if (!old.startsWith(before.kind, start) || old[end - 1] !== '}' || p < start || old.length - s > end) return undefined;
+  if (!old.startsWith(before.kind, start) || old[end - 1] !== '}' || p < start || edited > end) return undefined;
   // Nothing but blanks or a comment after the block on its last line: no span there moves sideways.
   const rest = old.slice(end, old.indexOf('\n', end) < 0 ? old.length : old.indexOf('\n', end)).trimStart();
   if (rest !== '' && !rest.startsWith('//')) return undefined;
@@ -86,10 +84,8 @@ export function patchChecked(last: CheckedText, text: string, opts: { readonly s
     for (const [k, v] of Object.entries(patched)) if (k !== 'nodes') shiftSpans(v, span.endLine, lines);
     for (const d of last.diagnostics) shiftSpans(d, span.endLine, lines);
   }
-  return { text, ir: patched, diagnostics: last.diagnostics, changed: after.id };
+  return { text, ir: patched, diagnostics: last.diagnostics, changed: after.id, index: at, ...(lines !== 0 ? { shift: [span.endLine, lines] as const } : {}) };
 }
-
-const CHUNK = 4096;
 
 /** The offset each line starts at. */
 function starts(text: string): number[] {
@@ -117,22 +113,4 @@ function parseBlock(block: string, span: Span, file: string): import('./ast.js')
   const endColumn = lastNl < 0 ? span.column + block.length : block.length - lastNl;
   const b = item.span;
   return b.line === span.line && b.column === span.column && b.endLine === endLine && b.endColumn === endColumn ? item : undefined;
-}
-
-/** Moves, in place, every span (and span end) of `v` below line `after` down by `lines`. */
-function shiftSpans(v: unknown, after: number, lines: number): void {
-  if (v === null || typeof v !== 'object') return;
-  if (Array.isArray(v)) {
-    for (const x of v) shiftSpans(x, after, lines);
-    return;
-  }
-  const o = v as Record<string, unknown>;
-  if (typeof o.file === 'string' && typeof o.line === 'number' && typeof o.endLine === 'number') {
-    if (o.line > after) o.line += lines;
-    if (o.endLine > after) o.endLine += lines;
-  }
-  for (const k in o) {
-    const x = o[k];
-    if (x !== null && typeof x === 'object') shiftSpans(x, after, lines);
-  }
 }
