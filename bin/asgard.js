@@ -2,12 +2,18 @@
 // The `asgard` command: runs the compiled CLI (npm ci builds dist/ via `prepare`), or the
 // TypeScript sources through tsx when dist/ is missing or older than a source file (a checkout
 // being edited), so the command never runs stale code.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join, sep } from 'node:path';
+//
+// CommonJS (bin/package.json): a repeated `asgard plan` is answered from its record here
+// (dist/cli/plan-replay.cjs, CommonJS too) before Node's ES module loader starts, which cost a
+// replayed plan more than its own work (bench/plan.md, session 10).
+'use strict';
+const { existsSync, readdirSync, statSync } = require('node:fs');
+const { join, sep } = require('node:path');
+const { pathToFileURL } = require('node:url');
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'cli', 'main.js');
+const root = join(__dirname, '..');
+const dist = join(root, 'dist', 'cli');
+const built = join(dist, 'main.js');
 
 // Paths joined by hand: path.join normalises each one, which cost this walk about half its CPU.
 function newestSource(dir) {
@@ -21,9 +27,12 @@ function newestSource(dir) {
 
 const src = join(root, 'src');
 if (existsSync(built) && (!existsSync(src) || statSync(built).mtimeMs >= newestSource(src))) {
-  await import(pathToFileURL(built).href);
+  if (process.argv[2] !== 'plan' || !require(join(dist, 'plan-replay.cjs')).replayProcess()) import(pathToFileURL(built).href);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(pathToFileURL(join(src, 'cli', 'main.ts')).href);
+  // Both of tsx's loaders: the CommonJS modules (src/**/*.cts) require each other.
+  require('tsx/cjs/api').register();
+  import('tsx/esm/api').then(({ register }) => {
+    register();
+    return import(pathToFileURL(join(src, 'cli', 'main.ts')).href);
+  });
 }

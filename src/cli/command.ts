@@ -44,9 +44,9 @@ export interface CliServices {
   readonly executors?: import('../engine/executors.js').ExecutorResolver;
   /**
    * Given by the process (src/cli/process.ts): `plan` offers the proof of what its output was made
-   * from, so that a repeated plan process can print it again without loading the CLI (src/cli/plan-replay.ts).
+   * from, so that a repeated plan process can print it again without loading the CLI (src/cli/plan-replay.cts).
    */
-  readonly replayable?: (proof: import('./plan-replay.js').ReplayProof) => void;
+  readonly replayable?: (proof: import('./plan-replay.cjs').ReplayProof) => void;
 }
 
 export interface CommandContext {

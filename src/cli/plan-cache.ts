@@ -23,7 +23,7 @@ import { cliVars, workspaceOf, type LoadedSpec } from './spec.js';
 import { specText, specTextKey } from './spec-text.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ReplayProof } from './plan-replay.js';
+import type { ReplayProof } from './plan-replay.cjs';
 
 /** What a plan against the state is made from, besides the spec. */
 export interface PlanInputs {
@@ -85,7 +85,7 @@ export function cachePlan(
 export interface SnapshotCheck {
   /** The nodes whose snapshot is gone, by id, with the path found missing: rebuilt by the plan. */
   readonly missing: Map<NodeId, string>;
-  /** Every local path found there (a local warehouse whose snapshots could all be read): what a replay checks again (plan-replay.ts). */
+  /** Every local path found there (a local warehouse whose snapshots could all be read): what a replay checks again (plan-replay.cts). */
   readonly present?: readonly string[];
 }
 
@@ -113,7 +113,7 @@ export async function snapshotCheck(ws: Workspace, ir: Pick<PipelineIR, 'name' |
 
 /**
  * What a later `asgard plan` process must find unchanged to print this plan's output again
- * (src/cli/plan-replay.ts), or undefined when that cannot be proven from files alone: a kubernetes
+ * (src/cli/plan-replay.cts), or undefined when that cannot be proven from files alone: a kubernetes
  * profile (drift is read from the cluster), a remote warehouse, a snapshot missing or not wholly
  * known, a profile setting read from the environment (the warehouse may move).
  */

@@ -17,11 +17,11 @@
 // validates all of them (22 MB) when the module loads; a command calls a small part of it. Validated
 // on first call instead, loading it and transpiling ten queries cost ~0.3 s of CPU less (under load).
 import { setFlagsFromString } from 'node:v8';
-import type { Invocation, ReplayProof } from './plan-replay.js';
+import type { Invocation, ReplayProof } from './plan-replay.cjs';
 
-/** A plan process a later one may replay: what it prints is recorded (src/cli/plan-replay.ts). */
+/** A plan process a later one may replay: what it prints is recorded (src/cli/plan-replay.cts). */
 export interface Recording {
-  readonly replay: typeof import('./plan-replay.js');
+  readonly replay: typeof import('./plan-replay.cjs');
   readonly invocation: Invocation;
 }
 

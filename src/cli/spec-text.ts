@@ -1,5 +1,5 @@
 // A spec file's text as the caches key it, in a module of its own: a repeated `asgard plan` checks
-// it before loading anything else (src/cli/plan-replay.ts).
+// it before loading anything else (src/cli/plan-replay.cts).
 
 import { readFileSync, statSync } from 'node:fs';
 import { MAX_SPEC_BYTES } from '../dsl/limits.js';

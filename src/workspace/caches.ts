@@ -1,23 +1,18 @@
-// Where a spec's state folder is and the cache files in it (the layout: ./workspace.ts). Kept apart
-// from the Workspace, which imports every store (warehouse, Iceberg, S3, registry), so that a process
-// answering from the caches alone loads only this (src/cli/plan-replay.ts).
+// The cache files of a state folder (the layout: ./workspace.ts). Kept apart from the Workspace,
+// which imports every store (warehouse, Iceberg, S3, registry). Where the state folder is and the
+// files a replayed plan reads are ./cache-paths.cts (CommonJS, for src/cli/plan-replay.cts).
 
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { sha256 } from '../util/canonical-json.js';
 import { JsonCacheFile } from '../util/json-cache.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import { buildId } from './build-id.js';
+import { buildIdMemoFile, cacheDirOf, replayFile } from './cache-paths.cjs';
 
-/** The folder name of the default state folder, beside the spec. */
-export const STATE_FOLDER = '.asgard';
-
-/** The state folder of the spec at the absolute path `specFile`: `--state DIR` (relative to `cwd`), else `.asgard/` beside the spec. */
-export function stateDirOf(specFile: string, opts: { readonly stateDir?: string; readonly cwd?: string }): string {
-  return opts.stateDir ? resolve(opts.cwd ?? process.cwd(), opts.stateDir) : join(dirname(specFile), STATE_FOLDER);
-}
+export { STATE_FOLDER, stateDirOf } from './cache-paths.cjs';
 
 /** The caches of the state folder `stateDir` (salted with `buildId` when given: tests play another build). */
-export const cachesOf = (stateDir: string, buildId?: string): WorkspaceCaches => new WorkspaceCaches(join(stateDir, 'cache'), buildId);
+export const cachesOf = (stateDir: string, buildId?: string): WorkspaceCaches => new WorkspaceCaches(cacheDirOf(stateDir), buildId);
 
 let lastKey: { readonly id: string; readonly specFile: string; readonly text: string; readonly key: string } | undefined;
 
@@ -34,7 +29,7 @@ export class WorkspaceCaches {
 
   /** The salt of every cache here: this build's id (src/workspace/build-id.ts), memoised in the cache folder. */
   get buildId(): string {
-    this.id ??= buildId(join(this.dir, 'build-id.json'));
+    this.id ??= buildId(buildIdMemoFile(this.dir));
     return this.id;
   }
 
@@ -59,9 +54,9 @@ export class WorkspaceCaches {
     return join(this.dir, 'plans', `${basename(specFile)}.json`);
   }
 
-  /** The last `asgard plan` process's output for one spec file and what it proves (src/cli/plan-replay.ts). */
+  /** The last `asgard plan` process's output for one spec file and what it proves (src/cli/plan-replay.cts). */
   replayFile(specFile: string): string {
-    return join(this.dir, 'plans', `${basename(specFile)}.out`);
+    return replayFile(this.dir, specFile);
   }
 
   /** Parse and check results per spec block (src/dsl/block-cache.ts), shared by the specs of this workspace. */

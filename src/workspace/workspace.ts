@@ -11,7 +11,7 @@
 //   runs/<pipeline>.json                           the last applies, per node start/end (src/planner/runs-log.ts)
 //   cache/specs/<spec>.json                        checked IR, diagnostics, schemas (src/cli/spec-cache.ts)
 //   cache/plans/<spec>.json                        the last reviewed plan of the spec (src/cli/plan-cache.ts)
-//   cache/plans/<spec>.out                         the last plan process's output and its proof (src/cli/plan-replay.ts)
+//   cache/plans/<spec>.out                         the last plan process's output and its proof (src/cli/plan-replay.cts)
 //   cache/sql-analysis.json                        SQL analyses by content hash (src/sql/analyze.ts)
 //   cache/schemas.json                             bound SQL schemas by content hash (src/engine/schemas.ts)
 //   cache/compile-sql.json                         rendered SQL of targets (src/cli/commands/compile.ts)
@@ -26,9 +26,9 @@
 // and every state write is pushed back.
 //
 // Every cache is content-addressed and salted with one build id (./build-id.ts); the state folder and
-// the cache files' locations are ./caches.ts (which imports no store, for src/cli/plan-replay.ts). The stores are
-// reached through this class only, so moving one of them off the local disk (S3, a remote lock) is
-// a change here and in the store, not in the commands.
+// the cache files' locations are ./cache-paths.cts and ./caches.ts (which import no store, for
+// src/cli/plan-replay.cts). The stores are reached through this class only, so moving one of them
+// off the local disk (S3, a remote lock) is a change here and in the store, not in the commands.
 
 import { basename, dirname, join, resolve } from 'node:path';
 import type { PipelineIR } from '../ir/types.js';

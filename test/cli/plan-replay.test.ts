@@ -1,13 +1,14 @@
 // A repeated `asgard plan` process prints the last one's output before the CLI loads
-// (src/cli/plan-replay.ts), and only while everything that output was made from is unchanged: the
+// (src/cli/plan-replay.cts), and only while everything that output was made from is unchanged: the
 // command line, the spec's text, asgard's own code (the build id), the state, the warehouse's
 // snapshot files and which of the spec's secrets are set. Each change below is made after the
 // record was planted (its output replaced), so a stale replay would print the planted text.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, SHOP_SPEC, shopFolder } from './helpers.js';
+import { cli, repoRoot, SHOP_SPEC, shopFolder } from './helpers.js';
 import { type LoggedRun, runLoggingModules } from '../helpers/loaded-modules.js';
 
 /** The process ran the CLI (its dispatcher loaded), rather than printing a recorded output. */
@@ -117,6 +118,29 @@ describe('plan replay (a repeated plan process)', () => {
     expect(missing.stdout).not.toContain('planted');
     expect(missing.stdout).toContain('snapshot missing');
     expect(uncached().stdout).toBe(missing.stdout);
+  }, 600_000);
+
+  it('a replayed plan loads no more of Node than an empty script: not its ES module loader, node:crypto, streams or net', () => {
+    const dir = shopFolder('asgard-plan-replay-');
+    writeFileSync(join(dir, 'shop.asg'), SHOP_SPEC);
+    // A CommonJS preload that lists Node's own modules at exit (--import would start the ES module loader itself).
+    const preload = join(dir, 'module-list.cjs');
+    const list = join(dir, 'modules.txt');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+    const run = (script: string, args: string[] = []) => {
+      const r = spawnSync(process.execPath, ['--require', preload, script, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      expect(r.status, r.stderr).toBe(0);
+      return { stdout: r.stdout, modules: readFileSync(list, 'utf8').split('\n') };
+    };
+    const plan = () => run(join(repoRoot, 'bin', 'asgard.js'), ['plan', 'shop.asg', '--format', 'json']);
+    const first = plan();
+    expect(first.modules).toContain('NativeModule internal/modules/esm/loader'); // made: the CLI is ES modules
+    const replayed = plan();
+    expect(replayed.stdout).toBe(first.stdout);
+    writeFileSync(join(dir, 'empty.cjs'), '');
+    const empty = run(join(dir, 'empty.cjs')).modules;
+    expect(replayed.modules.filter((m) => !empty.includes(m))).toEqual([]);
+    for (const m of ['internal/modules/esm/loader', 'crypto', 'stream', 'net']) expect(replayed.modules).not.toContain(`NativeModule ${m}`);
   }, 600_000);
 
   it('a `--var`, another `--profile`, a profile whose warehouse env() places and a removed state plan again; a `--var` or env() plan is never recorded', async () => {

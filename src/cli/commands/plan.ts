@@ -199,7 +199,7 @@ Examples:
       ctx.str('base') === undefined && spec.ir.profiles[ctx.profile]?.target === 'kubernetes'
         ? await kubeDrift(ctx, spec, Object.keys(planned.prior))
         : undefined;
-    // What a repeated plan process checks before printing this output again (src/cli/plan-replay.ts).
+    // What a repeated plan process checks before printing this output again (src/cli/plan-replay.cts).
     const { store, snapshots } = planned;
     const proof =
       ctx.str('base') === undefined && !ctx.flag('diff-data') && spec.cacheKey !== undefined && store && snapshots

@@ -5,16 +5,20 @@
 // the spec's path and whole text (compared byte for byte: cheaper than hashing it), the state file's
 // hash, every file of the warehouse's snapshots the plan relied on being there, and which of the
 // spec's secrets were set. The next process with the same command line checks all of it and prints
-// the same bytes with the same exit code, having loaded only this module and the few it imports (no
-// command, no view, no state store); any difference, or anything it cannot prove (another flag, a
-// `--var`, a state or warehouse that a profile's env() setting places, an `--out` to write), runs
+// the same bytes with the same exit code; any difference, or anything it cannot prove (another flag,
+// a `--var`, a state or warehouse that a profile's env() setting places, an `--out` to write), runs
 // the CLI as usual.
+//
+// CommonJS (compiled to plan-replay.cjs), as are the two modules it loads (src/workspace/
+// cache-paths.cts, build-signature.cts): bin/asgard.js asks it before Node's ES module loader starts,
+// and nothing on the way loads node:crypto (unless a state file is there to hash), Node's streams or
+// process.stdout (the output is written to fd 1 directly). That loading was most of what a replayed
+// plan cost beyond Node's own start (bench/plan.md, session 10).
 
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sha256 } from '../util/canonical-json.js';
-import { MAX_SPEC_BYTES } from '../dsl/limits.js';
-import { cachesOf, stateDirOf } from '../workspace/caches.js';
+import { memoizedId, runningSignature } from '../workspace/build-signature.cjs';
+import { buildIdMemoFile, cacheDirOf, replayFile, stateDirOf } from '../workspace/cache-paths.cjs';
 
 /** What a plan's output was made from, besides the command line (given by the plan command: plan-cache.ts replayProof). */
 export interface ReplayProof {
@@ -97,10 +101,10 @@ export function replayed(inv: Invocation): { out: Buffer; code: number } | undef
   const args = planArgs(inv.argv);
   if (!args) return undefined;
   const spec = resolve(inv.cwd, args.spec);
-  const caches = cachesOf(stateDirOf(spec, { stateDir: args.stateDir, cwd: inv.cwd }));
+  const cacheDir = cacheDirOf(stateDirOf(spec, { stateDir: args.stateDir, cwd: inv.cwd }));
   let fd: number;
   try {
-    fd = openSync(caches.replayFile(spec), 'r');
+    fd = openSync(replayFile(cacheDir, spec), 'r');
   } catch {
     return undefined; // no record
   }
@@ -114,7 +118,8 @@ export function replayed(inv: Invocation): { out: Buffer; code: number } | undef
     let at = nl + 1;
     if (at + h.specBytes + h.presentBytes > size || !sameFile(spec, readAt(fd, at, h.specBytes))) return undefined;
     at += h.specBytes;
-    if (caches.buildId !== h.build || stateHash(h.state.file) !== h.state.hash) return undefined;
+    // The build id the memo names for the code as it is now (no memo for it: the plan hashes the code).
+    if (memoizedId(buildIdMemoFile(cacheDir), runningSignature()) !== h.build || stateHash(h.state.file) !== h.state.hash) return undefined;
     const present = JSON.parse(readAt(fd, at, h.presentBytes).toString('utf8')) as string[];
     if (!present.every((p) => existsSync(p))) return undefined;
     at += h.presentBytes;
@@ -123,6 +128,55 @@ export function replayed(inv: Invocation): { out: Buffer; code: number } | undef
     return undefined; // a torn or foreign record: planned as usual
   } finally {
     closeSync(fd);
+  }
+}
+
+let asked: { readonly invocation: Invocation; readonly answered: boolean } | undefined;
+
+/** This process's invocation (its terminals found without process.stdout, which loads Node's streams). */
+export const processInvocation = (): Invocation =>
+  asked?.invocation ?? {
+    argv: process.argv.slice(2),
+    cwd: process.cwd(),
+    stdoutIsTTY: isTTY(1),
+    stderrIsTTY: isTTY(2),
+    env: process.env,
+  };
+
+/**
+ * Answers this `asgard plan` process from the record, if it may: prints the recorded output, sets the
+ * exit code and returns true. Asked once per process (bin/asgard.js asks, then src/cli/main.ts, which
+ * is also an entry of its own): a second ask returns the first answer.
+ */
+export function replayProcess(): boolean {
+  if (asked) return asked.answered;
+  const invocation = processInvocation();
+  const hit = replayed(invocation);
+  asked = { invocation, answered: hit !== undefined };
+  if (hit) {
+    process.exitCode = hit.code;
+    writeOut(hit.out);
+  }
+  return asked.answered;
+}
+
+/** Whether the file descriptor `fd` is a terminal, as process.stdout.isTTY says (a terminal is a character device: anything else is known from one fstat). */
+function isTTY(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false; // closed
+  }
+  return (require('node:tty') as typeof import('node:tty')).isatty(fd);
+}
+
+/** Writes `out` to stdout: to fd 1 directly; what a non-blocking or failing stdout does not take goes through process.stdout, as before. */
+function writeOut(out: Buffer): void {
+  let n = 0;
+  try {
+    while (n < out.length) n += writeSync(1, out, n, out.length - n);
+  } catch {
+    process.stdout.write(out.subarray(n));
   }
 }
 
@@ -141,21 +195,22 @@ function readAt(fd: number, offset: number, length: number): Buffer {
   return n === length ? buf : buf.subarray(0, n);
 }
 
-/** Whether the file `file` holds exactly `bytes` (a regular file of a spec's size: as spec-text.ts reads one). */
+/** Whether the file `file` holds exactly `bytes` (a regular file: the recorded text was read under the spec size limit, src/cli/spec-text.ts). */
 function sameFile(file: string, bytes: Buffer): boolean {
   try {
     const st = statSync(file);
-    return st.isFile() && st.size === bytes.length && st.size <= MAX_SPEC_BYTES && readFileSync(file).equals(bytes);
+    return st.isFile() && st.size === bytes.length && readFileSync(file).equals(bytes);
   } catch {
     return false;
   }
 }
 
-/** StateStore.lastRead's hash of the state file now. */
+/** StateStore.lastRead's hash of the state file now (node:crypto loaded only when there is a file to hash). */
 function stateHash(file: string): string | undefined {
   if (!existsSync(file)) return 'none';
   try {
-    return sha256(readFileSync(file, 'utf8'));
+    const { createHash } = require('node:crypto') as typeof import('node:crypto');
+    return createHash('sha256').update(readFileSync(file, 'utf8')).digest('hex');
   } catch {
     return undefined;
   }
