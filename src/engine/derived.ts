@@ -23,7 +23,7 @@ import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, MaintenanceCosts, SnapshotRef } from '../planner/state-store.js';
-import { selectScan, type ScanFile } from '../warehouse/warehouse.js';
+import { selectScan, type PendingSnapshot, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
 import { changedRows, differingRows, planMerge, columnNames, withKeys } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
@@ -125,17 +125,42 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   mark('derived: SQL over the restricted inputs');
   const fresh = await describe(conn, 'asg_fresh');
   if (canonicalJson(fresh) !== canonicalJson(prev.schema.map((c) => ({ name: c.name, type: c.type })))) return full('the output columns changed');
+  mark('derived: output columns');
+  return mergeFresh(conn, ctx.warehouse, prev.snapshot, prev.schema, m.key, keys, nulls);
+}
 
+/**
+ * Step 3 of a derived run, for any table kept by key (a SQL node's, or a feature view's online
+ * table: src/engine/features-executor.ts): the merge of `asg_fresh` — every new row of the keys in
+ * `asg_keys` (column `k`; `nulls`: one of them is NULL), none of another key — into the table whose
+ * previous snapshot is `prev` (columns `schema`, key column `key`). Every previous row of those keys
+ * is replaced, so every row of a key the merge changed is in the files it writes: a feature view
+ * over the table reads only those (src/planner/maintenance.ts `featuresMaintenance`; its test fails
+ * when a merge keeps a row of such a key in place). With `compare`, unchanged when
+ * `asg_fresh` holds exactly the previous rows of those keys (the merge then reads every column of
+ * those rows, not only the key).
+ */
+export async function mergeFresh(
+  conn: DuckDBConnection,
+  warehouse: Warehouse,
+  prev: SnapshotRef,
+  schema: readonly ColumnSchema[],
+  key: string,
+  keys: number,
+  nulls: boolean,
+  compare = true,
+): Promise<Exclude<DerivedOutcome, { kind: 'full' }>> {
   // Only the previous files holding an affected key are read and rewritten; the same pass
   // fingerprints their rows of the affected keys.
-  const cols = columnNames(prev.schema);
-  mark('derived: output columns');
-  const merge = await planMerge(conn, await ctx.warehouse.scan(prev.snapshot), prev.schema, [[m.key, 'k']], 'asg_keys', { hashRows: true, nulls });
+  const cols = columnNames(schema);
+  const merge = await planMerge(conn, await warehouse.scan(prev), schema, [[key, 'k']], 'asg_keys', { hashRows: compare, nulls });
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
-  await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
-  const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols, merge.fingerprint);
-  mark('derived: compared with the previous rows');
-  if (same) return { kind: 'unchanged', keys };
+  if (compare) {
+    await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
+    const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols, merge.fingerprint);
+    mark('derived: compared with the previous rows');
+    if (same) return { kind: 'unchanged', keys };
+  }
   const rewrite = [
     ...new Set([
       ...merge.hitFiles.filter((f) => f.deletes.length >= MAX_DELETE_FILES || f.deletedRows + (merge.hitRows.get(f.path) ?? 0) > REWRITE_SHARE * f.rows),
@@ -147,16 +172,36 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   return {
     kind: 'derived',
     keys,
-    key: m.key,
-    count: prev.snapshot.rows - replaced + (await count(conn, 'SELECT count(*) FROM asg_fresh')),
+    key,
+    count: prev.rows - replaced + (await count(conn, 'SELECT count(*) FROM asg_fresh')),
     remove: rewrite.map((f) => f.path),
     deletes: marked.map((target) => ({ target, positions: merge.positions(target) })),
     untouched: `${selectScan(
       merge.untouched.filter((f) => !rewrite.includes(f)),
-      prev.schema,
+      schema,
     )} UNION ALL ${merge.keptOf(marked)}`,
     rows: `SELECT ${cols} FROM (${merge.keptOf(rewrite)}) UNION ALL SELECT ${cols} FROM asg_fresh`,
   };
+}
+
+/**
+ * Write a merge into `pending`: its rows, and a position delete file per data file it marks.
+ * Returns the delete files for Warehouse.commit's `deletes` (with `base` and `remove: d.remove`).
+ */
+export async function writeMergeFiles(
+  conn: DuckDBConnection,
+  warehouse: Warehouse,
+  pending: PendingSnapshot,
+  d: Extract<DerivedOutcome, { kind: 'derived' }>,
+): Promise<{ file: string; target: string }[]> {
+  await warehouse.write(conn, pending, d.rows);
+  const deletes: { file: string; target: string }[] = [];
+  for (const { target, positions } of d.deletes) {
+    const c = warehouse.deleteCopySql(pending, target, positions);
+    await conn.run(c.sql);
+    deletes.push({ file: c.file, target: target.path });
+  }
+  return deletes;
 }
 
 /**

@@ -29,7 +29,7 @@ import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '
 import { attachWarehouse, qualified } from './catalog.js';
 import { readsWholeTable, runChecks, type CheckDelta } from './checks.js';
 import { ident, literal, openScratchDuck } from './duckdb.js';
-import { derivedCosts, runDerived, type DerivedOutcome } from './derived.js';
+import { derivedCosts, runDerived, writeMergeFiles, type DerivedOutcome } from './derived.js';
 import { mark } from './profile.js';
 
 type SqlNode = CleanseNode | ModelNode;
@@ -208,13 +208,7 @@ async function writeMerge(
   const node = ctx.node;
   const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
   try {
-    await ctx.warehouse.write(conn, pending, d.rows);
-    const deletes: { file: string; target: string }[] = [];
-    for (const { target, positions } of d.deletes) {
-      const c = ctx.warehouse.deleteCopySql(pending, target, positions);
-      await conn.run(c.sql);
-      deletes.push({ file: c.file, target: target.path });
-    }
+    const deletes = await writeMergeFiles(conn, ctx.warehouse, pending, d);
     mark('write');
     const delta: CheckDelta = { added: `(${d.rows})`, key: d.key, rows: d.count };
     // The whole table only for the checks that read it (binding it opens every one of its files).

@@ -2,7 +2,7 @@
 // maintenance"): the plan prints it, the SQL executor (src/engine/derived.ts) acts on it. The
 // analysis itself is src/sql/derive.ts; this module gives it the keys each table carries.
 
-import type { CleanseNode, ModelNode, NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
+import type { CleanseNode, FeaturesNode, ModelNode, NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
 import { deriveMaintenance, type Maintenance } from '../sql/derive.js';
 
 /** Nodes whose table is rebuilt from its SQL on every run (not an append, incremental model or view). */
@@ -40,5 +40,26 @@ export function maintenanceOf(node: CleanseNode | ModelNode, ir: Pick<PipelineIR
   return m;
 }
 
+/** How a feature view's online table follows its source (src/engine/features-executor.ts). */
+export type ViewMaintenance = { readonly mode: 'derived'; readonly text: string } | { readonly mode: 'full'; readonly reason: string };
+
+/**
+ * A feature view's online table (the latest row per entity) is derived from its source's changes
+ * when the source is a table maintained by the view's entity key: a derived merge replaces every row
+ * of a key it recomputes, and a rebuild writes every row, so every row of a changed entity is in the
+ * files the source's runs wrote since the view last read it — the view reads those, not the whole
+ * source. Over any other source (appended, ingested, kept by another key) an entity's rows may sit
+ * in files no run rewrote: the view is rebuilt.
+ */
+export function featuresMaintenance(view: FeaturesNode, ir: Pick<PipelineIR, 'nodes'>): ViewMaintenance {
+  const from = ir.nodes.find((n) => n.id === view.from);
+  const key = view.entity.joinKey;
+  if (!from || !rebuildsTable(from)) return { mode: 'full', reason: `${view.from} is not a table rebuilt from its SQL` };
+  const m = maintenanceOf(from, ir);
+  if (m.mode === 'full') return { mode: 'full', reason: `${view.from} is rebuilt on every run (${m.reason})` };
+  if (m.key !== key) return { mode: 'full', reason: `${view.from} is maintained by ${m.key}, not by the entity key ${key}` };
+  return { mode: 'derived', text: `derived (entities by ${key} from the changes of ${view.from})` };
+}
+
 /** The plan's wording: `incremental: derived (groups by customer_id)` or `full: window without partition`. */
-export const maintenanceText = (m: Maintenance): string => (m.mode === 'derived' ? `incremental: ${m.text}` : `full: ${m.reason}`);
+export const maintenanceText = (m: Maintenance | ViewMaintenance): string => (m.mode === 'derived' ? `incremental: ${m.text}` : `full: ${m.reason}`);

@@ -2,13 +2,13 @@
 // against the IR of a base spec (pull-request review, no state needed). No I/O: the CLI reads
 // files and state and hands them in; a plan is plain data that can be saved and applied later.
 
-import type { NodeId, NodeKind, PipelineIR } from '../ir/types.js';
+import type { NodeId, NodeKind, PipelineIR, PipelineNode } from '../ir/types.js';
 import type { ColumnSchema, PipelineState } from './state-store.js';
 import { allDownstream, buildDag } from './dag.js';
 import { fingerprintPipeline, specFingerprint, type NodeDefinition, type NodeFingerprint, FORCES_REPLACEMENT } from './fingerprint.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import type { SqlChange } from '../sql/sql-diff.js';
-import { maintenanceOf, maintenanceText, rebuildsTable } from './maintenance.js';
+import { featuresMaintenance, maintenanceOf, maintenanceText, rebuildsTable } from './maintenance.js';
 import type { Category, Impact, NodeCost } from './review.js';
 
 export const PLAN_SCHEMA_VERSION = 1;
@@ -214,8 +214,7 @@ export function buildPlan(input: PlanInput): Plan {
     const accumulates = (node.kind === 'cleanse' && node.mode === 'append') || (node.kind === 'model' && node.materialized === 'incremental');
     const replace = incompatible || own.some((k) => FORCES_REPLACEMENT[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
     // How the table follows its inputs' changes (only an unchanged definition can build on the last run).
-    const maintenance =
-      replace || !rebuildsTable(node) ? undefined : own.length ? `full: ${own[0].replace(/_/g, ' ')} changed` : maintenanceText(maintenanceOf(node, ir));
+    const maintenance = replace ? undefined : plannedMaintenance(node, own, ir, actions);
     actions.push({ ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges, ...(maintenance ? { maintenance } : {}) });
   }
 
@@ -240,6 +239,17 @@ export function buildPlan(input: PlanInput): Plan {
     summary,
     actions,
   };
+}
+
+/** How a table follows its inputs' changes; only an unchanged definition (`own`: none) can build on the last run. */
+function plannedMaintenance(node: PipelineNode, own: readonly string[], ir: PipelineIR, before: readonly PlannedAction[]): string | undefined {
+  if (node.kind !== 'features' && !rebuildsTable(node)) return undefined;
+  if (own.length) return `full: ${own[0].replace(/_/g, ' ')} changed`;
+  if (node.kind !== 'features') return maintenanceText(maintenanceOf(node, ir));
+  // A view reads its source's new files: a source this plan rebuilds writes every row again.
+  const from = before.find((a) => a.node === node.from);
+  if (from && (from.action === 'create' || from.action === 'replace' || from.maintenance?.startsWith('full:'))) return `full: ${node.from} is rebuilt`;
+  return maintenanceText(featuresMaintenance(node, ir));
 }
 
 export const hasChanges = (plan: Plan): boolean => plan.actions.some((a) => a.action !== 'noop');

@@ -9,20 +9,18 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/engine/apply.js';
 import { attachWarehouse } from '../../src/engine/catalog.js';
-import { literal, openDuck } from '../../src/engine/duckdb.js';
-import { differingRows, planMerge } from '../../src/engine/merge-write.js';
+import { openDuck } from '../../src/engine/duckdb.js';
+import { differingRows } from '../../src/engine/merge-write.js';
 import { costChoice, derivedCosts, derivedDearer } from '../../src/engine/derived.js';
 import { engineExecutors, executorResolver } from '../../src/engine/executors.js';
-import type { NodeExecutor } from '../../src/engine/executor.js';
-import type { PipelineIR, SourceNode } from '../../src/ir/types.js';
+import type { PipelineIR } from '../../src/ir/types.js';
 import { maintenanceOf, maintenanceText } from '../../src/planner/maintenance.js';
 import { buildPlan, priorFromState } from '../../src/planner/plan.js';
 import { StateStore } from '../../src/planner/state-store.js';
 import { renderSql } from '../../src/sql/transpile.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
-import { body, check, cleanse, ir, model, source } from './helpers.js';
+import { body, check, cleanse, ir, model, prng, rowsSelect, source, tableSource, type Row } from './helpers.js';
 
-type Row = Record<string, number | string | null>;
 const A_COLS: [string, string][] = [
   ['id', 'BIGINT'],
   ['g', 'BIGINT'],
@@ -86,59 +84,6 @@ function pipelineIR(): PipelineIR {
   // A chain: a derived node over a derived node (its key is the unique check above).
   const chained = model('chained', body('SELECT g, n * 10 AS n10, ms FROM silver.grouped WHERE n > 1'), ['silver.grouped'], { rowGuard: guard });
   return ir([a, b, ...silver, chained]);
-}
-
-const sqlValue = (v: number | string | null): string => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : literal(v));
-function rowsSelect(rows: readonly Row[], cols: readonly [string, string][]): string {
-  if (rows.length === 0) return `SELECT ${cols.map(([c, t]) => `CAST(NULL AS ${t}) AS ${c}`).join(', ')} WHERE false`;
-  return rows.map((r) => `SELECT ${cols.map(([c, t]) => `CAST(${sqlValue(r[c])} AS ${t}) AS ${c}`).join(', ')}`).join(' UNION ALL ');
-}
-
-/**
- * The sources' stand-in: writes the rows the test holds for each stream as a new snapshot — whole,
- * or (when `merge.on`) as ingestion's merge does: only the files holding a changed key are rewritten.
- */
-function sourceExecutor(data: Record<string, Row[]>, merge = { on: false }): NodeExecutor<SourceNode> {
-  return {
-    kind: 'source',
-    async run(ctx) {
-      const cols = ctx.node.stream.columns!.map((c) => [c.name, c.type] as [string, string]);
-      const conn = await openDuck();
-      try {
-        const schema = cols.map(([name, type]) => ({ name, type }));
-        const prev = ctx.state.nodes[ctx.node.id]?.snapshot;
-        const p = await ctx.warehouse.begin(ctx.node.id, schema);
-        if (!merge.on || !prev) {
-          const r = await conn.runAndReadAll(ctx.warehouse.copySql(p, rowsSelect(data[ctx.node.id], cols)));
-          return { rows: Number(r.getRows()[0][0]), snapshot: await ctx.warehouse.commit(p, conn), schema };
-        }
-        const key = ctx.node.stream.primaryKey[0];
-        await conn.run(`CREATE TABLE want AS ${rowsSelect(data[ctx.node.id], cols)}`);
-        await conn.run(`CREATE TABLE old AS ${await ctx.warehouse.snapshotSelect(prev, schema)}`);
-        await conn.run(
-          `CREATE TABLE changed AS SELECT DISTINCT ${key} FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM old) UNION ALL (SELECT * FROM old EXCEPT ALL SELECT * FROM want))`,
-        );
-        const plan = await planMerge(conn, await ctx.warehouse.scan(prev), schema, [[key, key]], 'changed');
-        const r = await conn.runAndReadAll(
-          ctx.warehouse.copySql(p, `${plan.kept} UNION ALL BY NAME SELECT w.* FROM want AS w SEMI JOIN changed USING (${key})`),
-        );
-        return { rows: Number(r.getRows()[0][0]), snapshot: await ctx.warehouse.commit(p, conn, { base: prev, remove: plan.hit }), schema };
-      } finally {
-        conn.closeSync();
-      }
-    },
-  };
-}
-
-/** A small deterministic PRNG (mulberry32): a failing seed reproduces. */
-function prng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(t ^ (t >>> 15), 1 | t);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomBatch(rand: () => number, data: Record<string, Row[]>, next: { id: number }): void {
@@ -212,7 +157,7 @@ describe('derived incremental maintenance', () => {
         { id: 2, g: 2, v: 7, s: 'y' },
       ],
     };
-    const executors = executorResolver({ ...engineExecutors, source: async () => sourceExecutor(data) });
+    const executors = executorResolver({ ...engineExecutors, source: async () => tableSource(data) });
     const apply = async () => {
       const state = store.read();
       const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
@@ -238,7 +183,7 @@ describe('derived incremental maintenance', () => {
     const store = new StateStore(join(dir, '.asgard'), spec.name);
     const warehouse = new Warehouse(join(dir, 'wh'));
     const data: Record<string, Row[]> = { 'bronze.a': [] };
-    const executors = executorResolver({ ...engineExecutors, source: async () => sourceExecutor(data, { on: true }) });
+    const executors = executorResolver({ ...engineExecutors, source: async () => tableSource(data, { on: true }) });
     const apply = async () => {
       const state = store.read();
       const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
@@ -327,7 +272,7 @@ describe('derived incremental maintenance', () => {
       for (let i = 0; i < 6; i++) data['bronze.b'].push({ bid: next.id++, g: i % 4, w: i });
       // Half the batches reach the sources as merges (ingestion's incremental sync), half as full reads.
       const merge = { on: false };
-      const executors = executorResolver({ ...engineExecutors, source: async () => sourceExecutor(data, merge) });
+      const executors = executorResolver({ ...engineExecutors, source: async () => tableSource(data, merge) });
       const derivedRuns: Record<string, number> = {};
       // Derived runs whose new snapshot kept some of the previous snapshot's files (a merge, not a rewrite).
       const keptFiles: Record<string, number> = {};

@@ -180,11 +180,12 @@ export function featureView(
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NodeResult, RunContext } from '../../src/engine/executor.js';
+import type { NodeExecutor, NodeResult, RunContext } from '../../src/engine/executor.js';
+import { planMerge } from '../../src/engine/merge-write.js';
 import { NodeError } from '../../src/engine/executor.js';
 import type { NodeState, PipelineState } from '../../src/planner/state-store.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
-import { openDuck } from '../../src/engine/duckdb.js';
+import { literal, openDuck } from '../../src/engine/duckdb.js';
 
 export const tempDir = (prefix = 'asg-engine-'): string => mkdtempSync(join(tmpdir(), prefix));
 
@@ -249,4 +250,62 @@ export class MiniApply {
     this.record(node.id, node.kind, r);
     return r;
   }
+}
+
+/** A row of a test's source table (column name to value). */
+export type Row = Record<string, number | string | null>;
+
+const sqlValue = (v: number | string | null): string => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : literal(v));
+
+/** A SELECT of `rows` with `cols`' names and types (a typed empty relation when there are none). */
+export function rowsSelect(rows: readonly Row[], cols: readonly [string, string][]): string {
+  if (rows.length === 0) return `SELECT ${cols.map(([c, t]) => `CAST(NULL AS ${t}) AS ${c}`).join(', ')} WHERE false`;
+  return rows.map((r) => `SELECT ${cols.map(([c, t]) => `CAST(${sqlValue(r[c])} AS ${t}) AS ${c}`).join(', ')}`).join(' UNION ALL ');
+}
+
+/** A small deterministic PRNG (mulberry32): a failing seed reproduces. */
+export function prng(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(t ^ (t >>> 15), 1 | t);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The sources' stand-in: writes the rows the test holds for each stream as a new snapshot — whole,
+ * or (when `merge.on`) as ingestion's merge does: only the files holding a changed key are rewritten.
+ */
+export function tableSource(data: Record<string, Row[]>, merge = { on: false }): NodeExecutor<SourceNode> {
+  return {
+    kind: 'source',
+    async run(ctx) {
+      const cols = ctx.node.stream.columns!.map((c) => [c.name, c.type] as [string, string]);
+      const conn = await openDuck();
+      try {
+        const schema = cols.map(([name, type]) => ({ name, type }));
+        const prev = ctx.state.nodes[ctx.node.id]?.snapshot;
+        const p = await ctx.warehouse.begin(ctx.node.id, schema);
+        if (!merge.on || !prev) {
+          const r = await conn.runAndReadAll(ctx.warehouse.copySql(p, rowsSelect(data[ctx.node.id], cols)));
+          return { rows: Number(r.getRows()[0][0]), snapshot: await ctx.warehouse.commit(p, conn), schema };
+        }
+        const key = ctx.node.stream.primaryKey[0];
+        await conn.run(`CREATE TABLE want AS ${rowsSelect(data[ctx.node.id], cols)}`);
+        await conn.run(`CREATE TABLE old AS ${await ctx.warehouse.snapshotSelect(prev, schema)}`);
+        await conn.run(
+          `CREATE TABLE changed AS SELECT DISTINCT ${key} FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM old) UNION ALL (SELECT * FROM old EXCEPT ALL SELECT * FROM want))`,
+        );
+        const plan = await planMerge(conn, await ctx.warehouse.scan(prev), schema, [[key, key]], 'changed');
+        const r = await conn.runAndReadAll(
+          ctx.warehouse.copySql(p, `${plan.kept} UNION ALL BY NAME SELECT w.* FROM want AS w SEMI JOIN changed USING (${key})`),
+        );
+        return { rows: Number(r.getRows()[0][0]), snapshot: await ctx.warehouse.commit(p, conn, { base: prev, remove: plan.hit }), schema };
+      } finally {
+        conn.closeSync();
+      }
+    },
+  };
 }
