@@ -17,7 +17,7 @@
 
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { memoizedId, runningSignature } from '../workspace/build-signature.cjs';
+import { runningMemoizedId } from '../workspace/build-signature.cjs';
 import { buildIdMemoFile, cacheDirOf, replayFile, stateDirOf } from '../workspace/cache-paths.cjs';
 
 /** What a plan's output was made from, besides the command line (given by the plan command: plan-cache.ts replayProof). */
@@ -118,8 +118,8 @@ export function replayed(inv: Invocation): { out: Buffer; code: number } | undef
     let at = nl + 1;
     if (at + h.specBytes + h.presentBytes > size || !sameFile(spec, readAt(fd, at, h.specBytes))) return undefined;
     at += h.specBytes;
-    // The build id the memo names for the code as it is now (no memo for it: the plan hashes the code).
-    if (memoizedId(buildIdMemoFile(cacheDir), runningSignature()) !== h.build || stateHash(h.state.file) !== h.state.hash) return undefined;
+    // The build id the memo names for the code as it is now (none: the plan hashes the code).
+    if (runningMemoizedId(buildIdMemoFile(cacheDir)) !== h.build || stateHash(h.state.file) !== h.state.hash) return undefined;
     const present = JSON.parse(readAt(fd, at, h.presentBytes).toString('utf8')) as string[];
     if (!present.every((p) => existsSync(p))) return undefined;
     at += h.presentBytes;

@@ -5,36 +5,36 @@
 // entry; a rebuild that writes the same files again keeps the caches warm.
 //
 // Hashing every code file costs more than a warm command's own work, so the id is remembered in a
-// small memo file (the workspace's `cache/build-id.json`) with the cheap signature of the code it was
-// made for (./build-signature.cts: each file's path, size and modification time). A changed, added or
-// removed file changes the signature and the files are hashed again.
+// small memo file (the workspace's `cache/build-id.json`) with what it was made for
+// (./build-signature.cts: every folder's entry names, each code file's size and modification time).
+// A changed, added or removed file fails that check and the files are hashed again.
 
 import { readFileSync } from 'node:fs';
 import { IR_SCHEMA_VERSION } from '../ir/types.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { sha256 } from '../util/canonical-json.js';
-import { CODE_ROOT, type BuildIdMemo, type CodeFile, codeFiles, memoizedId, runningSignature, signatureOf, versionParts } from './build-signature.cjs';
+import { CODE_ROOT, type BuildIdMemo, type CodeTree, codeTree, memoizedId, runningMemoizedId } from './build-signature.cjs';
 
 let memo: string | undefined;
 
 /** This build's id; `memoFile` (the workspace's) remembers it across processes. */
 export function buildId(memoFile?: string): string {
-  memo ??= idOf(CODE_ROOT, runningSignature(), memoFile);
+  memo ??= (memoFile && runningMemoizedId(memoFile)) || hashed(CODE_ROOT, memoFile);
   return memo;
 }
 
 /** The build id of the code under `codeRoot`, through `memoFile` when given (exported for tests). */
 export function buildIdOf(codeRoot: string, memoFile?: string): string {
-  return idOf(codeRoot, signatureOf(codeRoot), memoFile);
+  return (memoFile && memoizedId(memoFile, codeRoot)) || hashed(codeRoot, memoFile);
 }
 
-function idOf(codeRoot: string, signature: string, memoFile: string | undefined): string {
-  const known = memoFile ? memoizedId(memoFile, signature) : undefined;
-  if (known !== undefined) return known;
-  const id = sha256(hashedParts(codeRoot, codeFiles(codeRoot)).join('\n'));
+/** The id of the code under `codeRoot` from its files' contents, remembered in `memoFile` when given. */
+function hashed(codeRoot: string, memoFile: string | undefined): string {
+  const tree = codeTree(codeRoot);
+  const id = sha256(hashedParts(codeRoot, tree).join('\n'));
   if (memoFile) {
     try {
-      const m: BuildIdMemo = { signature, id };
+      const m: BuildIdMemo = { tree, id };
       writeFileAtomic(memoFile, JSON.stringify(m), false); // a memo: lost, the files are hashed again
     } catch {
       // a read-only state folder: the next run hashes again
@@ -45,11 +45,11 @@ function idOf(codeRoot: string, signature: string, memoFile: string | undefined)
 
 /** What the build id hashes, one `name: value` line each (exported for tests and `--debug`). */
 export function buildParts(codeRoot = CODE_ROOT): string[] {
-  return hashedParts(codeRoot, codeFiles(codeRoot));
+  return hashedParts(codeRoot, codeTree(codeRoot));
 }
 
-const hashedParts = (codeRoot: string, files: readonly CodeFile[]): string[] => [
+const hashedParts = (codeRoot: string, tree: CodeTree): string[] => [
   `ir-schema: ${IR_SCHEMA_VERSION}`,
-  ...versionParts(codeRoot),
-  ...files.map((f) => `${f.rel}: ${sha256(readFileSync(f.path))}`),
+  ...tree.versions.split('\n'),
+  ...tree.files.map(([rel]) => `${rel}: ${sha256(readFileSync(codeRoot + rel))}`),
 ];

@@ -1,12 +1,14 @@
-// The cheap signature of asgard's code that the build id's memo is keyed on (./build-id.ts): each
-// code file's path, size and modification time (what make trusts) below the code root (src/ under
-// tsx, dist/ when built), asgard's version and the versions of the tools whose behaviour is cached.
-// A changed, added or removed file changes it. The IR schema's version is not in it: it is written in
-// a code file (src/ir/types.ts), whose size or time changes with it; the build id itself hashes it.
+// What the build id's memo (./build-id.ts) keeps of the code it was made for, and the check that the
+// code is still that: every folder's entry names below the code root (src/ under tsx, dist/ when
+// built: an added, removed or renamed file changes them) and every code file's size and modification
+// time (what make trusts), with asgard's version and the versions of the tools whose behaviour is
+// cached. The check lists the folders it names and stats the files it names: no walk, no sort, no
+// hash. The IR schema's version is not in it: it is written in a code file (src/ir/types.ts), whose
+// size or time changes with it; the build id itself hashes it.
 //
 // CommonJS (compiled to build-signature.cjs), as is everything a replayed plan loads
-// (src/cli/plan-replay.cts): the process answers before Node's ES module loader starts. Nothing
-// here hashes: the memo keeps the signature's whole text, so checking it needs no node:crypto.
+// (src/cli/plan-replay.cts): the process answers before Node's ES module loader starts, and the check
+// needs no node:crypto.
 
 import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
@@ -17,38 +19,45 @@ export const CACHED_TOOLS = ['chevrotain', '@polyglot-sql/sdk', '@duckdb/node-ap
 /** The code root this module belongs to: dist/ when built, src/ under tsx. */
 export const CODE_ROOT = dirname(__dirname);
 
-export interface CodeFile {
-  readonly path: string;
-  /** The path below the code root (starts with the separator). */
-  readonly rel: string;
-  readonly size: number;
-  readonly mtimeMs: number;
+/** A code file below the code root: its path there (starting with the separator), size and modification time. */
+export type CodeFile = readonly [rel: string, size: number, mtimeMs: number];
+
+/** The code below a root as the memo keeps it. */
+export interface CodeTree {
+  /** asgard's and the cached tools' versions (versionParts). */
+  readonly versions: string;
+  /** Each folder (its path below the root) with its entry names in the order the system lists them, joined by `/`. */
+  readonly dirs: readonly (readonly [rel: string, names: string])[];
+  /** Every .js/.ts/.cjs/.cts file, in a stable order (sorted by path). */
+  readonly files: readonly CodeFile[];
 }
 
-/** Every .js/.ts/.cjs/.cts file below `codeRoot`, in a stable order, with its size and modification time. */
-export function codeFiles(codeRoot: string): CodeFile[] {
-  const out: CodeFile[] = [];
+/** The code below `codeRoot`: a walk of its folders, a stat of each code file (not dist's source maps: half its files). */
+export function codeTree(codeRoot: string): CodeTree {
+  const dirs: [string, string][] = [];
+  const files: CodeFile[] = [];
   const walk = (dir: string) => {
     let entries: Dirent[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
-    // Only code files are stat'ed (not dist's source maps: half its files, on every command), their
-    // paths joined by hand (path.join normalises each one: about a third of this walk's CPU).
+    dirs.push([dir.slice(codeRoot.length), entries.map((e) => e.name).join('/')]);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Paths joined by hand (path.join normalises each one: about a third of this walk's CPU).
     for (const e of entries) {
       const p = dir + sep + e.name;
       const link = e.isSymbolicLink() ? statSync(p) : undefined;
       if (link ? link.isDirectory() : e.isDirectory()) walk(p);
       else if (/\.c?[jt]s$/.test(e.name)) {
         const st = link ?? statSync(p);
-        out.push({ path: p, rel: p.slice(codeRoot.length), size: st.size, mtimeMs: st.mtimeMs });
+        files.push([p.slice(codeRoot.length), st.size, st.mtimeMs]);
       }
     }
   };
   walk(codeRoot);
-  return out;
+  return { versions: versionParts(codeRoot).join('\n'), dirs, files };
 }
 
 /** asgard's version and the cached tools' versions, one `name: value` line each. */
@@ -58,30 +67,44 @@ export function versionParts(codeRoot: string): string[] {
   return parts;
 }
 
-/** The signature of the code under `codeRoot` (its files as listed by codeFiles, when already listed). */
-export function signatureOf(codeRoot: string, files = codeFiles(codeRoot)): string {
-  return [...versionParts(codeRoot), ...files.map((f) => `${f.rel}: ${f.size} ${f.mtimeMs}`)].join('\n');
+/** Whether the code below `codeRoot` is still `tree`: the same versions, folders listing the same names, code files of the same sizes and times. */
+export function unchanged(codeRoot: string, tree: CodeTree): boolean {
+  try {
+    if (tree.versions !== versionParts(codeRoot).join('\n')) return false;
+    for (const [rel, names] of tree.dirs) if (readdirSync(codeRoot + rel).join('/') !== names) return false;
+    for (const [rel, size, mtimeMs] of tree.files) {
+      const st = statSync(codeRoot + rel);
+      if (st.size !== size || st.mtimeMs !== mtimeMs) return false;
+    }
+    return true;
+  } catch {
+    return false; // a folder or file gone, or a memo of another shape
+  }
 }
-
-let running: string | undefined;
-
-/** The signature of the code this process runs (taken once: a replay that misses leaves it to the plan). */
-export const runningSignature = (): string => (running ??= signatureOf(CODE_ROOT));
 
 /** What a build id memo file holds. */
 export interface BuildIdMemo {
-  readonly signature: string;
+  readonly tree: CodeTree;
   readonly id: string;
 }
 
-/** The id the memo file names for `signature`, if it was made for exactly that code. */
-export function memoizedId(memoFile: string, signature: string): string | undefined {
+/** The id the memo file names, if it was made for exactly the code below `codeRoot` as it is now. */
+export function memoizedId(memoFile: string, codeRoot: string): string | undefined {
+  let m: Partial<BuildIdMemo>;
   try {
-    const m = JSON.parse(readFileSync(memoFile, 'utf8')) as Partial<BuildIdMemo>;
-    return m.signature === signature && typeof m.id === 'string' ? m.id : undefined;
+    m = JSON.parse(readFileSync(memoFile, 'utf8')) as Partial<BuildIdMemo>;
   } catch {
     return undefined; // no memo yet, or an unreadable one
   }
+  return typeof m.id === 'string' && m.tree && unchanged(codeRoot, m.tree) ? m.id : undefined;
+}
+
+const running = new Map<string, string | undefined>();
+
+/** memoizedId for the code this process runs, checked once per memo file (a replay that misses leaves the same check to the plan). */
+export function runningMemoizedId(memoFile: string): string | undefined {
+  if (!running.has(memoFile)) running.set(memoFile, memoizedId(memoFile, CODE_ROOT));
+  return running.get(memoFile);
 }
 
 function packageVersion(file: string): string {

@@ -1,6 +1,6 @@
 // The workspace owns every location (src/workspace/workspace.ts): `--state DIR` moves every cache
 // with the state, and every cache is salted with the build id, so another build never reads them.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,7 +66,7 @@ describe('build id', () => {
     const first = buildIdOf(code, memoFile);
     expect(first).toBe(buildIdOf(code)); // the memo changes nothing but speed
     // Unchanged files: the memo answers (a planted id proves the files were not hashed again).
-    const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { signature: string; id: string };
+    const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { tree: unknown; id: string };
     writeFileSync(memoFile, JSON.stringify({ ...memo, id: 'planted' }));
     expect(buildIdOf(code, memoFile)).toBe('planted');
     // Same size, new content and time: hashed again, and the new id is remembered.
@@ -76,8 +76,16 @@ describe('build id', () => {
     expect(second).not.toBe(first);
     expect(second).toBe(buildIdOf(code));
     expect(buildIdOf(code, memoFile)).toBe(second);
-    // A new file changes it too.
+    // A new file changes it too, and so does its removal (a folder's names, not its time: the same clock tick).
     writeFileSync(join(code, 'c.ts'), 'export {};\n');
+    const third = buildIdOf(code, memoFile);
+    expect(third).not.toBe(second);
+    rmSync(join(code, 'c.ts'));
+    expect(buildIdOf(code, memoFile)).toBe(second);
+    // A new folder of code, whatever its files' times.
+    mkdirSync(join(code, 'sub', 'deeper'));
+    writeFileSync(join(code, 'sub', 'deeper', 'd.js'), 'export const d = 4;\n');
+    utimesSync(join(code, 'sub', 'deeper', 'd.js'), new Date(2001, 1, 1), new Date(2001, 1, 1));
     expect(buildIdOf(code, memoFile)).not.toBe(second);
   });
 
