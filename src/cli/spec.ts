@@ -194,7 +194,8 @@ export async function inferSchemas(
   // A spec patched after an edit (src/dsl/patch.ts): only the edit's downstream is inferred.
   const reuse = cacheFor && caches && text !== undefined ? schemasBeforeEdit(caches, cacheFor.file, text, known) : undefined;
   const r = await engine.inferSchemas(ir, known, { cache: bound, ...(reuse ? { reuse } : {}) });
-  bound?.save();
+  // After an edit only its downstream looked up its binds: the others' are not unused.
+  bound?.save({ partial: !!reuse });
   if (cacheFor && caches && text !== undefined) cacheSchemas(caches, cacheFor.file, text, known, r.schemas, r.diagnostics);
   return { schemas: r.schemas, diagnostics: r.diagnostics };
 }

@@ -85,10 +85,14 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
     this.added.add(key);
   }
 
-  /** Writes what this run added (appended, or the file rewritten whole); returns whether it wrote. */
-  save(): boolean {
+  /**
+   * Writes what this run added (appended, or the file rewritten whole); returns whether it wrote.
+   * `partial`: the run looked up only some of what it covers (the nodes an edit reached), so what
+   * it did not use says nothing about what is still needed: nothing is pruned.
+   */
+  save(opts: { readonly partial?: boolean } = {}): boolean {
     if (this.added.size === 0) return false;
-    const prune = this.entries.size > Math.max(MAX_UNUSED_FLOOR, 2 * this.used.size);
+    const prune = !opts.partial && this.entries.size > Math.max(MAX_UNUSED_FLOOR, 2 * this.used.size);
     try {
       if (this.appendable && !prune) {
         let lines = '';
