@@ -8,9 +8,9 @@
 //     possibly rows rewritten unchanged); their key values are the affected keys (`asg_keys`).
 //  2. The node's SQL runs over its inputs restricted to the affected keys (`asg_fresh`).
 //  3. The new snapshot is the previous one less its rows of the affected keys, plus `asg_fresh`
-//     (a merge, ./merge-write.ts): the previous rows are named by position delete files, and a file
-//     whose deleted rows would pass REWRITE_SHARE of its rows (or that has MAX_DELETE_FILES) is
-//     rewritten instead, its other rows written along with `asg_fresh`.
+//     (a merge, ./merge-write.ts): the previous rows are named by position delete files; a file
+//     with many deleted rows, and a partition's small files, are rewritten instead, their other
+//     rows written along with `asg_fresh` (./compaction.ts).
 // When the recomputed rows equal the previous ones, the table is unchanged: the previous snapshot
 // stays current and nothing downstream runs again.
 //
@@ -31,6 +31,7 @@ import type { RunContext } from './executor.js';
 import { qualified } from './catalog.js';
 import { ident } from './duckdb.js';
 import { mark } from './profile.js';
+import { filesToRewrite } from './compaction.js';
 
 type SqlNode = CleanseNode | ModelNode;
 
@@ -161,12 +162,7 @@ export async function mergeFresh(
     mark('derived: compared with the previous rows');
     if (same) return { kind: 'unchanged', keys };
   }
-  const rewrite = [
-    ...new Set([
-      ...merge.hitFiles.filter((f) => f.deletes.length >= MAX_DELETE_FILES || f.deletedRows + (merge.hitRows.get(f.path) ?? 0) > REWRITE_SHARE * f.rows),
-      ...smallFilesToFold([...merge.untouched, ...merge.hitFiles]),
-    ]),
-  ];
+  const rewrite = filesToRewrite([...merge.untouched, ...merge.hitFiles], merge.hitFiles, merge.hitRows);
   const marked = merge.hitFiles.filter((f) => !rewrite.includes(f));
   const replaced = [...merge.hitRows.values()].reduce((a, b) => a + b, 0);
   return {
@@ -244,38 +240,6 @@ export function derivedDearer(costs: MaintenanceCosts | undefined, share: number
 /** The costs to record after a derived run of `seconds` that recomputed `share` of the table. */
 export function derivedCosts(costs: MaintenanceCosts | undefined, share: number, seconds: number): MaintenanceCosts {
   return { ...costs, derivedFixed: Math.max(0, seconds - share * (costs?.rebuild ?? 0)) };
-}
-
-/**
- * A data file is rewritten (compacted) rather than marked by one more position delete file once
- * its deleted rows would pass this share of its rows, or it already has MAX_DELETE_FILES delete
- * files: every reader of the table reads its deleted positions.
- */
-const REWRITE_SHARE = 0.2;
-const MAX_DELETE_FILES = 8;
-
-/**
- * Small-file compaction: a merge adds a file to each partition it writes to, so a table maintained
- * by many small changes would gain files every run, each opened by every reader. A file holding less
- * than SMALL_SHARE of its partition's live rows is small; once a partition has COMPACT_AT small files
- * they are folded into the merge's write (their live rows written again with the recomputed ones,
- * the files removed). A folded file is small again only while it is under SMALL_SHARE of its
- * partition, so a row is rewritten a few times at most and a partition keeps a few files.
- */
-const SMALL_SHARE = 1 / 8;
-const COMPACT_AT = 4;
-
-/** The previous snapshot's files (`files`) that this merge folds into its write. */
-function smallFilesToFold(files: readonly ScanFile[]): ScanFile[] {
-  const partitions = new Map<string, ScanFile[]>();
-  for (const f of files) partitions.set(f.partition, [...(partitions.get(f.partition) ?? []), f]);
-  const out: ScanFile[] = [];
-  for (const fs of partitions.values()) {
-    const live = fs.reduce((n, f) => n + f.rows - f.deletedRows, 0);
-    const small = fs.filter((f) => f.rows - f.deletedRows < SMALL_SHARE * live);
-    if (small.length >= COMPACT_AT) out.push(...small);
-  }
-  return out;
 }
 
 /**
