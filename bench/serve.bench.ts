@@ -168,7 +168,7 @@ export async function run(): Promise<Figure[]> {
         .map(([k, c]) => `${k} ${c.user}/${c.nice}/${c.system}/${c.softirq}/${c.idle}/${c.steal}`)
         .join(
           ', ',
-        )}\n    client: send lag p99 ${r.send_lag_p99_us} µs, CPU ${r.client_cpu_us_per_request} µs and ${r.client_alloc_bytes_per_request} B per request, ${r.client_gc_count} GCs (max ${r.client_gc_max_us} µs), waited for a core ${r.client_wait_ms} ms (${r.client_preempted} preemptions)`;
+        )}\n    client${r.client_realtime ? ' (SCHED_FIFO)' : ''}: send lag p99 ${r.send_lag_p99_us} µs, p99 from the actual sends ${r.p99_from_send_us} µs, CPU ${r.client_cpu_us_per_request} µs and ${r.client_alloc_bytes_per_request} B per request, ${r.client_gc_count} GCs (max ${r.client_gc_max_us} µs), waited for a core ${r.client_wait_ms} ms (${r.client_preempted} preemptions)`;
     for (let i = 0; i < RUNS; i++) {
       const [q, qs] = await measured();
       quiet.push(q);

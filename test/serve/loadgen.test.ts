@@ -50,6 +50,9 @@ describe('bench/loadgen.ts', () => {
     expect(r).toMatchObject({ count: 100, errors: 0, non2xx: 0 });
     expect(r.wakes).toBeGreaterThan(0);
     expect(r.wakes).toBeLessThanOrEqual(r.count);
+    // Counted from the actual sends, a latency leaves out the send's lateness: never above the scheduled one.
+    expect(r.p99_from_send_us).toBeGreaterThan(0);
+    expect(r.p99_from_send_us).toBeLessThanOrEqual(r.p99_us);
   }, 90_000);
 
   it('allocates little per request, whatever the framing of the answers (Content-Length, chunked, connection: close)', async () => {
