@@ -91,6 +91,7 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
 
   return {
     where: `${conn.where} table ${table}`,
+    streamsChunks: true,
     async discover() {
       const c = await connect();
       const rows = (await query(

@@ -82,24 +82,35 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
     return Array.from({ length: n }, (_, i) => [i > 0 ? `ctid >= ${bound(i)}` : '', i < n - 1 ? `ctid < ${bound(i + 1)}` : ''].filter(Boolean).join(' AND '));
   };
 
-  /** `c` and n - 1 new sessions in REPEATABLE READ transactions on `c`'s snapshot; undefined where that cannot be had. */
+  /**
+   * `c` and n - 1 new sessions in REPEATABLE READ transactions on `c`'s snapshot; undefined where that
+   * cannot be had. The new sessions start (TCP, SCRAM: most of the wait) while `c` exports its snapshot.
+   */
   const sharedSnapshot = async (c: pg.Client, n: number): Promise<pg.Client[] | undefined> => {
+    const opening = Array.from({ length: n - 1 }, () => session());
     const others: pg.Client[] = [];
     try {
-      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const id = String((await c.query('SELECT pg_export_snapshot() AS s')).rows[0].s);
-      others.push(...(await Promise.all(Array.from({ length: n - 1 }, () => session()))));
+      const [id] = await Promise.all([
+        c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY').then(async () => String((await c.query('SELECT pg_export_snapshot() AS s')).rows[0].s)),
+        Promise.allSettled(opening).then((rs) => {
+          for (const r of rs) if (r.status === 'fulfilled') others.push(r.value);
+          const failed = rs.find((r) => r.status === 'rejected');
+          if (failed) throw (failed as PromiseRejectedResult).reason;
+        }),
+      ]);
       await Promise.all(others.map((o) => o.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${o.escapeLiteral(id)}`)));
       return [c, ...others];
     } catch {
       await c.query('ROLLBACK').catch(() => undefined);
-      await Promise.all(others.map((o) => o.end().catch(() => undefined)));
+      // Sessions still starting are ended once started.
+      await Promise.all(opening.map((o) => o.then((x) => x.end()).catch(() => undefined)));
       return undefined;
     }
   };
 
   return {
     where: `${conn.where} table ${schema}.${table}`,
+    streamsChunks: true,
     async discover() {
       const c = await connect();
       const r = await c
@@ -126,9 +137,11 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       const where = req.cursor ? ` WHERE ${pgIdent(req.cursor.column)} >= ${c.escapeLiteral(req.cursor.from)}` : '';
       const select = `SELECT ${req.columns.map((col) => pgIdent(col.name)).join(', ')} FROM ${pgIdent(schema)}.${pgIdent(table)}${where}`;
       const onChunk = req.onChunk;
-      // The pipes are made (one process) while the table is sized and the snapshot shared.
+      // The pipes are made (one process, forked once the sizing query has left) while the table is
+      // sized and the snapshot shared.
+      const sizing = onChunk ? pageRanges(c, req.parallel ?? 1) : Promise.resolve(['']);
       const fifos = onChunk ? makeFifos(req.stagingDir, req.parallel ?? 1) : Promise.resolve([]);
-      let ranges = onChunk ? await pageRanges(c, req.parallel ?? 1) : [''];
+      let ranges = await sizing;
       const sessions = (ranges.length > 1 && (await sharedSnapshot(c, ranges.length))) || [c];
       if (sessions.length < ranges.length) ranges = [''];
       const pipes = await fifos;

@@ -19,7 +19,7 @@ import type { ColumnSchema, SnapshotRef, SourceRead } from '../planner/state-sto
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import type { PendingSnapshot } from '../warehouse/warehouse.js';
 import { ConnectionSettingError, redactUrls } from './connection.js';
-import type { ConnectorInput, SourceColumn, SourceConnector } from './source.js';
+import type { ConnectorInput, Extracted, SourceColumn, SourceConnector } from './source.js';
 import { fileManifest, sameFiles, type FileManifest } from './file-manifest.js';
 import { SourceError } from './staging.js';
 import { declaredAccepts, normalizeType } from './types.js';
@@ -194,8 +194,18 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     }
   };
   try {
+    // A full read of a connector that streams opens DuckDB at its first rows anyway: it opens now,
+    // beside the connection and the catalog queries, instead of holding the first rows up (the
+    // source's export waits on a full pipe meanwhile), and what the write and commit load (catalog
+    // driver, Avro) loads while the source answers. An incremental sync may find nothing new and
+    // load none of it (#13).
+    const mayMerge = stream.mode === 'incremental' && !!stream.cursor && !!prevState?.snapshot && prevState.cursor !== undefined;
+    const writes = !!connector.streamsChunks && !mayMerge;
+    if (writes) openPool().catch(() => undefined);
     ctx.progress({ rows: 0, message: `discovering ${connector.where}` });
-    const discovered = await connector.discover();
+    const discovering = connector.discover();
+    if (writes) ctx.warehouse.warmUp();
+    const discovered = await discovering;
     mark('connect and discover');
     const columns = planColumns(node, discovered, connector.where);
     for (const k of stream.primaryKey) {
@@ -281,18 +291,11 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     }
     const { queryAll } = await import('../engine/duckdb.js');
     const { checkFreshness } = await import('./freshness.js');
-    /**
-     * The read to record for a sync that leaves `snapshot` with cursor value `cursor`: the next sync
-     * reads rows with the cursor >= `cursor` (less the lookback), so that window is read now and
-     * recorded when every row of it is already in the snapshot. The next apply then finds the same
-     * read and keeps the snapshot without opening DuckDB or writing state (#13: the first no-op after
-     * an apply costs what the later ones do). Best effort, after the commit: anything else (a row
-     * committed meanwhile, a failed read) records what this sync read, and the next sync merges.
-     */
-    const readForNext = async (snapshot: SnapshotRef, cursor: string | undefined): Promise<SourceRead | undefined> => {
-      if (!cursorCol || cursor === undefined || !sourceRead || stream.checks?.length || files || ctx.signal.aborted) return sourceRead;
+    /** The source's rows of the next sync's window (cursor >= `cursor` less the lookback), for readForNext; undefined when there is none to record or its read failed. */
+    const nextWindow = async (cursor: string | undefined): Promise<{ from: string; window: Extracted } | undefined> => {
+      if (!cursorCol || cursor === undefined || !sourceRead || stream.checks?.length || files || ctx.signal.aborted) return undefined;
       const next = lookBack(cursor, stream.lookbackSeconds, cursorCol.duckType ?? cursorCol.outType);
-      if (next === from) return sourceRead; // this very read: all of it was merged
+      if (next === from) return undefined; // this very read: all of it was merged
       try {
         const window = await connector.extract({
           columns,
@@ -302,11 +305,28 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
           onRows: () => undefined,
           parallel: THREADS,
         });
-        if (window.digest === undefined) return sourceRead;
+        return { from: next, window };
+      } catch {
+        return undefined;
+      }
+    };
+    /**
+     * The read to record for a sync that leaves `snapshot` with cursor value `cursor`: the next sync
+     * reads rows with the cursor >= `cursor` (less the lookback), so that window is read now and
+     * recorded when every row of it is already in the snapshot. The next apply then finds the same
+     * read and keeps the snapshot without opening DuckDB or writing state (#13: the first no-op after
+     * an apply costs what the later ones do). Best effort, after the commit: anything else (a row
+     * committed meanwhile, a failed read) records what this sync read, and the next sync merges.
+     * `window`: the source's rows of that window, read by nextWindow (started while the commit syncs).
+     */
+    const readForNext = async (snapshot: SnapshotRef, cursor: string | undefined, window = nextWindow(cursor)): Promise<SourceRead | undefined> => {
+      const w = await window;
+      if (!w || w.window.digest === undefined || !cursorCol) return sourceRead;
+      try {
         // The filter only prunes (row groups by their statistics): a row it wrongly left out counts as missing.
-        const kept = `SELECT ${select} FROM (${await ctx.warehouse.snapshotSelect(snapshot, schema)}) WHERE ${ident(cursorCol.name)} >= CAST(${literal(next)} AS ${cursorCol.outType})`;
-        const missing = await queryAll(duck!, `SELECT count(*) AS n FROM (SELECT ${select} FROM ${window.relation} EXCEPT ${kept})`);
-        return Number(missing.rows[0].n) === 0 ? { from: next, digest: sha256(canonicalJson({ columns, rows: window.digest })) } : sourceRead;
+        const kept = `SELECT ${select} FROM (${await ctx.warehouse.snapshotSelect(snapshot, schema)}) WHERE ${ident(cursorCol.name)} >= CAST(${literal(w.from)} AS ${cursorCol.outType})`;
+        const missing = await queryAll(duck!, `SELECT count(*) AS n FROM (SELECT ${select} FROM ${w.window.relation} EXCEPT ${kept})`);
+        return Number(missing.rows[0].n) === 0 ? { from: w.from, digest: sha256(canonicalJson({ columns, rows: w.window.digest })) } : sourceRead;
       } catch {
         return sourceRead;
       }
@@ -413,11 +433,13 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
     }
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
+    // The next sync's window is read from the source while the commit syncs its files.
+    const window = nextWindow(cursorValue);
     const snapshot = await ctx.warehouse.commit(pending!, duck, mergeBase ? { base: prev!.snapshot, remove: mergeBase.remove } : {});
     pending = undefined;
     mark('commit');
     ctx.progress({ rows: newRows, message: `${snapshot.rows} rows in ${node.id}` });
-    const read = await readForNext(snapshot, cursorValue);
+    const read = await readForNext(snapshot, cursorValue, window);
     mark('read for the next sync');
     return {
       rows: newRows,

@@ -54,6 +54,11 @@ export interface SourceConnector {
   readonly where: string;
   /** File sources: the absolute file path or glob read (src/ingest/file-manifest.ts). */
   readonly filePattern?: string;
+  /**
+   * A full read hands its rows to `onChunk` while it reads (DuckDB is needed from its first rows on,
+   * whatever they are): the executor then opens DuckDB while the connector connects.
+   */
+  readonly streamsChunks?: boolean;
   discover(): Promise<readonly SourceColumn[]>;
   extract(req: ExtractRequest): Promise<Extracted>;
   close(): Promise<void>;

@@ -20,6 +20,7 @@ import { DELETE_FILE_PATH_ID, DELETE_POS_ID, IcebergTables, tableRelativeKey, ty
 export type { ScanFile } from './iceberg/table.js';
 import { icebergTypeOf } from './iceberg/schema.js';
 import { currentSchema } from './iceberg/metadata.js';
+import { warmAvro } from './iceberg/avro.js';
 import { parseNodeId } from '../ir/address.js';
 
 export interface PendingSnapshot {
@@ -78,6 +79,24 @@ export class Warehouse {
   tableDir(table: string): string {
     const [layer, name] = splitTable(table);
     return join(this.root, layer, name);
+  }
+
+  /**
+   * Load what a first write and commit load (the catalog's driver, the Avro library and the
+   * manifests' codecs), in steps that each leave the event loop to what is waiting: for a caller
+   * with time to spare (a sync waiting for its source to answer). Opens no catalog, writes nothing.
+   */
+  warmUp(): void {
+    const steps = [() => this.tables.catalog.warm?.(), warmAvro];
+    const next = (): void => {
+      try {
+        steps.shift()?.();
+      } catch {
+        return; // what failed here fails again where it is needed, with its error reported there
+      }
+      if (steps.length) setImmediate(next);
+    };
+    setImmediate(next);
   }
 
   /** Start a new snapshot of `table` with these columns; invisible until `commit`. */

@@ -264,6 +264,18 @@ const header = (): avro.Type =>
 let plainLongType: avro.Type | undefined;
 const plainLong = (): avro.Type => (plainLongType ??= avsc().avsc.Type.forSchema('long'));
 
+/**
+ * Load avsc and make the Types a first commit of an unpartitioned table makes (manifest list,
+ * manifest entries, container header): for a caller with time to spare, such as a sync waiting for
+ * its source to answer. Touches no file.
+ */
+export function warmAvro(): void {
+  typeOf(MANIFEST_FILE_SCHEMA);
+  typeOf(manifestEntrySchema([]));
+  header();
+  plainLong();
+}
+
 /** An Avro object container file of `records`, with the given file metadata (string values). */
 export async function writeAvro(schema: object, records: readonly object[], metadata: Readonly<Record<string, string>>): Promise<Buffer> {
   const schemaJson = JSON.stringify(schema);

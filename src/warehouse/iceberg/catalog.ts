@@ -48,6 +48,8 @@ export interface IcebergCatalog {
   ensureNamespace(namespace: string): Promise<void>;
   /** How another engine's JDBC client (Spark's JdbcCatalog) reaches this catalog. */
   jdbc(): JdbcAccess;
+  /** Load the driver it opens with (no connection, no file): see Warehouse.warmUp. */
+  warm?(): void;
   close(): Promise<void>;
 }
 
@@ -127,6 +129,10 @@ export class SqliteCatalog implements IcebergCatalog {
 
   get where(): string {
     return this.file;
+  }
+
+  warm(): void {
+    sqliteDriver();
   }
 
   private open(): Database.Database {
