@@ -24,7 +24,7 @@ import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, MaintenanceCosts, SnapshotRef } from '../planner/state-store.js';
 import { selectScan, type PendingSnapshot, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
-import { changedRows, differingRows, planMerge, columnNames, withKeys } from './merge-write.js';
+import { changedRows, differingRows, planMerge, columnNames, withKeys, SIGN } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
 import type { RunContext } from './executor.js';
@@ -44,6 +44,8 @@ export type DerivedOutcome =
   | {
       readonly kind: 'derived';
       readonly keys: number;
+      /** Of `keys`, those whose groups merged the inserted rows' aggregates (the rest were recomputed). */
+      readonly merged?: number;
       readonly key: string;
       /** The new snapshot's row count: the previous one's less the affected keys' rows plus the recomputed rows. */
       readonly count: number;
@@ -90,18 +92,40 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   if (moved.length === 0) return { kind: 'unchanged', keys: 0 };
 
   const view = (id: NodeId, what: string) => ident(`asg_${what}_${id.replace(/\W/g, '_')}`);
+  // Aggregates merge (src/sql/derive.ts `mergeableAggregates`) unless a SUM is floating: adding to a
+  // previous floating sum rounds differently from summing the rows again, so those groups are recomputed.
+  const agg =
+    m.aggregates && !m.aggregates.merged.some((c) => c.fn === 'sum' && FLOATING.test(prev.schema!.find((p) => p.name === c.name)?.type ?? ''))
+      ? m.aggregates
+      : undefined;
   const parts: string[] = [];
-  for (const { id, old, schema } of moved) {
-    const ch = await changedRows(conn, ctx.warehouse, old, state.nodes[id].snapshot!, schema);
+  for (const [i, { id, old, schema }] of moved.entries()) {
+    const ch = await changedRows(conn, ctx.warehouse, old, state.nodes[id].snapshot!, schema, { signed: !!agg });
     if (ch.kind === 'incomparable') return full(`the columns of ${id} changed`);
-    if (ch.kind === 'rows') parts.push(`SELECT ${ident(m.inputs[id])} AS k FROM (${reaching(ctx, m.filters[id], ch.sql)})`);
+    if (ch.kind !== 'rows') continue;
+    if (!agg) {
+      parts.push(`SELECT ${ident(m.inputs[id])} AS k FROM (${reaching(ctx, m.filters[id], ch.sql)})`);
+      continue;
+    }
+    // A key is recomputed (f) when one of its rows was deleted, its input's inserted rows do not
+    // merge, or two inputs changed it; else its groups merge the inserted rows (`src`: their input).
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${view(id, 'changes')} AS ${reaching(ctx, m.filters[id], ch.sql)}`);
+    const merges = agg.deltaInputs.includes(id);
+    parts.push(`SELECT ${ident(m.inputs[id])} AS k, ${merges ? `${ident(SIGN)} < 0` : 'true'} AS f, ${i} AS src FROM ${view(id, 'changes')}`);
   }
   if (parts.length === 0) return { kind: 'unchanged', keys: 0 };
-  await conn.run(`CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT k FROM (${parts.join(' UNION ALL ')})`);
-  // How many keys, and whether NULL is one of them (NULL is a key value like any other).
-  const kr = (await conn.runAndReadAll('SELECT count(*), coalesce(bool_or(k IS NULL), false) FROM asg_keys')).getRows()[0];
+  await conn.run(
+    agg
+      ? `CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT k, bool_or(f) OR count(DISTINCT src) > 1 AS f, min(src) AS src FROM (${parts.join(' UNION ALL ')}) GROUP BY k`
+      : `CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT k FROM (${parts.join(' UNION ALL ')})`,
+  );
+  // How many keys, whether NULL is one of them (NULL is a key value like any other), how many recomputed.
+  const kr = (
+    await conn.runAndReadAll(`SELECT count(*), coalesce(bool_or(k IS NULL), false), ${agg ? 'count(*) FILTER (WHERE f)' : 'count(*)'} FROM asg_keys`)
+  ).getRows()[0];
   const keys = Number(kr[0]);
   const nulls = kr[1] === true;
+  const recomputed = Number(kr[2]);
   mark(`derived: ${keys} keys`);
   if (keys === 0) return { kind: 'unchanged', keys };
   const share = keys / Math.max(1, prev.snapshot.rows);
@@ -109,25 +133,65 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   const dearer = costChoice.byCost ? derivedDearer(prev.costs, share) : undefined;
   if (dearer) return full(dearer);
 
-  // Every input restricted to the affected keys, as a view: the node's SQL then reads only the
+  // Every input restricted to the recomputed keys, as a view: the node's SQL then reads only the
   // columns it needs, and the keys' join filter reaches the scan (materialising every column of a
   // large input cost 4x the node's whole SQL over it).
+  const recomputedKeys = agg ? '(SELECT k FROM asg_keys WHERE f)' : 'asg_keys';
   for (const id of reads) {
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS ${withKeys(qualified(id), [[m.inputs[id], 'k']], 'asg_keys', nulls)}`);
+    const rows = recomputed ? withKeys(qualified(id), [[m.inputs[id], 'k']], recomputedKeys, nulls) : `SELECT * FROM ${qualified(id)} WHERE false`;
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS ${rows}`);
     mark(`derived: ${id} restricted to the keys`);
   }
-  const rendered = renderSql(node.sql, {
-    dialect: 'duckdb',
-    tableRef: (id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)),
-    logicalTime: ctx.logicalTime,
-  });
+  const render = (tableRef: (id: NodeId) => string) => renderSql(node.sql, { dialect: 'duckdb', tableRef, logicalTime: ctx.logicalTime });
+  const rendered = render((id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)));
   if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
   await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_fresh AS ${rendered.sql}`));
   mark('derived: SQL over the restricted inputs');
   const fresh = await describe(conn, 'asg_fresh');
   if (canonicalJson(fresh) !== canonicalJson(prev.schema.map((c) => ({ name: c.name, type: c.type })))) return full('the output columns changed');
   mark('derived: output columns');
-  return mergeFresh(conn, ctx.warehouse, prev.snapshot, prev.schema, m.key, keys, nulls);
+  if (!agg || recomputed === keys) return mergeFresh(conn, ctx.warehouse, prev.snapshot, prev.schema, m.key, keys, nulls);
+
+  // The merged keys' groups: for each input that inserted rows, the node's SQL over those rows
+  // (the other inputs restricted to that input's keys) gives their aggregates per group, merged
+  // with the group's previous row (a group new or untouched has one side only). asg_fresh then
+  // holds every row of those keys, as the merge needs.
+  const deltas: string[] = [];
+  for (const [i, { id }] of moved.entries()) {
+    if (!agg.deltaInputs.includes(id)) continue;
+    const mine = `(SELECT k FROM asg_keys WHERE NOT f AND src = ${i})`;
+    const r = render((t) => {
+      if (!reads.includes(t)) return qualified(t);
+      if (t !== id) return `(${withKeys(qualified(t), [[m.inputs[t], 'k']], mine, nulls)})`;
+      // A row inserted n times, n times.
+      const inserted = withKeys(view(id, 'changes'), [[m.inputs[id], 'k']], mine, nulls);
+      return `(SELECT * EXCLUDE (${ident(SIGN)}, asg_n) FROM (SELECT *, unnest(range(CAST(${ident(SIGN)} AS BIGINT))) AS asg_n FROM (${inserted})))`;
+    });
+    if (r.diagnostics.length) return full(r.diagnostics[0].message);
+    deltas.push(`SELECT * FROM (${r.sql})`);
+  }
+  await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_inserted AS ${deltas.join(' UNION ALL ')}`));
+  mark('derived: SQL over the inserted rows');
+  const c = (side: string, name: string) => `${side}.${ident(name)}`;
+  const value = (name: string): string => {
+    const [p, d] = [c('p', name), c('d', name)];
+    const fn = agg.merged.find((x) => x.name === name)?.fn;
+    if (fn === 'count') return `coalesce(${p}, 0) + coalesce(${d}, 0)`;
+    if (fn === 'sum') return `coalesce(${p} + ${d}, ${p}, ${d})`;
+    if (fn === 'min' || fn === 'max')
+      return `CASE WHEN ${p} IS NULL THEN ${d} WHEN ${d} IS NULL THEN ${p} ELSE ${fn === 'min' ? 'least' : 'greatest'}(${p}, ${d}) END`;
+    return `coalesce(${p}, ${d})`;
+  };
+  const on = agg.groups.map((g) => `${c('p', g)} IS NOT DISTINCT FROM ${c('d', g)}`).join(' AND ');
+  const schema = prev.schema;
+  const out = await mergeFresh(conn, ctx.warehouse, prev.snapshot, schema, m.key, keys, nulls, true, async (replaced) => {
+    const previous = withKeys(`(${replaced})`, [[m.key, 'k']], '(SELECT k FROM asg_keys WHERE NOT f)', nulls);
+    await conn.run(
+      `INSERT INTO asg_fresh SELECT ${schema.map((col) => value(col.name)).join(', ')} FROM (${previous}) AS p FULL OUTER JOIN asg_inserted AS d ON ${on || 'true'}`,
+    );
+    mark('derived: merged with the previous groups');
+  });
+  return out.kind === 'derived' ? { ...out, merged: keys - recomputed } : out;
 }
 
 /**
@@ -139,7 +203,8 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
  * over the table reads only those (src/planner/maintenance.ts `featuresMaintenance`; its test fails
  * when a merge keeps a row of such a key in place). With `compare`, unchanged when
  * `asg_fresh` holds exactly the previous rows of those keys (the merge then reads every column of
- * those rows, not only the key).
+ * those rows, not only the key). `beforeCompare` completes `asg_fresh` from `replaced`, the SELECT
+ * of those previous rows (a GROUP BY's merged groups).
  */
 export async function mergeFresh(
   conn: DuckDBConnection,
@@ -150,12 +215,14 @@ export async function mergeFresh(
   keys: number,
   nulls: boolean,
   compare = true,
+  beforeCompare?: (replaced: string) => Promise<void>,
 ): Promise<Exclude<DerivedOutcome, { kind: 'full' }>> {
   // Only the previous files holding an affected key are read and rewritten; the same pass
   // fingerprints their rows of the affected keys.
   const cols = columnNames(schema);
   const merge = await planMerge(conn, await warehouse.scan(prev), schema, [[key, 'k']], 'asg_keys', { hashRows: compare, nulls });
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
+  await beforeCompare?.(merge.replaced);
   if (compare) {
     await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
     const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols, merge.fingerprint);
@@ -179,6 +246,9 @@ export async function mergeFresh(
     rows: `SELECT ${cols} FROM (${merge.keptOf(rewrite)}) UNION ALL SELECT ${cols} FROM asg_fresh`,
   };
 }
+
+/** Floating column types: a SUM of them is recomputed, not merged. */
+const FLOATING = /^(FLOAT|DOUBLE|REAL|FLOAT4|FLOAT8)\b/i;
 
 /**
  * Write a merge into `pending`: its rows, and a position delete file per data file it marks.

@@ -152,6 +152,10 @@ export type Changes =
  * reading them (bench/apply.md). When files were removed (rewritten, or a full rewrite of the
  * table), most of their rows reappear unchanged in the added files: only the rows that differ are
  * returned (`differingRows`).
+ *
+ * `signed`: each row with its column SIGN, positive for rows inserted, negative for rows deleted
+ * (an updated row: its old version deleted, its new one inserted); of removed files, a row's net
+ * count, so a row rewritten unchanged is not returned.
  */
 export async function changedRows(
   conn: DuckDBConnection,
@@ -159,6 +163,7 @@ export async function changedRows(
   old: SnapshotRef,
   cur: SnapshotRef,
   schema?: readonly ColumnSchema[],
+  opts: { readonly signed?: boolean } = {},
 ): Promise<Changes> {
   const before = await warehouse.scan(old);
   const after = await warehouse.scan(cur);
@@ -197,10 +202,22 @@ export async function changedRows(
   )
     return { kind: 'incomparable' };
   const x = added.length ? [selectScan(added, schema)] : [];
+  if (opts.signed) {
+    // Added rows +1, deleted rows -1; when files were removed, each distinct row's net count.
+    const sign = ident(SIGN);
+    const plus = x.map((q) => `SELECT *, 1 AS ${sign} FROM (${q})`);
+    const minus = [...(removed.length ? [selectScan(removed, schema)] : []), ...deleted].map((q) => `SELECT *, -1 AS ${sign} FROM (${q})`);
+    const all = [...plus, ...minus].join(' UNION ALL ');
+    if (!removed.length) return { kind: 'rows', sql: all };
+    return { kind: 'rows', sql: `SELECT * EXCLUDE (${sign}), sum(${sign}) AS ${sign} FROM (${all}) GROUP BY ALL HAVING sum(${sign}) <> 0` };
+  }
   if (!removed.length) return { kind: 'rows', sql: [...x, ...deleted].join(' UNION ALL ') };
   const y = [selectScan(removed, schema), ...deleted].join(' UNION ALL ');
   return { kind: 'rows', sql: x.length ? differingRows(x[0], y) : y };
 }
+
+/** The column `changedRows` adds with `signed`: +n for a row inserted n times, -n for one deleted n times. */
+export const SIGN = '__asg_sign';
 
 /**
  * SELECT of the distinct rows whose count differs between two relations of the same columns (in

@@ -111,7 +111,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
       return { rows: prev!.rows, snapshot: prev, schema: prevSchema, logicalTime, maintenance };
     }
     if (d?.kind === 'derived') {
-      const maintenance = `incremental: ${d.keys} keys recomputed`;
+      const maintenance = `incremental: ${d.keys} keys ${d.merged ? `(${d.merged} merged from their inserted rows, ${d.keys - d.merged} recomputed)` : 'recomputed'}`;
       ctx.progress({ rows: 0, message: maintenance });
       mark('compute');
       const r = await writeMerge(ctx, conn, d, prev!, prevSchema!, logicalTime, maintenance);

@@ -20,6 +20,16 @@ import { SQL_DIALECT, sqlToolkit } from './toolkit.js';
 
 export type DerivedHow = 'row-wise' | 'join' | 'group' | 'window';
 
+/** The output of a GROUP BY whose groups merge from inserted input rows. */
+export interface MergeableAggregates {
+  /** The output columns that are not aggregates (the grouping values, or functions of them): a group's identity. */
+  readonly groups: readonly string[];
+  /** The output columns that are aggregates, and which. */
+  readonly merged: readonly { readonly name: string; readonly fn: 'count' | 'sum' | 'min' | 'max' }[];
+  /** The inputs whose inserted rows merge (the others' changes recompute their groups). */
+  readonly deltaInputs: readonly NodeId[];
+}
+
 export type Maintenance =
   | {
       readonly mode: 'derived';
@@ -36,6 +46,12 @@ export type Maintenance =
        * them. A changed row that fails them never reaches the output, so its key is not affected.
        */
       readonly filters: Readonly<Record<NodeId, string>>;
+      /**
+       * A GROUP BY whose aggregates merge (COUNT, SUM, MIN, MAX, see `mergeableAggregates`): the groups
+       * whose input rows were only inserted take the previous values merged with the aggregates of the
+       * inserted rows; the others are recomputed.
+       */
+      readonly aggregates?: MergeableAggregates;
       /** `derived (groups by customer_id)`: what plan prints after `incremental: `. */
       readonly text: string;
     }
@@ -124,6 +140,13 @@ export function deriveMaintenance(sql: string, keysOf: KeysOf): Maintenance {
   if (!pick) return full('no key (the input carries no primary key or unique column)');
   const how: DerivedHow = rel.how.has('group') ? 'group' : rel.how.has('window') ? 'window' : rel.how.has('join') ? 'join' : 'row-wise';
   const verb = { group: 'groups by', window: 'partitions by', join: 'joins on', 'row-wise': 'row-wise on' }[how];
+  let aggregates: MergeableAggregates | undefined;
+  try {
+    aggregates = how === 'group' ? mergeableAggregates(tree, analyzer.reads) : undefined;
+  } catch {
+    // A form the merge analysis does not know: the groups are recomputed, as without it.
+    aggregates = undefined;
+  }
   return {
     mode: 'derived',
     key: pick.col,
@@ -131,8 +154,155 @@ export function deriveMaintenance(sql: string, keysOf: KeysOf): Maintenance {
     inputs: Object.fromEntries([...pick.map].sort(([a], [b]) => a.localeCompare(b))),
     usesLogicalTime: usesLogicalTime.value,
     filters: rowFilters(analyzer.reads, [...pick.map.keys()]),
-    text: `derived (${verb} ${pick.col})`,
+    ...(aggregates ? { aggregates } : {}),
+    text: `derived (${verb} ${pick.col}${aggregates ? ', aggregates merged' : ''})`,
   };
+}
+
+const MERGEABLE = new Set(['count', 'sum', 'min', 'max']);
+
+/**
+ * Whether the query is a GROUP BY whose groups can be maintained from inserted rows by merging
+ * aggregates (docs/language.md, "Derived incremental maintenance"): the outermost SELECT groups by
+ * plain expressions (no HAVING, QUALIFY, DISTINCT or window) and each output column is either
+ * free of aggregates (a grouping value: every GROUP BY expression must be one of them, so an output
+ * row is one group) or exactly COUNT(*), COUNT(x), SUM(x), MIN(x) or MAX(x), not DISTINCT. The
+ * node's own SQL over an input's inserted rows (the other inputs as they are) then gives the
+ * inserted rows' aggregates per group, which merge with the previous ones: counts and sums add,
+ * MIN/MAX take the lesser/greater. An input's inserted rows merge when they add rows to the
+ * grouped relation without removing any (`deltaInputs`): a table read once, directly in that SELECT's FROM,
+ * not on the outer side of a LEFT JOIN — or on it only when every aggregate reads a column of it
+ * alone (the rows it extends with NULLs count in no aggregate) and no other condition or grouping
+ * value reads it. Undefined when none merges.
+ */
+function mergeableAggregates(tree: Json, reads: readonly TableRead[]): MergeableAggregates | undefined {
+  if (typeOf(tree) !== 'select') return undefined;
+  const s = tree.select;
+  const groupBy: Json[] = s.group_by?.expressions ?? [];
+  if (!groupBy.length || s.group_by?.all || s.having || s.qualify || s.distinct || s.distinct_on) return undefined;
+  const exprs: Json[] = s.expressions ?? [];
+  if (collectWindows(exprs).length) return undefined;
+  const groups: { name: string; e: Json }[] = [];
+  const merged: { name: string; fn: 'count' | 'sum' | 'min' | 'max'; arg?: Json }[] = [];
+  for (const e of exprs) {
+    const aliased = typeOf(e) === 'alias' ? e.alias : undefined;
+    const inner = aliased ? aliased.this : e;
+    const name = aliased ? identName(aliased.alias) : columnRef(inner)?.name;
+    if (!name) return undefined;
+    const fn = typeOf(inner);
+    if (fn && MERGEABLE.has(fn)) {
+      const a = inner[fn];
+      if (a.distinct || (a.this && sqlToolkit().ast.hasAggregates(a.this))) return undefined;
+      merged.push({ name: lower(name), fn: fn as 'count' | 'sum' | 'min' | 'max', ...(a.this ? { arg: a.this } : {}) });
+    } else if (sqlToolkit().ast.hasAggregates(inner)) return undefined;
+    else groups.push({ name: lower(name), e: inner });
+  }
+  const names = [...groups, ...merged].map((c) => c.name);
+  if (new Set(names).size !== names.length) return undefined;
+  // Every GROUP BY expression is an output column: an output row is one group.
+  const text = (e: Json): string | undefined => expressionText(e)?.toLowerCase();
+  for (const g of groupBy) {
+    const lit = typeOf(g) === 'literal' ? Number(g.literal.value) : NaN;
+    if (Number.isInteger(lit)) {
+      const e = exprs[lit - 1];
+      const inner = e && typeOf(e) === 'alias' ? e.alias.this : e;
+      if (!inner || !groups.some((c) => c.e === inner)) return undefined;
+      continue;
+    }
+    const r = columnRef(g);
+    const t = text(g);
+    const found = groups.some((c) => {
+      const cr = columnRef(c.e);
+      if (r && cr) return r.name === cr.name && (r.table === cr.table || !r.table || !cr.table);
+      if (r && !r.table && !cr && c.name === r.name) return true;
+      return t !== undefined && text(c.e) === t;
+    });
+    if (!found) return undefined;
+  }
+
+  // The FROM items of this SELECT: the table each reads — directly, or through a row-wise CTE or
+  // subquery used once (`WITH o AS (SELECT * FROM silver.orders WHERE …)`: its rows over inserted
+  // rows are the inserted rows of its own) — and whether it is a LEFT JOIN's outer side.
+  const ctes = new Map<string, Json>();
+  for (const c of s.with?.ctes ?? []) if (identName(c.alias)) ctes.set(lower(identName(c.alias)!), c.this);
+  const items: { alias: string; id?: NodeId; outer: boolean; on?: Json }[] = [];
+  const item = (e: Json, outer: boolean, on?: Json) => {
+    const t = typeOf(e) === 'paren' ? typeOf(e.paren.this) : typeOf(e);
+    const x = typeOf(e) === 'paren' ? e.paren.this : e;
+    if (t === 'table') {
+      const tb = x.table;
+      const name = identName(tb.name) ?? '';
+      const schema = identName(tb.schema);
+      const alias = lower(identName(tb.alias) ?? name);
+      const cte = !schema ? ctes.get(lower(name)) : undefined;
+      const id = schema && LAYERS.has(lower(schema)) ? `${lower(schema)}.${name}` : cte && tableRefs(tree, lower(name)) === 1 ? rowWiseRead(cte) : undefined;
+      items.push({ alias, outer, on, ...(id ? { id } : {}) });
+    } else {
+      const id = t === 'subquery' ? rowWiseRead(x.subquery.this) : undefined;
+      items.push({ alias: lower(identName(x?.subquery?.alias) ?? `?${items.length}`), outer, on, ...(id ? { id } : {}) });
+    }
+  };
+  for (const f of s.from?.expressions ?? []) item(f, false);
+  for (const j of s.joins ?? []) item(j.this, j.kind === 'Left' || j.kind === 'LeftOuter', j.on);
+  // The items an expression's columns belong to (every item when a column's is not known).
+  const refs = (e: Json): Set<string> => {
+    const out = new Set<string>();
+    const walk = (n: Json): void => {
+      if (!n || typeof n !== 'object') return;
+      if (Array.isArray(n)) return n.forEach(walk);
+      if (typeOf(n) === 'column') {
+        const r = columnRef(n);
+        if (r?.table) out.add(r.table);
+        else if (items.length === 1) out.add(items[0].alias);
+        else for (const i of items) out.add(i.alias);
+        return;
+      }
+      for (const k in n) if (k !== 'span' && k !== 'comments' && k !== 'trailing_comments') walk(n[k]);
+    };
+    walk(e);
+    return out;
+  };
+  const deltaInputs: NodeId[] = [];
+  for (const it of items) {
+    if (!it.id || reads.filter((r) => r.id === it.id).length !== 1) continue;
+    if (it.outer) {
+      const alone = (e: Json | undefined) => e !== undefined && columnRef(e) !== undefined && [...refs(e)].every((a) => a === it.alias);
+      if (!merged.every((m) => alone(m.arg))) continue;
+      const elsewhere = [s.where_clause?.this, ...groupBy, ...groups.map((g) => g.e), ...items.filter((o) => o !== it).map((o) => o.on)];
+      if (elsewhere.some((e) => e && refs(e).has(it.alias))) continue;
+    }
+    deltaInputs.push(it.id);
+  }
+  if (!deltaInputs.length) return undefined;
+  return { groups: groups.map((g) => g.name), merged: merged.map(({ name, fn }) => ({ name, fn })), deltaInputs: deltaInputs.sort() };
+}
+
+/** The warehouse table a query reads row by row (one table, no join, aggregate, window, DISTINCT or LIMIT), if it does. */
+function rowWiseRead(q: Json): NodeId | undefined {
+  if (typeOf(q) !== 'select') return undefined;
+  const s = q.select;
+  const from: Json[] = s.from?.expressions ?? [];
+  if (from.length !== 1 || s.joins?.length || s.with || s.group_by || s.having || s.qualify || s.distinct || s.distinct_on) return undefined;
+  if (s.limit || s.offset || s.top || s.fetch || s.lateral_views?.length) return undefined;
+  const exprs: Json[] = s.expressions ?? [];
+  if (collectWindows(exprs).length || exprs.some((e) => sqlToolkit().ast.hasAggregates(e))) return undefined;
+  if (typeOf(from[0]) !== 'table') return undefined;
+  const tb = from[0].table;
+  const schema = identName(tb.schema);
+  return schema && LAYERS.has(lower(schema)) ? `${lower(schema)}.${identName(tb.name)}` : undefined;
+}
+
+/** How many times the query names `name` as a table without a schema (a CTE's uses). */
+function tableRefs(tree: Json, name: string): number {
+  let n = 0;
+  const walk = (x: Json): void => {
+    if (!x || typeof x !== 'object') return;
+    if (Array.isArray(x)) return x.forEach(walk);
+    if (typeOf(x) === 'table' && x.table?.name && !x.table.schema && lower(identName(x.table.name) ?? '') === name) n++;
+    for (const k in x) if (k !== 'span') walk(x[k]);
+  };
+  walk(tree);
+  return n;
 }
 
 /** One read of a table in the query: its alias and the conditions on its own columns its rows must pass. */

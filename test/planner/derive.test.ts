@@ -15,17 +15,17 @@ describe('derived maintenance analysis', () => {
     ['SELECT id, g, v * 2 AS v2 FROM bronze.a WHERE v > 3', 'derived (row-wise on id)', { 'bronze.a': 'id' }],
     ['SELECT a.id AS key, UPPER(a.s) AS s FROM iceberg.bronze.a AS a', 'derived (row-wise on key)', { 'bronze.a': 'id' }],
     ['SELECT * FROM bronze.a WHERE s IS NOT NULL', 'derived (row-wise on id)', { 'bronze.a': 'id' }],
-    ['SELECT g, COUNT(*) AS n, SUM(v) AS sv FROM bronze.a GROUP BY g', 'derived (groups by g)', { 'bronze.a': 'g' }],
-    ['SELECT g, COUNT(*) AS n FROM bronze.a GROUP BY 1', 'derived (groups by g)', { 'bronze.a': 'g' }],
+    ['SELECT g, COUNT(*) AS n, SUM(v) AS sv FROM bronze.a GROUP BY g', 'derived (groups by g, aggregates merged)', { 'bronze.a': 'g' }],
+    ['SELECT g, COUNT(*) AS n FROM bronze.a GROUP BY 1', 'derived (groups by g, aggregates merged)', { 'bronze.a': 'g' }],
     ['SELECT a.id, a.g, b.w FROM bronze.a a JOIN bronze.b b ON a.g = b.g', 'derived (joins on g)', { 'bronze.a': 'g', 'bronze.b': 'g' }],
     [
       'SELECT a.g, COUNT(b.bid) AS nb FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 2 GROUP BY a.g',
-      'derived (groups by g)',
+      'derived (groups by g, aggregates merged)',
       { 'bronze.a': 'g', 'bronze.b': 'g' },
     ],
     ['SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY id) AS rn FROM bronze.a', 'derived (partitions by g)', { 'bronze.a': 'g' }],
     ['SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY id) AS rn FROM bronze.a GROUP BY id, g', 'derived (groups by g)', { 'bronze.a': 'g' }],
-    ['SELECT v, COUNT(*) AS n FROM bronze.a GROUP BY v', 'derived (groups by v)', { 'bronze.a': 'v' }],
+    ['SELECT v, COUNT(*) AS n FROM bronze.a GROUP BY v', 'derived (groups by v, aggregates merged)', { 'bronze.a': 'v' }],
     [
       'WITH x AS (SELECT g, v FROM bronze.a), y AS (SELECT g, w AS v FROM bronze.b) SELECT g, SUM(v) AS t FROM (SELECT g, v FROM x UNION ALL SELECT g, v FROM y) u GROUP BY g',
       'derived (groups by g)',
@@ -36,6 +36,41 @@ describe('derived maintenance analysis', () => {
     const m = derive(sql);
     expect(m.mode === 'derived' ? m.text : m.reason).toBe(text);
     if (m.mode === 'derived') expect(m.inputs).toEqual(inputs);
+  });
+
+  // Which inputs' inserted rows merge into the previous groups (undefined: the groups are recomputed).
+  it.each([
+    ['SELECT g, COUNT(*) AS n, SUM(v) AS sv, MIN(s) AS lo, MAX(s) AS hi FROM bronze.a WHERE v > 0 GROUP BY g', ['bronze.a']],
+    ['SELECT g, v % 2 AS parity, COUNT(v) AS n FROM bronze.a GROUP BY g, v % 2', ['bronze.a']],
+    ['SELECT a.g, COUNT(*) AS n, SUM(a.v * b.w) AS p FROM bronze.a a JOIN bronze.b b ON a.g = b.g GROUP BY a.g', ['bronze.a', 'bronze.b']],
+    // The outer side of a LEFT JOIN merges when every aggregate reads a column of it alone.
+    ['SELECT a.g, COUNT(b.bid) AS nb, MAX(b.w) AS mw FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g AND b.w > 0 GROUP BY a.g', ['bronze.a', 'bronze.b']],
+    ['SELECT a.g, COUNT(*) AS n, MAX(b.w) AS mw FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g GROUP BY a.g', ['bronze.a']],
+    ['SELECT a.g, SUM(a.v) AS sv, MAX(b.w) AS mw FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g GROUP BY a.g', ['bronze.a']],
+    ['SELECT a.g, MAX(COALESCE(b.w, 0)) AS mw FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g GROUP BY a.g', ['bronze.a']],
+    ['SELECT a.g, MAX(b.w) AS mw FROM bronze.a a LEFT JOIN bronze.b b ON a.g = b.g WHERE b.w IS NULL OR a.v > 1 GROUP BY a.g', ['bronze.a']],
+    // A table read through a row-wise CTE or subquery used once merges as if read directly.
+    [
+      'WITH r AS (SELECT * FROM bronze.b WHERE w > 0) SELECT a.g, COUNT(r.bid) AS nb FROM bronze.a a LEFT JOIN r ON r.g = a.g GROUP BY a.g',
+      ['bronze.a', 'bronze.b'],
+    ],
+    ['SELECT a.g, SUM(x.w) AS sw FROM bronze.a a JOIN (SELECT g, w FROM bronze.b WHERE w > 1) x ON x.g = a.g GROUP BY a.g', ['bronze.a', 'bronze.b']],
+    [
+      'WITH r AS (SELECT g, MAX(w) AS w FROM bronze.b GROUP BY g) SELECT a.g, MAX(r.w) AS mw FROM bronze.a a LEFT JOIN r ON r.g = a.g GROUP BY a.g',
+      ['bronze.a'],
+    ],
+    // Not merged: an output that is not a plain COUNT/SUM/MIN/MAX, HAVING, DISTINCT, a grouping value not in the output, a table read twice.
+    ['SELECT g, AVG(v) AS av FROM bronze.a GROUP BY g', undefined],
+    ['SELECT g, CAST(SUM(v) AS DOUBLE) AS sv FROM bronze.a GROUP BY g', undefined],
+    ['SELECT g, COUNT(DISTINCT v) AS n FROM bronze.a GROUP BY g', undefined],
+    ['SELECT g, COUNT(*) AS n FROM bronze.a GROUP BY g HAVING COUNT(*) > 1', undefined],
+    ['SELECT g, COUNT(*) AS n FROM bronze.a GROUP BY g, s', undefined],
+    ['SELECT a.g, COUNT(*) AS n FROM bronze.a a JOIN bronze.a x ON a.g = x.g GROUP BY a.g', undefined],
+    ['SELECT g, SUM(v) AS t FROM (SELECT g, v FROM bronze.a UNION ALL SELECT g, w AS v FROM bronze.b) u GROUP BY g', undefined],
+  ])('%s merges %j', (sql, inputs) => {
+    const m = derive(sql);
+    expect(m.mode).toBe('derived');
+    if (m.mode === 'derived') expect(m.aggregates?.deltaInputs).toEqual(inputs);
   });
 
   it.each([
