@@ -10,7 +10,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { ColumnSchema } from '../planner/state-store.js';
-import { Workspace } from '../workspace/workspace.js';
+import { Workspace, type WorkspaceCaches } from '../workspace/workspace.js';
 import { CliError, ExitSilently, type CommandContext, type OptionSpec } from './command.js';
 import { cacheSchemas, cacheSpec, cachedSchemas, cachedSpec, patchedSpec, schemasBeforeEdit } from './spec-cache.js';
 import { note, showAny } from './view.js';
@@ -190,12 +190,18 @@ export async function inferSchemas(
   }
   // DuckDB loads only when schemas must really be bound.
   const engine = await import('../engine/schemas.js');
-  const bound = caches?.schemas();
+  // The bind cache (3 MB at 10,000 nodes) is read when first asked: after an edit, only if a body of
+  // its downstream needs a bind.
+  let file: ReturnType<WorkspaceCaches['schemas']> | undefined;
+  const bound = caches && {
+    get: (key: string) => (file ??= caches.schemas()).get(key),
+    set: (key: string, value: ColumnSchema[]) => (file ??= caches.schemas()).set(key, value),
+  };
   // A spec patched after an edit (src/dsl/patch.ts): only the edit's downstream is inferred.
   const reuse = cacheFor && caches && text !== undefined ? schemasBeforeEdit(caches, cacheFor.file, text, known) : undefined;
   const r = await engine.inferSchemas(ir, known, { cache: bound, ...(reuse ? { reuse } : {}) });
   // After an edit only its downstream looked up its binds: the others' are not unused.
-  bound?.save({ partial: !!reuse });
+  file?.save({ partial: !!reuse });
   if (cacheFor && caches && text !== undefined) cacheSchemas(caches, cacheFor.file, text, known, r.schemas, r.diagnostics);
   return { schemas: r.schemas, diagnostics: r.diagnostics };
 }

@@ -187,12 +187,16 @@ function inferNow(
         if (k) schemas.set(node.id, [...k]);
         break;
       }
-      const key = cache ? bodyKey(node.sql, inputs, schemas) : '';
-      let hit = cache?.get(key);
+      // After an edit (reuse) typed first: the bind cache is then read only for a body that needs a bind.
+      let hit = reuse ? typedWithoutBind(node.sql, schemas) : undefined;
       if (!hit) {
-        hit = typedWithoutBind(node.sql, schemas);
-        if (!hit) return undefined;
-        cache?.set(key, hit);
+        const key = cache ? bodyKey(node.sql, inputs, schemas) : '';
+        hit = cache?.get(key);
+        if (!hit) {
+          hit = reuse ? undefined : typedWithoutBind(node.sql, schemas);
+          if (!hit) return undefined;
+          cache?.set(key, hit);
+        }
       }
       schemas.set(node.id, asBefore(node.id, hit, reuse));
       break;
