@@ -9,14 +9,12 @@
 // lexing or bracket problems, or a parse of the remaining tokens with any error, is read whole.
 
 import { createHash } from 'node:crypto';
-import type { IToken } from 'chevrotain';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { PipelineNode, Span } from '../ir/types.js';
 import type { KeyValueCache } from '../util/json-cache.js';
-import { Identifier, LBrace, RBrace, StringLiteral } from './lexer.js';
 
 /** The blocks whose check depends on their own text only. */
-const CACHED_TYPES = new Set(['source', 'cleanse', 'model']);
+export const CACHED_TYPES = new Set(['source', 'cleanse', 'model']);
 
 /** What checking one block added to the check run (as JSON), and the line its type word was on. */
 export interface CachedBlock {
@@ -40,38 +38,54 @@ export interface BlockRange {
   readonly endColumn: number;
 }
 
+/** Token classes blockRanges tells apart. */
+export const TokenClass = { Other: 0, LBrace: 1, RBrace: 2, Name: 3, String: 4 } as const;
+export type TokenClass = (typeof TokenClass)[keyof typeof TokenClass];
+
+/** What blockRanges reads of a token vector (the reference lexer's, src/dsl/lexer.ts, or the fast one's). */
+export interface BlockTokens {
+  readonly count: number;
+  cls(i: number): TokenClass;
+  /** Offsets in the text: the first character, and one past the last. */
+  start(i: number): number;
+  end(i: number): number;
+  line(i: number): number;
+  column(i: number): number;
+}
+
 /**
  * The cacheable blocks directly inside the pipeline block. Only a block that follows a brace (the
  * pipeline's or the previous block's) is taken, so its first word cannot be read as part of a
  * setting before it; none in a spec with the word `var` directly inside the pipeline (a `var` block:
  * a variable reaches into any block).
  */
-export function blockRanges(tokens: readonly IToken[], text: string, file: string): BlockRange[] {
+export function blockRanges(tokens: BlockTokens, text: string, file: string): BlockRange[] {
   const out: BlockRange[] = [];
+  const n = tokens.count;
   let depth = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (t.tokenType === LBrace) depth++;
-    else if (t.tokenType === RBrace) depth--;
-    else if (depth === 1 && t.tokenType === Identifier && t.image === 'var') return [];
-    else if (depth === 1 && t.tokenType === Identifier && (tokens[i - 1]?.tokenType === LBrace || tokens[i - 1]?.tokenType === RBrace)) {
-      if (!CACHED_TYPES.has(t.image)) continue;
+  for (let i = 0; i < n; i++) {
+    const c = tokens.cls(i);
+    if (c === TokenClass.LBrace) depth++;
+    else if (c === TokenClass.RBrace) depth--;
+    else if (depth === 1 && c === TokenClass.Name && tokens.end(i) - tokens.start(i) === 3 && text.startsWith('var', tokens.start(i))) return [];
+    else if (depth === 1 && c === TokenClass.Name && i > 0 && (tokens.cls(i - 1) === TokenClass.LBrace || tokens.cls(i - 1) === TokenClass.RBrace)) {
+      if (!CACHED_TYPES.has(text.slice(tokens.start(i), tokens.end(i)))) continue;
       let j = i + 1;
-      while (j < tokens.length && (tokens[j].tokenType === Identifier || tokens[j].tokenType === StringLiteral)) j++;
-      if (tokens[j]?.tokenType !== LBrace) continue;
+      while (j < n && (tokens.cls(j) === TokenClass.Name || tokens.cls(j) === TokenClass.String)) j++;
+      if (j >= n || tokens.cls(j) !== TokenClass.LBrace) continue;
       let d = 0;
-      for (; j < tokens.length; j++) {
-        if (tokens[j].tokenType === LBrace) d++;
-        else if (tokens[j].tokenType === RBrace && --d === 0) break;
+      for (; j < n; j++) {
+        const cj = tokens.cls(j);
+        if (cj === TokenClass.LBrace) d++;
+        else if (cj === TokenClass.RBrace && --d === 0) break;
       }
-      if (j >= tokens.length) break;
-      const end = tokens[j];
-      const column = t.startColumn ?? 1;
+      if (j >= n) break;
+      const column = tokens.column(i);
       const key = createHash('sha256')
         .update(`${file}\0${column}\0`)
-        .update(text.slice(t.startOffset, end.startOffset + 1))
+        .update(text.slice(tokens.start(i), tokens.start(j) + 1))
         .digest('hex');
-      out.push({ key, first: i, last: j, line: t.startLine ?? 1, column, endLine: end.startLine ?? 1, endColumn: (end.startColumn ?? 1) + 1 });
+      out.push({ key, first: i, last: j, line: tokens.line(i), column, endLine: tokens.line(j), endColumn: tokens.column(j) + 1 });
       i = j;
     }
   }

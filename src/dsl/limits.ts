@@ -6,3 +6,6 @@
  * issue #16 plans (~6 MiB; a 1,000-node spec is ~0.6 MiB).
  */
 export const MAX_SPEC_BYTES = 8 * 1024 * 1024;
+
+/** Brackets nested deeper than this are refused before parsing (the parsers recurse per level). */
+export const MAX_NESTING = 64;

@@ -1,21 +1,19 @@
-// Text → AST plus syntax diagnostics (ASG1xxx). Guards run before the parser so hostile input
-// (binary, huge, 10,000 nested lists) yields one clean diagnostic instead of a hang or a stack overflow.
+// Text → AST plus syntax diagnostics (ASG1xxx). Guards run first so hostile input (binary, huge)
+// yields one clean diagnostic. A well-formed text is read by the hand-written parser
+// (fast-syntax.ts: no parser library loaded); anything it declines — every text with a problem —
+// by the reference parser (syntax-reference.ts, Chevrotain with error recovery), which reports it.
+// The reference is loaded on demand: a synchronous caller gets it from load.ts, a command through
+// load-lazy.ts (ReferenceParserNotLoaded, then loaded and tried again).
 
-import type { IToken } from 'chevrotain';
 import { Codes, diag } from '../diagnostics/catalogue.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../ir/types.js';
 import type { SpecFile } from './ast.js';
-import { lex, UnterminatedComment, UnterminatedString, UnterminatedTriple } from './lexer.js';
-import { EOF, parseTokens } from './parser.js';
-import { AstBuilder } from './to-ast.js';
-import { blockRanges, type BlockRange } from './block-cache.js';
+import type { BlockRange } from './block-cache.js';
+import { parseFast } from './fast-syntax.js';
+import { MAX_NESTING, MAX_SPEC_BYTES } from './limits.js';
 
-import { MAX_SPEC_BYTES } from './limits.js';
-export { MAX_SPEC_BYTES };
-/** Brackets nested deeper than this are refused before parsing (the parser recurses per level). */
-export const MAX_NESTING = 64;
-const MAX_SYNTAX_ERRORS = 100;
+export { MAX_NESTING, MAX_SPEC_BYTES };
 
 export interface SyntaxResult {
   readonly ast?: SpecFile;
@@ -32,23 +30,25 @@ export interface ParseOptions {
   readonly skip?: (block: BlockRange) => boolean;
 }
 
+type ReferenceParser = (text: string, file: string, opts: ParseOptions) => SyntaxResult;
+let reference: ReferenceParser | undefined;
+
+/** syntax-reference.ts hands itself over when it is loaded. */
+export function provideReferenceParser(parse: ReferenceParser): void {
+  reference ??= parse;
+}
+
+/** Thrown when a text needs the reference parser before it was loaded: a caller that can wait loads it and tries again. */
+export class ReferenceParserNotLoaded extends Error {
+  constructor() {
+    super("internal error: the spec parser is used before it was loaded (import './syntax-reference.js' first)");
+  }
+}
+
+/** Loads the reference parser (once per process). */
+export const loadReferenceParser = (): Promise<unknown> => import('./syntax-reference.js');
+
 const point = (file: string, line: number, column: number, length = 1): Span => ({ file, line, column, endLine: line, endColumn: column + length });
-
-function tokenSpan(file: string, t: IToken): Span {
-  return {
-    file,
-    line: t.startLine ?? 1,
-    column: t.startColumn ?? 1,
-    endLine: t.endLine ?? t.startLine ?? 1,
-    endColumn: (t.endColumn ?? t.startColumn ?? 0) + 1,
-  };
-}
-
-function firstLineSpan(file: string, t: IToken): Span {
-  const nl = t.image.indexOf('\n');
-  const len = nl < 0 ? t.image.length : nl;
-  return point(file, t.startLine ?? 1, t.startColumn ?? 1, Math.max(1, len));
-}
 
 /** Checks that a text looks like a spec at all: not too big, not binary. */
 export function guardText(text: string, file: string, byteLength = Buffer.byteLength(text)): Diagnostic | undefined {
@@ -78,216 +78,8 @@ export function guardText(text: string, file: string, byteLength = Buffer.byteLe
 export function parseSpec(text: string, file: string, opts: ParseOptions = {}): SyntaxResult {
   const guard = guardText(text, file);
   if (guard) return { diagnostics: [guard] };
-
-  const diagnostics: Diagnostic[] = [];
-  const lexed = lex(text);
-  for (const e of lexed.errors) {
-    const ch = text.slice(e.offset, e.offset + e.length);
-    diagnostics.push(diag(Codes.UnexpectedCharacter, `unexpected character \`${ch}\``, point(file, e.line, e.column, e.length)));
-  }
-  for (const t of lexed.unterminated) {
-    if (t.tokenType === UnterminatedComment)
-      diagnostics.push(diag(Codes.UnterminatedComment, 'block comment is never closed', firstLineSpan(file, t), { hint: 'close it with `*/`' }));
-  }
-  for (const t of lexed.tokens) {
-    if (t.tokenType === UnterminatedString) {
-      diagnostics.push(
-        diag(Codes.UnterminatedString, 'string is not closed on this line', tokenSpan(file, t), {
-          hint: 'add the closing `"`; strings cannot span lines (use `"""` for SQL)',
-        }),
-      );
-    } else if (t.tokenType === UnterminatedTriple) {
-      diagnostics.push(
-        diag(Codes.UnterminatedSql, 'SQL body is never closed', point(file, t.startLine ?? 1, t.startColumn ?? 1, 3), { hint: 'close it with `"""`' }),
-      );
-    }
-  }
-
-  const significant = lexed.tokens.length > 0;
-  if (!significant) {
-    if (diagnostics.length === 0) {
-      diagnostics.push(diag(Codes.EmptyFile, 'file is empty: expected `pipeline NAME { … }`', point(file, 1, 1)));
-    }
-    return { diagnostics };
-  }
-
-  const swallowed = lexed.unterminated.length > 0 || lexed.tokens.some((t) => t.tokenType === UnterminatedTriple);
-  const brackets = scanBrackets(lexed.tokens, file, text, swallowed);
-  diagnostics.push(...brackets.diagnostics);
-  if (brackets.tooDeep) return { diagnostics };
-
-  if (opts.skip && diagnostics.length === 0) {
-    const ranges = blockRanges(lexed.tokens, text, file);
-    const skipped = ranges.filter(opts.skip);
-    if (skipped.length) {
-      const kept: IToken[] = [];
-      let from = 0;
-      for (const r of skipped) {
-        for (let i = from; i < r.first; i++) kept.push(lexed.tokens[i]);
-        from = r.last + 1;
-      }
-      for (let i = from; i < lexed.tokens.length; i++) kept.push(lexed.tokens[i]);
-      const parsed = parseTokens(kept);
-      const builder = new AstBuilder(file, new Set());
-      const ast = parsed.errors.length === 0 ? builder.fileNode(parsed.cst) : undefined;
-      // Anything unexpected without those blocks: the whole text is parsed as usual.
-      if (ast && builder.syntaxDiagnostics.length === 0) return { ast, diagnostics, valueDiagnostics: builder.diagnostics, blocks: { ranges, skipped } };
-    }
-    return { ...parseTokensToAst(lexed.tokens, file, text, diagnostics, brackets, swallowed), blocks: { ranges, skipped: [] } };
-  }
-  return parseTokensToAst(lexed.tokens, file, text, diagnostics, brackets, swallowed);
-}
-
-function parseTokensToAst(tokens: IToken[], file: string, text: string, diagnostics: Diagnostic[], brackets: BracketScan, swallowed: boolean): SyntaxResult {
-  const lexed = { tokens };
-  const parsed = parseTokens(lexed.tokens);
-  const seen = new Set<string>();
-  let count = 0;
-  for (const e of parsed.errors) {
-    const t = e.token;
-    let span: Span;
-    const atEof = t.tokenType === EOF || !Number.isFinite(t.startOffset);
-    // After a bracket problem the parser's view of the structure is wrong: its errors are echoes.
-    if (atEof ? brackets.diagnostics.length > 0 || swallowed : t.startOffset >= brackets.firstProblemOffset) continue;
-    if (atEof) {
-      // Point just past the last real token: that is where something is missing.
-      const last = lexed.tokens.at(-1) as IToken;
-      span = point(file, last.endLine ?? 1, (last.endColumn ?? 0) + 1);
-    } else span = tokenSpan(file, t);
-    const key = `${span.line}:${span.column}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (++count > MAX_SYNTAX_ERRORS) break;
-    diagnostics.push(diag(Codes.UnexpectedToken, e.message, span));
-  }
-
-  const builder = new AstBuilder(file, new Set(diagnostics.map((d) => d.span?.line ?? 0)));
-  const ast = builder.fileNode(parsed.cst);
-  diagnostics.push(...builder.syntaxDiagnostics);
-  return { ast, diagnostics, valueDiagnostics: builder.diagnostics };
-}
-
-const OPEN: Record<string, string> = { '{': '}', '[': ']', '(': ')' };
-const CLOSE: Record<string, string> = { '}': '{', ']': '[', ')': '(' };
-
-interface BracketScan {
-  readonly diagnostics: Diagnostic[];
-  readonly tooDeep: boolean;
-  /** Offset of the first bracket problem: parser errors from there on are its echoes. */
-  readonly firstProblemOffset: number;
-}
-
-/**
- * Reports unclosed and stray brackets where the mistake most likely is. Like rustc and swiftc, it
- * trusts indentation: a `}` dedented past the line that opened the innermost block closes an outer
- * block, so the inner one is the unclosed one. A closer of the wrong kind is taken as a typo for
- * the right one.
- */
-function scanBrackets(tokens: readonly IToken[], file: string, text: string, swallowedToEof: boolean): BracketScan {
-  // Balanced files (nearly all) need no heuristics: a plain pass decides, and only checks depth.
-  let depth = 0;
-  let balanced = true;
-  const kinds: string[] = [];
-  for (const t of tokens) {
-    const img = t.image;
-    if (img.length !== 1) continue;
-    if (OPEN[img]) {
-      kinds.push(img);
-      if (++depth > MAX_NESTING) {
-        balanced = false;
-        break;
-      }
-    } else if (CLOSE[img]) {
-      depth--;
-      if (kinds.pop() !== CLOSE[img]) {
-        balanced = false;
-        break;
-      }
-    }
-  }
-  if (balanced && depth === 0) return { diagnostics: [], tooDeep: false, firstProblemOffset: Infinity };
-
-  const stack: { tok: IToken; indent: number }[] = [];
-  const diagnostics: Diagnostic[] = [];
-  let firstProblemOffset = Infinity;
-  const problem = (offset: number, d: Diagnostic) => {
-    diagnostics.push(d);
-    firstProblemOffset = Math.min(firstProblemOffset, offset);
-  };
-  const indentOf = (t: IToken): number => {
-    const lineStart = text.lastIndexOf('\n', t.startOffset - 1) + 1;
-    let i = lineStart;
-    while (text[i] === ' ' || text[i] === '\t') i++;
-    return i - lineStart;
-  };
-  for (const t of tokens) {
-    const img = t.image;
-    if (img.length !== 1) continue;
-    if (OPEN[img]) {
-      stack.push({ tok: t, indent: indentOf(t) });
-      if (stack.length > MAX_NESTING) {
-        problem(
-          t.startOffset,
-          diag(Codes.NestingTooDeep, `values are nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, t), {
-            hint: 'flatten the value; no setting needs this much nesting',
-          }),
-        );
-        return { diagnostics, tooDeep: true, firstProblemOffset };
-      }
-      continue;
-    }
-    if (!CLOSE[img]) continue;
-    const col = (t.startColumn ?? 1) - 1;
-    const firstOnLine = indentOf(t) === col;
-    // Dedented closer: inner blocks opened on more-indented lines were left open.
-    while (
-      img === '}' &&
-      firstOnLine &&
-      stack.length > 1 &&
-      stack.at(-1)!.indent > col &&
-      stack.slice(0, -1).some((o) => o.tok.image === '{' && o.indent <= col)
-    ) {
-      const open = stack.pop()!.tok;
-      problem(
-        open.startOffset,
-        diag(Codes.UnbalancedBracket, `\`${open.image}\` is never closed`, tokenSpan(file, open), {
-          hint: `add \`${OPEN[open.image]}\` before line ${t.startLine}`,
-        }),
-      );
-    }
-    const top = stack.at(-1);
-    if (!top) {
-      problem(
-        t.startOffset,
-        diag(Codes.UnbalancedBracket, `unexpected \`${img}\`: there is no \`${CLOSE[img]}\` to close`, tokenSpan(file, t), {
-          hint: 'remove it, or look for a block closed too early above',
-        }),
-      );
-      continue;
-    }
-    stack.pop();
-    if (top.tok.image !== CLOSE[img]) {
-      problem(
-        t.startOffset,
-        diag(Codes.UnbalancedBracket, `expected \`${OPEN[top.tok.image]}\` but found \`${img}\``, tokenSpan(file, t), {
-          related: [{ message: `to close this \`${top.tok.image}\``, span: tokenSpan(file, top.tok) }],
-        }),
-      );
-    }
-  }
-  // An unterminated SQL body or comment already explains why the file ends inside brackets.
-  if (stack.length > 0 && !swallowedToEof) {
-    const inner = stack.at(-1)!.tok;
-    const outer = stack.slice(0, -1).reverse();
-    problem(
-      inner.startOffset,
-      diag(Codes.UnbalancedBracket, `the file ends before this \`${inner.image}\` is closed`, tokenSpan(file, inner), {
-        hint: outer.length
-          ? `${outer.length} enclosing bracket${outer.length > 1 ? 's are' : ' is'} unclosed too; is the file truncated?`
-          : `add the matching \`${OPEN[inner.image]}\``,
-        related: outer.map((o) => ({ message: `\`${o.tok.image}\` opened here`, span: tokenSpan(file, o.tok) })),
-      }),
-    );
-  }
-  return { diagnostics, tooDeep: false, firstProblemOffset };
+  const fast = parseFast(text, file, opts.skip);
+  if (fast) return { ast: fast.ast, diagnostics: [], valueDiagnostics: [], ...(fast.blocks ? { blocks: fast.blocks } : {}) };
+  if (!reference) throw new ReferenceParserNotLoaded();
+  return reference(text, file, opts);
 }

@@ -110,16 +110,22 @@ describe('start-up: a command loads what it needs', () => {
     expect(loaded(r.packages, ['@kubernetes/client-node']), 'dist/kube/client-node.js is not the bundle: run npm run build').toEqual([]);
   });
 
-  it('a cold `validate` loads the parser, zod and DuckDB as one bundled module each, not their packages’ ~900 files', () => {
+  it('a cold `validate` loads zod and DuckDB as one bundled module each, not their packages’ ~900 files, and the parser library only for a spec with a syntax error', () => {
     // The build bundles them into dist/vendor/ (scripts/bundle-packages.mjs): every module file a
-    // process loads costs it CPU (chevrotain's lodash-es alone is ~640 files).
+    // process loads costs it CPU (chevrotain's lodash-es alone is ~640 files). A well-formed spec is
+    // read by the hand-written parser (src/dsl/fast-syntax.ts); Chevrotain reports the errors.
     const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-vendor-'));
     try {
       copyFileSync(join(repoRoot, 'pipelines', 'churn.asg'), join(dir, 'churn.asg'));
       const r = run(['validate', 'churn.asg', '--format', 'json'], dir);
       expect(r.code, r.stderr).toBe(0);
-      expect(loaded(r.packages, ['chevrotain', 'zod', '@duckdb/node-api'])).toEqual(['chevrotain', 'zod', '@duckdb/node-api']);
-      const unbundled = r.modules.filter((m) => /\/node_modules\/(chevrotain|@chevrotain|lodash-es|zod|@duckdb\/node-api)\//.test(m));
+      expect(loaded(r.packages, ['chevrotain', 'zod', '@duckdb/node-api'])).toEqual(['zod', '@duckdb/node-api']);
+      writeFileSync(join(dir, 'bad.asg'), readFileSync(join(dir, 'churn.asg'), 'utf8').replace('{', '{ = '));
+      const bad = run(['validate', 'bad.asg', '--format', 'json'], dir);
+      expect(bad.code, bad.stderr).toBe(2);
+      expect(JSON.parse(bad.stdout).diagnostics[0].code).toMatch(/^ASG1/); // a syntax error
+      expect(loaded(bad.packages, ['chevrotain'])).toEqual(['chevrotain']);
+      const unbundled = [...r.modules, ...bad.modules].filter((m) => /\/node_modules\/(chevrotain|@chevrotain|lodash-es|zod|@duckdb\/node-api)\//.test(m));
       expect(unbundled, 'dist/vendor/ is missing or not imported: run npm run build').toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
