@@ -16,13 +16,24 @@ import { writeFileAtomic } from './fs-atomic.js';
 export interface KeyValueCache<V> {
   get(key: string): V | undefined;
   set(key: string, value: V): void;
+  /**
+   * Sets the value whose JSON text is `json` (`JSON.stringify` of a V): a caller that serialises a
+   * value anyway (to keep a copy of objects it goes on changing) hands over the text, and a file
+   * cache writes it as it is instead of parsing it now and serialising it again when it saves.
+   */
+  setJson?(key: string, json: string): void;
+}
+
+/** A value kept as its JSON text until it is read. */
+class Serialized {
+  constructor(readonly json: string) {}
 }
 
 /** Unused entries are kept (several specs may share one state folder) until they outnumber the used ones and this floor. */
 const MAX_UNUSED_FLOOR = 5000;
 
 export class JsonCacheFile<V> implements KeyValueCache<V> {
-  private readonly entries = new Map<string, V>();
+  private readonly entries = new Map<string, V | Serialized>();
   private readonly used = new Set<string>();
   /** Keys set since the file was read or written. */
   private readonly added = new Set<string>();
@@ -70,11 +81,15 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
   }
 
   get(key: string): V | undefined {
-    const v = this.entries.get(key);
+    let v = this.entries.get(key);
     if (v === undefined) this.misses++;
     else {
       this.hits++;
       this.used.add(key);
+      if (v instanceof Serialized) {
+        v = JSON.parse(v.json) as V;
+        this.entries.set(key, v);
+      }
     }
     return v;
   }
@@ -83,6 +98,18 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
     this.entries.set(key, value);
     this.used.add(key);
     this.added.add(key);
+  }
+
+  setJson(key: string, json: string): void {
+    this.entries.set(key, new Serialized(json));
+    this.used.add(key);
+    this.added.add(key);
+  }
+
+  /** The JSON text of the entry of `key`. */
+  private json(key: string): string {
+    const v = this.entries.get(key);
+    return v instanceof Serialized ? v.json : JSON.stringify(v);
   }
 
   /**
@@ -96,12 +123,13 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
     try {
       if (this.appendable && !prune) {
         let lines = '';
-        for (const k of this.added) lines += `${JSON.stringify([k, this.entries.get(k)])}\n`;
+        for (const k of this.added) lines += `[${JSON.stringify(k)},${this.json(k)}]\n`;
         appendFileSync(this.path, lines);
       } else {
-        const entries: Record<string, V> = {};
-        for (const k of [...this.entries.keys()].sort()) if (!prune || this.used.has(k)) entries[k] = this.entries.get(k)!;
-        writeFileAtomic(this.path, `${JSON.stringify({ salt: this.salt, entries })}\n`, false); // a cache: lost, it is rebuilt
+        // What JSON.stringify({ salt, entries }) writes, entries in key order, each text as it is.
+        const parts: string[] = [];
+        for (const k of [...this.entries.keys()].sort()) if (!prune || this.used.has(k)) parts.push(`${JSON.stringify(k)}:${this.json(k)}`);
+        writeFileAtomic(this.path, `{"salt":${JSON.stringify(this.salt)},"entries":{${parts.join(',')}}}\n`, false); // a cache: lost, it is rebuilt
         this.appendable = true;
       }
       this.added.clear();

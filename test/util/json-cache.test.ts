@@ -32,6 +32,28 @@ describe('JsonCacheFile', () => {
     expect(third.get('k99')).toEqual([99]);
   });
 
+  it('writes an entry set as JSON text exactly as the value set itself, whole or appended', () => {
+    const value = (i: number) => ({ line: i, drafts: [{ name: `n${i}`, sql: 'SELECT "x"\n' }], empty: {} });
+    const [byValue, byJson] = [fresh(), fresh()];
+    const a = new JsonCacheFile<ReturnType<typeof value>>(byValue, 'salt');
+    const b = new JsonCacheFile<ReturnType<typeof value>>(byJson, 'salt');
+    for (const i of [3, 1, 2]) {
+      a.set(`k${i}`, value(i));
+      b.setJson(`k${i}`, JSON.stringify(value(i)));
+    }
+    expect(b.get('k2')).toEqual(value(2)); // read back before it is saved
+    a.save();
+    b.save();
+    expect(readFileSync(byJson, 'utf8')).toBe(readFileSync(byValue, 'utf8'));
+    const [a2, b2] = [new JsonCacheFile<ReturnType<typeof value>>(byValue, 'salt'), new JsonCacheFile<ReturnType<typeof value>>(byJson, 'salt')];
+    a2.set('k4', value(4));
+    b2.setJson('k4', JSON.stringify(value(4)));
+    a2.save();
+    b2.save();
+    expect(readFileSync(byJson, 'utf8')).toBe(readFileSync(byValue, 'utf8'));
+    expect(new JsonCacheFile<ReturnType<typeof value>>(byJson, 'salt').get('k4')).toEqual(value(4));
+  });
+
   it('skips a torn line, and reads none of a file with another salt', () => {
     const path = fresh();
     const a = new JsonCacheFile<string>(path, 'salt');

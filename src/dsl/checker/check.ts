@@ -229,8 +229,10 @@ function cachedBlocks(ctx: Ctx, blocks: CheckOptions['blocks']) {
         diags: ctx.diags.slice(mark.diags),
         sql,
       };
-      // A copy: the SQL analysis fills the bodies in later.
-      blocks!.cache.set(r.key, JSON.parse(JSON.stringify(entry)) as CachedBlock);
+      // A copy (the SQL analysis fills the bodies in later): its JSON text, which a file cache writes as it is.
+      const json = JSON.stringify(entry);
+      if (blocks!.cache.setJson) blocks!.cache.setJson(r.key, json);
+      else blocks!.cache.set(r.key, JSON.parse(json) as CachedBlock);
     },
   };
 }
