@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -70,3 +70,9 @@ function rewrite(dir) {
   }
 }
 if (existsSync(dist)) rewrite(dist);
+
+// Last, once dist/ is complete: the build id's memo beside the code (src/workspace/build-id.ts), so
+// a command in a new workspace does not hash every code file to name this build. Stale after any
+// later change to dist/ (its signature is the files' sizes and times), and then not used.
+const { rememberBesideCode } = await import(pathToFileURL(join(dist, 'workspace', 'build-id.js')).href);
+rememberBesideCode(dist);

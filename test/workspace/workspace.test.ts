@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cachedSpec } from '../../src/cli/spec-cache.js';
 import { inferSchemas, loadSpec } from '../../src/cli/spec.js';
 import { Workspace } from '../../src/workspace/workspace.js';
-import { buildId, buildIdOf, buildParts } from '../../src/workspace/build-id.js';
+import { buildId, buildIdOf, buildParts, codeMemoOf, rememberBesideCode } from '../../src/workspace/build-id.js';
 import { cli, repoRoot } from '../cli/helpers.js';
 
 const shop = join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades', 'base.asg');
@@ -87,6 +87,29 @@ describe('build id', () => {
     writeFileSync(join(code, 'sub', 'deeper', 'd.js'), 'export const d = 4;\n');
     utimesSync(join(code, 'sub', 'deeper', 'd.js'), new Date(2001, 1, 1), new Date(2001, 1, 1));
     expect(buildIdOf(code, memoFile)).not.toBe(second);
+  });
+
+  it('is remembered beside built code by the build, so a new workspace does not hash the files again', () => {
+    const code = join(tmp('asg-build-id-'), 'dist');
+    mkdirSync(code, { recursive: true });
+    writeFileSync(join(code, 'a.js'), 'export const a = 1;\n');
+    const codeMemo = codeMemoOf(code);
+    expect(codeMemo).toBe(join(code, '.build-id.json'));
+    expect(codeMemoOf(join(code, '..', 'src'))).toBeUndefined();
+    const first = rememberBesideCode(code);
+    expect(first).toBe(buildIdOf(code));
+    // A new workspace is answered by the memo beside the code (a planted id proves it), and remembers it.
+    const memo = JSON.parse(readFileSync(codeMemo!, 'utf8')) as { id: string };
+    writeFileSync(codeMemo!, JSON.stringify({ ...memo, id: 'planted' }));
+    const ws = join(code, '..', 'ws', 'build-id.json');
+    expect(buildIdOf(code, ws, codeMemo)).toBe('planted');
+    expect(JSON.parse(readFileSync(ws, 'utf8')).id).toBe('planted');
+    // A changed file: hashed again; the memo beside the code is only read.
+    writeFileSync(join(code, 'a.js'), 'export const a = 22;\n');
+    const second = buildIdOf(code, join(code, '..', 'ws2', 'build-id.json'), codeMemo);
+    expect(second).toBe(buildIdOf(code));
+    expect(second).not.toBe(first);
+    expect(JSON.parse(readFileSync(codeMemo!, 'utf8')).id).toBe('planted');
   });
 
   it('a schema cache written by another build is not served', async () => {
