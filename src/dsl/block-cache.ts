@@ -8,13 +8,13 @@
 // every node (src/dsl/checker/check.ts). The cache is an optimisation only: a spec with variables,
 // lexing or bracket problems, or a parse of the remaining tokens with any error, is read whole.
 
-import { createHash } from 'node:crypto';
+import { sha256 } from '../util/canonical-json.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { PipelineNode, Span } from '../ir/types.js';
 import type { KeyValueCache } from '../util/json-cache.js';
 
 /** The blocks whose check depends on their own text only. */
-export const CACHED_TYPES = new Set(['source', 'cleanse', 'model']);
+const CACHED_TYPES = new Set(['source', 'cleanse', 'model']);
 
 /** What checking one block added to the check run (as JSON), and the line its type word was on. */
 export interface CachedBlock {
@@ -81,10 +81,7 @@ export function blockRanges(tokens: BlockTokens, text: string, file: string): Bl
       }
       if (j >= n) break;
       const column = tokens.column(i);
-      const key = createHash('sha256')
-        .update(`${file}\0${column}\0`)
-        .update(text.slice(tokens.start(i), tokens.start(j) + 1))
-        .digest('hex');
+      const key = sha256(`${file}\0${column}\0${text.slice(tokens.start(i), tokens.start(j) + 1)}`);
       out.push({ key, first: i, last: j, line: tokens.line(i), column, endLine: tokens.line(j), endColumn: tokens.column(j) + 1 });
       i = j;
     }

@@ -12,10 +12,9 @@
 // its second token is `"""`, else a block; a block's labels and a value after `=` sit on the line
 // of the block's type and of the `=`; a `{` after a word makes a tagged map only on the word's line.
 
-import { createHash } from 'node:crypto';
 import type { Span } from '../ir/types.js';
 import type { Arg, Attribute, Block, BodyItem, CheckItem, Label, MapValue, SpecFile, SqlItem, Value } from './ast.js';
-import { CACHED_TYPES, type BlockRange } from './block-cache.js';
+import { type BlockRange, type BlockTokens, blockRanges, TokenClass } from './block-cache.js';
 import { MAX_NESTING } from './limits.js';
 
 // Token kinds.
@@ -480,36 +479,18 @@ function parseTokens(text: string, file: string, t: Tokens): SpecFile | undefine
   }
 }
 
-/** The cacheable blocks (block-cache.ts `blockRanges`, the same rules) of a token vector. */
-function blockRangesOf(t: Tokens, text: string, file: string): BlockRange[] {
-  const out: BlockRange[] = [];
-  let depth = 0;
-  for (let i = 0; i < t.n; i++) {
-    const k = t.kind[i];
-    if (k === LBRACE) depth++;
-    else if (k === RBRACE) depth--;
-    else if (depth === 1 && k === IDENT && t.end[i] - t.start[i] === 3 && text.startsWith('var', t.start[i])) return [];
-    else if (depth === 1 && k === IDENT && i > 0 && (t.kind[i - 1] === LBRACE || t.kind[i - 1] === RBRACE)) {
-      if (!CACHED_TYPES.has(text.slice(t.start[i], t.end[i]))) continue;
-      let j = i + 1;
-      while (j < t.n && (t.kind[j] === IDENT || t.kind[j] === STRING)) j++;
-      if (j >= t.n || t.kind[j] !== LBRACE) continue;
-      let d = 0;
-      for (; j < t.n; j++) {
-        if (t.kind[j] === LBRACE) d++;
-        else if (t.kind[j] === RBRACE && --d === 0) break;
-      }
-      if (j >= t.n) break;
-      const column = t.col[i];
-      const key = createHash('sha256')
-        .update(`${file}\0${column}\0`)
-        .update(text.slice(t.start[i], t.start[j] + 1))
-        .digest('hex');
-      out.push({ key, first: i, last: j, line: t.line[i], column, endLine: t.line[j], endColumn: t.col[j] + 1 });
-      i = j;
-    }
-  }
-  return out;
+/** blockRanges' view of a token vector. */
+function blockTokens(t: Tokens): BlockTokens {
+  const cls = (kind: number): TokenClass =>
+    kind === IDENT ? TokenClass.Name : kind === STRING ? TokenClass.String : kind === LBRACE ? TokenClass.LBrace : kind === RBRACE ? TokenClass.RBrace : TokenClass.Other;
+  return {
+    count: t.n,
+    cls: (i) => cls(t.kind[i]),
+    start: (i) => t.start[i],
+    end: (i) => t.end[i],
+    line: (i) => t.line[i],
+    column: (i) => t.col[i],
+  };
 }
 
 /** The tokens of `t` without those of `skipped` (ranges in order). */
@@ -553,7 +534,7 @@ export function parseFast(text: string, file: string, skip?: (block: BlockRange)
     const ast = parseTokens(text, file, tokens);
     return ast && { ast };
   }
-  const ranges = blockRangesOf(tokens, text, file);
+  const ranges = blockRanges(blockTokens(tokens), text, file);
   const skipped = ranges.filter(skip);
   if (skipped.length) {
     const ast = parseTokens(text, file, without(tokens, skipped));

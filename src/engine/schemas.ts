@@ -11,7 +11,7 @@
 // or inputs changed. The cache holds types only (no data, no secrets); deleting it is always safe.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../util/canonical-json.js';
 import { availableParallelism } from 'node:os';
 import type { KeyValueCache } from '../util/json-cache.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -251,11 +251,7 @@ const typedWithoutBind = (body: SqlBody, schemas: ReadonlyMap<NodeId, ColumnSche
 
 /** The bind cache's key of a body over its inputs' schemas. */
 const bodyKey = (body: SqlBody, inputs: readonly NodeId[], schemas: ReadonlyMap<NodeId, ColumnSchema[]>): string =>
-  createHash('sha256')
-    .update(body.text)
-    .update('\0')
-    .update(JSON.stringify(inputs.map((i) => [i, schemas.get(i)])))
-    .digest('hex');
+  sha256(`${body.text}\0${JSON.stringify(inputs.map((i) => [i, schemas.get(i)]))}`);
 
 async function bindSql(
   node: CleanseNode | ModelNode,
@@ -290,7 +286,7 @@ async function bindSql(
     return { error: sqlDiag(EngineCodes.SqlUnknownInput.code, `${node.id} reads ${missing.join(', ')}, which has no known schema`, body.span) };
   }
   const inputKey = [...names].map(([id, n]) => `${n}=${JSON.stringify(schemas.get(id))}`).join(';');
-  const key = createHash('sha256').update(r.sql).update('\0').update(inputKey).digest('hex');
+  const key = sha256(`${r.sql}\0${inputKey}`);
   let hit = bindCache.get(key);
   if (!hit) {
     hit = await withConnection(async (conn): Promise<Bound> => {

