@@ -482,7 +482,15 @@ function parseTokens(text: string, file: string, t: Tokens): SpecFile | undefine
 /** blockRanges' view of a token vector. */
 function blockTokens(t: Tokens): BlockTokens {
   const cls = (kind: number): TokenClass =>
-    kind === IDENT ? TokenClass.Name : kind === STRING ? TokenClass.String : kind === LBRACE ? TokenClass.LBrace : kind === RBRACE ? TokenClass.RBrace : TokenClass.Other;
+    kind === IDENT
+      ? TokenClass.Name
+      : kind === STRING
+        ? TokenClass.String
+        : kind === LBRACE
+          ? TokenClass.LBrace
+          : kind === RBRACE
+            ? TokenClass.RBrace
+            : TokenClass.Other;
   return {
     count: t.n,
     cls: (i) => cls(t.kind[i]),

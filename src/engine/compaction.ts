@@ -34,7 +34,9 @@ const COMPACT_AT = 4;
  */
 export function filesToRewrite(files: readonly ScanFile[], hit: readonly ScanFile[], hitRows: ReadonlyMap<string, number>): ScanFile[] {
   const deleted = (f: ScanFile) => (f.deletedRows + (hitRows.get(f.path) ?? 0)) / Math.max(1, f.rows);
-  const heavy = hit.filter((f) => deleted(f) > REWRITE_SHARE || f.deletes.length >= MAX_DELETE_FILES).sort((a, b) => deleted(b) - deleted(a) || a.path.localeCompare(b.path));
+  const heavy = hit
+    .filter((f) => deleted(f) > REWRITE_SHARE || f.deletes.length >= MAX_DELETE_FILES)
+    .sort((a, b) => deleted(b) - deleted(a) || a.path.localeCompare(b.path));
   const due = heavy.filter((f) => f.deletes.length >= MAX_DELETE_FILES || deleted(f) > 2 * REWRITE_SHARE);
   const next = heavy.find((f) => !due.includes(f));
   return [...new Set([...due, ...(next ? [next] : []), ...smallFilesToFold(files)])];

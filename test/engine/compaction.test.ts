@@ -25,7 +25,13 @@ function runs(partitions: number, count: number): { folded: string[][]; small: n
     const touched = [...new Set(fold.map((f) => f.partition))];
     folded.push(touched);
     files = files.filter((f) => !fold.includes(f));
-    for (const p of touched) files.push(file(p, fold.filter((f) => f.partition === p).reduce((n, f) => n + f.rows, 0)));
+    for (const p of touched)
+      files.push(
+        file(
+          p,
+          fold.filter((f) => f.partition === p).reduce((n, f) => n + f.rows, 0),
+        ),
+      );
     // The most small files (under 1/8 of the partition's rows) a partition holds after the run.
     const most = Math.max(
       ...[...new Set(files.map((f) => f.partition))].map((p) => {

@@ -136,7 +136,9 @@ describe('feature views maintained from their source’s changes', () => {
           for (const view of VIEWS) {
             const expected = view.from === 'gold.fs' ? 'exp_fs' : 'exp_rows';
             const where = `${view.id} (seed ${seed}, batch ${batch})`;
-            const online = await conn.runAndReadAll(`SELECT count(*) FROM (${differingRows(`SELECT * FROM ${onlineRelation(view)}`, onlineFeaturesSql(view, expected))})`);
+            const online = await conn.runAndReadAll(
+              `SELECT count(*) FROM (${differingRows(`SELECT * FROM ${onlineRelation(view)}`, onlineFeaturesSql(view, expected))})`,
+            );
             expect(Number(online.getRows()[0][0]), `${where}: online table differs from a rebuild`).toBe(0);
             const pit = await conn.runAndReadAll(
               `SELECT count(*) FROM (${differingRows(pointInTimeSql(view, entities), pointInTimeSql(view, entities, { featureRelation: expected }))})`,
