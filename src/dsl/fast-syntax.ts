@@ -15,6 +15,7 @@
 import type { Span } from '../ir/types.js';
 import type { Arg, Attribute, Block, BodyItem, CheckItem, Label, MapValue, SpecFile, SqlItem, Value } from './ast.js';
 import { type BlockRange, type BlockTokens, blockRanges, TokenClass } from './block-cache.js';
+import { unescapeString } from './escapes.js';
 import { MAX_NESTING } from './limits.js';
 
 // Token kinds.
@@ -227,7 +228,6 @@ function lexFast(text: string): Tokens | undefined {
 }
 
 const DURATION_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r', '/': '/' };
 
 /** The parse of one token vector into the items of a file; throws DECLINE on anything but a clean parse. */
 class FastParser {
@@ -445,25 +445,9 @@ class FastParser {
 
   /** A "…" string's value; declines on an escape the reference reports. */
   private unquote(at: number): string {
-    const raw = this.text.slice(this.t.start[at] + 1, this.t.end[at] - 1);
-    if (!raw.includes('\\')) return raw;
-    let out = '';
-    for (let i = 0; i < raw.length; i++) {
-      const ch = raw[i];
-      if (ch !== '\\') {
-        out += ch;
-        continue;
-      }
-      const nx = raw[i + 1];
-      if (nx !== undefined && SIMPLE_ESCAPES[nx] !== undefined) {
-        out += SIMPLE_ESCAPES[nx];
-        i++;
-      } else if (nx === 'u' && /^[0-9a-fA-F]{4}$/.test(raw.slice(i + 2, i + 6))) {
-        out += String.fromCharCode(parseInt(raw.slice(i + 2, i + 6), 16));
-        i += 5;
-      } else throw DECLINE;
-    }
-    return out;
+    return unescapeString(this.text.slice(this.t.start[at] + 1, this.t.end[at] - 1), () => {
+      throw DECLINE;
+    });
   }
 }
 

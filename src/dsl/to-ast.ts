@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Codes, diag } from '../diagnostics/catalogue.js';
 import type { Span } from '../ir/types.js';
 import type { Arg, Attribute, Block, BodyItem, CheckItem, Label, MapValue, SpecFile, SqlItem, Value } from './ast.js';
+import { unescapeString } from './escapes.js';
 import { StringLiteral, UnterminatedString, UnterminatedTriple } from './lexer.js';
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
@@ -255,40 +256,20 @@ export class AstBuilder {
   /** The value of a "…" string, with escapes (\" \\ \n \t \r \uXXXX) resolved. */
   unquote(t: IToken): string {
     const raw = t.tokenType === UnterminatedString ? t.image.slice(1) : t.image.slice(1, -1);
-    if (!raw.includes('\\')) return raw;
-    let out = '';
-    for (let i = 0; i < raw.length; i++) {
-      const ch = raw[i];
-      if (ch !== '\\') {
-        out += ch;
-        continue;
-      }
-      const nx = raw[i + 1];
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r', '/': '/' };
-      if (nx !== undefined && simple[nx] !== undefined) {
-        out += simple[nx];
-        i++;
-      } else if (nx === 'u' && /^[0-9a-fA-F]{4}$/.test(raw.slice(i + 2, i + 6))) {
-        out += String.fromCharCode(parseInt(raw.slice(i + 2, i + 6), 16));
-        i += 5;
-      } else {
-        const col = (t.startColumn ?? 1) + 1 + i;
-        const line = t.startLine ?? 1;
-        this.diagnostics.push(
-          diag(
-            Codes.InvalidEscape,
-            `invalid escape sequence \`\\${nx ?? ''}\` in string`,
-            { file: this.file, line, column: col, endLine: line, endColumn: col + 2 },
-            {
-              hint: 'valid escapes are \\" \\\\ \\n \\t \\r \\/ and \\uXXXX',
-            },
-          ),
-        );
-        out += nx ?? '';
-        i++;
-      }
-    }
-    return out;
+    return unescapeString(raw, (i, nx) => {
+      const col = (t.startColumn ?? 1) + 1 + i;
+      const line = t.startLine ?? 1;
+      this.diagnostics.push(
+        diag(
+          Codes.InvalidEscape,
+          `invalid escape sequence \`\\${nx ?? ''}\` in string`,
+          { file: this.file, line, column: col, endLine: line, endColumn: col + 2 },
+          {
+            hint: 'valid escapes are \\" \\\\ \\n \\t \\r \\/ and \\uXXXX',
+          },
+        ),
+      );
+    });
   }
 }
 
