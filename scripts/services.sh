@@ -74,9 +74,12 @@ _svc_pg_up() {
   local pw="${CUSTOMER_DB_PASSWORD:-asgard-demo-pw}" i
   for i in $(seq 1 60); do _svc_as_postgres "${psql[@]}" -d postgres -c 'select 1' >/dev/null 2>&1 && break; sleep 0.5; done
   # The password goes through psql's variable interpolation (:'pw'), never through a command line.
+  # pg_signal_backend: the tests drop their databases WITH (FORCE), which must end every session in
+  # them, an autovacuum worker's too (no role: only that grant lets a non-superuser end it).
   printf '%s\n' \
     "SELECT format('CREATE ROLE asgard LOGIN CREATEDB PASSWORD %L', :'pw') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'asgard') \\gexec" \
     "SELECT format('ALTER ROLE asgard LOGIN CREATEDB PASSWORD %L', :'pw') \\gexec" \
+    "SELECT 'GRANT pg_signal_backend TO asgard' WHERE NOT pg_has_role('asgard', 'pg_signal_backend', 'member') \\gexec" \
     "SELECT 'CREATE DATABASE customers OWNER asgard' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'customers') \\gexec" \
     | _svc_as_postgres "${psql[@]}" -d postgres -v pw="$pw" >/dev/null || return 1
   export CUSTOMER_DB_PASSWORD="$pw"
