@@ -84,7 +84,16 @@ export async function planMerge(
   const hitFiles = files.filter((f) => found.has(f.path));
   const positions = (f: ScanFile) => `SELECT pos FROM ${POSITIONS} WHERE f = ${literal(f.path)}`;
   const union = (parts: string[]) => (parts.length ? parts.join(' UNION ALL ') : selectFiles([], schema));
-  const keptOf = (fs: readonly ScanFile[]) => union(fs.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f, positions(f))}`));
+  // A file with no replaced row and no delete file is kept whole: its rows in one read with the
+  // other such files (a compaction folds many small ones), not one anti join per file.
+  const keptOf = (fs: readonly ScanFile[]) => {
+    const whole = fs.filter((f) => !found.has(f.path) && !f.deletes.length).map((f) => f.path);
+    const cut = fs.filter((f) => found.has(f.path) || f.deletes.length);
+    return union([
+      ...(whole.length ? [selectFiles(whole, schema)] : []),
+      ...cut.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f, positions(f))}`),
+    ]);
+  };
   return {
     hit: hitFiles.map((f) => f.path),
     hitFiles,
