@@ -111,6 +111,7 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
   return {
     where: `${conn.where} table ${schema}.${table}`,
     streamsChunks: true,
+    pipesChunks: true,
     async discover() {
       const c = await connect();
       const r = await c

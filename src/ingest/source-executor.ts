@@ -171,10 +171,12 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
   // that reads in several streams (ExtractRequest.parallel) has each loaded on a connection of its own.
   let opening: Promise<DuckDBConnection[]> | undefined;
   let duck: DuckDBConnection | undefined;
+  // While a connector's pipes load (SourceConnector.pipesChunks): one thread, THREADS again after.
+  let loadThreads = THREADS;
   const openPool = (): Promise<DuckDBConnection[]> =>
     (opening ??= import('../engine/duckdb.js').then(({ openDuckPool }) =>
       openDuckPool(THREADS, ':memory:', {
-        threads: String(THREADS),
+        threads: String(loadThreads),
         memory_limit: '1GB',
         temp_directory: join(staging, 'duck.tmp'),
         preserve_insertion_order: 'false',
@@ -201,6 +203,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     // load none of it (#13).
     const mayMerge = stream.mode === 'incremental' && !!stream.cursor && !!prevState?.snapshot && prevState.cursor !== undefined;
     const writes = !!connector.streamsChunks && !mayMerge;
+    if (writes && connector.pipesChunks) loadThreads = 1;
     if (writes) openPool().catch(() => undefined);
     ctx.progress({ rows: 0, message: `discovering ${connector.where}` });
     const discovering = connector.discover();
@@ -332,6 +335,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       }
     };
     duck = await openDuckDb();
+    if (loadThreads < THREADS) await duck.run(`SET threads = ${THREADS}`);
     mark('open DuckDB');
     ctx.progress({ rows: Math.max(0, extracted.rows), message: `writing ${node.id}` });
 

@@ -59,6 +59,13 @@ export interface SourceConnector {
    * whatever they are): the executor then opens DuckDB while the connector connects.
    */
   readonly streamsChunks?: boolean;
+  /**
+   * Each chunk is a named pipe, read in one pass by one thread: the executor then gives DuckDB one
+   * thread while the chunks load (each stream loads on its own connection, so the streams still run
+   * side by side); a second thread per query found little to do beside a pipe and cost CPU waiting
+   * for work (bench/ingest.md, session 11).
+   */
+  readonly pipesChunks?: boolean;
   discover(): Promise<readonly SourceColumn[]>;
   extract(req: ExtractRequest): Promise<Extracted>;
   close(): Promise<void>;
