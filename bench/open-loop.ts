@@ -53,6 +53,17 @@ export interface LoadResult {
 export const CLIENT_REALTIME = spawnSync('chrt', ['-f', '1', 'true'], { stdio: 'ignore' }).status === 0;
 const CLIENT_PREFIX = CLIENT_REALTIME ? ['chrt', '-f', '10', 'taskset'] : ['taskset'];
 
+/**
+ * The server's main thread runs under SCHED_FIFO during a measured window where the bench may set
+ * it (as the generator): on core 0 it shares the core with every unpinned process (the services,
+ * other work on the machine), and under SCHED_OTHER a request arriving while one of them runs waits
+ * for the end of its slice, noticed at the next 4 ms tick (schedstat's "waited for a core": 154 ms
+ * of session 9's 250 ms of stalls). Only the main thread, with reset-on-fork: threads and processes
+ * it starts (libuv's pool, the query door's engines) are normal. It never spins: it holds the core
+ * only for its work (~55% of it at 2,000 req/s). Off outside the windows (warm-up, full load).
+ */
+export const SERVER_REALTIME = CLIENT_REALTIME;
+
 /** The generator's young generation, large enough for no scavenge in a run (its own collections delay its sends). */
 const LOADGEN_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'];
 
@@ -150,6 +161,8 @@ export interface ServeProcess {
   readonly url: string;
   /** Starts a measurement window in the server. */
   mark(): Promise<void>;
+  /** Puts the server's main thread under SCHED_FIFO (true) or back to SCHED_OTHER; false where SERVER_REALTIME is false. */
+  realtime(on: boolean): boolean;
   /** What the server measured since the last mark. */
   stats(): Promise<ServerStats>;
   stop(): Promise<void>;
@@ -180,6 +193,11 @@ export async function serveProcess(cfg: string, nodeArgs: readonly string[] = se
   return {
     url: `http://127.0.0.1:${port}`,
     mark: async () => void (await ask('mark')),
+    realtime: (on) => {
+      if (!SERVER_REALTIME || child.pid === undefined) return false;
+      const args = on ? ['--reset-on-fork', '-f', '-p', '10', String(child.pid)] : ['-o', '-p', '0', String(child.pid)];
+      return spawnSync('chrt', args, { stdio: 'ignore' }).status === 0 && on;
+    },
     stats: async () => JSON.parse(await ask('stats')) as ServerStats,
     stop: async () => {
       child.kill('SIGTERM');

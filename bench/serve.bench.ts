@@ -16,6 +16,10 @@
 //    young generation of 128 MiB); serve.inference.v8_default_young.*: the same run against a
 //    second server with V8's default young generation (shrunk to 1 MiB semi-spaces when idle, grown
 //    to 16 MiB under load), in the same run;
+//  - the server's main thread runs under SCHED_FIFO during each measured window where the bench may
+//    set it (bench/open-loop.ts SERVER_REALTIME, as the generator): the services and everything else
+//    unpinned share core 0 with it; serve.inference.normal_priority.*: the same server under
+//    SCHED_OTHER, same run;
 //  - serve.inference.max_rps: requests/s at full load (autocannon, 64 connections);
 //  - ml.batch_score.100k.seconds: batch scoring of 100,000 customers by the serve executor.
 // Goals (issues #4, #16): p99 < 2,000 µs at 2,000 req/s; >= 5,000 req/s at full load; 100k scored < 2 s.
@@ -137,6 +141,8 @@ export async function run(): Promise<Figure[]> {
     const quietServer: ServerStats[] = [];
     const youngRuns: LoadResult[] = [];
     const youngServer: ServerStats[] = [];
+    const normalRuns: LoadResult[] = [];
+    const normalServer: ServerStats[] = [];
     const busy: LoadResult[] = [];
     const queries: number[] = [];
     const busyServer: (ServerStats & { cores: Record<string, CoreTimes> })[] = [];
@@ -145,16 +151,22 @@ export async function run(): Promise<Figure[]> {
     const queriesNice: number[] = [];
     const rps: number[] = [];
     // One open-loop run, what the server measured inside itself meanwhile, and what each core did (bench/sched.ts).
-    const measured = async (sv = server): Promise<[LoadResult, ServerStats & { cores: Record<string, CoreTimes> }]> => {
-      await sv.mark();
-      const cores0 = coreTimes();
-      const r = await openLoop(sv.url);
-      const cores = coreDelta(cores0, coreTimes());
-      return [r, { ...(await sv.stats()), cores }];
+    // The server's main thread under SCHED_FIFO for the window where the bench may (SERVER_REALTIME), unless `normal`.
+    const measured = async (sv = server, normal = false): Promise<[LoadResult, ServerStats & { cores: Record<string, CoreTimes>; realtime: boolean }]> => {
+      const realtime = sv.realtime(!normal);
+      try {
+        await sv.mark();
+        const cores0 = coreTimes();
+        const r = await openLoop(sv.url);
+        const cores = coreDelta(cores0, coreTimes());
+        return [r, { ...(await sv.stats()), cores, realtime }];
+      } finally {
+        sv.realtime(false);
+      }
     };
     const ms = (x: number) => Math.round(x);
-    const inside = (st: ServerStats & { cores: Record<string, CoreTimes> }, r: LoadResult) =>
-      `server event-loop delay p99/max ${st.eld_p99_us}/${st.eld_max_us} µs (on its CPU ${st.eld_cpu_p99_us}/${st.eld_cpu_max_us}), CPU ${st.cpu_ms} ms, waited for a core ${st.runqueue_wait_ms} ms (${st.preempted} preemptions), ${Math.round(st.alloc_bytes / r.count)} B allocated per request, ${st.minor_faults} page faults, GC ${
+    const inside = (st: ServerStats & { cores: Record<string, CoreTimes>; realtime?: boolean }, r: LoadResult) =>
+      `server${st.realtime ? ' (main thread SCHED_FIFO)' : ''} event-loop delay p99/max ${st.eld_p99_us}/${st.eld_max_us} µs (on its CPU ${st.eld_cpu_p99_us}/${st.eld_cpu_max_us}), CPU ${st.cpu_ms} ms, waited for a core ${st.runqueue_wait_ms} ms (${st.preempted} preemptions), ${Math.round(st.alloc_bytes / r.count)} B allocated per request, ${st.minor_faults} page faults, GC ${
         Object.entries(st.gc)
           .map(([k, g]) => `${k} ${g.count}× ${g.ms} ms (max ${g.max_ms})`)
           .join(', ') || 'none'
@@ -176,6 +188,9 @@ export async function run(): Promise<Figure[]> {
       const [y, ys] = await measured(young);
       youngRuns.push(y);
       youngServer.push(ys);
+      const [o, os] = await measured(server, true);
+      normalRuns.push(o);
+      normalServer.push(os);
       // The two door policies in turn, each run in the other order, so neither always follows the other.
       for (const sv of i % 2 ? [doorNice, server] : [server, doorNice]) {
         const door = queryDoor(sv.url);
@@ -191,6 +206,7 @@ export async function run(): Promise<Figure[]> {
       process.stderr.write(
         `serve.bench run ${i + 1}: p50/p99 ${q.p50_us}/${q.p99_us} µs (${inside(qs, q)})\n` +
           `  V8's default young generation: p50/p99 ${y.p50_us}/${y.p99_us} µs (${inside(ys, y)})\n` +
+          `  the server at normal priority: p50/p99 ${o.p50_us}/${o.p99_us} µs (${inside(os, o)})\n` +
           `  with the query door busy (${queries[i]} queries): p50/p99 ${b.p50_us}/${b.p99_us} µs (${inside(bs, b)})\n` +
           `  with the query door busy, its engines at nice 10 (${queriesNice[i]} queries): p50/p99 ${bn.p50_us}/${bn.p99_us} µs (${inside(bns, bn)})\n  full load ${Math.round(full.requests.average)} req/s\n`,
       );
@@ -241,6 +257,9 @@ export async function run(): Promise<Figure[]> {
       us('serve.inference.v8_default_young.p50_us', youngRuns, 'p50_us', "V8's default young generation, same run"),
       us('serve.inference.v8_default_young.p99_us', youngRuns, 'p99_us', "V8's default young generation, same run"),
       ...inServer('serve.inference.v8_default_young', youngServer, youngRuns),
+      us('serve.inference.normal_priority.p50_us', normalRuns, 'p50_us', "the server's main thread under SCHED_OTHER, same run"),
+      us('serve.inference.normal_priority.p99_us', normalRuns, 'p99_us', "the server's main thread under SCHED_OTHER, same run"),
+      ...inServer('serve.inference.normal_priority', normalServer, normalRuns),
       us('serve.inference.under_queries.p50_us', busy, 'p50_us', 'query door busy'),
       us('serve.inference.under_queries.p99_us', busy, 'p99_us', '< 2000 with the query door busy'),
       ...inServer('serve.inference.under_queries', busyServer, busy),
