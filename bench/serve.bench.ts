@@ -43,6 +43,8 @@ import { openLoop as openLoopRun, serveProcess, warmQueryDoor, type LoadResult, 
 const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
 const SECONDS = 8;
 const RATE = 2000;
+/** Requests of each server's warm-up: its young generation (2 × 64 MiB, src/cli/relaunch.ts) filled twice over. */
+const WARM_UP_REQUESTS = 12_000;
 const HEAVY_QUERY = `SELECT a.total_purchases, COUNT(*) AS n, AVG(b.customer_lifetime_value) AS clv
   FROM gold.customer_metrics a JOIN gold.customer_metrics b ON a.customer_id = b.customer_id
   GROUP BY a.total_purchases ORDER BY a.total_purchases`;
@@ -93,7 +95,7 @@ const BODY = JSON.stringify({
   ],
 });
 
-function cannon(url: string, opts: { connections: number; overallRate?: number; duration: number }): Promise<autocannon.Result> {
+function cannon(url: string, opts: { connections: number; overallRate?: number; duration?: number; amount?: number }): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon({ url: `${url}/mlops/inference`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, ...opts }, (err, res) =>
       err ? reject(err) : resolve(res),
@@ -134,7 +136,11 @@ export async function run(): Promise<Figure[]> {
   const doorNice = await serveProcess(cfgNice);
   const { url } = server;
   try {
-    for (const sv of [server, young, doorNice]) await cannon(sv.url, { connections: 10, duration: 2 }); // warm-up: session created, JIT warm
+    // Warm-up: session created, JIT warm, and the young generation's pages touched: a server's first
+    // 128 MiB of allocation (~5,500 requests at ~24 KB) faults its semi-spaces in, ~33,000 page faults
+    // and stalls up to 15 ms in the first measured window when the warm-up was 2 s (~2,000 requests
+    // on a loaded machine). So a count of requests, not a duration.
+    for (const sv of [server, young, doorNice]) await cannon(sv.url, { connections: 10, amount: WARM_UP_REQUESTS });
     await warmQueryDoor(url);
     await warmQueryDoor(doorNice.url);
     const quiet: LoadResult[] = [];
