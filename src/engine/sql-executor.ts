@@ -46,8 +46,10 @@ export const executor: NodeExecutor<SqlNode> = {
     const onAbort = (): void => conn.interrupt();
     ctx.signal.addEventListener('abort', onAbort);
     try {
-      // Its inputs, its own table (custom SQL checks may read it) and what custom checks read.
-      const only = new Set([...node.inputs, node.id, ...node.checks.flatMap((c) => (c.sql ? tablesRead(c.sql) : []))]);
+      // Its inputs and what custom checks read. Not its own table: each way of running the node
+      // makes the view its checks read (the new rows, or the merge's), and a derived run reads the
+      // previous snapshot's files directly (binding a view of them opened every file).
+      const only = new Set([...node.inputs, ...node.checks.flatMap((c) => (c.sql ? tablesRead(c.sql) : []))].filter((t) => t !== node.id));
       await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime, only });
       mark('attach');
       const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: ctx.logicalTime });
