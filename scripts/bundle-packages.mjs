@@ -8,7 +8,9 @@
 //   uses of @kubernetes/client-node) is replaced by one bundled file of those exports and only the
 //   package code they reach.
 // - Each package of VENDORED is bundled whole into dist/vendor/<package>.js, and dist's imports of it
-//   point there. The sources (tsx, the tests) import the packages as they are.
+//   point there. The sources (tsx, the tests) import the packages as they are. zod's bundle is
+//   CommonJS (dist/vendor/zod.cjs): src/util/schema.ts require()s it on first need, synchronously,
+//   and ES modules import its names as well (esbuild lists them where Node's CommonJS lexer reads them).
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
@@ -20,6 +22,7 @@ const dist = join(root, 'dist');
 
 /** Packages bundled into dist/vendor/ (packages with native code keep it outside: NATIVE). */
 const VENDORED = ['chevrotain', 'zod', '@duckdb/node-api'];
+const COMMONJS = new Set(['zod']);
 const NATIVE = ['@duckdb/node-bindings'];
 
 const options = {
@@ -41,13 +44,16 @@ await build({ ...options, entryPoints: [join(root, 'src', 'kube', 'client-node.t
 rmSync(join(dist, 'kube', 'client-node.js.map'), { force: true });
 
 const require = createRequire(join(root, 'package.json'));
-const vendored = new Map(VENDORED.map((p) => [p, join(dist, 'vendor', `${p}.js`)]));
+// Made afresh: a bundle of an earlier build (another name, another format) would stay behind.
+rmSync(join(dist, 'vendor'), { recursive: true, force: true });
+const vendored = new Map(VENDORED.map((p) => [p, join(dist, 'vendor', `${p}.${COMMONJS.has(p) ? 'cjs' : 'js'}`)]));
 for (const [pkg, outfile] of vendored) {
   // A CommonJS package's names are known only by loading it: they are re-exported one by one.
   const esm = JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')).type === 'module';
   const names = esm ? [] : Object.keys(require(pkg)).filter((n) => n !== 'default' && n !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(n));
   const contents = esm ? `export * from '${pkg}';` : `import pkg from '${pkg}';\nexport const { ${names.join(', ')} } = pkg;`;
-  await build({ ...options, stdin: { contents, resolveDir: root, loader: 'js' }, outfile, external: NATIVE });
+  const format = COMMONJS.has(pkg) ? { format: 'cjs', banner: {} } : {};
+  await build({ ...options, ...format, stdin: { contents, resolveDir: root, loader: 'js' }, outfile, external: NATIVE });
 }
 
 /** dist's own modules (not the bundles), their imports of a vendored package pointed at its bundle. */
@@ -64,7 +70,10 @@ function rewrite(dir) {
     for (const [pkg, file] of vendored) {
       let rel = relative(dirname(p), file).split(sep).join('/');
       if (!rel.startsWith('.')) rel = `./${rel}`;
-      out = out.replaceAll(`from '${pkg}'`, `from '${rel}'`).replaceAll(`import('${pkg}')`, `import('${rel}')`);
+      out = out
+        .replaceAll(`from '${pkg}'`, `from '${rel}'`)
+        .replaceAll(`import('${pkg}')`, `import('${rel}')`)
+        .replaceAll(`require('${pkg}')`, `require('${rel}')`);
     }
     if (out !== text) writeFileSync(p, out);
   }

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { sha256 } from '../util/canonical-json.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { NodeId, NodeKind } from '../ir/types.js';
-import { z } from 'zod';
+import { z } from '../util/schema.js';
 
 // 2: tables are Iceberg snapshots (metadataLocation, manifestList); 1 pointed at Parquet folders.
 export const STATE_SCHEMA_VERSION = 2;
@@ -139,7 +139,7 @@ const nodeState = z.looseObject({
     })
     .optional(),
 });
-const pipelineState = z.looseObject({
+export const pipelineStateSchema = z.looseObject({
   schemaVersion: z.literal(STATE_SCHEMA_VERSION),
   pipeline: z.string(),
   lineage: z.string(),
@@ -149,7 +149,7 @@ const pipelineState = z.looseObject({
 
 /** The first problems of a state document, as `field.path: what was expected` (empty when valid). */
 function stateProblems(doc: unknown): string[] {
-  const r = pipelineState.safeParse(doc);
+  const r = pipelineStateSchema.safeParse(doc);
   if (r.success) return [];
   return r.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
 }

@@ -110,22 +110,35 @@ describe('start-up: a command loads what it needs', () => {
     expect(loaded(r.packages, ['@kubernetes/client-node']), 'dist/kube/client-node.js is not the bundle: run npm run build').toEqual([]);
   });
 
-  it('a cold `validate` loads zod and DuckDB as one bundled module each, not their packages’ ~900 files, and the parser library only for a spec with a syntax error', () => {
+  it('a cold `validate` loads DuckDB as one bundled module, not the package’s files; the parser library only for a spec with a syntax error, zod (one bundled module) only for one with a wrong setting', () => {
     // The build bundles them into dist/vendor/ (scripts/bundle-packages.mjs): every module file a
     // process loads costs it CPU (chevrotain's lodash-es alone is ~640 files). A well-formed spec is
-    // read by the hand-written parser (src/dsl/fast-syntax.ts); Chevrotain reports the errors.
+    // read by the hand-written parser (src/dsl/fast-syntax.ts); Chevrotain reports the errors. Valid
+    // settings are checked without zod (src/util/schema.ts); zod reports the wrong ones.
     const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-vendor-'));
     try {
       copyFileSync(join(repoRoot, 'pipelines', 'churn.asg'), join(dir, 'churn.asg'));
+      const churn = readFileSync(join(dir, 'churn.asg'), 'utf8');
       const r = run(['validate', 'churn.asg', '--format', 'json'], dir);
       expect(r.code, r.stderr).toBe(0);
-      expect(loaded(r.packages, ['chevrotain', 'zod', '@duckdb/node-api'])).toEqual(['zod', '@duckdb/node-api']);
-      writeFileSync(join(dir, 'bad.asg'), readFileSync(join(dir, 'churn.asg'), 'utf8').replace('{', '{ = '));
+      expect(loaded(r.packages, ['chevrotain', 'zod', '@duckdb/node-api'])).toEqual(['@duckdb/node-api']);
+      writeFileSync(join(dir, 'bad.asg'), churn.replace('{', '{ = '));
       const bad = run(['validate', 'bad.asg', '--format', 'json'], dir);
       expect(bad.code, bad.stderr).toBe(2);
       expect(JSON.parse(bad.stdout).diagnostics[0].code).toMatch(/^ASG1/); // a syntax error
       expect(loaded(bad.packages, ['chevrotain'])).toEqual(['chevrotain']);
-      const unbundled = [...r.modules, ...bad.modules].filter((m) => /\/node_modules\/(chevrotain|@chevrotain|lodash-es|zod|@duckdb\/node-api)\//.test(m));
+      const at = churn.indexOf('materialized');
+      expect(at).toBeGreaterThan(0);
+      writeFileSync(join(dir, 'setting.asg'), `${churn.slice(0, at)}materialised${churn.slice(at + 'materialized'.length)}`);
+      const setting = run(['validate', 'setting.asg', '--format', 'json'], dir);
+      expect(setting.code, setting.stderr).toBe(2);
+      expect(JSON.parse(setting.stdout).diagnostics.map((d: { message: string }) => d.message)).toContain(
+        'unknown setting `materialised` in model `customer_metrics`',
+      );
+      expect(loaded(setting.packages, ['chevrotain', 'zod'])).toEqual(['zod']);
+      const unbundled = [...r.modules, ...bad.modules, ...setting.modules].filter((m) =>
+        /\/node_modules\/(chevrotain|@chevrotain|lodash-es|zod|@duckdb\/node-api)\//.test(m),
+      );
       expect(unbundled, 'dist/vendor/ is missing or not imported: run npm run build').toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

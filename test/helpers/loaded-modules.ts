@@ -52,12 +52,17 @@ function logFile(): string {
 
 function collect(log: string, code: number, stdout: string, stderr: string): LoggedRun {
   const packages = new Set<string>();
-  const modules = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((u) => u !== '');
+  // A CommonJS module the ES module loader loaded is logged again at exit (module-log.mjs): once each.
+  const modules = [
+    ...new Set(
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((u) => u !== ''),
+    ),
+  ];
   for (const url of modules) {
-    // A package as it ships, or bundled by the build into dist/vendor/<package>.js (scripts/bundle-packages.mjs).
-    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url) ?? /\/dist\/vendor\/((?:@[^/]+\/)?[^/]+)\.js$/.exec(url);
+    // A package as it ships, or bundled by the build into dist/vendor/<package>.js or .cjs (scripts/bundle-packages.mjs).
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url) ?? /\/dist\/vendor\/((?:@[^/]+\/)?[^/]+)\.c?js$/.exec(url);
     if (m) packages.add(m[1]);
   }
   rmSync(join(log, '..'), { recursive: true, force: true });

@@ -1,7 +1,10 @@
 // `node --import ./test/helpers/module-log.mjs …`: appends the URL of every module the process loads
-// (through the ES module loader: every asgard module and each package's entry) to the file named by
+// (through the ES module loader: every asgard module and each package's entry; and at exit, every
+// CommonJS module, which a require() loads without that loader) to the file named by
 // ASGARD_TEST_MODULE_LOG, one per line. test/cli/startup.test.ts uses it to check what a command loads.
-import { register } from 'node:module';
+import { appendFileSync } from 'node:fs';
+import Module, { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 if (process.env.ASGARD_TEST_MODULE_LOG) {
   register(
@@ -14,4 +17,8 @@ if (process.env.ASGARD_TEST_MODULE_LOG) {
       }
     `)}`,
   );
+  process.on('exit', () => {
+    const files = Object.keys(Module._cache).filter((f) => f.startsWith('/'));
+    if (files.length) appendFileSync(process.env.ASGARD_TEST_MODULE_LOG, files.map((f) => `${pathToFileURL(f).href}\n`).join(''));
+  });
 }

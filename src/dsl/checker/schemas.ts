@@ -2,7 +2,7 @@
 // told the setting must be. Cross-field rules (ranges that depend on each other, references, SQL)
 // live in the block builders, where the spans are at hand.
 
-import { z } from 'zod';
+import { z } from '../../util/schema.js';
 import { CallV, DurationV, TaggedV } from './plain.js';
 
 const name = (what = 'a name') => z.string({ error: what });

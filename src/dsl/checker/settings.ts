@@ -1,9 +1,10 @@
-// Validates a block's `key = value` settings against its zod schema and turns zod's issues into
+// Validates a block's `key = value` settings against its schema and turns zod's issues into
 // catalogue diagnostics with spans: unknown keys (with a did-you-mean), wrong types, missing keys.
 // Leaf schemas carry their expectation as the zod error text ("a list of column names"), so a
 // message reads "`partition_by` must be a list of column names, got the number 3".
 
 import type { z } from 'zod';
+import type { Infer, Schema } from '../../util/schema.js';
 import { Codes, diag, didYouMean } from '../../diagnostics/catalogue.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Span } from '../../ir/types.js';
@@ -58,14 +59,14 @@ const dotted = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
 
 /** Runs the schema; returns the parsed value, or undefined when a diagnostic was reported. */
-export function validateSettings<S extends AnySchema>(schema: S, attrs: readonly Attribute[], where: Where, diags: Diagnostic[]): z.infer<S> | undefined {
+export function validateSettings<S extends Schema<unknown>>(schema: S, attrs: readonly Attribute[], where: Where, diags: Diagnostic[]): Infer<S> | undefined {
   const plain = attrsToPlain(attrs, diags);
   const r = schema.safeParse(plain);
-  if (r.success) return r.data as z.infer<S>;
+  if (r.success) return r.data as Infer<S>;
   for (const issue of r.error.issues) {
     const path = issue.path;
     if (issue.code === 'unrecognized_keys') {
-      const known = shapeAt(schema, path);
+      const known = shapeAt(schema.zod(), path);
       for (const key of issue.keys) {
         const { attr } = valueAt(attrs, [...path, key]);
         diags.push(
