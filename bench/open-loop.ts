@@ -64,6 +64,9 @@ const CLIENT_PREFIX = CLIENT_REALTIME ? ['chrt', '-f', '10', 'taskset'] : ['task
  */
 export const SERVER_REALTIME = CLIENT_REALTIME;
 
+/** Seconds a generator's run may take beyond its warm-up and schedule (answers still due; a loaded machine) before it is stopped. */
+const LOADGEN_GRACE_S = 60;
+
 /** The generator's young generation, large enough for no scavenge in a run (its own collections delay its sends). */
 const LOADGEN_NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'];
 
@@ -95,7 +98,15 @@ export function openLoop(url: string, body: string | undefined, rate: number, se
     let err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
+    // A run that has not ended long after its schedule is stopped and fails the bench: a real-time
+    // generator must never be left holding its core (session 11: one ran 19 minutes at load ~40-80).
+    const limitS = 1 + seconds + LOADGEN_GRACE_S;
+    const limit = setTimeout(() => {
+      err += `\nstopped: the run had not ended ${limitS} s after it started`;
+      p.kill('SIGKILL');
+    }, limitS * 1000);
     p.on('close', (code) => {
+      clearTimeout(limit);
       if (code !== 0) return reject(new Error(`loadgen exited ${code}: ${err.slice(-1000)}`));
       const r = { ...(JSON.parse(out.trim()) as Omit<LoadResult, 'client_realtime'>), client_realtime: CLIENT_REALTIME };
       if (r.errors || r.non2xx) return reject(new Error(`open-loop run of ${url} had ${r.non2xx} non-2xx and ${r.errors} errors`));
