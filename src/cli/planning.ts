@@ -5,15 +5,27 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
-import { fingerprintPipeline } from '../planner/fingerprint.js';
-import { PLAN_SCHEMA_VERSION, buildPlan, planDigest, planToJson, priorFromIr, priorFromState, type Plan, type PriorNode } from '../planner/plan.js';
+import { fingerprintPipeline, fingerprintsAfterEdit } from '../planner/fingerprint.js';
+import {
+  PLAN_SCHEMA_VERSION,
+  buildPlan,
+  editedDownstream,
+  planDigest,
+  planToJson,
+  priorFromIr,
+  priorFromState,
+  replannedAfterEdit,
+  type Plan,
+  type PlanInput,
+  type PriorNode,
+} from '../planner/plan.js';
 import { StateError, type ColumnSchema, type PipelineState, type StateStore } from '../planner/state-store.js';
 import type { ColumnSources, ReviewInput } from '../planner/review.js';
 import { loadSqlToolkit } from '../sql/toolkit.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { CliError, type CommandContext } from './command.js';
-import { cachePlan, cachedPlan, snapshotCheck, type SnapshotCheck } from './plan-cache.js';
-import { cacheFingerprints, fingerprintsBeforeEdit } from './spec-cache.js';
+import { cachePlan, cachedPlan, snapshotCheck, type PlanInputs, type SnapshotCheck } from './plan-cache.js';
+import { cacheFingerprints, fingerprintsBeforeEdit, textBeforeEdit } from './spec-cache.js';
 import { failOnErrors, inferSchemas, loadBaseSpec, workspaceOf, type LoadedSpec } from './spec.js';
 import { preview } from './view.js';
 import { otherSpecErrorsView } from './views/diagnostics.js';
@@ -185,22 +197,56 @@ export async function makePlan(ctx: CommandContext, spec: LoadedSpec & { ir: Pip
       : undefined;
   const replayed = inputs && cachedPlan(ws.caches, spec.file, spec.cacheKey!, inputs);
   if (replayed) return { plan: replayed, store, state, schemas, prior, snapshots };
-  const fingerprints = fingerprintsOf(ctx, spec);
-  await toolkitIfChanged(spec.ir, prior, fingerprints);
-  let plan = buildPlan({
-    ir: spec.ir,
-    profile: ctx.profile,
-    prior,
-    missingSnapshots: missing,
-    stateSerial: state.serial,
-    stateLineage: state.lineage,
-    schemas,
-    fingerprints,
-  });
-  if (review) plan = await reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, ...(await lineages(spec.ir, schemas)), state });
+  const planInput = { ir: spec.ir, profile: ctx.profile, prior, missingSnapshots: missing, stateSerial: state.serial, stateLineage: state.lineage, schemas };
+  // After an edit inside one block: the last plan, its actions outside the edit's downstream kept.
+  const edit = inputs && afterEdit(ctx, spec, inputs, planInput);
+  let plan: Plan;
+  if (edit) {
+    await toolkitIfChanged(spec.ir, prior, edit.plan.fingerprints);
+    plan = await reviewPlan({
+      plan: edit.plan.plan,
+      head: spec.ir,
+      prior,
+      headSchemas: schemas,
+      ...(await lineages(spec.ir, schemas)),
+      state,
+      only: edit.plan.redone,
+    });
+  } else {
+    const fingerprints = fingerprintsOf(ctx, spec);
+    await toolkitIfChanged(spec.ir, prior, fingerprints);
+    plan = buildPlan({ ...planInput, fingerprints });
+    if (review) plan = await reviewPlan({ plan, head: spec.ir, prior, headSchemas: schemas, ...(await lineages(spec.ir, schemas)), state });
+  }
   if (inputs) cachePlan(ws.caches, spec.file, spec.cacheKey!, inputs, plan, quiet ? spec : undefined);
   return { plan, store, state, schemas, prior, snapshots };
 }
+
+/**
+ * The plan of a spec patched after an edit (src/cli/spec-cache.ts patchedSpec) made from the last
+ * plan of the text before the edit, when that plan was made from the same `inputs` (state, profile,
+ * missing snapshots): only the edit's downstream is fingerprinted and planned again
+ * (src/planner/plan.ts replannedAfterEdit). Undefined otherwise.
+ */
+function afterEdit(
+  ctx: CommandContext,
+  spec: LoadedSpec & { ir: PipelineIR },
+  inputs: PlanInputs,
+  planInput: Omit<PlanInput, 'fingerprints'>,
+): { plan: NonNullable<ReturnType<typeof replannedAfterEdit>> & { fingerprints: Fingerprints } } | undefined {
+  const { caches } = workspaceOf(ctx, spec);
+  const before = spec.cacheKey !== undefined ? textBeforeEdit(caches, spec.file, spec.cacheKey) : undefined;
+  const reuse = before !== undefined ? fingerprintsBeforeEdit(caches, spec.file, spec.cacheKey!) : undefined;
+  const last = reuse && cachedPlan(caches, spec.file, before!, inputs);
+  const edited = last && editedDownstream(last, reuse.changed);
+  const fingerprints = edited && fingerprintsAfterEdit(spec.ir, reuse, edited);
+  const plan = fingerprints && replannedAfterEdit({ ...planInput, fingerprints }, last!, reuse!.changed, edited!);
+  if (!plan) return undefined;
+  cacheFingerprints(caches, spec.file, spec.cacheKey!, fingerprints!);
+  return { plan: { ...plan, fingerprints: fingerprints! } };
+}
+
+type Fingerprints = ReturnType<typeof fingerprintPipeline>;
 
 /**
  * The spec's fingerprints: after a patched edit only the edit's downstream is hashed

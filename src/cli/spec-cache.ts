@@ -341,6 +341,7 @@ export async function patchedSpec(
   });
   patchedFrom = {
     key: caches.specKey(specFile, text),
+    text: last.text,
     ...(last.schemas && last.schemas.diagnostics.length === 0 ? { schemas: last.schemas } : {}),
     ...(last.fingerprints ? { fingerprints: last.fingerprints } : {}),
     changed: new Set([patched.changed]),
@@ -349,7 +350,9 @@ export async function patchedSpec(
 }
 
 /** The schemas (without a diagnostic) and fingerprints of the entry the last patchedSpec of this command patched, and what it changed. */
-let patchedFrom: (Pick<CacheFile, 'schemas' | 'fingerprints'> & { readonly key: string; readonly changed: ReadonlySet<NodeId> }) | undefined;
+let patchedFrom:
+  | (Pick<CacheFile, 'schemas' | 'fingerprints'> & { readonly key: string; readonly text: string; readonly changed: ReadonlySet<NodeId> })
+  | undefined;
 
 /**
  * For the schema inference of a patched spec (src/engine/schemas.ts InferOptions.reuse): the
@@ -413,4 +416,10 @@ export function fingerprintsBeforeEdit(caches: WorkspaceCaches, specFile: string
   const p = patchedFrom;
   if (!p?.fingerprints || p.key !== caches.specKey(specFile, text)) return undefined;
   return { fingerprints: new Map(p.fingerprints.map(([id, f, m]) => [id, [f, m] as const])), changed: p.changed };
+}
+
+/** The text the last patchedSpec of this command patched the entry of, when it made the entry of `text`. */
+export function textBeforeEdit(caches: WorkspaceCaches, specFile: string, text: string): string | undefined {
+  const p = patchedFrom;
+  return p?.key === caches.specKey(specFile, text) ? p.text : undefined;
 }

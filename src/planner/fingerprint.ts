@@ -253,6 +253,39 @@ export function fingerprintPipeline(ir: Pick<PipelineIR, 'nodes' | 'logicalTime'
   return new Map(ir.nodes.map((n) => [n.id, out.get(n.id)!]));
 }
 
+/**
+ * fingerprintPipeline(ir, reuse) when the edit kept every node's id and inputs (a patched spec) and
+ * `edited` are the changed nodes and their downstream in the DAG's order (src/planner/plan.ts
+ * editedDownstream): only those are visited, every other node keeps its fingerprints (its parents are
+ * outside `edited` too). Undefined when `reuse` lacks a node.
+ */
+export function fingerprintsAfterEdit(
+  ir: Pick<PipelineIR, 'nodes' | 'logicalTime'>,
+  reuse: FingerprintReuse,
+  edited: readonly NodeId[],
+): Map<NodeId, NodeFingerprint> | undefined {
+  const byId = new Map(ir.nodes.map((n) => [n.id, n]));
+  const now = new Map<NodeId, NodeFingerprint>();
+  for (const id of edited) {
+    const node = byId.get(id);
+    if (!node) return undefined;
+    const parents: [NodeId, string][] = [...node.inputs].sort().map((p) => {
+      const f = byId.has(p) ? (now.get(p)?.fingerprint ?? reuse.fingerprints.get(p)?.[0]) : 'missing';
+      return [p, f ?? 'missing'];
+    });
+    const before = reuse.changed.has(id) ? undefined : reuse.fingerprints.get(id);
+    now.set(id, before !== undefined && parents.every(([p, f]) => reuse.fingerprints.get(p)?.[0] === f) ? reused(node, ir, before) : hashed(node, ir, parents));
+  }
+  const out = new Map<NodeId, NodeFingerprint>();
+  for (const n of ir.nodes) {
+    const before = reuse.fingerprints.get(n.id);
+    const fp = now.get(n.id) ?? (before && reused(n, ir, before));
+    if (!fp) return undefined;
+    out.set(n.id, fp);
+  }
+  return out;
+}
+
 /** A node's fingerprints hashed from its definition and its parents' fingerprints. */
 function hashed(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>, parents: readonly [NodeId, string][]): NodeFingerprint {
   // Definitions keep undefined fields: JSON drops them when state is written, and plans compare

@@ -160,79 +160,28 @@ export function buildPlan(input: PlanInput): Plan {
   const dag = buildDag(ir);
   const downstream = allDownstream(dag);
   const byId = new Map(ir.nodes.map((n) => [n.id, n]));
-  const dataChanged = new Set<NodeId>();
-  const actions: PlannedAction[] = [];
-
-  for (const id of dag.order) {
-    const node = byId.get(id)!;
-    const fp = fps.get(id)!;
-    const before = prior[id];
-    const base = { node: id, kind: node.kind, downstream: downstream.get(id) ?? [], fingerprint: fp.fingerprint, metaFingerprint: fp.metaFingerprint };
-    if (!before || before.kind !== node.kind) {
-      dataChanged.add(id);
-      actions.push({ ...base, action: 'create', reasons: [before ? `kind changed from ${before.kind}` : 'never applied'], schemaChanges: [] });
-      continue;
-    }
-    const prevDef = asDefinition(before.definition);
-    const missing = input.missingSnapshots?.get(id);
-    if (missing !== undefined) {
-      // The state says the table exists, the warehouse does not have it: only a rebuild restores it.
-      dataChanged.add(id);
-      actions.push({ ...base, action: 'replace', reasons: [`snapshot missing: ${missing} does not exist`], schemaChanges: [] });
-      continue;
-    }
-    if (before.fingerprint === fp.fingerprint) {
-      if (before.metaFingerprint === fp.metaFingerprint) {
-        actions.push({ ...base, action: 'noop', reasons: [], schemaChanges: [] });
-      } else {
-        const changed = changedKeys(prevDef?.meta, fp.definition.meta);
-        const reasons = (changed.length ? changed : ['metadata']).map((k) => `${k.replace(/_/g, ' ')} changed (metadata only)`);
-        actions.push({ ...base, action: 'update', reasons, schemaChanges: [], metadataOnly: true });
-      }
-      continue;
-    }
-    dataChanged.add(id);
-    let own = changedKeys(prevDef?.data, fp.definition.data);
-    // Whether SQL reads the logical time follows from the SQL: name the SQL, not the consequence.
-    if (own.includes('sql')) own = own.filter((k) => k !== 'logical_time');
-    const upstream = node.inputs.filter((p) => dataChanged.has(p)).sort();
-    const meta = before.metaFingerprint === fp.metaFingerprint ? [] : changedKeys(prevDef?.meta, fp.definition.meta);
-    const reasons = [
-      ...own.map((k) => (k.startsWith('var ') ? k.replace(/^(var \S+)/, '$1 changed') : `${k} changed`)),
-      ...upstream.map((p) => `upstream ${p} changed`),
-      ...meta.map((k) => `${k.replace(/_/g, ' ')} changed`),
-    ];
-    if (reasons.length === 0) reasons.push('definition changed');
-    const newSchema = input.schemas?.get(id);
-    const schemaChanges = before.schema && newSchema ? diffSchemas(before.schema, newSchema) : [];
-    // A removed or retyped column cannot be altered in place: the table is rebuilt. Whether that
-    // breaks a reader is the review's question (src/planner/review.ts), not the action's.
-    const incompatible = schemaChanges.some((c) => c.change !== 'added');
-    if (incompatible) reasons.push('column removed or retyped');
-    // Rows appended by an append cleanse or an incremental model were computed by the old SQL:
-    // keeping them would mix two definitions in one table.
-    const accumulates = (node.kind === 'cleanse' && node.mode === 'append') || (node.kind === 'model' && node.materialized === 'incremental');
-    const replace = incompatible || own.some((k) => FORCES_REPLACEMENT[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
-    // How the table follows its inputs' changes (only an unchanged definition can build on the last run).
-    const maintenance = replace ? undefined : plannedMaintenance(node, own, ir, actions);
-    actions.push({ ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges, ...(maintenance ? { maintenance } : {}) });
-  }
-
+  const planned = new Map<NodeId, PlannedAction>();
+  for (const id of dag.order) planned.set(id, plannedAction(input, byId.get(id)!, fps.get(id)!, downstream.get(id) ?? [], planned));
+  const actions = [...planned.values()];
   const deleted = Object.keys(prior)
     .filter((id) => !byId.has(id))
     .sort();
   for (const id of deleted) {
     actions.push({ node: id, kind: prior[id].kind, action: 'delete', reasons: ['removed from spec'], schemaChanges: [], downstream: [] });
   }
+  return planOf(input, fps, actions);
+}
 
+/** The plan of `actions` (in the DAG's order, then the deletes). */
+function planOf(input: PlanInput, fps: ReadonlyMap<NodeId, NodeFingerprint>, actions: readonly PlannedAction[]): Plan {
   const summary: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
   for (const a of actions) summary[a.action]++;
   return {
     schemaVersion: PLAN_SCHEMA_VERSION,
-    pipeline: ir.name,
+    pipeline: input.ir.name,
     profile: input.profile ?? 'local',
-    spec: ir.file,
-    specFingerprint: specFingerprint(ir, fps),
+    spec: input.ir.file,
+    specFingerprint: specFingerprint(input.ir, fps),
     against: input.against ?? { kind: 'state' },
     stateSerial: input.stateSerial ?? 0,
     stateLineage: input.stateLineage ?? '',
@@ -241,13 +190,137 @@ export function buildPlan(input: PlanInput): Plan {
   };
 }
 
+/** Does the action change the node's data (its readers then run again)? */
+const changesData = (a: PlannedAction | undefined): boolean =>
+  !!a && (a.action === 'create' || a.action === 'replace' || (a.action === 'update' && !a.metadataOnly));
+
+/**
+ * The action of one node: a function of the node, its fingerprints, its prior, its missing snapshot,
+ * its schema and the actions `planned` of its inputs (which change data) and, for a feature view, of
+ * its source (src/planner/maintenance.ts reads the node's SQL and its inputs' keys from `ir`).
+ */
+function plannedAction(
+  input: PlanInput,
+  node: PipelineNode,
+  fp: NodeFingerprint,
+  downstream: readonly NodeId[],
+  planned: ReadonlyMap<NodeId, PlannedAction>,
+): PlannedAction {
+  const id = node.id;
+  const before = input.prior[id];
+  const base = { node: id, kind: node.kind, downstream, fingerprint: fp.fingerprint, metaFingerprint: fp.metaFingerprint };
+  if (!before || before.kind !== node.kind) {
+    return { ...base, action: 'create', reasons: [before ? `kind changed from ${before.kind}` : 'never applied'], schemaChanges: [] };
+  }
+  const prevDef = asDefinition(before.definition);
+  const missing = input.missingSnapshots?.get(id);
+  if (missing !== undefined) {
+    // The state says the table exists, the warehouse does not have it: only a rebuild restores it.
+    return { ...base, action: 'replace', reasons: [`snapshot missing: ${missing} does not exist`], schemaChanges: [] };
+  }
+  if (before.fingerprint === fp.fingerprint) {
+    if (before.metaFingerprint === fp.metaFingerprint) return { ...base, action: 'noop', reasons: [], schemaChanges: [] };
+    const changed = changedKeys(prevDef?.meta, fp.definition.meta);
+    const reasons = (changed.length ? changed : ['metadata']).map((k) => `${k.replace(/_/g, ' ')} changed (metadata only)`);
+    return { ...base, action: 'update', reasons, schemaChanges: [], metadataOnly: true };
+  }
+  let own = changedKeys(prevDef?.data, fp.definition.data);
+  // Whether SQL reads the logical time follows from the SQL: name the SQL, not the consequence.
+  if (own.includes('sql')) own = own.filter((k) => k !== 'logical_time');
+  const upstream = node.inputs.filter((p) => changesData(planned.get(p))).sort();
+  const meta = before.metaFingerprint === fp.metaFingerprint ? [] : changedKeys(prevDef?.meta, fp.definition.meta);
+  const reasons = [
+    ...own.map((k) => (k.startsWith('var ') ? k.replace(/^(var \S+)/, '$1 changed') : `${k} changed`)),
+    ...upstream.map((p) => `upstream ${p} changed`),
+    ...meta.map((k) => `${k.replace(/_/g, ' ')} changed`),
+  ];
+  if (reasons.length === 0) reasons.push('definition changed');
+  const newSchema = input.schemas?.get(id);
+  const schemaChanges = before.schema && newSchema ? diffSchemas(before.schema, newSchema) : [];
+  // A removed or retyped column cannot be altered in place: the table is rebuilt. Whether that
+  // breaks a reader is the review's question (src/planner/review.ts), not the action's.
+  const incompatible = schemaChanges.some((c) => c.change !== 'added');
+  if (incompatible) reasons.push('column removed or retyped');
+  // Rows appended by an append cleanse or an incremental model were computed by the old SQL:
+  // keeping them would mix two definitions in one table.
+  const accumulates = (node.kind === 'cleanse' && node.mode === 'append') || (node.kind === 'model' && node.materialized === 'incremental');
+  const replace = incompatible || own.some((k) => FORCES_REPLACEMENT[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
+  // How the table follows its inputs' changes (only an unchanged definition can build on the last run).
+  const maintenance = replace ? undefined : plannedMaintenance(node, own, input.ir, planned);
+  return { ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges, ...(maintenance ? { maintenance } : {}) };
+}
+
+/**
+ * The nodes an edit of the nodes `changed` reaches (them and their downstream), in the DAG's order,
+ * from `last`, the plan of the text before the edit; undefined when a changed node is not in it.
+ */
+export function editedDownstream(last: Plan, changed: ReadonlySet<NodeId>): NodeId[] | undefined {
+  const reached = new Set<NodeId>();
+  for (const id of changed) {
+    const a = last.actions.find((x) => x.node === id);
+    if (!a || a.action === 'delete') return undefined;
+    reached.add(id);
+    for (const d of a.downstream) reached.add(d);
+  }
+  return last.actions.filter((a) => reached.has(a.node)).map((a) => a.node);
+}
+
+/**
+ * The plan after an edit that changed the nodes `changed` only (a patched spec: the same node ids,
+ * kinds and inputs, src/dsl/patch.ts), from `last`, the plan of the text before it made from the
+ * same prior, missing snapshots, state and profile: the actions of `edited` (the changed nodes and
+ * their downstream, editedDownstream) are made again, every other kept. Outside `edited` a node's
+ * IR, fingerprints (src/planner/fingerprint.ts FingerprintReuse), schema, prior and missing snapshot
+ * are those of before, and so, by induction in the DAG's order, whether its inputs change data; its
+ * maintenance reads only its SQL and its inputs' keys: its action is the same. The DAG is the same
+ * (same ids and inputs), and so are the downstream lists, the order and the deletes. `redone` also
+ * holds each update or replace upstream of `edited`: its review (impact, readers) reads the nodes
+ * downstream. The review pairs deletes with creates of the same data definition (renames), and only
+ * a changed node's definition differs: with a delete, a changed node that is created makes the plan
+ * in full. Undefined then, or when `last` does not fit (another node set, a kind changed).
+ */
+export function replannedAfterEdit(
+  input: PlanInput & { readonly fingerprints: ReadonlyMap<NodeId, NodeFingerprint> },
+  last: Plan,
+  changed: ReadonlySet<NodeId>,
+  edited: readonly NodeId[],
+): { plan: Plan; redone: ReadonlySet<NodeId> } | undefined {
+  const { ir, prior } = input;
+  const byId = new Map(ir.nodes.map((n) => [n.id, n]));
+  const deletes = Object.keys(prior).filter((id) => !byId.has(id)).length;
+  if (last.actions.length !== byId.size + deletes) return undefined;
+  if (deletes > 0 && last.actions.some((a) => a.action === 'create' && changed.has(a.node))) return undefined;
+  const reached = new Set(edited);
+  const redone = new Set(
+    last.actions
+      .filter((a) => reached.has(a.node) || ((a.action === 'update' || a.action === 'replace') && !a.metadataOnly && a.downstream.some((d) => reached.has(d))))
+      .map((a) => a.node),
+  );
+  const planned = new Map<NodeId, PlannedAction>();
+  const actions: PlannedAction[] = [];
+  for (const a of last.actions) {
+    if (a.action === 'delete') {
+      if (byId.has(a.node) || !prior[a.node]) return undefined;
+      actions.push(a);
+      continue;
+    }
+    const node = byId.get(a.node);
+    const fp = input.fingerprints.get(a.node);
+    if (!node || !fp || node.kind !== a.kind) return undefined;
+    const next = redone.has(a.node) ? plannedAction(input, node, fp, a.downstream, planned) : a;
+    planned.set(a.node, next);
+    actions.push(next);
+  }
+  return { plan: planOf(input, input.fingerprints, actions), redone };
+}
+
 /** How a table follows its inputs' changes; only an unchanged definition (`own`: none) can build on the last run. */
-function plannedMaintenance(node: PipelineNode, own: readonly string[], ir: PipelineIR, before: readonly PlannedAction[]): string | undefined {
+function plannedMaintenance(node: PipelineNode, own: readonly string[], ir: PipelineIR, planned: ReadonlyMap<NodeId, PlannedAction>): string | undefined {
   if (node.kind !== 'features' && !rebuildsTable(node)) return undefined;
   if (own.length) return `full: ${own[0].replace(/_/g, ' ')} changed`;
   if (node.kind !== 'features') return maintenanceText(maintenanceOf(node, ir));
   // A view reads its source's new files: a source this plan rebuilds writes every row again.
-  const from = before.find((a) => a.node === node.from);
+  const from = planned.get(node.from);
   if (from && (from.action === 'create' || from.action === 'replace' || from.maintenance?.startsWith('full:'))) return `full: ${node.from} is rebuilt`;
   return maintenanceText(featuresMaintenance(node, ir));
 }

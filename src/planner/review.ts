@@ -58,6 +58,12 @@ export interface ReviewInput {
   readonly baseLineage?: ColumnSources;
   /** Rows and duration of each node's last run, for the cost of the change. */
   readonly state?: PipelineState;
+  /**
+   * Only these actions are reviewed, the plan's others already are (a plan after an edit, its
+   * actions outside them kept from the last plan: src/planner/plan.ts replannedAfterEdit). The plan
+   * then lists its actions in the head DAG's order, the deletes last.
+   */
+  readonly only?: ReadonlySet<NodeId>;
 }
 
 interface Effect {
@@ -97,7 +103,7 @@ class Reviewer {
   constructor(private readonly input: ReviewInput) {
     this.headById = new Map(input.head.nodes.map((n) => [n.id, n]));
     this.baseById = new Map((input.base?.nodes ?? []).map((n) => [n.id, n]));
-    this.order = buildDag(input.head).order;
+    this.order = input.only ? input.plan.actions.filter((a) => a.action !== 'delete').map((a) => a.node) : buildDag(input.head).order;
   }
 
   review(): Plan {
@@ -108,9 +114,11 @@ class Reviewer {
     }
     const total = this.propagate(own).effects;
     const renamed = this.renames();
+    const { only } = this.input;
     return {
       ...plan,
       actions: plan.actions.map((a) => {
+        if (only && !only.has(a.node)) return a;
         const r = this.reviewAction(a, total.get(a.node));
         const to = renamed.get(a.node);
         const from = [...renamed].find(([, c]) => c === a.node)?.[0];

@@ -155,9 +155,10 @@ describe('plan caches', () => {
       return plan();
     };
     const memo = join(dir, '.asgard', 'cache', 'plans', 'shop.asg.json');
-    const plant = () => {
-      const doc = JSON.parse(readFileSync(memo, 'utf8')) as { plan: { actions: { reasons: string[] }[] } };
-      doc.plan.actions[0].reasons = ['planted'];
+    const plant = (node?: string) => {
+      const doc = JSON.parse(readFileSync(memo, 'utf8')) as { plan: { actions: { node: string; reasons: string[] }[] } };
+      const a = node === undefined ? doc.plan.actions[0] : doc.plan.actions.find((x) => x.node === node)!;
+      a.reasons = ['planted'];
       writeFileSync(memo, JSON.stringify(doc));
     };
     const first = await plan();
@@ -196,13 +197,21 @@ describe('plan caches', () => {
     expect(missing).toContain('snapshot missing');
     expect(await uncached()).toBe(missing);
 
-    // The spec was edited (the model, whose snapshot is still there).
-    plant();
+    // The spec was edited (the model, whose snapshot is still there): its action is made again, the
+    // others are the last plan's (src/planner/plan.ts replannedAfterEdit), a planted one too.
+    plant('gold.store_sales');
     writeFileSync(join(dir, 'shop.asg'), text.replace('count(*) AS orders', 'count(order_id) AS orders'));
     const edited = await plan();
     expect(edited).not.toContain('planted');
     expect(edited).toContain('sql changed');
     expect(await uncached()).toBe(edited);
+    plant('bronze.orders');
+    writeFileSync(join(dir, 'shop.asg'), text.replace('count(*) AS orders', 'count(DISTINCT order_id) AS orders'));
+    const kept = JSON.parse(await plan()) as { actions: { node: string; reasons: string[] }[] };
+    const source = kept.actions.find((a) => a.node === 'bronze.orders')!;
+    expect(source.reasons).toEqual(['planted']);
+    source.reasons = (JSON.parse(edited) as typeof kept).actions.find((a) => a.node === 'bronze.orders')!.reasons;
+    expect(JSON.stringify(kept)).toBe(JSON.stringify(JSON.parse(await uncached())));
   }, 300_000);
 
   it('a repeated plan as a process reads neither the checked spec nor loads the parser or DuckDB, and prints the same plan', () => {
