@@ -14,7 +14,8 @@ export { STATE_FOLDER, stateDirOf } from './cache-paths.cjs';
 /** The caches of the state folder `stateDir` (salted with `buildId` when given: tests play another build). */
 export const cachesOf = (stateDir: string, buildId?: string): WorkspaceCaches => new WorkspaceCaches(cacheDirOf(stateDir), buildId);
 
-let lastKey: { readonly id: string; readonly specFile: string; readonly text: string; readonly key: string } | undefined;
+/** The last few spec keys made: a command after an edit asks for the keys of two texts (before and after it), several times each. */
+const lastKeys: { readonly id: string; readonly specFile: string; readonly text: string; readonly key: string }[] = [];
 
 /** The cache files of a workspace; each is salted with the build id. */
 export class WorkspaceCaches {
@@ -35,13 +36,17 @@ export class WorkspaceCaches {
 
   /**
    * The key of a spec's entries (its compile cache, its last plan): a hash of the build id, the spec's
-   * path and its text (the last one remembered: a command asks for it several times).
+   * path and its text (the last few remembered: a command asks for them several times, and hashing
+   * a 10,000-node spec's text takes milliseconds).
    */
   specKey(specFile: string, text: string): string {
     const id = this.buildId;
-    if (lastKey?.id !== id || lastKey.specFile !== specFile || lastKey.text !== text)
-      lastKey = { id, specFile, text, key: sha256(`${id}\n${specFile}\n${text}`) };
-    return lastKey.key;
+    let k = lastKeys.find((x) => x.id === id && x.specFile === specFile && x.text === text);
+    if (!k) {
+      k = { id, specFile, text, key: sha256(`${id}\n${specFile}\n${text}`) };
+      if (lastKeys.unshift(k) > 4) lastKeys.pop();
+    }
+    return k.key;
   }
 
   /** The spec compile cache of one spec file. */
