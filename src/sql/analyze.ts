@@ -20,6 +20,7 @@ import { JsonCacheFile } from '../util/json-cache.js';
 import { SQL_DIALECT, sqlToolkit } from './toolkit.js';
 import { rememberBindTemplate, renderBindTemplate, type RenderedTemplate } from './bind-templates.js';
 import { fastAnalyzeSql } from './fast-analyze.js';
+import { type TypeInputs, type TypedColumn, typeEarly } from './fast-types.js';
 
 export { SQL_DIALECT } from './toolkit.js';
 
@@ -60,16 +61,28 @@ const MEMO_LIMIT = 20_000;
 
 /** Analyses one SQL body (a single query). Never throws. */
 export function analyzeSql(text: string, cache?: SqlAnalysisCache): SqlAnalysis {
+  return analyzeAndType(text, cache).analysis;
+}
+
+/**
+ * analyzeSql, and with `inputs` the body's output columns typed from the tree the analysis parses
+ * (src/sql/fast-types.ts typeEarly, kept there for the schema pass): only when the body is parsed
+ * here (not when a cache answers) and the fast rules type it over those inputs. Never throws.
+ */
+export function analyzeAndType(text: string, cache?: SqlAnalysisCache, inputs?: TypeInputs): { analysis: SqlAnalysis; columns?: readonly TypedColumn[] } {
   const key = cache ? sqlCacheKey(text) : '';
   const stored = cache?.get(key);
   if (stored) {
     remember(text, stored);
-    return stored;
+    return { analysis: stored };
   }
-  const result = memo.get(text) ?? analyzeUncached(text);
+  let columns: readonly TypedColumn[] | undefined;
+  const known = memo.get(text);
+  // The common subset needs no polyglot (src/sql/fast-analyze.ts); it answers only when sure.
+  const result = known ?? fastAnalyzeSql(text, inputs && ((q) => (columns = typeEarly(text, q, inputs)))) ?? analyzeWithPolyglot(text);
   cache?.set(key, result);
   remember(text, result);
-  return result;
+  return columns ? { analysis: result, columns } : { analysis: result };
 }
 
 function remember(text: string, result: SqlAnalysis): void {
@@ -87,11 +100,6 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface PolySpan {
   start: number;
   end: number;
-}
-
-function analyzeUncached(text: string): SqlAnalysis {
-  // The common subset needs no polyglot (src/sql/fast-analyze.ts); it answers only when sure.
-  return fastAnalyzeSql(text) ?? analyzeWithPolyglot(text);
 }
 
 /** polyglot's analysis, whatever the body (test/sql/fast-analyze.test.ts compares the fast path with it). */

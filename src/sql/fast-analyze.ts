@@ -185,7 +185,7 @@ function tokenize(text: string): { toks: Tok[]; comments: boolean } {
 // The tree: only what the renderings, the table list and the column lineage (fast-lineage.ts) need.
 export type Expr =
   | { readonly k: 'raw'; readonly spark: string; readonly duck: string; readonly clock?: string }
-  | { readonly k: 'col'; readonly text: string }
+  | { readonly k: 'col'; readonly text: string; readonly qualifier?: string; readonly column: string }
   | { readonly k: 'fn'; readonly name: string; readonly args: readonly Expr[]; readonly distinct: boolean; readonly star: boolean; readonly over?: Over }
   | { readonly k: 'cast'; readonly e: Expr; readonly spark: string; readonly duck: string }
   | { readonly k: 'case'; readonly operand?: Expr; readonly whens: readonly (readonly [Expr, Expr])[]; readonly otherwise?: Expr }
@@ -491,10 +491,11 @@ class Parser {
       }
     }
     if (this.is('(', 1)) return this.call();
-    const parts = [this.name()];
-    if (this.accept('.')) parts.push(this.name());
+    const first = this.name();
+    if (!this.accept('.')) return { k: 'col', text: first, column: first };
+    const column = this.name();
     if (this.is('.')) unsure();
-    return { k: 'col', text: parts.join('.') };
+    return { k: 'col', text: `${first}.${column}`, qualifier: first, column };
   }
 
   private caseExpr(): Expr {
@@ -783,23 +784,28 @@ export function fastBindTree(text: string): Query | undefined {
 
 /**
  * The analysis of a body in the subset, equal to polyglot's (src/sql/analyze.ts), or undefined when
- * the body is outside it. Never throws.
+ * the body is outside it. Never throws. `bindTree` is handed the tree `fastBindTree(text)` gives
+ * (a body without comments), while it is at hand: its typing needs no second parse.
  */
-export function fastAnalyzeSql(text: string): Extract<SqlAnalysis, { ok: true }> | undefined {
+export function fastAnalyzeSql(text: string, bindTree?: (q: Query) => void): Extract<SqlAnalysis, { ok: true }> | undefined {
+  let q: Query;
+  let analysis: Extract<SqlAnalysis, { ok: true }>;
   try {
     const parsed = parse(text);
     if (!parsed) return undefined;
-    const { q, p, comments } = parsed;
+    q = parsed.q;
     const normalized = new Printer({ d: 'spark', tables: 'text' }).query(q);
-    const tables = [...p.tables].sort((a, b) => a.start - b.start);
-    if (comments) return { ok: true, normalized, tables };
+    const tables = [...parsed.p.tables].sort((a, b) => a.start - b.start);
+    if (parsed.comments) return { ok: true, normalized, tables };
     const order = placeholderOrder(q);
     const bind: RenderedTemplate = { sql: new Printer({ d: 'duck', tables: order }).query(q), tables: [...order.keys()] };
-    return { ok: true, normalized, tables, bind };
+    analysis = { ok: true, normalized, tables, bind };
   } catch (e) {
     if (e instanceof Unsure) return undefined;
     throw e;
   }
+  bindTree?.(q);
+  return analysis;
 }
 
 /**

@@ -12,7 +12,7 @@
 // Cost: microseconds per body instead of ~0.5–1.2 ms of DuckDB's binder (and loading DuckDB at all).
 
 import type { Body, Expr, FromItem, Query, Select } from './fast-analyze.js';
-import { columnRef, fastBindTree, Unsure, unsure } from './fast-analyze.js';
+import { fastBindTree, Unsure, unsure } from './fast-analyze.js';
 
 export interface TypedColumn {
   readonly name: string;
@@ -36,10 +36,26 @@ const INT_RANK: Readonly<Record<string, number>> = { TINYINT: 1, SMALLINT: 2, IN
 const INT_DECIMAL: Readonly<Record<string, number>> = { TINYINT: 3, SMALLINT: 5, INTEGER: 10, BIGINT: 19, HUGEINT: 38 };
 const INT_RANGE: Readonly<Record<string, bigint>> = { TINYINT: 127n, SMALLINT: 32767n, INTEGER: 2147483647n, BIGINT: 9223372036854775807n };
 
+/** A type DuckDB prints as it names it, by type (a few distinct types, met at every column reference). */
+const plainTypes = new Map<string, boolean>();
+function plain(t: string): boolean {
+  let yes = plainTypes.get(t);
+  if (yes === undefined) {
+    yes = PLAIN.test(t);
+    if (plainTypes.size < 1000) plainTypes.set(t, yes);
+  }
+  return yes;
+}
+
 const isInt = (t: string): boolean => t in INT_RANK;
+/** A decimal type's precision and scale, by type (undefined: not a decimal). */
+const decimals = new Map<string, { p: number; s: number } | undefined>();
 const decimal = (t: string): { p: number; s: number } | undefined => {
+  if (decimals.has(t)) return decimals.get(t);
   const m = /^DECIMAL\((\d+),(\d+)\)$/.exec(t);
-  return m ? { p: Number(m[1]), s: Number(m[2]) } : undefined;
+  const d = m ? { p: Number(m[1]), s: Number(m[2]) } : undefined;
+  if (decimals.size < 1000) decimals.set(t, d);
+  return d;
 };
 const isNumeric = (t: string): boolean => isInt(t) || t === 'DOUBLE' || t === 'FLOAT' || decimal(t) !== undefined;
 const isTemporal = (t: string): boolean => t === 'DATE' || t === 'TIMESTAMP';
@@ -53,7 +69,11 @@ function asDecimal(x: Typed): { p: number; s: number } | undefined {
 }
 
 /** An integer literal fits the integer type `t`. */
-const fits = (value: string, t: string): boolean => t === 'HUGEINT' || (BigInt(value) <= INT_RANGE[t] && BigInt(value) >= -INT_RANGE[t] - 1n);
+const fits = (value: string, t: string): boolean =>
+  t === 'HUGEINT' ||
+  // Up to 9 digits (below 2^31) fits an INTEGER or BIGINT without a BigInt.
+  (value.length <= 9 && value[0] !== '-' && (t === 'INTEGER' || t === 'BIGINT')) ||
+  (BigInt(value) <= INT_RANGE[t] && BigInt(value) >= -INT_RANGE[t] - 1n);
 
 /** A strict ISO date (what a string literal compared with a DATE or TIMESTAMP column must be here). */
 function isoDate(lit: string): boolean {
@@ -114,7 +134,7 @@ function comparable(a: Typed, b: Typed): Typed {
 function final(x: Typed): string {
   if (x.lit === 'null') unsure();
   if (x.lit === 'int') return fits(x.value!, 'INTEGER') ? 'INTEGER' : unsure();
-  return PLAIN.test(x.t) ? x.t : unsure();
+  return plain(x.t) ? x.t : unsure();
 }
 
 const BOOL: Typed = { t: 'BOOLEAN' };
@@ -144,18 +164,38 @@ function castable(from: string, to: string): boolean {
   return false;
 }
 
-/** A FROM item as expressions see it: its name (alias) and columns. */
+/** A FROM item as expressions see it: its name (alias) and columns, both also in lower case. */
 interface Binding {
   readonly alias: string;
+  readonly lowerAlias: string;
   readonly columns: readonly TypedColumn[];
+  readonly lower: readonly string[];
+}
+
+/** Column names in lower case, per columns array (an input's are shared by every body reading it). */
+const lowerNames = new WeakMap<readonly TypedColumn[], readonly string[]>();
+
+/** A binding of `columns` under `alias`; a name given twice (in any case) is DuckDB's to rename or reject. */
+function bind(alias: string, columns: readonly TypedColumn[]): Binding {
+  let lower = lowerNames.get(columns);
+  if (!lower) {
+    lower = columns.map((c) => c.name.toLowerCase());
+    lowerNames.set(columns, lower);
+  }
+  if (new Set(lower).size !== lower.length) unsure();
+  return { alias, lowerAlias: alias.toLowerCase(), columns, lower };
 }
 
 interface Scope {
   readonly bindings: readonly Binding[];
   /** Aggregates are allowed here (SELECT list, HAVING); column references outside them are collected in `bare`. */
   readonly aggregates: boolean;
-  readonly bare?: string[];
+  /** Each as `binding * COLUMN_KEY + column`. */
+  readonly bare?: number[];
 }
+
+/** The key of a column reference: its binding's index times this, plus the column's. */
+const COLUMN_KEY = 1 << 16;
 
 const AGGREGATES = new Set(['SUM', 'AVG', 'MIN', 'MAX', 'COUNT', 'STDDEV', 'COUNT_IF']);
 
@@ -180,9 +220,9 @@ class Typer {
   }
 
   private binding(f: FromItem, ctes: ReadonlyMap<string, readonly TypedColumn[]>): Binding {
-    if (f.k === 'sub') return { alias: f.alias, columns: this.query(f.q, ctes) };
+    if (f.k === 'sub') return bind(f.alias, this.query(f.q, ctes));
     const columns = f.id !== undefined ? this.inputs(f.id) : ctes.get(f.name.toLowerCase());
-    return { alias: f.alias ?? f.name, columns: columns ?? unsure() };
+    return bind(f.alias ?? f.name, columns ?? unsure());
   }
 
   private select(s: Select, ctes: ReadonlyMap<string, readonly TypedColumn[]>): readonly TypedColumn[] {
@@ -192,21 +232,16 @@ class Typer {
       // An ON condition sees the tables joined so far.
       if (j.on) boolean(this.expr(j.on, { bindings: [...bindings], aggregates: false }));
     }
-    const aliases = bindings.map((x) => x.alias.toLowerCase());
-    if (new Set(aliases).size !== aliases.length) unsure();
-    for (const x of bindings) {
-      const names = x.columns.map((c) => c.name.toLowerCase());
-      if (new Set(names).size !== names.length) unsure();
-    }
+    if (new Set(bindings.map((x) => x.lowerAlias)).size !== bindings.length) unsure();
     if (s.where) boolean(this.expr(s.where, { bindings, aggregates: false }));
-    const groups = new Set<string>();
+    const groups = new Set<number>();
     for (const g of s.groupBy) {
       if (g.k !== 'col') unsure();
-      const bare: string[] = [];
+      const bare: number[] = [];
       this.expr(g, { bindings, aggregates: false, bare });
       groups.add(bare[0]);
     }
-    const bare: string[] = [];
+    const bare: number[] = [];
     const inSelect: Scope = { bindings, aggregates: true, bare };
     const out: TypedColumn[] = [];
     let aggregated = s.groupBy.length > 0;
@@ -214,7 +249,7 @@ class Typer {
       if ('star' in it) {
         const from = it.star === '*' ? bindings : bindings.filter((x) => `${x.alias}.*`.toLowerCase() === it.star.toLowerCase());
         if (from.length === 0) unsure();
-        for (const x of from) for (const c of x.columns) out.push({ name: c.name, type: PLAIN.test(c.type) ? c.type : unsure() });
+        for (const x of from) for (const c of x.columns) out.push({ name: c.name, type: plain(c.type) ? c.type : unsure() });
         if (s.groupBy.length) unsure();
         continue;
       }
@@ -223,7 +258,7 @@ class Typer {
       if (this.aggregateCalls !== before) aggregated = true;
       // DuckDB names a bare column by its name as written; any other expression by its own text.
       const e = it.e;
-      const name = it.alias ?? (e.k === 'col' ? columnRef(e.text).column : unsure());
+      const name = it.alias ?? (e.k === 'col' ? e.column : unsure());
       out.push({ name, type: final(t) });
     }
     if (s.having) {
@@ -244,26 +279,27 @@ class Typer {
   private aggregateCalls = 0;
 
   /** A column reference: its binding and column (the key GROUP BY compares), and its type. */
-  private column(text: string, scope: Scope): Typed {
-    const { qualifier, column: name } = columnRef(text);
-    const qual = qualifier?.toLowerCase();
-    const lower = name.toLowerCase();
-    let found: { b: number; c: number } | undefined;
-    scope.bindings.forEach((x, b) => {
-      if (qual !== undefined && x.alias.toLowerCase() !== qual) return;
-      x.columns.forEach((c, i) => {
-        if (c.name.toLowerCase() !== lower) return;
-        if (found) unsure(); // ambiguous: DuckDB's error
-        found = { b, c: i };
-      });
-    });
+  private column(e: Extract<Expr, { k: 'col' }>, scope: Scope): Typed {
+    const qual = e.qualifier?.toLowerCase();
+    const lower = e.column.toLowerCase();
+    // A binding's names are unique (bind), so a name found in two bindings is ambiguous: DuckDB's error.
+    let key = -1;
+    const { bindings } = scope;
+    for (let b = 0; b < bindings.length; b++) {
+      const x = bindings[b];
+      if (qual !== undefined && x.lowerAlias !== qual) continue;
+      const c = x.lower.indexOf(lower);
+      if (c < 0) continue;
+      if (key >= 0) unsure();
+      key = b * COLUMN_KEY + c;
+    }
     // Not found: a select alias, an outer query or an error — DuckDB's call.
-    if (!found) return unsure();
-    const col = scope.bindings[found.b].columns[found.c];
+    if (key < 0) return unsure();
+    const col = bindings[Math.floor(key / COLUMN_KEY)].columns[key % COLUMN_KEY];
     // The output is named as written; a name written in another case than the column's is left to DuckDB.
-    if (col.name !== name) unsure();
-    if (!PLAIN.test(col.type)) unsure();
-    scope.bare?.push(`${found.b}.${found.c}`);
+    if (col.name !== e.column) unsure();
+    if (!plain(col.type)) unsure();
+    scope.bare?.push(key);
     return { t: col.type };
   }
 
@@ -272,7 +308,7 @@ class Typer {
       case 'raw':
         return this.raw(e);
       case 'col':
-        return this.column(e.text, scope);
+        return this.column(e, scope);
       case 'paren':
         return this.expr(e.e, scope);
       case 'cast': {
@@ -446,13 +482,53 @@ class Typer {
   }
 }
 
+/** A body's input tables' columns, by node id (undefined: not known). */
+export type TypeInputs = (id: string) => readonly TypedColumn[] | undefined;
+
 /**
  * The output columns of `text` rendered for binding, over its input tables' columns (by node id), or
  * undefined where DuckDB must bind it. Never throws.
  */
-export function fastOutputColumns(text: string, inputs: (id: string) => readonly TypedColumn[] | undefined): TypedColumn[] | undefined {
+export function fastOutputColumns(text: string, inputs: TypeInputs): TypedColumn[] | undefined {
+  const early = typedEarly.get(text);
+  if (early) {
+    typedEarly.delete(text);
+    if (early.read.every(([id, columns]) => sameColumns(inputs(id), columns))) return [...early.columns];
+  }
   const q = fastBindTree(text);
-  if (!q) return undefined;
+  return q && typeTree(q, inputs);
+}
+
+/**
+ * Types the bind tree of `text` (`fastBindTree(text)`, handed over by the SQL analysis that parsed
+ * it: src/sql/analyze.ts) over the input columns known so far, and keeps the answer for
+ * fastOutputColumns: typing needs no second parse of the body, and no tree is kept.
+ */
+export function typeEarly(text: string, q: Query, inputs: TypeInputs): readonly TypedColumn[] | undefined {
+  const read: [string, readonly TypedColumn[]][] = [];
+  const columns = typeTree(q, (id) => {
+    const c = inputs(id);
+    if (c) read.push([id, c]);
+    return c;
+  });
+  if (!columns) return undefined;
+  if (typedEarly.size >= EARLY_LIMIT) typedEarly.clear();
+  typedEarly.set(text, { read, columns });
+  return columns;
+}
+
+/**
+ * Bodies typed early, by text: the columns of each input the typing read, and what came out. The
+ * columns are a pure function of the text and those inputs, so fastOutputColumns takes them (once)
+ * when its inputs have the same columns. Bounded; cleared wholesale when full.
+ */
+const typedEarly = new Map<string, { readonly read: readonly (readonly [string, readonly TypedColumn[]])[]; readonly columns: readonly TypedColumn[] }>();
+const EARLY_LIMIT = 20_000;
+
+const sameColumns = (a: readonly TypedColumn[] | undefined, b: readonly TypedColumn[]): boolean =>
+  a !== undefined && a.length === b.length && a.every((c, i) => c.name === b[i].name && c.type === b[i].type);
+
+function typeTree(q: Query, inputs: TypeInputs): TypedColumn[] | undefined {
   try {
     return [...new Typer(inputs).query(q, new Map())];
   } catch (e) {

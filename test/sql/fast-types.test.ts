@@ -17,7 +17,7 @@ import type { PipelineIR } from '../../src/ir/types.js';
 import { analyzeSql } from '../../src/sql/analyze.js';
 import { fillTemplate } from '../../src/sql/bind-templates.js';
 import { fastAnalyzeSql } from '../../src/sql/fast-analyze.js';
-import { fastOutputColumns, type TypedColumn } from '../../src/sql/fast-types.js';
+import { fastOutputColumns, type TypedColumn, typeEarly } from '../../src/sql/fast-types.js';
 import { loadSqlToolkit } from '../../src/sql/toolkit.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -326,5 +326,41 @@ describe('output columns without DuckDB = DuckDB binder', () => {
     process.stderr.write(`fast-types: ${answered} of ${tried} random queries typed without DuckDB\n`);
     // Most random expressions do not bind at all (a type error): those are DuckDB's to report.
     expect(answered).toBeGreaterThan(tried / 25);
+  });
+});
+
+describe('typing early, from the tree the SQL analysis parsed (typeEarly)', () => {
+  const text = 'SELECT id, amount * 2 AS doubled FROM silver.early_t';
+  const ints: Columns = [
+    { name: 'id', type: 'BIGINT' },
+    { name: 'amount', type: 'INTEGER' },
+  ];
+  const decimals: Columns = [
+    { name: 'id', type: 'BIGINT' },
+    { name: 'amount', type: 'DECIMAL(10,2)' },
+  ];
+  const over = (cols: Columns) => (id: string) => (id === 'silver.early_t' ? cols : undefined);
+  const early = (cols: Columns): Columns | undefined => {
+    let typed: Columns | undefined;
+    fastAnalyzeSql(text, (q) => (typed = typeEarly(text, q, over(cols))));
+    return typed;
+  };
+
+  it('types the body as the schema pass would', () => {
+    expect(early(ints)).toEqual([
+      { name: 'id', type: 'BIGINT' },
+      { name: 'doubled', type: 'INTEGER' },
+    ]);
+    expect(fastOutputColumns(text, over([...ints]))).toEqual(early(ints));
+  });
+
+  it('is not the schema pass answer when its inputs have other columns', () => {
+    early(ints);
+    expect(fastOutputColumns(text, over(decimals))).toEqual([
+      { name: 'id', type: 'BIGINT' },
+      { name: 'doubled', type: 'DECIMAL(18,2)' },
+    ]);
+    early(ints);
+    expect(fastOutputColumns(text, () => undefined)).toBeUndefined();
   });
 });

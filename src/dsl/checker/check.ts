@@ -16,7 +16,8 @@ import {
   type Span,
   type SqlBody,
 } from '../../ir/types.js';
-import { analyzeSql, type SqlAnalysisCache, type TableRef } from '../../sql/analyze.js';
+import { analyzeAndType, type SqlAnalysisCache, type TableRef } from '../../sql/analyze.js';
+import type { TypedColumn } from '../../sql/fast-types.js';
 import { scanSqlVars } from '../../sql/vars.js';
 import type { Block, SpecFile } from '../ast.js';
 import { type BlockCache, type BlockRange, type CachedBlock, moved } from '../block-cache.js';
@@ -141,7 +142,7 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   const drafts = dedupeNodes(ctx);
   const resolver = buildResolver(drafts);
   for (const r of ctx.resolvers) r(resolver);
-  analyzeBodies(ctx, resolver);
+  analyzeBodies(ctx, resolver, true);
   recordVars(drafts, ctx, vars);
 
   const byId = new Map(drafts.map((d) => [d.node.id, d]));
@@ -350,9 +351,24 @@ function resolverOf(nodes: readonly PipelineNode[]): Resolver {
 
 const CATALOGS = new Set(['iceberg', 'spark_catalog']);
 
-function analyzeBodies(ctx: Ctx, r: Resolver): void {
+/**
+ * Analyses every pending SQL body and resolves what it reads. With `typeEarly`, a cleanse's or
+ * model's body parsed here is also typed from the same tree over the columns known so far (sources'
+ * declared columns, bodies typed before it), which the schema pass takes instead of parsing the
+ * body again (src/sql/fast-types.ts typeEarly; it checks the inputs are the same).
+ */
+function analyzeBodies(ctx: Ctx, r: Resolver, typeEarly = false): void {
+  const known = new Map<NodeId, readonly TypedColumn[]>();
+  if (typeEarly)
+    for (const d of ctx.drafts) {
+      const columns = d.node.kind === 'source' ? d.node.stream?.columns : undefined;
+      if (columns) known.set(d.node.id, columns);
+    }
+  const inputs = (id: string) => known.get(id);
   for (const { body, draft, isCheck } of ctx.sql) {
-    const a = analyzeSql(body.text, ctx.sqlCache);
+    const typed = typeEarly && !isCheck && (draft.node.kind === 'cleanse' || draft.node.kind === 'model');
+    const { analysis: a, columns } = analyzeAndType(body.text, ctx.sqlCache, typed ? inputs : undefined);
+    if (columns) known.set(draft.node.id, columns);
     // Another tool's template syntax was reported with what to write instead (vars.ts); the parser's
     // complaint about the same characters would only repeat it.
     if (!a.ok && scanSqlVars(body.text).templates.length) continue;
