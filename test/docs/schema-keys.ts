@@ -1,7 +1,9 @@
-// The settings the checker accepts, read from its zod schemas (src/dsl/checker/schemas.ts): what the
-// language reference (docs/language.md) must document, no more and no less.
+// The settings the checker accepts, read from its schemas in zod (src/dsl/checker/schemas.ts, built
+// in zod by src/util/schema.ts): what the language reference (docs/language.md) must document, no
+// more and no less.
 import type { z } from 'zod';
 import * as S from '../../src/dsl/checker/schemas.js';
+import type { Schema } from '../../src/util/schema.js';
 
 interface Def {
   type: string;
@@ -32,7 +34,7 @@ export function keysOf(schema: z.ZodType, prefix = ''): string[] {
 }
 
 /** Block heading in docs/language.md → the schema of its settings. */
-export const BLOCK_SCHEMAS: Record<string, z.ZodType> = {
+const blockSchemas: Record<string, Schema<unknown>> = {
   pipeline: S.pipelineSchema,
   var: S.varSchema,
   'source postgres': S.sourceSchemas.postgres,
@@ -49,3 +51,4 @@ export const BLOCK_SCHEMAS: Record<string, z.ZodType> = {
   serve: S.serveSchema,
   batch: S.batchSchema,
 };
+export const BLOCK_SCHEMAS: Record<string, z.ZodType> = Object.fromEntries(Object.entries(blockSchemas).map(([block, s]) => [block, s.zod()]));
