@@ -15,7 +15,16 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import { LocalTableStore, type TableStore } from './iceberg/table-store.js';
 import { SqliteCatalog, type IcebergCatalog, type TableIdent } from './iceberg/catalog.js';
-import { DELETE_FILE_PATH_ID, DELETE_POS_ID, IcebergTables, tableRelativeKey, type PendingWrite, type ScanFile, type WrittenFile } from './iceberg/table.js';
+import {
+  DELETE_FILE_PATH_ID,
+  DELETE_POS_ID,
+  IcebergTables,
+  tableRelativeKey,
+  writeOf,
+  type PendingWrite,
+  type ScanFile,
+  type WrittenFile,
+} from './iceberg/table.js';
 
 export type { ScanFile } from './iceberg/table.js';
 import { icebergTypeOf } from './iceberg/schema.js';
@@ -294,13 +303,21 @@ const INTEGER = /^-?\d+$/;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-/** SELECT over Parquet files; columns cast back to the recorded types where storage widened them. */
+/**
+ * SELECT over Parquet files; columns cast back to the recorded types where storage widened them.
+ * Files of several writes may differ in their columns (a column added since): DuckDB then unifies
+ * them by name (`union_by_name`), which opens every file's footer each time the SELECT is bound.
+ * The files of one asgard write (a full rebuild's snapshot, a pending write) all have its columns:
+ * DuckDB takes them from the first file.
+ */
 export function selectFiles(files: readonly string[], schema?: readonly ColumnSchema[]): string {
   if (files.length === 0) {
     if (!schema || schema.length === 0) return 'SELECT NULL AS "empty" WHERE false';
     return `SELECT ${schema.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
   }
-  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}], union_by_name = true)`;
+  const write = writeOf(files[0]);
+  const oneWrite = write !== undefined && files.every((f) => writeOf(f) === write);
+  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}]${oneWrite ? '' : ', union_by_name = true'})`;
 }
 
 /**

@@ -164,7 +164,7 @@ export class IcebergTables {
     const base = cur?.metadata ?? emptyMetadata(this.store.uri(prefix), now.getTime());
     const metadata = withSchemaAndSpec(base, columns, partitionBy);
     const fields = currentSchema(metadata).fields;
-    const id = `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+    const id = newWriteId(now);
     const dir = this.store.stagingPath(`${prefix}/${DATA}/${id}`);
     mkdirSync(dir, { recursive: true });
     this.pending.add(`${prefix}/${DATA}/${id}/`);
@@ -253,7 +253,7 @@ export class IcebergTables {
       const added: DataFile[] = [];
       const dataKeys: string[] = [];
       // The files become objects together (local: each synced; a remote store: uploaded), in order.
-      const keys = local.map((f) => `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, f).split(sep).join('/')}`);
+      const keys = local.map((f) => dataKey(p, f));
       const sizes = await inParallel(keys, 8, async (key, i) => {
         await this.store.putFile(key, local[i]);
         return p.written.get(local[i])?.bytes ?? this.store.size(key);
@@ -287,7 +287,7 @@ export class IcebergTables {
           conn,
           opts.deletes.map((d) => d.file),
         );
-        const delKeys = opts.deletes.map((d) => `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, d.file).split(sep).join('/')}`);
+        const delKeys = opts.deletes.map((d) => dataKey(p, d.file));
         const sizes = await inParallel(delKeys, 8, async (key, i) => {
           await this.store.putFile(key, opts.deletes![i].file);
           return this.store.size(key);
@@ -743,6 +743,23 @@ const manifestCache = new Map<string, ManifestEntry[]>();
 const listCache = new Map<string, ManifestFile[]>();
 const filesCache = new Map<string, string[]>();
 const scanCache = new Map<string, { key: string; uri: string; rows: number; deletes: string[]; deletedRows: number; partition: string }[]>();
+
+/** A new write's id (its UTC time to the millisecond, 8 random hex digits): its folder is `data/<id>/`. */
+const newWriteId = (now: Date): string => `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+
+/** A `newWriteId` as the folder of a data file's path. */
+const WRITE_ID = /[/\\]data[/\\](\d{8}T\d{9}Z-[0-9a-f]{8})[/\\]/;
+
+/**
+ * The id of the asgard write that made a data file (from its local path), or undefined for a file
+ * another engine wrote. Every file of one write has the write's columns, in its order.
+ */
+export function writeOf(file: string): string | undefined {
+  return WRITE_ID.exec(file)?.[1];
+}
+
+/** The store key of a file written into a pending write's folder (local path). */
+const dataKey = (p: PendingWrite, file: string): string => `${p.prefix}/${DATA}/${p.id}/${relative(p.dir, file).split(sep).join('/')}`;
 
 /** The one data file a position delete file names (its file_path bounds are equal), if it names one. */
 function namedFile(d: DataFile): string | undefined {
