@@ -14,6 +14,10 @@ const { pathToFileURL } = require('node:url');
 const root = join(__dirname, '..');
 const dist = join(root, 'dist', 'cli');
 const built = join(dist, 'main.js');
+// The same modules bundled (scripts/bundle-packages.mjs, after tsc): used when made after them (a
+// tsc alone leaves an older bundle, which must not run).
+const bundled = join(root, 'dist', 'bundle', 'main.js');
+const bundleFresh = () => existsSync(bundled) && statSync(bundled).mtimeMs >= statSync(built).mtimeMs;
 
 // Paths joined by hand: path.join normalises each one, which cost this walk about half its CPU.
 function newestSource(dir) {
@@ -27,7 +31,7 @@ function newestSource(dir) {
 
 const src = join(root, 'src');
 if (existsSync(built) && (!existsSync(src) || statSync(built).mtimeMs >= newestSource(src))) {
-  if (process.argv[2] !== 'plan' || !require(join(dist, 'plan-replay.cjs')).replayProcess()) import(pathToFileURL(built).href);
+  if (process.argv[2] !== 'plan' || !require(join(dist, 'plan-replay.cjs')).replayProcess()) import(pathToFileURL(bundleFresh() ? bundled : built).href);
 } else {
   // Both of tsx's loaders: the CommonJS modules (src/**/*.cts) require each other.
   require('tsx/cjs/api').register();

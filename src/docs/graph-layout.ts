@@ -60,7 +60,8 @@ export async function layoutGraph(
 }
 
 /**
- * `dagreLayout` in a worker thread, which imports this very module. Run from the TypeScript sources
+ * `dagreLayout` in a worker thread, which imports this module by its file name (built, the bundle has
+ * an entry of that name beside its chunks: scripts/bundle-packages.mjs). Run from the TypeScript sources
  * (a checkout through tsx, the tests), the layout is computed here instead: a worker has no tsx.
  */
 function inWorker(nodes: readonly GraphNode[], edges: readonly { readonly from: string; readonly to: string }[]): Promise<GraphLayout> {
@@ -71,7 +72,7 @@ function inWorker(nodes: readonly GraphNode[], edges: readonly { readonly from: 
       .then(({ dagreLayout }) => dagreLayout(workerData.nodes, workerData.edges))
       .then((layout) => parentPort.postMessage(layout));`;
   return new Promise((resolve, reject) => {
-    const w = new Worker(code, { eval: true, workerData: { module: import.meta.url, nodes, edges } });
+    const w = new Worker(code, { eval: true, workerData: { module: new URL('./graph-layout.js', import.meta.url).href, nodes, edges } });
     let done = false;
     w.once('message', (layout: GraphLayout) => {
       done = true;

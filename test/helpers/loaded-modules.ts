@@ -60,13 +60,34 @@ function collect(log: string, code: number, stdout: string, stderr: string): Log
         .filter((u) => u !== ''),
     ),
   ];
-  for (const url of modules) {
+  const held = bundledModules(modules);
+  for (const url of held) {
     // A package as it ships, or bundled by the build into dist/vendor/<package>.js or .cjs (scripts/bundle-packages.mjs).
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url) ?? /\/dist\/vendor\/((?:@[^/]+\/)?[^/]+)\.c?js$/.exec(url);
     if (m) packages.add(m[1]);
   }
   rmSync(join(log, '..'), { recursive: true, force: true });
-  return { code, stdout, stderr, packages, modules };
+  return { code, stdout, stderr, packages, modules: held };
+}
+
+/**
+ * The URLs with each chunk of dist/bundle/ replaced by the dist modules it holds (its modules.json,
+ * scripts/bundle-packages.mjs): a chunk is loaded exactly when one of its modules would be.
+ */
+function bundledModules(urls: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const url of urls) {
+    const m = /^(file:\/\/.*\/dist\/)bundle\/([^/]+\.js)$/.exec(url);
+    if (!m) {
+      out.push(url);
+      continue;
+    }
+    const chunks = JSON.parse(readFileSync(new URL(`${m[1]}bundle/modules.json`), 'utf8')) as Record<string, string[]>;
+    const held = chunks[m[2]];
+    if (!held) throw new Error(`${url} is not in dist/bundle/modules.json: run npm run build`);
+    out.push(...held.map((rel) => `${m[1]}${rel}`));
+  }
+  return [...new Set(out)];
 }
 
 /** Which of `names` were loaded. */
