@@ -108,6 +108,17 @@ const BIND_TODAY = "CAST('2000-01-01' AS DATE)";
 const isWord = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 48 && c <= 57);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
+/** Identifiers in upper case, by text: the same few words come back in every body. Bounded. */
+const uppers = new Map<string, string>();
+function upperOf(v: string): string {
+  let up = uppers.get(v);
+  if (up === undefined) {
+    up = v.toUpperCase();
+    if (uppers.size < 10_000) uppers.set(v, up);
+  }
+  return up;
+}
+
 function tokenize(text: string): { toks: Tok[]; comments: boolean } {
   const toks: Tok[] = [];
   let comments = false;
@@ -137,7 +148,7 @@ function tokenize(text: string): { toks: Tok[]; comments: boolean } {
     if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) {
       while (i < n && isWord(text.charCodeAt(i))) i++;
       const v = text.slice(s, i);
-      toks.push({ k: 'id', v, up: v.toUpperCase(), s, e: i });
+      toks.push({ k: 'id', v, up: upperOf(v), s, e: i });
       continue;
     }
     if (c >= 48 && c <= 57) {
@@ -552,7 +563,8 @@ class Parser {
 
   private call(): Expr {
     const t = this.toks[this.i++];
-    const f = Object.prototype.hasOwnProperty.call(FUNCTIONS, t.v.toLowerCase()) ? FUNCTIONS[t.v.toLowerCase()] : unsure();
+    const lower = t.up.toLowerCase();
+    const f = Object.prototype.hasOwnProperty.call(FUNCTIONS, lower) ? FUNCTIONS[lower] : unsure();
     this.expect('(');
     let star = false;
     let distinct = false;
