@@ -305,17 +305,30 @@ function hashed(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>, parents
  * asked for: a plan reads it only for a node whose fingerprint differs from the prior's.
  */
 function reused(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>, before: readonly [string, string]): NodeFingerprint {
-  let definition: NodeDefinition | undefined;
-  return {
-    id: node.id,
-    kind: node.kind,
-    fingerprint: before[0],
-    metaFingerprint: before[1],
-    get definition() {
-      definition ??= nodeDefinition(node, ir);
-      return definition;
-    },
-  };
+  return new ReusedFingerprint(node, ir, before);
+}
+
+/** A class, not an object literal with a getter: 10,000 of them share one shape and need no closure each (its definition is a getter of the prototype). */
+class ReusedFingerprint implements NodeFingerprint {
+  readonly id: NodeId;
+  readonly kind: PipelineNode['kind'];
+  readonly fingerprint: string;
+  readonly metaFingerprint: string;
+  readonly #node: PipelineNode;
+  readonly #ir: Pick<PipelineIR, 'logicalTime'>;
+  #definition: NodeDefinition | undefined;
+  constructor(node: PipelineNode, ir: Pick<PipelineIR, 'logicalTime'>, before: readonly [string, string]) {
+    this.#node = node;
+    this.#ir = ir;
+    this.id = node.id;
+    this.kind = node.kind;
+    this.fingerprint = before[0];
+    this.metaFingerprint = before[1];
+  }
+  get definition(): NodeDefinition {
+    this.#definition ??= nodeDefinition(this.#node, this.#ir);
+    return this.#definition;
+  }
 }
 
 /** One hash over the whole spec's fingerprints: a saved plan is refused when it moved. */
