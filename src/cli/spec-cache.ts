@@ -277,7 +277,8 @@ function lastChecked(
     // The entry last made by patching this one, if any.
     const d = deltaOver(path, key);
     const last = d ? withDelta(c, d) : c;
-    if (!last?.ir || hasErrors(last.diagnostics)) return undefined;
+    // An entry of the same spec at another path (the folder moved with its `.asgard/`): its spans name the old path.
+    if (!last?.ir || hasErrors(last.diagnostics) || last.ir.file !== specFile) return undefined;
     return {
       ...last,
       ir: last.ir,

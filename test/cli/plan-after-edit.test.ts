@@ -123,4 +123,19 @@ describe('plan after an edit', () => {
       expect(warm, what).toBe(await withoutCaches());
     }
   }, 300_000);
+
+  it('in a folder moved with its caches, equals a plan without caches (the last entry names the old path)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-moved-'));
+    const spec = 'generated.asg';
+    const text = generateSpec({ sources: 3, sqlNodes: 20 });
+    writeFileSync(join(dir, spec), text);
+    expect(await plan(dir, spec)).toMatch(/^exit 0/);
+    const moved = mkdtempSync(join(tmpdir(), 'asgard-plan-moved-to-'));
+    cpSync(dir, moved, { recursive: true });
+    const edited = replaceOnce(text, 'WHERE amount > ', 'WHERE amount > 100 AND amount > ');
+    writeFileSync(join(moved, spec), edited);
+    const warm = await plan(moved, spec);
+    expect(warm).not.toContain(dir);
+    expect(warm).toBe(await uncached(mkdtempSync(join(tmpdir(), 'asgard-plan-moved-cold-')), spec, edited));
+  }, 300_000);
 });
