@@ -218,9 +218,13 @@ export async function mergeFresh(
   beforeCompare?: (replaced: string) => Promise<void>,
 ): Promise<Exclude<DerivedOutcome, { kind: 'full' }>> {
   // Only the previous files holding an affected key are read and rewritten; the same pass
-  // fingerprints their rows of the affected keys.
+  // fingerprints their rows of the affected keys, and keeps them when `beforeCompare` reads them all.
   const cols = columnNames(schema);
-  const merge = await planMerge(conn, await warehouse.scan(prev), schema, [[key, 'k']], 'asg_keys', { hashRows: compare, nulls });
+  const merge = await planMerge(conn, await warehouse.scan(prev), schema, [[key, 'k']], 'asg_keys', {
+    hashRows: compare,
+    keepRows: compare && !!beforeCompare,
+    nulls,
+  });
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
   await beforeCompare?.(merge.replaced);
   if (compare) {

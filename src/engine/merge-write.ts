@@ -43,8 +43,10 @@ const POSITIONS = 'asg_merge_pos';
  * Plan a merge into a table whose current files are `files` (columns `schema`): `on` pairs a
  * table column with a column of `keysRel`, the relation of changed keys (NULL matches NULL).
  * `hashRows` also hashes each previous row of a changed key (reading every column, not only the
- * key): `fingerprint` then answers what a second pass over `replaced` would. `nulls`: whether a
- * key of `keysRel` has a NULL, when the caller knows.
+ * key): `fingerprint` then answers what a second pass over `replaced` would. `keepRows` (with
+ * `hashRows`) keeps those rows from that pass in a temp table, and `replaced` reads them there: for a
+ * caller that reads `replaced` in full (derived.ts's merged groups), not the hit files a second time.
+ * `nulls`: whether a key of `keysRel` has a NULL, when the caller knows.
  */
 export async function planMerge(
   conn: DuckDBConnection,
@@ -52,7 +54,7 @@ export async function planMerge(
   schema: readonly ColumnSchema[],
   on: readonly (readonly [string, string])[],
   keysRel: string,
-  opts: { readonly hashRows?: boolean; readonly nulls?: boolean } = {},
+  opts: { readonly hashRows?: boolean; readonly keepRows?: boolean; readonly nulls?: boolean } = {},
 ): Promise<MergePlan> {
   const nulls =
     opts.nulls ??
@@ -61,11 +63,16 @@ export async function planMerge(
       keysRel,
       on.map(([, k]) => k),
     ));
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT, h UBIGINT)`);
+  const keep = !!opts.hashRows && !!opts.keepRows;
+  const cols = columnNames(schema);
+  // Kept rows: the columns of `schema` after (f, pos, h), as `replaced` reads them.
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT, h UBIGINT${keep ? schema.map((c) => `, ${ident(c.name)} ${c.type}`).join('') : ''})`,
+  );
   // The hash of a row as `replaced` reads it: the columns of `schema`, cast back where storage widened them.
   const hashed = (rows: string) =>
     opts.hashRows
-      ? `SELECT __asg_file, file_row_number, hash(${columnNames(schema)}) FROM (SELECT __asg_file, file_row_number, ${selectList(schema)} FROM (${rows}))`
+      ? `SELECT __asg_file, file_row_number, hash(${cols})${keep ? `, ${cols}` : ''} FROM (SELECT __asg_file, file_row_number, ${selectList(schema)} FROM (${rows}))`
       : `SELECT __asg_file, file_row_number, NULL FROM (${rows})`;
   if (files.length) {
     // Only the key columns are read, with the file and row number of each row; deleted rows are not rows.
@@ -101,12 +108,14 @@ export async function planMerge(
     hitRows,
     kept: keptOf(hitFiles),
     keptOf,
-    replaced: union(
-      hitFiles.map(
-        (f) =>
-          `SELECT ${selectList(schema, 't.')} FROM read_parquet(${literal(f.path)}, file_row_number = true) AS t SEMI JOIN (${positions(f)}) AS p ON t.file_row_number = p.pos`,
-      ),
-    ),
+    replaced: keep
+      ? `SELECT ${cols} FROM ${POSITIONS}`
+      : union(
+          hitFiles.map(
+            (f) =>
+              `SELECT ${selectList(schema, 't.')} FROM read_parquet(${literal(f.path)}, file_row_number = true) AS t SEMI JOIN (${positions(f)}) AS p ON t.file_row_number = p.pos`,
+          ),
+        ),
     positions,
     ...(opts.hashRows ? { fingerprint: `SELECT count(*) AS n, sum(h::HUGEINT) AS h FROM ${POSITIONS}` } : {}),
   };
