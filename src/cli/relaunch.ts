@@ -71,6 +71,7 @@ export async function relaunch(nodeArgs: readonly string[], script: string, argv
     env: { ...process.env, [PARENT]: String(process.pid) },
   });
   for (const s of SIGNALS) process.on(s, () => child.kill(s));
+  await keepRealtime(child.pid);
   return new Promise((resolve) => {
     child.once('error', (e) => {
       process.stderr.write(`error: could not start the server process: ${e.message}\n`);
@@ -78,6 +79,30 @@ export async function relaunch(nodeArgs: readonly string[], script: string, argv
     });
     child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
+}
+
+/** The real-time policy and priority a /proc/PID/stat text shows (fields 41 and 40: SCHED_FIFO 1, SCHED_RR 2), or undefined. */
+export function realtimeOf(stat: string): { policy: '--fifo' | '--rr'; priority: number } | undefined {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const policy = Number(fields[38]);
+  return policy === 1 || policy === 2 ? { policy: policy === 1 ? '--fifo' : '--rr', priority: Number(fields[37]) } : undefined;
+}
+
+/**
+ * `chrt --fifo --reset-on-fork 10 asgard serve …` (docs/http.md, "Latency on a busy machine"): the
+ * re-launched process does not inherit the policy (reset on fork), so its main thread is given this
+ * process's; its other threads and the processes it starts stay at normal priority. Linux only.
+ */
+async function keepRealtime(pid: number | undefined): Promise<void> {
+  if (pid === undefined || process.platform !== 'linux') return;
+  const { readFileSync } = await import('node:fs');
+  const rt = realtimeOf(readFileSync('/proc/self/stat', 'utf8'));
+  if (!rt) return;
+  const { CHRT } = await import('../serve/query-door.js');
+  const { spawnSync } = await import('node:child_process');
+  const args = ['--reset-on-fork', rt.policy, '-p', String(rt.priority), String(pid)];
+  const done = CHRT ? spawnSync(CHRT, args, { encoding: 'utf8' }) : undefined;
+  if (done?.status !== 0) process.stderr.write(`warning: the server process runs at normal priority: ${done?.stderr?.trim() || 'chrt is not installed'}\n`);
 }
 
 /** In the re-launched process: when the first process ends (its IPC channel closes), stop as on SIGTERM. */
