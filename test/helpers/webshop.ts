@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { mulberry32 } from './prng.js';
 
 export interface Pageview {
   readonly event_id: number;
@@ -36,17 +37,6 @@ export interface WebshopData {
   readonly days: string[];
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const DAY_MS = 86_400_000;
 const isoZ = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 const DEVICES = ['mobile', 'desktop', 'tablet'];
@@ -57,7 +47,7 @@ export const visitorId = (v: number) => `v-${String(v).padStart(4, '0')}`;
 export function webshopData(opts: { visitors?: number; days?: number; seed?: number; lastDay?: string } = {}): WebshopData {
   const nVisitors = opts.visitors ?? 40;
   const nDays = opts.days ?? 30;
-  const rnd = prng(opts.seed ?? 11);
+  const rnd = mulberry32(opts.seed ?? 11);
   const last = Date.parse(`${opts.lastDay ?? '2025-05-30'}T00:00:00Z`);
   const first = last - (nDays - 1) * DAY_MS;
   const days = Array.from({ length: nDays }, (_, i) => new Date(first + i * DAY_MS).toISOString().slice(0, 10));

@@ -9,18 +9,7 @@ import * as specSchemas from '../../src/dsl/checker/schemas.js';
 import { CallV, DurationV, SqlTextV, TaggedV } from '../../src/dsl/checker/plain.js';
 import { pipelineStateSchema } from '../../src/planner/state-store.js';
 import { type Schema, z } from '../../src/util/schema.js';
-
-/** A seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/prng.js';
 
 interface Def {
   type: string;
@@ -149,7 +138,7 @@ describe('schema.ts against zod', () => {
 
   for (const [name, schema] of schemas) {
     it(`${name}: the check's answers are zod's`, () => {
-      const r = rng(name.length * 7919 + 17);
+      const r = mulberry32(name.length * 7919 + 17);
       const zs = schema.zod();
       let taken = 0;
       let refused = 0;
