@@ -13,7 +13,8 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { Plan } from '../planner/plan.js';
-import type { PipelineState, StateStore } from '../planner/state-store.js';
+import type { PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 import { sha256 } from '../util/canonical-json.js';
 import { readKeyed, writeKeyed } from '../util/keyed-file.js';
 import type { Workspace, WorkspaceCaches } from '../workspace/workspace.js';
@@ -95,6 +96,9 @@ export async function snapshotCheck(ws: Workspace, ir: Pick<PipelineIR, 'name' |
   const remote = ws.remote(ir);
   const missing = new Map<NodeId, string>();
   let present: string[] | undefined = remote ? undefined : [];
+  // The paths of a snapshot seen whole before are known without reading its manifests (its files
+  // never change once committed): only whether each is still there is looked at again.
+  const known = remote ? undefined : ws.caches.snapshotPaths();
   for (const [id, n] of Object.entries(state.nodes)) {
     if (!n.snapshot) continue;
     // A remote warehouse's working copy holds only what was pulled: the bucket decides.
@@ -102,13 +106,38 @@ export async function snapshotCheck(ws: Workspace, ir: Pick<PipelineIR, 'name' |
       if (!(await remote.hasSnapshot(n.snapshot))) missing.set(id, n.snapshot.path);
       continue;
     }
-    const { paths, complete } = await warehouse.snapshotPaths(n.snapshot);
+    const key = snapshotKey(warehouse, n.snapshot);
+    const cached = known?.get(key);
+    const { paths, complete } = cached ? { paths: cached, complete: true } : await warehouse.snapshotPaths(n.snapshot);
     const gone = paths.find((p) => !existsSync(p));
     if (gone) missing.set(id, gone);
+    else if (complete && !cached) known?.set(key, paths);
     if (complete) present?.push(...paths);
     else present = undefined;
   }
+  known?.save();
   return { missing, ...(present ? { present } : {}) };
+}
+
+const snapshotKey = (warehouse: Warehouse, s: SnapshotRef): string => JSON.stringify([warehouse.root, s.path, s.metadataLocation, s.manifestList]);
+
+/**
+ * Records the paths of the state's snapshots that snapshotCheck has not seen (those an apply just
+ * committed, while the manifests it wrote are at hand), so that the next plan over them, a no-op
+ * apply's, reads no manifest. A local warehouse only (a remote one's bucket decides).
+ */
+export async function rememberSnapshots(ws: Workspace, ir: Pick<PipelineIR, 'name' | 'warehouse' | 'profiles'>, state: PipelineState): Promise<void> {
+  if (ws.remote(ir)) return;
+  const warehouse = ws.warehouse(ir);
+  const known = ws.caches.snapshotPaths();
+  for (const n of Object.values(state.nodes)) {
+    if (!n.snapshot) continue;
+    const key = snapshotKey(warehouse, n.snapshot);
+    if (known.get(key)) continue;
+    const { paths, complete } = await warehouse.snapshotPaths(n.snapshot);
+    if (complete && paths.every((p) => existsSync(p))) known.set(key, paths);
+  }
+  known.save();
 }
 
 /**

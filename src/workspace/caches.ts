@@ -88,6 +88,17 @@ export class WorkspaceCaches {
     return new JsonCacheFile<V>(join(this.dir, 'site-layout.json'), this.buildId);
   }
 
+  /**
+   * The local paths each committed snapshot needs (Warehouse.snapshotPaths: its folder, metadata,
+   * manifest list, manifests, data and delete files), by the snapshot's reference: what a plan
+   * checks are still there. A snapshot's files never change once committed, so a plan over
+   * snapshots it has seen checks that they exist without reading a manifest (nor loading the Avro
+   * library). save() after use.
+   */
+  snapshotPaths(): JsonCacheFile<string[]> {
+    return new JsonCacheFile(join(this.dir, 'snapshot-paths.json'), this.buildId);
+  }
+
   /** Rendered target SQL by content hash; save() after use. */
   compileSql(): JsonCacheFile<string> {
     return new JsonCacheFile(join(this.dir, 'compile-sql.json'), this.buildId);

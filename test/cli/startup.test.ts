@@ -119,7 +119,7 @@ describe('start-up: a command loads what it needs', () => {
     try {
       copyFileSync(join(repoRoot, 'pipelines', 'churn.asg'), join(dir, 'churn.asg'));
       const churn = readFileSync(join(dir, 'churn.asg'), 'utf8');
-      const r = run(['validate', 'churn.asg', '--format', 'json'], dir, { ASGARD_TEST_MODULE_LOG_CJS: '1' });
+      const r = run(['validate', 'churn.asg', '--format', 'json'], dir);
       expect(r.code, r.stderr).toBe(0);
       expect(loaded(r.packages, ['chevrotain', 'zod', '@duckdb/node-api'])).toEqual(['@duckdb/node-api']);
       writeFileSync(join(dir, 'bad.asg'), churn.replace('{', '{ = '));
@@ -131,7 +131,7 @@ describe('start-up: a command loads what it needs', () => {
       expect(at).toBeGreaterThan(0);
       writeFileSync(join(dir, 'setting.asg'), `${churn.slice(0, at)}materialised${churn.slice(at + 'materialized'.length)}`);
       // zod is require()d: the log lists CommonJS modules too.
-      const setting = run(['validate', 'setting.asg', '--format', 'json'], dir, { ASGARD_TEST_MODULE_LOG_CJS: '1' });
+      const setting = run(['validate', 'setting.asg', '--format', 'json'], dir);
       expect(setting.code, setting.stderr).toBe(2);
       expect(JSON.parse(setting.stdout).diagnostics.map((d: { message: string }) => d.message)).toContain(
         'unknown setting `materialised` in model `customer_metrics`',

@@ -8,6 +8,7 @@ import { SelectError, parseSelect } from '../../planner/stages.js';
 import { StateError } from '../../planner/state-store.js';
 import { CliError, EXIT, type Command, type CommandContext } from '../command.js';
 import { clusterExecutors, defaultExecutors } from '../executors.js';
+import { rememberSnapshots } from '../plan-cache.js';
 import { checkProfile, isPlanFile, makePlan, readPlanFile } from '../planning.js';
 import { progressReporter } from '../progress.js';
 import { planId, remoteError } from '../remote.js';
@@ -168,6 +169,9 @@ Examples:
           const deleted = await kube.sweep(new Set(spec.ir.nodes.map((n) => n.id))).catch(kubeCli.kubeCliError);
           for (const d of deleted) reporter.onEvent({ type: 'warn', node: spec.ir.name, message: `deleted ${d}` });
         }
+        // The next plan checks the snapshots committed here without reading their manifests (a cache:
+        // what fails here is done again by that plan).
+        if (!kube) await rememberSnapshots(workspace, spec.ir, result.state).catch(() => undefined);
         // Every finished node's snapshot and state reach the remote before the lock goes.
         if (annotated) await annotated.catch(remoteError);
         if (remote) {
