@@ -4,11 +4,10 @@
 // written as newline-delimited JSON and read back by DuckDB's read_json with the declared types
 // (undeclared: DuckDB infers them). Nothing is known before the first page, so `discover` reads it.
 
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { literal } from '../engine/quote.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
-import { SourceError, stagingDigest } from './staging.js';
+import { SourceError, StagingWriter, stagingDigest } from './staging.js';
 import { redactUrls } from './connection.js';
 import { textReadType } from './types.js';
 
@@ -185,9 +184,9 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
     },
     async extract(req: ExtractRequest): Promise<Extracted> {
       const file = join(req.stagingDir, 'rows.ndjson');
-      const out = createWriteStream(file, { highWaterMark: 1 << 20 });
       const names = req.columns.map((c) => c.name);
       const digest = stagingDigest();
+      const out = new StagingWriter(file, digest);
       let rows = 0;
       let page: Page | undefined = firstPage ?? (await fetchPage(1, undefined, req.signal));
       let pageNo = 1;
@@ -211,14 +210,15 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
             chunk += JSON.stringify(o) + '\n';
           }
           rows += page.records.length;
-          digest.update(chunk);
-          if (chunk && !out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+          if (chunk && !out.line(chunk)) await out.drained();
           req.onRows(rows);
           if (!next) break;
           page = await next;
         }
-      } finally {
-        await new Promise<void>((resolve) => out.end(resolve));
+        await out.close();
+      } catch (e) {
+        out.destroy();
+        throw e;
       }
       const cols = req.columns.map((c) => `${literal(c.name)}: ${literal(c.duckType ? textReadType(c.duckType) : 'JSON')}`).join(', ');
       const typed = req.columns.every((c) => c.duckType);

@@ -11,7 +11,7 @@ import mysql from 'mysql2';
 import { connectTimeoutMs, dbConnection, describeDbError } from './connection.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
 import { mysqlToDuck } from './types.js';
-import { CsvWriter, SourceError, csvField, csvRelation, ident, stagingDigest } from './staging.js';
+import { StagingWriter, SourceError, csvField, csvRelation, ident, stagingDigest } from './staging.js';
 
 const myIdent = (s: string): string => `\`${s.replace(/`/g, '``')}\``;
 
@@ -144,7 +144,7 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
       const nextFile = () => {
         const f = join(req.stagingDir, `rows-${String(files.length).padStart(4, '0')}.csv`);
         files.push(f);
-        return new CsvWriter(f, digest);
+        return new StagingWriter(f, digest);
       };
       let out = nextFile();
       let inChunk = 0;
@@ -152,7 +152,7 @@ export function mysqlConnector(input: ConnectorInput): SourceConnector {
       let chunks = 0;
       let converting: Promise<void> = Promise.resolve();
       let conversionError: unknown;
-      const handOver = (w: CsvWriter, file: string) => {
+      const handOver = (w: StagingWriter, file: string) => {
         chunks++;
         converting = converting
           .then(() => w.close())
