@@ -30,6 +30,10 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
   const qualified = input.node.stream.table ?? input.node.name;
   const [schema, table] = qualified.includes('.') ? (qualified.split('.', 2) as [string, string]) : [conn.schema ?? 'public', qualified];
   let client: pg.Client | undefined;
+  // Sessions started ahead for a full read's other streams (prepareFullRead), until extract takes them.
+  let early: Promise<pg.Client>[] = [];
+  let ending: Promise<unknown> = Promise.resolve();
+  const endSessions = (sessions: Promise<pg.Client>[]): Promise<unknown> => Promise.all(sessions.map((o) => o.then((x) => x.end()).catch(() => undefined)));
 
   const connect = async (): Promise<pg.Client> => {
     if (client) return client;
@@ -87,7 +91,8 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
    * cannot be had. The new sessions start (TCP, SCRAM: most of the wait) while `c` exports its snapshot.
    */
   const sharedSnapshot = async (c: pg.Client, n: number): Promise<pg.Client[] | undefined> => {
-    const opening = Array.from({ length: n - 1 }, () => session());
+    const opening = [...early.splice(0, n - 1)];
+    while (opening.length < n - 1) opening.push(session());
     const others: pg.Client[] = [];
     try {
       const [id] = await Promise.all([
@@ -103,7 +108,7 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
     } catch {
       await c.query('ROLLBACK').catch(() => undefined);
       // Sessions still starting are ended once started.
-      await Promise.all(opening.map((o) => o.then((x) => x.end()).catch(() => undefined)));
+      await endSessions(opening);
       return undefined;
     }
   };
@@ -112,6 +117,14 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
     where: `${conn.where} table ${schema}.${table}`,
     streamsChunks: true,
     pipesChunks: true,
+    prepareFullRead(parallel: number) {
+      // A session's start (TCP, SCRAM, the SETs) is most of what the other streams wait for: they
+      // start beside the first session's and its catalog queries. A table found too small for
+      // page ranges ends them at its sizing.
+      if (parallel < 2 || early.length) return;
+      early = Array.from({ length: parallel - 1 }, () => session());
+      for (const e of early) e.catch(() => undefined);
+    },
     async discover() {
       const c = await connect();
       const r = await c
@@ -144,6 +157,7 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       const fifos = onChunk ? makeFifos(req.stagingDir, req.parallel ?? 1) : Promise.resolve([]);
       let ranges = await sizing;
       const sessions = (ranges.length > 1 && (await sharedSnapshot(c, ranges.length))) || [c];
+      ending = endSessions(early.splice(0)); // not waited for: the rows need none of them
       if (sessions.length < ranges.length) ranges = [''];
       const pipes = await fifos;
       // No named pipe (mkfifo failed): one stream into a staging file, read after.
@@ -206,7 +220,7 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
     async close() {
       const c = client;
       client = undefined;
-      if (c) await c.end().catch(() => undefined);
+      await Promise.all([c?.end().catch(() => undefined), endSessions(early.splice(0)), ending]);
     },
   };
 }

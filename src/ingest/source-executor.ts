@@ -205,6 +205,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     const writes = !!connector.streamsChunks && !mayMerge;
     if (writes && connector.pipesChunks) loadThreads = 1;
     if (writes) openPool().catch(() => undefined);
+    if (writes) connector.prepareFullRead?.(THREADS);
     ctx.progress({ rows: 0, message: `discovering ${connector.where}` });
     const discovering = connector.discover();
     if (writes) ctx.warehouse.warmUp();

@@ -66,6 +66,13 @@ export interface SourceConnector {
    * for work (bench/ingest.md, session 11).
    */
   readonly pipesChunks?: boolean;
+  /**
+   * Optional: a full read in up to `parallel` streams follows this connector's discover (the
+   * executor says so before discovering): the connector may start now what such a read needs
+   * (PostgreSQL: the extra sessions, whose start is most of the wait before the rows), so that it
+   * happens beside the connection and the catalog queries. What extract does not use, close ends.
+   */
+  prepareFullRead?(parallel: number): void;
   discover(): Promise<readonly SourceColumn[]>;
   extract(req: ExtractRequest): Promise<Extracted>;
   close(): Promise<void>;

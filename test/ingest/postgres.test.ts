@@ -250,6 +250,25 @@ describe('postgres connector', () => {
     expect(h.state().nodes).toEqual({});
   });
 
+  it('the sessions a full read starts ahead (prepareFullRead) are ended: after a read too small for page ranges, and after a sync failing before its read', async () => {
+    const h = new SourceHarness();
+    const [{ n: rows }] = await dbs.pgQuery('SELECT count(*)::int AS n FROM customers');
+    expect((await h.run(pgNode('customers', { primaryKey: ['customer_id'] }), env)).result.rows).toBe(rows);
+    const missing = pgNode('customers', { primaryKey: ['customer_id'], columns: [...customersColumns, { name: 'loyalty_tier', type: 'VARCHAR' }] });
+    await expect(h.run(missing, env)).rejects.toThrow(/declared column `loyalty_tier` is missing/);
+    // A session ended is gone from pg_stat_activity once its backend exits; one left open stays.
+    const open = () =>
+      dbs.pgQuery(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'asgard' AND pid <> pg_backend_pid()`,
+      );
+    let n = -1;
+    for (let i = 0; i < 100 && n !== 0; i++) {
+      n = (await open())[0].n as number;
+      if (n !== 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(n).toBe(0);
+  });
+
   it('a value DuckDB cannot load while PostgreSQL is still streaming: the sync fails at once, naming the source, and leaves nothing', async () => {
     // The full read streams through a named pipe into DuckDB; the first row is a numeric NaN that
     // DECIMAL(12,2) cannot hold, 300,000 rows behind it are still being exported.
