@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { requireCommonJs } from './bundle-cjs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -94,7 +95,8 @@ if (existsSync(dist)) rewrite(dist);
 // ../../templates, ../vendor/zod.cjs), and a process spawned or a worker started by its file name
 // is an entry here under that name (query-door-process.js, graph-layout.js). Packages, the vendored
 // bundles, the CommonJS modules (which bin/asgard.js and plan-replay.cts require by path) and the
-// Kubernetes client's bundle stay outside, imported where they are.
+// Kubernetes client's bundle stay outside, imported where they are (the CommonJS ones by require():
+// ./bundle-cjs.mjs).
 const bundleDir = join(dist, 'bundle');
 const outside = (abs) => abs.startsWith(join(dist, 'vendor') + sep) || abs.endsWith('.cjs') || abs === join(dist, 'kube', 'client-node.js');
 const entries = {
@@ -133,6 +135,11 @@ const bundled = await build({
 const chunks = {};
 for (const [out, o] of Object.entries(bundled.metafile.outputs)) {
   if (!out.endsWith('.js')) continue;
+  // The CommonJS modules outside the bundle by require(), not through the ES module loader (./bundle-cjs.mjs).
+  const file = join(root, out);
+  const code = readFileSync(file, 'utf8');
+  const converted = requireCommonJs(code);
+  if (converted !== code) writeFileSync(file, converted);
   chunks[relative(bundleDir, join(root, out)).split(sep).join('/')] = Object.keys(o.inputs).map((i) => relative(dist, join(root, i)).split(sep).join('/'));
 }
 writeFileSync(join(bundleDir, 'modules.json'), `${JSON.stringify(chunks, null, 1)}\n`);
