@@ -22,7 +22,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
-import type { ColumnSchema, MaintenanceCosts, SnapshotRef } from '../planner/state-store.js';
+import type { ColumnSchema, MaintenanceCosts, PipelineState, SnapshotRef } from '../planner/state-store.js';
 import { selectScan, type PendingSnapshot, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
 import { changedRows, differingRows, planMerge, columnNames, withKeys, SIGN } from './merge-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -73,7 +73,8 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   if (canonicalJson(def) !== canonicalJson(nodeDefinition(node, ctx.ir).data)) return full('the definition changed');
   if (m.usesLogicalTime && prev.logicalTime !== ctx.logicalTime.toISOString()) return full('the logical time moved (the SQL reads it)');
   // Its fixed part alone costs more than a rebuild: no need to read the changes.
-  const dear = costChoice.byCost ? derivedDearer(prev.costs, 0) : undefined;
+  const costs = withFixedPrior(prev.costs, state, node.id);
+  const dear = costChoice.byCost ? derivedDearer(costs, 0) : undefined;
   if (dear) return full(dear);
 
   // The inputs that moved, with the snapshot the node last read.
@@ -130,7 +131,7 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   if (keys === 0) return { kind: 'unchanged', keys };
   const share = keys / Math.max(1, prev.snapshot.rows);
   if (share > costChoice.maxShare) return full(`${keys} keys changed, ${Math.round(share * 100)}% of the table's rows: a rebuild is cheaper`);
-  const dearer = costChoice.byCost ? derivedDearer(prev.costs, share) : undefined;
+  const dearer = costChoice.byCost ? derivedDearer(costs, share) : undefined;
   if (dearer) return full(dearer);
 
   // Every input restricted to the recomputed keys, as a view: the node's SQL then reads only the
@@ -301,14 +302,41 @@ export const costChoice = { maxShare: 0.5, byCost: true };
  * The measured part of the cost choice: a derived run costs a fixed part F (reading the changes,
  * restricting the inputs, finding and replacing the previous rows — whatever the node's SQL and
  * tables make it) plus the share of a rebuild its keys are; F is the node's own, from its last
- * derived run (that run's seconds less its share of the last rebuild's seconds R). When F + share x R
- * is at least R, the reason to rebuild instead; undefined when derived is cheaper, or not yet measured.
+ * derived run (that run's seconds less its share of the last rebuild's seconds R), or before its
+ * first one the least any other table measured (`withFixedPrior`: `fixedFrom` names it). When
+ * F + share x R is at least R, the reason to rebuild instead; undefined when derived is cheaper, or
+ * not yet measured.
  */
-export function derivedDearer(costs: MaintenanceCosts | undefined, share: number): string | undefined {
+export function derivedDearer(costs: (MaintenanceCosts & { readonly fixedFrom?: NodeId }) | undefined, share: number): string | undefined {
   const r = costs?.rebuild;
   const f = costs?.derivedFixed;
   if (r === undefined || f === undefined || f + share * r < r) return undefined;
-  return `a rebuild is cheaper (its last took ${Math.round(r * 1000)} ms, a derived run ~${Math.round((f + share * r) * 1000)} ms)`;
+  const est = Math.round((f + share * r) * 1000);
+  return `a rebuild is cheaper (its last took ${Math.round(r * 1000)} ms, a derived run ~${est} ms${costs?.fixedFrom ? `, as ${costs.fixedFrom}'s fixed part` : ''})`;
+}
+
+/**
+ * The node's costs for the choice. A node that has not run derived yet takes for F the least fixed
+ * part any other table of the pipeline measured: every derived run pays the same kind of fixed work
+ * (the change sets, a statement per input, the table's key column, the delete files, a commit), so
+ * a node whose whole rebuild costs less than the cheapest derived run measured is rebuilt from its
+ * first run on — not derived once to learn that (a cheap rebuild of a SQL that reads a few
+ * partitions). With no fixed part measured anywhere, its first run is derived (and measures it).
+ * A node rebuilt this way never measures its own F; it costs it at most its rebuild's time, which is
+ * less than that least F.
+ */
+export function withFixedPrior(
+  costs: MaintenanceCosts | undefined,
+  state: PipelineState,
+  id: NodeId,
+): (MaintenanceCosts & { readonly fixedFrom?: NodeId }) | undefined {
+  if (costs?.rebuild === undefined || costs.derivedFixed !== undefined) return costs;
+  let least: { id: NodeId; f: number } | undefined;
+  for (const [other, ns] of Object.entries(state.nodes)) {
+    const f = ns.costs?.derivedFixed;
+    if (other !== id && f !== undefined && (!least || f < least.f)) least = { id: other, f };
+  }
+  return least ? { ...costs, derivedFixed: least.f, fixedFrom: least.id } : costs;
 }
 
 /** The costs to record after a derived run of `seconds` that recomputed `share` of the table. */

@@ -291,6 +291,42 @@ describe('derived incremental maintenance', () => {
     expect(c.derivedFixed).toBeCloseTo(0.26, 9);
   });
 
+  it("before a node's first derived run, the least fixed part another table measured decides (pinned costs)", async () => {
+    // Two tables over bronze.a: silver.rowwise has only a rebuild measured; silver.other ran derived.
+    const other = cleanse('other', body('SELECT id, v FROM bronze.a'), ['bronze.a'], { rowGuard: guard });
+    const spec = ir([{ ...source('a', A_COLS, ['id']), rowGuard: guard }, cleanse('rowwise', body(SHAPES[0][1]), ['bronze.a'], { rowGuard: guard }), other]);
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-derived-'));
+    const store = new StateStore(join(dir, '.asgard'), spec.name);
+    const warehouse = new Warehouse(join(dir, 'wh'));
+    const data: Record<string, Row[]> = { 'bronze.a': [] };
+    for (let i = 1; i <= 40; i++) data['bronze.a'].push({ id: i, g: i % 3, v: 5, s: 'x' });
+    const executors = executorResolver({ ...engineExecutors, source: async () => tableSource(data, { on: true }) });
+    const apply = async () => {
+      const state = store.read();
+      const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
+      const r = await applyPlan({ ir: spec, plan, store, warehouse, scratchDir: join(dir, 'tmp'), executors, env: {} });
+      expect(r.nodes.filter((n) => n.status === 'failed')).toEqual([]);
+      return r.nodes.find((n) => n.node === 'silver.rowwise')!;
+    };
+    // The costs pinned (no timing decides): silver.other's measured fixed part against this rebuild.
+    const pin = (rowwise: { rebuild: number }, otherFixed: number) => {
+      const s = store.read();
+      store.commitNode('silver.rowwise', { ...s.nodes['silver.rowwise'], costs: rowwise });
+      store.commitNode('silver.other', { ...s.nodes['silver.other'], costs: { rebuild: 1, derivedFixed: otherFixed } });
+    };
+    await apply();
+    // A rebuild of 1 ms against the cheapest derived run's fixed part, 200 ms: rebuilt from the first change on.
+    pin({ rebuild: 0.001 }, 0.2);
+    data['bronze.a'][0].v = 9;
+    expect((await apply()).maintenance).toBe("full: a rebuild is cheaper (its last took 1 ms, a derived run ~200 ms, as silver.other's fixed part)");
+    // A rebuild of 10 ms against 0.1 ms: derived, and then its own fixed part is measured.
+    pin({ rebuild: 0.01 }, 0.0001);
+    data['bronze.a'][1].v = 9;
+    expect((await apply()).maintenance).toBe('incremental: 1 keys recomputed');
+    expect(store.read().nodes['silver.rowwise'].costs?.derivedFixed).toBeGreaterThan(0);
+    expect(store.read().nodes['silver.rowwise'].snapshot?.rows).toBe(40);
+  }, 300_000);
+
   it('folds the small files repeated merges leave in a partition (compaction), equal to a rebuild', async () => {
     // Every run derived (on a table this small a rebuild may cost less): what is tested is the files.
     costChoice.byCost = false;
