@@ -29,17 +29,16 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
   const conn = dbConnection('postgres', input.settings);
   const qualified = input.node.stream.table ?? input.node.name;
   const [schema, table] = qualified.includes('.') ? (qualified.split('.', 2) as [string, string]) : [conn.schema ?? 'public', qualified];
-  let client: pg.Client | undefined;
-  // Sessions started ahead for a full read's other streams (prepareFullRead), until extract takes them.
+  let client: Promise<pg.Client> | undefined;
+  let closed = false;
+  // A full read announced (prepareFullRead): its page ranges, sized as soon as the first session is up.
+  let sized: { readonly parallel: number; readonly ranges: Promise<string[]> } | undefined;
+  // Sessions started ahead for a full read's other streams, until extract takes them.
   let early: Promise<pg.Client>[] = [];
   let ending: Promise<unknown> = Promise.resolve();
   const endSessions = (sessions: Promise<pg.Client>[]): Promise<unknown> => Promise.all(sessions.map((o) => o.then((x) => x.end()).catch(() => undefined)));
 
-  const connect = async (): Promise<pg.Client> => {
-    if (client) return client;
-    client = await session();
-    return client;
-  };
+  const connect = (): Promise<pg.Client> => (client ??= session());
 
   /** A new session in UTC with ISO dates. */
   const session = async (): Promise<pg.Client> => {
@@ -118,12 +117,19 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
     streamsChunks: true,
     pipesChunks: true,
     prepareFullRead(parallel: number) {
-      // A session's start (TCP, SCRAM, the SETs) is most of what the other streams wait for: they
-      // start beside the first session's and its catalog queries. A table found too small for
-      // page ranges ends them at its sizing.
-      if (parallel < 2 || early.length) return;
-      early = Array.from({ length: parallel - 1 }, () => session());
-      for (const e of early) e.catch(() => undefined);
+      // The table is sized first thing on the first session, and a session's start (TCP, SCRAM,
+      // the SETs), most of what the other streams wait for, then happens beside the catalog query.
+      if (sized || closed) return;
+      const ranges = connect().then((c) => pageRanges(c, parallel));
+      sized = { parallel, ranges };
+      ranges.then(
+        (r) => {
+          if (closed || early.length || r.length < 2) return;
+          early = Array.from({ length: r.length - 1 }, () => session());
+          for (const e of early) e.catch(() => undefined);
+        },
+        () => undefined, // the connection's failure is reported by discover
+      );
     },
     async discover() {
       const c = await connect();
@@ -153,7 +159,8 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
       const onChunk = req.onChunk;
       // The pipes are made (one process, forked once the sizing query has left) while the table is
       // sized and the snapshot shared.
-      const sizing = onChunk ? pageRanges(c, req.parallel ?? 1) : Promise.resolve(['']);
+      const sizing = !onChunk ? Promise.resolve(['']) : sized?.parallel === (req.parallel ?? 1) ? sized.ranges : pageRanges(c, req.parallel ?? 1);
+      sized = undefined;
       const fifos = onChunk ? makeFifos(req.stagingDir, req.parallel ?? 1) : Promise.resolve([]);
       let ranges = await sizing;
       const sessions = (ranges.length > 1 && (await sharedSnapshot(c, ranges.length))) || [c];
@@ -218,9 +225,10 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
         : { rows, digest, relation: csvRelation(targets[0], req.columns) };
     },
     async close() {
+      closed = true;
       const c = client;
       client = undefined;
-      await Promise.all([c?.end().catch(() => undefined), endSessions(early.splice(0)), ending]);
+      await Promise.all([endSessions(c ? [c] : []), endSessions(early.splice(0)), ending]);
     },
   };
 }

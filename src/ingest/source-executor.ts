@@ -319,17 +319,24 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
      * reads rows with the cursor >= `cursor` (less the lookback), so that window is read now and
      * recorded when every row of it is already in the snapshot. The next apply then finds the same
      * read and keeps the snapshot without opening DuckDB or writing state (#13: the first no-op after
-     * an apply costs what the later ones do). Best effort, after the commit: anything else (a row
+     * an apply costs what the later ones do). Best effort: anything else (a row
      * committed meanwhile, a failed read) records what this sync read, and the next sync merges.
      * `window`: the source's rows of that window, read by nextWindow (started while the commit syncs).
+     * `rows`: a relation of the snapshot's rows (its files as committed, or as written before the
+     * commit: the same rows), read on `conn`.
      */
-    const readForNext = async (snapshot: SnapshotRef, cursor: string | undefined, window = nextWindow(cursor)): Promise<SourceRead | undefined> => {
+    const readForNext = async (
+      rows: string,
+      cursor: string | undefined,
+      window = nextWindow(cursor),
+      conn: DuckDBConnection = duck!,
+    ): Promise<SourceRead | undefined> => {
       const w = await window;
       if (!w || w.window.digest === undefined || !cursorCol) return sourceRead;
       try {
         // The filter only prunes (row groups by their statistics): a row it wrongly left out counts as missing.
-        const kept = `SELECT ${select} FROM (${await ctx.warehouse.snapshotSelect(snapshot, schema)}) WHERE ${ident(cursorCol.name)} >= CAST(${literal(w.from)} AS ${cursorCol.outType})`;
-        const missing = await queryAll(duck!, `SELECT count(*) AS n FROM (SELECT ${select} FROM ${w.window.relation} EXCEPT ${kept})`);
+        const kept = `SELECT ${select} FROM ${rows} WHERE ${ident(cursorCol.name)} >= CAST(${literal(w.from)} AS ${cursorCol.outType})`;
+        const missing = await queryAll(conn, `SELECT count(*) AS n FROM (SELECT ${select} FROM ${w.window.relation} EXCEPT ${kept})`);
         return Number(missing.rows[0].n) === 0 ? { from: w.from, digest: sha256(canonicalJson({ columns, rows: w.window.digest })) } : sourceRead;
       } catch {
         return sourceRead;
@@ -346,6 +353,8 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     let total: number;
     // A merge commits the previous snapshot less these files, plus what it wrote.
     let mergeBase: { remove: readonly string[] } | undefined;
+    // A full read's rows as written (the files the commit will list).
+    let writtenRows: string | undefined;
     if (merge) {
       // New rows are few: materialise them once, then merge with the previous snapshot.
       await duck.run(`CREATE TEMP TABLE incoming AS ${typed}`).catch(fail);
@@ -410,6 +419,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
         read = await cursorOf(written);
       }
       ({ cursor: cursorValue, rows: total } = read);
+      writtenRows = written;
       mark('primary key and cursor');
       await checkFreshness(ctx, duck, written);
       mark('freshness');
@@ -425,7 +435,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
           pending = undefined;
           ctx.progress({ rows: total, message: 'unchanged since the last sync' });
           const cursor = cursorValue ?? prev!.cursor;
-          const read = await readForNext(old, cursor);
+          const read = await readForNext(`(${await ctx.warehouse.snapshotSelect(old, schema)})`, cursor);
           return {
             rows: total,
             snapshot: old,
@@ -440,11 +450,20 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
     // The next sync's window is read from the source while the commit syncs its files.
     const window = nextWindow(cursorValue);
-    const snapshot = await ctx.warehouse.commit(pending!, duck, mergeBase ? { base: prev!.snapshot, remove: mergeBase.remove } : {});
+    // A full read's window is compared with the rows as written, on another connection, while the
+    // commit writes the metadata and syncs the files (a merge's rows are the committed snapshot's).
+    const early = writtenRows !== undefined ? readForNext(writtenRows, cursorValue, window, (await openPool())[1] ?? duck) : undefined;
+    let snapshot: SnapshotRef;
+    try {
+      snapshot = await ctx.warehouse.commit(pending!, duck, mergeBase ? { base: prev!.snapshot, remove: mergeBase.remove } : {});
+    } catch (e) {
+      await early; // never rejects: its connection is closed after this
+      throw e;
+    }
     pending = undefined;
     mark('commit');
     ctx.progress({ rows: newRows, message: `${snapshot.rows} rows in ${node.id}` });
-    const read = await readForNext(snapshot, cursorValue, window);
+    const read = early ? await early : await readForNext(`(${await ctx.warehouse.snapshotSelect(snapshot, schema)})`, cursorValue, window);
     mark('read for the next sync');
     return {
       rows: newRows,

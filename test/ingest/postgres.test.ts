@@ -250,11 +250,19 @@ describe('postgres connector', () => {
     expect(h.state().nodes).toEqual({});
   });
 
-  it('the sessions a full read starts ahead (prepareFullRead) are ended: after a read too small for page ranges, and after a sync failing before its read', async () => {
+  it('the sessions a full read starts ahead (prepareFullRead) are ended: after a full read in page ranges, and after a sync failing before its read', async () => {
+    // Over 1,024 pages: the full read is sized for two streams, whose second session starts beside discover.
+    await dbs.pgQuery(`CREATE TABLE ahead AS SELECT i::int8 AS id, repeat(md5(i::text), 4) AS pad FROM generate_series(1, 120000) i`);
     const h = new SourceHarness();
-    const [{ n: rows }] = await dbs.pgQuery('SELECT count(*)::int AS n FROM customers');
-    expect((await h.run(pgNode('customers', { primaryKey: ['customer_id'] }), env)).result.rows).toBe(rows);
-    const missing = pgNode('customers', { primaryKey: ['customer_id'], columns: [...customersColumns, { name: 'loyalty_tier', type: 'VARCHAR' }] });
+    expect((await h.run(pgNode('ahead', { primaryKey: ['id'] }), env)).result.rows).toBe(120000);
+    expect((await h.warehouse.files(h.state().nodes['bronze.ahead']!.snapshot!)).length).toBe(2);
+    const missing = pgNode('ahead', {
+      primaryKey: ['id'],
+      columns: [
+        { name: 'id', type: 'BIGINT' },
+        { name: 'loyalty_tier', type: 'VARCHAR' },
+      ],
+    });
     await expect(h.run(missing, env)).rejects.toThrow(/declared column `loyalty_tier` is missing/);
     // A session ended is gone from pg_stat_activity once its backend exits; one left open stays.
     const open = () =>
