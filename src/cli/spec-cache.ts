@@ -264,10 +264,13 @@ function lastChecked(
     const t = readFileSync(textPath(path), 'utf8');
     const nl = t.indexOf('\n');
     const key = t.slice(0, nl);
-    if (nl < 0 || !hasKey(path, key)) return undefined;
+    const text = t.slice(nl + 1);
+    // The entry of this text checked by this build, at this path (another build's IR and
+    // fingerprints may differ): its key hashes them. The plan after the edit asks for this key again
+    // (the last plan's), and gets it remembered.
+    if (nl < 0 || key !== caches.specKey(specFile, text) || !hasKey(path, key)) return undefined;
     const c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
     if (c.key !== key) return undefined;
-    const text = t.slice(nl + 1);
     const base = {
       key,
       text,

@@ -4,9 +4,11 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { cachedSpec } from '../../src/cli/spec-cache.js';
+import { cacheSpec, cachedSpec, patchedSpec } from '../../src/cli/spec-cache.js';
 import { loadSpec } from '../../src/cli/spec.js';
 import { fingerprintPipeline } from '../../src/planner/fingerprint.js';
+import { runDeferredWrites } from '../../src/util/deferred-writes.js';
+import { cachesOf } from '../../src/workspace/caches.js';
 import { cli } from './helpers.js';
 
 const shop = join(__dirname, '..', 'planner', 'cases', 'sql-edit-cascades');
@@ -65,5 +67,21 @@ describe('spec compile cache', () => {
     const spec = await loadSpec('shop.asg', dir);
     expect(spec.ir?.nodes).toHaveLength(6);
     expect((await cli(['validate', 'shop.asg'], { cwd: dir })).code).toBe(0);
+  });
+
+  it('patches an edit into the last entry of this build only (another build may check a spec otherwise)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-cache-'));
+    copyFileSync(join(shop, 'base.asg'), join(dir, 'shop.asg'));
+    const file = join(dir, 'shop.asg');
+    const text = readFileSync(file, 'utf8');
+    const loaded = (await import('../../src/dsl/load.js')).loadPipeline(file, { sqlCachePath: false });
+    const stateDir = join(dir, '.asgard');
+    cacheSpec(cachesOf(stateDir, 'one'), file, text, loaded.ir, loaded.diagnostics);
+    runDeferredWrites();
+    const edited = text.replace('WHERE amount > 0', 'WHERE amount > 1');
+    expect(edited).not.toBe(text);
+    // The last entry was checked by build one: build two checks the edited spec in full.
+    expect(await patchedSpec(cachesOf(stateDir, 'two'), file, edited)).toBeUndefined();
+    expect((await patchedSpec(cachesOf(stateDir, 'one'), file, edited))?.ir.name).toBe('shop');
   });
 });
