@@ -127,20 +127,26 @@ export function allDownstream(dag: Dag): Map<NodeId, NodeId[]> {
   const words = Math.ceil(n / 32);
   const pos = new Map(dag.order.map((id, i) => [id, i]));
   const bits = new Uint32Array(n * words);
+  // Each row's first word with a bit set (`words`: none): the words before it are neither OR-ed nor
+  // read. A node's dependents come after it in the order, so that halves both passes at 10,000 nodes.
+  const low = new Int32Array(n).fill(words);
   for (let i = n - 1; i >= 0; i--) {
     const row = i * words;
+    let first = words;
     for (const c of dag.children.get(dag.order[i]) ?? []) {
       const j = pos.get(c)!;
       bits[row + (j >>> 5)] |= 1 << (j & 31);
       const crow = j * words;
-      for (let w = 0; w < words; w++) bits[row + w] |= bits[crow + w];
+      for (let w = low[j]; w < words; w++) bits[row + w] |= bits[crow + w];
+      first = Math.min(first, j >>> 5, low[j]);
     }
+    low[i] = first;
   }
   const out = new Map<NodeId, NodeId[]>();
   for (let i = 0; i < n; i++) {
     const list: NodeId[] = [];
     const row = i * words;
-    for (let w = 0; w < words; w++) {
+    for (let w = low[i]; w < words; w++) {
       let x = bits[row + w];
       while (x !== 0) {
         const b = 31 - Math.clz32(x & -x);

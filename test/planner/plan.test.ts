@@ -5,6 +5,7 @@ import { renderPlanText } from '../../src/planner/plan-render.js';
 import { renderPlanMarkdown } from '../../src/planner/plan-markdown.js';
 import { cleanse, diamond, model, pipeline, source } from './fixtures.js';
 import type { PipelineIR } from '../../src/ir/types.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const planVs = (
   base: PipelineIR,
@@ -210,5 +211,29 @@ describe('dag', () => {
     expect(all.get('silver.c38')).toEqual(['silver.c39']);
     expect(all.get('bronze.a')).toHaveLength(41);
     expect(all.get('silver.c36')).toEqual(['silver.c37', 'silver.c38', 'silver.c39']);
+  });
+
+  it('lists every transitive dependent as downstreamOf does, on random graphs of up to 300 nodes', async () => {
+    const { allDownstream, buildDag, downstreamOf } = await import('../../src/planner/dag.js');
+    const random = mulberry32(12);
+    for (let round = 0; round < 40; round++) {
+      const n = 2 + Math.floor(random() * 300);
+      const fanIn = random() * 3;
+      // Inputs among the nodes before (a DAG; ids in another order than the topological one).
+      const nodes = [
+        source('s'),
+        ...Array.from({ length: n }, (_, i) => {
+          const inputs = new Set(['bronze.s']);
+          for (let k = 0; k < fanIn; k++) {
+            const j = Math.floor(random() * i);
+            if (j < i) inputs.add(`silver.c${j}`);
+          }
+          return cleanse(`c${i}`, 'SELECT 1', [...inputs]);
+        }),
+      ];
+      const dag = buildDag(pipeline(nodes));
+      const all = allDownstream(dag);
+      for (const id of dag.order) expect(all.get(id), `round ${round}: ${id}`).toEqual(downstreamOf(dag, id));
+    }
   });
 });
