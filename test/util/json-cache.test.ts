@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JsonCacheFile } from '../../src/util/json-cache.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const fresh = () => join(mkdtempSync(join(tmpdir(), 'asgard-json-cache-')), 'cache.json');
 
@@ -71,5 +72,43 @@ describe('JsonCacheFile', () => {
     expect(new JsonCacheFile<string>(path, 'another build').get('a')).toBeUndefined();
     writeFileSync(path, '{not json');
     expect(new JsonCacheFile<string>(path, 'salt').get('a')).toBeUndefined();
+  });
+
+  it('rewrites the whole file as one JSON document of the entries in key order: any keys, values set as text or not', () => {
+    // The file as the entries' texts joined in key order (what save wrote before it stringified them in one call).
+    const reference = (salt: string, entries: readonly (readonly [string, string])[]) =>
+      `{"salt":${JSON.stringify(salt)},"entries":{${[...entries]
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([k, json]) => `${JSON.stringify(k)}:${json}`)
+        .join(',')}}}\n`;
+    const random = mulberry32(16);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+    const keys = ['__proto__', 'constructor', 'toString', '0', '7', '017', '4294967296', '-1', 'a"b', 'é', '\u2028', ' ', '', 'k'];
+    for (let round = 0; round < 200; round++) {
+      const salt = `salt ${round}`;
+      const path = fresh();
+      const cache = new JsonCacheFile<unknown>(path, salt);
+      const set = new Map<string, string>();
+      const n = 1 + Math.floor(random() * 8);
+      for (let i = 0; i < n; i++) {
+        const key = random() < 0.5 ? pick(keys) : `${Math.floor(random() * 1e6).toString(16)}${pick(['', 'x'])}`;
+        const value = pick<unknown>([
+          [{ name: 'id', type: 'BIGINT' }],
+          { ok: true, sql: `SELECT '${key}'\n`, n: i },
+          `text ${i}`,
+          i,
+          null,
+          { nested: { [key]: [i] } },
+        ]);
+        if (random() < 0.2) cache.setJson(key, JSON.stringify(value));
+        else cache.set(key, value);
+        set.set(key, JSON.stringify(value));
+      }
+      expect(cache.save()).toBe(true);
+      const text = readFileSync(path, 'utf8');
+      expect(text).toBe(reference(salt, [...set]));
+      const again = new JsonCacheFile<unknown>(path, salt);
+      for (const [k, json] of set) expect(JSON.stringify(again.get(k))).toBe(json);
+    }
   });
 });
