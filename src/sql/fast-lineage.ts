@@ -12,7 +12,9 @@
 //
 // Cost: microseconds per body instead of ~10 ms of polyglot (and its 22 MB WebAssembly module).
 
-import { type Body, columnRef, type Expr, type FromItem, fastParseSql, type Query, Unsure, unsure } from './fast-analyze.js';
+import { fastParseSql } from './fast-analyze.js';
+import { type Body, columnRef, type Expr, type FromItem, type Query } from './fast-parse.js';
+import { Unsure, unsure } from './unsure.js';
 
 /** An input table's columns, by the table's name as the SQL writes it (`bronze.t` or `iceberg.bronze.t`). */
 export type LineageTables = readonly { readonly name: string; readonly columns: readonly { readonly name: string }[] }[];

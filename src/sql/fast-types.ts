@@ -11,8 +11,9 @@
 //
 // Cost: microseconds per body instead of ~0.5–1.2 ms of DuckDB's binder (and loading DuckDB at all).
 
-import type { Body, Expr, FromItem, Query, Select } from './fast-analyze.js';
-import { fastBindTree, Unsure, unsure } from './fast-analyze.js';
+import type { Body, Expr, FromItem, Query, Select } from './fast-parse.js';
+import { fastBindTree } from './fast-analyze.js';
+import { Unsure, unsure } from './unsure.js';
 
 export interface TypedColumn {
   readonly name: string;
@@ -172,18 +173,21 @@ interface Binding {
   readonly lower: readonly string[];
 }
 
-/** Column names in lower case, per columns array (an input's are shared by every body reading it). */
-const lowerNames = new WeakMap<readonly TypedColumn[], readonly string[]>();
+/**
+ * Column names in lower case, per columns array (an input's are shared by every body reading it),
+ * or null when a name is given twice in any case (DuckDB's to rename or reject).
+ */
+const lowerNames = new WeakMap<readonly TypedColumn[], readonly string[] | null>();
 
-/** A binding of `columns` under `alias`; a name given twice (in any case) is DuckDB's to rename or reject. */
+/** A binding of `columns` under `alias`. */
 function bind(alias: string, columns: readonly TypedColumn[]): Binding {
   let lower = lowerNames.get(columns);
-  if (!lower) {
-    lower = columns.map((c) => c.name.toLowerCase());
+  if (lower === undefined) {
+    const names = columns.map((c) => c.name.toLowerCase());
+    lower = new Set(names).size === names.length ? names : null;
     lowerNames.set(columns, lower);
   }
-  if (new Set(lower).size !== lower.length) unsure();
-  return { alias, lowerAlias: alias.toLowerCase(), columns, lower };
+  return { alias, lowerAlias: alias.toLowerCase(), columns, lower: lower ?? unsure() };
 }
 
 interface Scope {
@@ -203,6 +207,7 @@ class Typer {
   constructor(private readonly inputs: (id: string) => readonly TypedColumn[] | undefined) {}
 
   query(q: Query, ctes: ReadonlyMap<string, readonly TypedColumn[]>): readonly TypedColumn[] {
+    if (!q.ctes.length) return this.body(q.body, ctes);
     const scope = new Map(ctes);
     for (const c of q.ctes) {
       const key = c.name.toLowerCase();
@@ -229,10 +234,10 @@ class Typer {
     const bindings: Binding[] = [this.binding(s.from[0], ctes)];
     for (const j of s.joins) {
       bindings.push(this.binding(j.item, ctes));
-      // An ON condition sees the tables joined so far.
-      if (j.on) boolean(this.expr(j.on, { bindings: [...bindings], aggregates: false }));
+      // An ON condition sees the tables joined so far (typed here, before the array grows).
+      if (j.on) boolean(this.expr(j.on, { bindings, aggregates: false }));
     }
-    if (new Set(bindings.map((x) => x.lowerAlias)).size !== bindings.length) unsure();
+    for (let b = 1; b < bindings.length; b++) for (let a = 0; a < b; a++) if (bindings[a].lowerAlias === bindings[b].lowerAlias) unsure();
     if (s.where) boolean(this.expr(s.where, { bindings, aggregates: false }));
     const groups = new Set<number>();
     for (const g of s.groupBy) {
@@ -270,8 +275,9 @@ class Typer {
       if (s.items.some((it) => 'star' in it)) unsure();
       for (const ref of bare) if (!groups.has(ref)) unsure();
     }
-    const names = out.map((c) => c.name.toLowerCase());
-    if (new Set(names).size !== names.length) unsure(); // DuckDB renames repeated names: not followed here
+    const names = new Set<string>();
+    for (const c of out) names.add(c.name.toLowerCase());
+    if (names.size !== out.length) unsure(); // DuckDB renames repeated names: not followed here
     return out;
   }
 
