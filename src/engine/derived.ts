@@ -50,7 +50,8 @@ export type DerivedOutcome =
       /** The new snapshot's row count: the previous one's less the affected keys' rows plus the recomputed rows. */
       readonly count: number;
       readonly remove: readonly string[];
-      readonly deletes: readonly { readonly target: ScanFile; readonly positions: string }[];
+      /** `positions` also selects the deleted rows' columns `row` (their key), which the delete file keeps (Warehouse.deleteCopySql). */
+      readonly deletes: readonly { readonly target: ScanFile; readonly positions: string; readonly row?: readonly string[] }[];
       readonly untouched: string;
       readonly rows: string;
     }
@@ -243,7 +244,7 @@ export async function mergeFresh(
     key,
     count: prev.rows - replaced + (await count(conn, 'SELECT count(*) FROM asg_fresh')),
     remove: rewrite.map((f) => f.path),
-    deletes: marked.map((target) => ({ target, positions: merge.positions(target) })),
+    deletes: marked.map((target) => ({ target, positions: merge.deletedKeys(target), row: merge.keyColumns })),
     untouched: `${selectScan(
       merge.untouched.filter((f) => !rewrite.includes(f)),
       schema,
@@ -267,8 +268,8 @@ export async function writeMergeFiles(
 ): Promise<{ file: string; target: string }[]> {
   await warehouse.write(conn, pending, d.rows);
   const deletes: { file: string; target: string }[] = [];
-  for (const { target, positions } of d.deletes) {
-    const c = warehouse.deleteCopySql(pending, target, positions);
+  for (const { target, positions, row } of d.deletes) {
+    const c = warehouse.deleteCopySql(pending, target, positions, row);
     await conn.run(c.sql);
     deletes.push({ file: c.file, target: target.path });
   }

@@ -32,7 +32,7 @@ import { featuresMaintenance } from '../planner/maintenance.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { changedRows, withKeys } from './merge-write.js';
-import { selectScan } from '../warehouse/warehouse.js';
+import { selectScan, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
 import { mergeFresh, writeMergeFiles, type DerivedOutcome } from './derived.js';
 
 export const executor: NodeExecutor<FeaturesNode> = {
@@ -118,18 +118,23 @@ async function fromChanges(ctx: RunContext<FeaturesNode>, conn: DuckDBConnection
 
   // The files the source's runs wrote since the view last read it; a source mostly rewritten
   // (rebuilt) is cheaper read whole than compared.
-  const before = new Set((await warehouse.scan(old)).map((f) => f.path));
+  const oldFiles = await warehouse.scan(old);
+  const before = new Set(oldFiles.map((f) => f.path));
   const files = await warehouse.scan(src.snapshot);
   const written = files.filter((f) => !before.has(f.path));
   const share = written.reduce((n, f) => n + f.rows, 0) / Math.max(1, src.snapshot.rows);
   if (share > viewChoice.maxShare) return full(`${view.from} was rewritten (${Math.round(share * 100)}% of its rows in new files)`);
 
   const key = view.entity.joinKey;
-  const ch = await changedRows(conn, warehouse, old, src.snapshot, src.schema);
-  if (ch.kind === 'none') return { kind: 'unchanged', keys: 0 };
-  if (ch.kind === 'incomparable') return full(`the columns of ${view.from} changed`);
+  let changed = await changedKeys(conn, warehouse, oldFiles, files, src.schema, key);
+  if (changed === undefined) {
+    const ch = await changedRows(conn, warehouse, old, src.snapshot, src.schema);
+    if (ch.kind === 'incomparable') return full(`the columns of ${view.from} changed`);
+    changed = ch.kind === 'none' ? 'none' : ch.sql;
+  }
+  if (changed === 'none') return { kind: 'unchanged', keys: 0 };
   // An entity without a key has no online row: NULL is never a changed entity.
-  await conn.run(`CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT ${ident(key)} AS k FROM (${ch.sql}) WHERE ${ident(key)} IS NOT NULL`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT DISTINCT ${ident(key)} AS k FROM (${changed}) WHERE ${ident(key)} IS NOT NULL`);
   const keys = Number((await conn.runAndReadAll('SELECT count(*) FROM asg_keys')).getRows()[0][0]);
   mark(`derived: ${keys} entities changed`);
   if (keys === 0) return { kind: 'unchanged', keys };
@@ -144,6 +149,43 @@ async function fromChanges(ctx: RunContext<FeaturesNode>, conn: DuckDBConnection
   if (canonicalJson(fresh) !== canonicalJson(prev.schema.map((c) => ({ name: c.name, type: c.type })))) return full('the online columns changed');
   // Not compared with the previous rows: the source's rows of these entities changed, so their latest mostly did too.
   return mergeFresh(conn, warehouse, prev.snapshot, prev.schema, key, keys, false, false);
+}
+
+/**
+ * Step 1 without reading the source's old data files: SELECT of the `key` of every row that may
+ * differ between the snapshots whose files are `before` and `after` (a superset of the changed
+ * keys), or 'none' when they have the same files. When no file was removed and no delete file
+ * dropped (an append, or a merge by position deletes: ./derived.ts `mergeFresh`), those rows are the
+ * added files' and the rows the new delete files name, whose keys the delete files keep (Iceberg's
+ * `row` column, Warehouse.deleteCopySql). Undefined otherwise, or when a new delete file lacks the
+ * key: then `changedRows` reads the rows from the data files.
+ */
+async function changedKeys(
+  conn: DuckDBConnection,
+  warehouse: Warehouse,
+  before: readonly ScanFile[],
+  after: readonly ScanFile[],
+  schema: readonly ColumnSchema[],
+  key: string,
+): Promise<string | 'none' | undefined> {
+  const old = new Map(before.map((f) => [f.path, f]));
+  const now = new Set(after.map((f) => f.path));
+  if (before.some((f) => !now.has(f.path))) return undefined;
+  const added = after.filter((f) => !old.has(f.path));
+  const deletes = new Set<string>();
+  for (const f of after) {
+    const o = old.get(f.path);
+    if (!o) continue;
+    if (o.deletes.some((d) => !f.deletes.includes(d))) return undefined;
+    for (const d of f.deletes) if (!o.deletes.includes(d)) deletes.add(d);
+  }
+  if (!added.length && !deletes.size) return 'none';
+  const deleted = await warehouse.deletedKeys(conn, [...deletes], [key]);
+  const type = schema.find((c) => c.name === key)?.type;
+  if (deleted === undefined || type === undefined) return undefined;
+  // The delete files keep the key as its Iceberg storage type: read back as the source's.
+  const keys = `SELECT CAST(${ident(key)} AS ${type}) AS ${ident(key)} FROM (${deleted})`;
+  return `${added.length ? `SELECT ${ident(key)} FROM (${selectScan(added, schema)}) UNION ALL ` : ''}${keys}`;
 }
 
 /** Past `maxShare` (of the source's rows in new files, or of the online rows' entities changed) the table is rebuilt. */

@@ -29,6 +29,9 @@ export interface MergePlan {
   readonly replaced: string;
   /** SELECT of the positions (column `pos`) of the previous rows of changed keys in one hit file. */
   readonly positions: (file: ScanFile) => string;
+  /** The same with those rows' key columns (the table's columns of `on`, as `keyColumns` names them): what a position delete file may keep of each deleted row. */
+  readonly deletedKeys: (file: ScanFile) => string;
+  readonly keyColumns: readonly string[];
   /**
    * With `hashRows`: SELECT of the fingerprint of `replaced` (columns `n`, its row count, and `h`, the
    * sum of its rows' hashes as derived.ts computes them), taken in the same pass that found the rows.
@@ -65,14 +68,15 @@ export async function planMerge(
     ));
   const keep = !!opts.hashRows && !!opts.keepRows;
   const cols = columnNames(schema);
-  // Kept rows: the columns of `schema` after (f, pos, h), as `replaced` reads them.
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT, h UBIGINT${keep ? schema.map((c) => `, ${ident(c.name)} ${c.type}`).join('') : ''})`,
-  );
+  // The key columns of each row (its other columns too when kept: `replaced` reads them), after (f, pos, h).
+  const keyColumns = on.map(([t]) => t).filter((t) => schema.some((c) => c.name === t));
+  const stored = keep ? schema : schema.filter((c) => keyColumns.includes(c.name));
+  const storedCols = stored.map((c) => `, ${ident(c.name)}`).join('');
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${POSITIONS} (f VARCHAR, pos BIGINT, h UBIGINT${stored.map((c) => `, ${ident(c.name)} ${c.type}`).join('')})`);
   // The hash of a row as `replaced` reads it: the columns of `schema`, cast back where storage widened them.
   const hashed = (rows: string) =>
-    opts.hashRows
-      ? `SELECT __asg_file, file_row_number, hash(${cols})${keep ? `, ${cols}` : ''} FROM (SELECT __asg_file, file_row_number, ${selectList(schema)} FROM (${rows}))`
+    opts.hashRows || stored.length
+      ? `SELECT __asg_file, file_row_number, ${opts.hashRows ? `hash(${cols})` : 'NULL'}${storedCols} FROM (SELECT __asg_file, file_row_number, ${selectList(schema)} FROM (${rows}))`
       : `SELECT __asg_file, file_row_number, NULL FROM (${rows})`;
   if (files.length) {
     // Only the key columns are read, with the file and row number of each row; deleted rows are not rows.
@@ -90,6 +94,7 @@ export async function planMerge(
   const found = new Set(hitRows.keys());
   const hitFiles = files.filter((f) => found.has(f.path));
   const positions = (f: ScanFile) => `SELECT pos FROM ${POSITIONS} WHERE f = ${literal(f.path)}`;
+  const deletedKeys = (f: ScanFile) => `SELECT pos${keyColumns.map((c) => `, ${ident(c)}`).join('')} FROM ${POSITIONS} WHERE f = ${literal(f.path)}`;
   const union = (parts: string[]) => (parts.length ? parts.join(' UNION ALL ') : selectFiles([], schema));
   // A file with no replaced row and no delete file is kept whole: its rows in one read with the
   // other such files (a compaction folds many small ones), not one anti join per file.
@@ -117,6 +122,8 @@ export async function planMerge(
           ),
         ),
     positions,
+    deletedKeys,
+    keyColumns,
     ...(opts.hashRows ? { fingerprint: `SELECT count(*) AS n, sum(h::HUGEINT) AS h FROM ${POSITIONS}` } : {}),
   };
 }

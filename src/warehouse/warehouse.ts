@@ -18,6 +18,7 @@ import { SqliteCatalog, type IcebergCatalog, type TableIdent } from './iceberg/c
 import {
   DELETE_FILE_PATH_ID,
   DELETE_POS_ID,
+  DELETE_ROW_ID,
   IcebergTables,
   tableRelativeKey,
   writeOf,
@@ -27,7 +28,7 @@ import {
 } from './iceberg/table.js';
 
 export type { ScanFile } from './iceberg/table.js';
-import { icebergTypeOf } from './iceberg/schema.js';
+import { icebergTypeOf, storageTypeOf } from './iceberg/schema.js';
 import { currentSchema } from './iceberg/metadata.js';
 import { warmAvro } from './iceberg/avro.js';
 import { parseNodeId } from '../ir/address.js';
@@ -201,11 +202,39 @@ export class Warehouse {
    * The COPY that writes a position delete file into the pending snapshot: `positions` is a SELECT
    * of the row positions (column `pos`, 0-based as DuckDB's file_row_number) deleted from the data
    * file `target` (a ScanFile of the base snapshot). Returns the file to pass to `commit`'s `deletes`.
+   * `row`: columns of the table that `positions` also selects (the deleted rows' values): the file
+   * keeps them in Iceberg's optional `row` column (a struct of some of the table's columns under
+   * their field ids), where a reader of the table's changes finds them without reading `target`
+   * (`deletedKeys`). Columns the pending schema lacks are left out.
    */
-  deleteCopySql(p: PendingSnapshot, target: ScanFile, positions: string): { readonly file: string; readonly sql: string } {
+  deleteCopySql(p: PendingSnapshot, target: ScanFile, positions: string, row: readonly string[] = []): { readonly file: string; readonly sql: string } {
     const file = this.tables.deleteTarget(p.write);
-    const sql = `COPY (SELECT ${literal(target.uri)} AS file_path, CAST(pos AS BIGINT) AS pos FROM (${positions}) ORDER BY pos) TO ${literal(file)} (FORMAT parquet, FIELD_IDS {file_path: ${DELETE_FILE_PATH_ID}, pos: ${DELETE_POS_ID}})`;
+    const fields = currentSchema(p.write.metadata).fields;
+    const kept = row.flatMap((name) => {
+      const f = fields.find((x) => x.name === name);
+      return f ? [f] : [];
+    });
+    const rowSelect = kept.length
+      ? `, struct_pack(${kept.map((f) => `${ident(f.name)} := CAST(${ident(f.name)} AS ${storageTypeOf(f.type)})`).join(', ')}) AS row`
+      : '';
+    const rowIds = kept.length ? `, row: {__duckdb_field_id: ${DELETE_ROW_ID}, ${kept.map((f) => `${ident(f.name)}: ${f.id}`).join(', ')}}` : '';
+    const sql = `COPY (SELECT ${literal(target.uri)} AS file_path, CAST(pos AS BIGINT) AS pos${rowSelect} FROM (${positions}) ORDER BY pos) TO ${literal(file)} (FORMAT parquet, FIELD_IDS {file_path: ${DELETE_FILE_PATH_ID}, pos: ${DELETE_POS_ID}${rowIds}})`;
     return { file, sql };
+  }
+
+  /**
+   * SELECT of the values of `columns` of the rows the position delete files `deletes` name (their
+   * `row` column, `deleteCopySql`), or undefined when one of them does not keep all of those
+   * columns (another writer's, or written without them): then only the data files know them.
+   */
+  async deletedKeys(conn: DuckDBConnection, deletes: readonly string[], columns: readonly string[]): Promise<string | undefined> {
+    if (!deletes.length) return `SELECT ${columns.map((c) => `NULL AS ${ident(c)}`).join(', ')} WHERE false`;
+    const r = await conn.runAndReadAll(
+      `SELECT file_name, list(name) FILTER (WHERE field_id IS NOT NULL) AS names, bool_or(field_id = ${DELETE_ROW_ID}) AS has_row FROM parquet_schema([${deletes.map(literal).join(', ')}]) GROUP BY file_name`,
+    );
+    const files = r.getRowObjectsJson() as { file_name: string; names: string[] | null; has_row: boolean | null }[];
+    if (files.length !== new Set(deletes).size || files.some((f) => !f.has_row || !columns.every((c) => f.names?.includes(c)))) return undefined;
+    return `SELECT ${columns.map((c) => `row.${ident(c)} AS ${ident(c)}`).join(', ')} FROM read_parquet([${deletes.map(literal).join(', ')}])`;
   }
 
   /** The SELECT that reads what has been written into a pending snapshot so far (its files, `schema`'s types). */
@@ -256,7 +285,7 @@ export class Warehouse {
 
   /** A committed snapshot's data files with the position delete files that apply to each (sorted). */
   async scan(s: SnapshotRef): Promise<ScanFile[]> {
-    return this.tables.scan(s.manifestList);
+    return this.tables.scan(s.manifestList, s.metadataLocation);
   }
 
   /**
@@ -305,19 +334,53 @@ const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * SELECT over Parquet files; columns cast back to the recorded types where storage widened them.
- * Files of several writes may differ in their columns (a column added since): DuckDB then unifies
- * them by name (`union_by_name`), which opens every file's footer each time the SELECT is bound.
  * The files of one asgard write (a full rebuild's snapshot, a pending write) all have its columns:
- * DuckDB takes them from the first file.
+ * DuckDB takes them from the first file. Files of several writes may differ in their columns (a
+ * column added or dropped since): with the snapshot's `fieldIds` (ScanFile.fieldIds) and every file
+ * written by asgard (so each carries its columns' field ids), DuckDB finds each column of `schema`
+ * in each file by field id, as Iceberg reads (a column dropped and added again is a new column:
+ * NULL in the files written before), from the files' schemas it reads anyway; else it unifies them
+ * by name (`union_by_name`), which opens every file's footer once more each time the SELECT is bound.
  */
-export function selectFiles(files: readonly string[], schema?: readonly ColumnSchema[]): string {
+export function selectFiles(files: readonly string[], schema?: readonly ColumnSchema[], fieldIds?: Readonly<Record<string, number>>): string {
   if (files.length === 0) {
     if (!schema || schema.length === 0) return 'SELECT NULL AS "empty" WHERE false';
     return `SELECT ${schema.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
   }
   const write = writeOf(files[0]);
   const oneWrite = write !== undefined && files.every((f) => writeOf(f) === write);
-  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}]${oneWrite ? '' : ', union_by_name = true'})`;
+  const byId = oneWrite ? undefined : byFieldId(files, schema, fieldIds);
+  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}]${oneWrite ? '' : `, ${byId ?? 'union_by_name = true'}`})`;
+}
+
+/**
+ * read_parquet's `schema` option that reads `schema`'s columns from `files` by their field ids (each
+ * as its storage type), or undefined when a file may lack field ids (another engine wrote it) or a
+ * column's id or storage type is unknown.
+ */
+function byFieldId(files: readonly string[], schema?: readonly ColumnSchema[], fieldIds?: Readonly<Record<string, number>>): string | undefined {
+  if (!schema?.length || !fieldIds || !files.every((f) => writeOf(f) !== undefined)) return undefined;
+  const entries: string[] = [];
+  for (const c of schema) {
+    const id = Object.hasOwn(fieldIds, c.name) ? fieldIds[c.name] : undefined;
+    if (id === undefined) return undefined;
+    let type: string;
+    try {
+      type = icebergTypeOf(c).storeAs ?? c.type;
+    } catch {
+      return undefined;
+    }
+    entries.push(`${id}: {name: ${literal(c.name)}, type: ${literal(type)}, default_value: NULL}`);
+  }
+  return `schema = MAP {${entries.join(', ')}}`;
+}
+
+/** The field ids the files of a scan share (one snapshot's, or equal ones), if they share them. */
+function sharedFieldIds(files: readonly ScanFile[]): Readonly<Record<string, number>> | undefined {
+  const first = files[0]?.fieldIds;
+  if (!first) return undefined;
+  const text = JSON.stringify(first);
+  return files.every((f) => f.fieldIds === first || (f.fieldIds !== undefined && JSON.stringify(f.fieldIds) === text)) ? first : undefined;
 }
 
 /**
@@ -331,6 +394,7 @@ export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnS
     return selectFiles(
       plain.map((f) => f.path),
       schema,
+      sharedFieldIds(plain),
     );
   const parts = deleted.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f)}`);
   if (plain.length)
@@ -338,6 +402,7 @@ export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnS
       selectFiles(
         plain.map((f) => f.path),
         schema,
+        sharedFieldIds(plain),
       ),
     );
   return parts.join(schema?.length ? ' UNION ALL ' : ' UNION ALL BY NAME ');

@@ -73,6 +73,43 @@ function randomBatch(rand: () => number, rows: Row[], next: { id: number }): voi
   }
 }
 
+/** Each view's online table (and point-in-time retrieval over `entities`) equals the one computed from scratch over `rows`. */
+async function expectRebuilt(
+  store: StateStore,
+  warehouse: Warehouse,
+  spec: ReturnType<typeof pipelineIR>,
+  rows: Row[],
+  label: string,
+  entities?: string,
+): Promise<void> {
+  // From scratch: the sources' SQL over the rows, then each view's online SQL over that.
+  const conn = await openDuck();
+  try {
+    await attachWarehouse(conn, store.read(), warehouse, { ir: spec });
+    await conn.run(`CREATE TABLE exp_a AS ${rowsSelect(rows, A_COLS)}`);
+    for (const [name, sql] of [
+      ['exp_fs', FS_SQL],
+      ['exp_rows', ROWS_SQL],
+    ])
+      await conn.run(`CREATE TABLE ${name} AS ${renderSql(body(sql), { dialect: 'duckdb', tableRef: () => 'exp_a' }).sql}`);
+    for (const view of VIEWS) {
+      const expected = view.from === 'gold.fs' ? 'exp_fs' : 'exp_rows';
+      const where = `${view.id} (${label})`;
+      const online = await conn.runAndReadAll(
+        `SELECT count(*) FROM (${differingRows(`SELECT * FROM ${onlineRelation(view)}`, onlineFeaturesSql(view, expected))})`,
+      );
+      expect(Number(online.getRows()[0][0]), `${where}: online table differs from a rebuild`).toBe(0);
+      if (!entities) continue;
+      const pit = await conn.runAndReadAll(
+        `SELECT count(*) FROM (${differingRows(pointInTimeSql(view, entities), pointInTimeSql(view, entities, { featureRelation: expected }))})`,
+      );
+      expect(Number(pit.getRows()[0][0]), `${where}: point-in-time retrieval differs`).toBe(0);
+    }
+  } finally {
+    conn.closeSync();
+  }
+}
+
 describe('feature views maintained from their source’s changes', () => {
   const chosen = { derived: { ...costChoice }, view: { ...viewChoice } };
   afterEach(() => {
@@ -91,6 +128,47 @@ describe('feature views maintained from their source’s changes', () => {
     const onBronze = featureView('on_bronze', 'bronze.a', 'ent', 'ts', 0, features);
     expect(maintenanceText(featuresMaintenance(onBronze, ir([a, onBronze])))).toBe('full: bronze.a is not a table rebuilt from its SQL');
   });
+
+  it('an entity whose every source row is deleted leaves the online table (its key read from the delete files)', async () => {
+    // Enough rows that the source's merges name the replaced rows in delete files rather than rewrite
+    // their files (./compaction.ts): the view then reads the deleted rows' keys from those files.
+    // The derived path wherever the plan allows it, whatever the measured costs.
+    Object.assign(costChoice, { maxShare: Infinity, byCost: false });
+    const spec = pipelineIR();
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-features-gone-'));
+    const store = new StateStore(join(dir, '.asgard'), spec.name);
+    const warehouse = new Warehouse(join(dir, 'wh'));
+    const rows: Row[] = [];
+    for (let i = 0; i < 600; i++) rows.push({ id: i + 1, ent: i % 200, ts: TIMES[i % 3], v: i % 5, w: (i % 4) / 2 });
+    const executors = executorResolver({ ...engineExecutors, source: async () => tableSource({ 'bronze.a': rows }) });
+    const maintained: string[] = [];
+    for (const batch of [0, 1, 2]) {
+      // Batch 1: entity 7 loses every row, entity 3 gains one. Batch 2: entity 11 loses every row.
+      if (batch === 1) {
+        for (let i = rows.length - 1; i >= 0; i--) if (rows[i].ent === 7) rows.splice(i, 1);
+        rows.push({ id: 1001, ent: 3, ts: TIMES[3], v: 4, w: 1.5 });
+      }
+      if (batch === 2) for (let i = rows.length - 1; i >= 0; i--) if (rows[i].ent === 11) rows.splice(i, 1);
+      const state = store.read();
+      const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
+      const r = await applyPlan({ ir: spec, plan, store, warehouse, scratchDir: join(dir, 'tmp'), executors, env: {} });
+      expect(r.nodes.filter((n) => n.status === 'failed')).toEqual([]);
+      maintained.push(r.nodes.find((n) => n.node === 'features.by_entity')?.maintenance ?? '');
+      await expectRebuilt(store, warehouse, spec, rows, `batch ${batch}`);
+    }
+    expect(maintained.slice(1)).toEqual(['incremental: 2 entities recomputed', 'incremental: 1 entities recomputed']);
+    // The source's merges kept their files and named the deleted rows in delete files that keep the key.
+    const fs = store.read().nodes['gold.fs'].snapshot!;
+    const scan = await warehouse.scan(fs);
+    const deletes = [...new Set(scan.flatMap((f) => f.deletes))];
+    expect(deletes.length).toBeGreaterThan(0);
+    const conn = await openDuck();
+    try {
+      expect(await warehouse.deletedKeys(conn, deletes, ['ent'])).toBeDefined();
+    } finally {
+      conn.closeSync();
+    }
+  }, 300_000);
 
   it.each([1, 2])(
     'random change batches (seed %i): each online table and point-in-time retrieval equal a rebuild after every batch',
@@ -123,31 +201,7 @@ describe('feature views maintained from their source’s changes', () => {
         ).toEqual([]);
         for (const n of r.nodes) if (n.maintenance) (maintained[n.node] ??= []).push(n.maintenance);
 
-        // From scratch: the sources' SQL over the rows, then each view's online SQL over that.
-        const conn = await openDuck();
-        try {
-          await attachWarehouse(conn, store.read(), warehouse, { ir: spec });
-          await conn.run(`CREATE TABLE exp_a AS ${rowsSelect(rows, A_COLS)}`);
-          for (const [name, sql] of [
-            ['exp_fs', FS_SQL],
-            ['exp_rows', ROWS_SQL],
-          ])
-            await conn.run(`CREATE TABLE ${name} AS ${renderSql(body(sql), { dialect: 'duckdb', tableRef: () => 'exp_a' }).sql}`);
-          for (const view of VIEWS) {
-            const expected = view.from === 'gold.fs' ? 'exp_fs' : 'exp_rows';
-            const where = `${view.id} (seed ${seed}, batch ${batch})`;
-            const online = await conn.runAndReadAll(
-              `SELECT count(*) FROM (${differingRows(`SELECT * FROM ${onlineRelation(view)}`, onlineFeaturesSql(view, expected))})`,
-            );
-            expect(Number(online.getRows()[0][0]), `${where}: online table differs from a rebuild`).toBe(0);
-            const pit = await conn.runAndReadAll(
-              `SELECT count(*) FROM (${differingRows(pointInTimeSql(view, entities), pointInTimeSql(view, entities, { featureRelation: expected }))})`,
-            );
-            expect(Number(pit.getRows()[0][0]), `${where}: point-in-time retrieval differs`).toBe(0);
-          }
-        } finally {
-          conn.closeSync();
-        }
+        await expectRebuilt(store, warehouse, spec, rows, `seed ${seed}, batch ${batch}`, entities);
       }
       // The entity-keyed view really followed the changes (and wrote merges); the other never did.
       const derived = (maintained['features.by_entity'] ?? []).filter((m) => /^incremental: \d+ entities recomputed$/.test(m));

@@ -36,8 +36,19 @@ const SCHEMA: ColumnSchema[] = [
 const rows = (from: number, to: number, version = 0) =>
   `SELECT CAST(i AS BIGINT) AS id, ['DE', 'FR', 'US'][1 + i % 3] AS country, CAST(i * 10 + ${version} AS INTEGER) AS v, TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts FROM range(${from}, ${to}) r(i)`;
 
-/** Merge new versions of the ids `from`..`to`-1 into `base` by position deletes, or rewriting the files listed in `rewrite` (by partition). */
-async function mergeByDeletes(wh: Warehouse, base: SnapshotRef, from: number, to: number, version: number, rewrite: string[] = []): Promise<SnapshotRef> {
+/**
+ * Merge new versions of the ids `from`..`to`-1 into `base` by position deletes, or rewriting the files
+ * listed in `rewrite` (by partition). `keepKeys`: the delete files keep the deleted rows' id (`row`).
+ */
+async function mergeByDeletes(
+  wh: Warehouse,
+  base: SnapshotRef,
+  from: number,
+  to: number,
+  version: number,
+  rewrite: string[] = [],
+  keepKeys = true,
+): Promise<SnapshotRef> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE keys AS SELECT id FROM (${rows(from, to, version)})`);
   const plan = await planMerge(conn, await wh.scan(base), SCHEMA, [['id', 'id']], 'keys');
   const p = await wh.begin(TABLE, SCHEMA, ['country']);
@@ -46,12 +57,15 @@ async function mergeByDeletes(wh: Warehouse, base: SnapshotRef, from: number, to
   await conn.run(wh.copySql(p, `${plan.keptOf(rewritten)} UNION ALL ${rows(from, to, version)}`));
   const deletes = [];
   for (const f of marked) {
-    const c = wh.deleteCopySql(p, f, plan.positions(f));
+    const c = keepKeys ? wh.deleteCopySql(p, f, plan.deletedKeys(f), plan.keyColumns) : wh.deleteCopySql(p, f, plan.positions(f));
     await conn.run(c.sql);
     deletes.push({ file: c.file, target: f.path });
   }
   return wh.commit(p, conn, { base, remove: rewritten.map((f) => f.path), deletes });
 }
+
+/** The field id of column `id` in the scan's schema. */
+const s3FieldId = (scan: readonly { fieldIds?: Readonly<Record<string, number>> }[]): number => scan[0].fieldIds!.id;
 
 async function expected(sql: string): Promise<Record<string, unknown>[]> {
   const r = await queryAll(conn, `SELECT id, country, v, strftime(ts, '%Y-%m-%d %H:%M:%S.%f') AS ts FROM (${sql})`);
@@ -67,8 +81,9 @@ describe('iceberg position deletes', () => {
     const p = await wh.begin(TABLE, SCHEMA, ['country']);
     await conn.run(wh.copySql(p, rows(0, 300)));
     const s1 = await wh.commit(p, conn);
-    // 20 ids change: one delete file per partition file, one new data file per partition.
-    const s2 = await mergeByDeletes(wh, s1, 0, 20, 1);
+    // 20 ids change: one delete file per partition file, one new data file per partition (delete
+    // files without the deleted rows' keys, as another writer's or an older asgard's).
+    const s2 = await mergeByDeletes(wh, s1, 0, 20, 1, [], false);
     // Ids 10..39 change again: ids 10..19 now live in s2's new files, so those get deletes too.
     const s3 = await mergeByDeletes(wh, s2, 10, 40, 2);
     const want3 = `SELECT * FROM (${rows(0, 300)}) WHERE id >= 40 UNION ALL ${rows(0, 10, 1)} UNION ALL ${rows(10, 40, 2)}`;
@@ -102,6 +117,21 @@ describe('iceberg position deletes', () => {
       `SELECT count(*) AS n, count(DISTINCT id) AS k, min(id) AS lo, max(id) AS hi FROM (${ch.kind === 'rows' ? ch.sql : ''})`,
     );
     expect(changed.rows[0]).toEqual({ n: 80, k: 40, lo: 0, hi: 39 });
+
+    // The delete files s3 added keep the id of each row they delete under the table's field id for
+    // `id`: the deleted rows' keys without reading the data files. s2's keep none.
+    const scan2 = await wh.scan(s2);
+    const fresh3 = [...new Set(scan3.flatMap((f) => f.deletes))].filter((d) => !scan2.some((f) => f.deletes.includes(d)));
+    const fresh2 = [...new Set(scan2.flatMap((f) => f.deletes))];
+    expect(fresh3.length).toBeGreaterThan(3);
+    const ids = await queryAll(conn, `SELECT DISTINCT file_name, field_id FROM parquet_schema([${fresh3.map((d) => `'${d}'`).join(', ')}]) WHERE name = 'id'`);
+    expect(ids.rows.map((r) => Number(r.field_id))).toEqual(fresh3.map(() => s3FieldId(scan3)));
+    const keysSql = await wh.deletedKeys(conn, fresh3, ['id']);
+    expect(keysSql).toBeDefined();
+    const deletedIds = await queryAll(conn, `SELECT count(*) AS n, count(DISTINCT id) AS k, min(id) AS lo, max(id) AS hi FROM (${keysSql})`);
+    expect(deletedIds.rows[0]).toEqual({ n: 30, k: 30, lo: 10, hi: 39 });
+    expect(await wh.deletedKeys(conn, fresh2, ['id'])).toBeUndefined();
+    expect(await wh.deletedKeys(conn, fresh3, ['id', 'v'])).toBeUndefined();
 
     // The fingerprint of the rows a merge replaces, taken in the pass that finds them (files with
     // deletes included), is theirs read again (derived.ts compares it with the recomputed rows').

@@ -129,6 +129,15 @@ export function icebergTypeOf(col: DuckColumn): { type: IcebergPrimitive; storeA
   );
 }
 
+/** The DuckDB type an Iceberg type is stored as (the inverse of `icebergTypeOf` for a column written without `storeAs`). */
+export function storageTypeOf(type: IcebergPrimitive): string {
+  const dec = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
+  if (dec) return `DECIMAL(${dec[1]},${dec[2]})`;
+  const t = Object.entries(DIRECT).find(([, v]) => v === type)?.[0];
+  if (!t) throw new UnsupportedType(`Iceberg type ${type} has no DuckDB type asgard writes`);
+  return t;
+}
+
 /**
  * The schema for `columns` given the table's current schema: same-named columns keep their ids,
  * new ones take ids after `lastColumnId`. Returns the schema (its id is the caller's) and the new
