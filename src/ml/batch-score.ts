@@ -23,7 +23,11 @@ export interface BatchScoreInput {
   readonly warehouse: Warehouse;
   readonly view: FeaturesNode;
   readonly schema: FeatureSchema;
-  readonly scorer: OnnxScorer;
+  /**
+   * The model's session, or how to make it: made while DuckDB gathers the rows to score (creating
+   * an ONNX session parses the model on this thread: ~70-100 ms for the seed's forest of 100 trees).
+   */
+  readonly scorer: OnnxScorer | (() => Promise<OnnxScorer>);
   readonly modelVersion: number;
   /** The table whose entities are scored (`layer.table`). */
   readonly from: string;
@@ -101,10 +105,19 @@ export async function batchScore(inp: BatchScoreInput): Promise<BatchScoreResult
   await checkInputTable(conn, inp.from, view, schema);
   const key = ident(view.entity.joinKey);
   await conn.run('DROP TABLE IF EXISTS __score_in; DROP TABLE IF EXISTS __score_out');
-  await conn.run(
+  const gathering = conn.run(
     `CREATE TEMP TABLE __score_in AS SELECT CAST(row_number() OVER (ORDER BY ${key}) - 1 AS INTEGER) AS __rn, * FROM (${await scoringRowsSql(conn, inp.from, view)})`,
   );
-  const proba = await scoreRelation(conn, '(SELECT * FROM __score_in ORDER BY __rn)', schema, inp.scorer);
+  gathering.catch(() => undefined); // its failure is reported below, once the scorer is made
+  let scorer: OnnxScorer;
+  try {
+    scorer = typeof inp.scorer === 'function' ? await inp.scorer() : inp.scorer;
+  } catch (e) {
+    await gathering.catch(() => undefined);
+    throw e;
+  }
+  await gathering;
+  const proba = await scoreRelation(conn, '(SELECT * FROM __score_in ORDER BY __rn)', schema, scorer);
   const n = proba.length;
 
   await conn.run('CREATE TEMP TABLE __score_out (__rn INTEGER, p DOUBLE)');

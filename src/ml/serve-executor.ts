@@ -39,7 +39,10 @@ export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
     }
     if (!ctx.state.nodes[node.batch.from]?.snapshot) throw new NodeError(`${node.id} needs ${node.batch.from}, which has no committed snapshot yet`, node.span);
     const schema = registry.features(train.register, served.version);
-    const scorer = await OnnxScorer.load(registry.onnxPath(train.register, served.version), schema.features, schema.output);
+    // The session is made by batchScore while DuckDB gathers the rows to score.
+    let scorer: OnnxScorer | undefined;
+    const loadScorer = async (): Promise<OnnxScorer> =>
+      (scorer = await OnnxScorer.load(registry.onnxPath(train.register, served.version), schema.features, schema.output));
     const view = featureView(ctx.ir, train);
     const conn = await openDuck();
     try {
@@ -49,7 +52,7 @@ export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
         warehouse: ctx.warehouse,
         view,
         schema,
-        scorer,
+        scorer: loadScorer,
         modelVersion: served.version,
         from: node.batch.from,
         to: outputTable(node)!,
@@ -64,7 +67,7 @@ export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
       throw e;
     } finally {
       conn.closeSync();
-      await scorer.release();
+      await scorer?.release();
     }
   },
 });
