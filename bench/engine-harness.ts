@@ -2,7 +2,7 @@
 // tables at seed scale written by DuckDB, and the churn nodes run through the real executors in
 // topological order, with state kept in memory the way apply records it.
 
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,9 +52,21 @@ export function bronzeSql(table: 'customers' | 'transactions' | 'support_tickets
   }
 }
 
+// A harness's folder (bronze tables, warehouse, bare DuckDB's output: 60-300 MB) goes when the
+// process exits; left behind, every bench and profile run kept its own under the temp folder.
+const folders = new Set<string>();
+function removedAtExit(dir: string): string {
+  if (!folders.size)
+    process.once('exit', () => {
+      for (const d of folders) rmSync(d, { recursive: true, force: true });
+    });
+  folders.add(dir);
+  return dir;
+}
+
 export class EngineHarness {
   state: PipelineState = { schemaVersion: 2, pipeline: 'bench', lineage: 'bench', serial: 0, nodes: {} };
-  readonly dir = mkdtempSync(join(tmpdir(), 'asg-bench-'));
+  readonly dir = removedAtExit(mkdtempSync(join(tmpdir(), 'asg-bench-')));
   readonly warehouse = new Warehouse(join(this.dir, 'warehouse'));
   constructor(readonly logicalTime = new Date('2025-11-11T00:00:00Z')) {}
 
