@@ -10,6 +10,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import { fingerprintPipeline, specFingerprint, type NodeFingerprint } from '../planner/fingerprint.js';
+import type { MaintenanceCache } from '../planner/maintenance.js';
 import type { Plan } from '../planner/plan.js';
 import { planSteps, type Step } from '../planner/stages.js';
 import type { NodeState, PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
@@ -71,6 +72,8 @@ export interface ApplyOptions {
    * and stays in the state, so the next apply tries again.
    */
   readonly removeNode?: (removed: RemovedNode) => Promise<void>;
+  /** Maintenance analyses kept across processes (the workspace's cache; the caller saves it). */
+  readonly maintenanceCache?: MaintenanceCache;
 }
 
 export interface RemovedNode {
@@ -263,6 +266,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           emit({ type: 'progress', node: step.node, rows: p.rows, message: p.message === undefined ? undefined : redact(p.message), seconds: seconds() }),
         warn,
         signal,
+        maintenanceCache: opts.maintenanceCache,
       };
       const result = await executor.run(ctx);
       const refusal = rowDropRefusal(node, prev?.snapshot, result.snapshot);

@@ -66,7 +66,7 @@ export type DerivedOutcome =
 export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnection, guard: <T>(f: () => Promise<T>) => Promise<T>): Promise<DerivedOutcome> {
   const { node, state } = ctx;
   const full = (reason: string): DerivedOutcome => ({ kind: 'full', reason });
-  const m = maintenanceOf(node, ctx.ir);
+  const m = maintenanceOf(node, ctx.ir, ctx.maintenanceCache);
   if (m.mode === 'full') return full(m.reason);
   const prev = state.nodes[node.id];
   if (!prev?.snapshot || !prev.schema) return full('no previous snapshot');

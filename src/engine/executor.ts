@@ -3,6 +3,7 @@
 // trains or writes the warehouse, and tests can swap them.
 
 import type { NodeKind, PipelineIR, PipelineNode, Resolvable, Span } from '../ir/types.js';
+import type { MaintenanceCache } from '../planner/maintenance.js';
 import type { ColumnSchema, FileManifest, MaintenanceCosts, PipelineState, SnapshotRef, SourceRead } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
@@ -26,6 +27,8 @@ export interface RunContext<N extends PipelineNode = PipelineNode> {
   progress(p: Progress): void;
   warn(message: string): void;
   readonly signal: AbortSignal;
+  /** How SQL nodes are maintained, analysed by earlier processes (src/planner/maintenance.ts). */
+  readonly maintenanceCache?: MaintenanceCache;
 }
 
 export interface NodeResult {

@@ -104,7 +104,7 @@ async function fromChanges(ctx: RunContext<FeaturesNode>, conn: DuckDBConnection
   const full = (reason: string): DerivedOutcome => ({ kind: 'full', reason });
   const prev = state.nodes[view.id];
   if (!prev?.snapshot || !prev.schema) return full('no previous snapshot');
-  const m = featuresMaintenance(view, ctx.ir);
+  const m = featuresMaintenance(view, ctx.ir, ctx.maintenanceCache);
   if (m.mode === 'full') return full(m.reason);
   const def = (prev.definition as { data?: unknown } | undefined)?.data;
   if (canonicalJson(def) !== canonicalJson(nodeDefinition(view, ctx.ir).data)) return full('the definition changed');

@@ -4,6 +4,15 @@
 
 import type { CleanseNode, FeaturesNode, ModelNode, NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
 import { deriveMaintenance, type Maintenance } from '../sql/derive.js';
+import { sha256 } from '../util/canonical-json.js';
+import type { KeyValueCache } from '../util/json-cache.js';
+
+/**
+ * Analyses kept across processes by content (the workspace's cache file, salted with the build id):
+ * a run after new source rows is a new `asgard apply` whose plan is all no-ops, so nothing else
+ * parses its SQL, and analysing its nodes cold cost ~100 ms of CPU (bench/apply.md, session 12).
+ */
+export type MaintenanceCache = KeyValueCache<Maintenance>;
 
 /** Nodes whose table is rebuilt from its SQL on every run (not an append, incremental model or view). */
 export function rebuildsTable(node: PipelineNode): node is CleanseNode | ModelNode {
@@ -26,17 +35,25 @@ export function knownKeys(ir: Pick<PipelineIR, 'nodes'>): (table: NodeId) => rea
 
 const memo = new WeakMap<PipelineNode, Maintenance>();
 
-/** The node's maintenance: derived (and on which key) or full (and why). Only for rebuildsTable nodes. */
-export function maintenanceOf(node: CleanseNode | ModelNode, ir: Pick<PipelineIR, 'nodes'>): Maintenance {
+/**
+ * The node's maintenance: derived (and on which key) or full (and why). Only for rebuildsTable nodes.
+ * `cache`: analyses by content (the SQL and the keys of the tables it reads), looked up and filled.
+ */
+export function maintenanceOf(node: CleanseNode | ModelNode, ir: Pick<PipelineIR, 'nodes'>, cache?: MaintenanceCache): Maintenance {
   let m = memo.get(node);
+  if (m && !cache) return m;
+  const keysOf = knownKeys(ir);
+  const key = cache && sha256(`${node.sql.normalized}\n${node.sql.reads.map((r) => `${r}:${keysOf(r).join(',')}`).join('\n')}`);
+  if (!m && key) m = cache.get(key);
   if (!m) {
-    m = deriveMaintenance(node.sql.normalized, knownKeys(ir));
+    m = deriveMaintenance(node.sql.normalized, keysOf);
     // Every table the SQL reads must carry the key (the analysis saw the same tables).
     const inputs = m.mode === 'derived' ? m.inputs : {};
     if (m.mode === 'derived' && node.sql.reads.some((i) => !(i in inputs)))
       m = { mode: 'full', reason: 'a table is not read through the key', text: 'a table is not read through the key' };
-    memo.set(node, m);
   }
+  memo.set(node, m);
+  if (key && !cache.get(key)) cache.set(key, m);
   return m;
 }
 
@@ -51,11 +68,11 @@ export type ViewMaintenance = { readonly mode: 'derived'; readonly text: string 
  * source. Over any other source (appended, ingested, kept by another key) an entity's rows may sit
  * in files no run rewrote: the view is rebuilt.
  */
-export function featuresMaintenance(view: FeaturesNode, ir: Pick<PipelineIR, 'nodes'>): ViewMaintenance {
+export function featuresMaintenance(view: FeaturesNode, ir: Pick<PipelineIR, 'nodes'>, cache?: MaintenanceCache): ViewMaintenance {
   const from = ir.nodes.find((n) => n.id === view.from);
   const key = view.entity.joinKey;
   if (!from || !rebuildsTable(from)) return { mode: 'full', reason: `${view.from} is not a table rebuilt from its SQL` };
-  const m = maintenanceOf(from, ir);
+  const m = maintenanceOf(from, ir, cache);
   if (m.mode === 'full') return { mode: 'full', reason: `${view.from} is rebuilt on every run (${m.reason})` };
   if (m.key !== key) return { mode: 'full', reason: `${view.from} is maintained by ${m.key}, not by the entity key ${key}` };
   return { mode: 'derived', text: `derived (entities by ${key} from the changes of ${view.from})` };

@@ -5,7 +5,9 @@
 import { basename, join } from 'node:path';
 import { sha256 } from '../util/canonical-json.js';
 import { JsonCacheFile } from '../util/json-cache.js';
+import type { MaintenanceCache } from '../planner/maintenance.js';
 import type { ColumnSchema } from '../planner/state-store.js';
+import type { Maintenance } from '../sql/derive.js';
 import { buildId } from './build-id.js';
 import { buildIdMemoFile, cacheDirOf, replayFile } from './cache-paths.cjs';
 
@@ -71,6 +73,20 @@ export class WorkspaceCaches {
 
   get sqlAnalysisFile(): string {
     return join(this.dir, 'sql-analysis.json');
+  }
+
+  /**
+   * How SQL nodes are maintained, by content (src/planner/maintenance.ts): the file is read when
+   * first asked; `save()` after the run.
+   */
+  maintenance(): MaintenanceCache & { save(): void } {
+    let file: JsonCacheFile<Maintenance> | undefined;
+    const open = () => (file ??= new JsonCacheFile<Maintenance>(join(this.dir, 'maintenance.json'), this.buildId));
+    return {
+      get: (key) => open().get(key),
+      set: (key, value) => open().set(key, value),
+      save: () => void file?.save(),
+    };
   }
 
   /** Bound SQL schemas by content hash; save() after use. */

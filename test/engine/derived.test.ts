@@ -15,6 +15,7 @@ import { costChoice, derivedCosts, derivedDearer } from '../../src/engine/derive
 import { engineExecutors, executorResolver } from '../../src/engine/executors.js';
 import type { PipelineIR } from '../../src/ir/types.js';
 import { maintenanceOf, maintenanceText } from '../../src/planner/maintenance.js';
+import type { Maintenance } from '../../src/sql/derive.js';
 import { buildPlan, priorFromState } from '../../src/planner/plan.js';
 import { StateStore } from '../../src/planner/state-store.js';
 import { renderSql } from '../../src/sql/transpile.js';
@@ -144,6 +145,30 @@ describe('derived incremental maintenance', () => {
       expect(maintenanceText(maintenanceOf(n as never, spec)), name).toBe(text);
     }
     expect(maintenanceText(maintenanceOf(spec.nodes.find((x) => x.id === 'gold.chained') as never, spec))).toBe('incremental: derived (row-wise on g)');
+  });
+
+  it('an analysis is kept by content for later processes: the same SQL and keys take it, another SQL or key is analysed again', () => {
+    const kept = new Map<string, Maintenance>();
+    const cache = { get: (k: string) => kept.get(k), set: (k: string, v: Maintenance) => void kept.set(k, v) };
+    const node = (spec: PipelineIR) => spec.nodes.find((x) => x.id === 'silver.grouped') as never;
+    const first = pipelineIR();
+    expect(maintenanceText(maintenanceOf(node(first), first, cache))).toBe('incremental: derived (groups by g, aggregates merged)');
+    expect(kept.size).toBe(1);
+    // A later process (new IR objects, nothing memoised) takes what was kept: marked here to see it.
+    const [key] = kept.keys();
+    kept.set(key, { mode: 'full', reason: 'as kept', text: 'as kept' });
+    const later = pipelineIR();
+    expect(maintenanceText(maintenanceOf(node(later), later, cache))).toBe('full: as kept');
+    // Another SQL text, or another key on a table it reads: analysed afresh (and kept under its own key).
+    const edited = pipelineIR();
+    const n = node(edited) as { sql: { normalized: string } };
+    n.sql = { ...n.sql, normalized: `${n.sql.normalized} ` };
+    expect(maintenanceText(maintenanceOf(n as never, edited, cache))).toBe('incremental: derived (groups by g, aggregates merged)');
+    const rekeyed = pipelineIR();
+    const a = rekeyed.nodes.find((x) => x.id === 'bronze.a') as { stream: { primaryKey: string[] } };
+    a.stream = { ...a.stream, primaryKey: ['v'] };
+    expect(maintenanceText(maintenanceOf(node(rekeyed), rekeyed, cache))).not.toBe('full: as kept');
+    expect(kept.size).toBe(3);
   });
 
   it('differingRows compares multisets of rows, NULL equal to NULL', async () => {

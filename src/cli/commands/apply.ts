@@ -138,6 +138,7 @@ Examples:
       const onSignal = () => abort.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      const maintenance = workspace.caches.maintenance();
       try {
         result = await applyPlan({
           ir: spec.ir,
@@ -161,6 +162,7 @@ Examples:
           signal: abort.signal,
           // A removed source's Airbyte objects go in its delete step (src/kube/deploy.ts).
           ...(kube ? { removeNode: (r) => kube.removeNode(r) } : {}),
+          maintenanceCache: maintenance,
         });
         // The objects the spec no longer compiles to (found by asgard's labels: removed nodes', and
         // the pipeline's own that no node needs any more) are deleted, once an apply went through
@@ -185,6 +187,7 @@ Examples:
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        maintenance.save();
         reporter.done();
       }
     } finally {
