@@ -285,7 +285,7 @@ export class Warehouse {
 
   /** A committed snapshot's data files with the position delete files that apply to each (sorted). */
   async scan(s: SnapshotRef): Promise<ScanFile[]> {
-    return this.tables.scan(s.manifestList, s.metadataLocation);
+    return this.tables.scan(s.manifestList);
   }
 
   /**
@@ -334,53 +334,19 @@ const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * SELECT over Parquet files; columns cast back to the recorded types where storage widened them.
+ * Files of several writes may differ in their columns (a column added since): DuckDB then unifies
+ * them by name (`union_by_name`), which opens every file's footer each time the SELECT is bound.
  * The files of one asgard write (a full rebuild's snapshot, a pending write) all have its columns:
- * DuckDB takes them from the first file. Files of several writes may differ in their columns (a
- * column added or dropped since): with the snapshot's `fieldIds` (ScanFile.fieldIds) and every file
- * written by asgard (so each carries its columns' field ids), DuckDB finds each column of `schema`
- * in each file by field id, as Iceberg reads (a column dropped and added again is a new column:
- * NULL in the files written before), from the files' schemas it reads anyway; else it unifies them
- * by name (`union_by_name`), which opens every file's footer once more each time the SELECT is bound.
+ * DuckDB takes them from the first file.
  */
-export function selectFiles(files: readonly string[], schema?: readonly ColumnSchema[], fieldIds?: Readonly<Record<string, number>>): string {
+export function selectFiles(files: readonly string[], schema?: readonly ColumnSchema[]): string {
   if (files.length === 0) {
     if (!schema || schema.length === 0) return 'SELECT NULL AS "empty" WHERE false';
     return `SELECT ${schema.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
   }
   const write = writeOf(files[0]);
   const oneWrite = write !== undefined && files.every((f) => writeOf(f) === write);
-  const byId = oneWrite ? undefined : byFieldId(files, schema, fieldIds);
-  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}]${oneWrite ? '' : `, ${byId ?? 'union_by_name = true'}`})`;
-}
-
-/**
- * read_parquet's `schema` option that reads `schema`'s columns from `files` by their field ids (each
- * as its storage type), or undefined when a file may lack field ids (another engine wrote it) or a
- * column's id or storage type is unknown.
- */
-function byFieldId(files: readonly string[], schema?: readonly ColumnSchema[], fieldIds?: Readonly<Record<string, number>>): string | undefined {
-  if (!schema?.length || !fieldIds || !files.every((f) => writeOf(f) !== undefined)) return undefined;
-  const entries: string[] = [];
-  for (const c of schema) {
-    const id = Object.hasOwn(fieldIds, c.name) ? fieldIds[c.name] : undefined;
-    if (id === undefined) return undefined;
-    let type: string;
-    try {
-      type = icebergTypeOf(c).storeAs ?? c.type;
-    } catch {
-      return undefined;
-    }
-    entries.push(`${id}: {name: ${literal(c.name)}, type: ${literal(type)}, default_value: NULL}`);
-  }
-  return `schema = MAP {${entries.join(', ')}}`;
-}
-
-/** The field ids the files of a scan share (one snapshot's, or equal ones), if they share them. */
-function sharedFieldIds(files: readonly ScanFile[]): Readonly<Record<string, number>> | undefined {
-  const first = files[0]?.fieldIds;
-  if (!first) return undefined;
-  const text = JSON.stringify(first);
-  return files.every((f) => f.fieldIds === first || (f.fieldIds !== undefined && JSON.stringify(f.fieldIds) === text)) ? first : undefined;
+  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}]${oneWrite ? '' : ', union_by_name = true'})`;
 }
 
 /**
@@ -394,7 +360,6 @@ export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnS
     return selectFiles(
       plain.map((f) => f.path),
       schema,
-      sharedFieldIds(plain),
     );
   const parts = deleted.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f)}`);
   if (plain.length)
@@ -402,7 +367,6 @@ export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnS
       selectFiles(
         plain.map((f) => f.path),
         schema,
-        sharedFieldIds(plain),
       ),
     );
   return parts.join(schema?.length ? ' UNION ALL ' : ' UNION ALL BY NAME ');

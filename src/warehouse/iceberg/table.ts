@@ -130,12 +130,6 @@ export interface ScanFile {
   readonly deletedRows: number;
   /** Its partition (spec id and values) as a string: files with equal strings hold rows of one partition. */
   readonly partition: string;
-  /**
-   * The Iceberg field id of each column of its snapshot's schema, by name (one object for every file
-   * of a scan): how a reader finds a column in a file (by id, never by name). Undefined when the
-   * scan was given no metadata to read them from.
-   */
-  readonly fieldIds?: Readonly<Record<string, number>>;
 }
 
 /** The Iceberg reserved field ids of a position delete file's columns (spec, "Position Delete Files"). */
@@ -499,8 +493,7 @@ export class IcebergTables {
    * The data files of the snapshot with this manifest list, each with the position delete files
    * that apply to it (sorted by path). Equality deletes are refused: asgard does not read them.
    */
-  async scan(manifestList: string, metadataLocation?: string): Promise<ScanFile[]> {
-    const fieldIds = metadataLocation === undefined ? undefined : await this.fieldIds(metadataLocation, manifestList);
+  async scan(manifestList: string): Promise<ScanFile[]> {
     let cached = scanCache.get(manifestList);
     if (!cached) {
       const manifests = await this.manifestList(manifestList);
@@ -537,38 +530,9 @@ export class IcebergTables {
     for (const f of cached) {
       const deletes: string[] = [];
       for (const k of f.deletes) deletes.push(await this.store.localFile(k));
-      out.push({
-        path: await this.store.localFile(f.key),
-        uri: f.uri,
-        rows: f.rows,
-        deletes,
-        deletedRows: f.deletedRows,
-        partition: f.partition,
-        ...(fieldIds ? { fieldIds } : {}),
-      });
+      out.push({ path: await this.store.localFile(f.key), uri: f.uri, rows: f.rows, deletes, deletedRows: f.deletedRows, partition: f.partition });
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  }
-
-  /**
-   * The field ids of the schema of the snapshot with this manifest list, by column name, from the
-   * metadata file its commit wrote; undefined when that file cannot be read (a reader then matches
-   * columns by name, as before field ids were read).
-   */
-  private async fieldIds(metadataLocation: string, manifestList: string): Promise<Readonly<Record<string, number>> | undefined> {
-    if (fieldIdsCache.has(metadataLocation)) return fieldIdsCache.get(metadataLocation);
-    let ids: Record<string, number> | undefined;
-    try {
-      const m = parseMetadata((await this.store.get(this.keyOf(metadataLocation))).toString('utf8'));
-      const schemaId = m.snapshots?.find((x) => x['manifest-list'] === manifestList)?.['schema-id'] ?? m['current-schema-id'];
-      const schema = m.schemas.find((x) => x['schema-id'] === schemaId) ?? currentSchema(m);
-      ids = Object.fromEntries(schema.fields.map((f) => [f.name, f.id]));
-    } catch {
-      ids = undefined;
-    }
-    if (fieldIdsCache.size > 512) fieldIdsCache.delete(fieldIdsCache.keys().next().value!);
-    fieldIdsCache.set(metadataLocation, ids);
-    return ids;
   }
 
   /** Local paths of the data files of the snapshot with this manifest list (sorted). */
@@ -781,7 +745,6 @@ const manifestCache = new Map<string, ManifestEntry[]>();
 const listCache = new Map<string, ManifestFile[]>();
 const filesCache = new Map<string, string[]>();
 const scanCache = new Map<string, { key: string; uri: string; rows: number; deletes: string[]; deletedRows: number; partition: string }[]>();
-const fieldIdsCache = new Map<string, Readonly<Record<string, number>> | undefined>();
 
 /** A new write's id (its UTC time to the millisecond, 8 random hex digits): its folder is `data/<id>/`. */
 const newWriteId = (now: Date): string => `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
