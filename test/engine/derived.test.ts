@@ -221,10 +221,8 @@ describe('derived incremental maintenance', () => {
     expect(store.read().nodes['silver.rowwise'].snapshot!.rows).toBe(3);
   }, 300_000);
 
-  // One cleanse over bronze.a, applied through the real apply after each change of `data`; `equalsRebuild`
-  // compares its table with its SQL run from scratch over the rows.
-  async function oneCleanse(partitionBy: string[] = [], sql = SHAPES[0][1]) {
-    const spec = ir([{ ...source('a', A_COLS, ['id']), rowGuard: guard }, cleanse('rowwise', body(sql), ['bronze.a'], { rowGuard: guard, partitionBy })]);
+  /** The real apply over `spec`, bronze.a's rows read from `data` (a table source); apply() returns silver.rowwise's result. */
+  function applier(spec: PipelineIR) {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-derived-'));
     const store = new StateStore(join(dir, '.asgard'), spec.name);
     const warehouse = new Warehouse(join(dir, 'wh'));
@@ -237,6 +235,14 @@ describe('derived incremental maintenance', () => {
       expect(r.nodes.filter((n) => n.status === 'failed')).toEqual([]);
       return r.nodes.find((n) => n.node === 'silver.rowwise')!;
     };
+    return { data, store, warehouse, apply };
+  }
+
+  // One cleanse over bronze.a, applied through the real apply after each change of `data`; `equalsRebuild`
+  // compares its table with its SQL run from scratch over the rows.
+  async function oneCleanse(partitionBy: string[] = [], sql = SHAPES[0][1]) {
+    const spec = ir([{ ...source('a', A_COLS, ['id']), rowGuard: guard }, cleanse('rowwise', body(sql), ['bronze.a'], { rowGuard: guard, partitionBy })]);
+    const { data, store, warehouse, apply } = applier(spec);
     const equalsRebuild = async () => {
       const conn = await openDuck();
       try {
@@ -320,19 +326,8 @@ describe('derived incremental maintenance', () => {
     // Two tables over bronze.a: silver.rowwise has only a rebuild measured; silver.other ran derived.
     const other = cleanse('other', body('SELECT id, v FROM bronze.a'), ['bronze.a'], { rowGuard: guard });
     const spec = ir([{ ...source('a', A_COLS, ['id']), rowGuard: guard }, cleanse('rowwise', body(SHAPES[0][1]), ['bronze.a'], { rowGuard: guard }), other]);
-    const dir = mkdtempSync(join(tmpdir(), 'asgard-derived-'));
-    const store = new StateStore(join(dir, '.asgard'), spec.name);
-    const warehouse = new Warehouse(join(dir, 'wh'));
-    const data: Record<string, Row[]> = { 'bronze.a': [] };
+    const { data, store, apply } = applier(spec);
     for (let i = 1; i <= 40; i++) data['bronze.a'].push({ id: i, g: i % 3, v: 5, s: 'x' });
-    const executors = executorResolver({ ...engineExecutors, source: async () => tableSource(data, { on: true }) });
-    const apply = async () => {
-      const state = store.read();
-      const plan = buildPlan({ ir: spec, prior: priorFromState(state), stateSerial: state.serial, stateLineage: state.lineage });
-      const r = await applyPlan({ ir: spec, plan, store, warehouse, scratchDir: join(dir, 'tmp'), executors, env: {} });
-      expect(r.nodes.filter((n) => n.status === 'failed')).toEqual([]);
-      return r.nodes.find((n) => n.node === 'silver.rowwise')!;
-    };
     // The costs pinned (no timing decides): silver.other's measured fixed part against this rebuild.
     const pin = (rowwise: { rebuild: number }, otherFixed: number) => {
       const s = store.read();
