@@ -116,7 +116,9 @@ describe('asgard serve on a warehouse on S3', () => {
   it('pulls into an empty state folder and serves features, inference and queries from the bucket', async () => {
     const loaded = loadPipeline(join(dir, 'shop.asg'));
     const workspace = Workspace.open(join(dir, 'shop.asg'), { stateDir: join(dir, 'server'), profile: 'shared', env: { ...process.env, ...awsEnv() } });
-    srv = createAsgardServer({ ir: loaded.ir!, workspace, log: (l) => logged.push(l), remoteTtlMs: 0 });
+    // The first query starts the query door's process over the bucket: on a loaded machine (CI, ~7
+    // runnable processes per core) that took over the product's 10 s default and failed the test.
+    srv = createAsgardServer({ ir: loaded.ir!, workspace, log: (l) => logged.push(l), remoteTtlMs: 0, queryTimeoutMs: 120_000 });
     const { port } = await srv.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${port}`;
 
