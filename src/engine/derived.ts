@@ -12,7 +12,7 @@
 //     with many deleted rows, and a partition's small files, are rewritten instead, their other
 //     rows written along with `asg_fresh` (./compaction.ts).
 // When the recomputed rows equal the previous ones, the table is unchanged: the previous snapshot
-// stays current and nothing downstream runs again.
+// stays current and nothing downstream runs again (a rebuild of the same rows too: ./same-rows.ts).
 //
 // Anything that makes the previous run incomparable (another definition, another logical time for
 // SQL that reads it, an input's previous snapshot gone, a schema change) is a full rebuild, and so is
@@ -24,7 +24,8 @@ import { nodeDefinition } from '../planner/fingerprint.js';
 import { maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, MaintenanceCosts, PipelineState, SnapshotRef } from '../planner/state-store.js';
 import { selectScan, type PendingSnapshot, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
-import { changedRows, differingRows, planMerge, columnNames, withKeys, SIGN } from './merge-write.js';
+import { changedRows, planMerge, columnNames, withKeys, SIGN } from './merge-write.js';
+import { fingerprintSql, noDifference } from './same-rows.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { renderSql } from '../sql/transpile.js';
 import type { RunContext } from './executor.js';
@@ -54,6 +55,8 @@ export type DerivedOutcome =
       readonly deletes: readonly { readonly target: ScanFile; readonly positions: string; readonly row?: readonly string[] }[];
       readonly untouched: string;
       readonly rows: string;
+      /** The digests (./same-rows.ts) of the previous rows the merge replaces and of the rows it writes in their place, when taken. */
+      readonly digest?: { readonly replaced: string; readonly fresh: string };
     }
   /** No row of the table changes: the previous snapshot stays. */
   | { readonly kind: 'unchanged'; readonly keys: number }
@@ -70,8 +73,7 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   if (m.mode === 'full') return full(m.reason);
   const prev = state.nodes[node.id];
   if (!prev?.snapshot || !prev.schema) return full('no previous snapshot');
-  const def = (prev.definition as { data?: unknown } | undefined)?.data;
-  if (canonicalJson(def) !== canonicalJson(nodeDefinition(node, ctx.ir).data)) return full('the definition changed');
+  if (!sameDefinition(ctx)) return full('the definition changed');
   if (m.usesLogicalTime && prev.logicalTime !== ctx.logicalTime.toISOString()) return full('the logical time moved (the SQL reads it)');
   // Its fixed part alone costs more than a rebuild: no need to read the changes.
   const costs = withFixedPrior(prev.costs, state, node.id);
@@ -196,6 +198,12 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   return out.kind === 'derived' ? { ...out, merged: keys - recomputed } : out;
 }
 
+/** Whether the node's definition is the one its table was last built by. */
+export function sameDefinition(ctx: RunContext<SqlNode>): boolean {
+  const def = (ctx.state.nodes[ctx.node.id]?.definition as { data?: unknown } | undefined)?.data;
+  return canonicalJson(def) === canonicalJson(nodeDefinition(ctx.node, ctx.ir).data);
+}
+
 /**
  * Step 3 of a derived run, for any table kept by key (a SQL node's, or a feature view's online
  * table: src/engine/features-executor.ts): the merge of `asg_fresh` — every new row of the keys in
@@ -228,12 +236,14 @@ export async function mergeFresh(
     nulls,
   });
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
+  let digest: { replaced: string; fresh: string } | undefined;
   await beforeCompare?.(merge.replaced);
   if (compare) {
     await conn.run(`CREATE OR REPLACE TEMP VIEW asg_prev_hit AS ${merge.replaced}`);
-    const same = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols, merge.fingerprint);
+    const c = await sameRows(conn, 'asg_fresh', 'asg_prev_hit', cols, merge.fingerprint);
     mark('derived: compared with the previous rows');
-    if (same) return { kind: 'unchanged', keys };
+    if (c.same) return { kind: 'unchanged', keys };
+    digest = { replaced: c.b, fresh: c.a };
   }
   const rewrite = filesToRewrite([...merge.untouched, ...merge.hitFiles], merge.hitFiles, merge.hitRows);
   const marked = merge.hitFiles.filter((f) => !rewrite.includes(f));
@@ -250,6 +260,7 @@ export async function mergeFresh(
       schema,
     )} UNION ALL ${merge.keptOf(marked)}`,
     rows: `SELECT ${cols} FROM (${merge.keptOf(rewrite)}) UNION ALL SELECT ${cols} FROM asg_fresh`,
+    ...(digest ? { digest } : {}),
   };
 }
 
@@ -346,19 +357,18 @@ export function derivedCosts(costs: MaintenanceCosts | undefined, share: number,
 }
 
 /**
- * Whether two relations hold the same rows (as multisets of `cols`). A fingerprint first — the row
- * count and the sum of the rows' hashes, one pass over each side: equal rows have equal
- * fingerprints, so a difference is final (the usual case when keys were recomputed). Only equal
- * fingerprints are confirmed row by row (./merge-write.ts `differingRows`), so the answer is exact.
+ * Whether two relations hold the same rows (as multisets of `cols`), with each side's digest
+ * (./same-rows.ts; `bFingerprint`: b's, when known). The fingerprints first, one pass over each
+ * side: a difference is final (the usual case when keys were recomputed); equal fingerprints are
+ * confirmed row by row, so the answer is exact.
  */
-async function sameRows(conn: DuckDBConnection, a: string, b: string, cols: string, bFingerprint?: string): Promise<boolean> {
-  const fp = (rel: string) => `(SELECT count(*) AS n, sum(hash(${cols})::HUGEINT) AS h FROM ${rel})`;
+async function sameRows(conn: DuckDBConnection, a: string, b: string, cols: string, bFingerprint?: string): Promise<{ same: boolean; a: string; b: string }> {
   const r = await conn.runAndReadAll(
-    `SELECT x.n = y.n AND x.h IS NOT DISTINCT FROM y.h FROM ${fp(a)} AS x, ${bFingerprint ? `(${bFingerprint})` : fp(b)} AS y`,
+    `SELECT x.n = y.n AND x.h = y.h, x.h::VARCHAR, y.h::VARCHAR FROM (${fingerprintSql(a, cols)}) AS x, (${bFingerprint ?? fingerprintSql(b, cols)}) AS y`,
   );
-  if (r.getRows()[0]?.[0] !== true) return false;
-  const differ = await count(conn, `SELECT count(*) FROM (${differingRows(`SELECT ${cols} FROM ${a}`, `SELECT ${cols} FROM ${b}`)})`);
-  return differ === 0;
+  const [equal, ha, hb] = r.getRows()[0];
+  const same = equal === true && (await noDifference(conn, `SELECT ${cols} FROM ${a}`, `SELECT ${cols} FROM ${b}`));
+  return { same, a: String(ha), b: String(hb) };
 }
 
 async function describe(conn: DuckDBConnection, relation: string): Promise<ColumnSchema[]> {

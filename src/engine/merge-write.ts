@@ -33,8 +33,8 @@ export interface MergePlan {
   readonly deletedKeys: (file: ScanFile) => string;
   readonly keyColumns: readonly string[];
   /**
-   * With `hashRows`: SELECT of the fingerprint of `replaced` (columns `n`, its row count, and `h`, the
-   * sum of its rows' hashes as derived.ts computes them), taken in the same pass that found the rows.
+   * With `hashRows`: SELECT of the fingerprint of `replaced` (columns `n`, its row count, and `h`, its
+   * digest as ./same-rows.ts `fingerprintSql` computes it), taken in the same pass that found the rows.
    */
   readonly fingerprint?: string;
 }
@@ -124,7 +124,7 @@ export async function planMerge(
     positions,
     deletedKeys,
     keyColumns,
-    ...(opts.hashRows ? { fingerprint: `SELECT count(*) AS n, sum(h::HUGEINT) AS h FROM ${POSITIONS}` } : {}),
+    ...(opts.hashRows ? { fingerprint: `SELECT count(*) AS n, coalesce(sum(h::HUGEINT), 0) AS h FROM ${POSITIONS}` } : {}),
   };
 }
 

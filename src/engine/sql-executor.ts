@@ -29,7 +29,8 @@ import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '
 import { attachWarehouse, qualified } from './catalog.js';
 import { readsWholeTable, runChecks, type CheckDelta } from './checks.js';
 import { ident, literal, openScratchDuck } from './duckdb.js';
-import { derivedCosts, runDerived, writeMergeFiles, type DerivedOutcome } from './derived.js';
+import { derivedCosts, runDerived, sameDefinition, writeMergeFiles, type DerivedOutcome } from './derived.js';
+import { mergedDigest, sameAsPrevious } from './same-rows.js';
 import { mark } from './profile.js';
 
 type SqlNode = CleanseNode | ModelNode;
@@ -120,7 +121,10 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
       return { ...r, costs: derivedCosts(costs, d.keys / Math.max(1, prev!.rows), (performance.now() - started) / 1000) };
     }
     const rebuilding = performance.now();
-    const r = await writeFull(ctx, conn, sql, logicalTime, d ? `full: ${d.reason}` : undefined);
+    // Rows equal to the previous snapshot's keep it, unless the definition changed (partitioning,
+    // a column's type: the table is rebuilt as the spec now says).
+    const kept = prev && prevSchema && sameDefinition(ctx) ? { snapshot: prev, schema: prevSchema } : undefined;
+    const r = await writeFull(ctx, conn, sql, logicalTime, d ? `full: ${d.reason}` : undefined, kept);
     // The rebuild's own time: the set-up it shares with a derived run, not the derived attempt.
     return { ...r, costs: { ...costs, rebuild: (setUp - started + performance.now() - rebuilding) / 1000 } };
   } else if (!prev) {
@@ -166,9 +170,17 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
  * A complete new snapshot, in one pass as bare DuckDB would write it: the SQL's rows go straight
  * into the pending Parquet files (no table in between), and the checks then read those files —
  * only the columns they name (row counts come from the Parquet footers). A failing check removes
- * the files before anything is committed.
+ * the files before anything is committed. With `prev` (the table's snapshot, its definition
+ * unchanged), rows equal to that snapshot's drop the files and keep it (./same-rows.ts).
  */
-async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: string, logicalTime: string, maintenance?: string): Promise<NodeResult> {
+async function writeFull(
+  ctx: RunContext<SqlNode>,
+  conn: DuckDBConnection,
+  sql: string,
+  logicalTime: string,
+  maintenance?: string,
+  prev?: { readonly snapshot: SnapshotRef; readonly schema: readonly ColumnSchema[] },
+): Promise<NodeResult> {
   const node = ctx.node;
   const schema = await guard(ctx, sql, () => describe(conn, `(${sql})`));
   mark('describe');
@@ -181,8 +193,21 @@ async function writeFull(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: 
     await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${ctx.warehouse.pendingSelect(pending, schema)}`);
     await check(ctx, conn, qualified(node.id), undefined, ctx.warehouse.writtenFacts(pending));
     mark('checks');
-    const snapshot: SnapshotRef = await ctx.warehouse.commit(pending, conn);
+    const same = prev
+      ? await sameAsPrevious(conn, ctx.warehouse, ctx.warehouse.pendingSelect(pending, schema), rows, schema, prev.snapshot, prev.schema)
+      : undefined;
+    mark('compared with the previous snapshot');
+    if (same?.same) {
+      // The same rows: the previous snapshot stays current, and nothing downstream runs again.
+      await ctx.warehouse.abort(pending);
+      const kept = { ...prev!.snapshot, digest: same.digest };
+      const text = `${maintenance ?? 'full'}; unchanged (the rebuilt rows equal the previous snapshot's)`;
+      ctx.progress({ rows: kept.rows, message: text });
+      return { rows: kept.rows, snapshot: kept, schema: [...prev!.schema], logicalTime, maintenance: text };
+    }
+    const committed: SnapshotRef = await ctx.warehouse.commit(pending, conn);
     mark('commit');
+    const snapshot = same?.digest ? { ...committed, digest: same.digest } : committed;
     return { rows: snapshot.rows, snapshot, schema, logicalTime, ...(maintenance ? { maintenance } : {}) };
   } catch (e) {
     await ctx.warehouse.abort(pending);
@@ -218,8 +243,10 @@ async function writeMerge(
       await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${d.untouched} UNION ALL ${ctx.warehouse.pendingSelect(pending, schema)}`);
     await check(ctx, conn, qualified(node.id), delta, ctx.warehouse.writtenFacts(pending));
     mark('checks');
-    const snapshot = await ctx.warehouse.commit(pending, conn, { base: prev, remove: d.remove, deletes });
+    const committed = await ctx.warehouse.commit(pending, conn, { base: prev, remove: d.remove, deletes });
     mark('commit');
+    const digest = d.digest && mergedDigest(prev.digest, d.digest.replaced, d.digest.fresh);
+    const snapshot = digest ? { ...committed, digest } : committed;
     ctx.progress({ rows: snapshot.rows });
     return { rows: snapshot.rows, snapshot, schema: [...schema], logicalTime, maintenance };
   } catch (e) {

@@ -32,6 +32,12 @@ export interface SnapshotRef {
   readonly metadataLocation: string;
   /** The snapshot's manifest list: readers read the data files it lists. */
   readonly manifestList: string;
+  /**
+   * The sum of its rows' hashes, a decimal integer (src/engine/same-rows.ts): with `rows`, a
+   * fingerprint of its rows as a multiset, which a rebuild compares its rows with. Not every
+   * snapshot has one.
+   */
+  readonly digest?: string;
 }
 
 export interface NodeState {
@@ -116,6 +122,7 @@ const snapshotRef = z.object({
   createdAt: z.string(),
   metadataLocation: z.string(),
   manifestList: z.string(),
+  digest: z.string().optional(),
 });
 const nodeState = z.looseObject({
   kind: z.string(),
