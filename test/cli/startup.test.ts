@@ -146,6 +146,27 @@ describe('start-up: a command loads what it needs', () => {
     }
   });
 
+  it('a cold `plan` loads none of Node’s modules that only a table read or write needs: node:zlib (the Avro blocks’ codec)', { timeout: 600_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-'));
+    try {
+      writeFileSync(join(dir, 'a.asg'), generateSpec({ sources: 3, sqlNodes: 12 }));
+      // A CommonJS preload that lists Node's own modules at exit (as test/cli/plan-replay.test.ts does).
+      const list = join(dir, 'modules.txt');
+      writeFileSync(join(dir, 'list.cjs'), `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+      const r = spawnSync(process.execPath, ['--require', join(dir, 'list.cjs'), join(repoRoot, 'bin', 'asgard.js'), 'plan', 'a.asg', '--format', 'json'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const modules = readFileSync(list, 'utf8').split('\n');
+      expect(modules).toContain('NativeModule crypto'); // the list is the command's
+      expect(modules.filter((m) => /^NativeModule zlib$|^Internal Binding zlib$/.test(m))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a cold `plan` whose SQL bodies are all in the fast analysis’s subset loads no SQL toolkit and no DuckDB (their columns are typed without it); one body outside it loads both, and the plan is the same', {
     timeout: 600_000,
   }, () => {
