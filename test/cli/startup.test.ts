@@ -152,7 +152,10 @@ describe('start-up: a command loads what it needs', () => {
       writeFileSync(join(dir, 'a.asg'), generateSpec({ sources: 3, sqlNodes: 12 }));
       // A CommonJS preload that lists Node's own modules at exit (as test/cli/plan-replay.test.ts does).
       const list = join(dir, 'modules.txt');
-      writeFileSync(join(dir, 'list.cjs'), `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+      writeFileSync(
+        join(dir, 'list.cjs'),
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`,
+      );
       const r = spawnSync(process.execPath, ['--require', join(dir, 'list.cjs'), join(repoRoot, 'bin', 'asgard.js'), 'plan', 'a.asg', '--format', 'json'], {
         cwd: dir,
         encoding: 'utf8',
