@@ -359,6 +359,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       // New rows are few: materialise them once, then merge with the previous snapshot.
       await duck.run(`CREATE TEMP TABLE incoming AS ${typed}`).catch(fail);
       ({ cursor: cursorValue } = await cursorOf('incoming'));
+      mark('merge: the rows read');
       const names = columns.map((c) => ident(c.name)).join(', ');
       const key = stream.primaryKey.length ? stream.primaryKey.map(ident).join(', ') : names;
       const keyCols = stream.primaryKey.length ? stream.primaryKey : columns.map((c) => c.name);
@@ -372,33 +373,39 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
         const counts = await queryAll(duck, `SELECT (SELECT count(*) FROM incoming) - (SELECT count(*) FROM fresh) AS n`).catch(fail);
         reportDropped(ctx, Number(counts.rows[0].n));
       }
-      // A merge (src/engine/merge-write.ts): only the previous files holding an incoming key are
-      // read and rewritten; the others stay in the new snapshot as they are.
+      // A merge (src/engine/merge-write.ts): only the previous files holding a changed key are read
+      // and rewritten; the others stay in the new snapshot as they are.
       const { planMerge } = await import('../engine/merge-write.js');
       const { selectScan } = await import('../warehouse/warehouse.js');
-      const plan = await planMerge(
-        duck,
-        await ctx.warehouse.scan(prev!.snapshot!),
-        prev!.schema!,
-        keyCols.map((k) => [k, k] as const),
-        'fresh',
-      ).catch(fail);
-      // Rows re-read at the cursor value (>=, for ties) that did not change are not news.
-      const changed = await queryAll(
-        duck,
-        `SELECT count(*) AS n FROM (SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM (SELECT ${select} FROM (${plan.replaced})))`,
-      ).catch(fail);
-      newRows = Number(changed.rows[0].n);
+      const on = keyCols.map((k) => [k, k] as const);
+      const plan = await planMerge(duck, await ctx.warehouse.scan(prev!.snapshot!), prev!.schema!, on, 'fresh').catch(fail);
+      mark('merge: the previous rows of their keys');
+      // Rows re-read at the cursor value (>=, for ties) that did not change are not news, and their
+      // keys are not merged: their files stay as they are. (Every sync re-reads the newest rows of
+      // the last one, so merging every key read rewrote the file holding those rows each time.)
+      await duck
+        .run(`CREATE TEMP TABLE changed AS SELECT ${names} FROM fresh EXCEPT SELECT ${names} FROM (SELECT ${select} FROM (${plan.replaced}))`)
+        .catch(fail);
+      const counts = await queryAll(duck, `SELECT (SELECT count(*) FROM changed) AS n, (SELECT count(*) FROM fresh) AS f`).catch(fail);
+      newRows = Number(counts.rows[0].n);
+      mark('merge: rows that changed');
       if (newRows === 0) {
         await checkFreshness(ctx, duck, `(${await ctx.warehouse.snapshotSelect(prev!.snapshot!, prev!.schema)})`);
         ctx.progress({ rows: 0, message: 'no new rows' });
         return { rows: 0, snapshot: prev!.snapshot, schema, cursor: prev!.cursor, ...(files ? { files } : {}), ...(sourceRead ? { read: sourceRead } : {}) };
       }
+      // The previous rows of the changed keys can only be in the files the keys read were found in.
+      const some = newRows < Number(counts.rows[0].f) && plan.hitFiles.length > 0;
+      const rewrite = some ? await planMerge(duck, plan.hitFiles, prev!.schema!, on, 'changed').catch(fail) : plan;
+      const untouched = some ? [...plan.untouched, ...rewrite.untouched] : plan.untouched;
       pending = await ctx.warehouse.begin(node.id, schema);
+      mark('merge: begin');
       const out = join(pending.dir, 'data.parquet');
-      await copyTo(pending, `SELECT ${names} FROM (SELECT ${select} FROM (${plan.kept})) UNION ALL SELECT ${names} FROM fresh`, 'data.parquet').catch(fail);
-      mergeBase = { remove: plan.hit };
-      await checkFreshness(ctx, duck, `(${selectScan(plan.untouched, schema)} UNION ALL BY NAME SELECT * FROM read_parquet(${literal(out)}))`);
+      const rows = `SELECT ${names} FROM (SELECT ${select} FROM (${rewrite.kept})) UNION ALL SELECT ${names} FROM changed`;
+      await copyTo(pending, rows, 'data.parquet').catch(fail);
+      mergeBase = { remove: rewrite.hit };
+      mark('merge: write');
+      await checkFreshness(ctx, duck, `(${selectScan(untouched, schema)} UNION ALL BY NAME SELECT * FROM read_parquet(${literal(out)}))`);
       if (cursorValue !== undefined && cursorCol) {
         // Never move the cursor backwards (a lookback window re-reads older rows).
         const r = await queryAll(

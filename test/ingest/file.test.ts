@@ -53,6 +53,53 @@ describe('file connector', () => {
     ]);
   });
 
+  it('an incremental sync merges only the rows that changed: the files of rows re-read unchanged at the cursor stay', async () => {
+    const csv = join(dir, 'ties.csv');
+    writeFileSync(csv, 'id,amount,at\n1,10.50,2025-01-01 10:00:00\n2,0.10,2025-01-02 10:00:00\n');
+    const node = sourceNode(
+      'ties',
+      { type: 'file', settings: { path: lit(csv) } },
+      {
+        primaryKey: ['id'],
+        cursor: 'at',
+        mode: 'incremental',
+        columns: [
+          { name: 'id', type: 'BIGINT' },
+          { name: 'amount', type: 'DOUBLE' },
+          { name: 'at', type: 'TIMESTAMP' },
+        ],
+      },
+    );
+    const h = new SourceHarness();
+    const first = await h.run(node, {});
+    const paths = async (s: typeof first.result.snapshot) => (await h.warehouse.scan(s!)).map((f) => f.path).sort();
+    const before = await paths(first.result.snapshot);
+    // The next sync reads at >= the last cursor: row 2 again (unchanged) and the new row 3.
+    appendFileSync(csv, '3,7.00,2025-01-03 11:00:00\n');
+    const second = await h.run(node, {});
+    expect(second.result.rows).toBe(1);
+    const after = await paths(second.result.snapshot);
+    // An append: every file of the previous snapshot is kept as it is, one file of the new row added.
+    expect(after.filter((p) => before.includes(p))).toEqual(before);
+    expect(after).toHaveLength(before.length + 1);
+    expect(await rows(h, 'bronze.ties', 'SELECT id, amount FROM t ORDER BY id')).toEqual([
+      { id: 1, amount: 10.5 },
+      { id: 2, amount: 0.1 },
+      { id: 3, amount: 7 },
+    ]);
+    // A changed row re-read at the cursor with a new one: its file is rewritten, the row replaced.
+    appendFileSync(csv, '3,7.50,2025-01-03 11:00:00\n4,1.00,2025-01-04 09:00:00\n');
+    const third = await h.run(node, {});
+    expect(third.result.rows).toBe(2);
+    expect(await rows(h, 'bronze.ties', 'SELECT id, amount FROM t ORDER BY id')).toEqual([
+      { id: 1, amount: 10.5 },
+      { id: 2, amount: 0.1 },
+      { id: 3, amount: 7.5 },
+      { id: 4, amount: 1 },
+    ]);
+    expect((await paths(third.result.snapshot)).filter((p) => before.includes(p))).toEqual(before);
+  });
+
   it('unchanged files are not read again: same size and mtime keep the snapshot; a touch is checked by content hash; a real change is read', async () => {
     const folder = mkdtempSync(join(dir, 'glob-'));
     const a = join(folder, 'a.csv');
