@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import { fingerprintPipeline, specFingerprint, type NodeFingerprint } from '../planner/fingerprint.js';
 import type { MaintenanceCache } from '../planner/maintenance.js';
+import type { RenderCache } from './render.js';
 import type { Plan } from '../planner/plan.js';
 import { planSteps, type Step } from '../planner/stages.js';
 import type { NodeState, PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
@@ -74,6 +75,8 @@ export interface ApplyOptions {
   readonly removeNode?: (removed: RemovedNode) => Promise<void>;
   /** Maintenance analyses kept across processes (the workspace's cache; the caller saves it). */
   readonly maintenanceCache?: MaintenanceCache;
+  /** SQL bodies rendered by earlier processes (the workspace's cache; the caller saves it). */
+  readonly renderCache?: RenderCache;
 }
 
 export interface RemovedNode {
@@ -267,6 +270,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         warn,
         signal,
         maintenanceCache: opts.maintenanceCache,
+        renderCache: opts.renderCache,
       };
       const result = await executor.run(ctx);
       const refusal = rowDropRefusal(node, prev?.snapshot, result.snapshot);

@@ -13,7 +13,7 @@ import { outputTable } from '../ir/types.js';
 import type { ColumnSchema, PipelineState } from '../planner/state-store.js';
 import { selectFiles, type Warehouse } from '../warehouse/warehouse.js';
 import { ident } from './duckdb.js';
-import { renderSql } from '../sql/transpile.js';
+import { renderBody } from './render.js';
 import { isLayerTable, LAYERS, nodeAddress, parseNodeId } from '../ir/address.js';
 
 export { LAYERS, isLayerTable } from '../ir/address.js';
@@ -68,7 +68,7 @@ export async function attachWarehouse(conn: DuckDBConnection, state: PipelineSta
     for (const n of opts.ir.nodes) {
       if (n.kind !== 'model' || n.materialized !== 'view') continue;
       if (wanted && !wanted.has(n.id)) continue;
-      const sql = viewModelSql(n, opts.logicalTime ?? new Date());
+      const sql = await viewModelSql(n, opts.logicalTime ?? new Date());
       if (!sql) continue;
       try {
         await conn.run(`CREATE OR REPLACE VIEW ${qualified(n.id)} AS ${sql}`);
@@ -94,8 +94,8 @@ function closure(only: ReadonlySet<string>, ir?: PipelineIR): Set<string> {
   return out;
 }
 
-export function viewModelSql(n: ModelNode, logicalTime: Date): string | undefined {
-  const r = renderSql(n.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime });
+export async function viewModelSql(n: ModelNode, logicalTime: Date): Promise<string | undefined> {
+  const r = await renderBody(n.sql, { tableRef: qualified, logicalTime });
   return r.diagnostics.length ? undefined : r.sql;
 }
 

@@ -4,7 +4,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Check, NodeId, Span } from '../ir/types.js';
-import { renderSql } from '../sql/transpile.js';
+import { renderBody, type RenderCache } from './render.js';
 import { ident, literal, queryAll, type QueryResult } from './duckdb.js';
 import type { WrittenFacts } from '../warehouse/warehouse.js';
 
@@ -27,7 +27,7 @@ export async function runChecks(
   conn: DuckDBConnection,
   relation: string,
   checks: readonly Check[],
-  opts: { tableRef: (id: NodeId) => string; logicalTime: Date; readonly delta?: CheckDelta; readonly known?: WrittenFacts },
+  opts: { tableRef: (id: NodeId) => string; logicalTime: Date; readonly delta?: CheckDelta; readonly known?: WrittenFacts; readonly renderCache?: RenderCache },
 ): Promise<CheckFailure[]> {
   // Row-wise checks (and `unique` of the merge key) of a merge read only the rows it writes.
   const over = (c: Check): string => (opts.delta && rowLocal(c, opts.delta.key) ? opts.delta.added : relation);
@@ -133,7 +133,7 @@ async function runOne(
   conn: DuckDBConnection,
   rel: string,
   c: Check,
-  opts: { tableRef: (id: NodeId) => string; logicalTime: Date; readonly known?: WrittenFacts },
+  opts: { tableRef: (id: NodeId) => string; logicalTime: Date; readonly known?: WrittenFacts; readonly renderCache?: RenderCache },
 ): Promise<string | undefined> {
   const col = c.column ? ident(c.column) : '';
   switch (c.kind) {
@@ -172,7 +172,7 @@ async function runOne(
     case 'expression':
     case 'relationships': {
       if (!c.sql) return undefined;
-      const r = renderSql(c.sql, { dialect: 'duckdb', tableRef: opts.tableRef, logicalTime: opts.logicalTime });
+      const r = await renderBody(c.sql, { tableRef: opts.tableRef, logicalTime: opts.logicalTime }, opts.renderCache);
       if (r.diagnostics.length) return r.diagnostics[0].message;
       const n = await count(conn, `SELECT count(*) AS n FROM (${r.sql})`);
       if (n === 0) return undefined;

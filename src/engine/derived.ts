@@ -21,13 +21,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
-import { maintenanceOf } from '../planner/maintenance.js';
+import { maintenanceKept, maintenanceOf } from '../planner/maintenance.js';
 import type { ColumnSchema, MaintenanceCosts, PipelineState, SnapshotRef } from '../planner/state-store.js';
 import { selectScan, type PendingSnapshot, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
 import { changedRows, planMerge, columnNames, withKeys, SIGN } from './merge-write.js';
 import { fingerprintSql, noDifference } from './same-rows.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { renderSql } from '../sql/transpile.js';
+import { renderBody, toolkitUnless } from './render.js';
 import type { RunContext } from './executor.js';
 import { qualified } from './catalog.js';
 import { ident } from './duckdb.js';
@@ -69,6 +69,7 @@ export type DerivedOutcome =
 export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnection, guard: <T>(f: () => Promise<T>) => Promise<T>): Promise<DerivedOutcome> {
   const { node, state } = ctx;
   const full = (reason: string): DerivedOutcome => ({ kind: 'full', reason });
+  await toolkitUnless(maintenanceKept(node, ctx.ir, ctx.maintenanceCache));
   const m = maintenanceOf(node, ctx.ir, ctx.maintenanceCache);
   if (m.mode === 'full') return full(m.reason);
   const prev = state.nodes[node.id];
@@ -108,12 +109,12 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
     if (ch.kind === 'incomparable') return full(`the columns of ${id} changed`);
     if (ch.kind !== 'rows') continue;
     if (!agg) {
-      parts.push(`SELECT ${ident(m.inputs[id])} AS k FROM (${reaching(ctx, m.filters[id], ch.sql)})`);
+      parts.push(`SELECT ${ident(m.inputs[id])} AS k FROM (${await reaching(ctx, m.filters[id], ch.sql)})`);
       continue;
     }
     // A key is recomputed (f) when one of its rows was deleted, its input's inserted rows do not
     // merge, or two inputs changed it; else its groups merge the inserted rows (`src`: their input).
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${view(id, 'changes')} AS ${reaching(ctx, m.filters[id], ch.sql)}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${view(id, 'changes')} AS ${await reaching(ctx, m.filters[id], ch.sql)}`);
     const merges = agg.deltaInputs.includes(id);
     parts.push(`SELECT ${ident(m.inputs[id])} AS k, ${merges ? `${ident(SIGN)} < 0` : 'true'} AS f, ${i} AS src FROM ${view(id, 'changes')}`);
   }
@@ -146,8 +147,8 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${view(id, 'delta')} AS ${rows}`);
     mark(`derived: ${id} restricted to the keys`);
   }
-  const render = (tableRef: (id: NodeId) => string) => renderSql(node.sql, { dialect: 'duckdb', tableRef, logicalTime: ctx.logicalTime });
-  const rendered = render((id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)));
+  const render = (tableRef: (id: NodeId) => string) => renderBody(node.sql, { tableRef, logicalTime: ctx.logicalTime }, ctx.renderCache);
+  const rendered = await render((id) => (reads.includes(id) ? view(id, 'delta') : qualified(id)));
   if (rendered.diagnostics.length) return full(rendered.diagnostics[0].message);
   await guard(() => conn.run(`CREATE OR REPLACE TEMP TABLE asg_fresh AS ${rendered.sql}`));
   mark('derived: SQL over the restricted inputs');
@@ -164,7 +165,7 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   for (const [i, { id }] of moved.entries()) {
     if (!agg.deltaInputs.includes(id)) continue;
     const mine = `(SELECT k FROM asg_keys WHERE NOT f AND src = ${i})`;
-    const r = render((t) => {
+    const r = await render((t) => {
       if (!reads.includes(t)) return qualified(t);
       if (t !== id) return `(${withKeys(qualified(t), [[m.inputs[t], 'k']], mine, nulls)})`;
       // A row inserted n times, n times.
@@ -294,9 +295,13 @@ export async function writeMergeFiles(
  * either snapshot, so its key need not be recomputed. Without a filter (or one that does not
  * render), every changed row.
  */
-function reaching(ctx: RunContext<SqlNode>, filter: string | undefined, rows: string): string {
+async function reaching(ctx: RunContext<SqlNode>, filter: string | undefined, rows: string): Promise<string> {
   if (!filter) return rows;
-  const r = renderSql({ ...ctx.node.sql, text: filter, normalized: filter }, { dialect: 'duckdb', tableRef: () => `(${rows})`, logicalTime: ctx.logicalTime });
+  const r = await renderBody(
+    { ...ctx.node.sql, text: filter, normalized: filter },
+    { tableRef: () => `(${rows})`, logicalTime: ctx.logicalTime },
+    ctx.renderCache,
+  );
   return r.diagnostics.length ? rows : r.sql;
 }
 

@@ -4,6 +4,7 @@
 
 import type { NodeKind, PipelineIR, PipelineNode, Resolvable, Span } from '../ir/types.js';
 import type { MaintenanceCache } from '../planner/maintenance.js';
+import type { RenderCache } from './render.js';
 import type { ColumnSchema, FileManifest, MaintenanceCosts, PipelineState, SnapshotRef, SourceRead } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
@@ -29,6 +30,8 @@ export interface RunContext<N extends PipelineNode = PipelineNode> {
   readonly signal: AbortSignal;
   /** How SQL nodes are maintained, analysed by earlier processes (src/planner/maintenance.ts). */
   readonly maintenanceCache?: MaintenanceCache;
+  /** SQL bodies rendered by earlier processes (./render.ts). */
+  readonly renderCache?: RenderCache;
 }
 
 export interface NodeResult {

@@ -28,7 +28,8 @@ import { ident, openScratchDuck } from './duckdb.js';
 import { onlineFeaturesSql } from './features.js';
 import { checkFeatures } from './schemas.js';
 import { mark } from './profile.js';
-import { featuresMaintenance } from '../planner/maintenance.js';
+import { featuresMaintenance, maintenanceKept, rebuildsTable } from '../planner/maintenance.js';
+import { toolkitUnless } from './render.js';
 import { nodeDefinition } from '../planner/fingerprint.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { changedRows, withKeys } from './merge-write.js';
@@ -104,6 +105,9 @@ async function fromChanges(ctx: RunContext<FeaturesNode>, conn: DuckDBConnection
   const full = (reason: string): DerivedOutcome => ({ kind: 'full', reason });
   const prev = state.nodes[view.id];
   if (!prev?.snapshot || !prev.schema) return full('no previous snapshot');
+  // Its source's analysis: the toolkit only when no earlier process kept it.
+  const from = ctx.ir.nodes.find((n) => n.id === view.from);
+  await toolkitUnless(!from || !rebuildsTable(from) || maintenanceKept(from, ctx.ir, ctx.maintenanceCache));
   const m = featuresMaintenance(view, ctx.ir, ctx.maintenanceCache);
   if (m.mode === 'full') return full(m.reason);
   const def = (prev.definition as { data?: unknown } | undefined)?.data;

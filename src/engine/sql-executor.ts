@@ -20,10 +20,9 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
-import type { CleanseNode, ModelNode } from '../ir/types.js';
+import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
 import type { WrittenFacts } from '../warehouse/warehouse.js';
-import { renderSql, tablesRead } from '../sql/transpile.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
 import { attachWarehouse, qualified } from './catalog.js';
@@ -32,6 +31,7 @@ import { ident, literal, openScratchDuck } from './duckdb.js';
 import { derivedCosts, runDerived, sameDefinition, writeMergeFiles, type DerivedOutcome } from './derived.js';
 import { mergedDigest, sameAsPrevious } from './same-rows.js';
 import { mark } from './profile.js';
+import { renderBody, tablesReadBy } from './render.js';
 
 type SqlNode = CleanseNode | ModelNode;
 
@@ -50,10 +50,10 @@ export const executor: NodeExecutor<SqlNode> = {
       // Its inputs and what custom checks read. Not its own table: each way of running the node
       // makes the view its checks read (the new rows, or the merge's), and a derived run reads the
       // previous snapshot's files directly (binding a view of them opened every file).
-      const only = new Set([...node.inputs, ...node.checks.flatMap((c) => (c.sql ? tablesRead(c.sql) : []))].filter((t) => t !== node.id));
+      const only = new Set([...node.inputs, ...(await checksRead(node))].filter((t) => t !== node.id));
       await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime, only });
       mark('attach');
-      const rendered = renderSql(node.sql, { dialect: 'duckdb', tableRef: qualified, logicalTime: ctx.logicalTime });
+      const rendered = await renderBody(node.sql, { tableRef: qualified, logicalTime: ctx.logicalTime }, ctx.renderCache);
       if (rendered.diagnostics.length) {
         const d = rendered.diagnostics[0];
         throw new NodeError(`${node.id}: ${d.message}`, d.span);
@@ -69,6 +69,13 @@ export const executor: NodeExecutor<SqlNode> = {
   },
 };
 export default executor;
+
+/** The tables the node's custom SQL checks read: as the checker's analysis found them, else parsed. */
+async function checksRead(node: SqlNode): Promise<NodeId[]> {
+  const out: NodeId[] = [];
+  for (const c of node.checks) if (c.sql) out.push(...(c.sql.reads.length ? c.sql.reads : await tablesReadBy(c.sql)));
+  return out;
+}
 
 async function runView(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: string): Promise<NodeResult> {
   const node = ctx.node;
@@ -105,7 +112,7 @@ async function runTable(ctx: RunContext<SqlNode>, conn: DuckDBConnection, sql: s
       : undefined;
     if (d?.kind === 'unchanged') {
       // No row changes: the previous snapshot stays current (checks that read other tables still run).
-      if (node.checks.some((c) => c.kind === 'relationships' || (c.sql && tablesRead(c.sql).some((t) => t !== node.id)))) {
+      if (node.checks.some((c) => c.kind === 'relationships') || (await checksRead(node)).some((t) => t !== node.id)) {
         await conn.run(`CREATE OR REPLACE VIEW ${qualified(node.id)} AS ${await ctx.warehouse.snapshotSelect(prev!, prevSchema)}`);
         await check(ctx, conn, qualified(node.id));
       }
@@ -269,7 +276,13 @@ function incrementalFilter(node: ModelNode, col: string): string {
 
 async function check(ctx: RunContext<SqlNode>, conn: DuckDBConnection, relation: string, delta?: CheckDelta, known?: WrittenFacts): Promise<void> {
   const node = ctx.node;
-  const failures = await runChecks(conn, relation, node.checks, { tableRef: qualified, logicalTime: ctx.logicalTime, delta, known });
+  const failures = await runChecks(conn, relation, node.checks, {
+    tableRef: qualified,
+    logicalTime: ctx.logicalTime,
+    delta,
+    known,
+    renderCache: ctx.renderCache,
+  });
   if (failures.length) {
     const f = failures[0];
     const more =

@@ -43,7 +43,7 @@ export function maintenanceOf(node: CleanseNode | ModelNode, ir: Pick<PipelineIR
   let m = memo.get(node);
   if (m && !cache) return m;
   const keysOf = knownKeys(ir);
-  const key = cache && sha256(`${node.sql.normalized}\n${node.sql.reads.map((r) => `${r}:${keysOf(r).join(',')}`).join('\n')}`);
+  const key = cache && cacheKey(node, keysOf);
   if (!m && key) m = cache.get(key);
   if (!m) {
     m = deriveMaintenance(node.sql.normalized, keysOf);
@@ -55,6 +55,18 @@ export function maintenanceOf(node: CleanseNode | ModelNode, ir: Pick<PipelineIR
   memo.set(node, m);
   if (key && !cache.get(key)) cache.set(key, m);
   return m;
+}
+
+const cacheKey = (node: CleanseNode | ModelNode, keysOf: (table: NodeId) => readonly string[]): string =>
+  sha256(`${node.sql.normalized}\n${node.sql.reads.map((r) => `${r}:${keysOf(r).join(',')}`).join('\n')}`);
+
+/**
+ * Whether `maintenanceOf` answers without analysing the SQL (memoised in this process, or kept in
+ * `cache`): else the SQL toolkit must be loaded first (the analysis reads a failure to parse as
+ * "full"). The engine loads the toolkit only then (src/engine/render.ts).
+ */
+export function maintenanceKept(node: CleanseNode | ModelNode, ir: Pick<PipelineIR, 'nodes'>, cache?: MaintenanceCache): boolean {
+  return memo.has(node) || (!!cache && cache.get(cacheKey(node, knownKeys(ir))) !== undefined);
 }
 
 /** How a feature view's online table follows its source (src/engine/features-executor.ts). */

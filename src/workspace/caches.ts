@@ -8,6 +8,8 @@ import { JsonCacheFile } from '../util/json-cache.js';
 import type { MaintenanceCache } from '../planner/maintenance.js';
 import type { ColumnSchema } from '../planner/state-store.js';
 import type { Maintenance } from '../sql/derive.js';
+import type { RenderedTemplate } from '../sql/bind-templates.js';
+import type { RenderCache } from '../engine/render.js';
 import { buildId } from './build-id.js';
 import { buildIdMemoFile, cacheDirOf, replayFile } from './cache-paths.cjs';
 
@@ -82,6 +84,20 @@ export class WorkspaceCaches {
   maintenance(): MaintenanceCache & { save(): void } {
     let file: JsonCacheFile<Maintenance> | undefined;
     const open = () => (file ??= new JsonCacheFile<Maintenance>(join(this.dir, 'maintenance.json'), this.buildId));
+    return {
+      get: (key) => open().get(key),
+      set: (key, value) => open().set(key, value),
+      save: () => void file?.save(),
+    };
+  }
+
+  /**
+   * SQL bodies rendered for the engine, by content (src/engine/render.ts): the file is read when
+   * first asked; `save()` after the run.
+   */
+  renderings(): RenderCache & { save(): void } {
+    let file: JsonCacheFile<RenderedTemplate> | undefined;
+    const open = () => (file ??= new JsonCacheFile<RenderedTemplate>(join(this.dir, 'renderings.json'), this.buildId));
     return {
       get: (key) => open().get(key),
       set: (key, value) => open().set(key, value),

@@ -139,6 +139,7 @@ Examples:
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       const maintenance = workspace.caches.maintenance();
+      const renderings = workspace.caches.renderings();
       try {
         result = await applyPlan({
           ir: spec.ir,
@@ -163,6 +164,7 @@ Examples:
           // A removed source's Airbyte objects go in its delete step (src/kube/deploy.ts).
           ...(kube ? { removeNode: (r) => kube.removeNode(r) } : {}),
           maintenanceCache: maintenance,
+          renderCache: renderings,
         });
         // The objects the spec no longer compiles to (found by asgard's labels: removed nodes', and
         // the pipeline's own that no node needs any more) are deleted, once an apply went through
@@ -188,6 +190,7 @@ Examples:
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         maintenance.save();
+        renderings.save();
         reporter.done();
       }
     } finally {
