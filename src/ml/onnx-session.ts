@@ -1,11 +1,15 @@
-// Scoring through onnxruntime-node: one InferenceSession per model version, created once and
-// reused. Inputs are columns, one per feature, in the feature schema's order: float32 for a numeric
-// feature, strings for a categorical one (NULL or a value outside the vocabulary lands in the
-// unknown bucket, src/ml/categorical.ts).
+// Scoring a registered ONNX model: one scorer per model version, created once and reused. A random
+// forest as src/ml/onnx-export.ts writes it is evaluated in JavaScript (src/ml/forest-evaluator.ts:
+// bit-equal to onnxruntime, synchronous, no native call per request; ASGARD_SCORER=onnxruntime turns
+// it off); any other model runs in an onnxruntime-node InferenceSession. Inputs are columns, one per
+// feature, in the feature schema's order: float32 for a numeric feature, strings for a categorical
+// one (NULL or a value outside the vocabulary lands in the unknown bucket, src/ml/categorical.ts).
 
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { OnnxOutput } from './onnx-export.js';
 import { UNKNOWN_CODE, unknownToken } from './categorical.js';
+import { ForestEvaluator } from './forest-evaluator.js';
 
 /** What the scorer needs of a feature: its input name and, for a categorical one, the training vocabulary. */
 export interface ScorerFeature {
@@ -36,7 +40,9 @@ export class OnnxScorer {
   private readonly unknown: (string | null)[];
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    /** Exactly one of the two: the JavaScript forest, or an onnxruntime session. */
+    private readonly forest: ForestEvaluator | null,
+    private readonly session: ort.InferenceSession | null,
     readonly features: readonly ScorerFeature[],
     readonly output: OnnxOutput,
   ) {
@@ -48,14 +54,32 @@ export class OnnxScorer {
    * `threads`: ORT intra-op threads; 1 by default. Online requests are small (the event loop and
    * micro-batching are the parallelism), and batch scoring runs while apply may run other nodes:
    * measured on a busy 2-core machine, 2 threads scored 100k rows slower (8.2 s) than 1 (5.2 s).
+   * The JavaScript forest equals onnxruntime at one thread (with more, onnxruntime adds the trees'
+   * partial sums in another order), so it is used only then.
    */
   static async load(modelBytesOrPath: Uint8Array | string, features: readonly ScorerFeature[], output: OnnxOutput, threads = 1): Promise<OnnxScorer> {
+    const bytes = typeof modelBytesOrPath === 'string' ? new Uint8Array(await readFile(modelBytesOrPath)) : modelBytesOrPath;
+    const forest =
+      threads === 1 && process.env.ASGARD_SCORER !== 'onnxruntime'
+        ? ForestEvaluator.fromOnnx(
+            bytes,
+            features.map((f) => f.name),
+            output,
+          )
+        : null;
+    if (forest) return new OnnxScorer(forest, null, features, output);
     const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
-    const session =
-      typeof modelBytesOrPath === 'string'
-        ? await ort.InferenceSession.create(modelBytesOrPath, opts)
-        : await ort.InferenceSession.create(modelBytesOrPath, opts);
-    return new OnnxScorer(session, features, output);
+    return new OnnxScorer(null, await ort.InferenceSession.create(bytes, opts), features, output);
+  }
+
+  /** Which evaluator scores: 'javascript' (the forest evaluator) or 'onnxruntime'. */
+  get engine(): 'javascript' | 'onnxruntime' {
+    return this.forest ? 'javascript' : 'onnxruntime';
+  }
+
+  /** The class-1 probabilities at once when the scorer is synchronous (the JavaScript forest), else null. */
+  scoreNow(columns: readonly ScoreColumn[], n: number): Float32Array | null {
+    return this.forest ? this.forest.score(columns, n) : null;
   }
 
   /** Whether feature f takes strings. */
@@ -70,6 +94,8 @@ export class OnnxScorer {
 
   /** Class-1 probabilities for n rows given per-feature columns (each of length n). */
   async scoreColumns(columns: readonly ScoreColumn[], n: number): Promise<Float32Array> {
+    if (this.forest) return this.forest.score(columns, n);
+    const session = this.session!;
     const feeds: Record<string, ort.Tensor> = {};
     for (let f = 0; f < this.features.length; f++) {
       const col = columns[f];
@@ -84,7 +110,7 @@ export class OnnxScorer {
         feeds[this.featureNames[f]] = new ort.Tensor('float32', col, [n, 1]);
       }
     }
-    const out = await this.session.run(feeds, [this.output.name]);
+    const out = await session.run(feeds, [this.output.name]);
     const data = out[this.output.name].data as Float32Array;
     if (this.output.width === 1) return data;
     const p = new Float32Array(n);
@@ -98,7 +124,7 @@ export class OnnxScorer {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.session?.release();
   }
 }
 

@@ -2,7 +2,9 @@
 // session overhead whatever the model, so requests that arrive while a run is pending are scored
 // together in the next run (one setImmediate window, at most MAX_ROWS rows), then split back per
 // request. Under low load a request waits for nothing but one event-loop turn; under high load the
-// per-run overhead is shared (the technique Triton calls dynamic batching).
+// per-run overhead is shared (the technique Triton calls dynamic batching). A model the JavaScript
+// forest evaluator scores (src/ml/onnx-session.ts) has no such overhead: its requests are scored at
+// once, each alone.
 //
 // The float inputs of a run are copied into one buffer the batcher keeps from run to run. A typed
 // array handed to onnxruntime is moved off V8's heap (its ArrayBuffer gets a native backing store),
@@ -45,6 +47,15 @@ export class MicroBatcher {
   constructor(private readonly scorer: OnnxScorer) {}
 
   score(cols: readonly ScoreColumn[], n: number): Promise<Float32Array> {
+    // A synchronous scorer (the JavaScript forest) has no per-run overhead to share: score now,
+    // without waiting for the next event-loop turn.
+    if (this.scorer.engine === 'javascript') {
+      try {
+        return Promise.resolve(this.scorer.scoreNow(cols, n)!);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ cols, n, resolve, reject });
       this.rows += n;

@@ -74,3 +74,23 @@ describe('MicroBatcher', () => {
     expect((await Promise.all(answers)).map((p) => [...p])).toEqual([[1], [4, 5]]);
   });
 });
+
+describe('MicroBatcher over a synchronous scorer (the JavaScript forest)', () => {
+  it('scores each request at once, alone, and passes a scoring error to that request', async () => {
+    const calls: number[] = [];
+    const scorer = {
+      engine: 'javascript',
+      scoreNow: (cols: readonly ScoreColumn[], n: number) => {
+        calls.push(n);
+        if ((cols[0] as Float32Array)[0] < 0) throw new Error('bad row');
+        return Float32Array.from({ length: n }, (_, i) => (cols[0] as Float32Array)[i] * 2);
+      },
+    } as unknown as OnnxScorer;
+    const b = new MicroBatcher(scorer);
+    const answers = [b.score(row(1), 1), b.score(row(2), 1)];
+    // Both scored before any event-loop turn, each in a run of its own.
+    expect(calls).toEqual([1, 1]);
+    expect((await Promise.all(answers)).map((p) => [...p])).toEqual([[2], [4]]);
+    await expect(b.score(row(-1), 1)).rejects.toThrow('bad row');
+  });
+});
