@@ -59,19 +59,21 @@ export function trainTestSplit(y: Uint8Array, test: number, stratify: boolean, s
 /** Median of each column over non-NaN values (NaN stands for NULL); 0 for an all-NULL column. */
 export function columnMedians(X: Float32Array, n: number, F: number): number[] {
   const out: number[] = [];
+  const vals = new Float32Array(n);
   for (let f = 0; f < F; f++) {
-    const vals: number[] = [];
+    let k = 0;
     for (let i = 0; i < n; i++) {
       const v = X[i * F + f];
-      if (!Number.isNaN(v)) vals.push(v);
+      if (!Number.isNaN(v)) vals[k++] = v;
     }
-    if (vals.length === 0) {
+    if (k === 0) {
       out.push(0);
       continue;
     }
-    vals.sort((a, b) => a - b);
-    const m = vals.length >> 1;
-    out.push(Math.fround(vals.length % 2 ? vals[m] : (vals[m - 1] + vals[m]) / 2));
+    // A typed array sorts numerically in native code: ~10x less CPU than a comparator over numbers.
+    const sorted = vals.subarray(0, k).sort();
+    const m = k >> 1;
+    out.push(Math.fround(k % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2));
   }
   return out;
 }

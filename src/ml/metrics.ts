@@ -59,27 +59,33 @@ export function classificationMetrics(y: ArrayLike<number>, proba: ArrayLike<num
 /** ROC AUC by ranks (Mann–Whitney U), ties sharing their average rank. NaN when one class is absent. */
 export function rocAuc(y: ArrayLike<number>, score: ArrayLike<number>): number {
   const n = y.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => score[a] - score[b]);
-  let rankSumPos = 0;
   let nPos = 0;
-  let k = 0;
-  while (k < n) {
-    let j = k;
-    while (j + 1 < n && score[order[j + 1]] === score[order[k]]) j++;
-    const avgRank = (k + j) / 2 + 1;
-    for (let q = k; q <= j; q++) {
-      if (y[order[q]]) {
-        rankSumPos += avgRank;
-        nPos++;
-      }
-    }
-    k = j + 1;
-  }
+  for (let i = 0; i < n; i++) if (y[i]) nPos++;
   const nNeg = n - nPos;
   if (nPos === 0 || nNeg === 0) return NaN;
-  return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+  // The Mann-Whitney U of the positives' scores over the negatives' (a tie counts one half): the
+  // rank-sum formula without sorting the rows by an index comparator. Both sides sort natively.
+  const pos = new Float64Array(nPos);
+  const neg = new Float64Array(nNeg);
+  for (let i = 0, p = 0, q = 0; i < n; i++) {
+    if (y[i]) pos[p++] = score[i];
+    else neg[q++] = score[i];
+  }
+  pos.sort();
+  neg.sort();
+  let u = 0;
+  let below = 0; // negatives scored below the current positive
+  for (let p = 0; p < nPos; ) {
+    const s = pos[p];
+    while (below < nNeg && neg[below] < s) below++;
+    let tied = 0;
+    while (below + tied < nNeg && neg[below + tied] === s) tied++;
+    let same = 1; // at least this one (a NaN equals nothing)
+    while (p + same < nPos && pos[p + same] === s) same++;
+    u += same * (below + tied / 2);
+    p += same;
+  }
+  return u / (nPos * nNeg);
 }
 
 /** Evaluate a gate like `f1 >= 0.70` against metrics. Unknown metric: not passed, with the reason. */

@@ -30,6 +30,8 @@ export interface RegistryVersion {
   readonly createdAt: string;
   /** SHA-256 over the training inputs (feature fingerprints and snapshot ids, algorithm, params, split). */
   readonly inputsHash: string;
+  /** SHA-256 over the training set itself (src/ml/model-inputs.ts trainingSetHash); absent in versions made before it was recorded. */
+  readonly trainingSet?: string;
   readonly algorithm: string;
   readonly metrics: Metrics;
   readonly gate?: GateResult;
@@ -76,6 +78,7 @@ export interface NewVersion {
   readonly lineage: unknown;
   readonly evaluation?: Evaluation;
   readonly inputsHash: string;
+  readonly trainingSet?: string;
   readonly algorithm: string;
   readonly promoted: boolean;
   readonly gate?: GateResult;
@@ -144,6 +147,11 @@ export class Registry {
     return this.index(model)?.versions.find((v) => v.inputsHash === inputsHash);
   }
 
+  /** The version trained on exactly this training set (trainingSetHash), if any. */
+  findByTrainingSet(model: string, trainingSet: string): RegistryVersion | undefined {
+    return this.index(model)?.versions.find((v) => v.trainingSet === trainingSet);
+  }
+
   features(model: string, version: number): FeatureSchema {
     return JSON.parse(readFileSync(join(this.versionDir(model, version), 'features.json'), 'utf8')) as FeatureSchema;
   }
@@ -181,6 +189,7 @@ export class Registry {
       promoted: v.promoted,
       createdAt: (v.createdAt ?? new Date()).toISOString(),
       inputsHash: v.inputsHash,
+      ...(v.trainingSet ? { trainingSet: v.trainingSet } : {}),
       algorithm: v.algorithm,
       metrics: v.metrics,
       ...(v.gate ? { gate: v.gate } : {}),

@@ -1,23 +1,24 @@
 // The `train` node: point-in-time training set from the feature view and the label table →
 // leakage guard → fit (src/ml/train.ts) → ONNX export, checked against the in-memory model →
-// registry (a new version only when the training inputs changed) → gate decides promotion →
+// registry (a new version only when the training set changed: src/ml/model-inputs.ts) → gate decides promotion →
 // optional MLflow logging. Returns the model version the node now stands for.
 
 import type { TrainNode } from '../ir/types.js';
-import { NodeError, type NodeExecutor, type RunContext } from '../engine/executor.js';
+import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from '../engine/executor.js';
 import { openDuck } from '../engine/duckdb.js';
+import { mark } from '../engine/profile.js';
 import { attachWarehouse } from '../engine/catalog.js';
 import { sharedSourceLeakage, singleFeatureLeakage } from './leakage.js';
 import { LineageGraph } from '../engine/lineage.js';
 import { loadSqlToolkit } from '../sql/toolkit.js';
 import { evaluateGate } from './metrics.js';
 import { evaluate } from './evaluation.js';
-import { featureView, inputsHash, trainingInputs } from './model-inputs.js';
+import { featureView, inputsHash, trainingInputs, trainingSetHash } from './model-inputs.js';
 import { exportOnnx, onnxOutput } from './onnx-export.js';
 import { isTrainableDType } from '../ir/algorithms.js';
 import { OnnxScorer } from './onnx-session.js';
 import { ParamError } from './params.js';
-import type { FeatureSchema, Registry } from './registry.js';
+import type { FeatureSchema, Registry, RegistryVersion } from './registry.js';
 import { trainModel } from './train.js';
 import { DataError, loadTrainingSet } from './training-data.js';
 import { columnMedians, impute } from './dataset.js';
@@ -37,21 +38,9 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
     const inputs = trainingInputs(ctx.ir, ctx.state, node);
     const hash = inputsHash(inputs);
 
+    // The same tables (snapshot ids) and definitions: the registered version, without reading a row.
     const existing = registry.findByInputs(node.register, hash);
-    if (existing) {
-      const gate = evaluateGate(node.gate, existing.metrics);
-      const gateText = node.gate?.text ?? 'none';
-      // A version that lost to the champion when it was trained stays unpromoted.
-      const challenge = existing.gate?.challenge;
-      const promoted = gate.passed && (challenge?.passed ?? true);
-      if (existing.promoted !== promoted || existing.gate?.text !== gateText) {
-        registry.setPromotion(node.register, existing.version, promoted, { text: gateText, ...gate, ...(challenge ? { challenge } : {}) });
-      }
-      if (!gate.passed) ctx.warn(`${node.register} v${existing.version} fails the gate (${gate.reason}): kept, not promoted`);
-      else if (!promoted) ctx.warn(`${node.register} v${existing.version} is ${challenge!.reason}: kept, not promoted`);
-      ctx.progress({ rows: existing.metrics.test_rows, message: `reusing ${node.register} v${existing.version} (training inputs unchanged)` });
-      return { modelVersion: existing.version };
-    }
+    if (existing) return reuse(ctx, registry, existing, existing.metrics.test_rows, 'training inputs unchanged');
 
     const unsupported = view.features.filter((f) => !isTrainableDType(f.dtype));
     if (unsupported.length) {
@@ -64,11 +53,14 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
       if (!ctx.state.nodes[id]?.snapshot) throw new NodeError(`${node.id} needs ${id}, which has no committed snapshot yet`, node.span);
     }
 
+    mark('start');
     const conn = await openDuck();
     let set;
     try {
       await attachWarehouse(conn, ctx.state, ctx.warehouse, { ir: ctx.ir, logicalTime: ctx.logicalTime });
+      mark('open and attach');
       set = await loadTrainingSet(conn, view, node.label);
+      mark('training set');
     } catch (e) {
       if (e instanceof DataError) throw new NodeError(`${node.id}: ${e.message}`, node.span);
       throw e;
@@ -93,12 +85,31 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
     if (node.leakage !== 'off') {
       const probe = { ...ds, X: Float32Array.from(ds.X) };
       impute(probe.X, ds.featureNames.length, columnMedians(probe.X, probe.n, ds.featureNames.length));
-      const schemas = new Map(Object.entries(ctx.state.nodes).flatMap(([id, ns]) => (ns.schema ? [[id, ns.schema] as const] : [])));
-      await loadSqlToolkit();
-      for (const finding of [...singleFeatureLeakage(probe), ...sharedSourceLeakage(new LineageGraph(ctx.ir, schemas), view, node.label)]) {
+      mark('leakage guard: imputed copy');
+      const findings = singleFeatureLeakage(probe);
+      mark('leakage guard: single-feature AUCs');
+      // Only a label computed in the view's own table can share the features' sources: the SQL
+      // toolkit (~0.3 s of CPU to load) is loaded for that case only.
+      if (node.label.from === view.from) {
+        const schemas = new Map(Object.entries(ctx.state.nodes).flatMap(([id, ns]) => (ns.schema ? [[id, ns.schema] as const] : [])));
+        await loadSqlToolkit();
+        findings.push(...sharedSourceLeakage(new LineageGraph(ctx.ir, schemas), view, node.label));
+      }
+      for (const finding of findings) {
         if (node.leakage === 'fail') throw new NodeError(`${node.id}: ${finding.message}`, node.span);
         ctx.warn(`${node.id}: ${finding.message}`);
       }
+    }
+
+    // New snapshots, the same training set (rows added after the label's event times, a table
+    // rebuilt with the same rows): training would make the same model again.
+    mark('checks and leakage guard');
+    const trainingSet = trainingSetHash(view, node, ds);
+    mark('training set hash');
+    const same = registry.findByTrainingSet(node.register, trainingSet);
+    if (same) {
+      const result = reuse(ctx, registry, same, ds.n, `training set unchanged: the same ${ds.n} rows v${same.version} was trained on`);
+      return { ...result, maintenance: `unchanged: the training set is v${same.version}'s` };
     }
 
     let run;
@@ -165,9 +176,10 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
         seconds: run.seconds,
       },
       features,
-      lineage: { inputs, inputsHash: hash, trainedAt: new Date().toISOString(), logicalTime: ctx.logicalTime.toISOString(), rows: ds.n },
+      lineage: { inputs, inputsHash: hash, trainingSet, trainedAt: new Date().toISOString(), logicalTime: ctx.logicalTime.toISOString(), rows: ds.n },
       evaluation: evaluate(run.model, run.test, run.testProba, node.split.seed),
       inputsHash: hash,
+      trainingSet,
       algorithm: node.algorithm.name,
       promoted,
       gate: { text: node.gate?.text ?? 'none', ...gate, ...(challenge ? { challenge } : {}) },
@@ -194,3 +206,22 @@ export const trainExecutor = (registry: Registry): NodeExecutor<TrainNode> => ({
     return { modelVersion: entry.version, rows: ds.n };
   },
 });
+
+/**
+ * Stand for a registered version instead of training: its promotion follows the gate as the spec
+ * states it now (a version that lost to the champion when it was trained stays unpromoted).
+ */
+function reuse(ctx: RunContext<TrainNode>, registry: Registry, existing: RegistryVersion, rows: number, why: string): NodeResult {
+  const node = ctx.node;
+  const gate = evaluateGate(node.gate, existing.metrics);
+  const gateText = node.gate?.text ?? 'none';
+  const challenge = existing.gate?.challenge;
+  const promoted = gate.passed && (challenge?.passed ?? true);
+  if (existing.promoted !== promoted || existing.gate?.text !== gateText) {
+    registry.setPromotion(node.register, existing.version, promoted, { text: gateText, ...gate, ...(challenge ? { challenge } : {}) });
+  }
+  if (!gate.passed) ctx.warn(`${node.register} v${existing.version} fails the gate (${gate.reason}): kept, not promoted`);
+  else if (!promoted) ctx.warn(`${node.register} v${existing.version} is ${challenge!.reason}: kept, not promoted`);
+  ctx.progress({ rows, message: `reusing ${node.register} v${existing.version} (${why})` });
+  return { modelVersion: existing.version };
+}

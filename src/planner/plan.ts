@@ -316,6 +316,7 @@ export function replannedAfterEdit(
 
 /** How a table follows its inputs' changes; only an unchanged definition (`own`: none) can build on the last run. */
 function plannedMaintenance(node: PipelineNode, own: readonly string[], ir: PipelineIR, planned: ReadonlyMap<NodeId, PlannedAction>): string | undefined {
+  if (node.kind === 'train') return trainMaintenance(own);
   if (node.kind !== 'features' && !rebuildsTable(node)) return undefined;
   if (own.length) return `full: ${own[0].replace(/_/g, ' ')} changed`;
   if (node.kind !== 'features') return maintenanceText(maintenanceOf(node, ir));
@@ -323,6 +324,19 @@ function plannedMaintenance(node: PipelineNode, own: readonly string[], ir: Pipe
   const from = planned.get(node.from);
   if (from && (from.action === 'create' || from.action === 'replace' || from.maintenance?.startsWith('full:'))) return `full: ${node.from} is rebuilt`;
   return maintenanceText(featuresMaintenance(node, ir));
+}
+
+/** What a training run takes (src/ml/model-inputs.ts trainingSetHash) or names: a change of one trains a new version. */
+const TRAINS_AGAIN = ['features', 'label', 'algorithm', 'split', 'register'];
+
+/**
+ * A train node retrains only when its training set changed (src/ml/train-executor.ts): the plan
+ * cannot know that before the rows are read, so it says so, unless the change itself retrains.
+ */
+function trainMaintenance(own: readonly string[]): string {
+  const retrains = own.find((k) => TRAINS_AGAIN.includes(k.split('.')[0]));
+  if (retrains) return `retrains: ${retrains.replace(/_/g, ' ')} changed`;
+  return 'retrains only if its training set changed; else keeps the version trained on the same rows';
 }
 
 export const hasChanges = (plan: Plan): boolean => plan.actions.some((a) => a.action !== 'noop');

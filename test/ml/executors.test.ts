@@ -79,6 +79,29 @@ describe('train executor and registry', () => {
     expect((await trainOn(fresh).run(runContext(mlIR(t), t, fresh))).modelVersion).toBe(2);
   }, 120_000);
 
+  it('reuses the version trained on the same training set when new snapshots add rows only after the event times', async () => {
+    const dir = tmp();
+    const fx2 = await makeWarehouse(dir, 1500);
+    const t = trainNode({ algorithm: { name: 'random_forest', params: small } });
+    expect((await trainOn(fx2).run(runContext(mlIR(t), t, fx2))).modelVersion).toBe(1);
+    // New snapshots of both inputs: the labels rewritten with the same rows, the feature source
+    // changed at the logical time only; the point-in-time rows at the observation date are the same.
+    const later = await makeWarehouse(dir, 1500, { latestPurchases: 3 });
+    expect(later.state.nodes['gold.customer_metrics'].snapshot!.id).not.toBe(fx2.state.nodes['gold.customer_metrics'].snapshot!.id);
+    const progress: string[] = [];
+    const ctx = { ...runContext(mlIR(t), t, later), progress: (p: { message?: string }) => progress.push(p.message ?? '') };
+    const r = await trainOn(later).run(ctx);
+    expect(r.modelVersion).toBe(1);
+    expect(r.maintenance).toBe("unchanged: the training set is v1's");
+    expect(progress).toContain('reusing customer_churn_predictor v1 (training set unchanged: the same 1500 rows v1 was trained on)');
+    const reg = new Registry(fx2.stateDir);
+    expect(reg.index('customer_churn_predictor')!.versions).toHaveLength(1);
+    expect(reg.version('customer_churn_predictor', 1)!.trainingSet).toMatch(/^[0-9a-f]{64}$/);
+    // One label row at the observation date gone (NULL): a new training set, a new version.
+    const relabelled = await makeWarehouse(dir, 1500, { latestPurchases: 3, nullLabelEvery: 1499 });
+    expect((await trainOn(relabelled).run(runContext(mlIR(t), t, relabelled))).modelVersion).toBe(2);
+  }, 120_000);
+
   it('keeps a version that fails the gate but does not promote it, and batch scoring uses the promoted one', async () => {
     const fx3 = await makeWarehouse(tmp(), 2000);
     const good = trainNode({ algorithm: { name: 'random_forest', params: small } });

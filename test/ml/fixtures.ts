@@ -30,7 +30,16 @@ export interface Fixture {
  * which the leakage guard must catch. Otherwise the label depends on several features plus noise.
  */
 /** `nullLabelEvery`: every k-th customer's label is NULL (an unlabelled row). */
-export async function makeWarehouse(dir: string, n: number, opts: { leaky?: boolean; labelSeed?: number; nullLabelEvery?: number } = {}): Promise<Fixture> {
+/**
+ * `latestPurchases`: added to total_purchases of the rows at the logical time only (not the
+ * observation date's), of every `latestEvery`-th customer (default: all). `dropEvery`: every k-th
+ * customer is left out.
+ */
+export async function makeWarehouse(
+  dir: string,
+  n: number,
+  opts: { leaky?: boolean; labelSeed?: number; nullLabelEvery?: number; latestPurchases?: number; latestEvery?: number; dropEvery?: number } = {},
+): Promise<Fixture> {
   const warehouse = new Warehouse(join(dir, 'warehouse'));
   const conn = await openDuck();
   const s = opts.labelSeed ?? 0;
@@ -42,14 +51,14 @@ export async function makeWarehouse(dir: string, n: number, opts: { leaky?: bool
       (hash(range, 5) % 8)::BIGINT AS support_tickets,
       (hash(range, 6) % 7200) / 100.0 AS avg_support_resolution_hours,
       (hash(range, 7 + ${s}) % 100000) / 100000.0 AS noise
-    FROM range(1, ${n + 1})`);
+    FROM range(1, ${n + 1}) WHERE ${opts.dropEvery ? `range % ${opts.dropEvery} <> 0` : 'true'}`);
   const metrics = `SELECT customer_id, 'c' || customer_id || '@example.com' AS email, total_purchases,
       CAST(total_purchases * avg_purchase_value AS DOUBLE) AS customer_lifetime_value, CAST(avg_purchase_value AS DOUBLE) AS avg_purchase_value,
       days_since_last_purchase, account_age_days, CAST(total_purchases / greatest(1, account_age_days / 30.0) AS DOUBLE) AS purchase_frequency,
       support_tickets, CAST(avg_support_resolution_hours AS DOUBLE) AS avg_support_resolution_hours, TIMESTAMP '${OBS}' AS updated_at
     FROM base
     UNION ALL
-    SELECT customer_id, 'c' || customer_id || '@example.com', total_purchases + 2, CAST((total_purchases + 2) * avg_purchase_value AS DOUBLE), CAST(avg_purchase_value AS DOUBLE),
+    SELECT customer_id, 'c' || customer_id || '@example.com', total_purchases + 2 + CASE WHEN customer_id % ${opts.latestEvery ?? 1} = 0 THEN ${opts.latestPurchases ?? 0} ELSE 0 END, CAST((total_purchases + 2) * avg_purchase_value AS DOUBLE), CAST(avg_purchase_value AS DOUBLE),
       (days_since_last_purchase + 60) % 240, account_age_days + 60, CAST((total_purchases + 2) / greatest(1, (account_age_days + 60) / 30.0) AS DOUBLE),
       support_tickets + (customer_id % 2), CAST(avg_support_resolution_hours AS DOUBLE), TIMESTAMP '${NOW}'
     FROM base`;
