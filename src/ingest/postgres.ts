@@ -25,6 +25,24 @@ const pgIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const openFile = promisify(open);
 const closeFile = promisify(close);
 
+/**
+ * SQL (a boolean) for discover's query, over $1 schema, $2 table and $3 the stream's primary key
+ * columns: see discover.
+ */
+const UNIQUE_KEY = `(
+  SELECT (cl.relkind = 'p' OR (cl.relkind IN ('r', 'm') AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhparent = cl.oid)))
+     AND (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND a.attname = ANY($3::text[]))
+         = cardinality($3::text[])
+     AND EXISTS (
+       SELECT 1 FROM pg_index i
+        WHERE i.indrelid = cl.oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+          AND NOT EXISTS (
+            SELECT 1 FROM unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) AS k(attnum)
+             WHERE k.attnum = 0
+                OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = cl.oid AND a.attnum = k.attnum AND a.attname = ANY($3::text[]))))
+    FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+   WHERE n.nspname = $1 AND cl.relname = $2)`;
+
 export function postgresConnector(input: ConnectorInput): SourceConnector {
   const conn = dbConnection('postgres', input.settings);
   const qualified = input.node.stream.table ?? input.node.name;
@@ -36,6 +54,7 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
   // Sessions started ahead for a full read's other streams, until extract takes them.
   let early: Promise<pg.Client>[] = [];
   let ending: Promise<unknown> = Promise.resolve();
+  let keyUnique = false;
   const endSessions = (sessions: Promise<pg.Client>[]): Promise<unknown> => Promise.all(sessions.map((o) => o.then((x) => x.end()).catch(() => undefined)));
 
   const connect = (): Promise<pg.Client> => (client ??= session());
@@ -133,16 +152,24 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
     },
     async discover() {
       const c = await connect();
+      const key = input.node.stream.primaryKey;
+      // With the columns, in the same round trip: whether the stream's primary key is unique and
+      // never NULL in the table (keyIsUnique): a valid, non-partial unique index on plain key
+      // columns, all of them in the primary key, every primary key column NOT NULL, on a table (or
+      // materialized view) without inheritance children, or a partitioned table (its unique
+      // indexes hold across its partitions).
       const r = await c
         .query(
-          `SELECT column_name, data_type, udt_name, numeric_precision, numeric_scale
+          `SELECT column_name, data_type, udt_name, numeric_precision, numeric_scale,
+                  ${key.length ? UNIQUE_KEY : 'false'} AS key_unique
              FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
-          [schema, table],
+          key.length ? [schema, table, key] : [schema, table],
         )
         .catch((e: unknown) => {
           throw new SourceError(describeDbError(e, conn));
         });
       if (!r.rowCount) throw new SourceError(`table ${schema}.${table} not found in ${conn.where} (or user ${conn.user} may not read it)`);
+      keyUnique = r.rows[0].key_unique === true;
       return r.rows.map(
         (row: { column_name: string; data_type: string; udt_name: string; numeric_precision: number | null; numeric_scale: number | null }) => ({
           name: row.column_name,
@@ -151,6 +178,7 @@ export function postgresConnector(input: ConnectorInput): SourceConnector {
         }),
       );
     },
+    keyIsUnique: () => keyUnique,
     async extract(req: ExtractRequest): Promise<Extracted> {
       const c = await connect();
       if (req.signal.aborted) throw new SourceError(`${conn.where}: aborted before reading`);

@@ -418,7 +418,8 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       // One pass: the staging file(s) straight into Parquet; cursor and count come from the Parquet.
       if (!extracted.chunks) await copyTo(pending!, typed, 'part-00000.parquet').catch(fail);
       let written = `read_parquet(${literal(join(pending!.dir, '*.parquet'))})`;
-      const key = stream.primaryKey.map(ident).join(', ');
+      // The keys are counted unless the source guarantees them unique.
+      const key = connector.keyIsUnique?.() ? '' : stream.primaryKey.map(ident).join(', ');
       let read = await cursorOf(written, key || undefined);
       // A declared primary key holds in every sync mode: rows repeating a key are rewritten, one per key.
       if (read.keys !== undefined && read.keys < read.rows) {

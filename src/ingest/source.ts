@@ -74,6 +74,13 @@ export interface SourceConnector {
    */
   prepareFullRead?(parallel: number): void;
   discover(): Promise<readonly SourceColumn[]>;
+  /**
+   * Optional, after discover: the source guarantees that the rows a read returns hold no two of the
+   * stream's primary key and no NULL in it (PostgreSQL: a unique index over some of its columns,
+   * all NOT NULL, on a table whose reads see no other table's rows). A full read then does not
+   * count the written keys to find duplicates.
+   */
+  keyIsUnique?(): boolean;
   extract(req: ExtractRequest): Promise<Extracted>;
   close(): Promise<void>;
 }

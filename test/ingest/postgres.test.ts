@@ -277,6 +277,42 @@ describe('postgres connector', () => {
     expect(n).toBe(0);
   });
 
+  it('says when the table guarantees the primary key (a full read then counts no keys); without the guarantee duplicates are still dropped', async () => {
+    await dbs.pgQuery(`CREATE TABLE k_none (id int8 NOT NULL, v text);
+      INSERT INTO k_none VALUES (1, 'a'), (1, 'b'), (2, 'c');
+      CREATE TABLE k_nullable (id int8 UNIQUE, v text);
+      CREATE TABLE k_parent (id int8 PRIMARY KEY, v text);
+      CREATE TABLE k_child () INHERITS (k_parent);
+      CREATE TABLE k_pair (a int NOT NULL, b int NOT NULL, c int, UNIQUE (a, b));`);
+    const unique = async (name: string, primaryKey: string[]): Promise<boolean | undefined> => {
+      const { postgresConnector } = await import('../../src/ingest/postgres.js');
+      const settings = { url: withDatabase(services().CUSTOMER_DB_URL, dbs.pg.database), password: env.PGPW };
+      const c = postgresConnector({ node: pgNode(name, { primaryKey }), settings, baseDir: '.', warn: () => undefined });
+      try {
+        await c.discover();
+        return c.keyIsUnique?.();
+      } finally {
+        await c.close();
+      }
+    };
+    expect(await unique('typed', ['id'])).toBe(true);
+    expect(await unique('k_pair', ['a', 'b'])).toBe(true);
+    // No index; a unique index on a column that may be NULL; a parent whose children the read also returns;
+    // a key column outside the index that may be NULL; an index over a column outside the key.
+    expect(await unique('k_none', ['id'])).toBe(false);
+    expect(await unique('k_nullable', ['id'])).toBe(false);
+    expect(await unique('k_parent', ['id'])).toBe(false);
+    expect(await unique('k_pair', ['a', 'b', 'c'])).toBe(false);
+    expect(await unique('k_pair', ['a'])).toBe(false);
+    const h = new SourceHarness();
+    const r = await h.run(pgNode('k_none', { primaryKey: ['id'] }), env);
+    expect(r.result.snapshot?.rows).toBe(2);
+    expect(await table(h, 'bronze.k_none', 'SELECT id, v FROM t ORDER BY id')).toEqual([
+      { id: 1, v: 'b' },
+      { id: 2, v: 'c' },
+    ]);
+  });
+
   it('a value DuckDB cannot load while PostgreSQL is still streaming: the sync fails at once, naming the source, and leaves nothing', async () => {
     // The full read streams through a named pipe into DuckDB; the first row is a numeric NaN that
     // DECIMAL(12,2) cannot hold, 300,000 rows behind it are still being exported.
