@@ -68,7 +68,7 @@ export interface CommandContext {
   /** Print to stdout / stderr (a newline is not added). */
   out(text: string): void;
   err(text: string): void;
-  /** Print one JSON document on stdout (for `--format json`). */
+  /** Print one JSON document on stdout (for `--format json`): a value, or its JsonText (src/cli/view.ts). */
   json(value: unknown): void;
   /** A string option's value. */
   str(name: string): string | undefined;

@@ -7,22 +7,24 @@
 // node, nor loads the modules that do; with the spec's head kept beside the plan (its name,
 // warehouse, profiles, warnings and secret references), it does not even read the checked spec
 // (replayPlan). One entry per spec in the workspace's `cache/plans/<spec>.json`, keyed by the
-// spec (src/util/keyed-file.ts); any doubt (another spec or input, a damaged file) means the plan is
+// spec (its first bytes, src/util/keyed-file.ts), the actions kept as printed (writeEntry); any doubt (another spec or input, a damaged file) means the plan is
 // made again.
 
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
-import type { Plan } from '../planner/plan.js';
+import type { Plan, PlannedAction } from '../planner/plan.js';
+import { ACTION_SEPARATOR, actionText, knownActionText } from '../planner/plan-json.js';
 import type { PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { sha256 } from '../util/canonical-json.js';
-import { readKeyed, writeKeyed } from '../util/keyed-file.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import { hasKey } from '../util/keyed-file.js';
 import type { Workspace, WorkspaceCaches } from '../workspace/workspace.js';
 import type { CommandContext } from './command.js';
 import { type SecretRef, secretRefs } from './secrets.js';
 import { cliVars, workspaceOf, type LoadedSpec } from './spec.js';
 import { specText, specTextKey } from './spec-text.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ReplayProof } from './plan-replay.cjs';
 
@@ -43,7 +45,8 @@ type Head = Pick<PipelineIR, 'name' | 'warehouse' | 'profiles'> & {
   readonly secrets: readonly SecretRef[];
 };
 
-interface Entry {
+/** An entry of the plan cache (its file: planEntryParts). */
+export interface PlanEntry {
   /** planKey of what the plan was made from. */
   readonly inputs: string;
   readonly plan: Plan;
@@ -51,11 +54,72 @@ interface Entry {
   readonly head?: Head;
 }
 
+/** The entry file's first line. */
+interface EntryHead extends Omit<PlanEntry, 'plan'> {
+  readonly key: string;
+  readonly plan: Omit<Plan, 'actions'>;
+  /** The length of each action's text in the array that follows. */
+  readonly lengths: readonly number[];
+}
+
 const inputsKey = (inputs: PlanInputs): string =>
   sha256(JSON.stringify([inputs.profile, inputs.state, [...inputs.missingSnapshots].sort((a, b) => (a[0] < b[0] ? -1 : 1)), inputs.schemas]));
 
-const entryOf = (caches: WorkspaceCaches, file: string, cacheKey: string): Entry | undefined =>
-  readKeyed<Entry>(caches.planFile(file), caches.specKey(file, cacheKey));
+/**
+ * The file of the entry `entry` under `key`: its first line the entry without the plan's actions,
+ * with the length of each action's printed text (src/planner/plan-json.ts); then the actions as one
+ * JSON array of those texts (`[` text `,\n    ` text … `]`). A reader parses the array once and
+ * knows each action's text from the lengths: a plan printed from kept actions serialises none of
+ * them again, and neither does the entry written after it.
+ */
+export function planEntryParts(key: string, entry: PlanEntry): Buffer[] {
+  const { actions, ...plan } = entry.plan;
+  const texts = actions.map(actionText);
+  const head: EntryHead = { key, ...entry, plan, lengths: texts.map((t) => t.length) };
+  return [Buffer.from(`${JSON.stringify(head)}\n`), Buffer.from(`[${texts.join(ACTION_SEPARATOR)}]`)];
+}
+
+/** The entry in the text of an entry file (planEntryParts), its actions' texts known; undefined when damaged. */
+export function parsePlanEntry(text: string): (PlanEntry & { readonly key: string }) | undefined {
+  const nl = text.indexOf('\n');
+  if (nl < 0) return undefined;
+  let head: EntryHead;
+  let actions: PlannedAction[];
+  const body = text.slice(nl + 1);
+  try {
+    head = JSON.parse(text.slice(0, nl)) as EntryHead;
+    actions = JSON.parse(body) as PlannedAction[];
+  } catch {
+    return undefined;
+  }
+  if (!head || typeof head !== 'object') return undefined;
+  const { lengths, plan, ...rest } = head;
+  if (!Array.isArray(actions) || !Array.isArray(lengths) || lengths.length !== actions.length) return undefined;
+  // Each action's text, by the lengths: they must tile the array exactly.
+  const texts: string[] = [];
+  let at = 1;
+  for (const n of lengths) {
+    const last = texts.length === lengths.length - 1;
+    if (body[at] !== '{' || body[at + n - 1] !== '}' || !body.startsWith(last ? ']' : ACTION_SEPARATOR, at + n)) return undefined;
+    texts.push(body.slice(at, at + n));
+    at += n + ACTION_SEPARATOR.length;
+  }
+  if ((actions.length ? at - ACTION_SEPARATOR.length + 1 : 2) !== body.length) return undefined;
+  for (let i = 0; i < actions.length; i++) knownActionText(actions[i], texts[i]);
+  return { ...rest, plan: { ...plan, actions } };
+}
+
+function entryOf(caches: WorkspaceCaches, file: string, cacheKey: string): PlanEntry | undefined {
+  const path = caches.planFile(file);
+  const key = caches.specKey(file, cacheKey);
+  try {
+    if (!hasKey(path, key)) return undefined;
+    const e = parsePlanEntry(readFileSync(path, 'utf8'));
+    return e?.key === key ? e : undefined;
+  } catch {
+    return undefined; // a damaged or foreign file: no entry
+  }
+}
 
 /** The plan of the spec `file` (read as `cacheKey`, LoadedSpec.cacheKey) made from `inputs`, if it is the last one made. */
 export function cachedPlan(caches: WorkspaceCaches, file: string, cacheKey: string, inputs: PlanInputs): Plan | undefined {
@@ -79,7 +143,15 @@ export function cachePlan(
     diagnostics: spec.diagnostics,
     secrets: secretRefs(spec.ir),
   };
-  writeKeyed(caches.planFile(file), caches.specKey(file, cacheKey), { inputs: inputsKey(inputs), plan, ...(head ? { head } : {}) } satisfies Entry);
+  try {
+    writeFileAtomic(
+      caches.planFile(file),
+      planEntryParts(caches.specKey(file, cacheKey), { inputs: inputsKey(inputs), plan, ...(head ? { head } : {}) }),
+      false,
+    );
+  } catch {
+    // a cache (never fsynced): a read-only state folder means the next plan is made again
+  }
 }
 
 /** What a plan found of the state's snapshots in the warehouse. */

@@ -8,6 +8,7 @@ import { globalOptions, parseArgs, renderOptions } from './args.js';
 import { CliError, EXIT, ExitSilently, type CliIO, type CliServices, type Command, type CommandContext, type ParsedArgs } from './command.js';
 import { commands, type CommandEntry } from './commands/index.js';
 import { runDeferredWrites } from '../util/deferred-writes.js';
+import { JsonText } from './view.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -146,7 +147,7 @@ function makeContext(cmd: Command, args: ParsedArgs, format: string, io: CliIO, 
     err: (t) => io.err(t),
     json: (v) => {
       onJson();
-      io.out(JSON.stringify(v, null, 2) + '\n');
+      io.out((v instanceof JsonText ? v.text : JSON.stringify(v, null, 2)) + '\n');
     },
     str,
     flag: (name) => args.options[name] === true,

@@ -27,7 +27,15 @@ export interface ViewIO {
 export type Printed = string | readonly Piece[];
 export type Piece = { readonly out: string } | { readonly err: string };
 
-/** One renderer per format: `json` gives the document, the others text. */
+/**
+ * A JSON document already printed as `JSON.stringify(doc, null, 2)` prints it: a `json` renderer
+ * may return one when it has the document's text at hand (the plan, src/planner/plan-json.ts).
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** One renderer per format: `json` gives the document (or its JsonText), the others text. */
 export type View<R, F extends string = 'text' | 'json'> = {
   readonly [K in F]: K extends 'json' ? (result: R, io: ViewIO) => unknown : (result: R, io: ViewIO) => Printed;
 };

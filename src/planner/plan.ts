@@ -392,6 +392,11 @@ export function diffSchemas(before: readonly ColumnSchema[], after: readonly Col
 
 /** The PRODUCT.md `plan --format json` document (plus the saved-plan fields). */
 export function planToJson(plan: Plan): unknown {
+  return { ...planHeadJson(plan), actions: plan.actions.map(actionJson) };
+}
+
+/** The document's fields before its actions, in their order. */
+export function planHeadJson(plan: Plan): Record<string, unknown> {
   return {
     schemaVersion: plan.schemaVersion,
     pipeline: plan.pipeline,
@@ -402,22 +407,26 @@ export function planToJson(plan: Plan): unknown {
     stateSerial: plan.stateSerial,
     stateLineage: plan.stateLineage,
     summary: plan.summary,
-    actions: plan.actions.map((a) => ({
-      node: a.node,
-      kind: a.kind,
-      action: a.action,
-      reasons: a.reasons,
-      schemaChanges: a.schemaChanges,
-      downstream: a.downstream,
-      ...(a.category ? { category: a.category } : {}),
-      ...(a.impact ? { impact: a.impact } : {}),
-      ...(a.sqlDiff ? { sqlDiff: a.sqlDiff } : {}),
-      ...(a.cost ? { cost: a.cost } : {}),
-      ...(a.dataDiff ? { dataDiff: a.dataDiff } : {}),
-      ...(a.metadataOnly ? { metadataOnly: true } : {}),
-      ...(a.maintenance ? { maintenance: a.maintenance } : {}),
-      ...(a.fingerprint ? { fingerprint: a.fingerprint, metaFingerprint: a.metaFingerprint } : {}),
-    })),
+  };
+}
+
+/** One action of the document: a function of the action alone. */
+export function actionJson(a: PlannedAction): unknown {
+  return {
+    node: a.node,
+    kind: a.kind,
+    action: a.action,
+    reasons: a.reasons,
+    schemaChanges: a.schemaChanges,
+    downstream: a.downstream,
+    ...(a.category ? { category: a.category } : {}),
+    ...(a.impact ? { impact: a.impact } : {}),
+    ...(a.sqlDiff ? { sqlDiff: a.sqlDiff } : {}),
+    ...(a.cost ? { cost: a.cost } : {}),
+    ...(a.dataDiff ? { dataDiff: a.dataDiff } : {}),
+    ...(a.metadataOnly ? { metadataOnly: true } : {}),
+    ...(a.maintenance ? { maintenance: a.maintenance } : {}),
+    ...(a.fingerprint ? { fingerprint: a.fingerprint, metaFingerprint: a.metaFingerprint } : {}),
   };
 }
 

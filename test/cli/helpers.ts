@@ -1,11 +1,13 @@
 // Running the CLI in-process (fast, injectable executors) or as a real child process (exit codes,
 // stdout purity, no stack traces).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliServices } from '../../src/cli/command.js';
+import { parsePlanEntry, planEntryParts } from '../../src/cli/plan-cache.js';
+import type { PlannedAction } from '../../src/planner/plan.js';
 import { runCli } from '../../src/cli/run.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
@@ -76,4 +78,12 @@ export function shopFolder(prefix: string): string {
   mkdirSync(join(dir, 'data'));
   writeFileSync(join(dir, 'data', 'orders.csv'), 'order_id,store,amount\n1,north,10\n2,south,20\n3,north,-1\n');
   return dir;
+}
+
+/** Changes the actions of the plan cache's entry in `file` (src/cli/plan-cache.ts) as `edit` says: a marker planted in the last plan. */
+export function editCachedPlan(file: string, edit: (actions: { -readonly [K in keyof PlannedAction]: PlannedAction[K] }[]) => void): void {
+  const { key, ...entry } = parsePlanEntry(readFileSync(file, 'utf8'))!;
+  const actions = entry.plan.actions.map((a) => structuredClone(a));
+  edit(actions);
+  writeFileSync(file, Buffer.concat(planEntryParts(key, { ...entry, plan: { ...entry.plan, actions } })));
 }

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { generateSpec } from '../../bench/gen-spec.js';
 import { inferSchemas, loadSpec } from '../../src/cli/spec.js';
 import { fingerprintPipeline } from '../../src/planner/fingerprint.js';
-import { cli } from './helpers.js';
+import { cli, editCachedPlan } from './helpers.js';
 
 const SPEC = 'generated.asg';
 const STATE = join('.asgard', 'state', 'synthetic.json');
@@ -155,9 +155,7 @@ describe('plan after random edits', () => {
       rmSync(kept, { recursive: true, force: true });
       cpSync(caches, kept, { recursive: true });
       const memo = join(caches, 'plans', `${SPEC}.json`);
-      const doc = JSON.parse(readFileSync(memo, 'utf8')) as { plan: { actions: { reasons: string[] }[] } };
-      doc.plan.actions[0].reasons = [...doc.plan.actions[0].reasons, 'kept from the last plan'];
-      writeFileSync(memo, JSON.stringify(doc));
+      editCachedPlan(memo, (actions) => void (actions[0].reasons = [...actions[0].reasons, 'kept from the last plan']));
       writeFileSync(join(dir, SPEC), text);
       if ((await plan(dir)).includes('kept from the last plan')) spliced++;
       rmSync(caches, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cli, repoRoot, SHOP_SPEC, shopFolder } from './helpers.js';
+import { cli, editCachedPlan, repoRoot, SHOP_SPEC, shopFolder } from './helpers.js';
 import { generateSpec } from '../../bench/gen-spec.js';
 import { loaded, runLoggingModules } from '../helpers/loaded-modules.js';
 
@@ -155,12 +155,11 @@ describe('plan caches', () => {
       return plan();
     };
     const memo = join(dir, '.asgard', 'cache', 'plans', 'shop.asg.json');
-    const plant = (node?: string) => {
-      const doc = JSON.parse(readFileSync(memo, 'utf8')) as { plan: { actions: { node: string; reasons: string[] }[] } };
-      const a = node === undefined ? doc.plan.actions[0] : doc.plan.actions.find((x) => x.node === node)!;
-      a.reasons = ['planted'];
-      writeFileSync(memo, JSON.stringify(doc));
-    };
+    const plant = (node?: string) =>
+      editCachedPlan(memo, (actions) => {
+        const a = node === undefined ? actions[0] : actions.find((x) => x.node === node)!;
+        a.reasons = ['planted'];
+      });
     const first = await plan();
     expect(existsSync(memo)).toBe(true);
     // Replayed without even the checked spec (its cache removed): a plan planted under the same key

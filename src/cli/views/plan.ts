@@ -1,12 +1,13 @@
 // `asgard plan`: the plan as text, as a pull-request comment (markdown) or as its JSON document
-// (planner/plan.ts `planToJson`, the shape saved plans have), with the cluster's drift under a
+// (planner/plan.ts `planToJson`, the shape saved plans have, printed by planner/plan-json.ts), with the cluster's drift under a
 // kubernetes profile and where the plan was saved.
 
 import type { Drift } from '../../kube/drift.js';
-import { planToJson, type Plan } from '../../planner/plan.js';
+import type { Plan } from '../../planner/plan.js';
+import { planJsonText } from '../../planner/plan-json.js';
 import { renderPlanMarkdown } from '../../planner/plan-markdown.js';
 import { renderPlanText } from '../../planner/plan-render.js';
-import type { Piece, View, ViewIO } from '../view.js';
+import { JsonText, type Piece, type View, type ViewIO } from '../view.js';
 import { diagnosticsText, type Diagnosed } from './diagnostics.js';
 
 export interface PlanShown {
@@ -41,11 +42,10 @@ function after({ drift, saved }: PlanShown): Piece[] {
 
 export const planView: View<PlanShown, 'text' | 'json' | 'markdown'> = {
   text: (r, io) => [{ out: renderPlanText(r.plan, { color: io.color }) }, ...after(r)],
+  // Printed from each action's text, made once (src/planner/plan-json.ts).
   json: (r, io) => {
-    const doc = planToJson(r.plan) as Record<string, unknown>;
-    doc.spec = io.path(r.plan.spec);
     const drift = r.drift;
-    return drift ? { ...doc, ...('error' in drift ? { driftUnchecked: drift.error } : { drift: drift.drift }) } : doc;
+    return new JsonText(planJsonText(r.plan, io.path(r.plan.spec), drift ? ('error' in drift ? { driftUnchecked: drift.error } : { drift: drift.drift }) : {}));
   },
   markdown: (r) => [{ out: renderPlanMarkdown(r.plan) }, ...after(r)],
 };

@@ -1,0 +1,47 @@
+// The plan's JSON document as `plan --format json` prints it (`JSON.stringify(doc, null, 2)`), each
+// action serialised once per process and kept with the action object: the printed document, the
+// plan cache's entry (src/cli/plan-cache.ts) and the replay record (its copy of stdout) are made
+// of the same texts. An action is plain readonly data whose printed text is a function of its
+// fields alone (planToJson's `actionJson`), and a plan made after an edit keeps the last plan's
+// action objects outside the edit's downstream (src/planner/plan.ts replannedAfterEdit): their
+// texts, read back with the cache entry, are printed again without serialising them (at 10,000
+// nodes the document is ~10 MB, serialised three times before, bench/plan.md session 12).
+
+import { actionJson, planHeadJson, type Plan, type PlannedAction } from './plan.js';
+
+/** What separates two actions in the printed document (they sit at depth 2: four spaces). */
+export const ACTION_SEPARATOR = ',\n    ';
+
+const printed = new WeakMap<PlannedAction, string>();
+
+/** The text of `a` as it stands in the printed document's `actions` (its lines indented for depth 2). */
+export function actionText(a: PlannedAction): string {
+  let t = printed.get(a);
+  if (t === undefined) {
+    t = JSON.stringify(actionJson(a), null, 2).replaceAll('\n', '\n    ');
+    printed.set(a, t);
+  }
+  return t;
+}
+
+/**
+ * Records that `a` prints as `text` (read back from where actionText's result was kept: the caller
+ * vouches that it was made from an action equal to `a`).
+ */
+export function knownActionText(a: PlannedAction, text: string): void {
+  printed.set(a, text);
+}
+
+/**
+ * The printed document of `plan` (`JSON.stringify({...planToJson(plan), ...extra}, null, 2)`,
+ * byte for byte), its `spec` shown as `spec` and `extra`'s fields after the actions.
+ */
+export function planJsonText(plan: Plan, spec: string, extra: Readonly<Record<string, unknown>> = {}): string {
+  const doc = JSON.stringify({ ...planHeadJson(plan), spec, actions: [], ...extra }, null, 2);
+  if (plan.actions.length === 0) return doc;
+  // Depth 1 (two spaces, after a newline): no string can hold a raw newline, so this is the key.
+  const at = doc.indexOf(EMPTY_ACTIONS);
+  return `${doc.slice(0, at)}\n  "actions": [\n    ${plan.actions.map(actionText).join(ACTION_SEPARATOR)}\n  ]${doc.slice(at + EMPTY_ACTIONS.length)}`;
+}
+
+const EMPTY_ACTIONS = '\n  "actions": []';
