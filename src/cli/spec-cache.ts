@@ -105,11 +105,36 @@ const pending = new Map<string, CacheFile>();
 
 /**
  * The text each entry made by this command was checked from, by path: kept beside the entry
- * (`<entry>.text`, its key on the first line) so that the next command, given an edited text, can
+ * (`<entry>.text`, its head on the first line) so that the next command, given an edited text, can
  * patch this entry's IR instead of checking the whole spec again (patchedSpec).
  */
-const texts = new Map<string, { readonly key: string; readonly text: string }>();
+const texts = new Map<string, TextHead & { readonly text: string }>();
 const textPath = (path: string): string => `${path}.text`;
+
+/**
+ * The first line of `<entry>.text`: the entry's key, and the build and spec path it hashes with the
+ * text that follows (WorkspaceCaches.specKey). A reader compares the build and path with its own and
+ * takes the key as the text's without hashing the text again (6 MB at 10,000 nodes).
+ */
+interface TextHead {
+  readonly key: string;
+  readonly build: string;
+  readonly spec: string;
+}
+
+/** The text file's head and text; undefined when missing or of another format. */
+function readText(path: string): (TextHead & { readonly text: string }) | undefined {
+  try {
+    const t = readFileSync(textPath(path), 'utf8');
+    const nl = t.indexOf('\n');
+    if (nl < 0) return undefined;
+    const h = JSON.parse(t.slice(0, nl)) as TextHead;
+    if (!h || typeof h.key !== 'string' || typeof h.build !== 'string' || typeof h.spec !== 'string') return undefined;
+    return { key: h.key, build: h.build, spec: h.spec, text: t.slice(nl + 1) };
+  } catch {
+    return undefined;
+  }
+}
 
 function flushPending(): void {
   for (const [path, c] of pending) write(path, c);
@@ -178,13 +203,13 @@ function write(path: string, c: CacheFile): void {
     if (!writeKeyed(deltaPath(path), d.key, d)) return;
   } else {
     // An entry read through a delta and completed (its schemas) is written whole, and its text.
-    const text = texts.get(path)?.key === c.key ? texts.get(path)!.text : textThroughDelta(path, c.key);
+    const t = texts.get(path)?.key === c.key ? texts.get(path) : textThroughDelta(path, c.key);
     // The key first: read() compares it before parsing the rest.
     if (!writeKeyed(path, c.key, c)) return;
     rmSync(deltaPath(path), { force: true });
-    if (text !== undefined) {
+    if (t !== undefined) {
       try {
-        writeFileAtomic(textPath(path), `${c.key}\n${text}`, false);
+        writeFileAtomic(textPath(path), `${JSON.stringify({ key: c.key, build: t.build, spec: t.spec } satisfies TextHead)}\n${t.text}`, false);
       } catch {
         // Only a speed-up for the next edit.
       }
@@ -246,7 +271,7 @@ export function cacheSpec(
   const path = caches.specFile(specFile);
   const key = caches.specKey(specFile, text);
   pending.set(path, { key, ir, ...(partial ? { partial } : {}), diagnostics });
-  texts.set(path, { key, text });
+  texts.set(path, { key, build: caches.buildId, spec: specFile, text });
   deferWrite(flushPending);
 }
 
@@ -261,14 +286,14 @@ function lastChecked(
 ): (Pick<CacheFile, 'schemas' | 'diagnostics' | 'fingerprints'> & { text: string; ir: PipelineIR; base: Omit<PatchBase, 'of'> }) | undefined {
   try {
     const path = caches.specFile(specFile);
-    const t = readFileSync(textPath(path), 'utf8');
-    const nl = t.indexOf('\n');
-    const key = t.slice(0, nl);
-    const text = t.slice(nl + 1);
+    const t = readText(path);
     // The entry of this text checked by this build, at this path (another build's IR and
-    // fingerprints may differ): its key hashes them. The plan after the edit asks for this key again
-    // (the last plan's), and gets it remembered.
-    if (nl < 0 || key !== caches.specKey(specFile, text) || !hasKey(path, key)) return undefined;
+    // fingerprints may differ). The plan after the edit asks for its key again (the last plan's):
+    // remembered, the text is not hashed.
+    if (!t || t.build !== caches.buildId || t.spec !== specFile) return undefined;
+    const { key, text } = t;
+    caches.rememberSpecKey(specFile, text, key);
+    if (!hasKey(path, key)) return undefined;
     const c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
     if (c.key !== key) return undefined;
     const base = {
@@ -294,16 +319,10 @@ function lastChecked(
 }
 
 /** The text the entry of `key` at `path` was checked from when a delta holds that entry: its base's text and the delta's edit. */
-function textThroughDelta(path: string, key: string): string | undefined {
-  try {
-    const t = readFileSync(textPath(path), 'utf8');
-    const nl = t.indexOf('\n');
-    if (nl < 0) return undefined;
-    const d = deltaOver(path, t.slice(0, nl));
-    return d?.key === key ? applyTextEdit(t.slice(nl + 1), d.text) : undefined;
-  } catch {
-    return undefined;
-  }
+function textThroughDelta(path: string, key: string): (TextHead & { readonly text: string }) | undefined {
+  const t = readText(path);
+  const d = t && deltaOver(path, t.key);
+  return d?.key === key ? { ...t!, key, text: applyTextEdit(t!.text, d.text) } : undefined;
 }
 
 /** The delta beside the entry at `path` if it changes the entry of `key`. */

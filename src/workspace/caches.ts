@@ -53,6 +53,14 @@ export class WorkspaceCaches {
     return k.key;
   }
 
+  /**
+   * Remembers `key` as specKey's answer for `text` at `specFile` under this build, found where an
+   * entry was kept with the build and path it was made for (src/cli/spec-cache.ts `<entry>.text`).
+   */
+  rememberSpecKey(specFile: string, text: string, key: string): void {
+    if (lastKeys.unshift({ id: this.buildId, specFile, text, key }) > 4) lastKeys.pop();
+  }
+
   /** The spec compile cache of one spec file. */
   specFile(specFile: string): string {
     return join(this.dir, 'specs', `${basename(specFile)}.json`);

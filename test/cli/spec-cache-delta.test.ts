@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { generateSpec } from '../../bench/gen-spec.js';
 import { loadPipeline } from '../../src/dsl/load.js';
+import { cachesOf } from '../../src/workspace/caches.js';
 import { cli, SHOP_SPEC, shopFolder } from './helpers.js';
 
 const md5 = (path: string) => createHash('md5').update(readFileSync(path)).digest('hex');
@@ -122,6 +123,8 @@ describe('the spec cache after a patched edit', () => {
     expect(planned.code, planned.stderr).toBe(0);
     expect(existsSync(`${entry}.delta`)).toBe(false);
     const key = (JSON.parse(readFileSync(entry, 'utf8')) as { key: string }).key;
-    expect(readFileSync(`${entry}.text`, 'utf8')).toBe(`${key}\n${text}`);
+    expect(readFileSync(`${entry}.text`, 'utf8')).toBe(
+      `${JSON.stringify({ key, build: cachesOf(join(dir, '.asgard')).buildId, spec: join(dir, spec) })}\n${text}`,
+    );
   }, 300_000);
 });

@@ -83,5 +83,17 @@ describe('spec compile cache', () => {
     // The last entry was checked by build one: build two checks the edited spec in full.
     expect(await patchedSpec(cachesOf(stateDir, 'two'), file, edited)).toBeUndefined();
     expect((await patchedSpec(cachesOf(stateDir, 'one'), file, edited))?.ir.name).toBe('shop');
+    // The text kept beside the entry names the build and path its key hashes, and is trusted for
+    // them only: under another path, or with a head of another form, it is not patched.
+    const textFile = `${cachesOf(stateDir, 'one').specFile(file)}.text`;
+    const kept = readFileSync(textFile, 'utf8');
+    const head = JSON.parse(kept.slice(0, kept.indexOf('\n'))) as { key: string; build: string; spec: string };
+    expect(head).toEqual({ key: cachesOf(stateDir, 'one').specKey(file, text), build: 'one', spec: file });
+    writeFileSync(textFile, `${JSON.stringify({ ...head, spec: `${file}.other` })}\n${text}`);
+    expect(await patchedSpec(cachesOf(stateDir, 'one'), file, edited)).toBeUndefined();
+    writeFileSync(textFile, `${head.key}\n${text}`);
+    expect(await patchedSpec(cachesOf(stateDir, 'one'), file, edited)).toBeUndefined();
+    writeFileSync(textFile, kept);
+    expect((await patchedSpec(cachesOf(stateDir, 'one'), file, edited))?.ir.name).toBe('shop');
   });
 });
