@@ -90,30 +90,25 @@ export class ForestEvaluator {
     const F = this.encoders.length;
     const { ints, floats, roots } = this;
     const sum = new Float32Array(n);
-    // Tree after tree over a block of rows: a tree's nodes stay in cache while the block goes through
-    // it; every row's sum still adds the trees in order.
-    for (let start = 0; start < n; start += BLOCK) {
-      const end = Math.min(n, start + BLOCK);
-      for (let t = 0; t < roots.length; t++) {
-        const root = roots[t];
-        for (let i = start; i < end; i++) {
-          const base = i * F;
-          let o = root;
-          let f = ints[o];
-          while (f >= 0) {
-            o = X[base + f] <= floats[o + 1] ? o + 3 : ints[o + 2];
-            f = ints[o];
-          }
-          sum[i] += floats[o + 1];
+    // Tree after tree over all the rows: a tree's nodes stay in cache while the rows stream past in
+    // order (blocks of 512 or 4,096 rows measured slower: bench/serve.md, session 13); every row's
+    // sum still adds the trees in order.
+    for (let t = 0; t < roots.length; t++) {
+      const root = roots[t];
+      for (let i = 0; i < n; i++) {
+        const base = i * F;
+        let o = root;
+        let f = ints[o];
+        while (f >= 0) {
+          o = X[base + f] <= floats[o + 1] ? o + 3 : ints[o + 2];
+          f = ints[o];
         }
+        sum[i] += floats[o + 1];
       }
     }
     return sum;
   }
 }
-
-/** Rows per block of scoreRows: 512 rows of 8 features are 16 KB. */
-const BLOCK = 512;
 
 /** A LabelEncoder from strings to float codes. */
 class Encoder {
