@@ -176,19 +176,26 @@ const symbolOf = new Map<string, number>();
 /** A symbol's upper-case text, and whether it is reserved. */
 const symbolText: string[] = [''];
 const symbolReserved: boolean[] = [false];
-/** Texts as written: their number, their text and symbol. */
-const wordOf = new Map<string, number>();
+/**
+ * Texts as written: their number (found by a hash of their characters in `wordSlots`, open
+ * addressing, each slot a word's number + 1 or 0 when empty), their text, symbol and hash. A word
+ * met again is found without slicing it out of the body or hashing a string.
+ */
 const wordText: string[] = [];
 const wordSym: number[] = [];
+const wordHash: number[] = [];
 const WORD_LIMIT = 10_000;
+/** A power of two, at least twice the words: probes stay short (grown for a body with more words than that). */
+let wordSlots = new Int32Array(1 << 12);
 
 function resetWords(): void {
   symbolOf.clear();
   symbolText.length = 1;
   symbolReserved.length = 1;
-  wordOf.clear();
+  wordSlots.fill(0);
   wordText.length = 0;
   wordSym.length = 0;
+  wordHash.length = 0;
   for (const k of KEYWORDS) symbolFor(k);
 }
 
@@ -241,6 +248,38 @@ function ensure(size: number): void {
 const isWordChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 48 && c <= 57);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
+/** The number of the word text[s, e) (whose hash is `h`), interned when first met. */
+function internWord(text: string, s: number, e: number, h: number): number {
+  const mask = wordSlots.length - 1;
+  let slot = h & mask;
+  for (let w = wordSlots[slot] - 1; w >= 0; w = wordSlots[slot] - 1) {
+    if (wordHash[w] === h && wordText[w].length === e - s && text.startsWith(wordText[w], s)) return w;
+    slot = (slot + 1) & mask;
+  }
+  const w = wordText.length;
+  if (2 * (w + 1) > wordSlots.length) {
+    growSlots();
+    return internWord(text, s, e, h);
+  }
+  const v = text.slice(s, e);
+  wordText.push(v);
+  wordSym.push(symbolFor(v.toUpperCase()));
+  wordHash.push(h);
+  wordSlots[slot] = w + 1;
+  return w;
+}
+
+/** Doubles the slots and places every word again. */
+function growSlots(): void {
+  wordSlots = new Int32Array(wordSlots.length * 2);
+  const mask = wordSlots.length - 1;
+  for (let w = 0; w < wordText.length; w++) {
+    let slot = wordHash[w] & mask;
+    while (wordSlots[slot] !== 0) slot = (slot + 1) & mask;
+    wordSlots[slot] = w + 1;
+  }
+}
+
 /** The tokens of `text`; valid until the next call. Throws Unsure outside the subset's tokens. */
 export function tokenize(text: string): Tokens {
   if (wordText.length >= WORD_LIMIT) resetWords();
@@ -278,16 +317,10 @@ export function tokenize(text: string): Tokens {
     let y = 0;
     let w = -1;
     if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) {
+      let h = c;
       i++;
-      while (i < len && isWordChar(text.charCodeAt(i))) i++;
-      const v = text.slice(s, i);
-      w = wordOf.get(v) ?? -1;
-      if (w < 0) {
-        w = wordText.length;
-        wordOf.set(v, w);
-        wordText.push(v);
-        wordSym.push(symbolFor(v.toUpperCase()));
-      }
+      for (let d = i < len ? text.charCodeAt(i) : 0; i < len && isWordChar(d); d = text.charCodeAt(++i)) h = (Math.imul(h, 31) + d) | 0;
+      w = internWord(text, s, i, h);
       k = ID;
       y = wordSym[w];
     } else if (isDigit(c)) {

@@ -94,38 +94,59 @@ export function findCycles(ids: readonly NodeId[], inputsOf: (id: NodeId) => rea
 
 /** Topological order with ties broken by id; callers guarantee the graph is acyclic. */
 export function topoOrder(ids: readonly NodeId[], inputsOf: (id: NodeId) => readonly NodeId[]): NodeId[] {
-  const known = new Set(ids);
-  const indegree = new Map<NodeId, number>();
-  const consumers = new Map<NodeId, NodeId[]>();
-  for (const id of ids) {
-    const ins = [...new Set(inputsOf(id))].filter((x) => known.has(x));
-    indegree.set(id, ins.length);
-    for (const i of ins) {
-      const list = consumers.get(i);
-      if (list) list.push(id);
-      else consumers.set(i, [id]);
+  // Nodes as their rank in id order: the ready nodes are a min-heap of ranks (the smallest id first).
+  const sorted = [...new Set(ids)].sort();
+  const rank = new Map<NodeId, number>();
+  for (let r = 0; r < sorted.length; r++) rank.set(sorted[r], r);
+  const indegree = new Int32Array(sorted.length);
+  const consumers: number[][] = sorted.map(() => []);
+  for (let r = 0; r < sorted.length; r++) {
+    const seen = new Set<number>();
+    for (const input of inputsOf(sorted[r])) {
+      const i = rank.get(input);
+      if (i === undefined || seen.has(i)) continue;
+      seen.add(i);
+      indegree[r]++;
+      consumers[i].push(r);
     }
   }
-  const ready = ids.filter((id) => indegree.get(id) === 0).sort();
+  const heap: number[] = [];
+  for (let r = 0; r < sorted.length; r++) if (indegree[r] === 0) heap.push(r); // ascending: already a heap
   const out: NodeId[] = [];
-  // A sorted array as the priority queue: fine for thousands of nodes (binary-search inserts).
-  while (ready.length) {
-    const id = ready.shift()!;
-    out.push(id);
-    for (const c of consumers.get(id) ?? []) {
-      const d = indegree.get(c)! - 1;
-      indegree.set(c, d);
-      if (d === 0) {
-        let lo = 0;
-        let hi = ready.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (ready[mid] < c) lo = mid + 1;
-          else hi = mid;
-        }
-        ready.splice(lo, 0, c);
-      }
-    }
+  while (heap.length) {
+    const r = heapPop(heap);
+    out.push(sorted[r]);
+    for (const c of consumers[r]) if (--indegree[c] === 0) heapPush(heap, c);
   }
   return out;
+}
+
+function heapPush(h: number[], x: number): void {
+  let i = h.length;
+  h.push(x);
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p] <= x) break;
+    h[i] = h[p];
+    i = p;
+  }
+  h[i] = x;
+}
+
+function heapPop(h: number[]): number {
+  const top = h[0];
+  const last = h.pop()!;
+  const n = h.length;
+  if (n === 0) return top;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const c = l + 1 < n && h[l + 1] < h[l] ? l + 1 : l;
+    if (h[c] >= last) break;
+    h[i] = h[c];
+    i = c;
+  }
+  h[i] = last;
+  return top;
 }

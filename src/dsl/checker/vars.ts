@@ -131,12 +131,18 @@ export function declareVars(ctx: Ctx, blocks: readonly Block[], overrides: Reado
   return vars;
 }
 
-/** A copy of the pipeline's items with every `var("NAME")` value replaced by the variable's literal. */
-export function substituteVars(ctx: Ctx, vars: Vars, items: readonly BodyItem[]): BodyItem[] {
+/**
+ * The pipeline's items with every `var("NAME")` value replaced by the variable's literal: copies of
+ * the items a variable reaches, the others as they are (a spec without variables is not copied).
+ */
+export function substituteVars(ctx: Ctx, vars: Vars, items: readonly BodyItem[]): readonly BodyItem[] {
   const value = (v: Value): Value => {
     switch (v.kind) {
       case 'call': {
-        if (v.name !== 'var') return { ...v, args: v.args.map(arg) };
+        if (v.name !== 'var') {
+          const args = mapSame(v.args, arg);
+          return args === v.args ? v : { ...v, args };
+        }
         const a = v.args[0];
         if (v.args.length !== 1 || a.name !== undefined || a.value.kind !== 'string') {
           ctx.report(diag(Codes.WrongValueType, '`var(…)` takes one variable name, as a string', v.span, { hint: 'e.g. `var("min_kwh")`' }));
@@ -155,33 +161,64 @@ export function substituteVars(ctx: Ctx, vars: Vars, items: readonly BodyItem[])
             ? { kind: 'number', value: d.value, text: String(d.value), span: v.span }
             : { kind: 'bool', value: d.value, span: v.span };
       }
-      case 'list':
-        return { ...v, items: v.items.map(value) };
-      case 'map':
-        return { ...v, entries: v.entries.map(attr) };
-      case 'tagged':
-        return { ...v, map: { ...v.map, entries: v.map.entries.map(attr) } };
+      case 'list': {
+        const items = mapSame(v.items, value);
+        return items === v.items ? v : { ...v, items };
+      }
+      case 'map': {
+        const entries = mapSame(v.entries, attr);
+        return entries === v.entries ? v : { ...v, entries };
+      }
+      case 'tagged': {
+        const entries = mapSame(v.map.entries, attr);
+        return entries === v.map.entries ? v : { ...v, map: { ...v.map, entries } };
+      }
       default:
         return v;
     }
   };
-  const arg = (a: Arg): Arg => ({ ...a, value: value(a.value) });
-  const attr = (a: Attribute): Attribute => ({ ...a, value: value(a.value) });
+  const arg = (a: Arg): Arg => {
+    const x = value(a.value);
+    return x === a.value ? a : { ...a, value: x };
+  };
+  const attr = (a: Attribute): Attribute => {
+    const x = value(a.value);
+    return x === a.value ? a : { ...a, value: x };
+  };
   const item = (it: BodyItem): BodyItem => {
     switch (it.kind) {
       case 'attribute':
         return attr(it);
-      case 'block':
-        return it.type === 'var' ? it : { ...it, ...(it.body ? { body: it.body.map(item) } : {}) };
-      case 'check':
+      case 'block': {
+        if (it.type === 'var' || !it.body) return it;
+        const body = mapSame(it.body, item);
+        return body === it.body ? it : { ...it, body };
+      }
+      case 'check': {
         if (it.sql) sqlUses(ctx, vars, it.sql.text, it.sql.bodySpan);
-        return { ...it, args: it.args.map(arg) };
+        const args = mapSame(it.args, arg);
+        return args === it.args ? it : { ...it, args };
+      }
       case 'sql':
         sqlUses(ctx, vars, it.text, it.bodySpan);
         return it;
     }
   };
-  return items.map(item);
+  return mapSame(items, item);
+}
+
+/** `xs.map(f)`, or `xs` itself when `f` gives back every element as it is. */
+function mapSame<T>(xs: readonly T[], f: (x: T) => T): readonly T[] {
+  let out: T[] | undefined;
+  for (let i = 0; i < xs.length; i++) {
+    const y = f(xs[i]);
+    if (out) out.push(y);
+    else if (y !== xs[i]) {
+      out = xs.slice(0, i);
+      out.push(y);
+    }
+  }
+  return out ?? xs;
 }
 
 function reportUnknown(ctx: Ctx, vars: Vars, name: string, span: Span): void {
