@@ -76,7 +76,9 @@ beforeAll(async () => {
     },
   });
   // The spec's warehouse (./warehouse) beside it, the state folder `dir`: where makeWarehouse wrote.
-  srv = createAsgardServer({ ir, workspace: Workspace.open(join(dir, 'spec.asg'), { stateDir: dir }), log: () => {} });
+  // The first query starts the query door's process: on a loaded machine (CI) that can take longer than
+  // the product's 10 s default query timeout (serve-remote failed so, see b75bbe7); the test gives 120 s.
+  srv = createAsgardServer({ ir, workspace: Workspace.open(join(dir, 'spec.asg'), { stateDir: dir }), log: () => {}, queryTimeoutMs: 120_000 });
   const { port } = await srv.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${port}`;
 }, 120_000);
