@@ -1,9 +1,13 @@
 // The `serve` node. Online serving is `asgard serve` (src/serve/); as a DAG node, a serve with a
 // `batch` block scores the entities of `batch.from` with the model's served (newest promoted)
 // version into a new snapshot of `gold.<batch.to>`. The planner re-runs it when the model version
-// or an input snapshot changes.
+// or an input snapshot changes. With the same version and definition as its last run, only the
+// entities whose rows of `batch.from` changed since are scored again (src/ml/batch-score.ts).
 
 import type { ServeNode, TrainNode } from '../ir/types.js';
+import type { SnapshotRef } from '../planner/state-store.js';
+import { nodeDefinition } from '../planner/fingerprint.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { NodeError, type NodeExecutor, type RunContext } from '../engine/executor.js';
 import { openDuck } from '../engine/duckdb.js';
 import { attachWarehouse } from '../engine/catalog.js';
@@ -59,9 +63,16 @@ export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
         riskLevels: node.riskLevels,
         columns: batchOutputColumns(node, view),
         scoredAt: ctx.logicalTime,
+        previous: previousScoring(ctx, served.version),
       });
+      const maintenance =
+        res.full === undefined && res.scored < res.rows
+          ? `incremental: ${res.scored} of ${res.rows} rows scored (their entities changed)`
+          : res.full !== undefined
+            ? `full: ${res.full}`
+            : undefined;
       ctx.progress({ rows: res.rows, message: `scored with ${train.register} v${served.version}` });
-      return { rows: res.rows, snapshot: res.snapshot, schema: res.schema, modelVersion: served.version };
+      return { rows: res.rows, snapshot: res.snapshot, schema: res.schema, modelVersion: served.version, ...(maintenance ? { maintenance } : {}) };
     } catch (e) {
       if (e instanceof ScoreError || e instanceof InputTableError) throw new NodeError(`${node.id}: ${e.message}`, node.span);
       throw e;
@@ -71,3 +82,19 @@ export const serveExecutor = (registry: Registry): NodeExecutor<ServeNode> => ({
     }
   },
 });
+
+/**
+ * The scoring the output's current snapshot holds, when the next can build on it: the same model
+ * version and definition (risk levels, fields, tables), and the input snapshot it scored still kept.
+ */
+function previousScoring(ctx: RunContext<ServeNode>, version: number): { output: SnapshotRef; input: SnapshotRef } | undefined {
+  const node = ctx.node;
+  const prev = ctx.state.nodes[node.id];
+  if (!node.batch || !prev?.snapshot || prev.modelVersion !== version) return undefined;
+  const def = (prev.definition as { data?: unknown } | undefined)?.data;
+  if (canonicalJson(def) !== canonicalJson(nodeDefinition(node, ctx.ir).data)) return undefined;
+  const src = ctx.state.nodes[node.batch.from];
+  const seen = prev.inputSnapshots?.[node.batch.from];
+  const input = src?.snapshot?.id === seen ? src?.snapshot : src?.history?.find((s) => s.id === seen);
+  return input ? { output: prev.snapshot, input } : undefined;
+}

@@ -101,7 +101,12 @@ export async function runBatch(body: unknown, ir: PipelineIR, stateStore: StateS
           ...prev,
           snapshot: res.snapshot,
           schema: res.schema,
-          inputSnapshots: inputTokens(serve, state),
+          // Scored from another table than the spec's `batch.from`: the state must not say the
+          // output follows batch.from's snapshot (the next apply scores batch.from again, in full).
+          inputSnapshots: {
+            ...inputTokens(serve, state),
+            ...(serve.batch && input !== serve.batch.from ? { [serve.batch.from]: `scored from ${input}` } : {}),
+          },
           modelVersion: v.version,
           appliedAt: new Date().toISOString(),
         },

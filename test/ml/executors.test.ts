@@ -11,6 +11,9 @@ import { Registry } from '../../src/ml/registry.js';
 import { NodeError } from '../../src/engine/executor.js';
 import { openDuck } from '../../src/engine/duckdb.js';
 import { makeWarehouse, mlIR, runContext, serveNode, trainNode, type Fixture, trainOn, serveOn } from './fixtures.js';
+import type { ServeNode } from '../../src/ir/types.js';
+import type { NodeState } from '../../src/planner/state-store.js';
+import { nodeDefinition } from '../../src/planner/fingerprint.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -134,6 +137,51 @@ describe('train executor and registry', () => {
     conn.closeSync();
     expect(rows[0]).toMatchObject({ n: 2000n, k: 2000n, v: 1, w: 1, bad_pred: 0n, bad_risk: 0n, levels: 3n });
     expect(new Date(rows[0].t as Date).toISOString()).toBe('2025-11-11T00:00:00.000Z');
+  }, 120_000);
+
+  it('scores again only the entities whose rows changed, and writes the table a full scoring writes', async () => {
+    const dir = tmp();
+    const fx2 = await makeWarehouse(dir, 1200);
+    const t = trainNode({ algorithm: { name: 'random_forest', params: small } });
+    await trainOn(fx2).run(runContext(mlIR(t), t, fx2));
+    const ir = mlIR(t, serveNode());
+    const serve = ir.nodes[2] as ServeNode;
+    const first = await serveOn(fx2).run(runContext(ir, serve, fx2));
+    // Every 7th customer's latest row changes, every 11th leaves, 50 arrive.
+    const later = await makeWarehouse(dir, 1250, { latestPurchases: 1, latestEvery: 7, dropEvery: 11 });
+    const metrics = 'gold.customer_metrics';
+    const seen = fx2.state.nodes[metrics].snapshot!;
+    const nodes = { ...later.state.nodes, [metrics]: { ...later.state.nodes[metrics], history: [seen] } };
+    const scoredBefore: NodeState = {
+      kind: 'serve',
+      fingerprint: 'f',
+      metaFingerprint: 'm',
+      definition: nodeDefinition(serve, ir),
+      snapshot: first.snapshot,
+      schema: first.schema,
+      modelVersion: 1,
+      inputSnapshots: { [metrics]: seen.id, 'train.churn_predictor': 'model@1' },
+      appliedAt: new Date().toISOString(),
+    };
+    const on = (extra: Record<string, NodeState>): Fixture => ({ ...later, state: { ...later.state, nodes: { ...nodes, ...extra } } });
+    const inc = await serveOn(later).run(runContext(ir, serve, on({ [serve.id]: scoredBefore })));
+    let changed = 0;
+    for (let id = 1; id <= 1250; id++) if (id % 11 !== 0 && (id > 1200 || id % 7 === 0)) changed++;
+    expect(inc.maintenance).toBe(`incremental: ${changed} of ${inc.rows} rows scored (their entities changed)`);
+    expect(inc.rows).toBe(1250 - Math.floor(1250 / 11));
+    // A full scoring of the same rows: no previous scoring, or one by another model version.
+    const full = await serveOn(later).run(runContext(ir, serve, on({})));
+    const otherVersion = await serveOn(later).run(runContext(ir, serve, on({ [serve.id]: { ...scoredBefore, modelVersion: 2 } })));
+    expect(full.maintenance).toBeUndefined();
+    expect(otherVersion.maintenance).toBeUndefined();
+    const conn = await openDuck();
+    const rel = async (r: typeof inc) => `(${await later.warehouse.snapshotSelect(r.snapshot!)})`;
+    const differ = async (a: typeof inc, b: typeof inc) =>
+      Number((await conn.runAndReadAll(`SELECT count(*) FROM (SELECT * FROM ${await rel(a)} EXCEPT ALL SELECT * FROM ${await rel(b)})`)).getRows()[0][0]);
+    expect([await differ(inc, full), await differ(full, inc), await differ(otherVersion, full)]).toEqual([0, 0, 0]);
+    // The scores did move for the changed entities (the test compares something).
+    expect(await differ(full, first)).toBeGreaterThan(0);
+    conn.closeSync();
   }, 120_000);
 
   it('names the batch columns generically unless the serve block names them', async () => {
