@@ -143,6 +143,10 @@ export async function runCliBench(): Promise<Figure[]> {
     { name: 'apply.noop.seconds', value: median(noop), unit: 's', goal: '< 1', runs },
     { name: 'apply.one_percent.seconds', value: median(onePct), unit: 's', goal: `< ${(fullS * 0.15).toFixed(1)} (15% of full)`, runs: onePct.length },
     { name: 'apply.one_percent.ratio', value: median(onePct) / fullS, unit: 'x', goal: '< 0.15', runs: onePct.length },
+    // The dearest 1% apply: the bench's first batch is dated inside the label window (the day before the
+    // logical time) and retrains the model; later batches are dated at the logical time, which the
+    // metrics exclude (bench/apply.md, session 13). The median alone would hide the retraining run.
+    { name: 'apply.one_percent.max_ratio', value: Math.max(...onePct) / fullS, unit: 'x', runs: onePct.length },
     { name: 'apply.one_percent.equals_full', value: differ.length === 0 ? 1 : 0, unit: 'bool', goal: '1', runs: 1 },
   ];
 }
