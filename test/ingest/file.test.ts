@@ -21,24 +21,28 @@ async function rows(h: SourceHarness, id: string, sql: string): Promise<Record<s
   }
 }
 
+/** A CSV stream `id, amount, at`, incremental by the cursor `at`, merged on `id`. */
+const cursorCsv = (name: string, csv: string) =>
+  sourceNode(
+    name,
+    { type: 'file', settings: { path: lit(csv) } },
+    {
+      primaryKey: ['id'],
+      cursor: 'at',
+      mode: 'incremental',
+      columns: [
+        { name: 'id', type: 'BIGINT' },
+        { name: 'amount', type: 'DOUBLE' },
+        { name: 'at', type: 'TIMESTAMP' },
+      ],
+    },
+  );
+
 describe('file connector', () => {
   it('CSV with declared columns, then incremental by cursor', async () => {
     const csv = join(dir, 'orders.csv');
     writeFileSync(csv, 'id,amount,at\n1,10.50,2025-01-01 10:00:00\n2,0.10,2025-01-02 10:00:00\n');
-    const node = sourceNode(
-      'orders',
-      { type: 'file', settings: { path: lit(csv) } },
-      {
-        primaryKey: ['id'],
-        cursor: 'at',
-        mode: 'incremental',
-        columns: [
-          { name: 'id', type: 'BIGINT' },
-          { name: 'amount', type: 'DOUBLE' },
-          { name: 'at', type: 'TIMESTAMP' },
-        ],
-      },
-    );
+    const node = cursorCsv('orders', csv);
     const h = new SourceHarness();
     const first = await h.run(node, {});
     expect(first.result.rows).toBe(2);
@@ -56,20 +60,7 @@ describe('file connector', () => {
   it('an incremental sync merges only the rows that changed: the files of rows re-read unchanged at the cursor stay', async () => {
     const csv = join(dir, 'ties.csv');
     writeFileSync(csv, 'id,amount,at\n1,10.50,2025-01-01 10:00:00\n2,0.10,2025-01-02 10:00:00\n');
-    const node = sourceNode(
-      'ties',
-      { type: 'file', settings: { path: lit(csv) } },
-      {
-        primaryKey: ['id'],
-        cursor: 'at',
-        mode: 'incremental',
-        columns: [
-          { name: 'id', type: 'BIGINT' },
-          { name: 'amount', type: 'DOUBLE' },
-          { name: 'at', type: 'TIMESTAMP' },
-        ],
-      },
-    );
+    const node = cursorCsv('ties', csv);
     const h = new SourceHarness();
     const first = await h.run(node, {});
     const paths = async (s: typeof first.result.snapshot) => (await h.warehouse.scan(s!)).map((f) => f.path).sort();
