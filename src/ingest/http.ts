@@ -4,6 +4,7 @@
 // written as newline-delimited JSON and read back by DuckDB's read_json with the declared types
 // (undeclared: DuckDB infers them). Nothing is known before the first page, so `discover` reads it.
 
+import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { literal } from '../engine/quote.js';
 import type { ConnectorInput, Extracted, ExtractRequest, SourceColumn, SourceConnector } from './source.js';
@@ -18,8 +19,12 @@ const envNumber = (name: string, dflt: number): number => {
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+/** Characters of answers whose pages wait to be staged until the read is known to differ from the last one. */
+const HOLD_CHARS = 1 << 24;
 
 interface Page {
+  /** The response body as received. */
+  readonly text: string;
   readonly records: readonly Record<string, unknown>[];
   readonly next?: { page?: number; cursor?: string };
 }
@@ -110,7 +115,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
       } catch (e) {
         throw new SourceError(`${shown}: the response is not valid JSON (${(e as Error).message.slice(0, 120)})`);
       }
-      return toPage(body, page, shown);
+      return toPage(text, body, page, shown);
     }
     throw new SourceError(`${shown}: ${lastProblem} after ${retries + 1} attempts`);
   };
@@ -137,7 +142,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
     }
   };
 
-  const toPage = (body: unknown, page: number, shown: string): Page => {
+  const toPage = (text: string, body: unknown, page: number, shown: string): Page => {
     let records: unknown;
     if (recordsField) {
       if (typeof body !== 'object' || body === null || Array.isArray(body))
@@ -163,7 +168,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
       const nc = obj && typeof obj === 'object' && !Array.isArray(obj) ? obj[cursorField] : undefined;
       if (typeof nc === 'string' && nc !== '' && list.length > 0) next = { cursor: nc };
     }
-    return { records: list as Record<string, unknown>[], next };
+    return { text, records: list as Record<string, unknown>[], next };
   };
 
   return {
@@ -185,8 +190,33 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
     async extract(req: ExtractRequest): Promise<Extracted> {
       const file = join(req.stagingDir, 'rows.ndjson');
       const names = req.columns.map((c) => c.name);
-      const digest = stagingDigest();
-      const out = new StagingWriter(file, digest);
+      // The answers as received, and where the records are in them (Extracted.answers).
+      const answers = createHash('sha256').update(`http answers 1\n${JSON.stringify(recordsField ?? null)}\n`);
+      let digest: Hash | undefined;
+      let out: StagingWriter | undefined;
+      const writer = (): StagingWriter => (out ??= new StagingWriter(file, (digest = stagingDigest())));
+      // Pages not staged yet: answers the last sync read (req.lastRead) are never staged. Past
+      // HOLD_CHARS of answers the pages are staged as they come (memory stays bounded).
+      const held: (readonly Record<string, unknown>[])[] = [];
+      let heldChars = req.lastRead ? 0 : Number.POSITIVE_INFINITY;
+      const stage = async (records: readonly Record<string, unknown>[]): Promise<void> => {
+        let chunk = '';
+        for (const r of records) {
+          const o: Record<string, unknown> = {};
+          for (const n of names) o[n] = r[n] === undefined ? null : r[n];
+          chunk += JSON.stringify(o) + '\n';
+        }
+        const w = writer();
+        if (chunk && !w.line(chunk)) await w.drained();
+      };
+      const cols = req.columns.map((c) => `${literal(c.name)}: ${literal(c.duckType ? textReadType(c.duckType) : 'JSON')}`).join(', ');
+      const typed = req.columns.every((c) => c.duckType);
+      const relationOf = (rows: number): string =>
+        typed
+          ? `read_json(${literal(file)}, format = 'newline_delimited', columns = {${cols}}, maximum_object_size = 16777216)`
+          : rows === 0
+            ? `(SELECT ${req.columns.map((c) => `NULL::VARCHAR AS "${c.name.replace(/"/g, '""')}"`).join(', ')} WHERE false)`
+            : `read_json(${literal(file)}, format = 'newline_delimited', maximum_object_size = 16777216, sample_size = -1)`;
       let rows = 0;
       let page: Page | undefined = firstPage ?? (await fetchPage(1, undefined, req.signal));
       let pageNo = 1;
@@ -203,34 +233,27 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
             next = fetchPage(pageNo, page.next.cursor, req.signal);
             next.catch(() => undefined);
           }
-          let chunk = '';
-          for (const r of page.records) {
-            const o: Record<string, unknown> = {};
-            for (const n of names) o[n] = r[n] === undefined ? null : r[n];
-            chunk += JSON.stringify(o) + '\n';
+          answers.update(`${page.text.length}:`).update(page.text);
+          heldChars += page.text.length;
+          if (heldChars <= HOLD_CHARS) held.push(page.records);
+          else {
+            for (const h of held.splice(0)) await stage(h);
+            await stage(page.records);
           }
           rows += page.records.length;
-          if (chunk && !out.line(chunk)) await out.drained();
           req.onRows(rows);
           if (!next) break;
           page = await next;
         }
-        await out.close();
+        const answered = answers.digest('hex');
+        if (out === undefined && req.lastRead?.(answered)) return { rows, answers: answered, unchanged: true, relation: '' };
+        for (const h of held.splice(0)) await stage(h);
+        await writer().close();
+        return { rows, answers: answered, digest: digest!.digest('hex'), relation: relationOf(rows) };
       } catch (e) {
-        out.destroy();
+        out?.destroy();
         throw e;
       }
-      const cols = req.columns.map((c) => `${literal(c.name)}: ${literal(c.duckType ? textReadType(c.duckType) : 'JSON')}`).join(', ');
-      const typed = req.columns.every((c) => c.duckType);
-      const relation = typed
-        ? `read_json(${literal(file)}, format = 'newline_delimited', columns = {${cols}}, maximum_object_size = 16777216)`
-        : `read_json(${literal(file)}, format = 'newline_delimited', maximum_object_size = 16777216, sample_size = -1)`;
-      return {
-        rows,
-        digest: digest.digest('hex'),
-        relation:
-          rows === 0 && !typed ? `(SELECT ${req.columns.map((c) => `NULL::VARCHAR AS "${c.name.replace(/"/g, '""')}"`).join(', ')} WHERE false)` : relation,
-      };
     },
     async close() {
       firstPage = undefined;

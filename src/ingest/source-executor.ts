@@ -262,6 +262,19 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
           await onIdle((c) => copyWith(c, pending!, `SELECT ${select} FROM ${relation}`, file)).catch(fail);
         };
 
+    // What a read returned, with the columns it was read as (and its cursor bound).
+    const readOf = (bound: string | undefined, x: Extracted): SourceRead | undefined =>
+      x.digest === undefined
+        ? undefined
+        : {
+            ...(bound !== undefined ? { from: bound } : {}),
+            digest: sha256(canonicalJson({ columns, rows: x.digest })),
+            ...(x.answers !== undefined ? { answers: sha256(canonicalJson({ columns, answers: x.answers })) } : {}),
+          };
+    // The same read as last time means nothing new (a stream with checks is re-checked against the
+    // run's logical time, so it goes on): the same rows staged, or the same answers received, which
+    // a connector that hashes them knows before staging anything (ExtractRequest.lastRead).
+    const last = prev?.snapshot && sameSchema(prev.schema, schema) && !stream.checks?.length && prev.read?.from === from ? prev.read : undefined;
     ctx.progress({ rows: 0, message: from ? `reading ${connector.where} where ${stream.cursor} >= ${from}` : `reading ${connector.where}` });
     const extracted = await connector.extract({
       columns,
@@ -272,24 +285,20 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       onChunk,
       chunkRows: Number(process.env.ASGARD_INGEST_CHUNK_ROWS) || undefined,
       parallel: THREADS,
+      ...(last?.answers !== undefined ? { lastRead: (answers: string) => sha256(canonicalJson({ columns, answers })) === last.answers } : {}),
     });
     if (ctx.signal.aborted) throw new NodeError(`${node.id}: interrupted`);
     mark('extract');
-    // What was read, with the columns it was read as: the same as last time means nothing new (a
-    // stream with checks is re-checked against the run's logical time, so it goes on).
-    const sourceRead: SourceRead | undefined =
-      extracted.digest === undefined
-        ? undefined
-        : { ...(from !== undefined ? { from } : {}), digest: sha256(canonicalJson({ columns, rows: extracted.digest })) };
-    if (sourceRead && prev?.snapshot && sameSchema(prev.schema, schema) && !stream.checks?.length && canonicalJson(prev.read) === canonicalJson(sourceRead)) {
+    const sourceRead: SourceRead | undefined = extracted.unchanged ? last : readOf(from, extracted);
+    if (last && sourceRead && (extracted.unchanged || last.digest === sourceRead.digest)) {
       if (pending) await ctx.warehouse.abort(pending);
       pending = undefined;
       ctx.progress({ rows: 0, message: 'the same rows as the last sync read' });
       return {
-        rows: merge ? 0 : prev.snapshot.rows,
-        snapshot: prev.snapshot,
+        rows: merge ? 0 : prev!.snapshot!.rows,
+        snapshot: prev!.snapshot,
         schema,
-        ...(prev.cursor !== undefined ? { cursor: prev.cursor } : {}),
+        ...(prev!.cursor !== undefined ? { cursor: prev!.cursor } : {}),
         read: sourceRead,
       };
     }
@@ -337,7 +346,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
         // The filter only prunes (row groups by their statistics): a row it wrongly left out counts as missing.
         const kept = `SELECT ${select} FROM ${rows} WHERE ${ident(cursorCol.name)} >= CAST(${literal(w.from)} AS ${cursorCol.outType})`;
         const missing = await queryAll(conn, `SELECT count(*) AS n FROM (SELECT ${select} FROM ${w.window.relation} EXCEPT ${kept})`);
-        return Number(missing.rows[0].n) === 0 ? { from: w.from, digest: sha256(canonicalJson({ columns, rows: w.window.digest })) } : sourceRead;
+        return Number(missing.rows[0].n) === 0 ? readOf(w.from, w.window) : sourceRead;
       } catch {
         return sourceRead;
       }

@@ -31,6 +31,12 @@ export interface ExtractRequest {
   readonly chunkRows?: number;
   /** How many `onChunk` calls may run at once (default 1): a connector may read in that many streams. */
   readonly parallel?: number;
+  /**
+   * Optional: whether answers with this `Extracted.answers` digest are what the last sync read. A
+   * connector that hashes its answers as received asks before staging them: on true it stages
+   * nothing and returns `unchanged`.
+   */
+  readonly lastRead?: (answers: string) => boolean;
 }
 
 export interface Extracted {
@@ -47,6 +53,14 @@ export interface Extracted {
    * digest for the same request means the same rows. Absent when the connector cannot say.
    */
   readonly digest?: string;
+  /**
+   * The SHA-256 (hex) of the source's answers as received (HTTP: the response bodies, in order, and
+   * how records are found in them): the same digest for the same request means the same rows, known
+   * without staging them. Absent when the connector does not hash its answers.
+   */
+  readonly answers?: string;
+  /** `lastRead` said these answers are the last sync's: nothing was staged, `relation` reads nothing. */
+  readonly unchanged?: boolean;
 }
 
 export interface SourceConnector {

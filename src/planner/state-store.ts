@@ -80,10 +80,14 @@ export interface MaintenanceCosts {
   readonly derivedFixed?: number;
 }
 
-/** A source read: its cursor lower bound (none: everything) and the SHA-256 of the rows it staged. */
+/**
+ * A source read: its cursor lower bound (none: everything), the SHA-256 of the rows it staged, and
+ * that of the answers it received where the connector hashes them (`Extracted.answers`).
+ */
 export interface SourceRead {
   readonly from?: string;
   readonly digest: string;
+  readonly answers?: string;
 }
 
 export interface FileEntry {
@@ -134,7 +138,7 @@ const nodeState = z.looseObject({
   history: z.array(snapshotRef).optional(),
   inputSnapshots: z.record(z.string(), z.string()).optional(),
   cursor: z.string().optional(),
-  read: z.object({ from: z.string().optional(), digest: z.string() }).optional(),
+  read: z.object({ from: z.string().optional(), digest: z.string(), answers: z.string().optional() }).optional(),
   modelVersion: z.number().int().positive().optional(),
   logicalTime: z.string().optional(),
   appliedAt: z.string(),

@@ -3,9 +3,14 @@
 // the node with a message that says what and where while the previous snapshot stays.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
 import type { SourceNode } from '../../src/ir/types.js';
+import { httpConnector } from '../../src/ingest/http.js';
 import { generate, type Ticket } from '../../demo/generate.js';
 import { startTicketApi, type TicketApi } from '../../demo/ticket-api.js';
 import { SourceHarness, filesContaining, lit, secret, sourceNode } from '../helpers/services.js';
@@ -208,6 +213,122 @@ describe('http connector', () => {
       }
     } finally {
       await api.close();
+    }
+  });
+
+  it('answers the last sync read are known as received: nothing is staged; other answers are staged as before', async () => {
+    const node = ticketsNode(open);
+    const cols = columns.map((c) => ({ name: c.name, sourceType: 'json', duckType: c.type }));
+    const extract = async (lastRead?: (answers: string) => boolean) => {
+      const stagingDir = mkdtempSync(join(tmpdir(), 'asgard-http-answers-'));
+      const connector = httpConnector({ node, settings: { base_url: open.url }, baseDir: '.', warn: () => undefined });
+      try {
+        await connector.discover();
+        const got = await connector.extract({
+          columns: cols,
+          stagingDir,
+          signal: new AbortController().signal,
+          onRows: () => undefined,
+          ...(lastRead ? { lastRead } : {}),
+        });
+        const staged = readdirSync(stagingDir).map((f) => readFileSync(join(stagingDir, f), 'utf8'));
+        return { got, staged };
+      } finally {
+        await connector.close();
+        rmSync(stagingDir, { recursive: true, force: true });
+      }
+    };
+    const first = await extract();
+    expect(first.got.rows).toBe(tickets.length);
+    expect(first.got.answers).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.staged).toHaveLength(1);
+    expect(first.staged[0].split('\n')).toHaveLength(tickets.length + 1);
+
+    const same = await extract((answers) => answers === first.got.answers);
+    expect(same.got).toMatchObject({ rows: tickets.length, answers: first.got.answers, unchanged: true });
+    expect(same.got.digest).toBeUndefined();
+    expect(same.staged).toEqual([]);
+
+    const other = await extract(() => false);
+    expect(other.got.unchanged).toBeUndefined();
+    expect(other.got.digest).toBe(first.got.digest);
+    expect(other.staged).toEqual(first.staged);
+  });
+
+  it("keeps the snapshot when the answers or the rows are the last sync's, with a state from before answers were hashed too; other records are read", async () => {
+    // Two arrays in each answer and a field that changes with every answer.
+    let list = [
+      { id: 1, v: 'a' },
+      { id: 2, v: 'b' },
+    ];
+    let served = 0;
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ served: envelope ? ++served : 0, one: list, two: list.map((r) => ({ ...r, v: r.v.toUpperCase() })) }));
+    });
+    let envelope = false;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const id = 'bronze.things';
+    const node = (recordsField: string) =>
+      sourceNode(
+        'things',
+        { type: 'http', settings: { base_url: lit(`http://127.0.0.1:${port}`) } },
+        {
+          path: '/things',
+          primaryKey: ['id'],
+          columns: [
+            { name: 'id', type: 'BIGINT' },
+            { name: 'v', type: 'VARCHAR' },
+          ],
+          pagination: { style: 'page', pageSize: 100, recordsField },
+        },
+      );
+    const values = async (h: SourceHarness) => {
+      const c = await openDuck();
+      try {
+        const r = await queryAll(c, `SELECT string_agg(v, '' ORDER BY id) AS v FROM (${await h.warehouse.snapshotSelect(h.state().nodes[id]!.snapshot!)})`);
+        return r.rows[0].v;
+      } finally {
+        c.closeSync();
+      }
+    };
+    try {
+      const h = new SourceHarness();
+      await h.run(node('one'), {});
+      const first = h.state().nodes[id]!;
+      expect(first.read?.answers).toMatch(/^[0-9a-f]{64}$/);
+      expect(await h.run(node('one'), {}).then((r) => r.result.snapshot)).toEqual(first.snapshot);
+      expect(h.state().nodes[id]!.read).toEqual(first.read);
+
+      // A state written before answers were hashed: the same rows are still the same read, and the
+      // answers are recorded for the next sync.
+      h.store.commitNode(id, { ...first, read: { digest: first.read!.digest } });
+      expect(await h.run(node('one'), {}).then((r) => r.result.snapshot)).toEqual(first.snapshot);
+      expect(h.state().nodes[id]!.read).toEqual(first.read);
+
+      // Other answers with the same records: the same rows, the snapshot kept.
+      envelope = true;
+      expect(await h.run(node('one'), {}).then((r) => r.result.snapshot)).toEqual(first.snapshot);
+      expect(h.state().nodes[id]!.read?.digest).toBe(first.read!.digest);
+      expect(h.state().nodes[id]!.read?.answers).not.toBe(first.read!.answers);
+      envelope = false;
+      served = 0;
+      await h.run(node('one'), {});
+      expect(h.state().nodes[id]!.read).toEqual(first.read);
+
+      // The same answers read for the records of another field: other rows.
+      await h.run(node('two'), {});
+      expect(h.state().nodes[id]!.snapshot!.id).not.toBe(first.snapshot!.id);
+      expect(await values(h)).toBe('AB');
+      // A changed record.
+      await h.run(node('one'), {});
+      expect(await values(h)).toBe('ab');
+      list = [list[0], { id: 2, v: 'c' }];
+      await h.run(node('one'), {});
+      expect(await values(h)).toBe('ac');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
