@@ -102,6 +102,8 @@ interface Rel {
   keyFor(col: string): Map<NodeId, string> | string;
   /** Operations seen (for the plan's wording). */
   readonly how: ReadonlySet<DerivedHow>;
+  /** A query that names no table at all (a CTE of dates, `VALUES`): its syntax tree, whose text stands alone. */
+  readonly constant?: Json;
 }
 
 /** Decide how a node's table is maintained. `sql` is the body's normalised (comment-free) Spark SQL. */
@@ -305,11 +307,29 @@ function tableRefs(tree: Json, name: string): number {
   return n;
 }
 
+/** Whether the query names any table (a warehouse table or a CTE). */
+function namesTable(tree: Json): boolean {
+  let found = false;
+  const walk = (x: Json): void => {
+    if (found || !x || typeof x !== 'object') return;
+    if (Array.isArray(x)) return x.forEach(walk);
+    if (typeOf(x) === 'table') found = true;
+    else for (const k in x) if (k !== 'span') walk(x[k]);
+  };
+  walk(tree);
+  return found;
+}
+
 /** One read of a table in the query: its alias and the conditions on its own columns its rows must pass. */
 interface TableRead {
   readonly id: NodeId;
   readonly alias: string;
   readonly conds: Json[];
+  /**
+   * Conditions on its columns and those of constant relations beside it (`t.day < a.as_of_date`,
+   * `a` a CTE of dates): a row passes when some row of those relations passes them all.
+   */
+  readonly joint: { readonly conds: Json[]; readonly consts: Map<string, Json> };
 }
 
 /** Per input: the SELECT of its rows that pass the conditions of every read of it (none when a read has none). */
@@ -318,12 +338,21 @@ function rowFilters(reads: readonly TableRead[], ids: readonly NodeId[]): Record
   const name = (s: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? s : `\`${s.replace(/`/g, '``')}\``);
   for (const id of ids) {
     const these = reads.filter((r) => r.id === id);
-    if (!these.length || these.some((r) => !r.conds.length)) continue;
+    if (!these.length || these.some((r) => !r.conds.length && !r.joint.conds.length)) continue;
     const { prefix: layer, name: table } = nodeAddress(id);
     const selects: string[] = [];
     for (const r of these) {
       const texts = r.conds.map(expressionText);
       if (texts.some((t) => t === undefined)) break;
+      // Some row of the constant relations must pass the joint conditions with it; without their
+      // text (the toolkit cannot print one), the read's own conditions alone (a weaker filter).
+      const joint = r.joint.conds.map(expressionText);
+      const consts = [...r.joint.consts].map(([alias, q]) => [alias, expressionText(q)] as const);
+      if (joint.length && joint.every((t) => t !== undefined) && consts.every(([, t]) => t !== undefined))
+        texts.push(
+          `EXISTS (SELECT 1 FROM ${consts.map(([alias, t]) => `(${t}) AS ${name(alias)}`).join(', ')} WHERE ${joint.map((t) => `(${t})`).join(' AND ')})`,
+        );
+      if (!texts.length) break;
       selects.push(`SELECT * FROM ${name(layer)}.${name(table)} AS ${name(r.alias)} WHERE ${texts.map((t) => `(${t})`).join(' AND ')}`);
     }
     if (selects.length === these.length) out[id] = selects.join(' UNION ALL ');
@@ -331,7 +360,7 @@ function rowFilters(reads: readonly TableRead[], ids: readonly NodeId[]): Record
   return out;
 }
 
-/** Spark SQL text of an expression of the tree, or undefined when the toolkit cannot print it alone. */
+/** Spark SQL text of an expression (or a query) of the tree, or undefined when the toolkit cannot print it alone. */
 function expressionText(e: Json): string | undefined {
   try {
     const r = sqlToolkit().generate([e] as never, SQL_DIALECT as never) as { success: boolean; sql?: string[] | null };
@@ -436,6 +465,11 @@ class Analyzer {
   ) {}
 
   query(node: Json, scope: ReadonlyMap<string, Rel>): Rel {
+    const rel = this.queryRel(node, scope);
+    return rel.tables === 0 && !namesTable(node) ? { ...rel, constant: node } : rel;
+  }
+
+  private queryRel(node: Json, scope: ReadonlyMap<string, Rel>): Rel {
     const t = typeOf(node);
     if (t === 'select') return this.select(node.select, scope);
     if (t === 'paren') return this.query(node.paren.this, scope);
@@ -495,7 +529,7 @@ class Analyzer {
         throw new Full(`reads ${[catalog, schema, name].filter(Boolean).join('.')}, not a warehouse table`);
       const id = `${lower(schema)}.${name}`;
       const keys = this.keysOf(id).map(lower);
-      const read: TableRead = { id, alias, conds: [] };
+      const read: TableRead = { id, alias, conds: [], joint: { conds: [], consts: new Map() } };
       this.reads.push(read);
       return {
         alias,
@@ -656,12 +690,22 @@ class Analyzer {
     };
   }
 
-  /** Record condition `c` as a row filter of the one table read it names, when `applies` to that item. */
+  /**
+   * Record condition `c` as a row filter of the one table read it names, when `applies` to that item:
+   * on its columns alone, or on its columns and those of constant relations that are no LEFT JOIN's
+   * outer side (a row extended with NULLs is not one of the relation's rows).
+   */
   private restrict(c: Json, items: readonly FromItem[], applies: (item: FromItem) => boolean): void {
     const its = itemsOf(c, (ref) => this.resolve(ref, items));
-    if (its?.size !== 1) return;
-    const [item] = its;
-    if (item.read && applies(item)) item.read.conds.push(c);
+    if (!its) return;
+    const read = [...its].filter((i) => !i.rel.constant);
+    if (read.length !== 1 || !read[0].read || !applies(read[0])) return;
+    const consts = [...its].filter((i) => i.rel.constant);
+    if (!consts.length) read[0].read.conds.push(c);
+    else if (consts.every((i) => !i.nullable)) {
+      read[0].read.joint.conds.push(c);
+      for (const i of consts) read[0].read.joint.consts.set(i.alias, i.rel.constant);
+    }
   }
 
   /** Record `a.x = b.y` between two resolved column references. */

@@ -114,6 +114,23 @@ describe('derived maintenance analysis', () => {
     ],
     ['SELECT g, SUM(v) AS t FROM (SELECT g, v FROM bronze.a WHERE v > 0 UNION ALL SELECT g, v FROM bronze.a) u GROUP BY g', {}],
     ['SELECT id FROM bronze.a WHERE v IN (SELECT 1)', {}],
+    // With a relation that names no table (a CTE of dates): a row reaches the output only when some
+    // row of it passes the conditions on both; on the WHERE's side too (a is not nullable).
+    [
+      'WITH d AS (SELECT 3 AS lo UNION ALL SELECT 6 AS lo) SELECT a.g, d.lo, COUNT(b.bid) AS nb FROM bronze.a a CROSS JOIN d LEFT JOIN bronze.b b ON a.g = b.g AND b.w < d.lo AND b.w > 0 WHERE a.v <= d.lo GROUP BY a.g, d.lo',
+      {
+        'bronze.a': 'SELECT * FROM bronze.a AS a WHERE (EXISTS (SELECT 1 FROM (SELECT 3 AS lo UNION ALL SELECT 6 AS lo) AS d WHERE (a.v <= d.lo)))',
+        'bronze.b':
+          'SELECT * FROM bronze.b AS b WHERE (b.w > 0) AND (EXISTS (SELECT 1 FROM (SELECT 3 AS lo UNION ALL SELECT 6 AS lo) AS d WHERE (b.w < d.lo)))',
+      },
+    ],
+    // Not when the relation is a LEFT JOIN's outer side (its NULL-extended row is none of its rows),
+    // nor when it names a table (a CTE over another CTE).
+    [
+      'WITH d AS (SELECT 3 AS lo) SELECT a.g, COUNT(b.bid) AS nb FROM bronze.a a LEFT JOIN d ON a.v = d.lo JOIN bronze.b b ON a.g = b.g AND b.w < coalesce(d.lo, 9) GROUP BY a.g',
+      {},
+    ],
+    ['WITH d AS (SELECT 3 AS lo), e AS (SELECT lo FROM d) SELECT a.g, COUNT(*) AS n FROM bronze.a a JOIN e ON a.v < e.lo GROUP BY a.g', {}],
   ])('%s: changed rows that reach the output', (sql, filters) => {
     const m = derive(sql);
     expect(m.mode).toBe('derived');
