@@ -4,10 +4,10 @@
 
 import type { ApplyEvent, NodeOutcome } from '../engine/apply.js';
 import type { NodeId } from '../ir/types.js';
+import { groupDigits } from '../util/digits.js';
 
-const fmtInt = (n: number) => n.toLocaleString('en-US');
 const fmtSec = (s: number) => (s < 10 ? s.toFixed(2) : s.toFixed(1));
-const rate = (rows: number, s: number) => (s > 0 && rows > 0 ? `, ${fmtInt(Math.round(rows / s))} rows/s` : '');
+const rate = (rows: number, s: number) => (s > 0 && rows > 0 ? `, ${groupDigits(Math.round(rows / s))} rows/s` : '');
 
 export interface ProgressOptions {
   readonly err: (t: string) => void;
@@ -30,7 +30,7 @@ export function progressReporter(o: ProgressOptions): { onEvent: (e: ApplyEvent)
   };
   const drawStatus = () => {
     if (!o.tty || running.size === 0) return;
-    const parts = [...running].map(([id, p]) => `${id} ${fmtInt(p.rows)} rows ${fmtSec(p.seconds)}s${rate(p.rows, p.seconds)}`);
+    const parts = [...running].map(([id, p]) => `${id} ${groupDigits(p.rows)} rows ${fmtSec(p.seconds)}s${rate(p.rows, p.seconds)}`);
     const line = `  … ${parts.join(' | ')}`;
     const width = (process.stderr.columns ?? 120) - 1;
     o.err(`\r\x1b[K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
@@ -54,7 +54,7 @@ export function progressReporter(o: ProgressOptions): { onEvent: (e: ApplyEvent)
         if (o.tty) drawStatus();
         else if (now() - (lastLine.get(e.node) ?? 0) >= 10_000) {
           lastLine.set(e.node, now());
-          print(`  … ${e.node}: ${fmtInt(e.rows)} rows, ${fmtSec(e.seconds)}s${rate(e.rows, e.seconds)}${e.message ? ` (${e.message})` : ''}`);
+          print(`  … ${e.node}: ${groupDigits(e.rows)} rows, ${fmtSec(e.seconds)}s${rate(e.rows, e.seconds)}${e.message ? ` (${e.message})` : ''}`);
         }
         break;
       case 'warn':
@@ -63,7 +63,7 @@ export function progressReporter(o: ProgressOptions): { onEvent: (e: ApplyEvent)
       case 'end': {
         running.delete(e.outcome.node);
         const x = e.outcome;
-        const rows = x.rows !== undefined ? `, ${fmtInt(x.rows)} rows${rate(x.rows, x.seconds)}` : '';
+        const rows = x.rows !== undefined ? `, ${groupDigits(x.rows)} rows${rate(x.rows, x.seconds)}` : '';
         if (x.status === 'succeeded') print(`  ${paint('32', '✓')} ${x.node} (${fmtSec(x.seconds)}s${rows}${x.maintenance ? `, ${x.maintenance}` : ''})`);
         else if (x.status === 'failed') {
           print(`  ${paint('31', '✗')} ${x.node} failed: ${x.error}`);
@@ -79,7 +79,7 @@ export function progressReporter(o: ProgressOptions): { onEvent: (e: ApplyEvent)
 
 /** The end-of-apply table. */
 export function summaryTable(nodes: readonly NodeOutcome[]): string {
-  const rows = nodes.map((n) => [n.node, n.status, n.rows !== undefined ? fmtInt(n.rows) : '', fmtSec(n.seconds), n.error ?? '']);
+  const rows = nodes.map((n) => [n.node, n.status, n.rows !== undefined ? groupDigits(n.rows) : '', fmtSec(n.seconds), n.error ?? '']);
   const head = ['node', 'status', 'rows', 'seconds', 'error'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>

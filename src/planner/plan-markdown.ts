@@ -9,6 +9,7 @@ import type { SqlChange } from '../sql/sql-diff.js';
 import type { Plan, PlannedAction, SchemaChange } from './plan.js';
 import type { Category } from './review.js';
 import { summaryLine } from './plan-render.js';
+import { groupDigits } from '../util/digits.js';
 
 /** GitHub's limit on one comment, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -98,7 +99,7 @@ function render(plan: Plan, d: Detail, shortened: boolean): string {
   for (const a of shown) if (d.sections.has(a.category ?? 'none')) out.push(...section(a, d), '');
   if (shortened)
     out.push(
-      `<sub>This plan was shortened to fit a pull-request comment (${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')} characters); \`asgard plan --format json\` has every detail.</sub>`,
+      `<sub>This plan was shortened to fit a pull-request comment (${groupDigits(GITHUB_COMMENT_LIMIT)} characters); \`asgard plan --format json\` has every detail.</sub>`,
       '',
     );
   return out.join('\n');
@@ -108,7 +109,7 @@ function costText(a: PlannedAction): string {
   const c = a.cost;
   if (!c) return '';
   const parts = [];
-  if (c.rows !== undefined) parts.push(`${c.rows.toLocaleString('en-US')} rows`);
+  if (c.rows !== undefined) parts.push(`${groupDigits(c.rows)} rows`);
   if (c.seconds !== undefined) parts.push(`${c.seconds.toFixed(1)} s`);
   return parts.join(', ');
 }
@@ -118,7 +119,7 @@ function totalCost(changes: readonly PlannedAction[]): string {
   if (!rebuild.length) return '';
   const rows = rebuild.reduce((s, a) => s + (a.cost?.rows ?? 0), 0);
   const secs = rebuild.reduce((s, a) => s + (a.cost?.seconds ?? 0), 0);
-  return `${rebuild.length} node${rebuild.length === 1 ? '' : 's'}, ${rows.toLocaleString('en-US')} rows, about ${secs.toFixed(1)} s`;
+  return `${rebuild.length} node${rebuild.length === 1 ? '' : 's'}, ${groupDigits(rows)} rows, about ${secs.toFixed(1)} s`;
 }
 
 /** The affected subgraph: changed nodes, the edges between them, and where they read from unchanged ones. */
@@ -191,7 +192,7 @@ function dataDiffLines(dd: NonNullable<PlannedAction['dataDiff']>, examples: boo
   const rows = dd.rows;
   if (rows) {
     out.push(
-      `Rows: ${rows.before.toLocaleString('en-US')} → ${rows.after.toLocaleString('en-US')}; by ${dd.key.map(code).join(', ')}: ${rows.added} added, ${rows.removed} removed, ${rows.changed} changed, ${rows.unchanged} unchanged.${dd.sample ? ` (Sample of ${dd.sample.toLocaleString('en-US')} keys.)` : ''}`,
+      `Rows: ${groupDigits(rows.before)} → ${groupDigits(rows.after)}; by ${dd.key.map(code).join(', ')}: ${rows.added} added, ${rows.removed} removed, ${rows.changed} changed, ${rows.unchanged} unchanged.${dd.sample ? ` (Sample of ${groupDigits(dd.sample)} keys.)` : ''}`,
     );
     if (examples && (rows.addedKeys.length || rows.removedKeys.length)) {
       if (rows.addedKeys.length) out.push(`Added, e.g.: ${rows.addedKeys.map(code).join(', ')}`);
@@ -212,7 +213,7 @@ function dataDiffLines(dd: NonNullable<PlannedAction['dataDiff']>, examples: boo
     const s = dd.scores;
     out.push(
       '',
-      `Model scores (version ${s.version}) on ${s.rows.toLocaleString('en-US')} entities: mean ${num(s.before.mean)} → ${num(s.after.mean)}; ${s.changed} scores change; ${s.flipped} predictions flip at ${num(s.threshold)} (${s.flips.toPositive} to positive, ${s.flips.toNegative} to negative); mean absolute change ${num(s.meanAbsChange)}.`,
+      `Model scores (version ${s.version}) on ${groupDigits(s.rows)} entities: mean ${num(s.before.mean)} → ${num(s.after.mean)}; ${s.changed} scores change; ${s.flipped} predictions flip at ${num(s.threshold)} (${s.flips.toPositive} to positive, ${s.flips.toNegative} to negative); mean absolute change ${num(s.meanAbsChange)}.`,
       '',
       '| score change | min | p10 | median | p90 | max |',
       '| --- | --- | --- | --- | --- | --- |',
