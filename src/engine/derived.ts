@@ -76,10 +76,8 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   if (!prev?.snapshot || !prev.schema) return full('no previous snapshot');
   if (!sameDefinition(ctx)) return full('the definition changed');
   if (m.usesLogicalTime && prev.logicalTime !== ctx.logicalTime.toISOString()) return full('the logical time moved (the SQL reads it)');
-  // Its fixed part alone costs more than a rebuild: no need to read the changes.
   const costs = withFixedPrior(prev.costs, state, node.id);
   const dear = costChoice.byCost ? derivedDearer(costs, 0) : undefined;
-  if (dear) return full(dear);
 
   // The inputs that moved, with the snapshot the node last read.
   const moved: { id: NodeId; old: SnapshotRef; schema?: readonly ColumnSchema[] }[] = [];
@@ -95,6 +93,10 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
     moved.push({ id, old, schema: cur.schema });
   }
   if (moved.length === 0) return { kind: 'unchanged', keys: 0 };
+  // Its fixed part alone costs more than a rebuild: no need to read the changes, unless they are few.
+  // Then they are read first: a change that reaches no key leaves the table as it is, for the price
+  // of reading it (rows appended outside a SQL's window of dates: else rebuilt, then compared).
+  if (dear && !(await fewChanges(ctx.warehouse, state, moved, reads))) return full(dear);
 
   const view = (id: NodeId, what: string) => ident(`asg_${what}_${id.replace(/\W/g, '_')}`);
   // Aggregates merge (src/sql/derive.ts `mergeableAggregates`) unless a SUM is floating: adding to a
@@ -306,14 +308,41 @@ async function reaching(ctx: RunContext<SqlNode>, filter: string | undefined, ro
 }
 
 /**
+ * Whether the files that differ between the inputs' snapshots (`moved`: each with the snapshot the
+ * node last read) hold at most `costChoice.fewChanges` of the rows of the tables the SQL reads.
+ */
+async function fewChanges(
+  warehouse: Warehouse,
+  state: PipelineState,
+  moved: readonly { id: NodeId; old: SnapshotRef }[],
+  reads: readonly NodeId[],
+): Promise<boolean> {
+  let changed = 0;
+  for (const { id, old } of moved) {
+    const before = new Map((await warehouse.scan(old)).map((f) => [f.path, f]));
+    const after = await warehouse.scan(state.nodes[id].snapshot!);
+    for (const f of after) {
+      const o = before.get(f.path);
+      if (!o || o.deletes.join('\n') !== f.deletes.join('\n')) changed += f.rows;
+      before.delete(f.path);
+    }
+    for (const f of before.values()) changed += f.rows;
+  }
+  const rows = reads.reduce((n, id) => n + (state.nodes[id]?.snapshot?.rows ?? 0), 0);
+  return changed <= costChoice.fewChanges * rows;
+}
+
+/**
  * The cost choice (docs/language.md, "Derived incremental maintenance"): a derived run reads what a
  * rebuild reads (each input, restricted to the affected keys by a join over its key column) and
  * the table's key column (the merge), then computes and writes the affected keys' rows only; a
  * rebuild computes and writes every row. So a derived run pays while the share of the table it
  * recomputes is small; past this share of the table's rows (affected keys / rows: a lower bound of
- * the share when a key has several rows) the table is rebuilt.
+ * the share when a key has several rows) the table is rebuilt. When the measured costs say rebuild
+ * (`derivedDearer`), the changes are still read first while their files hold at most `fewChanges` of
+ * the rows the SQL reads: none of them reaching a key, the table stays as it is.
  */
-export const costChoice = { maxShare: 0.5, byCost: true };
+export const costChoice = { maxShare: 0.5, byCost: true, fewChanges: 0.05 };
 
 /**
  * The measured part of the cost choice: a derived run costs a fixed part F (reading the changes,

@@ -374,6 +374,33 @@ describe('derived incremental maintenance', () => {
     expect(store.read().nodes['silver.rowwise'].snapshot?.rows).toBe(40);
   }, 300_000);
 
+  it('reads a few changed rows before the rebuild the costs chose: when none reaches a key, the table stays (pinned costs)', async () => {
+    const spec = ir([{ ...source('a', A_COLS, ['id']), rowGuard: guard }, cleanse('rowwise', body(SHAPES[0][1]), ['bronze.a'], { rowGuard: guard })]);
+    const { data, store, apply } = applier(spec);
+    // Half the rows fail its WHERE (v IS NULL OR v > 3).
+    for (let i = 1; i <= 40; i++) data['bronze.a'].push({ id: i, g: i % 3, v: i % 2 ? 5 : 0, s: 'x' });
+    await apply();
+    // A derived run's fixed part measured far dearer than the rebuild.
+    const pin = () => {
+      const s = store.read();
+      store.commitNode('silver.rowwise', { ...s.nodes['silver.rowwise'], costs: { rebuild: 0.001, derivedFixed: 0.2 } });
+    };
+    // One row appended (one changed row of 41) that the WHERE leaves out: no key, not rebuilt.
+    pin();
+    data['bronze.a'].push({ id: 41, g: 1, v: 0, s: 'x' });
+    expect((await apply()).maintenance).toBe('incremental: unchanged (0 keys recomputed)');
+    // One that reaches a key: rebuilt, as the costs say.
+    pin();
+    data['bronze.a'].push({ id: 42, g: 1, v: 9, s: 'x' });
+    expect((await apply()).maintenance).toMatch(/^full: a rebuild is cheaper \(its last took 1 ms, a derived run ~200 ms\)/);
+    // Rows the WHERE leaves out before and after, but in a rewritten file of 40 rows (many changed
+    // rows): rebuilt without reading them.
+    pin();
+    for (const r of data['bronze.a'].filter((x) => x.v === 0)) r.v = 1;
+    expect((await apply()).maintenance).toMatch(/^full: a rebuild is cheaper/);
+    expect(store.read().nodes['silver.rowwise'].snapshot?.rows).toBe(21);
+  }, 300_000);
+
   it('folds the small files repeated merges leave in a partition (compaction), equal to a rebuild', async () => {
     // Every run derived (on a table this small a rebuild may cost less): what is tested is the files.
     costChoice.byCost = false;
