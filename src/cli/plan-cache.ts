@@ -13,7 +13,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { Plan, PlannedAction } from '../planner/plan.js';
-import { ACTION_SEPARATOR, actionText, knownActionText } from '../planner/plan-json.js';
+import { ACTION_SEPARATOR, actionsText, knownActionText } from '../planner/plan-json.js';
 import type { PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { sha256 } from '../util/canonical-json.js';
@@ -23,7 +23,7 @@ import type { Workspace, WorkspaceCaches } from '../workspace/workspace.js';
 import type { CommandContext } from './command.js';
 import { type SecretRef, secretRefs } from './secrets.js';
 import { cliVars, workspaceOf, type LoadedSpec } from './spec.js';
-import { specText, specTextKey } from './spec-text.js';
+import { specTextKey } from './spec-text.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ReplayProof } from './plan-replay.cjs';
@@ -74,9 +74,9 @@ const inputsKey = (inputs: PlanInputs): string =>
  */
 export function planEntryParts(key: string, entry: PlanEntry): Buffer[] {
   const { actions, ...plan } = entry.plan;
-  const texts = actions.map(actionText);
-  const head: EntryHead = { key, ...entry, plan, lengths: texts.map((t) => t.length) };
-  return [Buffer.from(`${JSON.stringify(head)}\n`), Buffer.from(`[${texts.join(ACTION_SEPARATOR)}]`)];
+  const { text, lengths } = actionsText(actions);
+  const head: EntryHead = { key, ...entry, plan, lengths };
+  return [Buffer.from(`${JSON.stringify(head)}\n[`), Buffer.from(text), Buffer.from(']')];
 }
 
 /** The entry in the text of an entry file (planEntryParts), its actions' texts known; undefined when damaged. */
@@ -242,16 +242,16 @@ export function replayProof(
 }
 
 /**
- * `asgard plan SPEC` answered from the last plan without reading the checked spec: the spec's text,
+ * `asgard plan SPEC` (its file's `text`, specText) answered from the last plan without reading the checked spec: the spec's text,
  * the state and the warehouse's snapshots are what it was made from, under a profile that reads no
  * cluster, with a local warehouse (a remote one is pulled first). Undefined when anything differs
  * or is not known: the plan is then made as usual.
  */
 export async function replayPlan(
   ctx: CommandContext,
+  text: string | undefined,
 ): Promise<{ plan: Plan; spec: LoadedSpec; secrets: readonly SecretRef[]; proof?: ReplayProof } | undefined> {
   const file = resolve(ctx.io.cwd, ctx.positionals[0]);
-  const text = specText(file);
   if (text === undefined) return undefined;
   const cacheKey = specTextKey(text, cliVars(ctx));
   const ws = workspaceOf(ctx, { file });

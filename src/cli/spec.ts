@@ -51,14 +51,14 @@ export { specText, specTextKey } from './spec-text.js';
 
 /**
  * Parse and check the spec at `path` (relative to cwd), through the caches of its workspace. Never
- * throws for a bad spec: see diagnostics.
+ * throws for a bad spec: see diagnostics. `read`: its specText, when the caller has read it already.
  */
-export async function loadSpec(path: string, where: string | SpecPlace): Promise<LoadedSpec> {
+export async function loadSpec(path: string, where: string | SpecPlace, read?: string): Promise<LoadedSpec> {
   const place = typeof where === 'string' ? { cwd: where } : where;
   // An unreadable path is the reader's diagnostic ASG1001, so --format json keeps its shape.
   const file = resolve(place.cwd, path);
   const { caches } = Workspace.open(file, place);
-  const text = specText(file);
+  const text = read ?? specText(file);
   const vars = place.vars ?? {};
   const key = (t: string) => specTextKey(t, vars);
   if (text !== undefined) {
@@ -233,10 +233,10 @@ export async function withBindDiagnostics(spec: LoadedSpec): Promise<readonly Di
 
 /**
  * Load a spec that must be valid: on errors, print them (text on stderr, or the JSON document on
- * stdout) and throw the exit code 2. Warnings are printed in text mode and returned.
+ * stdout) and throw the exit code 2. Warnings are printed in text mode and returned. `read`: as loadSpec's.
  */
-export async function loadValidSpec(ctx: CommandContext, path: string): Promise<LoadedSpec & { ir: PipelineIR }> {
-  const loaded = await loadSpec(path, { cwd: ctx.io.cwd, stateDir: ctx.stateDir, vars: cliVars(ctx) });
+export async function loadValidSpec(ctx: CommandContext, path: string, read?: string): Promise<LoadedSpec & { ir: PipelineIR }> {
+  const loaded = await loadSpec(path, { cwd: ctx.io.cwd, stateDir: ctx.stateDir, vars: cliVars(ctx) }, read);
   const spec = loaded.ir ? loaded : { ...loaded, diagnostics: await withBindDiagnostics(loaded) };
   failOnErrors(ctx, spec);
   return spec as LoadedSpec & { ir: PipelineIR };

@@ -3,7 +3,7 @@
 // `JSON.stringify(doc, null, 2)` gives, for any plan, and a damaged entry must read as none.
 import { describe, expect, it } from 'vitest';
 import { parsePlanEntry, planEntryParts, type PlanEntry } from '../../src/cli/plan-cache.js';
-import { actionText, knownActionText, planJsonText } from '../../src/planner/plan-json.js';
+import { actionText, actionsText, knownActionText, planJsonText } from '../../src/planner/plan-json.js';
 import { planToJson, type Action, type Plan, type PlannedAction } from '../../src/planner/plan.js';
 import { mulberry32 } from '../helpers/prng.js';
 
@@ -101,6 +101,25 @@ describe('the plan cache entry (actions kept as printed)', () => {
       const fresh = read!.plan.actions.map((a) => structuredClone(a));
       expect(planJsonText({ ...read!.plan, actions: fresh }, 's')).toBe(stringified(plan, 's'));
       expect(fresh.map(actionText)).toEqual(read!.plan.actions.map(actionText));
+    }
+  });
+
+  it('joins the action texts once per actions array: the entry and the printed document share it', () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const plan = randomPlan(seed);
+      const text = file(plan);
+      const joined = actionsText(plan.actions);
+      expect(actionsText(plan.actions)).toBe(joined);
+      expect(text.slice(text.indexOf('\n') + 1)).toBe(`[${joined.text}]`);
+      expect(joined.lengths).toEqual(plan.actions.map((a) => actionText(a).length));
+      // Printed after the entry was made (as a plan command does): the same document as stringified.
+      expect(planJsonText(plan, 's')).toBe(stringified(plan, 's'));
+      // Another array of the same actions, one left out: its own join, never the first one's.
+      if (plan.actions.length > 1) {
+        const fewer = { ...plan, actions: plan.actions.slice(1) };
+        expect(planJsonText(fewer, 's')).toBe(stringified(fewer, 's'));
+        expect(actionsText(fewer.actions).lengths).toEqual(joined.lengths.slice(1));
+      }
     }
   });
 

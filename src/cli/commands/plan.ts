@@ -12,7 +12,7 @@ import { warehouseOf } from '../engine-access.js';
 import { makePlan, savePlan } from '../planning.js';
 import { remoteError } from '../remote.js';
 import { secretRefs, unsetSecrets } from '../secrets.js';
-import { displayPath, loadValidSpec, varOption, workspaceOf, type LoadedSpec } from '../spec.js';
+import { displayPath, loadValidSpec, specText, varOption, workspaceOf, type LoadedSpec } from '../spec.js';
 import { replayPlan, replayProof } from '../plan-cache.js';
 import { formatsOf, note, preview, show } from '../view.js';
 import { planView, planWarningsView } from '../views/plan.js';
@@ -177,7 +177,9 @@ Examples:
   formats: formatsOf(planView),
   async run(ctx) {
     // The last plan of this very spec over this very state, without reading the checked spec (src/cli/plan-cache.ts).
-    const replayed = ctx.str('base') === undefined && !ctx.flag('diff-data') && ctx.str('sample') === undefined ? await replayPlan(ctx) : undefined;
+    // The spec's text, read once: for the replay, else for the load (6 MB at 10,000 nodes).
+    const text = specText(resolve(ctx.io.cwd, ctx.positionals[0]));
+    const replayed = ctx.str('base') === undefined && !ctx.flag('diff-data') && ctx.str('sample') === undefined ? await replayPlan(ctx, text) : undefined;
     if (replayed) {
       // The spec's warnings, as loadValidSpec prints them.
       note(ctx, (io) => diagnosticsText(replayed.spec, io));
@@ -185,7 +187,7 @@ Examples:
       if (replayed.proof) ctx.services.replayable?.(replayed.proof);
       return shown(ctx, replayed.plan);
     }
-    const spec = await loadValidSpec(ctx, ctx.positionals[0]);
+    const spec = await loadValidSpec(ctx, ctx.positionals[0], text);
     // A warehouse on S3 keeps the state beside it: plan against that one.
     if (ctx.str('base') === undefined) await workspaceOf(ctx, spec).remote(spec.ir)?.pull({ data: false }).catch(remoteError);
     const planned = await makePlan(ctx, spec, ctx.str('base'), true);
