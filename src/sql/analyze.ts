@@ -20,7 +20,7 @@ import { JsonCacheFile } from '../util/json-cache.js';
 import { SQL_DIALECT, sqlToolkit } from './toolkit.js';
 import { rememberBindTemplate, renderBindTemplate, type RenderedTemplate } from './bind-templates.js';
 import { fastAnalyzeSql } from './fast-analyze.js';
-import { type TypeInputs, type TypedColumn, typeEarly } from './fast-types.js';
+import { type TypeInputs, type TypedColumn, typeEarly, typedBefore } from './fast-types.js';
 
 export { SQL_DIALECT } from './toolkit.js';
 
@@ -66,24 +66,29 @@ export function analyzeSql(text: string, cache?: SqlAnalysisCache): SqlAnalysis 
 
 /**
  * analyzeSql, and with `inputs` the body's output columns typed from the tree the analysis parses
- * (src/sql/fast-types.ts typeEarly, kept there for the schema pass): only when the body is parsed
- * here (not when a cache answers) and the fast rules type it over those inputs. Never throws.
+ * (src/sql/fast-types.ts typeEarly, kept there for the schema pass): when the body is parsed here
+ * and the fast rules type it over those inputs, or when this process typed the same text so before
+ * over inputs with the same columns (typedBefore; a cache's answer alone has no tree). Never throws.
  */
 export function analyzeAndType(text: string, cache?: SqlAnalysisCache, inputs?: TypeInputs): { analysis: SqlAnalysis; columns?: readonly TypedColumn[] } {
   const key = cache ? sqlCacheKey(text) : '';
   const stored = cache?.get(key);
   if (stored) {
     remember(text, stored);
-    return { analysis: stored };
+    return answer(stored, inputs && typedBefore(text, inputs));
   }
   let columns: readonly TypedColumn[] | undefined;
   const known = memo.get(text);
-  // The common subset needs no polyglot (src/sql/fast-analyze.ts); it answers only when sure.
+  // The common subset needs no polyglot (src/sql/fast-analyze.ts); it answers only when sure. A text
+  // met before (another node with the same body) is typed from the answer its tree gave then.
+  if (known && inputs) columns = typedBefore(text, inputs);
   const result = known ?? fastAnalyzeSql(text, inputs && ((q) => (columns = typeEarly(text, q, inputs)))) ?? analyzeWithPolyglot(text);
   cache?.set(key, result);
   remember(text, result);
-  return columns ? { analysis: result, columns } : { analysis: result };
+  return answer(result, columns);
 }
+
+const answer = (analysis: SqlAnalysis, columns: readonly TypedColumn[] | undefined) => (columns ? { analysis, columns } : { analysis });
 
 function remember(text: string, result: SqlAnalysis): void {
   if (memo.size >= MEMO_LIMIT) memo.clear();

@@ -496,13 +496,20 @@ export type TypeInputs = (id: string) => readonly TypedColumn[] | undefined;
  * undefined where DuckDB must bind it. Never throws.
  */
 export function fastOutputColumns(text: string, inputs: TypeInputs): TypedColumn[] | undefined {
-  const early = typedEarly.get(text);
-  if (early) {
-    typedEarly.delete(text);
-    if (early.read.every(([id, columns]) => sameColumns(inputs(id), columns))) return [...early.columns];
-  }
+  const early = typedBefore(text, inputs);
+  if (early) return [...early];
   const q = fastBindTree(text);
   return q && typeTree(q, inputs);
+}
+
+/**
+ * The columns typeEarly gave `text`, when each input that typing read has the same columns in
+ * `inputs` (the same text over the same columns types the same), else undefined. Two nodes may have
+ * the same body: the SQL analysis parses it once, and the second is typed from the first's answer.
+ */
+export function typedBefore(text: string, inputs: TypeInputs): readonly TypedColumn[] | undefined {
+  const early = typedEarly.get(text);
+  return early?.read.every(([id, columns]) => sameColumns(inputs(id), columns)) ? early.columns : undefined;
 }
 
 /**
@@ -525,8 +532,8 @@ export function typeEarly(text: string, q: Query, inputs: TypeInputs): readonly 
 
 /**
  * Bodies typed early, by text: the columns of each input the typing read, and what came out. The
- * columns are a pure function of the text and those inputs, so fastOutputColumns takes them (once)
- * when its inputs have the same columns. Bounded; cleared wholesale when full.
+ * columns are a pure function of the text and those inputs, so typedBefore answers with them (for
+ * every body with that text) when its inputs have the same columns. Bounded; cleared wholesale when full.
  */
 const typedEarly = new Map<string, { readonly read: readonly (readonly [string, readonly TypedColumn[]])[]; readonly columns: readonly TypedColumn[] }>();
 const EARLY_LIMIT = 20_000;

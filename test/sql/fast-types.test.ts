@@ -14,7 +14,7 @@ import { loadPipeline, loadPipelineText } from '../../src/dsl/load.js';
 import { openDuck } from '../../src/engine/duckdb.js';
 import { featureViewSchema } from '../../src/engine/schemas.js';
 import type { PipelineIR } from '../../src/ir/types.js';
-import { analyzeSql } from '../../src/sql/analyze.js';
+import { analyzeAndType, analyzeSql, type SqlAnalysis, type SqlAnalysisCache } from '../../src/sql/analyze.js';
 import { fillTemplate } from '../../src/sql/bind-templates.js';
 import { fastAnalyzeSql } from '../../src/sql/fast-analyze.js';
 import { fastOutputColumns, type TypedColumn, typeEarly } from '../../src/sql/fast-types.js';
@@ -362,5 +362,26 @@ describe('typing early, from the tree the SQL analysis parsed (typeEarly)', () =
     ]);
     early(ints);
     expect(fastOutputColumns(text, () => undefined)).toBeUndefined();
+  });
+
+  it('types a body whose text was analysed before (another node, same body) from that answer, over the same input columns only', () => {
+    // A text no other test analyses: the memo and the early answers are this process's.
+    const twin = 'SELECT id, amount * 3 AS tripled FROM silver.early_t';
+    const tripled = [
+      { name: 'id', type: 'BIGINT' },
+      { name: 'tripled', type: 'INTEGER' },
+    ];
+    const entries = new Map<string, SqlAnalysis>();
+    const cache: SqlAnalysisCache = { get: (k) => entries.get(k), set: (k, v) => void entries.set(k, v) };
+    expect(analyzeAndType(twin, cache, over(ints)).columns).toEqual(tripled);
+    // The cache answers (the second node of a check run with a cache), then the memo (without one).
+    expect(analyzeAndType(twin, cache, over(ints)).columns).toEqual(tripled);
+    expect(analyzeAndType(twin, undefined, over(ints)).columns).toEqual(tripled);
+    // Inputs with other columns: not that answer (the schema pass types it over them).
+    expect(analyzeAndType(twin, cache, over(decimals)).columns).toBeUndefined();
+    expect(analyzeAndType(twin, undefined, () => undefined).columns).toBeUndefined();
+    // The schema pass takes it for each node with that body.
+    expect(fastOutputColumns(twin, over(ints))).toEqual(tripled);
+    expect(fastOutputColumns(twin, over(ints))).toEqual(tripled);
   });
 });
