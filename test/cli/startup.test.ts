@@ -146,6 +146,42 @@ describe('start-up: a command loads what it needs', () => {
     }
   });
 
+  it('the database drivers load as one bundled module each, and pg without fetch’s undici (its Cloudflare check)', () => {
+    // scripts/bundle-packages.mjs: dist's sources and catalog import dist/vendor/pg.js and mysql2.js,
+    // each one file; pg's check for a Cloudflare Worker made a fetch Response where Node 20 has no
+    // navigator, which loaded undici in every process that connected to PostgreSQL.
+    for (const [file, pkg] of [
+      ['ingest/postgres.js', 'pg'],
+      ['ingest/mysql.js', 'mysql2'],
+      ['warehouse/iceberg/catalog.js', 'pg'],
+    ]) {
+      expect(readFileSync(join(repoRoot, 'dist', file), 'utf8'), `dist/${file}: run npm run build`).toContain(`/vendor/${pkg}.js'`);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-drivers-'));
+    try {
+      const list = join(dir, 'modules.txt');
+      writeFileSync(
+        join(dir, 'list.cjs'),
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, [...process.moduleLoadList, ...Object.keys(require.cache)].join('\\n')));\n`,
+      );
+      const load = ['pg', 'mysql2']
+        .map((p) => `const ${p} = (await import(${JSON.stringify(join(repoRoot, 'dist', 'vendor', `${p}.js`))})).default;`)
+        .join('\n');
+      const r = spawnSync(
+        process.execPath,
+        ['--require', join(dir, 'list.cjs'), '--input-type=module', '-e', `${load}\nconsole.log(typeof pg.Client, typeof mysql2.createConnection);`],
+        { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('function function');
+      const modules = readFileSync(list, 'utf8').split('\n');
+      expect(modules).toContain('NativeModule net'); // the list is the process's
+      expect(modules.filter((m) => /undici|\/node_modules\/(pg|pg-[a-z]+|mysql2|iconv-lite)\//.test(m))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a cold `plan` loads none of Node’s modules that only a table read or write needs: node:zlib (the Avro blocks’ codec)', { timeout: 600_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'asgard-startup-'));
     try {
