@@ -15,9 +15,17 @@ const root = join(__dirname, '..');
 const dist = join(root, 'dist', 'cli');
 const built = join(dist, 'main.js');
 // The same modules bundled (scripts/bundle-packages.mjs, after tsc): used when made after them (a
-// tsc alone leaves an older bundle, which must not run).
-const bundled = join(root, 'dist', 'bundle', 'main.js');
+// tsc alone leaves an older bundle, which must not run). Its entry is CommonJS, loaded with V8's code
+// cache (src/cli/code-cache.cts).
+const bundleDir = join(root, 'dist', 'bundle');
+const bundled = join(bundleDir, 'main.cjs');
 const bundleFresh = () => existsSync(bundled) && statSync(bundled).mtimeMs >= statSync(built).mtimeMs;
+function runBundle() {
+  // The flags first: the code cache's data is for the flags it was made under (src/cli/wasm-flags.cts).
+  require(join(dist, 'wasm-flags.cjs')).setWasmFlags();
+  require(join(dist, 'code-cache.cjs')).install(bundleDir);
+  require(bundled);
+}
 
 // Paths joined by hand: path.join normalises each one, which cost this walk about half its CPU.
 function newestSource(dir) {
@@ -31,7 +39,10 @@ function newestSource(dir) {
 
 const src = join(root, 'src');
 if (existsSync(built) && (!existsSync(src) || statSync(built).mtimeMs >= newestSource(src))) {
-  if (process.argv[2] !== 'plan' || !require(join(dist, 'plan-replay.cjs')).replayProcess()) import(pathToFileURL(bundleFresh() ? bundled : built).href);
+  if (process.argv[2] !== 'plan' || !require(join(dist, 'plan-replay.cjs')).replayProcess()) {
+    if (bundleFresh()) runBundle();
+    else import(pathToFileURL(built).href);
+  }
 } else {
   // Both of tsx's loaders: the CommonJS modules (src/**/*.cts) require each other.
   require('tsx/cjs/api').register();

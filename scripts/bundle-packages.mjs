@@ -21,10 +21,10 @@
 //   what a command loads). dist/'s module files stay (tests, tools and tsx-free imports of one module).
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { requireCommonJs } from './bundle-cjs.mjs';
+import { chunkAsCommonJs, commonJsOutputs, renameChunkImports, requireCommonJs } from './bundle-cjs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -117,6 +117,30 @@ function rewrite(dir) {
 rmSync(join(dist, 'bundle'), { recursive: true, force: true });
 if (existsSync(dist)) rewrite(dist);
 
+/**
+ * Whether a chunk's static import of the external `path` can be a require(): a Node built-in, one of
+ * asgard's CommonJS modules, or a package whose `import` is the same CommonJS file as its `require`
+ * (a package with an ES module build of its own, or an ES module, stays imported).
+ */
+function commonJsExternal(path) {
+  if (path.startsWith('node:')) return true;
+  if (path.startsWith('.')) return path.endsWith('.cjs');
+  let file;
+  try {
+    file = require.resolve(path);
+    if (fileURLToPath(import.meta.resolve(path)) !== file) return false;
+  } catch {
+    return false;
+  }
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) return JSON.parse(readFileSync(pkg, 'utf8')).type !== 'module';
+  }
+  return true;
+}
+
 // asgard's modules in dist/bundle/. Every chunk is one folder below dist/, as dist's modules are: a
 // module finds files beside the program by its own place (import.meta.url: ../../package.json,
 // ../../templates, ../vendor/zod.cjs), and a process spawned or a worker started by its file name
@@ -159,15 +183,42 @@ const bundled = await build({
     },
   ],
 });
+// Chunks that can be CommonJS become chunk-X.cjs (./bundle-cjs.mjs commonJsOutputs: bin/asgard.js
+// loads them with V8's code cache, src/cli/code-cache.cts); the others stay ES modules, which load
+// the CommonJS modules outside the bundle (and the CommonJS chunks) by require().
+const jsOutputs = Object.keys(bundled.metafile.outputs).filter((o) => o.endsWith('.js'));
+const keepEsm = [];
+for (const out of jsOutputs) {
+  const name = relative(bundleDir, join(root, out));
+  if (name !== 'main.js' && Object.keys(entries).some((e) => `${e}.js` === name)) {
+    keepEsm.push(out);
+    continue;
+  }
+  try {
+    await transform(readFileSync(join(root, out), 'utf8'), { format: 'cjs', loader: 'js', logLevel: 'silent' });
+  } catch (e) {
+    if (!/top-level await/i.test(String(e?.message))) throw e;
+    keepEsm.push(out);
+  }
+}
+const commonJs = commonJsOutputs(bundled.metafile.outputs, keepEsm, (path) => commonJsExternal(path));
+const renamed = new Set([...commonJs].map((o) => relative(bundleDir, join(root, o))));
 const chunks = {};
-for (const [out, o] of Object.entries(bundled.metafile.outputs)) {
-  if (!out.endsWith('.js')) continue;
-  // The CommonJS modules outside the bundle by require(), not through the ES module loader (./bundle-cjs.mjs).
+for (const out of jsOutputs) {
   const file = join(root, out);
-  const code = readFileSync(file, 'utf8');
-  const converted = requireCommonJs(code);
-  if (converted !== code) writeFileSync(file, converted);
-  chunks[relative(bundleDir, join(root, out)).split(sep).join('/')] = Object.keys(o.inputs).map((i) => relative(dist, join(root, i)).split(sep).join('/'));
+  const code = renameChunkImports(readFileSync(file, 'utf8'), renamed);
+  const name = relative(bundleDir, file);
+  const modules = Object.keys(bundled.metafile.outputs[out].inputs).map((i) => relative(dist, join(root, i)).split(sep).join('/'));
+  if (renamed.has(name)) {
+    rmSync(file);
+    const cjsName = name.replace(/\.js$/, '.cjs');
+    writeFileSync(join(bundleDir, cjsName), await chunkAsCommonJs({ build, transform }, code, '../cli/code-cache.cjs'));
+    chunks[cjsName] = modules;
+  } else {
+    // The CommonJS modules outside the bundle by require(), not through the ES module loader (./bundle-cjs.mjs).
+    writeFileSync(file, requireCommonJs(code));
+    chunks[name] = modules;
+  }
 }
 writeFileSync(join(bundleDir, 'modules.json'), `${JSON.stringify(chunks, null, 1)}\n`);
 

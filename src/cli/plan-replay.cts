@@ -243,8 +243,11 @@ function stateHash(file: string): string | undefined {
   }
 }
 
+/** How the record is written: src/util/fs-atomic.ts writeFileAtomic, handed over by the process (this module loads no ES module). */
+export type AtomicWrite = (path: string, data: readonly Uint8Array[], durable: boolean) => void;
+
 /** Keeps what a plan process printed (stdout; it printed nothing on stderr) for the next one with the same invocation. */
-export async function recordReplay(inv: Invocation, proof: ReplayProof, out: string, code: number): Promise<void> {
+export function recordReplay(inv: Invocation, proof: ReplayProof, out: string, code: number, write: AtomicWrite): void {
   const text = Buffer.from(proof.spec.text);
   const present = Buffer.from(JSON.stringify(proof.present));
   const header: Header = {
@@ -261,8 +264,7 @@ export async function recordReplay(inv: Invocation, proof: ReplayProof, out: str
   const head = Buffer.from(`${JSON.stringify(header)}\n`);
   if (head.length > HEADER_BYTES) return; // a command line too long to be worth keeping
   try {
-    const { writeFileAtomic } = await import('../util/fs-atomic.js');
-    writeFileAtomic(proof.record, [head, text, present, Buffer.from(out)], false);
+    write(proof.record, [head, text, present, Buffer.from(out)], false);
   } catch {
     // a cache: a read-only state folder means the next plan is made (or replayed) as usual
   }

@@ -8,15 +8,10 @@
 // command whose work can no longer finish (the event loop emptied while it was pending, Node's
 // exit 13) is reported as an execution failure, with the JSON error document under --format json.
 //
-// Why --liftoff-only: the SQL toolkit (@polyglot-sql/sdk) is a large WebAssembly module. V8 compiles
-// it quickly with its baseline compiler, then re-compiles it with TurboFan on background threads,
-// and process exit waits for those threads: 10-15 s after a command that transpiled one query, on a
-// busy 2-core machine. Baseline code is fast enough for parsing specs; the flag must be set before
-// the module is compiled, hence the dynamic imports below.
-// Why --wasm-lazy-validation: V8 compiles a function of that module when it is first called, but
-// validates all of them (22 MB) when the module loads; a command calls a small part of it. Validated
-// on first call instead, loading it and transpiling ten queries cost ~0.3 s of CPU less (under load).
-import { setFlagsFromString } from 'node:v8';
+// V8's WebAssembly flags (--liftoff-only, --wasm-lazy-validation: ./wasm-flags.cts) are set before
+// the SQL toolkit can load, hence the dynamic imports below.
+import { setWasmFlags } from './wasm-flags.cjs';
+import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { Invocation, ReplayProof } from './plan-replay.cjs';
 
 /** A plan process a later one may replay: what it prints is recorded (src/cli/plan-replay.cts). */
@@ -26,8 +21,7 @@ export interface Recording {
 }
 
 export async function runProcess(argv: readonly string[], recording?: Recording): Promise<void> {
-  if (process.env.ASGARD_WASM_TIER_UP !== '1') setFlagsFromString('--liftoff-only');
-  setFlagsFromString('--wasm-lazy-validation');
+  setWasmFlags(process.env);
 
   // `asgard serve` runs in a node started with a server's young generation (relaunch.ts).
   const { followParent, relaunch, relaunchArgs, ServeGcError } = await import('./relaunch.js');
@@ -83,6 +77,6 @@ export async function runProcess(argv: readonly string[], recording?: Recording)
   const code = await runCli(argv, io, record ? { replayable: (proof) => (record.proof = proof) } : {});
   finished = true;
   if (recording && record?.proof && !record.err && !internalError)
-    await recording.replay.recordReplay(recording.invocation, record.proof, record.out.join(''), code);
+    recording.replay.recordReplay(recording.invocation, record.proof, record.out.join(''), code, writeFileAtomic);
   exit(internalError && code === 0 ? 1 : code);
 }

@@ -77,7 +77,7 @@ function collect(log: string, code: number, stdout: string, stderr: string): Log
 function bundledModules(urls: readonly string[]): string[] {
   const out: string[] = [];
   for (const url of urls) {
-    const m = /^(file:\/\/.*\/dist\/)bundle\/([^/]+\.js)$/.exec(url);
+    const m = /^(file:\/\/.*\/dist\/)bundle\/([^/]+\.c?js)$/.exec(url);
     if (!m) {
       out.push(url);
       continue;
