@@ -38,7 +38,7 @@ export interface PendingSnapshot {
   readonly table: string;
   /** Absolute folder DuckDB writes this snapshot's new Parquet files into. */
   readonly dir: string;
-  /** COPY options every write into `dir` must carry (format and the columns' Iceberg field ids). */
+  /** COPY options every write into `dir` must carry (format and the columns' Iceberg field ids): `write.copyOptions`. */
   readonly copyOptions: string;
   /** `SELECT <selectList> FROM …` writes the columns as their Iceberg storage types. */
   readonly selectList: string;
@@ -113,7 +113,16 @@ export class Warehouse {
   async begin(table: string, schema: readonly ColumnSchema[], partitionBy: readonly string[] = [], now = new Date()): Promise<PendingSnapshot> {
     const [layer, name] = splitTable(table);
     const write = await this.tables.prepare({ namespace: layer, name }, `${layer}/${name}`, schema, partitionBy, now);
-    return { id: write.id, table, dir: write.dir, copyOptions: write.copyOptions, selectList: write.selectList, write };
+    return {
+      id: write.id,
+      table,
+      dir: write.dir,
+      get copyOptions() {
+        return write.copyOptions;
+      },
+      selectList: write.selectList,
+      write,
+    };
   }
 
   /**
@@ -131,7 +140,14 @@ export class Warehouse {
    */
   async write(conn: DuckDBConnection, p: PendingSnapshot, sql: string, opts: { readonly options?: string; readonly file?: string } = {}): Promise<number> {
     const reader = await conn.runAndReadAll(this.copySql(p, sql, [opts.options, 'RETURN_STATS true'].filter(Boolean).join(', '), opts.file));
-    return this.tables.recordWritten(p.write, reader.getRowObjectsJson() as Record<string, unknown>[]);
+    const report = reader.getRowObjectsJson() as Record<string, unknown>[];
+    const rows = this.tables.recordWritten(p.write, report);
+    await this.tables.keepReadable(
+      conn,
+      p.write,
+      report.map((r) => String(r.filename)),
+    );
+    return rows;
   }
 
   /**

@@ -17,6 +17,7 @@ import { CommitConflict, PostgresCatalog, SqliteCatalog, type IcebergCatalog } f
 import { IcebergTables, writtenPartitionValue, type CommittedSnapshot } from '../../src/warehouse/iceberg/table.js';
 import type { DuckColumn } from '../../src/warehouse/iceberg/schema.js';
 import { readAvro, type ManifestEntry, type ManifestFile } from '../../src/warehouse/iceberg/avro.js';
+import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { jsonFormSelect, pyiceberg } from '../helpers/pyiceberg.js';
 import { services } from '../helpers/services.js';
 
@@ -63,6 +64,12 @@ async function asgardRows(tables: IcebergTables, s: CommittedSnapshot, columns: 
   if (!files.length) return [];
   const list = files.map((f) => `'${f}'`).join(', ');
   const r = await queryAll(conn, `SELECT ${jsonFormSelect(columns)} FROM read_parquet([${list}], union_by_name = true)`);
+  return [...r.rows];
+}
+
+/** Rows of data files through DuckDB, values in pyiceberg's JSON forms. */
+async function rowsOf(files: readonly string[], columns: readonly DuckColumn[]): Promise<Record<string, unknown>[]> {
+  const r = await queryAll(conn, `SELECT ${jsonFormSelect(columns)} FROM read_parquet([${files.map((f) => `'${f}'`).join(', ')}], union_by_name = true)`);
   return [...r.rows];
 }
 
@@ -114,6 +121,56 @@ describe('iceberg tables', () => {
     expect(old.rows.every((r) => !('note' in r) || r.note === null)).toBe(true);
     // pyiceberg prunes on the identity partition and reads the right rows.
     expect(fr.rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b))).toEqual(mine.filter((r) => r.country === 'FR').map((r) => r.id));
+  });
+
+  it('Parquet 2: ids and timestamps delta-encoded, a table of ascending keys under half the bytes of Parquet 1; a string or double column out of its dictionary (which Spark cannot read so) is written again as Parquet 1, and so is the table from then on; pyiceberg reads both', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'asgard-parquet2-'));
+    dirs.push(root);
+    const wh = new Warehouse(join(root, 'wh'));
+    const encodings = async (files: readonly string[]) =>
+      (
+        await queryAll(
+          conn,
+          `SELECT path_in_schema AS col, string_agg(DISTINCT encodings, ',' ORDER BY encodings) AS e FROM parquet_metadata([${files.map((f) => `'${f}'`).join(', ')}]) GROUP BY 1 ORDER BY 1`,
+        )
+      ).rows.map((r) => `${String(r.col)}:${String(r.e)}`);
+    const put = async (table: string, sql: string, partitionBy: string[] = []) => {
+      const p = await wh.begin(table, await columnsOf(sql), partitionBy);
+      await wh.write(conn, p, sql);
+      return wh.commit(p, conn);
+    };
+    // Ascending ids and timestamps, strings of a few values (a dictionary each).
+    const keys = `SELECT i AS id, 1000000 + 3 * i AS order_id, TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND AS ts, ['new', 'paid', 'sent'][1 + i % 3] AS status, ['DE', 'FR'][1 + i % 2] AS country FROM range(0, 50000) r(i)`;
+    const k = await put('silver.keys', keys, ['country']);
+    const kFiles = await wh.files(k);
+    expect(await encodings(kFiles)).toEqual([
+      'country:RLE_DICTIONARY',
+      'id:DELTA_BINARY_PACKED',
+      'order_id:DELTA_BINARY_PACKED',
+      'status:RLE_DICTIONARY',
+      'ts:DELTA_BINARY_PACKED',
+    ]);
+    const plain = join(root, 'plain.parquet');
+    await conn.run(`COPY (${keys}) TO '${plain}' (FORMAT parquet)`);
+    expect(kFiles.reduce((n, f) => n + statSync(f).size, 0)).toBeLessThan(statSync(plain).size / 2);
+    // Every value distinct: the strings and doubles leave their dictionaries.
+    const wide = (from: number) => `SELECT i AS id, 'user' || i || '@example.com' AS email, i / 7.0 AS ratio FROM range(${from}, ${from} + 30000) r(i)`;
+    const w1 = await put('silver.wide', wide(0));
+    const w1Files = await wh.files(w1);
+    expect((await encodings(w1Files)).join(' ')).not.toMatch(/DELTA_LENGTH_BYTE_ARRAY|DELTA_BYTE_ARRAY|BYTE_STREAM_SPLIT/);
+    // The next write is Parquet 1 from the start (no delta encoding at all).
+    const w2 = await put('silver.wide', wide(30000));
+    const w2Files = await wh.files(w2);
+    expect(await encodings(w2Files)).toEqual(['email:PLAIN', 'id:PLAIN', 'ratio:PLAIN']);
+    const py = pyiceberg(join(root, 'wh', 'catalog.db'), 'silver.keys', `silver.wide@${w1.id}`, 'silver.wide');
+    const [pk, pw1, pw2] = py.reads;
+    expect([...pk.rows].sort(byId)).toEqual((await rowsOf(kFiles, await columnsOf(keys))).sort(byId));
+    expect([...pw1.rows].sort(byId)).toEqual((await rowsOf(w1Files, await columnsOf(wide(0)))).sort(byId));
+    expect(pw1.rows).toHaveLength(30000);
+    // The second write replaced the first (an overwrite).
+    expect([...pw2.rows].sort(byId)).toEqual((await rowsOf(w2Files, await columnsOf(wide(30000)))).sort(byId));
+    expect(pw2.rows).toHaveLength(30000);
+    expect(Number(pw1.rows.find((r) => Number(r.id) === 29999)?.ratio)).toBeCloseTo(29999 / 7, 6);
   });
 
   it('a merge drops only the files it rewrites: the others stay, and pyiceberg reads the merged rows', async () => {

@@ -22,7 +22,7 @@
 // no longer reference (expired snapshots' files, crash leftovers).
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, resolve as resolvePath, sep } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TableStore } from './table-store.js';
@@ -73,8 +73,13 @@ export interface PendingWrite {
   readonly id: string;
   /** Local folder DuckDB writes the Parquet files into (partitioned writes: hive sub-folders). */
   readonly dir: string;
-  /** COPY options for DuckDB: `FORMAT parquet, FIELD_IDS {...}` (+ partitioning). */
-  readonly copyOptions: string;
+  /**
+   * COPY options for DuckDB: `FORMAT parquet, FIELD_IDS {...}`, `PARQUET_VERSION V2` unless the
+   * table writes Parquet 1 (`keepReadable`), and the partitioning.
+   */
+  copyOptions: string;
+  /** Set by `keepReadable` when a file had to be written again as Parquet 1: the commit records it in the table's properties. */
+  parquet1?: boolean;
   /** `SELECT <this> FROM relation` writes the columns as their Iceberg storage types. */
   readonly selectList: string;
   readonly partitionBy: readonly string[];
@@ -171,8 +176,9 @@ export class IcebergTables {
     mkdirSync(dir, { recursive: true });
     this.pending.add(`${prefix}/${DATA}/${id}/`);
     const parts = partitionBy.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
+    const v2 = metadata.properties[PARQUET_VERSION_PROPERTY] === '1' ? '' : PARQUET_2;
     const copyOptions =
-      `FORMAT parquet, FIELD_IDS ${fieldIdsOption(fields)}` +
+      `FORMAT parquet, FIELD_IDS ${fieldIdsOption(fields)}${v2}` +
       (partitionBy.length ? `, PARTITION_BY (${parts}), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN '${id}_{i}', OVERWRITE_OR_IGNORE true` : '');
     return {
       table,
@@ -214,6 +220,38 @@ export class IcebergTables {
       p.written.set(resolvePath(String(r.filename)), { rows: count, bytes: Number(r.file_size_bytes), partition, columns });
     }
     return Number(total);
+  }
+
+  /**
+   * Parquet 2 (docs/lakehouse.md): DuckDB delta-encodes integers and timestamps, which keeps ids,
+   * keys and timestamps in a few bits a value, but a string or floating column that does not fit
+   * a dictionary it writes as DELTA_LENGTH_BYTE_ARRAY or BYTE_STREAM_SPLIT, which Iceberg's
+   * vectorized Parquet reader (Spark's) cannot read. Of `files` (just written into `p`) those with
+   * such a column are written again as Parquet 1 in their place, and so is every later write of
+   * the table (`parquet1`: a table property from the commit on).
+   */
+  async keepReadable(conn: DuckDBConnection, p: PendingWrite, files: readonly string[]): Promise<void> {
+    if (!p.copyOptions.includes(PARQUET_2) || !files.length) return;
+    const fields = currentSchema(p.metadata).fields;
+    if (fields.every((f) => DELTA_ONLY.test(String(f.type)))) return;
+    const r = await conn.runAndReadAll(
+      `SELECT DISTINCT file_name FROM parquet_metadata([${files.map(sql).join(', ')}]) WHERE regexp_matches(encodings, 'DELTA_LENGTH_BYTE_ARRAY|DELTA_BYTE_ARRAY|BYTE_STREAM_SPLIT')`,
+    );
+    const unreadable = r.getRows().map((row) => String(row[0]));
+    if (!unreadable.length) return;
+    p.copyOptions = p.copyOptions.replace(PARQUET_2, '');
+    p.parquet1 = true;
+    for (const f of unreadable) {
+      const path = resolvePath(f);
+      const again = `${path}.parquet1`;
+      const w = await conn.runAndReadAll(
+        `COPY (SELECT * FROM read_parquet(${sql(path)}, hive_partitioning = false)) TO ${sql(again)} (FORMAT parquet, FIELD_IDS ${fieldIdsOption(fields)}, RETURN_STATS true)`,
+      );
+      renameSync(again, path);
+      const bytes = Number((w.getRowObjectsJson()[0] as { file_size_bytes?: unknown } | undefined)?.file_size_bytes);
+      const known = p.written.get(path);
+      if (known && Number.isFinite(bytes)) p.written.set(path, { ...known, bytes });
+    }
   }
 
   /** The single file an unpartitioned COPY writes to. */
@@ -395,7 +433,7 @@ export class IcebergTables {
         summary,
         'schema-id': schema['schema-id'],
       };
-      const next = withSnapshot(m, snapshot, p.baseLocation, now);
+      const next = withSnapshot(p.parquet1 ? { ...m, properties: { ...m.properties, [PARQUET_VERSION_PROPERTY]: '1' } } : m, snapshot, p.baseLocation, now);
       const metadataLocation = await this.writeMetadata(p.prefix, next, p.baseLocation, written);
       await this.store.flush([...written, ...dataKeys]);
       if (p.baseLocation) await this.catalog.commit(p.table, p.baseLocation, metadataLocation);
@@ -786,6 +824,13 @@ function partitionType(spec: PartitionSpec, fields: readonly IcebergField[]): Pa
 }
 
 /** The Parquet files under `dir` (sorted), less those in its sub-folder `skip`. */
+/** The COPY option that writes Parquet 2 (`keepReadable`). */
+const PARQUET_2 = ', PARQUET_VERSION V2';
+/** The table property of a table written as Parquet 1 (`keepReadable`). */
+export const PARQUET_VERSION_PROPERTY = 'asgard.parquet-version';
+/** Iceberg types DuckDB's Parquet 2 writes as integers (delta-encoded or in a dictionary), which Iceberg's vectorized reader reads. */
+const DELTA_ONLY = /^(int|long|date|time|timestamp|timestamptz|boolean|decimal\((\d|1[0-8]),\s*\d+\))$/;
+
 function walk(dir: string, skip?: string): string[] {
   const out: string[] = [];
   const rec = (d: string): void => {
