@@ -55,6 +55,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
   const origin = `${base.protocol}//${base.host}`; // never includes user:password
   const where = `http ${origin}${path}`;
   let firstPage: Page | undefined;
+  let agents: Agents = {};
 
   const urlFor = (page: number, cursor?: string): URL => {
     const u = new URL(path.replace(/^\//, ''), base.href.endsWith('/') ? base.href : base.href + '/');
@@ -81,25 +82,29 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (signal.aborted) throw new SourceError(`${shown}: aborted`);
       const timeout = AbortSignal.timeout(timeoutMs);
-      let res: Response;
+      let res: Answer;
       let text: string;
       try {
         res = await follow(url, headers, AbortSignal.any([signal, timeout]), shown);
         text = await res.text();
       } catch (e) {
         if (e instanceof SourceError) throw e;
-        const err = e as Error & { cause?: { code?: string } };
+        const err = e as Error & { code?: string; cause?: { code?: string } };
+        const code = err.code ?? err.cause?.code;
         if (timeout.aborted) lastProblem = `no answer within ${timeoutMs / 1000} s`;
         else if (signal.aborted) throw new SourceError(`${shown}: aborted`);
-        else lastProblem = err.cause?.code === 'ECONNREFUSED' ? `connection refused at ${base.host}` : redactUrls(err.cause?.code ?? err.message);
+        else lastProblem = code === 'ECONNREFUSED' ? `connection refused at ${base.host}` : redactUrls(code ?? err.message);
         if (attempt < retries) await sleep(backoffMs * 2 ** attempt, signal);
         continue;
       }
       if (res.status === 429 || res.status >= 500) {
         lastProblem = `HTTP ${res.status}`;
         if (attempt < retries) {
-          const ra = Number(res.headers.get('retry-after'));
-          await sleep(Number.isFinite(ra) && ra >= 0 && res.headers.has('retry-after') ? Math.min(ra * 1000, 30_000) : backoffMs * 2 ** attempt, signal);
+          const ra = Number(res.header('retry-after'));
+          await sleep(
+            Number.isFinite(ra) && ra >= 0 && res.header('retry-after') !== undefined ? Math.min(ra * 1000, 30_000) : backoffMs * 2 ** attempt,
+            signal,
+          );
         }
         continue;
       }
@@ -108,7 +113,7 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
           `${shown}: HTTP ${res.status} (${token ? 'the token was refused' : "the API wants a token: set the connector's `token` secret"})`,
         );
       }
-      if (!res.ok) throw new SourceError(`${shown}: HTTP ${res.status}`);
+      if (res.status < 200 || res.status > 299) throw new SourceError(`${shown}: HTTP ${res.status}`);
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -126,14 +131,14 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
    * scheme) they are dropped for the rest of the chain, whatever header carries them — fetch's own
    * redirects drop `Authorization` but would send a custom header such as `X-Api-Key` anywhere.
    */
-  const follow = async (url: URL, headers: Record<string, string>, signal: AbortSignal, shown: string): Promise<Response> => {
+  const follow = async (url: URL, headers: Record<string, string>, signal: AbortSignal, shown: string): Promise<Answer> => {
     let u = url;
     let trusted = true;
     for (let hop = 0; ; hop++) {
-      const res = await fetch(u, { headers: trusted ? headers : { accept: headers.accept }, redirect: 'manual', signal });
-      const location = REDIRECT.has(res.status) ? res.headers.get('location') : null;
-      if (location === null) return res;
-      await res.body?.cancel();
+      const res = await get(u, trusted ? headers : { accept: headers.accept }, signal, agents);
+      const location = REDIRECT.has(res.status) ? res.header('location') : undefined;
+      if (location === undefined) return res;
+      res.discard();
       if (hop >= MAX_REDIRECTS) throw new SourceError(`${shown}: more than ${MAX_REDIRECTS} redirects`);
       const next = new URL(location, u);
       if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new SourceError(`${shown}: redirected to a ${next.protocol} URL`);
@@ -257,8 +262,70 @@ export function httpConnector(input: ConnectorInput): SourceConnector {
     },
     async close() {
       firstPage = undefined;
+      agents.http?.destroy();
+      agents.https?.destroy();
+      agents = {};
     },
   };
+}
+
+/** A connector's keep-alive connections, by scheme: ended when it closes (an idle one would hold the process up). */
+type Agents = { http?: import('node:http').Agent; https?: import('node:https').Agent };
+
+/** An HTTP answer: its status and headers, and its body read on demand. */
+interface Answer {
+  readonly status: number;
+  header(name: string): string | undefined;
+  /** The body decoded as UTF-8 (a byte order mark dropped), gzip or deflate undone. */
+  text(): Promise<string>;
+  discard(): void;
+}
+
+/**
+ * One GET through node:http(s), not fetch: fetch is undici, whose loading alone costs a process
+ * ~30-37 ms CPU (bench/ingest.md, session 14). Connections kept alive between pages as fetch
+ * keeps them, and compressed answers accepted and undone as fetch does.
+ */
+async function get(url: URL, headers: Record<string, string>, signal: AbortSignal, agents: Agents): Promise<Answer> {
+  const https = url.protocol === 'https:';
+  const lib = https ? await import('node:https') : await import('node:http');
+  const agent = https
+    ? (agents.https ??= new (lib as typeof import('node:https')).Agent({ keepAlive: true }))
+    : (agents.http ??= new lib.Agent({ keepAlive: true }));
+  return new Promise((resolve, reject) => {
+    const req = lib.get(url, { headers: { 'accept-encoding': 'gzip, deflate', ...headers }, signal, agent }, (res) => {
+      const one = (name: string): string | undefined => {
+        const v = res.headers[name];
+        return Array.isArray(v) ? v.join(', ') : v;
+      };
+      resolve({
+        status: res.statusCode ?? 0,
+        header: one,
+        discard: () => res.destroy(),
+        text: () =>
+          new Promise<string>((done, fail) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', fail);
+            res.on('aborted', () => fail(new Error('the connection closed before the answer ended')));
+            res.on('end', async () => {
+              try {
+                let body = Buffer.concat(chunks);
+                const coding = one('content-encoding')?.trim().toLowerCase();
+                if (coding === 'gzip' || coding === 'x-gzip' || coding === 'deflate') {
+                  const zlib = await import('node:zlib');
+                  body = coding === 'deflate' ? zlib.inflateSync(body) : zlib.gunzipSync(body);
+                }
+                done(new TextDecoder().decode(body));
+              } catch (e) {
+                fail(e);
+              }
+            });
+          }),
+      });
+    });
+    req.on('error', reject);
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

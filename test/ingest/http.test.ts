@@ -3,10 +3,12 @@
 // the node with a message that says what and where while the previous snapshot stays.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { openDuck, queryAll } from '../../src/engine/duckdb.js';
 import type { SourceNode } from '../../src/ir/types.js';
@@ -16,6 +18,7 @@ import { startTicketApi, type TicketApi } from '../../demo/ticket-api.js';
 import { SourceHarness, filesContaining, lit, secret, sourceNode } from '../helpers/services.js';
 import { startOrdersApi, type Order } from '../helpers/webshop.js';
 import { dataFilesOnDisk } from '../helpers/warehouse.js';
+import { repoRoot } from '../cli/helpers.js';
 
 const TOKEN = 'tkn-5f1c2e9a-never-logged';
 let tickets: Ticket[];
@@ -329,6 +332,78 @@ describe('http connector', () => {
       expect(await values(h)).toBe('ac');
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('reads compressed answers; a sync loads no undici (what fetch is), only node:http', async () => {
+    const list = [
+      { id: 1, v: 'é' },
+      { id: 2, v: 'b' },
+    ];
+    const server = createServer((req, res) => {
+      const body = JSON.stringify({ things: list });
+      const gzip = /gzip/.test(String(req.headers['accept-encoding']));
+      res.writeHead(200, { 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(gzip ? gzipSync(body) : body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-http-undici-'));
+    try {
+      const node = sourceNode(
+        'things',
+        { type: 'http', settings: { base_url: lit(url) } },
+        {
+          path: '/things',
+          primaryKey: ['id'],
+          columns: [
+            { name: 'id', type: 'BIGINT' },
+            { name: 'v', type: 'VARCHAR' },
+          ],
+          pagination: { style: 'page', pageSize: 100, recordsField: 'things' },
+        },
+      );
+      const h = new SourceHarness();
+      await h.run(node, {});
+      // The sync ends its kept-alive connections: an idle one held `asgard apply` up until the server dropped it.
+      const open = () => new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)));
+      for (let i = 0; i < 100 && (await open()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await open()).toBe(0);
+      const c = await openDuck();
+      try {
+        const r = await queryAll(
+          c,
+          `SELECT string_agg(v, '' ORDER BY id) AS v FROM (${await h.warehouse.snapshotSelect(h.state().nodes['bronze.things']!.snapshot!)})`,
+        );
+        expect(r.rows[0].v).toBe('éb');
+      } finally {
+        c.closeSync();
+      }
+      // The command as users run it, with Node's own modules listed at exit.
+      writeFileSync(
+        join(dir, 'things.asg'),
+        `pipeline things {\n  warehouse = "./.asgard/warehouse"\n  source api http {\n    base_url = "${url}"\n    stream things {\n      path = "/things"\n      primary_key = id\n      pagination = { style = page  page_size = 100  records_field = "things" }\n      columns = { id = "BIGINT"  v = "VARCHAR" }\n    }\n  }\n}\n`,
+      );
+      const listFile = join(dir, 'modules.txt');
+      writeFileSync(
+        join(dir, 'list.cjs'),
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(listFile)}, process.moduleLoadList.join('\\n')));\n`,
+      );
+      const code = await new Promise<number | null>((resolve) => {
+        const p = spawn(process.execPath, ['--require', join(dir, 'list.cjs'), join(repoRoot, 'bin', 'asgard.js'), 'apply', 'things.asg', '--yes'], {
+          cwd: dir,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+          stdio: 'ignore',
+        });
+        p.on('close', resolve);
+      });
+      expect(code).toBe(0);
+      const modules = readFileSync(listFile, 'utf8').split('\n');
+      expect(modules).toContain('NativeModule http');
+      expect(modules.filter((m) => /undici/.test(m))).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
