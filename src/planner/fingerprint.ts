@@ -333,11 +333,16 @@ class ReusedFingerprint implements NodeFingerprint {
 
 /** One hash over the whole spec's fingerprints: a saved plan is refused when it moved. */
 export function specFingerprint(ir: Pick<PipelineIR, 'name' | 'warehouse'>, fps: ReadonlyMap<NodeId, NodeFingerprint>): string {
-  return sha256(
-    canonicalJson({
-      pipeline: ir.name,
-      warehouse: ir.warehouse,
-      nodes: [...fps.values()].map((f) => [f.id, f.fingerprint, f.metaFingerprint]).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
-    }),
-  );
+  return sha256(specFingerprintText(ir, fps));
+}
+
+/**
+ * What specFingerprint hashes: `canonicalJson({ pipeline, warehouse, nodes })`, byte for byte, with
+ * the node rows (arrays of strings, which canonicalJson leaves as they are) stringified directly
+ * rather than copied by its key sorting first (10,000 rows per plan). `nodes` sorts first.
+ */
+export function specFingerprintText(ir: Pick<PipelineIR, 'name' | 'warehouse'>, fps: ReadonlyMap<NodeId, NodeFingerprint>): string {
+  const nodes = [...fps.values()].map((f) => [f.id, f.fingerprint, f.metaFingerprint]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const rest = canonicalJson({ pipeline: ir.name, warehouse: ir.warehouse });
+  return `{"nodes":${JSON.stringify(nodes)}${rest === '{}' ? '}' : `,${rest.slice(1)}`}`;
 }
