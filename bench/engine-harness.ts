@@ -115,7 +115,8 @@ export class EngineHarness {
     const conn = await openDuck();
     const d = await conn.runAndReadAll(`DESCRIBE ${select}`);
     const schema = d.getRowObjects().map((o) => ({ name: String(o.column_name), type: String(o.column_type) }));
-    const p = await this.warehouse.begin(table, schema);
+    // Parquet 1, as a sync writes (src/ingest/source-executor.ts).
+    const p = await this.warehouse.begin(table, schema, [], new Date(), { parquet1: true });
     const rows = await this.warehouse.write(conn, p, select);
     const snapshot = await this.warehouse.commit(p, conn);
     conn.closeSync();
@@ -131,7 +132,7 @@ export class EngineHarness {
     const conn = await openDuck();
     await conn.run(`CREATE TEMP TABLE fresh AS ${select}`);
     const plan = await planMerge(conn, await this.warehouse.scan(prev.snapshot!), prev.schema!, [[key, key]], 'fresh');
-    const p = await this.warehouse.begin(table, prev.schema!);
+    const p = await this.warehouse.begin(table, prev.schema!, [], new Date(), { parquet1: true });
     const rows = await this.warehouse.write(conn, p, `SELECT * FROM (${plan.kept}) UNION ALL BY NAME SELECT * FROM fresh`);
     const snapshot = await this.warehouse.commit(p, conn, { base: prev.snapshot, remove: plan.hit });
     conn.closeSync();

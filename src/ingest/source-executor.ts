@@ -31,6 +31,11 @@ const THREADS = 2;
 /** Settings that may be left unset when something else covers them (the URL's password; no token). */
 const OPTIONAL_SECRETS = new Set(['password', 'token']);
 
+// A sync writes Parquet 1 (src/warehouse/iceberg/table.ts `keepReadable`): the write is most of a
+// sync, and Parquet 2 cost the ingestion bench's syncs 10-20% (bench/apply.md, session 14 engine),
+// where the tables downstream read the source once per change.
+const SYNC_WRITE = { parquet1: true } as const;
+
 /**
  * The connector of a source. Each connector's module (and its driver: pg, mysql2, DuckDB) is
  * imported only when a source of its type runs, so a no-op apply of file sources loads no database
@@ -254,7 +259,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
     // A full read writes Parquet part files while the connector is still reading (when it can cut
     // its staging output into chunks); an incremental one merges after reading.
     let parts = 0;
-    if (!merge) pending = await ctx.warehouse.begin(node.id, schema);
+    if (!merge) pending = await ctx.warehouse.begin(node.id, schema, [], new Date(), SYNC_WRITE);
     const onChunk = merge
       ? undefined
       : async (relation: string): Promise<void> => {
@@ -407,7 +412,7 @@ async function run(ctx: RunContext<SourceNode>): Promise<NodeResult> {
       const some = newRows < Number(counts.rows[0].f) && plan.hitFiles.length > 0;
       const rewrite = some ? await planMerge(duck, plan.hitFiles, prev!.schema!, on, 'changed').catch(fail) : plan;
       const untouched = some ? [...plan.untouched, ...rewrite.untouched] : plan.untouched;
-      pending = await ctx.warehouse.begin(node.id, schema);
+      pending = await ctx.warehouse.begin(node.id, schema, [], new Date(), SYNC_WRITE);
       mark('merge: begin');
       const out = join(pending.dir, 'data.parquet');
       const rows = `SELECT ${names} FROM (SELECT ${select} FROM (${rewrite.kept})) UNION ALL SELECT ${names} FROM changed`;

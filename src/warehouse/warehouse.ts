@@ -110,9 +110,15 @@ export class Warehouse {
   }
 
   /** Start a new snapshot of `table` with these columns; invisible until `commit`. */
-  async begin(table: string, schema: readonly ColumnSchema[], partitionBy: readonly string[] = [], now = new Date()): Promise<PendingSnapshot> {
+  async begin(
+    table: string,
+    schema: readonly ColumnSchema[],
+    partitionBy: readonly string[] = [],
+    now = new Date(),
+    opts: { readonly parquet1?: boolean } = {},
+  ): Promise<PendingSnapshot> {
     const [layer, name] = splitTable(table);
-    const write = await this.tables.prepare({ namespace: layer, name }, `${layer}/${name}`, schema, partitionBy, now);
+    const write = await this.tables.prepare({ namespace: layer, name }, `${layer}/${name}`, schema, partitionBy, now, opts);
     return {
       id: write.id,
       table,

@@ -57,6 +57,28 @@ describe('file connector', () => {
     ]);
   });
 
+  it("a sync writes Parquet 1 (no delta encodings), its full read and its merge alike, where the engine's tables are Parquet 2", async () => {
+    const csv = join(dir, 'p1.csv');
+    writeFileSync(
+      csv,
+      `id,amount,at\n${Array.from({ length: 2000 }, (_, i) => `${i},${i % 10}.25,2025-01-01 10:00:${String(i % 60).padStart(2, '0')}`).join('\n')}\n`,
+    );
+    const node = cursorCsv('p1', csv);
+    const h = new SourceHarness();
+    await h.run(node, {});
+    appendFileSync(csv, '5,9.75,2025-01-02 10:00:00\n');
+    await h.run(node, {});
+    const files = await dataFilesOnDisk(h.warehouse, 'bronze.p1');
+    expect(files.length).toBeGreaterThan(1);
+    const c = await openDuck();
+    try {
+      const e = await queryAll(c, `SELECT DISTINCT encodings FROM parquet_metadata([${files.map((f) => `'${f}'`).join(', ')}]) ORDER BY 1`);
+      expect(e.rows.map((r) => String(r.encodings)).filter((x) => /DELTA|BYTE_STREAM_SPLIT/.test(x))).toEqual([]);
+    } finally {
+      c.closeSync();
+    }
+  });
+
   it('an incremental sync merges only the rows that changed: the files of rows re-read unchanged at the cursor stay', async () => {
     const csv = join(dir, 'ties.csv');
     writeFileSync(csv, 'id,amount,at\n1,10.50,2025-01-01 10:00:00\n2,0.10,2025-01-02 10:00:00\n');

@@ -166,7 +166,15 @@ export class IcebergTables {
     return { metadata: await this.readMetadata(location, table), location };
   }
 
-  async prepare(table: TableIdent, prefix: string, columns: readonly DuckColumn[], partitionBy: readonly string[], now = new Date()): Promise<PendingWrite> {
+  /** `parquet1`: the write is Parquet 1 whatever the table (`keepReadable`; a source's sync: src/ingest/source-executor.ts). */
+  async prepare(
+    table: TableIdent,
+    prefix: string,
+    columns: readonly DuckColumn[],
+    partitionBy: readonly string[],
+    now = new Date(),
+    opts: { readonly parquet1?: boolean } = {},
+  ): Promise<PendingWrite> {
     const cur = await this.current(table);
     const base = cur?.metadata ?? emptyMetadata(this.store.uri(prefix), now.getTime());
     const metadata = withSchemaAndSpec(base, columns, partitionBy);
@@ -176,7 +184,7 @@ export class IcebergTables {
     mkdirSync(dir, { recursive: true });
     this.pending.add(`${prefix}/${DATA}/${id}/`);
     const parts = partitionBy.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
-    const v2 = metadata.properties[PARQUET_VERSION_PROPERTY] === '1' ? '' : PARQUET_2;
+    const v2 = opts.parquet1 || metadata.properties[PARQUET_VERSION_PROPERTY] === '1' ? '' : PARQUET_2;
     const copyOptions =
       `FORMAT parquet, FIELD_IDS ${fieldIdsOption(fields)}${v2}` +
       (partitionBy.length ? `, PARTITION_BY (${parts}), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN '${id}_{i}', OVERWRITE_OR_IGNORE true` : '');
