@@ -102,7 +102,7 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
   // Aggregates merge (src/sql/derive.ts `mergeableAggregates`) unless a SUM is floating: adding to a
   // previous floating sum rounds differently from summing the rows again, so those groups are recomputed.
   const agg =
-    m.aggregates && !m.aggregates.merged.some((c) => c.fn === 'sum' && FLOATING.test(prev.schema!.find((p) => p.name === c.name)?.type ?? ''))
+    !dear && m.aggregates && !m.aggregates.merged.some((c) => c.fn === 'sum' && FLOATING.test(prev.schema!.find((p) => p.name === c.name)?.type ?? ''))
       ? m.aggregates
       : undefined;
   const parts: string[] = [];
@@ -121,6 +121,12 @@ export async function runDerived(ctx: RunContext<SqlNode>, conn: DuckDBConnectio
     parts.push(`SELECT ${ident(m.inputs[id])} AS k, ${merges ? `${ident(SIGN)} < 0` : 'true'} AS f, ${i} AS src FROM ${view(id, 'changes')}`);
   }
   if (parts.length === 0) return { kind: 'unchanged', keys: 0 };
+  // Rebuilt as the costs say unless no changed row reaches a key: the first one found decides.
+  if (dear) {
+    const any = await conn.runAndReadAll(`SELECT 1 FROM (${parts.join(' UNION ALL ')}) LIMIT 1`);
+    mark(`derived: ${any.getRows().length ? 'a' : 'no'} reaching key`);
+    return any.getRows().length ? full(dear) : { kind: 'unchanged', keys: 0 };
+  }
   await conn.run(
     agg
       ? `CREATE OR REPLACE TEMP TABLE asg_keys AS SELECT k, bool_or(f) OR count(DISTINCT src) > 1 AS f, min(src) AS src FROM (${parts.join(' UNION ALL ')}) GROUP BY k`
