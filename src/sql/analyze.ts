@@ -16,6 +16,7 @@ import { sha256 } from '../util/canonical-json.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { JsonCacheFile } from '../util/json-cache.js';
 import { SQL_DIALECT, sqlToolkit } from './toolkit.js';
 import { rememberBindTemplate, renderBindTemplate, type RenderedTemplate } from './bind-templates.js';
@@ -251,13 +252,36 @@ function cleanMessage(m: string): string {
 /** polyglot's version from its package.json: reading it does not load the toolkit. */
 const engineVersion = (): string => {
   try {
-    const main = createRequire(import.meta.url).resolve('@polyglot-sql/sdk');
-    const pkg = JSON.parse(readFileSync(join(dirname(main), '..', 'package.json'), 'utf8')) as { version?: string };
-    return `polyglot-sql ${pkg.version ?? 'unknown'}`;
+    return `polyglot-sql ${polyglotPackage().version ?? 'unknown'}`;
   } catch {
     return 'polyglot-sql unknown';
   }
 };
+
+/**
+ * polyglot's package.json, in the first `node_modules` folder from this module's folder up that has
+ * it, where Node's resolution of the bare name finds it; read directly, that is ~2 ms less of a cold
+ * plan than asking the resolver (its `exports` handling), which is asked only when no such folder has it.
+ */
+function polyglotPackage(): { version?: string } {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; ) {
+    const text = readIfThere(join(dir, 'node_modules', '@polyglot-sql', 'sdk', 'package.json'));
+    if (text !== undefined) return JSON.parse(text) as { version?: string };
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  const main = createRequire(import.meta.url).resolve('@polyglot-sql/sdk');
+  return JSON.parse(readFileSync(join(dirname(main), '..', 'package.json'), 'utf8')) as { version?: string };
+}
+
+function readIfThere(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Analyses kept in a JSON file keyed by content hash (src/util/json-cache.ts). The file is salted

@@ -160,9 +160,12 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
 
   const assemble = (name: string, warehouse: string): PipelineIR => {
     const order = topoOrder([...byId.keys()], inputsOf);
+    // The drafts' own nodes, their inputs set in place (a draft is assembled once; a copy of each
+    // node cost a cold check a thousand object spreads).
     const nodes: PipelineNode[] = order.map((id) => {
       const d = byId.get(id)!;
-      return { ...d.node, inputs: [...d.inputs].sort() } as PipelineNode;
+      (d.node as { inputs: readonly NodeId[] }).inputs = [...d.inputs].sort();
+      return d.node;
     });
     const edges = nodes
       .flatMap((n) => n.inputs.map((from) => ({ from, to: n.id })))
