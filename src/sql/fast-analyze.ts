@@ -400,7 +400,7 @@ export function fastAnalyzeSql(text: string, bindTree?: (q: Query) => void): Ext
     const texts = new AnalysisTexts(order);
     texts.query(q);
     const normalized = texts.spark;
-    const tables = [...parsed.tables].sort((a, b) => a.start - b.start);
+    const tables = parsed.tables.length < 2 ? [...parsed.tables] : [...parsed.tables].sort((a, b) => a.start - b.start);
     // A rendering of the tree is the body's only without a comment dropped (src/sql/analyze.ts).
     if (parsed.comments) return { ok: true, normalized, tables };
     const bind: RenderedTemplate = { sql: texts.duck, tables: [...order.keys()] };

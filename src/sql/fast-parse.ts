@@ -194,6 +194,8 @@ export interface Query {
   readonly body: Body;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 class Parser {
   private i = 0;
   /** Every CTE name of the statement (polyglot's table list leaves them all out). */
@@ -314,7 +316,11 @@ class Parser {
       while (this.accept(COMMA));
     }
     const having = this.accept(HAVING) ? this.expr() : undefined;
-    return { k: 'select', distinct, items, from, joins, ...(where ? { where } : {}), groupBy, ...(having ? { having } : {}) };
+    // Optional keys set only when present, without spreads (this runs per SELECT of every body).
+    const select: Mutable<Select> = { k: 'select', distinct, items, from, joins, groupBy };
+    if (where) select.where = where;
+    if (having) select.having = having;
+    return select;
   }
 
   private joinKind(): string | undefined {
@@ -364,13 +370,16 @@ class Parser {
     const alias = this.alias();
     const name = parts[parts.length - 1];
     let item: FromItem;
-    if (parts.length === 1) item = { k: 'table', text: name, name, ...(alias !== undefined ? { alias } : {}) };
+    if (parts.length === 1) item = alias !== undefined ? { k: 'table', text: name, name, alias } : { k: 'table', text: name, name };
     else {
-      const [schema, catalog] = [parts[parts.length - 2], parts.length === 3 ? parts[0] : undefined];
+      const schema = parts[parts.length - 2];
+      const catalog = parts.length === 3 ? parts[0] : undefined;
       if (parts.length > 3 || !LAYERS.has(schema.toLowerCase()) || (catalog !== undefined && catalog.toLowerCase() !== 'iceberg')) unsure();
       const ref: TableRef = { parts, start, end };
       this.tables.push(ref);
-      item = { k: 'table', ref, id: `${schema.toLowerCase()}.${name}`, text: parts.join('.'), name, ...(alias !== undefined ? { alias } : {}) };
+      const id = `${schema.toLowerCase()}.${name}`;
+      const text = parts.join('.');
+      item = alias !== undefined ? { k: 'table', ref, id, text, name, alias } : { k: 'table', ref, id, text, name };
     }
     this.refs.push(item);
     return item;
@@ -529,7 +538,10 @@ class Parser {
     if (!whens.length) unsure();
     const otherwise = this.accept(ELSE) ? this.expr() : undefined;
     this.expect(END);
-    return { k: 'case', ...(operand ? { operand } : {}), whens, ...(otherwise ? { otherwise } : {}) };
+    const c: Mutable<Extract<Expr, { k: 'case' }>> = { k: 'case', whens };
+    if (operand) c.operand = operand;
+    if (otherwise) c.otherwise = otherwise;
+    return c;
   }
 
   private cast(): Expr {
@@ -547,14 +559,15 @@ class Parser {
         const s = this.i++;
         // Whole numbers only (a number token with no dot).
         if (this.kind[p] !== NUM || this.kind[s] !== NUM) unsure();
-        const [pv, sv] = [this.literal(p), this.literal(s)];
+        const pv = this.literal(p);
+        const sv = this.literal(s);
         if (pv.includes('.') || sv.includes('.')) unsure();
         this.expect(RPAREN);
         type = { spark: `DECIMAL(${pv}, ${sv})`, duck: `DECIMAL(${pv}, ${sv})` };
       } else type = { spark: 'DECIMAL', duck: 'DECIMAL' };
     } else type = (this.kind[t] === ID ? TYPES[symbolName(this.sym[t])] : undefined) ?? unsure();
     this.expect(RPAREN);
-    return { k: 'cast', e, ...type };
+    return { k: 'cast', e, spark: type.spark, duck: type.duck };
   }
 
   private interval(): Expr {
@@ -592,7 +605,7 @@ class Parser {
       over = this.over();
     } else if (f.window) unsure();
     if (this.is(FILTER)) unsure();
-    return { k: 'fn', name: f.name, args, distinct, star, ...(over ? { over } : {}) };
+    return over ? { k: 'fn', name: f.name, args, distinct, star, over } : { k: 'fn', name: f.name, args, distinct, star };
   }
 
   private over(): Over {

@@ -111,7 +111,8 @@ function common(a: Typed, b: Typed): Typed {
   if (a.t === b.t) return { t: a.t };
   if (isInt(a.t) && isInt(b.t)) return { t: INT_RANK[a.t] > INT_RANK[b.t] ? a.t : b.t };
   if (isTemporal(a.t) && isTemporal(b.t)) return { t: 'TIMESTAMP' };
-  const [da, db] = [asDecimal(a), asDecimal(b)];
+  const da = asDecimal(a);
+  const db = asDecimal(b);
   if (da && db) {
     const s = Math.max(da.s, db.s);
     const p = Math.max(da.p - da.s, db.p - db.s) + s;
@@ -219,7 +220,8 @@ class Typer {
 
   private body(b: Body, ctes: ReadonlyMap<string, readonly TypedColumn[]>): readonly TypedColumn[] {
     if (b.k === 'select') return this.select(b, ctes);
-    const [l, r] = [this.body(b.l, ctes), this.body(b.r, ctes)];
+    const l = this.body(b.l, ctes);
+    const r = this.body(b.r, ctes);
     if (l.length !== r.length || l.some((c, i) => c.type !== r[i].type)) unsure();
     return l;
   }
@@ -232,7 +234,10 @@ class Typer {
 
   private select(s: Select, ctes: ReadonlyMap<string, readonly TypedColumn[]>): readonly TypedColumn[] {
     const bindings: Binding[] = [this.binding(s.from[0], ctes)];
-    for (const j of s.joins) {
+    // Indexed loops: this runs per SELECT of every body, mostly before V8 optimises it, where a
+    // for…of allocates an iterator result per element.
+    for (let i = 0; i < s.joins.length; i++) {
+      const j = s.joins[i];
       bindings.push(this.binding(j.item, ctes));
       // An ON condition sees the tables joined so far (typed here, before the array grows).
       if (j.on) boolean(this.expr(j.on, { bindings, aggregates: false }));
@@ -240,7 +245,8 @@ class Typer {
     for (let b = 1; b < bindings.length; b++) for (let a = 0; a < b; a++) if (bindings[a].lowerAlias === bindings[b].lowerAlias) unsure();
     if (s.where) boolean(this.expr(s.where, { bindings, aggregates: false }));
     const groups = new Set<number>();
-    for (const g of s.groupBy) {
+    for (let i = 0; i < s.groupBy.length; i++) {
+      const g = s.groupBy[i];
       if (g.k !== 'col') unsure();
       const bare: number[] = [];
       this.expr(g, { bindings, aggregates: false, bare });
@@ -250,7 +256,8 @@ class Typer {
     const inSelect: Scope = { bindings, aggregates: true, bare };
     const out: TypedColumn[] = [];
     let aggregated = s.groupBy.length > 0;
-    for (const it of s.items) {
+    for (let i = 0; i < s.items.length; i++) {
+      const it = s.items[i];
       if ('star' in it) {
         const from = it.star === '*' ? bindings : bindings.filter((x) => `${x.alias}.*`.toLowerCase() === it.star.toLowerCase());
         if (from.length === 0) unsure();
@@ -273,10 +280,10 @@ class Typer {
     }
     if (aggregated) {
       if (s.items.some((it) => 'star' in it)) unsure();
-      for (const ref of bare) if (!groups.has(ref)) unsure();
+      for (let i = 0; i < bare.length; i++) if (!groups.has(bare[i])) unsure();
     }
     const names = new Set<string>();
-    for (const c of out) names.add(c.name.toLowerCase());
+    for (let i = 0; i < out.length; i++) names.add(out[i].name.toLowerCase());
     if (names.size !== out.length) unsure(); // DuckDB renames repeated names: not followed here
     return out;
   }
@@ -361,7 +368,8 @@ class Typer {
         return BOOL;
       }
       case 'like': {
-        const [x, p] = [this.expr(e.e, scope), this.expr(e.pat, scope)];
+        const x = this.expr(e.e, scope);
+        const p = this.expr(e.pat, scope);
         if (x.t !== 'VARCHAR' || p.t !== 'VARCHAR') unsure();
         return BOOL;
       }
@@ -425,10 +433,12 @@ class Typer {
     }
     // DuckDB's decimal rules (its DecimalAddBind / DecimalMultiplyBind): a result wider than 18 digits
     // from inputs of at most 18 is kept at 18 (checked for overflow when it runs), and none is wider than 38.
-    const [a, b] = [asDecimal(l)!, asDecimal(r)!];
+    const a = asDecimal(l)!;
+    const b = asDecimal(r)!;
     const narrow = a.p <= 18 && b.p <= 18;
     if (op === '*') {
-      const [p, s] = [a.p + b.p, a.s + b.s];
+      const p = a.p + b.p;
+      const s = a.s + b.s;
       if (p > 38) unsure();
       return { t: decimalType(p > 18 && narrow && s < 18 ? 18 : p, s) };
     }

@@ -146,7 +146,10 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   recordVars(drafts, ctx, vars);
 
   const byId = new Map(drafts.map((d) => [d.node.id, d]));
-  const inputsOf = (id: NodeId) => [...(byId.get(id)?.inputs ?? [])];
+  // Each node's inputs sorted once, for the cycle search, the order and the IR alike.
+  const sortedInputs = new Map<NodeId, readonly NodeId[]>();
+  for (const d of drafts) sortedInputs.set(d.node.id, d.inputs.size < 2 ? [...d.inputs] : [...d.inputs].sort());
+  const inputsOf = (id: NodeId): readonly NodeId[] => sortedInputs.get(id) ?? [];
   const cycles = findCycles([...byId.keys()], inputsOf);
   for (const cycle of cycles) {
     const first = byId.get(cycle[0])!;
@@ -164,7 +167,7 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
     // node cost a cold check a thousand object spreads).
     const nodes: PipelineNode[] = order.map((id) => {
       const d = byId.get(id)!;
-      (d.node as { inputs: readonly NodeId[] }).inputs = [...d.inputs].sort();
+      (d.node as { inputs: readonly NodeId[] }).inputs = inputsOf(id);
       return d.node;
     });
     const edges = nodes
@@ -389,7 +392,7 @@ function analyzeBodies(ctx: Ctx, r: Resolver, typeEarly = false): void {
       const id = resolveSqlTable(ctx, r, t, body.text, body.span);
       if (id) reads.add(id);
     }
-    body.reads = [...reads].sort();
+    body.reads = reads.size < 2 ? [...reads] : [...reads].sort();
     for (const id of reads) if (!(isCheck && id === draft.node.id)) draft.inputs.add(id);
   }
 }

@@ -23,7 +23,8 @@ export function findCycles(ids: readonly NodeId[], inputsOf: (id: NodeId) => rea
       counter++;
       stack.push(id);
       onStack.add(id);
-      work.push({ id, i: 0, next: [...succOf(id)].sort() });
+      const next = succOf(id); // a copy (filter's)
+      work.push({ id, i: 0, next: next.length < 2 ? next : next.sort() });
     };
     enter(root);
     while (work.length) {
