@@ -50,6 +50,8 @@ export type DerivedOutcome =
       readonly key: string;
       /** The new snapshot's row count: the previous one's less the affected keys' rows plus the recomputed rows. */
       readonly count: number;
+      /** How many rows `rows` selects: the recomputed rows and the other rows of the files it rewrites. */
+      readonly written: number;
       readonly remove: readonly string[];
       /** `positions` also selects the deleted rows' columns `row` (their key), which the delete file keeps (Warehouse.deleteCopySql). */
       readonly deletes: readonly { readonly target: ScanFile; readonly positions: string; readonly row?: readonly string[] }[];
@@ -239,10 +241,12 @@ export async function mergeFresh(
   // Only the previous files holding an affected key are read and rewritten; the same pass
   // fingerprints their rows of the affected keys, and keeps them when `beforeCompare` reads them all.
   const cols = columnNames(schema);
+  const sameColumns = await warehouse.sameColumns(prev);
   const merge = await planMerge(conn, await warehouse.scan(prev), schema, [[key, 'k']], 'asg_keys', {
     hashRows: compare,
     keepRows: compare && !!beforeCompare,
     nulls,
+    sameColumns,
   });
   mark(`derived: ${merge.hit.length} of ${merge.hit.length + merge.untouched.length} files hit`);
   let digest: { replaced: string; fresh: string } | undefined;
@@ -257,16 +261,20 @@ export async function mergeFresh(
   const rewrite = filesToRewrite([...merge.untouched, ...merge.hitFiles], merge.hitFiles, merge.hitRows);
   const marked = merge.hitFiles.filter((f) => !rewrite.includes(f));
   const replaced = [...merge.hitRows.values()].reduce((a, b) => a + b, 0);
+  const fresh = await count(conn, 'SELECT count(*) FROM asg_fresh');
+  const rewritten = rewrite.reduce((n, f) => n + f.rows - f.deletedRows - (merge.hitRows.get(f.path) ?? 0), 0);
   return {
     kind: 'derived',
     keys,
     key,
-    count: prev.rows - replaced + (await count(conn, 'SELECT count(*) FROM asg_fresh')),
+    count: prev.rows - replaced + fresh,
+    written: rewritten + fresh,
     remove: rewrite.map((f) => f.path),
     deletes: marked.map((target) => ({ target, positions: merge.deletedKeys(target), row: merge.keyColumns })),
     untouched: `${selectScan(
       merge.untouched.filter((f) => !rewrite.includes(f)),
       schema,
+      sameColumns,
     )} UNION ALL ${merge.keptOf(marked)}`,
     rows: `SELECT ${cols} FROM (${merge.keptOf(rewrite)}) UNION ALL SELECT ${cols} FROM asg_fresh`,
     ...(digest ? { digest } : {}),

@@ -10,7 +10,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
-import { liveRows, selectFiles, selectList, selectScan, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
+import { liveRows, selectFiles, selectList, selectScan, writeOf, type ScanFile, type Warehouse } from '../warehouse/warehouse.js';
 import { ident, literal } from './quote.js';
 
 export interface MergePlan {
@@ -49,7 +49,8 @@ const POSITIONS = 'asg_merge_pos';
  * key): `fingerprint` then answers what a second pass over `replaced` would. `keepRows` (with
  * `hashRows`) keeps those rows from that pass in a temp table, and `replaced` reads them there: for a
  * caller that reads `replaced` in full (derived.ts's merged groups), not the hit files a second time.
- * `nulls`: whether a key of `keysRel` has a NULL, when the caller knows.
+ * `nulls`: whether a key of `keysRel` has a NULL, when the caller knows. `sameColumns`: asgard's
+ * files of the table all have the same columns (Warehouse.sameColumns).
  */
 export async function planMerge(
   conn: DuckDBConnection,
@@ -57,7 +58,7 @@ export async function planMerge(
   schema: readonly ColumnSchema[],
   on: readonly (readonly [string, string])[],
   keysRel: string,
-  opts: { readonly hashRows?: boolean; readonly keepRows?: boolean; readonly nulls?: boolean } = {},
+  opts: { readonly hashRows?: boolean; readonly keepRows?: boolean; readonly nulls?: boolean; readonly sameColumns?: boolean } = {},
 ): Promise<MergePlan> {
   const nulls =
     opts.nulls ??
@@ -102,7 +103,7 @@ export async function planMerge(
     const whole = fs.filter((f) => !found.has(f.path) && !f.deletes.length).map((f) => f.path);
     const cut = fs.filter((f) => found.has(f.path) || f.deletes.length);
     return union([
-      ...(whole.length ? [selectFiles(whole, schema)] : []),
+      ...(whole.length ? [selectFiles(whole, schema, opts.sameColumns)] : []),
       ...cut.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f, positions(f))}`),
     ]);
   };
@@ -215,9 +216,12 @@ export async function changedRows(
     }
   }
   if (!removed.length && !added.length && !deleted.length) return { kind: 'none' };
-  // The new files must have the columns the old ones had (one old file stands for them).
+  // The new files must have the columns the old ones had (one old file stands for them), unless
+  // asgard wrote them all into a table that never had another schema.
+  const alike = (await warehouse.sameColumns(cur)) && [...removed, ...added].every((f) => writeOf(f.path) !== undefined);
   const sample = removed[0]?.path ?? before[0]?.path;
   if (
+    !alike &&
     added.length &&
     sample &&
     (await columnsOf(
@@ -226,18 +230,18 @@ export async function changedRows(
     )) !== (await columnsOf(conn, [sample]))
   )
     return { kind: 'incomparable' };
-  const x = added.length ? [selectScan(added, schema)] : [];
+  const x = added.length ? [selectScan(added, schema, alike)] : [];
   if (opts.signed) {
     // Added rows +1, deleted rows -1; when files were removed, each distinct row's net count.
     const sign = ident(SIGN);
     const plus = x.map((q) => `SELECT *, 1 AS ${sign} FROM (${q})`);
-    const minus = [...(removed.length ? [selectScan(removed, schema)] : []), ...deleted].map((q) => `SELECT *, -1 AS ${sign} FROM (${q})`);
+    const minus = [...(removed.length ? [selectScan(removed, schema, alike)] : []), ...deleted].map((q) => `SELECT *, -1 AS ${sign} FROM (${q})`);
     const all = [...plus, ...minus].join(' UNION ALL ');
     if (!removed.length) return { kind: 'rows', sql: all };
     return { kind: 'rows', sql: `SELECT * EXCLUDE (${sign}), sum(${sign}) AS ${sign} FROM (${all}) GROUP BY ALL HAVING sum(${sign}) <> 0` };
   }
   if (!removed.length) return { kind: 'rows', sql: [...x, ...deleted].join(' UNION ALL ') };
-  const y = [selectScan(removed, schema), ...deleted].join(' UNION ALL ');
+  const y = [selectScan(removed, schema, alike), ...deleted].join(' UNION ALL ');
   return { kind: 'rows', sql: x.length ? differingRows(x[0], y) : y };
 }
 

@@ -22,7 +22,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import type { CleanseNode, ModelNode, NodeId } from '../ir/types.js';
 import type { ColumnSchema, SnapshotRef } from '../planner/state-store.js';
-import type { WrittenFacts } from '../warehouse/warehouse.js';
+import { SMALL_WRITE_ROWS, type WrittenFacts } from '../warehouse/warehouse.js';
 import { locateSqlError } from '../sql/error-location.js';
 import { NodeError, type NodeExecutor, type NodeResult, type RunContext } from './executor.js';
 import { attachWarehouse, qualified } from './catalog.js';
@@ -240,7 +240,9 @@ async function writeMerge(
   maintenance: string,
 ): Promise<NodeResult> {
   const node = ctx.node;
-  const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy);
+  // A merge of a few rows is Parquet 1: reading back the footers of its (per partition) files costs more than Parquet 2 saves.
+  const small = d.written < SMALL_WRITE_ROWS;
+  const pending = await ctx.warehouse.begin(node.id, schema, node.partitionBy, undefined, { parquet1: small });
   try {
     const deletes = await writeMergeFiles(conn, ctx.warehouse, pending, d);
     mark('write');

@@ -28,6 +28,7 @@ import {
 } from './iceberg/table.js';
 
 export type { ScanFile } from './iceberg/table.js';
+export { SMALL_WRITE_ROWS, writeOf } from './iceberg/table.js';
 import { icebergTypeOf, storageTypeOf } from './iceberg/schema.js';
 import { currentSchema } from './iceberg/metadata.js';
 import { warmAvro } from './iceberg/avro.js';
@@ -316,7 +317,15 @@ export class Warehouse {
    * relation of those types).
    */
   async snapshotSelect(s: SnapshotRef, schema?: readonly ColumnSchema[]): Promise<string> {
-    return selectScan(await this.scan(s), schema);
+    return selectScan(await this.scan(s), schema, await this.sameColumns(s));
+  }
+
+  /**
+   * Whether every data file asgard wrote into a committed snapshot's table has the same columns:
+   * the table never had another schema (`selectFiles`' `sameColumns`). False when unknown.
+   */
+  async sameColumns(s: SnapshotRef): Promise<boolean> {
+    return this.tables.singleSchema(s.metadataLocation).catch(() => false);
   }
 
   /** Keep `keep` (and the table's current snapshot); delete older snapshots and unreferenced files. */
@@ -359,29 +368,33 @@ const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
  * Files of several writes may differ in their columns (a column added since): DuckDB then unifies
  * them by name (`union_by_name`), which opens every file's footer each time the SELECT is bound.
  * The files of one asgard write (a full rebuild's snapshot, a pending write) all have its columns:
- * DuckDB takes them from the first file.
+ * DuckDB takes them from the first file. So do asgard's files of several writes when the caller
+ * knows the table never had another schema (`sameColumns`: Warehouse.sameColumns); files another
+ * writer added are unified by name all the same.
  */
-export function selectFiles(files: readonly string[], schema?: readonly ColumnSchema[]): string {
+export function selectFiles(files: readonly string[], schema?: readonly ColumnSchema[], sameColumns = false): string {
   if (files.length === 0) {
     if (!schema || schema.length === 0) return 'SELECT NULL AS "empty" WHERE false';
     return `SELECT ${schema.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
   }
   const write = writeOf(files[0]);
   const oneWrite = write !== undefined && files.every((f) => writeOf(f) === write);
-  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}]${oneWrite ? '' : ', union_by_name = true'})`;
+  const alike = oneWrite || (sameColumns && files.every((f) => writeOf(f) !== undefined));
+  return `SELECT ${selectList(schema)} FROM read_parquet([${files.map(literal).join(', ')}]${alike ? '' : ', union_by_name = true'})`;
 }
 
 /**
  * SELECT over a snapshot's data files less the rows their position delete files name (merge-on-read,
  * src/warehouse/iceberg/table.ts): the files without deletes in one read, each other file on its own.
  */
-export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnSchema[]): string {
+export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnSchema[], sameColumns = false): string {
   const plain = files.filter((f) => !f.deletes.length);
   const deleted = files.filter((f) => f.deletes.length);
   if (!deleted.length)
     return selectFiles(
       plain.map((f) => f.path),
       schema,
+      sameColumns,
     );
   const parts = deleted.map((f) => `SELECT ${selectList(schema, 't.')} FROM ${liveRows(f)}`);
   if (plain.length)
@@ -389,6 +402,7 @@ export function selectScan(files: readonly ScanFile[], schema?: readonly ColumnS
       selectFiles(
         plain.map((f) => f.path),
         schema,
+        sameColumns,
       ),
     );
   return parts.join(schema?.length ? ' UNION ALL ' : ' UNION ALL BY NAME ');

@@ -421,6 +421,35 @@ describe('derived incremental maintenance', () => {
     expect(await t.equalsRebuild()).toBe(true);
   }, 300_000);
 
+  it("a merge of fewer rows than a row group is written as Parquet 1 (no footers read back); the table's rebuilds stay Parquet 2", async () => {
+    costChoice.byCost = false;
+    const t = await oneCleanse(['g']);
+    for (let id = 1; id <= 30; id++) t.data['bronze.a'].push({ id, g: id % 3, v: 5, s: 'x' });
+    await t.apply();
+    const versions = async (files: readonly string[]) => {
+      const conn = await openDuck();
+      try {
+        const r = await conn.runAndReadAll(`SELECT DISTINCT format_version FROM parquet_file_metadata([${files.map((f) => `'${f}'`).join(', ')}])`);
+        return r.getRows().map((row) => Number(row[0]));
+      } finally {
+        conn.closeSync();
+      }
+    };
+    const snapshot = () => t.store.read().nodes['silver.rowwise'].snapshot!;
+    const before = await t.warehouse.files(snapshot());
+    expect(await versions(before)).toEqual([2]);
+    t.data['bronze.a'].push({ id: 31, g: 0, v: 6, s: 'y' }, { id: 32, g: 1, v: 6, s: 'y' });
+    expect((await t.apply()).maintenance).toBe('incremental: 2 keys recomputed');
+    const added = (await t.warehouse.files(snapshot())).filter((f) => !before.includes(f));
+    expect(added.length).toBe(2);
+    expect(await versions(added)).toEqual([1]);
+    expect(await t.equalsRebuild()).toBe(true);
+    // A rebuild writes Parquet 2 again: the small write left the table's format alone.
+    for (const r of t.data['bronze.a']) r.v = 8;
+    expect((await t.apply()).maintenance).toMatch(/^full: /);
+    expect(await versions(await t.warehouse.files(snapshot()))).toEqual([2]);
+  }, 300_000);
+
   it.each([1])(
     'random change batches (seed %i): every table equals a full rebuild after every batch',
     async (seed) => {

@@ -58,3 +58,33 @@ it('files another engine wrote (no asgard write folder) are unified by name', ()
     'union_by_name = true',
   );
 });
+
+it('a snapshot of several writes of a table that never had another schema is read without unifying; once a column is added, it is', async () => {
+  const w = new Warehouse(join(root, 'warehouse'));
+  const rows = (from: number, to: number) => `SELECT i AS id, ['DE', 'FR', 'US'][1 + i % 3] AS country FROM range(${from}, ${to}) r(i)`;
+  const s1 = await write(w, 'silver.orders', rows(0, 30), ['country']);
+  const s2 = await write(w, 'silver.orders', rows(30, 40), ['country'], s1);
+  const s3 = await write(w, 'silver.orders', rows(40, 45), [], s2);
+  const schema = await schemaOf(rows(0, 1));
+  const same = await w.snapshotSelect(s3, schema);
+  expect(same).not.toContain('union_by_name');
+  expect((await queryAll(conn, `SELECT count(*) AS n, sum(id)::BIGINT AS s, count(DISTINCT country) AS c FROM (${same})`)).rows).toEqual([
+    { n: 45, s: 990, c: 3 },
+  ]);
+  expect(await w.sameColumns(s3)).toBe(true);
+  // Files not of an asgard write are unified all the same.
+  expect(selectFiles(['/w/silver/t/data/20261203T124341932Z-c54053e0/a.parquet', '/w/silver/t/data/country=DE/00000-1-a.parquet'], schema, true)).toContain(
+    'union_by_name = true',
+  );
+
+  // A column added: the earlier files lack it, read as NULL.
+  const more = `SELECT i AS id, ['DE', 'FR', 'US'][1 + i % 3] AS country, i * 2 AS score FROM range(45, 50) r(i)`;
+  const s4 = await write(w, 'silver.orders', more, ['country'], s3);
+  expect(await w.sameColumns(s4)).toBe(false);
+  const evolved = await w.snapshotSelect(s4, await schemaOf(more));
+  expect(evolved).toContain('union_by_name = true');
+  expect((await queryAll(conn, `SELECT count(*) AS n, count(score) AS scored FROM (${evolved})`)).rows).toEqual([{ n: 50, scored: 5 }]);
+  // The same columns again later: the table had another schema, so its files may differ.
+  const s5 = await write(w, 'silver.orders', rows(50, 52), ['country'], s4);
+  expect(await w.sameColumns(s5)).toBe(false);
+});

@@ -666,6 +666,23 @@ export class IcebergTables {
     return k;
   }
 
+  /**
+   * Whether the table whose metadata is at `location` never had another schema than its current
+   * one (besides the empty schema a new table starts with, which no file was written with): then
+   * every data file asgard wrote into it has the same columns (every write writes all of them,
+   * partition columns included). Metadata files never change: cached by location.
+   */
+  async singleSchema(location: string): Promise<boolean> {
+    let one = schemaCountCache.get(location);
+    if (one === undefined) {
+      const m = parseMetadata((await this.store.get(this.keyOf(location))).toString('utf8'));
+      one = m.schemas.every((x) => x['schema-id'] === m['current-schema-id'] || x.fields.length === 0);
+      if (schemaCountCache.size > 512) schemaCountCache.delete(schemaCountCache.keys().next().value!);
+      schemaCountCache.set(location, one);
+    }
+    return one;
+  }
+
   private async readMetadata(location: string, table: TableIdent): Promise<TableMetadata> {
     try {
       return parseMetadata((await this.store.get(this.keyOf(location))).toString('utf8'));
@@ -791,6 +808,7 @@ const manifestCache = new Map<string, ManifestEntry[]>();
 const listCache = new Map<string, ManifestFile[]>();
 const filesCache = new Map<string, string[]>();
 const scanCache = new Map<string, { key: string; uri: string; rows: number; deletes: string[]; deletedRows: number; partition: string }[]>();
+const schemaCountCache = new Map<string, boolean>();
 
 /** A new write's id (its UTC time to the millisecond, 8 random hex digits): its folder is `data/<id>/`. */
 const newWriteId = (now: Date): string => `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
@@ -834,6 +852,13 @@ function partitionType(spec: PartitionSpec, fields: readonly IcebergField[]): Pa
 /** The Parquet files under `dir` (sorted), less those in its sub-folder `skip`. */
 /** The COPY option that writes Parquet 2 (`keepReadable`). */
 const PARQUET_2 = ', PARQUET_VERSION V2';
+/**
+ * Fewer rows than one DuckDB row group: a write this small is Parquet 1 whatever the table (a
+ * caller that knows passes `parquet1`). Parquet 2 saves ~7% of a write's work and half its bytes,
+ * in proportion to its rows, but `keepReadable` then reads back the footer of every file it wrote
+ * (~0.3 ms each): for a few thousand rows over many partitions, more than Parquet 2 saves.
+ */
+export const SMALL_WRITE_ROWS = 122_880;
 /** The table property of a table written as Parquet 1 (`keepReadable`). */
 export const PARQUET_VERSION_PROPERTY = 'asgard.parquet-version';
 /** Iceberg types DuckDB's Parquet 2 writes as integers (delta-encoded or in a dictionary), which Iceberg's vectorized reader reads. */
