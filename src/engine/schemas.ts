@@ -249,9 +249,27 @@ function asBefore(id: NodeId, columns: ColumnSchema[], reuse: Reuse | undefined)
 const typedWithoutBind = (body: SqlBody, schemas: ReadonlyMap<NodeId, ColumnSchema[]>): ColumnSchema[] | undefined =>
   body.vars && Object.keys(body.vars).length ? undefined : fastOutputColumns(body.text, (id) => schemas.get(id));
 
-/** The bind cache's key of a body over its inputs' schemas. */
-const bodyKey = (body: SqlBody, inputs: readonly NodeId[], schemas: ReadonlyMap<NodeId, ColumnSchema[]>): string =>
-  sha256(`${body.text}\0${JSON.stringify(inputs.map((i) => [i, schemas.get(i)]))}`);
+/**
+ * The bind cache's key of a body over its inputs' schemas: the hash of its text and of
+ * `JSON.stringify(inputs.map((i) => [i, schemas.get(i)]))`, made of each input's part kept per
+ * schemas map and schema array (an input is read by several bodies).
+ */
+const bodyKey = (body: SqlBody, inputs: readonly NodeId[], schemas: ReadonlyMap<NodeId, ColumnSchema[]>): string => {
+  let parts = inputParts.get(schemas);
+  if (!parts) inputParts.set(schemas, (parts = new Map()));
+  let list = '';
+  for (const i of inputs) {
+    const cols = schemas.get(i);
+    let part = parts.get(i);
+    if (part === undefined || part.cols !== cols) {
+      part = { cols, text: `[${JSON.stringify(i)},${cols === undefined ? 'null' : JSON.stringify(cols)}]` };
+      parts.set(i, part);
+    }
+    list += list ? `,${part.text}` : part.text;
+  }
+  return sha256(`${body.text}\0[${list}]`);
+};
+const inputParts = new WeakMap<ReadonlyMap<NodeId, ColumnSchema[]>, Map<NodeId, { readonly cols?: ColumnSchema[]; readonly text: string }>>();
 
 async function bindSql(
   node: CleanseNode | ModelNode,

@@ -168,3 +168,22 @@ describe('schema inference answered from the bind cache', () => {
     expect(promises).toBeLessThan(50);
   });
 });
+
+describe("the bind cache's keys", () => {
+  it("are each body's text and its inputs' schemas hashed, whichever body read an input first", async () => {
+    const { generateSpec } = await import('../../bench/gen-spec.js');
+    const { loadPipelineText } = await import('../../src/dsl/load.js');
+    const { sha256 } = await import('../../src/util/canonical-json.js');
+    const ir = loadPipelineText(generateSpec({ sources: 6, sqlNodes: 80 }), '/specs/generated.asg').ir!;
+    const keys: string[] = [];
+    const cache = { get: () => undefined, set: (k: string) => void keys.push(k) };
+    const { schemas } = await inferSchemas(ir, new Map(), { cache });
+    const expected = ir.nodes.flatMap((n) =>
+      n.kind === 'cleanse' || n.kind === 'model'
+        ? [sha256(`${n.sql.text}\0${JSON.stringify(n.inputs.filter((i) => ir.nodes.find((x) => x.id === i)?.kind !== 'features').map((i) => [i, schemas.get(i)]))}`)]
+        : [],
+    );
+    expect(keys.length).toBeGreaterThan(60);
+    expect(keys).toEqual(expected);
+  });
+});
