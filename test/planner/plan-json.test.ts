@@ -123,6 +123,21 @@ describe('the plan cache entry (actions kept as printed)', () => {
     }
   });
 
+  it('cuts actions printed together (none printed before) into the texts each prints as alone', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const plan = randomPlan(seed);
+      const together = plan.actions.map((a) => structuredClone(a));
+      const alone = plan.actions.map((a) => structuredClone(a));
+      const joined = actionsText(together);
+      const texts = alone.map(actionText);
+      expect(joined.text).toBe(texts.join(',\n    '));
+      expect(joined.lengths).toEqual(texts.map((t) => t.length));
+      // Each action keeps its text: another array of them is joined from those texts.
+      expect(together.map(actionText)).toEqual(texts);
+      if (together.length > 2) expect(actionsText([together[2], together[0]]).text).toBe(`${texts[2]},\n    ${texts[0]}`);
+    }
+  });
+
   it('reads a damaged entry as none', () => {
     const plan = { ...randomPlan(3), actions: randomPlan(3).actions.concat(randomPlan(4).actions) };
     expect(plan.actions.length).toBeGreaterThan(2);
