@@ -19,23 +19,25 @@ const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** The DAG of each node list (the IR is deep-readonly): a plan and its review share one (10,000 nodes: ~0.1 s each). */
 const built = new WeakMap<PipelineIR['nodes'], Dag>();
 
-export function buildDag(ir: Pick<PipelineIR, 'nodes'>): Dag {
+export function buildDag(ir: Pick<PipelineIR, 'nodes'> & Partial<Pick<PipelineIR, 'edges'>>): Dag {
   let dag = built.get(ir.nodes);
   if (!dag) built.set(ir.nodes, (dag = dagOf(ir)));
   return dag;
 }
 
-function dagOf(ir: Pick<PipelineIR, 'nodes'>): Dag {
+function dagOf(ir: Pick<PipelineIR, 'nodes'> & Partial<Pick<PipelineIR, 'edges'>>): Dag {
   const ids = new Set(ir.nodes.map((n) => n.id));
-  const parents = new Map<NodeId, NodeId[]>();
+  const parents = new Map<NodeId, readonly NodeId[]>();
   const children = new Map<NodeId, NodeId[]>();
+  let count = 0;
   for (const n of ir.nodes) {
-    parents.set(n.id, [...new Set(n.inputs)].filter((i) => ids.has(i)).sort(byId));
+    // A checked IR's inputs are sorted, distinct and all nodes of it (src/dsl/checker/check.ts).
+    const ps = isParentList(n.inputs, ids) ? n.inputs : [...new Set(n.inputs)].filter((i) => ids.has(i)).sort(byId);
+    parents.set(n.id, ps);
     children.set(n.id, []);
+    count += ps.length;
   }
-  const edges: { from: NodeId; to: NodeId }[] = [];
-  for (const [to, ps] of parents) for (const from of ps) edges.push({ from, to });
-  edges.sort((a, b) => byId(a.from, b.from) || byId(a.to, b.to));
+  const edges = ir.edges && sameEdges(ir.edges, parents, count) ? ir.edges : sortedEdges(parents);
   for (const e of edges) children.get(e.from)!.push(e.to);
 
   // Kahn's algorithm with the ready set a min-heap by id: deterministic (the smallest ready id comes
@@ -65,6 +67,35 @@ function dagOf(ir: Pick<PipelineIR, 'nodes'>): Dag {
     children,
     order,
   };
+}
+
+/** Are `inputs` sorted and distinct, each a node of the graph (they are then the node's parents as they are)? */
+function isParentList(inputs: readonly NodeId[], ids: ReadonlySet<NodeId>): boolean {
+  for (let i = 0; i < inputs.length; i++) if ((i > 0 && !(inputs[i - 1] < inputs[i])) || !ids.has(inputs[i])) return false;
+  return true;
+}
+
+/** Every parent → child edge, sorted by parent, then child. */
+function sortedEdges(parents: ReadonlyMap<NodeId, readonly NodeId[]>): { readonly from: NodeId; readonly to: NodeId }[] {
+  const edges: { from: NodeId; to: NodeId }[] = [];
+  for (const [to, ps] of parents) for (const from of ps) edges.push({ from, to });
+  return edges.sort((a, b) => byId(a.from, b.from) || byId(a.to, b.to));
+}
+
+/**
+ * Are `edges` (a checked IR's: PipelineIR.edges) what sortedEdges makes of `parents` (`count` edges
+ * in all)? As many, distinct and in that order, each one a parent → child edge: then the same list,
+ * without sorting it again.
+ */
+function sameEdges(edges: PipelineIR['edges'], parents: ReadonlyMap<NodeId, readonly NodeId[]>, count: number): boolean {
+  if (edges.length !== count) return false;
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i];
+    const before = i > 0 ? edges[i - 1] : undefined;
+    if (before && !(before.from < e.from || (before.from === e.from && before.to < e.to))) return false;
+    if (!parents.get(e.to)?.includes(e.from)) return false;
+  }
+  return true;
 }
 
 /** Strings, smallest first. */
