@@ -180,7 +180,11 @@ describe("the bind cache's keys", () => {
     const { schemas } = await inferSchemas(ir, new Map(), { cache });
     const expected = ir.nodes.flatMap((n) =>
       n.kind === 'cleanse' || n.kind === 'model'
-        ? [sha256(`${n.sql.text}\0${JSON.stringify(n.inputs.filter((i) => ir.nodes.find((x) => x.id === i)?.kind !== 'features').map((i) => [i, schemas.get(i)]))}`)]
+        ? [
+            sha256(
+              `${n.sql.text}\0${JSON.stringify(n.inputs.filter((i) => ir.nodes.find((x) => x.id === i)?.kind !== 'features').map((i) => [i, schemas.get(i)]))}`,
+            ),
+          ]
         : [],
     );
     expect(keys.length).toBeGreaterThan(60);
