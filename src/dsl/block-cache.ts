@@ -45,7 +45,8 @@ export type TokenClass = (typeof TokenClass)[keyof typeof TokenClass];
 /** What blockRanges reads of a token vector (the reference lexer's, src/dsl/lexer.ts, or the fast one's). */
 export interface BlockTokens {
   readonly count: number;
-  cls(i: number): TokenClass;
+  /** Each token's class, by index: read per token without a call (the walk meets every token of the spec). */
+  readonly classes: Uint8Array;
   /** Offsets in the text: the first character, and one past the last. */
   start(i: number): number;
   end(i: number): number;
@@ -62,20 +63,21 @@ export interface BlockTokens {
 export function blockRanges(tokens: BlockTokens, text: string, file: string): BlockRange[] {
   const out: BlockRange[] = [];
   const n = tokens.count;
+  const cls = tokens.classes;
   let depth = 0;
   for (let i = 0; i < n; i++) {
-    const c = tokens.cls(i);
+    const c = cls[i];
     if (c === TokenClass.LBrace) depth++;
     else if (c === TokenClass.RBrace) depth--;
     else if (depth === 1 && c === TokenClass.Name && tokens.end(i) - tokens.start(i) === 3 && text.startsWith('var', tokens.start(i))) return [];
-    else if (depth === 1 && c === TokenClass.Name && i > 0 && (tokens.cls(i - 1) === TokenClass.LBrace || tokens.cls(i - 1) === TokenClass.RBrace)) {
+    else if (depth === 1 && c === TokenClass.Name && i > 0 && (cls[i - 1] === TokenClass.LBrace || cls[i - 1] === TokenClass.RBrace)) {
       if (!CACHED_TYPES.has(text.slice(tokens.start(i), tokens.end(i)))) continue;
       let j = i + 1;
-      while (j < n && (tokens.cls(j) === TokenClass.Name || tokens.cls(j) === TokenClass.String)) j++;
-      if (j >= n || tokens.cls(j) !== TokenClass.LBrace) continue;
+      while (j < n && (cls[j] === TokenClass.Name || cls[j] === TokenClass.String)) j++;
+      if (j >= n || cls[j] !== TokenClass.LBrace) continue;
       let d = 0;
       for (; j < n; j++) {
-        const cj = tokens.cls(j);
+        const cj = cls[j];
         if (cj === TokenClass.LBrace) d++;
         else if (cj === TokenClass.RBrace && --d === 0) break;
       }

@@ -465,19 +465,17 @@ function parseTokens(text: string, file: string, t: Tokens): SpecFile | undefine
 
 /** blockRanges' view of a token vector. */
 function blockTokens(t: Tokens): BlockTokens {
-  const cls = (kind: number): TokenClass =>
-    kind === IDENT
-      ? TokenClass.Name
-      : kind === STRING
-        ? TokenClass.String
-        : kind === LBRACE
-          ? TokenClass.LBrace
-          : kind === RBRACE
-            ? TokenClass.RBrace
-            : TokenClass.Other;
+  const classes = new Uint8Array(t.n); // TokenClass.Other is 0
+  for (let i = 0; i < t.n; i++) {
+    const kind = t.kind[i];
+    if (kind === IDENT) classes[i] = TokenClass.Name;
+    else if (kind === STRING) classes[i] = TokenClass.String;
+    else if (kind === LBRACE) classes[i] = TokenClass.LBrace;
+    else if (kind === RBRACE) classes[i] = TokenClass.RBrace;
+  }
   return {
     count: t.n,
-    cls: (i) => cls(t.kind[i]),
+    classes,
     start: (i) => t.start[i],
     end: (i) => t.end[i],
     line: (i) => t.line[i],

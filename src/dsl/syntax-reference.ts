@@ -48,9 +48,11 @@ function blockTokens(tokens: readonly IToken[]): BlockTokens {
           : t.tokenType === StringLiteral
             ? TokenClass.String
             : TokenClass.Other;
+  const classes = new Uint8Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) classes[i] = cls(tokens[i]);
   return {
     count: tokens.length,
-    cls: (i) => cls(tokens[i]),
+    classes,
     start: (i) => tokens[i].startOffset,
     end: (i) => tokens[i].startOffset + tokens[i].image.length,
     line: (i) => tokens[i].startLine ?? 1,
