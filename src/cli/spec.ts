@@ -87,6 +87,8 @@ export async function loadSpec(path: string, where: string | SpecPlace, read?: s
     blockCachePath: caches.blockCacheFile,
     cacheSalt: caches.buildId,
     vars,
+    // Not read a second time (it is when it may not be what a strict UTF-8 reading gives: load-core.ts).
+    ...(text !== undefined ? { text } : {}),
   });
   // Cache only what was read from the very text we hashed (the file may change in between).
   if (text !== undefined && sourceOf(loaded) === text) {

@@ -66,11 +66,39 @@ export interface LoadOptions {
   readonly cacheSalt?: string;
   /** `--var NAME=VALUE` overrides of the spec's variables. */
   readonly vars?: Readonly<Record<string, string>>;
+  /**
+   * The file's text as the caller read it (`readFileSync(file, 'utf8')`): taken instead of reading
+   * the file again when it is what the strict reading here gives (asRead). Otherwise the file is read.
+   */
+  readonly text?: string;
 }
 
 /** Reads and checks a spec file. An unreadable file is diagnostic ASG1001; this never throws. */
 export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
   const abs = resolve(file);
+  const text = opts.text !== undefined && asRead(opts.text) ? opts.text : readSpec(file, abs);
+  if (typeof text !== 'string') return text;
+  const cache = opts.sqlCachePath ? new FileSqlCache(opts.sqlCachePath, opts.cacheSalt) : undefined;
+  const blockCache = opts.blockCachePath ? new JsonCacheFile<CachedBlock>(opts.blockCachePath, opts.cacheSalt ?? '') : undefined;
+  const loaded = loadPipelineText(text, abs, {
+    ...(cache ? { sqlCache: cache } : {}),
+    ...(blockCache ? { blockCache } : {}),
+    ...(opts.vars ? { vars: opts.vars } : {}),
+  });
+  cache?.save();
+  blockCache?.save();
+  return loaded;
+}
+
+/**
+ * A text read with `readFileSync(file, 'utf8')` is what readSpec gives: no U+FFFD (so the bytes were
+ * UTF-8), no byte order mark (the strict decoding drops it), not over the size limit (not read then).
+ */
+const asRead = (text: string): boolean =>
+  !text.includes('\uFFFD') && text.charCodeAt(0) !== 0xfeff && (text.length * 3 <= MAX_SPEC_BYTES || Buffer.byteLength(text) <= MAX_SPEC_BYTES);
+
+/** The text of the spec file at `abs` (`file` as given), or the diagnostic of why it cannot be read. */
+function readSpec(file: string, abs: string): string | LoadedSpec {
   const at = { file: abs, line: 1, column: 1, endLine: 1, endColumn: 1 };
   let bytes: Buffer;
   try {
@@ -99,16 +127,7 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedSpec {
       diag(Codes.BinaryFile, 'file is not UTF-8 text (it contains binary data)', at, { hint: 'is this the right file? specs are `.asg` text files' }),
     );
   }
-  const cache = opts.sqlCachePath ? new FileSqlCache(opts.sqlCachePath, opts.cacheSalt) : undefined;
-  const blockCache = opts.blockCachePath ? new JsonCacheFile<CachedBlock>(opts.blockCachePath, opts.cacheSalt ?? '') : undefined;
-  const loaded = loadPipelineText(text, abs, {
-    ...(cache ? { sqlCache: cache } : {}),
-    ...(blockCache ? { blockCache } : {}),
-    ...(opts.vars ? { vars: opts.vars } : {}),
-  });
-  cache?.save();
-  blockCache?.save();
-  return loaded;
+  return text;
 }
 
 function decodeUtf8(bytes: Buffer): string | undefined {

@@ -58,6 +58,10 @@ function check(name: string, file: string) {
     writeFileSync(golden, actual);
   }
   expect(actual).toBe(readFileSync(golden, 'utf8'));
+  // The text a command has read already (src/cli/spec.ts) is checked as the file read here would be:
+  // the same diagnostics, a binary or badly encoded file included.
+  const given = loadPipeline(file, { sqlCachePath: false, text: readFileSync(file, 'utf8') });
+  expect(renderAll(given)).toBe(actual);
 }
 
 describe('invalid spec corpus', () => {
@@ -74,6 +78,17 @@ describe('invalid spec corpus', () => {
       check(name, file);
     });
   }
+
+  it('a text with a byte order mark, given as read, is checked as the file read strictly is', () => {
+    const shop = readFileSync(fileURLToPath(new URL('../fixtures/valid/shop.asg', import.meta.url)), 'utf8');
+    const file = join(tmp, 'bom.asg');
+    writeFileSync(file, `\uFEFF${shop.replace('pipeline', 'pipelin')}`);
+    const read = loadPipeline(file, { sqlCachePath: false });
+    const given = loadPipeline(file, { sqlCachePath: false, text: readFileSync(file, 'utf8') });
+    expect(read.diagnostics.length).toBeGreaterThan(0);
+    expect(renderAll(given)).toBe(renderAll(read));
+    expect(sourceOf(given)).toBe(sourceOf(read));
+  });
 
   it('every golden belongs to a case', () => {
     const names = new Set([...fileCases, ...genCases]);
