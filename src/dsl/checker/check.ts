@@ -150,7 +150,10 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   const sortedInputs = new Map<NodeId, readonly NodeId[]>();
   for (const d of drafts) sortedInputs.set(d.node.id, d.inputs.size < 2 ? [...d.inputs] : [...d.inputs].sort());
   const inputsOf = (id: NodeId): readonly NodeId[] => sortedInputs.get(id) ?? [];
-  const cycles = findCycles([...byId.keys()], inputsOf);
+  const ids = [...byId.keys()];
+  // Kahn's order leaves out exactly the nodes on or behind a cycle: the cycle search runs only then.
+  const order = topoOrder(ids, inputsOf);
+  const cycles = order.length === ids.length ? [] : findCycles(ids, inputsOf);
   for (const cycle of cycles) {
     const first = byId.get(cycle[0])!;
     ctx.report(
@@ -162,7 +165,6 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   }
 
   const assemble = (name: string, warehouse: string): PipelineIR => {
-    const order = topoOrder([...byId.keys()], inputsOf);
     // The drafts' own nodes, their inputs set in place (a draft is assembled once; a copy of each
     // node cost a cold check a thousand object spreads).
     const nodes: PipelineNode[] = order.map((id) => {
@@ -170,9 +172,18 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
       (d.node as { inputs: readonly NodeId[] }).inputs = inputsOf(id);
       return d.node;
     });
-    const edges = nodes
-      .flatMap((n) => n.inputs.map((from) => ({ from, to: n.id })))
-      .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    // Sorted by `from`, then `to`, without a comparator called per pair: each input's consumers
+    // collected in id order, the inputs then taken in id order.
+    const consumers = new Map<NodeId, NodeId[]>();
+    for (const to of [...ids].sort()) {
+      for (const from of inputsOf(to)) {
+        const list = consumers.get(from);
+        if (list) list.push(to);
+        else consumers.set(from, [to]);
+      }
+    }
+    const edges: { from: NodeId; to: NodeId }[] = [];
+    for (const from of [...consumers.keys()].sort()) for (const to of consumers.get(from)!) edges.push({ from, to });
     return {
       schemaVersion: IR_SCHEMA_VERSION,
       name,
