@@ -21,8 +21,9 @@ const bundleDir = join(root, 'dist', 'bundle');
 const bundled = join(bundleDir, 'main.cjs');
 const bundleFresh = () => existsSync(bundled) && statSync(bundled).mtimeMs >= statSync(built).mtimeMs;
 function runBundle() {
-  // The flags first: the code cache's data is for the flags it was made under (src/cli/wasm-flags.cts).
-  require(join(dist, 'wasm-flags.cjs')).setWasmFlags();
+  // V8's WebAssembly flags wait until the bundle imports an ES module (the SQL toolkit can be one):
+  // a flag set now would make V8 reject Node's code cache of its built-ins (src/cli/wasm-flags.cts).
+  require(join(dist, 'wasm-flags.cjs')).deferWasmFlags();
   require(join(dist, 'code-cache.cjs')).install(bundleDir);
   require(bundled);
 }

@@ -20,7 +20,12 @@
 //
 // A chunk's `import()` (of an ES module: a package, a chunk that stays an ES module) goes through
 // importer(): a script compiled here cannot call Node's module loader itself without an experimental
-// option that prints a warning.
+// option that prints a warning. It is also where the SQL toolkit (an ES module) can come in: importer()
+// sets V8's WebAssembly flags (./wasm-flags.cts) before the first ES module loads. V8's data holds a
+// hash of the flags it was made under, so the data of a chunk compiled after that is kept under
+// another name (wasmFlagsKey()), and a chunk compiled before it leaves no data in that process (its
+// data would be made under the new flags, and rejected by the next process, which loads the chunk
+// before any flag is set).
 
 import Module = require('node:module');
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,6 +33,7 @@ import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { codeCacheFolder } from '../workspace/cache-paths.cjs';
+import { setWasmFlags, wasmFlagsKey } from './wasm-flags.cjs';
 
 interface CommonJsModule {
   exports: unknown;
@@ -38,10 +44,13 @@ const extensions = (Module as unknown as { _extensions: Record<string, Loader> }
 /** Kept data older than this (by modification time) is removed when a process writes new data. */
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 
-/** The cached data's file for a chunk: its name, size and modification time (a rebuilt chunk gets another file). */
-function dataFile(folder: string, filename: string): string {
+/**
+ * The cached data's file for a chunk: its name, size and modification time (a rebuilt chunk gets
+ * another file), and the WebAssembly flags set when it is compiled (`flags`: wasmFlagsKey()).
+ */
+function dataFile(folder: string, filename: string, flags: string): string {
   const st = statSync(filename);
-  return join(folder, `${filename.slice(filename.lastIndexOf(sep) + 1)}-${st.size}-${Math.trunc(st.mtimeMs)}.v8`);
+  return join(folder, `${filename.slice(filename.lastIndexOf(sep) + 1)}-${st.size}-${Math.trunc(st.mtimeMs)}${flags && `-${flags}`}.v8`);
 }
 
 let installed: string | undefined;
@@ -58,13 +67,14 @@ export function install(dir: string, env: Readonly<Record<string, string | undef
   // Node's loader for .js files loads .cjs files too (it has none of its own; adding one would change
   // what an extension-less require() finds).
   const fallback = extensions['.js'];
-  const pending: { script: Script; file: string }[] = [];
+  const pending: { script: Script; file: string; flags: string }[] = [];
   extensions['.js'] = (module, filename) => {
     if (!filename.startsWith(prefix) || !filename.endsWith('.cjs')) return fallback(module, filename);
     let file: string | undefined;
     let cachedData: Buffer | undefined;
+    const flags = wasmFlagsKey();
     try {
-      file = dataFile(folder, filename);
+      file = dataFile(folder, filename, flags);
       cachedData = readFileSync(file);
     } catch {
       // No data yet (or the chunk cannot be stat'ed: the read below reports it).
@@ -76,7 +86,7 @@ export function install(dir: string, env: Readonly<Record<string, string | undef
       lineOffset: -1,
       cachedData,
     });
-    if (file && (!cachedData || script.cachedDataRejected)) pending.push({ script, file });
+    if (file && (!cachedData || script.cachedDataRejected)) pending.push({ script, file, flags });
     const run = script.runInThisContext() as (...args: unknown[]) => void;
     run.call(module.exports, module.exports, Module.createRequire(filename), module, filename, dirname(filename));
   };
@@ -84,12 +94,17 @@ export function install(dir: string, env: Readonly<Record<string, string | undef
   return true;
 }
 
-/** Writes each script's cached data (what V8 compiled of it by now); old files are removed when some were written. */
-function save(folder: string, pending: readonly { script: Script; file: string }[]): void {
-  if (pending.length === 0) return;
+/**
+ * Writes each script's cached data (what V8 compiled of it by now) when the flags are still those it
+ * was compiled under; old files are removed when some were written.
+ */
+function save(folder: string, pending: readonly { script: Script; file: string; flags: string }[]): void {
+  const flags = wasmFlagsKey();
+  const kept = pending.filter((p) => p.flags === flags);
+  if (kept.length === 0) return;
   try {
     mkdirSync(folder, { recursive: true });
-    for (const { script, file } of pending) {
+    for (const { script, file } of kept) {
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, file);
@@ -108,7 +123,8 @@ function save(folder: string, pending: readonly { script: Script; file: string }
  * The `import()` of a chunk at `filename` (the bundle's chunks call it where their ES module source
  * had `import(specifier)`): a CommonJS file (.cjs, a chunk or one of asgard's CommonJS modules) or a
  * Node built-in by require(), as an ES module sees it (its exports, and the built-in's as `default`);
- * anything else by Node's ES module loader, relative specifiers from the chunk's own place.
+ * anything else by Node's ES module loader, relative specifiers from the chunk's own place, once
+ * the WebAssembly flags are set (the SQL toolkit, or an ES module chunk that imports it).
  */
 export function importer(filename: string): (specifier: string) => Promise<unknown> {
   const req = Module.createRequire(filename);
@@ -116,6 +132,7 @@ export function importer(filename: string): (specifier: string) => Promise<unkno
   return (specifier) => {
     if (specifier.endsWith('.cjs')) return Promise.resolve().then(() => req(specifier));
     if (specifier.startsWith('node:')) return Promise.resolve().then(() => builtinNamespace(req(specifier)));
+    setWasmFlags();
     return import(specifier.startsWith('.') ? new URL(specifier, base).href : specifier);
   };
 }

@@ -9,8 +9,8 @@
 // exit 13) is reported as an execution failure, with the JSON error document under --format json.
 //
 // V8's WebAssembly flags (--liftoff-only, --wasm-lazy-validation: ./wasm-flags.cts) are set before
-// the SQL toolkit can load, hence the dynamic imports below.
-import { setWasmFlags } from './wasm-flags.cjs';
+// the SQL toolkit can load, hence the dynamic imports below (the bundle defers them further).
+import { processWasmFlags } from './wasm-flags.cjs';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { Invocation, ReplayProof } from './plan-replay.cjs';
 
@@ -21,7 +21,7 @@ export interface Recording {
 }
 
 export async function runProcess(argv: readonly string[], recording?: Recording): Promise<void> {
-  setWasmFlags(process.env);
+  processWasmFlags(process.env);
 
   // `asgard serve` runs in a node started with a server's young generation (relaunch.ts).
   const { followParent, relaunch, relaunchArgs, ServeGcError } = await import('./relaunch.js');

@@ -125,6 +125,75 @@ describe('V8 code cache of the bundle (asgard processes)', () => {
     expect(readFileSync(main).length).toBeGreaterThan(64);
   });
 
+  // Any V8 flag set at run time makes V8 reject the code cache made under the flags before it, Node's
+  // own for its built-ins included (src/cli/wasm-flags.cts): the WebAssembly flags wait for the SQL
+  // toolkit. A preload logs each flag set and each WebAssembly compile.
+  const withFlagLog = (dir: string, cache: string, argv: string[]) => {
+    const log = join(dir, `flags-${argv[0]}.txt`);
+    const hook = join(dir, 'flag-log.cjs');
+    writeFileSync(
+      hook,
+      `const fs = require('node:fs'), v8 = require('node:v8'), log = (s) => fs.appendFileSync(${JSON.stringify(log)}, s + '\\n');
+const set = v8.setFlagsFromString;
+v8.setFlagsFromString = (f) => { log('flag ' + f); return set(f); };
+for (const k of ['compile', 'instantiate']) { const f = WebAssembly[k]; WebAssembly[k] = (...a) => { log('wasm'); return f(...a); }; }
+`,
+    );
+    writeFileSync(log, '');
+    const r = spawnSync(process.execPath, ['-r', hook, join(repoRoot, 'bin', 'asgard.js'), ...argv], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, ASGARD_CODE_CACHE: cache },
+    });
+    return { ...r, log: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  };
+
+  // A spec `compile` can compile (its dbt project's SQL is laid out by the SQL toolkit).
+  const compilable = () =>
+    generateSpec({ sources: 2, sqlNodes: 6 }).replace(
+      /\}\s*$/,
+      '  profile kubernetes {\n    namespace = "asgard"\n    image = "ghcr.io/asgard-data/asgard:0.1.0"\n    spark_image = "apache/spark:4.0.1-python3"\n    spark_version = "4.0.1"\n    warehouse = "s3a://bucket/warehouse"\n  }\n}\n',
+    );
+  const compileArgs = (dir: string) => ['compile', 'a.asg', '--out', join(dir, 'out'), '--profile', 'kubernetes'];
+
+  it('a plan of SQL the fast path reads sets no V8 flag; a command that loads the SQL toolkit sets them before compiling it', () => {
+    const dir = tempDir('asgard-wasm-flags-');
+    const cache = join(dir, 'code');
+    writeFileSync(join(dir, 'a.asg'), compilable());
+    const plan = withFlagLog(dir, cache, ['plan', 'a.asg', '--format', 'json']);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.log).toEqual([]);
+    const compile = withFlagLog(dir, cache, compileArgs(dir));
+    expect(compile.status, compile.stderr).toBe(0);
+    expect(compile.log[0]).toBe('flag --liftoff-only');
+    expect(compile.log[1]).toBe('flag --wasm-lazy-validation');
+    expect(compile.log.slice(2)).toContain('wasm');
+  });
+
+  it('processes with and without the WebAssembly flags do not replace each other’s data', () => {
+    const dir = tempDir('asgard-code-cache-flags-');
+    const cache = join(dir, 'code');
+    writeFileSync(join(dir, 'a.asg'), compilable());
+    const compile = () => {
+      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'asgard.js'), ...compileArgs(dir)], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, ASGARD_CODE_CACHE: cache },
+      });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    expect(plan(dir, cache, 's1').status).toBe(0);
+    compile();
+    const times = () => new Map(cached(cache).map((f) => [f, statSync(f).mtimeMs]));
+    const before = times();
+    // Each kind of process again: each finds its data (V8 accepts it) and rewrites nothing.
+    expect(plan(dir, cache, 's2').status).toBe(0);
+    compile();
+    expect(times()).toEqual(before);
+    // The chunks compiled after the flags were set keep their data apart.
+    expect([...before.keys()].some((f) => /-wasm\.v8$/.test(f))).toBe(true);
+  });
+
   it('ASGARD_CODE_CACHE=off keeps none', () => {
     const dir = tempDir('asgard-code-cache-off-');
     writeFileSync(join(dir, 'a.asg'), generateSpec({ sources: 2, sqlNodes: 6 }));
