@@ -175,7 +175,13 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
           { cwd: project, env: tools.env },
         )
       ).seconds;
+    // Context: Node's own start in the same environment (NODE_EXTRA_CA_CERTS included, when set), the
+    // floor under any asgard process.
+    const nodeStart: number[] = [];
+    const startNode = async () => nodeStart.push((await runTool(process.execPath, ['-e', '0'], { cwd: dir })).seconds);
     for (let i = 0; i < runs; i++) {
+      await startNode();
+      await startNode();
       const state = join(dir, `state-${i}`);
       // Cold means no cache at all: asgard keeps its spec compile cache in .asgard/cache beside the spec.
       rmSync(join(dir, '.asgard'), { recursive: true, force: true });
@@ -189,6 +195,7 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
     const f = (name: string, xs: number[]): Figure => ({ name, value: Number(median(xs).toFixed(3)), unit: 's', runs: xs.length });
     return [
       f('plan.1000_nodes.cold.seconds', cold.plan),
+      f('plan.node_start.seconds', nodeStart),
       f('plan.1000_nodes.dbt_parse_cold.seconds', cold.parse),
       f('plan.1000_nodes.warm.seconds', warm.plan),
       f('plan.1000_nodes.dbt_parse_warm.seconds', warm.parse),
