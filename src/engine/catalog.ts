@@ -38,7 +38,7 @@ export interface AttachedTable {
 
 /** Create schemas bronze/silver/gold and one view per table the state holds. Returns what was attached. */
 export async function attachWarehouse(conn: DuckDBConnection, state: PipelineState, warehouse: Warehouse, opts: AttachOptions = {}): Promise<AttachedTable[]> {
-  for (const l of [...LAYERS, 'features']) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${l}`);
+  await conn.run([...LAYERS, 'features'].map((l) => `CREATE SCHEMA IF NOT EXISTS ${l}`).join('; '));
   const attached: AttachedTable[] = [];
   const tableOf = new Map<NodeId, string>();
   if (opts.ir)

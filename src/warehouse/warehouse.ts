@@ -252,11 +252,20 @@ export class Warehouse {
    */
   async deletedKeys(conn: DuckDBConnection, deletes: readonly string[], columns: readonly string[]): Promise<string | undefined> {
     if (!deletes.length) return `SELECT ${columns.map((c) => `NULL AS ${ident(c)}`).join(', ')} WHERE false`;
-    const r = await conn.runAndReadAll(
-      `SELECT file_name, list(name) FILTER (WHERE field_id IS NOT NULL) AS names, bool_or(field_id = ${DELETE_ROW_ID}) AS has_row FROM parquet_schema([${deletes.map(literal).join(', ')}]) GROUP BY file_name`,
-    );
-    const files = r.getRowObjectsJson() as { file_name: string; names: string[] | null; has_row: boolean | null }[];
-    if (files.length !== new Set(deletes).size || files.some((f) => !f.has_row || !columns.every((c) => f.names?.includes(c)))) return undefined;
+    // A delete file never changes once written: what it keeps is read once per process.
+    const unknown = [...new Set(deletes)].filter((d) => !deleteRowColumns.has(d));
+    if (unknown.length) {
+      const r = await conn.runAndReadAll(
+        `SELECT file_name, list(name) FILTER (WHERE field_id IS NOT NULL) AS names, bool_or(field_id = ${DELETE_ROW_ID}) AS has_row FROM parquet_schema([${unknown.map(literal).join(', ')}]) GROUP BY file_name`,
+      );
+      const files = r.getRowObjectsJson() as { file_name: string; names: string[] | null; has_row: boolean | null }[];
+      if (files.length !== unknown.length) return undefined;
+      for (const f of files) {
+        if (deleteRowColumns.size > 4096) deleteRowColumns.delete(deleteRowColumns.keys().next().value!);
+        deleteRowColumns.set(f.file_name, f.has_row ? (f.names ?? []) : []);
+      }
+    }
+    if (deletes.some((d) => !columns.every((c) => deleteRowColumns.get(d)?.includes(c)))) return undefined;
     return `SELECT ${columns.map((c) => `row.${ident(c)} AS ${ident(c)}`).join(', ')} FROM read_parquet([${deletes.map(literal).join(', ')}])`;
   }
 
@@ -358,6 +367,9 @@ export class Warehouse {
     return { namespace, name };
   }
 }
+
+/** Per position delete file (local path): the columns of the deleted rows its `row` column keeps (none without one). */
+const deleteRowColumns = new Map<string, string[]>();
 
 const INTEGER = /^-?\d+$/;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
