@@ -19,6 +19,7 @@ import {
   type SourceNode,
 } from '../ir/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
+import { sortStrings } from '../util/sort.js';
 
 /** What NodeState.definition holds: data fields and metadata fields, both spec-named. */
 export interface NodeDefinition {
@@ -236,7 +237,7 @@ export function fingerprintPipeline(ir: Pick<PipelineIR, 'nodes' | 'logicalTime'
     const done = out.get(node.id);
     if (done) return done;
     stack.add(node.id);
-    const parents: [NodeId, string][] = [...node.inputs].sort().map((id) => {
+    const parents: [NodeId, string][] = sortStrings([...node.inputs]).map((id) => {
       const p = pending.get(id);
       if (!p || stack.has(id)) return [id, 'missing'];
       return [id, visit(p, stack).fingerprint];
@@ -269,7 +270,7 @@ export function fingerprintsAfterEdit(
   for (const id of edited) {
     const node = byId.get(id);
     if (!node) return undefined;
-    const parents: [NodeId, string][] = [...node.inputs].sort().map((p) => {
+    const parents: [NodeId, string][] = sortStrings([...node.inputs]).map((p) => {
       const f = byId.has(p) ? (now.get(p)?.fingerprint ?? reuse.fingerprints.get(p)?.[0]) : 'missing';
       return [p, f ?? 'missing'];
     });

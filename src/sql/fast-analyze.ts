@@ -18,6 +18,7 @@ import type { SqlAnalysis } from './analyze.js';
 import { type Body, type Expr, type FromItem, type Over, parseSubset, type Query } from './fast-parse.js';
 import type { RenderedTemplate } from './transpile.js';
 import { Unsure, unsure } from './unsure.js';
+import { sortBy } from '../util/sort.js';
 
 /**
  * The normalised Spark text (what fingerprints hash) and the DuckDB bind rendering (what schema
@@ -400,7 +401,7 @@ export function fastAnalyzeSql(text: string, bindTree?: (q: Query) => void): Ext
     const texts = new AnalysisTexts(order);
     texts.query(q);
     const normalized = texts.spark;
-    const tables = parsed.tables.length < 2 ? [...parsed.tables] : [...parsed.tables].sort((a, b) => a.start - b.start);
+    const tables = sortBy([...parsed.tables], (a, b) => a.start - b.start);
     // A rendering of the tree is the body's only without a comment dropped (src/sql/analyze.ts).
     if (parsed.comments) return { ok: true, normalized, tables };
     const bind: RenderedTemplate = { sql: texts.duck, tables: [...order.keys()] };

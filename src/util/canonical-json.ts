@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { sortStrings } from './sort.js';
 
 /** JSON with object keys sorted at every depth: the one serialisation that is hashed or compared. */
 export function canonicalJson(value: unknown): string {
@@ -9,7 +10,9 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) {
+    const keys = sortStrings(Object.keys(v as object));
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
       const x = (v as Record<string, unknown>)[k];
       if (x !== undefined) out[k] = sortKeys(x);
     }

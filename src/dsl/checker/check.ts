@@ -31,6 +31,7 @@ import { checkSource } from './sources.js';
 import { checkTransform } from './transforms.js';
 import { toResolvable } from './values.js';
 import { bodyVars, declareVars, substituteVars, type Vars } from './vars.js';
+import { sortStrings } from '../../util/sort.js';
 
 export interface CheckOptions {
   readonly sqlCache?: SqlAnalysisCache;
@@ -148,7 +149,7 @@ export function checkSpec(ast: SpecFile, opts: CheckOptions = {}): { ir?: Pipeli
   const byId = new Map(drafts.map((d) => [d.node.id, d]));
   // Each node's inputs sorted once, for the cycle search, the order and the IR alike.
   const sortedInputs = new Map<NodeId, readonly NodeId[]>();
-  for (const d of drafts) sortedInputs.set(d.node.id, d.inputs.size < 2 ? [...d.inputs] : [...d.inputs].sort());
+  for (const d of drafts) sortedInputs.set(d.node.id, sortStrings([...d.inputs]));
   const inputsOf = (id: NodeId): readonly NodeId[] => sortedInputs.get(id) ?? [];
   const ids = [...byId.keys()];
   // Kahn's order leaves out exactly the nodes on or behind a cycle: the cycle search runs only then.
@@ -403,7 +404,7 @@ function analyzeBodies(ctx: Ctx, r: Resolver, typeEarly = false): void {
       const id = resolveSqlTable(ctx, r, t, body.text, body.span);
       if (id) reads.add(id);
     }
-    body.reads = reads.size < 2 ? [...reads] : [...reads].sort();
+    body.reads = sortStrings([...reads]);
     for (const id of reads) if (!(isCheck && id === draft.node.id)) draft.inputs.add(id);
   }
 }
