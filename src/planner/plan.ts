@@ -208,21 +208,33 @@ function plannedAction(
 ): PlannedAction {
   const id = node.id;
   const before = input.prior[id];
-  const base = { node: id, kind: node.kind, downstream, fingerprint: fp.fingerprint, metaFingerprint: fp.metaFingerprint };
+  // Each action one object literal in this key order: `{ ...base, action, … }` cost ~1 KB more an
+  // action (the copy's property store grown key by key; bench/plan.md, session 15, planm).
+  const { fingerprint, metaFingerprint } = fp;
+  const made = (action: Action, reasons: readonly string[], schemaChanges: readonly SchemaChange[]): PlannedAction => ({
+    node: id,
+    kind: node.kind,
+    downstream,
+    fingerprint,
+    metaFingerprint,
+    action,
+    reasons,
+    schemaChanges,
+  });
   if (!before || before.kind !== node.kind) {
-    return { ...base, action: 'create', reasons: [before ? `kind changed from ${before.kind}` : 'never applied'], schemaChanges: [] };
+    return made('create', [before ? `kind changed from ${before.kind}` : 'never applied'], []);
   }
   const prevDef = asDefinition(before.definition);
   const missing = input.missingSnapshots?.get(id);
   if (missing !== undefined) {
     // The state says the table exists, the warehouse does not have it: only a rebuild restores it.
-    return { ...base, action: 'replace', reasons: [`snapshot missing: ${missing} does not exist`], schemaChanges: [] };
+    return made('replace', [`snapshot missing: ${missing} does not exist`], []);
   }
   if (before.fingerprint === fp.fingerprint) {
-    if (before.metaFingerprint === fp.metaFingerprint) return { ...base, action: 'noop', reasons: [], schemaChanges: [] };
+    if (before.metaFingerprint === fp.metaFingerprint) return made('noop', [], []);
     const changed = changedKeys(prevDef?.meta, fp.definition.meta);
     const reasons = (changed.length ? changed : ['metadata']).map((k) => `${k.replace(/_/g, ' ')} changed (metadata only)`);
-    return { ...base, action: 'update', reasons, schemaChanges: [], metadataOnly: true };
+    return { node: id, kind: node.kind, downstream, fingerprint, metaFingerprint, action: 'update', reasons, schemaChanges: [], metadataOnly: true };
   }
   let own = changedKeys(prevDef?.data, fp.definition.data);
   // Whether SQL reads the logical time follows from the SQL: name the SQL, not the consequence.
@@ -247,7 +259,8 @@ function plannedAction(
   const replace = incompatible || own.some((k) => FORCES_REPLACEMENT[node.kind].includes(k.split('.')[0])) || (accumulates && own.includes('sql'));
   // How the table follows its inputs' changes (only an unchanged definition can build on the last run).
   const maintenance = replace ? undefined : plannedMaintenance(node, own, input.ir, planned);
-  return { ...base, action: replace ? 'replace' : 'update', reasons, schemaChanges, ...(maintenance ? { maintenance } : {}) };
+  const action = made(replace ? 'replace' : 'update', reasons, schemaChanges);
+  return maintenance ? { ...action, maintenance } : action;
 }
 
 /**
