@@ -162,8 +162,8 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
     // run of each with its cache (asgard's .asgard/cache, dbt's target/partial_parse.msgpack).
     const cold = { plan: [] as number[], parse: [] as number[] };
     const warm = { plan: [] as number[], parse: [] as number[] };
-    const plan = async (state: string) => {
-      const p = await runTool(process.execPath, [bin, 'plan', spec, '--state', state, '--format', 'json'], { cwd: dir, allowFailure: true });
+    const plan = async (state: string, env?: NodeJS.ProcessEnv) => {
+      const p = await runTool(process.execPath, [bin, 'plan', spec, '--state', state, '--format', 'json'], { cwd: dir, env, allowFailure: true });
       if (p.code !== 0 && p.code !== 3) throw new Error(`asgard plan exited ${p.code}: ${p.stderr.slice(-1000)}`);
       return p.seconds;
     };
@@ -176,16 +176,30 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
         )
       ).seconds;
     // Context: Node's own start in the same environment (NODE_EXTRA_CA_CERTS included, when set), the
-    // floor under any asgard process.
+    // floor under any asgard process; and both again without NODE_EXTRA_CA_CERTS, which Node 20 reads
+    // at start, parsing its bundled roots and that file whole before any JavaScript runs
+    // (nodejs/node#40524; bench/plan.md, session 16). The figures compared are measured with it.
+    const noExtraCa = { ...process.env };
+    delete noExtraCa.NODE_EXTRA_CA_CERTS;
     const nodeStart: number[] = [];
-    const startNode = async () => nodeStart.push((await runTool(process.execPath, ['-e', '0'], { cwd: dir })).seconds);
-    for (let i = 0; i < runs; i++) {
-      await startNode();
-      await startNode();
-      const state = join(dir, `state-${i}`);
-      // Cold means no cache at all: asgard keeps its spec compile cache in .asgard/cache beside the spec.
+    const nodeStartNoCa: number[] = [];
+    const coldNoCa: number[] = [];
+    const startNode = async (into: number[], env?: NodeJS.ProcessEnv) => into.push((await runTool(process.execPath, ['-e', '0'], { cwd: dir, env })).seconds);
+    // Cold means no cache at all: asgard keeps its spec compile cache in .asgard/cache beside the spec.
+    const coldPlan = async (into: number[], state: string, env?: NodeJS.ProcessEnv) => {
       rmSync(join(dir, '.asgard'), { recursive: true, force: true });
-      cold.plan.push(await plan(state));
+      into.push(await plan(state, env));
+    };
+    for (let i = 0; i < runs; i++) {
+      await startNode(nodeStart);
+      await startNode(nodeStart);
+      await startNode(nodeStartNoCa, noExtraCa);
+      await startNode(nodeStartNoCa, noExtraCa);
+      const state = join(dir, `state-${i}`);
+      // Alternating which of the two cold plans runs first, so that neither always follows dbt.
+      if (i % 2) await coldPlan(coldNoCa, join(dir, `state-no-ca-${i}`), noExtraCa);
+      await coldPlan(cold.plan, state);
+      if (i % 2 === 0) await coldPlan(coldNoCa, join(dir, `state-no-ca-${i}`), noExtraCa);
       warm.plan.push(await plan(state));
       cold.parse.push(await parse(false));
       await parse(true); // writes the partial-parse cache
@@ -196,6 +210,8 @@ export async function planVersusParse(runs = 3): Promise<Figure[]> {
     return [
       f('plan.1000_nodes.cold.seconds', cold.plan),
       f('plan.node_start.seconds', nodeStart),
+      f('plan.1000_nodes.cold_without_extra_ca.seconds', coldNoCa),
+      f('plan.node_start_without_extra_ca.seconds', nodeStartNoCa),
       f('plan.1000_nodes.dbt_parse_cold.seconds', cold.parse),
       f('plan.1000_nodes.warm.seconds', warm.plan),
       f('plan.1000_nodes.dbt_parse_warm.seconds', warm.parse),

@@ -18,6 +18,8 @@
 //  - plan.1000_nodes.cold.seconds / dbt_parse_cold.seconds: no cache at all (--no-partial-parse);
 //  - plan.node_start.seconds: `node -e 0` in the same environment (context: the floor under any
 //    asgard process; NODE_EXTRA_CA_CERTS, where set, makes Node parse that whole bundle at start);
+//  - plan.1000_nodes.cold_without_extra_ca.seconds, plan.node_start_without_extra_ca.seconds: the
+//    same without NODE_EXTRA_CA_CERTS in the environment (context only; the ratios use the above);
 //  - plan.1000_nodes.warm.seconds / dbt_parse_warm.seconds: the second run of each, with its cache;
 //  - plan.1000_nodes.speedup_cold / speedup_warm: the ratios (goal >= 50).
 // ASGARD_BENCH_RUNS (default 3) sets the runs of the 10,000-node and dbt comparisons.
