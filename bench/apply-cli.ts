@@ -16,12 +16,7 @@ import { StateStore } from '../src/planner/state-store.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { differingTables } from './same-tables.js';
 import { buildDist } from './build-dist.js';
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
+import { median } from './stats.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SPEC = join(ROOT, 'pipelines/churn.asg');
 

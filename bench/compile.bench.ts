@@ -12,16 +12,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // this module (a cycle that never settles).
 import type { Figure } from './run.js';
 import { generateSpec } from './gen-spec.js';
+import { median } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const RUNS = 3;
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const PROFILE = `
   profile kubernetes {

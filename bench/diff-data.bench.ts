@@ -11,7 +11,7 @@
 
 import { fileURLToPath } from 'node:url';
 import type { Figure } from './run.js';
-import { median } from './plan.bench.js';
+import { median } from './stats.js';
 import { EngineHarness, SEED, bronzeSql } from './engine-harness.js';
 import { loadPipeline } from '../src/dsl/load.js';
 import { engineRun } from './apply.bench.js';

@@ -14,12 +14,8 @@ import type { Figure } from './run.js';
 import { cli } from '../test/cli/helpers.js';
 import { openDuck } from '../src/engine/duckdb.js';
 import { buildDist } from './build-dist.js';
+import { median } from './stats.js';
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 5;
 

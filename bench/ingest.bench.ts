@@ -15,13 +15,7 @@ import { join, resolve } from 'node:path';
 import type { Figure } from './run.js';
 import { demoServices } from './services.js';
 import { buildDist } from './build-dist.js';
-
-// Not imported from ./run.js at runtime: importing run.ts outside the runner would run every bench.
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+import { median } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);

@@ -13,16 +13,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figure } from './run.js';
 
-// Not imported from run.ts: importing a value from it runs the bench runner itself.
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 import { trainModel } from '../src/ml/train.js';
 import { trainTestSplit } from '../src/ml/dataset.js';
 import { syntheticChurn } from '../test/ml/synthetic.js';
 import { syntheticImbalanced } from '../test/ml/imbalanced.js';
+import { median } from './stats.js';
 
 const RUNS = 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

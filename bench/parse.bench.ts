@@ -13,16 +13,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateSpec } from './gen-spec.js';
 import type { Figure } from './run.js';
+import { median } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-
-// Not imported from ./run.js at runtime: importing run.ts outside the runner would run every bench.
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** Peak RSS (MiB) of a fresh process that loads the spec once. */
 function childRss(spec: string, cachePath: string | false): number {

@@ -39,16 +39,11 @@ import type { Figure } from './run.js';
 import { generateSpec } from './gen-spec.js';
 import { planVersusParse } from './conformance-route.js';
 import { buildDist } from './build-dist.js';
+import { median } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const RUNS = 5;
-export const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 /** The sizes ASGARD_BENCH_PLAN_SIZE selects (both when unset); anything else is an error, not a silent skip. */
 export function planSizes(env = process.env.ASGARD_BENCH_PLAN_SIZE): { small: boolean; big: boolean } {
   if (env === undefined || env === '') return { small: true, big: true };

@@ -21,7 +21,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Figure } from './run.js';
-import { median } from './plan.bench.js';
+import { median } from './stats.js';
 import { QUERY_POOL_SIZE } from '../src/serve/query-door.js';
 import { persistState, runContext, serveOn } from '../test/ml/fixtures.js';
 import { trainForest } from './served-forest.js';

@@ -29,16 +29,11 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { Figure } from './run.js';
 
-// Not imported from run.ts: importing a value from it runs the bench runner itself.
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 import { persistState, runContext, serveOn } from '../test/ml/fixtures.js';
 import { trainForest } from './served-forest.js';
 import { coreDelta, coreTimes, type CoreTimes } from './sched.js';
 import { openLoop as openLoopRun, serveProcess, warmQueryDoor, type LoadResult, type ServerStats } from './open-loop.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
 const SECONDS = 8;

@@ -34,16 +34,11 @@ import { generateSpec } from './gen-spec.js';
 import { churnWorkspace } from '../test/helpers/churn.js';
 import { launchChromium } from '../test/site/browser.js';
 import { buildDist } from './build-dist.js';
+import { median } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const RUNS = Number(process.env.ASGARD_BENCH_RUNS ?? 3);
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 const SIZES = (process.env.ASGARD_SITE_SIZES ?? 'churn,1000_nodes').split(',');
 const FIGURES = new Set((process.env.ASGARD_SITE_FIGURES ?? 'user_path,warm,cold,interactive').split(','));
 

@@ -12,11 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Figure } from './run.js';
 import { buildDist } from './build-dist.js';
+import { median } from './stats.js';
 
 const root = resolve(import.meta.dirname, '..');
 const RUNS = 7;
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function time(args: string[], env: Record<string, string> = {}): number {
   const t0 = performance.now();
