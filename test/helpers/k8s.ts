@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { freePortsBelowEphemeral } from './ports.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -62,10 +63,11 @@ export async function deleteNamespace(name: string, kubeconfig?: string): Promis
 }
 
 /**
- * An API server and etcd of the caller's own (its own ports and folder), for fault tests that stop
- * and restart kube-apiserver without disturbing the shared one other test files use. `stopApiServer`
- * kills kube-apiserver only (etcd keeps the objects); `start` starts what is not running. Both run
- * the script asynchronously, so an apply in the same process goes on meanwhile.
+ * An API server and etcd of the caller's own (its own folder, and ports chosen below the ephemeral
+ * range: test/helpers/ports.ts), for fault tests that stop and restart kube-apiserver without
+ * disturbing the shared one other test files use. `stopApiServer` kills kube-apiserver only (etcd
+ * keeps the objects); `start` starts what is not running. Both run the script asynchronously, so an
+ * apply in the same process goes on meanwhile.
  */
 export interface PrivateK8s extends K8sEnv {
   start(): Promise<void>;
@@ -73,7 +75,9 @@ export interface PrivateK8s extends K8sEnv {
   down(): Promise<void>;
 }
 
-export async function privateK8sServer(dir: string, port: number, etcdPort: number): Promise<PrivateK8s> {
+export async function privateK8sServer(dir: string): Promise<PrivateK8s> {
+  // kube-apiserver, etcd's client port and its peer port (the script's client port + 1).
+  const [port, etcdPort] = await freePortsBelowEphemeral(3);
   const env = { ...process.env, ASGARD_SERVICES_DIR: dir, ASGARD_K8S_PORT: String(port), ASGARD_ETCD_PORT: String(etcdPort) };
   const sh = async (script: string) => {
     await promisify(execFile)('bash', ['-c', `source scripts/k8s-apiserver.sh && ${script}`], { cwd: ROOT, env, timeout: 600_000 });

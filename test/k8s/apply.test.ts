@@ -548,7 +548,7 @@ describe('apply --profile kubernetes: the API server goes away mid-watch', { tim
 
   it('the watch resumes once it is back: the apply completes, each run submitted once, no duplicate object', async () => {
     // An API server of this test's own (own ports and folder): stopping it disturbs no other test.
-    server = await privateK8sServer(mkdtempSync(join(tmpdir(), 'asgard-k8s-restart-')), 56453, 52393);
+    server = await privateK8sServer(mkdtempSync(join(tmpdir(), 'asgard-k8s-restart-')));
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     await world({ sparkApplications: (app) => (app.metadata.name === 'shop-orders-clean' ? { completeAfter: held } : 'complete') }, {}, server);
