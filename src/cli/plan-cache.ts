@@ -7,13 +7,17 @@
 // node, nor loads the modules that do; with the spec's head kept beside the plan (its name,
 // warehouse, profiles, warnings and secret references), it does not even read the checked spec
 // (replayPlan). One entry per spec in the workspace's `cache/plans/<spec>.json`, keyed by the
-// spec (its first bytes, src/util/keyed-file.ts), the actions kept as printed (writeEntry); any doubt (another spec or input, a damaged file) means the plan is
-// made again.
+// spec (its first bytes, src/util/keyed-file.ts), the actions kept as printed (planEntryParts); any
+// doubt (another spec or input, a damaged file) means the plan is made again. A plan that differs
+// from the whole entry this command read in under half of its actions (a plan after an edit: the
+// edit's downstream) is kept as those actions only, in `<spec>.json.delta` over that entry, so an
+// edit of a large spec does not rewrite the whole plan (10 MB at 10,000 nodes) as the spec cache
+// does not rewrite the whole checked spec.
 
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
 import type { Plan, PlannedAction } from '../planner/plan.js';
-import { ACTION_SEPARATOR, actionsText, knownActionText } from '../planner/plan-json.js';
+import { ACTION_SEPARATOR, actionText, actionsText, joinedTexts, knownActionText } from '../planner/plan-json.js';
 import type { PipelineState, SnapshotRef, StateStore } from '../planner/state-store.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { sha256 } from '../util/canonical-json.js';
@@ -24,7 +28,7 @@ import type { CommandContext } from './command.js';
 import { type SecretRef, secretRefs } from './secrets.js';
 import { cliVars, workspaceOf, type LoadedSpec } from './spec.js';
 import { specTextKey } from './spec-text.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ReplayProof } from './plan-replay.cjs';
 
@@ -62,28 +66,40 @@ interface EntryHead extends Omit<PlanEntry, 'plan'> {
   readonly lengths: readonly number[];
 }
 
+/** What a delta entry's first line adds: the whole entry it changes and the places of the actions it replaces. */
+interface DeltaOf {
+  /** The whole entry's key and inputs. */
+  readonly base: string;
+  readonly baseInputs: string;
+  /** The place in the base's actions of each action in the delta's array, ascending. */
+  readonly places: readonly number[];
+}
+
 const inputsKey = (inputs: PlanInputs): string =>
   sha256(JSON.stringify([inputs.profile, inputs.state, [...inputs.missingSnapshots].sort((a, b) => (a[0] < b[0] ? -1 : 1)), inputs.schemas]));
+
+const deltaPath = (path: string): string => `${path}.delta`;
 
 /**
  * The file of the entry `entry` under `key`: its first line the entry without the plan's actions,
  * with the length of each action's printed text (src/planner/plan-json.ts); then the actions as one
  * JSON array of those texts (`[` text `,\n    ` text … `]`). A reader parses the array once and
  * knows each action's text from the lengths: a plan printed from kept actions serialises none of
- * them again, and neither does the entry written after it.
+ * them again, and neither does the entry written after it. A delta entry's file is the same with
+ * only the actions it replaces in the array, and `delta` on its first line.
  */
-export function planEntryParts(key: string, entry: PlanEntry): Buffer[] {
+export function planEntryParts(key: string, entry: PlanEntry, delta?: DeltaOf): Buffer[] {
   const { actions, ...plan } = entry.plan;
-  const { text, lengths } = actionsText(actions);
-  const head: EntryHead = { key, ...entry, plan, lengths };
+  const { text, lengths } = delta ? joinedTexts(delta.places.map((i) => actions[i])) : actionsText(actions);
+  const head: EntryHead & { delta?: DeltaOf } = { key, ...entry, plan, lengths, ...(delta ? { delta } : {}) };
   return [Buffer.from(`${JSON.stringify(head)}\n[`), Buffer.from(text), Buffer.from(']')];
 }
 
 /** The entry in the text of an entry file (planEntryParts), its actions' texts known; undefined when damaged. */
-export function parsePlanEntry(text: string): (PlanEntry & { readonly key: string }) | undefined {
+export function parsePlanEntry(text: string): (PlanEntry & { readonly key: string; readonly delta?: DeltaOf }) | undefined {
   const nl = text.indexOf('\n');
   if (nl < 0) return undefined;
-  let head: EntryHead;
+  let head: EntryHead & { delta?: DeltaOf };
   let actions: PlannedAction[];
   const body = text.slice(nl + 1);
   try {
@@ -109,13 +125,48 @@ export function parsePlanEntry(text: string): (PlanEntry & { readonly key: strin
   return { ...rest, plan: { ...plan, actions } };
 }
 
+/** The entry file's text when its first bytes say it holds the entry of `key`. */
+const keyedText = (path: string, key: string): string | undefined => (hasKey(path, key) ? readFileSync(path, 'utf8') : undefined);
+
+/**
+ * The whole entry each entry read by this process was, or was made from (by path), with its file's
+ * size and time when read: a plan made next is kept as a delta of it when the file is still that
+ * one (another command, or another process, may have written it since) and the plan differs from
+ * it in under half of its actions (cachePlan).
+ */
+const wholeEntries = new Map<string, { readonly key: string; readonly inputs: string; readonly actions: readonly PlannedAction[]; readonly stamp: string }>();
+const stampOf = (path: string): string => {
+  const st = statSync(path);
+  return `${st.ino} ${st.size} ${st.mtimeMs}`;
+};
+
 function entryOf(caches: WorkspaceCaches, file: string, cacheKey: string): PlanEntry | undefined {
   const path = caches.planFile(file);
   const key = caches.specKey(file, cacheKey);
   try {
-    if (!hasKey(path, key)) return undefined;
-    const e = parsePlanEntry(readFileSync(path, 'utf8'));
-    return e?.key === key ? e : undefined;
+    const stamp = stampOf(path);
+    const whole = keyedText(path, key);
+    if (whole !== undefined) {
+      const e = parsePlanEntry(whole);
+      if (e?.key !== key || e.delta) return undefined;
+      wholeEntries.set(path, { key, inputs: e.inputs, actions: e.plan.actions, stamp });
+      return e;
+    }
+    const deltaText = keyedText(deltaPath(path), key);
+    const d = deltaText === undefined ? undefined : parsePlanEntry(deltaText);
+    const baseText = d?.delta && keyedText(path, d.delta.base);
+    const base = baseText ? parsePlanEntry(baseText) : undefined;
+    if (d?.key !== key || !d.delta || !base || base.delta || base.key !== d.delta.base || base.inputs !== d.delta.baseInputs) return undefined;
+    const { places } = d.delta;
+    if (!Array.isArray(places) || places.length !== d.plan.actions.length) return undefined;
+    const actions = base.plan.actions.slice();
+    for (let i = 0; i < places.length; i++) {
+      if (!Number.isInteger(places[i]) || places[i] < (i ? places[i - 1] + 1 : 0) || places[i] >= actions.length) return undefined;
+      actions[places[i]] = d.plan.actions[i];
+    }
+    wholeEntries.set(path, { key: base.key, inputs: base.inputs, actions: base.plan.actions, stamp });
+    const { delta: _delta, ...entry } = d;
+    return { ...entry, plan: { ...d.plan, actions } };
   } catch {
     return undefined; // a damaged or foreign file: no entry
   }
@@ -143,15 +194,34 @@ export function cachePlan(
     diagnostics: spec.diagnostics,
     secrets: secretRefs(spec.ir),
   };
+  const path = caches.planFile(file);
+  const key = caches.specKey(file, cacheKey);
+  const entry: PlanEntry = { inputs: inputsKey(inputs), plan, ...(head ? { head } : {}) };
+  const base = wholeEntries.get(path);
+  wholeEntries.delete(path);
   try {
-    writeFileAtomic(
-      caches.planFile(file),
-      planEntryParts(caches.specKey(file, cacheKey), { inputs: inputsKey(inputs), plan, ...(head ? { head } : {}) }),
-      false,
-    );
+    const places = base && base.key !== key && base.stamp === stampOf(path) ? changedPlaces(base.actions, plan.actions) : undefined;
+    if (places && base) {
+      writeFileAtomic(deltaPath(path), planEntryParts(key, entry, { base: base.key, baseInputs: base.inputs, places }), false);
+    } else {
+      writeFileAtomic(path, planEntryParts(key, entry), false);
+      rmSync(deltaPath(path), { force: true });
+    }
   } catch {
     // a cache (never fsynced): a read-only state folder means the next plan is made again
   }
+}
+
+/** Where `actions` print otherwise than `base`'s (the same length), when that is under half of them. */
+function changedPlaces(base: readonly PlannedAction[], actions: readonly PlannedAction[]): number[] | undefined {
+  if (base.length !== actions.length) return undefined;
+  const places: number[] = [];
+  for (let i = 0; i < actions.length; i++) {
+    // A kept action is the base's own object, or prints as the same text.
+    if (actions[i] !== base[i] && actionText(actions[i]) !== actionText(base[i])) places.push(i);
+    if (places.length * 2 >= actions.length) return undefined;
+  }
+  return places;
 }
 
 /** What a plan found of the state's snapshots in the warehouse. */

@@ -49,7 +49,8 @@ export function actionsText(actions: readonly PlannedAction[]): { readonly text:
   return j;
 }
 
-function joinedTexts(actions: readonly PlannedAction[]): { readonly text: string; readonly lengths: readonly number[] } {
+/** The texts of `actions` (actionText) joined as they stand in a printed array, and each one's length. */
+export function joinedTexts(actions: readonly PlannedAction[]): { readonly text: string; readonly lengths: readonly number[] } {
   const texts = actions.map(actionText);
   return { text: texts.join(ACTION_SEPARATOR), lengths: texts.map((t) => t.length) };
 }

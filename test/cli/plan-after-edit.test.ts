@@ -7,7 +7,7 @@
 // retyped, a node added, a node removed, a node reading another table, a description, edits that
 // break the spec (an unknown table, a SQL syntax error below moved lines) and their repair; and the
 // same against an applied state (noop, update and upstream reasons).
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -122,6 +122,41 @@ describe('plan after an edit', () => {
       const warm = await plan(dir, spec);
       expect(warm, what).toBe(await withoutCaches());
     }
+  }, 300_000);
+
+  it('keeps the plan after an edit as a delta of the last whole plan entry, which is not written again; read through it, the plan is the same; a torn delta is not read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asgard-plan-delta-'));
+    const cold = mkdtempSync(join(tmpdir(), 'asgard-plan-delta-cold-'));
+    const spec = 'generated.asg';
+    const plans = join(dir, '.asgard', 'cache', 'plans');
+    const whole = join(plans, `${spec}.json`);
+    const delta = `${whole}.delta`;
+    const record = join(plans, `${spec}.out`);
+    let text = generateSpec({ sources: 6, sqlNodes: 80 });
+    writeFileSync(join(dir, spec), text);
+    expect(await plan(dir, spec)).toMatch(/^exit 0/);
+    const base = readFileSync(whole);
+    const stamp = statSync(whole).mtimeMs;
+    expect(existsSync(delta)).toBe(false);
+    // Two edits in turn, each a plan made from the last one: the whole entry stays as it was.
+    for (const bound of ['100', '200']) {
+      text = replaceOnce(text, /WHERE amount > (\d+ AND amount > )?/, `WHERE amount > ${bound} AND amount > `);
+      writeFileSync(join(dir, spec), text);
+      const warm = await plan(dir, spec);
+      expect(warm).toBe(await uncached(cold, spec, text));
+      expect(readFileSync(whole).equals(base)).toBe(true);
+      expect(statSync(whole).mtimeMs).toBe(stamp);
+      expect(statSync(delta).size).toBeLessThan(base.length / 2);
+      // Without a replay record (a process's: src/cli/plan-replay.cts), the plan comes from the entry through the delta: the same.
+      rmSync(record, { force: true });
+      expect(await plan(dir, spec)).toBe(warm);
+    }
+    // A torn delta is no entry: the plan is made again, the same.
+    const warm = await plan(dir, spec);
+    rmSync(record, { force: true });
+    writeFileSync(delta, readFileSync(delta).subarray(0, statSync(delta).size - 10));
+    expect(await plan(dir, spec)).toBe(warm);
+    expect(readFileSync(whole).equals(base)).toBe(true);
   }, 300_000);
 
   it('in a folder moved with its caches, equals a plan without caches (the last entry names the old path)', async () => {
