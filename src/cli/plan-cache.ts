@@ -28,7 +28,8 @@ import type { CommandContext } from './command.js';
 import { type SecretRef, secretRefs } from './secrets.js';
 import { cliVars, workspaceOf, type LoadedSpec } from './spec.js';
 import { specTextKey } from './spec-text.js';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { readUtf8 } from '../util/read-utf8.js';
 import { resolve } from 'node:path';
 import type { ReplayProof } from './plan-replay.cjs';
 
@@ -126,7 +127,7 @@ export function parsePlanEntry(text: string): (PlanEntry & { readonly key: strin
 }
 
 /** The entry file's text when its first bytes say it holds the entry of `key`. */
-const keyedText = (path: string, key: string): string | undefined => (hasKey(path, key) ? readFileSync(path, 'utf8') : undefined);
+const keyedText = (path: string, key: string): string | undefined => (hasKey(path, key) ? readUtf8(path) : undefined);
 
 /**
  * The whole entry each entry read by this process was, or was made from (by path), with its file's

@@ -2,6 +2,7 @@
 // can, and call the pure planner. Shared by `plan` and `apply`; also reads and writes plan files.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { readUtf8 } from '../util/read-utf8.js';
 import { dirname, relative, resolve } from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR } from '../ir/types.js';
@@ -279,7 +280,7 @@ export function isPlanFile(file: string): boolean {
 export function readPlanFile(file: string): Plan {
   let doc: Plan & { digest?: unknown };
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as Plan & { digest?: unknown };
+    doc = JSON.parse(readUtf8(file)) as Plan & { digest?: unknown };
   } catch (e) {
     throw new CliError(`cannot read the plan ${file}: ${(e as Error).message}`);
   }

@@ -8,7 +8,8 @@
 // moved, schemas and fingerprints that differ), so an edit of a large spec does not rewrite tens of
 // MB; the whole entry is written again when the changes grow past half of it.
 
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { readUtf8 } from '../util/read-utf8.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { NodeId, PipelineIR, PipelineNode } from '../ir/types.js';
@@ -125,7 +126,7 @@ interface TextHead {
 /** The text file's head and text; undefined when missing or of another format. */
 function readText(path: string): (TextHead & { readonly text: string }) | undefined {
   try {
-    const t = readFileSync(textPath(path), 'utf8');
+    const t = readUtf8(textPath(path));
     const nl = t.indexOf('\n');
     if (nl < 0) return undefined;
     const h = JSON.parse(t.slice(0, nl)) as TextHead;
@@ -152,7 +153,7 @@ function read(caches: WorkspaceCaches, specFile: string, text: string): CacheFil
     // The key is the file's first field (write keeps it so): the entry of another text (after an
     // edit) is not read and parsed, which costs a second per 10,000 nodes.
     let c: CacheFile | undefined;
-    if (hasKey(path, key)) c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+    if (hasKey(path, key)) c = JSON.parse(readUtf8(path)) as CacheFile;
     else {
       const d = readKeyed<Delta>(deltaPath(path), key);
       const base = d && readKeyed<CacheFile>(path, d.base);
@@ -294,7 +295,7 @@ function lastChecked(
     const { key, text } = t;
     caches.rememberSpecKey(specFile, text, key);
     if (!hasKey(path, key)) return undefined;
-    const c = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+    const c = JSON.parse(readUtf8(path)) as CacheFile;
     if (c.key !== key) return undefined;
     const base = {
       key,
@@ -328,7 +329,7 @@ function textThroughDelta(path: string, key: string): (TextHead & { readonly tex
 /** The delta beside the entry at `path` if it changes the entry of `key`. */
 function deltaOver(path: string, key: string): Delta | undefined {
   try {
-    const d = JSON.parse(readFileSync(deltaPath(path), 'utf8')) as Delta;
+    const d = JSON.parse(readUtf8(deltaPath(path))) as Delta;
     return d.base === key ? d : undefined;
   } catch {
     return undefined;

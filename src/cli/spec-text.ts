@@ -1,7 +1,8 @@
 // A spec file's text as the caches key it, in a module of its own: a repeated `asgard plan` checks
 // it before loading anything else (src/cli/plan-replay.cts).
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readUtf8 } from '../util/read-utf8.js';
 import { MAX_SPEC_BYTES } from '../dsl/limits.js';
 
 /** What the caches of a spec read from a file are keyed by: its text and the `--var` values (part of what was checked). */
@@ -12,7 +13,7 @@ export const specTextKey = (text: string, vars: Readonly<Record<string, string>>
 export function specText(file: string): string | undefined {
   try {
     const st = statSync(file);
-    return st.isFile() && st.size <= MAX_SPEC_BYTES ? readFileSync(file, 'utf8') : undefined;
+    return st.isFile() && st.size <= MAX_SPEC_BYTES ? readUtf8(file) : undefined;
   } catch {
     return undefined;
   }

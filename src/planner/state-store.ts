@@ -4,6 +4,7 @@
 // can never get ahead of the data it describes.
 
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { readUtf8 } from '../util/read-utf8.js';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sha256 } from '../util/canonical-json.js';
@@ -197,7 +198,7 @@ export class StateStore {
     }
     let parsed: PipelineState;
     try {
-      const text = readFileSync(this.file, 'utf8');
+      const text = readUtf8(this.file);
       parsed = JSON.parse(text) as PipelineState;
       this.lastRead = sha256(text);
     } catch (e) {

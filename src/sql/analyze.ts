@@ -14,6 +14,7 @@
 
 import { sha256 } from '../util/canonical-json.js';
 import { readFileSync } from 'node:fs';
+import { readUtf8 } from '../util/read-utf8.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -277,7 +278,7 @@ function polyglotPackage(): { version?: string } {
 
 function readIfThere(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readUtf8(path);
   } catch {
     return undefined;
   }

@@ -9,7 +9,8 @@
 // whole when it is new, foreign or damaged, or when unused entries are pruned. A line torn by a
 // crash or a concurrent writer is skipped (that entry is computed again).
 
-import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readUtf8 } from './read-utf8.js';
 import { writeFileAtomic } from './fs-atomic.js';
 
 /** What a stage needs from a cache: tests pass a Map-backed one, the CLI a JsonCacheFile. */
@@ -51,7 +52,7 @@ export class JsonCacheFile<V> implements KeyValueCache<V> {
   ) {
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readUtf8(path);
     } catch {
       return; // missing: start empty
     }

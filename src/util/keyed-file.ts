@@ -4,7 +4,8 @@
 // missing, damaged or foreign file reads as no entry, and a failed write (a read-only checkout, a
 // full disk) is ignored.
 
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readUtf8 } from './read-utf8.js';
 import { writeFileAtomic } from './fs-atomic.js';
 
 /** Does the file at `path` hold the entry of `key` (by its first bytes)? */
@@ -28,7 +29,7 @@ export function hasKey(path: string, key: string): boolean {
 export function readKeyed<T extends object>(path: string, key: string): (T & { key: string }) | undefined {
   try {
     if (!hasKey(path, key)) return undefined;
-    const c = JSON.parse(readFileSync(path, 'utf8')) as T & { key: string };
+    const c = JSON.parse(readUtf8(path)) as T & { key: string };
     return c.key === key ? c : undefined;
   } catch {
     return undefined;
