@@ -137,7 +137,13 @@ export function importer(filename: string): (specifier: string) => Promise<unkno
   };
 }
 
-/** A built-in module as `import()` gives it: its exports and `default`. */
+/**
+ * A built-in module as `import()` gives it: its exports and `default`. Each name reads the export
+ * when it is read: some exports are getters that load more of Node (Node 24's `http.WebSocket` and
+ * its siblings load undici, ~20 ms), and a copy of them all would call every one of them.
+ */
 function builtinNamespace(exports: Record<string, unknown>): Record<string, unknown> {
-  return { ...exports, default: exports };
+  const ns: Record<string, unknown> = { default: exports };
+  for (const key of Object.keys(exports)) if (key !== 'default') Object.defineProperty(ns, key, { enumerable: true, get: () => exports[key] });
+  return ns;
 }

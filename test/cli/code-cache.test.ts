@@ -136,7 +136,7 @@ describe('V8 code cache of the bundle (asgard processes)', () => {
       `const fs = require('node:fs'), v8 = require('node:v8'), log = (s) => fs.appendFileSync(${JSON.stringify(log)}, s + '\\n');
 const set = v8.setFlagsFromString;
 v8.setFlagsFromString = (f) => { log('flag ' + f); return set(f); };
-for (const k of ['compile', 'instantiate']) { const f = WebAssembly[k]; WebAssembly[k] = (...a) => { log('wasm'); return f(...a); }; }
+for (const k of ['compile', 'instantiate', 'compileStreaming', 'instantiateStreaming']) { const f = WebAssembly[k]; WebAssembly[k] = (...a) => { log('wasm'); return f(...a); }; }
 `,
     );
     writeFileSync(log, '');
@@ -192,6 +192,24 @@ for (const k of ['compile', 'instantiate']) { const f = WebAssembly[k]; WebAssem
     expect(times()).toEqual(before);
     // The chunks compiled after the flags were set keep their data apart.
     expect([...before.keys()].some((f) => /-wasm\.v8$/.test(f))).toBe(true);
+  });
+
+  it('a built-in imported through importer() reads each export when it is read, not all of them at once', () => {
+    // node:fs's `promises` is a getter that loads Node's fs/promises module (Node 24's node:http has
+    // such getters that load undici): a namespace made by copying every export called each getter.
+    const script = `const ns = require(${JSON.stringify(codeCacheModule)}).importer(__filename);
+const loaded = () => process.moduleLoadList.includes('NativeModule internal/fs/promises');
+ns('node:fs').then((fs) => {
+  const before = loaded();
+  const works = typeof fs.readFileSync === 'function' && fs.default === require('node:fs') && Object.keys(fs).includes('promises');
+  const promises = typeof fs.promises.readFile === 'function';
+  process.stdout.write(JSON.stringify({ before, works, promises, after: loaded() }));
+});`;
+    const file = join(tempDir('asgard-importer-'), 'import-fs.cjs');
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ before: false, works: true, promises: true, after: true });
   });
 
   it('ASGARD_CODE_CACHE=off keeps none', () => {
